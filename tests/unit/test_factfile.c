@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* placeholder: fails until written */
+#include <stdio.h>
+int main(void)
+{
+	fputs("test_factfile: not written yet\n", stderr);
+	return 99;
+}
