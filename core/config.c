@@ -1,3 +1,698 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
+/* Options from the command line and the config file (SERVER.md §2); the rules are in config.h.
+ * One table drives both sources, so an option is spelled, checked and stored in one place. */
 #include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "xalloc.h"
+
+#define CONFIG_UNIX_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+
+enum config_kind {
+	KIND_STRING,    /* char *, checked by opt->check */
+	KIND_INT,       /* int in [min, max] */
+	KIND_FLAG,      /* int 0/1; takes no value on the command line, true|false in a file */
+	KIND_LOG_LEVEL, /* enum config_log_level */
+	KIND_SYNC,      /* enum config_spool_sync */
+	KIND_ROOT,      /* appended to factfile_roots */
+	KIND_FCGI,      /* fcgi_socket, fcgi_host, fcgi_port */
+	KIND_CONFIG,    /* --config: command line only */
+};
+
+struct config_option {
+	const char *name;
+	enum config_kind kind;
+	size_t offset;
+	long long min, max;
+	/* KIND_STRING only (may be NULL): 0 if value is acceptable, else FS_EINVAL with *errp set */
+	int (*check)(const char *value, const char *where, char **errp);
+};
+
+static int config_check_bin(const char *value, const char *where, char **errp);
+static int config_check_ip(const char *value, const char *where, char **errp);
+static int config_check_webhook(const char *value, const char *where, char **errp);
+static int config_check_consul_ip(const char *value, const char *where, char **errp);
+static int config_check_namespace(const char *value, const char *where, char **errp);
+static int config_check_spool(const char *value, const char *where, char **errp);
+
+#define OPT_STR(n, f, chk) { n, KIND_STRING, offsetof(struct config, f), 0, 0, chk }
+#define OPT_INT(n, f, lo, hi) { n, KIND_INT, offsetof(struct config, f), lo, hi, NULL }
+#define OPT_FLAG(n, f) { n, KIND_FLAG, offsetof(struct config, f), 0, 0, NULL }
+#define OPT_KIND(n, k) { n, k, 0, 0, 0, NULL }
+
+static const struct config_option config_options[] = {
+	OPT_KIND("config", KIND_CONFIG),
+	OPT_STR("factotum-bin", factotum_bin, config_check_bin),
+	OPT_STR("ip", ip, config_check_ip),
+	OPT_INT("port", port, 1, 65535),
+	OPT_KIND("log-level", KIND_LOG_LEVEL),
+	OPT_INT("max-jobs", max_jobs, 1, INT_MAX),
+	OPT_INT("max-workers", max_workers, 1, INT_MAX),
+	OPT_STR("webhook", webhook, config_check_webhook),
+	OPT_FLAG("no-colour", no_colour),
+	OPT_STR("consul-name", consul_name, NULL),
+	OPT_STR("consul-ip", consul_ip, config_check_consul_ip),
+	OPT_INT("consul-port", consul_port, 1, 65535),
+	OPT_STR("consul-namespace", consul_namespace, config_check_namespace),
+	OPT_INT("max-stdouterr-size", max_stdouterr_size, 1, INT_MAX),
+	OPT_STR("spool", spool, config_check_spool),
+	OPT_KIND("fcgi-socket", KIND_FCGI),
+	OPT_KIND("factfile-root", KIND_ROOT),
+	OPT_INT("job-timeout", job_timeout, 0, INT_MAX),
+	OPT_KIND("spool-sync", KIND_SYNC),
+	OPT_FLAG("no-consul", no_consul),
+};
+
+#define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
+
+static const char *const config_level_names[] = {
+	"off", "error", "warn", "info", "debug", "trace",
+};
+
+/* Sets *errp to the formatted text with every control byte shown as \xNN, so that a value
+ * holding a newline still makes one line. Returns FS_EINVAL. */
+static int config_fail(char **errp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int config_fail(char **errp, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *raw;
+	struct buf out;
+	const unsigned char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	raw = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(raw, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	buf_init(&out);
+	for (p = (const unsigned char *)raw; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			buf_printf(&out, "\\x%02x", *p);
+		else
+			buf_putc(&out, (char)*p);
+	}
+	err_set(errp, FS_EINVAL, "%s", out.data != NULL ? out.data : "");
+	buf_free(&out);
+	free(raw);
+	return FS_EINVAL;
+}
+
+/* ---- value checks ---- */
+
+/* what is "" or "the bundled runner " (for the default, which the user did not type). */
+static int config_check_executable(const char *path, const char *what, const char *where,
+				   char **errp)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return config_fail(errp, "%s: %s'%s': %s", where, what, path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return config_fail(errp, "%s: %s'%s' is not a regular file", where, what, path);
+	if (access(path, X_OK) != 0)
+		return config_fail(errp, "%s: %s'%s' is not executable", where, what, path);
+	return 0;
+}
+
+static int config_check_bin(const char *value, const char *where, char **errp)
+{
+	return config_check_executable(value, "", where, errp);
+}
+
+static int config_is_ip(const char *s)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
+}
+
+static int config_check_ip(const char *value, const char *where, char **errp)
+{
+	if (!config_is_ip(value))
+		return config_fail(errp, "%s: '%s' is not an IPv4 or IPv6 address", where, value);
+	return 0;
+}
+
+/* RFC 1123 host name: dot-separated labels of 1..63 letters, digits and '-', not starting or
+ * ending with '-', 253 characters at most (one trailing dot allowed); the last label is not all
+ * digits, so that "256.1.1.1" is a bad address rather than a host name. */
+static int config_is_hostname(const char *s)
+{
+	size_t len = strlen(s), label = 0, i;
+	int all_digits = 1;
+
+	if (len > 0 && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i <= len; i++) {
+		if (i == len || s[i] == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			if (i == len && all_digits)
+				return 0;
+			label = 0;
+			all_digits = 1;
+			continue;
+		}
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+		if (label == 0 && s[i] == '-')
+			return 0;
+		if (!isdigit((unsigned char)s[i]))
+			all_digits = 0;
+		if (++label > 63)
+			return 0;
+	}
+	return 1;
+}
+
+static int config_check_consul_ip(const char *value, const char *where, char **errp)
+{
+	if (!config_is_ip(value) && !config_is_hostname(value))
+		return config_fail(errp, "%s: '%s' is not an IP address or host name", where, value);
+	return 0;
+}
+
+/* http:// or https:// (scheme in any case, as URL parsers take it), then a host, no blanks. */
+static int config_check_webhook(const char *value, const char *where, char **errp)
+{
+	const char *rest = NULL, *p;
+
+	if (strncasecmp(value, "http://", 7) == 0)
+		rest = value + 7;
+	else if (strncasecmp(value, "https://", 8) == 0)
+		rest = value + 8;
+	if (rest == NULL || *rest == '\0' || strchr("/?#:", *rest) != NULL)
+		goto bad;
+	for (p = value; *p != '\0'; p++)
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+			goto bad;
+	return 0;
+bad:
+	return config_fail(errp, "%s: '%s' is not an http:// or https:// URL", where, value);
+}
+
+/* The prefix of Consul keys: "<namespace>/<jobId>" must be one clean key path. */
+static int config_check_namespace(const char *value, const char *where, char **errp)
+{
+	size_t len = strlen(value);
+	const char *p;
+
+	if (value[0] == '/' || value[len - 1] == '/')
+		return config_fail(errp, "%s: '%s' must not start or end with '/'", where, value);
+	if (strstr(value, "//") != NULL)
+		return config_fail(errp, "%s: '%s' has an empty segment ('//')", where, value);
+	for (p = value; *p != '\0'; p++)
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p) || strchr("?#%", *p))
+			return config_fail(errp, "%s: '%s' must not contain blanks, control "
+					   "characters, '?', '#' or '%%'", where, value);
+	return 0;
+}
+
+static int config_check_spool(const char *value, const char *where, char **errp)
+{
+	if (value[0] != '/')
+		return config_fail(errp, "%s: '%s' is not an absolute path", where, value);
+	return 0;
+}
+
+/* Decimal digits with an optional '-'; saturates instead of overflowing. */
+static int config_parse_int(const char *value, long long min, long long max, int *out,
+			    const char *where, char **errp)
+{
+	const char *p = value;
+	int neg = 0;
+	long long n = 0;
+
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (*p == '\0')
+		return config_fail(errp, "%s: '%s' is not a number", where, value);
+	for (; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return config_fail(errp, "%s: '%s' is not a number", where, value);
+		if (n <= (LLONG_MAX - 9) / 10)
+			n = n * 10 + (*p - '0');
+		else
+			n = LLONG_MAX;
+	}
+	if (neg)
+		n = -n;
+	if (n < min)
+		return config_fail(errp, "%s: '%s' is too small (minimum %lld)", where, value, min);
+	if (n > max)
+		return config_fail(errp, "%s: '%s' is too large (maximum %lld)", where, value, max);
+	*out = (int)n;
+	return 0;
+}
+
+static int config_parse_flag(const char *value, int *out, const char *where, char **errp)
+{
+	if (strcasecmp(value, "true") == 0)
+		*out = 1;
+	else if (strcasecmp(value, "false") == 0)
+		*out = 0;
+	else
+		return config_fail(errp, "%s: '%s' is not true or false", where, value);
+	return 0;
+}
+
+static int config_set_fcgi(struct config *cfg, const char *value, const char *where, char **errp)
+{
+	const char *colon;
+	char *host = NULL;
+	size_t hlen;
+	int port = 0, rc = FS_EINVAL;
+
+	if (value[0] == '/') {
+		if (strlen(value) > CONFIG_UNIX_PATH_MAX) {
+			config_fail(errp, "%s: '%s' is too long for a unix socket path (maximum %zu "
+				    "bytes)", where, value, CONFIG_UNIX_PATH_MAX);
+			goto done;
+		}
+	} else {
+		colon = strrchr(value, ':');
+		if (colon == NULL || colon == value) {
+			config_fail(errp, "%s: '%s' is neither an absolute unix socket path nor "
+				    "HOST:PORT", where, value);
+			goto done;
+		}
+		hlen = (size_t)(colon - value);
+		if (value[0] == '[' && value[hlen - 1] == ']' && hlen > 2) {
+			unsigned char addr[sizeof(struct in6_addr)];
+
+			host = xstrndup(value + 1, hlen - 2);
+			if (inet_pton(AF_INET6, host, addr) != 1) {
+				config_fail(errp, "%s: '%s' is not an IPv6 address", where, host);
+				goto done;
+			}
+		} else {
+			host = xstrndup(value, hlen);
+			if (!config_is_ip(host) && !config_is_hostname(host)) {
+				config_fail(errp, "%s: '%s' is not an IP address or host name (an IPv6 "
+					    "address goes in brackets)", where, host);
+				goto done;
+			}
+		}
+		if (config_parse_int(colon + 1, 1, 65535, &port, where, errp) != 0)
+			goto done;
+	}
+	free(cfg->fcgi_socket);
+	free(cfg->fcgi_host);
+	cfg->fcgi_socket = xstrdup(value);
+	cfg->fcgi_host = host;
+	cfg->fcgi_port = port;
+	host = NULL;
+	rc = 0;
+done:
+	free(host);
+	return rc;
+}
+
+static int config_add_root(struct config *cfg, const char *value, const char *where, char **errp)
+{
+	char resolved[PATH_MAX];
+	struct stat st;
+
+	if (value[0] != '/')
+		return config_fail(errp, "%s: '%s' is not an absolute path", where, value);
+	if (realpath(value, resolved) == NULL || stat(resolved, &st) != 0)
+		return config_fail(errp, "%s: '%s': %s", where, value, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return config_fail(errp, "%s: '%s' is not a directory", where, value);
+	cfg->factfile_roots = xreallocarray(cfg->factfile_roots, cfg->n_factfile_roots,
+					    sizeof(*cfg->factfile_roots));
+	cfg->factfile_roots[cfg->n_factfile_roots++] = xstrdup(resolved);
+	return 0;
+}
+
+/* Checks value and stores it in cfg (value is never NULL; for a flag it is "true" or "false"). */
+static int config_set(struct config *cfg, const struct config_option *opt, const char *value,
+		      const char *where, char **errp)
+{
+	void *field = (char *)cfg + opt->offset;
+	size_t i;
+
+	switch (opt->kind) {
+	case KIND_STRING:
+		if (opt->check != NULL && opt->check(value, where, errp) != 0)
+			return FS_EINVAL;
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return 0;
+	case KIND_INT:
+		return config_parse_int(value, opt->min, opt->max, field, where, errp);
+	case KIND_FLAG:
+		return config_parse_flag(value, field, where, errp);
+	case KIND_LOG_LEVEL:
+		for (i = 0; i < sizeof(config_level_names) / sizeof(config_level_names[0]); i++) {
+			if (strcasecmp(value, config_level_names[i]) == 0) {
+				cfg->log_level = (enum config_log_level)i;
+				return 0;
+			}
+		}
+		return config_fail(errp, "%s: unknown level '%s' (expected off, error, warn, info, "
+				   "debug or trace)", where, value);
+	case KIND_SYNC:
+		if (strcasecmp(value, "full") == 0)
+			cfg->spool_sync = CONFIG_SYNC_FULL;
+		else if (strcasecmp(value, "normal") == 0)
+			cfg->spool_sync = CONFIG_SYNC_NORMAL;
+		else
+			return config_fail(errp, "%s: unknown mode '%s' (expected full or normal)",
+					   where, value);
+		return 0;
+	case KIND_ROOT:
+		return config_add_root(cfg, value, where, errp);
+	case KIND_FCGI:
+		return config_set_fcgi(cfg, value, where, errp);
+	case KIND_CONFIG:
+		free(cfg->config_file);
+		cfg->config_file = xstrdup(value);
+		return 0;
+	}
+	return config_fail(errp, "%s: internal error: unknown option kind", where);
+}
+
+static const struct config_option *config_lookup(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NOPTS; i++)
+		if (strlen(config_options[i].name) == len &&
+		    memcmp(config_options[i].name, name, len) == 0)
+			return &config_options[i];
+	return NULL;
+}
+
+/* ---- the two sources ---- */
+
+/* argv[1..argc) into cfg; seen[i] is set for each option config_options[i] given. */
+static int config_parse_args(struct config *cfg, int argc, char *const argv[], int seen[],
+			     char **errp)
+{
+	const struct config_option *opt;
+	const char *arg, *eq, *value;
+	char *where = NULL;
+	size_t idx;
+	int i, rc = FS_EINVAL;
+
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+			config_fail(errp, "unexpected argument '%s'", arg);
+			goto done;
+		}
+		eq = strchr(arg + 2, '=');
+		opt = config_lookup(arg + 2, eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2));
+		if (opt == NULL) {
+			config_fail(errp, "unknown option '%.*s'",
+				    eq != NULL ? (int)(eq - arg) : (int)strlen(arg), arg);
+			goto done;
+		}
+		idx = (size_t)(opt - config_options);
+		free(where);
+		where = xasprintf("--%s", opt->name);
+		if (seen[idx] && opt->kind != KIND_ROOT) {
+			config_fail(errp, "%s: given more than once", where);
+			goto done;
+		}
+		seen[idx] = 1;
+		if (opt->kind == KIND_FLAG) {
+			if (eq != NULL) {
+				config_fail(errp, "%s: takes no value", where);
+				goto done;
+			}
+			value = "true";
+		} else if (eq != NULL) {
+			value = eq + 1;
+		} else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
+			value = argv[++i];
+		} else {
+			value = "";
+		}
+		if (*value == '\0') {
+			config_fail(errp, "%s: missing value", where);
+			goto done;
+		}
+		if (config_set(cfg, opt, value, where, errp) != 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	free(where);
+	return rc;
+}
+
+/* One line of the file (NUL-terminated, no newline); line_of[i] holds the line where option i
+ * was first given in this file. */
+static int config_parse_line(struct config *cfg, const char *path, int lineno, char *line,
+			     const int cmd_seen[], int line_of[], char **errp)
+{
+	const struct config_option *opt;
+	char *name, *value = NULL, *eq, *end, *where = NULL;
+	size_t idx;
+	int rc = FS_EINVAL;
+
+	name = line;
+	while (isspace((unsigned char)*name))
+		name++;
+	if (*name == '\0' || *name == '#')
+		return 0;
+	eq = strchr(name, '=');
+	if (eq != NULL) {
+		value = eq + 1;
+		while (isspace((unsigned char)*value))
+			value++;
+		end = value + strlen(value);
+		while (end > value && isspace((unsigned char)end[-1]))
+			end--;
+		*end = '\0';
+		*eq = '\0';
+	}
+	end = name + strlen(name);
+	while (end > name && isspace((unsigned char)end[-1]))
+		end--;
+	*end = '\0';
+	if (*name == '\0' || name[strspn(name, "abcdefghijklmnopqrstuvwxyz"
+				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")] != '\0') {
+		config_fail(errp, "%s:%d: malformed line (expected 'name = value')", path, lineno);
+		goto done;
+	}
+	opt = config_lookup(name, strlen(name));
+	if (opt == NULL) {
+		config_fail(errp, "%s:%d: unknown option '%s'", path, lineno, name);
+		goto done;
+	}
+	idx = (size_t)(opt - config_options);
+	where = xasprintf("%s:%d: %s", path, lineno, opt->name);
+	if (opt->kind == KIND_CONFIG) {
+		config_fail(errp, "%s: not allowed in a config file", where);
+		goto done;
+	}
+	if (line_of[idx] != 0 && opt->kind != KIND_ROOT) {
+		config_fail(errp, "%s: given more than once (first on line %d)", where,
+			    line_of[idx]);
+		goto done;
+	}
+	if (line_of[idx] == 0)
+		line_of[idx] = lineno;
+	if (value == NULL && opt->kind == KIND_FLAG)
+		value = "true";
+	if (value == NULL || *value == '\0') {
+		config_fail(errp, "%s: missing value", where);
+		goto done;
+	}
+	if (cmd_seen[idx]) {
+		rc = 0; /* the command line wins; the file's value is not even checked */
+		goto done;
+	}
+	rc = config_set(cfg, opt, value, where, errp);
+done:
+	free(where);
+	return rc;
+}
+
+/* line_of[i] is set to the line where option i is first given in the file (0: not given). */
+static int config_parse_file(struct config *cfg, const char *path, const int cmd_seen[],
+			     int line_of[], char **errp)
+{
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int lineno = 0, rc = FS_EINVAL;
+
+	f = fopen(path, "r");
+	if (f == NULL)
+		return config_fail(errp, "--config: cannot read '%s': %s", path, strerror(errno));
+	errno = 0;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (strlen(line) != (size_t)len) {
+			config_fail(errp, "%s:%d: malformed line (contains a NUL byte)", path, lineno);
+			goto done;
+		}
+		if (config_parse_line(cfg, path, lineno, line, cmd_seen, line_of, errp) != 0)
+			goto done;
+		errno = 0;
+	}
+	if (ferror(f)) {
+		config_fail(errp, "--config: cannot read '%s': %s", path,
+			    strerror(errno != 0 ? errno : EIO));
+		goto done;
+	}
+	rc = 0;
+done:
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* Derived values and the check of a default factotum-bin, once both sources are in. */
+static int config_finish(struct config *cfg, int bin_given, char **errp)
+{
+	size_t len = strlen(cfg->spool);
+	const char *token;
+
+	while (len > 1 && cfg->spool[len - 1] == '/')
+		cfg->spool[--len] = '\0';
+	if (cfg->fcgi_socket == NULL) {
+		cfg->fcgi_socket = xasprintf("%s/fcgi.sock", len > 1 ? cfg->spool : "");
+		if (strlen(cfg->fcgi_socket) > CONFIG_UNIX_PATH_MAX)
+			return config_fail(errp, "--fcgi-socket: the default '%s' is too long for a "
+					   "unix socket path (maximum %zu bytes)", cfg->fcgi_socket,
+					   CONFIG_UNIX_PATH_MAX);
+	}
+	if (!bin_given && config_check_executable(cfg->factotum_bin, "the bundled runner ",
+						  "--factotum-bin", errp) != 0)
+		return FS_EINVAL;
+	token = getenv("CONSUL_HTTP_TOKEN");
+	free(cfg->consul_token);
+	cfg->consul_token = token != NULL && *token != '\0' ? xstrdup(token) : NULL;
+	return 0;
+}
+
+/* ---- public ---- */
+
+void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->factotum_bin = xstrdup(CONFIG_DEFAULT_FACTOTUM_BIN);
+	cfg->ip = xstrdup("0.0.0.0");
+	cfg->port = 3000;
+	cfg->log_level = CONFIG_LOG_WARN;
+	cfg->max_jobs = 1000;
+	cfg->max_workers = 20;
+	cfg->consul_name = xstrdup("factotum");
+	cfg->consul_ip = xstrdup("127.0.0.1");
+	cfg->consul_port = 8500;
+	cfg->consul_namespace = xstrdup("com.snowplowanalytics/factotum");
+	cfg->max_stdouterr_size = 10000;
+	cfg->spool = xstrdup(CONFIG_DEFAULT_SPOOL);
+	cfg->job_timeout = 0;
+	cfg->spool_sync = CONFIG_SYNC_FULL;
+}
+
+int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
+{
+	int seen[CONFIG_NOPTS] = { 0 }, line_of[CONFIG_NOPTS] = { 0 };
+	const struct config_option *bin = config_lookup("factotum-bin", strlen("factotum-bin"));
+	const struct config_option *cfgopt = config_lookup("config", strlen("config"));
+	int i, bin_given;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return CONFIG_HELP;
+		if (strcmp(argv[i], "--version") == 0)
+			return CONFIG_VERSION;
+	}
+	if (config_parse_args(cfg, argc, argv, seen, errp) != 0)
+		return FS_EINVAL;
+	if (seen[cfgopt - config_options] &&
+	    config_parse_file(cfg, cfg->config_file, seen, line_of, errp) != 0)
+		return FS_EINVAL;
+	/* a given factotum-bin was checked when it was set; the default is checked at the end */
+	bin_given = seen[bin - config_options] || line_of[bin - config_options];
+	return config_finish(cfg, bin_given, errp);
+}
+
+void config_free(struct config *cfg)
+{
+	size_t i;
+
+	free(cfg->config_file);
+	free(cfg->factotum_bin);
+	free(cfg->ip);
+	free(cfg->webhook);
+	free(cfg->consul_name);
+	free(cfg->consul_ip);
+	free(cfg->consul_namespace);
+	free(cfg->spool);
+	free(cfg->fcgi_socket);
+	free(cfg->fcgi_host);
+	for (i = 0; i < cfg->n_factfile_roots; i++)
+		free(cfg->factfile_roots[i]);
+	free(cfg->factfile_roots);
+	free(cfg->consul_token);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *config_log_level_name(enum config_log_level level)
+{
+	if ((size_t)level >= sizeof(config_level_names) / sizeof(config_level_names[0]))
+		return "unknown";
+	return config_level_names[level];
+}
+
+const char *config_usage(void)
+{
+	return
+	"Options (also as 'name = value' lines in the --config file; the command line wins):\n"
+	"  --config=FILE                read options from FILE\n"
+	"  --factotum-bin=PATH          Factotum runner [" CONFIG_DEFAULT_FACTOTUM_BIN "]\n"
+	"  --ip=ADDRESS                 HTTP listen address, IPv4 or IPv6 [0.0.0.0]\n"
+	"  --port=N                     HTTP listen port [3000]\n"
+	"  --log-level=LEVEL            off, error, warn, info, debug or trace [warn]\n"
+	"  --max-jobs=N                 bound on queued jobs of this node [1000]\n"
+	"  --max-workers=N              concurrent runners of this node [20]\n"
+	"  --webhook=URL                passed to Factotum as --webhook [none]\n"
+	"  --no-colour                  passed to Factotum\n"
+	"  --consul-name=NAME           this node's name [factotum]\n"
+	"  --consul-ip=HOST             Consul agent address or host name [127.0.0.1]\n"
+	"  --consul-port=N              Consul agent port [8500]\n"
+	"  --consul-namespace=NS        Consul key prefix [com.snowplowanalytics/factotum]\n"
+	"  --max-stdouterr-size=N       passed to Factotum with the webhook [10000]\n"
+	"  --spool=DIR                  the node's data directory [" CONFIG_DEFAULT_SPOOL "]\n"
+	"  --fcgi-socket=PATH|HOST:PORT where the responder listens [SPOOL/fcgi.sock]\n"
+	"  --factfile-root=DIR          allowed factfile directory (repeatable) [any]\n"
+	"  --job-timeout=SECONDS        run time limit, 0 for none [0]\n"
+	"  --spool-sync=full|normal     SQLite synchronous mode [full]\n"
+	"  --no-consul                  single-node mode, the spool is the only store\n"
+	"  --help, --version\n"
+	"Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
+}

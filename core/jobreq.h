@@ -1,5 +1,45 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
+/* A /submit request (SERVER.md §3): the body's shape (step 1) and the in-process validation that
+ * replaces the original's `factotum run --dry-run` (step 3), ending in the job id (step 4). */
 #ifndef FS_JOBREQ_H
 #define FS_JOBREQ_H
+
+#include <stddef.h>
+
+#include "factfile.h"
+#include "jobid.h"
+
+/* Largest factfile the validation reads; a bigger one is refused with a clear message. */
+#define JOBREQ_MAX_FACTFILE (4u * 1024 * 1024)
+
+struct job_request {
+	char *job_name;      /* as sent */
+	char *factfile_path; /* as sent */
+	char **args;         /* factfileArgs as sent; n_args entries */
+	size_t n_args;
+	char *args_json;     /* factfileArgs re-encoded as a compact JSON array (what is stored) */
+	char id[JOBID_LEN + 1]; /* filled by jobreq_validate */
+};
+
+/* How the server validates: its --factfile-root allow-list (realpaths, may be empty = any path)
+ * and which runner's graph rules apply (the bundled runner's, or a foreign Factotum's). */
+struct jobreq_policy {
+	char *const *roots;
+	size_t n_roots;
+	enum factfile_rules rules;
+};
+
+/* Step 1: body (len bytes, any bytes) must be a JSON object with string jobName and
+ * factfilePath and an optional array of strings factfileArgs (missing = []). Unknown keys are
+ * ignored, as the original did. On success fills *req (free with jobreq_free). On failure returns
+ * FS_EINVAL and sets *errp to the whole user-facing message: "Error: No body found in POST
+ * request" or "Error decoding JSON string: <detail>". */
+int jobreq_parse(const char *body, size_t len, struct job_request *req, char **errp);
+
+/* Steps 3 and 4: validates the request as `factotum run <path> <args>` would, in-process, and
+ * fills req->id. On failure returns FS_EINVAL with *errp = "Validation Error: <detail>". */
+int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy, char **errp);
+
+void jobreq_free(struct job_request *req);
+
 #endif

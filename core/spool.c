@@ -1,3 +1,1306 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
+/* The node's durable SQLite spool: schema and migrations, cached prepared statements, and one
+ * BEGIN IMMEDIATE transaction (or a savepoint inside a caller's batch) per write operation. */
 #include "spool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "err.h"
+#include "xalloc.h"
+
+/* Schema migrations: migrations[i] brings user_version i to i + 1. To change the schema, append
+ * an entry; never edit a shipped one. */
+static const char *const migrations[] = {
+	/* 1: jobs, their history, settings, the Consul outbox */
+	"CREATE TABLE jobs ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" seq INTEGER NOT NULL UNIQUE,"
+	" job_name TEXT NOT NULL,"
+	" factfile_path TEXT NOT NULL,"
+	" factfile_args TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN ('QUEUED', 'WORKING', 'DONE')),"
+	" outcome TEXT NOT NULL CHECK (outcome IN ('WAITING', 'RUNNING', 'SUCCEEDED', 'FAILED')),"
+	" node TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL,"
+	" updated_ms INTEGER NOT NULL,"
+	" started_ms INTEGER,"
+	" finished_ms INTEGER,"
+	" exit_code INTEGER,"
+	" exit_signal INTEGER,"
+	" reason TEXT,"
+	" command TEXT,"
+	" pid INTEGER,"
+	" consul_index INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX jobs_state_seq ON jobs(state, seq);"
+	"CREATE TABLE transitions ("
+	" tid INTEGER PRIMARY KEY,"
+	" job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+	" at_ms INTEGER NOT NULL,"
+	" state TEXT NOT NULL,"
+	" outcome TEXT NOT NULL,"
+	" exit_code INTEGER,"
+	" exit_signal INTEGER,"
+	" reason TEXT,"
+	" node TEXT NOT NULL);"
+	"CREATE INDEX transitions_job ON transitions(job_id, tid);"
+	"CREATE TABLE outbox ("
+	" oid INTEGER PRIMARY KEY,"
+	" tid INTEGER NOT NULL UNIQUE REFERENCES transitions(tid) ON DELETE CASCADE);"
+	"CREATE TABLE settings ("
+	" key TEXT PRIMARY KEY NOT NULL,"
+	" value TEXT NOT NULL) WITHOUT ROWID;",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+#define JOB_COLS                                                                               \
+	"id, job_name, factfile_path, factfile_args, state, outcome, node, seq, created_ms, "  \
+	"updated_ms, started_ms, finished_ms, exit_code, exit_signal, reason, command, pid, "  \
+	"consul_index"
+#define TR_COLS "t.tid, t.job_id, t.at_ms, t.state, t.outcome, t.exit_code, t.exit_signal, " \
+		"t.reason, t.node"
+
+enum sq {
+	SQ_BEGIN,
+	SQ_COMMIT,
+	SQ_ROLLBACK,
+	SQ_SAVEPOINT,
+	SQ_RELEASE,
+	SQ_ROLLBACK_TO,
+	SQ_SETTING_GET,
+	SQ_SETTING_SET,
+	SQ_SETTING_DEL,
+	SQ_JOB_STATE,
+	SQ_COUNT_QUEUED,
+	SQ_UPSERT,
+	SQ_TRANSITION,
+	SQ_OUTBOX_ADD,
+	SQ_OLDEST_QUEUED,
+	SQ_CLAIM,
+	SQ_RECORD_RUN,
+	SQ_FINISH,
+	SQ_CANCEL,
+	SQ_GET,
+	SQ_LIST_ALL,
+	SQ_LIST_STATE,
+	SQ_COUNT,
+	SQ_TRANSITIONS,
+	SQ_OUTBOX_LIST,
+	SQ_OUTBOX_JOB,
+	SQ_OUTBOX_DEL,
+	SQ_CONSUL_INDEX,
+	SQ_N
+};
+
+static const char *const sq_text[SQ_N] = {
+	[SQ_BEGIN] = "BEGIN IMMEDIATE",
+	[SQ_COMMIT] = "COMMIT",
+	[SQ_ROLLBACK] = "ROLLBACK",
+	[SQ_SAVEPOINT] = "SAVEPOINT spool_op",
+	[SQ_RELEASE] = "RELEASE spool_op",
+	[SQ_ROLLBACK_TO] = "ROLLBACK TO spool_op",
+	[SQ_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
+	[SQ_SETTING_SET] = "INSERT INTO settings(key, value) VALUES (?1, ?2)"
+			   " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[SQ_SETTING_DEL] = "DELETE FROM settings WHERE key = ?1",
+	[SQ_JOB_STATE] = "SELECT state FROM jobs WHERE id = ?1",
+	[SQ_COUNT_QUEUED] = "SELECT count(*) FROM jobs WHERE state = 'QUEUED'",
+	[SQ_UPSERT] = "INSERT INTO jobs(id, seq, job_name, factfile_path, factfile_args, state,"
+		      " outcome, node, created_ms, updated_ms, consul_index)"
+		      " VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM jobs), ?2, ?3, ?4,"
+		      " 'QUEUED', 'WAITING', ?5, ?6, ?6, ?7)"
+		      " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq,"
+		      " job_name = excluded.job_name, factfile_path = excluded.factfile_path,"
+		      " factfile_args = excluded.factfile_args, state = 'QUEUED',"
+		      " outcome = 'WAITING', node = excluded.node,"
+		      " created_ms = excluded.created_ms, updated_ms = excluded.updated_ms,"
+		      " started_ms = NULL, finished_ms = NULL, exit_code = NULL,"
+		      " exit_signal = NULL, reason = NULL, command = NULL, pid = NULL,"
+		      " consul_index = excluded.consul_index",
+	[SQ_TRANSITION] = "INSERT INTO transitions(job_id, at_ms, state, outcome, exit_code,"
+			  " exit_signal, reason, node)"
+			  " SELECT id, ?2, state, outcome, exit_code, exit_signal, reason, node"
+			  " FROM jobs WHERE id = ?1",
+	[SQ_OUTBOX_ADD] = "INSERT INTO outbox(tid) VALUES (?1)",
+	[SQ_OLDEST_QUEUED] = "SELECT id FROM jobs WHERE state = 'QUEUED' ORDER BY seq LIMIT 1",
+	[SQ_CLAIM] = "UPDATE jobs SET state = 'WORKING', outcome = 'RUNNING', node = ?2,"
+		     " updated_ms = ?3, started_ms = ?3, finished_ms = NULL, exit_code = NULL,"
+		     " exit_signal = NULL, reason = NULL, command = NULL, pid = NULL"
+		     " WHERE id = ?1 AND state = 'QUEUED'",
+	[SQ_RECORD_RUN] = "UPDATE jobs SET command = ?2, pid = ?3 WHERE id = ?1",
+	[SQ_FINISH] = "UPDATE jobs SET state = 'DONE', outcome = ?2, exit_code = ?3,"
+		      " exit_signal = ?4, reason = ?5, updated_ms = ?6, finished_ms = ?6"
+		      " WHERE id = ?1",
+	[SQ_CANCEL] = "UPDATE jobs SET state = 'DONE', outcome = 'FAILED', reason = 'cancelled',"
+		      " updated_ms = ?2 WHERE id = ?1",
+	[SQ_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
+	[SQ_LIST_ALL] = "SELECT " JOB_COLS " FROM jobs ORDER BY seq DESC LIMIT ?1 OFFSET ?2",
+	[SQ_LIST_STATE] = "SELECT " JOB_COLS " FROM jobs WHERE state = ?3"
+			  " ORDER BY seq DESC LIMIT ?1 OFFSET ?2",
+	[SQ_COUNT] = "SELECT state, count(*) FROM jobs GROUP BY state",
+	[SQ_TRANSITIONS] = "SELECT " TR_COLS " FROM transitions t WHERE t.job_id = ?1"
+			   " ORDER BY t.tid",
+	[SQ_OUTBOX_LIST] = "SELECT o.oid, " TR_COLS " FROM outbox o"
+			   " JOIN transitions t ON t.tid = o.tid ORDER BY o.oid LIMIT ?1",
+	[SQ_OUTBOX_JOB] = "SELECT t.job_id FROM outbox o JOIN transitions t ON t.tid = o.tid"
+			  " WHERE o.oid = ?1",
+	[SQ_OUTBOX_DEL] = "DELETE FROM outbox WHERE oid = ?1",
+	[SQ_CONSUL_INDEX] = "UPDATE jobs SET consul_index = ?2 WHERE id = ?1",
+};
+
+struct spool {
+	sqlite3 *db;
+	char *path;
+	int flags;
+	int batch; /* inside spool_begin: write calls use savepoints */
+	pthread_mutex_t mu; /* recursive; held by spool_begin until commit/rollback */
+	sqlite3_stmt *st[SQ_N];
+	spool_hook_fn hook;
+	void *hook_arg;
+};
+
+static const char *const state_names[] = { "QUEUED", "WORKING", "DONE" };
+static const char *const outcome_names[] = { "WAITING", "RUNNING", "SUCCEEDED", "FAILED" };
+
+const char *spool_state_name(enum spool_state s)
+{
+	return (unsigned)s < 3 ? state_names[s] : "?";
+}
+
+const char *spool_outcome_name(enum spool_outcome o)
+{
+	return (unsigned)o < 4 ? outcome_names[o] : "?";
+}
+
+int spool_state_parse(const char *s)
+{
+	for (int i = 0; s != NULL && i < 3; i++)
+		if (strcasecmp(s, state_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int outcome_parse(const char *s)
+{
+	for (int i = 0; s != NULL && i < 4; i++)
+		if (strcmp(s, outcome_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int spool_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void lock(struct spool *sp)
+{
+	pthread_mutex_lock(&sp->mu);
+}
+
+static void unlock(struct spool *sp)
+{
+	pthread_mutex_unlock(&sp->mu);
+}
+
+/* Names the failed operation with SQLite's own message for src. */
+static int db_err(struct spool *sp, const char *op, int src, char **errp)
+{
+	int prim = src & 0xff;
+	int code = (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO;
+	return err_set(errp, code, "spool: %s: %s", op, sqlite3_errmsg(sp->db));
+}
+
+/* The cached statement q, ready for binding; the caller resets it with st_done. */
+static int st_get(struct spool *sp, enum sq q, const char *op, sqlite3_stmt **stp, char **errp)
+{
+	int src;
+
+	if (sp->st[q] == NULL) {
+		src = sqlite3_prepare_v3(sp->db, sq_text[q], -1, SQLITE_PREPARE_PERSISTENT,
+					 &sp->st[q], NULL);
+		if (src != SQLITE_OK) {
+			sp->st[q] = NULL;
+			return db_err(sp, op, src, errp);
+		}
+	}
+	*stp = sp->st[q];
+	return 0;
+}
+
+static void st_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Runs a statement that returns no rows (or ignores them). */
+static int st_exec(struct spool *sp, enum sq q, const char *op, char **errp)
+{
+	sqlite3_stmt *st;
+	int rc, src;
+
+	if ((rc = st_get(sp, q, op, &st, errp)) != 0)
+		return rc;
+	src = sqlite3_step(st);
+	if (src != SQLITE_DONE && src != SQLITE_ROW)
+		rc = db_err(sp, op, src, errp);
+	st_done(st);
+	return rc;
+}
+
+static int bind_opt_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return s != NULL ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+static char *col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	return s != NULL ? xstrdup((const char *)s) : NULL;
+}
+
+static int64_t col_i64(sqlite3_stmt *st, int i, int64_t dflt)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, i);
+}
+
+static void job_from_row(sqlite3_stmt *st, struct spool_job *j)
+{
+	int s;
+
+	j->id = col_str(st, 0);
+	j->job_name = col_str(st, 1);
+	j->factfile_path = col_str(st, 2);
+	j->factfile_args = col_str(st, 3);
+	s = spool_state_parse((const char *)sqlite3_column_text(st, 4));
+	j->state = s < 0 ? SPOOL_DONE : (enum spool_state)s;
+	s = outcome_parse((const char *)sqlite3_column_text(st, 5));
+	j->outcome = s < 0 ? SPOOL_FAILED : (enum spool_outcome)s;
+	j->node = col_str(st, 6);
+	j->seq = col_i64(st, 7, 0);
+	j->created_ms = col_i64(st, 8, 0);
+	j->updated_ms = col_i64(st, 9, 0);
+	j->started_ms = col_i64(st, 10, 0);
+	j->finished_ms = col_i64(st, 11, 0);
+	j->exit_code = (int)col_i64(st, 12, -1);
+	j->exit_signal = (int)col_i64(st, 13, 0);
+	j->reason = col_str(st, 14);
+	j->command = col_str(st, 15);
+	j->pid = col_i64(st, 16, 0);
+	j->consul_index = col_i64(st, 17, 0);
+}
+
+static void job_clear(struct spool_job *j)
+{
+	free(j->id);
+	free(j->job_name);
+	free(j->factfile_path);
+	free(j->factfile_args);
+	free(j->node);
+	free(j->reason);
+	free(j->command);
+}
+
+void spool_job_free(struct spool_job *job)
+{
+	if (job == NULL)
+		return;
+	job_clear(job);
+	free(job);
+}
+
+void spool_job_list_free(struct spool_job *jobs, size_t n)
+{
+	for (size_t i = 0; jobs != NULL && i < n; i++)
+		job_clear(&jobs[i]);
+	free(jobs);
+}
+
+/* Reads columns from `first` in TR_COLS order. */
+static void tr_from_row(sqlite3_stmt *st, int first, struct spool_transition *t)
+{
+	int s;
+
+	t->tid = col_i64(st, first, 0);
+	t->job_id = col_str(st, first + 1);
+	t->at_ms = col_i64(st, first + 2, 0);
+	s = spool_state_parse((const char *)sqlite3_column_text(st, first + 3));
+	t->state = s < 0 ? SPOOL_DONE : (enum spool_state)s;
+	s = outcome_parse((const char *)sqlite3_column_text(st, first + 4));
+	t->outcome = s < 0 ? SPOOL_FAILED : (enum spool_outcome)s;
+	t->exit_code = (int)col_i64(st, first + 5, -1);
+	t->exit_signal = (int)col_i64(st, first + 6, 0);
+	t->reason = col_str(st, first + 7);
+	t->node = col_str(st, first + 8);
+}
+
+static void tr_clear(struct spool_transition *t)
+{
+	free(t->job_id);
+	free(t->reason);
+	free(t->node);
+}
+
+void spool_transition_list_free(struct spool_transition *trs, size_t n)
+{
+	for (size_t i = 0; trs != NULL && i < n; i++)
+		tr_clear(&trs[i]);
+	free(trs);
+}
+
+void spool_outbox_list_free(struct spool_outbox *entries, size_t n)
+{
+	for (size_t i = 0; entries != NULL && i < n; i++)
+		tr_clear(&entries[i].tr);
+	free(entries);
+}
+
+/* Transactions. Outside a batch each write is BEGIN IMMEDIATE ... COMMIT; inside one it is a
+ * savepoint, so a refused call undoes only itself. The caller holds the mutex. */
+static int tx_begin(struct spool *sp, const char *op, char **errp)
+{
+	if (sp->batch) {
+		/* An I/O error can make SQLite roll the whole batch back; never let later calls
+		 * run (and commit) on their own. */
+		if (sqlite3_get_autocommit(sp->db))
+			return err_set(errp, FS_EIO, "spool: %s: the batch was rolled back by an "
+				       "earlier error", op);
+		return st_exec(sp, SQ_SAVEPOINT, op, errp);
+	}
+	return st_exec(sp, SQ_BEGIN, op, errp);
+}
+
+/* Commits the operation when rc is 0, else undoes it; returns the final code. */
+static int tx_end(struct spool *sp, int rc, const char *op, char **errp)
+{
+	if (rc == 0) {
+		if (sp->hook != NULL)
+			sp->hook(op, sp->hook_arg);
+		rc = st_exec(sp, sp->batch ? SQ_RELEASE : SQ_COMMIT, op, errp);
+		if (rc == 0)
+			return 0;
+	}
+	if (sqlite3_get_autocommit(sp->db))
+		return rc; /* SQLite already rolled back */
+	if (sp->batch) {
+		st_exec(sp, SQ_ROLLBACK_TO, op, NULL);
+		st_exec(sp, SQ_RELEASE, op, NULL);
+	} else {
+		st_exec(sp, SQ_ROLLBACK, op, NULL);
+	}
+	return rc;
+}
+
+/* *statep: the job's state, or -1 if there is no such job. */
+static int job_state(struct spool *sp, const char *op, const char *id, int *statep, char **errp)
+{
+	sqlite3_stmt *st;
+	int rc, src;
+
+	if ((rc = st_get(sp, SQ_JOB_STATE, op, &st, errp)) != 0)
+		return rc;
+	*statep = -1;
+	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK)
+		goto dberr;
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		*statep = spool_state_parse((const char *)sqlite3_column_text(st, 0));
+	else if (src != SQLITE_DONE)
+		goto dberr;
+	st_done(st);
+	return 0;
+dberr:
+	rc = db_err(sp, op, src, errp);
+	st_done(st);
+	return rc;
+}
+
+/* Like job_state, but the job must exist and be in `want`. */
+static int job_require(struct spool *sp, const char *op, const char *id, enum spool_state want,
+		       char **errp)
+{
+	int rc, state;
+
+	if ((rc = job_state(sp, op, id, &state, errp)) != 0)
+		return rc;
+	if (state < 0)
+		return err_set(errp, FS_ENOENT, "spool: %s: no job with id '%s'", op, id);
+	if (state != (int)want)
+		return err_set(errp, FS_ESTATE, "spool: %s: job '%s' is %s, not %s", op, id,
+			       spool_state_name(state), spool_state_name(want));
+	return 0;
+}
+
+/* Records the job's current row as a transition and, with `outbox` and SPOOL_OUTBOX, queues it
+ * for Consul. */
+static int add_transition(struct spool *sp, const char *op, const char *id, int64_t at,
+			  int outbox, char **errp)
+{
+	sqlite3_stmt *st;
+	int rc, src;
+
+	if ((rc = st_get(sp, SQ_TRANSITION, op, &st, errp)) != 0)
+		return rc;
+	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_bind_int64(st, 2, at)) != SQLITE_OK ||
+	    (src = sqlite3_step(st)) != SQLITE_DONE) {
+		rc = db_err(sp, op, src, errp);
+		st_done(st);
+		return rc;
+	}
+	st_done(st);
+	if (!outbox || !(sp->flags & SPOOL_OUTBOX))
+		return 0;
+	if ((rc = st_get(sp, SQ_OUTBOX_ADD, op, &st, errp)) != 0)
+		return rc;
+	if ((src = sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(sp->db))) != SQLITE_OK ||
+	    (src = sqlite3_step(st)) != SQLITE_DONE)
+		rc = db_err(sp, op, src, errp);
+	st_done(st);
+	return rc;
+}
+
+/* Runs an UPDATE/DELETE statement already bound; *changesp gets the number of rows changed. */
+static int step_change(struct spool *sp, sqlite3_stmt *st, const char *op, int *changesp,
+		       char **errp)
+{
+	int rc = 0, src = sqlite3_step(st);
+
+	if (src != SQLITE_DONE)
+		rc = db_err(sp, op, src, errp);
+	else if (changesp != NULL)
+		*changesp = sqlite3_changes(sp->db);
+	st_done(st);
+	return rc;
+}
+
+/* *valuep: the setting's value (caller frees), or NULL when it is not set. */
+static int setting_lookup(struct spool *sp, const char *op, const char *key, char **valuep,
+			  char **errp)
+{
+	sqlite3_stmt *st;
+	int rc, src;
+
+	*valuep = NULL;
+	if ((rc = st_get(sp, SQ_SETTING_GET, op, &st, errp)) != 0)
+		return rc;
+	if ((src = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) == SQLITE_OK) {
+		src = sqlite3_step(st);
+		if (src == SQLITE_ROW)
+			*valuep = col_str(st, 0);
+	}
+	if (src != SQLITE_ROW && src != SQLITE_DONE)
+		rc = db_err(sp, op, src, errp);
+	st_done(st);
+	return rc;
+}
+
+static int drain_read(struct spool *sp, const char *op, int *drainingp, char **errp)
+{
+	char *v;
+	int rc = setting_lookup(sp, op, "state", &v, errp);
+
+	*drainingp = rc == 0 && v != NULL && strcmp(v, "drain") == 0; /* never set: run */
+	free(v);
+	return rc;
+}
+
+/* A statement from sqlite3_exec (static SQL only). */
+static int exec_static(sqlite3 *db, const char *path, const char *sql, char **errp)
+{
+	char *msg = NULL;
+	int src = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	int prim = src & 0xff;
+	int rc = 0;
+
+	if (src != SQLITE_OK)
+		rc = err_set(errp, (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO,
+			     "spool: open %s: %s", path, msg != NULL ? msg : sqlite3_errstr(src));
+	sqlite3_free(msg);
+	return rc;
+}
+
+/* Reads PRAGMA user_version. */
+static int user_version(sqlite3 *db, const char *path, int *vp, char **errp)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0, src;
+
+	src = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		*vp = sqlite3_column_int(st, 0);
+	else
+		rc = err_set(errp, (src & 0xff) == SQLITE_BUSY ? FS_EBUSY : FS_EIO,
+			     "spool: open %s: %s", path, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Brings the schema to SCHEMA_VERSION in one write transaction (re-reading the version inside
+ * it, since another process may be migrating too). */
+static int migrate(sqlite3 *db, const char *path, char **errp)
+{
+	char *sql = NULL;
+	int rc, v;
+
+	if ((rc = user_version(db, path, &v, errp)) != 0)
+		return rc;
+	if (v == SCHEMA_VERSION)
+		return 0;
+	if ((rc = exec_static(db, path, "BEGIN IMMEDIATE", errp)) != 0)
+		return rc;
+	if ((rc = user_version(db, path, &v, errp)) != 0)
+		goto fail;
+	if (v > SCHEMA_VERSION) {
+		rc = err_set(errp, FS_EIO, "spool: open %s: schema version %d is newer than this "
+			     "program's (%d)", path, v, SCHEMA_VERSION);
+		goto fail;
+	}
+	for (; v < SCHEMA_VERSION; v++)
+		if ((rc = exec_static(db, path, migrations[v], errp)) != 0)
+			goto fail;
+	sql = xasprintf("PRAGMA user_version = %d", SCHEMA_VERSION);
+	if ((rc = exec_static(db, path, sql, errp)) != 0)
+		goto fail;
+	rc = exec_static(db, path, "COMMIT", errp);
+fail:
+	free(sql);
+	if (rc != 0 && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
+{
+	struct spool *sp = NULL;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	pthread_mutexattr_t ma;
+	struct stat sb;
+	char *path = NULL;
+	int rc = 0, src;
+
+	*spp = NULL;
+	if (dir == NULL || *dir == '\0')
+		return err_set(errp, FS_EINVAL, "spool: no spool directory given");
+	if (stat(dir, &sb) != 0)
+		return err_set(errp, FS_EIO, "spool: directory '%s': %s", dir, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return err_set(errp, FS_EIO, "spool: '%s' is not a directory", dir);
+	path = xasprintf("%s/spool.db", dir);
+	src = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			      SQLITE_OPEN_NOMUTEX, NULL);
+	if (src != SQLITE_OK) {
+		rc = err_set(errp, FS_EIO, "spool: open %s: %s", path,
+			     db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(src));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, SPOOL_BUSY_TIMEOUT_MS);
+	/* The first statement reads the file: a non-database fails here. */
+	src = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = err_set(errp, (src & 0xff) == SQLITE_BUSY ? FS_EBUSY : FS_EIO,
+			     "spool: open %s: %s", path, sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (strcasecmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
+		rc = err_set(errp, FS_EIO, "spool: open %s: cannot use WAL mode (journal mode %s)",
+			     path, (const char *)sqlite3_column_text(st, 0));
+		goto fail;
+	}
+	if ((rc = exec_static(db, path, (flags & SPOOL_SYNC_NORMAL) ? "PRAGMA synchronous = NORMAL"
+				    : "PRAGMA synchronous = FULL", errp)) != 0 ||
+	    (rc = exec_static(db, path, "PRAGMA foreign_keys = ON", errp)) != 0 ||
+	    (rc = migrate(db, path, errp)) != 0)
+		goto fail;
+
+	sp = xcalloc(1, sizeof *sp);
+	sp->db = db;
+	sp->path = path;
+	sp->flags = flags;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&sp->mu, &ma);
+	pthread_mutexattr_destroy(&ma);
+	db = NULL;
+	path = NULL;
+	*spp = sp;
+fail:
+	sqlite3_finalize(st);
+	if (db != NULL)
+		sqlite3_close_v2(db);
+	free(path);
+	return rc;
+}
+
+void spool_close(struct spool *sp)
+{
+	if (sp == NULL)
+		return;
+	if (sp->batch)
+		spool_rollback(sp);
+	for (int i = 0; i < SQ_N; i++)
+		sqlite3_finalize(sp->st[i]);
+	sqlite3_close_v2(sp->db);
+	pthread_mutex_destroy(&sp->mu);
+	free(sp->path);
+	free(sp);
+}
+
+void spool_set_hook(struct spool *sp, spool_hook_fn fn, void *arg)
+{
+	lock(sp);
+	sp->hook = fn;
+	sp->hook_arg = arg;
+	unlock(sp);
+}
+
+int spool_begin(struct spool *sp, char **errp)
+{
+	int rc;
+
+	lock(sp);
+	if (sp->batch) {
+		unlock(sp);
+		return err_set(errp, FS_ESTATE, "spool: begin: a batch is already open");
+	}
+	if ((rc = st_exec(sp, SQ_BEGIN, "begin", errp)) != 0) {
+		unlock(sp);
+		return rc;
+	}
+	sp->batch = 1;
+	return 0; /* the mutex stays held until spool_commit/spool_rollback */
+}
+
+int spool_commit(struct spool *sp, char **errp)
+{
+	int rc;
+
+	lock(sp);
+	if (!sp->batch) {
+		unlock(sp);
+		return err_set(errp, FS_ESTATE, "spool: commit: no batch is open");
+	}
+	if (sqlite3_get_autocommit(sp->db))
+		rc = err_set(errp, FS_EIO, "spool: commit: the batch was rolled back by an error");
+	else if ((rc = st_exec(sp, SQ_COMMIT, "commit", errp)) != 0 &&
+		 !sqlite3_get_autocommit(sp->db))
+		st_exec(sp, SQ_ROLLBACK, "commit", NULL);
+	sp->batch = 0;
+	unlock(sp);
+	unlock(sp); /* spool_begin's */
+	return rc;
+}
+
+void spool_rollback(struct spool *sp)
+{
+	lock(sp);
+	if (sp->batch) {
+		if (!sqlite3_get_autocommit(sp->db))
+			st_exec(sp, SQ_ROLLBACK, "rollback", NULL);
+		sp->batch = 0;
+		unlock(sp); /* spool_begin's */
+	}
+	unlock(sp);
+}
+
+int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_queued,
+		  char **errp)
+{
+	const char *op = "enqueue";
+	sqlite3_stmt *st;
+	int64_t now = now_ms(), queued;
+	int rc, src, state, draining;
+
+	if (sub == NULL || sub->id == NULL || *sub->id == '\0' || sub->job_name == NULL ||
+	    sub->factfile_path == NULL || sub->node == NULL)
+		return err_set(errp, FS_EINVAL, "spool: enqueue: id, job name, factfile path and "
+			       "node are required");
+	lock(sp);
+	if ((rc = tx_begin(sp, op, errp)) != 0)
+		goto out;
+	if ((rc = drain_read(sp, op, &draining, errp)) != 0)
+		goto end;
+	if (draining) {
+		rc = err_set(errp, FS_ESTATE, "spool: enqueue: the node is in drain state");
+		goto end;
+	}
+	if ((rc = job_state(sp, op, sub->id, &state, errp)) != 0)
+		goto end;
+	if (state == SPOOL_QUEUED || state == SPOOL_WORKING) {
+		rc = err_set(errp, FS_EEXIST, "spool: enqueue: job '%s' is already %s", sub->id,
+			     spool_state_name(state));
+		goto end;
+	}
+	if ((rc = st_get(sp, SQ_COUNT_QUEUED, op, &st, errp)) != 0)
+		goto end;
+	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+		rc = db_err(sp, op, src, errp);
+		st_done(st);
+		goto end;
+	}
+	queued = sqlite3_column_int64(st, 0);
+	st_done(st);
+	if (queued < 0 || (uint64_t)queued >= (uint64_t)max_queued) {
+		rc = err_set(errp, FS_EFULL, "spool: enqueue: the queue is full (%lld jobs queued)",
+			     (long long)queued);
+		goto end;
+	}
+	if ((rc = st_get(sp, SQ_UPSERT, op, &st, errp)) != 0)
+		goto end;
+	if ((src = sqlite3_bind_text(st, 1, sub->id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_bind_text(st, 2, sub->job_name, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_bind_text(st, 3, sub->factfile_path, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_bind_text(st, 4, sub->factfile_args != NULL ? sub->factfile_args : "[]",
+				     -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_bind_text(st, 5, sub->node, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_bind_int64(st, 6, now)) != SQLITE_OK ||
+	    (src = sqlite3_bind_int64(st, 7, sub->consul_index)) != SQLITE_OK ||
+	    (src = sqlite3_step(st)) != SQLITE_DONE) {
+		rc = db_err(sp, op, src, errp);
+		st_done(st);
+		goto end;
+	}
+	st_done(st);
+	rc = add_transition(sp, op, sub->id, now, 0, errp);
+end:
+	rc = tx_end(sp, rc, op, errp);
+out:
+	unlock(sp);
+	return rc;
+}
+
+/* Reads job id into a new record; FS_ENOENT if absent. The caller holds the mutex. */
+static int job_read(struct spool *sp, const char *op, const char *id, struct spool_job **jobp,
+		    char **errp)
+{
+	sqlite3_stmt *st;
+	int rc, src;
+
+	*jobp = NULL;
+	if ((rc = st_get(sp, SQ_GET, op, &st, errp)) != 0)
+		return rc;
+	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK)
+		goto dberr;
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		*jobp = xcalloc(1, sizeof **jobp);
+		job_from_row(st, *jobp);
+	} else if (src == SQLITE_DONE) {
+		rc = err_set(errp, FS_ENOENT, "spool: %s: no job with id '%s'", op, id);
+	} else {
+		goto dberr;
+	}
+	st_done(st);
+	return rc;
+dberr:
+	rc = db_err(sp, op, src, errp);
+	st_done(st);
+	return rc;
+}
+
+int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
+{
+	const char *op = "claim";
+	sqlite3_stmt *st;
+	struct spool_job *job = NULL;
+	char *id = NULL;
+	int64_t now = now_ms();
+	int rc, src;
+
+	*jobp = NULL;
+	if (node == NULL)
+		return err_set(errp, FS_EINVAL, "spool: claim: no node name");
+	lock(sp);
+	if ((rc = tx_begin(sp, op, errp)) != 0)
+		goto out;
+	if ((rc = st_get(sp, SQ_OLDEST_QUEUED, op, &st, errp)) != 0)
+		goto end;
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		id = col_str(st, 0);
+	else if (src == SQLITE_DONE)
+		rc = err_set(errp, FS_ENOENT, "spool: claim: no job is queued");
+	else
+		rc = db_err(sp, op, src, errp);
+	st_done(st);
+	if (rc != 0)
+		goto end;
+	if ((rc = st_get(sp, SQ_CLAIM, op, &st, errp)) != 0)
+		goto end;
+	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_bind_int64(st, 3, now)) != SQLITE_OK) {
+		rc = db_err(sp, op, src, errp);
+		st_done(st);
+		goto end;
+	}
+	if ((rc = step_change(sp, st, op, NULL, errp)) != 0 ||
+	    (rc = add_transition(sp, op, id, now, 1, errp)) != 0 ||
+	    (rc = job_read(sp, op, id, &job, errp)) != 0)
+		goto end;
+end:
+	rc = tx_end(sp, rc, op, errp);
+	if (rc == 0) {
+		*jobp = job;
+		job = NULL;
+	}
+out:
+	spool_job_free(job);
+	free(id);
+	unlock(sp);
+	return rc;
+}
+
+int spool_record_run(struct spool *sp, const char *id, const char *command, int64_t pid,
+		     char **errp)
+{
+	const char *op = "record_run";
+	sqlite3_stmt *st;
+	int rc, src;
+
+	if (id == NULL)
+		return err_set(errp, FS_EINVAL, "spool: record_run: no id");
+	lock(sp);
+	if ((rc = tx_begin(sp, op, errp)) != 0)
+		goto out;
+	if ((rc = job_require(sp, op, id, SPOOL_WORKING, errp)) != 0 ||
+	    (rc = st_get(sp, SQ_RECORD_RUN, op, &st, errp)) != 0)
+		goto end;
+	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = bind_opt_text(st, 2, command)) != SQLITE_OK ||
+	    (src = pid > 0 ? sqlite3_bind_int64(st, 3, pid) : sqlite3_bind_null(st, 3)) !=
+		    SQLITE_OK) {
+		rc = db_err(sp, op, src, errp);
+		st_done(st);
+		goto end;
+	}
+	rc = step_change(sp, st, op, NULL, errp);
+end:
+	rc = tx_end(sp, rc, op, errp);
+out:
+	unlock(sp);
+	return rc;
+}
+
+int spool_finish(struct spool *sp, const char *id, const struct spool_result *res, char **errp)
+{
+	const char *op = "finish";
+	sqlite3_stmt *st;
+	int64_t now = now_ms();
+	int rc, src;
+
+	if (id == NULL || res == NULL)
+		return err_set(errp, FS_EINVAL, "spool: finish: no id or result");
+	if (res->outcome != SPOOL_SUCCEEDED && res->outcome != SPOOL_FAILED)
+		return err_set(errp, FS_EINVAL, "spool: finish: outcome must be SUCCEEDED or "
+			       "FAILED, not %s", spool_outcome_name(res->outcome));
+	lock(sp);
+	if ((rc = tx_begin(sp, op, errp)) != 0)
+		goto out;
+	if ((rc = job_require(sp, op, id, SPOOL_WORKING, errp)) != 0 ||
+	    (rc = st_get(sp, SQ_FINISH, op, &st, errp)) != 0)
+		goto end;
+	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_bind_text(st, 2, outcome_names[res->outcome], -1, SQLITE_STATIC)) !=
+		    SQLITE_OK ||
+	    (src = res->exit_code >= 0 ? sqlite3_bind_int(st, 3, res->exit_code)
+				       : sqlite3_bind_null(st, 3)) != SQLITE_OK ||
+	    (src = res->exit_signal > 0 ? sqlite3_bind_int(st, 4, res->exit_signal)
+					: sqlite3_bind_null(st, 4)) != SQLITE_OK ||
+	    (src = bind_opt_text(st, 5, res->reason)) != SQLITE_OK ||
+	    (src = sqlite3_bind_int64(st, 6, now)) != SQLITE_OK) {
+		rc = db_err(sp, op, src, errp);
+		st_done(st);
+		goto end;
+	}
+	if ((rc = step_change(sp, st, op, NULL, errp)) != 0)
+		goto end;
+	rc = add_transition(sp, op, id, now, 1, errp);
+end:
+	rc = tx_end(sp, rc, op, errp);
+out:
+	unlock(sp);
+	return rc;
+}
+
+int spool_cancel(struct spool *sp, const char *id, char **errp)
+{
+	const char *op = "cancel";
+	sqlite3_stmt *st;
+	int64_t now = now_ms();
+	int rc, src;
+
+	if (id == NULL)
+		return err_set(errp, FS_EINVAL, "spool: cancel: no id");
+	lock(sp);
+	if ((rc = tx_begin(sp, op, errp)) != 0)
+		goto out;
+	if ((rc = job_require(sp, op, id, SPOOL_QUEUED, errp)) != 0 ||
+	    (rc = st_get(sp, SQ_CANCEL, op, &st, errp)) != 0)
+		goto end;
+	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_bind_int64(st, 2, now)) != SQLITE_OK) {
+		rc = db_err(sp, op, src, errp);
+		st_done(st);
+		goto end;
+	}
+	if ((rc = step_change(sp, st, op, NULL, errp)) != 0)
+		goto end;
+	rc = add_transition(sp, op, id, now, 1, errp);
+end:
+	rc = tx_end(sp, rc, op, errp);
+out:
+	unlock(sp);
+	return rc;
+}
+
+int spool_get(struct spool *sp, const char *id, struct spool_job **jobp, char **errp)
+{
+	int rc;
+
+	*jobp = NULL;
+	if (id == NULL)
+		return err_set(errp, FS_EINVAL, "spool: get: no id");
+	lock(sp);
+	rc = job_read(sp, "get", id, jobp, errp);
+	unlock(sp);
+	return rc;
+}
+
+int spool_list(struct spool *sp, int state, size_t limit, size_t offset, struct spool_job **jobsp,
+	       size_t *np, char **errp)
+{
+	const char *op = "list";
+	sqlite3_stmt *st = NULL;
+	struct spool_job *jobs = NULL;
+	size_t n = 0;
+	int rc, src;
+
+	*jobsp = NULL;
+	*np = 0;
+	if (state != SPOOL_STATE_ANY && (state < SPOOL_QUEUED || state > SPOOL_DONE))
+		return err_set(errp, FS_EINVAL, "spool: list: bad state filter %d", state);
+	if (limit > INT64_MAX || offset > INT64_MAX)
+		return err_set(errp, FS_EINVAL, "spool: list: limit or offset too large");
+	lock(sp);
+	if ((rc = st_get(sp, state == SPOOL_STATE_ANY ? SQ_LIST_ALL : SQ_LIST_STATE, op, &st,
+			 errp)) != 0)
+		goto out;
+	if ((src = sqlite3_bind_int64(st, 1, limit == 0 ? -1 : (int64_t)limit)) != SQLITE_OK ||
+	    (src = sqlite3_bind_int64(st, 2, (int64_t)offset)) != SQLITE_OK ||
+	    (state != SPOOL_STATE_ANY &&
+	     (src = sqlite3_bind_text(st, 3, state_names[state], -1, SQLITE_STATIC)) != SQLITE_OK))
+		goto dberr;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		jobs = xreallocarray(jobs, n, sizeof *jobs);
+		job_from_row(st, &jobs[n++]);
+	}
+	if (src != SQLITE_DONE)
+		goto dberr;
+	*jobsp = jobs;
+	*np = n;
+	jobs = NULL;
+	n = 0;
+	goto out;
+dberr:
+	rc = db_err(sp, op, src, errp);
+out:
+	if (st != NULL)
+		st_done(st);
+	unlock(sp);
+	spool_job_list_free(jobs, n);
+	return rc;
+}
+
+int spool_count(struct spool *sp, struct spool_counts *c, char **errp)
+{
+	sqlite3_stmt *st;
+	int rc, src;
+
+	memset(c, 0, sizeof *c);
+	lock(sp);
+	if ((rc = st_get(sp, SQ_COUNT, "count", &st, errp)) != 0)
+		goto out;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t k = sqlite3_column_int64(st, 1);
+		switch (spool_state_parse((const char *)sqlite3_column_text(st, 0))) {
+		case SPOOL_QUEUED: c->queued = k; break;
+		case SPOOL_WORKING: c->working = k; break;
+		case SPOOL_DONE: c->done = k; break;
+		default: break;
+		}
+	}
+	if (src != SQLITE_DONE)
+		rc = db_err(sp, "count", src, errp);
+	st_done(st);
+out:
+	unlock(sp);
+	return rc;
+}
+
+int spool_transitions(struct spool *sp, const char *id, struct spool_transition **trsp,
+		      size_t *np, char **errp)
+{
+	const char *op = "transitions";
+	sqlite3_stmt *st = NULL;
+	struct spool_transition *trs = NULL;
+	size_t n = 0;
+	int rc, src;
+
+	*trsp = NULL;
+	*np = 0;
+	if (id == NULL)
+		return err_set(errp, FS_EINVAL, "spool: transitions: no id");
+	lock(sp);
+	if ((rc = st_get(sp, SQ_TRANSITIONS, op, &st, errp)) != 0)
+		goto out;
+	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK)
+		goto dberr;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		trs = xreallocarray(trs, n, sizeof *trs);
+		tr_from_row(st, 0, &trs[n++]);
+	}
+	if (src != SQLITE_DONE)
+		goto dberr;
+	*trsp = trs;
+	*np = n;
+	trs = NULL;
+	n = 0;
+	goto out;
+dberr:
+	rc = db_err(sp, op, src, errp);
+out:
+	if (st != NULL)
+		st_done(st);
+	unlock(sp);
+	spool_transition_list_free(trs, n);
+	return rc;
+}
+
+int spool_drain_get(struct spool *sp, int *drainingp, char **errp)
+{
+	int rc;
+
+	lock(sp);
+	rc = drain_read(sp, "drain_get", drainingp, errp);
+	unlock(sp);
+	return rc;
+}
+
+/* Sets (value non-NULL) or deletes a setting in its own transaction. */
+static int setting_write(struct spool *sp, const char *op, const char *key, const char *value,
+			 char **errp)
+{
+	sqlite3_stmt *st;
+	int rc, src;
+
+	lock(sp);
+	if ((rc = tx_begin(sp, op, errp)) != 0)
+		goto out;
+	if ((rc = st_get(sp, value != NULL ? SQ_SETTING_SET : SQ_SETTING_DEL, op, &st, errp)) != 0)
+		goto end;
+	if ((src = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (value != NULL &&
+	     (src = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC)) != SQLITE_OK)) {
+		rc = db_err(sp, op, src, errp);
+		st_done(st);
+		goto end;
+	}
+	rc = step_change(sp, st, op, NULL, errp);
+end:
+	rc = tx_end(sp, rc, op, errp);
+out:
+	unlock(sp);
+	return rc;
+}
+
+int spool_drain_set(struct spool *sp, int draining, char **errp)
+{
+	return setting_write(sp, "drain", "state", draining ? "drain" : "run", errp);
+}
+
+int spool_setting_get(struct spool *sp, const char *key, char **valuep, char **errp)
+{
+	int rc;
+
+	*valuep = NULL;
+	if (key == NULL)
+		return err_set(errp, FS_EINVAL, "spool: setting_get: no key");
+	lock(sp);
+	rc = setting_lookup(sp, "setting_get", key, valuep, errp);
+	unlock(sp);
+	if (rc == 0 && *valuep == NULL)
+		rc = err_set(errp, FS_ENOENT, "spool: setting_get: no setting '%s'", key);
+	return rc;
+}
+
+int spool_setting_set(struct spool *sp, const char *key, const char *value, char **errp)
+{
+	if (key == NULL)
+		return err_set(errp, FS_EINVAL, "spool: setting: no key");
+	return setting_write(sp, "setting", key, value, errp);
+}
+
+int spool_consul_index_set(struct spool *sp, const char *id, int64_t index, char **errp)
+{
+	const char *op = "consul_index";
+	sqlite3_stmt *st;
+	int rc, src, changes = 0;
+
+	if (id == NULL)
+		return err_set(errp, FS_EINVAL, "spool: consul_index: no id");
+	lock(sp);
+	if ((rc = tx_begin(sp, op, errp)) != 0)
+		goto out;
+	if ((rc = st_get(sp, SQ_CONSUL_INDEX, op, &st, errp)) != 0)
+		goto end;
+	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_bind_int64(st, 2, index)) != SQLITE_OK) {
+		rc = db_err(sp, op, src, errp);
+		st_done(st);
+		goto end;
+	}
+	if ((rc = step_change(sp, st, op, &changes, errp)) == 0 && changes == 0)
+		rc = err_set(errp, FS_ENOENT, "spool: consul_index: no job with id '%s'", id);
+end:
+	rc = tx_end(sp, rc, op, errp);
+out:
+	unlock(sp);
+	return rc;
+}
+
+int spool_outbox_list(struct spool *sp, size_t max, struct spool_outbox **entriesp, size_t *np,
+		      char **errp)
+{
+	const char *op = "outbox_list";
+	sqlite3_stmt *st = NULL;
+	struct spool_outbox *es = NULL;
+	size_t n = 0;
+	int rc, src;
+
+	*entriesp = NULL;
+	*np = 0;
+	if (max > INT64_MAX)
+		max = 0;
+	lock(sp);
+	if ((rc = st_get(sp, SQ_OUTBOX_LIST, op, &st, errp)) != 0)
+		goto out;
+	if ((src = sqlite3_bind_int64(st, 1, max == 0 ? -1 : (int64_t)max)) != SQLITE_OK)
+		goto dberr;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		es = xreallocarray(es, n, sizeof *es);
+		es[n].oid = sqlite3_column_int64(st, 0);
+		tr_from_row(st, 1, &es[n].tr);
+		n++;
+	}
+	if (src != SQLITE_DONE)
+		goto dberr;
+	*entriesp = es;
+	*np = n;
+	es = NULL;
+	n = 0;
+	goto out;
+dberr:
+	rc = db_err(sp, op, src, errp);
+out:
+	if (st != NULL)
+		st_done(st);
+	unlock(sp);
+	spool_outbox_list_free(es, n);
+	return rc;
+}
+
+int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp)
+{
+	const char *op = "outbox_delete";
+	sqlite3_stmt *st;
+	char *id = NULL;
+	int rc, src;
+
+	lock(sp);
+	if ((rc = tx_begin(sp, op, errp)) != 0)
+		goto out;
+	if ((rc = st_get(sp, SQ_OUTBOX_JOB, op, &st, errp)) != 0)
+		goto end;
+	if ((src = sqlite3_bind_int64(st, 1, oid)) != SQLITE_OK)
+		goto dberr;
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		id = col_str(st, 0);
+	else if (src == SQLITE_DONE)
+		rc = err_set(errp, FS_ENOENT, "spool: outbox_delete: no outbox entry %lld",
+			     (long long)oid);
+	else
+		goto dberr;
+	st_done(st);
+	if (rc != 0)
+		goto end;
+	if (consul_index > 0) {
+		if ((rc = st_get(sp, SQ_CONSUL_INDEX, op, &st, errp)) != 0)
+			goto end;
+		if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+		    (src = sqlite3_bind_int64(st, 2, consul_index)) != SQLITE_OK)
+			goto dberr;
+		if ((rc = step_change(sp, st, op, NULL, errp)) != 0)
+			goto end;
+	}
+	if ((rc = st_get(sp, SQ_OUTBOX_DEL, op, &st, errp)) != 0)
+		goto end;
+	if ((src = sqlite3_bind_int64(st, 1, oid)) != SQLITE_OK)
+		goto dberr;
+	rc = step_change(sp, st, op, NULL, errp);
+	goto end;
+dberr:
+	rc = db_err(sp, op, src, errp);
+	st_done(st);
+end:
+	rc = tx_end(sp, rc, op, errp);
+out:
+	free(id);
+	unlock(sp);
+	return rc;
+}
+
+int spool_integrity_check(struct spool *sp, char **errp)
+{
+	sqlite3_stmt *st = NULL;
+	const char *r;
+	int rc = 0, src;
+
+	lock(sp);
+	src = sqlite3_prepare_v2(sp->db, "PRAGMA integrity_check", -1, &st, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = db_err(sp, "integrity_check", src, errp);
+		goto out;
+	}
+	r = (const char *)sqlite3_column_text(st, 0);
+	if (r == NULL || strcmp(r, "ok") != 0)
+		rc = err_set(errp, FS_EIO, "spool: integrity_check %s: %s", sp->path,
+			     r != NULL ? r : "no answer");
+out:
+	sqlite3_finalize(st);
+	unlock(sp);
+	return rc;
+}

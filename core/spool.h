@@ -1,5 +1,202 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
+/* The node's durable spool: one SQLite file, <spool dir>/spool.db, in WAL mode, holding the jobs,
+ * their transition history, the run/drain setting, small key/value settings and the Consul
+ * outbox. Every write is one BEGIN IMMEDIATE transaction, so checks and writes are atomic across
+ * all processes of the node.
+ *
+ * Threads and processes: one handle (one SQLite connection) per process. A handle may be shared
+ * by the threads of that process: every call holds the handle's recursive mutex, and a batch
+ * (spool_begin) holds it until spool_commit/spool_rollback, so other threads wait rather than
+ * interleave. A handle must not be used after fork(): the child opens its own.
+ *
+ * Times are Unix epoch milliseconds (int64_t); 0 means "not set". Every function returns 0 or a
+ * negative FS_E* code (err.h) and, on failure, sets *errp (if errp is not NULL) to a message the
+ * caller frees; SQLite failures read "spool: <op>: <sqlite message>" and give FS_EIO, or FS_EBUSY
+ * when the database stayed locked past the busy timeout. */
 #ifndef FS_SPOOL_H
 #define FS_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct spool;
+
+/* Job state and outcome: only the original's values (SERVER.md §4). Stored as their names. */
+enum spool_state { SPOOL_QUEUED, SPOOL_WORKING, SPOOL_DONE };
+enum spool_outcome { SPOOL_WAITING, SPOOL_RUNNING, SPOOL_SUCCEEDED, SPOOL_FAILED };
+#define SPOOL_STATE_ANY (-1) /* spool_list: no state filter */
+
+/* "QUEUED", ...; static storage. */
+const char *spool_state_name(enum spool_state s);
+const char *spool_outcome_name(enum spool_outcome o);
+/* The state named s (any case), or -1. */
+int spool_state_parse(const char *s);
+
+/* spool_open flags */
+#define SPOOL_SYNC_NORMAL 0x1 /* synchronous=NORMAL instead of FULL (--spool-sync normal) */
+#define SPOOL_OUTBOX 0x2      /* Consul enabled: every transition after enqueue is also appended
+			       * to the outbox, in the same transaction */
+
+#define SPOOL_BUSY_TIMEOUT_MS 10000
+
+/* Opens (creating if absent) <dir>/spool.db and brings its schema to the current version. dir
+ * must exist. On success *spp is a handle the caller releases with spool_close. A file that is
+ * not an SQLite database, or whose schema is newer than this program's, is FS_EIO with a message
+ * naming the file. */
+int spool_open(struct spool **spp, const char *dir, int flags, char **errp);
+/* Finalizes everything and closes; NULL is allowed. An open batch is rolled back. */
+void spool_close(struct spool *sp);
+/* The schema version this program writes (PRAGMA user_version of an up-to-date spool). */
+int spool_schema_version(void);
+
+/* A job as read from the spool. Every string is owned by the record; NULL where noted. */
+struct spool_job {
+	char *id;            /* 64 hex characters */
+	char *job_name;
+	char *factfile_path;
+	char *factfile_args; /* JSON array text, as the client sent it */
+	enum spool_state state;
+	enum spool_outcome outcome;
+	char *node;          /* node name of the last submission/run */
+	int64_t seq;         /* queue position: larger = submitted later */
+	int64_t created_ms;  /* this submission */
+	int64_t updated_ms;  /* last transition */
+	int64_t started_ms;  /* run start, 0 if not started */
+	int64_t finished_ms; /* run end, 0 if not finished */
+	int exit_code;       /* -1 if none */
+	int exit_signal;     /* 0 if none */
+	char *reason;        /* NULL if none: "cancelled", "timeout", ... */
+	char *command;       /* the run's full command line as recorded (spool_record_run), or NULL */
+	int64_t pid;         /* the run's process (group) id as recorded, 0 if none */
+	int64_t consul_index; /* last Consul ModifyIndex seen, 0 if none */
+};
+/* Frees a record from spool_get/spool_claim_next; NULL is allowed. */
+void spool_job_free(struct spool_job *job);
+/* Frees an array of n records from spool_list; NULL is allowed. */
+void spool_job_list_free(struct spool_job *jobs, size_t n);
+
+/* What a submission stores. Strings are copied; none may be NULL except factfile_args ("[]"). */
+struct spool_submit {
+	const char *id;
+	const char *job_name;
+	const char *factfile_path;
+	const char *factfile_args;
+	const char *node;
+	int64_t consul_index; /* the claim's ModifyIndex, 0 without Consul */
+};
+
+/* Queues a job, in one transaction, checking in this order: the spool is in drain state
+ * (FS_ESTATE); the id is QUEUED or WORKING (FS_EEXIST); max_queued jobs are already QUEUED
+ * (FS_EFULL). A DONE row of the same id is reused for the new submission (its history stays in
+ * the transitions). Records a QUEUED/WAITING transition; adds nothing to the outbox (the caller
+ * has claimed the Consul key itself). Usable inside a batch. */
+int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_queued,
+		  char **errp);
+
+/* Batch (group commit): spool_begin opens one BEGIN IMMEDIATE transaction that the following
+ * write calls of this handle join (each as a savepoint, so a refused or failed call undoes only
+ * its own writes); spool_commit makes them durable at once, spool_rollback discards them. The
+ * handle's mutex is held from spool_begin to spool_commit/spool_rollback. Nested spool_begin is
+ * FS_ESTATE. */
+int spool_begin(struct spool *sp, char **errp);
+int spool_commit(struct spool *sp, char **errp);
+void spool_rollback(struct spool *sp);
+
+/* Claims the oldest QUEUED job (FIFO) for node: WORKING/RUNNING, started now, run details
+ * cleared. *jobp receives the claimed job (caller frees with spool_job_free). FS_ENOENT when
+ * nothing is QUEUED. Two claimers, in any processes, never get the same job. */
+int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp);
+
+/* Records the run's command line (free text; e.g. the argv as a JSON array) and process id of a
+ * WORKING job. FS_ENOENT unknown id, FS_ESTATE not WORKING. No transition. */
+int spool_record_run(struct spool *sp, const char *id, const char *command, int64_t pid,
+		     char **errp);
+
+/* How a run ended. */
+struct spool_result {
+	enum spool_outcome outcome; /* SPOOL_SUCCEEDED or SPOOL_FAILED */
+	int exit_code;              /* -1 if none (killed by a signal, never started) */
+	int exit_signal;            /* 0 if none */
+	const char *reason;         /* NULL or e.g. "timeout", "runner-missing", "lost" */
+};
+/* WORKING -> DONE with the result, finished now. FS_ENOENT unknown id, FS_ESTATE not WORKING,
+ * FS_EINVAL outcome not SUCCEEDED/FAILED. */
+int spool_finish(struct spool *sp, const char *id, const struct spool_result *res, char **errp);
+
+/* QUEUED -> DONE/FAILED, reason "cancelled". FS_ENOENT unknown id, FS_ESTATE not QUEUED (a
+ * WORKING job is cancelled by signalling its run, then spool_finish). */
+int spool_cancel(struct spool *sp, const char *id, char **errp);
+
+/* One job by id; *jobp is the caller's (spool_job_free). FS_ENOENT unknown id. */
+int spool_get(struct spool *sp, const char *id, struct spool_job **jobp, char **errp);
+
+/* Jobs newest first (by submission), state a spool_state or SPOOL_STATE_ANY, skipping offset,
+ * at most limit (0 = no limit). *jobsp receives an array of *np records (NULL when 0) that the
+ * caller frees with spool_job_list_free. */
+int spool_list(struct spool *sp, int state, size_t limit, size_t offset, struct spool_job **jobsp,
+	       size_t *np, char **errp);
+
+/* Numbers of jobs by state (for /status and /metrics). */
+struct spool_counts {
+	int64_t queued;
+	int64_t working;
+	int64_t done;
+};
+int spool_count(struct spool *sp, struct spool_counts *c, char **errp);
+
+/* One entry of a job's history. */
+struct spool_transition {
+	int64_t tid;   /* increasing over the whole spool */
+	char *job_id;  /* owned */
+	int64_t at_ms;
+	enum spool_state state;
+	enum spool_outcome outcome;
+	int exit_code;   /* -1 if none */
+	int exit_signal; /* 0 if none */
+	char *reason;    /* owned; NULL if none */
+	char *node;      /* owned */
+};
+/* The job's transitions, oldest first, over all its submissions; *trsp is an array of *np
+ * (NULL when 0) the caller frees with spool_transition_list_free. Unknown id: 0 entries. */
+int spool_transitions(struct spool *sp, const char *id, struct spool_transition **trsp,
+		      size_t *np, char **errp);
+void spool_transition_list_free(struct spool_transition *trs, size_t n);
+
+/* The run/drain setting, shared by every process of the node and kept across restarts. */
+int spool_drain_get(struct spool *sp, int *drainingp, char **errp);
+int spool_drain_set(struct spool *sp, int draining, char **errp);
+
+/* Small key/value settings (e.g. "consul.session"). get: *valuep is the caller's (free()),
+ * FS_ENOENT when absent. set: value NULL deletes. The key "state" is the run/drain setting:
+ * use spool_drain_*. */
+int spool_setting_get(struct spool *sp, const char *key, char **valuep, char **errp);
+int spool_setting_set(struct spool *sp, const char *key, const char *value, char **errp);
+
+/* Sets the job's "last Consul ModifyIndex seen". FS_ENOENT unknown id. */
+int spool_consul_index_set(struct spool *sp, const char *id, int64_t index, char **errp);
+
+/* Outbox (SPOOL_OUTBOX): transitions still to be written to Consul. One entry. */
+struct spool_outbox {
+	int64_t oid;                 /* increasing: deliver in this order */
+	struct spool_transition tr;  /* the transition to mirror */
+};
+/* The oldest max (0 = all) entries, oldest first; *entriesp is an array of *np (NULL when 0)
+ * freed with spool_outbox_list_free. The value to write is built from the entry and the job's
+ * row (spool_get); the fence is the job's consul_index. */
+int spool_outbox_list(struct spool *sp, size_t max, struct spool_outbox **entriesp, size_t *np,
+		      char **errp);
+void spool_outbox_list_free(struct spool_outbox *entries, size_t n);
+/* Removes a delivered (or abandoned) entry and, if consul_index > 0, sets its job's last index
+ * seen, in one transaction. FS_ENOENT unknown oid. */
+int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp);
+
+/* PRAGMA integrity_check: 0, or FS_EIO with the first problem. */
+int spool_integrity_check(struct spool *sp, char **errp);
+
+/* Test seam: fn is called inside each write transaction after its writes and before its commit,
+ * with point "enqueue", "claim", "record_run", "finish", "cancel", "drain", "setting",
+ * "consul_index" or "outbox_delete" (a test raises SIGKILL there). NULL removes it. */
+typedef void (*spool_hook_fn)(const char *point, void *arg);
+void spool_set_hook(struct spool *sp, spool_hook_fn fn, void *arg);
+
 #endif
