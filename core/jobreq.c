@@ -53,19 +53,20 @@ static void jobreq_position(const char *s, size_t off, size_t *line, size_t *col
  * for JSON null), or FS_EINVAL with *errp (if errp) set to the detail. */
 static int jobreq_json_parse(const char *s, size_t len, struct json_object **out, char **errp)
 {
-	struct json_tokener *tok = json_tokener_new_ex(32);
-	char *copy = xmalloc(len < INT_MAX ? len + 1 : 1);
+	struct json_tokener *tok;
+	char *copy;
 	struct json_object *v;
 	enum json_tokener_error e;
 	size_t end, line, col;
 	int rc = 0;
 
-	if (len >= INT_MAX) {
-		free(copy);
-		json_tokener_free(tok);
-		*out = NULL;
+	*out = NULL;
+	if (len >= INT_MAX)
 		return err_set(errp, FS_EINVAL, "input too large");
-	}
+	tok = json_tokener_new_ex(32);
+	if (tok == NULL)
+		abort(); /* only allocation fails here */
+	copy = xmalloc(len + 1);
 	memcpy(copy, s, len);
 	copy[len] = '\0';
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
