@@ -310,7 +310,8 @@ static int config_set_fcgi(struct config *cfg, const char *value, const char *wh
 			}
 		} else {
 			host = xstrndup(value, hlen);
-			if (!config_is_ip(host) && !config_is_hostname(host)) {
+			if (strchr(host, ':') != NULL ||
+			    (!config_is_ip(host) && !config_is_hostname(host))) {
 				config_fail(errp, "%s: '%s' is not an IP address or host name (an IPv6 "
 					    "address goes in brackets)", where, host);
 				goto done;
@@ -496,7 +497,7 @@ static int config_parse_line(struct config *cfg, const char *path, int lineno, c
 	while (end > name && isspace((unsigned char)end[-1]))
 		end--;
 	*end = '\0';
-	if (*name == '\0' || name[strspn(name, "abcdefghijklmnopqrstuvwxyz"
+	if (!isalpha((unsigned char)*name) || name[strspn(name, "abcdefghijklmnopqrstuvwxyz"
 				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")] != '\0') {
 		config_fail(errp, "%s:%d: malformed line (expected 'name = value')", path, lineno);
 		goto done;

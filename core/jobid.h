@@ -10,7 +10,8 @@
 #define JOBID_LEN 64
 
 /* SHA-256 over the rendered compact factfile text, then each tag's key and value bytes in
- * byte-wise key order; out receives 64 lowercase hex characters and a NUL. */
+ * byte-wise key order (tags may be NULL: none); out receives 64 lowercase hex characters and a
+ * NUL. The caller's lists are not changed. */
 void jobid_compute(const char *compact, size_t compact_len, const struct kvlist *tags,
 		   char out[JOBID_LEN + 1]);
 

@@ -1,5 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: being written */
+/* Validation of a parsed factfile against Factotum 0.7.0's factfile JSON schema
+ * (src/factotum/parser/schemavalidator/jsonschemas/factotum.json), producing the error lines
+ * valico 0.8.2 produces for it, in Factotum's format "'<json-pointer>' - <title>[ (<detail>)]". */
 #ifndef FS_SCHEMA_H
 #define FS_SCHEMA_H
+
+#include "ffjson.h"
+
+/* Returns 0 if root satisfies the factfile schema. Otherwise returns FS_EINVAL and sets *errp
+ * (if not NULL) to the error lines joined with '\n' (no prefix, no final newline). root is only
+ * read. */
+int schema_validate_factfile(const struct ffjson *root, char **errp);
+
+/* Whether s (len bytes) matches the schema's pattern for "schema":
+ * ^iglu:[a-zA-Z0-9-_.]+/[a-zA-Z0-9-_]+/[a-zA-Z0-9-_]+/[0-9]+-[0-9]+-[0-9]+$ */
+bool schema_iglu_uri_valid(const char *s, size_t len);
+
 #endif

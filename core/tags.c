@@ -67,7 +67,7 @@ void tags_add(struct kvlist *tags, const char *arg)
 	const char *key = arg, *value;
 	size_t key_len = comma != NULL ? (size_t)(comma - arg) : strlen(arg), value_len;
 	struct buf joined;
-	char *k;
+	char *k, *v;
 
 	tags_trim(&key, &key_len);
 	if (key_len == 0)
@@ -82,11 +82,9 @@ void tags_add(struct kvlist *tags, const char *arg)
 	value_len = joined.len;
 	tags_trim(&value, &value_len);
 	k = xstrndup(key, key_len);
-	{
-		char *v = xstrndup(value, value_len);
-		kvlist_set(tags, k, v);
-		free(v);
-	}
+	v = xstrndup(value, value_len);
+	kvlist_set(tags, k, v);
 	free(k);
+	free(v);
 	buf_free(&joined);
 }

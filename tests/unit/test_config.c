@@ -1,8 +1,780 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: fails until written */
+/* config: defaults, both command-line forms, the config file, precedence, and every rejection with
+ * its exact text. Works in a mkdtemp directory holding a fake runner, removed at the end. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+/* by path: -I. puts autoconf's own config.h of the build directory ahead of -Icore */
+#include "config.h"
+#include "err.h"
+#include "xalloc.h"
+
+#define MAXARGS 32
+
+static char tmpdir[PATH_MAX];   /* as created */
+static char realtmp[PATH_MAX];  /* its realpath (factfile roots are stored resolved) */
+static char binpath[PATH_MAX + 16]; /* an executable regular file */
+static char *bin_arg;           /* "--factotum-bin=<binpath>" */
+
+static char *tpath(const char *name)
+{
+	return xasprintf("%s/%s", tmpdir, name);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Parses the NULL-terminated arguments (argv[0] = "test"); with_bin puts the fake runner first. */
+static int parse_va(struct config *cfg, char **err, int with_bin, va_list ap)
+{
+	char *argv[MAXARGS];
+	int argc = 0;
+	const char *a;
+
+	argv[argc++] = (char *)"test";
+	if (with_bin)
+		argv[argc++] = bin_arg;
+	while ((a = va_arg(ap, const char *)) != NULL) {
+		assert_true(argc < MAXARGS - 1);
+		argv[argc++] = (char *)a;
+	}
+	argv[argc] = NULL;
+	return config_parse(cfg, argc, argv, err);
+}
+
+static int parse(struct config *cfg, char **err, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, err);
+	rc = parse_va(cfg, err, 1, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int parse_raw(struct config *cfg, char **err, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, err);
+	rc = parse_va(cfg, err, 0, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* FS_EINVAL with exactly the expected text (with_bin as in parse_va). */
+static void rejects_va(int with_bin, const char *expected, ...)
+{
+	struct config cfg;
+	char *err = NULL;
+	va_list ap;
+	int rc;
+
+	config_init(&cfg);
+	va_start(ap, expected);
+	rc = parse_va(&cfg, &err, with_bin, ap);
+	va_end(ap);
+	assert_int_equal(rc, FS_EINVAL);
+	assert_non_null(err);
+	assert_string_equal(err, expected);
+	free(err);
+	config_free(&cfg);
+}
+#define rejects(expected, ...) rejects_va(1, expected, __VA_ARGS__, (char *)NULL)
+#define rejects_raw(expected, ...) rejects_va(0, expected, __VA_ARGS__, (char *)NULL)
+
+/* A config file with text; "--config=<path>" returned (caller frees). */
+static char *conf_arg(const char *name, const char *text)
+{
+	char *path = tpath(name), *arg;
+
+	write_file(path, text, 0644);
+	arg = xasprintf("--config=%s", path);
+	free(path);
+	return arg;
+}
+
+/* The expected "<tmpdir>/<name>:<line>: <rest>" text. */
+static char *at_line(const char *name, int line, const char *rest)
+{
+	return xasprintf("%s/%s:%d: %s", tmpdir, name, line, rest);
+}
+
+static void test_defaults(void **state)
+{
+	struct config cfg;
+	char *err = NULL;
+
+	(void)state;
+	unsetenv("CONSUL_HTTP_TOKEN");
+	config_init(&cfg);
+	assert_string_equal(cfg.factotum_bin, PKGLIBEXECDIR "/factotum");
+	assert_string_equal(cfg.ip, "0.0.0.0");
+	assert_int_equal(cfg.port, 3000);
+	assert_int_equal(cfg.log_level, CONFIG_LOG_WARN);
+	assert_int_equal(cfg.max_jobs, 1000);
+	assert_int_equal(cfg.max_workers, 20);
+	assert_null(cfg.webhook);
+	assert_int_equal(cfg.no_colour, 0);
+	assert_string_equal(cfg.consul_name, "factotum");
+	assert_string_equal(cfg.consul_ip, "127.0.0.1");
+	assert_int_equal(cfg.consul_port, 8500);
+	assert_string_equal(cfg.consul_namespace, "com.snowplowanalytics/factotum");
+	assert_int_equal(cfg.max_stdouterr_size, 10000);
+	assert_string_equal(cfg.spool, LOCALSTATEDIR "/lib/factotum-server");
+	assert_null(cfg.fcgi_socket);
+	assert_int_equal(cfg.n_factfile_roots, 0);
+	assert_int_equal(cfg.job_timeout, 0);
+	assert_int_equal(cfg.spool_sync, CONFIG_SYNC_FULL);
+	assert_int_equal(cfg.no_consul, 0);
+	assert_null(cfg.consul_token);
+	assert_null(cfg.config_file);
+
+	/* parsing nothing but the runner derives the socket and keeps everything else */
+	assert_int_equal(parse(&cfg, &err, NULL), 0);
+	assert_null(err);
+	assert_string_equal(cfg.factotum_bin, binpath);
+	assert_string_equal(cfg.fcgi_socket, LOCALSTATEDIR "/lib/factotum-server/fcgi.sock");
+	assert_null(cfg.fcgi_host);
+	assert_int_equal(cfg.fcgi_port, 0);
+	assert_int_equal(cfg.port, 3000);
+	assert_null(cfg.factfile_roots);
+	config_free(&cfg);
+}
+
+static void test_default_bin_checked(void **state)
+{
+	char *msg;
+
+	(void)state;
+	if (access(CONFIG_DEFAULT_FACTOTUM_BIN, X_OK) == 0) {
+		/* The runner is installed at this prefix: the default must then be accepted. */
+		struct config cfg;
+		char *err = NULL;
+		char *argv[] = { "prog", "--port=1", NULL };
+		config_init(&cfg);
+		assert_int_equal(config_parse(&cfg, 2, argv, &err), 0);
+		assert_string_equal(cfg.factotum_bin, CONFIG_DEFAULT_FACTOTUM_BIN);
+		config_free(&cfg);
+		return;
+	}
+	msg = xasprintf("--factotum-bin: the bundled runner '%s': No such file or directory",
+			CONFIG_DEFAULT_FACTOTUM_BIN);
+	rejects_raw(msg, "--port=1");
+	free(msg);
+}
+
+static void test_both_forms(void **state)
+{
+	struct config cfg;
+	char *err = NULL, *root = tpath("roots/a"), *sock = tpath("s.sock");
+	char *sockarg = xasprintf("--fcgi-socket=%s", sock), *resolved;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err,
+			       "--ip=::1", "--port", "8080", "--log-level=DeBuG", "--max-jobs", "5",
+			       "--max-workers=2", "--webhook", "https://hooks.example.com/x?a=b#c",
+			       "--no-colour", "--consul-name=node-1", "--consul-ip", "consul.local",
+			       "--consul-port=8501", "--consul-namespace", "a/b.c",
+			       "--max-stdouterr-size=77", "--spool", "/srv/fs///", sockarg,
+			       "--factfile-root", root, "--job-timeout=0", "--spool-sync", "Normal",
+			       "--no-consul", NULL), 0);
+	assert_null(err);
+	assert_string_equal(cfg.ip, "::1");
+	assert_int_equal(cfg.port, 8080);
+	assert_int_equal(cfg.log_level, CONFIG_LOG_DEBUG);
+	assert_int_equal(cfg.max_jobs, 5);
+	assert_int_equal(cfg.max_workers, 2);
+	assert_string_equal(cfg.webhook, "https://hooks.example.com/x?a=b#c");
+	assert_int_equal(cfg.no_colour, 1);
+	assert_string_equal(cfg.consul_name, "node-1");
+	assert_string_equal(cfg.consul_ip, "consul.local");
+	assert_int_equal(cfg.consul_port, 8501);
+	assert_string_equal(cfg.consul_namespace, "a/b.c");
+	assert_int_equal(cfg.max_stdouterr_size, 77);
+	assert_string_equal(cfg.spool, "/srv/fs");
+	assert_string_equal(cfg.fcgi_socket, sock);
+	assert_null(cfg.fcgi_host);
+	assert_int_equal(cfg.fcgi_port, 0);
+	assert_int_equal(cfg.n_factfile_roots, 1);
+	resolved = xasprintf("%s/roots/a", realtmp);
+	assert_string_equal(cfg.factfile_roots[0], resolved);
+	assert_int_equal(cfg.job_timeout, 0);
+	assert_int_equal(cfg.spool_sync, CONFIG_SYNC_NORMAL);
+	assert_int_equal(cfg.no_consul, 1);
+	config_free(&cfg);
+
+	/* the derived socket follows a given spool; the root spool does not double its '/' */
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--spool=/srv/x/", "--job-timeout", "3600", NULL), 0);
+	assert_string_equal(cfg.fcgi_socket, "/srv/x/fcgi.sock");
+	assert_int_equal(cfg.job_timeout, 3600);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--spool=/", NULL), 0);
+	assert_string_equal(cfg.spool, "/");
+	assert_string_equal(cfg.fcgi_socket, "/fcgi.sock");
+	config_free(&cfg);
+
+	free(resolved);
+	free(root);
+	free(sock);
+	free(sockarg);
+}
+
+static void test_log_levels(void **state)
+{
+	static const char *const names[] = { "OFF", "error", "Warn", "info", "DEBUG", "trace" };
+	struct config cfg;
+	char *err = NULL, *arg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 6; i++) {
+		config_init(&cfg);
+		arg = xasprintf("--log-level=%s", names[i]);
+		assert_int_equal(parse(&cfg, &err, arg, NULL), 0);
+		assert_int_equal(cfg.log_level, (int)i);
+		free(arg);
+		config_free(&cfg);
+	}
+	assert_string_equal(config_log_level_name(CONFIG_LOG_OFF), "off");
+	assert_string_equal(config_log_level_name(CONFIG_LOG_TRACE), "trace");
+	assert_string_equal(config_log_level_name((enum config_log_level)42), "unknown");
+}
+
+static void test_fcgi_socket(void **state)
+{
+	struct config cfg;
+	char *err = NULL, *longpath, *msg;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--fcgi-socket", "127.0.0.1:9000", NULL), 0);
+	assert_string_equal(cfg.fcgi_socket, "127.0.0.1:9000");
+	assert_string_equal(cfg.fcgi_host, "127.0.0.1");
+	assert_int_equal(cfg.fcgi_port, 9000);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--fcgi-socket=[::1]:9001", NULL), 0);
+	assert_string_equal(cfg.fcgi_host, "::1");
+	assert_int_equal(cfg.fcgi_port, 9001);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--fcgi-socket=localhost:65535", NULL), 0);
+	assert_string_equal(cfg.fcgi_host, "localhost");
+	assert_int_equal(cfg.fcgi_port, 65535);
+	config_free(&cfg);
+
+	rejects("--fcgi-socket: 'fcgi.sock' is neither an absolute unix socket path nor HOST:PORT",
+		"--fcgi-socket=fcgi.sock");
+	rejects("--fcgi-socket: ':9000' is neither an absolute unix socket path nor HOST:PORT",
+		"--fcgi-socket=:9000");
+	rejects("--fcgi-socket: 'x' is not a number", "--fcgi-socket=host:x");
+	rejects("--fcgi-socket: '0' is too small (minimum 1)", "--fcgi-socket=host:0");
+	rejects("--fcgi-socket: '::1' is not an IP address or host name (an IPv6 address goes in "
+		"brackets)", "--fcgi-socket=::1:9000");
+	rejects("--fcgi-socket: 'nope' is not an IPv6 address", "--fcgi-socket=[nope]:9000");
+	longpath = xasprintf("/%0120d", 0);
+	msg = xasprintf("--fcgi-socket: '%s' is too long for a unix socket path (maximum 107 bytes)",
+			longpath);
+	free(longpath);
+	longpath = xasprintf("--fcgi-socket=/%0120d", 0);
+	rejects(msg, longpath);
+	free(msg);
+	free(longpath);
+	/* a spool too deep for the derived socket is caught too */
+	longpath = xasprintf("--spool=/%0100d", 0);
+	msg = xasprintf("--fcgi-socket: the default '/%0100d/fcgi.sock' is too long for a unix "
+			"socket path (maximum 107 bytes)", 0);
+	rejects(msg, longpath);
+	free(msg);
+	free(longpath);
+}
+
+static void test_consul_hosts(void **state)
+{
+	static const char *const good[] = {
+		"10.0.0.1", "::1", "fe80::1", "consul", "consul.service.dc1.example.", "a-b.c1",
+	};
+	static const char *const bad[] = {
+		"256.1.1.1", "-a.b", "a-.b", "a..b", "a_b", "http://x", "a b", "[::1]",
+	};
+	struct config cfg;
+	char *err = NULL, *arg, *msg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		config_init(&cfg);
+		arg = xasprintf("--consul-ip=%s", good[i]);
+		assert_int_equal(parse(&cfg, &err, arg, NULL), 0);
+		assert_string_equal(cfg.consul_ip, good[i]);
+		free(arg);
+		config_free(&cfg);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		arg = xasprintf("--consul-ip=%s", bad[i]);
+		msg = xasprintf("--consul-ip: '%s' is not an IP address or host name", bad[i]);
+		rejects(msg, arg);
+		free(arg);
+		free(msg);
+	}
+	/* 64-character label */
+	arg = xasprintf("--consul-ip=%064d.com", 0);
+	msg = xasprintf("--consul-ip: '%064d.com' is not an IP address or host name", 0);
+	rejects(msg, arg);
+	free(arg);
+	free(msg);
+}
+
+static void test_token(void **state)
+{
+	struct config cfg;
+	char *err = NULL;
+
+	(void)state;
+	setenv("CONSUL_HTTP_TOKEN", "s3cr3t", 1);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, NULL), 0);
+	assert_string_equal(cfg.consul_token, "s3cr3t");
+	config_free(&cfg);
+	setenv("CONSUL_HTTP_TOKEN", "", 1);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, NULL), 0);
+	assert_null(cfg.consul_token);
+	config_free(&cfg);
+	unsetenv("CONSUL_HTTP_TOKEN");
+}
+
+static void test_help_version(void **state)
+{
+	struct config cfg;
+	char *err = NULL;
+
+	(void)state;
+	config_init(&cfg);
+	/* wins over errors anywhere, and touches nothing */
+	assert_int_equal(parse_raw(&cfg, &err, "--port=0", "--bogus", "--help", NULL), CONFIG_HELP);
+	assert_int_equal(parse_raw(&cfg, &err, "-h", NULL), CONFIG_HELP);
+	assert_int_equal(parse_raw(&cfg, &err, "--version", "--port=0", NULL), CONFIG_VERSION);
+	assert_null(err);
+	assert_int_equal(cfg.port, 3000);
+	config_free(&cfg);
+	assert_non_null(strstr(config_usage(), "--factfile-root=DIR"));
+	assert_non_null(strstr(config_usage(), "CONSUL_HTTP_TOKEN"));
+}
+
+static void test_file(void **state)
+{
+	struct config cfg;
+	char *err = NULL, *root = tpath("roots/a"), *text, *arg;
+
+	(void)state;
+	text = xasprintf("# a comment\n"
+			 "\n"
+			 "   \t\n"
+			 "  # an indented comment\n"
+			 "port=4000\n"
+			 "  ip   =   127.0.0.2  \t\n"
+			 "log-level = trace\r\n"
+			 "webhook = http://h.example/p#not-a-comment\n"
+			 "no-colour\n"
+			 "no-consul = FALSE\n"
+			 "consul-namespace = x/y\n"
+			 "factfile-root = %s\n"
+			 "factfile-root = %s/roots/b/\n"
+			 "factotum-bin = %s\n"
+			 "spool-sync = normal\n"
+			 "job-timeout = 10", /* no final newline */
+			 root, tmpdir, binpath);
+	arg = conf_arg("good.conf", text);
+	config_init(&cfg);
+	assert_int_equal(parse_raw(&cfg, &err, arg, NULL), 0);
+	assert_null(err);
+	assert_int_equal(cfg.port, 4000);
+	assert_string_equal(cfg.ip, "127.0.0.2");
+	assert_int_equal(cfg.log_level, CONFIG_LOG_TRACE);
+	assert_string_equal(cfg.webhook, "http://h.example/p#not-a-comment");
+	assert_int_equal(cfg.no_colour, 1);
+	assert_int_equal(cfg.no_consul, 0);
+	assert_string_equal(cfg.consul_namespace, "x/y");
+	assert_int_equal(cfg.n_factfile_roots, 2);
+	free(text);
+	text = xasprintf("%s/roots/a", realtmp);
+	assert_string_equal(cfg.factfile_roots[0], text);
+	free(text);
+	text = xasprintf("%s/roots/b", realtmp);
+	assert_string_equal(cfg.factfile_roots[1], text);
+	assert_string_equal(cfg.factotum_bin, binpath);
+	assert_int_equal(cfg.spool_sync, CONFIG_SYNC_NORMAL);
+	assert_int_equal(cfg.job_timeout, 10);
+	assert_string_equal(cfg.config_file + strlen(tmpdir), "/good.conf");
+	config_free(&cfg);
+	free(text);
+	free(arg);
+	free(root);
+
+	/* an empty file is fine */
+	arg = conf_arg("empty.conf", "");
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, arg, NULL), 0);
+	assert_int_equal(cfg.port, 3000);
+	config_free(&cfg);
+	free(arg);
+}
+
+static void test_command_line_wins(void **state)
+{
+	struct config cfg;
+	char *err = NULL, *arg, *text, *rootarg, *expect;
+
+	(void)state;
+	/* the file's bad port and missing runner are never looked at: the command line gave both */
+	text = xasprintf("port = banana\nfactotum-bin = /nonexistent\nmax-jobs = 7\n"
+			 "no-colour = true\nfactfile-root = %s/roots/a\n", tmpdir);
+	arg = conf_arg("wins.conf", text);
+	rootarg = xasprintf("--factfile-root=%s/roots/b", tmpdir);
+	expect = xasprintf("%s/roots/b", realtmp);
+
+	config_init(&cfg); /* --config first */
+	assert_int_equal(parse(&cfg, &err, arg, "--port", "5000", rootarg, NULL), 0);
+	assert_int_equal(cfg.port, 5000);
+	assert_int_equal(cfg.max_jobs, 7);
+	assert_int_equal(cfg.no_colour, 1);
+	assert_int_equal(cfg.n_factfile_roots, 1); /* the command line's list replaces the file's */
+	assert_string_equal(cfg.factfile_roots[0], expect);
+	config_free(&cfg);
+
+	config_init(&cfg); /* --config last */
+	assert_int_equal(parse(&cfg, &err, "--port=5001", "--max-jobs=8", arg, NULL), 0);
+	assert_int_equal(cfg.port, 5001);
+	assert_int_equal(cfg.max_jobs, 8);
+	assert_int_equal(cfg.n_factfile_roots, 1);
+	config_free(&cfg);
+
+	/* without the command line's port, the file's is checked */
+	free(expect);
+	expect = at_line("wins.conf", 1, "port: 'banana' is not a number");
+	rejects(expect, arg);
+	free(expect);
+	free(rootarg);
+	free(arg);
+	free(text);
+}
+
+static void test_factotum_bin(void **state)
+{
+	char *noexec = tpath("noexec"), *dir = tpath("roots"), *missing = tpath("missing");
+	char *arg, *msg, *text;
+	struct config cfg;
+	char *err = NULL;
+
+	(void)state;
+	arg = xasprintf("--factotum-bin=%s", noexec);
+	msg = xasprintf("--factotum-bin: '%s' is not executable", noexec);
+	rejects_raw(msg, arg);
+	free(arg);
+	free(msg);
+
+	arg = xasprintf("--factotum-bin=%s", dir);
+	msg = xasprintf("--factotum-bin: '%s' is not a regular file", dir);
+	rejects_raw(msg, arg);
+	free(arg);
+	free(msg);
+
+	arg = xasprintf("--factotum-bin=%s", missing);
+	msg = xasprintf("--factotum-bin: '%s': No such file or directory", missing);
+	rejects_raw(msg, arg);
+	free(arg);
+	free(msg);
+
+	/* from a file: the line is named */
+	text = xasprintf("\nfactotum-bin = %s\n", noexec);
+	arg = conf_arg("bin.conf", text);
+	free(text);
+	text = xasprintf("factotum-bin: '%s' is not executable", noexec);
+	msg = at_line("bin.conf", 2, text);
+	rejects_raw(msg, arg);
+	free(text);
+	free(msg);
+	free(arg);
+
+	/* the same file with 0755 is fine */
+	assert_int_equal(chmod(noexec, 0755), 0);
+	config_init(&cfg);
+	arg = xasprintf("--factotum-bin=%s", noexec);
+	assert_int_equal(parse_raw(&cfg, &err, arg, NULL), 0);
+	assert_string_equal(cfg.factotum_bin, noexec);
+	config_free(&cfg);
+	assert_int_equal(chmod(noexec, 0644), 0);
+	free(arg);
+
+	free(noexec);
+	free(dir);
+	free(missing);
+}
+
+static void test_rejects_values(void **state)
+{
+	(void)state;
+	/* ports: digits only, 1..65535, never a silent default */
+	rejects("--port: '0' is too small (minimum 1)", "--port=0");
+	rejects("--port: '65536' is too large (maximum 65535)", "--port=65536");
+	rejects("--port: '-1' is too small (minimum 1)", "--port", "-1");
+	rejects("--port: 'http' is not a number", "--port=http");
+	rejects("--port: '+80' is not a number", "--port=+80");
+	rejects("--port: ' 80' is not a number", "--port= 80");
+	rejects("--port: '80x' is not a number", "--port=80x");
+	rejects("--port: '-' is not a number", "--port=-");
+	rejects("--consul-port: '99999999999999999999999' is too large (maximum 65535)",
+		"--consul-port=99999999999999999999999");
+	/* sizes */
+	rejects("--max-jobs: '0' is too small (minimum 1)", "--max-jobs=0");
+	rejects("--max-workers: '-3' is too small (minimum 1)", "--max-workers=-3");
+	rejects("--max-stdouterr-size: '0' is too small (minimum 1)", "--max-stdouterr-size=0");
+	rejects("--max-jobs: '2147483648' is too large (maximum 2147483647)",
+		"--max-jobs=2147483648");
+	rejects("--max-workers: '1e3' is not a number", "--max-workers=1e3");
+	rejects("--job-timeout: '-1' is too small (minimum 0)", "--job-timeout=-1");
+	rejects("--job-timeout: '-99999999999999999999' is too small (minimum 0)",
+		"--job-timeout=-99999999999999999999");
+	rejects("--job-timeout: '1.5' is not a number", "--job-timeout=1.5");
+	/* words */
+	rejects("--log-level: unknown level 'loud' (expected off, error, warn, info, debug or "
+		"trace)", "--log-level=loud");
+	rejects("--spool-sync: unknown mode 'fast' (expected full or normal)", "--spool-sync=fast");
+	/* addresses */
+	rejects("--ip: 'localhost' is not an IPv4 or IPv6 address", "--ip=localhost");
+	rejects("--ip: '1.2.3.256' is not an IPv4 or IPv6 address", "--ip=1.2.3.256");
+	rejects("--ip: '[::1]' is not an IPv4 or IPv6 address", "--ip=[::1]");
+	rejects("--webhook: 'ftp://x.example' is not an http:// or https:// URL",
+		"--webhook=ftp://x.example");
+	rejects("--webhook: 'http://' is not an http:// or https:// URL", "--webhook=http://");
+	rejects("--webhook: 'https:///path' is not an http:// or https:// URL",
+		"--webhook=https:///path");
+	rejects("--webhook: 'http://a b' is not an http:// or https:// URL", "--webhook",
+		"http://a b");
+	rejects("--webhook: 'x.example/hook' is not an http:// or https:// URL",
+		"--webhook=x.example/hook");
+	/* a newline in a value cannot break the one line */
+	rejects("--webhook: 'ftp://a\\x0ab' is not an http:// or https:// URL",
+		"--webhook=ftp://a\nb");
+	/* namespace */
+	rejects("--consul-namespace: '/com/x' must not start or end with '/'",
+		"--consul-namespace=/com/x");
+	rejects("--consul-namespace: 'com/x/' must not start or end with '/'",
+		"--consul-namespace=com/x/");
+	rejects("--consul-namespace: 'com//x' has an empty segment ('//')",
+		"--consul-namespace=com//x");
+	rejects("--consul-namespace: 'com x' must not contain blanks, control characters, '?', "
+		"'#' or '%'", "--consul-namespace=com x");
+	rejects("--consul-namespace: 'a?b' must not contain blanks, control characters, '?', "
+		"'#' or '%'", "--consul-namespace=a?b");
+	/* paths */
+	rejects("--spool: 'var/spool' is not an absolute path", "--spool=var/spool");
+	rejects("--factfile-root: 'roots' is not an absolute path", "--factfile-root=roots");
+}
+
+static void test_rejects_roots(void **state)
+{
+	char *missing = tpath("missing"), *file = tpath("noexec"), *arg, *msg;
+
+	(void)state;
+	arg = xasprintf("--factfile-root=%s", missing);
+	msg = xasprintf("--factfile-root: '%s': No such file or directory", missing);
+	rejects(msg, arg);
+	free(arg);
+	free(msg);
+	arg = xasprintf("--factfile-root=%s", file);
+	msg = xasprintf("--factfile-root: '%s' is not a directory", file);
+	rejects(msg, arg);
+	free(arg);
+	free(msg);
+	free(missing);
+	free(file);
+}
+
+static void test_rejects_syntax(void **state)
+{
+	(void)state;
+	rejects("unknown option '--colour'", "--colour");
+	rejects("unknown option '--prot'", "--prot=80");
+	rejects("unexpected argument 'run'", "run");
+	rejects("unexpected argument '-p'", "-p", "80");
+	rejects("unexpected argument '--'", "--");
+	rejects("unknown option '--'", "--=x");
+	rejects("--port: missing value", "--port");
+	rejects("--port: missing value", "--port=");
+	rejects("--port: missing value", "--port", "--ip=::");
+	rejects("--webhook: missing value", "--webhook", "");
+	rejects("--no-colour: takes no value", "--no-colour=true");
+	rejects("--no-consul: takes no value", "--no-consul=");
+	rejects("unexpected argument 'false'", "--no-consul", "false");
+	rejects("--port: given more than once", "--port=80", "--port=80");
+	rejects("--no-colour: given more than once", "--no-colour", "--no-colour");
+	rejects("--config: given more than once", "--config=/a", "--config", "/b");
+	rejects("--config: missing value", "--config");
+}
+
+static void test_rejects_file(void **state)
+{
+	static const struct {
+		const char *text;
+		int line;
+		const char *msg;
+	} cases[] = {
+		{ "port 80\n", 1, "malformed line (expected 'name = value')" },
+		{ "\n= 80\n", 2, "malformed line (expected 'name = value')" },
+		{ "--port = 80\n", 1, "malformed line (expected 'name = value')" },
+		{ "#\nport: 80\n", 2, "malformed line (expected 'name = value')" },
+		{ "colour = on\n", 1, "unknown option 'colour'" },
+		{ "Port = 80\n", 1, "unknown option 'Port'" },
+		{ "help\n", 1, "unknown option 'help'" },
+		{ "config = /etc/other.conf\n", 1, "config: not allowed in a config file" },
+		{ "port =\n", 1, "port: missing value" },
+		{ "port\n", 1, "port: missing value" },
+		{ "no-consul = yes\n", 1, "no-consul: 'yes' is not true or false" },
+		{ "no-consul =\n", 1, "no-consul: missing value" },
+		{ "port = 80\n\nport = 81\n", 3, "port: given more than once (first on line 1)" },
+		{ "no-colour\nno-colour = false\n", 2,
+		  "no-colour: given more than once (first on line 1)" },
+		{ "log-level = chatty\n", 1, "log-level: unknown level 'chatty' (expected off, error, "
+		  "warn, info, debug or trace)" },
+		{ "port = 70000 # comment\n", 1, "port: '70000 # comment' is not a number" },
+		{ "max-workers = 0\n", 1, "max-workers: '0' is too small (minimum 1)" },
+	};
+	char *arg, *msg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		arg = conf_arg("bad.conf", cases[i].text);
+		msg = at_line("bad.conf", cases[i].line, cases[i].msg);
+		rejects(msg, arg);
+		free(arg);
+		free(msg);
+	}
+}
+
+static void test_rejects_unreadable(void **state)
+{
+	char *missing = tpath("missing.conf"), *arg, *msg;
+	FILE *f;
+
+	(void)state;
+	arg = xasprintf("--config=%s", missing);
+	msg = xasprintf("--config: cannot read '%s': No such file or directory", missing);
+	rejects(msg, arg);
+	free(arg);
+	free(msg);
+
+	/* a directory opens but cannot be read */
+	arg = xasprintf("--config=%s", tmpdir);
+	msg = xasprintf("--config: cannot read '%s': Is a directory", tmpdir);
+	rejects(msg, arg);
+	free(arg);
+	free(msg);
+
+	/* a NUL byte in a line */
+	f = fopen(missing, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite("port = 8\0\n", 1, 10, f), 10);
+	assert_int_equal(fclose(f), 0);
+	arg = xasprintf("--config=%s", missing);
+	msg = xasprintf("%s:1: malformed line (contains a NUL byte)", missing);
+	rejects(msg, arg);
+	free(arg);
+	free(msg);
+	free(missing);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	char *p;
+
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test_config.XXXXXX",
+		 getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(tmpdir) == NULL || realpath(tmpdir, realtmp) == NULL)
+		return -1;
+	snprintf(binpath, sizeof(binpath), "%s/factotum", tmpdir);
+	write_file(binpath, "#!/bin/sh\nexit 0\n", 0755);
+	p = tpath("noexec");
+	write_file(p, "#!/bin/sh\nexit 0\n", 0644);
+	free(p);
+	p = tpath("roots");
+	mkdir(p, 0755);
+	free(p);
+	p = tpath("roots/a");
+	mkdir(p, 0755);
+	free(p);
+	p = tpath("roots/b");
+	mkdir(p, 0755);
+	free(p);
+	bin_arg = xasprintf("--factotum-bin=%s", binpath);
+	unsetenv("CONSUL_HTTP_TOKEN");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(bin_arg);
+	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
-	fputs("test_config: not written yet\n", stderr);
-	return 99;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_default_bin_checked),
+		cmocka_unit_test(test_both_forms),
+		cmocka_unit_test(test_log_levels),
+		cmocka_unit_test(test_fcgi_socket),
+		cmocka_unit_test(test_consul_hosts),
+		cmocka_unit_test(test_token),
+		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_command_line_wins),
+		cmocka_unit_test(test_factotum_bin),
+		cmocka_unit_test(test_rejects_values),
+		cmocka_unit_test(test_rejects_roots),
+		cmocka_unit_test(test_rejects_syntax),
+		cmocka_unit_test(test_rejects_file),
+		cmocka_unit_test(test_rejects_unreadable),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

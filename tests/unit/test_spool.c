@@ -1,8 +1,969 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder: fails until written */
+/* Unit tests for core/spool: real SQLite files in a temporary directory, including several
+ * processes racing on one spool and a process killed in the middle of a write transaction. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "spool.h"
+#include "xalloc.h"
+
+#define NODE "node-a"
+
+struct fixture {
+	char dir[64];
+	struct spool *sp;
+};
+
+static void rm_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[512];
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (unlink(path) != 0)
+			rm_tree(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof *f);
+	char *err = NULL;
+
+	strcpy(f->dir, "/tmp/test_spool.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	if (spool_open(&f->sp, f->dir, 0, &err) != 0) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	spool_close(f->sp);
+	rm_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+/* A valid-looking id: n as 64 hex digits. */
+static const char *mkid(unsigned n, char buf[65])
+{
+	snprintf(buf, 65, "%064x", n);
+	return buf;
+}
+
+static int enq(struct spool *sp, const char *id, size_t max, char **errp)
+{
+	struct spool_submit s = {
+		.id = id, .job_name = "echo", .factfile_path = "/srv/echo.factfile",
+		.factfile_args = "[\"--tag\",\"k,v\"]", .node = NODE,
+	};
+	return spool_enqueue(sp, &s, max, errp);
+}
+
+static void reopen(struct fixture *f, int flags)
+{
+	char *err = NULL;
+
+	spool_close(f->sp);
+	f->sp = NULL;
+	assert_int_equal(spool_open(&f->sp, f->dir, flags, &err), 0);
+	assert_null(err);
+}
+
+/* Runs one query straight through SQLite, returning the first column of the first row. */
+static long long sql_int(const char *dir, const char *sql)
+{
+	char path[256];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -12345;
+
+	snprintf(path, sizeof path, "%s/spool.db", dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void test_open_schema_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_job *j = NULL;
+	char id[65], path[256], *err = NULL;
+	struct stat sb;
+
+	snprintf(path, sizeof path, "%s/spool.db", f->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(spool_schema_version(), 1);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), spool_schema_version());
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM sqlite_master WHERE name IN "
+				 "('jobs','transitions','outbox','settings')"), 4);
+	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
+	reopen(f, SPOOL_SYNC_NORMAL); /* an existing spool: no migration, data kept */
+	assert_int_equal(spool_get(f->sp, id, &j, &err), 0);
+	assert_string_equal(j->id, id);
+	spool_job_free(j);
+	assert_int_equal(spool_integrity_check(f->sp, &err), 0);
+	spool_close(f->sp);
+	f->sp = NULL;
+	/* WAL mode is persistent in the file */
+	{
+		sqlite3 *db;
+		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), 0);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	reopen(f, 0);
+}
+
+static void test_open_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *sp = NULL;
+	char sub[128], path[256], *err = NULL;
+	int fd;
+
+	assert_int_equal(spool_open(&sp, "", 0, &err), FS_EINVAL);
+	assert_null(sp);
+	snprintf(sub, sizeof sub, "%s/missing", f->dir);
+	assert_int_equal(spool_open(&sp, sub, 0, &err), FS_EIO);
+	assert_non_null(strstr(err, "missing"));
+	assert_null(sp);
+
+	/* a file where the directory should be */
+	snprintf(sub, sizeof sub, "%s/plain", f->dir);
+	fd = open(sub, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	assert_int_equal(spool_open(&sp, sub, 0, &err), FS_EIO);
+	assert_non_null(strstr(err, "not a directory"));
+
+	/* a spool.db that is not SQLite at all */
+	snprintf(sub, sizeof sub, "%s/garbage", f->dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof path, "%s/spool.db", sub);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(write(fd, "this is not a database\n", 23), 23);
+	close(fd);
+	assert_int_equal(spool_open(&sp, sub, 0, &err), FS_EIO);
+	assert_null(sp);
+	assert_non_null(strstr(err, "spool: open "));
+	assert_non_null(strstr(err, "spool.db: file is not a database"));
+
+	/* an empty file is migrated from version 0 */
+	snprintf(sub, sizeof sub, "%s/empty", f->dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof path, "%s/spool.db", sub);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	assert_int_equal(spool_open(&sp, sub, 0, &err), 0);
+	spool_close(sp);
+	assert_int_equal(sql_int(sub, "PRAGMA user_version"), spool_schema_version());
+
+	/* a spool from a newer program is refused, not "migrated" */
+	sql_int(sub, "PRAGMA user_version = 99");
+	assert_int_equal(spool_open(&sp, sub, 0, &err), FS_EIO);
+	assert_non_null(strstr(err, "schema version 99 is newer"));
+	assert_null(sp);
+	free(err);
+}
+
+static void test_corrupted_file(void **state)
+{
+	struct fixture *f = *state;
+	char id[65], path[256], junk[4096 - 100], *err = NULL;
+	int fd, rc;
+
+	for (unsigned i = 0; i < 20; i++)
+		assert_int_equal(enq(f->sp, mkid(i, id), 100, &err), 0);
+	spool_close(f->sp);
+	f->sp = NULL;
+	/* overwrite the schema page after the 100-byte header */
+	memset(junk, 0x5a, sizeof junk);
+	snprintf(path, sizeof path, "%s/spool.db", f->dir);
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, junk, sizeof junk, 100), (ssize_t)sizeof junk);
+	close(fd);
+	rc = spool_open(&f->sp, f->dir, 0, &err);
+	assert_int_equal(rc, FS_EIO);
+	assert_null(f->sp);
+	assert_non_null(strstr(err, "spool: open "));
+	assert_non_null(strstr(err, "malformed"));
+	free(err);
+}
+
+static void test_enqueue_get(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_job *j = NULL;
+	struct spool_submit s = { .id = NULL, .job_name = "x", .factfile_path = "/x", .node = NODE };
+	char id[65], *err = NULL;
+
+	assert_int_equal(spool_enqueue(f->sp, &s, 10, &err), FS_EINVAL);
+	s.id = mkid(7, id);
+	s.consul_index = 15;
+	assert_int_equal(spool_enqueue(f->sp, &s, 10, &err), 0); /* args NULL -> "[]" */
+	assert_int_equal(spool_get(f->sp, id, &j, &err), 0);
+	assert_string_equal(j->id, id);
+	assert_string_equal(j->job_name, "x");
+	assert_string_equal(j->factfile_path, "/x");
+	assert_string_equal(j->factfile_args, "[]");
+	assert_string_equal(j->node, NODE);
+	assert_int_equal(j->state, SPOOL_QUEUED);
+	assert_int_equal(j->outcome, SPOOL_WAITING);
+	assert_true(j->created_ms > 1600000000000LL);
+	assert_int_equal(j->updated_ms, j->created_ms);
+	assert_int_equal(j->started_ms, 0);
+	assert_int_equal(j->finished_ms, 0);
+	assert_int_equal(j->exit_code, -1);
+	assert_int_equal(j->exit_signal, 0);
+	assert_null(j->reason);
+	assert_null(j->command);
+	assert_int_equal(j->pid, 0);
+	assert_int_equal(j->consul_index, 15);
+	spool_job_free(j);
+
+	assert_int_equal(spool_get(f->sp, mkid(8, id), &j, &err), FS_ENOENT);
+	assert_null(j);
+	assert_non_null(strstr(err, id));
+	assert_int_equal(spool_get(f->sp, NULL, &j, &err), FS_EINVAL);
+	/* user data is bound, never spliced into SQL */
+	assert_int_equal(enq(f->sp, "'); DROP TABLE jobs; --", 10, &err), 0);
+	assert_int_equal(spool_get(f->sp, "'); DROP TABLE jobs; --", &j, &err), 0);
+	spool_job_free(j);
+	free(err);
+}
+
+static void test_dedupe_and_resubmit(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_job *j = NULL;
+	struct spool_transition *trs = NULL;
+	struct spool_result ok = { .outcome = SPOOL_SUCCEEDED, .exit_code = 0 };
+	size_t n = 0;
+	char id[65], *err = NULL;
+	int64_t seq1;
+
+	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
+	assert_int_equal(enq(f->sp, id, 10, &err), FS_EEXIST);
+	assert_string_equal(err, "spool: enqueue: job '"
+			    "0000000000000000000000000000000000000000000000000000000000000001"
+			    "' is already QUEUED");
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	seq1 = j->seq;
+	spool_job_free(j);
+	assert_int_equal(enq(f->sp, id, 10, &err), FS_EEXIST);
+	assert_non_null(strstr(err, "WORKING"));
+	assert_int_equal(spool_record_run(f->sp, id, "[\"factotum\",\"run\"]", 4242, &err), 0);
+	assert_int_equal(spool_finish(f->sp, id, &ok, &err), 0);
+	/* DONE: may be submitted again; the row is reused and its run details cleared */
+	assert_int_equal(enq(f->sp, id, 10, &err), 0);
+	assert_int_equal(spool_get(f->sp, id, &j, &err), 0);
+	assert_int_equal(j->state, SPOOL_QUEUED);
+	assert_int_equal(j->outcome, SPOOL_WAITING);
+	assert_true(j->seq > seq1);
+	assert_int_equal(j->exit_code, -1);
+	assert_int_equal(j->started_ms, 0);
+	assert_null(j->command);
+	assert_int_equal(j->pid, 0);
+	spool_job_free(j);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM jobs"), 1);
+	/* the history of both submissions is kept */
+	assert_int_equal(spool_transitions(f->sp, id, &trs, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(trs[0].state, SPOOL_QUEUED);
+	assert_int_equal(trs[0].outcome, SPOOL_WAITING);
+	assert_int_equal(trs[1].state, SPOOL_WORKING);
+	assert_int_equal(trs[1].outcome, SPOOL_RUNNING);
+	assert_int_equal(trs[2].state, SPOOL_DONE);
+	assert_int_equal(trs[2].outcome, SPOOL_SUCCEEDED);
+	assert_int_equal(trs[2].exit_code, 0);
+	assert_int_equal(trs[3].state, SPOOL_QUEUED);
+	assert_string_equal(trs[3].job_id, id);
+	assert_string_equal(trs[3].node, NODE);
+	assert_true(trs[0].tid < trs[1].tid && trs[2].tid < trs[3].tid);
+	assert_true(trs[0].at_ms <= trs[3].at_ms);
+	spool_transition_list_free(trs, n);
+	assert_int_equal(spool_transitions(f->sp, mkid(99, id), &trs, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_null(trs);
+	free(err);
+}
+
+static void test_capacity(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_job *j = NULL;
+	char id[65], *err = NULL;
+
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(enq(f->sp, mkid(i, id), 3, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(3, id), 3, &err), FS_EFULL);
+	assert_string_equal(err, "spool: enqueue: the queue is full (3 jobs queued)");
+	assert_int_equal(spool_get(f->sp, id, &j, NULL), FS_ENOENT); /* nothing stored */
+	/* dedupe is checked before capacity */
+	assert_int_equal(enq(f->sp, mkid(0, id), 3, &err), FS_EEXIST);
+	/* only QUEUED jobs count: claiming or cancelling one makes room */
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	spool_job_free(j);
+	assert_int_equal(enq(f->sp, mkid(3, id), 3, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(4, id), 3, &err), FS_EFULL);
+	assert_int_equal(spool_cancel(f->sp, mkid(1, id), &err), 0);
+	assert_int_equal(enq(f->sp, mkid(4, id), 3, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(5, id), 0, &err), FS_EFULL);
+	free(err);
+}
+
+static void test_fifo_claim(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_job *j = NULL;
+	struct spool_result fail = { .outcome = SPOOL_FAILED, .exit_code = 3 };
+	char id[65], *err = NULL;
+	const unsigned order[] = { 5, 2, 9, 1, 7 };
+
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(enq(f->sp, mkid(order[i], id), 100, &err), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(spool_claim_next(f->sp, "node-b", &j, &err), 0);
+		assert_string_equal(j->id, mkid(order[i], id));
+		assert_int_equal(j->state, SPOOL_WORKING);
+		assert_int_equal(j->outcome, SPOOL_RUNNING);
+		assert_string_equal(j->node, "node-b");
+		assert_true(j->started_ms > 0);
+		spool_job_free(j);
+	}
+	/* a finished job submitted again goes to the back of the queue */
+	assert_int_equal(spool_finish(f->sp, mkid(5, id), &fail, &err), 0);
+	assert_int_equal(enq(f->sp, id, 100, &err), 0);
+	const unsigned rest[] = { 1, 7, 5 };
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+		assert_string_equal(j->id, mkid(rest[i], id));
+		spool_job_free(j);
+	}
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), FS_ENOENT);
+	assert_null(j);
+	assert_string_equal(err, "spool: claim: no job is queued");
+	assert_int_equal(spool_claim_next(f->sp, NULL, &j, &err), FS_EINVAL);
+	free(err);
+}
+
+static void test_run_finish_cancel(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_job *j = NULL;
+	struct spool_result res = { .outcome = SPOOL_FAILED, .exit_code = -1, .exit_signal = 9,
+				    .reason = "timeout" };
+	struct spool_result bad = { .outcome = SPOOL_RUNNING };
+	char a[65], b[65], c[65], *err = NULL;
+
+	mkid(1, a);
+	mkid(2, b);
+	mkid(3, c);
+	assert_int_equal(enq(f->sp, a, 10, &err), 0);
+	assert_int_equal(enq(f->sp, b, 10, &err), 0);
+	assert_int_equal(spool_finish(f->sp, a, &res, &err), FS_ESTATE);
+	assert_non_null(strstr(err, "is QUEUED, not WORKING"));
+	assert_int_equal(spool_record_run(f->sp, a, "x", 1, &err), FS_ESTATE);
+	assert_int_equal(spool_finish(f->sp, c, &res, &err), FS_ENOENT);
+	assert_int_equal(spool_record_run(f->sp, c, "x", 1, &err), FS_ENOENT);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	spool_job_free(j);
+	assert_int_equal(spool_record_run(f->sp, a, "[\"/usr/bin/factotum\",\"run\",\"/f\"]", 777,
+					  &err), 0);
+	assert_int_equal(spool_finish(f->sp, a, &bad, &err), FS_EINVAL);
+	assert_int_equal(spool_cancel(f->sp, a, &err), FS_ESTATE);
+	assert_int_equal(spool_finish(f->sp, a, &res, &err), 0);
+	assert_int_equal(spool_finish(f->sp, a, &res, &err), FS_ESTATE);
+	assert_int_equal(spool_get(f->sp, a, &j, &err), 0);
+	assert_int_equal(j->state, SPOOL_DONE);
+	assert_int_equal(j->outcome, SPOOL_FAILED);
+	assert_int_equal(j->exit_code, -1);
+	assert_int_equal(j->exit_signal, 9);
+	assert_string_equal(j->reason, "timeout");
+	assert_string_equal(j->command, "[\"/usr/bin/factotum\",\"run\",\"/f\"]");
+	assert_int_equal(j->pid, 777);
+	assert_true(j->finished_ms >= j->started_ms && j->started_ms > 0);
+	assert_int_equal(j->updated_ms, j->finished_ms);
+	spool_job_free(j);
+
+	assert_int_equal(spool_cancel(f->sp, b, &err), 0);
+	assert_int_equal(spool_get(f->sp, b, &j, &err), 0);
+	assert_int_equal(j->state, SPOOL_DONE);
+	assert_int_equal(j->outcome, SPOOL_FAILED);
+	assert_string_equal(j->reason, "cancelled");
+	assert_int_equal(j->started_ms, 0);
+	spool_job_free(j);
+	assert_int_equal(spool_cancel(f->sp, b, &err), FS_ESTATE);
+	assert_int_equal(spool_cancel(f->sp, c, &err), FS_ENOENT);
+	assert_int_equal(spool_cancel(f->sp, NULL, &err), FS_EINVAL);
+	free(err);
+}
+
+static void test_list_count(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_job *j = NULL, *js = NULL;
+	struct spool_counts c;
+	struct spool_result ok = { .outcome = SPOOL_SUCCEEDED, .exit_code = 0 };
+	size_t n = 0;
+	char id[65], *err = NULL;
+
+	assert_int_equal(spool_list(f->sp, SPOOL_STATE_ANY, 0, 0, &js, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_null(js);
+	for (unsigned i = 1; i <= 6; i++)
+		assert_int_equal(enq(f->sp, mkid(i, id), 100, &err), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+		spool_job_free(j);
+	}
+	assert_int_equal(spool_finish(f->sp, mkid(1, id), &ok, &err), 0);
+	/* 1 DONE, 2-3 WORKING, 4-6 QUEUED */
+	assert_int_equal(spool_count(f->sp, &c, &err), 0);
+	assert_int_equal(c.queued, 3);
+	assert_int_equal(c.working, 2);
+	assert_int_equal(c.done, 1);
+
+	assert_int_equal(spool_list(f->sp, SPOOL_STATE_ANY, 0, 0, &js, &n, &err), 0);
+	assert_int_equal(n, 6);
+	for (unsigned i = 0; i < 6; i++)
+		assert_string_equal(js[i].id, mkid(6 - i, id)); /* newest first */
+	spool_job_list_free(js, n);
+	assert_int_equal(spool_list(f->sp, SPOOL_STATE_ANY, 2, 1, &js, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(js[0].id, mkid(5, id));
+	assert_string_equal(js[1].id, mkid(4, id));
+	spool_job_list_free(js, n);
+	assert_int_equal(spool_list(f->sp, SPOOL_WORKING, 0, 0, &js, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(js[0].id, mkid(3, id));
+	assert_int_equal(js[1].state, SPOOL_WORKING);
+	spool_job_list_free(js, n);
+	assert_int_equal(spool_list(f->sp, SPOOL_QUEUED, 10, 2, &js, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(js[0].id, mkid(4, id));
+	spool_job_list_free(js, n);
+	assert_int_equal(spool_list(f->sp, SPOOL_DONE, 10, 5, &js, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(spool_list(f->sp, 7, 0, 0, &js, &n, &err), FS_EINVAL);
+
+	assert_int_equal(spool_state_parse("queued"), SPOOL_QUEUED);
+	assert_int_equal(spool_state_parse("DONE"), SPOOL_DONE);
+	assert_int_equal(spool_state_parse("RUNNING"), -1);
+	assert_int_equal(spool_state_parse(NULL), -1);
+	assert_string_equal(spool_state_name(SPOOL_WORKING), "WORKING");
+	assert_string_equal(spool_outcome_name(SPOOL_SUCCEEDED), "SUCCEEDED");
+	free(err);
+}
+
+static void test_drain_persisted(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *other = NULL;
+	struct spool_job *j = NULL;
+	char id[65], *err = NULL;
+	int d = -1;
+
+	assert_int_equal(spool_drain_get(f->sp, &d, &err), 0);
+	assert_int_equal(d, 0); /* never set: run */
+	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
+	assert_int_equal(spool_drain_set(f->sp, 1, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(2, id), 10, &err), FS_ESTATE);
+	assert_string_equal(err, "spool: enqueue: the node is in drain state");
+	/* drain keeps working on what is queued */
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	spool_job_free(j);
+	/* another connection (another process, in production) sees it */
+	assert_int_equal(spool_open(&other, f->dir, 0, &err), 0);
+	assert_int_equal(spool_drain_get(other, &d, &err), 0);
+	assert_int_equal(d, 1);
+	assert_int_equal(enq(other, mkid(2, id), 10, &err), FS_ESTATE);
+	spool_close(other);
+	reopen(f, 0);
+	assert_int_equal(spool_drain_get(f->sp, &d, &err), 0);
+	assert_int_equal(d, 1);
+	assert_int_equal(spool_drain_set(f->sp, 0, &err), 0);
+	reopen(f, 0);
+	assert_int_equal(spool_drain_get(f->sp, &d, &err), 0);
+	assert_int_equal(d, 0);
+	assert_int_equal(enq(f->sp, mkid(2, id), 10, &err), 0);
+	free(err);
+}
+
+static void test_settings(void **state)
+{
+	struct fixture *f = *state;
+	char *v = NULL, *err = NULL;
+
+	assert_int_equal(spool_setting_get(f->sp, "consul.session", &v, &err), FS_ENOENT);
+	assert_null(v);
+	assert_string_equal(err, "spool: setting_get: no setting 'consul.session'");
+	assert_int_equal(spool_setting_set(f->sp, "consul.session", "abc-123", &err), 0);
+	assert_int_equal(spool_setting_set(f->sp, "consul.session", "def-456", &err), 0);
+	reopen(f, 0);
+	assert_int_equal(spool_setting_get(f->sp, "consul.session", &v, &err), 0);
+	assert_string_equal(v, "def-456");
+	free(v);
+	assert_int_equal(spool_setting_set(f->sp, "consul.session", NULL, &err), 0);
+	assert_int_equal(spool_setting_get(f->sp, "consul.session", &v, &err), FS_ENOENT);
+	assert_int_equal(spool_setting_set(f->sp, NULL, "x", &err), FS_EINVAL);
+	assert_int_equal(spool_setting_get(f->sp, NULL, &v, &err), FS_EINVAL);
+	free(err);
+}
+
+static void test_outbox(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_job *j = NULL;
+	struct spool_outbox *ob = NULL;
+	struct spool_result ok = { .outcome = SPOOL_SUCCEEDED, .exit_code = 0 };
+	size_t n = 0;
+	char a[65], b[65], *err = NULL;
+
+	mkid(0xa, a);
+	mkid(0xb, b);
+	/* without SPOOL_OUTBOX nothing is queued for Consul */
+	assert_int_equal(enq(f->sp, a, 10, &err), 0);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	spool_job_free(j);
+	assert_int_equal(spool_finish(f->sp, a, &ok, &err), 0);
+	assert_int_equal(spool_outbox_list(f->sp, 0, &ob, &n, &err), 0);
+	assert_int_equal(n, 0);
+
+	reopen(f, SPOOL_OUTBOX);
+	assert_int_equal(enq(f->sp, a, 10, &err), 0); /* enqueue: claimed by the caller, no entry */
+	assert_int_equal(enq(f->sp, b, 10, &err), 0);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0); /* a */
+	spool_job_free(j);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0); /* b */
+	spool_job_free(j);
+	assert_int_equal(spool_finish(f->sp, b, &ok, &err), 0);
+	assert_int_equal(spool_finish(f->sp, a, &ok, &err), 0);
+	assert_int_equal(enq(f->sp, a, 10, &err), 0);
+	assert_int_equal(spool_cancel(f->sp, a, &err), 0);
+
+	assert_int_equal(spool_outbox_list(f->sp, 0, &ob, &n, &err), 0);
+	assert_int_equal(n, 5);
+	assert_string_equal(ob[0].tr.job_id, a);
+	assert_int_equal(ob[0].tr.state, SPOOL_WORKING);
+	assert_string_equal(ob[1].tr.job_id, b);
+	assert_int_equal(ob[1].tr.state, SPOOL_WORKING);
+	assert_string_equal(ob[2].tr.job_id, b);
+	assert_int_equal(ob[2].tr.state, SPOOL_DONE);
+	assert_int_equal(ob[2].tr.outcome, SPOOL_SUCCEEDED);
+	assert_int_equal(ob[2].tr.exit_code, 0);
+	assert_string_equal(ob[3].tr.job_id, a);
+	assert_int_equal(ob[3].tr.state, SPOOL_DONE);
+	assert_string_equal(ob[4].tr.job_id, a);
+	assert_string_equal(ob[4].tr.reason, "cancelled");
+	for (size_t i = 1; i < n; i++)
+		assert_true(ob[i - 1].oid < ob[i].oid && ob[i - 1].tr.tid < ob[i].tr.tid);
+	/* delivered: gone, and the job's last index seen moves, atomically */
+	assert_int_equal(spool_outbox_delete(f->sp, ob[0].oid, 42, &err), 0);
+	assert_int_equal(spool_get(f->sp, a, &j, &err), 0);
+	assert_int_equal(j->consul_index, 42);
+	spool_job_free(j);
+	assert_int_equal(spool_outbox_delete(f->sp, ob[0].oid, 43, &err), FS_ENOENT);
+	assert_int_equal(spool_outbox_delete(f->sp, ob[1].oid, 0, &err), 0); /* index kept */
+	spool_outbox_list_free(ob, n);
+
+	assert_int_equal(spool_outbox_list(f->sp, 2, &ob, &n, &err), 0); /* oldest first, max 2 */
+	assert_int_equal(n, 2);
+	assert_string_equal(ob[0].tr.job_id, b);
+	assert_int_equal(ob[0].tr.state, SPOOL_DONE);
+	assert_int_equal(ob[1].tr.state, SPOOL_DONE);
+	spool_outbox_list_free(ob, n);
+	/* the outbox survives a restart */
+	reopen(f, SPOOL_OUTBOX);
+	assert_int_equal(spool_outbox_list(f->sp, 0, &ob, &n, &err), 0);
+	assert_int_equal(n, 3);
+	spool_outbox_list_free(ob, n);
+
+	assert_int_equal(spool_consul_index_set(f->sp, b, 77, &err), 0);
+	assert_int_equal(spool_get(f->sp, b, &j, &err), 0);
+	assert_int_equal(j->consul_index, 77);
+	spool_job_free(j);
+	assert_int_equal(spool_consul_index_set(f->sp, mkid(0xc, a), 1, &err), FS_ENOENT);
+	free(err);
+}
+
+static void test_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *other = NULL;
+	struct spool_job *j = NULL;
+	char id[65], *err = NULL;
+
+	assert_int_equal(spool_open(&other, f->dir, 0, &err), 0);
+	assert_int_equal(spool_commit(f->sp, &err), FS_ESTATE);
+	assert_int_equal(spool_begin(f->sp, &err), 0);
+	assert_int_equal(spool_begin(f->sp, &err), FS_ESTATE);
+	assert_int_equal(enq(f->sp, mkid(1, id), 3, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(2, id), 3, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(1, id), 3, &err), FS_EEXIST); /* sees the batch's rows */
+	assert_int_equal(enq(f->sp, mkid(3, id), 3, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(4, id), 3, &err), FS_EFULL);  /* counts them too */
+	/* uncommitted: invisible to other connections */
+	assert_int_equal(spool_get(other, mkid(1, id), &j, NULL), FS_ENOENT);
+	assert_int_equal(spool_commit(f->sp, &err), 0);
+	assert_int_equal(spool_get(other, mkid(3, id), &j, &err), 0);
+	spool_job_free(j);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM jobs"), 3);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions"), 3);
+
+	assert_int_equal(spool_begin(f->sp, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(5, id), 10, &err), 0);
+	spool_rollback(f->sp);
+	assert_int_equal(spool_get(f->sp, id, &j, NULL), FS_ENOENT);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions"), 3);
+	spool_rollback(f->sp); /* no batch: harmless */
+	/* a batch left open is rolled back by close */
+	assert_int_equal(spool_begin(other, &err), 0);
+	assert_int_equal(enq(other, mkid(6, id), 10, &err), 0);
+	spool_close(other);
+	assert_int_equal(spool_get(f->sp, id, &j, NULL), FS_ENOENT);
+	assert_int_equal(enq(f->sp, mkid(6, id), 10, &err), 0);
+	free(err);
+}
+
+struct thread_arg {
+	struct spool *sp;
+	unsigned base;
+	int failures;
+};
+
+static void *thread_main(void *p)
+{
+	struct thread_arg *a = p;
+	char id[65];
+
+	for (unsigned i = 0; i < 20; i++)
+		if (enq(a->sp, mkid(a->base + i, id), 100000, NULL) != 0)
+			a->failures++;
+	if (spool_begin(a->sp, NULL) != 0) {
+		a->failures++;
+		return NULL;
+	}
+	for (unsigned i = 20; i < 25; i++)
+		if (enq(a->sp, mkid(a->base + i, id), 100000, NULL) != 0)
+			a->failures++;
+	if (spool_commit(a->sp, NULL) != 0)
+		a->failures++;
+	return NULL;
+}
+
+/* One handle shared by threads: calls and batches are serialized by the handle's mutex. */
+static void test_threads_share_handle(void **state)
+{
+	struct fixture *f = *state;
+	struct thread_arg args[4];
+	pthread_t t[4];
+	struct spool_counts c;
+
+	reopen(f, SPOOL_SYNC_NORMAL);
+	for (unsigned i = 0; i < 4; i++) {
+		args[i] = (struct thread_arg){ .sp = f->sp, .base = 1000 * (i + 1) };
+		assert_int_equal(pthread_create(&t[i], NULL, thread_main, &args[i]), 0);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(args[i].failures, 0);
+	}
+	assert_int_equal(spool_count(f->sp, &c, NULL), 0);
+	assert_int_equal(c.queued, 100);
+}
+
+/* Forks n children that each open the spool, wait on the barrier and run fn; returns the
+ * number of children that exited with each code in codes[0..255]. */
+typedef int (*child_fn)(struct spool *sp, unsigned i, int outfd);
+
+static void run_children(const char *dir, unsigned n, child_fn fn, int outfd, int codes[256])
+{
+	int barrier[2];
+	pid_t pids[64];
+	char c;
+
+	assert_true(n <= 64);
+	assert_int_equal(pipe(barrier), 0);
+	memset(codes, 0, 256 * sizeof codes[0]);
+	for (unsigned i = 0; i < n; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			struct spool *sp = NULL;
+			char *err = NULL;
+			int code;
+
+			close(barrier[1]);
+			if (spool_open(&sp, dir, 0, &err) != 0) {
+				fprintf(stderr, "child: %s\n", err);
+				_exit(99);
+			}
+			while (read(barrier[0], &c, 1) < 0)
+				;
+			code = fn(sp, i, outfd);
+			spool_close(sp);
+			_exit(code);
+		}
+	}
+	close(barrier[0]);
+	close(barrier[1]); /* go */
+	if (outfd >= 0)
+		close(outfd);
+	for (unsigned i = 0; i < n; i++) {
+		int status;
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status));
+		codes[WEXITSTATUS(status)]++;
+	}
+}
+
+static int child_same_id(struct spool *sp, unsigned i, int outfd)
+{
+	char id[65], *err = NULL;
+	int rc = enq(sp, mkid(0xfeed, id), 1000, &err);
+
+	if (rc != 0 && rc != FS_EEXIST)
+		fprintf(stderr, "child %u: %s\n", i, err);
+	free(err);
+	return rc == 0 ? 0 : rc == FS_EEXIST ? 10 : 20;
+}
+
+static void test_procs_same_id(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_transition *trs = NULL;
+	size_t n = 0;
+	char id[65];
+	int codes[256];
+
+	spool_close(f->sp);
+	f->sp = NULL;
+	run_children(f->dir, 16, child_same_id, -1, codes);
+	assert_int_equal(codes[0], 1);
+	assert_int_equal(codes[10], 15);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM jobs"), 1);
+	reopen(f, 0);
+	assert_int_equal(spool_transitions(f->sp, mkid(0xfeed, id), &trs, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	spool_transition_list_free(trs, n);
+}
+
+static int child_claimer(struct spool *sp, unsigned i, int outfd)
+{
+	struct spool_result ok = { .outcome = SPOOL_SUCCEEDED, .exit_code = 0 };
+	struct spool_job *j = NULL;
+	char line[80], *err = NULL;
+	int rc;
+
+	while ((rc = spool_claim_next(sp, "claimer", &j, &err)) == 0) {
+		snprintf(line, sizeof line, "%s\n", j->id);
+		if (write(outfd, line, strlen(line)) != (ssize_t)strlen(line))
+			rc = FS_EIO;
+		if (rc == 0)
+			rc = spool_finish(sp, j->id, &ok, &err);
+		spool_job_free(j);
+		if (rc != 0)
+			break;
+	}
+	if (rc != FS_ENOENT)
+		fprintf(stderr, "claimer %u: %s\n", i, err != NULL ? err : "?");
+	free(err);
+	return rc == FS_ENOENT ? 0 : 20;
+}
+
+static void test_procs_claim_once(void **state)
+{
+	struct fixture *f = *state;
+	enum { JOBS = 120, CLAIMERS = 6 };
+	static char seen[JOBS];
+	char id[65], buf[JOBS * 65 + 1], *err = NULL;
+	size_t len = 0;
+	ssize_t r;
+	int out[2], codes[256];
+
+	memset(seen, 0, sizeof seen);
+	assert_int_equal(spool_begin(f->sp, &err), 0); /* one commit: quick */
+	for (unsigned i = 0; i < JOBS; i++)
+		assert_int_equal(enq(f->sp, mkid(i, id), JOBS, &err), 0);
+	assert_int_equal(spool_commit(f->sp, &err), 0);
+	spool_close(f->sp);
+	f->sp = NULL;
+	assert_int_equal(pipe(out), 0); /* JOBS lines fit in the pipe's buffer */
+	assert_true(sizeof buf < 65536);
+	run_children(f->dir, CLAIMERS, child_claimer, out[1], codes);
+	assert_int_equal(codes[0], CLAIMERS);
+	while ((r = read(out[0], buf + len, sizeof buf - 1 - len)) > 0)
+		len += (size_t)r;
+	close(out[0]);
+	assert_int_equal(len, JOBS * 65);
+	for (size_t off = 0; off < len; off += 65) {
+		unsigned k;
+		assert_int_equal(sscanf(buf + off, "%x", &k), 1);
+		assert_true(k < JOBS);
+		assert_int_equal(seen[k], 0); /* never claimed twice */
+		seen[k] = 1;
+	}
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM jobs WHERE state = 'DONE'"), JOBS);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions WHERE state = "
+				 "'WORKING'"), JOBS);
+	reopen(f, 0);
+}
+
+struct crash {
+	const char *point;
+	int countdown; /* raise on the countdown-th time the point is reached */
+};
+
+static void crash_hook(const char *point, void *arg)
+{
+	struct crash *c = arg;
+
+	if (strcmp(point, c->point) == 0 && --c->countdown == 0)
+		raise(SIGKILL);
+}
+
+/* Forks a child that opens the spool, arms the hook and runs `what`; the child must die. */
+static void kill_child_in(const char *dir, const char *point, int countdown, int what)
+{
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct crash c = { point, countdown };
+		struct spool *sp = NULL;
+		struct spool_job *j = NULL;
+		char id[65];
+
+		if (spool_open(&sp, dir, 0, NULL) != 0)
+			_exit(99);
+		spool_set_hook(sp, crash_hook, &c);
+		switch (what) {
+		case 0: /* a single enqueue */
+			enq(sp, mkid(0xdead, id), 100, NULL);
+			break;
+		case 1: /* a claim */
+			spool_claim_next(sp, NODE, &j, NULL);
+			break;
+		case 2: /* a batch of five, killed at the commit of the third */
+			spool_begin(sp, NULL);
+			for (unsigned i = 0; i < 5; i++)
+				enq(sp, mkid(0xb000 + i, id), 100, NULL);
+			spool_commit(sp, NULL);
+			break;
+		}
+		_exit(0); /* not reached if the hook fired */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+}
+
+static void test_kill_mid_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_job *j = NULL;
+	struct spool_counts c;
+	char id[65], *err = NULL;
+
+	assert_int_equal(enq(f->sp, mkid(1, id), 100, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(2, id), 100, &err), 0);
+	spool_close(f->sp);
+	f->sp = NULL;
+
+	kill_child_in(f->dir, "enqueue", 1, 0);
+	reopen(f, 0);
+	assert_int_equal(spool_integrity_check(f->sp, &err), 0);
+	assert_int_equal(spool_get(f->sp, mkid(0xdead, id), &j, NULL), FS_ENOENT);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions"), 2);
+	assert_int_equal(enq(f->sp, id, 100, &err), 0); /* the id is free and the spool writable */
+
+	kill_child_in(f->dir, "claim", 1, 1);
+	assert_int_equal(spool_integrity_check(f->sp, &err), 0);
+	assert_int_equal(spool_get(f->sp, mkid(1, id), &j, &err), 0);
+	assert_int_equal(j->state, SPOOL_QUEUED); /* the killed claim left it queued */
+	assert_int_equal(j->started_ms, 0);
+	spool_job_free(j);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions WHERE state = "
+				 "'WORKING'"), 0);
+
+	kill_child_in(f->dir, "enqueue", 3, 2);
+	assert_int_equal(spool_integrity_check(f->sp, &err), 0);
+	assert_int_equal(spool_get(f->sp, mkid(0xb000, id), &j, NULL), FS_ENOENT);
+	assert_int_equal(spool_count(f->sp, &c, &err), 0);
+	assert_int_equal(c.queued, 3);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	assert_string_equal(j->id, mkid(1, id));
+	spool_job_free(j);
+	assert_int_equal(sql_int(f->dir, "PRAGMA integrity_check") , -12345); /* text "ok" */
+	free(err);
+}
+
 int main(void)
 {
-	fputs("test_spool: not written yet\n", stderr);
-	return 99;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_schema_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupted_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enqueue_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dedupe_and_resubmit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_claim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_finish_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drain_persisted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads_share_handle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_procs_same_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_procs_claim_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill_mid_transaction, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

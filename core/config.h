@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The options every program takes (SERVER.md §2): defaults, the command line, the config file,
+ * and the checks that make a bad value one clear line instead of a surprise at run time.
+ *
+ * Sources, in order of strength: the command line, then the file named by --config, then the
+ * defaults. The command line wins regardless of where --config appears on it; a file value for an
+ * option also given on the command line is ignored without being checked (its line must still be
+ * well-formed, name a known option, have a value and not repeat).
+ *
+ * Command line: `--name=value` or `--name value` (in the second form a next argument starting
+ * with "--" is not taken as the value: the value is missing). Flags (--no-colour, --no-consul)
+ * take no value. --help / -h and --version anywhere win over everything else.
+ *
+ * Config file: one `name = value` per line, names without the leading "--"; surrounding blanks are
+ * trimmed; a line whose first non-blank character is '#' is a comment (no trailing comments: '#'
+ * is data in a value, as in a webhook URL); blank lines are skipped. A flag is written bare
+ * (`no-consul`) or as `no-consul = true|false` (any case). `config` cannot appear in a file.
+ *
+ * Repeats: a single-valued option given twice on the command line, or twice in the file, is an
+ * error (conflicting values are a mistake, not a preference). --factfile-root is repeatable; any
+ * --factfile-root on the command line replaces the file's list.
+ *
+ * CONSUL_HTTP_TOKEN from the environment becomes consul_token (Consul's own tools do the same). */
+#ifndef FS_CONFIG_H
+#define FS_CONFIG_H
+
+#include <stddef.h>
+
+#ifndef PKGLIBEXECDIR
+#define PKGLIBEXECDIR "/usr/local/libexec/factotum-server"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/usr/local/var"
+#endif
+
+#define CONFIG_DEFAULT_FACTOTUM_BIN PKGLIBEXECDIR "/factotum"
+#define CONFIG_DEFAULT_SPOOL LOCALSTATEDIR "/lib/factotum-server"
+
+/* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
+enum config_log_level {
+	CONFIG_LOG_OFF = 0,
+	CONFIG_LOG_ERROR,
+	CONFIG_LOG_WARN,
+	CONFIG_LOG_INFO,
+	CONFIG_LOG_DEBUG,
+	CONFIG_LOG_TRACE,
+};
+
+enum config_spool_sync {
+	CONFIG_SYNC_FULL = 0,  /* SQLite synchronous=FULL */
+	CONFIG_SYNC_NORMAL,    /* SQLite synchronous=NORMAL */
+};
+
+/* What config_parse returns besides 0 and FS_EINVAL: the program prints config_usage() or its
+ * version to stdout and exits 0. */
+#define CONFIG_HELP 1
+#define CONFIG_VERSION 2
+
+/* Every string is owned by the struct (config_free) and never NULL unless said so. */
+struct config {
+	char *config_file;          /* --config as given, or NULL */
+	char *factotum_bin;         /* a regular, executable file (checked by config_parse) */
+	char *ip;                   /* IPv4 or IPv6 literal, as given (no brackets) */
+	int port;                   /* 1..65535 */
+	enum config_log_level log_level;
+	int max_jobs;               /* >= 1 */
+	int max_workers;            /* >= 1 */
+	char *webhook;              /* http(s) URL, or NULL for none */
+	int no_colour;              /* 0 or 1 */
+	char *consul_name;
+	char *consul_ip;            /* IP literal (no brackets) or host name */
+	int consul_port;            /* 1..65535 */
+	char *consul_namespace;     /* no leading/trailing '/', no empty segment */
+	int max_stdouterr_size;     /* >= 1 */
+	char *spool;                /* absolute path, no trailing '/' (unless "/"); may not exist yet */
+	/* --fcgi-socket: either an absolute unix socket path (fcgi_port == 0, fcgi_host NULL), or
+	 * HOST:PORT (fcgi_host the host without brackets, fcgi_port 1..65535). fcgi_socket is the value
+	 * as given, or "<spool>/fcgi.sock" by default. */
+	char *fcgi_socket;
+	char *fcgi_host;
+	int fcgi_port;
+	char **factfile_roots;      /* realpaths of existing directories; NULL when none */
+	size_t n_factfile_roots;    /* 0 = any absolute factfilePath is allowed */
+	int job_timeout;            /* seconds, 0 = none */
+	enum config_spool_sync spool_sync;
+	int no_consul;              /* 0 or 1 */
+	char *consul_token;         /* CONSUL_HTTP_TOKEN, or NULL when unset or empty */
+};
+
+/* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the
+ * spool; consul_token stays NULL until config_parse reads the environment). Free with
+ * config_free. Checks nothing. */
+void config_init(struct config *cfg);
+
+/* Parses argv[1..argc) (argv[0] is the program name) and the --config file into *cfg, which must
+ * have been set up with config_init. Returns:
+ *   0             cfg is complete and valid: every value checked, including that factotum-bin
+ *                 (given or the bundled default) is an executable regular file;
+ *   CONFIG_HELP / CONFIG_VERSION  --help / -h or --version was given (cfg holds the defaults);
+ *   FS_EINVAL     *errp is one line naming the option and the problem ("--port: ..." or
+ *                 "FILE:LINE: port: ..."); the program prints it and exits 2.
+ * cfg must be freed with config_free whatever the result. *errp is new text the caller frees. */
+int config_parse(struct config *cfg, int argc, char *const argv[], char **errp);
+
+/* Frees every string of cfg; cfg may then be config_init'ed again. */
+void config_free(struct config *cfg);
+
+/* The option summary for --help (one option per line, ends with '\n'); static storage. */
+const char *config_usage(void);
+
+/* "off", "error", ... for a level; static storage. */
+const char *config_log_level_name(enum config_log_level level);
+
+#endif
