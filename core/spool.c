@@ -250,7 +250,7 @@ static void st_done(sqlite3_stmt *st)
 /* Runs a statement that returns no rows (or ignores them). */
 static int st_exec(struct spool *sp, enum sq q, const char *op, char **errp)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc, src;
 
 	if ((rc = st_get(sp, q, op, &st, errp)) != 0)
@@ -408,7 +408,7 @@ static int tx_end(struct spool *sp, int rc, const char *op, char **errp)
 /* *statep: the job's state, or -1 if there is no such job. */
 static int job_state(struct spool *sp, const char *op, const char *id, int *statep, char **errp)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc, src;
 
 	if ((rc = st_get(sp, SQ_JOB_STATE, op, &st, errp)) != 0)
@@ -450,7 +450,7 @@ static int job_require(struct spool *sp, const char *op, const char *id, enum sp
 static int add_transition(struct spool *sp, const char *op, const char *id, int64_t at,
 			  int outbox, char **errp)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc, src;
 
 	if ((rc = st_get(sp, SQ_TRANSITION, op, &st, errp)) != 0)
@@ -492,7 +492,7 @@ static int step_change(struct spool *sp, sqlite3_stmt *st, const char *op, int *
 static int setting_lookup(struct spool *sp, const char *op, const char *key, char **valuep,
 			  char **errp)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc, src;
 
 	*valuep = NULL;
@@ -627,6 +627,8 @@ int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 			     path, (const char *)sqlite3_column_text(st, 0));
 		goto fail;
 	}
+	sqlite3_finalize(st);
+	st = NULL;
 	if ((rc = exec_static(db, path, (flags & SPOOL_SYNC_NORMAL) ? "PRAGMA synchronous = NORMAL"
 				    : "PRAGMA synchronous = FULL", errp)) != 0 ||
 	    (rc = exec_static(db, path, "PRAGMA foreign_keys = ON", errp)) != 0 ||
@@ -727,7 +729,7 @@ int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_q
 		  char **errp)
 {
 	const char *op = "enqueue";
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int64_t now = now_ms(), queued;
 	int rc, src, state, draining;
 
@@ -793,7 +795,7 @@ out:
 static int job_read(struct spool *sp, const char *op, const char *id, struct spool_job **jobp,
 		    char **errp)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc, src;
 
 	*jobp = NULL;
@@ -821,7 +823,7 @@ dberr:
 int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
 {
 	const char *op = "claim";
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	struct spool_job *job = NULL;
 	char *id = NULL;
 	int64_t now = now_ms();
@@ -875,7 +877,7 @@ int spool_record_run(struct spool *sp, const char *id, const char *command, int6
 		     char **errp)
 {
 	const char *op = "record_run";
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc, src;
 
 	if (id == NULL)
@@ -905,7 +907,7 @@ out:
 int spool_finish(struct spool *sp, const char *id, const struct spool_result *res, char **errp)
 {
 	const char *op = "finish";
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int64_t now = now_ms();
 	int rc, src;
 
@@ -946,7 +948,7 @@ out:
 int spool_cancel(struct spool *sp, const char *id, char **errp)
 {
 	const char *op = "cancel";
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int64_t now = now_ms();
 	int rc, src;
 
@@ -1034,7 +1036,7 @@ out:
 
 int spool_count(struct spool *sp, struct spool_counts *c, char **errp)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc, src;
 
 	memset(c, 0, sizeof *c);
@@ -1111,7 +1113,7 @@ int spool_drain_get(struct spool *sp, int *drainingp, char **errp)
 static int setting_write(struct spool *sp, const char *op, const char *key, const char *value,
 			 char **errp)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc, src;
 
 	lock(sp);
@@ -1164,7 +1166,7 @@ int spool_setting_set(struct spool *sp, const char *key, const char *value, char
 int spool_consul_index_set(struct spool *sp, const char *id, int64_t index, char **errp)
 {
 	const char *op = "consul_index";
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc, src, changes = 0;
 
 	if (id == NULL)
@@ -1233,7 +1235,7 @@ out:
 int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp)
 {
 	const char *op = "outbox_delete";
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	char *id = NULL;
 	int rc, src;
 
