@@ -10,28 +10,41 @@
 #include "kv.h"
 
 struct factargs {
-	char *start;          /* --start, or NULL */
+	char *start;          /* --start, or NULL ("" when given empty) */
 	char *env_json;       /* --env as given, or NULL */
 	struct kvlist vars;   /* template variables: --env's pairs, then "tag:<k>" per tag (tags win) */
-	struct kvlist tags;   /* --tag pairs (tags_add) */
-	struct kvlist constraints; /* --constraint pairs */
+	struct kvlist tags;   /* --tag pairs (tags_add); the job id hashes these */
+	struct kvlist constraints; /* --constraint pairs (tags_add); not template variables */
 	int no_colour;
 	int dry_run;
 	char *webhook;        /* or NULL */
-	long max_stdouterr_size; /* -1 when not given */
-	long heartbeat_interval; /* -1 when not given */
+	/* -1 when not given. Factotum's docopt decodes an empty or all-whitespace value as 0, and
+	 * takes u64 values; those above LONG_MAX are stored as LONG_MAX. */
+	long max_stdouterr_size;
+	long heartbeat_interval;
 };
 
-/* Parses argv[0..argc) (the options after the factfile path). Both "--opt=value" and "--opt value"
- * forms. Rejects unknown options, missing values, a repeated single-valued option, a bad --env
- * (must be a flat JSON object of strings), a webhook that is not http(s), a non-numeric size or
- * interval, and --dry-run with --webhook, each with one clear line in *errp (FS_EINVAL). On
- * success fills *fa (free with factargs_free). */
+/* Parses argv[0..argc) (the options after the factfile path) exactly as Factotum 0.7.0's docopt
+ * command line and main.rs accept them (the rules are spelled out at the top of factargs.c): both
+ * "--opt=value" and "--opt value", no abbreviations, a trailing "--" allowed. Rejects, with one
+ * line in *errp and FS_EINVAL, in Factotum's order: an argument that is not UTF-8; an unknown flag
+ * ("Unknown flag: '--x'"), an argument on a switch, a missing argument (docopt's texts); a
+ * positional, a flag of another subcommand, a repeated single-valued option ("Invalid arguments:
+ * ..."); a bad number ("Could not decode '<v>' to usize for '--max-stdouterr-size'."); a bad --env
+ * ("Supplied string '<json>' is not valid JSON: failed to parse json" / "... decoder error" when it
+ * is JSON but not a flat object of strings); --dry-run with --webhook; a webhook that is not an
+ * http(s) URL ("Error: the specifed webhook URL \"<url>\" is invalid. Reason: <why>"). The one
+ * deliberate difference: a \u0000 escape in --env, which Factotum takes, is refused. --dry-run
+ * itself is accepted here; refusing it for queued jobs is the caller's business. On success fills
+ * *fa (free with factargs_free); on failure *fa is left empty. argv is only read. */
 int factargs_parse(int argc, char *const argv[], struct factargs *fa, char **errp);
 
-/* The --start check against a parsed factfile: the task exists and is a proper start (FACTOTUM.md
- * §4), with Factotum's messages. FACTFILE_RULES_OURS uses the intended rule, FACTFILE_RULES_FACTOTUM
- * Factotum's own is_proper_sub_tree algorithm. Returns 0 or FS_EINVAL with *errp set. */
+/* The --start check against a parsed factfile (only the tasks' names and depends_on are read):
+ * the task exists ("The job cannot be started from '<t>' because the task specified could not be
+ * found") and is a proper start ("... because the job cannot be started here without triggering
+ * prior tasks"). FACTFILE_RULES_OURS uses the intended rule (every descendant's parents lie in
+ * {start} ∪ descendants), FACTFILE_RULES_FACTOTUM Factotum's own is_proper_sub_tree algorithm,
+ * which wrongly rejects some starts (FACTOTUM.md §4). Returns 0 or FS_EINVAL with *errp set. */
 int factargs_check_start(const struct factfile *ff, const char *start, enum factfile_rules rules,
 			 char **errp);
 
