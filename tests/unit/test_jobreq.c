@@ -326,15 +326,10 @@ static void test_validate_unreadable(void **state)
 static void test_validate_bad_factfile(void **state)
 {
 	char *path = write_file("bad.factfile", "{\"schema\":1}");
-	char *msg = xasprintf("Validation Error: '%s' is not a valid factotum factfile: '/data' - This "
-			      "property is required\n'/schema' - Type of the value is wrong (The value "
-			      "must be string)", path);
-	char *err = validate("j", path, NULL, &any_path, NULL);
-	assert_non_null(err);
-	/* The factfile module owns the exact schema text; here: the prefix and that it is passed on. */
-	assert_true(strncmp(err, msg, strlen("Validation Error: '") + strlen(path) + 2) == 0);
-	assert_non_null(strstr(err, "is not a valid factotum factfile: "));
-	free(err);
+	char *msg = xasprintf("Validation Error: '%s' is not a valid factotum factfile: '/schema' - "
+			      "Type of the value is wrong (The value must be string)\n'/data' - This "
+			      "property is required", path);
+	expect_invalid("j", path, NULL, &any_path, msg);
 	free(msg);
 	unlink(path);
 	free(path);
@@ -343,30 +338,68 @@ static void test_validate_bad_factfile(void **state)
 static void test_validate_bad_args(void **state)
 {
 	char *echo = sample("echo.factfile");
-	char *noop = sample("noop.factfile");
 	const char *dry[] = { "--dry-run", NULL };
 	const char *unknown_start[] = { "--start", "nope", NULL };
+	const char *no_value[] = { "--start", NULL };
 	const char *bad_env[] = { "--env", "{\"a\":1}", NULL };
 	const char *unknown_opt[] = { "--bogus", NULL };
-	char *err;
+	const char *bad_hook[] = { "--webhook", "ftp://x", NULL };
 
 	expect_invalid("j", echo, dry, &any_path,
 		       "Validation Error: --dry-run cannot be used for a queued job");
 	expect_invalid("j", echo, unknown_start, &any_path,
 		       "Validation Error: The job cannot be started from 'nope' because the task "
 		       "specified could not be found");
-	err = validate("j", echo, bad_env, &any_path, NULL);
-	assert_non_null(err);
-	assert_true(strncmp(err, "Validation Error: ", 18) == 0);
-	assert_non_null(strstr(err, "--env") != NULL ? strstr(err, "--env") : strstr(err, "{\"a\":1}"));
-	free(err);
-	err = validate("j", noop, unknown_opt, &any_path, NULL);
-	assert_non_null(err);
-	assert_true(strncmp(err, "Validation Error: ", 18) == 0);
-	assert_non_null(strstr(err, "--bogus"));
-	free(err);
-	free(noop);
+	expect_invalid("j", echo, no_value, &any_path,
+		       "Validation Error: Expected argument for flag '--start' but reached end of arguments.");
+	expect_invalid("j", echo, bad_env, &any_path,
+		       "Validation Error: Supplied string '{\"a\":1}' is not valid JSON: decoder error");
+	expect_invalid("j", echo, unknown_opt, &any_path, "Validation Error: Unknown flag: '--bogus'");
+	expect_invalid("j", echo, bad_hook, &any_path,
+		       "Validation Error: Error: the specifed webhook URL \"ftp://x\" is invalid. Reason: "
+		       "URL must begin with 'http://' or 'https://' to be used with Factotum webhooks");
 	free(echo);
+}
+
+#define TASK(n, deps) "{\"name\":\"" n "\",\"executor\":\"shell\",\"command\":\"true\"," \
+	"\"arguments\":[],\"dependsOn\":[" deps "],\"onResult\":{\"terminateJobWithSuccess\":[]," \
+	"\"continueJob\":[0]}}"
+#define FACTFILE(tasks) "{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\"," \
+	"\"data\":{\"name\":\"j\",\"tasks\":[" tasks "]}}"
+
+/* The rules follow the runner: ours takes dependencies in any order, a foreign Factotum needs
+ * them defined first, so a job it cannot start is refused up front. */
+static void test_validate_rules_follow_runner(void **state)
+{
+	char *path = write_file("order.factfile", FACTFILE(TASK("b", "\"a\"") "," TASK("a", "")));
+	struct jobreq_policy foreign = { NULL, 0, FACTFILE_RULES_FACTOTUM };
+	char id[JOBID_LEN + 1];
+	char *err = validate("j", path, NULL, &any_path, id);
+	assert_null(err);
+	assert_true(jobid_is_valid(id));
+	err = validate("j", path, NULL, &foreign, NULL);
+	assert_non_null(err);
+	char *msg = xasprintf("Validation Error: '%s' is not a valid factotum factfile: the task 'b' "
+			      "depends on 'a', which is not defined before it (Factotum requires "
+			      "dependencies to come first).", path);
+	assert_string_equal(err, msg);
+	free(msg);
+	free(err);
+	unlink(path);
+	free(path);
+}
+
+/* A host constraint for another machine does not skip validation (Factotum's would). */
+static void test_validate_constraint_still_validates(void **state)
+{
+	char *path = write_file("broken.factfile", FACTFILE(TASK("a", "\"a\"")));
+	const char *foreign_host[] = { "--constraint", "host,some-other-host.invalid", NULL };
+	char *msg = xasprintf("Validation Error: '%s' is not a valid factotum factfile: the task 'a' "
+			      "depends on itself.", path);
+	expect_invalid("j", path, foreign_host, &any_path, msg);
+	free(msg);
+	unlink(path);
+	free(path);
 }
 
 /* The id of an accepted request is the job-id vector for the same factfile and arguments. */
@@ -426,6 +459,8 @@ int main(void)
 		cmocka_unit_test(test_validate_unreadable),
 		cmocka_unit_test(test_validate_bad_factfile),
 		cmocka_unit_test(test_validate_bad_args),
+		cmocka_unit_test(test_validate_rules_follow_runner),
+		cmocka_unit_test(test_validate_constraint_still_validates),
 		cmocka_unit_test(test_validate_id_matches_vectors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
