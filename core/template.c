@@ -21,32 +21,41 @@
  *   only at the previous token and at the character after the tag; reproduced as is.
  * - Delimiters are compared character by character (UTF-8 sequences), as Rust compares chars.
  *
- * Inputs that make 0.7.0 panic (Factotum dies), all rejected here with FS_EINVAL:
- *   parse time (in source order)
- *   - `{{}}`, the empty tag (index out of bounds)         "empty tag at byte N"
- *   - a name that is empty after trimming: `{{ }}`, `{{#}}`, `{{/ }}`, `{{&}}`, `{{{ }}}`,
- *     `{{>}}`, `{{= =}}`                                   "empty tag at byte N"
- *   - input ending inside a tag: `{{x`                      "unclosed tag at byte N"
- *   - a closing delimiter broken off after its first character: `{{a}b}}`
- *                                     "malformed closing delimiter '}}' in the tag at byte N"
- *     (so a closing delimiter of three or more characters can never close a tag: 0.7.0 goes
- *     back to reading the tag after its second character; such tags end in this error or in
- *     "unclosed tag")
- *   - `{{{x}}` and `{{{x}}` forms that do not end in '}': "unbalanced '{' in the tag at byte N"
- *   - a set-delimiter tag without two delimiters: `{{=}}`, `{{==}}`, `{{=x=}}`, `{{=<%=}}`
- *                                                "invalid set-delimiter tag at byte N"
- *   - `{{/x}}` with no open section           "closing unopened section 'x' at byte N"
- *   - `{{/y}}` closing an open `{{#x}}`    "section 'x' opened at byte N is closed by 'y' at byte M"
- *   - input ending with a section open     "unclosed section 'x' opened at byte N"
- *   render time (only where the section around them is rendered, as in 0.7.0)
- *   - `{{#x}}` over a present (string) value   "section 'x' at byte N is over a string value"
- *   - `{{.}}`                          "'{{.}}' at byte N names the whole map, not a string"
- * Our own rejections: partials, which 0.7.0 would read from ./<name>.mustache
- * ("partials are not supported: '{{>p}}' at byte N"), and sections nested deeper than
- * TEMPLATE_MAX_DEPTH ("sections nested deeper than 1000 levels at byte N"), where 0.7.0's
- * recursive renderer would sooner or later overflow its stack.
- * Byte offsets N count from 0 and point at the tag's opening delimiter. Parsing and rendering are
- * single passes without recursion: linear time and bounded stack on any input. */
+ * Inputs that make 0.7.0 panic (Factotum dies), each rejected here with FS_EINVAL and the message
+ * shown (N: byte offset from 0 of the tag's opening delimiter, M: of the closing tag):
+ *   parse time, first in source order:
+ *   - `{{}}` (index out of bounds on the empty content)   "empty tag at byte N"
+ *   - a name empty after trimming: `{{ }}`, `{{#}}`, `{{/ }}`, `{{&}}`, `{{{ }}}`, `{{>}}`,
+ *     `{{= =}}` ("empty tag")                               "empty tag at byte N"
+ *   - input ending inside a tag: `{{x`, `{{{x` ("unclosed tag")  "unclosed tag at byte N"
+ *   - a closing delimiter broken after its first character: `{{a}b}}`, `{{{a}} b` ("character b
+ *     is not part of CTAG")      "malformed closing delimiter '}}' in the tag at byte N"
+ *     0.7.0 returns to the tag after the second character of a closing delimiter, so one of
+ *     three or more characters never closes a tag: it ends in this error or "unclosed tag".
+ *   - a `{` tag whose content does not end in `}`: `{{{a}x}}` ("unbalanced \"{\" in tag")
+ *                                                   "unbalanced '{' in the tag at byte N"
+ *   - a set-delimiter tag that is not `=<open><whitespace><close>=`: `{{=}}`, `{{==}}`,
+ *     `{{=x=}}`, `{{=<% %>}}` ("invalid change delimiter tag content")
+ *                                                   "invalid set-delimiter tag at byte N"
+ *   - `{{/x}}` with no section open ("closing unopened section")
+ *                                                   "closing unopened section 'x' at byte N"
+ *   - `{{/y}}` while `{{#x}}` is the innermost open section ("Unclosed section")
+ *                                 "section 'x' opened at byte N is closed by 'y' at byte M"
+ *   - input ending with a section open ("Unclosed mustache section x"), outermost reported
+ *                                                   "unclosed section 'x' opened at byte N"
+ *   render time, only where the enclosing sections are rendered (as in 0.7.0):
+ *   - `{{#x}}` over a present value, even "" ("unexpected value StrVal")
+ *                                           "section 'x' at byte N is over a string value"
+ *   - `{{.}}` ("unexpected value Map")     "'{{.}}' at byte N names the whole map, not a string"
+ * Not panics, and not errors: `{{{a}}` or `{{a}` at the very end (text `{a}}`, `a}`), `{{&.}}`
+ * and `{{#.}}` (the key ""), unknown names, paths that miss.
+ * Our own rejections: partials, which 0.7.0 reads from ./<name>.mustache at compile time, even
+ * inside a skipped section ("partials are not supported: 'p' at byte N"), and sections nested
+ * deeper than TEMPLATE_MAX_DEPTH ("sections nested deeper than 1000 levels at byte N"), where
+ * 0.7.0's recursive renderer would eventually overflow its stack.
+ * Names in messages are shown with bytes outside printable ASCII as \xNN, cut at about 60 bytes.
+ * Parsing and rendering are single passes without recursion: linear time and a bounded stack on
+ * any input, including NUL bytes and invalid UTF-8 (a stray byte is a character of its own). */
 #include "template.h"
 
 #include <stdbool.h>
@@ -94,9 +103,9 @@ struct parser {
 	size_t cs, ce; /* the pending text or tag content: src[cs, ce), always contiguous */
 	size_t tag_at; /* where the current tag's opening delimiter began */
 	struct tok *toks;
-	size_t ntoks;
+	size_t ntoks, toks_cap;
 	size_t *open; /* indices in toks of the OPENs not yet closed, innermost last */
-	size_t nopen;
+	size_t nopen, open_cap;
 	char **errp;
 };
 
@@ -234,7 +243,10 @@ static struct tok *tok_push(struct parser *p, enum tok_kind kind, size_t off, si
 {
 	struct tok *t;
 
-	p->toks = xreallocarray(p->toks, p->ntoks, sizeof *p->toks);
+	if (p->ntoks == p->toks_cap) {
+		p->toks_cap = p->toks_cap ? 2 * p->toks_cap : 64;
+		p->toks = xrealloc(p->toks, p->toks_cap * sizeof *p->toks);
+	}
 	t = &p->toks[p->ntoks++];
 	memset(t, 0, sizeof *t);
 	t->kind = kind;
@@ -350,7 +362,10 @@ static int add_section(struct parser *p, size_t a, size_t b, bool inverted)
 	t = tok_push(p, TOK_OPEN, off, len);
 	t->inverted = inverted;
 	t->newlined = newlined;
-	p->open = xreallocarray(p->open, p->nopen, sizeof *p->open);
+	if (p->nopen == p->open_cap) {
+		p->open_cap = p->open_cap ? 2 * p->open_cap : 16;
+		p->open = xrealloc(p->open, p->open_cap * sizeof *p->open);
+	}
 	p->open[p->nopen++] = p->ntoks - 1;
 	return 0;
 }
