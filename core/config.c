@@ -89,19 +89,12 @@ static int config_fail(char **errp, const char *fmt, ...) __attribute__((format(
 static int config_fail(char **errp, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 	char *raw;
 	struct buf out;
 	const unsigned char *p;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	raw = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(raw, (size_t)n + 1, fmt, ap);
+	raw = xvasprintf(fmt, ap);
 	va_end(ap);
 	buf_init(&out);
 	for (p = (const unsigned char *)raw; *p != '\0'; p++) {

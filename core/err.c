@@ -3,7 +3,6 @@
 #include "err.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "xalloc.h"
@@ -25,22 +24,13 @@ const char *fs_strerror(int code)
 
 int err_set(char **errp, int code, const char *fmt, ...)
 {
-	va_list ap, aq;
-	int n;
-	char *s;
+	va_list ap;
 
 	if (errp == NULL)
 		return code;
-	va_start(ap, fmt);
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	if (n < 0)
-		n = 0;
-	s = xmalloc((size_t)n + 1);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
 	free(*errp);
-	*errp = s;
+	va_start(ap, fmt);
+	*errp = xvasprintf(fmt, ap);
+	va_end(ap);
 	return code;
 }

@@ -41,24 +41,13 @@ struct ctx {
 static int invalid(const struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int invalid(const struct ctx *c, const char *fmt, ...)
 {
-	struct buf b;
 	va_list ap;
-	int n;
 	char *s;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	s = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	buf_init(&b);
-	buf_printf(&b, NOT_VALID "%s", c->path, s);
-	err_set(c->errp, FS_EINVAL, "%s", b.data);
-	buf_free(&b);
+	err_set(c->errp, FS_EINVAL, NOT_VALID "%s", c->path, s);
 	free(s);
 	return FS_EINVAL;
 }

@@ -60,26 +60,29 @@ char *xstrndup(const char *s, size_t n)
 
 char *xasprintf(const char *fmt, ...)
 {
-	struct buf b;
 	va_list ap;
+	char *s;
 
-	buf_init(&b);
 	va_start(ap, fmt);
-	{
-		va_list aq;
-		int n;
-		va_copy(aq, ap);
-		n = vsnprintf(NULL, 0, fmt, aq);
-		va_end(aq);
-		if (n < 0)
-			abort();
-		b.data = xmalloc((size_t)n + 1);
-		b.cap = (size_t)n + 1;
-		vsnprintf(b.data, b.cap, fmt, ap);
-		b.len = (size_t)n;
-	}
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	return b.data;
+	return s;
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	va_list aq;
+	int n;
+	char *s;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0)
+		abort(); /* only an invalid format does this: a programming error */
+	s = xmalloc((size_t)n + 1);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
 }
 
 void buf_init(struct buf *b)

@@ -3,6 +3,7 @@
 #ifndef FS_XALLOC_H
 #define FS_XALLOC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Each returns memory the caller frees with free(); never NULL. */
@@ -15,6 +16,7 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* printf into a new string; caller frees. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* A growable byte buffer, always NUL-terminated. Caller owns buf->data (free()). */
 struct buf {
