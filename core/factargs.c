@@ -28,9 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "err.h"
+#include "ffjson.h"
 #include "tags.h"
 #include "xalloc.h"
 
@@ -311,244 +310,51 @@ bad:
 	return err_set(errp, FS_EINVAL, "Could not decode '%s' to %s for '%s'.", v, type, flag);
 }
 
-/* A recogniser for the JSON rustc-serialize 0.3 accepts (Json::from_str), which is stricter than
- * json-c's strict mode: no raw control characters in strings, no lone surrogate escapes, integers
- * within u64, only " \t\n\r" as whitespace. It also tells whether the value is what
- * json::decode::<BTreeMap<String, String>> accepts: an object whose values are all strings. */
-struct factargs_json {
-	const char *s;
-	size_t i;
-	int has_nul; /* a \u0000 escape: valid JSON, but not representable in a C string */
-};
-
-static void factargs_json_ws(struct factargs_json *j)
-{
-	while (j->s[j->i] == ' ' || j->s[j->i] == '\t' || j->s[j->i] == '\n' || j->s[j->i] == '\r')
-		j->i++;
-}
-
-static int factargs_json_hex4(struct factargs_json *j, unsigned *u)
-{
-	*u = 0;
-	for (int k = 0; k < 4; k++) {
-		char c = j->s[j->i++];
-		unsigned d;
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-		*u = *u * 16 + d;
-	}
-	return 0;
-}
-
-static int factargs_json_string(struct factargs_json *j)
-{
-	unsigned u, u2;
-
-	j->i++; /* the opening quote */
-	for (;;) {
-		unsigned char c = (unsigned char)j->s[j->i];
-		if (c == '\0')
-			return -1;
-		if (c == '"') {
-			j->i++;
-			return 0;
-		}
-		if (c < 0x20)
-			return -1;
-		j->i++;
-		if (c != '\\')
-			continue;
-		c = (unsigned char)j->s[j->i++];
-		if (c == '\0')
-			return -1;
-		if (strchr("\"\\/bfnrt", c) != NULL)
-			continue;
-		if (c != 'u' || factargs_json_hex4(j, &u) != 0)
-			return -1;
-		if (u == 0)
-			j->has_nul = 1;
-		if (u >= 0xdc00 && u <= 0xdfff)
-			return -1;
-		if (u >= 0xd800 && u <= 0xdbff) {
-			if (j->s[j->i] != '\\' || j->s[j->i + 1] != 'u')
-				return -1;
-			j->i += 2;
-			if (factargs_json_hex4(j, &u2) != 0 || u2 < 0xdc00 || u2 > 0xdfff)
-				return -1;
-		}
-	}
-}
-
-static int factargs_json_number(struct factargs_json *j)
-{
-	const char *s = j->s;
-	uint64_t acc = 0;
-
-	if (s[j->i] == '-')
-		j->i++;
-	if (s[j->i] == '0') {
-		j->i++;
-		if (s[j->i] >= '0' && s[j->i] <= '9')
-			return -1;
-	} else if (s[j->i] >= '1' && s[j->i] <= '9') {
-		while (s[j->i] >= '0' && s[j->i] <= '9') {
-			unsigned d = (unsigned)(s[j->i++] - '0');
-			if (acc > (UINT64_MAX - d) / 10)
-				return -1;
-			acc = acc * 10 + d;
-		}
-	} else {
-		return -1;
-	}
-	if (s[j->i] == '.') {
-		j->i++;
-		if (!(s[j->i] >= '0' && s[j->i] <= '9'))
-			return -1;
-		while (s[j->i] >= '0' && s[j->i] <= '9')
-			j->i++;
-	}
-	if (s[j->i] == 'e' || s[j->i] == 'E') {
-		j->i++;
-		if (s[j->i] == '+' || s[j->i] == '-')
-			j->i++;
-		if (!(s[j->i] >= '0' && s[j->i] <= '9'))
-			return -1;
-		while (s[j->i] >= '0' && s[j->i] <= '9')
-			j->i++;
-	}
-	return 0;
-}
-
-/* 0 if text is a flat object of strings, 1 if it is other valid JSON, -1 if it is not JSON. */
-static int factargs_json_check(const char *text, int *has_nul)
-{
-	struct factargs_json j = {text, 0, 0};
-	char *stack = NULL; /* '{' or '[' per open container; iterative, so depth is no risk */
-	size_t sp = 0;
-	int flat = 1, rc = -1;
-
-	factargs_json_ws(&j);
-	if (text[j.i] != '{')
-		flat = 0;
-value:
-	factargs_json_ws(&j);
-	if (sp == 1 && stack[0] == '{' && text[j.i] != '"')
-		flat = 0;
-	switch (text[j.i]) {
-	case '{':
-	case '[':
-		stack = xreallocarray(stack, sp, 1);
-		stack[sp++] = text[j.i++];
-		if (sp > 1)
-			flat = 0;
-		factargs_json_ws(&j);
-		if (text[j.i] == (stack[sp - 1] == '{' ? '}' : ']')) {
-			j.i++;
-			sp--;
-			goto after;
-		}
-		if (stack[sp - 1] == '{')
-			goto key;
-		goto value;
-	case '"':
-		if (factargs_json_string(&j) != 0)
-			goto done;
-		goto after;
-	case 't':
-	case 'f':
-	case 'n': {
-		const char *lit = text[j.i] == 't' ? "true" : text[j.i] == 'f' ? "false" : "null";
-		if (strncmp(text + j.i, lit, strlen(lit)) != 0)
-			goto done;
-		j.i += strlen(lit);
-		goto after;
-	}
-	default:
-		if (factargs_json_number(&j) != 0)
-			goto done;
-		goto after;
-	}
-key:
-	if (text[j.i] != '"' || factargs_json_string(&j) != 0)
-		goto done;
-	factargs_json_ws(&j);
-	if (text[j.i] != ':')
-		goto done;
-	j.i++;
-	goto value;
-after:
-	factargs_json_ws(&j);
-	if (sp == 0) {
-		if (text[j.i] == '\0')
-			rc = flat ? 0 : 1;
-		goto done;
-	}
-	if (text[j.i] == ',') {
-		j.i++;
-		factargs_json_ws(&j);
-		if (stack[sp - 1] == '{')
-			goto key;
-		goto value;
-	}
-	if (text[j.i] == (stack[sp - 1] == '{' ? '}' : ']')) {
-		j.i++;
-		sp--;
-		goto after;
-	}
-done:
-	free(stack);
-	*has_nul = j.has_nul;
-	return rc;
-}
-
-/* --env: Factotum decodes it as BTreeMap<String, String> (json_str_to_btreemap). */
+/* --env: Factotum decodes it as BTreeMap<String, String> (json_str_to_btreemap) with
+ * rustc-serialize, whose exact grammar ffjson reproduces. */
 static int factargs_env(const char *text, struct kvlist *vars, char **errp)
 {
-	json_tokener *tok = NULL;
-	json_object *obj = NULL;
-	int has_nul = 0, rc;
+	struct ffjson *root = NULL;
+	struct ffjson_error perr;
+	int rc;
 
-	rc = factargs_json_check(text, &has_nul);
-	if (rc < 0) {
+	if (ffjson_parse(text, strlen(text), &root, &perr, NULL) != 0) {
+		/* Nesting too deep for us is nesting, so certainly not a flat map of strings. */
+		if (perr.code == FFJSON_E_DEPTH) {
+			rc = err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: decoder error",
+				     text);
+			goto done;
+		}
 		rc = err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: failed to parse json",
 			     text);
 		goto done;
 	}
-	if (rc > 0) {
+	if (root->type != FFJSON_OBJECT) {
 		rc = err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: decoder error", text);
 		goto done;
 	}
-	if (has_nul) {
-		/* Factotum would take it; C strings cannot carry it. Refused, not silently cut. */
-		rc = err_set(errp, FS_EINVAL,
-			     "Supplied string '%s' is not valid JSON: \\u0000 in a key or value is not supported",
-			     text);
-		goto done;
+	for (size_t i = 0; i < root->n_members; i++) {
+		const struct ffjson_member *m = &root->members[i];
+		if (m->value->type != FFJSON_STRING) {
+			rc = err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: decoder error",
+				     text);
+			goto done;
+		}
+		if (memchr(m->key, '\0', m->key_len) != NULL ||
+		    memchr(m->value->str, '\0', m->value->len) != NULL) {
+			/* Factotum would take it; C strings cannot carry it. Refused, not silently cut. */
+			rc = err_set(errp, FS_EINVAL,
+				     "Supplied string '%s' is not valid JSON: \\u0000 in a key or value is not supported",
+				     text);
+			goto done;
+		}
 	}
-	tok = json_tokener_new();
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, text, (int)strlen(text) + 1);
-	if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
-		/* Not reached for text the recogniser passed; kept so a disagreement cannot crash. */
-		rc = err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: failed to parse json",
-			     text);
-		goto done;
-	}
-	/* Duplicate keys: json-c keeps the last, as rustc-serialize's BTreeMap does. */
-	json_object_object_foreach(obj, key, val) {
-		kvlist_set(vars, key, json_object_get_string(val));
-	}
+	/* ffjson keeps the last of repeated keys, as rustc-serialize's BTreeMap does. */
+	for (size_t i = 0; i < root->n_members; i++)
+		kvlist_set(vars, root->members[i].key, root->members[i].value->str);
 	rc = 0;
 done:
-	json_object_put(obj);
-	if (tok != NULL)
-		json_tokener_free(tok);
+	ffjson_free(root);
 	return rc;
 }
 

@@ -235,7 +235,7 @@ static void test_env_rejected(void **state)
 			 notflat[i]);
 		parse_err(ARGV("--env", (char *)notflat[i]), msg);
 	}
-	/* Deep nesting is no problem for the recogniser. */
+	/* Deep nesting is refused as not a flat map, without deep recursion. */
 	{
 		char deep[4096 * 2 + 16];
 		size_t n = 0;
