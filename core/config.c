@@ -71,6 +71,7 @@ static const struct config_option config_options[] = {
 	OPT_INT("max-stdouterr-size", max_stdouterr_size, 1, INT_MAX),
 	OPT_STR("spool", spool, config_check_spool),
 	OPT_KIND("fcgi-socket", KIND_FCGI),
+	OPT_INT("fcgi-threads", fcgi_threads, 1, CONFIG_MAX_FCGI_THREADS),
 	OPT_KIND("factfile-root", KIND_ROOT),
 	OPT_INT("job-timeout", job_timeout, 0, INT_MAX),
 	OPT_KIND("spool-sync", KIND_SYNC),
@@ -608,6 +609,7 @@ void config_init(struct config *cfg)
 	cfg->consul_namespace = xstrdup("com.snowplowanalytics/factotum");
 	cfg->max_stdouterr_size = 10000;
 	cfg->spool = xstrdup(CONFIG_DEFAULT_SPOOL);
+	cfg->fcgi_threads = CONFIG_DEFAULT_FCGI_THREADS;
 	cfg->job_timeout = 0;
 	cfg->spool_sync = CONFIG_SYNC_FULL;
 }
@@ -683,6 +685,7 @@ const char *config_usage(void)
 	"  --max-stdouterr-size=N       passed to Factotum with the webhook [10000]\n"
 	"  --spool=DIR                  the node's data directory [" CONFIG_DEFAULT_SPOOL "]\n"
 	"  --fcgi-socket=PATH|HOST:PORT where the responder listens [SPOOL/fcgi.sock]\n"
+	"  --fcgi-threads=N             responder threads (1..1024) [32]\n"
 	"  --factfile-root=DIR          allowed factfile directory (repeatable) [any]\n"
 	"  --job-timeout=SECONDS        run time limit, 0 for none [0]\n"
 	"  --spool-sync=full|normal     SQLite synchronous mode [full]\n"

@@ -35,6 +35,11 @@
 
 #define CONFIG_DEFAULT_FACTOTUM_BIN PKGLIBEXECDIR "/factotum"
 #define CONFIG_DEFAULT_SPOOL LOCALSTATEDIR "/lib/factotum-server"
+/* Responder threads: each holds one FastCGI connection at a time, and with nginx's
+ * fastcgi_keep_conn an idle kept-alive connection pins its thread, so the default leaves room
+ * for nginx's keepalive connections plus the requests in flight (DESIGN.md). */
+#define CONFIG_DEFAULT_FCGI_THREADS 32
+#define CONFIG_MAX_FCGI_THREADS 1024
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {
@@ -79,6 +84,7 @@ struct config {
 	char *fcgi_socket;
 	char *fcgi_host;
 	int fcgi_port;
+	int fcgi_threads;           /* --fcgi-threads: responder threads, 1..1024 */
 	char **factfile_roots;      /* realpaths of existing directories; NULL when none */
 	size_t n_factfile_roots;    /* 0 = any absolute factfilePath is allowed */
 	int job_timeout;            /* seconds, 0 = none */

@@ -43,13 +43,31 @@ enum factargs_opt {
 	FA_CONSTRAINT,
 	FA_MAX_SIZE,
 	FA_HEARTBEAT,
-	FA_N_RUN,
-	/* Known to Factotum's usage, but not options of `run`. */
-	FA_HELP = FA_N_RUN,
-	FA_VERSION,
 	FA_OUTPUT,
 	FA_OVERWRITE,
+	FA_MAX_PARALLEL, /* the bundled runner's extension */
+	FA_N_TAKEN,
+	/* Known to Factotum's usage, but no command's option here. */
+	FA_HELP = FA_N_TAKEN,
+	FA_VERSION,
 	FA_N
+};
+
+/* The options each command takes (bit o for option o). */
+#define FA_BIT(o) (1u << (o))
+#define FA_RUN_OPTS                                                                            \
+	(FA_BIT(FA_START) | FA_BIT(FA_ENV) | FA_BIT(FA_DRY_RUN) | FA_BIT(FA_NO_COLOUR) |          \
+	 FA_BIT(FA_WEBHOOK) | FA_BIT(FA_TAG) | FA_BIT(FA_CONSTRAINT) | FA_BIT(FA_MAX_SIZE) |      \
+	 FA_BIT(FA_HEARTBEAT))
+static const struct {
+	const char *name;
+	unsigned opts;
+} factargs_cmds[] = {
+	[FACTARGS_RUN] = {"run", FA_RUN_OPTS},
+	[FACTARGS_RUNNER_RUN] = {"run", FA_RUN_OPTS | FA_BIT(FA_MAX_PARALLEL)},
+	[FACTARGS_VALIDATE] = {"validate", FA_BIT(FA_NO_COLOUR)},
+	[FACTARGS_DOT] = {"dot", FA_BIT(FA_START) | FA_BIT(FA_OUTPUT) | FA_BIT(FA_OVERWRITE) |
+				 FA_BIT(FA_NO_COLOUR)},
 };
 
 static const struct {
@@ -66,16 +84,18 @@ static const struct {
 	[FA_CONSTRAINT] = {"--constraint", 1, 1},
 	[FA_MAX_SIZE] = {"--max-stdouterr-size", 1, 0},
 	[FA_HEARTBEAT] = {"--heartbeat-interval", 1, 0},
-	[FA_HELP] = {"--help", 0, 0},
-	[FA_VERSION] = {"--version", 0, 0},
 	[FA_OUTPUT] = {"--output", 1, 0},
 	[FA_OVERWRITE] = {"--overwrite", 0, 0},
+	[FA_MAX_PARALLEL] = {"--max-parallel", 1, 0},
+	[FA_HELP] = {"--help", 0, 0},
+	[FA_VERSION] = {"--version", 0, 0},
 };
 
 /* What the docopt pass collects; strings point into argv. */
 struct factargs_scan {
-	const char *value[FA_N_RUN]; /* the (last) value of each single-valued option */
-	size_t count[FA_N_RUN];
+	enum factargs_cmd cmd;
+	const char *value[FA_N_TAKEN]; /* the (last) value of each single-valued option */
+	size_t count[FA_N_TAKEN];
 	const char **tags;
 	size_t n_tags;
 	const char **constraints;
@@ -91,6 +111,7 @@ static void factargs_init(struct factargs *fa)
 	kvlist_init(&fa->constraints);
 	fa->max_stdouterr_size = -1;
 	fa->heartbeat_interval = -1;
+	fa->max_parallel = -1;
 }
 
 void factargs_free(struct factargs *fa)
@@ -98,6 +119,7 @@ void factargs_free(struct factargs *fa)
 	free(fa->start);
 	free(fa->env_json);
 	free(fa->webhook);
+	free(fa->output);
 	kvlist_free(&fa->vars);
 	kvlist_free(&fa->tags);
 	kvlist_free(&fa->constraints);
@@ -182,10 +204,12 @@ static int factargs_is_long(const char *t)
 	return 0;
 }
 
-static int factargs_lookup(const char *name, size_t len)
+static int factargs_lookup(enum factargs_cmd cmd, const char *name, size_t len)
 {
 	for (int i = 0; i < FA_N; i++)
-		if (strlen(factargs_opts[i].name) == len && memcmp(factargs_opts[i].name, name, len) == 0)
+		if (i == FA_MAX_PARALLEL && !(factargs_cmds[cmd].opts & FA_BIT(FA_MAX_PARALLEL)))
+			continue; /* not Factotum's: unknown unless the bundled runner parses */
+		else if (strlen(factargs_opts[i].name) == len && memcmp(factargs_opts[i].name, name, len) == 0)
 			return i;
 	return -1;
 }
@@ -202,9 +226,9 @@ static void factargs_nomatch(struct factargs_scan *sc, char *why)
  * ("-h" for --help). */
 static void factargs_record(struct factargs_scan *sc, int o, const char *spelled, const char *value)
 {
-	if (o >= FA_N_RUN) {
-		factargs_nomatch(sc, xasprintf("Invalid arguments: '%s' is not an option of 'factotum run'",
-					       spelled));
+	if (o >= FA_N_TAKEN || !(factargs_cmds[sc->cmd].opts & FA_BIT(o))) {
+		factargs_nomatch(sc, xasprintf("Invalid arguments: '%s' is not an option of 'factotum %s'",
+					       spelled, factargs_cmds[sc->cmd].name));
 		return;
 	}
 	sc->count[o]++;
@@ -254,7 +278,7 @@ static int factargs_scan(int argc, char *const argv[], struct factargs_scan *sc,
 			const char *eq = strchr(t, '=');
 			size_t name_len = eq != NULL ? (size_t)(eq - t) : strlen(t);
 			const char *value = eq != NULL ? eq + 1 : NULL;
-			int o = factargs_lookup(t, name_len);
+			int o = factargs_lookup(sc->cmd, t, name_len);
 
 			if (o < 0)
 				return err_set(errp, FS_EINVAL, "Unknown flag: '%.*s'", (int)name_len, t);
@@ -519,12 +543,19 @@ done:
 
 int factargs_parse(int argc, char *const argv[], struct factargs *fa, char **errp)
 {
+	return factargs_parse_cmd(FACTARGS_RUN, argc, argv, fa, errp);
+}
+
+int factargs_parse_cmd(enum factargs_cmd cmd, int argc, char *const argv[], struct factargs *fa,
+		       char **errp)
+{
 	struct factargs_scan sc;
 	const char *problem;
 	int rc;
 
 	factargs_init(fa);
 	memset(&sc, 0, sizeof sc);
+	sc.cmd = cmd;
 	if ((rc = factargs_scan(argc, argv, &sc, errp)) != 0)
 		goto done;
 	/* Decoding follows the fields of Factotum's Args struct. */
@@ -535,6 +566,10 @@ int factargs_parse(int argc, char *const argv[], struct factargs *fa, char **err
 	if (sc.value[FA_HEARTBEAT] != NULL &&
 	    (rc = factargs_number(sc.value[FA_HEARTBEAT], "u64", "--heartbeat-interval",
 				  &fa->heartbeat_interval, errp)) != 0)
+		goto done;
+	if (sc.value[FA_MAX_PARALLEL] != NULL &&
+	    (rc = factargs_number(sc.value[FA_MAX_PARALLEL], "usize", "--max-parallel",
+				  &fa->max_parallel, errp)) != 0)
 		goto done;
 	for (size_t i = 0; i < sc.n_tags; i++)
 		tags_add(&fa->tags, sc.tags[i]);
@@ -569,6 +604,9 @@ int factargs_parse(int argc, char *const argv[], struct factargs *fa, char **err
 		fa->start = xstrdup(sc.value[FA_START]);
 	if (sc.value[FA_ENV] != NULL)
 		fa->env_json = xstrdup(sc.value[FA_ENV]);
+	if (sc.value[FA_OUTPUT] != NULL)
+		fa->output = xstrdup(sc.value[FA_OUTPUT]);
+	fa->overwrite = sc.count[FA_OVERWRITE] > 0;
 	fa->no_colour = sc.count[FA_NO_COLOUR] > 0;
 	fa->dry_run = sc.count[FA_DRY_RUN] > 0;
 	rc = 0;

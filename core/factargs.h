@@ -22,6 +22,21 @@ struct factargs {
 	 * takes u64 values; those above LONG_MAX are stored as LONG_MAX. */
 	long max_stdouterr_size;
 	long heartbeat_interval;
+	/* Only with FACTARGS_RUNNER_RUN (the bundled runner's extension): --max-parallel, the most
+	 * tasks running at once; -1 when not given, 0 meaning no limit. */
+	long max_parallel;
+	/* Only with FACTARGS_DOT: --output (or NULL) and --overwrite. */
+	char *output;
+	int overwrite;
+};
+
+/* Which command line is parsed: Factotum's `run` (what a foreign Factotum accepts), the bundled
+ * runner's `run` (the same plus --max-parallel), `validate` or `dot` (FACTOTUM.md §4). */
+enum factargs_cmd {
+	FACTARGS_RUN,
+	FACTARGS_RUNNER_RUN,
+	FACTARGS_VALIDATE,
+	FACTARGS_DOT,
 };
 
 /* Parses argv[0..argc) (the options after the factfile path) exactly as Factotum 0.7.0's docopt
@@ -38,6 +53,13 @@ struct factargs {
  * itself is accepted here; refusing it for queued jobs is the caller's business. On success fills
  * *fa (free with factargs_free); on failure *fa is left empty. argv is only read. */
 int factargs_parse(int argc, char *const argv[], struct factargs *fa, char **errp);
+
+/* factargs_parse for the given command's options (argv holds what follows <factfile>). A flag
+ * of Factotum's usage that cmd does not take gives "Invalid arguments: '<flag>' is not an option
+ * of 'factotum <cmd>'"; --max-parallel is an unknown flag except with FACTARGS_RUNNER_RUN, where
+ * it decodes as a usize ("Could not decode '<v>' to usize for '--max-parallel'."). */
+int factargs_parse_cmd(enum factargs_cmd cmd, int argc, char *const argv[], struct factargs *fa,
+		       char **errp);
 
 /* The --start check against a parsed factfile (only the tasks' names and depends_on are read):
  * the task exists ("The job cannot be started from '<t>' because the task specified could not be

@@ -59,6 +59,14 @@ static int render(const struct ctx *c, const char *src, size_t len, char **out, 
 	int rc;
 
 	*out = NULL;
+	if (c->vars == NULL) {
+		/* Factotum's parse with env None (its `dot`): no templating at all. */
+		*out = xmalloc(len + 1);
+		memcpy(*out, src, len);
+		(*out)[len] = '\0';
+		*out_len = len;
+		return 0;
+	}
 	rc = template_render(src, len, c->vars, out, out_len, &detail);
 	if (rc != 0) {
 		rc = invalid(c, "Error rendering template: %s", detail ? detail : "unknown error");

@@ -39,7 +39,8 @@ struct factfile {
 };
 
 /* Parses and validates the factfile text buf (len bytes, any bytes) that was read from path (used
- * only in messages), rendering templates with vars (may be empty, never NULL). On success returns
+ * only in messages), rendering templates with vars (may be empty; NULL means no templating at all,
+ * as Factotum's `dot` parses: names and the compact text are taken as written). On success returns
  * 0 and fills *ff (free with factfile_free). On failure returns FS_EINVAL and sets *errp to the
  * complete message Factotum prints, e.g. "'<path>' is not a valid factotum factfile: ..." (several
  * lines joined with '\n' for several schema problems); *ff is left empty. */

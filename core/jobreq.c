@@ -48,10 +48,8 @@ static void jobreq_position(const char *s, size_t off, size_t *line, size_t *col
 	}
 }
 
-/* Parses the JSON text s (len bytes, any bytes) strictly (RFC 8259, valid UTF-8, nesting at most
- * 32 deep, nothing after the value). Returns 0 and *out, a new reference the caller puts (NULL
- * for JSON null), or FS_EINVAL with *errp (if errp) set to the detail. */
-static int jobreq_json_parse(const char *s, size_t len, struct json_object **out, char **errp)
+/* The strict parse of every POST body (contract in jobreq.h). */
+int jobreq_json_parse(const char *s, size_t len, struct json_object **out, char **errp)
 {
 	struct json_tokener *tok;
 	char *copy;

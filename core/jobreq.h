@@ -42,4 +42,11 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 
 void jobreq_free(struct job_request *req);
 
+/* The strict JSON parse behind jobreq_parse, shared with the responder's other POST bodies:
+ * parses s (len bytes, any bytes) as RFC 8259 JSON, valid UTF-8, nesting at most 32 deep,
+ * nothing after the value. Returns 0 and *out, a new reference the caller puts (NULL for JSON
+ * null), or FS_EINVAL with *errp (if errp) set to the detail ("... at line L column C"). */
+struct json_object;
+int jobreq_json_parse(const char *s, size_t len, struct json_object **out, char **errp);
+
 #endif

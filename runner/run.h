@@ -48,6 +48,9 @@ struct run_task {
 	struct buf err;             /* captured stderr, likewise */
 	char *error_message;        /* e.g. "the task exited with a value not specified in
 	                               continueJob - 1"; NULL when none; owned */
+	int excluded;               /* 1 when --start leaves the task out of this run: webhook
+	                               payloads omit it, as Factotum's snapshot holds only the
+	                               tasks it planned */
 };
 
 struct run {
@@ -68,5 +71,12 @@ struct task_transition {
 	enum task_state previous;
 	enum task_state current;
 };
+
+/* Sets run up for ff and fa (both borrowed for run's lifetime): every task WAITING, those not in
+ * plan[0..n_plan) (the --start subtree) excluded; job_ref from ff->compact and fa->tags, a random
+ * run_ref, the start times. Free with run_free. */
+void run_init(struct run *run, const struct factfile *ff, const struct factargs *fa,
+	      const size_t *plan, size_t n_plan);
+void run_free(struct run *run);
 
 #endif

@@ -6,6 +6,8 @@
 #define FS_WEBHOOK_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "run.h"
 
@@ -13,12 +15,16 @@ struct webhook;
 
 /* Starts a sender for url (http:// or https://, already validated). max_stdouterr_size is how
  * many characters (not bytes) of each task's stdout/stderr tail go into payloads. Returns NULL
- * and sets *errp if the sender cannot be started. Free with webhook_finish. */
+ * and sets *errp if the sender cannot be started. Free with webhook_finish. Delivery: any 2xx
+ * counts; each attempt has a 2 s connect and 5 s total timeout; up to 5 attempts per event with
+ * jittered backoff from 100 ms doubling to 2 s; at most 10000 events wait (later ones are given
+ * up). Tests tune these through FS_WEBHOOK_* variables (listed at the top of webhook.c). The
+ * sender thread blocks every signal, so the caller's thread keeps receiving them. */
 struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **errp);
 
 /* Queues a job_update event for the run's current state; previous is the job state before this
  * transition, or -1 for none (the first event: null previousState). The payload is built now,
- * so later changes to run do not affect it. */
+ * so later changes to run do not affect it. Never waits for the network; wh NULL does nothing. */
 void webhook_job_update(struct webhook *wh, const struct run *run, int previous);
 
 /* Queues a task_update event carrying the given transitions (n >= 1) and the run's task states. */
@@ -30,9 +36,35 @@ void webhook_task_update(struct webhook *wh, const struct run *run,
 size_t webhook_finish(struct webhook *wh, long max_wait_ms);
 
 /* Builds one event's compact JSON (exposed for unit tests): kind is "job_update" or
- * "task_update". Returns a new string the caller frees. */
+ * "task_update". Returns a new string the caller frees. Tasks with `excluded` set are left out;
+ * the output of RUNNING tasks goes into task_update events only when run->fa->heartbeat_interval
+ * was given (Factotum attaches live output only with heartbeats). */
 char *webhook_event_json(const struct run *run, const char *kind, int previous_job_state,
 			 const struct task_transition *transitions, size_t n,
 			 long max_stdouterr_size);
+
+/* ---- exposed for unit tests (runner/event.c) ---- */
+struct buf;
+
+/* webhook_event_json with the clock given: runDuration is now_mono - run->start_mono. */
+char *webhook_event_json_at(const struct run *run, const char *kind, int previous_job_state,
+			    const struct task_transition *transitions, size_t n,
+			    long max_stdouterr_size, const struct timespec *now_mono);
+
+/* Appends a duration as chrono 0.2 (time 0.1's Duration Display) writes it: "P<d>D" when there
+ * are whole days, "T<s>S" with the seconds within the day and 0, 3, 6 or 9 fraction digits (the
+ * fewest that are exact) when there is a time part or no day part; "-" first when negative.
+ * nanos is 0..999999999 and adds to secs (so -0.5 s is secs -1, nanos 500000000). */
+void webhook_put_duration(struct buf *b, int64_t secs, long nanos);
+
+/* Appends t (CLOCK_REALTIME) as UTC "%Y-%m-%dT%H:%M:%S.<millis>Z" (chrono's %.3f truncates). */
+void webhook_put_time(struct buf *b, const struct timespec *t);
+
+/* Appends to b what Factotum would send for captured output: the text split into lines as
+ * Rust's BufRead::lines does (on '\n', one trailing '\r' dropped, no empty last line) and joined
+ * with '\n', invalid UTF-8 replaced by U+FFFD as String::from_utf8_lossy does, then only the
+ * last max_chars characters (code points; max_chars < 1 gives ""). Returns 0 and appends nothing
+ * if the joined text is empty (Factotum then leaves the field out), else 1. */
+int webhook_put_output(struct buf *b, const char *data, size_t len, long max_chars);
 
 #endif

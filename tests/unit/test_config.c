@@ -145,6 +145,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.max_stdouterr_size, 10000);
 	assert_string_equal(cfg.spool, LOCALSTATEDIR "/lib/factotum-server");
 	assert_null(cfg.fcgi_socket);
+	assert_int_equal(cfg.fcgi_threads, 32);
 	assert_int_equal(cfg.n_factfile_roots, 0);
 	assert_int_equal(cfg.job_timeout, 0);
 	assert_int_equal(cfg.spool_sync, CONFIG_SYNC_FULL);
@@ -201,8 +202,9 @@ static void test_both_forms(void **state)
 			       "--consul-port=8501", "--consul-namespace", "a/b.c",
 			       "--max-stdouterr-size=77", "--spool", "/srv/fs///", sockarg,
 			       "--factfile-root", root, "--job-timeout=0", "--spool-sync", "Normal",
-			       "--no-consul", NULL), 0);
+			       "--no-consul", "--fcgi-threads", "64", NULL), 0);
 	assert_null(err);
+	assert_int_equal(cfg.fcgi_threads, 64);
 	assert_string_equal(cfg.ip, "::1");
 	assert_int_equal(cfg.port, 8080);
 	assert_int_equal(cfg.log_level, CONFIG_LOG_DEBUG);
@@ -409,6 +411,7 @@ static void test_file(void **state)
 			 "factfile-root = %s/roots/b/\n"
 			 "factotum-bin = %s\n"
 			 "spool-sync = normal\n"
+			 "fcgi-threads = 8\n"
 			 "job-timeout = 10", /* no final newline */
 			 root, tmpdir, binpath);
 	arg = conf_arg("good.conf", text);
@@ -432,6 +435,7 @@ static void test_file(void **state)
 	assert_string_equal(cfg.factotum_bin, binpath);
 	assert_int_equal(cfg.spool_sync, CONFIG_SYNC_NORMAL);
 	assert_int_equal(cfg.job_timeout, 10);
+	assert_int_equal(cfg.fcgi_threads, 8);
 	assert_string_equal(cfg.config_file + strlen(tmpdir), "/good.conf");
 	config_free(&cfg);
 	free(text);
@@ -563,6 +567,9 @@ static void test_rejects_values(void **state)
 	rejects("--job-timeout: '-99999999999999999999' is too small (minimum 0)",
 		"--job-timeout=-99999999999999999999");
 	rejects("--job-timeout: '1.5' is not a number", "--job-timeout=1.5");
+	rejects("--fcgi-threads: '0' is too small (minimum 1)", "--fcgi-threads=0");
+	rejects("--fcgi-threads: '1025' is too large (maximum 1024)", "--fcgi-threads=1025");
+	rejects("--fcgi-threads: 'many' is not a number", "--fcgi-threads", "many");
 	/* words */
 	rejects("--log-level: unknown level 'loud' (expected off, error, warn, info, debug or "
 		"trace)", "--log-level=loud");
@@ -666,6 +673,7 @@ static void test_rejects_file(void **state)
 		  "warn, info, debug or trace)" },
 		{ "port = 70000 # comment\n", 1, "port: '70000 # comment' is not a number" },
 		{ "max-workers = 0\n", 1, "max-workers: '0' is too small (minimum 1)" },
+		{ "fcgi-threads = 2000\n", 1, "fcgi-threads: '2000' is too large (maximum 1024)" },
 	};
 	char *arg, *msg;
 	size_t i;

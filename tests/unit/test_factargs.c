@@ -568,6 +568,90 @@ static void test_start_rules(void **state)
 	}
 }
 
+/* The same grammar for the bundled runner's `run` (plus --max-parallel), `validate` and `dot`. */
+static void cmd_err(enum factargs_cmd cmd, char *const *argv, const char *msg)
+{
+	struct factargs fa;
+	char *err = NULL;
+
+	assert_int_equal(factargs_parse_cmd(cmd, argv_len(argv), argv, &fa, &err), FS_EINVAL);
+	assert_non_null(err);
+	assert_string_equal(err, msg);
+	factargs_free(&fa);
+	free(err);
+}
+
+static void cmd_ok(enum factargs_cmd cmd, char *const *argv, struct factargs *fa)
+{
+	char *err = NULL;
+
+	if (factargs_parse_cmd(cmd, argv_len(argv), argv, fa, &err) != 0)
+		fail_msg("unexpected rejection: %s", err);
+	assert_null(err);
+}
+
+static void test_other_commands(void **state)
+{
+	struct factargs fa;
+
+	(void)state;
+	/* --max-parallel exists only for the bundled runner; Factotum's grammar stays Factotum's. */
+	parse_err(ARGV("--max-parallel", "2"), "Unknown flag: '--max-parallel'");
+	cmd_err(FACTARGS_DOT, ARGV("--max-parallel=2"), "Unknown flag: '--max-parallel'");
+	cmd_ok(FACTARGS_RUNNER_RUN, ARGV("--max-parallel", "3", "--no-colour"), &fa);
+	assert_int_equal(fa.max_parallel, 3);
+	assert_true(fa.no_colour);
+	factargs_free(&fa);
+	cmd_ok(FACTARGS_RUNNER_RUN, ARGV("--max-parallel=0"), &fa);
+	assert_int_equal(fa.max_parallel, 0);
+	factargs_free(&fa);
+	cmd_ok(FACTARGS_RUNNER_RUN, ARGV("--dry-run"), &fa);
+	assert_int_equal(fa.max_parallel, -1);
+	assert_true(fa.dry_run);
+	factargs_free(&fa);
+	cmd_err(FACTARGS_RUNNER_RUN, ARGV("--max-parallel=x"),
+		"Could not decode 'x' to usize for '--max-parallel'.");
+	cmd_err(FACTARGS_RUNNER_RUN, ARGV("--max-parallel"),
+		"Expected argument for flag '--max-parallel' but reached end of arguments.");
+	cmd_err(FACTARGS_RUNNER_RUN, ARGV("--max-parallel=1", "--max-parallel=2"),
+		"Invalid arguments: '--max-parallel' cannot be given more than once");
+	cmd_err(FACTARGS_RUNNER_RUN, ARGV("--output=x"),
+		"Invalid arguments: '--output' is not an option of 'factotum run'");
+
+	/* validate takes --no-colour only. */
+	cmd_ok(FACTARGS_VALIDATE, ARGV("--no-colour"), &fa);
+	assert_true(fa.no_colour);
+	assert_null(fa.start);
+	factargs_free(&fa);
+	cmd_ok(FACTARGS_VALIDATE, ARGV("--"), &fa);
+	assert_false(fa.no_colour);
+	factargs_free(&fa);
+	cmd_err(FACTARGS_VALIDATE, ARGV("--start", "a"),
+		"Invalid arguments: '--start' is not an option of 'factotum validate'");
+	cmd_err(FACTARGS_VALIDATE, ARGV("--env={}"),
+		"Invalid arguments: '--env' is not an option of 'factotum validate'");
+	cmd_err(FACTARGS_VALIDATE, ARGV("--no-colour=1"),
+		"Flag '--no-colour' cannot have an argument, but found '1'.");
+	cmd_err(FACTARGS_VALIDATE, ARGV("x"), "Invalid arguments: unexpected argument 'x'");
+
+	/* dot: --start, --output, --overwrite, --no-colour, both forms. */
+	cmd_ok(FACTARGS_DOT, ARGV("--start", "b", "--output=o.dot", "--overwrite"), &fa);
+	assert_string_equal(fa.start, "b");
+	assert_string_equal(fa.output, "o.dot");
+	assert_true(fa.overwrite);
+	factargs_free(&fa);
+	cmd_ok(FACTARGS_DOT, ARGV("--output", "--x", "--start=a"), &fa);
+	assert_string_equal(fa.output, "--x");
+	assert_string_equal(fa.start, "a");
+	assert_false(fa.overwrite);
+	factargs_free(&fa);
+	cmd_err(FACTARGS_DOT, ARGV("--dry-run"),
+		"Invalid arguments: '--dry-run' is not an option of 'factotum dot'");
+	cmd_err(FACTARGS_DOT, ARGV("--overwrite", "--overwrite"),
+		"Invalid arguments: '--overwrite' cannot be given more than once");
+	cmd_err(FACTARGS_DOT, ARGV("-h"), "Invalid arguments: '-h' is not an option of 'factotum dot'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_no_match),
 		cmocka_unit_test(test_start_unknown_task),
 		cmocka_unit_test(test_start_rules),
+		cmocka_unit_test(test_other_commands),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

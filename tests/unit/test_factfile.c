@@ -565,10 +565,34 @@ static void test_samples_parse(void **state)
 	assert_true(n >= 10);
 }
 
+/* vars NULL: Factotum's `dot` parse (env None) templates nothing, so even text that would not
+ * render passes through as written. */
+static void test_no_templating(void **state)
+{
+	struct factfile ff;
+	char *err = NULL;
+	static const char text[] =
+		FF("job {{env}}", TASK("a{{x}}", "\"{{\"", "", "", "0") ","
+				       TASK("b{{#s}}", "", "\"a{{x}}\"", "", "0"));
+
+	(void)state;
+	assert_int_equal(load_text(text, strlen(text), NULL, FACTFILE_RULES_OURS, &ff, &err), 0);
+	assert_null(err);
+	assert_string_equal(ff.name, "job {{env}}");
+	assert_string_equal(ff.tasks[0].name, "a{{x}}");
+	assert_string_equal(ff.tasks[0].arguments[0], "{{");
+	assert_string_equal(ff.tasks[1].name, "b{{#s}}");
+	assert_string_equal(ff.tasks[1].depends_on[0], "a{{x}}");
+	assert_non_null(strstr(ff.compact, "\"name\":\"job {{env}}\""));
+	assert_int_equal(strlen(ff.compact), ff.compact_len);
+	factfile_free(&ff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_errors),
+		cmocka_unit_test(test_no_templating),
 		cmocka_unit_test(test_invalid_json),
 		cmocka_unit_test(test_factotum_resources),
 		cmocka_unit_test(test_schema_root),

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A load client for beanstalkd, the peer of bench/submit.sh: CONNS threads, each with its own TCP
+ * connection and one request in flight (the same concurrency as wrk's CONNS connections), `put`
+ * jobs for SECONDS and count the INSERTED answers. Each job's body is a /submit body with a
+ * distinct tag, so every job is a different one.
+ *
+ *     beanstalk_put HOST PORT CONNS SECONDS FACTFILE
+ *
+ * Prints: BENCH ok=<INSERTED> other=<any other answer> seconds=<elapsed> */
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *host, *port, *factfile;
+static double seconds, t_start;
+static pthread_barrier_t ready;
+
+struct counts {
+	long ok, other;
+	int id;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int dial(void)
+{
+	struct addrinfo hints, *res;
+	int fd, one = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return -1;
+	fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+static void *client(void *arg)
+{
+	struct counts *c = arg;
+	char body[1024], msg[1200], reply[256];
+	int fd = dial(), blen, mlen, off, n;
+	long seq = 0;
+
+	pthread_barrier_wait(&ready); /* every connection is up */
+	pthread_barrier_wait(&ready); /* t_start is set */
+	if (fd < 0) {
+		c->other++;
+		return NULL;
+	}
+	while (now_s() - t_start < seconds) {
+		blen = snprintf(body, sizeof(body), "{\"jobName\":\"bench\",\"factfilePath\":\"%s\","
+				"\"factfileArgs\":[\"--tag\",\"bench,b%d-%ld\"]}", factfile, c->id,
+				++seq);
+		mlen = snprintf(msg, sizeof(msg), "put 0 0 60 %d\r\n%s\r\n", blen, body);
+		if (write(fd, msg, (size_t)mlen) != mlen)
+			break;
+		/* the answer is one line: INSERTED <id>\r\n */
+		off = 0;
+		while (off < (int)sizeof(reply) - 1) {
+			n = (int)read(fd, reply + off, sizeof(reply) - 1 - (size_t)off);
+			if (n <= 0)
+				goto out;
+			off += n;
+			if (off >= 2 && reply[off - 2] == '\r' && reply[off - 1] == '\n')
+				break;
+		}
+		reply[off] = '\0';
+		if (strncmp(reply, "INSERTED ", 9) == 0)
+			c->ok++;
+		else
+			c->other++;
+	}
+out:
+	close(fd);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t *ths;
+	struct counts *cs;
+	long ok = 0, other = 0;
+	int i, n;
+
+	if (argc != 6 || (n = atoi(argv[3])) < 1 || (seconds = atof(argv[4])) <= 0) {
+		fprintf(stderr, "usage: beanstalk_put HOST PORT CONNS SECONDS FACTFILE\n");
+		return 2;
+	}
+	host = argv[1];
+	port = argv[2];
+	factfile = argv[5];
+	ths = calloc((size_t)n, sizeof(*ths));
+	cs = calloc((size_t)n, sizeof(*cs));
+	if (ths == NULL || cs == NULL)
+		return 1;
+	pthread_barrier_init(&ready, NULL, (unsigned)n + 1);
+	for (i = 0; i < n; i++) {
+		cs[i].id = i;
+		if (pthread_create(&ths[i], NULL, client, &cs[i]) != 0)
+			return 1;
+	}
+	pthread_barrier_wait(&ready);
+	t_start = now_s();
+	pthread_barrier_wait(&ready);
+	for (i = 0; i < n; i++) {
+		pthread_join(ths[i], NULL);
+		ok += cs[i].ok;
+		other += cs[i].other;
+	}
+	printf("BENCH ok=%ld other=%ld seconds=%.3f\n", ok, other, now_s() - t_start);
+	return 0;
+}

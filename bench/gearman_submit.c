@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A load client for gearmand, the peer of bench/submit.sh: CONNS threads, each with its own
+ * libgearman client (one connection) and one request in flight (the same concurrency as wrk's
+ * CONNS connections), submit background jobs for SECONDS and count the accepted ones. Each job
+ * has a distinct unique key and a /submit body with a distinct tag as its workload, so every job
+ * is a different one and gearmand stores each in its persistent queue before it answers.
+ *
+ *     gearman_submit HOST PORT CONNS SECONDS FACTFILE
+ *
+ * Prints: BENCH ok=<accepted> other=<failed> seconds=<elapsed> */
+#include <libgearman-1.0/gearman.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *host, *factfile;
+static in_port_t port;
+static double seconds, t_start;
+static pthread_barrier_t ready;
+
+struct counts {
+	long ok, other;
+	int id;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *client(void *arg)
+{
+	struct counts *c = arg;
+	gearman_client_st *gc = gearman_client_create(NULL);
+	gearman_job_handle_t handle;
+	char body[1024], unique[64];
+	int blen, up = 0;
+	long seq = 0;
+
+	if (gc != NULL && gearman_client_add_server(gc, host, port) == GEARMAN_SUCCESS) {
+		gearman_client_set_timeout(gc, 10000);
+		/* connects before the clock starts; this job is not counted */
+		snprintf(unique, sizeof(unique), "warm-%d", c->id);
+		up = gearman_client_do_background(gc, "factotum", unique, "{}", 2, handle) ==
+		     GEARMAN_SUCCESS;
+	}
+	pthread_barrier_wait(&ready); /* every connection is up */
+	pthread_barrier_wait(&ready); /* t_start is set */
+	if (!up) {
+		c->other++;
+		goto out;
+	}
+	while (now_s() - t_start < seconds) {
+		seq++;
+		blen = snprintf(body, sizeof(body), "{\"jobName\":\"bench\",\"factfilePath\":\"%s\","
+				"\"factfileArgs\":[\"--tag\",\"bench,g%d-%ld\"]}", factfile, c->id,
+				seq);
+		snprintf(unique, sizeof(unique), "g%d-%ld", c->id, seq);
+		if (gearman_client_do_background(gc, "factotum", unique, body, (size_t)blen,
+						 handle) == GEARMAN_SUCCESS)
+			c->ok++;
+		else
+			c->other++;
+	}
+out:
+	if (gc != NULL)
+		gearman_client_free(gc);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t *ths;
+	struct counts *cs;
+	long ok = 0, other = 0;
+	int i, n;
+
+	if (argc != 6 || (n = atoi(argv[3])) < 1 || (seconds = atof(argv[4])) <= 0) {
+		fprintf(stderr, "usage: gearman_submit HOST PORT CONNS SECONDS FACTFILE\n");
+		return 2;
+	}
+	host = argv[1];
+	port = (in_port_t)atoi(argv[2]);
+	factfile = argv[5];
+	ths = calloc((size_t)n, sizeof(*ths));
+	cs = calloc((size_t)n, sizeof(*cs));
+	if (ths == NULL || cs == NULL)
+		return 1;
+	pthread_barrier_init(&ready, NULL, (unsigned)n + 1);
+	for (i = 0; i < n; i++) {
+		cs[i].id = i;
+		if (pthread_create(&ths[i], NULL, client, &cs[i]) != 0)
+			return 1;
+	}
+	pthread_barrier_wait(&ready);
+	t_start = now_s();
+	pthread_barrier_wait(&ready);
+	for (i = 0; i < n; i++) {
+		pthread_join(ths[i], NULL);
+		ok += cs[i].ok;
+		other += cs[i].other;
+	}
+	printf("BENCH ok=%ld other=%ld seconds=%.3f\n", ok, other, now_s() - t_start);
+	return 0;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What every request handler of the responder shares: the configuration, the spool, the group
+ * committer, the Consul claim seam, the worker's socket and the per-process counters. Built once
+ * by main.c before the threads start and read-only afterwards (the counters are atomics). */
+#ifndef FS_APP_H
+#define FS_APP_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "http.h"
+#include "jobreq.h"
+
+struct spool;
+struct committer;
+
+/* The Consul claim of /submit (CONSUL.md), NULL with --no-consul. claim runs after validation
+ * and before the job is handed to the committer; it returns 0 and the claim's ModifyIndex in
+ * *indexp (stored with the job), FS_EEXIST when another node holds the id (409), or another
+ * code with *errp = the detail of "Consul unavailable: <detail>" (503). undo runs when the spool
+ * then refuses or fails the job, so that a non-200 answer never leaves a claim behind. */
+struct claim_ops {
+	int (*claim)(void *ctx, const struct job_request *req, int64_t *indexp, char **errp);
+	void (*undo)(void *ctx, const struct job_request *req, int64_t index);
+	void *ctx;
+};
+
+/* /submit results counted by /metrics (one set per responder process). */
+enum submit_result {
+	SUBMIT_ACCEPTED,   /* 200 */
+	SUBMIT_INVALID,    /* 400: body or validation */
+	SUBMIT_TOO_LARGE,  /* 413 */
+	SUBMIT_DRAINING,   /* 503 drain */
+	SUBMIT_DUPLICATE,  /* 409 */
+	SUBMIT_FULL,       /* 429 */
+	SUBMIT_CONSUL,     /* 503 Consul unavailable */
+	SUBMIT_ERROR,      /* 500: the spool failed */
+	SUBMIT_N
+};
+
+struct app {
+	const struct config *cfg;
+	struct spool *sp;             /* reads and the rare writes (settings, cancel) */
+	struct committer *committer;  /* /submit's enqueues (group commit) */
+	struct jobreq_policy policy;  /* from cfg: roots and the runner's rules */
+	const struct claim_ops *claim; /* NULL: Consul disabled */
+	int64_t start_ms;             /* when this responder started (epoch ms) */
+	char *worker_sock;            /* <spool>/worker.sock, owned */
+	atomic_ulong submits[SUBMIT_N];
+	atomic_ulong consul_errors;
+	atomic_ulong requests;
+};
+
+/* A route handler answers req on fr; it never fails (errors are answers). */
+typedef void (*route_fn)(struct app *app, FCGX_Request *fr, struct http_request *req);
+
+/* router.c: answers one request (404/405 for unknown paths and methods). */
+void router_dispatch(struct app *app, FCGX_Request *fr, struct http_request *req);
+
+/* One handler per endpoint, grouped by file as the router lists them. */
+void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_settings(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_status(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_help(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_check(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_jobs(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_logs(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_health(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req);
+
+/* workersock.c: the worker daemon's datagram socket, app->worker_sock. alive: 1 when a process
+ * is bound to it (a connect succeeds), else 0. wake: sends one datagram, never blocks; no
+ * listener is not an error (the worker reads the spool when it starts). */
+int workersock_alive(const struct app *app);
+void workersock_wake(const struct app *app);
+
+/* router.c, shared by the handlers. */
+
+/* The /check entry of a spool job (the Consul shape plus the run fields); a new object. */
+struct spool_job;
+struct json_object *route_job_entry(const struct spool_job *job);
+
+/* Accepts a bare id or "<namespace>/<id>"; returns the id part, or NULL when it is not 64
+ * lowercase hex characters. Points into s. */
+const char *route_parse_id(const char *s);
+
+/* {"message": msg}, a new object. */
+struct json_object *route_message(const char *msg);
+
+/* Answers the common POST body failures (none, too large, not JSON, not an object) and returns
+ * 1; or returns 0 with *objp the parsed object (the caller puts it). */
+int route_post_object(struct app *app, FCGX_Request *fr, struct http_request *req,
+		      const char *struct_name, struct json_object **objp);
+
+/* The string field of a POST body object: returns 0 with *valuep (valid while obj lives), or
+ * answers 400 (missing, not a string, holds a NUL) in core's wording and returns 1. */
+int route_string_field(FCGX_Request *fr, struct http_request *req, struct json_object *obj,
+		       const char *field, const char **valuep);
+
+#endif

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Request copy, query parsing, JSON output in serde_json's forms, response writing. */
+#include "http.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A parameter's value as a new string ("" when absent); libfcgi's copy dies at the next accept. */
+static char *http_param_dup(FCGX_Request *fr, const char *name)
+{
+	const char *v = FCGX_GetParam(name, fr->envp);
+
+	return xstrdup(v != NULL ? v : "");
+}
+
+static int http_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* application/x-www-form-urlencoded decoding of s[0..len): '+' is a space, %XX a byte; a '%' not
+ * followed by two hex digits stays as it is (as the url crate does). */
+static char *http_unescape(const char *s, size_t len)
+{
+	char *out = xmalloc(len + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '+') {
+			*o++ = ' ';
+		} else if (s[i] == '%' && i + 2 < len && http_hexval(s[i + 1]) >= 0 &&
+			   http_hexval(s[i + 2]) >= 0) {
+			*o++ = (char)(http_hexval(s[i + 1]) * 16 + http_hexval(s[i + 2]));
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static void http_parse_query(struct http_request *req)
+{
+	const char *p = req->query, *amp, *eq;
+	size_t len;
+
+	while (*p != '\0') {
+		amp = strchr(p, '&');
+		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		if (len > 0) {
+			struct http_param *hp;
+
+			req->params = xreallocarray(req->params, req->n_params, sizeof(*req->params));
+			hp = &req->params[req->n_params++];
+			eq = memchr(p, '=', len);
+			if (eq != NULL) {
+				hp->name = http_unescape(p, (size_t)(eq - p));
+				hp->value = http_unescape(eq + 1, len - (size_t)(eq - p) - 1);
+			} else {
+				hp->name = http_unescape(p, len);
+				hp->value = xstrdup("");
+			}
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+}
+
+/* Reads the body to the end of the stdin stream, keeping at most HTTP_MAX_BODY bytes; the rest
+ * of an oversized body is read and dropped so that a kept-alive connection stays in step. */
+static void http_read_body(FCGX_Request *fr, struct http_request *req)
+{
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+	char *end = NULL;
+	unsigned long long declared = 0;
+	char sink[4096];
+	struct buf b;
+	int n;
+
+	if (cl != NULL && *cl != '\0') {
+		declared = strtoull(cl, &end, 10);
+		if (*end == '\0' && declared > HTTP_MAX_BODY)
+			req->body_too_large = 1;
+	}
+	buf_init(&b);
+	while (!req->body_too_large) {
+		size_t want = HTTP_MAX_BODY + 1 - b.len;
+
+		if (want > sizeof(sink))
+			want = sizeof(sink);
+		n = FCGX_GetStr(sink, (int)want, fr->in);
+		if (n <= 0)
+			break;
+		buf_append(&b, sink, (size_t)n);
+		if (b.len > HTTP_MAX_BODY)
+			req->body_too_large = 1;
+	}
+	while (req->body_too_large && FCGX_GetStr(sink, sizeof(sink), fr->in) > 0)
+		; /* drain */
+	if (req->body_too_large || b.len == 0) {
+		buf_free(&b);
+		return;
+	}
+	req->body_len = b.len;
+	req->body = buf_steal(&b);
+}
+
+void http_request_read(FCGX_Request *fr, struct http_request *req)
+{
+	const char *doc;
+
+	memset(req, 0, sizeof(*req));
+	req->method = http_param_dup(fr, "REQUEST_METHOD");
+	doc = FCGX_GetParam("DOCUMENT_URI", fr->envp);
+	if (doc != NULL && *doc != '\0') {
+		req->path = xstrdup(doc);
+	} else {
+		const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
+
+		uri = uri != NULL ? uri : "";
+		req->path = xstrndup(uri, strcspn(uri, "?"));
+	}
+	req->query = http_param_dup(fr, "QUERY_STRING");
+	http_parse_query(req);
+	req->pretty = http_query_get(req, "pretty") != NULL &&
+		      strcmp(http_query_get(req, "pretty"), "1") == 0;
+	http_read_body(fr, req);
+}
+
+void http_request_free(struct http_request *req)
+{
+	size_t i;
+
+	for (i = 0; i < req->n_params; i++) {
+		free(req->params[i].name);
+		free(req->params[i].value);
+	}
+	free(req->params);
+	free(req->method);
+	free(req->path);
+	free(req->query);
+	free(req->body);
+	memset(req, 0, sizeof(*req));
+}
+
+const char *http_query_get(const struct http_request *req, const char *name)
+{
+	size_t i;
+
+	for (i = req->n_params; i > 0; i--)
+		if (strcmp(req->params[i - 1].name, name) == 0)
+			return req->params[i - 1].value;
+	return NULL;
+}
+
+/* ---- JSON in serde_json's forms ---- */
+
+static void http_json_string(struct buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	buf_putc(out, '"');
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"': buf_puts(out, "\\\""); break;
+		case '\\': buf_puts(out, "\\\\"); break;
+		case '\b': buf_puts(out, "\\b"); break;
+		case '\f': buf_puts(out, "\\f"); break;
+		case '\n': buf_puts(out, "\\n"); break;
+		case '\r': buf_puts(out, "\\r"); break;
+		case '\t': buf_puts(out, "\\t"); break;
+		default:
+			if (c < 0x20) {
+				buf_puts(out, "\\u00");
+				buf_putc(out, hex[c >> 4]);
+				buf_putc(out, hex[c & 0xf]);
+			} else {
+				buf_putc(out, (char)c);
+			}
+		}
+	}
+	buf_putc(out, '"');
+}
+
+static void http_json_indent(struct buf *out, int depth)
+{
+	buf_putc(out, '\n');
+	for (int i = 0; i < depth; i++)
+		buf_puts(out, "  ");
+}
+
+static void http_json_value(struct buf *out, struct json_object *v, int pretty, int depth)
+{
+	size_t i, n;
+	int first = 1;
+
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		buf_puts(out, "null");
+		break;
+	case json_type_boolean:
+		buf_puts(out, json_object_get_boolean(v) ? "true" : "false");
+		break;
+	case json_type_int:
+		buf_printf(out, "%" PRId64, json_object_get_int64(v));
+		break;
+	case json_type_double:
+		buf_printf(out, "%.17g", json_object_get_double(v));
+		break;
+	case json_type_string:
+		http_json_string(out, json_object_get_string(v),
+				 (size_t)json_object_get_string_len(v));
+		break;
+	case json_type_array:
+		n = json_object_array_length(v);
+		buf_putc(out, '[');
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				buf_putc(out, ',');
+			if (pretty)
+				http_json_indent(out, depth + 1);
+			http_json_value(out, json_object_array_get_idx(v, i), pretty, depth + 1);
+		}
+		if (pretty && n > 0)
+			http_json_indent(out, depth);
+		buf_putc(out, ']');
+		break;
+	case json_type_object:
+		buf_putc(out, '{');
+		json_object_object_foreach(v, key, val) {
+			if (!first)
+				buf_putc(out, ',');
+			if (pretty)
+				http_json_indent(out, depth + 1);
+			http_json_string(out, key, strlen(key));
+			buf_puts(out, pretty ? ": " : ":");
+			http_json_value(out, val, pretty, depth + 1);
+			first = 0;
+		}
+		if (pretty && !first)
+			http_json_indent(out, depth);
+		buf_putc(out, '}');
+		break;
+	}
+}
+
+void http_json_write(struct buf *out, struct json_object *v, int pretty)
+{
+	http_json_value(out, v, pretty, 0);
+}
+
+/* ---- responses ---- */
+
+const char *http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Unknown";
+}
+
+void http_respond(FCGX_Request *fr, int status, const char *content_type,
+		  const char *extra_headers, const char *body, size_t body_len)
+{
+	char head[512];
+	int n;
+
+	/* FCGX_FPrintF knows no %zu (DESIGN.md): libc formats, libfcgi only copies bytes. */
+	n = snprintf(head, sizeof(head),
+		     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		     "Cache-Control: no-store\r\n",
+		     status, http_reason(status),
+		     content_type != NULL ? content_type : "application/json; charset=utf-8",
+		     body_len);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		abort(); /* every argument above is a short constant */
+	FCGX_PutStr(head, n, fr->out);
+	if (extra_headers != NULL)
+		FCGX_PutStr(extra_headers, (int)strlen(extra_headers), fr->out);
+	FCGX_PutStr("\r\n", 2, fr->out);
+	if (body_len > 0)
+		FCGX_PutStr(body, (int)body_len, fr->out);
+}
+
+void http_respond_json(FCGX_Request *fr, const struct http_request *req, int status,
+		       struct json_object *v, const char *extra_headers)
+{
+	struct buf b;
+
+	buf_init(&b);
+	http_json_write(&b, v, req->pretty);
+	http_respond(fr, status, NULL, extra_headers, b.data, b.len);
+	buf_free(&b);
+	json_object_put(v);
+}
+
+void http_respond_message(FCGX_Request *fr, const struct http_request *req, int status,
+			  const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	http_respond_json(fr, req, status, o, NULL);
+}
+
+void http_time_iso(int64_t ms, char out[32])
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&secs, &tm);
+	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+}

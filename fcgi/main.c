@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* factotum-server-fcgi: the FastCGI responder. Options, the listening socket (inherited from
+ * spawn-fcgi on fd 0 or from systemd socket activation, else opened on --fcgi-socket), the
+ * request threads, and a graceful stop on SIGTERM/SIGINT: in-flight requests are finished, then
+ * the process exits 0. */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "committer.h"
+#include "err.h"
+#include "spool.h"
+
+#define PROG "factotum-server-fcgi"
+#define SD_LISTEN_FDS_START 3
+
+enum thread_state { TH_BUSY, TH_ACCEPTING, TH_EXITED };
+
+struct fcgi_thread {
+	pthread_t tid;
+	FCGX_Request req;
+	enum thread_state state; /* under fcgi_mu */
+	struct app *app;
+};
+
+static pthread_mutex_t fcgi_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fcgi_exited = PTHREAD_COND_INITIALIZER;
+static int fcgi_stopping;                   /* under fcgi_mu */
+static enum config_log_level fcgi_log_level = CONFIG_LOG_WARN;
+
+static void fcgi_log(enum config_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void fcgi_log(enum config_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (level > fcgi_log_level)
+		return;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, PROG ": %s: %s\n", config_log_level_name(level), msg);
+	free(msg);
+}
+
+/* SIGUSR1 only interrupts a blocking accept() or read() of an idle thread (no SA_RESTART). */
+static void fcgi_on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void *fcgi_thread_main(void *arg)
+{
+	struct fcgi_thread *th = arg;
+	struct http_request req;
+	int rc;
+
+	for (;;) {
+		pthread_mutex_lock(&fcgi_mu);
+		if (fcgi_stopping) {
+			pthread_mutex_unlock(&fcgi_mu);
+			break;
+		}
+		th->state = TH_ACCEPTING;
+		pthread_mutex_unlock(&fcgi_mu);
+		/* Every thread accepts on the shared socket itself: the kernel hands each
+		 * connection to one of them, so no accept mutex (DESIGN.md: libfcgi's example
+		 * mutex stalls all threads under fastcgi_keep_conn). */
+		rc = FCGX_Accept_r(&th->req);
+		pthread_mutex_lock(&fcgi_mu);
+		th->state = TH_BUSY;
+		pthread_mutex_unlock(&fcgi_mu);
+		if (rc < 0)
+			break;
+		http_request_read(&th->req, &req);
+		router_dispatch(th->app, &th->req, &req);
+		http_request_free(&req);
+		FCGX_Finish_r(&th->req);
+	}
+	/* a kept-alive connection stays open after FCGX_Finish_r: close it */
+	if (th->req.ipcFd >= 0)
+		FCGX_Free(&th->req, 1);
+	pthread_mutex_lock(&fcgi_mu);
+	th->state = TH_EXITED;
+	pthread_cond_broadcast(&fcgi_exited);
+	pthread_mutex_unlock(&fcgi_mu);
+	return NULL;
+}
+
+/* 1 if fd is a listening stream socket. */
+static int fcgi_is_listening(int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v == 1;
+}
+
+/* The socket handed over by systemd (LISTEN_FDS/LISTEN_PID, first one) or by spawn-fcgi (fd 0),
+ * or -1 when neither applies. */
+static int fcgi_inherited_socket(void)
+{
+	const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+
+	if (fds != NULL && pid != NULL && atol(pid) == (long)getpid() && atoi(fds) >= 1) {
+		unsetenv("LISTEN_FDS");
+		unsetenv("LISTEN_PID");
+		unsetenv("LISTEN_FDNAMES");
+		if (fcgi_is_listening(SD_LISTEN_FDS_START))
+			return SD_LISTEN_FDS_START;
+	}
+	return fcgi_is_listening(0) ? 0 : -1;
+}
+
+/* Binds and listens on the unix socket path. A live responder already on the path is an
+ * error; a stale socket file (nobody accepts) is replaced. The socket is 0660: who can connect
+ * can submit jobs past nginx's authentication, so the deployer grants nginx's user the group. */
+static int fcgi_listen_unix(const char *path, char **errp)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd = -1, probe;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path)); /* length checked by config_parse */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			err_set(errp, FS_EIO, "--fcgi-socket: '%s' exists and is not a socket", path);
+			goto fail;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			err_set(errp, FS_EIO, "--fcgi-socket: '%s' is in use by another process", path);
+			goto fail;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(path, 0660) != 0 || listen(fd, SOMAXCONN) != 0) {
+		err_set(errp, FS_EIO, "--fcgi-socket: cannot listen on '%s': %s", path,
+			strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* HOST:PORT, IPv4 or IPv6 (FCGX_OpenSocket knows only IPv4). */
+static int fcgi_listen_tcp(const char *host, int port, char **errp)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char portstr[16];
+	int fd = -1, one = 1, e, saved = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	if ((e = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+		err_set(errp, FS_EIO, "--fcgi-socket: %s: %s", host, gai_strerror(e));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		err_set(errp, FS_EIO, "--fcgi-socket: cannot listen on %s:%d: %s", host, port,
+			strerror(saved));
+	return fd;
+}
+
+/* Waits for SIGTERM/SIGINT (blocked in every thread, taken here synchronously). */
+static void fcgi_wait_signal(void)
+{
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	while (sigwait(&set, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
+		;
+	fcgi_log(CONFIG_LOG_INFO, "signal %d: finishing requests in flight", sig);
+}
+
+/* Stops the threads: new accepts fail (libfcgi's shutdown flag), idle threads are interrupted
+ * with SIGUSR1, busy ones finish their request first. Repeats the interruption because a
+ * signal that lands just before a thread blocks is lost. */
+static void fcgi_stop_threads(struct fcgi_thread *ths, int n)
+{
+	struct timespec until;
+	int i, left;
+
+	FCGX_ShutdownPending();
+	pthread_mutex_lock(&fcgi_mu);
+	fcgi_stopping = 1;
+	for (;;) {
+		left = 0;
+		for (i = 0; i < n; i++) {
+			if (ths[i].state == TH_ACCEPTING)
+				pthread_kill(ths[i].tid, SIGUSR1);
+			left += ths[i].state != TH_EXITED;
+		}
+		if (left == 0)
+			break;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 50 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&fcgi_exited, &fcgi_mu, &until);
+	}
+	pthread_mutex_unlock(&fcgi_mu);
+	for (i = 0; i < n; i++)
+		pthread_join(ths[i].tid, NULL);
+}
+
+static void fcgi_after_commit(void *arg)
+{
+	workersock_wake(arg);
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct app app;
+	struct fcgi_thread *ths = NULL;
+	struct spool *sp_commit = NULL;
+	struct sigaction sa;
+	sigset_t set;
+	char *err = NULL, *own_path = NULL;
+	int rc, listen_fd = -1, nthreads = 0, i, status = 1, flags;
+
+	memset(&app, 0, sizeof(app));
+	config_init(&cfg);
+	rc = config_parse(&cfg, argc, argv, &err);
+	if (rc == CONFIG_HELP) {
+		printf("Usage: " PROG " [OPTION]...\nThe FastCGI responder of factotum-server "
+		       "(the HTTP API behind nginx).\n%s", config_usage());
+		status = 0;
+		goto out;
+	}
+	if (rc == CONFIG_VERSION) {
+		printf(PROG " %s\n", PACKAGE_VERSION);
+		status = 0;
+		goto out;
+	}
+	if (rc != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		status = 2;
+		goto out;
+	}
+	fcgi_log_level = cfg.log_level;
+	if (!cfg.no_consul) {
+		/* the claim seam (struct claim_ops) is ready; the Consul client is its own issue */
+		fprintf(stderr, PROG ": Consul support is not available yet: run with --no-consul "
+			"(single-node mode, the spool is the only store)\n");
+		status = 2;
+		goto out;
+	}
+	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
+		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,
+			strerror(errno));
+		goto out;
+	}
+
+	/* signals: TERM/INT are taken by the main thread only; USR1 interrupts idle threads */
+	FCGX_Init();
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL); /* nginx went away: the write fails, the thread goes on */
+	sa.sa_handler = fcgi_on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	listen_fd = fcgi_inherited_socket();
+	if (listen_fd < 0) {
+		if (cfg.fcgi_host != NULL) {
+			listen_fd = fcgi_listen_tcp(cfg.fcgi_host, cfg.fcgi_port, &err);
+		} else {
+			listen_fd = fcgi_listen_unix(cfg.fcgi_socket, &err);
+			if (listen_fd >= 0)
+				own_path = xstrdup(cfg.fcgi_socket);
+		}
+		if (listen_fd < 0) {
+			fprintf(stderr, PROG ": %s\n", err);
+			goto out;
+		}
+	}
+
+	flags = cfg.spool_sync == CONFIG_SYNC_NORMAL ? SPOOL_SYNC_NORMAL : 0;
+	if (spool_open(&app.sp, cfg.spool, flags, &err) != 0 ||
+	    spool_open(&sp_commit, cfg.spool, flags, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	app.cfg = &cfg;
+	app.policy.roots = cfg.factfile_roots;
+	app.policy.n_roots = cfg.n_factfile_roots;
+	/* the graph rules follow the runner that will run the job (SERVER.md §3 step 3) */
+	app.policy.rules = strcmp(cfg.factotum_bin, CONFIG_DEFAULT_FACTOTUM_BIN) == 0 ?
+			   FACTFILE_RULES_OURS : FACTFILE_RULES_FACTOTUM;
+	app.claim = NULL; /* --no-consul */
+	app.worker_sock = xasprintf("%s/worker.sock", strcmp(cfg.spool, "/") == 0 ? "" :
+				    cfg.spool);
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		app.start_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	if (committer_start(&app.committer, sp_commit, (size_t)cfg.max_jobs, fcgi_after_commit,
+			    &app, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	sp_commit = NULL;
+
+	ths = xcalloc((size_t)cfg.fcgi_threads, sizeof(*ths));
+	for (i = 0; i < cfg.fcgi_threads; i++) {
+		ths[i].app = &app;
+		ths[i].state = TH_BUSY;
+		FCGX_InitRequest(&ths[i].req, listen_fd, 0);
+		if ((rc = pthread_create(&ths[i].tid, NULL, fcgi_thread_main, &ths[i])) != 0) {
+			fprintf(stderr, PROG ": cannot start thread %d: %s\n", i, strerror(rc));
+			break;
+		}
+		nthreads++;
+	}
+	if (nthreads == cfg.fcgi_threads) {
+		fcgi_log(CONFIG_LOG_INFO, "listening with %d threads", nthreads);
+		fcgi_wait_signal();
+		status = 0;
+	}
+	fcgi_stop_threads(ths, nthreads);
+out:
+	committer_stop(app.committer);
+	spool_close(sp_commit);
+	spool_close(app.sp);
+	if (listen_fd >= 0)
+		close(listen_fd);
+	if (own_path != NULL)
+		unlink(own_path);
+	free(own_path);
+	free(ths);
+	free(app.worker_sock);
+	free(err);
+	config_free(&cfg);
+	return status;
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* GET /health (for load balancers and systemd watchdogs) and GET /metrics (Prometheus text).
+ * Counters are this responder process's own since it started (several processes behind one
+ * nginx each count their share); gauges come from the spool, the node's one truth. */
+#include "app.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "spool.h"
+
+void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
+{
+	struct json_object *o;
+	struct timespec ts;
+	struct buf failing;
+	char *err = NULL, now[32];
+	int spool_ok, worker_ok;
+
+	/* writable means a real durable write: a read would pass on a full or read-only disk */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(now, sizeof(now), "%lld", (long long)ts.tv_sec);
+	spool_ok = spool_setting_set(app->sp, "responder.health", now, &err) == 0;
+	worker_ok = workersock_alive(app);
+	buf_init(&failing);
+	if (!spool_ok)
+		buf_printf(&failing, "spool not writable: %s", err);
+	if (!worker_ok)
+		buf_printf(&failing, "%sworker not running", failing.len > 0 ? "; " : "");
+	o = route_message(failing.len > 0 ? failing.data : "ok");
+	json_object_object_add(o, "spool", json_object_new_string(spool_ok ? "ok" :
+								     "not writable"));
+	json_object_object_add(o, "worker", json_object_new_string(worker_ok ? "ok" :
+								      "not running"));
+	/* Consul's check joins here with the Consul issue; until then it cannot fail */
+	json_object_object_add(o, "consul", json_object_new_string(app->claim != NULL ? "ok" :
+								      "disabled"));
+	http_respond_json(fr, req, failing.len > 0 ? 503 : 200, o, NULL);
+	buf_free(&failing);
+	free(err);
+}
+
+static const char *const metrics_results[SUBMIT_N] = {
+	[SUBMIT_ACCEPTED] = "accepted", [SUBMIT_INVALID] = "invalid",
+	[SUBMIT_TOO_LARGE] = "too_large", [SUBMIT_DRAINING] = "draining",
+	[SUBMIT_DUPLICATE] = "duplicate", [SUBMIT_FULL] = "queue_full",
+	[SUBMIT_CONSUL] = "consul_unavailable", [SUBMIT_ERROR] = "error",
+};
+
+/* upper bounds (seconds) of the run duration buckets */
+static const double metrics_buckets[] = { 1, 5, 15, 60, 300, 900, 3600, 14400, 86400 };
+#define METRICS_NBUCKETS (sizeof(metrics_buckets) / sizeof(metrics_buckets[0]))
+
+static void metrics_head(struct buf *b, const char *name, const char *type, const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req)
+{
+	struct spool_counts c;
+	struct spool_job *done = NULL;
+	struct buf b;
+	char *err = NULL, *msg;
+	size_t n = 0, i, k;
+	uint64_t bucket[METRICS_NBUCKETS] = { 0 }, runs = 0, succeeded = 0, failed = 0;
+	double sum = 0;
+	int draining = 0, alive;
+
+	if (spool_count(app->sp, &c, &err) != 0 || spool_drain_get(app->sp, &draining, &err) != 0 ||
+	    spool_list(app->sp, SPOOL_DONE, 0, 0, &done, &n, &err) != 0) {
+		msg = xasprintf("Error: %s", err);
+		http_respond_message(fr, req, 503, msg);
+		free(msg);
+		free(err);
+		return;
+	}
+	alive = workersock_alive(app);
+	/* outcomes and durations of the last run of every DONE job in the spool */
+	for (i = 0; i < n; i++) {
+		if (done[i].outcome == SPOOL_SUCCEEDED)
+			succeeded++;
+		else
+			failed++;
+		if (done[i].started_ms > 0 && done[i].finished_ms >= done[i].started_ms) {
+			double d = (double)(done[i].finished_ms - done[i].started_ms) / 1000.0;
+
+			runs++;
+			sum += d;
+			for (k = 0; k < METRICS_NBUCKETS; k++)
+				if (d <= metrics_buckets[k])
+					bucket[k]++;
+		}
+	}
+	spool_job_list_free(done, n);
+
+	buf_init(&b);
+	metrics_head(&b, "factotum_server_submissions_total", "counter",
+		     "/submit answers of this responder process, by result.");
+	for (i = 0; i < SUBMIT_N; i++)
+		buf_printf(&b, "factotum_server_submissions_total{result=\"%s\"} %lu\n",
+			   metrics_results[i], atomic_load(&app->submits[i]));
+	metrics_head(&b, "factotum_server_requests_total", "counter",
+		     "HTTP requests answered by this responder process.");
+	buf_printf(&b, "factotum_server_requests_total %lu\n", atomic_load(&app->requests));
+	metrics_head(&b, "factotum_server_consul_errors_total", "counter",
+		     "Failed Consul calls of this responder process.");
+	buf_printf(&b, "factotum_server_consul_errors_total %lu\n",
+		   atomic_load(&app->consul_errors));
+	metrics_head(&b, "factotum_server_queue_depth", "gauge", "QUEUED jobs of this node.");
+	buf_printf(&b, "factotum_server_queue_depth %" PRId64 "\n", c.queued);
+	metrics_head(&b, "factotum_server_queue_capacity", "gauge", "--max-jobs of this node.");
+	buf_printf(&b, "factotum_server_queue_capacity %d\n", app->cfg->max_jobs);
+	metrics_head(&b, "factotum_server_jobs", "gauge", "Jobs in this node's spool, by state.");
+	buf_printf(&b, "factotum_server_jobs{state=\"QUEUED\"} %" PRId64 "\n"
+		   "factotum_server_jobs{state=\"WORKING\"} %" PRId64 "\n"
+		   "factotum_server_jobs{state=\"DONE\"} %" PRId64 "\n", c.queued, c.working, c.done);
+	metrics_head(&b, "factotum_server_runners_running", "gauge",
+		     "Runners running on this node (0 while no worker runs).");
+	buf_printf(&b, "factotum_server_runners_running %" PRId64 "\n", alive ? c.working : 0);
+	metrics_head(&b, "factotum_server_runners_max", "gauge", "--max-workers of this node.");
+	buf_printf(&b, "factotum_server_runners_max %d\n", app->cfg->max_workers);
+	metrics_head(&b, "factotum_server_worker_up", "gauge", "1 when the worker daemon runs.");
+	buf_printf(&b, "factotum_server_worker_up %d\n", alive);
+	metrics_head(&b, "factotum_server_draining", "gauge", "1 when the node is in drain state.");
+	buf_printf(&b, "factotum_server_draining %d\n", draining);
+	metrics_head(&b, "factotum_server_outcomes", "gauge",
+		     "Outcome of the last run of each DONE job in the spool.");
+	buf_printf(&b, "factotum_server_outcomes{outcome=\"SUCCEEDED\"} %" PRIu64 "\n"
+		   "factotum_server_outcomes{outcome=\"FAILED\"} %" PRIu64 "\n", succeeded, failed);
+	metrics_head(&b, "factotum_server_run_duration_seconds", "histogram",
+		     "Duration of the last run of each DONE job in the spool (recomputed from the "
+		     "spool: it shrinks when a job is resubmitted).");
+	for (k = 0; k < METRICS_NBUCKETS; k++)
+		buf_printf(&b, "factotum_server_run_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+			   metrics_buckets[k], bucket[k]);
+	buf_printf(&b, "factotum_server_run_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+		   "factotum_server_run_duration_seconds_sum %.3f\n"
+		   "factotum_server_run_duration_seconds_count %" PRIu64 "\n", runs, sum, runs);
+	http_respond(fr, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
+	buf_free(&b);
+}

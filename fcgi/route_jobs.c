@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* GET /check, /jobs and /logs: reading jobs back out of this node's spool. */
+#include "app.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "spool.h"
+
+#define JOBS_DEFAULT_LIMIT 100
+#define JOBS_MAX_LIMIT 1000
+#define LOGS_MAX (1024 * 1024) /* the most of a log one answer carries */
+
+/* Reads the id parameter, answers 400 when missing or malformed; else returns the bare id
+ * (valid while req lives) and stores the id as given in *givenp. */
+static const char *jobs_id_param(FCGX_Request *fr, struct http_request *req, const char **givenp)
+{
+	const char *given = http_query_get(req, "id"), *id;
+	char *msg;
+
+	*givenp = given;
+	if (given == NULL) {
+		http_respond_message(fr, req, 400, "Error: No 'id' found in URL query parameters");
+		return NULL;
+	}
+	if ((id = route_parse_id(given)) == NULL) {
+		msg = xasprintf("Error: invalid id '%s'", given);
+		http_respond_message(fr, req, 400, msg);
+		free(msg);
+	}
+	return id;
+}
+
+/* spool_get with the answers for unknown ids (404) and spool failures (503). */
+static struct spool_job *jobs_get(struct app *app, FCGX_Request *fr, struct http_request *req,
+				  const char *id, const char *given)
+{
+	struct spool_job *job = NULL;
+	char *err = NULL, *msg;
+	int rc = spool_get(app->sp, id, &job, &err);
+
+	if (rc == FS_ENOENT)
+		msg = xasprintf("Error: No job entry found for id='%s'", given);
+	else if (rc != 0)
+		msg = xasprintf("Error: %s", err);
+	else
+		msg = NULL;
+	if (msg != NULL)
+		http_respond_message(fr, req, rc == FS_ENOENT ? 404 : 503, msg);
+	free(msg);
+	free(err);
+	return job;
+}
+
+void route_check(struct app *app, FCGX_Request *fr, struct http_request *req)
+{
+	const char *given, *id = jobs_id_param(fr, req, &given);
+	struct spool_job *job;
+
+	if (id == NULL || (job = jobs_get(app, fr, req, id, given)) == NULL)
+		return;
+	http_respond_json(fr, req, 200, route_job_entry(job), NULL);
+	spool_job_free(job);
+}
+
+/* A decimal query number in [min, max], or def when absent; -1 (after a 400) when bad. */
+static long jobs_number(FCGX_Request *fr, struct http_request *req, const char *name, long def,
+			long min, long max)
+{
+	const char *v = http_query_get(req, name);
+	char *end = NULL, *msg;
+	long n;
+
+	if (v == NULL)
+		return def;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end != '\0' || errno != 0 || n < min || n > max) {
+		msg = xasprintf("Error: invalid %s '%s', must be a number from %ld to %ld", name, v,
+				min, max);
+		http_respond_message(fr, req, 400, msg);
+		free(msg);
+		return -1;
+	}
+	return n;
+}
+
+void route_jobs(struct app *app, FCGX_Request *fr, struct http_request *req)
+{
+	const char *st = http_query_get(req, "state");
+	struct spool_job *jobs = NULL;
+	struct json_object *o, *arr;
+	char *err = NULL, *msg;
+	size_t n = 0, i;
+	long limit, offset;
+	int state = SPOOL_STATE_ANY;
+
+	if (st != NULL && *st != '\0' && (state = spool_state_parse(st)) < 0) {
+		msg = xasprintf("Error: invalid state '%s', must be one of (QUEUED|WORKING|DONE)", st);
+		http_respond_message(fr, req, 400, msg);
+		free(msg);
+		return;
+	}
+	if ((limit = jobs_number(fr, req, "limit", JOBS_DEFAULT_LIMIT, 1, JOBS_MAX_LIMIT)) < 0 ||
+	    (offset = jobs_number(fr, req, "offset", 0, 0, 1000000000L)) < 0)
+		return;
+	if (spool_list(app->sp, state, (size_t)limit, (size_t)offset, &jobs, &n, &err) != 0) {
+		msg = xasprintf("Error: %s", err);
+		http_respond_message(fr, req, 503, msg);
+		free(msg);
+		free(err);
+		return;
+	}
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, route_job_entry(&jobs[i]));
+	json_object_object_add(o, "jobs", arr);
+	json_object_object_add(o, "limit", json_object_new_int64(limit));
+	json_object_object_add(o, "offset", json_object_new_int64(offset));
+	spool_job_list_free(jobs, n);
+	http_respond_json(fr, req, 200, o, NULL);
+}
+
+/* Appends s[0..len) to out as valid UTF-8: a byte that does not start a well-formed sequence
+ * becomes U+FFFD, so that a binary log still makes a JSON string. */
+static void logs_utf8(struct buf *out, const unsigned char *s, size_t len)
+{
+	size_t i = 0, k, need;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		unsigned int cp;
+
+		if (c < 0x80) {
+			buf_putc(out, (char)c);
+			i++;
+			continue;
+		}
+		need = (c >= 0xc2 && c <= 0xdf) ? 1 : (c >= 0xe0 && c <= 0xef) ? 2 :
+		       (c >= 0xf0 && c <= 0xf4) ? 3 : 0;
+		cp = need == 1 ? (c & 0x1fu) : need == 2 ? (c & 0x0fu) : (c & 0x07u);
+		for (k = 1; need > 0 && k <= need; k++) {
+			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+				break;
+			cp = (cp << 6) | (s[i + k] & 0x3fu);
+		}
+		if (need == 0 || k <= need || (need == 2 && (cp < 0x800 || (cp >= 0xd800 &&
+		    cp <= 0xdfff))) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff))) {
+			buf_puts(out, "\xef\xbf\xbd");
+			i++;
+			continue;
+		}
+		buf_append(out, s + i, need + 1);
+		i += need + 1;
+	}
+}
+
+void route_logs(struct app *app, FCGX_Request *fr, struct http_request *req)
+{
+	const char *given, *id = jobs_id_param(fr, req, &given);
+	struct spool_job *job = NULL;
+	struct json_object *o;
+	struct stat st;
+	struct buf text;
+	char *path = NULL, *msg = NULL, *data = NULL;
+	long tail;
+	off_t from = 0;
+	ssize_t got = 0;
+	int fd = -1;
+
+	if (id == NULL ||
+	    (tail = jobs_number(fr, req, "tail", LOGS_MAX, 1, LOGS_MAX)) < 0 ||
+	    (job = jobs_get(app, fr, req, id, given)) == NULL)
+		return;
+	/* the worker (issue 5) keeps the last run's captured output here */
+	path = xasprintf("%s/logs/%s.log", app->cfg->spool, id);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		msg = xasprintf("Error: No logs found for id='%s' (no run of it on this node has "
+				"captured any output)", given);
+		http_respond_message(fr, req, 404, msg);
+		goto done;
+	}
+	if (st.st_size > tail)
+		from = st.st_size - tail;
+	data = xmalloc((size_t)(st.st_size - from) + 1);
+	got = pread(fd, data, (size_t)(st.st_size - from), from);
+	if (got < 0)
+		got = 0;
+	buf_init(&text);
+	logs_utf8(&text, (const unsigned char *)data, (size_t)got);
+	o = json_object_new_object();
+	json_object_object_add(o, "jobId", json_object_new_string(id));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)st.st_size));
+	json_object_object_add(o, "truncated", json_object_new_boolean(from > 0));
+	json_object_object_add(o, "log", json_object_new_string_len(text.data != NULL ?
+								    text.data : "",
+								    (int)text.len));
+	buf_free(&text);
+	http_respond_json(fr, req, 200, o, NULL);
+done:
+	if (fd >= 0)
+		close(fd);
+	spool_job_free(job);
+	free(path);
+	free(msg);
+	free(data);
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* GET /status and GET / or /help: the original's two informational answers, in its shapes and
+ * formats, with our additions under new keys only. */
+#include "app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "spool.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.0.0"
+#endif
+
+static int64_t status_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
+{
+	struct spool_counts counts;
+	struct json_object *o, *server, *disp, *workers, *jobs, *worker, *spool, *consul;
+	char start[64], up[128], *err = NULL, *msg;
+	time_t secs = (time_t)(app->start_ms / 1000);
+	int64_t up_s = (status_now_ms() - app->start_ms) / 1000, active;
+	int draining = 0, alive;
+	struct tm tm;
+
+	if (spool_count(app->sp, &counts, &err) != 0 || spool_drain_get(app->sp, &draining,
+									&err) != 0) {
+		msg = xasprintf("Error: %s", err);
+		http_respond_message(fr, req, 503, msg);
+		free(msg);
+		free(err);
+		return;
+	}
+	alive = workersock_alive(app);
+	/* runners actually running: the spool's WORKING jobs, and none while no worker runs them */
+	active = alive ? counts.working : 0;
+	if (active > app->cfg->max_workers)
+		active = app->cfg->max_workers;
+	gmtime_r(&secs, &tm);
+	strftime(start, sizeof(start), "%F %T UTC", &tm);
+	if (up_s < 0)
+		up_s = 0;
+	/* the original's format: always plural, no padding */
+	snprintf(up, sizeof(up), "%lld Days, %lld Hours, %lld Minutes, %lld Seconds",
+		 (long long)(up_s / 86400), (long long)(up_s / 3600 % 24),
+		 (long long)(up_s / 60 % 60), (long long)(up_s % 60));
+
+	o = json_object_new_object();
+	json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
+	server = json_object_new_object();
+	json_object_object_add(server, "startTime", json_object_new_string(start));
+	json_object_object_add(server, "upTime", json_object_new_string(up));
+	json_object_object_add(server, "state", json_object_new_string(draining ? "drain" : "run"));
+	json_object_object_add(o, "server", server);
+	disp = json_object_new_object();
+	workers = json_object_new_object();
+	json_object_object_add(workers, "total", json_object_new_int64(app->cfg->max_workers));
+	json_object_object_add(workers, "idle", json_object_new_int64(app->cfg->max_workers -
+								       active));
+	json_object_object_add(workers, "active", json_object_new_int64(active));
+	json_object_object_add(disp, "workers", workers);
+	jobs = json_object_new_object();
+	json_object_object_add(jobs, "maxQueueSize", json_object_new_int64(app->cfg->max_jobs));
+	json_object_object_add(jobs, "inQueue", json_object_new_int64(counts.queued));
+	json_object_object_add(disp, "jobs", jobs);
+	json_object_object_add(o, "dispatcher", disp);
+	/* ours, under new keys */
+	worker = json_object_new_object();
+	json_object_object_add(worker, "alive", json_object_new_boolean(alive));
+	json_object_object_add(worker, "socket", json_object_new_string(app->worker_sock));
+	json_object_object_add(o, "worker", worker);
+	spool = json_object_new_object();
+	json_object_object_add(spool, "queued", json_object_new_int64(counts.queued));
+	json_object_object_add(spool, "working", json_object_new_int64(counts.working));
+	json_object_object_add(spool, "done", json_object_new_int64(counts.done));
+	json_object_object_add(o, "spool", spool);
+	consul = json_object_new_object();
+	json_object_object_add(consul, "enabled", json_object_new_boolean(app->claim != NULL));
+	json_object_object_add(o, "consul", consul);
+	http_respond_json(fr, req, 200, o, NULL);
+}
+
+/* One help entry; body may be NULL (GET endpoints). */
+static void help_add(struct json_object *help, const char *path, struct json_object *body,
+		     const char *function, const char *params)
+{
+	struct json_object *e = json_object_new_object();
+
+	/* keys sorted, as the original's serde_json map printed them */
+	if (body != NULL)
+		json_object_object_add(e, "body", body);
+	json_object_object_add(e, "function", json_object_new_string(function));
+	json_object_object_add(e, "params", json_object_new_string(params));
+	json_object_object_add(help, path, e);
+}
+
+static struct json_object *help_body1(const char *k, const char *v)
+{
+	struct json_object *b = json_object_new_object();
+
+	json_object_object_add(b, k, json_object_new_string(v));
+	return b;
+}
+
+void route_help(struct app *app, FCGX_Request *fr, struct http_request *req)
+{
+	struct json_object *help = json_object_new_object(), *submit;
+
+	(void)app;
+	/* paths in byte order, as the original's sorted map; its five entries word for word */
+	help_add(help, "/", NULL, "Returns this message!", "pretty=1");
+	help_add(help, "/cancel", help_body1("id", "[id string]"),
+		 "Cancels a job: a QUEUED job is removed, a WORKING job is stopped by the worker.",
+		 "pretty=1");
+	help_add(help, "/check", NULL, "Fetches the state of a job by the ID.",
+		 "pretty=1, id=[id string]");
+	help_add(help, "/health", NULL, "Returns 200 when the spool is writable, the worker is "
+		 "alive and Consul (if enabled) answers; 503 naming the failing part otherwise.",
+		 "pretty=1");
+	help_add(help, "/help", NULL, "Returns this message!", "pretty=1");
+	help_add(help, "/jobs", NULL, "Lists this node's jobs, newest first.",
+		 "pretty=1, state=[QUEUED|WORKING|DONE], limit=[n], offset=[n]");
+	help_add(help, "/logs", NULL, "Returns the captured output of the job's last run on this "
+		 "node.", "pretty=1, id=[id string], tail=[bytes]");
+	help_add(help, "/metrics", NULL, "Returns the server's metrics in the Prometheus text "
+		 "format.", "");
+	help_add(help, "/settings", help_body1("state", "run|drain"),
+		 "Updates settings within the server.", "pretty=1");
+	help_add(help, "/status", NULL,
+		 "Returns general information about the server and host system.", "pretty=1");
+	submit = json_object_new_object();
+	json_object_object_add(submit, "factfileArgs", json_object_new_string("[ --start step-2 ]"));
+	json_object_object_add(submit, "factfilePath",
+			       json_object_new_string("/com.acme-main/factfile"));
+	json_object_object_add(submit, "jobName", json_object_new_string("com.acme-main"));
+	help_add(help, "/submit", submit, "Submits a job to the queue.", "pretty=1");
+	http_respond_json(fr, req, 200, help, NULL);
+}

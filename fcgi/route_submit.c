@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* POST /submit (SERVER.md §3, steps 1-8 in order): body, drain, in-process validation, the job
+ * id, the Consul claim seam, then dedupe and capacity atomically inside the group commit; the
+ * 200 is written only after the job's batch is durable. */
+#include "app.h"
+
+#include <stdlib.h>
+
+#include "committer.h"
+#include "err.h"
+#include "spool.h"
+
+#define SUBMIT_DRAIN_MSG "Server in [drain] state - cannot submit job"
+
+static void submit_answer(struct app *app, FCGX_Request *fr, struct http_request *req,
+			  enum submit_result result, int status, const char *msg)
+{
+	atomic_fetch_add(&app->submits[result], 1);
+	http_respond_message(fr, req, status, msg);
+}
+
+void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
+{
+	struct job_request jr;
+	struct spool_submit sub;
+	struct json_object *o;
+	char *err = NULL, *msg = NULL;
+	int64_t claim_index = 0;
+	int rc, draining = 0, claimed = 0;
+
+	if (req->body_too_large) {
+		submit_answer(app, fr, req, SUBMIT_TOO_LARGE, 413, HTTP_TOO_LARGE);
+		return;
+	}
+	/* 1. the body's shape: core's messages, word for word */
+	if (jobreq_parse(req->body, req->body_len, &jr, &err) != 0) {
+		submit_answer(app, fr, req, SUBMIT_INVALID, 400, err);
+		free(err);
+		return;
+	}
+	/* 2. drain (checked again atomically by the enqueue) */
+	if ((rc = spool_drain_get(app->sp, &draining, &err)) != 0) {
+		msg = xasprintf("Error: %s", err);
+		submit_answer(app, fr, req, SUBMIT_ERROR, 500, msg);
+		goto done;
+	}
+	if (draining) {
+		submit_answer(app, fr, req, SUBMIT_DRAINING, 503, SUBMIT_DRAIN_MSG);
+		goto done;
+	}
+	/* 3-4. validation in-process and the job id */
+	if (jobreq_validate(&jr, &app->policy, &err) != 0) {
+		submit_answer(app, fr, req, SUBMIT_INVALID, 400, err);
+		goto done;
+	}
+	/* 5/7. the Consul claim (CONSUL.md), when enabled; undone below if the spool refuses */
+	if (app->claim != NULL) {
+		rc = app->claim->claim(app->claim->ctx, &jr, &claim_index, &err);
+		if (rc == FS_EEXIST) {
+			submit_answer(app, fr, req, SUBMIT_DUPLICATE, 409,
+				      "Job is already being processed");
+			goto done;
+		}
+		if (rc != 0) {
+			atomic_fetch_add(&app->consul_errors, 1);
+			msg = xasprintf("Consul unavailable: %s", err);
+			submit_answer(app, fr, req, SUBMIT_CONSUL, 503, msg);
+			goto done;
+		}
+		claimed = 1;
+	}
+	/* 5-6, 8. dedupe, capacity and the durable commit, batched with concurrent submissions */
+	sub.id = jr.id;
+	sub.job_name = jr.job_name;
+	sub.factfile_path = jr.factfile_path;
+	sub.factfile_args = jr.args_json;
+	sub.node = app->cfg->consul_name;
+	sub.consul_index = claim_index;
+	rc = committer_submit(app->committer, &sub, &err);
+	if (rc != 0 && claimed)
+		app->claim->undo(app->claim->ctx, &jr, claim_index);
+	switch (rc) {
+	case 0:
+		atomic_fetch_add(&app->submits[SUBMIT_ACCEPTED], 1);
+		msg = xasprintf("SUBMITTING JOB REQ jobId:[%s]", jr.id);
+		o = route_message(msg);
+		json_object_object_add(o, "jobId", json_object_new_string(jr.id));
+		http_respond_json(fr, req, 200, o, NULL);
+		break;
+	case FS_EEXIST:
+		submit_answer(app, fr, req, SUBMIT_DUPLICATE, 409, "Job is already being processed");
+		break;
+	case FS_EFULL:
+		submit_answer(app, fr, req, SUBMIT_FULL, 429, "Queue is full, cannot add job");
+		break;
+	case FS_ESTATE:
+		submit_answer(app, fr, req, SUBMIT_DRAINING, 503, SUBMIT_DRAIN_MSG);
+		break;
+	default:
+		msg = xasprintf("Error: the job could not be stored: %s", err);
+		submit_answer(app, fr, req, SUBMIT_ERROR, rc == FS_EBUSY ? 503 : 500, msg);
+		break;
+	}
+done:
+	jobreq_free(&jr);
+	free(err);
+	free(msg);
+}

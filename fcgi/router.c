@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The route table (path -> method -> handler), the 404/405 answers, and the helpers several
+ * handlers share: the id syntax of /check and /cancel, a job's /check entry, POST body checks. */
+#include "app.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "jobid.h"
+#include "spool.h"
+
+struct route {
+	const char *path;
+	const char *method; /* the one method the path answers */
+	route_fn fn;
+};
+
+static const struct route router_routes[] = {
+	{ "/", "GET", route_help },
+	{ "/help", "GET", route_help },
+	{ "/status", "GET", route_status },
+	{ "/settings", "POST", route_settings },
+	{ "/submit", "POST", route_submit },
+	{ "/check", "GET", route_check },
+	{ "/jobs", "GET", route_jobs },
+	{ "/logs", "GET", route_logs },
+	{ "/cancel", "POST", route_cancel },
+	{ "/health", "GET", route_health },
+	{ "/metrics", "GET", route_metrics },
+};
+
+void router_dispatch(struct app *app, FCGX_Request *fr, struct http_request *req)
+{
+	size_t i;
+	char *msg, *allow;
+
+	atomic_fetch_add(&app->requests, 1);
+	for (i = 0; i < sizeof(router_routes) / sizeof(router_routes[0]); i++) {
+		const struct route *r = &router_routes[i];
+
+		if (strcmp(req->path, r->path) != 0)
+			continue;
+		if (strcmp(req->method, r->method) == 0) {
+			r->fn(app, fr, req);
+			return;
+		}
+		msg = xasprintf("Error: Method %s not allowed for %s (allowed: %s)", req->method,
+				r->path, r->method);
+		allow = xasprintf("Allow: %s\r\n", r->method);
+		http_respond_json(fr, req, 405, route_message(msg), allow);
+		free(msg);
+		free(allow);
+		return;
+	}
+	msg = xasprintf("Error: No endpoint found for path '%s'", req->path);
+	http_respond_message(fr, req, 404, msg);
+	free(msg);
+}
+
+struct json_object *route_message(const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	return o;
+}
+
+const char *route_parse_id(const char *s)
+{
+	const char *slash = strrchr(s, '/');
+	const char *id = slash != NULL ? slash + 1 : s;
+
+	/* "<namespace>/<id>": the namespace itself is not checked, as the original did not */
+	if (slash == s)
+		return NULL;
+	return jobid_is_valid(id) ? id : NULL;
+}
+
+/* A time field: ISO 8601 UTC with milliseconds, or null when not set. */
+static struct json_object *route_time(int64_t ms)
+{
+	char t[32];
+
+	if (ms <= 0)
+		return NULL;
+	http_time_iso(ms, t);
+	return json_object_new_string(t);
+}
+
+struct json_object *route_job_entry(const struct spool_job *job)
+{
+	struct json_object *o = json_object_new_object(), *jr = json_object_new_object();
+	struct json_object *args = json_tokener_parse(job->factfile_args != NULL ?
+						      job->factfile_args : "[]");
+
+	if (args == NULL || !json_object_is_type(args, json_type_array)) {
+		json_object_put(args);
+		args = json_object_new_array();
+	}
+	/* the four fields of the original's entry, in its order (old servers read them) */
+	json_object_object_add(o, "state", json_object_new_string(spool_state_name(job->state)));
+	json_object_object_add(jr, "jobId", json_object_new_string(job->id));
+	json_object_object_add(jr, "jobName", json_object_new_string(job->job_name));
+	json_object_object_add(jr, "factfilePath", json_object_new_string(job->factfile_path));
+	json_object_object_add(jr, "factfileArgs", args);
+	json_object_object_add(o, "jobRequest", jr);
+	json_object_object_add(o, "lastRunFrom", json_object_new_string(job->node != NULL ?
+									job->node : ""));
+	json_object_object_add(o, "lastOutcome",
+			       json_object_new_string(spool_outcome_name(job->outcome)));
+	/* ours: always present, null when not (yet) known */
+	json_object_object_add(o, "node", json_object_new_string(job->node != NULL ? job->node : ""));
+	json_object_object_add(o, "submitted", route_time(job->created_ms));
+	json_object_object_add(o, "updated", route_time(job->updated_ms));
+	json_object_object_add(o, "runStarted", route_time(job->started_ms));
+	json_object_object_add(o, "runFinished", route_time(job->finished_ms));
+	json_object_object_add(o, "exitCode", job->exit_code >= 0 ?
+			       json_object_new_int(job->exit_code) : NULL);
+	json_object_object_add(o, "exitSignal", job->exit_signal > 0 ?
+			       json_object_new_int(job->exit_signal) : NULL);
+	json_object_object_add(o, "reason", job->reason != NULL ?
+			       json_object_new_string(job->reason) : NULL);
+	return o;
+}
+
+/* serde's names for JSON kinds, as core/jobreq.c words its decode errors */
+static const char *route_kind(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null: return "null";
+	case json_type_boolean: return "boolean";
+	case json_type_double: return "floating point number";
+	case json_type_int: return "integer";
+	case json_type_object: return "map";
+	case json_type_array: return "sequence";
+	case json_type_string: return "string";
+	}
+	return "value";
+}
+
+int route_post_object(struct app *app, FCGX_Request *fr, struct http_request *req,
+		      const char *struct_name, struct json_object **objp)
+{
+	struct json_object *v = NULL;
+	char *detail = NULL, *msg = NULL;
+	int answered = 1;
+
+	(void)app;
+	*objp = NULL;
+	if (req->body_too_large) {
+		http_respond_message(fr, req, 413, HTTP_TOO_LARGE);
+		goto done;
+	}
+	if (req->body == NULL) {
+		http_respond_message(fr, req, 400, "Error: No body found in POST request");
+		goto done;
+	}
+	if (jobreq_json_parse(req->body, req->body_len, &v, &detail) != 0) {
+		msg = xasprintf("Error decoding JSON string: %s", detail);
+		http_respond_message(fr, req, 400, msg);
+		goto done;
+	}
+	if (!json_object_is_type(v, json_type_object)) {
+		msg = xasprintf("Error decoding JSON string: invalid type: %s, expected struct %s",
+				route_kind(v), struct_name);
+		http_respond_message(fr, req, 400, msg);
+		goto done;
+	}
+	*objp = v;
+	v = NULL;
+	answered = 0;
+done:
+	json_object_put(v);
+	free(detail);
+	free(msg);
+	return answered;
+}
+
+int route_string_field(FCGX_Request *fr, struct http_request *req, struct json_object *obj,
+		       const char *field, const char **valuep)
+{
+	struct json_object *v;
+	char *msg = NULL;
+
+	*valuep = NULL;
+	if (!json_object_object_get_ex(obj, field, &v))
+		msg = xasprintf("Error decoding JSON string: missing field `%s`", field);
+	else if (!json_object_is_type(v, json_type_string))
+		msg = xasprintf("Error decoding JSON string: invalid type: %s, expected a string for "
+				"field `%s`", route_kind(v), field);
+	else if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		msg = xasprintf("Error decoding JSON string: field `%s` contains a NUL character",
+				field);
+	if (msg != NULL) {
+		http_respond_message(fr, req, 400, msg);
+		free(msg);
+		return 1;
+	}
+	*valuep = json_object_get_string(v);
+	return 0;
+}

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Webhook delivery: one sender thread POSTs queued events in order with libcurl. Unlike Factotum
+ * (only 200 counts, 3 tries with random 0-60 s pauses, no timeout), any 2xx counts, every attempt
+ * has a connect and a total timeout, retries back off exponentially with jitter up to a cap, and
+ * webhook_finish bounds how long the run waits for the queue.
+ *
+ * Test and tuning knobs, read once by webhook_start (milliseconds unless said otherwise):
+ *   FS_WEBHOOK_CONNECT_TIMEOUT_MS  connect timeout per attempt          (default 2000)
+ *   FS_WEBHOOK_TIMEOUT_MS          total timeout per attempt            (default 5000)
+ *   FS_WEBHOOK_ATTEMPTS            attempts per event before giving up  (default 5)
+ *   FS_WEBHOOK_BACKOFF_MS          pause after the first failure        (default 100)
+ *   FS_WEBHOOK_BACKOFF_MAX_MS      cap of the doubling pause            (default 2000)
+ * Each pause is jittered by +-25% so that many runners do not retry in lockstep. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "err.h"
+#include "webhook.h"
+#include "xalloc.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.0.0"
+#endif
+
+/* Beyond this many waiting events (a receiver stalled through a long run with heartbeats), new
+ * events are given up at once rather than holding unbounded memory. */
+#define QUEUE_MAX 10000
+
+struct event {
+	struct event *next;
+	char *json; /* owned */
+	size_t len;
+};
+
+struct webhook {
+	char *url;
+	long max_stdouterr_size;
+	long connect_timeout_ms, timeout_ms, backoff_ms, backoff_max_ms;
+	int attempts;
+	uint64_t rng;
+
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake; /* sender: an event was queued, the run closed, or abort */
+	pthread_cond_t idle; /* finish: the queue drained */
+	struct event *head, *tail; /* under lock */
+	size_t queued;             /* under lock */
+	int busy;                  /* under lock: the sender holds an event */
+	int closing;               /* under lock: no more events will come */
+	atomic_int abort;          /* give up now (also read by curl's loop without the lock) */
+	size_t given_up;           /* under lock */
+
+	CURLM *multi;
+	CURL *easy;
+	struct curl_slist *headers;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result;
+
+static void curl_init_once(void)
+{
+	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static long env_long(const char *name, long def, long min, long max)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return def;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return def;
+	return v;
+}
+
+static void deadline_after(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* xorshift64*: jitter needs no quality, only to differ between runners. */
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	(void)ptr;
+	(void)userdata;
+	return size * nmemb;
+}
+
+/* One POST. Returns 1 on a 2xx answer, 0 on any failure, -1 if aborted by webhook_finish. The
+ * multi interface lets finish interrupt a transfer at once (curl_multi_wakeup) instead of at
+ * curl's next progress callback. */
+static int post_once(struct webhook *wh, const struct event *ev)
+{
+	CURLMsg *msg;
+	CURLcode res = CURLE_FAILED_INIT;
+	long code = 0;
+	int running = 1, left, aborted = 0;
+
+	curl_easy_setopt(wh->easy, CURLOPT_POSTFIELDS, ev->json);
+	curl_easy_setopt(wh->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)ev->len);
+	if (curl_multi_add_handle(wh->multi, wh->easy) != CURLM_OK)
+		return 0;
+	while (running) {
+		if (curl_multi_perform(wh->multi, &running) != CURLM_OK)
+			break;
+		if (atomic_load(&wh->abort)) {
+			aborted = 1;
+			break;
+		}
+		if (running && curl_multi_poll(wh->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+			break;
+	}
+	while ((msg = curl_multi_info_read(wh->multi, &left)) != NULL) {
+		if (msg->msg == CURLMSG_DONE)
+			res = msg->data.result;
+	}
+	if (res == CURLE_OK)
+		curl_easy_getinfo(wh->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_multi_remove_handle(wh->multi, wh->easy);
+	if (aborted)
+		return -1;
+	return res == CURLE_OK && code >= 200 && code < 300;
+}
+
+/* Sleeps ms unless finish aborts first. Returns 1 if aborted. Called with the lock held. */
+static int pause_locked(struct webhook *wh, long ms)
+{
+	struct timespec until;
+
+	deadline_after(&until, ms);
+	while (!atomic_load(&wh->abort)) {
+		if (pthread_cond_timedwait(&wh->wake, &wh->lock, &until) == ETIMEDOUT)
+			break;
+	}
+	return atomic_load(&wh->abort);
+}
+
+/* Delivers one event with retries. Returns 1 if delivered. */
+static int deliver(struct webhook *wh, const struct event *ev)
+{
+	long backoff = wh->backoff_ms;
+	int attempt, r;
+
+	for (attempt = 1;; attempt++) {
+		r = post_once(wh, ev);
+		if (r != 0)
+			return r == 1;
+		if (attempt >= wh->attempts)
+			return 0;
+
+		/* +-25% jitter around the current step, then double up to the cap. */
+		long span = backoff / 2, wait = backoff - backoff / 4;
+		if (span > 0)
+			wait += (long)(rng_next(&wh->rng) % (uint64_t)(span + 1));
+		pthread_mutex_lock(&wh->lock);
+		r = pause_locked(wh, wait);
+		pthread_mutex_unlock(&wh->lock);
+		if (r)
+			return 0;
+		backoff = backoff > wh->backoff_max_ms / 2 ? wh->backoff_max_ms : backoff * 2;
+	}
+}
+
+static void *sender_main(void *arg)
+{
+	struct webhook *wh = arg;
+	struct event *ev;
+	int ok;
+
+	pthread_mutex_lock(&wh->lock);
+	for (;;) {
+		while (!wh->head && !wh->closing && !atomic_load(&wh->abort))
+			pthread_cond_wait(&wh->wake, &wh->lock);
+		if (!wh->head || atomic_load(&wh->abort))
+			break;
+		ev = wh->head;
+		wh->head = ev->next;
+		if (!wh->head)
+			wh->tail = NULL;
+		wh->queued--;
+		wh->busy = 1;
+		pthread_mutex_unlock(&wh->lock);
+
+		ok = deliver(wh, ev);
+		free(ev->json);
+		free(ev);
+
+		pthread_mutex_lock(&wh->lock);
+		wh->busy = 0;
+		if (!ok)
+			wh->given_up++;
+		pthread_cond_broadcast(&wh->idle);
+	}
+	pthread_cond_broadcast(&wh->idle);
+	pthread_mutex_unlock(&wh->lock);
+	return NULL;
+}
+
+static void webhook_free(struct webhook *wh)
+{
+	struct event *ev, *next;
+
+	for (ev = wh->head; ev; ev = next) {
+		next = ev->next;
+		free(ev->json);
+		free(ev);
+	}
+	if (wh->easy)
+		curl_easy_cleanup(wh->easy);
+	if (wh->multi)
+		curl_multi_cleanup(wh->multi);
+	curl_slist_free_all(wh->headers);
+	pthread_cond_destroy(&wh->wake);
+	pthread_cond_destroy(&wh->idle);
+	pthread_mutex_destroy(&wh->lock);
+	free(wh->url);
+	free(wh);
+}
+
+struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **errp)
+{
+	struct webhook *wh;
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	struct timespec now;
+	int rc;
+
+	pthread_once(&curl_once, curl_init_once);
+	if (curl_init_result != CURLE_OK) {
+		err_set(errp, FS_EIO, "cannot initialise libcurl: %s",
+			curl_easy_strerror(curl_init_result));
+		return NULL;
+	}
+
+	wh = xcalloc(1, sizeof(*wh));
+	wh->url = xstrdup(url);
+	wh->max_stdouterr_size = max_stdouterr_size;
+	wh->connect_timeout_ms = env_long("FS_WEBHOOK_CONNECT_TIMEOUT_MS", 2000, 1, 3600000);
+	wh->timeout_ms = env_long("FS_WEBHOOK_TIMEOUT_MS", 5000, 1, 3600000);
+	wh->attempts = (int)env_long("FS_WEBHOOK_ATTEMPTS", 5, 1, 1000);
+	wh->backoff_ms = env_long("FS_WEBHOOK_BACKOFF_MS", 100, 0, 3600000);
+	wh->backoff_max_ms = env_long("FS_WEBHOOK_BACKOFF_MAX_MS", 2000, 0, 3600000);
+	if (wh->backoff_max_ms < wh->backoff_ms)
+		wh->backoff_max_ms = wh->backoff_ms;
+	clock_gettime(CLOCK_REALTIME, &now);
+	wh->rng = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^ ((uint64_t)getpid() << 40);
+	if (!wh->rng)
+		wh->rng = 1;
+	atomic_init(&wh->abort, 0);
+
+	pthread_mutex_init(&wh->lock, NULL);
+	/* Deadlines are monotonic: a wall-clock step must not stretch or cut the wait. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&wh->wake, &ca);
+	pthread_cond_init(&wh->idle, &ca);
+	pthread_condattr_destroy(&ca);
+
+	wh->multi = curl_multi_init();
+	wh->easy = curl_easy_init();
+	if (!wh->multi || !wh->easy) {
+		err_set(errp, FS_EIO, "cannot initialise libcurl");
+		goto fail;
+	}
+	wh->headers = curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
+	/* No "Expect: 100-continue" round trip for larger bodies (a second's stall on servers that
+	 * never answer it). */
+	wh->headers = curl_slist_append(wh->headers, "Expect:");
+	curl_easy_setopt(wh->easy, CURLOPT_URL, wh->url);
+	curl_easy_setopt(wh->easy, CURLOPT_HTTPHEADER, wh->headers);
+	curl_easy_setopt(wh->easy, CURLOPT_POST, 1L);
+	curl_easy_setopt(wh->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(wh->easy, CURLOPT_CONNECTTIMEOUT_MS, wh->connect_timeout_ms);
+	curl_easy_setopt(wh->easy, CURLOPT_TIMEOUT_MS, wh->timeout_ms);
+	curl_easy_setopt(wh->easy, CURLOPT_WRITEFUNCTION, discard_body);
+	curl_easy_setopt(wh->easy, CURLOPT_USERAGENT, "factotum-server-runner/" PACKAGE_VERSION);
+	curl_easy_setopt(wh->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+
+	/* The sender must never take the runner's signals (SIGCHLD, SIGTERM): it starts with all
+	 * of them blocked and the scheduler's thread keeps its own mask. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&wh->thread, NULL, sender_main, wh);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		err_set(errp, FS_EIO, "cannot start the webhook sender: %s", strerror(rc));
+		goto fail;
+	}
+	return wh;
+fail:
+	webhook_free(wh);
+	return NULL;
+}
+
+/* Takes ownership of json. */
+static void enqueue(struct webhook *wh, char *json)
+{
+	struct event *ev;
+
+	pthread_mutex_lock(&wh->lock);
+	if (wh->closing || wh->queued >= QUEUE_MAX) {
+		wh->given_up++;
+		pthread_mutex_unlock(&wh->lock);
+		free(json);
+		return;
+	}
+	ev = xmalloc(sizeof(*ev));
+	ev->next = NULL;
+	ev->json = json;
+	ev->len = strlen(json);
+	if (wh->tail)
+		wh->tail->next = ev;
+	else
+		wh->head = ev;
+	wh->tail = ev;
+	wh->queued++;
+	pthread_cond_signal(&wh->wake);
+	pthread_mutex_unlock(&wh->lock);
+}
+
+void webhook_job_update(struct webhook *wh, const struct run *run, int previous)
+{
+	if (!wh)
+		return;
+	enqueue(wh, webhook_event_json(run, "job_update", previous, NULL, 0,
+				       wh->max_stdouterr_size));
+}
+
+void webhook_task_update(struct webhook *wh, const struct run *run,
+			 const struct task_transition *transitions, size_t n)
+{
+	if (!wh)
+		return;
+	enqueue(wh, webhook_event_json(run, "task_update", -1, transitions, n,
+				       wh->max_stdouterr_size));
+}
+
+size_t webhook_finish(struct webhook *wh, long max_wait_ms)
+{
+	struct timespec until;
+	struct event *ev, *next;
+	size_t n;
+
+	if (!wh)
+		return 0;
+	deadline_after(&until, max_wait_ms > 0 ? max_wait_ms : 0);
+	pthread_mutex_lock(&wh->lock);
+	wh->closing = 1;
+	pthread_cond_signal(&wh->wake);
+	while (wh->head || wh->busy) {
+		if (pthread_cond_timedwait(&wh->idle, &wh->lock, &until) == ETIMEDOUT)
+			break;
+	}
+	if (wh->head || wh->busy) {
+		/* Out of time: what is still queued is given up here, the event in flight by the
+		 * sender when its transfer or pause notices the abort. */
+		atomic_store(&wh->abort, 1);
+		for (ev = wh->head; ev; ev = next) {
+			next = ev->next;
+			free(ev->json);
+			free(ev);
+			wh->given_up++;
+		}
+		wh->head = wh->tail = NULL;
+		wh->queued = 0;
+		pthread_cond_broadcast(&wh->wake);
+		curl_multi_wakeup(wh->multi);
+	}
+	pthread_mutex_unlock(&wh->lock);
+	pthread_join(wh->thread, NULL);
+	n = wh->given_up;
+	webhook_free(wh);
+	return n;
+}

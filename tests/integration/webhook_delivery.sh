@@ -1,0 +1,177 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# The runner's webhooks end to end (FACTOTUM.md §6): runs factfiles with
+# `factotum run ... --webhook http://127.0.0.1:<port>/` against the loopback python receiver and
+# checks the event sequence and states, schema validity, jobReference against
+# jobref-vectors.tsv, the base64 factfile (its SHA-256 with the tags is the jobReference), output
+# tails cut at --max-stdouterr-size characters, retries after 500s, and that a stalled receiver
+# cannot keep the runner from exiting (within STALL_BOUND seconds, with a warning).
+# Skipped (exit 77) until $FS_BUILDDIR/runner/factotum exists.
+set -u
+: "${FS_SRCDIR:?}" "${FS_BUILDDIR:?}" "${FS_TESTDATA:?}"
+runner=$FS_BUILDDIR/runner/factotum
+receiver=$FS_SRCDIR/tests/integration/webhook_receiver.py
+check=$FS_SRCDIR/tests/integration/webhook_check.py
+schemas=$FS_TESTDATA/webhook-schemas
+samples=$FS_TESTDATA/samples
+STALL_BOUND=40 # the runner's default wait (30 s) plus the job, if FACTOTUM_WEBHOOK_WAIT_MS is not honoured
+[ -x "$runner" ] || { echo "SKIP: $runner not built yet"; exit 77; }
+python3 -c 'import jsonschema' 2>/dev/null || { echo "SKIP: python3-jsonschema missing"; exit 77; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/webhook_delivery.XXXXXX")
+rpid=
+stop_receiver() { [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null; rpid=; }
+trap 'stop_receiver; rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# start_receiver <name> [receiver options]: sets $url, $out, $reqs.
+start_receiver() {
+	name=$1; shift
+	out=$tmp/$name.events; reqs=$tmp/$name.requests
+	: >"$out"; : >"$reqs"
+	python3 "$receiver" --port-file "$tmp/$name.port" --out "$out" --requests "$reqs" "$@" &
+	rpid=$!
+	i=0
+	while [ ! -s "$tmp/$name.port" ]; do
+		i=$((i + 1)); [ $i -gt 100 ] && { echo "receiver did not start"; exit 1; }
+		sleep 0.05
+	done
+	url="http://127.0.0.1:$(cat "$tmp/$name.port")/"
+}
+
+# run_job <name> <factfile> [args...]: runs the runner in its own directory (it may write
+# .factotum/ there) with the VAR=value words of $job_env in its environment; sets $rc and leaves
+# its output in $tmp/<name>.log.
+job_env=
+run_job() {
+	jname=$1; ff=$2; shift 2
+	mkdir -p "$tmp/$jname.cwd"
+	# shellcheck disable=SC2086
+	(cd "$tmp/$jname.cwd" && env $job_env timeout 120 "$runner" run "$ff" --no-colour \
+		--webhook "$url" "$@" </dev/null >"$tmp/$jname.log" 2>&1)
+	rc=$?
+}
+
+# same_summary <name>: compares the recorded sequence with $tmp/want.
+same_summary() {
+	python3 "$check" summary "$out" >"$tmp/got" && cmp -s "$tmp/want" "$tmp/got" ||
+		{ fail "$1: event sequence"; diff "$tmp/want" "$tmp/got"; }
+}
+
+echo_sequence() {
+	cat <<'EOF'
+job null->WAITING WAITING
+job WAITING->RUNNING RUNNING
+task echo alpha:WAITING->RUNNING RUNNING
+task echo alpha:RUNNING->SUCCEEDED RUNNING
+task echo beta:WAITING->RUNNING RUNNING
+task echo beta:RUNNING->SUCCEEDED RUNNING
+task echo omega:WAITING->RUNNING RUNNING
+task echo omega:RUNNING->SUCCEEDED RUNNING
+job RUNNING->SUCCEEDED SUCCEEDED
+EOF
+}
+
+# 1. Every job-reference vector that runs quickly: valid events, the vector as jobReference.
+tab=$(printf '\t')
+n=0
+while IFS=$tab read -r vff vargs vref; do
+	case $vff in factfile|sleep.factfile|"") continue ;; esac
+	n=$((n + 1))
+	quoted=$(python3 -c 'import json, shlex, sys
+print(" ".join(shlex.quote(a) for a in json.loads(sys.argv[1])))' "$vargs")
+	eval "set -- $quoted"
+	start_receiver "vector$n"
+	run_job "vector$n" "$samples/$vff" "$@"
+	stop_receiver
+	[ "$rc" -eq 0 ] || fail "vector $n ($vff $vargs): exit $rc: $(tail -n 3 "$tmp/vector$n.log")"
+	python3 "$check" validate "$schemas" "$out" >/dev/null || fail "vector $n: validation"
+	[ "$(python3 "$check" get "$out" 0 jobReference)" = "$vref" ] ||
+		fail "vector $n ($vff $vargs): jobReference is not $vref"
+	if [ "$vff" = echo.factfile ]; then
+		echo_sequence >"$tmp/want"
+		same_summary "vector $n"
+	fi
+	grep -v '"content_type": "application/json; charset=utf-8"' "$reqs" | grep -q . &&
+		fail "vector $n: wrong Content-Type"
+done <"$FS_TESTDATA/jobref-vectors.tsv"
+[ $n -ge 5 ] || fail "only $n vectors run"
+
+# 2. Early termination: SUCCEEDED_NO_OP and the skip it causes, in one event.
+start_receiver noop
+run_job noop "$samples/noop.factfile"
+stop_receiver
+[ "$rc" -eq 0 ] || fail "noop: exit $rc"
+cat >"$tmp/want" <<'EOF'
+job null->WAITING WAITING
+job WAITING->RUNNING RUNNING
+task echo alpha:WAITING->RUNNING RUNNING
+task echo alpha:RUNNING->SUCCEEDED RUNNING
+task exit:WAITING->RUNNING RUNNING
+task exit:RUNNING->SUCCEEDED_NO_OP,this will never run!:WAITING->SKIPPED RUNNING
+job RUNNING->SUCCEEDED SUCCEEDED
+EOF
+same_summary noop
+[ "$(python3 "$check" get "$out" -1 taskStates 2 errorMessage)" = \
+	"the task 'exit' requested early termination" ] || fail "noop: skip reason"
+
+# 3. A failure with a skip, and output tails cut at 3 characters (multi-byte ones).
+cat >"$tmp/fail.factfile" <<'EOF'
+{"schema": "iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0",
+ "data": {"name": "tails", "tasks": [
+  {"name": "a", "executor": "shell",
+   "command": "echo αβγδεζηθ; echo ΑΒΓΔΕ >&2; exit", "arguments": ["1"],
+   "dependsOn": [], "onResult": {"terminateJobWithSuccess": [], "continueJob": [0]}},
+  {"name": "b", "executor": "shell", "command": "echo", "arguments": ["never"],
+   "dependsOn": ["a"], "onResult": {"terminateJobWithSuccess": [], "continueJob": [0]}}]}}
+EOF
+start_receiver fail
+run_job fail "$tmp/fail.factfile" --max-stdouterr-size 3 --tag "k,v"
+stop_receiver
+[ "$rc" -eq 2 ] || fail "failing job: exit $rc, want 2"
+cat >"$tmp/want" <<'EOF'
+job null->WAITING WAITING
+job WAITING->RUNNING RUNNING
+task a:WAITING->RUNNING RUNNING
+task a:RUNNING->FAILED,b:WAITING->SKIPPED RUNNING
+job RUNNING->FAILED FAILED
+EOF
+same_summary "failing job"
+python3 "$check" validate "$schemas" "$out" >/dev/null || fail "failing job: validation"
+[ "$(python3 "$check" get "$out" -1 taskStates 0 stdout)" = "ζηθ" ] || fail "stdout tail"
+[ "$(python3 "$check" get "$out" -1 taskStates 0 stderr)" = "ΓΔΕ" ] || fail "stderr tail"
+[ "$(python3 "$check" get "$out" -1 taskStates 0 returnCode)" = 1 ] || fail "returnCode"
+[ "$(python3 "$check" get "$out" -1 taskStates 1 errorMessage)" = "the task 'a' failed" ] ||
+	fail "skip reason"
+[ "$(python3 "$check" get "$out" -1 tags k)" = v ] || fail "tags"
+
+# 4. The receiver answers 500 three times: every event still arrives, once, in order.
+start_receiver retry --fail 3
+job_env=FS_WEBHOOK_BACKOFF_MS=10
+run_job retry "$samples/echo.factfile"
+job_env=
+stop_receiver
+[ "$rc" -eq 0 ] || fail "retry: exit $rc"
+echo_sequence >"$tmp/want"
+same_summary retry
+[ "$(grep -c . "$reqs")" = 12 ] || fail "retry: $(grep -c . "$reqs") requests, want 9 + 3"
+
+# 5. A receiver that never answers: the runner still exits, in bounded time, with a warning.
+start_receiver stall --stall 1000 --stall-seconds 300
+t0=$(date +%s)
+job_env="FS_WEBHOOK_TIMEOUT_MS=500 FS_WEBHOOK_CONNECT_TIMEOUT_MS=500 FACTOTUM_WEBHOOK_WAIT_MS=3000"
+run_job stall "$samples/echo.factfile"
+job_env=
+t1=$(date +%s)
+stop_receiver
+[ "$rc" -eq 0 ] || fail "stall: exit $rc (the job itself succeeded)"
+[ $((t1 - t0)) -le $STALL_BOUND ] || fail "stall: the runner took $((t1 - t0)) s"
+grep -qi 'warning' "$tmp/stall.log" || fail "stall: no warning about undelivered events"
+
+if [ $failures -ne 0 ]; then
+	echo "webhook_delivery: $failures failure(s)"
+	exit 1
+fi
+echo "webhook_delivery: all passed"

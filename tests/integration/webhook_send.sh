@@ -1,0 +1,115 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Delivery tests of runner/webhook.c through the test_webhook_send driver and a loopback python
+# receiver: payloads validate, events arrive in order, 500s are retried, attempts are bounded,
+# a stalled receiver cannot hold webhook_finish past its deadline, and enqueueing never waits.
+set -u
+: "${FS_SRCDIR:?}" "${FS_BUILDDIR:?}" "${FS_TESTDATA:?}"
+driver=$FS_BUILDDIR/tests/unit/test_webhook_send
+receiver=$FS_SRCDIR/tests/integration/webhook_receiver.py
+check=$FS_SRCDIR/tests/integration/webhook_check.py
+schemas=$FS_TESTDATA/webhook-schemas
+python3 -c 'import jsonschema' 2>/dev/null || { echo "SKIP: python3-jsonschema missing"; exit 77; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/webhook_send.XXXXXX")
+rpid=
+stop_receiver() { [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null; rpid=; }
+trap 'stop_receiver; rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# start_receiver <name> [receiver options]: sets $url, $out, $reqs.
+start_receiver() {
+	name=$1; shift
+	out=$tmp/$name.events; reqs=$tmp/$name.requests
+	: >"$out"; : >"$reqs"
+	python3 "$receiver" --port-file "$tmp/$name.port" --out "$out" --requests "$reqs" "$@" &
+	rpid=$!
+	i=0
+	while [ ! -s "$tmp/$name.port" ]; do
+		i=$((i + 1)); [ $i -gt 100 ] && { echo "receiver did not start"; exit 1; }
+		sleep 0.05
+	done
+	url="http://127.0.0.1:$(cat "$tmp/$name.port")/hook"
+}
+
+# field <text> <name>: the number after "<name>=".
+field() { printf '%s\n' "$1" | sed -n "s/.*$2=\([0-9]*\).*/\1/p"; }
+
+expected_summary() { # $1 = number of heartbeats
+	echo "job null->WAITING WAITING"
+	echo "job WAITING->RUNNING RUNNING"
+	echo "task a:WAITING->RUNNING RUNNING"
+	i=0
+	while [ $i -lt "$1" ]; do echo "task a:RUNNING->RUNNING RUNNING"; i=$((i + 1)); done
+	echo "task a:RUNNING->FAILED,b é:WAITING->SKIPPED RUNNING"
+	echo "job RUNNING->FAILED FAILED"
+}
+
+# 1. A healthy receiver gets every event, in order, valid, with the agreed header.
+start_receiver ok
+res=$("$driver" "$url" 5000 20) || fail "driver failed"
+stop_receiver
+[ "$(field "$res" given_up)" = 0 ] || fail "healthy: $res"
+expected_summary 20 >"$tmp/want"
+python3 "$check" summary "$out" >"$tmp/got" && cmp -s "$tmp/want" "$tmp/got" ||
+	{ fail "healthy: event sequence"; diff "$tmp/want" "$tmp/got"; }
+python3 "$check" validate "$schemas" "$out" || fail "healthy: validation"
+grep -v '"content_type": "application/json; charset=utf-8"' "$reqs" | grep -q . &&
+	fail "healthy: wrong Content-Type: $(head -n 1 "$reqs")"
+# Heartbeats carry their live output, in order.
+[ "$(python3 "$check" get "$out" 12 taskStates 0 stdout)" = "beat 9" ] || fail "heartbeat order"
+[ "$(python3 "$check" get "$out" -1 taskStates 0 stderr)" = "err �" ] || fail "lossy stderr"
+[ "$(python3 "$check" get "$out" -1 tags Team)" = 'α"\' ] || fail "tags"
+
+# 2. 500s are retried; nothing is lost, reordered or duplicated.
+start_receiver retry --fail 3
+res=$(FS_WEBHOOK_BACKOFF_MS=10 "$driver" "$url" 10000 2) || fail "driver failed"
+stop_receiver
+[ "$(field "$res" given_up)" = 0 ] || fail "retry: $res"
+expected_summary 2 >"$tmp/want"
+python3 "$check" summary "$out" >"$tmp/got" && cmp -s "$tmp/want" "$tmp/got" ||
+	{ fail "retry: event sequence"; diff "$tmp/want" "$tmp/got"; }
+[ "$(grep -c . "$reqs")" = 10 ] || fail "retry: $(grep -c . "$reqs") requests, want 7 + 3"
+
+# 3. A receiver that always fails: each event is given up after FS_WEBHOOK_ATTEMPTS tries.
+start_receiver down --fail 1000
+res=$(FS_WEBHOOK_ATTEMPTS=2 FS_WEBHOOK_BACKOFF_MS=1 "$driver" "$url" 10000 0) || fail "driver"
+stop_receiver
+[ "$(field "$res" given_up)" = 5 ] || fail "always 500: $res"
+[ "$(grep -c . "$reqs")" = 10 ] || fail "always 500: $(grep -c . "$reqs") requests, want 5 x 2"
+[ -s "$out" ] && fail "always 500: events recorded"
+
+# 4. A stalled receiver: attempts time out, and webhook_finish returns by its deadline, giving
+#    up what is left; enqueueing did not wait for the network.
+start_receiver stall --stall 1000 --stall-seconds 20
+res=$(FS_WEBHOOK_TIMEOUT_MS=300 FS_WEBHOOK_BACKOFF_MS=10 "$driver" "$url" 1000 50) ||
+	fail "driver failed"
+stop_receiver
+[ "$(field "$res" given_up)" = 55 ] || fail "stall: $res"
+[ "$(field "$res" finish_ms)" -lt 1500 ] || fail "stall: finish took too long: $res"
+[ "$(field "$res" enqueue_ms)" -lt 500 ] || fail "stall: enqueueing blocked: $res"
+[ -s "$out" ] && fail "stall: events recorded"
+
+# 5. One stalled request, then a healthy receiver: the timed-out event is sent again, once.
+start_receiver stall1 --stall 1 --stall-seconds 3
+res=$(FS_WEBHOOK_TIMEOUT_MS=300 FS_WEBHOOK_BACKOFF_MS=10 "$driver" "$url" 10000 1) ||
+	fail "driver failed"
+stop_receiver
+[ "$(field "$res" given_up)" = 0 ] || fail "one stall: $res"
+expected_summary 1 >"$tmp/want"
+python3 "$check" summary "$out" >"$tmp/got" && cmp -s "$tmp/want" "$tmp/got" ||
+	{ fail "one stall: event sequence"; diff "$tmp/want" "$tmp/got"; }
+
+# 6. Nobody listening (connection refused): bounded attempts, nothing blocks.
+start_receiver gone
+stop_receiver
+res=$(FS_WEBHOOK_ATTEMPTS=3 FS_WEBHOOK_BACKOFF_MS=1 "$driver" "$url" 10000 0) || fail "driver"
+[ "$(field "$res" given_up)" = 5 ] || fail "refused: $res"
+
+if [ $failures -ne 0 ]; then
+	echo "webhook_send: $failures failure(s)"
+	exit 1
+fi
+echo "webhook_send: all passed"
