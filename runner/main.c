@@ -137,14 +137,18 @@ static int main_parse(enum factargs_cmd cmd, int argc, char **argv, const char *
 		if (i != at && !(i + 1 == at && strcmp(argv[i], "--") == 0))
 			rest[n++] = argv[i];
 	rc = factargs_parse_cmd(cmd, n, rest, fa, &err);
-	free(rest);
 	if (rc != 0) {
-		/* Factotum sets CLICOLOR=0 for --no-colour only after decoding; an error is plain
-		 * or coloured by the terminal alone. */
+		/* Factotum's own checks (--dry-run with --webhook, the URL) come after it has set
+		 * CLICOLOR=0 for --no-colour; honour the flag for them too. */
+		for (int i = 0; i < n; i++)
+			if (strcmp(rest[i], "--no-colour") == 0)
+				output_init(&plain, 1);
+		free(rest);
 		main_arg_error(&plain, err);
 		free(err);
 		return EXIT_OTHER;
 	}
+	free(rest);
 	if (fa->no_colour)
 		setenv("CLICOLOR", "0", 1); /* as Factotum does: tasks inherit it */
 	return EXIT_OK;

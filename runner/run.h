@@ -46,8 +46,10 @@ struct run_task {
 	int return_code;            /* death by a signal counts as 1 (FACTOTUM.md §5) */
 	struct buf out;             /* captured stdout; the scheduler keeps at most a bounded tail */
 	struct buf err;             /* captured stderr, likewise */
-	char *error_message;        /* e.g. "the task exited with a value not specified in
-	                               continueJob - 1"; NULL when none; owned */
+	char *error_message;        /* Factotum's words, e.g. "the task exited with a value not
+	                               specified in continue_job - 1 (task expects one of the
+	                               following return codes to continue [0])", or a SKIPPED task's
+	                               reason ("the task 'x' failed"); NULL when none; owned */
 	int excluded;               /* 1 when --start leaves the task out of this run: webhook
 	                               payloads omit it, as Factotum's snapshot holds only the
 	                               tasks it planned */
