@@ -276,6 +276,7 @@ printf '%s' "$FS_BODY" | grep -q '"state":"DONE",.*"lastOutcome":"FAILED",.*"rea
 fs_expect_post /submit "$SUB2" 200 '{"message":"SUBMITTING JOB REQ jobId:['"$ID2"']","jobId":"'"$ID2"'"}'
 # a WORKING job: only the worker can stop it; the request is recorded for it (needs sqlite3 to
 # put a job in WORKING without a worker)
+command -v sqlite3 >/dev/null 2>&1 || fs_fail "sqlite3 (installed by scripts/install-deps.sh) is missing"
 if command -v sqlite3 >/dev/null 2>&1; then
 	sqlite3 -cmd ".timeout 5000" "$FS_SPOOL/spool.db" "UPDATE jobs SET state='WORKING', outcome='RUNNING' WHERE id='$ID';" ||
 		fs_fail "sqlite3 update"

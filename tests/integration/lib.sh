@@ -25,8 +25,8 @@ FS_NGINX_PIDS=
 FS_RESP_PIDS=
 
 if [ ! -x "$FS_NGINX" ] || ! command -v curl >/dev/null 2>&1; then
-	echo "SKIP: needs nginx ($FS_NGINX) and curl"
-	exit 77
+	echo "FAIL: needs nginx ($FS_NGINX) and curl (scripts/install-deps.sh installs them)"
+	exit 99
 fi
 
 FS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fs-fcgi.XXXXXX") || exit 99

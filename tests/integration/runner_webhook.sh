@@ -9,7 +9,7 @@ set -eu
 F="${FS_BUILDDIR:?}/runner/factotum"
 P="${FS_TESTDATA:?}/posix"
 S="$FS_TESTDATA/samples"
-command -v python3 >/dev/null 2>&1 || { echo "runner_webhook: python3 missing, skipped"; exit 77; }
+command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 missing (scripts/install-deps.sh installs it)"; exit 99; }
 W=$(mktemp -d "${TMPDIR:-/tmp}/runner_wh.XXXXXX")
 RP=
 cleanup() { [ -z "$RP" ] || kill "$RP" 2>/dev/null || true; rm -rf "$W"; }

@@ -6,7 +6,7 @@
 # jobref-vectors.tsv, the base64 factfile (its SHA-256 with the tags is the jobReference), output
 # tails cut at --max-stdouterr-size characters, retries after 500s, and that a stalled receiver
 # cannot keep the runner from exiting (within STALL_BOUND seconds, with a warning).
-# Skipped (exit 77) until $FS_BUILDDIR/runner/factotum exists.
+# Needs $FS_BUILDDIR/runner/factotum (built by make check) and python3-jsonschema.
 set -u
 : "${FS_SRCDIR:?}" "${FS_BUILDDIR:?}" "${FS_TESTDATA:?}"
 runner=$FS_BUILDDIR/runner/factotum
@@ -15,8 +15,8 @@ check=$FS_SRCDIR/tests/integration/webhook_check.py
 schemas=$FS_TESTDATA/webhook-schemas
 samples=$FS_TESTDATA/samples
 STALL_BOUND=40 # the runner's default wait (30 s) plus the job, if FACTOTUM_WEBHOOK_WAIT_MS is not honoured
-[ -x "$runner" ] || { echo "SKIP: $runner not built yet"; exit 77; }
-python3 -c 'import jsonschema' 2>/dev/null || { echo "SKIP: python3-jsonschema missing"; exit 77; }
+[ -x "$runner" ] || { echo "FAIL: $runner not built"; exit 99; }
+python3 -c 'import jsonschema' 2>/dev/null || { echo "FAIL: python3-jsonschema missing (scripts/install-deps.sh installs it)"; exit 99; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/webhook_delivery.XXXXXX")
 rpid=

@@ -9,7 +9,7 @@ driver=$FS_BUILDDIR/tests/unit/test_webhook_send
 receiver=$FS_SRCDIR/tests/integration/webhook_receiver.py
 check=$FS_SRCDIR/tests/integration/webhook_check.py
 schemas=$FS_TESTDATA/webhook-schemas
-python3 -c 'import jsonschema' 2>/dev/null || { echo "SKIP: python3-jsonschema missing"; exit 77; }
+python3 -c 'import jsonschema' 2>/dev/null || { echo "FAIL: python3-jsonschema missing (scripts/install-deps.sh installs it)"; exit 99; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/webhook_send.XXXXXX")
 rpid=

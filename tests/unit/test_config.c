@@ -148,6 +148,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.fcgi_threads, 32);
 	assert_int_equal(cfg.n_factfile_roots, 0);
 	assert_int_equal(cfg.job_timeout, 0);
+	assert_int_equal(cfg.log_max_bytes, 1048576);
 	assert_int_equal(cfg.spool_sync, CONFIG_SYNC_FULL);
 	assert_int_equal(cfg.no_consul, 0);
 	assert_null(cfg.consul_token);
@@ -202,8 +203,10 @@ static void test_both_forms(void **state)
 			       "--consul-port=8501", "--consul-namespace", "a/b.c",
 			       "--max-stdouterr-size=77", "--spool", "/srv/fs///", sockarg,
 			       "--factfile-root", root, "--job-timeout=0", "--spool-sync", "Normal",
-			       "--no-consul", "--fcgi-threads", "64", NULL), 0);
+			       "--no-consul", "--fcgi-threads", "64", "--log-max-bytes", "4096",
+			       NULL), 0);
 	assert_null(err);
+	assert_int_equal(cfg.log_max_bytes, 4096);
 	assert_int_equal(cfg.fcgi_threads, 64);
 	assert_string_equal(cfg.ip, "::1");
 	assert_int_equal(cfg.port, 8080);
@@ -231,9 +234,11 @@ static void test_both_forms(void **state)
 
 	/* the derived socket follows a given spool; the root spool does not double its '/' */
 	config_init(&cfg);
-	assert_int_equal(parse(&cfg, &err, "--spool=/srv/x/", "--job-timeout", "3600", NULL), 0);
+	assert_int_equal(parse(&cfg, &err, "--spool=/srv/x/", "--job-timeout", "3600",
+			       "--log-max-bytes=1024", NULL), 0);
 	assert_string_equal(cfg.fcgi_socket, "/srv/x/fcgi.sock");
 	assert_int_equal(cfg.job_timeout, 3600);
+	assert_int_equal(cfg.log_max_bytes, 1024);
 	config_free(&cfg);
 	config_init(&cfg);
 	assert_int_equal(parse(&cfg, &err, "--spool=/", NULL), 0);
@@ -388,6 +393,7 @@ static void test_help_version(void **state)
 	config_free(&cfg);
 	assert_non_null(strstr(config_usage(), "--factfile-root=DIR"));
 	assert_non_null(strstr(config_usage(), "CONSUL_HTTP_TOKEN"));
+	assert_non_null(strstr(config_usage(), "--log-max-bytes=N"));
 }
 
 static void test_file(void **state)
@@ -412,6 +418,7 @@ static void test_file(void **state)
 			 "factotum-bin = %s\n"
 			 "spool-sync = normal\n"
 			 "fcgi-threads = 8\n"
+			 "log-max-bytes = 65536\n"
 			 "job-timeout = 10", /* no final newline */
 			 root, tmpdir, binpath);
 	arg = conf_arg("good.conf", text);
@@ -436,6 +443,7 @@ static void test_file(void **state)
 	assert_int_equal(cfg.spool_sync, CONFIG_SYNC_NORMAL);
 	assert_int_equal(cfg.job_timeout, 10);
 	assert_int_equal(cfg.fcgi_threads, 8);
+	assert_int_equal(cfg.log_max_bytes, 65536);
 	assert_string_equal(cfg.config_file + strlen(tmpdir), "/good.conf");
 	config_free(&cfg);
 	free(text);
@@ -567,6 +575,10 @@ static void test_rejects_values(void **state)
 	rejects("--job-timeout: '-99999999999999999999' is too small (minimum 0)",
 		"--job-timeout=-99999999999999999999");
 	rejects("--job-timeout: '1.5' is not a number", "--job-timeout=1.5");
+	rejects("--log-max-bytes: '1023' is too small (minimum 1024)", "--log-max-bytes=1023");
+	rejects("--log-max-bytes: '2147483648' is too large (maximum 2147483647)",
+		"--log-max-bytes=2147483648");
+	rejects("--log-max-bytes: '1M' is not a number", "--log-max-bytes=1M");
 	rejects("--fcgi-threads: '0' is too small (minimum 1)", "--fcgi-threads=0");
 	rejects("--fcgi-threads: '1025' is too large (maximum 1024)", "--fcgi-threads=1025");
 	rejects("--fcgi-threads: 'many' is not a number", "--fcgi-threads", "many");
