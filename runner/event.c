@@ -367,12 +367,10 @@ char *webhook_event_json_at(const struct run *run, const char *kind, int previou
 	buf_puts(&b, "\",\"tags\":");
 	put_tags(&b, run->fa);
 	buf_puts(&b, ",\"taskStates\":[");
-	for (i = 0, k = 0; i < run->n_tasks; i++) {
-		if (run->tasks[i].excluded)
-			continue;
-		if (k++)
+	for (k = 0; k < run->n_order; k++) {
+		if (k)
 			buf_putc(&b, ',');
-		put_task_state(&b, &run->tasks[i], live, max_stdouterr_size);
+		put_task_state(&b, &run->tasks[run->order[k]], live, max_stdouterr_size);
 	}
 	buf_putc(&b, ']');
 	if (!job) {

@@ -87,8 +87,12 @@ void run_init(struct run *run, const struct factfile *ff, const struct factargs 
 		buf_init(&run->tasks[i].out);
 		buf_init(&run->tasks[i].err);
 	}
-	for (size_t k = 0; k < n_plan; k++)
+	run->order = xcalloc(n_plan + 1, sizeof *run->order);
+	for (size_t k = 0; k < n_plan; k++) {
 		run->tasks[plan[k]].excluded = 0;
+		run->order[k] = plan[k];
+	}
+	run->n_order = n_plan;
 }
 
 void run_free(struct run *run)
@@ -99,5 +103,6 @@ void run_free(struct run *run)
 		free(run->tasks[i].error_message);
 	}
 	free(run->tasks);
+	free(run->order);
 	memset(run, 0, sizeof *run);
 }

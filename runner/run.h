@@ -65,6 +65,9 @@ struct run {
 	enum job_state state;
 	struct run_task *tasks;      /* same order as ff->tasks; n_tasks entries */
 	size_t n_tasks;
+	size_t *order;               /* the planned tasks (indices into tasks) in Factotum's plan
+	                                order, which webhook task states follow; n_order entries */
+	size_t n_order;
 };
 
 /* One task transition inside a task_update event. */

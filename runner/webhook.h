@@ -36,7 +36,7 @@ void webhook_task_update(struct webhook *wh, const struct run *run,
 size_t webhook_finish(struct webhook *wh, long max_wait_ms);
 
 /* Builds one event's compact JSON (exposed for unit tests): kind is "job_update" or
- * "task_update". Returns a new string the caller frees. Tasks with `excluded` set are left out;
+ * "task_update". Returns a new string the caller frees. Task states list run->order (the planned tasks, in plan order);
  * the output of RUNNING tasks goes into task_update events only when run->fa->heartbeat_interval
  * was given (Factotum attaches live output only with heartbeats). */
 char *webhook_event_json(const struct run *run, const char *kind, int previous_job_state,

@@ -22,7 +22,7 @@
 #include "err.h"
 #include "xalloc.h"
 
-#define MAXARGS 32
+#define MAXARGS 40
 
 static char tmpdir[PATH_MAX];   /* as created */
 static char realtmp[PATH_MAX];  /* its realpath (factfile roots are stored resolved) */

@@ -67,6 +67,7 @@ struct fixture {
 	struct factargs fa;
 	struct run run;
 	struct run_task tasks[2];
+	size_t order[2];
 	struct timespec now;
 };
 
@@ -93,6 +94,10 @@ static int setup(void **state)
 	f->run.state = JOB_WAITING;
 	f->run.tasks = f->tasks;
 	f->run.n_tasks = 2;
+	f->order[0] = 0;
+	f->order[1] = 1;
+	f->run.order = f->order;
+	f->run.n_order = 2;
 	for (i = 0; i < 2; i++) {
 		f->tasks[i].def = &f->ff.tasks[i];
 		buf_init(&f->tasks[i].out);
@@ -295,6 +300,24 @@ static void test_succeeded_runs(void **state)
 		    "\"taskName\":\"b\"}]}}");
 }
 
+/* Task states follow Factotum's plan order, not the file's. */
+static void test_task_states_in_plan_order(void **state)
+{
+	struct fixture *f = *state;
+	char *got;
+	const char *a, *b;
+
+	f->order[0] = 1;
+	f->order[1] = 0;
+	got = webhook_event_json_at(&f->run, "job_update", -1, NULL, 0, 10000, &f->now);
+	a = strstr(got, "\"taskName\":\"a\"");
+	b = strstr(got, "\"taskName\":\"b\"");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(b < a);
+	free(got);
+}
+
 static void test_heartbeat_and_excluded(void **state)
 {
 	struct fixture *f = *state;
@@ -304,6 +327,8 @@ static void test_heartbeat_and_excluded(void **state)
 	 * a running task's live output goes into task events but not job events. */
 	f->fa.heartbeat_interval = 5;
 	f->tasks[0].excluded = 1;
+	f->order[0] = 1; /* the plan is b alone */
+	f->run.n_order = 1;
 	f->tasks[1].state = TASK_RUNNING;
 	f->tasks[1].started = 1;
 	f->tasks[1].start_real = (struct timespec){1700000002, 999999999};
@@ -436,6 +461,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_task_failed_with_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_succeeded_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_and_excluded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_task_states_in_plan_order, setup, teardown),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_output),
