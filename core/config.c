@@ -74,6 +74,7 @@ static const struct config_option config_options[] = {
 	OPT_INT("fcgi-threads", fcgi_threads, 1, CONFIG_MAX_FCGI_THREADS),
 	OPT_KIND("factfile-root", KIND_ROOT),
 	OPT_INT("job-timeout", job_timeout, 0, INT_MAX),
+	OPT_INT("log-max-bytes", log_max_bytes, CONFIG_MIN_LOG_MAX_BYTES, INT_MAX),
 	OPT_KIND("spool-sync", KIND_SYNC),
 	OPT_FLAG("no-consul", no_consul),
 };
@@ -611,6 +612,7 @@ void config_init(struct config *cfg)
 	cfg->spool = xstrdup(CONFIG_DEFAULT_SPOOL);
 	cfg->fcgi_threads = CONFIG_DEFAULT_FCGI_THREADS;
 	cfg->job_timeout = 0;
+	cfg->log_max_bytes = CONFIG_DEFAULT_LOG_MAX_BYTES;
 	cfg->spool_sync = CONFIG_SYNC_FULL;
 }
 
@@ -688,6 +690,8 @@ const char *config_usage(void)
 	"  --fcgi-threads=N             responder threads (1..1024) [32]\n"
 	"  --factfile-root=DIR          allowed factfile directory (repeatable) [any]\n"
 	"  --job-timeout=SECONDS        run time limit, 0 for none [0]\n"
+	"  --log-max-bytes=N            cap of a run's captured output, head and tail kept\n"
+	"                               (minimum 1024) [1048576]\n"
 	"  --spool-sync=full|normal     SQLite synchronous mode [full]\n"
 	"  --no-consul                  single-node mode, the spool is the only store\n"
 	"  --help, --version\n"

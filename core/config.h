@@ -40,6 +40,10 @@
  * for nginx's keepalive connections plus the requests in flight (DESIGN.md). */
 #define CONFIG_DEFAULT_FCGI_THREADS 32
 #define CONFIG_MAX_FCGI_THREADS 1024
+/* A run's captured stdout/stderr (<spool>/logs/<id>.log) keeps its first and last halves up to
+ * this size; the floor leaves room for both halves and the marker between them. */
+#define CONFIG_DEFAULT_LOG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MIN_LOG_MAX_BYTES 1024
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {
@@ -88,6 +92,7 @@ struct config {
 	char **factfile_roots;      /* realpaths of existing directories; NULL when none */
 	size_t n_factfile_roots;    /* 0 = any absolute factfilePath is allowed */
 	int job_timeout;            /* seconds, 0 = none */
+	int log_max_bytes;          /* --log-max-bytes: cap of a run's captured output, >= 1024 */
 	enum config_spool_sync spool_sync;
 	int no_consul;              /* 0 or 1 */
 	char *consul_token;         /* CONSUL_HTTP_TOKEN, or NULL when unset or empty */

@@ -17,30 +17,38 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 	struct json_object *o;
 	struct timespec ts;
 	struct buf failing;
-	char *err = NULL, now[32];
-	int spool_ok, worker_ok;
+	char *err = NULL, *runner = NULL, now[32];
+	int spool_ok, worker_ok, runner_missing = 0;
 
 	/* writable means a real durable write: a read would pass on a full or read-only disk */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(now, sizeof(now), "%lld", (long long)ts.tv_sec);
 	spool_ok = spool_setting_set(app->sp, "responder.health", now, &err) == 0;
 	worker_ok = workersock_alive(app);
+	/* a worker whose runner is gone fails every job it takes (worker/dispatch.c says so) */
+	if (worker_ok && spool_setting_get(app->sp, "worker.runner", &runner, NULL) == 0 &&
+	    strcmp(runner, "missing") == 0)
+		runner_missing = 1;
 	buf_init(&failing);
 	if (!spool_ok)
 		buf_printf(&failing, "spool not writable: %s", err);
 	if (!worker_ok)
 		buf_printf(&failing, "%sworker not running", failing.len > 0 ? "; " : "");
+	if (runner_missing)
+		buf_printf(&failing, "%sfactotum runner missing", failing.len > 0 ? "; " : "");
 	o = route_message(failing.len > 0 ? failing.data : "ok");
 	json_object_object_add(o, "spool", json_object_new_string(spool_ok ? "ok" :
 								     "not writable"));
-	json_object_object_add(o, "worker", json_object_new_string(worker_ok ? "ok" :
-								      "not running"));
+	json_object_object_add(o, "worker", json_object_new_string(!worker_ok ? "not running" :
+								      runner_missing ?
+								      "runner missing" : "ok"));
 	/* Consul's check joins here with the Consul issue; until then it cannot fail */
 	json_object_object_add(o, "consul", json_object_new_string(app->claim != NULL ? "ok" :
 								      "disabled"));
 	http_respond_json(fr, req, failing.len > 0 ? 503 : 200, o, NULL);
 	buf_free(&failing);
 	free(err);
+	free(runner);
 }
 
 static const char *const metrics_results[SUBMIT_N] = {

@@ -21,6 +21,29 @@ static int64_t status_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* What the live worker published in the spool (worker/main.c): its pid, start time and whether
+ * its runner is there. Left out when absent (a worker of an older build). */
+static void status_worker(struct app *app, struct json_object *worker)
+{
+	char *pid = NULL, *started = NULL, *runner = NULL, when[64];
+	time_t secs;
+	struct tm tm;
+
+	if (spool_setting_get(app->sp, "worker.pid", &pid, NULL) == 0)
+		json_object_object_add(worker, "pid", json_object_new_int64(strtoll(pid, NULL, 10)));
+	if (spool_setting_get(app->sp, "worker.started", &started, NULL) == 0) {
+		secs = (time_t)(strtoll(started, NULL, 10) / 1000);
+		gmtime_r(&secs, &tm);
+		strftime(when, sizeof(when), "%F %T UTC", &tm);
+		json_object_object_add(worker, "startTime", json_object_new_string(when));
+	}
+	if (spool_setting_get(app->sp, "worker.runner", &runner, NULL) == 0)
+		json_object_object_add(worker, "runner", json_object_new_string(runner));
+	free(pid);
+	free(started);
+	free(runner);
+}
+
 void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct spool_counts counts;
@@ -76,6 +99,8 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 	worker = json_object_new_object();
 	json_object_object_add(worker, "alive", json_object_new_boolean(alive));
 	json_object_object_add(worker, "socket", json_object_new_string(app->worker_sock));
+	if (alive)
+		status_worker(app, worker);
 	json_object_object_add(o, "worker", worker);
 	spool = json_object_new_object();
 	json_object_object_add(spool, "queued", json_object_new_int64(counts.queued));

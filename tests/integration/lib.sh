@@ -19,6 +19,8 @@ set -u
 : "${FS_TESTDATA:?run through make check}"
 
 FS_FCGI=$FS_BUILDDIR/fcgi/factotum-server-fcgi
+FS_WORKER=$FS_BUILDDIR/worker/factotum-server-worker
+FS_WORKER_PIDS=
 FS_NGINX=${FS_NGINX:-/usr/sbin/nginx}
 FS_FAILS=0
 FS_NGINX_PIDS=
@@ -42,6 +44,12 @@ printf '#!/bin/sh\nexit 0\n' >"$FS_RUNNER"
 chmod 0755 "$FS_RUNNER"
 
 fs_cleanup() {
+	for p in $FS_WORKER_PIDS; do
+		kill -TERM "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	# supervisors outlive their worker by design: stop the runs a test left behind
+	fs_stop_supervisors
 	for p in $FS_RESP_PIDS; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -51,17 +59,20 @@ fs_cleanup() {
 	for p in $FS_RESP_PIDS $FS_NGINX_PIDS; do
 		wait "$p" 2>/dev/null
 	done
-	# a sanitizer report from any responder fails the test, even one stopped by this trap
-	if grep -q 'Sanitizer\|runtime error' "$FS_TMP/responder.log" 2>/dev/null; then
-		echo "FAIL: sanitizer report from the responder:"
-		cat "$FS_TMP/responder.log"
+	# a sanitizer report from any responder or worker fails the test, even one stopped by
+	# this trap
+	if grep -q 'Sanitizer\|runtime error' "$FS_TMP/responder.log" "$FS_TMP/worker.log" \
+		2>/dev/null; then
+		echo "FAIL: sanitizer report:"
+		cat "$FS_TMP/responder.log" "$FS_TMP/worker.log" 2>/dev/null
 		FS_FAILS=$((FS_FAILS + 1))
 		trap - EXIT
 		rm -rf "$FS_TMP"
 		exit 1
 	fi
 	if [ "$FS_FAILS" -ne 0 ]; then
-		for log in "$FS_TMP"/nginx*/error.log "$FS_TMP/responder.log"; do
+		for log in "$FS_TMP"/nginx*/error.log "$FS_TMP/responder.log" \
+			"$FS_TMP/worker.log"; do
 			[ -s "$log" ] && { echo "---- $log"; tail -n 20 "$log"; }
 		done
 	fi
@@ -104,6 +115,116 @@ fs_stop_responder() {
 	wait "$1"
 	FS_RESP_STATUS=$?
 	FS_RESP_PIDS=$(echo "$FS_RESP_PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
+}
+
+# fs_start_worker [options...]: the worker (--no-consul) on the test spool with the runner
+# $FS_RUNNER; sets FS_WORKER_PID once the worker is bound to its socket (it has then recovered
+# the spool's WORKING jobs). Its stderr goes to $FS_TMP/worker.log.
+fs_start_worker() {
+	"$FS_WORKER" --no-consul --spool "$FS_SPOOL" --factotum-bin "$FS_RUNNER" "$@" \
+		2>>"$FS_TMP/worker.log" &
+	FS_WORKER_PID=$!
+	FS_WORKER_PIDS="$FS_WORKER_PIDS $FS_WORKER_PID"
+	i=0
+	# worker.pid is published before the socket is bound; the socket, after the lock
+	until [ "$(sqlite3 -cmd '.timeout 5000' "$FS_SPOOL/spool.db" \
+		"SELECT value FROM settings WHERE key='worker.pid'" 2>/dev/null)" = "$FS_WORKER_PID" ] &&
+		[ -S "$FS_SPOOL/worker.sock" ]; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 "$FS_WORKER_PID" 2>/dev/null; then
+			echo "worker did not start:"; cat "$FS_TMP/worker.log"
+			exit 99
+		fi
+		sleep 0.05
+	done
+}
+
+# fs_stop_worker PID [SIGNAL]: signals the worker (TERM by default) and waits; its exit status
+# is in FS_WORKER_STATUS.
+fs_stop_worker() {
+	kill "-${2:-TERM}" "$1"
+	wait "$1"
+	FS_WORKER_STATUS=$?
+	FS_WORKER_PIDS=$(echo "$FS_WORKER_PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
+}
+
+# fs_stop_supervisors: SIGTERM to every supervisor named by a pid file in the spool (each stops
+# its runner), then SIGKILL to any still there after 3 s.
+fs_stop_supervisors() {
+	sups=$(sed -n 's/^pid=//p' "$FS_SPOOL"/runs/*.pid 2>/dev/null)
+	[ -n "$sups" ] || return 0
+	for p in $sups; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	i=0
+	for p in $sups; do
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 60 ]; do
+			i=$((i + 1))
+			sleep 0.05
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	return 0
+}
+
+# fs_sql SQL: one query on the test spool (sqlite3 is a test dependency, install-deps.sh).
+fs_sql() {
+	sqlite3 -cmd '.timeout 5000' "$FS_SPOOL/spool.db" "$1"
+}
+
+# fs_factfile NAME COMMAND: writes $FS_TMP/ff/NAME.factfile, one task "t" running COMMAND with
+# sh -c (COMMAND holds no '"' or '\'); its path is in FS_FF.
+fs_factfile() {
+	FS_FF=$FS_TMP/ff/$1.factfile
+	cat >"$FS_FF" <<EOF_FF
+{"schema": "iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0",
+ "data": {"name": "$1", "tasks": [{"name": "t", "executor": "shell", "command": "$2",
+  "arguments": [], "dependsOn": [],
+  "onResult": {"terminateJobWithSuccess": [], "continueJob": [0]}}]}}
+EOF_FF
+}
+
+# fs_submit NAME PATH [ARGS-JSON]: POST /submit, which must answer 200; the job id is in FS_ID.
+fs_submit() {
+	fs_post /submit '{"jobName":"'"$1"'","factfilePath":"'"$2"'","factfileArgs":'"${3:-[]}"'}'
+	FS_ID=$(printf '%s' "$FS_BODY" | sed -n 's/.*"jobId":"\([0-9a-f]*\)".*/\1/p')
+	if [ "$FS_STATUS" != 200 ] || [ -z "$FS_ID" ]; then
+		fs_fail "submit $1: $FS_STATUS $FS_BODY"
+	fi
+}
+
+# fs_check ID: GET /check; sets FS_STATE, FS_OUTCOME, FS_EXIT, FS_SIGNAL and FS_REASON (null
+# when absent, as /check says).
+fs_check() {
+	fs_req GET "/check?id=$1"
+	FS_STATE=$(printf '%s' "$FS_BODY" | sed -n 's/^{"state":"\([A-Z]*\)".*/\1/p')
+	FS_OUTCOME=$(printf '%s' "$FS_BODY" | sed -n 's/.*"lastOutcome":"\([A-Z]*\)".*/\1/p')
+	FS_EXIT=$(printf '%s' "$FS_BODY" | sed -n 's/.*"exitCode":\([-0-9a-z]*\).*/\1/p')
+	FS_SIGNAL=$(printf '%s' "$FS_BODY" | sed -n 's/.*"exitSignal":\([-0-9a-z]*\).*/\1/p')
+	FS_REASON=$(printf '%s' "$FS_BODY" | sed -n 's/.*"reason":"\{0,1\}\([-a-z]*\)"\{0,1\}}$/\1/p')
+}
+
+# fs_wait_state ID STATE [SECONDS]: polls /check until the job is in STATE (default limit 20 s);
+# a failure otherwise. The last /check is in FS_STATE... as fs_check sets them.
+fs_wait_state() {
+	n=$(( ${3:-20} * 20 ))
+	while :; do
+		fs_check "$1"
+		[ "$FS_STATE" = "$2" ] && return 0
+		n=$((n - 1))
+		if [ $n -le 0 ]; then
+			fs_fail "job $1 not $2 in time: $FS_BODY"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# fs_expect_outcome ID OUTCOME EXIT SIGNAL REASON [WHAT]: after fs_check or fs_wait_state.
+fs_expect_outcome() {
+	if [ "$FS_STATE $FS_OUTCOME $FS_EXIT $FS_SIGNAL $FS_REASON" != "DONE $2 $3 $4 $5" ]; then
+		fs_fail "${6:-job $1}: expected DONE $2 exit $3 signal $4 reason $5, got $FS_BODY"
+	fi
 }
 
 # fs_start_nginx [SOCKET] [NAME]: an nginx (prefix $FS_TMP/NAME, default "nginx") on a free

@@ -40,6 +40,7 @@ int main(int argc, char **argv)
 	struct factfile ff;
 	struct run run;
 	struct run_task tasks[2];
+	size_t order[2] = { 0, 1 };
 	struct task_transition tr[2];
 	struct webhook *wh;
 	struct timespec t0;
@@ -69,6 +70,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &run.start_mono);
 	run.tasks = tasks;
 	run.n_tasks = 2;
+	run.order = order;
+	run.n_order = 2;
 	for (i = 0; i < 2; i++) {
 		tasks[i].def = &ff.tasks[i];
 		buf_init(&tasks[i].out);

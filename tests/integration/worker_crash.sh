@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: Apache-2.0
+# The worker's restarts: a SIGTERM leaves runs to their supervisors; a kill -9 while jobs run
+# and others wait loses nothing and runs nothing twice (every job appends to its own file);
+# statuses written while no worker ran are recorded at the next start; a WORKING job whose
+# supervisor is provably gone -- dead, or its pid now naming another process -- becomes FAILED
+# with reason worker-lost; and only one worker runs per spool.
+. "$FS_SRCDIR/tests/integration/lib.sh"
+
+FS_RUNNER=$FS_BUILDDIR/runner/factotum
+FACTOTUM_SERVER_KILL_GRACE_MS=500
+export FACTOTUM_SERVER_KILL_GRACE_MS
+
+# wait_file PATH: up to 10 s for PATH to exist and be non-empty.
+wait_file() {
+	n=0
+	until [ -s "$1" ]; do
+		n=$((n + 1))
+		[ $n -lt 200 ] || { fs_fail "$1 never appeared"; return 1; }
+		sleep 0.05
+	done
+}
+# once NAME: the job NAME ran exactly once, to its end.
+once() {
+	got=$(cat "$FS_TMP/ran.$1" 2>/dev/null | tr '\n' ' ')
+	[ "$got" = "run end " ] || fs_fail "job $1 ran as: '$got'"
+}
+# one_outcome ID: exactly one run (WORKING) and one outcome (DONE) in the job's history.
+one_outcome() {
+	got=$(fs_sql "SELECT group_concat(state, ' ') FROM (SELECT state FROM transitions WHERE job_id='$1' ORDER BY tid)")
+	[ "$got" = "QUEUED WORKING DONE" ] || fs_fail "history of $1: $got"
+}
+# job NAME SECONDS: a factfile that records its start and end around a sleep.
+job() {
+	fs_factfile "$1" "echo run >>$FS_TMP/ran.$1; sleep $2; echo end >>$FS_TMP/ran.$1"
+}
+
+fs_start_responder
+fs_start_nginx
+fs_start_worker --max-workers 2
+
+# ---- only one worker per spool ----
+if "$FS_WORKER" --no-consul --spool "$FS_SPOOL" --factotum-bin "$FS_RUNNER" 2>"$FS_TMP/second"; then
+	fs_fail "a second worker started on the same spool"
+fi
+grep -qF "worker.lock: another worker is running on this spool" "$FS_TMP/second" ||
+	fs_fail "second worker: $(cat "$FS_TMP/second")"
+
+# ---- SIGTERM: the worker exits 0, its run goes on and is recorded by the next worker ----
+job L 1
+fs_submit L "$FS_FF"
+L=$FS_ID
+wait_file "$FS_TMP/ran.L"
+fs_stop_worker "$FS_WORKER_PID" TERM
+[ "$FS_WORKER_STATUS" = 0 ] || fs_fail "worker SIGTERM exit $FS_WORKER_STATUS"
+fs_check "$L"
+[ "$FS_STATE" = WORKING ] || fs_fail "L after the worker stopped: $FS_BODY"
+fs_start_worker --max-workers 2
+fs_wait_state "$L" DONE && fs_expect_outcome "$L" SUCCEEDED 0 null null "run across a SIGTERM"
+once L
+one_outcome "$L"
+
+# ---- kill -9 with two running and three queued ----
+for i in 1 2 3 4 5; do
+	job "J$i" 1.5
+	fs_submit "J$i" "$FS_FF"
+	echo "J$i $FS_ID" >>"$FS_TMP/jids"
+done
+wait_file "$FS_TMP/ran.J1"
+wait_file "$FS_TMP/ran.J2"
+fs_stop_worker "$FS_WORKER_PID" KILL
+[ "$(fs_sql "SELECT group_concat(state, ' ') FROM (SELECT state FROM jobs WHERE job_name LIKE 'J%' ORDER BY seq)")" = "WORKING WORKING QUEUED QUEUED QUEUED" ] ||
+	fs_fail "after kill -9: $(fs_sql "SELECT job_name, state FROM jobs ORDER BY seq")"
+fs_expect_get /health 503 '{"message":"worker not running","spool":"ok","worker":"not running","consul":"disabled"}'
+sleep 0.3
+fs_start_worker --max-workers 2 --log-level info
+while read -r name id; do
+	fs_wait_state "$id" DONE 20 && fs_expect_outcome "$id" SUCCEEDED 0 null null "$name"
+	once "$name"
+	one_outcome "$id"
+done <"$FS_TMP/jids"
+# J1 and J2 were still running: taken back through their live supervisors
+got=$(grep -c "re-adopted supervisor" "$FS_TMP/worker.log")
+[ "$got" = 2 ] || fs_fail "$got supervisors re-adopted, expected 2"
+
+# ---- outcomes while no worker runs; supervisors provably gone ----
+job K1 1
+fs_submit K1 "$FS_FF"
+K1=$FS_ID
+fs_factfile K2 "echo \$\$ >$FS_TMP/k2.pid; exec sleep 30"
+fs_submit K2 "$FS_FF"
+K2=$FS_ID
+wait_file "$FS_TMP/ran.K1"
+wait_file "$FS_TMP/k2.pid"
+fs_stop_worker "$FS_WORKER_PID" KILL
+# K2's supervisor dies too, without a status; its runner and task are ended by hand
+sup=$(sed -n 's/^pid=//p' "$FS_SPOOL/runs/$K2.pid")
+task=$(cat "$FS_TMP/k2.pid")
+runner=$(ps -o sid= -p "$task" | tr -d ' ')
+kill -KILL "$sup"
+kill -KILL -- "-$runner" "-$task" 2>/dev/null
+# K1 ends while no worker runs: its status waits in the spool's runs directory
+wait_file "$FS_SPOOL/runs/$K1.status"
+fs_check "$K1"
+[ "$FS_STATE" = WORKING ] || fs_fail "K1 recorded with no worker: $FS_BODY"
+# F: WORKING with a pid file naming a live process (this shell) that is not its supervisor --
+# a reused pid, told apart by its start time
+job F 0
+fs_submit F "$FS_FF"
+F=$FS_ID
+fs_sql "UPDATE jobs SET state='WORKING', outcome='RUNNING', started_ms=12345 WHERE id='$F'"
+printf 'run=12345\npid=%s\nstart=1\n' $$ >"$FS_SPOOL/runs/$F.pid"
+fs_start_worker --max-workers 2
+fs_check "$K1"
+fs_expect_outcome "$K1" SUCCEEDED 0 null null "ended while no worker ran"
+once K1
+fs_check "$K2"
+fs_expect_outcome "$K2" FAILED null null worker-lost "supervisor gone"
+fs_check "$F"
+fs_expect_outcome "$F" FAILED null null worker-lost "pid reused"
+[ ! -e "$FS_TMP/ran.F" ] || fs_fail "F ran"
+kill -0 $$ || fs_fail "the worker signalled a process it does not own"
+ls "$FS_SPOOL/runs/"*.pid "$FS_SPOOL/runs/"*.status >/dev/null 2>&1 &&
+	fs_fail "run files left: $(ls "$FS_SPOOL/runs")"
+
+fs_stop_worker "$FS_WORKER_PID"
+[ "$FS_WORKER_STATUS" = 0 ] || fs_fail "worker SIGTERM exit $FS_WORKER_STATUS"
+fs_done

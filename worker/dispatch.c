@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The worker's runs (see dispatch.h). Order of a start, each step durable before the next:
+ * claim (WORKING/RUNNING committed) -> fork the supervisor, which waits -> its pid file -> the
+ * command line and pid in the spool -> the go byte. A worker that dies before the go byte leaves
+ * a supervisor that exits having started nothing, so "no status and no live supervisor" always
+ * means the run is over: that is what makes "worker-lost" provable. */
+#define _GNU_SOURCE
+#include "dispatch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "outcome.h"
+#include "proc.h"
+#include "runcmd.h"
+#include "spool.h"
+#include "supervisor.h"
+#include "wlog.h"
+#include "xalloc.h"
+
+static int dispatch_mkdir(const char *path)
+{
+	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+		wlog(CONFIG_LOG_ERROR, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp)
+{
+	const char *env = getenv(SUPERVISOR_GRACE_ENV);
+	const char *sep = strcmp(cfg->spool, "/") == 0 ? "" : "/";
+
+	memset(w, 0, sizeof(*w));
+	w->cfg = cfg;
+	w->sp = sp;
+	w->runs_dir = xasprintf("%s%sruns", cfg->spool, sep);
+	w->logs_dir = xasprintf("%s%slogs", cfg->spool, sep);
+	w->grace_ms = SUPERVISOR_GRACE_MS;
+	if (env != NULL && *env != '\0')
+		w->grace_ms = atoi(env) > 0 ? atoi(env) : 0;
+	w->runner_missing = -1;
+	if (dispatch_mkdir(w->runs_dir) != 0 || dispatch_mkdir(w->logs_dir) != 0)
+		return -1;
+	return 0;
+}
+
+void dispatch_free(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nruns; i++) {
+		if (w->runs[i].pidfd >= 0)
+			close(w->runs[i].pidfd);
+		free(w->runs[i].id);
+	}
+	free(w->runs);
+	free(w->runs_dir);
+	free(w->logs_dir);
+	memset(w, 0, sizeof(*w));
+}
+
+static struct run *dispatch_add(struct worker *w, const char *id, int64_t token)
+{
+	struct run *r;
+
+	w->runs = xreallocarray(w->runs, w->nruns, sizeof(*w->runs));
+	r = &w->runs[w->nruns++];
+	memset(r, 0, sizeof(*r));
+	r->id = xstrdup(id);
+	r->token = token;
+	r->pidfd = -1;
+	return r;
+}
+
+static void dispatch_remove(struct worker *w, size_t i)
+{
+	if (w->runs[i].pidfd >= 0)
+		close(w->runs[i].pidfd);
+	free(w->runs[i].id);
+	memmove(&w->runs[i], &w->runs[i + 1], (w->nruns - i - 1) * sizeof(*w->runs));
+	w->nruns--;
+}
+
+/* Replaces the job's log with one line (for runs that never reached a runner). */
+static void dispatch_log_line(struct worker *w, const char *id, const char *text)
+{
+	char *path = xasprintf("%s/%s.log", w->logs_dir, id);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+	if (fd >= 0) {
+		(void)!write(fd, text, strlen(text));
+		close(fd);
+	}
+	free(path);
+}
+
+/* The outcome of r into the spool, then its files and its cancel request are cleared. 1 when
+ * done with r, 0 when the spool could not take it (tried again later). */
+static int dispatch_settle(struct worker *w, struct run *r)
+{
+	struct run_status st;
+	char *err = NULL, *key;
+	int rc;
+
+	if (r->reason[0] == '\0' && outcome_status_read(w->runs_dir, r->id, &st) == 0 &&
+	    st.run == r->token) {
+		rc = outcome_record(w->sp, r->id, &st, &err);
+		if (rc == 0)
+			wlog(CONFIG_LOG_INFO, "job %s: exit %d signal %d%s%s", r->id, st.exit_code,
+			     st.exit_signal, st.reason[0] != '\0' ? ", " : "", st.reason);
+	} else {
+		/* the supervisor ended without a status for this run (killed, or its disk was
+		 * full): the run is over and nothing else will ever report it */
+		if (r->reason[0] == '\0')
+			snprintf(r->reason, sizeof(r->reason), "supervisor-lost");
+		rc = outcome_record_failure(w->sp, r->id, r->reason, &err);
+		if (rc == 0)
+			wlog(CONFIG_LOG_WARN, "job %s: FAILED (%s)", r->id, r->reason);
+	}
+	if (rc != 0 && rc != FS_ENOENT && rc != FS_ESTATE) {
+		wlog(CONFIG_LOG_WARN, "job %s: outcome not recorded yet: %s", r->id, err);
+		free(err);
+		return 0;
+	}
+	if (rc != 0) /* no longer WORKING: someone else settled it; nothing to record */
+		wlog(CONFIG_LOG_WARN, "job %s: %s", r->id, err);
+	free(err);
+	err = NULL;
+	outcome_remove(w->runs_dir, r->id);
+	key = xasprintf("cancel.%s", r->id);
+	if (spool_setting_set(w->sp, key, NULL, &err) != 0) {
+		wlog(CONFIG_LOG_WARN, "job %s: cancel request not cleared: %s", r->id, err);
+		free(err);
+	}
+	free(key);
+	return 1;
+}
+
+/* Settles run i and forgets it when that worked. */
+static void dispatch_end(struct worker *w, size_t i)
+{
+	struct run *r = &w->runs[i];
+
+	if (r->pidfd >= 0) {
+		close(r->pidfd);
+		r->pidfd = -1;
+	}
+	if (r->child && r->pid > 0) {
+		(void)waitpid(r->pid, NULL, 0); /* it has exited: this does not block */
+		r->child = 0;
+	}
+	if (dispatch_settle(w, r))
+		dispatch_remove(w, i);
+}
+
+void dispatch_retry(struct worker *w)
+{
+	size_t i;
+
+	/* runs whose supervisor ended but whose outcome is still to be stored; backwards, so
+	 * that removing one leaves the indices still to visit alone */
+	for (i = w->nruns; i-- > 0;)
+		if (w->runs[i].pidfd < 0)
+			dispatch_end(w, i);
+}
+
+static int rmtree_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	(void)remove(path);
+	return 0;
+}
+
+/* A fresh working directory for the run: <spool>/runs/<id>, emptied of an earlier run's files
+ * (no symlink is followed). */
+static int dispatch_run_dir(const char *dir)
+{
+	(void)nftw(dir, rmtree_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* 1 when the runner is an executable regular file; publishes a change in worker.runner. */
+static int dispatch_runner_ok(struct worker *w)
+{
+	struct stat st;
+	char *err = NULL;
+	int missing = stat(w->cfg->factotum_bin, &st) != 0 || !S_ISREG(st.st_mode) ||
+		      access(w->cfg->factotum_bin, X_OK) != 0;
+
+	if (missing != w->runner_missing) {
+		if (spool_setting_set(w->sp, "worker.runner", missing ? "missing" : "ok", &err) == 0)
+			w->runner_missing = missing;
+		else
+			free(err);
+		if (missing)
+			wlog(CONFIG_LOG_ERROR, "the runner %s is missing or not executable",
+			     w->cfg->factotum_bin);
+	}
+	return !missing;
+}
+
+/* Starts the claimed job: see the order at the top of this file. */
+static void dispatch_start(struct worker *w, const struct spool_job *job)
+{
+	struct supervisor_args a;
+	struct run_pid rp;
+	struct run *r;
+	char **argv = NULL, *err = NULL, *cmd = NULL, *dir = NULL, *log = NULL, *msg;
+	const char *fail = NULL;
+	int gofd = -1, pidfd = -1;
+	pid_t pid = 0;
+
+	if (!dispatch_runner_ok(w)) {
+		msg = xasprintf("factotum-server-worker: the runner '%s' is missing or not "
+				"executable\n", w->cfg->factotum_bin);
+		dispatch_log_line(w, job->id, msg);
+		free(msg);
+		fail = "runner-missing";
+		goto done;
+	}
+	if (runcmd_build(w->cfg, job->factfile_path, job->factfile_args, &argv, &err) != 0) {
+		wlog(CONFIG_LOG_ERROR, "job %s: %s", job->id, err);
+		fail = "bad-request";
+		goto done;
+	}
+	cmd = runcmd_json(argv);
+	dir = xasprintf("%s/%s", w->runs_dir, job->id);
+	log = xasprintf("%s/%s.log", w->logs_dir, job->id);
+	outcome_remove(w->runs_dir, job->id); /* an earlier run's status must never count */
+	if (dispatch_run_dir(dir) != 0) {
+		wlog(CONFIG_LOG_ERROR, "job %s: cannot create %s: %s", job->id, dir,
+		     strerror(errno));
+		fail = "spawn-failed";
+		goto done;
+	}
+	memset(&a, 0, sizeof(a));
+	a.id = job->id;
+	a.run = job->started_ms;
+	a.argv = argv;
+	a.run_dir = dir;
+	a.log_path = log;
+	a.status_dir = w->runs_dir;
+	a.timeout_s = w->cfg->job_timeout;
+	a.grace_ms = w->grace_ms;
+	a.log_max = (size_t)w->cfg->log_max_bytes;
+	if (supervisor_spawn(&a, &pid, &gofd) != 0) {
+		wlog(CONFIG_LOG_ERROR, "job %s: fork: %s", job->id, strerror(errno));
+		pid = 0;
+		fail = "spawn-failed";
+		goto done;
+	}
+	rp.run = job->started_ms;
+	rp.pid = pid;
+	if ((pidfd = pidfd_open(pid, 0)) < 0 || proc_stat(pid, &rp.start, NULL) != 0 ||
+	    outcome_pid_write(w->runs_dir, job->id, &rp) != 0) {
+		wlog(CONFIG_LOG_ERROR, "job %s: cannot record its supervisor: %s", job->id,
+		     strerror(errno));
+		fail = "spawn-failed";
+		goto done;
+	}
+	if (spool_record_run(w->sp, job->id, cmd, pid, &err) != 0) {
+		wlog(CONFIG_LOG_ERROR, "job %s: %s", job->id, err);
+		fail = "spawn-failed";
+		goto done;
+	}
+	if (write(gofd, "g", 1) != 1) {
+		fail = "spawn-failed";
+		goto done;
+	}
+	r = dispatch_add(w, job->id, job->started_ms);
+	r->pid = pid;
+	r->pidfd = pidfd;
+	r->child = 1;
+	pidfd = -1;
+	wlog(CONFIG_LOG_INFO, "job %s: started %s (supervisor %ld)", job->id, cmd, (long)pid);
+done:
+	if (gofd >= 0)
+		close(gofd); /* unwritten: the supervisor exits having started nothing */
+	if (pidfd >= 0)
+		close(pidfd);
+	if (fail != NULL) {
+		if (pid > 0)
+			(void)waitpid(pid, NULL, 0);
+		/* settled like any run, so a spool too busy to take it now is tried again */
+		r = dispatch_add(w, job->id, job->started_ms);
+		snprintf(r->reason, sizeof(r->reason), "%s", fail);
+		dispatch_end(w, w->nruns - 1);
+	}
+	runcmd_free(argv);
+	free(err);
+	free(cmd);
+	free(dir);
+	free(log);
+}
+
+void dispatch_fill(struct worker *w)
+{
+	struct spool_job *job;
+	char *err = NULL;
+	int rc;
+
+	(void)dispatch_runner_ok(w); /* keeps worker.runner true even with nothing queued */
+	while (w->nruns < (size_t)w->cfg->max_workers) {
+		job = NULL;
+		rc = spool_claim_next(w->sp, w->cfg->consul_name, &job, &err);
+		if (rc == FS_ENOENT)
+			break;
+		if (rc != 0) {
+			wlog(CONFIG_LOG_WARN, "claim: %s", err);
+			break;
+		}
+		dispatch_start(w, job);
+		spool_job_free(job);
+	}
+	free(err);
+}
+
+void dispatch_cancels(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nruns; i++) {
+		struct run *r = &w->runs[i];
+		char *key, *value = NULL, *err = NULL;
+		long long when;
+
+		if (r->pidfd < 0 || r->cancel_sent)
+			continue;
+		key = xasprintf("cancel.%s", r->id);
+		if (spool_setting_get(w->sp, key, &value, &err) == 0) {
+			when = strtoll(value, NULL, 10);
+			if (when < r->token) {
+				/* asked of an earlier run that ended meanwhile: not this one's */
+				(void)spool_setting_set(w->sp, key, NULL, NULL);
+			} else if (pidfd_send_signal(r->pidfd, SIGUSR1, NULL, 0) == 0) {
+				r->cancel_sent = 1;
+				wlog(CONFIG_LOG_INFO, "job %s: cancelling", r->id);
+			}
+		}
+		free(value);
+		free(err);
+		free(key);
+	}
+}
+
+void dispatch_recover(struct worker *w)
+{
+	struct spool_job *jobs = NULL;
+	struct run_status st;
+	struct run_pid rp;
+	char *err = NULL;
+	size_t n = 0, i;
+
+	if (spool_list(w->sp, SPOOL_WORKING, 0, 0, &jobs, &n, &err) != 0) {
+		wlog(CONFIG_LOG_ERROR, "recovery: %s", err);
+		free(err);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct run *r = dispatch_add(w, jobs[i].id, jobs[i].started_ms);
+		int pidfd = -1;
+
+		if (outcome_status_read(w->runs_dir, r->id, &st) == 0 && st.run == r->token) {
+			/* ended while no worker ran */
+		} else if (outcome_pid_read(w->runs_dir, r->id, &rp) == 0 && rp.run == r->token &&
+			   (pidfd = pidfd_open(rp.pid, 0)) >= 0 && proc_is(rp.pid, rp.start)) {
+			/* alive, and the pidfd names that very process: its start time matched
+			 * after the pidfd was opened, so the pid had not been reused */
+			r->pid = rp.pid;
+			r->pidfd = pidfd;
+			wlog(CONFIG_LOG_INFO, "job %s: re-adopted supervisor %ld", r->id,
+			     (long)rp.pid);
+			continue;
+		} else if (outcome_status_read(w->runs_dir, r->id, &st) != 0 ||
+			   st.run != r->token) {
+			/* checked again: it may have written its status and exited meanwhile */
+			snprintf(r->reason, sizeof(r->reason), "worker-lost");
+		}
+		if (pidfd >= 0)
+			close(pidfd);
+		dispatch_end(w, w->nruns - 1);
+	}
+	spool_job_list_free(jobs, n);
+}
+
+size_t dispatch_pollfds(const struct worker *w, struct pollfd *pfd, size_t max)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < w->nruns && k < max; i++) {
+		if (w->runs[i].pidfd < 0)
+			continue;
+		pfd[k].fd = w->runs[i].pidfd;
+		pfd[k].events = POLLIN;
+		pfd[k].revents = 0;
+		k++;
+	}
+	return k;
+}
+
+void dispatch_events(struct worker *w, const struct pollfd *pfd, size_t n)
+{
+	size_t k, i;
+
+	for (k = 0; k < n; k++) {
+		if (pfd[k].revents == 0)
+			continue;
+		for (i = 0; i < w->nruns; i++) {
+			if (w->runs[i].pidfd == pfd[k].fd) {
+				dispatch_end(w, i);
+				break;
+			}
+		}
+	}
+}

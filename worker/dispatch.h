@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The worker's runs: claiming QUEUED jobs in FIFO order up to --max-workers, starting a
+ * supervisor for each, acting on cancel requests, recording outcomes when supervisors end, and,
+ * at start-up, taking back the WORKING jobs a previous worker left (SERVER.md §4).
+ *
+ * A run is watched through a pidfd of its supervisor, which works the same for a supervisor this
+ * worker forked and for one re-adopted after a restart (not our child). */
+#ifndef FS_DISPATCH_H
+#define FS_DISPATCH_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+struct spool;
+
+struct run {
+	char *id;            /* owned */
+	int64_t token;       /* the claim's started_ms (outcome.h) */
+	pid_t pid;           /* the supervisor, 0 if none was started */
+	int pidfd;           /* -1 once the supervisor has ended */
+	int child;           /* forked by this worker: reap it */
+	int cancel_sent;
+	char reason[32];     /* settled without a status: FAILED with this reason */
+};
+
+struct worker {
+	const struct config *cfg;  /* not owned; outlives the worker */
+	struct spool *sp;          /* not owned */
+	char *runs_dir;            /* <spool>/runs: status and pid files, per-run directories */
+	char *logs_dir;            /* <spool>/logs: one capped log per job */
+	int grace_ms;              /* SIGTERM to SIGKILL, for the supervisors */
+	struct run *runs;          /* the runs this worker watches (owned) */
+	size_t nruns;
+	int runner_missing;        /* as last published in the spool's worker.runner; -1 unknown */
+};
+
+/* Sets up w (creating <spool>/runs and <spool>/logs). 0, or -1 with a message on stderr. */
+int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp);
+/* Forgets the runs (their supervisors keep running) and frees w's memory. */
+void dispatch_free(struct worker *w);
+
+/* At start-up: every WORKING job gets its status recorded (written while no worker ran), or is
+ * re-adopted (its supervisor still lives), or, its supervisor provably gone without a status,
+ * becomes DONE/FAILED with reason "worker-lost". */
+void dispatch_recover(struct worker *w);
+
+/* Claims and starts QUEUED jobs while fewer than --max-workers runs are watched. */
+void dispatch_fill(struct worker *w);
+
+/* Acts on the responder's cancel requests (spool settings "cancel.<id>") for watched runs. */
+void dispatch_cancels(struct worker *w);
+
+/* Records outcomes that could not be stored before (spool busy). */
+void dispatch_retry(struct worker *w);
+
+/* The pollfds of the runs' supervisors, at most max into pfd; returns how many. */
+size_t dispatch_pollfds(const struct worker *w, struct pollfd *pfd, size_t max);
+/* Handles the supervisors among pfd[0..n) that ended (revents set). */
+void dispatch_events(struct worker *w, const struct pollfd *pfd, size_t n);
+
+#endif

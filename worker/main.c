@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* factotum-server-worker: the daemon that drains the node's spool (SERVER.md §4). One per spool
+ * (flock on <spool>/worker.lock); woken by the responder's datagram on <spool>/worker.sock the
+ * moment a job is committed or a cancel recorded, with a slow poll only for a lost datagram.
+ * SIGTERM/SIGINT stop dispatching and exit 0: runs keep going under their supervisors and the
+ * next worker re-adopts them. Its pid, start time and runner state are in the spool settings
+ * worker.pid, worker.started and worker.runner for /status and /health. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dispatch.h"
+#include "spool.h"
+#include "wlog.h"
+#include "xalloc.h"
+
+#define PROG "factotum-server-worker"
+#define WORKER_POLL_MS 5000 /* only for a lost datagram: every wake-up is signalled */
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.0.0"
+#endif
+
+/* The lock that makes this the spool's only worker; held (fd open) until exit. -1 on failure,
+ * with the reason on stderr. */
+static int worker_lock(const char *spool)
+{
+	char *path = xasprintf("%s/worker.lock", spool);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		fprintf(stderr, PROG ": cannot open %s: %s\n", path, strerror(errno));
+	} else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		fprintf(stderr, PROG ": %s: %s\n", path, errno == EWOULDBLOCK ?
+			"another worker is running on this spool" : strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	free(path);
+	return fd;
+}
+
+/* Binds <spool>/worker.sock (a stale file of a dead worker is replaced: the lock proves it
+ * dead). -1 on failure, with the reason on stderr. */
+static int worker_socket(const char *spool, char **pathp)
+{
+	struct sockaddr_un sa;
+	char *path = xasprintf("%s/worker.sock", spool);
+	int fd = -1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, PROG ": %s: path too long for a unix socket\n", path);
+		goto fail;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	(void)unlink(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		goto fail;
+	}
+	*pathp = path;
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return -1;
+}
+
+/* Empties the socket: any number of wake-ups means one look at the spool. */
+static void worker_drain(int fd)
+{
+	char buf[64];
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		;
+}
+
+static int worker_publish(struct spool *sp, int64_t started_ms)
+{
+	char pid[32], started[32], *err = NULL;
+
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	snprintf(started, sizeof(started), "%" PRId64, started_ms);
+	if (spool_setting_set(sp, "worker.pid", pid, &err) != 0 ||
+	    spool_setting_set(sp, "worker.started", started, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct config cfg;
+	struct worker w;
+	struct spool *sp = NULL;
+	struct pollfd *pfd = NULL;
+	struct timespec ts;
+	sigset_t mask;
+	char *err = NULL, *sock_path = NULL;
+	int rc, status = 1, lockfd = -1, sockfd = -1, sfd = -1, stop = 0, have_w = 0, flags;
+	size_t n;
+
+	config_init(&cfg);
+	rc = config_parse(&cfg, argc, argv, &err);
+	if (rc == CONFIG_HELP) {
+		printf("Usage: " PROG " [OPTION]...\nThe worker daemon of factotum-server (runs the "
+		       "spool's jobs).\n%s", config_usage());
+		status = 0;
+		goto out;
+	}
+	if (rc == CONFIG_VERSION) {
+		printf(PROG " %s\n", PACKAGE_VERSION);
+		status = 0;
+		goto out;
+	}
+	if (rc != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		status = 2;
+		goto out;
+	}
+	wlog_set_level(cfg.log_level);
+	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
+		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,
+			strerror(errno));
+		goto out;
+	}
+	/* signals come through a signalfd; a runner's broken pipe is never ours */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		fprintf(stderr, PROG ": signalfd: %s\n", strerror(errno));
+		goto out;
+	}
+	if ((lockfd = worker_lock(cfg.spool)) < 0 ||
+	    (sockfd = worker_socket(cfg.spool, &sock_path)) < 0)
+		goto out;
+	/* with Consul, every transition also goes to the outbox, delivered by the Consul client */
+	flags = (cfg.spool_sync == CONFIG_SYNC_NORMAL ? SPOOL_SYNC_NORMAL : 0) |
+		(cfg.no_consul ? 0 : SPOOL_OUTBOX);
+	if (spool_open(&sp, cfg.spool, flags, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (worker_publish(sp, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) != 0 ||
+	    dispatch_init(&w, &cfg, sp) != 0)
+		goto out;
+	have_w = 1;
+	wlog(CONFIG_LOG_INFO, "started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
+	dispatch_recover(&w);
+	dispatch_cancels(&w);
+	dispatch_fill(&w);
+	while (!stop) {
+		/* the signalfd, the socket, then one pidfd per watched run */
+		pfd = xreallocarray(pfd, w.nruns + 1, sizeof(*pfd)); /* n+1 elements */
+		pfd[0].fd = sfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = sockfd;
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		n = dispatch_pollfds(&w, pfd + 2, w.nruns);
+		if (poll(pfd, (nfds_t)n + 2, WORKER_POLL_MS) < 0 && errno != EINTR) {
+			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
+			goto out;
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+					stop = 1;
+			if (stop) {
+				wlog(CONFIG_LOG_INFO, "stopping; %zu run(s) continue under their "
+				     "supervisors", w.nruns);
+				break;
+			}
+		}
+		if (pfd[1].revents & POLLIN)
+			worker_drain(sockfd);
+		/* on every wake-up (datagram, supervisor exit or the slow poll): the whole round */
+		dispatch_events(&w, pfd + 2, n);
+		dispatch_retry(&w);
+		dispatch_cancels(&w);
+		dispatch_fill(&w);
+	}
+	status = 0;
+out:
+	if (sockfd >= 0) {
+		close(sockfd);
+		(void)unlink(sock_path);
+	}
+	if (sp != NULL && status == 0) {
+		/* a clean stop says so: /status shows no stale pid */
+		(void)spool_setting_set(sp, "worker.pid", NULL, NULL);
+		(void)spool_setting_set(sp, "worker.started", NULL, NULL);
+	}
+	if (have_w)
+		dispatch_free(&w);
+	spool_close(sp);
+	if (lockfd >= 0)
+		close(lockfd);
+	if (sfd >= 0)
+		close(sfd);
+	free(pfd);
+	free(sock_path);
+	free(err);
+	config_free(&cfg);
+	return status;
+}

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Status and pid files of runs, and recording outcomes in the spool (see outcome.h). The files
+ * are a few "key=value" lines: easy to read by eye when a run goes wrong. */
+#define _GNU_SOURCE
+#include "outcome.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "spool.h"
+#include "xalloc.h"
+
+#define OUTCOME_MAX_FILE 4096
+
+/* Writes text to <dir>/<name> through <dir>/<name>.tmp. */
+static int outcome_write_file(const char *dir, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", dir, name), *tmp = xasprintf("%s.tmp", path);
+	size_t len = strlen(text), off = 0;
+	ssize_t w;
+	int fd = -1, dfd = -1, rc = -1, saved;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		goto done;
+	while (off < len) {
+		w = write(fd, text + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto done;
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		goto done;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto done;
+	/* the rename itself is durable only once the directory is */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0)
+		goto done;
+	rc = 0;
+done:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (rc != 0)
+		unlink(tmp);
+	free(path);
+	free(tmp);
+	errno = saved;
+	return rc;
+}
+
+/* Reads <dir>/<name> into buf (NUL-terminated). 0, FS_ENOENT or FS_EINVAL (unreadable, too big). */
+static int outcome_read_file(const char *dir, const char *name, char *buf, size_t size)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	ssize_t n = -1;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd < 0)
+		return errno == ENOENT ? FS_ENOENT : FS_EINVAL;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	rc = n < 0 || (size_t)n == size - 1 ? FS_EINVAL : 0;
+	buf[n < 0 ? 0 : n] = '\0';
+	return rc;
+}
+
+/* The value of "key=" at the start of a line of text, as a number. */
+static int outcome_num(const char *text, const char *key, long long *vp)
+{
+	size_t klen = strlen(key);
+	const char *p = text;
+	char *end;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			errno = 0;
+			*vp = strtoll(p + klen + 1, &end, 10);
+			return errno == 0 && end != p + klen + 1 && (*end == '\n') ? 0 : -1;
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return -1;
+}
+
+int outcome_status_write(const char *dir, const char *id, const struct run_status *st)
+{
+	char *name = xasprintf("%s.status", id);
+	char *text = xasprintf("run=%" PRId64 "\nexit=%d\nsignal=%d\nstarted=%" PRId64
+			       "\nfinished=%" PRId64 "\nreason=%s\n", st->run, st->exit_code,
+			       st->exit_signal, st->started_ms, st->finished_ms, st->reason);
+	int rc = outcome_write_file(dir, name, text);
+
+	free(name);
+	free(text);
+	return rc;
+}
+
+int outcome_status_read(const char *dir, const char *id, struct run_status *st)
+{
+	char buf[OUTCOME_MAX_FILE], *name = xasprintf("%s.status", id);
+	const char *r, *nl;
+	long long run, code, sig, started, finished;
+	int rc = outcome_read_file(dir, name, buf, sizeof(buf));
+
+	free(name);
+	if (rc != 0)
+		return rc;
+	r = strstr(buf, "\nreason=");
+	if (outcome_num(buf, "run", &run) != 0 || outcome_num(buf, "exit", &code) != 0 ||
+	    outcome_num(buf, "signal", &sig) != 0 || outcome_num(buf, "started", &started) != 0 ||
+	    outcome_num(buf, "finished", &finished) != 0 || r == NULL ||
+	    (nl = strchr(r + 8, '\n')) == NULL || (size_t)(nl - (r + 8)) >= sizeof(st->reason) ||
+	    code < -1 || code > 255 || sig < 0 || sig > 128)
+		return FS_EINVAL;
+	memset(st, 0, sizeof(*st));
+	st->run = run;
+	st->exit_code = (int)code;
+	st->exit_signal = (int)sig;
+	st->started_ms = started;
+	st->finished_ms = finished;
+	memcpy(st->reason, r + 8, (size_t)(nl - (r + 8)));
+	return 0;
+}
+
+int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp)
+{
+	char *name = xasprintf("%s.pid", id);
+	char *text = xasprintf("run=%" PRId64 "\npid=%ld\nstart=%llu\n", rp->run, (long)rp->pid,
+			       rp->start);
+	int rc = outcome_write_file(dir, name, text);
+
+	free(name);
+	free(text);
+	return rc;
+}
+
+int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp)
+{
+	char buf[OUTCOME_MAX_FILE], *name = xasprintf("%s.pid", id);
+	long long run, pid, start;
+	int rc = outcome_read_file(dir, name, buf, sizeof(buf));
+
+	free(name);
+	if (rc != 0)
+		return rc;
+	if (outcome_num(buf, "run", &run) != 0 || outcome_num(buf, "pid", &pid) != 0 ||
+	    outcome_num(buf, "start", &start) != 0 || pid <= 1 || start < 0)
+		return FS_EINVAL;
+	rp->run = run;
+	rp->pid = (pid_t)pid;
+	rp->start = (unsigned long long)start;
+	return 0;
+}
+
+void outcome_remove(const char *dir, const char *id)
+{
+	static const char *const suffixes[] = { "status", "status.tmp", "pid", "pid.tmp" };
+	size_t i;
+
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char *path = xasprintf("%s/%s.%s", dir, id, suffixes[i]);
+
+		(void)unlink(path);
+		free(path);
+	}
+}
+
+int outcome_record(struct spool *sp, const char *id, const struct run_status *st, char **errp)
+{
+	struct spool_result res;
+
+	/* a stopped run (cancelled, timeout) failed even if the runner exited 0 on SIGTERM */
+	res.outcome = st->exit_code == 0 && st->exit_signal == 0 && st->reason[0] == '\0' ?
+		      SPOOL_SUCCEEDED : SPOOL_FAILED;
+	res.exit_code = st->exit_code;
+	res.exit_signal = st->exit_signal;
+	res.reason = st->reason[0] != '\0' ? st->reason : NULL;
+	return spool_finish(sp, id, &res, errp);
+}
+
+int outcome_record_failure(struct spool *sp, const char *id, const char *reason, char **errp)
+{
+	struct spool_result res = { SPOOL_FAILED, -1, 0, reason };
+
+	return spool_finish(sp, id, &res, errp);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* How a run ended, kept where a restarted worker finds it: the supervisor writes
+ * <spool>/runs/<id>.status (write + fsync + rename, never half-read) before it exits, and the
+ * worker records it in the spool (spool_finish) whenever it next looks -- at once, or after a
+ * restart. <spool>/runs/<id>.pid names the run's supervisor by (pid, start time), so that a
+ * restarted worker can tell a live supervisor from a dead one whose pid was reused.
+ *
+ * Both files carry the run's token, the started_ms of the claim that began it, so that a file
+ * left by an earlier run of the same id is never taken for this run's. */
+#ifndef FS_OUTCOME_H
+#define FS_OUTCOME_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct spool;
+
+struct run_status {
+	int64_t run;          /* the run's token */
+	int exit_code;        /* -1 if none (killed by a signal, never started) */
+	int exit_signal;      /* 0 if none */
+	char reason[32];      /* "" or cancelled, timeout, runner-missing, ... */
+	int64_t started_ms;   /* the runner's start and end as the supervisor saw them */
+	int64_t finished_ms;
+};
+
+struct run_pid {
+	int64_t run;              /* the run's token */
+	pid_t pid;                /* the supervisor */
+	unsigned long long start; /* its start time (proc.h) */
+};
+
+/* Write durably (temporary file, fsync, rename, fsync of dir) <dir>/<id>.status or .pid.
+ * 0, or -1 with errno. */
+int outcome_status_write(const char *dir, const char *id, const struct run_status *st);
+int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp);
+
+/* Read them back: 0; FS_ENOENT when the file does not exist; FS_EINVAL when it does not parse
+ * (a file is either the old one or the new one, so this means someone else wrote it). */
+int outcome_status_read(const char *dir, const char *id, struct run_status *st);
+int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp);
+
+/* Removes both files (and any temporary left by a crash); absent files are fine. */
+void outcome_remove(const char *dir, const char *id);
+
+/* Records st for the WORKING job id (spool_finish): SUCCEEDED for exit 0 with no reason, else
+ * FAILED with the exit code or signal and the reason. Returns spool_finish's result. */
+int outcome_record(struct spool *sp, const char *id, const struct run_status *st, char **errp);
+
+/* The same for a run that never produced a status: FAILED, no exit code, reason given. */
+int outcome_record_failure(struct spool *sp, const char *id, const char *reason, char **errp);
+
+#endif

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Process identity and session sweeps through /proc (see proc.h). */
+#include "proc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Reads /proc/<pid>/stat and returns the fields after the command name (whose parentheses may
+ * hold anything, spaces and ')' included: the last ')' ends it). buf receives the text. */
+static const char *proc_fields(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	const char *rp;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	rp = strrchr(buf, ')');
+	if (rp == NULL || rp[1] != ' ')
+		return NULL;
+	return rp + 2;
+}
+
+/* Field k (3-based as in proc(5): 3 = state) of the text after the command name, as a number. */
+static int proc_field(const char *f, int k, unsigned long long *vp)
+{
+	char *end;
+	int i;
+
+	for (i = 3; i < k; i++) {
+		f = strchr(f, ' ');
+		if (f == NULL)
+			return -1;
+		f++;
+	}
+	if (!isdigit((unsigned char)*f) && *f != '-')
+		return -1;
+	*vp = strtoull(f, &end, 10);
+	return end == f ? -1 : 0;
+}
+
+int proc_stat(pid_t pid, unsigned long long *startp, char *statep)
+{
+	char buf[1024];
+	const char *f = proc_fields(pid, buf, sizeof(buf));
+
+	if (f == NULL || proc_field(f, 22, startp) != 0)
+		return -1;
+	if (statep != NULL)
+		*statep = *f;
+	return 0;
+}
+
+int proc_is(pid_t pid, unsigned long long start)
+{
+	unsigned long long now;
+	char state;
+
+	if (pid <= 0 || proc_stat(pid, &now, &state) != 0)
+		return 0;
+	return now == start && state != 'Z' && state != 'X';
+}
+
+int proc_signal_session(pid_t sid, int sig)
+{
+	struct dirent *de;
+	unsigned long long s;
+	char buf[1024];
+	const char *f;
+	DIR *d;
+	int n = 0;
+
+	if (sid <= 1 || (d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		pid_t pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)strtol(de->d_name, NULL, 10);
+		/* field 6 is the session id */
+		if ((f = proc_fields(pid, buf, sizeof(buf))) == NULL || proc_field(f, 6, &s) != 0 ||
+		    (pid_t)s != sid)
+			continue;
+		if (kill(pid, sig) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}

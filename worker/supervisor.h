@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The per-run supervisor: a small process, forked from the worker, that outlives it (own
+ * session), starts the runner, captures its output into the capped log, enforces the timeout,
+ * stops the run on request, and writes the exit status durably (outcome.h) before it exits.
+ *
+ * Signals it takes: SIGUSR1 = cancel (reason "cancelled"); SIGTERM/SIGINT = stop (reason
+ * "terminated"). Stopping is SIGTERM to the runner's process group, then, after the grace
+ * period, SIGKILL to the group and to every process left in the runner's session (the bundled
+ * runner puts each task in its own group). */
+#ifndef FS_SUPERVISOR_H
+#define FS_SUPERVISOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SUPERVISOR_GRACE_MS 5000
+/* The grace period's override (milliseconds), for tests. */
+#define SUPERVISOR_GRACE_ENV "FACTOTUM_SERVER_KILL_GRACE_MS"
+
+/* Everything the supervisor needs; only read, and only before supervisor_spawn returns (the
+ * child has its own copy). */
+struct supervisor_args {
+	const char *id;
+	int64_t run;            /* the run's token (outcome.h) */
+	char *const *argv;      /* the runner's argv (runcmd.h); argv[0] is the path executed */
+	const char *run_dir;    /* the runner's working directory (exists) */
+	const char *log_path;   /* the capped log, created or truncated */
+	const char *status_dir; /* where <id>.status is written */
+	int timeout_s;          /* 0 = none */
+	int grace_ms;
+	size_t log_max;
+};
+
+/* Forks the supervisor. It starts nothing until it reads one byte from the pipe whose write end
+ * is *gofdp: the caller writes it once the run is recorded, or closes the pipe unwritten to
+ * abandon the run (the supervisor then exits having done nothing). Returns 0 with *pidp the
+ * supervisor (the caller's child) and *gofdp (the caller closes it), or -1 with errno. */
+int supervisor_spawn(const struct supervisor_args *a, pid_t *pidp, int *gofdp);
+
+/* Why a runner could not be started: "runner-missing" for a path that is absent or not
+ * executable, else "spawn-failed". Static storage. */
+const char *supervisor_exec_reason(int err);
+
+#endif
