@@ -6,7 +6,8 @@
  *
  *     beanstalk_put HOST PORT CONNS SECONDS FACTFILE
  *
- * Prints: BENCH ok=<INSERTED> other=<any other answer> seconds=<elapsed> */
+ * Answers that arrive after SECONDS are not counted (as wrk does). Prints:
+ *     BENCH ok=<INSERTED> other=<any other answer> seconds=<SECONDS> */
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -86,10 +87,10 @@ static void *client(void *arg)
 				break;
 		}
 		reply[off] = '\0';
-		if (strncmp(reply, "INSERTED ", 9) == 0)
-			c->ok++;
-		else
+		if (strncmp(reply, "INSERTED ", 9) != 0)
 			c->other++;
+		else if (now_s() - t_start < seconds) /* as wrk: only answers within the time */
+			c->ok++;
 	}
 out:
 	close(fd);
@@ -128,6 +129,6 @@ int main(int argc, char **argv)
 		ok += cs[i].ok;
 		other += cs[i].other;
 	}
-	printf("BENCH ok=%ld other=%ld seconds=%.3f\n", ok, other, now_s() - t_start);
+	printf("BENCH ok=%ld other=%ld seconds=%.3f\n", ok, other, seconds);
 	return 0;
 }

@@ -19,7 +19,8 @@
 # Run: `make bench` from the build directory, or `sh bench/submit.sh` (it builds what it needs
 # in FS_BUILDDIR, default: the source tree, else its build/). Environment: BENCH_ROUNDS (3),
 # BENCH_SECONDS (10), BENCH_CONNS (32), BENCH_WRK_THREADS (2), BENCH_FCGI_THREADS (32),
-# BENCH_ONLY (e.g. "A B": a subset, for development), BENCH_KEEP, TMPDIR.
+# BENCH_ONLY (e.g. "A B": a subset, for development), BENCH_FCGI (another responder binary for B
+# and D, to try a change against the same baselines), BENCH_KEEP, TMPDIR.
 # Missing tools (wrk, gearmand, beanstalkd, libgearman-dev, nginx, curl) are installed with
 # apt-get when run as root; otherwise the script names them and stops.
 
@@ -79,14 +80,12 @@ fi
 # ---- programs (built on demand: they are not part of `make all` or `make check`) ----
 PROGS="fcgi/factotum-server-fcgi runner/factotum bench/sqlite_commit bench/trivial_fcgi
 	bench/fork_submit_fcgi bench/gearman_submit bench/beanstalk_put"
-if [ -z "${FS_BENCH_NO_BUILD:-}" ]; then
-	# shellcheck disable=SC2086
-	make -C "$B" -s $PROGS >/dev/null || die "building the benchmark programs failed"
-fi
+# shellcheck disable=SC2086
+${MAKE:-make} -C "$B" -s $PROGS >/dev/null || die "building the benchmark programs failed"
 for p in $PROGS; do
 	[ -x "$B/$p" ] || die "$B/$p is missing"
 done
-FCGI=$B/fcgi/factotum-server-fcgi
+FCGI=${BENCH_FCGI:-$B/fcgi/factotum-server-fcgi}
 RUNNER=$B/runner/factotum
 
 # ---- the temporary directory, and stopping what we started ----
@@ -157,9 +156,9 @@ start_nginx() {
 	sed -e "s|@USER_LINE@|$userline|" -e "s|@PREFIX@|$nd|g" \
 		-e "s|@LISTEN@|127.0.0.1:$HTTP_PORT|" -e "s|@SITE@|$site|" \
 		"$SRC/nginx/nginx.conf.in" >"$nd/nginx.conf"
-	"$NGINX" -p "$nd" -c "$nd/nginx.conf" -e "$nd/error.log" 2>>"$nd/error.log" &
+	"$NGINX" -p "$nd" -c "$nd/nginx.conf" -e "$nd/error.log" 2>"$nd/stderr" &
 	NGINX_PID=$!
-	wait_port "$HTTP_PORT" "$NGINX_PID" || { cat "$nd/error.log" >&2; die "nginx did not start"; }
+	wait_port "$HTTP_PORT" "$NGINX_PID" || { cat "$nd/stderr" "$nd/error.log" >&2; die "nginx did not start"; }
 	URL=http://127.0.0.1:$HTTP_PORT
 }
 
@@ -236,8 +235,9 @@ m_http() { # ROUND KEY KIND
 	if [ "$3" != trivial ]; then
 		q=$(curl -s "$URL/status" | sed -n 's/.*"inQueue":\([0-9]*\).*/\1/p')
 		n=$(tail -n 1 "$T/results" | cut -d' ' -f3)
-		[ -n "$q" ] && [ "$q" -ge "$n" ] ||
+		if [ -z "$q" ] || [ "$q" -lt "$n" ]; then
 			die "$2: $n answers 200 but only '${q}' jobs are queued"
+		fi
 	fi
 	stop_pid "$BPID"
 }

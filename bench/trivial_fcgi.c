@@ -7,10 +7,11 @@
  *
  *     trivial_fcgi SOCKET-PATH [THREADS]      (THREADS: default 32, as --fcgi-threads)
  *
- * Listens on a unix socket (an old socket file is replaced, mode 0666: bench only) and runs
- * until SIGTERM/SIGINT. */
+ * Listens on a unix socket (an old socket file is replaced, mode 0666: bench only) and exits
+ * at SIGTERM/SIGINT. */
 #include <fcgiapp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,8 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_un sa;
 	pthread_t *ths;
-	int i, n = 32;
+	sigset_t stop;
+	int i, sig, n = 32;
 
 	if (argc < 2 || argc > 3 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "usage: trivial_fcgi SOCKET-PATH [THREADS]\n");
@@ -67,6 +69,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	FCGX_Init();
+	/* libfcgi catches SIGTERM (it only sets a flag): take TERM/INT here, synchronously */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	strcpy(sa.sun_path, argv[1]);
@@ -86,7 +93,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* the threads never return; SIGTERM's default action ends the process */
-	pthread_join(ths[0], NULL);
-	return 0;
+	sigwait(&stop, &sig);
+	unlink(argv[1]);
+	_exit(0); /* the threads are blocked in accept or a request: no need to stop them */
 }

@@ -4,11 +4,15 @@
 #include "jobreq.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "factargs.h"
@@ -117,6 +121,15 @@ static void jobreq_count_keys(const char *s, size_t len, int counts[3])
 				j++;
 			if (j >= len || s[j] != ':')
 				continue; /* a value, not a key */
+			/* A key without a backslash is its bytes: compare them directly, because
+			 * every json-c parse costs a locale copy under libc's global lock. */
+			if (memchr(s + start + 1, '\\', i - start - 2) == NULL) {
+				for (int f = 0; f < 3; f++)
+					if (i - start - 2 == strlen(jobreq_fields[f]) &&
+					    memcmp(s + start + 1, jobreq_fields[f], i - start - 2) == 0)
+						counts[f]++;
+				continue;
+			}
 			struct json_object *k = NULL;
 			if (jobreq_json_parse(s + start, i - start, &k, NULL) == 0 &&
 			    json_object_is_type(k, json_type_string)) {
@@ -266,11 +279,216 @@ static int jobreq_check_path(const char *path, const struct jobreq_policy *polic
 	return 0;
 }
 
+/* One cached validation: the identity of the file read, what it was parsed with, and the
+ * compact text it gave (contract at jobreq_cache_new). */
+struct jobreq_cache_entry {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+	enum factfile_rules rules;
+	int templated;       /* the text may hold a mustache tag: the variables are part of the key */
+	char *vars;          /* jobreq_vars_key of the template variables, owned */
+	size_t vars_len;
+	char *compact;       /* owned */
+	size_t compact_len;
+};
+
+struct jobreq_cache {
+	pthread_mutex_t mu;
+	struct jobreq_cache_entry e[JOBREQ_CACHE_SIZE];
+	size_t next; /* the entry the next insertion replaces (round robin) */
+};
+
+struct jobreq_cache *jobreq_cache_new(void)
+{
+	struct jobreq_cache *c = xcalloc(1, sizeof *c);
+
+	pthread_mutex_init(&c->mu, NULL);
+	return c;
+}
+
+void jobreq_cache_free(struct jobreq_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < JOBREQ_CACHE_SIZE; i++) {
+		free(c->e[i].vars);
+		free(c->e[i].compact);
+	}
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+/* The variables as one byte string, key NUL value NUL in list order (a new buffer): keys and
+ * values hold no NUL, so two lists give the same string only if they are equal. */
+static char *jobreq_vars_key(const struct kvlist *vars, size_t *lenp)
+{
+	size_t len = 0, off = 0, k, v;
+	char *s;
+
+	for (size_t i = 0; i < vars->n; i++)
+		len += strlen(vars->items[i].key) + strlen(vars->items[i].value) + 2;
+	s = xmalloc(len + 1);
+	for (size_t i = 0; i < vars->n; i++) {
+		k = strlen(vars->items[i].key) + 1;
+		v = strlen(vars->items[i].value) + 1;
+		memcpy(s + off, vars->items[i].key, k);
+		memcpy(s + off + k, vars->items[i].value, v);
+		off += k + v;
+	}
+	*lenp = len;
+	return s;
+}
+
+static int jobreq_same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* 1 if st's mtime and ctime are JOBREQ_CACHE_SETTLED_S or more seconds before now. */
+static int jobreq_settled(const struct stat *st)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return st->st_mtim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now.tv_sec &&
+	       st->st_ctim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now.tv_sec;
+}
+
+static int jobreq_entry_matches(const struct jobreq_cache_entry *e, const struct stat *st,
+				enum factfile_rules rules, const char *vars, size_t vars_len)
+{
+	return e->compact != NULL && e->dev == st->st_dev && e->ino == st->st_ino &&
+	       e->size == st->st_size && jobreq_same_time(&e->mtim, &st->st_mtim) &&
+	       jobreq_same_time(&e->ctim, &st->st_ctim) && e->rules == rules &&
+	       (!e->templated || (e->vars_len == vars_len && memcmp(e->vars, vars, vars_len) == 0));
+}
+
+/* The cached compact text for (st, rules, vars) as a new string, or NULL. */
+static char *jobreq_cache_get(struct jobreq_cache *c, const struct stat *st,
+			      enum factfile_rules rules, const char *vars, size_t vars_len,
+			      size_t *lenp)
+{
+	char *compact = NULL;
+
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < JOBREQ_CACHE_SIZE && compact == NULL; i++) {
+		if (jobreq_entry_matches(&c->e[i], st, rules, vars, vars_len)) {
+			compact = xstrndup(c->e[i].compact, c->e[i].compact_len);
+			*lenp = c->e[i].compact_len;
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+	return compact;
+}
+
+static void jobreq_cache_put(struct jobreq_cache *c, const struct stat *st,
+			     enum factfile_rules rules, int templated, const char *vars,
+			     size_t vars_len, const char *compact, size_t compact_len)
+{
+	struct jobreq_cache_entry *e;
+
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < JOBREQ_CACHE_SIZE; i++) {
+		if (jobreq_entry_matches(&c->e[i], st, rules, vars, vars_len))
+			goto out; /* another thread put it meanwhile */
+	}
+	e = &c->e[c->next];
+	c->next = (c->next + 1) % JOBREQ_CACHE_SIZE;
+	free(e->vars);
+	free(e->compact);
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->size = st->st_size;
+	e->mtim = st->st_mtim;
+	e->ctim = st->st_ctim;
+	e->rules = rules;
+	e->templated = templated;
+	e->vars = xmalloc(vars_len + 1);
+	memcpy(e->vars, vars, vars_len);
+	e->vars_len = vars_len;
+	e->compact = xstrndup(compact, compact_len);
+	e->compact_len = compact_len;
+out:
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* 1 if the two bytes a, b occur one after the other in buf (len bytes). */
+static int jobreq_has_pair(const char *buf, size_t len, char a, char b)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p + 1 < end && (p = memchr(p, a, (size_t)(end - p - 1))) != NULL) {
+		if (p[1] == b)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+/* The cached path of the validation: the compact text of path under vars as a new string
+ * (*lenp its length), from the cache or read and parsed here, or NULL whenever anything is off
+ * (not a regular file, an I/O error, a parse error): the caller then runs factfile_load, whose
+ * messages are the ones to answer with. */
+static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
+				   const struct kvlist *vars, enum factfile_rules rules,
+				   size_t *lenp)
+{
+	struct stat before, after;
+	struct factfile ff;
+	char *buf = NULL, *key = NULL, *compact = NULL;
+	size_t key_len, len = 0;
+	ssize_t r = 0;
+	int fd, templated;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	if (fstat(fd, &before) != 0 || !S_ISREG(before.st_mode) ||
+	    (unsigned long long)before.st_size > JOBREQ_MAX_FACTFILE || !jobreq_settled(&before))
+		goto out;
+	key = jobreq_vars_key(vars, &key_len);
+	if ((compact = jobreq_cache_get(c, &before, rules, key, key_len, lenp)) != NULL)
+		goto out;
+	/* one byte more than the size: a file that grew meanwhile fails the identity check */
+	buf = xmalloc((size_t)before.st_size + 1);
+	while (len <= (size_t)before.st_size) {
+		r = read(fd, buf + len, (size_t)before.st_size + 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	if (r < 0 || fstat(fd, &after) != 0 || len != (size_t)before.st_size ||
+	    after.st_dev != before.st_dev || after.st_ino != before.st_ino ||
+	    after.st_size != before.st_size || !jobreq_same_time(&after.st_mtim, &before.st_mtim) ||
+	    !jobreq_same_time(&after.st_ctim, &before.st_ctim))
+		goto out;
+	if (factfile_parse(buf, len, path, vars, rules, &ff, NULL) != 0)
+		goto out;
+	/* Templates render JSON string values (FACTOTUM.md §2), and every tag starts with "{{":
+	 * text with neither "{{" nor a \u escape (the only way to spell '{' otherwise) renders
+	 * the same with any variables, such as the unique tags of each submission. */
+	templated = jobreq_has_pair(buf, len, '{', '{') || jobreq_has_pair(buf, len, '\\', 'u');
+	jobreq_cache_put(c, &before, rules, templated, key, key_len, ff.compact, ff.compact_len);
+	compact = ff.compact; /* taken over from ff */
+	*lenp = ff.compact_len;
+	ff.compact = NULL;
+	factfile_free(&ff);
+out:
+	close(fd);
+	free(buf);
+	free(key);
+	return compact;
+}
+
 int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy, char **errp)
 {
 	struct factargs fa;
 	struct factfile ff;
-	char *detail = NULL;
+	char *detail = NULL, *compact = NULL;
+	size_t compact_len = 0;
 	int have_fa = 0, have_ff = 0, rc = FS_EINVAL;
 
 	if (req->job_name[0] == '\0')
@@ -290,6 +508,14 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 		err_set(&detail, FS_EINVAL, "--dry-run cannot be used for a queued job");
 		goto fail;
 	}
+	/* --start needs the task graph, which the cache does not keep */
+	if (policy->cache != NULL && fa.start == NULL &&
+	    (compact = jobreq_cached_compact(policy->cache, req->factfile_path, &fa.vars,
+					     policy->rules, &compact_len)) != NULL) {
+		jobid_compute(compact, compact_len, &fa.tags, req->id);
+		rc = 0;
+		goto fail;
+	}
 	if (factfile_load(req->factfile_path, &fa.vars, policy->rules, &ff, &detail) != 0)
 		goto fail;
 	have_ff = 1;
@@ -304,6 +530,7 @@ fail:
 		factfile_free(&ff);
 	if (have_fa)
 		factargs_free(&fa);
+	free(compact);
 	free(detail);
 	return rc;
 }

@@ -23,11 +23,28 @@ struct job_request {
 
 /* How the server validates: its --factfile-root allow-list (realpaths, may be empty = any path)
  * and which runner's graph rules apply (the bundled runner's, or a foreign Factotum's). */
+struct jobreq_cache;
 struct jobreq_policy {
 	char *const *roots;
 	size_t n_roots;
 	enum factfile_rules rules;
+	struct jobreq_cache *cache; /* NULL: every validation reads and parses the factfile */
 };
+
+/* A cache of validated factfiles for jobreq_validate: the compact text of a factfile that
+ * parsed, per (file identity, rules, template variables). The identity is the file's device,
+ * inode, size, mtime and ctime (nanoseconds), taken with fstat on the descriptor the text was
+ * read from, before and after reading; only a file whose mtime and ctime are at least
+ * JOBREQ_CACHE_SETTLED_S seconds old is cached or served. Any write or metadata change sets
+ * ctime to the current time, which nobody can set back (utimes sets mtime and sets ctime to now),
+ * so a file that changed since it was cached never matches its stale entry, and a write during
+ * the read (a same-size rewrite within one timestamp granule included) makes the file too young
+ * to be cached. Thread-safe; bounded to JOBREQ_CACHE_SIZE entries. */
+#define JOBREQ_CACHE_SIZE 64
+#define JOBREQ_CACHE_SETTLED_S 2
+/* A new, empty cache; free with jobreq_cache_free (NULL is allowed there). */
+struct jobreq_cache *jobreq_cache_new(void);
+void jobreq_cache_free(struct jobreq_cache *cache);
 
 /* Step 1: body (len bytes, any bytes) must be a JSON object with string jobName and
  * factfilePath and an optional array of strings factfileArgs (missing = []). Unknown keys are

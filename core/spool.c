@@ -56,6 +56,17 @@ static const char *const migrations[] = {
 	"CREATE TABLE settings ("
 	" key TEXT PRIMARY KEY NOT NULL,"
 	" value TEXT NOT NULL) WITHOUT ROWID;",
+	/* 2: the number of QUEUED jobs, kept by triggers, so the capacity check of every enqueue is
+	 * O(1) instead of a count over a growing index (it was most of the submit path's CPU). */
+	"CREATE TABLE queued_count (one INTEGER PRIMARY KEY CHECK (one = 1), n INTEGER NOT NULL);"
+	"INSERT INTO queued_count VALUES (1, (SELECT count(*) FROM jobs WHERE state = 'QUEUED'));"
+	"CREATE TRIGGER jobs_queued_ins AFTER INSERT ON jobs WHEN NEW.state = 'QUEUED'"
+	" BEGIN UPDATE queued_count SET n = n + 1; END;"
+	"CREATE TRIGGER jobs_queued_upd AFTER UPDATE OF state ON jobs"
+	" WHEN (OLD.state = 'QUEUED') <> (NEW.state = 'QUEUED')"
+	" BEGIN UPDATE queued_count SET n = n + (CASE WHEN NEW.state = 'QUEUED' THEN 1 ELSE -1 END); END;"
+	"CREATE TRIGGER jobs_queued_del AFTER DELETE ON jobs WHEN OLD.state = 'QUEUED'"
+	" BEGIN UPDATE queued_count SET n = n - 1; END;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -76,6 +87,7 @@ enum sq {
 	SQ_SETTING_GET,
 	SQ_SETTING_SET,
 	SQ_SETTING_DEL,
+	SQ_SETTING_RANGE,
 	SQ_JOB_STATE,
 	SQ_COUNT_QUEUED,
 	SQ_UPSERT,
@@ -86,6 +98,8 @@ enum sq {
 	SQ_RECORD_RUN,
 	SQ_FINISH,
 	SQ_CANCEL,
+	SQ_ABANDON,
+	SQ_OUTBOX_DROP_JOB,
 	SQ_GET,
 	SQ_LIST_ALL,
 	SQ_LIST_STATE,
@@ -109,8 +123,11 @@ static const char *const sq_text[SQ_N] = {
 	[SQ_SETTING_SET] = "INSERT INTO settings(key, value) VALUES (?1, ?2)"
 			   " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[SQ_SETTING_DEL] = "DELETE FROM settings WHERE key = ?1",
+	/* a range on the primary key, not LIKE: an index search, and exact (LIKE ignores case) */
+	[SQ_SETTING_RANGE] = "SELECT key, value FROM settings WHERE key >= ?1 AND key < ?2"
+			     " ORDER BY key",
 	[SQ_JOB_STATE] = "SELECT state FROM jobs WHERE id = ?1",
-	[SQ_COUNT_QUEUED] = "SELECT count(*) FROM jobs WHERE state = 'QUEUED'",
+	[SQ_COUNT_QUEUED] = "SELECT n FROM queued_count",
 	[SQ_UPSERT] = "INSERT INTO jobs(id, seq, job_name, factfile_path, factfile_args, state,"
 		      " outcome, node, created_ms, updated_ms, consul_index)"
 		      " VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM jobs), ?2, ?3, ?4,"
@@ -139,6 +156,11 @@ static const char *const sq_text[SQ_N] = {
 		      " WHERE id = ?1",
 	[SQ_CANCEL] = "UPDATE jobs SET state = 'DONE', outcome = 'FAILED', reason = 'cancelled',"
 		      " updated_ms = ?2 WHERE id = ?1",
+	[SQ_ABANDON] = "UPDATE jobs SET state = 'DONE', outcome = 'FAILED', reason = ?3,"
+		       " updated_ms = ?2, finished_ms = ?2 WHERE id = ?1"
+		       " AND state IN ('QUEUED', 'WORKING')",
+	[SQ_OUTBOX_DROP_JOB] = "DELETE FROM outbox WHERE tid IN"
+			       " (SELECT tid FROM transitions WHERE job_id = ?1)",
 	[SQ_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
 	[SQ_LIST_ALL] = "SELECT " JOB_COLS " FROM jobs ORDER BY seq DESC LIMIT ?1 OFFSET ?2",
 	[SQ_LIST_STATE] = "SELECT " JOB_COLS " FROM jobs WHERE state = ?3"
@@ -976,6 +998,57 @@ out:
 	return rc;
 }
 
+int spool_abandon(struct spool *sp, const char *id, const char *reason, char **errp)
+{
+	const char *op = "abandon";
+	sqlite3_stmt *st = NULL;
+	int64_t now = now_ms();
+	int rc, src, state;
+
+	if (id == NULL || reason == NULL)
+		return err_set(errp, FS_EINVAL, "spool: abandon: no id or reason");
+	lock(sp);
+	if ((rc = tx_begin(sp, op, errp)) != 0)
+		goto out;
+	if ((rc = job_state(sp, op, id, &state, errp)) != 0)
+		goto end;
+	if (state < 0) {
+		rc = err_set(errp, FS_ENOENT, "spool: abandon: no job with id '%s'", id);
+		goto end;
+	}
+	if (state == SPOOL_DONE) {
+		rc = err_set(errp, FS_ESTATE, "spool: abandon: job '%s' is DONE", id);
+		goto end;
+	}
+	if ((rc = st_get(sp, SQ_ABANDON, op, &st, errp)) != 0)
+		goto end;
+	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_bind_int64(st, 2, now)) != SQLITE_OK ||
+	    (src = sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC)) != SQLITE_OK) {
+		rc = db_err(sp, op, src, errp);
+		st_done(st);
+		goto end;
+	}
+	if ((rc = step_change(sp, st, op, NULL, errp)) != 0)
+		goto end;
+	/* the Consul entry is no longer this node's: nothing of this job may be written there */
+	if ((rc = st_get(sp, SQ_OUTBOX_DROP_JOB, op, &st, errp)) != 0)
+		goto end;
+	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_step(st)) != SQLITE_DONE) {
+		rc = db_err(sp, op, src, errp);
+		st_done(st);
+		goto end;
+	}
+	st_done(st);
+	rc = add_transition(sp, op, id, now, 0, errp);
+end:
+	rc = tx_end(sp, rc, op, errp);
+out:
+	unlock(sp);
+	return rc;
+}
+
 int spool_get(struct spool *sp, const char *id, struct spool_job **jobp, char **errp)
 {
 	int rc;
@@ -1161,6 +1234,64 @@ int spool_setting_set(struct spool *sp, const char *key, const char *value, char
 	if (key == NULL)
 		return err_set(errp, FS_EINVAL, "spool: setting: no key");
 	return setting_write(sp, "setting", key, value, errp);
+}
+
+int spool_setting_list(struct spool *sp, const char *prefix, struct spool_setting **listp,
+		       size_t *np, char **errp)
+{
+	const char *op = "setting_list";
+	sqlite3_stmt *st = NULL;
+	struct spool_setting *list = NULL;
+	size_t n = 0, len = prefix != NULL ? strlen(prefix) : 0;
+	char *upper = NULL;
+	int rc = 0, src;
+
+	*listp = NULL;
+	*np = 0;
+	if (len == 0 || (unsigned char)prefix[len - 1] == 0xff)
+		return err_set(errp, FS_EINVAL, "spool: setting_list: bad prefix");
+	/* every key with the prefix sorts (BINARY) from prefix to prefix's last byte + 1 */
+	upper = xstrdup(prefix);
+	upper[len - 1] = (char)((unsigned char)upper[len - 1] + 1);
+	lock(sp);
+	if ((rc = st_get(sp, SQ_SETTING_RANGE, op, &st, errp)) != 0)
+		goto out;
+	if ((src = sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC)) != SQLITE_OK ||
+	    (src = sqlite3_bind_text(st, 2, upper, -1, SQLITE_STATIC)) != SQLITE_OK)
+		goto dberr;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xreallocarray(list, n, sizeof *list);
+		list[n].key = col_str(st, 0);
+		list[n].value = col_str(st, 1);
+		n++;
+	}
+	if (src != SQLITE_DONE)
+		goto dberr;
+	*listp = list;
+	*np = n;
+	list = NULL;
+	n = 0;
+	goto out;
+dberr:
+	rc = db_err(sp, op, src, errp);
+out:
+	if (st != NULL)
+		st_done(st);
+	unlock(sp);
+	spool_setting_list_free(list, n);
+	free(upper);
+	return rc;
+}
+
+void spool_setting_list_free(struct spool_setting *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(list[i].key);
+		free(list[i].value);
+	}
+	free(list);
 }
 
 int spool_consul_index_set(struct spool *sp, const char *id, int64_t index, char **errp)

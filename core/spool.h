@@ -127,6 +127,12 @@ int spool_finish(struct spool *sp, const char *id, const struct spool_result *re
  * WORKING job is cancelled by signalling its run, then spool_finish). */
 int spool_cancel(struct spool *sp, const char *id, char **errp);
 
+/* QUEUED or WORKING -> DONE/FAILED with reason (e.g. "consul-lost": the node no longer owns the
+ * job's Consul entry), finished now; the job's pending outbox entries are dropped and the
+ * transition is not queued for Consul (the entry is someone else's now). A WORKING job's run,
+ * if any, is the caller's to stop. FS_ENOENT unknown id, FS_ESTATE already DONE. */
+int spool_abandon(struct spool *sp, const char *id, const char *reason, char **errp);
+
 /* One job by id; *jobp is the caller's (spool_job_free). FS_ENOENT unknown id. */
 int spool_get(struct spool *sp, const char *id, struct spool_job **jobp, char **errp);
 
@@ -171,6 +177,18 @@ int spool_drain_set(struct spool *sp, int draining, char **errp);
  * use spool_drain_*. */
 int spool_setting_get(struct spool *sp, const char *key, char **valuep, char **errp);
 int spool_setting_set(struct spool *sp, const char *key, const char *value, char **errp);
+
+/* One setting, as listed by spool_setting_list; both strings owned by the record. */
+struct spool_setting {
+	char *key;
+	char *value;
+};
+/* Every setting whose key starts with prefix (non-empty; e.g. "cancel."), in key order, read in
+ * one query. *listp is an array of *np records (NULL when 0) the caller frees with
+ * spool_setting_list_free. */
+int spool_setting_list(struct spool *sp, const char *prefix, struct spool_setting **listp,
+		       size_t *np, char **errp);
+void spool_setting_list_free(struct spool_setting *list, size_t n);
 
 /* Sets the job's "last Consul ModifyIndex seen". FS_ENOENT unknown id. */
 int spool_consul_index_set(struct spool *sp, const char *id, int64_t index, char **errp);

@@ -14,17 +14,28 @@
 
 struct spool;
 struct committer;
+struct consul;
 
 /* The Consul claim of /submit (CONSUL.md), NULL with --no-consul. claim runs after validation
- * and before the job is handed to the committer; it returns 0 and the claim's ModifyIndex in
- * *indexp (stored with the job), FS_EEXIST when another node holds the id (409), or another
- * code with *errp = the detail of "Consul unavailable: <detail>" (503). undo runs when the spool
- * then refuses or fails the job, so that a non-200 answer never leaves a claim behind. */
+ * and before the job is handed to the committer. It returns 0 with *cl filled (cl->index, the
+ * claim's ModifyIndex, is stored with the job), FS_EEXIST when the id is held elsewhere (409),
+ * FS_EINVAL when the key holds something that is not a job entry (500), or another code (503);
+ * on failure *errp is the whole message to answer ("Consul unavailable: <detail>", "Error:
+ * ..."). undo runs when the spool then refuses or fails the job, so that a non-200 answer never
+ * leaves a claim behind. The caller releases *cl with claim_clear in every case. */
+struct claim {
+	int64_t index;     /* the claim's ModifyIndex */
+	char *key;         /* the Consul key, owned */
+	char *session;     /* the session that holds the lock, owned */
+	char *prev_value;  /* the entry the claim replaced (DONE or orphaned), owned; NULL when
+			    * the key was new */
+};
 struct claim_ops {
-	int (*claim)(void *ctx, const struct job_request *req, int64_t *indexp, char **errp);
-	void (*undo)(void *ctx, const struct job_request *req, int64_t index);
+	int (*claim)(void *ctx, const struct job_request *req, struct claim *cl, char **errp);
+	void (*undo)(void *ctx, const struct job_request *req, const struct claim *cl);
 	void *ctx;
 };
+void claim_clear(struct claim *cl);
 
 /* /submit results counted by /metrics (one set per responder process). */
 enum submit_result {
@@ -45,6 +56,7 @@ struct app {
 	struct committer *committer;  /* /submit's enqueues (group commit) */
 	struct jobreq_policy policy;  /* from cfg: roots and the runner's rules */
 	const struct claim_ops *claim; /* NULL: Consul disabled */
+	struct consul *consul;        /* the Consul client, NULL with --no-consul */
 	int64_t start_ms;             /* when this responder started (epoch ms) */
 	char *worker_sock;            /* <spool>/worker.sock, owned */
 	atomic_ulong submits[SUBMIT_N];
@@ -75,6 +87,19 @@ void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req);
  * listener is not an error (the worker reads the spool when it starts). */
 int workersock_alive(const struct app *app);
 void workersock_wake(const struct app *app);
+
+/* consul_claim.c: fills ops with the Consul claim of /submit over app->consul and app->sp. */
+void consul_claim_init(struct claim_ops *ops, struct app *app);
+
+/* consul_claim.c: this node's session id as the worker stored it in the spool (setting
+ * CONSUL_SESSION_SETTING; a new string the caller frees), or NULL when there is none. */
+#define CONSUL_SESSION_SETTING "consul.session"
+char *consul_claim_session(struct app *app);
+
+/* consul_claim.c: Consul's state for /status and /health: 0 when Consul answers and has a
+ * leader (else FS_EIO or FS_EINVAL with *errp, "Consul unavailable: ..."), and *sessionp 1 when
+ * the session the spool names is alive in Consul (0 otherwise, or when Consul fails). */
+int consul_claim_probe(struct app *app, int *sessionp, char **errp);
 
 /* router.c, shared by the handlers. */
 

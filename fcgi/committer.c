@@ -1,23 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The group committer: one thread, one spool handle, batches of concurrent submissions. */
+/* The group committer: one spool handle, batches of concurrent submissions, committed by the
+ * first submitting thread of each batch (the leader) rather than by a thread of its own. */
 #include "committer.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
 #include "xalloc.h"
 
 /* The largest batch: bounds how long the first submission of a batch waits for the rest. */
 #define COMMITTER_MAX_BATCH 256
 
-/* One submission waiting for its batch; lives on the submitting thread's stack. */
+/* One submission waiting for its batch; lives on the submitting thread's stack. Its own
+ * condition variable, so that finishing a batch wakes that batch's threads only, and handing
+ * over the lead wakes exactly one thread (a shared broadcast woke every waiter). */
 struct commit_item {
 	const struct spool_submit *sub;
 	int rc;
 	char *err;
 	int done;
+	pthread_cond_t wake; /* done, or the lead is free and this item heads the queue */
 	struct commit_item *next;
 };
 
@@ -26,16 +29,13 @@ struct committer {
 	size_t max_queued;
 	committer_after_fn after;
 	void *arg;
-	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t more;  /* items queued, or stopping */
-	pthread_cond_t done;  /* a batch finished: waiters look at their item */
-	struct commit_item *head, **tail;
-	int stopping;
+	struct commit_item *head, **tail; /* waiting for a batch, under mu */
+	int leading;                      /* a thread is running a batch, under mu */
 };
 
-/* Runs one batch of n items (a private list, not shared while running). */
-static void committer_run_batch(struct committer *c, struct commit_item *batch)
+/* Runs one batch (a private list, not shared while running); returns 1 if a job was queued. */
+static int committer_run_batch(struct committer *c, struct commit_item *batch)
 {
 	struct commit_item *it;
 	char *err = NULL;
@@ -62,24 +62,20 @@ static void committer_run_batch(struct committer *c, struct commit_item *batch)
 	}
 	for (it = batch; it != NULL; it = it->next)
 		queued |= it->rc == 0;
-	if (queued && c->after != NULL)
-		c->after(c->arg);
 	free(err);
+	return queued;
 }
 
-static void *committer_main(void *arg)
+/* Leads batches until own is done: takes what is queued (own is in the first batch unless more
+ * than COMMITTER_MAX_BATCH wait before it), commits it without mu, wakes its threads. Then
+ * passes the lead to the head of the queue, if any. Called and returns with mu held. */
+static void committer_lead(struct committer *c, struct commit_item *own)
 {
-	struct committer *c = arg;
-	struct commit_item *batch, *it, **cut;
-	int n;
+	struct commit_item *batch, *it, *next, **cut;
+	int n, queued = 0;
 
-	pthread_mutex_lock(&c->mu);
-	for (;;) {
-		while (c->head == NULL && !c->stopping)
-			pthread_cond_wait(&c->more, &c->mu);
-		if (c->head == NULL)
-			break; /* stopping, and nothing left */
-		/* take up to COMMITTER_MAX_BATCH items; the rest wait for the next round */
+	c->leading = 1;
+	while (!own->done) {
 		batch = c->head;
 		cut = &c->head;
 		for (n = 0; *cut != NULL && n < COMMITTER_MAX_BATCH; n++)
@@ -90,39 +86,39 @@ static void *committer_main(void *arg)
 			c->tail = &c->head;
 		pthread_mutex_unlock(&c->mu);
 
-		committer_run_batch(c, batch);
+		queued |= committer_run_batch(c, batch);
 
 		pthread_mutex_lock(&c->mu);
-		for (it = batch; it != NULL; it = it->next)
+		for (it = batch; it != NULL; it = next) {
+			next = it->next; /* it may be gone once woken and mu is released */
 			it->done = 1;
-		pthread_cond_broadcast(&c->done);
+			if (it != own)
+				pthread_cond_signal(&it->wake);
+		}
 	}
-	pthread_mutex_unlock(&c->mu);
-	return NULL;
+	c->leading = 0;
+	if (c->head != NULL)
+		pthread_cond_signal(&c->head->wake);
+	if (queued && c->after != NULL) {
+		/* after mu: the next leader need not wait for the wake-up datagram */
+		pthread_mutex_unlock(&c->mu);
+		c->after(c->arg);
+		pthread_mutex_lock(&c->mu);
+	}
 }
 
 int committer_start(struct committer **cp, struct spool *sp, size_t max_queued,
 		    committer_after_fn after, void *arg, char **errp)
 {
 	struct committer *c = xcalloc(1, sizeof(*c));
-	int e;
 
-	*cp = NULL;
+	(void)errp; /* nothing can fail since there is no thread to start */
 	c->sp = sp;
 	c->max_queued = max_queued;
 	c->after = after;
 	c->arg = arg;
 	c->tail = &c->head;
 	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->more, NULL);
-	pthread_cond_init(&c->done, NULL);
-	if ((e = pthread_create(&c->thread, NULL, committer_main, c)) != 0) {
-		pthread_cond_destroy(&c->done);
-		pthread_cond_destroy(&c->more);
-		pthread_mutex_destroy(&c->mu);
-		free(c);
-		return err_set(errp, FS_EIO, "committer: cannot start its thread: %s", strerror(e));
-	}
 	*cp = c;
 	return 0;
 }
@@ -133,13 +129,18 @@ int committer_submit(struct committer *c, const struct spool_submit *sub, char *
 
 	memset(&it, 0, sizeof(it));
 	it.sub = sub;
+	pthread_cond_init(&it.wake, NULL);
 	pthread_mutex_lock(&c->mu);
 	*c->tail = &it;
 	c->tail = &it.next;
-	pthread_cond_signal(&c->more);
-	while (!it.done)
-		pthread_cond_wait(&c->done, &c->mu);
+	/* Follow while another thread leads: it takes this item into its next batch. Woken
+	 * undone, this item heads the queue and the lead is free (or taken again meanwhile). */
+	while (!it.done && c->leading)
+		pthread_cond_wait(&it.wake, &c->mu);
+	if (!it.done)
+		committer_lead(c, &it);
 	pthread_mutex_unlock(&c->mu);
+	pthread_cond_destroy(&it.wake);
 	if (it.rc != 0 && errp != NULL) {
 		free(*errp);
 		*errp = it.err;
@@ -153,14 +154,7 @@ void committer_stop(struct committer *c)
 {
 	if (c == NULL)
 		return;
-	pthread_mutex_lock(&c->mu);
-	c->stopping = 1;
-	pthread_cond_signal(&c->more);
-	pthread_mutex_unlock(&c->mu);
-	pthread_join(c->thread, NULL);
 	spool_close(c->sp);
-	pthread_cond_destroy(&c->done);
-	pthread_cond_destroy(&c->more);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }

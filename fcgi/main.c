@@ -3,6 +3,7 @@
  * spawn-fcgi on fd 0 or from systemd socket activation, else opened on --fcgi-socket), the
  * request threads, and a graceful stop on SIGTERM/SIGINT: in-flight requests are finished, then
  * the process exits 0. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcgiapp.h>
 #include <netdb.h>
@@ -20,6 +21,7 @@
 
 #include "app.h"
 #include "committer.h"
+#include "consul.h"
 #include "err.h"
 #include "spool.h"
 
@@ -260,10 +262,11 @@ int main(int argc, char **argv)
 	struct app app;
 	struct fcgi_thread *ths = NULL;
 	struct spool *sp_commit = NULL;
+	struct claim_ops claim_ops;
 	struct sigaction sa;
 	sigset_t set;
 	char *err = NULL, *own_path = NULL;
-	int rc, listen_fd = -1, nthreads = 0, i, status = 1, flags;
+	int rc, listen_fd = -1, nthreads = 0, i, status = 1, flags, curl_ready = 0;
 
 	memset(&app, 0, sizeof(app));
 	config_init(&cfg);
@@ -285,13 +288,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	fcgi_log_level = cfg.log_level;
-	if (!cfg.no_consul) {
-		/* the claim seam (struct claim_ops) is ready; the Consul client is its own issue */
-		fprintf(stderr, PROG ": Consul support is not available yet: run with --no-consul "
-			"(single-node mode, the spool is the only store)\n");
-		status = 2;
-		goto out;
-	}
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
 		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,
 			strerror(errno));
@@ -327,6 +323,9 @@ int main(int argc, char **argv)
 	}
 
 	flags = cfg.spool_sync == CONFIG_SYNC_NORMAL ? SPOOL_SYNC_NORMAL : 0;
+	/* with Consul, a cancel made here goes to the outbox too (the worker delivers it) */
+	if (!cfg.no_consul)
+		flags |= SPOOL_OUTBOX;
 	if (spool_open(&app.sp, cfg.spool, flags, &err) != 0 ||
 	    spool_open(&sp_commit, cfg.spool, flags, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -338,7 +337,20 @@ int main(int argc, char **argv)
 	/* the graph rules follow the runner that will run the job (SERVER.md §3 step 3) */
 	app.policy.rules = strcmp(cfg.factotum_bin, CONFIG_DEFAULT_FACTOTUM_BIN) == 0 ?
 			   FACTFILE_RULES_OURS : FACTFILE_RULES_FACTOTUM;
-	app.claim = NULL; /* --no-consul */
+	/* the same few factfiles are submitted over and over: parse each once (jobreq.h) */
+	app.policy.cache = jobreq_cache_new();
+	if (!cfg.no_consul) {
+		/* before any thread: libcurl's global state */
+		if (consul_global_init(&err) != 0) {
+			fprintf(stderr, PROG ": %s\n", err);
+			goto out;
+		}
+		curl_ready = 1;
+		/* Consul being down is not a reason to stop: /submit answers 503 until it is back */
+		app.consul = consul_new(&cfg, CONSUL_SUBMIT_TIMEOUT_MS);
+		consul_claim_init(&claim_ops, &app);
+		app.claim = &claim_ops;
+	}
 	app.worker_sock = xasprintf("%s/worker.sock", strcmp(cfg.spool, "/") == 0 ? "" :
 				    cfg.spool);
 	{
@@ -382,6 +394,10 @@ out:
 	free(own_path);
 	free(ths);
 	free(app.worker_sock);
+	jobreq_cache_free(app.policy.cache);
+	consul_free(app.consul);
+	if (curl_ready)
+		curl_global_cleanup();
 	free(err);
 	config_free(&cfg);
 	return status;

@@ -41,6 +41,8 @@ void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req)
 	/* QUEUED: the spool removes it atomically; a job the worker claimed meanwhile is ESTATE */
 	rc = spool_cancel(app->sp, id, &err);
 	if (rc == 0) {
+		if (!app->cfg->no_consul)
+			workersock_wake(app); /* its Consul entry: the worker delivers the outbox */
 		msg = xasprintf("Cancelled QUEUED job jobId:[%s]", id);
 		cancel_answer(fr, req, 200, msg, id);
 		goto done;

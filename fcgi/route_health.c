@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "consul.h"
 #include "spool.h"
 
 void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
@@ -18,7 +19,8 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 	struct timespec ts;
 	struct buf failing;
 	char *err = NULL, *runner = NULL, now[32];
-	int spool_ok, worker_ok, runner_missing = 0;
+	int spool_ok, worker_ok, runner_missing = 0, consul_ok = 1, session = 1;
+	char *cerr = NULL;
 
 	/* writable means a real durable write: a read would pass on a full or read-only disk */
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -36,18 +38,29 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 		buf_printf(&failing, "%sworker not running", failing.len > 0 ? "; " : "");
 	if (runner_missing)
 		buf_printf(&failing, "%sfactotum runner missing", failing.len > 0 ? "; " : "");
+	/* Consul must answer, and this node must hold a session, or /submit cannot accept */
+	if (app->consul != NULL) {
+		consul_ok = consul_claim_probe(app, &session, &cerr) == 0;
+		if (!consul_ok)
+			buf_printf(&failing, "%s%s", failing.len > 0 ? "; " : "", cerr);
+		else if (!session)
+			buf_printf(&failing, "%sthis node holds no Consul session",
+				   failing.len > 0 ? "; " : "");
+	}
 	o = route_message(failing.len > 0 ? failing.data : "ok");
 	json_object_object_add(o, "spool", json_object_new_string(spool_ok ? "ok" :
 								     "not writable"));
 	json_object_object_add(o, "worker", json_object_new_string(!worker_ok ? "not running" :
 								      runner_missing ?
 								      "runner missing" : "ok"));
-	/* Consul's check joins here with the Consul issue; until then it cannot fail */
-	json_object_object_add(o, "consul", json_object_new_string(app->claim != NULL ? "ok" :
-								      "disabled"));
+	json_object_object_add(o, "consul", json_object_new_string(app->consul == NULL ?
+								      "disabled" : !consul_ok ?
+								      "unreachable" : !session ?
+								      "no session" : "ok"));
 	http_respond_json(fr, req, failing.len > 0 ? 503 : 200, o, NULL);
 	buf_free(&failing);
 	free(err);
+	free(cerr);
 	free(runner);
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* GET /check, /jobs and /logs: reading jobs back out of this node's spool. */
+/* GET /check, /jobs and /logs: reading jobs back out of this node's spool (and, for /check with
+ * Consul enabled, the cluster's entry). */
 #include "app.h"
 
 #include <errno.h>
@@ -10,7 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "consul.h"
 #include "err.h"
+#include "jobentry.h"
 #include "spool.h"
 
 #define JOBS_DEFAULT_LIMIT 100
@@ -58,12 +61,63 @@ static struct spool_job *jobs_get(struct app *app, FCGX_Request *fr, struct http
 	return job;
 }
 
+/* /check with Consul: the cluster's entry, so that a job submitted to another node is found;
+ * when its last run is this node's, the spool's record (at least as new as what Consul holds:
+ * Consul mirrors it through the outbox) adds the local run details. Consul failing is a 503,
+ * never a false 404. Returns 1 when it answered, 0 when Consul has no such key (the caller
+ * then looks in the spool: a job from before Consul was enabled). */
+static int check_consul(struct app *app, FCGX_Request *fr, struct http_request *req,
+			const char *id)
+{
+	struct consul_kv kv;
+	struct jobentry e;
+	struct spool_job *job = NULL;
+	char *key = jobentry_key(app->cfg->consul_namespace, id), *err = NULL, *msg = NULL;
+	int rc, answered = 1;
+
+	jobentry_init(&e);
+	rc = consul_kv_get(app->consul, key, &kv, &err);
+	if (rc == FS_ENOENT) {
+		answered = 0;
+		goto done;
+	}
+	if (rc != 0) {
+		atomic_fetch_add(&app->consul_errors, 1);
+		msg = rc == FS_EIO ? xstrdup(err) : xasprintf("Consul unavailable: %s", err);
+		http_respond_message(fr, req, 503, msg);
+		goto done;
+	}
+	rc = jobentry_parse(kv.value, kv.value_len, &e, &err);
+	consul_kv_clear(&kv);
+	if (rc != 0) {
+		msg = xasprintf("Error: Consul key '%s' holds a value that is not a job entry (%s)",
+				key, err);
+		http_respond_message(fr, req, 500, msg);
+		goto done;
+	}
+	if (e.node != NULL && strcmp(e.node, app->cfg->consul_name) == 0 &&
+	    spool_get(app->sp, id, &job, NULL) == 0) {
+		http_respond_json(fr, req, 200, route_job_entry(job), NULL);
+		goto done;
+	}
+	http_respond_json(fr, req, 200, jobentry_to_json(&e), NULL);
+done:
+	spool_job_free(job);
+	jobentry_free(&e);
+	free(key);
+	free(err);
+	free(msg);
+	return answered;
+}
+
 void route_check(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	const char *given, *id = jobs_id_param(fr, req, &given);
 	struct spool_job *job;
 
-	if (id == NULL || (job = jobs_get(app, fr, req, id, given)) == NULL)
+	if (id == NULL || (app->consul != NULL && check_consul(app, fr, req, id)))
+		return;
+	if ((job = jobs_get(app, fr, req, id, given)) == NULL)
 		return;
 	http_respond_json(fr, req, 200, route_job_entry(job), NULL);
 	spool_job_free(job);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "consul.h"
 #include "spool.h"
 
 #ifndef PACKAGE_VERSION
@@ -51,7 +52,8 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 	char start[64], up[128], *err = NULL, *msg;
 	time_t secs = (time_t)(app->start_ms / 1000);
 	int64_t up_s = (status_now_ms() - app->start_ms) / 1000, active;
-	int draining = 0, alive;
+	int draining = 0, alive, rc, session = 0;
+	char *cerr = NULL;
 	struct tm tm;
 
 	if (spool_count(app->sp, &counts, &err) != 0 || spool_drain_get(app->sp, &draining,
@@ -109,6 +111,18 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 	json_object_object_add(o, "spool", spool);
 	consul = json_object_new_object();
 	json_object_object_add(consul, "enabled", json_object_new_boolean(app->claim != NULL));
+	if (app->consul != NULL) {
+		/* reachable: Consul answers with a leader; session: this node holds a live one
+		 * (the worker's), without which /submit answers 503 */
+		rc = consul_claim_probe(app, &session, &cerr);
+		json_object_object_add(consul, "address",
+				       json_object_new_string(consul_address(app->consul)));
+		json_object_object_add(consul, "reachable", json_object_new_boolean(rc == 0));
+		json_object_object_add(consul, "session", json_object_new_boolean(session));
+		if (rc != 0)
+			json_object_object_add(consul, "error", json_object_new_string(cerr));
+		free(cerr);
+	}
 	json_object_object_add(o, "consul", consul);
 	http_respond_json(fr, req, 200, o, NULL);
 }

@@ -5,6 +5,7 @@
 #include "app.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "committer.h"
 #include "err.h"
@@ -23,10 +24,12 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct job_request jr;
 	struct spool_submit sub;
+	struct claim cl;
 	struct json_object *o;
 	char *err = NULL, *msg = NULL;
-	int64_t claim_index = 0;
 	int rc, draining = 0, claimed = 0;
+
+	memset(&cl, 0, sizeof(cl));
 
 	if (req->body_too_large) {
 		submit_answer(app, fr, req, SUBMIT_TOO_LARGE, 413, HTTP_TOO_LARGE);
@@ -55,16 +58,18 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 	}
 	/* 5/7. the Consul claim (CONSUL.md), when enabled; undone below if the spool refuses */
 	if (app->claim != NULL) {
-		rc = app->claim->claim(app->claim->ctx, &jr, &claim_index, &err);
+		rc = app->claim->claim(app->claim->ctx, &jr, &cl, &err);
 		if (rc == FS_EEXIST) {
 			submit_answer(app, fr, req, SUBMIT_DUPLICATE, 409,
 				      "Job is already being processed");
 			goto done;
 		}
 		if (rc != 0) {
+			/* the claim's message is whole: "Consul unavailable: ..." (503) or, for a
+			 * key holding something that is not a job entry, "Error: ..." (500) */
 			atomic_fetch_add(&app->consul_errors, 1);
-			msg = xasprintf("Consul unavailable: %s", err);
-			submit_answer(app, fr, req, SUBMIT_CONSUL, 503, msg);
+			submit_answer(app, fr, req, rc == FS_EINVAL ? SUBMIT_ERROR : SUBMIT_CONSUL,
+				      rc == FS_EINVAL ? 500 : 503, err);
 			goto done;
 		}
 		claimed = 1;
@@ -75,10 +80,10 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 	sub.factfile_path = jr.factfile_path;
 	sub.factfile_args = jr.args_json;
 	sub.node = app->cfg->consul_name;
-	sub.consul_index = claim_index;
+	sub.consul_index = cl.index;
 	rc = committer_submit(app->committer, &sub, &err);
 	if (rc != 0 && claimed)
-		app->claim->undo(app->claim->ctx, &jr, claim_index);
+		app->claim->undo(app->claim->ctx, &jr, &cl);
 	switch (rc) {
 	case 0:
 		atomic_fetch_add(&app->submits[SUBMIT_ACCEPTED], 1);
@@ -102,6 +107,7 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 		break;
 	}
 done:
+	claim_clear(&cl);
 	jobreq_free(&jr);
 	free(err);
 	free(msg);

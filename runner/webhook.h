@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Factotum webhooks (FACTOTUM.md §6): job_update and task_update events built from a run's state
- * and delivered in order by a background sender (libcurl) with timeouts and capped, jittered
- * exponential backoff. Calls are made from the scheduler's thread only. */
+ * and delivered in order by a background sender (libcurl, loaded by the first webhook_start
+ * rather than linked) with timeouts and capped, jittered exponential backoff. Calls are made from
+ * the scheduler's thread only. */
 #ifndef FS_WEBHOOK_H
 #define FS_WEBHOOK_H
 
@@ -15,11 +16,12 @@ struct webhook;
 
 /* Starts a sender for url (http:// or https://, already validated). max_stdouterr_size is how
  * many characters (not bytes) of each task's stdout/stderr tail go into payloads. Returns NULL
- * and sets *errp if the sender cannot be started. Free with webhook_finish. Delivery: any 2xx
- * counts; each attempt has a 2 s connect and 5 s total timeout; up to 5 attempts per event with
- * jittered backoff from 100 ms doubling to 2 s; at most 10000 events wait (later ones are given
- * up). Tests tune these through FS_WEBHOOK_* variables (listed at the top of webhook.c). The
- * sender thread blocks every signal, so the caller's thread keeps receiving them. */
+ * and sets *errp (the caller frees it) if the sender cannot be started -- libcurl.so.4 cannot be
+ * loaded, for one. Free with webhook_finish. Delivery: any 2xx counts; each attempt has a 2 s
+ * connect and 5 s total timeout; up to 5 attempts per event with jittered backoff from 100 ms
+ * doubling to 2 s; at most 10000 events wait (later ones are given up). Tests tune these
+ * through FS_WEBHOOK_* variables (listed at the top of webhook.c). The sender thread blocks every
+ * signal, so the caller's thread keeps receiving them. */
 struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **errp);
 
 /* Queues a job_update event for the run's current state; previous is the job state before this

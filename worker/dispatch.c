@@ -1,15 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The worker's runs (see dispatch.h). Order of a start, each step durable before the next:
- * claim (WORKING/RUNNING committed) -> fork the supervisor, which waits -> its pid file -> the
- * command line and pid in the spool -> the go byte. A worker that dies before the go byte leaves
- * a supervisor that exits having started nothing, so "no status and no live supervisor" always
- * means the run is over: that is what makes "worker-lost" provable. */
+/* The worker's runs (see dispatch.h). Order of a start: claim (WORKING/RUNNING committed, durable
+ * as --spool-sync says) -> fork the supervisor, which prepares the run (a fresh run directory,
+ * then its own pid file, its log) and waits -> the go byte -> the command line and pid in the
+ * spool. The supervisor starts the runner only after both its pid file is written and the go
+ * byte has come. A worker that dies before the go byte leaves a supervisor that exits having
+ * started nothing; a run that starts can always be found by the next worker through the pid
+ * file. So "no status and no live supervisor" always means the run is over: that is what makes
+ * "worker-lost" provable. And since a supervisor holds the worker's lock until its go byte, no
+ * restarted worker looks at the spool before an abandoned supervisor has finished with its files
+ * and exited (supervisor.c).
+ *
+ * Recording the run in the spool is no part of that proof (recovery reads the pid file, never
+ * the spool's pid), so it comes after the go byte, off the path from a submit to the runner's
+ * exec; a worker that dies between the two leaves the details to the next one
+ * (dispatch_record_late). The file work of a start is the supervisor's, not the worker's: the
+ * worker is one process for all runs, and creating files in runs/ is most of what a start costs
+ * it (bench/README). The pid file is written in place, without fsync: it matters only while the
+ * machine is up -- after a machine crash no supervisor survives -- and it is whole before the
+ * run can start, so one that is missing or torn reads as "gone", which is then the truth
+ * (outcome.h). */
 #define _GNU_SOURCE
 #include "dispatch.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "consul_sync.h"
 #include "err.h"
 #include "outcome.h"
 #include "proc.h"
@@ -38,7 +53,7 @@ static int dispatch_mkdir(const char *path)
 	return 0;
 }
 
-int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp)
+int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, int lockfd)
 {
 	const char *env = getenv(SUPERVISOR_GRACE_ENV);
 	const char *sep = strcmp(cfg->spool, "/") == 0 ? "" : "/";
@@ -49,6 +64,7 @@ int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp)
 	w->runs_dir = xasprintf("%s%sruns", cfg->spool, sep);
 	w->logs_dir = xasprintf("%s%slogs", cfg->spool, sep);
 	w->grace_ms = SUPERVISOR_GRACE_MS;
+	w->lockfd = lockfd;
 	if (env != NULL && *env != '\0')
 		w->grace_ms = atoi(env) > 0 ? atoi(env) : 0;
 	w->runner_missing = -1;
@@ -107,46 +123,49 @@ static void dispatch_log_line(struct worker *w, const char *id, const char *text
 	free(path);
 }
 
-/* The outcome of r into the spool, then its files and its cancel request are cleared. 1 when
- * done with r, 0 when the spool could not take it (tried again later). */
+/* The outcome of r into the spool, then its files are removed. Its cancel request is cleared in
+ * the same transaction -- one commit (and, with --spool-sync full, one fsync) per run, not two;
+ * deleting a key that is not there writes nothing. 1 when done with r, 0 when the spool could not
+ * take it (tried again later). */
 static int dispatch_settle(struct worker *w, struct run *r)
 {
 	struct run_status st;
-	char *err = NULL, *key;
-	int rc;
+	char *err = NULL, *key = xasprintf("cancel.%s", r->id);
+	int have_status, done = 0, rc;
 
-	if (r->reason[0] == '\0' && outcome_status_read(w->runs_dir, r->id, &st) == 0 &&
-	    st.run == r->token) {
-		rc = outcome_record(w->sp, r->id, &st, &err);
-		if (rc == 0)
-			wlog(CONFIG_LOG_INFO, "job %s: exit %d signal %d%s%s", r->id, st.exit_code,
-			     st.exit_signal, st.reason[0] != '\0' ? ", " : "", st.reason);
-	} else {
-		/* the supervisor ended without a status for this run (killed, or its disk was
-		 * full): the run is over and nothing else will ever report it */
-		if (r->reason[0] == '\0')
-			snprintf(r->reason, sizeof(r->reason), "supervisor-lost");
-		rc = outcome_record_failure(w->sp, r->id, r->reason, &err);
-		if (rc == 0)
-			wlog(CONFIG_LOG_WARN, "job %s: FAILED (%s)", r->id, r->reason);
+	have_status = r->reason[0] == '\0' && outcome_status_read(w->runs_dir, r->id, &st) == 0 &&
+		      st.run == r->token;
+	/* without a status for this run the supervisor ended (killed, or its disk was full): the
+	 * run is over and nothing else will ever report it */
+	if (!have_status && r->reason[0] == '\0')
+		snprintf(r->reason, sizeof(r->reason), "supervisor-lost");
+	if ((rc = spool_begin(w->sp, &err)) == 0) {
+		rc = have_status ? outcome_record(w->sp, r->id, &st, &err) :
+				   outcome_record_failure(w->sp, r->id, r->reason, &err);
+		if (rc == 0 || rc == FS_ENOENT || rc == FS_ESTATE) {
+			/* ENOENT, ESTATE: no longer WORKING, someone else settled it */
+			if (rc != 0)
+				wlog(CONFIG_LOG_WARN, "job %s: %s", r->id, err);
+			(void)spool_setting_set(w->sp, key, NULL, NULL);
+			done = spool_commit(w->sp, &err) == 0;
+		} else {
+			spool_rollback(w->sp);
+		}
 	}
-	if (rc != 0 && rc != FS_ENOENT && rc != FS_ESTATE) {
+	if (!done) {
 		wlog(CONFIG_LOG_WARN, "job %s: outcome not recorded yet: %s", r->id, err);
-		free(err);
-		return 0;
+		goto out;
 	}
-	if (rc != 0) /* no longer WORKING: someone else settled it; nothing to record */
-		wlog(CONFIG_LOG_WARN, "job %s: %s", r->id, err);
-	free(err);
-	err = NULL;
+	if (rc == 0 && have_status)
+		wlog(CONFIG_LOG_INFO, "job %s: exit %d signal %d%s%s", r->id, st.exit_code,
+		     st.exit_signal, st.reason[0] != '\0' ? ", " : "", st.reason);
+	else if (rc == 0)
+		wlog(CONFIG_LOG_WARN, "job %s: FAILED (%s)", r->id, r->reason);
 	outcome_remove(w->runs_dir, r->id);
-	key = xasprintf("cancel.%s", r->id);
-	if (spool_setting_set(w->sp, key, NULL, &err) != 0) {
-		wlog(CONFIG_LOG_WARN, "job %s: cancel request not cleared: %s", r->id, err);
-		free(err);
-	}
+out:
+	free(err);
 	free(key);
-	return 1;
+	return done;
 }
 
 /* Settles run i and forgets it when that worked. */
@@ -177,23 +196,6 @@ void dispatch_retry(struct worker *w)
 			dispatch_end(w, i);
 }
 
-static int rmtree_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	(void)remove(path);
-	return 0;
-}
-
-/* A fresh working directory for the run: <spool>/runs/<id>, emptied of an earlier run's files
- * (no symlink is followed). */
-static int dispatch_run_dir(const char *dir)
-{
-	(void)nftw(dir, rmtree_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
-}
-
 /* 1 when the runner is an executable regular file; publishes a change in worker.runner. */
 static int dispatch_runner_ok(struct worker *w)
 {
@@ -218,7 +220,6 @@ static int dispatch_runner_ok(struct worker *w)
 static void dispatch_start(struct worker *w, const struct spool_job *job)
 {
 	struct supervisor_args a;
-	struct run_pid rp;
 	struct run *r;
 	char **argv = NULL, *err = NULL, *cmd = NULL, *dir = NULL, *log = NULL, *msg;
 	const char *fail = NULL;
@@ -241,13 +242,8 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	cmd = runcmd_json(argv);
 	dir = xasprintf("%s/%s", w->runs_dir, job->id);
 	log = xasprintf("%s/%s.log", w->logs_dir, job->id);
-	outcome_remove(w->runs_dir, job->id); /* an earlier run's status must never count */
-	if (dispatch_run_dir(dir) != 0) {
-		wlog(CONFIG_LOG_ERROR, "job %s: cannot create %s: %s", job->id, dir,
-		     strerror(errno));
-		fail = "spawn-failed";
-		goto done;
-	}
+	/* an earlier run's files must never count; gone before the supervisor writes its own */
+	outcome_remove(w->runs_dir, job->id);
 	memset(&a, 0, sizeof(a));
 	a.id = job->id;
 	a.run = job->started_ms;
@@ -258,23 +254,17 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	a.timeout_s = w->cfg->job_timeout;
 	a.grace_ms = w->grace_ms;
 	a.log_max = (size_t)w->cfg->log_max_bytes;
+	a.durable = w->cfg->spool_sync != CONFIG_SYNC_NORMAL;
+	a.lockfd = w->lockfd;
 	if (supervisor_spawn(&a, &pid, &gofd) != 0) {
 		wlog(CONFIG_LOG_ERROR, "job %s: fork: %s", job->id, strerror(errno));
 		pid = 0;
 		fail = "spawn-failed";
 		goto done;
 	}
-	rp.run = job->started_ms;
-	rp.pid = pid;
-	if ((pidfd = pidfd_open(pid, 0)) < 0 || proc_stat(pid, &rp.start, NULL) != 0 ||
-	    outcome_pid_write(w->runs_dir, job->id, &rp) != 0) {
-		wlog(CONFIG_LOG_ERROR, "job %s: cannot record its supervisor: %s", job->id,
+	if ((pidfd = pidfd_open(pid, 0)) < 0) {
+		wlog(CONFIG_LOG_ERROR, "job %s: cannot watch its supervisor: %s", job->id,
 		     strerror(errno));
-		fail = "spawn-failed";
-		goto done;
-	}
-	if (spool_record_run(w->sp, job->id, cmd, pid, &err) != 0) {
-		wlog(CONFIG_LOG_ERROR, "job %s: %s", job->id, err);
 		fail = "spawn-failed";
 		goto done;
 	}
@@ -287,6 +277,10 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	r->pidfd = pidfd;
 	r->child = 1;
 	pidfd = -1;
+	/* the run has begun: a spool too busy for its details does not stop it (it is settled
+	 * as any other); only the details are missing */
+	if (spool_record_run(w->sp, job->id, cmd, pid, &err) != 0)
+		wlog(CONFIG_LOG_WARN, "job %s: run details not recorded: %s", job->id, err);
 	wlog(CONFIG_LOG_INFO, "job %s: started %s (supervisor %ld)", job->id, cmd, (long)pid);
 done:
 	if (gofd >= 0)
@@ -315,6 +309,8 @@ void dispatch_fill(struct worker *w)
 	int rc;
 
 	(void)dispatch_runner_ok(w); /* keeps worker.runner true even with nothing queued */
+	if (!consul_sync_may_dispatch())
+		return; /* the node's Consul entries are being re-acquired (consul_sync.h) */
 	while (w->nruns < (size_t)w->cfg->max_workers) {
 		job = NULL;
 		rc = spool_claim_next(w->sp, w->cfg->consul_name, &job, &err);
@@ -324,6 +320,10 @@ void dispatch_fill(struct worker *w)
 			wlog(CONFIG_LOG_WARN, "claim: %s", err);
 			break;
 		}
+		if (consul_sync_claimed(job->id) != 0) {
+			spool_job_free(job); /* lost to another node: never started */
+			continue;
+		}
 		dispatch_start(w, job);
 		spool_job_free(job);
 	}
@@ -332,30 +332,60 @@ void dispatch_fill(struct worker *w)
 
 void dispatch_cancels(struct worker *w)
 {
-	size_t i;
+	static const char prefix[] = "cancel.";
+	struct spool_setting *l = NULL;
+	struct run *r;
+	char *err = NULL;
+	size_t n = 0, i, k;
+	long long when;
 
-	for (i = 0; i < w->nruns; i++) {
-		struct run *r = &w->runs[i];
-		char *key, *value = NULL, *err = NULL;
-		long long when;
-
+	if (w->nruns == 0)
+		return; /* a request for a run not watched is nobody's to act on */
+	/* one query for every request, however many runs are watched */
+	if (spool_setting_list(w->sp, prefix, &l, &n, &err) != 0) {
+		wlog(CONFIG_LOG_WARN, "cancel requests: %s", err);
+		free(err);
+		return;
+	}
+	for (k = 0; k < n; k++) {
+		for (i = 0; i < w->nruns; i++)
+			if (strcmp(w->runs[i].id, l[k].key + sizeof(prefix) - 1) == 0)
+				break;
+		if (i == w->nruns)
+			continue;
+		r = &w->runs[i];
 		if (r->pidfd < 0 || r->cancel_sent)
 			continue;
-		key = xasprintf("cancel.%s", r->id);
-		if (spool_setting_get(w->sp, key, &value, &err) == 0) {
-			when = strtoll(value, NULL, 10);
-			if (when < r->token) {
-				/* asked of an earlier run that ended meanwhile: not this one's */
-				(void)spool_setting_set(w->sp, key, NULL, NULL);
-			} else if (pidfd_send_signal(r->pidfd, SIGUSR1, NULL, 0) == 0) {
-				r->cancel_sent = 1;
-				wlog(CONFIG_LOG_INFO, "job %s: cancelling", r->id);
-			}
+		when = strtoll(l[k].value, NULL, 10);
+		if (when < r->token) {
+			/* asked of an earlier run that ended meanwhile: not this one's */
+			(void)spool_setting_set(w->sp, l[k].key, NULL, NULL);
+		} else if (pidfd_send_signal(r->pidfd, SIGUSR1, NULL, 0) == 0) {
+			r->cancel_sent = 1;
+			wlog(CONFIG_LOG_INFO, "job %s: cancelling", r->id);
 		}
-		free(value);
-		free(err);
-		free(key);
 	}
+	spool_setting_list_free(l, n);
+}
+
+/* A worker that died between a run's go byte and spool_record_run left the run's details
+ * unrecorded (job->pid is 0): records them now, the supervisor's pid from its pid file and the
+ * command line as this worker builds it for the job (the same unless the configuration changed
+ * across the restart). */
+static void dispatch_record_late(struct worker *w, const struct spool_job *job, pid_t pid)
+{
+	char **argv = NULL, *cmd, *err = NULL;
+
+	if (job->pid != 0)
+		return;
+	if (runcmd_build(w->cfg, job->factfile_path, job->factfile_args, &argv, &err) == 0) {
+		cmd = runcmd_json(argv);
+		if (spool_record_run(w->sp, job->id, cmd, pid, &err) != 0)
+			wlog(CONFIG_LOG_WARN, "job %s: run details not recorded: %s", job->id, err);
+		free(cmd);
+	}
+	runcmd_free(argv);
+	free(err);
 }
 
 void dispatch_recover(struct worker *w)
@@ -377,10 +407,13 @@ void dispatch_recover(struct worker *w)
 
 		if (outcome_status_read(w->runs_dir, r->id, &st) == 0 && st.run == r->token) {
 			/* ended while no worker ran */
+			if (outcome_pid_read(w->runs_dir, r->id, &rp) == 0 && rp.run == r->token)
+				dispatch_record_late(w, &jobs[i], rp.pid);
 		} else if (outcome_pid_read(w->runs_dir, r->id, &rp) == 0 && rp.run == r->token &&
 			   (pidfd = pidfd_open(rp.pid, 0)) >= 0 && proc_is(rp.pid, rp.start)) {
 			/* alive, and the pidfd names that very process: its start time matched
 			 * after the pidfd was opened, so the pid had not been reused */
+			dispatch_record_late(w, &jobs[i], rp.pid);
 			r->pid = rp.pid;
 			r->pidfd = pidfd;
 			wlog(CONFIG_LOG_INFO, "job %s: re-adopted supervisor %ld", r->id,

@@ -33,13 +33,16 @@ struct worker {
 	char *runs_dir;            /* <spool>/runs: status and pid files, per-run directories */
 	char *logs_dir;            /* <spool>/logs: one capped log per job */
 	int grace_ms;              /* SIGTERM to SIGKILL, for the supervisors */
+	int lockfd;                /* the worker's lock, lent to each supervisor until its go
+				    * byte (supervisor.c); -1 none. Not owned */
 	struct run *runs;          /* the runs this worker watches (owned) */
 	size_t nruns;
 	int runner_missing;        /* as last published in the spool's worker.runner; -1 unknown */
 };
 
-/* Sets up w (creating <spool>/runs and <spool>/logs). 0, or -1 with a message on stderr. */
-int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp);
+/* Sets up w (creating <spool>/runs and <spool>/logs); lockfd is the worker's lock (worker.lock,
+ * flock'ed), open as long as w is used. 0, or -1 with a message on stderr. */
+int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, int lockfd);
 /* Forgets the runs (their supervisors keep running) and frees w's memory. */
 void dispatch_free(struct worker *w);
 
@@ -51,7 +54,9 @@ void dispatch_recover(struct worker *w);
 /* Claims and starts QUEUED jobs while fewer than --max-workers runs are watched. */
 void dispatch_fill(struct worker *w);
 
-/* Acts on the responder's cancel requests (spool settings "cancel.<id>") for watched runs. */
+/* Acts on the responder's cancel requests (spool settings "cancel.<id>") for watched runs, all
+ * read in one query. The responder wakes the worker for each request, so the caller need only
+ * look when a datagram came, and now and then for one that was lost. */
 void dispatch_cancels(struct worker *w);
 
 /* Records outcomes that could not be stored before (spool busy). */

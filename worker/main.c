@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "consul_sync.h"
 #include "dispatch.h"
 #include "spool.h"
 #include "wlog.h"
@@ -30,6 +31,14 @@
 
 #define PROG "factotum-server-worker"
 #define WORKER_POLL_MS 5000 /* only for a lost datagram: every wake-up is signalled */
+
+static int64_t worker_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -117,7 +126,8 @@ int main(int argc, char *argv[])
 	struct timespec ts;
 	sigset_t mask;
 	char *err = NULL, *sock_path = NULL;
-	int rc, status = 1, lockfd = -1, sockfd = -1, sfd = -1, stop = 0, have_w = 0, flags;
+	int rc, status = 1, lockfd = -1, sockfd = -1, sfd = -1, stop = 0, have_w = 0, flags, woke;
+	int64_t cancels_at;
 	size_t n;
 
 	config_init(&cfg);
@@ -167,13 +177,20 @@ int main(int argc, char *argv[])
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (worker_publish(sp, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) != 0 ||
-	    dispatch_init(&w, &cfg, sp) != 0)
+	    dispatch_init(&w, &cfg, sp, lockfd) != 0)
 		goto out;
 	have_w = 1;
+	/* the session and the node's Consul entries first: nothing is recovered or claimed that
+	 * the node may have lost */
+	if (consul_sync_init(&cfg, sp) != 0)
+		goto out;
+	consul_sync_start();
 	wlog(CONFIG_LOG_INFO, "started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
 	dispatch_recover(&w);
 	dispatch_cancels(&w);
+	cancels_at = worker_mono_ms();
 	dispatch_fill(&w);
+	consul_sync_round();
 	while (!stop) {
 		/* the signalfd, the socket, then one pidfd per watched run */
 		pfd = xreallocarray(pfd, w.nruns + 1, sizeof(*pfd)); /* n+1 elements */
@@ -183,7 +200,8 @@ int main(int argc, char *argv[])
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
 		n = dispatch_pollfds(&w, pfd + 2, w.nruns);
-		if (poll(pfd, (nfds_t)n + 2, WORKER_POLL_MS) < 0 && errno != EINTR) {
+		if ((rc = poll(pfd, (nfds_t)n + 2, consul_sync_poll_ms(WORKER_POLL_MS))) < 0 &&
+		    errno != EINTR) {
 			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
 			goto out;
 		}
@@ -199,13 +217,21 @@ int main(int argc, char *argv[])
 				break;
 			}
 		}
-		if (pfd[1].revents & POLLIN)
+		woke = (pfd[1].revents & POLLIN) != 0;
+		if (woke)
 			worker_drain(sockfd);
-		/* on every wake-up (datagram, supervisor exit or the slow poll): the whole round */
+		/* on every wake-up (datagram, supervisor exit or the slow poll) the round, but the
+		 * cancel requests only when a datagram may have brought one -- or, for a lost
+		 * datagram, on the slow poll and at least as often when supervisor exits keep
+		 * the poll from ever timing out */
 		dispatch_events(&w, pfd + 2, n);
 		dispatch_retry(&w);
-		dispatch_cancels(&w);
+		if (woke || rc == 0 || worker_mono_ms() - cancels_at >= WORKER_POLL_MS) {
+			dispatch_cancels(&w);
+			cancels_at = worker_mono_ms();
+		}
 		dispatch_fill(&w);
+		consul_sync_round(); /* the transitions of this round go to Consul now */
 	}
 	status = 0;
 out:
@@ -218,6 +244,9 @@ out:
 		(void)spool_setting_set(sp, "worker.pid", NULL, NULL);
 		(void)spool_setting_set(sp, "worker.started", NULL, NULL);
 	}
+	if (have_w && status == 0)
+		consul_sync_stop(w.nruns);
+	consul_sync_free();
 	if (have_w)
 		dispatch_free(&w);
 	spool_close(sp);

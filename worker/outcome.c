@@ -18,15 +18,19 @@
 
 #define OUTCOME_MAX_FILE 4096
 
-/* Writes text to <dir>/<name> through <dir>/<name>.tmp. */
-static int outcome_write_file(const char *dir, const char *name, const char *text)
+/* Writes text to <dir>/<name>: through <dir>/<name>.tmp and a rename when atomic (a reader sees
+ * the old file or the new one, never part of one), else in place; durable: also fsync of the
+ * file and of dir. */
+static int outcome_write_file(const char *dir, const char *name, const char *text, int atomic,
+			      int durable)
 {
 	char *path = xasprintf("%s/%s", dir, name), *tmp = xasprintf("%s.tmp", path);
 	size_t len = strlen(text), off = 0;
 	ssize_t w;
 	int fd = -1, dfd = -1, rc = -1, saved;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = open(atomic ? tmp : path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0644);
 	if (fd < 0)
 		goto done;
 	while (off < len) {
@@ -37,16 +41,16 @@ static int outcome_write_file(const char *dir, const char *name, const char *tex
 			goto done;
 		off += (size_t)w;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	if ((durable && fsync(fd) != 0) || close(fd) != 0) {
 		fd = -1;
 		goto done;
 	}
 	fd = -1;
-	if (rename(tmp, path) != 0)
+	if (atomic && rename(tmp, path) != 0)
 		goto done;
 	/* the rename itself is durable only once the directory is */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) != 0)
+	if (durable && ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+			fsync(dfd) != 0))
 		goto done;
 	rc = 0;
 done:
@@ -56,7 +60,7 @@ done:
 	if (dfd >= 0)
 		close(dfd);
 	if (rc != 0)
-		unlink(tmp);
+		unlink(atomic ? tmp : path);
 	free(path);
 	free(tmp);
 	errno = saved;
@@ -101,13 +105,14 @@ static int outcome_num(const char *text, const char *key, long long *vp)
 	return -1;
 }
 
-int outcome_status_write(const char *dir, const char *id, const struct run_status *st)
+int outcome_status_write(const char *dir, const char *id, const struct run_status *st,
+			 int durable)
 {
 	char *name = xasprintf("%s.status", id);
 	char *text = xasprintf("run=%" PRId64 "\nexit=%d\nsignal=%d\nstarted=%" PRId64
 			       "\nfinished=%" PRId64 "\nreason=%s\n", st->run, st->exit_code,
 			       st->exit_signal, st->started_ms, st->finished_ms, st->reason);
-	int rc = outcome_write_file(dir, name, text);
+	int rc = outcome_write_file(dir, name, text, 1, durable);
 
 	free(name);
 	free(text);
@@ -146,7 +151,8 @@ int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp)
 	char *name = xasprintf("%s.pid", id);
 	char *text = xasprintf("run=%" PRId64 "\npid=%ld\nstart=%llu\n", rp->run, (long)rp->pid,
 			       rp->start);
-	int rc = outcome_write_file(dir, name, text);
+	/* neither fsync nor rename (see outcome.h) */
+	int rc = outcome_write_file(dir, name, text, 0, 0);
 
 	free(name);
 	free(text);
@@ -179,7 +185,12 @@ void outcome_remove(const char *dir, const char *id)
 	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
 		char *path = xasprintf("%s/%s.%s", dir, id, suffixes[i]);
 
-		(void)unlink(path);
+		/* unlink locks the directory even for a name that is not there, and every
+		 * supervisor writes its status in the same directory; a lookup does not lock.
+		 * Nobody creates these files between the two calls (the run's supervisor and
+		 * worker are the only writers, and both are done with them). */
+		if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			(void)unlink(path);
 		free(path);
 	}
 }

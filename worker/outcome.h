@@ -1,9 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* How a run ended, kept where a restarted worker finds it: the supervisor writes
- * <spool>/runs/<id>.status (write + fsync + rename, never half-read) before it exits, and the
- * worker records it in the spool (spool_finish) whenever it next looks -- at once, or after a
- * restart. <spool>/runs/<id>.pid names the run's supervisor by (pid, start time), so that a
- * restarted worker can tell a live supervisor from a dead one whose pid was reused.
+ * <spool>/runs/<id>.status (write + rename, never half-read; fsync'd with --spool-sync full)
+ * before it exits, and the worker records it in the spool (spool_finish) whenever it next looks
+ * -- at once, or after a restart. <spool>/runs/<id>.pid names the run's supervisor by (pid, start
+ * time), so that a restarted worker can tell a live supervisor from a dead one whose pid was
+ * reused.
+ *
+ * Durability. The pid file is never fsync'd: it only serves while the machine stays up (after a
+ * machine crash no supervisor is left to find, and a missing or torn pid file reads as "gone",
+ * which is then the truth). A process crash -- the worker's or the supervisor's -- loses nothing
+ * either way: the page cache survives it. The status file follows --spool-sync: with full it is
+ * fsync'd with its directory, as the spool's own commits are; with normal it is not, the same
+ * trade the spool makes -- after a power loss a run that had ended may read as ended without a
+ * status (FAILED, reason worker-lost) instead of with its exit code, just as the spool's last
+ * commits may be rolled back; never as still running, never half-read.
  *
  * Both files carry the run's token, the started_ms of the claim that began it, so that a file
  * left by an earlier run of the same id is never taken for this run's. */
@@ -30,9 +40,14 @@ struct run_pid {
 	unsigned long long start; /* its start time (proc.h) */
 };
 
-/* Write durably (temporary file, fsync, rename, fsync of dir) <dir>/<id>.status or .pid.
- * 0, or -1 with errno. */
-int outcome_status_write(const char *dir, const char *id, const struct run_status *st);
+/* Write <dir>/<id>.status atomically (temporary file, rename; never half-read), and, when
+ * durable is set, with fsync of the file before the rename and of dir after it. The pid file is
+ * written in place, without fsync: the worker writes it before its supervisor may start the run
+ * and nobody reads it before that worker is gone, so it is either whole or the run never began
+ * (a pid file that does not parse reads as "no supervisor", which is then the truth). 0, or -1
+ * with errno. */
+int outcome_status_write(const char *dir, const char *id, const struct run_status *st,
+			 int durable);
 int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp);
 
 /* Read them back: 0; FS_ENOENT when the file does not exist; FS_EINVAL when it does not parse
@@ -40,7 +55,8 @@ int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp)
 int outcome_status_read(const char *dir, const char *id, struct run_status *st);
 int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp);
 
-/* Removes both files (and any temporary left by a crash); absent files are fine. */
+/* Removes both files (and any temporary left by a crash); absent files are fine. Not for
+ * files that are still being written. */
 void outcome_remove(const char *dir, const char *id);
 
 /* Records st for the WORKING job id (spool_finish): SUCCEEDED for exit 0 with no reason, else

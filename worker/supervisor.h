@@ -24,17 +24,23 @@ struct supervisor_args {
 	const char *id;
 	int64_t run;            /* the run's token (outcome.h) */
 	char *const *argv;      /* the runner's argv (runcmd.h); argv[0] is the path executed */
-	const char *run_dir;    /* the runner's working directory (exists) */
+	const char *run_dir;    /* the runner's working directory (created afresh) */
 	const char *log_path;   /* the capped log, created or truncated */
-	const char *status_dir; /* where <id>.status is written */
+	const char *status_dir; /* where <id>.pid and <id>.status are written (outcome.h) */
 	int timeout_s;          /* 0 = none */
 	int grace_ms;
 	size_t log_max;
+	int durable;            /* fsync the status file (--spool-sync full): see outcome.h */
+	int lockfd;             /* the worker's lock (-1 none): held until the go byte */
 };
 
-/* Forks the supervisor. It starts nothing until it reads one byte from the pipe whose write end
- * is *gofdp: the caller writes it once the run is recorded, or closes the pipe unwritten to
- * abandon the run (the supervisor then exits having done nothing). Returns 0 with *pidp the
+/* Forks the supervisor. It prepares the run at once -- the run directory (emptied of an earlier
+ * run's files), its pid file <id>.pid in status_dir, the log, the capture pipe -- holding the
+ * worker's lock meanwhile, but starts nothing until it reads one byte from the pipe whose write
+ * end is *gofdp, and nothing at all unless its pid file was written. The caller writes the byte
+ * once it watches the supervisor, or closes the pipe unwritten to abandon the run (the
+ * supervisor then exits having started nothing, leaving at most its pid file, an empty log and
+ * an empty run directory). Returns 0 with *pidp the
  * supervisor (the caller's child) and *gofdp (the caller closes it), or -1 with errno. */
 int supervisor_spawn(const struct supervisor_args *a, pid_t *pidp, int *gofdp);
 

@@ -76,17 +76,12 @@ fs_post /submit "$(job 4)"
 [ "$FS_STATUS" = 200 ] || fs_fail "after cancel: $FS_STATUS $FS_BODY"
 [ "$(fs_rows)" = 4 ] || fs_fail "rows: $(fs_rows)"
 
-# ---- start-up refusals: a socket in use, Consul not available yet ----
+# ---- start-up refusals: a socket in use, a bad option ----
 "$FS_FCGI" --no-consul --spool "$FS_SPOOL" --fcgi-socket "$FS_TMP/run/b.sock" \
 	--factotum-bin "$FS_RUNNER" 2>"$FS_TMP/err"
 st=$?
 [ "$st" = 1 ] && grep -qx "factotum-server-fcgi: --fcgi-socket: '$FS_TMP/run/b.sock' is in use by another process" "$FS_TMP/err" ||
 	fs_fail "second responder on a live socket: exit $st, $(cat "$FS_TMP/err")"
-"$FS_FCGI" --spool "$FS_SPOOL" --fcgi-socket "$FS_TMP/run/c.sock" --factotum-bin "$FS_RUNNER" \
-	2>"$FS_TMP/err"
-st=$?
-[ "$st" = 2 ] && grep -q "run with --no-consul" "$FS_TMP/err" ||
-	fs_fail "without --no-consul: exit $st, $(cat "$FS_TMP/err")"
 "$FS_FCGI" --no-consul --fcgi-threads 0 2>"$FS_TMP/err"
 st=$?
 [ "$st" = 2 ] && grep -qx "factotum-server-fcgi: --fcgi-threads: '0' is too small (minimum 1)" "$FS_TMP/err" ||

@@ -135,7 +135,7 @@ static void test_open_schema_reopen(void **state)
 
 	snprintf(path, sizeof path, "%s/spool.db", f->dir);
 	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(spool_schema_version(), 1);
+	assert_int_equal(spool_schema_version(), 2);
 	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), spool_schema_version());
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM sqlite_master WHERE name IN "
 				 "('jobs','transitions','outbox','settings')"), 4);
@@ -210,6 +210,43 @@ static void test_open_errors(void **state)
 	assert_int_equal(spool_open(&sp, sub, 0, &err), FS_EIO);
 	assert_non_null(strstr(err, "schema version 99 is newer"));
 	assert_null(sp);
+	free(err);
+}
+
+/* The trigger-kept QUEUED count (schema 2) equals a real count through enqueue, claim, cancel
+ * and resubmission, and a version-1 spool with queued jobs migrates to the right count. */
+static void test_queued_count(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_job *j = NULL;
+	char id[65], *err = NULL;
+	const char *real = "SELECT count(*) FROM jobs WHERE state = 'QUEUED'";
+	const char *kept = "SELECT n FROM queued_count";
+
+	for (int i = 1; i <= 4; i++)
+		assert_int_equal(enq(f->sp, mkid(i, id), 10, &err), 0);
+	assert_int_equal(sql_int(f->dir, kept), 4);
+	assert_int_equal(spool_claim_next(f->sp, "n", &j, &err), 0);
+	spool_job_free(j);
+	assert_int_equal(spool_cancel(f->sp, mkid(2, id), &err), 0);
+	assert_int_equal(sql_int(f->dir, kept), 2);
+	assert_int_equal(sql_int(f->dir, kept), sql_int(f->dir, real));
+	/* a cancelled (DONE) id submitted again is QUEUED again */
+	assert_int_equal(enq(f->sp, mkid(2, id), 10, &err), 0);
+	assert_int_equal(sql_int(f->dir, kept), 3);
+	assert_int_equal(sql_int(f->dir, kept), sql_int(f->dir, real));
+
+	/* back to version 1 (no table, no triggers), then migrated again on open */
+	spool_close(f->sp);
+	f->sp = NULL;
+	sql_int(f->dir, "DROP TRIGGER jobs_queued_ins");
+	sql_int(f->dir, "DROP TRIGGER jobs_queued_upd");
+	sql_int(f->dir, "DROP TRIGGER jobs_queued_del");
+	sql_int(f->dir, "DROP TABLE queued_count");
+	sql_int(f->dir, "PRAGMA user_version = 1");
+	assert_int_equal(spool_open(&f->sp, f->dir, 0, &err), 0);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(f->dir, kept), 3);
 	free(err);
 }
 
@@ -559,6 +596,35 @@ static void test_settings(void **state)
 	free(err);
 }
 
+/* spool_setting_list: exactly the keys with the prefix (case counts, neighbours excluded). */
+static void test_setting_list(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_setting *l = NULL;
+	size_t n = 7;
+	char *err = NULL;
+
+	assert_int_equal(spool_setting_list(f->sp, "cancel.", &l, &n, &err), 0);
+	assert_null(l);
+	assert_int_equal(n, 0);
+	assert_int_equal(spool_setting_set(f->sp, "cancel.b", "2", &err), 0);
+	assert_int_equal(spool_setting_set(f->sp, "cancel.a", "1", &err), 0);
+	assert_int_equal(spool_setting_set(f->sp, "cancel", "x", &err), 0);
+	assert_int_equal(spool_setting_set(f->sp, "cancel/", "x", &err), 0);
+	assert_int_equal(spool_setting_set(f->sp, "CANCEL.c", "x", &err), 0);
+	assert_int_equal(spool_setting_set(f->sp, "worker.pid", "9", &err), 0);
+	assert_int_equal(spool_setting_list(f->sp, "cancel.", &l, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(l[0].key, "cancel.a");
+	assert_string_equal(l[0].value, "1");
+	assert_string_equal(l[1].key, "cancel.b");
+	assert_string_equal(l[1].value, "2");
+	spool_setting_list_free(l, n);
+	assert_int_equal(spool_setting_list(f->sp, "", &l, &n, &err), FS_EINVAL);
+	assert_int_equal(spool_setting_list(f->sp, NULL, &l, &n, &err), FS_EINVAL);
+	free(err);
+}
+
 static void test_outbox(void **state)
 {
 	struct fixture *f = *state;
@@ -632,6 +698,44 @@ static void test_outbox(void **state)
 	assert_int_equal(j->consul_index, 77);
 	spool_job_free(j);
 	assert_int_equal(spool_consul_index_set(f->sp, mkid(0xc, a), 1, &err), FS_ENOENT);
+	free(err);
+}
+
+/* spool_abandon: a job the node lost in Consul ends here, and nothing of it is delivered. */
+static void test_abandon(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_job *j = NULL;
+	struct spool_outbox *ob = NULL;
+	size_t n = 0;
+	char a[65], b[65], c[65], *err = NULL;
+
+	mkid(0xa, a);
+	mkid(0xb, b);
+	mkid(0xc, c);
+	reopen(f, SPOOL_OUTBOX);
+	assert_int_equal(enq(f->sp, a, 10, &err), 0);
+	assert_int_equal(enq(f->sp, b, 10, &err), 0);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0); /* a: WORKING, 1 entry */
+	spool_job_free(j);
+	assert_int_equal(spool_abandon(f->sp, a, "consul-lost", &err), 0); /* WORKING */
+	assert_int_equal(spool_abandon(f->sp, b, "consul-lost", &err), 0); /* QUEUED */
+	assert_int_equal(spool_get(f->sp, a, &j, &err), 0);
+	assert_int_equal(j->state, SPOOL_DONE);
+	assert_int_equal(j->outcome, SPOOL_FAILED);
+	assert_string_equal(j->reason, "consul-lost");
+	assert_true(j->finished_ms > 0);
+	spool_job_free(j);
+	assert_int_equal(spool_get(f->sp, b, &j, &err), 0);
+	assert_int_equal(j->state, SPOOL_DONE);
+	assert_string_equal(j->reason, "consul-lost");
+	spool_job_free(j);
+	/* a's WORKING entry is dropped, and the abandon itself is not queued */
+	assert_int_equal(spool_outbox_list(f->sp, 0, &ob, &n, &err), 0);
+	assert_int_equal(n, 0);
+	spool_outbox_list_free(ob, n);
+	assert_int_equal(spool_abandon(f->sp, a, "consul-lost", &err), FS_ESTATE);
+	assert_int_equal(spool_abandon(f->sp, c, "consul-lost", &err), FS_ENOENT);
 	free(err);
 }
 
@@ -953,6 +1057,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_schema_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queued_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupted_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enqueue_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dedupe_and_resubmit, setup, teardown),
@@ -962,7 +1067,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_persisted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_setting_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abandon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads_share_handle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_procs_same_id, setup, teardown),

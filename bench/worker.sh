@@ -1,0 +1,321 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# bench/worker.sh: the worker benchmarks of issue 5. Every figure is a ratio against a baseline
+# measured in the same run, back to back, on this machine; the set is repeated BENCH_REPS times
+# and the median ratio is reported (bench/README):
+#   L  submit -> runner exec latency, p50 and p99, over BENCH_LAT_N sequential jobs sent through
+#      nginx to factotum-server-fcgi, run by factotum-server-worker with bench/exec_stamp as
+#      --factotum-bin (it stamps CLOCK_REALTIME the moment it is exec'd); each job is DONE
+#      before the next is sent. / the same number of bare fork+execs of the same program, from
+#      a C program stamping just before fork (goal: p50 ratio <= 3). --spool-sync full (the
+#      default) and normal.
+#   T  end-to-end rate: BENCH_THR_N distinct one-task (`true`) jobs submitted through nginx by
+#      BENCH_CONC client processes, run by the bundled runner (runner/factotum) with
+#      --max-workers BENCH_WORKERS; jobs/s from just before the first submit to the last DONE
+#      (the spool's updated_ms). / BENCH_THR_N `sh -c true` spawned BENCH_WORKERS at a time by
+#      a C program (goal: >= 0.3). --spool-sync normal and full.
+# Each measurement gets a fresh spool and its own responder and worker; one nginx serves the run.
+# Only processes this script started are stopped; the temporary directory is removed
+# (BENCH_KEEP=1 keeps it).
+#
+# Run: sh bench/worker.sh [BUILDDIR]   (default: $FS_BUILDDIR, else the source tree, else build/)
+# It builds the three programs it needs there and compiles bench/exec_stamp.c and
+# bench/worker_client.c with cc into the temporary directory. Environment: BENCH_REPS (3),
+# BENCH_LAT_N (300), BENCH_THR_N (500), BENCH_WORKERS (8), BENCH_CONC (4), BENCH_KEEP, TMPDIR,
+# CC. Needs nginx, sqlite3 and python3 (scripts/install-deps.sh installs them).
+
+set -u
+
+REPS=${BENCH_REPS:-3}
+LAT_N=${BENCH_LAT_N:-300}
+THR_N=${BENCH_THR_N:-500}
+WORKERS=${BENCH_WORKERS:-8}
+CONC=${BENCH_CONC:-4}
+CC=${CC:-cc}
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "bench: $*"; exit 1; }
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+B=${1:-${FS_BUILDDIR:-}}
+if [ -z "$B" ]; then
+	if [ -f "$SRC/Makefile" ]; then
+		B=$SRC
+	elif [ -f "$SRC/build/Makefile" ]; then
+		B=$SRC/build
+	else
+		die "no configured build tree: pass one (or set FS_BUILDDIR)"
+	fi
+fi
+B=$(cd "$B" && pwd) || die "no build directory $B"
+
+NGINX=${FS_NGINX:-/usr/sbin/nginx}
+for t in "$NGINX" sqlite3 python3 "$CC"; do
+	command -v "$t" >/dev/null 2>&1 || die "needs $t (scripts/install-deps.sh installs it)"
+done
+
+PROGS="fcgi/factotum-server-fcgi worker/factotum-server-worker runner/factotum"
+# shellcheck disable=SC2086
+make -C "$B" -s $PROGS >/dev/null || die "building $PROGS in $B failed"
+FCGI=$B/fcgi/factotum-server-fcgi
+WORKER=$B/worker/factotum-server-worker
+RUNNER=$B/runner/factotum
+
+# ---- the temporary directory, and stopping what we started ----
+T=$(mktemp -d "${TMPDIR:-/tmp}/fs-bench-worker.XXXXXX") || exit 1
+PIDS=
+NGINX_PID=
+SPOOL=
+cleanup() {
+	for p in $PIDS; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	[ -n "$NGINX_PID" ] && kill -QUIT "$NGINX_PID" 2>/dev/null
+	for p in $PIDS $NGINX_PID; do
+		wait "$p" 2>/dev/null
+	done
+	stop_supervisors
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		say "bench: kept $T"
+	else
+		rm -rf "$T"
+	fi
+}
+# supervisors outlive a stopped worker by design: stop any run left in the current spool
+stop_supervisors() {
+	[ -n "$SPOOL" ] || return 0
+	for p in $(sed -n 's/^pid=//p' "$SPOOL"/runs/*.pid 2>/dev/null); do
+		kill -TERM "$p" 2>/dev/null
+	done
+	return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+mkdir -p "$T/run" "$T/ff" "$T/nginx/tmp" "$T/bin"
+[ "$(id -u)" -eq 0 ] && chmod 0711 "$T" "$T/run"
+SOCK=$T/run/fcgi.sock
+STAMP=$T/bin/exec_stamp
+CLIENT=$T/bin/worker_client
+"$CC" -O2 -o "$STAMP" "$SRC/bench/exec_stamp.c" || die "cannot compile bench/exec_stamp.c"
+"$CC" -O2 -o "$CLIENT" "$SRC/bench/worker_client.c" || die "cannot compile bench/worker_client.c"
+
+# the one-task factfile (runner/factotum runs `true`; exec_stamp never reads it)
+FF=$T/ff/true.factfile
+cat >"$FF" <<'EOF'
+{"schema": "iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0",
+ "data": {"name": "true", "tasks": [{"name": "t", "executor": "shell", "command": "true",
+  "arguments": [], "dependsOn": [],
+  "onResult": {"terminateJobWithSuccess": [], "continueJob": [0]}}]}}
+EOF
+chmod 0644 "$FF"
+chmod 0755 "$T/ff"
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+forget_pid() {
+	PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
+}
+
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	forget_pid "$1"
+}
+
+# ---- nginx, one for the whole run, in front of $SOCK (as tests/integration/lib.sh does) ----
+start_nginx() {
+	nd=$T/nginx
+	site=$nd/factotum-server.conf
+	sed "s|unix:/var/lib/factotum-server/fcgi.sock|unix:$SOCK|" \
+		"$SRC/nginx/factotum-server.conf" >"$site"
+	userline=
+	[ "$(id -u)" -eq 0 ] && userline="user nobody $(id -gn nobody 2>/dev/null || echo nogroup);"
+	PORT=$(free_port)
+	sed -e "s|@USER_LINE@|$userline|" -e "s|@PREFIX@|$nd|g" \
+		-e "s|@LISTEN@|127.0.0.1:$PORT|" -e "s|@SITE@|$site|" \
+		"$SRC/nginx/nginx.conf.in" >"$nd/nginx.conf"
+	"$NGINX" -p "$nd" -c "$nd/nginx.conf" -e "$nd/error.log" 2>>"$nd/error.log" &
+	NGINX_PID=$!
+	i=0
+	until python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()' "$PORT" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$NGINX_PID" 2>/dev/null; then
+			cat "$nd/error.log" >&2
+			die "nginx did not start"
+		fi
+		sleep 0.05
+	done
+}
+
+# start_node NAME SYNC BIN: a fresh spool $T/spool.NAME, the responder on $SOCK and the worker
+# (--max-workers $WORKERS), both with --spool-sync SYNC and --factotum-bin BIN.
+start_node() {
+	SPOOL=$T/spool.$1
+	mkdir -p "$SPOOL"
+	rm -f "$SOCK"
+	"$FCGI" --no-consul --spool "$SPOOL" --fcgi-socket "$SOCK" --factotum-bin "$3" \
+		--spool-sync "$2" 2>>"$T/responder.$1.log" &
+	RESP_PID=$!
+	PIDS="$PIDS $RESP_PID"
+	i=0
+	while [ ! -S "$SOCK" ]; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 "$RESP_PID" 2>/dev/null; then
+			cat "$T/responder.$1.log" >&2
+			die "the responder did not start"
+		fi
+		sleep 0.05
+	done
+	[ "$(id -u)" -eq 0 ] && chmod 0666 "$SOCK"
+	"$WORKER" --no-consul --spool "$SPOOL" --factotum-bin "$3" --spool-sync "$2" \
+		--max-workers "$WORKERS" 2>>"$T/worker.$1.log" &
+	WORKER_PID=$!
+	PIDS="$PIDS $WORKER_PID"
+	i=0
+	# worker.pid is published before the socket is bound; the socket, after the lock
+	until [ "$(sqlite3 -cmd '.timeout 5000' "$SPOOL/spool.db" \
+		"SELECT value FROM settings WHERE key='worker.pid'" 2>/dev/null)" = "$WORKER_PID" ] &&
+		[ -S "$SPOOL/worker.sock" ]; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 "$WORKER_PID" 2>/dev/null; then
+			cat "$T/worker.$1.log" >&2
+			die "the worker did not start"
+		fi
+		sleep 0.05
+	done
+}
+
+stop_node() {
+	stop_pid "$WORKER_PID"
+	stop_supervisors
+	stop_pid "$RESP_PID"
+	SPOOL=
+}
+
+# summarize FILE [COLUMN]: "p50 p99" (ns) of a column (default 1) of numbers (nearest rank)
+summarize() {
+	awk -v c="${2:-1}" '{ print $c }' "$1" | sort -n | awk '{ v[NR] = $1 }
+		function rank(p,   k) { k = int(p * NR + 0.999999); if (k < 1) k = 1; return v[k] }
+		END { if (NR == 0) { print "0 0"; exit } printf "%d %d\n", rank(0.50), rank(0.99) }'
+}
+
+# latency REP SYNC: the L pair for one sync mode (baseline right before); appends
+# "REP lat_SYNC p50 p99 base_p50 base_p99 answer_p50 answer_p99" to $T/results (answer: when
+# the 200 of /submit arrived, for the breakdown)
+latency() {
+	"$CLIENT" fork "$LAT_N" "$STAMP" "$FF" "fork$1$2" >"$T/fork.$1.$2" ||
+		die "the fork+exec baseline failed"
+	start_node "lat$1$2" "$2" "$STAMP"
+	"$CLIENT" submit "$PORT" "$LAT_N" "$FF" "lat$1$2" >"$T/lat.$1.$2" ||
+		die "the latency run ($2) failed: see $T/worker.lat$1$2.log (BENCH_KEEP=1 keeps it)"
+	stop_node
+	echo "$1 lat_$2 $(summarize "$T/lat.$1.$2") $(summarize "$T/fork.$1.$2")" \
+		"$(summarize "$T/lat.$1.$2" 2)" >>"$T/results"
+}
+
+# throughput REP SYNC: the T pair for one sync mode (baseline right before); appends
+# "REP thr_SYNC jobs_per_s base_per_s runner_alone_per_s" to $T/results (runner alone: the same
+# number of `runner/factotum run` of the factfile, as many at a time, without the server)
+throughput() {
+	base_ns=$("$CLIENT" spawn "$THR_N" "$WORKERS") || die "the sh -c true baseline failed"
+	alone_ns=$("$CLIENT" spawn "$THR_N" "$WORKERS" "$RUNNER" run "$FF") ||
+		die "the runner alone failed"
+	start_node "thr$1$2" "$2" "$RUNNER"
+	t0=$("$CLIENT" burst "$PORT" "$THR_N" "$CONC" "$FF" "thr$1$2") ||
+		die "the submissions ($2) failed"
+	db=$SPOOL/spool.db
+	i=0
+	while [ "$(sqlite3 -cmd '.timeout 5000' "$db" \
+		"SELECT count(*) FROM jobs WHERE state = 'DONE'")" != "$THR_N" ]; do
+		i=$((i + 1))
+		[ $i -gt 6000 ] && die "the jobs ($2) were not all DONE in 10 min"
+		sleep 0.1
+	done
+	read -r t1 failed <<EOF
+$(sqlite3 -cmd '.timeout 5000' -separator ' ' "$db" \
+	"SELECT max(updated_ms), sum(outcome != 'SUCCEEDED') FROM jobs")
+EOF
+	[ "$failed" = 0 ] || die "$failed job(s) FAILED ($2): see $SPOOL/logs"
+	stop_node
+	echo "$1 thr_$2 $(awk -v n="$THR_N" -v ms=$((t1 - t0)) -v b="$base_ns" -v a="$alone_ns" \
+		'BEGIN { printf "%.1f %.1f %.1f", n * 1000 / ms, n * 1e9 / b, n * 1e9 / a }')" \
+		>>"$T/results"
+}
+
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+start_nginx
+: >"$T/results"
+r=1
+while [ $r -le "$REPS" ]; do
+	say "bench: repetition $r/$REPS"
+	latency "$r" full
+	latency "$r" normal
+	throughput "$r" normal
+	throughput "$r" full
+	r=$((r + 1))
+done
+
+# ---- the report ----
+echo "factotum-server worker benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine: $(uname -srm), $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)," \
+	"load average at start: $LOAD0, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "disk of $T: $(df -P "$T" | awk 'NR == 2 { print $1 }') ($(stat -f -c %T "$T"))"
+echo "latency: $LAT_N sequential jobs through nginx, runner = bench/exec_stamp;" \
+	"rate: $THR_N jobs, $CONC submitting clients, --max-workers $WORKERS, runner = runner/factotum;" \
+	"$REPS repetitions, median of the per-repetition ratios"
+echo
+awk -v reps="$REPS" '
+function median(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+$2 ~ /^lat_/ { m = substr($2, 5)
+	val["p50 " m, $1] = $3 / 1e6; base["p50 " m, $1] = $5 / 1e6
+	val["p99 " m, $1] = $4 / 1e6; base["p99 " m, $1] = $6 / 1e6
+	val["ans " m, $1] = $7 / 1e6; base["ans " m, $1] = $3 / 1e6 }
+$2 ~ /^thr_/ { m = substr($2, 5); val["rate " m, $1] = $3; base["rate " m, $1] = $4
+	val["alone " m, $1] = $5; base["alone " m, $1] = $4
+	val["eff " m, $1] = $3; base["eff " m, $1] = $5 }
+END {
+	nrow = split("p50 full;p99 full;p50 normal;p99 normal;rate normal;rate full;" \
+		"ans full;ans normal;alone normal;alone full;eff normal;eff full", rows, ";")
+	text["p50 full"] = "submit->exec p50 (ms), sync full / fork+exec"
+	text["p99 full"] = "submit->exec p99 (ms), sync full / fork+exec"
+	text["p50 normal"] = "submit->exec p50 (ms), sync normal / fork+exec"
+	text["p99 normal"] = "submit->exec p99 (ms), sync normal / fork+exec"
+	text["rate normal"] = "jobs/s end to end, sync normal / sh -c true"
+	text["rate full"] = "jobs/s end to end, sync full / sh -c true"
+	text["ans full"] = "(why) /submit answered p50 / submit->exec p50, full"
+	text["ans normal"] = "(why) /submit answered p50 / submit->exec p50, normal"
+	text["alone normal"] = "(why) runner/factotum alone, N at a time / sh -c"
+	text["alone full"] = "(why) the same, next to the full run"
+	text["eff normal"] = "(why) jobs/s end to end, normal / runner alone"
+	text["eff full"] = "(why) jobs/s end to end, full / runner alone"
+	goal["p50 full"] = "<= 3"; goal["p50 normal"] = "<= 3"
+	goal["rate normal"] = ">= 0.3"; goal["rate full"] = ">= 0.3"
+	printf "%-54s %-6s", "measure: server / baseline", "goal"
+	for (r = 1; r <= reps; r++) printf " %-21s", "rep " r
+	printf " %6s  %s\n", "median", "verdict"
+	for (i = 1; i <= nrow; i++) {
+		k = rows[i]
+		if (!((k, 1) in val)) continue
+		if (k == "ans full") print "breakdown (no goal):"
+		printf "%-54s %-6s", text[k], (k in goal) ? goal[k] : "-"
+		for (r = 1; r <= reps; r++) {
+			q[r] = base[k, r] > 0 ? val[k, r] / base[k, r] : 0
+			f = k ~ /^(rate|alone|eff)/ ? "%.0f/%.0f=%.2f" : "%.2f/%.2f=%.2f"
+			printf " %-21s", sprintf(f, val[k, r], base[k, r], q[r])
+		}
+		m = median(q, reps)
+		verdict = "-"
+		if (k in goal) {
+			split(goal[k], g, " ")
+			verdict = (g[1] == "<=" ? m <= g[2] : m >= g[2]) ? "met" : "MISSED"
+		}
+		printf " %6.2f  %s\n", m, verdict
+	}
+}' "$T/results"

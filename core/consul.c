@@ -1,0 +1,817 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The Consul HTTP client (see consul.h): one request helper over a pool of libcurl easy
+ * handles, and a defensive parser per kind of answer. */
+#include "consul.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <nettle/base64.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "err.h"
+#include "jobreq.h"
+#include "xalloc.h"
+
+/* Consul's answers here are small; anything bigger is not an answer we asked for. */
+#define CONSUL_MAX_ANSWER (4u * 1024 * 1024)
+/* Consul refuses transactions of more than 64 ops. */
+#define CONSUL_MAX_OPS 64
+/* How many idle handles the pool keeps (more are made under load and freed after). */
+#define CONSUL_POOL_MAX 64
+#define UNAVAILABLE "Consul unavailable: "
+
+struct consul {
+	char *base;           /* "http://host:port" */
+	char *token_header;   /* "X-Consul-Token: ..." or NULL */
+	long timeout_ms;
+	long connect_ms;
+	pthread_mutex_t mu;   /* guards the pool */
+	CURL *pool[CONSUL_POOL_MAX];
+	int n_pool;
+};
+
+/* One HTTP exchange's answer. */
+struct consul_answer {
+	long status;
+	struct buf body;
+	int too_large;
+};
+
+int consul_global_init(char **errp)
+{
+	CURLcode e = curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	if (e != CURLE_OK)
+		return err_set(errp, FS_EIO, "libcurl: cannot initialise: %s", curl_easy_strerror(e));
+	return 0;
+}
+
+struct consul *consul_new(const struct config *cfg, long timeout_ms)
+{
+	struct consul *c = xcalloc(1, sizeof(*c));
+
+	/* an IPv6 literal needs brackets in a URL */
+	c->base = xasprintf(strchr(cfg->consul_ip, ':') != NULL ? "http://[%s]:%d" :
+			    "http://%s:%d", cfg->consul_ip, cfg->consul_port);
+	if (cfg->consul_token != NULL)
+		c->token_header = xasprintf("X-Consul-Token: %s", cfg->consul_token);
+	c->timeout_ms = timeout_ms > 0 ? timeout_ms : CONSUL_SUBMIT_TIMEOUT_MS;
+	c->connect_ms = c->timeout_ms < CONSUL_CONNECT_TIMEOUT_MS ? c->timeout_ms :
+			CONSUL_CONNECT_TIMEOUT_MS;
+	pthread_mutex_init(&c->mu, NULL);
+	return c;
+}
+
+void consul_free(struct consul *c)
+{
+	int i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n_pool; i++)
+		curl_easy_cleanup(c->pool[i]);
+	pthread_mutex_destroy(&c->mu);
+	free(c->base);
+	free(c->token_header);
+	free(c);
+}
+
+const char *consul_address(const struct consul *c)
+{
+	return c->base;
+}
+
+/* A handle from the pool, or a new one (NULL only if libcurl cannot make one). */
+static CURL *consul_take(struct consul *c)
+{
+	CURL *h = NULL;
+
+	pthread_mutex_lock(&c->mu);
+	if (c->n_pool > 0)
+		h = c->pool[--c->n_pool];
+	pthread_mutex_unlock(&c->mu);
+	return h != NULL ? h : curl_easy_init();
+}
+
+static void consul_give(struct consul *c, CURL *h)
+{
+	pthread_mutex_lock(&c->mu);
+	if (c->n_pool < CONSUL_POOL_MAX) {
+		c->pool[c->n_pool++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (h != NULL)
+		curl_easy_cleanup(h);
+}
+
+static size_t consul_write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct consul_answer *a = arg;
+	size_t n = size * nmemb;
+
+	if (a->body.len + n > CONSUL_MAX_ANSWER) {
+		a->too_large = 1;
+		return 0; /* makes libcurl fail the transfer */
+	}
+	buf_append(&a->body, data, n);
+	return n;
+}
+
+/* Consul's body as one printable line of at most 200 characters, for messages (its errors are
+ * plain text: "Invalid Session TTL ...", "ACL not found"). A new string. */
+static char *consul_excerpt(const struct buf *b)
+{
+	struct buf out;
+	size_t i;
+
+	buf_init(&out);
+	for (i = 0; b->data != NULL && i < b->len && out.len < 200; i++) {
+		unsigned char ch = (unsigned char)b->data[i];
+
+		if (ch == '\n' || ch == '\r') {
+			if (out.len > 0)
+				break;
+			continue;
+		}
+		buf_putc(&out, isprint(ch) ? (char)ch : '?');
+	}
+	if (out.len == 0)
+		buf_puts(&out, "(empty answer)");
+	return buf_steal(&out);
+}
+
+/* One request: method to base+path with body (NULL: none). Returns 0 with *a filled when Consul
+ * answered anything (any status; the caller decides), FS_EIO when it could not be asked. *a is
+ * the caller's to free (buf_free(&a->body)) in every case. */
+static int consul_request(struct consul *c, const char *method, const char *path,
+			  const char *body, struct consul_answer *a, char **errp)
+{
+	char errbuf[CURL_ERROR_SIZE], *url = xasprintf("%s%s", c->base, path);
+	struct curl_slist *hdrs = NULL;
+	CURL *h = consul_take(c);
+	CURLcode e;
+	int rc = 0;
+
+	memset(a, 0, sizeof(*a));
+	buf_init(&a->body);
+	if (h == NULL) {
+		rc = err_set(errp, FS_EIO, UNAVAILABLE "libcurl cannot make a handle");
+		goto done;
+	}
+	curl_easy_reset(h); /* keeps the connection cache */
+	errbuf[0] = '\0';
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	/* threads: no SIGALRM-based DNS timeouts */
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	/* the agent is local to the node: an http_proxy meant for the outside must not apply */
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+#else
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTP);
+#endif
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, consul_write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (c->token_header != NULL)
+		hdrs = curl_slist_append(hdrs, c->token_header);
+	if (body != NULL) {
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	} else if (strcmp(method, "GET") != 0) {
+		/* PUT without a body: Content-Length 0 */
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	e = curl_easy_perform(h);
+	if (e != CURLE_OK) {
+		rc = err_set(errp, FS_EIO, UNAVAILABLE "%s %s: %s", method, c->base,
+			     a->too_large ? "answer too large" : errbuf[0] != '\0' ? errbuf :
+			     curl_easy_strerror(e));
+		goto done;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
+done:
+	if (h != NULL) {
+		/* the slist and url are freed below: drop the handle's pointers to them */
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+		consul_give(c, h);
+	}
+	curl_slist_free_all(hdrs);
+	free(url);
+	return rc;
+}
+
+/* The message for a status the caller did not expect: FS_EIO, because nothing we can do in
+ * the request fixes a 5xx, an ACL refusal or a rejected request. */
+static int consul_unexpected(const struct consul_answer *a, const char *what, char **errp)
+{
+	char *ex = consul_excerpt(&a->body);
+	int rc = err_set(errp, FS_EIO, UNAVAILABLE "%s: HTTP %ld: %s", what, a->status, ex);
+
+	free(ex);
+	return rc;
+}
+
+/* The answer's body as JSON (strict). FS_EINVAL names what was asked. */
+static int consul_json(const struct consul_answer *a, const char *what, struct json_object **out,
+		       char **errp)
+{
+	char *detail = NULL;
+	int rc;
+
+	rc = jobreq_json_parse(a->body.data != NULL ? a->body.data : "", a->body.len, out,
+			       &detail);
+	if (rc != 0)
+		err_set(errp, FS_EINVAL, "Consul answered %s with malformed JSON: %s", what, detail);
+	free(detail);
+	return rc;
+}
+
+/* URL path of a key: every segment escaped, the '/' between segments kept. A new string. */
+static char *consul_key_path(const char *prefix, const char *key)
+{
+	struct buf b;
+	const char *seg = key, *slash;
+	char *esc;
+
+	buf_init(&b);
+	buf_puts(&b, prefix);
+	for (;;) {
+		slash = strchr(seg, '/');
+		/* the handle argument of curl_easy_escape is unused (libcurl's documentation) */
+		esc = curl_easy_escape(NULL, seg, slash != NULL ? (int)(slash - seg) : (int)strlen(seg));
+		if (esc == NULL)
+			abort(); /* only allocation fails here */
+		buf_puts(&b, esc);
+		curl_free(esc);
+		if (slash == NULL)
+			break;
+		buf_putc(&b, '/');
+		seg = slash + 1;
+	}
+	return buf_steal(&b);
+}
+
+/* A path with one escaped segment after prefix (session ids). A new string. */
+static char *consul_path1(const char *prefix, const char *seg)
+{
+	char *esc = curl_easy_escape(NULL, seg, (int)strlen(seg)), *p;
+
+	if (esc == NULL)
+		abort();
+	p = xasprintf("%s%s", prefix, esc);
+	curl_free(esc);
+	return p;
+}
+
+static char *consul_base64(const char *s, size_t len)
+{
+	char *out = xmalloc(BASE64_ENCODE_RAW_LENGTH(len) + 1);
+
+	base64_encode_raw(out, len, (const uint8_t *)s);
+	out[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
+	return out;
+}
+
+/* Decodes base64 text into a new NUL-terminated buffer; NULL when it is not base64. */
+static char *consul_unbase64(const char *s, size_t len, size_t *outlen)
+{
+	struct base64_decode_ctx ctx;
+	size_t n = BASE64_DECODE_LENGTH(len);
+	uint8_t *out = xmalloc(n + 1);
+
+	base64_decode_init(&ctx);
+	if (!base64_decode_update(&ctx, &n, out, len, s) || !base64_decode_final(&ctx)) {
+		free(out);
+		return NULL;
+	}
+	out[n] = '\0';
+	*outlen = n;
+	return (char *)out;
+}
+
+/* A non-negative integer member; -1 when absent or not one. */
+static int64_t consul_index_field(struct json_object *o, const char *name)
+{
+	struct json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_int))
+		return -1;
+	n = json_object_get_int64(v);
+	return n >= 0 ? n : -1;
+}
+
+/* An optional string member: 0 with *sp (borrowed, NULL when absent, null or ""), or -1 when
+ * present with another type. */
+static int consul_string_field(struct json_object *o, const char *name, const char **sp)
+{
+	struct json_object *v;
+
+	*sp = NULL;
+	if (!json_object_object_get_ex(o, name, &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	if (json_object_get_string_len(v) > 0)
+		*sp = json_object_get_string(v);
+	return 0;
+}
+
+void consul_kv_clear(struct consul_kv *kv)
+{
+	free(kv->key);
+	free(kv->value);
+	free(kv->session);
+	memset(kv, 0, sizeof(*kv));
+}
+
+/* One KV object of an answer ({"Key":..,"Value":..,"ModifyIndex":..}) into *kv. */
+static int consul_kv_parse(struct json_object *o, struct consul_kv *kv, const char *what,
+			   char **errp)
+{
+	const char *key, *value, *session;
+	struct json_object *v;
+
+	memset(kv, 0, sizeof(*kv));
+	if (!json_object_is_type(o, json_type_object))
+		return err_set(errp, FS_EINVAL, "Consul answered %s with a KV entry that is not an "
+			       "object", what);
+	if (consul_string_field(o, "Key", &key) != 0 || key == NULL ||
+	    consul_string_field(o, "Value", &value) != 0 ||
+	    consul_string_field(o, "Session", &session) != 0 ||
+	    (kv->modify_index = consul_index_field(o, "ModifyIndex")) < 0 ||
+	    (kv->create_index = consul_index_field(o, "CreateIndex")) < 0)
+		return err_set(errp, FS_EINVAL, "Consul answered %s with a malformed KV entry "
+			       "(Key, Value, Session, CreateIndex or ModifyIndex missing or of the "
+			       "wrong type)", what);
+	kv->lock_index = consul_index_field(o, "LockIndex");
+	if (kv->lock_index < 0)
+		kv->lock_index = 0;
+	if (json_object_object_get_ex(o, "Flags", &v) && json_object_is_type(v, json_type_int))
+		kv->flags = json_object_get_uint64(v);
+	if (value != NULL && (kv->value = consul_unbase64(value, strlen(value),
+							  &kv->value_len)) == NULL) {
+		err_set(errp, FS_EINVAL, "Consul answered %s with a Value that is not base64", what);
+		return FS_EINVAL;
+	}
+	kv->key = xstrdup(key);
+	kv->session = session != NULL ? xstrdup(session) : NULL;
+	return 0;
+}
+
+int consul_kv_get(struct consul *c, const char *key, struct consul_kv *kv, char **errp)
+{
+	struct consul_answer a;
+	struct json_object *arr = NULL;
+	char *path = consul_key_path("/v1/kv/", key), *what = xasprintf("GET of key '%s'", key);
+	int rc;
+
+	memset(kv, 0, sizeof(*kv));
+	if ((rc = consul_request(c, "GET", path, NULL, &a, errp)) != 0)
+		goto done;
+	if (a.status == 404) {
+		rc = FS_ENOENT;
+		err_set(errp, FS_ENOENT, "Consul has no key '%s'", key);
+		goto done;
+	}
+	if (a.status != 200) {
+		rc = consul_unexpected(&a, what, errp);
+		goto done;
+	}
+	if ((rc = consul_json(&a, what, &arr, errp)) != 0)
+		goto done;
+	/* a key read without ?recurse is an array of exactly one entry, for that key */
+	if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) != 1) {
+		rc = err_set(errp, FS_EINVAL, "Consul answered %s with something other than one "
+			     "KV entry", what);
+		goto done;
+	}
+	if ((rc = consul_kv_parse(json_object_array_get_idx(arr, 0), kv, what, errp)) != 0) {
+		consul_kv_clear(kv);
+		goto done;
+	}
+	if (strcmp(kv->key, key) != 0) {
+		rc = err_set(errp, FS_EINVAL, "Consul answered %s with the entry of key '%s'", what,
+			     kv->key);
+		consul_kv_clear(kv);
+	}
+done:
+	json_object_put(arr);
+	buf_free(&a.body);
+	free(path);
+	free(what);
+	return rc;
+}
+
+static const char *const consul_verbs[] = {
+	[CONSUL_CHECK_NOT_EXISTS] = "check-not-exists", [CONSUL_CHECK_INDEX] = "check-index",
+	[CONSUL_CHECK_SESSION] = "check-session", [CONSUL_LOCK] = "lock",
+	[CONSUL_UNLOCK] = "unlock", [CONSUL_DELETE_CAS] = "delete-cas", [CONSUL_GET] = "get",
+	[CONSUL_SET] = "set",
+};
+
+static int consul_verb_writes(enum consul_verb v)
+{
+	return v == CONSUL_LOCK || v == CONSUL_UNLOCK || v == CONSUL_SET;
+}
+
+/* The txn body; NULL (with *errp) when an op lacks what its verb needs. */
+static char *consul_txn_body(const struct consul_op *ops, size_t n, char **errp)
+{
+	struct json_object *arr = json_object_new_array(), *op, *kv;
+	char *b64, *body = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct consul_op *o = &ops[i];
+		int need_value = o->verb == CONSUL_LOCK || o->verb == CONSUL_UNLOCK ||
+				 o->verb == CONSUL_SET;
+		int need_session = o->verb == CONSUL_LOCK || o->verb == CONSUL_UNLOCK ||
+				   o->verb == CONSUL_CHECK_SESSION;
+
+		if ((unsigned)o->verb >= sizeof(consul_verbs) / sizeof(consul_verbs[0]) ||
+		    o->key == NULL || (need_value && o->value == NULL) ||
+		    (need_session && o->session == NULL)) {
+			err_set(errp, FS_EINVAL, "consul_txn: op %zu lacks its key, value or session",
+				i);
+			goto done;
+		}
+		kv = json_object_new_object();
+		json_object_object_add(kv, "Verb", json_object_new_string(consul_verbs[o->verb]));
+		json_object_object_add(kv, "Key", json_object_new_string(o->key));
+		if (need_value) {
+			b64 = consul_base64(o->value, strlen(o->value));
+			json_object_object_add(kv, "Value", json_object_new_string(b64));
+			free(b64);
+		}
+		if (need_session)
+			json_object_object_add(kv, "Session", json_object_new_string(o->session));
+		if (o->verb == CONSUL_CHECK_INDEX || o->verb == CONSUL_DELETE_CAS)
+			json_object_object_add(kv, "Index", json_object_new_int64(o->index));
+		op = json_object_new_object();
+		json_object_object_add(op, "KV", kv);
+		json_object_array_add(arr, op);
+	}
+	body = xstrdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+done:
+	json_object_put(arr);
+	return body;
+}
+
+void consul_txn_result_clear(struct consul_txn_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n_kvs; i++)
+		consul_kv_clear(&res->kvs[i]);
+	free(res->kvs);
+	for (i = 0; i < res->n_errors; i++)
+		free(res->errors[i].what);
+	free(res->errors);
+	memset(res, 0, sizeof(*res));
+}
+
+/* The Results and Errors members of a txn answer into *res. */
+static int consul_txn_parse(struct json_object *o, struct consul_txn_result *res, char **errp)
+{
+	struct json_object *results = NULL, *errors = NULL, *e, *v;
+	const char *what;
+	size_t i, n;
+
+	if (!json_object_is_type(o, json_type_object))
+		return err_set(errp, FS_EINVAL, "Consul answered the txn with something other than "
+			       "an object");
+	json_object_object_get_ex(o, "Results", &results);
+	json_object_object_get_ex(o, "Errors", &errors);
+	if ((results != NULL && !json_object_is_type(results, json_type_array)) ||
+	    (errors != NULL && !json_object_is_type(errors, json_type_array)))
+		return err_set(errp, FS_EINVAL, "Consul answered the txn with Results or Errors "
+			       "that are not arrays");
+	n = results != NULL ? json_object_array_length(results) : 0;
+	if (n > 0)
+		res->kvs = xcalloc(n, sizeof(*res->kvs));
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(results, i);
+		if (!json_object_is_type(e, json_type_object) ||
+		    !json_object_object_get_ex(e, "KV", &v))
+			return err_set(errp, FS_EINVAL, "Consul answered the txn with a result that "
+				       "is not a KV result");
+		if (consul_kv_parse(v, &res->kvs[i], "the txn", errp) != 0)
+			return FS_EINVAL;
+		res->n_kvs++;
+	}
+	n = errors != NULL ? json_object_array_length(errors) : 0;
+	if (n > 0)
+		res->errors = xcalloc(n, sizeof(*res->errors));
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(errors, i);
+		if (!json_object_is_type(e, json_type_object) ||
+		    consul_string_field(e, "What", &what) != 0 || what == NULL)
+			return err_set(errp, FS_EINVAL, "Consul answered the txn with a malformed "
+				       "error");
+		res->errors[i].op_index = (int)consul_index_field(e, "OpIndex");
+		res->errors[i].what = xstrdup(what);
+		res->n_errors++;
+	}
+	return 0;
+}
+
+int consul_txn(struct consul *c, const struct consul_op *ops, size_t n,
+	       struct consul_txn_result *resp, char **errp)
+{
+	struct consul_txn_result own, *res = resp != NULL ? resp : &own;
+	struct consul_answer a;
+	struct json_object *o = NULL;
+	struct buf msg;
+	char *body = NULL;
+	size_t i;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&a, 0, sizeof(a));
+	buf_init(&a.body);
+	if (n == 0 || n > CONSUL_MAX_OPS) {
+		rc = err_set(errp, FS_EINVAL, "consul_txn: %zu ops (1 to %d)", n, CONSUL_MAX_OPS);
+		goto done;
+	}
+	if ((body = consul_txn_body(ops, n, errp)) == NULL) {
+		rc = FS_EINVAL;
+		goto done;
+	}
+	if ((rc = consul_request(c, "PUT", "/v1/txn", body, &a, errp)) != 0)
+		goto done;
+	if (a.status != 200 && a.status != 409) {
+		rc = consul_unexpected(&a, "txn", errp);
+		goto done;
+	}
+	if ((rc = consul_json(&a, "the txn", &o, errp)) != 0 ||
+	    (rc = consul_txn_parse(o, res, errp)) != 0)
+		goto done;
+	if (a.status == 409) {
+		if (res->n_errors == 0) {
+			rc = err_set(errp, FS_EINVAL, "Consul answered the txn 409 with no Errors");
+			goto done;
+		}
+		buf_init(&msg);
+		for (i = 0; i < res->n_errors; i++)
+			buf_printf(&msg, "%sop %d: %s", i > 0 ? "; " : "", res->errors[i].op_index,
+				   res->errors[i].what);
+		rc = FS_EEXIST;
+		if (errp != NULL) {
+			free(*errp);
+			*errp = buf_steal(&msg);
+		}
+		buf_free(&msg);
+		goto done;
+	}
+	if (consul_verb_writes(ops[n - 1].verb)) {
+		if (res->n_kvs == 0) {
+			rc = err_set(errp, FS_EINVAL, "Consul answered the txn without the result "
+				     "of its write");
+			goto done;
+		}
+		res->last_index = res->kvs[res->n_kvs - 1].modify_index;
+	}
+done:
+	if (res == &own)
+		consul_txn_result_clear(&own);
+	json_object_put(o);
+	buf_free(&a.body);
+	free(body);
+	return rc;
+}
+
+int consul_txn_invalid_session(const struct consul_txn_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n_errors; i++)
+		if (strncmp(res->errors[i].what, "invalid session", 15) == 0)
+			return 1;
+	return 0;
+}
+
+int consul_session_create(struct consul *c, const char *name, int ttl_s, int lock_delay_s,
+			  char **idp, char **errp)
+{
+	struct consul_answer a;
+	struct json_object *req = json_object_new_object(), *o = NULL;
+	const char *id;
+	char *ttl = xasprintf("%ds", ttl_s), *delay = xasprintf("%ds", lock_delay_s);
+	int rc;
+
+	*idp = NULL;
+	json_object_object_add(req, "Name", json_object_new_string(name));
+	json_object_object_add(req, "TTL", json_object_new_string(ttl));
+	json_object_object_add(req, "Behavior", json_object_new_string("release"));
+	json_object_object_add(req, "LockDelay", json_object_new_string(delay));
+	/* no checks: a pure TTL session, alive exactly as long as it is renewed (CONSUL.md) */
+	json_object_object_add(req, "Checks", json_object_new_array());
+	rc = consul_request(c, "PUT", "/v1/session/create",
+			    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), &a, errp);
+	if (rc != 0)
+		goto done;
+	if (a.status != 200) {
+		rc = consul_unexpected(&a, "session create", errp);
+		goto done;
+	}
+	if ((rc = consul_json(&a, "session create", &o, errp)) != 0)
+		goto done;
+	if (!json_object_is_type(o, json_type_object) ||
+	    consul_string_field(o, "ID", &id) != 0 || id == NULL) {
+		rc = err_set(errp, FS_EINVAL, "Consul answered session create without an ID");
+		goto done;
+	}
+	*idp = xstrdup(id);
+done:
+	json_object_put(req);
+	json_object_put(o);
+	buf_free(&a.body);
+	free(ttl);
+	free(delay);
+	return rc;
+}
+
+void consul_session_clear(struct consul_session *s)
+{
+	free(s->id);
+	free(s->name);
+	free(s->node);
+	free(s->behavior);
+	free(s->ttl);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The first session of a renew/info answer (an array); FS_ENOENT when empty. */
+static int consul_session_parse(const struct consul_answer *a, const char *what,
+				struct consul_session *s, char **errp)
+{
+	struct json_object *arr = NULL, *o, *v;
+	const char *id, *name, *node, *behavior, *ttl;
+	int rc;
+
+	if ((rc = consul_json(a, what, &arr, errp)) != 0)
+		return rc;
+	/* Consul 1.8 answers info of an unknown session with [] (or null) */
+	if (arr == NULL || (json_object_is_type(arr, json_type_array) &&
+			    json_object_array_length(arr) == 0)) {
+		rc = err_set(errp, FS_ENOENT, "Consul does not know the session");
+		goto done;
+	}
+	o = json_object_is_type(arr, json_type_array) ? json_object_array_get_idx(arr, 0) : NULL;
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    consul_string_field(o, "ID", &id) != 0 || id == NULL ||
+	    consul_string_field(o, "Name", &name) != 0 ||
+	    consul_string_field(o, "Node", &node) != 0 ||
+	    consul_string_field(o, "Behavior", &behavior) != 0 ||
+	    consul_string_field(o, "TTL", &ttl) != 0) {
+		rc = err_set(errp, FS_EINVAL, "Consul answered %s with a malformed session", what);
+		goto done;
+	}
+	if (s != NULL) {
+		s->id = xstrdup(id);
+		s->name = name != NULL ? xstrdup(name) : NULL;
+		s->node = node != NULL ? xstrdup(node) : NULL;
+		s->behavior = behavior != NULL ? xstrdup(behavior) : NULL;
+		s->ttl = ttl != NULL ? xstrdup(ttl) : NULL;
+		s->create_index = consul_index_field(o, "CreateIndex");
+		if (json_object_object_get_ex(o, "LockDelay", &v) &&
+		    json_object_is_type(v, json_type_int))
+			s->lock_delay_ns = json_object_get_int64(v);
+	}
+done:
+	json_object_put(arr);
+	return rc;
+}
+
+int consul_session_renew(struct consul *c, const char *id, char **errp)
+{
+	struct consul_answer a;
+	char *path = consul_path1("/v1/session/renew/", id);
+	int rc;
+
+	if ((rc = consul_request(c, "PUT", path, NULL, &a, errp)) != 0)
+		goto done;
+	/* an expired or destroyed session: 404 "Session id '...' not found" */
+	if (a.status == 404)
+		rc = err_set(errp, FS_ENOENT, "Consul session %s no longer exists", id);
+	else if (a.status != 200)
+		rc = consul_unexpected(&a, "session renew", errp);
+	else if ((rc = consul_session_parse(&a, "session renew", NULL, errp)) == FS_ENOENT)
+		err_set(errp, FS_ENOENT, "Consul session %s no longer exists", id);
+done:
+	buf_free(&a.body);
+	free(path);
+	return rc;
+}
+
+int consul_session_destroy(struct consul *c, const char *id, char **errp)
+{
+	struct consul_answer a;
+	char *path = consul_path1("/v1/session/destroy/", id);
+	int rc;
+
+	if ((rc = consul_request(c, "PUT", path, NULL, &a, errp)) == 0 && a.status != 200)
+		rc = consul_unexpected(&a, "session destroy", errp);
+	buf_free(&a.body);
+	free(path);
+	return rc;
+}
+
+int consul_session_info(struct consul *c, const char *id, struct consul_session *s, char **errp)
+{
+	struct consul_answer a;
+	char *path = consul_path1("/v1/session/info/", id);
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = consul_request(c, "GET", path, NULL, &a, errp)) != 0)
+		goto done;
+	if (a.status != 200) {
+		rc = consul_unexpected(&a, "session info", errp);
+		goto done;
+	}
+	if ((rc = consul_session_parse(&a, "session info", s, errp)) == FS_ENOENT)
+		err_set(errp, FS_ENOENT, "Consul session %s does not exist", id);
+	else if (rc != 0)
+		consul_session_clear(s);
+done:
+	buf_free(&a.body);
+	free(path);
+	return rc;
+}
+
+int consul_ping(struct consul *c, char **errp)
+{
+	struct consul_answer a;
+	struct json_object *o = NULL;
+	int rc;
+
+	if ((rc = consul_request(c, "GET", "/v1/status/leader", NULL, &a, errp)) != 0)
+		goto done;
+	if (a.status != 200) {
+		rc = consul_unexpected(&a, "status/leader", errp);
+		goto done;
+	}
+	if ((rc = consul_json(&a, "status/leader", &o, errp)) != 0)
+		goto done;
+	if (!json_object_is_type(o, json_type_string))
+		rc = err_set(errp, FS_EINVAL, "Consul answered status/leader with something other "
+			     "than a string");
+	else if (json_object_get_string_len(o) == 0)
+		rc = err_set(errp, FS_EIO, UNAVAILABLE "%s has no cluster leader", c->base);
+done:
+	json_object_put(o);
+	buf_free(&a.body);
+	return rc;
+}
+
+int consul_agent_self(struct consul *c, char **nodep, char **versionp, char **errp)
+{
+	struct consul_answer a;
+	struct json_object *o = NULL, *cfg;
+	const char *node, *version;
+	int rc;
+
+	if (nodep != NULL)
+		*nodep = NULL;
+	if (versionp != NULL)
+		*versionp = NULL;
+	if ((rc = consul_request(c, "GET", "/v1/agent/self", NULL, &a, errp)) != 0)
+		goto done;
+	if (a.status != 200) {
+		rc = consul_unexpected(&a, "agent/self", errp);
+		goto done;
+	}
+	if ((rc = consul_json(&a, "agent/self", &o, errp)) != 0)
+		goto done;
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "Config", &cfg) ||
+	    !json_object_is_type(cfg, json_type_object) ||
+	    consul_string_field(cfg, "NodeName", &node) != 0 ||
+	    consul_string_field(cfg, "Version", &version) != 0) {
+		rc = err_set(errp, FS_EINVAL, "Consul answered agent/self without its Config");
+		goto done;
+	}
+	if (nodep != NULL)
+		*nodep = xstrdup(node != NULL ? node : "");
+	if (versionp != NULL)
+		*versionp = xstrdup(version != NULL ? version : "");
+done:
+	json_object_put(o);
+	buf_free(&a.body);
+	return rc;
+}

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The Consul job entry (see jobentry.h): build, parse, and the "free to claim" rule. */
+#include "jobentry.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "jobreq.h"
+#include "xalloc.h"
+
+void jobentry_init(struct jobentry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->exit_code = -1;
+}
+
+void jobentry_free(struct jobentry *e)
+{
+	free(e->job_id);
+	free(e->job_name);
+	free(e->factfile_path);
+	free(e->factfile_args);
+	free(e->last_run_from);
+	free(e->node);
+	free(e->reason);
+	jobentry_init(e);
+}
+
+static char *jobentry_dup(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+void jobentry_from_job(struct jobentry *e, const struct spool_job *job)
+{
+	jobentry_init(e);
+	e->state = job->state;
+	e->outcome = job->outcome;
+	e->job_id = jobentry_dup(job->id);
+	e->job_name = jobentry_dup(job->job_name);
+	e->factfile_path = jobentry_dup(job->factfile_path);
+	e->factfile_args = jobentry_dup(job->factfile_args);
+	e->last_run_from = jobentry_dup(job->node);
+	e->node = jobentry_dup(job->node);
+	e->submitted_ms = job->created_ms;
+	e->updated_ms = job->updated_ms;
+	e->started_ms = job->started_ms;
+	e->finished_ms = job->finished_ms;
+	e->exit_code = job->exit_code;
+	e->exit_signal = job->exit_signal;
+	e->reason = jobentry_dup(job->reason);
+}
+
+char *jobentry_key(const char *ns, const char *id)
+{
+	return xasprintf("%s/%s", ns, id);
+}
+
+/* ISO 8601 UTC with milliseconds, or null for 0. */
+static struct json_object *jobentry_time(int64_t ms)
+{
+	char out[40];
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	size_t n;
+
+	if (ms <= 0 || gmtime_r(&secs, &tm) == NULL)
+		return NULL;
+	n = strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, sizeof(out) - n, ".%03dZ", (int)(ms % 1000));
+	return json_object_new_string(out);
+}
+
+static struct json_object *jobentry_str(const char *s, int null_if_absent)
+{
+	if (s == NULL)
+		return null_if_absent ? NULL : json_object_new_string("");
+	return json_object_new_string(s);
+}
+
+struct json_object *jobentry_to_json(const struct jobentry *e)
+{
+	struct json_object *o = json_object_new_object(), *jr = json_object_new_object(), *args;
+
+	args = e->factfile_args != NULL ? json_tokener_parse(e->factfile_args) : NULL;
+	if (args == NULL || !json_object_is_type(args, json_type_array)) {
+		json_object_put(args);
+		args = json_object_new_array();
+	}
+	json_object_object_add(o, "state", json_object_new_string(spool_state_name(e->state)));
+	json_object_object_add(jr, "jobId", jobentry_str(e->job_id, 0));
+	json_object_object_add(jr, "jobName", jobentry_str(e->job_name, 0));
+	json_object_object_add(jr, "factfilePath", jobentry_str(e->factfile_path, 0));
+	json_object_object_add(jr, "factfileArgs", args);
+	json_object_object_add(o, "jobRequest", jr);
+	json_object_object_add(o, "lastRunFrom", jobentry_str(e->last_run_from, 0));
+	json_object_object_add(o, "lastOutcome",
+			       json_object_new_string(spool_outcome_name(e->outcome)));
+	json_object_object_add(o, "node", jobentry_str(e->node, 1));
+	json_object_object_add(o, "submitted", jobentry_time(e->submitted_ms));
+	json_object_object_add(o, "updated", jobentry_time(e->updated_ms));
+	json_object_object_add(o, "runStarted", jobentry_time(e->started_ms));
+	json_object_object_add(o, "runFinished", jobentry_time(e->finished_ms));
+	json_object_object_add(o, "exitCode", e->exit_code >= 0 ?
+			       json_object_new_int(e->exit_code) : NULL);
+	json_object_object_add(o, "exitSignal", e->exit_signal > 0 ?
+			       json_object_new_int(e->exit_signal) : NULL);
+	json_object_object_add(o, "reason", jobentry_str(e->reason, 1));
+	return o;
+}
+
+char *jobentry_build(const struct jobentry *e)
+{
+	struct json_object *o = jobentry_to_json(e);
+	char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	json_object_put(o);
+	return s;
+}
+
+/* "2026-11-28T10:00:00.123Z" (milliseconds optional) into epoch ms; -1 when malformed. */
+static int64_t jobentry_parse_time(const char *s)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, ms = 0, n = 0;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+		return -1;
+	s += n;
+	if (*s == '.') {
+		if (sscanf(s, ".%3d%n", &ms, &n) != 1 || n != 4 || ms < 0)
+			return -1;
+		s += n;
+	}
+	if (strcmp(s, "Z") != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60 || y < 1970)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	return (int64_t)t * 1000 + ms;
+}
+
+/* A required string member into a new string; NULL when absent or not a string (or holds a
+ * NUL: our strings are C strings). */
+static char *jobentry_get_str(struct json_object *o, const char *name)
+{
+	struct json_object *v;
+	const char *s;
+	size_t len;
+
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (memchr(s, '\0', len) != NULL)
+		return NULL;
+	return xstrdup(s);
+}
+
+/* An optional member: 1 when absent or null, 0 when present with the type, -1 otherwise. */
+static int jobentry_opt(struct json_object *o, const char *name, enum json_type type,
+			struct json_object **vp)
+{
+	if (!json_object_object_get_ex(o, name, vp) || *vp == NULL)
+		return 1;
+	return json_object_is_type(*vp, type) ? 0 : -1;
+}
+
+/* Our optional fields. */
+static int jobentry_parse_ours(struct json_object *o, struct jobentry *e, char **errp)
+{
+	static const char *const times[] = { "submitted", "updated", "runStarted",
+					     "runFinished" };
+	int64_t *dst[] = { &e->submitted_ms, &e->updated_ms, &e->started_ms, &e->finished_ms };
+	struct json_object *v;
+	size_t i;
+	int r;
+	int64_t n;
+
+	if ((r = jobentry_opt(o, "node", json_type_string, &v)) < 0 ||
+	    (r == 0 && (e->node = jobentry_get_str(o, "node")) == NULL))
+		return err_set(errp, FS_EINVAL, "field 'node' is not a string");
+	if ((r = jobentry_opt(o, "reason", json_type_string, &v)) < 0 ||
+	    (r == 0 && (e->reason = jobentry_get_str(o, "reason")) == NULL))
+		return err_set(errp, FS_EINVAL, "field 'reason' is not a string");
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		if ((r = jobentry_opt(o, times[i], json_type_string, &v)) < 0 ||
+		    (r == 0 && (*dst[i] = jobentry_parse_time(json_object_get_string(v))) < 0))
+			return err_set(errp, FS_EINVAL, "field '%s' is not an ISO 8601 UTC time",
+				       times[i]);
+	}
+	if ((r = jobentry_opt(o, "exitCode", json_type_int, &v)) < 0 ||
+	    (r == 0 && ((n = json_object_get_int64(v)) < 0 || n > 255)))
+		return err_set(errp, FS_EINVAL, "field 'exitCode' is not a number from 0 to 255");
+	if (r == 0)
+		e->exit_code = (int)n;
+	if ((r = jobentry_opt(o, "exitSignal", json_type_int, &v)) < 0 ||
+	    (r == 0 && ((n = json_object_get_int64(v)) < 1 || n > 128)))
+		return err_set(errp, FS_EINVAL, "field 'exitSignal' is not a signal number");
+	if (r == 0)
+		e->exit_signal = (int)n;
+	return 0;
+}
+
+int jobentry_parse(const char *value, size_t len, struct jobentry *e, char **errp)
+{
+	struct json_object *o = NULL, *jr, *args, *a;
+	char *detail = NULL, *s = NULL;
+	size_t i, n;
+	int rc = FS_EINVAL, st, oc;
+
+	jobentry_init(e);
+	if (jobreq_json_parse(value != NULL ? value : "", len, &o, &detail) != 0) {
+		err_set(errp, FS_EINVAL, "not JSON: %s", detail);
+		goto done;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		err_set(errp, FS_EINVAL, "not a JSON object");
+		goto done;
+	}
+	/* only the original's names, exactly (SERVER.md §4: no new values) */
+	s = jobentry_get_str(o, "state");
+	st = s == NULL ? -1 : strcmp(s, "QUEUED") == 0 ? SPOOL_QUEUED :
+	     strcmp(s, "WORKING") == 0 ? SPOOL_WORKING : strcmp(s, "DONE") == 0 ? SPOOL_DONE : -1;
+	free(s);
+	s = jobentry_get_str(o, "lastOutcome");
+	oc = s == NULL ? -1 : strcmp(s, "WAITING") == 0 ? SPOOL_WAITING :
+	     strcmp(s, "RUNNING") == 0 ? SPOOL_RUNNING : strcmp(s, "SUCCEEDED") == 0 ?
+	     SPOOL_SUCCEEDED : strcmp(s, "FAILED") == 0 ? SPOOL_FAILED : -1;
+	free(s);
+	s = NULL;
+	if (st < 0) {
+		err_set(errp, FS_EINVAL, "field 'state' is missing or not QUEUED, WORKING or DONE");
+		goto done;
+	}
+	if (oc < 0) {
+		err_set(errp, FS_EINVAL, "field 'lastOutcome' is missing or not WAITING, RUNNING, "
+			"SUCCEEDED or FAILED");
+		goto done;
+	}
+	e->state = (enum spool_state)st;
+	e->outcome = (enum spool_outcome)oc;
+	if ((e->last_run_from = jobentry_get_str(o, "lastRunFrom")) == NULL) {
+		err_set(errp, FS_EINVAL, "field 'lastRunFrom' is missing or not a string");
+		goto done;
+	}
+	if (!json_object_object_get_ex(o, "jobRequest", &jr) ||
+	    !json_object_is_type(jr, json_type_object)) {
+		err_set(errp, FS_EINVAL, "field 'jobRequest' is missing or not an object");
+		goto done;
+	}
+	if ((e->job_id = jobentry_get_str(jr, "jobId")) == NULL ||
+	    (e->job_name = jobentry_get_str(jr, "jobName")) == NULL ||
+	    (e->factfile_path = jobentry_get_str(jr, "factfilePath")) == NULL) {
+		err_set(errp, FS_EINVAL, "field 'jobRequest' lacks a string jobId, jobName or "
+			"factfilePath");
+		goto done;
+	}
+	if (!json_object_object_get_ex(jr, "factfileArgs", &args) ||
+	    !json_object_is_type(args, json_type_array)) {
+		err_set(errp, FS_EINVAL, "field 'jobRequest.factfileArgs' is missing or not an array");
+		goto done;
+	}
+	n = json_object_array_length(args);
+	for (i = 0; i < n; i++) {
+		a = json_object_array_get_idx(args, i);
+		if (!json_object_is_type(a, json_type_string)) {
+			err_set(errp, FS_EINVAL, "field 'jobRequest.factfileArgs' holds a value that "
+				"is not a string (index %zu)", i);
+			goto done;
+		}
+	}
+	e->factfile_args = xstrdup(json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (jobentry_parse_ours(o, e, errp) != 0)
+		goto done;
+	rc = 0;
+done:
+	json_object_put(o);
+	free(detail);
+	return rc;
+}
+
+enum jobentry_claim jobentry_claimable(const struct jobentry *e, const char *session,
+				       const char *ours)
+{
+	int locked_by_us = session != NULL && ours != NULL && strcmp(session, ours) == 0;
+
+	if (e->state == SPOOL_DONE)
+		return session == NULL || locked_by_us ? JOBENTRY_FREE : JOBENTRY_HELD;
+	if (session != NULL)
+		return JOBENTRY_HELD; /* a live node holds it (ours too: this node has it) */
+	/* unlocked: its session died. Ours to take over only if our kind wrote it: an old Rust
+	 * server never locks, so its QUEUED/WORKING entries have no session and no node field */
+	return e->node != NULL ? JOBENTRY_ORPHANED : JOBENTRY_HELD;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The job entry kept in Consul at <namespace>/<jobId> (SERVER.md §5, CONSUL.md): building the
+ * value, parsing it back defensively (ours and an old Rust server's), and deciding whether an
+ * entry may be claimed. The same JSON shape is /check's answer.
+ *
+ * Value: the original's four fields first, only its state and outcome values —
+ *   {"state":"QUEUED|WORKING|DONE",
+ *    "jobRequest":{"jobId":..,"jobName":..,"factfilePath":..,"factfileArgs":[..strings..]},
+ *    "lastRunFrom":"<node>","lastOutcome":"WAITING|RUNNING|SUCCEEDED|FAILED",
+ * then ours (null when not known; an old Rust server writes none of them) —
+ *    "node":"<node>","submitted","updated","runStarted","runFinished" (ISO 8601 UTC with
+ *    milliseconds), "exitCode","exitSignal" (numbers), "reason" (string)}. */
+#ifndef FS_JOBENTRY_H
+#define FS_JOBENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spool.h"
+
+/* Every string owned by the struct (jobentry_free); NULL only where said. */
+struct jobentry {
+	enum spool_state state;
+	enum spool_outcome outcome;  /* lastOutcome */
+	char *job_id;
+	char *job_name;
+	char *factfile_path;
+	char *factfile_args;         /* a compact JSON array of strings */
+	char *last_run_from;
+	/* ours */
+	char *node;                  /* NULL when absent (an old Rust server's entry) */
+	int64_t submitted_ms;        /* 0 when absent; epoch ms */
+	int64_t updated_ms;
+	int64_t started_ms;
+	int64_t finished_ms;
+	int exit_code;               /* -1 when absent */
+	int exit_signal;             /* 0 when absent */
+	char *reason;                /* NULL when absent */
+};
+
+/* An empty entry (strings NULL, exit_code -1). */
+void jobentry_init(struct jobentry *e);
+void jobentry_free(struct jobentry *e); /* frees the strings; e may be init'ed again */
+
+/* Fills e (init'ed here) with copies of a spool job's fields: its node is lastRunFrom and node;
+ * created_ms is submitted. */
+void jobentry_from_job(struct jobentry *e, const struct spool_job *job);
+
+/* "<namespace>/<id>", a new string. */
+char *jobentry_key(const char *ns, const char *id);
+
+/* The entry as a JSON object in the order above (a new object the caller puts). Strings that are
+ * NULL in e are written as "" for the original's fields and null for ours. */
+struct json_object *jobentry_to_json(const struct jobentry *e);
+
+/* The compact JSON value to write to Consul; a new string the caller frees. */
+char *jobentry_build(const struct jobentry *e);
+
+/* Parses a value (len bytes, any bytes) into e (init'ed here; free it whatever the result).
+ * FS_EINVAL, with *errp naming the problem ("not JSON: ...", "field 'state' is ..."), when the
+ * value is not a job entry: the four original fields must be there with their types and
+ * values; ours are optional but must have their types when present; unknown fields are
+ * ignored (a later version may add some). */
+int jobentry_parse(const char *value, size_t len, struct jobentry *e, char **errp);
+
+/* Whether an entry may be claimed (CONSUL.md "When is an entry free to claim?"). */
+enum jobentry_claim {
+	JOBENTRY_FREE,     /* DONE and unlocked (or locked by our own session) */
+	JOBENTRY_ORPHANED, /* QUEUED/WORKING, unlocked, our "node" field present: its node died */
+	JOBENTRY_HELD,     /* anything else: 409 */
+};
+/* session: the key's lock holder (NULL when unlocked); ours: this node's session (NULL if
+ * none). */
+enum jobentry_claim jobentry_claimable(const struct jobentry *e, const char *session,
+				       const char *ours);
+
+#endif

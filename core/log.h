@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Diagnostics of every program: one line per event on stderr, filtered by --log-level,
+ *     2025-01-31T12:00:00.123Z factotum-server[1234]: warn: <text>
+ * (UTC timestamp, program and pid, level). Each line goes out in one write(2), so the lines of
+ * processes sharing stderr (a launcher and its children, a worker and its supervisors) never
+ * interleave and journald keeps them whole. Safe from any thread once log_init has run. */
+#ifndef FS_LOG_H
+#define FS_LOG_H
+
+#include <stdarg.h>
+
+#include "config.h"
+
+/* Sets the program name (static storage or a string that outlives every log call) and the
+ * level: messages above it are dropped. Until called: "factotum-server", CONFIG_LOG_WARN. */
+void log_init(const char *prog, enum config_log_level level);
+
+/* 1 if a message at level would be written. */
+int log_enabled(enum config_log_level level);
+
+void log_write(enum config_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void log_vwrite(enum config_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+#define log_error(...) log_write(CONFIG_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_write(CONFIG_LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_write(CONFIG_LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_write(CONFIG_LOG_DEBUG, __VA_ARGS__)
+#define log_trace(...) log_write(CONFIG_LOG_TRACE, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* /submit's Consul claim (CONSUL.md): one /v1/txn that locks the job's key with this node's
+ * session — check-not-exists + lock for a new key, check-index + lock over a DONE or orphaned
+ * entry — and its undo when the spool then refuses the job. The read before the txn only picks
+ * the ops; the txn alone decides, so of N concurrent claims across the cluster exactly one
+ * wins (a stale read can only make a claim fail with 409). */
+#include "app.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "consul.h"
+#include "err.h"
+#include "jobentry.h"
+#include "spool.h"
+
+#define NO_SESSION "Consul unavailable: this node holds no Consul session (is the worker " \
+	"running?)"
+/* A claim whose undo could not be written is recorded under this prefix + job id, as
+ * {"key":..,"index":n,"session":..,"value":<previous entry text or null>}, for the worker to
+ * retry (otherwise the key would stay locked by this node with no job behind it). */
+#define UNDO_SETTING_PREFIX "consul.undo."
+
+void claim_clear(struct claim *cl)
+{
+	free(cl->key);
+	free(cl->session);
+	free(cl->prev_value);
+	memset(cl, 0, sizeof(*cl));
+}
+
+char *consul_claim_session(struct app *app)
+{
+	char *id = NULL;
+
+	if (spool_setting_get(app->sp, CONSUL_SESSION_SETTING, &id, NULL) != 0)
+		return NULL;
+	if (*id == '\0') {
+		free(id);
+		return NULL;
+	}
+	return id;
+}
+
+static int64_t claim_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The QUEUED/WAITING entry this node writes when it claims req. A new string. */
+static char *claim_value(struct app *app, const struct job_request *req)
+{
+	struct jobentry e;
+	char *v;
+
+	jobentry_init(&e);
+	e.state = SPOOL_QUEUED;
+	e.outcome = SPOOL_WAITING;
+	e.job_id = xstrdup(req->id);
+	e.job_name = xstrdup(req->job_name);
+	e.factfile_path = xstrdup(req->factfile_path);
+	e.factfile_args = xstrdup(req->args_json);
+	e.last_run_from = xstrdup(app->cfg->consul_name);
+	e.node = xstrdup(app->cfg->consul_name);
+	e.submitted_ms = e.updated_ms = claim_now_ms();
+	v = jobentry_build(&e);
+	jobentry_free(&e);
+	return v;
+}
+
+static int consul_claim(void *ctx, const struct job_request *req, struct claim *cl, char **errp)
+{
+	struct app *app = ctx;
+	struct consul_kv kv;
+	struct consul_txn_result res;
+	struct consul_op ops[2];
+	struct jobentry e;
+	char *value = NULL, *detail = NULL;
+	int rc;
+
+	memset(cl, 0, sizeof(*cl));
+	memset(&res, 0, sizeof(res));
+	memset(ops, 0, sizeof(ops));
+	jobentry_init(&e);
+	if ((cl->session = consul_claim_session(app)) == NULL) {
+		rc = err_set(errp, FS_EIO, NO_SESSION);
+		goto done;
+	}
+	cl->key = jobentry_key(app->cfg->consul_namespace, req->id);
+	rc = consul_kv_get(app->consul, cl->key, &kv, &detail);
+	if (rc == FS_ENOENT) {
+		ops[0].verb = CONSUL_CHECK_NOT_EXISTS;
+	} else if (rc != 0) {
+		/* FS_EIO's message already says "Consul unavailable"; a malformed answer too is
+		 * Consul not answering sensibly */
+		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail) :
+		     err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
+		goto done;
+	} else {
+		rc = jobentry_parse(kv.value, kv.value_len, &e, &detail);
+		if (rc != 0) {
+			/* neither ours nor an old server's: never overwrite what we cannot read */
+			err_set(errp, FS_EINVAL, "Error: Consul key '%s' holds a value that is not a "
+				"job entry (%s); it was left untouched", cl->key, detail);
+			consul_kv_clear(&kv);
+			goto done;
+		}
+		if (jobentry_claimable(&e, kv.session, cl->session) == JOBENTRY_HELD) {
+			rc = FS_EEXIST;
+			consul_kv_clear(&kv);
+			goto done;
+		}
+		/* DONE or orphaned: fenced by the index we saw; undo puts this value back */
+		ops[0].verb = CONSUL_CHECK_INDEX;
+		ops[0].index = kv.modify_index;
+		cl->prev_value = kv.value != NULL ? xstrdup(kv.value) : xstrdup("");
+		consul_kv_clear(&kv);
+	}
+	value = claim_value(app, req);
+	ops[0].key = cl->key;
+	ops[1].verb = CONSUL_LOCK;
+	ops[1].key = cl->key;
+	ops[1].value = value;
+	ops[1].session = cl->session;
+	rc = consul_txn(app->consul, ops, 2, &res, &detail);
+	if (rc == FS_EEXIST) {
+		/* our session is gone (the worker stopped renewing it): not a duplicate */
+		if (consul_txn_invalid_session(&res))
+			rc = err_set(errp, FS_EIO, NO_SESSION);
+		/* otherwise someone moved first, or the orphan's lock-delay has not passed */
+		goto done;
+	}
+	if (rc != 0) {
+		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail) :
+		     err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
+		goto done;
+	}
+	cl->index = res.last_index;
+done:
+	consul_txn_result_clear(&res);
+	jobentry_free(&e);
+	free(value);
+	free(detail);
+	return rc;
+}
+
+/* Keeps an undo that could not be written, for the worker to retry (see UNDO_SETTING_PREFIX). */
+static void consul_undo_record(struct app *app, const struct job_request *req,
+			       const struct claim *cl)
+{
+	struct json_object *o = json_object_new_object();
+	char *key = xasprintf(UNDO_SETTING_PREFIX "%s", req->id);
+
+	json_object_object_add(o, "key", json_object_new_string(cl->key));
+	json_object_object_add(o, "index", json_object_new_int64(cl->index));
+	json_object_object_add(o, "session", json_object_new_string(cl->session));
+	json_object_object_add(o, "value", cl->prev_value != NULL ?
+			       json_object_new_string(cl->prev_value) : NULL);
+	spool_setting_set(app->sp, key, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			  NULL);
+	json_object_put(o);
+	free(key);
+}
+
+/* CONSUL.md's undo: a new key is deleted at the claim's index; over an earlier entry the
+ * previous value is put back with unlock (a plain set would keep our lock). Either is fenced:
+ * if anything moved since the claim, it is not ours to touch any more. */
+static void consul_undo(void *ctx, const struct job_request *req, const struct claim *cl)
+{
+	struct app *app = ctx;
+	struct consul_op ops[2];
+	int rc;
+
+	memset(ops, 0, sizeof(ops));
+	if (cl->prev_value == NULL) {
+		ops[0].verb = CONSUL_DELETE_CAS;
+		ops[0].key = cl->key;
+		ops[0].index = cl->index;
+		rc = consul_txn(app->consul, ops, 1, NULL, NULL);
+	} else {
+		ops[0].verb = CONSUL_CHECK_INDEX;
+		ops[0].key = cl->key;
+		ops[0].index = cl->index;
+		ops[1].verb = CONSUL_UNLOCK;
+		ops[1].key = cl->key;
+		ops[1].value = cl->prev_value;
+		ops[1].session = cl->session;
+		rc = consul_txn(app->consul, ops, 2, NULL, NULL);
+	}
+	/* FS_EEXIST: the entry moved on (nothing of ours to undo); anything else: try later */
+	if (rc != 0 && rc != FS_EEXIST) {
+		atomic_fetch_add(&app->consul_errors, 1);
+		consul_undo_record(app, req, cl);
+	}
+}
+
+int consul_claim_probe(struct app *app, int *sessionp, char **errp)
+{
+	struct consul_session info;
+	char *id = NULL;
+	int rc;
+
+	*sessionp = 0;
+	if ((rc = consul_ping(app->consul, errp)) != 0) {
+		if (rc != FS_EIO && errp != NULL && *errp != NULL) {
+			char *m = xasprintf("Consul unavailable: %s", *errp);
+
+			free(*errp);
+			*errp = m;
+		}
+		return rc;
+	}
+	if ((id = consul_claim_session(app)) != NULL &&
+	    consul_session_info(app->consul, id, &info, NULL) == 0) {
+		*sessionp = 1;
+		consul_session_clear(&info);
+	}
+	free(id);
+	return 0;
+}
+
+void consul_claim_init(struct claim_ops *ops, struct app *app)
+{
+	ops->claim = consul_claim;
+	ops->undo = consul_undo;
+	ops->ctx = app;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Filling in the nginx templates for the launcher (contract in nginxconf.h). The templates are
+ * nginx/ verbatim, turned into C strings at build time (launcher/nginx_templates.h), so a node
+ * runs the same site file users include and the tests exercise. */
+#include "nginxconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "nginx_templates.h"
+#include "xalloc.h"
+
+/* The socket the site file names; the launcher points it at the node's responder. */
+#define NGINXCONF_SITE_SOCKET "unix:/var/lib/factotum-server/fcgi.sock"
+
+static char *nginxconf_hostport(const char *host, int port)
+{
+	if (strchr(host, ':') != NULL)
+		return xasprintf("[%s]:%d", host, port);
+	return xasprintf("%s:%d", host, port);
+}
+
+char *nginxconf_listen(const struct config *cfg)
+{
+	return nginxconf_hostport(cfg->ip, cfg->port);
+}
+
+char *nginxconf_upstream(const struct config *cfg)
+{
+	if (cfg->fcgi_host != NULL)
+		return nginxconf_hostport(cfg->fcgi_host, cfg->fcgi_port);
+	return xasprintf("unix:%s", cfg->fcgi_socket);
+}
+
+char *nginxconf_subst(const char *text, const char *const key[], const char *const val[],
+		      int n)
+{
+	struct buf out;
+	const char *p = text, *hit;
+	int i, best, *seen = xcalloc((size_t)n, sizeof(int));
+	char *result = NULL;
+
+	buf_init(&out);
+	for (;;) {
+		/* the earliest occurrence of any key */
+		hit = NULL;
+		best = -1;
+		for (i = 0; i < n; i++) {
+			const char *h = strstr(p, key[i]);
+
+			if (h != NULL && (hit == NULL || h < hit)) {
+				hit = h;
+				best = i;
+			}
+		}
+		if (hit == NULL)
+			break;
+		buf_append(&out, p, (size_t)(hit - p));
+		buf_puts(&out, val[best]);
+		seen[best] = 1;
+		p = hit + strlen(key[best]);
+	}
+	buf_puts(&out, p);
+	for (i = 0; i < n && seen[i]; i++)
+		;
+	if (i == n)
+		result = buf_steal(&out);
+	buf_free(&out);
+	free(seen);
+	return result;
+}
+
+/* Writes text to path through path.tmp and a rename. */
+static int nginxconf_put(const char *path, const char *text, char **errp)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	size_t len = strlen(text), off = 0;
+	ssize_t w;
+	int fd, rc = FS_EIO;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto fail;
+	while (off < len) {
+		w = write(fd, text + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		off += (size_t)w;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	err_set(errp, FS_EIO, "cannot write %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+out:
+	free(tmp);
+	return rc;
+}
+
+int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char **errp)
+{
+	char *site_path = xasprintf("%s/factotum-server.conf", nc->prefix);
+	char *conf_path = xasprintf("%s/nginx.conf", nc->prefix);
+	char *tmpdir = xasprintf("%s/tmp", nc->prefix);
+	char *upstream = nginxconf_upstream(cfg), *listen = nginxconf_listen(cfg);
+	char *user_line = nc->user != NULL ? xasprintf("user %s %s;", nc->user, nc->group) :
+			  xstrdup("# (not started as root: no user directive)");
+	char *site = NULL, *conf = NULL;
+	const char *site_key[] = { NGINXCONF_SITE_SOCKET };
+	const char *site_val[] = { upstream };
+	const char *conf_key[] = { "@USER_LINE@", "@PREFIX@", "@LISTEN@", "@SITE@" };
+	const char *conf_val[] = { user_line, nc->prefix, listen, site_path };
+	int rc = FS_EINVAL;
+
+	site = nginxconf_subst(nginx_site_template, site_key, site_val, 1);
+	conf = nginxconf_subst(nginx_conf_template, conf_key, conf_val, 4);
+	if (site == NULL || conf == NULL) {
+		err_set(errp, FS_EINVAL, "the built-in nginx templates lack a placeholder "
+			"(nginx/ and launcher/nginxconf.c disagree)");
+		goto out;
+	}
+	if (mkdir(tmpdir, 0755) != 0 && errno != EEXIST) {
+		rc = err_set(errp, FS_EIO, "cannot create %s: %s", tmpdir, strerror(errno));
+		goto out;
+	}
+	if ((rc = nginxconf_put(site_path, site, errp)) != 0 ||
+	    (rc = nginxconf_put(conf_path, conf, errp)) != 0)
+		goto out;
+	rc = 0;
+out:
+	free(site);
+	free(conf);
+	free(user_line);
+	free(listen);
+	free(upstream);
+	free(tmpdir);
+	free(conf_path);
+	free(site_path);
+	return rc;
+}

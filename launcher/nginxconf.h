@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The nginx configuration of a node: nginx/nginx.conf.in and the site file users include
+ * (nginx/factotum-server.conf), both compiled into the launcher, filled in and written under
+ * <spool>/nginx/ (nginx.conf, factotum-server.conf, error.log, access.log, tmp/). */
+#ifndef FS_LAUNCHER_NGINXCONF_H
+#define FS_LAUNCHER_NGINXCONF_H
+
+#include "config.h"
+
+struct nginxconf {
+	const char *prefix;   /* nginx's -p directory, <spool>/nginx (must exist) */
+	const char *user;     /* worker user and group when started as root, else NULL */
+	const char *group;
+};
+
+/* "127.0.0.1:3000" or "[::1]:3000" for cfg's --ip/--port: new string, caller frees. */
+char *nginxconf_listen(const struct config *cfg);
+
+/* The fastcgi_pass target for cfg's responder socket: "unix:/path" or "host:port" (an IPv6
+ * literal in brackets). New string, caller frees. */
+char *nginxconf_upstream(const struct config *cfg);
+
+/* Writes <prefix>/factotum-server.conf and <prefix>/nginx.conf (atomically: temporary file and
+ * rename) and creates <prefix>/tmp. Returns 0, or a negative FS_E* code with *errp set (a new
+ * string the caller frees). */
+int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char **errp);
+
+/* Replaces every occurrence of each key[i] in text with val[i] (n pairs). New string, caller
+ * frees; NULL if some key does not occur at all (the template and the launcher disagree). */
+char *nginxconf_subst(const char *text, const char *const key[], const char *const val[],
+		      int n);
+
+#endif

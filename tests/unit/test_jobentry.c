@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for core/jobentry.c: the Consul value built in the original's field order, parsed
+ * back, an old Rust server's entry, malformed values (clear errors, no crash) and the "free to
+ * claim" rule of CONSUL.md. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+#include "jobentry.h"
+
+#define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void fill(struct jobentry *e)
+{
+	jobentry_init(e);
+	e->state = SPOOL_DONE;
+	e->outcome = SPOOL_FAILED;
+	e->job_id = strdup(ID);
+	e->job_name = strdup("echo");
+	e->factfile_path = strdup("/ff/echo.factfile");
+	e->factfile_args = strdup("[\"--tag\",\"k,v\"]");
+	e->last_run_from = strdup("node-a");
+	e->node = strdup("node-a");
+	e->submitted_ms = 1795860000123;
+	e->updated_ms = 1795860005000;
+	e->started_ms = 1795860001000;
+	e->finished_ms = 1795860004999;
+	e->exit_code = 3;
+	e->reason = strdup("timeout");
+}
+
+static void test_build_order(void **state)
+{
+	struct jobentry e;
+	char *v;
+
+	(void)state;
+	fill(&e);
+	v = jobentry_build(&e);
+	assert_string_equal(v,
+		"{\"state\":\"DONE\",\"jobRequest\":{\"jobId\":\"" ID "\",\"jobName\":\"echo\","
+		"\"factfilePath\":\"/ff/echo.factfile\",\"factfileArgs\":[\"--tag\",\"k,v\"]},"
+		"\"lastRunFrom\":\"node-a\",\"lastOutcome\":\"FAILED\",\"node\":\"node-a\","
+		"\"submitted\":\"2026-11-28T10:00:00.123Z\",\"updated\":\"2026-11-28T10:00:05.000Z\","
+		"\"runStarted\":\"2026-11-28T10:00:01.000Z\","
+		"\"runFinished\":\"2026-11-28T10:00:04.999Z\",\"exitCode\":3,\"exitSignal\":null,"
+		"\"reason\":\"timeout\"}");
+	free(v);
+	jobentry_free(&e);
+}
+
+static void test_roundtrip(void **state)
+{
+	struct jobentry e, back;
+	char *v, *err = NULL;
+
+	(void)state;
+	fill(&e);
+	e.exit_signal = 9;
+	v = jobentry_build(&e);
+	assert_int_equal(jobentry_parse(v, strlen(v), &back, &err), 0);
+	assert_null(err);
+	assert_int_equal(back.state, SPOOL_DONE);
+	assert_int_equal(back.outcome, SPOOL_FAILED);
+	assert_string_equal(back.job_id, ID);
+	assert_string_equal(back.job_name, "echo");
+	assert_string_equal(back.factfile_path, "/ff/echo.factfile");
+	assert_string_equal(back.factfile_args, "[\"--tag\",\"k,v\"]");
+	assert_string_equal(back.last_run_from, "node-a");
+	assert_string_equal(back.node, "node-a");
+	assert_true(back.submitted_ms == e.submitted_ms);
+	assert_true(back.updated_ms == e.updated_ms);
+	assert_true(back.started_ms == e.started_ms);
+	assert_true(back.finished_ms == e.finished_ms);
+	assert_int_equal(back.exit_code, 3);
+	assert_int_equal(back.exit_signal, 9);
+	assert_string_equal(back.reason, "timeout");
+	free(v);
+	jobentry_free(&back);
+	jobentry_free(&e);
+}
+
+/* A new claim: our fields unknown are null; parsing gives them back as absent. */
+static void test_queued_nulls(void **state)
+{
+	struct jobentry e, back;
+	char *v;
+
+	(void)state;
+	jobentry_init(&e);
+	e.state = SPOOL_QUEUED;
+	e.outcome = SPOOL_WAITING;
+	e.job_id = strdup(ID);
+	e.job_name = strdup("n\"q/");
+	e.factfile_path = strdup("/p");
+	e.factfile_args = strdup("[]");
+	e.last_run_from = strdup("n1");
+	e.node = strdup("n1");
+	v = jobentry_build(&e);
+	assert_non_null(strstr(v, "\"jobName\":\"n\\\"q/\""));
+	assert_non_null(strstr(v, "\"runStarted\":null"));
+	assert_non_null(strstr(v, "\"exitCode\":null"));
+	assert_int_equal(jobentry_parse(v, strlen(v), &back, NULL), 0);
+	assert_string_equal(back.job_name, "n\"q/");
+	assert_int_equal(back.exit_code, -1);
+	assert_int_equal(back.exit_signal, 0);
+	assert_null(back.reason);
+	assert_true(back.started_ms == 0);
+	free(v);
+	jobentry_free(&back);
+	jobentry_free(&e);
+}
+
+/* What the Rust factotum-server 0.3 wrote: the four fields only, no node, no session. */
+static void test_old_rust_entry(void **state)
+{
+	const char *v = "{\"state\":\"WORKING\",\"jobRequest\":{\"jobId\":\"abc\",\"jobName\":"
+			"\"com.acme\",\"factfilePath\":\"/ff/x.factfile\",\"factfileArgs\":"
+			"[\"--start\",\"step-2\"]},\"lastRunFrom\":\"rust-node\",\"lastOutcome\":"
+			"\"RUNNING\"}";
+	struct jobentry e;
+
+	(void)state;
+	assert_int_equal(jobentry_parse(v, strlen(v), &e, NULL), 0);
+	assert_int_equal(e.state, SPOOL_WORKING);
+	assert_int_equal(e.outcome, SPOOL_RUNNING);
+	assert_string_equal(e.factfile_args, "[\"--start\",\"step-2\"]");
+	assert_string_equal(e.last_run_from, "rust-node");
+	assert_null(e.node);
+	assert_int_equal(e.exit_code, -1);
+	/* unlocked QUEUED/WORKING without our node field: treated as live */
+	assert_int_equal(jobentry_claimable(&e, NULL, "s1"), JOBENTRY_HELD);
+	jobentry_free(&e);
+}
+
+static void test_unknown_fields_ignored(void **state)
+{
+	const char *v = "{\"future\":{\"x\":[1,2]},\"state\":\"DONE\",\"jobRequest\":{\"jobId\":"
+			"\"a\",\"jobName\":\"b\",\"factfilePath\":\"/c\",\"factfileArgs\":[],"
+			"\"more\":1},\"lastRunFrom\":\"\",\"lastOutcome\":\"SUCCEEDED\"}";
+	struct jobentry e;
+
+	(void)state;
+	assert_int_equal(jobentry_parse(v, strlen(v), &e, NULL), 0);
+	assert_int_equal(e.outcome, SPOOL_SUCCEEDED);
+	jobentry_free(&e);
+}
+
+/* expect_bad VALUE FRAGMENT: FS_EINVAL with a message containing FRAGMENT. */
+static void expect_bad(const char *v, size_t len, const char *fragment)
+{
+	struct jobentry e;
+	char *err = NULL;
+
+	assert_int_equal(jobentry_parse(v, len, &e, &err), FS_EINVAL);
+	assert_non_null(err);
+	if (strstr(err, fragment) == NULL)
+		fail_msg("'%s': message '%s' lacks '%s'", v, err, fragment);
+	free(err);
+	jobentry_free(&e);
+}
+
+#define J4(state, outcome, args, extra) \
+	"{\"state\":" state ",\"jobRequest\":{\"jobId\":\"a\",\"jobName\":\"b\"," \
+	"\"factfilePath\":\"/c\",\"factfileArgs\":" args "},\"lastRunFrom\":\"n\"," \
+	"\"lastOutcome\":" outcome extra "}"
+
+static void test_malformed(void **state)
+{
+	(void)state;
+	expect_bad("", 0, "not JSON");
+	expect_bad("hello", 5, "not JSON");
+	expect_bad("{\"state\":", 9, "not JSON");
+	expect_bad("[1]", 3, "not a JSON object");
+	expect_bad("{\"state\":\"DONE\"}\0x", 18, "not JSON");
+	expect_bad("\xff\xfe", 2, "not JSON");
+	expect_bad("{}", 2, "'state'");
+	expect_bad(J4("\"FINISHED\"", "\"FAILED\"", "[]", ""), strlen(J4("\"FINISHED\"",
+		   "\"FAILED\"", "[]", "")), "'state'");
+	expect_bad(J4("\"done\"", "\"FAILED\"", "[]", ""), strlen(J4("\"done\"", "\"FAILED\"",
+		   "[]", "")), "'state'");
+	expect_bad(J4("1", "\"FAILED\"", "[]", ""), strlen(J4("1", "\"FAILED\"", "[]", "")),
+		   "'state'");
+	expect_bad(J4("\"DONE\"", "\"CANCELLED\"", "[]", ""), strlen(J4("\"DONE\"",
+		   "\"CANCELLED\"", "[]", "")), "'lastOutcome'");
+	expect_bad(J4("\"DONE\"", "\"FAILED\"", "\"--tag\"", ""), strlen(J4("\"DONE\"",
+		   "\"FAILED\"", "\"--tag\"", "")), "factfileArgs");
+	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[1]", ""), strlen(J4("\"DONE\"", "\"FAILED\"",
+		   "[1]", "")), "factfileArgs");
+	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"node\":5"), strlen(J4("\"DONE\"",
+		   "\"FAILED\"", "[]", ",\"node\":5")), "'node'");
+	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"exitCode\":\"1\""),
+		   strlen(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"exitCode\":\"1\"")), "'exitCode'");
+	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"exitCode\":-4"),
+		   strlen(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"exitCode\":-4")), "'exitCode'");
+	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"runStarted\":\"yesterday\""),
+		   strlen(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"runStarted\":\"yesterday\"")),
+		   "'runStarted'");
+	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"reason\":[]"),
+		   strlen(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"reason\":[]")), "'reason'");
+	expect_bad("{\"state\":\"DONE\",\"jobRequest\":{\"jobId\":\"a\",\"jobName\":\"b\","
+		   "\"factfileArgs\":[]},\"lastRunFrom\":\"n\",\"lastOutcome\":\"FAILED\"}",
+		   strlen("{\"state\":\"DONE\",\"jobRequest\":{\"jobId\":\"a\",\"jobName\":\"b\","
+			  "\"factfileArgs\":[]},\"lastRunFrom\":\"n\",\"lastOutcome\":\"FAILED\"}"),
+		   "factfilePath");
+	expect_bad("{\"state\":\"DONE\",\"jobRequest\":[],\"lastRunFrom\":\"n\","
+		   "\"lastOutcome\":\"FAILED\"}", strlen("{\"state\":\"DONE\",\"jobRequest\":[],"
+		   "\"lastRunFrom\":\"n\",\"lastOutcome\":\"FAILED\"}"), "'jobRequest'");
+	expect_bad("{\"state\":\"DONE\",\"jobRequest\":{\"jobId\":\"a\",\"jobName\":\"b\","
+		   "\"factfilePath\":\"/c\",\"factfileArgs\":[]},\"lastOutcome\":\"FAILED\"}",
+		   strlen("{\"state\":\"DONE\",\"jobRequest\":{\"jobId\":\"a\",\"jobName\":\"b\","
+			  "\"factfilePath\":\"/c\",\"factfileArgs\":[]},\"lastOutcome\":\"FAILED\"}"),
+		   "'lastRunFrom'");
+	/* a NUL inside a string cannot become a C string */
+	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"node\":\"a\\u0000b\""),
+		   strlen(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"node\":\"a\\u0000b\"")), "'node'");
+}
+
+static void test_claimable(void **state)
+{
+	struct jobentry e;
+
+	(void)state;
+	jobentry_init(&e);
+	e.state = SPOOL_DONE;
+	assert_int_equal(jobentry_claimable(&e, NULL, "me"), JOBENTRY_FREE);
+	assert_int_equal(jobentry_claimable(&e, "other", "me"), JOBENTRY_HELD);
+	assert_int_equal(jobentry_claimable(&e, "me", "me"), JOBENTRY_FREE);
+	e.state = SPOOL_QUEUED;
+	assert_int_equal(jobentry_claimable(&e, "other", "me"), JOBENTRY_HELD);
+	assert_int_equal(jobentry_claimable(&e, "me", "me"), JOBENTRY_HELD);
+	assert_int_equal(jobentry_claimable(&e, NULL, "me"), JOBENTRY_HELD); /* no node */
+	e.node = strdup("dead-node");
+	assert_int_equal(jobentry_claimable(&e, NULL, "me"), JOBENTRY_ORPHANED);
+	e.state = SPOOL_WORKING;
+	assert_int_equal(jobentry_claimable(&e, NULL, "me"), JOBENTRY_ORPHANED);
+	assert_int_equal(jobentry_claimable(&e, "other", "me"), JOBENTRY_HELD);
+	jobentry_free(&e);
+}
+
+static void test_from_job_and_key(void **state)
+{
+	struct spool_job job;
+	struct jobentry e;
+	char *k, *v;
+
+	(void)state;
+	memset(&job, 0, sizeof(job));
+	job.id = ID;
+	job.job_name = "j";
+	job.factfile_path = "/f";
+	job.factfile_args = "[\"-x\"]";
+	job.state = SPOOL_WORKING;
+	job.outcome = SPOOL_RUNNING;
+	job.node = "n2";
+	job.created_ms = 1000;
+	job.started_ms = 2000;
+	job.exit_code = -1;
+	jobentry_from_job(&e, &job);
+	v = jobentry_build(&e);
+	assert_non_null(strstr(v, "\"state\":\"WORKING\""));
+	assert_non_null(strstr(v, "\"lastRunFrom\":\"n2\",\"lastOutcome\":\"RUNNING\",\"node\":"
+				  "\"n2\",\"submitted\":\"1970-01-01T00:00:01.000Z\""));
+	assert_non_null(strstr(v, "\"exitCode\":null"));
+	free(v);
+	jobentry_free(&e);
+	k = jobentry_key("com.snowplowanalytics/factotum", ID);
+	assert_string_equal(k, "com.snowplowanalytics/factotum/" ID);
+	free(k);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_build_order),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_queued_nulls),
+		cmocka_unit_test(test_old_rust_entry),
+		cmocka_unit_test(test_unknown_fields_ignored),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_claimable),
+		cmocka_unit_test(test_from_job_and_key),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
