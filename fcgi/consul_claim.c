@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* /submit's Consul claim (CONSUL.md): one /v1/txn that locks the job's key with this node's
  * session — check-not-exists + lock for a new key, check-index + lock over a DONE or orphaned
- * entry — and its undo when the spool then refuses the job. The read before the txn only picks
- * the ops; the txn alone decides, so of N concurrent claims across the cluster exactly one
- * wins (a stale read can only make a claim fail with 409). */
+ * entry — and its undo when the spool then refuses the job. A new id (the common case) costs one
+ * round trip: check-not-exists + lock is tried first, and only its 409 leads to a read of the
+ * entry, which picks the ops of a second txn (check-index + lock over a DONE or orphaned entry).
+ * The read only picks the ops; the txn alone decides, so of N concurrent claims across the
+ * cluster exactly one wins (a stale read can only make a claim fail with 409). */
 #include "app.h"
 
 #include <stdlib.h>
@@ -91,6 +93,33 @@ static int consul_claim(void *ctx, const struct job_request *req, struct claim *
 		goto done;
 	}
 	cl->key = jobentry_key(app->cfg->consul_namespace, req->id);
+	value = claim_value(app, req);
+	/* first, as for a new id: check-not-exists + lock, no read */
+	ops[0].verb = CONSUL_CHECK_NOT_EXISTS;
+	ops[0].key = cl->key;
+	ops[1].verb = CONSUL_LOCK;
+	ops[1].key = cl->key;
+	ops[1].value = value;
+	ops[1].session = cl->session;
+	rc = consul_txn(app->consul, ops, 2, &res, &detail);
+	if (rc == 0) {
+		cl->index = res.last_index;
+		goto done;
+	}
+	if (rc != FS_EEXIST) {
+		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail) :
+		     err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
+		goto done;
+	}
+	if (consul_txn_invalid_session(&res)) {
+		rc = err_set(errp, FS_EIO, NO_SESSION);
+		goto done;
+	}
+	/* rolled back: the key exists (or a lock-delay holds it): read it to pick the ops */
+	consul_txn_result_clear(&res);
+	free(detail);
+	detail = NULL;
+	memset(ops, 0, sizeof(ops));
 	rc = consul_kv_get(app->consul, cl->key, &kv, &detail);
 	if (rc == FS_ENOENT) {
 		ops[0].verb = CONSUL_CHECK_NOT_EXISTS;
@@ -120,7 +149,6 @@ static int consul_claim(void *ctx, const struct job_request *req, struct claim *
 		cl->prev_value = kv.value != NULL ? xstrdup(kv.value) : xstrdup("");
 		consul_kv_clear(&kv);
 	}
-	value = claim_value(app, req);
 	ops[0].key = cl->key;
 	ops[1].verb = CONSUL_LOCK;
 	ops[1].key = cl->key;

@@ -23,6 +23,7 @@
 #include "committer.h"
 #include "consul.h"
 #include "err.h"
+#include "log.h"
 #include "spool.h"
 
 #define PROG "factotum-server-fcgi"
@@ -40,24 +41,6 @@ struct fcgi_thread {
 static pthread_mutex_t fcgi_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t fcgi_exited = PTHREAD_COND_INITIALIZER;
 static int fcgi_stopping;                   /* under fcgi_mu */
-static enum config_log_level fcgi_log_level = CONFIG_LOG_WARN;
-
-static void fcgi_log(enum config_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void fcgi_log(enum config_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	if (level > fcgi_log_level)
-		return;
-	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	fprintf(stderr, PROG ": %s: %s\n", config_log_level_name(level), msg);
-	free(msg);
-}
-
 /* SIGUSR1 only interrupts a blocking accept() or read() of an idle thread (no SA_RESTART). */
 static void fcgi_on_usr1(int sig)
 {
@@ -215,7 +198,7 @@ static void fcgi_wait_signal(void)
 	sigaddset(&set, SIGINT);
 	while (sigwait(&set, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		;
-	fcgi_log(CONFIG_LOG_INFO, "signal %d: finishing requests in flight", sig);
+	log_write(CONFIG_LOG_INFO, "signal %d: finishing requests in flight", sig);
 }
 
 /* Stops the threads: new accepts fail (libfcgi's shutdown flag), idle threads are interrupted
@@ -287,7 +270,7 @@ int main(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
-	fcgi_log_level = cfg.log_level;
+	log_init(PROG, cfg.log_level);
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
 		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,
 			strerror(errno));
@@ -378,7 +361,7 @@ int main(int argc, char **argv)
 		nthreads++;
 	}
 	if (nthreads == cfg.fcgi_threads) {
-		fcgi_log(CONFIG_LOG_INFO, "listening with %d threads", nthreads);
+		log_write(CONFIG_LOG_INFO, "listening with %d threads", nthreads);
 		fcgi_wait_signal();
 		status = 0;
 	}

@@ -41,13 +41,13 @@
 #include "runcmd.h"
 #include "spool.h"
 #include "supervisor.h"
-#include "wlog.h"
+#include "log.h"
 #include "xalloc.h"
 
 static int dispatch_mkdir(const char *path)
 {
 	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-		wlog(CONFIG_LOG_ERROR, "cannot create %s: %s", path, strerror(errno));
+		log_write(CONFIG_LOG_ERROR, "cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -145,7 +145,7 @@ static int dispatch_settle(struct worker *w, struct run *r)
 		if (rc == 0 || rc == FS_ENOENT || rc == FS_ESTATE) {
 			/* ENOENT, ESTATE: no longer WORKING, someone else settled it */
 			if (rc != 0)
-				wlog(CONFIG_LOG_WARN, "job %s: %s", r->id, err);
+				log_write(CONFIG_LOG_WARN, "job %s: %s", r->id, err);
 			(void)spool_setting_set(w->sp, key, NULL, NULL);
 			done = spool_commit(w->sp, &err) == 0;
 		} else {
@@ -153,14 +153,14 @@ static int dispatch_settle(struct worker *w, struct run *r)
 		}
 	}
 	if (!done) {
-		wlog(CONFIG_LOG_WARN, "job %s: outcome not recorded yet: %s", r->id, err);
+		log_write(CONFIG_LOG_WARN, "job %s: outcome not recorded yet: %s", r->id, err);
 		goto out;
 	}
 	if (rc == 0 && have_status)
-		wlog(CONFIG_LOG_INFO, "job %s: exit %d signal %d%s%s", r->id, st.exit_code,
+		log_write(CONFIG_LOG_INFO, "job %s: exit %d signal %d%s%s", r->id, st.exit_code,
 		     st.exit_signal, st.reason[0] != '\0' ? ", " : "", st.reason);
 	else if (rc == 0)
-		wlog(CONFIG_LOG_WARN, "job %s: FAILED (%s)", r->id, r->reason);
+		log_write(CONFIG_LOG_WARN, "job %s: FAILED (%s)", r->id, r->reason);
 	outcome_remove(w->runs_dir, r->id);
 out:
 	free(err);
@@ -210,7 +210,7 @@ static int dispatch_runner_ok(struct worker *w)
 		else
 			free(err);
 		if (missing)
-			wlog(CONFIG_LOG_ERROR, "the runner %s is missing or not executable",
+			log_write(CONFIG_LOG_ERROR, "the runner %s is missing or not executable",
 			     w->cfg->factotum_bin);
 	}
 	return !missing;
@@ -235,7 +235,7 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 		goto done;
 	}
 	if (runcmd_build(w->cfg, job->factfile_path, job->factfile_args, &argv, &err) != 0) {
-		wlog(CONFIG_LOG_ERROR, "job %s: %s", job->id, err);
+		log_write(CONFIG_LOG_ERROR, "job %s: %s", job->id, err);
 		fail = "bad-request";
 		goto done;
 	}
@@ -257,13 +257,13 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	a.durable = w->cfg->spool_sync != CONFIG_SYNC_NORMAL;
 	a.lockfd = w->lockfd;
 	if (supervisor_spawn(&a, &pid, &gofd) != 0) {
-		wlog(CONFIG_LOG_ERROR, "job %s: fork: %s", job->id, strerror(errno));
+		log_write(CONFIG_LOG_ERROR, "job %s: fork: %s", job->id, strerror(errno));
 		pid = 0;
 		fail = "spawn-failed";
 		goto done;
 	}
 	if ((pidfd = pidfd_open(pid, 0)) < 0) {
-		wlog(CONFIG_LOG_ERROR, "job %s: cannot watch its supervisor: %s", job->id,
+		log_write(CONFIG_LOG_ERROR, "job %s: cannot watch its supervisor: %s", job->id,
 		     strerror(errno));
 		fail = "spawn-failed";
 		goto done;
@@ -280,8 +280,8 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	/* the run has begun: a spool too busy for its details does not stop it (it is settled
 	 * as any other); only the details are missing */
 	if (spool_record_run(w->sp, job->id, cmd, pid, &err) != 0)
-		wlog(CONFIG_LOG_WARN, "job %s: run details not recorded: %s", job->id, err);
-	wlog(CONFIG_LOG_INFO, "job %s: started %s (supervisor %ld)", job->id, cmd, (long)pid);
+		log_write(CONFIG_LOG_WARN, "job %s: run details not recorded: %s", job->id, err);
+	log_write(CONFIG_LOG_INFO, "job %s: started %s (supervisor %ld)", job->id, cmd, (long)pid);
 done:
 	if (gofd >= 0)
 		close(gofd); /* unwritten: the supervisor exits having started nothing */
@@ -317,7 +317,7 @@ void dispatch_fill(struct worker *w)
 		if (rc == FS_ENOENT)
 			break;
 		if (rc != 0) {
-			wlog(CONFIG_LOG_WARN, "claim: %s", err);
+			log_write(CONFIG_LOG_WARN, "claim: %s", err);
 			break;
 		}
 		if (consul_sync_claimed(job->id) != 0) {
@@ -343,7 +343,7 @@ void dispatch_cancels(struct worker *w)
 		return; /* a request for a run not watched is nobody's to act on */
 	/* one query for every request, however many runs are watched */
 	if (spool_setting_list(w->sp, prefix, &l, &n, &err) != 0) {
-		wlog(CONFIG_LOG_WARN, "cancel requests: %s", err);
+		log_write(CONFIG_LOG_WARN, "cancel requests: %s", err);
 		free(err);
 		return;
 	}
@@ -362,7 +362,7 @@ void dispatch_cancels(struct worker *w)
 			(void)spool_setting_set(w->sp, l[k].key, NULL, NULL);
 		} else if (pidfd_send_signal(r->pidfd, SIGUSR1, NULL, 0) == 0) {
 			r->cancel_sent = 1;
-			wlog(CONFIG_LOG_INFO, "job %s: cancelling", r->id);
+			log_write(CONFIG_LOG_INFO, "job %s: cancelling", r->id);
 		}
 	}
 	spool_setting_list_free(l, n);
@@ -381,7 +381,7 @@ static void dispatch_record_late(struct worker *w, const struct spool_job *job, 
 	if (runcmd_build(w->cfg, job->factfile_path, job->factfile_args, &argv, &err) == 0) {
 		cmd = runcmd_json(argv);
 		if (spool_record_run(w->sp, job->id, cmd, pid, &err) != 0)
-			wlog(CONFIG_LOG_WARN, "job %s: run details not recorded: %s", job->id, err);
+			log_write(CONFIG_LOG_WARN, "job %s: run details not recorded: %s", job->id, err);
 		free(cmd);
 	}
 	runcmd_free(argv);
@@ -397,7 +397,7 @@ void dispatch_recover(struct worker *w)
 	size_t n = 0, i;
 
 	if (spool_list(w->sp, SPOOL_WORKING, 0, 0, &jobs, &n, &err) != 0) {
-		wlog(CONFIG_LOG_ERROR, "recovery: %s", err);
+		log_write(CONFIG_LOG_ERROR, "recovery: %s", err);
 		free(err);
 		return;
 	}
@@ -416,7 +416,7 @@ void dispatch_recover(struct worker *w)
 			dispatch_record_late(w, &jobs[i], rp.pid);
 			r->pid = rp.pid;
 			r->pidfd = pidfd;
-			wlog(CONFIG_LOG_INFO, "job %s: re-adopted supervisor %ld", r->id,
+			log_write(CONFIG_LOG_INFO, "job %s: re-adopted supervisor %ld", r->id,
 			     (long)rp.pid);
 			continue;
 		} else if (outcome_status_read(w->runs_dir, r->id, &st) != 0 ||

@@ -26,7 +26,7 @@
 #include "consul_sync.h"
 #include "dispatch.h"
 #include "spool.h"
-#include "wlog.h"
+#include "log.h"
 #include "xalloc.h"
 
 #define PROG "factotum-server-worker"
@@ -148,7 +148,7 @@ int main(int argc, char *argv[])
 		status = 2;
 		goto out;
 	}
-	wlog_set_level(cfg.log_level);
+	log_init("factotum-server-worker", cfg.log_level);
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
 		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,
 			strerror(errno));
@@ -185,7 +185,7 @@ int main(int argc, char *argv[])
 	if (consul_sync_init(&cfg, sp) != 0)
 		goto out;
 	consul_sync_start();
-	wlog(CONFIG_LOG_INFO, "started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
+	log_write(CONFIG_LOG_INFO, "started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
 	dispatch_recover(&w);
 	dispatch_cancels(&w);
 	cancels_at = worker_mono_ms();
@@ -212,7 +212,7 @@ int main(int argc, char *argv[])
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 					stop = 1;
 			if (stop) {
-				wlog(CONFIG_LOG_INFO, "stopping; %zu run(s) continue under their "
+				log_write(CONFIG_LOG_INFO, "stopping; %zu run(s) continue under their "
 				     "supervisors", w.nruns);
 				break;
 			}

@@ -27,7 +27,7 @@
 #include "logcap.h"
 #include "outcome.h"
 #include "proc.h"
-#include "wlog.h"
+#include "log.h"
 #include "xalloc.h"
 
 #define SUPERVISOR_FLUSH_MS 1000 /* the log lags the output by at most this, past the cap */
@@ -183,7 +183,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	st.exit_code = -1;
 	logfd = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (logfd < 0)
-		wlog(CONFIG_LOG_ERROR, "job %s: cannot write its log %s: %s", a->id, a->log_path,
+		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its log %s: %s", a->id, a->log_path,
 		     strerror(errno));
 	logcap_init(&lc, logfd, a->log_max);
 	dirfd = supervisor_run_dir(a->run_dir);
@@ -194,7 +194,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	rp.pid = getpid();
 	if (proc_stat(rp.pid, &rp.start, NULL) != 0 ||
 	    outcome_pid_write(a->status_dir, a->id, &rp) != 0) {
-		wlog(CONFIG_LOG_ERROR, "job %s: cannot write its pid file in %s: %s", a->id,
+		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its pid file in %s: %s", a->id,
 		     a->status_dir, strerror(errno));
 		pid_ok = 0;
 	}
@@ -323,7 +323,7 @@ finish:
 	if (at_ok)
 		posix_spawnattr_destroy(&at);
 	if (outcome_status_write(a->status_dir, a->id, &st, a->durable) != 0) {
-		wlog(CONFIG_LOG_ERROR, "job %s: cannot write its status in %s: %s", a->id,
+		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its status in %s: %s", a->id,
 		     a->status_dir, strerror(errno));
 		_exit(1);
 	}
@@ -353,7 +353,7 @@ int supervisor_spawn(const struct supervisor_args *a, pid_t *pidp, int *gofdp)
 	if (pid == 0) {
 		int nul = open("/dev/null", O_RDWR), g, l = -1;
 
-		/* nothing of the worker's but stderr (for wlog) survives: not the spool, not the
+		/* nothing of the worker's but stderr (for its log lines) survives: not the spool, not the
 		 * socket, and the lock only until the go byte (supervisor_main says why). Moved
 		 * out of the way first, so that no dup2 below overwrites the other. */
 		if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 || dup2(nul, STDOUT_FILENO) < 0 ||
