@@ -23,7 +23,7 @@
 
 static const char *const jobreq_fields[] = { "jobName", "factfilePath", "factfileArgs" };
 
-static const char *jobreq_kind(struct json_object *v)
+const char *jobreq_json_kind(struct json_object *v)
 {
 	switch (json_object_get_type(v)) {
 	case json_type_null: return "null";
@@ -161,7 +161,7 @@ static int jobreq_string_field(struct json_object *obj, const char *field, int r
 		return required ? err_set(errp, FS_EINVAL, DECODE "missing field `%s`", field) : 0;
 	if (!json_object_is_type(v, json_type_string))
 		return err_set(errp, FS_EINVAL, DECODE "invalid type: %s, expected a string for field `%s`",
-			       jobreq_kind(v), field);
+			       jobreq_json_kind(v), field);
 	n = (size_t)json_object_get_string_len(v);
 	if (memchr(json_object_get_string(v), '\0', n) != NULL)
 		return err_set(errp, FS_EINVAL, DECODE "field `%s` contains a NUL character", field);
@@ -184,7 +184,7 @@ int jobreq_parse(const char *body, size_t len, struct job_request *req, char **e
 	}
 	if (!json_object_is_type(root, json_type_object)) {
 		err_set(errp, FS_EINVAL, DECODE "invalid type: %s, expected struct JobRequest",
-			jobreq_kind(root));
+			jobreq_json_kind(root));
 		goto out;
 	}
 	jobreq_count_keys(body, len, counts);
@@ -201,7 +201,7 @@ int jobreq_parse(const char *body, size_t len, struct job_request *req, char **e
 		if (!json_object_is_type(args, json_type_array)) {
 			err_set(errp, FS_EINVAL,
 				DECODE "invalid type: %s, expected a sequence of strings for field `factfileArgs`",
-				jobreq_kind(args));
+				jobreq_json_kind(args));
 			goto out;
 		}
 		size_t n = json_object_array_length(args);
@@ -211,7 +211,7 @@ int jobreq_parse(const char *body, size_t len, struct job_request *req, char **e
 			if (!json_object_is_type(a, json_type_string)) {
 				err_set(errp, FS_EINVAL,
 					DECODE "invalid type: %s, expected a string in `factfileArgs` at index %zu",
-					jobreq_kind(a), i);
+					jobreq_json_kind(a), i);
 				goto out;
 			}
 			size_t alen = (size_t)json_object_get_string_len(a);

@@ -66,4 +66,8 @@ void jobreq_free(struct job_request *req);
 struct json_object;
 int jobreq_json_parse(const char *s, size_t len, struct json_object **out, char **errp);
 
+/* serde's name for the kind of a JSON value ("null", "integer", "sequence", "map", ...), as the
+ * original's decode errors word it; static storage. */
+const char *jobreq_json_kind(struct json_object *v);
+
 #endif

@@ -124,21 +124,6 @@ struct json_object *route_job_entry(const struct spool_job *job)
 	return o;
 }
 
-/* serde's names for JSON kinds, as core/jobreq.c words its decode errors */
-static const char *route_kind(struct json_object *v)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_null: return "null";
-	case json_type_boolean: return "boolean";
-	case json_type_double: return "floating point number";
-	case json_type_int: return "integer";
-	case json_type_object: return "map";
-	case json_type_array: return "sequence";
-	case json_type_string: return "string";
-	}
-	return "value";
-}
-
 int route_post_object(struct app *app, FCGX_Request *fr, struct http_request *req,
 		      const char *struct_name, struct json_object **objp)
 {
@@ -163,7 +148,7 @@ int route_post_object(struct app *app, FCGX_Request *fr, struct http_request *re
 	}
 	if (!json_object_is_type(v, json_type_object)) {
 		msg = xasprintf("Error decoding JSON string: invalid type: %s, expected struct %s",
-				route_kind(v), struct_name);
+				jobreq_json_kind(v), struct_name);
 		http_respond_message(fr, req, 400, msg);
 		goto done;
 	}
@@ -188,7 +173,7 @@ int route_string_field(FCGX_Request *fr, struct http_request *req, struct json_o
 		msg = xasprintf("Error decoding JSON string: missing field `%s`", field);
 	else if (!json_object_is_type(v, json_type_string))
 		msg = xasprintf("Error decoding JSON string: invalid type: %s, expected a string for "
-				"field `%s`", route_kind(v), field);
+				"field `%s`", jobreq_json_kind(v), field);
 	else if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
 		msg = xasprintf("Error decoding JSON string: field `%s` contains a NUL character",
 				field);
