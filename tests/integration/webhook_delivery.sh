@@ -10,36 +10,11 @@
 set -u
 : "${FS_SRCDIR:?}" "${FS_BUILDDIR:?}" "${FS_TESTDATA:?}"
 runner=$FS_BUILDDIR/runner/factotum
-receiver=$FS_SRCDIR/tests/integration/webhook_receiver.py
-check=$FS_SRCDIR/tests/integration/webhook_check.py
-schemas=$FS_TESTDATA/webhook-schemas
 samples=$FS_TESTDATA/samples
 STALL_BOUND=40 # the runner's default wait (30 s) plus the job, if FACTOTUM_WEBHOOK_WAIT_MS is not honoured
 [ -x "$runner" ] || { echo "FAIL: $runner not built"; exit 99; }
-python3 -c 'import jsonschema' 2>/dev/null || { echo "FAIL: python3-jsonschema missing (scripts/install-deps.sh installs it)"; exit 99; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/webhook_delivery.XXXXXX")
-rpid=
-stop_receiver() { [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null; rpid=; }
-trap 'stop_receiver; rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# start_receiver <name> [receiver options]: sets $url, $out, $reqs.
-start_receiver() {
-	name=$1; shift
-	out=$tmp/$name.events; reqs=$tmp/$name.requests
-	: >"$out"; : >"$reqs"
-	python3 "$receiver" --port-file "$tmp/$name.port" --out "$out" --requests "$reqs" "$@" &
-	rpid=$!
-	i=0
-	while [ ! -s "$tmp/$name.port" ]; do
-		i=$((i + 1)); [ $i -gt 100 ] && { echo "receiver did not start"; exit 1; }
-		sleep 0.05
-	done
-	url="http://127.0.0.1:$(cat "$tmp/$name.port")/"
-}
+wh_name=webhook_delivery
+. "$FS_SRCDIR/tests/integration/webhook_lib.sh"
 
 # run_job <name> <factfile> [args...]: runs the runner in its own directory (it may write
 # .factotum/ there) with the VAR=value words of $job_env in its environment; sets $rc and leaves
