@@ -7,6 +7,7 @@
  * The read only picks the ops; the txn alone decides, so of N concurrent claims across the
  * cluster exactly one wins (a stale read can only make a claim fail with 409). */
 #include "app.h"
+#include "claimbatch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,7 @@ static int consul_claim(void *ctx, const struct job_request *req, struct claim *
 	struct consul_op ops[2];
 	struct jobentry e;
 	char *value = NULL, *detail = NULL;
-	int rc;
+	int rc, invalid = 0;
 
 	memset(cl, 0, sizeof(*cl));
 	memset(&res, 0, sizeof(res));
@@ -94,24 +95,18 @@ static int consul_claim(void *ctx, const struct job_request *req, struct claim *
 	}
 	cl->key = jobentry_key(app->cfg->consul_namespace, req->id);
 	value = claim_value(app, req);
-	/* first, as for a new id: check-not-exists + lock, no read */
-	ops[0].verb = CONSUL_CHECK_NOT_EXISTS;
-	ops[0].key = cl->key;
-	ops[1].verb = CONSUL_LOCK;
-	ops[1].key = cl->key;
-	ops[1].value = value;
-	ops[1].session = cl->session;
-	rc = consul_txn(app->consul, ops, 2, &res, &detail);
-	if (rc == 0) {
-		cl->index = res.last_index;
+	/* first, as for a new id: check-not-exists + lock, no read, batched with concurrent
+	 * claims into one txn (claimbatch.h) */
+	rc = claimbatch_new(app->consul, cl->key, value, cl->session, &cl->index, &invalid,
+			    &detail);
+	if (rc == 0)
 		goto done;
-	}
 	if (rc != FS_EEXIST) {
 		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail) :
 		     err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
 		goto done;
 	}
-	if (consul_txn_invalid_session(&res)) {
+	if (invalid) {
 		rc = err_set(errp, FS_EIO, NO_SESSION);
 		goto done;
 	}
