@@ -4,6 +4,7 @@
 #include "spool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "xalloc.h"
@@ -181,10 +183,19 @@ struct spool {
 	char *path;
 	int flags;
 	int batch; /* inside spool_begin: write calls use savepoints */
+	/* Within a batch the write lock is held throughout, so the drain state and the number of
+	 * queued jobs read by its first enqueue stay true for the rest (kept up to date here). */
+	int batch_known, batch_draining;
+	int64_t batch_queued;
 	pthread_mutex_t mu; /* recursive; held by spool_begin until commit/rollback */
 	sqlite3_stmt *st[SQ_N];
 	spool_hook_fn hook;
 	void *hook_arg;
+	int wal_frames; /* SPOOL_CHECKPOINT_APART: WAL size after the last commit (atomic) */
+	/* <dir>/draining exists whenever the setting says drain (written in that order, inside the
+	 * setting's transaction), so its absence answers spool_drain_get without a read
+	 * transaction; NULL when it could not be made true at open (then every call reads). */
+	char *drain_hint;
 };
 
 static const char *const state_names[] = { "QUEUED", "WORKING", "DONE" };
@@ -608,6 +619,41 @@ fail:
 	return rc;
 }
 
+/* SQLite's WAL hook of a SPOOL_CHECKPOINT_APART handle: replaces the automatic checkpoint. */
+static int spool_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)db;
+	(void)name;
+	__atomic_store_n(&((struct spool *)arg)->wal_frames, frames, __ATOMIC_RELAXED);
+	return SQLITE_OK;
+}
+
+/* Creates the drain hint file; 0 or -1. */
+static int drain_hint_make(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* Sets sp->drain_hint, creating the file if the setting says drain and it is missing (a crash
+ * between the two); leaves it NULL if that cannot be done. */
+static void drain_hint_open(struct spool *sp, const char *dir)
+{
+	char *hint = xasprintf("%s/draining", dir);
+	int draining = 1;
+
+	if (drain_read(sp, "open", &draining, NULL) == 0 &&
+	    (!draining || access(hint, F_OK) == 0 || drain_hint_make(hint) == 0)) {
+		sp->drain_hint = hint;
+		return;
+	}
+	free(hint);
+}
+
 int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 {
 	struct spool *sp = NULL;
@@ -665,8 +711,11 @@ int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&sp->mu, &ma);
 	pthread_mutexattr_destroy(&ma);
+	if (flags & SPOOL_CHECKPOINT_APART)
+		sqlite3_wal_hook(db, spool_wal_hook, sp);
 	db = NULL;
 	path = NULL;
+	drain_hint_open(sp, dir);
 	*spp = sp;
 fail:
 	sqlite3_finalize(st);
@@ -687,7 +736,25 @@ void spool_close(struct spool *sp)
 	sqlite3_close_v2(sp->db);
 	pthread_mutex_destroy(&sp->mu);
 	free(sp->path);
+	free(sp->drain_hint);
 	free(sp);
+}
+
+int spool_wal_frames(struct spool *sp)
+{
+	return __atomic_load_n(&sp->wal_frames, __ATOMIC_RELAXED);
+}
+
+int spool_checkpoint(struct spool *sp, char **errp)
+{
+	int src, rc = 0;
+
+	lock(sp);
+	src = sqlite3_wal_checkpoint_v2(sp->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (src != SQLITE_OK && (src & 0xff) != SQLITE_BUSY)
+		rc = db_err(sp, "checkpoint", src, errp);
+	unlock(sp);
+	return rc;
 }
 
 void spool_set_hook(struct spool *sp, spool_hook_fn fn, void *arg)
@@ -712,6 +779,7 @@ int spool_begin(struct spool *sp, char **errp)
 		return rc;
 	}
 	sp->batch = 1;
+	sp->batch_known = 0;
 	return 0; /* the mutex stays held until spool_commit/spool_rollback */
 }
 
@@ -747,12 +815,43 @@ void spool_rollback(struct spool *sp)
 	unlock(sp);
 }
 
+/* The drain state and the number of queued jobs, for an enqueue (the caller holds the mutex,
+ * inside a transaction); read once per batch. */
+static int enqueue_limits(struct spool *sp, const char *op, int *drainingp, int64_t *queuedp,
+			  char **errp)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	if (sp->batch && sp->batch_known) {
+		*drainingp = sp->batch_draining;
+		*queuedp = sp->batch_queued;
+		return 0;
+	}
+	if ((rc = drain_read(sp, op, drainingp, errp)) != 0 ||
+	    (rc = st_get(sp, SQ_COUNT_QUEUED, op, &st, errp)) != 0)
+		return rc;
+	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+		rc = db_err(sp, op, src, errp);
+		st_done(st);
+		return rc;
+	}
+	*queuedp = sqlite3_column_int64(st, 0);
+	st_done(st);
+	if (sp->batch) {
+		sp->batch_known = 1;
+		sp->batch_draining = *drainingp;
+		sp->batch_queued = *queuedp;
+	}
+	return 0;
+}
+
 int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_queued,
 		  char **errp)
 {
 	const char *op = "enqueue";
 	sqlite3_stmt *st = NULL;
-	int64_t now = now_ms(), queued;
+	int64_t now = now_ms(), queued = 0;
 	int rc, src, state, draining;
 
 	if (sub == NULL || sub->id == NULL || *sub->id == '\0' || sub->job_name == NULL ||
@@ -762,7 +861,7 @@ int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_q
 	lock(sp);
 	if ((rc = tx_begin(sp, op, errp)) != 0)
 		goto out;
-	if ((rc = drain_read(sp, op, &draining, errp)) != 0)
+	if ((rc = enqueue_limits(sp, op, &draining, &queued, errp)) != 0)
 		goto end;
 	if (draining) {
 		rc = err_set(errp, FS_ESTATE, "spool: enqueue: the node is in drain state");
@@ -775,15 +874,6 @@ int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_q
 			     spool_state_name(state));
 		goto end;
 	}
-	if ((rc = st_get(sp, SQ_COUNT_QUEUED, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	queued = sqlite3_column_int64(st, 0);
-	st_done(st);
 	if (queued < 0 || (uint64_t)queued >= (uint64_t)max_queued) {
 		rc = err_set(errp, FS_EFULL, "spool: enqueue: the queue is full (%lld jobs queued)",
 			     (long long)queued);
@@ -808,6 +898,8 @@ int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_q
 	rc = add_transition(sp, op, sub->id, now, 0, errp);
 end:
 	rc = tx_end(sp, rc, op, errp);
+	if (rc == 0 && sp->batch)
+		sp->batch_queued++;
 out:
 	unlock(sp);
 	return rc;
@@ -1176,42 +1268,74 @@ int spool_drain_get(struct spool *sp, int *drainingp, char **errp)
 {
 	int rc;
 
+	if (sp->drain_hint != NULL && access(sp->drain_hint, F_OK) != 0 && errno == ENOENT) {
+		*drainingp = 0;
+		return 0;
+	}
 	lock(sp);
 	rc = drain_read(sp, "drain_get", drainingp, errp);
 	unlock(sp);
 	return rc;
 }
 
-/* Sets (value non-NULL) or deletes a setting in its own transaction. */
-static int setting_write(struct spool *sp, const char *op, const char *key, const char *value,
-			 char **errp)
+/* Sets (value non-NULL) or deletes a setting; the caller holds the mutex, in a transaction. */
+static int setting_put(struct spool *sp, const char *op, const char *key, const char *value,
+		       char **errp)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, src;
 
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) != 0)
-		goto out;
 	if ((rc = st_get(sp, value != NULL ? SQ_SETTING_SET : SQ_SETTING_DEL, op, &st, errp)) != 0)
-		goto end;
+		return rc;
 	if ((src = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) != SQLITE_OK ||
 	    (value != NULL &&
 	     (src = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC)) != SQLITE_OK)) {
 		rc = db_err(sp, op, src, errp);
 		st_done(st);
-		goto end;
+		return rc;
 	}
-	rc = step_change(sp, st, op, NULL, errp);
-end:
-	rc = tx_end(sp, rc, op, errp);
-out:
+	return step_change(sp, st, op, NULL, errp);
+}
+
+/* setting_put in its own transaction. */
+static int setting_write(struct spool *sp, const char *op, const char *key, const char *value,
+			 char **errp)
+{
+	int rc;
+
+	lock(sp);
+	if ((rc = tx_begin(sp, op, errp)) == 0)
+		rc = tx_end(sp, setting_put(sp, op, key, value, errp), op, errp);
 	unlock(sp);
 	return rc;
 }
 
 int spool_drain_set(struct spool *sp, int draining, char **errp)
 {
-	return setting_write(sp, "drain", "state", draining ? "drain" : "run", errp);
+	const char *op = "drain";
+	int rc;
+
+	/* The hint file changes inside the setting's write transaction, so setters in other
+	 * processes cannot interleave: made before the setting says drain, removed before it says
+	 * run is committed (and made again if that commit fails). */
+	lock(sp);
+	if ((rc = tx_begin(sp, op, errp)) != 0)
+		goto out;
+	if (draining && sp->drain_hint != NULL && drain_hint_make(sp->drain_hint) != 0) {
+		rc = err_set(errp, FS_EIO, "spool: drain: cannot create %s: %s", sp->drain_hint,
+			     strerror(errno));
+		goto end;
+	}
+	if ((rc = setting_put(sp, op, "state", draining ? "drain" : "run", errp)) == 0 &&
+	    !draining && sp->drain_hint != NULL)
+		unlink(sp->drain_hint);
+end:
+	rc = tx_end(sp, rc, op, errp);
+	if (rc != 0 && !draining && sp->drain_hint != NULL)
+		drain_hint_make(sp->drain_hint);
+out:
+	unlock(sp);
+	return rc;
 }
 
 int spool_setting_get(struct spool *sp, const char *key, char **valuep, char **errp)

@@ -36,6 +36,9 @@ int spool_state_parse(const char *s);
 #define SPOOL_SYNC_NORMAL 0x1 /* synchronous=NORMAL instead of FULL (--spool-sync normal) */
 #define SPOOL_OUTBOX 0x2      /* Consul enabled: every transition after enqueue is also appended
 			       * to the outbox, in the same transaction */
+#define SPOOL_CHECKPOINT_APART 0x4 /* commits on this handle never checkpoint the WAL: its size
+				    * after each commit is kept for spool_wal_frames, and the
+				    * owner runs spool_checkpoint (from another handle) instead */
 
 #define SPOOL_BUSY_TIMEOUT_MS 10000
 
@@ -46,6 +49,12 @@ int spool_state_parse(const char *s);
 int spool_open(struct spool **spp, const char *dir, int flags, char **errp);
 /* Finalizes everything and closes; NULL is allowed. An open batch is rolled back. */
 void spool_close(struct spool *sp);
+/* The number of frames in the WAL after this handle's last commit (0 before any), for a handle
+ * opened with SPOOL_CHECKPOINT_APART. Safe from any thread. */
+int spool_wal_frames(struct spool *sp);
+/* Copies what it can of the WAL into the database without waiting for readers or writers
+ * (SQLite's PASSIVE checkpoint); another checkpoint running is not an error. */
+int spool_checkpoint(struct spool *sp, char **errp);
 /* The schema version this program writes (PRAGMA user_version of an up-to-date spool). */
 int spool_schema_version(void);
 

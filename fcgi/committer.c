@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpointer.h"
 #include "xalloc.h"
 
 /* The largest batch: bounds how long the first submission of a batch waits for the rest. */
@@ -26,6 +27,7 @@ struct commit_item {
 
 struct committer {
 	struct spool *sp;
+	struct checkpointer *ckpt; /* not owned; may be NULL */
 	size_t max_queued;
 	committer_after_fn after;
 	void *arg;
@@ -62,6 +64,14 @@ static int committer_run_batch(struct committer *c, struct commit_item *batch)
 	}
 	for (it = batch; it != NULL; it = it->next)
 		queued |= it->rc == 0;
+	if (rc == 0 && c->ckpt != NULL) {
+		int frames = spool_wal_frames(c->sp);
+
+		checkpointer_note(c->ckpt, frames);
+		/* failing, it is tried again after the next commit */
+		if (frames >= CHECKPOINTER_MAX_FRAMES)
+			spool_checkpoint(c->sp, NULL);
+	}
 	free(err);
 	return queued;
 }
@@ -107,13 +117,14 @@ static void committer_lead(struct committer *c, struct commit_item *own)
 	}
 }
 
-int committer_start(struct committer **cp, struct spool *sp, size_t max_queued,
-		    committer_after_fn after, void *arg, char **errp)
+int committer_start(struct committer **cp, struct spool *sp, struct checkpointer *ckpt,
+		    size_t max_queued, committer_after_fn after, void *arg, char **errp)
 {
 	struct committer *c = xcalloc(1, sizeof(*c));
 
 	(void)errp; /* nothing can fail since there is no thread to start */
 	c->sp = sp;
+	c->ckpt = ckpt;
 	c->max_queued = max_queued;
 	c->after = after;
 	c->arg = arg;

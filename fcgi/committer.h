@@ -19,12 +19,16 @@ struct committer;
  * at least one job committed. */
 typedef void (*committer_after_fn)(void *arg);
 
+struct checkpointer;
+
 /* Sets up the committer. It takes over sp (its own spool handle, so that readers on other
- * handles never wait behind its fsync) and closes it in committer_stop. max_queued is the
+ * handles never wait behind its fsync) and closes it in committer_stop. When sp was opened with
+ * SPOOL_CHECKPOINT_APART, ckpt (not owned, outliving c) is told the WAL's size after each
+ * commit; otherwise ckpt is NULL and SQLite checkpoints inside commits. max_queued is the
  * --max-jobs bound passed to spool_enqueue. after may be NULL. Returns 0 (errp is kept for
  * callers written against a committer that could fail to start). */
-int committer_start(struct committer **cp, struct spool *sp, size_t max_queued,
-		    committer_after_fn after, void *arg, char **errp);
+int committer_start(struct committer **cp, struct spool *sp, struct checkpointer *ckpt,
+		    size_t max_queued, committer_after_fn after, void *arg, char **errp);
 
 /* Queues sub (its strings must stay valid until the call returns) through the next batch and
  * waits until that batch is durable or failed. Returns spool_enqueue's result for it (0,

@@ -575,6 +575,48 @@ static void test_drain_persisted(void **state)
 	free(err);
 }
 
+/* <spool>/draining exists whenever the setting says drain, and a lost one is made again */
+static void test_drain_hint(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *other = NULL;
+	char hint[300], id[65], *err = NULL;
+	int d = -1;
+
+	snprintf(hint, sizeof hint, "%s/draining", f->dir);
+	assert_int_not_equal(access(hint, F_OK), 0);
+	assert_int_equal(spool_drain_set(f->sp, 1, &err), 0);
+	assert_int_equal(access(hint, F_OK), 0);
+	assert_int_equal(spool_open(&other, f->dir, 0, &err), 0);
+	assert_int_equal(spool_drain_get(other, &d, &err), 0);
+	assert_int_equal(d, 1);
+	/* a hint without the setting (a crash before the setting's commit) changes nothing */
+	assert_int_equal(spool_drain_set(other, 0, &err), 0);
+	assert_int_not_equal(access(hint, F_OK), 0);
+	close(open(hint, O_WRONLY | O_CREAT, 0644));
+	assert_int_equal(spool_drain_get(f->sp, &d, &err), 0);
+	assert_int_equal(d, 0);
+	/* the setting without its hint (removed by hand) is repaired by the next open */
+	assert_int_equal(spool_drain_set(other, 1, &err), 0);
+	spool_close(other);
+	assert_int_equal(unlink(hint), 0);
+	reopen(f, 0);
+	assert_int_equal(access(hint, F_OK), 0);
+	assert_int_equal(spool_drain_get(f->sp, &d, &err), 0);
+	assert_int_equal(d, 1);
+	/* a batch reads drain and the queue length once, as of its start */
+	assert_int_equal(spool_drain_set(f->sp, 0, &err), 0);
+	assert_int_equal(spool_begin(f->sp, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
+	assert_int_equal(spool_commit(f->sp, &err), 0);
+	assert_int_equal(spool_drain_set(f->sp, 1, &err), 0);
+	assert_int_equal(spool_begin(f->sp, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(2, id), 10, &err), FS_ESTATE);
+	assert_int_equal(enq(f->sp, mkid(3, id), 10, &err), FS_ESTATE);
+	assert_int_equal(spool_commit(f->sp, &err), 0);
+	free(err);
+}
+
 static void test_settings(void **state)
 {
 	struct fixture *f = *state;
@@ -1071,6 +1113,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abandon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drain_hint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads_share_handle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_procs_same_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_procs_claim_once, setup, teardown),
