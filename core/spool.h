@@ -97,8 +97,9 @@ struct spool_submit {
 /* Queues a job, in one transaction, checking in this order: the spool is in drain state
  * (FS_ESTATE); the id is QUEUED or WORKING (FS_EEXIST); max_queued jobs are already QUEUED
  * (FS_EFULL). A DONE row of the same id is reused for the new submission (its history stays in
- * the transitions). Records a QUEUED/WAITING transition; adds nothing to the outbox (the caller
- * has claimed the Consul key itself). Usable inside a batch. */
+ * the transitions). Its QUEUED/WAITING transition is stored when the job leaves QUEUED (claim,
+ * cancel, abandon), not here: spool_transitions shows it meanwhile. Adds nothing to the outbox
+ * (the caller has claimed the Consul key itself). Usable inside a batch. */
 int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_queued,
 		  char **errp);
 
@@ -161,7 +162,8 @@ int spool_count(struct spool *sp, struct spool_counts *c, char **errp);
 
 /* One entry of a job's history. */
 struct spool_transition {
-	int64_t tid;   /* increasing over the whole spool */
+	int64_t tid;   /* increasing over the whole spool; 0 for the QUEUED entry of a job that is
+			* still queued (stored when it leaves QUEUED) */
 	char *job_id;  /* owned */
 	int64_t at_ms;
 	enum spool_state state;

@@ -364,8 +364,19 @@ static void test_dedupe_and_resubmit(void **state)
 	assert_int_equal(trs[3].state, SPOOL_QUEUED);
 	assert_string_equal(trs[3].job_id, id);
 	assert_string_equal(trs[3].node, NODE);
-	assert_true(trs[0].tid < trs[1].tid && trs[2].tid < trs[3].tid);
+	/* a queued job's QUEUED entry is stored when it leaves QUEUED: until then tid 0 */
+	assert_true(trs[0].tid > 0 && trs[0].tid < trs[1].tid && trs[1].tid < trs[2].tid);
+	assert_int_equal(trs[3].tid, 0);
 	assert_true(trs[0].at_ms <= trs[3].at_ms);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions"), 3);
+	spool_transition_list_free(trs, n);
+	assert_int_equal(spool_cancel(f->sp, id, &err), 0);
+	assert_int_equal(spool_transitions(f->sp, id, &trs, &n, &err), 0);
+	assert_int_equal(n, 5);
+	assert_true(trs[2].tid < trs[3].tid && trs[3].tid < trs[4].tid);
+	assert_int_equal(trs[3].state, SPOOL_QUEUED);
+	assert_int_equal(trs[4].state, SPOOL_DONE);
+	assert_string_equal(trs[4].reason, "cancelled");
 	spool_transition_list_free(trs, n);
 	assert_int_equal(spool_transitions(f->sp, mkid(99, id), &trs, &n, &err), 0);
 	assert_int_equal(n, 0);
@@ -572,6 +583,32 @@ static void test_drain_persisted(void **state)
 	assert_int_equal(spool_drain_get(f->sp, &d, &err), 0);
 	assert_int_equal(d, 0);
 	assert_int_equal(enq(f->sp, mkid(2, id), 10, &err), 0);
+	free(err);
+}
+
+/* A spool written when enqueue stored the QUEUED transition itself gets no second one */
+static void test_queued_transition_stored_earlier(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_transition *trs = NULL;
+	struct spool_job *j = NULL;
+	size_t n = 0;
+	char id[65], *err = NULL;
+
+	assert_int_equal(enq(f->sp, mkid(7, id), 10, &err), 0);
+	assert_true(sql_int(f->dir, "INSERT INTO transitions(job_id, at_ms, state, outcome, node)"
+			    " SELECT id, updated_ms, state, outcome, node FROM jobs RETURNING tid") > 0);
+	assert_int_equal(spool_transitions(f->sp, id, &trs, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_true(trs[0].tid > 0);
+	spool_transition_list_free(trs, n);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	spool_job_free(j);
+	assert_int_equal(spool_transitions(f->sp, id, &trs, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(trs[0].state, SPOOL_QUEUED);
+	assert_int_equal(trs[1].state, SPOOL_WORKING);
+	spool_transition_list_free(trs, n);
 	free(err);
 }
 
@@ -803,13 +840,13 @@ static void test_batch(void **state)
 	assert_int_equal(spool_get(other, mkid(3, id), &j, &err), 0);
 	spool_job_free(j);
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM jobs"), 3);
-	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions"), 3);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions"), 0);
 
 	assert_int_equal(spool_begin(f->sp, &err), 0);
 	assert_int_equal(enq(f->sp, mkid(5, id), 10, &err), 0);
 	spool_rollback(f->sp);
 	assert_int_equal(spool_get(f->sp, id, &j, NULL), FS_ENOENT);
-	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions"), 3);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions"), 0);
 	spool_rollback(f->sp); /* no batch: harmless */
 	/* a batch left open is rolled back by close */
 	assert_int_equal(spool_begin(other, &err), 0);
@@ -1071,7 +1108,7 @@ static void test_kill_mid_transaction(void **state)
 	reopen(f, 0);
 	assert_int_equal(spool_integrity_check(f->sp, &err), 0);
 	assert_int_equal(spool_get(f->sp, mkid(0xdead, id), &j, NULL), FS_ENOENT);
-	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions"), 2);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM jobs"), 2);
 	assert_int_equal(enq(f->sp, id, 100, &err), 0); /* the id is free and the spool writable */
 
 	kill_child_in(f->dir, "claim", 1, 1);
@@ -1080,8 +1117,7 @@ static void test_kill_mid_transaction(void **state)
 	assert_int_equal(j->state, SPOOL_QUEUED); /* the killed claim left it queued */
 	assert_int_equal(j->started_ms, 0);
 	spool_job_free(j);
-	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions WHERE state = "
-				 "'WORKING'"), 0);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions"), 0);
 
 	kill_child_in(f->dir, "enqueue", 3, 2);
 	assert_int_equal(spool_integrity_check(f->sp, &err), 0);
@@ -1114,6 +1150,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abandon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_hint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queued_transition_stored_earlier, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_threads_share_handle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_procs_same_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_procs_claim_once, setup, teardown),
