@@ -4,6 +4,7 @@
 #include "committer.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,13 @@ static void committer_lead(struct committer *c, struct commit_item *own)
 
 	c->leading = 1;
 	while (!own->done) {
+		if (c->head == own && own->next == NULL) {
+			/* alone: let threads that are runnable (woken together, say, by a claim
+			 * batch) join this batch rather than wait for the next */
+			pthread_mutex_unlock(&c->mu);
+			sched_yield();
+			pthread_mutex_lock(&c->mu);
+		}
 		batch = c->head;
 		cut = &c->head;
 		for (n = 0; *cut != NULL && n < COMMITTER_MAX_BATCH; n++)

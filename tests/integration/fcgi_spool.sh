@@ -30,6 +30,15 @@ A=$FS_RESP_PID
 fs_req GET /status
 printf '%s' "$FS_BODY" | grep -q '"state":"drain"' || fs_fail "drain lost over a restart: $FS_BODY"
 fs_expect_post /submit "$(job 1)" 503 "$DRAIN"
+# <spool>/draining mirrors the setting (README); lost, the next start makes it again, and the
+# drain answer still comes before any validation error
+[ -e "$FS_SPOOL/draining" ] || fs_fail "no $FS_SPOOL/draining while in drain state"
+fs_stop_responder "$A"
+rm -f "$FS_SPOOL/draining"
+fs_start_responder "" --max-jobs 3
+A=$FS_RESP_PID
+[ -e "$FS_SPOOL/draining" ] || fs_fail "$FS_SPOOL/draining not made again at start"
+fs_expect_post /submit '{"jobName":"","factfilePath":"/nonexistent","factfileArgs":[]}' 503 "$DRAIN"
 
 # ---- a second responder process on the same spool, behind its own nginx ----
 fs_start_responder "$FS_TMP/run/b.sock" --max-jobs 3
@@ -39,6 +48,7 @@ URL_B=$FS_URL
 # drain set through A holds for B; run set through B holds for A
 fs_expect_post /submit "$(job 1)" 503 "$DRAIN"
 fs_expect_post /settings '{"state":"run"}' 200 '{"message":"Update acknowledged: [state: run]"}'
+[ -e "$FS_SPOOL/draining" ] && fs_fail "$FS_SPOOL/draining left after run"
 FS_URL=$URL_A
 fs_post /submit "$(job 1)"
 [ "$FS_STATUS" = 200 ] || fs_fail "submit through A: $FS_STATUS $FS_BODY"
