@@ -1,11 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # bench/consul.sh: the /submit-with-Consul benchmark of issue 6 (bench/README). In one run, on
-# loopback and one temporary directory, with one nginx and, per round, a fresh Consul agent (a
-# -server -bootstrap-expect 1 agent with its own data directory in the temporary directory, as
-# tests/integration/consul_lib.sh starts them; each measurement's keys are deleted after it),
-# each round measures, at BENCH_CONNS concurrent clients for BENCH_SECONDS each, in this order
-# (even rounds run S, K, X instead of X, K, S):
+# loopback and one temporary directory, with one nginx and, for each measurement that uses it, a
+# fresh Consul agent (a -server -bootstrap-expect 1 agent with its own data directory in the
+# temporary directory, as tests/integration/consul_lib.sh starts them), each round measures, at
+# BENCH_CONNS concurrent clients for BENCH_SECONDS each, in this order:
 #   X  raw Consul txn: bench/consul_cas txn -- PUT /v1/txn [check-not-exists, lock with the
 #      node's session] of a distinct key per request (what /submit's claim writes)
 #   K  raw Consul CAS create: bench/consul_cas cas -- PUT /v1/kv/<ns>/<key>?cas=0
@@ -103,23 +102,26 @@ stop_pid() {
 	PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
 }
 
-# ---- a Consul server agent with a fresh data directory, one per round ----
+# ---- a Consul server agent with a fresh data directory, one per measurement ----
 # start_consul NAME: stops the previous agent, starts one in $T/consul.NAME, waits for its
 # leader and creates the node's session (SESSION), as the worker does, with a TTL longer than
-# the run (nothing renews it here). Each round starts from an empty store: Consul slows down as
-# its store and Raft log grow, which would otherwise favour whatever ran first.
+# the run (nothing renews it here). Each measurement starts from an empty store: Consul slows
+# down as its store and Raft log grow (deleting keys does not undo that: tombstones, snapshots),
+# which would otherwise favour whatever ran first.
 start_consul() {
 	if [ -n "$CONSUL_PID" ]; then
 		kill -TERM "$CONSUL_PID" 2>/dev/null
 		wait "$CONSUL_PID" 2>/dev/null
 		CONSUL_PID=
+		rm -rf "$CONSUL_DIR" # its log stays
 	fi
+	CONSUL_DIR=$T/consul.$1
 	# shellcheck disable=SC2046
 	set -- "$1" $(free_ports 4)
 	CPORT=$2
 	CONSUL=http://127.0.0.1:$CPORT
-	mkdir -p "$T/consul.$1"
-	"$CONSUL_BIN" agent -server -bootstrap-expect 1 -data-dir "$T/consul.$1" -node fs-bench \
+	mkdir -p "$CONSUL_DIR"
+	"$CONSUL_BIN" agent -server -bootstrap-expect 1 -data-dir "$CONSUL_DIR" -node fs-bench \
 		-bind 127.0.0.1 -client 127.0.0.1 -http-port "$2" -dns-port -1 -grpc-port -1 \
 		-serf-lan-port "$3" -serf-wan-port "$4" -server-port "$5" -log-level warn \
 		>"$T/consul.$1.log" 2>&1 &
@@ -203,17 +205,9 @@ record() {
 		"(ok $ok, other $other) p50 ${p50} ms p99 ${p99} ms"
 }
 
-# forget PREFIX: deletes a measurement's keys once it is checked, so that every measurement
-# starts from the same Consul store (Consul slows down as its store grows: without this, each
-# measurement ran against the keys of all the earlier ones, K before S)
-forget() {
-	curl -s -o /dev/null -X DELETE "$CONSUL/v1/kv/$1?recurse" || die "cannot delete $1 in Consul"
-}
-
 m_raw() { # ROUND KEY MODE
 	record "$1" "$2" "$("$CAS" 127.0.0.1 "$CPORT" "$CONNS" "$SECS" "$3" "$NS/raw$1$2" "r" \
 		"$SESSION")"
-	forget "$NS/raw$1$2/"
 }
 
 m_submit() { # ROUND KEY consul|plain CONNS THREADS SECONDS
@@ -232,7 +226,6 @@ try:
 except Exception:
     print(0)')
 		[ "$k" -ge "$n" ] || die "$2: $n answers 200 but only $k keys in Consul"
-		forget "$NS/$1$2/"
 	fi
 	stop_pid "$BPID"
 }
@@ -250,18 +243,14 @@ say "bench: $ROUNDS round(s) of X K S N (${SECS}s, $CONNS connections) and S1 N1
 : >"$T/results"
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
-	start_consul "$r"
-	# K and S back to back, in turn first, so that neither always meets the fresher store
-	if [ $((r % 2)) -eq 1 ]; then
-		m_raw "$r" X txn
-		m_raw "$r" K cas
-		m_submit "$r" S consul "$CONNS" "$WRK_THREADS" "$SECS"
-	else
-		m_submit "$r" S consul "$CONNS" "$WRK_THREADS" "$SECS"
-		m_raw "$r" K cas
-		m_raw "$r" X txn
-	fi
+	start_consul "$r"X
+	m_raw "$r" X txn
+	start_consul "$r"K
+	m_raw "$r" K cas
+	start_consul "$r"S
+	m_submit "$r" S consul "$CONNS" "$WRK_THREADS" "$SECS"
 	m_submit "$r" N plain "$CONNS" "$WRK_THREADS" "$SECS"
+	start_consul "$r"S1
 	m_submit "$r" S1 consul 1 1 "$LSECS"
 	m_submit "$r" N1 plain 1 1 "$LSECS"
 	r=$((r + 1))
