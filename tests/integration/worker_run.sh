@@ -91,7 +91,12 @@ fs_start_worker --max-workers 2
 max_working=0 max_ps=0 n=0
 while [ "$(fs_sql "SELECT count(*) FROM jobs WHERE job_name LIKE 'mw%' AND state='DONE'")" != 5 ]; do
 	w=$(fs_sql "SELECT count(*) FROM jobs WHERE state='WORKING'")
-	p=$(ps -eo args | grep -c "^$FS_RUNNER run $FS_TMP/ff/mw")
+	# runners only: each leads its own session; a task's child between fork and exec still
+	# shows the runner's command line, but not as a session leader
+	p=$(ps -eo pid=,sid=,args= | awk -v r="$FS_RUNNER run $FS_TMP/ff/mw" '
+		{ pid = $1; sid = $2; $1 = ""; $2 = ""; sub(/^ +/, "") }
+		pid == sid && index($0, r) == 1 { n++ }
+		END { print n + 0 }')
 	[ "$w" -gt "$max_working" ] && max_working=$w
 	[ "$p" -gt "$max_ps" ] && max_ps=$p
 	n=$((n + 1))
