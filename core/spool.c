@@ -152,7 +152,7 @@ static const char *const sq_text[SQ_N] = {
 			  " exit_signal, reason, node)"
 			  " SELECT id, ?2, state, outcome, exit_code, exit_signal, reason, node"
 			  " FROM jobs WHERE id = ?1",
-	/* a queued job's QUEUED transition, stored when it leaves QUEUED (LAST_QUEUED: unless
+	/* a queued job's QUEUED transition, stored when it leaves QUEUED (LAST_NOT_QUEUED: unless
 	 * already stored, as spools written before this rule did at enqueue) */
 	[SQ_TRANSITION_QUEUED] = "INSERT INTO transitions(job_id, at_ms, state, outcome, exit_code,"
 				 " exit_signal, reason, node)"
