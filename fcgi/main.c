@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcgiapp.h>
+#include <locale.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -53,7 +54,15 @@ static void *fcgi_thread_main(void *arg)
 {
 	struct fcgi_thread *th = arg;
 	struct http_request req;
+	locale_t c_locale;
 	int rc;
+
+	/* json-c's parser duplicates the calling thread's locale on every call; duplicating the
+	 * global one takes glibc's global locale lock for writing, which all request threads then
+	 * queue on (perf, bench/README). The "C" locale object is returned as is, without the lock.
+	 * The program never calls setlocale, so its locale is "C" either way: nothing else changes. */
+	if ((c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0)) != (locale_t)0)
+		uselocale(c_locale);
 
 	for (;;) {
 		pthread_mutex_lock(&fcgi_mu);
