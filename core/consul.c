@@ -4,7 +4,6 @@
 #include "consul.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <json-c/json.h>
 #include <nettle/base64.h>
 #include <pthread.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "curlload.h"
 #include "err.h"
 #include "jobreq.h"
 #include "xalloc.h"
@@ -41,12 +41,13 @@ struct consul_answer {
 	int too_large;
 };
 
+/* libcurl's functions (curlload.h), set by consul_global_init before any request. */
+static const struct curlfns *lc;
+
 int consul_global_init(char **errp)
 {
-	CURLcode e = curl_global_init(CURL_GLOBAL_DEFAULT);
-
-	if (e != CURLE_OK)
-		return err_set(errp, FS_EIO, "libcurl: cannot initialise: %s", curl_easy_strerror(e));
+	if ((lc = curlload(errp)) == NULL)
+		return FS_EIO;
 	return 0;
 }
 
@@ -73,7 +74,7 @@ void consul_free(struct consul *c)
 	if (c == NULL)
 		return;
 	for (i = 0; i < c->n_pool; i++)
-		curl_easy_cleanup(c->pool[i]);
+		lc->easy_cleanup(c->pool[i]);
 	pthread_mutex_destroy(&c->mu);
 	free(c->base);
 	free(c->token_header);
@@ -94,7 +95,7 @@ static CURL *consul_take(struct consul *c)
 	if (c->n_pool > 0)
 		h = c->pool[--c->n_pool];
 	pthread_mutex_unlock(&c->mu);
-	return h != NULL ? h : curl_easy_init();
+	return h != NULL ? h : lc->easy_init();
 }
 
 static void consul_give(struct consul *c, CURL *h)
@@ -106,7 +107,7 @@ static void consul_give(struct consul *c, CURL *h)
 	}
 	pthread_mutex_unlock(&c->mu);
 	if (h != NULL)
-		curl_easy_cleanup(h);
+		lc->easy_cleanup(h);
 }
 
 static size_t consul_write_cb(char *data, size_t size, size_t nmemb, void *arg)
@@ -163,51 +164,51 @@ static int consul_request(struct consul *c, const char *method, const char *path
 		rc = err_set(errp, FS_EIO, UNAVAILABLE "libcurl cannot make a handle");
 		goto done;
 	}
-	curl_easy_reset(h); /* keeps the connection cache */
+	lc->easy_reset(h); /* keeps the connection cache */
 	errbuf[0] = '\0';
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	lc->easy_setopt(h, CURLOPT_URL, url);
+	lc->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	/* threads: no SIGALRM-based DNS timeouts */
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	lc->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	lc->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
+	lc->easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
 	/* the agent is local to the node: an http_proxy meant for the outside must not apply */
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	lc->easy_setopt(h, CURLOPT_NOPROXY, "*");
 #if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+	lc->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
 #else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTP);
+	lc->easy_setopt(h, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTP);
 #endif
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, consul_write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	lc->easy_setopt(h, CURLOPT_WRITEFUNCTION, consul_write_cb);
+	lc->easy_setopt(h, CURLOPT_WRITEDATA, a);
+	lc->easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (c->token_header != NULL)
-		hdrs = curl_slist_append(hdrs, c->token_header);
+		hdrs = lc->slist_append(hdrs, c->token_header);
 	if (body != NULL) {
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+		hdrs = lc->slist_append(hdrs, "Content-Type: application/json");
+		lc->easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		lc->easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	} else if (strcmp(method, "GET") != 0) {
 		/* PUT without a body: Content-Length 0 */
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+		lc->easy_setopt(h, CURLOPT_POSTFIELDS, "");
+		lc->easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
 	}
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	e = curl_easy_perform(h);
+	lc->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	e = lc->easy_perform(h);
 	if (e != CURLE_OK) {
 		rc = err_set(errp, FS_EIO, UNAVAILABLE "%s %s: %s", method, c->base,
 			     a->too_large ? "answer too large" : errbuf[0] != '\0' ? errbuf :
-			     curl_easy_strerror(e));
+			     lc->easy_strerror(e));
 		goto done;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
+	lc->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
 done:
 	if (h != NULL) {
 		/* the slist and url are freed below: drop the handle's pointers to them */
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+		lc->easy_setopt(h, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
 		consul_give(c, h);
 	}
-	curl_slist_free_all(hdrs);
+	lc->slist_free_all(hdrs);
 	free(url);
 	return rc;
 }
@@ -238,23 +239,38 @@ static int consul_json(const struct consul_answer *a, const char *what, struct j
 	return rc;
 }
 
+/* Appends s[0..n) percent-encoded as a URL path segment: every byte but RFC 3986's unreserved
+ * characters as %XX (what curl_easy_escape does). */
+static void consul_escape(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+			buf_putc(b, (char)ch);
+		} else {
+			buf_putc(b, '%');
+			buf_putc(b, hex[ch >> 4]);
+			buf_putc(b, hex[ch & 15]);
+		}
+	}
+}
+
 /* URL path of a key: every segment escaped, the '/' between segments kept. A new string. */
 static char *consul_key_path(const char *prefix, const char *key)
 {
 	struct buf b;
 	const char *seg = key, *slash;
-	char *esc;
 
 	buf_init(&b);
 	buf_puts(&b, prefix);
 	for (;;) {
 		slash = strchr(seg, '/');
-		/* the handle argument of curl_easy_escape is unused (libcurl's documentation) */
-		esc = curl_easy_escape(NULL, seg, slash != NULL ? (int)(slash - seg) : (int)strlen(seg));
-		if (esc == NULL)
-			abort(); /* only allocation fails here */
-		buf_puts(&b, esc);
-		curl_free(esc);
+		consul_escape(&b, seg, slash != NULL ? (size_t)(slash - seg) : strlen(seg));
 		if (slash == NULL)
 			break;
 		buf_putc(&b, '/');
@@ -266,13 +282,12 @@ static char *consul_key_path(const char *prefix, const char *key)
 /* A path with one escaped segment after prefix (session ids). A new string. */
 static char *consul_path1(const char *prefix, const char *seg)
 {
-	char *esc = curl_easy_escape(NULL, seg, (int)strlen(seg)), *p;
+	struct buf b;
 
-	if (esc == NULL)
-		abort();
-	p = xasprintf("%s%s", prefix, esc);
-	curl_free(esc);
-	return p;
+	buf_init(&b);
+	buf_puts(&b, prefix);
+	consul_escape(&b, seg, strlen(seg));
+	return buf_steal(&b);
 }
 
 static char *consul_base64(const char *s, size_t len)

@@ -3,7 +3,6 @@
  * spawn-fcgi on fd 0 or from systemd socket activation, else opened on --fcgi-socket), the
  * request threads, and a graceful stop on SIGTERM/SIGINT: in-flight requests are finished, then
  * the process exits 0. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcgiapp.h>
 #include <locale.h>
@@ -276,7 +275,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	sigset_t set;
 	char *err = NULL, *own_path = NULL;
-	int rc, listen_fd = -1, nthreads = 0, i, status = 1, flags, curl_ready = 0;
+	int rc, listen_fd = -1, nthreads = 0, i, status = 1, flags;
 
 	memset(&app, 0, sizeof(app));
 	config_init(&cfg);
@@ -363,7 +362,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, PROG ": %s\n", err);
 			goto out;
 		}
-		curl_ready = 1;
 		/* Consul being down is not a reason to stop: /submit answers 503 until it is back */
 		app.consul = consul_new(&cfg, CONSUL_SUBMIT_TIMEOUT_MS);
 		consul_claim_init(&claim_ops, &app);
@@ -417,8 +415,6 @@ out:
 	free(app.worker_sock);
 	jobreq_cache_free(app.policy.cache);
 	consul_free(app.consul);
-	if (curl_ready)
-		curl_global_cleanup();
 	free(err);
 	config_free(&cfg);
 	return status;

@@ -12,11 +12,10 @@
  *   FS_WEBHOOK_BACKOFF_MAX_MS      cap of the doubling pause            (default 2000)
  * Each pause is jittered by +-25% so that many runners do not retry in lockstep.
  *
- * libcurl is loaded with dlopen() by the first webhook_start, never linked: the runner starts once
- * per job, and resolving libcurl's ~30 libraries at every start cost ~4 ms of the ~6 ms a
- * one-task run takes (bench/README), for the few runs that send webhooks. curl.h is still used
- * for its types and constants; every call goes through the table lc. */
-#include <dlfcn.h>
+ * libcurl is loaded with dlopen() by the first webhook_start, never linked (core/curlload.h): the
+ * runner starts once per job, and resolving libcurl's ~30 libraries at every start cost ~4 ms of
+ * the ~6 ms a one-task run takes (bench/README), for the few runs that send webhooks. Every call
+ * goes through the table lc. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -30,8 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "curlload.h"
 #include "err.h"
 #include "webhook.h"
 #include "xalloc.h"
@@ -73,89 +71,8 @@ struct webhook {
 	struct curl_slist *headers;
 };
 
-/* The shared object loaded for webhooks (libcurl4's soname on Debian 12). */
-#define LIBCURL_SONAME "libcurl.so.4"
-
-/* The libcurl functions this file uses, resolved from LIBCURL_SONAME; set once by
- * libcurl_load_once (pthread_once), read-only afterwards. */
-static struct libcurl {
-	CURLcode (*global_init)(long flags);
-	const char *(*easy_strerror)(CURLcode code);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *easy, CURLoption option, ...);
-	CURLcode (*easy_getinfo)(CURL *easy, CURLINFO info, ...);
-	void (*easy_cleanup)(CURL *easy);
-	CURLM *(*multi_init)(void);
-	CURLMcode (*multi_add_handle)(CURLM *multi, CURL *easy);
-	CURLMcode (*multi_remove_handle)(CURLM *multi, CURL *easy);
-	CURLMcode (*multi_perform)(CURLM *multi, int *running);
-	CURLMcode (*multi_poll)(CURLM *multi, struct curl_waitfd extra[], unsigned int n,
-				int timeout_ms, int *numfds);
-	CURLMsg *(*multi_info_read)(CURLM *multi, int *left);
-	CURLMcode (*multi_wakeup)(CURLM *multi);
-	CURLMcode (*multi_cleanup)(CURLM *multi);
-	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
-	void (*slist_free_all)(struct curl_slist *list);
-} lc;
-
-static const struct {
-	const char *name;
-	size_t off;
-} libcurl_syms[] = {
-	{ "curl_global_init", offsetof(struct libcurl, global_init) },
-	{ "curl_easy_strerror", offsetof(struct libcurl, easy_strerror) },
-	{ "curl_easy_init", offsetof(struct libcurl, easy_init) },
-	{ "curl_easy_setopt", offsetof(struct libcurl, easy_setopt) },
-	{ "curl_easy_getinfo", offsetof(struct libcurl, easy_getinfo) },
-	{ "curl_easy_cleanup", offsetof(struct libcurl, easy_cleanup) },
-	{ "curl_multi_init", offsetof(struct libcurl, multi_init) },
-	{ "curl_multi_add_handle", offsetof(struct libcurl, multi_add_handle) },
-	{ "curl_multi_remove_handle", offsetof(struct libcurl, multi_remove_handle) },
-	{ "curl_multi_perform", offsetof(struct libcurl, multi_perform) },
-	{ "curl_multi_poll", offsetof(struct libcurl, multi_poll) },
-	{ "curl_multi_info_read", offsetof(struct libcurl, multi_info_read) },
-	{ "curl_multi_wakeup", offsetof(struct libcurl, multi_wakeup) },
-	{ "curl_multi_cleanup", offsetof(struct libcurl, multi_cleanup) },
-	{ "curl_slist_append", offsetof(struct libcurl, slist_append) },
-	{ "curl_slist_free_all", offsetof(struct libcurl, slist_free_all) },
-};
-
-static pthread_once_t libcurl_once = PTHREAD_ONCE_INIT;
-static char libcurl_error[256]; /* why loading failed; "" once lc is usable */
-
-/* Loads libcurl, fills lc and initialises it, or leaves the reason in libcurl_error. The handle
- * is never closed: libcurl keeps global state until the process exits. */
-static void libcurl_load_once(void)
-{
-	const char *why;
-	void *h, *sym;
-	size_t i;
-	CURLcode rc;
-
-	h = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
-		why = dlerror();
-		snprintf(libcurl_error, sizeof(libcurl_error),
-			 "cannot load %s (install libcurl4): %s", LIBCURL_SONAME,
-			 why != NULL ? why : "unknown error");
-		return;
-	}
-	for (i = 0; i < sizeof(libcurl_syms) / sizeof(libcurl_syms[0]); i++) {
-		sym = dlsym(h, libcurl_syms[i].name);
-		if (sym == NULL) {
-			snprintf(libcurl_error, sizeof(libcurl_error),
-				 "%s has no %s (libcurl 7.85 or later is needed)", LIBCURL_SONAME,
-				 libcurl_syms[i].name);
-			return;
-		}
-		/* POSIX guarantees that a function pointer survives the trip through void * */
-		memcpy((char *)&lc + libcurl_syms[i].off, &sym, sizeof(sym));
-	}
-	rc = lc.global_init(CURL_GLOBAL_DEFAULT);
-	if (rc != CURLE_OK)
-		snprintf(libcurl_error, sizeof(libcurl_error), "cannot initialise libcurl: %s",
-			 lc.easy_strerror(rc));
-}
+/* libcurl's functions, once the first webhook_start has loaded them (curlload.h). */
+static const struct curlfns *lc;
 
 static long env_long(const char *name, long def, long min, long max)
 {
@@ -209,27 +126,27 @@ static int post_once(struct webhook *wh, const struct event *ev)
 	long code = 0;
 	int running = 1, left, aborted = 0;
 
-	lc.easy_setopt(wh->easy, CURLOPT_POSTFIELDS, ev->json);
-	lc.easy_setopt(wh->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)ev->len);
-	if (lc.multi_add_handle(wh->multi, wh->easy) != CURLM_OK)
+	lc->easy_setopt(wh->easy, CURLOPT_POSTFIELDS, ev->json);
+	lc->easy_setopt(wh->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)ev->len);
+	if (lc->multi_add_handle(wh->multi, wh->easy) != CURLM_OK)
 		return 0;
 	while (running) {
-		if (lc.multi_perform(wh->multi, &running) != CURLM_OK)
+		if (lc->multi_perform(wh->multi, &running) != CURLM_OK)
 			break;
 		if (atomic_load(&wh->abort)) {
 			aborted = 1;
 			break;
 		}
-		if (running && lc.multi_poll(wh->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+		if (running && lc->multi_poll(wh->multi, NULL, 0, 1000, NULL) != CURLM_OK)
 			break;
 	}
-	while ((msg = lc.multi_info_read(wh->multi, &left)) != NULL) {
+	while ((msg = lc->multi_info_read(wh->multi, &left)) != NULL) {
 		if (msg->msg == CURLMSG_DONE)
 			res = msg->data.result;
 	}
 	if (res == CURLE_OK)
-		lc.easy_getinfo(wh->easy, CURLINFO_RESPONSE_CODE, &code);
-	lc.multi_remove_handle(wh->multi, wh->easy);
+		lc->easy_getinfo(wh->easy, CURLINFO_RESPONSE_CODE, &code);
+	lc->multi_remove_handle(wh->multi, wh->easy);
 	if (aborted)
 		return -1;
 	return res == CURLE_OK && code >= 200 && code < 300;
@@ -319,10 +236,10 @@ static void webhook_free(struct webhook *wh)
 		free(ev);
 	}
 	if (wh->easy)
-		lc.easy_cleanup(wh->easy);
+		lc->easy_cleanup(wh->easy);
 	if (wh->multi)
-		lc.multi_cleanup(wh->multi);
-	lc.slist_free_all(wh->headers);
+		lc->multi_cleanup(wh->multi);
+	lc->slist_free_all(wh->headers);
 	pthread_cond_destroy(&wh->wake);
 	pthread_cond_destroy(&wh->idle);
 	pthread_mutex_destroy(&wh->lock);
@@ -338,11 +255,8 @@ struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **e
 	struct timespec now;
 	int rc;
 
-	pthread_once(&libcurl_once, libcurl_load_once);
-	if (libcurl_error[0] != '\0') {
-		err_set(errp, FS_EIO, "%s", libcurl_error);
+	if ((lc = curlload(errp)) == NULL)
 		return NULL;
-	}
 
 	wh = xcalloc(1, sizeof(*wh));
 	wh->url = xstrdup(url);
@@ -368,25 +282,25 @@ struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **e
 	pthread_cond_init(&wh->idle, &ca);
 	pthread_condattr_destroy(&ca);
 
-	wh->multi = lc.multi_init();
-	wh->easy = lc.easy_init();
+	wh->multi = lc->multi_init();
+	wh->easy = lc->easy_init();
 	if (!wh->multi || !wh->easy) {
 		err_set(errp, FS_EIO, "cannot initialise libcurl");
 		goto fail;
 	}
-	wh->headers = lc.slist_append(NULL, "Content-Type: application/json; charset=utf-8");
+	wh->headers = lc->slist_append(NULL, "Content-Type: application/json; charset=utf-8");
 	/* No "Expect: 100-continue" round trip for larger bodies (a second's stall on servers that
 	 * never answer it). */
-	wh->headers = lc.slist_append(wh->headers, "Expect:");
-	lc.easy_setopt(wh->easy, CURLOPT_URL, wh->url);
-	lc.easy_setopt(wh->easy, CURLOPT_HTTPHEADER, wh->headers);
-	lc.easy_setopt(wh->easy, CURLOPT_POST, 1L);
-	lc.easy_setopt(wh->easy, CURLOPT_NOSIGNAL, 1L);
-	lc.easy_setopt(wh->easy, CURLOPT_CONNECTTIMEOUT_MS, wh->connect_timeout_ms);
-	lc.easy_setopt(wh->easy, CURLOPT_TIMEOUT_MS, wh->timeout_ms);
-	lc.easy_setopt(wh->easy, CURLOPT_WRITEFUNCTION, discard_body);
-	lc.easy_setopt(wh->easy, CURLOPT_USERAGENT, "factotum-server-runner/" PACKAGE_VERSION);
-	lc.easy_setopt(wh->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	wh->headers = lc->slist_append(wh->headers, "Expect:");
+	lc->easy_setopt(wh->easy, CURLOPT_URL, wh->url);
+	lc->easy_setopt(wh->easy, CURLOPT_HTTPHEADER, wh->headers);
+	lc->easy_setopt(wh->easy, CURLOPT_POST, 1L);
+	lc->easy_setopt(wh->easy, CURLOPT_NOSIGNAL, 1L);
+	lc->easy_setopt(wh->easy, CURLOPT_CONNECTTIMEOUT_MS, wh->connect_timeout_ms);
+	lc->easy_setopt(wh->easy, CURLOPT_TIMEOUT_MS, wh->timeout_ms);
+	lc->easy_setopt(wh->easy, CURLOPT_WRITEFUNCTION, discard_body);
+	lc->easy_setopt(wh->easy, CURLOPT_USERAGENT, "factotum-server-runner/" PACKAGE_VERSION);
+	lc->easy_setopt(wh->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 
 	/* The sender must never take the runner's signals (SIGCHLD, SIGTERM): it starts with all
 	 * of them blocked and the scheduler's thread keeps its own mask. */
@@ -476,7 +390,7 @@ size_t webhook_finish(struct webhook *wh, long max_wait_ms)
 		wh->head = wh->tail = NULL;
 		wh->queued = 0;
 		pthread_cond_broadcast(&wh->wake);
-		lc.multi_wakeup(wh->multi);
+		lc->multi_wakeup(wh->multi);
 	}
 	pthread_mutex_unlock(&wh->lock);
 	pthread_join(wh->thread, NULL);
