@@ -57,19 +57,27 @@ int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, 
 {
 	const char *env = getenv(SUPERVISOR_GRACE_ENV);
 	const char *sep = strcmp(cfg->spool, "/") == 0 ? "" : "/";
+	char *spare;
 
 	memset(w, 0, sizeof(*w));
 	w->cfg = cfg;
 	w->sp = sp;
 	w->runs_dir = xasprintf("%s%sruns", cfg->spool, sep);
 	w->logs_dir = xasprintf("%s%slogs", cfg->spool, sep);
+	spare = xasprintf("%s%sspare", cfg->spool, sep);
 	w->grace_ms = SUPERVISOR_GRACE_MS;
 	w->lockfd = lockfd;
 	if (env != NULL && *env != '\0')
 		w->grace_ms = atoi(env) > 0 ? atoi(env) : 0;
 	w->runner_missing = -1;
-	if (dispatch_mkdir(w->runs_dir) != 0 || dispatch_mkdir(w->logs_dir) != 0)
+	if (dispatch_mkdir(w->runs_dir) != 0 || dispatch_mkdir(w->logs_dir) != 0) {
+		free(spare);
 		return -1;
+	}
+	/* without spares, runs create and remove their files as before */
+	if (outcome_spares_init(&w->spares, spare) != 0)
+		log_write(CONFIG_LOG_WARN, "cannot use %s: %s", spare, strerror(errno));
+	free(spare);
 	return 0;
 }
 
@@ -85,6 +93,7 @@ void dispatch_free(struct worker *w)
 	free(w->runs);
 	free(w->runs_dir);
 	free(w->logs_dir);
+	outcome_spares_free(&w->spares);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -161,7 +170,7 @@ static int dispatch_settle(struct worker *w, struct run *r)
 		     st.exit_signal, st.reason[0] != '\0' ? ", " : "", st.reason);
 	else if (rc == 0)
 		log_write(CONFIG_LOG_WARN, "job %s: FAILED (%s)", r->id, r->reason);
-	outcome_remove(w->runs_dir, r->id);
+	outcome_recycle(&w->spares, w->runs_dir, r->id);
 out:
 	free(err);
 	free(key);
@@ -222,6 +231,7 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	struct supervisor_args a;
 	struct run *r;
 	char **argv = NULL, *err = NULL, *cmd = NULL, *dir = NULL, *log = NULL, *msg;
+	char *spare_pid = NULL, *spare_status = NULL; /* the supervisor's now (outcome.h) */
 	const char *fail = NULL;
 	int gofd = -1, pidfd = -1;
 	pid_t pid = 0;
@@ -243,7 +253,7 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	dir = xasprintf("%s/%s", w->runs_dir, job->id);
 	log = xasprintf("%s/%s.log", w->logs_dir, job->id);
 	/* an earlier run's files must never count; gone before the supervisor writes its own */
-	outcome_remove(w->runs_dir, job->id);
+	outcome_recycle(&w->spares, w->runs_dir, job->id);
 	memset(&a, 0, sizeof(a));
 	a.id = job->id;
 	a.run = job->started_ms;
@@ -256,6 +266,8 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	a.log_max = (size_t)w->cfg->log_max_bytes;
 	a.durable = w->cfg->spool_sync != CONFIG_SYNC_NORMAL;
 	a.lockfd = w->lockfd;
+	a.spare_pid = spare_pid = outcome_spare_take(&w->spares);
+	a.spare_status = spare_status = outcome_spare_take(&w->spares);
 	if (supervisor_spawn(&a, &pid, &gofd) != 0) {
 		log_write(CONFIG_LOG_ERROR, "job %s: fork: %s", job->id, strerror(errno));
 		pid = 0;
@@ -300,6 +312,8 @@ done:
 	free(cmd);
 	free(dir);
 	free(log);
+	free(spare_pid);
+	free(spare_status);
 }
 
 void dispatch_fill(struct worker *w)

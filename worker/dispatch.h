@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "outcome.h"
 
 struct spool;
 
@@ -32,6 +33,7 @@ struct worker {
 	struct spool *sp;          /* not owned */
 	char *runs_dir;            /* <spool>/runs: status and pid files, per-run directories */
 	char *logs_dir;            /* <spool>/logs: one capped log per job */
+	struct outcome_spares spares; /* <spool>/spare: settled runs' files, for reuse */
 	int grace_ms;              /* SIGTERM to SIGKILL, for the supervisors */
 	int lockfd;                /* the worker's lock, lent to each supervisor until its go
 				    * byte (supervisor.c); -1 none. Not owned */

@@ -4,12 +4,14 @@
 #define _GNU_SOURCE
 #include "outcome.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -20,15 +22,18 @@
 
 /* Writes text to <dir>/<name>: through <dir>/<name>.tmp and a rename when atomic (a reader sees
  * the old file or the new one, never part of one), else in place; durable: also fsync of the
- * file and of dir. */
+ * file and of dir. A spare (outcome_spares) is renamed onto the temporary file first -- owned from
+ * then on, whoever else held its name -- and the write goes through it. */
 static int outcome_write_file(const char *dir, const char *name, const char *text, int atomic,
-			      int durable)
+			      int durable, const char *spare)
 {
 	char *path = xasprintf("%s/%s", dir, name), *tmp = xasprintf("%s.tmp", path);
 	size_t len = strlen(text), off = 0;
 	ssize_t w;
 	int fd = -1, dfd = -1, rc = -1, saved;
 
+	if (spare != NULL && rename(spare, tmp) == 0)
+		atomic = 1;
 	fd = open(atomic ? tmp : path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		  0644);
 	if (fd < 0)
@@ -106,13 +111,13 @@ static int outcome_num(const char *text, const char *key, long long *vp)
 }
 
 int outcome_status_write(const char *dir, const char *id, const struct run_status *st,
-			 int durable)
+			 int durable, const char *spare)
 {
 	char *name = xasprintf("%s.status", id);
 	char *text = xasprintf("run=%" PRId64 "\nexit=%d\nsignal=%d\nstarted=%" PRId64
 			       "\nfinished=%" PRId64 "\nreason=%s\n", st->run, st->exit_code,
 			       st->exit_signal, st->started_ms, st->finished_ms, st->reason);
-	int rc = outcome_write_file(dir, name, text, 1, durable);
+	int rc = outcome_write_file(dir, name, text, 1, durable, spare);
 
 	free(name);
 	free(text);
@@ -146,13 +151,14 @@ int outcome_status_read(const char *dir, const char *id, struct run_status *st)
 	return 0;
 }
 
-int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp)
+int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp,
+		      const char *spare)
 {
 	char *name = xasprintf("%s.pid", id);
 	char *text = xasprintf("run=%" PRId64 "\npid=%ld\nstart=%llu\n", rp->run, (long)rp->pid,
 			       rp->start);
 	/* neither fsync nor rename (see outcome.h) */
-	int rc = outcome_write_file(dir, name, text, 0, 0);
+	int rc = outcome_write_file(dir, name, text, 0, 0, spare);
 
 	free(name);
 	free(text);
@@ -177,9 +183,25 @@ int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp)
 	return 0;
 }
 
-void outcome_remove(const char *dir, const char *id)
+/* Moves path into the pool; 0 when it went, -1 when the pool is full or the rename failed. */
+static int outcome_spare_put(struct outcome_spares *sp, const char *path)
 {
-	static const char *const suffixes[] = { "status", "status.tmp", "pid", "pid.tmp" };
+	char *spare;
+
+	if (sp == NULL || sp->dir == NULL || sp->n >= OUTCOME_SPARES_MAX)
+		return -1;
+	spare = xasprintf("%s/s.%llu", sp->dir, sp->seq++);
+	if (rename(path, spare) != 0) {
+		free(spare);
+		return -1;
+	}
+	sp->paths[sp->n++] = spare;
+	return 0;
+}
+
+void outcome_recycle(struct outcome_spares *sp, const char *dir, const char *id)
+{
+	static const char *const suffixes[] = { "status", "pid", "status.tmp", "pid.tmp" };
 	size_t i;
 
 	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
@@ -188,11 +210,68 @@ void outcome_remove(const char *dir, const char *id)
 		/* unlink locks the directory even for a name that is not there, and every
 		 * supervisor writes its status in the same directory; a lookup does not lock.
 		 * Nobody creates these files between the two calls (the run's supervisor and
-		 * worker are the only writers, and both are done with them). */
-		if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		 * worker are the only writers, and both are done with them). Temporaries left
+		 * by a crash are not worth keeping. */
+		if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (i >= 2 || outcome_spare_put(sp, path) != 0))
 			(void)unlink(path);
 		free(path);
 	}
+}
+
+void outcome_remove(const char *dir, const char *id)
+{
+	outcome_recycle(NULL, dir, id);
+}
+
+int outcome_spares_init(struct outcome_spares *sp, const char *dir)
+{
+	struct dirent *e;
+	unsigned long long v;
+	char *path, *end;
+	DIR *d;
+
+	memset(sp, 0, sizeof(*sp));
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return -1;
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	sp->dir = xstrdup(dir);
+	sp->paths = xcalloc(OUTCOME_SPARES_MAX, sizeof(*sp->paths));
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
+		errno = 0;
+		v = strncmp(e->d_name, "s.", 2) == 0 ? strtoull(e->d_name + 2, &end, 10) : 0;
+		if (sp->n < OUTCOME_SPARES_MAX && e->d_type == DT_REG && errno == 0 &&
+		    strncmp(e->d_name, "s.", 2) == 0 && *end == '\0') {
+			sp->paths[sp->n++] = path;
+			if (v >= sp->seq)
+				sp->seq = v + 1;
+		} else {
+			(void)unlink(path);
+			free(path);
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+void outcome_spares_free(struct outcome_spares *sp)
+{
+	size_t i;
+
+	for (i = 0; i < sp->n; i++)
+		free(sp->paths[i]);
+	free(sp->paths);
+	free(sp->dir);
+	memset(sp, 0, sizeof(*sp));
+}
+
+char *outcome_spare_take(struct outcome_spares *sp)
+{
+	return sp->n > 0 ? sp->paths[--sp->n] : NULL;
 }
 
 int outcome_record(struct spool *sp, const char *id, const struct run_status *st, char **errp)

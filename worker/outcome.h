@@ -42,13 +42,14 @@ struct run_pid {
 
 /* Write <dir>/<id>.status atomically (temporary file, rename; never half-read), and, when
  * durable is set, with fsync of the file before the rename and of dir after it. The pid file is
- * written in place, without fsync: the worker writes it before its supervisor may start the run
+ * written in place (through a temporary file and a rename when it reuses a spare), without fsync: the worker writes it before its supervisor may start the run
  * and nobody reads it before that worker is gone, so it is either whole or the run never began
  * (a pid file that does not parse reads as "no supervisor", which is then the truth). 0, or -1
  * with errno. */
 int outcome_status_write(const char *dir, const char *id, const struct run_status *st,
-			 int durable);
-int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp);
+			 int durable, const char *spare);
+int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp,
+		      const char *spare);
 
 /* Read them back: 0; FS_ENOENT when the file does not exist; FS_EINVAL when it does not parse
  * (a file is either the old one or the new one, so this means someone else wrote it). */
@@ -58,6 +59,33 @@ int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp);
 /* Removes both files (and any temporary left by a crash); absent files are fine. Not for
  * files that are still being written. */
 void outcome_remove(const char *dir, const char *id);
+
+/* Spare files. Each run had two short-lived files, created by its supervisor and unlinked once
+ * the run settled; on ext4 without a journal (this project's test machines) every file created
+ * scans past the inodes freed in the last minutes, which made those two files the main cost of a
+ * run (bench/README). So a settled run's files are moved into <spool>/spare (outcome_recycle) and
+ * handed to later supervisors, which rename one onto the file they write (the spare argument of
+ * the writers above, NULL: none): an inode is reused instead of freed and allocated. A spare is
+ * only a name: whoever renames it first owns it -- it is renamed before it is written, never
+ * written in place -- and a writer whose spare is gone creates its file as before. The pool lives
+ * in the worker; at start it takes over whatever <spool>/spare holds (a crash leaves spares
+ * there, and a supervisor that outlived its worker may still hold one of them: it just loses the
+ * race and creates its file). */
+#define OUTCOME_SPARES_MAX 256
+struct outcome_spares {
+	char *dir;              /* <spool>/spare */
+	char **paths;           /* the spare files, a stack */
+	size_t n;
+	unsigned long long seq; /* the next name, "<dir>/s.<seq>" */
+};
+/* Creates dir if need be and takes over the files in it (past OUTCOME_SPARES_MAX: unlinked).
+ * 0, or -1 with errno (then the pool is empty and stays unused). */
+int outcome_spares_init(struct outcome_spares *sp, const char *dir);
+void outcome_spares_free(struct outcome_spares *sp);
+/* A spare's path, a new string the caller frees, or NULL when the pool is empty. */
+char *outcome_spare_take(struct outcome_spares *sp);
+/* outcome_remove, except that the run's files go into the pool while it has room. */
+void outcome_recycle(struct outcome_spares *sp, const char *dir, const char *id);
 
 /* Records st for the WORKING job id (spool_finish): SUCCEEDED for exit 0 with no reason, else
  * FAILED with the exit code or signal and the reason. Returns spool_finish's result. */

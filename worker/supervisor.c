@@ -193,7 +193,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	rp.run = a->run;
 	rp.pid = getpid();
 	if (proc_stat(rp.pid, &rp.start, NULL) != 0 ||
-	    outcome_pid_write(a->status_dir, a->id, &rp) != 0) {
+	    outcome_pid_write(a->status_dir, a->id, &rp, a->spare_pid) != 0) {
 		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its pid file in %s: %s", a->id,
 		     a->status_dir, strerror(errno));
 		pid_ok = 0;
@@ -322,7 +322,7 @@ finish:
 		posix_spawn_file_actions_destroy(&fa);
 	if (at_ok)
 		posix_spawnattr_destroy(&at);
-	if (outcome_status_write(a->status_dir, a->id, &st, a->durable) != 0) {
+	if (outcome_status_write(a->status_dir, a->id, &st, a->durable, a->spare_status) != 0) {
 		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its status in %s: %s", a->id,
 		     a->status_dir, strerror(errno));
 		_exit(1);

@@ -32,6 +32,8 @@ struct supervisor_args {
 	size_t log_max;
 	int durable;            /* fsync the status file (--spool-sync full): see outcome.h */
 	int lockfd;             /* the worker's lock (-1 none): held until the go byte */
+	const char *spare_pid;  /* spare files (outcome_spares) for the pid and status files, */
+	const char *spare_status; /* or NULL */
 };
 
 /* Forks the supervisor. It prepares the run at once -- the run directory (emptied of an earlier

@@ -54,7 +54,7 @@ static void test_status_round_trip(void **state)
 	st.started_ms = 1767225600200;
 	st.finished_ms = 1767225609999;
 	snprintf(st.reason, sizeof(st.reason), "timeout");
-	assert_int_equal(outcome_status_write(dir, ID, &st, 1), 0);
+	assert_int_equal(outcome_status_write(dir, ID, &st, 1, NULL), 0);
 	assert_false(exists(ID ".status.tmp"));
 	memset(&back, 0x55, sizeof(back));
 	assert_int_equal(outcome_status_read(dir, ID, &back), 0);
@@ -68,7 +68,7 @@ static void test_status_round_trip(void **state)
 	st.exit_code = -1;
 	st.exit_signal = 9;
 	st.reason[0] = '\0';
-	assert_int_equal(outcome_status_write(dir, ID, &st, 0), 0);
+	assert_int_equal(outcome_status_write(dir, ID, &st, 0, NULL), 0);
 	assert_false(exists(ID ".status.tmp"));
 	assert_int_equal(outcome_status_read(dir, ID, &back), 0);
 	assert_int_equal(back.exit_code, -1);
@@ -103,7 +103,7 @@ static void test_pid_round_trip(void **state)
 	(void)state;
 	outcome_remove(dir, ID);
 	assert_int_equal(outcome_pid_read(dir, ID, &back), FS_ENOENT);
-	assert_int_equal(outcome_pid_write(dir, ID, &rp), 0);
+	assert_int_equal(outcome_pid_write(dir, ID, &rp, NULL), 0);
 	assert_int_equal(outcome_pid_read(dir, ID, &back), 0);
 	assert_int_equal(back.run, 42);
 	assert_int_equal(back.pid, 12345);
@@ -111,12 +111,93 @@ static void test_pid_round_trip(void **state)
 	put(ID ".pid", "run=42\npid=1\nstart=5\n"); /* init is never a supervisor */
 	assert_int_equal(outcome_pid_read(dir, ID, &back), FS_EINVAL);
 	/* remove takes both files and a crash's temporaries */
-	assert_int_equal(outcome_status_write(dir, ID, &(struct run_status){ .run = 1 }, 0), 0);
+	assert_int_equal(outcome_status_write(dir, ID, &(struct run_status){ .run = 1 }, 0, NULL), 0);
 	put(ID ".status.tmp", "half");
 	outcome_remove(dir, ID);
 	assert_false(exists(ID ".status"));
 	assert_false(exists(ID ".status.tmp"));
 	assert_false(exists(ID ".pid"));
+}
+
+static ino_t inode_of(const char *path)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_ino;
+}
+
+#define ID2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
+/* a settled run's files go into the pool and the next run's are the same inodes: none freed,
+ * none allocated; a spare somebody else took first only means a file created as before */
+static void test_spares(void **state)
+{
+	struct outcome_spares sp, again;
+	struct run_pid rp = { 7, 4242, 99ULL }, backp;
+	struct run_status st = { .run = 7, .exit_code = 3, .reason = "timeout" }, backs;
+	char *spare_dir = xasprintf("%s/spare", dir), *p1, *p2, *path;
+	ino_t status_ino, pid_ino;
+
+	(void)state;
+	assert_int_equal(outcome_spares_init(&sp, spare_dir), 0);
+	assert_null(outcome_spare_take(&sp));
+	/* run 1 (no spares yet) writes its files, settles: both move into the pool */
+	assert_int_equal(outcome_pid_write(dir, ID, &rp, NULL), 0);
+	assert_int_equal(outcome_status_write(dir, ID, &st, 1, NULL), 0);
+	path = xasprintf("%s/%s.status", dir, ID);
+	status_ino = inode_of(path);
+	free(path);
+	path = xasprintf("%s/%s.pid", dir, ID);
+	pid_ino = inode_of(path);
+	free(path);
+	put(ID ".status.tmp", "a crash's");
+	outcome_recycle(&sp, dir, ID);
+	assert_false(exists(ID ".status"));
+	assert_false(exists(ID ".pid"));
+	assert_false(exists(ID ".status.tmp"));
+	assert_int_equal(sp.n, 2);
+	/* run 2 takes them: same inodes, whole new contents, no temporaries left */
+	p1 = outcome_spare_take(&sp);
+	p2 = outcome_spare_take(&sp);
+	assert_non_null(p1);
+	assert_non_null(p2);
+	assert_int_equal(outcome_pid_write(dir, ID2, &(struct run_pid){ 8, 777, 5ULL }, p1), 0);
+	assert_int_equal(outcome_status_write(dir, ID2, &(struct run_status){ .run = 8 }, 1, p2),
+			 0);
+	assert_int_equal(outcome_pid_read(dir, ID2, &backp), 0);
+	assert_int_equal(backp.run, 8);
+	assert_int_equal(backp.pid, 777);
+	assert_int_equal(outcome_status_read(dir, ID2, &backs), 0);
+	assert_int_equal(backs.run, 8);
+	assert_int_equal(backs.exit_code, 0);
+	assert_string_equal(backs.reason, "");
+	path = xasprintf("%s/%s.pid", dir, ID2);
+	assert_true(inode_of(path) == status_ino || inode_of(path) == pid_ino);
+	free(path);
+	path = xasprintf("%s/%s.status", dir, ID2);
+	assert_true(inode_of(path) == status_ino || inode_of(path) == pid_ino);
+	free(path);
+	assert_false(exists(ID2 ".pid.tmp"));
+	assert_false(exists(ID2 ".status.tmp"));
+	/* a spare already taken: the writer creates its file */
+	assert_int_equal(outcome_pid_write(dir, ID, &rp, p1), 0);
+	assert_int_equal(outcome_pid_read(dir, ID, &backp), 0);
+	assert_int_equal(backp.run, 7);
+	free(p1);
+	free(p2);
+	/* a new pool takes over the spares on disk and names new ones after them */
+	outcome_recycle(&sp, dir, ID2);
+	assert_int_equal(sp.n, 2);
+	put("spare/junk", "not ours");
+	assert_int_equal(outcome_spares_init(&again, spare_dir), 0);
+	assert_int_equal(again.n, 2);
+	assert_true(again.seq >= sp.seq);
+	assert_false(exists("spare/junk"));
+	outcome_spares_free(&again);
+	outcome_spares_free(&sp);
+	outcome_remove(dir, ID);
+	free(spare_dir);
 }
 
 static void test_record(void **state)
@@ -196,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_status_round_trip),
 		cmocka_unit_test(test_status_refused),
 		cmocka_unit_test(test_pid_round_trip),
+		cmocka_unit_test(test_spares),
 		cmocka_unit_test(test_record),
 	};
 
