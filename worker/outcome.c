@@ -22,8 +22,9 @@
 
 /* Writes text to <dir>/<name>: through <dir>/<name>.tmp and a rename when atomic (a reader sees
  * the old file or the new one, never part of one), else in place; durable: also fsync of the
- * file and of dir. A spare (outcome_spares) is renamed onto the temporary file first -- owned from
- * then on, whoever else held its name -- and the write goes through it. */
+ * file and of dir. A spare (outcome_spares) is renamed onto the file written first (the temporary
+ * one when atomic) -- owned from then on, whoever else held its name -- and overwritten: its
+ * old bytes are replaced, then cut to the new length, so its block is reused as well. */
 static int outcome_write_file(const char *dir, const char *name, const char *text, int atomic,
 			      int durable, const char *spare)
 {
@@ -32,21 +33,20 @@ static int outcome_write_file(const char *dir, const char *name, const char *tex
 	ssize_t w;
 	int fd = -1, dfd = -1, rc = -1, saved;
 
-	if (spare != NULL && rename(spare, tmp) == 0)
-		atomic = 1;
-	fd = open(atomic ? tmp : path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0644);
+	if (spare != NULL)
+		(void)rename(spare, atomic ? tmp : path); /* lost to another writer: created below */
+	fd = open(atomic ? tmp : path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		goto done;
 	while (off < len) {
-		w = write(fd, text + off, len - off);
+		w = pwrite(fd, text + off, len - off, (off_t)off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			goto done;
 		off += (size_t)w;
 	}
-	if ((durable && fsync(fd) != 0) || close(fd) != 0) {
+	if (ftruncate(fd, (off_t)len) != 0 || (durable && fsync(fd) != 0) || close(fd) != 0) {
 		fd = -1;
 		goto done;
 	}

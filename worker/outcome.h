@@ -42,10 +42,10 @@ struct run_pid {
 
 /* Write <dir>/<id>.status atomically (temporary file, rename; never half-read), and, when
  * durable is set, with fsync of the file before the rename and of dir after it. The pid file is
- * written in place (through a temporary file and a rename when it reuses a spare), without fsync: the worker writes it before its supervisor may start the run
- * and nobody reads it before that worker is gone, so it is either whole or the run never began
- * (a pid file that does not parse reads as "no supervisor", which is then the truth). 0, or -1
- * with errno. */
+ * written in place (a spare is renamed into place first), without fsync: the supervisor writes
+ * it before it may start the run, holding the worker's lock, and nobody reads it before then, so
+ * it is either whole or the run never began (a pid file that does not parse, or names another
+ * run, reads as "no supervisor", which is then the truth). 0, or -1 with errno. */
 int outcome_status_write(const char *dir, const char *id, const struct run_status *st,
 			 int durable, const char *spare);
 int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp,

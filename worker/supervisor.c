@@ -137,8 +137,8 @@ static int supervisor_read(int fd, struct logcap *lc)
 /* The supervisor proper, in the forked child. Never returns.
  *
  * It holds the worker's lock (lockfd, the same open file as the worker's flock) from the fork
- * until the go byte, and so does its preparation -- run directory, pid file, log, all named by
- * the job id -- strictly before any restarted worker can look at the spool: a worker that died
+ * until the go byte, and so does its preparation -- run directory and pid file, named by the
+ * job id -- strictly before any restarted worker can look at the spool: a worker that died
  * before the go byte leaves a supervisor that finishes preparing, finds the pipe closed and
  * exits, releasing the lock, and only then can the next worker settle the job and a new run of
  * the same id begin, in files no stale supervisor will touch again. Closing its descriptor
@@ -156,7 +156,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	sigset_t mask;
 	int64_t deadline = 0, kill_at = 0, flush_at = 0, now, wait_ms;
 	int outp[2] = { -1, -1 }, sfd, logfd, dirfd, status = 0, out_open = 1, runner_done = 0;
-	int prep = -1, dir_err = 0, pid_ok = 1, fa_ok, at_ok, err;
+	int prep = -1, dir_err = 0, pid_ok = 1, fa_ok, at_ok, err = 0;
 	struct run_pid rp;
 	struct consul_renewer *renewer;
 	pid_t runner;
@@ -181,11 +181,6 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	memset(&st, 0, sizeof(st));
 	st.run = a->run;
 	st.exit_code = -1;
-	logfd = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (logfd < 0)
-		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its log %s: %s", a->id, a->log_path,
-		     strerror(errno));
-	logcap_init(&lc, logfd, a->log_max);
 	dirfd = supervisor_run_dir(a->run_dir);
 	if (dirfd < 0)
 		dir_err = errno;
@@ -212,6 +207,20 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	if (lockfd >= 0)
 		close(lockfd); /* never LOCK_UN: that would release the worker's lock too */
 
+	if (prep == 0) {
+		st.started_ms = supervisor_real_ms();
+		err = posix_spawn(&runner, a->argv[0], &fa, &at, a->argv, environ);
+		close(outp[1]);
+		outp[1] = -1;
+	}
+	/* The log is opened only now, off the path from the go byte to the runner's exec: the
+	 * runner writes into the capture pipe, read below. A run abandoned before its go byte
+	 * leaves the last run's log as it was. */
+	logfd = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (logfd < 0)
+		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its log %s: %s", a->id, a->log_path,
+		     strerror(errno));
+	logcap_init(&lc, logfd, a->log_max);
 	if (dir_err != 0) {
 		char *msg = xasprintf("factotum-server-worker: cannot start the runner: its "
 				      "directory '%s': %s\n", a->run_dir, strerror(dir_err));
@@ -223,10 +232,6 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 		snprintf(st.reason, sizeof(st.reason), "spawn-failed");
 		goto finish;
 	}
-	st.started_ms = supervisor_real_ms();
-	err = posix_spawn(&runner, a->argv[0], &fa, &at, a->argv, environ);
-	close(outp[1]);
-	outp[1] = -1;
 	if (err != 0) {
 		/* glibc reports the exec's own errno (and has reaped the child) */
 		char *msg = xasprintf("factotum-server-worker: cannot start the runner: exec '%s': "

@@ -37,13 +37,14 @@ struct supervisor_args {
 };
 
 /* Forks the supervisor. It prepares the run at once -- the run directory (emptied of an earlier
- * run's files), its pid file <id>.pid in status_dir, the log, the capture pipe -- holding the
- * worker's lock meanwhile, but starts nothing until it reads one byte from the pipe whose write
- * end is *gofdp, and nothing at all unless its pid file was written. The caller writes the byte
- * once it watches the supervisor, or closes the pipe unwritten to abandon the run (the
- * supervisor then exits having started nothing, leaving at most its pid file, an empty log and
- * an empty run directory). Returns 0 with *pidp the
- * supervisor (the caller's child) and *gofdp (the caller closes it), or -1 with errno. */
+ * run's files), its pid file <id>.pid in status_dir, the capture pipe -- holding the worker's
+ * lock meanwhile, but starts nothing until it reads one byte from the pipe whose write end is
+ * *gofdp, and nothing at all unless its pid file was written; the log is opened once the runner
+ * has started, off the path to its exec. The caller writes the byte once it watches the
+ * supervisor, or closes the pipe unwritten to abandon the run (the supervisor then exits having
+ * started nothing, leaving at most its pid file and an empty run directory). Returns 0 with
+ * *pidp the supervisor (the caller's child) and *gofdp (the caller closes it), or -1 with
+ * errno. */
 int supervisor_spawn(const struct supervisor_args *a, pid_t *pidp, int *gofdp);
 
 /* Why a runner could not be started: "runner-missing" for a path that is absent or not
