@@ -231,7 +231,8 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	struct supervisor_args a;
 	struct run *r;
 	char **argv = NULL, *err = NULL, *cmd = NULL, *dir = NULL, *log = NULL, *msg;
-	char *spare_pid = NULL, *spare_status = NULL; /* the supervisor's now (outcome.h) */
+	/* the supervisor's now (outcome.h) */
+	char *spare_pid = NULL, *spare_status = NULL, *spare_dir = NULL, *next_spare_dir = NULL;
 	const char *fail = NULL;
 	int gofd = -1, pidfd = -1;
 	pid_t pid = 0;
@@ -268,6 +269,9 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	a.lockfd = w->lockfd;
 	a.spare_pid = spare_pid = outcome_spare_take(&w->spares);
 	a.spare_status = spare_status = outcome_spare_take(&w->spares);
+	a.spare_dir = spare_dir = outcome_spare_take_dir(&w->spares);
+	a.next_spare_dir = next_spare_dir =
+		outcome_spare_reserve_dir(&w->spares, (size_t)w->cfg->max_workers);
 	if (supervisor_spawn(&a, &pid, &gofd) != 0) {
 		log_write(CONFIG_LOG_ERROR, "job %s: fork: %s", job->id, strerror(errno));
 		pid = 0;
@@ -314,6 +318,8 @@ done:
 	free(log);
 	free(spare_pid);
 	free(spare_status);
+	free(spare_dir);
+	free(next_spare_dir);
 }
 
 void dispatch_fill(struct worker *w)

@@ -224,11 +224,28 @@ void outcome_remove(const char *dir, const char *id)
 	outcome_recycle(NULL, dir, id);
 }
 
+/* 1 if path is a directory with nothing in it. */
+static int outcome_dir_empty(const char *path)
+{
+	struct dirent *e;
+	int empty = 1;
+	DIR *d = opendir(path);
+
+	if (d == NULL)
+		return 0;
+	while (empty && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
 int outcome_spares_init(struct outcome_spares *sp, const char *dir)
 {
 	struct dirent *e;
 	unsigned long long v;
 	char *path, *end;
+	int kept, shape;
 	DIR *d;
 
 	memset(sp, 0, sizeof(*sp));
@@ -238,19 +255,38 @@ int outcome_spares_init(struct outcome_spares *sp, const char *dir)
 		return -1;
 	sp->dir = xstrdup(dir);
 	sp->paths = xcalloc(OUTCOME_SPARES_MAX, sizeof(*sp->paths));
+	sp->dirs = xcalloc(OUTCOME_SPARES_MAX, sizeof(*sp->dirs));
 	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		path = xasprintf("%s/%s", dir, e->d_name);
-		errno = 0;
-		v = strncmp(e->d_name, "s.", 2) == 0 ? strtoull(e->d_name + 2, &end, 10) : 0;
-		if (sp->n < OUTCOME_SPARES_MAX && e->d_type == DT_REG && errno == 0 &&
-		    strncmp(e->d_name, "s.", 2) == 0 && *end == '\0') {
-			sp->paths[sp->n++] = path;
+		kept = 0;
+		v = 0;
+		/* "s.<n>" or "d.<n>" */
+		shape = (e->d_name[0] == 's' || e->d_name[0] == 'd') && e->d_name[1] == '.' &&
+			e->d_name[2] >= '0' && e->d_name[2] <= '9';
+		if (shape) {
+			errno = 0;
+			v = strtoull(e->d_name + 2, &end, 10);
+			shape = *end == '\0' && errno == 0;
+		}
+		if (shape) {
+			if (e->d_name[0] == 's' && e->d_type == DT_REG && sp->n < OUTCOME_SPARES_MAX) {
+				sp->paths[sp->n++] = path;
+				kept = 1;
+			} else if (e->d_name[0] == 'd' && e->d_type == DT_DIR &&
+				   sp->ndirs < OUTCOME_SPARES_MAX && outcome_dir_empty(path)) {
+				sp->dirs[sp->ndirs++] = path;
+				kept = 1;
+			}
+		}
+		if (kept) {
 			if (v >= sp->seq)
 				sp->seq = v + 1;
 		} else {
-			(void)unlink(path);
+			/* not ours, or one too many: a file or an empty directory goes */
+			if (unlink(path) != 0)
+				(void)rmdir(path);
 			free(path);
 		}
 	}
@@ -264,7 +300,10 @@ void outcome_spares_free(struct outcome_spares *sp)
 
 	for (i = 0; i < sp->n; i++)
 		free(sp->paths[i]);
+	for (i = 0; i < sp->ndirs; i++)
+		free(sp->dirs[i]);
 	free(sp->paths);
+	free(sp->dirs);
 	free(sp->dir);
 	memset(sp, 0, sizeof(*sp));
 }
@@ -272,6 +311,30 @@ void outcome_spares_free(struct outcome_spares *sp)
 char *outcome_spare_take(struct outcome_spares *sp)
 {
 	return sp->n > 0 ? sp->paths[--sp->n] : NULL;
+}
+
+char *outcome_spare_reserve_dir(struct outcome_spares *sp, size_t want)
+{
+	char *path;
+
+	if (sp->dir == NULL || sp->ndirs >= want || sp->ndirs >= OUTCOME_SPARES_MAX)
+		return NULL;
+	path = xasprintf("%s/d.%llu", sp->dir, sp->seq++);
+	sp->dirs[sp->ndirs++] = xstrdup(path);
+	return path;
+}
+
+char *outcome_spare_take_dir(struct outcome_spares *sp)
+{
+	char *path;
+
+	if (sp->ndirs == 0)
+		return NULL;
+	/* the oldest: the likeliest to have been made by now */
+	path = sp->dirs[0];
+	memmove(sp->dirs, sp->dirs + 1, (sp->ndirs - 1) * sizeof(*sp->dirs));
+	sp->ndirs--;
+	return path;
 }
 
 int outcome_record(struct spool *sp, const char *id, const struct run_status *st, char **errp)

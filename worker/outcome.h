@@ -76,14 +76,25 @@ struct outcome_spares {
 	char *dir;              /* <spool>/spare */
 	char **paths;           /* the spare files, a stack */
 	size_t n;
-	unsigned long long seq; /* the next name, "<dir>/s.<seq>" */
+	char **dirs;            /* empty spare directories ("<dir>/d.<seq>"), a stack */
+	size_t ndirs;
+	unsigned long long seq; /* the next name, "<dir>/s.<seq>" or "<dir>/d.<seq>" */
 };
-/* Creates dir if need be and takes over the files in it (past OUTCOME_SPARES_MAX: unlinked).
- * 0, or -1 with errno (then the pool is empty and stays unused). */
+/* Creates dir if need be and takes over the files and empty directories in it (past
+ * OUTCOME_SPARES_MAX, or anything else: removed). 0, or -1 with errno (then the pool is empty
+ * and stays unused). */
 int outcome_spares_init(struct outcome_spares *sp, const char *dir);
 void outcome_spares_free(struct outcome_spares *sp);
 /* A spare's path, a new string the caller frees, or NULL when the pool is empty. */
 char *outcome_spare_take(struct outcome_spares *sp);
+/* Run directories are kept (a run's working directory stays until the next run of its id), so
+ * none comes back to the pool: each supervisor makes one for a later run once its own runner has
+ * started, off the path to that exec. outcome_spare_reserve_dir names it: a new path for the
+ * supervisor to create (the caller frees it), already in the pool, or NULL when want are
+ * already there. outcome_spare_take_dir: the oldest spare directory's path (the caller frees
+ * it; one that was never made only means a directory created as before), or NULL. */
+char *outcome_spare_reserve_dir(struct outcome_spares *sp, size_t want);
+char *outcome_spare_take_dir(struct outcome_spares *sp);
 /* outcome_remove, except that the run's files go into the pool while it has room. */
 void outcome_recycle(struct outcome_spares *sp, const char *dir, const char *id);
 

@@ -95,12 +95,14 @@ static int supervisor_rmtree_entry(const char *path, const struct stat *sb, int 
 	return 0;
 }
 
-/* A fresh working directory for the run, emptied of an earlier run's files (no symlink is
- * followed), opened: a descriptor, or -1 with errno. */
-static int supervisor_run_dir(const char *dir)
+/* A fresh working directory for the run, an earlier run's removed first (no symlink is
+ * followed): the spare directory renamed into place when there is one (outcome.h), else a new
+ * one. Opened: a descriptor, or -1 with errno. */
+static int supervisor_run_dir(const char *dir, const char *spare)
 {
 	(void)nftw(dir, supervisor_rmtree_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+	if ((spare == NULL || rename(spare, dir) != 0) && mkdir(dir, 0755) != 0 &&
+	    errno != EEXIST)
 		return -1;
 	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
@@ -181,7 +183,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	memset(&st, 0, sizeof(st));
 	st.run = a->run;
 	st.exit_code = -1;
-	dirfd = supervisor_run_dir(a->run_dir);
+	dirfd = supervisor_run_dir(a->run_dir, a->spare_dir);
 	if (dirfd < 0)
 		dir_err = errno;
 	/* what lets a restarted worker find this process: before anything can start */
@@ -221,6 +223,9 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its log %s: %s", a->id, a->log_path,
 		     strerror(errno));
 	logcap_init(&lc, logfd, a->log_max);
+	/* a later run's directory, made while this one's runner starts (outcome.h) */
+	if (a->next_spare_dir != NULL)
+		(void)mkdir(a->next_spare_dir, 0755);
 	if (dir_err != 0) {
 		char *msg = xasprintf("factotum-server-worker: cannot start the runner: its "
 				      "directory '%s': %s\n", a->run_dir, strerror(dir_err));

@@ -34,6 +34,8 @@ struct supervisor_args {
 	int lockfd;             /* the worker's lock (-1 none): held until the go byte */
 	const char *spare_pid;  /* spare files (outcome_spares) for the pid and status files, */
 	const char *spare_status; /* or NULL */
+	const char *spare_dir;  /* a spare directory for run_dir, or NULL */
+	const char *next_spare_dir; /* one to make for a later run once the runner runs, or NULL */
 };
 
 /* Forks the supervisor. It prepares the run at once -- the run directory (emptied of an earlier

@@ -119,6 +119,15 @@ static void test_pid_round_trip(void **state)
 	assert_false(exists(ID ".pid"));
 }
 
+/* <dir>/spare/<name>, in a static buffer */
+static const char *spare_dir_full(const char *name)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s/spare/%s", dir, name);
+	return buf;
+}
+
 static ino_t inode_of(const char *path)
 {
 	struct stat sb;
@@ -186,14 +195,38 @@ static void test_spares(void **state)
 	assert_int_equal(backp.run, 7);
 	free(p1);
 	free(p2);
-	/* a new pool takes over the spares on disk and names new ones after them */
+	/* spare directories: named ahead (up to want), made by someone else, taken oldest first;
+	 * one never made is just a name */
+	p1 = outcome_spare_reserve_dir(&sp, 2);
+	p2 = outcome_spare_reserve_dir(&sp, 2);
+	assert_non_null(p1);
+	assert_non_null(p2);
+	assert_null(outcome_spare_reserve_dir(&sp, 2));
+	assert_int_equal(mkdir(p1, 0755), 0);
+	path = outcome_spare_take_dir(&sp);
+	assert_string_equal(path, p1);
+	free(path);
+	/* as the supervisor of that run does */
+	path = xasprintf("%s/rundir", dir);
+	assert_int_equal(rename(p1, path), 0);
+	assert_int_equal(rmdir(path), 0);
+	free(path);
+	free(p1);
+	/* a new pool takes over the spares on disk (files, empty directories) and names new ones
+	 * after them; anything else there goes */
 	outcome_recycle(&sp, dir, ID2);
 	assert_int_equal(sp.n, 2);
+	assert_int_equal(mkdir(p2, 0755), 0);
+	free(p2);
 	put("spare/junk", "not ours");
+	assert_int_equal(mkdir(spare_dir_full("d.99999"), 0755), 0);
+	put("spare/d.99999/x", "a file in a spare directory");
 	assert_int_equal(outcome_spares_init(&again, spare_dir), 0);
 	assert_int_equal(again.n, 2);
+	assert_int_equal(again.ndirs, 1);
 	assert_true(again.seq >= sp.seq);
 	assert_false(exists("spare/junk"));
+	assert_true(exists("spare/d.99999/x")); /* not empty: neither taken nor emptied */
 	outcome_spares_free(&again);
 	outcome_spares_free(&sp);
 	outcome_remove(dir, ID);
