@@ -117,6 +117,8 @@ enum sq {
 	SQ_OUTBOX_JOB,
 	SQ_OUTBOX_DEL,
 	SQ_CONSUL_INDEX,
+	SQ_SYNC_DEFER,
+	SQ_SYNC_RESUME,
 	SQ_N
 };
 
@@ -192,6 +194,8 @@ static const char *const sq_text[SQ_N] = {
 			  " WHERE o.oid = ?1",
 	[SQ_OUTBOX_DEL] = "DELETE FROM outbox WHERE oid = ?1",
 	[SQ_CONSUL_INDEX] = "UPDATE jobs SET consul_index = ?2 WHERE id = ?1",
+	[SQ_SYNC_DEFER] = "PRAGMA synchronous = NORMAL",
+	[SQ_SYNC_RESUME] = "PRAGMA synchronous = FULL",
 };
 
 struct spool {
@@ -212,6 +216,7 @@ struct spool {
 	 * setting's transaction), so its absence answers spool_drain_get without a read
 	 * transaction; NULL when it could not be made true at open (then every call reads). */
 	char *drain_hint;
+	int deferred; /* between spool_defer_sync and spool_resume_sync */
 };
 
 static const char *const state_names[] = { "QUEUED", "WORKING", "DONE" };
@@ -786,6 +791,56 @@ int spool_checkpoint(struct spool *sp, char **errp)
 	src = sqlite3_wal_checkpoint_v2(sp->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	if (src != SQLITE_OK && (src & 0xff) != SQLITE_BUSY)
 		rc = db_err(sp, "checkpoint", src, errp);
+	unlock(sp);
+	return rc;
+}
+
+int spool_defer_sync(struct spool *sp, char **errp)
+{
+	int rc = 0;
+
+	lock(sp);
+	if (sp->batch)
+		rc = err_set(errp, FS_ESTATE, "spool: defer sync: inside a batch");
+	else if (!(sp->flags & SPOOL_SYNC_NORMAL) && !sp->deferred &&
+		 (rc = st_exec(sp, SQ_SYNC_DEFER, "defer sync", errp)) == 0)
+		sp->deferred = 1;
+	unlock(sp);
+	return rc;
+}
+
+/* Flushes the WAL file to the disk as a commit with synchronous=FULL would (the VFS's own sync:
+ * fdatasync, and the directory the first time). */
+static int wal_flush(struct spool *sp, char **errp)
+{
+	sqlite3_file *f = NULL;
+	int src;
+
+	src = sqlite3_file_control(sp->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
+	if (src != SQLITE_OK)
+		return db_err(sp, "sync", src, errp);
+	if (f == NULL || f->pMethods == NULL)
+		return 0; /* no WAL open: this handle has written nothing since it opened */
+	if ((src = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL)) != SQLITE_OK)
+		return err_set(errp, FS_EIO, "spool: sync: %s", sqlite3_errstr(src));
+	return 0;
+}
+
+int spool_resume_sync(struct spool *sp, int flush, char **errp)
+{
+	int rc = 0, rc2;
+
+	lock(sp);
+	if (sp->deferred) {
+		if (flush)
+			rc = wal_flush(sp, errp);
+		/* waiting commits come back even when the flush failed */
+		rc2 = st_exec(sp, SQ_SYNC_RESUME, "resume sync", rc == 0 ? errp : NULL);
+		if (rc2 == 0)
+			sp->deferred = 0;
+		else if (rc == 0)
+			rc = rc2;
+	}
 	unlock(sp);
 	return rc;
 }

@@ -117,6 +117,18 @@ void spool_rollback(struct spool *sp);
  * nothing is QUEUED. Two claimers, in any processes, never get the same job. */
 int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp);
 
+/* Deferred durability, for a caller that can overlap the disk's wait with other work (the
+ * worker flushes a claim while the supervisor prepares the run). After spool_defer_sync, commits
+ * on sp no longer wait for the disk; spool_resume_sync with flush makes everything committed so
+ * far durable (one flush of the WAL, as a waiting commit does) and restores waiting commits;
+ * without flush it only restores them, and what was committed becomes durable with the next
+ * waiting commit (the WAL is written and flushed in order). Each defer is followed by one
+ * resume; both are no-ops with SPOOL_SYNC_NORMAL, whose commits never wait. Not inside a batch
+ * (FS_ESTATE). A failed flush is FS_EIO: then nothing committed since the defer is known to be
+ * durable. */
+int spool_defer_sync(struct spool *sp, char **errp);
+int spool_resume_sync(struct spool *sp, int flush, char **errp);
+
 /* Records the run's command line (free text; e.g. the argv as a JSON array) and process id of a
  * WORKING job. FS_ENOENT unknown id, FS_ESTATE not WORKING. No transition. */
 int spool_record_run(struct spool *sp, const char *id, const char *command, int64_t pid,

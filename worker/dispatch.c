@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The worker's runs (see dispatch.h). Order of a start: claim (WORKING/RUNNING committed, durable
- * as --spool-sync says) -> fork the supervisor, which prepares the run (a fresh run directory,
- * then its own pid file, its log) and waits -> the go byte -> the command line and pid in the
- * spool. The supervisor starts the runner only after both its pid file is written and the go
+/* The worker's runs (see dispatch.h). Order of a start: claim (WORKING/RUNNING committed) -> fork
+ * the supervisor, which prepares the run (a fresh run directory, then its own pid file) and
+ * waits, while the worker makes the claim durable (--spool-sync full: the flush of the claim's
+ * commit is deferred to here, spool_defer_sync, so that the two overlap) -> the go byte -> the
+ * command line and pid in the spool. The supervisor starts the runner only after both its pid file is written and the go
  * byte has come. A worker that dies before the go byte leaves a supervisor that exits having
  * started nothing; a run that starts can always be found by the next worker through the pid
  * file. So "no status and no live supervisor" always means the run is over: that is what makes
@@ -234,7 +235,7 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	/* the supervisor's now (outcome.h) */
 	char *spare_pid = NULL, *spare_status = NULL, *spare_dir = NULL, *next_spare_dir = NULL;
 	const char *fail = NULL;
-	int gofd = -1, pidfd = -1;
+	int gofd = -1, pidfd = -1, resumed = 0;
 	pid_t pid = 0;
 
 	if (!dispatch_runner_ok(w)) {
@@ -278,6 +279,14 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 		fail = "spawn-failed";
 		goto done;
 	}
+	/* the claim must be durable before the run starts; the supervisor prepares meanwhile */
+	resumed = 1;
+	if (spool_resume_sync(w->sp, 1, &err) != 0) {
+		log_write(CONFIG_LOG_ERROR, "job %s: the claim could not be made durable: %s",
+		     job->id, err);
+		fail = "spawn-failed";
+		goto done;
+	}
 	if ((pidfd = pidfd_open(pid, 0)) < 0) {
 		log_write(CONFIG_LOG_ERROR, "job %s: cannot watch its supervisor: %s", job->id,
 		     strerror(errno));
@@ -294,11 +303,16 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	r->child = 1;
 	pidfd = -1;
 	/* the run has begun: a spool too busy for its details does not stop it (it is settled
-	 * as any other); only the details are missing */
+	 * as any other); only the details are missing. They need not wait for the disk: no
+	 * recovery reads them (the header), and the run's settling commit flushes them. */
+	(void)spool_defer_sync(w->sp, NULL);
 	if (spool_record_run(w->sp, job->id, cmd, pid, &err) != 0)
 		log_write(CONFIG_LOG_WARN, "job %s: run details not recorded: %s", job->id, err);
+	(void)spool_resume_sync(w->sp, 0, NULL);
 	log_write(CONFIG_LOG_INFO, "job %s: started %s (supervisor %ld)", job->id, cmd, (long)pid);
 done:
+	if (!resumed) /* a run that never starts: settled below by a waiting commit */
+		(void)spool_resume_sync(w->sp, 0, NULL);
 	if (gofd >= 0)
 		close(gofd); /* unwritten: the supervisor exits having started nothing */
 	if (pidfd >= 0)
@@ -333,14 +347,17 @@ void dispatch_fill(struct worker *w)
 		return; /* the node's Consul entries are being re-acquired (consul_sync.h) */
 	while (w->nruns < (size_t)w->cfg->max_workers) {
 		job = NULL;
-		rc = spool_claim_next(w->sp, w->cfg->consul_name, &job, &err);
-		if (rc == FS_ENOENT)
-			break;
+		/* the claim is flushed while its supervisor prepares (dispatch_start resumes) */
+		if ((rc = spool_defer_sync(w->sp, &err)) == 0)
+			rc = spool_claim_next(w->sp, w->cfg->consul_name, &job, &err);
 		if (rc != 0) {
-			log_write(CONFIG_LOG_WARN, "claim: %s", err);
+			(void)spool_resume_sync(w->sp, 0, NULL);
+			if (rc != FS_ENOENT)
+				log_write(CONFIG_LOG_WARN, "claim: %s", err);
 			break;
 		}
 		if (consul_sync_claimed(job->id) != 0) {
+			(void)spool_resume_sync(w->sp, 0, NULL);
 			spool_job_free(job); /* lost to another node: never started */
 			continue;
 		}

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,6 +80,22 @@ static int teardown(void **state)
 	rm_tree(f->dir);
 	free(f);
 	return 0;
+}
+
+/* Every flush SQLite asks of the disk goes through these (they interpose libc's for the shared
+ * libsqlite3), so a test can count the waits a commit makes. */
+static int n_syncs;
+
+int fdatasync(int fd)
+{
+	n_syncs++;
+	return (int)syscall(SYS_fdatasync, fd);
+}
+
+int fsync(int fd)
+{
+	n_syncs++;
+	return (int)syscall(SYS_fsync, fd);
 }
 
 /* A valid-looking id: n as 64 hex digits. */
@@ -609,6 +626,67 @@ static void test_queued_transition_stored_earlier(void **state)
 	assert_int_equal(trs[0].state, SPOOL_QUEUED);
 	assert_int_equal(trs[1].state, SPOOL_WORKING);
 	spool_transition_list_free(trs, n);
+	free(err);
+}
+
+/* spool_defer_sync: commits stop waiting for the disk, are visible at once, and are flushed by
+ * spool_resume_sync(flush) -- the worker's claim, flushed while its supervisor prepares */
+static void test_defer_sync(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *other = NULL;
+	struct spool_job *j = NULL;
+	char id[65], *err = NULL;
+	int before;
+
+	assert_int_equal(spool_open(&other, f->dir, 0, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(2, id), 10, &err), 0);
+	/* a waiting commit flushes (--spool-sync full, the default) */
+	before = n_syncs;
+	assert_int_equal(enq(f->sp, mkid(3, id), 10, &err), 0);
+	assert_true(n_syncs > before);
+	/* deferred: the claim commits without a flush, and another handle sees it */
+	assert_int_equal(spool_defer_sync(f->sp, &err), 0);
+	before = n_syncs;
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	assert_int_equal(n_syncs, before);
+	spool_job_free(j);
+	j = NULL;
+	assert_int_equal(spool_get(other, mkid(1, id), &j, &err), 0);
+	assert_int_equal(j->state, SPOOL_WORKING);
+	spool_job_free(j);
+	j = NULL;
+	/* resume with flush: one flush, then commits wait again */
+	assert_int_equal(spool_resume_sync(f->sp, 1, &err), 0);
+	assert_true(n_syncs > before);
+	before = n_syncs;
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	assert_true(n_syncs > before);
+	spool_job_free(j);
+	j = NULL;
+	/* resume without flush restores waiting commits and flushes nothing itself */
+	assert_int_equal(spool_defer_sync(f->sp, &err), 0);
+	before = n_syncs;
+	assert_int_equal(spool_resume_sync(f->sp, 0, &err), 0);
+	assert_int_equal(n_syncs, before);
+	assert_int_equal(enq(f->sp, mkid(4, id), 10, &err), 0);
+	assert_true(n_syncs > before);
+	/* a resume without a defer is nothing; no defer inside a batch */
+	before = n_syncs;
+	assert_int_equal(spool_resume_sync(f->sp, 1, &err), 0);
+	assert_int_equal(n_syncs, before);
+	assert_int_equal(spool_begin(f->sp, &err), 0);
+	assert_int_equal(spool_defer_sync(f->sp, &err), FS_ESTATE);
+	spool_rollback(f->sp);
+	/* --spool-sync normal: commits never wait, and defer/resume change nothing */
+	reopen(f, SPOOL_SYNC_NORMAL);
+	assert_int_equal(spool_defer_sync(f->sp, &err), 0);
+	assert_int_equal(spool_resume_sync(f->sp, 1, &err), 0);
+	before = n_syncs;
+	assert_int_equal(enq(f->sp, mkid(5, id), 10, &err), 0);
+	assert_int_equal(n_syncs, before);
+	spool_close(other);
 	free(err);
 }
 
@@ -1152,6 +1230,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drain_hint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queued_transition_stored_earlier, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_defer_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads_share_handle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_procs_same_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_procs_claim_once, setup, teardown),
