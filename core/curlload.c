@@ -44,6 +44,8 @@ static char curlload_error[256]; /* why loading failed; "" once fns is usable */
 static void curlload_run(void)
 {
 	const char *why, *so = getenv(CURLLOAD_ENV);
+	curl_version_info_data *(*version_info)(CURLversion);
+	curl_version_info_data *vi;
 	void *h, *sym;
 	size_t i;
 	CURLcode rc;
@@ -68,6 +70,16 @@ static void curlload_run(void)
 		}
 		/* POSIX guarantees that a function pointer survives the trip through void * */
 		memcpy((char *)&fns + curlload_syms[i].off, &sym, sizeof(sym));
+	}
+	/* the options set here need 7.85 (CURLOPT_PROTOCOLS_STR): an older library would refuse
+	 * them one by one, quietly */
+	version_info = (curl_version_info_data * (*)(CURLversion))dlsym(h, "curl_version_info");
+	vi = version_info != NULL ? version_info(CURLVERSION_NOW) : NULL;
+	if (vi == NULL || vi->version_num < 0x075500) {
+		snprintf(curlload_error, sizeof(curlload_error),
+			 "%s is libcurl %s; 7.85 or later is needed", so,
+			 vi != NULL && vi->version != NULL ? vi->version : "(unknown version)");
+		return;
 	}
 	rc = fns.global_init(CURL_GLOBAL_DEFAULT);
 	if (rc != CURLE_OK)

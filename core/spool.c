@@ -818,7 +818,7 @@ static int wal_flush(struct spool *sp, char **errp)
 
 	src = sqlite3_file_control(sp->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
 	if (src != SQLITE_OK)
-		return db_err(sp, "sync", src, errp);
+		return err_set(errp, FS_EIO, "spool: sync: %s", sqlite3_errstr(src));
 	if (f == NULL || f->pMethods == NULL)
 		return 0; /* no WAL open: this handle has written nothing since it opened */
 	if ((src = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL)) != SQLITE_OK)

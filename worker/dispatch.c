@@ -270,7 +270,8 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	a.lockfd = w->lockfd;
 	a.spare_pid = spare_pid = outcome_spare_take(&w->spares);
 	a.spare_status = spare_status = outcome_spare_take(&w->spares);
-	a.spare_dir = spare_dir = outcome_spare_take_dir(&w->spares);
+	a.spare_dir = spare_dir =
+		outcome_spare_take_dir(&w->spares, (size_t)w->cfg->max_workers);
 	a.next_spare_dir = next_spare_dir =
 		outcome_spare_reserve_dir(&w->spares, (size_t)w->cfg->max_workers);
 	if (supervisor_spawn(&a, &pid, &gofd) != 0) {
@@ -320,6 +321,14 @@ done:
 	if (fail != NULL) {
 		if (pid > 0)
 			(void)waitpid(pid, NULL, 0);
+		/* its log says so rather than show an earlier run's (the supervisor opens the log
+		 * only once the runner has started) */
+		if (strcmp(fail, "spawn-failed") == 0) {
+			msg = xasprintf("factotum-server-worker: the run could not be started (see the "
+					"worker's log)\n");
+			dispatch_log_line(w, job->id, msg);
+			free(msg);
+		}
 		/* settled like any run, so a spool too busy to take it now is tried again */
 		r = dispatch_add(w, job->id, job->started_ms);
 		snprintf(r->reason, sizeof(r->reason), "%s", fail);
@@ -347,8 +356,11 @@ void dispatch_fill(struct worker *w)
 		return; /* the node's Consul entries are being re-acquired (consul_sync.h) */
 	while (w->nruns < (size_t)w->cfg->max_workers) {
 		job = NULL;
-		/* the claim is flushed while its supervisor prepares (dispatch_start resumes) */
-		if ((rc = spool_defer_sync(w->sp, &err)) == 0)
+		/* without Consul the claim is flushed while its supervisor prepares (dispatch_start
+		 * resumes); with it, the claim is durable before Consul hears of it (a claim lost
+		 * to a power cut while Consul already says WORKING would be taken for a lost one) */
+		rc = w->cfg->no_consul ? spool_defer_sync(w->sp, &err) : 0;
+		if (rc == 0)
 			rc = spool_claim_next(w->sp, w->cfg->consul_name, &job, &err);
 		if (rc != 0) {
 			(void)spool_resume_sync(w->sp, 0, NULL);

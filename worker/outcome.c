@@ -19,6 +19,8 @@
 #include "xalloc.h"
 
 #define OUTCOME_MAX_FILE 4096
+/* spare names past this are someone else's: the counter must never wrap */
+#define OUTCOME_SPARES_SEQ_MAX (1ULL << 62)
 
 /* Writes text to <dir>/<name>: through <dir>/<name>.tmp and a rename when atomic (a reader sees
  * the old file or the new one, never part of one), else in place; durable: also fsync of the
@@ -46,12 +48,11 @@ static int outcome_write_file(const char *dir, const char *name, const char *tex
 			goto done;
 		off += (size_t)w;
 	}
-	if (ftruncate(fd, (off_t)len) != 0 || (durable && fsync(fd) != 0) || close(fd) != 0) {
-		fd = -1;
+	if (ftruncate(fd, (off_t)len) != 0 || (durable && fsync(fd) != 0))
 		goto done;
-	}
+	saved = close(fd);
 	fd = -1;
-	if (atomic && rename(tmp, path) != 0)
+	if (saved != 0 || (atomic && rename(tmp, path) != 0))
 		goto done;
 	/* the rename itself is durable only once the directory is */
 	if (durable && ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
@@ -244,6 +245,7 @@ int outcome_spares_init(struct outcome_spares *sp, const char *dir)
 {
 	struct dirent *e;
 	unsigned long long v;
+	struct stat sb;
 	char *path, *end;
 	int kept, shape;
 	DIR *d;
@@ -268,13 +270,17 @@ int outcome_spares_init(struct outcome_spares *sp, const char *dir)
 		if (shape) {
 			errno = 0;
 			v = strtoull(e->d_name + 2, &end, 10);
-			shape = *end == '\0' && errno == 0;
+			shape = *end == '\0' && errno == 0 && v < OUTCOME_SPARES_SEQ_MAX &&
+				fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
 		}
 		if (shape) {
-			if (e->d_name[0] == 's' && e->d_type == DT_REG && sp->n < OUTCOME_SPARES_MAX) {
+			/* a file linked once only: one left linked elsewhere too (fsck after a
+			 * crash) is not ours to hand out */
+			if (e->d_name[0] == 's' && S_ISREG(sb.st_mode) && sb.st_nlink == 1 &&
+			    sp->n < OUTCOME_SPARES_MAX) {
 				sp->paths[sp->n++] = path;
 				kept = 1;
-			} else if (e->d_name[0] == 'd' && e->d_type == DT_DIR &&
+			} else if (e->d_name[0] == 'd' && S_ISDIR(sb.st_mode) &&
 				   sp->ndirs < OUTCOME_SPARES_MAX && outcome_dir_empty(path)) {
 				sp->dirs[sp->ndirs++] = path;
 				kept = 1;
@@ -324,17 +330,24 @@ char *outcome_spare_reserve_dir(struct outcome_spares *sp, size_t want)
 	return path;
 }
 
-char *outcome_spare_take_dir(struct outcome_spares *sp)
+char *outcome_spare_take_dir(struct outcome_spares *sp, size_t want)
 {
 	char *path;
 
-	if (sp->ndirs == 0)
-		return NULL;
-	/* the oldest: the likeliest to have been made by now */
-	path = sp->dirs[0];
-	memmove(sp->dirs, sp->dirs + 1, (sp->ndirs - 1) * sizeof(*sp->dirs));
-	sp->ndirs--;
-	return path;
+	/* the oldest, once it has been made; one still missing when the pool is full was never
+	 * made (its supervisor gave up) and is forgotten */
+	while (sp->ndirs > 0) {
+		if (faccessat(AT_FDCWD, sp->dirs[0], F_OK, AT_SYMLINK_NOFOLLOW) != 0 &&
+		    sp->ndirs < want)
+			return NULL;
+		path = sp->dirs[0];
+		memmove(sp->dirs, sp->dirs + 1, (sp->ndirs - 1) * sizeof(*sp->dirs));
+		sp->ndirs--;
+		if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			return path;
+		free(path);
+	}
+	return NULL;
 }
 
 int outcome_record(struct spool *sp, const char *id, const struct run_status *st, char **errp)

@@ -91,10 +91,10 @@ char *outcome_spare_take(struct outcome_spares *sp);
  * none comes back to the pool: each supervisor makes one for a later run once its own runner has
  * started, off the path to that exec. outcome_spare_reserve_dir names it: a new path for the
  * supervisor to create (the caller frees it), already in the pool, or NULL when want are
- * already there. outcome_spare_take_dir: the oldest spare directory's path (the caller frees
- * it; one that was never made only means a directory created as before), or NULL. */
+ * already there. outcome_spare_take_dir: the oldest spare directory's path once it has been
+ * made (the caller frees it), or NULL; names never made are forgotten once want are waiting. */
 char *outcome_spare_reserve_dir(struct outcome_spares *sp, size_t want);
-char *outcome_spare_take_dir(struct outcome_spares *sp);
+char *outcome_spare_take_dir(struct outcome_spares *sp, size_t want);
 /* outcome_remove, except that the run's files go into the pool while it has room. */
 void outcome_recycle(struct outcome_spares *sp, const char *dir, const char *id);
 

@@ -203,9 +203,11 @@ static void test_spares(void **state)
 	assert_non_null(p2);
 	assert_null(outcome_spare_reserve_dir(&sp, 2));
 	assert_int_equal(mkdir(p1, 0755), 0);
-	path = outcome_spare_take_dir(&sp);
+	path = outcome_spare_take_dir(&sp, 2);
 	assert_string_equal(path, p1);
 	free(path);
+	assert_null(outcome_spare_take_dir(&sp, 2)); /* p2 is not made yet: it waits */
+	assert_int_equal(sp.ndirs, 1);
 	/* as the supervisor of that run does */
 	path = xasprintf("%s/rundir", dir);
 	assert_int_equal(rename(p1, path), 0);
@@ -227,6 +229,15 @@ static void test_spares(void **state)
 	assert_true(again.seq >= sp.seq);
 	assert_false(exists("spare/junk"));
 	assert_true(exists("spare/d.99999/x")); /* not empty: neither taken nor emptied */
+	/* a name never made is forgotten once the pool is full */
+	p1 = outcome_spare_reserve_dir(&again, 2);
+	assert_non_null(p1);
+	path = outcome_spare_take_dir(&again, 2); /* the adopted one */
+	assert_non_null(path);
+	free(path);
+	assert_null(outcome_spare_take_dir(&again, 1));
+	assert_int_equal(again.ndirs, 0);
+	free(p1);
 	outcome_spares_free(&again);
 	outcome_spares_free(&sp);
 	outcome_remove(dir, ID);
