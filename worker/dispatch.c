@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The worker's runs (see dispatch.h). Order of a start: claim (WORKING/RUNNING committed) -> fork
  * the supervisor, which prepares the run (a fresh run directory, then its own pid file) and
- * waits, while the worker makes the claim durable (--spool-sync full: the flush of the claim's
- * commit is deferred to here, spool_defer_sync, so that the two overlap) -> the go byte -> the
- * command line and pid in the spool. The supervisor starts the runner only after both its pid file is written and the go
- * byte has come. A worker that dies before the go byte leaves a supervisor that exits having
+ * waits, while the worker makes the claim durable (--spool-sync full without Consul: the flush
+ * of the claim's commit is deferred to here, spool_defer_sync, so that the two overlap; with
+ * Consul it comes before Consul is told) -> the go byte -> the command line and pid in the spool.
+ * The supervisor starts the runner only after both its pid file is written and the go byte has
+ * come. A worker that dies before the go byte leaves a supervisor that exits having
  * started nothing; a run that starts can always be found by the next worker through the pid
  * file. So "no status and no live supervisor" always means the run is over: that is what makes
  * "worker-lost" provable. And since a supervisor holds the worker's lock until its go byte, no
