@@ -33,7 +33,7 @@ static int outcome_write_file(const char *dir, const char *name, const char *tex
 	char *path = xasprintf("%s/%s", dir, name), *tmp = xasprintf("%s.tmp", path);
 	size_t len = strlen(text), off = 0;
 	ssize_t w;
-	int fd = -1, dfd = -1, rc = -1, saved;
+	int fd = -1, dfd = -1, rc = -1, closed, saved;
 
 	if (spare != NULL)
 		(void)rename(spare, atomic ? tmp : path); /* lost to another writer: created below */
@@ -50,9 +50,9 @@ static int outcome_write_file(const char *dir, const char *name, const char *tex
 	}
 	if (ftruncate(fd, (off_t)len) != 0 || (durable && fsync(fd) != 0))
 		goto done;
-	saved = close(fd);
+	closed = close(fd);
 	fd = -1;
-	if (saved != 0 || (atomic && rename(tmp, path) != 0))
+	if (closed != 0 || (atomic && rename(tmp, path) != 0))
 		goto done;
 	/* the rename itself is durable only once the directory is */
 	if (durable && ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
@@ -333,17 +333,18 @@ char *outcome_spare_reserve_dir(struct outcome_spares *sp, size_t want)
 char *outcome_spare_take_dir(struct outcome_spares *sp, size_t want)
 {
 	char *path;
+	int made;
 
 	/* the oldest, once it has been made; one still missing when the pool is full was never
 	 * made (its supervisor gave up) and is forgotten */
 	while (sp->ndirs > 0) {
-		if (faccessat(AT_FDCWD, sp->dirs[0], F_OK, AT_SYMLINK_NOFOLLOW) != 0 &&
-		    sp->ndirs < want)
+		made = faccessat(AT_FDCWD, sp->dirs[0], F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+		if (!made && sp->ndirs < want)
 			return NULL;
 		path = sp->dirs[0];
 		memmove(sp->dirs, sp->dirs + 1, (sp->ndirs - 1) * sizeof(*sp->dirs));
 		sp->ndirs--;
-		if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		if (made)
 			return path;
 		free(path);
 	}
