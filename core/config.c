@@ -338,7 +338,7 @@ static int config_add_root(struct config *cfg, const char *value, const char *wh
 		return config_fail(errp, "%s: '%s': %s", where, value, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return config_fail(errp, "%s: '%s' is not a directory", where, value);
-	cfg->factfile_roots = xreallocarray(cfg->factfile_roots, cfg->n_factfile_roots,
+	cfg->factfile_roots = xgrow_by_one(cfg->factfile_roots, cfg->n_factfile_roots,
 					    sizeof(*cfg->factfile_roots));
 	cfg->factfile_roots[cfg->n_factfile_roots++] = xstrdup(resolved);
 	return 0;

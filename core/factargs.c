@@ -233,10 +233,10 @@ static void factargs_record(struct factargs_scan *sc, int o, const char *spelled
 	}
 	sc->count[o]++;
 	if (o == FA_TAG) {
-		sc->tags = xreallocarray(sc->tags, sc->n_tags, sizeof *sc->tags);
+		sc->tags = xgrow_by_one(sc->tags, sc->n_tags, sizeof *sc->tags);
 		sc->tags[sc->n_tags++] = value;
 	} else if (o == FA_CONSTRAINT) {
-		sc->constraints = xreallocarray(sc->constraints, sc->n_constraints,
+		sc->constraints = xgrow_by_one(sc->constraints, sc->n_constraints,
 						sizeof *sc->constraints);
 		sc->constraints[sc->n_constraints++] = value;
 	} else {
@@ -648,9 +648,9 @@ static void factargs_graph_build(const struct factfile *ff, struct factargs_grap
 			long p = factargs_find_task(ff, task->depends_on[d]);
 			if (p < 0)
 				continue; /* a validated factfile has none; nothing to follow */
-			g->parents[t] = xreallocarray(g->parents[t], g->n_parents[t], sizeof(size_t));
+			g->parents[t] = xgrow_by_one(g->parents[t], g->n_parents[t], sizeof(size_t));
 			g->parents[t][g->n_parents[t]++] = (size_t)p;
-			g->children[p] = xreallocarray(g->children[p], g->n_children[p], sizeof(size_t));
+			g->children[p] = xgrow_by_one(g->children[p], g->n_children[p], sizeof(size_t));
 			g->children[p][g->n_children[p]++] = t;
 		}
 	}

@@ -521,7 +521,7 @@ static struct event parse_value(struct parser *ps)
 
 static void stack_push(struct parser *ps, struct stack_el el)
 {
-	ps->st = xreallocarray(ps->st, ps->n_st, sizeof(*ps->st));
+	ps->st = xgrow_by_one(ps->st, ps->n_st, sizeof(*ps->st));
 	ps->st[ps->n_st++] = el;
 }
 
@@ -787,7 +787,7 @@ static struct ffjson *build_array(struct builder *bl, int depth)
 			ffjson_free(arr);
 			return NULL;
 		}
-		arr->items = xreallocarray(arr->items, arr->n_items, sizeof(*arr->items));
+		arr->items = xgrow_by_one(arr->items, arr->n_items, sizeof(*arr->items));
 		arr->items[arr->n_items++] = v;
 		builder_bump(bl);
 	}
@@ -826,7 +826,7 @@ static void object_insert(struct ffjson *obj, const char *key, size_t len, struc
 		else
 			hi = mid;
 	}
-	obj->members = xreallocarray(obj->members, obj->n_members, sizeof(*obj->members));
+	obj->members = xgrow_by_one(obj->members, obj->n_members, sizeof(*obj->members));
 	memmove(&obj->members[lo + 1], &obj->members[lo],
 		(obj->n_members - lo) * sizeof(*obj->members));
 	obj->members[lo].key = xmalloc(len + 1);

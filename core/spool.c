@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "settings.h"
 #include "xalloc.h"
 
 /* Schema migrations: migrations[i] brings user_version i to i + 1. To change the schema, append
@@ -583,7 +584,7 @@ static int setting_lookup(struct spool *sp, const char *op, const char *key, cha
 static int drain_read(struct spool *sp, const char *op, int *drainingp, char **errp)
 {
 	char *v;
-	int rc = setting_lookup(sp, op, "state", &v, errp);
+	int rc = setting_lookup(sp, op, SETTINGS_STATE, &v, errp);
 
 	*drainingp = rc == 0 && v != NULL && strcmp(v, "drain") == 0; /* never set: run */
 	free(v);
@@ -1269,7 +1270,7 @@ int spool_list(struct spool *sp, int state, size_t limit, size_t offset, struct 
 	     (src = sqlite3_bind_text(st, 3, state_names[state], -1, SQLITE_STATIC)) != SQLITE_OK))
 		goto dberr;
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		jobs = xreallocarray(jobs, n, sizeof *jobs);
+		jobs = xgrow_by_one(jobs, n, sizeof *jobs);
 		job_from_row(st, &jobs[n++]);
 	}
 	if (src != SQLITE_DONE)
@@ -1334,7 +1335,7 @@ int spool_transitions(struct spool *sp, const char *id, struct spool_transition 
 	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK)
 		goto dberr;
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		trs = xreallocarray(trs, n, sizeof *trs);
+		trs = xgrow_by_one(trs, n, sizeof *trs);
 		tr_from_row(st, 0, &trs[n++]);
 	}
 	if (src != SQLITE_DONE)
@@ -1416,7 +1417,7 @@ int spool_drain_set(struct spool *sp, int draining, char **errp)
 			     strerror(errno));
 		goto end;
 	}
-	if ((rc = setting_put(sp, op, "state", draining ? "drain" : "run", errp)) == 0 &&
+	if ((rc = setting_put(sp, op, SETTINGS_STATE, draining ? "drain" : "run", errp)) == 0 &&
 	    !draining && sp->drain_hint != NULL)
 		unlink(sp->drain_hint);
 end:
@@ -1474,7 +1475,7 @@ int spool_setting_list(struct spool *sp, const char *prefix, struct spool_settin
 	    (src = sqlite3_bind_text(st, 2, upper, -1, SQLITE_STATIC)) != SQLITE_OK)
 		goto dberr;
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		list = xreallocarray(list, n, sizeof *list);
+		list = xgrow_by_one(list, n, sizeof *list);
 		list[n].key = col_str(st, 0);
 		list[n].value = col_str(st, 1);
 		n++;
@@ -1555,7 +1556,7 @@ int spool_outbox_list(struct spool *sp, size_t max, struct spool_outbox **entrie
 	if ((src = sqlite3_bind_int64(st, 1, max == 0 ? -1 : (int64_t)max)) != SQLITE_OK)
 		goto dberr;
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		es = xreallocarray(es, n, sizeof *es);
+		es = xgrow_by_one(es, n, sizeof *es);
 		es[n].oid = sqlite3_column_int64(st, 0);
 		tr_from_row(st, 1, &es[n].tr);
 		n++;

@@ -92,8 +92,7 @@ void workersock_wake(const struct app *app);
 void consul_claim_init(struct claim_ops *ops, struct app *app);
 
 /* consul_claim.c: this node's session id as the worker stored it in the spool (setting
- * CONSUL_SESSION_SETTING; a new string the caller frees), or NULL when there is none. */
-#define CONSUL_SESSION_SETTING "consul.session"
+ * SETTINGS_CONSUL_SESSION; a new string the caller frees), or NULL when there is none. */
 char *consul_claim_session(struct app *app);
 
 /* consul_claim.c: Consul's state for /status and /health: 0 when Consul answers and has a

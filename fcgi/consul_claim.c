@@ -16,6 +16,7 @@
 #include "consul.h"
 #include "err.h"
 #include "jobentry.h"
+#include "settings.h"
 #include "spool.h"
 
 #define NO_SESSION "Consul unavailable: this node holds no Consul session (is the worker " \
@@ -23,7 +24,6 @@
 /* A claim whose undo could not be written is recorded under this prefix + job id, as
  * {"key":..,"index":n,"session":..,"value":<previous entry text or null>}, for the worker to
  * retry (otherwise the key would stay locked by this node with no job behind it). */
-#define UNDO_SETTING_PREFIX "consul.undo."
 
 void claim_clear(struct claim *cl)
 {
@@ -37,7 +37,7 @@ char *consul_claim_session(struct app *app)
 {
 	char *id = NULL;
 
-	if (spool_setting_get(app->sp, CONSUL_SESSION_SETTING, &id, NULL) != 0)
+	if (spool_setting_get(app->sp, SETTINGS_CONSUL_SESSION, &id, NULL) != 0)
 		return NULL;
 	if (*id == '\0') {
 		free(id);
@@ -171,12 +171,12 @@ done:
 	return rc;
 }
 
-/* Keeps an undo that could not be written, for the worker to retry (see UNDO_SETTING_PREFIX). */
+/* Keeps an undo that could not be written, for the worker to retry (settings key SETTINGS_UNDO_PREFIX<id>). */
 static void consul_undo_record(struct app *app, const struct job_request *req,
 			       const struct claim *cl)
 {
 	struct json_object *o = json_object_new_object();
-	char *key = xasprintf(UNDO_SETTING_PREFIX "%s", req->id);
+	char *key = settings_key(SETTINGS_UNDO_PREFIX, req->id);
 
 	json_object_object_add(o, "key", json_object_new_string(cl->key));
 	json_object_object_add(o, "index", json_object_new_int64(cl->index));

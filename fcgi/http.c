@@ -60,7 +60,7 @@ static void http_parse_query(struct http_request *req)
 		if (len > 0) {
 			struct http_param *hp;
 
-			req->params = xreallocarray(req->params, req->n_params, sizeof(*req->params));
+			req->params = xgrow_by_one(req->params, req->n_params, sizeof(*req->params));
 			hp = &req->params[req->n_params++];
 			eq = memchr(p, '=', len);
 			if (eq != NULL) {

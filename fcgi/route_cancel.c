@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "settings.h"
 #include "spool.h"
 
 static void cancel_answer(FCGX_Request *fr, struct http_request *req, int status,
@@ -65,7 +66,7 @@ void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req)
 	}
 	/* WORKING: only the worker can signal the run's process group */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	key = xasprintf("cancel.%s", id);
+	key = settings_key(SETTINGS_CANCEL_PREFIX, id);
 	when = xasprintf("%" PRId64, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 	if (spool_setting_set(app->sp, key, when, &err) != 0) {
 		msg = xasprintf("Error: the cancel request could not be stored: %s", err);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "consul.h"
+#include "settings.h"
 #include "spool.h"
 
 void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
@@ -25,10 +26,10 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 	/* writable means a real durable write: a read would pass on a full or read-only disk */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(now, sizeof(now), "%lld", (long long)ts.tv_sec);
-	spool_ok = spool_setting_set(app->sp, "responder.health", now, &err) == 0;
+	spool_ok = spool_setting_set(app->sp, SETTINGS_RESPONDER_HEALTH, now, &err) == 0;
 	worker_ok = workersock_alive(app);
 	/* a worker whose runner is gone fails every job it takes (worker/dispatch.c says so) */
-	if (worker_ok && spool_setting_get(app->sp, "worker.runner", &runner, NULL) == 0 &&
+	if (worker_ok && spool_setting_get(app->sp, SETTINGS_WORKER_RUNNER, &runner, NULL) == 0 &&
 	    strcmp(runner, "missing") == 0)
 		runner_missing = 1;
 	buf_init(&failing);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "consul.h"
+#include "settings.h"
 #include "spool.h"
 
 #ifndef PACKAGE_VERSION
@@ -30,15 +31,15 @@ static void status_worker(struct app *app, struct json_object *worker)
 	time_t secs;
 	struct tm tm;
 
-	if (spool_setting_get(app->sp, "worker.pid", &pid, NULL) == 0)
+	if (spool_setting_get(app->sp, SETTINGS_WORKER_PID, &pid, NULL) == 0)
 		json_object_object_add(worker, "pid", json_object_new_int64(strtoll(pid, NULL, 10)));
-	if (spool_setting_get(app->sp, "worker.started", &started, NULL) == 0) {
+	if (spool_setting_get(app->sp, SETTINGS_WORKER_STARTED, &started, NULL) == 0) {
 		secs = (time_t)(strtoll(started, NULL, 10) / 1000);
 		gmtime_r(&secs, &tm);
 		strftime(when, sizeof(when), "%F %T UTC", &tm);
 		json_object_object_add(worker, "startTime", json_object_new_string(when));
 	}
-	if (spool_setting_get(app->sp, "worker.runner", &runner, NULL) == 0)
+	if (spool_setting_get(app->sp, SETTINGS_WORKER_RUNNER, &runner, NULL) == 0)
 		json_object_object_add(worker, "runner", json_object_new_string(runner));
 	free(pid);
 	free(started);

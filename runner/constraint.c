@@ -30,7 +30,7 @@ static size_t constraint_local_addrs(struct in_addr **out)
 			continue;
 		if ((ntohl(sin->sin_addr.s_addr) >> 24) == 127)
 			continue;
-		*out = xreallocarray(*out, n, sizeof **out);
+		*out = xgrow_by_one(*out, n, sizeof **out);
 		(*out)[n++] = sin->sin_addr;
 	}
 	freeifaddrs(ifs);

@@ -49,7 +49,7 @@ struct sched {
 
 static void sched_transition(struct sched *s, size_t t, enum task_state from, enum task_state to)
 {
-	s->tr = xreallocarray(s->tr, s->n_tr, sizeof *s->tr);
+	s->tr = xgrow_by_one(s->tr, s->n_tr, sizeof *s->tr);
 	s->tr[s->n_tr].task = t;
 	s->tr[s->n_tr].previous = from;
 	s->tr[s->n_tr].current = to;
@@ -81,7 +81,7 @@ static void sched_graph(struct sched *s)
 			if (p < 0 || s->run->tasks[p].excluded)
 				continue;
 			s->pending[t]++;
-			s->children[p] = xreallocarray(s->children[p], s->n_children[p], sizeof(size_t));
+			s->children[p] = xgrow_by_one(s->children[p], s->n_children[p], sizeof(size_t));
 			s->children[p][s->n_children[p]++] = t;
 		}
 	}

@@ -18,6 +18,7 @@
 #include "consul.h"
 #include "err.h"
 #include "jobentry.h"
+#include "settings.h"
 #include "spool.h"
 #include "log.h"
 #include "xalloc.h"
@@ -93,7 +94,7 @@ int consul_sync_init(const struct config *cfg, struct spool *sp)
 	g.c = consul_new(cfg, CONSUL_SYNC_TIMEOUT_MS);
 	g.name = xasprintf("factotum-server:%s", cfg->consul_name);
 	g.backoff_ms = SYNC_BACKOFF_MIN_MS;
-	if (spool_setting_get(sp, CONSUL_SYNC_SESSION_SETTING, &g.session, NULL) != 0)
+	if (spool_setting_get(sp, SETTINGS_CONSUL_SESSION, &g.session, NULL) != 0)
 		g.session = NULL;
 	else if (*g.session == '\0') {
 		free(g.session);
@@ -127,7 +128,7 @@ static enum sync_rc sync_session_new(void)
 		goto done;
 	}
 	/* stored first, so that no claim of /submit can use a session this node forgot */
-	if (spool_setting_set(g.sp, CONSUL_SYNC_SESSION_SETTING, id, &err) != 0) {
+	if (spool_setting_set(g.sp, SETTINGS_CONSUL_SESSION, id, &err) != 0) {
 		log_write(CONFIG_LOG_WARN, "consul: cannot store the session: %s", err);
 		(void)consul_session_destroy(g.c, id, NULL);
 		rc = SYNC_LATER;
@@ -204,7 +205,7 @@ static void sync_drop_outbox(const char *id)
 /* The node no longer owns job's entry: recorded, never written again. */
 static void sync_lost(const struct spool_job *job, const char *why)
 {
-	char *key = xasprintf(CONSUL_SYNC_LOST_PREFIX "%s", job->id);
+	char *key = settings_key(SETTINGS_LOST_PREFIX, job->id);
 	char *val = xasprintf("{\"at\":%lld,\"state\":\"%s\",\"index\":%lld,\"why\":\"%s\"}",
 			      (long long)sync_real_ms(), spool_state_name(job->state),
 			      (long long)job->consul_index, why);
@@ -220,7 +221,7 @@ static void sync_lost(const struct spool_job *job, const char *why)
 	if (job->state == SPOOL_WORKING && job->pid > 0) {
 		/* its run duplicates the new owner's: the worker stops it as it stops any
 		 * cancelled run (its outcome then finds the job DONE already) */
-		char *ckey = xasprintf("cancel.%s", job->id);
+		char *ckey = settings_key(SETTINGS_CANCEL_PREFIX, job->id);
 		char *when = xasprintf("%lld", (long long)sync_real_ms());
 
 		(void)spool_setting_set(g.sp, ckey, when, NULL);
@@ -335,7 +336,7 @@ static enum sync_rc sync_reacquire(void)
 		goto done;
 	}
 	/* the ids, each once (borrowed from the lists) */
-	ids = xreallocarray(NULL, nq + nw + ne + 1, sizeof(*ids));
+	ids = xgrow_by_one(NULL, nq + nw + ne + 1, sizeof(*ids));
 	for (i = 0; i < nq; i++)
 		ids[n++] = q[i].id;
 	for (i = 0; i < nw; i++)
@@ -631,7 +632,7 @@ static enum sync_rc sync_undo(void)
 	size_t n = 0, i;
 	enum sync_rc rc = SYNC_OK;
 
-	if (spool_setting_list(g.sp, CONSUL_SYNC_UNDO_PREFIX, &list, &n, NULL) != 0)
+	if (spool_setting_list(g.sp, SETTINGS_UNDO_PREFIX, &list, &n, NULL) != 0)
 		return SYNC_LATER;
 	for (i = 0; i < n && rc == SYNC_OK; i++)
 		rc = sync_undo_one(&list[i]);
@@ -771,7 +772,7 @@ void consul_sync_stop(size_t nruns)
 		log_write(CONFIG_LOG_WARN, "consul: cannot destroy session %s: %s", g.session, err);
 		goto done;
 	}
-	(void)spool_setting_set(g.sp, CONSUL_SYNC_SESSION_SETTING, NULL, NULL);
+	(void)spool_setting_set(g.sp, SETTINGS_CONSUL_SESSION, NULL, NULL);
 	log_write(CONFIG_LOG_INFO, "consul: session %s destroyed", g.session);
 done:
 	spool_outbox_list_free(es, ne);
@@ -800,7 +801,7 @@ static void *renewer_main(void *arg)
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
 		pthread_mutex_unlock(&r->mu);
-		if (sp != NULL && spool_setting_get(sp, CONSUL_SYNC_SESSION_SETTING, &id, NULL) == 0) {
+		if (sp != NULL && spool_setting_get(sp, SETTINGS_CONSUL_SESSION, &id, NULL) == 0) {
 			if (*id != '\0')
 				(void)consul_session_renew(c, id, NULL);
 			free(id);

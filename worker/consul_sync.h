@@ -26,9 +26,6 @@ struct spool;
 #define CONSUL_SYNC_TTL_S 15
 #define CONSUL_SYNC_LOCK_DELAY_S 15
 #define CONSUL_SYNC_RENEW_MS (CONSUL_SYNC_TTL_S * 1000 / 3)
-#define CONSUL_SYNC_SESSION_SETTING "consul.session" /* as the responder reads it */
-#define CONSUL_SYNC_UNDO_PREFIX "consul.undo."       /* written by the responder's claim */
-#define CONSUL_SYNC_LOST_PREFIX "consul.lost."
 #define CONSUL_SYNC_LOST_REASON "consul-lost"
 
 /* Sets up the client (consul_global_init once) for cfg and the worker's spool sp (opened with

@@ -41,6 +41,7 @@
 #include "outcome.h"
 #include "proc.h"
 #include "runcmd.h"
+#include "settings.h"
 #include "spool.h"
 #include "supervisor.h"
 #include "log.h"
@@ -103,7 +104,7 @@ static struct run *dispatch_add(struct worker *w, const char *id, int64_t token)
 {
 	struct run *r;
 
-	w->runs = xreallocarray(w->runs, w->nruns, sizeof(*w->runs));
+	w->runs = xgrow_by_one(w->runs, w->nruns, sizeof(*w->runs));
 	r = &w->runs[w->nruns++];
 	memset(r, 0, sizeof(*r));
 	r->id = xstrdup(id);
@@ -141,7 +142,7 @@ static void dispatch_log_line(struct worker *w, const char *id, const char *text
 static int dispatch_settle(struct worker *w, struct run *r)
 {
 	struct run_status st;
-	char *err = NULL, *key = xasprintf("cancel.%s", r->id);
+	char *err = NULL, *key = settings_key(SETTINGS_CANCEL_PREFIX, r->id);
 	int have_status, done = 0, rc;
 
 	have_status = r->reason[0] == '\0' && outcome_status_read(w->runs_dir, r->id, &st) == 0 &&
@@ -216,7 +217,7 @@ static int dispatch_runner_ok(struct worker *w)
 		      access(w->cfg->factotum_bin, X_OK) != 0;
 
 	if (missing != w->runner_missing) {
-		if (spool_setting_set(w->sp, "worker.runner", missing ? "missing" : "ok", &err) == 0)
+		if (spool_setting_set(w->sp, SETTINGS_WORKER_RUNNER, missing ? "missing" : "ok", &err) == 0)
 			w->runner_missing = missing;
 		else
 			free(err);
@@ -382,7 +383,6 @@ void dispatch_fill(struct worker *w)
 
 void dispatch_cancels(struct worker *w)
 {
-	static const char prefix[] = "cancel.";
 	struct spool_setting *l = NULL;
 	struct run *r;
 	char *err = NULL;
@@ -392,16 +392,18 @@ void dispatch_cancels(struct worker *w)
 	if (w->nruns == 0)
 		return; /* a request for a run not watched is nobody's to act on */
 	/* one query for every request, however many runs are watched */
-	if (spool_setting_list(w->sp, prefix, &l, &n, &err) != 0) {
+	if (spool_setting_list(w->sp, SETTINGS_CANCEL_PREFIX, &l, &n, &err) != 0) {
 		log_write(CONFIG_LOG_WARN, "cancel requests: %s", err);
 		free(err);
 		return;
 	}
 	for (k = 0; k < n; k++) {
-		for (i = 0; i < w->nruns; i++)
-			if (strcmp(w->runs[i].id, l[k].key + sizeof(prefix) - 1) == 0)
+		const char *id = settings_key_id(l[k].key, SETTINGS_CANCEL_PREFIX);
+
+		for (i = 0; id != NULL && i < w->nruns; i++)
+			if (strcmp(w->runs[i].id, id) == 0)
 				break;
-		if (i == w->nruns)
+		if (id == NULL || i == w->nruns)
 			continue;
 		r = &w->runs[i];
 		if (r->pidfd < 0 || r->cancel_sent)

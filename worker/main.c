@@ -25,6 +25,7 @@
 #include "config.h"
 #include "consul_sync.h"
 #include "dispatch.h"
+#include "settings.h"
 #include "spool.h"
 #include "log.h"
 #include "xalloc.h"
@@ -108,8 +109,8 @@ static int worker_publish(struct spool *sp, int64_t started_ms)
 
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 	snprintf(started, sizeof(started), "%" PRId64, started_ms);
-	if (spool_setting_set(sp, "worker.pid", pid, &err) != 0 ||
-	    spool_setting_set(sp, "worker.started", started, &err) != 0) {
+	if (spool_setting_set(sp, SETTINGS_WORKER_PID, pid, &err) != 0 ||
+	    spool_setting_set(sp, SETTINGS_WORKER_STARTED, started, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		free(err);
 		return -1;
@@ -193,7 +194,7 @@ int main(int argc, char *argv[])
 	consul_sync_round();
 	while (!stop) {
 		/* the signalfd, the socket, then one pidfd per watched run */
-		pfd = xreallocarray(pfd, w.nruns + 1, sizeof(*pfd)); /* n+1 elements */
+		pfd = xgrow_by_one(pfd, w.nruns + 1, sizeof(*pfd)); /* n+1 elements */
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = sockfd;
@@ -241,8 +242,8 @@ out:
 	}
 	if (sp != NULL && status == 0) {
 		/* a clean stop says so: /status shows no stale pid */
-		(void)spool_setting_set(sp, "worker.pid", NULL, NULL);
-		(void)spool_setting_set(sp, "worker.started", NULL, NULL);
+		(void)spool_setting_set(sp, SETTINGS_WORKER_PID, NULL, NULL);
+		(void)spool_setting_set(sp, SETTINGS_WORKER_STARTED, NULL, NULL);
 	}
 	if (have_w && status == 0)
 		consul_sync_stop(w.nruns);
