@@ -223,7 +223,7 @@ static void fcgi_wait_signal(void)
 	sigaddset(&set, SIGINT);
 	while (sigwait(&set, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		;
-	log_write(CONFIG_LOG_INFO, "signal %d: finishing requests in flight", sig);
+	log_info("signal %d: finishing requests in flight", sig);
 }
 
 /* Stops the threads: new accepts fail (libfcgi's shutdown flag), idle threads are interrupted
@@ -395,7 +395,7 @@ int main(int argc, char **argv)
 		nthreads++;
 	}
 	if (nthreads == cfg.fcgi_threads) {
-		log_write(CONFIG_LOG_INFO, "listening with %d threads", nthreads);
+		log_info("listening with %d threads", nthreads);
 		fcgi_wait_signal();
 		status = 0;
 	}

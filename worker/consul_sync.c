@@ -123,18 +123,18 @@ static enum sync_rc sync_session_new(void)
 
 	if (consul_session_create(g.c, g.name, CONSUL_SYNC_TTL_S, CONSUL_SYNC_LOCK_DELAY_S, &id,
 				  &err) != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: cannot create the node's session: %s", err);
+		log_warn("consul: cannot create the node's session: %s", err);
 		rc = SYNC_DOWN;
 		goto done;
 	}
 	/* stored first, so that no claim of /submit can use a session this node forgot */
 	if (spool_setting_set(g.sp, SETTINGS_CONSUL_SESSION, id, &err) != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: cannot store the session: %s", err);
+		log_warn("consul: cannot store the session: %s", err);
 		(void)consul_session_destroy(g.c, id, NULL);
 		rc = SYNC_LATER;
 		goto done;
 	}
-	log_write(CONFIG_LOG_INFO, "consul: new session %s%s%s", id, g.session != NULL ?
+	log_info("consul: new session %s%s%s", id, g.session != NULL ?
 	     " replacing " : "", g.session != NULL ? g.session : "");
 	if (g.session != NULL) {
 		/* make sure it is gone (its locks released): were Consul wrong about it, it would
@@ -172,13 +172,13 @@ static enum sync_rc sync_session_keep(int force)
 			g.gone_since = sync_mono_ms();
 		if (sync_mono_ms() - g.gone_since < SYNC_GONE_CONFIRM_MS)
 			return SYNC_LATER; /* asked again in a moment (SYNC_GONE_CONFIRM_MS) */
-		log_write(CONFIG_LOG_WARN, "consul: session %s is gone", g.session);
+		log_warn("consul: session %s is gone", g.session);
 		return sync_session_new();
 	}
 	g.gone_since = 0;
 	g.need_session = 0;
 	if (rc != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: cannot renew the session: %s", err);
+		log_warn("consul: cannot renew the session: %s", err);
 		free(err);
 		return SYNC_DOWN;
 	}
@@ -211,13 +211,13 @@ static void sync_lost(const struct spool_job *job, const char *why)
 			      (long long)job->consul_index, why);
 	char *err = NULL;
 
-	log_write(CONFIG_LOG_WARN, "consul: job %s: lost its Consul entry (%s); another node owns it, "
+	log_warn("consul: job %s: lost its Consul entry (%s); another node owns it, "
 	     "nothing is written there", job->id, why);
 	(void)spool_setting_set(g.sp, key, val, NULL);
 	if (job->state == SPOOL_DONE)
 		sync_drop_outbox(job->id);
 	else if (spool_abandon(g.sp, job->id, CONSUL_SYNC_LOST_REASON, &err) != 0)
-		log_write(CONFIG_LOG_WARN, "consul: job %s: %s", job->id, err);
+		log_warn("consul: job %s: %s", job->id, err);
 	if (job->state == SPOOL_WORKING && job->pid > 0) {
 		/* its run duplicates the new owner's: the worker stops it as it stops any
 		 * cancelled run (its outcome then finds the job DONE already) */
@@ -294,7 +294,7 @@ static enum sync_rc sync_reacquire_one(const struct spool_job *job)
 		free(err);
 		err = NULL;
 		if (spool_consul_index_set(g.sp, job->id, res.last_index, &err) != 0) {
-			log_write(CONFIG_LOG_WARN, "consul: job %s: %s", job->id, err);
+			log_warn("consul: job %s: %s", job->id, err);
 			rc = SYNC_LATER;
 		}
 	} else if (crc == FS_EEXIST && consul_txn_invalid_session(&res)) {
@@ -308,7 +308,7 @@ static enum sync_rc sync_reacquire_one(const struct spool_job *job)
 	}
 done:
 	if (rc == SYNC_DOWN || rc == SYNC_LATER)
-		log_write(CONFIG_LOG_INFO, "consul: job %s: not re-acquired yet%s%s", job->id,
+		log_info("consul: job %s: not re-acquired yet%s%s", job->id,
 		     err != NULL ? ": " : "", err != NULL ? err : "");
 	consul_kv_clear(&kv);
 	consul_txn_result_clear(&res);
@@ -331,7 +331,7 @@ static enum sync_rc sync_reacquire(void)
 	if (spool_list(g.sp, SPOOL_QUEUED, 0, 0, &q, &nq, &err) != 0 ||
 	    spool_list(g.sp, SPOOL_WORKING, 0, 0, &wk, &nw, &err) != 0 ||
 	    spool_outbox_list(g.sp, 0, &es, &ne, &err) != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: re-acquisition: %s", err);
+		log_warn("consul: re-acquisition: %s", err);
 		rc = SYNC_LATER;
 		goto done;
 	}
@@ -362,7 +362,7 @@ static enum sync_rc sync_reacquire(void)
 		g.need_reacquire = 0;
 		free(g.old_session);
 		g.old_session = NULL;
-		log_write(CONFIG_LOG_INFO, "consul: the node's entries are held by session %s", g.session);
+		log_info("consul: the node's entries are held by session %s", g.session);
 	}
 done:
 	free(ids);
@@ -434,7 +434,7 @@ static enum sync_rc sync_deliver_one(const struct spool_outbox *ob, int *lostp)
 		goto done;
 	}
 	if (crc != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: outbox: %s", err);
+		log_warn("consul: outbox: %s", err);
 		rc = SYNC_LATER;
 		goto done;
 	}
@@ -464,13 +464,13 @@ static enum sync_rc sync_deliver_one(const struct spool_outbox *ob, int *lostp)
 	crc = consul_txn(g.c, ops, done ? 2 : 3, &res, &err);
 	if (crc == 0) {
 		delivered = res.last_index;
-		log_write(CONFIG_LOG_INFO, "consul: job %s: %s/%s written (index %lld)", job->id,
+		log_info("consul: job %s: %s/%s written (index %lld)", job->id,
 		     spool_state_name(tr->state), spool_outcome_name(tr->outcome),
 		     (long long)res.last_index);
 		goto done;
 	}
 	if (crc != FS_EEXIST) {
-		log_write(CONFIG_LOG_WARN, "consul: job %s: %s not written yet: %s", job->id,
+		log_warn("consul: job %s: %s not written yet: %s", job->id,
 		     spool_state_name(tr->state), err);
 		rc = SYNC_DOWN;
 		goto done;
@@ -492,13 +492,13 @@ static enum sync_rc sync_deliver_one(const struct spool_outbox *ob, int *lostp)
 		/* written by an earlier attempt whose answer was lost (a timeout, or a worker
 		 * that died before removing the entry): delivered */
 		delivered = kv.modify_index;
-		log_write(CONFIG_LOG_INFO, "consul: job %s: %s/%s written (index %lld) by an earlier "
+		log_info("consul: job %s: %s/%s written (index %lld) by an earlier "
 		     "attempt", job->id, spool_state_name(tr->state), spool_outcome_name(tr->outcome),
 		     (long long)kv.modify_index);
 		goto done;
 	}
 	if (crc == FS_ENOENT || kv.modify_index != job->consul_index) {
-		log_write(CONFIG_LOG_INFO, "consul: job %s: %s refused (%s); the entry is at index %lld, "
+		log_info("consul: job %s: %s refused (%s); the entry is at index %lld, "
 		     "ours %lld", job->id, spool_state_name(tr->state), txn_err,
 		     (long long)kv.modify_index, (long long)job->consul_index);
 		sync_lost(job, crc == FS_ENOENT ? "the key is gone" : "its index moved");
@@ -516,7 +516,7 @@ done:
 		crc = spool_outbox_delete(g.sp, ob->oid, delivered, &err);
 		/* FS_ENOENT after a loss is expected: spool_abandon dropped the job's entries */
 		if (crc != 0 && crc != FS_ENOENT) {
-			log_write(CONFIG_LOG_WARN, "consul: outbox entry %lld not removed: %s",
+			log_warn("consul: outbox entry %lld not removed: %s",
 			     (long long)ob->oid, err);
 			rc = SYNC_LATER;
 		}
@@ -544,7 +544,7 @@ static enum sync_rc sync_deliver(const char *lost_id, int *lost_idp)
 	while (again && rc == SYNC_OK) {
 		again = 0;
 		if (spool_outbox_list(g.sp, SYNC_OUTBOX_BATCH, &es, &n, &err) != 0) {
-			log_write(CONFIG_LOG_WARN, "consul: outbox: %s", err);
+			log_warn("consul: outbox: %s", err);
 			rc = SYNC_LATER;
 			break;
 		}
@@ -594,7 +594,7 @@ static enum sync_rc sync_undo_one(const struct spool_setting *s)
 	    json_object_is_type(v, json_type_string))
 		prev = json_object_get_string(v);
 	if (key == NULL || session == NULL || index <= 0) {
-		log_write(CONFIG_LOG_WARN, "consul: dropping the malformed undo record %s", s->key);
+		log_warn("consul: dropping the malformed undo record %s", s->key);
 		(void)spool_setting_set(g.sp, s->key, NULL, NULL);
 		goto done;
 	}
@@ -615,7 +615,7 @@ static enum sync_rc sync_undo_one(const struct spool_setting *s)
 	crc = consul_txn(g.c, ops, prev == NULL ? 1 : 2, NULL, NULL);
 	if (crc == 0 || crc == FS_EEXIST) {
 		/* undone, or the entry moved on and there is nothing of ours to undo */
-		log_write(CONFIG_LOG_INFO, "consul: undo of %s %s", key, crc == 0 ? "written" :
+		log_info("consul: undo of %s %s", key, crc == 0 ? "written" :
 		     "not needed any more");
 		(void)spool_setting_set(g.sp, s->key, NULL, NULL);
 	} else {
@@ -650,7 +650,7 @@ static void sync_after(enum sync_rc rc)
 	switch (rc) {
 	case SYNC_OK:
 		if (g.down)
-			log_write(CONFIG_LOG_INFO, "consul: reachable again");
+			log_info("consul: reachable again");
 		g.down = 0;
 		g.retry_at = 0;
 		g.backoff_ms = SYNC_BACKOFF_MIN_MS;
@@ -747,7 +747,7 @@ int consul_sync_claimed(const char *id)
 	if (rc != SYNC_OK)
 		sync_after(rc);
 	if (lost) {
-		log_write(CONFIG_LOG_WARN, "job %s: not started: the node lost its Consul entry", id);
+		log_warn("job %s: not started: the node lost its Consul entry", id);
 		return -1;
 	}
 	return 0;
@@ -764,16 +764,16 @@ void consul_sync_stop(size_t nruns)
 		return;
 	if (nruns != 0 || spool_count(g.sp, &cnt, NULL) != 0 || cnt.queued != 0 ||
 	    cnt.working != 0 || spool_outbox_list(g.sp, 1, &es, &ne, NULL) != 0 || ne != 0) {
-		log_write(CONFIG_LOG_INFO, "consul: session %s kept: the node still holds work",
+		log_info("consul: session %s kept: the node still holds work",
 		     g.session);
 		goto done;
 	}
 	if (consul_session_destroy(g.c, g.session, &err) != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: cannot destroy session %s: %s", g.session, err);
+		log_warn("consul: cannot destroy session %s: %s", g.session, err);
 		goto done;
 	}
 	(void)spool_setting_set(g.sp, SETTINGS_CONSUL_SESSION, NULL, NULL);
-	log_write(CONFIG_LOG_INFO, "consul: session %s destroyed", g.session);
+	log_info("consul: session %s destroyed", g.session);
 done:
 	spool_outbox_list_free(es, ne);
 	free(err);
@@ -836,7 +836,7 @@ struct consul_renewer *consul_renewer_start(void)
 	pthread_attr_init(&ta);
 	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&th, &ta, renewer_main, r) != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: the supervisor cannot renew the session");
+		log_warn("consul: the supervisor cannot renew the session");
 		pthread_attr_destroy(&ta);
 		free(r);
 		return NULL;

@@ -50,7 +50,7 @@
 static int dispatch_mkdir(const char *path)
 {
 	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-		log_write(CONFIG_LOG_ERROR, "cannot create %s: %s", path, strerror(errno));
+		log_error("cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -79,7 +79,7 @@ int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, 
 	}
 	/* without spares, runs create and remove their files as before */
 	if (outcome_spares_init(&w->spares, spare) != 0)
-		log_write(CONFIG_LOG_WARN, "cannot use %s: %s", spare, strerror(errno));
+		log_warn("cannot use %s: %s", spare, strerror(errno));
 	free(spare);
 	return 0;
 }
@@ -157,7 +157,7 @@ static int dispatch_settle(struct worker *w, struct run *r)
 		if (rc == 0 || rc == FS_ENOENT || rc == FS_ESTATE) {
 			/* ENOENT, ESTATE: no longer WORKING, someone else settled it */
 			if (rc != 0)
-				log_write(CONFIG_LOG_WARN, "job %s: %s", r->id, err);
+				log_warn("job %s: %s", r->id, err);
 			(void)spool_setting_set(w->sp, key, NULL, NULL);
 			done = spool_commit(w->sp, &err) == 0;
 		} else {
@@ -165,14 +165,14 @@ static int dispatch_settle(struct worker *w, struct run *r)
 		}
 	}
 	if (!done) {
-		log_write(CONFIG_LOG_WARN, "job %s: outcome not recorded yet: %s", r->id, err);
+		log_warn("job %s: outcome not recorded yet: %s", r->id, err);
 		goto out;
 	}
 	if (rc == 0 && have_status)
-		log_write(CONFIG_LOG_INFO, "job %s: exit %d signal %d%s%s", r->id, st.exit_code,
+		log_info("job %s: exit %d signal %d%s%s", r->id, st.exit_code,
 		     st.exit_signal, st.reason[0] != '\0' ? ", " : "", st.reason);
 	else if (rc == 0)
-		log_write(CONFIG_LOG_WARN, "job %s: FAILED (%s)", r->id, r->reason);
+		log_warn("job %s: FAILED (%s)", r->id, r->reason);
 	outcome_recycle(&w->spares, w->runs_dir, r->id);
 out:
 	free(err);
@@ -222,7 +222,7 @@ static int dispatch_runner_ok(struct worker *w)
 		else
 			free(err);
 		if (missing)
-			log_write(CONFIG_LOG_ERROR, "the runner %s is missing or not executable",
+			log_error("the runner %s is missing or not executable",
 			     w->cfg->factotum_bin);
 	}
 	return !missing;
@@ -249,7 +249,7 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 		goto done;
 	}
 	if (runcmd_build(w->cfg, job->factfile_path, job->factfile_args, &argv, &err) != 0) {
-		log_write(CONFIG_LOG_ERROR, "job %s: %s", job->id, err);
+		log_error("job %s: %s", job->id, err);
 		fail = "bad-request";
 		goto done;
 	}
@@ -277,7 +277,7 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	a.next_spare_dir = next_spare_dir =
 		outcome_spare_reserve_dir(&w->spares, (size_t)w->cfg->max_workers);
 	if (supervisor_spawn(&a, &pid, &gofd) != 0) {
-		log_write(CONFIG_LOG_ERROR, "job %s: fork: %s", job->id, strerror(errno));
+		log_error("job %s: fork: %s", job->id, strerror(errno));
 		pid = 0;
 		fail = "spawn-failed";
 		goto done;
@@ -285,13 +285,13 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	/* the claim must be durable before the run starts; the supervisor prepares meanwhile */
 	resumed = 1;
 	if (spool_resume_sync(w->sp, 1, &err) != 0) {
-		log_write(CONFIG_LOG_ERROR, "job %s: the claim could not be made durable: %s",
+		log_error("job %s: the claim could not be made durable: %s",
 		     job->id, err);
 		fail = "spawn-failed";
 		goto done;
 	}
 	if ((pidfd = pidfd_open(pid, 0)) < 0) {
-		log_write(CONFIG_LOG_ERROR, "job %s: cannot watch its supervisor: %s", job->id,
+		log_error("job %s: cannot watch its supervisor: %s", job->id,
 		     strerror(errno));
 		fail = "spawn-failed";
 		goto done;
@@ -310,9 +310,9 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	 * recovery reads them (the header), and the run's settling commit flushes them. */
 	(void)spool_defer_sync(w->sp, NULL);
 	if (spool_record_run(w->sp, job->id, cmd, pid, &err) != 0)
-		log_write(CONFIG_LOG_WARN, "job %s: run details not recorded: %s", job->id, err);
+		log_warn("job %s: run details not recorded: %s", job->id, err);
 	(void)spool_resume_sync(w->sp, 0, NULL);
-	log_write(CONFIG_LOG_INFO, "job %s: started %s (supervisor %ld)", job->id, cmd, (long)pid);
+	log_info("job %s: started %s (supervisor %ld)", job->id, cmd, (long)pid);
 done:
 	if (!resumed) /* a run that never starts: settled below by a waiting commit */
 		(void)spool_resume_sync(w->sp, 0, NULL);
@@ -367,7 +367,7 @@ void dispatch_fill(struct worker *w)
 		if (rc != 0) {
 			(void)spool_resume_sync(w->sp, 0, NULL);
 			if (rc != FS_ENOENT)
-				log_write(CONFIG_LOG_WARN, "claim: %s", err);
+				log_warn("claim: %s", err);
 			break;
 		}
 		if (consul_sync_claimed(job->id) != 0) {
@@ -393,7 +393,7 @@ void dispatch_cancels(struct worker *w)
 		return; /* a request for a run not watched is nobody's to act on */
 	/* one query for every request, however many runs are watched */
 	if (spool_setting_list(w->sp, SETTINGS_CANCEL_PREFIX, &l, &n, &err) != 0) {
-		log_write(CONFIG_LOG_WARN, "cancel requests: %s", err);
+		log_warn("cancel requests: %s", err);
 		free(err);
 		return;
 	}
@@ -414,7 +414,7 @@ void dispatch_cancels(struct worker *w)
 			(void)spool_setting_set(w->sp, l[k].key, NULL, NULL);
 		} else if (pidfd_send_signal(r->pidfd, SIGUSR1, NULL, 0) == 0) {
 			r->cancel_sent = 1;
-			log_write(CONFIG_LOG_INFO, "job %s: cancelling", r->id);
+			log_info("job %s: cancelling", r->id);
 		}
 	}
 	spool_setting_list_free(l, n);
@@ -433,7 +433,7 @@ static void dispatch_record_late(struct worker *w, const struct spool_job *job, 
 	if (runcmd_build(w->cfg, job->factfile_path, job->factfile_args, &argv, &err) == 0) {
 		cmd = runcmd_json(argv);
 		if (spool_record_run(w->sp, job->id, cmd, pid, &err) != 0)
-			log_write(CONFIG_LOG_WARN, "job %s: run details not recorded: %s", job->id, err);
+			log_warn("job %s: run details not recorded: %s", job->id, err);
 		free(cmd);
 	}
 	runcmd_free(argv);
@@ -449,7 +449,7 @@ void dispatch_recover(struct worker *w)
 	size_t n = 0, i;
 
 	if (spool_list(w->sp, SPOOL_WORKING, 0, 0, &jobs, &n, &err) != 0) {
-		log_write(CONFIG_LOG_ERROR, "recovery: %s", err);
+		log_error("recovery: %s", err);
 		free(err);
 		return;
 	}
@@ -468,7 +468,7 @@ void dispatch_recover(struct worker *w)
 			dispatch_record_late(w, &jobs[i], rp.pid);
 			r->pid = rp.pid;
 			r->pidfd = pidfd;
-			log_write(CONFIG_LOG_INFO, "job %s: re-adopted supervisor %ld", r->id,
+			log_info("job %s: re-adopted supervisor %ld", r->id,
 			     (long)rp.pid);
 			continue;
 		} else if (outcome_status_read(w->runs_dir, r->id, &st) != 0 ||

@@ -186,7 +186,7 @@ int main(int argc, char *argv[])
 	if (consul_sync_init(&cfg, sp) != 0)
 		goto out;
 	consul_sync_start();
-	log_write(CONFIG_LOG_INFO, "started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
+	log_info("started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
 	dispatch_recover(&w);
 	dispatch_cancels(&w);
 	cancels_at = worker_mono_ms();
@@ -213,7 +213,7 @@ int main(int argc, char *argv[])
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 					stop = 1;
 			if (stop) {
-				log_write(CONFIG_LOG_INFO, "stopping; %zu run(s) continue under their "
+				log_info("stopping; %zu run(s) continue under their "
 				     "supervisors", w.nruns);
 				break;
 			}

@@ -191,7 +191,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	rp.pid = getpid();
 	if (proc_stat(rp.pid, &rp.start, NULL) != 0 ||
 	    outcome_pid_write(a->status_dir, a->id, &rp, a->spare_pid) != 0) {
-		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its pid file in %s: %s", a->id,
+		log_error("job %s: cannot write its pid file in %s: %s", a->id,
 		     a->status_dir, strerror(errno));
 		pid_ok = 0;
 	}
@@ -220,7 +220,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	 * leaves the last run's log as it was. */
 	logfd = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (logfd < 0)
-		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its log %s: %s", a->id, a->log_path,
+		log_error("job %s: cannot write its log %s: %s", a->id, a->log_path,
 		     strerror(errno));
 	logcap_init(&lc, logfd, a->log_max);
 	/* a later run's directory, made while this one's runner starts (outcome.h) */
@@ -333,7 +333,7 @@ finish:
 	if (at_ok)
 		posix_spawnattr_destroy(&at);
 	if (outcome_status_write(a->status_dir, a->id, &st, a->durable, a->spare_status) != 0) {
-		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its status in %s: %s", a->id,
+		log_error("job %s: cannot write its status in %s: %s", a->id,
 		     a->status_dir, strerror(errno));
 		_exit(1);
 	}
