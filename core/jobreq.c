@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "factargs.h"
 #include "xalloc.h"
@@ -351,11 +352,10 @@ static int jobreq_same_time(const struct timespec *a, const struct timespec *b)
 /* 1 if st's mtime and ctime are JOBREQ_CACHE_SETTLED_S or more seconds before now. */
 static int jobreq_settled(const struct stat *st)
 {
-	struct timespec now;
+	int64_t now = clock_real_ms() / 1000;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	return st->st_mtim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now.tv_sec &&
-	       st->st_ctim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now.tv_sec;
+	return st->st_mtim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now &&
+	       st->st_ctim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now;
 }
 
 static int jobreq_entry_matches(const struct jobreq_cache_entry *e, const struct stat *st,

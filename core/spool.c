@@ -11,9 +11,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "settings.h"
 #include "xalloc.h"
@@ -252,13 +252,6 @@ static int outcome_parse(const char *s)
 int spool_schema_version(void)
 {
 	return SCHEMA_VERSION;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void lock(struct spool *sp)
@@ -940,7 +933,7 @@ int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_q
 {
 	const char *op = "enqueue";
 	sqlite3_stmt *st = NULL;
-	int64_t now = now_ms(), queued = 0;
+	int64_t now = clock_real_ms(), queued = 0;
 	int rc, src, state, draining;
 
 	if (sub == NULL || sub->id == NULL || *sub->id == '\0' || sub->job_name == NULL ||
@@ -1028,7 +1021,7 @@ int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp
 	sqlite3_stmt *st = NULL;
 	struct spool_job *job = NULL;
 	char *id = NULL;
-	int64_t now = now_ms();
+	int64_t now = clock_real_ms();
 	int rc, src;
 
 	*jobp = NULL;
@@ -1111,7 +1104,7 @@ int spool_finish(struct spool *sp, const char *id, const struct spool_result *re
 {
 	const char *op = "finish";
 	sqlite3_stmt *st = NULL;
-	int64_t now = now_ms();
+	int64_t now = clock_real_ms();
 	int rc, src;
 
 	if (id == NULL || res == NULL)
@@ -1152,7 +1145,7 @@ int spool_cancel(struct spool *sp, const char *id, char **errp)
 {
 	const char *op = "cancel";
 	sqlite3_stmt *st = NULL;
-	int64_t now = now_ms();
+	int64_t now = clock_real_ms();
 	int rc, src;
 
 	if (id == NULL)
@@ -1184,7 +1177,7 @@ int spool_abandon(struct spool *sp, const char *id, const char *reason, char **e
 {
 	const char *op = "abandon";
 	sqlite3_stmt *st = NULL;
-	int64_t now = now_ms();
+	int64_t now = clock_real_ms();
 	int rc, src, state;
 
 	if (id == NULL || reason == NULL)

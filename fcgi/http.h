@@ -66,7 +66,4 @@ void http_respond_message(FCGX_Request *fr, const struct http_request *req, int 
 /* The reason phrase of an HTTP status ("OK", "Not Found", ...). */
 const char *http_reason(int status);
 
-/* Epoch milliseconds as "2026-11-28T10:00:00.123Z" into out (at least 32 bytes). */
-void http_time_iso(int64_t ms, char out[32]);
-
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "err.h"
 #include "jobid.h"
 #include "spool.h"
@@ -80,11 +81,11 @@ const char *route_parse_id(const char *s)
 /* A time field: ISO 8601 UTC with milliseconds, or null when not set. */
 static struct json_object *route_time(int64_t ms)
 {
-	char t[32];
+	char t[CLOCK_UTC_LEN];
 
 	if (ms <= 0)
 		return NULL;
-	http_time_iso(ms, t);
+	clock_format_utc(ms, CLOCK_UTC_ISO_MS, t);
 	return json_object_new_string(t);
 }
 

@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "config.h"
 #include "consul.h"
 #include "err.h"
@@ -50,14 +51,6 @@ static char *session(struct consul *c, int ttl, int delay)
 	if (consul_session_create(c, "factotum-server:test", ttl, delay, &id, &err) != 0)
 		fail_msg("session create: %s", err);
 	return id;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void test_reachable(void **state)
@@ -539,9 +532,9 @@ static void test_timeout(void **state)
 	(void)state;
 	fake_start(&f, NULL);
 	c = client(f.port, NULL, 300);
-	t0 = now_ms();
+	t0 = clock_mono_ms();
 	assert_int_equal(consul_kv_get(c, "k", &kv, &err), FS_EIO);
-	assert_true(now_ms() - t0 < 1500);
+	assert_true(clock_mono_ms() - t0 < 1500);
 	assert_non_null(strstr(err, "Consul unavailable: "));
 	assert_non_null(strstr(err, "timed out"));
 	free(err);
@@ -557,7 +550,7 @@ static void test_session_expiry(void **state)
 	struct consul_op ops[2];
 	struct consul_kv kv;
 	char *s1 = session(c, 10, 1), *s2 = session(c, 15, 1), *err = NULL;
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_mono_ms();
 	int released = 0;
 
 	(void)state;
@@ -569,7 +562,7 @@ static void test_session_expiry(void **state)
 	ops[1].value = "held";
 	ops[1].session = s1;
 	assert_int_equal(consul_txn(c, ops, 2, NULL, &err), 0);
-	while (now_ms() - t0 < 35000) {
+	while (clock_mono_ms() - t0 < 35000) {
 		/* keep the second session alive meanwhile */
 		assert_int_equal(consul_session_renew(c, s2, &err), 0);
 		assert_int_equal(consul_kv_get(c, "t/expiry/job", &kv, &err), 0);
