@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The node's durable SQLite spool: schema and migrations, cached prepared statements, and one
+/* The node's durable SQLite spool: its schema, cached prepared statements, and one
  * BEGIN IMMEDIATE transaction (or a savepoint inside a caller's batch) per write operation. */
 #include "spool.h"
 
@@ -18,10 +18,13 @@
 #include "settings.h"
 #include "xalloc.h"
 
-/* Schema migrations: migrations[i] brings user_version i to i + 1. To change the schema, append
- * an entry; never edit a shipped one. */
-static const char *const migrations[] = {
-	/* 1: jobs, their history, settings, the Consul outbox */
+/* The schema (PRAGMA user_version SCHEMA_VERSION): jobs, their history, settings, the Consul
+ * outbox. A spool of any other version is refused: a schema change is a new version, with a
+ * migration written then. */
+#define SCHEMA_VERSION 1
+#define SCHEMA_STR(v) #v
+#define SCHEMA_PRAGMA(v) "PRAGMA user_version = " SCHEMA_STR(v) ";"
+static const char schema_sql[] =
 	"CREATE TABLE jobs ("
 	" id TEXT PRIMARY KEY NOT NULL,"
 	" seq INTEGER NOT NULL UNIQUE,"
@@ -58,20 +61,19 @@ static const char *const migrations[] = {
 	" tid INTEGER NOT NULL UNIQUE REFERENCES transitions(tid) ON DELETE CASCADE);"
 	"CREATE TABLE settings ("
 	" key TEXT PRIMARY KEY NOT NULL,"
-	" value TEXT NOT NULL) WITHOUT ROWID;",
-	/* 2: the number of QUEUED jobs, kept by triggers, so the capacity check of every enqueue is
-	 * O(1) instead of a count over a growing index (it was most of the submit path's CPU). */
+	" value TEXT NOT NULL) WITHOUT ROWID;"
+	/* the number of QUEUED jobs, kept by triggers, so the capacity check of every enqueue is
+	 * O(1) instead of a count over a growing index (that count was most of /submit's CPU) */
 	"CREATE TABLE queued_count (one INTEGER PRIMARY KEY CHECK (one = 1), n INTEGER NOT NULL);"
-	"INSERT INTO queued_count VALUES (1, (SELECT count(*) FROM jobs WHERE state = 'QUEUED'));"
+	"INSERT INTO queued_count VALUES (1, 0);"
 	"CREATE TRIGGER jobs_queued_ins AFTER INSERT ON jobs WHEN NEW.state = 'QUEUED'"
 	" BEGIN UPDATE queued_count SET n = n + 1; END;"
 	"CREATE TRIGGER jobs_queued_upd AFTER UPDATE OF state ON jobs"
 	" WHEN (OLD.state = 'QUEUED') <> (NEW.state = 'QUEUED')"
 	" BEGIN UPDATE queued_count SET n = n + (CASE WHEN NEW.state = 'QUEUED' THEN 1 ELSE -1 END); END;"
 	"CREATE TRIGGER jobs_queued_del AFTER DELETE ON jobs WHEN OLD.state = 'QUEUED'"
-	" BEGIN UPDATE queued_count SET n = n - 1; END;",
-};
-#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+	" BEGIN UPDATE queued_count SET n = n - 1; END;"
+	SCHEMA_PRAGMA(SCHEMA_VERSION);
 
 #define JOB_COLS                                                                               \
 	"id, job_name, factfile_path, factfile_args, state, outcome, node, seq, created_ms, "  \
@@ -79,11 +81,6 @@ static const char *const migrations[] = {
 	"consul_index"
 #define TR_COLS "t.tid, t.job_id, t.at_ms, t.state, t.outcome, t.exit_code, t.exit_signal, " \
 		"t.reason, t.node"
-
-/* The job ?1's last stored transition is not QUEUED (or there is none). */
-#define LAST_NOT_QUEUED                                                                        \
-	"coalesce((SELECT state FROM transitions WHERE job_id = ?1 ORDER BY tid DESC LIMIT 1),"  \
-	" '') <> 'QUEUED'"
 
 enum sq {
 	SQ_BEGIN,
@@ -155,13 +152,11 @@ static const char *const sq_text[SQ_N] = {
 			  " exit_signal, reason, node)"
 			  " SELECT id, ?2, state, outcome, exit_code, exit_signal, reason, node"
 			  " FROM jobs WHERE id = ?1",
-	/* a queued job's QUEUED transition, stored when it leaves QUEUED (LAST_NOT_QUEUED: unless
-	 * already stored, as spools written before this rule did at enqueue) */
+	/* a queued job's QUEUED transition, stored when it leaves QUEUED */
 	[SQ_TRANSITION_QUEUED] = "INSERT INTO transitions(job_id, at_ms, state, outcome, exit_code,"
 				 " exit_signal, reason, node)"
 				 " SELECT id, updated_ms, state, outcome, exit_code, exit_signal,"
-				 " reason, node FROM jobs WHERE id = ?1 AND state = 'QUEUED'"
-				 " AND " LAST_NOT_QUEUED,
+				 " reason, node FROM jobs WHERE id = ?1 AND state = 'QUEUED'",
 	[SQ_OUTBOX_ADD] = "INSERT INTO outbox(tid) VALUES (?1)",
 	[SQ_OLDEST_QUEUED] = "SELECT id FROM jobs WHERE state = 'QUEUED' ORDER BY seq LIMIT 1",
 	[SQ_CLAIM] = "UPDATE jobs SET state = 'WORKING', outcome = 'RUNNING', node = ?2,"
@@ -187,7 +182,7 @@ static const char *const sq_text[SQ_N] = {
 	[SQ_TRANSITIONS] = "SELECT " TR_COLS " FROM transitions t WHERE t.job_id = ?1"
 			   " UNION ALL SELECT NULL, id, updated_ms, state, outcome, exit_code,"
 			   " exit_signal, reason, node FROM jobs"
-			   " WHERE id = ?1 AND state = 'QUEUED' AND " LAST_NOT_QUEUED
+			   " WHERE id = ?1 AND state = 'QUEUED'"
 			   " ORDER BY 1 NULLS LAST",
 	[SQ_OUTBOX_LIST] = "SELECT o.oid, " TR_COLS " FROM outbox o"
 			   " JOIN transitions t ON t.tid = o.tid ORDER BY o.oid LIMIT ?1",
@@ -247,11 +242,6 @@ static int outcome_parse(const char *s)
 		if (strcmp(s, outcome_names[i]) == 0)
 			return i;
 	return -1;
-}
-
-int spool_schema_version(void)
-{
-	return SCHEMA_VERSION;
 }
 
 static void lock(struct spool *sp)
@@ -617,36 +607,32 @@ static int user_version(sqlite3 *db, const char *path, int *vp, char **errp)
 	return rc;
 }
 
-/* Brings the schema to SCHEMA_VERSION in one write transaction (re-reading the version inside
- * it, since another process may be migrating too). */
-static int migrate(sqlite3 *db, const char *path, char **errp)
+/* Creates the schema in a new (empty) spool, in one write transaction re-reading the version
+ * inside it, since another process may be creating it too; refuses any other version. */
+static int schema_init(sqlite3 *db, const char *path, char **errp)
 {
-	char *sql = NULL;
 	int rc, v;
 
 	if ((rc = user_version(db, path, &v, errp)) != 0)
 		return rc;
 	if (v == SCHEMA_VERSION)
 		return 0;
-	if ((rc = exec_static(db, path, "BEGIN IMMEDIATE", errp)) != 0)
-		return rc;
-	if ((rc = user_version(db, path, &v, errp)) != 0)
-		goto fail;
-	if (v > SCHEMA_VERSION) {
-		rc = err_set(errp, FS_EIO, "spool: open %s: schema version %d is newer than this "
-			     "program's (%d)", path, v, SCHEMA_VERSION);
-		goto fail;
-	}
-	for (; v < SCHEMA_VERSION; v++)
-		if ((rc = exec_static(db, path, migrations[v], errp)) != 0)
+	if (v == 0) {
+		if ((rc = exec_static(db, path, "BEGIN IMMEDIATE", errp)) != 0)
+			return rc;
+		if ((rc = user_version(db, path, &v, errp)) != 0)
 			goto fail;
-	sql = xasprintf("PRAGMA user_version = %d", SCHEMA_VERSION);
-	if ((rc = exec_static(db, path, sql, errp)) != 0)
-		goto fail;
-	rc = exec_static(db, path, "COMMIT", errp);
+		if (v == 0 && (rc = exec_static(db, path, schema_sql, errp)) != 0)
+			goto fail;
+		if ((rc = exec_static(db, path, "COMMIT", errp)) != 0)
+			goto fail;
+		if (v == 0 || v == SCHEMA_VERSION)
+			return 0;
+	}
+	return err_set(errp, FS_EIO, "spool: open %s: schema version %d, this build uses %d", path,
+		       v, SCHEMA_VERSION);
 fail:
-	free(sql);
-	if (rc != 0 && !sqlite3_get_autocommit(db))
+	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
@@ -732,7 +718,7 @@ int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 	if ((rc = exec_static(db, path, (flags & SPOOL_SYNC_NORMAL) ? "PRAGMA synchronous = NORMAL"
 				    : "PRAGMA synchronous = FULL", errp)) != 0 ||
 	    (rc = exec_static(db, path, "PRAGMA foreign_keys = ON", errp)) != 0 ||
-	    (rc = migrate(db, path, errp)) != 0)
+	    (rc = schema_init(db, path, errp)) != 0)
 		goto fail;
 
 	sp = xcalloc(1, sizeof *sp);

@@ -42,10 +42,10 @@ int spool_state_parse(const char *s);
 
 #define SPOOL_BUSY_TIMEOUT_MS 10000
 
-/* Opens (creating if absent) <dir>/spool.db and brings its schema to the current version. dir
- * must exist. On success *spp is a handle the caller releases with spool_close. A file that is
- * not an SQLite database, or whose schema is newer than this program's, is FS_EIO with a message
- * naming the file. */
+/* Opens (creating if absent, with this build's schema) <dir>/spool.db. dir must exist. On
+ * success *spp is a handle the caller releases with spool_close. A file that is not an SQLite
+ * database is FS_EIO with a message naming the file; so is a spool of another schema version:
+ * "spool: open <dir>/spool.db: schema version N, this build uses M". */
 int spool_open(struct spool **spp, const char *dir, int flags, char **errp);
 /* Finalizes everything and closes; NULL is allowed. An open batch is rolled back. */
 void spool_close(struct spool *sp);
@@ -55,8 +55,6 @@ int spool_wal_frames(struct spool *sp);
 /* Copies what it can of the WAL into the database without waiting for readers or writers
  * (SQLite's PASSIVE checkpoint); another checkpoint running is not an error. */
 int spool_checkpoint(struct spool *sp, char **errp);
-/* The schema version this program writes (PRAGMA user_version of an up-to-date spool). */
-int spool_schema_version(void);
 
 /* A job as read from the spool. Every string is owned by the record; NULL where noted. */
 struct spool_job {

@@ -152,12 +152,11 @@ static void test_open_schema_reopen(void **state)
 
 	snprintf(path, sizeof path, "%s/spool.db", f->dir);
 	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(spool_schema_version(), 2);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), spool_schema_version());
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 1);
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM sqlite_master WHERE name IN "
-				 "('jobs','transitions','outbox','settings')"), 4);
+				 "('jobs','transitions','outbox','settings','queued_count')"), 5);
 	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
-	reopen(f, SPOOL_SYNC_NORMAL); /* an existing spool: no migration, data kept */
+	reopen(f, SPOOL_SYNC_NORMAL); /* an existing spool: data kept */
 	assert_int_equal(spool_get(f->sp, id, &j, &err), 0);
 	assert_string_equal(j->id, id);
 	spool_job_free(j);
@@ -212,7 +211,7 @@ static void test_open_errors(void **state)
 	assert_non_null(strstr(err, "spool: open "));
 	assert_non_null(strstr(err, "spool.db: file is not a database"));
 
-	/* an empty file is migrated from version 0 */
+	/* an empty file gets the schema */
 	snprintf(sub, sizeof sub, "%s/empty", f->dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	snprintf(path, sizeof path, "%s/spool.db", sub);
@@ -220,18 +219,37 @@ static void test_open_errors(void **state)
 	close(fd);
 	assert_int_equal(spool_open(&sp, sub, 0, &err), 0);
 	spool_close(sp);
-	assert_int_equal(sql_int(sub, "PRAGMA user_version"), spool_schema_version());
-
-	/* a spool from a newer program is refused, not "migrated" */
-	sql_int(sub, "PRAGMA user_version = 99");
-	assert_int_equal(spool_open(&sp, sub, 0, &err), FS_EIO);
-	assert_non_null(strstr(err, "schema version 99 is newer"));
-	assert_null(sp);
+	assert_int_equal(sql_int(sub, "PRAGMA user_version"), 1);
 	free(err);
 }
 
-/* The trigger-kept QUEUED count (schema 2) equals a real count through enqueue, claim, cancel
- * and resubmission, and a version-1 spool with queued jobs migrates to the right count. */
+/* A spool of any other schema version, newer or older, is refused and left untouched. */
+static void test_open_other_version(void **state)
+{
+	static const int versions[] = { 2, 99, -1 };
+	struct fixture *f = *state;
+	struct spool *sp = NULL;
+	char sql[64], want[700], *err = NULL;
+
+	spool_close(f->sp);
+	f->sp = NULL;
+	for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", versions[i]);
+		sql_int(f->dir, sql);
+		assert_int_equal(spool_open(&sp, f->dir, 0, &err), FS_EIO);
+		assert_null(sp);
+		snprintf(want, sizeof want, "spool: open %s/spool.db: schema version %d, "
+			 "this build uses 1", f->dir, versions[i]);
+		assert_string_equal(err, want);
+		assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), versions[i]);
+	}
+	free(err);
+	sql_int(f->dir, "PRAGMA user_version = 1");
+	reopen(f, 0);
+}
+
+/* The trigger-kept QUEUED count equals a real count through enqueue, claim, cancel and
+ * resubmission. */
 static void test_queued_count(void **state)
 {
 	struct fixture *f = *state;
@@ -252,18 +270,6 @@ static void test_queued_count(void **state)
 	assert_int_equal(enq(f->sp, mkid(2, id), 10, &err), 0);
 	assert_int_equal(sql_int(f->dir, kept), 3);
 	assert_int_equal(sql_int(f->dir, kept), sql_int(f->dir, real));
-
-	/* back to version 1 (no table, no triggers), then migrated again on open */
-	spool_close(f->sp);
-	f->sp = NULL;
-	sql_int(f->dir, "DROP TRIGGER jobs_queued_ins");
-	sql_int(f->dir, "DROP TRIGGER jobs_queued_upd");
-	sql_int(f->dir, "DROP TRIGGER jobs_queued_del");
-	sql_int(f->dir, "DROP TABLE queued_count");
-	sql_int(f->dir, "PRAGMA user_version = 1");
-	assert_int_equal(spool_open(&f->sp, f->dir, 0, &err), 0);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 2);
-	assert_int_equal(sql_int(f->dir, kept), 3);
 	free(err);
 }
 
@@ -600,32 +606,6 @@ static void test_drain_persisted(void **state)
 	assert_int_equal(spool_drain_get(f->sp, &d, &err), 0);
 	assert_int_equal(d, 0);
 	assert_int_equal(enq(f->sp, mkid(2, id), 10, &err), 0);
-	free(err);
-}
-
-/* A spool written when enqueue stored the QUEUED transition itself gets no second one */
-static void test_queued_transition_stored_earlier(void **state)
-{
-	struct fixture *f = *state;
-	struct spool_transition *trs = NULL;
-	struct spool_job *j = NULL;
-	size_t n = 0;
-	char id[65], *err = NULL;
-
-	assert_int_equal(enq(f->sp, mkid(7, id), 10, &err), 0);
-	assert_true(sql_int(f->dir, "INSERT INTO transitions(job_id, at_ms, state, outcome, node)"
-			    " SELECT id, updated_ms, state, outcome, node FROM jobs RETURNING tid") > 0);
-	assert_int_equal(spool_transitions(f->sp, id, &trs, &n, &err), 0);
-	assert_int_equal(n, 1);
-	assert_true(trs[0].tid > 0);
-	spool_transition_list_free(trs, n);
-	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
-	spool_job_free(j);
-	assert_int_equal(spool_transitions(f->sp, id, &trs, &n, &err), 0);
-	assert_int_equal(n, 2);
-	assert_int_equal(trs[0].state, SPOOL_QUEUED);
-	assert_int_equal(trs[1].state, SPOOL_WORKING);
-	spool_transition_list_free(trs, n);
 	free(err);
 }
 
@@ -1213,6 +1193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_schema_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_other_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queued_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupted_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enqueue_get, setup, teardown),
@@ -1228,8 +1209,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abandon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_hint, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queued_transition_stored_earlier, setup,
-						teardown),
 		cmocka_unit_test_setup_teardown(test_defer_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads_share_handle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_procs_same_id, setup, teardown),
