@@ -45,9 +45,9 @@ enum factargs_cmd {
  * line in *errp and FS_EINVAL, in Factotum's order: an argument that is not UTF-8; an unknown flag
  * ("Unknown flag: '--x'"), an argument on a switch, a missing argument (docopt's texts); a
  * positional, a flag of another subcommand, a repeated single-valued option ("Invalid arguments:
- * ..."); a bad number ("Could not decode '<v>' to usize for '--max-stdouterr-size'."); a bad --env
- * ("Supplied string '<json>' is not valid JSON: failed to parse json" / "... decoder error" when it
- * is JSON but not a flat object of strings); --dry-run with --webhook; a webhook that is not an
+ * ..."); a bad number ("Could not decode '<v>' to usize for '--max-stdouterr-size'."); an --env
+ * that is not a JSON object of strings ("Supplied string '<json>' is not valid JSON: decoder
+ * error"); --dry-run with --webhook; a webhook that is not an
  * http(s) URL ("Error: the specifed webhook URL \"<url>\" is invalid. Reason: <why>"). The one
  * deliberate difference: a \u0000 escape in --env, which Factotum takes, is refused. --dry-run
  * itself is accepted here; refusing it for queued jobs is the caller's business. On success fills

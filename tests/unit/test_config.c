@@ -182,8 +182,8 @@ static void test_default_bin_checked(void **state)
 		config_free(&cfg);
 		return;
 	}
-	msg = xasprintf("--factotum-bin: the bundled runner '%s': No such file or directory",
-			CONFIG_DEFAULT_FACTOTUM_BIN);
+	msg = xasprintf("--factotum-bin: Invalid path for Factotum binary at: '%s' (the bundled "
+			"runner: No such file or directory)", CONFIG_DEFAULT_FACTOTUM_BIN);
 	rejects_raw(msg, "--port=1");
 	free(msg);
 }
@@ -507,19 +507,22 @@ static void test_factotum_bin(void **state)
 
 	(void)state;
 	arg = xasprintf("--factotum-bin=%s", noexec);
-	msg = xasprintf("--factotum-bin: '%s' is not executable", noexec);
+	msg = xasprintf("--factotum-bin: Invalid path for Factotum binary at: '%s' "
+			"(not executable)", noexec);
 	rejects_raw(msg, arg);
 	free(arg);
 	free(msg);
 
 	arg = xasprintf("--factotum-bin=%s", dir);
-	msg = xasprintf("--factotum-bin: '%s' is not a regular file", dir);
+	msg = xasprintf("--factotum-bin: Invalid path for Factotum binary at: '%s' "
+			"(not a regular file)", dir);
 	rejects_raw(msg, arg);
 	free(arg);
 	free(msg);
 
 	arg = xasprintf("--factotum-bin=%s", missing);
-	msg = xasprintf("--factotum-bin: '%s': No such file or directory", missing);
+	msg = xasprintf("--factotum-bin: Invalid path for Factotum binary at: '%s' "
+			"(No such file or directory)", missing);
 	rejects_raw(msg, arg);
 	free(arg);
 	free(msg);
@@ -528,7 +531,8 @@ static void test_factotum_bin(void **state)
 	text = xasprintf("\nfactotum-bin = %s\n", noexec);
 	arg = conf_arg("bin.conf", text);
 	free(text);
-	text = xasprintf("factotum-bin: '%s' is not executable", noexec);
+	text = xasprintf("factotum-bin: Invalid path for Factotum binary at: '%s' "
+			 "(not executable)", noexec);
 	msg = at_line("bin.conf", 2, text);
 	rejects_raw(msg, arg);
 	free(text);
@@ -583,13 +587,16 @@ static void test_rejects_values(void **state)
 	rejects("--fcgi-threads: '1025' is too large (maximum 1024)", "--fcgi-threads=1025");
 	rejects("--fcgi-threads: 'many' is not a number", "--fcgi-threads", "many");
 	/* words */
-	rejects("--log-level: unknown level 'loud' (expected off, error, warn, info, debug or "
-		"trace)", "--log-level=loud");
+	rejects("--log-level: Unknown log level: 'loud'\nPlease select a valid log level.",
+		"--log-level=loud");
+	/* the value's control bytes are shown, the second line's newline is the text's own */
+	rejects("--log-level: Unknown log level: 'a\\x0ab'\nPlease select a valid log level.",
+		"--log-level=a\nb");
 	rejects("--spool-sync: unknown mode 'fast' (expected full or normal)", "--spool-sync=fast");
 	/* addresses */
-	rejects("--ip: 'localhost' is not an IPv4 or IPv6 address", "--ip=localhost");
-	rejects("--ip: '1.2.3.256' is not an IPv4 or IPv6 address", "--ip=1.2.3.256");
-	rejects("--ip: '[::1]' is not an IPv4 or IPv6 address", "--ip=[::1]");
+	rejects("--ip: Invalid IP address: [localhost] - Regex mismatch", "--ip=localhost");
+	rejects("--ip: Invalid IP address: [1.2.3.256] - Regex mismatch", "--ip=1.2.3.256");
+	rejects("--ip: Invalid IP address: [[::1]] - Regex mismatch", "--ip=[::1]");
 	rejects("--webhook: 'ftp://x.example' is not an http:// or https:// URL",
 		"--webhook=ftp://x.example");
 	rejects("--webhook: 'http://' is not an http:// or https:// URL", "--webhook=http://");
@@ -681,8 +688,8 @@ static void test_rejects_file(void **state)
 		{ "port = 80\n\nport = 81\n", 3, "port: given more than once (first on line 1)" },
 		{ "no-colour\nno-colour = false\n", 2,
 		  "no-colour: given more than once (first on line 1)" },
-		{ "log-level = chatty\n", 1, "log-level: unknown level 'chatty' (expected off, error, "
-		  "warn, info, debug or trace)" },
+		{ "log-level = chatty\n", 1, "log-level: Unknown log level: 'chatty'\n"
+		  "Please select a valid log level." },
 		{ "port = 70000 # comment\n", 1, "port: '70000 # comment' is not a number" },
 		{ "max-workers = 0\n", 1, "max-workers: '0' is too small (minimum 1)" },
 		{ "fcgi-threads = 2000\n", 1, "fcgi-threads: '2000' is too large (maximum 1024)" },

@@ -207,7 +207,8 @@ static void test_env_accepted(void **state)
 static void test_env_rejected(void **state)
 {
 	(void)state;
-	/* Not JSON (rustc-serialize's parser): Factotum's "failed to parse json". */
+	/* Not JSON (rustc-serialize's parser), or valid JSON but not a flat object of strings:
+	 * Factotum 0.7.0 prints the decoder error's description for both. */
 	static const char *const bad[] = {
 		"", " ", "{", "{\"a\":\"b\"", "{\"a\":\"b\",}", "{\"a\" \"b\"}", "{'a':'b'}", "{a:\"b\"}",
 		"{\"a\":\"b\"}x", "{\"a\":\"b\"}{}", "\v{}", "{}\f", "{\"a\":\"b\tc\"}",
@@ -216,9 +217,6 @@ static void test_env_rejected(void **state)
 		"{\"a\":01}", "{\"a\":1.}", "{\"a\":1e}", "{\"a\":-}", "{\"a\":18446744073709551616}",
 		"{\"a\":NaN}", "{\"a\":tru}", "[1,]", "{\"a\":[1,]}", "{\"a\":\"b\",,\"c\":\"d\"}",
 		"{\"a\":\"b\"", "{\"a\":\"\\",
-	};
-	/* Valid JSON but not a flat object of strings: Factotum's "decoder error". */
-	static const char *const notflat[] = {
 		"[]", "\"x\"", "1", "null", "true", "{\"a\":1}", "{\"a\":null}", "{\"a\":true}",
 		"{\"a\":[\"b\"]}", "{\"a\":{\"b\":\"c\"}}", "{\"a\":\"b\",\"c\":-1.5e+3}",
 		"[{\"a\":\"b\"}]", "{\"a\":18446744073709551615}",
@@ -226,14 +224,9 @@ static void test_env_rejected(void **state)
 	char msg[256];
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		snprintf(msg, sizeof msg, "Supplied string '%s' is not valid JSON: failed to parse json",
+		snprintf(msg, sizeof msg, "Supplied string '%s' is not valid JSON: decoder error",
 			 bad[i]);
 		parse_err(ARGV("--env", (char *)bad[i]), msg);
-	}
-	for (size_t i = 0; i < sizeof notflat / sizeof notflat[0]; i++) {
-		snprintf(msg, sizeof msg, "Supplied string '%s' is not valid JSON: decoder error",
-			 notflat[i]);
-		parse_err(ARGV("--env", (char *)notflat[i]), msg);
 	}
 	/* Deep nesting is refused as not a flat map, without deep recursion. */
 	{
@@ -259,7 +252,7 @@ static void test_env_rejected(void **state)
 		  "Supplied string '{\"a\":\"x\\u0000y\"}' is not valid JSON: \\u0000 in a key or value "
 		  "is not supported");
 	/* --env= with nothing is the empty string, which is not JSON. */
-	parse_err(ARGV("--env="), "Supplied string '' is not valid JSON: failed to parse json");
+	parse_err(ARGV("--env="), "Supplied string '' is not valid JSON: decoder error");
 }
 
 static void test_numbers(void **state)
