@@ -633,7 +633,7 @@ int consul_session_create(struct consul *c, const char *name, int ttl_s, int loc
 	json_object_object_add(req, "TTL", json_object_new_string(ttl));
 	json_object_object_add(req, "Behavior", json_object_new_string("release"));
 	json_object_object_add(req, "LockDelay", json_object_new_string(delay));
-	/* no checks: a pure TTL session, alive exactly as long as it is renewed (CONSUL.md) */
+	/* no checks: a pure TTL session, alive exactly as long as it is renewed (doc/consul.md) */
 	json_object_object_add(req, "Checks", json_object_new_array());
 	rc = consul_request(c, "PUT", "/v1/session/create",
 			    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), &a, errp);

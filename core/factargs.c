@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The options of `factotum run <factfile> ...`, accepted exactly as Factotum 0.7.0 accepts them:
  * its docopt 0.6 command line, then the checks its main.rs makes (--env, --webhook), and the
- * --start check of its factfile module (FACTOTUM.md §4).
+ * --start check of its factfile module (doc/compatibility.md).
  *
  * What docopt 0.6.86 (the "0.6" Factotum builds with) does, and so what this file does:
  * - No abbreviations: a long flag must be spelled in full ("--no-col" is an unknown flag; unlike

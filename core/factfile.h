@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Factfile parsing and validation exactly as Factotum 0.7.0 (FACTOTUM.md §1), with templating
- * (§2) applied where Factotum applies it, and the compact text the job id hashes (§3). */
+/* Factfile parsing and validation exactly as Factotum 0.7.0 (doc/compatibility.md), with
+ * templating applied where Factotum applies it, and the compact text the job id hashes. */
 #ifndef FS_FACTFILE_H
 #define FS_FACTFILE_H
 
@@ -8,7 +8,7 @@
 
 #include "kv.h"
 
-/* Which runner's rules apply to the task graph (FACTOTUM.md §1). */
+/* Which runner's rules apply to the task graph. */
 enum factfile_rules {
 	FACTFILE_RULES_OURS,     /* bundled runner: dependencies in any order, cycles rejected */
 	FACTFILE_RULES_FACTOTUM, /* a foreign Factotum: a dependency must be defined earlier */
@@ -32,7 +32,7 @@ struct factfile {
 	char *name; /* templated job name */
 	struct factfile_task *tasks; /* in file order */
 	size_t n_tasks;
-	/* The compact re-encoding (FACTOTUM.md §3 step 1) rendered with the variables (step 2): the
+	/* The compact re-encoding (fixed key order, no whitespace) rendered with the variables: the
 	 * text the job id hashes and webhooks carry as base64. NUL-terminated; contains no NUL. */
 	char *compact;
 	size_t compact_len;

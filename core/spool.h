@@ -21,7 +21,7 @@
 
 struct spool;
 
-/* Job state and outcome: only the original's values (SERVER.md §4). Stored as their names. */
+/* Job state and outcome: only the original's values (doc/api.md). Stored as their names. */
 enum spool_state { SPOOL_QUEUED, SPOOL_WORKING, SPOOL_DONE };
 enum spool_outcome { SPOOL_WAITING, SPOOL_RUNNING, SPOOL_SUCCEEDED, SPOOL_FAILED };
 #define SPOOL_STATE_ANY (-1) /* spool_list: no state filter */

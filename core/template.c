@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Mustache rendering exactly as rust-mustache 0.7.0 does it for Factotum (FACTOTUM.md §2): the
+/* Mustache rendering exactly as rust-mustache 0.7.0 does it for Factotum: the
  * same parser state machine, standalone-line trimming and lookup rules, over a flat map of string
  * values, with partials and everything that makes 0.7.0 panic rejected as ordinary errors.
  *

@@ -2,8 +2,9 @@
 /* Driver of tests/integration/consul_client.sh: core/consul.c against the real consul agent that
  * script starts (its HTTP port in FS_CONSUL_PORT), and against a fake HTTP server in a thread
  * for answers a real Consul never gives (malformed JSON, wrong shapes, silence). Covers every
- * op of CONSUL.md, claim races between processes (exactly one wins), a session expiring and
- * releasing its lock (FS_CONSUL_SLOW=1; ~20 s), and malformed values at a key. */
+ * op of the protocol (doc/consul.md), claim races between processes (exactly one wins), a
+ * session expiring and releasing its lock (FS_CONSUL_SLOW=1; ~20 s), and malformed values at a
+ * key. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>

@@ -505,9 +505,9 @@ static void test_start_rules(void **state)
 	check_start(&ff, "C", 1, 1);
 	free(ff.tasks);
 
-	/* FACTOTUM.md §4's counterexample: S; B[S]; C[B]; D[C]; A[S,D], --start S. Every parent of
-	 * every descendant is S or a descendant, but Factotum checks A (level 1) against what it has
-	 * found by level 2, where D (level 3) is not yet. */
+	/* The counterexample to Factotum's check: S; B[S]; C[B]; D[C]; A[S,D], --start S. Every
+	 * parent of every descendant is S or a descendant, but Factotum checks A (level 1) against
+	 * what it has found by level 2, where D (level 3) is not yet. */
 	memset(&ff, 0, sizeof ff);
 	ff_add(&ff, "S", NODEPS);
 	ff_add(&ff, "B", DEPS("S"));

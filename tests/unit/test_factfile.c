@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tests of core/factfile (with core/schema): every message of FACTOTUM.md §1 byte for byte
- * (including the cases from Factotum 0.7.0's own parser tests and tests/resources), valico's
+/* Tests of core/factfile (with core/schema): every factfile message of Factotum 0.7.0 byte for
+ * byte (including the cases from its own parser tests and tests/resources), valico's
  * error pointers and order, the compact re-encoding, templating, our graph rules and Factotum's
  * define-before-use rule, and that every sample factfile parses. Data: $FS_TESTDATA. */
 #include <setjmp.h>
