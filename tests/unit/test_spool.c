@@ -26,7 +26,7 @@
 
 #define NODE "node-a"
 
-struct fixture {
+struct spool_fixture {
 	char dir[256];
 	struct spool *sp;
 };
@@ -52,7 +52,7 @@ static void rm_tree(const char *dir)
 
 static int setup(void **state)
 {
-	struct fixture *f = xcalloc(1, sizeof *f);
+	struct spool_fixture *f = xcalloc(1, sizeof *f);
 	char *err = NULL;
 	const char *tmp = getenv("TMPDIR");
 
@@ -74,7 +74,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 
 	spool_close(f->sp);
 	rm_tree(f->dir);
@@ -114,7 +114,7 @@ static int enq(struct spool *sp, const char *id, size_t max, char **errp)
 	return spool_enqueue(sp, &s, max, errp);
 }
 
-static void reopen(struct fixture *f, int flags)
+static void reopen(struct spool_fixture *f, int flags)
 {
 	char *err = NULL;
 
@@ -145,7 +145,7 @@ static long long sql_int(const char *dir, const char *sql)
 
 static void test_open_schema_reopen(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	char id[65], path[512], *err = NULL;
 	struct stat sb;
@@ -179,7 +179,7 @@ static void test_open_schema_reopen(void **state)
 
 static void test_open_errors(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool *sp = NULL;
 	char sub[512], path[600], *err = NULL;
 	int fd;
@@ -227,7 +227,7 @@ static void test_open_errors(void **state)
 static void test_open_other_version(void **state)
 {
 	static const int versions[] = { 2, 99, -1 };
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool *sp = NULL;
 	char sql[64], want[700], *err = NULL;
 
@@ -252,7 +252,7 @@ static void test_open_other_version(void **state)
  * resubmission. */
 static void test_queued_count(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	char id[65], *err = NULL;
 	const char *real = "SELECT count(*) FROM jobs WHERE state = 'QUEUED'";
@@ -275,7 +275,7 @@ static void test_queued_count(void **state)
 
 static void test_corrupted_file(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	char id[65], path[512], junk[4096 - 100], *err = NULL;
 	int fd, rc;
 
@@ -300,7 +300,7 @@ static void test_corrupted_file(void **state)
 
 static void test_enqueue_get(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	struct spool_submit s = { .id = NULL, .job_name = "x", .factfile_path = "/x", .node = NODE };
 	char id[65], *err = NULL;
@@ -342,7 +342,7 @@ static void test_enqueue_get(void **state)
 
 static void test_dedupe_and_resubmit(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	struct spool_transition *trs = NULL;
 	struct spool_result ok = { .outcome = SPOOL_SUCCEEDED, .exit_code = 0 };
@@ -409,7 +409,7 @@ static void test_dedupe_and_resubmit(void **state)
 
 static void test_capacity(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	char id[65], *err = NULL;
 
@@ -433,7 +433,7 @@ static void test_capacity(void **state)
 
 static void test_fifo_claim(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	struct spool_result fail = { .outcome = SPOOL_FAILED, .exit_code = 3 };
 	char id[65], *err = NULL;
@@ -468,7 +468,7 @@ static void test_fifo_claim(void **state)
 
 static void test_run_finish_cancel(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	struct spool_result res = { .outcome = SPOOL_FAILED, .exit_code = -1, .exit_signal = 9,
 				    .reason = "timeout" };
@@ -520,7 +520,7 @@ static void test_run_finish_cancel(void **state)
 
 static void test_list_count(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL, *js = NULL;
 	struct spool_counts c;
 	struct spool_result ok = { .outcome = SPOOL_SUCCEEDED, .exit_code = 0 };
@@ -577,7 +577,7 @@ static void test_list_count(void **state)
 
 static void test_drain_persisted(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool *other = NULL;
 	struct spool_job *j = NULL;
 	char id[65], *err = NULL;
@@ -613,7 +613,7 @@ static void test_drain_persisted(void **state)
  * spool_resume_sync(flush) -- the worker's claim, flushed while its supervisor prepares */
 static void test_defer_sync(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool *other = NULL;
 	struct spool_job *j = NULL;
 	char id[65], *err = NULL;
@@ -673,7 +673,7 @@ static void test_defer_sync(void **state)
 /* <spool>/draining exists whenever the setting says drain, and a lost one is made again */
 static void test_drain_hint(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool *other = NULL;
 	char hint[300], id[65], *err = NULL;
 	int d = -1;
@@ -714,7 +714,7 @@ static void test_drain_hint(void **state)
 
 static void test_settings(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	char *v = NULL, *err = NULL;
 
 	assert_int_equal(spool_setting_get(f->sp, "consul.session", &v, &err), FS_ENOENT);
@@ -736,7 +736,7 @@ static void test_settings(void **state)
 /* spool_setting_list: exactly the keys with the prefix (case counts, neighbours excluded). */
 static void test_setting_list(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_setting *l = NULL;
 	size_t n = 7;
 	char *err = NULL;
@@ -764,7 +764,7 @@ static void test_setting_list(void **state)
 
 static void test_outbox(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	struct spool_outbox *ob = NULL;
 	struct spool_result ok = { .outcome = SPOOL_SUCCEEDED, .exit_code = 0 };
@@ -841,7 +841,7 @@ static void test_outbox(void **state)
 /* spool_abandon: a job the node lost in Consul ends here, and nothing of it is delivered. */
 static void test_abandon(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	struct spool_outbox *ob = NULL;
 	size_t n = 0;
@@ -878,7 +878,7 @@ static void test_abandon(void **state)
 
 static void test_batch(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool *other = NULL;
 	struct spool_job *j = NULL;
 	char id[65], *err = NULL;
@@ -944,7 +944,7 @@ static void *thread_main(void *p)
 /* One handle shared by threads: calls and batches are serialized by the handle's mutex. */
 static void test_threads_share_handle(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct thread_arg args[4];
 	pthread_t t[4];
 	struct spool_counts c;
@@ -1020,7 +1020,7 @@ static int child_same_id(struct spool *sp, unsigned i, int outfd)
 
 static void test_procs_same_id(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_transition *trs = NULL;
 	size_t n = 0;
 	char id[65];
@@ -1063,7 +1063,7 @@ static int child_claimer(struct spool *sp, unsigned i, int outfd)
 
 static void test_procs_claim_once(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	enum { JOBS = 120, CLAIMERS = 6 };
 	static char seen[JOBS];
 	char id[65], buf[JOBS * 65 + 1], *err = NULL;
@@ -1152,7 +1152,7 @@ static void kill_child_in(const char *dir, const char *point, int countdown, int
 
 static void test_kill_mid_transaction(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	struct spool_counts c;
 	char id[65], *err = NULL;
