@@ -131,8 +131,4 @@ int consul_session_info(struct consul *c, const char *id, struct consul_session 
  * otherwise. The cheap reachability probe of /status and /health (needs no ACL). */
 int consul_ping(struct consul *c, char **errp);
 
-/* GET /v1/agent/self: 0 with the agent's node name and version (caller frees; either pointer
- * may be NULL), FS_EIO, FS_EINVAL. */
-int consul_agent_self(struct consul *c, char **nodep, char **versionp, char **errp);
-
 #endif

@@ -52,12 +52,6 @@ int factfile_parse(const char *buf, size_t len, const char *path, const struct k
 int factfile_load(const char *path, const struct kvlist *vars, enum factfile_rules rules,
 		  struct factfile *ff, char **errp);
 
-/* Fills order (ff->n_tasks entries, caller-allocated) with the task indices in an order where
- * every task comes after all its dependencies; among ready tasks the earlier in the file comes
- * first (so a file already in dependency order keeps its order). Returns 0, or FS_EINVAL if a
- * dependency is unknown or the graph has a cycle (factfile_parse rejects both). */
-int factfile_topo_order(const struct factfile *ff, size_t *order);
-
 /* Index of the task named name, or -1. */
 long factfile_find_task(const struct factfile *ff, const char *name);
 

@@ -24,7 +24,8 @@
 #include "err.h"
 #include "xalloc.h"
 
-const char *ffjson_strerror(enum ffjson_code code)
+/* error_str(code) of rustc-serialize (static storage), or our wording for our codes. */
+static const char *ffjson_strerror(enum ffjson_code code)
 {
 	switch (code) {
 	case FFJSON_E_INVALID_SYNTAX: return "invalid syntax";

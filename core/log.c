@@ -21,12 +21,12 @@ void log_init(const char *prog, enum config_log_level level)
 	log_level = level;
 }
 
-int log_enabled(enum config_log_level level)
+static int log_enabled(enum config_log_level level)
 {
 	return level != CONFIG_LOG_OFF && level <= log_level;
 }
 
-void log_vwrite(enum config_log_level level, const char *fmt, va_list ap)
+static void log_vwrite(enum config_log_level level, const char *fmt, va_list ap)
 {
 	char stamp[CLOCK_UTC_LEN];
 	char *msg, *line;

@@ -183,8 +183,9 @@ struct spool_transition {
 	char *reason;    /* owned; NULL if none */
 	char *node;      /* owned */
 };
-/* The job's transitions, oldest first, over all its submissions; *trsp is an array of *np
- * (NULL when 0) the caller frees with spool_transition_list_free. Unknown id: 0 entries. */
+/* Test seam (the programs read transitions only through the outbox): the job's transitions,
+ * oldest first, over all its submissions; *trsp is an array of *np (NULL when 0) the caller frees
+ * with spool_transition_list_free. Unknown id: 0 entries. */
 int spool_transitions(struct spool *sp, const char *id, struct spool_transition **trsp,
 		      size_t *np, char **errp);
 void spool_transition_list_free(struct spool_transition *trs, size_t n);
@@ -229,7 +230,8 @@ void spool_outbox_list_free(struct spool_outbox *entries, size_t n);
  * seen, in one transaction. FS_ENOENT unknown oid. */
 int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp);
 
-/* PRAGMA integrity_check: 0, or FS_EIO with the first problem. */
+/* Test seam (a crash-recovery test checks the file after a kill): PRAGMA integrity_check, 0 or
+ * FS_EIO with the first problem. */
 int spool_integrity_check(struct spool *sp, char **errp);
 
 /* Test seam: fn is called inside each write transaction after its writes and before its commit,

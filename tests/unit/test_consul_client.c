@@ -57,15 +57,11 @@ static char *session(struct consul *c, int ttl, int delay)
 static void test_reachable(void **state)
 {
 	struct consul *c = client(consul_port, NULL, 2000);
-	char *node = NULL, *version = NULL, *err = NULL;
+	char *err = NULL;
 
 	(void)state;
 	assert_int_equal(consul_ping(c, &err), 0);
-	assert_int_equal(consul_agent_self(c, &node, &version, &err), 0);
-	assert_true(strlen(node) > 0);
-	assert_string_equal(version, "1.8.7");
-	free(node);
-	free(version);
+	assert_null(err);
 	consul_free(c);
 }
 
