@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -300,9 +301,100 @@ static int st_exec(struct spool *sp, enum sq q, const char *op, char **errp)
 	return rc;
 }
 
-static int bind_opt_text(sqlite3_stmt *st, int i, const char *s)
+/* st_get, then binds one parameter per character of types from ap: 't' a const char * (NULL
+ * binds NULL), 'i' an int64_t, 'n' an int64_t bound as NULL when negative. On a bind failure the
+ * statement is already reset. */
+static int st_vbind(struct spool *sp, enum sq q, const char *op, sqlite3_stmt **stp, char **errp,
+		    const char *types, va_list ap)
 {
-	return s != NULL ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+	int rc, src = SQLITE_OK, i;
+	int64_t v;
+
+	if ((rc = st_get(sp, q, op, stp, errp)) != 0)
+		return rc;
+	for (i = 0; types[i] != '\0' && src == SQLITE_OK; i++) {
+		if (types[i] == 't') {
+			src = sqlite3_bind_text(*stp, i + 1, va_arg(ap, const char *), -1,
+						SQLITE_STATIC);
+			continue;
+		}
+		v = va_arg(ap, int64_t);
+		src = types[i] == 'n' && v < 0 ? sqlite3_bind_null(*stp, i + 1)
+					       : sqlite3_bind_int64(*stp, i + 1, v);
+	}
+	if (src == SQLITE_OK)
+		return 0;
+	rc = db_err(sp, op, src, errp);
+	st_done(*stp);
+	return rc;
+}
+
+/* The cached statement q with its parameters bound (st_vbind's types); the caller steps it and
+ * resets it with st_done. */
+static int st_bind(struct spool *sp, enum sq q, const char *op, sqlite3_stmt **stp, char **errp,
+		   const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = st_vbind(sp, q, op, stp, errp, types, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Runs the write statement q with its parameters (st_vbind's types); *changesp (if not NULL)
+ * gets the number of rows changed. */
+static int st_run(struct spool *sp, enum sq q, const char *op, int *changesp, char **errp,
+		  const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc, src;
+
+	va_start(ap, types);
+	rc = st_vbind(sp, q, op, &st, errp, types, ap);
+	va_end(ap);
+	if (rc != 0)
+		return rc;
+	src = sqlite3_step(st);
+	if (src != SQLITE_DONE)
+		rc = db_err(sp, op, src, errp);
+	else if (changesp != NULL)
+		*changesp = sqlite3_changes(sp->db);
+	st_done(st);
+	return rc;
+}
+
+/* Steps st (bound) once: 1 with a row for the caller to read before st_done, 0 when there is
+ * none, or the error (both of these reset st). */
+static int st_row(struct spool *sp, sqlite3_stmt *st, const char *op, char **errp)
+{
+	int src = sqlite3_step(st);
+
+	if (src == SQLITE_ROW)
+		return 1;
+	st_done(st);
+	return src == SQLITE_DONE ? 0 : db_err(sp, op, src, errp);
+}
+
+/* Steps st (bound) through its rows, appending each to the array *itemsp of *np items of size
+ * bytes with read(st, item); resets st. On failure the items read so far stay for the caller to
+ * free. */
+static int st_rows(struct spool *sp, sqlite3_stmt *st, const char *op, void **itemsp, size_t *np,
+		   size_t size, void (*read)(sqlite3_stmt *st, void *item), char **errp)
+{
+	int rc = 0, src;
+
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		*itemsp = xgrow_by_one(*itemsp, *np, size);
+		read(st, (char *)*itemsp + *np * size);
+		(*np)++;
+	}
+	if (src != SQLITE_DONE)
+		rc = db_err(sp, op, src, errp);
+	st_done(st);
+	return rc;
 }
 
 static char *col_str(sqlite3_stmt *st, int i)
@@ -447,24 +539,15 @@ static int tx_end(struct spool *sp, int rc, const char *op, char **errp)
 static int job_state(struct spool *sp, const char *op, const char *id, int *statep, char **errp)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, src;
+	int rc;
 
-	if ((rc = st_get(sp, SQ_JOB_STATE, op, &st, errp)) != 0)
-		return rc;
 	*statep = -1;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK)
-		goto dberr;
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW)
-		*statep = spool_state_parse((const char *)sqlite3_column_text(st, 0));
-	else if (src != SQLITE_DONE)
-		goto dberr;
+	if ((rc = st_bind(sp, SQ_JOB_STATE, op, &st, errp, "t", id)) != 0 ||
+	    (rc = st_row(sp, st, op, errp)) <= 0)
+		return rc;
+	*statep = spool_state_parse((const char *)sqlite3_column_text(st, 0));
 	st_done(st);
 	return 0;
-dberr:
-	rc = db_err(sp, op, src, errp);
-	st_done(st);
-	return rc;
 }
 
 /* Like job_state, but the job must exist and be in `want`. */
@@ -488,28 +571,14 @@ static int job_require(struct spool *sp, const char *op, const char *id, enum sp
 static int add_transition(struct spool *sp, const char *op, const char *id, int64_t at,
 			  int outbox, char **errp)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, src;
+	int rc;
 
-	if ((rc = st_get(sp, SQ_TRANSITION, op, &st, errp)) != 0)
+	if ((rc = st_run(sp, SQ_TRANSITION, op, NULL, errp, "ti", id, at)) != 0)
 		return rc;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 2, at)) != SQLITE_OK ||
-	    (src = sqlite3_step(st)) != SQLITE_DONE) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		return rc;
-	}
-	st_done(st);
 	if (!outbox || !(sp->flags & SPOOL_OUTBOX))
 		return 0;
-	if ((rc = st_get(sp, SQ_OUTBOX_ADD, op, &st, errp)) != 0)
-		return rc;
-	if ((src = sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(sp->db))) != SQLITE_OK ||
-	    (src = sqlite3_step(st)) != SQLITE_DONE)
-		rc = db_err(sp, op, src, errp);
-	st_done(st);
-	return rc;
+	return st_run(sp, SQ_OUTBOX_ADD, op, NULL, errp, "i",
+		      (int64_t)sqlite3_last_insert_rowid(sp->db));
 }
 
 /* Stores the QUEUED transition of job id if it is queued: called before it leaves QUEUED.
@@ -517,30 +586,7 @@ static int add_transition(struct spool *sp, const char *op, const char *id, int6
  * spool_transitions shows it from the job's row meanwhile. */
 static int add_queued_transition(struct spool *sp, const char *op, const char *id, char **errp)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, src;
-
-	if ((rc = st_get(sp, SQ_TRANSITION_QUEUED, op, &st, errp)) != 0)
-		return rc;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_step(st)) != SQLITE_DONE)
-		rc = db_err(sp, op, src, errp);
-	st_done(st);
-	return rc;
-}
-
-/* Runs an UPDATE/DELETE statement already bound; *changesp gets the number of rows changed. */
-static int step_change(struct spool *sp, sqlite3_stmt *st, const char *op, int *changesp,
-		       char **errp)
-{
-	int rc = 0, src = sqlite3_step(st);
-
-	if (src != SQLITE_DONE)
-		rc = db_err(sp, op, src, errp);
-	else if (changesp != NULL)
-		*changesp = sqlite3_changes(sp->db);
-	st_done(st);
-	return rc;
+	return st_run(sp, SQ_TRANSITION_QUEUED, op, NULL, errp, "t", id);
 }
 
 /* *valuep: the setting's value (caller frees), or NULL when it is not set. */
@@ -548,20 +594,15 @@ static int setting_lookup(struct spool *sp, const char *op, const char *key, cha
 			  char **errp)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, src;
+	int rc;
 
 	*valuep = NULL;
-	if ((rc = st_get(sp, SQ_SETTING_GET, op, &st, errp)) != 0)
+	if ((rc = st_bind(sp, SQ_SETTING_GET, op, &st, errp, "t", key)) != 0 ||
+	    (rc = st_row(sp, st, op, errp)) <= 0)
 		return rc;
-	if ((src = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) == SQLITE_OK) {
-		src = sqlite3_step(st);
-		if (src == SQLITE_ROW)
-			*valuep = col_str(st, 0);
-	}
-	if (src != SQLITE_ROW && src != SQLITE_DONE)
-		rc = db_err(sp, op, src, errp);
+	*valuep = col_str(st, 0);
 	st_done(st);
-	return rc;
+	return 0;
 }
 
 static int drain_read(struct spool *sp, const char *op, int *drainingp, char **errp)
@@ -918,9 +959,8 @@ int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_q
 		  char **errp)
 {
 	const char *op = "enqueue";
-	sqlite3_stmt *st = NULL;
 	int64_t now = clock_real_ms(), queued = 0;
-	int rc, src, state, draining;
+	int rc, state, draining;
 
 	if (sub == NULL || sub->id == NULL || *sub->id == '\0' || sub->job_name == NULL ||
 	    sub->factfile_path == NULL || sub->node == NULL)
@@ -947,22 +987,9 @@ int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_q
 			     (long long)queued);
 		goto end;
 	}
-	if ((rc = st_get(sp, SQ_UPSERT, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, sub->id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 2, sub->job_name, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 3, sub->factfile_path, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 4, sub->factfile_args != NULL ? sub->factfile_args : "[]",
-				     -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 5, sub->node, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 6, now)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 7, sub->consul_index)) != SQLITE_OK ||
-	    (src = sqlite3_step(st)) != SQLITE_DONE) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	st_done(st);
+	rc = st_run(sp, SQ_UPSERT, op, NULL, errp, "tttttii", sub->id, sub->job_name,
+		    sub->factfile_path, sub->factfile_args != NULL ? sub->factfile_args : "[]",
+		    sub->node, now, sub->consul_index);
 end:
 	rc = tx_end(sp, rc, op, errp);
 	if (rc == 0 && sp->batch)
@@ -977,28 +1004,18 @@ static int job_read(struct spool *sp, const char *op, const char *id, struct spo
 		    char **errp)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, src;
+	int rc;
 
 	*jobp = NULL;
-	if ((rc = st_get(sp, SQ_GET, op, &st, errp)) != 0)
+	if ((rc = st_bind(sp, SQ_GET, op, &st, errp, "t", id)) != 0 ||
+	    (rc = st_row(sp, st, op, errp)) < 0)
 		return rc;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK)
-		goto dberr;
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW) {
-		*jobp = xcalloc(1, sizeof **jobp);
-		job_from_row(st, *jobp);
-	} else if (src == SQLITE_DONE) {
-		rc = err_set(errp, FS_ENOENT, "spool: %s: no job with id '%s'", op, id);
-	} else {
-		goto dberr;
-	}
+	if (rc == 0)
+		return err_set(errp, FS_ENOENT, "spool: %s: no job with id '%s'", op, id);
+	*jobp = xcalloc(1, sizeof **jobp);
+	job_from_row(st, *jobp);
 	st_done(st);
-	return rc;
-dberr:
-	rc = db_err(sp, op, src, errp);
-	st_done(st);
-	return rc;
+	return 0;
 }
 
 int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
@@ -1008,7 +1025,7 @@ int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp
 	struct spool_job *job = NULL;
 	char *id = NULL;
 	int64_t now = clock_real_ms();
-	int rc, src;
+	int rc;
 
 	*jobp = NULL;
 	if (node == NULL)
@@ -1016,29 +1033,17 @@ int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp
 	lock(sp);
 	if ((rc = tx_begin(sp, op, errp)) != 0)
 		goto out;
-	if ((rc = st_get(sp, SQ_OLDEST_QUEUED, op, &st, errp)) != 0)
+	if ((rc = st_bind(sp, SQ_OLDEST_QUEUED, op, &st, errp, "")) != 0 ||
+	    (rc = st_row(sp, st, op, errp)) < 0)
 		goto end;
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW)
-		id = col_str(st, 0);
-	else if (src == SQLITE_DONE)
+	if (rc == 0) {
 		rc = err_set(errp, FS_ENOENT, "spool: claim: no job is queued");
-	else
-		rc = db_err(sp, op, src, errp);
-	st_done(st);
-	if (rc != 0)
-		goto end;
-	if ((rc = add_queued_transition(sp, op, id, errp)) != 0 ||
-	    (rc = st_get(sp, SQ_CLAIM, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 3, now)) != SQLITE_OK) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
 		goto end;
 	}
-	if ((rc = step_change(sp, st, op, NULL, errp)) != 0 ||
+	id = col_str(st, 0);
+	st_done(st);
+	if ((rc = add_queued_transition(sp, op, id, errp)) != 0 ||
+	    (rc = st_run(sp, SQ_CLAIM, op, NULL, errp, "tti", id, node, now)) != 0 ||
 	    (rc = add_transition(sp, op, id, now, 1, errp)) != 0 ||
 	    (rc = job_read(sp, op, id, &job, errp)) != 0)
 		goto end;
@@ -1059,27 +1064,16 @@ int spool_record_run(struct spool *sp, const char *id, const char *command, int6
 		     char **errp)
 {
 	const char *op = "record_run";
-	sqlite3_stmt *st = NULL;
-	int rc, src;
+	int rc;
 
 	if (id == NULL)
 		return err_set(errp, FS_EINVAL, "spool: record_run: no id");
 	lock(sp);
 	if ((rc = tx_begin(sp, op, errp)) != 0)
 		goto out;
-	if ((rc = job_require(sp, op, id, SPOOL_WORKING, errp)) != 0 ||
-	    (rc = st_get(sp, SQ_RECORD_RUN, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = bind_opt_text(st, 2, command)) != SQLITE_OK ||
-	    (src = pid > 0 ? sqlite3_bind_int64(st, 3, pid) : sqlite3_bind_null(st, 3)) !=
-		    SQLITE_OK) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	rc = step_change(sp, st, op, NULL, errp);
-end:
+	if ((rc = job_require(sp, op, id, SPOOL_WORKING, errp)) == 0)
+		rc = st_run(sp, SQ_RECORD_RUN, op, NULL, errp, "ttn", id, command,
+			    (int64_t)(pid > 0 ? pid : -1));
 	rc = tx_end(sp, rc, op, errp);
 out:
 	unlock(sp);
@@ -1089,9 +1083,8 @@ out:
 int spool_finish(struct spool *sp, const char *id, const struct spool_result *res, char **errp)
 {
 	const char *op = "finish";
-	sqlite3_stmt *st = NULL;
 	int64_t now = clock_real_ms();
-	int rc, src;
+	int rc;
 
 	if (id == NULL || res == NULL)
 		return err_set(errp, FS_EINVAL, "spool: finish: no id or result");
@@ -1102,22 +1095,10 @@ int spool_finish(struct spool *sp, const char *id, const struct spool_result *re
 	if ((rc = tx_begin(sp, op, errp)) != 0)
 		goto out;
 	if ((rc = job_require(sp, op, id, SPOOL_WORKING, errp)) != 0 ||
-	    (rc = st_get(sp, SQ_FINISH, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 2, outcome_names[res->outcome], -1, SQLITE_STATIC)) !=
-		    SQLITE_OK ||
-	    (src = res->exit_code >= 0 ? sqlite3_bind_int(st, 3, res->exit_code)
-				       : sqlite3_bind_null(st, 3)) != SQLITE_OK ||
-	    (src = res->exit_signal > 0 ? sqlite3_bind_int(st, 4, res->exit_signal)
-					: sqlite3_bind_null(st, 4)) != SQLITE_OK ||
-	    (src = bind_opt_text(st, 5, res->reason)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 6, now)) != SQLITE_OK) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	if ((rc = step_change(sp, st, op, NULL, errp)) != 0)
+	    (rc = st_run(sp, SQ_FINISH, op, NULL, errp, "ttnnti", id, outcome_names[res->outcome],
+			 (int64_t)res->exit_code,
+			 (int64_t)(res->exit_signal > 0 ? res->exit_signal : -1), res->reason,
+			 now)) != 0)
 		goto end;
 	rc = add_transition(sp, op, id, now, 1, errp);
 end:
@@ -1130,9 +1111,8 @@ out:
 int spool_cancel(struct spool *sp, const char *id, char **errp)
 {
 	const char *op = "cancel";
-	sqlite3_stmt *st = NULL;
 	int64_t now = clock_real_ms();
-	int rc, src;
+	int rc;
 
 	if (id == NULL)
 		return err_set(errp, FS_EINVAL, "spool: cancel: no id");
@@ -1141,15 +1121,7 @@ int spool_cancel(struct spool *sp, const char *id, char **errp)
 		goto out;
 	if ((rc = job_require(sp, op, id, SPOOL_QUEUED, errp)) != 0 ||
 	    (rc = add_queued_transition(sp, op, id, errp)) != 0 ||
-	    (rc = st_get(sp, SQ_CANCEL, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 2, now)) != SQLITE_OK) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	if ((rc = step_change(sp, st, op, NULL, errp)) != 0)
+	    (rc = st_run(sp, SQ_CANCEL, op, NULL, errp, "ti", id, now)) != 0)
 		goto end;
 	rc = add_transition(sp, op, id, now, 1, errp);
 end:
@@ -1162,9 +1134,8 @@ out:
 int spool_abandon(struct spool *sp, const char *id, const char *reason, char **errp)
 {
 	const char *op = "abandon";
-	sqlite3_stmt *st = NULL;
 	int64_t now = clock_real_ms();
-	int rc, src, state;
+	int rc, state;
 
 	if (id == NULL || reason == NULL)
 		return err_set(errp, FS_EINVAL, "spool: abandon: no id or reason");
@@ -1182,27 +1153,11 @@ int spool_abandon(struct spool *sp, const char *id, const char *reason, char **e
 		goto end;
 	}
 	if ((rc = add_queued_transition(sp, op, id, errp)) != 0 ||
-	    (rc = st_get(sp, SQ_ABANDON, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 2, now)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC)) != SQLITE_OK) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	if ((rc = step_change(sp, st, op, NULL, errp)) != 0)
+	    (rc = st_run(sp, SQ_ABANDON, op, NULL, errp, "tit", id, now, reason)) != 0)
 		goto end;
 	/* the Consul entry is no longer this node's: nothing of this job may be written there */
-	if ((rc = st_get(sp, SQ_OUTBOX_DROP_JOB, op, &st, errp)) != 0)
+	if ((rc = st_run(sp, SQ_OUTBOX_DROP_JOB, op, NULL, errp, "t", id)) != 0)
 		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_step(st)) != SQLITE_DONE) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	st_done(st);
 	rc = add_transition(sp, op, id, now, 0, errp);
 end:
 	rc = tx_end(sp, rc, op, errp);
@@ -1224,14 +1179,20 @@ int spool_get(struct spool *sp, const char *id, struct spool_job **jobp, char **
 	return rc;
 }
 
+static void row_job(sqlite3_stmt *st, void *item)
+{
+	job_from_row(st, item);
+}
+
 int spool_list(struct spool *sp, int state, size_t limit, size_t offset, struct spool_job **jobsp,
 	       size_t *np, char **errp)
 {
 	const char *op = "list";
 	sqlite3_stmt *st = NULL;
-	struct spool_job *jobs = NULL;
+	void *jobs = NULL;
 	size_t n = 0;
-	int rc, src;
+	int64_t lim = limit == 0 ? -1 : (int64_t)limit;
+	int rc;
 
 	*jobsp = NULL;
 	*np = 0;
@@ -1240,33 +1201,21 @@ int spool_list(struct spool *sp, int state, size_t limit, size_t offset, struct 
 	if (limit > INT64_MAX || offset > INT64_MAX)
 		return err_set(errp, FS_EINVAL, "spool: list: limit or offset too large");
 	lock(sp);
-	if ((rc = st_get(sp, state == SPOOL_STATE_ANY ? SQ_LIST_ALL : SQ_LIST_STATE, op, &st,
-			 errp)) != 0)
-		goto out;
-	if ((src = sqlite3_bind_int64(st, 1, limit == 0 ? -1 : (int64_t)limit)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 2, (int64_t)offset)) != SQLITE_OK ||
-	    (state != SPOOL_STATE_ANY &&
-	     (src = sqlite3_bind_text(st, 3, state_names[state], -1, SQLITE_STATIC)) != SQLITE_OK))
-		goto dberr;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		jobs = xgrow_by_one(jobs, n, sizeof *jobs);
-		job_from_row(st, &jobs[n++]);
+	if (state == SPOOL_STATE_ANY)
+		rc = st_bind(sp, SQ_LIST_ALL, op, &st, errp, "ii", lim, (int64_t)offset);
+	else
+		rc = st_bind(sp, SQ_LIST_STATE, op, &st, errp, "iit", lim, (int64_t)offset,
+			     state_names[state]);
+	if (rc == 0)
+		rc = st_rows(sp, st, op, &jobs, &n, sizeof **jobsp, row_job, errp);
+	unlock(sp);
+	if (rc != 0) {
+		spool_job_list_free(jobs, n);
+		return rc;
 	}
-	if (src != SQLITE_DONE)
-		goto dberr;
 	*jobsp = jobs;
 	*np = n;
-	jobs = NULL;
-	n = 0;
-	goto out;
-dberr:
-	rc = db_err(sp, op, src, errp);
-out:
-	if (st != NULL)
-		st_done(st);
-	unlock(sp);
-	spool_job_list_free(jobs, n);
-	return rc;
+	return 0;
 }
 
 int spool_count(struct spool *sp, struct spool_counts *c, char **errp)
@@ -1295,43 +1244,35 @@ out:
 	return rc;
 }
 
+static void row_transition(sqlite3_stmt *st, void *item)
+{
+	tr_from_row(st, 0, item);
+}
+
 int spool_transitions(struct spool *sp, const char *id, struct spool_transition **trsp,
 		      size_t *np, char **errp)
 {
 	const char *op = "transitions";
 	sqlite3_stmt *st = NULL;
-	struct spool_transition *trs = NULL;
+	void *trs = NULL;
 	size_t n = 0;
-	int rc, src;
+	int rc;
 
 	*trsp = NULL;
 	*np = 0;
 	if (id == NULL)
 		return err_set(errp, FS_EINVAL, "spool: transitions: no id");
 	lock(sp);
-	if ((rc = st_get(sp, SQ_TRANSITIONS, op, &st, errp)) != 0)
-		goto out;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK)
-		goto dberr;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		trs = xgrow_by_one(trs, n, sizeof *trs);
-		tr_from_row(st, 0, &trs[n++]);
+	if ((rc = st_bind(sp, SQ_TRANSITIONS, op, &st, errp, "t", id)) == 0)
+		rc = st_rows(sp, st, op, &trs, &n, sizeof **trsp, row_transition, errp);
+	unlock(sp);
+	if (rc != 0) {
+		spool_transition_list_free(trs, n);
+		return rc;
 	}
-	if (src != SQLITE_DONE)
-		goto dberr;
 	*trsp = trs;
 	*np = n;
-	trs = NULL;
-	n = 0;
-	goto out;
-dberr:
-	rc = db_err(sp, op, src, errp);
-out:
-	if (st != NULL)
-		st_done(st);
-	unlock(sp);
-	spool_transition_list_free(trs, n);
-	return rc;
+	return 0;
 }
 
 int spool_drain_get(struct spool *sp, int *drainingp, char **errp)
@@ -1352,19 +1293,9 @@ int spool_drain_get(struct spool *sp, int *drainingp, char **errp)
 static int setting_put(struct spool *sp, const char *op, const char *key, const char *value,
 		       char **errp)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, src;
-
-	if ((rc = st_get(sp, value != NULL ? SQ_SETTING_SET : SQ_SETTING_DEL, op, &st, errp)) != 0)
-		return rc;
-	if ((src = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (value != NULL &&
-	     (src = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC)) != SQLITE_OK)) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		return rc;
-	}
-	return step_change(sp, st, op, NULL, errp);
+	if (value == NULL)
+		return st_run(sp, SQ_SETTING_DEL, op, NULL, errp, "t", key);
+	return st_run(sp, SQ_SETTING_SET, op, NULL, errp, "tt", key, value);
 }
 
 /* setting_put in its own transaction. */
@@ -1430,15 +1361,23 @@ int spool_setting_set(struct spool *sp, const char *key, const char *value, char
 	return setting_write(sp, "setting", key, value, errp);
 }
 
+static void row_setting(sqlite3_stmt *st, void *item)
+{
+	struct spool_setting *e = item;
+
+	e->key = col_str(st, 0);
+	e->value = col_str(st, 1);
+}
+
 int spool_setting_list(struct spool *sp, const char *prefix, struct spool_setting **listp,
 		       size_t *np, char **errp)
 {
 	const char *op = "setting_list";
 	sqlite3_stmt *st = NULL;
-	struct spool_setting *list = NULL;
+	void *list = NULL;
 	size_t n = 0, len = prefix != NULL ? strlen(prefix) : 0;
-	char *upper = NULL;
-	int rc = 0, src;
+	char *upper;
+	int rc;
 
 	*listp = NULL;
 	*np = 0;
@@ -1448,33 +1387,17 @@ int spool_setting_list(struct spool *sp, const char *prefix, struct spool_settin
 	upper = xstrdup(prefix);
 	upper[len - 1] = (char)((unsigned char)upper[len - 1] + 1);
 	lock(sp);
-	if ((rc = st_get(sp, SQ_SETTING_RANGE, op, &st, errp)) != 0)
-		goto out;
-	if ((src = sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 2, upper, -1, SQLITE_STATIC)) != SQLITE_OK)
-		goto dberr;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		list = xgrow_by_one(list, n, sizeof *list);
-		list[n].key = col_str(st, 0);
-		list[n].value = col_str(st, 1);
-		n++;
+	if ((rc = st_bind(sp, SQ_SETTING_RANGE, op, &st, errp, "tt", prefix, upper)) == 0)
+		rc = st_rows(sp, st, op, &list, &n, sizeof **listp, row_setting, errp);
+	unlock(sp);
+	free(upper);
+	if (rc != 0) {
+		spool_setting_list_free(list, n);
+		return rc;
 	}
-	if (src != SQLITE_DONE)
-		goto dberr;
 	*listp = list;
 	*np = n;
-	list = NULL;
-	n = 0;
-	goto out;
-dberr:
-	rc = db_err(sp, op, src, errp);
-out:
-	if (st != NULL)
-		st_done(st);
-	unlock(sp);
-	spool_setting_list_free(list, n);
-	free(upper);
-	return rc;
+	return 0;
 }
 
 void spool_setting_list_free(struct spool_setting *list, size_t n)
@@ -1491,29 +1414,28 @@ void spool_setting_list_free(struct spool_setting *list, size_t n)
 int spool_consul_index_set(struct spool *sp, const char *id, int64_t index, char **errp)
 {
 	const char *op = "consul_index";
-	sqlite3_stmt *st = NULL;
-	int rc, src, changes = 0;
+	int rc, changes = 0;
 
 	if (id == NULL)
 		return err_set(errp, FS_EINVAL, "spool: consul_index: no id");
 	lock(sp);
 	if ((rc = tx_begin(sp, op, errp)) != 0)
 		goto out;
-	if ((rc = st_get(sp, SQ_CONSUL_INDEX, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 2, index)) != SQLITE_OK) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	if ((rc = step_change(sp, st, op, &changes, errp)) == 0 && changes == 0)
+	if ((rc = st_run(sp, SQ_CONSUL_INDEX, op, &changes, errp, "ti", id, index)) == 0 &&
+	    changes == 0)
 		rc = err_set(errp, FS_ENOENT, "spool: consul_index: no job with id '%s'", id);
-end:
 	rc = tx_end(sp, rc, op, errp);
 out:
 	unlock(sp);
 	return rc;
+}
+
+static void row_outbox(sqlite3_stmt *st, void *item)
+{
+	struct spool_outbox *e = item;
+
+	e->oid = sqlite3_column_int64(st, 0);
+	tr_from_row(st, 1, &e->tr);
 }
 
 int spool_outbox_list(struct spool *sp, size_t max, struct spool_outbox **entriesp, size_t *np,
@@ -1521,40 +1443,26 @@ int spool_outbox_list(struct spool *sp, size_t max, struct spool_outbox **entrie
 {
 	const char *op = "outbox_list";
 	sqlite3_stmt *st = NULL;
-	struct spool_outbox *es = NULL;
+	void *es = NULL;
 	size_t n = 0;
-	int rc, src;
+	int rc;
 
 	*entriesp = NULL;
 	*np = 0;
 	if (max > INT64_MAX)
 		max = 0;
 	lock(sp);
-	if ((rc = st_get(sp, SQ_OUTBOX_LIST, op, &st, errp)) != 0)
-		goto out;
-	if ((src = sqlite3_bind_int64(st, 1, max == 0 ? -1 : (int64_t)max)) != SQLITE_OK)
-		goto dberr;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		es = xgrow_by_one(es, n, sizeof *es);
-		es[n].oid = sqlite3_column_int64(st, 0);
-		tr_from_row(st, 1, &es[n].tr);
-		n++;
+	if ((rc = st_bind(sp, SQ_OUTBOX_LIST, op, &st, errp, "i",
+			  max == 0 ? (int64_t)-1 : (int64_t)max)) == 0)
+		rc = st_rows(sp, st, op, &es, &n, sizeof **entriesp, row_outbox, errp);
+	unlock(sp);
+	if (rc != 0) {
+		spool_outbox_list_free(es, n);
+		return rc;
 	}
-	if (src != SQLITE_DONE)
-		goto dberr;
 	*entriesp = es;
 	*np = n;
-	es = NULL;
-	n = 0;
-	goto out;
-dberr:
-	rc = db_err(sp, op, src, errp);
-out:
-	if (st != NULL)
-		st_done(st);
-	unlock(sp);
-	spool_outbox_list_free(es, n);
-	return rc;
+	return 0;
 }
 
 int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp)
@@ -1562,44 +1470,25 @@ int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, cha
 	const char *op = "outbox_delete";
 	sqlite3_stmt *st = NULL;
 	char *id = NULL;
-	int rc, src;
+	int rc;
 
 	lock(sp);
 	if ((rc = tx_begin(sp, op, errp)) != 0)
 		goto out;
-	if ((rc = st_get(sp, SQ_OUTBOX_JOB, op, &st, errp)) != 0)
+	if ((rc = st_bind(sp, SQ_OUTBOX_JOB, op, &st, errp, "i", oid)) != 0 ||
+	    (rc = st_row(sp, st, op, errp)) < 0)
 		goto end;
-	if ((src = sqlite3_bind_int64(st, 1, oid)) != SQLITE_OK)
-		goto dberr;
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW)
-		id = col_str(st, 0);
-	else if (src == SQLITE_DONE)
+	if (rc == 0) {
 		rc = err_set(errp, FS_ENOENT, "spool: outbox_delete: no outbox entry %lld",
 			     (long long)oid);
-	else
-		goto dberr;
-	st_done(st);
-	if (rc != 0)
 		goto end;
-	if (consul_index > 0) {
-		if ((rc = st_get(sp, SQ_CONSUL_INDEX, op, &st, errp)) != 0)
-			goto end;
-		if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-		    (src = sqlite3_bind_int64(st, 2, consul_index)) != SQLITE_OK)
-			goto dberr;
-		if ((rc = step_change(sp, st, op, NULL, errp)) != 0)
-			goto end;
 	}
-	if ((rc = st_get(sp, SQ_OUTBOX_DEL, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_int64(st, 1, oid)) != SQLITE_OK)
-		goto dberr;
-	rc = step_change(sp, st, op, NULL, errp);
-	goto end;
-dberr:
-	rc = db_err(sp, op, src, errp);
+	id = col_str(st, 0);
 	st_done(st);
+	if (consul_index > 0 &&
+	    (rc = st_run(sp, SQ_CONSUL_INDEX, op, NULL, errp, "ti", id, consul_index)) != 0)
+		goto end;
+	rc = st_run(sp, SQ_OUTBOX_DEL, op, NULL, errp, "i", oid);
 end:
 	rc = tx_end(sp, rc, op, errp);
 out:
