@@ -408,6 +408,26 @@ static int64_t col_i64(sqlite3_stmt *st, int i, int64_t dflt)
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, i);
 }
 
+/* The first column of the one row of query q (parameters as st_vbind's types) as a new string
+ * in *valuep, or NULL when there is no row. */
+static int st_text(struct spool *sp, enum sq q, const char *op, char **valuep, char **errp,
+		   const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc;
+
+	*valuep = NULL;
+	va_start(ap, types);
+	rc = st_vbind(sp, q, op, &st, errp, types, ap);
+	va_end(ap);
+	if (rc != 0 || (rc = st_row(sp, st, op, errp)) <= 0)
+		return rc;
+	*valuep = col_str(st, 0);
+	st_done(st);
+	return 0;
+}
+
 static void job_from_row(sqlite3_stmt *st, struct spool_job *j)
 {
 	int s;
@@ -535,19 +555,34 @@ static int tx_end(struct spool *sp, int rc, const char *op, char **errp)
 	return rc;
 }
 
+/* Takes the mutex and begins the operation's transaction (tx_begin); on failure holds nothing. */
+static int tx_open(struct spool *sp, const char *op, char **errp)
+{
+	int rc;
+
+	lock(sp);
+	if ((rc = tx_begin(sp, op, errp)) != 0)
+		unlock(sp);
+	return rc;
+}
+
+/* Ends what tx_open began (tx_end) and releases the mutex; returns the final code. */
+static int tx_close(struct spool *sp, int rc, const char *op, char **errp)
+{
+	rc = tx_end(sp, rc, op, errp);
+	unlock(sp);
+	return rc;
+}
+
 /* *statep: the job's state, or -1 if there is no such job. */
 static int job_state(struct spool *sp, const char *op, const char *id, int *statep, char **errp)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	char *state;
+	int rc = st_text(sp, SQ_JOB_STATE, op, &state, errp, "t", id);
 
-	*statep = -1;
-	if ((rc = st_bind(sp, SQ_JOB_STATE, op, &st, errp, "t", id)) != 0 ||
-	    (rc = st_row(sp, st, op, errp)) <= 0)
-		return rc;
-	*statep = spool_state_parse((const char *)sqlite3_column_text(st, 0));
-	st_done(st);
-	return 0;
+	*statep = state != NULL ? spool_state_parse(state) : -1;
+	free(state);
+	return rc;
 }
 
 /* Like job_state, but the job must exist and be in `want`. */
@@ -593,16 +628,7 @@ static int add_queued_transition(struct spool *sp, const char *op, const char *i
 static int setting_lookup(struct spool *sp, const char *op, const char *key, char **valuep,
 			  char **errp)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	*valuep = NULL;
-	if ((rc = st_bind(sp, SQ_SETTING_GET, op, &st, errp, "t", key)) != 0 ||
-	    (rc = st_row(sp, st, op, errp)) <= 0)
-		return rc;
-	*valuep = col_str(st, 0);
-	st_done(st);
-	return 0;
+	return st_text(sp, SQ_SETTING_GET, op, valuep, errp, "t", key);
 }
 
 static int drain_read(struct spool *sp, const char *op, int *drainingp, char **errp)
@@ -1021,7 +1047,6 @@ static int job_read(struct spool *sp, const char *op, const char *id, struct spo
 int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
 {
 	const char *op = "claim";
-	sqlite3_stmt *st = NULL;
 	struct spool_job *job = NULL;
 	char *id = NULL;
 	int64_t now = clock_real_ms();
@@ -1033,15 +1058,12 @@ int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp
 	lock(sp);
 	if ((rc = tx_begin(sp, op, errp)) != 0)
 		goto out;
-	if ((rc = st_bind(sp, SQ_OLDEST_QUEUED, op, &st, errp, "")) != 0 ||
-	    (rc = st_row(sp, st, op, errp)) < 0)
+	if ((rc = st_text(sp, SQ_OLDEST_QUEUED, op, &id, errp, "")) != 0)
 		goto end;
-	if (rc == 0) {
+	if (id == NULL) {
 		rc = err_set(errp, FS_ENOENT, "spool: claim: no job is queued");
 		goto end;
 	}
-	id = col_str(st, 0);
-	st_done(st);
 	if ((rc = add_queued_transition(sp, op, id, errp)) != 0 ||
 	    (rc = st_run(sp, SQ_CLAIM, op, NULL, errp, "tti", id, node, now)) != 0 ||
 	    (rc = add_transition(sp, op, id, now, 1, errp)) != 0 ||
@@ -1068,16 +1090,12 @@ int spool_record_run(struct spool *sp, const char *id, const char *command, int6
 
 	if (id == NULL)
 		return err_set(errp, FS_EINVAL, "spool: record_run: no id");
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) != 0)
-		goto out;
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
 	if ((rc = job_require(sp, op, id, SPOOL_WORKING, errp)) == 0)
 		rc = st_run(sp, SQ_RECORD_RUN, op, NULL, errp, "ttn", id, command,
 			    (int64_t)(pid > 0 ? pid : -1));
-	rc = tx_end(sp, rc, op, errp);
-out:
-	unlock(sp);
-	return rc;
+	return tx_close(sp, rc, op, errp);
 }
 
 int spool_finish(struct spool *sp, const char *id, const struct spool_result *res, char **errp)
@@ -1091,9 +1109,8 @@ int spool_finish(struct spool *sp, const char *id, const struct spool_result *re
 	if (res->outcome != SPOOL_SUCCEEDED && res->outcome != SPOOL_FAILED)
 		return err_set(errp, FS_EINVAL, "spool: finish: outcome must be SUCCEEDED or "
 			       "FAILED, not %s", spool_outcome_name(res->outcome));
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) != 0)
-		goto out;
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
 	if ((rc = job_require(sp, op, id, SPOOL_WORKING, errp)) != 0 ||
 	    (rc = st_run(sp, SQ_FINISH, op, NULL, errp, "ttnnti", id, outcome_names[res->outcome],
 			 (int64_t)res->exit_code,
@@ -1102,10 +1119,7 @@ int spool_finish(struct spool *sp, const char *id, const struct spool_result *re
 		goto end;
 	rc = add_transition(sp, op, id, now, 1, errp);
 end:
-	rc = tx_end(sp, rc, op, errp);
-out:
-	unlock(sp);
-	return rc;
+	return tx_close(sp, rc, op, errp);
 }
 
 int spool_cancel(struct spool *sp, const char *id, char **errp)
@@ -1116,19 +1130,15 @@ int spool_cancel(struct spool *sp, const char *id, char **errp)
 
 	if (id == NULL)
 		return err_set(errp, FS_EINVAL, "spool: cancel: no id");
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) != 0)
-		goto out;
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
 	if ((rc = job_require(sp, op, id, SPOOL_QUEUED, errp)) != 0 ||
 	    (rc = add_queued_transition(sp, op, id, errp)) != 0 ||
 	    (rc = st_run(sp, SQ_CANCEL, op, NULL, errp, "ti", id, now)) != 0)
 		goto end;
 	rc = add_transition(sp, op, id, now, 1, errp);
 end:
-	rc = tx_end(sp, rc, op, errp);
-out:
-	unlock(sp);
-	return rc;
+	return tx_close(sp, rc, op, errp);
 }
 
 int spool_abandon(struct spool *sp, const char *id, const char *reason, char **errp)
@@ -1139,9 +1149,8 @@ int spool_abandon(struct spool *sp, const char *id, const char *reason, char **e
 
 	if (id == NULL || reason == NULL)
 		return err_set(errp, FS_EINVAL, "spool: abandon: no id or reason");
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) != 0)
-		goto out;
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
 	if ((rc = job_state(sp, op, id, &state, errp)) != 0)
 		goto end;
 	if (state < 0) {
@@ -1160,10 +1169,7 @@ int spool_abandon(struct spool *sp, const char *id, const char *reason, char **e
 		goto end;
 	rc = add_transition(sp, op, id, now, 0, errp);
 end:
-	rc = tx_end(sp, rc, op, errp);
-out:
-	unlock(sp);
-	return rc;
+	return tx_close(sp, rc, op, errp);
 }
 
 int spool_get(struct spool *sp, const char *id, struct spool_job **jobp, char **errp)
@@ -1304,11 +1310,9 @@ static int setting_write(struct spool *sp, const char *op, const char *key, cons
 {
 	int rc;
 
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) == 0)
-		rc = tx_end(sp, setting_put(sp, op, key, value, errp), op, errp);
-	unlock(sp);
-	return rc;
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
+	return tx_close(sp, setting_put(sp, op, key, value, errp), op, errp);
 }
 
 int spool_drain_set(struct spool *sp, int draining, char **errp)
@@ -1418,16 +1422,12 @@ int spool_consul_index_set(struct spool *sp, const char *id, int64_t index, char
 
 	if (id == NULL)
 		return err_set(errp, FS_EINVAL, "spool: consul_index: no id");
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) != 0)
-		goto out;
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
 	if ((rc = st_run(sp, SQ_CONSUL_INDEX, op, &changes, errp, "ti", id, index)) == 0 &&
 	    changes == 0)
 		rc = err_set(errp, FS_ENOENT, "spool: consul_index: no job with id '%s'", id);
-	rc = tx_end(sp, rc, op, errp);
-out:
-	unlock(sp);
-	return rc;
+	return tx_close(sp, rc, op, errp);
 }
 
 static void row_outbox(sqlite3_stmt *st, void *item)
@@ -1468,33 +1468,25 @@ int spool_outbox_list(struct spool *sp, size_t max, struct spool_outbox **entrie
 int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp)
 {
 	const char *op = "outbox_delete";
-	sqlite3_stmt *st = NULL;
 	char *id = NULL;
 	int rc;
 
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) != 0)
-		goto out;
-	if ((rc = st_bind(sp, SQ_OUTBOX_JOB, op, &st, errp, "i", oid)) != 0 ||
-	    (rc = st_row(sp, st, op, errp)) < 0)
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
+	if ((rc = st_text(sp, SQ_OUTBOX_JOB, op, &id, errp, "i", oid)) != 0)
 		goto end;
-	if (rc == 0) {
+	if (id == NULL) {
 		rc = err_set(errp, FS_ENOENT, "spool: outbox_delete: no outbox entry %lld",
 			     (long long)oid);
 		goto end;
 	}
-	id = col_str(st, 0);
-	st_done(st);
 	if (consul_index > 0 &&
 	    (rc = st_run(sp, SQ_CONSUL_INDEX, op, NULL, errp, "ti", id, consul_index)) != 0)
 		goto end;
 	rc = st_run(sp, SQ_OUTBOX_DEL, op, NULL, errp, "i", oid);
 end:
-	rc = tx_end(sp, rc, op, errp);
-out:
 	free(id);
-	unlock(sp);
-	return rc;
+	return tx_close(sp, rc, op, errp);
 }
 
 int spool_integrity_check(struct spool *sp, char **errp)
