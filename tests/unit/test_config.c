@@ -105,6 +105,17 @@ static void rejects_va(int with_bin, const char *expected, ...)
 #define rejects(expected, ...) rejects_va(1, expected, __VA_ARGS__, (char *)NULL)
 #define rejects_raw(expected, ...) rejects_va(0, expected, __VA_ARGS__, (char *)NULL)
 
+/* rejects_va for the one argument "--<opt>=<path>", expecting fmt with path in its "%s"s. */
+static void rejects_path(int with_bin, const char *opt, const char *path, const char *fmt)
+{
+	char *arg = xasprintf("--%s=%s", opt, path);
+	char *msg = xasprintf(fmt, path, path);
+
+	rejects_va(with_bin, msg, arg, (char *)NULL);
+	free(arg);
+	free(msg);
+}
+
 /* A config file with text; "--config=<path>" returned (caller frees). */
 static char *conf_arg(const char *name, const char *text)
 {
@@ -506,26 +517,12 @@ static void test_factotum_bin(void **state)
 	char *err = NULL;
 
 	(void)state;
-	arg = xasprintf("--factotum-bin=%s", noexec);
-	msg = xasprintf("--factotum-bin: Invalid path for Factotum binary at: '%s' "
-			"(not executable)", noexec);
-	rejects_raw(msg, arg);
-	free(arg);
-	free(msg);
-
-	arg = xasprintf("--factotum-bin=%s", dir);
-	msg = xasprintf("--factotum-bin: Invalid path for Factotum binary at: '%s' "
-			"(not a regular file)", dir);
-	rejects_raw(msg, arg);
-	free(arg);
-	free(msg);
-
-	arg = xasprintf("--factotum-bin=%s", missing);
-	msg = xasprintf("--factotum-bin: Invalid path for Factotum binary at: '%s' "
-			"(No such file or directory)", missing);
-	rejects_raw(msg, arg);
-	free(arg);
-	free(msg);
+	rejects_path(0, "factotum-bin", noexec,
+		     "--factotum-bin: Invalid path for Factotum binary at: '%s' (not executable)");
+	rejects_path(0, "factotum-bin", dir,
+		     "--factotum-bin: Invalid path for Factotum binary at: '%s' (not a regular file)");
+	rejects_path(0, "factotum-bin", missing, "--factotum-bin: Invalid path for Factotum binary "
+		     "at: '%s' (No such file or directory)");
 
 	/* from a file: the line is named */
 	text = xasprintf("\nfactotum-bin = %s\n", noexec);
@@ -627,19 +624,12 @@ static void test_rejects_values(void **state)
 
 static void test_rejects_roots(void **state)
 {
-	char *missing = tpath("missing"), *file = tpath("noexec"), *arg, *msg;
+	char *missing = tpath("missing"), *file = tpath("noexec");
 
 	(void)state;
-	arg = xasprintf("--factfile-root=%s", missing);
-	msg = xasprintf("--factfile-root: '%s': No such file or directory", missing);
-	rejects(msg, arg);
-	free(arg);
-	free(msg);
-	arg = xasprintf("--factfile-root=%s", file);
-	msg = xasprintf("--factfile-root: '%s' is not a directory", file);
-	rejects(msg, arg);
-	free(arg);
-	free(msg);
+	rejects_path(1, "factfile-root", missing,
+		     "--factfile-root: '%s': No such file or directory");
+	rejects_path(1, "factfile-root", file, "--factfile-root: '%s' is not a directory");
 	free(missing);
 	free(file);
 }
@@ -709,33 +699,20 @@ static void test_rejects_file(void **state)
 
 static void test_rejects_unreadable(void **state)
 {
-	char *missing = tpath("missing.conf"), *arg, *msg;
+	char *missing = tpath("missing.conf");
 	FILE *f;
 
 	(void)state;
-	arg = xasprintf("--config=%s", missing);
-	msg = xasprintf("--config: cannot read '%s': No such file or directory", missing);
-	rejects(msg, arg);
-	free(arg);
-	free(msg);
-
+	rejects_path(1, "config", missing, "--config: cannot read '%s': No such file or directory");
 	/* a directory opens but cannot be read */
-	arg = xasprintf("--config=%s", tmpdir);
-	msg = xasprintf("--config: cannot read '%s': Is a directory", tmpdir);
-	rejects(msg, arg);
-	free(arg);
-	free(msg);
+	rejects_path(1, "config", tmpdir, "--config: cannot read '%s': Is a directory");
 
 	/* a NUL byte in a line */
 	f = fopen(missing, "w");
 	assert_non_null(f);
 	assert_int_equal(fwrite("port = 8\0\n", 1, 10, f), 10);
 	assert_int_equal(fclose(f), 0);
-	arg = xasprintf("--config=%s", missing);
-	msg = xasprintf("%s:1: malformed line (contains a NUL byte)", missing);
-	rejects(msg, arg);
-	free(arg);
-	free(msg);
+	rejects_path(1, "config", missing, "%s:1: malformed line (contains a NUL byte)");
 	free(missing);
 }
 
