@@ -54,6 +54,16 @@ static char *session(struct consul *c, int ttl, int delay)
 	return id;
 }
 
+/* ops[0..1]: the claim of a new key, as /submit makes it: check-not-exists, then lock with value
+ * by session. */
+static void claim_ops(struct consul_op ops[2], const char *key, const char *value,
+		      const char *session)
+{
+	ops[0] = (struct consul_op){ .verb = CONSUL_CHECK_NOT_EXISTS, .key = key };
+	ops[1] = (struct consul_op){ .verb = CONSUL_LOCK, .key = key, .value = value,
+				     .session = session };
+}
+
 static void test_reachable(void **state)
 {
 	struct consul *c = client(consul_port, NULL, 2000);
@@ -142,12 +152,7 @@ static void test_txn_claim_ops(void **state)
 	(void)state;
 	memset(ops, 0, sizeof(ops));
 	/* claim a new id */
-	ops[0].verb = CONSUL_CHECK_NOT_EXISTS;
-	ops[0].key = key;
-	ops[1].verb = CONSUL_LOCK;
-	ops[1].key = key;
-	ops[1].value = "{\"state\":\"QUEUED\"}";
-	ops[1].session = s1;
+	claim_ops(ops, key, "{\"state\":\"QUEUED\"}", s1);
 	assert_int_equal(consul_txn(c, ops, 2, &res, &err), 0);
 	idx = res.last_index;
 	assert_true(idx > 0);
@@ -302,13 +307,7 @@ static void test_claim_race(void **state)
 			if (consul_session_create(c, "race", 15, 15, &s, &err) != 0)
 				_exit(3);
 			(void)!read(go[0], &b, 1); /* all start together */
-			memset(ops, 0, sizeof(ops));
-			ops[0].verb = CONSUL_CHECK_NOT_EXISTS;
-			ops[0].key = "t/race/job";
-			ops[1].verb = CONSUL_LOCK;
-			ops[1].key = "t/race/job";
-			ops[1].value = "claimed";
-			ops[1].session = s;
+			claim_ops(ops, "t/race/job", "claimed", s);
 			rc = consul_txn(c, ops, 2, NULL, &err);
 			_exit(rc == 0 ? 0 : rc == FS_EEXIST ? 1 : 2);
 		}
@@ -486,13 +485,7 @@ static void test_malformed_txn_answers(void **state)
 	int rc;
 
 	(void)state;
-	memset(ops, 0, sizeof(ops));
-	ops[0].verb = CONSUL_CHECK_NOT_EXISTS;
-	ops[0].key = "k";
-	ops[1].verb = CONSUL_LOCK;
-	ops[1].key = "k";
-	ops[1].value = "v";
-	ops[1].session = "s";
+	claim_ops(ops, "k", "v", "s");
 	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nConnection: close\r\n"
 			 "Content-Length: %zu\r\n\r\n%s", strlen(bodies[i]), bodies[i]);
@@ -551,13 +544,7 @@ static void test_session_expiry(void **state)
 	int released = 0;
 
 	(void)state;
-	memset(ops, 0, sizeof(ops));
-	ops[0].verb = CONSUL_CHECK_NOT_EXISTS;
-	ops[0].key = "t/expiry/job";
-	ops[1].verb = CONSUL_LOCK;
-	ops[1].key = "t/expiry/job";
-	ops[1].value = "held";
-	ops[1].session = s1;
+	claim_ops(ops, "t/expiry/job", "held", s1);
 	assert_int_equal(consul_txn(c, ops, 2, NULL, &err), 0);
 	while (clock_mono_ms() - t0 < 35000) {
 		/* keep the second session alive meanwhile */
