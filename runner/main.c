@@ -24,11 +24,8 @@
 #include "run.h"
 #include "sched.h"
 #include "task.h"
+#include "version.h"
 #include "webhook.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
 
 enum {
 	EXIT_OK = 0,          /* success, early finish, a host constraint that does not match */
@@ -555,7 +552,7 @@ static int main_top(int argc, char **argv)
 	if (help + version != 1 || colour_flags > 1)
 		return main_arg_error(&plain, "Invalid arguments.");
 	if (version) {
-		output_printf(1, "Factotum version 0.7.0 (factotum-server %s)\n", PACKAGE_VERSION);
+		output_printf(1, "Factotum version " RUNNER_FACTOTUM_VERSION "\n");
 		return EXIT_OK;
 	}
 	/* docopt prints the whole text, trimmed, without a newline; Factotum then exits 3, a

@@ -18,10 +18,10 @@ struct webhook;
  * many characters (not bytes) of each task's stdout/stderr tail go into payloads. Returns NULL
  * and sets *errp (the caller frees it) if the sender cannot be started -- libcurl.so.4 cannot be
  * loaded, for one. Free with webhook_finish. Delivery: any 2xx counts; each attempt has a 2 s
- * connect and 5 s total timeout; up to 5 attempts per event with jittered backoff from 100 ms
- * doubling to 2 s; at most 10000 events wait (later ones are given up). Tests tune these
- * through FS_WEBHOOK_* variables (listed at the top of webhook.c). The sender thread blocks every
- * signal, so the caller's thread keeps receiving them. */
+ * connect and 5 s total timeout; 3 attempts per event with a random 0-60 s pause between them,
+ * then the event is given up; at most 10000 events wait (later ones are given up). Tests shorten
+ * these through the FS_WEBHOOK_* test seams listed at the top of webhook.c. The sender thread
+ * blocks every signal, so the caller's thread keeps receiving them. */
 struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **errp);
 
 /* Queues a job_update event for the run's current state; previous is the job state before this

@@ -201,9 +201,13 @@ head -n 3 "$W/out" | tr '\n' '|' | grep -Fqx 'Factotum.||Usage:|' || fail "--hel
 [ "$(tail -c 16 "$W/out")" = "Not in Factotum." ] || fail "--help should end with the last option and no newline"
 grep -Fq -- "--heartbeat-interval=<seconds>        Send periodic task updates" "$W/out" || fail "--help options"
 run_ff 0 -h --no-colour
-run_ff 0 --version
-grep -Eqx 'Factotum version 0\.7\.0 \(factotum-server [^)]+\)' "$W/out" || fail "--version text"
-run_ff 0 -v
+# Factotum's own version, byte for byte: the server's version is not the runner's to print.
+for v in --version -v "--version --no-colour" "--no-colour -v"; do
+	# shellcheck disable=SC2086
+	run_ff 0 $v
+	same out "Factotum version 0.7.0$NL"
+	empty err
+done
 run_ff 3
 head -n 1 "$W/out" | grep -Fqx "Invalid arguments." || fail "no arguments"
 run_ff 3 --help --version

@@ -55,8 +55,8 @@
 
 #define HEAD(kind)                                                                        \
 	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/" kind "/jsonschema/1-0-0\","   \
-	"\"data\":{\"applicationContext\":{\"name\":\"factotum\",\"version\":\"" PACKAGE_VERSION \
-	"\"},\"factfile\":\"" B64 "\",\"jobName\":\"demo prod\",\"jobReference\":\"" JOBREF "\","
+	"\"data\":{\"applicationContext\":{\"name\":\"factotum\",\"version\":\"0.7.0\"}," \
+	"\"factfile\":\"" B64 "\",\"jobName\":\"demo prod\",\"jobReference\":\"" JOBREF "\","
 #define MIDDLE(duration, state)                                                              \
 	"\"runDuration\":\"" duration "\",\"runReference\":\"" RUNREF "\",\"runState\":\"" state \
 	"\",\"startTime\":\"2023-11-14T22:13:20.123Z\",\"tags\":{\"Zed\":\"\\\"x\\\"\","         \
