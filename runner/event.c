@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Webhook event payloads (FACTOTUM.md §6), byte for byte as Factotum 0.7.0 builds them
- * (webhook/jobupdate/mod.rs): rustc-serialize's compact encoding of a BTreeMap, so every object
- * inside "data" has its keys in byte-wise order, while the outer wrapper is a derived struct
- * encoding and keeps "schema" before "data". */
+/* Webhook event payloads, byte for byte as Factotum 0.7.0 builds them (webhook/jobupdate/mod.rs):
+ * rustc-serialize's compact encoding of a BTreeMap, so every object inside "data" has its keys in
+ * byte-wise order, while the outer wrapper is a derived struct encoding and keeps "schema" before
+ * "data". */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The bundled Factotum-compatible runner: `factotum run | validate | dot | --help | --version`
- * with Factotum 0.7.0's options, messages and exit codes (src/main.rs; FACTOTUM.md §4-7). This
- * file reads the command line, runs the checks in Factotum's order and prints the outcome; the
- * work is in sched.c (running), dot.c, constraint.c and core (factfile, arguments, job id). */
+ * with Factotum 0.7.0's options, messages and exit codes (its src/main.rs; the differences are
+ * in doc/compatibility.md). This file reads the command line, runs the checks in Factotum's
+ * order and prints the outcome; the work is in sched.c (running), dot.c, constraint.c and core
+ * (factfile, arguments, job id). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

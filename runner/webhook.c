@@ -44,8 +44,8 @@
  * events are given up at once rather than holding unbounded memory. */
 #define QUEUE_MAX 10000
 
-struct event {
-	struct event *next;
+struct queued_event {
+	struct queued_event *next;
 	char *json; /* owned */
 	size_t len;
 };
@@ -60,7 +60,7 @@ struct webhook {
 	pthread_mutex_t lock;
 	pthread_cond_t wake; /* sender: an event was queued, the run closed, or abort */
 	pthread_cond_t idle; /* finish: the queue drained */
-	struct event *head, *tail; /* under lock */
+	struct queued_event *head, *tail; /* under lock */
 	size_t queued;             /* under lock */
 	int busy;                  /* under lock: the sender holds an event */
 	int closing;               /* under lock: no more events will come */
@@ -120,7 +120,7 @@ static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 /* One POST. Returns 1 on a 2xx answer, 0 on any failure, -1 if aborted by webhook_finish. The
  * multi interface lets finish interrupt a transfer at once (curl_multi_wakeup) instead of at
  * curl's next progress callback. */
-static int post_once(struct webhook *wh, const struct event *ev)
+static int post_once(struct webhook *wh, const struct queued_event *ev)
 {
 	CURLMsg *msg;
 	CURLcode res = CURLE_FAILED_INIT;
@@ -167,7 +167,7 @@ static int pause_locked(struct webhook *wh, long ms)
 }
 
 /* Delivers one event in up to ATTEMPTS tries. Returns 1 if delivered. */
-static int deliver(struct webhook *wh, const struct event *ev)
+static int deliver(struct webhook *wh, const struct queued_event *ev)
 {
 	long wait;
 	int attempt, r;
@@ -192,7 +192,7 @@ static int deliver(struct webhook *wh, const struct event *ev)
 static void *sender_main(void *arg)
 {
 	struct webhook *wh = arg;
-	struct event *ev;
+	struct queued_event *ev;
 	int ok;
 
 	pthread_mutex_lock(&wh->lock);
@@ -226,7 +226,7 @@ static void *sender_main(void *arg)
 
 static void webhook_free(struct webhook *wh)
 {
-	struct event *ev, *next;
+	struct queued_event *ev, *next;
 
 	for (ev = wh->head; ev; ev = next) {
 		next = ev->next;
@@ -315,7 +315,7 @@ fail:
 /* Takes ownership of json. */
 static void enqueue(struct webhook *wh, char *json)
 {
-	struct event *ev;
+	struct queued_event *ev;
 
 	pthread_mutex_lock(&wh->lock);
 	if (wh->closing || wh->queued >= QUEUE_MAX) {
@@ -358,7 +358,7 @@ void webhook_task_update(struct webhook *wh, const struct run *run,
 size_t webhook_finish(struct webhook *wh, long max_wait_ms)
 {
 	struct timespec until;
-	struct event *ev, *next;
+	struct queued_event *ev, *next;
 	size_t n;
 
 	if (!wh)

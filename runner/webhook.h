@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Factotum webhooks (FACTOTUM.md §6): job_update and task_update events built from a run's state
- * and delivered in order by a background sender (libcurl, loaded by the first webhook_start
- * rather than linked) with timeouts and capped, jittered exponential backoff. Calls are made from
- * the scheduler's thread only. */
+/* Factotum webhooks: job_update and task_update events built from a run's state and delivered in
+ * order by a background sender (libcurl, loaded by the first webhook_start rather than linked)
+ * with timeouts and Factotum's 3 attempts per event. Calls are made from the scheduler's thread
+ * only. */
 #ifndef FS_WEBHOOK_H
 #define FS_WEBHOOK_H
 

@@ -180,7 +180,8 @@ run_ff 3 run "$P/sleep.factfile" --start sleep2
 [ "$(cat "$W/out")" = "The job cannot be started from 'sleep2' because the job cannot be started here without triggering prior tasks" ] || fail "--start sleep2"
 run_ff 3 run "$P/complex-diamond-dag.factfile" --start validate-a
 [ "$(cat "$W/out")" = "The job cannot be started from 'validate-a' because the job cannot be started here without triggering prior tasks" ] || fail "--start improper"
-# Factotum's own check wrongly rejects this start (FACTOTUM.md §4); ours accepts it.
+# Factotum's own check wrongly rejects this start (every descendant's parents are in {S} and its
+# descendants); ours accepts it.
 cat >"$W/start.factfile" <<'EOF'
 {"schema":"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0","data":{"name":"s","tasks":[
 {"name":"S","executor":"shell","command":"echo S","arguments":[],"dependsOn":[],"onResult":{"terminateJobWithSuccess":[],"continueJob":[0]}},
