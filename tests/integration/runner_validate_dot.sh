@@ -4,21 +4,8 @@
 # its tests/resources/dot, are rebuilt here as factfiles).
 set -eu
 
-F="${FS_BUILDDIR:?}/runner/factotum"
-S="${FS_TESTDATA:?}/samples"
-W=$(mktemp -d "${TMPDIR:-/tmp}/runner_vd.XXXXXX")
-trap 'rm -rf "$W"' EXIT INT TERM
-cd "$W"
-
-fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
-run_ff() {
-	want=$1; shift
-	set +e
-	"$F" "$@" >"$W/out" 2>"$W/err"
-	got=$?
-	set -e
-	[ "$got" -eq "$want" ] || { cat "$W/out" "$W/err" >&2; fail "factotum $* exited $got, expected $want"; }
-}
+rl_name=runner_vd
+. "${FS_SRCDIR:?}/tests/integration/runner_lib.sh"
 # same <file> <expected bytes (printf format-free)>: exact content, no trailing newline added.
 same() {
 	printf '%s' "$2" >"$W/want"

@@ -6,17 +6,11 @@
 # applicationContext. (Payload contents are the webhook module's tests'.)
 set -eu
 
-F="${FS_BUILDDIR:?}/runner/factotum"
-P="${FS_TESTDATA:?}/posix"
-S="$FS_TESTDATA/samples"
 command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 missing (scripts/install-deps.sh installs it)"; exit 99; }
-W=$(mktemp -d "${TMPDIR:-/tmp}/runner_wh.XXXXXX")
+rl_name=runner_wh
+. "${FS_SRCDIR:?}/tests/integration/runner_lib.sh"
 RP=
-cleanup() { [ -z "$RP" ] || kill "$RP" 2>/dev/null || true; rm -rf "$W"; }
-trap cleanup EXIT
-cd "$W"
-
-fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+trap '[ -z "$RP" ] || kill "$RP" 2>/dev/null || true; rm -rf "$W"' EXIT
 # One line per event: <kind> <transitions>, transitions as name:FROM>TO joined by spaces.
 cat >"$W/recv.py" <<'EOF'
 import http.server, json, sys
