@@ -22,8 +22,7 @@
 /* applicationContext is Factotum's: its name and its crate version, which a receiver may check. */
 #define APP_NAME "factotum"
 
-/* Our own tables rather than run.h's task_state_name/job_state_name: those belong to the
- * scheduler's module, and payloads must not change if its log wording does. */
+/* State names as payloads spell them. */
 static const char *const task_names[] = {
 	[TASK_WAITING] = "WAITING",
 	[TASK_RUNNING] = "RUNNING",

@@ -31,9 +31,6 @@ enum job_state {
 	JOB_FAILED,
 };
 
-const char *task_state_name(enum task_state s); /* "WAITING", ... (static) */
-const char *job_state_name(enum job_state s);
-
 struct run_task {
 	const struct factfile_task *def; /* borrowed from run->ff */
 	enum task_state state;

@@ -37,15 +37,16 @@ void webhook_task_update(struct webhook *wh, const struct run *run,
  * and frees wh. Returns how many events were given up (the caller prints a warning if > 0). */
 size_t webhook_finish(struct webhook *wh, long max_wait_ms);
 
-/* Builds one event's compact JSON (exposed for unit tests): kind is "job_update" or
- * "task_update". Returns a new string the caller frees. Task states list run->order (the planned tasks, in plan order);
- * the output of RUNNING tasks goes into task_update events only when run->fa->heartbeat_interval
- * was given (Factotum attaches live output only with heartbeats). */
+/* Builds one event's compact JSON (runner/event.c, for the sender): kind is "job_update" or
+ * "task_update". Returns a new string the caller frees. Task states list run->order (the planned
+ * tasks, in plan order); the output of RUNNING tasks goes into task_update events only when
+ * run->fa->heartbeat_interval was given (Factotum attaches live output only with heartbeats). */
 char *webhook_event_json(const struct run *run, const char *kind, int previous_job_state,
 			 const struct task_transition *transitions, size_t n,
 			 long max_stdouterr_size);
 
-/* ---- exposed for unit tests (runner/event.c) ---- */
+/* ---- Test seams: the pieces of runner/event.c that tests/unit/test_webhook_event.c checks on
+ * their own. No other module calls them. ---- */
 struct buf;
 
 /* webhook_event_json with the clock given: runDuration is now_mono - run->start_mono. */
