@@ -102,10 +102,6 @@ int consul_claim_probe(struct app *app, int *sessionp, char **errp);
 
 /* router.c, shared by the handlers. */
 
-/* The /check entry of a spool job (the Consul shape plus the run fields); a new object. */
-struct spool_job;
-struct json_object *route_job_entry(const struct spool_job *job);
-
 /* Accepts a bare id or "<namespace>/<id>"; returns the id part, or NULL when it is not 64
  * lowercase hex characters. Points into s. */
 const char *route_parse_id(const char *s);

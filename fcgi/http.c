@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* A parameter's value as a new string ("" when absent); libfcgi's copy dies at the next accept. */
 static char *http_param_dup(FCGX_Request *fr, const char *name)
@@ -324,15 +323,4 @@ void http_respond_message(FCGX_Request *fr, const struct http_request *req, int 
 
 	json_object_object_add(o, "message", json_object_new_string(msg));
 	http_respond_json(fr, req, status, o, NULL);
-}
-
-void http_time_iso(int64_t ms, char out[32])
-{
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&secs, &tm);
-	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }

@@ -9,7 +9,6 @@
 #include <fcgiapp.h>
 #include <json-c/json.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "xalloc.h"
 
@@ -65,8 +64,5 @@ void http_respond_message(FCGX_Request *fr, const struct http_request *req, int 
 
 /* The reason phrase of an HTTP status ("OK", "Not Found", ...). */
 const char *http_reason(int status);
-
-/* Epoch milliseconds as "2026-11-28T10:00:00.123Z" into out (at least 32 bytes). */
-void http_time_iso(int64_t ms, char out[32]);
 
 #endif

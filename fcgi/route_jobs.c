@@ -40,6 +40,19 @@ static const char *jobs_id_param(FCGX_Request *fr, struct http_request *req, con
 	return id;
 }
 
+/* A spool job's entry for /check and /jobs: the Consul job entry's shape (jobentry.h); a new
+ * object. */
+static struct json_object *jobs_entry(const struct spool_job *job)
+{
+	struct jobentry e;
+	struct json_object *o;
+
+	jobentry_from_job(&e, job);
+	o = jobentry_to_json(&e);
+	jobentry_free(&e);
+	return o;
+}
+
 /* spool_get with the answers for unknown ids (404) and spool failures (503). */
 static struct spool_job *jobs_get(struct app *app, FCGX_Request *fr, struct http_request *req,
 				  const char *id, const char *given)
@@ -97,7 +110,7 @@ static int check_consul(struct app *app, FCGX_Request *fr, struct http_request *
 	}
 	if (e.node != NULL && strcmp(e.node, app->cfg->consul_name) == 0 &&
 	    spool_get(app->sp, id, &job, NULL) == 0) {
-		http_respond_json(fr, req, 200, route_job_entry(job), NULL);
+		http_respond_json(fr, req, 200, jobs_entry(job), NULL);
 		goto done;
 	}
 	http_respond_json(fr, req, 200, jobentry_to_json(&e), NULL);
@@ -119,7 +132,7 @@ void route_check(struct app *app, FCGX_Request *fr, struct http_request *req)
 		return;
 	if ((job = jobs_get(app, fr, req, id, given)) == NULL)
 		return;
-	http_respond_json(fr, req, 200, route_job_entry(job), NULL);
+	http_respond_json(fr, req, 200, jobs_entry(job), NULL);
 	spool_job_free(job);
 }
 
@@ -174,7 +187,7 @@ void route_jobs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	o = json_object_new_object();
 	arr = json_object_new_array();
 	for (i = 0; i < n; i++)
-		json_object_array_add(arr, route_job_entry(&jobs[i]));
+		json_object_array_add(arr, jobs_entry(&jobs[i]));
 	json_object_object_add(o, "jobs", arr);
 	json_object_object_add(o, "limit", json_object_new_int64(limit));
 	json_object_object_add(o, "offset", json_object_new_int64(offset));
