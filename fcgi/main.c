@@ -364,7 +364,7 @@ int main(int argc, char **argv)
 		}
 		/* Consul being down is not a reason to stop: /submit answers 503 until it is back */
 		app.consul = consul_new(&cfg, CONSUL_SUBMIT_TIMEOUT_MS);
-		consul_claim_init(&claim_ops, &app);
+		claim_init(&claim_ops, &app);
 		app.claim = &claim_ops;
 	}
 	app.worker_sock = xasprintf("%s/worker.sock", strcmp(cfg.spool, "/") == 0 ? "" :

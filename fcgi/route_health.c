@@ -41,7 +41,7 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 		buf_printf(&failing, "%sfactotum runner missing", failing.len > 0 ? "; " : "");
 	/* Consul must answer, and this node must hold a session, or /submit cannot accept */
 	if (app->consul != NULL) {
-		consul_ok = consul_claim_probe(app, &session, &cerr) == 0;
+		consul_ok = claim_probe(app, &session, &cerr) == 0;
 		if (!consul_ok)
 			buf_printf(&failing, "%s%s", failing.len > 0 ? "; " : "", cerr);
 		else if (!session)
