@@ -292,7 +292,7 @@ void http_respond(FCGX_Request *fr, int status, const char *content_type,
 		     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 		     "Cache-Control: no-store\r\n",
 		     status, http_reason(status),
-		     content_type != NULL ? content_type : "application/json; charset=utf-8",
+		     content_type != NULL ? content_type : "application/json; charset=UTF-8",
 		     body_len);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		abort(); /* every argument above is a short constant */

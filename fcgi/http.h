@@ -49,7 +49,7 @@ const char *http_query_get(const struct http_request *req, const char *name);
  * [] and {} for empty containers), '/' not escaped, non-ASCII as UTF-8. NULL v is "null". */
 void http_json_write(struct buf *out, struct json_object *v, int pretty);
 
-/* Writes a whole response: status line, Content-Type (application/json; charset=utf-8 unless
+/* Writes a whole response: status line, Content-Type (application/json; charset=UTF-8 unless
  * content_type is given), Content-Length, extra_headers (NULL or "Name: value\r\n" lines), body. */
 void http_respond(FCGX_Request *fr, int status, const char *content_type,
 		  const char *extra_headers, const char *body, size_t body_len);

@@ -313,4 +313,26 @@ fs_expect_get /health 503 '{"message":"worker not running","spool":"ok","worker"
 grep -q 'client intended to send too large body' "$FS_TMP/nginx-big/error.log" &&
 	fs_fail "nginx-big refused the body itself"
 
+# ---- the JSON content type as the original sent it, header line for header line ----
+# ctype_of STATUS [curl args...] URL: the answer's status must be STATUS and its one
+# Content-Type header exactly the original's.
+ctype_of() {
+	want=$1
+	shift
+	head=$(curl -s -D - -o /dev/null "$@" | tr -d '\r')
+	status=$(printf '%s\n' "$head" | sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p')
+	types=$(printf '%s\n' "$head" | grep -i '^content-type:')
+	[ "$status" = "$want" ] || fs_fail "$*: status $status, expected $want"
+	[ "$types" = 'Content-Type: application/json; charset=UTF-8' ] ||
+		fs_fail "$*: Content-Type header(s) '$types'"
+}
+ctype_of 200 "$FS_URL/help"
+ctype_of 400 "$FS_URL/check"
+ctype_of 404 "$FS_URL/nope"
+ctype_of 405 -X POST "$FS_URL/jobs"
+# nginx's own (no responder behind this one's socket): the body limit, the missing responder
+fs_start_nginx "$FS_TMP/no-responder.sock" nginx-gone
+ctype_of 413 --data-binary "@$FS_TMP/big" "$FS_URL/submit"
+ctype_of 502 "$FS_URL/status"
+
 fs_done
