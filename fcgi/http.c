@@ -287,7 +287,7 @@ void http_respond(FCGX_Request *fr, int status, const char *content_type,
 	char head[512];
 	int n;
 
-	/* FCGX_FPrintF knows no %zu (DESIGN.md): libc formats, libfcgi only copies bytes. */
+	/* FCGX_FPrintF knows no %zu: libc formats, libfcgi only copies bytes. */
 	n = snprintf(head, sizeof(head),
 		     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 		     "Cache-Control: no-store\r\n",

@@ -246,7 +246,7 @@ void route_logs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	    (tail = jobs_number(fr, req, "tail", LOGS_MAX, 1, LOGS_MAX)) < 0 ||
 	    (job = jobs_get(app, fr, req, id, given)) == NULL)
 		return;
-	/* the worker (issue 5) keeps the last run's captured output here */
+	/* the worker keeps the last run's captured output here */
 	path = xasprintf("%s/logs/%s.log", app->cfg->spool, id);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
