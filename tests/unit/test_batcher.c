@@ -24,7 +24,7 @@
 
 /* What the fake run saw. Written by one run at a time (the batcher's promise, checked through
  * running), read after the threads are joined. */
-struct fake {
+struct batch_log {
 	atomic_int running;    /* runs in progress: never more than one */
 	int overlaps;          /* runs that found another in progress */
 	int batches, items, multi, mixed;
@@ -42,7 +42,7 @@ struct job {
 
 static int fake_run(void *ctx, struct batcher_item *batch)
 {
-	struct fake *f = ctx;
+	struct batch_log *f = ctx;
 	struct batcher_item *it;
 	size_t n = 0;
 	int key = ((struct job *)batch->data)->key;
@@ -74,7 +74,7 @@ static int fake_run(void *ctx, struct batcher_item *batch)
 
 static void fake_after(void *ctx)
 {
-	struct fake *f = ctx;
+	struct batch_log *f = ctx;
 
 	atomic_fetch_add(&f->afters, 1);
 }
@@ -84,15 +84,15 @@ static int fake_same(const void *first, const void *data)
 	return ((const struct job *)first)->key == ((const struct job *)data)->key;
 }
 
-struct worker {
+struct submitter {
 	struct batcher *b;
 	int index;
 	int wrong; /* results that were not this item's */
 };
 
-static void *worker_main(void *arg)
+static void *submitter_main(void *arg)
 {
-	struct worker *w = arg;
+	struct submitter *w = arg;
 	int k;
 
 	for (k = 0; k < PER_THREAD; k++) {
@@ -114,10 +114,10 @@ static void *worker_main(void *arg)
 }
 
 /* THREADS threads of PER_THREAD submissions each through a batcher over ops and f. */
-static void run_threads(const struct batcher_ops *ops, struct fake *f)
+static void run_threads(const struct batcher_ops *ops, struct batch_log *f)
 {
 	struct batcher b;
-	struct worker w[THREADS];
+	struct submitter w[THREADS];
 	pthread_t t[THREADS];
 	int i, wrong = 0;
 
@@ -126,7 +126,7 @@ static void run_threads(const struct batcher_ops *ops, struct fake *f)
 		w[i].b = &b;
 		w[i].index = i;
 		w[i].wrong = 0;
-		assert_int_equal(pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
+		assert_int_equal(pthread_create(&t[i], NULL, submitter_main, &w[i]), 0);
 	}
 	for (i = 0; i < THREADS; i++) {
 		pthread_join(t[i], NULL);
@@ -141,7 +141,7 @@ static void run_threads(const struct batcher_ops *ops, struct fake *f)
 static void test_alone(void **state)
 {
 	static const struct batcher_ops ops = { .run = fake_run, .after = fake_after, .max = 4 };
-	struct fake f;
+	struct batch_log f;
 	struct batcher b;
 	struct job ok = { 0, 1, 0 }, bad = { 0, 10, 0 };
 	char *err = xstrdup("earlier message");
@@ -172,7 +172,7 @@ static void test_alone(void **state)
 static void test_concurrent_batches(void **state)
 {
 	static const struct batcher_ops ops = { .run = fake_run, .max = 256, .yield_alone = 1 };
-	struct fake f;
+	struct batch_log f;
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
@@ -188,7 +188,7 @@ static void test_concurrent_batches(void **state)
 static void test_bounded_batches(void **state)
 {
 	static const struct batcher_ops ops = { .run = fake_run, .max = 3 };
-	struct fake f;
+	struct batch_log f;
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
@@ -201,7 +201,7 @@ static void test_bounded_batches(void **state)
 static void test_batches_of_one_kind(void **state)
 {
 	static const struct batcher_ops ops = { .run = fake_run, .same = fake_same, .max = 32 };
-	struct fake f;
+	struct batch_log f;
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
@@ -214,7 +214,7 @@ static void test_batches_of_one_kind(void **state)
 static void test_after_once_per_leader(void **state)
 {
 	static const struct batcher_ops ops = { .run = fake_run, .after = fake_after, .max = 256 };
-	struct fake f;
+	struct batch_log f;
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
