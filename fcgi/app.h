@@ -102,6 +102,10 @@ int claim_probe(struct app *app, int *sessionp, char **errp);
  * lowercase hex characters. Points into s. */
 const char *route_parse_id(const char *s);
 
+/* Answers 503 {"message":"Error: <err>"}: the spool could not be read or written now (busy,
+ * I/O). err stays the caller's. */
+void route_spool_failed(FCGX_Request *fr, struct http_request *req, const char *err);
+
 /* {"message": msg}, a new object. */
 struct json_object *route_message(const char *msg);
 

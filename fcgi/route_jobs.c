@@ -61,15 +61,13 @@ static struct spool_job *jobs_get(struct app *app, FCGX_Request *fr, struct http
 	char *err = NULL, *msg;
 	int rc = spool_get(app->sp, id, &job, &err);
 
-	if (rc == FS_ENOENT)
+	if (rc == FS_ENOENT) {
 		msg = xasprintf("Error: No job entry found for id='%s'", given);
-	else if (rc != 0)
-		msg = xasprintf("Error: %s", err);
-	else
-		msg = NULL;
-	if (msg != NULL)
-		http_respond_message(fr, req, rc == FS_ENOENT ? 404 : 503, msg);
-	free(msg);
+		http_respond_message(fr, req, 404, msg);
+		free(msg);
+	} else if (rc != 0) {
+		route_spool_failed(fr, req, err);
+	}
 	free(err);
 	return job;
 }
@@ -178,9 +176,7 @@ void route_jobs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	    (offset = jobs_number(fr, req, "offset", 0, 0, 1000000000L)) < 0)
 		return;
 	if (spool_list(app->sp, state, (size_t)limit, (size_t)offset, &jobs, &n, &err) != 0) {
-		msg = xasprintf("Error: %s", err);
-		http_respond_message(fr, req, 503, msg);
-		free(msg);
+		route_spool_failed(fr, req, err);
 		free(err);
 		return;
 	}

@@ -66,6 +66,14 @@ struct json_object *route_message(const char *msg)
 	return o;
 }
 
+void route_spool_failed(FCGX_Request *fr, struct http_request *req, const char *err)
+{
+	char *msg = xasprintf("Error: %s", err);
+
+	http_respond_message(fr, req, 503, msg);
+	free(msg);
+}
+
 const char *route_parse_id(const char *s)
 {
 	const char *slash = strrchr(s, '/');

@@ -113,14 +113,20 @@ static void *submitter_main(void *arg)
 	return NULL;
 }
 
-/* THREADS threads of PER_THREAD submissions each through a batcher over ops and f. */
-static void run_threads(const struct batcher_ops *ops, struct batch_log *f)
+/* THREADS threads of PER_THREAD submissions each through a batcher over ops, with a run that
+ * takes delay and returns result; f tells what it saw. While one batch runs, the other threads
+ * queue: some batches must carry several items. */
+static void run_threads(const struct batcher_ops *ops, useconds_t delay, int result,
+			struct batch_log *f)
 {
 	struct batcher b;
 	struct submitter w[THREADS];
 	pthread_t t[THREADS];
 	int i, wrong = 0;
 
+	memset(f, 0, sizeof(*f));
+	f->delay = delay;
+	f->result = result;
 	batcher_init(&b, ops, f);
 	for (i = 0; i < THREADS; i++) {
 		w[i].b = &b;
@@ -136,6 +142,9 @@ static void run_threads(const struct batcher_ops *ops, struct batch_log *f)
 	assert_int_equal(wrong, 0);
 	assert_int_equal(f->overlaps, 0);
 	assert_int_equal(f->items, THREADS * PER_THREAD);
+	assert_true(f->multi > 0);
+	/* each thread has one item queued at a time */
+	assert_true(f->biggest <= THREADS);
 }
 
 static void test_alone(void **state)
@@ -175,13 +184,8 @@ static void test_concurrent_batches(void **state)
 	struct batch_log f;
 
 	(void)state;
-	memset(&f, 0, sizeof(f));
-	f.delay = 500;
-	run_threads(&ops, &f);
-	/* while one batch runs, the other threads queue: later batches carry several */
-	assert_true(f.multi > 0);
+	run_threads(&ops, 500, 0, &f);
 	assert_true(f.batches < THREADS * PER_THREAD);
-	assert_true(f.biggest <= THREADS);
 	assert_int_equal(atomic_load(&f.afters), 0);
 }
 
@@ -191,10 +195,7 @@ static void test_bounded_batches(void **state)
 	struct batch_log f;
 
 	(void)state;
-	memset(&f, 0, sizeof(f));
-	f.delay = 500;
-	run_threads(&ops, &f);
-	assert_true(f.multi > 0);
+	run_threads(&ops, 500, 0, &f);
 	assert_true(f.biggest <= 3);
 }
 
@@ -204,11 +205,8 @@ static void test_batches_of_one_kind(void **state)
 	struct batch_log f;
 
 	(void)state;
-	memset(&f, 0, sizeof(f));
-	f.delay = 500;
-	run_threads(&ops, &f);
+	run_threads(&ops, 500, 0, &f);
 	assert_int_equal(f.mixed, 0);
-	assert_true(f.multi > 0);
 }
 
 static void test_after_once_per_leader(void **state)
@@ -217,10 +215,7 @@ static void test_after_once_per_leader(void **state)
 	struct batch_log f;
 
 	(void)state;
-	memset(&f, 0, sizeof(f));
-	f.delay = 200;
-	f.result = 1;
-	run_threads(&ops, &f);
+	run_threads(&ops, 200, 1, &f);
 	/* each leader calls it once, however many batches it led */
 	assert_true(atomic_load(&f.afters) >= 1);
 	assert_true(atomic_load(&f.afters) <= f.batches);
