@@ -38,16 +38,14 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct spool_counts counts;
 	struct json_object *o, *server, *disp, *workers, *jobs, *worker, *spool, *consul;
-	char start[CLOCK_UTC_LEN], up[128], *err = NULL, *msg;
+	char start[CLOCK_UTC_LEN], up[128], *err = NULL;
 	int64_t up_s = (clock_real_ms() - app->start_ms) / 1000, active;
 	int draining = 0, alive, rc, session = 0;
 	char *cerr = NULL;
 
 	if (spool_count(app->sp, &counts, &err) != 0 || spool_drain_get(app->sp, &draining,
 									&err) != 0) {
-		msg = xasprintf("Error: %s", err);
-		http_respond_message(fr, req, 503, msg);
-		free(msg);
+		route_spool_failed(fr, req, err);
 		free(err);
 		return;
 	}
@@ -100,7 +98,7 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 	if (app->consul != NULL) {
 		/* reachable: Consul answers with a leader; session: this node holds a live one
 		 * (the worker's), without which /submit answers 503 */
-		rc = consul_claim_probe(app, &session, &cerr);
+		rc = claim_probe(app, &session, &cerr);
 		json_object_object_add(consul, "address",
 				       json_object_new_string(consul_address(app->consul)));
 		json_object_object_add(consul, "reachable", json_object_new_boolean(rc == 0));
