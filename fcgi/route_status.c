@@ -16,7 +16,8 @@
 #endif
 
 /* What the live worker published in the spool (worker/main.c): its pid, start time and whether
- * its runner is there. Left out when absent (a worker of an older build). */
+ * its runner is there. Each is left out while absent (a worker clears pid and start time when it
+ * stops). */
 static void status_worker(struct app *app, struct json_object *worker)
 {
 	char *pid = NULL, *started = NULL, *runner = NULL, when[CLOCK_UTC_LEN];
