@@ -36,7 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "consul_sync.h"
+#include "statesync.h"
 #include "err.h"
 #include "outcome.h"
 #include "proc.h"
@@ -77,8 +77,8 @@ int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, 
 		free(spare);
 		return -1;
 	}
-	/* without spares, runs create and remove their files as before */
-	if (outcome_spares_init(&w->spares, spare) != 0)
+	/* an unusable pool only means runs create and remove their own files */
+	if (spares_init(&w->spares, spare) != 0)
 		log_warn("cannot use %s: %s", spare, strerror(errno));
 	free(spare);
 	return 0;
@@ -96,13 +96,13 @@ void dispatch_free(struct worker *w)
 	free(w->runs);
 	free(w->runs_dir);
 	free(w->logs_dir);
-	outcome_spares_free(&w->spares);
+	spares_free(&w->spares);
 	memset(w, 0, sizeof(*w));
 }
 
-static struct run *dispatch_add(struct worker *w, const char *id, int64_t token)
+static struct watched_run *dispatch_add(struct worker *w, const char *id, int64_t token)
 {
-	struct run *r;
+	struct watched_run *r;
 
 	w->runs = xgrow_by_one(w->runs, w->nruns, sizeof(*w->runs));
 	r = &w->runs[w->nruns++];
@@ -139,7 +139,7 @@ static void dispatch_log_line(struct worker *w, const char *id, const char *text
  * the same transaction -- one commit (and, with --spool-sync full, one fsync) per run, not two;
  * deleting a key that is not there writes nothing. 1 when done with r, 0 when the spool could not
  * take it (tried again later). */
-static int dispatch_settle(struct worker *w, struct run *r)
+static int dispatch_settle(struct worker *w, struct watched_run *r)
 {
 	struct run_status st;
 	char *err = NULL, *key = settings_key(SETTINGS_CANCEL_PREFIX, r->id);
@@ -183,7 +183,7 @@ out:
 /* Settles run i and forgets it when that worked. */
 static void dispatch_end(struct worker *w, size_t i)
 {
-	struct run *r = &w->runs[i];
+	struct watched_run *r = &w->runs[i];
 
 	if (r->pidfd >= 0) {
 		close(r->pidfd);
@@ -232,7 +232,7 @@ static int dispatch_runner_ok(struct worker *w)
 static void dispatch_start(struct worker *w, const struct spool_job *job)
 {
 	struct supervisor_args a;
-	struct run *r;
+	struct watched_run *r;
 	char **argv = NULL, *err = NULL, *cmd = NULL, *dir = NULL, *log = NULL, *msg;
 	/* the supervisor's now (outcome.h) */
 	char *spare_pid = NULL, *spare_status = NULL, *spare_dir = NULL, *next_spare_dir = NULL;
@@ -270,12 +270,12 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	a.log_max = (size_t)w->cfg->log_max_bytes;
 	a.durable = w->cfg->spool_sync != CONFIG_SYNC_NORMAL;
 	a.lockfd = w->lockfd;
-	a.spare_pid = spare_pid = outcome_spare_take(&w->spares);
-	a.spare_status = spare_status = outcome_spare_take(&w->spares);
+	a.spare_pid = spare_pid = spares_take(&w->spares);
+	a.spare_status = spare_status = spares_take(&w->spares);
 	a.spare_dir = spare_dir =
-		outcome_spare_take_dir(&w->spares, (size_t)w->cfg->max_workers);
+		spares_take_dir(&w->spares, (size_t)w->cfg->max_workers);
 	a.next_spare_dir = next_spare_dir =
-		outcome_spare_reserve_dir(&w->spares, (size_t)w->cfg->max_workers);
+		spares_reserve_dir(&w->spares, (size_t)w->cfg->max_workers);
 	if (supervisor_spawn(&a, &pid, &gofd) != 0) {
 		log_error("job %s: fork: %s", job->id, strerror(errno));
 		pid = 0;
@@ -354,8 +354,8 @@ void dispatch_fill(struct worker *w)
 	int rc;
 
 	(void)dispatch_runner_ok(w); /* keeps worker.runner true even with nothing queued */
-	if (!consul_sync_may_dispatch())
-		return; /* the node's Consul entries are being re-acquired (consul_sync.h) */
+	if (!statesync_may_dispatch())
+		return; /* the node's Consul entries are being re-acquired (statesync.h) */
 	while (w->nruns < (size_t)w->cfg->max_workers) {
 		job = NULL;
 		/* without Consul the claim is flushed while its supervisor prepares (dispatch_start
@@ -370,7 +370,7 @@ void dispatch_fill(struct worker *w)
 				log_warn("claim: %s", err);
 			break;
 		}
-		if (consul_sync_claimed(job->id) != 0) {
+		if (statesync_claimed(job->id) != 0) {
 			(void)spool_resume_sync(w->sp, 0, NULL);
 			spool_job_free(job); /* lost to another node: never started */
 			continue;
@@ -384,7 +384,7 @@ void dispatch_fill(struct worker *w)
 void dispatch_cancels(struct worker *w)
 {
 	struct spool_setting *l = NULL;
-	struct run *r;
+	struct watched_run *r;
 	char *err = NULL;
 	size_t n = 0, i, k;
 	long long when;
@@ -454,7 +454,7 @@ void dispatch_recover(struct worker *w)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		struct run *r = dispatch_add(w, jobs[i].id, jobs[i].started_ms);
+		struct watched_run *r = dispatch_add(w, jobs[i].id, jobs[i].started_ms);
 		int pidfd = -1;
 
 		if (outcome_status_read(w->runs_dir, r->id, &st) == 0 && st.run == r->token) {

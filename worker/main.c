@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "consul_sync.h"
+#include "statesync.h"
 #include "dispatch.h"
 #include "settings.h"
 #include "spool.h"
@@ -183,15 +183,15 @@ int main(int argc, char *argv[])
 	have_w = 1;
 	/* the session and the node's Consul entries first: nothing is recovered or claimed that
 	 * the node may have lost */
-	if (consul_sync_init(&cfg, sp) != 0)
+	if (statesync_init(&cfg, sp) != 0)
 		goto out;
-	consul_sync_start();
+	statesync_start();
 	log_info("started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
 	dispatch_recover(&w);
 	dispatch_cancels(&w);
 	cancels_at = worker_mono_ms();
 	dispatch_fill(&w);
-	consul_sync_round();
+	statesync_round();
 	while (!stop) {
 		/* the signalfd, the socket, then one pidfd per watched run */
 		pfd = xgrow_by_one(pfd, w.nruns + 1, sizeof(*pfd)); /* n+1 elements */
@@ -201,7 +201,7 @@ int main(int argc, char *argv[])
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
 		n = dispatch_pollfds(&w, pfd + 2, w.nruns);
-		if ((rc = poll(pfd, (nfds_t)n + 2, consul_sync_poll_ms(WORKER_POLL_MS))) < 0 &&
+		if ((rc = poll(pfd, (nfds_t)n + 2, statesync_poll_ms(WORKER_POLL_MS))) < 0 &&
 		    errno != EINTR) {
 			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
 			goto out;
@@ -232,7 +232,7 @@ int main(int argc, char *argv[])
 			cancels_at = worker_mono_ms();
 		}
 		dispatch_fill(&w);
-		consul_sync_round(); /* the transitions of this round go to Consul now */
+		statesync_round(); /* the transitions of this round go to Consul now */
 	}
 	status = 0;
 out:
@@ -246,8 +246,8 @@ out:
 		(void)spool_setting_set(sp, SETTINGS_WORKER_STARTED, NULL, NULL);
 	}
 	if (have_w && status == 0)
-		consul_sync_stop(w.nruns);
-	consul_sync_free();
+		statesync_stop(w.nruns);
+	statesync_free();
 	if (have_w)
 		dispatch_free(&w);
 	spool_close(sp);

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "consul_sync.h"
+#include "statesync.h"
 #include "logcap.h"
 #include "outcome.h"
 #include "proc.h"
@@ -48,7 +48,9 @@ static int64_t supervisor_real_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-const char *supervisor_exec_reason(int err)
+/* Why a runner could not be started: "runner-missing" for a path that is absent or not
+ * executable, else "spawn-failed". Static storage. */
+static const char *supervisor_exec_reason(int err)
 {
 	switch (err) {
 	case ENOENT: case EACCES: case ENOEXEC: case ENOTDIR: case ELOOP: case EISDIR: case EPERM:
@@ -160,7 +162,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	int outp[2] = { -1, -1 }, sfd, logfd, dirfd, status = 0, out_open = 1, runner_done = 0;
 	int prep = -1, dir_err = 0, pid_ok = 1, fa_ok, at_ok, err = 0;
 	struct run_pid rp;
-	struct consul_renewer *renewer;
+	struct statesync_renewer *renewer;
 	pid_t runner;
 	char go;
 	ssize_t n;
@@ -249,7 +251,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	}
 	(void)fcntl(outp[0], F_SETFL, O_NONBLOCK);
 	/* the node's session lives while its runs do, whatever becomes of the worker */
-	renewer = consul_renewer_start();
+	renewer = statesync_renewer_start();
 	if (a->timeout_s > 0)
 		deadline = supervisor_mono_ms() + (int64_t)a->timeout_s * 1000;
 	while (!runner_done) {
@@ -302,7 +304,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 			flush_at = 0;
 		}
 	}
-	consul_renewer_stop(renewer);
+	statesync_renewer_stop(renewer);
 	st.finished_ms = supervisor_real_ms();
 	/* what is already in the pipe belongs to the log; a descendant that keeps the pipe open
 	 * does not hold up the outcome */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The worker's side of Consul (see consul_sync.h and CONSUL.md). A round does, in this order:
+/* The worker's side of Consul (see statesync.h and CONSUL.md). A round does, in this order:
  * keep the session (renew when due; create one when Consul no longer knows it), re-acquire the
  * node's entries under a new session, deliver the outbox oldest first, retry undos. Each step
  * stops the round when Consul cannot be reached; the next round waits for a backoff. */
 #define _GNU_SOURCE
-#include "consul_sync.h"
+#include "statesync.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
@@ -57,7 +57,7 @@ struct sync_state {
 	int need_reacquire;
 };
 
-/* The module state (consul_sync.h says why it is not a handle). */
+/* The module state (statesync.h says why it is not a handle). */
 static struct sync_state g;
 
 static int64_t sync_mono_ms(void)
@@ -76,7 +76,7 @@ static int64_t sync_real_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int consul_sync_init(const struct config *cfg, struct spool *sp)
+int statesync_init(const struct config *cfg, struct spool *sp)
 {
 	char *err = NULL;
 
@@ -91,7 +91,7 @@ int consul_sync_init(const struct config *cfg, struct spool *sp)
 	g.enabled = 1;
 	g.cfg = cfg;
 	g.sp = sp;
-	g.c = consul_new(cfg, CONSUL_SYNC_TIMEOUT_MS);
+	g.c = consul_new(cfg, STATESYNC_TIMEOUT_MS);
 	g.name = xasprintf("factotum-server:%s", cfg->consul_name);
 	g.backoff_ms = SYNC_BACKOFF_MIN_MS;
 	if (spool_setting_get(sp, SETTINGS_CONSUL_SESSION, &g.session, NULL) != 0)
@@ -103,7 +103,7 @@ int consul_sync_init(const struct config *cfg, struct spool *sp)
 	return 0;
 }
 
-void consul_sync_free(void)
+void statesync_free(void)
 {
 	if (!g.enabled)
 		return;
@@ -121,7 +121,7 @@ static enum sync_rc sync_session_new(void)
 	char *id = NULL, *err = NULL;
 	enum sync_rc rc = SYNC_OK;
 
-	if (consul_session_create(g.c, g.name, CONSUL_SYNC_TTL_S, CONSUL_SYNC_LOCK_DELAY_S, &id,
+	if (consul_session_create(g.c, g.name, STATESYNC_TTL_S, STATESYNC_LOCK_DELAY_S, &id,
 				  &err) != 0) {
 		log_warn("consul: cannot create the node's session: %s", err);
 		rc = SYNC_DOWN;
@@ -149,7 +149,7 @@ static enum sync_rc sync_session_new(void)
 	g.gone_since = 0;
 	/* every entry the old session held has lost its lock */
 	g.need_reacquire = 1;
-	g.renew_at = sync_mono_ms() + CONSUL_SYNC_RENEW_MS;
+	g.renew_at = sync_mono_ms() + STATESYNC_RENEW_MS;
 done:
 	free(id);
 	free(err);
@@ -182,7 +182,7 @@ static enum sync_rc sync_session_keep(int force)
 		free(err);
 		return SYNC_DOWN;
 	}
-	g.renew_at = sync_mono_ms() + CONSUL_SYNC_RENEW_MS;
+	g.renew_at = sync_mono_ms() + STATESYNC_RENEW_MS;
 	return SYNC_OK;
 }
 
@@ -216,7 +216,7 @@ static void sync_lost(const struct spool_job *job, const char *why)
 	(void)spool_setting_set(g.sp, key, val, NULL);
 	if (job->state == SPOOL_DONE)
 		sync_drop_outbox(job->id);
-	else if (spool_abandon(g.sp, job->id, CONSUL_SYNC_LOST_REASON, &err) != 0)
+	else if (spool_abandon(g.sp, job->id, STATESYNC_LOST_REASON, &err) != 0)
 		log_warn("consul: job %s: %s", job->id, err);
 	if (job->state == SPOOL_WORKING && job->pid > 0) {
 		/* its run duplicates the new owner's: the worker stops it as it stops any
@@ -693,7 +693,7 @@ static void sync_run(int force)
 	} while (rc == SYNC_SESSION && ++tries < 2);
 }
 
-void consul_sync_start(void)
+void statesync_start(void)
 {
 	struct timespec ts = { 0, 100 * 1000000L };
 	int64_t until = sync_mono_ms() + 3 * SYNC_GONE_CONFIRM_MS;
@@ -707,12 +707,12 @@ void consul_sync_start(void)
 	}
 }
 
-void consul_sync_round(void)
+void statesync_round(void)
 {
 	sync_run(0);
 }
 
-int consul_sync_poll_ms(int max_ms)
+int statesync_poll_ms(int max_ms)
 {
 	int64_t now, due;
 
@@ -729,20 +729,20 @@ int consul_sync_poll_ms(int max_ms)
 	return due > now ? (int)(due - now) : 0;
 }
 
-int consul_sync_may_dispatch(void)
+int statesync_may_dispatch(void)
 {
 	if (!g.enabled || g.down)
 		return 1;
 	return !(g.need_reacquire || g.need_session || g.gone_since != 0 || g.session == NULL);
 }
 
-int consul_sync_claimed(const char *id)
+int statesync_claimed(const char *id)
 {
 	enum sync_rc rc;
 	int lost = 0;
 
 	if (!g.enabled || g.down || g.session == NULL)
-		return 0; /* unreachable: run it; the entry waits in the outbox (consul_sync.h) */
+		return 0; /* unreachable: run it; the entry waits in the outbox (statesync.h) */
 	rc = sync_deliver(id, &lost);
 	if (rc != SYNC_OK)
 		sync_after(rc);
@@ -753,7 +753,7 @@ int consul_sync_claimed(const char *id)
 	return 0;
 }
 
-void consul_sync_stop(size_t nruns)
+void statesync_stop(size_t nruns)
 {
 	struct spool_counts cnt;
 	struct spool_outbox *es = NULL;
@@ -781,7 +781,7 @@ done:
 
 /* ---- the supervisor's renewer ---- */
 
-struct consul_renewer {
+struct statesync_renewer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop;
@@ -789,8 +789,8 @@ struct consul_renewer {
 
 static void *renewer_main(void *arg)
 {
-	struct consul_renewer *r = arg;
-	struct consul *c = consul_new(g.cfg, CONSUL_SYNC_TIMEOUT_MS);
+	struct statesync_renewer *r = arg;
+	struct consul *c = consul_new(g.cfg, STATESYNC_TIMEOUT_MS);
 	struct spool *sp = NULL;
 	struct timespec until;
 	char *id = NULL;
@@ -808,7 +808,7 @@ static void *renewer_main(void *arg)
 			id = NULL;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += CONSUL_SYNC_RENEW_MS / 1000;
+		until.tv_sec += STATESYNC_RENEW_MS / 1000;
 		pthread_mutex_lock(&r->mu);
 		while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &until) == 0)
 			;
@@ -818,9 +818,9 @@ static void *renewer_main(void *arg)
 	return NULL;
 }
 
-struct consul_renewer *consul_renewer_start(void)
+struct statesync_renewer *statesync_renewer_start(void)
 {
-	struct consul_renewer *r;
+	struct statesync_renewer *r;
 	pthread_condattr_t ca;
 	pthread_attr_t ta;
 	pthread_t th;
@@ -845,7 +845,7 @@ struct consul_renewer *consul_renewer_start(void)
 	return r;
 }
 
-void consul_renewer_stop(struct consul_renewer *r)
+void statesync_renewer_stop(struct statesync_renewer *r)
 {
 	if (r == NULL)
 		return;
