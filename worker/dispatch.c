@@ -337,7 +337,6 @@ static void dispatch_start_end(struct worker *w, const struct spool_job *job,
 			       struct dispatch_start *s)
 {
 	struct watched_run *r;
-	char *msg;
 
 	if (s->gofd >= 0)
 		close(s->gofd);
@@ -347,10 +346,8 @@ static void dispatch_start_end(struct worker *w, const struct spool_job *job,
 		/* its log says so rather than show an earlier run's (the supervisor opens the log
 		 * only once the runner has started) */
 		if (strcmp(s->fail, "spawn-failed") == 0) {
-			msg = xasprintf("factotum-server-worker: the run could not be started (see the "
-					"worker's log)\n");
-			dispatch_log_line(w, job->id, msg);
-			free(msg);
+			dispatch_log_line(w, job->id, "factotum-server-worker: the run could not be "
+					  "started (see the worker's log)\n");
 		}
 		/* settled like any run, so a spool too busy to take it now is tried again */
 		r = dispatch_add(w, job->id, job->started_ms);

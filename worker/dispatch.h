@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The worker's runs: claiming QUEUED jobs in FIFO order up to --max-workers, starting a
  * supervisor for each, acting on cancel requests, recording outcomes when supervisors end, and,
- * at start-up, taking back the WORKING jobs a previous worker left (SERVER.md §4).
+ * at start-up, taking back the WORKING jobs a previous worker left (doc/architecture.md).
  *
  * A run is watched through a pidfd of its supervisor, which works the same for a supervisor this
  * worker forked and for one re-adopted after a restart (not our child). */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* factotum-server-worker: the daemon that drains the node's spool (SERVER.md §4). One per spool
- * (flock on <spool>/worker.lock); woken by the responder's datagram on <spool>/worker.sock the
- * moment a job is committed or a cancel recorded, with a slow poll only for a lost datagram.
- * SIGTERM/SIGINT stop dispatching and exit 0: runs keep going under their supervisors and the
- * next worker re-adopts them. Its pid, start time and runner state are in the spool settings
- * worker.pid, worker.started and worker.runner for /status and /health. */
+/* factotum-server-worker: the daemon that drains the node's spool (doc/architecture.md). One
+ * per spool (flock on <spool>/worker.lock); woken by the responder's datagram on
+ * <spool>/worker.sock the moment a job is committed or a cancel recorded, with a slow poll only
+ * for a lost datagram. SIGTERM/SIGINT stop dispatching and exit 0: runs keep going under their
+ * supervisors and the next worker re-adopts them. Its pid, start time and runner state are in the
+ * spool settings worker.pid, worker.started and worker.runner for /status and /health. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -19,12 +19,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "statesync.h"
 #include "dispatch.h"
+#include "now.h"
 #include "settings.h"
 #include "spool.h"
 #include "log.h"
@@ -32,14 +32,6 @@
 
 #define PROG "factotum-server-worker"
 #define WORKER_POLL_MS 5000 /* only for a lost datagram: every wake-up is signalled */
-
-static int64_t worker_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -124,7 +116,6 @@ int main(int argc, char *argv[])
 	struct worker w;
 	struct spool *sp = NULL;
 	struct pollfd *pfd = NULL;
-	struct timespec ts;
 	sigset_t mask;
 	char *err = NULL, *sock_path = NULL;
 	int rc, status = 1, lockfd = -1, sockfd = -1, sfd = -1, stop = 0, have_w = 0, flags, woke;
@@ -176,8 +167,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (worker_publish(sp, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) != 0 ||
+	if (worker_publish(sp, now_real_ms()) != 0 ||
 	    dispatch_init(&w, &cfg, sp, lockfd) != 0)
 		goto out;
 	have_w = 1;
@@ -189,7 +179,7 @@ int main(int argc, char *argv[])
 	log_info("started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
 	dispatch_recover(&w);
 	dispatch_cancels(&w);
-	cancels_at = worker_mono_ms();
+	cancels_at = now_mono_ms();
 	dispatch_fill(&w);
 	statesync_round();
 	while (!stop) {
@@ -227,9 +217,9 @@ int main(int argc, char *argv[])
 		 * the poll from ever timing out */
 		dispatch_events(&w, pfd + 2, n);
 		dispatch_retry(&w);
-		if (woke || rc == 0 || worker_mono_ms() - cancels_at >= WORKER_POLL_MS) {
+		if (woke || rc == 0 || now_mono_ms() - cancels_at >= WORKER_POLL_MS) {
 			dispatch_cancels(&w);
-			cancels_at = worker_mono_ms();
+			cancels_at = now_mono_ms();
 		}
 		dispatch_fill(&w);
 		statesync_round(); /* the transitions of this round go to Consul now */

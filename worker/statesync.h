@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The worker's side of Consul (CONSUL.md): keeping the node's session alive, re-acquiring the
+/* The worker's side of Consul (doc/consul.md): keeping the node's session alive, re-acquiring the
  * node's jobs under a new session, delivering the spool's outbox (every transition, in order,
  * fenced by the last ModifyIndex seen), retrying the claims /submit could not undo, and the
  * supervisors' share of the session keeping.

@@ -58,7 +58,7 @@ fs_expect_outcome "$B" FAILED null null cancelled "cancelled while queued"
 t0=$(date +%s%3N)
 fs_expect_post /cancel '{"id":"'"$A"'"}' 202 '{"message":"Cancel requested for WORKING job jobId:['"$A"']: the worker will stop its run","jobId":"'"$A"'"}'
 fs_wait_state "$A" DONE 10
-# the runner exits 2 after a shutdown signal (FACTOTUM.md): the reason says why
+# the runner exits 2 after a shutdown signal, as Factotum does: the reason says why
 fs_expect_outcome "$A" FAILED 2 null cancelled "cancelled while running"
 [ "$(secs_since "$t0")" -lt 3 ] || fs_fail "cancel took $(secs_since "$t0") s"
 gone "$(cat "$FS_TMP/a.pid")" "the cancelled job's task"
