@@ -267,13 +267,10 @@ static enum sync_rc sync_reacquire_one(const struct spool_job *job)
 		rc = SYNC_LATER;
 		goto done;
 	}
-	ops[0].verb = CONSUL_CHECK_INDEX;
-	ops[0].key = key;
-	ops[0].index = job->consul_index;
-	ops[1].verb = CONSUL_LOCK;
-	ops[1].key = key;
-	ops[1].value = kv.value != NULL ? kv.value : "";
-	ops[1].session = g.session;
+	ops[0] = (struct consul_op){ .verb = CONSUL_CHECK_INDEX, .key = key,
+				     .index = job->consul_index };
+	ops[1] = (struct consul_op){ .verb = CONSUL_LOCK, .key = key,
+				     .value = kv.value != NULL ? kv.value : "", .session = g.session };
 	crc = consul_txn(g.c, ops, 2, &res, &err);
 	if (crc == 0) {
 		free(err);
@@ -429,22 +426,16 @@ static enum sync_rc sync_deliver_one(const struct spool_outbox *ob, int *lostp)
 	}
 	key = jobentry_key(g.cfg->consul_namespace, job->id);
 	value = sync_value(job, tr);
-	ops[0].verb = CONSUL_CHECK_INDEX;
-	ops[0].key = key;
-	ops[0].index = job->consul_index;
+	ops[0] = (struct consul_op){ .verb = CONSUL_CHECK_INDEX, .key = key,
+				     .index = job->consul_index };
 	if (done) {
-		ops[1].verb = CONSUL_UNLOCK;
-		ops[1].key = key;
-		ops[1].value = value;
-		ops[1].session = g.session;
+		ops[1] = (struct consul_op){ .verb = CONSUL_UNLOCK, .key = key, .value = value,
+					     .session = g.session };
 	} else {
-		ops[1].verb = CONSUL_CHECK_SESSION;
-		ops[1].key = key;
-		ops[1].session = g.session;
-		ops[2].verb = CONSUL_LOCK;
-		ops[2].key = key;
-		ops[2].value = value;
-		ops[2].session = g.session;
+		ops[1] = (struct consul_op){ .verb = CONSUL_CHECK_SESSION, .key = key,
+					     .session = g.session };
+		ops[2] = (struct consul_op){ .verb = CONSUL_LOCK, .key = key, .value = value,
+					     .session = g.session };
 	}
 	crc = consul_txn(g.c, ops, done ? 2 : 3, &res, &err);
 	if (crc == 0) {
@@ -584,19 +575,10 @@ static enum sync_rc sync_undo_one(const struct spool_setting *s)
 		goto done;
 	}
 	/* as the responder's own undo (fcgi/consul_claim.c): fenced by the claim's index */
-	if (prev == NULL) {
-		ops[0].verb = CONSUL_DELETE_CAS;
-		ops[0].key = key;
-		ops[0].index = index;
-	} else {
-		ops[0].verb = CONSUL_CHECK_INDEX;
-		ops[0].key = key;
-		ops[0].index = index;
-		ops[1].verb = CONSUL_UNLOCK;
-		ops[1].key = key;
-		ops[1].value = prev;
-		ops[1].session = session;
-	}
+	ops[0] = (struct consul_op){ .verb = prev == NULL ? CONSUL_DELETE_CAS : CONSUL_CHECK_INDEX,
+				     .key = key, .index = index };
+	ops[1] = (struct consul_op){ .verb = CONSUL_UNLOCK, .key = key, .value = prev,
+				     .session = session };
 	crc = consul_txn(g.c, ops, prev == NULL ? 1 : 2, NULL, NULL);
 	if (crc == 0 || crc == FS_EEXIST) {
 		/* undone, or the entry moved on and there is nothing of ours to undo */

@@ -2,24 +2,13 @@
 # Stopping runs: POST /cancel of a QUEUED job (it never runs) and of a WORKING one (SIGTERM to
 # its runner, reason cancelled), --job-timeout (reason timeout), and a run whose task ignores
 # SIGTERM: killed after the grace period with everything in the runner's session.
-. "$FS_SRCDIR/tests/integration/lib.sh"
+. "$FS_SRCDIR/tests/integration/worker_lib.sh"
 
-FS_RUNNER=$FS_BUILDDIR/runner/factotum
-# our grace period is short; the runner's own (it SIGKILLs its tasks too) is long, so that only
-# the supervisor's SIGKILL can end the SIGTERM-proof task in time
-FACTOTUM_SERVER_KILL_GRACE_MS=500
+# our grace period is short (worker_lib.sh); the runner's own (it SIGKILLs its tasks too) is long,
+# so that only the supervisor's SIGKILL can end the SIGTERM-proof task in time
 FACTOTUM_KILL_GRACE_MS=60000
-export FACTOTUM_SERVER_KILL_GRACE_MS FACTOTUM_KILL_GRACE_MS
+export FACTOTUM_KILL_GRACE_MS
 
-# wait_file PATH: up to 10 s for PATH to exist and be non-empty.
-wait_file() {
-	n=0
-	until [ -s "$1" ]; do
-		n=$((n + 1))
-		[ $n -lt 200 ] || { fs_fail "$1 never appeared"; return 1; }
-		sleep 0.05
-	done
-}
 # gone PID WHAT: the process has ended (a zombie not yet reaped by init counts as ended).
 gone() {
 	n=0

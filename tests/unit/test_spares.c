@@ -3,12 +3,14 @@
  * are the same inodes (none freed, none allocated); a spare somebody else took first only means a
  * file created anew; spare directories are named ahead, handed out oldest first once made; a new
  * pool takes over what is on disk and removes anything else. */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,14 +193,24 @@ static void test_unusable(void **state)
 	spares_free(&sp);
 }
 
-static int teardown(void **state)
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
-	char *cmd = xasprintf("rm -rf '%s'", dir);
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
 
+static int make_dir(void **state)
+{
 	(void)state;
-	(void)!system(cmd);
-	free(cmd);
-	return 0;
+	return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+	(void)state;
+	return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int main(void)
@@ -209,7 +221,5 @@ int main(void)
 		cmocka_unit_test(test_unusable),
 	};
 
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, teardown);
+	return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
