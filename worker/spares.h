@@ -2,12 +2,12 @@
 /* The spare-inode pool: files and directories kept in <spool>/spare so that a run reuses an inode
  * instead of freeing one and allocating another.
  *
- * Why: each run had two short-lived files (its pid and status files, outcome.h), created by its
- * supervisor and unlinked once the run settled, and a fresh working directory. On ext4 without a
- * journal every file created scans past the inodes freed in the last minutes, which made those
- * files the main cost of a run (bench/README). So a settled run's files are moved into the pool
- * (spares_put, through outcome_recycle) and handed to later supervisors, which rename one onto the
- * file they are about to write.
+ * Why: each run has two short-lived files (its pid and status files, outcome.h), written by its
+ * supervisor and gone once the run settles, and a fresh working directory. On ext4 without a
+ * journal every file created scans past the inodes freed in the last minutes, which makes
+ * creating them the main cost of a run (bench/README). So a settled run's files are moved into
+ * the pool (spares_put, through outcome_recycle) and handed to later supervisors, which rename one
+ * onto the file they are about to write.
  *
  * Ownership: a spare is only a name. Whoever renames it first owns it -- it is renamed before it
  * is written, never written in place -- and a writer whose spare is gone (someone else renamed it)

@@ -83,7 +83,7 @@ static int supervisor_rmtree_entry(const char *path, const struct stat *sb, int 
 }
 
 /* A fresh working directory for the run, an earlier run's removed first (no symlink is
- * followed): the spare directory renamed into place when there is one (outcome.h), else a new
+ * followed): the spare directory renamed into place when there is one (spares.h), else a new
  * one. Opened: a descriptor, or -1 with errno. */
 static int supervisor_run_dir(const char *dir, const char *spare)
 {
