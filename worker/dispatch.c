@@ -37,15 +37,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "statesync.h"
 #include "err.h"
+#include "log.h"
 #include "outcome.h"
 #include "proc.h"
 #include "runcmd.h"
 #include "settings.h"
 #include "spool.h"
+#include "statesync.h"
 #include "supervisor.h"
-#include "log.h"
 #include "xalloc.h"
 
 static int dispatch_mkdir(const char *path)
@@ -245,7 +245,7 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job,
 {
 	struct supervisor_args a;
 	char **argv = NULL, *err = NULL, *dir = NULL, *log = NULL, *msg;
-	/* the supervisor's now (spares.h) */
+	/* lent to the supervisor, which renames them (spares.h) */
 	char *spare_pid = NULL, *spare_status = NULL, *spare_dir = NULL, *next_spare_dir = NULL;
 
 	if (!dispatch_runner_ok(w)) {

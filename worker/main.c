@@ -22,12 +22,12 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "statesync.h"
 #include "dispatch.h"
+#include "log.h"
 #include "now.h"
 #include "settings.h"
 #include "spool.h"
-#include "log.h"
+#include "statesync.h"
 #include "xalloc.h"
 
 #define PROG "factotum-server-worker"

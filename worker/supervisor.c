@@ -23,12 +23,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "statesync.h"
+#include "log.h"
 #include "logcap.h"
 #include "now.h"
 #include "outcome.h"
 #include "proc.h"
-#include "log.h"
+#include "statesync.h"
 #include "xalloc.h"
 
 #define SUPERVISOR_FLUSH_MS 1000 /* the log lags the output by at most this, past the cap */
