@@ -574,7 +574,7 @@ static enum sync_rc sync_undo_one(const struct spool_setting *s)
 		(void)spool_setting_set(g.sp, s->key, NULL, NULL);
 		goto done;
 	}
-	/* as the responder's own undo (fcgi/consul_claim.c): fenced by the claim's index */
+	/* as the responder's own undo (fcgi/claim.c): fenced by the claim's index */
 	ops[0] = (struct consul_op){ .verb = prev == NULL ? CONSUL_DELETE_CAS : CONSUL_CHECK_INDEX,
 				     .key = key, .index = index };
 	ops[1] = (struct consul_op){ .verb = CONSUL_UNLOCK, .key = key, .value = prev,
