@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* factotum-server-worker: the daemon that drains the node's spool (SERVER.md §4). One per spool
- * (flock on <spool>/worker.lock); woken by the responder's datagram on <spool>/worker.sock the
- * moment a job is committed or a cancel recorded, with a slow poll only for a lost datagram.
- * SIGTERM/SIGINT stop dispatching and exit 0: runs keep going under their supervisors and the
- * next worker re-adopts them. Its pid, start time and runner state are in the spool settings
- * worker.pid, worker.started and worker.runner for /status and /health. */
+/* factotum-server-worker: the daemon that drains the node's spool (doc/architecture.md). One
+ * per spool (flock on <spool>/worker.lock); woken by the responder's datagram on
+ * <spool>/worker.sock the moment a job is committed or a cancel recorded, with a slow poll only
+ * for a lost datagram. SIGTERM/SIGINT stop dispatching and exit 0: runs keep going under their
+ * supervisors and the next worker re-adopts them. Its pid, start time and runner state are in the
+ * spool settings worker.pid, worker.started and worker.runner for /status and /health. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -19,16 +19,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "config.h"
-#include "consul_sync.h"
 #include "dispatch.h"
+#include "log.h"
 #include "settings.h"
 #include "spool.h"
-#include "log.h"
+#include "statesync.h"
 #include "xalloc.h"
 
 #define PROG "factotum-server-worker"
@@ -174,15 +173,15 @@ int main(int argc, char *argv[])
 	have_w = 1;
 	/* the session and the node's Consul entries first: nothing is recovered or claimed that
 	 * the node may have lost */
-	if (consul_sync_init(&cfg, sp) != 0)
+	if (statesync_init(&cfg, sp) != 0)
 		goto out;
-	consul_sync_start();
+	statesync_start();
 	log_info("started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
 	dispatch_recover(&w);
 	dispatch_cancels(&w);
 	cancels_at = clock_mono_ms();
 	dispatch_fill(&w);
-	consul_sync_round();
+	statesync_round();
 	while (!stop) {
 		/* the signalfd, the socket, then one pidfd per watched run */
 		pfd = xgrow_by_one(pfd, w.nruns + 1, sizeof(*pfd)); /* n+1 elements */
@@ -192,7 +191,7 @@ int main(int argc, char *argv[])
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
 		n = dispatch_pollfds(&w, pfd + 2, w.nruns);
-		if ((rc = poll(pfd, (nfds_t)n + 2, consul_sync_poll_ms(WORKER_POLL_MS))) < 0 &&
+		if ((rc = poll(pfd, (nfds_t)n + 2, statesync_poll_ms(WORKER_POLL_MS))) < 0 &&
 		    errno != EINTR) {
 			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
 			goto out;
@@ -223,7 +222,7 @@ int main(int argc, char *argv[])
 			cancels_at = clock_mono_ms();
 		}
 		dispatch_fill(&w);
-		consul_sync_round(); /* the transitions of this round go to Consul now */
+		statesync_round(); /* the transitions of this round go to Consul now */
 	}
 	status = 0;
 out:
@@ -237,8 +236,8 @@ out:
 		(void)spool_setting_set(sp, SETTINGS_WORKER_STARTED, NULL, NULL);
 	}
 	if (have_w && status == 0)
-		consul_sync_stop(w.nruns);
-	consul_sync_free();
+		statesync_stop(w.nruns);
+	statesync_free();
 	if (have_w)
 		dispatch_free(&w);
 	spool_close(sp);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The worker's side of Consul (see consul_sync.h and CONSUL.md). A round does, in this order:
+/* The worker's side of Consul (see statesync.h and doc/consul.md). A round does, in this order:
  * keep the session (renew when due; create one when Consul no longer knows it), re-acquire the
  * node's entries under a new session, deliver the outbox oldest first, retry undos. Each step
  * stops the round when Consul cannot be reached; the next round waits for a backoff. */
 #define _GNU_SOURCE
-#include "consul_sync.h"
+#include "statesync.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
@@ -58,10 +58,10 @@ struct sync_state {
 	int need_reacquire;
 };
 
-/* The module state (consul_sync.h says why it is not a handle). */
+/* The module state (statesync.h says why it is not a handle). */
 static struct sync_state g;
 
-int consul_sync_init(const struct config *cfg, struct spool *sp)
+int statesync_init(const struct config *cfg, struct spool *sp)
 {
 	char *err = NULL;
 
@@ -76,7 +76,7 @@ int consul_sync_init(const struct config *cfg, struct spool *sp)
 	g.enabled = 1;
 	g.cfg = cfg;
 	g.sp = sp;
-	g.c = consul_new(cfg, CONSUL_SYNC_TIMEOUT_MS);
+	g.c = consul_new(cfg, STATESYNC_TIMEOUT_MS);
 	g.name = xasprintf("factotum-server:%s", cfg->consul_name);
 	g.backoff_ms = SYNC_BACKOFF_MIN_MS;
 	if (spool_setting_get(sp, SETTINGS_CONSUL_SESSION, &g.session, NULL) != 0)
@@ -88,7 +88,7 @@ int consul_sync_init(const struct config *cfg, struct spool *sp)
 	return 0;
 }
 
-void consul_sync_free(void)
+void statesync_free(void)
 {
 	if (!g.enabled)
 		return;
@@ -106,7 +106,7 @@ static enum sync_rc sync_session_new(void)
 	char *id = NULL, *err = NULL;
 	enum sync_rc rc = SYNC_OK;
 
-	if (consul_session_create(g.c, g.name, CONSUL_SYNC_TTL_S, CONSUL_SYNC_LOCK_DELAY_S, &id,
+	if (consul_session_create(g.c, g.name, STATESYNC_TTL_S, STATESYNC_LOCK_DELAY_S, &id,
 				  &err) != 0) {
 		log_warn("consul: cannot create the node's session: %s", err);
 		rc = SYNC_DOWN;
@@ -134,7 +134,7 @@ static enum sync_rc sync_session_new(void)
 	g.gone_since = 0;
 	/* every entry the old session held has lost its lock */
 	g.need_reacquire = 1;
-	g.renew_at = clock_mono_ms() + CONSUL_SYNC_RENEW_MS;
+	g.renew_at = clock_mono_ms() + STATESYNC_RENEW_MS;
 done:
 	free(id);
 	free(err);
@@ -167,7 +167,7 @@ static enum sync_rc sync_session_keep(int force)
 		free(err);
 		return SYNC_DOWN;
 	}
-	g.renew_at = clock_mono_ms() + CONSUL_SYNC_RENEW_MS;
+	g.renew_at = clock_mono_ms() + STATESYNC_RENEW_MS;
 	return SYNC_OK;
 }
 
@@ -201,7 +201,7 @@ static void sync_lost(const struct spool_job *job, const char *why)
 	(void)spool_setting_set(g.sp, key, val, NULL);
 	if (job->state == SPOOL_DONE)
 		sync_drop_outbox(job->id);
-	else if (spool_abandon(g.sp, job->id, CONSUL_SYNC_LOST_REASON, &err) != 0)
+	else if (spool_abandon(g.sp, job->id, STATESYNC_LOST_REASON, &err) != 0)
 		log_warn("consul: job %s: %s", job->id, err);
 	if (job->state == SPOOL_WORKING && job->pid > 0) {
 		/* its run duplicates the new owner's: the worker stops it as it stops any
@@ -267,13 +267,10 @@ static enum sync_rc sync_reacquire_one(const struct spool_job *job)
 		rc = SYNC_LATER;
 		goto done;
 	}
-	ops[0].verb = CONSUL_CHECK_INDEX;
-	ops[0].key = key;
-	ops[0].index = job->consul_index;
-	ops[1].verb = CONSUL_LOCK;
-	ops[1].key = key;
-	ops[1].value = kv.value != NULL ? kv.value : "";
-	ops[1].session = g.session;
+	ops[0] = (struct consul_op){ .verb = CONSUL_CHECK_INDEX, .key = key,
+				     .index = job->consul_index };
+	ops[1] = (struct consul_op){ .verb = CONSUL_LOCK, .key = key,
+				     .value = kv.value != NULL ? kv.value : "", .session = g.session };
 	crc = consul_txn(g.c, ops, 2, &res, &err);
 	if (crc == 0) {
 		free(err);
@@ -429,22 +426,16 @@ static enum sync_rc sync_deliver_one(const struct spool_outbox *ob, int *lostp)
 	}
 	key = jobentry_key(g.cfg->consul_namespace, job->id);
 	value = sync_value(job, tr);
-	ops[0].verb = CONSUL_CHECK_INDEX;
-	ops[0].key = key;
-	ops[0].index = job->consul_index;
+	ops[0] = (struct consul_op){ .verb = CONSUL_CHECK_INDEX, .key = key,
+				     .index = job->consul_index };
 	if (done) {
-		ops[1].verb = CONSUL_UNLOCK;
-		ops[1].key = key;
-		ops[1].value = value;
-		ops[1].session = g.session;
+		ops[1] = (struct consul_op){ .verb = CONSUL_UNLOCK, .key = key, .value = value,
+					     .session = g.session };
 	} else {
-		ops[1].verb = CONSUL_CHECK_SESSION;
-		ops[1].key = key;
-		ops[1].session = g.session;
-		ops[2].verb = CONSUL_LOCK;
-		ops[2].key = key;
-		ops[2].value = value;
-		ops[2].session = g.session;
+		ops[1] = (struct consul_op){ .verb = CONSUL_CHECK_SESSION, .key = key,
+					     .session = g.session };
+		ops[2] = (struct consul_op){ .verb = CONSUL_LOCK, .key = key, .value = value,
+					     .session = g.session };
 	}
 	crc = consul_txn(g.c, ops, done ? 2 : 3, &res, &err);
 	if (crc == 0) {
@@ -584,19 +575,10 @@ static enum sync_rc sync_undo_one(const struct spool_setting *s)
 		goto done;
 	}
 	/* as the responder's own undo (fcgi/claim.c): fenced by the claim's index */
-	if (prev == NULL) {
-		ops[0].verb = CONSUL_DELETE_CAS;
-		ops[0].key = key;
-		ops[0].index = index;
-	} else {
-		ops[0].verb = CONSUL_CHECK_INDEX;
-		ops[0].key = key;
-		ops[0].index = index;
-		ops[1].verb = CONSUL_UNLOCK;
-		ops[1].key = key;
-		ops[1].value = prev;
-		ops[1].session = session;
-	}
+	ops[0] = (struct consul_op){ .verb = prev == NULL ? CONSUL_DELETE_CAS : CONSUL_CHECK_INDEX,
+				     .key = key, .index = index };
+	ops[1] = (struct consul_op){ .verb = CONSUL_UNLOCK, .key = key, .value = prev,
+				     .session = session };
 	crc = consul_txn(g.c, ops, prev == NULL ? 1 : 2, NULL, NULL);
 	if (crc == 0 || crc == FS_EEXIST) {
 		/* undone, or the entry moved on and there is nothing of ours to undo */
@@ -678,7 +660,7 @@ static void sync_run(int force)
 	} while (rc == SYNC_SESSION && ++tries < 2);
 }
 
-void consul_sync_start(void)
+void statesync_start(void)
 {
 	struct timespec ts = { 0, 100 * 1000000L };
 	int64_t until = clock_mono_ms() + 3 * SYNC_GONE_CONFIRM_MS;
@@ -692,12 +674,12 @@ void consul_sync_start(void)
 	}
 }
 
-void consul_sync_round(void)
+void statesync_round(void)
 {
 	sync_run(0);
 }
 
-int consul_sync_poll_ms(int max_ms)
+int statesync_poll_ms(int max_ms)
 {
 	int64_t now, due;
 
@@ -714,20 +696,20 @@ int consul_sync_poll_ms(int max_ms)
 	return due > now ? (int)(due - now) : 0;
 }
 
-int consul_sync_may_dispatch(void)
+int statesync_may_dispatch(void)
 {
 	if (!g.enabled || g.down)
 		return 1;
 	return !(g.need_reacquire || g.need_session || g.gone_since != 0 || g.session == NULL);
 }
 
-int consul_sync_claimed(const char *id)
+int statesync_claimed(const char *id)
 {
 	enum sync_rc rc;
 	int lost = 0;
 
 	if (!g.enabled || g.down || g.session == NULL)
-		return 0; /* unreachable: run it; the entry waits in the outbox (consul_sync.h) */
+		return 0; /* unreachable: run it; the entry waits in the outbox (statesync.h) */
 	rc = sync_deliver(id, &lost);
 	if (rc != SYNC_OK)
 		sync_after(rc);
@@ -738,7 +720,7 @@ int consul_sync_claimed(const char *id)
 	return 0;
 }
 
-void consul_sync_stop(size_t nruns)
+void statesync_stop(size_t nruns)
 {
 	struct spool_counts cnt;
 	struct spool_outbox *es = NULL;
@@ -766,7 +748,7 @@ done:
 
 /* ---- the supervisor's renewer ---- */
 
-struct consul_renewer {
+struct statesync_renewer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop;
@@ -774,8 +756,8 @@ struct consul_renewer {
 
 static void *renewer_main(void *arg)
 {
-	struct consul_renewer *r = arg;
-	struct consul *c = consul_new(g.cfg, CONSUL_SYNC_TIMEOUT_MS);
+	struct statesync_renewer *r = arg;
+	struct consul *c = consul_new(g.cfg, STATESYNC_TIMEOUT_MS);
 	struct spool *sp = NULL;
 	struct timespec until;
 	char *id = NULL;
@@ -792,7 +774,7 @@ static void *renewer_main(void *arg)
 			free(id);
 			id = NULL;
 		}
-		clock_deadline(CLOCK_MONOTONIC, CONSUL_SYNC_RENEW_MS, &until);
+		clock_deadline(CLOCK_MONOTONIC, STATESYNC_RENEW_MS, &until);
 		pthread_mutex_lock(&r->mu);
 		while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &until) == 0)
 			;
@@ -802,9 +784,9 @@ static void *renewer_main(void *arg)
 	return NULL;
 }
 
-struct consul_renewer *consul_renewer_start(void)
+struct statesync_renewer *statesync_renewer_start(void)
 {
-	struct consul_renewer *r;
+	struct statesync_renewer *r;
 	pthread_condattr_t ca;
 	pthread_attr_t ta;
 	pthread_t th;
@@ -829,7 +811,7 @@ struct consul_renewer *consul_renewer_start(void)
 	return r;
 }
 
-void consul_renewer_stop(struct consul_renewer *r)
+void statesync_renewer_stop(struct statesync_renewer *r)
 {
 	if (r == NULL)
 		return;
