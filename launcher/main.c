@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* factotum-server: runs a whole node on one machine with Factotum Server's command line
- * (doc/compatibility.md). It writes an nginx configuration under <spool>/nginx, starts the responder, the worker and
- * nginx (and a Consul dev agent with --consul-dev), checks each is ready, prints one line saying
- * where it listens, and on SIGINT/SIGTERM/SIGHUP stops them all and exits 0. If anything fails
- * to start, or a child dies later, it stops the rest and exits 1 with one clear line; a bad
- * option exits 2.
+ * (doc/compatibility.md). It writes an nginx configuration under <spool>/nginx, starts the
+ * responder, the worker and nginx (and a Consul dev agent with --consul-dev), checks each is
+ * ready, prints one line saying where it listens, and on SIGINT/SIGTERM/SIGHUP stops them all
+ * and exits 0. If anything fails to start, or a child dies later, it stops the rest and exits 1
+ * with one clear line; a bad option exits 2.
  *
  * Every option of core/config is passed unchanged to the responder and the worker, so the node
  * is configured in one place. Programs are found next to the launcher (the directory of

@@ -5,8 +5,8 @@
 # loopback port, configured by the launcher from nginx/ (node_lib.sh). Everything started is
 # stopped on exit.
 #
-# As root (CI), nginx's workers run as nobody: the temporary directory is made traversable
-# (0711) and the socket 0666 so that they can connect. As an ordinary user, nginx runs entirely
+# As root (CI), nginx's workers run as www-data (nobody where there is none): the temporary
+# directory is made traversable (0711) and the socket 0666 so that they can connect. As an ordinary user, nginx runs entirely
 # as that user and no permission is widened.
 #
 # Helpers: fs_req METHOD PATH [BODY-FILE|-] [curl args...] sets FS_STATUS, FS_BODY (the answer's
