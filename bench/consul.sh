@@ -167,7 +167,7 @@ echo "versions: $("$FS_CONSUL_BIN" version | head -n 1) (-server -bootstrap-expe
 echo "load: $CONNS connections/threads (wrk -t$WRK_THREADS), ${SECS}s; S1/N1: 1 connection," \
 	"${LSECS}s; $ROUNDS round(s); rates are 200 answers per second; latency in ms"
 echo
-awk -v rounds="$ROUNDS" "$BENCH_AWK_MEDIAN"'
+awk -v rounds="$ROUNDS" -v kw=3 -v lw=48 "$BENCH_AWK"'
 { rate[$1, $2] = ($4 > 0 ? $3 / $4 : 0); p50[$1, $2] = $5; p99[$1, $2] = $6 }
 END {
 	name["X"] = "raw Consul txn check-not-exists+lock (session)"
@@ -176,16 +176,10 @@ END {
 	name["N"] = "POST /submit, --no-consul"
 	name["S1"] = "POST /submit, Consul enabled, 1 connection"
 	name["N1"] = "POST /submit, --no-consul, 1 connection"
-	printf "%-3s %-48s", "", "rate (200s/s)"
-	for (r = 1; r <= rounds; r++) printf " %8s", "round " r
-	printf " %8s\n", "median"
+	rate_header("rate (200s/s)")
 	split("X K S N S1 N1", keys, " ")
-	for (i = 1; i <= 6; i++) {
-		k = keys[i]
-		printf "%-3s %-48s", k, name[k]
-		for (r = 1; r <= rounds; r++) { v[r] = rate[r, k]; printf " %8.0f", v[r] }
-		printf " %8.0f\n", median(v, rounds)
-	}
+	for (i = 1; i <= 6; i++)
+		rate_row(keys[i], name[keys[i]])
 	print ""
 	printf "%-3s %-48s", "", "latency p50 / p99 (ms)"
 	for (r = 1; r <= rounds; r++) printf " %13s", "round " r

@@ -149,10 +149,22 @@ bench_machine() {
 		head -n 1)"
 }
 
-# The reports' awk programs start with this: median(a, n) of a[1..n] (sorts a).
-BENCH_AWK_MEDIAN='
+# The reports' awk programs start with this: median(a, n) of a[1..n] (sorts a); and, with the
+# awk variables rounds, kw and lw (the widths of the key and label columns) set, rate_header(title)
+# and rate_row(key, label), a line of rate[round, key] per round and their median.
+BENCH_AWK='
 function median(a, n,    i, j, t) {
 	for (i = 2; i <= n; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function rate_header(title,    r) {
+	printf "%-" kw "s %-" lw "s", "", title
+	for (r = 1; r <= rounds; r++) printf " %8s", "round " r
+	printf " %8s\n", "median"
+}
+function rate_row(k, label,    r, v) {
+	printf "%-" kw "s %-" lw "s", k, label
+	for (r = 1; r <= rounds; r++) { v[r] = rate[r, k]; printf " %8.0f", v[r] }
+	printf " %8.0f\n", median(v, rounds)
 }'

@@ -195,7 +195,7 @@ echo "versions: $("$FS_NGINX" -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -n
 echo "load: $CONNS connections/clients, wrk -t$WRK_THREADS, ${SECS}s per measurement," \
 	"$ROUNDS round(s); rates are accepted jobs (HTTP 200) per second"
 echo
-awk -v rounds="$ROUNDS" -v only="$ONLY" "$BENCH_AWK_MEDIAN"'
+awk -v rounds="$ROUNDS" -v only="$ONLY" -v kw=2 -v lw=50 "$BENCH_AWK"'
 { rate[$1, $2] = ($5 > 0 ? $3 / $5 : 0); have[$2] = 1 }
 END {
 	name["A"] = "raw SQLite, 1-row commits, WAL, synchronous=FULL"
@@ -205,17 +205,11 @@ END {
 	name["G"] = "beanstalkd -f 0 (fsync every write), put"
 	name["C"] = "trivial FastCGI responder, same nginx"
 	name["D"] = "POST /submit, --spool-sync normal"
-	printf "%-2s %-50s", "", "rate (jobs/s)"
-	for (r = 1; r <= rounds; r++) printf " %8s", "round " r
-	printf " %8s\n", "median"
+	rate_header("rate (jobs/s)")
 	n = split(only, keys, " ")
-	for (i = 1; i <= n; i++) {
-		k = keys[i]
-		if (!(k in have)) continue
-		printf "%-2s %-50s", k, name[k]
-		for (r = 1; r <= rounds; r++) { v[r] = rate[r, k]; printf " %8.0f", v[r] }
-		printf " %8.0f\n", median(v, rounds)
-	}
+	for (i = 1; i <= n; i++)
+		if (keys[i] in have)
+			rate_row(keys[i], name[keys[i]])
 	print ""
 	nr = split("B/A 0.7 >=;D/C 0.5 >=;B/E 4 >=;B/F 1 >;B/G 1 >", goals, ";")
 	text["B/A"] = "durable /submit / raw SQLite FULL commits"

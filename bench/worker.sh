@@ -164,7 +164,7 @@ echo "latency: $LAT_N sequential jobs through nginx, runner = bench/exec_stamp;"
 	"rate: $THR_N jobs, $CONC submitting clients, --max-workers $WORKERS, runner = runner/factotum;" \
 	"$REPS repetitions, median of the per-repetition ratios"
 echo
-awk -v reps="$REPS" "$BENCH_AWK_MEDIAN"'
+awk -v reps="$REPS" "$BENCH_AWK"'
 $2 ~ /^lat_/ { m = substr($2, 5)
 	val["p50 " m, $1] = $3 / 1e6; base["p50 " m, $1] = $5 / 1e6
 	val["p99 " m, $1] = $4 / 1e6; base["p99 " m, $1] = $6 / 1e6
