@@ -6,8 +6,8 @@
 # stopped on exit.
 #
 # As root (CI), nginx's workers run as www-data (nobody where there is none): the temporary
-# directory is made traversable (0711) and the socket 0666 so that they can connect. As an ordinary user, nginx runs entirely
-# as that user and no permission is widened.
+# directory is made traversable (0711) and the socket 0666 so that they can connect. As an
+# ordinary user, nginx runs entirely as that user and no permission is widened.
 #
 # Helpers: fs_req METHOD PATH [BODY-FILE|-] [curl args...] sets FS_STATUS, FS_BODY (the answer's
 # bytes; also in $FS_TMP/body) and FS_CTYPE; fs_expect STATUS BODY [what]; fs_fail; fs_done.
