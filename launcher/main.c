@@ -573,21 +573,19 @@ int main(int argc, char **argv)
 	cargv = launcher_child_argv(&l, argv[0]);
 	if (cli_parse(&l.cfg, l.n_opts + 1, cargv, PROG, launcher_usage, &status) != 0)
 		goto out;
-	status = 2;
 	if (l.consul_dev && l.cfg.no_consul) {
 		fprintf(stderr, PROG ": --consul-dev and --no-consul contradict each other\n");
+		status = 2;
 		goto out;
 	}
 	if (l.write_nginx != NULL && l.write_nginx[0] != '/') {
 		fprintf(stderr, PROG ": --write-nginx-conf: %s\n", l.write_nginx[0] == '\0' ?
 			"missing value" : "not an absolute path");
+		status = 2;
 		goto out;
 	}
-	status = 1;
 	if (l.write_nginx != NULL) {
-		if (launcher_write_nginx(&l, &err) == 0)
-			status = 0;
-		else
+		if ((status = launcher_write_nginx(&l, &err) != 0))
 			launcher_fail(&l, err);
 		goto out;
 	}
