@@ -231,7 +231,8 @@ int jobentry_parse(const char *value, size_t len, struct jobentry *e, char **err
 		err_set(errp, FS_EINVAL, "not a JSON object");
 		goto done;
 	}
-	/* only the original's names, exactly (SERVER.md §4: no new values) */
+	/* only the original's state and outcome names, exactly: an old server must be able to
+	 * read every entry, so no value of ours appears here */
 	s = jobentry_get_str(o, "state");
 	st = s == NULL ? -1 : strcmp(s, "QUEUED") == 0 ? SPOOL_QUEUED :
 	     strcmp(s, "WORKING") == 0 ? SPOOL_WORKING : strcmp(s, "DONE") == 0 ? SPOOL_DONE : -1;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The job entry kept in Consul at <namespace>/<jobId> (SERVER.md §5, CONSUL.md): building the
- * value, parsing it back defensively (ours and an old Rust server's), and deciding whether an
- * entry may be claimed. The same JSON shape is /check's answer.
+/* The job entry kept in Consul at <namespace>/<jobId> (doc/consul.md): building the value,
+ * parsing it back defensively (ours and an old Rust server's), and deciding whether an entry may
+ * be claimed. jobentry_to_json is the only place a job becomes this JSON: /check and /jobs answer
+ * with the same shape.
  *
  * Value: the original's four fields first, only its state and outcome values —
  *   {"state":"QUEUED|WORKING|DONE",
@@ -63,7 +64,8 @@ char *jobentry_build(const struct jobentry *e);
  * ignored (a later version may add some). */
 int jobentry_parse(const char *value, size_t len, struct jobentry *e, char **errp);
 
-/* Whether an entry may be claimed (CONSUL.md "When is an entry free to claim?"). */
+/* Whether an entry may be claimed: a DONE entry no other session holds, or a QUEUED/WORKING one
+ * whose node (one of ours: it wrote "node") lost its session; anything else is held (409). */
 enum jobentry_claim {
 	JOBENTRY_FREE,     /* DONE and unlocked (or locked by our own session) */
 	JOBENTRY_ORPHANED, /* QUEUED/WORKING, unlocked, our "node" field present: its node died */

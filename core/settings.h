@@ -14,7 +14,7 @@
 #define SETTINGS_WORKER_STARTED "worker.started"
 /* "ok" or "missing": whether the worker last found the runner binary, for /health. */
 #define SETTINGS_WORKER_RUNNER "worker.runner"
-/* The responder's last successful write (epoch ms), proving the spool writable for /health. */
+/* The responder's last successful write (epoch seconds), proving the spool writable for /health. */
 #define SETTINGS_RESPONDER_HEALTH "responder.health"
 
 /* cancel.<id> = request time in epoch ms: /cancel asks the worker to stop that job's run. */

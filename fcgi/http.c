@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* A parameter's value as a new string ("" when absent); libfcgi's copy dies at the next accept. */
 static char *http_param_dup(FCGX_Request *fr, const char *name)
@@ -258,14 +257,10 @@ static void http_json_value(struct buf *out, struct json_object *v, int pretty, 
 	}
 }
 
-void http_json_write(struct buf *out, struct json_object *v, int pretty)
-{
-	http_json_value(out, v, pretty, 0);
-}
-
 /* ---- responses ---- */
 
-const char *http_reason(int status)
+/* The reason phrase of an HTTP status ("OK", "Not Found", ...). */
+static const char *http_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
@@ -288,12 +283,12 @@ void http_respond(FCGX_Request *fr, int status, const char *content_type,
 	char head[512];
 	int n;
 
-	/* FCGX_FPrintF knows no %zu (DESIGN.md): libc formats, libfcgi only copies bytes. */
+	/* FCGX_FPrintF knows no %zu: libc formats, libfcgi only copies bytes. */
 	n = snprintf(head, sizeof(head),
 		     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 		     "Cache-Control: no-store\r\n",
 		     status, http_reason(status),
-		     content_type != NULL ? content_type : "application/json; charset=utf-8",
+		     content_type != NULL ? content_type : "application/json; charset=UTF-8",
 		     body_len);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		abort(); /* every argument above is a short constant */
@@ -311,7 +306,7 @@ void http_respond_json(FCGX_Request *fr, const struct http_request *req, int sta
 	struct buf b;
 
 	buf_init(&b);
-	http_json_write(&b, v, req->pretty);
+	http_json_value(&b, v, req->pretty, 0);
 	http_respond(fr, status, NULL, extra_headers, b.data, b.len);
 	buf_free(&b);
 	json_object_put(v);
@@ -324,15 +319,4 @@ void http_respond_message(FCGX_Request *fr, const struct http_request *req, int 
 
 	json_object_object_add(o, "message", json_object_new_string(msg));
 	http_respond_json(fr, req, status, o, NULL);
-}
-
-void http_time_iso(int64_t ms, char out[32])
-{
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&secs, &tm);
-	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }

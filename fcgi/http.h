@@ -9,7 +9,6 @@
 #include <fcgiapp.h>
 #include <json-c/json.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "xalloc.h"
 
@@ -46,27 +45,19 @@ void http_request_free(struct http_request *req);
  * req lives. */
 const char *http_query_get(const struct http_request *req, const char *name);
 
-/* Serialises v as serde_json does: compact ({"a":1}) or pretty (2-space indent, "key": value,
- * [] and {} for empty containers), '/' not escaped, non-ASCII as UTF-8. NULL v is "null". */
-void http_json_write(struct buf *out, struct json_object *v, int pretty);
-
-/* Writes a whole response: status line, Content-Type (application/json; charset=utf-8 unless
+/* Writes a whole response: status line, Content-Type (application/json; charset=UTF-8 unless
  * content_type is given), Content-Length, extra_headers (NULL or "Name: value\r\n" lines), body. */
 void http_respond(FCGX_Request *fr, int status, const char *content_type,
 		  const char *extra_headers, const char *body, size_t body_len);
 
-/* Responds with v serialised for req (pretty or compact); takes ownership of v. */
+/* Responds with v serialised as serde_json does, for req: compact ({"a":1}) or pretty (2-space
+ * indent, "key": value, [] and {} for empty containers), '/' not escaped, non-ASCII as UTF-8;
+ * NULL v is "null". Takes ownership of v. */
 void http_respond_json(FCGX_Request *fr, const struct http_request *req, int status,
 		       struct json_object *v, const char *extra_headers);
 
 /* Responds {"message": msg}. */
 void http_respond_message(FCGX_Request *fr, const struct http_request *req, int status,
 			  const char *msg);
-
-/* The reason phrase of an HTTP status ("OK", "Not Found", ...). */
-const char *http_reason(int status);
-
-/* Epoch milliseconds as "2026-11-28T10:00:00.123Z" into out (at least 32 bytes). */
-void http_time_iso(int64_t ms, char out[32]);
 
 #endif

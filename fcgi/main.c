@@ -73,8 +73,8 @@ static void *fcgi_thread_main(void *arg)
 		th->state = TH_ACCEPTING;
 		pthread_mutex_unlock(&fcgi_mu);
 		/* Every thread accepts on the shared socket itself: the kernel hands each
-		 * connection to one of them, so no accept mutex (DESIGN.md: libfcgi's example
-		 * mutex stalls all threads under fastcgi_keep_conn). */
+		 * connection to one of them, so no accept mutex (libfcgi's example mutex
+		 * stalls all threads under fastcgi_keep_conn). */
 		rc = FCGX_Accept_r(&th->req);
 		pthread_mutex_lock(&fcgi_mu);
 		th->state = TH_BUSY;
@@ -338,7 +338,8 @@ int main(int argc, char **argv)
 	app.cfg = &cfg;
 	app.policy.roots = cfg.factfile_roots;
 	app.policy.n_roots = cfg.n_factfile_roots;
-	/* the graph rules follow the runner that will run the job (SERVER.md §3 step 3) */
+	/* the graph rules follow the runner that will run the job, so that an accepted job is one
+	 * that runner can start: ours with the bundled runner, Factotum 0.7's with any other */
 	app.policy.rules = strcmp(cfg.factotum_bin, CONFIG_DEFAULT_FACTOTUM_BIN) == 0 ?
 			   FACTFILE_RULES_OURS : FACTFILE_RULES_FACTOTUM;
 	/* the same few factfiles are submitted over and over: parse each once (jobreq.h) */
@@ -351,7 +352,7 @@ int main(int argc, char **argv)
 		}
 		/* Consul being down is not a reason to stop: /submit answers 503 until it is back */
 		app.consul = consul_new(&cfg, CONSUL_SUBMIT_TIMEOUT_MS);
-		consul_claim_init(&claim_ops, &app);
+		claim_init(&claim_ops, &app);
 		app.claim = &claim_ops;
 	}
 	app.worker_sock = xasprintf("%s/worker.sock", strcmp(cfg.spool, "/") == 0 ? "" :

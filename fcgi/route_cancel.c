@@ -54,8 +54,7 @@ void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req)
 		goto done;
 	}
 	if (rc != FS_ESTATE || (rc = spool_get(app->sp, id, &job, &err)) != 0) {
-		msg = xasprintf("Error: %s", err);
-		http_respond_message(fr, req, 503, msg);
+		route_spool_failed(fr, req, err);
 		goto done;
 	}
 	if (job->state == SPOOL_DONE) {

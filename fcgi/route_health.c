@@ -41,7 +41,7 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 		buf_printf(&failing, "%sfactotum runner missing", failing.len > 0 ? "; " : "");
 	/* Consul must answer, and this node must hold a session, or /submit cannot accept */
 	if (app->consul != NULL) {
-		consul_ok = consul_claim_probe(app, &session, &cerr) == 0;
+		consul_ok = claim_probe(app, &session, &cerr) == 0;
 		if (!consul_ok)
 			buf_printf(&failing, "%s%s", failing.len > 0 ? "; " : "", cerr);
 		else if (!session)
@@ -86,7 +86,7 @@ void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req)
 	struct spool_counts c;
 	struct spool_job *done = NULL;
 	struct buf b;
-	char *err = NULL, *msg;
+	char *err = NULL;
 	size_t n = 0, i, k;
 	uint64_t bucket[METRICS_NBUCKETS] = { 0 }, runs = 0, succeeded = 0, failed = 0;
 	double sum = 0;
@@ -94,9 +94,7 @@ void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req)
 
 	if (spool_count(app->sp, &c, &err) != 0 || spool_drain_get(app->sp, &draining, &err) != 0 ||
 	    spool_list(app->sp, SPOOL_DONE, 0, 0, &done, &n, &err) != 0) {
-		msg = xasprintf("Error: %s", err);
-		http_respond_message(fr, req, 503, msg);
-		free(msg);
+		route_spool_failed(fr, req, err);
 		free(err);
 		return;
 	}

@@ -40,6 +40,19 @@ static const char *jobs_id_param(FCGX_Request *fr, struct http_request *req, con
 	return id;
 }
 
+/* A spool job's entry for /check and /jobs: the Consul job entry's shape (jobentry.h); a new
+ * object. */
+static struct json_object *jobs_entry(const struct spool_job *job)
+{
+	struct jobentry e;
+	struct json_object *o;
+
+	jobentry_from_job(&e, job);
+	o = jobentry_to_json(&e);
+	jobentry_free(&e);
+	return o;
+}
+
 /* spool_get with the answers for unknown ids (404) and spool failures (503). */
 static struct spool_job *jobs_get(struct app *app, FCGX_Request *fr, struct http_request *req,
 				  const char *id, const char *given)
@@ -48,15 +61,13 @@ static struct spool_job *jobs_get(struct app *app, FCGX_Request *fr, struct http
 	char *err = NULL, *msg;
 	int rc = spool_get(app->sp, id, &job, &err);
 
-	if (rc == FS_ENOENT)
+	if (rc == FS_ENOENT) {
 		msg = xasprintf("Error: No job entry found for id='%s'", given);
-	else if (rc != 0)
-		msg = xasprintf("Error: %s", err);
-	else
-		msg = NULL;
-	if (msg != NULL)
-		http_respond_message(fr, req, rc == FS_ENOENT ? 404 : 503, msg);
-	free(msg);
+		http_respond_message(fr, req, 404, msg);
+		free(msg);
+	} else if (rc != 0) {
+		route_spool_failed(fr, req, err);
+	}
 	free(err);
 	return job;
 }
@@ -97,7 +108,7 @@ static int check_consul(struct app *app, FCGX_Request *fr, struct http_request *
 	}
 	if (e.node != NULL && strcmp(e.node, app->cfg->consul_name) == 0 &&
 	    spool_get(app->sp, id, &job, NULL) == 0) {
-		http_respond_json(fr, req, 200, route_job_entry(job), NULL);
+		http_respond_json(fr, req, 200, jobs_entry(job), NULL);
 		goto done;
 	}
 	http_respond_json(fr, req, 200, jobentry_to_json(&e), NULL);
@@ -119,7 +130,7 @@ void route_check(struct app *app, FCGX_Request *fr, struct http_request *req)
 		return;
 	if ((job = jobs_get(app, fr, req, id, given)) == NULL)
 		return;
-	http_respond_json(fr, req, 200, route_job_entry(job), NULL);
+	http_respond_json(fr, req, 200, jobs_entry(job), NULL);
 	spool_job_free(job);
 }
 
@@ -165,16 +176,14 @@ void route_jobs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	    (offset = jobs_number(fr, req, "offset", 0, 0, 1000000000L)) < 0)
 		return;
 	if (spool_list(app->sp, state, (size_t)limit, (size_t)offset, &jobs, &n, &err) != 0) {
-		msg = xasprintf("Error: %s", err);
-		http_respond_message(fr, req, 503, msg);
-		free(msg);
+		route_spool_failed(fr, req, err);
 		free(err);
 		return;
 	}
 	o = json_object_new_object();
 	arr = json_object_new_array();
 	for (i = 0; i < n; i++)
-		json_object_array_add(arr, route_job_entry(&jobs[i]));
+		json_object_array_add(arr, jobs_entry(&jobs[i]));
 	json_object_object_add(o, "jobs", arr);
 	json_object_object_add(o, "limit", json_object_new_int64(limit));
 	json_object_object_add(o, "offset", json_object_new_int64(offset));
@@ -233,7 +242,7 @@ void route_logs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	    (tail = jobs_number(fr, req, "tail", LOGS_MAX, 1, LOGS_MAX)) < 0 ||
 	    (job = jobs_get(app, fr, req, id, given)) == NULL)
 		return;
-	/* the worker (issue 5) keeps the last run's captured output here */
+	/* the worker keeps the last run's captured output here */
 	path = xasprintf("%s/logs/%s.log", app->cfg->spool, id);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -50,7 +50,7 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct spool_counts counts;
 	struct json_object *o, *server, *disp, *workers, *jobs, *worker, *spool, *consul;
-	char start[64], up[128], *err = NULL, *msg;
+	char start[64], up[128], *err = NULL;
 	time_t secs = (time_t)(app->start_ms / 1000);
 	int64_t up_s = (status_now_ms() - app->start_ms) / 1000, active;
 	int draining = 0, alive, rc, session = 0;
@@ -59,9 +59,7 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 
 	if (spool_count(app->sp, &counts, &err) != 0 || spool_drain_get(app->sp, &draining,
 									&err) != 0) {
-		msg = xasprintf("Error: %s", err);
-		http_respond_message(fr, req, 503, msg);
-		free(msg);
+		route_spool_failed(fr, req, err);
 		free(err);
 		return;
 	}
@@ -115,7 +113,7 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 	if (app->consul != NULL) {
 		/* reachable: Consul answers with a leader; session: this node holds a live one
 		 * (the worker's), without which /submit answers 503 */
-		rc = consul_claim_probe(app, &session, &cerr);
+		rc = claim_probe(app, &session, &cerr);
 		json_object_object_add(consul, "address",
 				       json_object_new_string(consul_address(app->consul)));
 		json_object_object_add(consul, "reachable", json_object_new_boolean(rc == 0));

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Webhook event payloads (FACTOTUM.md §6), byte for byte as Factotum 0.7.0 builds them
- * (webhook/jobupdate/mod.rs): rustc-serialize's compact encoding of a BTreeMap, so every object
- * inside "data" has its keys in byte-wise order, while the outer wrapper is a derived struct
- * encoding and keeps "schema" before "data". */
+/* Webhook event payloads, byte for byte as Factotum 0.7.0 builds them (webhook/jobupdate/mod.rs):
+ * rustc-serialize's compact encoding of a BTreeMap, so every object inside "data" has its keys in
+ * byte-wise order, while the outer wrapper is a derived struct encoding and keeps "schema" before
+ * "data". */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,22 +12,17 @@
 
 #include "ffjson.h"
 #include "kv.h"
+#include "version.h"
 #include "webhook.h"
 #include "xalloc.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.0.0"
-#endif
 
 #define SCHEMA_JOB "iglu:com.snowplowanalytics.factotum/job_update/jsonschema/1-0-0"
 #define SCHEMA_TASK "iglu:com.snowplowanalytics.factotum/task_update/jsonschema/1-0-0"
 
-/* Factotum puts its own crate version here (CARGO_PKG_VERSION, "0.7.0"); we put ours, so a
- * receiver can tell which runner sent the event. The schema only asks for "\d+\.\d+\.\d+-?.*". */
+/* applicationContext is Factotum's: its name and its crate version, which a receiver may check. */
 #define APP_NAME "factotum"
 
-/* Our own tables rather than run.h's task_state_name/job_state_name: those belong to the
- * scheduler's module, and payloads must not change if its log wording does. */
+/* State names as payloads spell them. */
 static const char *const task_names[] = {
 	[TASK_WAITING] = "WAITING",
 	[TASK_RUNNING] = "RUNNING",
@@ -340,9 +335,8 @@ char *webhook_event_json_at(const struct run *run, const char *kind, int previou
 
 	buf_init(&b);
 	buf_printf(&b, "{\"schema\":\"%s\",\"data\":{", job ? SCHEMA_JOB : SCHEMA_TASK);
-	buf_puts(&b, "\"applicationContext\":{\"name\":\"" APP_NAME "\",\"version\":");
-	put_str(&b, PACKAGE_VERSION);
-	buf_puts(&b, "},\"factfile\":\"");
+	buf_puts(&b, "\"applicationContext\":{\"name\":\"" APP_NAME "\",\"version\":\""
+		     RUNNER_FACTOTUM_VERSION "\"},\"factfile\":\"");
 	put_base64(&b, run->ff->compact, run->ff->compact_len);
 	buf_puts(&b, "\",\"jobName\":");
 	put_str(&b, run->ff->name);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The bundled Factotum-compatible runner: `factotum run | validate | dot | --help | --version`
- * with Factotum 0.7.0's options, messages and exit codes (src/main.rs; FACTOTUM.md §4-7). This
- * file reads the command line, runs the checks in Factotum's order and prints the outcome; the
- * work is in sched.c (running), dot.c, constraint.c and core (factfile, arguments, job id). */
+ * with Factotum 0.7.0's options, messages and exit codes (its src/main.rs; the differences are
+ * in doc/compatibility.md). This file reads the command line, runs the checks in Factotum's
+ * order and prints the outcome; the work is in sched.c (running), dot.c, constraint.c and core
+ * (factfile, arguments, job id). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -24,11 +25,8 @@
 #include "run.h"
 #include "sched.h"
 #include "task.h"
+#include "version.h"
 #include "webhook.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
 
 enum {
 	EXIT_OK = 0,          /* success, early finish, a host constraint that does not match */
@@ -310,6 +308,20 @@ static int pick_not_run(const struct run_task *rt) { return !rt->finished; }
 static int pick_no_op(const struct run_task *rt) { return rt->state == TASK_SUCCEEDED_NO_OP; }
 static int pick_failed(const struct run_task *rt) { return rt->state == TASK_FAILED; }
 
+/* Appends a closing sentence: lead, the tasks that caused the ending (those cause picks; none
+ * when cause is NULL), middle, the tasks not run, then end. */
+static void main_sentence(const struct output *o, struct buf *b, const struct run *run,
+			  const size_t *plan, size_t n_plan, const char *lead,
+			  int (*cause)(const struct run_task *), const char *middle, const char *end)
+{
+	buf_puts(b, lead);
+	if (cause != NULL)
+		main_name_list(o, b, run, plan, n_plan, cause);
+	buf_puts(b, middle);
+	main_name_list(o, b, run, plan, n_plan, pick_not_run);
+	buf_puts(b, end);
+}
+
 /* The summary and closing sentence (src/main.rs parse_file_and_execute_with_strategy), and the
  * exit code. */
 static int main_report(const struct output *o, const struct run *run, const size_t *plan,
@@ -340,22 +352,15 @@ static int main_report(const struct output *o, const struct run *run, const size
 	buf_free(&line);
 	if (stopped) {
 		/* Ours: Factotum's exit after a signal depends on timing; ours is always 2. */
-		buf_puts(&b, "Factotum job was stopped by a shutdown signal - the following tasks were "
-			     "not run: ");
-		main_name_list(o, &b, run, plan, n_plan, pick_not_run);
-		buf_puts(&b, "!\n");
+		main_sentence(o, &b, run, plan, n_plan, "Factotum job was stopped by a shutdown signal",
+			      NULL, " - the following tasks were not run: ", "!\n");
 	} else if (failed) {
-		buf_puts(&b, "Factotum job executed abnormally as a task (");
-		main_name_list(o, &b, run, plan, n_plan, pick_failed);
-		buf_puts(&b, ") failed - the following tasks were not run: ");
-		main_name_list(o, &b, run, plan, n_plan, pick_not_run);
-		buf_puts(&b, "!\n");
+		main_sentence(o, &b, run, plan, n_plan, "Factotum job executed abnormally as a task (",
+			      pick_failed, ") failed - the following tasks were not run: ", "!\n");
 	} else if (early) {
-		buf_puts(&b, "Factotum job finished early as a task (");
-		main_name_list(o, &b, run, plan, n_plan, pick_no_op);
-		buf_puts(&b, ") requested an early finish. The following tasks were not run: ");
-		main_name_list(o, &b, run, plan, n_plan, pick_not_run);
-		buf_puts(&b, ".\n");
+		main_sentence(o, &b, run, plan, n_plan, "Factotum job finished early as a task (",
+			      pick_no_op,
+			      ") requested an early finish. The following tasks were not run: ", ".\n");
 	}
 	output_flush(1, &b);
 	buf_free(&b);
@@ -555,7 +560,7 @@ static int main_top(int argc, char **argv)
 	if (help + version != 1 || colour_flags > 1)
 		return main_arg_error(&plain, "Invalid arguments.");
 	if (version) {
-		output_printf(1, "Factotum version 0.7.0 (factotum-server %s)\n", PACKAGE_VERSION);
+		output_printf(1, "Factotum version " RUNNER_FACTOTUM_VERSION "\n");
 		return EXIT_OK;
 	}
 	/* docopt prints the whole text, trimmed, without a newline; Factotum then exits 3, a

@@ -13,7 +13,7 @@
 #include "jobid.h"
 #include "xalloc.h"
 
-/* Task states, as webhook payloads name them (FACTOTUM.md §6). */
+/* Task states, as webhook payloads name them. */
 enum task_state {
 	TASK_WAITING,
 	TASK_RUNNING,
@@ -31,9 +31,6 @@ enum job_state {
 	JOB_FAILED,
 };
 
-const char *task_state_name(enum task_state s); /* "WAITING", ... (static) */
-const char *job_state_name(enum job_state s);
-
 struct run_task {
 	const struct factfile_task *def; /* borrowed from run->ff */
 	enum task_state state;
@@ -43,7 +40,7 @@ struct run_task {
 	struct timespec end_mono;   /* CLOCK_MONOTONIC at finish (valid when finished) */
 	int finished;               /* 1 once the task ended (any outcome but SKIPPED) */
 	int has_return_code;        /* 1 when return_code is known */
-	int return_code;            /* death by a signal counts as 1 (FACTOTUM.md §5) */
+	int return_code;            /* death by a signal counts as 1, as in Factotum */
 	struct buf out;             /* captured stdout; the scheduler keeps at most a bounded tail */
 	struct buf err;             /* captured stderr, likewise */
 	char *error_message;        /* Factotum's words, e.g. "the task exited with a value not

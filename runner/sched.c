@@ -134,6 +134,23 @@ static int sched_code_in(const int *codes, size_t n, int code)
 	return 0;
 }
 
+/* Marks t FAILED (its error_message already set), appends Factotum's failure line to b and skips
+ * t's descendants. d is how long the task ran. */
+static void sched_fail(struct sched *s, size_t t, struct buf *b, const struct timespec *d)
+{
+	struct run_task *rt = &s->run->tasks[t];
+	char *why;
+
+	rt->state = TASK_FAILED;
+	sched_transition(s, t, TASK_RUNNING, TASK_FAILED);
+	buf_printf(b, "Task '%s': failed after ", rt->def->name);
+	output_secs1(b, d);
+	buf_printf(b, "s. Reason: %s\n", rt->error_message);
+	why = xasprintf("the task '%s' failed", rt->def->name);
+	sched_skip_descendants(s, t, why);
+	free(why);
+}
+
 /* Applies onResult to a task whose process is over (or could not start). */
 static void sched_finish(struct sched *s, size_t t)
 {
@@ -151,16 +168,9 @@ static void sched_finish(struct sched *s, size_t t)
 	if (p->spawn_errno != 0) {
 		/* Factotum's words for a process that could not be started; it is FAILED whatever
 		 * onResult says. */
-		rt->state = TASK_FAILED;
 		rt->error_message = xasprintf("Error executing process - %s (os error %d)",
 					      strerror(p->spawn_errno), p->spawn_errno);
-		sched_transition(s, t, TASK_RUNNING, TASK_FAILED);
-		buf_printf(&b, "Task '%s': failed after ", def->name);
-		output_secs1(&b, &d);
-		buf_printf(&b, "s. Reason: %s\n", rt->error_message);
-		why = xasprintf("the task '%s' failed", def->name);
-		sched_skip_descendants(s, t, why);
-		free(why);
+		sched_fail(s, t, &b, &d);
 		goto done;
 	}
 	rt->has_return_code = 1;
@@ -186,19 +196,12 @@ static void sched_finish(struct sched *s, size_t t)
 		buf_puts(&codes, "");
 		for (size_t i = 0; i < def->n_continue; i++)
 			buf_printf(&codes, "%s%d", i > 0 ? "," : "", def->continue_codes[i]);
-		rt->state = TASK_FAILED;
 		rt->error_message = xasprintf("the task exited with a value not specified in "
 					      "continue_job - %d (task expects one of the following "
 					      "return codes to continue [%s])",
 					      rt->return_code, codes.data);
 		buf_free(&codes);
-		sched_transition(s, t, TASK_RUNNING, TASK_FAILED);
-		buf_printf(&b, "Task '%s': failed after ", def->name);
-		output_secs1(&b, &d);
-		buf_printf(&b, "s. Reason: %s\n", rt->error_message);
-		why = xasprintf("the task '%s' failed", def->name);
-		sched_skip_descendants(s, t, why);
-		free(why);
+		sched_fail(s, t, &b, &d);
 	}
 done:
 	output_flush(2, &b);

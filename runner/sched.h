@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The DAG scheduler: one event loop that starts each task the moment all its dependencies have
- * succeeded, streams task output, applies onResult (FACTOTUM.md §5), reports transitions to the
- * webhook sender, sends heartbeats, and handles SIGTERM/SIGINT. */
+ * succeeded, streams task output, applies onResult, reports transitions to the webhook sender,
+ * sends heartbeats, and handles SIGTERM/SIGINT. */
 #ifndef FS_SCHED_H
 #define FS_SCHED_H
 

@@ -598,7 +598,7 @@ static enum sync_rc sync_undo_one(const struct spool_setting *s)
 		(void)spool_setting_set(g.sp, s->key, NULL, NULL);
 		goto done;
 	}
-	/* as the responder's own undo (fcgi/consul_claim.c): fenced by the claim's index */
+	/* as the responder's own undo (fcgi/claim.c): fenced by the claim's index */
 	if (prev == NULL) {
 		ops[0].verb = CONSUL_DELETE_CAS;
 		ops[0].key = key;

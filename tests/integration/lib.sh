@@ -273,7 +273,7 @@ fs_expect() {
 	if [ "$FS_STATUS" != "$1" ] || [ "$FS_BODY" != "$2" ]; then
 		fs_fail "$what: expected $1 $2"
 		echo "       got      $FS_STATUS $FS_BODY"
-	elif [ "$FS_CTYPE" != "application/json; charset=utf-8" ]; then
+	elif [ "$FS_CTYPE" != "application/json; charset=UTF-8" ]; then
 		fs_fail "$what: Content-Type '$FS_CTYPE'"
 	fi
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/jobentry.c: the Consul value built in the original's field order, parsed
  * back, an old Rust server's entry, malformed values (clear errors, no crash) and the "free to
- * claim" rule of CONSUL.md. */
+ * claim" rule (DONE and not held by another session, or orphaned by a node of ours). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -55,14 +55,14 @@
 
 #define HEAD(kind)                                                                        \
 	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/" kind "/jsonschema/1-0-0\","   \
-	"\"data\":{\"applicationContext\":{\"name\":\"factotum\",\"version\":\"" PACKAGE_VERSION \
-	"\"},\"factfile\":\"" B64 "\",\"jobName\":\"demo prod\",\"jobReference\":\"" JOBREF "\","
+	"\"data\":{\"applicationContext\":{\"name\":\"factotum\",\"version\":\"0.7.0\"}," \
+	"\"factfile\":\"" B64 "\",\"jobName\":\"demo prod\",\"jobReference\":\"" JOBREF "\","
 #define MIDDLE(duration, state)                                                              \
 	"\"runDuration\":\"" duration "\",\"runReference\":\"" RUNREF "\",\"runState\":\"" state \
 	"\",\"startTime\":\"2023-11-14T22:13:20.123Z\",\"tags\":{\"Zed\":\"\\\"x\\\"\","         \
 	"\"env\":\"prod\",\"team\":\"data\"},"
 
-struct fixture {
+struct event_fixture {
 	struct factfile ff;
 	struct factargs fa;
 	struct run run;
@@ -73,7 +73,7 @@ struct fixture {
 
 static int setup(void **state)
 {
-	struct fixture *f = xcalloc(1, sizeof(*f));
+	struct event_fixture *f = xcalloc(1, sizeof(*f));
 	char *err = NULL;
 	size_t i;
 
@@ -109,7 +109,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
@@ -123,7 +123,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void check_event(struct fixture *f, const char *kind, int prev,
+static void check_event(struct event_fixture *f, const char *kind, int prev,
 			const struct task_transition *tr, size_t n, long max, const char *want)
 {
 	char *got = webhook_event_json_at(&f->run, kind, prev, tr, n, max, &f->now);
@@ -133,7 +133,7 @@ static void check_event(struct fixture *f, const char *kind, int prev,
 }
 
 /* Task a started at start_real + 1 s (monotonic start + 1 s). */
-static void start_a(struct fixture *f)
+static void start_a(struct event_fixture *f)
 {
 	struct run_task *a = &f->tasks[0];
 
@@ -143,7 +143,7 @@ static void start_a(struct fixture *f)
 	a->start_mono = (struct timespec){1001, 500000000};
 }
 
-static void finish_a(struct fixture *f, enum task_state st, int code)
+static void finish_a(struct event_fixture *f, enum task_state st, int code)
 {
 	struct run_task *a = &f->tasks[0];
 
@@ -156,7 +156,7 @@ static void finish_a(struct fixture *f, enum task_state st, int code)
 
 static void test_setup_sanity(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	uint8_t dec[1024];
 	size_t declen = sizeof(dec);
 	struct base64_decode_ctx ctx;
@@ -173,7 +173,7 @@ static void test_setup_sanity(void **state)
 
 static void test_job_waiting(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	check_event(f, "job_update", -1, NULL, 0, 10000,
 		    HEAD("job_update")
@@ -185,7 +185,7 @@ static void test_job_waiting(void **state)
 
 static void test_job_running_and_task_start(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	struct task_transition tr = {0, TASK_WAITING, TASK_RUNNING};
 
 	f->run.state = JOB_RUNNING;
@@ -209,7 +209,7 @@ static void test_job_running_and_task_start(void **state)
 
 static void test_task_failed_with_skip(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	struct task_transition tr[2] = {{0, TASK_RUNNING, TASK_FAILED}, {1, TASK_WAITING, TASK_SKIPPED}};
 
 	f->run.state = JOB_RUNNING;
@@ -255,7 +255,7 @@ static void test_task_failed_with_skip(void **state)
 
 static void test_succeeded_runs(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	struct task_transition tr = {0, TASK_RUNNING, TASK_SUCCEEDED_NO_OP};
 
 	/* Early termination: a SUCCEEDED_NO_OP with no output (so no stdout/stderr fields). */
@@ -303,7 +303,7 @@ static void test_succeeded_runs(void **state)
 /* Task states follow Factotum's plan order, not the file's. */
 static void test_task_states_in_plan_order(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	char *got;
 	const char *a, *b;
 
@@ -320,7 +320,7 @@ static void test_task_states_in_plan_order(void **state)
 
 static void test_heartbeat_and_excluded(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	struct task_transition tr = {1, TASK_RUNNING, TASK_RUNNING};
 
 	/* --start b: a is not part of the run and is never reported. With --heartbeat-interval,

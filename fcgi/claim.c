@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* /submit's Consul claim (CONSUL.md): one /v1/txn that locks the job's key with this node's
+/* /submit's Consul claim (doc/consul.md): one /v1/txn that locks the job's key with this node's
  * session — check-not-exists + lock for a new key, check-index + lock over a DONE or orphaned
  * entry — and its undo when the spool then refuses the job. A new id (the common case) costs one
  * round trip: check-not-exists + lock is tried first, and only its 409 leads to a read of the
@@ -21,9 +21,6 @@
 
 #define NO_SESSION "Consul unavailable: this node holds no Consul session (is the worker " \
 	"running?)"
-/* A claim whose undo could not be written is recorded under this prefix + job id, as
- * {"key":..,"index":n,"session":..,"value":<previous entry text or null>}, for the worker to
- * retry (otherwise the key would stay locked by this node with no job behind it). */
 
 void claim_clear(struct claim *cl)
 {
@@ -33,7 +30,9 @@ void claim_clear(struct claim *cl)
 	memset(cl, 0, sizeof(*cl));
 }
 
-char *consul_claim_session(struct app *app)
+/* This node's session id as the worker stored it in the spool (a new string), or NULL when there
+ * is none. */
+static char *claim_session(struct app *app)
 {
 	char *id = NULL;
 
@@ -75,7 +74,7 @@ static char *claim_value(struct app *app, const struct job_request *req)
 	return v;
 }
 
-static int consul_claim(void *ctx, const struct job_request *req, struct claim *cl, char **errp)
+static int claim_take(void *ctx, const struct job_request *req, struct claim *cl, char **errp)
 {
 	struct app *app = ctx;
 	struct consul_kv kv;
@@ -89,7 +88,7 @@ static int consul_claim(void *ctx, const struct job_request *req, struct claim *
 	memset(&res, 0, sizeof(res));
 	memset(ops, 0, sizeof(ops));
 	jobentry_init(&e);
-	if ((cl->session = consul_claim_session(app)) == NULL) {
+	if ((cl->session = claim_session(app)) == NULL) {
 		rc = err_set(errp, FS_EIO, NO_SESSION);
 		goto done;
 	}
@@ -171,9 +170,11 @@ done:
 	return rc;
 }
 
-/* Keeps an undo that could not be written, for the worker to retry (settings key SETTINGS_UNDO_PREFIX<id>). */
-static void consul_undo_record(struct app *app, const struct job_request *req,
-			       const struct claim *cl)
+/* Keeps an undo that could not be written for the worker to retry (otherwise the key would stay
+ * locked by this node with no job behind it): the setting SETTINGS_UNDO_PREFIX<id> holds
+ * {"key":..,"index":n,"session":..,"value":<previous entry text or null>}. */
+static void claim_undo_record(struct app *app, const struct job_request *req,
+			      const struct claim *cl)
 {
 	struct json_object *o = json_object_new_object();
 	char *key = settings_key(SETTINGS_UNDO_PREFIX, req->id);
@@ -189,10 +190,10 @@ static void consul_undo_record(struct app *app, const struct job_request *req,
 	free(key);
 }
 
-/* CONSUL.md's undo: a new key is deleted at the claim's index; over an earlier entry the
+/* The undo of a claim: a new key is deleted at the claim's index; over an earlier entry the
  * previous value is put back with unlock (a plain set would keep our lock). Either is fenced:
  * if anything moved since the claim, it is not ours to touch any more. */
-static void consul_undo(void *ctx, const struct job_request *req, const struct claim *cl)
+static void claim_undo(void *ctx, const struct job_request *req, const struct claim *cl)
 {
 	struct app *app = ctx;
 	struct consul_op ops[2];
@@ -217,11 +218,11 @@ static void consul_undo(void *ctx, const struct job_request *req, const struct c
 	/* FS_EEXIST: the entry moved on (nothing of ours to undo); anything else: try later */
 	if (rc != 0 && rc != FS_EEXIST) {
 		atomic_fetch_add(&app->consul_errors, 1);
-		consul_undo_record(app, req, cl);
+		claim_undo_record(app, req, cl);
 	}
 }
 
-int consul_claim_probe(struct app *app, int *sessionp, char **errp)
+int claim_probe(struct app *app, int *sessionp, char **errp)
 {
 	struct consul_session info;
 	char *id = NULL;
@@ -237,7 +238,7 @@ int consul_claim_probe(struct app *app, int *sessionp, char **errp)
 		}
 		return rc;
 	}
-	if ((id = consul_claim_session(app)) != NULL &&
+	if ((id = claim_session(app)) != NULL &&
 	    consul_session_info(app->consul, id, &info, NULL) == 0) {
 		*sessionp = 1;
 		consul_session_clear(&info);
@@ -246,9 +247,9 @@ int consul_claim_probe(struct app *app, int *sessionp, char **errp)
 	return 0;
 }
 
-void consul_claim_init(struct claim_ops *ops, struct app *app)
+void claim_init(struct claim_ops *ops, struct app *app)
 {
-	ops->claim = consul_claim;
-	ops->undo = consul_undo;
+	ops->claim = claim_take;
+	ops->undo = claim_undo;
 	ops->ctx = app;
 }
