@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Options from the command line and the config file (SERVER.md §2); the rules are in config.h.
+/* Options from the command line and the config file; the rules are in config.h.
  * One table drives both sources, so an option is spelled, checked and stored in one place. */
 #include "config.h"
 
@@ -111,21 +111,37 @@ static int config_fail(char **errp, const char *fmt, ...)
 	return FS_EINVAL;
 }
 
+/* The original server's two lines (the value shown as config_fail shows it). */
+static int config_fail_level(char **errp, const char *value, const char *where)
+{
+	char *first = NULL;
+
+	config_fail(&first, "%s: Unknown log level: '%s'", where, value);
+	err_set(errp, FS_EINVAL, "%s\nPlease select a valid log level.", first);
+	free(first);
+	return FS_EINVAL;
+}
+
 /* ---- value checks ---- */
 
-/* what is "" or "the bundled runner " (for the default, which the user did not type). */
+/* The original server's text, then why; what is "" or "the bundled runner: " (for the default,
+ * which the user did not type). */
 static int config_check_executable(const char *path, const char *what, const char *where,
 				   char **errp)
 {
 	struct stat st;
+	const char *why = NULL;
 
 	if (stat(path, &st) != 0)
-		return config_fail(errp, "%s: %s'%s': %s", where, what, path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return config_fail(errp, "%s: %s'%s' is not a regular file", where, what, path);
-	if (access(path, X_OK) != 0)
-		return config_fail(errp, "%s: %s'%s' is not executable", where, what, path);
-	return 0;
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (access(path, X_OK) != 0)
+		why = "not executable";
+	if (why == NULL)
+		return 0;
+	return config_fail(errp, "%s: Invalid path for Factotum binary at: '%s' (%s%s)", where, path,
+			   what, why);
 }
 
 static int config_check_bin(const char *value, const char *where, char **errp)
@@ -142,8 +158,9 @@ static int config_is_ip(const char *s)
 
 static int config_check_ip(const char *value, const char *where, char **errp)
 {
+	/* the original server's text (its check was a regular expression; this one is inet_pton) */
 	if (!config_is_ip(value))
-		return config_fail(errp, "%s: '%s' is not an IPv4 or IPv6 address", where, value);
+		return config_fail(errp, "%s: Invalid IP address: [%s] - Regex mismatch", where, value);
 	return 0;
 }
 
@@ -369,8 +386,7 @@ static int config_set(struct config *cfg, const struct config_option *opt, const
 				return 0;
 			}
 		}
-		return config_fail(errp, "%s: unknown level '%s' (expected off, error, warn, info, "
-				   "debug or trace)", where, value);
+		return config_fail_level(errp, value, where);
 	case KIND_SYNC:
 		if (strcasecmp(value, "full") == 0)
 			cfg->spool_sync = CONFIG_SYNC_FULL;
@@ -584,7 +600,7 @@ static int config_finish(struct config *cfg, int bin_given, char **errp)
 					   "unix socket path (maximum %zu bytes)", cfg->fcgi_socket,
 					   CONFIG_UNIX_PATH_MAX);
 	}
-	if (!bin_given && config_check_executable(cfg->factotum_bin, "the bundled runner ",
+	if (!bin_given && config_check_executable(cfg->factotum_bin, "the bundled runner: ",
 						  "--factotum-bin", errp) != 0)
 		return FS_EINVAL;
 	token = getenv("CONSUL_HTTP_TOKEN");

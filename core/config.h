@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The options every program takes (SERVER.md §2): defaults, the command line, the config file,
- * and the checks that make a bad value one clear line instead of a surprise at run time.
+/* The options every program takes (factotum-server(1) lists them): defaults, the command line,
+ * the config file, and the checks that make a bad value one clear line instead of a surprise at
+ * run time.
  *
  * Sources, in order of strength: the command line, then the file named by --config, then the
  * defaults. The command line wins regardless of where --config appears on it; a file value for an
@@ -37,7 +38,7 @@
 #define CONFIG_DEFAULT_SPOOL LOCALSTATEDIR "/lib/factotum-server"
 /* Responder threads: each holds one FastCGI connection at a time, and with nginx's
  * fastcgi_keep_conn an idle kept-alive connection pins its thread, so the default leaves room
- * for nginx's keepalive connections plus the requests in flight (DESIGN.md). */
+ * for nginx's keepalive connections plus the requests in flight. */
 #define CONFIG_DEFAULT_FCGI_THREADS 32
 #define CONFIG_MAX_FCGI_THREADS 1024
 /* A run's captured stdout/stderr (<spool>/logs/<id>.log) keeps its first and last halves up to
@@ -109,7 +110,11 @@ void config_init(struct config *cfg);
  *                 (given or the bundled default) is an executable regular file;
  *   CONFIG_HELP / CONFIG_VERSION  --help / -h or --version was given (cfg holds the defaults);
  *   FS_EINVAL     *errp is one line naming the option and the problem ("--port: ..." or
- *                 "FILE:LINE: port: ..."); the program prints it and exits 2.
+ *                 "FILE:LINE: port: ..."); the program prints it and exits 2. The original
+ *                 server's arguments carry its texts: "--factotum-bin: Invalid path for
+ *                 Factotum binary at: '<path>' (<why>)", "--ip: Invalid IP address: [<ip>] -
+ *                 Regex mismatch", and for --log-level two lines, "--log-level: Unknown log
+ *                 level: '<level>'" and "Please select a valid log level.".
  * cfg must be freed with config_free whatever the result. *errp is new text the caller frees. */
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp);
 

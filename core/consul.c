@@ -633,7 +633,7 @@ int consul_session_create(struct consul *c, const char *name, int ttl_s, int loc
 	json_object_object_add(req, "TTL", json_object_new_string(ttl));
 	json_object_object_add(req, "Behavior", json_object_new_string("release"));
 	json_object_object_add(req, "LockDelay", json_object_new_string(delay));
-	/* no checks: a pure TTL session, alive exactly as long as it is renewed (CONSUL.md) */
+	/* no checks: a pure TTL session, alive exactly as long as it is renewed (doc/consul.md) */
 	json_object_object_add(req, "Checks", json_object_new_array());
 	rc = consul_request(c, "PUT", "/v1/session/create",
 			    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), &a, errp);
@@ -788,43 +788,6 @@ int consul_ping(struct consul *c, char **errp)
 			     "than a string");
 	else if (json_object_get_string_len(o) == 0)
 		rc = err_set(errp, FS_EIO, UNAVAILABLE "%s has no cluster leader", c->base);
-done:
-	json_object_put(o);
-	buf_free(&a.body);
-	return rc;
-}
-
-int consul_agent_self(struct consul *c, char **nodep, char **versionp, char **errp)
-{
-	struct consul_answer a;
-	struct json_object *o = NULL, *cfg;
-	const char *node, *version;
-	int rc;
-
-	if (nodep != NULL)
-		*nodep = NULL;
-	if (versionp != NULL)
-		*versionp = NULL;
-	if ((rc = consul_request(c, "GET", "/v1/agent/self", NULL, &a, errp)) != 0)
-		goto done;
-	if (a.status != 200) {
-		rc = consul_unexpected(&a, "agent/self", errp);
-		goto done;
-	}
-	if ((rc = consul_json(&a, "agent/self", &o, errp)) != 0)
-		goto done;
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, "Config", &cfg) ||
-	    !json_object_is_type(cfg, json_type_object) ||
-	    consul_string_field(cfg, "NodeName", &node) != 0 ||
-	    consul_string_field(cfg, "Version", &version) != 0) {
-		rc = err_set(errp, FS_EINVAL, "Consul answered agent/self without its Config");
-		goto done;
-	}
-	if (nodep != NULL)
-		*nodep = xstrdup(node != NULL ? node : "");
-	if (versionp != NULL)
-		*versionp = xstrdup(version != NULL ? version : "");
 done:
 	json_object_put(o);
 	buf_free(&a.body);

@@ -15,9 +15,6 @@ enum fs_err {
 	FS_ESTATE = -7,   /* refused in the current state (drain, wrong job state) */
 };
 
-/* A short fixed name for a code ("invalid input", ...); static storage. */
-const char *fs_strerror(int code);
-
 /* If errp is not NULL, replaces *errp (freeing any old text) with the formatted message. Returns
  * code, so `return err_set(errp, FS_EINVAL, "...")` reads naturally. */
 int err_set(char **errp, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

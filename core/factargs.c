@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The options of `factotum run <factfile> ...`, accepted exactly as Factotum 0.7.0 accepts them:
  * its docopt 0.6 command line, then the checks its main.rs makes (--env, --webhook), and the
- * --start check of its factfile module (FACTOTUM.md §4).
+ * --start check of its factfile module (doc/compatibility.md).
  *
  * What docopt 0.6.86 (the "0.6" Factotum builds with) does, and so what this file does:
  * - No abbreviations: a long flag must be spelled in full ("--no-col" is an unknown flag; unlike
@@ -335,51 +335,34 @@ bad:
 }
 
 /* --env: Factotum decodes it as BTreeMap<String, String> (json_str_to_btreemap) with
- * rustc-serialize, whose exact grammar ffjson reproduces. */
+ * rustc-serialize, whose exact grammar ffjson reproduces, and prints the decoder error's
+ * description for every failure: not JSON, too deep, not a flat object of strings. */
 static int factargs_env(const char *text, struct kvlist *vars, char **errp)
 {
 	struct ffjson *root = NULL;
-	struct ffjson_error perr;
-	int rc;
+	const char *why = "decoder error";
 
-	if (ffjson_parse(text, strlen(text), &root, &perr, NULL) != 0) {
-		/* Nesting too deep for us is nesting, so certainly not a flat map of strings. */
-		if (perr.code == FFJSON_E_DEPTH) {
-			rc = err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: decoder error",
-				     text);
-			goto done;
-		}
-		rc = err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: failed to parse json",
-			     text);
-		goto done;
-	}
-	if (root->type != FFJSON_OBJECT) {
-		rc = err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: decoder error", text);
-		goto done;
-	}
+	if (ffjson_parse(text, strlen(text), &root, NULL, NULL) != 0 || root->type != FFJSON_OBJECT)
+		goto bad;
 	for (size_t i = 0; i < root->n_members; i++) {
 		const struct ffjson_member *m = &root->members[i];
-		if (m->value->type != FFJSON_STRING) {
-			rc = err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: decoder error",
-				     text);
-			goto done;
-		}
+		if (m->value->type != FFJSON_STRING)
+			goto bad;
 		if (memchr(m->key, '\0', m->key_len) != NULL ||
 		    memchr(m->value->str, '\0', m->value->len) != NULL) {
 			/* Factotum would take it; C strings cannot carry it. Refused, not silently cut. */
-			rc = err_set(errp, FS_EINVAL,
-				     "Supplied string '%s' is not valid JSON: \\u0000 in a key or value is not supported",
-				     text);
-			goto done;
+			why = "\\u0000 in a key or value is not supported";
+			goto bad;
 		}
 	}
 	/* ffjson keeps the last of repeated keys, as rustc-serialize's BTreeMap does. */
 	for (size_t i = 0; i < root->n_members; i++)
 		kvlist_set(vars, root->members[i].key, root->members[i].value->str);
-	rc = 0;
-done:
 	ffjson_free(root);
-	return rc;
+	return 0;
+bad:
+	ffjson_free(root);
+	return err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: %s", text, why);
 }
 
 /* url 1.x's WHATWG IPv4 rule: a host of up to four dot-separated numbers (0x hex, leading-0

@@ -313,15 +313,6 @@ static size_t topo(const struct factfile *ff, size_t *order, bool *placed)
 	return n;
 }
 
-int factfile_topo_order(const struct factfile *ff, size_t *order)
-{
-	bool *placed = xcalloc(ff->n_tasks + 1, sizeof(*placed));
-	size_t n = topo(ff, order, placed);
-
-	free(placed);
-	return n == ff->n_tasks ? 0 : FS_EINVAL;
-}
-
 /* FACTFILE_RULES_OURS: every dependency exists and there is no cycle. */
 static int graph_check(const struct ctx *c, const struct factfile *ff)
 {

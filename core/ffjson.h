@@ -78,9 +78,6 @@ struct ffjson_error {
 	size_t col;
 };
 
-/* error_str(code) of rustc-serialize (static storage), or our wording for our codes. */
-const char *ffjson_strerror(enum ffjson_code code);
-
 /* Parses len bytes of buf (any bytes; invalid UTF-8 gives FFJSON_E_NOT_UTF8 at line 0, column 0,
  * as Json::from_reader does). On success returns 0 and sets *out to a tree the caller frees with
  * ffjson_free. On failure returns FS_EINVAL, leaves *out NULL, fills *perr if not NULL and sets

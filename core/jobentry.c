@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "err.h"
 #include "jobreq.h"
 #include "xalloc.h"
@@ -63,15 +64,11 @@ char *jobentry_key(const char *ns, const char *id)
 /* ISO 8601 UTC with milliseconds, or null for 0. */
 static struct json_object *jobentry_time(int64_t ms)
 {
-	char out[40];
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-	size_t n;
+	char out[CLOCK_UTC_LEN];
 
-	if (ms <= 0 || gmtime_r(&secs, &tm) == NULL)
+	if (ms <= 0)
 		return NULL;
-	n = strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, sizeof(out) - n, ".%03dZ", (int)(ms % 1000));
+	clock_format_utc(ms, CLOCK_UTC_ISO_MS, out);
 	return json_object_new_string(out);
 }
 

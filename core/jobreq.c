@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "factargs.h"
 #include "xalloc.h"
@@ -252,9 +253,9 @@ static int jobreq_inside_roots(const char *resolved, const struct jobreq_policy 
 	return 0;
 }
 
-/* The path checks, in SERVER.md's order: absolute, exists, inside the roots, a regular file of
- * sane size (a FIFO or device would hang or flood the validation). Directories are left to
- * factfile_load, which answers with Factotum's own "Is a directory" message. */
+/* The path checks, in the order /submit answers them: absolute, exists, inside the roots, a
+ * regular file of sane size (a FIFO or device would hang or flood the validation). Directories
+ * are left to factfile_load, which answers with Factotum's own "Is a directory" message. */
 static int jobreq_check_path(const char *path, const struct jobreq_policy *policy, char **errp)
 {
 	char resolved[PATH_MAX];
@@ -351,11 +352,10 @@ static int jobreq_same_time(const struct timespec *a, const struct timespec *b)
 /* 1 if st's mtime and ctime are JOBREQ_CACHE_SETTLED_S or more seconds before now. */
 static int jobreq_settled(const struct stat *st)
 {
-	struct timespec now;
+	int64_t now = clock_real_ms() / 1000;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	return st->st_mtim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now.tv_sec &&
-	       st->st_ctim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now.tv_sec;
+	return st->st_mtim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now &&
+	       st->st_ctim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now;
 }
 
 static int jobreq_entry_matches(const struct jobreq_cache_entry *e, const struct stat *st,
@@ -469,7 +469,7 @@ static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 		goto out;
 	if (factfile_parse(buf, len, path, vars, rules, &ff, NULL) != 0)
 		goto out;
-	/* Templates render JSON string values (FACTOTUM.md §2), and every tag starts with "{{":
+	/* Templates render JSON string values only, and every tag starts with "{{":
 	 * text with neither "{{" nor a \u escape (the only way to spell '{' otherwise) renders
 	 * the same with any variables, such as the unique tags of each submission. */
 	templated = jobreq_has_pair(buf, len, '{', '{') || jobreq_has_pair(buf, len, '\\', 'u');

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A /submit request (SERVER.md §3): the body's shape (step 1) and the in-process validation that
- * replaces the original's `factotum run --dry-run` (step 3), ending in the job id (step 4). */
+/* A /submit request (doc/api.md): the body's shape and the in-process validation that replaces
+ * the original's `factotum run --dry-run`, ending in the job id. */
 #ifndef FS_JOBREQ_H
 #define FS_JOBREQ_H
 

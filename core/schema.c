@@ -111,7 +111,9 @@ static bool run(const char *s, size_t len, size_t *i, int cls, char t)
 	return true;
 }
 
-bool schema_iglu_uri_valid(const char *s, size_t len)
+/* Whether s (len bytes) matches the schema's pattern for "schema":
+ * ^iglu:[a-zA-Z0-9-_.]+/[a-zA-Z0-9-_]+/[a-zA-Z0-9-_]+/[0-9]+-[0-9]+-[0-9]+$ */
+static bool schema_iglu_uri_valid(const char *s, size_t len)
 {
 	size_t i = 5;
 

@@ -21,7 +21,7 @@
 
 struct spool;
 
-/* Job state and outcome: only the original's values (SERVER.md §4). Stored as their names. */
+/* Job state and outcome: only the original's values (doc/api.md). Stored as their names. */
 enum spool_state { SPOOL_QUEUED, SPOOL_WORKING, SPOOL_DONE };
 enum spool_outcome { SPOOL_WAITING, SPOOL_RUNNING, SPOOL_SUCCEEDED, SPOOL_FAILED };
 #define SPOOL_STATE_ANY (-1) /* spool_list: no state filter */
@@ -42,10 +42,10 @@ int spool_state_parse(const char *s);
 
 #define SPOOL_BUSY_TIMEOUT_MS 10000
 
-/* Opens (creating if absent) <dir>/spool.db and brings its schema to the current version. dir
- * must exist. On success *spp is a handle the caller releases with spool_close. A file that is
- * not an SQLite database, or whose schema is newer than this program's, is FS_EIO with a message
- * naming the file. */
+/* Opens (creating if absent, with this build's schema) <dir>/spool.db. dir must exist. On
+ * success *spp is a handle the caller releases with spool_close. A file that is not an SQLite
+ * database is FS_EIO with a message naming the file; so is a spool of another schema version:
+ * "spool: open <dir>/spool.db: schema version N, this build uses M". */
 int spool_open(struct spool **spp, const char *dir, int flags, char **errp);
 /* Finalizes everything and closes; NULL is allowed. An open batch is rolled back. */
 void spool_close(struct spool *sp);
@@ -55,8 +55,6 @@ int spool_wal_frames(struct spool *sp);
 /* Copies what it can of the WAL into the database without waiting for readers or writers
  * (SQLite's PASSIVE checkpoint); another checkpoint running is not an error. */
 int spool_checkpoint(struct spool *sp, char **errp);
-/* The schema version this program writes (PRAGMA user_version of an up-to-date spool). */
-int spool_schema_version(void);
 
 /* A job as read from the spool. Every string is owned by the record; NULL where noted. */
 struct spool_job {
@@ -185,8 +183,9 @@ struct spool_transition {
 	char *reason;    /* owned; NULL if none */
 	char *node;      /* owned */
 };
-/* The job's transitions, oldest first, over all its submissions; *trsp is an array of *np
- * (NULL when 0) the caller frees with spool_transition_list_free. Unknown id: 0 entries. */
+/* Test seam (the programs read transitions only through the outbox): the job's transitions,
+ * oldest first, over all its submissions; *trsp is an array of *np (NULL when 0) the caller frees
+ * with spool_transition_list_free. Unknown id: 0 entries. */
 int spool_transitions(struct spool *sp, const char *id, struct spool_transition **trsp,
 		      size_t *np, char **errp);
 void spool_transition_list_free(struct spool_transition *trs, size_t n);
@@ -231,7 +230,8 @@ void spool_outbox_list_free(struct spool_outbox *entries, size_t n);
  * seen, in one transaction. FS_ENOENT unknown oid. */
 int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp);
 
-/* PRAGMA integrity_check: 0, or FS_EIO with the first problem. */
+/* Test seam (a crash-recovery test checks the file after a kill): PRAGMA integrity_check, 0 or
+ * FS_EIO with the first problem. */
 int spool_integrity_check(struct spool *sp, char **errp);
 
 /* Test seam: fn is called inside each write transaction after its writes and before its commit,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Mustache rendering exactly as rust-mustache 0.7.0 does it for Factotum (FACTOTUM.md §2): the
+/* Mustache rendering exactly as rust-mustache 0.7.0 does it for Factotum: the
  * same parser state machine, standalone-line trimming and lookup rules, over a flat map of string
  * values, with partials and everything that makes 0.7.0 panic rejected as ordinary errors.
  *
@@ -90,7 +90,7 @@ enum pstate { ST_TEXT, ST_OTAG, ST_TAG, ST_CTAG };
 
 enum tclass { TC_NORMAL, TC_STANDALONE, TC_WHITESPACE };
 
-struct parser {
+struct template_parser {
 	const char *src;
 	size_t len;
 	size_t i; /* the current character starts here */
@@ -228,7 +228,7 @@ static void show(char out[static 72], const char *s, size_t n)
 	out[o] = '\0';
 }
 
-static void content_push(struct parser *p, size_t a, size_t b)
+static void content_push(struct template_parser *p, size_t a, size_t b)
 {
 	if (a == b)
 		return;
@@ -239,7 +239,7 @@ static void content_push(struct parser *p, size_t a, size_t b)
 	p->ce = b;
 }
 
-static struct tok *tok_push(struct parser *p, enum tok_kind kind, size_t off, size_t len)
+static struct tok *tok_push(struct template_parser *p, enum tok_kind kind, size_t off, size_t len)
 {
 	struct tok *t;
 
@@ -256,7 +256,7 @@ static struct tok *tok_push(struct parser *p, enum tok_kind kind, size_t off, si
 	return t;
 }
 
-static void add_text(struct parser *p)
+static void add_text(struct template_parser *p)
 {
 	if (p->has_content)
 		tok_push(p, TOK_TEXT, p->cs, p->ce - p->cs);
@@ -265,7 +265,8 @@ static void add_text(struct parser *p)
 
 /* Is the character at src[i] the delimiter's character starting at byte d? Sets *dn to that
  * character's length in the delimiter. */
-static bool delim_char_is(const struct parser *p, const struct delim *dl, size_t d, size_t *dn)
+static bool delim_char_is(const struct template_parser *p, const struct delim *dl, size_t d,
+			  size_t *dn)
 {
 	size_t n = char_len(p->src + p->i, p->len - p->i);
 
@@ -275,7 +276,7 @@ static bool delim_char_is(const struct parser *p, const struct delim *dl, size_t
 
 /* 0.7.0's classify_token: is the tag just read alone on its line? *keep is how much of the
  * previous text survives for TC_WHITESPACE. */
-static enum tclass classify(const struct parser *p, size_t *keep)
+static enum tclass classify(const struct template_parser *p, size_t *keep)
 {
 	const struct tok *last;
 	size_t end;
@@ -314,7 +315,7 @@ static enum tclass classify(const struct parser *p, size_t *keep)
 }
 
 /* 0.7.0's eat_whitespace: drops a standalone tag's line ending and indentation. */
-static bool eat_whitespace(struct parser *p)
+static bool eat_whitespace(struct template_parser *p)
 {
 	size_t keep = 0;
 	enum tclass c = classify(p, &keep);
@@ -331,7 +332,7 @@ static bool eat_whitespace(struct parser *p)
 }
 
 /* Trims src[a, b) into a name; an empty one is 0.7.0's "empty tag" panic. */
-static int tag_name(struct parser *p, size_t a, size_t b, size_t *off, size_t *len)
+static int tag_name(struct template_parser *p, size_t a, size_t b, size_t *off, size_t *len)
 {
 	trim(p->src, &a, &b);
 	if (a == b)
@@ -347,7 +348,7 @@ static size_t path_len(const char *s, size_t n)
 	return n > 0 && s[n - 1] == '.' ? n - 1 : n;
 }
 
-static int add_section(struct parser *p, size_t a, size_t b, bool inverted)
+static int add_section(struct template_parser *p, size_t a, size_t b, bool inverted)
 {
 	bool newlined = eat_whitespace(p);
 	size_t off, len;
@@ -370,7 +371,7 @@ static int add_section(struct parser *p, size_t a, size_t b, bool inverted)
 	return 0;
 }
 
-static int close_section(struct parser *p, size_t a, size_t b)
+static int close_section(struct template_parser *p, size_t a, size_t b)
 {
 	char n1[72], n2[72];
 	const struct tok *o;
@@ -400,7 +401,7 @@ static int close_section(struct parser *p, size_t a, size_t b)
 }
 
 /* `{{=<otag> <ctag>=}}`: s[a, b) is the content without the '='s. */
-static int set_delimiters(struct parser *p, size_t a, size_t b)
+static int set_delimiters(struct template_parser *p, size_t a, size_t b)
 {
 	size_t off, len, k, ws, n;
 	uint32_t cp;
@@ -430,7 +431,7 @@ static int set_delimiters(struct parser *p, size_t a, size_t b)
 }
 
 /* 0.7.0's add_tag, called with the closing delimiter consumed. */
-static int add_tag(struct parser *p)
+static int add_tag(struct template_parser *p)
 {
 	size_t a = p->cs, b = p->ce, off, len;
 	bool has = p->has_content;
@@ -487,7 +488,7 @@ static int add_tag(struct parser *p)
 }
 
 /* One step of 0.7.0's parse loop, on the character at p->i. */
-static int parse_step(struct parser *p)
+static int parse_step(struct template_parser *p)
 {
 	size_t n = char_len(p->src + p->i, p->len - p->i), dn;
 	char c = p->src[p->i];
@@ -575,7 +576,7 @@ static int parse_step(struct parser *p)
 	return 0;
 }
 
-static int parse(struct parser *p)
+static int parse(struct template_parser *p)
 {
 	char n1[72];
 	int rc;
@@ -641,7 +642,7 @@ static void append_escaped(struct buf *out, const char *v)
 
 /* Every value is a string, so a rendered section is visited at most once and a flat walk with a
  * count of skipped nesting levels renders the whole tree. */
-static int render(const struct parser *p, const struct kvlist *vars, struct buf *out)
+static int render(const struct template_parser *p, const struct kvlist *vars, struct buf *out)
 {
 	size_t skip = 0;
 	char n1[72];
@@ -696,7 +697,7 @@ static int render(const struct parser *p, const struct kvlist *vars, struct buf 
 int template_render(const char *src, size_t len, const struct kvlist *vars, char **out,
 		    size_t *out_len, char **errp)
 {
-	struct parser p;
+	struct template_parser p;
 	struct buf b;
 	int rc;
 

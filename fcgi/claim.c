@@ -11,8 +11,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "consul.h"
 #include "err.h"
 #include "jobentry.h"
@@ -45,14 +45,6 @@ static char *claim_session(struct app *app)
 	return id;
 }
 
-static int64_t claim_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The QUEUED/WAITING entry this node writes when it claims req. A new string. */
 static char *claim_value(struct app *app, const struct job_request *req)
 {
@@ -68,7 +60,7 @@ static char *claim_value(struct app *app, const struct job_request *req)
 	e.factfile_args = xstrdup(req->args_json);
 	e.last_run_from = xstrdup(app->cfg->consul_name);
 	e.node = xstrdup(app->cfg->consul_name);
-	e.submitted_ms = e.updated_ms = claim_now_ms();
+	e.submitted_ms = e.updated_ms = clock_real_ms();
 	v = jobentry_build(&e);
 	jobentry_free(&e);
 	return v;

@@ -22,6 +22,7 @@
 #include "app.h"
 #include "checkpointer.h"
 #include "cli.h"
+#include "clock.h"
 #include "committer.h"
 #include "consul.h"
 #include "err.h"
@@ -247,12 +248,7 @@ static void fcgi_stop_threads(struct fcgi_thread *ths, int n)
 		}
 		if (left == 0)
 			break;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 50 * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		clock_deadline(CLOCK_REALTIME, 50, &until);
 		pthread_cond_timedwait(&fcgi_exited, &fcgi_mu, &until);
 	}
 	pthread_mutex_unlock(&fcgi_mu);
@@ -357,12 +353,7 @@ int main(int argc, char **argv)
 	}
 	app.worker_sock = xasprintf("%s/worker.sock", strcmp(cfg.spool, "/") == 0 ? "" :
 				    cfg.spool);
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		app.start_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	}
+	app.start_ms = clock_real_ms();
 	if (committer_start(&app.committer, sp_commit, ckpt, (size_t)cfg.max_jobs,
 			    fcgi_after_commit, &app, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);

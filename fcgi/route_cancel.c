@@ -6,8 +6,8 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "err.h"
 #include "settings.h"
 #include "spool.h"
@@ -25,7 +25,6 @@ void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct json_object *obj = NULL;
 	struct spool_job *job = NULL;
-	struct timespec ts;
 	const char *given, *id;
 	char *err = NULL, *msg = NULL, *key = NULL, *when = NULL;
 	int rc;
@@ -64,9 +63,8 @@ void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req)
 		goto done;
 	}
 	/* WORKING: only the worker can signal the run's process group */
-	clock_gettime(CLOCK_REALTIME, &ts);
 	key = settings_key(SETTINGS_CANCEL_PREFIX, id);
-	when = xasprintf("%" PRId64, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	when = xasprintf("%" PRId64, clock_real_ms());
 	if (spool_setting_set(app->sp, key, when, &err) != 0) {
 		msg = xasprintf("Error: the cancel request could not be stored: %s", err);
 		http_respond_message(fr, req, 503, msg);

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "consul.h"
 #include "settings.h"
 #include "spool.h"
@@ -17,15 +17,13 @@
 void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct json_object *o;
-	struct timespec ts;
 	struct buf failing;
 	char *err = NULL, *runner = NULL, now[32];
 	int spool_ok, worker_ok, runner_missing = 0, consul_ok = 1, session = 1;
 	char *cerr = NULL;
 
 	/* writable means a real durable write: a read would pass on a full or read-only disk */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(now, sizeof(now), "%lld", (long long)ts.tv_sec);
+	snprintf(now, sizeof(now), "%" PRId64, clock_real_ms() / 1000);
 	spool_ok = spool_setting_set(app->sp, SETTINGS_RESPONDER_HEALTH, now, &err) == 0;
 	worker_ok = workersock_alive(app);
 	/* a worker whose runner is gone fails every job it takes (worker/dispatch.c says so) */

@@ -5,8 +5,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "consul.h"
 #include "settings.h"
 #include "spool.h"
@@ -15,28 +15,17 @@
 #define PACKAGE_VERSION "0.0.0"
 #endif
 
-static int64_t status_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* What the live worker published in the spool (worker/main.c): its pid, start time and whether
- * its runner is there. Left out when absent (a worker of an older build). */
+ * its runner is there. Each is left out while absent (a worker clears pid and start time when it
+ * stops). */
 static void status_worker(struct app *app, struct json_object *worker)
 {
-	char *pid = NULL, *started = NULL, *runner = NULL, when[64];
-	time_t secs;
-	struct tm tm;
+	char *pid = NULL, *started = NULL, *runner = NULL, when[CLOCK_UTC_LEN];
 
 	if (spool_setting_get(app->sp, SETTINGS_WORKER_PID, &pid, NULL) == 0)
 		json_object_object_add(worker, "pid", json_object_new_int64(strtoll(pid, NULL, 10)));
 	if (spool_setting_get(app->sp, SETTINGS_WORKER_STARTED, &started, NULL) == 0) {
-		secs = (time_t)(strtoll(started, NULL, 10) / 1000);
-		gmtime_r(&secs, &tm);
-		strftime(when, sizeof(when), "%F %T UTC", &tm);
+		clock_format_utc(strtoll(started, NULL, 10), CLOCK_UTC_SECONDS, when);
 		json_object_object_add(worker, "startTime", json_object_new_string(when));
 	}
 	if (spool_setting_get(app->sp, SETTINGS_WORKER_RUNNER, &runner, NULL) == 0)
@@ -50,12 +39,10 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct spool_counts counts;
 	struct json_object *o, *server, *disp, *workers, *jobs, *worker, *spool, *consul;
-	char start[64], up[128], *err = NULL;
-	time_t secs = (time_t)(app->start_ms / 1000);
-	int64_t up_s = (status_now_ms() - app->start_ms) / 1000, active;
+	char start[CLOCK_UTC_LEN], up[128], *err = NULL;
+	int64_t up_s = (clock_real_ms() - app->start_ms) / 1000, active;
 	int draining = 0, alive, rc, session = 0;
 	char *cerr = NULL;
-	struct tm tm;
 
 	if (spool_count(app->sp, &counts, &err) != 0 || spool_drain_get(app->sp, &draining,
 									&err) != 0) {
@@ -68,8 +55,7 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 	active = alive ? counts.working : 0;
 	if (active > app->cfg->max_workers)
 		active = app->cfg->max_workers;
-	gmtime_r(&secs, &tm);
-	strftime(start, sizeof(start), "%F %T UTC", &tm);
+	clock_format_utc(app->start_ms, CLOCK_UTC_SECONDS, start);
 	if (up_s < 0)
 		up_s = 0;
 	/* the original's format: always plural, no padding */

@@ -10,6 +10,7 @@
 
 #include <nettle/base64.h>
 
+#include "clock.h"
 #include "ffjson.h"
 #include "kv.h"
 #include "version.h"
@@ -97,13 +98,10 @@ void webhook_put_duration(struct buf *b, int64_t secs, long nanos)
 
 void webhook_put_time(struct buf *b, const struct timespec *t)
 {
-	struct tm tm;
-	char s[64];
-	time_t sec = t->tv_sec;
+	char s[CLOCK_UTC_LEN];
 
-	gmtime_r(&sec, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	buf_printf(b, "%s.%03ldZ", s, (long)(t->tv_nsec / 1000000));
+	clock_format_utc((int64_t)t->tv_sec * 1000 + t->tv_nsec / 1000000, CLOCK_UTC_ISO_MS, s);
+	buf_puts(b, s);
 }
 
 /* Length of the valid UTF-8 sequence at s[0..n), or 0 if it is not one; *bad is then set to the

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 static const char *const output_codes[] = {
 	[COLOUR_NONE] = "",
 	[COLOUR_RED] = "\x1b[31m",
@@ -126,13 +128,10 @@ void output_duration(struct buf *b, const struct timespec *d)
 
 void output_utc(struct buf *b, const struct timespec *t)
 {
-	struct tm tm;
-	char when[64];
-	time_t secs = t->tv_sec;
+	char when[CLOCK_UTC_LEN];
 	long ns = t->tv_nsec;
 
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	clock_format_utc((int64_t)t->tv_sec * 1000, CLOCK_UTC_PLAIN, when);
 	buf_puts(b, when);
 	if (ns == 0)
 		;

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "curlload.h"
 #include "err.h"
 #include "webhook.h"
@@ -90,17 +91,6 @@ static long env_long(const char *name, long def, long min, long max)
 	return v;
 }
 
-static void deadline_after(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* xorshift64*: the pauses need no quality, only to differ between runners. */
 static uint64_t rng_next(uint64_t *s)
 {
@@ -158,7 +148,7 @@ static int pause_locked(struct webhook *wh, long ms)
 {
 	struct timespec until;
 
-	deadline_after(&until, ms);
+	clock_deadline(CLOCK_MONOTONIC, ms, &until);
 	while (!atomic_load(&wh->abort)) {
 		if (pthread_cond_timedwait(&wh->wake, &wh->lock, &until) == ETIMEDOUT)
 			break;
@@ -363,7 +353,7 @@ size_t webhook_finish(struct webhook *wh, long max_wait_ms)
 
 	if (!wh)
 		return 0;
-	deadline_after(&until, max_wait_ms > 0 ? max_wait_ms : 0);
+	clock_deadline(CLOCK_MONOTONIC, max_wait_ms > 0 ? max_wait_ms : 0, &until);
 	pthread_mutex_lock(&wh->lock);
 	wh->closing = 1;
 	pthread_cond_signal(&wh->wake);

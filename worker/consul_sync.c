@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "consul.h"
 #include "err.h"
@@ -59,22 +60,6 @@ struct sync_state {
 
 /* The module state (consul_sync.h says why it is not a handle). */
 static struct sync_state g;
-
-static int64_t sync_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t sync_real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int consul_sync_init(const struct config *cfg, struct spool *sp)
 {
@@ -149,7 +134,7 @@ static enum sync_rc sync_session_new(void)
 	g.gone_since = 0;
 	/* every entry the old session held has lost its lock */
 	g.need_reacquire = 1;
-	g.renew_at = sync_mono_ms() + CONSUL_SYNC_RENEW_MS;
+	g.renew_at = clock_mono_ms() + CONSUL_SYNC_RENEW_MS;
 done:
 	free(id);
 	free(err);
@@ -163,14 +148,14 @@ static enum sync_rc sync_session_keep(int force)
 
 	if (g.session == NULL)
 		return sync_session_new();
-	if (!force && !g.need_session && g.gone_since == 0 && sync_mono_ms() < g.renew_at)
+	if (!force && !g.need_session && g.gone_since == 0 && clock_mono_ms() < g.renew_at)
 		return SYNC_OK;
 	rc = consul_session_renew(g.c, g.session, &err);
 	if (rc == FS_ENOENT) {
 		free(err);
 		if (g.gone_since == 0)
-			g.gone_since = sync_mono_ms();
-		if (sync_mono_ms() - g.gone_since < SYNC_GONE_CONFIRM_MS)
+			g.gone_since = clock_mono_ms();
+		if (clock_mono_ms() - g.gone_since < SYNC_GONE_CONFIRM_MS)
 			return SYNC_LATER; /* asked again in a moment (SYNC_GONE_CONFIRM_MS) */
 		log_warn("consul: session %s is gone", g.session);
 		return sync_session_new();
@@ -182,7 +167,7 @@ static enum sync_rc sync_session_keep(int force)
 		free(err);
 		return SYNC_DOWN;
 	}
-	g.renew_at = sync_mono_ms() + CONSUL_SYNC_RENEW_MS;
+	g.renew_at = clock_mono_ms() + CONSUL_SYNC_RENEW_MS;
 	return SYNC_OK;
 }
 
@@ -207,7 +192,7 @@ static void sync_lost(const struct spool_job *job, const char *why)
 {
 	char *key = settings_key(SETTINGS_LOST_PREFIX, job->id);
 	char *val = xasprintf("{\"at\":%lld,\"state\":\"%s\",\"index\":%lld,\"why\":\"%s\"}",
-			      (long long)sync_real_ms(), spool_state_name(job->state),
+			      (long long)clock_real_ms(), spool_state_name(job->state),
 			      (long long)job->consul_index, why);
 	char *err = NULL;
 
@@ -222,7 +207,7 @@ static void sync_lost(const struct spool_job *job, const char *why)
 		/* its run duplicates the new owner's: the worker stops it as it stops any
 		 * cancelled run (its outcome then finds the job DONE already) */
 		char *ckey = settings_key(SETTINGS_CANCEL_PREFIX, job->id);
-		char *when = xasprintf("%lld", (long long)sync_real_ms());
+		char *when = xasprintf("%lld", (long long)clock_real_ms());
 
 		(void)spool_setting_set(g.sp, ckey, when, NULL);
 		free(ckey);
@@ -645,7 +630,7 @@ static enum sync_rc sync_undo(void)
 /* Remembers how the round ended: the backoff grows while Consul is down. */
 static void sync_after(enum sync_rc rc)
 {
-	int64_t now = sync_mono_ms();
+	int64_t now = clock_mono_ms();
 
 	switch (rc) {
 	case SYNC_OK:
@@ -678,7 +663,7 @@ static void sync_run(int force)
 	enum sync_rc rc;
 	int tries = 0;
 
-	if (!g.enabled || (g.retry_at != 0 && sync_mono_ms() < g.retry_at))
+	if (!g.enabled || (g.retry_at != 0 && clock_mono_ms() < g.retry_at))
 		return;
 	do {
 		rc = sync_session_keep(force);
@@ -696,12 +681,12 @@ static void sync_run(int force)
 void consul_sync_start(void)
 {
 	struct timespec ts = { 0, 100 * 1000000L };
-	int64_t until = sync_mono_ms() + 3 * SYNC_GONE_CONFIRM_MS;
+	int64_t until = clock_mono_ms() + 3 * SYNC_GONE_CONFIRM_MS;
 
 	sync_run(1);
 	/* a stored session Consul says it does not know is asked about again before anything is
 	 * recovered or claimed: if it is gone, the jobs it held must be re-acquired first */
-	while (g.enabled && g.gone_since != 0 && !g.down && sync_mono_ms() < until) {
+	while (g.enabled && g.gone_since != 0 && !g.down && clock_mono_ms() < until) {
 		nanosleep(&ts, NULL);
 		sync_run(0);
 	}
@@ -718,7 +703,7 @@ int consul_sync_poll_ms(int max_ms)
 
 	if (!g.enabled)
 		return max_ms;
-	now = sync_mono_ms();
+	now = clock_mono_ms();
 	due = g.renew_at;
 	if (g.retry_at != 0 && g.retry_at < due)
 		due = g.retry_at;
@@ -807,8 +792,7 @@ static void *renewer_main(void *arg)
 			free(id);
 			id = NULL;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += CONSUL_SYNC_RENEW_MS / 1000;
+		clock_deadline(CLOCK_MONOTONIC, CONSUL_SYNC_RENEW_MS, &until);
 		pthread_mutex_lock(&r->mu);
 		while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &until) == 0)
 			;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "config.h"
 #include "consul_sync.h"
 #include "dispatch.h"
@@ -33,14 +34,6 @@
 
 #define PROG "factotum-server-worker"
 #define WORKER_POLL_MS 5000 /* only for a lost datagram: every wake-up is signalled */
-
-static int64_t worker_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -125,7 +118,6 @@ int main(int argc, char *argv[])
 	struct worker w;
 	struct spool *sp = NULL;
 	struct pollfd *pfd = NULL;
-	struct timespec ts;
 	sigset_t mask;
 	char *err = NULL, *sock_path = NULL;
 	int rc, status = 1, lockfd = -1, sockfd = -1, sfd = -1, stop = 0, have_w = 0, flags, woke;
@@ -163,8 +155,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (worker_publish(sp, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) != 0 ||
+	if (worker_publish(sp, clock_real_ms()) != 0 ||
 	    dispatch_init(&w, &cfg, sp, lockfd) != 0)
 		goto out;
 	have_w = 1;
@@ -176,7 +167,7 @@ int main(int argc, char *argv[])
 	log_info("started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
 	dispatch_recover(&w);
 	dispatch_cancels(&w);
-	cancels_at = worker_mono_ms();
+	cancels_at = clock_mono_ms();
 	dispatch_fill(&w);
 	consul_sync_round();
 	while (!stop) {
@@ -214,9 +205,9 @@ int main(int argc, char *argv[])
 		 * the poll from ever timing out */
 		dispatch_events(&w, pfd + 2, n);
 		dispatch_retry(&w);
-		if (woke || rc == 0 || worker_mono_ms() - cancels_at >= WORKER_POLL_MS) {
+		if (woke || rc == 0 || clock_mono_ms() - cancels_at >= WORKER_POLL_MS) {
 			dispatch_cancels(&w);
-			cancels_at = worker_mono_ms();
+			cancels_at = clock_mono_ms();
 		}
 		dispatch_fill(&w);
 		consul_sync_round(); /* the transitions of this round go to Consul now */

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "consul_sync.h"
 #include "logcap.h"
 #include "outcome.h"
@@ -31,22 +32,6 @@
 #include "xalloc.h"
 
 #define SUPERVISOR_FLUSH_MS 1000 /* the log lags the output by at most this, past the cap */
-
-static int64_t supervisor_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t supervisor_real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *supervisor_exec_reason(int err)
 {
@@ -115,7 +100,7 @@ static void supervisor_stop(pid_t runner, const char *why, char *reason, size_t 
 		return; /* already stopping: the first reason stands */
 	snprintf(reason, size, "%s", why);
 	(void)kill(-runner, SIGTERM);
-	*kill_atp = supervisor_mono_ms() + grace_ms;
+	*kill_atp = clock_mono_ms() + grace_ms;
 }
 
 /* Reads what the runner wrote (non-blocking); 0 at EOF or error, 1 when more may come. */
@@ -210,7 +195,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 		close(lockfd); /* never LOCK_UN: that would release the worker's lock too */
 
 	if (prep == 0) {
-		st.started_ms = supervisor_real_ms();
+		st.started_ms = clock_real_ms();
 		err = posix_spawn(&runner, a->argv[0], &fa, &at, a->argv, environ);
 		close(outp[1]);
 		outp[1] = -1;
@@ -251,9 +236,9 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	/* the node's session lives while its runs do, whatever becomes of the worker */
 	renewer = consul_renewer_start();
 	if (a->timeout_s > 0)
-		deadline = supervisor_mono_ms() + (int64_t)a->timeout_s * 1000;
+		deadline = clock_mono_ms() + (int64_t)a->timeout_s * 1000;
 	while (!runner_done) {
-		now = supervisor_mono_ms();
+		now = clock_mono_ms();
 		wait_ms = -1;
 		if (deadline > 0)
 			wait_ms = deadline > now ? deadline - now : 0;
@@ -284,7 +269,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 			if (waitpid(runner, &status, WNOHANG) == runner)
 				runner_done = 1;
 		}
-		now = supervisor_mono_ms();
+		now = clock_mono_ms();
 		if (!runner_done && deadline > 0 && now >= deadline) {
 			supervisor_stop(runner, "timeout", st.reason, sizeof(st.reason), &kill_at,
 					a->grace_ms);
@@ -303,7 +288,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 		}
 	}
 	consul_renewer_stop(renewer);
-	st.finished_ms = supervisor_real_ms();
+	st.finished_ms = clock_real_ms();
 	/* what is already in the pipe belongs to the log; a descendant that keeps the pipe open
 	 * does not hold up the outcome */
 	if (out_open)
@@ -317,7 +302,7 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	}
 finish:
 	if (st.finished_ms == 0)
-		st.finished_ms = supervisor_real_ms();
+		st.finished_ms = clock_real_ms();
 	(void)logcap_flush(&lc);
 	logcap_free(&lc);
 	if (logfd >= 0)

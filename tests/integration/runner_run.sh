@@ -148,7 +148,7 @@ has out "[echo alpha qa] alpha qa"
 run_ff 3 run "$S/variables.factfile" --env '{"message":1}'
 [ "$(cat "$W/out")" = "Supplied string '{\"message\":1}' is not valid JSON: decoder error" ] || fail "--env message"
 run_ff 3 run "$S/variables.factfile" --env '{'
-[ "$(cat "$W/out")" = "Supplied string '{' is not valid JSON: failed to parse json" ] || fail "--env parse message"
+[ "$(cat "$W/out")" = "Supplied string '{' is not valid JSON: decoder error" ] || fail "--env parse message"
 
 # ---- --start: a proper subtree runs alone; improper and unknown starts exit 3 ----
 run_ff 0 run "$S/echo.factfile" --start "echo beta"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/jobid.c: SHA-256 answers known independently, the job-reference vectors
- * (FACTOTUM.md §3) from hand-built compact texts, and then the whole path — factargs, factfile
- * parse, template, hash — on every line of $FS_TESTDATA/jobref-vectors.tsv. */
+ * (doc/compatibility.md) from hand-built compact texts, and then the whole path — factargs,
+ * factfile parse, template, hash — on every line of $FS_TESTDATA/jobref-vectors.tsv. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,8 +71,8 @@ static void test_is_valid(void **state)
 	assert_false(jobid_is_valid(NULL));
 }
 
-/* The rendered compact texts of two samples, written out by hand from FACTOTUM.md §3 (fixed key
- * order, no whitespace) and §2 (HTML escaping of {{x}}, missing variables empty). */
+/* The rendered compact texts of two samples, written out by hand (fixed key order, no
+ * whitespace; HTML escaping of {{x}}, missing variables empty). */
 static const char echo_compact[] =
 	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\",\"data\":{"
 	"\"name\":\"echo order demo\",\"tasks\":["
@@ -206,8 +206,8 @@ static void test_vectors_file(void **state)
 
 /* Escaping in the compact text and HTML escaping of env and tag values, end to end. The factfile
  * has its keys out of order, JSON escapes of every kind, and {{x}}, {{{x}}}, {{& x}} uses; the
- * expected text is written by hand from FACTOTUM.md §2-3, and the id was computed from it with
- * Python's hashlib (sha256(text + "team" + "R&D <x>")), apart from this code. */
+ * expected text is written by hand from the job-reference rules, and the id was computed from
+ * it with Python's hashlib (sha256(text + "team" + "R&D <x>")), apart from this code. */
 static const char esc_factfile[] =
 	"{\n"
 	"  \"data\": {\n"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for core/jobreq: the /submit body (SERVER.md §3 step 1) and the in-process
- * validation and job id (steps 3 and 4), with the original's messages byte for byte. */
+/* Unit tests for core/jobreq: the /submit body's shape and the in-process validation and job
+ * id, with the original's messages byte for byte. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -21,20 +21,16 @@
 
 static void vars_fill(struct kvlist *v)
 {
+	static const char *const pairs[][2] = {
+		{ "message", "hello" }, { "esc", "A&<>\"'B" }, { "amp", "&" }, { "lt", "<" },
+		{ "gt", ">" }, { "quot", "\"" }, { "apos", "'" }, { "other", "/`=" }, { "empty", "" },
+		{ "nested.message", "NM" }, { "tag:team", "T" }, { "\xc3\xa9t\xc3\xa9", "summer" },
+		{ "name", "Ed" },
+	};
+
 	kvlist_init(v);
-	kvlist_set(v, "message", "hello");
-	kvlist_set(v, "esc", "A&<>\"'B");
-	kvlist_set(v, "amp", "&");
-	kvlist_set(v, "lt", "<");
-	kvlist_set(v, "gt", ">");
-	kvlist_set(v, "quot", "\"");
-	kvlist_set(v, "apos", "'");
-	kvlist_set(v, "other", "/`=");
-	kvlist_set(v, "empty", "");
-	kvlist_set(v, "nested.message", "NM");
-	kvlist_set(v, "tag:team", "T");
-	kvlist_set(v, "\xc3\xa9t\xc3\xa9", "summer");
-	kvlist_set(v, "name", "Ed");
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+		kvlist_set(v, pairs[i][0], pairs[i][1]);
 }
 
 struct ok_case {
