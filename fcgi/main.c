@@ -21,6 +21,7 @@
 
 #include "app.h"
 #include "checkpointer.h"
+#include "cli.h"
 #include "clock.h"
 #include "committer.h"
 #include "consul.h"
@@ -275,23 +276,9 @@ int main(int argc, char **argv)
 
 	memset(&app, 0, sizeof(app));
 	config_init(&cfg);
-	rc = config_parse(&cfg, argc, argv, &err);
-	if (rc == CONFIG_HELP) {
-		printf("Usage: " PROG " [OPTION]...\nThe FastCGI responder of factotum-server "
-		       "(the HTTP API behind nginx).\n%s", config_usage());
-		status = 0;
+	if (cli_parse(&cfg, argc, argv, PROG, "Usage: " PROG " [OPTION]...\nThe FastCGI responder "
+		      "of factotum-server (the HTTP API behind nginx).\n", &status) != 0)
 		goto out;
-	}
-	if (rc == CONFIG_VERSION) {
-		printf(PROG " %s\n", PACKAGE_VERSION);
-		status = 0;
-		goto out;
-	}
-	if (rc != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
-		status = 2;
-		goto out;
-	}
 	log_init(PROG, cfg.log_level);
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
 		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,

@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "clock.h"
 #include "config.h"
 #include "dispatch.h"
@@ -123,23 +124,9 @@ int main(int argc, char *argv[])
 	size_t n;
 
 	config_init(&cfg);
-	rc = config_parse(&cfg, argc, argv, &err);
-	if (rc == CONFIG_HELP) {
-		printf("Usage: " PROG " [OPTION]...\nThe worker daemon of factotum-server (runs the "
-		       "spool's jobs).\n%s", config_usage());
-		status = 0;
+	if (cli_parse(&cfg, argc, argv, PROG, "Usage: " PROG " [OPTION]...\nThe worker daemon of "
+		      "factotum-server (runs the spool's jobs).\n", &status) != 0)
 		goto out;
-	}
-	if (rc == CONFIG_VERSION) {
-		printf(PROG " %s\n", PACKAGE_VERSION);
-		status = 0;
-		goto out;
-	}
-	if (rc != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
-		status = 2;
-		goto out;
-	}
 	log_init("factotum-server-worker", cfg.log_level);
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
 		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,
