@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int cli_parse(struct config *cfg, int argc, char *const argv[], const char *prog,
-	      const char *usage, int *status)
+int cli_parse(struct config *cfg, int argc, char *const argv[], const char *prog, const char *usage,
+	      int *status)
 {
 	char *err = NULL;
 	int rc = config_parse(cfg, argc, argv, &err);

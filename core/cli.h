@@ -17,7 +17,7 @@
  *   --version     "<prog> <version>" on stdout, *status 0;
  *   a bad option  "<prog>: <message>" on stderr, *status 2.
  * prog and usage are only read. cfg must be freed with config_free whatever the result. */
-int cli_parse(struct config *cfg, int argc, char *const argv[], const char *prog,
-	      const char *usage, int *status);
+int cli_parse(struct config *cfg, int argc, char *const argv[], const char *prog, const char *usage,
+	      int *status);
 
 #endif

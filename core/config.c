@@ -49,10 +49,22 @@ static int config_check_consul_ip(const char *value, const char *where, char **e
 static int config_check_namespace(const char *value, const char *where, char **errp);
 static int config_check_spool(const char *value, const char *where, char **errp);
 
-#define OPT_STR(n, f, chk) { n, KIND_STRING, offsetof(struct config, f), 0, 0, chk }
-#define OPT_INT(n, f, lo, hi) { n, KIND_INT, offsetof(struct config, f), lo, hi, NULL }
-#define OPT_FLAG(n, f) { n, KIND_FLAG, offsetof(struct config, f), 0, 0, NULL }
-#define OPT_KIND(n, k) { n, k, 0, 0, 0, NULL }
+#define OPT_STR(n, f, chk)                                            \
+	{                                                             \
+		n, KIND_STRING, offsetof(struct config, f), 0, 0, chk \
+	}
+#define OPT_INT(n, f, lo, hi)                                         \
+	{                                                             \
+		n, KIND_INT, offsetof(struct config, f), lo, hi, NULL \
+	}
+#define OPT_FLAG(n, f)                                               \
+	{                                                            \
+		n, KIND_FLAG, offsetof(struct config, f), 0, 0, NULL \
+	}
+#define OPT_KIND(n, k)              \
+	{                           \
+		n, k, 0, 0, 0, NULL \
+	}
 
 static const struct config_option config_options[] = {
 	OPT_KIND("config", KIND_CONFIG),
@@ -140,8 +152,8 @@ static int config_check_executable(const char *path, const char *what, const cha
 		why = "not executable";
 	if (why == NULL)
 		return 0;
-	return config_fail(errp, "%s: Invalid path for Factotum binary at: '%s' (%s%s)", where, path,
-			   what, why);
+	return config_fail(errp, "%s: Invalid path for Factotum binary at: '%s' (%s%s)", where,
+			   path, what, why);
 }
 
 static int config_check_bin(const char *value, const char *where, char **errp)
@@ -160,7 +172,8 @@ static int config_check_ip(const char *value, const char *where, char **errp)
 {
 	/* the original server's text (its check was a regular expression; this one is inet_pton) */
 	if (!config_is_ip(value))
-		return config_fail(errp, "%s: Invalid IP address: [%s] - Regex mismatch", where, value);
+		return config_fail(errp, "%s: Invalid IP address: [%s] - Regex mismatch", where,
+				   value);
 	return 0;
 }
 
@@ -201,7 +214,8 @@ static int config_is_hostname(const char *s)
 static int config_check_consul_ip(const char *value, const char *where, char **errp)
 {
 	if (!config_is_ip(value) && !config_is_hostname(value))
-		return config_fail(errp, "%s: '%s' is not an IP address or host name", where, value);
+		return config_fail(errp, "%s: '%s' is not an IP address or host name", where,
+				   value);
 	return 0;
 }
 
@@ -236,8 +250,10 @@ static int config_check_namespace(const char *value, const char *where, char **e
 		return config_fail(errp, "%s: '%s' has an empty segment ('//')", where, value);
 	for (p = value; *p != '\0'; p++)
 		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p) || strchr("?#%", *p))
-			return config_fail(errp, "%s: '%s' must not contain blanks, control "
-					   "characters, '?', '#' or '%%'", where, value);
+			return config_fail(errp,
+					   "%s: '%s' must not contain blanks, control "
+					   "characters, '?', '#' or '%%'",
+					   where, value);
 	return 0;
 }
 
@@ -300,15 +316,19 @@ static int config_set_fcgi(struct config *cfg, const char *value, const char *wh
 
 	if (value[0] == '/') {
 		if (strlen(value) > CONFIG_UNIX_PATH_MAX) {
-			config_fail(errp, "%s: '%s' is too long for a unix socket path (maximum %zu "
-				    "bytes)", where, value, CONFIG_UNIX_PATH_MAX);
+			config_fail(errp,
+				    "%s: '%s' is too long for a unix socket path (maximum %zu "
+				    "bytes)",
+				    where, value, CONFIG_UNIX_PATH_MAX);
 			goto done;
 		}
 	} else {
 		colon = strrchr(value, ':');
 		if (colon == NULL || colon == value) {
-			config_fail(errp, "%s: '%s' is neither an absolute unix socket path nor "
-				    "HOST:PORT", where, value);
+			config_fail(errp,
+				    "%s: '%s' is neither an absolute unix socket path nor "
+				    "HOST:PORT",
+				    where, value);
 			goto done;
 		}
 		hlen = (size_t)(colon - value);
@@ -324,8 +344,10 @@ static int config_set_fcgi(struct config *cfg, const char *value, const char *wh
 			host = xstrndup(value, hlen);
 			if (strchr(host, ':') != NULL ||
 			    (!config_is_ip(host) && !config_is_hostname(host))) {
-				config_fail(errp, "%s: '%s' is not an IP address or host name (an IPv6 "
-					    "address goes in brackets)", where, host);
+				config_fail(errp,
+					    "%s: '%s' is not an IP address or host name (an IPv6 "
+					    "address goes in brackets)",
+					    where, host);
 				goto done;
 			}
 		}
@@ -356,7 +378,7 @@ static int config_add_root(struct config *cfg, const char *value, const char *wh
 	if (!S_ISDIR(st.st_mode))
 		return config_fail(errp, "%s: '%s' is not a directory", where, value);
 	cfg->factfile_roots = xgrow_by_one(cfg->factfile_roots, cfg->n_factfile_roots,
-					    sizeof(*cfg->factfile_roots));
+					   sizeof(*cfg->factfile_roots));
 	cfg->factfile_roots[cfg->n_factfile_roots++] = xstrdup(resolved);
 	return 0;
 }
@@ -508,8 +530,9 @@ static int config_parse_line(struct config *cfg, const char *path, int lineno, c
 	while (end > name && isspace((unsigned char)end[-1]))
 		end--;
 	*end = '\0';
-	if (!isalpha((unsigned char)*name) || name[strspn(name, "abcdefghijklmnopqrstuvwxyz"
-				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")] != '\0') {
+	if (!isalpha((unsigned char)*name) ||
+	    name[strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")] != '\0') {
 		config_fail(errp, "%s:%d: malformed line (expected 'name = value')", path, lineno);
 		goto done;
 	}
@@ -566,7 +589,8 @@ static int config_parse_file(struct config *cfg, const char *path, const int cmd
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if (strlen(line) != (size_t)len) {
-			config_fail(errp, "%s:%d: malformed line (contains a NUL byte)", path, lineno);
+			config_fail(errp, "%s:%d: malformed line (contains a NUL byte)", path,
+				    lineno);
 			goto done;
 		}
 		if (config_parse_line(cfg, path, lineno, line, cmd_seen, line_of, errp) != 0)
@@ -596,9 +620,10 @@ static int config_finish(struct config *cfg, int bin_given, char **errp)
 	if (cfg->fcgi_socket == NULL) {
 		cfg->fcgi_socket = xasprintf("%s/fcgi.sock", len > 1 ? cfg->spool : "");
 		if (strlen(cfg->fcgi_socket) > CONFIG_UNIX_PATH_MAX)
-			return config_fail(errp, "--fcgi-socket: the default '%s' is too long for a "
-					   "unix socket path (maximum %zu bytes)", cfg->fcgi_socket,
-					   CONFIG_UNIX_PATH_MAX);
+			return config_fail(errp,
+					   "--fcgi-socket: the default '%s' is too long for a "
+					   "unix socket path (maximum %zu bytes)",
+					   cfg->fcgi_socket, CONFIG_UNIX_PATH_MAX);
 	}
 	if (!bin_given && config_check_executable(cfg->factotum_bin, "the bundled runner: ",
 						  "--factotum-bin", errp) != 0)
@@ -685,31 +710,31 @@ const char *config_log_level_name(enum config_log_level level)
 
 const char *config_usage(void)
 {
-	return
-	"Options (also as 'name = value' lines in the --config file; the command line wins):\n"
-	"  --config=FILE                read options from FILE\n"
-	"  --factotum-bin=PATH          Factotum runner [" CONFIG_DEFAULT_FACTOTUM_BIN "]\n"
-	"  --ip=ADDRESS                 HTTP listen address, IPv4 or IPv6 [0.0.0.0]\n"
-	"  --port=N                     HTTP listen port [3000]\n"
-	"  --log-level=LEVEL            off, error, warn, info, debug or trace [warn]\n"
-	"  --max-jobs=N                 bound on queued jobs of this node [1000]\n"
-	"  --max-workers=N              concurrent runners of this node [20]\n"
-	"  --webhook=URL                passed to Factotum as --webhook [none]\n"
-	"  --no-colour                  passed to Factotum\n"
-	"  --consul-name=NAME           this node's name [factotum]\n"
-	"  --consul-ip=HOST             Consul agent address or host name [127.0.0.1]\n"
-	"  --consul-port=N              Consul agent port [8500]\n"
-	"  --consul-namespace=NS        Consul key prefix [com.snowplowanalytics/factotum]\n"
-	"  --max-stdouterr-size=N       passed to Factotum with the webhook [10000]\n"
-	"  --spool=DIR                  the node's data directory [" CONFIG_DEFAULT_SPOOL "]\n"
-	"  --fcgi-socket=PATH|HOST:PORT where the responder listens [SPOOL/fcgi.sock]\n"
-	"  --fcgi-threads=N             responder threads (1..1024) [32]\n"
-	"  --factfile-root=DIR          allowed factfile directory (repeatable) [any]\n"
-	"  --job-timeout=SECONDS        run time limit, 0 for none [0]\n"
-	"  --log-max-bytes=N            cap of a run's captured output, head and tail kept\n"
-	"                               (minimum 1024) [1048576]\n"
-	"  --spool-sync=full|normal     SQLite synchronous mode [full]\n"
-	"  --no-consul                  single-node mode, the spool is the only store\n"
-	"  --help, --version\n"
-	"Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
+	return "Options (also as 'name = value' lines in the --config file; the command line wins):\n"
+	       "  --config=FILE                read options from FILE\n"
+	       "  --factotum-bin=PATH          Factotum runner [" CONFIG_DEFAULT_FACTOTUM_BIN "]\n"
+	       "  --ip=ADDRESS                 HTTP listen address, IPv4 or IPv6 [0.0.0.0]\n"
+	       "  --port=N                     HTTP listen port [3000]\n"
+	       "  --log-level=LEVEL            off, error, warn, info, debug or trace [warn]\n"
+	       "  --max-jobs=N                 bound on queued jobs of this node [1000]\n"
+	       "  --max-workers=N              concurrent runners of this node [20]\n"
+	       "  --webhook=URL                passed to Factotum as --webhook [none]\n"
+	       "  --no-colour                  passed to Factotum\n"
+	       "  --consul-name=NAME           this node's name [factotum]\n"
+	       "  --consul-ip=HOST             Consul agent address or host name [127.0.0.1]\n"
+	       "  --consul-port=N              Consul agent port [8500]\n"
+	       "  --consul-namespace=NS        Consul key prefix [com.snowplowanalytics/factotum]\n"
+	       "  --max-stdouterr-size=N       passed to Factotum with the webhook [10000]\n"
+	       "  --spool=DIR                  the node's data directory [" CONFIG_DEFAULT_SPOOL
+	       "]\n"
+	       "  --fcgi-socket=PATH|HOST:PORT where the responder listens [SPOOL/fcgi.sock]\n"
+	       "  --fcgi-threads=N             responder threads (1..1024) [32]\n"
+	       "  --factfile-root=DIR          allowed factfile directory (repeatable) [any]\n"
+	       "  --job-timeout=SECONDS        run time limit, 0 for none [0]\n"
+	       "  --log-max-bytes=N            cap of a run's captured output, head and tail kept\n"
+	       "                               (minimum 1024) [1048576]\n"
+	       "  --spool-sync=full|normal     SQLite synchronous mode [full]\n"
+	       "  --no-consul                  single-node mode, the spool is the only store\n"
+	       "  --help, --version\n"
+	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }

@@ -25,7 +25,7 @@ struct consul;
 
 /* Timeouts: the submit path must answer quickly, Consul or not (doc/consul.md). */
 #define CONSUL_CONNECT_TIMEOUT_MS 1000
-#define CONSUL_SUBMIT_TIMEOUT_MS 2000
+#define CONSUL_SUBMIT_TIMEOUT_MS  2000
 
 /* curl_global_init, once per program, before threads start. 0 or FS_EIO. */
 int consul_global_init(char **errp);
@@ -43,9 +43,9 @@ const char *consul_address(const struct consul *c);
 /* One KV entry as Consul holds it. Every string owned by the struct (consul_kv_clear). */
 struct consul_kv {
 	char *key;
-	char *value;          /* decoded bytes plus a NUL; NULL when Consul holds no value */
+	char *value; /* decoded bytes plus a NUL; NULL when Consul holds no value */
 	size_t value_len;
-	char *session;        /* the lock holder, NULL when unlocked */
+	char *session; /* the lock holder, NULL when unlocked */
 	int64_t create_index;
 	int64_t modify_index;
 	int64_t lock_index;
@@ -79,8 +79,8 @@ struct consul_op {
 };
 
 struct consul_txn_error {
-	int op_index;  /* which op, 0-based */
-	char *what;    /* Consul's text, owned */
+	int op_index; /* which op, 0-based */
+	char *what;   /* Consul's text, owned */
 };
 
 /* A txn's answer. Consul's Results are NOT one per op: check-not-exists and delete-cas report
@@ -89,7 +89,7 @@ struct consul_txn_error {
 struct consul_txn_result {
 	struct consul_kv *kvs; /* Results, in Consul's order */
 	size_t n_kvs;
-	int64_t last_index;    /* ModifyIndex of the last write op (lock, unlock, set) when the
+	int64_t last_index; /* ModifyIndex of the last write op (lock, unlock, set) when the
 				* txn's last op is one; else 0: the fence to keep */
 	struct consul_txn_error *errors; /* a 409's Errors */
 	size_t n_errors;
@@ -124,8 +124,7 @@ struct consul_session {
 };
 void consul_session_clear(struct consul_session *s);
 /* GET /v1/session/info/<id>: 0 with *s filled, FS_ENOENT when Consul does not know it. */
-int consul_session_info(struct consul *c, const char *id, struct consul_session *s,
-			char **errp);
+int consul_session_info(struct consul *c, const char *id, struct consul_session *s, char **errp);
 
 /* GET /v1/status/leader: 0 when Consul answers and has a leader (writes can succeed); FS_EIO
  * otherwise. The cheap reachability probe of /status and /health (needs no ACL). */

@@ -10,14 +10,15 @@
 #include "kv.h"
 
 struct factargs {
-	char *start;          /* --start, or NULL ("" when given empty) */
-	char *env_json;       /* --env as given, or NULL */
-	struct kvlist vars;   /* template variables: --env's pairs, then "tag:<k>" per tag (tags win) */
-	struct kvlist tags;   /* --tag pairs (tags_add); the job id hashes these */
+	char *start;    /* --start, or NULL ("" when given empty) */
+	char *env_json; /* --env as given, or NULL */
+	struct kvlist
+		vars; /* template variables: --env's pairs, then "tag:<k>" per tag (tags win) */
+	struct kvlist tags;        /* --tag pairs (tags_add); the job id hashes these */
 	struct kvlist constraints; /* --constraint pairs (tags_add); not template variables */
 	int no_colour;
 	int dry_run;
-	char *webhook;        /* or NULL */
+	char *webhook; /* or NULL */
 	/* -1 when not given. Factotum's docopt decodes an empty or all-whitespace value as 0, and
 	 * takes u64 values; those above LONG_MAX are stored as LONG_MAX. */
 	long max_stdouterr_size;

@@ -15,21 +15,21 @@ enum factfile_rules {
 };
 
 struct factfile_task {
-	char *name;        /* templated */
-	char *executor;    /* as written */
-	char *command;     /* as written: Factotum does not template it */
-	char **arguments;  /* templated */
+	char *name;       /* templated */
+	char *executor;   /* as written */
+	char *command;    /* as written: Factotum does not template it */
+	char **arguments; /* templated */
 	size_t n_arguments;
 	char **depends_on; /* templated */
 	size_t n_depends_on;
 	int *terminate_codes; /* onResult.terminateJobWithSuccess */
 	size_t n_terminate;
-	int *continue_codes;  /* onResult.continueJob */
+	int *continue_codes; /* onResult.continueJob */
 	size_t n_continue;
 };
 
 struct factfile {
-	char *name; /* templated job name */
+	char *name;                  /* templated job name */
 	struct factfile_task *tasks; /* in file order */
 	size_t n_tasks;
 	/* The compact re-encoding (fixed key order, no whitespace) rendered with the variables: the

@@ -28,26 +28,46 @@
 static const char *ffjson_strerror(enum ffjson_code code)
 {
 	switch (code) {
-	case FFJSON_E_INVALID_SYNTAX: return "invalid syntax";
-	case FFJSON_E_INVALID_NUMBER: return "invalid number";
-	case FFJSON_E_EOF_OBJECT: return "EOF While parsing object";
-	case FFJSON_E_EOF_ARRAY: return "EOF While parsing array";
-	case FFJSON_E_EOF_VALUE: return "EOF While parsing value";
-	case FFJSON_E_EOF_STRING: return "EOF While parsing string";
-	case FFJSON_E_KEY_NOT_STRING: return "key must be a string";
-	case FFJSON_E_EXPECTED_COLON: return "expected `:`";
-	case FFJSON_E_TRAILING_CHARACTERS: return "trailing characters";
-	case FFJSON_E_TRAILING_COMMA: return "trailing comma";
-	case FFJSON_E_INVALID_ESCAPE: return "invalid escape";
-	case FFJSON_E_INVALID_CODE_POINT: return "invalid Unicode code point";
-	case FFJSON_E_LONE_SURROGATE: return "lone leading surrogate in hex escape";
-	case FFJSON_E_UNEXPECTED_END_OF_HEX: return "unexpected end of hex escape";
-	case FFJSON_E_UNRECOGNIZED_HEX: return "invalid \\u{ esc}ape (unrecognized hex)";
-	case FFJSON_E_NOT_FOUR_DIGIT: return "invalid \\u{ esc}ape (not four digits)";
-	case FFJSON_E_CONTROL_CHARACTER: return "unescaped control character in string";
-	case FFJSON_E_NOT_UTF8: return "contents not utf-8";
-	case FFJSON_E_DEPTH: return "nesting too deep";
-	case FFJSON_E_PARSER_STATE: return "object key too long or malformed nesting";
+	case FFJSON_E_INVALID_SYNTAX:
+		return "invalid syntax";
+	case FFJSON_E_INVALID_NUMBER:
+		return "invalid number";
+	case FFJSON_E_EOF_OBJECT:
+		return "EOF While parsing object";
+	case FFJSON_E_EOF_ARRAY:
+		return "EOF While parsing array";
+	case FFJSON_E_EOF_VALUE:
+		return "EOF While parsing value";
+	case FFJSON_E_EOF_STRING:
+		return "EOF While parsing string";
+	case FFJSON_E_KEY_NOT_STRING:
+		return "key must be a string";
+	case FFJSON_E_EXPECTED_COLON:
+		return "expected `:`";
+	case FFJSON_E_TRAILING_CHARACTERS:
+		return "trailing characters";
+	case FFJSON_E_TRAILING_COMMA:
+		return "trailing comma";
+	case FFJSON_E_INVALID_ESCAPE:
+		return "invalid escape";
+	case FFJSON_E_INVALID_CODE_POINT:
+		return "invalid Unicode code point";
+	case FFJSON_E_LONE_SURROGATE:
+		return "lone leading surrogate in hex escape";
+	case FFJSON_E_UNEXPECTED_END_OF_HEX:
+		return "unexpected end of hex escape";
+	case FFJSON_E_UNRECOGNIZED_HEX:
+		return "invalid \\u{ esc}ape (unrecognized hex)";
+	case FFJSON_E_NOT_FOUR_DIGIT:
+		return "invalid \\u{ esc}ape (not four digits)";
+	case FFJSON_E_CONTROL_CHARACTER:
+		return "unescaped control character in string";
+	case FFJSON_E_NOT_UTF8:
+		return "contents not utf-8";
+	case FFJSON_E_DEPTH:
+		return "nesting too deep";
+	case FFJSON_E_PARSER_STATE:
+		return "object key too long or malformed nesting";
 	}
 	return "invalid syntax";
 }
@@ -413,14 +433,30 @@ static struct ffjson_event parse_str(struct ffjson_parser *ps)
 			uint32_t n, n2;
 
 			switch (ps->ch) {
-			case '"': buf_putc(&b, '"'); break;
-			case '\\': buf_putc(&b, '\\'); break;
-			case '/': buf_putc(&b, '/'); break;
-			case 'b': buf_putc(&b, '\b'); break;
-			case 'f': buf_putc(&b, '\f'); break;
-			case 'n': buf_putc(&b, '\n'); break;
-			case 'r': buf_putc(&b, '\r'); break;
-			case 't': buf_putc(&b, '\t'); break;
+			case '"':
+				buf_putc(&b, '"');
+				break;
+			case '\\':
+				buf_putc(&b, '\\');
+				break;
+			case '/':
+				buf_putc(&b, '/');
+				break;
+			case 'b':
+				buf_putc(&b, '\b');
+				break;
+			case 'f':
+				buf_putc(&b, '\f');
+				break;
+			case 'n':
+				buf_putc(&b, '\n');
+				break;
+			case 'r':
+				buf_putc(&b, '\r');
+				break;
+			case 't':
+				buf_putc(&b, '\t');
+				break;
 			case 'u':
 				if (!decode_hex_escape(ps, &n, &ev))
 					goto fail;
@@ -503,8 +539,17 @@ static struct ffjson_event parse_value(struct ffjson_parser *ps)
 		ev.kind = EV_BOOL;
 		ev.b = false;
 		return parse_ident(ps, "alse", ev);
-	case '-': case '0': case '1': case '2': case '3': case '4':
-	case '5': case '6': case '7': case '8': case '9':
+	case '-':
+	case '0':
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+	case '5':
+	case '6':
+	case '7':
+	case '8':
+	case '9':
 		return parse_number(ps);
 	case '"':
 		return parse_str(ps);
@@ -586,10 +631,14 @@ static enum pstate state_after_close(const struct ffjson_parser *ps)
 static enum pstate state_after_value(const struct ffjson_event *ev, enum pstate otherwise)
 {
 	switch (ev->kind) {
-	case EV_ERROR: return PS_FINISHED;
-	case EV_ARRAY_START: return PS_ARRAY_FIRST;
-	case EV_OBJECT_START: return PS_OBJECT_FIRST;
-	default: return otherwise;
+	case EV_ERROR:
+		return PS_FINISHED;
+	case EV_ARRAY_START:
+		return PS_ARRAY_FIRST;
+	case EV_OBJECT_START:
+		return PS_OBJECT_FIRST;
+	default:
+		return otherwise;
 	}
 }
 
@@ -1042,13 +1091,27 @@ void ffjson_put_string(struct buf *b, const char *s, size_t len)
 
 		esc[0] = '\\';
 		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\r': esc[1] = 'r'; break;
+		case '"':
+			esc[1] = '"';
+			break;
+		case '\\':
+			esc[1] = '\\';
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
 		default:
 			if (c >= 0x20 && c != 0x7f)
 				continue;

@@ -33,7 +33,7 @@ struct ffjson {
 	int64_t i64;
 	uint64_t u64;
 	double f64;
-	char *str;    /* FFJSON_STRING: len bytes of UTF-8 plus a NUL; may contain NUL (\u0000) */
+	char *str; /* FFJSON_STRING: len bytes of UTF-8 plus a NUL; may contain NUL (\u0000) */
 	size_t len;
 	struct ffjson **items; /* FFJSON_ARRAY */
 	size_t n_items;

@@ -22,21 +22,21 @@
 /* Every string owned by the struct (jobentry_free); NULL only where said. */
 struct jobentry {
 	enum spool_state state;
-	enum spool_outcome outcome;  /* lastOutcome */
+	enum spool_outcome outcome; /* lastOutcome */
 	char *job_id;
 	char *job_name;
 	char *factfile_path;
-	char *factfile_args;         /* a compact JSON array of strings */
+	char *factfile_args; /* a compact JSON array of strings */
 	char *last_run_from;
 	/* ours */
-	char *node;                  /* NULL when absent (an old Rust server's entry) */
-	int64_t submitted_ms;        /* 0 when absent; epoch ms */
+	char *node;           /* NULL when absent (an old Rust server's entry) */
+	int64_t submitted_ms; /* 0 when absent; epoch ms */
 	int64_t updated_ms;
 	int64_t started_ms;
 	int64_t finished_ms;
-	int exit_code;               /* -1 when absent */
-	int exit_signal;             /* 0 when absent */
-	char *reason;                /* NULL when absent */
+	int exit_code;   /* -1 when absent */
+	int exit_signal; /* 0 when absent */
+	char *reason;    /* NULL when absent */
 };
 
 /* An empty entry (strings NULL, exit_code -1). */

@@ -20,8 +20,8 @@ void log_write(enum config_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_write(CONFIG_LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_write(CONFIG_LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_write(CONFIG_LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_write(CONFIG_LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_write(CONFIG_LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_write(CONFIG_LOG_DEBUG, __VA_ARGS__)
 #define log_trace(...) log_write(CONFIG_LOG_TRACE, __VA_ARGS__)
 

@@ -22,8 +22,8 @@
 /* The schema (PRAGMA user_version SCHEMA_VERSION): jobs, their history, settings, the Consul
  * outbox. A spool of any other version is refused: a schema change is a new version, with a
  * migration written then. */
-#define SCHEMA_VERSION 1
-#define SCHEMA_STR(v) #v
+#define SCHEMA_VERSION   1
+#define SCHEMA_STR(v)    #v
 #define SCHEMA_PRAGMA(v) "PRAGMA user_version = " SCHEMA_STR(v) ";"
 static const char schema_sql[] =
 	"CREATE TABLE jobs ("
@@ -73,15 +73,15 @@ static const char schema_sql[] =
 	" WHEN (OLD.state = 'QUEUED') <> (NEW.state = 'QUEUED')"
 	" BEGIN UPDATE queued_count SET n = n + (CASE WHEN NEW.state = 'QUEUED' THEN 1 ELSE -1 END); END;"
 	"CREATE TRIGGER jobs_queued_del AFTER DELETE ON jobs WHEN OLD.state = 'QUEUED'"
-	" BEGIN UPDATE queued_count SET n = n - 1; END;"
-	SCHEMA_PRAGMA(SCHEMA_VERSION);
+	" BEGIN UPDATE queued_count SET n = n - 1; END;" SCHEMA_PRAGMA(SCHEMA_VERSION);
 
-#define JOB_COLS                                                                               \
-	"id, job_name, factfile_path, factfile_args, state, outcome, node, seq, created_ms, "  \
-	"updated_ms, started_ms, finished_ms, exit_code, exit_signal, reason, command, pid, "  \
+#define JOB_COLS                                                                              \
+	"id, job_name, factfile_path, factfile_args, state, outcome, node, seq, created_ms, " \
+	"updated_ms, started_ms, finished_ms, exit_code, exit_signal, reason, command, pid, " \
 	"consul_index"
-#define TR_COLS "t.tid, t.job_id, t.at_ms, t.state, t.outcome, t.exit_code, t.exit_signal, " \
-		"t.reason, t.node"
+#define TR_COLS                                                                      \
+	"t.tid, t.job_id, t.at_ms, t.state, t.outcome, t.exit_code, t.exit_signal, " \
+	"t.reason, t.node"
 
 enum sq {
 	SQ_BEGIN,
@@ -527,8 +527,10 @@ static int tx_begin(struct spool *sp, const char *op, char **errp)
 		/* An I/O error can make SQLite roll the whole batch back; never let later calls
 		 * run (and commit) on their own. */
 		if (sqlite3_get_autocommit(sp->db))
-			return err_set(errp, FS_EIO, "spool: %s: the batch was rolled back by an "
-				       "earlier error", op);
+			return err_set(errp, FS_EIO,
+				       "spool: %s: the batch was rolled back by an "
+				       "earlier error",
+				       op);
 		return st_exec(sp, SQ_SAVEPOINT, op, errp);
 	}
 	return st_exec(sp, SQ_BEGIN, op, errp);
@@ -603,8 +605,8 @@ static int job_require(struct spool *sp, const char *op, const char *id, enum sp
 
 /* Records the job's current row as a transition and, with `outbox` and SPOOL_OUTBOX, queues it
  * for Consul. */
-static int add_transition(struct spool *sp, const char *op, const char *id, int64_t at,
-			  int outbox, char **errp)
+static int add_transition(struct spool *sp, const char *op, const char *id, int64_t at, int outbox,
+			  char **errp)
 {
 	int rc;
 
@@ -650,7 +652,8 @@ static int exec_static(sqlite3 *db, const char *path, const char *sql, char **er
 	int rc = 0;
 
 	if (src != SQLITE_OK)
-		rc = err_set(errp, (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO,
+		rc = err_set(errp,
+			     (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO,
 			     "spool: open %s: %s", path, msg != NULL ? msg : sqlite3_errstr(src));
 	sqlite3_free(msg);
 	return rc;
@@ -757,8 +760,9 @@ int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 	if (!S_ISDIR(sb.st_mode))
 		return err_set(errp, FS_EIO, "spool: '%s' is not a directory", dir);
 	path = xasprintf("%s/spool.db", dir);
-	src = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			      SQLITE_OPEN_NOMUTEX, NULL);
+	src = sqlite3_open_v2(path, &db,
+			      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			      NULL);
 	if (src != SQLITE_OK) {
 		rc = err_set(errp, FS_EIO, "spool: open %s: %s", path,
 			     db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(src));
@@ -782,8 +786,10 @@ int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((rc = exec_static(db, path, (flags & SPOOL_SYNC_NORMAL) ? "PRAGMA synchronous = NORMAL"
-				    : "PRAGMA synchronous = FULL", errp)) != 0 ||
+	if ((rc = exec_static(db, path,
+			      (flags & SPOOL_SYNC_NORMAL) ? "PRAGMA synchronous = NORMAL"
+							  : "PRAGMA synchronous = FULL",
+			      errp)) != 0 ||
 	    (rc = exec_static(db, path, "PRAGMA foreign_keys = ON", errp)) != 0 ||
 	    (rc = schema_init(db, path, errp)) != 0)
 		goto fail;
@@ -981,8 +987,7 @@ static int enqueue_limits(struct spool *sp, const char *op, int *drainingp, int6
 	return 0;
 }
 
-int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_queued,
-		  char **errp)
+int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_queued, char **errp)
 {
 	const char *op = "enqueue";
 	int64_t now = clock_real_ms(), queued = 0;
@@ -990,7 +995,8 @@ int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_q
 
 	if (sub == NULL || sub->id == NULL || *sub->id == '\0' || sub->job_name == NULL ||
 	    sub->factfile_path == NULL || sub->node == NULL)
-		return err_set(errp, FS_EINVAL, "spool: enqueue: id, job name, factfile path and "
+		return err_set(errp, FS_EINVAL,
+			       "spool: enqueue: id, job name, factfile path and "
 			       "node are required");
 	lock(sp);
 	if ((rc = tx_begin(sp, op, errp)) != 0)
@@ -1107,8 +1113,10 @@ int spool_finish(struct spool *sp, const char *id, const struct spool_result *re
 	if (id == NULL || res == NULL)
 		return err_set(errp, FS_EINVAL, "spool: finish: no id or result");
 	if (res->outcome != SPOOL_SUCCEEDED && res->outcome != SPOOL_FAILED)
-		return err_set(errp, FS_EINVAL, "spool: finish: outcome must be SUCCEEDED or "
-			       "FAILED, not %s", spool_outcome_name(res->outcome));
+		return err_set(errp, FS_EINVAL,
+			       "spool: finish: outcome must be SUCCEEDED or "
+			       "FAILED, not %s",
+			       spool_outcome_name(res->outcome));
 	if ((rc = tx_open(sp, op, errp)) != 0)
 		return rc;
 	if ((rc = job_require(sp, op, id, SPOOL_WORKING, errp)) != 0 ||
@@ -1236,10 +1244,17 @@ int spool_count(struct spool *sp, struct spool_counts *c, char **errp)
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t k = sqlite3_column_int64(st, 1);
 		switch (spool_state_parse((const char *)sqlite3_column_text(st, 0))) {
-		case SPOOL_QUEUED: c->queued = k; break;
-		case SPOOL_WORKING: c->working = k; break;
-		case SPOOL_DONE: c->done = k; break;
-		default: break;
+		case SPOOL_QUEUED:
+			c->queued = k;
+			break;
+		case SPOOL_WORKING:
+			c->working = k;
+			break;
+		case SPOOL_DONE:
+			c->done = k;
+			break;
+		default:
+			break;
 		}
 	}
 	if (src != SQLITE_DONE)
@@ -1255,8 +1270,8 @@ static void row_transition(sqlite3_stmt *st, void *item)
 	tr_from_row(st, 0, item);
 }
 
-int spool_transitions(struct spool *sp, const char *id, struct spool_transition **trsp,
-		      size_t *np, char **errp)
+int spool_transitions(struct spool *sp, const char *id, struct spool_transition **trsp, size_t *np,
+		      char **errp)
 {
 	const char *op = "transitions";
 	sqlite3_stmt *st = NULL;

@@ -34,9 +34,11 @@ int spool_state_parse(const char *s);
 
 /* spool_open flags */
 #define SPOOL_SYNC_NORMAL 0x1 /* synchronous=NORMAL instead of FULL (--spool-sync normal) */
-#define SPOOL_OUTBOX 0x2      /* Consul enabled: every transition after enqueue is also appended
+#define SPOOL_OUTBOX \
+	0x2 /* Consul enabled: every transition after enqueue is also appended
 			       * to the outbox, in the same transaction */
-#define SPOOL_CHECKPOINT_APART 0x4 /* commits on this handle never checkpoint the WAL: its size
+#define SPOOL_CHECKPOINT_APART \
+	0x4 /* commits on this handle never checkpoint the WAL: its size
 				    * after each commit is kept for spool_wal_frames, and the
 				    * owner runs spool_checkpoint (from another handle) instead */
 
@@ -58,7 +60,7 @@ int spool_checkpoint(struct spool *sp, char **errp);
 
 /* A job as read from the spool. Every string is owned by the record; NULL where noted. */
 struct spool_job {
-	char *id;            /* 64 hex characters */
+	char *id; /* 64 hex characters */
 	char *job_name;
 	char *factfile_path;
 	char *factfile_args; /* JSON array text, as the client sent it */
@@ -73,8 +75,8 @@ struct spool_job {
 	int exit_code;       /* -1 if none */
 	int exit_signal;     /* 0 if none */
 	char *reason;        /* NULL if none: "cancelled", "timeout", ... */
-	char *command;       /* the run's full command line as recorded (spool_record_run), or NULL */
-	int64_t pid;         /* the run's process (group) id as recorded, 0 if none */
+	char *command; /* the run's full command line as recorded (spool_record_run), or NULL */
+	int64_t pid;   /* the run's process (group) id as recorded, 0 if none */
 	int64_t consul_index; /* last Consul ModifyIndex seen, 0 if none */
 };
 /* Frees a record from spool_get/spool_claim_next; NULL is allowed. */
@@ -98,8 +100,7 @@ struct spool_submit {
  * the transitions). Its QUEUED/WAITING transition is stored when the job leaves QUEUED (claim,
  * cancel, abandon), not here: spool_transitions shows it meanwhile. Adds nothing to the outbox
  * (the caller has claimed the Consul key itself). Usable inside a batch. */
-int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_queued,
-		  char **errp);
+int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_queued, char **errp);
 
 /* Batch (group commit): spool_begin opens one BEGIN IMMEDIATE transaction that the following
  * write calls of this handle join (each as a savepoint, so a refused or failed call undoes only
@@ -172,9 +173,9 @@ int spool_count(struct spool *sp, struct spool_counts *c, char **errp);
 
 /* One entry of a job's history. */
 struct spool_transition {
-	int64_t tid;   /* increasing over the whole spool; 0 for the QUEUED entry of a job that is
+	int64_t tid;  /* increasing over the whole spool; 0 for the QUEUED entry of a job that is
 			* still queued (stored when it leaves QUEUED) */
-	char *job_id;  /* owned */
+	char *job_id; /* owned */
 	int64_t at_ms;
 	enum spool_state state;
 	enum spool_outcome outcome;
@@ -186,8 +187,8 @@ struct spool_transition {
 /* Test seam (the programs read transitions only through the outbox): the job's transitions,
  * oldest first, over all its submissions; *trsp is an array of *np (NULL when 0) the caller frees
  * with spool_transition_list_free. Unknown id: 0 entries. */
-int spool_transitions(struct spool *sp, const char *id, struct spool_transition **trsp,
-		      size_t *np, char **errp);
+int spool_transitions(struct spool *sp, const char *id, struct spool_transition **trsp, size_t *np,
+		      char **errp);
 void spool_transition_list_free(struct spool_transition *trs, size_t n);
 
 /* The run/drain setting, shared by every process of the node and kept across restarts. */
@@ -217,8 +218,8 @@ int spool_consul_index_set(struct spool *sp, const char *id, int64_t index, char
 
 /* Outbox (SPOOL_OUTBOX): transitions still to be written to Consul. One entry. */
 struct spool_outbox {
-	int64_t oid;                 /* increasing: deliver in this order */
-	struct spool_transition tr;  /* the transition to mirror */
+	int64_t oid;                /* increasing: deliver in this order */
+	struct spool_transition tr; /* the transition to mirror */
 };
 /* The oldest max (0 = all) entries, oldest first; *entriesp is an array of *np (NULL when 0)
  * freed with spool_outbox_list_free. The value to write is built from the entry and the job's

@@ -281,8 +281,8 @@ static enum tclass classify(const struct template_parser *p, size_t *keep)
 	const struct tok *last;
 	size_t end;
 
-	if (p->i < p->len && !(p->src[p->i] == '\n' ||
-			       (p->src[p->i] == '\r' && p->i + 1 < p->len && p->src[p->i + 1] == '\n')))
+	if (p->i < p->len && !(p->src[p->i] == '\n' || (p->src[p->i] == '\r' && p->i + 1 < p->len &&
+							p->src[p->i + 1] == '\n')))
 		return TC_NORMAL;
 	if (p->ntoks == 0)
 		return TC_STANDALONE;
@@ -358,7 +358,8 @@ static int add_section(struct template_parser *p, size_t a, size_t b, bool inver
 	if ((rc = tag_name(p, a, b, &off, &len)) != 0)
 		return rc;
 	if (p->nopen >= TEMPLATE_MAX_DEPTH)
-		return err_set(p->errp, FS_EINVAL, "sections nested deeper than %d levels at byte %zu",
+		return err_set(p->errp, FS_EINVAL,
+			       "sections nested deeper than %d levels at byte %zu",
 			       TEMPLATE_MAX_DEPTH, p->tag_at);
 	t = tok_push(p, TOK_OPEN, off, len);
 	t->inverted = inverted;
@@ -415,7 +416,8 @@ static int set_delimiters(struct template_parser *p, size_t a, size_t b)
 			break;
 	}
 	if (k == off + len)
-		return err_set(p->errp, FS_EINVAL, "invalid set-delimiter tag at byte %zu", p->tag_at);
+		return err_set(p->errp, FS_EINVAL, "invalid set-delimiter tag at byte %zu",
+			       p->tag_at);
 	ws = k;
 	for (; k < off + len; k += n) {
 		n = utf8_char(p->src + k, off + len - k, &cp);
@@ -470,14 +472,15 @@ static int add_tag(struct template_parser *p)
 		if ((rc = tag_name(p, a + 1, b, &off, &len)) != 0)
 			return rc;
 		show(n1, p->src + off, len);
-		return err_set(p->errp, FS_EINVAL, "partials are not supported: '%s' at byte %zu", n1,
-			       p->tag_at);
+		return err_set(p->errp, FS_EINVAL, "partials are not supported: '%s' at byte %zu",
+			       n1, p->tag_at);
 	}
 	case '=':
 		eat_whitespace(p);
 		if (b - a > 2 && p->src[b - 1] == '=')
 			return set_delimiters(p, a + 1, b - 1);
-		return err_set(p->errp, FS_EINVAL, "invalid set-delimiter tag at byte %zu", p->tag_at);
+		return err_set(p->errp, FS_EINVAL, "invalid set-delimiter tag at byte %zu",
+			       p->tag_at);
 	default:
 		if ((rc = tag_name(p, a, b, &off, &len)) != 0)
 			return rc;
@@ -557,8 +560,8 @@ static int parse_step(struct template_parser *p)
 		if (!delim_char_is(p, &p->ctag, p->tpos, &dn)) {
 			show(d1, p->ctag.s, p->ctag.len);
 			return err_set(p->errp, FS_EINVAL,
-				       "malformed closing delimiter '%s' in the tag at byte %zu", d1,
-				       p->tag_at);
+				       "malformed closing delimiter '%s' in the tag at byte %zu",
+				       d1, p->tag_at);
 		}
 		if (p->tpos + dn == p->ctag.len) {
 			p->i += n;
@@ -626,12 +629,23 @@ static void append_escaped(struct buf *out, const char *v)
 	for (; *v != '\0'; v++) {
 		const char *rep;
 		switch (*v) {
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '&': rep = "&amp;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		default:
+			continue;
 		}
 		buf_append(out, run, (size_t)(v - run));
 		buf_puts(out, rep);
@@ -665,9 +679,10 @@ static int render(const struct template_parser *p, const struct kvlist *vars, st
 			break;
 		case TOK_ETAG:
 			if (t->dot)
-				return err_set(p->errp, FS_EINVAL,
-					       "'{{.}}' at byte %zu names the whole map, not a string",
-					       t->at);
+				return err_set(
+					p->errp, FS_EINVAL,
+					"'{{.}}' at byte %zu names the whole map, not a string",
+					t->at);
 			if ((v = lookup(vars, name, t->len)) != NULL)
 				append_escaped(out, v);
 			break;
@@ -680,8 +695,8 @@ static int render(const struct template_parser *p, const struct kvlist *vars, st
 			if (v != NULL && !t->inverted) {
 				show(n1, name, t->len);
 				return err_set(p->errp, FS_EINVAL,
-					       "section '%s' at byte %zu is over a string value", n1,
-					       t->at);
+					       "section '%s' at byte %zu is over a string value",
+					       n1, t->at);
 			}
 			if ((v == NULL) == t->inverted)
 				break; /* rendered in place */

@@ -24,10 +24,10 @@ struct consul;
  * ..."). undo runs when the spool then refuses or fails the job, so that a non-200 answer never
  * leaves a claim behind. The caller releases *cl with claim_clear in every case. */
 struct claim {
-	int64_t index;     /* the claim's ModifyIndex */
-	char *key;         /* the Consul key, owned */
-	char *session;     /* the session that holds the lock, owned */
-	char *prev_value;  /* the entry the claim replaced (DONE or orphaned), owned; NULL when
+	int64_t index;    /* the claim's ModifyIndex */
+	char *key;        /* the Consul key, owned */
+	char *session;    /* the session that holds the lock, owned */
+	char *prev_value; /* the entry the claim replaced (DONE or orphaned), owned; NULL when
 			    * the key was new */
 };
 struct claim_ops {
@@ -39,26 +39,26 @@ void claim_clear(struct claim *cl);
 
 /* /submit results counted by /metrics (one set per responder process). */
 enum submit_result {
-	SUBMIT_ACCEPTED,   /* 200 */
-	SUBMIT_INVALID,    /* 400: body or validation */
-	SUBMIT_TOO_LARGE,  /* 413 */
-	SUBMIT_DRAINING,   /* 503 drain */
-	SUBMIT_DUPLICATE,  /* 409 */
-	SUBMIT_FULL,       /* 429 */
-	SUBMIT_CONSUL,     /* 503 Consul unavailable */
-	SUBMIT_ERROR,      /* 500: the spool failed */
+	SUBMIT_ACCEPTED,  /* 200 */
+	SUBMIT_INVALID,   /* 400: body or validation */
+	SUBMIT_TOO_LARGE, /* 413 */
+	SUBMIT_DRAINING,  /* 503 drain */
+	SUBMIT_DUPLICATE, /* 409 */
+	SUBMIT_FULL,      /* 429 */
+	SUBMIT_CONSUL,    /* 503 Consul unavailable */
+	SUBMIT_ERROR,     /* 500: the spool failed */
 	SUBMIT_N
 };
 
 struct app {
 	const struct config *cfg;
-	struct spool *sp;             /* reads and the rare writes (settings, cancel) */
-	struct committer *committer;  /* /submit's enqueues (group commit) */
-	struct jobreq_policy policy;  /* from cfg: roots and the runner's rules */
+	struct spool *sp;              /* reads and the rare writes (settings, cancel) */
+	struct committer *committer;   /* /submit's enqueues (group commit) */
+	struct jobreq_policy policy;   /* from cfg: roots and the runner's rules */
 	const struct claim_ops *claim; /* NULL: Consul disabled */
-	struct consul *consul;        /* the Consul client, NULL with --no-consul */
-	int64_t start_ms;             /* when this responder started (epoch ms) */
-	char *worker_sock;            /* <spool>/worker.sock, owned */
+	struct consul *consul;         /* the Consul client, NULL with --no-consul */
+	int64_t start_ms;              /* when this responder started (epoch ms) */
+	char *worker_sock;             /* <spool>/worker.sock, owned */
 	atomic_ulong submits[SUBMIT_N];
 	atomic_ulong consul_errors;
 	atomic_ulong requests;

@@ -50,8 +50,10 @@ struct batcher {
 	int leading; /* a thread is running a batch */
 };
 
-#define BATCHER_INITIALIZER(self, opsp, ctxp) \
-	{ PTHREAD_MUTEX_INITIALIZER, (opsp), (ctxp), NULL, &(self).head, 0 }
+#define BATCHER_INITIALIZER(self, opsp, ctxp)                                    \
+	{                                                                        \
+		PTHREAD_MUTEX_INITIALIZER, (opsp), (ctxp), NULL, &(self).head, 0 \
+	}
 
 void batcher_init(struct batcher *b, const struct batcher_ops *ops, void *ctx);
 

@@ -19,7 +19,8 @@
 #include "settings.h"
 #include "spool.h"
 
-#define NO_SESSION "Consul unavailable: this node holds no Consul session (is the worker " \
+#define NO_SESSION                                                              \
+	"Consul unavailable: this node holds no Consul session (is the worker " \
 	"running?)"
 
 void claim_clear(struct claim *cl)
@@ -93,8 +94,8 @@ static int claim_take(void *ctx, const struct job_request *req, struct claim *cl
 	if (rc == 0)
 		goto done;
 	if (rc != FS_EEXIST) {
-		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail) :
-		     err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
+		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail)
+				  : err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
 		goto done;
 	}
 	if (invalid) {
@@ -112,15 +113,17 @@ static int claim_take(void *ctx, const struct job_request *req, struct claim *cl
 	} else if (rc != 0) {
 		/* FS_EIO's message already says "Consul unavailable"; a malformed answer too is
 		 * Consul not answering sensibly */
-		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail) :
-		     err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
+		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail)
+				  : err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
 		goto done;
 	} else {
 		rc = jobentry_parse(kv.value, kv.value_len, &e, &detail);
 		if (rc != 0) {
 			/* neither ours nor an old server's: never overwrite what we cannot read */
-			err_set(errp, FS_EINVAL, "Error: Consul key '%s' holds a value that is not a "
-				"job entry (%s); it was left untouched", cl->key, detail);
+			err_set(errp, FS_EINVAL,
+				"Error: Consul key '%s' holds a value that is not a "
+				"job entry (%s); it was left untouched",
+				cl->key, detail);
 			consul_kv_clear(&kv);
 			goto done;
 		}
@@ -149,8 +152,8 @@ static int claim_take(void *ctx, const struct job_request *req, struct claim *cl
 		goto done;
 	}
 	if (rc != 0) {
-		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail) :
-		     err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
+		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail)
+				  : err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
 		goto done;
 	}
 	cl->index = res.last_index;
@@ -174,8 +177,9 @@ static void claim_undo_record(struct app *app, const struct job_request *req,
 	json_object_object_add(o, "key", json_object_new_string(cl->key));
 	json_object_object_add(o, "index", json_object_new_int64(cl->index));
 	json_object_object_add(o, "session", json_object_new_string(cl->session));
-	json_object_object_add(o, "value", cl->prev_value != NULL ?
-			       json_object_new_string(cl->prev_value) : NULL);
+	json_object_object_add(o, "value",
+			       cl->prev_value != NULL ? json_object_new_string(cl->prev_value)
+						      : NULL);
 	spool_setting_set(app->sp, key, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
 			  NULL);
 	json_object_put(o);

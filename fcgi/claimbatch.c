@@ -67,8 +67,9 @@ static int cb_run(void *ctx, struct batcher_item *batch)
 					cl[i]->index = res.kvs[i].modify_index;
 					cb_settle(items[i], 0, NULL);
 				} else {
-					cb_settle(items[i], FS_EINVAL,
-						  "Consul answered the txn without one result per lock");
+					cb_settle(
+						items[i], FS_EINVAL,
+						"Consul answered the txn without one result per lock");
 				}
 			}
 		} else if (rc == FS_EEXIST) {

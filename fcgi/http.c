@@ -59,7 +59,8 @@ static void http_parse_query(struct http_request *req)
 		if (len > 0) {
 			struct http_param *hp;
 
-			req->params = xgrow_by_one(req->params, req->n_params, sizeof(*req->params));
+			req->params =
+				xgrow_by_one(req->params, req->n_params, sizeof(*req->params));
 			hp = &req->params[req->n_params++];
 			eq = memchr(p, '=', len);
 			if (eq != NULL) {
@@ -175,13 +176,27 @@ static void http_json_string(struct buf *out, const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 
 		switch (c) {
-		case '"': buf_puts(out, "\\\""); break;
-		case '\\': buf_puts(out, "\\\\"); break;
-		case '\b': buf_puts(out, "\\b"); break;
-		case '\f': buf_puts(out, "\\f"); break;
-		case '\n': buf_puts(out, "\\n"); break;
-		case '\r': buf_puts(out, "\\r"); break;
-		case '\t': buf_puts(out, "\\t"); break;
+		case '"':
+			buf_puts(out, "\\\"");
+			break;
+		case '\\':
+			buf_puts(out, "\\\\");
+			break;
+		case '\b':
+			buf_puts(out, "\\b");
+			break;
+		case '\f':
+			buf_puts(out, "\\f");
+			break;
+		case '\n':
+			buf_puts(out, "\\n");
+			break;
+		case '\r':
+			buf_puts(out, "\\r");
+			break;
+		case '\t':
+			buf_puts(out, "\\t");
+			break;
 		default:
 			if (c < 0x20) {
 				buf_puts(out, "\\u00");
@@ -240,7 +255,8 @@ static void http_json_value(struct buf *out, struct json_object *v, int pretty, 
 		break;
 	case json_type_object:
 		buf_putc(out, '{');
-		json_object_object_foreach(v, key, val) {
+		json_object_object_foreach(v, key, val)
+		{
 			if (!first)
 				buf_putc(out, ',');
 			if (pretty)
@@ -263,22 +279,32 @@ static void http_json_value(struct buf *out, struct json_object *v, int pretty, 
 static const char *http_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
 	}
 	return "Unknown";
 }
 
-void http_respond(FCGX_Request *fr, int status, const char *content_type,
-		  const char *extra_headers, const char *body, size_t body_len)
+void http_respond(FCGX_Request *fr, int status, const char *content_type, const char *extra_headers,
+		  const char *body, size_t body_len)
 {
 	char head[512];
 	int n;

@@ -29,7 +29,7 @@
 #include "log.h"
 #include "spool.h"
 
-#define PROG "factotum-server-fcgi"
+#define PROG                "factotum-server-fcgi"
 #define SD_LISTEN_FDS_START 3
 
 enum thread_state { TH_BUSY, TH_ACCEPTING, TH_EXITED };
@@ -44,7 +44,7 @@ struct fcgi_thread {
 
 static pthread_mutex_t fcgi_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t fcgi_exited = PTHREAD_COND_INITIALIZER;
-static int fcgi_stopping;                   /* under fcgi_mu */
+static int fcgi_stopping; /* under fcgi_mu */
 /* SIGUSR1 only interrupts a blocking accept() or read() of an idle thread (no SA_RESTART). */
 static void fcgi_on_usr1(int sig)
 {
@@ -151,13 +151,15 @@ static int fcgi_listen_unix(const char *path, char **errp)
 	memcpy(sa.sun_path, path, strlen(path)); /* length checked by config_parse */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			err_set(errp, FS_EIO, "--fcgi-socket: '%s' exists and is not a socket", path);
+			err_set(errp, FS_EIO, "--fcgi-socket: '%s' exists and is not a socket",
+				path);
 			goto fail;
 		}
 		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 			close(probe);
-			err_set(errp, FS_EIO, "--fcgi-socket: '%s' is in use by another process", path);
+			err_set(errp, FS_EIO, "--fcgi-socket: '%s' is in use by another process",
+				path);
 			goto fail;
 		}
 		if (probe >= 0)
@@ -165,8 +167,8 @@ static int fcgi_listen_unix(const char *path, char **errp)
 		unlink(path);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(path, 0660) != 0 || listen(fd, SOMAXCONN) != 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(path, 0660) != 0 ||
+	    listen(fd, SOMAXCONN) != 0) {
 		err_set(errp, FS_EIO, "--fcgi-socket: cannot listen on '%s': %s", path,
 			strerror(errno));
 		goto fail;
@@ -276,8 +278,10 @@ int main(int argc, char **argv)
 
 	memset(&app, 0, sizeof(app));
 	config_init(&cfg);
-	if (cli_parse(&cfg, argc, argv, PROG, "Usage: " PROG " [OPTION]...\nThe FastCGI responder "
-		      "of factotum-server (the HTTP API behind nginx).\n", &status) != 0)
+	if (cli_parse(&cfg, argc, argv, PROG,
+		      "Usage: " PROG " [OPTION]...\nThe FastCGI responder "
+		      "of factotum-server (the HTTP API behind nginx).\n",
+		      &status) != 0)
 		goto out;
 	log_init(PROG, cfg.log_level);
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
@@ -336,8 +340,9 @@ int main(int argc, char **argv)
 	app.policy.n_roots = cfg.n_factfile_roots;
 	/* the graph rules follow the runner that will run the job, so that an accepted job is one
 	 * that runner can start: ours with the bundled runner, Factotum 0.7's with any other */
-	app.policy.rules = strcmp(cfg.factotum_bin, CONFIG_DEFAULT_FACTOTUM_BIN) == 0 ?
-			   FACTFILE_RULES_OURS : FACTFILE_RULES_FACTOTUM;
+	app.policy.rules = strcmp(cfg.factotum_bin, CONFIG_DEFAULT_FACTOTUM_BIN) == 0
+				   ? FACTFILE_RULES_OURS
+				   : FACTFILE_RULES_FACTOTUM;
 	/* the same few factfiles are submitted over and over: parse each once (jobreq.h) */
 	app.policy.cache = jobreq_cache_new();
 	if (!cfg.no_consul) {
@@ -351,8 +356,7 @@ int main(int argc, char **argv)
 		claim_init(&claim_ops, &app);
 		app.claim = &claim_ops;
 	}
-	app.worker_sock = xasprintf("%s/worker.sock", strcmp(cfg.spool, "/") == 0 ? "" :
-				    cfg.spool);
+	app.worker_sock = xasprintf("%s/worker.sock", strcmp(cfg.spool, "/") == 0 ? "" : cfg.spool);
 	app.start_ms = clock_real_ms();
 	if (committer_start(&app.committer, sp_commit, ckpt, (size_t)cfg.max_jobs,
 			    fcgi_after_commit, &app, &err) != 0) {

@@ -12,8 +12,8 @@
 #include "settings.h"
 #include "spool.h"
 
-static void cancel_answer(FCGX_Request *fr, struct http_request *req, int status,
-			  const char *msg, const char *id)
+static void cancel_answer(FCGX_Request *fr, struct http_request *req, int status, const char *msg,
+			  const char *id)
 {
 	struct json_object *o = route_message(msg);
 
@@ -57,8 +57,8 @@ void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req)
 		goto done;
 	}
 	if (job->state == SPOOL_DONE) {
-		msg = xasprintf("Job jobId:[%s] is already DONE (outcome %s): nothing to cancel", id,
-				spool_outcome_name(job->outcome));
+		msg = xasprintf("Job jobId:[%s] is already DONE (outcome %s): nothing to cancel",
+				id, spool_outcome_name(job->outcome));
 		cancel_answer(fr, req, 409, msg, id);
 		goto done;
 	}
@@ -73,10 +73,13 @@ void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req)
 	if (workersock_alive(app)) {
 		workersock_wake(app);
 		msg = xasprintf("Cancel requested for WORKING job jobId:[%s]: the worker will stop "
-				"its run", id);
+				"its run",
+				id);
 	} else {
-		msg = xasprintf("Cancel requested for WORKING job jobId:[%s]: recorded, but no worker "
-				"is running on this node to act on it", id);
+		msg = xasprintf(
+			"Cancel requested for WORKING job jobId:[%s]: recorded, but no worker "
+			"is running on this node to act on it",
+			id);
 	}
 	cancel_answer(fr, req, 202, msg, id);
 done:

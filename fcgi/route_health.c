@@ -47,15 +47,17 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 				   failing.len > 0 ? "; " : "");
 	}
 	o = route_message(failing.len > 0 ? failing.data : "ok");
-	json_object_object_add(o, "spool", json_object_new_string(spool_ok ? "ok" :
-								     "not writable"));
-	json_object_object_add(o, "worker", json_object_new_string(!worker_ok ? "not running" :
-								      runner_missing ?
-								      "runner missing" : "ok"));
-	json_object_object_add(o, "consul", json_object_new_string(app->consul == NULL ?
-								      "disabled" : !consul_ok ?
-								      "unreachable" : !session ?
-								      "no session" : "ok"));
+	json_object_object_add(o, "spool",
+			       json_object_new_string(spool_ok ? "ok" : "not writable"));
+	json_object_object_add(o, "worker",
+			       json_object_new_string(!worker_ok       ? "not running"
+						      : runner_missing ? "runner missing"
+								       : "ok"));
+	json_object_object_add(o, "consul",
+			       json_object_new_string(app->consul == NULL ? "disabled"
+						      : !consul_ok        ? "unreachable"
+						      : !session          ? "no session"
+									  : "ok"));
 	http_respond_json(fr, req, failing.len > 0 ? 503 : 200, o, NULL);
 	buf_free(&failing);
 	free(err);
@@ -64,9 +66,9 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 }
 
 static const char *const metrics_results[SUBMIT_N] = {
-	[SUBMIT_ACCEPTED] = "accepted", [SUBMIT_INVALID] = "invalid",
-	[SUBMIT_TOO_LARGE] = "too_large", [SUBMIT_DRAINING] = "draining",
-	[SUBMIT_DUPLICATE] = "duplicate", [SUBMIT_FULL] = "queue_full",
+	[SUBMIT_ACCEPTED] = "accepted",         [SUBMIT_INVALID] = "invalid",
+	[SUBMIT_TOO_LARGE] = "too_large",       [SUBMIT_DRAINING] = "draining",
+	[SUBMIT_DUPLICATE] = "duplicate",       [SUBMIT_FULL] = "queue_full",
 	[SUBMIT_CONSUL] = "consul_unavailable", [SUBMIT_ERROR] = "error",
 };
 
@@ -133,9 +135,11 @@ void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req)
 	metrics_head(&b, "factotum_server_queue_capacity", "gauge", "--max-jobs of this node.");
 	buf_printf(&b, "factotum_server_queue_capacity %d\n", app->cfg->max_jobs);
 	metrics_head(&b, "factotum_server_jobs", "gauge", "Jobs in this node's spool, by state.");
-	buf_printf(&b, "factotum_server_jobs{state=\"QUEUED\"} %" PRId64 "\n"
+	buf_printf(&b,
+		   "factotum_server_jobs{state=\"QUEUED\"} %" PRId64 "\n"
 		   "factotum_server_jobs{state=\"WORKING\"} %" PRId64 "\n"
-		   "factotum_server_jobs{state=\"DONE\"} %" PRId64 "\n", c.queued, c.working, c.done);
+		   "factotum_server_jobs{state=\"DONE\"} %" PRId64 "\n",
+		   c.queued, c.working, c.done);
 	metrics_head(&b, "factotum_server_runners_running", "gauge",
 		     "Runners running on this node (0 while no worker runs).");
 	buf_printf(&b, "factotum_server_runners_running %" PRId64 "\n", alive ? c.working : 0);
@@ -147,17 +151,22 @@ void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req)
 	buf_printf(&b, "factotum_server_draining %d\n", draining);
 	metrics_head(&b, "factotum_server_outcomes", "gauge",
 		     "Outcome of the last run of each DONE job in the spool.");
-	buf_printf(&b, "factotum_server_outcomes{outcome=\"SUCCEEDED\"} %" PRIu64 "\n"
-		   "factotum_server_outcomes{outcome=\"FAILED\"} %" PRIu64 "\n", succeeded, failed);
+	buf_printf(&b,
+		   "factotum_server_outcomes{outcome=\"SUCCEEDED\"} %" PRIu64 "\n"
+		   "factotum_server_outcomes{outcome=\"FAILED\"} %" PRIu64 "\n",
+		   succeeded, failed);
 	metrics_head(&b, "factotum_server_run_duration_seconds", "histogram",
 		     "Duration of the last run of each DONE job in the spool (recomputed from the "
 		     "spool: it shrinks when a job is resubmitted).");
 	for (k = 0; k < METRICS_NBUCKETS; k++)
-		buf_printf(&b, "factotum_server_run_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+		buf_printf(&b,
+			   "factotum_server_run_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
 			   metrics_buckets[k], bucket[k]);
-	buf_printf(&b, "factotum_server_run_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+	buf_printf(&b,
+		   "factotum_server_run_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
 		   "factotum_server_run_duration_seconds_sum %.3f\n"
-		   "factotum_server_run_duration_seconds_count %" PRIu64 "\n", runs, sum, runs);
+		   "factotum_server_run_duration_seconds_count %" PRIu64 "\n",
+		   runs, sum, runs);
 	http_respond(fr, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
 	buf_free(&b);
 }

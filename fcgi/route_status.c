@@ -23,7 +23,8 @@ static void status_worker(struct app *app, struct json_object *worker)
 	char *pid = NULL, *started = NULL, *runner = NULL, when[CLOCK_UTC_LEN];
 
 	if (spool_setting_get(app->sp, SETTINGS_WORKER_PID, &pid, NULL) == 0)
-		json_object_object_add(worker, "pid", json_object_new_int64(strtoll(pid, NULL, 10)));
+		json_object_object_add(worker, "pid",
+				       json_object_new_int64(strtoll(pid, NULL, 10)));
 	if (spool_setting_get(app->sp, SETTINGS_WORKER_STARTED, &started, NULL) == 0) {
 		clock_format_utc(strtoll(started, NULL, 10), CLOCK_UTC_SECONDS, when);
 		json_object_object_add(worker, "startTime", json_object_new_string(when));
@@ -44,8 +45,8 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 	int draining = 0, alive, rc, session = 0;
 	char *cerr = NULL;
 
-	if (spool_count(app->sp, &counts, &err) != 0 || spool_drain_get(app->sp, &draining,
-									&err) != 0) {
+	if (spool_count(app->sp, &counts, &err) != 0 ||
+	    spool_drain_get(app->sp, &draining, &err) != 0) {
 		route_spool_failed(fr, req, err);
 		free(err);
 		return;
@@ -73,8 +74,8 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 	disp = json_object_new_object();
 	workers = json_object_new_object();
 	json_object_object_add(workers, "total", json_object_new_int64(app->cfg->max_workers));
-	json_object_object_add(workers, "idle", json_object_new_int64(app->cfg->max_workers -
-								       active));
+	json_object_object_add(workers, "idle",
+			       json_object_new_int64(app->cfg->max_workers - active));
 	json_object_object_add(workers, "active", json_object_new_int64(active));
 	json_object_object_add(disp, "workers", workers);
 	jobs = json_object_new_object();
@@ -146,22 +147,28 @@ void route_help(struct app *app, FCGX_Request *fr, struct http_request *req)
 		 "pretty=1");
 	help_add(help, "/check", NULL, "Fetches the state of a job by the ID.",
 		 "pretty=1, id=[id string]");
-	help_add(help, "/health", NULL, "Returns 200 when the spool is writable, the worker is "
+	help_add(help, "/health", NULL,
+		 "Returns 200 when the spool is writable, the worker is "
 		 "alive and Consul (if enabled) answers; 503 naming the failing part otherwise.",
 		 "pretty=1");
 	help_add(help, "/help", NULL, "Returns this message!", "pretty=1");
 	help_add(help, "/jobs", NULL, "Lists this node's jobs, newest first.",
 		 "pretty=1, state=[QUEUED|WORKING|DONE], limit=[n], offset=[n]");
-	help_add(help, "/logs", NULL, "Returns the captured output of the job's last run on this "
-		 "node.", "pretty=1, id=[id string], tail=[bytes]");
-	help_add(help, "/metrics", NULL, "Returns the server's metrics in the Prometheus text "
-		 "format.", "");
+	help_add(help, "/logs", NULL,
+		 "Returns the captured output of the job's last run on this "
+		 "node.",
+		 "pretty=1, id=[id string], tail=[bytes]");
+	help_add(help, "/metrics", NULL,
+		 "Returns the server's metrics in the Prometheus text "
+		 "format.",
+		 "");
 	help_add(help, "/settings", help_body1("state", "run|drain"),
 		 "Updates settings within the server.", "pretty=1");
 	help_add(help, "/status", NULL,
 		 "Returns general information about the server and host system.", "pretty=1");
 	submit = json_object_new_object();
-	json_object_object_add(submit, "factfileArgs", json_object_new_string("[ --start step-2 ]"));
+	json_object_object_add(submit, "factfileArgs",
+			       json_object_new_string("[ --start step-2 ]"));
 	json_object_object_add(submit, "factfilePath",
 			       json_object_new_string("/com.acme-main/factfile"));
 	json_object_object_add(submit, "jobName", json_object_new_string("com.acme-main"));

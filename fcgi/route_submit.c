@@ -97,7 +97,8 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 		http_respond_json(fr, req, 200, o, NULL);
 		break;
 	case FS_EEXIST:
-		submit_answer(app, fr, req, SUBMIT_DUPLICATE, 409, "Job is already being processed");
+		submit_answer(app, fr, req, SUBMIT_DUPLICATE, 409,
+			      "Job is already being processed");
 		break;
 	case FS_EFULL:
 		submit_answer(app, fr, req, SUBMIT_FULL, 429, "Queue is full, cannot add job");

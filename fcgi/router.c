@@ -16,6 +16,8 @@ struct route {
 	route_fn fn;
 };
 
+/* one route a line: tests/integration/docs_check.sh reads this table */
+/* clang-format off */
 static const struct route router_routes[] = {
 	{ "/", "GET", route_help },
 	{ "/help", "GET", route_help },
@@ -29,6 +31,7 @@ static const struct route router_routes[] = {
 	{ "/health", "GET", route_health },
 	{ "/metrics", "GET", route_metrics },
 };
+/* clang-format on */
 
 void router_dispatch(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
@@ -133,8 +136,10 @@ int route_string_field(FCGX_Request *fr, struct http_request *req, struct json_o
 	if (!json_object_object_get_ex(obj, field, &v))
 		msg = xasprintf("Error decoding JSON string: missing field `%s`", field);
 	else if (!json_object_is_type(v, json_type_string))
-		msg = xasprintf("Error decoding JSON string: invalid type: %s, expected a string for "
-				"field `%s`", jobreq_json_kind(v), field);
+		msg = xasprintf(
+			"Error decoding JSON string: invalid type: %s, expected a string for "
+			"field `%s`",
+			jobreq_json_kind(v), field);
 	else if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
 		msg = xasprintf("Error decoding JSON string: field `%s` contains a NUL character",
 				field);

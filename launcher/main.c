@@ -46,26 +46,26 @@
 #ifndef BINDIR
 #define BINDIR "/usr/local/bin"
 #endif
-#define START_TIMEOUT_MS 15000
+#define START_TIMEOUT_MS  15000
 #define CONSUL_TIMEOUT_MS 30000
-#define STOP_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS   10000
 
 /* Start order; stopped in reverse. */
 enum { P_CONSUL, P_RESPONDER, P_WORKER, P_NGINX, P_COUNT };
 
 struct launcher {
 	struct config cfg;
-	int consul_dev;            /* --consul-dev */
-	const char *write_nginx;   /* --write-nginx-conf's DIR ("" when missing), or NULL */
-	char **opts;               /* the options passed on to the responder and the worker */
+	int consul_dev;          /* --consul-dev */
+	const char *write_nginx; /* --write-nginx-conf's DIR ("" when missing), or NULL */
+	char **opts;             /* the options passed on to the responder and the worker */
 	int n_opts;
 	char *fcgi_bin, *worker_bin, *nginx_bin, *consul_bin;
-	char *nginx_prefix;        /* <spool>/nginx */
-	char *worker_sock;         /* <spool>/worker.sock */
-	char *nginx_user, *nginx_group;  /* NULL unless root */
+	char *nginx_prefix;             /* <spool>/nginx */
+	char *worker_sock;              /* <spool>/worker.sock */
+	char *nginx_user, *nginx_group; /* NULL unless root */
 	gid_t nginx_gid;
-	char *status_url;          /* http://<ip or loopback>:<port>/status */
-	char *consul_url;          /* http://<consul-ip>:<consul-port>/v1/status/leader */
+	char *status_url; /* http://<ip or loopback>:<port>/status */
+	char *consul_url; /* http://<consul-ip>:<consul-port>/v1/status/leader */
 	struct proc procs[P_COUNT];
 };
 
@@ -100,11 +100,12 @@ static void launcher_split_args(struct launcher *l, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--consul-dev") == 0)
 			l->consul_dev = 1;
-		else if (strncmp(argv[i], wn, sizeof(wn) - 1) == 0 && argv[i][sizeof(wn) - 1] == '=')
+		else if (strncmp(argv[i], wn, sizeof(wn) - 1) == 0 &&
+			 argv[i][sizeof(wn) - 1] == '=')
 			l->write_nginx = argv[i] + sizeof(wn);
 		else if (strcmp(argv[i], wn) == 0)
-			l->write_nginx = i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0 ?
-					 argv[++i] : "";
+			l->write_nginx =
+				i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0 ? argv[++i] : "";
 		else
 			l->opts[l->n_opts++] = argv[i];
 	}
@@ -174,8 +175,8 @@ static int launcher_find_programs(struct launcher *l, char **errp)
 
 	if ((l->fcgi_bin = launcher_find_own("factotum-server-fcgi", "FACTOTUM_SERVER_FCGI",
 					     errp)) == NULL ||
-	    (l->worker_bin = launcher_find_own("factotum-server-worker",
-					       "FACTOTUM_SERVER_WORKER", errp)) == NULL)
+	    (l->worker_bin = launcher_find_own("factotum-server-worker", "FACTOTUM_SERVER_WORKER",
+					       errp)) == NULL)
 		return FS_ENOENT;
 	if (over != NULL && *over != '\0')
 		l->nginx_bin = launcher_executable(over) ? xstrdup(over) : NULL;
@@ -184,16 +185,20 @@ static int launcher_find_programs(struct launcher *l, char **errp)
 	else
 		l->nginx_bin = launcher_on_path("nginx");
 	if (l->nginx_bin == NULL)
-		return err_set(errp, FS_ENOENT, "nginx not found (%s): install it with "
-			       "'apt-get install nginx'", over != NULL && *over != '\0' ?
-			       over : "looked for /usr/sbin/nginx and on PATH");
+		return err_set(errp, FS_ENOENT,
+			       "nginx not found (%s): install it with "
+			       "'apt-get install nginx'",
+			       over != NULL && *over != '\0'
+				       ? over
+				       : "looked for /usr/sbin/nginx and on PATH");
 	if (l->consul_dev) {
 		over = getenv("FACTOTUM_SERVER_CONSUL");
-		l->consul_bin = over != NULL && *over != '\0' ?
-				(launcher_executable(over) ? xstrdup(over) : NULL) :
-				launcher_on_path("consul");
+		l->consul_bin = over != NULL && *over != '\0'
+					? (launcher_executable(over) ? xstrdup(over) : NULL)
+					: launcher_on_path("consul");
 		if (l->consul_bin == NULL)
-			return err_set(errp, FS_ENOENT, "--consul-dev: no consul binary on PATH "
+			return err_set(errp, FS_ENOENT,
+				       "--consul-dev: no consul binary on PATH "
 				       "(scripts/fetch-consul.sh fetches one)");
 	}
 	return 0;
@@ -254,8 +259,8 @@ static int launcher_prepare(struct launcher *l, char **errp)
 	if (launcher_mkdirs(cfg->spool, errp) != 0)
 		return FS_EIO;
 	l->nginx_prefix = xasprintf("%s/nginx", strcmp(cfg->spool, "/") == 0 ? "" : cfg->spool);
-	l->worker_sock = xasprintf("%s/worker.sock", strcmp(cfg->spool, "/") == 0 ? "" :
-				   cfg->spool);
+	l->worker_sock =
+		xasprintf("%s/worker.sock", strcmp(cfg->spool, "/") == 0 ? "" : cfg->spool);
 	if (mkdir(l->nginx_prefix, 0755) != 0 && errno != EEXIST)
 		return err_set(errp, FS_EIO, "--spool: cannot create '%s': %s", l->nginx_prefix,
 			       strerror(errno));
@@ -269,10 +274,12 @@ static int launcher_prepare(struct launcher *l, char **errp)
 		host = "127.0.0.1";
 	else if (strcmp(host, "::") == 0)
 		host = "::1";
-	l->status_url = xasprintf(strchr(host, ':') ? "http://[%s]:%d/status" :
-				  "http://%s:%d/status", host, cfg->port);
-	l->consul_url = xasprintf(strchr(chost, ':') ? "http://[%s]:%d/v1/status/leader" :
-				  "http://%s:%d/v1/status/leader", chost, cfg->consul_port);
+	l->status_url =
+		xasprintf(strchr(host, ':') ? "http://[%s]:%d/status" : "http://%s:%d/status", host,
+			  cfg->port);
+	l->consul_url = xasprintf(strchr(chost, ':') ? "http://[%s]:%d/v1/status/leader"
+						     : "http://%s:%d/v1/status/leader",
+				  chost, cfg->consul_port);
 	return 0;
 }
 
@@ -326,7 +333,8 @@ static int ready_nginx(struct launcher *l, char **errp)
 			l->nginx_user != NULL ? " (its workers run as " : "",
 			l->nginx_user != NULL ? l->nginx_user : "",
 			l->nginx_user != NULL ? ": every directory above the socket must be "
-			"searchable by it)" : "");
+						"searchable by it)"
+					      : "");
 	else
 		err_set(errp, FS_EIO, "nginx answered %d to GET %s", code, l->status_url);
 	free(up);
@@ -358,8 +366,8 @@ static char *launcher_nginx_error(const struct launcher *l)
 
 /* Waits until ready says so while p runs. 0 ready; 1 a stop was requested; negative with *errp
  * set when p (or another child) died, ready failed, or the time ran out. */
-static int launcher_wait_ready(struct launcher *l, struct proc *p, ready_fn ready,
-			       int timeout_ms, char **errp)
+static int launcher_wait_ready(struct launcher *l, struct proc *p, ready_fn ready, int timeout_ms,
+			       char **errp)
 {
 	struct proc *dead;
 	char *why;
@@ -401,15 +409,16 @@ static int launcher_start_consul(struct launcher *l, char **errp)
 		goto out;
 	}
 	if (probe_tcp(l->cfg.consul_ip, l->cfg.consul_port)) {
-		err_set(errp, FS_EBUSY, "--consul-dev: something already listens on %s port %d "
-			"(a Consul agent? then leave out --consul-dev)", l->cfg.consul_ip,
-			l->cfg.consul_port);
+		err_set(errp, FS_EBUSY,
+			"--consul-dev: something already listens on %s port %d "
+			"(a Consul agent? then leave out --consul-dev)",
+			l->cfg.consul_ip, l->cfg.consul_port);
 		goto out;
 	}
 	if (procs_spawn(&l->procs[P_CONSUL], argv, fd, fd, errp) != 0)
 		goto out;
-	log_info("started consul agent -dev (pid %ld), its log is %s",
-		 (long)l->procs[P_CONSUL].pid, logp);
+	log_info("started consul agent -dev (pid %ld), its log is %s", (long)l->procs[P_CONSUL].pid,
+		 logp);
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -478,21 +487,24 @@ static int launcher_start(struct launcher *l, char **errp)
 	if ((rc = probe_port_free(cfg->ip, cfg->port, errp)) != 0)
 		return rc;
 	if (cfg->fcgi_host == NULL && probe_unix(cfg->fcgi_socket, 0))
-		return err_set(errp, FS_EBUSY, "the responder socket %s is in use by another "
-			       "process (another node on this spool?)", cfg->fcgi_socket);
+		return err_set(errp, FS_EBUSY,
+			       "the responder socket %s is in use by another "
+			       "process (another node on this spool?)",
+			       cfg->fcgi_socket);
 	if (l->consul_dev) {
 		if ((rc = launcher_start_consul(l, errp)) != 0 ||
 		    (rc = launcher_wait_ready(l, &l->procs[P_CONSUL], ready_consul,
 					      CONSUL_TIMEOUT_MS, errp)) != 0)
 			return rc;
 	} else if (!cfg->no_consul && !ready_consul(l, NULL)) {
-		return err_set(errp, FS_EIO, "Consul is not answering at %s:%d: start an agent, "
+		return err_set(errp, FS_EIO,
+			       "Consul is not answering at %s:%d: start an agent, "
 			       "or run with --no-consul (single node) or --consul-dev",
 			       cfg->consul_ip, cfg->consul_port);
 	}
 	if ((rc = launcher_start_own(l, &l->procs[P_RESPONDER], l->fcgi_bin, errp)) != 0 ||
-	    (rc = launcher_wait_ready(l, &l->procs[P_RESPONDER], ready_responder,
-				      START_TIMEOUT_MS, errp)) != 0)
+	    (rc = launcher_wait_ready(l, &l->procs[P_RESPONDER], ready_responder, START_TIMEOUT_MS,
+				      errp)) != 0)
 		return rc;
 	if (l->nginx_user != NULL && cfg->fcgi_host == NULL &&
 	    chown(cfg->fcgi_socket, (uid_t)-1, l->nginx_gid) != 0)
@@ -579,8 +591,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (l.write_nginx != NULL && l.write_nginx[0] != '/') {
-		fprintf(stderr, PROG ": --write-nginx-conf: %s\n", l.write_nginx[0] == '\0' ?
-			"missing value" : "not an absolute path");
+		fprintf(stderr, PROG ": --write-nginx-conf: %s\n",
+			l.write_nginx[0] == '\0' ? "missing value" : "not an absolute path");
 		status = 2;
 		goto out;
 	}

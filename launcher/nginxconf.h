@@ -8,8 +8,8 @@
 #include "config.h"
 
 struct nginxconf {
-	const char *prefix;   /* nginx's -p directory, <spool>/nginx (must exist) */
-	const char *user;     /* worker user and group when started as root, else NULL */
+	const char *prefix; /* nginx's -p directory, <spool>/nginx (must exist) */
+	const char *user;   /* worker user and group when started as root, else NULL */
 	const char *group;
 };
 
@@ -29,7 +29,6 @@ int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char *
  * frees; NULL if some key does not occur at all (the template and the launcher disagree).
  * A test seam: only nginxconf_write calls it; exported so that the unit test can pin down these
  * rules apart from the templates. */
-char *nginxconf_subst(const char *text, const char *const key[], const char *const val[],
-		      int n);
+char *nginxconf_subst(const char *text, const char *const key[], const char *const val[], int n);
 
 #endif

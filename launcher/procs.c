@@ -52,8 +52,8 @@ static void procs_child(char *const argv[], int out_fd, int err_fd, int errfd, i
 	if (getppid() != parent)
 		_exit(127);
 	null = open("/dev/null", O_RDONLY);
-	if (null < 0 || dup2(null, 0) < 0 ||
-	    dup2(out_fd >= 0 ? out_fd : 2, 1) < 0 || (err_fd >= 0 && dup2(err_fd, 2) < 0))
+	if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd >= 0 ? out_fd : 2, 1) < 0 ||
+	    (err_fd >= 0 && dup2(err_fd, 2) < 0))
 		goto fail;
 	if (dup2(errfd, 3) < 0)
 		goto fail;

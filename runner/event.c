@@ -17,7 +17,7 @@
 #include "webhook.h"
 #include "xalloc.h"
 
-#define SCHEMA_JOB "iglu:com.snowplowanalytics.factotum/job_update/jsonschema/1-0-0"
+#define SCHEMA_JOB  "iglu:com.snowplowanalytics.factotum/job_update/jsonschema/1-0-0"
 #define SCHEMA_TASK "iglu:com.snowplowanalytics.factotum/task_update/jsonschema/1-0-0"
 
 /* applicationContext is Factotum's: its name and its crate version, which a receiver may check. */
@@ -25,12 +25,9 @@
 
 /* State names as payloads spell them. */
 static const char *const task_names[] = {
-	[TASK_WAITING] = "WAITING",
-	[TASK_RUNNING] = "RUNNING",
-	[TASK_SUCCEEDED] = "SUCCEEDED",
-	[TASK_SUCCEEDED_NO_OP] = "SUCCEEDED_NO_OP",
-	[TASK_FAILED] = "FAILED",
-	[TASK_SKIPPED] = "SKIPPED",
+	[TASK_WAITING] = "WAITING",     [TASK_RUNNING] = "RUNNING",
+	[TASK_SUCCEEDED] = "SUCCEEDED", [TASK_SUCCEEDED_NO_OP] = "SUCCEEDED_NO_OP",
+	[TASK_FAILED] = "FAILED",       [TASK_SKIPPED] = "SKIPPED",
 };
 
 static const char *const job_names[] = {
@@ -48,7 +45,7 @@ static const char *task_name(enum task_state s)
 static const char *job_name(int s)
 {
 	return s >= 0 && (unsigned)s < sizeof(job_names) / sizeof(job_names[0]) ? job_names[s]
-										  : "WAITING";
+										: "WAITING";
 }
 
 static void put_str(struct buf *b, const char *s)
@@ -333,8 +330,8 @@ char *webhook_event_json_at(const struct run *run, const char *kind, int previou
 
 	buf_init(&b);
 	buf_printf(&b, "{\"schema\":\"%s\",\"data\":{", job ? SCHEMA_JOB : SCHEMA_TASK);
-	buf_puts(&b, "\"applicationContext\":{\"name\":\"" APP_NAME "\",\"version\":\""
-		     RUNNER_FACTOTUM_VERSION "\"},\"factfile\":\"");
+	buf_puts(&b, "\"applicationContext\":{\"name\":\"" APP_NAME
+		     "\",\"version\":\"" RUNNER_FACTOTUM_VERSION "\"},\"factfile\":\"");
 	put_base64(&b, run->ff->compact, run->ff->compact_len);
 	buf_puts(&b, "\",\"jobName\":");
 	put_str(&b, run->ff->name);
@@ -371,7 +368,8 @@ char *webhook_event_json_at(const struct run *run, const char *kind, int previou
 			if (i)
 				buf_putc(&b, ',');
 			buf_printf(&b, "{\"currentState\":\"%s\",\"previousState\":\"%s\",",
-				   task_name(transitions[i].current), task_name(transitions[i].previous));
+				   task_name(transitions[i].current),
+				   task_name(transitions[i].previous));
 			put_key(&b, "taskName");
 			put_str(&b, run->tasks[transitions[i].task].def->name);
 			buf_putc(&b, '}');

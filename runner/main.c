@@ -36,15 +36,15 @@ enum {
 };
 
 /* Factotum's docopt text, plus our --max-parallel. */
-#define USAGE_SECTION                                                                            \
-	"Usage:\n"                                                                               \
-	"  factotum run <factfile> [--start=<start_task>] [--env=<env>] [--dry-run] [--no-colour] " \
-	"[--webhook=<url>] [--tag=<tag>]... [--constraint=<constraint>]... "                     \
+#define USAGE_SECTION                                                                                \
+	"Usage:\n"                                                                                   \
+	"  factotum run <factfile> [--start=<start_task>] [--env=<env>] [--dry-run] [--no-colour] "  \
+	"[--webhook=<url>] [--tag=<tag>]... [--constraint=<constraint>]... "                         \
 	"[--max-stdouterr-size=<bytes>] [--heartbeat-interval=<seconds>] [--max-parallel=<tasks>]\n" \
-	"  factotum validate <factfile> [--no-colour]\n"                                         \
-	"  factotum dot <factfile> [--start=<start_task>] [--output=<output_file>] [--overwrite] "  \
-	"[--no-colour]\n"                                                                        \
-	"  factotum (-h | --help) [--no-colour]\n"                                               \
+	"  factotum validate <factfile> [--no-colour]\n"                                             \
+	"  factotum dot <factfile> [--start=<start_task>] [--output=<output_file>] [--overwrite] "   \
+	"[--no-colour]\n"                                                                            \
+	"  factotum (-h | --help) [--no-colour]\n"                                                   \
 	"  factotum (-v | --version) [--no-colour]"
 static const char usage_full[] =
 	"Factotum.\n"
@@ -68,8 +68,15 @@ static const char usage_full[] =
 
 /* Options that take a value in the separate form: what to skip when looking for <factfile>. */
 static const char *const valued_flags[] = {
-	"--start", "--env", "--webhook", "--tag", "--constraint", "--max-stdouterr-size",
-	"--heartbeat-interval", "--output", "--max-parallel",
+	"--start",
+	"--env",
+	"--webhook",
+	"--tag",
+	"--constraint",
+	"--max-stdouterr-size",
+	"--heartbeat-interval",
+	"--output",
+	"--max-parallel",
 };
 
 /* Prints an argument error the way Factotum does: its own checks' messages ("Error: ...") on a
@@ -83,7 +90,8 @@ static int main_arg_error(const struct output *o, const char *msg)
 	if (strncmp(msg, "Error: ", 7) == 0) {
 		output_paints(o, 1, &b, COLOUR_RED, msg);
 		buf_putc(&b, '\n');
-	} else if (strncmp(msg, "Supplied string ", 16) == 0 || strncmp(msg, "Could not decode ", 17) == 0) {
+	} else if (strncmp(msg, "Supplied string ", 16) == 0 ||
+		   strncmp(msg, "Could not decode ", 17) == 0) {
 		buf_puts(&b, msg);
 	} else {
 		buf_printf(&b, "%s\n\n%s", msg, USAGE_SECTION);
@@ -223,7 +231,8 @@ static int main_dot(int argc, char **argv)
 	if (fa.start != NULL) {
 		start = factfile_find_task(&ff, fa.start);
 		if (start < 0) {
-			rc = main_dot_error(&o, "Error:", " ", "the task specified could not be found");
+			rc = main_dot_error(&o, "Error:", " ",
+					    "the task specified could not be found");
 			goto done;
 		}
 		if (factargs_check_start(&ff, fa.start, FACTFILE_RULES_OURS, NULL) != 0) {
@@ -238,11 +247,12 @@ static int main_dot(int argc, char **argv)
 		output_write(1, text, strlen(text));
 		rc = EXIT_OK;
 	} else {
-		int fd = open(fa.output, O_WRONLY | O_CREAT | O_CLOEXEC | (fa.overwrite ? O_TRUNC : O_EXCL),
+		int fd = open(fa.output,
+			      O_WRONLY | O_CREAT | O_CLOEXEC | (fa.overwrite ? O_TRUNC : O_EXCL),
 			      0666);
 		if (fd < 0) {
-			char *m = xasprintf("couldn't create file '%s' (%s (os error %d))", fa.output,
-					    strerror(errno), errno);
+			char *m = xasprintf("couldn't create file '%s' (%s (os error %d))",
+					    fa.output, strerror(errno), errno);
 			rc = main_dot_error(&o, "Error: ", "", m);
 			free(m);
 			goto done;
@@ -258,8 +268,9 @@ static int main_dot(int argc, char **argv)
 				off += (size_t)w;
 			}
 			if (off < len || close(fd) != 0) {
-				char *m = xasprintf("couldn't write to file '%s' (%s (os error %d))",
-						    fa.output, strerror(errno), errno);
+				char *m =
+					xasprintf("couldn't write to file '%s' (%s (os error %d))",
+						  fa.output, strerror(errno), errno);
 				if (off < len)
 					close(fd);
 				rc = main_dot_error(&o, "Error: ", "", m);
@@ -304,15 +315,25 @@ static void main_name_list(const struct output *o, struct buf *b, const struct r
 	}
 }
 
-static int pick_not_run(const struct run_task *rt) { return !rt->finished; }
-static int pick_no_op(const struct run_task *rt) { return rt->state == TASK_SUCCEEDED_NO_OP; }
-static int pick_failed(const struct run_task *rt) { return rt->state == TASK_FAILED; }
+static int pick_not_run(const struct run_task *rt)
+{
+	return !rt->finished;
+}
+static int pick_no_op(const struct run_task *rt)
+{
+	return rt->state == TASK_SUCCEEDED_NO_OP;
+}
+static int pick_failed(const struct run_task *rt)
+{
+	return rt->state == TASK_FAILED;
+}
 
 /* Appends a closing sentence: lead, the tasks that caused the ending (those cause picks; none
  * when cause is NULL), middle, the tasks not run, then end. */
 static void main_sentence(const struct output *o, struct buf *b, const struct run *run,
 			  const size_t *plan, size_t n_plan, const char *lead,
-			  int (*cause)(const struct run_task *), const char *middle, const char *end)
+			  int (*cause)(const struct run_task *), const char *middle,
+			  const char *end)
 {
 	buf_puts(b, lead);
 	if (cause != NULL)
@@ -327,7 +348,7 @@ static void main_sentence(const struct output *o, struct buf *b, const struct ru
 static int main_report(const struct output *o, const struct run *run, const size_t *plan,
 		       size_t n_plan, int stopped)
 {
-	struct timespec total = {0, 0};
+	struct timespec total = { 0, 0 };
 	size_t executed = 0;
 	int failed = 0, early = 0;
 	struct buf b, line;
@@ -352,15 +373,18 @@ static int main_report(const struct output *o, const struct run *run, const size
 	buf_free(&line);
 	if (stopped) {
 		/* Ours: Factotum's exit after a signal depends on timing; ours is always 2. */
-		main_sentence(o, &b, run, plan, n_plan, "Factotum job was stopped by a shutdown signal",
-			      NULL, " - the following tasks were not run: ", "!\n");
+		main_sentence(o, &b, run, plan, n_plan,
+			      "Factotum job was stopped by a shutdown signal", NULL,
+			      " - the following tasks were not run: ", "!\n");
 	} else if (failed) {
-		main_sentence(o, &b, run, plan, n_plan, "Factotum job executed abnormally as a task (",
-			      pick_failed, ") failed - the following tasks were not run: ", "!\n");
+		main_sentence(o, &b, run, plan, n_plan,
+			      "Factotum job executed abnormally as a task (", pick_failed,
+			      ") failed - the following tasks were not run: ", "!\n");
 	} else if (early) {
 		main_sentence(o, &b, run, plan, n_plan, "Factotum job finished early as a task (",
 			      pick_no_op,
-			      ") requested an early finish. The following tasks were not run: ", ".\n");
+			      ") requested an early finish. The following tasks were not run: ",
+			      ".\n");
 	}
 	output_flush(1, &b);
 	buf_free(&b);
@@ -435,8 +459,10 @@ static int main_run(int argc, char **argv)
 	/* The host constraint comes before the factfile is even read, as in Factotum. */
 	if ((host = kvlist_get(&fa.constraints, "host")) != NULL &&
 	    constraint_host_check(host, &reason) != 0) {
-		char *m = xasprintf("Warn: the specifed host constraint \"%s\" did not match, no tasks "
-				    "have been executed. Reason: %s", host, reason);
+		char *m = xasprintf(
+			"Warn: the specifed host constraint \"%s\" did not match, no tasks "
+			"have been executed. Reason: %s",
+			host, reason);
 		output_paints(&o, 1, &b, COLOUR_YELLOW, m);
 		buf_putc(&b, '\n');
 		output_flush(1, &b);
@@ -482,7 +508,8 @@ static int main_run(int argc, char **argv)
 		opts.capture = max > (64L << 20) / 4 ? (size_t)64 << 20 : (size_t)max * 4 + 4;
 		opts.heartbeat_s = fa.heartbeat_interval > 0 ? fa.heartbeat_interval : 0;
 		if ((wh = webhook_start(fa.webhook, max, &err)) == NULL) {
-			output_printf(1, "Error: %s\n", err != NULL ? err : "could not start the webhook");
+			output_printf(1, "Error: %s\n",
+				      err != NULL ? err : "could not start the webhook");
 			rc = EXIT_OTHER;
 			goto done_run;
 		}
@@ -541,13 +568,17 @@ static int main_top(int argc, char **argv)
 			colour_flags++;
 		else if (strncmp(t, "--", 2) == 0 && t[2] != '\0') {
 			size_t len = strcspn(t, "=");
-			int known = strncmp(t, "--no-colour=", 12) == 0 || strncmp(t, "--help=", 7) == 0 ||
-				    strncmp(t, "--version=", 10) == 0 || strncmp(t, "--overwrite=", 12) == 0 ||
+			int known = strncmp(t, "--no-colour=", 12) == 0 ||
+				    strncmp(t, "--help=", 7) == 0 ||
+				    strncmp(t, "--version=", 10) == 0 ||
+				    strncmp(t, "--overwrite=", 12) == 0 ||
 				    strncmp(t, "--dry-run=", 10) == 0;
 			for (size_t k = 0; k < sizeof valued_flags / sizeof valued_flags[0]; k++)
-				if (strlen(valued_flags[k]) == len && strncmp(t, valued_flags[k], len) == 0)
+				if (strlen(valued_flags[k]) == len &&
+				    strncmp(t, valued_flags[k], len) == 0)
 					known = 1;
-			if (!known && strcmp(t, "--overwrite") != 0 && strcmp(t, "--dry-run") != 0) {
+			if (!known && strcmp(t, "--overwrite") != 0 &&
+			    strcmp(t, "--dry-run") != 0) {
 				char *m = xasprintf("Unknown flag: '%.*s'", (int)len, t);
 				main_arg_error(&plain, m);
 				free(m);

@@ -31,16 +31,16 @@ struct sched {
 	const struct output *o;
 	struct webhook *wh;
 	const struct sched_opts *opts;
-	struct task_proc *procs;   /* by task index */
-	size_t *pending;           /* dependencies (edges) not yet succeeded, by task index */
-	size_t **children;         /* children among the planned tasks, one entry per edge */
+	struct task_proc *procs; /* by task index */
+	size_t *pending;         /* dependencies (edges) not yet succeeded, by task index */
+	size_t **children;       /* children among the planned tasks, one entry per edge */
 	size_t *n_children;
-	size_t running;            /* tasks in TASK_RUNNING */
-	int started;               /* the job is RUNNING (its event was sent) */
-	int stop_requested;        /* a shutdown signal came before that: handled right after */
-	int shutdown;              /* a shutdown signal is being handled */
-	int kill_armed;            /* SIGKILL due at kill_at */
-	int force_killed;          /* SIGKILL sent: stop waiting for pipes of reaped tasks */
+	size_t running;     /* tasks in TASK_RUNNING */
+	int started;        /* the job is RUNNING (its event was sent) */
+	int stop_requested; /* a shutdown signal came before that: handled right after */
+	int shutdown;       /* a shutdown signal is being handled */
+	int kill_armed;     /* SIGKILL due at kill_at */
+	int force_killed;   /* SIGKILL sent: stop waiting for pipes of reaped tasks */
 	struct timespec kill_at;
 	struct timespec next_hb;
 	struct task_transition *tr; /* transitions collected for the next task_update */
@@ -81,7 +81,8 @@ static void sched_graph(struct sched *s)
 			if (p < 0 || s->run->tasks[p].excluded)
 				continue;
 			s->pending[t]++;
-			s->children[p] = xgrow_by_one(s->children[p], s->n_children[p], sizeof(size_t));
+			s->children[p] =
+				xgrow_by_one(s->children[p], s->n_children[p], sizeof(size_t));
 			s->children[p][s->n_children[p]++] = t;
 		}
 	}
@@ -196,10 +197,11 @@ static void sched_finish(struct sched *s, size_t t)
 		buf_puts(&codes, "");
 		for (size_t i = 0; i < def->n_continue; i++)
 			buf_printf(&codes, "%s%d", i > 0 ? "," : "", def->continue_codes[i]);
-		rt->error_message = xasprintf("the task exited with a value not specified in "
-					      "continue_job - %d (task expects one of the following "
-					      "return codes to continue [%s])",
-					      rt->return_code, codes.data);
+		rt->error_message =
+			xasprintf("the task exited with a value not specified in "
+				  "continue_job - %d (task expects one of the following "
+				  "return codes to continue [%s])",
+				  rt->return_code, codes.data);
 		buf_free(&codes);
 		sched_fail(s, t, &b, &d);
 	}
@@ -358,7 +360,8 @@ static int sched_is_over(struct sched *s, size_t t)
 	if (s->force_killed) {
 		for (int fd = 1; fd <= 2; fd++) {
 			for (int i = 0; i < 64 && p->fd[fd] >= 0; i++)
-				sched_read(s, t, fd); /* what is already in the pipe, then give up */
+				sched_read(s, t,
+					   fd); /* what is already in the pipe, then give up */
 			if (p->fd[fd] >= 0) {
 				sched_lines(s, t, fd, 1);
 				close(p->fd[fd]);
@@ -425,7 +428,8 @@ static void sched_shutdown(struct sched *s)
 		if (s->run->tasks[t].state == TASK_RUNNING && task_alive(&s->procs[t]))
 			task_signal(&s->procs[t], SIGTERM);
 	{
-		struct timespec now, grace = {s->opts->grace_ms / 1000, (s->opts->grace_ms % 1000) * 1000000};
+		struct timespec now,
+			grace = { s->opts->grace_ms / 1000, (s->opts->grace_ms % 1000) * 1000000 };
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		s->kill_at = ts_add(&now, &grace);
 	}
@@ -451,7 +455,7 @@ static void sched_force_kill(struct sched *s)
 
 static void sched_heartbeat(struct sched *s)
 {
-	struct timespec now, every = {s->opts->heartbeat_s, 0};
+	struct timespec now, every = { s->opts->heartbeat_s, 0 };
 
 	for (size_t k = 0; k < s->n_plan; k++) {
 		size_t t = s->plan[k];

@@ -62,11 +62,11 @@ struct webhook {
 	pthread_cond_t wake; /* sender: an event was queued, the run closed, or abort */
 	pthread_cond_t idle; /* finish: the queue drained */
 	struct queued_event *head, *tail; /* under lock */
-	size_t queued;             /* under lock */
-	int busy;                  /* under lock: the sender holds an event */
-	int closing;               /* under lock: no more events will come */
-	atomic_int abort;          /* give up now (also read by curl's loop without the lock) */
-	size_t given_up;           /* under lock */
+	size_t queued;                    /* under lock */
+	int busy;                         /* under lock: the sender holds an event */
+	int closing;                      /* under lock: no more events will come */
+	atomic_int abort; /* give up now (also read by curl's loop without the lock) */
+	size_t given_up;  /* under lock */
 
 	CURLM *multi;
 	CURL *easy;
@@ -332,8 +332,8 @@ void webhook_job_update(struct webhook *wh, const struct run *run, int previous)
 {
 	if (!wh)
 		return;
-	enqueue(wh, webhook_event_json(run, "job_update", previous, NULL, 0,
-				       wh->max_stdouterr_size));
+	enqueue(wh,
+		webhook_event_json(run, "job_update", previous, NULL, 0, wh->max_stdouterr_size));
 }
 
 void webhook_task_update(struct webhook *wh, const struct run *run,
@@ -341,8 +341,8 @@ void webhook_task_update(struct webhook *wh, const struct run *run,
 {
 	if (!wh)
 		return;
-	enqueue(wh, webhook_event_json(run, "task_update", -1, transitions, n,
-				       wh->max_stdouterr_size));
+	enqueue(wh,
+		webhook_event_json(run, "task_update", -1, transitions, n, wh->max_stdouterr_size));
 }
 
 size_t webhook_finish(struct webhook *wh, long max_wait_ms)

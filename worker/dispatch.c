@@ -153,8 +153,8 @@ static int dispatch_settle(struct worker *w, struct watched_run *r)
 	if (!have_status && r->reason[0] == '\0')
 		snprintf(r->reason, sizeof(r->reason), "supervisor-lost");
 	if ((rc = spool_begin(w->sp, &err)) == 0) {
-		rc = have_status ? outcome_record(w->sp, r->id, &st, &err) :
-				   outcome_record_failure(w->sp, r->id, r->reason, &err);
+		rc = have_status ? outcome_record(w->sp, r->id, &st, &err)
+				 : outcome_record_failure(w->sp, r->id, r->reason, &err);
 		if (rc == 0 || rc == FS_ENOENT || rc == FS_ESTATE) {
 			/* ENOENT, ESTATE: no longer WORKING, someone else settled it */
 			if (rc != 0)
@@ -170,8 +170,8 @@ static int dispatch_settle(struct worker *w, struct watched_run *r)
 		goto out;
 	}
 	if (rc == 0 && have_status)
-		log_info("job %s: exit %d signal %d%s%s", r->id, st.exit_code,
-		     st.exit_signal, st.reason[0] != '\0' ? ", " : "", st.reason);
+		log_info("job %s: exit %d signal %d%s%s", r->id, st.exit_code, st.exit_signal,
+			 st.reason[0] != '\0' ? ", " : "", st.reason);
 	else if (rc == 0)
 		log_warn("job %s: FAILED (%s)", r->id, r->reason);
 	outcome_recycle(&w->spares, w->runs_dir, r->id);
@@ -218,13 +218,14 @@ static int dispatch_runner_ok(struct worker *w)
 		      access(w->cfg->factotum_bin, X_OK) != 0;
 
 	if (missing != w->runner_missing) {
-		if (spool_setting_set(w->sp, SETTINGS_WORKER_RUNNER, missing ? "missing" : "ok", &err) == 0)
+		if (spool_setting_set(w->sp, SETTINGS_WORKER_RUNNER, missing ? "missing" : "ok",
+				      &err) == 0)
 			w->runner_missing = missing;
 		else
 			free(err);
 		if (missing)
 			log_error("the runner %s is missing or not executable",
-			     w->cfg->factotum_bin);
+				  w->cfg->factotum_bin);
 	}
 	return !missing;
 }
@@ -240,8 +241,7 @@ struct dispatch_start {
 /* Forks the claimed job's supervisor, which prepares the run and waits for its go byte; sets
  * s->fail when there is none. The strings lent to the supervisor are freed here: it has its own
  * copy once supervisor_spawn returns. */
-static void dispatch_spawn(struct worker *w, const struct spool_job *job,
-			   struct dispatch_start *s)
+static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct dispatch_start *s)
 {
 	struct supervisor_args a;
 	char **argv = NULL, *err = NULL, *dir = NULL, *log = NULL, *msg;
@@ -250,7 +250,8 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job,
 
 	if (!dispatch_runner_ok(w)) {
 		msg = xasprintf("factotum-server-worker: the runner '%s' is missing or not "
-				"executable\n", w->cfg->factotum_bin);
+				"executable\n",
+				w->cfg->factotum_bin);
 		dispatch_log_line(w, job->id, msg);
 		free(msg);
 		s->fail = "runner-missing";
@@ -346,7 +347,8 @@ static void dispatch_start_end(struct worker *w, const struct spool_job *job,
 		/* its log says so rather than show an earlier run's (the supervisor opens the log
 		 * only once the runner has started) */
 		if (strcmp(s->fail, "spawn-failed") == 0) {
-			dispatch_log_line(w, job->id, "factotum-server-worker: the run could not be "
+			dispatch_log_line(w, job->id,
+					  "factotum-server-worker: the run could not be "
 					  "started (see the worker's log)\n");
 		}
 		/* settled like any run, so a spool too busy to take it now is tried again */
@@ -492,8 +494,7 @@ void dispatch_recover(struct worker *w)
 			dispatch_record_late(w, &jobs[i], rp.pid);
 			r->pid = rp.pid;
 			r->pidfd = pidfd;
-			log_info("job %s: re-adopted supervisor %ld", r->id,
-			     (long)rp.pid);
+			log_info("job %s: re-adopted supervisor %ld", r->id, (long)rp.pid);
 			continue;
 		} else if (outcome_status_read(w->runs_dir, r->id, &st) != 0 ||
 			   st.run != r->token) {

@@ -31,7 +31,7 @@
 #include "statesync.h"
 #include "xalloc.h"
 
-#define PROG "factotum-server-worker"
+#define PROG           "factotum-server-worker"
 #define WORKER_POLL_MS 5000 /* only for a lost datagram: every wake-up is signalled */
 
 #ifndef PACKAGE_VERSION
@@ -48,8 +48,9 @@ static int worker_lock(const char *spool)
 	if (fd < 0) {
 		fprintf(stderr, PROG ": cannot open %s: %s\n", path, strerror(errno));
 	} else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", path, errno == EWOULDBLOCK ?
-			"another worker is running on this spool" : strerror(errno));
+		fprintf(stderr, PROG ": %s: %s\n", path,
+			errno == EWOULDBLOCK ? "another worker is running on this spool"
+					     : strerror(errno));
 		close(fd);
 		fd = -1;
 	}
@@ -124,8 +125,10 @@ int main(int argc, char *argv[])
 	size_t n;
 
 	config_init(&cfg);
-	if (cli_parse(&cfg, argc, argv, PROG, "Usage: " PROG " [OPTION]...\nThe worker daemon of "
-		      "factotum-server (runs the spool's jobs).\n", &status) != 0)
+	if (cli_parse(&cfg, argc, argv, PROG,
+		      "Usage: " PROG " [OPTION]...\nThe worker daemon of "
+		      "factotum-server (runs the spool's jobs).\n",
+		      &status) != 0)
 		goto out;
 	log_init("factotum-server-worker", cfg.log_level);
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
@@ -154,8 +157,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	if (worker_publish(sp, clock_real_ms()) != 0 ||
-	    dispatch_init(&w, &cfg, sp, lockfd) != 0)
+	if (worker_publish(sp, clock_real_ms()) != 0 || dispatch_init(&w, &cfg, sp, lockfd) != 0)
 		goto out;
 	have_w = 1;
 	/* the session and the node's Consul entries first: nothing is recovered or claimed that
@@ -191,7 +193,8 @@ int main(int argc, char *argv[])
 					stop = 1;
 			if (stop) {
 				log_info("stopping; %zu run(s) continue under their "
-				     "supervisors", w.nruns);
+					 "supervisors",
+					 w.nruns);
 				break;
 			}
 		}

@@ -33,7 +33,8 @@ static int outcome_write_file(const char *dir, const char *name, const char *tex
 	int fd = -1, dfd = -1, rc = -1, closed, saved;
 
 	if (spare != NULL)
-		(void)rename(spare, atomic ? tmp : path); /* lost to another writer: created below */
+		(void)rename(spare,
+			     atomic ? tmp : path); /* lost to another writer: created below */
 	fd = open(atomic ? tmp : path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		goto done;
@@ -52,8 +53,8 @@ static int outcome_write_file(const char *dir, const char *name, const char *tex
 	if (closed != 0 || (atomic && rename(tmp, path) != 0))
 		goto done;
 	/* the rename itself is durable only once the directory is */
-	if (durable && ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-			fsync(dfd) != 0))
+	if (durable &&
+	    ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(dfd) != 0))
 		goto done;
 	rc = 0;
 done:
@@ -108,13 +109,14 @@ static int outcome_num(const char *text, const char *key, long long *vp)
 	return -1;
 }
 
-int outcome_status_write(const char *dir, const char *id, const struct run_status *st,
-			 int durable, const char *spare)
+int outcome_status_write(const char *dir, const char *id, const struct run_status *st, int durable,
+			 const char *spare)
 {
 	char *name = xasprintf("%s.status", id);
 	char *text = xasprintf("run=%" PRId64 "\nexit=%d\nsignal=%d\nstarted=%" PRId64
-			       "\nfinished=%" PRId64 "\nreason=%s\n", st->run, st->exit_code,
-			       st->exit_signal, st->started_ms, st->finished_ms, st->reason);
+			       "\nfinished=%" PRId64 "\nreason=%s\n",
+			       st->run, st->exit_code, st->exit_signal, st->started_ms,
+			       st->finished_ms, st->reason);
 	int rc = outcome_write_file(dir, name, text, 1, durable, spare);
 
 	free(name);
@@ -149,8 +151,7 @@ int outcome_status_read(const char *dir, const char *id, struct run_status *st)
 	return 0;
 }
 
-int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp,
-		      const char *spare)
+int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp, const char *spare)
 {
 	char *name = xasprintf("%s.pid", id);
 	char *text = xasprintf("run=%" PRId64 "\npid=%ld\nstart=%llu\n", rp->run, (long)rp->pid,
@@ -206,8 +207,9 @@ int outcome_record(struct spool *sp, const char *id, const struct run_status *st
 	struct spool_result res;
 
 	/* a stopped run (cancelled, timeout) failed even if the runner exited 0 on SIGTERM */
-	res.outcome = st->exit_code == 0 && st->exit_signal == 0 && st->reason[0] == '\0' ?
-		      SPOOL_SUCCEEDED : SPOOL_FAILED;
+	res.outcome = st->exit_code == 0 && st->exit_signal == 0 && st->reason[0] == '\0'
+			      ? SPOOL_SUCCEEDED
+			      : SPOOL_FAILED;
 	res.exit_code = st->exit_code;
 	res.exit_signal = st->exit_signal;
 	res.reason = st->reason[0] != '\0' ? st->reason : NULL;

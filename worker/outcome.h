@@ -27,11 +27,11 @@ struct spares;
 struct spool;
 
 struct run_status {
-	int64_t run;          /* the run's token */
-	int exit_code;        /* -1 if none (killed by a signal, never started) */
-	int exit_signal;      /* 0 if none */
-	char reason[32];      /* "" or cancelled, timeout, runner-missing, ... */
-	int64_t started_ms;   /* the runner's start and end as the supervisor saw them */
+	int64_t run;        /* the run's token */
+	int exit_code;      /* -1 if none (killed by a signal, never started) */
+	int exit_signal;    /* 0 if none */
+	char reason[32];    /* "" or cancelled, timeout, runner-missing, ... */
+	int64_t started_ms; /* the runner's start and end as the supervisor saw them */
 	int64_t finished_ms;
 };
 
@@ -48,10 +48,9 @@ struct run_pid {
  * it is either whole or the run never began (a pid file that does not parse, or names another
  * run, reads as "no supervisor", which is then the truth). spare: a spare file's path (spares.h),
  * renamed onto the file before it is written, or NULL. 0, or -1 with errno. */
-int outcome_status_write(const char *dir, const char *id, const struct run_status *st,
-			 int durable, const char *spare);
-int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp,
-		      const char *spare);
+int outcome_status_write(const char *dir, const char *id, const struct run_status *st, int durable,
+			 const char *spare);
+int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp, const char *spare);
 
 /* Read them back: 0; FS_ENOENT when the file does not exist; FS_EINVAL when it does not parse
  * (a file is either the old one or the new one, so this means someone else wrote it). */

@@ -27,10 +27,10 @@
 #define SPARES_MAX 256
 
 struct spares {
-	char *dir;              /* <spool>/spare; NULL: the pool is unused */
-	char **paths;           /* the spare files ("<dir>/s.<seq>"), a stack */
+	char *dir;    /* <spool>/spare; NULL: the pool is unused */
+	char **paths; /* the spare files ("<dir>/s.<seq>"), a stack */
 	size_t n;
-	char **dirs;            /* spare directories ("<dir>/d.<seq>"), oldest first */
+	char **dirs; /* spare directories ("<dir>/d.<seq>"), oldest first */
 	size_t ndirs;
 	unsigned long long seq; /* the next name's number */
 };

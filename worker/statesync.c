@@ -24,10 +24,10 @@
 #include "log.h"
 #include "xalloc.h"
 
-#define SYNC_BACKOFF_MIN_MS 250
-#define SYNC_BACKOFF_MAX_MS 4000
-#define SYNC_LATER_MS 1000  /* a lock-delay or a busy spool: try again soon */
-#define SYNC_OUTBOX_BATCH 64
+#define SYNC_BACKOFF_MIN_MS  250
+#define SYNC_BACKOFF_MAX_MS  4000
+#define SYNC_LATER_MS        1000 /* a lock-delay or a busy spool: try again soon */
+#define SYNC_OUTBOX_BATCH    64
 /* A session is replaced only when Consul has said it does not know it twice, this far apart: a
  * server that has just restarted answers "not found" until its state is restored (seen on 1.8.7:
  * a renewal right after a restart), and a replaced session costs a lock-delay. */
@@ -46,15 +46,15 @@ struct sync_state {
 	const struct config *cfg; /* borrowed */
 	struct spool *sp;         /* borrowed; the worker's handle */
 	struct consul *c;
-	char *session;            /* the node's session as last known, NULL if none */
-	char *old_session;        /* the one it replaced, until the entries are re-acquired */
-	int64_t gone_since;       /* monotonic ms of the first "not found" (0: none) */
-	char *name;               /* "factotum-server:<consul-name>" */
-	int64_t renew_at;         /* monotonic ms: next renewal */
-	int64_t retry_at;         /* monotonic ms: no Consul call before this (0: none pending) */
+	char *session;      /* the node's session as last known, NULL if none */
+	char *old_session;  /* the one it replaced, until the entries are re-acquired */
+	int64_t gone_since; /* monotonic ms of the first "not found" (0: none) */
+	char *name;         /* "factotum-server:<consul-name>" */
+	int64_t renew_at;   /* monotonic ms: next renewal */
+	int64_t retry_at;   /* monotonic ms: no Consul call before this (0: none pending) */
 	int backoff_ms;
-	int down;                 /* the last attempt could not reach Consul */
-	int need_session;         /* a txn said the session is invalid: renew (and confirm) now */
+	int down;         /* the last attempt could not reach Consul */
+	int need_session; /* a txn said the session is invalid: renew (and confirm) now */
 	int need_reacquire;
 };
 
@@ -119,8 +119,8 @@ static enum sync_rc sync_session_new(void)
 		rc = SYNC_LATER;
 		goto done;
 	}
-	log_info("consul: new session %s%s%s", id, g.session != NULL ?
-	     " replacing " : "", g.session != NULL ? g.session : "");
+	log_info("consul: new session %s%s%s", id, g.session != NULL ? " replacing " : "",
+		 g.session != NULL ? g.session : "");
 	if (g.session != NULL) {
 		/* make sure it is gone (its locks released): were Consul wrong about it, it would
 		 * keep our entries from the new one. Lock-delay follows; re-acquisition waits. */
@@ -197,7 +197,8 @@ static void sync_lost(const struct spool_job *job, const char *why)
 	char *err = NULL;
 
 	log_warn("consul: job %s: lost its Consul entry (%s); another node owns it, "
-	     "nothing is written there", job->id, why);
+		 "nothing is written there",
+		 job->id, why);
 	(void)spool_setting_set(g.sp, key, val, NULL);
 	if (job->state == SPOOL_DONE)
 		sync_drop_outbox(job->id);
@@ -225,7 +226,8 @@ static int sync_lock_delay(const struct consul_txn_result *res)
 	size_t i;
 
 	for (i = 0; i < res->n_errors; i++)
-		if (res->errors[i].what != NULL && strstr(res->errors[i].what, "lock delay") != NULL)
+		if (res->errors[i].what != NULL &&
+		    strstr(res->errors[i].what, "lock delay") != NULL)
 			return 1;
 	return 0;
 }
@@ -267,10 +269,13 @@ static enum sync_rc sync_reacquire_one(const struct spool_job *job)
 		rc = SYNC_LATER;
 		goto done;
 	}
-	ops[0] = (struct consul_op){ .verb = CONSUL_CHECK_INDEX, .key = key,
+	ops[0] = (struct consul_op){ .verb = CONSUL_CHECK_INDEX,
+				     .key = key,
 				     .index = job->consul_index };
-	ops[1] = (struct consul_op){ .verb = CONSUL_LOCK, .key = key,
-				     .value = kv.value != NULL ? kv.value : "", .session = g.session };
+	ops[1] = (struct consul_op){ .verb = CONSUL_LOCK,
+				     .key = key,
+				     .value = kv.value != NULL ? kv.value : "",
+				     .session = g.session };
 	crc = consul_txn(g.c, ops, 2, &res, &err);
 	if (crc == 0) {
 		free(err);
@@ -291,7 +296,7 @@ static enum sync_rc sync_reacquire_one(const struct spool_job *job)
 done:
 	if (rc == SYNC_DOWN || rc == SYNC_LATER)
 		log_info("consul: job %s: not re-acquired yet%s%s", job->id,
-		     err != NULL ? ": " : "", err != NULL ? err : "");
+			 err != NULL ? ": " : "", err != NULL ? err : "");
 	consul_kv_clear(&kv);
 	consul_txn_result_clear(&res);
 	free(key);
@@ -426,28 +431,32 @@ static enum sync_rc sync_deliver_one(const struct spool_outbox *ob, int *lostp)
 	}
 	key = jobentry_key(g.cfg->consul_namespace, job->id);
 	value = sync_value(job, tr);
-	ops[0] = (struct consul_op){ .verb = CONSUL_CHECK_INDEX, .key = key,
+	ops[0] = (struct consul_op){ .verb = CONSUL_CHECK_INDEX,
+				     .key = key,
 				     .index = job->consul_index };
 	if (done) {
-		ops[1] = (struct consul_op){ .verb = CONSUL_UNLOCK, .key = key, .value = value,
-					     .session = g.session };
+		ops[1] = (struct consul_op){
+			.verb = CONSUL_UNLOCK, .key = key, .value = value, .session = g.session
+		};
 	} else {
-		ops[1] = (struct consul_op){ .verb = CONSUL_CHECK_SESSION, .key = key,
+		ops[1] = (struct consul_op){ .verb = CONSUL_CHECK_SESSION,
+					     .key = key,
 					     .session = g.session };
-		ops[2] = (struct consul_op){ .verb = CONSUL_LOCK, .key = key, .value = value,
-					     .session = g.session };
+		ops[2] = (struct consul_op){
+			.verb = CONSUL_LOCK, .key = key, .value = value, .session = g.session
+		};
 	}
 	crc = consul_txn(g.c, ops, done ? 2 : 3, &res, &err);
 	if (crc == 0) {
 		delivered = res.last_index;
 		log_info("consul: job %s: %s/%s written (index %lld)", job->id,
-		     spool_state_name(tr->state), spool_outcome_name(tr->outcome),
-		     (long long)res.last_index);
+			 spool_state_name(tr->state), spool_outcome_name(tr->outcome),
+			 (long long)res.last_index);
 		goto done;
 	}
 	if (crc != FS_EEXIST) {
 		log_warn("consul: job %s: %s not written yet: %s", job->id,
-		     spool_state_name(tr->state), err);
+			 spool_state_name(tr->state), err);
 		rc = SYNC_DOWN;
 		goto done;
 	}
@@ -464,19 +473,22 @@ static enum sync_rc sync_deliver_one(const struct spool_outbox *ob, int *lostp)
 		goto done;
 	}
 	if (crc == 0 && kv.value != NULL && strcmp(kv.value, value) == 0 &&
-	    (done ? kv.session == NULL : kv.session != NULL && strcmp(kv.session, g.session) == 0)) {
+	    (done ? kv.session == NULL
+		  : kv.session != NULL && strcmp(kv.session, g.session) == 0)) {
 		/* written by an earlier attempt whose answer was lost (a timeout, or a worker
 		 * that died before removing the entry): delivered */
 		delivered = kv.modify_index;
 		log_info("consul: job %s: %s/%s written (index %lld) by an earlier "
-		     "attempt", job->id, spool_state_name(tr->state), spool_outcome_name(tr->outcome),
-		     (long long)kv.modify_index);
+			 "attempt",
+			 job->id, spool_state_name(tr->state), spool_outcome_name(tr->outcome),
+			 (long long)kv.modify_index);
 		goto done;
 	}
 	if (crc == FS_ENOENT || kv.modify_index != job->consul_index) {
 		log_info("consul: job %s: %s refused (%s); the entry is at index %lld, "
-		     "ours %lld", job->id, spool_state_name(tr->state), txn_err,
-		     (long long)kv.modify_index, (long long)job->consul_index);
+			 "ours %lld",
+			 job->id, spool_state_name(tr->state), txn_err, (long long)kv.modify_index,
+			 (long long)job->consul_index);
 		sync_lost(job, crc == FS_ENOENT ? "the key is gone" : "its index moved");
 		*lostp = 1;
 		delivered = 0;
@@ -492,8 +504,8 @@ done:
 		crc = spool_outbox_delete(g.sp, ob->oid, delivered, &err);
 		/* FS_ENOENT after a loss is expected: spool_abandon dropped the job's entries */
 		if (crc != 0 && crc != FS_ENOENT) {
-			log_warn("consul: outbox entry %lld not removed: %s",
-			     (long long)ob->oid, err);
+			log_warn("consul: outbox entry %lld not removed: %s", (long long)ob->oid,
+				 err);
 			rc = SYNC_LATER;
 		}
 	}
@@ -557,8 +569,8 @@ static enum sync_rc sync_undo_one(const struct spool_setting *s)
 	int crc;
 
 	memset(ops, 0, sizeof(ops));
-	if (o != NULL && json_object_object_get_ex(o, "key", &v) && json_object_is_type(v,
-	    json_type_string))
+	if (o != NULL && json_object_object_get_ex(o, "key", &v) &&
+	    json_object_is_type(v, json_type_string))
 		key = json_object_get_string(v);
 	if (o != NULL && json_object_object_get_ex(o, "session", &v) &&
 	    json_object_is_type(v, json_type_string))
@@ -576,14 +588,16 @@ static enum sync_rc sync_undo_one(const struct spool_setting *s)
 	}
 	/* as the responder's own undo (fcgi/claim.c): fenced by the claim's index */
 	ops[0] = (struct consul_op){ .verb = prev == NULL ? CONSUL_DELETE_CAS : CONSUL_CHECK_INDEX,
-				     .key = key, .index = index };
-	ops[1] = (struct consul_op){ .verb = CONSUL_UNLOCK, .key = key, .value = prev,
-				     .session = session };
+				     .key = key,
+				     .index = index };
+	ops[1] = (struct consul_op){
+		.verb = CONSUL_UNLOCK, .key = key, .value = prev, .session = session
+	};
 	crc = consul_txn(g.c, ops, prev == NULL ? 1 : 2, NULL, NULL);
 	if (crc == 0 || crc == FS_EEXIST) {
 		/* undone, or the entry moved on and there is nothing of ours to undo */
-		log_info("consul: undo of %s %s", key, crc == 0 ? "written" :
-		     "not needed any more");
+		log_info("consul: undo of %s %s", key,
+			 crc == 0 ? "written" : "not needed any more");
 		(void)spool_setting_set(g.sp, s->key, NULL, NULL);
 	} else {
 		rc = SYNC_DOWN;
@@ -625,8 +639,8 @@ static void sync_after(enum sync_rc rc)
 	case SYNC_DOWN:
 		g.down = 1;
 		g.retry_at = now + g.backoff_ms;
-		g.backoff_ms = g.backoff_ms * 2 > SYNC_BACKOFF_MAX_MS ? SYNC_BACKOFF_MAX_MS :
-			       g.backoff_ms * 2;
+		g.backoff_ms = g.backoff_ms * 2 > SYNC_BACKOFF_MAX_MS ? SYNC_BACKOFF_MAX_MS
+								      : g.backoff_ms * 2;
 		break;
 	case SYNC_LATER:
 		g.down = 0;
@@ -731,8 +745,7 @@ void statesync_stop(size_t nruns)
 		return;
 	if (nruns != 0 || spool_count(g.sp, &cnt, NULL) != 0 || cnt.queued != 0 ||
 	    cnt.working != 0 || spool_outbox_list(g.sp, 1, &es, &ne, NULL) != 0 || ne != 0) {
-		log_info("consul: session %s kept: the node still holds work",
-		     g.session);
+		log_info("consul: session %s kept: the node still holds work", g.session);
 		goto done;
 	}
 	if (consul_session_destroy(g.c, g.session, &err) != 0) {

@@ -22,11 +22,11 @@
 struct config;
 struct spool;
 
-#define STATESYNC_TIMEOUT_MS 5000
-#define STATESYNC_TTL_S 15
+#define STATESYNC_TIMEOUT_MS   5000
+#define STATESYNC_TTL_S        15
 #define STATESYNC_LOCK_DELAY_S 15
-#define STATESYNC_RENEW_MS (STATESYNC_TTL_S * 1000 / 3)
-#define STATESYNC_LOST_REASON "consul-lost"
+#define STATESYNC_RENEW_MS     (STATESYNC_TTL_S * 1000 / 3)
+#define STATESYNC_LOST_REASON  "consul-lost"
 
 /* Sets up the client (consul_global_init once) for cfg and the worker's spool sp (opened with
  * SPOOL_OUTBOX); both are borrowed and must outlive the module. Does nothing with

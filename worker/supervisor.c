@@ -38,7 +38,13 @@
 static const char *supervisor_exec_reason(int err)
 {
 	switch (err) {
-	case ENOENT: case EACCES: case ENOEXEC: case ENOTDIR: case ELOOP: case EISDIR: case EPERM:
+	case ENOENT:
+	case EACCES:
+	case ENOEXEC:
+	case ENOTDIR:
+	case ELOOP:
+	case EISDIR:
+	case EPERM:
 		return "runner-missing";
 	default:
 		return "spawn-failed";
@@ -66,7 +72,7 @@ static int supervisor_spawn_prepare(posix_spawn_file_actions_t *fa, posix_spawna
 	    (rc = posix_spawn_file_actions_addfchdir_np(fa, dirfd)) != 0 ||
 	    (rc = posix_spawn_file_actions_addclosefrom_np(fa, STDERR_FILENO + 1)) != 0 ||
 	    (rc = posix_spawnattr_setflags(at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-					   POSIX_SPAWN_SETSIGDEF)) != 0 ||
+						       POSIX_SPAWN_SETSIGDEF)) != 0 ||
 	    (rc = posix_spawnattr_setsigmask(at, &none)) != 0)
 		return rc;
 	return posix_spawnattr_setsigdefault(at, &dfl);
@@ -88,8 +94,7 @@ static int supervisor_rmtree_entry(const char *path, const struct stat *sb, int 
 static int supervisor_run_dir(const char *dir, const char *spare)
 {
 	(void)nftw(dir, supervisor_rmtree_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if ((spare == NULL || rename(spare, dir) != 0) && mkdir(dir, 0755) != 0 &&
-	    errno != EEXIST)
+	if ((spare == NULL || rename(spare, dir) != 0) && mkdir(dir, 0755) != 0 && errno != EEXIST)
 		return -1;
 	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
@@ -100,21 +105,21 @@ struct supervisor_run {
 	struct run_status st;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
-	int fa_ok, at_ok;      /* fa, at initialised: destroyed at the end */
-	int ready;             /* everything posix_spawn needs is prepared */
-	int sfd;               /* the signals (signalfd), -1 if none */
-	int dirfd;             /* the run directory, -1 if it could not be made ... */
-	int dir_err;           /* ... and why (errno) */
-	int outp[2];           /* the capture pipe */
-	int out_open;          /* its read end may still yield output */
-	int logfd;             /* the capped log, -1 if it could not be opened */
-	struct logcap lc;      /* set up once the runner has been started, or has failed to */
+	int fa_ok, at_ok; /* fa, at initialised: destroyed at the end */
+	int ready;        /* everything posix_spawn needs is prepared */
+	int sfd;          /* the signals (signalfd), -1 if none */
+	int dirfd;        /* the run directory, -1 if it could not be made ... */
+	int dir_err;      /* ... and why (errno) */
+	int outp[2];      /* the capture pipe */
+	int out_open;     /* its read end may still yield output */
+	int logfd;        /* the capped log, -1 if it could not be opened */
+	struct logcap lc; /* set up once the runner has been started, or has failed to */
 	pid_t runner;
-	int status;            /* the runner's wait status, once runner_done */
+	int status; /* the runner's wait status, once runner_done */
 	int runner_done;
-	int64_t deadline;      /* monotonic ms: the timeout (0: none) */
-	int64_t kill_at;       /* monotonic ms: SIGKILL for a stop under way (0: none) */
-	int64_t flush_at;      /* monotonic ms: the capped log's next flush (0: none due) */
+	int64_t deadline; /* monotonic ms: the timeout (0: none) */
+	int64_t kill_at;  /* monotonic ms: SIGKILL for a stop under way (0: none) */
+	int64_t flush_at; /* monotonic ms: the capped log's next flush (0: none due) */
 };
 
 /* Starts a stop: SIGTERM to the runner's group now, SIGKILL once the grace period is over. The
@@ -438,8 +443,8 @@ int supervisor_spawn(const struct supervisor_args *a, pid_t *pidp, int *gofdp)
 		 * out of the way first, so that no dup2 below overwrites the other. */
 		if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 || dup2(nul, STDOUT_FILENO) < 0 ||
 		    (g = fcntl(go[0], F_DUPFD_CLOEXEC, 10)) < 0 || dup2(g, 3) < 0 ||
-		    (a->lockfd >= 0 && ((l = fcntl(a->lockfd, F_DUPFD_CLOEXEC, 10)) < 0 ||
-					dup2(l, 4) < 0)))
+		    (a->lockfd >= 0 &&
+		     ((l = fcntl(a->lockfd, F_DUPFD_CLOEXEC, 10)) < 0 || dup2(l, 4) < 0)))
 			_exit(1);
 		(void)close_range(a->lockfd >= 0 ? 5 : 4, ~0U, 0);
 		supervisor_main(a, 3, a->lockfd >= 0 ? 4 : -1);

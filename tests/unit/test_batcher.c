@@ -19,23 +19,23 @@
 #include "batcher.h"
 #include "xalloc.h"
 
-#define THREADS 8
+#define THREADS    8
 #define PER_THREAD 100
 
 /* What the fake run saw. Written by one run at a time (the batcher's promise, checked through
  * running), read after the threads are joined. */
 struct batch_log {
-	atomic_int running;    /* runs in progress: never more than one */
-	int overlaps;          /* runs that found another in progress */
+	atomic_int running; /* runs in progress: never more than one */
+	int overlaps;       /* runs that found another in progress */
 	int batches, items, multi, mixed;
 	size_t biggest;
-	int result;            /* what run returns */
-	useconds_t delay;      /* run's duration, so that others queue meanwhile */
+	int result;       /* what run returns */
+	useconds_t delay; /* run's duration, so that others queue meanwhile */
 	atomic_int afters;
 };
 
 struct job {
-	int key;     /* its kind, for same */
+	int key; /* its kind, for same */
 	int id;
 	int settled; /* times run settled it */
 };

@@ -60,8 +60,9 @@ static void claim_ops(struct consul_op ops[2], const char *key, const char *valu
 		      const char *session)
 {
 	ops[0] = (struct consul_op){ .verb = CONSUL_CHECK_NOT_EXISTS, .key = key };
-	ops[1] = (struct consul_op){ .verb = CONSUL_LOCK, .key = key, .value = value,
-				     .session = session };
+	ops[1] = (struct consul_op){
+		.verb = CONSUL_LOCK, .key = key, .value = value, .session = session
+	};
 }
 
 static void test_reachable(void **state)
@@ -106,8 +107,8 @@ static void test_unreachable(void **state)
 static void test_kv_and_escaping(void **state)
 {
 	static const char *const keys[] = {
-		"t/esc/plain", "t/esc/with space", "t/esc/per%cent?q=1&x#frag", "t/esc/ünï",
-		"t/a b/c+d/e",
+		"t/esc/plain", "t/esc/with space", "t/esc/per%cent?q=1&x#frag",
+		"t/esc/ünï",   "t/a b/c+d/e",
 	};
 	struct consul *c = client(consul_port, NULL, 2000);
 	struct consul_txn_result res;
@@ -374,8 +375,8 @@ static void *fake_main(void *arg)
 	if (cfd < 0)
 		return NULL;
 	/* the head and a small body arrive in one or two reads on loopback */
-	while (got < sizeof(f->request) - 1 && (n = read(cfd, f->request + got,
-							  sizeof(f->request) - 1 - got)) > 0) {
+	while (got < sizeof(f->request) - 1 &&
+	       (n = read(cfd, f->request + got, sizeof(f->request) - 1 - got)) > 0) {
 		got += (size_t)n;
 		f->request[got] = '\0';
 		if (strstr(f->request, "\r\n\r\n") != NULL)
@@ -449,24 +450,29 @@ static void test_malformed_answers(void **state)
 		{ "200 OK", "[{\"Key\":\"ns/a b/x\"}]", FS_EINVAL, "malformed KV entry" },
 		{ "200 OK", "[{\"Key\":\"ns/a b/x\",\"ModifyIndex\":\"7\",\"CreateIndex\":1}]",
 		  FS_EINVAL, "malformed KV entry" },
-		{ "200 OK", "[{\"Key\":\"ns/a b/x\",\"ModifyIndex\":7,\"CreateIndex\":1,"
-		  "\"Value\":\"%%%\"}]", FS_EINVAL, "not base64" },
+		{ "200 OK",
+		  "[{\"Key\":\"ns/a b/x\",\"ModifyIndex\":7,\"CreateIndex\":1,"
+		  "\"Value\":\"%%%\"}]",
+		  FS_EINVAL, "not base64" },
 		{ "200 OK", "[{\"Key\":\"other\",\"ModifyIndex\":7,\"CreateIndex\":1}]", FS_EINVAL,
 		  "entry of key 'other'" },
 		{ "500 Internal Server Error", "rpc error: No cluster leader", FS_EIO,
 		  "Consul unavailable: GET of key 'ns/a b/x': HTTP 500: rpc error: No cluster leader" },
 		{ "403 Forbidden", "ACL not found", FS_EIO, "HTTP 403: ACL not found" },
 		{ "404 Not Found", "", FS_ENOENT, "no key" },
-		{ "200 OK", "[{\"Key\":\"ns/a b/x\",\"ModifyIndex\":7,\"CreateIndex\":1,"
-		  "\"Value\":\"eA==\",\"Session\":\"s\"}]", 0, "" },
+		{ "200 OK",
+		  "[{\"Key\":\"ns/a b/x\",\"ModifyIndex\":7,\"CreateIndex\":1,"
+		  "\"Value\":\"eA==\",\"Session\":\"s\"}]",
+		  0, "" },
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(buf, sizeof(buf), "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
-			 "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", cases[i].status,
-			 strlen(cases[i].body), cases[i].body);
+		snprintf(buf, sizeof(buf),
+			 "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+			 "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+			 cases[i].status, strlen(cases[i].body), cases[i].body);
 		fake_get(buf, cases[i].want, cases[i].fragment);
 	}
 }
@@ -474,8 +480,11 @@ static void test_malformed_answers(void **state)
 static void test_malformed_txn_answers(void **state)
 {
 	static const char *const bodies[] = {
-		"{\"Results\":5}", "{\"Results\":[{\"KV\":3}]}", "{\"Errors\":[{\"What\":1}]}",
-		"[]", "{\"Results\":[]}", /* a lock's answer without its result */
+		"{\"Results\":5}",
+		"{\"Results\":[{\"KV\":3}]}",
+		"{\"Errors\":[{\"What\":1}]}",
+		"[]",
+		"{\"Results\":[]}", /* a lock's answer without its result */
 	};
 	struct consul_op ops[2];
 	struct fake f;
@@ -487,8 +496,10 @@ static void test_malformed_txn_answers(void **state)
 	(void)state;
 	claim_ops(ops, "k", "v", "s");
 	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-		snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nConnection: close\r\n"
-			 "Content-Length: %zu\r\n\r\n%s", strlen(bodies[i]), bodies[i]);
+		snprintf(buf, sizeof(buf),
+			 "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+			 "Content-Length: %zu\r\n\r\n%s",
+			 strlen(bodies[i]), bodies[i]);
 		fake_start(&f, buf);
 		c = client(f.port, NULL, 2000);
 		rc = consul_txn(c, ops, 2, NULL, &err);

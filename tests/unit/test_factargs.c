@@ -16,7 +16,7 @@
 #include "err.h"
 #include "factargs.h"
 
-#define ARGV(...) ((char *const[]){__VA_ARGS__, NULL})
+#define ARGV(...) ((char *const[]){ __VA_ARGS__, NULL })
 
 static int argv_len(char *const *argv)
 {
@@ -62,7 +62,7 @@ static void accepted(char *const *argv)
 static void test_empty(void **state)
 {
 	struct factargs fa;
-	char *const none[] = {NULL};
+	char *const none[] = { NULL };
 
 	(void)state;
 	parse_ok(none, &fa);
@@ -158,8 +158,9 @@ static void test_tags_and_vars(void **state)
 	struct factargs fa;
 
 	(void)state;
-	parse_ok(ARGV("--tag", "the rain,first,, wow,,", "--tag=a,1", "--tag", " a , 2 ", "--tag", ",x",
-		      "--constraint", "host,h1", "--constraint", "host, h2", "--constraint", "other"),
+	parse_ok(ARGV("--tag", "the rain,first,, wow,,", "--tag=a,1", "--tag", " a , 2 ", "--tag",
+		      ",x", "--constraint", "host,h1", "--constraint", "host, h2", "--constraint",
+		      "other"),
 		 &fa);
 	assert_int_equal(fa.tags.n, 2);
 	assert_string_equal(kvlist_get(&fa.tags, "the rain"), "first wow");
@@ -186,9 +187,11 @@ static void test_env_accepted(void **state)
 	struct factargs fa;
 
 	(void)state;
-	parse_ok(ARGV("--env", " \t\r\n{ \"a\" : \"x\\\"y\\\\z\\/\\b\\f\\n\\r\\t\" ,\"\\u00e9\\ud83d\\ude00\":"
-		      "\"\\u20AC\", \"a\":\"last\", \"nested.key\":\"<&>\" } \n"),
-		 &fa);
+	parse_ok(
+		ARGV("--env",
+		     " \t\r\n{ \"a\" : \"x\\\"y\\\\z\\/\\b\\f\\n\\r\\t\" ,\"\\u00e9\\ud83d\\ude00\":"
+		     "\"\\u20AC\", \"a\":\"last\", \"nested.key\":\"<&>\" } \n"),
+		&fa);
 	assert_int_equal(fa.vars.n, 3);
 	assert_string_equal(kvlist_get(&fa.vars, "a"), "last"); /* a repeated key keeps the last */
 	assert_string_equal(kvlist_get(&fa.vars, "\xc3\xa9\xf0\x9f\x98\x80"), "\xe2\x82\xac");
@@ -210,16 +213,51 @@ static void test_env_rejected(void **state)
 	/* Not JSON (rustc-serialize's parser), or valid JSON but not a flat object of strings:
 	 * Factotum 0.7.0 prints the decoder error's description for both. */
 	static const char *const bad[] = {
-		"", " ", "{", "{\"a\":\"b\"", "{\"a\":\"b\",}", "{\"a\" \"b\"}", "{'a':'b'}", "{a:\"b\"}",
-		"{\"a\":\"b\"}x", "{\"a\":\"b\"}{}", "\v{}", "{}\f", "{\"a\":\"b\tc\"}",
-		"{\"a\":\"b\nc\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"\\ud800\"}",
-		"{\"a\":\"\\udc00\"}", "{\"a\":\"\\ud800\\u0041\"}", "{\"a\":\"\\ud800x\"}",
-		"{\"a\":01}", "{\"a\":1.}", "{\"a\":1e}", "{\"a\":-}", "{\"a\":18446744073709551616}",
-		"{\"a\":NaN}", "{\"a\":tru}", "[1,]", "{\"a\":[1,]}", "{\"a\":\"b\",,\"c\":\"d\"}",
-		"{\"a\":\"b\"", "{\"a\":\"\\",
-		"[]", "\"x\"", "1", "null", "true", "{\"a\":1}", "{\"a\":null}", "{\"a\":true}",
-		"{\"a\":[\"b\"]}", "{\"a\":{\"b\":\"c\"}}", "{\"a\":\"b\",\"c\":-1.5e+3}",
-		"[{\"a\":\"b\"}]", "{\"a\":18446744073709551615}",
+		"",
+		" ",
+		"{",
+		"{\"a\":\"b\"",
+		"{\"a\":\"b\",}",
+		"{\"a\" \"b\"}",
+		"{'a':'b'}",
+		"{a:\"b\"}",
+		"{\"a\":\"b\"}x",
+		"{\"a\":\"b\"}{}",
+		"\v{}",
+		"{}\f",
+		"{\"a\":\"b\tc\"}",
+		"{\"a\":\"b\nc\"}",
+		"{\"a\":\"\\x\"}",
+		"{\"a\":\"\\u12\"}",
+		"{\"a\":\"\\ud800\"}",
+		"{\"a\":\"\\udc00\"}",
+		"{\"a\":\"\\ud800\\u0041\"}",
+		"{\"a\":\"\\ud800x\"}",
+		"{\"a\":01}",
+		"{\"a\":1.}",
+		"{\"a\":1e}",
+		"{\"a\":-}",
+		"{\"a\":18446744073709551616}",
+		"{\"a\":NaN}",
+		"{\"a\":tru}",
+		"[1,]",
+		"{\"a\":[1,]}",
+		"{\"a\":\"b\",,\"c\":\"d\"}",
+		"{\"a\":\"b\"",
+		"{\"a\":\"\\",
+		"[]",
+		"\"x\"",
+		"1",
+		"null",
+		"true",
+		"{\"a\":1}",
+		"{\"a\":null}",
+		"{\"a\":true}",
+		"{\"a\":[\"b\"]}",
+		"{\"a\":{\"b\":\"c\"}}",
+		"{\"a\":\"b\",\"c\":-1.5e+3}",
+		"[{\"a\":\"b\"}]",
+		"{\"a\":18446744073709551615}",
 	};
 	char msg[256];
 
@@ -248,9 +286,10 @@ static void test_env_rejected(void **state)
 		free(err);
 	}
 	/* Our one deliberate refusal: a NUL cannot travel in a C string. */
-	parse_err(ARGV("--env", "{\"a\":\"x\\u0000y\"}"),
-		  "Supplied string '{\"a\":\"x\\u0000y\"}' is not valid JSON: \\u0000 in a key or value "
-		  "is not supported");
+	parse_err(
+		ARGV("--env", "{\"a\":\"x\\u0000y\"}"),
+		"Supplied string '{\"a\":\"x\\u0000y\"}' is not valid JSON: \\u0000 in a key or value "
+		"is not supported");
 	/* --env= with nothing is the empty string, which is not JSON. */
 	parse_err(ARGV("--env="), "Supplied string '' is not valid JSON: decoder error");
 }
@@ -270,7 +309,8 @@ static void test_numbers(void **state)
 	assert_int_equal(fa.heartbeat_interval, 0);
 	factargs_free(&fa);
 	/* u64 range is accepted; above LONG_MAX is kept as LONG_MAX. */
-	parse_ok(ARGV("--max-stdouterr-size=18446744073709551615", "--heartbeat-interval=9223372036854775807"),
+	parse_ok(ARGV("--max-stdouterr-size=18446744073709551615",
+		      "--heartbeat-interval=9223372036854775807"),
 		 &fa);
 	assert_true(fa.max_stdouterr_size == LONG_MAX);
 	assert_true(fa.heartbeat_interval == LONG_MAX);
@@ -311,17 +351,20 @@ static void test_webhook(void **state)
 	accepted(ARGV("--webhook", "http://h\xc3\xa9.example/"));
 #define WH(u, why) "Error: the specifed webhook URL \"" u "\" is invalid. Reason: " why
 	parse_err(ARGV("--webhook", "ftp://example.com"),
-		  WH("ftp://example.com", "URL must begin with 'http://' or 'https://' to be used with "
-					  "Factotum webhooks"));
+		  WH("ftp://example.com",
+		     "URL must begin with 'http://' or 'https://' to be used with "
+		     "Factotum webhooks"));
 	parse_err(ARGV("--webhook=example.com"),
 		  WH("example.com", "URL must begin with 'http://' or 'https://' to be used with "
 				    "Factotum webhooks"));
 	parse_err(ARGV("--webhook", "HTTP://example.com"),
-		  WH("HTTP://example.com", "URL must begin with 'http://' or 'https://' to be used with "
-					   "Factotum webhooks"));
+		  WH("HTTP://example.com",
+		     "URL must begin with 'http://' or 'https://' to be used with "
+		     "Factotum webhooks"));
 	parse_err(ARGV("--webhook", " http://example.com"),
-		  WH(" http://example.com", "URL must begin with 'http://' or 'https://' to be used "
-					    "with Factotum webhooks"));
+		  WH(" http://example.com",
+		     "URL must begin with 'http://' or 'https://' to be used "
+		     "with Factotum webhooks"));
 	parse_err(ARGV("--webhook", "http://"), WH("http://", "empty host"));
 	parse_err(ARGV("--webhook", "http:///"), WH("http:///", "empty host"));
 	parse_err(ARGV("--webhook", "http://u@/x"), WH("http://u@/x", "empty host"));
@@ -329,15 +372,20 @@ static void test_webhook(void **state)
 	parse_err(ARGV("--webhook", "http://h:99999"), WH("http://h:99999", "invalid port number"));
 	parse_err(ARGV("--webhook", "http://h:8x"), WH("http://h:8x", "invalid port number"));
 	parse_err(ARGV("--webhook", "http://a b/"), WH("http://a b/", "invalid domain character"));
-	parse_err(ARGV("--webhook", "http://a%20b/"), WH("http://a%20b/", "invalid domain character"));
-	parse_err(ARGV("--webhook", "http://a<b]/"), WH("http://a<b]/", "invalid domain character"));
+	parse_err(ARGV("--webhook", "http://a%20b/"),
+		  WH("http://a%20b/", "invalid domain character"));
+	parse_err(ARGV("--webhook", "http://a<b]/"),
+		  WH("http://a<b]/", "invalid domain character"));
 	parse_err(ARGV("--webhook", "http://a%ffb/"),
 		  WH("http://a%ffb/", "invalid international domain name"));
 	parse_err(ARGV("--webhook", "http://[::1/"), WH("http://[::1/", "invalid IPv6 address"));
 	parse_err(ARGV("--webhook", "http://[1:2]/"), WH("http://[1:2]/", "invalid IPv6 address"));
-	parse_err(ARGV("--webhook", "http://1.2.3.256/"), WH("http://1.2.3.256/", "invalid IPv4 address"));
-	parse_err(ARGV("--webhook", "http://256.1.1/"), WH("http://256.1.1/", "invalid IPv4 address"));
-	parse_err(ARGV("--webhook", "http://4294967296/"), WH("http://4294967296/", "invalid IPv4 address"));
+	parse_err(ARGV("--webhook", "http://1.2.3.256/"),
+		  WH("http://1.2.3.256/", "invalid IPv4 address"));
+	parse_err(ARGV("--webhook", "http://256.1.1/"),
+		  WH("http://256.1.1/", "invalid IPv4 address"));
+	parse_err(ARGV("--webhook", "http://4294967296/"),
+		  WH("http://4294967296/", "invalid IPv4 address"));
 #undef WH
 	/* --dry-run with --webhook is refused before the URL is looked at. */
 	parse_err(ARGV("--webhook", "nonsense", "--dry-run"),
@@ -358,14 +406,17 @@ static void test_docopt_errors(void **state)
 	parse_err(ARGV("-x"), "Unknown flag: '-x'");
 	parse_err(ARGV("-hx"), "Unknown flag: '-x'");
 	parse_err(ARGV("-\xc3\xa9"), "Unknown flag: '-\xc3\xa9'");
-	parse_err(ARGV("--no-colour=x"), "Flag '--no-colour' cannot have an argument, but found 'x'.");
+	parse_err(ARGV("--no-colour=x"),
+		  "Flag '--no-colour' cannot have an argument, but found 'x'.");
 	parse_err(ARGV("--dry-run="), "Flag '--dry-run' cannot have an argument, but found ''.");
-	parse_err(ARGV("--start"), "Expected argument for flag '--start' but reached end of arguments.");
+	parse_err(ARGV("--start"),
+		  "Expected argument for flag '--start' but reached end of arguments.");
 	parse_err(ARGV("--no-colour", "--tag"),
 		  "Expected argument for flag '--tag' but reached end of arguments.");
 	/* Argv errors come first, in argv order, even after a reason not to match. */
 	parse_err(ARGV("extra", "--bogus", "--start"), "Unknown flag: '--bogus'");
-	parse_err(ARGV("--start"), "Expected argument for flag '--start' but reached end of arguments.");
+	parse_err(ARGV("--start"),
+		  "Expected argument for flag '--start' but reached end of arguments.");
 }
 
 static void test_no_match(void **state)
@@ -384,13 +435,19 @@ static void test_no_match(void **state)
 	parse_err(ARGV("--help"), "Invalid arguments: '--help' is not an option of 'factotum run'");
 	parse_err(ARGV("-h"), "Invalid arguments: '-h' is not an option of 'factotum run'");
 	parse_err(ARGV("-vh"), "Invalid arguments: '-v' is not an option of 'factotum run'");
-	parse_err(ARGV("--version"), "Invalid arguments: '--version' is not an option of 'factotum run'");
-	parse_err(ARGV("--overwrite"), "Invalid arguments: '--overwrite' is not an option of 'factotum run'");
-	parse_err(ARGV("--output", "f"), "Invalid arguments: '--output' is not an option of 'factotum run'");
+	parse_err(ARGV("--version"),
+		  "Invalid arguments: '--version' is not an option of 'factotum run'");
+	parse_err(ARGV("--overwrite"),
+		  "Invalid arguments: '--overwrite' is not an option of 'factotum run'");
+	parse_err(ARGV("--output", "f"),
+		  "Invalid arguments: '--output' is not an option of 'factotum run'");
 	/* A single option twice, even with the same value. */
-	parse_err(ARGV("--start=a", "--start=a"), "Invalid arguments: '--start' cannot be given more than once");
-	parse_err(ARGV("--env", "{}", "--env={}"), "Invalid arguments: '--env' cannot be given more than once");
-	parse_err(ARGV("--dry-run", "--dry-run"), "Invalid arguments: '--dry-run' cannot be given more than once");
+	parse_err(ARGV("--start=a", "--start=a"),
+		  "Invalid arguments: '--start' cannot be given more than once");
+	parse_err(ARGV("--env", "{}", "--env={}"),
+		  "Invalid arguments: '--env' cannot be given more than once");
+	parse_err(ARGV("--dry-run", "--dry-run"),
+		  "Invalid arguments: '--dry-run' cannot be given more than once");
 	parse_err(ARGV("--no-colour", "--no-colour"),
 		  "Invalid arguments: '--no-colour' cannot be given more than once");
 	parse_err(ARGV("--webhook=http://a", "--webhook=http://a"),
@@ -423,18 +480,20 @@ static void ff_add(struct factfile *ff, const char *name, const char *const *dep
 	t->n_depends_on = n;
 }
 
-#define NODEPS ((const char *const[]){NULL})
+#define NODEPS ((const char *const[]){ NULL })
 
 static void check_start(const struct factfile *ff, const char *start, int ours_ok, int factotum_ok)
 {
 	char *err = NULL;
 	char want[512];
 
-	snprintf(want, sizeof want,
-		 "The job cannot be started from '%s' because the job cannot be started here without "
-		 "triggering prior tasks",
-		 start);
-	assert_int_equal(factargs_check_start(ff, start, FACTFILE_RULES_OURS, &err), ours_ok ? 0 : FS_EINVAL);
+	snprintf(
+		want, sizeof want,
+		"The job cannot be started from '%s' because the job cannot be started here without "
+		"triggering prior tasks",
+		start);
+	assert_int_equal(factargs_check_start(ff, start, FACTFILE_RULES_OURS, &err),
+			 ours_ok ? 0 : FS_EINVAL);
 	if (!ours_ok)
 		assert_string_equal(err, want);
 	else
@@ -461,13 +520,15 @@ static void test_start_unknown_task(void **state)
 	for (int r = 0; r < 2; r++) {
 		enum factfile_rules rules = r ? FACTFILE_RULES_FACTOTUM : FACTFILE_RULES_OURS;
 		assert_int_equal(factargs_check_start(&ff, "b", rules, &err), FS_EINVAL);
-		assert_string_equal(err, "The job cannot be started from 'b' because the task specified "
-					 "could not be found");
+		assert_string_equal(err,
+				    "The job cannot be started from 'b' because the task specified "
+				    "could not be found");
 		/* Factotum's hidden root node is not a task. */
 		assert_int_equal(factargs_check_start(&ff, "FactotumJob", rules, &err), FS_EINVAL);
 		assert_int_equal(factargs_check_start(&ff, "", rules, &err), FS_EINVAL);
-		assert_string_equal(err, "The job cannot be started from '' because the task specified "
-					 "could not be found");
+		assert_string_equal(err,
+				    "The job cannot be started from '' because the task specified "
+				    "could not be found");
 	}
 	free(err);
 	free(ff.tasks);
@@ -528,7 +589,8 @@ static void test_start_rules(void **state)
 		{ "S; B[S]; D[B]; A[S,D]", "S:11" },
 		/* Our runner accepts dependencies in any order; a repeated dependency changes
 		 * nothing. join needs other. */
-		{ "late[root,root]; root; other; join[late,other]", "root:00 late:00 other:00 join:11" },
+		{ "late[root,root]; root; other; join[late,other]",
+		  "root:00 late:00 other:00 join:11" },
 	};
 	struct factfile ff;
 
@@ -648,7 +710,8 @@ static void test_other_commands(void **state)
 		"Invalid arguments: '--dry-run' is not an option of 'factotum dot'");
 	cmd_err(FACTARGS_DOT, ARGV("--overwrite", "--overwrite"),
 		"Invalid arguments: '--overwrite' cannot be given more than once");
-	cmd_err(FACTARGS_DOT, ARGV("-h"), "Invalid arguments: '-h' is not an option of 'factotum dot'");
+	cmd_err(FACTARGS_DOT, ARGV("-h"),
+		"Invalid arguments: '-h' is not an option of 'factotum dot'");
 }
 
 int main(void)

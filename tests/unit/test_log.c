@@ -53,7 +53,8 @@ static void test_format(void **state)
 	log_init("prog", CONFIG_LOG_ERROR);
 	out = captured(log_some);
 	want = xasprintf("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z "
-			 "prog\\[%ld\\]: error: disk full\n$", (long)getpid());
+			 "prog\\[%ld\\]: error: disk full\n$",
+			 (long)getpid());
 	assert_int_equal(regcomp(&re, want, REG_EXTENDED | REG_NEWLINE), 0);
 	assert_int_equal(regexec(&re, out, 0, NULL, 0), 0);
 	regfree(&re);

@@ -89,7 +89,8 @@ static void test_status_refused(void **state)
 	assert_int_equal(outcome_status_read(dir, ID, &st), FS_EINVAL);
 	put(ID ".status", "run=1\nexit=999\nsignal=0\nstarted=1\nfinished=2\nreason=\n");
 	assert_int_equal(outcome_status_read(dir, ID, &st), FS_EINVAL);
-	put(ID ".status", "run=1\nexit=0\nsignal=0\nstarted=1\nfinished=2\n"
+	put(ID ".status",
+	    "run=1\nexit=0\nsignal=0\nstarted=1\nfinished=2\n"
 	    "reason=0123456789012345678901234567890123456789\n"); /* too long a reason */
 	assert_int_equal(outcome_status_read(dir, ID, &st), FS_EINVAL);
 	put(ID ".status", "run=1\nexit=0\nsignal=0\nstarted=1\nfinished=2\nreason=\n");
@@ -111,7 +112,8 @@ static void test_pid_round_trip(void **state)
 	put(ID ".pid", "run=42\npid=1\nstart=5\n"); /* init is never a supervisor */
 	assert_int_equal(outcome_pid_read(dir, ID, &back), FS_EINVAL);
 	/* without a pool, recycling removes both files and a crash's temporaries */
-	assert_int_equal(outcome_status_write(dir, ID, &(struct run_status){ .run = 1 }, 0, NULL), 0);
+	assert_int_equal(outcome_status_write(dir, ID, &(struct run_status){ .run = 1 }, 0, NULL),
+			 0);
 	put(ID ".status.tmp", "half");
 	outcome_recycle(NULL, dir, ID);
 	assert_false(exists(ID ".status"));

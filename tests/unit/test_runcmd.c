@@ -40,8 +40,8 @@ struct runcmd_case {
 	const char *want;
 };
 
-#define HOOK "http://server/hook"
-#define BASE "/opt/factotum|run|/ff/job.factfile"
+#define HOOK     "http://server/hook"
+#define BASE     "/opt/factotum|run|/ff/job.factfile"
 #define APPENDED "--webhook|" HOOK "|--max-stdouterr-size|500|--no-colour"
 
 static void setcfg(struct config *cfg, const char *webhook, int no_colour)
@@ -111,7 +111,8 @@ static void test_never_duplicated(void **state)
 		  BASE "|--webhook=http://mine/|--max-stdouterr-size|500|--no-colour" },
 		{ HOOK, 1, "[\"--webhook\",\"http://mine/\",\"--max-stdouterr-size\",\"9\"]",
 		  BASE "|--webhook|http://mine/|--max-stdouterr-size|9|--no-colour" },
-		{ HOOK, 1, "[\"--max-stdouterr-size=7\",\"--no-colour\",\"--webhook\",\"http://m/\"]",
+		{ HOOK, 1,
+		  "[\"--max-stdouterr-size=7\",\"--no-colour\",\"--webhook\",\"http://m/\"]",
 		  BASE "|--max-stdouterr-size=7|--no-colour|--webhook|http://m/" },
 		/* an option's value that looks like an option is a value, not the option */
 		{ HOOK, 1, "[\"--start\",\"--no-colour\"]", BASE "|--start|--no-colour|" APPENDED },
@@ -166,7 +167,7 @@ static void test_json(void **state)
 
 	(void)state;
 	assert_string_equal(text, "[\"/opt/factotum\",\"run\",\"/a b/f\",\"--env\","
-			    "\"{\\\"x\\\":\\\"y/z\\\"}\"]");
+				  "\"{\\\"x\\\":\\\"y/z\\\"}\"]");
 	free(text);
 }
 

@@ -22,7 +22,7 @@
 #include "xalloc.h"
 
 static char dir[] = "/tmp/test_spares.XXXXXX";
-#define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define ID  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define ID2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
 /* <dir>/<name>, in one of two static buffers (two may be used at once) */

@@ -108,8 +108,11 @@ static const char *mkid(unsigned n, char buf[65])
 static int enq(struct spool *sp, const char *id, size_t max, char **errp)
 {
 	struct spool_submit s = {
-		.id = id, .job_name = "echo", .factfile_path = "/srv/echo.factfile",
-		.factfile_args = "[\"--tag\",\"k,v\"]", .node = NODE,
+		.id = id,
+		.job_name = "echo",
+		.factfile_path = "/srv/echo.factfile",
+		.factfile_args = "[\"--tag\",\"k,v\"]",
+		.node = NODE,
 	};
 	return spool_enqueue(sp, &s, max, errp);
 }
@@ -153,8 +156,10 @@ static void test_open_schema_reopen(void **state)
 	snprintf(path, sizeof path, "%s/spool.db", f->dir);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 1);
-	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM sqlite_master WHERE name IN "
-				 "('jobs','transitions','outbox','settings','queued_count')"), 5);
+	assert_int_equal(sql_int(f->dir,
+				 "SELECT count(*) FROM sqlite_master WHERE name IN "
+				 "('jobs','transitions','outbox','settings','queued_count')"),
+			 5);
 	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
 	reopen(f, SPOOL_SYNC_NORMAL); /* an existing spool: data kept */
 	assert_int_equal(spool_get(f->sp, id, &j, &err), 0);
@@ -238,8 +243,10 @@ static void test_open_other_version(void **state)
 		sql_int(f->dir, sql);
 		assert_int_equal(spool_open(&sp, f->dir, 0, &err), FS_EIO);
 		assert_null(sp);
-		snprintf(want, sizeof want, "spool: open %s/spool.db: schema version %d, "
-			 "this build uses 1", f->dir, versions[i]);
+		snprintf(want, sizeof want,
+			 "spool: open %s/spool.db: schema version %d, "
+			 "this build uses 1",
+			 f->dir, versions[i]);
 		assert_string_equal(err, want);
 		assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), versions[i]);
 	}
@@ -302,7 +309,9 @@ static void test_enqueue_get(void **state)
 {
 	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
-	struct spool_submit s = { .id = NULL, .job_name = "x", .factfile_path = "/x", .node = NODE };
+	struct spool_submit s = {
+		.id = NULL, .job_name = "x", .factfile_path = "/x", .node = NODE
+	};
 	char id[65], *err = NULL;
 
 	assert_int_equal(spool_enqueue(f->sp, &s, 10, &err), FS_EINVAL);
@@ -353,8 +362,8 @@ static void test_dedupe_and_resubmit(void **state)
 	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
 	assert_int_equal(enq(f->sp, id, 10, &err), FS_EEXIST);
 	assert_string_equal(err, "spool: enqueue: job '"
-			    "0000000000000000000000000000000000000000000000000000000000000001"
-			    "' is already QUEUED");
+				 "0000000000000000000000000000000000000000000000000000000000000001"
+				 "' is already QUEUED");
 	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
 	seq1 = j->seq;
 	spool_job_free(j);
@@ -470,8 +479,9 @@ static void test_run_finish_cancel(void **state)
 {
 	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
-	struct spool_result res = { .outcome = SPOOL_FAILED, .exit_code = -1, .exit_signal = 9,
-				    .reason = "timeout" };
+	struct spool_result res = {
+		.outcome = SPOOL_FAILED, .exit_code = -1, .exit_signal = 9, .reason = "timeout"
+	};
 	struct spool_result bad = { .outcome = SPOOL_RUNNING };
 	char a[65], b[65], c[65], *err = NULL;
 
@@ -488,7 +498,8 @@ static void test_run_finish_cancel(void **state)
 	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
 	spool_job_free(j);
 	assert_int_equal(spool_record_run(f->sp, a, "[\"/usr/bin/factotum\",\"run\",\"/f\"]", 777,
-					  &err), 0);
+					  &err),
+			 0);
 	assert_int_equal(spool_finish(f->sp, a, &bad, &err), FS_EINVAL);
 	assert_int_equal(spool_cancel(f->sp, a, &err), FS_ESTATE);
 	assert_int_equal(spool_finish(f->sp, a, &res, &err), 0);
@@ -891,7 +902,7 @@ static void test_batch(void **state)
 	assert_int_equal(enq(f->sp, mkid(2, id), 3, &err), 0);
 	assert_int_equal(enq(f->sp, mkid(1, id), 3, &err), FS_EEXIST); /* sees the batch's rows */
 	assert_int_equal(enq(f->sp, mkid(3, id), 3, &err), 0);
-	assert_int_equal(enq(f->sp, mkid(4, id), 3, &err), FS_EFULL);  /* counts them too */
+	assert_int_equal(enq(f->sp, mkid(4, id), 3, &err), FS_EFULL); /* counts them too */
 	/* uncommitted: invisible to other connections */
 	assert_int_equal(spool_get(other, mkid(1, id), &j, NULL), FS_ENOENT);
 	assert_int_equal(spool_commit(f->sp, &err), 0);
@@ -1095,7 +1106,8 @@ static void test_procs_claim_once(void **state)
 	}
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM jobs WHERE state = 'DONE'"), JOBS);
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions WHERE state = "
-				 "'WORKING'"), JOBS);
+					 "'WORKING'"),
+			 JOBS);
 	reopen(f, 0);
 }
 
