@@ -48,6 +48,7 @@ static int config_check_webhook(const char *value, const char *where, char **err
 static int config_check_consul_ip(const char *value, const char *where, char **errp);
 static int config_check_namespace(const char *value, const char *where, char **errp);
 static int config_check_spool(const char *value, const char *where, char **errp);
+static int config_check_name(const char *value, const char *where, char **errp);
 
 #define OPT_STR(n, f, chk)                                            \
 	{                                                             \
@@ -89,6 +90,9 @@ static const struct config_option config_options[] = {
 	OPT_INT("log-max-bytes", log_max_bytes, CONFIG_MIN_LOG_MAX_BYTES, INT_MAX),
 	OPT_KIND("spool-sync", KIND_SYNC),
 	OPT_FLAG("no-consul", no_consul),
+	OPT_STR("user", user, config_check_name),
+	OPT_FLAG("allow-root", allow_root),
+	OPT_STR("fcgi-socket-group", fcgi_socket_group, config_check_name),
 };
 
 #define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
@@ -261,6 +265,19 @@ static int config_check_spool(const char *value, const char *where, char **errp)
 {
 	if (value[0] != '/')
 		return config_fail(errp, "%s: '%s' is not an absolute path", where, value);
+	return 0;
+}
+
+/* A user or group name as useradd takes it (whether it exists is checked where it is used:
+ * only a program started as root needs it). */
+static int config_check_name(const char *value, const char *where, char **errp)
+{
+	size_t len = strlen(value);
+
+	if (len > 32 || value[0] == '-' ||
+	    value[strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] !=
+		    '\0')
+		return config_fail(errp, "%s: '%s' is not a user or group name", where, value);
 	return 0;
 }
 
@@ -619,6 +636,7 @@ static int config_finish(struct config *cfg, int bin_given, char **errp)
 		cfg->spool[--len] = '\0';
 	if (cfg->fcgi_socket == NULL) {
 		cfg->fcgi_socket = xasprintf("%s/fcgi.sock", len > 1 ? cfg->spool : "");
+		cfg->fcgi_socket_default = 1;
 		if (strlen(cfg->fcgi_socket) > CONFIG_UNIX_PATH_MAX)
 			return config_fail(errp,
 					   "--fcgi-socket: the default '%s' is too long for a "
@@ -655,6 +673,7 @@ void config_init(struct config *cfg)
 	cfg->job_timeout = 0;
 	cfg->log_max_bytes = CONFIG_DEFAULT_LOG_MAX_BYTES;
 	cfg->spool_sync = CONFIG_SYNC_FULL;
+	cfg->user = xstrdup(CONFIG_DEFAULT_USER);
 }
 
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
@@ -698,6 +717,8 @@ void config_free(struct config *cfg)
 		free(cfg->factfile_roots[i]);
 	free(cfg->factfile_roots);
 	free(cfg->consul_token);
+	free(cfg->user);
+	free(cfg->fcgi_socket_group);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -735,6 +756,11 @@ const char *config_usage(void)
 	       "                               (minimum 1024) [1048576]\n"
 	       "  --spool-sync=full|normal     SQLite synchronous mode [full]\n"
 	       "  --no-consul                  single-node mode, the spool is the only store\n"
+	       "  --user=NAME                  the service user a program started as root\n"
+	       "                               becomes [" CONFIG_DEFAULT_USER "]\n"
+	       "  --allow-root                 started as root, stay root (no service user)\n"
+	       "  --fcgi-socket-group=GROUP    group of the responder's socket (mode 0660)\n"
+	       "                               [www-data where it exists]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }

@@ -45,6 +45,7 @@
  * this size; the floor leaves room for both halves and the marker between them. */
 #define CONFIG_DEFAULT_LOG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MIN_LOG_MAX_BYTES     1024
+#define CONFIG_DEFAULT_USER          "factotum-server"
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {
@@ -97,6 +98,11 @@ struct config {
 	enum config_spool_sync spool_sync;
 	int no_consul;      /* 0 or 1 */
 	char *consul_token; /* CONSUL_HTTP_TOKEN, or NULL when unset or empty */
+	/* The service user and the responder's socket (core/privdrop.h says what root does) */
+	char *user;              /* --user: the service user's name [factotum-server] */
+	int allow_root;          /* --allow-root: 0 or 1, started as root, stay root */
+	char *fcgi_socket_group; /* --fcgi-socket-group: a group name, or NULL for the default */
+	int fcgi_socket_default; /* 1 when fcgi_socket is the derived default, not given */
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the

@@ -2,7 +2,8 @@
 /* factotum-server-fcgi: the FastCGI responder. Options, the listening socket (inherited from
  * spawn-fcgi on fd 0 or from systemd socket activation, else opened on --fcgi-socket), the
  * request threads, and a graceful stop on SIGTERM/SIGINT: in-flight requests are finished, then
- * the process exits 0. */
+ * the process exits 0. Started as root, it takes the spool and binds its socket, then becomes
+ * the service user with no capability at all (core/privdrop.h): it runs no one's code. */
 #include <errno.h>
 #include <fcgiapp.h>
 #include <locale.h>
@@ -26,7 +27,9 @@
 #include "committer.h"
 #include "consul.h"
 #include "err.h"
+#include "fcgisock.h"
 #include "log.h"
+#include "privdrop.h"
 #include "spool.h"
 
 #define PROG                "factotum-server-fcgi"
@@ -272,11 +275,16 @@ int main(int argc, char **argv)
 	struct checkpointer *ckpt = NULL;
 	struct claim_ops claim_ops;
 	struct sigaction sa;
+	struct privdrop pd;
 	sigset_t set;
 	char *err = NULL, *own_path = NULL;
-	int rc, listen_fd = -1, nthreads = 0, i, status = 1, flags;
+	int rc, listen_fd = -1, nthreads = 0, i, status = 1, flags, have_group = 0;
+	gid_t sock_gid = 0;
 
 	memset(&app, 0, sizeof(app));
+	memset(&pd, 0, sizeof(pd));
+	/* what it creates in the spool is for the service user and its group only */
+	umask(0027);
 	config_init(&cfg);
 	if (cli_parse(&cfg, argc, argv, PROG,
 		      "Usage: " PROG " [OPTION]...\nThe FastCGI responder "
@@ -284,9 +292,20 @@ int main(int argc, char **argv)
 		      &status) != 0)
 		goto out;
 	log_init(PROG, cfg.log_level);
+	if (privdrop_resolve(&cfg, &pd, &err) != 0 ||
+	    (have_group = fcgisock_group(&cfg, &sock_gid, &err)) < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		status = 2;
+		goto out;
+	}
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
 		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,
 			strerror(errno));
+		goto out;
+	}
+	if (privdrop_own_spool(&pd, cfg.spool, &err) != 0 ||
+	    fcgisock_place(&cfg, &pd, have_group, sock_gid, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
 
@@ -311,11 +330,20 @@ int main(int argc, char **argv)
 			listen_fd = fcgi_listen_unix(cfg.fcgi_socket, &err);
 			if (listen_fd >= 0)
 				own_path = xstrdup(cfg.fcgi_socket);
+			if (listen_fd >= 0 &&
+			    fcgisock_own(cfg.fcgi_socket, &pd, have_group, sock_gid, &err) != 0) {
+				fprintf(stderr, PROG ": %s\n", err);
+				goto out;
+			}
 		}
 		if (listen_fd < 0) {
 			fprintf(stderr, PROG ": %s\n", err);
 			goto out;
 		}
+	}
+	if (privdrop_apply(&pd, 0, 1, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
 	}
 
 	flags = cfg.spool_sync == CONFIG_SYNC_NORMAL ? SPOOL_SYNC_NORMAL : 0;
@@ -399,6 +427,7 @@ out:
 	jobreq_cache_free(app.policy.cache);
 	consul_free(app.consul);
 	free(err);
+	privdrop_free(&pd);
 	config_free(&cfg);
 	return status;
 }

@@ -14,7 +14,12 @@
  * FACTOTUM_SERVER_CONSUL.
  *
  * As root, nginx's workers run as www-data (nobody if there is no www-data) and the responder's
- * socket (0660) is given that user's group, so nginx can connect and no other user can.
+ * socket (0660) is given that user's group (unless --fcgi-socket-group names another), so nginx
+ * can connect and no other user can. The socket then leaves the spool for /run/factotum-server
+ * (core/fcgisock.h), the spool becomes the service user's (0750) and the responder and the
+ * worker become that user themselves (core/privdrop.h). The launcher stays root: it starts nginx,
+ * whose master must be root to bind any port and to set its workers' user, and it must be able
+ * to signal and stop that master; it reads no request and runs no one's code.
  *
  * --write-nginx-conf DIR only writes the nginx configuration such a node would run, with DIR as
  * nginx's prefix, and exits: the tests and benchmarks run nginx from it, so the launcher's code
@@ -36,8 +41,10 @@
 #include "cli.h"
 #include "config.h"
 #include "err.h"
+#include "fcgisock.h"
 #include "log.h"
 #include "nginxconf.h"
+#include "privdrop.h"
 #include "probe.h"
 #include "procs.h"
 #include "xalloc.h"
@@ -64,7 +71,10 @@ struct launcher {
 	char *worker_sock;              /* <spool>/worker.sock */
 	char *nginx_user, *nginx_group; /* NULL unless root */
 	gid_t nginx_gid;
-	char *status_url; /* http://<ip or loopback>:<port>/status */
+	struct privdrop pd; /* the service user the responder and the worker become */
+	char *sock_opt;     /* --fcgi-socket=... added to the passed-on options, or NULL */
+	char *group_opt;    /* --fcgi-socket-group=... added to them, or NULL */
+	char *status_url;   /* http://<ip or loopback>:<port>/status */
 	char *consul_url; /* http://<consul-ip>:<consul-port>/v1/status/leader */
 	struct proc procs[P_COUNT];
 };
@@ -96,7 +106,8 @@ static void launcher_split_args(struct launcher *l, int argc, char **argv)
 	static const char wn[] = "--write-nginx-conf";
 	int i;
 
-	l->opts = xcalloc((size_t)argc + 1, sizeof(char *));
+	/* room for the two options launcher_socket may add */
+	l->opts = xcalloc((size_t)argc + 3, sizeof(char *));
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--consul-dev") == 0)
 			l->consul_dev = 1;
@@ -251,6 +262,33 @@ static int launcher_nginx_user(struct launcher *l, char **errp)
 	return 0;
 }
 
+/* As root, the responder's socket: in /run/factotum-server unless --fcgi-socket says where, and
+ * in the group of nginx's workers unless --fcgi-socket-group says which; both passed on, so that
+ * the responder binds the socket the launcher probes and nginx connects to. */
+static int launcher_socket(struct launcher *l, char **errp)
+{
+	struct config *cfg = &l->cfg;
+	gid_t gid = l->nginx_gid;
+	int have_group = 1;
+
+	if (l->nginx_user == NULL)
+		return 0;
+	if (cfg->fcgi_socket_group == NULL) {
+		cfg->fcgi_socket_group = xstrdup(l->nginx_group);
+		l->group_opt = xasprintf("--fcgi-socket-group=%s", l->nginx_group);
+		l->opts[l->n_opts++] = l->group_opt;
+	} else if ((have_group = fcgisock_group(cfg, &gid, errp)) < 0) {
+		return have_group;
+	}
+	if (!cfg->fcgi_socket_default)
+		return 0;
+	if (fcgisock_place(cfg, &l->pd, have_group, gid, errp) != 0)
+		return FS_EIO;
+	l->sock_opt = xasprintf("--fcgi-socket=%s", cfg->fcgi_socket);
+	l->opts[l->n_opts++] = l->sock_opt;
+	return 0;
+}
+
 static int launcher_prepare(struct launcher *l, char **errp)
 {
 	const struct config *cfg = &l->cfg;
@@ -269,6 +307,8 @@ static int launcher_prepare(struct launcher *l, char **errp)
 			       strerror(errno));
 	if (launcher_nginx_user(l, errp) != 0)
 		return FS_ENOENT;
+	if (privdrop_own_spool(&l->pd, cfg->spool, errp) != 0 || launcher_socket(l, errp) != 0)
+		return FS_EIO;
 	/* the readiness check asks nginx itself, over loopback when it listens on all addresses */
 	if (strcmp(host, "0.0.0.0") == 0)
 		host = "127.0.0.1";
@@ -506,10 +546,6 @@ static int launcher_start(struct launcher *l, char **errp)
 	    (rc = launcher_wait_ready(l, &l->procs[P_RESPONDER], ready_responder, START_TIMEOUT_MS,
 				      errp)) != 0)
 		return rc;
-	if (l->nginx_user != NULL && cfg->fcgi_host == NULL &&
-	    chown(cfg->fcgi_socket, (uid_t)-1, l->nginx_gid) != 0)
-		log_warn("cannot give %s to group %s: %s", cfg->fcgi_socket, l->nginx_group,
-			 strerror(errno));
 	if ((rc = launcher_start_own(l, &l->procs[P_WORKER], l->worker_bin, errp)) != 0 ||
 	    (rc = launcher_wait_ready(l, &l->procs[P_WORKER], ready_worker, START_TIMEOUT_MS,
 				      errp)) != 0)
@@ -565,6 +601,9 @@ static void launcher_free(struct launcher *l)
 	free(l->nginx_group);
 	free(l->status_url);
 	free(l->consul_url);
+	free(l->sock_opt);
+	free(l->group_opt);
+	privdrop_free(&l->pd);
 	config_free(&l->cfg);
 }
 
@@ -599,6 +638,12 @@ int main(int argc, char **argv)
 	if (l.write_nginx != NULL) {
 		if ((status = launcher_write_nginx(&l, &err) != 0))
 			launcher_fail(&l, err);
+		goto out;
+	}
+	/* users that do not exist are an operator's error, like a bad option */
+	if (privdrop_resolve(&l.cfg, &l.pd, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		status = 2;
 		goto out;
 	}
 	log_init(PROG, l.cfg.log_level);

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs every build and test dependency of factotum-server on a Debian 12 machine, as root.
 # Idempotent: when everything is present it only checks and returns (well under a second).
+# It also creates the node's system users factotum-server and factotum-run (add-users.sh).
 set -eu
 
 packages="build-essential autoconf automake libtool pkg-config
@@ -33,5 +34,9 @@ if ! command -v consul >/dev/null 2>&1; then
 	fi
 	bin=$(sh "$(dirname "$0")/fetch-consul.sh" | tail -n 1)
 	ln -sf "$bin" /usr/local/bin/consul
+fi
+# The node's system users, which only a node started as root needs.
+if [ "$(id -u)" -eq 0 ]; then
+	sh "$(dirname "$0")/add-users.sh"
 fi
 echo "install-deps: all dependencies present (consul: $(command -v consul))"

@@ -4,11 +4,15 @@
  * <spool>/worker.sock the moment a job is committed or a cancel recorded, with a slow poll only
  * for a lost datagram. SIGTERM/SIGINT stop dispatching and exit 0: runs keep going under their
  * supervisors and the next worker re-adopts them. Its pid, start time and runner state are in the
- * spool settings worker.pid, worker.started and worker.runner for /status and /health. */
+ * spool settings worker.pid, worker.started and worker.runner for /status and /health.
+ * Started as root, it takes the spool and becomes the service user at once (core/privdrop.h),
+ * keeping only what starting runs as the run user and ending them need: CAP_SETUID, CAP_SETGID,
+ * CAP_KILL and CAP_CHOWN (a run's directory goes to the run user). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +30,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "log.h"
+#include "privdrop.h"
 #include "settings.h"
 #include "spool.h"
 #include "statesync.h"
@@ -33,6 +38,9 @@
 
 #define PROG           "factotum-server-worker"
 #define WORKER_POLL_MS 5000 /* only for a lost datagram: every wake-up is signalled */
+#define WORKER_CAPS                                                                      \
+	(PRIVDROP_CAP(CAP_SETUID) | PRIVDROP_CAP(CAP_SETGID) | PRIVDROP_CAP(CAP_KILL) | \
+	 PRIVDROP_CAP(CAP_CHOWN))
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -43,7 +51,7 @@
 static int worker_lock(const char *spool)
 {
 	char *path = xasprintf("%s/worker.lock", spool);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 
 	if (fd < 0) {
 		fprintf(stderr, PROG ": cannot open %s: %s\n", path, strerror(errno));
@@ -118,12 +126,16 @@ int main(int argc, char *argv[])
 	struct worker w;
 	struct spool *sp = NULL;
 	struct pollfd *pfd = NULL;
+	struct privdrop pd;
 	sigset_t mask;
 	char *err = NULL, *sock_path = NULL;
 	int rc, status = 1, lockfd = -1, sockfd = -1, sfd = -1, stop = 0, have_w = 0, flags, woke;
 	int64_t cancels_at;
 	size_t n;
 
+	memset(&pd, 0, sizeof(pd));
+	/* what it creates in the spool is for the service user and its group only */
+	umask(0027);
 	config_init(&cfg);
 	if (cli_parse(&cfg, argc, argv, PROG,
 		      "Usage: " PROG " [OPTION]...\nThe worker daemon of "
@@ -131,9 +143,19 @@ int main(int argc, char *argv[])
 		      &status) != 0)
 		goto out;
 	log_init("factotum-server-worker", cfg.log_level);
+	if (privdrop_resolve(&cfg, &pd, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		status = 2;
+		goto out;
+	}
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
 		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,
 			strerror(errno));
+		goto out;
+	}
+	if (privdrop_own_spool(&pd, cfg.spool, &err) != 0 ||
+	    privdrop_apply(&pd, WORKER_CAPS, 1, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
 	/* signals come through a signalfd; a runner's broken pipe is never ours */
@@ -238,6 +260,7 @@ out:
 	free(pfd);
 	free(sock_path);
 	free(err);
+	privdrop_free(&pd);
 	config_free(&cfg);
 	return status;
 }
