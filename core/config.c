@@ -748,7 +748,8 @@ const char *config_usage(void)
 	       "  --max-stdouterr-size=N       passed to Factotum with the webhook [10000]\n"
 	       "  --spool=DIR                  the node's data directory [" CONFIG_DEFAULT_SPOOL
 	       "]\n"
-	       "  --fcgi-socket=PATH|HOST:PORT where the responder listens [SPOOL/fcgi.sock]\n"
+	       "  --fcgi-socket=PATH|HOST:PORT where the responder listens [SPOOL/fcgi.sock;\n"
+	       "                               as root /run/factotum-server/HASH.sock]\n"
 	       "  --fcgi-threads=N             responder threads (1..1024) [32]\n"
 	       "  --factfile-root=DIR          allowed factfile directory (repeatable) [any]\n"
 	       "  --job-timeout=SECONDS        run time limit, 0 for none [0]\n"

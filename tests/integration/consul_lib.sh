@@ -71,7 +71,7 @@ fs_start_consul_responder() {
 	sock=$1 spool=$2 name=$3
 	shift 3
 	mkdir -p "$spool"
-	"$FS_FCGI" --spool "$spool" --fcgi-socket "$sock" --factotum-bin "$FS_RUNNER" \
+	"$FS_FCGI" --spool "$spool" --fcgi-socket "$sock" --factotum-bin "$FS_RUNNER" $FS_AS_ROOT \
 		--fcgi-threads 16 --consul-name "$name" --consul-port "$FS_CONSUL_PORT" "$@" \
 		2>>"$FS_TMP/responder.log" &
 	fs_responder_started "$sock"
@@ -102,7 +102,7 @@ fs_start_consul_worker() {
 	spool=$1 name=$2 cport=$3
 	shift 3
 	mkdir -p "$spool"
-	"$FS_WORKER" --spool "$spool" --factotum-bin "$FS_RUNNER" --consul-name "$name" \
+	"$FS_WORKER" --spool "$spool" --factotum-bin "$FS_RUNNER" $FS_AS_ROOT --consul-name "$name" \
 		--consul-port "$cport" --log-level info "$@" 2>>"$FS_TMP/worker.log" &
 	fs_worker_started 300 fs_consul_worker_ready "$spool"
 }

@@ -87,7 +87,7 @@ fs_post /submit "$(job 4)"
 [ "$(fs_rows)" = 4 ] || fs_fail "rows: $(fs_rows)"
 
 # ---- start-up refusals: a socket in use, a bad option ----
-"$FS_FCGI" --no-consul --spool "$FS_SPOOL" --fcgi-socket "$FS_TMP/run/b.sock" \
+"$FS_FCGI" --no-consul --spool "$FS_SPOOL" --fcgi-socket "$FS_TMP/run/b.sock" $FS_AS_ROOT \
 	--factotum-bin "$FS_RUNNER" 2>"$FS_TMP/err"
 st=$?
 [ "$st" = 1 ] && grep -qx "factotum-server-fcgi: --fcgi-socket: '$FS_TMP/run/b.sock' is in use by another process" "$FS_TMP/err" ||
@@ -100,7 +100,7 @@ st=$?
 # ---- spawn-fcgi hands the responder a listening socket on fd 0 ----
 if command -v spawn-fcgi >/dev/null 2>&1; then
 	spawn-fcgi -n -s "$FS_TMP/run/s.sock" -M 0666 -- "$FS_FCGI" --no-consul --spool "$FS_SPOOL" \
-		--fcgi-socket "$FS_TMP/run/unused.sock" --factotum-bin "$FS_RUNNER" \
+		--fcgi-socket "$FS_TMP/run/unused.sock" --factotum-bin "$FS_RUNNER" $FS_AS_ROOT \
 		2>>"$FS_TMP/responder.log" &
 	S=$!
 	FS_RESP_PIDS="$FS_RESP_PIDS $S"

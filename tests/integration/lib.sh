@@ -95,7 +95,7 @@ fs_fail() {
 fs_start_responder() {
 	sock=${1:-$FS_SOCK}
 	[ $# -gt 0 ] && shift
-	"$FS_FCGI" --no-consul --spool "$FS_SPOOL" --fcgi-socket "$sock" \
+	"$FS_FCGI" --no-consul --spool "$FS_SPOOL" --fcgi-socket "$sock" $FS_AS_ROOT \
 		--factotum-bin "$FS_RUNNER" --fcgi-threads 8 "$@" 2>>"$FS_TMP/responder.log" &
 	fs_responder_started "$sock"
 }
@@ -123,7 +123,7 @@ fs_stop_responder() {
 # $FS_RUNNER; sets FS_WORKER_PID once the worker is bound to its socket (it has then recovered
 # the spool's WORKING jobs). Its stderr goes to $FS_TMP/worker.log.
 fs_start_worker() {
-	"$FS_WORKER" --no-consul --spool "$FS_SPOOL" --factotum-bin "$FS_RUNNER" "$@" \
+	"$FS_WORKER" --no-consul --spool "$FS_SPOOL" --factotum-bin "$FS_RUNNER" $FS_AS_ROOT "$@" \
 		2>>"$FS_TMP/worker.log" &
 	fs_worker_started 200 fs_worker_ready "$FS_SPOOL" "$!"
 }

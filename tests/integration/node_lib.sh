@@ -5,6 +5,10 @@
 # Needs: FS_BUILDDIR (a built tree: the launcher writes nginx's configuration), python3, curl.
 
 FS_NGINX=${FS_NGINX:-/usr/sbin/nginx}
+# As root the suite's programs stay root (--allow-root), so that the files a test makes in a
+# spool need no hand-over to the service user; service_user.sh tests the change of user.
+FS_AS_ROOT=
+[ "$(id -u)" -ne 0 ] || FS_AS_ROOT=--allow-root
 FS_CONSUL_BIN=${FS_CONSUL_BIN:-consul}
 
 # fs_free_ports N: N distinct free loopback TCP ports, one per line.

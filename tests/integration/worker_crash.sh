@@ -26,7 +26,8 @@ fs_start_nginx
 fs_start_worker --max-workers 2
 
 # ---- only one worker per spool ----
-if "$FS_WORKER" --no-consul --spool "$FS_SPOOL" --factotum-bin "$FS_RUNNER" 2>"$FS_TMP/second"; then
+if "$FS_WORKER" --no-consul --spool "$FS_SPOOL" --factotum-bin "$FS_RUNNER" $FS_AS_ROOT \
+	2>"$FS_TMP/second"; then
 	fs_fail "a second worker started on the same spool"
 fi
 grep -qF "worker.lock: another worker is running on this spool" "$FS_TMP/second" ||

@@ -1,0 +1,192 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# The service user, as root (skipped otherwise: only root can change user). The launcher runs a
+# node on a free loopback port with --no-consul on a spool root made before (a root-owned,
+# world-readable file in it): the responder and the worker run as factotum-server, the worker
+# with CAP_SETUID, CAP_SETGID, CAP_KILL and CAP_CHOWN at most, the responder with none, both
+# with no_new_privs; the spool is factotum-server's, 0750, nothing in it readable by others; the
+# socket is /run/factotum-server/<12 hex of sha256(realpath(spool))>.sock, 0660, group
+# www-data, in a 0750 directory. A job runs to DONE through nginx. As nobody, the socket, the
+# database and the job's log are refused. A user or a socket group that does not exist stops each
+# program with one line and exit 2; --allow-root keeps root.
+
+set -u
+
+: "${FS_BUILDDIR:?run through make check}"
+: "${FS_SRCDIR:?run through make check}"
+: "${FS_TESTDATA:?run through make check}"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: changing user needs root"
+	exit 77
+fi
+. "$FS_SRCDIR/tests/integration/node_lib.sh"
+
+fails=0
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+for tool in curl python3 setpriv sha256sum /usr/sbin/nginx; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: needs $tool"; exit 99; }
+done
+getent group www-data >/dev/null || { echo "FAIL: needs the group www-data (nginx's)"; exit 99; }
+sh "$FS_SRCDIR/scripts/add-users.sh" >/dev/null || { echo "FAIL: add-users.sh"; exit 99; }
+
+B=$FS_BUILDDIR
+FCGI=$B/fcgi/factotum-server-fcgi
+WORKER=$B/worker/factotum-server-worker
+LAUNCHER=$B/launcher/factotum-server
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fs-svcuser.XXXXXX") || exit 99
+# the service user must reach the runner and the factfile below it, and nothing else
+chmod 0711 "$tmp"
+spool=$tmp/spool
+lpid= rpid=
+cleanup() {
+	[ -n "$lpid" ] && kill -TERM "$lpid" 2>/dev/null && wait "$lpid" 2>/dev/null
+	[ -n "$rpid" ] && kill -TERM "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
+	if [ "$fails" -ne 0 ]; then
+		for f in "$tmp/out" "$tmp/err" "$spool/nginx/error.log"; do
+			[ -s "$f" ] && { echo "---- $f"; tail -n 30 "$f"; }
+		done
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 99' INT TERM HUP
+
+cp "$B/runner/factotum" "$tmp/factotum"
+cp "$FS_TESTDATA/samples/echo.factfile" "$tmp/echo.factfile"
+chmod 0755 "$tmp/factotum"
+chmod 0644 "$tmp/echo.factfile"
+common="--no-consul --factotum-bin $tmp/factotum"
+
+# ---- users and groups that do not exist: one line, exit 2, from each program ----
+for prog in "$LAUNCHER" "$FCGI" "$WORKER"; do
+	name=$(basename "$prog")
+	# shellcheck disable=SC2086
+	"$prog" $common --spool "$tmp/nospool" --user fs-no-such-user >/dev/null 2>"$tmp/err"
+	st=$?
+	want="$name: --user: no user 'fs-no-such-user' on this system: create it (useradd --system --no-create-home --shell /usr/sbin/nologin fs-no-such-user), name another with --user, or stay root with --allow-root"
+	[ $st -eq 2 ] && [ "$(cat "$tmp/err")" = "$want" ] ||
+		fail "$name --user fs-no-such-user: exit $st, '$(cat "$tmp/err")'"
+done
+# shellcheck disable=SC2086
+"$FCGI" $common --spool "$tmp/nospool" --fcgi-socket-group fs-no-such-group 2>"$tmp/err"
+st=$?
+[ $st -eq 2 ] && [ "$(cat "$tmp/err")" = "factotum-server-fcgi: --fcgi-socket-group: no group 'fs-no-such-group' on this system" ] ||
+	fail "--fcgi-socket-group fs-no-such-group: exit $st, '$(cat "$tmp/err")'"
+[ -e "$tmp/nospool" ] && fail "a refused start created the spool"
+
+# ---- a node started as root, on a spool root made before ----
+mkdir -m 0755 "$spool"
+echo old >"$spool/old.txt"
+chmod 0644 "$spool/old.txt"
+port=$(fs_free_ports 1)
+url=http://127.0.0.1:$port
+# shellcheck disable=SC2086
+FACTOTUM_SERVER_FCGI=$FCGI FACTOTUM_SERVER_WORKER=$WORKER "$LAUNCHER" $common --spool "$spool" \
+	--ip 127.0.0.1 --port "$port" >"$tmp/out" 2>"$tmp/err" &
+lpid=$!
+fs_until "$lpid" 400 grep -q listening "$tmp/out" || { fail "the node did not start"; exit 1; }
+
+# the two children of the launcher, by program
+resp= work=
+for p in $(ps -o pid= --ppid "$lpid"); do
+	case $(readlink "/proc/$p/exe") in
+	*/factotum-server-fcgi) resp=$p ;;
+	*/factotum-server-worker) work=$p ;;
+	esac
+done
+[ -n "$resp" ] && [ -n "$work" ] || { fail "responder '$resp' or worker '$work' not found"; exit 1; }
+svc_uid=$(id -u factotum-server)
+svc_gid=$(id -g factotum-server)
+# status_field PID FIELD: the first value of FIELD in /proc/PID/status
+status_field() {
+	sed -n "s/^$2:[[:space:]]*\([^[:space:]]*\).*/\1/p" "/proc/$1/status"
+}
+for p in "$resp" "$work"; do
+	[ "$(ps -o user:32= -p "$p" | tr -d ' ')" = factotum-server ] ||
+		fail "pid $p runs as $(ps -o user:32= -p "$p")"
+	grep -q "^Uid:[[:space:]]*$svc_uid[[:space:]]*$svc_uid[[:space:]]*$svc_uid[[:space:]]*$svc_uid\$" \
+		"/proc/$p/status" || fail "pid $p: $(grep ^Uid: "/proc/$p/status")"
+	grep -q "^Gid:[[:space:]]*$svc_gid[[:space:]]*$svc_gid[[:space:]]*$svc_gid[[:space:]]*$svc_gid\$" \
+		"/proc/$p/status" || fail "pid $p: $(grep ^Gid: "/proc/$p/status")"
+	[ "$(status_field "$p" NoNewPrivs)" = 1 ] || fail "pid $p: NoNewPrivs not set"
+	[ "$(status_field "$p" CapInh)" = 0000000000000000 ] || fail "pid $p: CapInh not empty"
+done
+for f in CapEff CapPrm CapBnd; do
+	[ "$(status_field "$resp" $f)" = 0000000000000000 ] ||
+		fail "responder $f $(status_field "$resp" $f), not 0"
+	# CAP_CHOWN 0, CAP_KILL 5, CAP_SETGID 6, CAP_SETUID 7: 0xe1 or fewer
+	v=$(status_field "$work" $f)
+	[ $((0x$v & ~0xe1)) -eq 0 ] || fail "worker $f $v: more than CHOWN, KILL, SETGID, SETUID"
+done
+
+# the socket, outside the spool
+h=$(printf '%s' "$(realpath "$spool")" | sha256sum | cut -c1-12)
+sock=/run/factotum-server/$h.sock
+[ -S "$sock" ] || fail "no socket $sock"
+[ "$(stat -c '%a %U %G' "$sock")" = "660 factotum-server www-data" ] ||
+	fail "socket: $(stat -c '%a %U %G' "$sock")"
+[ "$(stat -c '%a %U %G' /run/factotum-server)" = "750 factotum-server www-data" ] ||
+	fail "/run/factotum-server: $(stat -c '%a %U %G' /run/factotum-server)"
+[ -e "$spool/fcgi.sock" ] && fail "a socket in the spool"
+
+# a job through nginx, to DONE
+body=$(curl -s -X POST "$url/submit" -H 'Content-Type: application/json' \
+	-d "{\"jobName\":\"svc\",\"factfilePath\":\"$tmp/echo.factfile\",\"factfileArgs\":[]}")
+id=$(echo "$body" | sed -n 's/.*"jobId":"\([0-9a-f]*\)".*/\1/p')
+[ -n "$id" ] || fail "submit: $body"
+done_state() {
+	curl -s "$url/check?id=$id" | grep -q '"DONE"'
+}
+fs_until "$lpid" 400 done_state || fail "job $id not DONE: $(curl -s "$url/check?id=$id")"
+[ -s "$spool/logs/$id.log" ] || fail "no log for job $id"
+
+# the spool: the service user's, 0750, nothing readable by others (nginx/ stays root's)
+[ "$(stat -c '%a %U %G' "$spool")" = "750 factotum-server factotum-server" ] ||
+	fail "spool: $(stat -c '%a %U %G' "$spool")"
+[ "$(stat -c '%a %U' "$spool/logs")" = "750 factotum-server" ] ||
+	fail "logs: $(stat -c '%a %U' "$spool/logs")"
+[ "$(stat -c '%a %U' "$spool/old.txt")" = "640 factotum-server" ] ||
+	fail "a root-owned file left in the spool: $(stat -c '%a %U' "$spool/old.txt")"
+[ "$(stat -c '%U' "$spool/nginx")" = root ] || fail "nginx/ handed over to the service user"
+leaky=$(find "$spool" -path "$spool/nginx" -prune -o \( -perm -o=r -o -perm -o=w \) -print)
+[ -z "$leaky" ] && [ -n "$(find "$spool" -name spool.db)" ] ||
+	fail "readable or writable by others: $leaky"
+unowned=$(find "$spool" -path "$spool/nginx" -prune -o ! -user factotum-server -print)
+[ -z "$unowned" ] || fail "not the service user's: $unowned"
+
+# as nobody: the socket, the database, the log, the spool's listing are all refused
+as_nobody() {
+	setpriv --reuid nobody --regid nogroup --clear-groups -- "$@" >/dev/null 2>&1
+}
+as_nobody python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$sock" &&
+	fail "nobody connected to the responder's socket"
+as_nobody cat "$spool/spool.db" && fail "nobody read spool.db"
+as_nobody cat "$spool/logs/$id.log" && fail "nobody read the job's log"
+as_nobody ls "$spool" && fail "nobody listed the spool"
+as_nobody sqlite3 "$spool/spool.db" 'SELECT count(*) FROM jobs' && fail "nobody queried spool.db"
+as_nobody curl -s -f "$url/check?id=$id" || fail "nobody cannot use the HTTP API (nginx is the door)"
+
+kill -TERM "$lpid"
+wait "$lpid"
+st=$?
+lpid=
+[ $st -eq 0 ] || fail "launcher exit $st after SIGTERM"
+[ -e "$sock" ] && fail "socket $sock left behind"
+
+# ---- --allow-root: the responder stays root ----
+# shellcheck disable=SC2086
+"$FCGI" $common --spool "$tmp/rootspool" --fcgi-socket "$tmp/root.sock" --allow-root \
+	2>"$tmp/err" &
+rpid=$!
+fs_until "$rpid" 200 test -S "$tmp/root.sock" || fail "--allow-root: no socket: $(cat "$tmp/err")"
+grep -q '^Uid:[[:space:]]*0[[:space:]]*0[[:space:]]*0[[:space:]]*0$' "/proc/$rpid/status" ||
+	fail "--allow-root: $(grep ^Uid: "/proc/$rpid/status")"
+[ "$(stat -c '%U' "$tmp/rootspool")" = root ] || fail "--allow-root: the spool changed hands"
+
+[ "$fails" -eq 0 ] || exit 1
+echo "all passed"
