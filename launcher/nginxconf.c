@@ -17,7 +17,7 @@
 #include "xalloc.h"
 
 /* The socket the site file names; the launcher points it at the node's responder. */
-#define NGINXCONF_SITE_SOCKET "unix:/var/lib/factotum-server/fcgi.sock"
+#define NGINXCONF_SITE_SOCKET "unix:/run/factotum-server/fcgi.sock"
 
 static char *nginxconf_hostport(const char *host, int port)
 {

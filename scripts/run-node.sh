@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # Sets up and runs a node on localhost:3000 in the foreground (Ctrl-C stops it): installs the
 # dependencies, builds out of tree in build/, and starts the launcher in single-node mode
-# (--no-consul) with the echo sample factfile copied into the spool.
+# (--no-consul) with the echo sample factfile copied where the node can read it.
 #   As root: `make install` (prefix /usr/local), then runs /usr/local/bin/factotum-server with
-#   the spool /usr/local/var/lib/factotum-server.
-#   As another user (dependencies already installed): runs from the build tree, spool build/spool.
+#   the spool /usr/local/var/lib/factotum-server (which becomes the service user's, 0750: the
+#   sample goes to /usr/local/share/factotum-server/samples instead). install-deps.sh has made
+#   the node's users.
+#   As another user (dependencies already installed): runs from the build tree, spool build/spool
+#   and the sample in build/spool/samples.
 # Extra arguments go to the launcher (e.g. --port 3001, --log-level info); --consul-dev starts a
 # Consul dev agent instead of single-node mode.
 #   usage: sh scripts/run-node.sh [OPTION]...
@@ -23,10 +26,12 @@ if [ "$(id -u)" -eq 0 ]; then
 	make -s install >/dev/null
 	launcher=/usr/local/bin/factotum-server
 	spool=/usr/local/var/lib/factotum-server
+	samples=/usr/local/share/factotum-server/samples
 	set -- --spool "$spool" "$@"
 else
 	launcher=$top/build/launcher/factotum-server
 	spool=$top/build/spool
+	samples=$spool/samples
 	FACTOTUM_SERVER_FCGI=$top/build/fcgi/factotum-server-fcgi
 	FACTOTUM_SERVER_WORKER=$top/build/worker/factotum-server-worker
 	export FACTOTUM_SERVER_FCGI FACTOTUM_SERVER_WORKER
@@ -34,10 +39,11 @@ else
 fi
 
 # the sample (a copy of Factotum's, with its notice) where the node can read it
-mkdir -p "$spool/samples"
+mkdir -p "$samples"
 cp "$top/tests/data/samples/echo.factfile" "$top/tests/data/samples/NOTICE" \
-	"$top/tests/data/samples/LICENSE-2.0.txt" "$spool/samples/"
-echo "run-node.sh: sample factfile $spool/samples/echo.factfile"
+	"$top/tests/data/samples/LICENSE-2.0.txt" "$samples/"
+chmod 0644 "$samples/echo.factfile" "$samples/NOTICE" "$samples/LICENSE-2.0.txt"
+echo "run-node.sh: sample factfile $samples/echo.factfile"
 
 case " $* " in
 *" --consul-dev "* | *" --no-consul "*) ;;

@@ -93,7 +93,7 @@ static void test_write(void **state)
 	assert_non_null(strstr(conf, "daemon off;"));
 	assert_null(strstr(conf, "@LISTEN@"));
 	assert_non_null(strstr(site, "fastcgi_pass unix:/srv/s/fcgi.sock;"));
-	assert_null(strstr(site, "/var/lib/factotum-server/fcgi.sock"));
+	assert_null(strstr(site, "unix:/run/factotum-server/fcgi.sock"));
 	unlink(p);
 	free(p);
 	p = xasprintf("%s/nginx.conf", dir);
