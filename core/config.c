@@ -275,7 +275,8 @@ static int config_check_name(const char *value, const char *where, char **errp)
 	size_t len = strlen(value);
 
 	if (len > 32 || value[0] == '-' ||
-	    value[strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] !=
+	    value[strspn(value,
+			 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] !=
 		    '\0')
 		return config_fail(errp, "%s: '%s' is not a user or group name", where, value);
 	return 0;

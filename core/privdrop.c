@@ -90,8 +90,8 @@ int privdrop_own_spool(const struct privdrop *pd, const char *spool, char **errp
 				       spool, pd->name, strerror(own_errno ? own_errno : errno));
 	}
 	if (chown(spool, pd->uid, pd->gid) != 0 || chmod(spool, 0750) != 0)
-		return err_set(errp, FS_EIO, "--spool: cannot give '%s' to %s: %s", spool,
-			       pd->name, strerror(errno));
+		return err_set(errp, FS_EIO, "--spool: cannot give '%s' to %s: %s", spool, pd->name,
+			       strerror(errno));
 	return 0;
 }
 

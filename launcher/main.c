@@ -75,7 +75,7 @@ struct launcher {
 	char *sock_opt;     /* --fcgi-socket=... added to the passed-on options, or NULL */
 	char *group_opt;    /* --fcgi-socket-group=... added to them, or NULL */
 	char *status_url;   /* http://<ip or loopback>:<port>/status */
-	char *consul_url; /* http://<consul-ip>:<consul-port>/v1/status/leader */
+	char *consul_url;   /* http://<consul-ip>:<consul-port>/v1/status/leader */
 	struct proc procs[P_COUNT];
 };
 

@@ -38,7 +38,7 @@
 
 #define PROG           "factotum-server-worker"
 #define WORKER_POLL_MS 5000 /* only for a lost datagram: every wake-up is signalled */
-#define WORKER_CAPS                                                                      \
+#define WORKER_CAPS                                                                     \
 	(PRIVDROP_CAP(CAP_SETUID) | PRIVDROP_CAP(CAP_SETGID) | PRIVDROP_CAP(CAP_KILL) | \
 	 PRIVDROP_CAP(CAP_CHOWN))
 

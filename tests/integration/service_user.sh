@@ -16,49 +16,13 @@ set -u
 : "${FS_SRCDIR:?run through make check}"
 : "${FS_TESTDATA:?run through make check}"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: changing user needs root"
-	exit 77
-fi
-. "$FS_SRCDIR/tests/integration/node_lib.sh"
+. "$FS_SRCDIR/tests/integration/svcuser_lib.sh" svcuser sha256sum
 
-fails=0
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-for tool in curl python3 setpriv sha256sum /usr/sbin/nginx; do
-	command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: needs $tool"; exit 99; }
-done
-getent group www-data >/dev/null || { echo "FAIL: needs the group www-data (nginx's)"; exit 99; }
-sh "$FS_SRCDIR/scripts/add-users.sh" >/dev/null || { echo "FAIL: add-users.sh"; exit 99; }
-
-B=$FS_BUILDDIR
 FCGI=$B/fcgi/factotum-server-fcgi
 WORKER=$B/worker/factotum-server-worker
 LAUNCHER=$B/launcher/factotum-server
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fs-svcuser.XXXXXX") || exit 99
-# the service user must reach the runner and the factfile below it, and nothing else
-chmod 0711 "$tmp"
 spool=$tmp/spool
-lpid= rpid=
-cleanup() {
-	[ -n "$lpid" ] && kill -TERM "$lpid" 2>/dev/null && wait "$lpid" 2>/dev/null
-	[ -n "$rpid" ] && kill -TERM "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
-	if [ "$fails" -ne 0 ]; then
-		for f in "$tmp/out" "$tmp/err" "$spool/nginx/error.log"; do
-			[ -s "$f" ] && { echo "---- $f"; tail -n 30 "$f"; }
-		done
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 99' INT TERM HUP
-
-cp "$B/runner/factotum" "$tmp/factotum"
-cp "$FS_TESTDATA/samples/echo.factfile" "$tmp/echo.factfile"
-chmod 0755 "$tmp/factotum"
-chmod 0644 "$tmp/echo.factfile"
+logs="$tmp/out $tmp/err $spool/nginx/error.log"
 common="--no-consul --factotum-bin $tmp/factotum"
 
 # ---- users and groups that do not exist: one line, exit 2, from each program ----
@@ -88,6 +52,7 @@ url=http://127.0.0.1:$port
 FACTOTUM_SERVER_FCGI=$FCGI FACTOTUM_SERVER_WORKER=$WORKER "$LAUNCHER" $common --spool "$spool" \
 	--ip 127.0.0.1 --port "$port" >"$tmp/out" 2>"$tmp/err" &
 lpid=$!
+pids="$lpid"
 fs_until "$lpid" 400 grep -q listening "$tmp/out" || { fail "the node did not start"; exit 1; }
 
 # the two children of the launcher, by program
@@ -101,10 +66,6 @@ done
 [ -n "$resp" ] && [ -n "$work" ] || { fail "responder '$resp' or worker '$work' not found"; exit 1; }
 svc_uid=$(id -u factotum-server)
 svc_gid=$(id -g factotum-server)
-# status_field PID FIELD: the first value of FIELD in /proc/PID/status
-status_field() {
-	sed -n "s/^$2:[[:space:]]*\([^[:space:]]*\).*/\1/p" "/proc/$1/status"
-}
 for p in "$resp" "$work"; do
 	[ "$(ps -o user:32= -p "$p" | tr -d ' ')" = factotum-server ] ||
 		fail "pid $p runs as $(ps -o user:32= -p "$p")"
@@ -134,14 +95,8 @@ sock=/run/factotum-server/$h.sock
 [ -e "$spool/fcgi.sock" ] && fail "a socket in the spool"
 
 # a job through nginx, to DONE
-body=$(curl -s -X POST "$url/submit" -H 'Content-Type: application/json' \
-	-d "{\"jobName\":\"svc\",\"factfilePath\":\"$tmp/echo.factfile\",\"factfileArgs\":[]}")
-id=$(echo "$body" | sed -n 's/.*"jobId":"\([0-9a-f]*\)".*/\1/p')
-[ -n "$id" ] || fail "submit: $body"
-done_state() {
-	curl -s "$url/check?id=$id" | grep -q '"DONE"'
-}
-fs_until "$lpid" 400 done_state || fail "job $id not DONE: $(curl -s "$url/check?id=$id")"
+svcuser_run_job "$url" "$lpid"
+id=$job_id
 [ -s "$spool/logs/$id.log" ] || fail "no log for job $id"
 
 # the spool: the service user's, 0750, nothing readable by others (nginx/ stays root's)
@@ -174,7 +129,7 @@ as_nobody curl -s -f "$url/check?id=$id" || fail "nobody cannot use the HTTP API
 kill -TERM "$lpid"
 wait "$lpid"
 st=$?
-lpid=
+pids=
 [ $st -eq 0 ] || fail "launcher exit $st after SIGTERM"
 [ -e "$sock" ] && fail "socket $sock left behind"
 
@@ -183,6 +138,7 @@ lpid=
 "$FCGI" $common --spool "$tmp/rootspool" --fcgi-socket "$tmp/root.sock" --allow-root \
 	2>"$tmp/err" &
 rpid=$!
+pids=$rpid
 fs_until "$rpid" 200 test -S "$tmp/root.sock" || fail "--allow-root: no socket: $(cat "$tmp/err")"
 grep -q '^Uid:[[:space:]]*0[[:space:]]*0[[:space:]]*0[[:space:]]*0$' "/proc/$rpid/status" ||
 	fail "--allow-root: $(grep ^Uid: "/proc/$rpid/status")"

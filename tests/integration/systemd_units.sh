@@ -18,37 +18,8 @@ set -u
 : "${FS_SRCDIR:?run through make check}"
 : "${FS_TESTDATA:?run through make check}"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: running the units' commands as their users needs root"
-	exit 77
-fi
-. "$FS_SRCDIR/tests/integration/node_lib.sh"
-
-fails=0
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-for tool in curl python3 setpriv spawn-fcgi systemd-analyze /usr/sbin/nginx; do
-	command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: needs $tool"; exit 99; }
-done
-sh "$FS_SRCDIR/scripts/add-users.sh" >/dev/null || { echo "FAIL: add-users.sh"; exit 99; }
-
-B=$FS_BUILDDIR
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fs-units.XXXXXX") || exit 99
-chmod 0711 "$tmp"
-rpid= wpid= FS_NGINX_PID=
-cleanup() {
-	for p in $rpid $wpid $FS_NGINX_PID; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-	if [ "$fails" -ne 0 ]; then
-		for f in "$tmp/responder.log" "$tmp/worker.log" "$tmp/ngx/error.log"; do
-			[ -s "$f" ] && { echo "---- $f"; tail -n 30 "$f"; }
-		done
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 99' INT TERM HUP
+. "$FS_SRCDIR/tests/integration/svcuser_lib.sh" units spawn-fcgi systemd-analyze
+logs="$tmp/responder.log $tmp/worker.log $tmp/ngx/error.log"
 
 # ---- offline checks, on copies naming the build tree's programs ----
 mkdir "$tmp/units"
@@ -84,10 +55,6 @@ unit_caps() {
 spool=$tmp/spool
 install -d -o factotum-server -g factotum-server -m 0750 "$spool"
 install -d -m 0755 "$tmp/run"
-cp "$B/runner/factotum" "$tmp/factotum"
-cp "$FS_TESTDATA/samples/echo.factfile" "$tmp/echo.factfile"
-chmod 0755 "$tmp/factotum"
-chmod 0644 "$tmp/echo.factfile"
 printf 'no-consul\nspool = %s\nfactotum-bin = %s\n' "$spool" "$tmp/factotum" >"$tmp/node.conf"
 chmod 0644 "$tmp/node.conf"
 sock=$tmp/run/fcgi.sock
@@ -127,6 +94,7 @@ spawn-fcgi -n -s "$sock" -M "$s_mode" -U "$s_user" -G "$s_group" -- \
 	--bounding-set "-all${r_bnd:+,$r_bnd}" $(exec_of factotum-server-fcgi.service) \
 	2>>"$tmp/responder.log" &
 rpid=$!
+pids=$rpid
 fs_until "$rpid" 200 test -S "$sock" || { fail "responder: no socket"; exit 1; }
 [ "0$(stat -c '%a %U %G' "$sock")" = "$s_mode $s_user $s_group" ] ||
 	fail "socket: $(stat -c '%a %U %G' "$sock"), the unit says $s_mode $s_user $s_group"
@@ -135,22 +103,14 @@ fs_until "$rpid" 200 test -S "$sock" || { fail "responder: no socket"; exit 1; }
 as_unit factotum-server-worker.service $(exec_of factotum-server-worker.service) \
 	2>>"$tmp/worker.log" &
 wpid=$!
+pids="$pids $wpid"
 fs_until "$wpid" 200 test -S "$spool/worker.sock" || { fail "worker: no socket"; exit 1; }
 
 fs_nginx_start "$tmp/ngx" "$sock" || { fail "nginx"; exit 1; }
-body=$(curl -s -X POST "$FS_URL/submit" -H 'Content-Type: application/json' \
-	-d "{\"jobName\":\"unit\",\"factfilePath\":\"$tmp/echo.factfile\",\"factfileArgs\":[]}")
-id=$(echo "$body" | sed -n 's/.*"jobId":"\([0-9a-f]*\)".*/\1/p')
-[ -n "$id" ] || fail "submit: $body"
-done_state() {
-	curl -s "$FS_URL/check?id=$id" | grep -q '"DONE"'
-}
-fs_until "$wpid" 400 done_state || fail "job $id not DONE: $(curl -s "$FS_URL/check?id=$id")"
+pids="$pids $FS_NGINX_PID"
+svcuser_run_job "$FS_URL" "$wpid"
 
 # the processes: the units' users and capabilities (the responder is spawn-fcgi's exec'd child)
-status_field() {
-	sed -n "s/^$2:[[:space:]]*\([^[:space:]]*\).*/\1/p" "/proc/$1/status"
-}
 for p in "$rpid" "$wpid"; do
 	[ "$(ps -o user:32= -p "$p" | tr -d ' ')" = factotum-server ] ||
 		fail "pid $p ($(readlink "/proc/$p/exe")) runs as $(ps -o user:32= -p "$p")"
