@@ -68,6 +68,8 @@ cat >"$FF" <<'EOF'
 EOF
 chmod 0644 "$FF"
 chmod 0755 "$T/ff"
+# started as root the worker and its runs are other users, and exec_stamp writes its stamps here
+[ "$(id -u)" -ne 0 ] || chmod 1777 "$T/ff"
 
 # start_node NAME SYNC BIN: a fresh spool $T/spool.NAME, the responder on $SOCK and the worker
 # (--max-workers $WORKERS), both with --spool-sync SYNC and --factotum-bin BIN.
