@@ -612,6 +612,7 @@ int main(int argc, char **argv)
 	struct launcher l;
 	char *err = NULL, **cargv = NULL;
 	int rc, status = 1;
+	gid_t gid;
 
 	memset(&l, 0, sizeof(l));
 	l.procs[P_CONSUL] = (struct proc){ .name = "consul", .stop_signal = SIGINT };
@@ -640,8 +641,9 @@ int main(int argc, char **argv)
 			launcher_fail(&l, err);
 		goto out;
 	}
-	/* users that do not exist are an operator's error, like a bad option */
-	if (privdrop_resolve(&l.cfg, &l.pd, &err) != 0) {
+	/* users and groups that do not exist are an operator's error, like a bad option */
+	if (privdrop_resolve(&l.cfg, &l.pd, &err) != 0 ||
+	    (l.cfg.fcgi_socket_group != NULL && fcgisock_group(&l.cfg, &gid, &err) < 0)) {
 		fprintf(stderr, PROG ": %s\n", err);
 		status = 2;
 		goto out;

@@ -35,11 +35,15 @@ for prog in "$LAUNCHER" "$FCGI" "$WORKER"; do
 	[ $st -eq 2 ] && [ "$(cat "$tmp/err")" = "$want" ] ||
 		fail "$name --user fs-no-such-user: exit $st, '$(cat "$tmp/err")'"
 done
-# shellcheck disable=SC2086
-"$FCGI" $common --spool "$tmp/nospool" --fcgi-socket-group fs-no-such-group 2>"$tmp/err"
-st=$?
-[ $st -eq 2 ] && [ "$(cat "$tmp/err")" = "factotum-server-fcgi: --fcgi-socket-group: no group 'fs-no-such-group' on this system" ] ||
-	fail "--fcgi-socket-group fs-no-such-group: exit $st, '$(cat "$tmp/err")'"
+for prog in "$LAUNCHER" "$FCGI"; do
+	name=$(basename "$prog")
+	# shellcheck disable=SC2086
+	"$prog" $common --spool "$tmp/nospool" --fcgi-socket-group fs-no-such-group >/dev/null \
+		2>"$tmp/err"
+	st=$?
+	[ $st -eq 2 ] && [ "$(cat "$tmp/err")" = "$name: --fcgi-socket-group: no group 'fs-no-such-group' on this system" ] ||
+		fail "$name --fcgi-socket-group fs-no-such-group: exit $st, '$(cat "$tmp/err")'"
+done
 [ -e "$tmp/nospool" ] && fail "a refused start created the spool"
 
 # ---- a node started as root, on a spool root made before ----
