@@ -729,6 +729,51 @@ static void test_rejects_unreadable(void **state)
 	free(missing);
 }
 
+/* --user, --allow-root, --fcgi-socket-group: defaults, both sources, names refused; whether a
+ * name exists is checked by the programs (only as root), not here. */
+static void test_service_user(void **state)
+{
+	struct config cfg;
+	char *err = NULL, *conf;
+
+	(void)state;
+	config_init(&cfg);
+	assert_string_equal(cfg.user, "factotum-server");
+	assert_int_equal(cfg.allow_root, 0);
+	assert_null(cfg.fcgi_socket_group);
+	assert_int_equal(parse(&cfg, &err, NULL), 0);
+	assert_int_equal(cfg.fcgi_socket_default, 1);
+	config_free(&cfg);
+
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--user", "svc_1.x-y", "--allow-root",
+			       "--fcgi-socket-group=web", "--fcgi-socket=/srv/f.sock", NULL),
+			 0);
+	assert_string_equal(cfg.user, "svc_1.x-y");
+	assert_int_equal(cfg.allow_root, 1);
+	assert_string_equal(cfg.fcgi_socket_group, "web");
+	assert_int_equal(cfg.fcgi_socket_default, 0);
+	config_free(&cfg);
+
+	conf = conf_arg("svc.conf", "user = other\nallow-root = false\nfcgi-socket-group = g\n");
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, conf, NULL), 0);
+	assert_string_equal(cfg.user, "other");
+	assert_int_equal(cfg.allow_root, 0);
+	assert_string_equal(cfg.fcgi_socket_group, "g");
+	config_free(&cfg);
+	free(conf);
+
+	rejects("--user: 'a b' is not a user or group name", "--user=a b");
+	rejects("--user: '-x' is not a user or group name", "--user=-x");
+	rejects("--user: 'r\\x0aoot' is not a user or group name", "--user=r\noot");
+	rejects("--user: '012345678901234567890123456789012' is not a user or group name",
+		"--user=012345678901234567890123456789012");
+	rejects("--fcgi-socket-group: 'a/b' is not a user or group name",
+		"--fcgi-socket-group=a/b");
+	rejects("--allow-root: takes no value", "--allow-root=yes");
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -783,6 +828,7 @@ int main(void)
 		cmocka_unit_test(test_factotum_bin),  cmocka_unit_test(test_rejects_values),
 		cmocka_unit_test(test_rejects_roots), cmocka_unit_test(test_rejects_syntax),
 		cmocka_unit_test(test_rejects_file),  cmocka_unit_test(test_rejects_unreadable),
+		cmocka_unit_test(test_service_user),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
