@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* bench/consul_cas.c: the raw Consul create rate, the baseline of bench/consul.sh (issue 6).
+/* bench/consul_cas.c: the raw Consul create rate, the baseline of bench/consul.sh.
  * THREADS threads, each with its own libcurl easy handle (one kept-alive connection), create
  * distinct keys <NS>/<RUN>-<thread>-<n> for SECONDS, one request in flight per thread:
  *   cas  PUT /v1/kv/<key>?cas=0 with a small JSON value; counts answers 200 "true";

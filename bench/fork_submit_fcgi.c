@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The original's submit path, for bench/submit.sh: the responder (the fcgi/ sources,
  * unchanged) linked with -Wl,--wrap=jobreq_validate and this file, so that every /submit that
- * passes the in-process validation also does what the Rust factotum-server did inside each request: run
- * `<runner> run <factfilePath> --dry-run <factfileArgs...>`, capture its stdout and stderr, wait
- * for it, and refuse the job unless it exited 0. Everything else (nginx, threads, job id, group
- * commit, answers) is the real responder's, so the difference measured is the process per
- * request and nothing else.
+ * passes the in-process validation also does what the Rust factotum-server did inside each
+ * request: run `<runner> run <factfilePath> --dry-run <factfileArgs...>`, capture its stdout and
+ * stderr, wait for it, and refuse the job unless it exited 0. Everything else (nginx, threads,
+ * job id, group commit, answers) is the real responder's, so the difference measured is the
+ * process per request and nothing else.
  *
  * The child is started with posix_spawn (what Rust's std::process::Command uses on glibc: a
  * vfork-style clone, cheaper than fork in a threaded process), stdin /dev/null, stdout and

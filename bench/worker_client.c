@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The measuring client of bench/worker.sh (the worker benchmarks of issue 5) and its baselines.
+/* The measuring client of bench/worker.sh (the worker benchmarks) and its baselines.
  * HTTP is plain HTTP/1.1 over loopback TCP to nginx, one connection per request (as a user's
  * curl would), so that nothing but the server is between the two timestamps.
  *
