@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# bench/consul.sh: the /submit-with-Consul benchmark of issue 6 (bench/README). In one run, on
+# bench/consul.sh: the /submit-with-Consul benchmark (bench/README). In one run, on
 # loopback and one temporary directory, with one nginx and, for each measurement that uses it, a
 # fresh Consul agent (a -server -bootstrap-expect 1 agent with its own data directory in the
-# temporary directory, as tests/integration/consul_lib.sh starts them), each round measures, at
+# temporary directory, started as the Consul tests start theirs), each round measures, at
 # BENCH_CONNS concurrent clients for BENCH_SECONDS each, in this order:
 #   X  raw Consul txn: bench/consul_cas txn -- PUT /v1/txn [check-not-exists, lock with the
 #      node's session] of a distinct key per request (what /submit's claim writes)
@@ -22,8 +22,9 @@
 # `make bench-consul` from the build directory. Environment: BENCH_ROUNDS (3), BENCH_SECONDS
 # (10), BENCH_LAT_SECONDS (5), BENCH_CONNS (32), BENCH_WRK_THREADS (2), BENCH_FCGI_THREADS (32),
 # BENCH_FCGI (another responder binary for S, N, S1, N1, to compare a change against the same
-# baselines), BENCH_KEEP=1, TMPDIR, CC, FS_CONSUL_BIN (consul). Needs consul, wrk, nginx, sqlite3, curl,
-# python3, libcurl headers. Only processes this script started are stopped. Not in make check.
+# baselines), BENCH_KEEP=1, TMPDIR, CC, FS_CONSUL_BIN (consul). Needs consul, wrk, nginx,
+# sqlite3, curl, python3, libcurl headers. Only processes this script started are stopped. Not
+# in make check.
 
 set -u
 
@@ -35,157 +36,69 @@ WRK_THREADS=${BENCH_WRK_THREADS:-2}
 FCGI_THREADS=${BENCH_FCGI_THREADS:-32}
 MAX_JOBS=100000000
 CC=${CC:-cc}
-CONSUL_BIN=${FS_CONSUL_BIN:-consul}
 NS=fs-bench
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench: $*"; exit 1; }
-
-SRC=${FS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-B=${1:-${FS_BUILDDIR:-}}
-if [ -z "$B" ]; then
-	if [ -f "$SRC/Makefile" ]; then B=$SRC
-	elif [ -f "$SRC/build/Makefile" ]; then B=$SRC/build
-	else die "no configured build tree: run ./configure (or pass BUILDDIR)"
-	fi
-fi
-B=$(cd "$B" && pwd)
-NGINX=${FS_NGINX:-/usr/sbin/nginx}
-for t in "$CONSUL_BIN" wrk "$NGINX" sqlite3 curl python3 "$CC"; do
-	command -v "$t" >/dev/null 2>&1 || die "missing: $t"
-done
-
-${MAKE:-make} -C "$B" -s fcgi/factotum-server-fcgi runner/factotum >/dev/null ||
-	die "building the responder failed"
+. "$(dirname "$0")/lib.sh"
+bench_init bench-consul "${1:-}"
+bench_need "$FS_CONSUL_BIN" wrk "$FS_NGINX" sqlite3 curl python3 "$CC"
+bench_build fcgi/factotum-server-fcgi
 FCGI=${BENCH_FCGI:-$B/fcgi/factotum-server-fcgi}
 RUNNER=$B/runner/factotum
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/fs-bench-consul.XXXXXX") || exit 1
-PIDS=
-NGINX_PID=
-CONSUL_PID=
-cleanup() {
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-	[ -n "$NGINX_PID" ] && kill -QUIT "$NGINX_PID" 2>/dev/null
-	[ -n "$CONSUL_PID" ] && kill -TERM "$CONSUL_PID" 2>/dev/null
-	for p in $PIDS $NGINX_PID $CONSUL_PID; do wait "$p" 2>/dev/null; done
-	if [ -n "${BENCH_KEEP:-}" ]; then say "bench: kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
 
 CAS=$T/consul_cas
 "$CC" -O2 -pthread -o "$CAS" "$SRC/bench/consul_cas.c" -lcurl ||
 	die "cannot compile bench/consul_cas.c (libcurl headers: libcurl4-openssl-dev)"
 
-mkdir -p "$T/run" "$T/ff" "$T/nginx/tmp" "$T/consul"
-[ "$(id -u)" -eq 0 ] && chmod 0711 "$T" "$T/run"
-SOCK=$T/run/fcgi.sock
-FF=$T/ff/echo.factfile
-cp "$SRC/tests/data/samples/echo.factfile" "$FF" || die "no sample factfile"
-chmod 0644 "$FF"
-
-free_ports() {
-	python3 -c '
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-for s in socks:
-    print(s.getsockname()[1])
-' "$1"
-}
-
-stop_pid() {
-	kill -TERM "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
-}
+bench_echo_factfile
 
 # ---- a Consul server agent with a fresh data directory, one per measurement ----
-# start_consul NAME: stops the previous agent, starts one in $T/consul.NAME, waits for its
-# leader and creates the node's session (SESSION), as the worker does, with a TTL longer than
-# the run (nothing renews it here). Each measurement starts from an empty store: Consul slows
-# down as its store and Raft log grow (deleting keys does not undo that: tombstones, snapshots),
-# which would otherwise favour whatever ran first.
+# start_consul NAME: stops the previous agent, starts one with its data in
+# $T/consul-fs-bench-NAME, waits for its leader and creates the node's session (SESSION), as the
+# worker does, with a TTL longer than the run (nothing renews it here). Each measurement starts
+# from an empty store: Consul slows down as its store and Raft log grow (deleting keys does not
+# undo that: tombstones, snapshots), which would otherwise favour whatever ran first.
+CONSUL_PID=
 start_consul() {
 	if [ -n "$CONSUL_PID" ]; then
-		kill -TERM "$CONSUL_PID" 2>/dev/null
-		wait "$CONSUL_PID" 2>/dev/null
+		bench_stop "$CONSUL_PID"
 		CONSUL_PID=
-		rm -rf "$CONSUL_DIR" # its log stays
+		rm -rf "$T/consul-$CONSUL_NAME" # its log stays
 	fi
-	CONSUL_DIR=$T/consul.$1
+	CONSUL_NAME=fs-bench-$1
 	# shellcheck disable=SC2046
-	set -- "$1" $(free_ports 4)
-	CPORT=$2
+	set -- $(fs_free_ports 4)
+	CPORT=$1
 	CONSUL=http://127.0.0.1:$CPORT
-	mkdir -p "$CONSUL_DIR"
-	"$CONSUL_BIN" agent -server -bootstrap-expect 1 -data-dir "$CONSUL_DIR" -node fs-bench \
-		-bind 127.0.0.1 -client 127.0.0.1 -http-port "$2" -dns-port -1 -grpc-port -1 \
-		-serf-lan-port "$3" -serf-wan-port "$4" -server-port "$5" -log-level warn \
-		>"$T/consul.$1.log" 2>&1 &
-	CONSUL_PID=$!
-	i=0
-	until case $(curl -s -m 2 "$CONSUL/v1/status/leader" 2>/dev/null) in '"'?*'"') true ;; *) false ;; esac; do
-		i=$((i + 1))
-		if [ $i -gt 600 ] || ! kill -0 "$CONSUL_PID" 2>/dev/null; then
-			tail -n 20 "$T/consul.$1.log" >&2
-			die "no Consul leader"
-		fi
-		sleep 0.1
-	done
-	SESSION=$(curl -s -X PUT -d '{"Name":"factotum-server:fs-bench","TTL":"3600s","Behavior":"release","LockDelay":"15s","Checks":[]}' \
-		"$CONSUL/v1/session/create" | sed -n 's/.*"ID": *"\([^"]*\)".*/\1/p')
+	fs_consul_server "$CONSUL_NAME" "$1" "$2" "$3" "$4" 1
+	CONSUL_PID=$FS_CONSUL_SRV_PID
+	PIDS="$PIDS $CONSUL_PID"
+	fs_consul_wait_leader "$CONSUL" 60 "$CONSUL_PID" >&2
+	SESSION=$(fs_consul_session_at "$CONSUL" fs-bench 3600s)
 	[ -n "$SESSION" ] || die "cannot create a Consul session"
 }
-HTTP_PORT=$(free_ports 1)
 start_consul check
+bench_nginx
 
-# ---- nginx in front of $SOCK (as bench/submit.sh) ----
-nd=$T/nginx
-site=$nd/factotum-server.conf
-sed "s|unix:/var/lib/factotum-server/fcgi.sock|unix:$SOCK|" "$SRC/nginx/factotum-server.conf" >"$site"
-userline=
-[ "$(id -u)" -eq 0 ] && userline="user nobody $(id -gn nobody 2>/dev/null || echo nogroup);"
-sed -e "s|@USER_LINE@|$userline|" -e "s|@PREFIX@|$nd|g" -e "s|@LISTEN@|127.0.0.1:$HTTP_PORT|" \
-	-e "s|@SITE@|$site|" "$SRC/nginx/nginx.conf.in" >"$nd/nginx.conf"
-"$NGINX" -p "$nd" -c "$nd/nginx.conf" -e "$nd/error.log" 2>"$nd/stderr" &
-NGINX_PID=$!
-URL=http://127.0.0.1:$HTTP_PORT
-i=0
-until curl -s -o /dev/null "$URL/" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -gt 100 ] && { cat "$nd/stderr" "$nd/error.log" >&2; die "nginx did not start"; }
-	sleep 0.05
-done
+spool_ready() {
+	[ -e "$1/spool.db" ] && sqlite3 -cmd '.timeout 5000' "$1/spool.db" \
+		'SELECT 1 FROM settings LIMIT 1' >/dev/null 2>&1
+}
 
 # start_backend consul|plain NAME: a fresh spool and responder on $SOCK
 start_backend() {
-	rm -f "$SOCK"
 	sp=$T/spool.$2
-	blog=$T/backend.$2.log
+	klog=$T/backend.$2.log
 	mkdir -p "$sp"
 	if [ "$1" = consul ]; then
 		set -- --consul-name fs-bench --consul-port "$CPORT" --consul-namespace "$NS/$2"
 	else
 		set -- --no-consul
 	fi
-	"$FCGI" "$@" --spool "$sp" --fcgi-socket "$SOCK" --factotum-bin "$RUNNER" \
-		--fcgi-threads "$FCGI_THREADS" --max-jobs "$MAX_JOBS" 2>"$blog" &
-	BPID=$!
-	PIDS="$PIDS $BPID"
-	i=0
-	while [ ! -S "$SOCK" ]; do
-		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$BPID" 2>/dev/null; then
-			cat "$blog" >&2
-			die "the responder did not start"
-		fi
-		sleep 0.05
-	done
-	[ "$(id -u)" -eq 0 ] && chmod 0666 "$SOCK"
-	# what the worker does once it holds the node's session
+	bench_backend "$klog" "$FCGI" "$@" --spool "$sp" --fcgi-socket "$SOCK" \
+		--factotum-bin "$RUNNER" --fcgi-threads "$FCGI_THREADS" --max-jobs "$MAX_JOBS"
+	# what the worker does once it holds the node's session (the responder binds its socket
+	# before it opens the spool: wait for the schema)
+	fs_until "$BPID" 200 spool_ready "$sp" || die "the responder did not create its spool"
 	sqlite3 -cmd '.timeout 5000' "$sp/spool.db" "INSERT INTO settings(key, value)
 		VALUES ('consul.session', '$SESSION')
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value" ||
@@ -194,14 +107,9 @@ start_backend() {
 
 # record ROUND KEY LINE: appends "ROUND KEY ok seconds p50 p99" to $T/results
 record() {
-	case $3 in BENCH\ *) ;; *) die "measurement $2 gave no result: $3" ;; esac
-	ok=$(echo "$3" | sed -n 's/.* ok=\([0-9]*\).*/\1/p')
-	other=$(echo "$3" | sed -n 's/.* other=\([0-9]*\).*/\1/p')
-	secs=$(echo "$3" | sed -n 's/.* seconds=\([0-9.]*\).*/\1/p')
-	p50=$(echo "$3" | sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p')
-	p99=$(echo "$3" | sed -n 's/.* p99_ms=\([0-9.]*\).*/\1/p')
+	bench_fields "$2" "$3"
 	echo "$1 $2 $ok $secs $p50 $p99" >>"$T/results"
-	say "  round $1 $2: $(awk -v o="$ok" -v s="$secs" 'BEGIN { printf "%.0f", o / s }')/s" \
+	say "  round $1 $2: $(bench_rate "$ok" "$secs")/s" \
 		"(ok $ok, other $other) p50 ${p50} ms p99 ${p99} ms"
 }
 
@@ -215,9 +123,7 @@ m_submit() { # ROUND KEY consul|plain CONNS THREADS SECONDS
 	wrk -t"$5" -c"$4" -d"${6}s" --latency -s "$SRC/bench/submit.lua" "$URL/submit" -- \
 		"$FF" "r$1$2" >"$T/wrk.$1$2.out" 2>&1
 	record "$1" "$2" "$(grep '^BENCH ' "$T/wrk.$1$2.out" || tail -n 3 "$T/wrk.$1$2.out")"
-	n=$(tail -n 1 "$T/results" | cut -d' ' -f3)
-	q=$(curl -s "$URL/status" | sed -n 's/.*"inQueue":\([0-9]*\).*/\1/p')
-	[ -n "$q" ] && [ "$q" -ge "$n" ] || die "$2: $n answers 200 but only '${q}' jobs are queued"
+	bench_check_queued "$2"
 	if [ "$3" = consul ]; then
 		k=$(curl -s "$CONSUL/v1/kv/$NS/$1$2/?keys" | python3 -c '
 import json, sys
@@ -227,16 +133,13 @@ except Exception:
     print(0)')
 		[ "$k" -ge "$n" ] || die "$2: $n answers 200 but only $k keys in Consul"
 	fi
-	stop_pid "$BPID"
+	bench_stop "$BPID"
 }
 
 # one /submit that must work before anything is timed
 start_backend consul check
-printf '{"jobName":"check","factfilePath":"%s","factfileArgs":["--tag","bench,check"]}' "$FF" \
-	>"$T/check.json"
-code=$(curl -s -o "$T/check.out" -w '%{http_code}' --data-binary "@$T/check.json" "$URL/submit")
-[ "$code" = 200 ] || { cat "$T/check.out" >&2; die "a first /submit with Consul answered $code"; }
-stop_pid "$BPID"
+bench_first_submit " with Consul"
+bench_stop "$BPID"
 
 say "bench: $ROUNDS round(s) of X K S N (${SECS}s, $CONNS connections) and S1 N1 (${LSECS}s," \
 	"1 connection); temporary dir $T"
@@ -257,19 +160,14 @@ while [ "$r" -le "$ROUNDS" ]; do
 done
 
 echo "factotum-server /submit with Consul benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "machine: $(uname -srm), $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)," \
+echo "machine: $(bench_machine)," \
 	"load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "versions: $("$CONSUL_BIN" version | head -n 1) (-server -bootstrap-expect 1, data dir on" \
-	"$(df -P "$T" | awk 'NR == 2 { print $1 }')), $("$NGINX" -v 2>&1 | sed 's/.*: //')"
+echo "versions: $("$FS_CONSUL_BIN" version | head -n 1) (-server -bootstrap-expect 1, data dir on" \
+	"$(df -P "$T" | awk 'NR == 2 { print $1 }')), $("$FS_NGINX" -v 2>&1 | sed 's/.*: //')"
 echo "load: $CONNS connections/threads (wrk -t$WRK_THREADS), ${SECS}s; S1/N1: 1 connection," \
 	"${LSECS}s; $ROUNDS round(s); rates are 200 answers per second; latency in ms"
 echo
-awk -v rounds="$ROUNDS" '
-function median(a, n,    i, j, t) {
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+awk -v rounds="$ROUNDS" -v kw=3 -v lw=48 "$BENCH_AWK"'
 { rate[$1, $2] = ($4 > 0 ? $3 / $4 : 0); p50[$1, $2] = $5; p99[$1, $2] = $6 }
 END {
 	name["X"] = "raw Consul txn check-not-exists+lock (session)"
@@ -278,16 +176,10 @@ END {
 	name["N"] = "POST /submit, --no-consul"
 	name["S1"] = "POST /submit, Consul enabled, 1 connection"
 	name["N1"] = "POST /submit, --no-consul, 1 connection"
-	printf "%-3s %-48s", "", "rate (200s/s)"
-	for (r = 1; r <= rounds; r++) printf " %8s", "round " r
-	printf " %8s\n", "median"
+	rate_header("rate (200s/s)")
 	split("X K S N S1 N1", keys, " ")
-	for (i = 1; i <= 6; i++) {
-		k = keys[i]
-		printf "%-3s %-48s", k, name[k]
-		for (r = 1; r <= rounds; r++) { v[r] = rate[r, k]; printf " %8.0f", v[r] }
-		printf " %8.0f\n", median(v, rounds)
-	}
+	for (i = 1; i <= 6; i++)
+		rate_row(keys[i], name[keys[i]])
 	print ""
 	printf "%-3s %-48s", "", "latency p50 / p99 (ms)"
 	for (r = 1; r <= rounds; r++) printf " %13s", "round " r

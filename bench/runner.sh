@@ -12,6 +12,7 @@ set -eu
 
 F=${1:-${FS_BUILDDIR:-.}/runner/factotum}
 [ -x "$F" ] || { echo "runner not found: $F (build it, or pass its path)" >&2; exit 2; }
+F=$(cd "$(dirname "$F")" && pwd)/${F##*/} # the benchmark runs in its own directory
 W=$(mktemp -d "${TMPDIR:-/tmp}/bench_runner.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 cd "$W"

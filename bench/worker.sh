@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# bench/worker.sh: the worker benchmarks of issue 5. Every figure is a ratio against a baseline
+# bench/worker.sh: the worker benchmarks. Every figure is a ratio against a baseline
 # measured in the same run, back to back, on this machine; the set is repeated BENCH_REPS times
 # and the median ratio is reported (bench/README):
 #   L  submit -> runner exec latency, p50 and p99, over BENCH_LAT_N sequential jobs sent through
@@ -33,54 +33,15 @@ WORKERS=${BENCH_WORKERS:-8}
 CONC=${BENCH_CONC:-4}
 CC=${CC:-cc}
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench: $*"; exit 1; }
-
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-B=${1:-${FS_BUILDDIR:-}}
-if [ -z "$B" ]; then
-	if [ -f "$SRC/Makefile" ]; then
-		B=$SRC
-	elif [ -f "$SRC/build/Makefile" ]; then
-		B=$SRC/build
-	else
-		die "no configured build tree: pass one (or set FS_BUILDDIR)"
-	fi
-fi
-B=$(cd "$B" && pwd) || die "no build directory $B"
-
-NGINX=${FS_NGINX:-/usr/sbin/nginx}
-for t in "$NGINX" sqlite3 python3 "$CC"; do
-	command -v "$t" >/dev/null 2>&1 || die "needs $t (scripts/install-deps.sh installs it)"
-done
-
-PROGS="fcgi/factotum-server-fcgi worker/factotum-server-worker runner/factotum"
-# shellcheck disable=SC2086
-make -C "$B" -s $PROGS >/dev/null || die "building $PROGS in $B failed"
+. "$(dirname "$0")/lib.sh"
+bench_init bench-worker "${1:-}"
+bench_need "$FS_NGINX" sqlite3 python3 curl "$CC"
+bench_build fcgi/factotum-server-fcgi worker/factotum-server-worker
 FCGI=$B/fcgi/factotum-server-fcgi
 WORKER=$B/worker/factotum-server-worker
 RUNNER=$B/runner/factotum
 
-# ---- the temporary directory, and stopping what we started ----
-T=$(mktemp -d "${TMPDIR:-/tmp}/fs-bench-worker.XXXXXX") || exit 1
-PIDS=
-NGINX_PID=
 SPOOL=
-cleanup() {
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	[ -n "$NGINX_PID" ] && kill -QUIT "$NGINX_PID" 2>/dev/null
-	for p in $PIDS $NGINX_PID; do
-		wait "$p" 2>/dev/null
-	done
-	stop_supervisors
-	if [ -n "${BENCH_KEEP:-}" ]; then
-		say "bench: kept $T"
-	else
-		rm -rf "$T"
-	fi
-}
 # supervisors outlive a stopped worker by design: stop any run left in the current spool
 stop_supervisors() {
 	[ -n "$SPOOL" ] || return 0
@@ -89,12 +50,9 @@ stop_supervisors() {
 	done
 	return 0
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+BENCH_CLEANUP=stop_supervisors
 
-mkdir -p "$T/run" "$T/ff" "$T/nginx/tmp" "$T/bin"
-[ "$(id -u)" -eq 0 ] && chmod 0711 "$T" "$T/run"
-SOCK=$T/run/fcgi.sock
+mkdir -p "$T/bin"
 STAMP=$T/bin/exec_stamp
 CLIENT=$T/bin/worker_client
 "$CC" -O2 -o "$STAMP" "$SRC/bench/exec_stamp.c" || die "cannot compile bench/exec_stamp.c"
@@ -111,87 +69,26 @@ EOF
 chmod 0644 "$FF"
 chmod 0755 "$T/ff"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-forget_pid() {
-	PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
-}
-
-stop_pid() {
-	kill -TERM "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	forget_pid "$1"
-}
-
-# ---- nginx, one for the whole run, in front of $SOCK (as tests/integration/lib.sh does) ----
-start_nginx() {
-	nd=$T/nginx
-	site=$nd/factotum-server.conf
-	sed "s|unix:/var/lib/factotum-server/fcgi.sock|unix:$SOCK|" \
-		"$SRC/nginx/factotum-server.conf" >"$site"
-	userline=
-	[ "$(id -u)" -eq 0 ] && userline="user nobody $(id -gn nobody 2>/dev/null || echo nogroup);"
-	PORT=$(free_port)
-	sed -e "s|@USER_LINE@|$userline|" -e "s|@PREFIX@|$nd|g" \
-		-e "s|@LISTEN@|127.0.0.1:$PORT|" -e "s|@SITE@|$site|" \
-		"$SRC/nginx/nginx.conf.in" >"$nd/nginx.conf"
-	"$NGINX" -p "$nd" -c "$nd/nginx.conf" -e "$nd/error.log" 2>>"$nd/error.log" &
-	NGINX_PID=$!
-	i=0
-	until python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()' "$PORT" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$NGINX_PID" 2>/dev/null; then
-			cat "$nd/error.log" >&2
-			die "nginx did not start"
-		fi
-		sleep 0.05
-	done
-}
-
 # start_node NAME SYNC BIN: a fresh spool $T/spool.NAME, the responder on $SOCK and the worker
 # (--max-workers $WORKERS), both with --spool-sync SYNC and --factotum-bin BIN.
 start_node() {
 	SPOOL=$T/spool.$1
 	mkdir -p "$SPOOL"
-	rm -f "$SOCK"
-	"$FCGI" --no-consul --spool "$SPOOL" --fcgi-socket "$SOCK" --factotum-bin "$3" \
-		--spool-sync "$2" 2>>"$T/responder.$1.log" &
-	RESP_PID=$!
-	PIDS="$PIDS $RESP_PID"
-	i=0
-	while [ ! -S "$SOCK" ]; do
-		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$RESP_PID" 2>/dev/null; then
-			cat "$T/responder.$1.log" >&2
-			die "the responder did not start"
-		fi
-		sleep 0.05
-	done
-	[ "$(id -u)" -eq 0 ] && chmod 0666 "$SOCK"
+	bench_backend "$T/responder.$1.log" "$FCGI" --no-consul --spool "$SPOOL" \
+		--fcgi-socket "$SOCK" --factotum-bin "$3" --spool-sync "$2"
+	RESP_PID=$BPID
 	"$WORKER" --no-consul --spool "$SPOOL" --factotum-bin "$3" --spool-sync "$2" \
 		--max-workers "$WORKERS" 2>>"$T/worker.$1.log" &
 	WORKER_PID=$!
 	PIDS="$PIDS $WORKER_PID"
-	i=0
-	# worker.pid is published before the socket is bound; the socket, after the lock
-	until [ "$(sqlite3 -cmd '.timeout 5000' "$SPOOL/spool.db" \
-		"SELECT value FROM settings WHERE key='worker.pid'" 2>/dev/null)" = "$WORKER_PID" ] &&
-		[ -S "$SPOOL/worker.sock" ]; do
-		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$WORKER_PID" 2>/dev/null; then
-			cat "$T/worker.$1.log" >&2
-			die "the worker did not start"
-		fi
-		sleep 0.05
-	done
+	fs_until "$WORKER_PID" 200 fs_worker_ready "$SPOOL" "$WORKER_PID" ||
+		{ cat "$T/worker.$1.log" >&2; die "the worker did not start"; }
 }
 
 stop_node() {
-	stop_pid "$WORKER_PID"
+	bench_stop "$WORKER_PID"
 	stop_supervisors
-	stop_pid "$RESP_PID"
+	bench_stop "$RESP_PID"
 	SPOOL=
 }
 
@@ -246,7 +143,7 @@ EOF
 }
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-start_nginx
+bench_nginx
 : >"$T/results"
 r=1
 while [ $r -le "$REPS" ]; do
@@ -260,19 +157,14 @@ done
 
 # ---- the report ----
 echo "factotum-server worker benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "machine: $(uname -srm), $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)," \
+echo "machine: $(bench_machine)," \
 	"load average at start: $LOAD0, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "disk of $T: $(df -P "$T" | awk 'NR == 2 { print $1 }') ($(stat -f -c %T "$T"))"
 echo "latency: $LAT_N sequential jobs through nginx, runner = bench/exec_stamp;" \
 	"rate: $THR_N jobs, $CONC submitting clients, --max-workers $WORKERS, runner = runner/factotum;" \
 	"$REPS repetitions, median of the per-repetition ratios"
 echo
-awk -v reps="$REPS" '
-function median(a, n,    i, j, t) {
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+awk -v reps="$REPS" "$BENCH_AWK"'
 $2 ~ /^lat_/ { m = substr($2, 5)
 	val["p50 " m, $1] = $3 / 1e6; base["p50 " m, $1] = $5 / 1e6
 	val["p99 " m, $1] = $4 / 1e6; base["p99 " m, $1] = $6 / 1e6

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Options from the command line and the config file (SERVER.md §2); the rules are in config.h.
+/* Options from the command line and the config file; the rules are in config.h.
  * One table drives both sources, so an option is spelled, checked and stored in one place. */
 #include "config.h"
 
@@ -49,10 +49,22 @@ static int config_check_consul_ip(const char *value, const char *where, char **e
 static int config_check_namespace(const char *value, const char *where, char **errp);
 static int config_check_spool(const char *value, const char *where, char **errp);
 
-#define OPT_STR(n, f, chk) { n, KIND_STRING, offsetof(struct config, f), 0, 0, chk }
-#define OPT_INT(n, f, lo, hi) { n, KIND_INT, offsetof(struct config, f), lo, hi, NULL }
-#define OPT_FLAG(n, f) { n, KIND_FLAG, offsetof(struct config, f), 0, 0, NULL }
-#define OPT_KIND(n, k) { n, k, 0, 0, 0, NULL }
+#define OPT_STR(n, f, chk)                                            \
+	{                                                             \
+		n, KIND_STRING, offsetof(struct config, f), 0, 0, chk \
+	}
+#define OPT_INT(n, f, lo, hi)                                         \
+	{                                                             \
+		n, KIND_INT, offsetof(struct config, f), lo, hi, NULL \
+	}
+#define OPT_FLAG(n, f)                                               \
+	{                                                            \
+		n, KIND_FLAG, offsetof(struct config, f), 0, 0, NULL \
+	}
+#define OPT_KIND(n, k)              \
+	{                           \
+		n, k, 0, 0, 0, NULL \
+	}
 
 static const struct config_option config_options[] = {
 	OPT_KIND("config", KIND_CONFIG),
@@ -111,21 +123,37 @@ static int config_fail(char **errp, const char *fmt, ...)
 	return FS_EINVAL;
 }
 
+/* The original server's two lines (the value shown as config_fail shows it). */
+static int config_fail_level(char **errp, const char *value, const char *where)
+{
+	char *first = NULL;
+
+	config_fail(&first, "%s: Unknown log level: '%s'", where, value);
+	err_set(errp, FS_EINVAL, "%s\nPlease select a valid log level.", first);
+	free(first);
+	return FS_EINVAL;
+}
+
 /* ---- value checks ---- */
 
-/* what is "" or "the bundled runner " (for the default, which the user did not type). */
+/* The original server's text, then why; what is "" or "the bundled runner: " (for the default,
+ * which the user did not type). */
 static int config_check_executable(const char *path, const char *what, const char *where,
 				   char **errp)
 {
 	struct stat st;
+	const char *why = NULL;
 
 	if (stat(path, &st) != 0)
-		return config_fail(errp, "%s: %s'%s': %s", where, what, path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return config_fail(errp, "%s: %s'%s' is not a regular file", where, what, path);
-	if (access(path, X_OK) != 0)
-		return config_fail(errp, "%s: %s'%s' is not executable", where, what, path);
-	return 0;
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (access(path, X_OK) != 0)
+		why = "not executable";
+	if (why == NULL)
+		return 0;
+	return config_fail(errp, "%s: Invalid path for Factotum binary at: '%s' (%s%s)", where,
+			   path, what, why);
 }
 
 static int config_check_bin(const char *value, const char *where, char **errp)
@@ -142,8 +170,10 @@ static int config_is_ip(const char *s)
 
 static int config_check_ip(const char *value, const char *where, char **errp)
 {
+	/* the original server's text (its check was a regular expression; this one is inet_pton) */
 	if (!config_is_ip(value))
-		return config_fail(errp, "%s: '%s' is not an IPv4 or IPv6 address", where, value);
+		return config_fail(errp, "%s: Invalid IP address: [%s] - Regex mismatch", where,
+				   value);
 	return 0;
 }
 
@@ -184,7 +214,8 @@ static int config_is_hostname(const char *s)
 static int config_check_consul_ip(const char *value, const char *where, char **errp)
 {
 	if (!config_is_ip(value) && !config_is_hostname(value))
-		return config_fail(errp, "%s: '%s' is not an IP address or host name", where, value);
+		return config_fail(errp, "%s: '%s' is not an IP address or host name", where,
+				   value);
 	return 0;
 }
 
@@ -219,8 +250,10 @@ static int config_check_namespace(const char *value, const char *where, char **e
 		return config_fail(errp, "%s: '%s' has an empty segment ('//')", where, value);
 	for (p = value; *p != '\0'; p++)
 		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p) || strchr("?#%", *p))
-			return config_fail(errp, "%s: '%s' must not contain blanks, control "
-					   "characters, '?', '#' or '%%'", where, value);
+			return config_fail(errp,
+					   "%s: '%s' must not contain blanks, control "
+					   "characters, '?', '#' or '%%'",
+					   where, value);
 	return 0;
 }
 
@@ -283,15 +316,19 @@ static int config_set_fcgi(struct config *cfg, const char *value, const char *wh
 
 	if (value[0] == '/') {
 		if (strlen(value) > CONFIG_UNIX_PATH_MAX) {
-			config_fail(errp, "%s: '%s' is too long for a unix socket path (maximum %zu "
-				    "bytes)", where, value, CONFIG_UNIX_PATH_MAX);
+			config_fail(errp,
+				    "%s: '%s' is too long for a unix socket path (maximum %zu "
+				    "bytes)",
+				    where, value, CONFIG_UNIX_PATH_MAX);
 			goto done;
 		}
 	} else {
 		colon = strrchr(value, ':');
 		if (colon == NULL || colon == value) {
-			config_fail(errp, "%s: '%s' is neither an absolute unix socket path nor "
-				    "HOST:PORT", where, value);
+			config_fail(errp,
+				    "%s: '%s' is neither an absolute unix socket path nor "
+				    "HOST:PORT",
+				    where, value);
 			goto done;
 		}
 		hlen = (size_t)(colon - value);
@@ -307,8 +344,10 @@ static int config_set_fcgi(struct config *cfg, const char *value, const char *wh
 			host = xstrndup(value, hlen);
 			if (strchr(host, ':') != NULL ||
 			    (!config_is_ip(host) && !config_is_hostname(host))) {
-				config_fail(errp, "%s: '%s' is not an IP address or host name (an IPv6 "
-					    "address goes in brackets)", where, host);
+				config_fail(errp,
+					    "%s: '%s' is not an IP address or host name (an IPv6 "
+					    "address goes in brackets)",
+					    where, host);
 				goto done;
 			}
 		}
@@ -338,8 +377,8 @@ static int config_add_root(struct config *cfg, const char *value, const char *wh
 		return config_fail(errp, "%s: '%s': %s", where, value, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return config_fail(errp, "%s: '%s' is not a directory", where, value);
-	cfg->factfile_roots = xreallocarray(cfg->factfile_roots, cfg->n_factfile_roots,
-					    sizeof(*cfg->factfile_roots));
+	cfg->factfile_roots = xgrow_by_one(cfg->factfile_roots, cfg->n_factfile_roots,
+					   sizeof(*cfg->factfile_roots));
 	cfg->factfile_roots[cfg->n_factfile_roots++] = xstrdup(resolved);
 	return 0;
 }
@@ -369,8 +408,7 @@ static int config_set(struct config *cfg, const struct config_option *opt, const
 				return 0;
 			}
 		}
-		return config_fail(errp, "%s: unknown level '%s' (expected off, error, warn, info, "
-				   "debug or trace)", where, value);
+		return config_fail_level(errp, value, where);
 	case KIND_SYNC:
 		if (strcasecmp(value, "full") == 0)
 			cfg->spool_sync = CONFIG_SYNC_FULL;
@@ -492,8 +530,9 @@ static int config_parse_line(struct config *cfg, const char *path, int lineno, c
 	while (end > name && isspace((unsigned char)end[-1]))
 		end--;
 	*end = '\0';
-	if (!isalpha((unsigned char)*name) || name[strspn(name, "abcdefghijklmnopqrstuvwxyz"
-				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")] != '\0') {
+	if (!isalpha((unsigned char)*name) ||
+	    name[strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")] != '\0') {
 		config_fail(errp, "%s:%d: malformed line (expected 'name = value')", path, lineno);
 		goto done;
 	}
@@ -550,7 +589,8 @@ static int config_parse_file(struct config *cfg, const char *path, const int cmd
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if (strlen(line) != (size_t)len) {
-			config_fail(errp, "%s:%d: malformed line (contains a NUL byte)", path, lineno);
+			config_fail(errp, "%s:%d: malformed line (contains a NUL byte)", path,
+				    lineno);
 			goto done;
 		}
 		if (config_parse_line(cfg, path, lineno, line, cmd_seen, line_of, errp) != 0)
@@ -580,11 +620,12 @@ static int config_finish(struct config *cfg, int bin_given, char **errp)
 	if (cfg->fcgi_socket == NULL) {
 		cfg->fcgi_socket = xasprintf("%s/fcgi.sock", len > 1 ? cfg->spool : "");
 		if (strlen(cfg->fcgi_socket) > CONFIG_UNIX_PATH_MAX)
-			return config_fail(errp, "--fcgi-socket: the default '%s' is too long for a "
-					   "unix socket path (maximum %zu bytes)", cfg->fcgi_socket,
-					   CONFIG_UNIX_PATH_MAX);
+			return config_fail(errp,
+					   "--fcgi-socket: the default '%s' is too long for a "
+					   "unix socket path (maximum %zu bytes)",
+					   cfg->fcgi_socket, CONFIG_UNIX_PATH_MAX);
 	}
-	if (!bin_given && config_check_executable(cfg->factotum_bin, "the bundled runner ",
+	if (!bin_given && config_check_executable(cfg->factotum_bin, "the bundled runner: ",
 						  "--factotum-bin", errp) != 0)
 		return FS_EINVAL;
 	token = getenv("CONSUL_HTTP_TOKEN");
@@ -669,31 +710,31 @@ const char *config_log_level_name(enum config_log_level level)
 
 const char *config_usage(void)
 {
-	return
-	"Options (also as 'name = value' lines in the --config file; the command line wins):\n"
-	"  --config=FILE                read options from FILE\n"
-	"  --factotum-bin=PATH          Factotum runner [" CONFIG_DEFAULT_FACTOTUM_BIN "]\n"
-	"  --ip=ADDRESS                 HTTP listen address, IPv4 or IPv6 [0.0.0.0]\n"
-	"  --port=N                     HTTP listen port [3000]\n"
-	"  --log-level=LEVEL            off, error, warn, info, debug or trace [warn]\n"
-	"  --max-jobs=N                 bound on queued jobs of this node [1000]\n"
-	"  --max-workers=N              concurrent runners of this node [20]\n"
-	"  --webhook=URL                passed to Factotum as --webhook [none]\n"
-	"  --no-colour                  passed to Factotum\n"
-	"  --consul-name=NAME           this node's name [factotum]\n"
-	"  --consul-ip=HOST             Consul agent address or host name [127.0.0.1]\n"
-	"  --consul-port=N              Consul agent port [8500]\n"
-	"  --consul-namespace=NS        Consul key prefix [com.snowplowanalytics/factotum]\n"
-	"  --max-stdouterr-size=N       passed to Factotum with the webhook [10000]\n"
-	"  --spool=DIR                  the node's data directory [" CONFIG_DEFAULT_SPOOL "]\n"
-	"  --fcgi-socket=PATH|HOST:PORT where the responder listens [SPOOL/fcgi.sock]\n"
-	"  --fcgi-threads=N             responder threads (1..1024) [32]\n"
-	"  --factfile-root=DIR          allowed factfile directory (repeatable) [any]\n"
-	"  --job-timeout=SECONDS        run time limit, 0 for none [0]\n"
-	"  --log-max-bytes=N            cap of a run's captured output, head and tail kept\n"
-	"                               (minimum 1024) [1048576]\n"
-	"  --spool-sync=full|normal     SQLite synchronous mode [full]\n"
-	"  --no-consul                  single-node mode, the spool is the only store\n"
-	"  --help, --version\n"
-	"Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
+	return "Options (also as 'name = value' lines in the --config file; the command line wins):\n"
+	       "  --config=FILE                read options from FILE\n"
+	       "  --factotum-bin=PATH          Factotum runner [" CONFIG_DEFAULT_FACTOTUM_BIN "]\n"
+	       "  --ip=ADDRESS                 HTTP listen address, IPv4 or IPv6 [0.0.0.0]\n"
+	       "  --port=N                     HTTP listen port [3000]\n"
+	       "  --log-level=LEVEL            off, error, warn, info, debug or trace [warn]\n"
+	       "  --max-jobs=N                 bound on queued jobs of this node [1000]\n"
+	       "  --max-workers=N              concurrent runners of this node [20]\n"
+	       "  --webhook=URL                passed to Factotum as --webhook [none]\n"
+	       "  --no-colour                  passed to Factotum\n"
+	       "  --consul-name=NAME           this node's name [factotum]\n"
+	       "  --consul-ip=HOST             Consul agent address or host name [127.0.0.1]\n"
+	       "  --consul-port=N              Consul agent port [8500]\n"
+	       "  --consul-namespace=NS        Consul key prefix [com.snowplowanalytics/factotum]\n"
+	       "  --max-stdouterr-size=N       passed to Factotum with the webhook [10000]\n"
+	       "  --spool=DIR                  the node's data directory [" CONFIG_DEFAULT_SPOOL
+	       "]\n"
+	       "  --fcgi-socket=PATH|HOST:PORT where the responder listens [SPOOL/fcgi.sock]\n"
+	       "  --fcgi-threads=N             responder threads (1..1024) [32]\n"
+	       "  --factfile-root=DIR          allowed factfile directory (repeatable) [any]\n"
+	       "  --job-timeout=SECONDS        run time limit, 0 for none [0]\n"
+	       "  --log-max-bytes=N            cap of a run's captured output, head and tail kept\n"
+	       "                               (minimum 1024) [1048576]\n"
+	       "  --spool-sync=full|normal     SQLite synchronous mode [full]\n"
+	       "  --no-consul                  single-node mode, the spool is the only store\n"
+	       "  --help, --version\n"
+	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }

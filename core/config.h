@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The options every program takes (SERVER.md §2): defaults, the command line, the config file,
- * and the checks that make a bad value one clear line instead of a surprise at run time.
+/* The options every program takes (factotum-server(1) lists them): defaults, the command line,
+ * the config file, and the checks that make a bad value one clear line instead of a surprise at
+ * run time.
  *
  * Sources, in order of strength: the command line, then the file named by --config, then the
  * defaults. The command line wins regardless of where --config appears on it; a file value for an
@@ -33,17 +34,17 @@
 #define LOCALSTATEDIR "/usr/local/var"
 #endif
 
-#define CONFIG_DEFAULT_FACTOTUM_BIN PKGLIBEXECDIR "/factotum"
-#define CONFIG_DEFAULT_SPOOL LOCALSTATEDIR "/lib/factotum-server"
+#define CONFIG_DEFAULT_FACTOTUM_BIN  PKGLIBEXECDIR "/factotum"
+#define CONFIG_DEFAULT_SPOOL         LOCALSTATEDIR "/lib/factotum-server"
 /* Responder threads: each holds one FastCGI connection at a time, and with nginx's
  * fastcgi_keep_conn an idle kept-alive connection pins its thread, so the default leaves room
- * for nginx's keepalive connections plus the requests in flight (DESIGN.md). */
-#define CONFIG_DEFAULT_FCGI_THREADS 32
-#define CONFIG_MAX_FCGI_THREADS 1024
+ * for nginx's keepalive connections plus the requests in flight. */
+#define CONFIG_DEFAULT_FCGI_THREADS  32
+#define CONFIG_MAX_FCGI_THREADS      1024
 /* A run's captured stdout/stderr (<spool>/logs/<id>.log) keeps its first and last halves up to
  * this size; the floor leaves room for both halves and the marker between them. */
 #define CONFIG_DEFAULT_LOG_MAX_BYTES (1024 * 1024)
-#define CONFIG_MIN_LOG_MAX_BYTES 1024
+#define CONFIG_MIN_LOG_MAX_BYTES     1024
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {
@@ -56,46 +57,46 @@ enum config_log_level {
 };
 
 enum config_spool_sync {
-	CONFIG_SYNC_FULL = 0,  /* SQLite synchronous=FULL */
-	CONFIG_SYNC_NORMAL,    /* SQLite synchronous=NORMAL */
+	CONFIG_SYNC_FULL = 0, /* SQLite synchronous=FULL */
+	CONFIG_SYNC_NORMAL,   /* SQLite synchronous=NORMAL */
 };
 
 /* What config_parse returns besides 0 and FS_EINVAL: the program prints config_usage() or its
  * version to stdout and exits 0. */
-#define CONFIG_HELP 1
+#define CONFIG_HELP    1
 #define CONFIG_VERSION 2
 
 /* Every string is owned by the struct (config_free) and never NULL unless said so. */
 struct config {
-	char *config_file;          /* --config as given, or NULL */
-	char *factotum_bin;         /* a regular, executable file (checked by config_parse) */
-	char *ip;                   /* IPv4 or IPv6 literal, as given (no brackets) */
-	int port;                   /* 1..65535 */
+	char *config_file;  /* --config as given, or NULL */
+	char *factotum_bin; /* a regular, executable file (checked by config_parse) */
+	char *ip;           /* IPv4 or IPv6 literal, as given (no brackets) */
+	int port;           /* 1..65535 */
 	enum config_log_level log_level;
-	int max_jobs;               /* >= 1 */
-	int max_workers;            /* >= 1 */
-	char *webhook;              /* http(s) URL, or NULL for none */
-	int no_colour;              /* 0 or 1 */
+	int max_jobs;    /* >= 1 */
+	int max_workers; /* >= 1 */
+	char *webhook;   /* http(s) URL, or NULL for none */
+	int no_colour;   /* 0 or 1 */
 	char *consul_name;
-	char *consul_ip;            /* IP literal (no brackets) or host name */
-	int consul_port;            /* 1..65535 */
-	char *consul_namespace;     /* no leading/trailing '/', no empty segment */
-	int max_stdouterr_size;     /* >= 1 */
-	char *spool;                /* absolute path, no trailing '/' (unless "/"); may not exist yet */
+	char *consul_ip;        /* IP literal (no brackets) or host name */
+	int consul_port;        /* 1..65535 */
+	char *consul_namespace; /* no leading/trailing '/', no empty segment */
+	int max_stdouterr_size; /* >= 1 */
+	char *spool;            /* absolute path, no trailing '/' (unless "/"); may not exist yet */
 	/* --fcgi-socket: either an absolute unix socket path (fcgi_port == 0, fcgi_host NULL), or
 	 * HOST:PORT (fcgi_host the host without brackets, fcgi_port 1..65535). fcgi_socket is the value
 	 * as given, or "<spool>/fcgi.sock" by default. */
 	char *fcgi_socket;
 	char *fcgi_host;
 	int fcgi_port;
-	int fcgi_threads;           /* --fcgi-threads: responder threads, 1..1024 */
-	char **factfile_roots;      /* realpaths of existing directories; NULL when none */
-	size_t n_factfile_roots;    /* 0 = any absolute factfilePath is allowed */
-	int job_timeout;            /* seconds, 0 = none */
-	int log_max_bytes;          /* --log-max-bytes: cap of a run's captured output, >= 1024 */
+	int fcgi_threads;        /* --fcgi-threads: responder threads, 1..1024 */
+	char **factfile_roots;   /* realpaths of existing directories; NULL when none */
+	size_t n_factfile_roots; /* 0 = any absolute factfilePath is allowed */
+	int job_timeout;         /* seconds, 0 = none */
+	int log_max_bytes;       /* --log-max-bytes: cap of a run's captured output, >= 1024 */
 	enum config_spool_sync spool_sync;
-	int no_consul;              /* 0 or 1 */
-	char *consul_token;         /* CONSUL_HTTP_TOKEN, or NULL when unset or empty */
+	int no_consul;      /* 0 or 1 */
+	char *consul_token; /* CONSUL_HTTP_TOKEN, or NULL when unset or empty */
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the
@@ -109,7 +110,11 @@ void config_init(struct config *cfg);
  *                 (given or the bundled default) is an executable regular file;
  *   CONFIG_HELP / CONFIG_VERSION  --help / -h or --version was given (cfg holds the defaults);
  *   FS_EINVAL     *errp is one line naming the option and the problem ("--port: ..." or
- *                 "FILE:LINE: port: ..."); the program prints it and exits 2.
+ *                 "FILE:LINE: port: ..."); the program prints it and exits 2. The original
+ *                 server's arguments carry its texts: "--factotum-bin: Invalid path for
+ *                 Factotum binary at: '<path>' (<why>)", "--ip: Invalid IP address: [<ip>] -
+ *                 Regex mismatch", and for --log-level two lines, "--log-level: Unknown log
+ *                 level: '<level>'" and "Please select a valid log level.".
  * cfg must be freed with config_free whatever the result. *errp is new text the caller frees. */
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp);
 

@@ -19,17 +19,17 @@
 /* Consul's answers here are small; anything bigger is not an answer we asked for. */
 #define CONSUL_MAX_ANSWER (4u * 1024 * 1024)
 /* Consul refuses transactions of more than 64 ops. */
-#define CONSUL_MAX_OPS 64
+#define CONSUL_MAX_OPS    64
 /* How many idle handles the pool keeps (more are made under load and freed after). */
-#define CONSUL_POOL_MAX 64
-#define UNAVAILABLE "Consul unavailable: "
+#define CONSUL_POOL_MAX   64
+#define UNAVAILABLE       "Consul unavailable: "
 
 struct consul {
-	char *base;           /* "http://host:port" */
-	char *token_header;   /* "X-Consul-Token: ..." or NULL */
+	char *base;         /* "http://host:port" */
+	char *token_header; /* "X-Consul-Token: ..." or NULL */
 	long timeout_ms;
 	long connect_ms;
-	pthread_mutex_t mu;   /* guards the pool */
+	pthread_mutex_t mu; /* guards the pool */
 	CURL *pool[CONSUL_POOL_MAX];
 	int n_pool;
 };
@@ -56,13 +56,13 @@ struct consul *consul_new(const struct config *cfg, long timeout_ms)
 	struct consul *c = xcalloc(1, sizeof(*c));
 
 	/* an IPv6 literal needs brackets in a URL */
-	c->base = xasprintf(strchr(cfg->consul_ip, ':') != NULL ? "http://[%s]:%d" :
-			    "http://%s:%d", cfg->consul_ip, cfg->consul_port);
+	c->base = xasprintf(strchr(cfg->consul_ip, ':') != NULL ? "http://[%s]:%d" : "http://%s:%d",
+			    cfg->consul_ip, cfg->consul_port);
 	if (cfg->consul_token != NULL)
 		c->token_header = xasprintf("X-Consul-Token: %s", cfg->consul_token);
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : CONSUL_SUBMIT_TIMEOUT_MS;
-	c->connect_ms = c->timeout_ms < CONSUL_CONNECT_TIMEOUT_MS ? c->timeout_ms :
-			CONSUL_CONNECT_TIMEOUT_MS;
+	c->connect_ms = c->timeout_ms < CONSUL_CONNECT_TIMEOUT_MS ? c->timeout_ms
+								  : CONSUL_CONNECT_TIMEOUT_MS;
 	pthread_mutex_init(&c->mu, NULL);
 	return c;
 }
@@ -149,8 +149,8 @@ static char *consul_excerpt(const struct buf *b)
 /* One request: method to base+path with body (NULL: none). Returns 0 with *a filled when Consul
  * answered anything (any status; the caller decides), FS_EIO when it could not be asked. *a is
  * the caller's to free (buf_free(&a->body)) in every case. */
-static int consul_request(struct consul *c, const char *method, const char *path,
-			  const char *body, struct consul_answer *a, char **errp)
+static int consul_request(struct consul *c, const char *method, const char *path, const char *body,
+			  struct consul_answer *a, char **errp)
 {
 	char errbuf[CURL_ERROR_SIZE], *url = xasprintf("%s%s", c->base, path);
 	struct curl_slist *hdrs = NULL;
@@ -197,8 +197,9 @@ static int consul_request(struct consul *c, const char *method, const char *path
 	e = lc->easy_perform(h);
 	if (e != CURLE_OK) {
 		rc = err_set(errp, FS_EIO, UNAVAILABLE "%s %s: %s", method, c->base,
-			     a->too_large ? "answer too large" : errbuf[0] != '\0' ? errbuf :
-			     lc->easy_strerror(e));
+			     a->too_large        ? "answer too large"
+			     : errbuf[0] != '\0' ? errbuf
+						 : lc->easy_strerror(e));
 		goto done;
 	}
 	lc->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
@@ -231,10 +232,10 @@ static int consul_json(const struct consul_answer *a, const char *what, struct j
 	char *detail = NULL;
 	int rc;
 
-	rc = jobreq_json_parse(a->body.data != NULL ? a->body.data : "", a->body.len, out,
-			       &detail);
+	rc = jobreq_json_parse(a->body.data != NULL ? a->body.data : "", a->body.len, out, &detail);
 	if (rc != 0)
-		err_set(errp, FS_EINVAL, "Consul answered %s with malformed JSON: %s", what, detail);
+		err_set(errp, FS_EINVAL, "Consul answered %s with malformed JSON: %s", what,
+			detail);
 	free(detail);
 	return rc;
 }
@@ -361,24 +362,29 @@ static int consul_kv_parse(struct json_object *o, struct consul_kv *kv, const ch
 
 	memset(kv, 0, sizeof(*kv));
 	if (!json_object_is_type(o, json_type_object))
-		return err_set(errp, FS_EINVAL, "Consul answered %s with a KV entry that is not an "
-			       "object", what);
+		return err_set(errp, FS_EINVAL,
+			       "Consul answered %s with a KV entry that is not an "
+			       "object",
+			       what);
 	if (consul_string_field(o, "Key", &key) != 0 || key == NULL ||
 	    consul_string_field(o, "Value", &value) != 0 ||
 	    consul_string_field(o, "Session", &session) != 0 ||
 	    (kv->modify_index = consul_index_field(o, "ModifyIndex")) < 0 ||
 	    (kv->create_index = consul_index_field(o, "CreateIndex")) < 0)
-		return err_set(errp, FS_EINVAL, "Consul answered %s with a malformed KV entry "
+		return err_set(errp, FS_EINVAL,
+			       "Consul answered %s with a malformed KV entry "
 			       "(Key, Value, Session, CreateIndex or ModifyIndex missing or of the "
-			       "wrong type)", what);
+			       "wrong type)",
+			       what);
 	kv->lock_index = consul_index_field(o, "LockIndex");
 	if (kv->lock_index < 0)
 		kv->lock_index = 0;
 	if (json_object_object_get_ex(o, "Flags", &v) && json_object_is_type(v, json_type_int))
 		kv->flags = json_object_get_uint64(v);
-	if (value != NULL && (kv->value = consul_unbase64(value, strlen(value),
-							  &kv->value_len)) == NULL) {
-		err_set(errp, FS_EINVAL, "Consul answered %s with a Value that is not base64", what);
+	if (value != NULL &&
+	    (kv->value = consul_unbase64(value, strlen(value), &kv->value_len)) == NULL) {
+		err_set(errp, FS_EINVAL, "Consul answered %s with a Value that is not base64",
+			what);
 		return FS_EINVAL;
 	}
 	kv->key = xstrdup(key);
@@ -409,8 +415,10 @@ int consul_kv_get(struct consul *c, const char *key, struct consul_kv *kv, char 
 		goto done;
 	/* a key read without ?recurse is an array of exactly one entry, for that key */
 	if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) != 1) {
-		rc = err_set(errp, FS_EINVAL, "Consul answered %s with something other than one "
-			     "KV entry", what);
+		rc = err_set(errp, FS_EINVAL,
+			     "Consul answered %s with something other than one "
+			     "KV entry",
+			     what);
 		goto done;
 	}
 	if ((rc = consul_kv_parse(json_object_array_get_idx(arr, 0), kv, what, errp)) != 0) {
@@ -431,9 +439,13 @@ done:
 }
 
 static const char *const consul_verbs[] = {
-	[CONSUL_CHECK_NOT_EXISTS] = "check-not-exists", [CONSUL_CHECK_INDEX] = "check-index",
-	[CONSUL_CHECK_SESSION] = "check-session", [CONSUL_LOCK] = "lock",
-	[CONSUL_UNLOCK] = "unlock", [CONSUL_DELETE_CAS] = "delete-cas", [CONSUL_GET] = "get",
+	[CONSUL_CHECK_NOT_EXISTS] = "check-not-exists",
+	[CONSUL_CHECK_INDEX] = "check-index",
+	[CONSUL_CHECK_SESSION] = "check-session",
+	[CONSUL_LOCK] = "lock",
+	[CONSUL_UNLOCK] = "unlock",
+	[CONSUL_DELETE_CAS] = "delete-cas",
+	[CONSUL_GET] = "get",
 	[CONSUL_SET] = "set",
 };
 
@@ -451,16 +463,16 @@ static char *consul_txn_body(const struct consul_op *ops, size_t n, char **errp)
 
 	for (i = 0; i < n; i++) {
 		const struct consul_op *o = &ops[i];
-		int need_value = o->verb == CONSUL_LOCK || o->verb == CONSUL_UNLOCK ||
-				 o->verb == CONSUL_SET;
+		int need_value =
+			o->verb == CONSUL_LOCK || o->verb == CONSUL_UNLOCK || o->verb == CONSUL_SET;
 		int need_session = o->verb == CONSUL_LOCK || o->verb == CONSUL_UNLOCK ||
 				   o->verb == CONSUL_CHECK_SESSION;
 
 		if ((unsigned)o->verb >= sizeof(consul_verbs) / sizeof(consul_verbs[0]) ||
 		    o->key == NULL || (need_value && o->value == NULL) ||
 		    (need_session && o->session == NULL)) {
-			err_set(errp, FS_EINVAL, "consul_txn: op %zu lacks its key, value or session",
-				i);
+			err_set(errp, FS_EINVAL,
+				"consul_txn: op %zu lacks its key, value or session", i);
 			goto done;
 		}
 		kv = json_object_new_object();
@@ -480,7 +492,7 @@ static char *consul_txn_body(const struct consul_op *ops, size_t n, char **errp)
 		json_object_array_add(arr, op);
 	}
 	body = xstrdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
 done:
 	json_object_put(arr);
 	return body;
@@ -507,13 +519,15 @@ static int consul_txn_parse(struct json_object *o, struct consul_txn_result *res
 	size_t i, n;
 
 	if (!json_object_is_type(o, json_type_object))
-		return err_set(errp, FS_EINVAL, "Consul answered the txn with something other than "
+		return err_set(errp, FS_EINVAL,
+			       "Consul answered the txn with something other than "
 			       "an object");
 	json_object_object_get_ex(o, "Results", &results);
 	json_object_object_get_ex(o, "Errors", &errors);
 	if ((results != NULL && !json_object_is_type(results, json_type_array)) ||
 	    (errors != NULL && !json_object_is_type(errors, json_type_array)))
-		return err_set(errp, FS_EINVAL, "Consul answered the txn with Results or Errors "
+		return err_set(errp, FS_EINVAL,
+			       "Consul answered the txn with Results or Errors "
 			       "that are not arrays");
 	n = results != NULL ? json_object_array_length(results) : 0;
 	if (n > 0)
@@ -522,7 +536,8 @@ static int consul_txn_parse(struct json_object *o, struct consul_txn_result *res
 		e = json_object_array_get_idx(results, i);
 		if (!json_object_is_type(e, json_type_object) ||
 		    !json_object_object_get_ex(e, "KV", &v))
-			return err_set(errp, FS_EINVAL, "Consul answered the txn with a result that "
+			return err_set(errp, FS_EINVAL,
+				       "Consul answered the txn with a result that "
 				       "is not a KV result");
 		if (consul_kv_parse(v, &res->kvs[i], "the txn", errp) != 0)
 			return FS_EINVAL;
@@ -535,7 +550,8 @@ static int consul_txn_parse(struct json_object *o, struct consul_txn_result *res
 		e = json_object_array_get_idx(errors, i);
 		if (!json_object_is_type(e, json_type_object) ||
 		    consul_string_field(e, "What", &what) != 0 || what == NULL)
-			return err_set(errp, FS_EINVAL, "Consul answered the txn with a malformed "
+			return err_set(errp, FS_EINVAL,
+				       "Consul answered the txn with a malformed "
 				       "error");
 		res->errors[i].op_index = (int)consul_index_field(e, "OpIndex");
 		res->errors[i].what = xstrdup(what);
@@ -594,7 +610,8 @@ int consul_txn(struct consul *c, const struct consul_op *ops, size_t n,
 	}
 	if (consul_verb_writes(ops[n - 1].verb)) {
 		if (res->n_kvs == 0) {
-			rc = err_set(errp, FS_EINVAL, "Consul answered the txn without the result "
+			rc = err_set(errp, FS_EINVAL,
+				     "Consul answered the txn without the result "
 				     "of its write");
 			goto done;
 		}
@@ -633,7 +650,7 @@ int consul_session_create(struct consul *c, const char *name, int ttl_s, int loc
 	json_object_object_add(req, "TTL", json_object_new_string(ttl));
 	json_object_object_add(req, "Behavior", json_object_new_string("release"));
 	json_object_object_add(req, "LockDelay", json_object_new_string(delay));
-	/* no checks: a pure TTL session, alive exactly as long as it is renewed (CONSUL.md) */
+	/* no checks: a pure TTL session, alive exactly as long as it is renewed (doc/consul.md) */
 	json_object_object_add(req, "Checks", json_object_new_array());
 	rc = consul_request(c, "PUT", "/v1/session/create",
 			    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN), &a, errp);
@@ -645,8 +662,8 @@ int consul_session_create(struct consul *c, const char *name, int ttl_s, int loc
 	}
 	if ((rc = consul_json(&a, "session create", &o, errp)) != 0)
 		goto done;
-	if (!json_object_is_type(o, json_type_object) ||
-	    consul_string_field(o, "ID", &id) != 0 || id == NULL) {
+	if (!json_object_is_type(o, json_type_object) || consul_string_field(o, "ID", &id) != 0 ||
+	    id == NULL) {
 		rc = err_set(errp, FS_EINVAL, "Consul answered session create without an ID");
 		goto done;
 	}
@@ -681,8 +698,8 @@ static int consul_session_parse(const struct consul_answer *a, const char *what,
 	if ((rc = consul_json(a, what, &arr, errp)) != 0)
 		return rc;
 	/* Consul 1.8 answers info of an unknown session with [] (or null) */
-	if (arr == NULL || (json_object_is_type(arr, json_type_array) &&
-			    json_object_array_length(arr) == 0)) {
+	if (arr == NULL ||
+	    (json_object_is_type(arr, json_type_array) && json_object_array_length(arr) == 0)) {
 		rc = err_set(errp, FS_ENOENT, "Consul does not know the session");
 		goto done;
 	}
@@ -784,47 +801,11 @@ int consul_ping(struct consul *c, char **errp)
 	if ((rc = consul_json(&a, "status/leader", &o, errp)) != 0)
 		goto done;
 	if (!json_object_is_type(o, json_type_string))
-		rc = err_set(errp, FS_EINVAL, "Consul answered status/leader with something other "
+		rc = err_set(errp, FS_EINVAL,
+			     "Consul answered status/leader with something other "
 			     "than a string");
 	else if (json_object_get_string_len(o) == 0)
 		rc = err_set(errp, FS_EIO, UNAVAILABLE "%s has no cluster leader", c->base);
-done:
-	json_object_put(o);
-	buf_free(&a.body);
-	return rc;
-}
-
-int consul_agent_self(struct consul *c, char **nodep, char **versionp, char **errp)
-{
-	struct consul_answer a;
-	struct json_object *o = NULL, *cfg;
-	const char *node, *version;
-	int rc;
-
-	if (nodep != NULL)
-		*nodep = NULL;
-	if (versionp != NULL)
-		*versionp = NULL;
-	if ((rc = consul_request(c, "GET", "/v1/agent/self", NULL, &a, errp)) != 0)
-		goto done;
-	if (a.status != 200) {
-		rc = consul_unexpected(&a, "agent/self", errp);
-		goto done;
-	}
-	if ((rc = consul_json(&a, "agent/self", &o, errp)) != 0)
-		goto done;
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, "Config", &cfg) ||
-	    !json_object_is_type(cfg, json_type_object) ||
-	    consul_string_field(cfg, "NodeName", &node) != 0 ||
-	    consul_string_field(cfg, "Version", &version) != 0) {
-		rc = err_set(errp, FS_EINVAL, "Consul answered agent/self without its Config");
-		goto done;
-	}
-	if (nodep != NULL)
-		*nodep = xstrdup(node != NULL ? node : "");
-	if (versionp != NULL)
-		*versionp = xstrdup(version != NULL ? version : "");
 done:
 	json_object_put(o);
 	buf_free(&a.body);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The Consul HTTP client (libcurl): KV reads, /v1/txn with the verbs CONSUL.md uses, the node's
+/* The Consul HTTP client (libcurl): KV reads, /v1/txn with the verbs doc/consul.md uses, the node's
  * session, and reachability. Every answer is parsed defensively (json-c): anything unexpected is
  * an error with a clear message, never a crash.
  *
@@ -23,9 +23,9 @@
 struct config;
 struct consul;
 
-/* Timeouts: the submit path must answer quickly (CONSUL.md "Failure handling"). */
+/* Timeouts: the submit path must answer quickly, Consul or not (doc/consul.md). */
 #define CONSUL_CONNECT_TIMEOUT_MS 1000
-#define CONSUL_SUBMIT_TIMEOUT_MS 2000
+#define CONSUL_SUBMIT_TIMEOUT_MS  2000
 
 /* curl_global_init, once per program, before threads start. 0 or FS_EIO. */
 int consul_global_init(char **errp);
@@ -43,9 +43,9 @@ const char *consul_address(const struct consul *c);
 /* One KV entry as Consul holds it. Every string owned by the struct (consul_kv_clear). */
 struct consul_kv {
 	char *key;
-	char *value;          /* decoded bytes plus a NUL; NULL when Consul holds no value */
+	char *value; /* decoded bytes plus a NUL; NULL when Consul holds no value */
 	size_t value_len;
-	char *session;        /* the lock holder, NULL when unlocked */
+	char *session; /* the lock holder, NULL when unlocked */
 	int64_t create_index;
 	int64_t modify_index;
 	int64_t lock_index;
@@ -57,7 +57,7 @@ void consul_kv_clear(struct consul_kv *kv);
  * with consul_kv_clear), FS_ENOENT when the key does not exist (*kv zeroed), FS_EIO, FS_EINVAL. */
 int consul_kv_get(struct consul *c, const char *key, struct consul_kv *kv, char **errp);
 
-/* The txn verbs of CONSUL.md (and set, for tests and tools). */
+/* The txn verbs the protocol uses (doc/consul.md), and set, for tests and tools. */
 enum consul_verb {
 	CONSUL_CHECK_NOT_EXISTS, /* key */
 	CONSUL_CHECK_INDEX,      /* key, index */
@@ -79,8 +79,8 @@ struct consul_op {
 };
 
 struct consul_txn_error {
-	int op_index;  /* which op, 0-based */
-	char *what;    /* Consul's text, owned */
+	int op_index; /* which op, 0-based */
+	char *what;   /* Consul's text, owned */
 };
 
 /* A txn's answer. Consul's Results are NOT one per op: check-not-exists and delete-cas report
@@ -89,8 +89,8 @@ struct consul_txn_error {
 struct consul_txn_result {
 	struct consul_kv *kvs; /* Results, in Consul's order */
 	size_t n_kvs;
-	int64_t last_index;    /* ModifyIndex of the last write op (lock, unlock, set) when the
-				* txn's last op is one; else 0. The fence to keep (CONSUL.md). */
+	int64_t last_index; /* ModifyIndex of the last write op (lock, unlock, set) when the
+				* txn's last op is one; else 0: the fence to keep */
 	struct consul_txn_error *errors; /* a 409's Errors */
 	size_t n_errors;
 };
@@ -107,7 +107,7 @@ int consul_txn(struct consul *c, const struct consul_op *ops, size_t n,
 int consul_txn_invalid_session(const struct consul_txn_result *res);
 
 /* PUT /v1/session/create {"Name":name,"TTL":"<ttl_s>s","Behavior":"release",
- * "LockDelay":"<lock_delay_s>s","Checks":[]} (a pure TTL session: CONSUL.md). ttl_s 10..86400.
+ * "LockDelay":"<lock_delay_s>s","Checks":[]} (a pure TTL session: doc/consul.md). ttl_s 10..86400.
  * *idp is the new session id (caller frees). */
 int consul_session_create(struct consul *c, const char *name, int ttl_s, int lock_delay_s,
 			  char **idp, char **errp);
@@ -124,15 +124,10 @@ struct consul_session {
 };
 void consul_session_clear(struct consul_session *s);
 /* GET /v1/session/info/<id>: 0 with *s filled, FS_ENOENT when Consul does not know it. */
-int consul_session_info(struct consul *c, const char *id, struct consul_session *s,
-			char **errp);
+int consul_session_info(struct consul *c, const char *id, struct consul_session *s, char **errp);
 
 /* GET /v1/status/leader: 0 when Consul answers and has a leader (writes can succeed); FS_EIO
  * otherwise. The cheap reachability probe of /status and /health (needs no ACL). */
 int consul_ping(struct consul *c, char **errp);
-
-/* GET /v1/agent/self: 0 with the agent's node name and version (caller frees; either pointer
- * may be NULL), FS_EIO, FS_EINVAL. */
-int consul_agent_self(struct consul *c, char **nodep, char **versionp, char **errp);
 
 #endif

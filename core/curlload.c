@@ -73,7 +73,7 @@ static void curlload_run(void)
 	}
 	/* the options set here need 7.85 (CURLOPT_PROTOCOLS_STR): an older library would refuse
 	 * them one by one, quietly */
-	version_info = (curl_version_info_data * (*)(CURLversion))dlsym(h, "curl_version_info");
+	version_info = (curl_version_info_data * (*)(CURLversion)) dlsym(h, "curl_version_info");
 	vi = version_info != NULL ? version_info(CURLVERSION_NOW) : NULL;
 	if (vi == NULL || vi->version_num < 0x075500) {
 		snprintf(curlload_error, sizeof(curlload_error),

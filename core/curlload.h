@@ -13,7 +13,7 @@
 /* The shared object loaded (libcurl4's soname on Debian 12), unless the environment variable
  * CURLLOAD_ENV names another (for tests of a missing library). */
 #define CURLLOAD_SONAME "libcurl.so.4"
-#define CURLLOAD_ENV "FS_LIBCURL_SONAME"
+#define CURLLOAD_ENV    "FS_LIBCURL_SONAME"
 
 /* The libcurl functions this project calls. */
 struct curlfns {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The options of `factotum run <factfile> ...`, accepted exactly as Factotum 0.7.0 accepts them:
  * its docopt 0.6 command line, then the checks its main.rs makes (--env, --webhook), and the
- * --start check of its factfile module (FACTOTUM.md §4).
+ * --start check of its factfile module (doc/compatibility.md).
  *
  * What docopt 0.6.86 (the "0.6" Factotum builds with) does, and so what this file does:
  * - No abbreviations: a long flag must be spelled in full ("--no-col" is an unknown flag; unlike
@@ -55,19 +55,19 @@ enum factargs_opt {
 
 /* The options each command takes (bit o for option o). */
 #define FA_BIT(o) (1u << (o))
-#define FA_RUN_OPTS                                                                            \
-	(FA_BIT(FA_START) | FA_BIT(FA_ENV) | FA_BIT(FA_DRY_RUN) | FA_BIT(FA_NO_COLOUR) |          \
-	 FA_BIT(FA_WEBHOOK) | FA_BIT(FA_TAG) | FA_BIT(FA_CONSTRAINT) | FA_BIT(FA_MAX_SIZE) |      \
+#define FA_RUN_OPTS                                                                          \
+	(FA_BIT(FA_START) | FA_BIT(FA_ENV) | FA_BIT(FA_DRY_RUN) | FA_BIT(FA_NO_COLOUR) |     \
+	 FA_BIT(FA_WEBHOOK) | FA_BIT(FA_TAG) | FA_BIT(FA_CONSTRAINT) | FA_BIT(FA_MAX_SIZE) | \
 	 FA_BIT(FA_HEARTBEAT))
 static const struct {
 	const char *name;
 	unsigned opts;
 } factargs_cmds[] = {
-	[FACTARGS_RUN] = {"run", FA_RUN_OPTS},
-	[FACTARGS_RUNNER_RUN] = {"run", FA_RUN_OPTS | FA_BIT(FA_MAX_PARALLEL)},
-	[FACTARGS_VALIDATE] = {"validate", FA_BIT(FA_NO_COLOUR)},
-	[FACTARGS_DOT] = {"dot", FA_BIT(FA_START) | FA_BIT(FA_OUTPUT) | FA_BIT(FA_OVERWRITE) |
-				 FA_BIT(FA_NO_COLOUR)},
+	[FACTARGS_RUN] = { "run", FA_RUN_OPTS },
+	[FACTARGS_RUNNER_RUN] = { "run", FA_RUN_OPTS | FA_BIT(FA_MAX_PARALLEL) },
+	[FACTARGS_VALIDATE] = { "validate", FA_BIT(FA_NO_COLOUR) },
+	[FACTARGS_DOT] = { "dot", FA_BIT(FA_START) | FA_BIT(FA_OUTPUT) | FA_BIT(FA_OVERWRITE) |
+					  FA_BIT(FA_NO_COLOUR) },
 };
 
 static const struct {
@@ -75,20 +75,20 @@ static const struct {
 	int has_arg;
 	int repeats;
 } factargs_opts[FA_N] = {
-	[FA_START] = {"--start", 1, 0},
-	[FA_ENV] = {"--env", 1, 0},
-	[FA_DRY_RUN] = {"--dry-run", 0, 0},
-	[FA_NO_COLOUR] = {"--no-colour", 0, 0},
-	[FA_WEBHOOK] = {"--webhook", 1, 0},
-	[FA_TAG] = {"--tag", 1, 1},
-	[FA_CONSTRAINT] = {"--constraint", 1, 1},
-	[FA_MAX_SIZE] = {"--max-stdouterr-size", 1, 0},
-	[FA_HEARTBEAT] = {"--heartbeat-interval", 1, 0},
-	[FA_OUTPUT] = {"--output", 1, 0},
-	[FA_OVERWRITE] = {"--overwrite", 0, 0},
-	[FA_MAX_PARALLEL] = {"--max-parallel", 1, 0},
-	[FA_HELP] = {"--help", 0, 0},
-	[FA_VERSION] = {"--version", 0, 0},
+	[FA_START] = { "--start", 1, 0 },
+	[FA_ENV] = { "--env", 1, 0 },
+	[FA_DRY_RUN] = { "--dry-run", 0, 0 },
+	[FA_NO_COLOUR] = { "--no-colour", 0, 0 },
+	[FA_WEBHOOK] = { "--webhook", 1, 0 },
+	[FA_TAG] = { "--tag", 1, 1 },
+	[FA_CONSTRAINT] = { "--constraint", 1, 1 },
+	[FA_MAX_SIZE] = { "--max-stdouterr-size", 1, 0 },
+	[FA_HEARTBEAT] = { "--heartbeat-interval", 1, 0 },
+	[FA_OUTPUT] = { "--output", 1, 0 },
+	[FA_OVERWRITE] = { "--overwrite", 0, 0 },
+	[FA_MAX_PARALLEL] = { "--max-parallel", 1, 0 },
+	[FA_HELP] = { "--help", 0, 0 },
+	[FA_VERSION] = { "--version", 0, 0 },
 };
 
 /* What the docopt pass collects; strings point into argv. */
@@ -209,7 +209,8 @@ static int factargs_lookup(enum factargs_cmd cmd, const char *name, size_t len)
 	for (int i = 0; i < FA_N; i++)
 		if (i == FA_MAX_PARALLEL && !(factargs_cmds[cmd].opts & FA_BIT(FA_MAX_PARALLEL)))
 			continue; /* not Factotum's: unknown unless the bundled runner parses */
-		else if (strlen(factargs_opts[i].name) == len && memcmp(factargs_opts[i].name, name, len) == 0)
+		else if (strlen(factargs_opts[i].name) == len &&
+			 memcmp(factargs_opts[i].name, name, len) == 0)
 			return i;
 	return -1;
 }
@@ -227,22 +228,25 @@ static void factargs_nomatch(struct factargs_scan *sc, char *why)
 static void factargs_record(struct factargs_scan *sc, int o, const char *spelled, const char *value)
 {
 	if (o >= FA_N_TAKEN || !(factargs_cmds[sc->cmd].opts & FA_BIT(o))) {
-		factargs_nomatch(sc, xasprintf("Invalid arguments: '%s' is not an option of 'factotum %s'",
-					       spelled, factargs_cmds[sc->cmd].name));
+		factargs_nomatch(
+			sc, xasprintf("Invalid arguments: '%s' is not an option of 'factotum %s'",
+				      spelled, factargs_cmds[sc->cmd].name));
 		return;
 	}
 	sc->count[o]++;
 	if (o == FA_TAG) {
-		sc->tags = xreallocarray(sc->tags, sc->n_tags, sizeof *sc->tags);
+		sc->tags = xgrow_by_one(sc->tags, sc->n_tags, sizeof *sc->tags);
 		sc->tags[sc->n_tags++] = value;
 	} else if (o == FA_CONSTRAINT) {
-		sc->constraints = xreallocarray(sc->constraints, sc->n_constraints,
-						sizeof *sc->constraints);
+		sc->constraints =
+			xgrow_by_one(sc->constraints, sc->n_constraints, sizeof *sc->constraints);
 		sc->constraints[sc->n_constraints++] = value;
 	} else {
 		if (sc->count[o] == 2)
-			factargs_nomatch(sc, xasprintf("Invalid arguments: '%s' cannot be given more than once",
-						       factargs_opts[o].name));
+			factargs_nomatch(
+				sc,
+				xasprintf("Invalid arguments: '%s' cannot be given more than once",
+					  factargs_opts[o].name));
 		sc->value[o] = value != NULL ? value : "";
 	}
 }
@@ -256,8 +260,8 @@ static int factargs_scan(int argc, char *const argv[], struct factargs_scan *sc,
 		const char *t = argv[i];
 
 		if (!factargs_utf8_valid(t))
-			return err_set(errp, FS_EINVAL, "Invalid arguments: argument %d is not valid UTF-8",
-				       i + 1);
+			return err_set(errp, FS_EINVAL,
+				       "Invalid arguments: argument %d is not valid UTF-8", i + 1);
 	}
 	for (int i = 0; i < argc; i++) {
 		const char *t = argv[i];
@@ -271,7 +275,8 @@ static int factargs_scan(int argc, char *const argv[], struct factargs_scan *sc,
 				else if (k == 1 && *c == 'v')
 					factargs_record(sc, FA_VERSION, "-v", NULL);
 				else
-					return err_set(errp, FS_EINVAL, "Unknown flag: '-%.*s'", (int)k, c);
+					return err_set(errp, FS_EINVAL, "Unknown flag: '-%.*s'",
+						       (int)k, c);
 				c += k;
 			}
 		} else if (!seen_dashdash && factargs_is_long(t)) {
@@ -281,23 +286,27 @@ static int factargs_scan(int argc, char *const argv[], struct factargs_scan *sc,
 			int o = factargs_lookup(sc->cmd, t, name_len);
 
 			if (o < 0)
-				return err_set(errp, FS_EINVAL, "Unknown flag: '%.*s'", (int)name_len, t);
+				return err_set(errp, FS_EINVAL, "Unknown flag: '%.*s'",
+					       (int)name_len, t);
 			if (value != NULL && !factargs_opts[o].has_arg)
 				return err_set(errp, FS_EINVAL,
 					       "Flag '%s' cannot have an argument, but found '%s'.",
 					       factargs_opts[o].name, value);
 			if (value == NULL && factargs_opts[o].has_arg) {
 				if (i + 1 == argc)
-					return err_set(errp, FS_EINVAL,
-						       "Expected argument for flag '%s' but reached end of arguments.",
-						       factargs_opts[o].name);
+					return err_set(
+						errp, FS_EINVAL,
+						"Expected argument for flag '%s' but reached end of arguments.",
+						factargs_opts[o].name);
 				value = argv[++i];
 			}
 			factargs_record(sc, o, factargs_opts[o].name, value);
 		} else if (!seen_dashdash && strcmp(t, "--") == 0) {
 			seen_dashdash = 1;
 		} else {
-			factargs_nomatch(sc, xasprintf("Invalid arguments: unexpected argument '%s'", t));
+			factargs_nomatch(sc,
+					 xasprintf("Invalid arguments: unexpected argument '%s'",
+						   t));
 		}
 	}
 	if (sc->nomatch != NULL)
@@ -306,7 +315,8 @@ static int factargs_scan(int argc, char *const argv[], struct factargs_scan *sc,
 }
 
 /* docopt's to_number for usize/u64 fields; type names the Rust type in the message. */
-static int factargs_number(const char *v, const char *type, const char *flag, long *out, char **errp)
+static int factargs_number(const char *v, const char *type, const char *flag, long *out,
+			   char **errp)
 {
 	const char *s = v, *p;
 	size_t len = strlen(v);
@@ -335,51 +345,34 @@ bad:
 }
 
 /* --env: Factotum decodes it as BTreeMap<String, String> (json_str_to_btreemap) with
- * rustc-serialize, whose exact grammar ffjson reproduces. */
+ * rustc-serialize, whose exact grammar ffjson reproduces, and prints the decoder error's
+ * description for every failure: not JSON, too deep, not a flat object of strings. */
 static int factargs_env(const char *text, struct kvlist *vars, char **errp)
 {
 	struct ffjson *root = NULL;
-	struct ffjson_error perr;
-	int rc;
+	const char *why = "decoder error";
 
-	if (ffjson_parse(text, strlen(text), &root, &perr, NULL) != 0) {
-		/* Nesting too deep for us is nesting, so certainly not a flat map of strings. */
-		if (perr.code == FFJSON_E_DEPTH) {
-			rc = err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: decoder error",
-				     text);
-			goto done;
-		}
-		rc = err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: failed to parse json",
-			     text);
-		goto done;
-	}
-	if (root->type != FFJSON_OBJECT) {
-		rc = err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: decoder error", text);
-		goto done;
-	}
+	if (ffjson_parse(text, strlen(text), &root, NULL, NULL) != 0 || root->type != FFJSON_OBJECT)
+		goto bad;
 	for (size_t i = 0; i < root->n_members; i++) {
 		const struct ffjson_member *m = &root->members[i];
-		if (m->value->type != FFJSON_STRING) {
-			rc = err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: decoder error",
-				     text);
-			goto done;
-		}
+		if (m->value->type != FFJSON_STRING)
+			goto bad;
 		if (memchr(m->key, '\0', m->key_len) != NULL ||
 		    memchr(m->value->str, '\0', m->value->len) != NULL) {
 			/* Factotum would take it; C strings cannot carry it. Refused, not silently cut. */
-			rc = err_set(errp, FS_EINVAL,
-				     "Supplied string '%s' is not valid JSON: \\u0000 in a key or value is not supported",
-				     text);
-			goto done;
+			why = "\\u0000 in a key or value is not supported";
+			goto bad;
 		}
 	}
 	/* ffjson keeps the last of repeated keys, as rustc-serialize's BTreeMap does. */
 	for (size_t i = 0; i < root->n_members; i++)
 		kvlist_set(vars, root->members[i].key, root->members[i].value->str);
-	rc = 0;
-done:
 	ffjson_free(root);
-	return rc;
+	return 0;
+bad:
+	ffjson_free(root);
+	return err_set(errp, FS_EINVAL, "Supplied string '%s' is not valid JSON: %s", text, why);
 }
 
 /* url 1.x's WHATWG IPv4 rule: a host of up to four dot-separated numbers (0x hex, leading-0
@@ -416,7 +409,9 @@ static const char *factargs_ipv4_problem(const char *host)
 		}
 		for (const char *d = digits; *d != '\0' && is_v4; d++) {
 			int dv = isdigit((unsigned char)*d) ? *d - '0'
-				 : isxdigit((unsigned char)*d) ? tolower((unsigned char)*d) - 'a' + 10 : 99;
+				 : isxdigit((unsigned char)*d)
+					 ? tolower((unsigned char)*d) - 'a' + 10
+					 : 99;
 			if (dv >= radix)
 				is_v4 = 0;
 			v = v * (uint64_t)radix + (uint64_t)dv;
@@ -501,12 +496,13 @@ static const char *factargs_url_problem(const char *url)
 		for (const char *c = h; c < hend; c++) {
 			if (*c == '%' && hend - c >= 3 && isxdigit((unsigned char)c[1]) &&
 			    isxdigit((unsigned char)c[2])) {
-				char hx[3] = {c[1], c[2], '\0'};
+				char hx[3] = { c[1], c[2], '\0' };
 				buf_putc(&host, (char)strtol(hx, NULL, 16));
 				c += 2;
 			} else {
 				char ch = *c;
-				buf_putc(&host, (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch);
+				buf_putc(&host,
+					 (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch);
 			}
 		}
 		if (host.data == NULL)
@@ -518,7 +514,8 @@ static const char *factargs_url_problem(const char *url)
 				goto done;
 			}
 		}
-		if (strlen(host.data) != host.len || strpbrk(host.data, "\t\n\r #%/:?@[\\]") != NULL) {
+		if (strlen(host.data) != host.len ||
+		    strpbrk(host.data, "\t\n\r #%/:?@[\\]") != NULL) {
 			problem = "invalid domain character";
 			goto done;
 		}
@@ -529,7 +526,8 @@ static const char *factargs_url_problem(const char *url)
 	if (*hend == ':') {
 		unsigned long port = 0;
 		for (p = hend + 1; p < end; p++) {
-			if (*p < '0' || *p > '9' || (port = port * 10 + (unsigned long)(*p - '0')) > 65535) {
+			if (*p < '0' || *p > '9' ||
+			    (port = port * 10 + (unsigned long)(*p - '0')) > 65535) {
 				problem = "invalid port number";
 				goto done;
 			}
@@ -576,7 +574,8 @@ int factargs_parse_cmd(enum factargs_cmd cmd, int argc, char *const argv[], stru
 	for (size_t i = 0; i < sc.n_constraints; i++)
 		tags_add(&fa->constraints, sc.constraints[i]);
 	/* Without --env Factotum decodes "{}", so the tag variables exist either way. */
-	if ((rc = factargs_env(sc.value[FA_ENV] != NULL ? sc.value[FA_ENV] : "{}", &fa->vars, errp)) != 0)
+	if ((rc = factargs_env(sc.value[FA_ENV] != NULL ? sc.value[FA_ENV] : "{}", &fa->vars,
+			       errp)) != 0)
 		goto done;
 	for (size_t i = 0; i < fa->tags.n; i++) {
 		char *k = xasprintf("tag:%s", fa->tags.items[i].key);
@@ -584,18 +583,22 @@ int factargs_parse_cmd(enum factargs_cmd cmd, int argc, char *const argv[], stru
 		free(k);
 	}
 	if (sc.count[FA_DRY_RUN] > 0 && sc.value[FA_WEBHOOK] != NULL) {
-		rc = err_set(errp, FS_EINVAL, "Error: --webhook cannot be used with the --dry-run option");
+		rc = err_set(errp, FS_EINVAL,
+			     "Error: --webhook cannot be used with the --dry-run option");
 		goto done;
 	}
 	if (sc.value[FA_WEBHOOK] != NULL) {
 		const char *wh = sc.value[FA_WEBHOOK];
 		if (strncmp(wh, "http://", 7) != 0 && strncmp(wh, "https://", 8) != 0)
-			problem = "URL must begin with 'http://' or 'https://' to be used with Factotum webhooks";
+			problem =
+				"URL must begin with 'http://' or 'https://' to be used with Factotum webhooks";
 		else
 			problem = factargs_url_problem(wh);
 		if (problem != NULL) {
-			rc = err_set(errp, FS_EINVAL,
-				     "Error: the specifed webhook URL \"%s\" is invalid. Reason: %s", wh, problem);
+			rc = err_set(
+				errp, FS_EINVAL,
+				"Error: the specifed webhook URL \"%s\" is invalid. Reason: %s", wh,
+				problem);
 			goto done;
 		}
 		fa->webhook = xstrdup(wh);
@@ -648,9 +651,11 @@ static void factargs_graph_build(const struct factfile *ff, struct factargs_grap
 			long p = factargs_find_task(ff, task->depends_on[d]);
 			if (p < 0)
 				continue; /* a validated factfile has none; nothing to follow */
-			g->parents[t] = xreallocarray(g->parents[t], g->n_parents[t], sizeof(size_t));
+			g->parents[t] =
+				xgrow_by_one(g->parents[t], g->n_parents[t], sizeof(size_t));
 			g->parents[t][g->n_parents[t]++] = (size_t)p;
-			g->children[p] = xreallocarray(g->children[p], g->n_children[p], sizeof(size_t));
+			g->children[p] =
+				xgrow_by_one(g->children[p], g->n_children[p], sizeof(size_t));
 			g->children[p][g->n_children[p]++] = t;
 		}
 	}
@@ -751,17 +756,19 @@ int factargs_check_start(const struct factfile *ff, const char *start, enum fact
 	int ok;
 
 	if (s < 0)
-		return err_set(errp, FS_EINVAL,
-			       "The job cannot be started from '%s' because the task specified could not be found",
-			       start);
+		return err_set(
+			errp, FS_EINVAL,
+			"The job cannot be started from '%s' because the task specified could not be found",
+			start);
 	factargs_graph_build(ff, &g);
 	ok = rules == FACTFILE_RULES_FACTOTUM ? factargs_start_factotum(&g, (size_t)s)
 					      : factargs_start_ours(&g, (size_t)s);
 	factargs_graph_free(&g);
 	if (!ok)
-		return err_set(errp, FS_EINVAL,
-			       "The job cannot be started from '%s' because the job cannot be started here "
-			       "without triggering prior tasks",
-			       start);
+		return err_set(
+			errp, FS_EINVAL,
+			"The job cannot be started from '%s' because the job cannot be started here "
+			"without triggering prior tasks",
+			start);
 	return 0;
 }

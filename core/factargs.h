@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The arguments of `factotum run <factfile> ...` (FACTOTUM.md §4): parsed from a factfileArgs
+/* The arguments of `factotum run <factfile> ...` (doc/compatibility.md): parsed from a factfileArgs
  * array the way Factotum's command line would take them. */
 #ifndef FS_FACTARGS_H
 #define FS_FACTARGS_H
@@ -10,14 +10,15 @@
 #include "kv.h"
 
 struct factargs {
-	char *start;          /* --start, or NULL ("" when given empty) */
-	char *env_json;       /* --env as given, or NULL */
-	struct kvlist vars;   /* template variables: --env's pairs, then "tag:<k>" per tag (tags win) */
-	struct kvlist tags;   /* --tag pairs (tags_add); the job id hashes these */
+	char *start;    /* --start, or NULL ("" when given empty) */
+	char *env_json; /* --env as given, or NULL */
+	struct kvlist
+		vars; /* template variables: --env's pairs, then "tag:<k>" per tag (tags win) */
+	struct kvlist tags;        /* --tag pairs (tags_add); the job id hashes these */
 	struct kvlist constraints; /* --constraint pairs (tags_add); not template variables */
 	int no_colour;
 	int dry_run;
-	char *webhook;        /* or NULL */
+	char *webhook; /* or NULL */
 	/* -1 when not given. Factotum's docopt decodes an empty or all-whitespace value as 0, and
 	 * takes u64 values; those above LONG_MAX are stored as LONG_MAX. */
 	long max_stdouterr_size;
@@ -31,7 +32,7 @@ struct factargs {
 };
 
 /* Which command line is parsed: Factotum's `run` (what a foreign Factotum accepts), the bundled
- * runner's `run` (the same plus --max-parallel), `validate` or `dot` (FACTOTUM.md §4). */
+ * runner's `run` (the same plus --max-parallel), `validate` or `dot`. */
 enum factargs_cmd {
 	FACTARGS_RUN,
 	FACTARGS_RUNNER_RUN,
@@ -45,9 +46,9 @@ enum factargs_cmd {
  * line in *errp and FS_EINVAL, in Factotum's order: an argument that is not UTF-8; an unknown flag
  * ("Unknown flag: '--x'"), an argument on a switch, a missing argument (docopt's texts); a
  * positional, a flag of another subcommand, a repeated single-valued option ("Invalid arguments:
- * ..."); a bad number ("Could not decode '<v>' to usize for '--max-stdouterr-size'."); a bad --env
- * ("Supplied string '<json>' is not valid JSON: failed to parse json" / "... decoder error" when it
- * is JSON but not a flat object of strings); --dry-run with --webhook; a webhook that is not an
+ * ..."); a bad number ("Could not decode '<v>' to usize for '--max-stdouterr-size'."); an --env
+ * that is not a JSON object of strings ("Supplied string '<json>' is not valid JSON: decoder
+ * error"); --dry-run with --webhook; a webhook that is not an
  * http(s) URL ("Error: the specifed webhook URL \"<url>\" is invalid. Reason: <why>"). The one
  * deliberate difference: a \u0000 escape in --env, which Factotum takes, is refused. --dry-run
  * itself is accepted here; refusing it for queued jobs is the caller's business. On success fills
@@ -66,7 +67,8 @@ int factargs_parse_cmd(enum factargs_cmd cmd, int argc, char *const argv[], stru
  * found") and is a proper start ("... because the job cannot be started here without triggering
  * prior tasks"). FACTFILE_RULES_OURS uses the intended rule (every descendant's parents lie in
  * {start} ∪ descendants), FACTFILE_RULES_FACTOTUM Factotum's own is_proper_sub_tree algorithm,
- * which wrongly rejects some starts (FACTOTUM.md §4). Returns 0 or FS_EINVAL with *errp set. */
+ * which wrongly rejects some starts (doc/compatibility.md). Returns 0 or FS_EINVAL with *errp
+ * set. */
 int factargs_check_start(const struct factfile *ff, const char *start, enum factfile_rules rules,
 			 char **errp);
 

@@ -232,7 +232,8 @@ static int task_build(const struct ctx *c, const struct ffjson *t, size_t i,
 	for (size_t k = 0; k < task->n_continue; k++)
 		for (size_t j = 0; j < task->n_terminate; j++)
 			if (task->continue_codes[k] == task->terminate_codes[j]) {
-				rc = invalid(c, "the task '%s' has conflicting actions.", task->name);
+				rc = invalid(c, "the task '%s' has conflicting actions.",
+					     task->name);
 				goto fail;
 			}
 	/* Factotum renders the command and drops the result: only its errors matter. */
@@ -240,7 +241,8 @@ static int task_build(const struct ctx *c, const struct ffjson *t, size_t i,
 		goto fail;
 	if (has_nul(command->str, command->len) || has_nul(executor->str, executor->len)) {
 		rc = invalid(c, "the task '%s' has a NUL character (\\u0000) in its %s.",
-			     task->name, has_nul(command->str, command->len) ? "command" : "executor");
+			     task->name,
+			     has_nul(command->str, command->len) ? "command" : "executor");
 		goto fail;
 	}
 	task->command = xstrdup(command->str);
@@ -313,15 +315,6 @@ static size_t topo(const struct factfile *ff, size_t *order, bool *placed)
 	return n;
 }
 
-int factfile_topo_order(const struct factfile *ff, size_t *order)
-{
-	bool *placed = xcalloc(ff->n_tasks + 1, sizeof(*placed));
-	size_t n = topo(ff, order, placed);
-
-	free(placed);
-	return n == ff->n_tasks ? 0 : FS_EINVAL;
-}
-
 /* FACTFILE_RULES_OURS: every dependency exists and there is no cycle. */
 static int graph_check(const struct ctx *c, const struct factfile *ff)
 {
@@ -334,7 +327,8 @@ static int graph_check(const struct ctx *c, const struct factfile *ff)
 	for (size_t i = 0; i < ff->n_tasks; i++)
 		for (size_t k = 0; k < ff->tasks[i].n_depends_on; k++)
 			if (factfile_find_task(ff, ff->tasks[i].depends_on[k]) < 0) {
-				rc = invalid(c, "the task '%s' depends on '%s', which is not defined.",
+				rc = invalid(c,
+					     "the task '%s' depends on '%s', which is not defined.",
 					     ff->tasks[i].name, ff->tasks[i].depends_on[k]);
 				goto done;
 			}
@@ -356,8 +350,10 @@ static int graph_check(const struct ctx *c, const struct factfile *ff)
 			for (size_t k = start; k < n_walk; k++)
 				buf_printf(&b, "'%s' -> ", ff->tasks[walk[k]].name);
 			buf_printf(&b, "'%s'", ff->tasks[cur].name);
-			rc = invalid(c, "the tasks form a dependency cycle (each depends on the "
-					"next): %s.", b.data);
+			rc = invalid(c,
+				     "the tasks form a dependency cycle (each depends on the "
+				     "next): %s.",
+				     b.data);
 			buf_free(&b);
 			goto done;
 		}
@@ -389,8 +385,8 @@ int factfile_parse(const char *buf, size_t len, const char *path, const struct k
 
 	memset(ff, 0, sizeof(*ff));
 	if (!ffjson_utf8_valid(buf, len)) {
-		rc = err_set(errp, FS_EINVAL, "Couldn't read '%s': stream did not contain valid UTF-8",
-			     path);
+		rc = err_set(errp, FS_EINVAL,
+			     "Couldn't read '%s': stream did not contain valid UTF-8", path);
 		goto fail;
 	}
 	if ((rc = ffjson_parse(buf, len, &root, NULL, &jerr)) != 0) {

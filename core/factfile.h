@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Factfile parsing and validation exactly as Factotum 0.7.0 (FACTOTUM.md §1), with templating
- * (§2) applied where Factotum applies it, and the compact text the job id hashes (§3). */
+/* Factfile parsing and validation exactly as Factotum 0.7.0 (doc/compatibility.md), with
+ * templating applied where Factotum applies it, and the compact text the job id hashes. */
 #ifndef FS_FACTFILE_H
 #define FS_FACTFILE_H
 
@@ -8,31 +8,31 @@
 
 #include "kv.h"
 
-/* Which runner's rules apply to the task graph (FACTOTUM.md §1). */
+/* Which runner's rules apply to the task graph. */
 enum factfile_rules {
 	FACTFILE_RULES_OURS,     /* bundled runner: dependencies in any order, cycles rejected */
 	FACTFILE_RULES_FACTOTUM, /* a foreign Factotum: a dependency must be defined earlier */
 };
 
 struct factfile_task {
-	char *name;        /* templated */
-	char *executor;    /* as written */
-	char *command;     /* as written: Factotum does not template it */
-	char **arguments;  /* templated */
+	char *name;       /* templated */
+	char *executor;   /* as written */
+	char *command;    /* as written: Factotum does not template it */
+	char **arguments; /* templated */
 	size_t n_arguments;
 	char **depends_on; /* templated */
 	size_t n_depends_on;
 	int *terminate_codes; /* onResult.terminateJobWithSuccess */
 	size_t n_terminate;
-	int *continue_codes;  /* onResult.continueJob */
+	int *continue_codes; /* onResult.continueJob */
 	size_t n_continue;
 };
 
 struct factfile {
-	char *name; /* templated job name */
+	char *name;                  /* templated job name */
 	struct factfile_task *tasks; /* in file order */
 	size_t n_tasks;
-	/* The compact re-encoding (FACTOTUM.md §3 step 1) rendered with the variables (step 2): the
+	/* The compact re-encoding (fixed key order, no whitespace) rendered with the variables: the
 	 * text the job id hashes and webhooks carry as base64. NUL-terminated; contains no NUL. */
 	char *compact;
 	size_t compact_len;
@@ -51,12 +51,6 @@ int factfile_parse(const char *buf, size_t len, const char *path, const struct k
  * ("Couldn't open '<path>' for reading: ..." / "Couldn't read '<path>': ..."). */
 int factfile_load(const char *path, const struct kvlist *vars, enum factfile_rules rules,
 		  struct factfile *ff, char **errp);
-
-/* Fills order (ff->n_tasks entries, caller-allocated) with the task indices in an order where
- * every task comes after all its dependencies; among ready tasks the earlier in the file comes
- * first (so a file already in dependency order keeps its order). Returns 0, or FS_EINVAL if a
- * dependency is unknown or the graph has a cycle (factfile_parse rejects both). */
-int factfile_topo_order(const struct factfile *ff, size_t *order);
 
 /* Index of the task named name, or -1. */
 long factfile_find_task(const struct factfile *ff, const char *name);

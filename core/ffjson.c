@@ -24,29 +24,50 @@
 #include "err.h"
 #include "xalloc.h"
 
-const char *ffjson_strerror(enum ffjson_code code)
+/* error_str(code) of rustc-serialize (static storage), or our wording for our codes. */
+static const char *ffjson_strerror(enum ffjson_code code)
 {
 	switch (code) {
-	case FFJSON_E_INVALID_SYNTAX: return "invalid syntax";
-	case FFJSON_E_INVALID_NUMBER: return "invalid number";
-	case FFJSON_E_EOF_OBJECT: return "EOF While parsing object";
-	case FFJSON_E_EOF_ARRAY: return "EOF While parsing array";
-	case FFJSON_E_EOF_VALUE: return "EOF While parsing value";
-	case FFJSON_E_EOF_STRING: return "EOF While parsing string";
-	case FFJSON_E_KEY_NOT_STRING: return "key must be a string";
-	case FFJSON_E_EXPECTED_COLON: return "expected `:`";
-	case FFJSON_E_TRAILING_CHARACTERS: return "trailing characters";
-	case FFJSON_E_TRAILING_COMMA: return "trailing comma";
-	case FFJSON_E_INVALID_ESCAPE: return "invalid escape";
-	case FFJSON_E_INVALID_CODE_POINT: return "invalid Unicode code point";
-	case FFJSON_E_LONE_SURROGATE: return "lone leading surrogate in hex escape";
-	case FFJSON_E_UNEXPECTED_END_OF_HEX: return "unexpected end of hex escape";
-	case FFJSON_E_UNRECOGNIZED_HEX: return "invalid \\u{ esc}ape (unrecognized hex)";
-	case FFJSON_E_NOT_FOUR_DIGIT: return "invalid \\u{ esc}ape (not four digits)";
-	case FFJSON_E_CONTROL_CHARACTER: return "unescaped control character in string";
-	case FFJSON_E_NOT_UTF8: return "contents not utf-8";
-	case FFJSON_E_DEPTH: return "nesting too deep";
-	case FFJSON_E_PARSER_STATE: return "object key too long or malformed nesting";
+	case FFJSON_E_INVALID_SYNTAX:
+		return "invalid syntax";
+	case FFJSON_E_INVALID_NUMBER:
+		return "invalid number";
+	case FFJSON_E_EOF_OBJECT:
+		return "EOF While parsing object";
+	case FFJSON_E_EOF_ARRAY:
+		return "EOF While parsing array";
+	case FFJSON_E_EOF_VALUE:
+		return "EOF While parsing value";
+	case FFJSON_E_EOF_STRING:
+		return "EOF While parsing string";
+	case FFJSON_E_KEY_NOT_STRING:
+		return "key must be a string";
+	case FFJSON_E_EXPECTED_COLON:
+		return "expected `:`";
+	case FFJSON_E_TRAILING_CHARACTERS:
+		return "trailing characters";
+	case FFJSON_E_TRAILING_COMMA:
+		return "trailing comma";
+	case FFJSON_E_INVALID_ESCAPE:
+		return "invalid escape";
+	case FFJSON_E_INVALID_CODE_POINT:
+		return "invalid Unicode code point";
+	case FFJSON_E_LONE_SURROGATE:
+		return "lone leading surrogate in hex escape";
+	case FFJSON_E_UNEXPECTED_END_OF_HEX:
+		return "unexpected end of hex escape";
+	case FFJSON_E_UNRECOGNIZED_HEX:
+		return "invalid \\u{ esc}ape (unrecognized hex)";
+	case FFJSON_E_NOT_FOUR_DIGIT:
+		return "invalid \\u{ esc}ape (not four digits)";
+	case FFJSON_E_CONTROL_CHARACTER:
+		return "unescaped control character in string";
+	case FFJSON_E_NOT_UTF8:
+		return "contents not utf-8";
+	case FFJSON_E_DEPTH:
+		return "nesting too deep";
+	case FFJSON_E_PARSER_STATE:
+		return "object key too long or malformed nesting";
 	}
 	return "invalid syntax";
 }
@@ -147,7 +168,7 @@ enum evkind {
 	EV_ERROR,
 };
 
-struct event {
+struct ffjson_event {
 	enum evkind kind;
 	bool b;
 	int64_t i;
@@ -166,7 +187,7 @@ struct stack_el {
 	uint16_t size;
 };
 
-struct parser {
+struct ffjson_parser {
 	const unsigned char *p;
 	const unsigned char *end;
 	bool eof;
@@ -179,7 +200,7 @@ struct parser {
 	enum pstate state;
 };
 
-static void bump(struct parser *ps)
+static void bump(struct ffjson_parser *ps)
 {
 	if (ps->p < ps->end) {
 		const unsigned char *s = ps->p;
@@ -211,19 +232,19 @@ static void bump(struct parser *ps)
 	}
 }
 
-static bool ch_is(const struct parser *ps, uint32_t c)
+static bool ch_is(const struct ffjson_parser *ps, uint32_t c)
 {
 	return !ps->eof && ps->ch == c;
 }
 
-static uint32_t ch_or_null(const struct parser *ps)
+static uint32_t ch_or_null(const struct ffjson_parser *ps)
 {
 	return ps->eof ? 0 : ps->ch;
 }
 
-static struct event ev_error(const struct parser *ps, enum ffjson_code code)
+static struct ffjson_event ev_error(const struct ffjson_parser *ps, enum ffjson_code code)
 {
-	struct event e = { .kind = EV_ERROR };
+	struct ffjson_event e = { .kind = EV_ERROR };
 
 	e.err.code = code;
 	e.err.line = ps->line;
@@ -232,13 +253,13 @@ static struct event ev_error(const struct parser *ps, enum ffjson_code code)
 }
 
 /* rustc-serialize's error_event: the parser stops after it. */
-static struct event error_event(struct parser *ps, enum ffjson_code code)
+static struct ffjson_event error_event(struct ffjson_parser *ps, enum ffjson_code code)
 {
 	ps->state = PS_FINISHED;
 	return ev_error(ps, code);
 }
 
-static void parse_whitespace(struct parser *ps)
+static void parse_whitespace(struct ffjson_parser *ps)
 {
 	while (ch_is(ps, ' ') || ch_is(ps, '\n') || ch_is(ps, '\t') || ch_is(ps, '\r'))
 		bump(ps);
@@ -250,7 +271,7 @@ static bool is_digit(uint32_t c)
 }
 
 /* Leaves *err set and returns false on failure. */
-static bool parse_u64(struct parser *ps, uint64_t *out, struct event *err)
+static bool parse_u64(struct ffjson_parser *ps, uint64_t *out, struct ffjson_event *err)
 {
 	uint64_t acc = 0;
 	uint32_t c = ch_or_null(ps);
@@ -301,9 +322,9 @@ static double powi10(int32_t e)
 	return recip ? 1.0 / r : r;
 }
 
-static struct event parse_number(struct parser *ps)
+static struct ffjson_event parse_number(struct ffjson_parser *ps)
 {
-	struct event ev = { .kind = EV_NONE };
+	struct ffjson_event ev = { .kind = EV_NONE };
 	bool neg = false;
 	uint64_t res;
 
@@ -370,7 +391,7 @@ static struct event parse_number(struct parser *ps)
 	return ev;
 }
 
-static bool decode_hex_escape(struct parser *ps, uint32_t *out, struct event *err)
+static bool decode_hex_escape(struct ffjson_parser *ps, uint32_t *out, struct ffjson_event *err)
 {
 	uint32_t n = 0;
 
@@ -395,9 +416,9 @@ static bool decode_hex_escape(struct parser *ps, uint32_t *out, struct event *er
 }
 
 /* Called with the opening '"' current. Returns EV_STRING (owning the text) or EV_ERROR. */
-static struct event parse_str(struct parser *ps)
+static struct ffjson_event parse_str(struct ffjson_parser *ps)
 {
-	struct event ev = { .kind = EV_NONE };
+	struct ffjson_event ev = { .kind = EV_NONE };
 	struct buf b;
 	bool escape = false;
 
@@ -412,14 +433,30 @@ static struct event parse_str(struct parser *ps)
 			uint32_t n, n2;
 
 			switch (ps->ch) {
-			case '"': buf_putc(&b, '"'); break;
-			case '\\': buf_putc(&b, '\\'); break;
-			case '/': buf_putc(&b, '/'); break;
-			case 'b': buf_putc(&b, '\b'); break;
-			case 'f': buf_putc(&b, '\f'); break;
-			case 'n': buf_putc(&b, '\n'); break;
-			case 'r': buf_putc(&b, '\r'); break;
-			case 't': buf_putc(&b, '\t'); break;
+			case '"':
+				buf_putc(&b, '"');
+				break;
+			case '\\':
+				buf_putc(&b, '\\');
+				break;
+			case '/':
+				buf_putc(&b, '/');
+				break;
+			case 'b':
+				buf_putc(&b, '\b');
+				break;
+			case 'f':
+				buf_putc(&b, '\f');
+				break;
+			case 'n':
+				buf_putc(&b, '\n');
+				break;
+			case 'r':
+				buf_putc(&b, '\r');
+				break;
+			case 't':
+				buf_putc(&b, '\t');
+				break;
 			case 'u':
 				if (!decode_hex_escape(ps, &n, &ev))
 					goto fail;
@@ -472,7 +509,8 @@ fail:
 	return ev;
 }
 
-static struct event parse_ident(struct parser *ps, const char *ident, struct event value)
+static struct ffjson_event parse_ident(struct ffjson_parser *ps, const char *ident,
+				       struct ffjson_event value)
 {
 	for (const char *c = ident; *c; c++) {
 		bump(ps);
@@ -483,9 +521,9 @@ static struct event parse_ident(struct parser *ps, const char *ident, struct eve
 	return value;
 }
 
-static struct event parse_value(struct parser *ps)
+static struct ffjson_event parse_value(struct ffjson_parser *ps)
 {
-	struct event ev = { .kind = EV_NONE };
+	struct ffjson_event ev = { .kind = EV_NONE };
 
 	if (ps->eof)
 		return error_event(ps, FFJSON_E_EOF_VALUE);
@@ -501,8 +539,17 @@ static struct event parse_value(struct parser *ps)
 		ev.kind = EV_BOOL;
 		ev.b = false;
 		return parse_ident(ps, "alse", ev);
-	case '-': case '0': case '1': case '2': case '3': case '4':
-	case '5': case '6': case '7': case '8': case '9':
+	case '-':
+	case '0':
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+	case '5':
+	case '6':
+	case '7':
+	case '8':
+	case '9':
 		return parse_number(ps);
 	case '"':
 		return parse_str(ps);
@@ -519,13 +566,13 @@ static struct event parse_value(struct parser *ps)
 	}
 }
 
-static void stack_push(struct parser *ps, struct stack_el el)
+static void stack_push(struct ffjson_parser *ps, struct stack_el el)
 {
-	ps->st = xreallocarray(ps->st, ps->n_st, sizeof(*ps->st));
+	ps->st = xgrow_by_one(ps->st, ps->n_st, sizeof(*ps->st));
 	ps->st[ps->n_st++] = el;
 }
 
-static void stack_push_key(struct parser *ps, const char *key, size_t len)
+static void stack_push_key(struct ffjson_parser *ps, const char *key, size_t len)
 {
 	struct stack_el el = { .is_key = true };
 
@@ -535,7 +582,7 @@ static void stack_push_key(struct parser *ps, const char *key, size_t len)
 	buf_append(&ps->keys, key, len);
 }
 
-static void stack_pop(struct parser *ps)
+static void stack_pop(struct ffjson_parser *ps)
 {
 	/* Never called on an empty stack: the states guarantee it, as rustc-serialize asserts. */
 	if (ps->n_st == 0)
@@ -547,7 +594,7 @@ static void stack_pop(struct parser *ps)
 	ps->n_st--;
 }
 
-static bool stack_last_is_index(const struct parser *ps)
+static bool stack_last_is_index(const struct ffjson_parser *ps)
 {
 	return ps->n_st > 0 && !ps->st[ps->n_st - 1].is_key;
 }
@@ -555,7 +602,7 @@ static bool stack_last_is_index(const struct parser *ps)
 /* The key on top of the stack, as rustc-serialize's Stack::top() reads it (16-bit wrapping
  * offsets). Returns false where Rust would panic (no key on top, a slice out of range, or a
  * slice that is not UTF-8). */
-static bool stack_top_key(const struct parser *ps, const char **key, size_t *len)
+static bool stack_top_key(const struct ffjson_parser *ps, const char **key, size_t *len)
 {
 	const struct stack_el *el;
 	uint16_t end;
@@ -574,26 +621,30 @@ static bool stack_top_key(const struct parser *ps, const char **key, size_t *len
 }
 
 /* The state after a container closes, from what is left on the stack. */
-static enum pstate state_after_close(const struct parser *ps)
+static enum pstate state_after_close(const struct ffjson_parser *ps)
 {
 	if (ps->n_st == 0)
 		return PS_BEFORE_FINISH;
 	return stack_last_is_index(ps) ? PS_ARRAY_COMMA : PS_OBJECT_COMMA;
 }
 
-static enum pstate state_after_value(const struct event *ev, enum pstate otherwise)
+static enum pstate state_after_value(const struct ffjson_event *ev, enum pstate otherwise)
 {
 	switch (ev->kind) {
-	case EV_ERROR: return PS_FINISHED;
-	case EV_ARRAY_START: return PS_ARRAY_FIRST;
-	case EV_OBJECT_START: return PS_OBJECT_FIRST;
-	default: return otherwise;
+	case EV_ERROR:
+		return PS_FINISHED;
+	case EV_ARRAY_START:
+		return PS_ARRAY_FIRST;
+	case EV_OBJECT_START:
+		return PS_OBJECT_FIRST;
+	default:
+		return otherwise;
 	}
 }
 
-static struct event parse_array(struct parser *ps, bool first)
+static struct ffjson_event parse_array(struct ffjson_parser *ps, bool first)
 {
-	struct event ev = { .kind = EV_NONE };
+	struct ffjson_event ev = { .kind = EV_NONE };
 
 	if (ch_is(ps, ']')) {
 		if (!first)
@@ -613,7 +664,7 @@ static struct event parse_array(struct parser *ps, bool first)
 }
 
 /* Returns true with *ev set when an event is produced. */
-static bool parse_array_comma_or_end(struct parser *ps, struct event *ev)
+static bool parse_array_comma_or_end(struct ffjson_parser *ps, struct ffjson_event *ev)
 {
 	if (ch_is(ps, ',')) {
 		ps->st[ps->n_st - 1].index++;
@@ -632,10 +683,10 @@ static bool parse_array_comma_or_end(struct parser *ps, struct event *ev)
 	return true;
 }
 
-static struct event parse_object(struct parser *ps, bool first)
+static struct ffjson_event parse_object(struct ffjson_parser *ps, bool first)
 {
-	struct event ev = { .kind = EV_NONE };
-	struct event key;
+	struct ffjson_event ev = { .kind = EV_NONE };
+	struct ffjson_event key;
 
 	if (ch_is(ps, '}')) {
 		if (!first) {
@@ -671,9 +722,9 @@ static struct event parse_object(struct parser *ps, bool first)
 	return ev;
 }
 
-static struct event parse_object_end(struct parser *ps)
+static struct ffjson_event parse_object_end(struct ffjson_parser *ps)
 {
-	struct event ev = { .kind = EV_NONE };
+	struct ffjson_event ev = { .kind = EV_NONE };
 
 	if (ch_is(ps, '}')) {
 		ps->state = state_after_close(ps);
@@ -684,9 +735,9 @@ static struct event parse_object_end(struct parser *ps)
 	return error_event(ps, ps->eof ? FFJSON_E_EOF_OBJECT : FFJSON_E_INVALID_SYNTAX);
 }
 
-static struct event parser_next(struct parser *ps)
+static struct ffjson_event parser_next(struct ffjson_parser *ps)
 {
-	struct event ev = { .kind = EV_NONE };
+	struct ffjson_event ev = { .kind = EV_NONE };
 
 	if (ps->state == PS_FINISHED)
 		return ev;
@@ -733,8 +784,8 @@ static struct event parser_next(struct parser *ps)
 /* ---- the tree builder ---- */
 
 struct builder {
-	struct parser ps;
-	struct event tok;
+	struct ffjson_parser ps;
+	struct ffjson_event tok;
 	struct ffjson_error err;
 	bool panicked; /* Rust would have panicked: report err as it is */
 };
@@ -746,9 +797,9 @@ static void builder_bump(struct builder *bl)
 	bl->tok = parser_next(&bl->ps);
 }
 
-static struct event take(struct builder *bl)
+static struct ffjson_event take(struct builder *bl)
 {
-	struct event t = bl->tok;
+	struct ffjson_event t = bl->tok;
 
 	bl->tok.kind = EV_NONE;
 	bl->tok.s = NULL;
@@ -787,7 +838,7 @@ static struct ffjson *build_array(struct builder *bl, int depth)
 			ffjson_free(arr);
 			return NULL;
 		}
-		arr->items = xreallocarray(arr->items, arr->n_items, sizeof(*arr->items));
+		arr->items = xgrow_by_one(arr->items, arr->n_items, sizeof(*arr->items));
 		arr->items[arr->n_items++] = v;
 		builder_bump(bl);
 	}
@@ -826,7 +877,7 @@ static void object_insert(struct ffjson *obj, const char *key, size_t len, struc
 		else
 			hi = mid;
 	}
-	obj->members = xreallocarray(obj->members, obj->n_members, sizeof(*obj->members));
+	obj->members = xgrow_by_one(obj->members, obj->n_members, sizeof(*obj->members));
 	memmove(&obj->members[lo + 1], &obj->members[lo],
 		(obj->n_members - lo) * sizeof(*obj->members));
 	obj->members[lo].key = xmalloc(len + 1);
@@ -883,7 +934,7 @@ fail:
 
 static struct ffjson *build_value(struct builder *bl, int depth)
 {
-	struct event t = take(bl);
+	struct ffjson_event t = take(bl);
 	struct ffjson *v = NULL;
 
 	switch (t.kind) {
@@ -1040,13 +1091,27 @@ void ffjson_put_string(struct buf *b, const char *s, size_t len)
 
 		esc[0] = '\\';
 		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\r': esc[1] = 'r'; break;
+		case '"':
+			esc[1] = '"';
+			break;
+		case '\\':
+			esc[1] = '\\';
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
 		default:
 			if (c >= 0x20 && c != 0x7f)
 				continue;

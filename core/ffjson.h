@@ -33,7 +33,7 @@ struct ffjson {
 	int64_t i64;
 	uint64_t u64;
 	double f64;
-	char *str;    /* FFJSON_STRING: len bytes of UTF-8 plus a NUL; may contain NUL (\u0000) */
+	char *str; /* FFJSON_STRING: len bytes of UTF-8 plus a NUL; may contain NUL (\u0000) */
 	size_t len;
 	struct ffjson **items; /* FFJSON_ARRAY */
 	size_t n_items;
@@ -77,9 +77,6 @@ struct ffjson_error {
 	size_t line; /* as rustc-serialize counts: see ffjson.c */
 	size_t col;
 };
-
-/* error_str(code) of rustc-serialize (static storage), or our wording for our codes. */
-const char *ffjson_strerror(enum ffjson_code code);
 
 /* Parses len bytes of buf (any bytes; invalid UTF-8 gives FFJSON_E_NOT_UTF8 at line 0, column 0,
  * as Json::from_reader does). On success returns 0 and sets *out to a tree the caller frees with

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "err.h"
 #include "jobreq.h"
 #include "xalloc.h"
@@ -63,15 +64,11 @@ char *jobentry_key(const char *ns, const char *id)
 /* ISO 8601 UTC with milliseconds, or null for 0. */
 static struct json_object *jobentry_time(int64_t ms)
 {
-	char out[40];
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-	size_t n;
+	char out[CLOCK_UTC_LEN];
 
-	if (ms <= 0 || gmtime_r(&secs, &tm) == NULL)
+	if (ms <= 0)
 		return NULL;
-	n = strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, sizeof(out) - n, ".%03dZ", (int)(ms % 1000));
+	clock_format_utc(ms, CLOCK_UTC_ISO_MS, out);
 	return json_object_new_string(out);
 }
 
@@ -105,10 +102,10 @@ struct json_object *jobentry_to_json(const struct jobentry *e)
 	json_object_object_add(o, "updated", jobentry_time(e->updated_ms));
 	json_object_object_add(o, "runStarted", jobentry_time(e->started_ms));
 	json_object_object_add(o, "runFinished", jobentry_time(e->finished_ms));
-	json_object_object_add(o, "exitCode", e->exit_code >= 0 ?
-			       json_object_new_int(e->exit_code) : NULL);
-	json_object_object_add(o, "exitSignal", e->exit_signal > 0 ?
-			       json_object_new_int(e->exit_signal) : NULL);
+	json_object_object_add(o, "exitCode",
+			       e->exit_code >= 0 ? json_object_new_int(e->exit_code) : NULL);
+	json_object_object_add(o, "exitSignal",
+			       e->exit_signal > 0 ? json_object_new_int(e->exit_signal) : NULL);
 	json_object_object_add(o, "reason", jobentry_str(e->reason, 1));
 	return o;
 }
@@ -116,8 +113,9 @@ struct json_object *jobentry_to_json(const struct jobentry *e)
 char *jobentry_build(const struct jobentry *e)
 {
 	struct json_object *o = jobentry_to_json(e);
-	char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *s =
+		xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	json_object_put(o);
 	return s;
@@ -182,8 +180,7 @@ static int jobentry_opt(struct json_object *o, const char *name, enum json_type 
 /* Our optional fields. */
 static int jobentry_parse_ours(struct json_object *o, struct jobentry *e, char **errp)
 {
-	static const char *const times[] = { "submitted", "updated", "runStarted",
-					     "runFinished" };
+	static const char *const times[] = { "submitted", "updated", "runStarted", "runFinished" };
 	int64_t *dst[] = { &e->submitted_ms, &e->updated_ms, &e->started_ms, &e->finished_ms };
 	struct json_object *v;
 	size_t i;
@@ -231,15 +228,22 @@ int jobentry_parse(const char *value, size_t len, struct jobentry *e, char **err
 		err_set(errp, FS_EINVAL, "not a JSON object");
 		goto done;
 	}
-	/* only the original's names, exactly (SERVER.md §4: no new values) */
+	/* only the original's state and outcome names, exactly: an old server must be able to
+	 * read every entry, so no value of ours appears here */
 	s = jobentry_get_str(o, "state");
-	st = s == NULL ? -1 : strcmp(s, "QUEUED") == 0 ? SPOOL_QUEUED :
-	     strcmp(s, "WORKING") == 0 ? SPOOL_WORKING : strcmp(s, "DONE") == 0 ? SPOOL_DONE : -1;
+	st = s == NULL                   ? -1
+	     : strcmp(s, "QUEUED") == 0  ? SPOOL_QUEUED
+	     : strcmp(s, "WORKING") == 0 ? SPOOL_WORKING
+	     : strcmp(s, "DONE") == 0    ? SPOOL_DONE
+					 : -1;
 	free(s);
 	s = jobentry_get_str(o, "lastOutcome");
-	oc = s == NULL ? -1 : strcmp(s, "WAITING") == 0 ? SPOOL_WAITING :
-	     strcmp(s, "RUNNING") == 0 ? SPOOL_RUNNING : strcmp(s, "SUCCEEDED") == 0 ?
-	     SPOOL_SUCCEEDED : strcmp(s, "FAILED") == 0 ? SPOOL_FAILED : -1;
+	oc = s == NULL                     ? -1
+	     : strcmp(s, "WAITING") == 0   ? SPOOL_WAITING
+	     : strcmp(s, "RUNNING") == 0   ? SPOOL_RUNNING
+	     : strcmp(s, "SUCCEEDED") == 0 ? SPOOL_SUCCEEDED
+	     : strcmp(s, "FAILED") == 0    ? SPOOL_FAILED
+					   : -1;
 	free(s);
 	s = NULL;
 	if (st < 0) {
@@ -247,7 +251,8 @@ int jobentry_parse(const char *value, size_t len, struct jobentry *e, char **err
 		goto done;
 	}
 	if (oc < 0) {
-		err_set(errp, FS_EINVAL, "field 'lastOutcome' is missing or not WAITING, RUNNING, "
+		err_set(errp, FS_EINVAL,
+			"field 'lastOutcome' is missing or not WAITING, RUNNING, "
 			"SUCCEEDED or FAILED");
 		goto done;
 	}
@@ -265,26 +270,31 @@ int jobentry_parse(const char *value, size_t len, struct jobentry *e, char **err
 	if ((e->job_id = jobentry_get_str(jr, "jobId")) == NULL ||
 	    (e->job_name = jobentry_get_str(jr, "jobName")) == NULL ||
 	    (e->factfile_path = jobentry_get_str(jr, "factfilePath")) == NULL) {
-		err_set(errp, FS_EINVAL, "field 'jobRequest' lacks a string jobId, jobName or "
+		err_set(errp, FS_EINVAL,
+			"field 'jobRequest' lacks a string jobId, jobName or "
 			"factfilePath");
 		goto done;
 	}
 	if (!json_object_object_get_ex(jr, "factfileArgs", &args) ||
 	    !json_object_is_type(args, json_type_array)) {
-		err_set(errp, FS_EINVAL, "field 'jobRequest.factfileArgs' is missing or not an array");
+		err_set(errp, FS_EINVAL,
+			"field 'jobRequest.factfileArgs' is missing or not an array");
 		goto done;
 	}
 	n = json_object_array_length(args);
 	for (i = 0; i < n; i++) {
 		a = json_object_array_get_idx(args, i);
 		if (!json_object_is_type(a, json_type_string)) {
-			err_set(errp, FS_EINVAL, "field 'jobRequest.factfileArgs' holds a value that "
-				"is not a string (index %zu)", i);
+			err_set(errp, FS_EINVAL,
+				"field 'jobRequest.factfileArgs' holds a value that "
+				"is not a string (index %zu)",
+				i);
 			goto done;
 		}
 	}
-	e->factfile_args = xstrdup(json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN |
-						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	e->factfile_args = xstrdup(
+		json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (jobentry_parse_ours(o, e, errp) != 0)
 		goto done;
 	rc = 0;

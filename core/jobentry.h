@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The job entry kept in Consul at <namespace>/<jobId> (SERVER.md §5, CONSUL.md): building the
- * value, parsing it back defensively (ours and an old Rust server's), and deciding whether an
- * entry may be claimed. The same JSON shape is /check's answer.
+/* The job entry kept in Consul at <namespace>/<jobId> (doc/consul.md): building the value,
+ * parsing it back defensively (ours and an old Rust server's), and deciding whether an entry may
+ * be claimed. jobentry_to_json is the only place a job becomes this JSON: /check and /jobs answer
+ * with the same shape.
  *
  * Value: the original's four fields first, only its state and outcome values —
  *   {"state":"QUEUED|WORKING|DONE",
@@ -21,21 +22,21 @@
 /* Every string owned by the struct (jobentry_free); NULL only where said. */
 struct jobentry {
 	enum spool_state state;
-	enum spool_outcome outcome;  /* lastOutcome */
+	enum spool_outcome outcome; /* lastOutcome */
 	char *job_id;
 	char *job_name;
 	char *factfile_path;
-	char *factfile_args;         /* a compact JSON array of strings */
+	char *factfile_args; /* a compact JSON array of strings */
 	char *last_run_from;
 	/* ours */
-	char *node;                  /* NULL when absent (an old Rust server's entry) */
-	int64_t submitted_ms;        /* 0 when absent; epoch ms */
+	char *node;           /* NULL when absent (an old Rust server's entry) */
+	int64_t submitted_ms; /* 0 when absent; epoch ms */
 	int64_t updated_ms;
 	int64_t started_ms;
 	int64_t finished_ms;
-	int exit_code;               /* -1 when absent */
-	int exit_signal;             /* 0 when absent */
-	char *reason;                /* NULL when absent */
+	int exit_code;   /* -1 when absent */
+	int exit_signal; /* 0 when absent */
+	char *reason;    /* NULL when absent */
 };
 
 /* An empty entry (strings NULL, exit_code -1). */
@@ -63,7 +64,8 @@ char *jobentry_build(const struct jobentry *e);
  * ignored (a later version may add some). */
 int jobentry_parse(const char *value, size_t len, struct jobentry *e, char **errp);
 
-/* Whether an entry may be claimed (CONSUL.md "When is an entry free to claim?"). */
+/* Whether an entry may be claimed: a DONE entry no other session holds, or a QUEUED/WORKING one
+ * whose node (one of ours: it wrote "node") lost its session; anything else is held (409). */
 enum jobentry_claim {
 	JOBENTRY_FREE,     /* DONE and unlocked (or locked by our own session) */
 	JOBENTRY_ORPHANED, /* QUEUED/WORKING, unlocked, our "node" field present: its node died */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The job id: Factotum's job reference (FACTOTUM.md §3). */
+/* The job id: Factotum's job reference (doc/compatibility.md). */
 #ifndef FS_JOBID_H
 #define FS_JOBID_H
 

@@ -14,11 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "factargs.h"
 #include "xalloc.h"
 
-#define DECODE "Error decoding JSON string: "
+#define DECODE  "Error decoding JSON string: "
 #define INVALID "Validation Error: "
 
 static const char *const jobreq_fields[] = { "jobName", "factfilePath", "factfileArgs" };
@@ -26,13 +27,20 @@ static const char *const jobreq_fields[] = { "jobName", "factfilePath", "factfil
 const char *jobreq_json_kind(struct json_object *v)
 {
 	switch (json_object_get_type(v)) {
-	case json_type_null: return "null";
-	case json_type_boolean: return "boolean";
-	case json_type_double: return "floating point number";
-	case json_type_int: return "integer";
-	case json_type_object: return "map";
-	case json_type_array: return "sequence";
-	case json_type_string: return "string";
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "boolean";
+	case json_type_double:
+		return "floating point number";
+	case json_type_int:
+		return "integer";
+	case json_type_object:
+		return "map";
+	case json_type_array:
+		return "sequence";
+	case json_type_string:
+		return "string";
 	}
 	return "value";
 }
@@ -80,13 +88,14 @@ int jobreq_json_parse(const char *s, size_t len, struct json_object **out, char 
 		rc = FS_EINVAL;
 		jobreq_position(copy, end < len ? end : len, &line, &col);
 		if (e == json_tokener_success)
-			err_set(errp, FS_EINVAL, "trailing characters at line %zu column %zu", line, col);
-		else if (e == json_tokener_continue)
-			err_set(errp, FS_EINVAL, "EOF while parsing a value at line %zu column %zu", line,
+			err_set(errp, FS_EINVAL, "trailing characters at line %zu column %zu", line,
 				col);
-		else
-			err_set(errp, FS_EINVAL, "%s at line %zu column %zu", json_tokener_error_desc(e),
+		else if (e == json_tokener_continue)
+			err_set(errp, FS_EINVAL, "EOF while parsing a value at line %zu column %zu",
 				line, col);
+		else
+			err_set(errp, FS_EINVAL, "%s at line %zu column %zu",
+				json_tokener_error_desc(e), line, col);
 		json_object_put(v);
 		v = NULL;
 	}
@@ -117,7 +126,8 @@ static void jobreq_count_keys(const char *s, size_t len, int counts[3])
 			if (depth != 1)
 				continue;
 			size_t j = i;
-			while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r'))
+			while (j < len &&
+			       (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r'))
 				j++;
 			if (j >= len || s[j] != ':')
 				continue; /* a value, not a key */
@@ -126,7 +136,8 @@ static void jobreq_count_keys(const char *s, size_t len, int counts[3])
 			if (memchr(s + start + 1, '\\', i - start - 2) == NULL) {
 				for (int f = 0; f < 3; f++)
 					if (i - start - 2 == strlen(jobreq_fields[f]) &&
-					    memcmp(s + start + 1, jobreq_fields[f], i - start - 2) == 0)
+					    memcmp(s + start + 1, jobreq_fields[f],
+						   i - start - 2) == 0)
 						counts[f]++;
 				continue;
 			}
@@ -134,8 +145,10 @@ static void jobreq_count_keys(const char *s, size_t len, int counts[3])
 			if (jobreq_json_parse(s + start, i - start, &k, NULL) == 0 &&
 			    json_object_is_type(k, json_type_string)) {
 				for (int f = 0; f < 3; f++)
-					if (strcmp(json_object_get_string(k), jobreq_fields[f]) == 0 &&
-					    (size_t)json_object_get_string_len(k) == strlen(jobreq_fields[f]))
+					if (strcmp(json_object_get_string(k), jobreq_fields[f]) ==
+						    0 &&
+					    (size_t)json_object_get_string_len(k) ==
+						    strlen(jobreq_fields[f]))
 						counts[f]++;
 			}
 			json_object_put(k);
@@ -150,8 +163,8 @@ static void jobreq_count_keys(const char *s, size_t len, int counts[3])
 }
 
 /* The string value of field in obj, copied; "" error when absent/wrong type is the caller's. */
-static int jobreq_string_field(struct json_object *obj, const char *field, int required,
-			       char **out, char **errp)
+static int jobreq_string_field(struct json_object *obj, const char *field, int required, char **out,
+			       char **errp)
 {
 	struct json_object *v;
 	size_t n;
@@ -160,11 +173,13 @@ static int jobreq_string_field(struct json_object *obj, const char *field, int r
 	if (!json_object_object_get_ex(obj, field, &v))
 		return required ? err_set(errp, FS_EINVAL, DECODE "missing field `%s`", field) : 0;
 	if (!json_object_is_type(v, json_type_string))
-		return err_set(errp, FS_EINVAL, DECODE "invalid type: %s, expected a string for field `%s`",
+		return err_set(errp, FS_EINVAL,
+			       DECODE "invalid type: %s, expected a string for field `%s`",
 			       jobreq_json_kind(v), field);
 	n = (size_t)json_object_get_string_len(v);
 	if (memchr(json_object_get_string(v), '\0', n) != NULL)
-		return err_set(errp, FS_EINVAL, DECODE "field `%s` contains a NUL character", field);
+		return err_set(errp, FS_EINVAL, DECODE "field `%s` contains a NUL character",
+			       field);
 	*out = xstrndup(json_object_get_string(v), n);
 	return 0;
 }
@@ -200,7 +215,8 @@ int jobreq_parse(const char *body, size_t len, struct job_request *req, char **e
 	if (json_object_object_get_ex(root, "factfileArgs", &args)) {
 		if (!json_object_is_type(args, json_type_array)) {
 			err_set(errp, FS_EINVAL,
-				DECODE "invalid type: %s, expected a sequence of strings for field `factfileArgs`",
+				DECODE
+				"invalid type: %s, expected a sequence of strings for field `factfileArgs`",
 				jobreq_json_kind(args));
 			goto out;
 		}
@@ -210,21 +226,26 @@ int jobreq_parse(const char *body, size_t len, struct job_request *req, char **e
 			struct json_object *a = json_object_array_get_idx(args, i);
 			if (!json_object_is_type(a, json_type_string)) {
 				err_set(errp, FS_EINVAL,
-					DECODE "invalid type: %s, expected a string in `factfileArgs` at index %zu",
+					DECODE
+					"invalid type: %s, expected a string in `factfileArgs` at index %zu",
 					jobreq_json_kind(a), i);
 				goto out;
 			}
 			size_t alen = (size_t)json_object_get_string_len(a);
 			if (memchr(json_object_get_string(a), '\0', alen) != NULL) {
 				err_set(errp, FS_EINVAL,
-					DECODE "`factfileArgs` at index %zu contains a NUL character", i);
+					DECODE
+					"`factfileArgs` at index %zu contains a NUL character",
+					i);
 				goto out;
 			}
 			req->args[i] = xstrndup(json_object_get_string(a), alen);
 			req->n_args++;
 		}
-		req->args_json = xstrdup(json_object_to_json_string_ext(args,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		req->args_json = xstrdup(
+			json_object_to_json_string_ext(args,
+						       JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
 	} else {
 		req->args = xcalloc(1, sizeof *req->args);
 		req->args_json = xstrdup("[]");
@@ -252,22 +273,23 @@ static int jobreq_inside_roots(const char *resolved, const struct jobreq_policy 
 	return 0;
 }
 
-/* The path checks, in SERVER.md's order: absolute, exists, inside the roots, a regular file of
- * sane size (a FIFO or device would hang or flood the validation). Directories are left to
- * factfile_load, which answers with Factotum's own "Is a directory" message. */
+/* The path checks, in the order /submit answers them: absolute, exists, inside the roots, a
+ * regular file of sane size (a FIFO or device would hang or flood the validation). Directories
+ * are left to factfile_load, which answers with Factotum's own "Is a directory" message. */
 static int jobreq_check_path(const char *path, const struct jobreq_policy *policy, char **errp)
 {
 	char resolved[PATH_MAX];
 	struct stat st;
 
 	if (path[0] != '/')
-		return err_set(errp, FS_EINVAL, INVALID "factfilePath '%s' must be an absolute path",
-			       path);
+		return err_set(errp, FS_EINVAL,
+			       INVALID "factfilePath '%s' must be an absolute path", path);
 	/* the canonical path only matters against roots (realpath costs a readlink per
 	 * component, for every /submit) */
 	if (stat(path, &st) != 0 || (policy->n_roots > 0 && realpath(path, resolved) == NULL))
 		return err_set(errp, FS_EINVAL,
-			       INVALID "Value does not exist on host for 'factfilePath':'%s'", path);
+			       INVALID "Value does not exist on host for 'factfilePath':'%s'",
+			       path);
 	if (policy->n_roots > 0 && !jobreq_inside_roots(resolved, policy))
 		return err_set(errp, FS_EINVAL,
 			       INVALID "factfilePath '%s' is outside the allowed roots", path);
@@ -289,10 +311,10 @@ struct jobreq_cache_entry {
 	off_t size;
 	struct timespec mtim, ctim;
 	enum factfile_rules rules;
-	int templated;       /* the text may hold a mustache tag: the variables are part of the key */
-	char *vars;          /* jobreq_vars_key of the template variables, owned */
+	int templated; /* the text may hold a mustache tag: the variables are part of the key */
+	char *vars;    /* jobreq_vars_key of the template variables, owned */
 	size_t vars_len;
-	char *compact;       /* owned */
+	char *compact; /* owned */
 	size_t compact_len;
 };
 
@@ -351,11 +373,10 @@ static int jobreq_same_time(const struct timespec *a, const struct timespec *b)
 /* 1 if st's mtime and ctime are JOBREQ_CACHE_SETTLED_S or more seconds before now. */
 static int jobreq_settled(const struct stat *st)
 {
-	struct timespec now;
+	int64_t now = clock_real_ms() / 1000;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	return st->st_mtim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now.tv_sec &&
-	       st->st_ctim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now.tv_sec;
+	return st->st_mtim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now &&
+	       st->st_ctim.tv_sec + JOBREQ_CACHE_SETTLED_S <= now;
 }
 
 static int jobreq_entry_matches(const struct jobreq_cache_entry *e, const struct stat *st,
@@ -469,7 +490,7 @@ static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 		goto out;
 	if (factfile_parse(buf, len, path, vars, rules, &ff, NULL) != 0)
 		goto out;
-	/* Templates render JSON string values (FACTOTUM.md §2), and every tag starts with "{{":
+	/* Templates render JSON string values only, and every tag starts with "{{":
 	 * text with neither "{{" nor a \u escape (the only way to spell '{' otherwise) renders
 	 * the same with any variables, such as the unique tags of each submission. */
 	templated = jobreq_has_pair(buf, len, '{', '{') || jobreq_has_pair(buf, len, '\\', 'u');
@@ -498,7 +519,8 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 			       INVALID "No valid value found: field 'jobName' cannot be empty");
 	if (req->factfile_path[0] == '\0')
 		return err_set(errp, FS_EINVAL,
-			       INVALID "No valid value found: field 'factfilePath' cannot be empty");
+			       INVALID
+			       "No valid value found: field 'factfilePath' cannot be empty");
 	if (jobreq_check_path(req->factfile_path, policy, errp) != 0)
 		return FS_EINVAL;
 	/* Arguments first, as Factotum's command line is parsed before the factfile is read: the

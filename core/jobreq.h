@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A /submit request (SERVER.md §3): the body's shape (step 1) and the in-process validation that
- * replaces the original's `factotum run --dry-run` (step 3), ending in the job id (step 4). */
+/* A /submit request (doc/api.md): the body's shape and the in-process validation that replaces
+ * the original's `factotum run --dry-run`, ending in the job id. */
 #ifndef FS_JOBREQ_H
 #define FS_JOBREQ_H
 
@@ -17,7 +17,7 @@ struct job_request {
 	char *factfile_path; /* as sent */
 	char **args;         /* factfileArgs as sent; n_args entries */
 	size_t n_args;
-	char *args_json;     /* factfileArgs re-encoded as a compact JSON array (what is stored) */
+	char *args_json; /* factfileArgs re-encoded as a compact JSON array (what is stored) */
 	char id[JOBID_LEN + 1]; /* filled by jobreq_validate */
 };
 
@@ -40,7 +40,7 @@ struct jobreq_policy {
  * so a file that changed since it was cached never matches its stale entry, and a write during
  * the read (a same-size rewrite within one timestamp granule included) makes the file too young
  * to be cached. Thread-safe; bounded to JOBREQ_CACHE_SIZE entries. */
-#define JOBREQ_CACHE_SIZE 64
+#define JOBREQ_CACHE_SIZE      64
 #define JOBREQ_CACHE_SETTLED_S 2
 /* A new, empty cache; free with jobreq_cache_free (NULL is allowed there). */
 struct jobreq_cache *jobreq_cache_new(void);

@@ -23,7 +23,7 @@ void kvlist_set(struct kvlist *l, const char *key, const char *value)
 			return;
 		}
 	}
-	l->items = xreallocarray(l->items, l->n, sizeof *l->items);
+	l->items = xgrow_by_one(l->items, l->n, sizeof *l->items);
 	l->items[l->n].key = xstrdup(key);
 	l->items[l->n].value = xstrdup(value);
 	l->n++;

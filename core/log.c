@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "xalloc.h"
 
 static const char *log_prog = "factotum-server";
@@ -21,16 +21,14 @@ void log_init(const char *prog, enum config_log_level level)
 	log_level = level;
 }
 
-int log_enabled(enum config_log_level level)
+static int log_enabled(enum config_log_level level)
 {
 	return level != CONFIG_LOG_OFF && level <= log_level;
 }
 
-void log_vwrite(enum config_log_level level, const char *fmt, va_list ap)
+static void log_vwrite(enum config_log_level level, const char *fmt, va_list ap)
 {
-	struct timespec ts;
-	struct tm tm;
-	char stamp[32];
+	char stamp[CLOCK_UTC_LEN];
 	char *msg, *line;
 	size_t off = 0, len;
 	ssize_t n;
@@ -38,12 +36,10 @@ void log_vwrite(enum config_log_level level, const char *fmt, va_list ap)
 
 	if (!log_enabled(level))
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	clock_format_utc(clock_real_ms(), CLOCK_UTC_ISO_MS, stamp);
 	msg = xvasprintf(fmt, ap);
-	line = xasprintf("%s.%03ldZ %s[%ld]: %s: %s\n", stamp, ts.tv_nsec / 1000000L, log_prog,
-			 (long)getpid(), config_log_level_name(level), msg);
+	line = xasprintf("%s %s[%ld]: %s: %s\n", stamp, log_prog, (long)getpid(),
+			 config_log_level_name(level), msg);
 	len = strlen(line);
 	while (off < len) {
 		n = write(STDERR_FILENO, line + off, len - off);

@@ -15,17 +15,13 @@
  * level: messages above it are dropped. Until called: "factotum-server", CONFIG_LOG_WARN. */
 void log_init(const char *prog, enum config_log_level level);
 
-/* 1 if a message at level would be written. */
-int log_enabled(enum config_log_level level);
-
+/* Writes one line at level, unless the level set by log_init drops it. */
 void log_write(enum config_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void log_vwrite(enum config_log_level level, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
 
 #define log_error(...) log_write(CONFIG_LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_write(CONFIG_LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_write(CONFIG_LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_write(CONFIG_LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_write(CONFIG_LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_write(CONFIG_LOG_DEBUG, __VA_ARGS__)
 #define log_trace(...) log_write(CONFIG_LOG_TRACE, __VA_ARGS__)
 

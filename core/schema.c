@@ -59,28 +59,28 @@ static const struct prop p_on_result[] = {
 	{ "continueJob", &s_codes },
 };
 static const char *const r_on_result[] = { "terminateJobWithSuccess", "continueJob" };
-static const struct node s_on_result = { K_OBJECT, p_on_result, N(p_on_result), r_on_result,
-					 N(r_on_result), NULL, false, false };
+static const struct node s_on_result = { K_OBJECT,       p_on_result, N(p_on_result), r_on_result,
+					 N(r_on_result), NULL,        false,          false };
 
 static const struct prop p_task[] = {
-	{ "name", &s_string },      { "command", &s_string },   { "onResult", &s_on_result },
+	{ "name", &s_string },       { "command", &s_string },  { "onResult", &s_on_result },
 	{ "dependsOn", &s_strings }, { "executor", &s_string }, { "arguments", &s_strings },
 };
-static const char *const r_task[] = { "executor", "dependsOn", "command",
-				      "arguments", "name", "onResult" };
-static const struct node s_task = { K_OBJECT, p_task, N(p_task), r_task, N(r_task), NULL, false,
-				    false };
+static const char *const r_task[] = { "executor",  "dependsOn", "command",
+				      "arguments", "name",      "onResult" };
+static const struct node s_task = { K_OBJECT,  p_task, N(p_task), r_task,
+				    N(r_task), NULL,   false,     false };
 static const struct node s_tasks = { .kind = K_ARRAY, .items = &s_task };
 
 static const struct prop p_data[] = { { "name", &s_string }, { "tasks", &s_tasks } };
 static const char *const r_data[] = { "name", "tasks" };
-static const struct node s_data = { K_OBJECT, p_data, N(p_data), r_data, N(r_data), NULL, false,
-				    false };
+static const struct node s_data = { K_OBJECT,  p_data, N(p_data), r_data,
+				    N(r_data), NULL,   false,     false };
 
 static const struct prop p_root[] = { { "schema", &s_schema_uri }, { "data", &s_data } };
 static const char *const r_root[] = { "schema", "data" };
-static const struct node s_root = { K_OBJECT, p_root, N(p_root), r_root, N(r_root), NULL, false,
-				    false };
+static const struct node s_root = { K_OBJECT,  p_root, N(p_root), r_root,
+				    N(r_root), NULL,   false,     false };
 
 static bool in_class(unsigned char c, bool dot)
 {
@@ -111,7 +111,9 @@ static bool run(const char *s, size_t len, size_t *i, int cls, char t)
 	return true;
 }
 
-bool schema_iglu_uri_valid(const char *s, size_t len)
+/* Whether s (len bytes) matches the schema's pattern for "schema":
+ * ^iglu:[a-zA-Z0-9-_.]+/[a-zA-Z0-9-_]+/[a-zA-Z0-9-_]+/[0-9]+-[0-9]+-[0-9]+$ */
+static bool schema_iglu_uri_valid(const char *s, size_t len)
 {
 	size_t i = 5;
 
@@ -136,10 +138,14 @@ static void report(struct buf *out, const struct buf *path, const char *title, c
 static const char *kind_name(enum kind k)
 {
 	switch (k) {
-	case K_OBJECT: return "object";
-	case K_ARRAY: return "array";
-	case K_STRING: return "string";
-	case K_INTEGER: return "integer";
+	case K_OBJECT:
+		return "object";
+	case K_ARRAY:
+		return "array";
+	case K_STRING:
+		return "string";
+	case K_INTEGER:
+		return "integer";
 	}
 	return "";
 }
@@ -147,10 +153,14 @@ static const char *kind_name(enum kind k)
 static bool kind_matches(const struct ffjson *v, enum kind k)
 {
 	switch (k) {
-	case K_OBJECT: return v->type == FFJSON_OBJECT;
-	case K_ARRAY: return v->type == FFJSON_ARRAY;
-	case K_STRING: return v->type == FFJSON_STRING;
-	case K_INTEGER: return v->type == FFJSON_I64 || v->type == FFJSON_U64;
+	case K_OBJECT:
+		return v->type == FFJSON_OBJECT;
+	case K_ARRAY:
+		return v->type == FFJSON_ARRAY;
+	case K_STRING:
+		return v->type == FFJSON_STRING;
+	case K_INTEGER:
+		return v->type == FFJSON_I64 || v->type == FFJSON_U64;
 	}
 	return false;
 }
@@ -159,10 +169,17 @@ static bool kind_matches(const struct ffjson *v, enum kind k)
 static bool as_f64(const struct ffjson *v, double *d)
 {
 	switch (v->type) {
-	case FFJSON_I64: *d = (double)v->i64; return true;
-	case FFJSON_U64: *d = (double)v->u64; return true;
-	case FFJSON_F64: *d = v->f64; return true;
-	default: return false;
+	case FFJSON_I64:
+		*d = (double)v->i64;
+		return true;
+	case FFJSON_U64:
+		*d = (double)v->u64;
+		return true;
+	case FFJSON_F64:
+		*d = v->f64;
+		return true;
+	default:
+		return false;
 	}
 }
 

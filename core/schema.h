@@ -12,8 +12,4 @@
  * read. */
 int schema_validate_factfile(const struct ffjson *root, char **errp);
 
-/* Whether s (len bytes) matches the schema's pattern for "schema":
- * ^iglu:[a-zA-Z0-9-_.]+/[a-zA-Z0-9-_]+/[a-zA-Z0-9-_]+/[0-9]+-[0-9]+-[0-9]+$ */
-bool schema_iglu_uri_valid(const char *s, size_t len);
-
 #endif

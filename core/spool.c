@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The node's durable SQLite spool: schema and migrations, cached prepared statements, and one
+/* The node's durable SQLite spool: its schema, cached prepared statements, and one
  * BEGIN IMMEDIATE transaction (or a savepoint inside a caller's batch) per write operation. */
 #include "spool.h"
 
@@ -7,20 +7,25 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
+#include "settings.h"
 #include "xalloc.h"
 
-/* Schema migrations: migrations[i] brings user_version i to i + 1. To change the schema, append
- * an entry; never edit a shipped one. */
-static const char *const migrations[] = {
-	/* 1: jobs, their history, settings, the Consul outbox */
+/* The schema (PRAGMA user_version SCHEMA_VERSION): jobs, their history, settings, the Consul
+ * outbox. A spool of any other version is refused: a schema change is a new version, with a
+ * migration written then. */
+#define SCHEMA_VERSION   1
+#define SCHEMA_STR(v)    #v
+#define SCHEMA_PRAGMA(v) "PRAGMA user_version = " SCHEMA_STR(v) ";"
+static const char schema_sql[] =
 	"CREATE TABLE jobs ("
 	" id TEXT PRIMARY KEY NOT NULL,"
 	" seq INTEGER NOT NULL UNIQUE,"
@@ -57,32 +62,26 @@ static const char *const migrations[] = {
 	" tid INTEGER NOT NULL UNIQUE REFERENCES transitions(tid) ON DELETE CASCADE);"
 	"CREATE TABLE settings ("
 	" key TEXT PRIMARY KEY NOT NULL,"
-	" value TEXT NOT NULL) WITHOUT ROWID;",
-	/* 2: the number of QUEUED jobs, kept by triggers, so the capacity check of every enqueue is
-	 * O(1) instead of a count over a growing index (it was most of the submit path's CPU). */
+	" value TEXT NOT NULL) WITHOUT ROWID;"
+	/* the number of QUEUED jobs, kept by triggers, so the capacity check of every enqueue is
+	 * O(1) instead of a count over a growing index (that count was most of /submit's CPU) */
 	"CREATE TABLE queued_count (one INTEGER PRIMARY KEY CHECK (one = 1), n INTEGER NOT NULL);"
-	"INSERT INTO queued_count VALUES (1, (SELECT count(*) FROM jobs WHERE state = 'QUEUED'));"
+	"INSERT INTO queued_count VALUES (1, 0);"
 	"CREATE TRIGGER jobs_queued_ins AFTER INSERT ON jobs WHEN NEW.state = 'QUEUED'"
 	" BEGIN UPDATE queued_count SET n = n + 1; END;"
 	"CREATE TRIGGER jobs_queued_upd AFTER UPDATE OF state ON jobs"
 	" WHEN (OLD.state = 'QUEUED') <> (NEW.state = 'QUEUED')"
 	" BEGIN UPDATE queued_count SET n = n + (CASE WHEN NEW.state = 'QUEUED' THEN 1 ELSE -1 END); END;"
 	"CREATE TRIGGER jobs_queued_del AFTER DELETE ON jobs WHEN OLD.state = 'QUEUED'"
-	" BEGIN UPDATE queued_count SET n = n - 1; END;",
-};
-#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+	" BEGIN UPDATE queued_count SET n = n - 1; END;" SCHEMA_PRAGMA(SCHEMA_VERSION);
 
-#define JOB_COLS                                                                               \
-	"id, job_name, factfile_path, factfile_args, state, outcome, node, seq, created_ms, "  \
-	"updated_ms, started_ms, finished_ms, exit_code, exit_signal, reason, command, pid, "  \
+#define JOB_COLS                                                                              \
+	"id, job_name, factfile_path, factfile_args, state, outcome, node, seq, created_ms, " \
+	"updated_ms, started_ms, finished_ms, exit_code, exit_signal, reason, command, pid, " \
 	"consul_index"
-#define TR_COLS "t.tid, t.job_id, t.at_ms, t.state, t.outcome, t.exit_code, t.exit_signal, " \
-		"t.reason, t.node"
-
-/* The job ?1's last stored transition is not QUEUED (or there is none). */
-#define LAST_NOT_QUEUED                                                                        \
-	"coalesce((SELECT state FROM transitions WHERE job_id = ?1 ORDER BY tid DESC LIMIT 1),"  \
-	" '') <> 'QUEUED'"
+#define TR_COLS                                                                      \
+	"t.tid, t.job_id, t.at_ms, t.state, t.outcome, t.exit_code, t.exit_signal, " \
+	"t.reason, t.node"
 
 enum sq {
 	SQ_BEGIN,
@@ -154,13 +153,11 @@ static const char *const sq_text[SQ_N] = {
 			  " exit_signal, reason, node)"
 			  " SELECT id, ?2, state, outcome, exit_code, exit_signal, reason, node"
 			  " FROM jobs WHERE id = ?1",
-	/* a queued job's QUEUED transition, stored when it leaves QUEUED (LAST_NOT_QUEUED: unless
-	 * already stored, as spools written before this rule did at enqueue) */
+	/* a queued job's QUEUED transition, stored when it leaves QUEUED */
 	[SQ_TRANSITION_QUEUED] = "INSERT INTO transitions(job_id, at_ms, state, outcome, exit_code,"
 				 " exit_signal, reason, node)"
 				 " SELECT id, updated_ms, state, outcome, exit_code, exit_signal,"
-				 " reason, node FROM jobs WHERE id = ?1 AND state = 'QUEUED'"
-				 " AND " LAST_NOT_QUEUED,
+				 " reason, node FROM jobs WHERE id = ?1 AND state = 'QUEUED'",
 	[SQ_OUTBOX_ADD] = "INSERT INTO outbox(tid) VALUES (?1)",
 	[SQ_OLDEST_QUEUED] = "SELECT id FROM jobs WHERE state = 'QUEUED' ORDER BY seq LIMIT 1",
 	[SQ_CLAIM] = "UPDATE jobs SET state = 'WORKING', outcome = 'RUNNING', node = ?2,"
@@ -186,7 +183,7 @@ static const char *const sq_text[SQ_N] = {
 	[SQ_TRANSITIONS] = "SELECT " TR_COLS " FROM transitions t WHERE t.job_id = ?1"
 			   " UNION ALL SELECT NULL, id, updated_ms, state, outcome, exit_code,"
 			   " exit_signal, reason, node FROM jobs"
-			   " WHERE id = ?1 AND state = 'QUEUED' AND " LAST_NOT_QUEUED
+			   " WHERE id = ?1 AND state = 'QUEUED'"
 			   " ORDER BY 1 NULLS LAST",
 	[SQ_OUTBOX_LIST] = "SELECT o.oid, " TR_COLS " FROM outbox o"
 			   " JOIN transitions t ON t.tid = o.tid ORDER BY o.oid LIMIT ?1",
@@ -248,18 +245,6 @@ static int outcome_parse(const char *s)
 	return -1;
 }
 
-int spool_schema_version(void)
-{
-	return SCHEMA_VERSION;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void lock(struct spool *sp)
 {
 	pthread_mutex_lock(&sp->mu);
@@ -316,9 +301,100 @@ static int st_exec(struct spool *sp, enum sq q, const char *op, char **errp)
 	return rc;
 }
 
-static int bind_opt_text(sqlite3_stmt *st, int i, const char *s)
+/* st_get, then binds one parameter per character of types from ap: 't' a const char * (NULL
+ * binds NULL), 'i' an int64_t, 'n' an int64_t bound as NULL when negative. On a bind failure the
+ * statement is already reset. */
+static int st_vbind(struct spool *sp, enum sq q, const char *op, sqlite3_stmt **stp, char **errp,
+		    const char *types, va_list ap)
 {
-	return s != NULL ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+	int rc, src = SQLITE_OK, i;
+	int64_t v;
+
+	if ((rc = st_get(sp, q, op, stp, errp)) != 0)
+		return rc;
+	for (i = 0; types[i] != '\0' && src == SQLITE_OK; i++) {
+		if (types[i] == 't') {
+			src = sqlite3_bind_text(*stp, i + 1, va_arg(ap, const char *), -1,
+						SQLITE_STATIC);
+			continue;
+		}
+		v = va_arg(ap, int64_t);
+		src = types[i] == 'n' && v < 0 ? sqlite3_bind_null(*stp, i + 1)
+					       : sqlite3_bind_int64(*stp, i + 1, v);
+	}
+	if (src == SQLITE_OK)
+		return 0;
+	rc = db_err(sp, op, src, errp);
+	st_done(*stp);
+	return rc;
+}
+
+/* The cached statement q with its parameters bound (st_vbind's types); the caller steps it and
+ * resets it with st_done. */
+static int st_bind(struct spool *sp, enum sq q, const char *op, sqlite3_stmt **stp, char **errp,
+		   const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = st_vbind(sp, q, op, stp, errp, types, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Runs the write statement q with its parameters (st_vbind's types); *changesp (if not NULL)
+ * gets the number of rows changed. */
+static int st_run(struct spool *sp, enum sq q, const char *op, int *changesp, char **errp,
+		  const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc, src;
+
+	va_start(ap, types);
+	rc = st_vbind(sp, q, op, &st, errp, types, ap);
+	va_end(ap);
+	if (rc != 0)
+		return rc;
+	src = sqlite3_step(st);
+	if (src != SQLITE_DONE)
+		rc = db_err(sp, op, src, errp);
+	else if (changesp != NULL)
+		*changesp = sqlite3_changes(sp->db);
+	st_done(st);
+	return rc;
+}
+
+/* Steps st (bound) once: 1 with a row for the caller to read before st_done, 0 when there is
+ * none, or the error (both of these reset st). */
+static int st_row(struct spool *sp, sqlite3_stmt *st, const char *op, char **errp)
+{
+	int src = sqlite3_step(st);
+
+	if (src == SQLITE_ROW)
+		return 1;
+	st_done(st);
+	return src == SQLITE_DONE ? 0 : db_err(sp, op, src, errp);
+}
+
+/* Steps st (bound) through its rows, appending each to the array *itemsp of *np items of size
+ * bytes with read(st, item); resets st. On failure the items read so far stay for the caller to
+ * free. */
+static int st_rows(struct spool *sp, sqlite3_stmt *st, const char *op, void **itemsp, size_t *np,
+		   size_t size, void (*read)(sqlite3_stmt *st, void *item), char **errp)
+{
+	int rc = 0, src;
+
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		*itemsp = xgrow_by_one(*itemsp, *np, size);
+		read(st, (char *)*itemsp + *np * size);
+		(*np)++;
+	}
+	if (src != SQLITE_DONE)
+		rc = db_err(sp, op, src, errp);
+	st_done(st);
+	return rc;
 }
 
 static char *col_str(sqlite3_stmt *st, int i)
@@ -330,6 +406,26 @@ static char *col_str(sqlite3_stmt *st, int i)
 static int64_t col_i64(sqlite3_stmt *st, int i, int64_t dflt)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, i);
+}
+
+/* The first column of the one row of query q (parameters as st_vbind's types) as a new string
+ * in *valuep, or NULL when there is no row. */
+static int st_text(struct spool *sp, enum sq q, const char *op, char **valuep, char **errp,
+		   const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc;
+
+	*valuep = NULL;
+	va_start(ap, types);
+	rc = st_vbind(sp, q, op, &st, errp, types, ap);
+	va_end(ap);
+	if (rc != 0 || (rc = st_row(sp, st, op, errp)) <= 0)
+		return rc;
+	*valuep = col_str(st, 0);
+	st_done(st);
+	return 0;
 }
 
 static void job_from_row(sqlite3_stmt *st, struct spool_job *j)
@@ -431,8 +527,10 @@ static int tx_begin(struct spool *sp, const char *op, char **errp)
 		/* An I/O error can make SQLite roll the whole batch back; never let later calls
 		 * run (and commit) on their own. */
 		if (sqlite3_get_autocommit(sp->db))
-			return err_set(errp, FS_EIO, "spool: %s: the batch was rolled back by an "
-				       "earlier error", op);
+			return err_set(errp, FS_EIO,
+				       "spool: %s: the batch was rolled back by an "
+				       "earlier error",
+				       op);
 		return st_exec(sp, SQ_SAVEPOINT, op, errp);
 	}
 	return st_exec(sp, SQ_BEGIN, op, errp);
@@ -459,27 +557,33 @@ static int tx_end(struct spool *sp, int rc, const char *op, char **errp)
 	return rc;
 }
 
+/* Takes the mutex and begins the operation's transaction (tx_begin); on failure holds nothing. */
+static int tx_open(struct spool *sp, const char *op, char **errp)
+{
+	int rc;
+
+	lock(sp);
+	if ((rc = tx_begin(sp, op, errp)) != 0)
+		unlock(sp);
+	return rc;
+}
+
+/* Ends what tx_open began (tx_end) and releases the mutex; returns the final code. */
+static int tx_close(struct spool *sp, int rc, const char *op, char **errp)
+{
+	rc = tx_end(sp, rc, op, errp);
+	unlock(sp);
+	return rc;
+}
+
 /* *statep: the job's state, or -1 if there is no such job. */
 static int job_state(struct spool *sp, const char *op, const char *id, int *statep, char **errp)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, src;
+	char *state;
+	int rc = st_text(sp, SQ_JOB_STATE, op, &state, errp, "t", id);
 
-	if ((rc = st_get(sp, SQ_JOB_STATE, op, &st, errp)) != 0)
-		return rc;
-	*statep = -1;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK)
-		goto dberr;
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW)
-		*statep = spool_state_parse((const char *)sqlite3_column_text(st, 0));
-	else if (src != SQLITE_DONE)
-		goto dberr;
-	st_done(st);
-	return 0;
-dberr:
-	rc = db_err(sp, op, src, errp);
-	st_done(st);
+	*statep = state != NULL ? spool_state_parse(state) : -1;
+	free(state);
 	return rc;
 }
 
@@ -501,31 +605,17 @@ static int job_require(struct spool *sp, const char *op, const char *id, enum sp
 
 /* Records the job's current row as a transition and, with `outbox` and SPOOL_OUTBOX, queues it
  * for Consul. */
-static int add_transition(struct spool *sp, const char *op, const char *id, int64_t at,
-			  int outbox, char **errp)
+static int add_transition(struct spool *sp, const char *op, const char *id, int64_t at, int outbox,
+			  char **errp)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, src;
+	int rc;
 
-	if ((rc = st_get(sp, SQ_TRANSITION, op, &st, errp)) != 0)
+	if ((rc = st_run(sp, SQ_TRANSITION, op, NULL, errp, "ti", id, at)) != 0)
 		return rc;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 2, at)) != SQLITE_OK ||
-	    (src = sqlite3_step(st)) != SQLITE_DONE) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		return rc;
-	}
-	st_done(st);
 	if (!outbox || !(sp->flags & SPOOL_OUTBOX))
 		return 0;
-	if ((rc = st_get(sp, SQ_OUTBOX_ADD, op, &st, errp)) != 0)
-		return rc;
-	if ((src = sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(sp->db))) != SQLITE_OK ||
-	    (src = sqlite3_step(st)) != SQLITE_DONE)
-		rc = db_err(sp, op, src, errp);
-	st_done(st);
-	return rc;
+	return st_run(sp, SQ_OUTBOX_ADD, op, NULL, errp, "i",
+		      (int64_t)sqlite3_last_insert_rowid(sp->db));
 }
 
 /* Stores the QUEUED transition of job id if it is queued: called before it leaves QUEUED.
@@ -533,57 +623,20 @@ static int add_transition(struct spool *sp, const char *op, const char *id, int6
  * spool_transitions shows it from the job's row meanwhile. */
 static int add_queued_transition(struct spool *sp, const char *op, const char *id, char **errp)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, src;
-
-	if ((rc = st_get(sp, SQ_TRANSITION_QUEUED, op, &st, errp)) != 0)
-		return rc;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_step(st)) != SQLITE_DONE)
-		rc = db_err(sp, op, src, errp);
-	st_done(st);
-	return rc;
-}
-
-/* Runs an UPDATE/DELETE statement already bound; *changesp gets the number of rows changed. */
-static int step_change(struct spool *sp, sqlite3_stmt *st, const char *op, int *changesp,
-		       char **errp)
-{
-	int rc = 0, src = sqlite3_step(st);
-
-	if (src != SQLITE_DONE)
-		rc = db_err(sp, op, src, errp);
-	else if (changesp != NULL)
-		*changesp = sqlite3_changes(sp->db);
-	st_done(st);
-	return rc;
+	return st_run(sp, SQ_TRANSITION_QUEUED, op, NULL, errp, "t", id);
 }
 
 /* *valuep: the setting's value (caller frees), or NULL when it is not set. */
 static int setting_lookup(struct spool *sp, const char *op, const char *key, char **valuep,
 			  char **errp)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, src;
-
-	*valuep = NULL;
-	if ((rc = st_get(sp, SQ_SETTING_GET, op, &st, errp)) != 0)
-		return rc;
-	if ((src = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) == SQLITE_OK) {
-		src = sqlite3_step(st);
-		if (src == SQLITE_ROW)
-			*valuep = col_str(st, 0);
-	}
-	if (src != SQLITE_ROW && src != SQLITE_DONE)
-		rc = db_err(sp, op, src, errp);
-	st_done(st);
-	return rc;
+	return st_text(sp, SQ_SETTING_GET, op, valuep, errp, "t", key);
 }
 
 static int drain_read(struct spool *sp, const char *op, int *drainingp, char **errp)
 {
 	char *v;
-	int rc = setting_lookup(sp, op, "state", &v, errp);
+	int rc = setting_lookup(sp, op, SETTINGS_STATE, &v, errp);
 
 	*drainingp = rc == 0 && v != NULL && strcmp(v, "drain") == 0; /* never set: run */
 	free(v);
@@ -599,7 +652,8 @@ static int exec_static(sqlite3 *db, const char *path, const char *sql, char **er
 	int rc = 0;
 
 	if (src != SQLITE_OK)
-		rc = err_set(errp, (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO,
+		rc = err_set(errp,
+			     (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO,
 			     "spool: open %s: %s", path, msg != NULL ? msg : sqlite3_errstr(src));
 	sqlite3_free(msg);
 	return rc;
@@ -623,36 +677,32 @@ static int user_version(sqlite3 *db, const char *path, int *vp, char **errp)
 	return rc;
 }
 
-/* Brings the schema to SCHEMA_VERSION in one write transaction (re-reading the version inside
- * it, since another process may be migrating too). */
-static int migrate(sqlite3 *db, const char *path, char **errp)
+/* Creates the schema in a new (empty) spool, in one write transaction re-reading the version
+ * inside it, since another process may be creating it too; refuses any other version. */
+static int schema_init(sqlite3 *db, const char *path, char **errp)
 {
-	char *sql = NULL;
 	int rc, v;
 
 	if ((rc = user_version(db, path, &v, errp)) != 0)
 		return rc;
 	if (v == SCHEMA_VERSION)
 		return 0;
-	if ((rc = exec_static(db, path, "BEGIN IMMEDIATE", errp)) != 0)
-		return rc;
-	if ((rc = user_version(db, path, &v, errp)) != 0)
-		goto fail;
-	if (v > SCHEMA_VERSION) {
-		rc = err_set(errp, FS_EIO, "spool: open %s: schema version %d is newer than this "
-			     "program's (%d)", path, v, SCHEMA_VERSION);
-		goto fail;
-	}
-	for (; v < SCHEMA_VERSION; v++)
-		if ((rc = exec_static(db, path, migrations[v], errp)) != 0)
+	if (v == 0) {
+		if ((rc = exec_static(db, path, "BEGIN IMMEDIATE", errp)) != 0)
+			return rc;
+		if ((rc = user_version(db, path, &v, errp)) != 0)
 			goto fail;
-	sql = xasprintf("PRAGMA user_version = %d", SCHEMA_VERSION);
-	if ((rc = exec_static(db, path, sql, errp)) != 0)
-		goto fail;
-	rc = exec_static(db, path, "COMMIT", errp);
+		if (v == 0 && (rc = exec_static(db, path, schema_sql, errp)) != 0)
+			goto fail;
+		if ((rc = exec_static(db, path, "COMMIT", errp)) != 0)
+			goto fail;
+		if (v == 0 || v == SCHEMA_VERSION)
+			return 0;
+	}
+	return err_set(errp, FS_EIO, "spool: open %s: schema version %d, this build uses %d", path,
+		       v, SCHEMA_VERSION);
 fail:
-	free(sql);
-	if (rc != 0 && !sqlite3_get_autocommit(db))
+	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
@@ -710,8 +760,9 @@ int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 	if (!S_ISDIR(sb.st_mode))
 		return err_set(errp, FS_EIO, "spool: '%s' is not a directory", dir);
 	path = xasprintf("%s/spool.db", dir);
-	src = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			      SQLITE_OPEN_NOMUTEX, NULL);
+	src = sqlite3_open_v2(path, &db,
+			      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			      NULL);
 	if (src != SQLITE_OK) {
 		rc = err_set(errp, FS_EIO, "spool: open %s: %s", path,
 			     db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(src));
@@ -735,10 +786,12 @@ int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((rc = exec_static(db, path, (flags & SPOOL_SYNC_NORMAL) ? "PRAGMA synchronous = NORMAL"
-				    : "PRAGMA synchronous = FULL", errp)) != 0 ||
+	if ((rc = exec_static(db, path,
+			      (flags & SPOOL_SYNC_NORMAL) ? "PRAGMA synchronous = NORMAL"
+							  : "PRAGMA synchronous = FULL",
+			      errp)) != 0 ||
 	    (rc = exec_static(db, path, "PRAGMA foreign_keys = ON", errp)) != 0 ||
-	    (rc = migrate(db, path, errp)) != 0)
+	    (rc = schema_init(db, path, errp)) != 0)
 		goto fail;
 
 	sp = xcalloc(1, sizeof *sp);
@@ -934,17 +987,16 @@ static int enqueue_limits(struct spool *sp, const char *op, int *drainingp, int6
 	return 0;
 }
 
-int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_queued,
-		  char **errp)
+int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_queued, char **errp)
 {
 	const char *op = "enqueue";
-	sqlite3_stmt *st = NULL;
-	int64_t now = now_ms(), queued = 0;
-	int rc, src, state, draining;
+	int64_t now = clock_real_ms(), queued = 0;
+	int rc, state, draining;
 
 	if (sub == NULL || sub->id == NULL || *sub->id == '\0' || sub->job_name == NULL ||
 	    sub->factfile_path == NULL || sub->node == NULL)
-		return err_set(errp, FS_EINVAL, "spool: enqueue: id, job name, factfile path and "
+		return err_set(errp, FS_EINVAL,
+			       "spool: enqueue: id, job name, factfile path and "
 			       "node are required");
 	lock(sp);
 	if ((rc = tx_begin(sp, op, errp)) != 0)
@@ -967,22 +1019,9 @@ int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_q
 			     (long long)queued);
 		goto end;
 	}
-	if ((rc = st_get(sp, SQ_UPSERT, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, sub->id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 2, sub->job_name, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 3, sub->factfile_path, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 4, sub->factfile_args != NULL ? sub->factfile_args : "[]",
-				     -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 5, sub->node, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 6, now)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 7, sub->consul_index)) != SQLITE_OK ||
-	    (src = sqlite3_step(st)) != SQLITE_DONE) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	st_done(st);
+	rc = st_run(sp, SQ_UPSERT, op, NULL, errp, "tttttii", sub->id, sub->job_name,
+		    sub->factfile_path, sub->factfile_args != NULL ? sub->factfile_args : "[]",
+		    sub->node, now, sub->consul_index);
 end:
 	rc = tx_end(sp, rc, op, errp);
 	if (rc == 0 && sp->batch)
@@ -997,38 +1036,27 @@ static int job_read(struct spool *sp, const char *op, const char *id, struct spo
 		    char **errp)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, src;
+	int rc;
 
 	*jobp = NULL;
-	if ((rc = st_get(sp, SQ_GET, op, &st, errp)) != 0)
+	if ((rc = st_bind(sp, SQ_GET, op, &st, errp, "t", id)) != 0 ||
+	    (rc = st_row(sp, st, op, errp)) < 0)
 		return rc;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK)
-		goto dberr;
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW) {
-		*jobp = xcalloc(1, sizeof **jobp);
-		job_from_row(st, *jobp);
-	} else if (src == SQLITE_DONE) {
-		rc = err_set(errp, FS_ENOENT, "spool: %s: no job with id '%s'", op, id);
-	} else {
-		goto dberr;
-	}
+	if (rc == 0)
+		return err_set(errp, FS_ENOENT, "spool: %s: no job with id '%s'", op, id);
+	*jobp = xcalloc(1, sizeof **jobp);
+	job_from_row(st, *jobp);
 	st_done(st);
-	return rc;
-dberr:
-	rc = db_err(sp, op, src, errp);
-	st_done(st);
-	return rc;
+	return 0;
 }
 
 int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
 {
 	const char *op = "claim";
-	sqlite3_stmt *st = NULL;
 	struct spool_job *job = NULL;
 	char *id = NULL;
-	int64_t now = now_ms();
-	int rc, src;
+	int64_t now = clock_real_ms();
+	int rc;
 
 	*jobp = NULL;
 	if (node == NULL)
@@ -1036,29 +1064,14 @@ int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp
 	lock(sp);
 	if ((rc = tx_begin(sp, op, errp)) != 0)
 		goto out;
-	if ((rc = st_get(sp, SQ_OLDEST_QUEUED, op, &st, errp)) != 0)
+	if ((rc = st_text(sp, SQ_OLDEST_QUEUED, op, &id, errp, "")) != 0)
 		goto end;
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW)
-		id = col_str(st, 0);
-	else if (src == SQLITE_DONE)
+	if (id == NULL) {
 		rc = err_set(errp, FS_ENOENT, "spool: claim: no job is queued");
-	else
-		rc = db_err(sp, op, src, errp);
-	st_done(st);
-	if (rc != 0)
-		goto end;
-	if ((rc = add_queued_transition(sp, op, id, errp)) != 0 ||
-	    (rc = st_get(sp, SQ_CLAIM, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 3, now)) != SQLITE_OK) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
 		goto end;
 	}
-	if ((rc = step_change(sp, st, op, NULL, errp)) != 0 ||
+	if ((rc = add_queued_transition(sp, op, id, errp)) != 0 ||
+	    (rc = st_run(sp, SQ_CLAIM, op, NULL, errp, "tti", id, node, now)) != 0 ||
 	    (rc = add_transition(sp, op, id, now, 1, errp)) != 0 ||
 	    (rc = job_read(sp, op, id, &job, errp)) != 0)
 		goto end;
@@ -1079,118 +1092,73 @@ int spool_record_run(struct spool *sp, const char *id, const char *command, int6
 		     char **errp)
 {
 	const char *op = "record_run";
-	sqlite3_stmt *st = NULL;
-	int rc, src;
+	int rc;
 
 	if (id == NULL)
 		return err_set(errp, FS_EINVAL, "spool: record_run: no id");
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) != 0)
-		goto out;
-	if ((rc = job_require(sp, op, id, SPOOL_WORKING, errp)) != 0 ||
-	    (rc = st_get(sp, SQ_RECORD_RUN, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = bind_opt_text(st, 2, command)) != SQLITE_OK ||
-	    (src = pid > 0 ? sqlite3_bind_int64(st, 3, pid) : sqlite3_bind_null(st, 3)) !=
-		    SQLITE_OK) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	rc = step_change(sp, st, op, NULL, errp);
-end:
-	rc = tx_end(sp, rc, op, errp);
-out:
-	unlock(sp);
-	return rc;
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
+	if ((rc = job_require(sp, op, id, SPOOL_WORKING, errp)) == 0)
+		rc = st_run(sp, SQ_RECORD_RUN, op, NULL, errp, "ttn", id, command,
+			    (int64_t)(pid > 0 ? pid : -1));
+	return tx_close(sp, rc, op, errp);
 }
 
 int spool_finish(struct spool *sp, const char *id, const struct spool_result *res, char **errp)
 {
 	const char *op = "finish";
-	sqlite3_stmt *st = NULL;
-	int64_t now = now_ms();
-	int rc, src;
+	int64_t now = clock_real_ms();
+	int rc;
 
 	if (id == NULL || res == NULL)
 		return err_set(errp, FS_EINVAL, "spool: finish: no id or result");
 	if (res->outcome != SPOOL_SUCCEEDED && res->outcome != SPOOL_FAILED)
-		return err_set(errp, FS_EINVAL, "spool: finish: outcome must be SUCCEEDED or "
-			       "FAILED, not %s", spool_outcome_name(res->outcome));
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) != 0)
-		goto out;
+		return err_set(errp, FS_EINVAL,
+			       "spool: finish: outcome must be SUCCEEDED or "
+			       "FAILED, not %s",
+			       spool_outcome_name(res->outcome));
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
 	if ((rc = job_require(sp, op, id, SPOOL_WORKING, errp)) != 0 ||
-	    (rc = st_get(sp, SQ_FINISH, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 2, outcome_names[res->outcome], -1, SQLITE_STATIC)) !=
-		    SQLITE_OK ||
-	    (src = res->exit_code >= 0 ? sqlite3_bind_int(st, 3, res->exit_code)
-				       : sqlite3_bind_null(st, 3)) != SQLITE_OK ||
-	    (src = res->exit_signal > 0 ? sqlite3_bind_int(st, 4, res->exit_signal)
-					: sqlite3_bind_null(st, 4)) != SQLITE_OK ||
-	    (src = bind_opt_text(st, 5, res->reason)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 6, now)) != SQLITE_OK) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	if ((rc = step_change(sp, st, op, NULL, errp)) != 0)
+	    (rc = st_run(sp, SQ_FINISH, op, NULL, errp, "ttnnti", id, outcome_names[res->outcome],
+			 (int64_t)res->exit_code,
+			 (int64_t)(res->exit_signal > 0 ? res->exit_signal : -1), res->reason,
+			 now)) != 0)
 		goto end;
 	rc = add_transition(sp, op, id, now, 1, errp);
 end:
-	rc = tx_end(sp, rc, op, errp);
-out:
-	unlock(sp);
-	return rc;
+	return tx_close(sp, rc, op, errp);
 }
 
 int spool_cancel(struct spool *sp, const char *id, char **errp)
 {
 	const char *op = "cancel";
-	sqlite3_stmt *st = NULL;
-	int64_t now = now_ms();
-	int rc, src;
+	int64_t now = clock_real_ms();
+	int rc;
 
 	if (id == NULL)
 		return err_set(errp, FS_EINVAL, "spool: cancel: no id");
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) != 0)
-		goto out;
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
 	if ((rc = job_require(sp, op, id, SPOOL_QUEUED, errp)) != 0 ||
 	    (rc = add_queued_transition(sp, op, id, errp)) != 0 ||
-	    (rc = st_get(sp, SQ_CANCEL, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 2, now)) != SQLITE_OK) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	if ((rc = step_change(sp, st, op, NULL, errp)) != 0)
+	    (rc = st_run(sp, SQ_CANCEL, op, NULL, errp, "ti", id, now)) != 0)
 		goto end;
 	rc = add_transition(sp, op, id, now, 1, errp);
 end:
-	rc = tx_end(sp, rc, op, errp);
-out:
-	unlock(sp);
-	return rc;
+	return tx_close(sp, rc, op, errp);
 }
 
 int spool_abandon(struct spool *sp, const char *id, const char *reason, char **errp)
 {
 	const char *op = "abandon";
-	sqlite3_stmt *st = NULL;
-	int64_t now = now_ms();
-	int rc, src, state;
+	int64_t now = clock_real_ms();
+	int rc, state;
 
 	if (id == NULL || reason == NULL)
 		return err_set(errp, FS_EINVAL, "spool: abandon: no id or reason");
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) != 0)
-		goto out;
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
 	if ((rc = job_state(sp, op, id, &state, errp)) != 0)
 		goto end;
 	if (state < 0) {
@@ -1202,33 +1170,14 @@ int spool_abandon(struct spool *sp, const char *id, const char *reason, char **e
 		goto end;
 	}
 	if ((rc = add_queued_transition(sp, op, id, errp)) != 0 ||
-	    (rc = st_get(sp, SQ_ABANDON, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 2, now)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC)) != SQLITE_OK) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	if ((rc = step_change(sp, st, op, NULL, errp)) != 0)
+	    (rc = st_run(sp, SQ_ABANDON, op, NULL, errp, "tit", id, now, reason)) != 0)
 		goto end;
 	/* the Consul entry is no longer this node's: nothing of this job may be written there */
-	if ((rc = st_get(sp, SQ_OUTBOX_DROP_JOB, op, &st, errp)) != 0)
+	if ((rc = st_run(sp, SQ_OUTBOX_DROP_JOB, op, NULL, errp, "t", id)) != 0)
 		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_step(st)) != SQLITE_DONE) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	st_done(st);
 	rc = add_transition(sp, op, id, now, 0, errp);
 end:
-	rc = tx_end(sp, rc, op, errp);
-out:
-	unlock(sp);
-	return rc;
+	return tx_close(sp, rc, op, errp);
 }
 
 int spool_get(struct spool *sp, const char *id, struct spool_job **jobp, char **errp)
@@ -1244,14 +1193,20 @@ int spool_get(struct spool *sp, const char *id, struct spool_job **jobp, char **
 	return rc;
 }
 
+static void row_job(sqlite3_stmt *st, void *item)
+{
+	job_from_row(st, item);
+}
+
 int spool_list(struct spool *sp, int state, size_t limit, size_t offset, struct spool_job **jobsp,
 	       size_t *np, char **errp)
 {
 	const char *op = "list";
 	sqlite3_stmt *st = NULL;
-	struct spool_job *jobs = NULL;
+	void *jobs = NULL;
 	size_t n = 0;
-	int rc, src;
+	int64_t lim = limit == 0 ? -1 : (int64_t)limit;
+	int rc;
 
 	*jobsp = NULL;
 	*np = 0;
@@ -1260,33 +1215,21 @@ int spool_list(struct spool *sp, int state, size_t limit, size_t offset, struct 
 	if (limit > INT64_MAX || offset > INT64_MAX)
 		return err_set(errp, FS_EINVAL, "spool: list: limit or offset too large");
 	lock(sp);
-	if ((rc = st_get(sp, state == SPOOL_STATE_ANY ? SQ_LIST_ALL : SQ_LIST_STATE, op, &st,
-			 errp)) != 0)
-		goto out;
-	if ((src = sqlite3_bind_int64(st, 1, limit == 0 ? -1 : (int64_t)limit)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 2, (int64_t)offset)) != SQLITE_OK ||
-	    (state != SPOOL_STATE_ANY &&
-	     (src = sqlite3_bind_text(st, 3, state_names[state], -1, SQLITE_STATIC)) != SQLITE_OK))
-		goto dberr;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		jobs = xreallocarray(jobs, n, sizeof *jobs);
-		job_from_row(st, &jobs[n++]);
+	if (state == SPOOL_STATE_ANY)
+		rc = st_bind(sp, SQ_LIST_ALL, op, &st, errp, "ii", lim, (int64_t)offset);
+	else
+		rc = st_bind(sp, SQ_LIST_STATE, op, &st, errp, "iit", lim, (int64_t)offset,
+			     state_names[state]);
+	if (rc == 0)
+		rc = st_rows(sp, st, op, &jobs, &n, sizeof **jobsp, row_job, errp);
+	unlock(sp);
+	if (rc != 0) {
+		spool_job_list_free(jobs, n);
+		return rc;
 	}
-	if (src != SQLITE_DONE)
-		goto dberr;
 	*jobsp = jobs;
 	*np = n;
-	jobs = NULL;
-	n = 0;
-	goto out;
-dberr:
-	rc = db_err(sp, op, src, errp);
-out:
-	if (st != NULL)
-		st_done(st);
-	unlock(sp);
-	spool_job_list_free(jobs, n);
-	return rc;
+	return 0;
 }
 
 int spool_count(struct spool *sp, struct spool_counts *c, char **errp)
@@ -1301,10 +1244,17 @@ int spool_count(struct spool *sp, struct spool_counts *c, char **errp)
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t k = sqlite3_column_int64(st, 1);
 		switch (spool_state_parse((const char *)sqlite3_column_text(st, 0))) {
-		case SPOOL_QUEUED: c->queued = k; break;
-		case SPOOL_WORKING: c->working = k; break;
-		case SPOOL_DONE: c->done = k; break;
-		default: break;
+		case SPOOL_QUEUED:
+			c->queued = k;
+			break;
+		case SPOOL_WORKING:
+			c->working = k;
+			break;
+		case SPOOL_DONE:
+			c->done = k;
+			break;
+		default:
+			break;
 		}
 	}
 	if (src != SQLITE_DONE)
@@ -1315,43 +1265,35 @@ out:
 	return rc;
 }
 
-int spool_transitions(struct spool *sp, const char *id, struct spool_transition **trsp,
-		      size_t *np, char **errp)
+static void row_transition(sqlite3_stmt *st, void *item)
+{
+	tr_from_row(st, 0, item);
+}
+
+int spool_transitions(struct spool *sp, const char *id, struct spool_transition **trsp, size_t *np,
+		      char **errp)
 {
 	const char *op = "transitions";
 	sqlite3_stmt *st = NULL;
-	struct spool_transition *trs = NULL;
+	void *trs = NULL;
 	size_t n = 0;
-	int rc, src;
+	int rc;
 
 	*trsp = NULL;
 	*np = 0;
 	if (id == NULL)
 		return err_set(errp, FS_EINVAL, "spool: transitions: no id");
 	lock(sp);
-	if ((rc = st_get(sp, SQ_TRANSITIONS, op, &st, errp)) != 0)
-		goto out;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK)
-		goto dberr;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		trs = xreallocarray(trs, n, sizeof *trs);
-		tr_from_row(st, 0, &trs[n++]);
+	if ((rc = st_bind(sp, SQ_TRANSITIONS, op, &st, errp, "t", id)) == 0)
+		rc = st_rows(sp, st, op, &trs, &n, sizeof **trsp, row_transition, errp);
+	unlock(sp);
+	if (rc != 0) {
+		spool_transition_list_free(trs, n);
+		return rc;
 	}
-	if (src != SQLITE_DONE)
-		goto dberr;
 	*trsp = trs;
 	*np = n;
-	trs = NULL;
-	n = 0;
-	goto out;
-dberr:
-	rc = db_err(sp, op, src, errp);
-out:
-	if (st != NULL)
-		st_done(st);
-	unlock(sp);
-	spool_transition_list_free(trs, n);
-	return rc;
+	return 0;
 }
 
 int spool_drain_get(struct spool *sp, int *drainingp, char **errp)
@@ -1372,19 +1314,9 @@ int spool_drain_get(struct spool *sp, int *drainingp, char **errp)
 static int setting_put(struct spool *sp, const char *op, const char *key, const char *value,
 		       char **errp)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, src;
-
-	if ((rc = st_get(sp, value != NULL ? SQ_SETTING_SET : SQ_SETTING_DEL, op, &st, errp)) != 0)
-		return rc;
-	if ((src = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (value != NULL &&
-	     (src = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC)) != SQLITE_OK)) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		return rc;
-	}
-	return step_change(sp, st, op, NULL, errp);
+	if (value == NULL)
+		return st_run(sp, SQ_SETTING_DEL, op, NULL, errp, "t", key);
+	return st_run(sp, SQ_SETTING_SET, op, NULL, errp, "tt", key, value);
 }
 
 /* setting_put in its own transaction. */
@@ -1393,11 +1325,9 @@ static int setting_write(struct spool *sp, const char *op, const char *key, cons
 {
 	int rc;
 
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) == 0)
-		rc = tx_end(sp, setting_put(sp, op, key, value, errp), op, errp);
-	unlock(sp);
-	return rc;
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
+	return tx_close(sp, setting_put(sp, op, key, value, errp), op, errp);
 }
 
 int spool_drain_set(struct spool *sp, int draining, char **errp)
@@ -1416,7 +1346,7 @@ int spool_drain_set(struct spool *sp, int draining, char **errp)
 			     strerror(errno));
 		goto end;
 	}
-	if ((rc = setting_put(sp, op, "state", draining ? "drain" : "run", errp)) == 0 &&
+	if ((rc = setting_put(sp, op, SETTINGS_STATE, draining ? "drain" : "run", errp)) == 0 &&
 	    !draining && sp->drain_hint != NULL)
 		unlink(sp->drain_hint);
 end:
@@ -1450,15 +1380,23 @@ int spool_setting_set(struct spool *sp, const char *key, const char *value, char
 	return setting_write(sp, "setting", key, value, errp);
 }
 
+static void row_setting(sqlite3_stmt *st, void *item)
+{
+	struct spool_setting *e = item;
+
+	e->key = col_str(st, 0);
+	e->value = col_str(st, 1);
+}
+
 int spool_setting_list(struct spool *sp, const char *prefix, struct spool_setting **listp,
 		       size_t *np, char **errp)
 {
 	const char *op = "setting_list";
 	sqlite3_stmt *st = NULL;
-	struct spool_setting *list = NULL;
+	void *list = NULL;
 	size_t n = 0, len = prefix != NULL ? strlen(prefix) : 0;
-	char *upper = NULL;
-	int rc = 0, src;
+	char *upper;
+	int rc;
 
 	*listp = NULL;
 	*np = 0;
@@ -1468,33 +1406,17 @@ int spool_setting_list(struct spool *sp, const char *prefix, struct spool_settin
 	upper = xstrdup(prefix);
 	upper[len - 1] = (char)((unsigned char)upper[len - 1] + 1);
 	lock(sp);
-	if ((rc = st_get(sp, SQ_SETTING_RANGE, op, &st, errp)) != 0)
-		goto out;
-	if ((src = sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_text(st, 2, upper, -1, SQLITE_STATIC)) != SQLITE_OK)
-		goto dberr;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		list = xreallocarray(list, n, sizeof *list);
-		list[n].key = col_str(st, 0);
-		list[n].value = col_str(st, 1);
-		n++;
+	if ((rc = st_bind(sp, SQ_SETTING_RANGE, op, &st, errp, "tt", prefix, upper)) == 0)
+		rc = st_rows(sp, st, op, &list, &n, sizeof **listp, row_setting, errp);
+	unlock(sp);
+	free(upper);
+	if (rc != 0) {
+		spool_setting_list_free(list, n);
+		return rc;
 	}
-	if (src != SQLITE_DONE)
-		goto dberr;
 	*listp = list;
 	*np = n;
-	list = NULL;
-	n = 0;
-	goto out;
-dberr:
-	rc = db_err(sp, op, src, errp);
-out:
-	if (st != NULL)
-		st_done(st);
-	unlock(sp);
-	spool_setting_list_free(list, n);
-	free(upper);
-	return rc;
+	return 0;
 }
 
 void spool_setting_list_free(struct spool_setting *list, size_t n)
@@ -1511,29 +1433,24 @@ void spool_setting_list_free(struct spool_setting *list, size_t n)
 int spool_consul_index_set(struct spool *sp, const char *id, int64_t index, char **errp)
 {
 	const char *op = "consul_index";
-	sqlite3_stmt *st = NULL;
-	int rc, src, changes = 0;
+	int rc, changes = 0;
 
 	if (id == NULL)
 		return err_set(errp, FS_EINVAL, "spool: consul_index: no id");
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) != 0)
-		goto out;
-	if ((rc = st_get(sp, SQ_CONSUL_INDEX, op, &st, errp)) != 0)
-		goto end;
-	if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-	    (src = sqlite3_bind_int64(st, 2, index)) != SQLITE_OK) {
-		rc = db_err(sp, op, src, errp);
-		st_done(st);
-		goto end;
-	}
-	if ((rc = step_change(sp, st, op, &changes, errp)) == 0 && changes == 0)
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
+	if ((rc = st_run(sp, SQ_CONSUL_INDEX, op, &changes, errp, "ti", id, index)) == 0 &&
+	    changes == 0)
 		rc = err_set(errp, FS_ENOENT, "spool: consul_index: no job with id '%s'", id);
-end:
-	rc = tx_end(sp, rc, op, errp);
-out:
-	unlock(sp);
-	return rc;
+	return tx_close(sp, rc, op, errp);
+}
+
+static void row_outbox(sqlite3_stmt *st, void *item)
+{
+	struct spool_outbox *e = item;
+
+	e->oid = sqlite3_column_int64(st, 0);
+	tr_from_row(st, 1, &e->tr);
 }
 
 int spool_outbox_list(struct spool *sp, size_t max, struct spool_outbox **entriesp, size_t *np,
@@ -1541,91 +1458,50 @@ int spool_outbox_list(struct spool *sp, size_t max, struct spool_outbox **entrie
 {
 	const char *op = "outbox_list";
 	sqlite3_stmt *st = NULL;
-	struct spool_outbox *es = NULL;
+	void *es = NULL;
 	size_t n = 0;
-	int rc, src;
+	int rc;
 
 	*entriesp = NULL;
 	*np = 0;
 	if (max > INT64_MAX)
 		max = 0;
 	lock(sp);
-	if ((rc = st_get(sp, SQ_OUTBOX_LIST, op, &st, errp)) != 0)
-		goto out;
-	if ((src = sqlite3_bind_int64(st, 1, max == 0 ? -1 : (int64_t)max)) != SQLITE_OK)
-		goto dberr;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		es = xreallocarray(es, n, sizeof *es);
-		es[n].oid = sqlite3_column_int64(st, 0);
-		tr_from_row(st, 1, &es[n].tr);
-		n++;
+	if ((rc = st_bind(sp, SQ_OUTBOX_LIST, op, &st, errp, "i",
+			  max == 0 ? (int64_t)-1 : (int64_t)max)) == 0)
+		rc = st_rows(sp, st, op, &es, &n, sizeof **entriesp, row_outbox, errp);
+	unlock(sp);
+	if (rc != 0) {
+		spool_outbox_list_free(es, n);
+		return rc;
 	}
-	if (src != SQLITE_DONE)
-		goto dberr;
 	*entriesp = es;
 	*np = n;
-	es = NULL;
-	n = 0;
-	goto out;
-dberr:
-	rc = db_err(sp, op, src, errp);
-out:
-	if (st != NULL)
-		st_done(st);
-	unlock(sp);
-	spool_outbox_list_free(es, n);
-	return rc;
+	return 0;
 }
 
 int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp)
 {
 	const char *op = "outbox_delete";
-	sqlite3_stmt *st = NULL;
 	char *id = NULL;
-	int rc, src;
+	int rc;
 
-	lock(sp);
-	if ((rc = tx_begin(sp, op, errp)) != 0)
-		goto out;
-	if ((rc = st_get(sp, SQ_OUTBOX_JOB, op, &st, errp)) != 0)
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
+	if ((rc = st_text(sp, SQ_OUTBOX_JOB, op, &id, errp, "i", oid)) != 0)
 		goto end;
-	if ((src = sqlite3_bind_int64(st, 1, oid)) != SQLITE_OK)
-		goto dberr;
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW)
-		id = col_str(st, 0);
-	else if (src == SQLITE_DONE)
+	if (id == NULL) {
 		rc = err_set(errp, FS_ENOENT, "spool: outbox_delete: no outbox entry %lld",
 			     (long long)oid);
-	else
-		goto dberr;
-	st_done(st);
-	if (rc != 0)
 		goto end;
-	if (consul_index > 0) {
-		if ((rc = st_get(sp, SQ_CONSUL_INDEX, op, &st, errp)) != 0)
-			goto end;
-		if ((src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK ||
-		    (src = sqlite3_bind_int64(st, 2, consul_index)) != SQLITE_OK)
-			goto dberr;
-		if ((rc = step_change(sp, st, op, NULL, errp)) != 0)
-			goto end;
 	}
-	if ((rc = st_get(sp, SQ_OUTBOX_DEL, op, &st, errp)) != 0)
+	if (consul_index > 0 &&
+	    (rc = st_run(sp, SQ_CONSUL_INDEX, op, NULL, errp, "ti", id, consul_index)) != 0)
 		goto end;
-	if ((src = sqlite3_bind_int64(st, 1, oid)) != SQLITE_OK)
-		goto dberr;
-	rc = step_change(sp, st, op, NULL, errp);
-	goto end;
-dberr:
-	rc = db_err(sp, op, src, errp);
-	st_done(st);
+	rc = st_run(sp, SQ_OUTBOX_DEL, op, NULL, errp, "i", oid);
 end:
-	rc = tx_end(sp, rc, op, errp);
-out:
 	free(id);
-	unlock(sp);
-	return rc;
+	return tx_close(sp, rc, op, errp);
 }
 
 int spool_integrity_check(struct spool *sp, char **errp)

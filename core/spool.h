@@ -21,7 +21,7 @@
 
 struct spool;
 
-/* Job state and outcome: only the original's values (SERVER.md §4). Stored as their names. */
+/* Job state and outcome: only the original's values (doc/api.md). Stored as their names. */
 enum spool_state { SPOOL_QUEUED, SPOOL_WORKING, SPOOL_DONE };
 enum spool_outcome { SPOOL_WAITING, SPOOL_RUNNING, SPOOL_SUCCEEDED, SPOOL_FAILED };
 #define SPOOL_STATE_ANY (-1) /* spool_list: no state filter */
@@ -34,18 +34,20 @@ int spool_state_parse(const char *s);
 
 /* spool_open flags */
 #define SPOOL_SYNC_NORMAL 0x1 /* synchronous=NORMAL instead of FULL (--spool-sync normal) */
-#define SPOOL_OUTBOX 0x2      /* Consul enabled: every transition after enqueue is also appended
+#define SPOOL_OUTBOX \
+	0x2 /* Consul enabled: every transition after enqueue is also appended
 			       * to the outbox, in the same transaction */
-#define SPOOL_CHECKPOINT_APART 0x4 /* commits on this handle never checkpoint the WAL: its size
+#define SPOOL_CHECKPOINT_APART \
+	0x4 /* commits on this handle never checkpoint the WAL: its size
 				    * after each commit is kept for spool_wal_frames, and the
 				    * owner runs spool_checkpoint (from another handle) instead */
 
 #define SPOOL_BUSY_TIMEOUT_MS 10000
 
-/* Opens (creating if absent) <dir>/spool.db and brings its schema to the current version. dir
- * must exist. On success *spp is a handle the caller releases with spool_close. A file that is
- * not an SQLite database, or whose schema is newer than this program's, is FS_EIO with a message
- * naming the file. */
+/* Opens (creating if absent, with this build's schema) <dir>/spool.db. dir must exist. On
+ * success *spp is a handle the caller releases with spool_close. A file that is not an SQLite
+ * database is FS_EIO with a message naming the file; so is a spool of another schema version:
+ * "spool: open <dir>/spool.db: schema version N, this build uses M". */
 int spool_open(struct spool **spp, const char *dir, int flags, char **errp);
 /* Finalizes everything and closes; NULL is allowed. An open batch is rolled back. */
 void spool_close(struct spool *sp);
@@ -55,12 +57,10 @@ int spool_wal_frames(struct spool *sp);
 /* Copies what it can of the WAL into the database without waiting for readers or writers
  * (SQLite's PASSIVE checkpoint); another checkpoint running is not an error. */
 int spool_checkpoint(struct spool *sp, char **errp);
-/* The schema version this program writes (PRAGMA user_version of an up-to-date spool). */
-int spool_schema_version(void);
 
 /* A job as read from the spool. Every string is owned by the record; NULL where noted. */
 struct spool_job {
-	char *id;            /* 64 hex characters */
+	char *id; /* 64 hex characters */
 	char *job_name;
 	char *factfile_path;
 	char *factfile_args; /* JSON array text, as the client sent it */
@@ -75,8 +75,8 @@ struct spool_job {
 	int exit_code;       /* -1 if none */
 	int exit_signal;     /* 0 if none */
 	char *reason;        /* NULL if none: "cancelled", "timeout", ... */
-	char *command;       /* the run's full command line as recorded (spool_record_run), or NULL */
-	int64_t pid;         /* the run's process (group) id as recorded, 0 if none */
+	char *command; /* the run's full command line as recorded (spool_record_run), or NULL */
+	int64_t pid;   /* the run's process (group) id as recorded, 0 if none */
 	int64_t consul_index; /* last Consul ModifyIndex seen, 0 if none */
 };
 /* Frees a record from spool_get/spool_claim_next; NULL is allowed. */
@@ -100,8 +100,7 @@ struct spool_submit {
  * the transitions). Its QUEUED/WAITING transition is stored when the job leaves QUEUED (claim,
  * cancel, abandon), not here: spool_transitions shows it meanwhile. Adds nothing to the outbox
  * (the caller has claimed the Consul key itself). Usable inside a batch. */
-int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_queued,
-		  char **errp);
+int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_queued, char **errp);
 
 /* Batch (group commit): spool_begin opens one BEGIN IMMEDIATE transaction that the following
  * write calls of this handle join (each as a savepoint, so a refused or failed call undoes only
@@ -174,9 +173,9 @@ int spool_count(struct spool *sp, struct spool_counts *c, char **errp);
 
 /* One entry of a job's history. */
 struct spool_transition {
-	int64_t tid;   /* increasing over the whole spool; 0 for the QUEUED entry of a job that is
+	int64_t tid;  /* increasing over the whole spool; 0 for the QUEUED entry of a job that is
 			* still queued (stored when it leaves QUEUED) */
-	char *job_id;  /* owned */
+	char *job_id; /* owned */
 	int64_t at_ms;
 	enum spool_state state;
 	enum spool_outcome outcome;
@@ -185,10 +184,11 @@ struct spool_transition {
 	char *reason;    /* owned; NULL if none */
 	char *node;      /* owned */
 };
-/* The job's transitions, oldest first, over all its submissions; *trsp is an array of *np
- * (NULL when 0) the caller frees with spool_transition_list_free. Unknown id: 0 entries. */
-int spool_transitions(struct spool *sp, const char *id, struct spool_transition **trsp,
-		      size_t *np, char **errp);
+/* Test seam (the programs read transitions only through the outbox): the job's transitions,
+ * oldest first, over all its submissions; *trsp is an array of *np (NULL when 0) the caller frees
+ * with spool_transition_list_free. Unknown id: 0 entries. */
+int spool_transitions(struct spool *sp, const char *id, struct spool_transition **trsp, size_t *np,
+		      char **errp);
 void spool_transition_list_free(struct spool_transition *trs, size_t n);
 
 /* The run/drain setting, shared by every process of the node and kept across restarts. */
@@ -218,8 +218,8 @@ int spool_consul_index_set(struct spool *sp, const char *id, int64_t index, char
 
 /* Outbox (SPOOL_OUTBOX): transitions still to be written to Consul. One entry. */
 struct spool_outbox {
-	int64_t oid;                 /* increasing: deliver in this order */
-	struct spool_transition tr;  /* the transition to mirror */
+	int64_t oid;                /* increasing: deliver in this order */
+	struct spool_transition tr; /* the transition to mirror */
 };
 /* The oldest max (0 = all) entries, oldest first; *entriesp is an array of *np (NULL when 0)
  * freed with spool_outbox_list_free. The value to write is built from the entry and the job's
@@ -231,7 +231,8 @@ void spool_outbox_list_free(struct spool_outbox *entries, size_t n);
  * seen, in one transaction. FS_ENOENT unknown oid. */
 int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp);
 
-/* PRAGMA integrity_check: 0, or FS_EIO with the first problem. */
+/* Test seam (a crash-recovery test checks the file after a kill): PRAGMA integrity_check, 0 or
+ * FS_EIO with the first problem. */
 int spool_integrity_check(struct spool *sp, char **errp);
 
 /* Test seam: fn is called inside each write transaction after its writes and before its commit,

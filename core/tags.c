@@ -27,8 +27,8 @@ size_t tags_space_len(const char *s, size_t len)
 	 * strictly so that an invalid sequence is never taken for one. */
 	if (p[0] == 0xc2 && len >= 2)
 		return (p[1] == 0x85 || p[1] == 0xa0) ? 2 : 0;
-	if ((p[0] == 0xe1 || p[0] == 0xe2 || p[0] == 0xe3) && len >= 3 &&
-	    (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) {
+	if ((p[0] == 0xe1 || p[0] == 0xe2 || p[0] == 0xe3) && len >= 3 && (p[1] & 0xc0) == 0x80 &&
+	    (p[2] & 0xc0) == 0x80) {
 		unsigned long c = ((unsigned long)(p[0] & 0x0f) << 12) |
 				  ((unsigned long)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
 		return tags_is_space_cp(c) ? 3 : 0;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Factotum's `--tag k,v` / `--constraint k,v` grammar (FACTOTUM.md §3), and the Unicode
+/* Factotum's `--tag k,v` / `--constraint k,v` grammar (doc/compatibility.md), and the Unicode
  * whitespace test it trims with (Rust's char::is_whitespace), which the argument grammar reuses. */
 #ifndef FS_TAGS_H
 #define FS_TAGS_H

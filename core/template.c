@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Mustache rendering exactly as rust-mustache 0.7.0 does it for Factotum (FACTOTUM.md §2): the
+/* Mustache rendering exactly as rust-mustache 0.7.0 does it for Factotum: the
  * same parser state machine, standalone-line trimming and lookup rules, over a flat map of string
  * values, with partials and everything that makes 0.7.0 panic rejected as ordinary errors.
  *
@@ -90,7 +90,7 @@ enum pstate { ST_TEXT, ST_OTAG, ST_TAG, ST_CTAG };
 
 enum tclass { TC_NORMAL, TC_STANDALONE, TC_WHITESPACE };
 
-struct parser {
+struct template_parser {
 	const char *src;
 	size_t len;
 	size_t i; /* the current character starts here */
@@ -228,7 +228,7 @@ static void show(char out[static 72], const char *s, size_t n)
 	out[o] = '\0';
 }
 
-static void content_push(struct parser *p, size_t a, size_t b)
+static void content_push(struct template_parser *p, size_t a, size_t b)
 {
 	if (a == b)
 		return;
@@ -239,7 +239,7 @@ static void content_push(struct parser *p, size_t a, size_t b)
 	p->ce = b;
 }
 
-static struct tok *tok_push(struct parser *p, enum tok_kind kind, size_t off, size_t len)
+static struct tok *tok_push(struct template_parser *p, enum tok_kind kind, size_t off, size_t len)
 {
 	struct tok *t;
 
@@ -256,7 +256,7 @@ static struct tok *tok_push(struct parser *p, enum tok_kind kind, size_t off, si
 	return t;
 }
 
-static void add_text(struct parser *p)
+static void add_text(struct template_parser *p)
 {
 	if (p->has_content)
 		tok_push(p, TOK_TEXT, p->cs, p->ce - p->cs);
@@ -265,7 +265,8 @@ static void add_text(struct parser *p)
 
 /* Is the character at src[i] the delimiter's character starting at byte d? Sets *dn to that
  * character's length in the delimiter. */
-static bool delim_char_is(const struct parser *p, const struct delim *dl, size_t d, size_t *dn)
+static bool delim_char_is(const struct template_parser *p, const struct delim *dl, size_t d,
+			  size_t *dn)
 {
 	size_t n = char_len(p->src + p->i, p->len - p->i);
 
@@ -275,13 +276,13 @@ static bool delim_char_is(const struct parser *p, const struct delim *dl, size_t
 
 /* 0.7.0's classify_token: is the tag just read alone on its line? *keep is how much of the
  * previous text survives for TC_WHITESPACE. */
-static enum tclass classify(const struct parser *p, size_t *keep)
+static enum tclass classify(const struct template_parser *p, size_t *keep)
 {
 	const struct tok *last;
 	size_t end;
 
-	if (p->i < p->len && !(p->src[p->i] == '\n' ||
-			       (p->src[p->i] == '\r' && p->i + 1 < p->len && p->src[p->i + 1] == '\n')))
+	if (p->i < p->len && !(p->src[p->i] == '\n' || (p->src[p->i] == '\r' && p->i + 1 < p->len &&
+							p->src[p->i + 1] == '\n')))
 		return TC_NORMAL;
 	if (p->ntoks == 0)
 		return TC_STANDALONE;
@@ -314,7 +315,7 @@ static enum tclass classify(const struct parser *p, size_t *keep)
 }
 
 /* 0.7.0's eat_whitespace: drops a standalone tag's line ending and indentation. */
-static bool eat_whitespace(struct parser *p)
+static bool eat_whitespace(struct template_parser *p)
 {
 	size_t keep = 0;
 	enum tclass c = classify(p, &keep);
@@ -331,7 +332,7 @@ static bool eat_whitespace(struct parser *p)
 }
 
 /* Trims src[a, b) into a name; an empty one is 0.7.0's "empty tag" panic. */
-static int tag_name(struct parser *p, size_t a, size_t b, size_t *off, size_t *len)
+static int tag_name(struct template_parser *p, size_t a, size_t b, size_t *off, size_t *len)
 {
 	trim(p->src, &a, &b);
 	if (a == b)
@@ -347,7 +348,7 @@ static size_t path_len(const char *s, size_t n)
 	return n > 0 && s[n - 1] == '.' ? n - 1 : n;
 }
 
-static int add_section(struct parser *p, size_t a, size_t b, bool inverted)
+static int add_section(struct template_parser *p, size_t a, size_t b, bool inverted)
 {
 	bool newlined = eat_whitespace(p);
 	size_t off, len;
@@ -357,7 +358,8 @@ static int add_section(struct parser *p, size_t a, size_t b, bool inverted)
 	if ((rc = tag_name(p, a, b, &off, &len)) != 0)
 		return rc;
 	if (p->nopen >= TEMPLATE_MAX_DEPTH)
-		return err_set(p->errp, FS_EINVAL, "sections nested deeper than %d levels at byte %zu",
+		return err_set(p->errp, FS_EINVAL,
+			       "sections nested deeper than %d levels at byte %zu",
 			       TEMPLATE_MAX_DEPTH, p->tag_at);
 	t = tok_push(p, TOK_OPEN, off, len);
 	t->inverted = inverted;
@@ -370,7 +372,7 @@ static int add_section(struct parser *p, size_t a, size_t b, bool inverted)
 	return 0;
 }
 
-static int close_section(struct parser *p, size_t a, size_t b)
+static int close_section(struct template_parser *p, size_t a, size_t b)
 {
 	char n1[72], n2[72];
 	const struct tok *o;
@@ -400,7 +402,7 @@ static int close_section(struct parser *p, size_t a, size_t b)
 }
 
 /* `{{=<otag> <ctag>=}}`: s[a, b) is the content without the '='s. */
-static int set_delimiters(struct parser *p, size_t a, size_t b)
+static int set_delimiters(struct template_parser *p, size_t a, size_t b)
 {
 	size_t off, len, k, ws, n;
 	uint32_t cp;
@@ -414,7 +416,8 @@ static int set_delimiters(struct parser *p, size_t a, size_t b)
 			break;
 	}
 	if (k == off + len)
-		return err_set(p->errp, FS_EINVAL, "invalid set-delimiter tag at byte %zu", p->tag_at);
+		return err_set(p->errp, FS_EINVAL, "invalid set-delimiter tag at byte %zu",
+			       p->tag_at);
 	ws = k;
 	for (; k < off + len; k += n) {
 		n = utf8_char(p->src + k, off + len - k, &cp);
@@ -430,7 +433,7 @@ static int set_delimiters(struct parser *p, size_t a, size_t b)
 }
 
 /* 0.7.0's add_tag, called with the closing delimiter consumed. */
-static int add_tag(struct parser *p)
+static int add_tag(struct template_parser *p)
 {
 	size_t a = p->cs, b = p->ce, off, len;
 	bool has = p->has_content;
@@ -469,14 +472,15 @@ static int add_tag(struct parser *p)
 		if ((rc = tag_name(p, a + 1, b, &off, &len)) != 0)
 			return rc;
 		show(n1, p->src + off, len);
-		return err_set(p->errp, FS_EINVAL, "partials are not supported: '%s' at byte %zu", n1,
-			       p->tag_at);
+		return err_set(p->errp, FS_EINVAL, "partials are not supported: '%s' at byte %zu",
+			       n1, p->tag_at);
 	}
 	case '=':
 		eat_whitespace(p);
 		if (b - a > 2 && p->src[b - 1] == '=')
 			return set_delimiters(p, a + 1, b - 1);
-		return err_set(p->errp, FS_EINVAL, "invalid set-delimiter tag at byte %zu", p->tag_at);
+		return err_set(p->errp, FS_EINVAL, "invalid set-delimiter tag at byte %zu",
+			       p->tag_at);
 	default:
 		if ((rc = tag_name(p, a, b, &off, &len)) != 0)
 			return rc;
@@ -487,7 +491,7 @@ static int add_tag(struct parser *p)
 }
 
 /* One step of 0.7.0's parse loop, on the character at p->i. */
-static int parse_step(struct parser *p)
+static int parse_step(struct template_parser *p)
 {
 	size_t n = char_len(p->src + p->i, p->len - p->i), dn;
 	char c = p->src[p->i];
@@ -556,8 +560,8 @@ static int parse_step(struct parser *p)
 		if (!delim_char_is(p, &p->ctag, p->tpos, &dn)) {
 			show(d1, p->ctag.s, p->ctag.len);
 			return err_set(p->errp, FS_EINVAL,
-				       "malformed closing delimiter '%s' in the tag at byte %zu", d1,
-				       p->tag_at);
+				       "malformed closing delimiter '%s' in the tag at byte %zu",
+				       d1, p->tag_at);
 		}
 		if (p->tpos + dn == p->ctag.len) {
 			p->i += n;
@@ -575,7 +579,7 @@ static int parse_step(struct parser *p)
 	return 0;
 }
 
-static int parse(struct parser *p)
+static int parse(struct template_parser *p)
 {
 	char n1[72];
 	int rc;
@@ -625,12 +629,23 @@ static void append_escaped(struct buf *out, const char *v)
 	for (; *v != '\0'; v++) {
 		const char *rep;
 		switch (*v) {
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '&': rep = "&amp;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		default:
+			continue;
 		}
 		buf_append(out, run, (size_t)(v - run));
 		buf_puts(out, rep);
@@ -641,7 +656,7 @@ static void append_escaped(struct buf *out, const char *v)
 
 /* Every value is a string, so a rendered section is visited at most once and a flat walk with a
  * count of skipped nesting levels renders the whole tree. */
-static int render(const struct parser *p, const struct kvlist *vars, struct buf *out)
+static int render(const struct template_parser *p, const struct kvlist *vars, struct buf *out)
 {
 	size_t skip = 0;
 	char n1[72];
@@ -664,9 +679,10 @@ static int render(const struct parser *p, const struct kvlist *vars, struct buf 
 			break;
 		case TOK_ETAG:
 			if (t->dot)
-				return err_set(p->errp, FS_EINVAL,
-					       "'{{.}}' at byte %zu names the whole map, not a string",
-					       t->at);
+				return err_set(
+					p->errp, FS_EINVAL,
+					"'{{.}}' at byte %zu names the whole map, not a string",
+					t->at);
 			if ((v = lookup(vars, name, t->len)) != NULL)
 				append_escaped(out, v);
 			break;
@@ -679,8 +695,8 @@ static int render(const struct parser *p, const struct kvlist *vars, struct buf 
 			if (v != NULL && !t->inverted) {
 				show(n1, name, t->len);
 				return err_set(p->errp, FS_EINVAL,
-					       "section '%s' at byte %zu is over a string value", n1,
-					       t->at);
+					       "section '%s' at byte %zu is over a string value",
+					       n1, t->at);
 			}
 			if ((v == NULL) == t->inverted)
 				break; /* rendered in place */
@@ -696,7 +712,7 @@ static int render(const struct parser *p, const struct kvlist *vars, struct buf 
 int template_render(const char *src, size_t len, const struct kvlist *vars, char **out,
 		    size_t *out_len, char **errp)
 {
-	struct parser p;
+	struct template_parser p;
 	struct buf b;
 	int rc;
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The mustache templating Factotum applies (FACTOTUM.md §2): rust-mustache 0.7.0 behaviour, with
- * partials and the constructs that make Factotum panic rejected as ordinary errors. */
+/* The mustache templating Factotum applies (doc/compatibility.md): rust-mustache 0.7.0
+ * behaviour, with partials and the constructs that make Factotum panic rejected as ordinary
+ * errors. */
 #ifndef FS_TEMPLATE_H
 #define FS_TEMPLATE_H
 

@@ -38,7 +38,7 @@ void *xrealloc(void *ptr, size_t size)
 	return p;
 }
 
-void *xreallocarray(void *ptr, size_t n, size_t size)
+void *xgrow_by_one(void *ptr, size_t n, size_t size)
 {
 	if (size != 0 && n + 1 > SIZE_MAX / size)
 		xalloc_die(SIZE_MAX);

@@ -10,8 +10,9 @@
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *ptr, size_t size);
-/* Grows an array of n elements of size each to n+1 elements (for append loops). */
-void *xreallocarray(void *ptr, size_t n, size_t size);
+/* Grows an array of n elements of size each to room for n+1 elements (append loops); unlike
+ * reallocarray(3), the count given is the current one, not the new one. */
+void *xgrow_by_one(void *ptr, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* printf into a new string; caller frees. */

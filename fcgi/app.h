@@ -16,7 +16,7 @@ struct spool;
 struct committer;
 struct consul;
 
-/* The Consul claim of /submit (CONSUL.md), NULL with --no-consul. claim runs after validation
+/* The Consul claim of /submit (doc/consul.md), NULL with --no-consul. claim runs after validation
  * and before the job is handed to the committer. It returns 0 with *cl filled (cl->index, the
  * claim's ModifyIndex, is stored with the job), FS_EEXIST when the id is held elsewhere (409),
  * FS_EINVAL when the key holds something that is not a job entry (500), or another code (503);
@@ -24,10 +24,10 @@ struct consul;
  * ..."). undo runs when the spool then refuses or fails the job, so that a non-200 answer never
  * leaves a claim behind. The caller releases *cl with claim_clear in every case. */
 struct claim {
-	int64_t index;     /* the claim's ModifyIndex */
-	char *key;         /* the Consul key, owned */
-	char *session;     /* the session that holds the lock, owned */
-	char *prev_value;  /* the entry the claim replaced (DONE or orphaned), owned; NULL when
+	int64_t index;    /* the claim's ModifyIndex */
+	char *key;        /* the Consul key, owned */
+	char *session;    /* the session that holds the lock, owned */
+	char *prev_value; /* the entry the claim replaced (DONE or orphaned), owned; NULL when
 			    * the key was new */
 };
 struct claim_ops {
@@ -39,26 +39,26 @@ void claim_clear(struct claim *cl);
 
 /* /submit results counted by /metrics (one set per responder process). */
 enum submit_result {
-	SUBMIT_ACCEPTED,   /* 200 */
-	SUBMIT_INVALID,    /* 400: body or validation */
-	SUBMIT_TOO_LARGE,  /* 413 */
-	SUBMIT_DRAINING,   /* 503 drain */
-	SUBMIT_DUPLICATE,  /* 409 */
-	SUBMIT_FULL,       /* 429 */
-	SUBMIT_CONSUL,     /* 503 Consul unavailable */
-	SUBMIT_ERROR,      /* 500: the spool failed */
+	SUBMIT_ACCEPTED,  /* 200 */
+	SUBMIT_INVALID,   /* 400: body or validation */
+	SUBMIT_TOO_LARGE, /* 413 */
+	SUBMIT_DRAINING,  /* 503 drain */
+	SUBMIT_DUPLICATE, /* 409 */
+	SUBMIT_FULL,      /* 429 */
+	SUBMIT_CONSUL,    /* 503 Consul unavailable */
+	SUBMIT_ERROR,     /* 500: the spool failed */
 	SUBMIT_N
 };
 
 struct app {
 	const struct config *cfg;
-	struct spool *sp;             /* reads and the rare writes (settings, cancel) */
-	struct committer *committer;  /* /submit's enqueues (group commit) */
-	struct jobreq_policy policy;  /* from cfg: roots and the runner's rules */
+	struct spool *sp;              /* reads and the rare writes (settings, cancel) */
+	struct committer *committer;   /* /submit's enqueues (group commit) */
+	struct jobreq_policy policy;   /* from cfg: roots and the runner's rules */
 	const struct claim_ops *claim; /* NULL: Consul disabled */
-	struct consul *consul;        /* the Consul client, NULL with --no-consul */
-	int64_t start_ms;             /* when this responder started (epoch ms) */
-	char *worker_sock;            /* <spool>/worker.sock, owned */
+	struct consul *consul;         /* the Consul client, NULL with --no-consul */
+	int64_t start_ms;              /* when this responder started (epoch ms) */
+	char *worker_sock;             /* <spool>/worker.sock, owned */
 	atomic_ulong submits[SUBMIT_N];
 	atomic_ulong consul_errors;
 	atomic_ulong requests;
@@ -88,28 +88,23 @@ void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req);
 int workersock_alive(const struct app *app);
 void workersock_wake(const struct app *app);
 
-/* consul_claim.c: fills ops with the Consul claim of /submit over app->consul and app->sp. */
-void consul_claim_init(struct claim_ops *ops, struct app *app);
+/* claim.c: fills ops with the Consul claim of /submit over app->consul and app->sp. */
+void claim_init(struct claim_ops *ops, struct app *app);
 
-/* consul_claim.c: this node's session id as the worker stored it in the spool (setting
- * CONSUL_SESSION_SETTING; a new string the caller frees), or NULL when there is none. */
-#define CONSUL_SESSION_SETTING "consul.session"
-char *consul_claim_session(struct app *app);
-
-/* consul_claim.c: Consul's state for /status and /health: 0 when Consul answers and has a
+/* claim.c: Consul's state for /status and /health: 0 when Consul answers and has a
  * leader (else FS_EIO or FS_EINVAL with *errp, "Consul unavailable: ..."), and *sessionp 1 when
  * the session the spool names is alive in Consul (0 otherwise, or when Consul fails). */
-int consul_claim_probe(struct app *app, int *sessionp, char **errp);
+int claim_probe(struct app *app, int *sessionp, char **errp);
 
 /* router.c, shared by the handlers. */
-
-/* The /check entry of a spool job (the Consul shape plus the run fields); a new object. */
-struct spool_job;
-struct json_object *route_job_entry(const struct spool_job *job);
 
 /* Accepts a bare id or "<namespace>/<id>"; returns the id part, or NULL when it is not 64
  * lowercase hex characters. Points into s. */
 const char *route_parse_id(const char *s);
+
+/* Answers 503 {"message":"Error: <err>"}: the spool could not be read or written now (busy,
+ * I/O). err stays the caller's. */
+void route_spool_failed(FCGX_Request *fr, struct http_request *req, const char *err);
 
 /* {"message": msg}, a new object. */
 struct json_object *route_message(const char *msg);

@@ -10,7 +10,7 @@
 #include "spool.h"
 
 /* WAL frames (pages) of growth after which a commit asks for a checkpoint: SQLite's default. */
-#define CHECKPOINTER_FRAMES 1000
+#define CHECKPOINTER_FRAMES     1000
 /* A PASSIVE checkpoint never catches up with a writer that keeps committing, and SQLite rewinds
  * the WAL only after one that did: past this size the committer checkpoints itself, between two
  * of its commits, so the WAL starts over (most of it is already copied by then). */

@@ -1,52 +1,45 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Batched check-not-exists + lock claims (claimbatch.h). Leader/follower as in committer.c: each
- * waiting claim lives on its thread's stack with its own condition variable; the first thread to
- * find no batch running leads until its own claim is settled, then hands the lead on. */
+/* Batched check-not-exists + lock claims (claimbatch.h) over the leader/follower batcher
+ * (batcher.h). */
 #include "claimbatch.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "batcher.h"
 #include "consul.h"
 #include "err.h"
 #include "xalloc.h"
 
+/* One claim; lives on the claiming thread's stack. */
 struct cb_item {
 	struct consul *c;
 	const char *key, *value, *session;
-	int rc;
 	int64_t index;
 	int invalid;
-	char *err;
-	int done;
-	pthread_cond_t wake; /* done, or the lead is free and this item heads the queue */
-	struct cb_item *next;
 };
 
-static pthread_mutex_t cb_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct cb_item *cb_head, **cb_tail = &cb_head; /* waiting, under cb_mu */
-static int cb_leading;                                /* under cb_mu */
-
-static void cb_settle(struct cb_item *it, int rc, const char *err)
+static void cb_settle(struct batcher_item *it, int rc, const char *err)
 {
 	it->rc = rc;
 	free(it->err);
 	it->err = err != NULL ? xstrdup(err) : NULL;
 }
 
-/* Settles every claim of batch (a private list), one txn per round: on 409 the claims named by
- * the Errors settle FS_EEXIST and the rest go again. */
-static void cb_run(struct cb_item *batch)
+/* Settles every claim of batch (one Consul client's), one txn per round: on 409 the claims
+ * named by the Errors settle FS_EEXIST and the rest go again. */
+static int cb_run(void *ctx, struct batcher_item *batch)
 {
 	struct consul_op ops[2 * CLAIMBATCH_MAX];
-	struct cb_item *items[CLAIMBATCH_MAX], *it;
+	struct batcher_item *items[CLAIMBATCH_MAX], *it;
+	struct cb_item *cl[CLAIMBATCH_MAX];
 	struct consul_txn_result res;
 	char failed[CLAIMBATCH_MAX];
 	char *detail;
 	size_t n, i, k, left;
 	int rc, any;
 
+	(void)ctx;
 	n = 0;
 	for (it = batch; it != NULL; it = it->next)
 		items[n++] = it;
@@ -55,26 +48,28 @@ static void cb_run(struct cb_item *batch)
 		memset(&res, 0, sizeof(res));
 		detail = NULL;
 		for (i = 0; i < n; i++) {
+			cl[i] = items[i]->data;
 			ops[2 * i].verb = CONSUL_CHECK_NOT_EXISTS;
-			ops[2 * i].key = items[i]->key;
+			ops[2 * i].key = cl[i]->key;
 			ops[2 * i + 1].verb = CONSUL_LOCK;
-			ops[2 * i + 1].key = items[i]->key;
-			ops[2 * i + 1].value = items[i]->value;
-			ops[2 * i + 1].session = items[i]->session;
+			ops[2 * i + 1].key = cl[i]->key;
+			ops[2 * i + 1].value = cl[i]->value;
+			ops[2 * i + 1].session = cl[i]->session;
 		}
-		rc = consul_txn(items[0]->c, ops, 2 * n, &res, &detail);
+		rc = consul_txn(cl[0]->c, ops, 2 * n, &res, &detail);
 		left = 0;
 		if (rc == 0) {
 			/* check-not-exists reports nothing, each lock the key as written: one result
 			 * per claim, in op order */
 			for (i = 0; i < n; i++) {
 				if (res.n_kvs == n && res.kvs[i].key != NULL &&
-				    strcmp(res.kvs[i].key, items[i]->key) == 0) {
-					items[i]->index = res.kvs[i].modify_index;
+				    strcmp(res.kvs[i].key, cl[i]->key) == 0) {
+					cl[i]->index = res.kvs[i].modify_index;
 					cb_settle(items[i], 0, NULL);
 				} else {
-					cb_settle(items[i], FS_EINVAL,
-						  "Consul answered the txn without one result per lock");
+					cb_settle(
+						items[i], FS_EINVAL,
+						"Consul answered the txn without one result per lock");
 				}
 			}
 		} else if (rc == FS_EEXIST) {
@@ -89,7 +84,7 @@ static void cb_run(struct cb_item *batch)
 				any = 1;
 				if (res.errors[k].what != NULL &&
 				    strncmp(res.errors[k].what, "invalid session", 15) == 0)
-					items[op / 2]->invalid = 1;
+					cl[op / 2]->invalid = 1;
 			}
 			if (!any) /* Errors name no op of ours: settle all rather than loop */
 				memset(failed, 1, sizeof(failed));
@@ -107,81 +102,35 @@ static void cb_run(struct cb_item *batch)
 		free(detail);
 		n = left;
 	}
+	return 0;
 }
 
-/* Leads batches until own is done; called and returns with cb_mu held. */
-static void cb_lead(struct cb_item *own)
+/* A txn goes to one Consul client: claims over another wait for a batch of their own. */
+static int cb_same(const void *first, const void *data)
 {
-	struct cb_item *batch, **bt, **pp, *it, *next;
-	struct consul *c;
-	int n;
-
-	cb_leading = 1;
-	while (!own->done) {
-		/* up to CLAIMBATCH_MAX queued claims over the head's client, in queue order */
-		c = cb_head->c;
-		batch = NULL;
-		bt = &batch;
-		n = 0;
-		for (pp = &cb_head; *pp != NULL && n < CLAIMBATCH_MAX;) {
-			it = *pp;
-			if (it->c != c) {
-				pp = &it->next;
-				continue;
-			}
-			*pp = it->next;
-			it->next = NULL;
-			*bt = it;
-			bt = &it->next;
-			n++;
-		}
-		cb_tail = &cb_head;
-		while (*cb_tail != NULL)
-			cb_tail = &(*cb_tail)->next;
-		pthread_mutex_unlock(&cb_mu);
-
-		cb_run(batch);
-
-		pthread_mutex_lock(&cb_mu);
-		for (it = batch; it != NULL; it = next) {
-			next = it->next; /* it may be gone once woken and cb_mu is released */
-			it->done = 1;
-			if (it != own)
-				pthread_cond_signal(&it->wake);
-		}
-	}
-	cb_leading = 0;
-	if (cb_head != NULL)
-		pthread_cond_signal(&cb_head->wake);
+	return ((const struct cb_item *)first)->c == ((const struct cb_item *)data)->c;
 }
+
+static const struct batcher_ops cb_ops = {
+	.run = cb_run,
+	.same = cb_same,
+	.max = CLAIMBATCH_MAX,
+};
+static struct batcher cb_batcher = BATCHER_INITIALIZER(cb_batcher, &cb_ops, NULL);
 
 int claimbatch_new(struct consul *c, const char *key, const char *value, const char *session,
 		   int64_t *indexp, int *invalidp, char **errp)
 {
 	struct cb_item it;
+	int rc;
 
 	memset(&it, 0, sizeof(it));
 	it.c = c;
 	it.key = key;
 	it.value = value;
 	it.session = session;
-	pthread_cond_init(&it.wake, NULL);
-	pthread_mutex_lock(&cb_mu);
-	*cb_tail = &it;
-	cb_tail = &it.next;
-	while (!it.done && cb_leading)
-		pthread_cond_wait(&it.wake, &cb_mu);
-	if (!it.done)
-		cb_lead(&it);
-	pthread_mutex_unlock(&cb_mu);
-	pthread_cond_destroy(&it.wake);
+	rc = batcher_submit(&cb_batcher, &it, errp);
 	*indexp = it.index;
 	*invalidp = it.invalid;
-	if (it.rc != 0 && errp != NULL) {
-		free(*errp);
-		*errp = it.err;
-	} else {
-		free(it.err);
-	}
-	return it.rc;
+	return rc;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Batched first attempts of /submit's Consul claim (CONSUL.md, bench/README): concurrent claims
- * of new ids share one /v1/txn of check-not-exists + lock pairs (up to CLAIMBATCH_MAX per txn),
- * led by the first waiting request thread, as the group committer does for the spool. A txn is
+/* Batched first attempts of /submit's Consul claim (doc/consul.md): concurrent claims of new ids
+ * share one /v1/txn of check-not-exists + lock pairs (up to CLAIMBATCH_MAX per txn), led by the
+ * first waiting request thread (batcher.h), as the group committer does for the spool. A txn is
  * all or nothing: on 409 the claims whose ops the Errors name settle as FS_EEXIST (the caller then
- * reads the key and decides, as before), the others are sent again as a new batch. */
+ * reads the key and decides), the others are sent again as a new batch. */
 #ifndef FS_CLAIMBATCH_H
 #define FS_CLAIMBATCH_H
 

@@ -3,28 +3,14 @@
  * first submitting thread of each batch (the leader) rather than by a thread of its own. */
 #include "committer.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "batcher.h"
 #include "checkpointer.h"
 #include "xalloc.h"
 
 /* The largest batch: bounds how long the first submission of a batch waits for the rest. */
 #define COMMITTER_MAX_BATCH 256
-
-/* One submission waiting for its batch; lives on the submitting thread's stack. Its own
- * condition variable, so that finishing a batch wakes that batch's threads only, and handing
- * over the lead wakes exactly one thread (a shared broadcast woke every waiter). */
-struct commit_item {
-	const struct spool_submit *sub;
-	int rc;
-	char *err;
-	int done;
-	pthread_cond_t wake; /* done, or the lead is free and this item heads the queue */
-	struct commit_item *next;
-};
 
 struct committer {
 	struct spool *sp;
@@ -32,15 +18,14 @@ struct committer {
 	size_t max_queued;
 	committer_after_fn after;
 	void *arg;
-	pthread_mutex_t mu;
-	struct commit_item *head, **tail; /* waiting for a batch, under mu */
-	int leading;                      /* a thread is running a batch, under mu */
+	struct batcher batcher;
 };
 
-/* Runs one batch (a private list, not shared while running); returns 1 if a job was queued. */
-static int committer_run_batch(struct committer *c, struct commit_item *batch)
+/* Runs one batch in one transaction; returns 1 if a job was queued. */
+static int committer_run_batch(void *ctx, struct batcher_item *batch)
 {
-	struct commit_item *it;
+	struct committer *c = ctx;
+	struct batcher_item *it;
 	char *err = NULL;
 	int rc, queued = 0;
 
@@ -51,7 +36,7 @@ static int committer_run_batch(struct committer *c, struct commit_item *batch)
 			it->err = xstrdup(err);
 			continue;
 		}
-		it->rc = spool_enqueue(c->sp, it->sub, c->max_queued, &it->err);
+		it->rc = spool_enqueue(c->sp, it->data, c->max_queued, &it->err);
 	}
 	if (rc == 0 && (rc = spool_commit(c->sp, &err)) != 0) {
 		spool_rollback(c->sp);
@@ -77,53 +62,22 @@ static int committer_run_batch(struct committer *c, struct commit_item *batch)
 	return queued;
 }
 
-/* Leads batches until own is done: takes what is queued (own is in the first batch unless more
- * than COMMITTER_MAX_BATCH wait before it), commits it without mu, wakes its threads. Then
- * passes the lead to the head of the queue, if any. Called and returns with mu held. */
-static void committer_lead(struct committer *c, struct commit_item *own)
+static void committer_after(void *ctx)
 {
-	struct commit_item *batch, *it, *next, **cut;
-	int n, queued = 0;
+	struct committer *c = ctx;
 
-	c->leading = 1;
-	while (!own->done) {
-		if (c->head == own && own->next == NULL) {
-			/* alone: let threads that are runnable (woken together, say, by a claim
-			 * batch) join this batch rather than wait for the next */
-			pthread_mutex_unlock(&c->mu);
-			sched_yield();
-			pthread_mutex_lock(&c->mu);
-		}
-		batch = c->head;
-		cut = &c->head;
-		for (n = 0; *cut != NULL && n < COMMITTER_MAX_BATCH; n++)
-			cut = &(*cut)->next;
-		c->head = *cut;
-		*cut = NULL;
-		if (c->head == NULL)
-			c->tail = &c->head;
-		pthread_mutex_unlock(&c->mu);
-
-		queued |= committer_run_batch(c, batch);
-
-		pthread_mutex_lock(&c->mu);
-		for (it = batch; it != NULL; it = next) {
-			next = it->next; /* it may be gone once woken and mu is released */
-			it->done = 1;
-			if (it != own)
-				pthread_cond_signal(&it->wake);
-		}
-	}
-	c->leading = 0;
-	if (c->head != NULL)
-		pthread_cond_signal(&c->head->wake);
-	if (queued && c->after != NULL) {
-		/* after mu: the next leader need not wait for the wake-up datagram */
-		pthread_mutex_unlock(&c->mu);
+	if (c->after != NULL)
 		c->after(c->arg);
-		pthread_mutex_lock(&c->mu);
-	}
 }
+
+/* Any submissions share a batch; a lone leader yields so that threads woken together (say, by
+ * a claim batch) join its batch rather than wait for the next. */
+static const struct batcher_ops committer_ops = {
+	.run = committer_run_batch,
+	.after = committer_after,
+	.max = COMMITTER_MAX_BATCH,
+	.yield_alone = 1,
+};
 
 int committer_start(struct committer **cp, struct spool *sp, struct checkpointer *ckpt,
 		    size_t max_queued, committer_after_fn after, void *arg, char **errp)
@@ -136,37 +90,15 @@ int committer_start(struct committer **cp, struct spool *sp, struct checkpointer
 	c->max_queued = max_queued;
 	c->after = after;
 	c->arg = arg;
-	c->tail = &c->head;
-	pthread_mutex_init(&c->mu, NULL);
+	batcher_init(&c->batcher, &committer_ops, c);
 	*cp = c;
 	return 0;
 }
 
 int committer_submit(struct committer *c, const struct spool_submit *sub, char **errp)
 {
-	struct commit_item it;
-
-	memset(&it, 0, sizeof(it));
-	it.sub = sub;
-	pthread_cond_init(&it.wake, NULL);
-	pthread_mutex_lock(&c->mu);
-	*c->tail = &it;
-	c->tail = &it.next;
-	/* Follow while another thread leads: it takes this item into its next batch. Woken
-	 * undone, this item heads the queue and the lead is free (or taken again meanwhile). */
-	while (!it.done && c->leading)
-		pthread_cond_wait(&it.wake, &c->mu);
-	if (!it.done)
-		committer_lead(c, &it);
-	pthread_mutex_unlock(&c->mu);
-	pthread_cond_destroy(&it.wake);
-	if (it.rc != 0 && errp != NULL) {
-		free(*errp);
-		*errp = it.err;
-	} else {
-		free(it.err);
-	}
-	return it.rc;
+	/* run only reads it */
+	return batcher_submit(&c->batcher, (void *)sub, errp);
 }
 
 void committer_stop(struct committer *c)
@@ -174,6 +106,6 @@ void committer_stop(struct committer *c)
 	if (c == NULL)
 		return;
 	spool_close(c->sp);
-	pthread_mutex_destroy(&c->mu);
+	batcher_destroy(&c->batcher);
 	free(c);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Group commit for /submit (DESIGN.md): request threads queue their enqueue; the first of them
+/* Group commit for /submit: request threads queue their enqueue (batcher.h); the first of them
  * to find no batch running leads: it runs every enqueue waiting at that moment in one spool
  * transaction (spool_begin, spool_enqueue x n, spool_commit), wakes each thread of the batch only
  * after that commit, and hands the lead to the next waiting thread. One fsync then serves a whole

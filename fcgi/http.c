@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* A parameter's value as a new string ("" when absent); libfcgi's copy dies at the next accept. */
 static char *http_param_dup(FCGX_Request *fr, const char *name)
@@ -60,7 +59,8 @@ static void http_parse_query(struct http_request *req)
 		if (len > 0) {
 			struct http_param *hp;
 
-			req->params = xreallocarray(req->params, req->n_params, sizeof(*req->params));
+			req->params =
+				xgrow_by_one(req->params, req->n_params, sizeof(*req->params));
 			hp = &req->params[req->n_params++];
 			eq = memchr(p, '=', len);
 			if (eq != NULL) {
@@ -176,13 +176,27 @@ static void http_json_string(struct buf *out, const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 
 		switch (c) {
-		case '"': buf_puts(out, "\\\""); break;
-		case '\\': buf_puts(out, "\\\\"); break;
-		case '\b': buf_puts(out, "\\b"); break;
-		case '\f': buf_puts(out, "\\f"); break;
-		case '\n': buf_puts(out, "\\n"); break;
-		case '\r': buf_puts(out, "\\r"); break;
-		case '\t': buf_puts(out, "\\t"); break;
+		case '"':
+			buf_puts(out, "\\\"");
+			break;
+		case '\\':
+			buf_puts(out, "\\\\");
+			break;
+		case '\b':
+			buf_puts(out, "\\b");
+			break;
+		case '\f':
+			buf_puts(out, "\\f");
+			break;
+		case '\n':
+			buf_puts(out, "\\n");
+			break;
+		case '\r':
+			buf_puts(out, "\\r");
+			break;
+		case '\t':
+			buf_puts(out, "\\t");
+			break;
 		default:
 			if (c < 0x20) {
 				buf_puts(out, "\\u00");
@@ -241,7 +255,8 @@ static void http_json_value(struct buf *out, struct json_object *v, int pretty, 
 		break;
 	case json_type_object:
 		buf_putc(out, '{');
-		json_object_object_foreach(v, key, val) {
+		json_object_object_foreach(v, key, val)
+		{
 			if (!first)
 				buf_putc(out, ',');
 			if (pretty)
@@ -258,42 +273,48 @@ static void http_json_value(struct buf *out, struct json_object *v, int pretty, 
 	}
 }
 
-void http_json_write(struct buf *out, struct json_object *v, int pretty)
-{
-	http_json_value(out, v, pretty, 0);
-}
-
 /* ---- responses ---- */
 
-const char *http_reason(int status)
+/* The reason phrase of an HTTP status ("OK", "Not Found", ...). */
+static const char *http_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
 	}
 	return "Unknown";
 }
 
-void http_respond(FCGX_Request *fr, int status, const char *content_type,
-		  const char *extra_headers, const char *body, size_t body_len)
+void http_respond(FCGX_Request *fr, int status, const char *content_type, const char *extra_headers,
+		  const char *body, size_t body_len)
 {
 	char head[512];
 	int n;
 
-	/* FCGX_FPrintF knows no %zu (DESIGN.md): libc formats, libfcgi only copies bytes. */
+	/* FCGX_FPrintF knows no %zu: libc formats, libfcgi only copies bytes. */
 	n = snprintf(head, sizeof(head),
 		     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 		     "Cache-Control: no-store\r\n",
 		     status, http_reason(status),
-		     content_type != NULL ? content_type : "application/json; charset=utf-8",
+		     content_type != NULL ? content_type : "application/json; charset=UTF-8",
 		     body_len);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		abort(); /* every argument above is a short constant */
@@ -311,7 +332,7 @@ void http_respond_json(FCGX_Request *fr, const struct http_request *req, int sta
 	struct buf b;
 
 	buf_init(&b);
-	http_json_write(&b, v, req->pretty);
+	http_json_value(&b, v, req->pretty, 0);
 	http_respond(fr, status, NULL, extra_headers, b.data, b.len);
 	buf_free(&b);
 	json_object_put(v);
@@ -324,15 +345,4 @@ void http_respond_message(FCGX_Request *fr, const struct http_request *req, int 
 
 	json_object_object_add(o, "message", json_object_new_string(msg));
 	http_respond_json(fr, req, status, o, NULL);
-}
-
-void http_time_iso(int64_t ms, char out[32])
-{
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&secs, &tm);
-	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }

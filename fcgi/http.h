@@ -9,12 +9,11 @@
 #include <fcgiapp.h>
 #include <json-c/json.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "xalloc.h"
 
 /* The body limit of the responder; nginx's client_max_body_size in nginx/ says the same. */
-#define HTTP_MAX_BODY (64u * 1024)
+#define HTTP_MAX_BODY  (64u * 1024)
 #define HTTP_TOO_LARGE "Error: Request body too large (limit 64 KiB)"
 
 struct http_param {
@@ -24,15 +23,15 @@ struct http_param {
 
 /* A request, owned by the handling thread; every string is its own copy. */
 struct http_request {
-	char *method;  /* REQUEST_METHOD, "" if absent */
-	char *path;    /* DOCUMENT_URI (nginx's normalised path), else REQUEST_URI up to '?' */
-	char *query;   /* QUERY_STRING, "" if absent */
+	char *method; /* REQUEST_METHOD, "" if absent */
+	char *path;   /* DOCUMENT_URI (nginx's normalised path), else REQUEST_URI up to '?' */
+	char *query;  /* QUERY_STRING, "" if absent */
 	struct http_param *params; /* the query, in order */
 	size_t n_params;
-	char *body;    /* NUL-terminated copy of the body (may hold NULs); NULL when empty */
+	char *body; /* NUL-terminated copy of the body (may hold NULs); NULL when empty */
 	size_t body_len;
 	int body_too_large; /* the body exceeded HTTP_MAX_BODY: answer 413 without reading on */
-	int pretty;    /* ?pretty=1 */
+	int pretty;         /* ?pretty=1 */
 };
 
 /* Copies method, path and query of the accepted request fr and reads its body: by
@@ -46,27 +45,19 @@ void http_request_free(struct http_request *req);
  * req lives. */
 const char *http_query_get(const struct http_request *req, const char *name);
 
-/* Serialises v as serde_json does: compact ({"a":1}) or pretty (2-space indent, "key": value,
- * [] and {} for empty containers), '/' not escaped, non-ASCII as UTF-8. NULL v is "null". */
-void http_json_write(struct buf *out, struct json_object *v, int pretty);
-
-/* Writes a whole response: status line, Content-Type (application/json; charset=utf-8 unless
+/* Writes a whole response: status line, Content-Type (application/json; charset=UTF-8 unless
  * content_type is given), Content-Length, extra_headers (NULL or "Name: value\r\n" lines), body. */
-void http_respond(FCGX_Request *fr, int status, const char *content_type,
-		  const char *extra_headers, const char *body, size_t body_len);
+void http_respond(FCGX_Request *fr, int status, const char *content_type, const char *extra_headers,
+		  const char *body, size_t body_len);
 
-/* Responds with v serialised for req (pretty or compact); takes ownership of v. */
+/* Responds with v serialised as serde_json does, for req: compact ({"a":1}) or pretty (2-space
+ * indent, "key": value, [] and {} for empty containers), '/' not escaped, non-ASCII as UTF-8;
+ * NULL v is "null". Takes ownership of v. */
 void http_respond_json(FCGX_Request *fr, const struct http_request *req, int status,
 		       struct json_object *v, const char *extra_headers);
 
 /* Responds {"message": msg}. */
 void http_respond_message(FCGX_Request *fr, const struct http_request *req, int status,
 			  const char *msg);
-
-/* The reason phrase of an HTTP status ("OK", "Not Found", ...). */
-const char *http_reason(int status);
-
-/* Epoch milliseconds as "2026-11-28T10:00:00.123Z" into out (at least 32 bytes). */
-void http_time_iso(int64_t ms, char out[32]);
 
 #endif

@@ -21,13 +21,15 @@
 
 #include "app.h"
 #include "checkpointer.h"
+#include "cli.h"
+#include "clock.h"
 #include "committer.h"
 #include "consul.h"
 #include "err.h"
 #include "log.h"
 #include "spool.h"
 
-#define PROG "factotum-server-fcgi"
+#define PROG                "factotum-server-fcgi"
 #define SD_LISTEN_FDS_START 3
 
 enum thread_state { TH_BUSY, TH_ACCEPTING, TH_EXITED };
@@ -42,7 +44,7 @@ struct fcgi_thread {
 
 static pthread_mutex_t fcgi_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t fcgi_exited = PTHREAD_COND_INITIALIZER;
-static int fcgi_stopping;                   /* under fcgi_mu */
+static int fcgi_stopping; /* under fcgi_mu */
 /* SIGUSR1 only interrupts a blocking accept() or read() of an idle thread (no SA_RESTART). */
 static void fcgi_on_usr1(int sig)
 {
@@ -72,8 +74,8 @@ static void *fcgi_thread_main(void *arg)
 		th->state = TH_ACCEPTING;
 		pthread_mutex_unlock(&fcgi_mu);
 		/* Every thread accepts on the shared socket itself: the kernel hands each
-		 * connection to one of them, so no accept mutex (DESIGN.md: libfcgi's example
-		 * mutex stalls all threads under fastcgi_keep_conn). */
+		 * connection to one of them, so no accept mutex (libfcgi's example mutex
+		 * stalls all threads under fastcgi_keep_conn). */
 		rc = FCGX_Accept_r(&th->req);
 		pthread_mutex_lock(&fcgi_mu);
 		th->state = TH_BUSY;
@@ -149,13 +151,15 @@ static int fcgi_listen_unix(const char *path, char **errp)
 	memcpy(sa.sun_path, path, strlen(path)); /* length checked by config_parse */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			err_set(errp, FS_EIO, "--fcgi-socket: '%s' exists and is not a socket", path);
+			err_set(errp, FS_EIO, "--fcgi-socket: '%s' exists and is not a socket",
+				path);
 			goto fail;
 		}
 		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 			close(probe);
-			err_set(errp, FS_EIO, "--fcgi-socket: '%s' is in use by another process", path);
+			err_set(errp, FS_EIO, "--fcgi-socket: '%s' is in use by another process",
+				path);
 			goto fail;
 		}
 		if (probe >= 0)
@@ -163,8 +167,8 @@ static int fcgi_listen_unix(const char *path, char **errp)
 		unlink(path);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(path, 0660) != 0 || listen(fd, SOMAXCONN) != 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(path, 0660) != 0 ||
+	    listen(fd, SOMAXCONN) != 0) {
 		err_set(errp, FS_EIO, "--fcgi-socket: cannot listen on '%s': %s", path,
 			strerror(errno));
 		goto fail;
@@ -223,7 +227,7 @@ static void fcgi_wait_signal(void)
 	sigaddset(&set, SIGINT);
 	while (sigwait(&set, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		;
-	log_write(CONFIG_LOG_INFO, "signal %d: finishing requests in flight", sig);
+	log_info("signal %d: finishing requests in flight", sig);
 }
 
 /* Stops the threads: new accepts fail (libfcgi's shutdown flag), idle threads are interrupted
@@ -246,12 +250,7 @@ static void fcgi_stop_threads(struct fcgi_thread *ths, int n)
 		}
 		if (left == 0)
 			break;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 50 * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		clock_deadline(CLOCK_REALTIME, 50, &until);
 		pthread_cond_timedwait(&fcgi_exited, &fcgi_mu, &until);
 	}
 	pthread_mutex_unlock(&fcgi_mu);
@@ -279,23 +278,11 @@ int main(int argc, char **argv)
 
 	memset(&app, 0, sizeof(app));
 	config_init(&cfg);
-	rc = config_parse(&cfg, argc, argv, &err);
-	if (rc == CONFIG_HELP) {
-		printf("Usage: " PROG " [OPTION]...\nThe FastCGI responder of factotum-server "
-		       "(the HTTP API behind nginx).\n%s", config_usage());
-		status = 0;
+	if (cli_parse(&cfg, argc, argv, PROG,
+		      "Usage: " PROG " [OPTION]...\nThe FastCGI responder "
+		      "of factotum-server (the HTTP API behind nginx).\n",
+		      &status) != 0)
 		goto out;
-	}
-	if (rc == CONFIG_VERSION) {
-		printf(PROG " %s\n", PACKAGE_VERSION);
-		status = 0;
-		goto out;
-	}
-	if (rc != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
-		status = 2;
-		goto out;
-	}
 	log_init(PROG, cfg.log_level);
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
 		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,
@@ -351,9 +338,11 @@ int main(int argc, char **argv)
 	app.cfg = &cfg;
 	app.policy.roots = cfg.factfile_roots;
 	app.policy.n_roots = cfg.n_factfile_roots;
-	/* the graph rules follow the runner that will run the job (SERVER.md §3 step 3) */
-	app.policy.rules = strcmp(cfg.factotum_bin, CONFIG_DEFAULT_FACTOTUM_BIN) == 0 ?
-			   FACTFILE_RULES_OURS : FACTFILE_RULES_FACTOTUM;
+	/* the graph rules follow the runner that will run the job, so that an accepted job is one
+	 * that runner can start: ours with the bundled runner, Factotum 0.7's with any other */
+	app.policy.rules = strcmp(cfg.factotum_bin, CONFIG_DEFAULT_FACTOTUM_BIN) == 0
+				   ? FACTFILE_RULES_OURS
+				   : FACTFILE_RULES_FACTOTUM;
 	/* the same few factfiles are submitted over and over: parse each once (jobreq.h) */
 	app.policy.cache = jobreq_cache_new();
 	if (!cfg.no_consul) {
@@ -364,17 +353,11 @@ int main(int argc, char **argv)
 		}
 		/* Consul being down is not a reason to stop: /submit answers 503 until it is back */
 		app.consul = consul_new(&cfg, CONSUL_SUBMIT_TIMEOUT_MS);
-		consul_claim_init(&claim_ops, &app);
+		claim_init(&claim_ops, &app);
 		app.claim = &claim_ops;
 	}
-	app.worker_sock = xasprintf("%s/worker.sock", strcmp(cfg.spool, "/") == 0 ? "" :
-				    cfg.spool);
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		app.start_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	}
+	app.worker_sock = xasprintf("%s/worker.sock", strcmp(cfg.spool, "/") == 0 ? "" : cfg.spool);
+	app.start_ms = clock_real_ms();
 	if (committer_start(&app.committer, sp_commit, ckpt, (size_t)cfg.max_jobs,
 			    fcgi_after_commit, &app, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -395,7 +378,7 @@ int main(int argc, char **argv)
 		nthreads++;
 	}
 	if (nthreads == cfg.fcgi_threads) {
-		log_write(CONFIG_LOG_INFO, "listening with %d threads", nthreads);
+		log_info("listening with %d threads", nthreads);
 		fcgi_wait_signal();
 		status = 0;
 	}

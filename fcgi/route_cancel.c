@@ -6,13 +6,14 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "err.h"
+#include "settings.h"
 #include "spool.h"
 
-static void cancel_answer(FCGX_Request *fr, struct http_request *req, int status,
-			  const char *msg, const char *id)
+static void cancel_answer(FCGX_Request *fr, struct http_request *req, int status, const char *msg,
+			  const char *id)
 {
 	struct json_object *o = route_message(msg);
 
@@ -24,7 +25,6 @@ void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct json_object *obj = NULL;
 	struct spool_job *job = NULL;
-	struct timespec ts;
 	const char *given, *id;
 	char *err = NULL, *msg = NULL, *key = NULL, *when = NULL;
 	int rc;
@@ -53,20 +53,18 @@ void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req)
 		goto done;
 	}
 	if (rc != FS_ESTATE || (rc = spool_get(app->sp, id, &job, &err)) != 0) {
-		msg = xasprintf("Error: %s", err);
-		http_respond_message(fr, req, 503, msg);
+		route_spool_failed(fr, req, err);
 		goto done;
 	}
 	if (job->state == SPOOL_DONE) {
-		msg = xasprintf("Job jobId:[%s] is already DONE (outcome %s): nothing to cancel", id,
-				spool_outcome_name(job->outcome));
+		msg = xasprintf("Job jobId:[%s] is already DONE (outcome %s): nothing to cancel",
+				id, spool_outcome_name(job->outcome));
 		cancel_answer(fr, req, 409, msg, id);
 		goto done;
 	}
 	/* WORKING: only the worker can signal the run's process group */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	key = xasprintf("cancel.%s", id);
-	when = xasprintf("%" PRId64, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	key = settings_key(SETTINGS_CANCEL_PREFIX, id);
+	when = xasprintf("%" PRId64, clock_real_ms());
 	if (spool_setting_set(app->sp, key, when, &err) != 0) {
 		msg = xasprintf("Error: the cancel request could not be stored: %s", err);
 		http_respond_message(fr, req, 503, msg);
@@ -75,10 +73,13 @@ void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req)
 	if (workersock_alive(app)) {
 		workersock_wake(app);
 		msg = xasprintf("Cancel requested for WORKING job jobId:[%s]: the worker will stop "
-				"its run", id);
+				"its run",
+				id);
 	} else {
-		msg = xasprintf("Cancel requested for WORKING job jobId:[%s]: recorded, but no worker "
-				"is running on this node to act on it", id);
+		msg = xasprintf(
+			"Cancel requested for WORKING job jobId:[%s]: recorded, but no worker "
+			"is running on this node to act on it",
+			id);
 	}
 	cancel_answer(fr, req, 202, msg, id);
 done:

@@ -8,27 +8,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "consul.h"
+#include "settings.h"
 #include "spool.h"
 
 void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct json_object *o;
-	struct timespec ts;
 	struct buf failing;
 	char *err = NULL, *runner = NULL, now[32];
 	int spool_ok, worker_ok, runner_missing = 0, consul_ok = 1, session = 1;
 	char *cerr = NULL;
 
 	/* writable means a real durable write: a read would pass on a full or read-only disk */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(now, sizeof(now), "%lld", (long long)ts.tv_sec);
-	spool_ok = spool_setting_set(app->sp, "responder.health", now, &err) == 0;
+	snprintf(now, sizeof(now), "%" PRId64, clock_real_ms() / 1000);
+	spool_ok = spool_setting_set(app->sp, SETTINGS_RESPONDER_HEALTH, now, &err) == 0;
 	worker_ok = workersock_alive(app);
 	/* a worker whose runner is gone fails every job it takes (worker/dispatch.c says so) */
-	if (worker_ok && spool_setting_get(app->sp, "worker.runner", &runner, NULL) == 0 &&
+	if (worker_ok && spool_setting_get(app->sp, SETTINGS_WORKER_RUNNER, &runner, NULL) == 0 &&
 	    strcmp(runner, "missing") == 0)
 		runner_missing = 1;
 	buf_init(&failing);
@@ -40,7 +39,7 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 		buf_printf(&failing, "%sfactotum runner missing", failing.len > 0 ? "; " : "");
 	/* Consul must answer, and this node must hold a session, or /submit cannot accept */
 	if (app->consul != NULL) {
-		consul_ok = consul_claim_probe(app, &session, &cerr) == 0;
+		consul_ok = claim_probe(app, &session, &cerr) == 0;
 		if (!consul_ok)
 			buf_printf(&failing, "%s%s", failing.len > 0 ? "; " : "", cerr);
 		else if (!session)
@@ -48,15 +47,17 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 				   failing.len > 0 ? "; " : "");
 	}
 	o = route_message(failing.len > 0 ? failing.data : "ok");
-	json_object_object_add(o, "spool", json_object_new_string(spool_ok ? "ok" :
-								     "not writable"));
-	json_object_object_add(o, "worker", json_object_new_string(!worker_ok ? "not running" :
-								      runner_missing ?
-								      "runner missing" : "ok"));
-	json_object_object_add(o, "consul", json_object_new_string(app->consul == NULL ?
-								      "disabled" : !consul_ok ?
-								      "unreachable" : !session ?
-								      "no session" : "ok"));
+	json_object_object_add(o, "spool",
+			       json_object_new_string(spool_ok ? "ok" : "not writable"));
+	json_object_object_add(o, "worker",
+			       json_object_new_string(!worker_ok       ? "not running"
+						      : runner_missing ? "runner missing"
+								       : "ok"));
+	json_object_object_add(o, "consul",
+			       json_object_new_string(app->consul == NULL ? "disabled"
+						      : !consul_ok        ? "unreachable"
+						      : !session          ? "no session"
+									  : "ok"));
 	http_respond_json(fr, req, failing.len > 0 ? 503 : 200, o, NULL);
 	buf_free(&failing);
 	free(err);
@@ -65,9 +66,9 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 }
 
 static const char *const metrics_results[SUBMIT_N] = {
-	[SUBMIT_ACCEPTED] = "accepted", [SUBMIT_INVALID] = "invalid",
-	[SUBMIT_TOO_LARGE] = "too_large", [SUBMIT_DRAINING] = "draining",
-	[SUBMIT_DUPLICATE] = "duplicate", [SUBMIT_FULL] = "queue_full",
+	[SUBMIT_ACCEPTED] = "accepted",         [SUBMIT_INVALID] = "invalid",
+	[SUBMIT_TOO_LARGE] = "too_large",       [SUBMIT_DRAINING] = "draining",
+	[SUBMIT_DUPLICATE] = "duplicate",       [SUBMIT_FULL] = "queue_full",
 	[SUBMIT_CONSUL] = "consul_unavailable", [SUBMIT_ERROR] = "error",
 };
 
@@ -85,7 +86,7 @@ void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req)
 	struct spool_counts c;
 	struct spool_job *done = NULL;
 	struct buf b;
-	char *err = NULL, *msg;
+	char *err = NULL;
 	size_t n = 0, i, k;
 	uint64_t bucket[METRICS_NBUCKETS] = { 0 }, runs = 0, succeeded = 0, failed = 0;
 	double sum = 0;
@@ -93,9 +94,7 @@ void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req)
 
 	if (spool_count(app->sp, &c, &err) != 0 || spool_drain_get(app->sp, &draining, &err) != 0 ||
 	    spool_list(app->sp, SPOOL_DONE, 0, 0, &done, &n, &err) != 0) {
-		msg = xasprintf("Error: %s", err);
-		http_respond_message(fr, req, 503, msg);
-		free(msg);
+		route_spool_failed(fr, req, err);
 		free(err);
 		return;
 	}
@@ -136,9 +135,11 @@ void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req)
 	metrics_head(&b, "factotum_server_queue_capacity", "gauge", "--max-jobs of this node.");
 	buf_printf(&b, "factotum_server_queue_capacity %d\n", app->cfg->max_jobs);
 	metrics_head(&b, "factotum_server_jobs", "gauge", "Jobs in this node's spool, by state.");
-	buf_printf(&b, "factotum_server_jobs{state=\"QUEUED\"} %" PRId64 "\n"
+	buf_printf(&b,
+		   "factotum_server_jobs{state=\"QUEUED\"} %" PRId64 "\n"
 		   "factotum_server_jobs{state=\"WORKING\"} %" PRId64 "\n"
-		   "factotum_server_jobs{state=\"DONE\"} %" PRId64 "\n", c.queued, c.working, c.done);
+		   "factotum_server_jobs{state=\"DONE\"} %" PRId64 "\n",
+		   c.queued, c.working, c.done);
 	metrics_head(&b, "factotum_server_runners_running", "gauge",
 		     "Runners running on this node (0 while no worker runs).");
 	buf_printf(&b, "factotum_server_runners_running %" PRId64 "\n", alive ? c.working : 0);
@@ -150,17 +151,22 @@ void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req)
 	buf_printf(&b, "factotum_server_draining %d\n", draining);
 	metrics_head(&b, "factotum_server_outcomes", "gauge",
 		     "Outcome of the last run of each DONE job in the spool.");
-	buf_printf(&b, "factotum_server_outcomes{outcome=\"SUCCEEDED\"} %" PRIu64 "\n"
-		   "factotum_server_outcomes{outcome=\"FAILED\"} %" PRIu64 "\n", succeeded, failed);
+	buf_printf(&b,
+		   "factotum_server_outcomes{outcome=\"SUCCEEDED\"} %" PRIu64 "\n"
+		   "factotum_server_outcomes{outcome=\"FAILED\"} %" PRIu64 "\n",
+		   succeeded, failed);
 	metrics_head(&b, "factotum_server_run_duration_seconds", "histogram",
 		     "Duration of the last run of each DONE job in the spool (recomputed from the "
 		     "spool: it shrinks when a job is resubmitted).");
 	for (k = 0; k < METRICS_NBUCKETS; k++)
-		buf_printf(&b, "factotum_server_run_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+		buf_printf(&b,
+			   "factotum_server_run_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
 			   metrics_buckets[k], bucket[k]);
-	buf_printf(&b, "factotum_server_run_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+	buf_printf(&b,
+		   "factotum_server_run_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
 		   "factotum_server_run_duration_seconds_sum %.3f\n"
-		   "factotum_server_run_duration_seconds_count %" PRIu64 "\n", runs, sum, runs);
+		   "factotum_server_run_duration_seconds_count %" PRIu64 "\n",
+		   runs, sum, runs);
 	http_respond(fr, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
 	buf_free(&b);
 }

@@ -17,8 +17,8 @@
 #include "spool.h"
 
 #define JOBS_DEFAULT_LIMIT 100
-#define JOBS_MAX_LIMIT 1000
-#define LOGS_MAX (1024 * 1024) /* the most of a log one answer carries */
+#define JOBS_MAX_LIMIT     1000
+#define LOGS_MAX           (1024 * 1024) /* the most of a log one answer carries */
 
 /* Reads the id parameter, answers 400 when missing or malformed; else returns the bare id
  * (valid while req lives) and stores the id as given in *givenp. */
@@ -40,6 +40,19 @@ static const char *jobs_id_param(FCGX_Request *fr, struct http_request *req, con
 	return id;
 }
 
+/* A spool job's entry for /check and /jobs: the Consul job entry's shape (jobentry.h); a new
+ * object. */
+static struct json_object *jobs_entry(const struct spool_job *job)
+{
+	struct jobentry e;
+	struct json_object *o;
+
+	jobentry_from_job(&e, job);
+	o = jobentry_to_json(&e);
+	jobentry_free(&e);
+	return o;
+}
+
 /* spool_get with the answers for unknown ids (404) and spool failures (503). */
 static struct spool_job *jobs_get(struct app *app, FCGX_Request *fr, struct http_request *req,
 				  const char *id, const char *given)
@@ -48,15 +61,13 @@ static struct spool_job *jobs_get(struct app *app, FCGX_Request *fr, struct http
 	char *err = NULL, *msg;
 	int rc = spool_get(app->sp, id, &job, &err);
 
-	if (rc == FS_ENOENT)
+	if (rc == FS_ENOENT) {
 		msg = xasprintf("Error: No job entry found for id='%s'", given);
-	else if (rc != 0)
-		msg = xasprintf("Error: %s", err);
-	else
-		msg = NULL;
-	if (msg != NULL)
-		http_respond_message(fr, req, rc == FS_ENOENT ? 404 : 503, msg);
-	free(msg);
+		http_respond_message(fr, req, 404, msg);
+		free(msg);
+	} else if (rc != 0) {
+		route_spool_failed(fr, req, err);
+	}
 	free(err);
 	return job;
 }
@@ -66,8 +77,7 @@ static struct spool_job *jobs_get(struct app *app, FCGX_Request *fr, struct http
  * Consul mirrors it through the outbox) adds the local run details. Consul failing is a 503,
  * never a false 404. Returns 1 when it answered, 0 when Consul has no such key (the caller
  * then looks in the spool: a job from before Consul was enabled). */
-static int check_consul(struct app *app, FCGX_Request *fr, struct http_request *req,
-			const char *id)
+static int check_consul(struct app *app, FCGX_Request *fr, struct http_request *req, const char *id)
 {
 	struct consul_kv kv;
 	struct jobentry e;
@@ -97,7 +107,7 @@ static int check_consul(struct app *app, FCGX_Request *fr, struct http_request *
 	}
 	if (e.node != NULL && strcmp(e.node, app->cfg->consul_name) == 0 &&
 	    spool_get(app->sp, id, &job, NULL) == 0) {
-		http_respond_json(fr, req, 200, route_job_entry(job), NULL);
+		http_respond_json(fr, req, 200, jobs_entry(job), NULL);
 		goto done;
 	}
 	http_respond_json(fr, req, 200, jobentry_to_json(&e), NULL);
@@ -119,7 +129,7 @@ void route_check(struct app *app, FCGX_Request *fr, struct http_request *req)
 		return;
 	if ((job = jobs_get(app, fr, req, id, given)) == NULL)
 		return;
-	http_respond_json(fr, req, 200, route_job_entry(job), NULL);
+	http_respond_json(fr, req, 200, jobs_entry(job), NULL);
 	spool_job_free(job);
 }
 
@@ -156,7 +166,8 @@ void route_jobs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	int state = SPOOL_STATE_ANY;
 
 	if (st != NULL && *st != '\0' && (state = spool_state_parse(st)) < 0) {
-		msg = xasprintf("Error: invalid state '%s', must be one of (QUEUED|WORKING|DONE)", st);
+		msg = xasprintf("Error: invalid state '%s', must be one of (QUEUED|WORKING|DONE)",
+				st);
 		http_respond_message(fr, req, 400, msg);
 		free(msg);
 		return;
@@ -165,16 +176,14 @@ void route_jobs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	    (offset = jobs_number(fr, req, "offset", 0, 0, 1000000000L)) < 0)
 		return;
 	if (spool_list(app->sp, state, (size_t)limit, (size_t)offset, &jobs, &n, &err) != 0) {
-		msg = xasprintf("Error: %s", err);
-		http_respond_message(fr, req, 503, msg);
-		free(msg);
+		route_spool_failed(fr, req, err);
 		free(err);
 		return;
 	}
 	o = json_object_new_object();
 	arr = json_object_new_array();
 	for (i = 0; i < n; i++)
-		json_object_array_add(arr, route_job_entry(&jobs[i]));
+		json_object_array_add(arr, jobs_entry(&jobs[i]));
 	json_object_object_add(o, "jobs", arr);
 	json_object_object_add(o, "limit", json_object_new_int64(limit));
 	json_object_object_add(o, "offset", json_object_new_int64(offset));
@@ -197,16 +206,19 @@ static void logs_utf8(struct buf *out, const unsigned char *s, size_t len)
 			i++;
 			continue;
 		}
-		need = (c >= 0xc2 && c <= 0xdf) ? 1 : (c >= 0xe0 && c <= 0xef) ? 2 :
-		       (c >= 0xf0 && c <= 0xf4) ? 3 : 0;
+		need = (c >= 0xc2 && c <= 0xdf)   ? 1
+		       : (c >= 0xe0 && c <= 0xef) ? 2
+		       : (c >= 0xf0 && c <= 0xf4) ? 3
+						  : 0;
 		cp = need == 1 ? (c & 0x1fu) : need == 2 ? (c & 0x0fu) : (c & 0x07u);
 		for (k = 1; need > 0 && k <= need; k++) {
 			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
 				break;
 			cp = (cp << 6) | (s[i + k] & 0x3fu);
 		}
-		if (need == 0 || k <= need || (need == 2 && (cp < 0x800 || (cp >= 0xd800 &&
-		    cp <= 0xdfff))) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff))) {
+		if (need == 0 || k <= need ||
+		    (need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff))) {
 			buf_puts(out, "\xef\xbf\xbd");
 			i++;
 			continue;
@@ -229,16 +241,16 @@ void route_logs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	ssize_t got = 0;
 	int fd = -1;
 
-	if (id == NULL ||
-	    (tail = jobs_number(fr, req, "tail", LOGS_MAX, 1, LOGS_MAX)) < 0 ||
+	if (id == NULL || (tail = jobs_number(fr, req, "tail", LOGS_MAX, 1, LOGS_MAX)) < 0 ||
 	    (job = jobs_get(app, fr, req, id, given)) == NULL)
 		return;
-	/* the worker (issue 5) keeps the last run's captured output here */
+	/* the worker keeps the last run's captured output here */
 	path = xasprintf("%s/logs/%s.log", app->cfg->spool, id);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		msg = xasprintf("Error: No logs found for id='%s' (no run of it on this node has "
-				"captured any output)", given);
+				"captured any output)",
+				given);
 		http_respond_message(fr, req, 404, msg);
 		goto done;
 	}
@@ -254,9 +266,9 @@ void route_logs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	json_object_object_add(o, "jobId", json_object_new_string(id));
 	json_object_object_add(o, "size", json_object_new_int64((int64_t)st.st_size));
 	json_object_object_add(o, "truncated", json_object_new_boolean(from > 0));
-	json_object_object_add(o, "log", json_object_new_string_len(text.data != NULL ?
-								    text.data : "",
-								    (int)text.len));
+	json_object_object_add(o, "log",
+			       json_object_new_string_len(text.data != NULL ? text.data : "",
+							  (int)text.len));
 	buf_free(&text);
 	http_respond_json(fr, req, 200, o, NULL);
 done:

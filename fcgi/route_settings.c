@@ -20,7 +20,8 @@ void route_settings(struct app *app, FCGX_Request *fr, struct http_request *req)
 		goto done;
 	/* exact words, as the original compared them */
 	if (strcmp(state, "run") != 0 && strcmp(state, "drain") != 0) {
-		http_respond_message(fr, req, 400, "Validation Error: Invalid 'state', must be one "
+		http_respond_message(fr, req, 400,
+				     "Validation Error: Invalid 'state', must be one "
 				     "of (run|drain)");
 		goto done;
 	}

@@ -5,40 +5,31 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "consul.h"
+#include "settings.h"
 #include "spool.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
 #endif
 
-static int64_t status_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* What the live worker published in the spool (worker/main.c): its pid, start time and whether
- * its runner is there. Left out when absent (a worker of an older build). */
+ * its runner is there. Each is left out while absent (a worker clears pid and start time when it
+ * stops). */
 static void status_worker(struct app *app, struct json_object *worker)
 {
-	char *pid = NULL, *started = NULL, *runner = NULL, when[64];
-	time_t secs;
-	struct tm tm;
+	char *pid = NULL, *started = NULL, *runner = NULL, when[CLOCK_UTC_LEN];
 
-	if (spool_setting_get(app->sp, "worker.pid", &pid, NULL) == 0)
-		json_object_object_add(worker, "pid", json_object_new_int64(strtoll(pid, NULL, 10)));
-	if (spool_setting_get(app->sp, "worker.started", &started, NULL) == 0) {
-		secs = (time_t)(strtoll(started, NULL, 10) / 1000);
-		gmtime_r(&secs, &tm);
-		strftime(when, sizeof(when), "%F %T UTC", &tm);
+	if (spool_setting_get(app->sp, SETTINGS_WORKER_PID, &pid, NULL) == 0)
+		json_object_object_add(worker, "pid",
+				       json_object_new_int64(strtoll(pid, NULL, 10)));
+	if (spool_setting_get(app->sp, SETTINGS_WORKER_STARTED, &started, NULL) == 0) {
+		clock_format_utc(strtoll(started, NULL, 10), CLOCK_UTC_SECONDS, when);
 		json_object_object_add(worker, "startTime", json_object_new_string(when));
 	}
-	if (spool_setting_get(app->sp, "worker.runner", &runner, NULL) == 0)
+	if (spool_setting_get(app->sp, SETTINGS_WORKER_RUNNER, &runner, NULL) == 0)
 		json_object_object_add(worker, "runner", json_object_new_string(runner));
 	free(pid);
 	free(started);
@@ -49,18 +40,14 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct spool_counts counts;
 	struct json_object *o, *server, *disp, *workers, *jobs, *worker, *spool, *consul;
-	char start[64], up[128], *err = NULL, *msg;
-	time_t secs = (time_t)(app->start_ms / 1000);
-	int64_t up_s = (status_now_ms() - app->start_ms) / 1000, active;
+	char start[CLOCK_UTC_LEN], up[128], *err = NULL;
+	int64_t up_s = (clock_real_ms() - app->start_ms) / 1000, active;
 	int draining = 0, alive, rc, session = 0;
 	char *cerr = NULL;
-	struct tm tm;
 
-	if (spool_count(app->sp, &counts, &err) != 0 || spool_drain_get(app->sp, &draining,
-									&err) != 0) {
-		msg = xasprintf("Error: %s", err);
-		http_respond_message(fr, req, 503, msg);
-		free(msg);
+	if (spool_count(app->sp, &counts, &err) != 0 ||
+	    spool_drain_get(app->sp, &draining, &err) != 0) {
+		route_spool_failed(fr, req, err);
 		free(err);
 		return;
 	}
@@ -69,8 +56,7 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 	active = alive ? counts.working : 0;
 	if (active > app->cfg->max_workers)
 		active = app->cfg->max_workers;
-	gmtime_r(&secs, &tm);
-	strftime(start, sizeof(start), "%F %T UTC", &tm);
+	clock_format_utc(app->start_ms, CLOCK_UTC_SECONDS, start);
 	if (up_s < 0)
 		up_s = 0;
 	/* the original's format: always plural, no padding */
@@ -88,8 +74,8 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 	disp = json_object_new_object();
 	workers = json_object_new_object();
 	json_object_object_add(workers, "total", json_object_new_int64(app->cfg->max_workers));
-	json_object_object_add(workers, "idle", json_object_new_int64(app->cfg->max_workers -
-								       active));
+	json_object_object_add(workers, "idle",
+			       json_object_new_int64(app->cfg->max_workers - active));
 	json_object_object_add(workers, "active", json_object_new_int64(active));
 	json_object_object_add(disp, "workers", workers);
 	jobs = json_object_new_object();
@@ -114,7 +100,7 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 	if (app->consul != NULL) {
 		/* reachable: Consul answers with a leader; session: this node holds a live one
 		 * (the worker's), without which /submit answers 503 */
-		rc = consul_claim_probe(app, &session, &cerr);
+		rc = claim_probe(app, &session, &cerr);
 		json_object_object_add(consul, "address",
 				       json_object_new_string(consul_address(app->consul)));
 		json_object_object_add(consul, "reachable", json_object_new_boolean(rc == 0));
@@ -161,22 +147,28 @@ void route_help(struct app *app, FCGX_Request *fr, struct http_request *req)
 		 "pretty=1");
 	help_add(help, "/check", NULL, "Fetches the state of a job by the ID.",
 		 "pretty=1, id=[id string]");
-	help_add(help, "/health", NULL, "Returns 200 when the spool is writable, the worker is "
+	help_add(help, "/health", NULL,
+		 "Returns 200 when the spool is writable, the worker is "
 		 "alive and Consul (if enabled) answers; 503 naming the failing part otherwise.",
 		 "pretty=1");
 	help_add(help, "/help", NULL, "Returns this message!", "pretty=1");
 	help_add(help, "/jobs", NULL, "Lists this node's jobs, newest first.",
 		 "pretty=1, state=[QUEUED|WORKING|DONE], limit=[n], offset=[n]");
-	help_add(help, "/logs", NULL, "Returns the captured output of the job's last run on this "
-		 "node.", "pretty=1, id=[id string], tail=[bytes]");
-	help_add(help, "/metrics", NULL, "Returns the server's metrics in the Prometheus text "
-		 "format.", "");
+	help_add(help, "/logs", NULL,
+		 "Returns the captured output of the job's last run on this "
+		 "node.",
+		 "pretty=1, id=[id string], tail=[bytes]");
+	help_add(help, "/metrics", NULL,
+		 "Returns the server's metrics in the Prometheus text "
+		 "format.",
+		 "");
 	help_add(help, "/settings", help_body1("state", "run|drain"),
 		 "Updates settings within the server.", "pretty=1");
 	help_add(help, "/status", NULL,
 		 "Returns general information about the server and host system.", "pretty=1");
 	submit = json_object_new_object();
-	json_object_object_add(submit, "factfileArgs", json_object_new_string("[ --start step-2 ]"));
+	json_object_object_add(submit, "factfileArgs",
+			       json_object_new_string("[ --start step-2 ]"));
 	json_object_object_add(submit, "factfilePath",
 			       json_object_new_string("/com.acme-main/factfile"));
 	json_object_object_add(submit, "jobName", json_object_new_string("com.acme-main"));

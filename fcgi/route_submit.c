@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* POST /submit (SERVER.md §3, steps 1-8 in order): body, drain, in-process validation, the job
- * id, the Consul claim seam, then dedupe and capacity atomically inside the group commit; the
- * 200 is written only after the job's batch is durable. */
+/* POST /submit (doc/api.md), its checks in the API's order: body, drain, in-process validation,
+ * the job id, the Consul claim seam, then dedupe and capacity atomically inside the group
+ * commit. Nothing is stored or left claimed unless every check passes, and the 200 is written
+ * only after the job's batch is durable. */
 #include "app.h"
 
 #include <stdlib.h>
@@ -35,13 +36,13 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 		submit_answer(app, fr, req, SUBMIT_TOO_LARGE, 413, HTTP_TOO_LARGE);
 		return;
 	}
-	/* 1. the body's shape: core's messages, word for word */
+	/* the body's shape: core's messages, word for word */
 	if (jobreq_parse(req->body, req->body_len, &jr, &err) != 0) {
 		submit_answer(app, fr, req, SUBMIT_INVALID, 400, err);
 		free(err);
 		return;
 	}
-	/* 2. drain (checked again atomically by the enqueue) */
+	/* drain (checked again atomically by the enqueue) */
 	if ((rc = spool_drain_get(app->sp, &draining, &err)) != 0) {
 		msg = xasprintf("Error: %s", err);
 		submit_answer(app, fr, req, SUBMIT_ERROR, 500, msg);
@@ -51,12 +52,14 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 		submit_answer(app, fr, req, SUBMIT_DRAINING, 503, SUBMIT_DRAIN_MSG);
 		goto done;
 	}
-	/* 3-4. validation in-process and the job id */
+	/* validation in-process and the job id */
 	if (jobreq_validate(&jr, &app->policy, &err) != 0) {
 		submit_answer(app, fr, req, SUBMIT_INVALID, 400, err);
 		goto done;
 	}
-	/* 5/7. the Consul claim (CONSUL.md), when enabled; undone below if the spool refuses */
+	/* the Consul claim (doc/consul.md), when enabled: it dedupes across the cluster, and a
+	 * Consul that does not answer is a 503 before anything is stored; undone below if the
+	 * spool refuses */
 	if (app->claim != NULL) {
 		rc = app->claim->claim(app->claim->ctx, &jr, &cl, &err);
 		if (rc == FS_EEXIST) {
@@ -74,7 +77,8 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 		}
 		claimed = 1;
 	}
-	/* 5-6, 8. dedupe, capacity and the durable commit, batched with concurrent submissions */
+	/* this node's dedupe, capacity and the durable commit, batched with concurrent
+	 * submissions */
 	sub.id = jr.id;
 	sub.job_name = jr.job_name;
 	sub.factfile_path = jr.factfile_path;
@@ -93,7 +97,8 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 		http_respond_json(fr, req, 200, o, NULL);
 		break;
 	case FS_EEXIST:
-		submit_answer(app, fr, req, SUBMIT_DUPLICATE, 409, "Job is already being processed");
+		submit_answer(app, fr, req, SUBMIT_DUPLICATE, 409,
+			      "Job is already being processed");
 		break;
 	case FS_EFULL:
 		submit_answer(app, fr, req, SUBMIT_FULL, 429, "Queue is full, cannot add job");

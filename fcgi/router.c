@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The route table (path -> method -> handler), the 404/405 answers, and the helpers several
- * handlers share: the id syntax of /check and /cancel, a job's /check entry, POST body checks. */
+ * handlers share: the id syntax of /check and /cancel, POST body checks. */
 #include "app.h"
 
 #include <stdlib.h>
@@ -16,6 +16,8 @@ struct route {
 	route_fn fn;
 };
 
+/* one route a line: tests/integration/docs_check.sh reads this table */
+/* clang-format off */
 static const struct route router_routes[] = {
 	{ "/", "GET", route_help },
 	{ "/help", "GET", route_help },
@@ -29,6 +31,7 @@ static const struct route router_routes[] = {
 	{ "/health", "GET", route_health },
 	{ "/metrics", "GET", route_metrics },
 };
+/* clang-format on */
 
 void router_dispatch(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
@@ -66,6 +69,14 @@ struct json_object *route_message(const char *msg)
 	return o;
 }
 
+void route_spool_failed(FCGX_Request *fr, struct http_request *req, const char *err)
+{
+	char *msg = xasprintf("Error: %s", err);
+
+	http_respond_message(fr, req, 503, msg);
+	free(msg);
+}
+
 const char *route_parse_id(const char *s)
 {
 	const char *slash = strrchr(s, '/');
@@ -75,53 +86,6 @@ const char *route_parse_id(const char *s)
 	if (slash == s)
 		return NULL;
 	return jobid_is_valid(id) ? id : NULL;
-}
-
-/* A time field: ISO 8601 UTC with milliseconds, or null when not set. */
-static struct json_object *route_time(int64_t ms)
-{
-	char t[32];
-
-	if (ms <= 0)
-		return NULL;
-	http_time_iso(ms, t);
-	return json_object_new_string(t);
-}
-
-struct json_object *route_job_entry(const struct spool_job *job)
-{
-	struct json_object *o = json_object_new_object(), *jr = json_object_new_object();
-	struct json_object *args = json_tokener_parse(job->factfile_args != NULL ?
-						      job->factfile_args : "[]");
-
-	if (args == NULL || !json_object_is_type(args, json_type_array)) {
-		json_object_put(args);
-		args = json_object_new_array();
-	}
-	/* the four fields of the original's entry, in its order (old servers read them) */
-	json_object_object_add(o, "state", json_object_new_string(spool_state_name(job->state)));
-	json_object_object_add(jr, "jobId", json_object_new_string(job->id));
-	json_object_object_add(jr, "jobName", json_object_new_string(job->job_name));
-	json_object_object_add(jr, "factfilePath", json_object_new_string(job->factfile_path));
-	json_object_object_add(jr, "factfileArgs", args);
-	json_object_object_add(o, "jobRequest", jr);
-	json_object_object_add(o, "lastRunFrom", json_object_new_string(job->node != NULL ?
-									job->node : ""));
-	json_object_object_add(o, "lastOutcome",
-			       json_object_new_string(spool_outcome_name(job->outcome)));
-	/* ours: always present, null when not (yet) known */
-	json_object_object_add(o, "node", json_object_new_string(job->node != NULL ? job->node : ""));
-	json_object_object_add(o, "submitted", route_time(job->created_ms));
-	json_object_object_add(o, "updated", route_time(job->updated_ms));
-	json_object_object_add(o, "runStarted", route_time(job->started_ms));
-	json_object_object_add(o, "runFinished", route_time(job->finished_ms));
-	json_object_object_add(o, "exitCode", job->exit_code >= 0 ?
-			       json_object_new_int(job->exit_code) : NULL);
-	json_object_object_add(o, "exitSignal", job->exit_signal > 0 ?
-			       json_object_new_int(job->exit_signal) : NULL);
-	json_object_object_add(o, "reason", job->reason != NULL ?
-			       json_object_new_string(job->reason) : NULL);
-	return o;
 }
 
 int route_post_object(struct app *app, FCGX_Request *fr, struct http_request *req,
@@ -172,8 +136,10 @@ int route_string_field(FCGX_Request *fr, struct http_request *req, struct json_o
 	if (!json_object_object_get_ex(obj, field, &v))
 		msg = xasprintf("Error decoding JSON string: missing field `%s`", field);
 	else if (!json_object_is_type(v, json_type_string))
-		msg = xasprintf("Error decoding JSON string: invalid type: %s, expected a string for "
-				"field `%s`", jobreq_json_kind(v), field);
+		msg = xasprintf(
+			"Error decoding JSON string: invalid type: %s, expected a string for "
+			"field `%s`",
+			jobreq_json_kind(v), field);
 	else if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
 		msg = xasprintf("Error decoding JSON string: field `%s` contains a NUL character",
 				field);

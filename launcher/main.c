@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* factotum-server: runs a whole node on one machine with the seed's command line (SERVER.md §1).
- * It writes an nginx configuration under <spool>/nginx, starts the responder, the worker and
- * nginx (and a Consul dev agent with --consul-dev), checks each is ready, prints one line saying
- * where it listens, and on SIGINT/SIGTERM/SIGHUP stops them all and exits 0. If anything fails
- * to start, or a child dies later, it stops the rest and exits 1 with one clear line; a bad
- * option exits 2.
+/* factotum-server: runs a whole node on one machine with Factotum Server's command line
+ * (doc/compatibility.md). It writes an nginx configuration under <spool>/nginx, starts the
+ * responder, the worker and nginx (and a Consul dev agent with --consul-dev), checks each is
+ * ready, prints one line saying where it listens, and on SIGINT/SIGTERM/SIGHUP stops them all
+ * and exits 0. If anything fails to start, or a child dies later, it stops the rest and exits 1
+ * with one clear line; a bad option exits 2.
  *
  * Every option of core/config is passed unchanged to the responder and the worker, so the node
  * is configured in one place. Programs are found next to the launcher (the directory of
@@ -14,7 +14,11 @@
  * FACTOTUM_SERVER_CONSUL.
  *
  * As root, nginx's workers run as www-data (nobody if there is no www-data) and the responder's
- * socket (0660) is given that user's group, so nginx can connect and no other user can. */
+ * socket (0660) is given that user's group, so nginx can connect and no other user can.
+ *
+ * --write-nginx-conf DIR only writes the nginx configuration such a node would run, with DIR as
+ * nginx's prefix, and exits: the tests and benchmarks run nginx from it, so the launcher's code
+ * is the one place that fills nginx/'s templates. */
 #define _GNU_SOURCE
 #include <curl/curl.h>
 #include <errno.h>
@@ -29,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
 #include "err.h"
 #include "log.h"
@@ -41,25 +46,26 @@
 #ifndef BINDIR
 #define BINDIR "/usr/local/bin"
 #endif
-#define START_TIMEOUT_MS 15000
+#define START_TIMEOUT_MS  15000
 #define CONSUL_TIMEOUT_MS 30000
-#define STOP_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS   10000
 
 /* Start order; stopped in reverse. */
 enum { P_CONSUL, P_RESPONDER, P_WORKER, P_NGINX, P_COUNT };
 
 struct launcher {
 	struct config cfg;
-	int consul_dev;            /* --consul-dev */
-	char **opts;               /* the options passed on to the responder and the worker */
+	int consul_dev;          /* --consul-dev */
+	const char *write_nginx; /* --write-nginx-conf's DIR ("" when missing), or NULL */
+	char **opts;             /* the options passed on to the responder and the worker */
 	int n_opts;
 	char *fcgi_bin, *worker_bin, *nginx_bin, *consul_bin;
-	char *nginx_prefix;        /* <spool>/nginx */
-	char *worker_sock;         /* <spool>/worker.sock */
-	char *nginx_user, *nginx_group;  /* NULL unless root */
+	char *nginx_prefix;             /* <spool>/nginx */
+	char *worker_sock;              /* <spool>/worker.sock */
+	char *nginx_user, *nginx_group; /* NULL unless root */
 	gid_t nginx_gid;
-	char *status_url;          /* http://<ip or loopback>:<port>/status */
-	char *consul_url;          /* http://<consul-ip>:<consul-port>/v1/status/leader */
+	char *status_url; /* http://<ip or loopback>:<port>/status */
+	char *consul_url; /* http://<consul-ip>:<consul-port>/v1/status/leader */
 	struct proc procs[P_COUNT];
 };
 
@@ -71,7 +77,10 @@ static const char launcher_usage[] =
 	"worker.\n"
 	"Launcher option:\n"
 	"  --consul-dev                 start a Consul dev agent (consul agent -dev) on\n"
-	"                               --consul-ip:--consul-port for development\n";
+	"                               --consul-ip:--consul-port for development\n"
+	"  --write-nginx-conf=DIR       write the node's nginx configuration with DIR as nginx's\n"
+	"                               prefix (DIR/nginx.conf, DIR/factotum-server.conf, DIR/tmp/)\n"
+	"                               and exit\n";
 
 /* A failure that ends the launcher: always written, whatever --log-level says. */
 static void launcher_fail(const struct launcher *l, const char *msg)
@@ -80,15 +89,23 @@ static void launcher_fail(const struct launcher *l, const char *msg)
 	log_error("%s", msg);
 }
 
-/* Splits the launcher's own options off argv: l->opts gets the rest (pointers into argv). */
+/* Splits the launcher's own options off argv: l->opts gets the rest (pointers into argv). As
+ * for every option, a next argument starting with "--" is not --write-nginx-conf's value. */
 static void launcher_split_args(struct launcher *l, int argc, char **argv)
 {
+	static const char wn[] = "--write-nginx-conf";
 	int i;
 
 	l->opts = xcalloc((size_t)argc + 1, sizeof(char *));
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--consul-dev") == 0)
 			l->consul_dev = 1;
+		else if (strncmp(argv[i], wn, sizeof(wn) - 1) == 0 &&
+			 argv[i][sizeof(wn) - 1] == '=')
+			l->write_nginx = argv[i] + sizeof(wn);
+		else if (strcmp(argv[i], wn) == 0)
+			l->write_nginx =
+				i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0 ? argv[++i] : "";
 		else
 			l->opts[l->n_opts++] = argv[i];
 	}
@@ -158,8 +175,8 @@ static int launcher_find_programs(struct launcher *l, char **errp)
 
 	if ((l->fcgi_bin = launcher_find_own("factotum-server-fcgi", "FACTOTUM_SERVER_FCGI",
 					     errp)) == NULL ||
-	    (l->worker_bin = launcher_find_own("factotum-server-worker",
-					       "FACTOTUM_SERVER_WORKER", errp)) == NULL)
+	    (l->worker_bin = launcher_find_own("factotum-server-worker", "FACTOTUM_SERVER_WORKER",
+					       errp)) == NULL)
 		return FS_ENOENT;
 	if (over != NULL && *over != '\0')
 		l->nginx_bin = launcher_executable(over) ? xstrdup(over) : NULL;
@@ -168,16 +185,20 @@ static int launcher_find_programs(struct launcher *l, char **errp)
 	else
 		l->nginx_bin = launcher_on_path("nginx");
 	if (l->nginx_bin == NULL)
-		return err_set(errp, FS_ENOENT, "nginx not found (%s): install it with "
-			       "'apt-get install nginx'", over != NULL && *over != '\0' ?
-			       over : "looked for /usr/sbin/nginx and on PATH");
+		return err_set(errp, FS_ENOENT,
+			       "nginx not found (%s): install it with "
+			       "'apt-get install nginx'",
+			       over != NULL && *over != '\0'
+				       ? over
+				       : "looked for /usr/sbin/nginx and on PATH");
 	if (l->consul_dev) {
 		over = getenv("FACTOTUM_SERVER_CONSUL");
-		l->consul_bin = over != NULL && *over != '\0' ?
-				(launcher_executable(over) ? xstrdup(over) : NULL) :
-				launcher_on_path("consul");
+		l->consul_bin = over != NULL && *over != '\0'
+					? (launcher_executable(over) ? xstrdup(over) : NULL)
+					: launcher_on_path("consul");
 		if (l->consul_bin == NULL)
-			return err_set(errp, FS_ENOENT, "--consul-dev: no consul binary on PATH "
+			return err_set(errp, FS_ENOENT,
+				       "--consul-dev: no consul binary on PATH "
 				       "(scripts/fetch-consul.sh fetches one)");
 	}
 	return 0;
@@ -210,46 +231,55 @@ static int launcher_mkdirs(const char *path, char **errp)
 	return rc;
 }
 
+/* As root, the user and group nginx's workers run as: www-data, else nobody. */
+static int launcher_nginx_user(struct launcher *l, char **errp)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	if (geteuid() != 0)
+		return 0;
+	pw = getpwnam("www-data");
+	if (pw == NULL)
+		pw = getpwnam("nobody");
+	if (pw == NULL)
+		return err_set(errp, FS_ENOENT, "no www-data or nobody user for nginx's workers");
+	l->nginx_user = xstrdup(pw->pw_name);
+	l->nginx_gid = pw->pw_gid;
+	gr = getgrgid(pw->pw_gid);
+	l->nginx_group = gr != NULL ? xstrdup(gr->gr_name) : xasprintf("%ld", (long)pw->pw_gid);
+	return 0;
+}
+
 static int launcher_prepare(struct launcher *l, char **errp)
 {
 	const struct config *cfg = &l->cfg;
-	struct passwd *pw;
-	struct group *gr;
 	const char *host = cfg->ip, *chost = cfg->consul_ip;
 
 	if (launcher_mkdirs(cfg->spool, errp) != 0)
 		return FS_EIO;
 	l->nginx_prefix = xasprintf("%s/nginx", strcmp(cfg->spool, "/") == 0 ? "" : cfg->spool);
-	l->worker_sock = xasprintf("%s/worker.sock", strcmp(cfg->spool, "/") == 0 ? "" :
-				   cfg->spool);
+	l->worker_sock =
+		xasprintf("%s/worker.sock", strcmp(cfg->spool, "/") == 0 ? "" : cfg->spool);
 	if (mkdir(l->nginx_prefix, 0755) != 0 && errno != EEXIST)
 		return err_set(errp, FS_EIO, "--spool: cannot create '%s': %s", l->nginx_prefix,
 			       strerror(errno));
 	if (access(cfg->spool, W_OK) != 0)
 		return err_set(errp, FS_EIO, "--spool: '%s' is not writable: %s", cfg->spool,
 			       strerror(errno));
-	if (geteuid() == 0) {
-		pw = getpwnam("www-data");
-		if (pw == NULL)
-			pw = getpwnam("nobody");
-		if (pw == NULL)
-			return err_set(errp, FS_ENOENT, "no www-data or nobody user for nginx's "
-				       "workers");
-		l->nginx_user = xstrdup(pw->pw_name);
-		l->nginx_gid = pw->pw_gid;
-		gr = getgrgid(pw->pw_gid);
-		l->nginx_group = gr != NULL ? xstrdup(gr->gr_name) :
-				 xasprintf("%ld", (long)pw->pw_gid);
-	}
+	if (launcher_nginx_user(l, errp) != 0)
+		return FS_ENOENT;
 	/* the readiness check asks nginx itself, over loopback when it listens on all addresses */
 	if (strcmp(host, "0.0.0.0") == 0)
 		host = "127.0.0.1";
 	else if (strcmp(host, "::") == 0)
 		host = "::1";
-	l->status_url = xasprintf(strchr(host, ':') ? "http://[%s]:%d/status" :
-				  "http://%s:%d/status", host, cfg->port);
-	l->consul_url = xasprintf(strchr(chost, ':') ? "http://[%s]:%d/v1/status/leader" :
-				  "http://%s:%d/v1/status/leader", chost, cfg->consul_port);
+	l->status_url =
+		xasprintf(strchr(host, ':') ? "http://[%s]:%d/status" : "http://%s:%d/status", host,
+			  cfg->port);
+	l->consul_url = xasprintf(strchr(chost, ':') ? "http://[%s]:%d/v1/status/leader"
+						     : "http://%s:%d/v1/status/leader",
+				  chost, cfg->consul_port);
 	return 0;
 }
 
@@ -303,7 +333,8 @@ static int ready_nginx(struct launcher *l, char **errp)
 			l->nginx_user != NULL ? " (its workers run as " : "",
 			l->nginx_user != NULL ? l->nginx_user : "",
 			l->nginx_user != NULL ? ": every directory above the socket must be "
-			"searchable by it)" : "");
+						"searchable by it)"
+					      : "");
 	else
 		err_set(errp, FS_EIO, "nginx answered %d to GET %s", code, l->status_url);
 	free(up);
@@ -335,8 +366,8 @@ static char *launcher_nginx_error(const struct launcher *l)
 
 /* Waits until ready says so while p runs. 0 ready; 1 a stop was requested; negative with *errp
  * set when p (or another child) died, ready failed, or the time ran out. */
-static int launcher_wait_ready(struct launcher *l, struct proc *p, ready_fn ready,
-			       int timeout_ms, char **errp)
+static int launcher_wait_ready(struct launcher *l, struct proc *p, ready_fn ready, int timeout_ms,
+			       char **errp)
 {
 	struct proc *dead;
 	char *why;
@@ -378,15 +409,16 @@ static int launcher_start_consul(struct launcher *l, char **errp)
 		goto out;
 	}
 	if (probe_tcp(l->cfg.consul_ip, l->cfg.consul_port)) {
-		err_set(errp, FS_EBUSY, "--consul-dev: something already listens on %s port %d "
-			"(a Consul agent? then leave out --consul-dev)", l->cfg.consul_ip,
-			l->cfg.consul_port);
+		err_set(errp, FS_EBUSY,
+			"--consul-dev: something already listens on %s port %d "
+			"(a Consul agent? then leave out --consul-dev)",
+			l->cfg.consul_ip, l->cfg.consul_port);
 		goto out;
 	}
 	if (procs_spawn(&l->procs[P_CONSUL], argv, fd, fd, errp) != 0)
 		goto out;
-	log_info("started consul agent -dev (pid %ld), its log is %s",
-		 (long)l->procs[P_CONSUL].pid, logp);
+	log_info("started consul agent -dev (pid %ld), its log is %s", (long)l->procs[P_CONSUL].pid,
+		 logp);
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -431,6 +463,21 @@ out:
 	return rc;
 }
 
+/* --write-nginx-conf: the files launcher_start_nginx writes, under l->write_nginx instead. */
+static int launcher_write_nginx(struct launcher *l, char **errp)
+{
+	struct nginxconf nc = { l->write_nginx, NULL, NULL };
+
+	if (mkdir(l->write_nginx, 0755) != 0 && errno != EEXIST)
+		return err_set(errp, FS_EIO, "--write-nginx-conf: cannot create '%s': %s",
+			       l->write_nginx, strerror(errno));
+	if (launcher_nginx_user(l, errp) != 0)
+		return FS_ENOENT;
+	nc.user = l->nginx_user;
+	nc.group = l->nginx_group;
+	return nginxconf_write(&nc, &l->cfg, errp);
+}
+
 /* Starts the node. 0 running; 1 a stop was requested meanwhile; negative with *errp set. */
 static int launcher_start(struct launcher *l, char **errp)
 {
@@ -440,21 +487,24 @@ static int launcher_start(struct launcher *l, char **errp)
 	if ((rc = probe_port_free(cfg->ip, cfg->port, errp)) != 0)
 		return rc;
 	if (cfg->fcgi_host == NULL && probe_unix(cfg->fcgi_socket, 0))
-		return err_set(errp, FS_EBUSY, "the responder socket %s is in use by another "
-			       "process (another node on this spool?)", cfg->fcgi_socket);
+		return err_set(errp, FS_EBUSY,
+			       "the responder socket %s is in use by another "
+			       "process (another node on this spool?)",
+			       cfg->fcgi_socket);
 	if (l->consul_dev) {
 		if ((rc = launcher_start_consul(l, errp)) != 0 ||
 		    (rc = launcher_wait_ready(l, &l->procs[P_CONSUL], ready_consul,
 					      CONSUL_TIMEOUT_MS, errp)) != 0)
 			return rc;
 	} else if (!cfg->no_consul && !ready_consul(l, NULL)) {
-		return err_set(errp, FS_EIO, "Consul is not answering at %s:%d: start an agent, "
+		return err_set(errp, FS_EIO,
+			       "Consul is not answering at %s:%d: start an agent, "
 			       "or run with --no-consul (single node) or --consul-dev",
 			       cfg->consul_ip, cfg->consul_port);
 	}
 	if ((rc = launcher_start_own(l, &l->procs[P_RESPONDER], l->fcgi_bin, errp)) != 0 ||
-	    (rc = launcher_wait_ready(l, &l->procs[P_RESPONDER], ready_responder,
-				      START_TIMEOUT_MS, errp)) != 0)
+	    (rc = launcher_wait_ready(l, &l->procs[P_RESPONDER], ready_responder, START_TIMEOUT_MS,
+				      errp)) != 0)
 		return rc;
 	if (l->nginx_user != NULL && cfg->fcgi_host == NULL &&
 	    chown(cfg->fcgi_socket, (uid_t)-1, l->nginx_gid) != 0)
@@ -533,25 +583,22 @@ int main(int argc, char **argv)
 	config_init(&l.cfg);
 	launcher_split_args(&l, argc, argv);
 	cargv = launcher_child_argv(&l, argv[0]);
-	rc = config_parse(&l.cfg, l.n_opts + 1, cargv, &err);
-	if (rc == CONFIG_HELP) {
-		printf("%s%s", launcher_usage, config_usage());
-		status = 0;
+	if (cli_parse(&l.cfg, l.n_opts + 1, cargv, PROG, launcher_usage, &status) != 0)
 		goto out;
-	}
-	if (rc == CONFIG_VERSION) {
-		printf(PROG " %s\n", PACKAGE_VERSION);
-		status = 0;
-		goto out;
-	}
-	if (rc != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
-		status = 2;
-		goto out;
-	}
 	if (l.consul_dev && l.cfg.no_consul) {
 		fprintf(stderr, PROG ": --consul-dev and --no-consul contradict each other\n");
 		status = 2;
+		goto out;
+	}
+	if (l.write_nginx != NULL && l.write_nginx[0] != '/') {
+		fprintf(stderr, PROG ": --write-nginx-conf: %s\n",
+			l.write_nginx[0] == '\0' ? "missing value" : "not an absolute path");
+		status = 2;
+		goto out;
+	}
+	if (l.write_nginx != NULL) {
+		if ((status = launcher_write_nginx(&l, &err) != 0))
+			launcher_fail(&l, err);
 		goto out;
 	}
 	log_init(PROG, l.cfg.log_level);

@@ -38,8 +38,7 @@ char *nginxconf_upstream(const struct config *cfg)
 	return xasprintf("unix:%s", cfg->fcgi_socket);
 }
 
-char *nginxconf_subst(const char *text, const char *const key[], const char *const val[],
-		      int n)
+char *nginxconf_subst(const char *text, const char *const key[], const char *const val[], int n)
 {
 	struct buf out;
 	const char *p = text, *hit;
@@ -120,8 +119,8 @@ int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char *
 	char *conf_path = xasprintf("%s/nginx.conf", nc->prefix);
 	char *tmpdir = xasprintf("%s/tmp", nc->prefix);
 	char *upstream = nginxconf_upstream(cfg), *listen = nginxconf_listen(cfg);
-	char *user_line = nc->user != NULL ? xasprintf("user %s %s;", nc->user, nc->group) :
-			  xstrdup("# (not started as root: no user directive)");
+	char *user_line = nc->user != NULL ? xasprintf("user %s %s;", nc->user, nc->group)
+					   : xstrdup("# (not started as root: no user directive)");
 	char *site = NULL, *conf = NULL;
 	const char *site_key[] = { NGINXCONF_SITE_SOCKET };
 	const char *site_val[] = { upstream };
@@ -132,7 +131,8 @@ int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char *
 	site = nginxconf_subst(nginx_site_template, site_key, site_val, 1);
 	conf = nginxconf_subst(nginx_conf_template, conf_key, conf_val, 4);
 	if (site == NULL || conf == NULL) {
-		err_set(errp, FS_EINVAL, "the built-in nginx templates lack a placeholder "
+		err_set(errp, FS_EINVAL,
+			"the built-in nginx templates lack a placeholder "
 			"(nginx/ and launcher/nginxconf.c disagree)");
 		goto out;
 	}

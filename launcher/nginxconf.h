@@ -8,8 +8,8 @@
 #include "config.h"
 
 struct nginxconf {
-	const char *prefix;   /* nginx's -p directory, <spool>/nginx (must exist) */
-	const char *user;     /* worker user and group when started as root, else NULL */
+	const char *prefix; /* nginx's -p directory, <spool>/nginx (must exist) */
+	const char *user;   /* worker user and group when started as root, else NULL */
 	const char *group;
 };
 
@@ -26,8 +26,9 @@ char *nginxconf_upstream(const struct config *cfg);
 int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char **errp);
 
 /* Replaces every occurrence of each key[i] in text with val[i] (n pairs). New string, caller
- * frees; NULL if some key does not occur at all (the template and the launcher disagree). */
-char *nginxconf_subst(const char *text, const char *const key[], const char *const val[],
-		      int n);
+ * frees; NULL if some key does not occur at all (the template and the launcher disagree).
+ * A test seam: only nginxconf_write calls it; exported so that the unit test can pin down these
+ * rules apart from the templates. */
+char *nginxconf_subst(const char *text, const char *const key[], const char *const val[], int n);
 
 #endif

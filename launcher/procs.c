@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 
 static void procs_event_set(sigset_t *set)
@@ -51,8 +52,8 @@ static void procs_child(char *const argv[], int out_fd, int err_fd, int errfd, i
 	if (getppid() != parent)
 		_exit(127);
 	null = open("/dev/null", O_RDONLY);
-	if (null < 0 || dup2(null, 0) < 0 ||
-	    dup2(out_fd >= 0 ? out_fd : 2, 1) < 0 || (err_fd >= 0 && dup2(err_fd, 2) < 0))
+	if (null < 0 || dup2(null, 0) < 0 || dup2(out_fd >= 0 ? out_fd : 2, 1) < 0 ||
+	    (err_fd >= 0 && dup2(err_fd, 2) < 0))
 		goto fail;
 	if (dup2(errfd, 3) < 0)
 		goto fail;
@@ -160,28 +161,20 @@ const char *procs_describe(int status)
 	return text;
 }
 
-static long procs_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void procs_stop(struct proc *p, struct proc *procs, size_t n, int timeout_ms)
 {
-	long deadline;
+	int64_t deadline;
 	int left;
 
 	if (p->pid <= 0)
 		goto group;
 	kill(p->pid, p->stop_signal);
-	deadline = procs_now_ms() + timeout_ms;
+	deadline = clock_mono_ms() + timeout_ms;
 	for (;;) {
 		procs_reap(procs, n);
 		if (p->pid <= 0)
 			goto group;
-		left = (int)(deadline - procs_now_ms());
+		left = (int)(deadline - clock_mono_ms());
 		if (left <= 0)
 			break;
 		procs_wait_event(left < 100 ? left : 100);

@@ -13,14 +13,14 @@
 #include <sys/types.h>
 
 struct proc {
-	const char *name;  /* "nginx", "responder", ... (static storage) */
-	int stop_signal;   /* how it is asked to stop: SIGTERM, or SIGQUIT for nginx */
-	int group;         /* 1: its process group is its own (nginx's workers): whatever is left
+	const char *name; /* "nginx", "responder", ... (static storage) */
+	int stop_signal;  /* how it is asked to stop: SIGTERM, or SIGQUIT for nginx */
+	int group;        /* 1: its process group is its own (nginx's workers): whatever is left
 			    * of the group once it is gone is SIGKILLed by procs_stop */
-	pid_t pgid;        /* its process group (its first pid), 0 before it starts */
-	pid_t pid;         /* 0 before it starts and once it has been reaped */
-	int status;        /* wait status once reaped */
-	int exited;        /* 1 once reaped */
+	pid_t pgid;       /* its process group (its first pid), 0 before it starts */
+	pid_t pid;        /* 0 before it starts and once it has been reaped */
+	int status;       /* wait status once reaped */
+	int exited;       /* 1 once reaped */
 };
 
 /* Blocks the signals the launcher waits for (call once, before the first procs_spawn). */

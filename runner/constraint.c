@@ -25,12 +25,13 @@ static size_t constraint_local_addrs(struct in_addr **out)
 	if (getifaddrs(&ifs) != 0)
 		return 0;
 	for (struct ifaddrs *i = ifs; i != NULL; i = i->ifa_next) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)i->ifa_addr;
+		const struct sockaddr_in *sin =
+			(const struct sockaddr_in *)(const void *)i->ifa_addr;
 		if (sin == NULL || sin->sin_family != AF_INET)
 			continue;
 		if ((ntohl(sin->sin_addr.s_addr) >> 24) == 127)
 			continue;
-		*out = xreallocarray(*out, n, sizeof **out);
+		*out = xgrow_by_one(*out, n, sizeof **out);
 		(*out)[n++] = sin->sin_addr;
 	}
 	freeifaddrs(ifs);
@@ -49,15 +50,17 @@ int constraint_host_check(const char *host, const char **reason)
 	if (strcmp(host, "*") == 0)
 		return 0;
 	if (gethostname(name, sizeof name - 1) != 0) {
-		*reason = "could not get hostname from system; cannot compare against supplied hostname";
+		*reason =
+			"could not get hostname from system; cannot compare against supplied hostname";
 		return 1;
 	}
 	name[sizeof name - 1] = '\0';
 	if (strcmp(host, name) == 0)
 		return 0;
 	if ((n_local = constraint_local_addrs(&local)) == 0) {
-		*reason = "could not find any non-loopback IPv4 addresses in the network interfaces; do "
-			  "you have a working network interface card?";
+		*reason =
+			"could not find any non-loopback IPv4 addresses in the network interfaces; do "
+			"you have a working network interface card?";
 		return 1;
 	}
 	memset(&hints, 0, sizeof hints);
@@ -68,7 +71,8 @@ int constraint_host_check(const char *host, const char **reason)
 		goto done;
 	}
 	for (struct addrinfo *a = res; a != NULL && rc != 0; a = a->ai_next) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)a->ai_addr;
+		const struct sockaddr_in *sin =
+			(const struct sockaddr_in *)(const void *)a->ai_addr;
 		if (a->ai_family != AF_INET)
 			continue;
 		for (size_t i = 0; i < n_local; i++)
@@ -76,7 +80,8 @@ int constraint_host_check(const char *host, const char **reason)
 				rc = 0;
 	}
 	if (rc != 0)
-		*reason = "failed to match any of the interface addresses to the found host addresses";
+		*reason =
+			"failed to match any of the interface addresses to the found host addresses";
 done:
 	if (res != NULL)
 		freeaddrinfo(res);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `--constraint host,<value>` (FACTOTUM.md §4): may this machine run the job? */
+/* `--constraint host,<value>`: may this machine run the job? Yes for "*", the host name, or a
+ * name that resolves to one of the machine's non-loopback IPv4 addresses. */
 #ifndef FS_CONSTRAINT_H
 #define FS_CONSTRAINT_H
 

@@ -20,15 +20,26 @@ static void dryrun_escape(struct buf *b, const char *s)
 
 	for (; *p != '\0'; p++) {
 		switch (*p) {
-		case '\t': buf_puts(b, "\\t"); break;
-		case '\r': buf_puts(b, "\\r"); break;
-		case '\n': buf_puts(b, "\\n"); break;
-		case '\\': buf_puts(b, "\\\\"); break;
-		case '"': buf_puts(b, "\\\""); break;
+		case '\t':
+			buf_puts(b, "\\t");
+			break;
+		case '\r':
+			buf_puts(b, "\\r");
+			break;
+		case '\n':
+			buf_puts(b, "\\n");
+			break;
+		case '\\':
+			buf_puts(b, "\\\\");
+			break;
+		case '"':
+			buf_puts(b, "\\\"");
+			break;
 		default:
 			if (*p < 0x20 || *p == 0x7f)
 				buf_printf(b, "\\u{%x}", *p);
-			else if (*p >= 0x80 && !(p[0] >= 0xc2 && p[0] <= 0xf4 && (p[1] & 0xc0) == 0x80))
+			else if (*p >= 0x80 &&
+				 !(p[0] >= 0xc2 && p[0] <= 0xf4 && (p[1] & 0xc0) == 0x80))
 				buf_printf(b, "\\x%02X", *p);
 			else
 				buf_putc(b, (char)*p);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Webhook event payloads (FACTOTUM.md §6), byte for byte as Factotum 0.7.0 builds them
- * (webhook/jobupdate/mod.rs): rustc-serialize's compact encoding of a BTreeMap, so every object
- * inside "data" has its keys in byte-wise order, while the outer wrapper is a derived struct
- * encoding and keeps "schema" before "data". */
+/* Webhook event payloads, byte for byte as Factotum 0.7.0 builds them (webhook/jobupdate/mod.rs):
+ * rustc-serialize's compact encoding of a BTreeMap, so every object inside "data" has its keys in
+ * byte-wise order, while the outer wrapper is a derived struct encoding and keeps "schema" before
+ * "data". */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,31 +10,24 @@
 
 #include <nettle/base64.h>
 
+#include "clock.h"
 #include "ffjson.h"
 #include "kv.h"
+#include "version.h"
 #include "webhook.h"
 #include "xalloc.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "0.0.0"
-#endif
-
-#define SCHEMA_JOB "iglu:com.snowplowanalytics.factotum/job_update/jsonschema/1-0-0"
+#define SCHEMA_JOB  "iglu:com.snowplowanalytics.factotum/job_update/jsonschema/1-0-0"
 #define SCHEMA_TASK "iglu:com.snowplowanalytics.factotum/task_update/jsonschema/1-0-0"
 
-/* Factotum puts its own crate version here (CARGO_PKG_VERSION, "0.7.0"); we put ours, so a
- * receiver can tell which runner sent the event. The schema only asks for "\d+\.\d+\.\d+-?.*". */
+/* applicationContext is Factotum's: its name and its crate version, which a receiver may check. */
 #define APP_NAME "factotum"
 
-/* Our own tables rather than run.h's task_state_name/job_state_name: those belong to the
- * scheduler's module, and payloads must not change if its log wording does. */
+/* State names as payloads spell them. */
 static const char *const task_names[] = {
-	[TASK_WAITING] = "WAITING",
-	[TASK_RUNNING] = "RUNNING",
-	[TASK_SUCCEEDED] = "SUCCEEDED",
-	[TASK_SUCCEEDED_NO_OP] = "SUCCEEDED_NO_OP",
-	[TASK_FAILED] = "FAILED",
-	[TASK_SKIPPED] = "SKIPPED",
+	[TASK_WAITING] = "WAITING",     [TASK_RUNNING] = "RUNNING",
+	[TASK_SUCCEEDED] = "SUCCEEDED", [TASK_SUCCEEDED_NO_OP] = "SUCCEEDED_NO_OP",
+	[TASK_FAILED] = "FAILED",       [TASK_SKIPPED] = "SKIPPED",
 };
 
 static const char *const job_names[] = {
@@ -52,7 +45,7 @@ static const char *task_name(enum task_state s)
 static const char *job_name(int s)
 {
 	return s >= 0 && (unsigned)s < sizeof(job_names) / sizeof(job_names[0]) ? job_names[s]
-										  : "WAITING";
+										: "WAITING";
 }
 
 static void put_str(struct buf *b, const char *s)
@@ -102,13 +95,10 @@ void webhook_put_duration(struct buf *b, int64_t secs, long nanos)
 
 void webhook_put_time(struct buf *b, const struct timespec *t)
 {
-	struct tm tm;
-	char s[64];
-	time_t sec = t->tv_sec;
+	char s[CLOCK_UTC_LEN];
 
-	gmtime_r(&sec, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	buf_printf(b, "%s.%03ldZ", s, (long)(t->tv_nsec / 1000000));
+	clock_format_utc((int64_t)t->tv_sec * 1000 + t->tv_nsec / 1000000, CLOCK_UTC_ISO_MS, s);
+	buf_puts(b, s);
 }
 
 /* Length of the valid UTF-8 sequence at s[0..n), or 0 if it is not one; *bad is then set to the
@@ -340,9 +330,8 @@ char *webhook_event_json_at(const struct run *run, const char *kind, int previou
 
 	buf_init(&b);
 	buf_printf(&b, "{\"schema\":\"%s\",\"data\":{", job ? SCHEMA_JOB : SCHEMA_TASK);
-	buf_puts(&b, "\"applicationContext\":{\"name\":\"" APP_NAME "\",\"version\":");
-	put_str(&b, PACKAGE_VERSION);
-	buf_puts(&b, "},\"factfile\":\"");
+	buf_puts(&b, "\"applicationContext\":{\"name\":\"" APP_NAME
+		     "\",\"version\":\"" RUNNER_FACTOTUM_VERSION "\"},\"factfile\":\"");
 	put_base64(&b, run->ff->compact, run->ff->compact_len);
 	buf_puts(&b, "\",\"jobName\":");
 	put_str(&b, run->ff->name);
@@ -379,7 +368,8 @@ char *webhook_event_json_at(const struct run *run, const char *kind, int previou
 			if (i)
 				buf_putc(&b, ',');
 			buf_printf(&b, "{\"currentState\":\"%s\",\"previousState\":\"%s\",",
-				   task_name(transitions[i].current), task_name(transitions[i].previous));
+				   task_name(transitions[i].current),
+				   task_name(transitions[i].previous));
 			put_key(&b, "taskName");
 			put_str(&b, run->tasks[transitions[i].task].def->name);
 			buf_putc(&b, '}');

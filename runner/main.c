@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The bundled Factotum-compatible runner: `factotum run | validate | dot | --help | --version`
- * with Factotum 0.7.0's options, messages and exit codes (src/main.rs; FACTOTUM.md §4-7). This
- * file reads the command line, runs the checks in Factotum's order and prints the outcome; the
- * work is in sched.c (running), dot.c, constraint.c and core (factfile, arguments, job id). */
+ * with Factotum 0.7.0's options, messages and exit codes (its src/main.rs; the differences are
+ * in doc/compatibility.md). This file reads the command line, runs the checks in Factotum's
+ * order and prints the outcome; the work is in sched.c (running), dot.c, constraint.c and core
+ * (factfile, arguments, job id). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -24,11 +25,8 @@
 #include "run.h"
 #include "sched.h"
 #include "task.h"
+#include "version.h"
 #include "webhook.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
 
 enum {
 	EXIT_OK = 0,          /* success, early finish, a host constraint that does not match */
@@ -38,15 +36,15 @@ enum {
 };
 
 /* Factotum's docopt text, plus our --max-parallel. */
-#define USAGE_SECTION                                                                            \
-	"Usage:\n"                                                                               \
-	"  factotum run <factfile> [--start=<start_task>] [--env=<env>] [--dry-run] [--no-colour] " \
-	"[--webhook=<url>] [--tag=<tag>]... [--constraint=<constraint>]... "                     \
+#define USAGE_SECTION                                                                                \
+	"Usage:\n"                                                                                   \
+	"  factotum run <factfile> [--start=<start_task>] [--env=<env>] [--dry-run] [--no-colour] "  \
+	"[--webhook=<url>] [--tag=<tag>]... [--constraint=<constraint>]... "                         \
 	"[--max-stdouterr-size=<bytes>] [--heartbeat-interval=<seconds>] [--max-parallel=<tasks>]\n" \
-	"  factotum validate <factfile> [--no-colour]\n"                                         \
-	"  factotum dot <factfile> [--start=<start_task>] [--output=<output_file>] [--overwrite] "  \
-	"[--no-colour]\n"                                                                        \
-	"  factotum (-h | --help) [--no-colour]\n"                                               \
+	"  factotum validate <factfile> [--no-colour]\n"                                             \
+	"  factotum dot <factfile> [--start=<start_task>] [--output=<output_file>] [--overwrite] "   \
+	"[--no-colour]\n"                                                                            \
+	"  factotum (-h | --help) [--no-colour]\n"                                                   \
 	"  factotum (-v | --version) [--no-colour]"
 static const char usage_full[] =
 	"Factotum.\n"
@@ -70,8 +68,15 @@ static const char usage_full[] =
 
 /* Options that take a value in the separate form: what to skip when looking for <factfile>. */
 static const char *const valued_flags[] = {
-	"--start", "--env", "--webhook", "--tag", "--constraint", "--max-stdouterr-size",
-	"--heartbeat-interval", "--output", "--max-parallel",
+	"--start",
+	"--env",
+	"--webhook",
+	"--tag",
+	"--constraint",
+	"--max-stdouterr-size",
+	"--heartbeat-interval",
+	"--output",
+	"--max-parallel",
 };
 
 /* Prints an argument error the way Factotum does: its own checks' messages ("Error: ...") on a
@@ -85,7 +90,8 @@ static int main_arg_error(const struct output *o, const char *msg)
 	if (strncmp(msg, "Error: ", 7) == 0) {
 		output_paints(o, 1, &b, COLOUR_RED, msg);
 		buf_putc(&b, '\n');
-	} else if (strncmp(msg, "Supplied string ", 16) == 0 || strncmp(msg, "Could not decode ", 17) == 0) {
+	} else if (strncmp(msg, "Supplied string ", 16) == 0 ||
+		   strncmp(msg, "Could not decode ", 17) == 0) {
 		buf_puts(&b, msg);
 	} else {
 		buf_printf(&b, "%s\n\n%s", msg, USAGE_SECTION);
@@ -225,7 +231,8 @@ static int main_dot(int argc, char **argv)
 	if (fa.start != NULL) {
 		start = factfile_find_task(&ff, fa.start);
 		if (start < 0) {
-			rc = main_dot_error(&o, "Error:", " ", "the task specified could not be found");
+			rc = main_dot_error(&o, "Error:", " ",
+					    "the task specified could not be found");
 			goto done;
 		}
 		if (factargs_check_start(&ff, fa.start, FACTFILE_RULES_OURS, NULL) != 0) {
@@ -240,11 +247,12 @@ static int main_dot(int argc, char **argv)
 		output_write(1, text, strlen(text));
 		rc = EXIT_OK;
 	} else {
-		int fd = open(fa.output, O_WRONLY | O_CREAT | O_CLOEXEC | (fa.overwrite ? O_TRUNC : O_EXCL),
+		int fd = open(fa.output,
+			      O_WRONLY | O_CREAT | O_CLOEXEC | (fa.overwrite ? O_TRUNC : O_EXCL),
 			      0666);
 		if (fd < 0) {
-			char *m = xasprintf("couldn't create file '%s' (%s (os error %d))", fa.output,
-					    strerror(errno), errno);
+			char *m = xasprintf("couldn't create file '%s' (%s (os error %d))",
+					    fa.output, strerror(errno), errno);
 			rc = main_dot_error(&o, "Error: ", "", m);
 			free(m);
 			goto done;
@@ -260,8 +268,9 @@ static int main_dot(int argc, char **argv)
 				off += (size_t)w;
 			}
 			if (off < len || close(fd) != 0) {
-				char *m = xasprintf("couldn't write to file '%s' (%s (os error %d))",
-						    fa.output, strerror(errno), errno);
+				char *m =
+					xasprintf("couldn't write to file '%s' (%s (os error %d))",
+						  fa.output, strerror(errno), errno);
 				if (off < len)
 					close(fd);
 				rc = main_dot_error(&o, "Error: ", "", m);
@@ -306,16 +315,40 @@ static void main_name_list(const struct output *o, struct buf *b, const struct r
 	}
 }
 
-static int pick_not_run(const struct run_task *rt) { return !rt->finished; }
-static int pick_no_op(const struct run_task *rt) { return rt->state == TASK_SUCCEEDED_NO_OP; }
-static int pick_failed(const struct run_task *rt) { return rt->state == TASK_FAILED; }
+static int pick_not_run(const struct run_task *rt)
+{
+	return !rt->finished;
+}
+static int pick_no_op(const struct run_task *rt)
+{
+	return rt->state == TASK_SUCCEEDED_NO_OP;
+}
+static int pick_failed(const struct run_task *rt)
+{
+	return rt->state == TASK_FAILED;
+}
+
+/* Appends a closing sentence: lead, the tasks that caused the ending (those cause picks; none
+ * when cause is NULL), middle, the tasks not run, then end. */
+static void main_sentence(const struct output *o, struct buf *b, const struct run *run,
+			  const size_t *plan, size_t n_plan, const char *lead,
+			  int (*cause)(const struct run_task *), const char *middle,
+			  const char *end)
+{
+	buf_puts(b, lead);
+	if (cause != NULL)
+		main_name_list(o, b, run, plan, n_plan, cause);
+	buf_puts(b, middle);
+	main_name_list(o, b, run, plan, n_plan, pick_not_run);
+	buf_puts(b, end);
+}
 
 /* The summary and closing sentence (src/main.rs parse_file_and_execute_with_strategy), and the
  * exit code. */
 static int main_report(const struct output *o, const struct run *run, const size_t *plan,
 		       size_t n_plan, int stopped)
 {
-	struct timespec total = {0, 0};
+	struct timespec total = { 0, 0 };
 	size_t executed = 0;
 	int failed = 0, early = 0;
 	struct buf b, line;
@@ -340,22 +373,18 @@ static int main_report(const struct output *o, const struct run *run, const size
 	buf_free(&line);
 	if (stopped) {
 		/* Ours: Factotum's exit after a signal depends on timing; ours is always 2. */
-		buf_puts(&b, "Factotum job was stopped by a shutdown signal - the following tasks were "
-			     "not run: ");
-		main_name_list(o, &b, run, plan, n_plan, pick_not_run);
-		buf_puts(&b, "!\n");
+		main_sentence(o, &b, run, plan, n_plan,
+			      "Factotum job was stopped by a shutdown signal", NULL,
+			      " - the following tasks were not run: ", "!\n");
 	} else if (failed) {
-		buf_puts(&b, "Factotum job executed abnormally as a task (");
-		main_name_list(o, &b, run, plan, n_plan, pick_failed);
-		buf_puts(&b, ") failed - the following tasks were not run: ");
-		main_name_list(o, &b, run, plan, n_plan, pick_not_run);
-		buf_puts(&b, "!\n");
+		main_sentence(o, &b, run, plan, n_plan,
+			      "Factotum job executed abnormally as a task (", pick_failed,
+			      ") failed - the following tasks were not run: ", "!\n");
 	} else if (early) {
-		buf_puts(&b, "Factotum job finished early as a task (");
-		main_name_list(o, &b, run, plan, n_plan, pick_no_op);
-		buf_puts(&b, ") requested an early finish. The following tasks were not run: ");
-		main_name_list(o, &b, run, plan, n_plan, pick_not_run);
-		buf_puts(&b, ".\n");
+		main_sentence(o, &b, run, plan, n_plan, "Factotum job finished early as a task (",
+			      pick_no_op,
+			      ") requested an early finish. The following tasks were not run: ",
+			      ".\n");
 	}
 	output_flush(1, &b);
 	buf_free(&b);
@@ -430,8 +459,10 @@ static int main_run(int argc, char **argv)
 	/* The host constraint comes before the factfile is even read, as in Factotum. */
 	if ((host = kvlist_get(&fa.constraints, "host")) != NULL &&
 	    constraint_host_check(host, &reason) != 0) {
-		char *m = xasprintf("Warn: the specifed host constraint \"%s\" did not match, no tasks "
-				    "have been executed. Reason: %s", host, reason);
+		char *m = xasprintf(
+			"Warn: the specifed host constraint \"%s\" did not match, no tasks "
+			"have been executed. Reason: %s",
+			host, reason);
 		output_paints(&o, 1, &b, COLOUR_YELLOW, m);
 		buf_putc(&b, '\n');
 		output_flush(1, &b);
@@ -477,7 +508,8 @@ static int main_run(int argc, char **argv)
 		opts.capture = max > (64L << 20) / 4 ? (size_t)64 << 20 : (size_t)max * 4 + 4;
 		opts.heartbeat_s = fa.heartbeat_interval > 0 ? fa.heartbeat_interval : 0;
 		if ((wh = webhook_start(fa.webhook, max, &err)) == NULL) {
-			output_printf(1, "Error: %s\n", err != NULL ? err : "could not start the webhook");
+			output_printf(1, "Error: %s\n",
+				      err != NULL ? err : "could not start the webhook");
 			rc = EXIT_OTHER;
 			goto done_run;
 		}
@@ -536,13 +568,17 @@ static int main_top(int argc, char **argv)
 			colour_flags++;
 		else if (strncmp(t, "--", 2) == 0 && t[2] != '\0') {
 			size_t len = strcspn(t, "=");
-			int known = strncmp(t, "--no-colour=", 12) == 0 || strncmp(t, "--help=", 7) == 0 ||
-				    strncmp(t, "--version=", 10) == 0 || strncmp(t, "--overwrite=", 12) == 0 ||
+			int known = strncmp(t, "--no-colour=", 12) == 0 ||
+				    strncmp(t, "--help=", 7) == 0 ||
+				    strncmp(t, "--version=", 10) == 0 ||
+				    strncmp(t, "--overwrite=", 12) == 0 ||
 				    strncmp(t, "--dry-run=", 10) == 0;
 			for (size_t k = 0; k < sizeof valued_flags / sizeof valued_flags[0]; k++)
-				if (strlen(valued_flags[k]) == len && strncmp(t, valued_flags[k], len) == 0)
+				if (strlen(valued_flags[k]) == len &&
+				    strncmp(t, valued_flags[k], len) == 0)
 					known = 1;
-			if (!known && strcmp(t, "--overwrite") != 0 && strcmp(t, "--dry-run") != 0) {
+			if (!known && strcmp(t, "--overwrite") != 0 &&
+			    strcmp(t, "--dry-run") != 0) {
 				char *m = xasprintf("Unknown flag: '%.*s'", (int)len, t);
 				main_arg_error(&plain, m);
 				free(m);
@@ -555,7 +591,7 @@ static int main_top(int argc, char **argv)
 	if (help + version != 1 || colour_flags > 1)
 		return main_arg_error(&plain, "Invalid arguments.");
 	if (version) {
-		output_printf(1, "Factotum version 0.7.0 (factotum-server %s)\n", PACKAGE_VERSION);
+		output_printf(1, "Factotum version " RUNNER_FACTOTUM_VERSION "\n");
 		return EXIT_OK;
 	}
 	/* docopt prints the whole text, trimmed, without a newline; Factotum then exits 3, a

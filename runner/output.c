@@ -13,12 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 static const char *const output_codes[] = {
-	[COLOUR_NONE] = "",
-	[COLOUR_RED] = "\x1b[31m",
-	[COLOUR_GREEN] = "\x1b[32m",
-	[COLOUR_YELLOW] = "\x1b[33m",
-	[COLOUR_CYAN] = "\x1b[36m",
+	[COLOUR_NONE] = "",           [COLOUR_RED] = "\x1b[31m",  [COLOUR_GREEN] = "\x1b[32m",
+	[COLOUR_YELLOW] = "\x1b[33m", [COLOUR_CYAN] = "\x1b[36m",
 };
 
 void output_init(struct output *o, int no_colour)
@@ -56,7 +55,7 @@ void output_write(int fd, const char *data, size_t len)
 			continue;
 		if (w < 0 && errno == EAGAIN) {
 			/* Someone made our stdout non-blocking: wait for room rather than drop bytes. */
-			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
 			(void)poll(&p, 1, 1000);
 			continue;
 		}
@@ -126,13 +125,10 @@ void output_duration(struct buf *b, const struct timespec *d)
 
 void output_utc(struct buf *b, const struct timespec *t)
 {
-	struct tm tm;
-	char when[64];
-	time_t secs = t->tv_sec;
+	char when[CLOCK_UTC_LEN];
 	long ns = t->tv_nsec;
 
-	gmtime_r(&secs, &tm);
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+	clock_format_utc((int64_t)t->tv_sec * 1000, CLOCK_UTC_PLAIN, when);
 	buf_puts(b, when);
 	if (ns == 0)
 		;
@@ -147,7 +143,7 @@ void output_utc(struct buf *b, const struct timespec *t)
 
 struct timespec ts_sub(const struct timespec *a, const struct timespec *b)
 {
-	struct timespec r = {a->tv_sec - b->tv_sec, a->tv_nsec - b->tv_nsec};
+	struct timespec r = { a->tv_sec - b->tv_sec, a->tv_nsec - b->tv_nsec };
 
 	if (r.tv_nsec < 0) {
 		r.tv_sec--;
@@ -160,7 +156,7 @@ struct timespec ts_sub(const struct timespec *a, const struct timespec *b)
 
 struct timespec ts_add(const struct timespec *a, const struct timespec *b)
 {
-	struct timespec r = {a->tv_sec + b->tv_sec, a->tv_nsec + b->tv_nsec};
+	struct timespec r = { a->tv_sec + b->tv_sec, a->tv_nsec + b->tv_nsec };
 
 	if (r.tv_nsec >= 1000000000L) {
 		r.tv_sec++;

@@ -33,7 +33,8 @@ static void plan_graph_build(const struct factfile *ff, struct plan_graph *g)
 			long p = factfile_find_task(ff, task->depends_on[d]);
 			if (p < 0)
 				continue;
-			g->children[p] = xreallocarray(g->children[p], g->n_children[p], sizeof(size_t));
+			g->children[p] =
+				xgrow_by_one(g->children[p], g->n_children[p], sizeof(size_t));
 			g->children[p][g->n_children[p]++] = t;
 		}
 	}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The run's state: names of states as webhooks spell them, and setting up and freeing a run. */
+/* The run's state: setting up and freeing a run. */
 #include "run.h"
 
 #include <errno.h>
@@ -9,30 +9,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
-
-const char *task_state_name(enum task_state s)
-{
-	switch (s) {
-	case TASK_WAITING: return "WAITING";
-	case TASK_RUNNING: return "RUNNING";
-	case TASK_SUCCEEDED: return "SUCCEEDED";
-	case TASK_SUCCEEDED_NO_OP: return "SUCCEEDED_NO_OP";
-	case TASK_FAILED: return "FAILED";
-	case TASK_SKIPPED: return "SKIPPED";
-	}
-	return "WAITING";
-}
-
-const char *job_state_name(enum job_state s)
-{
-	switch (s) {
-	case JOB_WAITING: return "WAITING";
-	case JOB_RUNNING: return "RUNNING";
-	case JOB_SUCCEEDED: return "SUCCEEDED";
-	case JOB_FAILED: return "FAILED";
-	}
-	return "WAITING";
-}
 
 /* 32 random bytes as 64 hex digits: getrandom, or /dev/urandom if the kernel lacks it. */
 static void run_random_ref(char out[65])

@@ -13,7 +13,7 @@
 #include "jobid.h"
 #include "xalloc.h"
 
-/* Task states, as webhook payloads name them (FACTOTUM.md §6). */
+/* Task states, as webhook payloads name them. */
 enum task_state {
 	TASK_WAITING,
 	TASK_RUNNING,
@@ -31,26 +31,23 @@ enum job_state {
 	JOB_FAILED,
 };
 
-const char *task_state_name(enum task_state s); /* "WAITING", ... (static) */
-const char *job_state_name(enum job_state s);
-
 struct run_task {
 	const struct factfile_task *def; /* borrowed from run->ff */
 	enum task_state state;
-	int started;               /* 1 once the task was started (or planned, in a dry run) */
+	int started;                /* 1 once the task was started (or planned, in a dry run) */
 	struct timespec start_real; /* CLOCK_REALTIME at start: the `started` timestamp */
 	struct timespec start_mono; /* CLOCK_MONOTONIC at start */
 	struct timespec end_mono;   /* CLOCK_MONOTONIC at finish (valid when finished) */
 	int finished;               /* 1 once the task ended (any outcome but SKIPPED) */
 	int has_return_code;        /* 1 when return_code is known */
-	int return_code;            /* death by a signal counts as 1 (FACTOTUM.md §5) */
-	struct buf out;             /* captured stdout; the scheduler keeps at most a bounded tail */
-	struct buf err;             /* captured stderr, likewise */
-	char *error_message;        /* Factotum's words, e.g. "the task exited with a value not
+	int return_code;            /* death by a signal counts as 1, as in Factotum */
+	struct buf out;      /* captured stdout; the scheduler keeps at most a bounded tail */
+	struct buf err;      /* captured stderr, likewise */
+	char *error_message; /* Factotum's words, e.g. "the task exited with a value not
 	                               specified in continue_job - 1 (task expects one of the
 	                               following return codes to continue [0])", or a SKIPPED task's
 	                               reason ("the task 'x' failed"); NULL when none; owned */
-	int excluded;               /* 1 when --start leaves the task out of this run: webhook
+	int excluded;        /* 1 when --start leaves the task out of this run: webhook
 	                               payloads omit it, as Factotum's snapshot holds only the
 	                               tasks it planned */
 };
@@ -63,16 +60,16 @@ struct run {
 	struct timespec start_real;  /* CLOCK_REALTIME when the run began */
 	struct timespec start_mono;
 	enum job_state state;
-	struct run_task *tasks;      /* same order as ff->tasks; n_tasks entries */
+	struct run_task *tasks; /* same order as ff->tasks; n_tasks entries */
 	size_t n_tasks;
-	size_t *order;               /* the planned tasks (indices into tasks) in Factotum's plan
+	size_t *order; /* the planned tasks (indices into tasks) in Factotum's plan
 	                                order, which webhook task states follow; n_order entries */
 	size_t n_order;
 };
 
 /* One task transition inside a task_update event. */
 struct task_transition {
-	size_t task;               /* index into run->tasks */
+	size_t task; /* index into run->tasks */
 	enum task_state previous;
 	enum task_state current;
 };

@@ -31,16 +31,16 @@ struct sched {
 	const struct output *o;
 	struct webhook *wh;
 	const struct sched_opts *opts;
-	struct task_proc *procs;   /* by task index */
-	size_t *pending;           /* dependencies (edges) not yet succeeded, by task index */
-	size_t **children;         /* children among the planned tasks, one entry per edge */
+	struct task_proc *procs; /* by task index */
+	size_t *pending;         /* dependencies (edges) not yet succeeded, by task index */
+	size_t **children;       /* children among the planned tasks, one entry per edge */
 	size_t *n_children;
-	size_t running;            /* tasks in TASK_RUNNING */
-	int started;               /* the job is RUNNING (its event was sent) */
-	int stop_requested;        /* a shutdown signal came before that: handled right after */
-	int shutdown;              /* a shutdown signal is being handled */
-	int kill_armed;            /* SIGKILL due at kill_at */
-	int force_killed;          /* SIGKILL sent: stop waiting for pipes of reaped tasks */
+	size_t running;     /* tasks in TASK_RUNNING */
+	int started;        /* the job is RUNNING (its event was sent) */
+	int stop_requested; /* a shutdown signal came before that: handled right after */
+	int shutdown;       /* a shutdown signal is being handled */
+	int kill_armed;     /* SIGKILL due at kill_at */
+	int force_killed;   /* SIGKILL sent: stop waiting for pipes of reaped tasks */
 	struct timespec kill_at;
 	struct timespec next_hb;
 	struct task_transition *tr; /* transitions collected for the next task_update */
@@ -49,7 +49,7 @@ struct sched {
 
 static void sched_transition(struct sched *s, size_t t, enum task_state from, enum task_state to)
 {
-	s->tr = xreallocarray(s->tr, s->n_tr, sizeof *s->tr);
+	s->tr = xgrow_by_one(s->tr, s->n_tr, sizeof *s->tr);
 	s->tr[s->n_tr].task = t;
 	s->tr[s->n_tr].previous = from;
 	s->tr[s->n_tr].current = to;
@@ -81,7 +81,8 @@ static void sched_graph(struct sched *s)
 			if (p < 0 || s->run->tasks[p].excluded)
 				continue;
 			s->pending[t]++;
-			s->children[p] = xreallocarray(s->children[p], s->n_children[p], sizeof(size_t));
+			s->children[p] =
+				xgrow_by_one(s->children[p], s->n_children[p], sizeof(size_t));
 			s->children[p][s->n_children[p]++] = t;
 		}
 	}
@@ -134,6 +135,23 @@ static int sched_code_in(const int *codes, size_t n, int code)
 	return 0;
 }
 
+/* Marks t FAILED (its error_message already set), appends Factotum's failure line to b and skips
+ * t's descendants. d is how long the task ran. */
+static void sched_fail(struct sched *s, size_t t, struct buf *b, const struct timespec *d)
+{
+	struct run_task *rt = &s->run->tasks[t];
+	char *why;
+
+	rt->state = TASK_FAILED;
+	sched_transition(s, t, TASK_RUNNING, TASK_FAILED);
+	buf_printf(b, "Task '%s': failed after ", rt->def->name);
+	output_secs1(b, d);
+	buf_printf(b, "s. Reason: %s\n", rt->error_message);
+	why = xasprintf("the task '%s' failed", rt->def->name);
+	sched_skip_descendants(s, t, why);
+	free(why);
+}
+
 /* Applies onResult to a task whose process is over (or could not start). */
 static void sched_finish(struct sched *s, size_t t)
 {
@@ -151,16 +169,9 @@ static void sched_finish(struct sched *s, size_t t)
 	if (p->spawn_errno != 0) {
 		/* Factotum's words for a process that could not be started; it is FAILED whatever
 		 * onResult says. */
-		rt->state = TASK_FAILED;
 		rt->error_message = xasprintf("Error executing process - %s (os error %d)",
 					      strerror(p->spawn_errno), p->spawn_errno);
-		sched_transition(s, t, TASK_RUNNING, TASK_FAILED);
-		buf_printf(&b, "Task '%s': failed after ", def->name);
-		output_secs1(&b, &d);
-		buf_printf(&b, "s. Reason: %s\n", rt->error_message);
-		why = xasprintf("the task '%s' failed", def->name);
-		sched_skip_descendants(s, t, why);
-		free(why);
+		sched_fail(s, t, &b, &d);
 		goto done;
 	}
 	rt->has_return_code = 1;
@@ -186,19 +197,13 @@ static void sched_finish(struct sched *s, size_t t)
 		buf_puts(&codes, "");
 		for (size_t i = 0; i < def->n_continue; i++)
 			buf_printf(&codes, "%s%d", i > 0 ? "," : "", def->continue_codes[i]);
-		rt->state = TASK_FAILED;
-		rt->error_message = xasprintf("the task exited with a value not specified in "
-					      "continue_job - %d (task expects one of the following "
-					      "return codes to continue [%s])",
-					      rt->return_code, codes.data);
+		rt->error_message =
+			xasprintf("the task exited with a value not specified in "
+				  "continue_job - %d (task expects one of the following "
+				  "return codes to continue [%s])",
+				  rt->return_code, codes.data);
 		buf_free(&codes);
-		sched_transition(s, t, TASK_RUNNING, TASK_FAILED);
-		buf_printf(&b, "Task '%s': failed after ", def->name);
-		output_secs1(&b, &d);
-		buf_printf(&b, "s. Reason: %s\n", rt->error_message);
-		why = xasprintf("the task '%s' failed", def->name);
-		sched_skip_descendants(s, t, why);
-		free(why);
+		sched_fail(s, t, &b, &d);
 	}
 done:
 	output_flush(2, &b);
@@ -355,7 +360,8 @@ static int sched_is_over(struct sched *s, size_t t)
 	if (s->force_killed) {
 		for (int fd = 1; fd <= 2; fd++) {
 			for (int i = 0; i < 64 && p->fd[fd] >= 0; i++)
-				sched_read(s, t, fd); /* what is already in the pipe, then give up */
+				sched_read(s, t,
+					   fd); /* what is already in the pipe, then give up */
 			if (p->fd[fd] >= 0) {
 				sched_lines(s, t, fd, 1);
 				close(p->fd[fd]);
@@ -422,7 +428,8 @@ static void sched_shutdown(struct sched *s)
 		if (s->run->tasks[t].state == TASK_RUNNING && task_alive(&s->procs[t]))
 			task_signal(&s->procs[t], SIGTERM);
 	{
-		struct timespec now, grace = {s->opts->grace_ms / 1000, (s->opts->grace_ms % 1000) * 1000000};
+		struct timespec now,
+			grace = { s->opts->grace_ms / 1000, (s->opts->grace_ms % 1000) * 1000000 };
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		s->kill_at = ts_add(&now, &grace);
 	}
@@ -448,7 +455,7 @@ static void sched_force_kill(struct sched *s)
 
 static void sched_heartbeat(struct sched *s)
 {
-	struct timespec now, every = {s->opts->heartbeat_s, 0};
+	struct timespec now, every = { s->opts->heartbeat_s, 0 };
 
 	for (size_t k = 0; k < s->n_plan; k++) {
 		size_t t = s->plan[k];

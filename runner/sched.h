@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The DAG scheduler: one event loop that starts each task the moment all its dependencies have
- * succeeded, streams task output, applies onResult (FACTOTUM.md §5), reports transitions to the
- * webhook sender, sends heartbeats, and handles SIGTERM/SIGINT. */
+ * succeeded, streams task output, applies onResult, reports transitions to the webhook sender,
+ * sends heartbeats, and handles SIGTERM/SIGINT. */
 #ifndef FS_SCHED_H
 #define FS_SCHED_H
 
@@ -12,10 +12,10 @@
 #include "webhook.h"
 
 struct sched_opts {
-	long max_parallel;  /* most tasks running at once; 0 for no limit */
-	long heartbeat_s;   /* with a webhook: RUNNING->RUNNING updates every this many seconds; 0 none */
-	long grace_ms;      /* after a shutdown signal: SIGTERM, then SIGKILL this much later */
-	size_t capture;     /* bytes of each task's output tail kept in run->tasks[i].out/err (for
+	long max_parallel; /* most tasks running at once; 0 for no limit */
+	long heartbeat_s; /* with a webhook: RUNNING->RUNNING updates every this many seconds; 0 none */
+	long grace_ms;  /* after a shutdown signal: SIGTERM, then SIGKILL this much later */
+	size_t capture; /* bytes of each task's output tail kept in run->tasks[i].out/err (for
 	                       webhooks); 0 keeps none */
 };
 

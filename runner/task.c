@@ -43,7 +43,7 @@ char *task_command(const struct factfile_task *t)
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void task_child(const char *cmd, int null_fd, int out_fd, int err_fd)
 {
-	char *const argv[] = {"sh", "-c", (char *)cmd, NULL};
+	char *const argv[] = { "sh", "-c", (char *)cmd, NULL };
 	struct sigaction sa;
 
 	setpgid(0, 0);
@@ -75,7 +75,7 @@ static void task_child(const char *cmd, int null_fd, int out_fd, int err_fd)
 
 int task_spawn(struct task_proc *p, const char *cmd)
 {
-	int out[2] = {-1, -1}, err[2] = {-1, -1}, null_fd = -1, e = 0;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, null_fd = -1, e = 0;
 	pid_t pid;
 
 	p->fd[0] = p->fd[1] = p->fd[2] = -1;

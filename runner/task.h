@@ -16,12 +16,12 @@
 #define TASK_LINE_MAX 65536
 
 struct task_proc {
-	pid_t pid;       /* > 0 once spawned: also the id of the task's own process group */
-	int fd[3];       /* [1] stdout and [2] stderr read ends, -1 once closed ([0] unused) */
+	pid_t pid;          /* > 0 once spawned: also the id of the task's own process group */
+	int fd[3];          /* [1] stdout and [2] stderr read ends, -1 once closed ([0] unused) */
 	struct buf line[3]; /* partial lines of [1] and [2] */
-	int reaped;      /* 1 once waitpid returned the status */
-	int status;      /* waitpid status */
-	int spawn_errno; /* non-zero when the task could not be started */
+	int reaped;         /* 1 once waitpid returned the status */
+	int status;         /* waitpid status */
+	int spawn_errno;    /* non-zero when the task could not be started */
 };
 
 /* Factotum's format_args: command, a space, then each argument in double quotes joined by spaces

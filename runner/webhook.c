@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Webhook delivery: one sender thread POSTs queued events in order with libcurl. Unlike Factotum
- * (only 200 counts, 3 tries with random 0-60 s pauses, no timeout), any 2xx counts, every attempt
- * has a connect and a total timeout, retries back off exponentially with jitter up to a cap, and
+/* Webhook delivery: one sender thread POSTs queued events in order with libcurl. As Factotum
+ * does, each event gets 3 attempts with a random pause of 0 to 60 s between them, and is dropped
+ * after the third failure. Unlike Factotum (only 200 counts, no timeout, a pause after the third
+ * failure too), any 2xx counts, every attempt has a connect and a total timeout, and
  * webhook_finish bounds how long the run waits for the queue.
  *
- * Test and tuning knobs, read once by webhook_start (milliseconds unless said otherwise):
- *   FS_WEBHOOK_CONNECT_TIMEOUT_MS  connect timeout per attempt          (default 2000)
- *   FS_WEBHOOK_TIMEOUT_MS          total timeout per attempt            (default 5000)
- *   FS_WEBHOOK_ATTEMPTS            attempts per event before giving up  (default 5)
- *   FS_WEBHOOK_BACKOFF_MS          pause after the first failure        (default 100)
- *   FS_WEBHOOK_BACKOFF_MAX_MS      cap of the doubling pause            (default 2000)
- * Each pause is jittered by +-25% so that many runners do not retry in lockstep.
+ * Test seams, read once by webhook_start (milliseconds): they exist so that tests of failing
+ * receivers finish in seconds, and are not settings.
+ *   FS_WEBHOOK_CONNECT_TIMEOUT_MS  connect timeout per attempt                 (default 2000)
+ *   FS_WEBHOOK_TIMEOUT_MS          total timeout per attempt                   (default 5000)
+ *   FS_WEBHOOK_PAUSE_MAX_MS        pauses between attempts are in [0, this)    (default 60000)
  *
  * libcurl is loaded with dlopen() by the first webhook_start, never linked (core/curlload.h): the
  * runner starts once per job, and resolving libcurl's ~30 libraries at every start cost ~4 ms of
@@ -29,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "curlload.h"
 #include "err.h"
 #include "webhook.h"
@@ -38,12 +38,15 @@
 #define PACKAGE_VERSION "0.0.0"
 #endif
 
+/* Factotum's MAX_RETRIES: attempts per event, the first included. */
+#define ATTEMPTS 3
+
 /* Beyond this many waiting events (a receiver stalled through a long run with heartbeats), new
  * events are given up at once rather than holding unbounded memory. */
 #define QUEUE_MAX 10000
 
-struct event {
-	struct event *next;
+struct queued_event {
+	struct queued_event *next;
 	char *json; /* owned */
 	size_t len;
 };
@@ -51,20 +54,19 @@ struct event {
 struct webhook {
 	char *url;
 	long max_stdouterr_size;
-	long connect_timeout_ms, timeout_ms, backoff_ms, backoff_max_ms;
-	int attempts;
+	long connect_timeout_ms, timeout_ms, pause_max_ms;
 	uint64_t rng;
 
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake; /* sender: an event was queued, the run closed, or abort */
 	pthread_cond_t idle; /* finish: the queue drained */
-	struct event *head, *tail; /* under lock */
-	size_t queued;             /* under lock */
-	int busy;                  /* under lock: the sender holds an event */
-	int closing;               /* under lock: no more events will come */
-	atomic_int abort;          /* give up now (also read by curl's loop without the lock) */
-	size_t given_up;           /* under lock */
+	struct queued_event *head, *tail; /* under lock */
+	size_t queued;                    /* under lock */
+	int busy;                         /* under lock: the sender holds an event */
+	int closing;                      /* under lock: no more events will come */
+	atomic_int abort; /* give up now (also read by curl's loop without the lock) */
+	size_t given_up;  /* under lock */
 
 	CURLM *multi;
 	CURL *easy;
@@ -89,18 +91,7 @@ static long env_long(const char *name, long def, long min, long max)
 	return v;
 }
 
-static void deadline_after(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-/* xorshift64*: jitter needs no quality, only to differ between runners. */
+/* xorshift64*: the pauses need no quality, only to differ between runners. */
 static uint64_t rng_next(uint64_t *s)
 {
 	*s ^= *s >> 12;
@@ -119,7 +110,7 @@ static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 /* One POST. Returns 1 on a 2xx answer, 0 on any failure, -1 if aborted by webhook_finish. The
  * multi interface lets finish interrupt a transfer at once (curl_multi_wakeup) instead of at
  * curl's next progress callback. */
-static int post_once(struct webhook *wh, const struct event *ev)
+static int post_once(struct webhook *wh, const struct queued_event *ev)
 {
 	CURLMsg *msg;
 	CURLcode res = CURLE_FAILED_INIT;
@@ -157,7 +148,7 @@ static int pause_locked(struct webhook *wh, long ms)
 {
 	struct timespec until;
 
-	deadline_after(&until, ms);
+	clock_deadline(CLOCK_MONOTONIC, ms, &until);
 	while (!atomic_load(&wh->abort)) {
 		if (pthread_cond_timedwait(&wh->wake, &wh->lock, &until) == ETIMEDOUT)
 			break;
@@ -165,36 +156,33 @@ static int pause_locked(struct webhook *wh, long ms)
 	return atomic_load(&wh->abort);
 }
 
-/* Delivers one event with retries. Returns 1 if delivered. */
-static int deliver(struct webhook *wh, const struct event *ev)
+/* Delivers one event in up to ATTEMPTS tries. Returns 1 if delivered. */
+static int deliver(struct webhook *wh, const struct queued_event *ev)
 {
-	long backoff = wh->backoff_ms;
+	long wait;
 	int attempt, r;
 
 	for (attempt = 1;; attempt++) {
 		r = post_once(wh, ev);
 		if (r != 0)
 			return r == 1;
-		if (attempt >= wh->attempts)
+		if (attempt >= ATTEMPTS)
 			return 0;
-
-		/* +-25% jitter around the current step, then double up to the cap. */
-		long span = backoff / 2, wait = backoff - backoff / 4;
-		if (span > 0)
-			wait += (long)(rng_next(&wh->rng) % (uint64_t)(span + 1));
+		wait = wh->pause_max_ms > 0
+			       ? (long)(rng_next(&wh->rng) % (uint64_t)wh->pause_max_ms)
+			       : 0;
 		pthread_mutex_lock(&wh->lock);
 		r = pause_locked(wh, wait);
 		pthread_mutex_unlock(&wh->lock);
 		if (r)
 			return 0;
-		backoff = backoff > wh->backoff_max_ms / 2 ? wh->backoff_max_ms : backoff * 2;
 	}
 }
 
 static void *sender_main(void *arg)
 {
 	struct webhook *wh = arg;
-	struct event *ev;
+	struct queued_event *ev;
 	int ok;
 
 	pthread_mutex_lock(&wh->lock);
@@ -228,7 +216,7 @@ static void *sender_main(void *arg)
 
 static void webhook_free(struct webhook *wh)
 {
-	struct event *ev, *next;
+	struct queued_event *ev, *next;
 
 	for (ev = wh->head; ev; ev = next) {
 		next = ev->next;
@@ -263,11 +251,7 @@ struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **e
 	wh->max_stdouterr_size = max_stdouterr_size;
 	wh->connect_timeout_ms = env_long("FS_WEBHOOK_CONNECT_TIMEOUT_MS", 2000, 1, 3600000);
 	wh->timeout_ms = env_long("FS_WEBHOOK_TIMEOUT_MS", 5000, 1, 3600000);
-	wh->attempts = (int)env_long("FS_WEBHOOK_ATTEMPTS", 5, 1, 1000);
-	wh->backoff_ms = env_long("FS_WEBHOOK_BACKOFF_MS", 100, 0, 3600000);
-	wh->backoff_max_ms = env_long("FS_WEBHOOK_BACKOFF_MAX_MS", 2000, 0, 3600000);
-	if (wh->backoff_max_ms < wh->backoff_ms)
-		wh->backoff_max_ms = wh->backoff_ms;
+	wh->pause_max_ms = env_long("FS_WEBHOOK_PAUSE_MAX_MS", 60000, 0, 3600000);
 	clock_gettime(CLOCK_REALTIME, &now);
 	wh->rng = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^ ((uint64_t)getpid() << 40);
 	if (!wh->rng)
@@ -321,7 +305,7 @@ fail:
 /* Takes ownership of json. */
 static void enqueue(struct webhook *wh, char *json)
 {
-	struct event *ev;
+	struct queued_event *ev;
 
 	pthread_mutex_lock(&wh->lock);
 	if (wh->closing || wh->queued >= QUEUE_MAX) {
@@ -348,8 +332,8 @@ void webhook_job_update(struct webhook *wh, const struct run *run, int previous)
 {
 	if (!wh)
 		return;
-	enqueue(wh, webhook_event_json(run, "job_update", previous, NULL, 0,
-				       wh->max_stdouterr_size));
+	enqueue(wh,
+		webhook_event_json(run, "job_update", previous, NULL, 0, wh->max_stdouterr_size));
 }
 
 void webhook_task_update(struct webhook *wh, const struct run *run,
@@ -357,19 +341,19 @@ void webhook_task_update(struct webhook *wh, const struct run *run,
 {
 	if (!wh)
 		return;
-	enqueue(wh, webhook_event_json(run, "task_update", -1, transitions, n,
-				       wh->max_stdouterr_size));
+	enqueue(wh,
+		webhook_event_json(run, "task_update", -1, transitions, n, wh->max_stdouterr_size));
 }
 
 size_t webhook_finish(struct webhook *wh, long max_wait_ms)
 {
 	struct timespec until;
-	struct event *ev, *next;
+	struct queued_event *ev, *next;
 	size_t n;
 
 	if (!wh)
 		return 0;
-	deadline_after(&until, max_wait_ms > 0 ? max_wait_ms : 0);
+	clock_deadline(CLOCK_MONOTONIC, max_wait_ms > 0 ? max_wait_ms : 0, &until);
 	pthread_mutex_lock(&wh->lock);
 	wh->closing = 1;
 	pthread_cond_signal(&wh->wake);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Factotum webhooks (FACTOTUM.md §6): job_update and task_update events built from a run's state
- * and delivered in order by a background sender (libcurl, loaded by the first webhook_start
- * rather than linked) with timeouts and capped, jittered exponential backoff. Calls are made from
- * the scheduler's thread only. */
+/* Factotum webhooks: job_update and task_update events built from a run's state and delivered in
+ * order by a background sender (libcurl, loaded by the first webhook_start rather than linked)
+ * with timeouts and Factotum's 3 attempts per event. Calls are made from the scheduler's thread
+ * only. */
 #ifndef FS_WEBHOOK_H
 #define FS_WEBHOOK_H
 
@@ -18,10 +18,10 @@ struct webhook;
  * many characters (not bytes) of each task's stdout/stderr tail go into payloads. Returns NULL
  * and sets *errp (the caller frees it) if the sender cannot be started -- libcurl.so.4 cannot be
  * loaded, for one. Free with webhook_finish. Delivery: any 2xx counts; each attempt has a 2 s
- * connect and 5 s total timeout; up to 5 attempts per event with jittered backoff from 100 ms
- * doubling to 2 s; at most 10000 events wait (later ones are given up). Tests tune these
- * through FS_WEBHOOK_* variables (listed at the top of webhook.c). The sender thread blocks every
- * signal, so the caller's thread keeps receiving them. */
+ * connect and 5 s total timeout; 3 attempts per event with a random 0-60 s pause between them,
+ * then the event is given up; at most 10000 events wait (later ones are given up). Tests shorten
+ * these through the FS_WEBHOOK_* test seams listed at the top of webhook.c. The sender thread
+ * blocks every signal, so the caller's thread keeps receiving them. */
 struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **errp);
 
 /* Queues a job_update event for the run's current state; previous is the job state before this
@@ -37,15 +37,16 @@ void webhook_task_update(struct webhook *wh, const struct run *run,
  * and frees wh. Returns how many events were given up (the caller prints a warning if > 0). */
 size_t webhook_finish(struct webhook *wh, long max_wait_ms);
 
-/* Builds one event's compact JSON (exposed for unit tests): kind is "job_update" or
- * "task_update". Returns a new string the caller frees. Task states list run->order (the planned tasks, in plan order);
- * the output of RUNNING tasks goes into task_update events only when run->fa->heartbeat_interval
- * was given (Factotum attaches live output only with heartbeats). */
+/* Builds one event's compact JSON (runner/event.c, for the sender): kind is "job_update" or
+ * "task_update". Returns a new string the caller frees. Task states list run->order (the planned
+ * tasks, in plan order); the output of RUNNING tasks goes into task_update events only when
+ * run->fa->heartbeat_interval was given (Factotum attaches live output only with heartbeats). */
 char *webhook_event_json(const struct run *run, const char *kind, int previous_job_state,
 			 const struct task_transition *transitions, size_t n,
 			 long max_stdouterr_size);
 
-/* ---- exposed for unit tests (runner/event.c) ---- */
+/* ---- Test seams: the pieces of runner/event.c that tests/unit/test_webhook_event.c checks on
+ * their own. No other module calls them. ---- */
 struct buf;
 
 /* webhook_event_json with the clock given: runDuration is now_mono - run->start_mono. */

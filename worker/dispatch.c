@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The worker's runs (see dispatch.h). Order of a start: claim (WORKING/RUNNING committed) -> fork
  * the supervisor, which prepares the run (a fresh run directory, then its own pid file) and
- * waits, while the worker makes the claim durable (--spool-sync full without Consul: the flush
- * of the claim's commit is deferred to here, spool_defer_sync, so that the two overlap; with
- * Consul it comes before Consul is told) -> the go byte -> the command line and pid in the spool.
+ * waits, while the worker makes the claim durable (--spool-sync full without Consul: the claim's
+ * commit does not wait for the disk and is flushed here, so that the two overlap; with Consul it
+ * is durable before Consul is told; dispatch_next owns both ends) -> the go byte -> the command
+ * line and pid in the spool.
  * The supervisor starts the runner only after both its pid file is written and the go byte has
  * come. A worker that dies before the go byte leaves a supervisor that exits having
  * started nothing; a run that starts can always be found by the next worker through the pid
@@ -36,20 +37,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "consul_sync.h"
 #include "err.h"
+#include "log.h"
 #include "outcome.h"
 #include "proc.h"
 #include "runcmd.h"
+#include "settings.h"
 #include "spool.h"
+#include "statesync.h"
 #include "supervisor.h"
-#include "log.h"
 #include "xalloc.h"
 
 static int dispatch_mkdir(const char *path)
 {
 	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-		log_write(CONFIG_LOG_ERROR, "cannot create %s: %s", path, strerror(errno));
+		log_error("cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -76,9 +78,9 @@ int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, 
 		free(spare);
 		return -1;
 	}
-	/* without spares, runs create and remove their files as before */
-	if (outcome_spares_init(&w->spares, spare) != 0)
-		log_write(CONFIG_LOG_WARN, "cannot use %s: %s", spare, strerror(errno));
+	/* an unusable pool only means runs create and remove their own files */
+	if (spares_init(&w->spares, spare) != 0)
+		log_warn("cannot use %s: %s", spare, strerror(errno));
 	free(spare);
 	return 0;
 }
@@ -95,15 +97,15 @@ void dispatch_free(struct worker *w)
 	free(w->runs);
 	free(w->runs_dir);
 	free(w->logs_dir);
-	outcome_spares_free(&w->spares);
+	spares_free(&w->spares);
 	memset(w, 0, sizeof(*w));
 }
 
-static struct run *dispatch_add(struct worker *w, const char *id, int64_t token)
+static struct watched_run *dispatch_add(struct worker *w, const char *id, int64_t token)
 {
-	struct run *r;
+	struct watched_run *r;
 
-	w->runs = xreallocarray(w->runs, w->nruns, sizeof(*w->runs));
+	w->runs = xgrow_by_one(w->runs, w->nruns, sizeof(*w->runs));
 	r = &w->runs[w->nruns++];
 	memset(r, 0, sizeof(*r));
 	r->id = xstrdup(id);
@@ -138,10 +140,10 @@ static void dispatch_log_line(struct worker *w, const char *id, const char *text
  * the same transaction -- one commit (and, with --spool-sync full, one fsync) per run, not two;
  * deleting a key that is not there writes nothing. 1 when done with r, 0 when the spool could not
  * take it (tried again later). */
-static int dispatch_settle(struct worker *w, struct run *r)
+static int dispatch_settle(struct worker *w, struct watched_run *r)
 {
 	struct run_status st;
-	char *err = NULL, *key = xasprintf("cancel.%s", r->id);
+	char *err = NULL, *key = settings_key(SETTINGS_CANCEL_PREFIX, r->id);
 	int have_status, done = 0, rc;
 
 	have_status = r->reason[0] == '\0' && outcome_status_read(w->runs_dir, r->id, &st) == 0 &&
@@ -151,12 +153,12 @@ static int dispatch_settle(struct worker *w, struct run *r)
 	if (!have_status && r->reason[0] == '\0')
 		snprintf(r->reason, sizeof(r->reason), "supervisor-lost");
 	if ((rc = spool_begin(w->sp, &err)) == 0) {
-		rc = have_status ? outcome_record(w->sp, r->id, &st, &err) :
-				   outcome_record_failure(w->sp, r->id, r->reason, &err);
+		rc = have_status ? outcome_record(w->sp, r->id, &st, &err)
+				 : outcome_record_failure(w->sp, r->id, r->reason, &err);
 		if (rc == 0 || rc == FS_ENOENT || rc == FS_ESTATE) {
 			/* ENOENT, ESTATE: no longer WORKING, someone else settled it */
 			if (rc != 0)
-				log_write(CONFIG_LOG_WARN, "job %s: %s", r->id, err);
+				log_warn("job %s: %s", r->id, err);
 			(void)spool_setting_set(w->sp, key, NULL, NULL);
 			done = spool_commit(w->sp, &err) == 0;
 		} else {
@@ -164,14 +166,14 @@ static int dispatch_settle(struct worker *w, struct run *r)
 		}
 	}
 	if (!done) {
-		log_write(CONFIG_LOG_WARN, "job %s: outcome not recorded yet: %s", r->id, err);
+		log_warn("job %s: outcome not recorded yet: %s", r->id, err);
 		goto out;
 	}
 	if (rc == 0 && have_status)
-		log_write(CONFIG_LOG_INFO, "job %s: exit %d signal %d%s%s", r->id, st.exit_code,
-		     st.exit_signal, st.reason[0] != '\0' ? ", " : "", st.reason);
+		log_info("job %s: exit %d signal %d%s%s", r->id, st.exit_code, st.exit_signal,
+			 st.reason[0] != '\0' ? ", " : "", st.reason);
 	else if (rc == 0)
-		log_write(CONFIG_LOG_WARN, "job %s: FAILED (%s)", r->id, r->reason);
+		log_warn("job %s: FAILED (%s)", r->id, r->reason);
 	outcome_recycle(&w->spares, w->runs_dir, r->id);
 out:
 	free(err);
@@ -182,7 +184,7 @@ out:
 /* Settles run i and forgets it when that worked. */
 static void dispatch_end(struct worker *w, size_t i)
 {
-	struct run *r = &w->runs[i];
+	struct watched_run *r = &w->runs[i];
 
 	if (r->pidfd >= 0) {
 		close(r->pidfd);
@@ -216,43 +218,51 @@ static int dispatch_runner_ok(struct worker *w)
 		      access(w->cfg->factotum_bin, X_OK) != 0;
 
 	if (missing != w->runner_missing) {
-		if (spool_setting_set(w->sp, "worker.runner", missing ? "missing" : "ok", &err) == 0)
+		if (spool_setting_set(w->sp, SETTINGS_WORKER_RUNNER, missing ? "missing" : "ok",
+				      &err) == 0)
 			w->runner_missing = missing;
 		else
 			free(err);
 		if (missing)
-			log_write(CONFIG_LOG_ERROR, "the runner %s is missing or not executable",
-			     w->cfg->factotum_bin);
+			log_error("the runner %s is missing or not executable",
+				  w->cfg->factotum_bin);
 	}
 	return !missing;
 }
 
-/* Starts the claimed job: see the order at the top of this file. */
-static void dispatch_start(struct worker *w, const struct spool_job *job)
+/* A start from its claim to its go byte (see the order at the top of this file). */
+struct dispatch_start {
+	pid_t pid;        /* the supervisor, 0 if none was forked */
+	int gofd;         /* the write end of its go pipe, -1 if none */
+	char *cmd;        /* the runner's command line as JSON (owned), NULL if none */
+	const char *fail; /* why the run cannot start (its reason in the spool), NULL if it can */
+};
+
+/* Forks the claimed job's supervisor, which prepares the run and waits for its go byte; sets
+ * s->fail when there is none. The strings lent to the supervisor are freed here: it has its own
+ * copy once supervisor_spawn returns. */
+static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct dispatch_start *s)
 {
 	struct supervisor_args a;
-	struct run *r;
-	char **argv = NULL, *err = NULL, *cmd = NULL, *dir = NULL, *log = NULL, *msg;
-	/* the supervisor's now (outcome.h) */
+	char **argv = NULL, *err = NULL, *dir = NULL, *log = NULL, *msg;
+	/* lent to the supervisor, which renames them (spares.h) */
 	char *spare_pid = NULL, *spare_status = NULL, *spare_dir = NULL, *next_spare_dir = NULL;
-	const char *fail = NULL;
-	int gofd = -1, pidfd = -1, resumed = 0;
-	pid_t pid = 0;
 
 	if (!dispatch_runner_ok(w)) {
 		msg = xasprintf("factotum-server-worker: the runner '%s' is missing or not "
-				"executable\n", w->cfg->factotum_bin);
+				"executable\n",
+				w->cfg->factotum_bin);
 		dispatch_log_line(w, job->id, msg);
 		free(msg);
-		fail = "runner-missing";
-		goto done;
+		s->fail = "runner-missing";
+		goto out;
 	}
 	if (runcmd_build(w->cfg, job->factfile_path, job->factfile_args, &argv, &err) != 0) {
-		log_write(CONFIG_LOG_ERROR, "job %s: %s", job->id, err);
-		fail = "bad-request";
-		goto done;
+		log_error("job %s: %s", job->id, err);
+		s->fail = "bad-request";
+		goto out;
 	}
-	cmd = runcmd_json(argv);
+	s->cmd = runcmd_json(argv);
 	dir = xasprintf("%s/%s", w->runs_dir, job->id);
 	log = xasprintf("%s/%s.log", w->logs_dir, job->id);
 	/* an earlier run's files must never count; gone before the supervisor writes its own */
@@ -269,75 +279,18 @@ static void dispatch_start(struct worker *w, const struct spool_job *job)
 	a.log_max = (size_t)w->cfg->log_max_bytes;
 	a.durable = w->cfg->spool_sync != CONFIG_SYNC_NORMAL;
 	a.lockfd = w->lockfd;
-	a.spare_pid = spare_pid = outcome_spare_take(&w->spares);
-	a.spare_status = spare_status = outcome_spare_take(&w->spares);
-	a.spare_dir = spare_dir =
-		outcome_spare_take_dir(&w->spares, (size_t)w->cfg->max_workers);
+	a.spare_pid = spare_pid = spares_take(&w->spares);
+	a.spare_status = spare_status = spares_take(&w->spares);
+	a.spare_dir = spare_dir = spares_take_dir(&w->spares, (size_t)w->cfg->max_workers);
 	a.next_spare_dir = next_spare_dir =
-		outcome_spare_reserve_dir(&w->spares, (size_t)w->cfg->max_workers);
-	if (supervisor_spawn(&a, &pid, &gofd) != 0) {
-		log_write(CONFIG_LOG_ERROR, "job %s: fork: %s", job->id, strerror(errno));
-		pid = 0;
-		fail = "spawn-failed";
-		goto done;
+		spares_reserve_dir(&w->spares, (size_t)w->cfg->max_workers);
+	if (supervisor_spawn(&a, &s->pid, &s->gofd) != 0) {
+		log_error("job %s: fork: %s", job->id, strerror(errno));
+		s->fail = "spawn-failed";
 	}
-	/* the claim must be durable before the run starts; the supervisor prepares meanwhile */
-	resumed = 1;
-	if (spool_resume_sync(w->sp, 1, &err) != 0) {
-		log_write(CONFIG_LOG_ERROR, "job %s: the claim could not be made durable: %s",
-		     job->id, err);
-		fail = "spawn-failed";
-		goto done;
-	}
-	if ((pidfd = pidfd_open(pid, 0)) < 0) {
-		log_write(CONFIG_LOG_ERROR, "job %s: cannot watch its supervisor: %s", job->id,
-		     strerror(errno));
-		fail = "spawn-failed";
-		goto done;
-	}
-	if (write(gofd, "g", 1) != 1) {
-		fail = "spawn-failed";
-		goto done;
-	}
-	r = dispatch_add(w, job->id, job->started_ms);
-	r->pid = pid;
-	r->pidfd = pidfd;
-	r->child = 1;
-	pidfd = -1;
-	/* the run has begun: a spool too busy for its details does not stop it (it is settled
-	 * as any other); only the details are missing. They need not wait for the disk: no
-	 * recovery reads them (the header), and the run's settling commit flushes them. */
-	(void)spool_defer_sync(w->sp, NULL);
-	if (spool_record_run(w->sp, job->id, cmd, pid, &err) != 0)
-		log_write(CONFIG_LOG_WARN, "job %s: run details not recorded: %s", job->id, err);
-	(void)spool_resume_sync(w->sp, 0, NULL);
-	log_write(CONFIG_LOG_INFO, "job %s: started %s (supervisor %ld)", job->id, cmd, (long)pid);
-done:
-	if (!resumed) /* a run that never starts: settled below by a waiting commit */
-		(void)spool_resume_sync(w->sp, 0, NULL);
-	if (gofd >= 0)
-		close(gofd); /* unwritten: the supervisor exits having started nothing */
-	if (pidfd >= 0)
-		close(pidfd);
-	if (fail != NULL) {
-		if (pid > 0)
-			(void)waitpid(pid, NULL, 0);
-		/* its log says so rather than show an earlier run's (the supervisor opens the log
-		 * only once the runner has started) */
-		if (strcmp(fail, "spawn-failed") == 0) {
-			msg = xasprintf("factotum-server-worker: the run could not be started (see the "
-					"worker's log)\n");
-			dispatch_log_line(w, job->id, msg);
-			free(msg);
-		}
-		/* settled like any run, so a spool too busy to take it now is tried again */
-		r = dispatch_add(w, job->id, job->started_ms);
-		snprintf(r->reason, sizeof(r->reason), "%s", fail);
-		dispatch_end(w, w->nruns - 1);
-	}
+out:
 	runcmd_free(argv);
 	free(err);
-	free(cmd);
 	free(dir);
 	free(log);
 	free(spare_pid);
@@ -346,45 +299,118 @@ done:
 	free(next_spare_dir);
 }
 
+/* Watches the prepared run's supervisor, lets the run start (the go byte), then records its
+ * details; sets s->fail when the run could not be let go. */
+static void dispatch_go(struct worker *w, const struct spool_job *job, struct dispatch_start *s)
+{
+	struct watched_run *r;
+	char *err = NULL;
+	int pidfd;
+
+	if ((pidfd = pidfd_open(s->pid, 0)) < 0) {
+		log_error("job %s: cannot watch its supervisor: %s", job->id, strerror(errno));
+		s->fail = "spawn-failed";
+		return;
+	}
+	if (write(s->gofd, "g", 1) != 1) {
+		close(pidfd);
+		s->fail = "spawn-failed";
+		return;
+	}
+	r = dispatch_add(w, job->id, job->started_ms);
+	r->pid = s->pid;
+	r->pidfd = pidfd;
+	r->child = 1;
+	/* the run has begun: a spool too busy for its details does not stop it (it is settled
+	 * as any other); only the details are missing. They need not wait for the disk: no
+	 * recovery reads them (the header), and the run's settling commit flushes them. */
+	(void)spool_defer_sync(w->sp, NULL);
+	if (spool_record_run(w->sp, job->id, s->cmd, s->pid, &err) != 0)
+		log_warn("job %s: run details not recorded: %s", job->id, err);
+	(void)spool_resume_sync(w->sp, 0, NULL);
+	log_info("job %s: started %s (supervisor %ld)", job->id, s->cmd, (long)s->pid);
+	free(err);
+}
+
+/* Ends a start: its go pipe closed (unwritten, the supervisor exits having started nothing) and,
+ * for a run that could not start, its supervisor reaped and the job settled FAILED. */
+static void dispatch_start_end(struct worker *w, const struct spool_job *job,
+			       struct dispatch_start *s)
+{
+	struct watched_run *r;
+
+	if (s->gofd >= 0)
+		close(s->gofd);
+	if (s->fail != NULL) {
+		if (s->pid > 0)
+			(void)waitpid(s->pid, NULL, 0);
+		/* its log says so rather than show an earlier run's (the supervisor opens the log
+		 * only once the runner has started) */
+		if (strcmp(s->fail, "spawn-failed") == 0) {
+			dispatch_log_line(w, job->id,
+					  "factotum-server-worker: the run could not be "
+					  "started (see the worker's log)\n");
+		}
+		/* settled like any run, so a spool too busy to take it now is tried again */
+		r = dispatch_add(w, job->id, job->started_ms);
+		snprintf(r->reason, sizeof(r->reason), "%s", s->fail);
+		dispatch_end(w, w->nruns - 1);
+	}
+	free(s->cmd);
+}
+
+/* Claims the next QUEUED job and starts it. The claim's durability is this function's alone:
+ * without Consul the claim's commit does not wait for the disk and is flushed while the
+ * supervisor prepares, always before the go byte; with Consul it is durable at its commit, before
+ * Consul hears of it (a claim lost to a power cut while Consul already says WORKING would be
+ * taken for a lost one). 0 when a job was claimed (started, lost to another node, or settled as
+ * unable to start), -1 when none was (nothing queued, or the spool failed). */
+static int dispatch_next(struct worker *w)
+{
+	struct dispatch_start s = { 0, -1, NULL, NULL };
+	struct spool_job *job = NULL;
+	char *err = NULL;
+	int rc, lost = 0, go;
+
+	rc = w->cfg->no_consul ? spool_defer_sync(w->sp, &err) : 0;
+	if (rc == 0)
+		rc = spool_claim_next(w->sp, w->cfg->consul_name, &job, &err);
+	if (rc != 0 && rc != FS_ENOENT)
+		log_warn("claim: %s", err);
+	if (rc == 0)
+		lost = statesync_claimed(job->id) != 0; /* then never started */
+	if (rc == 0 && !lost)
+		dispatch_spawn(w, job, &s);
+	/* the one resume of the defer above: with the flush when the run is to start, else
+	 * without (a run that never starts is settled by a waiting commit) */
+	go = rc == 0 && !lost && s.fail == NULL;
+	if (spool_resume_sync(w->sp, go, go ? &err : NULL) != 0 && go) {
+		log_error("job %s: the claim could not be made durable: %s", job->id, err);
+		s.fail = "spawn-failed";
+	}
+	if (rc == 0 && !lost) {
+		if (s.fail == NULL)
+			dispatch_go(w, job, &s);
+		dispatch_start_end(w, job, &s);
+	}
+	spool_job_free(job);
+	free(err);
+	return rc == 0 ? 0 : -1;
+}
+
 void dispatch_fill(struct worker *w)
 {
-	struct spool_job *job;
-	char *err = NULL;
-	int rc;
-
 	(void)dispatch_runner_ok(w); /* keeps worker.runner true even with nothing queued */
-	if (!consul_sync_may_dispatch())
-		return; /* the node's Consul entries are being re-acquired (consul_sync.h) */
-	while (w->nruns < (size_t)w->cfg->max_workers) {
-		job = NULL;
-		/* without Consul the claim is flushed while its supervisor prepares (dispatch_start
-		 * resumes); with it, the claim is durable before Consul hears of it (a claim lost
-		 * to a power cut while Consul already says WORKING would be taken for a lost one) */
-		rc = w->cfg->no_consul ? spool_defer_sync(w->sp, &err) : 0;
-		if (rc == 0)
-			rc = spool_claim_next(w->sp, w->cfg->consul_name, &job, &err);
-		if (rc != 0) {
-			(void)spool_resume_sync(w->sp, 0, NULL);
-			if (rc != FS_ENOENT)
-				log_write(CONFIG_LOG_WARN, "claim: %s", err);
-			break;
-		}
-		if (consul_sync_claimed(job->id) != 0) {
-			(void)spool_resume_sync(w->sp, 0, NULL);
-			spool_job_free(job); /* lost to another node: never started */
-			continue;
-		}
-		dispatch_start(w, job);
-		spool_job_free(job);
-	}
-	free(err);
+	if (!statesync_may_dispatch())
+		return; /* the node's Consul entries are being re-acquired (statesync.h) */
+	while (w->nruns < (size_t)w->cfg->max_workers && dispatch_next(w) == 0)
+		;
 }
 
 void dispatch_cancels(struct worker *w)
 {
-	static const char prefix[] = "cancel.";
 	struct spool_setting *l = NULL;
-	struct run *r;
+	struct watched_run *r;
 	char *err = NULL;
 	size_t n = 0, i, k;
 	long long when;
@@ -392,16 +418,18 @@ void dispatch_cancels(struct worker *w)
 	if (w->nruns == 0)
 		return; /* a request for a run not watched is nobody's to act on */
 	/* one query for every request, however many runs are watched */
-	if (spool_setting_list(w->sp, prefix, &l, &n, &err) != 0) {
-		log_write(CONFIG_LOG_WARN, "cancel requests: %s", err);
+	if (spool_setting_list(w->sp, SETTINGS_CANCEL_PREFIX, &l, &n, &err) != 0) {
+		log_warn("cancel requests: %s", err);
 		free(err);
 		return;
 	}
 	for (k = 0; k < n; k++) {
-		for (i = 0; i < w->nruns; i++)
-			if (strcmp(w->runs[i].id, l[k].key + sizeof(prefix) - 1) == 0)
+		const char *id = settings_key_id(l[k].key, SETTINGS_CANCEL_PREFIX);
+
+		for (i = 0; id != NULL && i < w->nruns; i++)
+			if (strcmp(w->runs[i].id, id) == 0)
 				break;
-		if (i == w->nruns)
+		if (id == NULL || i == w->nruns)
 			continue;
 		r = &w->runs[i];
 		if (r->pidfd < 0 || r->cancel_sent)
@@ -412,7 +440,7 @@ void dispatch_cancels(struct worker *w)
 			(void)spool_setting_set(w->sp, l[k].key, NULL, NULL);
 		} else if (pidfd_send_signal(r->pidfd, SIGUSR1, NULL, 0) == 0) {
 			r->cancel_sent = 1;
-			log_write(CONFIG_LOG_INFO, "job %s: cancelling", r->id);
+			log_info("job %s: cancelling", r->id);
 		}
 	}
 	spool_setting_list_free(l, n);
@@ -431,7 +459,7 @@ static void dispatch_record_late(struct worker *w, const struct spool_job *job, 
 	if (runcmd_build(w->cfg, job->factfile_path, job->factfile_args, &argv, &err) == 0) {
 		cmd = runcmd_json(argv);
 		if (spool_record_run(w->sp, job->id, cmd, pid, &err) != 0)
-			log_write(CONFIG_LOG_WARN, "job %s: run details not recorded: %s", job->id, err);
+			log_warn("job %s: run details not recorded: %s", job->id, err);
 		free(cmd);
 	}
 	runcmd_free(argv);
@@ -447,12 +475,12 @@ void dispatch_recover(struct worker *w)
 	size_t n = 0, i;
 
 	if (spool_list(w->sp, SPOOL_WORKING, 0, 0, &jobs, &n, &err) != 0) {
-		log_write(CONFIG_LOG_ERROR, "recovery: %s", err);
+		log_error("recovery: %s", err);
 		free(err);
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		struct run *r = dispatch_add(w, jobs[i].id, jobs[i].started_ms);
+		struct watched_run *r = dispatch_add(w, jobs[i].id, jobs[i].started_ms);
 		int pidfd = -1;
 
 		if (outcome_status_read(w->runs_dir, r->id, &st) == 0 && st.run == r->token) {
@@ -466,8 +494,7 @@ void dispatch_recover(struct worker *w)
 			dispatch_record_late(w, &jobs[i], rp.pid);
 			r->pid = rp.pid;
 			r->pidfd = pidfd;
-			log_write(CONFIG_LOG_INFO, "job %s: re-adopted supervisor %ld", r->id,
-			     (long)rp.pid);
+			log_info("job %s: re-adopted supervisor %ld", r->id, (long)rp.pid);
 			continue;
 		} else if (outcome_status_read(w->runs_dir, r->id, &st) != 0 ||
 			   st.run != r->token) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The worker's runs: claiming QUEUED jobs in FIFO order up to --max-workers, starting a
  * supervisor for each, acting on cancel requests, recording outcomes when supervisors end, and,
- * at start-up, taking back the WORKING jobs a previous worker left (SERVER.md §4).
+ * at start-up, taking back the WORKING jobs a previous worker left (doc/architecture.md).
  *
  * A run is watched through a pidfd of its supervisor, which works the same for a supervisor this
  * worker forked and for one re-adopted after a restart (not our child). */
@@ -14,32 +14,33 @@
 #include <sys/types.h>
 
 #include "config.h"
-#include "outcome.h"
+#include "spares.h"
 
 struct spool;
 
-struct run {
-	char *id;            /* owned */
-	int64_t token;       /* the claim's started_ms (outcome.h) */
-	pid_t pid;           /* the supervisor, 0 if none was started */
-	int pidfd;           /* -1 once the supervisor has ended */
-	int child;           /* forked by this worker: reap it */
+/* A run the worker watches: one per supervisor it started or re-adopted. */
+struct watched_run {
+	char *id;      /* owned */
+	int64_t token; /* the claim's started_ms (outcome.h) */
+	pid_t pid;     /* the supervisor, 0 if none was started */
+	int pidfd;     /* -1 once the supervisor has ended */
+	int child;     /* forked by this worker: reap it */
 	int cancel_sent;
-	char reason[32];     /* settled without a status: FAILED with this reason */
+	char reason[32]; /* settled without a status: FAILED with this reason */
 };
 
 struct worker {
-	const struct config *cfg;  /* not owned; outlives the worker */
-	struct spool *sp;          /* not owned */
-	char *runs_dir;            /* <spool>/runs: status and pid files, per-run directories */
-	char *logs_dir;            /* <spool>/logs: one capped log per job */
-	struct outcome_spares spares; /* <spool>/spare: settled runs' files, for reuse */
-	int grace_ms;              /* SIGTERM to SIGKILL, for the supervisors */
-	int lockfd;                /* the worker's lock, lent to each supervisor until its go
+	const struct config *cfg; /* not owned; outlives the worker */
+	struct spool *sp;         /* not owned */
+	char *runs_dir;           /* <spool>/runs: status and pid files, per-run directories */
+	char *logs_dir;           /* <spool>/logs: one capped log per job */
+	struct spares spares;     /* <spool>/spare: settled runs' files, for reuse */
+	int grace_ms;             /* SIGTERM to SIGKILL, for the supervisors */
+	int lockfd;               /* the worker's lock, lent to each supervisor until its go
 				    * byte (supervisor.c); -1 none. Not owned */
-	struct run *runs;          /* the runs this worker watches (owned) */
+	struct watched_run *runs; /* the runs this worker watches (owned) */
 	size_t nruns;
-	int runner_missing;        /* as last published in the spool's worker.runner; -1 unknown */
+	int runner_missing; /* as last published in the spool's worker.runner; -1 unknown */
 };
 
 /* Sets up w (creating <spool>/runs and <spool>/logs); lockfd is the worker's lock (worker.lock,

@@ -16,15 +16,15 @@
 #define LOGCAP_MARKER_MAX 64 /* room kept for the marker line */
 
 struct logcap {
-	int fd;            /* not owned: the caller opens and closes it; -1 discards */
+	int fd; /* not owned: the caller opens and closes it; -1 discards */
 	size_t max;
-	size_t head_max;   /* max / 2 */
-	size_t tail_max;   /* max - head_max - LOGCAP_MARKER_MAX */
+	size_t head_max; /* max / 2 */
+	size_t tail_max; /* max - head_max - LOGCAP_MARKER_MAX */
 	size_t head_len;
-	uint64_t total;    /* bytes given to logcap_write */
-	char *ring;        /* the last tail_max bytes past the head (owned) */
+	uint64_t total; /* bytes given to logcap_write */
+	char *ring;     /* the last tail_max bytes past the head (owned) */
 	size_t ring_len, ring_pos;
-	int dirty;         /* the file lags the ring (past the cap only) */
+	int dirty; /* the file lags the ring (past the cap only) */
 };
 
 /* Sets up lc to write fd, an empty file opened for writing (not O_APPEND); max >= 1024. */

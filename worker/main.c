@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* factotum-server-worker: the daemon that drains the node's spool (SERVER.md §4). One per spool
- * (flock on <spool>/worker.lock); woken by the responder's datagram on <spool>/worker.sock the
- * moment a job is committed or a cancel recorded, with a slow poll only for a lost datagram.
- * SIGTERM/SIGINT stop dispatching and exit 0: runs keep going under their supervisors and the
- * next worker re-adopts them. Its pid, start time and runner state are in the spool settings
- * worker.pid, worker.started and worker.runner for /status and /health. */
+/* factotum-server-worker: the daemon that drains the node's spool (doc/architecture.md). One
+ * per spool (flock on <spool>/worker.lock); woken by the responder's datagram on
+ * <spool>/worker.sock the moment a job is committed or a cancel recorded, with a slow poll only
+ * for a lost datagram. SIGTERM/SIGINT stop dispatching and exit 0: runs keep going under their
+ * supervisors and the next worker re-adopts them. Its pid, start time and runner state are in the
+ * spool settings worker.pid, worker.started and worker.runner for /status and /health. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -19,26 +19,20 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
+#include "clock.h"
 #include "config.h"
-#include "consul_sync.h"
 #include "dispatch.h"
-#include "spool.h"
 #include "log.h"
+#include "settings.h"
+#include "spool.h"
+#include "statesync.h"
 #include "xalloc.h"
 
-#define PROG "factotum-server-worker"
+#define PROG           "factotum-server-worker"
 #define WORKER_POLL_MS 5000 /* only for a lost datagram: every wake-up is signalled */
-
-static int64_t worker_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -54,8 +48,9 @@ static int worker_lock(const char *spool)
 	if (fd < 0) {
 		fprintf(stderr, PROG ": cannot open %s: %s\n", path, strerror(errno));
 	} else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", path, errno == EWOULDBLOCK ?
-			"another worker is running on this spool" : strerror(errno));
+		fprintf(stderr, PROG ": %s: %s\n", path,
+			errno == EWOULDBLOCK ? "another worker is running on this spool"
+					     : strerror(errno));
 		close(fd);
 		fd = -1;
 	}
@@ -108,8 +103,8 @@ static int worker_publish(struct spool *sp, int64_t started_ms)
 
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 	snprintf(started, sizeof(started), "%" PRId64, started_ms);
-	if (spool_setting_set(sp, "worker.pid", pid, &err) != 0 ||
-	    spool_setting_set(sp, "worker.started", started, &err) != 0) {
+	if (spool_setting_set(sp, SETTINGS_WORKER_PID, pid, &err) != 0 ||
+	    spool_setting_set(sp, SETTINGS_WORKER_STARTED, started, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		free(err);
 		return -1;
@@ -123,7 +118,6 @@ int main(int argc, char *argv[])
 	struct worker w;
 	struct spool *sp = NULL;
 	struct pollfd *pfd = NULL;
-	struct timespec ts;
 	sigset_t mask;
 	char *err = NULL, *sock_path = NULL;
 	int rc, status = 1, lockfd = -1, sockfd = -1, sfd = -1, stop = 0, have_w = 0, flags, woke;
@@ -131,23 +125,11 @@ int main(int argc, char *argv[])
 	size_t n;
 
 	config_init(&cfg);
-	rc = config_parse(&cfg, argc, argv, &err);
-	if (rc == CONFIG_HELP) {
-		printf("Usage: " PROG " [OPTION]...\nThe worker daemon of factotum-server (runs the "
-		       "spool's jobs).\n%s", config_usage());
-		status = 0;
+	if (cli_parse(&cfg, argc, argv, PROG,
+		      "Usage: " PROG " [OPTION]...\nThe worker daemon of "
+		      "factotum-server (runs the spool's jobs).\n",
+		      &status) != 0)
 		goto out;
-	}
-	if (rc == CONFIG_VERSION) {
-		printf(PROG " %s\n", PACKAGE_VERSION);
-		status = 0;
-		goto out;
-	}
-	if (rc != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
-		status = 2;
-		goto out;
-	}
 	log_init("factotum-server-worker", cfg.log_level);
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
 		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,
@@ -175,32 +157,30 @@ int main(int argc, char *argv[])
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (worker_publish(sp, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000) != 0 ||
-	    dispatch_init(&w, &cfg, sp, lockfd) != 0)
+	if (worker_publish(sp, clock_real_ms()) != 0 || dispatch_init(&w, &cfg, sp, lockfd) != 0)
 		goto out;
 	have_w = 1;
 	/* the session and the node's Consul entries first: nothing is recovered or claimed that
 	 * the node may have lost */
-	if (consul_sync_init(&cfg, sp) != 0)
+	if (statesync_init(&cfg, sp) != 0)
 		goto out;
-	consul_sync_start();
-	log_write(CONFIG_LOG_INFO, "started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
+	statesync_start();
+	log_info("started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
 	dispatch_recover(&w);
 	dispatch_cancels(&w);
-	cancels_at = worker_mono_ms();
+	cancels_at = clock_mono_ms();
 	dispatch_fill(&w);
-	consul_sync_round();
+	statesync_round();
 	while (!stop) {
 		/* the signalfd, the socket, then one pidfd per watched run */
-		pfd = xreallocarray(pfd, w.nruns + 1, sizeof(*pfd)); /* n+1 elements */
+		pfd = xgrow_by_one(pfd, w.nruns + 1, sizeof(*pfd)); /* n+1 elements */
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = sockfd;
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
 		n = dispatch_pollfds(&w, pfd + 2, w.nruns);
-		if ((rc = poll(pfd, (nfds_t)n + 2, consul_sync_poll_ms(WORKER_POLL_MS))) < 0 &&
+		if ((rc = poll(pfd, (nfds_t)n + 2, statesync_poll_ms(WORKER_POLL_MS))) < 0 &&
 		    errno != EINTR) {
 			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
 			goto out;
@@ -212,8 +192,9 @@ int main(int argc, char *argv[])
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 					stop = 1;
 			if (stop) {
-				log_write(CONFIG_LOG_INFO, "stopping; %zu run(s) continue under their "
-				     "supervisors", w.nruns);
+				log_info("stopping; %zu run(s) continue under their "
+					 "supervisors",
+					 w.nruns);
 				break;
 			}
 		}
@@ -226,12 +207,12 @@ int main(int argc, char *argv[])
 		 * the poll from ever timing out */
 		dispatch_events(&w, pfd + 2, n);
 		dispatch_retry(&w);
-		if (woke || rc == 0 || worker_mono_ms() - cancels_at >= WORKER_POLL_MS) {
+		if (woke || rc == 0 || clock_mono_ms() - cancels_at >= WORKER_POLL_MS) {
 			dispatch_cancels(&w);
-			cancels_at = worker_mono_ms();
+			cancels_at = clock_mono_ms();
 		}
 		dispatch_fill(&w);
-		consul_sync_round(); /* the transitions of this round go to Consul now */
+		statesync_round(); /* the transitions of this round go to Consul now */
 	}
 	status = 0;
 out:
@@ -241,12 +222,12 @@ out:
 	}
 	if (sp != NULL && status == 0) {
 		/* a clean stop says so: /status shows no stale pid */
-		(void)spool_setting_set(sp, "worker.pid", NULL, NULL);
-		(void)spool_setting_set(sp, "worker.started", NULL, NULL);
+		(void)spool_setting_set(sp, SETTINGS_WORKER_PID, NULL, NULL);
+		(void)spool_setting_set(sp, SETTINGS_WORKER_STARTED, NULL, NULL);
 	}
 	if (have_w && status == 0)
-		consul_sync_stop(w.nruns);
-	consul_sync_free();
+		statesync_stop(w.nruns);
+	statesync_free();
 	if (have_w)
 		dispatch_free(&w);
 	spool_close(sp);

@@ -4,27 +4,24 @@
 #define _GNU_SOURCE
 #include "outcome.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
+#include "spares.h"
 #include "spool.h"
 #include "xalloc.h"
 
 #define OUTCOME_MAX_FILE 4096
-/* spare names past this are someone else's: the counter must never wrap */
-#define OUTCOME_SPARES_SEQ_MAX (1ULL << 62)
 
 /* Writes text to <dir>/<name>: through <dir>/<name>.tmp and a rename when atomic (a reader sees
  * the old file or the new one, never part of one), else in place; durable: also fsync of the
- * file and of dir. A spare (outcome_spares) is renamed onto the file written first (the temporary
+ * file and of dir. A spare (spares.h) is renamed onto the file written first (the temporary
  * one when atomic) -- owned from then on, whoever else held its name -- and overwritten: its
  * old bytes are replaced, then cut to the new length, so its block is reused as well. */
 static int outcome_write_file(const char *dir, const char *name, const char *text, int atomic,
@@ -36,7 +33,8 @@ static int outcome_write_file(const char *dir, const char *name, const char *tex
 	int fd = -1, dfd = -1, rc = -1, closed, saved;
 
 	if (spare != NULL)
-		(void)rename(spare, atomic ? tmp : path); /* lost to another writer: created below */
+		(void)rename(spare,
+			     atomic ? tmp : path); /* lost to another writer: created below */
 	fd = open(atomic ? tmp : path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		goto done;
@@ -55,8 +53,8 @@ static int outcome_write_file(const char *dir, const char *name, const char *tex
 	if (closed != 0 || (atomic && rename(tmp, path) != 0))
 		goto done;
 	/* the rename itself is durable only once the directory is */
-	if (durable && ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-			fsync(dfd) != 0))
+	if (durable &&
+	    ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(dfd) != 0))
 		goto done;
 	rc = 0;
 done:
@@ -111,13 +109,14 @@ static int outcome_num(const char *text, const char *key, long long *vp)
 	return -1;
 }
 
-int outcome_status_write(const char *dir, const char *id, const struct run_status *st,
-			 int durable, const char *spare)
+int outcome_status_write(const char *dir, const char *id, const struct run_status *st, int durable,
+			 const char *spare)
 {
 	char *name = xasprintf("%s.status", id);
 	char *text = xasprintf("run=%" PRId64 "\nexit=%d\nsignal=%d\nstarted=%" PRId64
-			       "\nfinished=%" PRId64 "\nreason=%s\n", st->run, st->exit_code,
-			       st->exit_signal, st->started_ms, st->finished_ms, st->reason);
+			       "\nfinished=%" PRId64 "\nreason=%s\n",
+			       st->run, st->exit_code, st->exit_signal, st->started_ms,
+			       st->finished_ms, st->reason);
 	int rc = outcome_write_file(dir, name, text, 1, durable, spare);
 
 	free(name);
@@ -152,8 +151,7 @@ int outcome_status_read(const char *dir, const char *id, struct run_status *st)
 	return 0;
 }
 
-int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp,
-		      const char *spare)
+int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp, const char *spare)
 {
 	char *name = xasprintf("%s.pid", id);
 	char *text = xasprintf("run=%" PRId64 "\npid=%ld\nstart=%llu\n", rp->run, (long)rp->pid,
@@ -184,23 +182,7 @@ int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp)
 	return 0;
 }
 
-/* Moves path into the pool; 0 when it went, -1 when the pool is full or the rename failed. */
-static int outcome_spare_put(struct outcome_spares *sp, const char *path)
-{
-	char *spare;
-
-	if (sp == NULL || sp->dir == NULL || sp->n >= OUTCOME_SPARES_MAX)
-		return -1;
-	spare = xasprintf("%s/s.%llu", sp->dir, sp->seq++);
-	if (rename(path, spare) != 0) {
-		free(spare);
-		return -1;
-	}
-	sp->paths[sp->n++] = spare;
-	return 0;
-}
-
-void outcome_recycle(struct outcome_spares *sp, const char *dir, const char *id)
+void outcome_recycle(struct spares *sp, const char *dir, const char *id)
 {
 	static const char *const suffixes[] = { "status", "pid", "status.tmp", "pid.tmp" };
 	size_t i;
@@ -214,141 +196,10 @@ void outcome_recycle(struct outcome_spares *sp, const char *dir, const char *id)
 		 * worker are the only writers, and both are done with them). Temporaries left
 		 * by a crash are not worth keeping. */
 		if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (i >= 2 || outcome_spare_put(sp, path) != 0))
+		    (i >= 2 || spares_put(sp, path) != 0))
 			(void)unlink(path);
 		free(path);
 	}
-}
-
-void outcome_remove(const char *dir, const char *id)
-{
-	outcome_recycle(NULL, dir, id);
-}
-
-/* 1 if path is a directory with nothing in it. */
-static int outcome_dir_empty(const char *path)
-{
-	struct dirent *e;
-	int empty = 1;
-	DIR *d = opendir(path);
-
-	if (d == NULL)
-		return 0;
-	while (empty && (e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			empty = 0;
-	closedir(d);
-	return empty;
-}
-
-int outcome_spares_init(struct outcome_spares *sp, const char *dir)
-{
-	struct dirent *e;
-	unsigned long long v;
-	struct stat sb;
-	char *path, *end;
-	int kept, shape;
-	DIR *d;
-
-	memset(sp, 0, sizeof(*sp));
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-		return -1;
-	if ((d = opendir(dir)) == NULL)
-		return -1;
-	sp->dir = xstrdup(dir);
-	sp->paths = xcalloc(OUTCOME_SPARES_MAX, sizeof(*sp->paths));
-	sp->dirs = xcalloc(OUTCOME_SPARES_MAX, sizeof(*sp->dirs));
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		path = xasprintf("%s/%s", dir, e->d_name);
-		kept = 0;
-		v = 0;
-		/* "s.<n>" or "d.<n>" */
-		shape = (e->d_name[0] == 's' || e->d_name[0] == 'd') && e->d_name[1] == '.' &&
-			e->d_name[2] >= '0' && e->d_name[2] <= '9';
-		if (shape) {
-			errno = 0;
-			v = strtoull(e->d_name + 2, &end, 10);
-			shape = *end == '\0' && errno == 0 && v < OUTCOME_SPARES_SEQ_MAX &&
-				fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
-		}
-		if (shape) {
-			/* a file linked once only: one left linked elsewhere too (fsck after a
-			 * crash) is not ours to hand out */
-			if (e->d_name[0] == 's' && S_ISREG(sb.st_mode) && sb.st_nlink == 1 &&
-			    sp->n < OUTCOME_SPARES_MAX) {
-				sp->paths[sp->n++] = path;
-				kept = 1;
-			} else if (e->d_name[0] == 'd' && S_ISDIR(sb.st_mode) &&
-				   sp->ndirs < OUTCOME_SPARES_MAX && outcome_dir_empty(path)) {
-				sp->dirs[sp->ndirs++] = path;
-				kept = 1;
-			}
-		}
-		if (kept) {
-			if (v >= sp->seq)
-				sp->seq = v + 1;
-		} else {
-			/* not ours, or one too many: a file or an empty directory goes */
-			if (unlink(path) != 0)
-				(void)rmdir(path);
-			free(path);
-		}
-	}
-	closedir(d);
-	return 0;
-}
-
-void outcome_spares_free(struct outcome_spares *sp)
-{
-	size_t i;
-
-	for (i = 0; i < sp->n; i++)
-		free(sp->paths[i]);
-	for (i = 0; i < sp->ndirs; i++)
-		free(sp->dirs[i]);
-	free(sp->paths);
-	free(sp->dirs);
-	free(sp->dir);
-	memset(sp, 0, sizeof(*sp));
-}
-
-char *outcome_spare_take(struct outcome_spares *sp)
-{
-	return sp->n > 0 ? sp->paths[--sp->n] : NULL;
-}
-
-char *outcome_spare_reserve_dir(struct outcome_spares *sp, size_t want)
-{
-	char *path;
-
-	if (sp->dir == NULL || sp->ndirs >= want || sp->ndirs >= OUTCOME_SPARES_MAX)
-		return NULL;
-	path = xasprintf("%s/d.%llu", sp->dir, sp->seq++);
-	sp->dirs[sp->ndirs++] = xstrdup(path);
-	return path;
-}
-
-char *outcome_spare_take_dir(struct outcome_spares *sp, size_t want)
-{
-	char *path;
-	int made;
-
-	/* the oldest, once it has been made; one still missing when the pool is full was never
-	 * made (its supervisor gave up) and is forgotten */
-	while (sp->ndirs > 0) {
-		made = faccessat(AT_FDCWD, sp->dirs[0], F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-		if (!made && sp->ndirs < want)
-			return NULL;
-		path = sp->dirs[0];
-		memmove(sp->dirs, sp->dirs + 1, (sp->ndirs - 1) * sizeof(*sp->dirs));
-		sp->ndirs--;
-		if (made)
-			return path;
-		free(path);
-	}
-	return NULL;
 }
 
 int outcome_record(struct spool *sp, const char *id, const struct run_status *st, char **errp)
@@ -356,8 +207,9 @@ int outcome_record(struct spool *sp, const char *id, const struct run_status *st
 	struct spool_result res;
 
 	/* a stopped run (cancelled, timeout) failed even if the runner exited 0 on SIGTERM */
-	res.outcome = st->exit_code == 0 && st->exit_signal == 0 && st->reason[0] == '\0' ?
-		      SPOOL_SUCCEEDED : SPOOL_FAILED;
+	res.outcome = st->exit_code == 0 && st->exit_signal == 0 && st->reason[0] == '\0'
+			      ? SPOOL_SUCCEEDED
+			      : SPOOL_FAILED;
 	res.exit_code = st->exit_code;
 	res.exit_signal = st->exit_signal;
 	res.reason = st->reason[0] != '\0' ? st->reason : NULL;

@@ -23,14 +23,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct spares;
 struct spool;
 
 struct run_status {
-	int64_t run;          /* the run's token */
-	int exit_code;        /* -1 if none (killed by a signal, never started) */
-	int exit_signal;      /* 0 if none */
-	char reason[32];      /* "" or cancelled, timeout, runner-missing, ... */
-	int64_t started_ms;   /* the runner's start and end as the supervisor saw them */
+	int64_t run;        /* the run's token */
+	int exit_code;      /* -1 if none (killed by a signal, never started) */
+	int exit_signal;    /* 0 if none */
+	char reason[32];    /* "" or cancelled, timeout, runner-missing, ... */
+	int64_t started_ms; /* the runner's start and end as the supervisor saw them */
 	int64_t finished_ms;
 };
 
@@ -45,58 +46,21 @@ struct run_pid {
  * written in place (a spare is renamed into place first), without fsync: the supervisor writes
  * it before it may start the run, holding the worker's lock, and nobody reads it before then, so
  * it is either whole or the run never began (a pid file that does not parse, or names another
- * run, reads as "no supervisor", which is then the truth). 0, or -1 with errno. */
-int outcome_status_write(const char *dir, const char *id, const struct run_status *st,
-			 int durable, const char *spare);
-int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp,
-		      const char *spare);
+ * run, reads as "no supervisor", which is then the truth). spare: a spare file's path (spares.h),
+ * renamed onto the file before it is written, or NULL. 0, or -1 with errno. */
+int outcome_status_write(const char *dir, const char *id, const struct run_status *st, int durable,
+			 const char *spare);
+int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp, const char *spare);
 
 /* Read them back: 0; FS_ENOENT when the file does not exist; FS_EINVAL when it does not parse
  * (a file is either the old one or the new one, so this means someone else wrote it). */
 int outcome_status_read(const char *dir, const char *id, struct run_status *st);
 int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp);
 
-/* Removes both files (and any temporary left by a crash); absent files are fine. Not for
- * files that are still being written. */
-void outcome_remove(const char *dir, const char *id);
-
-/* Spare files. Each run had two short-lived files, created by its supervisor and unlinked once
- * the run settled; on ext4 without a journal (this project's test machines) every file created
- * scans past the inodes freed in the last minutes, which made those two files the main cost of a
- * run (bench/README). So a settled run's files are moved into <spool>/spare (outcome_recycle) and
- * handed to later supervisors, which rename one onto the file they write (the spare argument of
- * the writers above, NULL: none): an inode is reused instead of freed and allocated. A spare is
- * only a name: whoever renames it first owns it -- it is renamed before it is written, never
- * written in place -- and a writer whose spare is gone creates its file as before. The pool lives
- * in the worker; at start it takes over whatever <spool>/spare holds (a crash leaves spares
- * there, and a supervisor that outlived its worker may still hold one of them: it just loses the
- * race and creates its file). */
-#define OUTCOME_SPARES_MAX 256
-struct outcome_spares {
-	char *dir;              /* <spool>/spare */
-	char **paths;           /* the spare files, a stack */
-	size_t n;
-	char **dirs;            /* empty spare directories ("<dir>/d.<seq>"), a stack */
-	size_t ndirs;
-	unsigned long long seq; /* the next name, "<dir>/s.<seq>" or "<dir>/d.<seq>" */
-};
-/* Creates dir if need be and takes over the files and empty directories in it (past
- * OUTCOME_SPARES_MAX, or anything else: removed). 0, or -1 with errno (then the pool is empty
- * and stays unused). */
-int outcome_spares_init(struct outcome_spares *sp, const char *dir);
-void outcome_spares_free(struct outcome_spares *sp);
-/* A spare's path, a new string the caller frees, or NULL when the pool is empty. */
-char *outcome_spare_take(struct outcome_spares *sp);
-/* Run directories are kept (a run's working directory stays until the next run of its id), so
- * none comes back to the pool: each supervisor makes one for a later run once its own runner has
- * started, off the path to that exec. outcome_spare_reserve_dir names it: a new path for the
- * supervisor to create (the caller frees it), already in the pool, or NULL when want are
- * already there. outcome_spare_take_dir: the oldest spare directory's path once it has been
- * made (the caller frees it), or NULL; names never made are forgotten once want are waiting. */
-char *outcome_spare_reserve_dir(struct outcome_spares *sp, size_t want);
-char *outcome_spare_take_dir(struct outcome_spares *sp, size_t want);
-/* outcome_remove, except that the run's files go into the pool while it has room. */
-void outcome_recycle(struct outcome_spares *sp, const char *dir, const char *id);
+/* Removes both files (and any temporary left by a crash); absent files are fine. Not for files
+ * that are still being written. The pid and status files go into the pool sp instead while it
+ * has room (spares.h); sp may be NULL. */
+void outcome_recycle(struct spares *sp, const char *dir, const char *id);
 
 /* Records st for the WORKING job id (spool_finish): SUCCEEDED for exit 0 with no reason, else
  * FAILED with the exit code or signal and the reason. Returns spool_finish's result. */

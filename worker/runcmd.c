@@ -18,8 +18,14 @@
 static int runcmd_takes_value(const char *name, size_t len)
 {
 	static const char *const valued[] = {
-		"--start", "--env", "--webhook", "--tag", "--constraint", "--max-stdouterr-size",
-		"--heartbeat-interval", "--max-parallel",
+		"--start",
+		"--env",
+		"--webhook",
+		"--tag",
+		"--constraint",
+		"--max-stdouterr-size",
+		"--heartbeat-interval",
+		"--max-parallel",
 	};
 	size_t i;
 
@@ -86,7 +92,8 @@ int runcmd_build(const struct config *cfg, const char *factfile_path, const char
 
 		if (!json_object_is_type(s, json_type_string) ||
 		    strlen(json_object_get_string(s)) != (size_t)json_object_get_string_len(s)) {
-			err_set(errp, FS_EINVAL, "factfileArgs[%zu] is not a string without NUL", i);
+			err_set(errp, FS_EINVAL, "factfileArgs[%zu] is not a string without NUL",
+				i);
 			goto done;
 		}
 		args[i] = (char *)json_object_get_string(s); /* borrowed from arr */
@@ -142,7 +149,7 @@ char *runcmd_json(char *const argv[])
 	for (i = 0; argv[i] != NULL; i++)
 		json_object_array_add(arr, json_object_new_string(argv[i]));
 	text = xstrdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(arr);
 	return text;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The runner's command line (SERVER.md §4): `<factotum-bin> run <factfilePath> <factfileArgs…>`
+/* The runner's command line: `<factotum-bin> run <factfilePath> <factfileArgs…>`
  * then, in this order and only when the request does not already carry them, `--webhook <url>`
  * (the server has one), `--max-stdouterr-size <n>` (only with a server webhook) and `--no-colour`
  * (the server flag). No shell ever sees it. */

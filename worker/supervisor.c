@@ -4,7 +4,7 @@
  * every descriptor it does not need and execs an explicit argv -- no shell. The runner is started
  * with posix_spawn, which does all of that in a vfork-like child (glibc: clone with CLONE_VM |
  * CLONE_VFORK) instead of copying the supervisor's page tables: one full fork fewer between a
- * submit and the runner's exec (bench/README, issue 5). */
+ * submit and the runner's exec (bench/README). */
 #define _GNU_SOURCE
 #include "supervisor.h"
 
@@ -13,6 +13,7 @@
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,38 +21,30 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "consul_sync.h"
+#include "log.h"
 #include "logcap.h"
+#include "clock.h"
 #include "outcome.h"
 #include "proc.h"
-#include "log.h"
+#include "statesync.h"
 #include "xalloc.h"
 
 #define SUPERVISOR_FLUSH_MS 1000 /* the log lags the output by at most this, past the cap */
 
-static int64_t supervisor_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t supervisor_real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-const char *supervisor_exec_reason(int err)
+/* Why a runner could not be started: "runner-missing" for a path that is absent or not
+ * executable, else "spawn-failed". Static storage. */
+static const char *supervisor_exec_reason(int err)
 {
 	switch (err) {
-	case ENOENT: case EACCES: case ENOEXEC: case ENOTDIR: case ELOOP: case EISDIR: case EPERM:
+	case ENOENT:
+	case EACCES:
+	case ENOEXEC:
+	case ENOTDIR:
+	case ELOOP:
+	case EISDIR:
+	case EPERM:
 		return "runner-missing";
 	default:
 		return "spawn-failed";
@@ -79,7 +72,7 @@ static int supervisor_spawn_prepare(posix_spawn_file_actions_t *fa, posix_spawna
 	    (rc = posix_spawn_file_actions_addfchdir_np(fa, dirfd)) != 0 ||
 	    (rc = posix_spawn_file_actions_addclosefrom_np(fa, STDERR_FILENO + 1)) != 0 ||
 	    (rc = posix_spawnattr_setflags(at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-					   POSIX_SPAWN_SETSIGDEF)) != 0 ||
+						       POSIX_SPAWN_SETSIGDEF)) != 0 ||
 	    (rc = posix_spawnattr_setsigmask(at, &none)) != 0)
 		return rc;
 	return posix_spawnattr_setsigdefault(at, &dfl);
@@ -96,26 +89,48 @@ static int supervisor_rmtree_entry(const char *path, const struct stat *sb, int 
 }
 
 /* A fresh working directory for the run, an earlier run's removed first (no symlink is
- * followed): the spare directory renamed into place when there is one (outcome.h), else a new
+ * followed): the spare directory renamed into place when there is one (spares.h), else a new
  * one. Opened: a descriptor, or -1 with errno. */
 static int supervisor_run_dir(const char *dir, const char *spare)
 {
 	(void)nftw(dir, supervisor_rmtree_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if ((spare == NULL || rename(spare, dir) != 0) && mkdir(dir, 0755) != 0 &&
-	    errno != EEXIST)
+	if ((spare == NULL || rename(spare, dir) != 0) && mkdir(dir, 0755) != 0 && errno != EEXIST)
 		return -1;
 	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* Starts a stop: SIGTERM to the runner's group now, SIGKILL at *kill_atp. */
-static void supervisor_stop(pid_t runner, const char *why, char *reason, size_t size,
-			    int64_t *kill_atp, int grace_ms)
+/* A run as its supervisor sees it, from its preparation to its status. */
+struct supervisor_run {
+	const struct supervisor_args *a;
+	struct run_status st;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	int fa_ok, at_ok; /* fa, at initialised: destroyed at the end */
+	int ready;        /* everything posix_spawn needs is prepared */
+	int sfd;          /* the signals (signalfd), -1 if none */
+	int dirfd;        /* the run directory, -1 if it could not be made ... */
+	int dir_err;      /* ... and why (errno) */
+	int outp[2];      /* the capture pipe */
+	int out_open;     /* its read end may still yield output */
+	int logfd;        /* the capped log, -1 if it could not be opened */
+	struct logcap lc; /* set up once the runner has been started, or has failed to */
+	pid_t runner;
+	int status; /* the runner's wait status, once runner_done */
+	int runner_done;
+	int64_t deadline; /* monotonic ms: the timeout (0: none) */
+	int64_t kill_at;  /* monotonic ms: SIGKILL for a stop under way (0: none) */
+	int64_t flush_at; /* monotonic ms: the capped log's next flush (0: none due) */
+};
+
+/* Starts a stop: SIGTERM to the runner's group now, SIGKILL once the grace period is over. The
+ * first reason stands. */
+static void supervisor_stop(struct supervisor_run *r, const char *why)
 {
-	if (reason[0] != '\0')
-		return; /* already stopping: the first reason stands */
-	snprintf(reason, size, "%s", why);
-	(void)kill(-runner, SIGTERM);
-	*kill_atp = supervisor_mono_ms() + grace_ms;
+	if (r->st.reason[0] != '\0')
+		return;
+	snprintf(r->st.reason, sizeof(r->st.reason), "%s", why);
+	(void)kill(-r->runner, SIGTERM);
+	r->kill_at = clock_mono_ms() + r->a->grace_ms;
 }
 
 /* Reads what the runner wrote (non-blocking); 0 at EOF or error, 1 when more may come. */
@@ -136,6 +151,247 @@ static int supervisor_read(int fd, struct logcap *lc)
 	}
 }
 
+/* Says in the run's log why the runner could not be started. */
+static void supervisor_say(struct supervisor_run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void supervisor_say(struct supervisor_run *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *why, *msg;
+
+	va_start(ap, fmt);
+	why = xvasprintf(fmt, ap);
+	va_end(ap);
+	msg = xasprintf("factotum-server-worker: cannot start the runner: %s\n", why);
+	(void)logcap_write(&r->lc, msg, strlen(msg));
+	free(why);
+	free(msg);
+}
+
+/* Everything short of starting the runner, before the go byte, in this process rather than the
+ * worker, which serves every run: the signals, the run directory, the pid file (what lets a
+ * restarted worker find this process, so written before anything can start), the capture pipe
+ * and the spawn attributes. r->ready says whether the runner can be started; whatever was made
+ * is released by supervisor_settle. */
+static void supervisor_prepare(struct supervisor_run *r, const struct supervisor_args *a)
+{
+	struct run_pid rp;
+	sigset_t mask;
+	int pid_ok = 1;
+
+	memset(r, 0, sizeof(*r));
+	r->a = a;
+	r->st.run = a->run;
+	r->st.exit_code = -1;
+	r->outp[0] = r->outp[1] = -1;
+	r->out_open = 1;
+	r->logfd = -1;
+	(void)setsid();
+	/* signals: read from a signalfd. Everything was blocked across the fork, so a cancel
+	 * that comes at once is held, never fatal (SIGUSR1's default action). */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	r->dirfd = supervisor_run_dir(a->run_dir, a->spare_dir);
+	if (r->dirfd < 0)
+		r->dir_err = errno;
+	rp.run = a->run;
+	rp.pid = getpid();
+	if (proc_stat(rp.pid, &rp.start, NULL) != 0 ||
+	    outcome_pid_write(a->status_dir, a->id, &rp, a->spare_pid) != 0) {
+		log_error("job %s: cannot write its pid file in %s: %s", a->id, a->status_dir,
+			  strerror(errno));
+		pid_ok = 0;
+	}
+	r->fa_ok = posix_spawn_file_actions_init(&r->fa) == 0;
+	r->at_ok = posix_spawnattr_init(&r->at) == 0;
+	if (pid_ok && r->fa_ok && r->at_ok && r->sfd >= 0 && r->dirfd >= 0 &&
+	    pipe2(r->outp, O_CLOEXEC) == 0)
+		r->ready = supervisor_spawn_prepare(&r->fa, &r->at, r->outp[1], r->dirfd) == 0;
+}
+
+/* Waits for the go byte; exits at once when the worker abandoned the run instead (the pipe
+ * closed unwritten). Then lets go of the worker's lock (supervisor_main says why). */
+static void supervisor_await_go(int gofd, int lockfd)
+{
+	ssize_t n;
+	char go;
+
+	do
+		n = read(gofd, &go, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(0);
+	close(gofd);
+	if (lockfd >= 0)
+		close(lockfd); /* never LOCK_UN: that would release the worker's lock too */
+}
+
+/* Starts the runner when it can, then opens the log -- only now, off the path from the go byte
+ * to the runner's exec; a run abandoned before its go byte leaves the last run's log as it was
+ * -- and makes the later run's spare directory. 0 when the runner runs; else its reason is in
+ * r->st and the log says why. */
+static int supervisor_start(struct supervisor_run *r)
+{
+	const struct supervisor_args *a = r->a;
+	int err = 0;
+
+	if (r->ready) {
+		r->st.started_ms = clock_real_ms();
+		err = posix_spawn(&r->runner, a->argv[0], &r->fa, &r->at, a->argv, environ);
+		close(r->outp[1]);
+		r->outp[1] = -1;
+	}
+	r->logfd = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (r->logfd < 0)
+		log_error("job %s: cannot write its log %s: %s", a->id, a->log_path,
+			  strerror(errno));
+	logcap_init(&r->lc, r->logfd, a->log_max);
+	if (a->next_spare_dir != NULL)
+		(void)mkdir(a->next_spare_dir, 0755);
+	if (r->dir_err != 0)
+		supervisor_say(r, "its directory '%s': %s", a->run_dir, strerror(r->dir_err));
+	if (!r->ready) {
+		snprintf(r->st.reason, sizeof(r->st.reason), "spawn-failed");
+		return -1;
+	}
+	if (err != 0) {
+		/* glibc reports the exec's own errno (and has reaped the child) */
+		supervisor_say(r, "exec '%s': %s", a->argv[0], strerror(err));
+		snprintf(r->st.reason, sizeof(r->st.reason), "%s", supervisor_exec_reason(err));
+		return -1;
+	}
+	return 0;
+}
+
+/* How long the wait loop may sleep: until the nearest of the timeout, the SIGKILL and the log's
+ * flush, or -1 for none. */
+static int supervisor_wait_ms(const struct supervisor_run *r)
+{
+	const int64_t due[] = { r->deadline, r->kill_at, r->flush_at };
+	int64_t now = clock_mono_ms(), wait_ms = -1;
+	size_t i;
+
+	for (i = 0; i < sizeof(due) / sizeof(due[0]); i++)
+		if (due[i] > 0 && (wait_ms < 0 || due[i] - now < wait_ms))
+			wait_ms = due[i] > now ? due[i] - now : 0;
+	return (int)wait_ms;
+}
+
+/* The signals that came: a cancel or a stop, and SIGCHLD (or one that coalesced: the runner is
+ * asked rather than the count trusted). */
+static void supervisor_signals(struct supervisor_run *r)
+{
+	struct signalfd_siginfo si;
+
+	while (read(r->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1)
+			supervisor_stop(r, "cancelled");
+		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			supervisor_stop(r, "terminated");
+	}
+	if (waitpid(r->runner, &r->status, WNOHANG) == r->runner)
+		r->runner_done = 1;
+}
+
+/* What is due: the timeout's stop, the SIGKILL of a stop, the capped log's flush. */
+static void supervisor_timers(struct supervisor_run *r)
+{
+	int64_t now = clock_mono_ms();
+
+	if (!r->runner_done && r->deadline > 0 && now >= r->deadline) {
+		supervisor_stop(r, "timeout");
+		r->deadline = 0;
+	}
+	if (!r->runner_done && r->kill_at > 0 && now >= r->kill_at) {
+		(void)kill(-r->runner, SIGKILL);
+		(void)proc_signal_session(r->runner, SIGKILL);
+		r->kill_at = 0;
+	}
+	if (r->lc.dirty && r->flush_at == 0)
+		r->flush_at = now + SUPERVISOR_FLUSH_MS;
+	if (r->flush_at > 0 && now >= r->flush_at) {
+		(void)logcap_flush(&r->lc);
+		r->flush_at = 0;
+	}
+}
+
+/* The wait loop: captures the runner's output until the runner ends, stops it on a signal or at
+ * the timeout, kills what is left after the grace period; then fills in how it ended. */
+static void supervisor_watch(struct supervisor_run *r)
+{
+	struct statesync_renewer *renewer;
+	struct pollfd pfd[2];
+
+	(void)fcntl(r->outp[0], F_SETFL, O_NONBLOCK);
+	/* the node's session lives while its runs do, whatever becomes of the worker */
+	renewer = statesync_renewer_start();
+	if (r->a->timeout_s > 0)
+		r->deadline = clock_mono_ms() + (int64_t)r->a->timeout_s * 1000;
+	while (!r->runner_done) {
+		pfd[0].fd = r->out_open ? r->outp[0] : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = r->sfd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, supervisor_wait_ms(r)) < 0 && errno != EINTR)
+			break;
+		if (r->out_open && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			r->out_open = supervisor_read(r->outp[0], &r->lc);
+		if (pfd[1].revents & POLLIN)
+			supervisor_signals(r);
+		supervisor_timers(r);
+	}
+	statesync_renewer_stop(renewer);
+	r->st.finished_ms = clock_real_ms();
+	/* what is already in the pipe belongs to the log; a descendant that keeps the pipe open
+	 * does not hold up the outcome */
+	if (r->out_open)
+		(void)supervisor_read(r->outp[0], &r->lc);
+	if (r->runner_done && WIFEXITED(r->status))
+		r->st.exit_code = WEXITSTATUS(r->status);
+	else if (r->runner_done && WIFSIGNALED(r->status))
+		r->st.exit_signal = WTERMSIG(r->status);
+	else if (r->st.reason[0] == '\0')
+		snprintf(r->st.reason, sizeof(r->st.reason), "supervisor-failed");
+}
+
+/* Releases the run's resources and writes its status durably (outcome.h); the supervisor's
+ * exit, 0 once the status is written. */
+static void supervisor_settle(struct supervisor_run *r) __attribute__((noreturn));
+static void supervisor_settle(struct supervisor_run *r)
+{
+	const struct supervisor_args *a = r->a;
+
+	if (r->st.finished_ms == 0)
+		r->st.finished_ms = clock_real_ms();
+	(void)logcap_flush(&r->lc);
+	logcap_free(&r->lc);
+	if (r->logfd >= 0)
+		close(r->logfd);
+	if (r->outp[0] >= 0)
+		close(r->outp[0]);
+	if (r->outp[1] >= 0)
+		close(r->outp[1]);
+	if (r->dirfd >= 0)
+		close(r->dirfd);
+	if (r->fa_ok)
+		posix_spawn_file_actions_destroy(&r->fa);
+	if (r->at_ok)
+		posix_spawnattr_destroy(&r->at);
+	if (outcome_status_write(a->status_dir, a->id, &r->st, a->durable, a->spare_status) != 0) {
+		log_error("job %s: cannot write its status in %s: %s", a->id, a->status_dir,
+			  strerror(errno));
+		_exit(1);
+	}
+	_exit(0);
+}
+
 /* The supervisor proper, in the forked child. Never returns.
  *
  * It holds the worker's lock (lockfd, the same open file as the worker's flock) from the fork
@@ -150,194 +406,13 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 	__attribute__((noreturn));
 static void supervisor_main(const struct supervisor_args *a, int gofd, int lockfd)
 {
-	struct run_status st;
-	struct logcap lc;
-	struct pollfd pfd[2];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t mask;
-	int64_t deadline = 0, kill_at = 0, flush_at = 0, now, wait_ms;
-	int outp[2] = { -1, -1 }, sfd, logfd, dirfd, status = 0, out_open = 1, runner_done = 0;
-	int prep = -1, dir_err = 0, pid_ok = 1, fa_ok, at_ok, err = 0;
-	struct run_pid rp;
-	struct consul_renewer *renewer;
-	pid_t runner;
-	char go;
-	ssize_t n;
+	struct supervisor_run r;
 
-	(void)setsid();
-	/* signals: read from a signalfd. Everything was blocked across the fork, so a cancel
-	 * that comes at once is held, never fatal (SIGUSR1's default action). */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGUSR1);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_SETMASK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-
-	/* Everything short of starting the runner is done before the go byte (supervisor.h), in
-	 * this process rather than the worker, which serves every run. */
-	memset(&st, 0, sizeof(st));
-	st.run = a->run;
-	st.exit_code = -1;
-	dirfd = supervisor_run_dir(a->run_dir, a->spare_dir);
-	if (dirfd < 0)
-		dir_err = errno;
-	/* what lets a restarted worker find this process: before anything can start */
-	rp.run = a->run;
-	rp.pid = getpid();
-	if (proc_stat(rp.pid, &rp.start, NULL) != 0 ||
-	    outcome_pid_write(a->status_dir, a->id, &rp, a->spare_pid) != 0) {
-		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its pid file in %s: %s", a->id,
-		     a->status_dir, strerror(errno));
-		pid_ok = 0;
-	}
-	fa_ok = posix_spawn_file_actions_init(&fa) == 0;
-	at_ok = posix_spawnattr_init(&at) == 0;
-	if (pid_ok && fa_ok && at_ok && sfd >= 0 && dirfd >= 0 && pipe2(outp, O_CLOEXEC) == 0)
-		prep = supervisor_spawn_prepare(&fa, &at, outp[1], dirfd);
-
-	do
-		n = read(gofd, &go, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		_exit(0); /* the worker abandoned the run before it began */
-	close(gofd);
-	if (lockfd >= 0)
-		close(lockfd); /* never LOCK_UN: that would release the worker's lock too */
-
-	if (prep == 0) {
-		st.started_ms = supervisor_real_ms();
-		err = posix_spawn(&runner, a->argv[0], &fa, &at, a->argv, environ);
-		close(outp[1]);
-		outp[1] = -1;
-	}
-	/* The log is opened only now, off the path from the go byte to the runner's exec: the
-	 * runner writes into the capture pipe, read below. A run abandoned before its go byte
-	 * leaves the last run's log as it was. */
-	logfd = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (logfd < 0)
-		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its log %s: %s", a->id, a->log_path,
-		     strerror(errno));
-	logcap_init(&lc, logfd, a->log_max);
-	/* a later run's directory, made while this one's runner starts (outcome.h) */
-	if (a->next_spare_dir != NULL)
-		(void)mkdir(a->next_spare_dir, 0755);
-	if (dir_err != 0) {
-		char *msg = xasprintf("factotum-server-worker: cannot start the runner: its "
-				      "directory '%s': %s\n", a->run_dir, strerror(dir_err));
-
-		(void)logcap_write(&lc, msg, strlen(msg));
-		free(msg);
-	}
-	if (prep != 0) {
-		snprintf(st.reason, sizeof(st.reason), "spawn-failed");
-		goto finish;
-	}
-	if (err != 0) {
-		/* glibc reports the exec's own errno (and has reaped the child) */
-		char *msg = xasprintf("factotum-server-worker: cannot start the runner: exec '%s': "
-				      "%s\n", a->argv[0], strerror(err));
-
-		(void)logcap_write(&lc, msg, strlen(msg));
-		free(msg);
-		snprintf(st.reason, sizeof(st.reason), "%s", supervisor_exec_reason(err));
-		goto finish;
-	}
-	(void)fcntl(outp[0], F_SETFL, O_NONBLOCK);
-	/* the node's session lives while its runs do, whatever becomes of the worker */
-	renewer = consul_renewer_start();
-	if (a->timeout_s > 0)
-		deadline = supervisor_mono_ms() + (int64_t)a->timeout_s * 1000;
-	while (!runner_done) {
-		now = supervisor_mono_ms();
-		wait_ms = -1;
-		if (deadline > 0)
-			wait_ms = deadline > now ? deadline - now : 0;
-		if (kill_at > 0 && (wait_ms < 0 || kill_at - now < wait_ms))
-			wait_ms = kill_at > now ? kill_at - now : 0;
-		if (flush_at > 0 && (wait_ms < 0 || flush_at - now < wait_ms))
-			wait_ms = flush_at > now ? flush_at - now : 0;
-		pfd[0].fd = out_open ? outp[0] : -1;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = sfd;
-		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, (int)wait_ms) < 0 && errno != EINTR)
-			break;
-		if (out_open && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			out_open = supervisor_read(outp[0], &lc);
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGUSR1)
-					supervisor_stop(runner, "cancelled", st.reason,
-							sizeof(st.reason), &kill_at, a->grace_ms);
-				else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-					supervisor_stop(runner, "terminated", st.reason,
-							sizeof(st.reason), &kill_at, a->grace_ms);
-			}
-			/* SIGCHLD, or one that coalesced: ask rather than trust the count */
-			if (waitpid(runner, &status, WNOHANG) == runner)
-				runner_done = 1;
-		}
-		now = supervisor_mono_ms();
-		if (!runner_done && deadline > 0 && now >= deadline) {
-			supervisor_stop(runner, "timeout", st.reason, sizeof(st.reason), &kill_at,
-					a->grace_ms);
-			deadline = 0;
-		}
-		if (!runner_done && kill_at > 0 && now >= kill_at) {
-			(void)kill(-runner, SIGKILL);
-			(void)proc_signal_session(runner, SIGKILL);
-			kill_at = 0;
-		}
-		if (lc.dirty && flush_at == 0)
-			flush_at = now + SUPERVISOR_FLUSH_MS;
-		if (flush_at > 0 && now >= flush_at) {
-			(void)logcap_flush(&lc);
-			flush_at = 0;
-		}
-	}
-	consul_renewer_stop(renewer);
-	st.finished_ms = supervisor_real_ms();
-	/* what is already in the pipe belongs to the log; a descendant that keeps the pipe open
-	 * does not hold up the outcome */
-	if (out_open)
-		(void)supervisor_read(outp[0], &lc);
-	if (runner_done && WIFEXITED(status)) {
-		st.exit_code = WEXITSTATUS(status);
-	} else if (runner_done && WIFSIGNALED(status)) {
-		st.exit_signal = WTERMSIG(status);
-	} else if (st.reason[0] == '\0') {
-		snprintf(st.reason, sizeof(st.reason), "supervisor-failed");
-	}
-finish:
-	if (st.finished_ms == 0)
-		st.finished_ms = supervisor_real_ms();
-	(void)logcap_flush(&lc);
-	logcap_free(&lc);
-	if (logfd >= 0)
-		close(logfd);
-	if (outp[0] >= 0)
-		close(outp[0]);
-	if (outp[1] >= 0)
-		close(outp[1]);
-	if (dirfd >= 0)
-		close(dirfd);
-	if (fa_ok)
-		posix_spawn_file_actions_destroy(&fa);
-	if (at_ok)
-		posix_spawnattr_destroy(&at);
-	if (outcome_status_write(a->status_dir, a->id, &st, a->durable, a->spare_status) != 0) {
-		log_write(CONFIG_LOG_ERROR, "job %s: cannot write its status in %s: %s", a->id,
-		     a->status_dir, strerror(errno));
-		_exit(1);
-	}
-	_exit(0);
+	supervisor_prepare(&r, a);
+	supervisor_await_go(gofd, lockfd);
+	if (supervisor_start(&r) == 0)
+		supervisor_watch(&r);
+	supervisor_settle(&r);
 }
 
 int supervisor_spawn(const struct supervisor_args *a, pid_t *pidp, int *gofdp)
@@ -368,8 +443,8 @@ int supervisor_spawn(const struct supervisor_args *a, pid_t *pidp, int *gofdp)
 		 * out of the way first, so that no dup2 below overwrites the other. */
 		if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 || dup2(nul, STDOUT_FILENO) < 0 ||
 		    (g = fcntl(go[0], F_DUPFD_CLOEXEC, 10)) < 0 || dup2(g, 3) < 0 ||
-		    (a->lockfd >= 0 && ((l = fcntl(a->lockfd, F_DUPFD_CLOEXEC, 10)) < 0 ||
-					dup2(l, 4) < 0)))
+		    (a->lockfd >= 0 &&
+		     ((l = fcntl(a->lockfd, F_DUPFD_CLOEXEC, 10)) < 0 || dup2(l, 4) < 0)))
 			_exit(1);
 		(void)close_range(a->lockfd >= 0 ? 5 : 4, ~0U, 0);
 		supervisor_main(a, 3, a->lockfd >= 0 ? 4 : -1);

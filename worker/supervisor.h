@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SUPERVISOR_GRACE_MS 5000
+#define SUPERVISOR_GRACE_MS  5000
 /* The grace period's override (milliseconds), for tests. */
 #define SUPERVISOR_GRACE_ENV "FACTOTUM_SERVER_KILL_GRACE_MS"
 
@@ -30,11 +30,11 @@ struct supervisor_args {
 	int timeout_s;          /* 0 = none */
 	int grace_ms;
 	size_t log_max;
-	int durable;            /* fsync the status file (--spool-sync full): see outcome.h */
-	int lockfd;             /* the worker's lock (-1 none): held until the go byte */
-	const char *spare_pid;  /* spare files (outcome_spares) for the pid and status files, */
-	const char *spare_status; /* or NULL */
-	const char *spare_dir;  /* a spare directory for run_dir, or NULL */
+	int durable;                /* fsync the status file (--spool-sync full): see outcome.h */
+	int lockfd;                 /* the worker's lock (-1 none): held until the go byte */
+	const char *spare_pid;      /* spare files (spares.h) for the pid and status files, */
+	const char *spare_status;   /* or NULL */
+	const char *spare_dir;      /* a spare directory for run_dir, or NULL */
 	const char *next_spare_dir; /* one to make for a later run once the runner runs, or NULL */
 };
 
@@ -48,9 +48,5 @@ struct supervisor_args {
  * *pidp the supervisor (the caller's child) and *gofdp (the caller closes it), or -1 with
  * errno. */
 int supervisor_spawn(const struct supervisor_args *a, pid_t *pidp, int *gofdp);
-
-/* Why a runner could not be started: "runner-missing" for a path that is absent or not
- * executable, else "spawn-failed". Static storage. */
-const char *supervisor_exec_reason(int err);
 
 #endif

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	copy[size] = '\0';
 	for (size_t i = 0; i <= size;) {
 		size_t n = strlen(copy + i);
-		argv = xreallocarray(argv, (size_t)argc, sizeof *argv);
+		argv = xgrow_by_one(argv, (size_t)argc, sizeof *argv);
 		argv[argc++] = copy + i;
 		i += n + 1;
 	}

@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kvlist_set(&vars, "tag:team", "data");
 	}
 	if (factfile_parse((const char *)data + 1, size - 1, "/fuzz.factfile", &vars,
-			   (mode & 1) ? FACTFILE_RULES_FACTOTUM : FACTFILE_RULES_OURS, &ff, &err) == 0)
+			   (mode & 1) ? FACTFILE_RULES_FACTOTUM : FACTFILE_RULES_OURS, &ff,
+			   &err) == 0)
 		factfile_free(&ff);
 	free(err);
 	kvlist_free(&vars);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libFuzzer target: any bytes as a /submit body (jobreq_parse, step 1 of SERVER.md §3). */
+/* libFuzzer target: any bytes as a /submit body (jobreq_parse, the body's shape check). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -9,15 +9,11 @@
 . "$FS_SRCDIR/tests/integration/lib.sh"
 . "$FS_SRCDIR/tests/integration/consul_lib.sh"
 
-FS_RUNNER=$FS_BUILDDIR/runner/factotum
-FACTOTUM_SERVER_KILL_GRACE_MS=200
-export FACTOTUM_SERVER_KILL_GRACE_MS
+fs_real_runs 200
 NS=fs-test/cluster
 HOLD=$FS_TMP/hold
 S1=$FS_SPOOL S2=$FS_TMP/spool-2 S3=$FS_TMP/spool-3
 trap 'rm -f "$HOLD"; fs_stop_all_supervisors "$S1" "$S2" "$S3"; fs_stop_workers; fs_consul_stop_all; fs_cleanup' EXIT
-T0=$(date +%s)
-phase() { echo "$(( $(date +%s) - T0 )) s: $*"; }
 
 : >"$HOLD"
 fs_factfile hold "while [ -e $HOLD ]; do sleep 0.2; done"
@@ -41,7 +37,7 @@ server 2
 server 3
 for h in "$H1" "$H2" "$H3"; do fs_consul_wait_leader "http://127.0.0.1:$h" 60; done
 FS_CONSUL=http://127.0.0.1:$H1
-phase "3-server cluster has a leader"
+fs_phase "3-server cluster has a leader"
 
 node() { # node K SPOOL HTTP: responder, nginx and worker of node-K on server K; URL<K>
 	FS_CONSUL_PORT=$3
@@ -53,7 +49,7 @@ node() { # node K SPOOL HTTP: responder, nginx and worker of node-K on server K;
 node 1 "$S1" "$H1"
 node 2 "$S2" "$H2"
 node 3 "$S3" "$H3"
-phase "three nodes up"
+fs_phase "three nodes up"
 
 body() { # body TAG
 	printf '{"jobName":"c","factfilePath":"%s","factfileArgs":["--tag","k,%s"]}' "$HOLDFF" "$1"
@@ -89,7 +85,7 @@ for round in 1 2 3 4; do
 	ok=$(count "round$round" 200) dup=$(count "round$round" 409)
 	[ "$ok" = 1 ] && [ "$dup" = 49 ] || fs_fail "round $round: $ok x 200, $dup x 409"
 done
-phase "4 rounds of 50 identical submissions"
+fs_phase "4 rounds of 50 identical submissions"
 
 # ---- the leader killed -9 and restarted while submissions go on ----
 leader() { # the server number of the current leader, "" if none is known
@@ -113,12 +109,12 @@ L=$(leader)
 # queries go to a server that stays up
 [ "$L" = 1 ] && FS_CONSUL=http://127.0.0.1:$H2
 eval "fs_consul_kill \$SPID$L KILL"
-phase "leader (server $L) killed"
+fs_phase "leader (server $L) killed"
 sleep 2
 server "$L"
 wait "$SUBMITTER"
 for h in "$H1" "$H2" "$H3"; do fs_consul_wait_leader "http://127.0.0.1:$h" 60; done
-phase "leader restarted; $(leader) leads now"
+fs_phase "leader restarted; $(leader) leads now"
 twice=0 accepted=0 unavail=0
 k=1
 while [ $k -le 40 ]; do
@@ -139,13 +135,13 @@ total=$(( $(sql "$S1" "SELECT count(*) FROM jobs") + $(sql "$S2" "SELECT count(*
 	$(sql "$S3" "SELECT count(*) FROM jobs") ))
 [ "$total" = $((accepted + 4)) ] || fs_fail "$total jobs stored, $((accepted + 4)) accepted"
 for s in "$S1" "$S2" "$S3"; do
-	sess=$(sql "$s" "SELECT value FROM settings WHERE key = 'consul.session'")
+	sess=$(fs_spool_setting "$s" consul.session)
 	for id in $(sql "$s" "SELECT id FROM jobs"); do
 		got=$(fs_consul_field "$NS/$id" Session)
 		[ "$got" = "$sess" ] || fs_fail "$id: locked by '$got', not by its node's $sess"
 	done
 done
-phase "spools and Consul agree"
+fs_phase "spools and Consul agree"
 rm -f "$HOLD"
 
 fs_done

@@ -9,12 +9,9 @@
 # worker destroys its session; a node killed -9 with a WORKING and a QUEUED job: after the
 # session's TTL and lock-delay the other node takes both, and the first, restarted, neither runs
 # nor overwrites them (consul-lost).
-. "$FS_SRCDIR/tests/integration/lib.sh"
+. "$FS_SRCDIR/tests/integration/worker_lib.sh"
 . "$FS_SRCDIR/tests/integration/consul_lib.sh"
 
-FS_RUNNER=$FS_BUILDDIR/runner/factotum
-FACTOTUM_SERVER_KILL_GRACE_MS=500
-export FACTOTUM_SERVER_KILL_GRACE_MS
 NS=fs-test/worker
 SPOOL_A=$FS_SPOOL
 SPOOL_B=$FS_TMP/spool-b

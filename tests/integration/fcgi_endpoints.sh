@@ -283,6 +283,18 @@ if command -v sqlite3 >/dev/null 2>&1; then
 	fs_expect_post /cancel '{"id":"'"$ID"'"}' 202 '{"message":"Cancel requested for WORKING job jobId:['"$ID"']: recorded, but no worker is running on this node to act on it","jobId":"'"$ID"'"}'
 	got=$(sqlite3 "$FS_SPOOL/spool.db" "SELECT count(*) FROM settings WHERE key='cancel.$ID'")
 	[ "$got" = 1 ] || fs_fail "cancel request not recorded ($got)"
+	# the run fields of a finished job, as the worker records them
+	sqlite3 -cmd ".timeout 5000" "$FS_SPOOL/spool.db" "UPDATE jobs SET state='DONE', outcome='FAILED', started_ms=1764324000123, finished_ms=1764324061005, exit_code=3, exit_signal=9, reason='runner \"killed\"' WHERE id='$ID';" ||
+		fs_fail "sqlite3 update"
+	fs_req GET "/check?id=$ID"
+	FS_BODY=$(check_norm)
+	fs_expect 200 '{"state":"DONE","jobRequest":{"jobId":"'"$ID"'","jobName":"echo","factfilePath":"'"$FF"'","factfileArgs":["--tag","k,v"]},"lastRunFrom":"factotum","lastOutcome":"FAILED","node":"factotum","submitted":"T","updated":"T","runStarted":"2025-11-28T10:00:00.123Z","runFinished":"2025-11-28T10:01:01.005Z","exitCode":3,"exitSignal":9,"reason":"runner \"killed\""}' "GET /check (a finished run)"
+	fs_req GET '/jobs?state=DONE&limit=1'
+	FS_BODY=$(check_norm)
+	case $FS_BODY in
+	'{"jobs":[{"state":"DONE","jobRequest":{"jobId":"'"$ID"'",'*'"runStarted":"2025-11-28T10:00:00.123Z","runFinished":"2025-11-28T10:01:01.005Z","exitCode":3,"exitSignal":9,"reason":"runner \"killed\""}],"limit":1,"offset":0}') ;;
+	*) fs_fail "/jobs?state=DONE: $FS_BODY" ;;
+	esac
 fi
 
 # ---- nginx's own errors are JSON too ----
@@ -300,5 +312,27 @@ fs_expect 413 '{
 fs_expect_get /health 503 '{"message":"worker not running","spool":"ok","worker":"not running","consul":"disabled"}'
 grep -q 'client intended to send too large body' "$FS_TMP/nginx-big/error.log" &&
 	fs_fail "nginx-big refused the body itself"
+
+# ---- the JSON content type as the original sent it, header line for header line ----
+# ctype_of STATUS [curl args...] URL: the answer's status must be STATUS and its one
+# Content-Type header exactly the original's.
+ctype_of() {
+	want=$1
+	shift
+	head=$(curl -s -D - -o /dev/null "$@" | tr -d '\r')
+	status=$(printf '%s\n' "$head" | sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p')
+	types=$(printf '%s\n' "$head" | grep -i '^content-type:')
+	[ "$status" = "$want" ] || fs_fail "$*: status $status, expected $want"
+	[ "$types" = 'Content-Type: application/json; charset=UTF-8' ] ||
+		fs_fail "$*: Content-Type header(s) '$types'"
+}
+ctype_of 200 "$FS_URL/help"
+ctype_of 400 "$FS_URL/check"
+ctype_of 404 "$FS_URL/nope"
+ctype_of 405 -X POST "$FS_URL/jobs"
+# nginx's own (no responder behind this one's socket): the body limit, the missing responder
+fs_start_nginx "$FS_TMP/no-responder.sock" nginx-gone
+ctype_of 413 --data-binary "@$FS_TMP/big" "$FS_URL/submit"
+ctype_of 502 "$FS_URL/status"
 
 fs_done

@@ -92,7 +92,7 @@ args() {
 	bad '{"jobName":"x","factfilePath":"'"$OK"'","factfileArgs":'"$1"'}' 400 "$2"
 }
 args '["--bogus"]' "${VAL}Unknown flag: '--bogus'"
-args '["--env","notjson"]' "${VAL}Supplied string 'notjson' is not valid JSON: failed to parse json"
+args '["--env","notjson"]' "${VAL}Supplied string 'notjson' is not valid JSON: decoder error"
 args '["--start","nonexistent"]' "${VAL}The job cannot be started from 'nonexistent' because the task specified could not be found"
 args '["--dry-run"]' "${VAL}--dry-run cannot be used for a queued job"
 args '["--webhook","ftp://x"]' "${VAL}Error: the specifed webhook URL \\\"ftp://x\\\" is invalid. Reason: URL must begin with 'http://' or 'https://' to be used with Factotum webhooks"

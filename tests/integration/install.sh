@@ -11,7 +11,9 @@
 set -u
 
 : "${FS_BUILDDIR:?run through make check}"
+: "${FS_SRCDIR:?run through make check}"
 : "${FS_TESTDATA:?run through make check}"
+. "$FS_SRCDIR/tests/integration/node_lib.sh"
 
 fails=0
 fail() {
@@ -67,9 +69,25 @@ done
 if find "$dest" -name 'factotum-server-worker.service' -exec grep -q '^KillMode=process$' {} \; \
 	-print | grep -q .; then :; else fail "the worker unit lacks KillMode=process"; fi
 
+# ---- --write-nginx-conf: the node's nginx files, and nothing started ----
+"$launcher" --write-nginx-conf "$tmp/ngx" --ip ::1 --port 3111 --fcgi-socket /srv/x/f.sock \
+	--factotum-bin "$runner" >"$tmp/out" 2>"$tmp/err" || fail "--write-nginx-conf exits $?"
+[ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ] || fail "--write-nginx-conf wrote to stdout or stderr"
+grep -qx '        listen \[::1\]:3111;' "$tmp/ngx/nginx.conf" 2>/dev/null ||
+	fail "--write-nginx-conf: no 'listen [::1]:3111;' in nginx.conf"
+grep -qx "        include $tmp/ngx/factotum-server.conf;" "$tmp/ngx/nginx.conf" 2>/dev/null ||
+	fail "--write-nginx-conf: nginx.conf does not include its site file"
+grep -q '^ *fastcgi_pass unix:/srv/x/f.sock;$' "$tmp/ngx/factotum-server.conf" 2>/dev/null ||
+	fail "--write-nginx-conf: the site file does not pass to unix:/srv/x/f.sock"
+[ -d "$tmp/ngx/tmp" ] || fail "--write-nginx-conf: no tmp/ directory"
+"$launcher" --factotum-bin "$runner" --write-nginx-conf >"$tmp/out" 2>"$tmp/err"
+st=$?
+[ "$st" = 2 ] && [ "$(cat "$tmp/err")" = "factotum-server: --write-nginx-conf: missing value" ] ||
+	fail "--write-nginx-conf without DIR: exit $st, '$(cat "$tmp/err")'"
+
 # ---- run the installed launcher ----
 unset FACTOTUM_SERVER_FCGI FACTOTUM_SERVER_WORKER FACTOTUM_SERVER_NGINX
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(fs_free_ports 1)
 url=http://127.0.0.1:$port
 "$launcher" --no-consul --spool "$spool" --ip 127.0.0.1 --port "$port" \
 	--factotum-bin "$runner" --log-level info >"$tmp/out" 2>"$tmp/err" &

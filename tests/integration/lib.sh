@@ -2,12 +2,12 @@
 # Shared harness of the responder's integration tests (POSIX sh, sourced): a private temporary
 # directory, the responder (factotum-server-fcgi --no-consul) on a unix socket in it with its
 # spool there too, and a real nginx (Debian's /usr/sbin/nginx) in its own prefix on a free
-# loopback port, configured from nginx/nginx.conf.in and the site file users include. Everything
-# started is stopped on exit.
+# loopback port, configured by the launcher from nginx/ (node_lib.sh). Everything started is
+# stopped on exit.
 #
-# As root (CI), nginx's workers run as nobody: the temporary directory is made traversable
-# (0711) and the socket 0666 so that they can connect. As an ordinary user, nginx runs entirely
-# as that user and no permission is widened.
+# As root (CI), nginx's workers run as www-data (nobody where there is none): the temporary
+# directory is made traversable (0711) and the socket 0666 so that they can connect. As an
+# ordinary user, nginx runs entirely as that user and no permission is widened.
 #
 # Helpers: fs_req METHOD PATH [BODY-FILE|-] [curl args...] sets FS_STATUS, FS_BODY (the answer's
 # bytes; also in $FS_TMP/body) and FS_CTYPE; fs_expect STATUS BODY [what]; fs_fail; fs_done.
@@ -18,23 +18,26 @@ set -u
 : "${FS_SRCDIR:?run through make check}"
 : "${FS_TESTDATA:?run through make check}"
 
+. "$FS_SRCDIR/tests/integration/node_lib.sh"
+
 FS_FCGI=$FS_BUILDDIR/fcgi/factotum-server-fcgi
 FS_WORKER=$FS_BUILDDIR/worker/factotum-server-worker
 FS_WORKER_PIDS=
-FS_NGINX=${FS_NGINX:-/usr/sbin/nginx}
 FS_FAILS=0
 FS_NGINX_PIDS=
 FS_RESP_PIDS=
 
-if [ ! -x "$FS_NGINX" ] || ! command -v curl >/dev/null 2>&1; then
-	echo "FAIL: needs nginx ($FS_NGINX) and curl (scripts/install-deps.sh installs them)"
+if [ ! -x "$FS_NGINX" ] || ! command -v curl >/dev/null 2>&1 ||
+	! command -v python3 >/dev/null 2>&1 || ! command -v sqlite3 >/dev/null 2>&1; then
+	echo "FAIL: needs nginx ($FS_NGINX), curl, python3 and sqlite3" \
+		"(scripts/install-deps.sh installs them)"
 	exit 99
 fi
 
 FS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fs-fcgi.XXXXXX") || exit 99
 FS_SPOOL=$FS_TMP/spool
 FS_SOCK=$FS_TMP/run/fcgi.sock
-mkdir -p "$FS_SPOOL" "$FS_TMP/run" "$FS_TMP/nginx/tmp" "$FS_TMP/ff"
+mkdir -p "$FS_SPOOL" "$FS_TMP/run" "$FS_TMP/ff"
 if [ "$(id -u)" -eq 0 ]; then
 	chmod 0711 "$FS_TMP" "$FS_TMP/run"
 fi
@@ -94,19 +97,18 @@ fs_start_responder() {
 	[ $# -gt 0 ] && shift
 	"$FS_FCGI" --no-consul --spool "$FS_SPOOL" --fcgi-socket "$sock" \
 		--factotum-bin "$FS_RUNNER" --fcgi-threads 8 "$@" 2>>"$FS_TMP/responder.log" &
+	fs_responder_started "$sock"
+}
+
+# fs_responder_started SOCKET: after starting a responder in the background (its stderr in
+# $FS_TMP/responder.log): sets FS_RESP_PID and waits until it listens on SOCKET.
+fs_responder_started() {
 	FS_RESP_PID=$!
 	FS_RESP_PIDS="$FS_RESP_PIDS $FS_RESP_PID"
-	i=0
-	while [ ! -S "$sock" ]; do
-		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$FS_RESP_PID" 2>/dev/null; then
-			echo "responder did not start:"; cat "$FS_TMP/responder.log"
-			exit 99
-		fi
-		sleep 0.05
-	done
-	[ "$(id -u)" -eq 0 ] && chmod 0666 "$sock"
-	return 0
+	if ! fs_wait_sock "$FS_RESP_PID" "$1"; then
+		echo "responder did not start:"; cat "$FS_TMP/responder.log"
+		exit 99
+	fi
 }
 
 # fs_stop_responder PID: SIGTERM, then waits; the exit status is in FS_RESP_STATUS.
@@ -114,7 +116,7 @@ fs_stop_responder() {
 	kill -TERM "$1"
 	wait "$1"
 	FS_RESP_STATUS=$?
-	FS_RESP_PIDS=$(echo "$FS_RESP_PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
+	FS_RESP_PIDS=$(fs_pids_without "$FS_RESP_PIDS" "$1")
 }
 
 # fs_start_worker [options...]: the worker (--no-consul) on the test spool with the runner
@@ -123,20 +125,18 @@ fs_stop_responder() {
 fs_start_worker() {
 	"$FS_WORKER" --no-consul --spool "$FS_SPOOL" --factotum-bin "$FS_RUNNER" "$@" \
 		2>>"$FS_TMP/worker.log" &
+	fs_worker_started 200 fs_worker_ready "$FS_SPOOL" "$!"
+}
+
+# fs_worker_started TRIES COMMAND...: after starting a worker in the background (its stderr in
+# $FS_TMP/worker.log): sets FS_WORKER_PID and waits until COMMAND says it is ready.
+fs_worker_started() {
 	FS_WORKER_PID=$!
 	FS_WORKER_PIDS="$FS_WORKER_PIDS $FS_WORKER_PID"
-	i=0
-	# worker.pid is published before the socket is bound; the socket, after the lock
-	until [ "$(sqlite3 -cmd '.timeout 5000' "$FS_SPOOL/spool.db" \
-		"SELECT value FROM settings WHERE key='worker.pid'" 2>/dev/null)" = "$FS_WORKER_PID" ] &&
-		[ -S "$FS_SPOOL/worker.sock" ]; do
-		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$FS_WORKER_PID" 2>/dev/null; then
-			echo "worker did not start:"; cat "$FS_TMP/worker.log"
-			exit 99
-		fi
-		sleep 0.05
-	done
+	if ! fs_until "$FS_WORKER_PID" "$@"; then
+		echo "worker did not start:"; tail -n 30 "$FS_TMP/worker.log"
+		exit 99
+	fi
 }
 
 # fs_stop_worker PID [SIGNAL]: signals the worker (TERM by default) and waits; its exit status
@@ -145,7 +145,7 @@ fs_stop_worker() {
 	kill "-${2:-TERM}" "$1"
 	wait "$1"
 	FS_WORKER_STATUS=$?
-	FS_WORKER_PIDS=$(echo "$FS_WORKER_PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
+	FS_WORKER_PIDS=$(fs_pids_without "$FS_WORKER_PIDS" "$1")
 }
 
 # fs_stop_supervisors: SIGTERM to every supervisor named by a pid file in the spool (each stops
@@ -231,45 +231,10 @@ fs_expect_outcome() {
 # loopback port in front of SOCKET (default $FS_SOCK); sets FS_URL. FS_SITE_SED, if set, is
 # one more sed expression applied to the site file.
 fs_start_nginx() {
-	sock=${1:-$FS_SOCK}
-	ndir=$FS_TMP/${2:-nginx}
-	mkdir -p "$ndir/tmp"
-	site=$ndir/factotum-server.conf
-	sed -e "s|unix:/var/lib/factotum-server/fcgi.sock|unix:$sock|" -e "${FS_SITE_SED:-}" \
-		"$FS_SRCDIR/nginx/factotum-server.conf" >"$site"
-	userline=
-	[ "$(id -u)" -eq 0 ] && userline="user nobody $(id -gn nobody 2>/dev/null || echo nogroup);"
-	tries=0
-	while :; do
-		tries=$((tries + 1))
-		# a free port from the kernel when python3 is there, else a random one (retried)
-		port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null) ||
-			port=$(( $(od -An -N2 -tu2 /dev/urandom) % 30000 + 20000 ))
-		sed -e "s|@USER_LINE@|$userline|" -e "s|@PREFIX@|$ndir|g" \
-			-e "s|@LISTEN@|127.0.0.1:$port|" -e "s|@SITE@|$site|" \
-			"$FS_SRCDIR/nginx/nginx.conf.in" >"$ndir/nginx.conf"
-		: >"$ndir/error.log"
-		"$FS_NGINX" -p "$ndir" -c "$ndir/nginx.conf" -e "$ndir/error.log" \
-			2>>"$ndir/error.log" &
-		npid=$!
-		FS_URL=http://127.0.0.1:$port
-		i=0
-		while [ $i -lt 100 ]; do
-			kill -0 "$npid" 2>/dev/null || break
-			if curl -s -o /dev/null "$FS_URL/" 2>/dev/null; then
-				FS_NGINX_PIDS="$FS_NGINX_PIDS $npid"
-				return 0
-			fi
-			i=$((i + 1))
-			sleep 0.05
-		done
-		kill "$npid" 2>/dev/null
-		wait "$npid" 2>/dev/null
-		if [ $tries -ge 5 ] || ! grep -q "in use" "$ndir/error.log"; then
-			echo "nginx did not start:"; cat "$ndir/error.log"
-			exit 99
-		fi
-	done
+	if ! fs_nginx_start "$FS_TMP/${2:-nginx}" "${1:-$FS_SOCK}"; then
+		exit 99
+	fi
+	FS_NGINX_PIDS="$FS_NGINX_PIDS $FS_NGINX_PID"
 }
 
 # fs_req METHOD PATH [BODY-FILE|-] [curl args...]: one request through nginx. BODY-FILE "-"
@@ -308,7 +273,7 @@ fs_expect() {
 	if [ "$FS_STATUS" != "$1" ] || [ "$FS_BODY" != "$2" ]; then
 		fs_fail "$what: expected $1 $2"
 		echo "       got      $FS_STATUS $FS_BODY"
-	elif [ "$FS_CTYPE" != "application/json; charset=utf-8" ]; then
+	elif [ "$FS_CTYPE" != "application/json; charset=UTF-8" ]; then
 		fs_fail "$what: Content-Type '$FS_CTYPE'"
 	fi
 }

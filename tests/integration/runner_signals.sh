@@ -5,17 +5,10 @@
 # group (this script shares the runner's group and fails if it receives SIGTERM or SIGINT).
 set -eu
 
-F="${FS_BUILDDIR:?}/runner/factotum"
-S="${FS_TESTDATA:?}/samples"
-W=$(mktemp -d "${TMPDIR:-/tmp}/runner_sig.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+rl_name=runner_sig
+. "${FS_SRCDIR:?}/tests/integration/runner_lib.sh"
 trap 'echo TERM >>"$W/caller-signalled"' TERM
 trap 'echo INT >>"$W/caller-signalled"' INT
-cd "$W"
-
-fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
-has() { grep -Fqx -- "$2" "$W/$1" || { cat "$W/$1" >&2; fail "$1 lacks the line: $2"; }; }
-lacks() { if grep -Fq -- "$2" "$W/$1"; then cat "$W/$1" >&2; fail "$1 has: $2"; fi; }
 # wait_for <file> <text>: up to 10 s for text to appear in file.
 wait_for() {
 	i=0

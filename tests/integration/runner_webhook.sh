@@ -1,22 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
-# Integration test of the runner's webhook sequence (FACTOTUM.md §6) against a python3 receiver
-# on loopback: job WAITING; job WAITING->RUNNING; a task_update when tasks start; one per finished
-# task carrying the skips it causes; job RUNNING->FAILED|SUCCEEDED; heartbeats RUNNING->RUNNING
-# with live output; a shutdown's skips and final event. (Payload contents are the webhook
-# module's tests'.)
+# Integration test of the runner's webhook sequence against a python3 receiver on loopback: job
+# WAITING; job WAITING->RUNNING; a task_update when tasks start; one per finished task carrying
+# the skips it causes; job RUNNING->FAILED|SUCCEEDED; heartbeats RUNNING->RUNNING with live
+# output; a shutdown's skips and final event; every event names Factotum 0.7.0 as its
+# applicationContext. (Payload contents are the webhook module's tests'.)
 set -eu
 
-F="${FS_BUILDDIR:?}/runner/factotum"
-P="${FS_TESTDATA:?}/posix"
-S="$FS_TESTDATA/samples"
 command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 missing (scripts/install-deps.sh installs it)"; exit 99; }
-W=$(mktemp -d "${TMPDIR:-/tmp}/runner_wh.XXXXXX")
+rl_name=runner_wh
+. "${FS_SRCDIR:?}/tests/integration/runner_lib.sh"
 RP=
-cleanup() { [ -z "$RP" ] || kill "$RP" 2>/dev/null || true; rm -rf "$W"; }
-trap cleanup EXIT
-cd "$W"
-
-fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+trap '[ -z "$RP" ] || kill "$RP" 2>/dev/null || true; rm -rf "$W"' EXIT
 # One line per event: <kind> <transitions>, transitions as name:FROM>TO joined by spaces.
 cat >"$W/recv.py" <<'EOF'
 import http.server, json, sys
@@ -35,6 +29,8 @@ class H(http.server.BaseHTTPRequestHandler):
                     line += ' [%s out %d lines]' % (s['taskName'], s['stdout'].count('\n') + 1)
         with open(sys.argv[2], 'a') as f:
             f.write(line + '\n')
+        with open(sys.argv[3], 'a') as f:
+            f.write(json.dumps(d['applicationContext'], sort_keys=True) + '\n')
         self.send_response(200)
         self.end_headers()
     def log_message(self, *a):
@@ -43,7 +39,7 @@ s = http.server.HTTPServer(('127.0.0.1', 0), H)
 open(sys.argv[1], 'w').write(str(s.server_address[1]))
 s.serve_forever()
 EOF
-python3 "$W/recv.py" "$W/port" "$W/events" &
+python3 "$W/recv.py" "$W/port" "$W/events" "$W/contexts" &
 RP=$!
 i=0
 while [ ! -s "$W/port" ]; do i=$((i + 1)); [ $i -le 100 ] || fail "receiver did not start"; sleep 0.05; done
@@ -101,5 +97,8 @@ set +e; wait "$pid"; rc=$?; set -e
 grep -Fqx "task ShouldNotRun:WAITING>SKIPPED" "$W/events" || { cat "$W/events" >&2; fail "shutdown skip event"; }
 grep -Fqx "task IgnoresSIGTERM:RUNNING>FAILED ShouldNotRun:SKIPPED>SKIPPED" "$W/events" || { cat "$W/events" "$W/out" >&2; fail "killed task event"; }
 [ "$(tail -n 1 "$W/events")" = "job RUNNING>FAILED" ] || fail "shutdown last event"
+
+[ "$(sort -u "$W/contexts")" = '{"name": "factotum", "version": "0.7.0"}' ] ||
+	fail "applicationContext: $(sort -u "$W/contexts")"
 
 echo "runner_webhook: all passed"

@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: Apache-2.0
 # Checks the webhook events a receiver recorded (one JSON text per line):
 #   validate <schema-dir> <events>   every event validates against its schema (python3-jsonschema),
+#                                    names Factotum 0.7.0 as its applicationContext,
 #                                    is compact, has "schema" then "data" and every object inside
 #                                    "data" in byte-wise key order, and its jobReference is
 #                                    SHA-256 of the decoded factfile then the tags' keys and values
-#                                    (FACTOTUM.md §3), the same in every event
+#                                    (Factotum's job reference), the same in every event
 #   summary <events>                 one line per event: "job <prev>-><cur> <runState>" or
 #                                    "task <name>:<prev>-><cur>[,...] <runState>"
 #   get <events> <index> <key>...    prints one value (index from 0, -1 the last; keys or array
 #                                    indices under "data"); strings raw, others as JSON
+#   pauses <requests>                from webhook_receiver.py's request log: one line per request
+#                                    answered 500, the milliseconds until the next request
 import base64
 import hashlib
 import json
@@ -60,6 +63,8 @@ def validate(schema_dir, events_path):
             sys.exit("event %d (%s) does not validate: %s" % (i, kind, "; ".join(
                 "%s: %s" % ("/".join(map(str, e.path)), e.message) for e in errors)))
         d = ev["data"]
+        if d["applicationContext"] != {"name": "factotum", "version": "0.7.0"}:
+            sys.exit("event %d: applicationContext is %r" % (i, d["applicationContext"]))
         h = hashlib.sha256(base64.b64decode(d["factfile"], validate=True))
         for k in sorted(d["tags"], key=lambda k: k.encode("utf-8")):
             h.update(k.encode("utf-8"))
@@ -95,6 +100,13 @@ def get(events_path, index, keys):
     print(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
 
 
+def pauses(requests_path):
+    reqs = [json.loads(line) for line in load(requests_path)]
+    for a, b in zip(reqs, reqs[1:]):
+        if a["status"] == 500:
+            print(int((b["t"] - a["t"]) * 1000))
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == "validate":
         validate(argv[1], argv[2])
@@ -102,6 +114,8 @@ def main(argv):
         summary(argv[1])
     elif len(argv) >= 3 and argv[0] == "get":
         get(argv[1], argv[2], argv[3:])
+    elif len(argv) == 2 and argv[0] == "pauses":
+        pauses(argv[1])
     else:
         sys.exit(__doc__ or "usage: see the header of webhook_check.py")
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-# Shared by the webhook tests: a temporary directory, failure counting, and a loopback webhook
-# receiver (webhook_receiver.py). Source it with wh_name (the test's name) and, optionally,
+# Shared by the webhook tests: a temporary directory, failure counting, a loopback webhook
+# receiver (webhook_receiver.py) and a check of the event sequence it recorded. Source it with wh_name (the test's name) and, optionally,
 # wh_path (the URL path the receiver is given; default "/") set.
 : "${FS_SRCDIR:?}" "${FS_BUILDDIR:?}" "${FS_TESTDATA:?}" "${wh_name:?}"
 receiver=$FS_SRCDIR/tests/integration/webhook_receiver.py
@@ -29,4 +29,10 @@ start_receiver() {
 		sleep 0.05
 	done
 	url="http://127.0.0.1:$(cat "$tmp/$name.port")${wh_path:-/}"
+}
+
+# same_summary <label>: the recorded event sequence ($out) must be the one in $tmp/want.
+same_summary() {
+	python3 "$check" summary "$out" >"$tmp/got" && cmp -s "$tmp/want" "$tmp/got" ||
+		{ fail "$1: event sequence"; diff "$tmp/want" "$tmp/got"; }
 }

@@ -3,7 +3,8 @@
 # A loopback webhook receiver for tests: binds 127.0.0.1 on an ephemeral port, writes the port to
 # --port-file once listening, and appends each accepted POST body (one JSON text per line) to
 # --out. Every request, answered or not, is logged to --requests as one JSON line
-# {"n", "status", "content_type", "path"}. Faults: --fail N answers 500 to the first N requests,
+# {"n", "status", "content_type", "path", "t"} (t: monotonic seconds at arrival). Successes are
+# answered --ok-status (default 200). Faults: --fail N answers 500 to the first N requests,
 # --stall N sleeps --stall-seconds (longer than the client's timeout) before answering the first
 # N requests that are not failed; neither records the body. Runs until killed.
 import argparse
@@ -23,6 +24,7 @@ def main():
     ap.add_argument("--fail", type=int, default=0)
     ap.add_argument("--stall", type=int, default=0)
     ap.add_argument("--stall-seconds", type=float, default=30.0)
+    ap.add_argument("--ok-status", type=int, default=200)
     args = ap.parse_args()
 
     lock = threading.Lock()
@@ -44,6 +46,7 @@ def main():
             self.wfile.write(body)
 
         def do_POST(self):
+            t = time.monotonic()
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             with lock:
@@ -57,14 +60,14 @@ def main():
                     action = "stall"
                 else:
                     action = "ok"
-            status = {"fail": 500, "stall": 200, "ok": 200}[action]
+            status = {"fail": 500, "stall": args.ok_status, "ok": args.ok_status}[action]
             if action == "stall":
                 time.sleep(args.stall_seconds)
             with lock:
                 with open(args.requests, "a", encoding="utf-8") as f:
                     f.write(json.dumps({"n": n, "status": status if action != "stall" else "stalled",
                                         "content_type": self.headers.get("Content-Type"),
-                                        "path": self.path}) + "\n")
+                                        "path": self.path, "t": t}) + "\n")
                 if action == "ok":
                     with open(args.out, "ab") as f:
                         f.write(body + b"\n")

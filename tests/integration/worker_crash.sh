@@ -4,21 +4,8 @@
 # statuses written while no worker ran are recorded at the next start; a WORKING job whose
 # supervisor is provably gone -- dead, or its pid now naming another process -- becomes FAILED
 # with reason worker-lost; and only one worker runs per spool.
-. "$FS_SRCDIR/tests/integration/lib.sh"
+. "$FS_SRCDIR/tests/integration/worker_lib.sh"
 
-FS_RUNNER=$FS_BUILDDIR/runner/factotum
-FACTOTUM_SERVER_KILL_GRACE_MS=500
-export FACTOTUM_SERVER_KILL_GRACE_MS
-
-# wait_file PATH: up to 10 s for PATH to exist and be non-empty.
-wait_file() {
-	n=0
-	until [ -s "$1" ]; do
-		n=$((n + 1))
-		[ $n -lt 200 ] || { fs_fail "$1 never appeared"; return 1; }
-		sleep 0.05
-	done
-}
 # once NAME: the job NAME ran exactly once, to its end.
 once() {
 	got=$(cat "$FS_TMP/ran.$1" 2>/dev/null | tr '\n' ' ')

@@ -3,11 +3,8 @@
 # samples reach DONE with their outcomes and logs, /status and /health tell the truth, the
 # appended runner options are never duplicated, --max-workers bounds the runners (observed) and
 # the queue is FIFO, and a runner that disappears fails jobs with reason runner-missing.
-. "$FS_SRCDIR/tests/integration/lib.sh"
+. "$FS_SRCDIR/tests/integration/worker_lib.sh"
 
-FS_RUNNER=$FS_BUILDDIR/runner/factotum
-FACTOTUM_SERVER_KILL_GRACE_MS=500
-export FACTOTUM_SERVER_KILL_GRACE_MS
 P=$FS_TESTDATA/posix
 S=$FS_TESTDATA/samples
 

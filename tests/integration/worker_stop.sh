@@ -2,24 +2,13 @@
 # Stopping runs: POST /cancel of a QUEUED job (it never runs) and of a WORKING one (SIGTERM to
 # its runner, reason cancelled), --job-timeout (reason timeout), and a run whose task ignores
 # SIGTERM: killed after the grace period with everything in the runner's session.
-. "$FS_SRCDIR/tests/integration/lib.sh"
+. "$FS_SRCDIR/tests/integration/worker_lib.sh"
 
-FS_RUNNER=$FS_BUILDDIR/runner/factotum
-# our grace period is short; the runner's own (it SIGKILLs its tasks too) is long, so that only
-# the supervisor's SIGKILL can end the SIGTERM-proof task in time
-FACTOTUM_SERVER_KILL_GRACE_MS=500
+# our grace period is short (worker_lib.sh); the runner's own (it SIGKILLs its tasks too) is long,
+# so that only the supervisor's SIGKILL can end the SIGTERM-proof task in time
 FACTOTUM_KILL_GRACE_MS=60000
-export FACTOTUM_SERVER_KILL_GRACE_MS FACTOTUM_KILL_GRACE_MS
+export FACTOTUM_KILL_GRACE_MS
 
-# wait_file PATH: up to 10 s for PATH to exist and be non-empty.
-wait_file() {
-	n=0
-	until [ -s "$1" ]; do
-		n=$((n + 1))
-		[ $n -lt 200 ] || { fs_fail "$1 never appeared"; return 1; }
-		sleep 0.05
-	done
-}
 # gone PID WHAT: the process has ended (a zombie not yet reaped by init counts as ended).
 gone() {
 	n=0
@@ -58,7 +47,7 @@ fs_expect_outcome "$B" FAILED null null cancelled "cancelled while queued"
 t0=$(date +%s%3N)
 fs_expect_post /cancel '{"id":"'"$A"'"}' 202 '{"message":"Cancel requested for WORKING job jobId:['"$A"']: the worker will stop its run","jobId":"'"$A"'"}'
 fs_wait_state "$A" DONE 10
-# the runner exits 2 after a shutdown signal (FACTOTUM.md): the reason says why
+# the runner exits 2 after a shutdown signal, as Factotum does: the reason says why
 fs_expect_outcome "$A" FAILED 2 null cancelled "cancelled while running"
 [ "$(secs_since "$t0")" -lt 3 ] || fs_fail "cancel took $(secs_since "$t0") s"
 gone "$(cat "$FS_TMP/a.pid")" "the cancelled job's task"

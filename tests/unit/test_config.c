@@ -24,10 +24,10 @@
 
 #define MAXARGS 40
 
-static char tmpdir[PATH_MAX];   /* as created */
-static char realtmp[PATH_MAX];  /* its realpath (factfile roots are stored resolved) */
+static char tmpdir[PATH_MAX];       /* as created */
+static char realtmp[PATH_MAX];      /* its realpath (factfile roots are stored resolved) */
 static char binpath[PATH_MAX + 16]; /* an executable regular file */
-static char *bin_arg;           /* "--factotum-bin=<binpath>" */
+static char *bin_arg;               /* "--factotum-bin=<binpath>" */
 
 static char *tpath(const char *name)
 {
@@ -102,8 +102,19 @@ static void rejects_va(int with_bin, const char *expected, ...)
 	free(err);
 	config_free(&cfg);
 }
-#define rejects(expected, ...) rejects_va(1, expected, __VA_ARGS__, (char *)NULL)
+#define rejects(expected, ...)     rejects_va(1, expected, __VA_ARGS__, (char *)NULL)
 #define rejects_raw(expected, ...) rejects_va(0, expected, __VA_ARGS__, (char *)NULL)
+
+/* rejects_va for the one argument "--<opt>=<path>", expecting fmt with path in its "%s"s. */
+static void rejects_path(int with_bin, const char *opt, const char *path, const char *fmt)
+{
+	char *arg = xasprintf("--%s=%s", opt, path);
+	char *msg = xasprintf(fmt, path, path);
+
+	rejects_va(with_bin, msg, arg, (char *)NULL);
+	free(arg);
+	free(msg);
+}
 
 /* A config file with text; "--config=<path>" returned (caller frees). */
 static char *conf_arg(const char *name, const char *text)
@@ -182,7 +193,8 @@ static void test_default_bin_checked(void **state)
 		config_free(&cfg);
 		return;
 	}
-	msg = xasprintf("--factotum-bin: the bundled runner '%s': No such file or directory",
+	msg = xasprintf("--factotum-bin: Invalid path for Factotum binary at: '%s' (the bundled "
+			"runner: No such file or directory)",
 			CONFIG_DEFAULT_FACTOTUM_BIN);
 	rejects_raw(msg, "--port=1");
 	free(msg);
@@ -196,15 +208,16 @@ static void test_both_forms(void **state)
 
 	(void)state;
 	config_init(&cfg);
-	assert_int_equal(parse(&cfg, &err,
-			       "--ip=::1", "--port", "8080", "--log-level=DeBuG", "--max-jobs", "5",
-			       "--max-workers=2", "--webhook", "https://hooks.example.com/x?a=b#c",
-			       "--no-colour", "--consul-name=node-1", "--consul-ip", "consul.local",
+	assert_int_equal(parse(&cfg, &err, "--ip=::1", "--port", "8080", "--log-level=DeBuG",
+			       "--max-jobs", "5", "--max-workers=2", "--webhook",
+			       "https://hooks.example.com/x?a=b#c", "--no-colour",
+			       "--consul-name=node-1", "--consul-ip", "consul.local",
 			       "--consul-port=8501", "--consul-namespace", "a/b.c",
 			       "--max-stdouterr-size=77", "--spool", "/srv/fs///", sockarg,
 			       "--factfile-root", root, "--job-timeout=0", "--spool-sync", "Normal",
 			       "--no-consul", "--fcgi-threads", "64", "--log-max-bytes", "4096",
-			       NULL), 0);
+			       NULL),
+			 0);
 	assert_null(err);
 	assert_int_equal(cfg.log_max_bytes, 4096);
 	assert_int_equal(cfg.fcgi_threads, 64);
@@ -235,7 +248,8 @@ static void test_both_forms(void **state)
 	/* the derived socket follows a given spool; the root spool does not double its '/' */
 	config_init(&cfg);
 	assert_int_equal(parse(&cfg, &err, "--spool=/srv/x/", "--job-timeout", "3600",
-			       "--log-max-bytes=1024", NULL), 0);
+			       "--log-max-bytes=1024", NULL),
+			 0);
 	assert_string_equal(cfg.fcgi_socket, "/srv/x/fcgi.sock");
 	assert_int_equal(cfg.job_timeout, 3600);
 	assert_int_equal(cfg.log_max_bytes, 1024);
@@ -303,11 +317,13 @@ static void test_fcgi_socket(void **state)
 	rejects("--fcgi-socket: 'x' is not a number", "--fcgi-socket=host:x");
 	rejects("--fcgi-socket: '0' is too small (minimum 1)", "--fcgi-socket=host:0");
 	rejects("--fcgi-socket: '::1' is not an IP address or host name (an IPv6 address goes in "
-		"brackets)", "--fcgi-socket=::1:9000");
+		"brackets)",
+		"--fcgi-socket=::1:9000");
 	rejects("--fcgi-socket: 'nope' is not an IPv6 address", "--fcgi-socket=[nope]:9000");
 	longpath = xasprintf("/%0120d", 0);
-	msg = xasprintf("--fcgi-socket: '%s' is too long for a unix socket path (maximum 107 bytes)",
-			longpath);
+	msg = xasprintf(
+		"--fcgi-socket: '%s' is too long for a unix socket path (maximum 107 bytes)",
+		longpath);
 	free(longpath);
 	longpath = xasprintf("--fcgi-socket=/%0120d", 0);
 	rejects(msg, longpath);
@@ -316,7 +332,8 @@ static void test_fcgi_socket(void **state)
 	/* a spool too deep for the derived socket is caught too */
 	longpath = xasprintf("--spool=/%0100d", 0);
 	msg = xasprintf("--fcgi-socket: the default '/%0100d/fcgi.sock' is too long for a unix "
-			"socket path (maximum 107 bytes)", 0);
+			"socket path (maximum 107 bytes)",
+			0);
 	rejects(msg, longpath);
 	free(msg);
 	free(longpath);
@@ -467,7 +484,8 @@ static void test_command_line_wins(void **state)
 	(void)state;
 	/* the file's bad port and missing runner are never looked at: the command line gave both */
 	text = xasprintf("port = banana\nfactotum-bin = /nonexistent\nmax-jobs = 7\n"
-			 "no-colour = true\nfactfile-root = %s/roots/a\n", tmpdir);
+			 "no-colour = true\nfactfile-root = %s/roots/a\n",
+			 tmpdir);
 	arg = conf_arg("wins.conf", text);
 	rootarg = xasprintf("--factfile-root=%s/roots/b", tmpdir);
 	expect = xasprintf("%s/roots/b", realtmp);
@@ -506,29 +524,22 @@ static void test_factotum_bin(void **state)
 	char *err = NULL;
 
 	(void)state;
-	arg = xasprintf("--factotum-bin=%s", noexec);
-	msg = xasprintf("--factotum-bin: '%s' is not executable", noexec);
-	rejects_raw(msg, arg);
-	free(arg);
-	free(msg);
-
-	arg = xasprintf("--factotum-bin=%s", dir);
-	msg = xasprintf("--factotum-bin: '%s' is not a regular file", dir);
-	rejects_raw(msg, arg);
-	free(arg);
-	free(msg);
-
-	arg = xasprintf("--factotum-bin=%s", missing);
-	msg = xasprintf("--factotum-bin: '%s': No such file or directory", missing);
-	rejects_raw(msg, arg);
-	free(arg);
-	free(msg);
+	rejects_path(0, "factotum-bin", noexec,
+		     "--factotum-bin: Invalid path for Factotum binary at: '%s' (not executable)");
+	rejects_path(
+		0, "factotum-bin", dir,
+		"--factotum-bin: Invalid path for Factotum binary at: '%s' (not a regular file)");
+	rejects_path(0, "factotum-bin", missing,
+		     "--factotum-bin: Invalid path for Factotum binary "
+		     "at: '%s' (No such file or directory)");
 
 	/* from a file: the line is named */
 	text = xasprintf("\nfactotum-bin = %s\n", noexec);
 	arg = conf_arg("bin.conf", text);
 	free(text);
-	text = xasprintf("factotum-bin: '%s' is not executable", noexec);
+	text = xasprintf("factotum-bin: Invalid path for Factotum binary at: '%s' "
+			 "(not executable)",
+			 noexec);
 	msg = at_line("bin.conf", 2, text);
 	rejects_raw(msg, arg);
 	free(text);
@@ -583,13 +594,16 @@ static void test_rejects_values(void **state)
 	rejects("--fcgi-threads: '1025' is too large (maximum 1024)", "--fcgi-threads=1025");
 	rejects("--fcgi-threads: 'many' is not a number", "--fcgi-threads", "many");
 	/* words */
-	rejects("--log-level: unknown level 'loud' (expected off, error, warn, info, debug or "
-		"trace)", "--log-level=loud");
+	rejects("--log-level: Unknown log level: 'loud'\nPlease select a valid log level.",
+		"--log-level=loud");
+	/* the value's control bytes are shown, the second line's newline is the text's own */
+	rejects("--log-level: Unknown log level: 'a\\x0ab'\nPlease select a valid log level.",
+		"--log-level=a\nb");
 	rejects("--spool-sync: unknown mode 'fast' (expected full or normal)", "--spool-sync=fast");
 	/* addresses */
-	rejects("--ip: 'localhost' is not an IPv4 or IPv6 address", "--ip=localhost");
-	rejects("--ip: '1.2.3.256' is not an IPv4 or IPv6 address", "--ip=1.2.3.256");
-	rejects("--ip: '[::1]' is not an IPv4 or IPv6 address", "--ip=[::1]");
+	rejects("--ip: Invalid IP address: [localhost] - Regex mismatch", "--ip=localhost");
+	rejects("--ip: Invalid IP address: [1.2.3.256] - Regex mismatch", "--ip=1.2.3.256");
+	rejects("--ip: Invalid IP address: [[::1]] - Regex mismatch", "--ip=[::1]");
 	rejects("--webhook: 'ftp://x.example' is not an http:// or https:// URL",
 		"--webhook=ftp://x.example");
 	rejects("--webhook: 'http://' is not an http:// or https:// URL", "--webhook=http://");
@@ -610,9 +624,11 @@ static void test_rejects_values(void **state)
 	rejects("--consul-namespace: 'com//x' has an empty segment ('//')",
 		"--consul-namespace=com//x");
 	rejects("--consul-namespace: 'com x' must not contain blanks, control characters, '?', "
-		"'#' or '%'", "--consul-namespace=com x");
+		"'#' or '%'",
+		"--consul-namespace=com x");
 	rejects("--consul-namespace: 'a?b' must not contain blanks, control characters, '?', "
-		"'#' or '%'", "--consul-namespace=a?b");
+		"'#' or '%'",
+		"--consul-namespace=a?b");
 	/* paths */
 	rejects("--spool: 'var/spool' is not an absolute path", "--spool=var/spool");
 	rejects("--factfile-root: 'roots' is not an absolute path", "--factfile-root=roots");
@@ -620,19 +636,12 @@ static void test_rejects_values(void **state)
 
 static void test_rejects_roots(void **state)
 {
-	char *missing = tpath("missing"), *file = tpath("noexec"), *arg, *msg;
+	char *missing = tpath("missing"), *file = tpath("noexec");
 
 	(void)state;
-	arg = xasprintf("--factfile-root=%s", missing);
-	msg = xasprintf("--factfile-root: '%s': No such file or directory", missing);
-	rejects(msg, arg);
-	free(arg);
-	free(msg);
-	arg = xasprintf("--factfile-root=%s", file);
-	msg = xasprintf("--factfile-root: '%s' is not a directory", file);
-	rejects(msg, arg);
-	free(arg);
-	free(msg);
+	rejects_path(1, "factfile-root", missing,
+		     "--factfile-root: '%s': No such file or directory");
+	rejects_path(1, "factfile-root", file, "--factfile-root: '%s' is not a directory");
 	free(missing);
 	free(file);
 }
@@ -681,8 +690,9 @@ static void test_rejects_file(void **state)
 		{ "port = 80\n\nport = 81\n", 3, "port: given more than once (first on line 1)" },
 		{ "no-colour\nno-colour = false\n", 2,
 		  "no-colour: given more than once (first on line 1)" },
-		{ "log-level = chatty\n", 1, "log-level: unknown level 'chatty' (expected off, error, "
-		  "warn, info, debug or trace)" },
+		{ "log-level = chatty\n", 1,
+		  "log-level: Unknown log level: 'chatty'\n"
+		  "Please select a valid log level." },
 		{ "port = 70000 # comment\n", 1, "port: '70000 # comment' is not a number" },
 		{ "max-workers = 0\n", 1, "max-workers: '0' is too small (minimum 1)" },
 		{ "fcgi-threads = 2000\n", 1, "fcgi-threads: '2000' is too large (maximum 1024)" },
@@ -702,33 +712,20 @@ static void test_rejects_file(void **state)
 
 static void test_rejects_unreadable(void **state)
 {
-	char *missing = tpath("missing.conf"), *arg, *msg;
+	char *missing = tpath("missing.conf");
 	FILE *f;
 
 	(void)state;
-	arg = xasprintf("--config=%s", missing);
-	msg = xasprintf("--config: cannot read '%s': No such file or directory", missing);
-	rejects(msg, arg);
-	free(arg);
-	free(msg);
-
+	rejects_path(1, "config", missing, "--config: cannot read '%s': No such file or directory");
 	/* a directory opens but cannot be read */
-	arg = xasprintf("--config=%s", tmpdir);
-	msg = xasprintf("--config: cannot read '%s': Is a directory", tmpdir);
-	rejects(msg, arg);
-	free(arg);
-	free(msg);
+	rejects_path(1, "config", tmpdir, "--config: cannot read '%s': Is a directory");
 
 	/* a NUL byte in a line */
 	f = fopen(missing, "w");
 	assert_non_null(f);
 	assert_int_equal(fwrite("port = 8\0\n", 1, 10, f), 10);
 	assert_int_equal(fclose(f), 0);
-	arg = xasprintf("--config=%s", missing);
-	msg = xasprintf("%s:1: malformed line (contains a NUL byte)", missing);
-	rejects(msg, arg);
-	free(arg);
-	free(msg);
+	rejects_path(1, "config", missing, "%s:1: malformed line (contains a NUL byte)");
 	free(missing);
 }
 
@@ -778,22 +775,14 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_default_bin_checked),
-		cmocka_unit_test(test_both_forms),
-		cmocka_unit_test(test_log_levels),
-		cmocka_unit_test(test_fcgi_socket),
-		cmocka_unit_test(test_consul_hosts),
-		cmocka_unit_test(test_token),
-		cmocka_unit_test(test_help_version),
-		cmocka_unit_test(test_file),
-		cmocka_unit_test(test_command_line_wins),
-		cmocka_unit_test(test_factotum_bin),
-		cmocka_unit_test(test_rejects_values),
-		cmocka_unit_test(test_rejects_roots),
-		cmocka_unit_test(test_rejects_syntax),
-		cmocka_unit_test(test_rejects_file),
-		cmocka_unit_test(test_rejects_unreadable),
+		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_default_bin_checked),
+		cmocka_unit_test(test_both_forms),    cmocka_unit_test(test_log_levels),
+		cmocka_unit_test(test_fcgi_socket),   cmocka_unit_test(test_consul_hosts),
+		cmocka_unit_test(test_token),         cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_file),          cmocka_unit_test(test_command_line_wins),
+		cmocka_unit_test(test_factotum_bin),  cmocka_unit_test(test_rejects_values),
+		cmocka_unit_test(test_rejects_roots), cmocka_unit_test(test_rejects_syntax),
+		cmocka_unit_test(test_rejects_file),  cmocka_unit_test(test_rejects_unreadable),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -2,8 +2,9 @@
 /* Driver of tests/integration/consul_client.sh: core/consul.c against the real consul agent that
  * script starts (its HTTP port in FS_CONSUL_PORT), and against a fake HTTP server in a thread
  * for answers a real Consul never gives (malformed JSON, wrong shapes, silence). Covers every
- * op of CONSUL.md, claim races between processes (exactly one wins), a session expiring and
- * releasing its lock (FS_CONSUL_SLOW=1; ~20 s), and malformed values at a key. */
+ * op of the protocol (doc/consul.md), claim races between processes (exactly one wins), a
+ * session expiring and releasing its lock (FS_CONSUL_SLOW=1; ~20 s), and malformed values at a
+ * key. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -21,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "config.h"
 #include "consul.h"
 #include "err.h"
@@ -52,26 +54,25 @@ static char *session(struct consul *c, int ttl, int delay)
 	return id;
 }
 
-static int64_t now_ms(void)
+/* ops[0..1]: the claim of a new key, as /submit makes it: check-not-exists, then lock with value
+ * by session. */
+static void claim_ops(struct consul_op ops[2], const char *key, const char *value,
+		      const char *session)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	ops[0] = (struct consul_op){ .verb = CONSUL_CHECK_NOT_EXISTS, .key = key };
+	ops[1] = (struct consul_op){
+		.verb = CONSUL_LOCK, .key = key, .value = value, .session = session
+	};
 }
 
 static void test_reachable(void **state)
 {
 	struct consul *c = client(consul_port, NULL, 2000);
-	char *node = NULL, *version = NULL, *err = NULL;
+	char *err = NULL;
 
 	(void)state;
 	assert_int_equal(consul_ping(c, &err), 0);
-	assert_int_equal(consul_agent_self(c, &node, &version, &err), 0);
-	assert_true(strlen(node) > 0);
-	assert_string_equal(version, "1.8.7");
-	free(node);
-	free(version);
+	assert_null(err);
 	consul_free(c);
 }
 
@@ -106,8 +107,8 @@ static void test_unreachable(void **state)
 static void test_kv_and_escaping(void **state)
 {
 	static const char *const keys[] = {
-		"t/esc/plain", "t/esc/with space", "t/esc/per%cent?q=1&x#frag", "t/esc/ünï",
-		"t/a b/c+d/e",
+		"t/esc/plain", "t/esc/with space", "t/esc/per%cent?q=1&x#frag",
+		"t/esc/ünï",   "t/a b/c+d/e",
 	};
 	struct consul *c = client(consul_port, NULL, 2000);
 	struct consul_txn_result res;
@@ -152,12 +153,7 @@ static void test_txn_claim_ops(void **state)
 	(void)state;
 	memset(ops, 0, sizeof(ops));
 	/* claim a new id */
-	ops[0].verb = CONSUL_CHECK_NOT_EXISTS;
-	ops[0].key = key;
-	ops[1].verb = CONSUL_LOCK;
-	ops[1].key = key;
-	ops[1].value = "{\"state\":\"QUEUED\"}";
-	ops[1].session = s1;
+	claim_ops(ops, key, "{\"state\":\"QUEUED\"}", s1);
 	assert_int_equal(consul_txn(c, ops, 2, &res, &err), 0);
 	idx = res.last_index;
 	assert_true(idx > 0);
@@ -312,13 +308,7 @@ static void test_claim_race(void **state)
 			if (consul_session_create(c, "race", 15, 15, &s, &err) != 0)
 				_exit(3);
 			(void)!read(go[0], &b, 1); /* all start together */
-			memset(ops, 0, sizeof(ops));
-			ops[0].verb = CONSUL_CHECK_NOT_EXISTS;
-			ops[0].key = "t/race/job";
-			ops[1].verb = CONSUL_LOCK;
-			ops[1].key = "t/race/job";
-			ops[1].value = "claimed";
-			ops[1].session = s;
+			claim_ops(ops, "t/race/job", "claimed", s);
 			rc = consul_txn(c, ops, 2, NULL, &err);
 			_exit(rc == 0 ? 0 : rc == FS_EEXIST ? 1 : 2);
 		}
@@ -385,8 +375,8 @@ static void *fake_main(void *arg)
 	if (cfd < 0)
 		return NULL;
 	/* the head and a small body arrive in one or two reads on loopback */
-	while (got < sizeof(f->request) - 1 && (n = read(cfd, f->request + got,
-							  sizeof(f->request) - 1 - got)) > 0) {
+	while (got < sizeof(f->request) - 1 &&
+	       (n = read(cfd, f->request + got, sizeof(f->request) - 1 - got)) > 0) {
 		got += (size_t)n;
 		f->request[got] = '\0';
 		if (strstr(f->request, "\r\n\r\n") != NULL)
@@ -460,24 +450,29 @@ static void test_malformed_answers(void **state)
 		{ "200 OK", "[{\"Key\":\"ns/a b/x\"}]", FS_EINVAL, "malformed KV entry" },
 		{ "200 OK", "[{\"Key\":\"ns/a b/x\",\"ModifyIndex\":\"7\",\"CreateIndex\":1}]",
 		  FS_EINVAL, "malformed KV entry" },
-		{ "200 OK", "[{\"Key\":\"ns/a b/x\",\"ModifyIndex\":7,\"CreateIndex\":1,"
-		  "\"Value\":\"%%%\"}]", FS_EINVAL, "not base64" },
+		{ "200 OK",
+		  "[{\"Key\":\"ns/a b/x\",\"ModifyIndex\":7,\"CreateIndex\":1,"
+		  "\"Value\":\"%%%\"}]",
+		  FS_EINVAL, "not base64" },
 		{ "200 OK", "[{\"Key\":\"other\",\"ModifyIndex\":7,\"CreateIndex\":1}]", FS_EINVAL,
 		  "entry of key 'other'" },
 		{ "500 Internal Server Error", "rpc error: No cluster leader", FS_EIO,
 		  "Consul unavailable: GET of key 'ns/a b/x': HTTP 500: rpc error: No cluster leader" },
 		{ "403 Forbidden", "ACL not found", FS_EIO, "HTTP 403: ACL not found" },
 		{ "404 Not Found", "", FS_ENOENT, "no key" },
-		{ "200 OK", "[{\"Key\":\"ns/a b/x\",\"ModifyIndex\":7,\"CreateIndex\":1,"
-		  "\"Value\":\"eA==\",\"Session\":\"s\"}]", 0, "" },
+		{ "200 OK",
+		  "[{\"Key\":\"ns/a b/x\",\"ModifyIndex\":7,\"CreateIndex\":1,"
+		  "\"Value\":\"eA==\",\"Session\":\"s\"}]",
+		  0, "" },
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(buf, sizeof(buf), "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
-			 "Connection: close\r\nContent-Length: %zu\r\n\r\n%s", cases[i].status,
-			 strlen(cases[i].body), cases[i].body);
+		snprintf(buf, sizeof(buf),
+			 "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+			 "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+			 cases[i].status, strlen(cases[i].body), cases[i].body);
 		fake_get(buf, cases[i].want, cases[i].fragment);
 	}
 }
@@ -485,8 +480,11 @@ static void test_malformed_answers(void **state)
 static void test_malformed_txn_answers(void **state)
 {
 	static const char *const bodies[] = {
-		"{\"Results\":5}", "{\"Results\":[{\"KV\":3}]}", "{\"Errors\":[{\"What\":1}]}",
-		"[]", "{\"Results\":[]}", /* a lock's answer without its result */
+		"{\"Results\":5}",
+		"{\"Results\":[{\"KV\":3}]}",
+		"{\"Errors\":[{\"What\":1}]}",
+		"[]",
+		"{\"Results\":[]}", /* a lock's answer without its result */
 	};
 	struct consul_op ops[2];
 	struct fake f;
@@ -496,16 +494,12 @@ static void test_malformed_txn_answers(void **state)
 	int rc;
 
 	(void)state;
-	memset(ops, 0, sizeof(ops));
-	ops[0].verb = CONSUL_CHECK_NOT_EXISTS;
-	ops[0].key = "k";
-	ops[1].verb = CONSUL_LOCK;
-	ops[1].key = "k";
-	ops[1].value = "v";
-	ops[1].session = "s";
+	claim_ops(ops, "k", "v", "s");
 	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-		snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nConnection: close\r\n"
-			 "Content-Length: %zu\r\n\r\n%s", strlen(bodies[i]), bodies[i]);
+		snprintf(buf, sizeof(buf),
+			 "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+			 "Content-Length: %zu\r\n\r\n%s",
+			 strlen(bodies[i]), bodies[i]);
 		fake_start(&f, buf);
 		c = client(f.port, NULL, 2000);
 		rc = consul_txn(c, ops, 2, NULL, &err);
@@ -539,9 +533,9 @@ static void test_timeout(void **state)
 	(void)state;
 	fake_start(&f, NULL);
 	c = client(f.port, NULL, 300);
-	t0 = now_ms();
+	t0 = clock_mono_ms();
 	assert_int_equal(consul_kv_get(c, "k", &kv, &err), FS_EIO);
-	assert_true(now_ms() - t0 < 1500);
+	assert_true(clock_mono_ms() - t0 < 1500);
 	assert_non_null(strstr(err, "Consul unavailable: "));
 	assert_non_null(strstr(err, "timed out"));
 	free(err);
@@ -557,19 +551,13 @@ static void test_session_expiry(void **state)
 	struct consul_op ops[2];
 	struct consul_kv kv;
 	char *s1 = session(c, 10, 1), *s2 = session(c, 15, 1), *err = NULL;
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_mono_ms();
 	int released = 0;
 
 	(void)state;
-	memset(ops, 0, sizeof(ops));
-	ops[0].verb = CONSUL_CHECK_NOT_EXISTS;
-	ops[0].key = "t/expiry/job";
-	ops[1].verb = CONSUL_LOCK;
-	ops[1].key = "t/expiry/job";
-	ops[1].value = "held";
-	ops[1].session = s1;
+	claim_ops(ops, "t/expiry/job", "held", s1);
 	assert_int_equal(consul_txn(c, ops, 2, NULL, &err), 0);
-	while (now_ms() - t0 < 35000) {
+	while (clock_mono_ms() - t0 < 35000) {
 		/* keep the second session alive meanwhile */
 		assert_int_equal(consul_session_renew(c, s2, &err), 0);
 		assert_int_equal(consul_kv_get(c, "t/expiry/job", &kv, &err), 0);

@@ -61,8 +61,8 @@ static int load_missing(void)
 
 	if (curlload(&err) != NULL)
 		return 1;
-	if (err == NULL || strncmp(err, "cannot load libfs-no-such-curl.so.9 (install libcurl4): ",
-				   56) != 0) {
+	if (err == NULL ||
+	    strncmp(err, "cannot load libfs-no-such-curl.so.9 (install libcurl4): ", 56) != 0) {
 		fprintf(stderr, "message: %s\n", err != NULL ? err : "(none)");
 		rc = 2;
 	} else if (curlload(&err2) != NULL || err2 == NULL || strcmp(err, err2) != 0) {

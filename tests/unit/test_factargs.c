@@ -16,7 +16,7 @@
 #include "err.h"
 #include "factargs.h"
 
-#define ARGV(...) ((char *const[]){__VA_ARGS__, NULL})
+#define ARGV(...) ((char *const[]){ __VA_ARGS__, NULL })
 
 static int argv_len(char *const *argv)
 {
@@ -62,7 +62,7 @@ static void accepted(char *const *argv)
 static void test_empty(void **state)
 {
 	struct factargs fa;
-	char *const none[] = {NULL};
+	char *const none[] = { NULL };
 
 	(void)state;
 	parse_ok(none, &fa);
@@ -158,8 +158,9 @@ static void test_tags_and_vars(void **state)
 	struct factargs fa;
 
 	(void)state;
-	parse_ok(ARGV("--tag", "the rain,first,, wow,,", "--tag=a,1", "--tag", " a , 2 ", "--tag", ",x",
-		      "--constraint", "host,h1", "--constraint", "host, h2", "--constraint", "other"),
+	parse_ok(ARGV("--tag", "the rain,first,, wow,,", "--tag=a,1", "--tag", " a , 2 ", "--tag",
+		      ",x", "--constraint", "host,h1", "--constraint", "host, h2", "--constraint",
+		      "other"),
 		 &fa);
 	assert_int_equal(fa.tags.n, 2);
 	assert_string_equal(kvlist_get(&fa.tags, "the rain"), "first wow");
@@ -186,9 +187,11 @@ static void test_env_accepted(void **state)
 	struct factargs fa;
 
 	(void)state;
-	parse_ok(ARGV("--env", " \t\r\n{ \"a\" : \"x\\\"y\\\\z\\/\\b\\f\\n\\r\\t\" ,\"\\u00e9\\ud83d\\ude00\":"
-		      "\"\\u20AC\", \"a\":\"last\", \"nested.key\":\"<&>\" } \n"),
-		 &fa);
+	parse_ok(
+		ARGV("--env",
+		     " \t\r\n{ \"a\" : \"x\\\"y\\\\z\\/\\b\\f\\n\\r\\t\" ,\"\\u00e9\\ud83d\\ude00\":"
+		     "\"\\u20AC\", \"a\":\"last\", \"nested.key\":\"<&>\" } \n"),
+		&fa);
 	assert_int_equal(fa.vars.n, 3);
 	assert_string_equal(kvlist_get(&fa.vars, "a"), "last"); /* a repeated key keeps the last */
 	assert_string_equal(kvlist_get(&fa.vars, "\xc3\xa9\xf0\x9f\x98\x80"), "\xe2\x82\xac");
@@ -207,33 +210,61 @@ static void test_env_accepted(void **state)
 static void test_env_rejected(void **state)
 {
 	(void)state;
-	/* Not JSON (rustc-serialize's parser): Factotum's "failed to parse json". */
+	/* Not JSON (rustc-serialize's parser), or valid JSON but not a flat object of strings:
+	 * Factotum 0.7.0 prints the decoder error's description for both. */
 	static const char *const bad[] = {
-		"", " ", "{", "{\"a\":\"b\"", "{\"a\":\"b\",}", "{\"a\" \"b\"}", "{'a':'b'}", "{a:\"b\"}",
-		"{\"a\":\"b\"}x", "{\"a\":\"b\"}{}", "\v{}", "{}\f", "{\"a\":\"b\tc\"}",
-		"{\"a\":\"b\nc\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"\\ud800\"}",
-		"{\"a\":\"\\udc00\"}", "{\"a\":\"\\ud800\\u0041\"}", "{\"a\":\"\\ud800x\"}",
-		"{\"a\":01}", "{\"a\":1.}", "{\"a\":1e}", "{\"a\":-}", "{\"a\":18446744073709551616}",
-		"{\"a\":NaN}", "{\"a\":tru}", "[1,]", "{\"a\":[1,]}", "{\"a\":\"b\",,\"c\":\"d\"}",
-		"{\"a\":\"b\"", "{\"a\":\"\\",
-	};
-	/* Valid JSON but not a flat object of strings: Factotum's "decoder error". */
-	static const char *const notflat[] = {
-		"[]", "\"x\"", "1", "null", "true", "{\"a\":1}", "{\"a\":null}", "{\"a\":true}",
-		"{\"a\":[\"b\"]}", "{\"a\":{\"b\":\"c\"}}", "{\"a\":\"b\",\"c\":-1.5e+3}",
-		"[{\"a\":\"b\"}]", "{\"a\":18446744073709551615}",
+		"",
+		" ",
+		"{",
+		"{\"a\":\"b\"",
+		"{\"a\":\"b\",}",
+		"{\"a\" \"b\"}",
+		"{'a':'b'}",
+		"{a:\"b\"}",
+		"{\"a\":\"b\"}x",
+		"{\"a\":\"b\"}{}",
+		"\v{}",
+		"{}\f",
+		"{\"a\":\"b\tc\"}",
+		"{\"a\":\"b\nc\"}",
+		"{\"a\":\"\\x\"}",
+		"{\"a\":\"\\u12\"}",
+		"{\"a\":\"\\ud800\"}",
+		"{\"a\":\"\\udc00\"}",
+		"{\"a\":\"\\ud800\\u0041\"}",
+		"{\"a\":\"\\ud800x\"}",
+		"{\"a\":01}",
+		"{\"a\":1.}",
+		"{\"a\":1e}",
+		"{\"a\":-}",
+		"{\"a\":18446744073709551616}",
+		"{\"a\":NaN}",
+		"{\"a\":tru}",
+		"[1,]",
+		"{\"a\":[1,]}",
+		"{\"a\":\"b\",,\"c\":\"d\"}",
+		"{\"a\":\"b\"",
+		"{\"a\":\"\\",
+		"[]",
+		"\"x\"",
+		"1",
+		"null",
+		"true",
+		"{\"a\":1}",
+		"{\"a\":null}",
+		"{\"a\":true}",
+		"{\"a\":[\"b\"]}",
+		"{\"a\":{\"b\":\"c\"}}",
+		"{\"a\":\"b\",\"c\":-1.5e+3}",
+		"[{\"a\":\"b\"}]",
+		"{\"a\":18446744073709551615}",
 	};
 	char msg[256];
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		snprintf(msg, sizeof msg, "Supplied string '%s' is not valid JSON: failed to parse json",
+		snprintf(msg, sizeof msg, "Supplied string '%s' is not valid JSON: decoder error",
 			 bad[i]);
 		parse_err(ARGV("--env", (char *)bad[i]), msg);
-	}
-	for (size_t i = 0; i < sizeof notflat / sizeof notflat[0]; i++) {
-		snprintf(msg, sizeof msg, "Supplied string '%s' is not valid JSON: decoder error",
-			 notflat[i]);
-		parse_err(ARGV("--env", (char *)notflat[i]), msg);
 	}
 	/* Deep nesting is refused as not a flat map, without deep recursion. */
 	{
@@ -255,11 +286,12 @@ static void test_env_rejected(void **state)
 		free(err);
 	}
 	/* Our one deliberate refusal: a NUL cannot travel in a C string. */
-	parse_err(ARGV("--env", "{\"a\":\"x\\u0000y\"}"),
-		  "Supplied string '{\"a\":\"x\\u0000y\"}' is not valid JSON: \\u0000 in a key or value "
-		  "is not supported");
+	parse_err(
+		ARGV("--env", "{\"a\":\"x\\u0000y\"}"),
+		"Supplied string '{\"a\":\"x\\u0000y\"}' is not valid JSON: \\u0000 in a key or value "
+		"is not supported");
 	/* --env= with nothing is the empty string, which is not JSON. */
-	parse_err(ARGV("--env="), "Supplied string '' is not valid JSON: failed to parse json");
+	parse_err(ARGV("--env="), "Supplied string '' is not valid JSON: decoder error");
 }
 
 static void test_numbers(void **state)
@@ -277,7 +309,8 @@ static void test_numbers(void **state)
 	assert_int_equal(fa.heartbeat_interval, 0);
 	factargs_free(&fa);
 	/* u64 range is accepted; above LONG_MAX is kept as LONG_MAX. */
-	parse_ok(ARGV("--max-stdouterr-size=18446744073709551615", "--heartbeat-interval=9223372036854775807"),
+	parse_ok(ARGV("--max-stdouterr-size=18446744073709551615",
+		      "--heartbeat-interval=9223372036854775807"),
 		 &fa);
 	assert_true(fa.max_stdouterr_size == LONG_MAX);
 	assert_true(fa.heartbeat_interval == LONG_MAX);
@@ -318,17 +351,20 @@ static void test_webhook(void **state)
 	accepted(ARGV("--webhook", "http://h\xc3\xa9.example/"));
 #define WH(u, why) "Error: the specifed webhook URL \"" u "\" is invalid. Reason: " why
 	parse_err(ARGV("--webhook", "ftp://example.com"),
-		  WH("ftp://example.com", "URL must begin with 'http://' or 'https://' to be used with "
-					  "Factotum webhooks"));
+		  WH("ftp://example.com",
+		     "URL must begin with 'http://' or 'https://' to be used with "
+		     "Factotum webhooks"));
 	parse_err(ARGV("--webhook=example.com"),
 		  WH("example.com", "URL must begin with 'http://' or 'https://' to be used with "
 				    "Factotum webhooks"));
 	parse_err(ARGV("--webhook", "HTTP://example.com"),
-		  WH("HTTP://example.com", "URL must begin with 'http://' or 'https://' to be used with "
-					   "Factotum webhooks"));
+		  WH("HTTP://example.com",
+		     "URL must begin with 'http://' or 'https://' to be used with "
+		     "Factotum webhooks"));
 	parse_err(ARGV("--webhook", " http://example.com"),
-		  WH(" http://example.com", "URL must begin with 'http://' or 'https://' to be used "
-					    "with Factotum webhooks"));
+		  WH(" http://example.com",
+		     "URL must begin with 'http://' or 'https://' to be used "
+		     "with Factotum webhooks"));
 	parse_err(ARGV("--webhook", "http://"), WH("http://", "empty host"));
 	parse_err(ARGV("--webhook", "http:///"), WH("http:///", "empty host"));
 	parse_err(ARGV("--webhook", "http://u@/x"), WH("http://u@/x", "empty host"));
@@ -336,15 +372,20 @@ static void test_webhook(void **state)
 	parse_err(ARGV("--webhook", "http://h:99999"), WH("http://h:99999", "invalid port number"));
 	parse_err(ARGV("--webhook", "http://h:8x"), WH("http://h:8x", "invalid port number"));
 	parse_err(ARGV("--webhook", "http://a b/"), WH("http://a b/", "invalid domain character"));
-	parse_err(ARGV("--webhook", "http://a%20b/"), WH("http://a%20b/", "invalid domain character"));
-	parse_err(ARGV("--webhook", "http://a<b]/"), WH("http://a<b]/", "invalid domain character"));
+	parse_err(ARGV("--webhook", "http://a%20b/"),
+		  WH("http://a%20b/", "invalid domain character"));
+	parse_err(ARGV("--webhook", "http://a<b]/"),
+		  WH("http://a<b]/", "invalid domain character"));
 	parse_err(ARGV("--webhook", "http://a%ffb/"),
 		  WH("http://a%ffb/", "invalid international domain name"));
 	parse_err(ARGV("--webhook", "http://[::1/"), WH("http://[::1/", "invalid IPv6 address"));
 	parse_err(ARGV("--webhook", "http://[1:2]/"), WH("http://[1:2]/", "invalid IPv6 address"));
-	parse_err(ARGV("--webhook", "http://1.2.3.256/"), WH("http://1.2.3.256/", "invalid IPv4 address"));
-	parse_err(ARGV("--webhook", "http://256.1.1/"), WH("http://256.1.1/", "invalid IPv4 address"));
-	parse_err(ARGV("--webhook", "http://4294967296/"), WH("http://4294967296/", "invalid IPv4 address"));
+	parse_err(ARGV("--webhook", "http://1.2.3.256/"),
+		  WH("http://1.2.3.256/", "invalid IPv4 address"));
+	parse_err(ARGV("--webhook", "http://256.1.1/"),
+		  WH("http://256.1.1/", "invalid IPv4 address"));
+	parse_err(ARGV("--webhook", "http://4294967296/"),
+		  WH("http://4294967296/", "invalid IPv4 address"));
 #undef WH
 	/* --dry-run with --webhook is refused before the URL is looked at. */
 	parse_err(ARGV("--webhook", "nonsense", "--dry-run"),
@@ -365,14 +406,17 @@ static void test_docopt_errors(void **state)
 	parse_err(ARGV("-x"), "Unknown flag: '-x'");
 	parse_err(ARGV("-hx"), "Unknown flag: '-x'");
 	parse_err(ARGV("-\xc3\xa9"), "Unknown flag: '-\xc3\xa9'");
-	parse_err(ARGV("--no-colour=x"), "Flag '--no-colour' cannot have an argument, but found 'x'.");
+	parse_err(ARGV("--no-colour=x"),
+		  "Flag '--no-colour' cannot have an argument, but found 'x'.");
 	parse_err(ARGV("--dry-run="), "Flag '--dry-run' cannot have an argument, but found ''.");
-	parse_err(ARGV("--start"), "Expected argument for flag '--start' but reached end of arguments.");
+	parse_err(ARGV("--start"),
+		  "Expected argument for flag '--start' but reached end of arguments.");
 	parse_err(ARGV("--no-colour", "--tag"),
 		  "Expected argument for flag '--tag' but reached end of arguments.");
 	/* Argv errors come first, in argv order, even after a reason not to match. */
 	parse_err(ARGV("extra", "--bogus", "--start"), "Unknown flag: '--bogus'");
-	parse_err(ARGV("--start"), "Expected argument for flag '--start' but reached end of arguments.");
+	parse_err(ARGV("--start"),
+		  "Expected argument for flag '--start' but reached end of arguments.");
 }
 
 static void test_no_match(void **state)
@@ -391,13 +435,19 @@ static void test_no_match(void **state)
 	parse_err(ARGV("--help"), "Invalid arguments: '--help' is not an option of 'factotum run'");
 	parse_err(ARGV("-h"), "Invalid arguments: '-h' is not an option of 'factotum run'");
 	parse_err(ARGV("-vh"), "Invalid arguments: '-v' is not an option of 'factotum run'");
-	parse_err(ARGV("--version"), "Invalid arguments: '--version' is not an option of 'factotum run'");
-	parse_err(ARGV("--overwrite"), "Invalid arguments: '--overwrite' is not an option of 'factotum run'");
-	parse_err(ARGV("--output", "f"), "Invalid arguments: '--output' is not an option of 'factotum run'");
+	parse_err(ARGV("--version"),
+		  "Invalid arguments: '--version' is not an option of 'factotum run'");
+	parse_err(ARGV("--overwrite"),
+		  "Invalid arguments: '--overwrite' is not an option of 'factotum run'");
+	parse_err(ARGV("--output", "f"),
+		  "Invalid arguments: '--output' is not an option of 'factotum run'");
 	/* A single option twice, even with the same value. */
-	parse_err(ARGV("--start=a", "--start=a"), "Invalid arguments: '--start' cannot be given more than once");
-	parse_err(ARGV("--env", "{}", "--env={}"), "Invalid arguments: '--env' cannot be given more than once");
-	parse_err(ARGV("--dry-run", "--dry-run"), "Invalid arguments: '--dry-run' cannot be given more than once");
+	parse_err(ARGV("--start=a", "--start=a"),
+		  "Invalid arguments: '--start' cannot be given more than once");
+	parse_err(ARGV("--env", "{}", "--env={}"),
+		  "Invalid arguments: '--env' cannot be given more than once");
+	parse_err(ARGV("--dry-run", "--dry-run"),
+		  "Invalid arguments: '--dry-run' cannot be given more than once");
 	parse_err(ARGV("--no-colour", "--no-colour"),
 		  "Invalid arguments: '--no-colour' cannot be given more than once");
 	parse_err(ARGV("--webhook=http://a", "--webhook=http://a"),
@@ -430,19 +480,20 @@ static void ff_add(struct factfile *ff, const char *name, const char *const *dep
 	t->n_depends_on = n;
 }
 
-#define DEPS(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define NODEPS ((const char *const[]){NULL})
+#define NODEPS ((const char *const[]){ NULL })
 
 static void check_start(const struct factfile *ff, const char *start, int ours_ok, int factotum_ok)
 {
 	char *err = NULL;
 	char want[512];
 
-	snprintf(want, sizeof want,
-		 "The job cannot be started from '%s' because the job cannot be started here without "
-		 "triggering prior tasks",
-		 start);
-	assert_int_equal(factargs_check_start(ff, start, FACTFILE_RULES_OURS, &err), ours_ok ? 0 : FS_EINVAL);
+	snprintf(
+		want, sizeof want,
+		"The job cannot be started from '%s' because the job cannot be started here without "
+		"triggering prior tasks",
+		start);
+	assert_int_equal(factargs_check_start(ff, start, FACTFILE_RULES_OURS, &err),
+			 ours_ok ? 0 : FS_EINVAL);
 	if (!ours_ok)
 		assert_string_equal(err, want);
 	else
@@ -469,83 +520,93 @@ static void test_start_unknown_task(void **state)
 	for (int r = 0; r < 2; r++) {
 		enum factfile_rules rules = r ? FACTFILE_RULES_FACTOTUM : FACTFILE_RULES_OURS;
 		assert_int_equal(factargs_check_start(&ff, "b", rules, &err), FS_EINVAL);
-		assert_string_equal(err, "The job cannot be started from 'b' because the task specified "
-					 "could not be found");
+		assert_string_equal(err,
+				    "The job cannot be started from 'b' because the task specified "
+				    "could not be found");
 		/* Factotum's hidden root node is not a task. */
 		assert_int_equal(factargs_check_start(&ff, "FactotumJob", rules, &err), FS_EINVAL);
 		assert_int_equal(factargs_check_start(&ff, "", rules, &err), FS_EINVAL);
-		assert_string_equal(err, "The job cannot be started from '' because the task specified "
-					 "could not be found");
+		assert_string_equal(err,
+				    "The job cannot be started from '' because the task specified "
+				    "could not be found");
 	}
 	free(err);
 	free(ff.tasks);
 }
 
+/* Builds ff from a graph written "A; B[A]; E[B,C]" (tasks in file order, their dependencies in
+ * brackets). Returns the text ff's strings point into, for ff_graph_free. */
+static char *ff_graph(struct factfile *ff, const char *graph)
+{
+	char *text = strdup(graph), *save = NULL, *item, *br, *dep, *dsave;
+	const char **deps;
+	size_t n;
+
+	assert_non_null(text);
+	memset(ff, 0, sizeof *ff);
+	for (item = strtok_r(text, ";", &save); item != NULL; item = strtok_r(NULL, ";", &save)) {
+		item += strspn(item, " ");
+		deps = calloc(8, sizeof *deps);
+		assert_non_null(deps);
+		n = 0;
+		if ((br = strchr(item, '[')) != NULL) {
+			*br++ = '\0';
+			br[strcspn(br, "]")] = '\0';
+			dsave = NULL;
+			for (dep = strtok_r(br, ",", &dsave); dep != NULL && n < 7;
+			     dep = strtok_r(NULL, ",", &dsave))
+				deps[n++] = dep;
+		}
+		ff_add(ff, item, deps);
+	}
+	return text;
+}
+
+static void ff_graph_free(struct factfile *ff, char *text)
+{
+	for (size_t i = 0; i < ff->n_tasks; i++)
+		free(ff->tasks[i].depends_on);
+	free(ff->tasks);
+	free(text);
+}
+
 static void test_start_rules(void **state)
 {
+	/* checks: "<start>:<ours ok><Factotum ok>" */
+	static const struct {
+		const char *graph, *checks;
+	} cases[] = {
+		/* Factotum's own examples (main.rs validate_start_task); B: E also needs C. A leaf
+		 * (D) is a fine start. */
+		{ "A; B[A]; C[A]; D[B]; E[B,C]", "A:11 B:00 C:00 D:11 E:11" },
+		/* ... and with E[B] and F[C] instead, B is a fine start. */
+		{ "A; B[A]; C[A]; D[B]; E[B]; F[C]", "B:11 C:11" },
+		/* The counterexample to Factotum's check, --start S: every parent of every descendant
+		 * is S or a descendant, but Factotum checks A (level 1) against what it has found by
+		 * level 2, where D (level 3) is not yet. B: A needs S. */
+		{ "S; B[S]; C[B]; D[C]; A[S,D]", "S:10 B:00 A:11" },
+		/* One level shorter, Factotum gets it right: D (level 2) is found at level 1. */
+		{ "S; B[S]; D[B]; A[S,D]", "S:11" },
+		/* Our runner accepts dependencies in any order; a repeated dependency changes
+		 * nothing. join needs other. */
+		{ "late[root,root]; root; other; join[late,other]",
+		  "root:00 late:00 other:00 join:11" },
+	};
 	struct factfile ff;
 
 	(void)state;
-	/* Factotum's own examples (main.rs validate_start_task): A; B[A]; C[A]; D[B]; E[B,C]. */
-	memset(&ff, 0, sizeof ff);
-	ff_add(&ff, "A", NODEPS);
-	ff_add(&ff, "B", DEPS("A"));
-	ff_add(&ff, "C", DEPS("A"));
-	ff_add(&ff, "D", DEPS("B"));
-	ff_add(&ff, "E", DEPS("B", "C"));
-	check_start(&ff, "A", 1, 1);
-	check_start(&ff, "B", 0, 0); /* E also needs C */
-	check_start(&ff, "C", 0, 0);
-	check_start(&ff, "D", 1, 1); /* a leaf */
-	check_start(&ff, "E", 1, 1);
-	free(ff.tasks);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *text = ff_graph(&ff, cases[i].graph), start[32];
+		const char *p = cases[i].checks;
+		int ours, factotum, used;
 
-	/* ... and with E[B] and F[C] instead, B is a fine start. */
-	memset(&ff, 0, sizeof ff);
-	ff_add(&ff, "A", NODEPS);
-	ff_add(&ff, "B", DEPS("A"));
-	ff_add(&ff, "C", DEPS("A"));
-	ff_add(&ff, "D", DEPS("B"));
-	ff_add(&ff, "E", DEPS("B"));
-	ff_add(&ff, "F", DEPS("C"));
-	check_start(&ff, "B", 1, 1);
-	check_start(&ff, "C", 1, 1);
-	free(ff.tasks);
-
-	/* FACTOTUM.md §4's counterexample: S; B[S]; C[B]; D[C]; A[S,D], --start S. Every parent of
-	 * every descendant is S or a descendant, but Factotum checks A (level 1) against what it has
-	 * found by level 2, where D (level 3) is not yet. */
-	memset(&ff, 0, sizeof ff);
-	ff_add(&ff, "S", NODEPS);
-	ff_add(&ff, "B", DEPS("S"));
-	ff_add(&ff, "C", DEPS("B"));
-	ff_add(&ff, "D", DEPS("C"));
-	ff_add(&ff, "A", DEPS("S", "D"));
-	check_start(&ff, "S", 1, 0);
-	check_start(&ff, "B", 0, 0); /* A needs S */
-	check_start(&ff, "A", 1, 1);
-	free(ff.tasks);
-
-	/* One level shorter, Factotum gets it right: D (level 2) is found while checking level 1. */
-	memset(&ff, 0, sizeof ff);
-	ff_add(&ff, "S", NODEPS);
-	ff_add(&ff, "B", DEPS("S"));
-	ff_add(&ff, "D", DEPS("B"));
-	ff_add(&ff, "A", DEPS("S", "D"));
-	check_start(&ff, "S", 1, 1);
-	free(ff.tasks);
-
-	/* Our runner accepts dependencies in any order; a repeated dependency changes nothing. */
-	memset(&ff, 0, sizeof ff);
-	ff_add(&ff, "late", DEPS("root", "root"));
-	ff_add(&ff, "root", NODEPS);
-	ff_add(&ff, "other", NODEPS);
-	ff_add(&ff, "join", DEPS("late", "other"));
-	check_start(&ff, "root", 0, 0); /* join needs other */
-	check_start(&ff, "late", 0, 0);
-	check_start(&ff, "other", 0, 0);
-	check_start(&ff, "join", 1, 1);
-	free(ff.tasks);
+		while (sscanf(p, " %31[^:]:%1d%1d%n", start, &ours, &factotum, &used) == 3) {
+			check_start(&ff, start, ours, factotum);
+			p += used;
+		}
+		assert_int_equal(*p, '\0');
+		ff_graph_free(&ff, text);
+	}
 
 	/* A long diamond chain: Factotum's repeats-per-path would blow up; ours stays fast. */
 	{
@@ -649,7 +710,8 @@ static void test_other_commands(void **state)
 		"Invalid arguments: '--dry-run' is not an option of 'factotum dot'");
 	cmd_err(FACTARGS_DOT, ARGV("--overwrite", "--overwrite"),
 		"Invalid arguments: '--overwrite' cannot be given more than once");
-	cmd_err(FACTARGS_DOT, ARGV("-h"), "Invalid arguments: '-h' is not an option of 'factotum dot'");
+	cmd_err(FACTARGS_DOT, ARGV("-h"),
+		"Invalid arguments: '-h' is not an option of 'factotum dot'");
 }
 
 int main(void)

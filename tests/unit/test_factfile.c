@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tests of core/factfile (with core/schema): every message of FACTOTUM.md §1 byte for byte
- * (including the cases from Factotum 0.7.0's own parser tests and tests/resources), valico's
+/* Tests of core/factfile (with core/schema): every factfile message of Factotum 0.7.0 byte for
+ * byte (including the cases from its own parser tests and tests/resources), valico's
  * error pointers and order, the compact re-encoding, templating, our graph rules and Factotum's
  * define-before-use rule, and that every sample factfile parses. Data: $FS_TESTDATA. */
 #include <setjmp.h>
@@ -25,9 +25,9 @@
 #define SCHEMA_URI "iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0"
 #define FF(name, tasks) \
 	"{\"schema\":\"" SCHEMA_URI "\",\"data\":{\"name\":\"" name "\",\"tasks\":[" tasks "]}}"
-#define TASK(name, args, deps, term, cont)                                                  \
-	"{\"name\":\"" name "\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[" \
-	args "],\"dependsOn\":[" deps "],\"onResult\":{\"terminateJobWithSuccess\":[" term   \
+#define TASK(name, args, deps, term, cont)                                                        \
+	"{\"name\":\"" name "\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[" args \
+	"],\"dependsOn\":[" deps "],\"onResult\":{\"terminateJobWithSuccess\":[" term             \
 	"],\"continueJob\":[" cont "]}}"
 
 static char tmpdir[64];
@@ -74,7 +74,8 @@ static int load_text(const char *text, size_t len, const struct kvlist *vars,
 static void expect_invalid_rules(const char *text, const char *tail, enum factfile_rules rules)
 {
 	struct factfile ff;
-	char *err = NULL, *want = xasprintf("'%s' is not a valid factotum factfile: %s", path, tail);
+	char *err = NULL,
+	     *want = xasprintf("'%s' is not a valid factotum factfile: %s", path, tail);
 
 	assert_int_equal(load_text(text, strlen(text), &novars, rules, &ff, &err), FS_EINVAL);
 	assert_non_null(err);
@@ -145,7 +146,8 @@ static void test_invalid_json(void **state)
 		       "invalid JSON - EOF While parsing object at line 5, column 2");
 	expect_invalid("{\n  \"schema\": \"x\"\n  \"data\": 1}",
 		       "invalid JSON - invalid syntax at line 3, column 4");
-	expect_invalid("{\"schema\": [1, 2,]}", "invalid JSON - invalid syntax at line 1, column 18");
+	expect_invalid("{\"schema\": [1, 2,]}",
+		       "invalid JSON - invalid syntax at line 1, column 18");
 	expect_invalid("{\"schema\": 1,}", "invalid JSON - trailing comma at line 1, column 14");
 	expect_invalid("{} x", "invalid JSON - trailing characters at line 1, column 4");
 	expect_invalid("{\"a\": \"\\q\"}", "invalid JSON - invalid escape at line 1, column 9");
@@ -176,7 +178,8 @@ static void test_factotum_resources(void **state)
 		"      \"command\": \"./acme-emr-etl-runner.sh\", \"arguments\": [ \"???\", \"???\" ],\n"
 		"      \"dependsOn\": [],\n      \"onResult\": { \"terminateJobWithSuccess\": [ 3 ],"
 		" \"continueJob\": [ 0 ] }\n      }\n    ]\n  }\n}\n";
-	static const char wrong_type[] = FF("My First DAG",
+	static const char wrong_type[] = FF(
+		"My First DAG",
 		"{\"name\":\"EmrEtlRunner\",\"executor\":\"shell\",\"command\":\"x\",\"arguments\":[],"
 		"\"dependsOn\":[],\"onResult\":{\"terminateJobWithSuccess\":[\"this isn't a number!\"],"
 		"\"continueJob\":[0]}}," TASK("StorageLoader", "", "\"EmrEtlRunner\"", "3", "0"));
@@ -197,10 +200,11 @@ static void test_schema_root(void **state)
 	expect_invalid("\"x\"", "'' - Type of the value is wrong (The value must be object)");
 	expect_invalid("{}", "'/schema' - This property is required\n"
 			     "'/data' - This property is required");
-	expect_invalid("{\"schema\":\"" SCHEMA_URI "\",\"extra\":1,\"another\":2}",
-		       "'' - Property conditions are not met (Additional properties are not allowed)\n"
-		       "'' - Property conditions are not met (Additional properties are not allowed)\n"
-		       "'/data' - This property is required");
+	expect_invalid(
+		"{\"schema\":\"" SCHEMA_URI "\",\"extra\":1,\"another\":2}",
+		"'' - Property conditions are not met (Additional properties are not allowed)\n"
+		"'' - Property conditions are not met (Additional properties are not allowed)\n"
+		"'/data' - This property is required");
 	expect_invalid("{\"schema\":\"" SCHEMA_URI "\",\"data\":[]}",
 		       "'/data' - Type of the value is wrong (The value must be object)");
 	expect_invalid("{\"schema\":\"" SCHEMA_URI "\",\"data\":{}}",
@@ -214,13 +218,19 @@ static void test_schema_root(void **state)
 static void test_schema_pattern(void **state)
 {
 	static const char *bad[] = {
-		"iglu:com.acme/factfile/jsonschema/1-0", "iglu:com.acme/fact.file/jsonschema/1-0-0",
-		"iglu:/factfile/jsonschema/1-0-0", "iglu:com.acme/factfile/jsonschema/1-0-0\\n",
-		"Iglu:com.acme/factfile/jsonschema/1-0-0", "iglu:com.acme/factfile/jsonschema/1-0-x",
-		"iglu:com.acme/factfile/json schema/1-0-0", "iglu:c\\u00e9/f/j/1-0-0",
+		"iglu:com.acme/factfile/jsonschema/1-0",
+		"iglu:com.acme/fact.file/jsonschema/1-0-0",
+		"iglu:/factfile/jsonschema/1-0-0",
+		"iglu:com.acme/factfile/jsonschema/1-0-0\\n",
+		"Iglu:com.acme/factfile/jsonschema/1-0-0",
+		"iglu:com.acme/factfile/jsonschema/1-0-x",
+		"iglu:com.acme/factfile/json schema/1-0-0",
+		"iglu:c\\u00e9/f/j/1-0-0",
 	};
 	static const char *good[] = {
-		SCHEMA_URI, "iglu:a/b/c/1-2-3", "iglu:A-_.z/B-_/C_-/10-200-3000",
+		SCHEMA_URI,
+		"iglu:a/b/c/1-2-3",
+		"iglu:A-_.z/B-_/C_-/10-200-3000",
 	};
 
 	(void)state;
@@ -361,34 +371,29 @@ static void test_graph_rules(void **state)
 			     "the task 'a' depends on 'nope', which is not defined before it "
 			     "(Factotum requires dependencies to come first).",
 			     FACTFILE_RULES_FACTOTUM);
-	expect_invalid_rules(FF("j", TASK("a", "", "\"b\"", "", "0") "," TASK("b", "", "", "", "0")),
+	expect_invalid_rules(FF("j",
+				TASK("a", "", "\"b\"", "", "0") "," TASK("b", "", "", "", "0")),
 			     "the task 'a' depends on 'b', which is not defined before it "
 			     "(Factotum requires dependencies to come first).",
 			     FACTFILE_RULES_FACTOTUM);
-	expect_invalid_rules(FF("j", TASK("r", "", "", "", "0") ","
-				     TASK("a", "", "\"r\", \"c\"", "", "0") ","
-				     TASK("b", "", "\"a\"", "", "0") ","
-				     TASK("c", "", "\"b\"", "", "0")),
+	expect_invalid_rules(FF("j",
+				TASK("r", "", "", "",
+				     "0") "," TASK("a", "", "\"r\", \"c\"", "",
+						   "0") "," TASK("b", "", "\"a\"", "",
+								 "0") "," TASK("c", "", "\"b\"", "",
+									       "0")),
 			     "the tasks form a dependency cycle (each depends on the next): "
 			     "'a' -> 'c' -> 'b' -> 'a'.",
 			     FACTFILE_RULES_OURS);
 
-	/* Ours: any order; the topological order puts dependencies first. */
-	expect_valid(FF("j", TASK("c", "", "\"b\", \"a\"", "", "0") ","
-			     TASK("b", "", "\"a\"", "", "0") "," TASK("a", "", "", "", "0") ","
-			     TASK("d", "", "", "", "0")),
+	/* Ours: tasks in any order, a dependency may come after its dependant. */
+	expect_valid(FF("j", TASK("c", "", "\"b\", \"a\"", "",
+				  "0") "," TASK("b", "", "\"a\"", "",
+						"0") "," TASK("a", "", "", "",
+							      "0") "," TASK("d", "", "", "", "0")),
 		     FACTFILE_RULES_OURS, &ff);
-	{
-		size_t order[4];
-
-		assert_int_equal(factfile_topo_order(&ff, order), 0);
-		assert_int_equal(order[0], 2);
-		assert_int_equal(order[1], 1);
-		assert_int_equal(order[2], 0);
-		assert_int_equal(order[3], 3);
-		assert_int_equal(factfile_find_task(&ff, "d"), 3);
-		assert_int_equal(factfile_find_task(&ff, "zz"), -1);
-	}
+	assert_int_equal(factfile_find_task(&ff, "d"), 3);
+	assert_int_equal(factfile_find_task(&ff, "zz"), -1);
 	factfile_free(&ff);
 }
 
@@ -413,7 +418,8 @@ static void test_compact_encoding(void **state)
 		" \"command\": \"echo\", \"executor\": \"shell\", \"name\": \"t\" } ],"
 		" \"name\": \"J\" }, \"schema\": \"" SCHEMA_URI "\" }\n";
 	static const char want[] =
-		"{\"schema\":\"" SCHEMA_URI "\",\"data\":{\"name\":\"J\",\"tasks\":[{\"name\":\"t\","
+		"{\"schema\":\"" SCHEMA_URI
+		"\",\"data\":{\"name\":\"J\",\"tasks\":[{\"name\":\"t\","
 		"\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[\"q\\\"b\\\\s/ \xc3\xa9"
 		"\xe2\x82\xac \\u0001\\u001f\\u007f\\u007f\\b\\t\\n\\f\\r\"],\"dependsOn\":[],"
 		"\"onResult\":{\"terminateJobWithSuccess\":[32767],\"continueJob\":[0,3]}}]}}";
@@ -439,8 +445,8 @@ static void test_templating(void **state)
 	struct kvlist vars;
 	char *err = NULL;
 	static const char text[] =
-		FF("job {{env}}", TASK("a{{x}}", "\"--{{x}}\", \"{{tag:t}}\"", "", "", "0") ","
-				      TASK("b", "", "\"a{{x}}\"", "", "0"));
+		FF("job {{env}}", TASK("a{{x}}", "\"--{{x}}\", \"{{tag:t}}\"", "", "",
+				       "0") "," TASK("b", "", "\"a{{x}}\"", "", "0"));
 
 	(void)state;
 	kvlist_init(&vars);
@@ -460,13 +466,15 @@ static void test_templating(void **state)
 
 	/* Duplicates are found after templating. */
 	{
-		static const char dup[] = FF("j", TASK("a{{x}}", "", "", "", "0") ","
-						  TASK("a1", "", "", "", "0"));
+		static const char dup[] =
+			FF("j", TASK("a{{x}}", "", "", "", "0") "," TASK("a1", "", "", "", "0"));
 		kvlist_set(&vars, "x", "1");
 		assert_int_equal(load_text(dup, strlen(dup), &vars, FACTFILE_RULES_OURS, &ff, &err),
 				 FS_EINVAL);
-		char *want = xasprintf("'%s' is not a valid factotum factfile: the task name 'a1' is "
-				       "used more than once.", path);
+		char *want =
+			xasprintf("'%s' is not a valid factotum factfile: the task name 'a1' is "
+				  "used more than once.",
+				  path);
 		assert_string_equal(err, want);
 		free(want);
 	}
@@ -493,13 +501,15 @@ static void test_render_errors(void **state)
 
 		text = xasprintf(FF("%s", ""), bad[i]);
 		compact = xasprintf("{\"schema\":\"" SCHEMA_URI "\",\"data\":{\"name\":\"%s\","
-				    "\"tasks\":[]}}", bad[i]);
+				    "\"tasks\":[]}}",
+				    bad[i]);
 		if (template_render(compact, strlen(compact), &novars, &out, &n, &detail) == 0) {
 			assert_int_equal(i, 0);
 			free(out);
 			out = NULL;
 			assert_int_equal(template_render(bad[i], strlen(bad[i]), &novars, &out, &n,
-							 &detail), FS_EINVAL);
+							 &detail),
+					 FS_EINVAL);
 		}
 		assert_null(out);
 		tail = xasprintf("Error rendering template: %s", detail);
@@ -517,9 +527,10 @@ static void test_command_is_rendered_but_kept_literal(void **state)
 	struct kvlist vars;
 	char *err = NULL;
 	static const char text[] =
-		FF("j", "{\"name\":\"a\",\"executor\":\"shell\",\"command\":\"echo {{x}}\","
-			"\"arguments\":[],\"dependsOn\":[],\"onResult\":{\"terminateJobWithSuccess\":[],"
-			"\"continueJob\":[0]}}");
+		FF("j",
+		   "{\"name\":\"a\",\"executor\":\"shell\",\"command\":\"echo {{x}}\","
+		   "\"arguments\":[],\"dependsOn\":[],\"onResult\":{\"terminateJobWithSuccess\":[],"
+		   "\"continueJob\":[0]}}");
 
 	(void)state;
 	kvlist_init(&vars);
@@ -549,8 +560,9 @@ static void test_samples_parse(void **state)
 			continue;
 		p = xasprintf("%s/%s", dir, e->d_name);
 		for (int r = 0; r < 2; r++) {
-			int rc = factfile_load(p, &novars, r ? FACTFILE_RULES_FACTOTUM
-							     : FACTFILE_RULES_OURS, &ff, &err);
+			int rc = factfile_load(p, &novars,
+					       r ? FACTFILE_RULES_FACTOTUM : FACTFILE_RULES_OURS,
+					       &ff, &err);
 			if (rc != 0)
 				fail_msg("%s: %s", p, err);
 			assert_true(ff.n_tasks > 0);
@@ -572,8 +584,8 @@ static void test_no_templating(void **state)
 	struct factfile ff;
 	char *err = NULL;
 	static const char text[] =
-		FF("job {{env}}", TASK("a{{x}}", "\"{{\"", "", "", "0") ","
-				       TASK("b{{#s}}", "", "\"a{{x}}\"", "", "0"));
+		FF("job {{env}}", TASK("a{{x}}", "\"{{\"", "", "",
+				       "0") "," TASK("b{{#s}}", "", "\"a{{x}}\"", "", "0"));
 
 	(void)state;
 	assert_int_equal(load_text(text, strlen(text), NULL, FACTFILE_RULES_OURS, &ff, &err), 0);

@@ -83,12 +83,15 @@ static void test_string_errors(void **state)
 {
 	(void)state;
 	EXPECT_ERR("\"abc", "EOF While parsing string at line 1, column 5");
-	EXPECT_ERR("\"a\x01" "b\"", "unescaped control character in string at line 1, column 3");
+	EXPECT_ERR("\"a\x01"
+		   "b\"",
+		   "unescaped control character in string at line 1, column 3");
 	EXPECT_ERR("\"a\nb\"", "unescaped control character in string at line 2, column 1");
 	EXPECT_ERR("\"\\x\"", "invalid escape at line 1, column 3");
 	EXPECT_ERR("\"\\u12G4\"", "invalid escape at line 1, column 6");
 	EXPECT_ERR("\"\\ud800\"", "unexpected end of hex escape at line 1, column 9");
-	EXPECT_ERR("\"\\ud800\\u0041\"", "lone leading surrogate in hex escape at line 1, column 13");
+	EXPECT_ERR("\"\\ud800\\u0041\"",
+		   "lone leading surrogate in hex escape at line 1, column 13");
 	EXPECT_ERR("\"\\udc00\"", "lone leading surrogate in hex escape at line 1, column 7");
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/jobentry.c: the Consul value built in the original's field order, parsed
  * back, an old Rust server's entry, malformed values (clear errors, no crash) and the "free to
- * claim" rule of CONSUL.md. */
+ * claim" rule (DONE and not held by another session, or orphaned by a node of ours). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,7 +43,8 @@ static void test_build_order(void **state)
 	(void)state;
 	fill(&e);
 	v = jobentry_build(&e);
-	assert_string_equal(v,
+	assert_string_equal(
+		v,
 		"{\"state\":\"DONE\",\"jobRequest\":{\"jobId\":\"" ID "\",\"jobName\":\"echo\","
 		"\"factfilePath\":\"/ff/echo.factfile\",\"factfileArgs\":[\"--tag\",\"k,v\"]},"
 		"\"lastRunFrom\":\"node-a\",\"lastOutcome\":\"FAILED\",\"node\":\"node-a\","
@@ -166,8 +167,8 @@ static void expect_bad(const char *v, size_t len, const char *fragment)
 	jobentry_free(&e);
 }
 
-#define J4(state, outcome, args, extra) \
-	"{\"state\":" state ",\"jobRequest\":{\"jobId\":\"a\",\"jobName\":\"b\"," \
+#define J4(state, outcome, args, extra)                                             \
+	"{\"state\":" state ",\"jobRequest\":{\"jobId\":\"a\",\"jobName\":\"b\","   \
 	"\"factfilePath\":\"/c\",\"factfileArgs\":" args "},\"lastRunFrom\":\"n\"," \
 	"\"lastOutcome\":" outcome extra "}"
 
@@ -181,20 +182,20 @@ static void test_malformed(void **state)
 	expect_bad("{\"state\":\"DONE\"}\0x", 18, "not JSON");
 	expect_bad("\xff\xfe", 2, "not JSON");
 	expect_bad("{}", 2, "'state'");
-	expect_bad(J4("\"FINISHED\"", "\"FAILED\"", "[]", ""), strlen(J4("\"FINISHED\"",
-		   "\"FAILED\"", "[]", "")), "'state'");
-	expect_bad(J4("\"done\"", "\"FAILED\"", "[]", ""), strlen(J4("\"done\"", "\"FAILED\"",
-		   "[]", "")), "'state'");
+	expect_bad(J4("\"FINISHED\"", "\"FAILED\"", "[]", ""),
+		   strlen(J4("\"FINISHED\"", "\"FAILED\"", "[]", "")), "'state'");
+	expect_bad(J4("\"done\"", "\"FAILED\"", "[]", ""),
+		   strlen(J4("\"done\"", "\"FAILED\"", "[]", "")), "'state'");
 	expect_bad(J4("1", "\"FAILED\"", "[]", ""), strlen(J4("1", "\"FAILED\"", "[]", "")),
 		   "'state'");
-	expect_bad(J4("\"DONE\"", "\"CANCELLED\"", "[]", ""), strlen(J4("\"DONE\"",
-		   "\"CANCELLED\"", "[]", "")), "'lastOutcome'");
-	expect_bad(J4("\"DONE\"", "\"FAILED\"", "\"--tag\"", ""), strlen(J4("\"DONE\"",
-		   "\"FAILED\"", "\"--tag\"", "")), "factfileArgs");
-	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[1]", ""), strlen(J4("\"DONE\"", "\"FAILED\"",
-		   "[1]", "")), "factfileArgs");
-	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"node\":5"), strlen(J4("\"DONE\"",
-		   "\"FAILED\"", "[]", ",\"node\":5")), "'node'");
+	expect_bad(J4("\"DONE\"", "\"CANCELLED\"", "[]", ""),
+		   strlen(J4("\"DONE\"", "\"CANCELLED\"", "[]", "")), "'lastOutcome'");
+	expect_bad(J4("\"DONE\"", "\"FAILED\"", "\"--tag\"", ""),
+		   strlen(J4("\"DONE\"", "\"FAILED\"", "\"--tag\"", "")), "factfileArgs");
+	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[1]", ""),
+		   strlen(J4("\"DONE\"", "\"FAILED\"", "[1]", "")), "factfileArgs");
+	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"node\":5"),
+		   strlen(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"node\":5")), "'node'");
 	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"exitCode\":\"1\""),
 		   strlen(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"exitCode\":\"1\"")), "'exitCode'");
 	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"exitCode\":-4"),
@@ -210,13 +211,16 @@ static void test_malformed(void **state)
 			  "\"factfileArgs\":[]},\"lastRunFrom\":\"n\",\"lastOutcome\":\"FAILED\"}"),
 		   "factfilePath");
 	expect_bad("{\"state\":\"DONE\",\"jobRequest\":[],\"lastRunFrom\":\"n\","
-		   "\"lastOutcome\":\"FAILED\"}", strlen("{\"state\":\"DONE\",\"jobRequest\":[],"
-		   "\"lastRunFrom\":\"n\",\"lastOutcome\":\"FAILED\"}"), "'jobRequest'");
-	expect_bad("{\"state\":\"DONE\",\"jobRequest\":{\"jobId\":\"a\",\"jobName\":\"b\","
-		   "\"factfilePath\":\"/c\",\"factfileArgs\":[]},\"lastOutcome\":\"FAILED\"}",
-		   strlen("{\"state\":\"DONE\",\"jobRequest\":{\"jobId\":\"a\",\"jobName\":\"b\","
-			  "\"factfilePath\":\"/c\",\"factfileArgs\":[]},\"lastOutcome\":\"FAILED\"}"),
-		   "'lastRunFrom'");
+		   "\"lastOutcome\":\"FAILED\"}",
+		   strlen("{\"state\":\"DONE\",\"jobRequest\":[],"
+			  "\"lastRunFrom\":\"n\",\"lastOutcome\":\"FAILED\"}"),
+		   "'jobRequest'");
+	expect_bad(
+		"{\"state\":\"DONE\",\"jobRequest\":{\"jobId\":\"a\",\"jobName\":\"b\","
+		"\"factfilePath\":\"/c\",\"factfileArgs\":[]},\"lastOutcome\":\"FAILED\"}",
+		strlen("{\"state\":\"DONE\",\"jobRequest\":{\"jobId\":\"a\",\"jobName\":\"b\","
+		       "\"factfilePath\":\"/c\",\"factfileArgs\":[]},\"lastOutcome\":\"FAILED\"}"),
+		"'lastRunFrom'");
 	/* a NUL inside a string cannot become a C string */
 	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"node\":\"a\\u0000b\""),
 		   strlen(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"node\":\"a\\u0000b\"")), "'node'");

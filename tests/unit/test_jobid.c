@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/jobid.c: SHA-256 answers known independently, the job-reference vectors
- * (FACTOTUM.md §3) from hand-built compact texts, and then the whole path — factargs, factfile
- * parse, template, hash — on every line of $FS_TESTDATA/jobref-vectors.tsv. */
+ * (doc/compatibility.md) from hand-built compact texts, and then the whole path — factargs,
+ * factfile parse, template, hash — on every line of $FS_TESTDATA/jobref-vectors.tsv. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,18 +61,24 @@ static void test_known_digests(void **state)
 static void test_is_valid(void **state)
 {
 	(void)state;
-	assert_true(jobid_is_valid("c8abd9c2bb317fdec983bea8707bf01ae72b46d8d2e39317f31a442d360c068a"));
-	assert_false(jobid_is_valid("C8abd9c2bb317fdec983bea8707bf01ae72b46d8d2e39317f31a442d360c068a"));
-	assert_false(jobid_is_valid("c8abd9c2bb317fdec983bea8707bf01ae72b46d8d2e39317f31a442d360c068"));
-	assert_false(jobid_is_valid("c8abd9c2bb317fdec983bea8707bf01ae72b46d8d2e39317f31a442d360c068aa"));
-	assert_false(jobid_is_valid("g8abd9c2bb317fdec983bea8707bf01ae72b46d8d2e39317f31a442d360c068a"));
-	assert_false(jobid_is_valid(" c8abd9c2bb317fdec983bea8707bf01ae72b46d8d2e39317f31a442d360c068"));
+	assert_true(
+		jobid_is_valid("c8abd9c2bb317fdec983bea8707bf01ae72b46d8d2e39317f31a442d360c068a"));
+	assert_false(
+		jobid_is_valid("C8abd9c2bb317fdec983bea8707bf01ae72b46d8d2e39317f31a442d360c068a"));
+	assert_false(
+		jobid_is_valid("c8abd9c2bb317fdec983bea8707bf01ae72b46d8d2e39317f31a442d360c068"));
+	assert_false(jobid_is_valid(
+		"c8abd9c2bb317fdec983bea8707bf01ae72b46d8d2e39317f31a442d360c068aa"));
+	assert_false(
+		jobid_is_valid("g8abd9c2bb317fdec983bea8707bf01ae72b46d8d2e39317f31a442d360c068a"));
+	assert_false(
+		jobid_is_valid(" c8abd9c2bb317fdec983bea8707bf01ae72b46d8d2e39317f31a442d360c068"));
 	assert_false(jobid_is_valid(""));
 	assert_false(jobid_is_valid(NULL));
 }
 
-/* The rendered compact texts of two samples, written out by hand from FACTOTUM.md §3 (fixed key
- * order, no whitespace) and §2 (HTML escaping of {{x}}, missing variables empty). */
+/* The rendered compact texts of two samples, written out by hand (fixed key order, no
+ * whitespace; HTML escaping of {{x}}, missing variables empty). */
 static const char echo_compact[] =
 	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\",\"data\":{"
 	"\"name\":\"echo order demo\",\"tasks\":["
@@ -85,15 +91,15 @@ static const char echo_compact[] =
 
 /* echo-with-variables.factfile with message = it's <b>&</b> "quoted", nested.message unreachable
  * (a dotted name is a path), blank missing. */
-#define VARS_COMPACT(MESSAGE)                                                                      \
-	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\",\"data\":{"   \
-	"\"name\":\"echo order demo\",\"tasks\":["                                                  \
-	"{\"name\":\"echo alpha\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[\"" MESSAGE \
-	"\"],\"dependsOn\":[],\"onResult\":{\"terminateJobWithSuccess\":[3],\"continueJob\":[0]}},"    \
-	"{\"name\":\"echo beta\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[\"\"],"   \
+#define VARS_COMPACT(MESSAGE)                                                                                 \
+	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\",\"data\":{"            \
+	"\"name\":\"echo order demo\",\"tasks\":["                                                            \
+	"{\"name\":\"echo alpha\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[\"" MESSAGE      \
+	"\"],\"dependsOn\":[],\"onResult\":{\"terminateJobWithSuccess\":[3],\"continueJob\":[0]}},"           \
+	"{\"name\":\"echo beta\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[\"\"],"           \
 	"\"dependsOn\":[\"echo alpha\"],\"onResult\":{\"terminateJobWithSuccess\":[3],\"continueJob\":[0]}}," \
-	"{\"name\":\"echo omega\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":"        \
-	"[\"empty items are left ''\"],\"dependsOn\":[\"echo beta\"],\"onResult\":"                  \
+	"{\"name\":\"echo omega\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":"                 \
+	"[\"empty items are left ''\"],\"dependsOn\":[\"echo beta\"],\"onResult\":"                           \
 	"{\"terminateJobWithSuccess\":[3],\"continueJob\":[0]}}]}}"
 
 /* Hashes text with the tags factargs_parse makes of argv. */
@@ -108,7 +114,7 @@ static void check_with_args(const char *text, int argc, char *const argv[], cons
 	factargs_free(&fa);
 }
 
-#define ARGV(...) ((char *const[]){__VA_ARGS__, NULL})
+#define ARGV(...) ((char *const[]){ __VA_ARGS__, NULL })
 
 static void test_vectors_from_hand_built_text(void **state)
 {
@@ -124,7 +130,8 @@ static void test_vectors_from_hand_built_text(void **state)
 	check_with_args(echo_compact, 2, ARGV("--tag", "the rain,first,, wow,,"),
 			"4400865de78589cb16352ffdf32c51ac3411100ef552bd349d9a8ec3be4aae84");
 	check_with_args(VARS_COMPACT("it&#39;s &lt;b&gt;&amp;&lt;/b&gt; &quot;quoted&quot;"), 0,
-			ARGV(NULL), "24ace24771e6b7db81446988fbf8b0d619f3a37f1498853933f2ab43d6ed1f51");
+			ARGV(NULL),
+			"24ace24771e6b7db81446988fbf8b0d619f3a37f1498853933f2ab43d6ed1f51");
 	check_with_args(VARS_COMPACT("hi"), 2, ARGV("--tag", "team,data"),
 			"7a4ffc90e4873a5c0d23c5328310c416a7717f6358037ee4f89b74f07931033a");
 }
@@ -206,8 +213,8 @@ static void test_vectors_file(void **state)
 
 /* Escaping in the compact text and HTML escaping of env and tag values, end to end. The factfile
  * has its keys out of order, JSON escapes of every kind, and {{x}}, {{{x}}}, {{& x}} uses; the
- * expected text is written by hand from FACTOTUM.md §2-3, and the id was computed from it with
- * Python's hashlib (sha256(text + "team" + "R&D <x>")), apart from this code. */
+ * expected text is written by hand from the job-reference rules, and the id was computed from
+ * it with Python's hashlib (sha256(text + "team" + "R&D <x>")), apart from this code. */
 static const char esc_factfile[] =
 	"{\n"
 	"  \"data\": {\n"
@@ -251,9 +258,12 @@ static void test_escaping_end_to_end(void **state)
 	/* And the parser + templating produce exactly that text. */
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, esc_factfile, sizeof esc_factfile - 1), (ssize_t)(sizeof esc_factfile - 1));
+	assert_int_equal(write(fd, esc_factfile, sizeof esc_factfile - 1),
+			 (ssize_t)(sizeof esc_factfile - 1));
 	close(fd);
-	if (factargs_parse(4, ARGV("--env", "{\"env\":\"<a href='x'>&\\\"</a>\"}", "--tag", " team , R&D <x> "),
+	if (factargs_parse(4,
+			   ARGV("--env", "{\"env\":\"<a href='x'>&\\\"</a>\"}", "--tag",
+				" team , R&D <x> "),
 			   &fa, &err) != 0)
 		fail_msg("factargs_parse: %s", err);
 	if (factfile_load(path, &fa.vars, FACTFILE_RULES_OURS, &ff, &err) != 0)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for core/jobreq: the /submit body (SERVER.md §3 step 1) and the in-process
- * validation and job id (steps 3 and 4), with the original's messages byte for byte. */
+/* Unit tests for core/jobreq: the /submit body's shape and the in-process validation and job
+ * id, with the original's messages byte for byte. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -57,20 +57,24 @@ static void test_parse_no_body(void **state)
 
 static void test_parse_invalid_json(void **state)
 {
-	expect_parse_error("{", "Error decoding JSON string: unexpected end of data at line 1 column 2");
+	expect_parse_error("{",
+			   "Error decoding JSON string: unexpected end of data at line 1 column 2");
 	expect_parse_error("{\"jobName\":\"a\",}",
 			   "Error decoding JSON string: unexpected character at line 1 column 16");
 	expect_parse_error("{\n\"a\" 1}", "Error decoding JSON string: object property name "
-			   "separator ':' expected at line 2 column 5");
-	expect_parse_error("{} x", "Error decoding JSON string: unexpected character at line 1 column 4");
-	expect_parse_error("'a'", "Error decoding JSON string: unexpected character at line 1 column 1");
+					  "separator ':' expected at line 2 column 5");
+	expect_parse_error("{} x",
+			   "Error decoding JSON string: unexpected character at line 1 column 4");
+	expect_parse_error("'a'",
+			   "Error decoding JSON string: unexpected character at line 1 column 1");
 	expect_parse_error("{\"jobName\":\"\xff\"}",
 			   "Error decoding JSON string: invalid utf-8 string at line 1 column 13");
 	/* Bytes after a NUL are not silently ignored. */
 	struct job_request req;
 	char *err = NULL;
 	assert_int_equal(jobreq_parse("{}\0{}", 5, &req, &err), FS_EINVAL);
-	assert_string_equal(err, "Error decoding JSON string: trailing characters at line 1 column 3");
+	assert_string_equal(err,
+			    "Error decoding JSON string: trailing characters at line 1 column 3");
 	free(err);
 }
 
@@ -80,31 +84,45 @@ static void test_parse_deep_nesting(void **state)
 	buf_init(&b);
 	for (int i = 0; i < 100000; i++)
 		buf_putc(&b, '[');
-	expect_parse_error(b.data, "Error decoding JSON string: nesting too deep at line 1 column 33");
+	expect_parse_error(b.data,
+			   "Error decoding JSON string: nesting too deep at line 1 column 33");
 	buf_free(&b);
 }
 
 static void test_parse_wrong_shape(void **state)
 {
-	expect_parse_error("[]", "Error decoding JSON string: invalid type: sequence, expected struct JobRequest");
-	expect_parse_error("null", "Error decoding JSON string: invalid type: null, expected struct JobRequest");
-	expect_parse_error("\"x\"", "Error decoding JSON string: invalid type: string, expected struct JobRequest");
+	expect_parse_error(
+		"[]",
+		"Error decoding JSON string: invalid type: sequence, expected struct JobRequest");
+	expect_parse_error(
+		"null",
+		"Error decoding JSON string: invalid type: null, expected struct JobRequest");
+	expect_parse_error(
+		"\"x\"",
+		"Error decoding JSON string: invalid type: string, expected struct JobRequest");
 	expect_parse_error("{}", "Error decoding JSON string: missing field `jobName`");
-	expect_parse_error("{\"jobName\":\"a\"}", "Error decoding JSON string: missing field `factfilePath`");
-	expect_parse_error("{\"jobName\":1,\"factfilePath\":\"/a\"}",
-			   "Error decoding JSON string: invalid type: integer, expected a string for field `jobName`");
-	expect_parse_error("{\"jobName\":\"a\",\"factfilePath\":null}",
-			   "Error decoding JSON string: invalid type: null, expected a string for field `factfilePath`");
-	expect_parse_error("{\"jobName\":\"a\",\"factfilePath\":\"/a\",\"factfileArgs\":\"--tag\"}",
-			   "Error decoding JSON string: invalid type: string, expected a sequence of strings for field `factfileArgs`");
-	expect_parse_error("{\"jobName\":\"a\",\"factfilePath\":\"/a\",\"factfileArgs\":[\"x\",2]}",
-			   "Error decoding JSON string: invalid type: integer, expected a string in `factfileArgs` at index 1");
-	expect_parse_error("{\"jobName\":\"a\",\"factfilePath\":\"/a\",\"factfileArgs\":[[\"x\"]]}",
-			   "Error decoding JSON string: invalid type: sequence, expected a string in `factfileArgs` at index 0");
+	expect_parse_error("{\"jobName\":\"a\"}",
+			   "Error decoding JSON string: missing field `factfilePath`");
+	expect_parse_error(
+		"{\"jobName\":1,\"factfilePath\":\"/a\"}",
+		"Error decoding JSON string: invalid type: integer, expected a string for field `jobName`");
+	expect_parse_error(
+		"{\"jobName\":\"a\",\"factfilePath\":null}",
+		"Error decoding JSON string: invalid type: null, expected a string for field `factfilePath`");
+	expect_parse_error(
+		"{\"jobName\":\"a\",\"factfilePath\":\"/a\",\"factfileArgs\":\"--tag\"}",
+		"Error decoding JSON string: invalid type: string, expected a sequence of strings for field `factfileArgs`");
+	expect_parse_error(
+		"{\"jobName\":\"a\",\"factfilePath\":\"/a\",\"factfileArgs\":[\"x\",2]}",
+		"Error decoding JSON string: invalid type: integer, expected a string in `factfileArgs` at index 1");
+	expect_parse_error(
+		"{\"jobName\":\"a\",\"factfilePath\":\"/a\",\"factfileArgs\":[[\"x\"]]}",
+		"Error decoding JSON string: invalid type: sequence, expected a string in `factfileArgs` at index 0");
 	expect_parse_error("{\"jobName\":\"a\\u0000b\",\"factfilePath\":\"/a\"}",
 			   "Error decoding JSON string: field `jobName` contains a NUL character");
-	expect_parse_error("{\"jobName\":\"a\",\"factfilePath\":\"/a\",\"factfileArgs\":[\"--tag\",\"a\\u0000\"]}",
-			   "Error decoding JSON string: `factfileArgs` at index 1 contains a NUL character");
+	expect_parse_error(
+		"{\"jobName\":\"a\",\"factfilePath\":\"/a\",\"factfileArgs\":[\"--tag\",\"a\\u0000\"]}",
+		"Error decoding JSON string: `factfileArgs` at index 1 contains a NUL character");
 }
 
 static void test_parse_duplicate_keys(void **state)
@@ -112,11 +130,13 @@ static void test_parse_duplicate_keys(void **state)
 	expect_parse_error("{\"jobName\":\"a\",\"jobName\":\"b\",\"factfilePath\":\"/a\"}",
 			   "Error decoding JSON string: duplicate field `jobName`");
 	/* An escaped spelling is the same key. */
-	expect_parse_error("{\"factfilePath\":\"/a\",\"jobName\":\"a\",\"factfile\\u0050ath\":\"/b\"}",
-			   "Error decoding JSON string: duplicate field `factfilePath`");
+	expect_parse_error(
+		"{\"factfilePath\":\"/a\",\"jobName\":\"a\",\"factfile\\u0050ath\":\"/b\"}",
+		"Error decoding JSON string: duplicate field `factfilePath`");
 	/* The same name nested deeper is not a duplicate. */
 	struct job_request req;
-	char *err = parse_err("{\"x\":{\"jobName\":1},\"jobName\":\"a\",\"factfilePath\":\"/a\"}", &req);
+	char *err = parse_err("{\"x\":{\"jobName\":1},\"jobName\":\"a\",\"factfilePath\":\"/a\"}",
+			      &req);
 	assert_null(err);
 	jobreq_free(&req);
 }
@@ -125,7 +145,8 @@ static void test_parse_ok(void **state)
 {
 	struct job_request req;
 	char *err = parse_err("{\"unknown\":[1,{}],\"jobName\":\"J\",\"factfilePath\":\"/x/y\","
-			      "\"factfileArgs\":[\"--tag\",\"a/b,\\u00e9\",\"--no-colour\"]}", &req);
+			      "\"factfileArgs\":[\"--tag\",\"a/b,\\u00e9\",\"--no-colour\"]}",
+			      &req);
 	assert_null(err);
 	assert_string_equal(req.job_name, "J");
 	assert_string_equal(req.factfile_path, "/x/y");
@@ -198,11 +219,15 @@ static void test_validate_fields(void **state)
 	char *msg;
 	expect_invalid("", echo, NULL, &any_path,
 		       "Validation Error: No valid value found: field 'jobName' cannot be empty");
-	expect_invalid("j", "", NULL, &any_path,
-		       "Validation Error: No valid value found: field 'factfilePath' cannot be empty");
-	expect_invalid("j", "relative/echo.factfile", NULL, &any_path,
-		       "Validation Error: factfilePath 'relative/echo.factfile' must be an absolute path");
-	msg = xasprintf("Validation Error: Value does not exist on host for 'factfilePath':'%s/nope'", tmpdir);
+	expect_invalid(
+		"j", "", NULL, &any_path,
+		"Validation Error: No valid value found: field 'factfilePath' cannot be empty");
+	expect_invalid(
+		"j", "relative/echo.factfile", NULL, &any_path,
+		"Validation Error: factfilePath 'relative/echo.factfile' must be an absolute path");
+	msg = xasprintf(
+		"Validation Error: Value does not exist on host for 'factfilePath':'%s/nope'",
+		tmpdir);
 	char *nope = xasprintf("%s/nope", tmpdir);
 	expect_invalid("j", nope, NULL, &any_path, msg);
 	free(msg);
@@ -239,7 +264,8 @@ static void test_validate_roots(void **state)
 	char *err = validate("j", inside, NULL, &policy, id);
 	assert_null(err);
 
-	msg = xasprintf("Validation Error: factfilePath '%s' is outside the allowed roots", outside);
+	msg = xasprintf("Validation Error: factfilePath '%s' is outside the allowed roots",
+			outside);
 	expect_invalid("j", outside, NULL, &policy, msg);
 	free(msg);
 	/* `..` cannot climb out. */
@@ -259,7 +285,8 @@ static void test_validate_roots(void **state)
 	char *sibling = xasprintf("%s/rootx/f", tmpdir);
 	FILE *f = fopen(sibling, "w");
 	fclose(f);
-	msg = xasprintf("Validation Error: factfilePath '%s' is outside the allowed roots", sibling);
+	msg = xasprintf("Validation Error: factfilePath '%s' is outside the allowed roots",
+			sibling);
 	expect_invalid("j", sibling, NULL, &policy, msg);
 	free(msg);
 	unlink(sibling);
@@ -291,7 +318,8 @@ static void test_validate_not_a_file(void **state)
 	expect_invalid("j", "/dev/zero", NULL, &any_path,
 		       "Validation Error: factfilePath '/dev/zero' is not a regular file");
 	/* A directory gets Factotum's own read error. */
-	msg = xasprintf("Validation Error: Couldn't read '%s': Is a directory (os error 21)", tmpdir);
+	msg = xasprintf("Validation Error: Couldn't read '%s': Is a directory (os error 21)",
+			tmpdir);
 	expect_invalid("j", tmpdir, NULL, &any_path, msg);
 	free(msg);
 }
@@ -301,7 +329,8 @@ static void test_validate_unreadable(void **state)
 {
 	char *path = write_file("secret.factfile", "{}");
 	char *msg = xasprintf("Validation Error: Couldn't open '%s' for reading: Permission denied "
-			      "(os error 13)", path);
+			      "(os error 13)",
+			      path);
 	pid_t pid;
 	int status;
 
@@ -313,7 +342,9 @@ static void test_validate_unreadable(void **state)
 		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
 			_exit(3);
 		char *err = validate("j", path, NULL, &any_path, NULL);
-		_exit(err != NULL && strcmp(err, msg) == 0 ? 0 : (fprintf(stderr, "got: %s\n", err ? err : "(none)"), 1));
+		_exit(err != NULL && strcmp(err, msg) == 0
+			      ? 0
+			      : (fprintf(stderr, "got: %s\n", err ? err : "(none)"), 1));
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -326,9 +357,11 @@ static void test_validate_unreadable(void **state)
 static void test_validate_bad_factfile(void **state)
 {
 	char *path = write_file("bad.factfile", "{\"schema\":1}");
-	char *msg = xasprintf("Validation Error: '%s' is not a valid factotum factfile: '/schema' - "
-			      "Type of the value is wrong (The value must be string)\n'/data' - This "
-			      "property is required", path);
+	char *msg =
+		xasprintf("Validation Error: '%s' is not a valid factotum factfile: '/schema' - "
+			  "Type of the value is wrong (The value must be string)\n'/data' - This "
+			  "property is required",
+			  path);
 	expect_invalid("j", path, NULL, &any_path, msg);
 	free(msg);
 	unlink(path);
@@ -350,21 +383,27 @@ static void test_validate_bad_args(void **state)
 	expect_invalid("j", echo, unknown_start, &any_path,
 		       "Validation Error: The job cannot be started from 'nope' because the task "
 		       "specified could not be found");
-	expect_invalid("j", echo, no_value, &any_path,
-		       "Validation Error: Expected argument for flag '--start' but reached end of arguments.");
-	expect_invalid("j", echo, bad_env, &any_path,
-		       "Validation Error: Supplied string '{\"a\":1}' is not valid JSON: decoder error");
-	expect_invalid("j", echo, unknown_opt, &any_path, "Validation Error: Unknown flag: '--bogus'");
-	expect_invalid("j", echo, bad_hook, &any_path,
-		       "Validation Error: Error: the specifed webhook URL \"ftp://x\" is invalid. Reason: "
-		       "URL must begin with 'http://' or 'https://' to be used with Factotum webhooks");
+	expect_invalid(
+		"j", echo, no_value, &any_path,
+		"Validation Error: Expected argument for flag '--start' but reached end of arguments.");
+	expect_invalid(
+		"j", echo, bad_env, &any_path,
+		"Validation Error: Supplied string '{\"a\":1}' is not valid JSON: decoder error");
+	expect_invalid("j", echo, unknown_opt, &any_path,
+		       "Validation Error: Unknown flag: '--bogus'");
+	expect_invalid(
+		"j", echo, bad_hook, &any_path,
+		"Validation Error: Error: the specifed webhook URL \"ftp://x\" is invalid. Reason: "
+		"URL must begin with 'http://' or 'https://' to be used with Factotum webhooks");
 	free(echo);
 }
 
-#define TASK(n, deps) "{\"name\":\"" n "\",\"executor\":\"shell\",\"command\":\"true\"," \
+#define TASK(n, deps)                                                                             \
+	"{\"name\":\"" n "\",\"executor\":\"shell\",\"command\":\"true\","                        \
 	"\"arguments\":[],\"dependsOn\":[" deps "],\"onResult\":{\"terminateJobWithSuccess\":[]," \
 	"\"continueJob\":[0]}}"
-#define FACTFILE(tasks) "{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\"," \
+#define FACTFILE(tasks)                                                                  \
+	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\"," \
 	"\"data\":{\"name\":\"j\",\"tasks\":[" tasks "]}}"
 
 /* The rules follow the runner: ours takes dependencies in any order, a foreign Factotum needs
@@ -379,9 +418,11 @@ static void test_validate_rules_follow_runner(void **state)
 	assert_true(jobid_is_valid(id));
 	err = validate("j", path, NULL, &foreign, NULL);
 	assert_non_null(err);
-	char *msg = xasprintf("Validation Error: '%s' is not a valid factotum factfile: the task 'b' "
-			      "depends on 'a', which is not defined before it (Factotum requires "
-			      "dependencies to come first).", path);
+	char *msg =
+		xasprintf("Validation Error: '%s' is not a valid factotum factfile: the task 'b' "
+			  "depends on 'a', which is not defined before it (Factotum requires "
+			  "dependencies to come first).",
+			  path);
 	assert_string_equal(err, msg);
 	free(msg);
 	free(err);
@@ -394,8 +435,10 @@ static void test_validate_constraint_still_validates(void **state)
 {
 	char *path = write_file("broken.factfile", FACTFILE(TASK("a", "\"a\"")));
 	const char *foreign_host[] = { "--constraint", "host,some-other-host.invalid", NULL };
-	char *msg = xasprintf("Validation Error: '%s' is not a valid factotum factfile: the task 'a' "
-			      "depends on itself.", path);
+	char *msg =
+		xasprintf("Validation Error: '%s' is not a valid factotum factfile: the task 'a' "
+			  "depends on itself.",
+			  path);
 	expect_invalid("j", path, foreign_host, &any_path, msg);
 	free(msg);
 	unlink(path);

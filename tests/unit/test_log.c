@@ -53,7 +53,8 @@ static void test_format(void **state)
 	log_init("prog", CONFIG_LOG_ERROR);
 	out = captured(log_some);
 	want = xasprintf("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z "
-			 "prog\\[%ld\\]: error: disk full\n$", (long)getpid());
+			 "prog\\[%ld\\]: error: disk full\n$",
+			 (long)getpid());
 	assert_int_equal(regcomp(&re, want, REG_EXTENDED | REG_NEWLINE), 0);
 	assert_int_equal(regexec(&re, out, 0, NULL, 0), 0);
 	regfree(&re);
@@ -71,11 +72,8 @@ static void test_levels(void **state)
 	assert_non_null(strstr(out, ": warn: w\n"));
 	assert_non_null(strstr(out, ": info: i\n"));
 	assert_null(strstr(out, ": debug: "));
-	assert_true(log_enabled(CONFIG_LOG_INFO));
-	assert_false(log_enabled(CONFIG_LOG_DEBUG));
 	log_init("prog", CONFIG_LOG_OFF);
 	assert_string_equal(captured(log_some), "");
-	assert_false(log_enabled(CONFIG_LOG_OFF));
 }
 
 int main(void)

@@ -89,7 +89,8 @@ static void test_status_refused(void **state)
 	assert_int_equal(outcome_status_read(dir, ID, &st), FS_EINVAL);
 	put(ID ".status", "run=1\nexit=999\nsignal=0\nstarted=1\nfinished=2\nreason=\n");
 	assert_int_equal(outcome_status_read(dir, ID, &st), FS_EINVAL);
-	put(ID ".status", "run=1\nexit=0\nsignal=0\nstarted=1\nfinished=2\n"
+	put(ID ".status",
+	    "run=1\nexit=0\nsignal=0\nstarted=1\nfinished=2\n"
 	    "reason=0123456789012345678901234567890123456789\n"); /* too long a reason */
 	assert_int_equal(outcome_status_read(dir, ID, &st), FS_EINVAL);
 	put(ID ".status", "run=1\nexit=0\nsignal=0\nstarted=1\nfinished=2\nreason=\n");
@@ -101,7 +102,7 @@ static void test_pid_round_trip(void **state)
 	struct run_pid rp = { 42, 12345, 987654321ULL }, back;
 
 	(void)state;
-	outcome_remove(dir, ID);
+	outcome_recycle(NULL, dir, ID);
 	assert_int_equal(outcome_pid_read(dir, ID, &back), FS_ENOENT);
 	assert_int_equal(outcome_pid_write(dir, ID, &rp, NULL), 0);
 	assert_int_equal(outcome_pid_read(dir, ID, &back), 0);
@@ -110,138 +111,14 @@ static void test_pid_round_trip(void **state)
 	assert_true(back.start == 987654321ULL);
 	put(ID ".pid", "run=42\npid=1\nstart=5\n"); /* init is never a supervisor */
 	assert_int_equal(outcome_pid_read(dir, ID, &back), FS_EINVAL);
-	/* remove takes both files and a crash's temporaries */
-	assert_int_equal(outcome_status_write(dir, ID, &(struct run_status){ .run = 1 }, 0, NULL), 0);
-	put(ID ".status.tmp", "half");
-	outcome_remove(dir, ID);
-	assert_false(exists(ID ".status"));
-	assert_false(exists(ID ".status.tmp"));
-	assert_false(exists(ID ".pid"));
-}
-
-/* <dir>/spare/<name>, in a static buffer */
-static const char *spare_dir_full(const char *name)
-{
-	static char buf[512];
-
-	snprintf(buf, sizeof(buf), "%s/spare/%s", dir, name);
-	return buf;
-}
-
-static ino_t inode_of(const char *path)
-{
-	struct stat sb;
-
-	assert_int_equal(stat(path, &sb), 0);
-	return sb.st_ino;
-}
-
-#define ID2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
-
-/* a settled run's files go into the pool and the next run's are the same inodes: none freed,
- * none allocated; a spare somebody else took first only means a file created as before */
-static void test_spares(void **state)
-{
-	struct outcome_spares sp, again;
-	struct run_pid rp = { 7, 4242, 99ULL }, backp;
-	struct run_status st = { .run = 7, .exit_code = 3, .reason = "timeout" }, backs;
-	char *spare_dir = xasprintf("%s/spare", dir), *p1, *p2, *path;
-	ino_t status_ino, pid_ino;
-
-	(void)state;
-	assert_int_equal(outcome_spares_init(&sp, spare_dir), 0);
-	assert_null(outcome_spare_take(&sp));
-	/* run 1 (no spares yet) writes its files, settles: both move into the pool */
-	assert_int_equal(outcome_pid_write(dir, ID, &rp, NULL), 0);
-	assert_int_equal(outcome_status_write(dir, ID, &st, 1, NULL), 0);
-	path = xasprintf("%s/%s.status", dir, ID);
-	status_ino = inode_of(path);
-	free(path);
-	path = xasprintf("%s/%s.pid", dir, ID);
-	pid_ino = inode_of(path);
-	free(path);
-	put(ID ".status.tmp", "a crash's");
-	outcome_recycle(&sp, dir, ID);
-	assert_false(exists(ID ".status"));
-	assert_false(exists(ID ".pid"));
-	assert_false(exists(ID ".status.tmp"));
-	assert_int_equal(sp.n, 2);
-	/* run 2 takes them: same inodes, whole new contents, no temporaries left */
-	p1 = outcome_spare_take(&sp);
-	p2 = outcome_spare_take(&sp);
-	assert_non_null(p1);
-	assert_non_null(p2);
-	assert_int_equal(outcome_pid_write(dir, ID2, &(struct run_pid){ 8, 777, 5ULL }, p1), 0);
-	assert_int_equal(outcome_status_write(dir, ID2, &(struct run_status){ .run = 8 }, 1, p2),
+	/* without a pool, recycling removes both files and a crash's temporaries */
+	assert_int_equal(outcome_status_write(dir, ID, &(struct run_status){ .run = 1 }, 0, NULL),
 			 0);
-	assert_int_equal(outcome_pid_read(dir, ID2, &backp), 0);
-	assert_int_equal(backp.run, 8);
-	assert_int_equal(backp.pid, 777);
-	assert_int_equal(outcome_status_read(dir, ID2, &backs), 0);
-	assert_int_equal(backs.run, 8);
-	assert_int_equal(backs.exit_code, 0);
-	assert_string_equal(backs.reason, "");
-	path = xasprintf("%s/%s.pid", dir, ID2);
-	assert_true(inode_of(path) == status_ino || inode_of(path) == pid_ino);
-	free(path);
-	path = xasprintf("%s/%s.status", dir, ID2);
-	assert_true(inode_of(path) == status_ino || inode_of(path) == pid_ino);
-	free(path);
-	assert_false(exists(ID2 ".pid.tmp"));
-	assert_false(exists(ID2 ".status.tmp"));
-	/* a spare already taken: the writer creates its file */
-	assert_int_equal(outcome_pid_write(dir, ID, &rp, p1), 0);
-	assert_int_equal(outcome_pid_read(dir, ID, &backp), 0);
-	assert_int_equal(backp.run, 7);
-	free(p1);
-	free(p2);
-	/* spare directories: named ahead (up to want), made by someone else, taken oldest first;
-	 * one never made is just a name */
-	p1 = outcome_spare_reserve_dir(&sp, 2);
-	p2 = outcome_spare_reserve_dir(&sp, 2);
-	assert_non_null(p1);
-	assert_non_null(p2);
-	assert_null(outcome_spare_reserve_dir(&sp, 2));
-	assert_int_equal(mkdir(p1, 0755), 0);
-	path = outcome_spare_take_dir(&sp, 2);
-	assert_string_equal(path, p1);
-	free(path);
-	assert_null(outcome_spare_take_dir(&sp, 2)); /* p2 is not made yet: it waits */
-	assert_int_equal(sp.ndirs, 1);
-	/* as the supervisor of that run does */
-	path = xasprintf("%s/rundir", dir);
-	assert_int_equal(rename(p1, path), 0);
-	assert_int_equal(rmdir(path), 0);
-	free(path);
-	free(p1);
-	/* a new pool takes over the spares on disk (files, empty directories) and names new ones
-	 * after them; anything else there goes */
-	outcome_recycle(&sp, dir, ID2);
-	assert_int_equal(sp.n, 2);
-	assert_int_equal(mkdir(p2, 0755), 0);
-	free(p2);
-	put("spare/junk", "not ours");
-	assert_int_equal(mkdir(spare_dir_full("d.99999"), 0755), 0);
-	put("spare/d.99999/x", "a file in a spare directory");
-	assert_int_equal(outcome_spares_init(&again, spare_dir), 0);
-	assert_int_equal(again.n, 2);
-	assert_int_equal(again.ndirs, 1);
-	assert_true(again.seq >= sp.seq);
-	assert_false(exists("spare/junk"));
-	assert_true(exists("spare/d.99999/x")); /* not empty: neither taken nor emptied */
-	/* a name never made is forgotten once the pool is full */
-	p1 = outcome_spare_reserve_dir(&again, 2);
-	assert_non_null(p1);
-	path = outcome_spare_take_dir(&again, 2); /* the adopted one */
-	assert_non_null(path);
-	free(path);
-	assert_null(outcome_spare_take_dir(&again, 1));
-	assert_int_equal(again.ndirs, 0);
-	free(p1);
-	outcome_spares_free(&again);
-	outcome_spares_free(&sp);
-	outcome_remove(dir, ID);
-	free(spare_dir);
+	put(ID ".status.tmp", "half");
+	outcome_recycle(NULL, dir, ID);
+	assert_false(exists(ID ".status"));
+	assert_false(exists(ID ".status.tmp"));
+	assert_false(exists(ID ".pid"));
 }
 
 static void test_record(void **state)
@@ -321,7 +198,6 @@ int main(void)
 		cmocka_unit_test(test_status_round_trip),
 		cmocka_unit_test(test_status_refused),
 		cmocka_unit_test(test_pid_round_trip),
-		cmocka_unit_test(test_spares),
 		cmocka_unit_test(test_record),
 	};
 

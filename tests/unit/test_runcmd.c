@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* worker/runcmd: the runner's argv -- appended options in the spec's order, only when the server
+/* worker/runcmd: the runner's argv -- appended options in their fixed order, only when the server
  * has them and the request does not, never duplicated, never after a final "--". */
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,14 +31,18 @@ static char *joined(const struct config *cfg, const char *args_json)
 	return buf_steal(&b);
 }
 
-static void expect(const struct config *cfg, const char *args_json, const char *want)
-{
-	char *got = joined(cfg, args_json);
+/* One argv: the server's webhook (NULL: none) and --no-colour flag, the request's factfileArgs
+ * (NULL: none), and the argv wanted, joined with '|'. */
+struct runcmd_case {
+	const char *webhook;
+	int no_colour;
+	const char *args_json;
+	const char *want;
+};
 
-	if (strcmp(got, want) != 0)
-		fail_msg("args %s\n  want %s\n  got  %s", args_json ? args_json : "(null)", want, got);
-	free(got);
-}
+#define HOOK     "http://server/hook"
+#define BASE     "/opt/factotum|run|/ff/job.factfile"
+#define APPENDED "--webhook|" HOOK "|--max-stdouterr-size|500|--no-colour"
 
 static void setcfg(struct config *cfg, const char *webhook, int no_colour)
 {
@@ -50,80 +54,88 @@ static void setcfg(struct config *cfg, const char *webhook, int no_colour)
 	cfg->no_colour = no_colour;
 }
 
-static void test_plain(void **state)
+static void expect_cases(const struct runcmd_case *c, size_t n)
 {
 	struct config cfg;
+	size_t i;
+	char *got;
+
+	for (i = 0; i < n; i++) {
+		setcfg(&cfg, c[i].webhook, c[i].no_colour);
+		got = joined(&cfg, c[i].args_json);
+		if (strcmp(got, c[i].want) != 0)
+			fail_msg("args %s\n  want %s\n  got  %s",
+				 c[i].args_json ? c[i].args_json : "(null)", c[i].want, got);
+		free(got);
+		config_free(&cfg);
+	}
+}
+
+#define EXPECT_CASES(c) expect_cases((c), sizeof(c) / sizeof((c)[0]))
+
+static void test_plain(void **state)
+{
+	static const struct runcmd_case c[] = {
+		{ NULL, 0, NULL, BASE },
+		{ NULL, 0, "", BASE },
+		{ NULL, 0, "[]", BASE },
+		{ NULL, 0, "[\"--tag\",\"a,b\",\"--start\",\"x y\"]",
+		  BASE "|--tag|a,b|--start|x y" },
+		/* without a server webhook, no --max-stdouterr-size is ever added */
+		{ NULL, 0, "[\"--webhook\",\"http://h/\"]", BASE "|--webhook|http://h/" },
+	};
 
 	(void)state;
-	setcfg(&cfg, NULL, 0);
-	expect(&cfg, NULL, "/opt/factotum|run|/ff/job.factfile");
-	expect(&cfg, "", "/opt/factotum|run|/ff/job.factfile");
-	expect(&cfg, "[]", "/opt/factotum|run|/ff/job.factfile");
-	expect(&cfg, "[\"--tag\",\"a,b\",\"--start\",\"x y\"]",
-	       "/opt/factotum|run|/ff/job.factfile|--tag|a,b|--start|x y");
-	/* without a server webhook, no --max-stdouterr-size is ever added */
-	expect(&cfg, "[\"--webhook\",\"http://h/\"]",
-	       "/opt/factotum|run|/ff/job.factfile|--webhook|http://h/");
-	config_free(&cfg);
+	EXPECT_CASES(c);
 }
 
 static void test_appended_in_order(void **state)
 {
-	struct config cfg;
+	static const struct runcmd_case c[] = {
+		{ HOOK, 1, "[]", BASE "|" APPENDED },
+		{ HOOK, 1, "[\"--tag\",\"k,v\"]", BASE "|--tag|k,v|" APPENDED },
+		{ NULL, 1, "[]", BASE "|--no-colour" },
+	};
 
 	(void)state;
-	setcfg(&cfg, "http://server/hook", 1);
-	expect(&cfg, "[]", "/opt/factotum|run|/ff/job.factfile|--webhook|http://server/hook|"
-	       "--max-stdouterr-size|500|--no-colour");
-	expect(&cfg, "[\"--tag\",\"k,v\"]", "/opt/factotum|run|/ff/job.factfile|--tag|k,v|"
-	       "--webhook|http://server/hook|--max-stdouterr-size|500|--no-colour");
-	config_free(&cfg);
-	setcfg(&cfg, NULL, 1);
-	expect(&cfg, "[]", "/opt/factotum|run|/ff/job.factfile|--no-colour");
-	config_free(&cfg);
+	EXPECT_CASES(c);
 }
 
 static void test_never_duplicated(void **state)
 {
-	struct config cfg;
+	static const struct runcmd_case c[] = {
+		/* the request's own, in either form, win and are not repeated */
+		{ HOOK, 1, "[\"--no-colour\"]",
+		  BASE "|--no-colour|--webhook|" HOOK "|--max-stdouterr-size|500" },
+		{ HOOK, 1, "[\"--webhook=http://mine/\"]",
+		  BASE "|--webhook=http://mine/|--max-stdouterr-size|500|--no-colour" },
+		{ HOOK, 1, "[\"--webhook\",\"http://mine/\",\"--max-stdouterr-size\",\"9\"]",
+		  BASE "|--webhook|http://mine/|--max-stdouterr-size|9|--no-colour" },
+		{ HOOK, 1,
+		  "[\"--max-stdouterr-size=7\",\"--no-colour\",\"--webhook\",\"http://m/\"]",
+		  BASE "|--max-stdouterr-size=7|--no-colour|--webhook|http://m/" },
+		/* an option's value that looks like an option is a value, not the option */
+		{ HOOK, 1, "[\"--start\",\"--no-colour\"]", BASE "|--start|--no-colour|" APPENDED },
+		/* a prefix is not the option */
+		{ HOOK, 1, "[\"--tag\",\"x,y\",\"--no-colours\"]",
+		  BASE "|--tag|x,y|--no-colours|" APPENDED },
+	};
 
 	(void)state;
-	setcfg(&cfg, "http://server/hook", 1);
-	/* the request's own, in either form, win and are not repeated */
-	expect(&cfg, "[\"--no-colour\"]", "/opt/factotum|run|/ff/job.factfile|--no-colour|"
-	       "--webhook|http://server/hook|--max-stdouterr-size|500");
-	expect(&cfg, "[\"--webhook=http://mine/\"]", "/opt/factotum|run|/ff/job.factfile|"
-	       "--webhook=http://mine/|--max-stdouterr-size|500|--no-colour");
-	expect(&cfg, "[\"--webhook\",\"http://mine/\",\"--max-stdouterr-size\",\"9\"]",
-	       "/opt/factotum|run|/ff/job.factfile|--webhook|http://mine/|"
-	       "--max-stdouterr-size|9|--no-colour");
-	expect(&cfg, "[\"--max-stdouterr-size=7\",\"--no-colour\",\"--webhook\",\"http://m/\"]",
-	       "/opt/factotum|run|/ff/job.factfile|--max-stdouterr-size=7|--no-colour|"
-	       "--webhook|http://m/");
-	/* an option's value that looks like an option is a value, not the option */
-	expect(&cfg, "[\"--start\",\"--no-colour\"]", "/opt/factotum|run|/ff/job.factfile|"
-	       "--start|--no-colour|--webhook|http://server/hook|--max-stdouterr-size|500|"
-	       "--no-colour");
-	/* a prefix is not the option */
-	expect(&cfg, "[\"--tag\",\"x,y\",\"--no-colours\"]", "/opt/factotum|run|/ff/job.factfile|"
-	       "--tag|x,y|--no-colours|--webhook|http://server/hook|--max-stdouterr-size|500|"
-	       "--no-colour");
-	config_free(&cfg);
+	EXPECT_CASES(c);
 }
 
 static void test_final_dashdash(void **state)
 {
-	struct config cfg;
+	static const struct runcmd_case c[] = {
+		/* after "--" an option would be a positional: the appended ones go before it */
+		{ NULL, 1, "[\"--tag\",\"a,b\",\"--\"]", BASE "|--tag|a,b|--no-colour|--" },
+		/* a "--" that is an option's value is not the terminator */
+		{ NULL, 1, "[\"--start\",\"--\"]", BASE "|--start|--|--no-colour" },
+	};
 
 	(void)state;
-	setcfg(&cfg, NULL, 1);
-	/* after "--" an option would be a positional: the appended ones go before it */
-	expect(&cfg, "[\"--tag\",\"a,b\",\"--\"]",
-	       "/opt/factotum|run|/ff/job.factfile|--tag|a,b|--no-colour|--");
-	/* a "--" that is an option's value is not the terminator */
-	expect(&cfg, "[\"--start\",\"--\"]",
-	       "/opt/factotum|run|/ff/job.factfile|--start|--|--no-colour");
-	config_free(&cfg);
+	EXPECT_CASES(c);
 }
 
 static void test_bad_json(void **state)
@@ -155,7 +167,7 @@ static void test_json(void **state)
 
 	(void)state;
 	assert_string_equal(text, "[\"/opt/factotum\",\"run\",\"/a b/f\",\"--env\","
-			    "\"{\\\"x\\\":\\\"y/z\\\"}\"]");
+				  "\"{\\\"x\\\":\\\"y/z\\\"}\"]");
 	free(text);
 }
 

@@ -26,7 +26,7 @@
 
 #define NODE "node-a"
 
-struct fixture {
+struct spool_fixture {
 	char dir[256];
 	struct spool *sp;
 };
@@ -52,7 +52,7 @@ static void rm_tree(const char *dir)
 
 static int setup(void **state)
 {
-	struct fixture *f = xcalloc(1, sizeof *f);
+	struct spool_fixture *f = xcalloc(1, sizeof *f);
 	char *err = NULL;
 	const char *tmp = getenv("TMPDIR");
 
@@ -74,7 +74,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 
 	spool_close(f->sp);
 	rm_tree(f->dir);
@@ -108,13 +108,16 @@ static const char *mkid(unsigned n, char buf[65])
 static int enq(struct spool *sp, const char *id, size_t max, char **errp)
 {
 	struct spool_submit s = {
-		.id = id, .job_name = "echo", .factfile_path = "/srv/echo.factfile",
-		.factfile_args = "[\"--tag\",\"k,v\"]", .node = NODE,
+		.id = id,
+		.job_name = "echo",
+		.factfile_path = "/srv/echo.factfile",
+		.factfile_args = "[\"--tag\",\"k,v\"]",
+		.node = NODE,
 	};
 	return spool_enqueue(sp, &s, max, errp);
 }
 
-static void reopen(struct fixture *f, int flags)
+static void reopen(struct spool_fixture *f, int flags)
 {
 	char *err = NULL;
 
@@ -145,19 +148,20 @@ static long long sql_int(const char *dir, const char *sql)
 
 static void test_open_schema_reopen(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	char id[65], path[512], *err = NULL;
 	struct stat sb;
 
 	snprintf(path, sizeof path, "%s/spool.db", f->dir);
 	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(spool_schema_version(), 2);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), spool_schema_version());
-	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM sqlite_master WHERE name IN "
-				 "('jobs','transitions','outbox','settings')"), 4);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(f->dir,
+				 "SELECT count(*) FROM sqlite_master WHERE name IN "
+				 "('jobs','transitions','outbox','settings','queued_count')"),
+			 5);
 	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
-	reopen(f, SPOOL_SYNC_NORMAL); /* an existing spool: no migration, data kept */
+	reopen(f, SPOOL_SYNC_NORMAL); /* an existing spool: data kept */
 	assert_int_equal(spool_get(f->sp, id, &j, &err), 0);
 	assert_string_equal(j->id, id);
 	spool_job_free(j);
@@ -180,7 +184,7 @@ static void test_open_schema_reopen(void **state)
 
 static void test_open_errors(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool *sp = NULL;
 	char sub[512], path[600], *err = NULL;
 	int fd;
@@ -212,7 +216,7 @@ static void test_open_errors(void **state)
 	assert_non_null(strstr(err, "spool: open "));
 	assert_non_null(strstr(err, "spool.db: file is not a database"));
 
-	/* an empty file is migrated from version 0 */
+	/* an empty file gets the schema */
 	snprintf(sub, sizeof sub, "%s/empty", f->dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	snprintf(path, sizeof path, "%s/spool.db", sub);
@@ -220,21 +224,42 @@ static void test_open_errors(void **state)
 	close(fd);
 	assert_int_equal(spool_open(&sp, sub, 0, &err), 0);
 	spool_close(sp);
-	assert_int_equal(sql_int(sub, "PRAGMA user_version"), spool_schema_version());
-
-	/* a spool from a newer program is refused, not "migrated" */
-	sql_int(sub, "PRAGMA user_version = 99");
-	assert_int_equal(spool_open(&sp, sub, 0, &err), FS_EIO);
-	assert_non_null(strstr(err, "schema version 99 is newer"));
-	assert_null(sp);
+	assert_int_equal(sql_int(sub, "PRAGMA user_version"), 1);
 	free(err);
 }
 
-/* The trigger-kept QUEUED count (schema 2) equals a real count through enqueue, claim, cancel
- * and resubmission, and a version-1 spool with queued jobs migrates to the right count. */
+/* A spool of any other schema version, newer or older, is refused and left untouched. */
+static void test_open_other_version(void **state)
+{
+	static const int versions[] = { 2, 99, -1 };
+	struct spool_fixture *f = *state;
+	struct spool *sp = NULL;
+	char sql[64], want[700], *err = NULL;
+
+	spool_close(f->sp);
+	f->sp = NULL;
+	for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", versions[i]);
+		sql_int(f->dir, sql);
+		assert_int_equal(spool_open(&sp, f->dir, 0, &err), FS_EIO);
+		assert_null(sp);
+		snprintf(want, sizeof want,
+			 "spool: open %s/spool.db: schema version %d, "
+			 "this build uses 1",
+			 f->dir, versions[i]);
+		assert_string_equal(err, want);
+		assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), versions[i]);
+	}
+	free(err);
+	sql_int(f->dir, "PRAGMA user_version = 1");
+	reopen(f, 0);
+}
+
+/* The trigger-kept QUEUED count equals a real count through enqueue, claim, cancel and
+ * resubmission. */
 static void test_queued_count(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	char id[65], *err = NULL;
 	const char *real = "SELECT count(*) FROM jobs WHERE state = 'QUEUED'";
@@ -252,24 +277,12 @@ static void test_queued_count(void **state)
 	assert_int_equal(enq(f->sp, mkid(2, id), 10, &err), 0);
 	assert_int_equal(sql_int(f->dir, kept), 3);
 	assert_int_equal(sql_int(f->dir, kept), sql_int(f->dir, real));
-
-	/* back to version 1 (no table, no triggers), then migrated again on open */
-	spool_close(f->sp);
-	f->sp = NULL;
-	sql_int(f->dir, "DROP TRIGGER jobs_queued_ins");
-	sql_int(f->dir, "DROP TRIGGER jobs_queued_upd");
-	sql_int(f->dir, "DROP TRIGGER jobs_queued_del");
-	sql_int(f->dir, "DROP TABLE queued_count");
-	sql_int(f->dir, "PRAGMA user_version = 1");
-	assert_int_equal(spool_open(&f->sp, f->dir, 0, &err), 0);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 2);
-	assert_int_equal(sql_int(f->dir, kept), 3);
 	free(err);
 }
 
 static void test_corrupted_file(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	char id[65], path[512], junk[4096 - 100], *err = NULL;
 	int fd, rc;
 
@@ -294,9 +307,11 @@ static void test_corrupted_file(void **state)
 
 static void test_enqueue_get(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
-	struct spool_submit s = { .id = NULL, .job_name = "x", .factfile_path = "/x", .node = NODE };
+	struct spool_submit s = {
+		.id = NULL, .job_name = "x", .factfile_path = "/x", .node = NODE
+	};
 	char id[65], *err = NULL;
 
 	assert_int_equal(spool_enqueue(f->sp, &s, 10, &err), FS_EINVAL);
@@ -336,7 +351,7 @@ static void test_enqueue_get(void **state)
 
 static void test_dedupe_and_resubmit(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	struct spool_transition *trs = NULL;
 	struct spool_result ok = { .outcome = SPOOL_SUCCEEDED, .exit_code = 0 };
@@ -347,8 +362,8 @@ static void test_dedupe_and_resubmit(void **state)
 	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
 	assert_int_equal(enq(f->sp, id, 10, &err), FS_EEXIST);
 	assert_string_equal(err, "spool: enqueue: job '"
-			    "0000000000000000000000000000000000000000000000000000000000000001"
-			    "' is already QUEUED");
+				 "0000000000000000000000000000000000000000000000000000000000000001"
+				 "' is already QUEUED");
 	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
 	seq1 = j->seq;
 	spool_job_free(j);
@@ -403,7 +418,7 @@ static void test_dedupe_and_resubmit(void **state)
 
 static void test_capacity(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	char id[65], *err = NULL;
 
@@ -427,7 +442,7 @@ static void test_capacity(void **state)
 
 static void test_fifo_claim(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	struct spool_result fail = { .outcome = SPOOL_FAILED, .exit_code = 3 };
 	char id[65], *err = NULL;
@@ -462,10 +477,11 @@ static void test_fifo_claim(void **state)
 
 static void test_run_finish_cancel(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
-	struct spool_result res = { .outcome = SPOOL_FAILED, .exit_code = -1, .exit_signal = 9,
-				    .reason = "timeout" };
+	struct spool_result res = {
+		.outcome = SPOOL_FAILED, .exit_code = -1, .exit_signal = 9, .reason = "timeout"
+	};
 	struct spool_result bad = { .outcome = SPOOL_RUNNING };
 	char a[65], b[65], c[65], *err = NULL;
 
@@ -482,7 +498,8 @@ static void test_run_finish_cancel(void **state)
 	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
 	spool_job_free(j);
 	assert_int_equal(spool_record_run(f->sp, a, "[\"/usr/bin/factotum\",\"run\",\"/f\"]", 777,
-					  &err), 0);
+					  &err),
+			 0);
 	assert_int_equal(spool_finish(f->sp, a, &bad, &err), FS_EINVAL);
 	assert_int_equal(spool_cancel(f->sp, a, &err), FS_ESTATE);
 	assert_int_equal(spool_finish(f->sp, a, &res, &err), 0);
@@ -514,7 +531,7 @@ static void test_run_finish_cancel(void **state)
 
 static void test_list_count(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL, *js = NULL;
 	struct spool_counts c;
 	struct spool_result ok = { .outcome = SPOOL_SUCCEEDED, .exit_code = 0 };
@@ -571,7 +588,7 @@ static void test_list_count(void **state)
 
 static void test_drain_persisted(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool *other = NULL;
 	struct spool_job *j = NULL;
 	char id[65], *err = NULL;
@@ -603,37 +620,11 @@ static void test_drain_persisted(void **state)
 	free(err);
 }
 
-/* A spool written when enqueue stored the QUEUED transition itself gets no second one */
-static void test_queued_transition_stored_earlier(void **state)
-{
-	struct fixture *f = *state;
-	struct spool_transition *trs = NULL;
-	struct spool_job *j = NULL;
-	size_t n = 0;
-	char id[65], *err = NULL;
-
-	assert_int_equal(enq(f->sp, mkid(7, id), 10, &err), 0);
-	assert_true(sql_int(f->dir, "INSERT INTO transitions(job_id, at_ms, state, outcome, node)"
-			    " SELECT id, updated_ms, state, outcome, node FROM jobs RETURNING tid") > 0);
-	assert_int_equal(spool_transitions(f->sp, id, &trs, &n, &err), 0);
-	assert_int_equal(n, 1);
-	assert_true(trs[0].tid > 0);
-	spool_transition_list_free(trs, n);
-	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
-	spool_job_free(j);
-	assert_int_equal(spool_transitions(f->sp, id, &trs, &n, &err), 0);
-	assert_int_equal(n, 2);
-	assert_int_equal(trs[0].state, SPOOL_QUEUED);
-	assert_int_equal(trs[1].state, SPOOL_WORKING);
-	spool_transition_list_free(trs, n);
-	free(err);
-}
-
 /* spool_defer_sync: commits stop waiting for the disk, are visible at once, and are flushed by
  * spool_resume_sync(flush) -- the worker's claim, flushed while its supervisor prepares */
 static void test_defer_sync(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool *other = NULL;
 	struct spool_job *j = NULL;
 	char id[65], *err = NULL;
@@ -693,7 +684,7 @@ static void test_defer_sync(void **state)
 /* <spool>/draining exists whenever the setting says drain, and a lost one is made again */
 static void test_drain_hint(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool *other = NULL;
 	char hint[300], id[65], *err = NULL;
 	int d = -1;
@@ -734,7 +725,7 @@ static void test_drain_hint(void **state)
 
 static void test_settings(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	char *v = NULL, *err = NULL;
 
 	assert_int_equal(spool_setting_get(f->sp, "consul.session", &v, &err), FS_ENOENT);
@@ -756,7 +747,7 @@ static void test_settings(void **state)
 /* spool_setting_list: exactly the keys with the prefix (case counts, neighbours excluded). */
 static void test_setting_list(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_setting *l = NULL;
 	size_t n = 7;
 	char *err = NULL;
@@ -784,7 +775,7 @@ static void test_setting_list(void **state)
 
 static void test_outbox(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	struct spool_outbox *ob = NULL;
 	struct spool_result ok = { .outcome = SPOOL_SUCCEEDED, .exit_code = 0 };
@@ -861,7 +852,7 @@ static void test_outbox(void **state)
 /* spool_abandon: a job the node lost in Consul ends here, and nothing of it is delivered. */
 static void test_abandon(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	struct spool_outbox *ob = NULL;
 	size_t n = 0;
@@ -898,7 +889,7 @@ static void test_abandon(void **state)
 
 static void test_batch(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool *other = NULL;
 	struct spool_job *j = NULL;
 	char id[65], *err = NULL;
@@ -911,7 +902,7 @@ static void test_batch(void **state)
 	assert_int_equal(enq(f->sp, mkid(2, id), 3, &err), 0);
 	assert_int_equal(enq(f->sp, mkid(1, id), 3, &err), FS_EEXIST); /* sees the batch's rows */
 	assert_int_equal(enq(f->sp, mkid(3, id), 3, &err), 0);
-	assert_int_equal(enq(f->sp, mkid(4, id), 3, &err), FS_EFULL);  /* counts them too */
+	assert_int_equal(enq(f->sp, mkid(4, id), 3, &err), FS_EFULL); /* counts them too */
 	/* uncommitted: invisible to other connections */
 	assert_int_equal(spool_get(other, mkid(1, id), &j, NULL), FS_ENOENT);
 	assert_int_equal(spool_commit(f->sp, &err), 0);
@@ -964,7 +955,7 @@ static void *thread_main(void *p)
 /* One handle shared by threads: calls and batches are serialized by the handle's mutex. */
 static void test_threads_share_handle(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct thread_arg args[4];
 	pthread_t t[4];
 	struct spool_counts c;
@@ -1040,7 +1031,7 @@ static int child_same_id(struct spool *sp, unsigned i, int outfd)
 
 static void test_procs_same_id(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_transition *trs = NULL;
 	size_t n = 0;
 	char id[65];
@@ -1083,7 +1074,7 @@ static int child_claimer(struct spool *sp, unsigned i, int outfd)
 
 static void test_procs_claim_once(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	enum { JOBS = 120, CLAIMERS = 6 };
 	static char seen[JOBS];
 	char id[65], buf[JOBS * 65 + 1], *err = NULL;
@@ -1115,7 +1106,8 @@ static void test_procs_claim_once(void **state)
 	}
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM jobs WHERE state = 'DONE'"), JOBS);
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions WHERE state = "
-				 "'WORKING'"), JOBS);
+					 "'WORKING'"),
+			 JOBS);
 	reopen(f, 0);
 }
 
@@ -1172,7 +1164,7 @@ static void kill_child_in(const char *dir, const char *point, int countdown, int
 
 static void test_kill_mid_transaction(void **state)
 {
-	struct fixture *f = *state;
+	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
 	struct spool_counts c;
 	char id[65], *err = NULL;
@@ -1213,6 +1205,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_schema_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_other_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queued_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupted_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enqueue_get, setup, teardown),
@@ -1228,8 +1221,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abandon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_hint, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queued_transition_stored_earlier, setup,
-						teardown),
 		cmocka_unit_test_setup_teardown(test_defer_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads_share_handle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_procs_same_id, setup, teardown),

@@ -30,8 +30,8 @@ static void check_tags(const char *const *args, const char *const *want)
 	kvlist_free(&l);
 }
 
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define NONE ((const char *const[]){NULL})
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define NONE      ((const char *const[]){ NULL })
 
 /* The cases of Factotum's own test_tag_map. */
 static void test_factotum_cases(void **state)
@@ -87,12 +87,21 @@ static void test_unicode_trim(void **state)
 		   ARGS("k", "v"));
 	check_tags(ARGS("\v\fk\r,\tv\n"), ARGS("k", "v"));
 	/* Inner whitespace stays. */
-	check_tags(ARGS("a\xc2\xa0" "b,c\xe3\x80\x80" "d"), ARGS("a\xc2\xa0" "b", "c\xe3\x80\x80" "d"));
+	check_tags(ARGS("a\xc2\xa0"
+			"b,c\xe3\x80\x80"
+			"d"),
+		   ARGS("a\xc2\xa0"
+			"b",
+			"c\xe3\x80\x80"
+			"d"));
 	/* Not White_Space: U+200B ZERO WIDTH SPACE, U+180E MONGOLIAN VOWEL SEPARATOR, U+FEFF BOM. */
 	check_tags(ARGS("\xe2\x80\x8bk,\xe1\xa0\x8ev\xef\xbb\xbf"),
 		   ARGS("\xe2\x80\x8bk", "\xe1\xa0\x8ev\xef\xbb\xbf"));
 	/* Non-ASCII that is not whitespace is kept whole. */
-	check_tags(ARGS(" \xc3\xa9quipe , donn\xc3\xa9" "es "), ARGS("\xc3\xa9quipe", "donn\xc3\xa9" "es"));
+	check_tags(ARGS(" \xc3\xa9quipe , donn\xc3\xa9"
+			"es "),
+		   ARGS("\xc3\xa9quipe", "donn\xc3\xa9"
+					 "es"));
 	/* Invalid UTF-8 is never whitespace: a stray continuation byte, a truncated NBSP. */
 	check_tags(ARGS("\xa0k\xc2,v"), ARGS("\xa0k\xc2", "v"));
 }

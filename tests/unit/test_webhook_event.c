@@ -20,29 +20,29 @@
 #include "webhook.h"
 #include "xalloc.h"
 
-#define ARGV(...) ((char *const[]){__VA_ARGS__, NULL})
+#define ARGV(...) ((char *const[]){ __VA_ARGS__, NULL })
 
-#define FF_TEXT                                                                               \
-	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\",\n"     \
-	" \"data\":{\"name\":\"demo {{tag:env}}\",\"tasks\":[\n"                                \
-	"  {\"name\":\"a\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[\"x\"],"  \
+#define FF_TEXT                                                                                   \
+	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\",\n"        \
+	" \"data\":{\"name\":\"demo {{tag:env}}\",\"tasks\":[\n"                                  \
+	"  {\"name\":\"a\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[\"x\"],"    \
 	"\"dependsOn\":[],\"onResult\":{\"terminateJobWithSuccess\":[3],\"continueJob\":[0]}},\n" \
-	"  {\"name\":\"b\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[\"y\"],"  \
+	"  {\"name\":\"b\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[\"y\"],"    \
 	"\"dependsOn\":[\"a\"],\"onResult\":{\"terminateJobWithSuccess\":[],\"continueJob\":[0]}}]}}"
 
 /* ff.compact after rendering {{tag:env}}. */
-#define COMPACT                                                                                 \
+#define COMPACT                                                                                   \
 	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\",\"data\":" \
 	"{\"name\":\"demo prod\",\"tasks\":[{\"name\":\"a\",\"executor\":\"shell\",\"command\":"  \
-	"\"echo\",\"arguments\":[\"x\"],\"dependsOn\":[],\"onResult\":{\"terminateJobWithSucces" \
+	"\"echo\",\"arguments\":[\"x\"],\"dependsOn\":[],\"onResult\":{\"terminateJobWithSucces"  \
 	"s\":[3],\"continueJob\":[0]}},{\"name\":\"b\",\"executor\":\"shell\",\"command\":\"echo" \
-	"\",\"arguments\":[\"y\"],\"dependsOn\":[\"a\"],\"onResult\":{\"terminateJobWithSuccess" \
+	"\",\"arguments\":[\"y\"],\"dependsOn\":[\"a\"],\"onResult\":{\"terminateJobWithSuccess"  \
 	"\":[],\"continueJob\":[0]}}]}}"
 
 /* base64 -w0 of COMPACT. */
-#define B64                                                                                   \
-	"eyJzY2hlbWEiOiJpZ2x1OmNvbS5zbm93cGxvd2FuYWx5dGljcy5mYWN0b3R1bS9mYWN0ZmlsZS9qc29uc2NoZW1" \
-	"hLzEtMC0wIiwiZGF0YSI6eyJuYW1lIjoiZGVtbyBwcm9kIiwidGFza3MiOlt7Im5hbWUiOiJhIiwiZXhlY3V0b3" \
+#define B64                                                                                        \
+	"eyJzY2hlbWEiOiJpZ2x1OmNvbS5zbm93cGxvd2FuYWx5dGljcy5mYWN0b3R1bS9mYWN0ZmlsZS9qc29uc2NoZW1"  \
+	"hLzEtMC0wIiwiZGF0YSI6eyJuYW1lIjoiZGVtbyBwcm9kIiwidGFza3MiOlt7Im5hbWUiOiJhIiwiZXhlY3V0b3"  \
 	"IiOiJzaGVsbCIsImNvbW1hbmQiOiJlY2hvIiwiYXJndW1lbnRzIjpbIngiXSwiZGVwZW5kc09uIjpbXSwib25SZX" \
 	"N1bHQiOnsidGVybWluYXRlSm9iV2l0aFN1Y2Nlc3MiOlszXSwiY29udGludWVKb2IiOlswXX19LHsibmFtZSI6Im" \
 	"IiLCJleGVjdXRvciI6InNoZWxsIiwiY29tbWFuZCI6ImVjaG8iLCJhcmd1bWVudHMiOlsieSJdLCJkZXBlbmRzT2" \
@@ -54,15 +54,15 @@
 #define RUNREF "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 #define HEAD(kind)                                                                        \
-	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/" kind "/jsonschema/1-0-0\","   \
-	"\"data\":{\"applicationContext\":{\"name\":\"factotum\",\"version\":\"" PACKAGE_VERSION \
-	"\"},\"factfile\":\"" B64 "\",\"jobName\":\"demo prod\",\"jobReference\":\"" JOBREF "\","
-#define MIDDLE(duration, state)                                                              \
+	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/" kind "/jsonschema/1-0-0\","  \
+	"\"data\":{\"applicationContext\":{\"name\":\"factotum\",\"version\":\"0.7.0\"}," \
+	"\"factfile\":\"" B64 "\",\"jobName\":\"demo prod\",\"jobReference\":\"" JOBREF "\","
+#define MIDDLE(duration, state)                                                                  \
 	"\"runDuration\":\"" duration "\",\"runReference\":\"" RUNREF "\",\"runState\":\"" state \
 	"\",\"startTime\":\"2023-11-14T22:13:20.123Z\",\"tags\":{\"Zed\":\"\\\"x\\\"\","         \
 	"\"env\":\"prod\",\"team\":\"data\"},"
 
-struct fixture {
+struct event_fixture {
 	struct factfile ff;
 	struct factargs fa;
 	struct run run;
@@ -73,7 +73,7 @@ struct fixture {
 
 static int setup(void **state)
 {
-	struct fixture *f = xcalloc(1, sizeof(*f));
+	struct event_fixture *f = xcalloc(1, sizeof(*f));
 	char *err = NULL;
 	size_t i;
 
@@ -88,9 +88,9 @@ static int setup(void **state)
 	f->run.fa = &f->fa;
 	jobid_compute(f->ff.compact, f->ff.compact_len, &f->fa.tags, f->run.job_ref);
 	memcpy(f->run.run_ref, RUNREF, 65);
-	f->run.start_real = (struct timespec){1700000000, 123999999}; /* 2023-11-14T22:13:20 */
-	f->run.start_mono = (struct timespec){1000, 500000000};
-	f->now = (struct timespec){1000, 512000000}; /* 12 ms later */
+	f->run.start_real = (struct timespec){ 1700000000, 123999999 }; /* 2023-11-14T22:13:20 */
+	f->run.start_mono = (struct timespec){ 1000, 500000000 };
+	f->now = (struct timespec){ 1000, 512000000 }; /* 12 ms later */
 	f->run.state = JOB_WAITING;
 	f->run.tasks = f->tasks;
 	f->run.n_tasks = 2;
@@ -109,7 +109,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
@@ -123,7 +123,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void check_event(struct fixture *f, const char *kind, int prev,
+static void check_event(struct event_fixture *f, const char *kind, int prev,
 			const struct task_transition *tr, size_t n, long max, const char *want)
 {
 	char *got = webhook_event_json_at(&f->run, kind, prev, tr, n, max, &f->now);
@@ -133,17 +133,17 @@ static void check_event(struct fixture *f, const char *kind, int prev,
 }
 
 /* Task a started at start_real + 1 s (monotonic start + 1 s). */
-static void start_a(struct fixture *f)
+static void start_a(struct event_fixture *f)
 {
 	struct run_task *a = &f->tasks[0];
 
 	a->state = TASK_RUNNING;
 	a->started = 1;
-	a->start_real = (struct timespec){1700000001, 5000000};
-	a->start_mono = (struct timespec){1001, 500000000};
+	a->start_real = (struct timespec){ 1700000001, 5000000 };
+	a->start_mono = (struct timespec){ 1001, 500000000 };
 }
 
-static void finish_a(struct fixture *f, enum task_state st, int code)
+static void finish_a(struct event_fixture *f, enum task_state st, int code)
 {
 	struct run_task *a = &f->tasks[0];
 
@@ -151,12 +151,12 @@ static void finish_a(struct fixture *f, enum task_state st, int code)
 	a->finished = 1;
 	a->has_return_code = 1;
 	a->return_code = code;
-	a->end_mono = (struct timespec){1004, 0}; /* 2.5 s */
+	a->end_mono = (struct timespec){ 1004, 0 }; /* 2.5 s */
 }
 
 static void test_setup_sanity(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	uint8_t dec[1024];
 	size_t declen = sizeof(dec);
 	struct base64_decode_ctx ctx;
@@ -173,44 +173,46 @@ static void test_setup_sanity(void **state)
 
 static void test_job_waiting(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
-	check_event(f, "job_update", -1, NULL, 0, 10000,
-		    HEAD("job_update")
-		    "\"jobTransition\":{\"currentState\":\"WAITING\",\"previousState\":null},"
-		    MIDDLE("PT0.012S", "WAITING")
-		    "\"taskStates\":[{\"state\":\"WAITING\",\"taskName\":\"a\"},"
-		    "{\"state\":\"WAITING\",\"taskName\":\"b\"}]}}");
+	check_event(
+		f, "job_update", -1, NULL, 0, 10000,
+		HEAD("job_update") "\"jobTransition\":{\"currentState\":\"WAITING\",\"previousState\":null}," MIDDLE(
+			"PT0.012S",
+			"WAITING") "\"taskStates\":[{\"state\":\"WAITING\",\"taskName\":\"a\"},"
+				   "{\"state\":\"WAITING\",\"taskName\":\"b\"}]}}");
 }
 
 static void test_job_running_and_task_start(void **state)
 {
-	struct fixture *f = *state;
-	struct task_transition tr = {0, TASK_WAITING, TASK_RUNNING};
+	struct event_fixture *f = *state;
+	struct task_transition tr = { 0, TASK_WAITING, TASK_RUNNING };
 
 	f->run.state = JOB_RUNNING;
 	start_a(f);
-	check_event(f, "job_update", JOB_WAITING, NULL, 0, 10000,
-		    HEAD("job_update")
-		    "\"jobTransition\":{\"currentState\":\"RUNNING\",\"previousState\":\"WAITING\"},"
-		    MIDDLE("PT0.012S", "RUNNING")
-		    "\"taskStates\":[{\"started\":\"2023-11-14T22:13:21.005Z\",\"state\":\"RUNNING\","
-		    "\"taskName\":\"a\"},{\"state\":\"WAITING\",\"taskName\":\"b\"}]}}");
+	check_event(
+		f, "job_update", JOB_WAITING, NULL, 0, 10000,
+		HEAD("job_update") "\"jobTransition\":{\"currentState\":\"RUNNING\",\"previousState\":\"WAITING\"}," MIDDLE(
+			"PT0.012S",
+			"RUNNING") "\"taskStates\":[{\"started\":\"2023-11-14T22:13:21.005Z\",\"state\":\"RUNNING\","
+				   "\"taskName\":\"a\"},{\"state\":\"WAITING\",\"taskName\":\"b\"}]}}");
 	/* Output of a running task is not sent without --heartbeat-interval. */
 	buf_puts(&f->tasks[0].out, "partial\n");
-	check_event(f, "task_update", -1, &tr, 1, 10000,
-		    HEAD("task_update")
-		    MIDDLE("PT0.012S", "RUNNING")
-		    "\"taskStates\":[{\"started\":\"2023-11-14T22:13:21.005Z\",\"state\":\"RUNNING\","
-		    "\"taskName\":\"a\"},{\"state\":\"WAITING\",\"taskName\":\"b\"}],"
-		    "\"taskTransitions\":[{\"currentState\":\"RUNNING\",\"previousState\":\"WAITING\","
-		    "\"taskName\":\"a\"}]}}");
+	check_event(
+		f, "task_update", -1, &tr, 1, 10000,
+		HEAD("task_update") MIDDLE(
+			"PT0.012S",
+			"RUNNING") "\"taskStates\":[{\"started\":\"2023-11-14T22:13:21.005Z\",\"state\":\"RUNNING\","
+				   "\"taskName\":\"a\"},{\"state\":\"WAITING\",\"taskName\":\"b\"}],"
+				   "\"taskTransitions\":[{\"currentState\":\"RUNNING\",\"previousState\":\"WAITING\","
+				   "\"taskName\":\"a\"}]}}");
 }
 
 static void test_task_failed_with_skip(void **state)
 {
-	struct fixture *f = *state;
-	struct task_transition tr[2] = {{0, TASK_RUNNING, TASK_FAILED}, {1, TASK_WAITING, TASK_SKIPPED}};
+	struct event_fixture *f = *state;
+	struct task_transition tr[2] = { { 0, TASK_RUNNING, TASK_FAILED },
+					 { 1, TASK_WAITING, TASK_SKIPPED } };
 
 	f->run.state = JOB_RUNNING;
 	start_a(f);
@@ -223,57 +225,59 @@ static void test_task_failed_with_skip(void **state)
 	buf_puts(&f->tasks[0].err, "bad \"thing\"\t\n");
 	f->tasks[1].state = TASK_SKIPPED;
 	f->tasks[1].error_message = xstrdup("the task 'a' failed");
-	check_event(f, "task_update", -1, tr, 2, 3,
-		    HEAD("task_update")
-		    MIDDLE("PT0.012S", "RUNNING")
-		    "\"taskStates\":[{\"duration\":\"PT2.500S\",\"errorMessage\":\"the task exited "
-		    "with a value not specified in continue_job - 1 (task expects one of the "
-		    "following return codes to continue [0])\",\"returnCode\":1,"
-		    "\"started\":\"2023-11-14T22:13:21.005Z\",\"state\":\"FAILED\","
-		    "\"stderr\":\"g\\\"\\t\",\"stdout\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\","
-		    "\"taskName\":\"a\"},"
-		    "{\"errorMessage\":\"the task 'a' failed\",\"state\":\"SKIPPED\",\"taskName\":\"b\"}],"
-		    "\"taskTransitions\":[{\"currentState\":\"FAILED\",\"previousState\":\"RUNNING\","
-		    "\"taskName\":\"a\"},{\"currentState\":\"SKIPPED\",\"previousState\":\"WAITING\","
-		    "\"taskName\":\"b\"}]}}");
+	check_event(
+		f, "task_update", -1, tr, 2, 3,
+		HEAD("task_update") MIDDLE(
+			"PT0.012S",
+			"RUNNING") "\"taskStates\":[{\"duration\":\"PT2.500S\",\"errorMessage\":\"the task exited "
+				   "with a value not specified in continue_job - 1 (task expects one of the "
+				   "following return codes to continue [0])\",\"returnCode\":1,"
+				   "\"started\":\"2023-11-14T22:13:21.005Z\",\"state\":\"FAILED\","
+				   "\"stderr\":\"g\\\"\\t\",\"stdout\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\","
+				   "\"taskName\":\"a\"},"
+				   "{\"errorMessage\":\"the task 'a' failed\",\"state\":\"SKIPPED\",\"taskName\":\"b\"}],"
+				   "\"taskTransitions\":[{\"currentState\":\"FAILED\",\"previousState\":\"RUNNING\","
+				   "\"taskName\":\"a\"},{\"currentState\":\"SKIPPED\",\"previousState\":\"WAITING\","
+				   "\"taskName\":\"b\"}]}}");
 	/* The final job event: FAILED, no task transitions, the same task states. */
 	f->run.state = JOB_FAILED;
-	f->now = (struct timespec){4725, 623456789}; /* 3725.123456789 s after the start */
-	check_event(f, "job_update", JOB_RUNNING, NULL, 0, 10000,
-		    HEAD("job_update")
-		    "\"jobTransition\":{\"currentState\":\"FAILED\",\"previousState\":\"RUNNING\"},"
-		    MIDDLE("PT3725.123456789S", "FAILED")
-		    "\"taskStates\":[{\"duration\":\"PT2.500S\",\"errorMessage\":\"the task exited "
-		    "with a value not specified in continue_job - 1 (task expects one of the "
-		    "following return codes to continue [0])\",\"returnCode\":1,"
-		    "\"started\":\"2023-11-14T22:13:21.005Z\",\"state\":\"FAILED\","
-		    "\"stderr\":\"bad \\\"thing\\\"\\t\",\"stdout\":\"one\\ntwo \xc3\xa9\xe2\x82\xac"
-		    "\xf0\x9f\x98\x80\",\"taskName\":\"a\"},"
-		    "{\"errorMessage\":\"the task 'a' failed\",\"state\":\"SKIPPED\","
-		    "\"taskName\":\"b\"}]}}");
+	f->now = (struct timespec){ 4725, 623456789 }; /* 3725.123456789 s after the start */
+	check_event(
+		f, "job_update", JOB_RUNNING, NULL, 0, 10000,
+		HEAD("job_update") "\"jobTransition\":{\"currentState\":\"FAILED\",\"previousState\":\"RUNNING\"}," MIDDLE(
+			"PT3725.123456789S",
+			"FAILED") "\"taskStates\":[{\"duration\":\"PT2.500S\",\"errorMessage\":\"the task exited "
+				  "with a value not specified in continue_job - 1 (task expects one of the "
+				  "following return codes to continue [0])\",\"returnCode\":1,"
+				  "\"started\":\"2023-11-14T22:13:21.005Z\",\"state\":\"FAILED\","
+				  "\"stderr\":\"bad \\\"thing\\\"\\t\",\"stdout\":\"one\\ntwo \xc3\xa9\xe2\x82\xac"
+				  "\xf0\x9f\x98\x80\",\"taskName\":\"a\"},"
+				  "{\"errorMessage\":\"the task 'a' failed\",\"state\":\"SKIPPED\","
+				  "\"taskName\":\"b\"}]}}");
 }
 
 static void test_succeeded_runs(void **state)
 {
-	struct fixture *f = *state;
-	struct task_transition tr = {0, TASK_RUNNING, TASK_SUCCEEDED_NO_OP};
+	struct event_fixture *f = *state;
+	struct task_transition tr = { 0, TASK_RUNNING, TASK_SUCCEEDED_NO_OP };
 
 	/* Early termination: a SUCCEEDED_NO_OP with no output (so no stdout/stderr fields). */
 	f->run.state = JOB_RUNNING;
 	start_a(f);
 	finish_a(f, TASK_SUCCEEDED_NO_OP, 3);
-	f->tasks[0].end_mono = (struct timespec){1001, 500000000}; /* 0 s */
+	f->tasks[0].end_mono = (struct timespec){ 1001, 500000000 }; /* 0 s */
 	f->tasks[1].state = TASK_SKIPPED;
 	f->tasks[1].error_message = xstrdup("the task 'a' requested early termination");
-	check_event(f, "task_update", -1, &tr, 1, 10000,
-		    HEAD("task_update")
-		    MIDDLE("PT0.012S", "RUNNING")
-		    "\"taskStates\":[{\"duration\":\"PT0S\",\"returnCode\":3,"
-		    "\"started\":\"2023-11-14T22:13:21.005Z\",\"state\":\"SUCCEEDED_NO_OP\","
-		    "\"taskName\":\"a\"},{\"errorMessage\":\"the task 'a' requested early "
-		    "termination\",\"state\":\"SKIPPED\",\"taskName\":\"b\"}],"
-		    "\"taskTransitions\":[{\"currentState\":\"SUCCEEDED_NO_OP\","
-		    "\"previousState\":\"RUNNING\",\"taskName\":\"a\"}]}}");
+	check_event(
+		f, "task_update", -1, &tr, 1, 10000,
+		HEAD("task_update") MIDDLE(
+			"PT0.012S",
+			"RUNNING") "\"taskStates\":[{\"duration\":\"PT0S\",\"returnCode\":3,"
+				   "\"started\":\"2023-11-14T22:13:21.005Z\",\"state\":\"SUCCEEDED_NO_OP\","
+				   "\"taskName\":\"a\"},{\"errorMessage\":\"the task 'a' requested early "
+				   "termination\",\"state\":\"SKIPPED\",\"taskName\":\"b\"}],"
+				   "\"taskTransitions\":[{\"currentState\":\"SUCCEEDED_NO_OP\","
+				   "\"previousState\":\"RUNNING\",\"taskName\":\"a\"}]}}");
 
 	/* A plain success, one day and five seconds into the run; a stray error message on a
 	 * succeeded task is not sent (Factotum sends one only for FAILED and SKIPPED). */
@@ -282,28 +286,32 @@ static void test_succeeded_runs(void **state)
 	f->tasks[0].error_message = xstrdup("ignored");
 	buf_puts(&f->tasks[0].out, "x\n");
 	free(f->tasks[1].error_message);
-	f->tasks[1] = (struct run_task){.def = &f->ff.tasks[1], .state = TASK_SUCCEEDED,
-					.started = 1, .start_real = {1700000002, 0},
-					.start_mono = {1002, 0}, .end_mono = {1002, 12000},
-					.finished = 1, .has_return_code = 1};
+	f->tasks[1] = (struct run_task){ .def = &f->ff.tasks[1],
+					 .state = TASK_SUCCEEDED,
+					 .started = 1,
+					 .start_real = { 1700000002, 0 },
+					 .start_mono = { 1002, 0 },
+					 .end_mono = { 1002, 12000 },
+					 .finished = 1,
+					 .has_return_code = 1 };
 	f->run.state = JOB_SUCCEEDED;
-	f->now = (struct timespec){87405, 500000000};
-	check_event(f, "job_update", JOB_RUNNING, NULL, 0, 10000,
-		    HEAD("job_update")
-		    "\"jobTransition\":{\"currentState\":\"SUCCEEDED\",\"previousState\":\"RUNNING\"},"
-		    MIDDLE("P1DT5S", "SUCCEEDED")
-		    "\"taskStates\":[{\"duration\":\"PT0S\",\"returnCode\":0,"
-		    "\"started\":\"2023-11-14T22:13:21.005Z\",\"state\":\"SUCCEEDED\","
-		    "\"stdout\":\"x\",\"taskName\":\"a\"},"
-		    "{\"duration\":\"PT0.000012S\",\"returnCode\":0,"
-		    "\"started\":\"2023-11-14T22:13:22.000Z\",\"state\":\"SUCCEEDED\","
-		    "\"taskName\":\"b\"}]}}");
+	f->now = (struct timespec){ 87405, 500000000 };
+	check_event(
+		f, "job_update", JOB_RUNNING, NULL, 0, 10000,
+		HEAD("job_update") "\"jobTransition\":{\"currentState\":\"SUCCEEDED\",\"previousState\":\"RUNNING\"}," MIDDLE(
+			"P1DT5S",
+			"SUCCEEDED") "\"taskStates\":[{\"duration\":\"PT0S\",\"returnCode\":0,"
+				     "\"started\":\"2023-11-14T22:13:21.005Z\",\"state\":\"SUCCEEDED\","
+				     "\"stdout\":\"x\",\"taskName\":\"a\"},"
+				     "{\"duration\":\"PT0.000012S\",\"returnCode\":0,"
+				     "\"started\":\"2023-11-14T22:13:22.000Z\",\"state\":\"SUCCEEDED\","
+				     "\"taskName\":\"b\"}]}}");
 }
 
 /* Task states follow Factotum's plan order, not the file's. */
 static void test_task_states_in_plan_order(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	char *got;
 	const char *a, *b;
 
@@ -320,8 +328,8 @@ static void test_task_states_in_plan_order(void **state)
 
 static void test_heartbeat_and_excluded(void **state)
 {
-	struct fixture *f = *state;
-	struct task_transition tr = {1, TASK_RUNNING, TASK_RUNNING};
+	struct event_fixture *f = *state;
+	struct task_transition tr = { 1, TASK_RUNNING, TASK_RUNNING };
 
 	/* --start b: a is not part of the run and is never reported. With --heartbeat-interval,
 	 * a running task's live output goes into task events but not job events. */
@@ -331,22 +339,23 @@ static void test_heartbeat_and_excluded(void **state)
 	f->run.n_order = 1;
 	f->tasks[1].state = TASK_RUNNING;
 	f->tasks[1].started = 1;
-	f->tasks[1].start_real = (struct timespec){1700000002, 999999999};
+	f->tasks[1].start_real = (struct timespec){ 1700000002, 999999999 };
 	buf_puts(&f->tasks[1].out, "tick 1\ntick 2\n");
 	f->run.state = JOB_RUNNING;
-	check_event(f, "task_update", -1, &tr, 1, 10000,
-		    HEAD("task_update")
-		    MIDDLE("PT0.012S", "RUNNING")
-		    "\"taskStates\":[{\"started\":\"2023-11-14T22:13:22.999Z\",\"state\":\"RUNNING\","
-		    "\"stdout\":\"tick 1\\ntick 2\",\"taskName\":\"b\"}],"
-		    "\"taskTransitions\":[{\"currentState\":\"RUNNING\",\"previousState\":\"RUNNING\","
-		    "\"taskName\":\"b\"}]}}");
-	check_event(f, "job_update", JOB_WAITING, NULL, 0, 10000,
-		    HEAD("job_update")
-		    "\"jobTransition\":{\"currentState\":\"RUNNING\",\"previousState\":\"WAITING\"},"
-		    MIDDLE("PT0.012S", "RUNNING")
-		    "\"taskStates\":[{\"started\":\"2023-11-14T22:13:22.999Z\",\"state\":\"RUNNING\","
-		    "\"taskName\":\"b\"}]}}");
+	check_event(
+		f, "task_update", -1, &tr, 1, 10000,
+		HEAD("task_update") MIDDLE(
+			"PT0.012S",
+			"RUNNING") "\"taskStates\":[{\"started\":\"2023-11-14T22:13:22.999Z\",\"state\":\"RUNNING\","
+				   "\"stdout\":\"tick 1\\ntick 2\",\"taskName\":\"b\"}],"
+				   "\"taskTransitions\":[{\"currentState\":\"RUNNING\",\"previousState\":\"RUNNING\","
+				   "\"taskName\":\"b\"}]}}");
+	check_event(
+		f, "job_update", JOB_WAITING, NULL, 0, 10000,
+		HEAD("job_update") "\"jobTransition\":{\"currentState\":\"RUNNING\",\"previousState\":\"WAITING\"}," MIDDLE(
+			"PT0.012S",
+			"RUNNING") "\"taskStates\":[{\"started\":\"2023-11-14T22:13:22.999Z\",\"state\":\"RUNNING\","
+				   "\"taskName\":\"b\"}]}}");
 }
 
 static void check_duration(int64_t s, long ns, const char *want)
@@ -382,7 +391,7 @@ static void test_durations(void **state)
 static void check_time(time_t s, long ns, const char *want)
 {
 	struct buf b;
-	struct timespec t = {s, ns};
+	struct timespec t = { s, ns };
 
 	buf_init(&b);
 	webhook_put_time(&b, &t);
@@ -419,7 +428,7 @@ static void check_output(const char *in, size_t len, long max, const char *want)
 }
 
 #define OUT(s, max, want) check_output(s, sizeof(s) - 1, max, want)
-#define FFFD "\xef\xbf\xbd"
+#define FFFD              "\xef\xbf\xbd"
 
 static void test_output(void **state)
 {
@@ -442,14 +451,18 @@ static void test_output(void **state)
 	OUT("abc\n", 0, ""); /* tail_n_chars(s, 0) is "", but the field is still sent */
 	OUT("a\nb\nc\n", 3, "b\nc");
 	/* from_utf8_lossy: one U+FFFD per maximal invalid subpart. */
-	OUT("a\xff" "b", 10, "a" FFFD "b");
+	OUT("a\xff"
+	    "b",
+	    10, "a" FFFD "b");
 	OUT("\xe2\x82", 10, FFFD);
 	OUT("\xe2\x82x", 10, FFFD "x");
 	OUT("\xed\xa0\x80", 10, FFFD FFFD FFFD);
 	OUT("\xf0\x9f\x98", 10, FFFD);
 	OUT("\xc0\xaf", 10, FFFD FFFD);
 	OUT("\xf4\x90\x80\x80", 10, FFFD FFFD FFFD FFFD);
-	OUT("\xff\xff" "ab", 3, FFFD "ab");
+	OUT("\xff\xff"
+	    "ab",
+	    3, FFFD "ab");
 }
 
 int main(void)

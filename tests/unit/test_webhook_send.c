@@ -16,12 +16,12 @@
 #include "webhook.h"
 #include "xalloc.h"
 
-#define FF_TEXT                                                                               \
-	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\",\n"     \
-	" \"data\":{\"name\":\"send {{tag:env}}\",\"tasks\":[\n"                                \
-	"  {\"name\":\"a\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[\"x\"],"  \
+#define FF_TEXT                                                                                   \
+	"{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\",\n"        \
+	" \"data\":{\"name\":\"send {{tag:env}}\",\"tasks\":[\n"                                  \
+	"  {\"name\":\"a\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[\"x\"],"    \
 	"\"dependsOn\":[],\"onResult\":{\"terminateJobWithSuccess\":[3],\"continueJob\":[0]}},\n" \
-	"  {\"name\":\"b \\u00e9\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[],"\
+	"  {\"name\":\"b \\u00e9\",\"executor\":\"shell\",\"command\":\"echo\",\"arguments\":[]," \
 	"\"dependsOn\":[\"a\"],\"onResult\":{\"terminateJobWithSuccess\":[],\"continueJob\":[0]}}]}}"
 
 static long ms_since(const struct timespec *t0)
@@ -34,8 +34,9 @@ static long ms_since(const struct timespec *t0)
 
 int main(int argc, char **argv)
 {
-	char *const targs[] = {"--tag", "env,test", "--tag", "Team,\xce\xb1\"\\", "--heartbeat-interval",
-			       "1", NULL};
+	char *const targs[] = {
+		"--tag", "env,test", "--tag", "Team,\xce\xb1\"\\", "--heartbeat-interval", "1", NULL
+	};
 	struct factargs fa;
 	struct factfile ff;
 	struct run run;
@@ -92,13 +93,13 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &tasks[0].start_mono);
 	run.state = JOB_RUNNING;
 	webhook_job_update(wh, &run, JOB_WAITING);
-	tr[0] = (struct task_transition){0, TASK_WAITING, TASK_RUNNING};
+	tr[0] = (struct task_transition){ 0, TASK_WAITING, TASK_RUNNING };
 	webhook_task_update(wh, &run, tr, 1);
 
 	for (i = 0; i < beats; i++) {
 		buf_free(&tasks[0].out);
 		buf_printf(&tasks[0].out, "beat %d\n", i);
-		tr[0] = (struct task_transition){0, TASK_RUNNING, TASK_RUNNING};
+		tr[0] = (struct task_transition){ 0, TASK_RUNNING, TASK_RUNNING };
 		webhook_task_update(wh, &run, tr, 1);
 	}
 
@@ -115,8 +116,8 @@ int main(int argc, char **argv)
 					 "return codes to continue [0])");
 	tasks[1].state = TASK_SKIPPED;
 	tasks[1].error_message = xasprintf("the task '%s' failed", ff.tasks[0].name);
-	tr[0] = (struct task_transition){0, TASK_RUNNING, TASK_FAILED};
-	tr[1] = (struct task_transition){1, TASK_WAITING, TASK_SKIPPED};
+	tr[0] = (struct task_transition){ 0, TASK_RUNNING, TASK_FAILED };
+	tr[1] = (struct task_transition){ 1, TASK_WAITING, TASK_SKIPPED };
 	webhook_task_update(wh, &run, tr, 2);
 	run.state = JOB_FAILED;
 	webhook_job_update(wh, &run, JOB_RUNNING);

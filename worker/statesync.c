@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The worker's side of Consul (see consul_sync.h and CONSUL.md). A round does, in this order:
+/* The worker's side of Consul (see statesync.h and doc/consul.md). A round does, in this order:
  * keep the session (renew when due; create one when Consul no longer knows it), re-acquire the
  * node's entries under a new session, deliver the outbox oldest first, retry undos. Each step
  * stops the round when Consul cannot be reached; the next round waits for a backoff. */
 #define _GNU_SOURCE
-#include "consul_sync.h"
+#include "statesync.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
@@ -14,18 +14,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "consul.h"
 #include "err.h"
 #include "jobentry.h"
+#include "settings.h"
 #include "spool.h"
 #include "log.h"
 #include "xalloc.h"
 
-#define SYNC_BACKOFF_MIN_MS 250
-#define SYNC_BACKOFF_MAX_MS 4000
-#define SYNC_LATER_MS 1000  /* a lock-delay or a busy spool: try again soon */
-#define SYNC_OUTBOX_BATCH 64
+#define SYNC_BACKOFF_MIN_MS  250
+#define SYNC_BACKOFF_MAX_MS  4000
+#define SYNC_LATER_MS        1000 /* a lock-delay or a busy spool: try again soon */
+#define SYNC_OUTBOX_BATCH    64
 /* A session is replaced only when Consul has said it does not know it twice, this far apart: a
  * server that has just restarted answers "not found" until its state is restored (seen on 1.8.7:
  * a renewal right after a restart), and a replaced session costs a lock-delay. */
@@ -44,38 +46,22 @@ struct sync_state {
 	const struct config *cfg; /* borrowed */
 	struct spool *sp;         /* borrowed; the worker's handle */
 	struct consul *c;
-	char *session;            /* the node's session as last known, NULL if none */
-	char *old_session;        /* the one it replaced, until the entries are re-acquired */
-	int64_t gone_since;       /* monotonic ms of the first "not found" (0: none) */
-	char *name;               /* "factotum-server:<consul-name>" */
-	int64_t renew_at;         /* monotonic ms: next renewal */
-	int64_t retry_at;         /* monotonic ms: no Consul call before this (0: none pending) */
+	char *session;      /* the node's session as last known, NULL if none */
+	char *old_session;  /* the one it replaced, until the entries are re-acquired */
+	int64_t gone_since; /* monotonic ms of the first "not found" (0: none) */
+	char *name;         /* "factotum-server:<consul-name>" */
+	int64_t renew_at;   /* monotonic ms: next renewal */
+	int64_t retry_at;   /* monotonic ms: no Consul call before this (0: none pending) */
 	int backoff_ms;
-	int down;                 /* the last attempt could not reach Consul */
-	int need_session;         /* a txn said the session is invalid: renew (and confirm) now */
+	int down;         /* the last attempt could not reach Consul */
+	int need_session; /* a txn said the session is invalid: renew (and confirm) now */
 	int need_reacquire;
 };
 
-/* The module state (consul_sync.h says why it is not a handle). */
+/* The module state (statesync.h says why it is not a handle). */
 static struct sync_state g;
 
-static int64_t sync_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t sync_real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int consul_sync_init(const struct config *cfg, struct spool *sp)
+int statesync_init(const struct config *cfg, struct spool *sp)
 {
 	char *err = NULL;
 
@@ -90,10 +76,10 @@ int consul_sync_init(const struct config *cfg, struct spool *sp)
 	g.enabled = 1;
 	g.cfg = cfg;
 	g.sp = sp;
-	g.c = consul_new(cfg, CONSUL_SYNC_TIMEOUT_MS);
+	g.c = consul_new(cfg, STATESYNC_TIMEOUT_MS);
 	g.name = xasprintf("factotum-server:%s", cfg->consul_name);
 	g.backoff_ms = SYNC_BACKOFF_MIN_MS;
-	if (spool_setting_get(sp, CONSUL_SYNC_SESSION_SETTING, &g.session, NULL) != 0)
+	if (spool_setting_get(sp, SETTINGS_CONSUL_SESSION, &g.session, NULL) != 0)
 		g.session = NULL;
 	else if (*g.session == '\0') {
 		free(g.session);
@@ -102,7 +88,7 @@ int consul_sync_init(const struct config *cfg, struct spool *sp)
 	return 0;
 }
 
-void consul_sync_free(void)
+void statesync_free(void)
 {
 	if (!g.enabled)
 		return;
@@ -120,21 +106,21 @@ static enum sync_rc sync_session_new(void)
 	char *id = NULL, *err = NULL;
 	enum sync_rc rc = SYNC_OK;
 
-	if (consul_session_create(g.c, g.name, CONSUL_SYNC_TTL_S, CONSUL_SYNC_LOCK_DELAY_S, &id,
+	if (consul_session_create(g.c, g.name, STATESYNC_TTL_S, STATESYNC_LOCK_DELAY_S, &id,
 				  &err) != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: cannot create the node's session: %s", err);
+		log_warn("consul: cannot create the node's session: %s", err);
 		rc = SYNC_DOWN;
 		goto done;
 	}
 	/* stored first, so that no claim of /submit can use a session this node forgot */
-	if (spool_setting_set(g.sp, CONSUL_SYNC_SESSION_SETTING, id, &err) != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: cannot store the session: %s", err);
+	if (spool_setting_set(g.sp, SETTINGS_CONSUL_SESSION, id, &err) != 0) {
+		log_warn("consul: cannot store the session: %s", err);
 		(void)consul_session_destroy(g.c, id, NULL);
 		rc = SYNC_LATER;
 		goto done;
 	}
-	log_write(CONFIG_LOG_INFO, "consul: new session %s%s%s", id, g.session != NULL ?
-	     " replacing " : "", g.session != NULL ? g.session : "");
+	log_info("consul: new session %s%s%s", id, g.session != NULL ? " replacing " : "",
+		 g.session != NULL ? g.session : "");
 	if (g.session != NULL) {
 		/* make sure it is gone (its locks released): were Consul wrong about it, it would
 		 * keep our entries from the new one. Lock-delay follows; re-acquisition waits. */
@@ -148,7 +134,7 @@ static enum sync_rc sync_session_new(void)
 	g.gone_since = 0;
 	/* every entry the old session held has lost its lock */
 	g.need_reacquire = 1;
-	g.renew_at = sync_mono_ms() + CONSUL_SYNC_RENEW_MS;
+	g.renew_at = clock_mono_ms() + STATESYNC_RENEW_MS;
 done:
 	free(id);
 	free(err);
@@ -162,26 +148,26 @@ static enum sync_rc sync_session_keep(int force)
 
 	if (g.session == NULL)
 		return sync_session_new();
-	if (!force && !g.need_session && g.gone_since == 0 && sync_mono_ms() < g.renew_at)
+	if (!force && !g.need_session && g.gone_since == 0 && clock_mono_ms() < g.renew_at)
 		return SYNC_OK;
 	rc = consul_session_renew(g.c, g.session, &err);
 	if (rc == FS_ENOENT) {
 		free(err);
 		if (g.gone_since == 0)
-			g.gone_since = sync_mono_ms();
-		if (sync_mono_ms() - g.gone_since < SYNC_GONE_CONFIRM_MS)
+			g.gone_since = clock_mono_ms();
+		if (clock_mono_ms() - g.gone_since < SYNC_GONE_CONFIRM_MS)
 			return SYNC_LATER; /* asked again in a moment (SYNC_GONE_CONFIRM_MS) */
-		log_write(CONFIG_LOG_WARN, "consul: session %s is gone", g.session);
+		log_warn("consul: session %s is gone", g.session);
 		return sync_session_new();
 	}
 	g.gone_since = 0;
 	g.need_session = 0;
 	if (rc != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: cannot renew the session: %s", err);
+		log_warn("consul: cannot renew the session: %s", err);
 		free(err);
 		return SYNC_DOWN;
 	}
-	g.renew_at = sync_mono_ms() + CONSUL_SYNC_RENEW_MS;
+	g.renew_at = clock_mono_ms() + STATESYNC_RENEW_MS;
 	return SYNC_OK;
 }
 
@@ -204,24 +190,25 @@ static void sync_drop_outbox(const char *id)
 /* The node no longer owns job's entry: recorded, never written again. */
 static void sync_lost(const struct spool_job *job, const char *why)
 {
-	char *key = xasprintf(CONSUL_SYNC_LOST_PREFIX "%s", job->id);
+	char *key = settings_key(SETTINGS_LOST_PREFIX, job->id);
 	char *val = xasprintf("{\"at\":%lld,\"state\":\"%s\",\"index\":%lld,\"why\":\"%s\"}",
-			      (long long)sync_real_ms(), spool_state_name(job->state),
+			      (long long)clock_real_ms(), spool_state_name(job->state),
 			      (long long)job->consul_index, why);
 	char *err = NULL;
 
-	log_write(CONFIG_LOG_WARN, "consul: job %s: lost its Consul entry (%s); another node owns it, "
-	     "nothing is written there", job->id, why);
+	log_warn("consul: job %s: lost its Consul entry (%s); another node owns it, "
+		 "nothing is written there",
+		 job->id, why);
 	(void)spool_setting_set(g.sp, key, val, NULL);
 	if (job->state == SPOOL_DONE)
 		sync_drop_outbox(job->id);
-	else if (spool_abandon(g.sp, job->id, CONSUL_SYNC_LOST_REASON, &err) != 0)
-		log_write(CONFIG_LOG_WARN, "consul: job %s: %s", job->id, err);
+	else if (spool_abandon(g.sp, job->id, STATESYNC_LOST_REASON, &err) != 0)
+		log_warn("consul: job %s: %s", job->id, err);
 	if (job->state == SPOOL_WORKING && job->pid > 0) {
 		/* its run duplicates the new owner's: the worker stops it as it stops any
 		 * cancelled run (its outcome then finds the job DONE already) */
-		char *ckey = xasprintf("cancel.%s", job->id);
-		char *when = xasprintf("%lld", (long long)sync_real_ms());
+		char *ckey = settings_key(SETTINGS_CANCEL_PREFIX, job->id);
+		char *when = xasprintf("%lld", (long long)clock_real_ms());
 
 		(void)spool_setting_set(g.sp, ckey, when, NULL);
 		free(ckey);
@@ -239,7 +226,8 @@ static int sync_lock_delay(const struct consul_txn_result *res)
 	size_t i;
 
 	for (i = 0; i < res->n_errors; i++)
-		if (res->errors[i].what != NULL && strstr(res->errors[i].what, "lock delay") != NULL)
+		if (res->errors[i].what != NULL &&
+		    strstr(res->errors[i].what, "lock delay") != NULL)
 			return 1;
 	return 0;
 }
@@ -281,19 +269,19 @@ static enum sync_rc sync_reacquire_one(const struct spool_job *job)
 		rc = SYNC_LATER;
 		goto done;
 	}
-	ops[0].verb = CONSUL_CHECK_INDEX;
-	ops[0].key = key;
-	ops[0].index = job->consul_index;
-	ops[1].verb = CONSUL_LOCK;
-	ops[1].key = key;
-	ops[1].value = kv.value != NULL ? kv.value : "";
-	ops[1].session = g.session;
+	ops[0] = (struct consul_op){ .verb = CONSUL_CHECK_INDEX,
+				     .key = key,
+				     .index = job->consul_index };
+	ops[1] = (struct consul_op){ .verb = CONSUL_LOCK,
+				     .key = key,
+				     .value = kv.value != NULL ? kv.value : "",
+				     .session = g.session };
 	crc = consul_txn(g.c, ops, 2, &res, &err);
 	if (crc == 0) {
 		free(err);
 		err = NULL;
 		if (spool_consul_index_set(g.sp, job->id, res.last_index, &err) != 0) {
-			log_write(CONFIG_LOG_WARN, "consul: job %s: %s", job->id, err);
+			log_warn("consul: job %s: %s", job->id, err);
 			rc = SYNC_LATER;
 		}
 	} else if (crc == FS_EEXIST && consul_txn_invalid_session(&res)) {
@@ -307,8 +295,8 @@ static enum sync_rc sync_reacquire_one(const struct spool_job *job)
 	}
 done:
 	if (rc == SYNC_DOWN || rc == SYNC_LATER)
-		log_write(CONFIG_LOG_INFO, "consul: job %s: not re-acquired yet%s%s", job->id,
-		     err != NULL ? ": " : "", err != NULL ? err : "");
+		log_info("consul: job %s: not re-acquired yet%s%s", job->id,
+			 err != NULL ? ": " : "", err != NULL ? err : "");
 	consul_kv_clear(&kv);
 	consul_txn_result_clear(&res);
 	free(key);
@@ -330,12 +318,12 @@ static enum sync_rc sync_reacquire(void)
 	if (spool_list(g.sp, SPOOL_QUEUED, 0, 0, &q, &nq, &err) != 0 ||
 	    spool_list(g.sp, SPOOL_WORKING, 0, 0, &wk, &nw, &err) != 0 ||
 	    spool_outbox_list(g.sp, 0, &es, &ne, &err) != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: re-acquisition: %s", err);
+		log_warn("consul: re-acquisition: %s", err);
 		rc = SYNC_LATER;
 		goto done;
 	}
 	/* the ids, each once (borrowed from the lists) */
-	ids = xreallocarray(NULL, nq + nw + ne + 1, sizeof(*ids));
+	ids = xgrow_by_one(NULL, nq + nw + ne + 1, sizeof(*ids));
 	for (i = 0; i < nq; i++)
 		ids[n++] = q[i].id;
 	for (i = 0; i < nw; i++)
@@ -361,7 +349,7 @@ static enum sync_rc sync_reacquire(void)
 		g.need_reacquire = 0;
 		free(g.old_session);
 		g.old_session = NULL;
-		log_write(CONFIG_LOG_INFO, "consul: the node's entries are held by session %s", g.session);
+		log_info("consul: the node's entries are held by session %s", g.session);
 	}
 done:
 	free(ids);
@@ -433,7 +421,7 @@ static enum sync_rc sync_deliver_one(const struct spool_outbox *ob, int *lostp)
 		goto done;
 	}
 	if (crc != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: outbox: %s", err);
+		log_warn("consul: outbox: %s", err);
 		rc = SYNC_LATER;
 		goto done;
 	}
@@ -443,34 +431,32 @@ static enum sync_rc sync_deliver_one(const struct spool_outbox *ob, int *lostp)
 	}
 	key = jobentry_key(g.cfg->consul_namespace, job->id);
 	value = sync_value(job, tr);
-	ops[0].verb = CONSUL_CHECK_INDEX;
-	ops[0].key = key;
-	ops[0].index = job->consul_index;
+	ops[0] = (struct consul_op){ .verb = CONSUL_CHECK_INDEX,
+				     .key = key,
+				     .index = job->consul_index };
 	if (done) {
-		ops[1].verb = CONSUL_UNLOCK;
-		ops[1].key = key;
-		ops[1].value = value;
-		ops[1].session = g.session;
+		ops[1] = (struct consul_op){
+			.verb = CONSUL_UNLOCK, .key = key, .value = value, .session = g.session
+		};
 	} else {
-		ops[1].verb = CONSUL_CHECK_SESSION;
-		ops[1].key = key;
-		ops[1].session = g.session;
-		ops[2].verb = CONSUL_LOCK;
-		ops[2].key = key;
-		ops[2].value = value;
-		ops[2].session = g.session;
+		ops[1] = (struct consul_op){ .verb = CONSUL_CHECK_SESSION,
+					     .key = key,
+					     .session = g.session };
+		ops[2] = (struct consul_op){
+			.verb = CONSUL_LOCK, .key = key, .value = value, .session = g.session
+		};
 	}
 	crc = consul_txn(g.c, ops, done ? 2 : 3, &res, &err);
 	if (crc == 0) {
 		delivered = res.last_index;
-		log_write(CONFIG_LOG_INFO, "consul: job %s: %s/%s written (index %lld)", job->id,
-		     spool_state_name(tr->state), spool_outcome_name(tr->outcome),
-		     (long long)res.last_index);
+		log_info("consul: job %s: %s/%s written (index %lld)", job->id,
+			 spool_state_name(tr->state), spool_outcome_name(tr->outcome),
+			 (long long)res.last_index);
 		goto done;
 	}
 	if (crc != FS_EEXIST) {
-		log_write(CONFIG_LOG_WARN, "consul: job %s: %s not written yet: %s", job->id,
-		     spool_state_name(tr->state), err);
+		log_warn("consul: job %s: %s not written yet: %s", job->id,
+			 spool_state_name(tr->state), err);
 		rc = SYNC_DOWN;
 		goto done;
 	}
@@ -487,19 +473,22 @@ static enum sync_rc sync_deliver_one(const struct spool_outbox *ob, int *lostp)
 		goto done;
 	}
 	if (crc == 0 && kv.value != NULL && strcmp(kv.value, value) == 0 &&
-	    (done ? kv.session == NULL : kv.session != NULL && strcmp(kv.session, g.session) == 0)) {
+	    (done ? kv.session == NULL
+		  : kv.session != NULL && strcmp(kv.session, g.session) == 0)) {
 		/* written by an earlier attempt whose answer was lost (a timeout, or a worker
 		 * that died before removing the entry): delivered */
 		delivered = kv.modify_index;
-		log_write(CONFIG_LOG_INFO, "consul: job %s: %s/%s written (index %lld) by an earlier "
-		     "attempt", job->id, spool_state_name(tr->state), spool_outcome_name(tr->outcome),
-		     (long long)kv.modify_index);
+		log_info("consul: job %s: %s/%s written (index %lld) by an earlier "
+			 "attempt",
+			 job->id, spool_state_name(tr->state), spool_outcome_name(tr->outcome),
+			 (long long)kv.modify_index);
 		goto done;
 	}
 	if (crc == FS_ENOENT || kv.modify_index != job->consul_index) {
-		log_write(CONFIG_LOG_INFO, "consul: job %s: %s refused (%s); the entry is at index %lld, "
-		     "ours %lld", job->id, spool_state_name(tr->state), txn_err,
-		     (long long)kv.modify_index, (long long)job->consul_index);
+		log_info("consul: job %s: %s refused (%s); the entry is at index %lld, "
+			 "ours %lld",
+			 job->id, spool_state_name(tr->state), txn_err, (long long)kv.modify_index,
+			 (long long)job->consul_index);
 		sync_lost(job, crc == FS_ENOENT ? "the key is gone" : "its index moved");
 		*lostp = 1;
 		delivered = 0;
@@ -515,8 +504,8 @@ done:
 		crc = spool_outbox_delete(g.sp, ob->oid, delivered, &err);
 		/* FS_ENOENT after a loss is expected: spool_abandon dropped the job's entries */
 		if (crc != 0 && crc != FS_ENOENT) {
-			log_write(CONFIG_LOG_WARN, "consul: outbox entry %lld not removed: %s",
-			     (long long)ob->oid, err);
+			log_warn("consul: outbox entry %lld not removed: %s", (long long)ob->oid,
+				 err);
 			rc = SYNC_LATER;
 		}
 	}
@@ -543,7 +532,7 @@ static enum sync_rc sync_deliver(const char *lost_id, int *lost_idp)
 	while (again && rc == SYNC_OK) {
 		again = 0;
 		if (spool_outbox_list(g.sp, SYNC_OUTBOX_BATCH, &es, &n, &err) != 0) {
-			log_write(CONFIG_LOG_WARN, "consul: outbox: %s", err);
+			log_warn("consul: outbox: %s", err);
 			rc = SYNC_LATER;
 			break;
 		}
@@ -580,8 +569,8 @@ static enum sync_rc sync_undo_one(const struct spool_setting *s)
 	int crc;
 
 	memset(ops, 0, sizeof(ops));
-	if (o != NULL && json_object_object_get_ex(o, "key", &v) && json_object_is_type(v,
-	    json_type_string))
+	if (o != NULL && json_object_object_get_ex(o, "key", &v) &&
+	    json_object_is_type(v, json_type_string))
 		key = json_object_get_string(v);
 	if (o != NULL && json_object_object_get_ex(o, "session", &v) &&
 	    json_object_is_type(v, json_type_string))
@@ -593,29 +582,22 @@ static enum sync_rc sync_undo_one(const struct spool_setting *s)
 	    json_object_is_type(v, json_type_string))
 		prev = json_object_get_string(v);
 	if (key == NULL || session == NULL || index <= 0) {
-		log_write(CONFIG_LOG_WARN, "consul: dropping the malformed undo record %s", s->key);
+		log_warn("consul: dropping the malformed undo record %s", s->key);
 		(void)spool_setting_set(g.sp, s->key, NULL, NULL);
 		goto done;
 	}
-	/* as the responder's own undo (fcgi/consul_claim.c): fenced by the claim's index */
-	if (prev == NULL) {
-		ops[0].verb = CONSUL_DELETE_CAS;
-		ops[0].key = key;
-		ops[0].index = index;
-	} else {
-		ops[0].verb = CONSUL_CHECK_INDEX;
-		ops[0].key = key;
-		ops[0].index = index;
-		ops[1].verb = CONSUL_UNLOCK;
-		ops[1].key = key;
-		ops[1].value = prev;
-		ops[1].session = session;
-	}
+	/* as the responder's own undo (fcgi/claim.c): fenced by the claim's index */
+	ops[0] = (struct consul_op){ .verb = prev == NULL ? CONSUL_DELETE_CAS : CONSUL_CHECK_INDEX,
+				     .key = key,
+				     .index = index };
+	ops[1] = (struct consul_op){
+		.verb = CONSUL_UNLOCK, .key = key, .value = prev, .session = session
+	};
 	crc = consul_txn(g.c, ops, prev == NULL ? 1 : 2, NULL, NULL);
 	if (crc == 0 || crc == FS_EEXIST) {
 		/* undone, or the entry moved on and there is nothing of ours to undo */
-		log_write(CONFIG_LOG_INFO, "consul: undo of %s %s", key, crc == 0 ? "written" :
-		     "not needed any more");
+		log_info("consul: undo of %s %s", key,
+			 crc == 0 ? "written" : "not needed any more");
 		(void)spool_setting_set(g.sp, s->key, NULL, NULL);
 	} else {
 		rc = SYNC_DOWN;
@@ -631,7 +613,7 @@ static enum sync_rc sync_undo(void)
 	size_t n = 0, i;
 	enum sync_rc rc = SYNC_OK;
 
-	if (spool_setting_list(g.sp, CONSUL_SYNC_UNDO_PREFIX, &list, &n, NULL) != 0)
+	if (spool_setting_list(g.sp, SETTINGS_UNDO_PREFIX, &list, &n, NULL) != 0)
 		return SYNC_LATER;
 	for (i = 0; i < n && rc == SYNC_OK; i++)
 		rc = sync_undo_one(&list[i]);
@@ -644,12 +626,12 @@ static enum sync_rc sync_undo(void)
 /* Remembers how the round ended: the backoff grows while Consul is down. */
 static void sync_after(enum sync_rc rc)
 {
-	int64_t now = sync_mono_ms();
+	int64_t now = clock_mono_ms();
 
 	switch (rc) {
 	case SYNC_OK:
 		if (g.down)
-			log_write(CONFIG_LOG_INFO, "consul: reachable again");
+			log_info("consul: reachable again");
 		g.down = 0;
 		g.retry_at = 0;
 		g.backoff_ms = SYNC_BACKOFF_MIN_MS;
@@ -657,8 +639,8 @@ static void sync_after(enum sync_rc rc)
 	case SYNC_DOWN:
 		g.down = 1;
 		g.retry_at = now + g.backoff_ms;
-		g.backoff_ms = g.backoff_ms * 2 > SYNC_BACKOFF_MAX_MS ? SYNC_BACKOFF_MAX_MS :
-			       g.backoff_ms * 2;
+		g.backoff_ms = g.backoff_ms * 2 > SYNC_BACKOFF_MAX_MS ? SYNC_BACKOFF_MAX_MS
+								      : g.backoff_ms * 2;
 		break;
 	case SYNC_LATER:
 		g.down = 0;
@@ -677,7 +659,7 @@ static void sync_run(int force)
 	enum sync_rc rc;
 	int tries = 0;
 
-	if (!g.enabled || (g.retry_at != 0 && sync_mono_ms() < g.retry_at))
+	if (!g.enabled || (g.retry_at != 0 && clock_mono_ms() < g.retry_at))
 		return;
 	do {
 		rc = sync_session_keep(force);
@@ -692,32 +674,32 @@ static void sync_run(int force)
 	} while (rc == SYNC_SESSION && ++tries < 2);
 }
 
-void consul_sync_start(void)
+void statesync_start(void)
 {
 	struct timespec ts = { 0, 100 * 1000000L };
-	int64_t until = sync_mono_ms() + 3 * SYNC_GONE_CONFIRM_MS;
+	int64_t until = clock_mono_ms() + 3 * SYNC_GONE_CONFIRM_MS;
 
 	sync_run(1);
 	/* a stored session Consul says it does not know is asked about again before anything is
 	 * recovered or claimed: if it is gone, the jobs it held must be re-acquired first */
-	while (g.enabled && g.gone_since != 0 && !g.down && sync_mono_ms() < until) {
+	while (g.enabled && g.gone_since != 0 && !g.down && clock_mono_ms() < until) {
 		nanosleep(&ts, NULL);
 		sync_run(0);
 	}
 }
 
-void consul_sync_round(void)
+void statesync_round(void)
 {
 	sync_run(0);
 }
 
-int consul_sync_poll_ms(int max_ms)
+int statesync_poll_ms(int max_ms)
 {
 	int64_t now, due;
 
 	if (!g.enabled)
 		return max_ms;
-	now = sync_mono_ms();
+	now = clock_mono_ms();
 	due = g.renew_at;
 	if (g.retry_at != 0 && g.retry_at < due)
 		due = g.retry_at;
@@ -728,31 +710,31 @@ int consul_sync_poll_ms(int max_ms)
 	return due > now ? (int)(due - now) : 0;
 }
 
-int consul_sync_may_dispatch(void)
+int statesync_may_dispatch(void)
 {
 	if (!g.enabled || g.down)
 		return 1;
 	return !(g.need_reacquire || g.need_session || g.gone_since != 0 || g.session == NULL);
 }
 
-int consul_sync_claimed(const char *id)
+int statesync_claimed(const char *id)
 {
 	enum sync_rc rc;
 	int lost = 0;
 
 	if (!g.enabled || g.down || g.session == NULL)
-		return 0; /* unreachable: run it; the entry waits in the outbox (consul_sync.h) */
+		return 0; /* unreachable: run it; the entry waits in the outbox (statesync.h) */
 	rc = sync_deliver(id, &lost);
 	if (rc != SYNC_OK)
 		sync_after(rc);
 	if (lost) {
-		log_write(CONFIG_LOG_WARN, "job %s: not started: the node lost its Consul entry", id);
+		log_warn("job %s: not started: the node lost its Consul entry", id);
 		return -1;
 	}
 	return 0;
 }
 
-void consul_sync_stop(size_t nruns)
+void statesync_stop(size_t nruns)
 {
 	struct spool_counts cnt;
 	struct spool_outbox *es = NULL;
@@ -763,16 +745,15 @@ void consul_sync_stop(size_t nruns)
 		return;
 	if (nruns != 0 || spool_count(g.sp, &cnt, NULL) != 0 || cnt.queued != 0 ||
 	    cnt.working != 0 || spool_outbox_list(g.sp, 1, &es, &ne, NULL) != 0 || ne != 0) {
-		log_write(CONFIG_LOG_INFO, "consul: session %s kept: the node still holds work",
-		     g.session);
+		log_info("consul: session %s kept: the node still holds work", g.session);
 		goto done;
 	}
 	if (consul_session_destroy(g.c, g.session, &err) != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: cannot destroy session %s: %s", g.session, err);
+		log_warn("consul: cannot destroy session %s: %s", g.session, err);
 		goto done;
 	}
-	(void)spool_setting_set(g.sp, CONSUL_SYNC_SESSION_SETTING, NULL, NULL);
-	log_write(CONFIG_LOG_INFO, "consul: session %s destroyed", g.session);
+	(void)spool_setting_set(g.sp, SETTINGS_CONSUL_SESSION, NULL, NULL);
+	log_info("consul: session %s destroyed", g.session);
 done:
 	spool_outbox_list_free(es, ne);
 	free(err);
@@ -780,7 +761,7 @@ done:
 
 /* ---- the supervisor's renewer ---- */
 
-struct consul_renewer {
+struct statesync_renewer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop;
@@ -788,8 +769,8 @@ struct consul_renewer {
 
 static void *renewer_main(void *arg)
 {
-	struct consul_renewer *r = arg;
-	struct consul *c = consul_new(g.cfg, CONSUL_SYNC_TIMEOUT_MS);
+	struct statesync_renewer *r = arg;
+	struct consul *c = consul_new(g.cfg, STATESYNC_TIMEOUT_MS);
 	struct spool *sp = NULL;
 	struct timespec until;
 	char *id = NULL;
@@ -800,14 +781,13 @@ static void *renewer_main(void *arg)
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
 		pthread_mutex_unlock(&r->mu);
-		if (sp != NULL && spool_setting_get(sp, CONSUL_SYNC_SESSION_SETTING, &id, NULL) == 0) {
+		if (sp != NULL && spool_setting_get(sp, SETTINGS_CONSUL_SESSION, &id, NULL) == 0) {
 			if (*id != '\0')
 				(void)consul_session_renew(c, id, NULL);
 			free(id);
 			id = NULL;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += CONSUL_SYNC_RENEW_MS / 1000;
+		clock_deadline(CLOCK_MONOTONIC, STATESYNC_RENEW_MS, &until);
 		pthread_mutex_lock(&r->mu);
 		while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &until) == 0)
 			;
@@ -817,9 +797,9 @@ static void *renewer_main(void *arg)
 	return NULL;
 }
 
-struct consul_renewer *consul_renewer_start(void)
+struct statesync_renewer *statesync_renewer_start(void)
 {
-	struct consul_renewer *r;
+	struct statesync_renewer *r;
 	pthread_condattr_t ca;
 	pthread_attr_t ta;
 	pthread_t th;
@@ -835,7 +815,7 @@ struct consul_renewer *consul_renewer_start(void)
 	pthread_attr_init(&ta);
 	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&th, &ta, renewer_main, r) != 0) {
-		log_write(CONFIG_LOG_WARN, "consul: the supervisor cannot renew the session");
+		log_warn("consul: the supervisor cannot renew the session");
 		pthread_attr_destroy(&ta);
 		free(r);
 		return NULL;
@@ -844,7 +824,7 @@ struct consul_renewer *consul_renewer_start(void)
 	return r;
 }
 
-void consul_renewer_stop(struct consul_renewer *r)
+void statesync_renewer_stop(struct statesync_renewer *r)
 {
 	if (r == NULL)
 		return;

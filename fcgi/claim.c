@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* /submit's Consul claim (CONSUL.md): one /v1/txn that locks the job's key with this node's
+/* /submit's Consul claim (doc/consul.md): one /v1/txn that locks the job's key with this node's
  * session — check-not-exists + lock for a new key, check-index + lock over a DONE or orphaned
  * entry — and its undo when the spool then refuses the job. A new id (the common case) costs one
  * round trip: check-not-exists + lock is tried first, and only its 409 leads to a read of the
@@ -11,19 +11,17 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "consul.h"
 #include "err.h"
 #include "jobentry.h"
+#include "settings.h"
 #include "spool.h"
 
-#define NO_SESSION "Consul unavailable: this node holds no Consul session (is the worker " \
+#define NO_SESSION                                                              \
+	"Consul unavailable: this node holds no Consul session (is the worker " \
 	"running?)"
-/* A claim whose undo could not be written is recorded under this prefix + job id, as
- * {"key":..,"index":n,"session":..,"value":<previous entry text or null>}, for the worker to
- * retry (otherwise the key would stay locked by this node with no job behind it). */
-#define UNDO_SETTING_PREFIX "consul.undo."
 
 void claim_clear(struct claim *cl)
 {
@@ -33,25 +31,19 @@ void claim_clear(struct claim *cl)
 	memset(cl, 0, sizeof(*cl));
 }
 
-char *consul_claim_session(struct app *app)
+/* This node's session id as the worker stored it in the spool (a new string), or NULL when there
+ * is none. */
+static char *claim_session(struct app *app)
 {
 	char *id = NULL;
 
-	if (spool_setting_get(app->sp, CONSUL_SESSION_SETTING, &id, NULL) != 0)
+	if (spool_setting_get(app->sp, SETTINGS_CONSUL_SESSION, &id, NULL) != 0)
 		return NULL;
 	if (*id == '\0') {
 		free(id);
 		return NULL;
 	}
 	return id;
-}
-
-static int64_t claim_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The QUEUED/WAITING entry this node writes when it claims req. A new string. */
@@ -69,13 +61,13 @@ static char *claim_value(struct app *app, const struct job_request *req)
 	e.factfile_args = xstrdup(req->args_json);
 	e.last_run_from = xstrdup(app->cfg->consul_name);
 	e.node = xstrdup(app->cfg->consul_name);
-	e.submitted_ms = e.updated_ms = claim_now_ms();
+	e.submitted_ms = e.updated_ms = clock_real_ms();
 	v = jobentry_build(&e);
 	jobentry_free(&e);
 	return v;
 }
 
-static int consul_claim(void *ctx, const struct job_request *req, struct claim *cl, char **errp)
+static int claim_take(void *ctx, const struct job_request *req, struct claim *cl, char **errp)
 {
 	struct app *app = ctx;
 	struct consul_kv kv;
@@ -89,7 +81,7 @@ static int consul_claim(void *ctx, const struct job_request *req, struct claim *
 	memset(&res, 0, sizeof(res));
 	memset(ops, 0, sizeof(ops));
 	jobentry_init(&e);
-	if ((cl->session = consul_claim_session(app)) == NULL) {
+	if ((cl->session = claim_session(app)) == NULL) {
 		rc = err_set(errp, FS_EIO, NO_SESSION);
 		goto done;
 	}
@@ -102,8 +94,8 @@ static int consul_claim(void *ctx, const struct job_request *req, struct claim *
 	if (rc == 0)
 		goto done;
 	if (rc != FS_EEXIST) {
-		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail) :
-		     err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
+		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail)
+				  : err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
 		goto done;
 	}
 	if (invalid) {
@@ -121,15 +113,17 @@ static int consul_claim(void *ctx, const struct job_request *req, struct claim *
 	} else if (rc != 0) {
 		/* FS_EIO's message already says "Consul unavailable"; a malformed answer too is
 		 * Consul not answering sensibly */
-		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail) :
-		     err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
+		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail)
+				  : err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
 		goto done;
 	} else {
 		rc = jobentry_parse(kv.value, kv.value_len, &e, &detail);
 		if (rc != 0) {
 			/* neither ours nor an old server's: never overwrite what we cannot read */
-			err_set(errp, FS_EINVAL, "Error: Consul key '%s' holds a value that is not a "
-				"job entry (%s); it was left untouched", cl->key, detail);
+			err_set(errp, FS_EINVAL,
+				"Error: Consul key '%s' holds a value that is not a "
+				"job entry (%s); it was left untouched",
+				cl->key, detail);
 			consul_kv_clear(&kv);
 			goto done;
 		}
@@ -158,8 +152,8 @@ static int consul_claim(void *ctx, const struct job_request *req, struct claim *
 		goto done;
 	}
 	if (rc != 0) {
-		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail) :
-		     err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
+		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail)
+				  : err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
 		goto done;
 	}
 	cl->index = res.last_index;
@@ -171,28 +165,31 @@ done:
 	return rc;
 }
 
-/* Keeps an undo that could not be written, for the worker to retry (see UNDO_SETTING_PREFIX). */
-static void consul_undo_record(struct app *app, const struct job_request *req,
-			       const struct claim *cl)
+/* Keeps an undo that could not be written for the worker to retry (otherwise the key would stay
+ * locked by this node with no job behind it): the setting SETTINGS_UNDO_PREFIX<id> holds
+ * {"key":..,"index":n,"session":..,"value":<previous entry text or null>}. */
+static void claim_undo_record(struct app *app, const struct job_request *req,
+			      const struct claim *cl)
 {
 	struct json_object *o = json_object_new_object();
-	char *key = xasprintf(UNDO_SETTING_PREFIX "%s", req->id);
+	char *key = settings_key(SETTINGS_UNDO_PREFIX, req->id);
 
 	json_object_object_add(o, "key", json_object_new_string(cl->key));
 	json_object_object_add(o, "index", json_object_new_int64(cl->index));
 	json_object_object_add(o, "session", json_object_new_string(cl->session));
-	json_object_object_add(o, "value", cl->prev_value != NULL ?
-			       json_object_new_string(cl->prev_value) : NULL);
+	json_object_object_add(o, "value",
+			       cl->prev_value != NULL ? json_object_new_string(cl->prev_value)
+						      : NULL);
 	spool_setting_set(app->sp, key, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
 			  NULL);
 	json_object_put(o);
 	free(key);
 }
 
-/* CONSUL.md's undo: a new key is deleted at the claim's index; over an earlier entry the
+/* The undo of a claim: a new key is deleted at the claim's index; over an earlier entry the
  * previous value is put back with unlock (a plain set would keep our lock). Either is fenced:
  * if anything moved since the claim, it is not ours to touch any more. */
-static void consul_undo(void *ctx, const struct job_request *req, const struct claim *cl)
+static void claim_undo(void *ctx, const struct job_request *req, const struct claim *cl)
 {
 	struct app *app = ctx;
 	struct consul_op ops[2];
@@ -217,11 +214,11 @@ static void consul_undo(void *ctx, const struct job_request *req, const struct c
 	/* FS_EEXIST: the entry moved on (nothing of ours to undo); anything else: try later */
 	if (rc != 0 && rc != FS_EEXIST) {
 		atomic_fetch_add(&app->consul_errors, 1);
-		consul_undo_record(app, req, cl);
+		claim_undo_record(app, req, cl);
 	}
 }
 
-int consul_claim_probe(struct app *app, int *sessionp, char **errp)
+int claim_probe(struct app *app, int *sessionp, char **errp)
 {
 	struct consul_session info;
 	char *id = NULL;
@@ -237,7 +234,7 @@ int consul_claim_probe(struct app *app, int *sessionp, char **errp)
 		}
 		return rc;
 	}
-	if ((id = consul_claim_session(app)) != NULL &&
+	if ((id = claim_session(app)) != NULL &&
 	    consul_session_info(app->consul, id, &info, NULL) == 0) {
 		*sessionp = 1;
 		consul_session_clear(&info);
@@ -246,9 +243,9 @@ int consul_claim_probe(struct app *app, int *sessionp, char **errp)
 	return 0;
 }
 
-void consul_claim_init(struct claim_ops *ops, struct app *app)
+void claim_init(struct claim_ops *ops, struct app *app)
 {
-	ops->claim = consul_claim;
-	ops->undo = consul_undo;
+	ops->claim = claim_take;
+	ops->undo = claim_undo;
 	ops->ctx = app;
 }

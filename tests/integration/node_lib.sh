@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: Apache-2.0
+# Starting the pieces of a node on loopback, shared by the integration tests (lib.sh,
+# consul_lib.sh) and the benchmarks (bench/lib.sh). POSIX sh, sourced; it only defines
+# functions, so a sourcing script keeps its own traps, directories and failure policy.
+# Needs: FS_BUILDDIR (a built tree: the launcher writes nginx's configuration), python3, curl.
+
+FS_NGINX=${FS_NGINX:-/usr/sbin/nginx}
+FS_CONSUL_BIN=${FS_CONSUL_BIN:-consul}
+
+# fs_free_ports N: N distinct free loopback TCP ports, one per line.
+fs_free_ports() {
+	python3 -c '
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+for s in socks:
+    print(s.getsockname()[1])
+' "$1"
+}
+
+# fs_pids_without LIST PID: the space-separated LIST without PID.
+fs_pids_without() {
+	echo "$1" | tr ' ' '\n' | grep -vx "$2" | tr '\n' ' '
+}
+
+# fs_until PID TRIES COMMAND...: runs COMMAND every 0.05 s until it succeeds (0); 1 once PID is
+# gone or after TRIES failures.
+fs_until() {
+	_fu_pid=$1 _fu_max=$2 _fu_i=0
+	shift 2
+	until "$@"; do
+		_fu_i=$((_fu_i + 1))
+		if [ $_fu_i -gt "$_fu_max" ] || ! kill -0 "$_fu_pid" 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# fs_wait_sock PID SOCKET [TRIES]: until the program PID binds SOCKET (default 100 tries); as
+# root the socket is then made 0666, since nginx's workers run as another user. 1 on failure.
+fs_wait_sock() {
+	fs_until "$1" "${3:-100}" test -S "$2" || return 1
+	[ "$(id -u)" -ne 0 ] || chmod 0666 "$2"
+}
+
+# fs_spool_setting SPOOL KEY: a value of the spool's settings table ("" when unset).
+fs_spool_setting() {
+	sqlite3 -cmd '.timeout 5000' "$1/spool.db" \
+		"SELECT value FROM settings WHERE key='$2'" 2>/dev/null
+}
+
+# fs_worker_ready SPOOL PID: the worker PID runs the spool (it publishes worker.pid, then binds
+# worker.sock once it holds the lock and has recovered the spool's WORKING jobs).
+fs_worker_ready() {
+	[ "$(fs_spool_setting "$1" worker.pid)" = "$2" ] && [ -S "$1/worker.sock" ]
+}
+
+# fs_nginx_start DIR SOCKET: nginx with prefix DIR on a free loopback port in front of the
+# responder at SOCKET, configured by the launcher (factotum-server --write-nginx-conf, the
+# same files a node runs); retried on another port if the port was taken meanwhile. Sets
+# FS_URL and FS_NGINX_PID; 1 with nginx's errors on stdout on failure. FS_SITE_SED, if set, is
+# one more sed expression applied to the site file.
+fs_nginx_start() {
+	_ns_tries=0
+	while :; do
+		_ns_tries=$((_ns_tries + 1))
+		_ns_port=$(fs_free_ports 1)
+		"$FS_BUILDDIR/launcher/factotum-server" --write-nginx-conf "$1" --ip 127.0.0.1 \
+			--port "$_ns_port" --fcgi-socket "$2" \
+			--factotum-bin "$FS_BUILDDIR/runner/factotum" || return 1
+		if [ -n "${FS_SITE_SED:-}" ]; then
+			sed -i -e "$FS_SITE_SED" "$1/factotum-server.conf" || return 1
+		fi
+		: >"$1/error.log"
+		"$FS_NGINX" -p "$1" -c "$1/nginx.conf" -e "$1/error.log" 2>>"$1/error.log" &
+		FS_NGINX_PID=$!
+		FS_URL=http://127.0.0.1:$_ns_port
+		fs_until "$FS_NGINX_PID" 100 curl -s -o /dev/null "$FS_URL/" && return 0
+		kill "$FS_NGINX_PID" 2>/dev/null
+		wait "$FS_NGINX_PID" 2>/dev/null
+		if [ $_ns_tries -ge 5 ] || ! grep -q "in use" "$1/error.log"; then
+			echo "nginx did not start:"
+			cat "$1/error.log"
+			return 1
+		fi
+	done
+}
+
+# fs_consul_leader URL: the agent at URL knows a leader.
+fs_consul_leader() {
+	case $(curl -s -m 2 "$1/v1/status/leader" 2>/dev/null) in
+	'"'?*'"') return 0 ;;
+	esac
+	return 1
+}
+# fs_consul_wait_leader URL [SECONDS] [PID]: until the agent at URL knows a leader (default
+# 60 s); exits 99 with the end of the agents' logs ($FS_TMP/consul*.log) if it never does or the
+# agent PID exits.
+fs_consul_wait_leader() {
+	fs_until "${3:-$$}" $(( ${2:-60} * 20 )) fs_consul_leader "$1" && return 0
+	echo "no Consul leader at $1:"
+	tail -n 20 "$FS_TMP"/consul*.log
+	exit 99
+}
+
+# fs_consul_session_at URL NAME [TTL] [LOCKDELAY]: prints a new session id, made as the worker
+# makes its node's session.
+fs_consul_session_at() {
+	curl -s -X PUT -d '{"Name":"factotum-server:'"$2"'","TTL":"'"${3:-15s}"'","Behavior":"release","LockDelay":"'"${4:-15s}"'","Checks":[]}' \
+		"$1/v1/session/create" | sed -n 's/.*"ID": *"\([^"]*\)".*/\1/p'
+}
+
+# fs_consul_server NAME HTTP SERF_LAN SERF_WAN SERVER EXPECT [JOIN_SERF_PORT...]: a -server agent
+# on 127.0.0.1 with data in $FS_TMP/consul-NAME (kept across restarts) and its log in
+# $FS_TMP/consul-NAME.log; its pid in FS_CONSUL_SRV_PID, also added to the list
+# FS_CONSUL_SRV_PIDS. Does not wait for a leader (fs_consul_wait_leader).
+fs_consul_server() {
+	_cs_n=$1 _cs_h=$2 _cs_sl=$3 _cs_sw=$4 _cs_sv=$5 _cs_ex=$6
+	shift 6
+	_cs_joins=
+	for _cs_j in "$@"; do _cs_joins="$_cs_joins -retry-join 127.0.0.1:$_cs_j"; done
+	mkdir -p "$FS_TMP/consul-$_cs_n"
+	# shellcheck disable=SC2086
+	"$FS_CONSUL_BIN" agent -server -bootstrap-expect "$_cs_ex" \
+		-data-dir "$FS_TMP/consul-$_cs_n" -node "$_cs_n" -bind 127.0.0.1 -client 127.0.0.1 \
+		-http-port "$_cs_h" -dns-port -1 -grpc-port -1 -serf-lan-port "$_cs_sl" \
+		-serf-wan-port "$_cs_sw" -server-port "$_cs_sv" -log-level warn $_cs_joins \
+		>>"$FS_TMP/consul-$_cs_n.log" 2>&1 &
+	FS_CONSUL_SRV_PID=$!
+	FS_CONSUL_SRV_PIDS="${FS_CONSUL_SRV_PIDS:-} $FS_CONSUL_SRV_PID"
+}
