@@ -66,9 +66,8 @@ static struct json_object *jobentry_time(int64_t ms)
 {
 	char out[CLOCK_UTC_LEN];
 
-	if (ms <= 0)
+	if (ms <= 0 || clock_format_utc(ms, CLOCK_UTC_ISO_MS, out) != 0)
 		return NULL;
-	clock_format_utc(ms, CLOCK_UTC_ISO_MS, out);
 	return json_object_new_string(out);
 }
 

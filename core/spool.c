@@ -21,8 +21,10 @@
 
 /* The schema (PRAGMA user_version SCHEMA_VERSION): jobs, their history, settings, the Consul
  * outbox. A spool of any other version is refused: a schema change is a new version, with a
- * migration written then. */
-#define SCHEMA_VERSION   1
+ * migration written then. Versions 1 and 2 were development layouts (no queued_count table; the
+ * QUEUED transition stored at enqueue): 3 is the first number this schema owns, so that neither
+ * is mistaken for it. */
+#define SCHEMA_VERSION   3
 #define SCHEMA_STR(v)    #v
 #define SCHEMA_PRAGMA(v) "PRAGMA user_version = " SCHEMA_STR(v) ";"
 static const char schema_sql[] =

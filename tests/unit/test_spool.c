@@ -155,7 +155,7 @@ static void test_open_schema_reopen(void **state)
 
 	snprintf(path, sizeof path, "%s/spool.db", f->dir);
 	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_int(f->dir,
 				 "SELECT count(*) FROM sqlite_master WHERE name IN "
 				 "('jobs','transitions','outbox','settings','queued_count')"),
@@ -224,14 +224,14 @@ static void test_open_errors(void **state)
 	close(fd);
 	assert_int_equal(spool_open(&sp, sub, 0, &err), 0);
 	spool_close(sp);
-	assert_int_equal(sql_int(sub, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(sub, "PRAGMA user_version"), 3);
 	free(err);
 }
 
 /* A spool of any other schema version, newer or older, is refused and left untouched. */
 static void test_open_other_version(void **state)
 {
-	static const int versions[] = { 2, 99, -1 };
+	static const int versions[] = { 1, 2, 4, 99, -1 };
 	struct spool_fixture *f = *state;
 	struct spool *sp = NULL;
 	char sql[64], want[700], *err = NULL;
@@ -245,13 +245,13 @@ static void test_open_other_version(void **state)
 		assert_null(sp);
 		snprintf(want, sizeof want,
 			 "spool: open %s/spool.db: schema version %d, "
-			 "this build uses 1",
+			 "this build uses 3",
 			 f->dir, versions[i]);
 		assert_string_equal(err, want);
 		assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), versions[i]);
 	}
 	free(err);
-	sql_int(f->dir, "PRAGMA user_version = 1");
+	sql_int(f->dir, "PRAGMA user_version = 3");
 	reopen(f, 0);
 }
 
