@@ -70,9 +70,10 @@ static void *client(void *arg)
 		return NULL;
 	}
 	while (now_s() - t_start < seconds) {
-		blen = snprintf(body, sizeof(body), "{\"jobName\":\"bench\",\"factfilePath\":\"%s\","
-				"\"factfileArgs\":[\"--tag\",\"bench,b%d-%ld\"]}", factfile, c->id,
-				++seq);
+		blen = snprintf(body, sizeof(body),
+				"{\"jobName\":\"bench\",\"factfilePath\":\"%s\","
+				"\"factfileArgs\":[\"--tag\",\"bench,b%d-%ld\"]}",
+				factfile, c->id, ++seq);
 		mlen = snprintf(msg, sizeof(msg), "put 0 0 60 %d\r\n%s\r\n", blen, body);
 		if (write(fd, msg, (size_t)mlen) != mlen)
 			break;

@@ -59,8 +59,7 @@ static void drain(int out, int errfd)
 	}
 }
 
-int __wrap_jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
-			   char **errp)
+int __wrap_jobreq_validate(struct job_request *req, const struct jobreq_policy *policy, char **errp)
 {
 	static const char *runner;
 	posix_spawn_file_actions_t fa;
@@ -108,11 +107,15 @@ int __wrap_jobreq_validate(struct job_request *req, const struct jobreq_policy *
 	close(errp2[0]);
 	free(argv);
 	if (rc != 0)
-		return err_set(errp, FS_EIO, "Validation Error: Failed to execute command: [%s run "
-			       "%s --dry-run ...] - %s", runner, req->factfile_path, strerror(rc));
+		return err_set(errp, FS_EIO,
+			       "Validation Error: Failed to execute command: [%s run "
+			       "%s --dry-run ...] - %s",
+			       runner, req->factfile_path, strerror(rc));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(errp, FS_EINVAL, "Validation Error: Failed to execute command: [%s "
-			       "run %s --dry-run ...] - exit status %d", runner,
-			       req->factfile_path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return err_set(errp, FS_EINVAL,
+			       "Validation Error: Failed to execute command: [%s "
+			       "run %s --dry-run ...] - exit status %d",
+			       runner, req->factfile_path,
+			       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return 0;
 }

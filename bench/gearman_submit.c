@@ -70,9 +70,10 @@ static void *client(void *arg)
 	}
 	while (now_s() - t_start < seconds) {
 		seq++;
-		blen = snprintf(body, sizeof(body), "{\"jobName\":\"bench\",\"factfilePath\":\"%s\","
-				"\"factfileArgs\":[\"--tag\",\"bench,g%d-%ld\"]}", factfile, c->id,
-				seq);
+		blen = snprintf(body, sizeof(body),
+				"{\"jobName\":\"bench\",\"factfilePath\":\"%s\","
+				"\"factfileArgs\":[\"--tag\",\"bench,g%d-%ld\"]}",
+				factfile, c->id, seq);
 		snprintf(unique, sizeof(unique), "g%d-%ld", c->id, seq);
 		if (gearman_client_do_background(gc, "factotum", unique, body, (size_t)blen,
 						 handle) == GEARMAN_SUCCESS) {
