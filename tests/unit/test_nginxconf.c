@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for launcher/nginxconf: placeholder substitution, the listen address and upstream
- * (IPv6 in brackets), and the files written from the built-in templates. */
+ * (IPv6 in brackets), who may connect (protected mode, --htpasswd, --trust-network) and TLS, the
+ * check of the files those options name, and the files written from the built-in templates. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "err.h"
 #include "nginxconf.h"
 #include "xalloc.h"
 
@@ -53,6 +55,78 @@ static void test_addresses(void **state)
 	config_free(&cfg);
 }
 
+static void test_access(void **state)
+{
+	struct config cfg;
+	char *s;
+
+	(void)state;
+	config_init(&cfg);
+	s = nginxconf_access(&cfg);
+	assert_string_equal(s, "        # protected mode: neither --htpasswd nor --trust-network\n"
+			       "        allow 127.0.0.1;\n"
+			       "        allow ::1;\n"
+			       "        deny all;\n");
+	free(s);
+	cfg.trust_network = 1;
+	s = nginxconf_access(&cfg);
+	assert_string_equal(s, "        # --trust-network: every client, no authentication\n");
+	free(s);
+	/* --htpasswd wins over --trust-network: the operator asked for authentication */
+	cfg.htpasswd = xstrdup("/etc/fs/htpasswd");
+	cfg.tls_cert = xstrdup("/etc/fs/a b.crt");
+	cfg.tls_key = xstrdup("/etc/fs/a b.key");
+	s = nginxconf_access(&cfg);
+	assert_string_equal(s, "        auth_basic \"factotum-server\";\n"
+			       "        auth_basic_user_file \"/etc/fs/htpasswd\";\n"
+			       "        ssl_certificate \"/etc/fs/a b.crt\";\n"
+			       "        ssl_certificate_key \"/etc/fs/a b.key\";\n");
+	free(s);
+	config_free(&cfg);
+}
+
+static void test_check_files(void **state)
+{
+	char dir[] = "/tmp/test_nginxconf.XXXXXX", *file, *missing;
+	struct config cfg;
+	char *err = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	file = xasprintf("%s/htpasswd", dir);
+	missing = xasprintf("%s/missing", dir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	config_init(&cfg);
+	assert_int_equal(nginxconf_check_files(&cfg, &err), 0); /* nothing named */
+	cfg.htpasswd = xstrdup(file);
+	cfg.tls_cert = xstrdup(file);
+	cfg.tls_key = xstrdup(file);
+	assert_int_equal(nginxconf_check_files(&cfg, &err), 0);
+	assert_null(err);
+	free(cfg.tls_key);
+	cfg.tls_key = xstrdup(missing);
+	assert_int_equal(nginxconf_check_files(&cfg, &err), FS_EINVAL);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "--tls-key: cannot read '"));
+	assert_non_null(strstr(err, "/missing': No such file or directory"));
+	free(err);
+	err = NULL;
+	free(cfg.htpasswd);
+	cfg.htpasswd = xstrdup(dir);
+	assert_int_equal(nginxconf_check_files(&cfg, &err), FS_EINVAL);
+	assert_non_null(strstr(err, "--htpasswd: '"));
+	assert_non_null(strstr(err, "' is not a regular file"));
+	free(err);
+	config_free(&cfg);
+	unlink(file);
+	rmdir(dir);
+	free(file);
+	free(missing);
+}
+
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -91,7 +165,12 @@ static void test_write(void **state)
 	assert_non_null(strstr(conf, "include "));
 	assert_non_null(strstr(conf, p));
 	assert_non_null(strstr(conf, "daemon off;"));
+	assert_non_null(strstr(conf, "\n        deny all;\n"));
+	assert_non_null(strstr(conf, "error_page 403 @factotum_403;"));
+	assert_null(strstr(conf, " ssl;"));
+	assert_null(strstr(conf, "ssl_certificate"));
 	assert_null(strstr(conf, "@LISTEN@"));
+	assert_null(strstr(conf, "@ACCESS@"));
 	assert_non_null(strstr(site, "fastcgi_pass unix:/srv/s/fcgi.sock;"));
 	assert_null(strstr(site, "/var/lib/factotum-server/fcgi.sock"));
 	unlink(p);
@@ -109,12 +188,54 @@ static void test_write(void **state)
 	config_free(&cfg);
 }
 
+/* HTTPS: the listen directive takes "ssl"; the certificate and key are in the server block. */
+static void test_write_tls(void **state)
+{
+	char dir[] = "/tmp/test_nginxconf.XXXXXX", *p, *conf;
+	struct nginxconf nc = { NULL, NULL, NULL };
+	struct config cfg;
+	char *err = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	nc.prefix = dir;
+	config_init(&cfg);
+	cfg.fcgi_socket = xstrdup("/srv/s/fcgi.sock");
+	cfg.port = 3443;
+	cfg.trust_network = 1;
+	cfg.tls_cert = xstrdup("/k/c.pem");
+	cfg.tls_key = xstrdup("/k/k.pem");
+	assert_int_equal(nginxconf_write(&nc, &cfg, &err), 0);
+	p = xasprintf("%s/nginx.conf", dir);
+	conf = slurp(p);
+	assert_non_null(strstr(conf, "\n        listen 0.0.0.0:3443 ssl;\n"));
+	assert_non_null(strstr(conf, "\n        ssl_certificate \"/k/c.pem\";\n"));
+	assert_non_null(strstr(conf, "\n        ssl_certificate_key \"/k/k.pem\";\n"));
+	assert_null(strstr(conf, "deny all;"));
+	assert_null(strstr(conf, "\n        auth_basic \""));
+	assert_non_null(strstr(conf, "\n# (not started as root: no user directive)\n"));
+	unlink(p);
+	free(p);
+	p = xasprintf("%s/factotum-server.conf", dir);
+	unlink(p);
+	free(p);
+	p = xasprintf("%s/tmp", dir);
+	rmdir(p);
+	free(p);
+	rmdir(dir);
+	free(conf);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subst),
 		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_access),
+		cmocka_unit_test(test_check_files),
 		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_write_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
