@@ -627,7 +627,8 @@ static int config_check_nginx_file(const char *value, const char *where, char **
 		return config_fail(errp, "%s: '%s' is not an absolute path", where, value);
 	for (p = (const unsigned char *)value; *p != '\0'; p++)
 		if (*p == '"' || *p == '\\' || *p == '$' || *p < 0x20 || *p == 0x7f)
-			return config_fail(errp, "%s: '%s' holds a character nginx cannot take "
+			return config_fail(errp,
+					   "%s: '%s' holds a character nginx cannot take "
 					   "('\"', '\\', '$' or a control character)",
 					   where, value);
 	return 0;

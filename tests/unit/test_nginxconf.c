@@ -230,12 +230,9 @@ static void test_write_tls(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_subst),
-		cmocka_unit_test(test_addresses),
-		cmocka_unit_test(test_access),
-		cmocka_unit_test(test_check_files),
-		cmocka_unit_test(test_write),
-		cmocka_unit_test(test_write_tls),
+		cmocka_unit_test(test_subst),  cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_access), cmocka_unit_test(test_check_files),
+		cmocka_unit_test(test_write),  cmocka_unit_test(test_write_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
