@@ -10,16 +10,11 @@
 
 set -u
 
-: "${FS_BUILDDIR:?run through make check}"
-: "${FS_SRCDIR:?run through make check}"
-: "${FS_TESTDATA:?run through make check}"
+: "${FS_BUILDDIR:?run through make check}" "${FS_SRCDIR:?run through make check}"
 . "$FS_SRCDIR/tests/integration/node_lib.sh"
 
 fails=0
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 for tool in curl python3 openssl "$FS_NGINX"; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		{ echo "FAIL: needs $tool (scripts/install-deps.sh installs it)"; exit 99; }
