@@ -589,7 +589,7 @@ int main(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
-	if (nginxconf_check_files(&l.cfg, &err) != 0) {
+	if (nginxconf_check(&l.cfg, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		status = 2;
 		goto out;

@@ -4,7 +4,9 @@
  * runs the same site file users include and the tests exercise. */
 #include "nginxconf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,8 +79,26 @@ static int nginxconf_check_file(const char *path, const char *opt, char **errp)
 	return rc;
 }
 
-int nginxconf_check_files(const struct config *cfg, char **errp)
+/* 0.0.0.0, ::, 127.0.0.0/8 or ::1: an address that clients on this machine reach from 127.0.0.1
+ * or ::1 (Linux gives a connection to any 127.x address the source 127.0.0.1). */
+static int nginxconf_ip_local(const char *ip)
 {
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	if (inet_pton(AF_INET, ip, &v4) == 1)
+		return v4.s_addr == htonl(INADDR_ANY) || (ntohl(v4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, ip, &v6) == 1 &&
+	       (IN6_IS_ADDR_UNSPECIFIED(&v6) || IN6_IS_ADDR_LOOPBACK(&v6));
+}
+
+int nginxconf_check(const struct config *cfg, char **errp)
+{
+	if (cfg->htpasswd == NULL && !cfg->trust_network && !nginxconf_ip_local(cfg->ip))
+		return err_set(errp, FS_EINVAL,
+			       "--ip: no client could reach %s: without --htpasswd FILE or "
+			       "--trust-network only 127.0.0.1 and ::1 are admitted",
+			       cfg->ip);
 	if (cfg->htpasswd != NULL && nginxconf_check_file(cfg->htpasswd, "--htpasswd", errp) != 0)
 		return FS_EINVAL;
 	if (cfg->tls_cert != NULL && nginxconf_check_file(cfg->tls_cert, "--tls-cert", errp) != 0)

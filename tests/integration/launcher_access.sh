@@ -61,10 +61,11 @@ start() {
 	spool=$tmp/$1
 	shift
 	PORT=$(fs_free_ports 1)
+	rm -f "$tmp/out" "$tmp/err" # not the last node's line
 	"$LAUNCHER" --no-consul --spool "$spool" --ip 0.0.0.0 --port "$PORT" \
 		--factotum-bin "$RUNNER" "$@" >"$tmp/out" 2>"$tmp/err" &
 	lpid=$!
-	fs_until "$lpid" 400 grep -q 'listening' "$tmp/out" || { fail "the launcher did not start ($*)"; return 1; }
+	fs_until "$lpid" 400 grep -q "listening on .*:$PORT/" "$tmp/out" || { fail "the launcher did not start ($*)"; return 1; }
 }
 
 stop() {
@@ -78,6 +79,7 @@ stop() {
 ask() {
 	_from=$1 _url=$2
 	shift 2
+	rm -f "$tmp/body" "$tmp/head"
 	curl -s --noproxy '*' --max-time 10 --interface "$_from" -o "$tmp/body" -D "$tmp/head" \
 		-w '%{http_code}' "$@" "$_url" >"$tmp/status" 2>/dev/null
 	tr -d '\r' <"$tmp/head" 2>/dev/null | sed -n 's/^[Cc]ontent-[Tt]ype: //p' >"$tmp/type"
@@ -172,6 +174,8 @@ bad "--tls-key: needs --tls-cert too (HTTPS takes both)" --tls-key "$tmp/key.pem
 bad "--tls-key: cannot read '$tmp/none': No such file or directory" \
 	--tls-cert "$tmp/cert.pem" --tls-key "$tmp/none"
 bad "--trust-network: takes no value" --trust-network=yes
+bad "--ip: no client could reach 192.0.2.1: without --htpasswd FILE or --trust-network only 127.0.0.1 and ::1 are admitted" \
+	--ip 192.0.2.1
 if [ "$(id -u)" -ne 0 ]; then
 	chmod 0000 "$tmp/htpasswd"
 	bad "--htpasswd: cannot read '$tmp/htpasswd': Permission denied" --htpasswd "$tmp/htpasswd"

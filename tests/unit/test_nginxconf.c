@@ -100,15 +100,38 @@ static void test_check_files(void **state)
 	assert_non_null(f);
 	fclose(f);
 	config_init(&cfg);
-	assert_int_equal(nginxconf_check_files(&cfg, &err), 0); /* nothing named */
+	assert_int_equal(nginxconf_check(&cfg, &err), 0); /* nothing named, on 0.0.0.0 */
+	/* protected mode on an address no loopback client can use */
+	free(cfg.ip);
+	cfg.ip = xstrdup("192.0.2.1");
+	assert_int_equal(nginxconf_check(&cfg, &err), FS_EINVAL);
+	assert_string_equal(err,
+			    "--ip: no client could reach 192.0.2.1: without --htpasswd FILE or "
+			    "--trust-network only 127.0.0.1 and ::1 are admitted");
+	free(err);
+	err = NULL;
+	cfg.trust_network = 1;
+	assert_int_equal(nginxconf_check(&cfg, &err), 0);
+	cfg.trust_network = 0;
+	free(cfg.ip);
+	cfg.ip = xstrdup("127.0.0.5");
+	assert_int_equal(nginxconf_check(&cfg, &err), 0);
+	free(cfg.ip);
+	cfg.ip = xstrdup("::");
+	assert_int_equal(nginxconf_check(&cfg, &err), 0);
+	free(cfg.ip);
+	cfg.ip = xstrdup("fe80::1");
+	assert_int_equal(nginxconf_check(&cfg, &err), FS_EINVAL);
+	free(err);
+	err = NULL;
 	cfg.htpasswd = xstrdup(file);
 	cfg.tls_cert = xstrdup(file);
 	cfg.tls_key = xstrdup(file);
-	assert_int_equal(nginxconf_check_files(&cfg, &err), 0);
+	assert_int_equal(nginxconf_check(&cfg, &err), 0);
 	assert_null(err);
 	free(cfg.tls_key);
 	cfg.tls_key = xstrdup(missing);
-	assert_int_equal(nginxconf_check_files(&cfg, &err), FS_EINVAL);
+	assert_int_equal(nginxconf_check(&cfg, &err), FS_EINVAL);
 	assert_non_null(err);
 	assert_non_null(strstr(err, "--tls-key: cannot read '"));
 	assert_non_null(strstr(err, "/missing': No such file or directory"));
@@ -116,7 +139,7 @@ static void test_check_files(void **state)
 	err = NULL;
 	free(cfg.htpasswd);
 	cfg.htpasswd = xstrdup(dir);
-	assert_int_equal(nginxconf_check_files(&cfg, &err), FS_EINVAL);
+	assert_int_equal(nginxconf_check(&cfg, &err), FS_EINVAL);
 	assert_non_null(strstr(err, "--htpasswd: '"));
 	assert_non_null(strstr(err, "' is not a regular file"));
 	free(err);
