@@ -16,25 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-static const char *host, *port, *factfile;
-static double seconds, t_start;
-static pthread_barrier_t ready;
-
-struct counts {
-	long ok, other;
-	int id;
-};
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "loadgen.h"
 
 static int dial(void)
 {
@@ -43,7 +27,7 @@ static int dial(void)
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, port, &hints, &res) != 0)
+	if (getaddrinfo(loadgen_host, loadgen_port, &hints, &res) != 0)
 		return -1;
 	fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
 	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
@@ -63,16 +47,16 @@ static void *client(void *arg)
 	int fd = dial(), blen, mlen, off, n;
 	long seq = 0;
 
-	pthread_barrier_wait(&ready); /* every connection is up */
-	pthread_barrier_wait(&ready); /* t_start is set */
+	loadgen_start();
 	if (fd < 0) {
 		c->other++;
 		return NULL;
 	}
-	while (now_s() - t_start < seconds) {
-		blen = snprintf(body, sizeof(body), "{\"jobName\":\"bench\",\"factfilePath\":\"%s\","
-				"\"factfileArgs\":[\"--tag\",\"bench,b%d-%ld\"]}", factfile, c->id,
-				++seq);
+	while (loadgen_running()) {
+		blen = snprintf(body, sizeof(body),
+				"{\"jobName\":\"bench\",\"factfilePath\":\"%s\","
+				"\"factfileArgs\":[\"--tag\",\"bench,b%d-%ld\"]}",
+				loadgen_factfile, c->id, ++seq);
 		mlen = snprintf(msg, sizeof(msg), "put 0 0 60 %d\r\n%s\r\n", blen, body);
 		if (write(fd, msg, (size_t)mlen) != mlen)
 			break;
@@ -89,7 +73,7 @@ static void *client(void *arg)
 		reply[off] = '\0';
 		if (strncmp(reply, "INSERTED ", 9) != 0)
 			c->other++;
-		else if (now_s() - t_start < seconds) /* as wrk: only answers within the time */
+		else if (loadgen_running()) /* as wrk: only answers within the time */
 			c->ok++;
 	}
 out:
@@ -99,36 +83,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	pthread_t *ths;
-	struct counts *cs;
-	long ok = 0, other = 0;
-	int i, n;
+	long other;
 
-	if (argc != 6 || (n = atoi(argv[3])) < 1 || (seconds = atof(argv[4])) <= 0) {
-		fprintf(stderr, "usage: beanstalk_put HOST PORT CONNS SECONDS FACTFILE\n");
-		return 2;
-	}
-	host = argv[1];
-	port = argv[2];
-	factfile = argv[5];
-	ths = calloc((size_t)n, sizeof(*ths));
-	cs = calloc((size_t)n, sizeof(*cs));
-	if (ths == NULL || cs == NULL)
-		return 1;
-	pthread_barrier_init(&ready, NULL, (unsigned)n + 1);
-	for (i = 0; i < n; i++) {
-		cs[i].id = i;
-		if (pthread_create(&ths[i], NULL, client, &cs[i]) != 0)
-			return 1;
-	}
-	pthread_barrier_wait(&ready);
-	t_start = now_s();
-	pthread_barrier_wait(&ready);
-	for (i = 0; i < n; i++) {
-		pthread_join(ths[i], NULL);
-		ok += cs[i].ok;
-		other += cs[i].other;
-	}
-	printf("BENCH ok=%ld other=%ld seconds=%.3f\n", ok, other, seconds);
-	return 0;
+	return loadgen_main(argc, argv, "beanstalk_put", client, &other);
 }

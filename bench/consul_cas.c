@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* bench/consul_cas.c: the raw Consul create rate, the baseline of bench/consul.sh (issue 6).
+/* bench/consul_cas.c: the raw Consul create rate, the baseline of bench/consul.sh.
  * THREADS threads, each with its own libcurl easy handle (one kept-alive connection), create
  * distinct keys <NS>/<RUN>-<thread>-<n> for SECONDS, one request in flight per thread:
  *   cas  PUT /v1/kv/<key>?cas=0 with a small JSON value; counts answers 200 "true";
@@ -110,18 +110,21 @@ static void *worker(void *arg)
 		n++;
 		snprintf(key, sizeof(key), "%s/%s-%d-%ld", ns, run, th->id, n);
 		/* about the size and shape of a claim's job entry */
-		snprintf(value, sizeof(value),
-			 "{\"state\":\"QUEUED\",\"jobRequest\":{\"jobId\":\"%s-%d-%ld\","
-			 "\"jobName\":\"bench\",\"factfilePath\":\"/tmp/fs-bench/ff/echo.factfile\","
-			 "\"factfileArgs\":[\"--tag\",\"bench,%s-%d-%ld\"]},\"lastRunFrom\":\"bench\","
-			 "\"lastOutcome\":\"WAITING\",\"node\":\"bench\",\"submitted\":1764300000000,"
-			 "\"updated\":1764300000000}", run, th->id, n, run, th->id, n);
+		snprintf(
+			value, sizeof(value),
+			"{\"state\":\"QUEUED\",\"jobRequest\":{\"jobId\":\"%s-%d-%ld\","
+			"\"jobName\":\"bench\",\"factfilePath\":\"/tmp/fs-bench/ff/echo.factfile\","
+			"\"factfileArgs\":[\"--tag\",\"bench,%s-%d-%ld\"]},\"lastRunFrom\":\"bench\","
+			"\"lastOutcome\":\"WAITING\",\"node\":\"bench\",\"submitted\":1764300000000,"
+			"\"updated\":1764300000000}",
+			run, th->id, n, run, th->id, n);
 		if (txn_mode) {
 			b64(value, value64);
 			snprintf(req, sizeof(req),
 				 "[{\"KV\":{\"Verb\":\"check-not-exists\",\"Key\":\"%s\"}},"
 				 "{\"KV\":{\"Verb\":\"lock\",\"Key\":\"%s\",\"Value\":\"%s\","
-				 "\"Session\":\"%s\"}}]", key, key, value64, session);
+				 "\"Session\":\"%s\"}}]",
+				 key, key, value64, session);
 		} else {
 			snprintf(url, sizeof(url), "http://%s:%d/v1/kv/%s?cas=0", host, port, key);
 			curl_easy_setopt(h, CURLOPT_URL, url);
@@ -174,8 +177,10 @@ int main(int argc, char **argv)
 
 	if (argc < 8 || (strcmp(argv[5], "cas") != 0 && strcmp(argv[5], "txn") != 0) ||
 	    (strcmp(argv[5], "txn") == 0 && argc < 9)) {
-		fprintf(stderr, "usage: %s HOST PORT THREADS SECONDS cas|txn NAMESPACE RUN "
-			"[SESSION]\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s HOST PORT THREADS SECONDS cas|txn NAMESPACE RUN "
+			"[SESSION]\n",
+			argv[0]);
 		return 2;
 	}
 	host = argv[1];

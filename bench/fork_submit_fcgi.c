@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The original's submit path, for bench/submit.sh: the responder (the fcgi/ sources,
  * unchanged) linked with -Wl,--wrap=jobreq_validate and this file, so that every /submit that
- * passes the in-process validation also does what the Rust factotum-server did inside each request: run
- * `<runner> run <factfilePath> --dry-run <factfileArgs...>`, capture its stdout and stderr, wait
- * for it, and refuse the job unless it exited 0. Everything else (nginx, threads, job id, group
- * commit, answers) is the real responder's, so the difference measured is the process per
- * request and nothing else.
+ * passes the in-process validation also does what the Rust factotum-server did inside each
+ * request: run `<runner> run <factfilePath> --dry-run <factfileArgs...>`, capture its stdout and
+ * stderr, wait for it, and refuse the job unless it exited 0. Everything else (nginx, threads,
+ * job id, group commit, answers) is the real responder's, so the difference measured is the
+ * process per request and nothing else.
  *
  * The child is started with posix_spawn (what Rust's std::process::Command uses on glibc: a
  * vfork-style clone, cheaper than fork in a threaded process), stdin /dev/null, stdout and
@@ -59,8 +59,7 @@ static void drain(int out, int errfd)
 	}
 }
 
-int __wrap_jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
-			   char **errp)
+int __wrap_jobreq_validate(struct job_request *req, const struct jobreq_policy *policy, char **errp)
 {
 	static const char *runner;
 	posix_spawn_file_actions_t fa;
@@ -108,11 +107,15 @@ int __wrap_jobreq_validate(struct job_request *req, const struct jobreq_policy *
 	close(errp2[0]);
 	free(argv);
 	if (rc != 0)
-		return err_set(errp, FS_EIO, "Validation Error: Failed to execute command: [%s run "
-			       "%s --dry-run ...] - %s", runner, req->factfile_path, strerror(rc));
+		return err_set(errp, FS_EIO,
+			       "Validation Error: Failed to execute command: [%s run "
+			       "%s --dry-run ...] - %s",
+			       runner, req->factfile_path, strerror(rc));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(errp, FS_EINVAL, "Validation Error: Failed to execute command: [%s "
-			       "run %s --dry-run ...] - exit status %d", runner,
-			       req->factfile_path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return err_set(errp, FS_EINVAL,
+			       "Validation Error: Failed to execute command: [%s "
+			       "run %s --dry-run ...] - exit status %d",
+			       runner, req->factfile_path,
+			       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return 0;
 }

@@ -14,12 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static const char *host, *factfile;
-static in_port_t port;
-static double seconds, t_start;
-static pthread_barrier_t ready;
+#include "loadgen.h"
+
 static pthread_mutex_t err_mu = PTHREAD_MUTEX_INITIALIZER;
 static char first_err[256]; /* the first failure's message, for stderr */
 
@@ -32,19 +29,6 @@ static void note_error(gearman_client_st *gc)
 	pthread_mutex_unlock(&err_mu);
 }
 
-struct counts {
-	long ok, other;
-	int id;
-};
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void *client(void *arg)
 {
 	struct counts *c = arg;
@@ -54,29 +38,31 @@ static void *client(void *arg)
 	int blen, up = 0;
 	long seq = 0;
 
-	if (gc != NULL && gearman_client_add_server(gc, host, port) == GEARMAN_SUCCESS) {
+	if (gc != NULL &&
+	    gearman_client_add_server(gc, loadgen_host, (in_port_t)atoi(loadgen_port)) ==
+		    GEARMAN_SUCCESS) {
 		gearman_client_set_timeout(gc, 10000);
 		/* connects before the clock starts; this job is not counted */
 		snprintf(unique, sizeof(unique), "warm-%d", c->id);
 		up = gearman_client_do_background(gc, "factotum", unique, "{}", 2, handle) ==
 		     GEARMAN_SUCCESS;
 	}
-	pthread_barrier_wait(&ready); /* every connection is up */
-	pthread_barrier_wait(&ready); /* t_start is set */
+	loadgen_start();
 	if (!up) {
 		note_error(gc);
 		c->other++;
 		goto out;
 	}
-	while (now_s() - t_start < seconds) {
+	while (loadgen_running()) {
 		seq++;
-		blen = snprintf(body, sizeof(body), "{\"jobName\":\"bench\",\"factfilePath\":\"%s\","
-				"\"factfileArgs\":[\"--tag\",\"bench,g%d-%ld\"]}", factfile, c->id,
-				seq);
+		blen = snprintf(body, sizeof(body),
+				"{\"jobName\":\"bench\",\"factfilePath\":\"%s\","
+				"\"factfileArgs\":[\"--tag\",\"bench,g%d-%ld\"]}",
+				loadgen_factfile, c->id, seq);
 		snprintf(unique, sizeof(unique), "g%d-%ld", c->id, seq);
 		if (gearman_client_do_background(gc, "factotum", unique, body, (size_t)blen,
 						 handle) == GEARMAN_SUCCESS) {
-			if (now_s() - t_start < seconds) /* as wrk: only answers within the time */
+			if (loadgen_running()) /* as wrk: only answers within the time */
 				c->ok++;
 		} else {
 			note_error(gc);
@@ -91,38 +77,10 @@ out:
 
 int main(int argc, char **argv)
 {
-	pthread_t *ths;
-	struct counts *cs;
-	long ok = 0, other = 0;
-	int i, n;
+	long other = 0;
+	int status = loadgen_main(argc, argv, "gearman_submit", client, &other);
 
-	if (argc != 6 || (n = atoi(argv[3])) < 1 || (seconds = atof(argv[4])) <= 0) {
-		fprintf(stderr, "usage: gearman_submit HOST PORT CONNS SECONDS FACTFILE\n");
-		return 2;
-	}
-	host = argv[1];
-	port = (in_port_t)atoi(argv[2]);
-	factfile = argv[5];
-	ths = calloc((size_t)n, sizeof(*ths));
-	cs = calloc((size_t)n, sizeof(*cs));
-	if (ths == NULL || cs == NULL)
-		return 1;
-	pthread_barrier_init(&ready, NULL, (unsigned)n + 1);
-	for (i = 0; i < n; i++) {
-		cs[i].id = i;
-		if (pthread_create(&ths[i], NULL, client, &cs[i]) != 0)
-			return 1;
-	}
-	pthread_barrier_wait(&ready);
-	t_start = now_s();
-	pthread_barrier_wait(&ready);
-	for (i = 0; i < n; i++) {
-		pthread_join(ths[i], NULL);
-		ok += cs[i].ok;
-		other += cs[i].other;
-	}
 	if (first_err[0] != '\0')
 		fprintf(stderr, "gearman_submit: %ld failed, the first: %s\n", other, first_err);
-	printf("BENCH ok=%ld other=%ld seconds=%.3f\n", ok, other, seconds);
-	return 0;
+	return status;
 }

@@ -46,34 +46,38 @@ int main(int argc, char **argv)
 	long n = 0;
 	int normal;
 
-	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "full") != 0 &&
-				     strcmp(argv[3], "normal") != 0)) {
+	if (argc < 3 || argc > 4 ||
+	    (argc == 4 && strcmp(argv[3], "full") != 0 && strcmp(argv[3], "normal") != 0)) {
 		fprintf(stderr, "usage: sqlite_commit DIR SECONDS [full|normal]\n");
 		return 2;
 	}
 	limit = atof(argv[2]);
 	normal = argc == 4 && strcmp(argv[3], "normal") == 0;
 	snprintf(path, sizeof(path), "%s/raw.db", argv[1]);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+	if (sqlite3_open_v2(path, &db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK)
 		die(db, path);
 	exec(db, "PRAGMA journal_mode = WAL");
 	exec(db, normal ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
 	exec(db, "PRAGMA foreign_keys = ON");
-	exec(db, "CREATE TABLE jobs ("
-		 " id TEXT PRIMARY KEY NOT NULL, seq INTEGER NOT NULL UNIQUE,"
-		 " job_name TEXT NOT NULL, factfile_path TEXT NOT NULL, factfile_args TEXT NOT NULL,"
-		 " state TEXT NOT NULL, outcome TEXT NOT NULL, node TEXT NOT NULL,"
-		 " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
-		 " consul_index INTEGER NOT NULL DEFAULT 0);"
-		 "CREATE INDEX jobs_state_seq ON jobs(state, seq);");
+	exec(db,
+	     "CREATE TABLE jobs ("
+	     " id TEXT PRIMARY KEY NOT NULL, seq INTEGER NOT NULL UNIQUE,"
+	     " job_name TEXT NOT NULL, factfile_path TEXT NOT NULL, factfile_args TEXT NOT NULL,"
+	     " state TEXT NOT NULL, outcome TEXT NOT NULL, node TEXT NOT NULL,"
+	     " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+	     " consul_index INTEGER NOT NULL DEFAULT 0);"
+	     "CREATE INDEX jobs_state_seq ON jobs(state, seq);");
 	if (sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "COMMIT", -1, &commit, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO jobs (id, seq, job_name, factfile_path, "
-			       "factfile_args, state, outcome, node, created_ms, updated_ms) VALUES "
-			       "(?1, ?2, 'bench', '/srv/factfiles/echo.factfile', "
-			       "'[\"--tag\",\"bench,x\"]', 'QUEUED', 'WAITING', 'factotum', ?3, ?3)",
-			       -1, &ins, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(
+		    db,
+		    "INSERT INTO jobs (id, seq, job_name, factfile_path, "
+		    "factfile_args, state, outcome, node, created_ms, updated_ms) VALUES "
+		    "(?1, ?2, 'bench', '/srv/factfiles/echo.factfile', "
+		    "'[\"--tag\",\"bench,x\"]', 'QUEUED', 'WAITING', 'factotum', ?3, ?3)",
+		    -1, &ins, NULL) != SQLITE_OK)
 		die(db, "prepare");
 
 	t0 = now_s();

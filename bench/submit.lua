@@ -1,7 +1,8 @@
 -- SPDX-License-Identifier: Apache-2.0
--- wrk script of bench/submit.sh: POST /submit bodies, each a distinct job (a tag value made of
--- the run's name, the wrk thread and a counter, so every job id differs and nothing is a 409),
--- and a count of 200 answers apart from everything else. Arguments (after `--`):
+-- wrk script of bench/submit.sh and bench/consul.sh: POST /submit bodies, each a distinct job (a
+-- tag value made of the run's name, the wrk thread and a counter, so every job id differs and
+-- nothing is a 409), and a count of 200 answers apart from everything else.
+-- Arguments (after `--`):
 --     FACTFILE RUN-NAME
 -- Prints one line at the end:
 --     BENCH ok=<200s> other=<non-200s> seconds=<elapsed> p50_ms=<..> p99_ms=<..> status=<a non-200>

@@ -45,7 +45,8 @@ static void *serve(void *arg)
 			;
 		n = snprintf(head, sizeof(head),
 			     "Status: 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
-			     "Content-Length: %d\r\n\r\n", (int)(sizeof(answer) - 1));
+			     "Content-Length: %d\r\n\r\n",
+			     (int)(sizeof(answer) - 1));
 		FCGX_PutStr(head, n, req.out);
 		FCGX_PutStr(answer, (int)sizeof(answer) - 1, req.out);
 		FCGX_Finish_r(&req);

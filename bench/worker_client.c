@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The measuring client of bench/worker.sh (the worker benchmarks of issue 5) and its baselines.
+/* The measuring client of bench/worker.sh (the worker benchmarks) and its baselines.
  * HTTP is plain HTTP/1.1 over loopback TCP to nginx, one connection per request (as a user's
  * curl would), so that nothing but the server is between the two timestamps.
  *
@@ -63,12 +63,16 @@ static int http(int port, const char *method, const char *path, const char *body
 	char *p;
 
 	if (body != NULL)
-		rl = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		rl = snprintf(req, sizeof(req),
+			      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 			      "Connection: close\r\nContent-Type: application/json\r\n"
-			      "Content-Length: %zu\r\n\r\n%s", method, path, strlen(body), body);
+			      "Content-Length: %zu\r\n\r\n%s",
+			      method, path, strlen(body), body);
 	else
-		rl = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-			      "Connection: close\r\n\r\n", method, path);
+		rl = snprintf(req, sizeof(req),
+			      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			      "Connection: close\r\n\r\n",
+			      method, path);
 	if (rl < 0 || (size_t)rl >= sizeof(req))
 		die("request too long");
 	memset(&sa, 0, sizeof(sa));
@@ -97,8 +101,10 @@ static int http(int port, const char *method, const char *path, const char *body
 
 static void submit_body(char *out, size_t size, const char *name, const char *ff, const char *key)
 {
-	if ((size_t)snprintf(out, size, "{\"jobName\":\"%s\",\"factfilePath\":\"%s\","
-			     "\"factfileArgs\":[\"--tag\",\"bench,%s\"]}", name, ff, key) >= size)
+	if ((size_t)snprintf(out, size,
+			     "{\"jobName\":\"%s\",\"factfilePath\":\"%s\","
+			     "\"factfileArgs\":[\"--tag\",\"bench,%s\"]}",
+			     name, ff, key) >= size)
 		die("body too long");
 }
 
@@ -152,8 +158,7 @@ static int cmd_fork(int n, const char *bin, const char *ff, const char *key)
 
 static int cmd_submit(int port, int n, const char *ff, const char *key)
 {
-	char k[256], name[300], body[8192], buf[65536], path[4096], dir[4096], url[128],
-		id[65];
+	char k[256], name[300], body[8192], buf[65536], path[4096], dir[4096], url[128], id[65];
 	char evbuf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	const char *p;
 	long long sent, answered, st;
@@ -190,7 +195,8 @@ static int cmd_submit(int port, int n, const char *ff, const char *key)
 				break;
 			if (poll(&pf, 1, 30000) != 1) {
 				errno = 0;
-				fprintf(stderr, "worker_client: job %s: no runner after 30 s\n", id);
+				fprintf(stderr, "worker_client: job %s: no runner after 30 s\n",
+					id);
 				return 1;
 			}
 			/* any close-after-write in the directory: look again (the events
@@ -296,6 +302,6 @@ int main(int argc, char **argv)
 	if (argc >= 4 && strcmp(argv[1], "spawn") == 0)
 		return cmd_spawn(atoi(argv[2]), atoi(argv[3]), argc > 4 ? argv + 4 : NULL);
 	fprintf(stderr, "usage: worker_client fork N BIN FACTFILE KEY | submit PORT N FACTFILE KEY"
-		" | burst PORT N CONC FACTFILE KEY | spawn N P [PROGRAM ARG...]\n");
+			" | burst PORT N CONC FACTFILE KEY | spawn N P [PROGRAM ARG...]\n");
 	return 2;
 }

@@ -48,6 +48,7 @@ static int config_check_webhook(const char *value, const char *where, char **err
 static int config_check_consul_ip(const char *value, const char *where, char **errp);
 static int config_check_namespace(const char *value, const char *where, char **errp);
 static int config_check_spool(const char *value, const char *where, char **errp);
+static int config_check_nginx_file(const char *value, const char *where, char **errp);
 static int config_check_name(const char *value, const char *where, char **errp);
 
 #define OPT_STR(n, f, chk)                                            \
@@ -90,6 +91,10 @@ static const struct config_option config_options[] = {
 	OPT_INT("log-max-bytes", log_max_bytes, CONFIG_MIN_LOG_MAX_BYTES, INT_MAX),
 	OPT_KIND("spool-sync", KIND_SYNC),
 	OPT_FLAG("no-consul", no_consul),
+	OPT_STR("htpasswd", htpasswd, config_check_nginx_file),
+	OPT_FLAG("trust-network", trust_network),
+	OPT_STR("tls-cert", tls_cert, config_check_nginx_file),
+	OPT_STR("tls-key", tls_key, config_check_nginx_file),
 	OPT_STR("user", user, config_check_name),
 	OPT_FLAG("allow-root", allow_root),
 	OPT_STR("fcgi-socket-group", fcgi_socket_group, config_check_name),
@@ -627,11 +632,44 @@ done:
 	return rc;
 }
 
+/* ---- the launcher's nginx: authentication and TLS ---- */
+
+/* A file the launcher writes into nginx's configuration, in double quotes: nginx would take
+ * '"' and '\' as quoting and '$' as a variable, and resolve a relative path against its own
+ * prefix rather than where the option was given. */
+static int config_check_nginx_file(const char *value, const char *where, char **errp)
+{
+	const unsigned char *p;
+
+	if (value[0] != '/')
+		return config_fail(errp, "%s: '%s' is not an absolute path", where, value);
+	for (p = (const unsigned char *)value; *p != '\0'; p++)
+		if (*p == '"' || *p == '\\' || *p == '$' || *p < 0x20 || *p == 0x7f)
+			return config_fail(errp,
+					   "%s: '%s' holds a character nginx cannot take "
+					   "('\"', '\\', '$' or a control character)",
+					   where, value);
+	return 0;
+}
+
+/* A certificate without its key (or the reverse) is a half-configured HTTPS. */
+static int config_check_tls(const struct config *cfg, char **errp)
+{
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
+		return config_fail(errp, "%s: needs %s too (HTTPS takes both)",
+				   cfg->tls_cert != NULL ? "--tls-cert" : "--tls-key",
+				   cfg->tls_cert != NULL ? "--tls-key" : "--tls-cert");
+	return 0;
+}
+
 /* Derived values and the check of a default factotum-bin, once both sources are in. */
 static int config_finish(struct config *cfg, int bin_given, char **errp)
 {
 	size_t len = strlen(cfg->spool);
 	const char *token;
+
+	if (config_check_tls(cfg, errp) != 0)
+		return FS_EINVAL;
 
 	while (len > 1 && cfg->spool[len - 1] == '/')
 		cfg->spool[--len] = '\0';
@@ -718,6 +756,9 @@ void config_free(struct config *cfg)
 		free(cfg->factfile_roots[i]);
 	free(cfg->factfile_roots);
 	free(cfg->consul_token);
+	free(cfg->htpasswd);
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
 	free(cfg->user);
 	free(cfg->fcgi_socket_group);
 	memset(cfg, 0, sizeof(*cfg));
@@ -758,6 +799,12 @@ const char *config_usage(void)
 	       "                               (minimum 1024) [1048576]\n"
 	       "  --spool-sync=full|normal     SQLite synchronous mode [full]\n"
 	       "  --no-consul                  single-node mode, the spool is the only store\n"
+	       "  --htpasswd=FILE              the launcher's nginx: basic authentication on every\n"
+	       "                               endpoint (else only 127.0.0.1 and ::1 are admitted)\n"
+	       "  --trust-network              the launcher's nginx: admit every client without\n"
+	       "                               authentication (the network is trusted)\n"
+	       "  --tls-cert=FILE              the launcher's nginx: HTTPS with this certificate\n"
+	       "  --tls-key=FILE               and this key (both or neither)\n"
 	       "  --user=NAME                  the service user a program started as root\n"
 	       "                               becomes [" CONFIG_DEFAULT_USER "]\n"
 	       "  --allow-root                 started as root, stay root (no service user)\n"

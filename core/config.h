@@ -98,6 +98,14 @@ struct config {
 	enum config_spool_sync spool_sync;
 	int no_consul;      /* 0 or 1 */
 	char *consul_token; /* CONSUL_HTTP_TOKEN, or NULL when unset or empty */
+	/* Who may reach the launcher's nginx, and TLS (the other programs check and ignore them).
+	 * Paths are absolute, without '"', '\' or '$' (nginx would read those as quoting or
+	 * variables); the launcher checks that the files are readable. Without htpasswd and
+	 * trust_network nginx admits only 127.0.0.1 and ::1 (protected mode). */
+	char *htpasswd;    /* --htpasswd: basic authentication on every endpoint, or NULL */
+	int trust_network; /* --trust-network: 0 or 1 */
+	char *tls_cert;    /* --tls-cert and --tls-key: both NULL, or both set (HTTPS) */
+	char *tls_key;
 	/* The service user and the responder's socket (core/privdrop.h says what root does) */
 	char *user;              /* --user: the service user's name [factotum-server] */
 	int allow_root;          /* --allow-root: 0 or 1, started as root, stay root */

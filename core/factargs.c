@@ -91,6 +91,15 @@ static const struct {
 	[FA_VERSION] = { "--version", 0, 0 },
 };
 
+int factargs_takes_value(const char *name, size_t len)
+{
+	for (size_t i = 0; i < FA_N; i++)
+		if (factargs_opts[i].has_arg && strlen(factargs_opts[i].name) == len &&
+		    strncmp(factargs_opts[i].name, name, len) == 0)
+			return 1;
+	return 0;
+}
+
 /* What the docopt pass collects; strings point into argv. */
 struct factargs_scan {
 	enum factargs_cmd cmd;

@@ -72,6 +72,11 @@ int factargs_parse_cmd(enum factargs_cmd cmd, int argc, char *const argv[], stru
 int factargs_check_start(const struct factfile *ff, const char *start, enum factfile_rules rules,
 			 char **errp);
 
+/* Whether the first len bytes of name are an option of some Factotum command that takes a value
+ * ("--tag", "--output", ...; "--max-parallel" included), for callers that only need to step over
+ * options and their values. */
+int factargs_takes_value(const char *name, size_t len);
+
 void factargs_free(struct factargs *fa);
 
 #endif

@@ -314,9 +314,8 @@ static int launcher_prepare(struct launcher *l, char **errp)
 		host = "127.0.0.1";
 	else if (strcmp(host, "::") == 0)
 		host = "::1";
-	l->status_url =
-		xasprintf(strchr(host, ':') ? "http://[%s]:%d/status" : "http://%s:%d/status", host,
-			  cfg->port);
+	l->status_url = xasprintf(strchr(host, ':') ? "%s://[%s]:%d/status" : "%s://%s:%d/status",
+				  cfg->tls_cert != NULL ? "https" : "http", host, cfg->port);
 	l->consul_url = xasprintf(strchr(chost, ':') ? "http://[%s]:%d/v1/status/leader"
 						     : "http://%s:%d/v1/status/leader",
 				  chost, cfg->consul_port);
@@ -365,8 +364,8 @@ static int ready_nginx(struct launcher *l, char **errp)
 
 	if (code == 0)
 		return 0;
-	if (code == 200)
-		return 1;
+	if (code == 200 || (code == 401 && l->cfg.htpasswd != NULL))
+		return 1; /* with --htpasswd nginx answers; the responder was checked on its own */
 	up = nginxconf_upstream(&l->cfg);
 	if (code == 502)
 		err_set(errp, FS_EIO, "nginx cannot reach the responder at %s%s%s%s", up,
@@ -630,6 +629,11 @@ int main(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
+	if (nginxconf_check(&l.cfg, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		status = 2;
+		goto out;
+	}
 	if (l.write_nginx != NULL && l.write_nginx[0] != '/') {
 		fprintf(stderr, PROG ": --write-nginx-conf: %s\n",
 			l.write_nginx[0] == '\0' ? "missing value" : "not an absolute path");
@@ -665,7 +669,8 @@ int main(int argc, char **argv)
 	if (rc == 0) {
 		char *listen = nginxconf_listen(&l.cfg);
 
-		printf(PROG ": listening on http://%s/ (spool %s)\n", listen, l.cfg.spool);
+		printf(PROG ": listening on %s://%s/ (spool %s)\n",
+		       l.cfg.tls_cert != NULL ? "https" : "http", listen, l.cfg.spool);
 		fflush(stdout);
 		free(listen);
 		status = launcher_run(&l);

@@ -4,7 +4,9 @@
  * runs the same site file users include and the tests exercise. */
 #include "nginxconf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,74 @@ char *nginxconf_upstream(const struct config *cfg)
 	if (cfg->fcgi_host != NULL)
 		return nginxconf_hostport(cfg->fcgi_host, cfg->fcgi_port);
 	return xasprintf("unix:%s", cfg->fcgi_socket);
+}
+
+char *nginxconf_access(const struct config *cfg)
+{
+	struct buf out;
+
+	buf_init(&out);
+	if (cfg->htpasswd != NULL)
+		buf_printf(&out,
+			   "        auth_basic \"factotum-server\";\n"
+			   "        auth_basic_user_file \"%s\";\n",
+			   cfg->htpasswd);
+	else if (cfg->trust_network)
+		buf_puts(&out, "        # --trust-network: every client, no authentication\n");
+	else
+		buf_puts(&out, "        # protected mode: neither --htpasswd nor --trust-network\n"
+			       "        allow 127.0.0.1;\n"
+			       "        allow ::1;\n"
+			       "        deny all;\n");
+	if (cfg->tls_cert != NULL)
+		buf_printf(&out,
+			   "        ssl_certificate \"%s\";\n"
+			   "        ssl_certificate_key \"%s\";\n",
+			   cfg->tls_cert, cfg->tls_key);
+	return buf_steal(&out);
+}
+
+static int nginxconf_check_file(const char *path, const char *opt, char **errp)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), rc = 0;
+
+	if (fd < 0)
+		return err_set(errp, FS_EINVAL, "%s: cannot read '%s': %s", opt, path,
+			       strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		rc = err_set(errp, FS_EINVAL, "%s: '%s' is not a regular file", opt, path);
+	close(fd);
+	return rc;
+}
+
+/* 0.0.0.0, ::, 127.0.0.0/8 or ::1: an address that clients on this machine reach from 127.0.0.1
+ * or ::1 (Linux gives a connection to any 127.x address the source 127.0.0.1). */
+static int nginxconf_ip_local(const char *ip)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	if (inet_pton(AF_INET, ip, &v4) == 1)
+		return v4.s_addr == htonl(INADDR_ANY) || (ntohl(v4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, ip, &v6) == 1 &&
+	       (IN6_IS_ADDR_UNSPECIFIED(&v6) || IN6_IS_ADDR_LOOPBACK(&v6));
+}
+
+int nginxconf_check(const struct config *cfg, char **errp)
+{
+	if (cfg->htpasswd == NULL && !cfg->trust_network && !nginxconf_ip_local(cfg->ip))
+		return err_set(errp, FS_EINVAL,
+			       "--ip: no client could reach %s: without --htpasswd FILE or "
+			       "--trust-network only 127.0.0.1 and ::1 are admitted",
+			       cfg->ip);
+	if (cfg->htpasswd != NULL && nginxconf_check_file(cfg->htpasswd, "--htpasswd", errp) != 0)
+		return FS_EINVAL;
+	if (cfg->tls_cert != NULL && nginxconf_check_file(cfg->tls_cert, "--tls-cert", errp) != 0)
+		return FS_EINVAL;
+	if (cfg->tls_key != NULL && nginxconf_check_file(cfg->tls_key, "--tls-key", errp) != 0)
+		return FS_EINVAL;
+	return 0;
 }
 
 char *nginxconf_subst(const char *text, const char *const key[], const char *const val[], int n)
@@ -119,17 +189,19 @@ int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char *
 	char *conf_path = xasprintf("%s/nginx.conf", nc->prefix);
 	char *tmpdir = xasprintf("%s/tmp", nc->prefix);
 	char *upstream = nginxconf_upstream(cfg), *listen = nginxconf_listen(cfg);
+	char *listen_arg = xasprintf("%s%s", listen, cfg->tls_cert != NULL ? " ssl" : "");
+	char *access = nginxconf_access(cfg);
 	char *user_line = nc->user != NULL ? xasprintf("user %s %s;", nc->user, nc->group)
 					   : xstrdup("# (not started as root: no user directive)");
 	char *site = NULL, *conf = NULL;
 	const char *site_key[] = { NGINXCONF_SITE_SOCKET };
 	const char *site_val[] = { upstream };
-	const char *conf_key[] = { "@USER_LINE@", "@PREFIX@", "@LISTEN@", "@SITE@" };
-	const char *conf_val[] = { user_line, nc->prefix, listen, site_path };
+	const char *conf_key[] = { "@USER_LINE@", "@PREFIX@", "@LISTEN@", "@ACCESS@", "@SITE@" };
+	const char *conf_val[] = { user_line, nc->prefix, listen_arg, access, site_path };
 	int rc = FS_EINVAL;
 
 	site = nginxconf_subst(nginx_site_template, site_key, site_val, 1);
-	conf = nginxconf_subst(nginx_conf_template, conf_key, conf_val, 4);
+	conf = nginxconf_subst(nginx_conf_template, conf_key, conf_val, 5);
 	if (site == NULL || conf == NULL) {
 		err_set(errp, FS_EINVAL,
 			"the built-in nginx templates lack a placeholder "
@@ -148,6 +220,8 @@ out:
 	free(site);
 	free(conf);
 	free(user_line);
+	free(access);
+	free(listen_arg);
 	free(listen);
 	free(upstream);
 	free(tmpdir);

@@ -20,6 +20,19 @@ char *nginxconf_listen(const struct config *cfg);
  * literal in brackets). New string, caller frees. */
 char *nginxconf_upstream(const struct config *cfg);
 
+/* The server-level directives of cfg's --htpasswd, --trust-network, --tls-cert and --tls-key
+ * (what fills @ACCESS@ in nginx/nginx.conf.in): allow/deny for protected mode, auth_basic, or
+ * nothing, then the certificate and key. New string, caller frees. */
+char *nginxconf_access(const struct config *cfg);
+
+/* 0 if cfg makes a node some client can reach, else FS_EINVAL with *errp one line naming the
+ * option (a new string the caller frees): each file named by --htpasswd, --tls-cert and
+ * --tls-key is a regular file this process can read, and in protected mode --ip is a loopback
+ * or wildcard address (on any other address no admitted client could connect). nginx reads the
+ * certificate and key as the launcher's user, the password file as its workers' user
+ * (www-data when started as root): that second reader is not checked here. */
+int nginxconf_check(const struct config *cfg, char **errp);
+
 /* Writes <prefix>/factotum-server.conf and <prefix>/nginx.conf (atomically: temporary file and
  * rename) and creates <prefix>/tmp. Returns 0, or a negative FS_E* code with *errp set (a new
  * string the caller frees). */

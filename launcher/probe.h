@@ -15,9 +15,10 @@ int probe_unix(const char *path, int dgram);
 /* 1 if something accepts TCP connections on host:port, 0 if not. */
 int probe_tcp(const char *host, int port);
 
-/* GET url with a timeout; returns the HTTP status (e.g. 200), or 0 when no answer came, with the
- * reason in *errp (new string, caller frees) in that case. When bodyp is not NULL and an answer
- * came, *bodyp is its body (new string, caller frees). */
+/* GET url with a timeout (https without checking the certificate); returns the HTTP status
+ * (e.g. 200), or 0 when no answer came, with the reason in *errp (new string, caller frees) in
+ * that case. When bodyp is not NULL and an answer came, *bodyp is its body (new string, caller
+ * frees). */
 int probe_http_get(const char *url, int timeout_ms, char **bodyp, char **errp);
 
 #endif

@@ -66,19 +66,6 @@ static const char usage_full[] =
 	"  --heartbeat-interval=<seconds>        Send periodic task updates with cumulative logs every N seconds for running tasks.\n"
 	"  --max-parallel=<tasks>                Run at most this many tasks at once (0: no limit). Not in Factotum.";
 
-/* Options that take a value in the separate form: what to skip when looking for <factfile>. */
-static const char *const valued_flags[] = {
-	"--start",
-	"--env",
-	"--webhook",
-	"--tag",
-	"--constraint",
-	"--max-stdouterr-size",
-	"--heartbeat-interval",
-	"--output",
-	"--max-parallel",
-};
-
 /* Prints an argument error the way Factotum does: its own checks' messages ("Error: ...") on a
  * line in red; decoding errors (--env, numbers) as they are, without a newline (print!); docopt's
  * errors followed by a blank line and the usage section, without a newline. */
@@ -107,7 +94,6 @@ static int main_find_factfile(int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {
 		const char *t = argv[i];
-		size_t k;
 
 		if (strcmp(t, "--") == 0)
 			return i + 1 < argc ? i + 1 : -1;
@@ -115,10 +101,7 @@ static int main_find_factfile(int argc, char **argv)
 			return i;
 		if (t[1] != '-' || strchr(t, '=') != NULL)
 			continue;
-		for (k = 0; k < sizeof valued_flags / sizeof valued_flags[0]; k++)
-			if (strcmp(t, valued_flags[k]) == 0)
-				break;
-		if (k < sizeof valued_flags / sizeof valued_flags[0])
+		if (factargs_takes_value(t, strlen(t)))
 			i++;
 	}
 	return -1;
@@ -573,10 +556,8 @@ static int main_top(int argc, char **argv)
 				    strncmp(t, "--version=", 10) == 0 ||
 				    strncmp(t, "--overwrite=", 12) == 0 ||
 				    strncmp(t, "--dry-run=", 10) == 0;
-			for (size_t k = 0; k < sizeof valued_flags / sizeof valued_flags[0]; k++)
-				if (strlen(valued_flags[k]) == len &&
-				    strncmp(t, valued_flags[k], len) == 0)
-					known = 1;
+			if (factargs_takes_value(t, len))
+				known = 1;
 			if (!known && strcmp(t, "--overwrite") != 0 &&
 			    strcmp(t, "--dry-run") != 0) {
 				char *m = xasprintf("Unknown flag: '%.*s'", (int)len, t);

@@ -12,28 +12,8 @@
 #include <string.h>
 
 #include "err.h"
+#include "factargs.h"
 #include "xalloc.h"
-
-/* The options of `factotum run` that take a value (in "--opt value" or "--opt=value" form). */
-static int runcmd_takes_value(const char *name, size_t len)
-{
-	static const char *const valued[] = {
-		"--start",
-		"--env",
-		"--webhook",
-		"--tag",
-		"--constraint",
-		"--max-stdouterr-size",
-		"--heartbeat-interval",
-		"--max-parallel",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(valued) / sizeof(valued[0]); i++)
-		if (strlen(valued[i]) == len && strncmp(valued[i], name, len) == 0)
-			return 1;
-	return 0;
-}
 
 /* What the request's own arguments already say, and where appended options must go. */
 struct runcmd_seen {
@@ -64,7 +44,7 @@ static void runcmd_scan(char *const args[], size_t n, struct runcmd_seen *seen)
 		else if (len == 11 && strncmp(t, "--no-colour", len) == 0)
 			seen->no_colour = 1;
 		/* "--opt value": the next argument is the value, whatever it looks like */
-		i += (eq == NULL && runcmd_takes_value(t, len)) ? 2 : 1;
+		i += (eq == NULL && factargs_takes_value(t, len)) ? 2 : 1;
 	}
 }
 

@@ -714,6 +714,30 @@ static void test_other_commands(void **state)
 		"Invalid arguments: '-h' is not an option of 'factotum dot'");
 }
 
+/* The one list of valued options the worker and the runner step over. */
+static void test_takes_value(void **state)
+{
+	static const char *const valued[] = { "--start",
+					      "--env",
+					      "--webhook",
+					      "--tag",
+					      "--constraint",
+					      "--max-stdouterr-size",
+					      "--heartbeat-interval",
+					      "--output",
+					      "--max-parallel" };
+	static const char *const bare[] = { "--dry-run", "--no-colour", "--overwrite", "--help",
+					    "--version", "--unknown",   "-t" };
+	(void)state;
+	for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
+		assert_true(factargs_takes_value(valued[i], strlen(valued[i])));
+	for (size_t i = 0; i < sizeof bare / sizeof bare[0]; i++)
+		assert_false(factargs_takes_value(bare[i], strlen(bare[i])));
+	/* only the first len bytes count: "--tag=x" names --tag, "--ta" nothing */
+	assert_true(factargs_takes_value("--tag=x", 5));
+	assert_false(factargs_takes_value("--tag", 4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -730,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_start_unknown_task),
 		cmocka_unit_test(test_start_rules),
 		cmocka_unit_test(test_other_commands),
+		cmocka_unit_test(test_takes_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

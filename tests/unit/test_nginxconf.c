@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for launcher/nginxconf: placeholder substitution, the listen address and upstream
- * (IPv6 in brackets), and the files written from the built-in templates. */
+ * (IPv6 in brackets), who may connect (protected mode, --htpasswd, --trust-network) and TLS, the
+ * check of the files those options name, and the files written from the built-in templates. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "err.h"
 #include "nginxconf.h"
 #include "xalloc.h"
 
@@ -53,6 +55,101 @@ static void test_addresses(void **state)
 	config_free(&cfg);
 }
 
+static void test_access(void **state)
+{
+	struct config cfg;
+	char *s;
+
+	(void)state;
+	config_init(&cfg);
+	s = nginxconf_access(&cfg);
+	assert_string_equal(s, "        # protected mode: neither --htpasswd nor --trust-network\n"
+			       "        allow 127.0.0.1;\n"
+			       "        allow ::1;\n"
+			       "        deny all;\n");
+	free(s);
+	cfg.trust_network = 1;
+	s = nginxconf_access(&cfg);
+	assert_string_equal(s, "        # --trust-network: every client, no authentication\n");
+	free(s);
+	/* --htpasswd wins over --trust-network: the operator asked for authentication */
+	cfg.htpasswd = xstrdup("/etc/fs/htpasswd");
+	cfg.tls_cert = xstrdup("/etc/fs/a b.crt");
+	cfg.tls_key = xstrdup("/etc/fs/a b.key");
+	s = nginxconf_access(&cfg);
+	assert_string_equal(s, "        auth_basic \"factotum-server\";\n"
+			       "        auth_basic_user_file \"/etc/fs/htpasswd\";\n"
+			       "        ssl_certificate \"/etc/fs/a b.crt\";\n"
+			       "        ssl_certificate_key \"/etc/fs/a b.key\";\n");
+	free(s);
+	config_free(&cfg);
+}
+
+static void test_check_files(void **state)
+{
+	char dir[] = "/tmp/test_nginxconf.XXXXXX", *file, *missing;
+	struct config cfg;
+	char *err = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	file = xasprintf("%s/htpasswd", dir);
+	missing = xasprintf("%s/missing", dir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	config_init(&cfg);
+	assert_int_equal(nginxconf_check(&cfg, &err), 0); /* nothing named, on 0.0.0.0 */
+	/* protected mode on an address no loopback client can use */
+	free(cfg.ip);
+	cfg.ip = xstrdup("192.0.2.1");
+	assert_int_equal(nginxconf_check(&cfg, &err), FS_EINVAL);
+	assert_string_equal(err,
+			    "--ip: no client could reach 192.0.2.1: without --htpasswd FILE or "
+			    "--trust-network only 127.0.0.1 and ::1 are admitted");
+	free(err);
+	err = NULL;
+	cfg.trust_network = 1;
+	assert_int_equal(nginxconf_check(&cfg, &err), 0);
+	cfg.trust_network = 0;
+	free(cfg.ip);
+	cfg.ip = xstrdup("127.0.0.5");
+	assert_int_equal(nginxconf_check(&cfg, &err), 0);
+	free(cfg.ip);
+	cfg.ip = xstrdup("::");
+	assert_int_equal(nginxconf_check(&cfg, &err), 0);
+	free(cfg.ip);
+	cfg.ip = xstrdup("fe80::1");
+	assert_int_equal(nginxconf_check(&cfg, &err), FS_EINVAL);
+	free(err);
+	err = NULL;
+	cfg.htpasswd = xstrdup(file);
+	cfg.tls_cert = xstrdup(file);
+	cfg.tls_key = xstrdup(file);
+	assert_int_equal(nginxconf_check(&cfg, &err), 0);
+	assert_null(err);
+	free(cfg.tls_key);
+	cfg.tls_key = xstrdup(missing);
+	assert_int_equal(nginxconf_check(&cfg, &err), FS_EINVAL);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "--tls-key: cannot read '"));
+	assert_non_null(strstr(err, "/missing': No such file or directory"));
+	free(err);
+	err = NULL;
+	free(cfg.htpasswd);
+	cfg.htpasswd = xstrdup(dir);
+	assert_int_equal(nginxconf_check(&cfg, &err), FS_EINVAL);
+	assert_non_null(strstr(err, "--htpasswd: '"));
+	assert_non_null(strstr(err, "' is not a regular file"));
+	free(err);
+	config_free(&cfg);
+	unlink(file);
+	rmdir(dir);
+	free(file);
+	free(missing);
+}
+
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -66,6 +163,37 @@ static char *slurp(const char *path)
 		buf_append(&b, chunk, n);
 	fclose(f);
 	return buf_steal(&b);
+}
+
+/* text holds each string of has[] and none of lacks[] (both NULL-terminated). */
+static void assert_holds(const char *text, const char *const has[], const char *const lacks[])
+{
+	size_t i;
+
+	for (i = 0; has[i] != NULL; i++)
+		if (strstr(text, has[i]) == NULL)
+			fail_msg("missing: %s", has[i]);
+	for (i = 0; lacks[i] != NULL; i++)
+		if (strstr(text, lacks[i]) != NULL)
+			fail_msg("present: %s", lacks[i]);
+}
+
+/* Removes what nginxconf_write wrote under dir, and dir. */
+static void remove_written(const char *dir)
+{
+	const char *const files[] = { "nginx.conf", "factotum-server.conf" };
+	char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		p = xasprintf("%s/%s", dir, files[i]);
+		unlink(p);
+		free(p);
+	}
+	p = xasprintf("%s/tmp", dir);
+	rmdir(p);
+	free(p);
+	rmdir(dir);
 }
 
 static void test_write(void **state)
@@ -86,23 +214,45 @@ static void test_write(void **state)
 	free(p);
 	p = xasprintf("%s/factotum-server.conf", dir);
 	site = slurp(p);
-	assert_non_null(strstr(conf, "\nuser www-data www-data;\n"));
-	assert_non_null(strstr(conf, "listen 0.0.0.0:3000;"));
-	assert_non_null(strstr(conf, "include "));
-	assert_non_null(strstr(conf, p));
-	assert_non_null(strstr(conf, "daemon off;"));
-	assert_null(strstr(conf, "@LISTEN@"));
+	{
+		const char *has[] = { "\nuser www-data www-data;\n",
+				      "listen 0.0.0.0:3000;",
+				      "include ",
+				      p,
+				      "daemon off;",
+				      "\n        deny all;\n",
+				      "error_page 403 @factotum_403;",
+				      NULL };
+		const char *lacks[] = { " ssl;", "ssl_certificate", "@LISTEN@", "@ACCESS@", NULL };
+
+		assert_holds(conf, has, lacks);
+	}
 	assert_non_null(strstr(site, "fastcgi_pass unix:/srv/s/fcgi.sock;"));
 	assert_null(strstr(site, "unix:/run/factotum-server/fcgi.sock"));
-	unlink(p);
+	free(conf);
+
+	/* HTTPS: the listen directive takes "ssl"; the certificate and key are in the server block;
+	 * not root: no user directive */
+	nc.user = nc.group = NULL;
+	cfg.port = 3443;
+	cfg.trust_network = 1;
+	cfg.tls_cert = xstrdup("/k/c.pem");
+	cfg.tls_key = xstrdup("/k/k.pem");
+	assert_int_equal(nginxconf_write(&nc, &cfg, &err), 0);
 	free(p);
 	p = xasprintf("%s/nginx.conf", dir);
-	unlink(p);
+	conf = slurp(p);
+	{
+		const char *has[] = { "\n        listen 0.0.0.0:3443 ssl;\n",
+				      "\n        ssl_certificate \"/k/c.pem\";\n",
+				      "\n        ssl_certificate_key \"/k/k.pem\";\n",
+				      "\n# (not started as root: no user directive)\n", NULL };
+		const char *lacks[] = { "deny all;", "\n        auth_basic \"", NULL };
+
+		assert_holds(conf, has, lacks);
+	}
 	free(p);
-	p = xasprintf("%s/tmp", dir);
-	rmdir(p);
-	free(p);
-	rmdir(dir);
+	remove_written(dir);
 	free(conf);
 	free(site);
 	free(err);
@@ -112,8 +262,8 @@ static void test_write(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_subst),
-		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_subst),  cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_access), cmocka_unit_test(test_check_files),
 		cmocka_unit_test(test_write),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
