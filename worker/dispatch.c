@@ -42,6 +42,7 @@
 #include "outcome.h"
 #include "proc.h"
 #include "runcmd.h"
+#include "runenv.h"
 #include "settings.h"
 #include "spool.h"
 #include "statesync.h"
@@ -244,7 +245,7 @@ struct dispatch_start {
 static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct dispatch_start *s)
 {
 	struct supervisor_args a;
-	char **argv = NULL, *err = NULL, *dir = NULL, *log = NULL, *msg;
+	char **argv = NULL, **envp = NULL, *err = NULL, *dir = NULL, *log = NULL, *msg;
 	/* lent to the supervisor, which renames them (spares.h) */
 	char *spare_pid = NULL, *spare_status = NULL, *spare_dir = NULL, *next_spare_dir = NULL;
 
@@ -265,12 +266,18 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	s->cmd = runcmd_json(argv);
 	dir = xasprintf("%s/%s", w->runs_dir, job->id);
 	log = xasprintf("%s/%s.log", w->logs_dir, job->id);
+	envp = runenv_build(w->cfg, dir, w->runas->name);
 	/* an earlier run's files must never count; gone before the supervisor writes its own */
 	outcome_recycle(&w->spares, w->runs_dir, job->id);
 	memset(&a, 0, sizeof(a));
 	a.id = job->id;
 	a.run = job->started_ms;
 	a.argv = argv;
+	a.envp = envp;
+	a.runas = w->runas;
+	a.max_processes = w->cfg->run_max_processes;
+	a.max_memory = w->cfg->run_max_memory;
+	a.max_open_files = w->cfg->run_max_open_files;
 	a.run_dir = dir;
 	a.log_path = log;
 	a.status_dir = w->runs_dir;
@@ -290,6 +297,7 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	}
 out:
 	runcmd_free(argv);
+	runcmd_free(envp);
 	free(err);
 	free(dir);
 	free(log);

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "runas.h"
 #include "spares.h"
 
 struct spool;
@@ -40,7 +41,8 @@ struct worker {
 				    * byte (supervisor.c); -1 none. Not owned */
 	struct watched_run *runs; /* the runs this worker watches (owned) */
 	size_t nruns;
-	int runner_missing; /* as last published in the spool's worker.runner; -1 unknown */
+	int runner_missing;        /* as last published in the spool's worker.runner; -1 unknown */
+	const struct runas *runas; /* who runs run as (runas.h); not owned, set by the caller */
 };
 
 /* Sets up w (creating <spool>/runs and <spool>/logs); lockfd is the worker's lock (worker.lock,

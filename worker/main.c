@@ -26,6 +26,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "log.h"
+#include "runas.h"
 #include "settings.h"
 #include "spool.h"
 #include "statesync.h"
@@ -116,6 +117,7 @@ int main(int argc, char *argv[])
 {
 	struct config cfg;
 	struct worker w;
+	struct runas ra = { 0 };
 	struct spool *sp = NULL;
 	struct pollfd *pfd = NULL;
 	sigset_t mask;
@@ -131,6 +133,11 @@ int main(int argc, char *argv[])
 		      &status) != 0)
 		goto out;
 	log_init("factotum-server-worker", cfg.log_level);
+	if (runas_resolve(&cfg, &ra, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		status = 2;
+		goto out;
+	}
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
 		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,
 			strerror(errno));
@@ -160,6 +167,7 @@ int main(int argc, char *argv[])
 	if (worker_publish(sp, clock_real_ms()) != 0 || dispatch_init(&w, &cfg, sp, lockfd) != 0)
 		goto out;
 	have_w = 1;
+	w.runas = &ra;
 	/* the session and the node's Consul entries first: nothing is recovered or claimed that
 	 * the node may have lost */
 	if (statesync_init(&cfg, sp) != 0)
@@ -238,6 +246,7 @@ out:
 	free(pfd);
 	free(sock_path);
 	free(err);
+	runas_free(&ra);
 	config_free(&cfg);
 	return status;
 }

@@ -75,16 +75,18 @@ int proc_is(pid_t pid, unsigned long long start)
 	return now == start && state != 'Z' && state != 'X';
 }
 
-int proc_signal_session(pid_t sid, int sig)
+/* Sends sig to every live process whose stat field k (proc(5) numbering) is value; returns the
+ * number signalled. */
+static int proc_signal_where(int k, pid_t value, int sig)
 {
 	struct dirent *de;
-	unsigned long long s;
+	unsigned long long v;
 	char buf[1024];
 	const char *f;
 	DIR *d;
 	int n = 0;
 
-	if (sid <= 1 || (d = opendir("/proc")) == NULL)
+	if (value <= 1 || (d = opendir("/proc")) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
 		pid_t pid;
@@ -92,13 +94,22 @@ int proc_signal_session(pid_t sid, int sig)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = (pid_t)strtol(de->d_name, NULL, 10);
-		/* field 6 is the session id */
-		if ((f = proc_fields(pid, buf, sizeof(buf))) == NULL || proc_field(f, 6, &s) != 0 ||
-		    (pid_t)s != sid)
+		if ((f = proc_fields(pid, buf, sizeof(buf))) == NULL || proc_field(f, k, &v) != 0 ||
+		    (pid_t)v != value || *f == 'Z' || *f == 'X')
 			continue;
 		if (kill(pid, sig) == 0)
 			n++;
 	}
 	closedir(d);
 	return n;
+}
+
+int proc_signal_session(pid_t sid, int sig)
+{
+	return proc_signal_where(6, sid, sig); /* field 6: the session id */
+}
+
+int proc_signal_children(pid_t ppid, int sig)
+{
+	return proc_signal_where(4, ppid, sig); /* field 4: the parent */
 }
