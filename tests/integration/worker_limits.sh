@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-# --run-max-processes, --run-max-memory and --run-max-open-files: a task within all three
-# succeeds and sees them as its limits; a task that goes past any one of them fails. The run user
-# is one of the test's own (RLIMIT_NPROC counts every process of a user, so other runs must not
-# share it; it is not enforced for root at all). Skipped (77) unless root.
+# --run-max-processes and --run-max-open-files (and --run-max-memory: worker_limit_memory.sh): a
+# task within both succeeds and sees them as its limits; a task that goes past either fails. The
+# run user is one of the test's own (RLIMIT_NPROC counts every process of a user, so other runs
+# must not share it; it is not enforced for root at all). Skipped (77) unless root.
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (runs switch users)"; exit 77; }
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
 
@@ -11,7 +11,7 @@ fs_ensure_user fs-test-run || { echo "FAIL: cannot create the user fs-test-run";
 fs_start_responder
 fs_start_nginx
 fs_start_worker --max-workers 1 --run-as fs-test-run --run-max-processes 12 \
-	--run-max-memory 256M --run-max-open-files 64
+	--run-max-open-files 64
 
 # run NAME COMMAND OUTCOME: submits a one-task job and waits for its outcome
 run() {
@@ -23,20 +23,18 @@ run() {
 
 # the tasks' programs, as files (no quoting inside the factfile's JSON)
 cat >"$FS_TMP/within.sh" <<'END_WITHIN'
-grep -E '^Max (processes|address space|open files) ' /proc/self/limits
-python3 -c 'import os; b = bytearray(16 << 20); fds = [os.open("/dev/null", 0) for _ in range(20)]' &&
+grep -E '^Max (processes|open files) ' /proc/self/limits
+python3 -c 'import os; fds = [os.open("/dev/null", 0) for _ in range(20)]' &&
 	for i in 1 2 3; do sleep 0.1 & done && wait
 END_WITHIN
-printf '%s\n' 'b = bytearray(512 << 20)' >"$FS_TMP/memory.py"
 printf '%s\n' 'import os' 'fds = [os.open("/dev/null", 0) for _ in range(100)]' >"$FS_TMP/files.py"
-chmod 0644 "$FS_TMP/within.sh" "$FS_TMP/memory.py" "$FS_TMP/files.py"
+chmod 0644 "$FS_TMP/within.sh" "$FS_TMP/files.py"
 
 run within "sh $FS_TMP/within.sh >$FS_TMP/limits.out" SUCCEEDED
-# soft and hard limits both set (the address space in bytes)
-[ "$(awk '{ print $(NF - 2), $(NF - 1) }' "$FS_TMP/limits.out" | tr '\n' ' ')" = \
-	"12 12 64 64 268435456 268435456 " ] || fs_fail "the task's limits: $(cat "$FS_TMP/limits.out")"
+# soft and hard limits both set
+[ "$(awk '{ print $(NF - 2), $(NF - 1) }' "$FS_TMP/limits.out" | tr '\n' ' ')" = "12 12 64 64 " ] ||
+	fs_fail "the task's limits: $(cat "$FS_TMP/limits.out")"
 run processes "i=0; while [ \$i -lt 30 ]; do sleep 5 & i=\$((i + 1)); done; wait" FAILED
-run memory "python3 $FS_TMP/memory.py" FAILED
 run files "python3 $FS_TMP/files.py" FAILED
 
 fs_done
