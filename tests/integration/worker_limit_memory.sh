@@ -14,14 +14,6 @@ fs_start_responder
 fs_start_nginx
 fs_start_worker --run-max-memory 256M
 
-# run NAME COMMAND OUTCOME: submits a one-task job and waits for its outcome
-run() {
-	fs_factfile "$1" "$2"
-	fs_submit "$1" "$FS_FF"
-	fs_wait_state "$FS_ID" DONE 20 || return
-	[ "$FS_OUTCOME" = "$3" ] || fs_fail "$1: expected $3, got $FS_BODY"
-}
-
 cat >"$FS_TMP/within.sh" <<'END_WITHIN'
 grep -E '^Max address space ' /proc/self/limits
 python3 -c 'b = bytearray(16 << 20)'
@@ -29,10 +21,10 @@ END_WITHIN
 printf '%s\n' 'b = bytearray(512 << 20)' >"$FS_TMP/memory.py"
 chmod 0644 "$FS_TMP/within.sh" "$FS_TMP/memory.py"
 
-run within "sh $FS_TMP/within.sh >$FS_TMP/limit.out" SUCCEEDED
+fs_run_task within "sh $FS_TMP/within.sh >$FS_TMP/limit.out" SUCCEEDED
 # soft and hard limits both set, in bytes
 [ "$(awk '{ print $(NF - 2), $(NF - 1) }' "$FS_TMP/limit.out")" = "268435456 268435456" ] ||
 	fs_fail "the task's limit: $(cat "$FS_TMP/limit.out")"
-run memory "python3 $FS_TMP/memory.py" FAILED
+fs_run_task memory "python3 $FS_TMP/memory.py" FAILED
 
 fs_done

@@ -13,14 +13,6 @@ fs_start_nginx
 fs_start_worker --max-workers 1 --run-as fs-test-run --run-max-processes 12 \
 	--run-max-open-files 64
 
-# run NAME COMMAND OUTCOME: submits a one-task job and waits for its outcome
-run() {
-	fs_factfile "$1" "$2"
-	fs_submit "$1" "$FS_FF"
-	fs_wait_state "$FS_ID" DONE 20 || return
-	[ "$FS_OUTCOME" = "$3" ] || fs_fail "$1: expected $3, got $FS_BODY"
-}
-
 # the tasks' programs, as files (no quoting inside the factfile's JSON)
 cat >"$FS_TMP/within.sh" <<'END_WITHIN'
 grep -E '^Max (processes|open files) ' /proc/self/limits
@@ -30,11 +22,11 @@ END_WITHIN
 printf '%s\n' 'import os' 'fds = [os.open("/dev/null", 0) for _ in range(100)]' >"$FS_TMP/files.py"
 chmod 0644 "$FS_TMP/within.sh" "$FS_TMP/files.py"
 
-run within "sh $FS_TMP/within.sh >$FS_TMP/limits.out" SUCCEEDED
+fs_run_task within "sh $FS_TMP/within.sh >$FS_TMP/limits.out" SUCCEEDED
 # soft and hard limits both set
 [ "$(awk '{ print $(NF - 2), $(NF - 1) }' "$FS_TMP/limits.out" | tr '\n' ' ')" = "12 12 64 64 " ] ||
 	fs_fail "the task's limits: $(cat "$FS_TMP/limits.out")"
-run processes "i=0; while [ \$i -lt 30 ]; do sleep 5 & i=\$((i + 1)); done; wait" FAILED
-run files "python3 $FS_TMP/files.py" FAILED
+fs_run_task processes "i=0; while [ \$i -lt 30 ]; do sleep 5 & i=\$((i + 1)); done; wait" FAILED
+fs_run_task files "python3 $FS_TMP/files.py" FAILED
 
 fs_done
