@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Starting the runner (see runstart.h). The child reports a failure through a close-on-exec
- * pipe: end of file means the exec happened, two ints (the step and its errno) that it did not.
- * Signals are blocked across the fork so that none reaches the child's handlers, which it
- * resets before unblocking. */
+/* Starting the runner (see runstart.h). The child is a clone with CLONE_VM | CLONE_VFORK on a
+ * stack of its own, as glibc's posix_spawn makes it: the supervisor's pages are shared, not
+ * copied, and the supervisor sleeps until the child has exec'd or exited (a fork would copy the
+ * page tables of the worker the supervisor was forked from, on the path of every run). So the
+ * child touches no memory but its own stack, calls nothing that takes a lock, and changes its
+ * credentials with the raw system calls: glibc's wrappers would apply them to every thread of
+ * the process whose memory the child shares. Signals are blocked across the clone, so that no
+ * handler of the supervisor's runs in the child, which resets them all before unblocking. The
+ * child reports a failure through a close-on-exec pipe: end of file means the exec happened, two
+ * ints (the step and its errno) that it did not. */
 #define _GNU_SOURCE
 #include "runstart.h"
 
@@ -10,12 +16,34 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define RUNSTART_STACK (64 * 1024)
+
+/* The 32-bit id calls where the plain ones take 16-bit ids (i386, arm). */
+#ifdef SYS_setresuid32
+#define RUNSTART_SYS_SETRESUID SYS_setresuid32
+#define RUNSTART_SYS_SETRESGID SYS_setresgid32
+#define RUNSTART_SYS_SETGROUPS SYS_setgroups32
+#else
+#define RUNSTART_SYS_SETRESUID SYS_setresuid
+#define RUNSTART_SYS_SETRESGID SYS_setresgid
+#define RUNSTART_SYS_SETGROUPS SYS_setgroups
+#endif
+
+/* What the child is given (on the supervisor's stack, which it only reads). */
+struct runstart_child_arg {
+	const struct runstart *rs;
+	int errfd;
+};
 
 enum runstart_stage {
 	STAGE_SETUP,
@@ -41,10 +69,11 @@ static int runstart_limit(int resource, unsigned long long value)
 	return setrlimit(resource, &rl);
 }
 
-/* The child, after the fork: never returns. Only async-signal-safe calls. */
-static void runstart_child(const struct runstart *rs, int errfd) __attribute__((noreturn));
-static void runstart_child(const struct runstart *rs, int errfd)
+/* The child, after the clone: never returns. */
+static int runstart_child(void *arg)
 {
+	const struct runstart *rs = ((const struct runstart_child_arg *)arg)->rs;
+	int errfd = ((const struct runstart_child_arg *)arg)->errfd;
 	const struct runas *ra = rs->runas;
 	struct sigaction sa;
 	sigset_t none;
@@ -68,16 +97,16 @@ static void runstart_child(const struct runstart *rs, int errfd)
 		goto fail;
 	if (ra->active) {
 		report[0] = STAGE_SETGROUPS;
-		if (setgroups(ra->ngroups, ra->groups) != 0)
+		if (syscall(RUNSTART_SYS_SETGROUPS, ra->ngroups, ra->groups) != 0)
 			goto fail;
 		report[0] = STAGE_SETGID;
-		if (setresgid(ra->gid, ra->gid, ra->gid) != 0)
+		if (syscall(RUNSTART_SYS_SETRESGID, ra->gid, ra->gid, ra->gid) != 0)
 			goto fail;
 		/* a root run (--allow-root-runs) keeps root's bounding set: it was asked for */
 		for (cap = 0; ra->uid != 0 && cap <= CAP_LAST_CAP; cap++)
 			(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 		report[0] = STAGE_SETUID;
-		if (setresuid(ra->uid, ra->uid, ra->uid) != 0)
+		if (syscall(RUNSTART_SYS_SETRESUID, ra->uid, ra->uid, ra->uid) != 0)
 			goto fail;
 	}
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
@@ -96,21 +125,32 @@ fail:
 
 int runstart_spawn(const struct runstart *rs, pid_t *pidp, const char **stagep)
 {
+	struct runstart_child_arg arg;
 	sigset_t all, old;
 	int ep[2], report[2], err;
+	char *stack;
 	ssize_t n;
 	pid_t pid;
 
-	*stagep = "fork";
-	if (pipe2(ep, O_CLOEXEC) != 0)
+	*stagep = "clone";
+	stack = mmap(NULL, RUNSTART_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
 		return errno;
+	if (pipe2(ep, O_CLOEXEC) != 0) {
+		err = errno;
+		munmap(stack, RUNSTART_STACK);
+		return err;
+	}
+	arg.rs = rs;
+	arg.errfd = ep[1];
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == 0)
-		runstart_child(rs, ep[1]);
+	/* the stack grows down on every architecture this runs on */
+	pid = clone(runstart_child, stack + RUNSTART_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &arg);
 	err = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, RUNSTART_STACK);
 	close(ep[1]);
 	if (pid < 0) {
 		close(ep[0]);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Starting the runner: fork and exec (posix_spawn cannot change the user), in the manner of
- * tmux's job.c. The child has its own session and process group, so that a stop reaches all of
+/* Starting the runner: a vfork-like clone and exec (posix_spawn cannot change the user), in the
+ * manner of tmux's job.c. The child has its own session and process group, so that a stop reaches all of
  * it and nothing of its supervisor's; stdin stays the supervisor's /dev/null; stdout and stderr
  * are the capture pipe; its working directory is the run directory; every other descriptor is
  * closed; every signal is at its default and none is blocked; the rlimits are set; then, when
@@ -27,7 +27,7 @@ struct runstart {
 };
 
 /* Starts the runner; returns once it has exec'd or failed to. 0 with *pidp (the caller's child);
- * else an errno value with *stagep the step that failed ("exec", "setuid", "fork", ...; static
+ * else an errno value with *stagep the step that failed ("exec", "setuid", "clone", ...; static
  * storage), the child already reaped. */
 int runstart_spawn(const struct runstart *rs, pid_t *pidp, const char **stagep);
 

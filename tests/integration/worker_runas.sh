@@ -4,7 +4,8 @@
 # capability and no_new_privs; its environment is exactly PATH, HOME, USER, LOGNAME, LANG,
 # LC_ALL and the --pass-env names (CONSUL_HTTP_TOKEN and any other variable of the worker's stay
 # out); it can write its own directory but not the spool database, any log, the worker's files
-# or the node's nginx configuration. Skipped (77) unless root.
+# or the node's nginx configuration; a runner it may not execute fails the run at the exec, with
+# the reason in the log. Skipped (77) unless root.
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (runs switch users)"; exit 77; }
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
 
@@ -119,5 +120,19 @@ grep -q '^own directory ok$' "$FS_TMP/touch.out" ||
 	fs_fail "the task could not write its own directory: $(cat "$FS_TMP/touch.out")"
 fs_check "$W"
 [ "$FS_STATE" = DONE ] || fs_fail "the spool lost a job: $FS_BODY"
+
+# ---- a runner the run user may not execute: the run fails at its exec, and says why ----
+fs_stop_worker "$FS_WORKER_PID"
+mkdir "$FS_TMP/private"
+cp "$FS_RUNNER" "$FS_TMP/private/factotum"
+chmod 0700 "$FS_TMP/private/factotum"
+FS_RUNNER=$FS_TMP/private/factotum
+fs_start_worker
+fs_submit private "$FS_TESTDATA/samples/echo.factfile"
+fs_wait_state "$FS_ID" DONE &&
+	fs_expect_outcome "$FS_ID" FAILED null null runner-missing "a runner only root may run"
+fs_req GET "/logs?id=$FS_ID"
+printf '%s' "$FS_BODY" | grep -qF "factotum-server-worker: cannot start the runner: exec '$FS_RUNNER': Permission denied" ||
+	fs_fail "/logs of a runner only root may run: $FS_BODY"
 
 fs_done
