@@ -33,6 +33,7 @@ enum config_kind {
 	KIND_CONFIG,    /* --config: command line only */
 	KIND_PASS_ENV,  /* appended to pass_env */
 	KIND_BYTES,     /* long long, a number of bytes with an optional K, M or G */
+	KIND_UID_RANGE, /* run_uid_first, run_uid_last */
 };
 
 struct config_option {
@@ -101,6 +102,7 @@ static const struct config_option config_options[] = {
 	OPT_INT("run-max-processes", run_max_processes, 0, INT_MAX),
 	{ "run-max-memory", KIND_BYTES, offsetof(struct config, run_max_memory), 0, 0, NULL },
 	OPT_INT("run-max-open-files", run_max_open_files, 0, INT_MAX),
+	OPT_KIND("run-uid-range", KIND_UID_RANGE),
 };
 
 #define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
@@ -492,6 +494,33 @@ bad:
 			   value);
 }
 
+/* A-B: two uids, 1 <= A <= B, neither (uid_t)-1. */
+static int config_set_uid_range(struct config *cfg, const char *value, const char *where,
+				char **errp)
+{
+	unsigned long long v[2] = { 0, 0 };
+	const char *p = value;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (*p < '0' || *p > '9')
+			goto bad;
+		for (; *p >= '0' && *p <= '9'; p++)
+			if ((v[i] = v[i] * 10 + (unsigned long long)(*p - '0')) > 4294967294ULL)
+				goto bad;
+		if (*p++ != (i == 0 ? '-' : '\0'))
+			goto bad;
+	}
+	if (v[0] == 0 || v[0] > v[1])
+		goto bad;
+	cfg->run_uid_first = (unsigned int)v[0];
+	cfg->run_uid_last = (unsigned int)v[1];
+	return 0;
+bad:
+	return config_fail(errp, "%s: '%s' is not a range of uids A-B (1 <= A <= B < 4294967295)",
+			   where, value);
+}
+
 /* Checks value and stores it in cfg (value is never NULL; for a flag it is "true" or "false"). */
 static int config_set(struct config *cfg, const struct config_option *opt, const char *value,
 		      const char *where, char **errp)
@@ -539,6 +568,8 @@ static int config_set(struct config *cfg, const struct config_option *opt, const
 		return config_add_pass_env(cfg, value, where, errp);
 	case KIND_BYTES:
 		return config_parse_bytes(value, field, where, errp);
+	case KIND_UID_RANGE:
+		return config_set_uid_range(cfg, value, where, errp);
 	}
 	return config_fail(errp, "%s: internal error: unknown option kind", where);
 }
@@ -866,6 +897,7 @@ const char *config_usage(void)
 	       "  --run-max-processes=N        RLIMIT_NPROC of a run, 0 for none [0]\n"
 	       "  --run-max-memory=BYTES       RLIMIT_AS of a run (K, M, G), 0 for none [0]\n"
 	       "  --run-max-open-files=N       RLIMIT_NOFILE of a run, 0 for none [0]\n"
+	       "  --run-uid-range=A-B          each run its own uid from A..B [the run user's]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }

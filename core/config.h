@@ -109,6 +109,8 @@ struct config {
 	int run_max_processes;    /* RLIMIT_NPROC of the runner, 0 = not set */
 	long long run_max_memory; /* RLIMIT_AS of the runner in bytes, 0 = not set */
 	int run_max_open_files;   /* RLIMIT_NOFILE of the runner, 0 = not set */
+	/* --run-uid-range A-B: each run its own uid in [first, last]; both 0 when not given */
+	unsigned int run_uid_first, run_uid_last;
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the

@@ -28,6 +28,7 @@ struct watched_run {
 	int child;     /* forked by this worker: reap it */
 	int cancel_sent;
 	char reason[32]; /* settled without a status: FAILED with this reason */
+	uid_t uid;       /* its own uid from --run-uid-range, 0 if none */
 };
 
 struct worker {

@@ -40,6 +40,12 @@ int runas_resolve(const struct config *cfg, struct runas *ra, char **errp)
 
 	memset(ra, 0, sizeof(*ra));
 	if (!runas_can_switch()) {
+		if (cfg->run_uid_first > 0) {
+			err_set(errp, FS_EINVAL,
+				"--run-uid-range: the worker cannot switch users (it is not root and "
+				"lacks CAP_SETUID and CAP_SETGID)");
+			goto done;
+		}
 		pw = getpwuid(geteuid());
 		ra->name = xstrdup(pw != NULL ? pw->pw_name : "");
 		rc = 0;
@@ -76,6 +82,19 @@ int runas_resolve(const struct config *cfg, struct runas *ra, char **errp)
 			"--run-as: '%s' is the worker's own user: tasks could rewrite the spool "
 			"(--allow-shared-user to allow it)",
 			user);
+		goto done;
+	}
+	if (cfg->run_uid_first > 0 &&
+	    cfg->run_uid_last - cfg->run_uid_first + 1 < (unsigned int)cfg->max_workers) {
+		err_set(errp, FS_EINVAL,
+			"--run-uid-range: %u uids for --max-workers %d: every run needs its own",
+			cfg->run_uid_last - cfg->run_uid_first + 1, cfg->max_workers);
+		goto done;
+	}
+	if (cfg->run_uid_first > 0 && geteuid() >= cfg->run_uid_first &&
+	    geteuid() <= cfg->run_uid_last) {
+		err_set(errp, FS_EINVAL, "--run-uid-range: %u-%u holds the worker's own uid %u",
+			cfg->run_uid_first, cfg->run_uid_last, (unsigned int)geteuid());
 		goto done;
 	}
 	/* the user's supplementary groups, as a login would have them; none but the run group's

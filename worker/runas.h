@@ -23,7 +23,9 @@ struct runas {
 /* Resolves cfg->run_as into *ra. FS_EINVAL with *errp one line (the worker exits 2) when the
  * worker may switch and the user or group does not exist, or names root without
  * --allow-root-runs, or the worker's own user without --allow-shared-user. *ra is freed with
- * runas_free whatever the result; *errp is new text the caller frees. */
+ * runas_free whatever the result; *errp is new text the caller frees. With --run-uid-range, also
+ * when the worker may not switch, the range holds its own uid, or it has fewer uids than
+ * --max-workers (each run takes its own: dispatch.c picks it, ra->uid stays the run user's). */
 int runas_resolve(const struct config *cfg, struct runas *ra, char **errp);
 
 /* Frees what ra owns; ra may then be resolved again. */

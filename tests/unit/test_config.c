@@ -261,6 +261,35 @@ static void test_run_options(void **state)
 	rejects("--run-max-processes: '-1' is too small (minimum 0)", "--run-max-processes=-1");
 	rejects("--run-max-open-files: 'all' is not a number", "--run-max-open-files=all");
 	rejects("--run-as: given more than once", "--run-as=a", "--run-as=b");
+
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--run-uid-range=100000-100099", NULL), 0);
+	assert_int_equal(cfg.run_uid_first, 100000);
+	assert_int_equal(cfg.run_uid_last, 100099);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--run-uid-range=7-7", NULL), 0);
+	assert_int_equal(cfg.run_uid_first, 7);
+	assert_int_equal(cfg.run_uid_last, 7);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, NULL), 0);
+	assert_int_equal(cfg.run_uid_first, 0);
+	assert_int_equal(cfg.run_uid_last, 0);
+	config_free(&cfg);
+	rejects("--run-uid-range: '0-5' is not a range of uids A-B (1 <= A <= B < 4294967295)",
+		"--run-uid-range=0-5");
+	rejects("--run-uid-range: '9-8' is not a range of uids A-B (1 <= A <= B < 4294967295)",
+		"--run-uid-range=9-8");
+	rejects("--run-uid-range: '5' is not a range of uids A-B (1 <= A <= B < 4294967295)",
+		"--run-uid-range=5");
+	rejects("--run-uid-range: '5-' is not a range of uids A-B (1 <= A <= B < 4294967295)",
+		"--run-uid-range=5-");
+	rejects("--run-uid-range: '1-4294967295' is not a range of uids A-B (1 <= A <= B < "
+		"4294967295)",
+		"--run-uid-range=1-4294967295");
+	rejects("--run-uid-range: '1-2x' is not a range of uids A-B (1 <= A <= B < 4294967295)",
+		"--run-uid-range=1-2x");
 }
 
 static void test_default_bin_checked(void **state)
