@@ -31,6 +31,9 @@ enum config_kind {
 	KIND_ROOT,      /* appended to factfile_roots */
 	KIND_FCGI,      /* fcgi_socket, fcgi_host, fcgi_port */
 	KIND_CONFIG,    /* --config: command line only */
+	KIND_PASS_ENV,  /* appended to pass_env */
+	KIND_BYTES,     /* long long, a number of bytes with an optional K, M or G */
+	KIND_UID_RANGE, /* run_uid_first, run_uid_last */
 };
 
 struct config_option {
@@ -50,6 +53,8 @@ static int config_check_namespace(const char *value, const char *where, char **e
 static int config_check_spool(const char *value, const char *where, char **errp);
 static int config_check_nginx_file(const char *value, const char *where, char **errp);
 static int config_check_name(const char *value, const char *where, char **errp);
+static int config_check_run_as(const char *value, const char *where, char **errp);
+static int config_check_run_path(const char *value, const char *where, char **errp);
 
 #define OPT_STR(n, f, chk)                                            \
 	{                                                             \
@@ -98,6 +103,15 @@ static const struct config_option config_options[] = {
 	OPT_STR("user", user, config_check_name),
 	OPT_FLAG("allow-root", allow_root),
 	OPT_STR("fcgi-socket-group", fcgi_socket_group, config_check_name),
+	OPT_STR("run-as", run_as, config_check_run_as),
+	OPT_FLAG("allow-shared-user", allow_shared_user),
+	OPT_FLAG("allow-root-runs", allow_root_runs),
+	OPT_STR("run-path", run_path, config_check_run_path),
+	OPT_KIND("pass-env", KIND_PASS_ENV),
+	OPT_INT("run-max-processes", run_max_processes, 0, INT_MAX),
+	{ "run-max-memory", KIND_BYTES, offsetof(struct config, run_max_memory), 0, 0, NULL },
+	OPT_INT("run-max-open-files", run_max_open_files, 0, INT_MAX),
+	OPT_KIND("run-uid-range", KIND_UID_RANGE),
 };
 
 #define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
@@ -406,6 +420,130 @@ static int config_add_root(struct config *cfg, const char *value, const char *wh
 	return 0;
 }
 
+/* A user or group name as useradd takes it (no ':' and nothing a passwd line could not hold). */
+static int config_is_account(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 32 || s[0] == '-')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("._-$", s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* USER or USER:GROUP; whether they exist is the worker's check (runas.h). */
+static int config_check_run_as(const char *value, const char *where, char **errp)
+{
+	const char *colon = strchr(value, ':');
+	size_t ulen = colon != NULL ? (size_t)(colon - value) : strlen(value);
+
+	if (!config_is_account(value, ulen) ||
+	    (colon != NULL && !config_is_account(colon + 1, strlen(colon + 1))))
+		return config_fail(errp, "%s: '%s' is not USER or USER:GROUP", where, value);
+	return 0;
+}
+
+/* Absolute directories separated by ':'; an empty or relative entry would make the task's
+ * working directory part of PATH. */
+static int config_check_run_path(const char *value, const char *where, char **errp)
+{
+	const char *p = value;
+
+	for (;;) {
+		if (*p != '/')
+			return config_fail(errp,
+					   "%s: '%s' has an entry that is not an absolute path",
+					   where, value);
+		p = strchr(p, ':');
+		if (p == NULL)
+			return 0;
+		p++;
+	}
+}
+
+/* The names the server sets itself (runenv.h) cannot be passed. */
+static int config_add_pass_env(struct config *cfg, const char *value, const char *where,
+			       char **errp)
+{
+	static const char *const fixed[] = { "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL" };
+	size_t i;
+
+	if (!isalpha((unsigned char)value[0]) && value[0] != '_')
+		goto bad;
+	for (i = 0; value[i] != '\0'; i++)
+		if (!isalnum((unsigned char)value[i]) && value[i] != '_')
+			goto bad;
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (strcmp(value, fixed[i]) == 0)
+			return config_fail(errp,
+					   "%s: '%s' is set by the server, it cannot be passed",
+					   where, value);
+	cfg->pass_env = xgrow_by_one(cfg->pass_env, cfg->n_pass_env, sizeof(*cfg->pass_env));
+	cfg->pass_env[cfg->n_pass_env++] = xstrdup(value);
+	return 0;
+bad:
+	return config_fail(errp, "%s: '%s' is not an environment variable name", where, value);
+}
+
+/* A number of bytes, with an optional K, M or G (powers of 1024); 0 means no limit. */
+static int config_parse_bytes(const char *value, long long *out, const char *where, char **errp)
+{
+	const char *p = value;
+	long long n = 0, unit = 1;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (LLONG_MAX - 9) / 10)
+			goto bad;
+		n = n * 10 + (*p - '0');
+	}
+	if (p != value && (*p == 'K' || *p == 'k'))
+		unit = 1024LL;
+	else if (p != value && (*p == 'M' || *p == 'm'))
+		unit = 1024LL * 1024;
+	else if (p != value && (*p == 'G' || *p == 'g'))
+		unit = 1024LL * 1024 * 1024;
+	else if (p == value || *p != '\0')
+		goto bad;
+	if (unit != 1 && *++p != '\0')
+		goto bad;
+	if (n > LLONG_MAX / unit)
+		return config_fail(errp, "%s: '%s' is too large", where, value);
+	*out = n * unit;
+	return 0;
+bad:
+	return config_fail(errp, "%s: '%s' is not a number of bytes (N, NK, NM or NG)", where,
+			   value);
+}
+
+/* A-B: two uids, 1 <= A <= B, neither (uid_t)-1. */
+static int config_set_uid_range(struct config *cfg, const char *value, const char *where,
+				char **errp)
+{
+	unsigned long long v[2] = { 0, 0 };
+	const char *p = value;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (*p < '0' || *p > '9')
+			goto bad;
+		for (; *p >= '0' && *p <= '9'; p++)
+			if ((v[i] = v[i] * 10 + (unsigned long long)(*p - '0')) > 4294967294ULL)
+				goto bad;
+		if (*p++ != (i == 0 ? '-' : '\0'))
+			goto bad;
+	}
+	if (v[0] == 0 || v[0] > v[1])
+		goto bad;
+	cfg->run_uid_first = (unsigned int)v[0];
+	cfg->run_uid_last = (unsigned int)v[1];
+	return 0;
+bad:
+	return config_fail(errp, "%s: '%s' is not a range of uids A-B (1 <= A <= B < 4294967295)",
+			   where, value);
+}
+
 /* Checks value and stores it in cfg (value is never NULL; for a flag it is "true" or "false"). */
 static int config_set(struct config *cfg, const struct config_option *opt, const char *value,
 		      const char *where, char **errp)
@@ -449,6 +587,12 @@ static int config_set(struct config *cfg, const struct config_option *opt, const
 		free(cfg->config_file);
 		cfg->config_file = xstrdup(value);
 		return 0;
+	case KIND_PASS_ENV:
+		return config_add_pass_env(cfg, value, where, errp);
+	case KIND_BYTES:
+		return config_parse_bytes(value, field, where, errp);
+	case KIND_UID_RANGE:
+		return config_set_uid_range(cfg, value, where, errp);
 	}
 	return config_fail(errp, "%s: internal error: unknown option kind", where);
 }
@@ -492,7 +636,7 @@ static int config_parse_args(struct config *cfg, int argc, char *const argv[], i
 		idx = (size_t)(opt - config_options);
 		free(where);
 		where = xasprintf("--%s", opt->name);
-		if (seen[idx] && opt->kind != KIND_ROOT) {
+		if (seen[idx] && opt->kind != KIND_ROOT && opt->kind != KIND_PASS_ENV) {
 			config_fail(errp, "%s: given more than once", where);
 			goto done;
 		}
@@ -570,7 +714,7 @@ static int config_parse_line(struct config *cfg, const char *path, int lineno, c
 		config_fail(errp, "%s: not allowed in a config file", where);
 		goto done;
 	}
-	if (line_of[idx] != 0 && opt->kind != KIND_ROOT) {
+	if (line_of[idx] != 0 && opt->kind != KIND_ROOT && opt->kind != KIND_PASS_ENV) {
 		config_fail(errp, "%s: given more than once (first on line %d)", where,
 			    line_of[idx]);
 		goto done;
@@ -713,6 +857,8 @@ void config_init(struct config *cfg)
 	cfg->log_max_bytes = CONFIG_DEFAULT_LOG_MAX_BYTES;
 	cfg->spool_sync = CONFIG_SYNC_FULL;
 	cfg->user = xstrdup(CONFIG_DEFAULT_USER);
+	cfg->run_as = xstrdup(CONFIG_DEFAULT_RUN_AS);
+	cfg->run_path = xstrdup(CONFIG_DEFAULT_RUN_PATH);
 }
 
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
@@ -761,6 +907,11 @@ void config_free(struct config *cfg)
 	free(cfg->tls_key);
 	free(cfg->user);
 	free(cfg->fcgi_socket_group);
+	free(cfg->run_as);
+	free(cfg->run_path);
+	for (i = 0; i < cfg->n_pass_env; i++)
+		free(cfg->pass_env[i]);
+	free(cfg->pass_env);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -810,6 +961,18 @@ const char *config_usage(void)
 	       "  --allow-root                 started as root, stay root (no service user)\n"
 	       "  --fcgi-socket-group=GROUP    group of the responder's socket (mode 0660)\n"
 	       "                               [www-data where it exists]\n"
+	       "  --run-as=USER[:GROUP]        the runner's user (when the worker may switch)\n"
+	       "                               [" CONFIG_DEFAULT_RUN_AS "]\n"
+	       "  --allow-shared-user          --run-as may name the worker's own user\n"
+	       "  --allow-root-runs            --run-as may name root\n"
+	       "  --run-path=DIRS              PATH of the runner and its tasks\n"
+	       "                               [" CONFIG_DEFAULT_RUN_PATH "]\n"
+	       "  --pass-env=NAME              pass NAME from the worker's environment to runs\n"
+	       "                               (repeatable) [none]\n"
+	       "  --run-max-processes=N        RLIMIT_NPROC of a run, 0 for none [0]\n"
+	       "  --run-max-memory=BYTES       RLIMIT_AS of a run (K, M, G), 0 for none [0]\n"
+	       "  --run-max-open-files=N       RLIMIT_NOFILE of a run, 0 for none [0]\n"
+	       "  --run-uid-range=A-B          each run its own uid from A..B [the run user's]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }

@@ -18,8 +18,8 @@
  * (`no-consul`) or as `no-consul = true|false` (any case). `config` cannot appear in a file.
  *
  * Repeats: a single-valued option given twice on the command line, or twice in the file, is an
- * error (conflicting values are a mistake, not a preference). --factfile-root is repeatable; any
- * --factfile-root on the command line replaces the file's list.
+ * error (conflicting values are a mistake, not a preference). --factfile-root and --pass-env are
+ * repeatable; any of them on the command line replaces the file's list.
  *
  * CONSUL_HTTP_TOKEN from the environment becomes consul_token (Consul's own tools do the same). */
 #ifndef FS_CONFIG_H
@@ -46,6 +46,8 @@
 #define CONFIG_DEFAULT_LOG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MIN_LOG_MAX_BYTES     1024
 #define CONFIG_DEFAULT_USER          "factotum-server"
+#define CONFIG_DEFAULT_RUN_AS        "factotum-run"
+#define CONFIG_DEFAULT_RUN_PATH      "/usr/local/bin:/usr/bin:/bin"
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {
@@ -111,6 +113,18 @@ struct config {
 	int allow_root;          /* --allow-root: 0 or 1, started as root, stay root */
 	char *fcgi_socket_group; /* --fcgi-socket-group: a group name, or NULL for the default */
 	int fcgi_socket_default; /* 1 when fcgi_socket is the derived default, not given */
+	/* What a run can do (worker/runas.h, worker/runenv.h). */
+	char *run_as;          /* --run-as USER[:GROUP] as given (resolved by the worker) */
+	int allow_shared_user; /* 0 or 1: --run-as may name the worker's own user */
+	int allow_root_runs;   /* 0 or 1: --run-as may name root */
+	char *run_path;        /* --run-path: PATH of the runner and its tasks */
+	char **pass_env;       /* --pass-env names (repeatable), NULL when none */
+	size_t n_pass_env;
+	int run_max_processes;    /* RLIMIT_NPROC of the runner, 0 = not set */
+	long long run_max_memory; /* RLIMIT_AS of the runner in bytes, 0 = not set */
+	int run_max_open_files;   /* RLIMIT_NOFILE of the runner, 0 = not set */
+	/* --run-uid-range A-B: each run its own uid in [first, last]; both 0 when not given */
+	unsigned int run_uid_first, run_uid_last;
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the

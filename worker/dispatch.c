@@ -42,6 +42,7 @@
 #include "outcome.h"
 #include "proc.h"
 #include "runcmd.h"
+#include "runenv.h"
 #include "settings.h"
 #include "spool.h"
 #include "statesync.h"
@@ -236,7 +237,28 @@ struct dispatch_start {
 	int gofd;         /* the write end of its go pipe, -1 if none */
 	char *cmd;        /* the runner's command line as JSON (owned), NULL if none */
 	const char *fail; /* why the run cannot start (its reason in the spool), NULL if it can */
+	uid_t uid;        /* the run's own uid (--run-uid-range), 0 if none */
 };
+
+/* With --run-uid-range, the lowest uid of the range that no watched run holds (there is one:
+ * the range has at least --max-workers uids, and a run is only started below that many), else
+ * the run user's. A uid is held until its run is settled, and the supervisor has ended every
+ * process of the run before that. */
+static uid_t dispatch_pick_uid(const struct worker *w)
+{
+	unsigned int u;
+	size_t i;
+
+	if (w->cfg->run_uid_first == 0)
+		return w->runas->uid;
+	for (u = w->cfg->run_uid_first; u < w->cfg->run_uid_last; u++) {
+		for (i = 0; i < w->nruns && w->runs[i].uid != (uid_t)u; i++)
+			;
+		if (i == w->nruns)
+			break;
+	}
+	return (uid_t)u;
+}
 
 /* Forks the claimed job's supervisor, which prepares the run and waits for its go byte; sets
  * s->fail when there is none. The strings lent to the supervisor are freed here: it has its own
@@ -244,7 +266,8 @@ struct dispatch_start {
 static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct dispatch_start *s)
 {
 	struct supervisor_args a;
-	char **argv = NULL, *err = NULL, *dir = NULL, *log = NULL, *msg;
+	struct runas ra = *w->runas; /* the supervisor's copy is its own once forked */
+	char **argv = NULL, **envp = NULL, *err = NULL, *dir = NULL, *log = NULL, *msg;
 	/* lent to the supervisor, which renames them (spares.h) */
 	char *spare_pid = NULL, *spare_status = NULL, *spare_dir = NULL, *next_spare_dir = NULL;
 
@@ -265,12 +288,20 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	s->cmd = runcmd_json(argv);
 	dir = xasprintf("%s/%s", w->runs_dir, job->id);
 	log = xasprintf("%s/%s.log", w->logs_dir, job->id);
+	envp = runenv_build(w->cfg, dir, w->runas->name);
 	/* an earlier run's files must never count; gone before the supervisor writes its own */
 	outcome_recycle(&w->spares, w->runs_dir, job->id);
 	memset(&a, 0, sizeof(a));
 	a.id = job->id;
 	a.run = job->started_ms;
 	a.argv = argv;
+	a.envp = envp;
+	ra.uid = dispatch_pick_uid(w);
+	s->uid = w->cfg->run_uid_first > 0 ? ra.uid : 0;
+	a.runas = &ra;
+	a.max_processes = w->cfg->run_max_processes;
+	a.max_memory = w->cfg->run_max_memory;
+	a.max_open_files = w->cfg->run_max_open_files;
 	a.run_dir = dir;
 	a.log_path = log;
 	a.status_dir = w->runs_dir;
@@ -290,6 +321,7 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	}
 out:
 	runcmd_free(argv);
+	runcmd_free(envp);
 	free(err);
 	free(dir);
 	free(log);
@@ -321,6 +353,7 @@ static void dispatch_go(struct worker *w, const struct spool_job *job, struct di
 	r->pid = s->pid;
 	r->pidfd = pidfd;
 	r->child = 1;
+	r->uid = s->uid;
 	/* the run has begun: a spool too busy for its details does not stop it (it is settled
 	 * as any other); only the details are missing. They need not wait for the disk: no
 	 * recovery reads them (the header), and the run's settling commit flushes them. */
@@ -367,7 +400,7 @@ static void dispatch_start_end(struct worker *w, const struct spool_job *job,
  * unable to start), -1 when none was (nothing queued, or the spool failed). */
 static int dispatch_next(struct worker *w)
 {
-	struct dispatch_start s = { 0, -1, NULL, NULL };
+	struct dispatch_start s = { 0, -1, NULL, NULL, 0 };
 	struct spool_job *job = NULL;
 	char *err = NULL;
 	int rc, lost = 0, go;
@@ -466,6 +499,21 @@ static void dispatch_record_late(struct worker *w, const struct spool_job *job, 
 	free(err);
 }
 
+/* A re-adopted run's own uid: its directory's owner (the supervisor gave it the directory
+ * before the run started), when that is in --run-uid-range; else 0. */
+static uid_t dispatch_run_uid(const struct worker *w, const char *id)
+{
+	char *dir = xasprintf("%s/%s", w->runs_dir, id);
+	struct stat st;
+	uid_t uid = 0;
+
+	if (w->cfg->run_uid_first > 0 && lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid >= w->cfg->run_uid_first && st.st_uid <= w->cfg->run_uid_last)
+		uid = st.st_uid;
+	free(dir);
+	return uid;
+}
+
 void dispatch_recover(struct worker *w)
 {
 	struct spool_job *jobs = NULL;
@@ -494,6 +542,7 @@ void dispatch_recover(struct worker *w)
 			dispatch_record_late(w, &jobs[i], rp.pid);
 			r->pid = rp.pid;
 			r->pidfd = pidfd;
+			r->uid = dispatch_run_uid(w, r->id);
 			log_info("job %s: re-adopted supervisor %ld", r->id, (long)rp.pid);
 			continue;
 		} else if (outcome_status_read(w->runs_dir, r->id, &st) != 0 ||

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "runas.h"
 #include "spares.h"
 
 struct spool;
@@ -27,6 +28,7 @@ struct watched_run {
 	int child;     /* forked by this worker: reap it */
 	int cancel_sent;
 	char reason[32]; /* settled without a status: FAILED with this reason */
+	uid_t uid;       /* its own uid from --run-uid-range, 0 if none */
 };
 
 struct worker {
@@ -40,7 +42,8 @@ struct worker {
 				    * byte (supervisor.c); -1 none. Not owned */
 	struct watched_run *runs; /* the runs this worker watches (owned) */
 	size_t nruns;
-	int runner_missing; /* as last published in the spool's worker.runner; -1 unknown */
+	int runner_missing;        /* as last published in the spool's worker.runner; -1 unknown */
+	const struct runas *runas; /* who runs run as (runas.h); not owned, set by the caller */
 };
 
 /* Sets up w (creating <spool>/runs and <spool>/logs); lockfd is the worker's lock (worker.lock,

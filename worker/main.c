@@ -31,6 +31,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "privdrop.h"
+#include "runas.h"
 #include "settings.h"
 #include "spool.h"
 #include "statesync.h"
@@ -124,6 +125,7 @@ int main(int argc, char *argv[])
 {
 	struct config cfg;
 	struct worker w;
+	struct runas ra = { 0 };
 	struct spool *sp = NULL;
 	struct pollfd *pfd = NULL;
 	struct privdrop pd;
@@ -158,6 +160,13 @@ int main(int argc, char *argv[])
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
+	/* after the drop: the run user is checked against the user the worker now is, and can be
+	 * switched to only with the capabilities it kept */
+	if (runas_resolve(&cfg, &ra, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		status = 2;
+		goto out;
+	}
 	/* signals come through a signalfd; a runner's broken pipe is never ours */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -182,6 +191,7 @@ int main(int argc, char *argv[])
 	if (worker_publish(sp, clock_real_ms()) != 0 || dispatch_init(&w, &cfg, sp, lockfd) != 0)
 		goto out;
 	have_w = 1;
+	w.runas = &ra;
 	/* the session and the node's Consul entries first: nothing is recovered or claimed that
 	 * the node may have lost */
 	if (statesync_init(&cfg, sp) != 0)
@@ -261,6 +271,7 @@ out:
 	free(sock_path);
 	free(err);
 	privdrop_free(&pd);
+	runas_free(&ra);
 	config_free(&cfg);
 	return status;
 }

@@ -75,16 +75,18 @@ int proc_is(pid_t pid, unsigned long long start)
 	return now == start && state != 'Z' && state != 'X';
 }
 
-int proc_signal_session(pid_t sid, int sig)
+/* Sends sig to every live process whose stat field k (proc(5) numbering) is value; returns the
+ * number signalled. */
+static int proc_signal_where(int k, pid_t value, int sig)
 {
 	struct dirent *de;
-	unsigned long long s;
+	unsigned long long v;
 	char buf[1024];
 	const char *f;
 	DIR *d;
 	int n = 0;
 
-	if (sid <= 1 || (d = opendir("/proc")) == NULL)
+	if (value <= 1 || (d = opendir("/proc")) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
 		pid_t pid;
@@ -92,12 +94,71 @@ int proc_signal_session(pid_t sid, int sig)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = (pid_t)strtol(de->d_name, NULL, 10);
-		/* field 6 is the session id */
-		if ((f = proc_fields(pid, buf, sizeof(buf))) == NULL || proc_field(f, 6, &s) != 0 ||
-		    (pid_t)s != sid)
+		if ((f = proc_fields(pid, buf, sizeof(buf))) == NULL || proc_field(f, k, &v) != 0 ||
+		    (pid_t)v != value || *f == 'Z' || *f == 'X')
 			continue;
 		if (kill(pid, sig) == 0)
 			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int proc_signal_session(pid_t sid, int sig)
+{
+	return proc_signal_where(6, sid, sig); /* field 6: the session id */
+}
+
+/* sig to each live process listed in one /proc/<pid>/task/<tid>/children file; the count. */
+static int proc_signal_listed(const char *path, int sig)
+{
+	char buf[4096], sbuf[1024], *p, *end;
+	const char *f;
+	ssize_t n;
+	int fd, count = 0;
+	pid_t pid;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	/* one read: the kernel fills it with as many whole "pid " entries as fit; any further
+	 * children are found at the caller's next look */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	for (p = buf; *p != '\0'; p = end) {
+		pid = (pid_t)strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if ((f = proc_fields(pid, sbuf, sizeof(sbuf))) != NULL && *f != 'Z' && *f != 'X' &&
+		    kill(pid, sig) == 0)
+			count++;
+	}
+	return count;
+}
+
+int proc_signal_children(pid_t ppid, int sig)
+{
+	struct dirent *de;
+	char path[320];
+	DIR *d;
+	int n = 0;
+
+	/* the children lists of ppid's threads (CONFIG_PROC_CHILDREN): a few reads instead of a
+	 * look at every process of the machine, at the end of every run */
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)ppid, (long)ppid);
+	if (access(path, R_OK) != 0)
+		return proc_signal_where(4, ppid, sig); /* field 4: the parent */
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)ppid);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%s/children", (long)ppid, de->d_name);
+		n += proc_signal_listed(path, sig);
 	}
 	closedir(d);
 	return n;

@@ -20,4 +20,8 @@ int proc_is(pid_t pid, unsigned long long start);
  * Returns the number signalled. */
 int proc_signal_session(pid_t sid, int sig);
 
+/* Sends sig to every live (not zombie) child of ppid. Returns the number signalled: 0 once
+ * only zombies, if any, are left. */
+int proc_signal_children(pid_t ppid, int sig);
+
 #endif

@@ -2,9 +2,9 @@
 /* The per-run supervisor (see supervisor.h). Spawning follows tmux's job.c: signals are blocked
  * across fork, each child resets its mask and dispositions, takes /dev/null as stdin, closes
  * every descriptor it does not need and execs an explicit argv -- no shell. The runner is started
- * with posix_spawn, which does all of that in a vfork-like child (glibc: clone with CLONE_VM |
- * CLONE_VFORK) instead of copying the supervisor's page tables: one full fork fewer between a
- * submit and the runner's exec (bench/README). */
+ * by runstart.h, which also gives it its user, environment and limits. The supervisor is a child
+ * subreaper: whatever the run leaves behind (a double fork, a setsid) becomes its child and is
+ * ended before the run's status is written. */
 #define _GNU_SOURCE
 #include "supervisor.h"
 
@@ -14,10 +14,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "outcome.h"
 #include "proc.h"
+#include "runstart.h"
 #include "statesync.h"
 #include "xalloc.h"
 
@@ -49,33 +50,6 @@ static const char *supervisor_exec_reason(int err)
 	default:
 		return "spawn-failed";
 	}
-}
-
-/* How the runner is started: its own session and process group, so that a stop reaches all of
- * it and nothing of ours; stdin the supervisor's own /dev/null (supervisor_spawn); stdout and
- * stderr the capture pipe outfd; working directory dirfd (the run directory, opened ahead so that
- * a failure to enter it is told apart from a failure to exec); every other descriptor closed;
- * an empty signal mask and SIGPIPE and SIGCHLD at their defaults. Prepared before the go byte;
- * the caller destroys *fa and *at. 0, or an errno value. */
-static int supervisor_spawn_prepare(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at,
-				    int outfd, int dirfd)
-{
-	sigset_t none, dfl;
-	int rc;
-
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	sigaddset(&dfl, SIGCHLD);
-	if ((rc = posix_spawn_file_actions_adddup2(fa, outfd, STDOUT_FILENO)) != 0 ||
-	    (rc = posix_spawn_file_actions_adddup2(fa, outfd, STDERR_FILENO)) != 0 ||
-	    (rc = posix_spawn_file_actions_addfchdir_np(fa, dirfd)) != 0 ||
-	    (rc = posix_spawn_file_actions_addclosefrom_np(fa, STDERR_FILENO + 1)) != 0 ||
-	    (rc = posix_spawnattr_setflags(at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-						       POSIX_SPAWN_SETSIGDEF)) != 0 ||
-	    (rc = posix_spawnattr_setsigmask(at, &none)) != 0)
-		return rc;
-	return posix_spawnattr_setsigdefault(at, &dfl);
 }
 
 static int supervisor_rmtree_entry(const char *path, const struct stat *sb, int flag,
@@ -103,10 +77,7 @@ static int supervisor_run_dir(const char *dir, const char *spare)
 struct supervisor_run {
 	const struct supervisor_args *a;
 	struct run_status st;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	int fa_ok, at_ok; /* fa, at initialised: destroyed at the end */
-	int ready;        /* everything posix_spawn needs is prepared */
+	int ready;        /* everything runstart_spawn needs is prepared */
 	int sfd;          /* the signals (signalfd), -1 if none */
 	int dirfd;        /* the run directory, -1 if it could not be made ... */
 	int dir_err;      /* ... and why (errno) */
@@ -187,6 +158,8 @@ static void supervisor_prepare(struct supervisor_run *r, const struct supervisor
 	r->out_open = 1;
 	r->logfd = -1;
 	(void)setsid();
+	/* what the run leaves behind is reparented here, to be ended (supervisor_sweep) */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	/* signals: read from a signalfd. Everything was blocked across the fork, so a cancel
 	 * that comes at once is held, never fatal (SIGUSR1's default action). */
 	sigemptyset(&mask);
@@ -199,6 +172,12 @@ static void supervisor_prepare(struct supervisor_run *r, const struct supervisor
 	signal(SIGPIPE, SIG_IGN);
 	r->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	r->dirfd = supervisor_run_dir(a->run_dir, a->spare_dir);
+	/* the run's own directory is the one place its user may write in the spool */
+	if (r->dirfd >= 0 && a->runas->active &&
+	    fchown(r->dirfd, a->runas->uid, a->runas->gid) != 0) {
+		close(r->dirfd);
+		r->dirfd = -1;
+	}
 	if (r->dirfd < 0)
 		r->dir_err = errno;
 	rp.run = a->run;
@@ -209,11 +188,7 @@ static void supervisor_prepare(struct supervisor_run *r, const struct supervisor
 			  strerror(errno));
 		pid_ok = 0;
 	}
-	r->fa_ok = posix_spawn_file_actions_init(&r->fa) == 0;
-	r->at_ok = posix_spawnattr_init(&r->at) == 0;
-	if (pid_ok && r->fa_ok && r->at_ok && r->sfd >= 0 && r->dirfd >= 0 &&
-	    pipe2(r->outp, O_CLOEXEC) == 0)
-		r->ready = supervisor_spawn_prepare(&r->fa, &r->at, r->outp[1], r->dirfd) == 0;
+	r->ready = pid_ok && r->sfd >= 0 && r->dirfd >= 0 && pipe2(r->outp, O_CLOEXEC) == 0;
 }
 
 /* Waits for the go byte; exits at once when the worker abandoned the run instead (the pipe
@@ -240,11 +215,21 @@ static void supervisor_await_go(int gofd, int lockfd)
 static int supervisor_start(struct supervisor_run *r)
 {
 	const struct supervisor_args *a = r->a;
+	const char *stage = "";
+	struct runstart rs;
 	int err = 0;
 
 	if (r->ready) {
+		rs.argv = a->argv;
+		rs.envp = a->envp;
+		rs.outfd = r->outp[1];
+		rs.dirfd = r->dirfd;
+		rs.runas = a->runas;
+		rs.max_processes = a->max_processes;
+		rs.max_memory = a->max_memory;
+		rs.max_open_files = a->max_open_files;
 		r->st.started_ms = clock_real_ms();
-		err = posix_spawn(&r->runner, a->argv[0], &r->fa, &r->at, a->argv, environ);
+		err = runstart_spawn(&rs, &r->runner, &stage);
 		close(r->outp[1]);
 		r->outp[1] = -1;
 	}
@@ -262,9 +247,9 @@ static int supervisor_start(struct supervisor_run *r)
 		return -1;
 	}
 	if (err != 0) {
-		/* glibc reports the exec's own errno (and has reaped the child) */
-		supervisor_say(r, "exec '%s': %s", a->argv[0], strerror(err));
-		snprintf(r->st.reason, sizeof(r->st.reason), "%s", supervisor_exec_reason(err));
+		supervisor_say(r, "%s '%s': %s", stage, a->argv[0], strerror(err));
+		snprintf(r->st.reason, sizeof(r->st.reason), "%s",
+			 strcmp(stage, "exec") == 0 ? supervisor_exec_reason(err) : "spawn-failed");
 		return -1;
 	}
 	return 0;
@@ -322,6 +307,32 @@ static void supervisor_timers(struct supervisor_run *r)
 	}
 }
 
+/* Ends what the run left behind, now that the runner has ended: every process reparented to
+ * the supervisor gets SIGTERM (again at each look, for the ones reparented since), then SIGKILL
+ * once the grace period is over, until none is left alive; what they write meanwhile goes to
+ * the log, so that none blocks on a full pipe. */
+static void supervisor_sweep(struct supervisor_run *r)
+{
+	int64_t kill_at = clock_mono_ms() + r->a->grace_ms;
+	struct pollfd pfd;
+	int sig = SIGTERM;
+
+	for (;;) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (sig == SIGTERM && clock_mono_ms() >= kill_at)
+			sig = SIGKILL;
+		if (proc_signal_children(getpid(), sig) == 0)
+			break;
+		pfd.fd = r->out_open ? r->outp[0] : -1;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 20) > 0 && r->out_open)
+			r->out_open = supervisor_read(r->outp[0], &r->lc);
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
 /* The wait loop: captures the runner's output until the runner ends, stops it on a signal or at
  * the timeout, kills what is left after the grace period; then fills in how it ended. */
 static void supervisor_watch(struct supervisor_run *r)
@@ -348,6 +359,7 @@ static void supervisor_watch(struct supervisor_run *r)
 		supervisor_timers(r);
 	}
 	statesync_renewer_stop(renewer);
+	supervisor_sweep(r);
 	r->st.finished_ms = clock_real_ms();
 	/* what is already in the pipe belongs to the log; a descendant that keeps the pipe open
 	 * does not hold up the outcome */
@@ -380,10 +392,6 @@ static void supervisor_settle(struct supervisor_run *r)
 		close(r->outp[1]);
 	if (r->dirfd >= 0)
 		close(r->dirfd);
-	if (r->fa_ok)
-		posix_spawn_file_actions_destroy(&r->fa);
-	if (r->at_ok)
-		posix_spawnattr_destroy(&r->at);
 	if (outcome_status_write(a->status_dir, a->id, &r->st, a->durable, a->spare_status) != 0) {
 		log_error("job %s: cannot write its status in %s: %s", a->id, a->status_dir,
 			  strerror(errno));

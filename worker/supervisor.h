@@ -6,13 +6,17 @@
  * Signals it takes: SIGUSR1 = cancel (reason "cancelled"); SIGTERM/SIGINT = stop (reason
  * "terminated"). Stopping is SIGTERM to the runner's process group, then, after the grace
  * period, SIGKILL to the group and to every process left in the runner's session (the bundled
- * runner puts each task in its own group). */
+ * runner puts each task in its own group). Once the runner has ended, whatever it left behind
+ * -- every process reparented to the supervisor, a child subreaper -- gets SIGTERM, SIGKILL after
+ * the grace period, and is reaped before the status is written. */
 #ifndef FS_SUPERVISOR_H
 #define FS_SUPERVISOR_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "runas.h"
 
 #define SUPERVISOR_GRACE_MS  5000
 /* The grace period's override (milliseconds), for tests. */
@@ -22,8 +26,13 @@
  * child has its own copy). */
 struct supervisor_args {
 	const char *id;
-	int64_t run;            /* the run's token (outcome.h) */
-	char *const *argv;      /* the runner's argv (runcmd.h); argv[0] is the path executed */
+	int64_t run;               /* the run's token (outcome.h) */
+	char *const *argv;         /* the runner's argv (runcmd.h); argv[0] is the path executed */
+	char *const *envp;         /* the runner's whole environment (runenv.h) */
+	const struct runas *runas; /* its user (runas.h); its directory is chowned to it */
+	int max_processes;         /* its rlimits (runstart.h), 0 = left as they are */
+	long long max_memory;
+	int max_open_files;
 	const char *run_dir;    /* the runner's working directory (created afresh) */
 	const char *log_path;   /* the capped log, created or truncated */
 	const char *status_dir; /* where <id>.pid and <id>.status are written (outcome.h) */

@@ -28,6 +28,8 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fs-install.XXXXXX") || exit 99
 # as root nginx's workers run as www-data: they must reach the socket in the spool
 [ "$(id -u)" -eq 0 ] && chmod 0711 "$tmp"
+# as root the worker runs tasks as the run user, which must exist
+fs_ensure_user factotum-run || { echo "FAIL: cannot create the run user factotum-run"; exit 99; }
 spool=$tmp/spool
 lpid=
 cleanup() {

@@ -6,7 +6,8 @@
 # stopped on exit.
 #
 # As root (CI), nginx's workers run as www-data (nobody where there is none): the temporary
-# directory is made traversable (0711) and the socket 0666 so that they can connect. As an
+# directory is made traversable and the socket 0666 so that they can connect; tasks run as the
+# run user factotum-run (created here if need be), which may write the temporary directory. As an
 # ordinary user, nginx runs entirely as that user and no permission is widened.
 #
 # Helpers: fs_req METHOD PATH [BODY-FILE|-] [curl args...] sets FS_STATUS, FS_BODY (the answer's
@@ -39,7 +40,11 @@ FS_SPOOL=$FS_TMP/spool
 FS_SOCK=$FS_TMP/run/fcgi.sock
 mkdir -p "$FS_SPOOL" "$FS_TMP/run" "$FS_TMP/ff"
 if [ "$(id -u)" -eq 0 ]; then
-	chmod 0711 "$FS_TMP" "$FS_TMP/run"
+	# tasks run as the run user and leave their marks in the temporary directory: open to
+	# anyone, sticky, as /tmp itself is
+	chmod 1777 "$FS_TMP"
+	chmod 0711 "$FS_TMP/run"
+	fs_ensure_user factotum-run || { echo "FAIL: cannot create the run user factotum-run"; exit 99; }
 fi
 # a stand-in runner: any executable is accepted as --factotum-bin (jobs do not run here)
 FS_RUNNER=$FS_TMP/factotum

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # What the worker's integration tests share, on top of lib.sh: the bundled runner, a short grace
-# period between a stop's SIGTERM and its SIGKILL (so that tests of stops end quickly), and
-# wait_file. Sourced, never run.
+# period between a stop's SIGTERM and its SIGKILL (so that tests of stops end quickly),
+# wait_file and fs_run_task. Sourced, never run.
 . "$FS_SRCDIR/tests/integration/lib.sh"
 
 FS_RUNNER=$FS_BUILDDIR/runner/factotum
@@ -16,4 +16,13 @@ wait_file() {
 		[ $n -lt 200 ] || { fs_fail "$1 never appeared"; return 1; }
 		sleep 0.05
 	done
+}
+
+# fs_run_task NAME COMMAND OUTCOME: submits a job of one task, COMMAND, and waits until it is DONE
+# with OUTCOME.
+fs_run_task() {
+	fs_factfile "$1" "$2"
+	fs_submit "$1" "$FS_FF"
+	fs_wait_state "$FS_ID" DONE 20 || return
+	[ "$FS_OUTCOME" = "$3" ] || fs_fail "$1: expected $3, got $FS_BODY"
 }

@@ -5,7 +5,8 @@
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
 
 # our grace period is short (worker_lib.sh); the runner's own (it SIGKILLs its tasks too) is long,
-# so that only the supervisor's SIGKILL can end the SIGTERM-proof task in time
+# so that only the supervisor's SIGKILL can end the SIGTERM-proof task in time (passed to the
+# runner with --pass-env: nothing else of the worker's environment reaches it)
 FACTOTUM_KILL_GRACE_MS=60000
 export FACTOTUM_KILL_GRACE_MS
 
@@ -27,7 +28,7 @@ secs_since() {
 
 fs_start_responder
 fs_start_nginx
-fs_start_worker --max-workers 1 --job-timeout 4
+fs_start_worker --max-workers 1 --job-timeout 4 --pass-env FACTOTUM_KILL_GRACE_MS
 
 # ---- a running job, and one queued behind it (--max-workers 1) ----
 fs_factfile runA "echo \$\$ >$FS_TMP/a.pid; exec sleep 30"

@@ -177,6 +177,121 @@ static void test_defaults(void **state)
 	config_free(&cfg);
 }
 
+/* What a run can do: the defaults, each value's forms, repeats, and the one-line errors. */
+static void test_run_options(void **state)
+{
+	struct config cfg;
+	char *err = NULL, *conf;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, NULL), 0);
+	assert_string_equal(cfg.run_as, "factotum-run");
+	assert_string_equal(cfg.run_path, "/usr/local/bin:/usr/bin:/bin");
+	assert_int_equal(cfg.allow_shared_user, 0);
+	assert_int_equal(cfg.allow_root_runs, 0);
+	assert_int_equal(cfg.n_pass_env, 0);
+	assert_int_equal(cfg.run_max_processes, 0);
+	assert_true(cfg.run_max_memory == 0);
+	assert_int_equal(cfg.run_max_open_files, 0);
+	config_free(&cfg);
+
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--run-as=jobs:staff", "--allow-shared-user",
+			       "--allow-root-runs", "--run-path", "/opt/bin:/bin", "--pass-env=A_1",
+			       "--pass-env", "_B", "--run-max-processes=50", "--run-max-memory=3G",
+			       "--run-max-open-files=256", NULL),
+			 0);
+	assert_string_equal(cfg.run_as, "jobs:staff");
+	assert_int_equal(cfg.allow_shared_user, 1);
+	assert_int_equal(cfg.allow_root_runs, 1);
+	assert_string_equal(cfg.run_path, "/opt/bin:/bin");
+	assert_int_equal(cfg.n_pass_env, 2);
+	assert_string_equal(cfg.pass_env[0], "A_1");
+	assert_string_equal(cfg.pass_env[1], "_B");
+	assert_int_equal(cfg.run_max_processes, 50);
+	assert_true(cfg.run_max_memory == 3LL << 30);
+	assert_int_equal(cfg.run_max_open_files, 256);
+	config_free(&cfg);
+
+	/* sizes: bytes, K, M (either case); a file's --pass-env list gives way to the command
+	 * line's */
+	conf = conf_arg("run.conf", "run-max-memory = 512k\npass-env = FROM_FILE\n");
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, conf, NULL), 0);
+	assert_true(cfg.run_max_memory == 512LL * 1024);
+	assert_int_equal(cfg.n_pass_env, 1);
+	assert_string_equal(cfg.pass_env[0], "FROM_FILE");
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, conf, "--pass-env=CMD", "--run-max-memory=100", NULL),
+			 0);
+	assert_true(cfg.run_max_memory == 100);
+	assert_int_equal(cfg.n_pass_env, 1);
+	assert_string_equal(cfg.pass_env[0], "CMD");
+	config_free(&cfg);
+	free(conf);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--run-max-memory=7M", NULL), 0);
+	assert_true(cfg.run_max_memory == 7LL << 20);
+	config_free(&cfg);
+
+	rejects("--run-as: 'a:b:c' is not USER or USER:GROUP", "--run-as=a:b:c");
+	rejects("--run-as: 'jobs:' is not USER or USER:GROUP", "--run-as=jobs:");
+	rejects("--run-as: ':staff' is not USER or USER:GROUP", "--run-as=:staff");
+	rejects("--run-as: 'a b' is not USER or USER:GROUP", "--run-as=a b");
+	rejects("--run-path: 'bin:/usr/bin' has an entry that is not an absolute path",
+		"--run-path=bin:/usr/bin");
+	rejects("--run-path: '/bin::/usr/bin' has an entry that is not an absolute path",
+		"--run-path=/bin::/usr/bin");
+	rejects("--pass-env: 'PATH' is set by the server, it cannot be passed", "--pass-env=PATH");
+	rejects("--pass-env: 'LC_ALL' is set by the server, it cannot be passed",
+		"--pass-env=LC_ALL");
+	rejects("--pass-env: '1X' is not an environment variable name", "--pass-env=1X");
+	rejects("--pass-env: 'A=B' is not an environment variable name", "--pass-env=A=B");
+	rejects("--run-max-memory: '12X' is not a number of bytes (N, NK, NM or NG)",
+		"--run-max-memory=12X");
+	rejects("--run-max-memory: 'G' is not a number of bytes (N, NK, NM or NG)",
+		"--run-max-memory=G");
+	rejects("--run-max-memory: '1GB' is not a number of bytes (N, NK, NM or NG)",
+		"--run-max-memory=1GB");
+	rejects("--run-max-memory: '-1' is not a number of bytes (N, NK, NM or NG)",
+		"--run-max-memory=-1");
+	rejects("--run-max-memory: '99999999999G' is too large", "--run-max-memory=99999999999G");
+	rejects("--run-max-processes: '-1' is too small (minimum 0)", "--run-max-processes=-1");
+	rejects("--run-max-open-files: 'all' is not a number", "--run-max-open-files=all");
+	rejects("--run-as: given more than once", "--run-as=a", "--run-as=b");
+
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--run-uid-range=100000-100099", NULL), 0);
+	assert_int_equal(cfg.run_uid_first, 100000);
+	assert_int_equal(cfg.run_uid_last, 100099);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--run-uid-range=7-7", NULL), 0);
+	assert_int_equal(cfg.run_uid_first, 7);
+	assert_int_equal(cfg.run_uid_last, 7);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, NULL), 0);
+	assert_int_equal(cfg.run_uid_first, 0);
+	assert_int_equal(cfg.run_uid_last, 0);
+	config_free(&cfg);
+	rejects("--run-uid-range: '0-5' is not a range of uids A-B (1 <= A <= B < 4294967295)",
+		"--run-uid-range=0-5");
+	rejects("--run-uid-range: '9-8' is not a range of uids A-B (1 <= A <= B < 4294967295)",
+		"--run-uid-range=9-8");
+	rejects("--run-uid-range: '5' is not a range of uids A-B (1 <= A <= B < 4294967295)",
+		"--run-uid-range=5");
+	rejects("--run-uid-range: '5-' is not a range of uids A-B (1 <= A <= B < 4294967295)",
+		"--run-uid-range=5-");
+	rejects("--run-uid-range: '1-4294967295' is not a range of uids A-B (1 <= A <= B < "
+		"4294967295)",
+		"--run-uid-range=1-4294967295");
+	rejects("--run-uid-range: '1-2x' is not a range of uids A-B (1 <= A <= B < 4294967295)",
+		"--run-uid-range=1-2x");
+}
+
 static void test_default_bin_checked(void **state)
 {
 	char *msg;
@@ -828,7 +943,7 @@ int main(void)
 		cmocka_unit_test(test_factotum_bin),  cmocka_unit_test(test_rejects_values),
 		cmocka_unit_test(test_rejects_roots), cmocka_unit_test(test_rejects_syntax),
 		cmocka_unit_test(test_rejects_file),  cmocka_unit_test(test_rejects_unreadable),
-		cmocka_unit_test(test_service_user),
+		cmocka_unit_test(test_service_user),  cmocka_unit_test(test_run_options),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
