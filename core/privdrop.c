@@ -89,7 +89,8 @@ int privdrop_own_spool(const struct privdrop *pd, const char *spool, char **errp
 			return err_set(errp, FS_EIO, "--spool: cannot hand '%s' over to %s: %s",
 				       spool, pd->name, strerror(own_errno ? own_errno : errno));
 	}
-	if (chown(spool, pd->uid, pd->gid) != 0 || chmod(spool, 0750) != 0)
+	/* 0750, but a passage for run users the worker opened (o+x, see worker/main.c) stays */
+	if (chown(spool, pd->uid, pd->gid) != 0 || chmod(spool, 0750 | (st.st_mode & S_IXOTH)) != 0)
 		return err_set(errp, FS_EIO, "--spool: cannot give '%s' to %s: %s", spool, pd->name,
 			       strerror(errno));
 	return 0;

@@ -106,6 +106,20 @@ static void worker_drain(int fd)
 		;
 }
 
+/* A run's user reaches its working directory <spool>/runs/<id> (its own, 0700) by path, as
+ * $HOME: it may pass through the spool and runs/ (o+x), never list them or read what is in them
+ * (0640 and 0600 files, 0750 directories). 0 or -1 (said on stderr). */
+static int worker_passage(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0 || chmod(dir, (st.st_mode & 07777) | S_IXOTH) != 0) {
+		fprintf(stderr, PROG ": cannot let runs through '%s': %s\n", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int worker_publish(struct spool *sp, int64_t started_ms)
 {
 	char pid[32], started[32], *err = NULL;
@@ -192,6 +206,8 @@ int main(int argc, char *argv[])
 		goto out;
 	have_w = 1;
 	w.runas = &ra;
+	if (ra.active && (worker_passage(cfg.spool) != 0 || worker_passage(w.runs_dir) != 0))
+		goto out;
 	/* the session and the node's Consul entries first: nothing is recovered or claimed that
 	 * the node may have lost */
 	if (statesync_init(&cfg, sp) != 0)

@@ -4,8 +4,8 @@
 # node on a free loopback port with --no-consul on a spool root made before (a root-owned,
 # world-readable file in it): the responder and the worker run as factotum-server, the worker
 # with CAP_SETUID, CAP_SETGID, CAP_KILL and CAP_CHOWN at most, the responder with none, both
-# with no_new_privs; the spool is factotum-server's, 0750, nothing in it readable by others; the
-# socket is /run/factotum-server/<12 hex of sha256(realpath(spool))>.sock, 0660, group
+# with no_new_privs; the spool is factotum-server's, 0751 (a passage to the runs' own
+# directories), nothing in it readable by others; the socket is /run/factotum-server/<12 hex of sha256(realpath(spool))>.sock, 0660, group
 # www-data, in a 0750 directory. A job runs to DONE through nginx. As nobody, the socket, the
 # database and the job's log are refused. A user or a socket group that does not exist stops each
 # program with one line and exit 2; --allow-root keeps root.
@@ -103,9 +103,14 @@ svcuser_run_job "$url" "$lpid"
 id=$job_id
 [ -s "$spool/logs/$id.log" ] || fail "no log for job $id"
 
-# the spool: the service user's, 0750, nothing readable by others (nginx/ stays root's)
-[ "$(stat -c '%a %U %G' "$spool")" = "750 factotum-server factotum-server" ] ||
+# the spool: the service user's, 0750 but for the passage (o+x) the run user takes to its own
+# directory, nothing readable by others (nginx/ stays root's; runs/<id> is the run user's)
+[ "$(stat -c '%a %U %G' "$spool")" = "751 factotum-server factotum-server" ] ||
 	fail "spool: $(stat -c '%a %U %G' "$spool")"
+[ "$(stat -c '%a %U' "$spool/runs")" = "751 factotum-server" ] ||
+	fail "runs: $(stat -c '%a %U' "$spool/runs")"
+[ "$(stat -c '%a %U' "$spool/runs/$id")" = "700 factotum-run" ] ||
+	fail "the run's directory: $(stat -c '%a %U' "$spool/runs/$id")"
 [ "$(stat -c '%a %U' "$spool/logs")" = "750 factotum-server" ] ||
 	fail "logs: $(stat -c '%a %U' "$spool/logs")"
 [ "$(stat -c '%a %U' "$spool/old.txt")" = "640 factotum-server" ] ||
@@ -114,7 +119,8 @@ id=$job_id
 leaky=$(find "$spool" -path "$spool/nginx" -prune -o \( -perm -o=r -o -perm -o=w \) -print)
 [ -z "$leaky" ] && [ -n "$(find "$spool" -name spool.db)" ] ||
 	fail "readable or writable by others: $leaky"
-unowned=$(find "$spool" -path "$spool/nginx" -prune -o ! -user factotum-server -print)
+unowned=$(find "$spool" \( -path "$spool/nginx" -o -path "$spool/runs/$id" \) -prune -o \
+	! -user factotum-server -print)
 [ -z "$unowned" ] || fail "not the service user's: $unowned"
 
 # as nobody: the socket, the database, the log, the spool's listing are all refused

@@ -84,14 +84,15 @@ for f in "$FS_SPOOL/spool.db" "$FS_SPOOL/logs/$W.log" "$FS_SPOOL/worker.lock" \
 	[ -e "$f" ] || fs_fail "no $f to try"
 done
 cat >"$FS_TMP/touch.sh" <<END_TOUCH
-# writes each target in place, replaces it, removes it; prints WROTE for any that worked
-for f in $FS_SPOOL/spool.db $FS_SPOOL/spool.db-wal $FS_SPOOL/logs/*.log $FS_SPOOL/worker.lock \
-	$FS_SPOOL/runs/*.pid $FS_SPOOL/runs/*.status $FS_SPOOL/nginx/*.conf; do
-	[ -e "\$f" ] || continue
+# writes each target in place, replaces it, removes it; prints WROTE for any that worked (the
+# names are given: the task may pass through the spool to its own directory, not list it)
+for f in $FS_SPOOL/spool.db $FS_SPOOL/spool.db-wal $FS_SPOOL/logs/$W.log $FS_SPOOL/worker.lock \
+	$FS_SPOOL/runs/\$(basename "\$PWD").pid $FS_SPOOL/runs/$W.status \
+	$FS_SPOOL/nginx/nginx.conf $FS_SPOOL/nginx/factotum-server.conf; do
 	echo "try \$f"
 	(: >>"\$f") 2>/dev/null && echo "WROTE \$f"
 	(echo x >"\$f.new" && mv -f "\$f.new" "\$f") 2>/dev/null && echo "WROTE \$f (replaced)"
-	rm -f "\$f" 2>/dev/null && [ ! -e "\$f" ] && echo "WROTE \$f (removed)"
+	rm "\$f" 2>/dev/null && echo "WROTE \$f (removed)"
 done
 for d in $FS_SPOOL $FS_SPOOL/logs $FS_SPOOL/runs $FS_SPOOL/nginx; do
 	echo "try \$d/forged"
@@ -115,11 +116,26 @@ grep -q "^try $FS_SPOOL/runs/forged\$" "$FS_TMP/touch.out" ||
 	fs_fail "the task did not try the runs directory: $(cat "$FS_TMP/touch.out")"
 grep -q "^try $FS_SPOOL/nginx/nginx.conf\$" "$FS_TMP/touch.out" ||
 	fs_fail "the task did not try nginx's configuration: $(cat "$FS_TMP/touch.out")"
-! grep WROTE "$FS_TMP/touch.out" || fs_fail "a task changed the node's files"
+! grep WROTE "$FS_TMP/touch.out" ||
+	fs_fail "a task changed the node's files: $(grep WROTE "$FS_TMP/touch.out")"
 grep -q '^own directory ok$' "$FS_TMP/touch.out" ||
 	fs_fail "the task could not write its own directory: $(cat "$FS_TMP/touch.out")"
 fs_check "$W"
 [ "$FS_STATE" = DONE ] || fs_fail "the spool lost a job: $FS_BODY"
+
+# ---- a job's next run starts in an empty directory, whatever its run user left there ----
+fs_factfile litter "if [ -e sub ] || [ -e mine ]; then ls -la >$FS_TMP/litter.out; exit 1; fi; mkdir -p sub/deep && echo x >sub/deep/f && echo y >mine && chmod 0 sub/deep sub"
+fs_submit litter "$FS_FF"
+L=$FS_ID
+fs_wait_state "$L" DONE
+fs_expect_outcome "$L" SUCCEEDED 0 null null "the litter task's first run"
+fs_submit litter "$FS_FF"
+[ "$FS_ID" = "$L" ] || fs_fail "the litter job's resubmission got another id"
+fs_wait_state "$L" DONE
+fs_expect_outcome "$L" SUCCEEDED 0 null null \
+	"the litter task's second run (its directory: $(cat "$FS_TMP/litter.out" 2>/dev/null))"
+[ "$(stat -c '%a %U' "$FS_SPOOL/runs/$L")" = "700 factotum-run" ] ||
+	fs_fail "a run's directory: $(stat -c '%a %U' "$FS_SPOOL/runs/$L")"
 
 # ---- a runner the run user may not execute: the run fails at its exec, and says why ----
 fs_stop_worker "$FS_WORKER_PID"
