@@ -106,9 +106,9 @@ static void worker_drain(int fd)
 		;
 }
 
-/* A run's user reaches its working directory <spool>/runs/<id> (its own, 0700) by path, as
- * $HOME: it may pass through the spool and runs/ (o+x), never list them or read what is in them
- * (0640 and 0600 files, 0750 directories). 0 or -1 (said on stderr). */
+/* A run's user reaches its working directory <spool>/runs/<id> (its own, 0750, the service
+ * group) by path, as $HOME: it may pass through the spool and runs/ (o+x), never list them or
+ * read what is in them (0640 and 0600 files, 0750 directories). 0 or -1 (said on stderr). */
 static int worker_passage(const char *dir)
 {
 	struct stat st;

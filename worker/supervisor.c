@@ -200,9 +200,10 @@ static void supervisor_prepare(struct supervisor_run *r, const struct supervisor
 	signal(SIGPIPE, SIG_IGN);
 	r->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	r->dirfd = supervisor_run_dir(a->run_dir, a->spare_dir);
-	/* the run's own directory is the one place its user may write in the spool */
+	/* the run's own directory is the one place its user may write in the spool; its group
+	 * stays the supervisor's, which enters it to start the runner (0750: nobody else may) */
 	if (r->dirfd >= 0 && a->runas->active &&
-	    (fchmod(r->dirfd, 0700) != 0 || fchown(r->dirfd, a->runas->uid, a->runas->gid) != 0)) {
+	    (fchmod(r->dirfd, 0750) != 0 || fchown(r->dirfd, a->runas->uid, getegid()) != 0)) {
 		close(r->dirfd);
 		r->dirfd = -1;
 	}

@@ -109,7 +109,7 @@ id=$job_id
 	fail "spool: $(stat -c '%a %U %G' "$spool")"
 [ "$(stat -c '%a %U' "$spool/runs")" = "751 factotum-server" ] ||
 	fail "runs: $(stat -c '%a %U' "$spool/runs")"
-[ "$(stat -c '%a %U' "$spool/runs/$id")" = "700 factotum-run" ] ||
+[ "$(stat -c '%a %U' "$spool/runs/$id")" = "750 factotum-run" ] ||
 	fail "the run's directory: $(stat -c '%a %U' "$spool/runs/$id")"
 [ "$(stat -c '%a %U' "$spool/logs")" = "750 factotum-server" ] ||
 	fail "logs: $(stat -c '%a %U' "$spool/logs")"

@@ -53,7 +53,7 @@ status_field() {
 }
 
 # svcuser_run_job URL PID: submits the echo sample at URL and waits (while PID lives) until the
-# job is DONE; sets job_id. 1 (with a failure counted) if it is not.
+# job is DONE; sets job_id. 1 (with a failure counted) if it is not, or did not succeed.
 svcuser_run_job() {
 	_sj_body=$(curl -s -X POST "$1/submit" -H 'Content-Type: application/json' \
 		-d "{\"jobName\":\"svc\",\"factfilePath\":\"$tmp/echo.factfile\",\"factfileArgs\":[]}")
@@ -62,6 +62,10 @@ svcuser_run_job() {
 	_sj_url=$1
 	fs_until "$2" 400 svcuser_job_done || {
 		fail "job $job_id not DONE: $(curl -s "$1/check?id=$job_id")"
+		return 1
+	}
+	curl -s "$1/check?id=$job_id" | grep -q '"lastOutcome":"SUCCEEDED"' || {
+		fail "job $job_id did not succeed: $(curl -s "$1/check?id=$job_id")"
 		return 1
 	}
 }

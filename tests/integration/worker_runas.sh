@@ -134,7 +134,7 @@ fs_submit litter "$FS_FF"
 fs_wait_state "$L" DONE
 fs_expect_outcome "$L" SUCCEEDED 0 null null \
 	"the litter task's second run (its directory: $(cat "$FS_TMP/litter.out" 2>/dev/null))"
-[ "$(stat -c '%a %U' "$FS_SPOOL/runs/$L")" = "700 factotum-run" ] ||
+[ "$(stat -c '%a %U' "$FS_SPOOL/runs/$L")" = "750 factotum-run" ] ||
 	fs_fail "a run's directory: $(stat -c '%a %U' "$FS_SPOOL/runs/$L")"
 
 # ---- a runner the run user may not execute: the run fails at its exec, and says why ----
