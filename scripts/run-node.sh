@@ -24,9 +24,6 @@ make -s -j"$(nproc 2>/dev/null || echo 2)"
 
 if [ "$(id -u)" -eq 0 ]; then
 	make -s install >/dev/null
-	# the worker, as root, runs every task as this user
-	id -u factotum-run >/dev/null 2>&1 ||
-		useradd --system --no-create-home --shell /usr/sbin/nologin factotum-run
 	launcher=/usr/local/bin/factotum-server
 	spool=/usr/local/var/lib/factotum-server
 	samples=/usr/local/share/factotum-server/samples
