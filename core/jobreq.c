@@ -274,8 +274,9 @@ static int jobreq_inside_roots(const char *resolved, const struct jobreq_policy 
 }
 
 /* The path checks, in the order /submit answers them: absolute, exists, inside the roots, a
- * regular file of sane size (a FIFO or device would hang or flood the validation). Directories
- * are left to factfile_load, which answers with Factotum's own "Is a directory" message. */
+ * regular file of sane size (a FIFO or device would hang or flood the validation), readable by
+ * the run user. Directories are left to factfile_load, which answers with Factotum's own "Is a
+ * directory" message. */
 static int jobreq_check_path(const char *path, const struct jobreq_policy *policy, char **errp)
 {
 	char resolved[PATH_MAX];
@@ -300,6 +301,12 @@ static int jobreq_check_path(const char *path, const struct jobreq_policy *polic
 		return err_set(errp, FS_EINVAL,
 			       INVALID "factfilePath '%s' is too large (more than %u bytes)", path,
 			       JOBREQ_MAX_FACTFILE);
+	/* the run reads the file again as its own user: refuse now what it would fail on later */
+	if (policy->run != NULL && S_ISREG(st.st_mode) &&
+	    !runident_can_read(policy->run, path))
+		return err_set(errp, FS_EINVAL,
+			       INVALID "factfilePath '%s' is not readable by the run user '%s'", path,
+			       policy->run->name);
 	return 0;
 }
 

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for core/runident.c: the published text both ways, and the permission computation
+ * as a table of modes, owners and groups against a run user with and without a fixed uid (the
+ * kernel's order: owner bits, else group bits, else others', never a union). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+#include "runident.h"
+
+/* the run user: uid 1001, group 1001, supplementary groups 27 and 100 */
+static gid_t run_groups[] = { 27, 100 };
+static const struct runident run_user = { 0, 1001, 1001, run_groups, 2, "factotum-run" };
+/* the same with --run-uid-range: a uid that owns nothing */
+static const struct runident run_range = { 1, 0, 1001, run_groups, 2, "factotum-run" };
+static const struct runident run_root = { 0, 0, 0, NULL, 0, "root" };
+
+struct perm_case {
+	const struct runident *ri;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	int want, allowed;
+};
+
+static const struct perm_case perm_cases[] = {
+	/* others' bits */
+	{ &run_user, 0644, 0, 0, R_OK, 1 },
+	{ &run_user, 0640, 0, 0, R_OK, 0 },
+	{ &run_user, 0600, 0, 0, R_OK, 0 },
+	{ &run_user, 0755, 0, 0, X_OK, 1 },
+	{ &run_user, 0700, 0, 0, X_OK, 0 },
+	{ &run_user, 0754, 0, 0, X_OK, 0 }, /* readable, not searchable */
+	{ &run_user, 0751, 0, 0, X_OK, 1 }, /* searchable, not listable */
+	{ &run_user, 0711, 0, 0, R_OK, 0 },
+	/* the owner's bits, even when the others' would allow more */
+	{ &run_user, 0600, 1001, 0, R_OK, 1 },
+	{ &run_user, 0044, 1001, 0, R_OK, 0 },
+	{ &run_user, 0700, 1001, 0, X_OK, 1 },
+	{ &run_user, 0400, 1001, 1001, R_OK, 1 },
+	/* the group's bits: the primary group, then a supplementary one */
+	{ &run_user, 0640, 0, 1001, R_OK, 1 },
+	{ &run_user, 0640, 0, 27, R_OK, 1 },
+	{ &run_user, 0640, 0, 100, R_OK, 1 },
+	{ &run_user, 0640, 0, 101, R_OK, 0 },
+	{ &run_user, 0604, 0, 100, R_OK, 0 }, /* a member gets the group's bits, not the others' */
+	{ &run_user, 0710, 0, 27, X_OK, 1 },
+	/* both accesses at once */
+	{ &run_user, 0755, 0, 0, R_OK | X_OK, 1 },
+	{ &run_user, 0751, 0, 0, R_OK | X_OK, 0 },
+	/* a range uid never owns the file: the group's or others' bits */
+	{ &run_range, 0600, 1001, 0, R_OK, 0 },
+	{ &run_range, 0644, 1001, 0, R_OK, 1 },
+	{ &run_range, 0640, 1001, 1001, R_OK, 1 },
+	{ &run_range, 0600, 0, 1001, R_OK, 0 },
+	{ &run_range, 0604, 0, 27, R_OK, 0 },
+	/* root runs keep their capabilities */
+	{ &run_root, 0000, 1001, 1001, R_OK | X_OK, 1 },
+};
+
+static void test_allows(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(perm_cases) / sizeof(perm_cases[0]); i++) {
+		const struct perm_case *c = &perm_cases[i];
+		struct stat st;
+
+		memset(&st, 0, sizeof(st));
+		st.st_mode = c->mode;
+		st.st_uid = c->uid;
+		st.st_gid = c->gid;
+		if (runident_allows(c->ri, &st, c->want) != c->allowed)
+			fail_msg("case %zu: mode %04o owner %u:%u want %d: expected %d", i,
+				 (unsigned)c->mode, (unsigned)c->uid, (unsigned)c->gid, c->want,
+				 c->allowed);
+	}
+}
+
+static void test_format_parse(void **state)
+{
+	struct runident ri;
+	char *s, *err = NULL;
+
+	(void)state;
+	s = runident_format(&run_user);
+	assert_string_equal(s, "1001:1001:27,100:factotum-run");
+	assert_int_equal(runident_parse(s, &ri, NULL), 0);
+	assert_int_equal(ri.any_uid, 0);
+	assert_int_equal(ri.uid, 1001);
+	assert_int_equal(ri.gid, 1001);
+	assert_int_equal(ri.ngroups, 2);
+	assert_int_equal(ri.groups[0], 27);
+	assert_int_equal(ri.groups[1], 100);
+	assert_string_equal(ri.name, "factotum-run");
+	runident_free(&ri);
+	free(s);
+
+	s = runident_format(&run_range);
+	assert_string_equal(s, "*:1001:27,100:factotum-run");
+	assert_int_equal(runident_parse(s, &ri, NULL), 0);
+	assert_int_equal(ri.any_uid, 1);
+	runident_free(&ri);
+	free(s);
+
+	s = runident_format(&run_root);
+	assert_string_equal(s, "0:0::root");
+	assert_int_equal(runident_parse(s, &ri, NULL), 0);
+	assert_int_equal(ri.ngroups, 0);
+	assert_null(ri.groups);
+	runident_free(&ri);
+	free(s);
+
+	assert_int_equal(runident_parse(RUNIDENT_SELF, &ri, NULL), 1);
+
+	static const char *const bad[] = { "", "1001", "1001:1001", "1001:1001:", "1001:1001::",
+					   "x:1:2:n", "1:-1::n", "1:1:2,:n", "1:1:,2:n",
+					   "99999999999:1::n", "*1:1::n" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (runident_parse(bad[i], &ri, &err) != FS_EINVAL)
+			fail_msg("'%s' parsed", bad[i]);
+	}
+	assert_string_equal(err, "not a run identity: '*1:1::n'");
+	free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_allows),
+		cmocka_unit_test(test_format_parse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
