@@ -74,10 +74,10 @@ static void runuser_reread(struct runuser *ru)
 	if ((text == NULL && ru->text == NULL) ||
 	    (text != NULL && ru->text != NULL && strcmp(text, ru->text) == 0))
 		goto out;
-	if (text != NULL && (rc = runident_parse(text, &ri, &err)) < 0) {
-		log_warn("%s %s", SETTINGS_WORKER_RUNAS, err);
-		goto out;
-	}
+	/* a text this responder cannot parse (a newer worker's?) is reported once, and checks
+	 * nothing: the run itself still fails on a factfile it cannot read */
+	if (text != NULL && (rc = runident_parse(text, &ri, &err)) < 0)
+		log_warn("%s: %s", SETTINGS_WORKER_RUNAS, err);
 	if (text != NULL && rc == 0) {
 		e = xmalloc(sizeof(*e));
 		e->ri = ri;

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/runident.c: the published text both ways, and the permission computation
  * as a table of modes, owners and groups against a run user with and without a fixed uid (the
- * kernel's order: owner bits, else group bits, else others', never a union). */
+ * kernel's order: owner bits, else group bits, else others', never a union), and the walk over a
+ * real path's directories and symlinks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
 
 #include "err.h"
 #include "runident.h"
@@ -130,11 +134,75 @@ static void test_format_parse(void **state)
 	free(err);
 }
 
+/* A temporary tree owned by the test's user, examined for a uid and groups that are not its. */
+static void test_can_read(void **state)
+{
+	char dir[] = "/tmp/fs-runident.XXXXXX", sub[64], file[96], link[96], dlink[96], via[128];
+	gid_t none[] = { 0 };
+	struct runident other = { 0, 0, 0, none, 0, "other" };
+	int fd;
+
+	(void)state;
+	/* someone who is neither the owner nor in the group */
+	other.uid = getuid() + 1;
+	other.gid = getgid() + 1;
+	if (other.uid == 0)
+		other.uid = 1;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	snprintf(file, sizeof(file), "%s/f.factfile", sub);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(dlink, sizeof(dlink), "%s/dlink", dir);
+	snprintf(via, sizeof(via), "%s/dlink/f.factfile", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_true((fd = open(file, O_CREAT | O_WRONLY, 0644)) >= 0);
+	close(fd);
+	assert_int_equal(symlink(file, link), 0);
+	assert_int_equal(symlink(sub, dlink), 0);
+	assert_int_equal(chmod(dir, 0755), 0);
+
+	/* sub is 0700: nobody else may search it, by any of the three paths */
+	assert_int_equal(runident_can_read(&other, file), 0);
+	assert_int_equal(runident_can_read(&other, link), 0);
+	assert_int_equal(runident_can_read(&other, via), 0);
+	/* its owner may (the owner's bits) */
+	other.uid = getuid();
+	assert_int_equal(runident_can_read(&other, file), 1);
+	other.uid = getuid() + 1 == 0 ? 1 : getuid() + 1;
+	/* searchable but not listable is enough */
+	assert_int_equal(chmod(sub, 0711), 0);
+	assert_int_equal(runident_can_read(&other, file), 1);
+	assert_int_equal(runident_can_read(&other, link), 1);
+	assert_int_equal(runident_can_read(&other, via), 1);
+	assert_int_equal(runident_can_read(&other, "/tmp/../tmp/.///../tmp/"), 1);
+	/* the file itself */
+	assert_int_equal(chmod(file, 0640), 0);
+	assert_int_equal(runident_can_read(&other, file), 0);
+	assert_int_equal(runident_can_read(&other, via), 0);
+	/* the file's group among the supplementary groups */
+	none[0] = getgid();
+	other.ngroups = 1;
+	assert_int_equal(runident_can_read(&other, file), 1);
+	/* a directory on the way that the group may not search: the group's bits, not the
+	 * others' */
+	assert_int_equal(chmod(sub, 0701), 0);
+	assert_int_equal(runident_can_read(&other, file), 0);
+	/* gone: left to the later checks */
+	assert_int_equal(runident_can_read(&other, "/nonexistent/f.factfile"), 1);
+
+	unlink(link);
+	unlink(dlink);
+	unlink(file);
+	rmdir(sub);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allows),
 		cmocka_unit_test(test_format_parse),
+		cmocka_unit_test(test_can_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
