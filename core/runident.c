@@ -120,21 +120,21 @@ int runident_allows(const struct runident *ri, const struct stat *st, int want)
 	return (bits & need) == need;
 }
 
-/* Walks path's components with lstat: search on each directory, read on the last; returns 1, 0
- * (refused), or -1 when a component is a symlink (the caller walks the resolved path instead)
- * or cannot be examined. */
-static int runident_walk(const struct runident *ri, const char *path)
+/* Walks path's components with lstat: search on each directory, read on the last (final, when
+ * not NULL, is the last one's lstat already taken); returns 1, 0 (refused), or -1 when a
+ * component is a symlink (the caller walks the resolved path instead) or cannot be examined. The
+ * root directory is not examined: one the run user could not search would fail every run, and
+ * each syscall counts on /submit's path. */
+static int runident_walk(const struct runident *ri, const char *path, const struct stat *final)
 {
 	char prefix[PATH_MAX];
 	struct stat st;
+	const struct stat *sp;
 	size_t n = strlen(path), i = 0;
 
 	if (n >= sizeof(prefix) || path[0] != '/')
 		return -1;
 	memcpy(prefix, path, n + 1);
-	/* the root directory, then each component in turn */
-	if (lstat("/", &st) != 0 || !runident_allows(ri, &st, X_OK))
-		return 0;
 	while (i < n) {
 		while (i < n && path[i] == '/')
 			i++;
@@ -142,27 +142,32 @@ static int runident_walk(const struct runident *ri, const char *path)
 			break;
 		while (i < n && path[i] != '/')
 			i++;
-		prefix[i] = '\0';
-		if (lstat(prefix, &st) != 0)
+		sp = &st;
+		if (i == n && final != NULL) {
+			sp = final;
+		} else {
+			prefix[i] = '\0';
+			if (lstat(prefix, &st) != 0)
+				return -1;
+			prefix[i] = path[i];
+		}
+		if (S_ISLNK(sp->st_mode))
 			return -1;
-		prefix[i] = path[i];
-		if (S_ISLNK(st.st_mode))
-			return -1;
-		if (!runident_allows(ri, &st, i < n ? X_OK : R_OK))
+		if (!runident_allows(ri, sp, i < n ? X_OK : R_OK))
 			return 0;
 	}
 	return 1;
 }
 
-int runident_can_read(const struct runident *ri, const char *path)
+int runident_can_read(const struct runident *ri, const char *path, const struct stat *final)
 {
 	char resolved[PATH_MAX];
 	int rc;
 
-	if ((rc = runident_walk(ri, path)) >= 0)
+	if ((rc = runident_walk(ri, path, final)) >= 0)
 		return rc;
 	/* a symlink on the way (its own mode means nothing): walk where it leads */
-	if (realpath(path, resolved) == NULL || (rc = runident_walk(ri, resolved)) < 0)
+	if (realpath(path, resolved) == NULL || (rc = runident_walk(ri, resolved, NULL)) < 0)
 		return 1;
 	return rc;
 }

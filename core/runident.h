@@ -41,7 +41,8 @@ int runident_allows(const struct runident *ri, const struct stat *st, int want);
 
 /* 1 when ri can reach and read path (an absolute path): search on every directory leading to
  * it and read on the file itself, following symlinks as the kernel does; 0 when it cannot; a
- * path that cannot be examined (gone meanwhile) is left to the callers' later checks (1). */
-int runident_can_read(const struct runident *ri, const char *path);
+ * path that cannot be examined (gone meanwhile) is left to the callers' later checks (1).
+ * final: path's own lstat(2) when the caller has it, NULL otherwise (one syscall more). */
+int runident_can_read(const struct runident *ri, const char *path, const struct stat *final);
 
 #endif
