@@ -311,8 +311,8 @@ static int jobreq_check_path(const char *path, const struct jobreq_policy *polic
 	if (policy->run != NULL && S_ISREG(st.st_mode) &&
 	    !runident_can_read(policy->run, path, link ? NULL : &st))
 		return err_set(errp, FS_EINVAL,
-			       INVALID "factfilePath '%s' is not readable by the run user '%s'", path,
-			       policy->run->name);
+			       INVALID "factfilePath '%s' is not readable by the run user '%s'",
+			       path, policy->run->name);
 	return 0;
 }
 

@@ -54,7 +54,7 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 		submit_answer(app, fr, req, SUBMIT_DRAINING, 503, SUBMIT_DRAIN_MSG);
 		goto done;
 	}
-	/* validation in-process and the job id, with the factfile readable by whoever will run it */
+	/* validation in-process and the job id; the factfile must be readable by the run user */
 	policy = app->policy;
 	policy.run = runuser_acquire(app->runuser);
 	rc = jobreq_validate(&jr, &policy, &err);
