@@ -16,12 +16,12 @@
 #define RUNIDENT_SELF "self"
 
 struct runident {
-	int any_uid;   /* 1: the uid is one of --run-uid-range, never a file's owner */
-	uid_t uid;     /* when !any_uid */
+	int any_uid; /* 1: the uid is one of --run-uid-range, never a file's owner */
+	uid_t uid;   /* when !any_uid */
 	gid_t gid;
 	gid_t *groups; /* supplementary groups (owned), NULL when none */
 	size_t ngroups;
-	char *name;    /* the run user's name (owned), for messages */
+	char *name; /* the run user's name (owned), for messages */
 };
 
 /* The published text of an identity; a new string the caller frees. */

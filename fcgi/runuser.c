@@ -26,8 +26,8 @@ struct runuser_entry {
 struct runuser {
 	struct spool *sp;
 	pthread_mutex_t mu;
-	int64_t read_at; /* clock_mono_ms of the last read; 0: never */
-	char *text;      /* the text last read, owned; NULL: nothing published */
+	int64_t read_at;           /* clock_mono_ms of the last read; 0: never */
+	char *text;                /* the text last read, owned; NULL: nothing published */
 	struct runuser_entry *cur; /* its parse (one reference); NULL: no check */
 };
 

@@ -120,9 +120,10 @@ static void test_format_parse(void **state)
 	round_trip(&run_root, "0:0::root");
 	assert_int_equal(runident_parse(RUNIDENT_SELF, &ri, NULL), 1);
 
-	static const char *const bad[] = { "", "1001", "1001:1001", "1001:1001:", "1001:1001::",
-					   "x:1:2:n", "1:-1::n", "1:1:2,:n", "1:1:,2:n",
-					   "99999999999:1::n", "*1:1::n" };
+	static const char *const bad[] = {
+		"",        "1001",     "1001:1001", "1001:1001:",       "1001:1001::", "x:1:2:n",
+		"1:-1::n", "1:1:2,:n", "1:1:,2:n",  "99999999999:1::n", "*1:1::n"
+	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (runident_parse(bad[i], &ri, &err) != FS_EINVAL)
 			fail_msg("'%s' parsed", bad[i]);
