@@ -274,19 +274,26 @@ static int jobreq_inside_roots(const char *resolved, const struct jobreq_policy 
 }
 
 /* The path checks, in the order /submit answers them: absolute, exists, inside the roots, a
- * regular file of sane size (a FIFO or device would hang or flood the validation). Directories
- * are left to factfile_load, which answers with Factotum's own "Is a directory" message. */
+ * regular file of sane size (a FIFO or device would hang or flood the validation), readable by
+ * the run user. Directories are left to factfile_load, which answers with Factotum's own "Is a
+ * directory" message. */
 static int jobreq_check_path(const char *path, const struct jobreq_policy *policy, char **errp)
 {
 	char resolved[PATH_MAX];
 	struct stat st;
+	int rc, link = 0;
 
 	if (path[0] != '/')
 		return err_set(errp, FS_EINVAL,
 			       INVALID "factfilePath '%s' must be an absolute path", path);
+	/* lstat first: the run user's check below reuses it when path is not a symlink */
+	if ((rc = lstat(path, &st)) == 0 && S_ISLNK(st.st_mode)) {
+		link = 1;
+		rc = stat(path, &st);
+	}
 	/* the canonical path only matters against roots (realpath costs a readlink per
 	 * component, for every /submit) */
-	if (stat(path, &st) != 0 || (policy->n_roots > 0 && realpath(path, resolved) == NULL))
+	if (rc != 0 || (policy->n_roots > 0 && realpath(path, resolved) == NULL))
 		return err_set(errp, FS_EINVAL,
 			       INVALID "Value does not exist on host for 'factfilePath':'%s'",
 			       path);
@@ -300,6 +307,12 @@ static int jobreq_check_path(const char *path, const struct jobreq_policy *polic
 		return err_set(errp, FS_EINVAL,
 			       INVALID "factfilePath '%s' is too large (more than %u bytes)", path,
 			       JOBREQ_MAX_FACTFILE);
+	/* the run reads the file again as its own user: refuse now what it would fail on later */
+	if (policy->run != NULL && S_ISREG(st.st_mode) &&
+	    !runident_can_read(policy->run, path, link ? NULL : &st))
+		return err_set(errp, FS_EINVAL,
+			       INVALID "factfilePath '%s' is not readable by the run user '%s'",
+			       path, policy->run->name);
 	return 0;
 }
 

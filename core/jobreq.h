@@ -8,6 +8,7 @@
 
 #include "factfile.h"
 #include "jobid.h"
+#include "runident.h"
 
 /* Largest factfile the validation reads; a bigger one is refused with a clear message. */
 #define JOBREQ_MAX_FACTFILE (4u * 1024 * 1024)
@@ -29,6 +30,9 @@ struct jobreq_policy {
 	size_t n_roots;
 	enum factfile_rules rules;
 	struct jobreq_cache *cache; /* NULL: every validation reads and parses the factfile */
+	/* who will run the job, when that is not the validating process's own user (NULL: no
+	 * check): a regular file it cannot reach and read is refused */
+	const struct runident *run;
 };
 
 /* A cache of validated factfiles for jobreq_validate: the compact text of a factfile that

@@ -12,6 +12,9 @@
 /* The worker's pid and start time (epoch ms) while it runs, for /status. */
 #define SETTINGS_WORKER_PID       "worker.pid"
 #define SETTINGS_WORKER_STARTED   "worker.started"
+/* Who the worker's runs are (runident.h's text: "self", or uid:gid:groups:name), written at its
+ * start: /submit refuses a factfile that identity cannot read. */
+#define SETTINGS_WORKER_RUNAS     "worker.runas"
 /* "ok" or "missing": whether the worker last found the runner binary, for /health. */
 #define SETTINGS_WORKER_RUNNER    "worker.runner"
 /* The responder's last successful write (epoch seconds), proving the spool writable for /health. */

@@ -14,6 +14,7 @@
 
 struct spool;
 struct committer;
+struct runuser;
 struct consul;
 
 /* The Consul claim of /submit (doc/consul.md), NULL with --no-consul. claim runs after validation
@@ -57,6 +58,7 @@ struct app {
 	struct jobreq_policy policy;   /* from cfg: roots and the runner's rules */
 	const struct claim_ops *claim; /* NULL: Consul disabled */
 	struct consul *consul;         /* the Consul client, NULL with --no-consul */
+	struct runuser *runuser;       /* the worker's run identity, for policy.run (runuser.h) */
 	int64_t start_ms;              /* when this responder started (epoch ms) */
 	char *worker_sock;             /* <spool>/worker.sock, owned */
 	atomic_ulong submits[SUBMIT_N];

@@ -30,6 +30,7 @@
 #include "fcgisock.h"
 #include "log.h"
 #include "privdrop.h"
+#include "runuser.h"
 #include "spool.h"
 
 #define PROG                "factotum-server-fcgi"
@@ -373,6 +374,7 @@ int main(int argc, char **argv)
 				   : FACTFILE_RULES_FACTOTUM;
 	/* the same few factfiles are submitted over and over: parse each once (jobreq.h) */
 	app.policy.cache = jobreq_cache_new();
+	app.runuser = runuser_new(app.sp);
 	if (!cfg.no_consul) {
 		/* before any thread: libcurl's global state */
 		if (consul_global_init(&err) != 0) {
@@ -425,6 +427,7 @@ out:
 	free(ths);
 	free(app.worker_sock);
 	jobreq_cache_free(app.policy.cache);
+	runuser_free(app.runuser);
 	consul_free(app.consul);
 	free(err);
 	privdrop_free(&pd);

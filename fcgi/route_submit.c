@@ -10,6 +10,7 @@
 
 #include "committer.h"
 #include "err.h"
+#include "runuser.h"
 #include "spool.h"
 
 #define SUBMIT_DRAIN_MSG "Server in [drain] state - cannot submit job"
@@ -26,6 +27,7 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 	struct job_request jr;
 	struct spool_submit sub;
 	struct claim cl;
+	struct jobreq_policy policy;
 	struct json_object *o;
 	char *err = NULL, *msg = NULL;
 	int rc, draining = 0, claimed = 0;
@@ -52,8 +54,13 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 		submit_answer(app, fr, req, SUBMIT_DRAINING, 503, SUBMIT_DRAIN_MSG);
 		goto done;
 	}
-	/* validation in-process and the job id */
-	if (jobreq_validate(&jr, &app->policy, &err) != 0) {
+	/* validation in-process and the job id; the factfile must be readable by the run user */
+	policy = app->policy;
+	policy.run = runuser_acquire(app->runuser);
+	rc = jobreq_validate(&jr, &policy, &err);
+	if (policy.run != NULL)
+		runuser_release(app->runuser, policy.run);
+	if (rc != 0) {
 		submit_answer(app, fr, req, SUBMIT_INVALID, 400, err);
 		goto done;
 	}

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "runas.h"
+#include "runident.h"
 #include "settings.h"
 #include "spool.h"
 #include "statesync.h"
@@ -120,14 +121,33 @@ static int worker_passage(const char *dir)
 	return 0;
 }
 
-static int worker_publish(struct spool *sp, int64_t started_ms)
+static int worker_publish(struct spool *sp, int64_t started_ms, const struct config *cfg,
+			  const struct runas *ra)
 {
-	char pid[32], started[32], *err = NULL;
+	struct runident ri;
+	char pid[32], started[32], *err = NULL, *runas;
+	int rc;
 
 	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 	snprintf(started, sizeof(started), "%" PRId64, started_ms);
-	if (spool_setting_set(sp, SETTINGS_WORKER_PID, pid, &err) != 0 ||
-	    spool_setting_set(sp, SETTINGS_WORKER_STARTED, started, &err) != 0) {
+	/* who the runs are, for /submit's readability check; a worker that cannot switch runs
+	 * them as itself, the responder's user too, and nothing needs checking */
+	if (ra->active) {
+		ri.any_uid = cfg->run_uid_first > 0;
+		ri.uid = ra->uid;
+		ri.gid = ra->gid;
+		ri.groups = ra->groups;
+		ri.ngroups = ra->ngroups;
+		ri.name = ra->name;
+		runas = runident_format(&ri);
+	} else {
+		runas = xstrdup(RUNIDENT_SELF);
+	}
+	rc = spool_setting_set(sp, SETTINGS_WORKER_PID, pid, &err) != 0 ||
+	     spool_setting_set(sp, SETTINGS_WORKER_STARTED, started, &err) != 0 ||
+	     spool_setting_set(sp, SETTINGS_WORKER_RUNAS, runas, &err) != 0;
+	free(runas);
+	if (rc) {
 		fprintf(stderr, PROG ": %s\n", err);
 		free(err);
 		return -1;
@@ -202,7 +222,8 @@ int main(int argc, char *argv[])
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	if (worker_publish(sp, clock_real_ms()) != 0 || dispatch_init(&w, &cfg, sp, lockfd) != 0)
+	if (worker_publish(sp, clock_real_ms(), &cfg, &ra) != 0 ||
+	    dispatch_init(&w, &cfg, sp, lockfd) != 0)
 		goto out;
 	have_w = 1;
 	w.runas = &ra;
