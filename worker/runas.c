@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -27,6 +28,24 @@ static int runas_can_switch(void)
 		return 1;
 	memset(d, 0, sizeof(d));
 	return syscall(SYS_capget, &h, d) == 0 && (d[0].effective & need) == need;
+}
+
+/* The bounding set's capabilities, read once here rather than tried one by one at each run's
+ * start; none when this process lacks CAP_SETPCAP (see runas.h). */
+static uint64_t runas_bounding_to_drop(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	uint64_t set = 0;
+	int cap;
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) != 0 || !(d[0].effective & (1U << CAP_SETPCAP)))
+		return 0;
+	for (cap = 0; cap <= CAP_LAST_CAP && cap < 64; cap++)
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+			set |= (uint64_t)1 << cap;
+	return set;
 }
 
 int runas_resolve(const struct config *cfg, struct runas *ra, char **errp)
@@ -59,6 +78,7 @@ int runas_resolve(const struct config *cfg, struct runas *ra, char **errp)
 		goto done;
 	}
 	ra->active = 1;
+	ra->bound_drop = runas_bounding_to_drop();
 	ra->uid = pw->pw_uid;
 	ra->gid = pw->pw_gid;
 	ra->name = xstrdup(pw->pw_name);

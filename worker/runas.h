@@ -7,6 +7,7 @@
 #define FS_RUNAS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -18,6 +19,10 @@ struct runas {
 	gid_t *groups; /* the run user's supplementary groups (owned), NULL when none */
 	size_t ngroups;
 	char *name; /* USER and LOGNAME of runs (owned): the run user, or the worker's own */
+	/* the capabilities of the bounding set the runner drops: those it holds, when this process
+	 * has CAP_SETPCAP (root); none without it, since no drop could succeed (no_new_privs and
+	 * a non-root uid leave the runner without capabilities all the same) */
+	uint64_t bound_drop;
 };
 
 /* Resolves cfg->run_as into *ra. FS_EINVAL with *errp one line (the worker exits 2) when the

@@ -103,8 +103,9 @@ static int runstart_child(void *arg)
 		if (syscall(RUNSTART_SYS_SETRESGID, ra->gid, ra->gid, ra->gid) != 0)
 			goto fail;
 		/* a root run (--allow-root-runs) keeps root's bounding set: it was asked for */
-		for (cap = 0; ra->uid != 0 && cap <= CAP_LAST_CAP; cap++)
-			(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+		for (cap = 0; ra->uid != 0 && cap <= CAP_LAST_CAP && cap < 64; cap++)
+			if (ra->bound_drop & ((uint64_t)1 << cap))
+				(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 		report[0] = STAGE_SETUID;
 		if (syscall(RUNSTART_SYS_SETRESUID, ra->uid, ra->uid, ra->uid) != 0)
 			goto fail;
