@@ -16,31 +16,34 @@
 #include "err.h"
 #include "xalloc.h"
 
+/* This process's effective capabilities (the first 32, where every one used here lies); 0 when
+ * they cannot be read. */
+static uint32_t runas_effective(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	memset(d, 0, sizeof(d));
+	return syscall(SYS_capget, &h, d) == 0 ? d[0].effective : 0;
+}
+
 /* 1 when this process may take another uid and gid: root, or CAP_SETUID and CAP_SETGID in its
  * effective set. */
 static int runas_can_switch(void)
 {
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-	const unsigned int need = (1U << CAP_SETUID) | (1U << CAP_SETGID);
+	const uint32_t need = (1U << CAP_SETUID) | (1U << CAP_SETGID);
 
-	if (geteuid() == 0)
-		return 1;
-	memset(d, 0, sizeof(d));
-	return syscall(SYS_capget, &h, d) == 0 && (d[0].effective & need) == need;
+	return geteuid() == 0 || (runas_effective() & need) == need;
 }
 
 /* The bounding set's capabilities, read once here rather than tried one by one at each run's
  * start; none when this process lacks CAP_SETPCAP (see runas.h). */
 static uint64_t runas_bounding_to_drop(void)
 {
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
 	uint64_t set = 0;
 	int cap;
 
-	memset(d, 0, sizeof(d));
-	if (syscall(SYS_capget, &h, d) != 0 || !(d[0].effective & (1U << CAP_SETPCAP)))
+	if (!(runas_effective() & (1U << CAP_SETPCAP)))
 		return 0;
 	for (cap = 0; cap <= CAP_LAST_CAP && cap < 64; cap++)
 		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
