@@ -12,13 +12,13 @@ FS_AS_ROOT=
 FS_CONSUL_BIN=${FS_CONSUL_BIN:-consul}
 
 # fs_ensure_user NAME: as root, creates the system user NAME (and its group) unless it exists,
-# as the README's quick start does; a no-op for anyone else. The worker, started as root, runs
-# every task as the run user (--run-as, default factotum-run) and refuses to start without it.
+# with scripts/add-users.sh as the README's quick start does; a no-op for anyone else. The
+# worker, started as root, runs every task as the run user (--run-as, default factotum-run) and
+# refuses to start without it.
 fs_ensure_user() {
 	[ "$(id -u)" -eq 0 ] || return 0
-	id -u "$1" >/dev/null 2>&1 && return 0
-	useradd --system --no-create-home --shell /usr/sbin/nologin "$1" 2>/dev/null ||
-		id -u "$1" >/dev/null 2>&1
+	# two tests at once may both create it: the one that lost the race finds it made
+	sh "$FS_SRCDIR/scripts/add-users.sh" "$1" >/dev/null 2>&1 || id -u "$1" >/dev/null 2>&1
 }
 
 # fs_free_ports N: N distinct free loopback TCP ports, one per line.
