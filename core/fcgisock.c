@@ -5,14 +5,13 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
-#include <nettle/sha2.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
+#include "jobid.h"
 #include "xalloc.h"
 
 #define FCGISOCK_HASH_HEX 12
@@ -36,20 +35,15 @@ int fcgisock_group(const struct config *cfg, gid_t *gid, char **errp)
 int fcgisock_place(struct config *cfg, const struct privdrop *pd, int have_group, gid_t gid,
 		   char **errp)
 {
-	struct sha256_ctx ctx;
-	uint8_t digest[SHA256_DIGEST_SIZE];
-	char real[PATH_MAX], hex[FCGISOCK_HASH_HEX + 1];
-	int i;
+	char real[PATH_MAX], hex[JOBID_LEN + 1];
 
 	if (geteuid() != 0 || !cfg->fcgi_socket_default || cfg->fcgi_host != NULL)
 		return 0;
 	if (realpath(cfg->spool, real) == NULL)
 		return err_set(errp, FS_EIO, "--spool: '%s': %s", cfg->spool, strerror(errno));
-	sha256_init(&ctx);
-	sha256_update(&ctx, strlen(real), (const uint8_t *)real);
-	sha256_digest(&ctx, sizeof(digest), digest);
-	for (i = 0; i < FCGISOCK_HASH_HEX / 2; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	/* the SHA-256 hex of the path, as a job id is of its request (no tags) */
+	jobid_compute(real, strlen(real), NULL, hex);
+	hex[FCGISOCK_HASH_HEX] = '\0';
 	if (mkdir(FCGISOCK_RUNDIR, 0750) != 0 && errno != EEXIST)
 		goto fail;
 	if (chown(FCGISOCK_RUNDIR, pd->active ? pd->uid : 0,
