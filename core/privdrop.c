@@ -89,8 +89,10 @@ int privdrop_own_spool(const struct privdrop *pd, const char *spool, char **errp
 			return err_set(errp, FS_EIO, "--spool: cannot hand '%s' over to %s: %s",
 				       spool, pd->name, strerror(own_errno ? own_errno : errno));
 	}
-	/* 0750, but a passage for run users the worker opened (o+x, see worker/main.c) stays */
-	if (chown(spool, pd->uid, pd->gid) != 0 || chmod(spool, 0750 | (st.st_mode & S_IXOTH)) != 0)
+	/* 0750; a spool the service user owns keeps its group, which the worker makes the run
+	 * user's so that runs reach their directories (worker/main.c) */
+	if (chown(spool, pd->uid, st.st_uid == pd->uid ? (gid_t)-1 : pd->gid) != 0 ||
+	    chmod(spool, 0750) != 0)
 		return err_set(errp, FS_EIO, "--spool: cannot give '%s' to %s: %s", spool, pd->name,
 			       strerror(errno));
 	return 0;

@@ -108,13 +108,13 @@ static void worker_drain(int fd)
 }
 
 /* A run's user reaches its working directory <spool>/runs/<id> (its own, 0750, the service
- * group) by path, as $HOME: it may pass through the spool and runs/ (o+x), never list them or
- * read what is in them (0640 and 0600 files, 0750 directories). 0 or -1 (said on stderr). */
-static int worker_passage(const char *dir)
+ * group) by path, as $HOME, through the group of the spool (0750) and of runs/ (0710), which
+ * becomes the run user's: it may list the spool's few names but read nothing in it (0640 and 0600
+ * files, 0750 directories of the service group), and only pass through runs/. Others get nothing.
+ * 0 or -1 (said on stderr). */
+static int worker_passage(const char *dir, mode_t mode, gid_t gid)
 {
-	struct stat st;
-
-	if (stat(dir, &st) != 0 || chmod(dir, (st.st_mode & 07777) | S_IXOTH) != 0) {
+	if (chown(dir, (uid_t)-1, gid) != 0 || chmod(dir, mode) != 0) {
 		fprintf(stderr, PROG ": cannot let runs through '%s': %s\n", dir, strerror(errno));
 		return -1;
 	}
@@ -227,7 +227,8 @@ int main(int argc, char *argv[])
 		goto out;
 	have_w = 1;
 	w.runas = &ra;
-	if (ra.active && (worker_passage(cfg.spool) != 0 || worker_passage(w.runs_dir) != 0))
+	if (ra.active && (worker_passage(cfg.spool, 0750, ra.gid) != 0 ||
+			  worker_passage(w.runs_dir, 0710, ra.gid) != 0))
 		goto out;
 	/* the session and the node's Consul entries first: nothing is recovered or claimed that
 	 * the node may have lost */

@@ -4,8 +4,8 @@
 # node on a free loopback port with --no-consul on a spool root made before (a root-owned,
 # world-readable file in it): the responder and the worker run as factotum-server, the worker
 # with CAP_SETUID, CAP_SETGID, CAP_KILL and CAP_CHOWN at most, the responder with none, both
-# with no_new_privs; the spool is factotum-server's, 0751 (a passage to the runs' own
-# directories), nothing in it readable by others; the socket is /run/factotum-server/<12 hex of sha256(realpath(spool))>.sock, 0660, group
+# with no_new_privs; the spool is factotum-server's, 0750, its group the run user's (the passage to
+# the runs' own directories), nothing in it readable by others; the socket is /run/factotum-server/<12 hex of sha256(realpath(spool))>.sock, 0660, group
 # www-data, in a 0750 directory. A job runs to DONE through nginx. As nobody, the socket, the
 # database and the job's log are refused. A user or a socket group that does not exist stops each
 # program with one line and exit 2; --allow-root keeps root.
@@ -103,12 +103,13 @@ svcuser_run_job "$url" "$lpid"
 id=$job_id
 [ -s "$spool/logs/$id.log" ] || fail "no log for job $id"
 
-# the spool: the service user's, 0750 but for the passage (o+x) the run user takes to its own
-# directory, nothing readable by others (nginx/ stays root's; runs/<id> is the run user's)
-[ "$(stat -c '%a %U %G' "$spool")" = "751 factotum-server factotum-server" ] ||
+# the spool: the service user's, 0750, its group the run user's: the run user's passage to its
+# own directory through runs/ (0710, the same group); nothing readable by others (nginx/ stays
+# root's; runs/<id> is the run user's)
+[ "$(stat -c '%a %U %G' "$spool")" = "750 factotum-server factotum-run" ] ||
 	fail "spool: $(stat -c '%a %U %G' "$spool")"
-[ "$(stat -c '%a %U' "$spool/runs")" = "751 factotum-server" ] ||
-	fail "runs: $(stat -c '%a %U' "$spool/runs")"
+[ "$(stat -c '%a %U %G' "$spool/runs")" = "710 factotum-server factotum-run" ] ||
+	fail "runs: $(stat -c '%a %U %G' "$spool/runs")"
 [ "$(stat -c '%a %U' "$spool/runs/$id")" = "750 factotum-run" ] ||
 	fail "the run's directory: $(stat -c '%a %U' "$spool/runs/$id")"
 [ "$(stat -c '%a %U' "$spool/logs")" = "750 factotum-server" ] ||
@@ -133,6 +134,7 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$sock" &&
 as_nobody cat "$spool/spool.db" && fail "nobody read spool.db"
 as_nobody cat "$spool/logs/$id.log" && fail "nobody read the job's log"
 as_nobody ls "$spool" && fail "nobody listed the spool"
+as_nobody stat "$spool/runs" && fail "nobody passed through the spool"
 as_nobody sqlite3 "$spool/spool.db" 'SELECT count(*) FROM jobs' && fail "nobody queried spool.db"
 as_nobody curl -s -f "$url/check?id=$id" || fail "nobody cannot use the HTTP API (nginx is the door)"
 
