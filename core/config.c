@@ -112,6 +112,7 @@ static const struct config_option config_options[] = {
 	{ "run-max-memory", KIND_BYTES, offsetof(struct config, run_max_memory), 0, 0, NULL },
 	OPT_INT("run-max-open-files", run_max_open_files, 0, INT_MAX),
 	OPT_KIND("run-uid-range", KIND_UID_RANGE),
+	OPT_INT("max-queued-per-user", max_queued_per_user, 0, INT_MAX),
 };
 
 #define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
@@ -973,6 +974,8 @@ const char *config_usage(void)
 	       "  --run-max-memory=BYTES       RLIMIT_AS of a run (K, M, G), 0 for none [0]\n"
 	       "  --run-max-open-files=N       RLIMIT_NOFILE of a run, 0 for none [0]\n"
 	       "  --run-uid-range=A-B          each run its own uid from A..B [the run user's]\n"
+	       "  --max-queued-per-user=N      bound on the queued jobs of one authenticated user,\n"
+	       "                               0 for none [0]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }

@@ -125,6 +125,9 @@ struct config {
 	int run_max_open_files;   /* RLIMIT_NOFILE of the runner, 0 = not set */
 	/* --run-uid-range A-B: each run its own uid in [first, last]; both 0 when not given */
 	unsigned int run_uid_first, run_uid_last;
+	/* --max-queued-per-user: QUEUED jobs one REMOTE_USER may have (jobs without a user share
+	 * one bound), 0 = no bound */
+	int max_queued_per_user;
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the

@@ -13,6 +13,7 @@ enum fs_err {
 	FS_EFULL = -5,  /* a capacity bound was reached */
 	FS_EBUSY = -6,  /* locked by someone else for too long */
 	FS_ESTATE = -7, /* refused in the current state (drain, wrong job state) */
+	FS_EQUOTA = -8, /* a per-user bound was reached */
 };
 
 /* If errp is not NULL, replaces *errp (freeing any old text) with the formatted message. Returns

@@ -426,14 +426,14 @@ fail:
 	return rc;
 }
 
-int factfile_load(const char *path, const struct kvlist *vars, enum factfile_rules rules,
-		  struct factfile *ff, char **errp)
+int factfile_read(const char *path, char **bufp, size_t *lenp, char **errp)
 {
 	struct buf b;
 	char chunk[65536];
-	int fd, rc;
+	int fd, rc = 0;
 
-	memset(ff, 0, sizeof(*ff));
+	*bufp = NULL;
+	*lenp = 0;
 	buf_init(&b);
 	buf_append(&b, "", 0);
 	do
@@ -460,11 +460,27 @@ int factfile_load(const char *path, const struct kvlist *vars, enum factfile_rul
 			break;
 		buf_append(&b, chunk, (size_t)r);
 	}
-	rc = factfile_parse(b.data, b.len, path, vars, rules, ff, errp);
+	*lenp = b.len;
+	*bufp = buf_steal(&b);
 done:
 	if (fd >= 0)
 		close(fd);
 	buf_free(&b);
+	return rc;
+}
+
+int factfile_load(const char *path, const struct kvlist *vars, enum factfile_rules rules,
+		  struct factfile *ff, char **errp)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	memset(ff, 0, sizeof(*ff));
+	if ((rc = factfile_read(path, &buf, &len, errp)) != 0)
+		return rc;
+	rc = factfile_parse(buf, len, path, vars, rules, ff, errp);
+	free(buf);
 	return rc;
 }
 

@@ -47,6 +47,10 @@ struct factfile {
 int factfile_parse(const char *buf, size_t len, const char *path, const struct kvlist *vars,
 		   enum factfile_rules rules, struct factfile *ff, char **errp);
 
+/* Reads the whole of path into *bufp (NUL-terminated, *lenp bytes before the NUL; the caller
+ * frees it), with factfile_load's read errors. */
+int factfile_read(const char *path, char **bufp, size_t *lenp, char **errp);
+
 /* Reads path and parses it as factfile_parse does; read errors give Factotum's messages
  * ("Couldn't open '<path>' for reading: ..." / "Couldn't read '<path>': ..."). */
 int factfile_load(const char *path, const struct kvlist *vars, enum factfile_rules rules,

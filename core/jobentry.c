@@ -28,6 +28,7 @@ void jobentry_free(struct jobentry *e)
 	free(e->last_run_from);
 	free(e->node);
 	free(e->reason);
+	free(e->submitted_by);
 	jobentry_init(e);
 }
 
@@ -54,6 +55,7 @@ void jobentry_from_job(struct jobentry *e, const struct spool_job *job)
 	e->exit_code = job->exit_code;
 	e->exit_signal = job->exit_signal;
 	e->reason = jobentry_dup(job->reason);
+	e->submitted_by = jobentry_dup(job->submitted_by);
 }
 
 char *jobentry_key(const char *ns, const char *id)
@@ -106,6 +108,7 @@ struct json_object *jobentry_to_json(const struct jobentry *e)
 	json_object_object_add(o, "exitSignal",
 			       e->exit_signal > 0 ? json_object_new_int(e->exit_signal) : NULL);
 	json_object_object_add(o, "reason", jobentry_str(e->reason, 1));
+	json_object_object_add(o, "submittedBy", jobentry_str(e->submitted_by, 1));
 	return o;
 }
 
@@ -192,6 +195,9 @@ static int jobentry_parse_ours(struct json_object *o, struct jobentry *e, char *
 	if ((r = jobentry_opt(o, "reason", json_type_string, &v)) < 0 ||
 	    (r == 0 && (e->reason = jobentry_get_str(o, "reason")) == NULL))
 		return err_set(errp, FS_EINVAL, "field 'reason' is not a string");
+	if ((r = jobentry_opt(o, "submittedBy", json_type_string, &v)) < 0 ||
+	    (r == 0 && (e->submitted_by = jobentry_get_str(o, "submittedBy")) == NULL))
+		return err_set(errp, FS_EINVAL, "field 'submittedBy' is not a string");
 	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
 		if ((r = jobentry_opt(o, times[i], json_type_string, &v)) < 0 ||
 		    (r == 0 && (*dst[i] = jobentry_parse_time(json_object_get_string(v))) < 0))

@@ -329,6 +329,8 @@ struct jobreq_cache_entry {
 	size_t vars_len;
 	char *compact; /* owned */
 	size_t compact_len;
+	char *raw; /* the file's bytes, owned */
+	size_t raw_len;
 };
 
 struct jobreq_cache {
@@ -352,6 +354,7 @@ void jobreq_cache_free(struct jobreq_cache *c)
 	for (size_t i = 0; i < JOBREQ_CACHE_SIZE; i++) {
 		free(c->e[i].vars);
 		free(c->e[i].compact);
+		free(c->e[i].raw);
 	}
 	pthread_mutex_destroy(&c->mu);
 	free(c);
@@ -401,10 +404,11 @@ static int jobreq_entry_matches(const struct jobreq_cache_entry *e, const struct
 	       (!e->templated || (e->vars_len == vars_len && memcmp(e->vars, vars, vars_len) == 0));
 }
 
-/* The cached compact text for (st, rules, vars) as a new string, or NULL. */
+/* The cached compact text for (st, rules, vars) as a new string, or NULL; *rawp receives a copy
+ * of the file's bytes (*raw_lenp long). */
 static char *jobreq_cache_get(struct jobreq_cache *c, const struct stat *st,
 			      enum factfile_rules rules, const char *vars, size_t vars_len,
-			      size_t *lenp)
+			      size_t *lenp, char **rawp, size_t *raw_lenp)
 {
 	char *compact = NULL;
 
@@ -413,6 +417,9 @@ static char *jobreq_cache_get(struct jobreq_cache *c, const struct stat *st,
 		if (jobreq_entry_matches(&c->e[i], st, rules, vars, vars_len)) {
 			compact = xstrndup(c->e[i].compact, c->e[i].compact_len);
 			*lenp = c->e[i].compact_len;
+			*rawp = xmalloc(c->e[i].raw_len + 1);
+			memcpy(*rawp, c->e[i].raw, c->e[i].raw_len + 1);
+			*raw_lenp = c->e[i].raw_len;
 		}
 	}
 	pthread_mutex_unlock(&c->mu);
@@ -421,7 +428,8 @@ static char *jobreq_cache_get(struct jobreq_cache *c, const struct stat *st,
 
 static void jobreq_cache_put(struct jobreq_cache *c, const struct stat *st,
 			     enum factfile_rules rules, int templated, const char *vars,
-			     size_t vars_len, const char *compact, size_t compact_len)
+			     size_t vars_len, const char *compact, size_t compact_len, const char *raw,
+			     size_t raw_len)
 {
 	struct jobreq_cache_entry *e;
 
@@ -434,6 +442,7 @@ static void jobreq_cache_put(struct jobreq_cache *c, const struct stat *st,
 	c->next = (c->next + 1) % JOBREQ_CACHE_SIZE;
 	free(e->vars);
 	free(e->compact);
+	free(e->raw);
 	e->dev = st->st_dev;
 	e->ino = st->st_ino;
 	e->size = st->st_size;
@@ -446,6 +455,10 @@ static void jobreq_cache_put(struct jobreq_cache *c, const struct stat *st,
 	e->vars_len = vars_len;
 	e->compact = xstrndup(compact, compact_len);
 	e->compact_len = compact_len;
+	e->raw = xmalloc(raw_len + 1);
+	memcpy(e->raw, raw, raw_len);
+	e->raw[raw_len] = '\0';
+	e->raw_len = raw_len;
 out:
 	pthread_mutex_unlock(&c->mu);
 }
@@ -464,12 +477,13 @@ static int jobreq_has_pair(const char *buf, size_t len, char a, char b)
 }
 
 /* The cached path of the validation: the compact text of path under vars as a new string
- * (*lenp its length), from the cache or read and parsed here, or NULL whenever anything is off
- * (not a regular file, an I/O error, a parse error): the caller then runs factfile_load, whose
- * messages are the ones to answer with. */
+ * (*lenp its length), from the cache or read and parsed here, with the file's bytes in *rawp
+ * (*raw_lenp long; the caller frees them), or NULL whenever anything is off (not a regular file,
+ * an I/O error, a parse error): the caller then reads and parses the file itself, whose messages
+ * are the ones to answer with. */
 static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 				   const struct kvlist *vars, enum factfile_rules rules,
-				   size_t *lenp)
+				   size_t *lenp, char **rawp, size_t *raw_lenp)
 {
 	struct stat before, after;
 	struct factfile ff;
@@ -484,7 +498,8 @@ static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 	    (unsigned long long)before.st_size > JOBREQ_MAX_FACTFILE || !jobreq_settled(&before))
 		goto out;
 	key = jobreq_vars_key(vars, &key_len);
-	if ((compact = jobreq_cache_get(c, &before, rules, key, key_len, lenp)) != NULL)
+	if ((compact = jobreq_cache_get(c, &before, rules, key, key_len, lenp, rawp,
+					raw_lenp)) != NULL)
 		goto out;
 	/* one byte more than the size: a file that grew meanwhile fails the identity check */
 	buf = xmalloc((size_t)before.st_size + 1);
@@ -507,11 +522,16 @@ static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 	 * text with neither "{{" nor a \u escape (the only way to spell '{' otherwise) renders
 	 * the same with any variables, such as the unique tags of each submission. */
 	templated = jobreq_has_pair(buf, len, '{', '{') || jobreq_has_pair(buf, len, '\\', 'u');
-	jobreq_cache_put(c, &before, rules, templated, key, key_len, ff.compact, ff.compact_len);
+	jobreq_cache_put(c, &before, rules, templated, key, key_len, ff.compact, ff.compact_len,
+			 buf, len);
 	compact = ff.compact; /* taken over from ff */
 	*lenp = ff.compact_len;
 	ff.compact = NULL;
 	factfile_free(&ff);
+	buf[len] = '\0';
+	*rawp = buf; /* taken over */
+	*raw_lenp = len;
+	buf = NULL;
 out:
 	close(fd);
 	free(buf);
@@ -548,12 +568,16 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 	/* --start needs the task graph, which the cache does not keep */
 	if (policy->cache != NULL && fa.start == NULL &&
 	    (compact = jobreq_cached_compact(policy->cache, req->factfile_path, &fa.vars,
-					     policy->rules, &compact_len)) != NULL) {
+					     policy->rules, &compact_len, &req->factfile,
+					     &req->factfile_len)) != NULL) {
 		jobid_compute(compact, compact_len, &fa.tags, req->id);
 		rc = 0;
 		goto fail;
 	}
-	if (factfile_load(req->factfile_path, &fa.vars, policy->rules, &ff, &detail) != 0)
+	/* the bytes validated are the ones the job keeps and its run reads */
+	if (factfile_read(req->factfile_path, &req->factfile, &req->factfile_len, &detail) != 0 ||
+	    factfile_parse(req->factfile, req->factfile_len, req->factfile_path, &fa.vars,
+			   policy->rules, &ff, &detail) != 0)
 		goto fail;
 	have_ff = 1;
 	if (fa.start != NULL && factargs_check_start(&ff, fa.start, policy->rules, &detail) != 0)
@@ -580,5 +604,6 @@ void jobreq_free(struct job_request *req)
 		free(req->args[i]);
 	free(req->args);
 	free(req->args_json);
+	free(req->factfile);
 	memset(req, 0, sizeof *req);
 }

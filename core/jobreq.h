@@ -20,6 +20,10 @@ struct job_request {
 	size_t n_args;
 	char *args_json; /* factfileArgs re-encoded as a compact JSON array (what is stored) */
 	char id[JOBID_LEN + 1]; /* filled by jobreq_validate */
+	/* filled by jobreq_validate: the factfile's bytes as validated (NUL-terminated,
+	 * factfile_len bytes before the NUL), owned; what the job keeps and its run reads */
+	char *factfile;
+	size_t factfile_len;
 };
 
 /* How the server validates: its --factfile-root allow-list (realpaths, may be empty = any path)

@@ -26,7 +26,9 @@ static int log_enabled(enum config_log_level level)
 	return level != CONFIG_LOG_OFF && level <= log_level;
 }
 
-static void log_vwrite(enum config_log_level level, const char *fmt, va_list ap)
+/* One line tagged with the level's name, or with tag when it is not NULL (then written whatever
+ * the level). */
+static void log_vwrite(enum config_log_level level, const char *tag, const char *fmt, va_list ap)
 {
 	char stamp[CLOCK_UTC_LEN];
 	char *msg, *line;
@@ -34,12 +36,12 @@ static void log_vwrite(enum config_log_level level, const char *fmt, va_list ap)
 	ssize_t n;
 	int saved = errno; /* callers may log between a failure and their use of errno */
 
-	if (!log_enabled(level))
+	if (tag == NULL && !log_enabled(level))
 		return;
 	clock_format_utc(clock_real_ms(), CLOCK_UTC_ISO_MS, stamp);
 	msg = xvasprintf(fmt, ap);
 	line = xasprintf("%s %s[%ld]: %s: %s\n", stamp, log_prog, (long)getpid(),
-			 config_log_level_name(level), msg);
+			 tag != NULL ? tag : config_log_level_name(level), msg);
 	len = strlen(line);
 	while (off < len) {
 		n = write(STDERR_FILENO, line + off, len - off);
@@ -59,6 +61,15 @@ void log_write(enum config_log_level level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite(level, fmt, ap);
+	log_vwrite(level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void log_audit(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(CONFIG_LOG_ERROR, "audit", fmt, ap);
 	va_end(ap);
 }

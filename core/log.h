@@ -19,6 +19,10 @@ void log_init(const char *prog, enum config_log_level level);
 void log_write(enum config_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Writes one line tagged "audit" instead of a level, whatever the level (--log-level off
+ * included): a record of who asked for what, not a diagnostic. */
+void log_audit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define log_error(...) log_write(CONFIG_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_write(CONFIG_LOG_WARN, __VA_ARGS__)
 #define log_info(...)  log_write(CONFIG_LOG_INFO, __VA_ARGS__)

@@ -20,14 +20,15 @@
 #include "xalloc.h"
 
 /* The schema (PRAGMA user_version SCHEMA_VERSION): jobs, their history, settings, the Consul
- * outbox. A spool of any other version is refused: a schema change is a new version, with a
- * migration written then. Versions 1 and 2 were development layouts (no queued_count table; the
- * QUEUED transition stored at enqueue): 3 is the first number this schema owns, so that neither
- * is mistaken for it. */
-#define SCHEMA_VERSION   3
+ * outbox, the validated factfiles. A new spool is made as version 3 and migrated, so that a new
+ * spool and a migrated one are the same; a spool of any other version is refused: a schema change
+ * is a new version, with its migration. Versions 1 and 2 were development layouts (no
+ * queued_count table; the QUEUED transition stored at enqueue): 3 is the first number this
+ * schema owns, so that neither is mistaken for it. */
+#define SCHEMA_VERSION   4
 #define SCHEMA_STR(v)    #v
 #define SCHEMA_PRAGMA(v) "PRAGMA user_version = " SCHEMA_STR(v) ";"
-static const char schema_sql[] =
+static const char schema_v3_sql[] =
 	"CREATE TABLE jobs ("
 	" id TEXT PRIMARY KEY NOT NULL,"
 	" seq INTEGER NOT NULL UNIQUE,"
@@ -75,12 +76,30 @@ static const char schema_sql[] =
 	" WHEN (OLD.state = 'QUEUED') <> (NEW.state = 'QUEUED')"
 	" BEGIN UPDATE queued_count SET n = n + (CASE WHEN NEW.state = 'QUEUED' THEN 1 ELSE -1 END); END;"
 	"CREATE TRIGGER jobs_queued_del AFTER DELETE ON jobs WHEN OLD.state = 'QUEUED'"
-	" BEGIN UPDATE queued_count SET n = n - 1; END;" SCHEMA_PRAGMA(SCHEMA_VERSION);
+	" BEGIN UPDATE queued_count SET n = n - 1; END;" SCHEMA_PRAGMA(3);
+
+/* Version 4: who submitted each job (NULL: nobody authenticated) and the factfile bytes that were
+ * validated, kept once per SHA-256 (hex) for every job that names them and dropped by the
+ * triggers with the last such job. A job migrated from version 3 has no factfile_sha: its run
+ * reads factfilePath as before. The partial index serves --max-queued-per-user's count. */
+static const char schema_v4_sql[] =
+	"ALTER TABLE jobs ADD COLUMN submitted_by TEXT;"
+	"ALTER TABLE jobs ADD COLUMN factfile_sha TEXT;"
+	"CREATE TABLE factfiles (sha TEXT PRIMARY KEY NOT NULL, body BLOB NOT NULL);"
+	"CREATE INDEX jobs_factfile ON jobs(factfile_sha) WHERE factfile_sha IS NOT NULL;"
+	"CREATE INDEX jobs_queued_user ON jobs(submitted_by) WHERE state = 'QUEUED';"
+	"CREATE TRIGGER jobs_factfile_upd AFTER UPDATE OF factfile_sha ON jobs"
+	" WHEN OLD.factfile_sha IS NOT NULL AND OLD.factfile_sha IS NOT NEW.factfile_sha"
+	" BEGIN DELETE FROM factfiles WHERE sha = OLD.factfile_sha AND NOT EXISTS"
+	" (SELECT 1 FROM jobs WHERE factfile_sha = OLD.factfile_sha); END;"
+	"CREATE TRIGGER jobs_factfile_del AFTER DELETE ON jobs WHEN OLD.factfile_sha IS NOT NULL"
+	" BEGIN DELETE FROM factfiles WHERE sha = OLD.factfile_sha AND NOT EXISTS"
+	" (SELECT 1 FROM jobs WHERE factfile_sha = OLD.factfile_sha); END;" SCHEMA_PRAGMA(4);
 
 #define JOB_COLS                                                                              \
 	"id, job_name, factfile_path, factfile_args, state, outcome, node, seq, created_ms, " \
 	"updated_ms, started_ms, finished_ms, exit_code, exit_signal, reason, command, pid, " \
-	"consul_index"
+	"consul_index, submitted_by, factfile_sha"
 #define TR_COLS                                                                      \
 	"t.tid, t.job_id, t.at_ms, t.state, t.outcome, t.exit_code, t.exit_signal, " \
 	"t.reason, t.node"
@@ -98,6 +117,10 @@ enum sq {
 	SQ_SETTING_RANGE,
 	SQ_JOB_STATE,
 	SQ_COUNT_QUEUED,
+	SQ_COUNT_QUEUED_USER,
+	SQ_FACTFILE_PUT,
+	SQ_FACTFILE_GET,
+	SQ_FACTFILE_RUNNING,
 	SQ_UPSERT,
 	SQ_TRANSITION,
 	SQ_TRANSITION_QUEUED,
@@ -139,10 +162,18 @@ static const char *const sq_text[SQ_N] = {
 			     " ORDER BY key",
 	[SQ_JOB_STATE] = "SELECT state FROM jobs WHERE id = ?1",
 	[SQ_COUNT_QUEUED] = "SELECT n FROM queued_count",
+	[SQ_COUNT_QUEUED_USER] = "SELECT count(*) FROM jobs WHERE state = 'QUEUED'"
+				 " AND submitted_by IS ?1",
+	[SQ_FACTFILE_PUT] = "INSERT INTO factfiles(sha, body) VALUES (?1, ?2)"
+			    " ON CONFLICT(sha) DO NOTHING",
+	[SQ_FACTFILE_GET] = "SELECT body FROM factfiles WHERE sha = ?1",
+	[SQ_FACTFILE_RUNNING] = "SELECT count(*) FROM jobs WHERE factfile_sha = ?1"
+				" AND state = 'WORKING'",
 	[SQ_UPSERT] = "INSERT INTO jobs(id, seq, job_name, factfile_path, factfile_args, state,"
-		      " outcome, node, created_ms, updated_ms, consul_index)"
+		      " outcome, node, created_ms, updated_ms, consul_index, submitted_by,"
+		      " factfile_sha)"
 		      " VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM jobs), ?2, ?3, ?4,"
-		      " 'QUEUED', 'WAITING', ?5, ?6, ?6, ?7)"
+		      " 'QUEUED', 'WAITING', ?5, ?6, ?6, ?7, ?8, ?9)"
 		      " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq,"
 		      " job_name = excluded.job_name, factfile_path = excluded.factfile_path,"
 		      " factfile_args = excluded.factfile_args, state = 'QUEUED',"
@@ -150,7 +181,8 @@ static const char *const sq_text[SQ_N] = {
 		      " created_ms = excluded.created_ms, updated_ms = excluded.updated_ms,"
 		      " started_ms = NULL, finished_ms = NULL, exit_code = NULL,"
 		      " exit_signal = NULL, reason = NULL, command = NULL, pid = NULL,"
-		      " consul_index = excluded.consul_index",
+		      " consul_index = excluded.consul_index,"
+		      " submitted_by = excluded.submitted_by, factfile_sha = excluded.factfile_sha",
 	[SQ_TRANSITION] = "INSERT INTO transitions(job_id, at_ms, state, outcome, exit_code,"
 			  " exit_signal, reason, node)"
 			  " SELECT id, ?2, state, outcome, exit_code, exit_signal, reason, node"
@@ -304,8 +336,8 @@ static int st_exec(struct spool *sp, enum sq q, const char *op, char **errp)
 }
 
 /* st_get, then binds one parameter per character of types from ap: 't' a const char * (NULL
- * binds NULL), 'i' an int64_t, 'n' an int64_t bound as NULL when negative. On a bind failure the
- * statement is already reset. */
+ * binds NULL), 'b' a const void * and its size_t length (a blob), 'i' an int64_t, 'n' an int64_t
+ * bound as NULL when negative. On a bind failure the statement is already reset. */
 static int st_vbind(struct spool *sp, enum sq q, const char *op, sqlite3_stmt **stp, char **errp,
 		    const char *types, va_list ap)
 {
@@ -318,6 +350,13 @@ static int st_vbind(struct spool *sp, enum sq q, const char *op, sqlite3_stmt **
 		if (types[i] == 't') {
 			src = sqlite3_bind_text(*stp, i + 1, va_arg(ap, const char *), -1,
 						SQLITE_STATIC);
+			continue;
+		}
+		if (types[i] == 'b') {
+			const void *p = va_arg(ap, const void *);
+
+			src = sqlite3_bind_blob64(*stp, i + 1, p, (sqlite3_uint64)va_arg(ap, size_t),
+						  SQLITE_STATIC);
 			continue;
 		}
 		v = va_arg(ap, int64_t);
@@ -454,6 +493,8 @@ static void job_from_row(sqlite3_stmt *st, struct spool_job *j)
 	j->command = col_str(st, 15);
 	j->pid = col_i64(st, 16, 0);
 	j->consul_index = col_i64(st, 17, 0);
+	j->submitted_by = col_str(st, 18);
+	j->factfile_sha = col_str(st, 19);
 }
 
 static void job_clear(struct spool_job *j)
@@ -465,6 +506,8 @@ static void job_clear(struct spool_job *j)
 	free(j->node);
 	free(j->reason);
 	free(j->command);
+	free(j->submitted_by);
+	free(j->factfile_sha);
 }
 
 void spool_job_free(struct spool_job *job)
@@ -679,8 +722,9 @@ static int user_version(sqlite3 *db, const char *path, int *vp, char **errp)
 	return rc;
 }
 
-/* Creates the schema in a new (empty) spool, in one write transaction re-reading the version
- * inside it, since another process may be creating it too; refuses any other version. */
+/* Creates the schema in a new (empty) spool, or migrates a version 3 spool, in one write
+ * transaction re-reading the version inside it, since another process may be doing it too;
+ * refuses any other version. */
 static int schema_init(sqlite3 *db, const char *path, char **errp)
 {
 	int rc, v;
@@ -689,16 +733,18 @@ static int schema_init(sqlite3 *db, const char *path, char **errp)
 		return rc;
 	if (v == SCHEMA_VERSION)
 		return 0;
-	if (v == 0) {
+	if (v == 0 || v == 3) {
 		if ((rc = exec_static(db, path, "BEGIN IMMEDIATE", errp)) != 0)
 			return rc;
 		if ((rc = user_version(db, path, &v, errp)) != 0)
 			goto fail;
-		if (v == 0 && (rc = exec_static(db, path, schema_sql, errp)) != 0)
+		if (v == 0 && (rc = exec_static(db, path, schema_v3_sql, errp)) != 0)
+			goto fail;
+		if ((v == 0 || v == 3) && (rc = exec_static(db, path, schema_v4_sql, errp)) != 0)
 			goto fail;
 		if ((rc = exec_static(db, path, "COMMIT", errp)) != 0)
 			goto fail;
-		if (v == 0 || v == SCHEMA_VERSION)
+		if (v == 0 || v == 3 || v == SCHEMA_VERSION)
 			return 0;
 	}
 	return err_set(errp, FS_EIO, "spool: open %s: schema version %d, this build uses %d", path,
@@ -989,6 +1035,27 @@ static int enqueue_limits(struct spool *sp, const char *op, int *drainingp, int6
 	return 0;
 }
 
+/* FS_EQUOTA when sub's user already has sub->max_queued_user jobs QUEUED (the caller holds the
+ * mutex, inside a transaction: the count includes the batch's own enqueues). */
+static int enqueue_user_limit(struct spool *sp, const char *op, const struct spool_submit *sub,
+			      char **errp)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n;
+	int rc;
+
+	if ((rc = st_bind(sp, SQ_COUNT_QUEUED_USER, op, &st, errp, "t", sub->submitted_by)) != 0 ||
+	    (rc = st_row(sp, st, op, errp)) < 0)
+		return rc;
+	n = rc > 0 ? sqlite3_column_int64(st, 0) : 0;
+	st_done(st);
+	if ((uint64_t)n >= (uint64_t)sub->max_queued_user)
+		return err_set(errp, FS_EQUOTA,
+			       "spool: enqueue: user '%s' has %lld jobs queued already",
+			       sub->submitted_by != NULL ? sub->submitted_by : "", (long long)n);
+	return 0;
+}
+
 int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_queued, char **errp)
 {
 	const char *op = "enqueue";
@@ -1021,9 +1088,15 @@ int spool_enqueue(struct spool *sp, const struct spool_submit *sub, size_t max_q
 			     (long long)queued);
 		goto end;
 	}
-	rc = st_run(sp, SQ_UPSERT, op, NULL, errp, "tttttii", sub->id, sub->job_name,
+	if (sub->max_queued_user > 0 && (rc = enqueue_user_limit(sp, op, sub, errp)) != 0)
+		goto end;
+	if (sub->factfile_sha != NULL &&
+	    (rc = st_run(sp, SQ_FACTFILE_PUT, op, NULL, errp, "tb", sub->factfile_sha,
+			 sub->factfile != NULL ? sub->factfile : "", sub->factfile_len)) != 0)
+		goto end;
+	rc = st_run(sp, SQ_UPSERT, op, NULL, errp, "tttttiitt", sub->id, sub->job_name,
 		    sub->factfile_path, sub->factfile_args != NULL ? sub->factfile_args : "[]",
-		    sub->node, now, sub->consul_index);
+		    sub->node, now, sub->consul_index, sub->submitted_by, sub->factfile_sha);
 end:
 	rc = tx_end(sp, rc, op, errp);
 	if (rc == 0 && sp->batch)
@@ -1191,6 +1264,55 @@ int spool_get(struct spool *sp, const char *id, struct spool_job **jobp, char **
 		return err_set(errp, FS_EINVAL, "spool: get: no id");
 	lock(sp);
 	rc = job_read(sp, "get", id, jobp, errp);
+	unlock(sp);
+	return rc;
+}
+
+int spool_factfile_get(struct spool *sp, const char *sha, char **bodyp, size_t *lenp,
+		       char **errp)
+{
+	const char *op = "factfile";
+	sqlite3_stmt *st = NULL;
+	const void *p;
+	int rc;
+
+	*bodyp = NULL;
+	*lenp = 0;
+	lock(sp);
+	if ((rc = st_bind(sp, SQ_FACTFILE_GET, op, &st, errp, "t", sha)) != 0 ||
+	    (rc = st_row(sp, st, op, errp)) < 0)
+		goto out;
+	if (rc == 0) {
+		rc = err_set(errp, FS_ENOENT, "spool: factfile: no factfile with SHA-256 %s", sha);
+		goto out;
+	}
+	p = sqlite3_column_blob(st, 0);
+	*lenp = (size_t)sqlite3_column_bytes(st, 0);
+	*bodyp = xmalloc(*lenp + 1);
+	if (*lenp > 0)
+		memcpy(*bodyp, p, *lenp);
+	(*bodyp)[*lenp] = '\0';
+	st_done(st);
+	rc = 0;
+out:
+	unlock(sp);
+	return rc;
+}
+
+int spool_factfile_running(struct spool *sp, const char *sha, int64_t *np, char **errp)
+{
+	const char *op = "factfile";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*np = 0;
+	lock(sp);
+	if ((rc = st_bind(sp, SQ_FACTFILE_RUNNING, op, &st, errp, "t", sha)) == 0 &&
+	    (rc = st_row(sp, st, op, errp)) > 0) {
+		*np = sqlite3_column_int64(st, 0);
+		st_done(st);
+		rc = 0;
+	}
 	unlock(sp);
 	return rc;
 }

@@ -78,25 +78,36 @@ struct spool_job {
 	char *command; /* the run's full command line as recorded (spool_record_run), or NULL */
 	int64_t pid;   /* the run's process (group) id as recorded, 0 if none */
 	int64_t consul_index; /* last Consul ModifyIndex seen, 0 if none */
+	char *submitted_by;   /* the authenticated user who submitted it, NULL if none */
+	char *factfile_sha; /* SHA-256 (hex) of the validated factfile bytes kept in the spool
+			     * (spool_factfile_get), NULL for a job queued before they were kept */
 };
 /* Frees a record from spool_get/spool_claim_next; NULL is allowed. */
 void spool_job_free(struct spool_job *job);
 /* Frees an array of n records from spool_list; NULL is allowed. */
 void spool_job_list_free(struct spool_job *jobs, size_t n);
 
-/* What a submission stores. Strings are copied; none may be NULL except factfile_args ("[]"). */
+/* What a submission stores. Strings are copied; none may be NULL except factfile_args ("[]")
+ * and the ones said. */
 struct spool_submit {
 	const char *id;
 	const char *job_name;
 	const char *factfile_path;
 	const char *factfile_args;
 	const char *node;
-	int64_t consul_index; /* the claim's ModifyIndex, 0 without Consul */
+	int64_t consul_index;     /* the claim's ModifyIndex, 0 without Consul */
+	const char *submitted_by; /* the authenticated user, NULL if none */
+	/* the validated factfile bytes and their SHA-256 in hex (NULL: none kept); stored once per
+	 * hash, shared by the jobs that name it, dropped with the last of them */
+	const char *factfile_sha;
+	const void *factfile;
+	size_t factfile_len;
+	size_t max_queued_user; /* 0: no per-user bound; jobs without a user share one */
 };
 
 /* Queues a job, in one transaction, checking in this order: the spool is in drain state
  * (FS_ESTATE); the id is QUEUED or WORKING (FS_EEXIST); max_queued jobs are already QUEUED
- * (FS_EFULL). A DONE row of the same id is reused for the new submission (its history stays in
+ * (FS_EFULL); max_queued_user jobs of the same submitted_by are QUEUED (FS_EQUOTA). A DONE row of the same id is reused for the new submission (its history stays in
  * the transitions). Its QUEUED/WAITING transition is stored when the job leaves QUEUED (claim,
  * cancel, abandon), not here: spool_transitions shows it meanwhile. Adds nothing to the outbox
  * (the caller has claimed the Consul key itself). Usable inside a batch. */
@@ -162,6 +173,13 @@ int spool_get(struct spool *sp, const char *id, struct spool_job **jobp, char **
  * caller frees with spool_job_list_free. */
 int spool_list(struct spool *sp, int state, size_t limit, size_t offset, struct spool_job **jobsp,
 	       size_t *np, char **errp);
+
+/* The factfile bytes kept under sha (a job's factfile_sha): *bodyp (NUL-terminated, *lenp bytes
+ * before the NUL) is the caller's to free. FS_ENOENT when none is kept. */
+int spool_factfile_get(struct spool *sp, const char *sha, char **bodyp, size_t *lenp,
+		       char **errp);
+/* The number of WORKING jobs whose factfile_sha is sha, into *np. */
+int spool_factfile_running(struct spool *sp, const char *sha, int64_t *np, char **errp);
 
 /* Numbers of jobs by state (for /status and /metrics). */
 struct spool_counts {

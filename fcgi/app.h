@@ -30,6 +30,8 @@ struct claim {
 	char *session;    /* the session that holds the lock, owned */
 	char *prev_value; /* the entry the claim replaced (DONE or orphaned), owned; NULL when
 			    * the key was new */
+	const char *submitted_by; /* in: the submitting user for the entry, NULL if none; not
+				   * owned */
 };
 struct claim_ops {
 	int (*claim)(void *ctx, const struct job_request *req, struct claim *cl, char **errp);

@@ -46,8 +46,9 @@ static char *claim_session(struct app *app)
 	return id;
 }
 
-/* The QUEUED/WAITING entry this node writes when it claims req. A new string. */
-static char *claim_value(struct app *app, const struct job_request *req)
+/* The QUEUED/WAITING entry this node writes when it claims req for user (NULL: none). A new
+ * string. */
+static char *claim_value(struct app *app, const struct job_request *req, const char *user)
 {
 	struct jobentry e;
 	char *v;
@@ -62,6 +63,7 @@ static char *claim_value(struct app *app, const struct job_request *req)
 	e.last_run_from = xstrdup(app->cfg->consul_name);
 	e.node = xstrdup(app->cfg->consul_name);
 	e.submitted_ms = e.updated_ms = clock_real_ms();
+	e.submitted_by = user != NULL ? xstrdup(user) : NULL;
 	v = jobentry_build(&e);
 	jobentry_free(&e);
 	return v;
@@ -75,9 +77,11 @@ static int claim_take(void *ctx, const struct job_request *req, struct claim *cl
 	struct consul_op ops[2];
 	struct jobentry e;
 	char *value = NULL, *detail = NULL;
+	const char *user = cl->submitted_by;
 	int rc, invalid = 0;
 
 	memset(cl, 0, sizeof(*cl));
+	cl->submitted_by = user;
 	memset(&res, 0, sizeof(res));
 	memset(ops, 0, sizeof(ops));
 	jobentry_init(&e);
@@ -86,7 +90,7 @@ static int claim_take(void *ctx, const struct job_request *req, struct claim *cl
 		goto done;
 	}
 	cl->key = jobentry_key(app->cfg->consul_namespace, req->id);
-	value = claim_value(app, req);
+	value = claim_value(app, req, cl->submitted_by);
 	/* first, as for a new id: check-not-exists + lock, no read, batched with concurrent
 	 * claims into one txn (claimbatch.h) */
 	rc = claimbatch_new(app->consul, cl->key, value, cl->session, &cl->index, &invalid,

@@ -132,6 +132,12 @@ void http_request_read(FCGX_Request *fr, struct http_request *req)
 		req->path = xstrndup(uri, strcspn(uri, "?"));
 	}
 	req->query = http_param_dup(fr, "QUERY_STRING");
+	req->remote_addr = http_param_dup(fr, "REMOTE_ADDR");
+	req->remote_user = http_param_dup(fr, "REMOTE_USER");
+	if (*req->remote_user == '\0') {
+		free(req->remote_user);
+		req->remote_user = NULL;
+	}
 	http_parse_query(req);
 	req->pretty = http_query_get(req, "pretty") != NULL &&
 		      strcmp(http_query_get(req, "pretty"), "1") == 0;
@@ -151,6 +157,9 @@ void http_request_free(struct http_request *req)
 	free(req->path);
 	free(req->query);
 	free(req->body);
+	free(req->remote_user);
+	free(req->remote_addr);
+	free(req->audit_id);
 	memset(req, 0, sizeof(*req));
 }
 
@@ -326,11 +335,12 @@ void http_respond(FCGX_Request *fr, int status, const char *content_type, const 
 		FCGX_PutStr(body, (int)body_len, fr->out);
 }
 
-void http_respond_json(FCGX_Request *fr, const struct http_request *req, int status,
+void http_respond_json(FCGX_Request *fr, struct http_request *req, int status,
 		       struct json_object *v, const char *extra_headers)
 {
 	struct buf b;
 
+	req->status = status;
 	buf_init(&b);
 	http_json_value(&b, v, req->pretty, 0);
 	http_respond(fr, status, NULL, extra_headers, b.data, b.len);
@@ -338,7 +348,7 @@ void http_respond_json(FCGX_Request *fr, const struct http_request *req, int sta
 	json_object_put(v);
 }
 
-void http_respond_message(FCGX_Request *fr, const struct http_request *req, int status,
+void http_respond_message(FCGX_Request *fr, struct http_request *req, int status,
 			  const char *msg)
 {
 	struct json_object *o = json_object_new_object();

@@ -32,6 +32,10 @@ struct http_request {
 	size_t body_len;
 	int body_too_large; /* the body exceeded HTTP_MAX_BODY: answer 413 without reading on */
 	int pretty;         /* ?pretty=1 */
+	char *remote_user;  /* REMOTE_USER (nginx's authenticated user), NULL when absent or "" */
+	char *remote_addr;  /* REMOTE_ADDR, "" if absent */
+	int status;         /* the answer's status, set by http_respond_json; 0 before */
+	char *audit_id;     /* the job a POST is about, set (owned) by its handler; NULL if none */
 };
 
 /* Copies method, path and query of the accepted request fr and reads its body: by
@@ -52,12 +56,12 @@ void http_respond(FCGX_Request *fr, int status, const char *content_type, const 
 
 /* Responds with v serialised as serde_json does, for req: compact ({"a":1}) or pretty (2-space
  * indent, "key": value, [] and {} for empty containers), '/' not escaped, non-ASCII as UTF-8;
- * NULL v is "null". Takes ownership of v. */
-void http_respond_json(FCGX_Request *fr, const struct http_request *req, int status,
+ * NULL v is "null". Takes ownership of v. Records status in req->status (for the audit line). */
+void http_respond_json(FCGX_Request *fr, struct http_request *req, int status,
 		       struct json_object *v, const char *extra_headers);
 
 /* Responds {"message": msg}. */
-void http_respond_message(FCGX_Request *fr, const struct http_request *req, int status,
+void http_respond_message(FCGX_Request *fr, struct http_request *req, int status,
 			  const char *msg);
 
 #endif

@@ -33,6 +33,7 @@ void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req)
 		return;
 	if (route_string_field(fr, req, obj, "id", &given) != 0)
 		goto done;
+	req->audit_id = xstrdup(given);
 	if ((id = route_parse_id(given)) == NULL) {
 		msg = xasprintf("Error: invalid id '%s'", given);
 		http_respond_message(fr, req, 400, msg);

@@ -10,10 +10,12 @@
 
 #include "committer.h"
 #include "err.h"
+#include "jobid.h"
 #include "runuser.h"
 #include "spool.h"
 
 #define SUBMIT_DRAIN_MSG "Server in [drain] state - cannot submit job"
+#define SUBMIT_USER_FULL_MSG "Queue is full for this user, cannot add job"
 
 static void submit_answer(struct app *app, FCGX_Request *fr, struct http_request *req,
 			  enum submit_result result, int status, const char *msg)
@@ -29,10 +31,13 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 	struct claim cl;
 	struct jobreq_policy policy;
 	struct json_object *o;
+	char sha[JOBID_LEN + 1];
 	char *err = NULL, *msg = NULL;
 	int rc, draining = 0, claimed = 0;
 
 	memset(&cl, 0, sizeof(cl));
+	memset(&sub, 0, sizeof(sub));
+	cl.submitted_by = req->remote_user;
 
 	if (req->body_too_large) {
 		submit_answer(app, fr, req, SUBMIT_TOO_LARGE, 413, HTTP_TOO_LARGE);
@@ -64,6 +69,7 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 		submit_answer(app, fr, req, SUBMIT_INVALID, 400, err);
 		goto done;
 	}
+	req->audit_id = xstrdup(jr.id);
 	/* the Consul claim (doc/consul.md), when enabled: it dedupes across the cluster, and a
 	 * Consul that does not answer is a 503 before anything is stored; undone below if the
 	 * spool refuses */
@@ -92,6 +98,13 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 	sub.factfile_args = jr.args_json;
 	sub.node = app->cfg->consul_name;
 	sub.consul_index = cl.index;
+	sub.submitted_by = req->remote_user;
+	/* the job keeps the bytes validated above: its run reads them, not factfilePath again */
+	jobid_compute(jr.factfile, jr.factfile_len, NULL, sha);
+	sub.factfile_sha = sha;
+	sub.factfile = jr.factfile;
+	sub.factfile_len = jr.factfile_len;
+	sub.max_queued_user = (size_t)app->cfg->max_queued_per_user;
 	rc = committer_submit(app->committer, &sub, &err);
 	if (rc != 0 && claimed)
 		app->claim->undo(app->claim->ctx, &jr, &cl);
@@ -109,6 +122,9 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 		break;
 	case FS_EFULL:
 		submit_answer(app, fr, req, SUBMIT_FULL, 429, "Queue is full, cannot add job");
+		break;
+	case FS_EQUOTA:
+		submit_answer(app, fr, req, SUBMIT_FULL, 429, SUBMIT_USER_FULL_MSG);
 		break;
 	case FS_ESTATE:
 		submit_answer(app, fr, req, SUBMIT_DRAINING, 503, SUBMIT_DRAIN_MSG);

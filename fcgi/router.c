@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "jobid.h"
+#include "log.h"
 #include "spool.h"
 
 struct route {
@@ -33,12 +34,49 @@ static const struct route router_routes[] = {
 };
 /* clang-format on */
 
-void router_dispatch(struct app *app, FCGX_Request *fr, struct http_request *req)
+/* s (NULL: "-") for a log line: bytes that could split or disguise the line (controls, space,
+ * quote, backslash, non-ASCII) as \xNN. */
+static void router_audit_field(struct buf *b, const char *s)
+{
+	if (s == NULL || *s == '\0') {
+		buf_putc(b, '-');
+		return;
+	}
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c > 0x20 && c < 0x7f && c != '"' && c != '\\')
+			buf_putc(b, (char)c);
+		else
+			buf_printf(b, "\\x%02x", c);
+	}
+}
+
+/* One line per POST, whatever --log-level says: what was asked, by whom, from where, about which
+ * job, and the answer. */
+static void router_audit(const struct http_request *req)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "POST ");
+	router_audit_field(&b, req->path);
+	buf_puts(&b, " user=");
+	router_audit_field(&b, req->remote_user);
+	buf_puts(&b, " addr=");
+	router_audit_field(&b, req->remote_addr);
+	buf_puts(&b, " job=");
+	router_audit_field(&b, req->audit_id);
+	buf_printf(&b, " status=%d", req->status);
+	log_audit("%s", b.data);
+	buf_free(&b);
+}
+
+static void router_route(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	size_t i;
 	char *msg, *allow;
 
-	atomic_fetch_add(&app->requests, 1);
 	for (i = 0; i < sizeof(router_routes) / sizeof(router_routes[0]); i++) {
 		const struct route *r = &router_routes[i];
 
@@ -59,6 +97,14 @@ void router_dispatch(struct app *app, FCGX_Request *fr, struct http_request *req
 	msg = xasprintf("Error: No endpoint found for path '%s'", req->path);
 	http_respond_message(fr, req, 404, msg);
 	free(msg);
+}
+
+void router_dispatch(struct app *app, FCGX_Request *fr, struct http_request *req)
+{
+	atomic_fetch_add(&app->requests, 1);
+	router_route(app, fr, req);
+	if (strcmp(req->method, "POST") == 0)
+		router_audit(req);
 }
 
 struct json_object *route_message(const char *msg)
