@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "factcopy.h"
 #include "log.h"
 #include "outcome.h"
 #include "proc.h"
@@ -49,9 +50,9 @@
 #include "supervisor.h"
 #include "xalloc.h"
 
-static int dispatch_mkdir(const char *path)
+static int dispatch_mkdir(const char *path, mode_t mode)
 {
-	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+	if (mkdir(path, mode) != 0 && errno != EEXIST) {
 		log_error("cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -69,13 +70,16 @@ int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, 
 	w->sp = sp;
 	w->runs_dir = xasprintf("%s%sruns", cfg->spool, sep);
 	w->logs_dir = xasprintf("%s%slogs", cfg->spool, sep);
+	w->factfiles_dir = xasprintf("%s%sfactfiles", cfg->spool, sep);
 	spare = xasprintf("%s%sspare", cfg->spool, sep);
 	w->grace_ms = SUPERVISOR_GRACE_MS;
 	w->lockfd = lockfd;
 	if (env != NULL && *env != '\0')
 		w->grace_ms = atoi(env) > 0 ? atoi(env) : 0;
 	w->runner_missing = -1;
-	if (dispatch_mkdir(w->runs_dir) != 0 || dispatch_mkdir(w->logs_dir) != 0) {
+	/* factfiles/ lets nobody else in: the run user passes through its group (worker/main.c) */
+	if (dispatch_mkdir(w->runs_dir, 0755) != 0 || dispatch_mkdir(w->logs_dir, 0755) != 0 ||
+	    dispatch_mkdir(w->factfiles_dir, 0750) != 0) {
 		free(spare);
 		return -1;
 	}
@@ -98,6 +102,7 @@ void dispatch_free(struct worker *w)
 	free(w->runs);
 	free(w->runs_dir);
 	free(w->logs_dir);
+	free(w->factfiles_dir);
 	spares_free(&w->spares);
 	memset(w, 0, sizeof(*w));
 }
@@ -176,6 +181,7 @@ static int dispatch_settle(struct worker *w, struct watched_run *r)
 	else if (rc == 0)
 		log_warn("job %s: FAILED (%s)", r->id, r->reason);
 	outcome_recycle(&w->spares, w->runs_dir, r->id);
+	factcopy_prune(w->sp, w->factfiles_dir);
 out:
 	free(err);
 	free(key);
@@ -268,6 +274,7 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	struct supervisor_args a;
 	struct runas ra = *w->runas; /* the supervisor's copy is its own once forked */
 	char **argv = NULL, **envp = NULL, *err = NULL, *dir = NULL, *log = NULL, *msg;
+	char *factfile = NULL;
 	/* lent to the supervisor, which renames them (spares.h) */
 	char *spare_pid = NULL, *spare_status = NULL, *spare_dir = NULL, *next_spare_dir = NULL;
 
@@ -280,7 +287,22 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 		s->fail = "runner-missing";
 		goto out;
 	}
-	if (runcmd_build(w->cfg, job->factfile_path, job->factfile_args, &argv, &err) != 0) {
+	/* the bytes validated at /submit, never factfilePath again (a job queued before the spool
+	 * kept them runs its path) */
+	if (job->factfile_sha != NULL &&
+	    factcopy_ensure(w->sp, w->factfiles_dir, job->factfile_sha,
+			    w->runas->active ? w->runas->gid : (gid_t)-1, &factfile, &err) != 0) {
+		log_error("job %s: the validated factfile: %s", job->id, err);
+		msg = xasprintf("factotum-server-worker: the validated factfile could not be "
+				"given to the run: %s\n",
+				err);
+		dispatch_log_line(w, job->id, msg);
+		free(msg);
+		s->fail = "factfile-unavailable";
+		goto out;
+	}
+	if (runcmd_build(w->cfg, factfile != NULL ? factfile : job->factfile_path,
+			 job->factfile_args, &argv, &err) != 0) {
 		log_error("job %s: %s", job->id, err);
 		s->fail = "bad-request";
 		goto out;
@@ -323,6 +345,7 @@ out:
 	runcmd_free(argv);
 	runcmd_free(envp);
 	free(err);
+	free(factfile);
 	free(dir);
 	free(log);
 	free(spare_pid);
@@ -485,17 +508,21 @@ void dispatch_cancels(struct worker *w)
  * across the restart). */
 static void dispatch_record_late(struct worker *w, const struct spool_job *job, pid_t pid)
 {
-	char **argv = NULL, *cmd, *err = NULL;
+	char **argv = NULL, *cmd, *err = NULL, *factfile = NULL;
 
 	if (job->pid != 0)
 		return;
-	if (runcmd_build(w->cfg, job->factfile_path, job->factfile_args, &argv, &err) == 0) {
+	if (job->factfile_sha != NULL)
+		factfile = factcopy_path(w->factfiles_dir, job->factfile_sha);
+	if (runcmd_build(w->cfg, factfile != NULL ? factfile : job->factfile_path,
+			 job->factfile_args, &argv, &err) == 0) {
 		cmd = runcmd_json(argv);
 		if (spool_record_run(w->sp, job->id, cmd, pid, &err) != 0)
 			log_warn("job %s: run details not recorded: %s", job->id, err);
 		free(cmd);
 	}
 	runcmd_free(argv);
+	free(factfile);
 	free(err);
 }
 
@@ -555,6 +582,7 @@ void dispatch_recover(struct worker *w)
 		dispatch_end(w, w->nruns - 1);
 	}
 	spool_job_list_free(jobs, n);
+	factcopy_prune(w->sp, w->factfiles_dir); /* the copies of runs that ended meanwhile */
 }
 
 size_t dispatch_pollfds(const struct worker *w, struct pollfd *pfd, size_t max)

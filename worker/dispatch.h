@@ -36,6 +36,7 @@ struct worker {
 	struct spool *sp;         /* not owned */
 	char *runs_dir;           /* <spool>/runs: status and pid files, per-run directories */
 	char *logs_dir;           /* <spool>/logs: one capped log per job */
+	char *factfiles_dir;      /* <spool>/factfiles: the runs' factfile copies (factcopy.h) */
 	struct spares spares;     /* <spool>/spare: settled runs' files, for reuse */
 	int grace_ms;             /* SIGTERM to SIGKILL, for the supervisors */
 	int lockfd;               /* the worker's lock, lent to each supervisor until its go

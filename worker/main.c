@@ -228,7 +228,8 @@ int main(int argc, char *argv[])
 	have_w = 1;
 	w.runas = &ra;
 	if (ra.active && (worker_passage(cfg.spool, 0750, ra.gid) != 0 ||
-			  worker_passage(w.runs_dir, 0710, ra.gid) != 0))
+			  worker_passage(w.runs_dir, 0710, ra.gid) != 0 ||
+			  worker_passage(w.factfiles_dir, 0710, ra.gid) != 0))
 		goto out;
 	/* the session and the node's Consul entries first: nothing is recovered or claimed that
 	 * the node may have lost */

@@ -33,6 +33,7 @@ static void fill(struct jobentry *e)
 	e->finished_ms = 1795860004999;
 	e->exit_code = 3;
 	e->reason = strdup("timeout");
+	e->submitted_by = strdup("alice");
 }
 
 static void test_build_order(void **state)
@@ -51,7 +52,7 @@ static void test_build_order(void **state)
 		"\"submitted\":\"2026-11-28T10:00:00.123Z\",\"updated\":\"2026-11-28T10:00:05.000Z\","
 		"\"runStarted\":\"2026-11-28T10:00:01.000Z\","
 		"\"runFinished\":\"2026-11-28T10:00:04.999Z\",\"exitCode\":3,\"exitSignal\":null,"
-		"\"reason\":\"timeout\"}");
+		"\"reason\":\"timeout\",\"submittedBy\":\"alice\"}");
 	free(v);
 	jobentry_free(&e);
 }
@@ -82,6 +83,7 @@ static void test_roundtrip(void **state)
 	assert_int_equal(back.exit_code, 3);
 	assert_int_equal(back.exit_signal, 9);
 	assert_string_equal(back.reason, "timeout");
+	assert_string_equal(back.submitted_by, "alice");
 	free(v);
 	jobentry_free(&back);
 	jobentry_free(&e);
@@ -107,11 +109,13 @@ static void test_queued_nulls(void **state)
 	assert_non_null(strstr(v, "\"jobName\":\"n\\\"q/\""));
 	assert_non_null(strstr(v, "\"runStarted\":null"));
 	assert_non_null(strstr(v, "\"exitCode\":null"));
+	assert_non_null(strstr(v, "\"reason\":null,\"submittedBy\":null}"));
 	assert_int_equal(jobentry_parse(v, strlen(v), &back, NULL), 0);
 	assert_string_equal(back.job_name, "n\"q/");
 	assert_int_equal(back.exit_code, -1);
 	assert_int_equal(back.exit_signal, 0);
 	assert_null(back.reason);
+	assert_null(back.submitted_by);
 	assert_true(back.started_ms == 0);
 	free(v);
 	jobentry_free(&back);
@@ -196,6 +200,9 @@ static void test_malformed(void **state)
 		   strlen(J4("\"DONE\"", "\"FAILED\"", "[1]", "")), "factfileArgs");
 	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"node\":5"),
 		   strlen(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"node\":5")), "'node'");
+	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"submittedBy\":[]"),
+		   strlen(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"submittedBy\":[]")),
+		   "'submittedBy'");
 	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"exitCode\":\"1\""),
 		   strlen(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"exitCode\":\"1\"")), "'exitCode'");
 	expect_bad(J4("\"DONE\"", "\"FAILED\"", "[]", ",\"exitCode\":-4"),

@@ -155,11 +155,12 @@ static void test_open_schema_reopen(void **state)
 
 	snprintf(path, sizeof path, "%s/spool.db", f->dir);
 	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(f->dir,
 				 "SELECT count(*) FROM sqlite_master WHERE name IN "
-				 "('jobs','transitions','outbox','settings','queued_count')"),
-			 5);
+				 "('jobs','transitions','outbox','settings','queued_count',"
+				 "'factfiles')"),
+			 6);
 	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
 	reopen(f, SPOOL_SYNC_NORMAL); /* an existing spool: data kept */
 	assert_int_equal(spool_get(f->sp, id, &j, &err), 0);
@@ -224,14 +225,14 @@ static void test_open_errors(void **state)
 	close(fd);
 	assert_int_equal(spool_open(&sp, sub, 0, &err), 0);
 	spool_close(sp);
-	assert_int_equal(sql_int(sub, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(sub, "PRAGMA user_version"), 4);
 	free(err);
 }
 
 /* A spool of any other schema version, newer or older, is refused and left untouched. */
 static void test_open_other_version(void **state)
 {
-	static const int versions[] = { 1, 2, 4, 99, -1 };
+	static const int versions[] = { 1, 2, 5, 99, -1 };
 	struct spool_fixture *f = *state;
 	struct spool *sp = NULL;
 	char sql[64], want[700], *err = NULL;
@@ -245,14 +246,148 @@ static void test_open_other_version(void **state)
 		assert_null(sp);
 		snprintf(want, sizeof want,
 			 "spool: open %s/spool.db: schema version %d, "
-			 "this build uses 3",
+			 "this build uses 4",
 			 f->dir, versions[i]);
 		assert_string_equal(err, want);
 		assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), versions[i]);
 	}
 	free(err);
-	sql_int(f->dir, "PRAGMA user_version = 3");
+	sql_int(f->dir, "PRAGMA user_version = 4");
 	reopen(f, 0);
+}
+
+/* A version 3 spool (made here from a new one by undoing version 4) is migrated at open: its
+ * jobs stay, without a user or kept factfile, and new jobs get both. */
+static void test_open_migrates_v3(void **state)
+{
+	static const char *const undo[] = {
+		"DROP TRIGGER jobs_factfile_upd",     "DROP TRIGGER jobs_factfile_del",
+		"DROP INDEX jobs_factfile",           "DROP INDEX jobs_queued_user",
+		"DROP TABLE factfiles",               "ALTER TABLE jobs DROP COLUMN submitted_by",
+		"ALTER TABLE jobs DROP COLUMN factfile_sha", "PRAGMA user_version = 3",
+	};
+	struct spool_fixture *f = *state;
+	struct spool_job *j = NULL;
+	struct spool_submit s = { .job_name = "n", .factfile_path = "/f", .node = NODE,
+				  .submitted_by = "bob", .factfile_sha = "ab", .factfile = "{}",
+				  .factfile_len = 2 };
+	char old[65], id[65], *err = NULL, *body = NULL;
+	size_t len = 0;
+
+	assert_int_equal(enq(f->sp, mkid(1, old), 10, &err), 0);
+	spool_close(f->sp);
+	f->sp = NULL;
+	for (size_t i = 0; i < sizeof undo / sizeof undo[0]; i++)
+		sql_int(f->dir, undo[i]);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 3);
+	reopen(f, 0);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 4);
+	assert_int_equal(spool_get(f->sp, old, &j, &err), 0);
+	assert_null(j->submitted_by);
+	assert_null(j->factfile_sha);
+	spool_job_free(j);
+	s.id = mkid(2, id);
+	assert_int_equal(spool_enqueue(f->sp, &s, 10, &err), 0);
+	assert_int_equal(spool_get(f->sp, id, &j, &err), 0);
+	assert_string_equal(j->submitted_by, "bob");
+	assert_string_equal(j->factfile_sha, "ab");
+	spool_job_free(j);
+	assert_int_equal(spool_factfile_get(f->sp, "ab", &body, &len, &err), 0);
+	assert_int_equal(len, 2);
+	assert_memory_equal(body, "{}", 2);
+	free(body);
+	assert_int_equal(spool_integrity_check(f->sp, &err), 0);
+	assert_null(err);
+}
+
+/* Factfile bytes are kept once per hash, shared by the jobs naming them, and dropped with the
+ * last of them (here: a resubmission of the same id with other bytes). */
+static void test_factfiles_shared_pruned(void **state)
+{
+	struct spool_fixture *f = *state;
+	struct spool_job *j = NULL;
+	struct spool_submit s = { .job_name = "n", .factfile_path = "/f", .node = NODE };
+	char a[65], b[65], *err = NULL, *body = NULL;
+	size_t len = 0;
+	int64_t running = -1;
+
+	s.factfile_sha = "h1";
+	s.factfile = "one\0bytes";
+	s.factfile_len = 9;
+	s.id = mkid(1, a);
+	assert_int_equal(spool_enqueue(f->sp, &s, 10, &err), 0);
+	s.id = mkid(2, b);
+	assert_int_equal(spool_enqueue(f->sp, &s, 10, &err), 0);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM factfiles"), 1);
+	assert_int_equal(spool_factfile_get(f->sp, "h1", &body, &len, &err), 0);
+	assert_int_equal(len, 9);
+	assert_memory_equal(body, "one\0bytes", 9); /* bytes, NUL included */
+	free(body);
+	assert_int_equal(spool_factfile_running(f->sp, "h1", &running, &err), 0);
+	assert_int_equal(running, 0);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	assert_string_equal(j->factfile_sha, "h1");
+	assert_int_equal(spool_factfile_running(f->sp, "h1", &running, &err), 0);
+	assert_int_equal(running, 1);
+	assert_int_equal(spool_abandon(f->sp, j->id, "test", &err), 0);
+	spool_job_free(j);
+	assert_int_equal(spool_cancel(f->sp, b, &err), 0);
+	/* both DONE and still naming h1: kept for them */
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM factfiles"), 1);
+	s.factfile_sha = "h2";
+	s.factfile = "two";
+	s.factfile_len = 3;
+	s.id = a;
+	assert_int_equal(spool_enqueue(f->sp, &s, 10, &err), 0);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM factfiles"), 2);
+	s.id = b;
+	assert_int_equal(spool_enqueue(f->sp, &s, 10, &err), 0);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM factfiles"), 1);
+	assert_int_equal(spool_factfile_get(f->sp, "h1", &body, &len, &err), FS_ENOENT);
+	assert_null(body);
+	free(err);
+}
+
+/* --max-queued-per-user: counted per submitted_by among QUEUED jobs, jobs without a user sharing
+ * one bound; a batch counts its own enqueues. */
+static void test_max_queued_user(void **state)
+{
+	struct spool_fixture *f = *state;
+	struct spool_job *j = NULL;
+	struct spool_submit s = { .job_name = "n", .factfile_path = "/f", .node = NODE,
+				  .max_queued_user = 2 };
+	char id[65], *err = NULL;
+	unsigned n = 1;
+
+	s.submitted_by = "alice";
+	assert_int_equal(spool_begin(f->sp, &err), 0);
+	s.id = mkid(n++, id);
+	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
+	s.id = mkid(n++, id);
+	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
+	s.id = mkid(n++, id);
+	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), FS_EQUOTA);
+	assert_non_null(strstr(err, "user 'alice' has 2 jobs queued"));
+	assert_int_equal(spool_commit(f->sp, &err), 0);
+	s.submitted_by = "bob";
+	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
+	s.submitted_by = NULL;
+	s.id = mkid(n++, id);
+	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
+	s.id = mkid(n++, id);
+	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
+	s.id = mkid(n++, id);
+	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), FS_EQUOTA);
+	/* a job leaving QUEUED frees its place */
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	assert_string_equal(j->submitted_by, "alice");
+	spool_job_free(j);
+	s.submitted_by = "alice";
+	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
+	s.max_queued_user = 0; /* off */
+	s.id = mkid(n++, id);
+	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
+	free(err);
 }
 
 /* The trigger-kept QUEUED count equals a real count through enqueue, claim, cancel and
@@ -1226,6 +1361,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_procs_same_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_procs_claim_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_mid_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_migrates_v3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_factfiles_shared_pruned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_queued_user, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The run's factfile: the bytes /submit validated, kept in the spool (spool_factfile_get), as a
+ * read-only file <spool>/factfiles/<sha256> that the runner is given instead of factfilePath, so
+ * that edits to the submitted file or a swapped symlink after /submit change nothing. One file
+ * per hash, shared by the runs of that hash, owned by the worker's user with the run user's group,
+ * 0640, in a directory of that group that the run user may pass through (0710) but not list.
+ * Files exist only while a job of their hash is WORKING: factcopy_prune removes the others. */
+#ifndef FS_FACTCOPY_H
+#define FS_FACTCOPY_H
+
+#include <sys/types.h>
+
+#include "spool.h"
+
+/* "<dir>/<sha>", a new string. */
+char *factcopy_path(const char *dir, const char *sha);
+
+/* Makes <dir>/<sha> hold the bytes the spool keeps under sha (written to a temporary name and
+ * renamed, so a reader never sees part of it; kept as it is when its size already matches), of
+ * group gid unless gid is (gid_t)-1. On success *pathp is its path (caller frees). FS_ENOENT
+ * when the spool keeps no such bytes, FS_EIO when the file cannot be written; *errp says. */
+int factcopy_ensure(struct spool *sp, const char *dir, const char *sha, gid_t gid, char **pathp,
+		    char **errp);
+
+/* Removes every file of dir whose hash no WORKING job has (leftovers of a crash included). */
+void factcopy_prune(struct spool *sp, const char *dir);
+
+#endif
