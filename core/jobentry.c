@@ -108,7 +108,10 @@ struct json_object *jobentry_to_json(const struct jobentry *e)
 	json_object_object_add(o, "exitSignal",
 			       e->exit_signal > 0 ? json_object_new_int(e->exit_signal) : NULL);
 	json_object_object_add(o, "reason", jobentry_str(e->reason, 1));
-	json_object_object_add(o, "submittedBy", jobentry_str(e->submitted_by, 1));
+	/* only when someone authenticated: an entry of a node without authentication stays as
+	 * before, byte for byte */
+	if (e->submitted_by != NULL)
+		json_object_object_add(o, "submittedBy", json_object_new_string(e->submitted_by));
 	return o;
 }
 

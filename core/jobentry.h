@@ -11,7 +11,7 @@
  * then ours (null when not known; an old Rust server writes none of them) —
  *    "node":"<node>","submitted","updated","runStarted","runFinished" (ISO 8601 UTC with
  *    milliseconds), "exitCode","exitSignal" (numbers), "reason" (string),
- *    "submittedBy" (nginx's authenticated user, REMOTE_USER)}. */
+ *    then "submittedBy" (nginx's authenticated user, REMOTE_USER) only when there was one}. */
 #ifndef FS_JOBENTRY_H
 #define FS_JOBENTRY_H
 
@@ -38,7 +38,7 @@ struct jobentry {
 	int exit_code;   /* -1 when absent */
 	int exit_signal; /* 0 when absent */
 	char *reason;    /* NULL when absent */
-	char *submitted_by; /* NULL when absent (nobody authenticated) */
+	char *submitted_by; /* NULL when absent (nobody authenticated): then not written */
 };
 
 /* An empty entry (strings NULL, exit_code -1). */
