@@ -35,9 +35,9 @@ struct jobentry {
 	int64_t updated_ms;
 	int64_t started_ms;
 	int64_t finished_ms;
-	int exit_code;   /* -1 when absent */
-	int exit_signal; /* 0 when absent */
-	char *reason;    /* NULL when absent */
+	int exit_code;      /* -1 when absent */
+	int exit_signal;    /* 0 when absent */
+	char *reason;       /* NULL when absent */
 	char *submitted_by; /* NULL when absent (nobody authenticated): then not written */
 };
 

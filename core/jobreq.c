@@ -428,8 +428,8 @@ static char *jobreq_cache_get(struct jobreq_cache *c, const struct stat *st,
 
 static void jobreq_cache_put(struct jobreq_cache *c, const struct stat *st,
 			     enum factfile_rules rules, int templated, const char *vars,
-			     size_t vars_len, const char *compact, size_t compact_len, const char *raw,
-			     size_t raw_len)
+			     size_t vars_len, const char *compact, size_t compact_len,
+			     const char *raw, size_t raw_len)
 {
 	struct jobreq_cache_entry *e;
 
@@ -498,8 +498,8 @@ static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 	    (unsigned long long)before.st_size > JOBREQ_MAX_FACTFILE || !jobreq_settled(&before))
 		goto out;
 	key = jobreq_vars_key(vars, &key_len);
-	if ((compact = jobreq_cache_get(c, &before, rules, key, key_len, lenp, rawp,
-					raw_lenp)) != NULL)
+	if ((compact = jobreq_cache_get(c, &before, rules, key, key_len, lenp, rawp, raw_lenp)) !=
+	    NULL)
 		goto out;
 	/* one byte more than the size: a file that grew meanwhile fails the identity check */
 	buf = xmalloc((size_t)before.st_size + 1);

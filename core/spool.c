@@ -355,7 +355,8 @@ static int st_vbind(struct spool *sp, enum sq q, const char *op, sqlite3_stmt **
 		if (types[i] == 'b') {
 			const void *p = va_arg(ap, const void *);
 
-			src = sqlite3_bind_blob64(*stp, i + 1, p, (sqlite3_uint64)va_arg(ap, size_t),
+			src = sqlite3_bind_blob64(*stp, i + 1, p,
+						  (sqlite3_uint64)va_arg(ap, size_t),
 						  SQLITE_STATIC);
 			continue;
 		}
@@ -1268,8 +1269,7 @@ int spool_get(struct spool *sp, const char *id, struct spool_job **jobp, char **
 	return rc;
 }
 
-int spool_factfile_get(struct spool *sp, const char *sha, char **bodyp, size_t *lenp,
-		       char **errp)
+int spool_factfile_get(struct spool *sp, const char *sha, char **bodyp, size_t *lenp, char **errp)
 {
 	const char *op = "factfile";
 	sqlite3_stmt *st = NULL;

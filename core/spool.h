@@ -79,7 +79,7 @@ struct spool_job {
 	int64_t pid;   /* the run's process (group) id as recorded, 0 if none */
 	int64_t consul_index; /* last Consul ModifyIndex seen, 0 if none */
 	char *submitted_by;   /* the authenticated user who submitted it, NULL if none */
-	char *factfile_sha; /* SHA-256 (hex) of the validated factfile bytes kept in the spool
+	char *factfile_sha;   /* SHA-256 (hex) of the validated factfile bytes kept in the spool
 			     * (spool_factfile_get), NULL for a job queued before they were kept */
 };
 /* Frees a record from spool_get/spool_claim_next; NULL is allowed. */
@@ -176,8 +176,7 @@ int spool_list(struct spool *sp, int state, size_t limit, size_t offset, struct 
 
 /* The factfile bytes kept under sha (a job's factfile_sha): *bodyp (NUL-terminated, *lenp bytes
  * before the NUL) is the caller's to free. FS_ENOENT when none is kept. */
-int spool_factfile_get(struct spool *sp, const char *sha, char **bodyp, size_t *lenp,
-		       char **errp);
+int spool_factfile_get(struct spool *sp, const char *sha, char **bodyp, size_t *lenp, char **errp);
 /* The number of WORKING jobs whose factfile_sha is sha, into *np. */
 int spool_factfile_running(struct spool *sp, const char *sha, int64_t *np, char **errp);
 

@@ -348,8 +348,7 @@ void http_respond_json(FCGX_Request *fr, struct http_request *req, int status,
 	json_object_put(v);
 }
 
-void http_respond_message(FCGX_Request *fr, struct http_request *req, int status,
-			  const char *msg)
+void http_respond_message(FCGX_Request *fr, struct http_request *req, int status, const char *msg)
 {
 	struct json_object *o = json_object_new_object();
 

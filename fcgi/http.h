@@ -61,7 +61,6 @@ void http_respond_json(FCGX_Request *fr, struct http_request *req, int status,
 		       struct json_object *v, const char *extra_headers);
 
 /* Responds {"message": msg}. */
-void http_respond_message(FCGX_Request *fr, struct http_request *req, int status,
-			  const char *msg);
+void http_respond_message(FCGX_Request *fr, struct http_request *req, int status, const char *msg);
 
 #endif

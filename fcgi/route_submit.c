@@ -14,7 +14,7 @@
 #include "runuser.h"
 #include "spool.h"
 
-#define SUBMIT_DRAIN_MSG "Server in [drain] state - cannot submit job"
+#define SUBMIT_DRAIN_MSG     "Server in [drain] state - cannot submit job"
 #define SUBMIT_USER_FULL_MSG "Queue is full for this user, cannot add job"
 
 static void submit_answer(struct app *app, FCGX_Request *fr, struct http_request *req,

@@ -156,10 +156,9 @@ static void test_open_schema_reopen(void **state)
 	snprintf(path, sizeof path, "%s/spool.db", f->dir);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 4);
-	assert_int_equal(sql_int(f->dir,
-				 "SELECT count(*) FROM sqlite_master WHERE name IN "
-				 "('jobs','transitions','outbox','settings','queued_count',"
-				 "'factfiles')"),
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM sqlite_master WHERE name IN "
+					 "('jobs','transitions','outbox','settings','queued_count',"
+					 "'factfiles')"),
 			 6);
 	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
 	reopen(f, SPOOL_SYNC_NORMAL); /* an existing spool: data kept */
@@ -261,15 +260,23 @@ static void test_open_other_version(void **state)
 static void test_open_migrates_v3(void **state)
 {
 	static const char *const undo[] = {
-		"DROP TRIGGER jobs_factfile_upd",     "DROP TRIGGER jobs_factfile_del",
-		"DROP INDEX jobs_factfile",           "DROP INDEX jobs_queued_user",
-		"DROP TABLE factfiles",               "ALTER TABLE jobs DROP COLUMN submitted_by",
-		"ALTER TABLE jobs DROP COLUMN factfile_sha", "PRAGMA user_version = 3",
+		"DROP TRIGGER jobs_factfile_upd",
+		"DROP TRIGGER jobs_factfile_del",
+		"DROP INDEX jobs_factfile",
+		"DROP INDEX jobs_queued_user",
+		"DROP TABLE factfiles",
+		"ALTER TABLE jobs DROP COLUMN submitted_by",
+		"ALTER TABLE jobs DROP COLUMN factfile_sha",
+		"PRAGMA user_version = 3",
 	};
 	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
-	struct spool_submit s = { .job_name = "n", .factfile_path = "/f", .node = NODE,
-				  .submitted_by = "bob", .factfile_sha = "ab", .factfile = "{}",
+	struct spool_submit s = { .job_name = "n",
+				  .factfile_path = "/f",
+				  .node = NODE,
+				  .submitted_by = "bob",
+				  .factfile_sha = "ab",
+				  .factfile = "{}",
 				  .factfile_len = 2 };
 	char old[65], id[65], *err = NULL, *body = NULL;
 	size_t len = 0;
@@ -354,8 +361,9 @@ static void test_max_queued_user(void **state)
 {
 	struct spool_fixture *f = *state;
 	struct spool_job *j = NULL;
-	struct spool_submit s = { .job_name = "n", .factfile_path = "/f", .node = NODE,
-				  .max_queued_user = 2 };
+	struct spool_submit s = {
+		.job_name = "n", .factfile_path = "/f", .node = NODE, .max_queued_user = 2
+	};
 	char id[65], *err = NULL;
 	unsigned n = 1;
 
