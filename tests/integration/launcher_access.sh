@@ -15,17 +15,7 @@ set -u
 
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-for tool in curl python3 openssl "$FS_NGINX"; do
-	command -v "$tool" >/dev/null 2>&1 ||
-		{ echo "FAIL: needs $tool (scripts/install-deps.sh installs it)"; exit 99; }
-done
-
-LAUNCHER=$FS_BUILDDIR/launcher/factotum-server
-RUNNER=$FS_BUILDDIR/runner/factotum
-FACTOTUM_SERVER_FCGI=$FS_BUILDDIR/fcgi/factotum-server-fcgi
-FACTOTUM_SERVER_WORKER=$FS_BUILDDIR/worker/factotum-server-worker
-FACTOTUM_SERVER_NGINX=$FS_NGINX
-export FACTOTUM_SERVER_FCGI FACTOTUM_SERVER_WORKER FACTOTUM_SERVER_NGINX
+fs_use_launcher
 
 JSON='application/json; charset=UTF-8'
 BODY_403='{"message":"Error: Forbidden: this node admits only 127.0.0.1 and ::1 until it is started with --htpasswd FILE (basic authentication) or --trust-network (the network is trusted)"}'

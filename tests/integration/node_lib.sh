@@ -145,3 +145,19 @@ fs_consul_server() {
 	FS_CONSUL_SRV_PID=$!
 	FS_CONSUL_SRV_PIDS="${FS_CONSUL_SRV_PIDS:-} $FS_CONSUL_SRV_PID"
 }
+
+# fs_use_launcher: the build tree's launcher in LAUNCHER, its runner in RUNNER, and the
+# FACTOTUM_SERVER_* variables exported so that it starts this tree's programs and nginx; exits
+# 99 when curl, python3, openssl or nginx is missing.
+fs_use_launcher() {
+	for _ul_tool in curl python3 openssl "$FS_NGINX"; do
+		command -v "$_ul_tool" >/dev/null 2>&1 ||
+			{ echo "FAIL: needs $_ul_tool (scripts/install-deps.sh installs it)"; exit 99; }
+	done
+	LAUNCHER=$FS_BUILDDIR/launcher/factotum-server
+	RUNNER=$FS_BUILDDIR/runner/factotum
+	FACTOTUM_SERVER_FCGI=$FS_BUILDDIR/fcgi/factotum-server-fcgi
+	FACTOTUM_SERVER_WORKER=$FS_BUILDDIR/worker/factotum-server-worker
+	FACTOTUM_SERVER_NGINX=$FS_NGINX
+	export FACTOTUM_SERVER_FCGI FACTOTUM_SERVER_WORKER FACTOTUM_SERVER_NGINX
+}

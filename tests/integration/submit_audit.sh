@@ -10,19 +10,9 @@ set -u
 
 : "${FS_BUILDDIR:?run through make check}" "${FS_SRCDIR:?run through make check}"
 . "$FS_SRCDIR/tests/integration/node_lib.sh"
-
+fs_use_launcher
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-for tool in curl python3 openssl "$FS_NGINX"; do
-	command -v "$tool" >/dev/null 2>&1 ||
-		{ echo "FAIL: needs $tool (scripts/install-deps.sh installs it)"; exit 99; }
-done
-
-LAUNCHER=$FS_BUILDDIR/launcher/factotum-server
-FACTOTUM_SERVER_FCGI=$FS_BUILDDIR/fcgi/factotum-server-fcgi
-FACTOTUM_SERVER_WORKER=$FS_BUILDDIR/worker/factotum-server-worker
-FACTOTUM_SERVER_NGINX=$FS_NGINX
-export FACTOTUM_SERVER_FCGI FACTOTUM_SERVER_WORKER FACTOTUM_SERVER_NGINX
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fs-audit.XXXXXX") || exit 99
 spool=$tmp/spool
@@ -61,7 +51,7 @@ chmod 0644 "$FF"
 PORT=$(fs_free_ports 1)
 URL=http://127.0.0.1:$PORT
 "$LAUNCHER" --no-consul --spool "$spool" --ip 0.0.0.0 --port "$PORT" \
-	--factotum-bin "$FS_BUILDDIR/runner/factotum" --htpasswd "$tmp/htpasswd" --max-workers 1 \
+	--factotum-bin "$RUNNER" --htpasswd "$tmp/htpasswd" --max-workers 1 \
 	--max-queued-per-user 2 --log-level off >"$tmp/out" 2>"$tmp/err" &
 lpid=$!
 fs_until "$lpid" 400 grep -q "listening on .*:$PORT/" "$tmp/out" ||

@@ -355,6 +355,19 @@ static void test_factfiles_shared_pruned(void **state)
 	free(err);
 }
 
+/* enq_as(sp, s, USER, N, WANT): s queued as USER with id N answers WANT. */
+static void enq_as(struct spool *sp, struct spool_submit *s, const char *user, unsigned n, int want)
+{
+	char id[65], *err = NULL;
+
+	s->submitted_by = user;
+	s->id = mkid(n, id);
+	assert_int_equal(spool_enqueue(sp, s, 100, &err), want);
+	if (want == FS_EQUOTA && user != NULL)
+		assert_non_null(strstr(err, "has 2 jobs queued already"));
+	free(err);
+}
+
 /* --max-queued-per-user: counted per submitted_by among QUEUED jobs, jobs without a user sharing
  * one bound; a batch counts its own enqueues. */
 static void test_max_queued_user(void **state)
@@ -364,37 +377,24 @@ static void test_max_queued_user(void **state)
 	struct spool_submit s = {
 		.job_name = "n", .factfile_path = "/f", .node = NODE, .max_queued_user = 2
 	};
-	char id[65], *err = NULL;
-	unsigned n = 1;
+	char *err = NULL;
 
-	s.submitted_by = "alice";
 	assert_int_equal(spool_begin(f->sp, &err), 0);
-	s.id = mkid(n++, id);
-	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
-	s.id = mkid(n++, id);
-	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
-	s.id = mkid(n++, id);
-	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), FS_EQUOTA);
-	assert_non_null(strstr(err, "user 'alice' has 2 jobs queued"));
+	enq_as(f->sp, &s, "alice", 1, 0);
+	enq_as(f->sp, &s, "alice", 2, 0);
+	enq_as(f->sp, &s, "alice", 3, FS_EQUOTA);
 	assert_int_equal(spool_commit(f->sp, &err), 0);
-	s.submitted_by = "bob";
-	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
-	s.submitted_by = NULL;
-	s.id = mkid(n++, id);
-	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
-	s.id = mkid(n++, id);
-	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
-	s.id = mkid(n++, id);
-	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), FS_EQUOTA);
+	enq_as(f->sp, &s, "bob", 3, 0);
+	enq_as(f->sp, &s, NULL, 4, 0);
+	enq_as(f->sp, &s, NULL, 5, 0);
+	enq_as(f->sp, &s, NULL, 6, FS_EQUOTA);
 	/* a job leaving QUEUED frees its place */
 	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
 	assert_string_equal(j->submitted_by, "alice");
 	spool_job_free(j);
-	s.submitted_by = "alice";
-	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
+	enq_as(f->sp, &s, "alice", 6, 0);
 	s.max_queued_user = 0; /* off */
-	s.id = mkid(n++, id);
-	assert_int_equal(spool_enqueue(f->sp, &s, 100, &err), 0);
+	enq_as(f->sp, &s, "alice", 7, 0);
 	free(err);
 }
 
