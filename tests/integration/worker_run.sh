@@ -58,9 +58,11 @@ CASCADE=$(sed -n 's/^cascade \([0-9a-f]*\) .*/\1/p' "$FS_TMP/ids")
 fs_req GET "/logs?id=$CASCADE"
 printf '%s' "$FS_BODY" | grep -qF "Factotum job executed abnormally" ||
 	fs_fail "/logs of a failed job: $FS_BODY"
-# the run's command line and supervisor are recorded; the run files are gone once recorded
+# the run's command line and supervisor are recorded; the run files are gone once recorded. The
+# runner reads the spool's copy of the validated factfile, named by its SHA-256.
+COPY=$FS_SPOOL/factfiles/$(sha256sum <"$S/echo.factfile" | cut -c1-64)
 got=$(fs_sql "SELECT command FROM jobs WHERE id='$ECHO'")
-[ "$got" = '["'"$FS_RUNNER"'","run","'"$S"'/echo.factfile","--no-colour"]' ] ||
+[ "$got" = '["'"$FS_RUNNER"'","run","'"$COPY"'","--no-colour"]' ] ||
 	fs_fail "recorded command: $got"
 [ "$(fs_sql "SELECT pid > 1 FROM jobs WHERE id='$ECHO'")" = 1 ] || fs_fail "no pid recorded"
 if ls "$FS_SPOOL/runs/$ECHO.status" "$FS_SPOOL/runs/$ECHO.pid" >/dev/null 2>&1; then
@@ -72,7 +74,7 @@ fi
 fs_submit dup "$S/echo.factfile" '["--no-colour","--tag","dup,1"]'
 fs_wait_state "$FS_ID" DONE && fs_expect_outcome "$FS_ID" SUCCEEDED 0 null null "--no-colour given"
 got=$(fs_sql "SELECT command FROM jobs WHERE id='$FS_ID'")
-[ "$got" = '["'"$FS_RUNNER"'","run","'"$S"'/echo.factfile","--no-colour","--tag","dup,1"]' ] ||
+[ "$got" = '["'"$FS_RUNNER"'","run","'"$COPY"'","--no-colour","--tag","dup,1"]' ] ||
 	fs_fail "recorded command with --no-colour given: $got"
 
 # ---- --max-workers 2: never more than 2 runners, FIFO ----
@@ -90,7 +92,7 @@ while [ "$(fs_sql "SELECT count(*) FROM jobs WHERE job_name LIKE 'mw%' AND state
 	w=$(fs_sql "SELECT count(*) FROM jobs WHERE state='WORKING'")
 	# runners only: each leads its own session; a task's child between fork and exec still
 	# shows the runner's command line, but not as a session leader
-	p=$(ps -eo pid=,sid=,args= | awk -v r="$FS_RUNNER run $FS_TMP/ff/mw" '
+	p=$(ps -eo pid=,sid=,args= | awk -v r="$FS_RUNNER run $FS_SPOOL/factfiles/" '
 		{ pid = $1; sid = $2; $1 = ""; $2 = ""; sub(/^ +/, "") }
 		pid == sid && index($0, r) == 1 { n++ }
 		END { print n + 0 }')
