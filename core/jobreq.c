@@ -331,6 +331,7 @@ struct jobreq_cache_entry {
 	size_t compact_len;
 	char *raw; /* the file's bytes, owned */
 	size_t raw_len;
+	char sha[JOBID_LEN + 1]; /* SHA-256 of raw, hex */
 };
 
 struct jobreq_cache {
@@ -405,10 +406,10 @@ static int jobreq_entry_matches(const struct jobreq_cache_entry *e, const struct
 }
 
 /* The cached compact text for (st, rules, vars) as a new string, or NULL; *rawp receives a copy
- * of the file's bytes (*raw_lenp long). */
+ * of the file's bytes (*raw_lenp long), sha their hash. */
 static char *jobreq_cache_get(struct jobreq_cache *c, const struct stat *st,
 			      enum factfile_rules rules, const char *vars, size_t vars_len,
-			      size_t *lenp, char **rawp, size_t *raw_lenp)
+			      size_t *lenp, char **rawp, size_t *raw_lenp, char sha[JOBID_LEN + 1])
 {
 	char *compact = NULL;
 
@@ -420,6 +421,7 @@ static char *jobreq_cache_get(struct jobreq_cache *c, const struct stat *st,
 			*rawp = xmalloc(c->e[i].raw_len + 1);
 			memcpy(*rawp, c->e[i].raw, c->e[i].raw_len + 1);
 			*raw_lenp = c->e[i].raw_len;
+			memcpy(sha, c->e[i].sha, JOBID_LEN + 1);
 		}
 	}
 	pthread_mutex_unlock(&c->mu);
@@ -429,7 +431,7 @@ static char *jobreq_cache_get(struct jobreq_cache *c, const struct stat *st,
 static void jobreq_cache_put(struct jobreq_cache *c, const struct stat *st,
 			     enum factfile_rules rules, int templated, const char *vars,
 			     size_t vars_len, const char *compact, size_t compact_len,
-			     const char *raw, size_t raw_len)
+			     const char *raw, size_t raw_len, const char sha[JOBID_LEN + 1])
 {
 	struct jobreq_cache_entry *e;
 
@@ -459,6 +461,7 @@ static void jobreq_cache_put(struct jobreq_cache *c, const struct stat *st,
 	memcpy(e->raw, raw, raw_len);
 	e->raw[raw_len] = '\0';
 	e->raw_len = raw_len;
+	memcpy(e->sha, sha, JOBID_LEN + 1);
 out:
 	pthread_mutex_unlock(&c->mu);
 }
@@ -478,12 +481,13 @@ static int jobreq_has_pair(const char *buf, size_t len, char a, char b)
 
 /* The cached path of the validation: the compact text of path under vars as a new string
  * (*lenp its length), from the cache or read and parsed here, with the file's bytes in *rawp
- * (*raw_lenp long; the caller frees them), or NULL whenever anything is off (not a regular file,
- * an I/O error, a parse error): the caller then reads and parses the file itself, whose messages
- * are the ones to answer with. */
+ * (*raw_lenp long; the caller frees them) and their SHA-256 in sha, or NULL whenever anything is
+ * off (not a regular file, an I/O error, a parse error): the caller then reads and parses the
+ * file itself, whose messages are the ones to answer with. */
 static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 				   const struct kvlist *vars, enum factfile_rules rules,
-				   size_t *lenp, char **rawp, size_t *raw_lenp)
+				   size_t *lenp, char **rawp, size_t *raw_lenp,
+				   char sha[JOBID_LEN + 1])
 {
 	struct stat before, after;
 	struct factfile ff;
@@ -498,8 +502,8 @@ static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 	    (unsigned long long)before.st_size > JOBREQ_MAX_FACTFILE || !jobreq_settled(&before))
 		goto out;
 	key = jobreq_vars_key(vars, &key_len);
-	if ((compact = jobreq_cache_get(c, &before, rules, key, key_len, lenp, rawp, raw_lenp)) !=
-	    NULL)
+	if ((compact = jobreq_cache_get(c, &before, rules, key, key_len, lenp, rawp, raw_lenp,
+					sha)) != NULL)
 		goto out;
 	/* one byte more than the size: a file that grew meanwhile fails the identity check */
 	buf = xmalloc((size_t)before.st_size + 1);
@@ -522,8 +526,9 @@ static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 	 * text with neither "{{" nor a \u escape (the only way to spell '{' otherwise) renders
 	 * the same with any variables, such as the unique tags of each submission. */
 	templated = jobreq_has_pair(buf, len, '{', '{') || jobreq_has_pair(buf, len, '\\', 'u');
+	jobid_compute(buf, len, NULL, sha); /* the plain SHA-256 of the bytes */
 	jobreq_cache_put(c, &before, rules, templated, key, key_len, ff.compact, ff.compact_len,
-			 buf, len);
+			 buf, len, sha);
 	compact = ff.compact; /* taken over from ff */
 	*lenp = ff.compact_len;
 	ff.compact = NULL;
@@ -569,7 +574,7 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 	if (policy->cache != NULL && fa.start == NULL &&
 	    (compact = jobreq_cached_compact(policy->cache, req->factfile_path, &fa.vars,
 					     policy->rules, &compact_len, &req->factfile,
-					     &req->factfile_len)) != NULL) {
+					     &req->factfile_len, req->factfile_sha)) != NULL) {
 		jobid_compute(compact, compact_len, &fa.tags, req->id);
 		rc = 0;
 		goto fail;
@@ -579,6 +584,7 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 	    factfile_parse(req->factfile, req->factfile_len, req->factfile_path, &fa.vars,
 			   policy->rules, &ff, &detail) != 0)
 		goto fail;
+	jobid_compute(req->factfile, req->factfile_len, NULL, req->factfile_sha);
 	have_ff = 1;
 	if (fa.start != NULL && factargs_check_start(&ff, fa.start, policy->rules, &detail) != 0)
 		goto fail;

@@ -24,6 +24,7 @@ struct job_request {
 	 * factfile_len bytes before the NUL), owned; what the job keeps and its run reads */
 	char *factfile;
 	size_t factfile_len;
+	char factfile_sha[JOBID_LEN + 1]; /* their SHA-256 in hex (cached with them) */
 };
 
 /* How the server validates: its --factfile-root allow-list (realpaths, may be empty = any path)

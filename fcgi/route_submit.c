@@ -10,7 +10,6 @@
 
 #include "committer.h"
 #include "err.h"
-#include "jobid.h"
 #include "runuser.h"
 #include "spool.h"
 
@@ -31,7 +30,6 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 	struct claim cl;
 	struct jobreq_policy policy;
 	struct json_object *o;
-	char sha[JOBID_LEN + 1];
 	char *err = NULL, *msg = NULL;
 	int rc, draining = 0, claimed = 0;
 
@@ -100,8 +98,7 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 	sub.consul_index = cl.index;
 	sub.submitted_by = req->remote_user;
 	/* the job keeps the bytes validated above: its run reads them, not factfilePath again */
-	jobid_compute(jr.factfile, jr.factfile_len, NULL, sha);
-	sub.factfile_sha = sha;
+	sub.factfile_sha = jr.factfile_sha;
 	sub.factfile = jr.factfile;
 	sub.factfile_len = jr.factfile_len;
 	sub.max_queued_user = (size_t)app->cfg->max_queued_per_user;

@@ -472,6 +472,53 @@ static void test_validate_id_matches_vectors(void **state)
 	free(echo);
 }
 
+/* The job keeps the bytes it was validated with, and their SHA-256: read here (a file too new
+ * for the cache), or served by the cache (the sample, long settled), the same both times. */
+static void expect_kept(const char *path, struct jobreq_policy *policy, const char *text,
+			const char *sha)
+{
+	struct job_request req;
+	char *err = NULL;
+
+	memset(&req, 0, sizeof req);
+	req.job_name = xstrdup("k");
+	req.factfile_path = xstrdup(path);
+	req.args = xcalloc(1, sizeof *req.args);
+	req.args_json = xstrdup("[]");
+	assert_int_equal(jobreq_validate(&req, policy, &err), 0);
+	assert_int_equal(req.factfile_len, strlen(text));
+	assert_memory_equal(req.factfile, text, req.factfile_len);
+	assert_string_equal(req.factfile_sha, sha);
+	jobreq_free(&req);
+}
+
+static void test_validate_keeps_bytes(void **state)
+{
+	static const char text[] =
+		"{ \"schema\": \"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\",\n"
+		"  \"data\": { \"name\": \"kept\", \"tasks\": [ { \"name\": \"t\", \"executor\": "
+		"\"shell\",\n"
+		"    \"command\": \"true\", \"arguments\": [], \"dependsOn\": [],\n"
+		"    \"onResult\": { \"terminateJobWithSuccess\": [], \"continueJob\": [0] } } ] } }\n";
+	static const char sha[] =
+		"b4b1ab9f9fafd94124e7d1664b18e8031c79395f7b60c19c538588737a77f676";
+	struct jobreq_policy cached = { .rules = FACTFILE_RULES_OURS, .cache = jobreq_cache_new() };
+	char *path = write_file("kept.factfile", text), *echo = sample("echo.factfile"), *echo_text;
+	size_t len;
+
+	(void)state;
+	expect_kept(path, &cached, text, sha);
+	assert_int_equal(factfile_read(echo, &echo_text, &len, NULL), 0);
+	for (int i = 0; i < 2; i++) /* read and put, then served by the cache */
+		expect_kept(echo, &cached, echo_text,
+			    "89116d60c592d62068862ef88aa5cd400e195e5d2311ddc564ab5d00b617624e");
+	free(echo_text);
+	jobreq_cache_free(cached.cache);
+	unlink(path);
+	free(path);
+	free(echo);
+}
+
 static int setup(void **state)
 {
 	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -505,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_validate_rules_follow_runner),
 		cmocka_unit_test(test_validate_constraint_still_validates),
 		cmocka_unit_test(test_validate_id_matches_vectors),
+		cmocka_unit_test(test_validate_keeps_bytes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
