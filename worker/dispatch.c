@@ -98,6 +98,7 @@ void dispatch_free(struct worker *w)
 		if (w->runs[i].pidfd >= 0)
 			close(w->runs[i].pidfd);
 		free(w->runs[i].id);
+		free(w->runs[i].factfile_sha);
 	}
 	free(w->runs);
 	free(w->runs_dir);
@@ -107,16 +108,17 @@ void dispatch_free(struct worker *w)
 	memset(w, 0, sizeof(*w));
 }
 
-static struct watched_run *dispatch_add(struct worker *w, const char *id, int64_t token)
+static struct watched_run *dispatch_add(struct worker *w, const struct spool_job *job)
 {
 	struct watched_run *r;
 
 	w->runs = xgrow_by_one(w->runs, w->nruns, sizeof(*w->runs));
 	r = &w->runs[w->nruns++];
 	memset(r, 0, sizeof(*r));
-	r->id = xstrdup(id);
-	r->token = token;
+	r->id = xstrdup(job->id);
+	r->token = job->started_ms;
 	r->pidfd = -1;
+	r->factfile_sha = job->factfile_sha != NULL ? xstrdup(job->factfile_sha) : NULL;
 	return r;
 }
 
@@ -125,6 +127,7 @@ static void dispatch_remove(struct worker *w, size_t i)
 	if (w->runs[i].pidfd >= 0)
 		close(w->runs[i].pidfd);
 	free(w->runs[i].id);
+	free(w->runs[i].factfile_sha);
 	memmove(&w->runs[i], &w->runs[i + 1], (w->nruns - i - 1) * sizeof(*w->runs));
 	w->nruns--;
 }
@@ -181,7 +184,7 @@ static int dispatch_settle(struct worker *w, struct watched_run *r)
 	else if (rc == 0)
 		log_warn("job %s: FAILED (%s)", r->id, r->reason);
 	outcome_recycle(&w->spares, w->runs_dir, r->id);
-	factcopy_prune(w->sp, w->factfiles_dir);
+	factcopy_release(w->sp, w->factfiles_dir, r->factfile_sha);
 out:
 	free(err);
 	free(key);
@@ -372,7 +375,7 @@ static void dispatch_go(struct worker *w, const struct spool_job *job, struct di
 		s->fail = "spawn-failed";
 		return;
 	}
-	r = dispatch_add(w, job->id, job->started_ms);
+	r = dispatch_add(w, job);
 	r->pid = s->pid;
 	r->pidfd = pidfd;
 	r->child = 1;
@@ -408,7 +411,7 @@ static void dispatch_start_end(struct worker *w, const struct spool_job *job,
 					  "started (see the worker's log)\n");
 		}
 		/* settled like any run, so a spool too busy to take it now is tried again */
-		r = dispatch_add(w, job->id, job->started_ms);
+		r = dispatch_add(w, job);
 		snprintf(r->reason, sizeof(r->reason), "%s", s->fail);
 		dispatch_end(w, w->nruns - 1);
 	}
@@ -555,7 +558,7 @@ void dispatch_recover(struct worker *w)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		struct watched_run *r = dispatch_add(w, jobs[i].id, jobs[i].started_ms);
+		struct watched_run *r = dispatch_add(w, &jobs[i]);
 		int pidfd = -1;
 
 		if (outcome_status_read(w->runs_dir, r->id, &st) == 0 && st.run == r->token) {

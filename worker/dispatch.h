@@ -29,6 +29,8 @@ struct watched_run {
 	int cancel_sent;
 	char reason[32]; /* settled without a status: FAILED with this reason */
 	uid_t uid;       /* its own uid from --run-uid-range, 0 if none */
+	/* the hash of the job's kept factfile (factcopy.h), owned; NULL if none */
+	char *factfile_sha;
 };
 
 struct worker {

@@ -102,12 +102,30 @@ fail:
 	return rc;
 }
 
+/* Removes <dir>/<name>; a file already gone is no error. */
+static void factcopy_unlink(const char *dir, const char *name)
+{
+	char *path = factcopy_path(dir, name);
+
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("cannot remove %s: %s", path, strerror(errno));
+	free(path);
+}
+
+void factcopy_release(struct spool *sp, const char *dir, const char *sha)
+{
+	int64_t running;
+
+	if (sha != NULL && jobid_is_valid(sha) && sha[JOBID_LEN] == '\0' &&
+	    spool_factfile_running(sp, sha, &running, NULL) == 0 && running == 0)
+		factcopy_unlink(dir, sha);
+}
+
 void factcopy_prune(struct spool *sp, const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	int64_t running;
-	char *path;
 
 	if (d == NULL)
 		return;
@@ -119,10 +137,7 @@ void factcopy_prune(struct spool *sp, const char *dir)
 		if (jobid_is_valid(de->d_name) && de->d_name[JOBID_LEN] == '\0' &&
 		    (spool_factfile_running(sp, de->d_name, &running, NULL) != 0 || running > 0))
 			continue;
-		path = factcopy_path(dir, de->d_name);
-		if (unlink(path) != 0 && errno != ENOENT)
-			log_warn("cannot remove %s: %s", path, strerror(errno));
-		free(path);
+		factcopy_unlink(dir, de->d_name);
 	}
 	closedir(d);
 }

@@ -22,7 +22,12 @@ char *factcopy_path(const char *dir, const char *sha);
 int factcopy_ensure(struct spool *sp, const char *dir, const char *sha, gid_t gid, char **pathp,
 		    char **errp);
 
-/* Removes every file of dir whose hash no WORKING job has (leftovers of a crash included). */
+/* Removes <dir>/<sha> unless a job of that hash is WORKING; sha NULL: nothing to do. For a run
+ * just settled. */
+void factcopy_release(struct spool *sp, const char *dir, const char *sha);
+
+/* Removes every file of dir whose hash no WORKING job has (leftovers of a crash included), for
+ * the worker's start. */
 void factcopy_prune(struct spool *sp, const char *dir);
 
 #endif

@@ -4,7 +4,8 @@
 # then one factfile is rewritten in place and a symlink naming another is pointed elsewhere;
 # once the worker starts, each job's task writes the marker of the validated version. /check
 # keeps factfilePath as sent, nobody authenticated gives no submittedBy, the runner was
-# given the spool's copy (the recorded command), and the copies are gone once the jobs are done.
+# given the spool's copy (the recorded command), and the copies are gone once the jobs are done
+# (leftovers of a crashed worker once the next one starts).
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
 
 MARKS=$FS_TMP/marks
@@ -36,6 +37,10 @@ printf '%s' "$FS_BODY" | grep -qF '"factfilePath":"'"$LINK"'"' ||
 printf '%s' "$FS_BODY" | grep -q '"submittedBy"' &&
 	fs_fail "/check without authentication: a submittedBy: $FS_BODY"
 
+# copies a crashed worker left (one of a hash no job runs, one half written) go at its start
+mkdir -p "$FS_SPOOL/factfiles"
+: >"$FS_SPOOL/factfiles/$(printf '%064d' 0)"
+: >"$FS_SPOOL/factfiles/$(printf '%064d' 0).123.tmp"
 fs_start_worker
 for job in "edited $ID_EDITED" "link $ID_LINK"; do
 	set -- $job
