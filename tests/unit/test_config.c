@@ -290,6 +290,18 @@ static void test_run_options(void **state)
 		"--run-uid-range=1-4294967295");
 	rejects("--run-uid-range: '1-2x' is not a range of uids A-B (1 <= A <= B < 4294967295)",
 		"--run-uid-range=1-2x");
+
+	/* --max-queued-per-user: 0 (off) by default, any N >= 0 */
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, NULL), 0);
+	assert_int_equal(cfg.max_queued_per_user, 0);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--max-queued-per-user=3", NULL), 0);
+	assert_int_equal(cfg.max_queued_per_user, 3);
+	config_free(&cfg);
+	rejects("--max-queued-per-user: '-1' is too small (minimum 0)", "--max-queued-per-user=-1");
+	rejects("--max-queued-per-user: 'ten' is not a number", "--max-queued-per-user=ten");
 }
 
 static void test_default_bin_checked(void **state)
