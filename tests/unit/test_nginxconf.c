@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for launcher/nginxconf: placeholder substitution, the listen address and upstream
  * (IPv6 in brackets), who may connect (protected mode, --htpasswd, --trust-network) and TLS, the
- * check of the files those options name, and the files written from the built-in templates. */
+ * check of the files those options name, the per-client limits, and the files written from the
+ * built-in templates. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -181,7 +182,8 @@ static void assert_holds(const char *text, const char *const has[], const char *
 /* Removes what nginxconf_write wrote under dir, and dir. */
 static void remove_written(const char *dir)
 {
-	const char *const files[] = { "nginx.conf", "factotum-server.conf" };
+	const char *const files[] = { "nginx.conf", "factotum-server.conf",
+				      "factotum-server-limits.conf" };
 	char *p;
 	size_t i;
 
@@ -259,12 +261,112 @@ static void test_write(void **state)
 	config_free(&cfg);
 }
 
+/* The written files of a node with cfg: nginx.conf, the site file and the limits file. */
+static void write_three(const char *dir, const struct config *cfg, char **conf, char **site,
+			char **limits)
+{
+	struct nginxconf nc = { dir, NULL, NULL };
+	char *err = NULL, *p;
+
+	assert_int_equal(nginxconf_write(&nc, cfg, &err), 0);
+	p = xasprintf("%s/nginx.conf", dir);
+	*conf = slurp(p);
+	free(p);
+	p = xasprintf("%s/factotum-server.conf", dir);
+	*site = slurp(p);
+	free(p);
+	p = xasprintf("%s/factotum-server-limits.conf", dir);
+	*limits = slurp(p);
+	free(p);
+}
+
+static void test_limits(void **state)
+{
+	char dir[] = "/tmp/test_nginxconf.XXXXXX", *conf, *site, *limits, *inc;
+	struct config cfg;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	config_init(&cfg);
+	cfg.fcgi_socket = xstrdup("/srv/s/fcgi.sock");
+	/* the defaults are the shipped files' values */
+	write_three(dir, &cfg, &conf, &site, &limits);
+	inc = xasprintf("\n    include %s/factotum-server-limits.conf;\n", dir);
+	{
+		const char *has[] = { "\nworker_rlimit_nofile 16384;\n",
+				      "\n    worker_connections 8192;\n", inc, NULL };
+		const char *lacks[] = { "@LIMITS@", NULL };
+
+		assert_holds(conf, has, lacks);
+	}
+	{
+		const char *has[] = { "\nlimit_req zone=factotum_req burst=200 nodelay;\n",
+				      "\nlimit_conn factotum_conn 64;\n",
+				      "\nlimit_req_status 429;\n",
+				      "\nlimit_conn_status 429;\n",
+				      "\nclient_header_timeout 5s;\n",
+				      "\nclient_body_timeout 5s;\n",
+				      "\nerror_page 429 @factotum_429;\n",
+				      "return 429 '{\"message\":\"Error: Too many requests from this "
+				      "client, retry later\"}';",
+				      NULL };
+		const char *lacks[] = { NULL };
+
+		assert_holds(site, has, lacks);
+	}
+	{
+		const char *has[] = { "\nlimit_req_zone $binary_remote_addr zone=factotum_req:10m "
+				      "rate=100r/s;\n",
+				      "\nlimit_conn_zone $binary_remote_addr zone=factotum_conn:10m;\n",
+				      NULL };
+		const char *lacks[] = { NULL };
+
+		assert_holds(limits, has, lacks);
+	}
+	free(conf);
+	free(site);
+	free(limits);
+	/* the options: burst twice the rate */
+	cfg.limit_req = 5;
+	cfg.limit_conn = 2;
+	write_three(dir, &cfg, &conf, &site, &limits);
+	{
+		const char *has[] = { "\nlimit_req zone=factotum_req burst=10 nodelay;\n",
+				      "\nlimit_conn factotum_conn 2;\n", NULL };
+		const char *lacks[] = { "burst=200", "limit_conn factotum_conn 64;", NULL };
+
+		assert_holds(site, has, lacks);
+	}
+	assert_non_null(strstr(limits, " zone=factotum_req:10m rate=5r/s;\n"));
+	free(conf);
+	free(site);
+	free(limits);
+	/* 0: no limit_req or limit_conn line at all (the zones stay, unused) */
+	cfg.limit_req = 0;
+	cfg.limit_conn = 0;
+	write_three(dir, &cfg, &conf, &site, &limits);
+	{
+		const char *has[] = { "\n# limit_req: none (--limit-req 0)\n",
+				      "\n# limit_conn: none (--limit-conn 0)\n", NULL };
+		const char *lacks[] = { "\nlimit_req zone", "\nlimit_conn factotum_conn", NULL };
+
+		assert_holds(site, has, lacks);
+	}
+	assert_non_null(strstr(limits, "\nlimit_req_zone "));
+	remove_written(dir);
+	free(conf);
+	free(site);
+	free(limits);
+	free(inc);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subst),  cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_access), cmocka_unit_test(test_check_files),
-		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_write),  cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
