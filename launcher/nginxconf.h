@@ -40,8 +40,8 @@ char *nginxconf_limit_conn(const struct config *cfg);
 int nginxconf_check(const struct config *cfg, char **errp);
 
 /* Writes <prefix>/factotum-server.conf, <prefix>/factotum-server-limits.conf and
- * <prefix>/nginx.conf (each atomically: temporary file and rename) and creates <prefix>/tmp. Returns 0, or a negative FS_E* code with *errp set (a new
- * string the caller frees). */
+ * <prefix>/nginx.conf (each atomically: temporary file and rename) and creates <prefix>/tmp.
+ * Returns 0, or a negative FS_E* code with *errp set (a new string the caller frees). */
 int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char **errp);
 
 /* Replaces every occurrence of each key[i] in text with val[i] (n pairs). New string, caller

@@ -49,7 +49,8 @@ over=$(grep -c "^429 $JSON\$" "$FS_TMP/rate.codes")
 # 11 requests at once (the first and the burst of 10), less fs_nginx_start's probe of nginx, one
 # more if a token came meanwhile
 [ "$ok" -ge 10 ] && [ "$ok" -le 11 ] && [ $((ok + over)) = 30 ] ||
-	fs_fail "--limit-req 5: $ok x 200 and $over x 429 JSON of 30: $(sort "$FS_TMP/rate.codes" | uniq -c)"
+	fs_fail "--limit-req 5: $ok x 200 and $over x 429 JSON of 30:" \
+		"$(sort "$FS_TMP/rate.codes" | uniq -c)"
 [ "$(cat "$FS_TMP/rate_30")" = "$BODY_429" ] || fs_fail "429 body: $(cat "$FS_TMP/rate_30")"
 # another address has its own rate: 127.0.0.2 reaches the access check (403 in protected mode)
 fs_req GET /status - --interface 127.0.0.2
