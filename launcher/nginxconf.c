@@ -223,7 +223,9 @@ int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char *
 	const char *limits_val[] = { rate };
 	const char *conf_key[] = { "@USER_LINE@", "@PREFIX@", "@LISTEN@",
 				   "@ACCESS@",    "@SITE@",   "@LIMITS@" };
-	const char *conf_val[] = { user_line, nc->prefix, listen_arg, access, site_path, limits_path };
+	const char *conf_val[] = {
+		user_line, nc->prefix, listen_arg, access, site_path, limits_path
+	};
 	int rc = FS_EINVAL;
 
 	site = nginxconf_subst(nginx_site_template, site_key, site_val, 3);

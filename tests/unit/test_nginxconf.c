@@ -275,8 +275,7 @@ static const char *const default_site[] = {
 };
 static const char *const default_limits[] = {
 	"\nlimit_req_zone $binary_remote_addr zone=factotum_req:10m rate=100r/s;\n",
-	"\nlimit_conn_zone $binary_remote_addr zone=factotum_conn:10m;\n",
-	NULL
+	"\nlimit_conn_zone $binary_remote_addr zone=factotum_conn:10m;\n", NULL
 };
 static const char *const none[] = { NULL };
 
