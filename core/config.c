@@ -34,6 +34,7 @@ enum config_kind {
 	KIND_PASS_ENV,  /* appended to pass_env */
 	KIND_BYTES,     /* long long, a number of bytes with an optional K, M or G */
 	KIND_UID_RANGE, /* run_uid_first, run_uid_last */
+	KIND_RATE,      /* int in [min, max], N or Nr/s */
 };
 
 struct config_option {
@@ -112,6 +113,9 @@ static const struct config_option config_options[] = {
 	{ "run-max-memory", KIND_BYTES, offsetof(struct config, run_max_memory), 0, 0, NULL },
 	OPT_INT("run-max-open-files", run_max_open_files, 0, INT_MAX),
 	OPT_KIND("run-uid-range", KIND_UID_RANGE),
+	{ "limit-req", KIND_RATE, offsetof(struct config, limit_req), 0, CONFIG_MAX_LIMIT_REQ,
+	  NULL },
+	OPT_INT("limit-conn", limit_conn, 0, CONFIG_MAX_LIMIT_CONN),
 };
 
 #define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
@@ -544,6 +548,26 @@ bad:
 			   where, value);
 }
 
+/* Requests per second: N, or nginx's own spelling Nr/s. */
+static int config_parse_rate(const char *value, long long min, long long max, int *out,
+			     const char *where, char **errp)
+{
+	size_t len = strlen(value);
+	char *num;
+	int rc;
+
+	if (len > 3 && strcmp(value + len - 3, "r/s") == 0)
+		len -= 3;
+	num = xstrndup(value, len);
+	if (num[strspn(num, "0123456789")] != '\0')
+		rc = config_fail(errp, "%s: '%s' is not a rate (N or Nr/s, requests per second)",
+				 where, value);
+	else
+		rc = config_parse_int(num, min, max, out, where, errp);
+	free(num);
+	return rc;
+}
+
 /* Checks value and stores it in cfg (value is never NULL; for a flag it is "true" or "false"). */
 static int config_set(struct config *cfg, const struct config_option *opt, const char *value,
 		      const char *where, char **errp)
@@ -593,6 +617,8 @@ static int config_set(struct config *cfg, const struct config_option *opt, const
 		return config_parse_bytes(value, field, where, errp);
 	case KIND_UID_RANGE:
 		return config_set_uid_range(cfg, value, where, errp);
+	case KIND_RATE:
+		return config_parse_rate(value, opt->min, opt->max, field, where, errp);
 	}
 	return config_fail(errp, "%s: internal error: unknown option kind", where);
 }
@@ -859,6 +885,8 @@ void config_init(struct config *cfg)
 	cfg->user = xstrdup(CONFIG_DEFAULT_USER);
 	cfg->run_as = xstrdup(CONFIG_DEFAULT_RUN_AS);
 	cfg->run_path = xstrdup(CONFIG_DEFAULT_RUN_PATH);
+	cfg->limit_req = CONFIG_DEFAULT_LIMIT_REQ;
+	cfg->limit_conn = CONFIG_DEFAULT_LIMIT_CONN;
 }
 
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
@@ -973,6 +1001,11 @@ const char *config_usage(void)
 	       "  --run-max-memory=BYTES       RLIMIT_AS of a run (K, M, G), 0 for none [0]\n"
 	       "  --run-max-open-files=N       RLIMIT_NOFILE of a run, 0 for none [0]\n"
 	       "  --run-uid-range=A-B          each run its own uid from A..B [the run user's]\n"
+	       "  --limit-req=RATE             the launcher's nginx: requests per second from one\n"
+	       "                               client address (N or Nr/s, burst 2N), 0 for none\n"
+	       "                               [100]\n"
+	       "  --limit-conn=N               the launcher's nginx: requests in progress from one\n"
+	       "                               client address (0..65535), 0 for none [64]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }

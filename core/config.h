@@ -48,6 +48,12 @@
 #define CONFIG_DEFAULT_USER          "factotum-server"
 #define CONFIG_DEFAULT_RUN_AS        "factotum-run"
 #define CONFIG_DEFAULT_RUN_PATH      "/usr/local/bin:/usr/bin:/bin"
+/* The launcher's nginx, per client address: requests per second (burst twice that) and
+ * requests in progress. nginx takes at most 65535 connections in limit_conn. */
+#define CONFIG_DEFAULT_LIMIT_REQ     100
+#define CONFIG_MAX_LIMIT_REQ         1000000
+#define CONFIG_DEFAULT_LIMIT_CONN    64
+#define CONFIG_MAX_LIMIT_CONN        65535
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {
@@ -125,6 +131,10 @@ struct config {
 	int run_max_open_files;   /* RLIMIT_NOFILE of the runner, 0 = not set */
 	/* --run-uid-range A-B: each run its own uid in [first, last]; both 0 when not given */
 	unsigned int run_uid_first, run_uid_last;
+	/* Per-client limits of the launcher's nginx on complete requests (the other programs check
+	 * and ignore them); over either, nginx answers 429. 0 disables each. */
+	int limit_req;  /* --limit-req N or Nr/s: requests per second, burst 2N */
+	int limit_conn; /* --limit-conn N: requests in progress at once */
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the
