@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # The Debian package, built from a copy of the source tree and installed for real, as root
 # (skipped otherwise, and where debhelper is missing: scripts/install-deps.sh installs it):
+#   - lintian (where installed) finds no error or warning in it;
 #   - it holds the programs, the runner, the man pages, the three units in /lib/systemd/system
 #     (which `systemd-analyze verify` accepts), the nginx site file and the configuration file as
 #     a conffile;
 #   - postinst makes the two system users (nologin shells), also on a machine that has neither
-#     (run again in a mount namespace over a copy of /etc without them), and gives
-#     /var/lib/factotum-server to the service user, mode 0750, unless dpkg-statoverride says
-#     otherwise;
+#     (run again in a mount namespace over a copy of /etc without them), and makes
+#     /var/lib/factotum-server the service user's, mode 0750, unless dpkg-statoverride says
+#     otherwise; an upgrade keeps the directory's group (the worker sets it to the run user's);
 #   - the installed prerm stops the three units on removal (PID 1 is not systemd here: it is run
 #     in a mount namespace where /run/systemd/system exists and deb-systemd-invoke records its
 #     arguments);
@@ -25,6 +26,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: installing a package needs root"
 	exit 77
 fi
+# (dpkg wants the sbin directories on PATH, which a root shell may lack)
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 for tool in dpkg-buildpackage dh dpkg-checkbuilddeps; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		{ echo "SKIP: needs $tool (debhelper, dpkg-dev: scripts/install-deps.sh)"; exit 77; }
@@ -89,8 +92,12 @@ if ! (cd "$tmp/src" && DEB_BUILD_OPTIONS="parallel=2 nocheck" dpkg-buildpackage 
 	echo "FAIL: dpkg-buildpackage"
 	exit 1
 fi
-deb=$(ls "$tmp"/${PKG}_*.deb 2>/dev/null | head -n 1)
-[ -n "$deb" ] || { echo "FAIL: no .deb built"; exit 1; }
+for deb in "$tmp"/"$PKG"_*.deb; do break; done
+[ -f "$deb" ] || { echo "FAIL: no .deb built"; exit 1; }
+if command -v lintian >/dev/null 2>&1; then
+	lintian --fail-on error,warning "$deb" >"$tmp/lintian.out" 2>&1 ||
+		fail "lintian: $(grep -v 'root privileges' "$tmp/lintian.out")"
+fi
 
 # ---- the installation ----
 installed=yes
@@ -145,6 +152,14 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	[ -z "$out" ] || fail "systemd-analyze verify: $out"
 fi
 
+# ---- an upgrade keeps the data directory's group ----
+chgrp factotum-run /var/lib/factotum-server
+chmod 0700 /var/lib/factotum-server
+DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" >"$tmp/upgrade.log" 2>&1 ||
+	fail "dpkg -i over the installed package: $(cat "$tmp/upgrade.log")"
+[ "$(stat -c '%U:%G %a' /var/lib/factotum-server 2>&1)" = "factotum-server:factotum-run 750" ] ||
+	fail "after an upgrade /var/lib/factotum-server is $(stat -c '%U:%G %a' /var/lib/factotum-server 2>&1)"
+
 # ---- postinst on a machine without the users, and under a dpkg-statoverride ----
 # In a private mount namespace, /etc is a copy without the two users and the data directory an
 # empty one of root's; the package's postinst runs twice (the second time changes nothing).
@@ -154,7 +169,7 @@ for f in passwd shadow group gshadow; do
 	[ -f "$tmp/etc/$f" ] && sed -i -e '/^factotum-server:/d' -e '/^factotum-run:/d' "$tmp/etc/$f"
 done
 mkdir "$tmp/state" "$tmp/state2"
-chmod 0700 "$tmp/state2"
+chmod 0755 "$tmp/state" "$tmp/state2"
 cp /var/lib/dpkg/statoverride "$tmp/statoverride"
 echo "root root 0700 /var/lib/factotum-server" >>"$tmp/statoverride"
 unshare -m sh -e -c '
@@ -177,8 +192,8 @@ for u in factotum-server factotum-run; do
 	grep -q "^$u:" "$tmp/etc/group" || fail "postinst made no group $u"
 done
 cmp -s "$tmp/passwd.1" "$tmp/passwd.2" || fail "postinst run again changed /etc/passwd"
-[ "$(cat "$tmp/state.1" 2>/dev/null)" = "factotum-server:factotum-server 750" ] ||
-	fail "postinst on a fresh machine: data directory $(cat "$tmp/state.1" 2>/dev/null)"
+[ "$(cat "$tmp/state.1" 2>/dev/null)" = "factotum-server:root 750" ] ||
+	fail "postinst on a directory of root's, 0755: it is now $(cat "$tmp/state.1" 2>/dev/null)"
 [ "$(cat "$tmp/state.2" 2>/dev/null)" = "root:root 700" ] ||
 	fail "postinst under a statoverride root root 0700: data directory $(cat "$tmp/state.2" 2>/dev/null)"
 
