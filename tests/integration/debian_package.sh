@@ -72,7 +72,9 @@ trap 'exit 99' INT TERM HUP
 
 # ---- the build, from a copy of the tree (the files git knows of, or a release tree's files) ----
 mkdir "$tmp/src"
-if git -C "$FS_SRCDIR" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+# (a release tree unpacked below a clone, as make distcheck does, is not the clone's top)
+if [ "$(git -C "$FS_SRCDIR" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$FS_SRCDIR" && pwd -P)" ]
+then
 	# (a file deleted but not yet committed is listed and skipped)
 	(cd "$FS_SRCDIR" && git ls-files -z --cached --others --exclude-standard |
 		tar --null -T - --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$tmp/src"
