@@ -99,7 +99,8 @@ static struct json_object *jobentry_str(const char *s, int null_if_absent)
 static struct json_object *jobentry_args(const char *stored)
 {
 	struct json_object *args = stored != NULL ? json_tokener_parse(stored) : NULL, *a;
-	size_t i, n;
+	size_t i, n, len;
+	const char *s;
 
 	if (args == NULL || !json_object_is_type(args, json_type_array)) {
 		json_object_put(args);
@@ -108,12 +109,12 @@ static struct json_object *jobentry_args(const char *stored)
 	n = json_object_array_length(args);
 	for (i = 0; i < n; i++) {
 		a = json_object_array_get_idx(args, i);
-		if (json_object_is_type(a, json_type_string) &&
-		    !utf8_valid(json_object_get_string(a), (size_t)json_object_get_string_len(a)))
-			json_object_array_put_idx(
-				args, i,
-				jobentry_text(json_object_get_string(a),
-					      (size_t)json_object_get_string_len(a)));
+		if (!json_object_is_type(a, json_type_string))
+			continue;
+		s = json_object_get_string(a);
+		len = (size_t)json_object_get_string_len(a);
+		if (!utf8_valid(s, len))
+			json_object_array_put_idx(args, i, jobentry_text(s, len)); /* puts a */
 	}
 	return args;
 }

@@ -109,8 +109,8 @@ static int jobreq_json_parse_flags(const char *s, size_t len, int flags, struct 
 
 int jobreq_json_parse(const char *s, size_t len, struct json_object **out, char **errp)
 {
-	return jobreq_json_parse_flags(s, len, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8, out,
-				       errp);
+	return jobreq_json_parse_flags(s, len, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8,
+				       out, errp);
 }
 
 /* Cuts b back to its first len bytes. */
@@ -129,7 +129,8 @@ static int jobreq_utf8_find(struct json_object *v, struct buf *path)
 	size_t mark = path->len, i, n;
 
 	if (json_object_is_type(v, json_type_string))
-		return !utf8_valid(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+		return !utf8_valid(json_object_get_string(v),
+				   (size_t)json_object_get_string_len(v));
 	if (json_object_is_type(v, json_type_array)) {
 		n = json_object_array_length(v);
 		for (i = 0; i < n; i++) {

@@ -173,7 +173,8 @@ const char *http_query_invalid(const struct http_request *req)
 	for (i = 0; i < req->n_params; i++) {
 		const struct http_param *p = &req->params[i];
 
-		if (!utf8_valid(p->name, strlen(p->name)) || !utf8_valid(p->value, strlen(p->value)))
+		if (!utf8_valid(p->name, strlen(p->name)) ||
+		    !utf8_valid(p->value, strlen(p->value)))
 			return p->name;
 	}
 	return NULL;

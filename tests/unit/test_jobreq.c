@@ -68,8 +68,9 @@ static void test_parse_invalid_json(void **state)
 	expect_parse_error("'a'",
 			   "Error decoding JSON string: unexpected character at line 1 column 1");
 	/* the syntax comes first: invalid UTF-8 in a cut-off string is a syntax error */
-	expect_parse_error("{\"jobName\":\"\xff",
-			   "Error decoding JSON string: unexpected end of data at line 1 column 14");
+	expect_parse_error(
+		"{\"jobName\":\"\xff",
+		"Error decoding JSON string: unexpected end of data at line 1 column 14");
 	/* Bytes after a NUL are not silently ignored. */
 	struct job_request req;
 	char *err = NULL;
@@ -505,7 +506,8 @@ static void test_parse_utf8(void **state)
 			   "Error: invalid UTF-8 in factfileArgs[1]");
 	/* lone surrogates written as escapes, which json-c turns into U+FFFD */
 	expect_parse_error("{\"jobName\":\"\\ud800\"" F "}", "Error: invalid UTF-8 in jobName");
-	expect_parse_error("{\"jobName\":\"a\"" F ",\"factfileArgs\":[\"x\",\"y\",\"z\",\"\\udc00\"]}",
+	expect_parse_error("{\"jobName\":\"a\"" F
+			   ",\"factfileArgs\":[\"x\",\"y\",\"z\",\"\\udc00\"]}",
 			   "Error: invalid UTF-8 in factfileArgs[3]");
 	expect_parse_error("{\"jobName\":\"\\ud83d\\u0041\"" F "}",
 			   "Error: invalid UTF-8 in jobName");
