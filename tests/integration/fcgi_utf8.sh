@@ -98,6 +98,9 @@ fs_expect 400 '{"message":"Error: invalid UTF-8 in pretty"}' "/check?pretty=%ff"
 # a name that is not UTF-8 is named with U+FFFD
 get '/status?a%ff=1'
 fs_expect 400 "$(printf '{"message":"Error: invalid UTF-8 in a\357\277\275"}')" "/status?a%ff=1"
+# a path is echoed, with U+FFFD for what is not UTF-8
+get '/nope%ff'
+fs_expect 404 "$(printf '{"message":"Error: No endpoint found for path '"'"'/nope\357\277\275'"'"'"}')" "/nope%ff"
 # well-formed values still get their own answers, echoed as they were
 get '/check?id=%c3%a9'
 fs_expect 400 "$(printf '{"message":"Error: invalid id '"'"'\303\251'"'"'"}')" "/check?id=%c3%a9"

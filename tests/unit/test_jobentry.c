@@ -284,6 +284,7 @@ static void test_from_job_and_key(void **state)
 static void test_not_utf8_stored(void **state)
 {
 	struct jobentry e;
+	const char *value;
 	char *v;
 
 	(void)state;
@@ -303,6 +304,14 @@ static void test_not_utf8_stored(void **state)
 			  "\"factfileArgs\":[\"--tag\",\"t,\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\","
 			  "\"ok\xc3\xa9\"]"));
 	assert_non_null(strstr(v, "\"reason\":\"r\xef\xbf\xbd\"}"));
+	free(v);
+	jobentry_free(&e);
+	/* an entry in Consul with bytes json-c lets through (an overlong '/') is read, and
+	 * written again without them */
+	value = J4("\"DONE\"", "\"FAILED\"", "[\"\xc0\xaf\"]", "");
+	assert_int_equal(jobentry_parse(value, strlen(value), &e, NULL), 0);
+	v = jobentry_build(&e);
+	assert_non_null(strstr(v, "\"factfileArgs\":[\"\xef\xbf\xbd\xef\xbf\xbd\"]"));
 	free(v);
 	jobentry_free(&e);
 }
