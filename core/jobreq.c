@@ -189,7 +189,8 @@ int jobreq_body_parse(const char *body, size_t len, struct json_object **out, ch
 		rc = 0;
 		goto done;
 	}
-	/* not found: the bytes were in a duplicate key's value, which json-c drops */
+	/* nothing named: a bare string, or the bytes were in a value json-c dropped because its
+	 * key came again */
 	if (!jobreq_utf8_find(v, &path) || path.len == 0)
 		err_set(errp, FS_EINVAL, "Error: invalid UTF-8 in body");
 	else
