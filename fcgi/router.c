@@ -36,6 +36,7 @@ static const struct route router_routes[] = {
 void router_dispatch(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	size_t i;
+	const char *bad;
 	char *msg, *allow;
 
 	atomic_fetch_add(&app->requests, 1);
@@ -45,6 +46,12 @@ void router_dispatch(struct app *app, FCGX_Request *fr, struct http_request *req
 		if (strcmp(req->path, r->path) != 0)
 			continue;
 		if (strcmp(req->method, r->method) == 0) {
+			if ((bad = http_query_invalid(req)) != NULL) {
+				msg = xasprintf("Error: invalid UTF-8 in %s", bad);
+				http_respond_message(fr, req, 400, msg);
+				free(msg);
+				return;
+			}
 			r->fn(app, fr, req);
 			return;
 		}
@@ -92,7 +99,7 @@ int route_post_object(struct app *app, FCGX_Request *fr, struct http_request *re
 		      const char *struct_name, struct json_object **objp)
 {
 	struct json_object *v = NULL;
-	char *detail = NULL, *msg = NULL;
+	char *msg = NULL;
 	int answered = 1;
 
 	(void)app;
@@ -105,8 +112,7 @@ int route_post_object(struct app *app, FCGX_Request *fr, struct http_request *re
 		http_respond_message(fr, req, 400, "Error: No body found in POST request");
 		goto done;
 	}
-	if (jobreq_json_parse(req->body, req->body_len, &v, &detail) != 0) {
-		msg = xasprintf("Error decoding JSON string: %s", detail);
+	if (jobreq_body_parse(req->body, req->body_len, &v, &msg) != 0) {
 		http_respond_message(fr, req, 400, msg);
 		goto done;
 	}
@@ -121,7 +127,6 @@ int route_post_object(struct app *app, FCGX_Request *fr, struct http_request *re
 	answered = 0;
 done:
 	json_object_put(v);
-	free(detail);
 	free(msg);
 	return answered;
 }

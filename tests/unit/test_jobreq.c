@@ -67,8 +67,10 @@ static void test_parse_invalid_json(void **state)
 			   "Error decoding JSON string: unexpected character at line 1 column 4");
 	expect_parse_error("'a'",
 			   "Error decoding JSON string: unexpected character at line 1 column 1");
-	expect_parse_error("{\"jobName\":\"\xff\"}",
-			   "Error decoding JSON string: invalid utf-8 string at line 1 column 13");
+	/* the syntax comes first: invalid UTF-8 in a cut-off string is a syntax error */
+	expect_parse_error(
+		"{\"jobName\":\"\xff",
+		"Error decoding JSON string: unexpected end of data at line 1 column 14");
 	/* Bytes after a NUL are not silently ignored. */
 	struct job_request req;
 	char *err = NULL;
@@ -482,6 +484,81 @@ static int setup(void **state)
 	return testdata ? 0 : -1;
 }
 
+/* ---- UTF-8 and the jobName limit ---- */
+
+#define F ",\"factfilePath\":\"/x\""
+
+static void test_parse_utf8(void **state)
+{
+	struct job_request req;
+	char *err;
+
+	/* raw bytes json-c itself refuses, and those it lets through */
+	expect_parse_error("{\"jobName\":\"\xff\"" F "}", "Error: invalid UTF-8 in jobName");
+	expect_parse_error("{\"jobName\":\"a\xc0\xaf\"" F "}", "Error: invalid UTF-8 in jobName");
+	expect_parse_error("{\"jobName\":\"a\",\"factfilePath\":\"/\xed\xa0\x80\"}",
+			   "Error: invalid UTF-8 in factfilePath");
+	expect_parse_error("{\"jobName\":\"\xf4\x90\x80\x80\"" F "}",
+			   "Error: invalid UTF-8 in jobName");
+	expect_parse_error("{\"jobName\":\"\xe2\x82\"" F "}", "Error: invalid UTF-8 in jobName");
+	/* each element of factfileArgs by its index */
+	expect_parse_error("{\"jobName\":\"a\"" F ",\"factfileArgs\":[\"--tag\",\"a,\xfe\"]}",
+			   "Error: invalid UTF-8 in factfileArgs[1]");
+	/* lone surrogates written as escapes, which json-c turns into U+FFFD */
+	expect_parse_error("{\"jobName\":\"\\ud800\"" F "}", "Error: invalid UTF-8 in jobName");
+	expect_parse_error("{\"jobName\":\"a\"" F
+			   ",\"factfileArgs\":[\"x\",\"y\",\"z\",\"\\udc00\"]}",
+			   "Error: invalid UTF-8 in factfileArgs[3]");
+	expect_parse_error("{\"jobName\":\"\\ud83d\\u0041\"" F "}",
+			   "Error: invalid UTF-8 in jobName");
+	/* any string of the body, known or not, keys included */
+	expect_parse_error("{\"jobName\":\"a\"" F ",\"x\":{\"y\":[1,\"\xff\"]}}",
+			   "Error: invalid UTF-8 in x.y[1]");
+	expect_parse_error("{\"jobName\":\"a\"" F ",\"k\xffy\":1}",
+			   "Error: invalid UTF-8 in k\xef\xbf\xbdy");
+	expect_parse_error("{\"jobName\":\"a\"" F ",\"\\udfff\":1}",
+			   "Error: invalid UTF-8 in \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	/* a value json-c drops as a duplicate key's is still checked */
+	expect_parse_error("{\"x\":\"\xff\",\"x\":1,\"jobName\":\"a\"" F "}",
+			   "Error: invalid UTF-8 in body");
+	expect_parse_error("\"\xff\"", "Error: invalid UTF-8 in body");
+
+	/* well-formed text at the edges of the ranges, raw or escaped, is accepted as sent */
+	err = parse_err("{\"jobName\":\"\xf4\x8f\xbf\xbf\xed\x9f\xbf\\ud83d\\ude00\\ufffd\"" F
+			",\"factfileArgs\":[\"\xc3\xa9\",\"\xef\xbf\xbd\"]}",
+			&req);
+	assert_null(err);
+	assert_string_equal(req.job_name,
+			    "\xf4\x8f\xbf\xbf\xed\x9f\xbf\xf0\x9f\x98\x80\xef\xbf\xbd");
+	assert_string_equal(req.args_json, "[\"\xc3\xa9\",\"\xef\xbf\xbd\"]");
+	jobreq_free(&req);
+}
+
+static void test_parse_job_name_length(void **state)
+{
+	struct job_request req;
+	char name[JOBREQ_MAX_JOB_NAME + 2], *body, *err;
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	body = xasprintf("{\"jobName\":\"%s\"" F "}", name);
+	expect_parse_error(body, "Error: jobName is longer than 256 bytes");
+	free(body);
+	/* bytes, not characters: 128 two-byte characters are 256 bytes, one more is too many */
+	name[0] = '\0';
+	for (int i = 0; i < 128; i++)
+		strcat(name, "\xc3\xa9");
+	body = xasprintf("{\"jobName\":\"%s\"" F "}", name);
+	err = parse_err(body, &req);
+	assert_null(err);
+	assert_int_equal(strlen(req.job_name), JOBREQ_MAX_JOB_NAME);
+	jobreq_free(&req);
+	free(body);
+	body = xasprintf("{\"jobName\":\"%s\\u00e9\"" F "}", name);
+	expect_parse_error(body, "Error: jobName is longer than 256 bytes");
+	free(body);
+}
+
 static int teardown(void **state)
 {
 	return rmdir(tmpdir);
@@ -505,6 +582,8 @@ int main(void)
 		cmocka_unit_test(test_validate_rules_follow_runner),
 		cmocka_unit_test(test_validate_constraint_still_validates),
 		cmocka_unit_test(test_validate_id_matches_vectors),
+		cmocka_unit_test(test_parse_utf8),
+		cmocka_unit_test(test_parse_job_name_length),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
