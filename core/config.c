@@ -34,6 +34,7 @@ enum config_kind {
 	KIND_PASS_ENV,  /* appended to pass_env */
 	KIND_BYTES,     /* long long, a number of bytes with an optional K, M or G */
 	KIND_UID_RANGE, /* run_uid_first, run_uid_last */
+	KIND_TEMPLATE_VALUES, /* enum config_template_values */
 };
 
 struct config_option {
@@ -112,6 +113,7 @@ static const struct config_option config_options[] = {
 	{ "run-max-memory", KIND_BYTES, offsetof(struct config, run_max_memory), 0, 0, NULL },
 	OPT_INT("run-max-open-files", run_max_open_files, 0, INT_MAX),
 	OPT_KIND("run-uid-range", KIND_UID_RANGE),
+	OPT_KIND("template-values", KIND_TEMPLATE_VALUES),
 };
 
 #define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
@@ -593,6 +595,16 @@ static int config_set(struct config *cfg, const struct config_option *opt, const
 		return config_parse_bytes(value, field, where, errp);
 	case KIND_UID_RANGE:
 		return config_set_uid_range(cfg, value, where, errp);
+	case KIND_TEMPLATE_VALUES:
+		if (strcasecmp(value, "strict") == 0)
+			cfg->template_values = CONFIG_TEMPLATE_STRICT;
+		else if (strcasecmp(value, "factotum") == 0)
+			cfg->template_values = CONFIG_TEMPLATE_FACTOTUM;
+		else
+			return config_fail(errp,
+					   "%s: unknown mode '%s' (expected strict or factotum)",
+					   where, value);
+		return 0;
 	}
 	return config_fail(errp, "%s: internal error: unknown option kind", where);
 }
@@ -859,6 +871,7 @@ void config_init(struct config *cfg)
 	cfg->user = xstrdup(CONFIG_DEFAULT_USER);
 	cfg->run_as = xstrdup(CONFIG_DEFAULT_RUN_AS);
 	cfg->run_path = xstrdup(CONFIG_DEFAULT_RUN_PATH);
+	cfg->template_values = CONFIG_TEMPLATE_STRICT;
 }
 
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
@@ -973,6 +986,9 @@ const char *config_usage(void)
 	       "  --run-max-memory=BYTES       RLIMIT_AS of a run (K, M, G), 0 for none [0]\n"
 	       "  --run-max-open-files=N       RLIMIT_NOFILE of a run, 0 for none [0]\n"
 	       "  --run-uid-range=A-B          each run its own uid from A..B [the run user's]\n"
+	       "  --template-values=MODE       strict: --tag and --env values only as data in a\n"
+	       "                               task's command line; factotum: anything, as\n"
+	       "                               Factotum (trusts every submitter) [strict]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }

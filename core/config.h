@@ -64,6 +64,12 @@ enum config_spool_sync {
 	CONFIG_SYNC_NORMAL,   /* SQLite synchronous=NORMAL */
 };
 
+/* --template-values: what /submit accepts from a submitter's --tag and --env values. */
+enum config_template_values {
+	CONFIG_TEMPLATE_STRICT = 0, /* only where sh reads them as data (core/tmplcheck.h) */
+	CONFIG_TEMPLATE_FACTOTUM,   /* anything, as Factotum: trusts every submitter */
+};
+
 /* What config_parse returns besides 0 and FS_EINVAL: the program prints config_usage() or its
  * version to stdout and exits 0. */
 #define CONFIG_HELP    1
@@ -125,6 +131,7 @@ struct config {
 	int run_max_open_files;   /* RLIMIT_NOFILE of the runner, 0 = not set */
 	/* --run-uid-range A-B: each run its own uid in [first, last]; both 0 when not given */
 	unsigned int run_uid_first, run_uid_last;
+	enum config_template_values template_values; /* --template-values [strict] */
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the
