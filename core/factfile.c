@@ -401,8 +401,7 @@ int factfile_parse(const char *buf, size_t len, const char *path, const struct k
 		goto fail;
 	}
 	compact = compact_encode(root);
-	if ((rc = render(&c, compact, strlen(compact), &ff->compact, &ff->compact_len,
-			  NULL)) != 0)
+	if ((rc = render(&c, compact, strlen(compact), &ff->compact, &ff->compact_len, NULL)) != 0)
 		goto fail;
 	data = ffjson_get(root, "data");
 	name = ffjson_get(data, "name");

@@ -260,6 +260,16 @@ static void put_char(struct buf *b, const char *line, size_t at, size_t end)
 	buf_putc(b, '\'');
 }
 
+/* Where the refused byte is, for the message. */
+static const char *const tmplcheck_where[] = {
+	[TMPLCHECK_OK] = "",
+	[TMPLCHECK_IN_DQ] = " inside double quotes",
+	[TMPLCHECK_OUTSIDE_DQ] = " outside double quotes",
+	[TMPLCHECK_AFTER_DOLLAR] = " right after a '$'",
+	[TMPLCHECK_UNSURE] = " after a backtick, comment, here-document, $'...' or quote inside "
+			     "${...}",
+};
+
 static int tmplcheck_fail(char **errp, const struct factfile_task *t, const char *key,
 			  enum tmplcheck_why why, const char *line, size_t at, size_t end)
 {
@@ -272,25 +282,11 @@ static int tmplcheck_fail(char **errp, const struct factfile_task *t, const char
 	put_shown(&b, key);
 	buf_puts(&b, "' puts ");
 	put_char(&b, line, at, end);
-	switch (why) {
-	case TMPLCHECK_IN_DQ:
-		buf_puts(&b, " inside double quotes in the command line; --template-values strict "
-			     "allows neither '\"', '$', '`' nor '\\' there");
-		break;
-	case TMPLCHECK_AFTER_DOLLAR:
-		buf_puts(&b, " right after a '$' in the command line; --template-values strict "
-			     "allows only " ALLOWED_TEXT " there");
-		break;
-	case TMPLCHECK_UNSURE:
-		buf_puts(&b, " after a backtick, comment, here-document, $'...' or quote inside "
-			     "${...} in the command line; --template-values strict allows only "
-			     ALLOWED_TEXT " there");
-		break;
-	default:
-		buf_puts(&b, " outside double quotes in the command line; --template-values strict "
-			     "allows only " ALLOWED_TEXT " there");
-		break;
-	}
+	buf_puts(&b, tmplcheck_where[why]);
+	buf_puts(&b, " in the command line; --template-values strict allows ");
+	buf_puts(&b,
+		 why == TMPLCHECK_IN_DQ ? "neither '\"', '$', '`' nor '\\'" : "only " ALLOWED_TEXT);
+	buf_puts(&b, " there");
 	err_set(errp, FS_EINVAL, "%s", b.data);
 	buf_free(&b);
 	return FS_EINVAL;

@@ -427,8 +427,8 @@ static void test_spans(void **state)
 	assert_int_equal(sp.v[2].len, 2);
 	assert_string_equal(v.items[sp.v[2].var].key, "name");
 	free(out);
-	assert_int_equal(template_render_spans(S("{{lt}}{{#name}}x{{/name}}"), &v, &out, &olen,
-					       &sp, &err),
+	assert_int_equal(template_render_spans(S("{{lt}}{{#name}}x{{/name}}"), &v, &out, &olen, &sp,
+					       &err),
 			 FS_EINVAL);
 	assert_int_equal(sp.n, 3);
 	template_spans_free(&sp);

@@ -112,8 +112,8 @@ static void test_line_table(void **state)
 
 		why = tmplcheck_line(line, strlen(line), spans, n, &at, &span);
 		if (why != c->want || (why != TMPLCHECK_OK && (at != c->at || span != c->span)))
-			fail_msg("case %zu <%s>: got %d at %zu span %zu, want %d at %zu span %zu", i,
-				 line, why, at, span, c->want, c->at, c->span);
+			fail_msg("case %zu <%s>: got %d at %zu span %zu, want %d at %zu span %zu",
+				 i, line, why, at, span, c->want, c->at, c->span);
 	}
 }
 
@@ -159,16 +159,16 @@ static void test_cmdline(void **state)
 
 #define SCHEMA "iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0"
 /* A factfile of one task "t" running command with the JSON array text args. */
-#define FF1(command, args)                                                                     \
-	"{\"schema\":\"" SCHEMA "\",\"data\":{\"name\":\"j\",\"tasks\":[{\"name\":\"t\","      \
-	"\"executor\":\"shell\",\"command\":\"" command "\",\"arguments\":[" args "],"        \
+#define FF1(command, args)                                                                \
+	"{\"schema\":\"" SCHEMA "\",\"data\":{\"name\":\"j\",\"tasks\":[{\"name\":\"t\"," \
+	"\"executor\":\"shell\",\"command\":\"" command "\",\"arguments\":[" args "],"    \
 	"\"dependsOn\":[],\"onResult\":{\"terminateJobWithSuccess\":[],\"continueJob\":[0]}}]}}"
 
-#define IN_DQ                                                                                  \
-	" inside double quotes in the command line; --template-values strict allows neither "  \
+#define IN_DQ                                                                                 \
+	" inside double quotes in the command line; --template-values strict allows neither " \
 	"'\"', '$', '`' nor '\\' there"
-#define OUTSIDE                                                                                \
-	" outside double quotes in the command line; --template-values strict allows only "    \
+#define OUTSIDE                                                                             \
+	" outside double quotes in the command line; --template-values strict allows only " \
 	"[A-Za-z0-9._:/@%+=,-] there"
 
 struct ff_case {
@@ -181,23 +181,29 @@ static const struct ff_case ff_cases[] = {
 	/* the issue's attack */
 	{ FF1("echo", "\"{{tag:x}}\""), "tag:x", "$(id -u; touch pwned)",
 	  "task 't': the value of 'tag:x' puts '$'" IN_DQ },
-	{ FF1("echo", "\"{{{tag:x}}}\""), "tag:x", "`id`", "task 't': the value of 'tag:x' puts '`'" IN_DQ },
-	{ FF1("echo", "\"{{tag:x}}\""), "tag:x", "a\\", "task 't': the value of 'tag:x' puts '\\'" IN_DQ },
+	{ FF1("echo", "\"{{{tag:x}}}\""), "tag:x", "`id`",
+	  "task 't': the value of 'tag:x' puts '`'" IN_DQ },
+	{ FF1("echo", "\"{{tag:x}}\""), "tag:x", "a\\",
+	  "task 't': the value of 'tag:x' puts '\\'" IN_DQ },
 	/* {{x}} turns '"' into &quot;, {{{x}}} and {{&x}} do not */
 	{ FF1("echo", "\"{{tag:x}}\""), "tag:x", "a\" b", NULL },
-	{ FF1("echo", "\"{{{tag:x}}}\""), "tag:x", "a\" b", "task 't': the value of 'tag:x' puts '\"'" IN_DQ },
-	{ FF1("echo", "\"{{&tag:x}}\""), "tag:x", "a\"", "task 't': the value of 'tag:x' puts '\"'" IN_DQ },
+	{ FF1("echo", "\"{{{tag:x}}}\""), "tag:x", "a\" b",
+	  "task 't': the value of 'tag:x' puts '\"'" IN_DQ },
+	{ FF1("echo", "\"{{&tag:x}}\""), "tag:x", "a\"",
+	  "task 't': the value of 'tag:x' puts '\"'" IN_DQ },
 	/* quotes in the argument itself */
 	{ FF1("psql", "\"--sql=\\\"{{tag:q}}\\\"\""), "tag:q", "select 1",
 	  "task 't': the value of 'tag:q' puts ' '" OUTSIDE },
-	{ FF1("psql", "\"--sql=\\\"{{tag:q}}\\\"\""), "tag:q", "a\"", "task 't': the value of 'tag:q' puts '&'" OUTSIDE },
+	{ FF1("psql", "\"--sql=\\\"{{tag:q}}\\\"\""), "tag:q", "a\"",
+	  "task 't': the value of 'tag:q' puts '&'" OUTSIDE },
 	{ FF1("psql", "\"--sql=\\\"{{tag:q}}\\\"\""), "tag:q", "2026-12-04", NULL },
 	/* single quotes in the command are outside double quotes */
 	{ FF1("sh -c 'echo ", "\"{{env}}\", \"'\""), "env", "a b",
 	  "task 't': the value of 'env' puts ' '" OUTSIDE },
 	{ FF1("echo '", "\"{{{who}}}\", \"'\""), "who", "it's",
 	  "task 't': the value of 'who' puts \"'\"" OUTSIDE },
-	{ FF1("echo '", "\"{{who}}\", \"'\""), "who", "a\nb", "task 't': the value of 'who' puts U+000A" OUTSIDE },
+	{ FF1("echo '", "\"{{who}}\", \"'\""), "who", "a\nb",
+	  "task 't': the value of 'who' puts U+000A" OUTSIDE },
 	{ FF1("echo", "\"{{who}}\""), "who", "\xc3\xa9t\xc3\xa9 ok", NULL },
 	{ FF1("echo \\\"", "\"{{who}}\""), "who", "\xc3\xa9t\xc3\xa9",
 	  "task 't': the value of 'who' puts '\xc3\xa9'" OUTSIDE },
@@ -205,6 +211,10 @@ static const struct ff_case ff_cases[] = {
 	{ FF1("echo", "\"a\""), "tag:x", "$(id)", NULL },
 	{ FF1("echo", "\"{{^tag:x}}{{tag:x}}{{/tag:x}}\""), "tag:x", "$(id)", NULL },
 	{ FF1("echo", "\"$\\\"{{tag:x}}\""), "tag:x", "", NULL },
+	{ FF1("echo `date`", "\"{{tag:x}}\""), "tag:x", "a b",
+	  "task 't': the value of 'tag:x' puts ' ' after a backtick, comment, here-document, "
+	  "$'...' or quote inside ${...} in the command line; --template-values strict allows "
+	  "only [A-Za-z0-9._:/@%+=,-] there" },
 	{ FF1("echo", "\"${{tag:x}}\""), "tag:x", "(id)",
 	  "task 't': the value of 'tag:x' puts '(' right after a '$' in the command line; "
 	  "--template-values strict allows only [A-Za-z0-9._:/@%+=,-] there" },
@@ -229,8 +239,10 @@ static void test_factfile_table(void **state)
 		rc = tmplcheck_factfile(&ff, &vars, &err);
 		if (c->want == NULL && rc != 0)
 			fail_msg("case %zu: refused: %s", i, err);
-		if (c->want != NULL && (rc != FS_EINVAL || err == NULL || strcmp(err, c->want) != 0))
-			fail_msg("case %zu: got %d <%s>, want <%s>", i, rc, err ? err : "", c->want);
+		if (c->want != NULL &&
+		    (rc != FS_EINVAL || err == NULL || strcmp(err, c->want) != 0))
+			fail_msg("case %zu: got %d <%s>, want <%s>", i, rc, err ? err : "",
+				 c->want);
 		factfile_free(&ff);
 		kvlist_free(&vars);
 		free(err);
@@ -273,8 +285,8 @@ static void test_factfile_tasks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_line_table),      cmocka_unit_test(test_deep_nesting),
-		cmocka_unit_test(test_cmdline),         cmocka_unit_test(test_factfile_table),
+		cmocka_unit_test(test_line_table),     cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_cmdline),        cmocka_unit_test(test_factfile_table),
 		cmocka_unit_test(test_factfile_tasks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
