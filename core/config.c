@@ -986,9 +986,9 @@ const char *config_usage(void)
 	       "  --run-max-memory=BYTES       RLIMIT_AS of a run (K, M, G), 0 for none [0]\n"
 	       "  --run-max-open-files=N       RLIMIT_NOFILE of a run, 0 for none [0]\n"
 	       "  --run-uid-range=A-B          each run its own uid from A..B [the run user's]\n"
-	       "  --template-values=MODE       strict: --tag and --env values only as data in a\n"
-	       "                               task's command line; factotum: anything, as\n"
-	       "                               Factotum (trusts every submitter) [strict]\n"
+	       "  --template-values=MODE       what /submit accepts of tag and env values in a\n"
+	       "                               task's command line: strict (only data to sh) or\n"
+	       "                               factotum (anything, as Factotum) [strict]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }
