@@ -109,6 +109,7 @@ static void scan_unquoted(struct scan *s, const char *line, size_t len, size_t i
 	switch (c) {
 	case '\\':
 		s->escaped = true;
+		s->word_start = at_word; /* decided by the escaped byte */
 		break;
 	case '\'':
 		if (was_dollar)
@@ -160,8 +161,10 @@ static void scan_step(struct scan *s, const char *line, size_t len, size_t i)
 
 	s->dollar = false;
 	if (s->escaped) {
+		/* a backslash-newline is removed: the word goes on as if it were not there */
 		s->escaped = false;
-		s->word_start = false;
+		if (c != '\n')
+			s->word_start = false;
 		return;
 	}
 	switch (s->st[s->depth - 1]) {

@@ -66,6 +66,7 @@ static const struct line_case line_cases[] = {
 	{ "echo \"${x:-\1ab\2}\" \"\1a b\2\"", TMPLCHECK_OK, 0, 0 },
 	{ "echo $# \"\1a b\2\"", TMPLCHECK_OK, 0, 0 },
 	{ "echo a#b \"\1a b\2\"", TMPLCHECK_OK, 0, 0 },
+	{ "echo a;\\\n# \"\n\1;id\2", TMPLCHECK_UNSURE, 13, 0 },
 	/* what the scan does not follow: only allow-listed bytes after it */
 	{ "echo # \"\n\" \"\1a b\2\"", TMPLCHECK_UNSURE, 13, 0 },
 	{ "echo # \"\n\" \"\1ab\2\"", TMPLCHECK_OK, 0, 0 },
