@@ -62,7 +62,7 @@ static void scan_pop(struct scan *s)
 
 static bool is_separator(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || strchr(";&|()<>", c) != NULL;
+	return c == ' ' || c == '\t' || c == '\n' || (c != '\0' && strchr(";&|()<>", c) != NULL);
 }
 
 /* The judgement of a value byte c in the current state. */
