@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cmdline.h"
 #include "err.h"
@@ -136,6 +140,90 @@ static void test_deep_nesting(void **state)
 	assert_int_equal(tmplcheck_line(b.data, b.len, &sp, 1, &at, &span), TMPLCHECK_UNSURE);
 	assert_int_equal(at, sp.off + 1);
 	buf_free(&b);
+}
+
+/* Runs line with shell in dir (stdin /dev/null, output discarded, at most 2 s); 1 if it created
+ * dir/P. */
+static int shell_made_p(const char *shell, const char *dir, const char *line)
+{
+	char *p = xasprintf("%s/P", dir);
+	int status, made;
+	pid_t pid;
+
+	unlink(p);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		if (fd < 0 || chdir(dir) != 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 ||
+		    dup2(fd, 2) < 0)
+			_exit(127);
+		alarm(2);
+		execl(shell, shell, "-c", line, (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	made = access(p, F_OK) == 0;
+	unlink(p);
+	free(p);
+	return made;
+}
+
+/* Against real shells: random command lines in the runner's shape (command, then a double-quoted
+ * argument holding a value), with values that create the file P if the shell reads them as code.
+ * Whatever the check accepts must leave P absent. A fixed seed: the same lines every run. */
+static void test_shells_agree(void **state)
+{
+	static const char *const pieces[] = {
+		"$(", "${", "$((", "))", "case ", " in ", " esac", "\\\n", "\"$(", ")\"", "*", "!",
+		"~",  "[",  "]",   "?",  "\"",    "'",    "\\",    "$",    "(",    ")",   "{", "}",
+		"`",  "#",  " ",   ";",  "a",     "\n",   "<",     "=",    "-",    ":",   "|", "&",
+	};
+	static const char *const values[] = {
+		";touch P;",    "a b;touch P;#", "|touch P|", "&touch P&",
+		"\ntouch P\n",  ")touch P(",     "(touch P)", "';touch P;'",
+		")};touch P;#", "';touch P;#",   "}touch P{",
+	};
+	static const char *const shells[] = { "/bin/sh", "/bin/dash", "/bin/bash" };
+	const size_t np = sizeof pieces / sizeof pieces[0];
+	char dir[] = "/tmp/test_tmplcheck.XXXXXX";
+	unsigned long seed = 14;
+	size_t accepted = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (int trial = 0; trial < 400; trial++) {
+		struct template_span sp = { 0, 0, 0 };
+		struct buf b;
+		size_t at, k, n;
+
+		buf_init(&b);
+		buf_puts(&b, "true ");
+#define NEXT() (seed = seed * 6364136223846793005UL + 1442695040888963407UL, (size_t)(seed >> 33))
+		for (n = NEXT() % 12; n > 0; n--)
+			buf_puts(&b, pieces[NEXT() % np]);
+		buf_puts(&b, " \"");
+		for (n = NEXT() % 3; n > 0; n--)
+			buf_puts(&b, pieces[NEXT() % np]);
+		sp.off = b.len;
+		buf_puts(&b, values[NEXT() % (sizeof values / sizeof values[0])]);
+		sp.len = b.len - sp.off;
+		for (n = NEXT() % 5; n > 0; n--)
+			buf_puts(&b, pieces[NEXT() % np]);
+#undef NEXT
+		buf_putc(&b, '"');
+		if (tmplcheck_line(b.data, b.len, &sp, 1, &at, &k) == TMPLCHECK_OK) {
+			accepted++;
+			for (size_t s = 0; s < sizeof shells / sizeof shells[0]; s++)
+				if (access(shells[s], X_OK) == 0 &&
+				    shell_made_p(shells[s], dir, b.data))
+					fail_msg("%s ran a value as code: <%s>", shells[s], b.data);
+		}
+		buf_free(&b);
+	}
+	/* the lines exercise both answers */
+	assert_true(accepted > 50 && accepted < 350);
+	rmdir(dir);
 }
 
 static void test_cmdline(void **state)
@@ -288,7 +376,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_line_table),     cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_cmdline),        cmocka_unit_test(test_factfile_table),
-		cmocka_unit_test(test_factfile_tasks),
+		cmocka_unit_test(test_factfile_tasks), cmocka_unit_test(test_shells_agree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
