@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Factotum's format_args (src/factotum/factfile/mod.rs): it wraps each argument in double quotes
- * and escapes nothing, which is why template values need the responder's check. */
+/* Factotum's format_args: it wraps each argument in double quotes and escapes nothing, which is
+ * why template values need the responder's check (core/tmplcheck.h). */
 #include "cmdline.h"
 
 #include "xalloc.h"
