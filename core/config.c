@@ -35,6 +35,7 @@ enum config_kind {
 	KIND_BYTES,     /* long long, a number of bytes with an optional K, M or G */
 	KIND_UID_RANGE, /* run_uid_first, run_uid_last */
 	KIND_RATE,      /* int in [min, max], N or Nr/s */
+	KIND_TEMPLATE_VALUES, /* enum config_template_values */
 };
 
 struct config_option {
@@ -116,6 +117,7 @@ static const struct config_option config_options[] = {
 	{ "limit-req", KIND_RATE, offsetof(struct config, limit_req), 0, CONFIG_MAX_LIMIT_REQ,
 	  NULL },
 	OPT_INT("limit-conn", limit_conn, 0, CONFIG_MAX_LIMIT_CONN),
+	OPT_KIND("template-values", KIND_TEMPLATE_VALUES),
 };
 
 #define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
@@ -619,6 +621,16 @@ static int config_set(struct config *cfg, const struct config_option *opt, const
 		return config_set_uid_range(cfg, value, where, errp);
 	case KIND_RATE:
 		return config_parse_rate(value, opt->min, opt->max, field, where, errp);
+	case KIND_TEMPLATE_VALUES:
+		if (strcasecmp(value, "strict") == 0)
+			cfg->template_values = CONFIG_TEMPLATE_STRICT;
+		else if (strcasecmp(value, "factotum") == 0)
+			cfg->template_values = CONFIG_TEMPLATE_FACTOTUM;
+		else
+			return config_fail(errp,
+					   "%s: unknown mode '%s' (expected strict or factotum)",
+					   where, value);
+		return 0;
 	}
 	return config_fail(errp, "%s: internal error: unknown option kind", where);
 }
@@ -887,6 +899,7 @@ void config_init(struct config *cfg)
 	cfg->run_path = xstrdup(CONFIG_DEFAULT_RUN_PATH);
 	cfg->limit_req = CONFIG_DEFAULT_LIMIT_REQ;
 	cfg->limit_conn = CONFIG_DEFAULT_LIMIT_CONN;
+	cfg->template_values = CONFIG_TEMPLATE_STRICT;
 }
 
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
@@ -1006,6 +1019,9 @@ const char *config_usage(void)
 	       "                               [100]\n"
 	       "  --limit-conn=N               the launcher's nginx: requests in progress from one\n"
 	       "                               client address (0..65535), 0 for none [64]\n"
+	       "  --template-values=MODE       what /submit accepts of tag and env values in a\n"
+	       "                               task's command line: strict (only data to sh) or\n"
+	       "                               factotum (anything, as Factotum) [strict]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }

@@ -70,6 +70,12 @@ enum config_spool_sync {
 	CONFIG_SYNC_NORMAL,   /* SQLite synchronous=NORMAL */
 };
 
+/* --template-values: what /submit accepts from a submitter's --tag and --env values. */
+enum config_template_values {
+	CONFIG_TEMPLATE_STRICT = 0, /* only where sh reads them as data (core/tmplcheck.h) */
+	CONFIG_TEMPLATE_FACTOTUM,   /* anything, as Factotum: trusts every submitter */
+};
+
 /* What config_parse returns besides 0 and FS_EINVAL: the program prints config_usage() or its
  * version to stdout and exits 0. */
 #define CONFIG_HELP    1
@@ -135,6 +141,7 @@ struct config {
 	 * and ignore them); over either, nginx answers 429. 0 disables each. */
 	int limit_req;  /* --limit-req N or Nr/s: requests per second, burst 2N */
 	int limit_conn; /* --limit-conn N: requests in progress at once */
+	enum config_template_values template_values; /* --template-values [strict] */
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the

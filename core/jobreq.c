@@ -18,6 +18,7 @@
 #include "err.h"
 #include "factargs.h"
 #include "utf8.h"
+#include "tmplcheck.h"
 #include "xalloc.h"
 
 #define DECODE  "Error decoding JSON string: "
@@ -567,9 +568,10 @@ static int jobreq_has_pair(const char *buf, size_t len, char a, char b)
  * (not a regular file, an I/O error, a parse error): the caller then runs factfile_load, whose
  * messages are the ones to answer with. */
 static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
-				   const struct kvlist *vars, enum factfile_rules rules,
+				   const struct kvlist *vars, const struct jobreq_policy *policy,
 				   size_t *lenp)
 {
+	enum factfile_rules rules = policy->rules;
 	struct stat before, after;
 	struct factfile ff;
 	char *buf = NULL, *key = NULL, *compact = NULL;
@@ -602,6 +604,11 @@ static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 		goto out;
 	if (factfile_parse(buf, len, path, vars, rules, &ff, NULL) != 0)
 		goto out;
+	/* only what passed is cached: a hit, keyed on the variables, needs no new check */
+	if (!policy->trust_template_values && tmplcheck_factfile(&ff, vars, NULL) != 0) {
+		factfile_free(&ff);
+		goto out;
+	}
 	/* Templates render JSON string values only, and every tag starts with "{{":
 	 * text with neither "{{" nor a \u escape (the only way to spell '{' otherwise) renders
 	 * the same with any variables, such as the unique tags of each submission. */
@@ -646,8 +653,8 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 	}
 	/* --start needs the task graph, which the cache does not keep */
 	if (policy->cache != NULL && fa.start == NULL &&
-	    (compact = jobreq_cached_compact(policy->cache, req->factfile_path, &fa.vars,
-					     policy->rules, &compact_len)) != NULL) {
+	    (compact = jobreq_cached_compact(policy->cache, req->factfile_path, &fa.vars, policy,
+					     &compact_len)) != NULL) {
 		jobid_compute(compact, compact_len, &fa.tags, req->id);
 		rc = 0;
 		goto fail;
@@ -656,6 +663,8 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 		goto fail;
 	have_ff = 1;
 	if (fa.start != NULL && factargs_check_start(&ff, fa.start, policy->rules, &detail) != 0)
+		goto fail;
+	if (!policy->trust_template_values && tmplcheck_factfile(&ff, &fa.vars, &detail) != 0)
 		goto fail;
 	jobid_compute(ff.compact, ff.compact_len, &fa.tags, req->id);
 	rc = 0;

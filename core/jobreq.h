@@ -33,6 +33,10 @@ struct jobreq_policy {
 	/* who will run the job, when that is not the validating process's own user (NULL: no
 	 * check): a regular file it cannot reach and read is refused */
 	const struct runident *run;
+	/* --template-values factotum: values pass unchanged (0: strict, core/tmplcheck.h). The
+	 * cache holds only validations that passed under this setting and does not key on it: a
+	 * cache serves one setting */
+	int trust_template_values;
 };
 
 /* A cache of validated factfiles for jobreq_validate: the compact text of a factfile that

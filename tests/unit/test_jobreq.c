@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -474,6 +475,43 @@ static void test_validate_id_matches_vectors(void **state)
 	free(echo);
 }
 
+/* --template-values: strict refuses (every time: a refusal is never cached), factotum accepts;
+ * a value that stays data is accepted either way, from the cache the second time. */
+static void test_validate_template_values(void **state)
+{
+	char *ff = xasprintf("%s/template/write-arg.factfile", testdata);
+	const char *attack[] = { "--tag", "x,$(id -u; touch pwned)", "--tag", "out,/tmp/o", NULL };
+	const char *data[] = { "--tag", "x,a b;c", "--tag", "out,/tmp/o", NULL };
+	struct jobreq_policy strict = { .rules = FACTFILE_RULES_OURS, .cache = jobreq_cache_new() };
+	struct jobreq_policy trust = { .rules = FACTFILE_RULES_OURS,
+				       .cache = jobreq_cache_new(),
+				       .trust_template_values = 1 };
+	char id1[JOBID_LEN + 1], id2[JOBID_LEN + 1];
+	struct stat st;
+	time_t age;
+
+	(void)state;
+	/* the cache takes only files settled for 2 s */
+	assert_int_equal(stat(ff, &st), 0);
+	age = time(NULL) - (st.st_ctime > st.st_mtime ? st.st_ctime : st.st_mtime);
+	if (age < 3)
+		sleep((unsigned)(3 - age));
+	for (int i = 0; i < 2; i++)
+		expect_invalid(
+			"j", ff, attack, &strict,
+			"Validation Error: task 'write': the value of 'tag:x' puts '$' inside "
+			"double quotes in the command line; --template-values strict allows "
+			"neither '\"', '$', '`' nor '\\' there");
+	assert_null(validate("j", ff, data, &strict, id1));
+	assert_null(validate("j", ff, data, &strict, id2));
+	assert_string_equal(id1, id2);
+	assert_null(validate("j", ff, attack, &trust, NULL));
+	assert_null(validate("j", ff, attack, &trust, NULL));
+	jobreq_cache_free(strict.cache);
+	jobreq_cache_free(trust.cache);
+	free(ff);
+}
+
 static int setup(void **state)
 {
 	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -584,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_validate_id_matches_vectors),
 		cmocka_unit_test(test_parse_utf8),
 		cmocka_unit_test(test_parse_job_name_length),
+		cmocka_unit_test(test_validate_template_values),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
