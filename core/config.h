@@ -48,6 +48,8 @@
 #define CONFIG_DEFAULT_USER          "factotum-server"
 #define CONFIG_DEFAULT_RUN_AS        "factotum-run"
 #define CONFIG_DEFAULT_RUN_PATH      "/usr/local/bin:/usr/bin:/bin"
+/* The User-Agent of the bundled runner's webhooks, also how config_parse recognises its binary. */
+#define CONFIG_RUNNER_AGENT "factotum-server-runner/"
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {
@@ -125,6 +127,11 @@ struct config {
 	int run_max_open_files;   /* RLIMIT_NOFILE of the runner, 0 = not set */
 	/* --run-uid-range A-B: each run its own uid in [first, last]; both 0 when not given */
 	unsigned int run_uid_first, run_uid_last;
+	/* What a request's factfileArgs may ask (core/argpolicy.h) */
+	char *client_webhooks;      /* --client-webhooks: "deny", "hosts" or "any" */
+	char *client_webhook_hosts; /* --client-webhook-hosts as given, or NULL */
+	int bundled_runner; /* derived: factotum_bin holds CONFIG_RUNNER_AGENT (takes --webhook
+			     * more than once) */
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the

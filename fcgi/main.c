@@ -374,6 +374,8 @@ int main(int argc, char **argv)
 				   : FACTFILE_RULES_FACTOTUM;
 	/* the same few factfiles are submitted over and over: parse each once (jobreq.h) */
 	app.policy.cache = jobreq_cache_new();
+	argpolicy_init(&app.argpolicy, &cfg);
+	app.policy.args = &app.argpolicy;
 	app.runuser = runuser_new(app.sp);
 	if (!cfg.no_consul) {
 		/* before any thread: libcurl's global state */

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "config.h"
 #include "curlload.h"
 #include "err.h"
 #include "webhook.h"
@@ -283,7 +284,7 @@ struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **e
 	lc->easy_setopt(wh->easy, CURLOPT_CONNECTTIMEOUT_MS, wh->connect_timeout_ms);
 	lc->easy_setopt(wh->easy, CURLOPT_TIMEOUT_MS, wh->timeout_ms);
 	lc->easy_setopt(wh->easy, CURLOPT_WRITEFUNCTION, discard_body);
-	lc->easy_setopt(wh->easy, CURLOPT_USERAGENT, "factotum-server-runner/" PACKAGE_VERSION);
+	lc->easy_setopt(wh->easy, CURLOPT_USERAGENT, CONFIG_RUNNER_AGENT PACKAGE_VERSION);
 	lc->easy_setopt(wh->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 
 	/* The sender must never take the runner's signals (SIGCHLD, SIGTERM): it starts with all
