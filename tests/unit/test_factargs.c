@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/factargs.c: the `factotum run` options as Factotum 0.7.0's docopt command
  * line and main.rs take them, with their exact messages, and the --start check for both rule sets
- * on hand-built factfiles. */
+ * on hand-built factfiles; and for core/argpolicy.c, the server's policy on those options. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "argpolicy.h"
 #include "err.h"
 #include "factargs.h"
 
@@ -738,6 +739,152 @@ static void test_takes_value(void **state)
 	assert_false(factargs_takes_value("--tag", 4));
 }
 
+/* The bundled runner's --webhook repeats; Factotum's does not. */
+static void test_webhook_repeats(void **state)
+{
+	char *const *argv = ARGV("--webhook", "http://a/", "--webhook=https://b:8/x");
+	struct factargs fa;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(factargs_parse_cmd(FACTARGS_RUNNER_RUN, 3, argv, &fa, &err), 0);
+	assert_int_equal(fa.n_webhooks, 2);
+	assert_string_equal(fa.webhooks[0], "http://a/");
+	assert_string_equal(fa.webhooks[1], "https://b:8/x");
+	assert_ptr_equal(fa.webhook, fa.webhooks[0]);
+	factargs_free(&fa);
+	parse_err(argv, "Invalid arguments: '--webhook' cannot be given more than once");
+	assert_int_equal(factargs_parse_cmd(FACTARGS_RUNNER_RUN, 3,
+					    ARGV("--webhook", "http://a/", "--webhook=ftp://b/"),
+					    &fa, &err),
+			 FS_EINVAL);
+	assert_string_equal(err, "Error: the specifed webhook URL \"ftp://b/\" is invalid. Reason: "
+				 "URL must begin with 'http://' or 'https://' to be used with "
+				 "Factotum webhooks");
+	free(err);
+}
+
+/* argv parsed as a request's factfileArgs, checked against p: 0 or the message. */
+static void policy_expect(const struct argpolicy *p, char *const *argv, const char *msg)
+{
+	struct factargs fa;
+	char *err = NULL;
+	int rc;
+
+	parse_ok(argv, &fa);
+	rc = argpolicy_check(p, &fa, &err);
+	factargs_free(&fa);
+	if (msg == NULL) {
+		if (rc != 0)
+			fail_msg("refused: %s", err);
+		return;
+	}
+	assert_int_equal(rc, FS_EINVAL);
+	assert_string_equal(err, msg);
+	free(err);
+}
+
+static void policy_init(struct argpolicy *p, enum argpolicy_webhooks mode, const char *hosts)
+{
+	memset(p, 0, sizeof(*p));
+	p->webhooks = mode;
+	p->hosts = hosts;
+	p->bundled_runner = 1;
+	p->max_stdouterr_size = 10000;
+}
+
+static void test_policy_deny_and_limits(void **state)
+{
+	struct argpolicy p;
+
+	(void)state;
+	policy_init(&p, ARGPOLICY_WEBHOOKS_DENY, NULL);
+	policy_expect(&p, ARGV("--webhook", "http://10.0.0.1/"),
+		      "--webhook is not allowed in factfileArgs on this server "
+		      "(--client-webhooks deny)");
+	policy_expect(&p, ARGV("--tag", "a,b"), NULL);
+	policy_expect(&p, ARGV("--heartbeat-interval", "4"),
+		      "--heartbeat-interval must be at least 5 seconds");
+	policy_expect(&p, ARGV("--heartbeat-interval", "0"),
+		      "--heartbeat-interval must be at least 5 seconds");
+	policy_expect(&p, ARGV("--heartbeat-interval", "5"), NULL);
+	policy_expect(&p, ARGV("--max-stdouterr-size", "10000"), NULL);
+	policy_expect(&p, ARGV("--max-stdouterr-size", "10001"),
+		      "--max-stdouterr-size is above this server's limit (10000)");
+	policy_expect(&p, ARGV("--max-stdouterr-size", "18446744073709551615"),
+		      "--max-stdouterr-size is above this server's limit (10000)");
+	/* any: anywhere, but another runner with a server webhook takes only the server's */
+	policy_init(&p, ARGPOLICY_WEBHOOKS_ANY, NULL);
+	policy_expect(&p, ARGV("--webhook", "http://10.0.0.1/"), NULL);
+	p.server_webhook = 1;
+	policy_expect(&p, ARGV("--webhook", "http://10.0.0.1/"), NULL);
+	p.bundled_runner = 0;
+	policy_expect(&p, ARGV("--webhook", "http://10.0.0.1/"),
+		      "--webhook is not allowed in factfileArgs: this server's runner takes one "
+		      "webhook, the server's own (--webhook)");
+	p.server_webhook = 0;
+	policy_expect(&p, ARGV("--webhook", "http://10.0.0.1/"), NULL);
+}
+
+static void test_policy_hosts(void **state)
+{
+	struct argpolicy p;
+
+	(void)state;
+	policy_init(&p, ARGPOLICY_WEBHOOKS_HOSTS, "hooks.example.com, *.Example.ORG:8443,[::1]:9000");
+	policy_expect(&p, ARGV("--webhook", "http://hooks.example.com/x"), NULL);
+	policy_expect(&p, ARGV("--webhook", "https://HOOKS.example.com./x"), NULL);
+	policy_expect(&p, ARGV("--webhook", "http://hooks.example.com:80/x"), NULL);
+	policy_expect(&p, ARGV("--webhook", "http://hooks.example.com:443/x"),
+		      "--webhook port 443 of host 'hooks.example.com' is not in "
+		      "--client-webhook-hosts");
+	policy_expect(&p, ARGV("--webhook", "https://a.b.example.org:8443/"), NULL);
+	policy_expect(&p, ARGV("--webhook", "https://a.example.org/"),
+		      "--webhook port 443 of host 'a.example.org' is not in --client-webhook-hosts");
+	policy_expect(&p, ARGV("--webhook", "https://example.org:8443/"),
+		      "--webhook host 'example.org' is not in --client-webhook-hosts");
+	policy_expect(&p, ARGV("--webhook", "https://evilexample.org:8443/"),
+		      "--webhook host 'evilexample.org' is not in --client-webhook-hosts");
+	policy_expect(&p, ARGV("--webhook", "http://[::1]:9000/"), NULL);
+	policy_expect(&p, ARGV("--webhook", "http://127.0.0.1:9000/"),
+		      "--webhook host '127.0.0.1' is not in --client-webhook-hosts");
+	policy_expect(&p, ARGV("--webhook", "http://u@hooks.example.com/"),
+		      "--webhook URL 'http://u@hooks.example.com/' carries user information");
+	policy_expect(&p, ARGV("--webhook", "http://hooks.example.com:@10.0.0.1/"),
+		      "--webhook URL 'http://hooks.example.com:@10.0.0.1/' carries user "
+		      "information");
+	policy_expect(&p, ARGV("--webhook", "http://10.0.0.1\\@hooks.example.com/"),
+		      "--webhook URL 'http://10.0.0.1\\@hooks.example.com/' holds a backslash, a "
+		      "space or a control character");
+}
+
+static void test_policy_hosts_syntax(void **state)
+{
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(argpolicy_hosts_check("a.example, *.b.example:1,10.0.0.1:65535,[::1]",
+					       &err),
+			 0);
+	assert_null(err);
+	assert_int_equal(argpolicy_hosts_check("a.example,,b", &err), FS_EINVAL);
+	assert_string_equal(err, "'' is not HOST or HOST:PORT (a DNS name, *.DOMAIN, an IPv4 "
+				 "address or [IPv6], PORT 1..65535)");
+	free(err);
+	err = NULL;
+	assert_int_equal(argpolicy_hosts_check("a:0", &err), FS_EINVAL);
+	free(err);
+	err = NULL;
+	assert_int_equal(argpolicy_hosts_check("a:65536", &err), FS_EINVAL);
+	free(err);
+	err = NULL;
+	assert_int_equal(argpolicy_hosts_check("u@a", &err), FS_EINVAL);
+	free(err);
+	err = NULL;
+	assert_int_equal(argpolicy_hosts_check("*", &err), FS_EINVAL);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -755,6 +902,10 @@ int main(void)
 		cmocka_unit_test(test_start_rules),
 		cmocka_unit_test(test_other_commands),
 		cmocka_unit_test(test_takes_value),
+		cmocka_unit_test(test_webhook_repeats),
+		cmocka_unit_test(test_policy_deny_and_limits),
+		cmocka_unit_test(test_policy_hosts),
+		cmocka_unit_test(test_policy_hosts_syntax),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
