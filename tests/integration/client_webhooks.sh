@@ -65,6 +65,20 @@ refused() {
 	fs_expect 400 '{"message":"Validation Error: '"$2"'"}' "factfileArgs $1"
 }
 
+# ---- bad settings: one line, exit 2 ----
+bad_option() {
+	got=$("$FS_FCGI" --no-consul --spool "$FS_SPOOL" --factotum-bin "$FS_RUNNER" "$@" 2>&1)
+	rc=$?
+	[ "$rc" = 2 ] && [ "$got" = "factotum-server-fcgi: $last" ] ||
+		fs_fail "$*: exit $rc, $got"
+}
+last='--client-webhooks: hosts needs --client-webhook-hosts'
+bad_option --client-webhooks hosts
+last="--client-webhooks: 'maybe' is not deny, hosts or any"
+bad_option --client-webhooks maybe
+last="--client-webhook-hosts: 'a:0' is not HOST or HOST:PORT (a DNS name, *.DOMAIN, an IPv4 address or [IPv6], PORT 1..65535)"
+bad_option --client-webhooks hosts --client-webhook-hosts 'b.example,a:0'
+
 start_receiver client
 CLIENT_PORT=$PORT
 start_receiver server
