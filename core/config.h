@@ -49,7 +49,7 @@
 #define CONFIG_DEFAULT_RUN_AS        "factotum-run"
 #define CONFIG_DEFAULT_RUN_PATH      "/usr/local/bin:/usr/bin:/bin"
 /* The User-Agent of the bundled runner's webhooks, also how config_parse recognises its binary. */
-#define CONFIG_RUNNER_AGENT "factotum-server-runner/"
+#define CONFIG_RUNNER_AGENT          "factotum-server-runner/"
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {

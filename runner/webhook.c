@@ -284,8 +284,8 @@ static int dest_start(struct webhook_dest *wh, const char *url, char **errp)
 	wh->timeout_ms = env_long("FS_WEBHOOK_TIMEOUT_MS", 5000, 1, 3600000);
 	wh->pause_max_ms = env_long("FS_WEBHOOK_PAUSE_MAX_MS", 60000, 0, 3600000);
 	clock_gettime(CLOCK_REALTIME, &now);
-	wh->rng = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^ ((uint64_t)getpid() << 40) ^
-		  (uint64_t)(uintptr_t)wh;
+	wh->rng = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^
+		  ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)wh;
 	if (!wh->rng)
 		wh->rng = 1;
 	atomic_init(&wh->abort, 0);

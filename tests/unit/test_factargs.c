@@ -831,7 +831,8 @@ static void test_policy_hosts(void **state)
 	struct argpolicy p;
 
 	(void)state;
-	policy_init(&p, ARGPOLICY_WEBHOOKS_HOSTS, "hooks.example.com, *.Example.ORG:8443,[::1]:9000");
+	policy_init(&p, ARGPOLICY_WEBHOOKS_HOSTS,
+		    "hooks.example.com, *.Example.ORG:8443,[::1]:9000");
 	policy_expect(&p, ARGV("--webhook", "http://hooks.example.com/x"), NULL);
 	policy_expect(&p, ARGV("--webhook", "https://HOOKS.example.com./x"), NULL);
 	policy_expect(&p, ARGV("--webhook", "http://hooks.example.com:80/x"), NULL);
@@ -839,8 +840,9 @@ static void test_policy_hosts(void **state)
 		      "--webhook port 443 of host 'hooks.example.com' is not in "
 		      "--client-webhook-hosts");
 	policy_expect(&p, ARGV("--webhook", "https://a.b.example.org:8443/"), NULL);
-	policy_expect(&p, ARGV("--webhook", "https://a.example.org/"),
-		      "--webhook port 443 of host 'a.example.org' is not in --client-webhook-hosts");
+	policy_expect(
+		&p, ARGV("--webhook", "https://a.example.org/"),
+		"--webhook port 443 of host 'a.example.org' is not in --client-webhook-hosts");
 	policy_expect(&p, ARGV("--webhook", "https://example.org:8443/"),
 		      "--webhook host 'example.org' is not in --client-webhook-hosts");
 	policy_expect(&p, ARGV("--webhook", "https://evilexample.org:8443/"),
