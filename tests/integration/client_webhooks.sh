@@ -17,12 +17,7 @@ trap 'for p in $RPIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; fs
 # wait_port NAME: sets PORT to the port a receiver wrote to $FS_TMP/NAME.port.
 wait_port() {
 	RPIDS="$RPIDS $!"
-	n=0
-	until [ -s "$FS_TMP/$1.port" ]; do
-		n=$((n + 1))
-		[ $n -lt 200 ] || { echo "receiver $1 did not start"; exit 99; }
-		sleep 0.05
-	done
+	wait_file "$FS_TMP/$1.port" || exit 99
 	PORT=$(cat "$FS_TMP/$1.port")
 }
 

@@ -764,25 +764,29 @@ static void test_webhook_repeats(void **state)
 	free(err);
 }
 
-/* argv parsed as a request's factfileArgs, checked against p: 0 or the message. */
-static void policy_expect(const struct argpolicy *p, char *const *argv, const char *msg)
-{
-	struct factargs fa;
-	char *err = NULL;
-	int rc;
+/* One request option and its value, and the message argpolicy_check gives (NULL: accepted). */
+struct policy_case {
+	const char *opt, *value, *msg;
+};
 
-	parse_ok(argv, &fa);
-	rc = argpolicy_check(p, &fa, &err);
-	factargs_free(&fa);
-	if (msg == NULL) {
-		if (rc != 0)
-			fail_msg("refused: %s", err);
-		return;
+static void policy_expect(const struct argpolicy *p, const struct policy_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct factargs fa;
+		char *err = NULL;
+		int rc;
+
+		parse_ok(ARGV((char *)c[i].opt, (char *)c[i].value), &fa);
+		rc = argpolicy_check(p, &fa, &err);
+		factargs_free(&fa);
+		if (c[i].msg == NULL ? rc != 0 : rc != FS_EINVAL || strcmp(err, c[i].msg) != 0)
+			fail_msg("%s %s: want %s, got %s", c[i].opt, c[i].value,
+				 c[i].msg ? c[i].msg : "accepted", err ? err : "accepted");
+		free(err);
 	}
-	assert_int_equal(rc, FS_EINVAL);
-	assert_string_equal(err, msg);
-	free(err);
 }
+
+#define POLICY_EXPECT(p, c) policy_expect((p), (c), sizeof(c) / sizeof((c)[0]))
 
 static void policy_init(struct argpolicy *p, enum argpolicy_webhooks mode, const char *hosts)
 {
@@ -793,75 +797,82 @@ static void policy_init(struct argpolicy *p, enum argpolicy_webhooks mode, const
 	p->max_stdouterr_size = 10000;
 }
 
+#define DENIED "--webhook is not allowed in factfileArgs on this server (--client-webhooks deny)"
+#define ONE_HOOK                                                                             \
+	"--webhook is not allowed in factfileArgs: this server's runner takes one webhook, " \
+	"the server's own (--webhook)"
+#define ABOVE "--max-stdouterr-size is above this server's limit (10000)"
+#define HB    "--heartbeat-interval must be at least 5 seconds"
+#define HOOK  "http://10.0.0.1/"
+
 static void test_policy_deny_and_limits(void **state)
 {
+	static const struct policy_case deny[] = {
+		{ "--webhook", HOOK, DENIED },
+		{ "--tag", "a,b", NULL },
+		{ "--heartbeat-interval", "4", HB },
+		{ "--heartbeat-interval", "0", HB },
+		{ "--heartbeat-interval", "5", NULL },
+		{ "--max-stdouterr-size", "10000", NULL },
+		{ "--max-stdouterr-size", "10001", ABOVE },
+		{ "--max-stdouterr-size", "18446744073709551615", ABOVE },
+	};
+	static const struct policy_case ok[] = { { "--webhook", HOOK, NULL } };
+	static const struct policy_case one[] = { { "--webhook", HOOK, ONE_HOOK } };
 	struct argpolicy p;
 
 	(void)state;
 	policy_init(&p, ARGPOLICY_WEBHOOKS_DENY, NULL);
-	policy_expect(&p, ARGV("--webhook", "http://10.0.0.1/"),
-		      "--webhook is not allowed in factfileArgs on this server "
-		      "(--client-webhooks deny)");
-	policy_expect(&p, ARGV("--tag", "a,b"), NULL);
-	policy_expect(&p, ARGV("--heartbeat-interval", "4"),
-		      "--heartbeat-interval must be at least 5 seconds");
-	policy_expect(&p, ARGV("--heartbeat-interval", "0"),
-		      "--heartbeat-interval must be at least 5 seconds");
-	policy_expect(&p, ARGV("--heartbeat-interval", "5"), NULL);
-	policy_expect(&p, ARGV("--max-stdouterr-size", "10000"), NULL);
-	policy_expect(&p, ARGV("--max-stdouterr-size", "10001"),
-		      "--max-stdouterr-size is above this server's limit (10000)");
-	policy_expect(&p, ARGV("--max-stdouterr-size", "18446744073709551615"),
-		      "--max-stdouterr-size is above this server's limit (10000)");
+	POLICY_EXPECT(&p, deny);
 	/* any: anywhere, but another runner with a server webhook takes only the server's */
 	policy_init(&p, ARGPOLICY_WEBHOOKS_ANY, NULL);
-	policy_expect(&p, ARGV("--webhook", "http://10.0.0.1/"), NULL);
+	POLICY_EXPECT(&p, ok);
 	p.server_webhook = 1;
-	policy_expect(&p, ARGV("--webhook", "http://10.0.0.1/"), NULL);
+	POLICY_EXPECT(&p, ok);
 	p.bundled_runner = 0;
-	policy_expect(&p, ARGV("--webhook", "http://10.0.0.1/"),
-		      "--webhook is not allowed in factfileArgs: this server's runner takes one "
-		      "webhook, the server's own (--webhook)");
+	POLICY_EXPECT(&p, one);
 	p.server_webhook = 0;
-	policy_expect(&p, ARGV("--webhook", "http://10.0.0.1/"), NULL);
+	POLICY_EXPECT(&p, ok);
 }
+
+#define NOT_LISTED(what) "--webhook " what " is not in --client-webhook-hosts"
+#define USERINFO(url)    "--webhook URL '" url "' carries user information"
 
 static void test_policy_hosts(void **state)
 {
+	static const struct policy_case c[] = {
+		{ "--webhook", "http://hooks.example.com/x", NULL },
+		{ "--webhook", "https://HOOKS.example.com./x", NULL },
+		{ "--webhook", "http://hooks.example.com:80/x", NULL },
+		{ "--webhook", "http://hooks.example.com:443/x",
+		  NOT_LISTED("port 443 of host 'hooks.example.com'") },
+		{ "--webhook", "https://a.b.example.org:8443/", NULL },
+		{ "--webhook", "https://a.example.org/",
+		  NOT_LISTED("port 443 of host 'a.example.org'") },
+		{ "--webhook", "https://example.org:8443/", NOT_LISTED("host 'example.org'") },
+		{ "--webhook", "https://evilexample.org:8443/",
+		  NOT_LISTED("host 'evilexample.org'") },
+		{ "--webhook", "http://[::1]:9000/", NULL },
+		{ "--webhook", "http://127.0.0.1:9000/", NOT_LISTED("host '127.0.0.1'") },
+		{ "--webhook", "http://u@hooks.example.com/",
+		  USERINFO("http://u@hooks.example.com/") },
+		{ "--webhook", "http://hooks.example.com:@10.0.0.1/",
+		  USERINFO("http://hooks.example.com:@10.0.0.1/") },
+		{ "--webhook", "http://10.0.0.1\\@hooks.example.com/",
+		  "--webhook URL 'http://10.0.0.1\\@hooks.example.com/' holds a backslash, a space "
+		  "or a control character" },
+	};
 	struct argpolicy p;
 
 	(void)state;
 	policy_init(&p, ARGPOLICY_WEBHOOKS_HOSTS,
 		    "hooks.example.com, *.Example.ORG:8443,[::1]:9000");
-	policy_expect(&p, ARGV("--webhook", "http://hooks.example.com/x"), NULL);
-	policy_expect(&p, ARGV("--webhook", "https://HOOKS.example.com./x"), NULL);
-	policy_expect(&p, ARGV("--webhook", "http://hooks.example.com:80/x"), NULL);
-	policy_expect(&p, ARGV("--webhook", "http://hooks.example.com:443/x"),
-		      "--webhook port 443 of host 'hooks.example.com' is not in "
-		      "--client-webhook-hosts");
-	policy_expect(&p, ARGV("--webhook", "https://a.b.example.org:8443/"), NULL);
-	policy_expect(
-		&p, ARGV("--webhook", "https://a.example.org/"),
-		"--webhook port 443 of host 'a.example.org' is not in --client-webhook-hosts");
-	policy_expect(&p, ARGV("--webhook", "https://example.org:8443/"),
-		      "--webhook host 'example.org' is not in --client-webhook-hosts");
-	policy_expect(&p, ARGV("--webhook", "https://evilexample.org:8443/"),
-		      "--webhook host 'evilexample.org' is not in --client-webhook-hosts");
-	policy_expect(&p, ARGV("--webhook", "http://[::1]:9000/"), NULL);
-	policy_expect(&p, ARGV("--webhook", "http://127.0.0.1:9000/"),
-		      "--webhook host '127.0.0.1' is not in --client-webhook-hosts");
-	policy_expect(&p, ARGV("--webhook", "http://u@hooks.example.com/"),
-		      "--webhook URL 'http://u@hooks.example.com/' carries user information");
-	policy_expect(&p, ARGV("--webhook", "http://hooks.example.com:@10.0.0.1/"),
-		      "--webhook URL 'http://hooks.example.com:@10.0.0.1/' carries user "
-		      "information");
-	policy_expect(&p, ARGV("--webhook", "http://10.0.0.1\\@hooks.example.com/"),
-		      "--webhook URL 'http://10.0.0.1\\@hooks.example.com/' holds a backslash, a "
-		      "space or a control character");
+	POLICY_EXPECT(&p, c);
 }
 
 static void test_policy_hosts_syntax(void **state)
 {
+	static const char *const bad[] = { "a:0", "a:65536", "u@a", "*", "a..b", "[::1", "a:8:9" };
 	char *err = NULL;
 
 	(void)state;
@@ -873,18 +884,12 @@ static void test_policy_hosts_syntax(void **state)
 	assert_string_equal(err, "'' is not HOST or HOST:PORT (a DNS name, *.DOMAIN, an IPv4 "
 				 "address or [IPv6], PORT 1..65535)");
 	free(err);
-	err = NULL;
-	assert_int_equal(argpolicy_hosts_check("a:0", &err), FS_EINVAL);
-	free(err);
-	err = NULL;
-	assert_int_equal(argpolicy_hosts_check("a:65536", &err), FS_EINVAL);
-	free(err);
-	err = NULL;
-	assert_int_equal(argpolicy_hosts_check("u@a", &err), FS_EINVAL);
-	free(err);
-	err = NULL;
-	assert_int_equal(argpolicy_hosts_check("*", &err), FS_EINVAL);
-	free(err);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		if (argpolicy_hosts_check(bad[i], &err) != FS_EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+		free(err);
+	}
 }
 
 int main(void)
