@@ -71,6 +71,7 @@ struct queued_event {
 /* One URL's sender. */
 struct webhook_dest {
 	char *url;
+	size_t number; /* 1-based, in the order of the URLs: how the run log names it */
 	long connect_timeout_ms, timeout_ms, pause_max_ms;
 	uint64_t rng;
 
@@ -362,6 +363,7 @@ struct webhook *webhook_start(char *const *urls, size_t n_urls, long max_stdoute
 	wh->max_stdouterr_size = max_stdouterr_size;
 	for (size_t i = 0; i < n_urls; i++) {
 		wh->n_dests = i + 1; /* webhook_free cleans up to the one that failed */
+		wh->dests[i].number = i + 1;
 		if (dest_start(&wh->dests[i], urls[i], errp) != 0) {
 			webhook_free(wh);
 			return NULL;
@@ -384,12 +386,13 @@ static void enqueue(struct webhook_dest *wh, struct event *ev)
 		wh->dropped |= log_drop;
 		pthread_mutex_unlock(&wh->lock);
 		event_unref(ev);
+		/* by number: a URL may carry a secret, and any submitter may read the run log */
 		if (log_drop)
 			output_printf(1,
-				      "Warning: the webhook %s is not keeping up: progress events "
-				      "are dropped while %zu MiB of them wait (the job's last "
-				      "event is kept)\n",
-				      wh->url, QUEUE_BYTES >> 20);
+				      "Warning: webhook %zu is not keeping up: progress events are "
+				      "dropped while %zu MiB of them wait (the job's last event is "
+				      "kept)\n",
+				      wh->number, QUEUE_BYTES >> 20);
 		return;
 	}
 	q = xmalloc(sizeof(*q));

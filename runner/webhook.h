@@ -22,9 +22,10 @@ struct webhook;
  * Delivery: any 2xx counts, redirects are not followed; each attempt has a 2 s connect and 5 s
  * total timeout; 3 attempts per event with a random 0-60 s pause between them, then the event is
  * given up. A queue holds at most 10000 events and 8 MiB of them (the one being sent included);
- * past that, a new progress event is given up and the run log (stdout) says so once per URL, but
- * the job's last event (its final job_update) is always queued. Tests shorten the timeouts
- * through the FS_WEBHOOK_* test seams listed at the top of webhook.c. The sender threads block
+ * past that, a new progress event is given up and the run log (stdout) says so once per URL (by
+ * its number, 1 for the first: a URL may carry a secret), but the job's last event (its final
+ * job_update) is always queued. Tests shorten the timeouts through the FS_WEBHOOK_* test seams
+ * listed at the top of webhook.c. The sender threads block
  * every signal, so the caller's thread keeps receiving them. */
 struct webhook *webhook_start(char *const *urls, size_t n_urls, long max_stdouterr_size,
 			      char **errp);
