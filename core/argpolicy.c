@@ -28,6 +28,17 @@ void argpolicy_init(struct argpolicy *p, const struct config *cfg)
 	p->max_stdouterr_size = cfg->max_stdouterr_size;
 }
 
+int argpolicy_prepare(const struct argpolicy *p, char **errp)
+{
+	char *why = NULL;
+
+	if (p->webhooks != ARGPOLICY_WEBHOOKS_HOSTS || curlload(&why) != NULL)
+		return 0;
+	err_set(errp, FS_EIO, "--client-webhooks hosts: %s", why);
+	free(why);
+	return FS_EIO;
+}
+
 static int argpolicy_name_char(unsigned char c)
 {
 	return isalnum(c) || c == '-' || c == '.';

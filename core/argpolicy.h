@@ -28,6 +28,11 @@ struct argpolicy {
 /* Fills *p from cfg; p borrows cfg's strings for as long as cfg lives. */
 void argpolicy_init(struct argpolicy *p, const struct config *cfg);
 
+/* Loads what argpolicy_check needs (libcurl with --client-webhooks hosts), to be called before
+ * the program starts threads. Returns 0, or FS_EIO with *errp "--client-webhooks hosts: <why>"
+ * (libcurl cannot be loaded). */
+int argpolicy_prepare(const struct argpolicy *p, char **errp);
+
 /* Checks the parsed factfileArgs fa against p. Returns 0, or FS_EINVAL with *errp one line
  * naming the option:
  *   "--webhook is not allowed in factfileArgs on this server (--client-webhooks deny)"

@@ -376,6 +376,11 @@ int main(int argc, char **argv)
 	app.policy.cache = jobreq_cache_new();
 	argpolicy_init(&app.argpolicy, &cfg);
 	app.policy.args = &app.argpolicy;
+	/* before any thread, as for Consul below: libcurl's global state */
+	if (argpolicy_prepare(&app.argpolicy, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
 	app.runuser = runuser_new(app.sp);
 	if (!cfg.no_consul) {
 		/* before any thread: libcurl's global state */
