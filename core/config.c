@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "argpolicy.h"
 #include "err.h"
 #include "xalloc.h"
 
@@ -57,6 +58,8 @@ static int config_check_nginx_file(const char *value, const char *where, char **
 static int config_check_name(const char *value, const char *where, char **errp);
 static int config_check_run_as(const char *value, const char *where, char **errp);
 static int config_check_run_path(const char *value, const char *where, char **errp);
+static int config_check_client_webhooks(const char *value, const char *where, char **errp);
+static int config_check_webhook_hosts(const char *value, const char *where, char **errp);
 
 #define OPT_STR(n, f, chk)                                            \
 	{                                                             \
@@ -118,6 +121,8 @@ static const struct config_option config_options[] = {
 	  NULL },
 	OPT_INT("limit-conn", limit_conn, 0, CONFIG_MAX_LIMIT_CONN),
 	OPT_KIND("template-values", KIND_TEMPLATE_VALUES),
+	OPT_STR("client-webhooks", client_webhooks, config_check_client_webhooks),
+	OPT_STR("client-webhook-hosts", client_webhook_hosts, config_check_webhook_hosts),
 };
 
 #define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
@@ -844,6 +849,51 @@ static int config_check_tls(const struct config *cfg, char **errp)
 	return 0;
 }
 
+/* ---- client webhooks (core/argpolicy.h) ---- */
+
+static int config_check_client_webhooks(const char *value, const char *where, char **errp)
+{
+	if (strcmp(value, "deny") != 0 && strcmp(value, "hosts") != 0 && strcmp(value, "any") != 0)
+		return config_fail(errp, "%s: '%s' is not deny, hosts or any", where, value);
+	return 0;
+}
+
+static int config_check_webhook_hosts(const char *value, const char *where, char **errp)
+{
+	char *why = NULL;
+
+	if (argpolicy_hosts_check(value, &why) != 0) {
+		config_fail(errp, "%s: %s", where, why);
+		free(why);
+		return FS_EINVAL;
+	}
+	return 0;
+}
+
+/* Whether path is the bundled runner, which takes --webhook more than once: the file holds the
+ * user agent its webhooks send. A file that cannot be read counts as another runner. */
+static int config_is_bundled_runner(const char *path)
+{
+	static const char mark[] = CONFIG_RUNNER_AGENT;
+	char buf[65536 + sizeof(mark)];
+	size_t keep = 0, n;
+	int found = 0;
+	FILE *f = fopen(path, "rbe");
+
+	if (f == NULL)
+		return 0;
+	/* each read keeps the previous block's last bytes, so a mark across blocks is seen */
+	while (!found && (n = fread(buf + keep, 1, sizeof(buf) - keep, f)) > 0) {
+		n += keep;
+		for (size_t i = 0; !found && i + sizeof(mark) - 1 <= n; i++)
+			found = buf[i] == mark[0] && memcmp(buf + i, mark, sizeof(mark) - 1) == 0;
+		keep = n < sizeof(mark) ? n : sizeof(mark);
+		memmove(buf, buf + n - keep, keep);
+	}
+	fclose(f);
+	return found;
+}
+
 /* Derived values and the check of a default factotum-bin, once both sources are in. */
 static int config_finish(struct config *cfg, int bin_given, char **errp)
 {
@@ -867,6 +917,9 @@ static int config_finish(struct config *cfg, int bin_given, char **errp)
 	if (!bin_given && config_check_executable(cfg->factotum_bin, "the bundled runner: ",
 						  "--factotum-bin", errp) != 0)
 		return FS_EINVAL;
+	if (strcmp(cfg->client_webhooks, "hosts") == 0 && cfg->client_webhook_hosts == NULL)
+		return config_fail(errp, "--client-webhooks: hosts needs --client-webhook-hosts");
+	cfg->bundled_runner = config_is_bundled_runner(cfg->factotum_bin);
 	token = getenv("CONSUL_HTTP_TOKEN");
 	free(cfg->consul_token);
 	cfg->consul_token = token != NULL && *token != '\0' ? xstrdup(token) : NULL;
@@ -900,6 +953,7 @@ void config_init(struct config *cfg)
 	cfg->limit_req = CONFIG_DEFAULT_LIMIT_REQ;
 	cfg->limit_conn = CONFIG_DEFAULT_LIMIT_CONN;
 	cfg->template_values = CONFIG_TEMPLATE_STRICT;
+	cfg->client_webhooks = xstrdup("deny");
 }
 
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
@@ -953,6 +1007,8 @@ void config_free(struct config *cfg)
 	for (i = 0; i < cfg->n_pass_env; i++)
 		free(cfg->pass_env[i]);
 	free(cfg->pass_env);
+	free(cfg->client_webhooks);
+	free(cfg->client_webhook_hosts);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -1022,6 +1078,10 @@ const char *config_usage(void)
 	       "  --template-values=MODE       what /submit accepts of tag and env values in a\n"
 	       "                               task's command line: strict (only data to sh) or\n"
 	       "                               factotum (anything, as Factotum) [strict]\n"
+	       "  --client-webhooks=MODE       a request's --webhook: deny, hosts (those of\n"
+	       "                               --client-webhook-hosts) or any [deny]\n"
+	       "  --client-webhook-hosts=LIST  HOST[:PORT],... a request's webhook may reach\n"
+	       "                               (HOST alone: the scheme's default port) [none]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }

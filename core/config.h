@@ -54,6 +54,8 @@
 #define CONFIG_MAX_LIMIT_REQ         1000000
 #define CONFIG_DEFAULT_LIMIT_CONN    64
 #define CONFIG_MAX_LIMIT_CONN        65535
+/* The User-Agent of the bundled runner's webhooks, also how config_parse recognises its binary. */
+#define CONFIG_RUNNER_AGENT          "factotum-server-runner/"
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {
@@ -142,6 +144,11 @@ struct config {
 	int limit_req;  /* --limit-req N or Nr/s: requests per second, burst 2N */
 	int limit_conn; /* --limit-conn N: requests in progress at once */
 	enum config_template_values template_values; /* --template-values [strict] */
+	/* What a request's factfileArgs may ask (core/argpolicy.h) */
+	char *client_webhooks;      /* --client-webhooks: "deny", "hosts" or "any" */
+	char *client_webhook_hosts; /* --client-webhook-hosts as given, or NULL */
+	int bundled_runner; /* derived: factotum_bin holds CONFIG_RUNNER_AGENT (takes --webhook
+			     * more than once) */
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the

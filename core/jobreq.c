@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "argpolicy.h"
 #include "clock.h"
 #include "err.h"
 #include "factargs.h"
@@ -651,6 +652,8 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 		err_set(&detail, FS_EINVAL, "--dry-run cannot be used for a queued job");
 		goto fail;
 	}
+	if (policy->args != NULL && argpolicy_check(policy->args, &fa, &detail) != 0)
+		goto fail;
 	/* --start needs the task graph, which the cache does not keep */
 	if (policy->cache != NULL && fa.start == NULL &&
 	    (compact = jobreq_cached_compact(policy->cache, req->factfile_path, &fa.vars, policy,

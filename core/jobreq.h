@@ -25,6 +25,7 @@ struct job_request {
 /* How the server validates: its --factfile-root allow-list (realpaths, may be empty = any path)
  * and which runner's graph rules apply (the bundled runner's, or a foreign Factotum's). */
 struct jobreq_cache;
+struct argpolicy;
 struct jobreq_policy {
 	char *const *roots;
 	size_t n_roots;
@@ -37,6 +38,8 @@ struct jobreq_policy {
 	 * cache holds only validations that passed under this setting and does not key on it: a
 	 * cache serves one setting */
 	int trust_template_values;
+	/* what factfileArgs may ask of this server (NULL: no check) */
+	const struct argpolicy *args;
 };
 
 /* A cache of validated factfiles for jobreq_validate: the compact text of a factfile that
