@@ -85,9 +85,11 @@ bench_echo_factfile() {
 	chmod 0644 "$FF"
 }
 
-# bench_nginx: one nginx for the whole run in front of $SOCK; sets URL and PORT.
+# bench_nginx: one nginx for the whole run in front of $SOCK, without per-client limits (the
+# load comes from one address); sets URL and PORT.
 bench_nginx() {
-	fs_nginx_start "$T/nginx" "$SOCK" >&2 || die "nginx did not start"
+	FS_NGINX_LIMITS=$FS_NO_LIMITS fs_nginx_start "$T/nginx" "$SOCK" >&2 ||
+		die "nginx did not start"
 	NGINX_PID=$FS_NGINX_PID
 	URL=$FS_URL
 	PORT=${URL##*:}

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "argpolicy.h"
 #include "err.h"
 #include "xalloc.h"
 
@@ -34,6 +35,8 @@ enum config_kind {
 	KIND_PASS_ENV,  /* appended to pass_env */
 	KIND_BYTES,     /* long long, a number of bytes with an optional K, M or G */
 	KIND_UID_RANGE, /* run_uid_first, run_uid_last */
+	KIND_RATE,      /* int in [min, max], N or Nr/s */
+	KIND_TEMPLATE_VALUES, /* enum config_template_values */
 };
 
 struct config_option {
@@ -55,6 +58,8 @@ static int config_check_nginx_file(const char *value, const char *where, char **
 static int config_check_name(const char *value, const char *where, char **errp);
 static int config_check_run_as(const char *value, const char *where, char **errp);
 static int config_check_run_path(const char *value, const char *where, char **errp);
+static int config_check_client_webhooks(const char *value, const char *where, char **errp);
+static int config_check_webhook_hosts(const char *value, const char *where, char **errp);
 
 #define OPT_STR(n, f, chk)                                            \
 	{                                                             \
@@ -112,6 +117,12 @@ static const struct config_option config_options[] = {
 	{ "run-max-memory", KIND_BYTES, offsetof(struct config, run_max_memory), 0, 0, NULL },
 	OPT_INT("run-max-open-files", run_max_open_files, 0, INT_MAX),
 	OPT_KIND("run-uid-range", KIND_UID_RANGE),
+	{ "limit-req", KIND_RATE, offsetof(struct config, limit_req), 0, CONFIG_MAX_LIMIT_REQ,
+	  NULL },
+	OPT_INT("limit-conn", limit_conn, 0, CONFIG_MAX_LIMIT_CONN),
+	OPT_KIND("template-values", KIND_TEMPLATE_VALUES),
+	OPT_STR("client-webhooks", client_webhooks, config_check_client_webhooks),
+	OPT_STR("client-webhook-hosts", client_webhook_hosts, config_check_webhook_hosts),
 	OPT_INT("max-queued-per-user", max_queued_per_user, 0, INT_MAX),
 };
 
@@ -545,6 +556,26 @@ bad:
 			   where, value);
 }
 
+/* Requests per second: N, or nginx's own spelling Nr/s. */
+static int config_parse_rate(const char *value, long long min, long long max, int *out,
+			     const char *where, char **errp)
+{
+	size_t len = strlen(value);
+	char *num;
+	int rc;
+
+	if (len > 3 && strcmp(value + len - 3, "r/s") == 0)
+		len -= 3;
+	num = xstrndup(value, len);
+	if (num[strspn(num, "0123456789")] != '\0')
+		rc = config_fail(errp, "%s: '%s' is not a rate (N or Nr/s, requests per second)",
+				 where, value);
+	else
+		rc = config_parse_int(num, min, max, out, where, errp);
+	free(num);
+	return rc;
+}
+
 /* Checks value and stores it in cfg (value is never NULL; for a flag it is "true" or "false"). */
 static int config_set(struct config *cfg, const struct config_option *opt, const char *value,
 		      const char *where, char **errp)
@@ -594,6 +625,18 @@ static int config_set(struct config *cfg, const struct config_option *opt, const
 		return config_parse_bytes(value, field, where, errp);
 	case KIND_UID_RANGE:
 		return config_set_uid_range(cfg, value, where, errp);
+	case KIND_RATE:
+		return config_parse_rate(value, opt->min, opt->max, field, where, errp);
+	case KIND_TEMPLATE_VALUES:
+		if (strcasecmp(value, "strict") == 0)
+			cfg->template_values = CONFIG_TEMPLATE_STRICT;
+		else if (strcasecmp(value, "factotum") == 0)
+			cfg->template_values = CONFIG_TEMPLATE_FACTOTUM;
+		else
+			return config_fail(errp,
+					   "%s: unknown mode '%s' (expected strict or factotum)",
+					   where, value);
+		return 0;
 	}
 	return config_fail(errp, "%s: internal error: unknown option kind", where);
 }
@@ -807,6 +850,51 @@ static int config_check_tls(const struct config *cfg, char **errp)
 	return 0;
 }
 
+/* ---- client webhooks (core/argpolicy.h) ---- */
+
+static int config_check_client_webhooks(const char *value, const char *where, char **errp)
+{
+	if (strcmp(value, "deny") != 0 && strcmp(value, "hosts") != 0 && strcmp(value, "any") != 0)
+		return config_fail(errp, "%s: '%s' is not deny, hosts or any", where, value);
+	return 0;
+}
+
+static int config_check_webhook_hosts(const char *value, const char *where, char **errp)
+{
+	char *why = NULL;
+
+	if (argpolicy_hosts_check(value, &why) != 0) {
+		config_fail(errp, "%s: %s", where, why);
+		free(why);
+		return FS_EINVAL;
+	}
+	return 0;
+}
+
+/* Whether path is the bundled runner, which takes --webhook more than once: the file holds the
+ * user agent its webhooks send. A file that cannot be read counts as another runner. */
+static int config_is_bundled_runner(const char *path)
+{
+	static const char mark[] = CONFIG_RUNNER_AGENT;
+	char buf[65536 + sizeof(mark)];
+	size_t keep = 0, n;
+	int found = 0;
+	FILE *f = fopen(path, "rbe");
+
+	if (f == NULL)
+		return 0;
+	/* each read keeps the previous block's last bytes, so a mark across blocks is seen */
+	while (!found && (n = fread(buf + keep, 1, sizeof(buf) - keep, f)) > 0) {
+		n += keep;
+		for (size_t i = 0; !found && i + sizeof(mark) - 1 <= n; i++)
+			found = buf[i] == mark[0] && memcmp(buf + i, mark, sizeof(mark) - 1) == 0;
+		keep = n < sizeof(mark) ? n : sizeof(mark);
+		memmove(buf, buf + n - keep, keep);
+	}
+	fclose(f);
+	return found;
+}
+
 /* Derived values and the check of a default factotum-bin, once both sources are in. */
 static int config_finish(struct config *cfg, int bin_given, char **errp)
 {
@@ -830,6 +918,9 @@ static int config_finish(struct config *cfg, int bin_given, char **errp)
 	if (!bin_given && config_check_executable(cfg->factotum_bin, "the bundled runner: ",
 						  "--factotum-bin", errp) != 0)
 		return FS_EINVAL;
+	if (strcmp(cfg->client_webhooks, "hosts") == 0 && cfg->client_webhook_hosts == NULL)
+		return config_fail(errp, "--client-webhooks: hosts needs --client-webhook-hosts");
+	cfg->bundled_runner = config_is_bundled_runner(cfg->factotum_bin);
 	token = getenv("CONSUL_HTTP_TOKEN");
 	free(cfg->consul_token);
 	cfg->consul_token = token != NULL && *token != '\0' ? xstrdup(token) : NULL;
@@ -860,6 +951,10 @@ void config_init(struct config *cfg)
 	cfg->user = xstrdup(CONFIG_DEFAULT_USER);
 	cfg->run_as = xstrdup(CONFIG_DEFAULT_RUN_AS);
 	cfg->run_path = xstrdup(CONFIG_DEFAULT_RUN_PATH);
+	cfg->limit_req = CONFIG_DEFAULT_LIMIT_REQ;
+	cfg->limit_conn = CONFIG_DEFAULT_LIMIT_CONN;
+	cfg->template_values = CONFIG_TEMPLATE_STRICT;
+	cfg->client_webhooks = xstrdup("deny");
 }
 
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
@@ -913,6 +1008,8 @@ void config_free(struct config *cfg)
 	for (i = 0; i < cfg->n_pass_env; i++)
 		free(cfg->pass_env[i]);
 	free(cfg->pass_env);
+	free(cfg->client_webhooks);
+	free(cfg->client_webhook_hosts);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -974,6 +1071,18 @@ const char *config_usage(void)
 	       "  --run-max-memory=BYTES       RLIMIT_AS of a run (K, M, G), 0 for none [0]\n"
 	       "  --run-max-open-files=N       RLIMIT_NOFILE of a run, 0 for none [0]\n"
 	       "  --run-uid-range=A-B          each run its own uid from A..B [the run user's]\n"
+	       "  --limit-req=RATE             the launcher's nginx: requests per second from one\n"
+	       "                               client address (N or Nr/s, burst 2N), 0 for none\n"
+	       "                               [100]\n"
+	       "  --limit-conn=N               the launcher's nginx: requests in progress from one\n"
+	       "                               client address (0..65535), 0 for none [64]\n"
+	       "  --template-values=MODE       what /submit accepts of tag and env values in a\n"
+	       "                               task's command line: strict (only data to sh) or\n"
+	       "                               factotum (anything, as Factotum) [strict]\n"
+	       "  --client-webhooks=MODE       a request's --webhook: deny, hosts (those of\n"
+	       "                               --client-webhook-hosts) or any [deny]\n"
+	       "  --client-webhook-hosts=LIST  HOST[:PORT],... a request's webhook may reach\n"
+	       "                               (HOST alone: the scheme's default port) [none]\n"
 	       "  --max-queued-per-user=N      bound on the queued jobs of one authenticated user,\n"
 	       "                               0 for none [0]\n"
 	       "  --help, --version\n"

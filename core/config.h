@@ -48,6 +48,14 @@
 #define CONFIG_DEFAULT_USER          "factotum-server"
 #define CONFIG_DEFAULT_RUN_AS        "factotum-run"
 #define CONFIG_DEFAULT_RUN_PATH      "/usr/local/bin:/usr/bin:/bin"
+/* The launcher's nginx, per client address: requests per second (burst twice that) and
+ * requests in progress. nginx takes at most 65535 connections in limit_conn. */
+#define CONFIG_DEFAULT_LIMIT_REQ     100
+#define CONFIG_MAX_LIMIT_REQ         1000000
+#define CONFIG_DEFAULT_LIMIT_CONN    64
+#define CONFIG_MAX_LIMIT_CONN        65535
+/* The User-Agent of the bundled runner's webhooks, also how config_parse recognises its binary. */
+#define CONFIG_RUNNER_AGENT          "factotum-server-runner/"
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {
@@ -62,6 +70,12 @@ enum config_log_level {
 enum config_spool_sync {
 	CONFIG_SYNC_FULL = 0, /* SQLite synchronous=FULL */
 	CONFIG_SYNC_NORMAL,   /* SQLite synchronous=NORMAL */
+};
+
+/* --template-values: what /submit accepts from a submitter's --tag and --env values. */
+enum config_template_values {
+	CONFIG_TEMPLATE_STRICT = 0, /* only where sh reads them as data (core/tmplcheck.h) */
+	CONFIG_TEMPLATE_FACTOTUM,   /* anything, as Factotum: trusts every submitter */
 };
 
 /* What config_parse returns besides 0 and FS_EINVAL: the program prints config_usage() or its
@@ -125,6 +139,16 @@ struct config {
 	int run_max_open_files;   /* RLIMIT_NOFILE of the runner, 0 = not set */
 	/* --run-uid-range A-B: each run its own uid in [first, last]; both 0 when not given */
 	unsigned int run_uid_first, run_uid_last;
+	/* Per-client limits of the launcher's nginx on complete requests (the other programs check
+	 * and ignore them); over either, nginx answers 429. 0 disables each. */
+	int limit_req;  /* --limit-req N or Nr/s: requests per second, burst 2N */
+	int limit_conn; /* --limit-conn N: requests in progress at once */
+	enum config_template_values template_values; /* --template-values [strict] */
+	/* What a request's factfileArgs may ask (core/argpolicy.h) */
+	char *client_webhooks;      /* --client-webhooks: "deny", "hosts" or "any" */
+	char *client_webhook_hosts; /* --client-webhook-hosts as given, or NULL */
+	int bundled_runner; /* derived: factotum_bin holds CONFIG_RUNNER_AGENT (takes --webhook
+			     * more than once) */
 	/* --max-queued-per-user: QUEUED jobs one REMOTE_USER may have (jobs without a user share
 	 * one bound), 0 = no bound */
 	int max_queued_per_user;

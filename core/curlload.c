@@ -35,6 +35,11 @@ static const struct {
 	{ "curl_multi_cleanup", offsetof(struct curlfns, multi_cleanup) },
 	{ "curl_slist_append", offsetof(struct curlfns, slist_append) },
 	{ "curl_slist_free_all", offsetof(struct curlfns, slist_free_all) },
+	{ "curl_url", offsetof(struct curlfns, url) },
+	{ "curl_url_set", offsetof(struct curlfns, url_set) },
+	{ "curl_url_get", offsetof(struct curlfns, url_get) },
+	{ "curl_url_cleanup", offsetof(struct curlfns, url_cleanup) },
+	{ "curl_free", offsetof(struct curlfns, free) },
 };
 
 static pthread_once_t curlload_once = PTHREAD_ONCE_INIT;

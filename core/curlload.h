@@ -3,7 +3,8 @@
  * then maps neither libcurl nor its ~30 libraries: the runner starts once per job (resolving them
  * cost ~4 ms of a ~6 ms run), and the worker forks a supervisor per job, each fork costing in
  * proportion to the mappings (bench/README: ~390 us with libcurl mapped, ~160 us without). Only
- * the runner's --webhook and Consul (the responder's claims, the worker's sync) load it. curl.h
+ * the runner's --webhook, Consul (the responder's claims, the worker's sync) and the responder's
+ * check of client webhook hosts (its URL parser) load it. curl.h
  * is still used for its types and constants; every call goes through the table. */
 #ifndef FS_CURLLOAD_H
 #define FS_CURLLOAD_H
@@ -36,6 +37,11 @@ struct curlfns {
 	CURLMcode (*multi_cleanup)(CURLM *multi);
 	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
 	void (*slist_free_all)(struct curl_slist *list);
+	CURLU *(*url)(void);
+	CURLUcode (*url_set)(CURLU *u, CURLUPart part, const char *content, unsigned int flags);
+	CURLUcode (*url_get)(CURLU *u, CURLUPart part, char **content, unsigned int flags);
+	void (*url_cleanup)(CURLU *u);
+	void (*free)(void *p);
 };
 
 /* The table, loaded and curl_global_init'ed by the first call (any thread; the later ones wait

@@ -109,6 +109,8 @@ struct factargs_scan {
 	size_t n_tags;
 	const char **constraints;
 	size_t n_constraints;
+	const char **webhooks; /* every --webhook, in order */
+	size_t n_webhooks;
 	char *nomatch; /* the first reason argv matches no usage pattern, or NULL */
 };
 
@@ -127,7 +129,9 @@ void factargs_free(struct factargs *fa)
 {
 	free(fa->start);
 	free(fa->env_json);
-	free(fa->webhook);
+	for (size_t i = 0; i < fa->n_webhooks; i++)
+		free(fa->webhooks[i]);
+	free(fa->webhooks);
 	free(fa->output);
 	kvlist_free(&fa->vars);
 	kvlist_free(&fa->tags);
@@ -251,7 +255,13 @@ static void factargs_record(struct factargs_scan *sc, int o, const char *spelled
 			xgrow_by_one(sc->constraints, sc->n_constraints, sizeof *sc->constraints);
 		sc->constraints[sc->n_constraints++] = value;
 	} else {
-		if (sc->count[o] == 2)
+		if (o == FA_WEBHOOK) {
+			sc->webhooks =
+				xgrow_by_one(sc->webhooks, sc->n_webhooks, sizeof *sc->webhooks);
+			sc->webhooks[sc->n_webhooks++] = value;
+		}
+		/* The bundled runner posts every event to each of its webhooks. */
+		if (sc->count[o] == 2 && !(o == FA_WEBHOOK && sc->cmd == FACTARGS_RUNNER_RUN))
 			factargs_nomatch(
 				sc,
 				xasprintf("Invalid arguments: '%s' cannot be given more than once",
@@ -596,8 +606,8 @@ int factargs_parse_cmd(enum factargs_cmd cmd, int argc, char *const argv[], stru
 			     "Error: --webhook cannot be used with the --dry-run option");
 		goto done;
 	}
-	if (sc.value[FA_WEBHOOK] != NULL) {
-		const char *wh = sc.value[FA_WEBHOOK];
+	for (size_t i = 0; i < sc.n_webhooks; i++) {
+		const char *wh = sc.webhooks[i];
 		if (strncmp(wh, "http://", 7) != 0 && strncmp(wh, "https://", 8) != 0)
 			problem =
 				"URL must begin with 'http://' or 'https://' to be used with Factotum webhooks";
@@ -610,8 +620,10 @@ int factargs_parse_cmd(enum factargs_cmd cmd, int argc, char *const argv[], stru
 				problem);
 			goto done;
 		}
-		fa->webhook = xstrdup(wh);
+		fa->webhooks = xgrow_by_one(fa->webhooks, fa->n_webhooks, sizeof *fa->webhooks);
+		fa->webhooks[fa->n_webhooks++] = xstrdup(wh);
 	}
+	fa->webhook = fa->n_webhooks > 0 ? fa->webhooks[0] : NULL;
 	if (sc.value[FA_START] != NULL)
 		fa->start = xstrdup(sc.value[FA_START]);
 	if (sc.value[FA_ENV] != NULL)
@@ -625,6 +637,7 @@ int factargs_parse_cmd(enum factargs_cmd cmd, int argc, char *const argv[], stru
 done:
 	free(sc.tags);
 	free(sc.constraints);
+	free(sc.webhooks);
 	free(sc.nomatch);
 	if (rc != 0)
 		factargs_free(fa);

@@ -18,7 +18,11 @@ struct factargs {
 	struct kvlist constraints; /* --constraint pairs (tags_add); not template variables */
 	int no_colour;
 	int dry_run;
-	char *webhook; /* or NULL */
+	char *webhook; /* the first of webhooks, or NULL; not a separate allocation */
+	/* Every --webhook in order: at most one except with FACTARGS_RUNNER_RUN, where the option
+	 * may repeat (the bundled runner posts each event to each URL). Owned. */
+	char **webhooks;
+	size_t n_webhooks;
 	/* -1 when not given. Factotum's docopt decodes an empty or all-whitespace value as 0, and
 	 * takes u64 values; those above LONG_MAX are stored as LONG_MAX. */
 	long max_stdouterr_size;
@@ -58,7 +62,8 @@ int factargs_parse(int argc, char *const argv[], struct factargs *fa, char **err
 /* factargs_parse for the given command's options (argv holds what follows <factfile>). A flag
  * of Factotum's usage that cmd does not take gives "Invalid arguments: '<flag>' is not an option
  * of 'factotum <cmd>'"; --max-parallel is an unknown flag except with FACTARGS_RUNNER_RUN, where
- * it decodes as a usize ("Could not decode '<v>' to usize for '--max-parallel'."). */
+ * it decodes as a usize ("Could not decode '<v>' to usize for '--max-parallel'."), and --webhook
+ * may be given more than once (each URL checked in turn). */
 int factargs_parse_cmd(enum factargs_cmd cmd, int argc, char *const argv[], struct factargs *fa,
 		       char **errp);
 

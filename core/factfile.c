@@ -52,8 +52,10 @@ static int invalid(const struct ctx *c, const char *fmt, ...)
 	return FS_EINVAL;
 }
 
-/* templater::decorate_str: renders src; *out is a new string of *out_len bytes. */
-static int render(const struct ctx *c, const char *src, size_t len, char **out, size_t *out_len)
+/* templater::decorate_str: renders src; *out is a new string of *out_len bytes. spans (may be
+ * NULL) receives where the variables' values went. */
+static int render(const struct ctx *c, const char *src, size_t len, char **out, size_t *out_len,
+		  struct template_spans *spans)
 {
 	char *detail = NULL;
 	int rc;
@@ -67,7 +69,7 @@ static int render(const struct ctx *c, const char *src, size_t len, char **out, 
 		*out_len = len;
 		return 0;
 	}
-	rc = template_render(src, len, c->vars, out, out_len, &detail);
+	rc = template_render_spans(src, len, c->vars, out, out_len, spans, &detail);
 	if (rc != 0) {
 		rc = invalid(c, "Error rendering template: %s", detail ? detail : "unknown error");
 		goto done;
@@ -92,10 +94,10 @@ static bool has_nul(const char *s, size_t len)
 
 /* Renders a task field; a NUL in the result is an error naming the task and the field. */
 static int render_field(const struct ctx *c, const struct ffjson *v, const char *task,
-			const char *field, char **out)
+			const char *field, char **out, struct template_spans *spans)
 {
 	size_t n;
-	int rc = render(c, v->str, v->len, out, &n);
+	int rc = render(c, v->str, v->len, out, &n, spans);
 
 	if (rc == 0 && has_nul(*out, n)) {
 		free(*out);
@@ -216,7 +218,7 @@ static int task_build(const struct ctx *c, const struct ffjson *t, size_t i,
 	int rc;
 
 	ff->n_tasks = i + 1; /* from here on factfile_free frees this task too */
-	if ((rc = render(c, name->str, name->len, &task->name, &n)) != 0)
+	if ((rc = render(c, name->str, name->len, &task->name, &n, NULL)) != 0)
 		goto fail;
 	if (has_nul(task->name, n)) {
 		rc = invalid(c, "the name of the task at index %zu has a NUL character (\\u0000).",
@@ -237,7 +239,7 @@ static int task_build(const struct ctx *c, const struct ffjson *t, size_t i,
 				goto fail;
 			}
 	/* Factotum renders the command and drops the result: only its errors matter. */
-	if ((rc = render(c, command->str, command->len, &discard, &n)) != 0)
+	if ((rc = render(c, command->str, command->len, &discard, &n, NULL)) != 0)
 		goto fail;
 	if (has_nul(command->str, command->len) || has_nul(executor->str, executor->len)) {
 		rc = invalid(c, "the task '%s' has a NUL character (\\u0000) in its %s.",
@@ -248,16 +250,17 @@ static int task_build(const struct ctx *c, const struct ffjson *t, size_t i,
 	task->command = xstrdup(command->str);
 	task->executor = xstrdup(executor->str);
 	task->arguments = xcalloc(args->n_items + 1, sizeof(char *));
+	task->arg_spans = xcalloc(args->n_items + 1, sizeof(*task->arg_spans));
 	for (size_t k = 0; k < args->n_items; k++) {
 		if ((rc = render_field(c, args->items[k], task->name, "arguments",
-				       &task->arguments[k])) != 0)
+				       &task->arguments[k], &task->arg_spans[k])) != 0)
 			goto fail;
 		task->n_arguments++;
 	}
 	task->depends_on = xcalloc(deps->n_items + 1, sizeof(char *));
 	for (size_t k = 0; k < deps->n_items; k++) {
 		if ((rc = render_field(c, deps->items[k], task->name, "dependsOn",
-				       &task->depends_on[k])) != 0)
+				       &task->depends_on[k], NULL)) != 0)
 			goto fail;
 		task->n_depends_on++;
 	}
@@ -398,12 +401,12 @@ int factfile_parse(const char *buf, size_t len, const char *path, const struct k
 		goto fail;
 	}
 	compact = compact_encode(root);
-	if ((rc = render(&c, compact, strlen(compact), &ff->compact, &ff->compact_len)) != 0)
+	if ((rc = render(&c, compact, strlen(compact), &ff->compact, &ff->compact_len, NULL)) != 0)
 		goto fail;
 	data = ffjson_get(root, "data");
 	name = ffjson_get(data, "name");
 	tasks = ffjson_get(data, "tasks");
-	if ((rc = render(&c, name->str, name->len, &ff->name, &n)) != 0)
+	if ((rc = render(&c, name->str, name->len, &ff->name, &n, NULL)) != 0)
 		goto fail;
 	if (has_nul(ff->name, n)) {
 		rc = invalid(&c, "the job name has a NUL character (\\u0000).");
@@ -500,6 +503,10 @@ void factfile_free(struct factfile *ff)
 		for (size_t k = 0; k < t->n_arguments; k++)
 			free(t->arguments[k]);
 		free(t->arguments);
+		/* one more than n_arguments: a failed render leaves nothing in its own */
+		for (size_t k = 0; t->arg_spans != NULL && k <= t->n_arguments; k++)
+			template_spans_free(&t->arg_spans[k]);
+		free(t->arg_spans);
 		for (size_t k = 0; k < t->n_depends_on; k++)
 			free(t->depends_on[k]);
 		free(t->depends_on);

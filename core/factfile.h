@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "kv.h"
+#include "template.h"
 
 /* Which runner's rules apply to the task graph. */
 enum factfile_rules {
@@ -20,6 +21,9 @@ struct factfile_task {
 	char *command;    /* as written: Factotum does not template it */
 	char **arguments; /* templated */
 	size_t n_arguments;
+	/* per argument: the bytes a template variable put there (indices into the vars parsed
+	 * with), for the --template-values check */
+	struct template_spans *arg_spans;
 	char **depends_on; /* templated */
 	size_t n_depends_on;
 	int *terminate_codes; /* onResult.terminateJobWithSuccess */

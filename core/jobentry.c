@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "err.h"
 #include "jobreq.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 void jobentry_init(struct jobentry *e)
@@ -73,27 +74,62 @@ static struct json_object *jobentry_time(int64_t ms)
 	return json_object_new_string(out);
 }
 
+/* A JSON string of s[0..n) with U+FFFD for what is not UTF-8: a value an older server stored
+ * unchecked must not make the Consul value, or an answer built from the entry, invalid. */
+static struct json_object *jobentry_text(const char *s, size_t n)
+{
+	struct json_object *o;
+	struct buf b;
+
+	if (utf8_valid(s, n))
+		return json_object_new_string_len(s, (int)n);
+	buf_init(&b);
+	utf8_sanitize(&b, s, n);
+	o = json_object_new_string_len(b.data, (int)b.len);
+	buf_free(&b);
+	return o;
+}
+
 static struct json_object *jobentry_str(const char *s, int null_if_absent)
 {
 	if (s == NULL)
 		return null_if_absent ? NULL : json_object_new_string("");
-	return json_object_new_string(s);
+	return jobentry_text(s, strlen(s));
+}
+
+/* The stored factfileArgs as a JSON array of strings, [] when it is not one. */
+static struct json_object *jobentry_args(const char *stored)
+{
+	struct json_object *args = stored != NULL ? json_tokener_parse(stored) : NULL, *a;
+	size_t i, n, len;
+	const char *s;
+
+	if (args == NULL || !json_object_is_type(args, json_type_array)) {
+		json_object_put(args);
+		return json_object_new_array();
+	}
+	n = json_object_array_length(args);
+	for (i = 0; i < n; i++) {
+		a = json_object_array_get_idx(args, i);
+		if (!json_object_is_type(a, json_type_string))
+			continue;
+		s = json_object_get_string(a);
+		len = (size_t)json_object_get_string_len(a);
+		if (!utf8_valid(s, len))
+			json_object_array_put_idx(args, i, jobentry_text(s, len)); /* puts a */
+	}
+	return args;
 }
 
 struct json_object *jobentry_to_json(const struct jobentry *e)
 {
-	struct json_object *o = json_object_new_object(), *jr = json_object_new_object(), *args;
+	struct json_object *o = json_object_new_object(), *jr = json_object_new_object();
 
-	args = e->factfile_args != NULL ? json_tokener_parse(e->factfile_args) : NULL;
-	if (args == NULL || !json_object_is_type(args, json_type_array)) {
-		json_object_put(args);
-		args = json_object_new_array();
-	}
 	json_object_object_add(o, "state", json_object_new_string(spool_state_name(e->state)));
 	json_object_object_add(jr, "jobId", jobentry_str(e->job_id, 0));
 	json_object_object_add(jr, "jobName", jobentry_str(e->job_name, 0));
 	json_object_object_add(jr, "factfilePath", jobentry_str(e->factfile_path, 0));
-	json_object_object_add(jr, "factfileArgs", args);
+	json_object_object_add(jr, "factfileArgs", jobentry_args(e->factfile_args));
 	json_object_object_add(o, "jobRequest", jr);
 	json_object_object_add(o, "lastRunFrom", jobentry_str(e->last_run_from, 0));
 	json_object_object_add(o, "lastOutcome",
@@ -111,7 +147,7 @@ struct json_object *jobentry_to_json(const struct jobentry *e)
 	/* only when someone authenticated: an entry of a node without authentication stays as
 	 * before, byte for byte */
 	if (e->submitted_by != NULL)
-		json_object_object_add(o, "submittedBy", json_object_new_string(e->submitted_by));
+		json_object_object_add(o, "submittedBy", jobentry_str(e->submitted_by, 1));
 	return o;
 }
 

@@ -14,9 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "argpolicy.h"
 #include "clock.h"
 #include "err.h"
 #include "factargs.h"
+#include "utf8.h"
+#include "tmplcheck.h"
 #include "xalloc.h"
 
 #define DECODE  "Error decoding JSON string: "
@@ -60,8 +63,9 @@ static void jobreq_position(const char *s, size_t off, size_t *line, size_t *col
 	}
 }
 
-/* The strict parse of every POST body (contract in jobreq.h). */
-int jobreq_json_parse(const char *s, size_t len, struct json_object **out, char **errp)
+/* jobreq_json_parse with json-c's tokener flags given. */
+static int jobreq_json_parse_flags(const char *s, size_t len, int flags, struct json_object **out,
+				   char **errp)
 {
 	struct json_tokener *tok;
 	char *copy;
@@ -79,7 +83,7 @@ int jobreq_json_parse(const char *s, size_t len, struct json_object **out, char 
 	copy = xmalloc(len + 1);
 	memcpy(copy, s, len);
 	copy[len] = '\0';
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tok, flags);
 	/* Passing the terminating NUL tells json-c the input is complete (a bare number). */
 	v = json_tokener_parse_ex(tok, copy, (int)len + 1);
 	end = json_tokener_get_parse_end(tok);
@@ -102,6 +106,102 @@ int jobreq_json_parse(const char *s, size_t len, struct json_object **out, char 
 	json_tokener_free(tok);
 	free(copy);
 	*out = v;
+	return rc;
+}
+
+int jobreq_json_parse(const char *s, size_t len, struct json_object **out, char **errp)
+{
+	return jobreq_json_parse_flags(s, len, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8,
+				       out, errp);
+}
+
+/* Cuts b back to its first len bytes. */
+static void jobreq_buf_cut(struct buf *b, size_t len)
+{
+	if (b->data != NULL)
+		b->data[len] = '\0';
+	b->len = len;
+}
+
+/* Appends to path where the first string of v (a key or a value) that is not valid UTF-8 is: a
+ * member by its key, after a '.' below the top level, an element by "[index]". Returns 1 when
+ * there is one. */
+static int jobreq_utf8_find(struct json_object *v, struct buf *path)
+{
+	size_t mark = path->len, i, n;
+
+	if (json_object_is_type(v, json_type_string))
+		return !utf8_valid(json_object_get_string(v),
+				   (size_t)json_object_get_string_len(v));
+	if (json_object_is_type(v, json_type_array)) {
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++) {
+			buf_printf(path, "[%zu]", i);
+			if (jobreq_utf8_find(json_object_array_get_idx(v, i), path))
+				return 1;
+			jobreq_buf_cut(path, mark);
+		}
+	} else if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, key, val)
+		{
+			if (mark > 0)
+				buf_putc(path, '.');
+			if (!utf8_valid(key, strlen(key))) {
+				utf8_sanitize(path, key, strlen(key));
+				return 1;
+			}
+			buf_puts(path, key);
+			if (jobreq_utf8_find(val, path))
+				return 1;
+			jobreq_buf_cut(path, mark);
+		}
+	}
+	return 0;
+}
+
+/* The parse of a request body (contract in jobreq.h). json-c's own UTF-8 check is left out: it
+ * lets overlongs, surrogates and values above U+10FFFF through, turns lone-surrogate escapes into
+ * U+FFFD, and cannot say which field held the bytes. Valid JSON is ASCII outside its strings, so
+ * a body that is valid UTF-8 without lone-surrogate escapes has only valid strings; otherwise
+ * the tree is searched for the field to name. */
+int jobreq_body_parse(const char *body, size_t len, struct json_object **out, char **errp)
+{
+	struct json_object *v = NULL;
+	struct buf path;
+	char *detail = NULL, *marked = NULL;
+	size_t marked_len = 0;
+	int rc = FS_EINVAL;
+
+	*out = NULL;
+	buf_init(&path);
+	if (jobreq_json_parse_flags(body, len, JSON_TOKENER_STRICT, &v, &detail) != 0) {
+		err_set(errp, FS_EINVAL, DECODE "%s", detail);
+		goto done;
+	}
+	if (utf8_json_surrogates(body, len, NULL, NULL) > 0) {
+		/* again with each lone surrogate as ill-formed bytes that the search finds */
+		marked = xmalloc(len);
+		utf8_json_surrogates(body, len, marked, &marked_len);
+		json_object_put(v);
+		v = NULL;
+		jobreq_json_parse_flags(marked, marked_len, JSON_TOKENER_STRICT, &v, NULL);
+	} else if (utf8_valid(body, len)) {
+		*out = v;
+		v = NULL;
+		rc = 0;
+		goto done;
+	}
+	/* nothing named: a bare string, or the bytes were in a value json-c dropped because its
+	 * key came again */
+	if (!jobreq_utf8_find(v, &path) || path.len == 0)
+		err_set(errp, FS_EINVAL, "Error: invalid UTF-8 in body");
+	else
+		err_set(errp, FS_EINVAL, "Error: invalid UTF-8 in %s", path.data);
+done:
+	json_object_put(v);
+	buf_free(&path);
+	free(detail);
+	free(marked);
 	return rc;
 }
 
@@ -187,16 +287,13 @@ static int jobreq_string_field(struct json_object *obj, const char *field, int r
 int jobreq_parse(const char *body, size_t len, struct job_request *req, char **errp)
 {
 	struct json_object *root = NULL, *args;
-	char *detail = NULL;
 	int counts[3], rc = FS_EINVAL;
 
 	memset(req, 0, sizeof *req);
 	if (len == 0)
 		return err_set(errp, FS_EINVAL, "Error: No body found in POST request");
-	if (jobreq_json_parse(body, len, &root, &detail) != 0) {
-		err_set(errp, FS_EINVAL, DECODE "%s", detail);
+	if (jobreq_body_parse(body, len, &root, errp) != 0)
 		goto out;
-	}
 	if (!json_object_is_type(root, json_type_object)) {
 		err_set(errp, FS_EINVAL, DECODE "invalid type: %s, expected struct JobRequest",
 			jobreq_json_kind(root));
@@ -212,6 +309,11 @@ int jobreq_parse(const char *body, size_t len, struct job_request *req, char **e
 	if (jobreq_string_field(root, "jobName", 1, &req->job_name, errp) != 0 ||
 	    jobreq_string_field(root, "factfilePath", 1, &req->factfile_path, errp) != 0)
 		goto out;
+	if (strlen(req->job_name) > JOBREQ_MAX_JOB_NAME) {
+		err_set(errp, FS_EINVAL, "Error: jobName is longer than %d bytes",
+			JOBREQ_MAX_JOB_NAME);
+		goto out;
+	}
 	if (json_object_object_get_ex(root, "factfileArgs", &args)) {
 		if (!json_object_is_type(args, json_type_array)) {
 			err_set(errp, FS_EINVAL,
@@ -255,7 +357,6 @@ out:
 	if (rc != 0)
 		jobreq_free(req);
 	json_object_put(root);
-	free(detail);
 	return rc;
 }
 
@@ -485,10 +586,11 @@ static int jobreq_has_pair(const char *buf, size_t len, char a, char b)
  * off (not a regular file, an I/O error, a parse error): the caller then reads and parses the
  * file itself, whose messages are the ones to answer with. */
 static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
-				   const struct kvlist *vars, enum factfile_rules rules,
+				   const struct kvlist *vars, const struct jobreq_policy *policy,
 				   size_t *lenp, char **rawp, size_t *raw_lenp,
 				   char sha[JOBID_LEN + 1])
 {
+	enum factfile_rules rules = policy->rules;
 	struct stat before, after;
 	struct factfile ff;
 	char *buf = NULL, *key = NULL, *compact = NULL;
@@ -522,6 +624,11 @@ static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 		goto out;
 	if (factfile_parse(buf, len, path, vars, rules, &ff, NULL) != 0)
 		goto out;
+	/* only what passed is cached: a hit, keyed on the variables, needs no new check */
+	if (!policy->trust_template_values && tmplcheck_factfile(&ff, vars, NULL) != 0) {
+		factfile_free(&ff);
+		goto out;
+	}
 	/* Templates render JSON string values only, and every tag starts with "{{":
 	 * text with neither "{{" nor a \u escape (the only way to spell '{' otherwise) renders
 	 * the same with any variables, such as the unique tags of each submission. */
@@ -570,11 +677,13 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 		err_set(&detail, FS_EINVAL, "--dry-run cannot be used for a queued job");
 		goto fail;
 	}
+	if (policy->args != NULL && argpolicy_check(policy->args, &fa, &detail) != 0)
+		goto fail;
 	/* --start needs the task graph, which the cache does not keep */
 	if (policy->cache != NULL && fa.start == NULL &&
-	    (compact = jobreq_cached_compact(policy->cache, req->factfile_path, &fa.vars,
-					     policy->rules, &compact_len, &req->factfile,
-					     &req->factfile_len, req->factfile_sha)) != NULL) {
+	    (compact = jobreq_cached_compact(policy->cache, req->factfile_path, &fa.vars, policy,
+					     &compact_len, &req->factfile, &req->factfile_len,
+					     req->factfile_sha)) != NULL) {
 		jobid_compute(compact, compact_len, &fa.tags, req->id);
 		rc = 0;
 		goto fail;
@@ -587,6 +696,8 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 	jobid_compute(req->factfile, req->factfile_len, NULL, req->factfile_sha);
 	have_ff = 1;
 	if (fa.start != NULL && factargs_check_start(&ff, fa.start, policy->rules, &detail) != 0)
+		goto fail;
+	if (!policy->trust_template_values && tmplcheck_factfile(&ff, &fa.vars, &detail) != 0)
 		goto fail;
 	jobid_compute(ff.compact, ff.compact_len, &fa.tags, req->id);
 	rc = 0;

@@ -30,6 +30,7 @@ struct job_request {
 /* How the server validates: its --factfile-root allow-list (realpaths, may be empty = any path)
  * and which runner's graph rules apply (the bundled runner's, or a foreign Factotum's). */
 struct jobreq_cache;
+struct argpolicy;
 struct jobreq_policy {
 	char *const *roots;
 	size_t n_roots;
@@ -38,6 +39,12 @@ struct jobreq_policy {
 	/* who will run the job, when that is not the validating process's own user (NULL: no
 	 * check): a regular file it cannot reach and read is refused */
 	const struct runident *run;
+	/* --template-values factotum: values pass unchanged (0: strict, core/tmplcheck.h). The
+	 * cache holds only validations that passed under this setting and does not key on it: a
+	 * cache serves one setting */
+	int trust_template_values;
+	/* what factfileArgs may ask of this server (NULL: no check) */
+	const struct argpolicy *args;
 };
 
 /* A cache of validated factfiles for jobreq_validate: the compact text of a factfile that
@@ -55,11 +62,16 @@ struct jobreq_policy {
 struct jobreq_cache *jobreq_cache_new(void);
 void jobreq_cache_free(struct jobreq_cache *cache);
 
-/* Step 1: body (len bytes, any bytes) must be a JSON object with string jobName and
- * factfilePath and an optional array of strings factfileArgs (missing = []). Unknown keys are
- * ignored, as the original did. On success fills *req (free with jobreq_free). On failure returns
+/* The longest jobName accepted, in bytes. */
+#define JOBREQ_MAX_JOB_NAME 256
+
+/* Step 1: body (len bytes, any bytes) must be a JSON object with string jobName (at most
+ * JOBREQ_MAX_JOB_NAME bytes) and factfilePath and an optional array of strings factfileArgs
+ * (missing = []), every string in it valid UTF-8 (jobreq_body_parse). Unknown keys are ignored,
+ * as the original did. On success fills *req (free with jobreq_free). On failure returns
  * FS_EINVAL and sets *errp to the whole user-facing message: "Error: No body found in POST
- * request" or "Error decoding JSON string: <detail>". */
+ * request", "Error decoding JSON string: <detail>", "Error: invalid UTF-8 in <field>" or
+ * "Error: jobName is longer than 256 bytes". */
 int jobreq_parse(const char *body, size_t len, struct job_request *req, char **errp);
 
 /* Steps 3 and 4: validates the request as `factotum run <path> <args>` would, in-process, and
@@ -68,12 +80,23 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 
 void jobreq_free(struct job_request *req);
 
-/* The strict JSON parse behind jobreq_parse, shared with the responder's other POST bodies:
- * parses s (len bytes, any bytes) as RFC 8259 JSON, valid UTF-8, nesting at most 32 deep,
+/* The strict JSON parse of what the server reads (Consul's answers and values; request bodies
+ * go through jobreq_body_parse, which uses it): parses s (len bytes, any bytes) as RFC 8259
+ * JSON, UTF-8 as json-c checks it (looser than RFC 3629), nesting at most 32 deep,
  * nothing after the value. Returns 0 and *out, a new reference the caller puts (NULL for JSON
  * null), or FS_EINVAL with *errp (if errp) set to the detail ("... at line L column C"). */
 struct json_object;
 int jobreq_json_parse(const char *s, size_t len, struct json_object **out, char **errp);
+
+/* A POST body (len > 0 bytes, any bytes) as JSON whose every string, keys included, is valid
+ * UTF-8 (RFC 3629; a \u escape of a lone surrogate is not). Returns 0 and *out, a new reference
+ * the caller puts (NULL for JSON null), or FS_EINVAL with *errp set to the whole user-facing
+ * message: "Error decoding JSON string: <detail>" as jobreq_json_parse words it, or "Error:
+ * invalid UTF-8 in <field>", where field is the first offending string's place: "jobName" for a
+ * top-level member, "factfileArgs[3]" for an element (0-based), "a.b" below that, the key itself
+ * (invalid bytes shown as U+FFFD) when the key is the offender, "body" for a bare string or a
+ * value json-c dropped as a duplicate key's. */
+int jobreq_body_parse(const char *body, size_t len, struct json_object **out, char **errp);
 
 /* serde's name for the kind of a JSON value ("null", "integer", "sequence", "map", ...), as the
  * original's decode errors word it; static storage. */

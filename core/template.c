@@ -607,19 +607,40 @@ static int parse(struct template_parser *p)
 	return 0;
 }
 
-/* The value a name resolves to, or NULL. A path of two or more parts walks into a string, which
- * has no fields, so only one-part names (after dropping one trailing '.') can resolve. */
-static const char *lookup(const struct kvlist *vars, const char *name, size_t n)
+/* The value a name resolves to (its index in *idx), or NULL. A path of two or more parts walks
+ * into a string, which has no fields, so only one-part names (after dropping one trailing '.') can
+ * resolve. */
+static const char *lookup(const struct kvlist *vars, const char *name, size_t n, size_t *idx)
 {
 	n = path_len(name, n);
 	if (memchr(name, '.', n) != NULL || vars == NULL)
 		return NULL;
 	for (size_t k = 0; k < vars->n; k++) {
 		const char *key = vars->items[k].key;
-		if (strlen(key) == n && memcmp(key, name, n) == 0)
+		if (strlen(key) == n && memcmp(key, name, n) == 0) {
+			*idx = k;
 			return vars->items[k].value;
+		}
 	}
 	return NULL;
+}
+
+/* Records that out[from, out->len) is the value of vars->items[var]. */
+static void span_add(struct template_spans *spans, const struct buf *out, size_t from, size_t var)
+{
+	if (spans == NULL || out->len == from)
+		return;
+	if (spans->n == spans->cap) {
+		spans->cap = spans->cap ? 2 * spans->cap : 4;
+		spans->v = xrealloc(spans->v, spans->cap * sizeof *spans->v);
+	}
+	spans->v[spans->n++] = (struct template_span){ from, out->len - from, var };
+}
+
+void template_spans_free(struct template_spans *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof *s);
 }
 
 static void append_escaped(struct buf *out, const char *v)
@@ -656,9 +677,10 @@ static void append_escaped(struct buf *out, const char *v)
 
 /* Every value is a string, so a rendered section is visited at most once and a flat walk with a
  * count of skipped nesting levels renders the whole tree. */
-static int render(const struct template_parser *p, const struct kvlist *vars, struct buf *out)
+static int render(const struct template_parser *p, const struct kvlist *vars, struct buf *out,
+		  struct template_spans *spans)
 {
-	size_t skip = 0;
+	size_t skip = 0, var = 0, from;
 	char n1[72];
 
 	for (size_t k = 0; k < p->ntoks; k++) {
@@ -683,15 +705,19 @@ static int render(const struct template_parser *p, const struct kvlist *vars, st
 					p->errp, FS_EINVAL,
 					"'{{.}}' at byte %zu names the whole map, not a string",
 					t->at);
-			if ((v = lookup(vars, name, t->len)) != NULL)
+			from = out->len;
+			if ((v = lookup(vars, name, t->len, &var)) != NULL)
 				append_escaped(out, v);
+			span_add(spans, out, from, var);
 			break;
 		case TOK_UTAG:
-			if ((v = lookup(vars, name, t->len)) != NULL)
+			from = out->len;
+			if ((v = lookup(vars, name, t->len, &var)) != NULL)
 				buf_puts(out, v);
+			span_add(spans, out, from, var);
 			break;
 		case TOK_OPEN:
-			v = lookup(vars, name, t->len);
+			v = lookup(vars, name, t->len, &var);
 			if (v != NULL && !t->inverted) {
 				show(n1, name, t->len);
 				return err_set(p->errp, FS_EINVAL,
@@ -712,8 +738,15 @@ static int render(const struct template_parser *p, const struct kvlist *vars, st
 int template_render(const char *src, size_t len, const struct kvlist *vars, char **out,
 		    size_t *out_len, char **errp)
 {
+	return template_render_spans(src, len, vars, out, out_len, NULL, errp);
+}
+
+int template_render_spans(const char *src, size_t len, const struct kvlist *vars, char **out,
+			  size_t *out_len, struct template_spans *spans, char **errp)
+{
 	struct template_parser p;
 	struct buf b;
+	size_t n0 = spans != NULL ? spans->n : 0;
 	int rc;
 
 	memset(&p, 0, sizeof p);
@@ -726,8 +759,11 @@ int template_render(const char *src, size_t len, const struct kvlist *vars, char
 	*out = NULL;
 	*out_len = 0;
 
-	if ((rc = parse(&p)) != 0 || (rc = render(&p, vars, &b)) != 0)
+	if ((rc = parse(&p)) != 0 || (rc = render(&p, vars, &b, spans)) != 0) {
+		if (spans != NULL)
+			spans->n = n0;
 		goto done;
+	}
 	*out_len = b.len;
 	*out = buf_steal(&b);
 done:

@@ -20,4 +20,24 @@
 int template_render(const char *src, size_t len, const struct kvlist *vars, char **out,
 		    size_t *out_len, char **errp);
 
+/* Which bytes of a rendering came from a variable: [off, off + len) of the output is the value of
+ * vars->items[var] (HTML-escaped for a {{x}} tag, as rendered). */
+struct template_span {
+	size_t off, len, var;
+};
+
+/* The spans of one rendering, in output order, none empty. Owned arrays: template_spans_free. */
+struct template_spans {
+	struct template_span *v;
+	size_t n, cap;
+};
+
+/* template_render that also appends to *spans (if not NULL) a span per variable value written;
+ * on failure *spans is left as it was given. */
+int template_render_spans(const char *src, size_t len, const struct kvlist *vars, char **out,
+			  size_t *out_len, struct template_spans *spans, char **errp);
+
+/* Frees the array and empties *s (a zeroed struct is an empty list). */
+void template_spans_free(struct template_spans *s);
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "argpolicy.h"
 #include "config.h"
 #include "http.h"
 #include "jobreq.h"
@@ -58,6 +59,7 @@ struct app {
 	struct spool *sp;              /* reads and the rare writes (settings, cancel) */
 	struct committer *committer;   /* /submit's enqueues (group commit) */
 	struct jobreq_policy policy;   /* from cfg: roots and the runner's rules */
+	struct argpolicy argpolicy;    /* from cfg: what factfileArgs may ask; policy.args */
 	const struct claim_ops *claim; /* NULL: Consul disabled */
 	struct consul *consul;         /* the Consul client, NULL with --no-consul */
 	struct runuser *runuser;       /* the worker's run identity, for policy.run (runuser.h) */

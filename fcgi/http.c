@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* A parameter's value as a new string ("" when absent); libfcgi's copy dies at the next accept. */
 static char *http_param_dup(FCGX_Request *fr, const char *name)
 {
@@ -173,17 +175,41 @@ const char *http_query_get(const struct http_request *req, const char *name)
 	return NULL;
 }
 
+const char *http_query_invalid(const struct http_request *req)
+{
+	size_t i;
+
+	for (i = 0; i < req->n_params; i++) {
+		const struct http_param *p = &req->params[i];
+
+		if (!utf8_valid(p->name, strlen(p->name)) ||
+		    !utf8_valid(p->value, strlen(p->value)))
+			return p->name;
+	}
+	return NULL;
+}
+
 /* ---- JSON in serde_json's forms ---- */
 
 static void http_json_string(struct buf *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	size_t i, n, bad = 1;
 
 	buf_putc(out, '"');
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c >= 0x80) {
+			if ((n = utf8_seq_len(s + i, len - i, &bad)) > 0) {
+				buf_append(out, s + i, n);
+			} else {
+				buf_puts(out, "\xef\xbf\xbd");
+				n = bad;
+			}
+			i += n - 1;
+			continue;
+		}
 		switch (c) {
 		case '"':
 			buf_puts(out, "\\\"");

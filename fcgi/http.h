@@ -49,14 +49,20 @@ void http_request_free(struct http_request *req);
  * req lives. */
 const char *http_query_get(const struct http_request *req, const char *name);
 
+/* The name of the first query parameter whose name or value (percent-decoded) is not valid
+ * UTF-8 (utf8.h), or NULL when all are. Valid while req lives; may itself be invalid UTF-8. */
+const char *http_query_invalid(const struct http_request *req);
+
 /* Writes a whole response: status line, Content-Type (application/json; charset=UTF-8 unless
  * content_type is given), Content-Length, extra_headers (NULL or "Name: value\r\n" lines), body. */
 void http_respond(FCGX_Request *fr, int status, const char *content_type, const char *extra_headers,
 		  const char *body, size_t body_len);
 
 /* Responds with v serialised as serde_json does, for req: compact ({"a":1}) or pretty (2-space
- * indent, "key": value, [] and {} for empty containers), '/' not escaped, non-ASCII as UTF-8;
- * NULL v is "null". Takes ownership of v. Records status in req->status (for the audit line). */
+ * indent, "key": value, [] and {} for empty containers), '/' not escaped, non-ASCII as UTF-8,
+ * bytes that are not valid UTF-8 as U+FFFD (utf8_sanitize), so that every answer is valid
+ * UTF-8 whatever a stored value or an echoed request string holds; NULL v is "null". Takes
+ * ownership of v. Records status in req->status (for the audit line). */
 void http_respond_json(FCGX_Request *fr, struct http_request *req, int status,
 		       struct json_object *v, const char *extra_headers);
 

@@ -374,6 +374,14 @@ int main(int argc, char **argv)
 				   : FACTFILE_RULES_FACTOTUM;
 	/* the same few factfiles are submitted over and over: parse each once (jobreq.h) */
 	app.policy.cache = jobreq_cache_new();
+	app.policy.trust_template_values = cfg.template_values == CONFIG_TEMPLATE_FACTOTUM;
+	argpolicy_init(&app.argpolicy, &cfg);
+	app.policy.args = &app.argpolicy;
+	/* before any thread, as for Consul below: libcurl's global state */
+	if (argpolicy_prepare(&app.argpolicy, &err) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		goto out;
+	}
 	app.runuser = runuser_new(app.sp);
 	if (!cfg.no_consul) {
 		/* before any thread: libcurl's global state */

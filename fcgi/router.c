@@ -75,6 +75,7 @@ static void router_audit(const struct http_request *req)
 static void router_route(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	size_t i;
+	const char *bad;
 	char *msg, *allow;
 
 	for (i = 0; i < sizeof(router_routes) / sizeof(router_routes[0]); i++) {
@@ -83,6 +84,12 @@ static void router_route(struct app *app, FCGX_Request *fr, struct http_request 
 		if (strcmp(req->path, r->path) != 0)
 			continue;
 		if (strcmp(req->method, r->method) == 0) {
+			if ((bad = http_query_invalid(req)) != NULL) {
+				msg = xasprintf("Error: invalid UTF-8 in %s", bad);
+				http_respond_message(fr, req, 400, msg);
+				free(msg);
+				return;
+			}
 			r->fn(app, fr, req);
 			return;
 		}
@@ -138,7 +145,7 @@ int route_post_object(struct app *app, FCGX_Request *fr, struct http_request *re
 		      const char *struct_name, struct json_object **objp)
 {
 	struct json_object *v = NULL;
-	char *detail = NULL, *msg = NULL;
+	char *msg = NULL;
 	int answered = 1;
 
 	(void)app;
@@ -151,8 +158,7 @@ int route_post_object(struct app *app, FCGX_Request *fr, struct http_request *re
 		http_respond_message(fr, req, 400, "Error: No body found in POST request");
 		goto done;
 	}
-	if (jobreq_json_parse(req->body, req->body_len, &v, &detail) != 0) {
-		msg = xasprintf("Error decoding JSON string: %s", detail);
+	if (jobreq_body_parse(req->body, req->body_len, &v, &msg) != 0) {
 		http_respond_message(fr, req, 400, msg);
 		goto done;
 	}
@@ -167,7 +173,6 @@ int route_post_object(struct app *app, FCGX_Request *fr, struct http_request *re
 	answered = 0;
 done:
 	json_object_put(v);
-	free(detail);
 	free(msg);
 	return answered;
 }

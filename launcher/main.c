@@ -89,8 +89,8 @@ static const char launcher_usage[] =
 	"  --consul-dev                 start a Consul dev agent (consul agent -dev) on\n"
 	"                               --consul-ip:--consul-port for development\n"
 	"  --write-nginx-conf=DIR       write the node's nginx configuration with DIR as nginx's\n"
-	"                               prefix (DIR/nginx.conf, DIR/factotum-server.conf, DIR/tmp/)\n"
-	"                               and exit\n";
+	"                               prefix (DIR/nginx.conf, DIR/factotum-server.conf,\n"
+	"                               DIR/factotum-server-limits.conf, DIR/tmp/) and exit\n";
 
 /* A failure that ends the launcher: always written, whatever --log-level says. */
 static void launcher_fail(const struct launcher *l, const char *msg)

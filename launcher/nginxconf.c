@@ -20,6 +20,10 @@
 
 /* The socket the site file names; the launcher points it at the node's responder. */
 #define NGINXCONF_SITE_SOCKET "unix:/run/factotum-server/fcgi.sock"
+/* The lines of the templates that carry the shipped limits; the launcher puts its options'. */
+#define NGINXCONF_SITE_REQ    "limit_req zone=factotum_req burst=200 nodelay;"
+#define NGINXCONF_SITE_CONN   "limit_conn factotum_conn 64;"
+#define NGINXCONF_LIMITS_RATE "rate=100r/s;"
 
 static char *nginxconf_hostport(const char *host, int port)
 {
@@ -145,6 +149,20 @@ char *nginxconf_subst(const char *text, const char *const key[], const char *con
 	return result;
 }
 
+char *nginxconf_limit_req(const struct config *cfg)
+{
+	if (cfg->limit_req == 0)
+		return xstrdup("# limit_req: none (--limit-req 0)");
+	return xasprintf("limit_req zone=factotum_req burst=%d nodelay;", 2 * cfg->limit_req);
+}
+
+char *nginxconf_limit_conn(const struct config *cfg)
+{
+	if (cfg->limit_conn == 0)
+		return xstrdup("# limit_conn: none (--limit-conn 0)");
+	return xasprintf("limit_conn factotum_conn %d;", cfg->limit_conn);
+}
+
 /* Writes text to path through path.tmp and a rename. */
 static int nginxconf_put(const char *path, const char *text, char **errp)
 {
@@ -186,6 +204,7 @@ out:
 int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char **errp)
 {
 	char *site_path = xasprintf("%s/factotum-server.conf", nc->prefix);
+	char *limits_path = xasprintf("%s/factotum-server-limits.conf", nc->prefix);
 	char *conf_path = xasprintf("%s/nginx.conf", nc->prefix);
 	char *tmpdir = xasprintf("%s/tmp", nc->prefix);
 	char *upstream = nginxconf_upstream(cfg), *listen = nginxconf_listen(cfg);
@@ -193,16 +212,26 @@ int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char *
 	char *access = nginxconf_access(cfg);
 	char *user_line = nc->user != NULL ? xasprintf("user %s %s;", nc->user, nc->group)
 					   : xstrdup("# (not started as root: no user directive)");
-	char *site = NULL, *conf = NULL;
-	const char *site_key[] = { NGINXCONF_SITE_SOCKET };
-	const char *site_val[] = { upstream };
-	const char *conf_key[] = { "@USER_LINE@", "@PREFIX@", "@LISTEN@", "@ACCESS@", "@SITE@" };
-	const char *conf_val[] = { user_line, nc->prefix, listen_arg, access, site_path };
+	char *req = nginxconf_limit_req(cfg), *conn = nginxconf_limit_conn(cfg);
+	/* with --limit-req 0 the zone keeps the shipped rate: no line uses it */
+	char *rate = cfg->limit_req != 0 ? xasprintf("rate=%dr/s;", cfg->limit_req)
+					 : xstrdup(NGINXCONF_LIMITS_RATE);
+	char *site = NULL, *limits = NULL, *conf = NULL;
+	const char *site_key[] = { NGINXCONF_SITE_SOCKET, NGINXCONF_SITE_REQ, NGINXCONF_SITE_CONN };
+	const char *site_val[] = { upstream, req, conn };
+	const char *limits_key[] = { NGINXCONF_LIMITS_RATE };
+	const char *limits_val[] = { rate };
+	const char *conf_key[] = { "@USER_LINE@", "@PREFIX@", "@LISTEN@",
+				   "@ACCESS@",    "@SITE@",   "@LIMITS@" };
+	const char *conf_val[] = {
+		user_line, nc->prefix, listen_arg, access, site_path, limits_path
+	};
 	int rc = FS_EINVAL;
 
-	site = nginxconf_subst(nginx_site_template, site_key, site_val, 1);
-	conf = nginxconf_subst(nginx_conf_template, conf_key, conf_val, 5);
-	if (site == NULL || conf == NULL) {
+	site = nginxconf_subst(nginx_site_template, site_key, site_val, 3);
+	limits = nginxconf_subst(nginx_limits_template, limits_key, limits_val, 1);
+	conf = nginxconf_subst(nginx_conf_template, conf_key, conf_val, 6);
+	if (site == NULL || limits == NULL || conf == NULL) {
 		err_set(errp, FS_EINVAL,
 			"the built-in nginx templates lack a placeholder "
 			"(nginx/ and launcher/nginxconf.c disagree)");
@@ -213,12 +242,17 @@ int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char *
 		goto out;
 	}
 	if ((rc = nginxconf_put(site_path, site, errp)) != 0 ||
+	    (rc = nginxconf_put(limits_path, limits, errp)) != 0 ||
 	    (rc = nginxconf_put(conf_path, conf, errp)) != 0)
 		goto out;
 	rc = 0;
 out:
 	free(site);
+	free(limits);
 	free(conf);
+	free(rate);
+	free(conn);
+	free(req);
 	free(user_line);
 	free(access);
 	free(listen_arg);
@@ -226,6 +260,7 @@ out:
 	free(upstream);
 	free(tmpdir);
 	free(conf_path);
+	free(limits_path);
 	free(site_path);
 	return rc;
 }

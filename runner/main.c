@@ -59,7 +59,7 @@ static const char usage_full[] =
 	"  --output=<output_file>                File to print output to. Used with `dot`.\n"
 	"  --overwrite                           Overwrite the output file if it exists.\n"
 	"  --no-colour                           Turn off ANSI terminal colours/formatting in output.\n"
-	"  --webhook=<url>                       Post updates on job execution to the specified URL.\n"
+	"  --webhook=<url>                       Post updates on job execution to the specified URL (repeatable: each URL gets every update; not in Factotum).\n"
 	"  --tag=<tag>                           Add job metadata (tags).\n"
 	"  --constraint=<constraint>             Checks for an external constraint that will prevent execution; allowed constraints (host).\n"
 	"  --max-stdouterr-size=<bytes>          The maximum size of the individual stdout/err sent via the webhook functions for job updates.\n"
@@ -490,7 +490,7 @@ static int main_run(int argc, char **argv)
 		/* Enough bytes for max characters of up to 4 bytes each, and no more than 64 MiB. */
 		opts.capture = max > (64L << 20) / 4 ? (size_t)64 << 20 : (size_t)max * 4 + 4;
 		opts.heartbeat_s = fa.heartbeat_interval > 0 ? fa.heartbeat_interval : 0;
-		if ((wh = webhook_start(fa.webhook, max, &err)) == NULL) {
+		if ((wh = webhook_start(fa.webhooks, fa.n_webhooks, max, &err)) == NULL) {
 			output_printf(1, "Error: %s\n",
 				      err != NULL ? err : "could not start the webhook");
 			rc = EXIT_OTHER;

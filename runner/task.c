@@ -14,6 +14,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cmdline.h"
+
 static sigset_t task_child_mask;
 static long task_child_nofile = -1;
 
@@ -25,19 +27,7 @@ void task_set_child_defaults(const sigset_t *mask, long nofile_soft)
 
 char *task_command(const struct factfile_task *t)
 {
-	struct buf b;
-
-	buf_init(&b);
-	buf_puts(&b, t->command);
-	buf_putc(&b, ' ');
-	for (size_t i = 0; i < t->n_arguments; i++) {
-		if (i > 0)
-			buf_putc(&b, ' ');
-		buf_putc(&b, '"');
-		buf_puts(&b, t->arguments[i]);
-		buf_putc(&b, '"');
-	}
-	return buf_steal(&b);
+	return cmdline_build(t, NULL);
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */

@@ -24,8 +24,8 @@ struct task_proc {
 	int spawn_errno;    /* non-zero when the task could not be started */
 };
 
-/* Factotum's format_args: command, a space, then each argument in double quotes joined by spaces
- * (no escaping, so "echo" with no arguments gives "echo "). Returns a new string. */
+/* The task's `sh -c` line: cmdline_build's (core/cmdline.h), the same bytes the responder's
+ * --template-values check reads. Returns a new string. */
 char *task_command(const struct factfile_task *t);
 
 /* What spawned children get back before exec: the signal mask the runner started with, and the

@@ -5,6 +5,13 @@
  * failure too), any 2xx counts, every attempt has a connect and a total timeout, and
  * webhook_finish bounds how long the run waits for the queue.
  *
+ * Each URL has its own sender and queue, so a stalled receiver delays only its own events. A queue
+ * holds at most QUEUE_BYTES of events (the one being sent included): a receiver that does not
+ * keep up with a task's heartbeats would otherwise make the runner hold every payload, each with
+ * the output tails, for as long as the run lasts. Past the bound, progress events are dropped
+ * (every event carries the whole job's state, so the next one delivered brings the receiver up
+ * to date) and the run log says so once per URL; the job's final event is always queued.
+ *
  * Test seams, read once by webhook_start (milliseconds): they exist so that tests of failing
  * receivers finish in seconds, and are not settings.
  *   FS_WEBHOOK_CONNECT_TIMEOUT_MS  connect timeout per attempt                 (default 2000)
@@ -29,8 +36,10 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "config.h"
 #include "curlload.h"
 #include "err.h"
+#include "output.h"
 #include "webhook.h"
 #include "xalloc.h"
 
@@ -41,19 +50,28 @@
 /* Factotum's MAX_RETRIES: attempts per event, the first included. */
 #define ATTEMPTS 3
 
-/* Beyond this many waiting events (a receiver stalled through a long run with heartbeats), new
- * events are given up at once rather than holding unbounded memory. */
-#define QUEUE_MAX 10000
+/* Beyond this many waiting events, or this many bytes of them, a new progress event is given up
+ * at once rather than held. */
+#define QUEUE_MAX   10000
+#define QUEUE_BYTES ((size_t)8 << 20)
+
+/* One event's payload, shared by the queues of every URL. */
+struct event {
+	atomic_int refs;
+	int final; /* the job's last event: never dropped for room */
+	size_t len;
+	char json[]; /* len bytes and a NUL */
+};
 
 struct queued_event {
 	struct queued_event *next;
-	char *json; /* owned */
-	size_t len;
+	struct event *ev; /* one reference */
 };
 
-struct webhook {
+/* One URL's sender. */
+struct webhook_dest {
 	char *url;
-	long max_stdouterr_size;
+	size_t number; /* 1-based, in the order of the URLs: how the run log names it */
 	long connect_timeout_ms, timeout_ms, pause_max_ms;
 	uint64_t rng;
 
@@ -63,6 +81,8 @@ struct webhook {
 	pthread_cond_t idle; /* finish: the queue drained */
 	struct queued_event *head, *tail; /* under lock */
 	size_t queued;                    /* under lock */
+	size_t held;                      /* under lock: bytes queued or being sent */
+	int dropped;                      /* progress events were dropped for room (logged) */
 	int busy;                         /* under lock: the sender holds an event */
 	int closing;                      /* under lock: no more events will come */
 	atomic_int abort; /* give up now (also read by curl's loop without the lock) */
@@ -71,6 +91,13 @@ struct webhook {
 	CURLM *multi;
 	CURL *easy;
 	struct curl_slist *headers;
+	int started; /* the thread runs */
+};
+
+struct webhook {
+	struct webhook_dest *dests;
+	size_t n_dests;
+	long max_stdouterr_size;
 };
 
 /* libcurl's functions, once the first webhook_start has loaded them (curlload.h). */
@@ -110,7 +137,7 @@ static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 /* One POST. Returns 1 on a 2xx answer, 0 on any failure, -1 if aborted by webhook_finish. The
  * multi interface lets finish interrupt a transfer at once (curl_multi_wakeup) instead of at
  * curl's next progress callback. */
-static int post_once(struct webhook *wh, const struct queued_event *ev)
+static int post_once(struct webhook_dest *wh, const struct event *ev)
 {
 	CURLMsg *msg;
 	CURLcode res = CURLE_FAILED_INIT;
@@ -144,7 +171,7 @@ static int post_once(struct webhook *wh, const struct queued_event *ev)
 }
 
 /* Sleeps ms unless finish aborts first. Returns 1 if aborted. Called with the lock held. */
-static int pause_locked(struct webhook *wh, long ms)
+static int pause_locked(struct webhook_dest *wh, long ms)
 {
 	struct timespec until;
 
@@ -157,7 +184,7 @@ static int pause_locked(struct webhook *wh, long ms)
 }
 
 /* Delivers one event in up to ATTEMPTS tries. Returns 1 if delivered. */
-static int deliver(struct webhook *wh, const struct queued_event *ev)
+static int deliver(struct webhook_dest *wh, const struct event *ev)
 {
 	long wait;
 	int attempt, r;
@@ -179,10 +206,17 @@ static int deliver(struct webhook *wh, const struct queued_event *ev)
 	}
 }
 
+static void event_unref(struct event *ev)
+{
+	if (atomic_fetch_sub(&ev->refs, 1) == 1)
+		free(ev);
+}
+
 static void *sender_main(void *arg)
 {
-	struct webhook *wh = arg;
+	struct webhook_dest *wh = arg;
 	struct queued_event *ev;
+	size_t len;
 	int ok;
 
 	pthread_mutex_lock(&wh->lock);
@@ -199,11 +233,13 @@ static void *sender_main(void *arg)
 		wh->busy = 1;
 		pthread_mutex_unlock(&wh->lock);
 
-		ok = deliver(wh, ev);
-		free(ev->json);
+		ok = deliver(wh, ev->ev);
+		len = ev->ev->len;
+		event_unref(ev->ev);
 		free(ev);
 
 		pthread_mutex_lock(&wh->lock);
+		wh->held -= len;
 		wh->busy = 0;
 		if (!ok)
 			wh->given_up++;
@@ -214,13 +250,14 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
-static void webhook_free(struct webhook *wh)
+/* Frees what dest_start set up; the thread, if any, has ended. */
+static void dest_free(struct webhook_dest *wh)
 {
 	struct queued_event *ev, *next;
 
 	for (ev = wh->head; ev; ev = next) {
 		next = ev->next;
-		free(ev->json);
+		event_unref(ev->ev);
 		free(ev);
 	}
 	if (wh->easy)
@@ -232,28 +269,24 @@ static void webhook_free(struct webhook *wh)
 	pthread_cond_destroy(&wh->idle);
 	pthread_mutex_destroy(&wh->lock);
 	free(wh->url);
-	free(wh);
 }
 
-struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **errp)
+/* Sets up wh (zeroed) for url and starts its sender; on failure sets *errp, and wh must still be
+ * freed with dest_free. */
+static int dest_start(struct webhook_dest *wh, const char *url, char **errp)
 {
-	struct webhook *wh;
 	pthread_condattr_t ca;
 	sigset_t all, old;
 	struct timespec now;
 	int rc;
 
-	if ((lc = curlload(errp)) == NULL)
-		return NULL;
-
-	wh = xcalloc(1, sizeof(*wh));
 	wh->url = xstrdup(url);
-	wh->max_stdouterr_size = max_stdouterr_size;
 	wh->connect_timeout_ms = env_long("FS_WEBHOOK_CONNECT_TIMEOUT_MS", 2000, 1, 3600000);
 	wh->timeout_ms = env_long("FS_WEBHOOK_TIMEOUT_MS", 5000, 1, 3600000);
 	wh->pause_max_ms = env_long("FS_WEBHOOK_PAUSE_MAX_MS", 60000, 0, 3600000);
 	clock_gettime(CLOCK_REALTIME, &now);
-	wh->rng = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^ ((uint64_t)getpid() << 40);
+	wh->rng = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^
+		  ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)wh;
 	if (!wh->rng)
 		wh->rng = 1;
 	atomic_init(&wh->abort, 0);
@@ -268,10 +301,8 @@ struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **e
 
 	wh->multi = lc->multi_init();
 	wh->easy = lc->easy_init();
-	if (!wh->multi || !wh->easy) {
-		err_set(errp, FS_EIO, "cannot initialise libcurl");
-		goto fail;
-	}
+	if (!wh->multi || !wh->easy)
+		return err_set(errp, FS_EIO, "cannot initialise libcurl");
 	wh->headers = lc->slist_append(NULL, "Content-Type: application/json; charset=utf-8");
 	/* No "Expect: 100-continue" round trip for larger bodies (a second's stall on servers that
 	 * never answer it). */
@@ -283,8 +314,11 @@ struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **e
 	lc->easy_setopt(wh->easy, CURLOPT_CONNECTTIMEOUT_MS, wh->connect_timeout_ms);
 	lc->easy_setopt(wh->easy, CURLOPT_TIMEOUT_MS, wh->timeout_ms);
 	lc->easy_setopt(wh->easy, CURLOPT_WRITEFUNCTION, discard_body);
-	lc->easy_setopt(wh->easy, CURLOPT_USERAGENT, "factotum-server-runner/" PACKAGE_VERSION);
+	lc->easy_setopt(wh->easy, CURLOPT_USERAGENT, CONFIG_RUNNER_AGENT PACKAGE_VERSION);
 	lc->easy_setopt(wh->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* A redirect would take the events to a host nobody checked (the responder checks a
+	 * client's URL against --client-webhook-hosts): a 3xx is a failed attempt. */
+	lc->easy_setopt(wh->easy, CURLOPT_FOLLOWLOCATION, 0L);
 
 	/* The sender must never take the runner's signals (SIGCHLD, SIGTERM): it starts with all
 	 * of them blocked and the scheduler's thread keeps its own mask. */
@@ -292,48 +326,112 @@ struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **e
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&wh->thread, NULL, sender_main, wh);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		err_set(errp, FS_EIO, "cannot start the webhook sender: %s", strerror(rc));
-		goto fail;
-	}
-	return wh;
-fail:
-	webhook_free(wh);
-	return NULL;
+	if (rc != 0)
+		return err_set(errp, FS_EIO, "cannot start the webhook sender: %s", strerror(rc));
+	wh->started = 1;
+	return 0;
 }
 
-/* Takes ownership of json. */
-static void enqueue(struct webhook *wh, char *json)
+/* Stops every sender that runs and frees wh. */
+static void webhook_free(struct webhook *wh)
 {
-	struct queued_event *ev;
+	for (size_t i = 0; i < wh->n_dests; i++) {
+		struct webhook_dest *d = &wh->dests[i];
+		if (d->started) {
+			pthread_mutex_lock(&d->lock);
+			atomic_store(&d->abort, 1);
+			pthread_cond_broadcast(&d->wake);
+			pthread_mutex_unlock(&d->lock);
+			pthread_join(d->thread, NULL);
+		}
+		if (d->url != NULL)
+			dest_free(d);
+	}
+	free(wh->dests);
+	free(wh);
+}
+
+struct webhook *webhook_start(char *const *urls, size_t n_urls, long max_stdouterr_size,
+			      char **errp)
+{
+	struct webhook *wh;
+
+	if ((lc = curlload(errp)) == NULL)
+		return NULL;
+	wh = xcalloc(1, sizeof(*wh));
+	wh->dests = xcalloc(n_urls + 1, sizeof(*wh->dests));
+	wh->max_stdouterr_size = max_stdouterr_size;
+	for (size_t i = 0; i < n_urls; i++) {
+		wh->n_dests = i + 1; /* webhook_free cleans up to the one that failed */
+		wh->dests[i].number = i + 1;
+		if (dest_start(&wh->dests[i], urls[i], errp) != 0) {
+			webhook_free(wh);
+			return NULL;
+		}
+	}
+	return wh;
+}
+
+/* Queues one reference to ev on wh, unless there is no room for a progress event. */
+static void enqueue(struct webhook_dest *wh, struct event *ev)
+{
+	struct queued_event *q;
+	int log_drop = 0;
 
 	pthread_mutex_lock(&wh->lock);
-	if (wh->closing || wh->queued >= QUEUE_MAX) {
+	if (wh->closing || (!ev->final && (wh->queued >= QUEUE_MAX ||
+					   (wh->held > 0 && wh->held + ev->len > QUEUE_BYTES)))) {
 		wh->given_up++;
+		log_drop = !wh->closing && !wh->dropped;
+		wh->dropped |= log_drop;
 		pthread_mutex_unlock(&wh->lock);
-		free(json);
+		event_unref(ev);
+		/* by number: a URL may carry a secret, and any submitter may read the run log */
+		if (log_drop)
+			output_printf(1,
+				      "Warning: webhook %zu is not keeping up: progress events are "
+				      "dropped while %zu MiB of them wait (the job's last event is "
+				      "kept)\n",
+				      wh->number, QUEUE_BYTES >> 20);
 		return;
 	}
-	ev = xmalloc(sizeof(*ev));
-	ev->next = NULL;
-	ev->json = json;
-	ev->len = strlen(json);
+	q = xmalloc(sizeof(*q));
+	q->next = NULL;
+	q->ev = ev;
+	wh->held += ev->len;
 	if (wh->tail)
-		wh->tail->next = ev;
+		wh->tail->next = q;
 	else
-		wh->head = ev;
-	wh->tail = ev;
+		wh->head = q;
+	wh->tail = q;
 	wh->queued++;
 	pthread_cond_signal(&wh->wake);
 	pthread_mutex_unlock(&wh->lock);
+}
+
+/* Queues json (taken over) on every URL's queue. */
+static void enqueue_all(struct webhook *wh, char *json, int final)
+{
+	size_t len = strlen(json);
+	struct event *ev = xmalloc(sizeof(*ev) + len + 1);
+
+	atomic_init(&ev->refs, (int)wh->n_dests);
+	ev->final = final;
+	ev->len = len;
+	memcpy(ev->json, json, len + 1);
+	free(json);
+	for (size_t i = 0; i < wh->n_dests; i++)
+		enqueue(&wh->dests[i], ev);
 }
 
 void webhook_job_update(struct webhook *wh, const struct run *run, int previous)
 {
 	if (!wh)
 		return;
-	enqueue(wh,
-		webhook_event_json(run, "job_update", previous, NULL, 0, wh->max_stdouterr_size));
+	enqueue_all(wh,
+		    webhook_event_json(run, "job_update", previous, NULL, 0,
+				       wh->max_stdouterr_size),
+		    run->state == JOB_SUCCEEDED || run->state == JOB_FAILED);
 }
 
 void webhook_task_update(struct webhook *wh, const struct run *run,
@@ -341,24 +439,23 @@ void webhook_task_update(struct webhook *wh, const struct run *run,
 {
 	if (!wh)
 		return;
-	enqueue(wh,
-		webhook_event_json(run, "task_update", -1, transitions, n, wh->max_stdouterr_size));
+	enqueue_all(wh,
+		    webhook_event_json(run, "task_update", -1, transitions, n,
+				       wh->max_stdouterr_size),
+		    0);
 }
 
-size_t webhook_finish(struct webhook *wh, long max_wait_ms)
+/* webhook_finish for one URL: waits until the deadline (every URL's senders were told to close
+ * first, so they drain at the same time), then gives up what is left. Returns how many events
+ * were given up. */
+static size_t dest_finish(struct webhook_dest *wh, const struct timespec *until)
 {
-	struct timespec until;
 	struct queued_event *ev, *next;
 	size_t n;
 
-	if (!wh)
-		return 0;
-	clock_deadline(CLOCK_MONOTONIC, max_wait_ms > 0 ? max_wait_ms : 0, &until);
 	pthread_mutex_lock(&wh->lock);
-	wh->closing = 1;
-	pthread_cond_signal(&wh->wake);
 	while (wh->head || wh->busy) {
-		if (pthread_cond_timedwait(&wh->idle, &wh->lock, &until) == ETIMEDOUT)
+		if (pthread_cond_timedwait(&wh->idle, &wh->lock, until) == ETIMEDOUT)
 			break;
 	}
 	if (wh->head || wh->busy) {
@@ -367,7 +464,7 @@ size_t webhook_finish(struct webhook *wh, long max_wait_ms)
 		atomic_store(&wh->abort, 1);
 		for (ev = wh->head; ev; ev = next) {
 			next = ev->next;
-			free(ev->json);
+			event_unref(ev->ev);
 			free(ev);
 			wh->given_up++;
 		}
@@ -378,7 +475,30 @@ size_t webhook_finish(struct webhook *wh, long max_wait_ms)
 	}
 	pthread_mutex_unlock(&wh->lock);
 	pthread_join(wh->thread, NULL);
+	wh->started = 0;
+	pthread_mutex_lock(&wh->lock);
 	n = wh->given_up;
+	pthread_mutex_unlock(&wh->lock);
+	return n;
+}
+
+size_t webhook_finish(struct webhook *wh, long max_wait_ms)
+{
+	struct timespec until;
+	size_t n = 0;
+
+	if (!wh)
+		return 0;
+	clock_deadline(CLOCK_MONOTONIC, max_wait_ms > 0 ? max_wait_ms : 0, &until);
+	for (size_t i = 0; i < wh->n_dests; i++) {
+		struct webhook_dest *d = &wh->dests[i];
+		pthread_mutex_lock(&d->lock);
+		d->closing = 1;
+		pthread_cond_signal(&d->wake);
+		pthread_mutex_unlock(&d->lock);
+	}
+	for (size_t i = 0; i < wh->n_dests; i++)
+		n += dest_finish(&wh->dests[i], &until);
 	webhook_free(wh);
 	return n;
 }

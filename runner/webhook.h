@@ -14,15 +14,21 @@
 
 struct webhook;
 
-/* Starts a sender for url (http:// or https://, already validated). max_stdouterr_size is how
- * many characters (not bytes) of each task's stdout/stderr tail go into payloads. Returns NULL
- * and sets *errp (the caller frees it) if the sender cannot be started -- libcurl.so.4 cannot be
- * loaded, for one. Free with webhook_finish. Delivery: any 2xx counts; each attempt has a 2 s
- * connect and 5 s total timeout; 3 attempts per event with a random 0-60 s pause between them,
- * then the event is given up; at most 10000 events wait (later ones are given up). Tests shorten
- * these through the FS_WEBHOOK_* test seams listed at the top of webhook.c. The sender thread
- * blocks every signal, so the caller's thread keeps receiving them. */
-struct webhook *webhook_start(const char *url, long max_stdouterr_size, char **errp);
+/* Starts one sender per URL of urls[0..n_urls) (n_urls >= 1; http:// or https://, already
+ * validated; only read during the call): every event goes to each URL, in order, through that
+ * URL's own queue. max_stdouterr_size is how many characters (not bytes) of each task's
+ * stdout/stderr tail go into payloads. Returns NULL and sets *errp (the caller frees it) if a
+ * sender cannot be started -- libcurl.so.4 cannot be loaded, for one. Free with webhook_finish.
+ * Delivery: any 2xx counts, redirects are not followed; each attempt has a 2 s connect and 5 s
+ * total timeout; 3 attempts per event with a random 0-60 s pause between them, then the event is
+ * given up. A queue holds at most 10000 events and 8 MiB of them (the one being sent included);
+ * past that, a new progress event is given up and the run log (stdout) says so once per URL (by
+ * its number, 1 for the first: a URL may carry a secret), but the job's last event (its final
+ * job_update) is always queued. Tests shorten the timeouts through the FS_WEBHOOK_* test seams
+ * listed at the top of webhook.c. The sender threads block
+ * every signal, so the caller's thread keeps receiving them. */
+struct webhook *webhook_start(char *const *urls, size_t n_urls, long max_stdouterr_size,
+			      char **errp);
 
 /* Queues a job_update event for the run's current state; previous is the job state before this
  * transition, or -1 for none (the first event: null previousState). The payload is built now,
@@ -33,8 +39,9 @@ void webhook_job_update(struct webhook *wh, const struct run *run, int previous)
 void webhook_task_update(struct webhook *wh, const struct run *run,
 			 const struct task_transition *transitions, size_t n);
 
-/* Waits up to max_wait_ms for every queued event to be delivered or given up, stops the sender
- * and frees wh. Returns how many events were given up (the caller prints a warning if > 0). */
+/* Waits up to max_wait_ms for every queued event to be delivered or given up, stops the senders
+ * and frees wh. Returns how many events were given up over all URLs (the caller prints a warning
+ * if > 0). */
 size_t webhook_finish(struct webhook *wh, long max_wait_ms);
 
 /* Builds one event's compact JSON (runner/event.c, for the sender): kind is "job_update" or

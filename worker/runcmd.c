@@ -86,11 +86,14 @@ int runcmd_build(const struct config *cfg, const char *factfile_path, const char
 	argv[k++] = xstrdup(factfile_path);
 	for (i = 0; i < seen.insert; i++)
 		argv[k++] = xstrdup(args[i]);
-	if (cfg->webhook != NULL && !seen.webhook) {
+	/* the bundled runner posts to every --webhook: the server's gets a client's job's events
+	 * too; another runner takes one, and the responder refuses a client's next to the server's */
+	if (cfg->webhook != NULL && (!seen.webhook || cfg->bundled_runner)) {
 		argv[k++] = xstrdup("--webhook");
 		argv[k++] = xstrdup(cfg->webhook);
 	}
-	if (cfg->webhook != NULL && !seen.max_size) {
+	/* the server's limit, also for a client's webhook (the responder refused a larger one) */
+	if ((cfg->webhook != NULL || seen.webhook) && !seen.max_size) {
 		argv[k++] = xstrdup("--max-stdouterr-size");
 		argv[k++] = xasprintf("%d", cfg->max_stdouterr_size);
 	}

@@ -8,7 +8,7 @@
 FF=$FS_TMP/ff/echo.factfile
 cp "$FS_TESTDATA/samples/echo.factfile" "$FF"
 fs_start_responder
-fs_start_nginx
+FS_NGINX_LIMITS=$FS_NO_LIMITS fs_start_nginx # 50 requests at once from one address
 
 # burst N PREFIX SAME: N concurrent POST /submit; SAME=1 sends one body, else one tag each.
 # Statuses go to $FS_TMP/PREFIX.N.status, bodies to $FS_TMP/PREFIX.N.body.

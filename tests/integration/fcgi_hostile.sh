@@ -41,7 +41,7 @@ bad '{"jobName":"x\u0000","factfilePath":"'"$OK"'"}' 400 "${DEC}field \`jobName\
 # non-UTF-8
 printf '{"jobName":"\377","factfilePath":"%s"}' "$OK" >"$FS_TMP/req"
 fs_req POST /submit "$FS_TMP/req"
-fs_expect 400 '{"message":"'"${DEC}"'invalid utf-8 string at line 1 column 13"}' "non-UTF-8 body"
+fs_expect 400 '{"message":"Error: invalid UTF-8 in jobName"}' "non-UTF-8 body"
 
 # deeply nested JSON
 i=0 deep=

@@ -68,6 +68,9 @@ done
 # the site snippet is the nginx/ one (the launcher embeds the same text)
 [ -n "$(find "$dest" -path '*/nginx/factotum-server.conf' -type f)" ] ||
 	fail "not installed: nginx/factotum-server.conf"
+# and the zones it names, in nginx's conf.d (sysconfdir/nginx/conf.d)
+[ -n "$(find "$dest" -path '*/nginx/conf.d/factotum-server-limits.conf' -type f)" ] ||
+	fail "not installed: nginx/conf.d/factotum-server-limits.conf"
 if find "$dest" -name 'factotum-server-worker.service' -exec grep -q '^KillMode=process$' {} \; \
 	-print | grep -q .; then :; else fail "the worker unit lacks KillMode=process"; fi
 

@@ -75,14 +75,18 @@ fs_worker_ready() {
 # responder at SOCKET, configured by the launcher (factotum-server --write-nginx-conf, the
 # same files a node runs); retried on another port if the port was taken meanwhile. Sets
 # FS_URL and FS_NGINX_PID; 1 with nginx's errors on stdout on failure. FS_SITE_SED, if set, is
-# one more sed expression applied to the site file.
+# one more sed expression applied to the site file. FS_NGINX_LIMITS, if set, is the launcher's
+# options for nginx's per-client limits (the default limits otherwise): whatever generates load
+# from one address passes FS_NO_LIMITS.
+FS_NO_LIMITS='--limit-req 0 --limit-conn 0'
 fs_nginx_start() {
 	_ns_tries=0
 	while :; do
 		_ns_tries=$((_ns_tries + 1))
 		_ns_port=$(fs_free_ports 1)
+		# shellcheck disable=SC2086 # FS_NGINX_LIMITS is a list of options
 		"$FS_BUILDDIR/launcher/factotum-server" --write-nginx-conf "$1" --ip 127.0.0.1 \
-			--port "$_ns_port" --fcgi-socket "$2" \
+			--port "$_ns_port" --fcgi-socket "$2" ${FS_NGINX_LIMITS:-} \
 			--factotum-bin "$FS_BUILDDIR/runner/factotum" || return 1
 		if [ -n "${FS_SITE_SED:-}" ]; then
 			sed -i -e "$FS_SITE_SED" "$1/factotum-server.conf" || return 1

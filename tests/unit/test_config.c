@@ -901,6 +901,43 @@ static void test_service_user(void **state)
 	rejects("--allow-root: takes no value", "--allow-root=yes");
 }
 
+/* --template-values: strict by default, either word in any case, from the file too. */
+static void test_template_values(void **state)
+{
+	struct config cfg;
+	char *err = NULL, *arg, *msg;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, NULL), 0);
+	assert_int_equal(cfg.template_values, CONFIG_TEMPLATE_STRICT);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--template-values", "Factotum", NULL), 0);
+	assert_int_equal(cfg.template_values, CONFIG_TEMPLATE_FACTOTUM);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--template-values=strict", NULL), 0);
+	assert_int_equal(cfg.template_values, CONFIG_TEMPLATE_STRICT);
+	config_free(&cfg);
+	arg = conf_arg("tv.conf", "template-values = factotum\n");
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, arg, NULL), 0);
+	assert_int_equal(cfg.template_values, CONFIG_TEMPLATE_FACTOTUM);
+	config_free(&cfg);
+	free(arg);
+	assert_null(err);
+	rejects("--template-values: unknown mode 'loose' (expected strict or factotum)",
+		"--template-values=loose");
+	rejects("--template-values: missing value", "--template-values=");
+	arg = conf_arg("tv-bad.conf", "template-values = any\n");
+	msg = at_line("tv-bad.conf", 1,
+		      "template-values: unknown mode 'any' (expected strict or factotum)");
+	rejects(msg, arg);
+	free(msg);
+	free(arg);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -947,15 +984,25 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_default_bin_checked),
-		cmocka_unit_test(test_both_forms),    cmocka_unit_test(test_log_levels),
-		cmocka_unit_test(test_fcgi_socket),   cmocka_unit_test(test_consul_hosts),
-		cmocka_unit_test(test_token),         cmocka_unit_test(test_help_version),
-		cmocka_unit_test(test_file),          cmocka_unit_test(test_command_line_wins),
-		cmocka_unit_test(test_factotum_bin),  cmocka_unit_test(test_rejects_values),
-		cmocka_unit_test(test_rejects_roots), cmocka_unit_test(test_rejects_syntax),
-		cmocka_unit_test(test_rejects_file),  cmocka_unit_test(test_rejects_unreadable),
-		cmocka_unit_test(test_service_user),  cmocka_unit_test(test_run_options),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_default_bin_checked),
+		cmocka_unit_test(test_both_forms),
+		cmocka_unit_test(test_log_levels),
+		cmocka_unit_test(test_fcgi_socket),
+		cmocka_unit_test(test_consul_hosts),
+		cmocka_unit_test(test_token),
+		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_command_line_wins),
+		cmocka_unit_test(test_factotum_bin),
+		cmocka_unit_test(test_rejects_values),
+		cmocka_unit_test(test_rejects_roots),
+		cmocka_unit_test(test_rejects_syntax),
+		cmocka_unit_test(test_rejects_file),
+		cmocka_unit_test(test_rejects_unreadable),
+		cmocka_unit_test(test_service_user),
+		cmocka_unit_test(test_run_options),
+		cmocka_unit_test(test_template_values),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/factargs.c: the `factotum run` options as Factotum 0.7.0's docopt command
  * line and main.rs take them, with their exact messages, and the --start check for both rule sets
- * on hand-built factfiles. */
+ * on hand-built factfiles; and for core/argpolicy.c, the server's policy on those options. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "argpolicy.h"
 #include "err.h"
 #include "factargs.h"
 
@@ -738,6 +739,159 @@ static void test_takes_value(void **state)
 	assert_false(factargs_takes_value("--tag", 4));
 }
 
+/* The bundled runner's --webhook repeats; Factotum's does not. */
+static void test_webhook_repeats(void **state)
+{
+	char *const *argv = ARGV("--webhook", "http://a/", "--webhook=https://b:8/x");
+	struct factargs fa;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(factargs_parse_cmd(FACTARGS_RUNNER_RUN, 3, argv, &fa, &err), 0);
+	assert_int_equal(fa.n_webhooks, 2);
+	assert_string_equal(fa.webhooks[0], "http://a/");
+	assert_string_equal(fa.webhooks[1], "https://b:8/x");
+	assert_ptr_equal(fa.webhook, fa.webhooks[0]);
+	factargs_free(&fa);
+	parse_err(argv, "Invalid arguments: '--webhook' cannot be given more than once");
+	assert_int_equal(factargs_parse_cmd(FACTARGS_RUNNER_RUN, 3,
+					    ARGV("--webhook", "http://a/", "--webhook=ftp://b/"),
+					    &fa, &err),
+			 FS_EINVAL);
+	assert_string_equal(err, "Error: the specifed webhook URL \"ftp://b/\" is invalid. Reason: "
+				 "URL must begin with 'http://' or 'https://' to be used with "
+				 "Factotum webhooks");
+	free(err);
+}
+
+/* One request option and its value, and the message argpolicy_check gives (NULL: accepted). */
+struct policy_case {
+	const char *opt, *value, *msg;
+};
+
+static void policy_expect(const struct argpolicy *p, const struct policy_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct factargs fa;
+		char *err = NULL;
+		int rc;
+
+		parse_ok(ARGV((char *)c[i].opt, (char *)c[i].value), &fa);
+		rc = argpolicy_check(p, &fa, &err);
+		factargs_free(&fa);
+		if (c[i].msg == NULL ? rc != 0 : rc != FS_EINVAL || strcmp(err, c[i].msg) != 0)
+			fail_msg("%s %s: want %s, got %s", c[i].opt, c[i].value,
+				 c[i].msg ? c[i].msg : "accepted", err ? err : "accepted");
+		free(err);
+	}
+}
+
+#define POLICY_EXPECT(p, c) policy_expect((p), (c), sizeof(c) / sizeof((c)[0]))
+
+static void policy_init(struct argpolicy *p, enum argpolicy_webhooks mode, const char *hosts)
+{
+	memset(p, 0, sizeof(*p));
+	p->webhooks = mode;
+	p->hosts = hosts;
+	p->bundled_runner = 1;
+	p->max_stdouterr_size = 10000;
+}
+
+#define DENIED "--webhook is not allowed in factfileArgs on this server (--client-webhooks deny)"
+#define ONE_HOOK                                                                             \
+	"--webhook is not allowed in factfileArgs: this server's runner takes one webhook, " \
+	"the server's own (--webhook)"
+#define ABOVE "--max-stdouterr-size is above this server's limit (10000)"
+#define HB    "--heartbeat-interval must be at least 5 seconds"
+#define HOOK  "http://10.0.0.1/"
+
+static void test_policy_deny_and_limits(void **state)
+{
+	static const struct policy_case deny[] = {
+		{ "--webhook", HOOK, DENIED },
+		{ "--tag", "a,b", NULL },
+		{ "--heartbeat-interval", "4", HB },
+		{ "--heartbeat-interval", "0", HB },
+		{ "--heartbeat-interval", "5", NULL },
+		{ "--max-stdouterr-size", "10000", NULL },
+		{ "--max-stdouterr-size", "10001", ABOVE },
+		{ "--max-stdouterr-size", "18446744073709551615", ABOVE },
+	};
+	static const struct policy_case ok[] = { { "--webhook", HOOK, NULL } };
+	static const struct policy_case one[] = { { "--webhook", HOOK, ONE_HOOK } };
+	struct argpolicy p;
+
+	(void)state;
+	policy_init(&p, ARGPOLICY_WEBHOOKS_DENY, NULL);
+	POLICY_EXPECT(&p, deny);
+	/* any: anywhere, but another runner with a server webhook takes only the server's */
+	policy_init(&p, ARGPOLICY_WEBHOOKS_ANY, NULL);
+	POLICY_EXPECT(&p, ok);
+	p.server_webhook = 1;
+	POLICY_EXPECT(&p, ok);
+	p.bundled_runner = 0;
+	POLICY_EXPECT(&p, one);
+	p.server_webhook = 0;
+	POLICY_EXPECT(&p, ok);
+}
+
+#define NOT_LISTED(what) "--webhook " what " is not in --client-webhook-hosts"
+#define USERINFO(url)    "--webhook URL '" url "' carries user information"
+
+static void test_policy_hosts(void **state)
+{
+	static const struct policy_case c[] = {
+		{ "--webhook", "http://hooks.example.com/x", NULL },
+		{ "--webhook", "https://HOOKS.example.com./x", NULL },
+		{ "--webhook", "http://hooks.example.com:80/x", NULL },
+		{ "--webhook", "http://hooks.example.com:443/x",
+		  NOT_LISTED("port 443 of host 'hooks.example.com'") },
+		{ "--webhook", "https://a.b.example.org:8443/", NULL },
+		{ "--webhook", "https://a.example.org/",
+		  NOT_LISTED("port 443 of host 'a.example.org'") },
+		{ "--webhook", "https://example.org:8443/", NOT_LISTED("host 'example.org'") },
+		{ "--webhook", "https://evilexample.org:8443/",
+		  NOT_LISTED("host 'evilexample.org'") },
+		{ "--webhook", "http://[::1]:9000/", NULL },
+		{ "--webhook", "http://127.0.0.1:9000/", NOT_LISTED("host '127.0.0.1'") },
+		{ "--webhook", "http://u@hooks.example.com/",
+		  USERINFO("http://u@hooks.example.com/") },
+		{ "--webhook", "http://hooks.example.com:@10.0.0.1/",
+		  USERINFO("http://hooks.example.com:@10.0.0.1/") },
+		{ "--webhook", "http://10.0.0.1\\@hooks.example.com/",
+		  "--webhook URL 'http://10.0.0.1\\@hooks.example.com/' holds a backslash, a space "
+		  "or a control character" },
+	};
+	struct argpolicy p;
+
+	(void)state;
+	policy_init(&p, ARGPOLICY_WEBHOOKS_HOSTS,
+		    "hooks.example.com, *.Example.ORG:8443,[::1]:9000");
+	POLICY_EXPECT(&p, c);
+}
+
+static void test_policy_hosts_syntax(void **state)
+{
+	static const char *const bad[] = { "a:0", "a:65536", "u@a", "*", "a..b", "[::1", "a:8:9" };
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(argpolicy_hosts_check("a.example, *.b.example:1,10.0.0.1:65535,[::1]",
+					       &err),
+			 0);
+	assert_null(err);
+	assert_int_equal(argpolicy_hosts_check("a.example,,b", &err), FS_EINVAL);
+	assert_string_equal(err, "'' is not HOST or HOST:PORT (a DNS name, *.DOMAIN, an IPv4 "
+				 "address or [IPv6], PORT 1..65535)");
+	free(err);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		if (argpolicy_hosts_check(bad[i], &err) != FS_EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+		free(err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -755,6 +909,10 @@ int main(void)
 		cmocka_unit_test(test_start_rules),
 		cmocka_unit_test(test_other_commands),
 		cmocka_unit_test(test_takes_value),
+		cmocka_unit_test(test_webhook_repeats),
+		cmocka_unit_test(test_policy_deny_and_limits),
+		cmocka_unit_test(test_policy_hosts),
+		cmocka_unit_test(test_policy_hosts_syntax),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -286,6 +286,46 @@ static void test_from_job_and_key(void **state)
 	free(k);
 }
 
+/* Strings an older server stored unchecked: the Consul value (and so every answer built from
+ * the entry) carries U+FFFD, one per maximal ill-formed subpart, never the raw bytes. */
+static void test_not_utf8_stored(void **state)
+{
+	struct jobentry e;
+	const char *value;
+	char *v;
+
+	(void)state;
+	fill(&e);
+	free(e.job_name);
+	free(e.factfile_path);
+	free(e.factfile_args);
+	free(e.reason);
+	e.job_name = strdup("j\xffk");
+	e.factfile_path = strdup("/\xc0\xafx");
+	e.factfile_args = strdup("[\"--tag\",\"t,\xed\xa0\x80\",\"ok\xc3\xa9\"]");
+	e.reason = strdup("r\xe2\x82");
+	free(e.submitted_by);
+	e.submitted_by = strdup("a\xff");
+	v = jobentry_build(&e);
+	assert_non_null(
+		strstr(v, "\"jobName\":\"j\xef\xbf\xbdk\","
+			  "\"factfilePath\":\"/\xef\xbf\xbd\xef\xbf\xbdx\","
+			  "\"factfileArgs\":[\"--tag\",\"t,\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\","
+			  "\"ok\xc3\xa9\"]"));
+	assert_non_null(
+		strstr(v, "\"reason\":\"r\xef\xbf\xbd\",\"submittedBy\":\"a\xef\xbf\xbd\"}"));
+	free(v);
+	jobentry_free(&e);
+	/* an entry in Consul with bytes json-c lets through (an overlong '/') is read, and
+	 * written again without them */
+	value = J4("\"DONE\"", "\"FAILED\"", "[\"\xc0\xaf\"]", "");
+	assert_int_equal(jobentry_parse(value, strlen(value), &e, NULL), 0);
+	v = jobentry_build(&e);
+	assert_non_null(strstr(v, "\"factfileArgs\":[\"\xef\xbf\xbd\xef\xbf\xbd\"]"));
+	free(v);
+	jobentry_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_claimable),
 		cmocka_unit_test(test_from_job_and_key),
+		cmocka_unit_test(test_not_utf8_stored),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

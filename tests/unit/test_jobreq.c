@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -67,8 +68,10 @@ static void test_parse_invalid_json(void **state)
 			   "Error decoding JSON string: unexpected character at line 1 column 4");
 	expect_parse_error("'a'",
 			   "Error decoding JSON string: unexpected character at line 1 column 1");
-	expect_parse_error("{\"jobName\":\"\xff\"}",
-			   "Error decoding JSON string: invalid utf-8 string at line 1 column 13");
+	/* the syntax comes first: invalid UTF-8 in a cut-off string is a syntax error */
+	expect_parse_error(
+		"{\"jobName\":\"\xff",
+		"Error decoding JSON string: unexpected end of data at line 1 column 14");
 	/* Bytes after a NUL are not silently ignored. */
 	struct job_request req;
 	char *err = NULL;
@@ -472,6 +475,43 @@ static void test_validate_id_matches_vectors(void **state)
 	free(echo);
 }
 
+/* --template-values: strict refuses (every time: a refusal is never cached), factotum accepts;
+ * a value that stays data is accepted either way, from the cache the second time. */
+static void test_validate_template_values(void **state)
+{
+	char *ff = xasprintf("%s/template/write-arg.factfile", testdata);
+	const char *attack[] = { "--tag", "x,$(id -u; touch pwned)", "--tag", "out,/tmp/o", NULL };
+	const char *data[] = { "--tag", "x,a b;c", "--tag", "out,/tmp/o", NULL };
+	struct jobreq_policy strict = { .rules = FACTFILE_RULES_OURS, .cache = jobreq_cache_new() };
+	struct jobreq_policy trust = { .rules = FACTFILE_RULES_OURS,
+				       .cache = jobreq_cache_new(),
+				       .trust_template_values = 1 };
+	char id1[JOBID_LEN + 1], id2[JOBID_LEN + 1];
+	struct stat st;
+	time_t age;
+
+	(void)state;
+	/* the cache takes only files settled for 2 s */
+	assert_int_equal(stat(ff, &st), 0);
+	age = time(NULL) - (st.st_ctime > st.st_mtime ? st.st_ctime : st.st_mtime);
+	if (age < 3)
+		sleep((unsigned)(3 - age));
+	for (int i = 0; i < 2; i++)
+		expect_invalid(
+			"j", ff, attack, &strict,
+			"Validation Error: task 'write': the value of 'tag:x' puts '$' inside "
+			"double quotes in the command line; --template-values strict allows "
+			"neither '\"', '$', '`' nor '\\' there");
+	assert_null(validate("j", ff, data, &strict, id1));
+	assert_null(validate("j", ff, data, &strict, id2));
+	assert_string_equal(id1, id2);
+	assert_null(validate("j", ff, attack, &trust, NULL));
+	assert_null(validate("j", ff, attack, &trust, NULL));
+	jobreq_cache_free(strict.cache);
+	jobreq_cache_free(trust.cache);
+	free(ff);
+}
+
 /* The job keeps the bytes it was validated with, and their SHA-256: read here (a file too new
  * for the cache), or served by the cache (the sample, long settled), the same both times. */
 static void expect_kept(const char *path, struct jobreq_policy *policy, const char *text,
@@ -529,6 +569,81 @@ static int setup(void **state)
 	return testdata ? 0 : -1;
 }
 
+/* ---- UTF-8 and the jobName limit ---- */
+
+#define F ",\"factfilePath\":\"/x\""
+
+static void test_parse_utf8(void **state)
+{
+	struct job_request req;
+	char *err;
+
+	/* raw bytes json-c itself refuses, and those it lets through */
+	expect_parse_error("{\"jobName\":\"\xff\"" F "}", "Error: invalid UTF-8 in jobName");
+	expect_parse_error("{\"jobName\":\"a\xc0\xaf\"" F "}", "Error: invalid UTF-8 in jobName");
+	expect_parse_error("{\"jobName\":\"a\",\"factfilePath\":\"/\xed\xa0\x80\"}",
+			   "Error: invalid UTF-8 in factfilePath");
+	expect_parse_error("{\"jobName\":\"\xf4\x90\x80\x80\"" F "}",
+			   "Error: invalid UTF-8 in jobName");
+	expect_parse_error("{\"jobName\":\"\xe2\x82\"" F "}", "Error: invalid UTF-8 in jobName");
+	/* each element of factfileArgs by its index */
+	expect_parse_error("{\"jobName\":\"a\"" F ",\"factfileArgs\":[\"--tag\",\"a,\xfe\"]}",
+			   "Error: invalid UTF-8 in factfileArgs[1]");
+	/* lone surrogates written as escapes, which json-c turns into U+FFFD */
+	expect_parse_error("{\"jobName\":\"\\ud800\"" F "}", "Error: invalid UTF-8 in jobName");
+	expect_parse_error("{\"jobName\":\"a\"" F
+			   ",\"factfileArgs\":[\"x\",\"y\",\"z\",\"\\udc00\"]}",
+			   "Error: invalid UTF-8 in factfileArgs[3]");
+	expect_parse_error("{\"jobName\":\"\\ud83d\\u0041\"" F "}",
+			   "Error: invalid UTF-8 in jobName");
+	/* any string of the body, known or not, keys included */
+	expect_parse_error("{\"jobName\":\"a\"" F ",\"x\":{\"y\":[1,\"\xff\"]}}",
+			   "Error: invalid UTF-8 in x.y[1]");
+	expect_parse_error("{\"jobName\":\"a\"" F ",\"k\xffy\":1}",
+			   "Error: invalid UTF-8 in k\xef\xbf\xbdy");
+	expect_parse_error("{\"jobName\":\"a\"" F ",\"\\udfff\":1}",
+			   "Error: invalid UTF-8 in \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	/* a value json-c drops as a duplicate key's is still checked */
+	expect_parse_error("{\"x\":\"\xff\",\"x\":1,\"jobName\":\"a\"" F "}",
+			   "Error: invalid UTF-8 in body");
+	expect_parse_error("\"\xff\"", "Error: invalid UTF-8 in body");
+
+	/* well-formed text at the edges of the ranges, raw or escaped, is accepted as sent */
+	err = parse_err("{\"jobName\":\"\xf4\x8f\xbf\xbf\xed\x9f\xbf\\ud83d\\ude00\\ufffd\"" F
+			",\"factfileArgs\":[\"\xc3\xa9\",\"\xef\xbf\xbd\"]}",
+			&req);
+	assert_null(err);
+	assert_string_equal(req.job_name,
+			    "\xf4\x8f\xbf\xbf\xed\x9f\xbf\xf0\x9f\x98\x80\xef\xbf\xbd");
+	assert_string_equal(req.args_json, "[\"\xc3\xa9\",\"\xef\xbf\xbd\"]");
+	jobreq_free(&req);
+}
+
+static void test_parse_job_name_length(void **state)
+{
+	struct job_request req;
+	char name[JOBREQ_MAX_JOB_NAME + 2], *body, *err;
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	body = xasprintf("{\"jobName\":\"%s\"" F "}", name);
+	expect_parse_error(body, "Error: jobName is longer than 256 bytes");
+	free(body);
+	/* bytes, not characters: 128 two-byte characters are 256 bytes, one more is too many */
+	name[0] = '\0';
+	for (int i = 0; i < 128; i++)
+		strcat(name, "\xc3\xa9");
+	body = xasprintf("{\"jobName\":\"%s\"" F "}", name);
+	err = parse_err(body, &req);
+	assert_null(err);
+	assert_int_equal(strlen(req.job_name), JOBREQ_MAX_JOB_NAME);
+	jobreq_free(&req);
+	free(body);
+	body = xasprintf("{\"jobName\":\"%s\\u00e9\"" F "}", name);
+	expect_parse_error(body, "Error: jobName is longer than 256 bytes");
+	free(body);
+}
+
 static int teardown(void **state)
 {
 	return rmdir(tmpdir);
@@ -552,6 +667,9 @@ int main(void)
 		cmocka_unit_test(test_validate_rules_follow_runner),
 		cmocka_unit_test(test_validate_constraint_still_validates),
 		cmocka_unit_test(test_validate_id_matches_vectors),
+		cmocka_unit_test(test_parse_utf8),
+		cmocka_unit_test(test_parse_job_name_length),
+		cmocka_unit_test(test_validate_template_values),
 		cmocka_unit_test(test_validate_keeps_bytes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

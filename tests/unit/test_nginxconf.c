@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for launcher/nginxconf: placeholder substitution, the listen address and upstream
  * (IPv6 in brackets), who may connect (protected mode, --htpasswd, --trust-network) and TLS, the
- * check of the files those options name, and the files written from the built-in templates. */
+ * check of the files those options name, the per-client limits, and the files written from the
+ * built-in templates. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -181,7 +182,8 @@ static void assert_holds(const char *text, const char *const has[], const char *
 /* Removes what nginxconf_write wrote under dir, and dir. */
 static void remove_written(const char *dir)
 {
-	const char *const files[] = { "nginx.conf", "factotum-server.conf" };
+	const char *const files[] = { "nginx.conf", "factotum-server.conf",
+				      "factotum-server-limits.conf" };
 	char *p;
 	size_t i;
 
@@ -259,12 +261,91 @@ static void test_write(void **state)
 	config_free(&cfg);
 }
 
+/* What the shipped site and limits files hold: the launcher's defaults. */
+static const char *const default_site[] = {
+	"\nlimit_req zone=factotum_req burst=200 nodelay;\n",
+	"\nlimit_conn factotum_conn 64;\n",
+	"\nlimit_req_status 429;\n",
+	"\nlimit_conn_status 429;\n",
+	"\nclient_header_timeout 5s;\n",
+	"\nclient_body_timeout 5s;\n",
+	"\nerror_page 429 @factotum_429;\n",
+	"return 429 '{\"message\":\"Error: Too many requests from this client, retry later\"}';",
+	NULL
+};
+static const char *const default_limits[] = {
+	"\nlimit_req_zone $binary_remote_addr zone=factotum_req:10m rate=100r/s;\n",
+	"\nlimit_conn_zone $binary_remote_addr zone=factotum_conn:10m;\n", NULL
+};
+static const char *const none[] = { NULL };
+
+/* Writes a node's files for cfg into dir; nginx.conf has nginx's room for connections and
+ * includes the limits file, the site file holds site_has and none of site_lacks, the limits
+ * file holds limits_has. */
+static void check_limits(const char *dir, const struct config *cfg, const char *const site_has[],
+			 const char *const site_lacks[], const char *const limits_has[])
+{
+	struct nginxconf nc = { dir, NULL, NULL };
+	const char *conf_has[] = { "\nworker_rlimit_nofile 16384;\n",
+				   "\n    worker_connections 8192;\n", NULL, NULL };
+	const char *const conf_lacks[] = { "@LIMITS@", NULL };
+	char *err = NULL, *conf, *site, *limits, *p;
+
+	assert_int_equal(nginxconf_write(&nc, cfg, &err), 0);
+	p = xasprintf("%s/nginx.conf", dir);
+	conf = slurp(p);
+	free(p);
+	p = xasprintf("%s/factotum-server.conf", dir);
+	site = slurp(p);
+	free(p);
+	p = xasprintf("%s/factotum-server-limits.conf", dir);
+	limits = slurp(p);
+	conf_has[2] = xasprintf("\n    include %s;\n", p);
+	free(p);
+	assert_holds(conf, conf_has, conf_lacks);
+	assert_holds(site, site_has, site_lacks);
+	assert_holds(limits, limits_has, none);
+	free((char *)conf_has[2]);
+	free(conf);
+	free(site);
+	free(limits);
+}
+
+static void test_limits(void **state)
+{
+	char dir[] = "/tmp/test_nginxconf.XXXXXX";
+	const char *const five_site[] = { "\nlimit_req zone=factotum_req burst=10 nodelay;\n",
+					  "\nlimit_conn factotum_conn 2;\n", NULL };
+	const char *const five_lacks[] = { "burst=200", "limit_conn factotum_conn 64;", NULL };
+	const char *const five_limits[] = { " zone=factotum_req:10m rate=5r/s;\n", NULL };
+	const char *const zero_site[] = { "\n# limit_req: none (--limit-req 0)\n",
+					  "\n# limit_conn: none (--limit-conn 0)\n", NULL };
+	const char *const zero_lacks[] = { "\nlimit_req zone", "\nlimit_conn factotum_conn", NULL };
+	struct config cfg;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	config_init(&cfg);
+	cfg.fcgi_socket = xstrdup("/srv/s/fcgi.sock");
+	check_limits(dir, &cfg, default_site, none, default_limits);
+	/* the options: burst twice the rate */
+	cfg.limit_req = 5;
+	cfg.limit_conn = 2;
+	check_limits(dir, &cfg, five_site, five_lacks, five_limits);
+	/* 0: no limit_req or limit_conn line at all (the zones stay, unused) */
+	cfg.limit_req = 0;
+	cfg.limit_conn = 0;
+	check_limits(dir, &cfg, zero_site, zero_lacks, default_limits);
+	remove_written(dir);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_subst),  cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_access), cmocka_unit_test(test_check_files),
-		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_write),  cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

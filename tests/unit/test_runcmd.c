@@ -81,8 +81,9 @@ static void test_plain(void **state)
 		{ NULL, 0, "[]", BASE },
 		{ NULL, 0, "[\"--tag\",\"a,b\",\"--start\",\"x y\"]",
 		  BASE "|--tag|a,b|--start|x y" },
-		/* without a server webhook, no --max-stdouterr-size is ever added */
-		{ NULL, 0, "[\"--webhook\",\"http://h/\"]", BASE "|--webhook|http://h/" },
+		/* a client's webhook gets the server's --max-stdouterr-size too */
+		{ NULL, 0, "[\"--webhook\",\"http://h/\"]",
+		  BASE "|--webhook|http://h/|--max-stdouterr-size|500" },
 	};
 
 	(void)state;
@@ -123,6 +124,25 @@ static void test_never_duplicated(void **state)
 
 	(void)state;
 	EXPECT_CASES(c);
+}
+
+/* The bundled runner takes --webhook more than once: the server's follows the client's. */
+static void test_bundled_both_webhooks(void **state)
+{
+	struct config cfg;
+	char *got;
+
+	(void)state;
+	setcfg(&cfg, HOOK, 0);
+	cfg.bundled_runner = 1;
+	got = joined(&cfg, "[\"--webhook\",\"http://mine/\"]");
+	assert_string_equal(got, BASE "|--webhook|http://mine/|--webhook|" HOOK
+				      "|--max-stdouterr-size|500");
+	free(got);
+	got = joined(&cfg, "[]");
+	assert_string_equal(got, BASE "|--webhook|" HOOK "|--max-stdouterr-size|500");
+	free(got);
+	config_free(&cfg);
 }
 
 static void test_final_dashdash(void **state)
@@ -178,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_appended_in_order),
 		cmocka_unit_test(test_never_duplicated),
 		cmocka_unit_test(test_final_dashdash),
+		cmocka_unit_test(test_bundled_both_webhooks),
 		cmocka_unit_test(test_bad_json),
 		cmocka_unit_test(test_json),
 	};

@@ -401,13 +401,49 @@ static void test_pathological(void **state)
 	kvlist_free(&v);
 }
 
+/* Where the values went: one span per value written, none for a missing or empty one; a failed
+ * rendering leaves the list as it was. */
+static void test_spans(void **state)
+{
+	struct template_spans sp = { 0 };
+	struct kvlist v;
+	char *out = NULL, *err = NULL;
+	size_t olen;
+
+	(void)state;
+	vars_fill(&v);
+	assert_int_equal(template_render_spans(S("a{{lt}}b{{{quot}}}c{{nope}}{{empty}}{{&name}}"),
+					       &v, &out, &olen, &sp, &err),
+			 0);
+	assert_string_equal(out, "a&lt;b\"cEd");
+	assert_int_equal(sp.n, 3);
+	assert_int_equal(sp.v[0].off, 1);
+	assert_int_equal(sp.v[0].len, 4);
+	assert_string_equal(v.items[sp.v[0].var].key, "lt");
+	assert_int_equal(sp.v[1].off, 6);
+	assert_int_equal(sp.v[1].len, 1);
+	assert_string_equal(v.items[sp.v[1].var].key, "quot");
+	assert_int_equal(sp.v[2].off, 8);
+	assert_int_equal(sp.v[2].len, 2);
+	assert_string_equal(v.items[sp.v[2].var].key, "name");
+	free(out);
+	assert_int_equal(template_render_spans(S("{{lt}}{{#name}}x{{/name}}"), &v, &out, &olen, &sp,
+					       &err),
+			 FS_EINVAL);
+	assert_int_equal(sp.n, 3);
+	template_spans_free(&sp);
+	assert_null(sp.v);
+	free(err);
+	kvlist_free(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ok_table),       cmocka_unit_test(test_reject_table),
 		cmocka_unit_test(test_empty_map),      cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_error_plumbing), cmocka_unit_test(test_depth_cap),
-		cmocka_unit_test(test_pathological),
+		cmocka_unit_test(test_pathological),   cmocka_unit_test(test_spans),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 		buf_init(&tasks[i].err);
 	}
 
-	wh = webhook_start(argv[1], 10000, &err);
+	wh = webhook_start(&argv[1], 1, 10000, &err);
 	if (!wh) {
 		fprintf(stderr, "test_webhook_send: %s\n", err);
 		return 2;
