@@ -192,14 +192,6 @@ static int *copy_codes(const struct ffjson *arr, size_t *n)
 	return codes;
 }
 
-static long find_before(const struct factfile *ff, size_t limit, const char *name)
-{
-	for (size_t i = 0; i < limit; i++)
-		if (strcmp(ff->tasks[i].name, name) == 0)
-			return (long)i;
-	return -1;
-}
-
 /* Builds one task (index i, ff->n_tasks == i on entry) in Factotum's order of checks. */
 static int task_build(const struct ctx *c, const struct ffjson *t, size_t i,
 		      enum factfile_rules rules, struct factfile *ff)
@@ -264,8 +256,8 @@ static int task_build(const struct ctx *c, const struct ffjson *t, size_t i,
 			goto fail;
 		task->n_depends_on++;
 	}
-	/* Factfile::add_task's checks (panics in Factotum). */
-	if (find_before(ff, i, task->name) >= 0) {
+	/* Factfile::add_task's checks (panics in Factotum); the index holds the tasks before i. */
+	if (strmap_get(ff->index, task->name) >= 0) {
 		rc = invalid(c, "the task name '%s' is used more than once.", task->name);
 		goto fail;
 	}
@@ -276,7 +268,7 @@ static int task_build(const struct ctx *c, const struct ffjson *t, size_t i,
 		}
 	if (rules == FACTFILE_RULES_FACTOTUM)
 		for (size_t k = 0; k < task->n_depends_on; k++)
-			if (find_before(ff, i, task->depends_on[k]) < 0) {
+			if (strmap_get(ff->index, task->depends_on[k]) < 0) {
 				rc = invalid(c,
 					     "the task '%s' depends on '%s', which is not defined "
 					     "before it (Factotum requires dependencies to come "
@@ -284,95 +276,130 @@ static int task_build(const struct ctx *c, const struct ffjson *t, size_t i,
 					     task->name, task->depends_on[k]);
 				goto fail;
 			}
+	strmap_put(ff->index, task->name, i);
 	rc = 0;
 fail:
 	free(discard);
 	return rc;
 }
 
-/* Kahn's algorithm, ready tasks taken in file order. Returns the number of tasks placed. */
-static size_t topo(const struct factfile *ff, size_t *order, bool *placed)
+/* The dependency graph by index: task t's parents (one per dependsOn entry, repeats kept) are
+ * parent[first[t]] .. parent[first[t + 1] - 1], its children child[cfirst[t]] .. likewise. */
+struct graph {
+	size_t *first, *parent;
+	size_t *cfirst, *child;
+};
+
+static void graph_free(struct graph *g)
 {
-	size_t n = 0;
-	bool progress = true;
+	free(g->first);
+	free(g->parent);
+	free(g->cfirst);
+	free(g->child);
+}
 
-	memset(placed, 0, ff->n_tasks * sizeof(*placed));
-	while (progress && n < ff->n_tasks) {
-		progress = false;
-		for (size_t i = 0; i < ff->n_tasks; i++) {
-			const struct factfile_task *t = &ff->tasks[i];
-			bool ready = !placed[i];
+/* Builds g; every dependency must name a task. */
+static void graph_build(const struct factfile *ff, struct graph *g)
+{
+	size_t n = ff->n_tasks, e = 0, *fill;
 
-			for (size_t k = 0; ready && k < t->n_depends_on; k++) {
-				long d = factfile_find_task(ff, t->depends_on[k]);
-				ready = d >= 0 && placed[d];
-			}
-			if (ready) {
-				placed[i] = true;
-				order[n++] = i;
-				progress = true;
-				break; /* restart: an earlier task may have become ready */
-			}
-		}
+	g->first = xcalloc(n + 1, sizeof *g->first);
+	g->cfirst = xcalloc(n + 2, sizeof *g->cfirst);
+	for (size_t t = 0; t < n; t++) {
+		g->first[t] = e;
+		e += ff->tasks[t].n_depends_on;
 	}
-	return n;
+	g->first[n] = e;
+	g->parent = xcalloc(e + 1, sizeof *g->parent);
+	g->child = xcalloc(e + 1, sizeof *g->child);
+	for (size_t t = 0; t < n; t++)
+		for (size_t k = 0; k < ff->tasks[t].n_depends_on; k++) {
+			size_t p = (size_t)factfile_find_task(ff, ff->tasks[t].depends_on[k]);
+
+			g->parent[g->first[t] + k] = p;
+			g->cfirst[p + 1]++;
+		}
+	for (size_t t = 0; t < n; t++)
+		g->cfirst[t + 1] += g->cfirst[t];
+	fill = xcalloc(n + 1, sizeof *fill);
+	memcpy(fill, g->cfirst, n * sizeof *fill);
+	for (size_t t = 0; t < n; t++)
+		for (size_t k = g->first[t]; k < g->first[t + 1]; k++)
+			g->child[fill[g->parent[k]]++] = t;
+	free(fill);
+}
+
+/* Kahn's algorithm: marks placed[t] for every task not on a cycle nor below one; returns how many
+ * there are. Which tasks get placed does not depend on the order ready tasks are taken in. */
+static size_t topo(const struct factfile *ff, const struct graph *g, bool *placed)
+{
+	size_t n = ff->n_tasks, head = 0, tail = 0;
+	size_t *waiting = xcalloc(n + 1, sizeof *waiting), *queue = xcalloc(n + 1, sizeof *queue);
+
+	for (size_t t = 0; t < n; t++) {
+		waiting[t] = g->first[t + 1] - g->first[t];
+		if (waiting[t] == 0)
+			queue[tail++] = t;
+	}
+	while (head < tail) {
+		size_t t = queue[head++];
+
+		placed[t] = true;
+		for (size_t k = g->cfirst[t]; k < g->cfirst[t + 1]; k++)
+			if (--waiting[g->child[k]] == 0)
+				queue[tail++] = g->child[k];
+	}
+	free(waiting);
+	free(queue);
+	return tail;
 }
 
 /* FACTFILE_RULES_OURS: every dependency exists and there is no cycle. */
 static int graph_check(const struct ctx *c, const struct factfile *ff)
 {
-	size_t *order = xcalloc(ff->n_tasks + 1, sizeof(*order));
-	bool *placed = xcalloc(ff->n_tasks + 1, sizeof(*placed));
-	size_t *walk = NULL, n_walk = 0;
-	long cur;
+	struct graph g = { 0 };
+	struct buf b;
+	bool *placed = NULL;
+	size_t *walk = NULL, *pos = NULL, n_walk = 0, cur;
 	int rc = 0;
 
 	for (size_t i = 0; i < ff->n_tasks; i++)
 		for (size_t k = 0; k < ff->tasks[i].n_depends_on; k++)
-			if (factfile_find_task(ff, ff->tasks[i].depends_on[k]) < 0) {
-				rc = invalid(c,
-					     "the task '%s' depends on '%s', which is not defined.",
-					     ff->tasks[i].name, ff->tasks[i].depends_on[k]);
-				goto done;
-			}
-	if (topo(ff, order, placed) == ff->n_tasks)
+			if (factfile_find_task(ff, ff->tasks[i].depends_on[k]) < 0)
+				return invalid(c,
+					       "the task '%s' depends on '%s', which is not defined.",
+					       ff->tasks[i].name, ff->tasks[i].depends_on[k]);
+	graph_build(ff, &g);
+	placed = xcalloc(ff->n_tasks + 1, sizeof *placed);
+	if (topo(ff, &g, placed) == ff->n_tasks)
 		goto done;
-	/* Every unplaced task has an unplaced dependency: follow the first one until a task
-	 * repeats; the walk from that task's first visit is a cycle. */
+	/* Every unplaced task has an unplaced dependency: from the first unplaced task in file
+	 * order, follow the first such dependency until a task repeats; the walk from that task's
+	 * first visit is a cycle. pos[t] is t's place in the walk plus one (0: not walked). */
 	for (cur = 0; placed[cur]; cur++)
 		;
-	walk = xcalloc(ff->n_tasks + 1, sizeof(*walk));
-	for (;;) {
-		struct buf b;
-		size_t start;
-
-		for (start = 0; start < n_walk && walk[start] != (size_t)cur; start++)
-			;
-		if (start < n_walk) {
-			buf_init(&b);
-			for (size_t k = start; k < n_walk; k++)
-				buf_printf(&b, "'%s' -> ", ff->tasks[walk[k]].name);
-			buf_printf(&b, "'%s'", ff->tasks[cur].name);
-			rc = invalid(c,
-				     "the tasks form a dependency cycle (each depends on the "
-				     "next): %s.",
-				     b.data);
-			buf_free(&b);
-			goto done;
-		}
-		walk[n_walk++] = (size_t)cur;
-		for (size_t k = 0; k < ff->tasks[cur].n_depends_on; k++) {
-			long d = factfile_find_task(ff, ff->tasks[cur].depends_on[k]);
-			if (!placed[d]) {
-				cur = d;
+	walk = xcalloc(ff->n_tasks + 1, sizeof *walk);
+	pos = xcalloc(ff->n_tasks + 1, sizeof *pos);
+	while (pos[cur] == 0) {
+		walk[n_walk++] = cur;
+		pos[cur] = n_walk;
+		for (size_t k = g.first[cur]; k < g.first[cur + 1]; k++)
+			if (!placed[g.parent[k]]) {
+				cur = g.parent[k];
 				break;
 			}
-		}
 	}
+	buf_init(&b);
+	for (size_t k = pos[cur] - 1; k < n_walk; k++)
+		buf_printf(&b, "'%s' -> ", ff->tasks[walk[k]].name);
+	buf_printf(&b, "'%s'", ff->tasks[cur].name);
+	rc = invalid(c, "the tasks form a dependency cycle (each depends on the next): %s.", b.data);
+	buf_free(&b);
 done:
-	free(walk);
-	free(order);
+	graph_free(&g);
 	free(placed);
+	free(walk);
+	free(pos);
 	return rc;
 }
 
@@ -413,6 +440,7 @@ int factfile_parse(const char *buf, size_t len, const char *path, const struct k
 		goto fail;
 	}
 	ff->tasks = xcalloc(tasks->n_items + 1, sizeof(*ff->tasks));
+	ff->index = strmap_new(tasks->n_items);
 	for (size_t i = 0; i < tasks->n_items; i++)
 		if ((rc = task_build(&c, tasks->items[i], i, rules, ff)) != 0)
 			goto fail;
@@ -473,7 +501,12 @@ done:
 
 long factfile_find_task(const struct factfile *ff, const char *name)
 {
-	return find_before(ff, ff->n_tasks, name);
+	if (ff->index != NULL)
+		return strmap_get(ff->index, name);
+	for (size_t i = 0; i < ff->n_tasks; i++)
+		if (strcmp(ff->tasks[i].name, name) == 0)
+			return (long)i;
+	return -1;
 }
 
 void factfile_free(struct factfile *ff)
@@ -500,5 +533,6 @@ void factfile_free(struct factfile *ff)
 	free(ff->tasks);
 	free(ff->name);
 	free(ff->compact);
+	strmap_free(ff->index);
 	memset(ff, 0, sizeof(*ff));
 }

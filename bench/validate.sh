@@ -1,0 +1,66 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Benchmark of the /submit validation's cost against the size of the factfile (bench/README):
+# bench/validate_factfile calls jobreq_validate in-process, as the responder does, on generated
+# factfiles, and the figure judged is the ratio time(10,000-task chain) / time(100-task chain),
+# goal <= 150 (cost linear in the factfile; a quadratic step gives about 10,000). Also printed:
+# a 10,000-task fan-out/fan-in (one task, 9,998 children, one task depending on all of them), the
+# chain with --start at its middle task, and a resubmission of that request through the
+# validation cache (what a 409 costs).
+# Usage: sh bench/validate.sh [build dir]   (default: $FS_BUILDDIR or .); BENCH_REPS (default 9)
+set -eu
+
+B=${1:-${FS_BUILDDIR:-.}}
+D=$B/bench/validate_factfile
+[ -x "$D" ] || { echo "$D not found: run 'make bench/validate_factfile' in $B" >&2; exit 2; }
+REPS=${BENCH_REPS:-9}
+W=$(mktemp -d "${TMPDIR:-/tmp}/bench_validate.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+
+# chain N: t1 <- t2 <- ... <- tN; wide N: t1 <- t2..t(N-1) <- tN
+gen() {
+	awk -v shape="$1" -v n="$2" 'BEGIN {
+		printf "{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\",";
+		printf "\"data\":{\"name\":\"%s %d\",\"tasks\":[", shape, n;
+		for (i = 1; i <= n; i++) {
+			deps = "";
+			if (shape == "chain" && i > 1)
+				deps = "\"t" (i - 1) "\"";
+			if (shape == "wide" && i > 1 && i < n)
+				deps = "\"t1\"";
+			if (shape == "wide" && i == n && n > 1)
+				for (k = 2; k < n; k++)
+					deps = deps (k > 2 ? "," : "") "\"t" k "\"";
+			printf "%s{\"name\":\"t%d\",\"executor\":\"shell\",\"command\":\"echo\",", \
+				(i > 1 ? "," : ""), i;
+			printf "\"arguments\":[\"%d\"],\"dependsOn\":[%s],", i, deps;
+			printf "\"onResult\":{\"terminateJobWithSuccess\":[],\"continueJob\":[0]}}";
+		}
+		printf "]}}\n";
+	}'
+}
+
+gen chain 100 >"$W/chain100.factfile"
+gen chain 10000 >"$W/chain10000.factfile"
+gen wide 10000 >"$W/wide10000.factfile"
+
+ns() { "$D" "$@" | sed -n 's/^BENCH ns=\([0-9]*\) .*/\1/p'; }
+ms() { awk -v n="$1" 'BEGIN { printf "%.2f ms", n / 1e6 }'; }
+
+c100=$(ns "$W/chain100.factfile" "$REPS")
+c10k=$(ns "$W/chain10000.factfile" "$REPS")
+w10k=$(ns "$W/wide10000.factfile" "$REPS")
+s10k=$(ns "$W/chain10000.factfile" "$REPS" --start t5000)
+# the cache serves only files whose mtime and ctime are 2 s old (core/jobreq.h)
+sleep 3
+r10k=$(ns --cached "$W/chain10000.factfile" "$REPS" --start t5000)
+
+ratio=$(awk -v a="$c10k" -v b="$c100" 'BEGIN { printf "%.1f", a / b }')
+verdict=$(awk -v a="$c10k" -v b="$c100" 'BEGIN { print (a / b <= 150 ? "met" : "MISSED") }')
+echo "chain of 100 tasks:               $(ms "$c100") per validation"
+echo "chain of 10,000 tasks:            $(ms "$c10k") per validation"
+echo "ratio 10,000 / 100:               $ratio (goal <= 150: $verdict)"
+echo "fan-out/fan-in of 10,000 tasks:   $(ms "$w10k") per validation"
+echo "chain of 10,000, --start t5000:   $(ms "$s10k") per validation"
+echo "  the same, resubmitted (cached): $(ms "$r10k") per validation"
+[ "$verdict" = met ]
