@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The in-process /submit validation of bench/validate.sh: calls jobreq_validate on one factfile
- * REPS times, as the responder does for a /submit (the bundled runner's graph rules, no
- * --factfile-root), and prints the median time of one validation. Without --cached every call
- * reads and parses the file (the work of a first submission); with --cached the calls share a
- * validation cache (the work of a resubmission, such as one answered 409).
+ * REPS times, as the responder does for a /submit (no --factfile-root), and prints the median
+ * time of one validation. The graph rules are the bundled runner's, or with --factotum-rules
+ * those the responder applies for any other --factotum-bin. Without --cached every call reads and
+ * parses the file (the work of a first submission); with --cached the calls share a validation
+ * cache (the work of a resubmission, such as one answered 409).
  *
- *     validate_factfile [--cached] FACTFILE REPS [FACTFILE-ARG...]
+ *     validate_factfile [--factotum-rules] [--cached] FACTFILE REPS [FACTFILE-ARG...]
  *
  * Prints one line: BENCH ns=<median nanoseconds per validation> id=<job id> */
 #include <stdio.h>
@@ -37,18 +38,23 @@ int main(int argc, char **argv)
 	struct job_request req;
 	long long *ns;
 	char *err = NULL;
-	int cached = 0, reps, a = 1;
+	int cached = 0, factotum = 0, reps, a = 1;
 
-	if (argc > 1 && strcmp(argv[1], "--cached") == 0) {
+	if (argc > a && strcmp(argv[a], "--factotum-rules") == 0) {
+		factotum = 1;
+		a++;
+	}
+	if (argc > a && strcmp(argv[a], "--cached") == 0) {
 		cached = 1;
 		a++;
 	}
 	if (argc - a < 2 || (reps = atoi(argv[a + 1])) < 1) {
-		fprintf(stderr, "usage: validate_factfile [--cached] FACTFILE REPS [ARG...]\n");
+		fprintf(stderr, "usage: validate_factfile [--factotum-rules] [--cached] FACTFILE REPS "
+				"[ARG...]\n");
 		return 2;
 	}
 	memset(&policy, 0, sizeof policy);
-	policy.rules = FACTFILE_RULES_OURS;
+	policy.rules = factotum ? FACTFILE_RULES_FACTOTUM : FACTFILE_RULES_OURS;
 	policy.cache = cached ? jobreq_cache_new() : NULL;
 	memset(&req, 0, sizeof req);
 	req.job_name = xstrdup("bench");
