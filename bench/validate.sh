@@ -4,9 +4,11 @@
 # bench/validate_factfile calls jobreq_validate in-process, as the responder does, on generated
 # factfiles, and the figure judged is the ratio time(10,000-task chain) / time(100-task chain),
 # goal <= 150 (cost linear in the factfile; a quadratic step gives about 10,000). Also printed:
-# a 10,000-task fan-out/fan-in (one task, 9,998 children, one task depending on all of them), the
-# chain with --start at its middle task, and a resubmission of that request through the
-# validation cache (what a 409 costs).
+# the chain written in reverse order (each task's dependency defined after it), a 10,000-task
+# fan-out/fan-in (one task, 9,998 children, one task depending on all of them), the chain with
+# --start at its middle task, the same under Factotum's graph rules (what the responder applies
+# for another --factotum-bin), and a resubmission of the --start request through the validation
+# cache (what a 409 costs).
 # Usage: sh bench/validate.sh [build dir]   (default: $FS_BUILDDIR or .); BENCH_REPS (default 9)
 set -eu
 
@@ -17,7 +19,8 @@ REPS=${BENCH_REPS:-9}
 W=$(mktemp -d "${TMPDIR:-/tmp}/bench_validate.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
-# chain N: t1 <- t2 <- ... <- tN; wide N: t1 <- t2..t(N-1) <- tN
+# chain N: t1 <- t2 <- ... <- tN; rchain N: the same tasks, each depending on the next one;
+# wide N: t1 <- t2..t(N-1) <- tN
 gen() {
 	awk -v shape="$1" -v n="$2" 'BEGIN {
 		printf "{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\",";
@@ -26,6 +29,8 @@ gen() {
 			deps = "";
 			if (shape == "chain" && i > 1)
 				deps = "\"t" (i - 1) "\"";
+			if (shape == "rchain" && i < n)
+				deps = "\"t" (i + 1) "\"";
 			if (shape == "wide" && i > 1 && i < n)
 				deps = "\"t1\"";
 			if (shape == "wide" && i == n && n > 1)
@@ -42,6 +47,7 @@ gen() {
 
 gen chain 100 >"$W/chain100.factfile"
 gen chain 10000 >"$W/chain10000.factfile"
+gen rchain 10000 >"$W/rchain10000.factfile"
 gen wide 10000 >"$W/wide10000.factfile"
 
 ns() { "$D" "$@" | sed -n 's/^BENCH ns=\([0-9]*\) .*/\1/p'; }
@@ -49,8 +55,10 @@ ms() { awk -v n="$1" 'BEGIN { printf "%.2f ms", n / 1e6 }'; }
 
 c100=$(ns "$W/chain100.factfile" "$REPS")
 c10k=$(ns "$W/chain10000.factfile" "$REPS")
+rc10k=$(ns "$W/rchain10000.factfile" "$REPS")
 w10k=$(ns "$W/wide10000.factfile" "$REPS")
 s10k=$(ns "$W/chain10000.factfile" "$REPS" --start t5000)
+f10k=$(ns --factotum-rules "$W/chain10000.factfile" "$REPS" --start t5000)
 # the cache serves only files whose mtime and ctime are 2 s old (core/jobreq.h)
 sleep 3
 r10k=$(ns --cached "$W/chain10000.factfile" "$REPS" --start t5000)
@@ -60,7 +68,9 @@ verdict=$(awk -v a="$c10k" -v b="$c100" 'BEGIN { print (a / b <= 150 ? "met" : "
 echo "chain of 100 tasks:               $(ms "$c100") per validation"
 echo "chain of 10,000 tasks:            $(ms "$c10k") per validation"
 echo "ratio 10,000 / 100:               $ratio (goal <= 150: $verdict)"
+echo "chain of 10,000 in reverse order: $(ms "$rc10k") per validation"
 echo "fan-out/fan-in of 10,000 tasks:   $(ms "$w10k") per validation"
 echo "chain of 10,000, --start t5000:   $(ms "$s10k") per validation"
+echo "  the same, Factotum's rules:     $(ms "$f10k") per validation"
 echo "  the same, resubmitted (cached): $(ms "$r10k") per validation"
 [ "$verdict" = met ]
