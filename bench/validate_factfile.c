@@ -50,8 +50,9 @@ int main(int argc, char **argv)
 		a++;
 	}
 	if (argc - a < 2 || (reps = atoi(argv[a + 1])) < 1) {
-		fprintf(stderr, "usage: validate_factfile [--factotum-rules] [--cached] FACTFILE REPS "
-				"[ARG...]\n");
+		fprintf(stderr,
+			"usage: validate_factfile [--factotum-rules] [--cached] FACTFILE REPS "
+			"[ARG...]\n");
 		return 2;
 	}
 	memset(&policy, 0, sizeof policy);

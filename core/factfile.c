@@ -370,9 +370,9 @@ static int graph_check(const struct ctx *c, const struct factfile *ff)
 	for (size_t i = 0; i < ff->n_tasks; i++)
 		for (size_t k = 0; k < ff->tasks[i].n_depends_on; k++)
 			if (factfile_find_task(ff, ff->tasks[i].depends_on[k]) < 0)
-				return invalid(c,
-					       "the task '%s' depends on '%s', which is not defined.",
-					       ff->tasks[i].name, ff->tasks[i].depends_on[k]);
+				return invalid(
+					c, "the task '%s' depends on '%s', which is not defined.",
+					ff->tasks[i].name, ff->tasks[i].depends_on[k]);
 	graph_build(ff, &g);
 	placed = xcalloc(ff->n_tasks + 1, sizeof *placed);
 	if (topo(ff, &g, placed) == ff->n_tasks)
@@ -397,7 +397,8 @@ static int graph_check(const struct ctx *c, const struct factfile *ff)
 	for (size_t k = pos[cur] - 1; k < n_walk; k++)
 		buf_printf(&b, "'%s' -> ", ff->tasks[walk[k]].name);
 	buf_printf(&b, "'%s'", ff->tasks[cur].name);
-	rc = invalid(c, "the tasks form a dependency cycle (each depends on the next): %s.", b.data);
+	rc = invalid(c, "the tasks form a dependency cycle (each depends on the next): %s.",
+		     b.data);
 	buf_free(&b);
 done:
 	graph_free(&g);

@@ -407,12 +407,14 @@ static char *big_factfile(size_t n, size_t (*dep)(size_t i, size_t n))
 	for (size_t i = 1; i <= n; i++) {
 		size_t d = dep(i, n);
 
-		buf_printf(&b, "%s{\"name\":\"t%zu\",\"executor\":\"shell\",\"command\":\"echo\","
-			       "\"arguments\":[],\"dependsOn\":[",
+		buf_printf(&b,
+			   "%s{\"name\":\"t%zu\",\"executor\":\"shell\",\"command\":\"echo\","
+			   "\"arguments\":[],\"dependsOn\":[",
 			   i > 1 ? "," : "", i);
 		if (d >= 1 && d <= n)
 			buf_printf(&b, "\"t%zu\"", d);
-		buf_puts(&b, "],\"onResult\":{\"terminateJobWithSuccess\":[],\"continueJob\":[0]}}");
+		buf_puts(&b,
+			 "],\"onResult\":{\"terminateJobWithSuccess\":[],\"continueJob\":[0]}}");
 	}
 	buf_puts(&b, "]}}");
 	return buf_steal(&b);
@@ -493,8 +495,9 @@ static void test_large_graphs(void **state)
 static void test_cycle_behind_a_task(void **state)
 {
 	(void)state;
-	expect_invalid_rules(FF("j", TASK("x", "", "\"a\"", "", "0") "," TASK("a", "", "\"b\"", "",
-										"0") "," TASK("b", "", "\"a\"", "", "0")),
+	expect_invalid_rules(FF("j", TASK("x", "", "\"a\"", "",
+					  "0") "," TASK("a", "", "\"b\"", "",
+							"0") "," TASK("b", "", "\"a\"", "", "0")),
 			     "the tasks form a dependency cycle (each depends on the next): "
 			     "'a' -> 'b' -> 'a'.",
 			     FACTFILE_RULES_OURS);

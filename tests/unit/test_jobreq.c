@@ -603,10 +603,11 @@ static int teardown(void **state)
 }
 
 /* a; b after a; c after b; d after a and c */
-#define FOUR_TASKS                                                                    \
-	FACTFILE(TASK("a", "") "," TASK("b", "\"a\"") "," TASK("c",                   \
-							       "\"b\"") "," TASK("d", \
-										 "\"a\", \"c\""))
+#define TASK_A     TASK("a", "")
+#define TASK_B     TASK("b", "\"a\"")
+#define TASK_C     TASK("c", "\"b\"")
+#define TASK_D     TASK("d", "\"a\", \"c\"")
+#define FOUR_TASKS FACTFILE(TASK_A "," TASK_B "," TASK_C "," TASK_D)
 
 /* A factfile over --max-tasks is refused once it validates; one at the limit is accepted. */
 static void test_validate_max_tasks(void **state)
