@@ -708,47 +708,17 @@ static void factargs_graph_free(struct factargs_graph *g)
 	free(g->n_children);
 }
 
-/* The intended rule: every descendant's parents lie in {start} ∪ descendants. */
-static int factargs_start_ours(const struct factargs_graph *g, size_t start)
-{
-	char *in = xcalloc(g->n + 1, 1);
-	size_t *queue = xcalloc(g->n + 1, sizeof *queue);
-	size_t head = 0, tail = 0;
-	int ok = 1;
-
-	in[start] = 1;
-	queue[tail++] = start;
-	while (head < tail) {
-		size_t t = queue[head++];
-		for (size_t c = 0; c < g->n_children[t]; c++) {
-			size_t k = g->children[t][c];
-			if (!in[k]) {
-				in[k] = 1;
-				queue[tail++] = k;
-			}
-		}
-	}
-	for (size_t t = 0; t < g->n && ok; t++) {
-		if (!in[t] || t == start)
-			continue;
-		for (size_t p = 0; p < g->n_parents[t]; p++)
-			if (!in[g->parents[t][p]])
-				ok = 0;
-	}
-	free(in);
-	free(queue);
-	return ok;
-}
-
-/* Factotum's sequencer::is_proper_sub_tree, defect included: it walks level by level (level k
- * being the tasks at the end of a path of k edges from start) and checks each level's parents
- * against only the tasks found so far (levels up to k + 1), so a parent that is a descendant
- * further down fails. A task at several levels is checked at each, and the check at its lowest
- * level, its distance from start, is the strictest: so the rule is that every parent of a
- * descendant t lies at a distance of at most dist(t) + 1 from start. One breadth-first search
- * gives the distances, in time linear in the graph; walking the levels as Factotum does would
- * revisit a task once per level it is on. */
-static int factargs_start_factotum(const struct factargs_graph *g, size_t start)
+/* Whether the job can start at start. Our rule, the intended one: every parent of a descendant
+ * of start is start or a descendant. Factotum's (sequencer::is_proper_sub_tree), defect
+ * included, is stricter: it walks level by level (level k being the tasks at the end of a path of
+ * k edges from start) and checks each level's parents against only the tasks found so far
+ * (levels up to k + 1), so a parent that is a descendant further down fails. A task at several
+ * levels is checked at each, and the check at its lowest level, its distance from start, is the
+ * strictest: so its rule is that every parent of a descendant t lies at a distance of at most
+ * dist(t) + 1 from start. One breadth-first walk gives the distances, in time linear in the
+ * graph; walking the levels as Factotum does would revisit a task once per level it is on. */
+static int factargs_start_ok(const struct factargs_graph *g, size_t start,
+			     enum factfile_rules rules)
 {
 	size_t *dist = xcalloc(g->n + 1, sizeof *dist), *queue = xcalloc(g->n + 1, sizeof *queue);
 	size_t head = 0, tail = 0;
@@ -769,9 +739,11 @@ static int factargs_start_factotum(const struct factargs_graph *g, size_t start)
 	}
 	for (size_t i = 1; i < tail && ok; i++) {
 		size_t t = queue[i];
-		for (size_t p = 0; p < g->n_parents[t]; p++)
-			if (dist[g->parents[t][p]] == 0 || dist[g->parents[t][p]] > dist[t] + 1)
+		for (size_t p = 0; p < g->n_parents[t]; p++) {
+			size_t d = dist[g->parents[t][p]];
+			if (d == 0 || (rules == FACTFILE_RULES_FACTOTUM && d > dist[t] + 1))
 				ok = 0;
+		}
 	}
 	free(dist);
 	free(queue);
@@ -791,8 +763,7 @@ int factargs_check_start(const struct factfile *ff, const char *start, enum fact
 			"The job cannot be started from '%s' because the task specified could not be found",
 			start);
 	factargs_graph_build(ff, &g);
-	ok = rules == FACTFILE_RULES_FACTOTUM ? factargs_start_factotum(&g, (size_t)s)
-					      : factargs_start_ours(&g, (size_t)s);
+	ok = factargs_start_ok(&g, (size_t)s, rules);
 	factargs_graph_free(&g);
 	if (!ok)
 		return err_set(
