@@ -53,6 +53,16 @@ static int invalid(const struct ctx *c, const char *fmt, ...)
 	return FS_EINVAL;
 }
 
+/* Whether src needs the template parser. Not with Factotum's parse with env None (its `dot`): no
+ * templating at all. Nor has a text without "{{" anything to render (every tag, a delimiter
+ * change included, starts with it): it renders to itself, with no variable's value in it, and it
+ * is UTF-8 already (a JSON string of a file read as UTF-8, or the compact text made of them).
+ * This spares the template parser most of the text. */
+static bool templated(const struct ctx *c, const char *src, size_t len)
+{
+	return c->vars != NULL && len >= 2 && memmem(src, len, "{{", 2) != NULL;
+}
+
 /* templater::decorate_str: renders src; *out is a new string of *out_len bytes. spans (may be
  * NULL) receives where the variables' values went. */
 static int render(const struct ctx *c, const char *src, size_t len, char **out, size_t *out_len,
@@ -62,11 +72,7 @@ static int render(const struct ctx *c, const char *src, size_t len, char **out, 
 	int rc;
 
 	*out = NULL;
-	/* Factotum's parse with env None (its `dot`): no templating at all. Nor has a text without
-	 * "{{" anything to render (every tag, a delimiter change included, starts with it): it
-	 * renders to itself, and it is UTF-8 already (a JSON string of a file read as UTF-8, or
-	 * the compact text made of them). This spares the template parser most of the text. */
-	if (c->vars == NULL || len < 2 || memmem(src, len, "{{", 2) == NULL) {
+	if (!templated(c, src, len)) {
 		*out = xmalloc(len + 1);
 		memcpy(*out, src, len);
 		(*out)[len] = '\0';
@@ -145,8 +151,9 @@ static void put_key_string(struct buf *b, const char *key, const struct ffjson *
 	ffjson_put_string(b, v->str, v->len);
 }
 
-/* json::encode of Factotum's SelfDescribingJson: struct fields in declaration order. */
-static char *compact_encode(const struct ffjson *root)
+/* json::encode of Factotum's SelfDescribingJson: struct fields in declaration order; *len is
+ * the text's length. */
+static char *compact_encode(const struct ffjson *root, size_t *len)
 {
 	const struct ffjson *data = ffjson_get(root, "data");
 	const struct ffjson *tasks = ffjson_get(data, "tasks");
@@ -181,6 +188,7 @@ static char *compact_encode(const struct ffjson *root)
 		buf_puts(&b, "}}");
 	}
 	buf_puts(&b, "]}}");
+	*len = b.len;
 	return buf_steal(&b);
 }
 
@@ -432,9 +440,15 @@ int factfile_parse(const char *buf, size_t len, const char *path, const struct k
 		rc = invalid(&c, "%s", serr);
 		goto fail;
 	}
-	compact = compact_encode(root);
-	if ((rc = render(&c, compact, strlen(compact), &ff->compact, &ff->compact_len, NULL)) != 0)
+	compact = compact_encode(root, &n);
+	if (!templated(&c, compact, n)) {
+		/* rendered, it would be a copy of itself */
+		ff->compact = compact;
+		ff->compact_len = n;
+		compact = NULL;
+	} else if ((rc = render(&c, compact, n, &ff->compact, &ff->compact_len, NULL)) != 0) {
 		goto fail;
+	}
 	data = ffjson_get(root, "data");
 	name = ffjson_get(data, "name");
 	tasks = ffjson_get(data, "tasks");
