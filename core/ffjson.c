@@ -991,9 +991,14 @@ static struct ffjson *build_value(struct builder *bl, int depth)
 		v->f64 = t.f;
 		return v;
 	case EV_STRING:
-		v = new_node(FFJSON_STRING);
-		v->str = t.s;
+		/* the text inside the node: one allocation instead of two, for most of the tree */
+		v = xmalloc(sizeof(*v) + t.len + 1);
+		memset(v, 0, sizeof(*v));
+		v->type = FFJSON_STRING;
+		v->str = (char *)(v + 1);
+		memcpy(v->str, t.s, t.len + 1);
 		v->len = t.len;
+		free(t.s);
 		return v;
 	case EV_ERROR:
 		bl->err = t.err;
@@ -1099,7 +1104,8 @@ void ffjson_free(struct ffjson *v)
 {
 	if (v == NULL)
 		return;
-	free(v->str);
+	if (v->str != (char *)(v + 1))
+		free(v->str);
 	for (size_t i = 0; i < v->n_items; i++)
 		ffjson_free(v->items[i]);
 	free(v->items);
