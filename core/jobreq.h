@@ -46,9 +46,10 @@ struct jobreq_policy {
 
 /* A cache of validated factfiles for jobreq_validate: the compact text of a factfile that
  * parsed (and whose --start task, if any, can start the job), per (file identity, rules, template
- * variables, --start task), so that a resubmission (one answered 409 included) costs no parse. The identity is the file's device,
- * inode, size, mtime and ctime (nanoseconds), taken with fstat on the descriptor the text was
- * read from, before and after reading; only a file whose mtime and ctime are at least
+ * variables, --start task), so that a resubmission (one answered 409 included) costs no parse;
+ * its task count is kept and checked against --max-tasks at each use. The identity is the file's
+ * device, inode, size, mtime and ctime (nanoseconds), taken with fstat on the descriptor the
+ * text was read from, before and after reading; only a file whose mtime and ctime are at least
  * JOBREQ_CACHE_SETTLED_S seconds old is cached or served. Any write or metadata change sets
  * ctime to the current time, which nobody can set back (utimes sets mtime and sets ctime to now),
  * so a file that changed since it was cached never matches its stale entry, and a write during
