@@ -268,8 +268,9 @@ static int task_build(const struct ctx *c, const struct ffjson *t, size_t i,
 			goto fail;
 		task->n_depends_on++;
 	}
-	/* Factfile::add_task's checks (panics in Factotum); the index holds the tasks before i. */
-	if (strmap_get(ff->index, task->name) >= 0) {
+	/* Factfile::add_task's checks (panics in Factotum); the index holds the tasks before i,
+	 * and this task from here on (it is freed with the factfile on any failure). */
+	if (strmap_put(ff->index, task->name, i) >= 0) {
 		rc = invalid(c, "the task name '%s' is used more than once.", task->name);
 		goto fail;
 	}
@@ -288,7 +289,6 @@ static int task_build(const struct ctx *c, const struct ffjson *t, size_t i,
 					     task->name, task->depends_on[k]);
 				goto fail;
 			}
-	strmap_put(ff->index, task->name, i);
 	rc = 0;
 fail:
 	free(discard);
@@ -310,8 +310,9 @@ static void graph_free(struct graph *g)
 	free(g->child);
 }
 
-/* Builds g; every dependency must name a task. */
-static void graph_build(const struct factfile *ff, struct graph *g)
+/* Builds g. Returns 0, or -1 with *bad the index of the first dependency (in file order, counted
+ * over all tasks' dependsOn) that names no task; g is then to be freed all the same. */
+static int graph_build(const struct factfile *ff, struct graph *g, size_t *bad)
 {
 	size_t n = ff->n_tasks, e = 0, *fill;
 
@@ -326,9 +327,13 @@ static void graph_build(const struct factfile *ff, struct graph *g)
 	g->child = xcalloc(e + 1, sizeof *g->child);
 	for (size_t t = 0; t < n; t++)
 		for (size_t k = 0; k < ff->tasks[t].n_depends_on; k++) {
-			size_t p = (size_t)factfile_find_task(ff, ff->tasks[t].depends_on[k]);
+			long p = factfile_find_task(ff, ff->tasks[t].depends_on[k]);
 
-			g->parent[g->first[t] + k] = p;
+			if (p < 0) {
+				*bad = g->first[t] + k;
+				return -1;
+			}
+			g->parent[g->first[t] + k] = (size_t)p;
 			g->cfirst[p + 1]++;
 		}
 	for (size_t t = 0; t < n; t++)
@@ -339,6 +344,7 @@ static void graph_build(const struct factfile *ff, struct graph *g)
 		for (size_t k = g->first[t]; k < g->first[t + 1]; k++)
 			g->child[fill[g->parent[k]]++] = t;
 	free(fill);
+	return 0;
 }
 
 /* Kahn's algorithm: marks placed[t] for every task not on a cycle nor below one; returns how many
@@ -372,16 +378,16 @@ static int graph_check(const struct ctx *c, const struct factfile *ff)
 	struct graph g = { 0 };
 	struct buf b;
 	bool *placed = NULL;
-	size_t *walk = NULL, *pos = NULL, n_walk = 0, cur;
+	size_t *walk = NULL, *pos = NULL, n_walk = 0, cur, bad;
 	int rc = 0;
 
-	for (size_t i = 0; i < ff->n_tasks; i++)
-		for (size_t k = 0; k < ff->tasks[i].n_depends_on; k++)
-			if (factfile_find_task(ff, ff->tasks[i].depends_on[k]) < 0)
-				return invalid(
-					c, "the task '%s' depends on '%s', which is not defined.",
-					ff->tasks[i].name, ff->tasks[i].depends_on[k]);
-	graph_build(ff, &g);
+	if (graph_build(ff, &g, &bad) != 0) {
+		for (cur = 0; g.first[cur + 1] <= bad; cur++)
+			;
+		rc = invalid(c, "the task '%s' depends on '%s', which is not defined.",
+			     ff->tasks[cur].name, ff->tasks[cur].depends_on[bad - g.first[cur]]);
+		goto done;
+	}
 	placed = xcalloc(ff->n_tasks + 1, sizeof *placed);
 	if (topo(ff, &g, placed) == ff->n_tasks)
 		goto done;
