@@ -19,6 +19,7 @@
 #include "err.h"
 #include "factfile.h"
 #include "kv.h"
+#include "schema.h"
 #include "template.h"
 #include "xalloc.h"
 
@@ -287,6 +288,33 @@ static void test_schema_many_errors_in_order(void **state)
 		"'/data/tasks/2/name' - This property is required\n"
 		"'/data' - Property conditions are not met (Additional properties are not allowed)\n"
 		"'/schema' - Pattern condition is not met");
+}
+
+/* A factfile of many wrong items: the first SCHEMA_MAX_PROBLEMS lines, then their count. */
+static void test_schema_problems_bounded(void **state)
+{
+	struct buf text, want;
+
+	(void)state;
+	buf_init(&text);
+	buf_init(&want);
+	buf_puts(&text,
+		 "{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\","
+		 "\"data\":{\"name\":\"n\",\"tasks\":[");
+	for (int i = 0; i < 1000; i++) {
+		buf_puts(&text, i > 0 ? ",7" : "7");
+		if (i < SCHEMA_MAX_PROBLEMS)
+			buf_printf(
+				&want,
+				"%s'/data/tasks/%d' - Type of the value is wrong (The value must "
+				"be object)",
+				i > 0 ? "\n" : "", i);
+	}
+	buf_puts(&text, "]}}");
+	buf_printf(&want, "\n... and %d more problems", 1000 - SCHEMA_MAX_PROBLEMS);
+	expect_invalid(text.data, want.data);
+	buf_free(&text);
+	buf_free(&want);
 }
 
 static void test_schema_wrong_types(void **state)
@@ -716,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_schema_root),
 		cmocka_unit_test(test_schema_pattern),
 		cmocka_unit_test(test_schema_many_errors_in_order),
+		cmocka_unit_test(test_schema_problems_bounded),
 		cmocka_unit_test(test_schema_wrong_types),
 		cmocka_unit_test(test_duplicate_keys_last_wins),
 		cmocka_unit_test(test_semantic_rules),
