@@ -24,18 +24,20 @@
 # BENCH_PRIV=1 (as root only) measures instead what privilege separation costs /submit: B (the
 # responder drops to the service user factotum-server) against R, the same with --allow-root
 # (it stays root), in the order B R in odd rounds and R B in even ones, and reports B/R (goal
-# >= 0.95).
+# >= 0.95); BENCH_ROUNDS defaults to 4.
 # Missing tools (wrk, gearmand, beanstalkd, libgearman-dev, nginx, curl) are installed with
 # apt-get when run as root; otherwise the script names them and stops.
 
 set -u
 
-ROUNDS=${BENCH_ROUNDS:-3}
+PRIV=${BENCH_PRIV:-}
+# an even count with BENCH_PRIV: as many rounds in each order
+ROUNDS=${BENCH_ROUNDS:-${PRIV:+4}}
+ROUNDS=${ROUNDS:-3}
 SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNS:-32}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
 FCGI_THREADS=${BENCH_FCGI_THREADS:-32}
-PRIV=${BENCH_PRIV:-}
 ONLY=${BENCH_ONLY:-A B E F G C D}
 [ -z "$PRIV" ] || ONLY="B R"
 # large enough that no measurement ever sees 429 (nothing drains the queue here)
