@@ -210,79 +210,62 @@ if [ -n "$PRIV" ]; then
 	echo "privileged: the defaults (service user factotum-server, runs as factotum-run);" \
 		"all-root: $(conf_args root)"
 	echo
-	awk -v reps="$REPS" "$BENCH_AWK"'
-	{ c = substr($2, length($2) - 3); m = substr($2, 5, length($2) - 9) }
-	$2 ~ /^lat_/ { v[c, "p50 " m, $1] = $3 / 1e6; v[c, "p99 " m, $1] = $4 / 1e6 }
-	$2 ~ /^thr_/ { v[c, "rate " m, $1] = $3 }
-	END {
+fi
+# with BENCH_PRIV the measure is the privileged configuration and its baseline the all-root one
+awk -v reps="$REPS" -v priv="$PRIV" "$BENCH_AWK"'
+function put(k, r, v) { if (c == "priv") val[k, r] = v; else base[k, r] = v }
+priv { c = substr($2, length($2) - 3); m = substr($2, 5, length($2) - 9) }
+priv && $2 ~ /^lat_/ { put("p50 " m, $1, $3 / 1e6); put("p99 " m, $1, $4 / 1e6) }
+priv && $2 ~ /^thr_/ { put("rate " m, $1, $3) }
+!priv && $2 ~ /^lat_/ { m = substr($2, 5)
+	val["p50 " m, $1] = $3 / 1e6; base["p50 " m, $1] = $5 / 1e6
+	val["p99 " m, $1] = $4 / 1e6; base["p99 " m, $1] = $6 / 1e6
+	val["ans " m, $1] = $7 / 1e6; base["ans " m, $1] = $3 / 1e6 }
+!priv && $2 ~ /^thr_/ { m = substr($2, 5); val["rate " m, $1] = $3; base["rate " m, $1] = $4
+	val["alone " m, $1] = $5; base["alone " m, $1] = $4
+	val["eff " m, $1] = $3; base["eff " m, $1] = $5 }
+END {
+	if (priv) {
 		nrow = split("p50 full;p99 full;rate normal;rate full", rows, ";")
+		title = "measure: privileged / all-root"
 		text["p50 full"] = "submit->exec p50 (ms), sync full"
 		text["p99 full"] = "submit->exec p99 (ms), sync full"
 		text["rate normal"] = "jobs/s end to end, sync normal"
 		text["rate full"] = "jobs/s end to end, sync full"
 		goal["p50 full"] = "<= 1.05"
-		goal["rate normal"] = ">= 0.95"
-		goal["rate full"] = ">= 0.95"
-		printf "%-38s %-7s", "measure: privileged / all-root", "goal"
-		for (r = 1; r <= reps; r++) printf " %-19s", "rep " r
-		printf " %6s  %s\n", "median", "verdict"
-		for (i = 1; i <= nrow; i++) {
-			k = rows[i]
-			printf "%-38s %-7s", text[k], (k in goal) ? goal[k] : "-"
-			for (r = 1; r <= reps; r++) {
-				a = v["priv", k, r]
-				b = v["root", k, r]
-				q[r] = b > 0 ? a / b : 0
-				f = k ~ /^rate/ ? "%.0f/%.0f=%.3f" : "%.2f/%.2f=%.3f"
-				printf " %-19s", sprintf(f, a, b, q[r])
-			}
-			m = median(q, reps)
-			verdict = "-"
-			if (k in goal) {
-				split(goal[k], g, " ")
-				verdict = (g[1] == "<=" ? m <= g[2] : m >= g[2]) ? "met" : "MISSED"
-			}
-			printf " %6.3f  %s\n", m, verdict
-		}
-	}' "$T/results"
-	exit 0
-fi
-awk -v reps="$REPS" "$BENCH_AWK"'
-$2 ~ /^lat_/ { m = substr($2, 5)
-	val["p50 " m, $1] = $3 / 1e6; base["p50 " m, $1] = $5 / 1e6
-	val["p99 " m, $1] = $4 / 1e6; base["p99 " m, $1] = $6 / 1e6
-	val["ans " m, $1] = $7 / 1e6; base["ans " m, $1] = $3 / 1e6 }
-$2 ~ /^thr_/ { m = substr($2, 5); val["rate " m, $1] = $3; base["rate " m, $1] = $4
-	val["alone " m, $1] = $5; base["alone " m, $1] = $4
-	val["eff " m, $1] = $3; base["eff " m, $1] = $5 }
-END {
-	nrow = split("p50 full;p99 full;p50 normal;p99 normal;rate normal;rate full;" \
-		"ans full;ans normal;alone normal;alone full;eff normal;eff full", rows, ";")
-	text["p50 full"] = "submit->exec p50 (ms), sync full / fork+exec"
-	text["p99 full"] = "submit->exec p99 (ms), sync full / fork+exec"
-	text["p50 normal"] = "submit->exec p50 (ms), sync normal / fork+exec"
-	text["p99 normal"] = "submit->exec p99 (ms), sync normal / fork+exec"
-	text["rate normal"] = "jobs/s end to end, sync normal / sh -c true"
-	text["rate full"] = "jobs/s end to end, sync full / sh -c true"
-	text["ans full"] = "(why) /submit answered p50 / submit->exec p50, full"
-	text["ans normal"] = "(why) /submit answered p50 / submit->exec p50, normal"
-	text["alone normal"] = "(why) runner/factotum alone, N at a time / sh -c"
-	text["alone full"] = "(why) the same, next to the full run"
-	text["eff normal"] = "(why) jobs/s end to end, normal / runner alone"
-	text["eff full"] = "(why) jobs/s end to end, full / runner alone"
-	goal["p50 full"] = "<= 3"; goal["p50 normal"] = "<= 3"
-	goal["rate normal"] = ">= 0.3"; goal["rate full"] = ">= 0.3"
-	printf "%-54s %-6s", "measure: server / baseline", "goal"
+		goal["rate normal"] = ">= 0.95"; goal["rate full"] = ">= 0.95"
+		dec = 3
+	} else {
+		nrow = split("p50 full;p99 full;p50 normal;p99 normal;rate normal;rate full;" \
+			"ans full;ans normal;alone normal;alone full;eff normal;eff full", rows, ";")
+		title = "measure: server / baseline"
+		text["p50 full"] = "submit->exec p50 (ms), sync full / fork+exec"
+		text["p99 full"] = "submit->exec p99 (ms), sync full / fork+exec"
+		text["p50 normal"] = "submit->exec p50 (ms), sync normal / fork+exec"
+		text["p99 normal"] = "submit->exec p99 (ms), sync normal / fork+exec"
+		text["rate normal"] = "jobs/s end to end, sync normal / sh -c true"
+		text["rate full"] = "jobs/s end to end, sync full / sh -c true"
+		text["ans full"] = "(why) /submit answered p50 / submit->exec p50, full"
+		text["ans normal"] = "(why) /submit answered p50 / submit->exec p50, normal"
+		text["alone normal"] = "(why) runner/factotum alone, N at a time / sh -c"
+		text["alone full"] = "(why) the same, next to the full run"
+		text["eff normal"] = "(why) jobs/s end to end, normal / runner alone"
+		text["eff full"] = "(why) jobs/s end to end, full / runner alone"
+		goal["p50 full"] = "<= 3"; goal["p50 normal"] = "<= 3"
+		goal["rate normal"] = ">= 0.3"; goal["rate full"] = ">= 0.3"
+		dec = 2
+	}
+	printf "%-54s %-7s", title, "goal"
 	for (r = 1; r <= reps; r++) printf " %-21s", "rep " r
 	printf " %6s  %s\n", "median", "verdict"
 	for (i = 1; i <= nrow; i++) {
 		k = rows[i]
 		if (!((k, 1) in val)) continue
 		if (k == "ans full") print "breakdown (no goal):"
-		printf "%-54s %-6s", text[k], (k in goal) ? goal[k] : "-"
+		printf "%-54s %-7s", text[k], (k in goal) ? goal[k] : "-"
 		for (r = 1; r <= reps; r++) {
 			q[r] = base[k, r] > 0 ? val[k, r] / base[k, r] : 0
-			f = k ~ /^(rate|alone|eff)/ ? "%.0f/%.0f=%.2f" : "%.2f/%.2f=%.2f"
+			f = (k ~ /^(rate|alone|eff)/ ? "%.0f/%.0f=%." : "%.2f/%.2f=%.") dec "f"
 			printf " %-21s", sprintf(f, val[k, r], base[k, r], q[r])
 		}
 		m = median(q, reps)
@@ -291,6 +274,6 @@ END {
 			split(goal[k], g, " ")
 			verdict = (g[1] == "<=" ? m <= g[2] : m >= g[2]) ? "met" : "MISSED"
 		}
-		printf " %6.2f  %s\n", m, verdict
+		printf " %6." dec "f  %s\n", m, verdict
 	}
 }' "$T/results"
