@@ -224,35 +224,39 @@ priv && $2 ~ /^thr_/ { put("rate " m, $1, $3) }
 !priv && $2 ~ /^thr_/ { m = substr($2, 5); val["rate " m, $1] = $3; base["rate " m, $1] = $4
 	val["alone " m, $1] = $5; base["alone " m, $1] = $4
 	val["eff " m, $1] = $3; base["eff " m, $1] = $5 }
+# rows_of(spec): the rows of the report, from "key|text|goal;..." (goal may be empty); how many
+function rows_of(spec,    n, i, f) {
+	n = split(spec, items, ";")
+	for (i = 1; i <= n; i++) {
+		split(items[i], f, "|")
+		rows[i] = f[1]
+		text[f[1]] = f[2]
+		if (f[3] != "") goal[f[1]] = f[3]
+	}
+	return n
+}
 END {
 	if (priv) {
-		nrow = split("p50 full;p99 full;rate normal;rate full", rows, ";")
 		title = "measure: privileged / all-root"
-		text["p50 full"] = "submit->exec p50 (ms), sync full"
-		text["p99 full"] = "submit->exec p99 (ms), sync full"
-		text["rate normal"] = "jobs/s end to end, sync normal"
-		text["rate full"] = "jobs/s end to end, sync full"
-		goal["p50 full"] = "<= 1.05"
-		goal["rate normal"] = ">= 0.95"; goal["rate full"] = ">= 0.95"
+		nrow = rows_of("p50 full|submit->exec p50 (ms), sync full|<= 1.05;" \
+			"p99 full|submit->exec p99 (ms), sync full|;" \
+			"rate normal|jobs/s end to end, sync normal|>= 0.95;" \
+			"rate full|jobs/s end to end, sync full|>= 0.95")
 		dec = 3
 	} else {
-		nrow = split("p50 full;p99 full;p50 normal;p99 normal;rate normal;rate full;" \
-			"ans full;ans normal;alone normal;alone full;eff normal;eff full", rows, ";")
 		title = "measure: server / baseline"
-		text["p50 full"] = "submit->exec p50 (ms), sync full / fork+exec"
-		text["p99 full"] = "submit->exec p99 (ms), sync full / fork+exec"
-		text["p50 normal"] = "submit->exec p50 (ms), sync normal / fork+exec"
-		text["p99 normal"] = "submit->exec p99 (ms), sync normal / fork+exec"
-		text["rate normal"] = "jobs/s end to end, sync normal / sh -c true"
-		text["rate full"] = "jobs/s end to end, sync full / sh -c true"
-		text["ans full"] = "(why) /submit answered p50 / submit->exec p50, full"
-		text["ans normal"] = "(why) /submit answered p50 / submit->exec p50, normal"
-		text["alone normal"] = "(why) runner/factotum alone, N at a time / sh -c"
-		text["alone full"] = "(why) the same, next to the full run"
-		text["eff normal"] = "(why) jobs/s end to end, normal / runner alone"
-		text["eff full"] = "(why) jobs/s end to end, full / runner alone"
-		goal["p50 full"] = "<= 3"; goal["p50 normal"] = "<= 3"
-		goal["rate normal"] = ">= 0.3"; goal["rate full"] = ">= 0.3"
+		nrow = rows_of("p50 full|submit->exec p50 (ms), sync full / fork+exec|<= 3;" \
+			"p99 full|submit->exec p99 (ms), sync full / fork+exec|;" \
+			"p50 normal|submit->exec p50 (ms), sync normal / fork+exec|<= 3;" \
+			"p99 normal|submit->exec p99 (ms), sync normal / fork+exec|;" \
+			"rate normal|jobs/s end to end, sync normal / sh -c true|>= 0.3;" \
+			"rate full|jobs/s end to end, sync full / sh -c true|>= 0.3;" \
+			"ans full|(why) /submit answered p50 / submit->exec p50, full|;" \
+			"ans normal|(why) /submit answered p50 / submit->exec p50, normal|;" \
+			"alone normal|(why) runner/factotum alone, N at a time / sh -c|;" \
+			"alone full|(why) the same, next to the full run|;" \
+			"eff normal|(why) jobs/s end to end, normal / runner alone|;" \
+			"eff full|(why) jobs/s end to end, full / runner alone|")
 		dec = 2
 	}
 	printf "%-54s %-7s", title, "goal"
