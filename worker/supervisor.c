@@ -71,8 +71,9 @@ static int supervisor_own_entry(const char *path, const struct stat *sb, int fla
 {
 	(void)ftw;
 	if (flag == FTW_D || flag == FTW_DNR) {
-		if (sb->st_uid != geteuid())
-			(void)lchown(path, geteuid(), (gid_t)-1);
+		/* a failure shows as a directory the removal cannot empty, which it reports */
+		if (sb->st_uid != geteuid() && lchown(path, geteuid(), (gid_t)-1) != 0)
+			return 0;
 		(void)chmod(path, 0700);
 		if (flag == FTW_DNR)
 			supervisor_unreadable = 1;
