@@ -21,22 +21,35 @@
 # BENCH_SECONDS (10), BENCH_CONNS (32), BENCH_WRK_THREADS (2), BENCH_FCGI_THREADS (32),
 # BENCH_ONLY (e.g. "A B": a subset, for development), BENCH_FCGI (another responder binary for B
 # and D, to try a change against the same baselines), BENCH_KEEP, TMPDIR.
+# BENCH_PRIV=1 (as root only) measures instead what privilege separation costs /submit: B (the
+# responder drops to the service user factotum-server) against R, the same with --allow-root
+# (it stays root), in the order B R in odd rounds and R B in even ones, and reports B/R (goal
+# >= 0.95); BENCH_ROUNDS defaults to 4.
 # Missing tools (wrk, gearmand, beanstalkd, libgearman-dev, nginx, curl) are installed with
 # apt-get when run as root; otherwise the script names them and stops.
 
 set -u
 
-ROUNDS=${BENCH_ROUNDS:-3}
+PRIV=${BENCH_PRIV:-}
+# an even count with BENCH_PRIV: as many rounds in each order
+ROUNDS=${BENCH_ROUNDS:-${PRIV:+4}}
+ROUNDS=${ROUNDS:-3}
 SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNS:-32}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
 FCGI_THREADS=${BENCH_FCGI_THREADS:-32}
 ONLY=${BENCH_ONLY:-A B E F G C D}
+[ -z "$PRIV" ] || ONLY="B R"
 # large enough that no measurement ever sees 429 (nothing drains the queue here)
 MAX_JOBS=100000000
 
 . "$(dirname "$0")/lib.sh"
 bench_init bench
+if [ -n "$PRIV" ]; then
+	[ "$(id -u)" -eq 0 ] || die "BENCH_PRIV=1 compares two ways of starting as root: run it as root"
+	id factotum-server >/dev/null 2>&1 ||
+		die "BENCH_PRIV=1 needs the user factotum-server: sh scripts/add-users.sh"
+fi
 
 # ---- tools ----
 GEARMAND=$(command -v gearmand 2>/dev/null || echo /usr/sbin/gearmand)
@@ -94,6 +107,7 @@ start_backend() {
 		--fcgi-threads "$FCGI_THREADS" --max-jobs "$MAX_JOBS"
 	case $kind in
 	full) bench_backend "$klog" "$FCGI" "$@" --spool-sync full ;;
+	root) bench_backend "$klog" "$FCGI" "$@" --spool-sync full --allow-root ;;
 	normal) bench_backend "$klog" "$FCGI" "$@" --spool-sync normal ;;
 	fork) bench_backend "$klog" "$B/bench/fork_submit_fcgi" "$@" --spool-sync full ;;
 	trivial) bench_backend "$klog" "$B/bench/trivial_fcgi" "$SOCK" "$FCGI_THREADS" ;;
@@ -158,6 +172,7 @@ measure() { # ROUND KEY
 	B) m_http "$1" B full ;;
 	C) m_http "$1" C trivial ;;
 	D) m_http "$1" D normal ;;
+	R) m_http "$1" R root ;;
 	E) m_http "$1" E fork ;;
 	F) m_F "$1" ;;
 	G) m_G "$1" ;;
@@ -178,7 +193,9 @@ say "bench: $ROUNDS round(s) of [$ONLY], ${SECS}s each, $CONNS connections" \
 : >"$T/results"
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
-	for k in $ONLY; do
+	keys=$ONLY
+	[ -z "$PRIV" ] || [ $((r % 2)) -eq 1 ] || keys="R B"
+	for k in $keys; do
 		measure "$r" "$k"
 	done
 	r=$((r + 1))
@@ -195,7 +212,7 @@ echo "versions: $("$FS_NGINX" -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -n
 echo "load: $CONNS connections/clients, wrk -t$WRK_THREADS, ${SECS}s per measurement," \
 	"$ROUNDS round(s); rates are accepted jobs (HTTP 200) per second"
 echo
-awk -v rounds="$ROUNDS" -v only="$ONLY" -v kw=2 -v lw=50 "$BENCH_AWK"'
+awk -v rounds="$ROUNDS" -v only="$ONLY" -v dec="${PRIV:+3}" -v kw=2 -v lw=50 "$BENCH_AWK"'
 { rate[$1, $2] = ($5 > 0 ? $3 / $5 : 0); have[$2] = 1 }
 END {
 	name["A"] = "raw SQLite, 1-row commits, WAL, synchronous=FULL"
@@ -205,18 +222,20 @@ END {
 	name["G"] = "beanstalkd -f 0 (fsync every write), put"
 	name["C"] = "trivial FastCGI responder, same nginx"
 	name["D"] = "POST /submit, --spool-sync normal"
+	name["R"] = "POST /submit, --spool-sync full, --allow-root"
 	rate_header("rate (jobs/s)")
 	n = split(only, keys, " ")
 	for (i = 1; i <= n; i++)
 		if (keys[i] in have)
 			rate_row(keys[i], name[keys[i]])
 	print ""
-	nr = split("B/A 0.7 >=;D/C 0.5 >=;B/E 4 >=;B/F 1 >;B/G 1 >", goals, ";")
+	nr = split("B/A 0.7 >=;D/C 0.5 >=;B/E 4 >=;B/F 1 >;B/G 1 >;B/R 0.95 >=", goals, ";")
 	text["B/A"] = "durable /submit / raw SQLite FULL commits"
 	text["D/C"] = "/submit (sync normal) / trivial FastCGI"
 	text["B/E"] = "/submit / /submit forking a dry run"
 	text["B/F"] = "durable /submit / gearmand (durable)"
 	text["B/G"] = "durable /submit / beanstalkd -f 0"
+	text["B/R"] = "/submit, service user / all root"
 	printf "%-4s %-45s %-6s", "", "ratio (within each round)", "goal"
 	for (r = 1; r <= rounds; r++) printf " %8s", "round " r
 	printf " %8s  %s\n", "median", "verdict"
@@ -227,10 +246,10 @@ END {
 		printf "%-4s %-45s %-6s", f[1], text[f[1]], f[3] f[2]
 		for (r = 1; r <= rounds; r++) {
 			q[r] = rate[r, ab[2]] > 0 ? rate[r, ab[1]] / rate[r, ab[2]] : 0
-			printf " %8.2f", q[r]
+			printf " %8." (dec ? dec : 2) "f", q[r]
 		}
 		m = median(q, rounds)
 		met = f[3] == ">=" ? m >= f[2] : m > f[2]
-		printf " %8.2f  %s\n", m, met ? "met" : "MISSED"
+		printf " %8." (dec ? dec : 2) "f  %s\n", m, met ? "met" : "MISSED"
 	}
 }' "$T/results"

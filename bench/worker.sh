@@ -15,6 +15,14 @@
 #      (the spool's updated_ms). / BENCH_THR_N `sh -c true` spawned BENCH_WORKERS at a time by
 #      a C program (goal: >= 0.3). --spool-sync normal and full.
 # Each measurement gets a fresh spool and its own responder and worker; one nginx serves the run.
+# BENCH_PRIV=1 (as root only) measures instead what privilege separation costs: L with sync full
+# and T with both syncs, each in the two configurations a root operator can choose, back to back
+# in alternating order (privileged first in odd repetitions, all-root first in even ones):
+#   privileged  the defaults: the programs drop to the service user factotum-server, tasks run
+#               as factotum-run (scripts/add-users.sh creates both)
+#   all-root    --allow-root --allow-root-runs --run-as root: no drop, tasks run as root
+# and reports the privileged/all-root ratios (goal: within 5%); no baseline is run, and
+# BENCH_REPS defaults to 4.
 # Only processes this script started are stopped; the temporary directory is removed
 # (BENCH_KEEP=1 keeps it).
 #
@@ -26,7 +34,10 @@
 
 set -u
 
-REPS=${BENCH_REPS:-3}
+PRIV=${BENCH_PRIV:-}
+# an even count with BENCH_PRIV: as many repetitions in each order
+REPS=${BENCH_REPS:-${PRIV:+4}}
+REPS=${REPS:-3}
 LAT_N=${BENCH_LAT_N:-300}
 THR_N=${BENCH_THR_N:-500}
 WORKERS=${BENCH_WORKERS:-8}
@@ -36,6 +47,11 @@ CC=${CC:-cc}
 . "$(dirname "$0")/lib.sh"
 bench_init bench-worker "${1:-}"
 bench_need "$FS_NGINX" sqlite3 python3 curl "$CC"
+if [ -n "$PRIV" ]; then
+	[ "$(id -u)" -eq 0 ] || die "BENCH_PRIV=1 compares two ways of starting as root: run it as root"
+	id factotum-server >/dev/null 2>&1 && id factotum-run >/dev/null 2>&1 ||
+		die "BENCH_PRIV=1 needs the users factotum-server and factotum-run: sh scripts/add-users.sh"
+fi
 bench_build fcgi/factotum-server-fcgi worker/factotum-server-worker
 FCGI=$B/fcgi/factotum-server-fcgi
 WORKER=$B/worker/factotum-server-worker
@@ -71,16 +87,24 @@ chmod 0755 "$T/ff"
 # started as root the worker and its runs are other users, and exec_stamp writes its stamps here
 [ "$(id -u)" -ne 0 ] || chmod 1777 "$T/ff"
 
-# start_node NAME SYNC BIN: a fresh spool $T/spool.NAME, the responder on $SOCK and the worker
-# (--max-workers $WORKERS), both with --spool-sync SYNC and --factotum-bin BIN.
+# conf_args CONF: the options of configuration CONF (empty: the defaults; root: all-root)
+conf_args() {
+	[ "${1:-}" != root ] || echo "--allow-root --allow-root-runs --run-as root"
+}
+
+# start_node NAME SYNC BIN [CONF]: a fresh spool $T/spool.NAME, the responder on $SOCK and the
+# worker (--max-workers $WORKERS), both with --spool-sync SYNC, --factotum-bin BIN and the
+# options of configuration CONF.
 start_node() {
 	SPOOL=$T/spool.$1
 	mkdir -p "$SPOOL"
+	# shellcheck disable=SC2046
 	bench_backend "$T/responder.$1.log" "$FCGI" --no-consul --spool "$SPOOL" \
-		--fcgi-socket "$SOCK" --factotum-bin "$3" --spool-sync "$2"
+		--fcgi-socket "$SOCK" --factotum-bin "$3" --spool-sync "$2" $(conf_args "${4:-}")
 	RESP_PID=$BPID
+	# shellcheck disable=SC2046
 	"$WORKER" --no-consul --spool "$SPOOL" --factotum-bin "$3" --spool-sync "$2" \
-		--max-workers "$WORKERS" 2>>"$T/worker.$1.log" &
+		--max-workers "$WORKERS" $(conf_args "${4:-}") 2>>"$T/worker.$1.log" &
 	WORKER_PID=$!
 	PIDS="$PIDS $WORKER_PID"
 	fs_until "$WORKER_PID" 200 fs_worker_ready "$SPOOL" "$WORKER_PID" ||
@@ -101,29 +125,37 @@ summarize() {
 		END { if (NR == 0) { print "0 0"; exit } printf "%d %d\n", rank(0.50), rank(0.99) }'
 }
 
-# latency REP SYNC: the L pair for one sync mode (baseline right before); appends
-# "REP lat_SYNC p50 p99 base_p50 base_p99 answer_p50 answer_p99" to $T/results (answer: when
-# the 200 of /submit arrived, for the breakdown)
+# latency REP SYNC [CONF]: the L pair for one sync mode (baseline right before; with CONF, in
+# that configuration and without the baseline); appends "REP lat_SYNC[_CONF] p50 p99 base_p50
+# base_p99 answer_p50 answer_p99" to $T/results (answer: when the 200 of /submit arrived, for
+# the breakdown)
 latency() {
-	"$CLIENT" fork "$LAT_N" "$STAMP" "$FF" "fork$1$2" >"$T/fork.$1.$2" ||
+	n=$1$2${3:-}
+	: >"$T/fork.$n"
+	[ -n "${3:-}" ] || "$CLIENT" fork "$LAT_N" "$STAMP" "$FF" "fork$n" >"$T/fork.$n" ||
 		die "the fork+exec baseline failed"
-	start_node "lat$1$2" "$2" "$STAMP"
-	"$CLIENT" submit "$PORT" "$LAT_N" "$FF" "lat$1$2" >"$T/lat.$1.$2" ||
-		die "the latency run ($2) failed: see $T/worker.lat$1$2.log (BENCH_KEEP=1 keeps it)"
+	start_node "lat$n" "$2" "$STAMP" "${3:-}"
+	"$CLIENT" submit "$PORT" "$LAT_N" "$FF" "lat$n" >"$T/lat.$n" ||
+		die "the latency run ($2) failed: see $T/worker.lat$n.log (BENCH_KEEP=1 keeps it)"
 	stop_node
-	echo "$1 lat_$2 $(summarize "$T/lat.$1.$2") $(summarize "$T/fork.$1.$2")" \
-		"$(summarize "$T/lat.$1.$2" 2)" >>"$T/results"
+	echo "$1 lat_$2${3:+_$3} $(summarize "$T/lat.$n") $(summarize "$T/fork.$n")" \
+		"$(summarize "$T/lat.$n" 2)" >>"$T/results"
 }
 
-# throughput REP SYNC: the T pair for one sync mode (baseline right before); appends
-# "REP thr_SYNC jobs_per_s base_per_s runner_alone_per_s" to $T/results (runner alone: the same
-# number of `runner/factotum run` of the factfile, as many at a time, without the server)
+# throughput REP SYNC [CONF]: the T pair for one sync mode (baseline right before; with CONF,
+# in that configuration and without the baselines); appends "REP thr_SYNC[_CONF] jobs_per_s
+# base_per_s runner_alone_per_s" to $T/results (runner alone: the same number of
+# `runner/factotum run` of the factfile, as many at a time, without the server)
 throughput() {
-	base_ns=$("$CLIENT" spawn "$THR_N" "$WORKERS") || die "the sh -c true baseline failed"
-	alone_ns=$("$CLIENT" spawn "$THR_N" "$WORKERS" "$RUNNER" run "$FF") ||
-		die "the runner alone failed"
-	start_node "thr$1$2" "$2" "$RUNNER"
-	t0=$("$CLIENT" burst "$PORT" "$THR_N" "$CONC" "$FF" "thr$1$2") ||
+	base_ns=0
+	alone_ns=0
+	if [ -z "${3:-}" ]; then
+		base_ns=$("$CLIENT" spawn "$THR_N" "$WORKERS") || die "the sh -c true baseline failed"
+		alone_ns=$("$CLIENT" spawn "$THR_N" "$WORKERS" "$RUNNER" run "$FF") ||
+			die "the runner alone failed"
+	fi
+	start_node "thr$1$2${3:-}" "$2" "$RUNNER" "${3:-}"
+	t0=$("$CLIENT" burst "$PORT" "$THR_N" "$CONC" "$FF" "thr$1$2${3:-}") ||
 		die "the submissions ($2) failed"
 	db=$SPOOL/spool.db
 	i=0
@@ -139,9 +171,9 @@ $(sqlite3 -cmd '.timeout 5000' -separator ' ' "$db" \
 EOF
 	[ "$failed" = 0 ] || die "$failed job(s) FAILED ($2): see $SPOOL/logs"
 	stop_node
-	echo "$1 thr_$2 $(awk -v n="$THR_N" -v ms=$((t1 - t0)) -v b="$base_ns" -v a="$alone_ns" \
-		'BEGIN { printf "%.1f %.1f %.1f", n * 1000 / ms, n * 1e9 / b, n * 1e9 / a }')" \
-		>>"$T/results"
+	echo "$1 thr_$2${3:+_$3} $(awk -v n="$THR_N" -v ms=$((t1 - t0)) -v b="$base_ns" \
+		-v a="$alone_ns" 'BEGIN { printf "%.1f %.1f %.1f", n * 1000 / ms,
+			(b > 0 ? n * 1e9 / b : 0), (a > 0 ? n * 1e9 / a : 0) }')" >>"$T/results"
 }
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -150,10 +182,18 @@ bench_nginx
 r=1
 while [ $r -le "$REPS" ]; do
 	say "bench: repetition $r/$REPS"
-	latency "$r" full
-	latency "$r" normal
-	throughput "$r" normal
-	throughput "$r" full
+	if [ -n "$PRIV" ]; then
+		order="priv root"
+		[ $((r % 2)) -eq 1 ] || order="root priv"
+		for c in $order; do latency "$r" full "$c"; done
+		for c in $order; do throughput "$r" normal "$c"; done
+		for c in $order; do throughput "$r" full "$c"; done
+	else
+		latency "$r" full
+		latency "$r" normal
+		throughput "$r" normal
+		throughput "$r" full
+	fi
 	r=$((r + 1))
 done
 
@@ -166,42 +206,70 @@ echo "latency: $LAT_N sequential jobs through nginx, runner = bench/exec_stamp;"
 	"rate: $THR_N jobs, $CONC submitting clients, --max-workers $WORKERS, runner = runner/factotum;" \
 	"$REPS repetitions, median of the per-repetition ratios"
 echo
-awk -v reps="$REPS" "$BENCH_AWK"'
-$2 ~ /^lat_/ { m = substr($2, 5)
+if [ -n "$PRIV" ]; then
+	echo "privileged: the defaults (service user factotum-server, runs as factotum-run);" \
+		"all-root: $(conf_args root)"
+	echo
+fi
+# with BENCH_PRIV the measure is the privileged configuration and its baseline the all-root one
+awk -v reps="$REPS" -v priv="$PRIV" "$BENCH_AWK"'
+function put(k, r, v) { if (c == "priv") val[k, r] = v; else base[k, r] = v }
+priv { c = substr($2, length($2) - 3); m = substr($2, 5, length($2) - 9) }
+priv && $2 ~ /^lat_/ { put("p50 " m, $1, $3 / 1e6); put("p99 " m, $1, $4 / 1e6) }
+priv && $2 ~ /^thr_/ { put("rate " m, $1, $3) }
+!priv && $2 ~ /^lat_/ { m = substr($2, 5)
 	val["p50 " m, $1] = $3 / 1e6; base["p50 " m, $1] = $5 / 1e6
 	val["p99 " m, $1] = $4 / 1e6; base["p99 " m, $1] = $6 / 1e6
 	val["ans " m, $1] = $7 / 1e6; base["ans " m, $1] = $3 / 1e6 }
-$2 ~ /^thr_/ { m = substr($2, 5); val["rate " m, $1] = $3; base["rate " m, $1] = $4
+!priv && $2 ~ /^thr_/ { m = substr($2, 5); val["rate " m, $1] = $3; base["rate " m, $1] = $4
 	val["alone " m, $1] = $5; base["alone " m, $1] = $4
 	val["eff " m, $1] = $3; base["eff " m, $1] = $5 }
+# rows_of(spec): the rows of the report, from "key|text|goal;..." (goal may be empty); how many
+function rows_of(spec,    n, i, f) {
+	n = split(spec, items, ";")
+	for (i = 1; i <= n; i++) {
+		split(items[i], f, "|")
+		rows[i] = f[1]
+		text[f[1]] = f[2]
+		if (f[3] != "") goal[f[1]] = f[3]
+	}
+	return n
+}
 END {
-	nrow = split("p50 full;p99 full;p50 normal;p99 normal;rate normal;rate full;" \
-		"ans full;ans normal;alone normal;alone full;eff normal;eff full", rows, ";")
-	text["p50 full"] = "submit->exec p50 (ms), sync full / fork+exec"
-	text["p99 full"] = "submit->exec p99 (ms), sync full / fork+exec"
-	text["p50 normal"] = "submit->exec p50 (ms), sync normal / fork+exec"
-	text["p99 normal"] = "submit->exec p99 (ms), sync normal / fork+exec"
-	text["rate normal"] = "jobs/s end to end, sync normal / sh -c true"
-	text["rate full"] = "jobs/s end to end, sync full / sh -c true"
-	text["ans full"] = "(why) /submit answered p50 / submit->exec p50, full"
-	text["ans normal"] = "(why) /submit answered p50 / submit->exec p50, normal"
-	text["alone normal"] = "(why) runner/factotum alone, N at a time / sh -c"
-	text["alone full"] = "(why) the same, next to the full run"
-	text["eff normal"] = "(why) jobs/s end to end, normal / runner alone"
-	text["eff full"] = "(why) jobs/s end to end, full / runner alone"
-	goal["p50 full"] = "<= 3"; goal["p50 normal"] = "<= 3"
-	goal["rate normal"] = ">= 0.3"; goal["rate full"] = ">= 0.3"
-	printf "%-54s %-6s", "measure: server / baseline", "goal"
+	if (priv) {
+		title = "measure: privileged / all-root"
+		nrow = rows_of("p50 full|submit->exec p50 (ms), sync full|<= 1.05;" \
+			"p99 full|submit->exec p99 (ms), sync full|;" \
+			"rate normal|jobs/s end to end, sync normal|>= 0.95;" \
+			"rate full|jobs/s end to end, sync full|>= 0.95")
+		dec = 3
+	} else {
+		title = "measure: server / baseline"
+		nrow = rows_of("p50 full|submit->exec p50 (ms), sync full / fork+exec|<= 3;" \
+			"p99 full|submit->exec p99 (ms), sync full / fork+exec|;" \
+			"p50 normal|submit->exec p50 (ms), sync normal / fork+exec|<= 3;" \
+			"p99 normal|submit->exec p99 (ms), sync normal / fork+exec|;" \
+			"rate normal|jobs/s end to end, sync normal / sh -c true|>= 0.3;" \
+			"rate full|jobs/s end to end, sync full / sh -c true|>= 0.3;" \
+			"ans full|(why) /submit answered p50 / submit->exec p50, full|;" \
+			"ans normal|(why) /submit answered p50 / submit->exec p50, normal|;" \
+			"alone normal|(why) runner/factotum alone, N at a time / sh -c|;" \
+			"alone full|(why) the same, next to the full run|;" \
+			"eff normal|(why) jobs/s end to end, normal / runner alone|;" \
+			"eff full|(why) jobs/s end to end, full / runner alone|")
+		dec = 2
+	}
+	printf "%-54s %-7s", title, "goal"
 	for (r = 1; r <= reps; r++) printf " %-21s", "rep " r
 	printf " %6s  %s\n", "median", "verdict"
 	for (i = 1; i <= nrow; i++) {
 		k = rows[i]
 		if (!((k, 1) in val)) continue
 		if (k == "ans full") print "breakdown (no goal):"
-		printf "%-54s %-6s", text[k], (k in goal) ? goal[k] : "-"
+		printf "%-54s %-7s", text[k], (k in goal) ? goal[k] : "-"
 		for (r = 1; r <= reps; r++) {
 			q[r] = base[k, r] > 0 ? val[k, r] / base[k, r] : 0
-			f = k ~ /^(rate|alone|eff)/ ? "%.0f/%.0f=%.2f" : "%.2f/%.2f=%.2f"
+			f = (k ~ /^(rate|alone|eff)/ ? "%.0f/%.0f=%." : "%.2f/%.2f=%.") dec "f"
 			printf " %-21s", sprintf(f, val[k, r], base[k, r], q[r])
 		}
 		m = median(q, reps)
@@ -210,6 +278,6 @@ END {
 			split(goal[k], g, " ")
 			verdict = (g[1] == "<=" ? m <= g[2] : m >= g[2]) ? "met" : "MISSED"
 		}
-		printf " %6.2f  %s\n", m, verdict
+		printf " %6." dec "f  %s\n", m, verdict
 	}
 }' "$T/results"

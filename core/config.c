@@ -123,6 +123,7 @@ static const struct config_option config_options[] = {
 	OPT_KIND("template-values", KIND_TEMPLATE_VALUES),
 	OPT_STR("client-webhooks", client_webhooks, config_check_client_webhooks),
 	OPT_STR("client-webhook-hosts", client_webhook_hosts, config_check_webhook_hosts),
+	OPT_INT("max-tasks", max_tasks, 1, INT_MAX),
 	OPT_INT("max-queued-per-user", max_queued_per_user, 0, INT_MAX),
 };
 
@@ -955,6 +956,7 @@ void config_init(struct config *cfg)
 	cfg->limit_conn = CONFIG_DEFAULT_LIMIT_CONN;
 	cfg->template_values = CONFIG_TEMPLATE_STRICT;
 	cfg->client_webhooks = xstrdup("deny");
+	cfg->max_tasks = CONFIG_DEFAULT_MAX_TASKS;
 }
 
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
@@ -1083,6 +1085,7 @@ const char *config_usage(void)
 	       "                               --client-webhook-hosts) or any [deny]\n"
 	       "  --client-webhook-hosts=LIST  HOST[:PORT],... a request's webhook may reach\n"
 	       "                               (HOST alone: the scheme's default port) [none]\n"
+	       "  --max-tasks=N                most tasks of a submitted factfile [10000]\n"
 	       "  --max-queued-per-user=N      bound on the queued jobs of one authenticated user,\n"
 	       "                               0 for none [0]\n"
 	       "  --help, --version\n"

@@ -56,6 +56,8 @@
 #define CONFIG_MAX_LIMIT_CONN        65535
 /* The User-Agent of the bundled runner's webhooks, also how config_parse recognises its binary. */
 #define CONFIG_RUNNER_AGENT          "factotum-server-runner/"
+/* The most tasks a submitted factfile may have (--max-tasks). */
+#define CONFIG_DEFAULT_MAX_TASKS     10000
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {
@@ -149,6 +151,7 @@ struct config {
 	char *client_webhook_hosts; /* --client-webhook-hosts as given, or NULL */
 	int bundled_runner; /* derived: factotum_bin holds CONFIG_RUNNER_AGENT (takes --webhook
 			     * more than once) */
+	int max_tasks;      /* --max-tasks: most tasks a submitted factfile may have, >= 1 */
 	/* --max-queued-per-user: QUEUED jobs one REMOTE_USER may have (jobs without a user share
 	 * one bound), 0 = no bound */
 	int max_queued_per_user;

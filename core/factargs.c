@@ -644,15 +644,6 @@ done:
 	return rc;
 }
 
-/* Index of the task named name, or -1 (from the fields only, so no parser is needed). */
-static long factargs_find_task(const struct factfile *ff, const char *name)
-{
-	for (size_t i = 0; i < ff->n_tasks; i++)
-		if (strcmp(ff->tasks[i].name, name) == 0)
-			return (long)i;
-	return -1;
-}
-
 /* Parent and child lists of the task graph, by task index, from the names in depends_on. */
 struct factargs_graph {
 	size_t n;
@@ -660,27 +651,49 @@ struct factargs_graph {
 	size_t **children, *n_children;
 };
 
+/* Each list is allocated at its final size (counted first): growing them one edge at a time
+ * would copy a task's list once per child. */
 static void factargs_graph_build(const struct factfile *ff, struct factargs_graph *g)
 {
+	long *parent;
+	size_t e = 0;
+
 	g->n = ff->n_tasks;
 	g->parents = xcalloc(g->n + 1, sizeof *g->parents);
 	g->n_parents = xcalloc(g->n + 1, sizeof *g->n_parents);
 	g->children = xcalloc(g->n + 1, sizeof *g->children);
 	g->n_children = xcalloc(g->n + 1, sizeof *g->n_children);
+	for (size_t t = 0; t < g->n; t++)
+		e += ff->tasks[t].n_depends_on;
+	parent = xcalloc(e + 1, sizeof *parent);
+	e = 0;
 	for (size_t t = 0; t < g->n; t++) {
-		const struct factfile_task *task = &ff->tasks[t];
-		for (size_t d = 0; d < task->n_depends_on; d++) {
-			long p = factargs_find_task(ff, task->depends_on[d]);
+		for (size_t d = 0; d < ff->tasks[t].n_depends_on; d++) {
+			/* a validated factfile names no unknown task; nothing to follow there */
+			long p = factfile_find_task(ff, ff->tasks[t].depends_on[d]);
+			parent[e++] = p;
+			if (p >= 0) {
+				g->n_parents[t]++;
+				g->n_children[p]++;
+			}
+		}
+	}
+	for (size_t t = 0; t < g->n; t++) {
+		g->parents[t] = xcalloc(g->n_parents[t] + 1, sizeof(size_t));
+		g->children[t] = xcalloc(g->n_children[t] + 1, sizeof(size_t));
+		g->n_parents[t] = g->n_children[t] = 0;
+	}
+	e = 0;
+	for (size_t t = 0; t < g->n; t++) {
+		for (size_t d = 0; d < ff->tasks[t].n_depends_on; d++) {
+			long p = parent[e++];
 			if (p < 0)
-				continue; /* a validated factfile has none; nothing to follow */
-			g->parents[t] =
-				xgrow_by_one(g->parents[t], g->n_parents[t], sizeof(size_t));
+				continue;
 			g->parents[t][g->n_parents[t]++] = (size_t)p;
-			g->children[p] =
-				xgrow_by_one(g->children[p], g->n_children[p], sizeof(size_t));
 			g->children[p][g->n_children[p]++] = t;
 		}
 	}
+	free(parent);
 }
 
 static void factargs_graph_free(struct factargs_graph *g)
@@ -695,78 +708,45 @@ static void factargs_graph_free(struct factargs_graph *g)
 	free(g->n_children);
 }
 
-/* The intended rule: every descendant's parents lie in {start} ∪ descendants. */
-static int factargs_start_ours(const struct factargs_graph *g, size_t start)
+/* Whether the job can start at start. Our rule, the intended one: every parent of a descendant
+ * of start is start or a descendant. Factotum's (sequencer::is_proper_sub_tree), defect
+ * included, is stricter: it walks level by level (level k being the tasks at the end of a path of
+ * k edges from start) and checks each level's parents against only the tasks found so far
+ * (levels up to k + 1), so a parent that is a descendant further down fails. A task at several
+ * levels is checked at each, and the check at its lowest level, its distance from start, is the
+ * strictest: so its rule is that every parent of a descendant t lies at a distance of at most
+ * dist(t) + 1 from start. One breadth-first walk gives the distances, in time linear in the
+ * graph; walking the levels as Factotum does would revisit a task once per level it is on. */
+static int factargs_start_ok(const struct factargs_graph *g, size_t start,
+			     enum factfile_rules rules)
 {
-	char *in = xcalloc(g->n + 1, 1);
-	size_t *queue = xcalloc(g->n + 1, sizeof *queue);
+	size_t *dist = xcalloc(g->n + 1, sizeof *dist), *queue = xcalloc(g->n + 1, sizeof *queue);
 	size_t head = 0, tail = 0;
 	int ok = 1;
 
-	in[start] = 1;
+	/* dist[t] is the distance plus one; 0: not reached */
+	dist[start] = 1;
 	queue[tail++] = start;
 	while (head < tail) {
 		size_t t = queue[head++];
 		for (size_t c = 0; c < g->n_children[t]; c++) {
 			size_t k = g->children[t][c];
-			if (!in[k]) {
-				in[k] = 1;
+			if (dist[k] == 0) {
+				dist[k] = dist[t] + 1;
 				queue[tail++] = k;
 			}
 		}
 	}
-	for (size_t t = 0; t < g->n && ok; t++) {
-		if (!in[t] || t == start)
-			continue;
-		for (size_t p = 0; p < g->n_parents[t]; p++)
-			if (!in[g->parents[t][p]])
+	for (size_t i = 1; i < tail && ok; i++) {
+		size_t t = queue[i];
+		for (size_t p = 0; p < g->n_parents[t]; p++) {
+			size_t d = dist[g->parents[t][p]];
+			if (d == 0 || (rules == FACTFILE_RULES_FACTOTUM && d > dist[t] + 1))
 				ok = 0;
+		}
 	}
-	free(in);
+	free(dist);
 	free(queue);
-	return ok;
-}
-
-/* Factotum's sequencer::is_proper_sub_tree, defect included: it walks level by level (a level
- * being the tasks at path length k from start) and checks each level's parents against only the
- * tasks found so far (levels up to k + 1), so a parent that is a descendant further down fails.
- * Factotum keeps levels as lists with repeats; as sets the outcome is the same and the cost stays
- * polynomial. */
-static int factargs_start_factotum(const struct factargs_graph *g, size_t start)
-{
-	char *allowed = xcalloc(g->n + 1, 1);
-	char *level = xcalloc(g->n + 1, 1), *next = xcalloc(g->n + 1, 1), *tmp;
-	int ok = 1, any = 1;
-
-	allowed[start] = 1;
-	level[start] = 1;
-	/* A DAG has paths of at most n - 1 edges, so this ends; the bound guards a cycle. */
-	for (size_t round = 0; any && ok && round <= g->n; round++) {
-		any = 0;
-		memset(next, 0, g->n + 1);
-		for (size_t t = 0; t < g->n; t++) {
-			if (!level[t])
-				continue;
-			for (size_t c = 0; c < g->n_children[t]; c++) {
-				allowed[g->children[t][c]] = 1;
-				next[g->children[t][c]] = 1;
-				any = 1;
-			}
-		}
-		for (size_t t = 0; t < g->n && ok; t++) {
-			if (!level[t] || t == start)
-				continue;
-			for (size_t p = 0; p < g->n_parents[t]; p++)
-				if (!allowed[g->parents[t][p]])
-					ok = 0;
-		}
-		tmp = level;
-		level = next;
-		next = tmp;
-	}
-	free(allowed);
-	free(level);
-	free(next);
 	return ok;
 }
 
@@ -774,7 +754,7 @@ int factargs_check_start(const struct factfile *ff, const char *start, enum fact
 			 char **errp)
 {
 	struct factargs_graph g;
-	long s = factargs_find_task(ff, start);
+	long s = factfile_find_task(ff, start);
 	int ok;
 
 	if (s < 0)
@@ -783,8 +763,7 @@ int factargs_check_start(const struct factfile *ff, const char *start, enum fact
 			"The job cannot be started from '%s' because the task specified could not be found",
 			start);
 	factargs_graph_build(ff, &g);
-	ok = rules == FACTFILE_RULES_FACTOTUM ? factargs_start_factotum(&g, (size_t)s)
-					      : factargs_start_ours(&g, (size_t)s);
+	ok = factargs_start_ok(&g, (size_t)s, rules);
 	factargs_graph_free(&g);
 	if (!ok)
 		return err_set(

@@ -13,6 +13,7 @@
  * cannot be represented (Factotum's own spawn would fail on one). We reject a NUL in any of them
  * (after templating where templating applies) with a clear validation error, at the point where
  * the field is processed. */
+#define _GNU_SOURCE /* memmem */
 #include "factfile.h"
 
 #include <errno.h>
@@ -52,6 +53,16 @@ static int invalid(const struct ctx *c, const char *fmt, ...)
 	return FS_EINVAL;
 }
 
+/* Whether src needs the template parser. Not with Factotum's parse with env None (its `dot`): no
+ * templating at all. Nor has a text without "{{" anything to render (every tag, a delimiter
+ * change included, starts with it): it renders to itself, with no variable's value in it, and it
+ * is UTF-8 already (a JSON string of a file read as UTF-8, or the compact text made of them).
+ * This spares the template parser most of the text. */
+static bool templated(const struct ctx *c, const char *src, size_t len)
+{
+	return c->vars != NULL && len >= 2 && memmem(src, len, "{{", 2) != NULL;
+}
+
 /* templater::decorate_str: renders src; *out is a new string of *out_len bytes. spans (may be
  * NULL) receives where the variables' values went. */
 static int render(const struct ctx *c, const char *src, size_t len, char **out, size_t *out_len,
@@ -61,8 +72,7 @@ static int render(const struct ctx *c, const char *src, size_t len, char **out, 
 	int rc;
 
 	*out = NULL;
-	if (c->vars == NULL) {
-		/* Factotum's parse with env None (its `dot`): no templating at all. */
+	if (!templated(c, src, len)) {
 		*out = xmalloc(len + 1);
 		memcpy(*out, src, len);
 		(*out)[len] = '\0';
@@ -141,8 +151,9 @@ static void put_key_string(struct buf *b, const char *key, const struct ffjson *
 	ffjson_put_string(b, v->str, v->len);
 }
 
-/* json::encode of Factotum's SelfDescribingJson: struct fields in declaration order. */
-static char *compact_encode(const struct ffjson *root)
+/* json::encode of Factotum's SelfDescribingJson: struct fields in declaration order; *len is
+ * the text's length. */
+static char *compact_encode(const struct ffjson *root, size_t *len)
 {
 	const struct ffjson *data = ffjson_get(root, "data");
 	const struct ffjson *tasks = ffjson_get(data, "tasks");
@@ -177,6 +188,7 @@ static char *compact_encode(const struct ffjson *root)
 		buf_puts(&b, "}}");
 	}
 	buf_puts(&b, "]}}");
+	*len = b.len;
 	return buf_steal(&b);
 }
 
@@ -190,14 +202,6 @@ static int *copy_codes(const struct ffjson *arr, size_t *n)
 							     : (int)arr->items[i]->u64;
 	*n = arr->n_items;
 	return codes;
-}
-
-static long find_before(const struct factfile *ff, size_t limit, const char *name)
-{
-	for (size_t i = 0; i < limit; i++)
-		if (strcmp(ff->tasks[i].name, name) == 0)
-			return (long)i;
-	return -1;
 }
 
 /* Builds one task (index i, ff->n_tasks == i on entry) in Factotum's order of checks. */
@@ -264,8 +268,9 @@ static int task_build(const struct ctx *c, const struct ffjson *t, size_t i,
 			goto fail;
 		task->n_depends_on++;
 	}
-	/* Factfile::add_task's checks (panics in Factotum). */
-	if (find_before(ff, i, task->name) >= 0) {
+	/* Factfile::add_task's checks (panics in Factotum); the index holds the tasks before i,
+	 * and this task from here on (it is freed with the factfile on any failure). */
+	if (strmap_put(ff->index, task->name, i) >= 0) {
 		rc = invalid(c, "the task name '%s' is used more than once.", task->name);
 		goto fail;
 	}
@@ -276,7 +281,7 @@ static int task_build(const struct ctx *c, const struct ffjson *t, size_t i,
 		}
 	if (rules == FACTFILE_RULES_FACTOTUM)
 		for (size_t k = 0; k < task->n_depends_on; k++)
-			if (find_before(ff, i, task->depends_on[k]) < 0) {
+			if (strmap_get(ff->index, task->depends_on[k]) < 0) {
 				rc = invalid(c,
 					     "the task '%s' depends on '%s', which is not defined "
 					     "before it (Factotum requires dependencies to come "
@@ -290,89 +295,130 @@ fail:
 	return rc;
 }
 
-/* Kahn's algorithm, ready tasks taken in file order. Returns the number of tasks placed. */
-static size_t topo(const struct factfile *ff, size_t *order, bool *placed)
+/* The dependency graph by index: task t's parents (one per dependsOn entry, repeats kept) are
+ * parent[first[t]] .. parent[first[t + 1] - 1], its children child[cfirst[t]] .. likewise. */
+struct graph {
+	size_t *first, *parent;
+	size_t *cfirst, *child;
+};
+
+static void graph_free(struct graph *g)
 {
-	size_t n = 0;
-	bool progress = true;
+	free(g->first);
+	free(g->parent);
+	free(g->cfirst);
+	free(g->child);
+}
 
-	memset(placed, 0, ff->n_tasks * sizeof(*placed));
-	while (progress && n < ff->n_tasks) {
-		progress = false;
-		for (size_t i = 0; i < ff->n_tasks; i++) {
-			const struct factfile_task *t = &ff->tasks[i];
-			bool ready = !placed[i];
+/* Builds g. Returns 0, or -1 with *bad the index of the first dependency (in file order, counted
+ * over all tasks' dependsOn) that names no task; g is then to be freed all the same. */
+static int graph_build(const struct factfile *ff, struct graph *g, size_t *bad)
+{
+	size_t n = ff->n_tasks, e = 0, *fill;
 
-			for (size_t k = 0; ready && k < t->n_depends_on; k++) {
-				long d = factfile_find_task(ff, t->depends_on[k]);
-				ready = d >= 0 && placed[d];
-			}
-			if (ready) {
-				placed[i] = true;
-				order[n++] = i;
-				progress = true;
-				break; /* restart: an earlier task may have become ready */
-			}
-		}
+	g->first = xcalloc(n + 1, sizeof *g->first);
+	g->cfirst = xcalloc(n + 2, sizeof *g->cfirst);
+	for (size_t t = 0; t < n; t++) {
+		g->first[t] = e;
+		e += ff->tasks[t].n_depends_on;
 	}
-	return n;
+	g->first[n] = e;
+	g->parent = xcalloc(e + 1, sizeof *g->parent);
+	g->child = xcalloc(e + 1, sizeof *g->child);
+	for (size_t t = 0; t < n; t++)
+		for (size_t k = 0; k < ff->tasks[t].n_depends_on; k++) {
+			long p = factfile_find_task(ff, ff->tasks[t].depends_on[k]);
+
+			if (p < 0) {
+				*bad = g->first[t] + k;
+				return -1;
+			}
+			g->parent[g->first[t] + k] = (size_t)p;
+			g->cfirst[p + 1]++;
+		}
+	for (size_t t = 0; t < n; t++)
+		g->cfirst[t + 1] += g->cfirst[t];
+	fill = xcalloc(n + 1, sizeof *fill);
+	memcpy(fill, g->cfirst, n * sizeof *fill);
+	for (size_t t = 0; t < n; t++)
+		for (size_t k = g->first[t]; k < g->first[t + 1]; k++)
+			g->child[fill[g->parent[k]]++] = t;
+	free(fill);
+	return 0;
+}
+
+/* Kahn's algorithm: marks placed[t] for every task not on a cycle nor below one; returns how many
+ * there are. Which tasks get placed does not depend on the order ready tasks are taken in. */
+static size_t topo(const struct factfile *ff, const struct graph *g, bool *placed)
+{
+	size_t n = ff->n_tasks, head = 0, tail = 0;
+	size_t *waiting = xcalloc(n + 1, sizeof *waiting), *queue = xcalloc(n + 1, sizeof *queue);
+
+	for (size_t t = 0; t < n; t++) {
+		waiting[t] = g->first[t + 1] - g->first[t];
+		if (waiting[t] == 0)
+			queue[tail++] = t;
+	}
+	while (head < tail) {
+		size_t t = queue[head++];
+
+		placed[t] = true;
+		for (size_t k = g->cfirst[t]; k < g->cfirst[t + 1]; k++)
+			if (--waiting[g->child[k]] == 0)
+				queue[tail++] = g->child[k];
+	}
+	free(waiting);
+	free(queue);
+	return tail;
 }
 
 /* FACTFILE_RULES_OURS: every dependency exists and there is no cycle. */
 static int graph_check(const struct ctx *c, const struct factfile *ff)
 {
-	size_t *order = xcalloc(ff->n_tasks + 1, sizeof(*order));
-	bool *placed = xcalloc(ff->n_tasks + 1, sizeof(*placed));
-	size_t *walk = NULL, n_walk = 0;
-	long cur;
+	struct graph g = { 0 };
+	struct buf b;
+	bool *placed = NULL;
+	size_t *walk = NULL, *pos = NULL, n_walk = 0, cur, bad;
 	int rc = 0;
 
-	for (size_t i = 0; i < ff->n_tasks; i++)
-		for (size_t k = 0; k < ff->tasks[i].n_depends_on; k++)
-			if (factfile_find_task(ff, ff->tasks[i].depends_on[k]) < 0) {
-				rc = invalid(c,
-					     "the task '%s' depends on '%s', which is not defined.",
-					     ff->tasks[i].name, ff->tasks[i].depends_on[k]);
-				goto done;
-			}
-	if (topo(ff, order, placed) == ff->n_tasks)
+	if (graph_build(ff, &g, &bad) != 0) {
+		for (cur = 0; g.first[cur + 1] <= bad; cur++)
+			;
+		rc = invalid(c, "the task '%s' depends on '%s', which is not defined.",
+			     ff->tasks[cur].name, ff->tasks[cur].depends_on[bad - g.first[cur]]);
 		goto done;
-	/* Every unplaced task has an unplaced dependency: follow the first one until a task
-	 * repeats; the walk from that task's first visit is a cycle. */
+	}
+	placed = xcalloc(ff->n_tasks + 1, sizeof *placed);
+	if (topo(ff, &g, placed) == ff->n_tasks)
+		goto done;
+	/* Every unplaced task has an unplaced dependency: from the first unplaced task in file
+	 * order, follow the first such dependency until a task repeats; the walk from that task's
+	 * first visit is a cycle. pos[t] is t's place in the walk plus one (0: not walked). */
 	for (cur = 0; placed[cur]; cur++)
 		;
-	walk = xcalloc(ff->n_tasks + 1, sizeof(*walk));
-	for (;;) {
-		struct buf b;
-		size_t start;
-
-		for (start = 0; start < n_walk && walk[start] != (size_t)cur; start++)
-			;
-		if (start < n_walk) {
-			buf_init(&b);
-			for (size_t k = start; k < n_walk; k++)
-				buf_printf(&b, "'%s' -> ", ff->tasks[walk[k]].name);
-			buf_printf(&b, "'%s'", ff->tasks[cur].name);
-			rc = invalid(c,
-				     "the tasks form a dependency cycle (each depends on the "
-				     "next): %s.",
-				     b.data);
-			buf_free(&b);
-			goto done;
-		}
-		walk[n_walk++] = (size_t)cur;
-		for (size_t k = 0; k < ff->tasks[cur].n_depends_on; k++) {
-			long d = factfile_find_task(ff, ff->tasks[cur].depends_on[k]);
-			if (!placed[d]) {
-				cur = d;
+	walk = xcalloc(ff->n_tasks + 1, sizeof *walk);
+	pos = xcalloc(ff->n_tasks + 1, sizeof *pos);
+	while (pos[cur] == 0) {
+		walk[n_walk++] = cur;
+		pos[cur] = n_walk;
+		for (size_t k = g.first[cur]; k < g.first[cur + 1]; k++)
+			if (!placed[g.parent[k]]) {
+				cur = g.parent[k];
 				break;
 			}
-		}
 	}
+	buf_init(&b);
+	for (size_t k = pos[cur] - 1; k < n_walk; k++)
+		buf_printf(&b, "'%s' -> ", ff->tasks[walk[k]].name);
+	buf_printf(&b, "'%s'", ff->tasks[cur].name);
+	rc = invalid(c, "the tasks form a dependency cycle (each depends on the next): %s.",
+		     b.data);
+	buf_free(&b);
 done:
-	free(walk);
-	free(order);
+	graph_free(&g);
 	free(placed);
+	free(walk);
+	free(pos);
 	return rc;
 }
 
@@ -400,9 +446,15 @@ int factfile_parse(const char *buf, size_t len, const char *path, const struct k
 		rc = invalid(&c, "%s", serr);
 		goto fail;
 	}
-	compact = compact_encode(root);
-	if ((rc = render(&c, compact, strlen(compact), &ff->compact, &ff->compact_len, NULL)) != 0)
+	compact = compact_encode(root, &n);
+	if (!templated(&c, compact, n)) {
+		/* rendered, it would be a copy of itself */
+		ff->compact = compact;
+		ff->compact_len = n;
+		compact = NULL;
+	} else if ((rc = render(&c, compact, n, &ff->compact, &ff->compact_len, NULL)) != 0) {
 		goto fail;
+	}
 	data = ffjson_get(root, "data");
 	name = ffjson_get(data, "name");
 	tasks = ffjson_get(data, "tasks");
@@ -413,6 +465,7 @@ int factfile_parse(const char *buf, size_t len, const char *path, const struct k
 		goto fail;
 	}
 	ff->tasks = xcalloc(tasks->n_items + 1, sizeof(*ff->tasks));
+	ff->index = strmap_new(tasks->n_items);
 	for (size_t i = 0; i < tasks->n_items; i++)
 		if ((rc = task_build(&c, tasks->items[i], i, rules, ff)) != 0)
 			goto fail;
@@ -489,7 +542,12 @@ int factfile_load(const char *path, const struct kvlist *vars, enum factfile_rul
 
 long factfile_find_task(const struct factfile *ff, const char *name)
 {
-	return find_before(ff, ff->n_tasks, name);
+	if (ff->index != NULL)
+		return strmap_get(ff->index, name);
+	for (size_t i = 0; i < ff->n_tasks; i++)
+		if (strcmp(ff->tasks[i].name, name) == 0)
+			return (long)i;
+	return -1;
 }
 
 void factfile_free(struct factfile *ff)
@@ -516,5 +574,6 @@ void factfile_free(struct factfile *ff)
 	free(ff->tasks);
 	free(ff->name);
 	free(ff->compact);
+	strmap_free(ff->index);
 	memset(ff, 0, sizeof(*ff));
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "kv.h"
+#include "strmap.h"
 #include "template.h"
 
 /* Which runner's rules apply to the task graph. */
@@ -40,6 +41,8 @@ struct factfile {
 	 * text the job id hashes and webhooks carry as base64. NUL-terminated; contains no NUL. */
 	char *compact;
 	size_t compact_len;
+	/* task name -> index, for factfile_find_task; NULL in a factfile built by hand */
+	struct strmap *index;
 };
 
 /* Parses and validates the factfile text buf (len bytes, any bytes) that was read from path (used
@@ -60,7 +63,8 @@ int factfile_read(const char *path, char **bufp, size_t *lenp, char **errp);
 int factfile_load(const char *path, const struct kvlist *vars, enum factfile_rules rules,
 		  struct factfile *ff, char **errp);
 
-/* Index of the task named name, or -1. */
+/* Index of the task named name, or -1: constant time in a parsed factfile (a linear search in one
+ * built by hand, without an index). */
 long factfile_find_task(const struct factfile *ff, const char *name);
 
 void factfile_free(struct factfile *ff);

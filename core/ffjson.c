@@ -823,6 +823,17 @@ static struct ffjson *new_node(enum ffjson_type type)
 	return v;
 }
 
+/* Room for element n of an array holding n elements of size bytes, the capacity doubling at each
+ * power of two, so that building an array or object of k elements copies O(k) bytes in all. */
+static void *grow(void *p, size_t n, size_t size)
+{
+	if (n != 0 && (n & (n - 1)) != 0)
+		return p;
+	if (n > SIZE_MAX / 2 / size)
+		abort(); /* more elements than an address space holds: the input cannot be this long */
+	return xrealloc(p, (n != 0 ? 2 * n : 1) * size);
+}
+
 static struct ffjson *build_array(struct builder *bl, int depth)
 {
 	struct ffjson *arr = new_node(FFJSON_ARRAY);
@@ -838,7 +849,7 @@ static struct ffjson *build_array(struct builder *bl, int depth)
 			ffjson_free(arr);
 			return NULL;
 		}
-		arr->items = xgrow_by_one(arr->items, arr->n_items, sizeof(*arr->items));
+		arr->items = grow(arr->items, arr->n_items, sizeof(*arr->items));
 		arr->items[arr->n_items++] = v;
 		builder_bump(bl);
 	}
@@ -857,34 +868,55 @@ static int member_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* BTreeMap::insert: a repeated key keeps its first position (sorted anyway) and last value. */
-static void object_insert(struct ffjson *obj, const char *key, size_t len, struct ffjson *v)
+/* Sorts n members by key with a stable merge sort (tmp has room for n), so that among equal keys
+ * the one inserted last stays last. */
+static void members_sort(struct ffjson_member *m, struct ffjson_member *tmp, size_t n)
 {
-	struct ffjson_member m = { .key = (char *)key, .key_len = len };
-	size_t lo = 0, hi = obj->n_members;
+	size_t h = n / 2, i = 0, j = h, k = 0;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = member_cmp(&obj->members[mid], &m);
+	if (n < 2)
+		return;
+	members_sort(m, tmp, h);
+	members_sort(m + h, tmp, n - h);
+	while (i < h && j < n)
+		tmp[k++] = member_cmp(&m[j], &m[i]) < 0 ? m[j++] : m[i++];
+	while (i < h)
+		tmp[k++] = m[i++];
+	memcpy(m, tmp, k * sizeof(*m)); /* m[j..n) is in place already */
+}
 
-		if (c == 0) {
-			ffjson_free(obj->members[mid].value);
-			obj->members[mid].value = v;
-			return;
+/* The members as BTreeMap::insert leaves them: sorted by key, a repeated key keeping its last
+ * value. Members are appended in input order and put in order once the object ends: inserting
+ * each in sorted position would move O(k) members per key, O(k^2) for an object of k keys. */
+static void object_finish(struct ffjson *obj)
+{
+	struct ffjson_member *tmp;
+	size_t n = 0;
+
+	if (obj->n_members < 2)
+		return;
+	tmp = xcalloc(obj->n_members, sizeof(*tmp));
+	members_sort(obj->members, tmp, obj->n_members);
+	free(tmp);
+	for (size_t i = 0; i < obj->n_members; i++) {
+		if (i + 1 < obj->n_members &&
+		    member_cmp(&obj->members[i], &obj->members[i + 1]) == 0) {
+			free(obj->members[i].key);
+			ffjson_free(obj->members[i].value);
+			continue;
 		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+		obj->members[n++] = obj->members[i];
 	}
-	obj->members = xgrow_by_one(obj->members, obj->n_members, sizeof(*obj->members));
-	memmove(&obj->members[lo + 1], &obj->members[lo],
-		(obj->n_members - lo) * sizeof(*obj->members));
-	obj->members[lo].key = xmalloc(len + 1);
-	memcpy(obj->members[lo].key, key, len);
-	obj->members[lo].key[len] = '\0';
-	obj->members[lo].key_len = len;
-	obj->members[lo].value = v;
+	obj->n_members = n;
+}
+
+/* Appends a member; key (len bytes plus a NUL, malloc'ed) and v are taken over. */
+static void object_append(struct ffjson *obj, char *key, size_t len, struct ffjson *v)
+{
+	obj->members = grow(obj->members, obj->n_members, sizeof(*obj->members));
+	obj->members[obj->n_members].key = key;
+	obj->members[obj->n_members].key_len = len;
+	obj->members[obj->n_members].value = v;
 	obj->n_members++;
 }
 
@@ -899,8 +931,10 @@ static struct ffjson *build_object(struct builder *bl, int depth)
 		size_t klen;
 		char *kcopy;
 
-		if (bl->tok.kind == EV_OBJECT_END)
+		if (bl->tok.kind == EV_OBJECT_END) {
+			object_finish(obj);
 			return obj;
+		}
 		if (bl->tok.kind == EV_ERROR) {
 			bl->err = bl->tok.err;
 			goto fail;
@@ -918,13 +952,13 @@ static struct ffjson *build_object(struct builder *bl, int depth)
 		/* Copied: the parser's key buffer changes while the value is built. */
 		kcopy = xmalloc(klen + 1);
 		memcpy(kcopy, key, klen);
+		kcopy[klen] = '\0';
 		v = build_value(bl, depth);
 		if (v == NULL) {
 			free(kcopy);
 			goto fail;
 		}
-		object_insert(obj, kcopy, klen, v);
-		free(kcopy);
+		object_append(obj, kcopy, klen, v);
 		builder_bump(bl);
 	}
 fail:
@@ -957,9 +991,14 @@ static struct ffjson *build_value(struct builder *bl, int depth)
 		v->f64 = t.f;
 		return v;
 	case EV_STRING:
-		v = new_node(FFJSON_STRING);
-		v->str = t.s;
+		/* the text inside the node: one allocation instead of two, for most of the tree */
+		v = xmalloc(sizeof(*v) + t.len + 1);
+		memset(v, 0, sizeof(*v));
+		v->type = FFJSON_STRING;
+		v->str = (char *)(v + 1);
+		memcpy(v->str, t.s, t.len + 1);
 		v->len = t.len;
+		free(t.s);
 		return v;
 	case EV_ERROR:
 		bl->err = t.err;
@@ -1065,7 +1104,8 @@ void ffjson_free(struct ffjson *v)
 {
 	if (v == NULL)
 		return;
-	free(v->str);
+	if (v->str != (char *)(v + 1))
+		free(v->str);
 	for (size_t i = 0; i < v->n_items; i++)
 		ffjson_free(v->items[i]);
 	free(v->items);

@@ -29,10 +29,12 @@ struct ffjson_member;
 
 struct ffjson {
 	enum ffjson_type type;
-	bool boolean;
-	int64_t i64;
-	uint64_t u64;
-	double f64;
+	union {               /* only the member of the type is meaningful */
+		bool boolean; /* FFJSON_BOOL */
+		int64_t i64;  /* FFJSON_I64 */
+		uint64_t u64; /* FFJSON_U64 */
+		double f64;   /* FFJSON_F64 */
+	};
 	char *str; /* FFJSON_STRING: len bytes of UTF-8 plus a NUL; may contain NUL (\u0000) */
 	size_t len;
 	struct ffjson **items; /* FFJSON_ARRAY */

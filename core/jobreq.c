@@ -425,12 +425,14 @@ struct jobreq_cache_entry {
 	off_t size;
 	struct timespec mtim, ctim;
 	enum factfile_rules rules;
+	char *start;   /* the --start task checked, owned; NULL for none */
 	int templated; /* the text may hold a mustache tag: the variables are part of the key */
 	char *vars;    /* jobreq_vars_key of the template variables, owned */
 	size_t vars_len;
 	char *compact; /* owned */
 	size_t compact_len;
-	char *raw; /* the file's bytes, owned */
+	size_t n_tasks; /* checked against --max-tasks at each use */
+	char *raw;      /* the file's bytes, owned */
 	size_t raw_len;
 	char sha[JOBID_LEN + 1]; /* SHA-256 of raw, hex */
 };
@@ -455,6 +457,7 @@ void jobreq_cache_free(struct jobreq_cache *c)
 		return;
 	for (size_t i = 0; i < JOBREQ_CACHE_SIZE; i++) {
 		free(c->e[i].vars);
+		free(c->e[i].start);
 		free(c->e[i].compact);
 		free(c->e[i].raw);
 	}
@@ -498,27 +501,31 @@ static int jobreq_settled(const struct stat *st)
 }
 
 static int jobreq_entry_matches(const struct jobreq_cache_entry *e, const struct stat *st,
-				enum factfile_rules rules, const char *vars, size_t vars_len)
+				enum factfile_rules rules, const char *start, const char *vars,
+				size_t vars_len)
 {
 	return e->compact != NULL && e->dev == st->st_dev && e->ino == st->st_ino &&
 	       e->size == st->st_size && jobreq_same_time(&e->mtim, &st->st_mtim) &&
 	       jobreq_same_time(&e->ctim, &st->st_ctim) && e->rules == rules &&
+	       (e->start == NULL ? start == NULL : start != NULL && strcmp(e->start, start) == 0) &&
 	       (!e->templated || (e->vars_len == vars_len && memcmp(e->vars, vars, vars_len) == 0));
 }
 
-/* The cached compact text for (st, rules, vars) as a new string, or NULL; *rawp receives a copy
- * of the file's bytes (*raw_lenp long), sha their hash. */
+/* The cached compact text for (st, rules, start, vars) as a new string, or NULL; *rawp receives
+ * a copy of the file's bytes (*raw_lenp long), sha their hash. */
 static char *jobreq_cache_get(struct jobreq_cache *c, const struct stat *st,
-			      enum factfile_rules rules, const char *vars, size_t vars_len,
-			      size_t *lenp, char **rawp, size_t *raw_lenp, char sha[JOBID_LEN + 1])
+			      enum factfile_rules rules, const char *start, const char *vars,
+			      size_t vars_len, size_t *lenp, size_t *n_tasksp, char **rawp,
+			      size_t *raw_lenp, char sha[JOBID_LEN + 1])
 {
 	char *compact = NULL;
 
 	pthread_mutex_lock(&c->mu);
 	for (size_t i = 0; i < JOBREQ_CACHE_SIZE && compact == NULL; i++) {
-		if (jobreq_entry_matches(&c->e[i], st, rules, vars, vars_len)) {
+		if (jobreq_entry_matches(&c->e[i], st, rules, start, vars, vars_len)) {
 			compact = xstrndup(c->e[i].compact, c->e[i].compact_len);
 			*lenp = c->e[i].compact_len;
+			*n_tasksp = c->e[i].n_tasks;
 			*rawp = xmalloc(c->e[i].raw_len + 1);
 			memcpy(*rawp, c->e[i].raw, c->e[i].raw_len + 1);
 			*raw_lenp = c->e[i].raw_len;
@@ -530,20 +537,22 @@ static char *jobreq_cache_get(struct jobreq_cache *c, const struct stat *st,
 }
 
 static void jobreq_cache_put(struct jobreq_cache *c, const struct stat *st,
-			     enum factfile_rules rules, int templated, const char *vars,
-			     size_t vars_len, const char *compact, size_t compact_len,
-			     const char *raw, size_t raw_len, const char sha[JOBID_LEN + 1])
+			     enum factfile_rules rules, const char *start, int templated,
+			     const char *vars, size_t vars_len, const char *compact,
+			     size_t compact_len, size_t n_tasks, const char *raw, size_t raw_len,
+			     const char sha[JOBID_LEN + 1])
 {
 	struct jobreq_cache_entry *e;
 
 	pthread_mutex_lock(&c->mu);
 	for (size_t i = 0; i < JOBREQ_CACHE_SIZE; i++) {
-		if (jobreq_entry_matches(&c->e[i], st, rules, vars, vars_len))
+		if (jobreq_entry_matches(&c->e[i], st, rules, start, vars, vars_len))
 			goto out; /* another thread put it meanwhile */
 	}
 	e = &c->e[c->next];
 	c->next = (c->next + 1) % JOBREQ_CACHE_SIZE;
 	free(e->vars);
+	free(e->start);
 	free(e->compact);
 	free(e->raw);
 	e->dev = st->st_dev;
@@ -552,12 +561,14 @@ static void jobreq_cache_put(struct jobreq_cache *c, const struct stat *st,
 	e->mtim = st->st_mtim;
 	e->ctim = st->st_ctim;
 	e->rules = rules;
+	e->start = start != NULL ? xstrdup(start) : NULL;
 	e->templated = templated;
 	e->vars = xmalloc(vars_len + 1);
 	memcpy(e->vars, vars, vars_len);
 	e->vars_len = vars_len;
 	e->compact = xstrndup(compact, compact_len);
 	e->compact_len = compact_len;
+	e->n_tasks = n_tasks;
 	e->raw = xmalloc(raw_len + 1);
 	memcpy(e->raw, raw, raw_len);
 	e->raw[raw_len] = '\0';
@@ -581,20 +592,20 @@ static int jobreq_has_pair(const char *buf, size_t len, char a, char b)
 }
 
 /* The cached path of the validation: the compact text of path under vars as a new string
- * (*lenp its length), from the cache or read and parsed here, with the file's bytes in *rawp
+ * (*lenp its length), from the cache or read and checked here, with the file's bytes in *rawp
  * (*raw_lenp long; the caller frees them) and their SHA-256 in sha, or NULL whenever anything is
- * off (not a regular file, an I/O error, a parse error): the caller then reads and parses the
- * file itself, whose messages are the ones to answer with. */
+ * off (not a regular file, an I/O error, a parse error, a --start task that cannot start the
+ * job, too many tasks): the caller then validates in full, with the messages to answer with. */
 static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
-				   const struct kvlist *vars, const struct jobreq_policy *policy,
-				   size_t *lenp, char **rawp, size_t *raw_lenp,
-				   char sha[JOBID_LEN + 1])
+				   const struct kvlist *vars, const char *start,
+				   const struct jobreq_policy *policy, size_t *lenp, char **rawp,
+				   size_t *raw_lenp, char sha[JOBID_LEN + 1])
 {
 	enum factfile_rules rules = policy->rules;
 	struct stat before, after;
 	struct factfile ff;
 	char *buf = NULL, *key = NULL, *compact = NULL;
-	size_t key_len, len = 0;
+	size_t key_len, len = 0, n_tasks = 0;
 	ssize_t r = 0;
 	int fd, templated;
 
@@ -604,9 +615,16 @@ static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 	    (unsigned long long)before.st_size > JOBREQ_MAX_FACTFILE || !jobreq_settled(&before))
 		goto out;
 	key = jobreq_vars_key(vars, &key_len);
-	if ((compact = jobreq_cache_get(c, &before, rules, key, key_len, lenp, rawp, raw_lenp,
-					sha)) != NULL)
+	if ((compact = jobreq_cache_get(c, &before, rules, start, key, key_len, lenp, &n_tasks,
+					rawp, raw_lenp, sha)) != NULL) {
+		if (policy->max_tasks > 0 && n_tasks > policy->max_tasks) {
+			free(compact);
+			compact = NULL;
+			free(*rawp);
+			*rawp = NULL;
+		}
 		goto out;
+	}
 	/* one byte more than the size: a file that grew meanwhile fails the identity check */
 	buf = xmalloc((size_t)before.st_size + 1);
 	while (len <= (size_t)before.st_size) {
@@ -625,7 +643,9 @@ static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 	if (factfile_parse(buf, len, path, vars, rules, &ff, NULL) != 0)
 		goto out;
 	/* only what passed is cached: a hit, keyed on the variables, needs no new check */
-	if (!policy->trust_template_values && tmplcheck_factfile(&ff, vars, NULL) != 0) {
+	if ((policy->max_tasks > 0 && ff.n_tasks > policy->max_tasks) ||
+	    (start != NULL && factargs_check_start(&ff, start, rules, NULL) != 0) ||
+	    (!policy->trust_template_values && tmplcheck_factfile(&ff, vars, NULL) != 0)) {
 		factfile_free(&ff);
 		goto out;
 	}
@@ -634,8 +654,8 @@ static char *jobreq_cached_compact(struct jobreq_cache *c, const char *path,
 	 * the same with any variables, such as the unique tags of each submission. */
 	templated = jobreq_has_pair(buf, len, '{', '{') || jobreq_has_pair(buf, len, '\\', 'u');
 	jobid_compute(buf, len, NULL, sha); /* the plain SHA-256 of the bytes */
-	jobreq_cache_put(c, &before, rules, templated, key, key_len, ff.compact, ff.compact_len,
-			 buf, len, sha);
+	jobreq_cache_put(c, &before, rules, start, templated, key, key_len, ff.compact,
+			 ff.compact_len, ff.n_tasks, buf, len, sha);
 	compact = ff.compact; /* taken over from ff */
 	*lenp = ff.compact_len;
 	ff.compact = NULL;
@@ -679,11 +699,10 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 	}
 	if (policy->args != NULL && argpolicy_check(policy->args, &fa, &detail) != 0)
 		goto fail;
-	/* --start needs the task graph, which the cache does not keep */
-	if (policy->cache != NULL && fa.start == NULL &&
-	    (compact = jobreq_cached_compact(policy->cache, req->factfile_path, &fa.vars, policy,
-					     &compact_len, &req->factfile, &req->factfile_len,
-					     req->factfile_sha)) != NULL) {
+	if (policy->cache != NULL &&
+	    (compact = jobreq_cached_compact(policy->cache, req->factfile_path, &fa.vars, fa.start,
+					     policy, &compact_len, &req->factfile,
+					     &req->factfile_len, req->factfile_sha)) != NULL) {
 		jobid_compute(compact, compact_len, &fa.tags, req->id);
 		rc = 0;
 		goto fail;
@@ -695,6 +714,13 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 		goto fail;
 	jobid_compute(req->factfile, req->factfile_len, NULL, req->factfile_sha);
 	have_ff = 1;
+	if (policy->max_tasks > 0 && ff.n_tasks > policy->max_tasks) {
+		err_set(&detail, FS_EINVAL,
+			"factfilePath '%s' has %zu tasks, more than this server accepts (--max-tasks "
+			"%zu)",
+			req->factfile_path, ff.n_tasks, policy->max_tasks);
+		goto fail;
+	}
 	if (fa.start != NULL && factargs_check_start(&ff, fa.start, policy->rules, &detail) != 0)
 		goto fail;
 	if (!policy->trust_template_values && tmplcheck_factfile(&ff, &fa.vars, &detail) != 0)

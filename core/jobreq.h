@@ -45,12 +45,16 @@ struct jobreq_policy {
 	int trust_template_values;
 	/* what factfileArgs may ask of this server (NULL: no check) */
 	const struct argpolicy *args;
+	/* the most tasks a factfile may have (--max-tasks); 0: no limit */
+	size_t max_tasks;
 };
 
 /* A cache of validated factfiles for jobreq_validate: the compact text of a factfile that
- * parsed, per (file identity, rules, template variables). The identity is the file's device,
- * inode, size, mtime and ctime (nanoseconds), taken with fstat on the descriptor the text was
- * read from, before and after reading; only a file whose mtime and ctime are at least
+ * parsed (and whose --start task, if any, can start the job), per (file identity, rules, template
+ * variables, --start task), so that a resubmission (one answered 409 included) costs no parse;
+ * its task count is kept and checked against --max-tasks at each use. The identity is the file's
+ * device, inode, size, mtime and ctime (nanoseconds), taken with fstat on the descriptor the
+ * text was read from, before and after reading; only a file whose mtime and ctime are at least
  * JOBREQ_CACHE_SETTLED_S seconds old is cached or served. Any write or metadata change sets
  * ctime to the current time, which nobody can set back (utimes sets mtime and sets ctime to now),
  * so a file that changed since it was cached never matches its stale entry, and a write during
@@ -75,7 +79,9 @@ void jobreq_cache_free(struct jobreq_cache *cache);
 int jobreq_parse(const char *body, size_t len, struct job_request *req, char **errp);
 
 /* Steps 3 and 4: validates the request as `factotum run <path> <args>` would, in-process, and
- * fills req->id. On failure returns FS_EINVAL with *errp = "Validation Error: <detail>". */
+ * fills req->id, in time linear in the factfile. A factfile that validates but has more than
+ * policy->max_tasks tasks is refused. On failure returns FS_EINVAL with
+ * *errp = "Validation Error: <detail>". */
 int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy, char **errp);
 
 void jobreq_free(struct job_request *req);

@@ -123,16 +123,26 @@ static bool schema_iglu_uri_valid(const char *s, size_t len)
 	       run(s, len, &i, 2, '-') && run(s, len, &i, 2, 0);
 }
 
-static void report(struct buf *out, const struct buf *path, const char *title, const char *detail)
+/* The problems found, as text, and how many: past SCHEMA_MAX_PROBLEMS only counted, so that a
+ * factfile of a million wrong items makes a message of a few kilobytes, not of megabytes. */
+struct problems {
+	struct buf text;
+	size_t n;
+};
+
+static void report(struct problems *out, const struct buf *path, const char *title,
+		   const char *detail)
 {
-	if (out->len > 0)
-		buf_putc(out, '\n');
-	buf_putc(out, '\'');
-	buf_append(out, path->data, path->len);
-	buf_puts(out, "' - ");
-	buf_puts(out, title);
+	if (out->n++ >= SCHEMA_MAX_PROBLEMS)
+		return;
+	if (out->text.len > 0)
+		buf_putc(&out->text, '\n');
+	buf_putc(&out->text, '\'');
+	buf_append(&out->text, path->data, path->len);
+	buf_puts(&out->text, "' - ");
+	buf_puts(&out->text, title);
 	if (detail != NULL)
-		buf_printf(out, " (%s)", detail);
+		buf_printf(&out->text, " (%s)", detail);
 }
 
 static const char *kind_name(enum kind k)
@@ -185,7 +195,7 @@ static bool as_f64(const struct ffjson *v, double *d)
 
 /* path holds the value's pointer on entry and is restored on return. */
 static void validate(const struct ffjson *v, const struct node *n, struct buf *path,
-		     struct buf *out)
+		     struct problems *out)
 {
 	size_t mark = path->len;
 	double d;
@@ -256,16 +266,19 @@ static void validate(const struct ffjson *v, const struct node *n, struct buf *p
 
 int schema_validate_factfile(const struct ffjson *root, char **errp)
 {
-	struct buf path, out;
+	struct problems out = { .n = 0 };
+	struct buf path;
 	int rc = 0;
 
 	buf_init(&path);
-	buf_init(&out);
+	buf_init(&out.text);
 	buf_append(&path, "", 0);
 	validate(root, &s_root, &path, &out);
-	if (out.len > 0)
-		rc = err_set(errp, FS_EINVAL, "%s", out.data);
+	if (out.n > SCHEMA_MAX_PROBLEMS)
+		buf_printf(&out.text, "\n... and %zu more problems", out.n - SCHEMA_MAX_PROBLEMS);
+	if (out.n > 0)
+		rc = err_set(errp, FS_EINVAL, "%s", out.text.data);
 	buf_free(&path);
-	buf_free(&out);
+	buf_free(&out.text);
 	return rc;
 }

@@ -7,8 +7,12 @@
 
 #include "ffjson.h"
 
+/* The most problems listed; the rest are counted in one last line "... and <n> more problems". */
+#define SCHEMA_MAX_PROBLEMS 100
+
 /* Returns 0 if root satisfies the factfile schema. Otherwise returns FS_EINVAL and sets *errp
- * (if not NULL) to the error lines joined with '\n' (no prefix, no final newline). root is only
+ * (if not NULL) to the error lines joined with '\n' (no prefix, no final newline), at most
+ * SCHEMA_MAX_PROBLEMS of them and then the count of the others. root is only
  * read. */
 int schema_validate_factfile(const struct ffjson *root, char **errp);
 

@@ -675,6 +675,13 @@ static void append_escaped(struct buf *out, const char *v)
 	buf_append(out, run, (size_t)(v - run));
 }
 
+/* Only values make a rendering longer than its template, so only tags check the bound. */
+static int render_too_long(const struct template_parser *p, const struct tok *t)
+{
+	return err_set(p->errp, FS_EINVAL, "the rendering passes %u bytes at the tag at byte %zu",
+		       TEMPLATE_MAX_OUTPUT, t->at);
+}
+
 /* Every value is a string, so a rendered section is visited at most once and a flat walk with a
  * count of skipped nesting levels renders the whole tree. */
 static int render(const struct template_parser *p, const struct kvlist *vars, struct buf *out,
@@ -709,12 +716,16 @@ static int render(const struct template_parser *p, const struct kvlist *vars, st
 			if ((v = lookup(vars, name, t->len, &var)) != NULL)
 				append_escaped(out, v);
 			span_add(spans, out, from, var);
+			if (out->len > TEMPLATE_MAX_OUTPUT)
+				return render_too_long(p, t);
 			break;
 		case TOK_UTAG:
 			from = out->len;
 			if ((v = lookup(vars, name, t->len, &var)) != NULL)
 				buf_puts(out, v);
 			span_add(spans, out, from, var);
+			if (out->len > TEMPLATE_MAX_OUTPUT)
+				return render_too_long(p, t);
 			break;
 		case TOK_OPEN:
 			v = lookup(vars, name, t->len, &var);

@@ -382,6 +382,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
+	app.policy.max_tasks = (size_t)cfg.max_tasks;
 	app.runuser = runuser_new(app.sp);
 	if (!cfg.no_consul) {
 		/* before any thread: libcurl's global state */

@@ -71,8 +71,9 @@ static int supervisor_own_entry(const char *path, const struct stat *sb, int fla
 {
 	(void)ftw;
 	if (flag == FTW_D || flag == FTW_DNR) {
-		if (sb->st_uid != geteuid())
-			(void)lchown(path, geteuid(), (gid_t)-1);
+		/* a failure shows as a directory the removal cannot empty, which it reports */
+		if (sb->st_uid != geteuid() && lchown(path, geteuid(), (gid_t)-1) != 0)
+			return 0;
 		(void)chmod(path, 0700);
 		if (flag == FTW_DNR)
 			supervisor_unreadable = 1;
@@ -339,16 +340,21 @@ static void supervisor_timers(struct supervisor_run *r)
 /* Ends what the run left behind, now that the runner has ended: every process reparented to
  * the supervisor gets SIGTERM (again at each look, for the ones reparented since), then SIGKILL
  * once the grace period is over, until none is left alive; what they write meanwhile goes to
- * the log, so that none blocks on a full pipe. */
+ * the log, so that none blocks on a full pipe. No child at all (ECHILD, zombies reaped) means
+ * nothing of the run is left: a live process it started has a live parent or was reparented
+ * here, so /proc is read only when something is (the end of every run otherwise). */
 static void supervisor_sweep(struct supervisor_run *r)
 {
 	int64_t kill_at = clock_mono_ms() + r->a->grace_ms;
 	struct pollfd pfd;
 	int sig = SIGTERM;
+	pid_t reaped;
 
 	for (;;) {
-		while (waitpid(-1, NULL, WNOHANG) > 0)
+		while ((reaped = waitpid(-1, NULL, WNOHANG)) > 0)
 			;
+		if (reaped < 0 && errno == ECHILD)
+			return;
 		if (sig == SIGTERM && clock_mono_ms() >= kill_at)
 			sig = SIGKILL;
 		if (proc_signal_children(getpid(), sig) == 0)

@@ -981,6 +981,23 @@ static int teardown(void **state)
 	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+static void test_max_tasks(void **state)
+{
+	struct config cfg;
+	char *err = NULL, *conf;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(cfg.max_tasks, 10000); /* the default */
+	conf = conf_arg("tasks.conf", "max-tasks = 20000\n");
+	assert_int_equal(parse(&cfg, &err, conf, NULL), 0);
+	assert_int_equal(cfg.max_tasks, 20000);
+	config_free(&cfg);
+	free(conf);
+	rejects("--max-tasks: '0' is too small (minimum 1)", "--max-tasks=0");
+	rejects("--max-tasks: '-5' is too small (minimum 1)", "--max-tasks", "-5");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1003,6 +1020,7 @@ int main(void)
 		cmocka_unit_test(test_service_user),
 		cmocka_unit_test(test_run_options),
 		cmocka_unit_test(test_template_values),
+		cmocka_unit_test(test_max_tasks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

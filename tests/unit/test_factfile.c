@@ -19,6 +19,7 @@
 #include "err.h"
 #include "factfile.h"
 #include "kv.h"
+#include "schema.h"
 #include "template.h"
 #include "xalloc.h"
 
@@ -289,6 +290,33 @@ static void test_schema_many_errors_in_order(void **state)
 		"'/schema' - Pattern condition is not met");
 }
 
+/* A factfile of many wrong items: the first SCHEMA_MAX_PROBLEMS lines, then their count. */
+static void test_schema_problems_bounded(void **state)
+{
+	struct buf text, want;
+
+	(void)state;
+	buf_init(&text);
+	buf_init(&want);
+	buf_puts(&text,
+		 "{\"schema\":\"iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0\","
+		 "\"data\":{\"name\":\"n\",\"tasks\":[");
+	for (int i = 0; i < 1000; i++) {
+		buf_puts(&text, i > 0 ? ",7" : "7");
+		if (i < SCHEMA_MAX_PROBLEMS)
+			buf_printf(
+				&want,
+				"%s'/data/tasks/%d' - Type of the value is wrong (The value must "
+				"be object)",
+				i > 0 ? "\n" : "", i);
+	}
+	buf_puts(&text, "]}}");
+	buf_printf(&want, "\n... and %d more problems", 1000 - SCHEMA_MAX_PROBLEMS);
+	expect_invalid(text.data, want.data);
+	buf_free(&text);
+	buf_free(&want);
+}
+
 static void test_schema_wrong_types(void **state)
 {
 	static const struct {
@@ -395,6 +423,112 @@ static void test_graph_rules(void **state)
 	assert_int_equal(factfile_find_task(&ff, "d"), 3);
 	assert_int_equal(factfile_find_task(&ff, "zz"), -1);
 	factfile_free(&ff);
+}
+
+/* n tasks t1..tn; task i depends on t(dep(i)) when dep(i) is in 1..n. */
+static char *big_factfile(size_t n, size_t (*dep)(size_t i, size_t n))
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "{\"schema\":\"" SCHEMA_URI "\",\"data\":{\"name\":\"big\",\"tasks\":[");
+	for (size_t i = 1; i <= n; i++) {
+		size_t d = dep(i, n);
+
+		buf_printf(&b,
+			   "%s{\"name\":\"t%zu\",\"executor\":\"shell\",\"command\":\"echo\","
+			   "\"arguments\":[],\"dependsOn\":[",
+			   i > 1 ? "," : "", i);
+		if (d >= 1 && d <= n)
+			buf_printf(&b, "\"t%zu\"", d);
+		buf_puts(&b,
+			 "],\"onResult\":{\"terminateJobWithSuccess\":[],\"continueJob\":[0]}}");
+	}
+	buf_puts(&b, "]}}");
+	return buf_steal(&b);
+}
+
+static size_t dep_previous(size_t i, size_t n)
+{
+	(void)n;
+	return i - 1; /* t1 has none */
+}
+
+static size_t dep_next(size_t i, size_t n)
+{
+	return i < n ? i + 1 : 0; /* every dependency defined after its dependant */
+}
+
+static size_t dep_next_ring(size_t i, size_t n)
+{
+	return i < n ? i + 1 : 1;
+}
+
+static size_t dep_same_name(size_t i, size_t n)
+{
+	(void)i;
+	(void)n;
+	return 0;
+}
+
+/* 10,000-task chains, in file order and in reverse, are accepted (the time these take is
+ * bench/validate.sh's to judge); a 10,000-task cycle is named in full from the first task. */
+static void test_large_graphs(void **state)
+{
+	struct factfile ff;
+	struct buf want;
+	char *text;
+
+	(void)state;
+	text = big_factfile(10000, dep_previous);
+	expect_valid(text, FACTFILE_RULES_OURS, &ff);
+	assert_int_equal(ff.n_tasks, 10000);
+	assert_int_equal(factfile_find_task(&ff, "t1"), 0);
+	assert_int_equal(factfile_find_task(&ff, "t10000"), 9999);
+	assert_int_equal(factfile_find_task(&ff, "t10001"), -1);
+	factfile_free(&ff);
+	expect_valid(text, FACTFILE_RULES_FACTOTUM, &ff);
+	factfile_free(&ff);
+	free(text);
+
+	text = big_factfile(10000, dep_next);
+	expect_valid(text, FACTFILE_RULES_OURS, &ff);
+	assert_int_equal(factfile_find_task(&ff, "t5000"), 4999);
+	factfile_free(&ff);
+	expect_invalid_rules(text,
+			     "the task 't1' depends on 't2', which is not defined before it "
+			     "(Factotum requires dependencies to come first).",
+			     FACTFILE_RULES_FACTOTUM);
+	free(text);
+
+	text = big_factfile(10000, dep_next_ring);
+	buf_init(&want);
+	buf_puts(&want, "the tasks form a dependency cycle (each depends on the next): ");
+	for (size_t i = 1; i <= 10000; i++)
+		buf_printf(&want, "'t%zu' -> ", i);
+	buf_puts(&want, "'t1'.");
+	expect_invalid_rules(text, want.data, FACTFILE_RULES_OURS);
+	buf_free(&want);
+	free(text);
+
+	/* a repeated name found among 10,000 */
+	text = big_factfile(10000, dep_same_name);
+	memcpy(strstr(text, "\"t9999\""), "\"t1234\"", 7);
+	expect_invalid(text, "the task name 't1234' is used more than once.");
+	free(text);
+}
+
+/* The cycle is named from where the walk from the first task outside the order meets itself:
+ * a task leading into a cycle is not part of the message. */
+static void test_cycle_behind_a_task(void **state)
+{
+	(void)state;
+	expect_invalid_rules(FF("j", TASK("x", "", "\"a\"", "",
+					  "0") "," TASK("a", "", "\"b\"", "",
+							"0") "," TASK("b", "", "\"a\"", "", "0")),
+			     "the tasks form a dependency cycle (each depends on the next): "
+			     "'a' -> 'b' -> 'a'.",
+			     FACTFILE_RULES_OURS);
 }
 
 static void test_nul_in_names(void **state)
@@ -610,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_schema_root),
 		cmocka_unit_test(test_schema_pattern),
 		cmocka_unit_test(test_schema_many_errors_in_order),
+		cmocka_unit_test(test_schema_problems_bounded),
 		cmocka_unit_test(test_schema_wrong_types),
 		cmocka_unit_test(test_duplicate_keys_last_wins),
 		cmocka_unit_test(test_semantic_rules),
@@ -620,6 +755,8 @@ int main(void)
 		cmocka_unit_test(test_render_errors),
 		cmocka_unit_test(test_command_is_rendered_but_kept_literal),
 		cmocka_unit_test(test_samples_parse),
+		cmocka_unit_test(test_large_graphs),
+		cmocka_unit_test(test_cycle_behind_a_task),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +167,32 @@ static void test_objects_are_btreemaps(void **state)
 	ffjson_free(v);
 }
 
+/* A large object with keys in descending order and each key repeated: sorted once at its end,
+ * the last value of each key kept. */
+static void test_large_object_sorted(void **state)
+{
+	struct buf b;
+	struct ffjson *v;
+	char key[16];
+
+	(void)state;
+	buf_init(&b);
+	buf_putc(&b, '{');
+	for (int round = 0; round < 2; round++)
+		for (int i = 20000; i-- > 0;)
+			buf_printf(&b, "%s\"k%05d\":%d", b.len > 1 ? "," : "", i, i + round);
+	buf_putc(&b, '}');
+	v = parse_ok(b.data, b.len);
+	assert_int_equal(v->n_members, 20000);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(key, sizeof key, "k%05d", i);
+		assert_string_equal(v->members[i].key, key);
+		assert_int_equal(v->members[i].value->u64, i + 1);
+	}
+	ffjson_free(v);
+	buf_free(&b);
+}
+
 static void test_strings(void **state)
 {
 	const char *s = "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\u0000\\ud83d\\ude00\x7f\"]";
@@ -269,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_long_keys_wrap),
 		cmocka_unit_test(test_put_string),
 		cmocka_unit_test(test_never_reads_past_len),
+		cmocka_unit_test(test_large_object_sorted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

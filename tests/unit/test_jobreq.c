@@ -649,6 +649,68 @@ static int teardown(void **state)
 	return rmdir(tmpdir);
 }
 
+/* a; b after a; c after b; d after a and c */
+#define TASK_A     TASK("a", "")
+#define TASK_B     TASK("b", "\"a\"")
+#define TASK_C     TASK("c", "\"b\"")
+#define TASK_D     TASK("d", "\"a\", \"c\"")
+#define FOUR_TASKS FACTFILE(TASK_A "," TASK_B "," TASK_C "," TASK_D)
+
+/* A factfile over --max-tasks is refused once it validates; one at the limit is accepted. */
+static void test_validate_max_tasks(void **state)
+{
+	char *path = write_file("four.factfile", FOUR_TASKS);
+	struct jobreq_policy policy = { .rules = FACTFILE_RULES_OURS };
+	char *msg, *err;
+
+	policy.max_tasks = 3;
+	msg = xasprintf("Validation Error: factfilePath '%s' has 4 tasks, more than this server "
+			"accepts (--max-tasks 3)",
+			path);
+	expect_invalid("j", path, NULL, &policy, msg);
+	free(msg);
+	policy.max_tasks = 4;
+	err = validate("j", path, NULL, &policy, NULL);
+	assert_null(err);
+	unlink(path);
+	free(path);
+}
+
+/* The validation cache serves a resubmission with --start too, but only for the same --start
+ * task, and never past --max-tasks. */
+static void test_validate_cache_keeps_start_and_limit(void **state)
+{
+	char *path = write_file("cached.factfile", FOUR_TASKS);
+	struct jobreq_policy policy = { .rules = FACTFILE_RULES_OURS };
+	const char *from_a[] = { "--start", "a", NULL };
+	const char *from_c[] = { "--start", "c", NULL };
+	char id[JOBID_LEN + 1], id_cached[JOBID_LEN + 1];
+	char *err, *msg;
+
+	policy.cache = jobreq_cache_new();
+	/* the cache takes only files whose mtime and ctime are JOBREQ_CACHE_SETTLED_S old */
+	sleep(JOBREQ_CACHE_SETTLED_S + 1);
+	err = validate("j", path, from_a, &policy, id);
+	assert_null(err);
+	err = validate("j", path, from_a, &policy, id_cached);
+	assert_null(err);
+	assert_string_equal(id, id_cached);
+	expect_invalid(
+		"j", path, from_c, &policy,
+		"Validation Error: The job cannot be started from 'c' because the job cannot "
+		"be started here without triggering prior tasks");
+	policy.max_tasks = 3;
+	msg = xasprintf("Validation Error: factfilePath '%s' has 4 tasks, more than this server "
+			"accepts (--max-tasks 3)",
+			path);
+	expect_invalid("j", path, from_a, &policy, msg);
+	expect_invalid("j", path, NULL, &policy, msg);
+	free(msg);
+	jobreq_cache_free(policy.cache);
+	unlink(path);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -670,6 +732,8 @@ int main(void)
 		cmocka_unit_test(test_parse_utf8),
 		cmocka_unit_test(test_parse_job_name_length),
 		cmocka_unit_test(test_validate_template_values),
+		cmocka_unit_test(test_validate_max_tasks),
+		cmocka_unit_test(test_validate_cache_keeps_start_and_limit),
 		cmocka_unit_test(test_validate_keeps_bytes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

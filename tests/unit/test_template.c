@@ -437,6 +437,35 @@ static void test_spans(void **state)
 	kvlist_free(&v);
 }
 
+/* Values are copied once per tag: a rendering may reach TEMPLATE_MAX_OUTPUT bytes, not one more,
+ * and the error names the tag that passed it. */
+static void test_output_bound(void **state)
+{
+	struct kvlist v;
+	char *val = malloc(64 * 1024 + 1), *tpl, *out = NULL, *err = NULL;
+	size_t tlen, olen;
+
+	(void)state;
+	assert_non_null(val);
+	memset(val, 'v', 64 * 1024);
+	val[64 * 1024] = '\0';
+	kvlist_init(&v);
+	kvlist_set(&v, "x", val);
+	tpl = repeat("{{{x}}}", 256, "", &tlen);
+	assert_int_equal(template_render(tpl, tlen, &v, &out, &olen, &err), 0);
+	assert_int_equal(olen, TEMPLATE_MAX_OUTPUT);
+	free(out);
+	free(tpl);
+	tpl = repeat("{{{x}}}", 257, "", &tlen);
+	assert_int_equal(template_render(tpl, tlen, &v, &out, &olen, &err), FS_EINVAL);
+	assert_null(out);
+	assert_string_equal(err, "the rendering passes 16777216 bytes at the tag at byte 1792");
+	free(err);
+	free(tpl);
+	free(val);
+	kvlist_free(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_empty_map),      cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_error_plumbing), cmocka_unit_test(test_depth_cap),
 		cmocka_unit_test(test_pathological),   cmocka_unit_test(test_spans),
+		cmocka_unit_test(test_output_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
