@@ -186,5 +186,11 @@ fs_req GET "/logs?id=$FS_ID&tail=1"
 printf '%s' "$FS_BODY" | grep -q '"truncated":true' || fs_fail "the 100 MB job's log: $FS_BODY"
 [ "$hwm" -gt 0 ] || fs_fail "the 100 MB job's runner was never seen"
 echo "the 100 MB job's runner: peak RSS $hwm kB"
-[ "$hwm" -lt 65536 ] || fs_fail "the runner's peak RSS was $hwm kB (at least 64 MiB)"
+# an AddressSanitizer runner keeps freed memory in quarantine and maps shadow memory: its RSS says
+# nothing of the queue's bound, which the normal build judges
+if grep -qa __asan_init "$FS_RUNNER"; then
+	echo "the peak RSS is not judged: the runner is built with AddressSanitizer"
+else
+	[ "$hwm" -lt 65536 ] || fs_fail "the runner's peak RSS was $hwm kB (at least 64 MiB)"
+fi
 fs_done

@@ -38,7 +38,14 @@ rc=$?
 stop_receiver
 [ "$rc" -eq 0 ] || fail "runner exit $rc: $(tail -n 3 "$tmp/run.log")"
 echo "runner peak RSS: $hwm kB"
-[ "$hwm" -gt 0 ] && [ "$hwm" -lt 65536 ] || fail "peak RSS $hwm kB (64 MiB or more)"
+[ "$hwm" -gt 0 ] || fail "the runner's RSS was never read"
+# an AddressSanitizer runner keeps freed memory in quarantine and maps shadow memory: its RSS says
+# nothing of the queue's bound, which the normal build judges
+if grep -qa __asan_init "$runner"; then
+	echo "the peak RSS is not judged: the runner is built with AddressSanitizer"
+else
+	[ "$hwm" -lt 65536 ] || fail "peak RSS $hwm kB (64 MiB or more)"
+fi
 n=$(grep -c "^Warning: webhook 1 is not keeping up: progress events are dropped while 8 MiB of them wait (the job's last event is kept)$" "$tmp/run.log")
 [ "$n" = 1 ] || fail "the drop is logged $n times: $(grep Warning "$tmp/run.log")"
 grep -q "^Warning: some events failed to send$" "$tmp/run.log" ||
