@@ -37,6 +37,7 @@ enum config_kind {
 	KIND_UID_RANGE, /* run_uid_first, run_uid_last */
 	KIND_RATE,      /* int in [min, max], N or Nr/s */
 	KIND_TEMPLATE_VALUES, /* enum config_template_values */
+	KIND_DURATION,        /* long long seconds: N with s, m, h or d */
 };
 
 struct config_option {
@@ -125,6 +126,9 @@ static const struct config_option config_options[] = {
 	OPT_STR("client-webhook-hosts", client_webhook_hosts, config_check_webhook_hosts),
 	OPT_INT("max-tasks", max_tasks, 1, INT_MAX),
 	OPT_INT("max-queued-per-user", max_queued_per_user, 0, INT_MAX),
+	{ "retain-done", KIND_DURATION, offsetof(struct config, retain_done), 0, 0, NULL },
+	OPT_INT("retain-max-done", retain_max_done, 0, INT_MAX),
+	OPT_FLAG("keep-run-dirs", keep_run_dirs),
 };
 
 #define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
@@ -530,6 +534,42 @@ bad:
 			   value);
 }
 
+/* A duration in seconds: digits and one unit, s, m, h or d ("90s", "12h", "30d"). */
+static int config_parse_duration(const char *value, long long *out, const char *where,
+				 char **errp)
+{
+	const char *p = value;
+	long long n = 0, unit;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (LLONG_MAX - 9) / 10)
+			return config_fail(errp, "%s: '%s' is too large", where, value);
+		n = n * 10 + (*p - '0');
+	}
+	switch (p != value && p[1] == '\0' ? *p : '\0') {
+	case 's':
+		unit = 1;
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	default:
+		return config_fail(errp, "%s: '%s' is not a duration (Ns, Nm, Nh or Nd)", where,
+				   value);
+	}
+	/* kept in milliseconds by its users */
+	if (n > LLONG_MAX / 1000 / unit)
+		return config_fail(errp, "%s: '%s' is too large", where, value);
+	*out = n * unit;
+	return 0;
+}
+
 /* A-B: two uids, 1 <= A <= B, neither (uid_t)-1. */
 static int config_set_uid_range(struct config *cfg, const char *value, const char *where,
 				char **errp)
@@ -626,6 +666,8 @@ static int config_set(struct config *cfg, const struct config_option *opt, const
 		return config_parse_bytes(value, field, where, errp);
 	case KIND_UID_RANGE:
 		return config_set_uid_range(cfg, value, where, errp);
+	case KIND_DURATION:
+		return config_parse_duration(value, field, where, errp);
 	case KIND_RATE:
 		return config_parse_rate(value, opt->min, opt->max, field, where, errp);
 	case KIND_TEMPLATE_VALUES:
@@ -957,6 +999,7 @@ void config_init(struct config *cfg)
 	cfg->template_values = CONFIG_TEMPLATE_STRICT;
 	cfg->client_webhooks = xstrdup("deny");
 	cfg->max_tasks = CONFIG_DEFAULT_MAX_TASKS;
+	cfg->retain_done = CONFIG_DEFAULT_RETAIN_DONE;
 }
 
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
@@ -1088,6 +1131,11 @@ const char *config_usage(void)
 	       "  --max-tasks=N                most tasks of a submitted factfile [10000]\n"
 	       "  --max-queued-per-user=N      bound on the queued jobs of one authenticated user,\n"
 	       "                               0 for none [0]\n"
+	       "  --retain-done=DURATION       how long a finished job is kept after its last\n"
+	       "                               finish (Ns, Nm, Nh or Nd) [30d]\n"
+	       "  --retain-max-done=N          the most finished jobs kept, 0 for no bound [0]\n"
+	       "  --keep-run-dirs              keep a finished run's working directory until the\n"
+	       "                               job is pruned\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }

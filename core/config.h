@@ -58,6 +58,8 @@
 #define CONFIG_RUNNER_AGENT          "factotum-server-runner/"
 /* The most tasks a submitted factfile may have (--max-tasks). */
 #define CONFIG_DEFAULT_MAX_TASKS     10000
+/* How long a finished job is kept (--retain-done), in seconds: 30 days. */
+#define CONFIG_DEFAULT_RETAIN_DONE   (30LL * 86400)
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {
@@ -155,6 +157,10 @@ struct config {
 	/* --max-queued-per-user: QUEUED jobs one REMOTE_USER may have (jobs without a user share
 	 * one bound), 0 = no bound */
 	int max_queued_per_user;
+	/* Retention of finished jobs (worker/prune.h) */
+	long long retain_done; /* --retain-done: seconds after a job's last finish, >= 0 */
+	int retain_max_done;   /* --retain-max-done: the most DONE jobs kept, 0 = no bound */
+	int keep_run_dirs;     /* --keep-run-dirs: 0 or 1, run directories stay until pruned */
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the

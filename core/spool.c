@@ -17,6 +17,8 @@
 #include "clock.h"
 #include "err.h"
 #include "settings.h"
+#include "spooldb.h"
+#include "spoolprune.h"
 #include "xalloc.h"
 
 /* The schema (PRAGMA user_version SCHEMA_VERSION): jobs, their history, settings, the Consul
@@ -840,7 +842,8 @@ int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 							  : "PRAGMA synchronous = FULL",
 			      errp)) != 0 ||
 	    (rc = exec_static(db, path, "PRAGMA foreign_keys = ON", errp)) != 0 ||
-	    (rc = schema_init(db, path, errp)) != 0)
+	    (rc = schema_init(db, path, errp)) != 0 ||
+	    (rc = spoolprune_indexes(db, path, errp)) != 0)
 		goto fail;
 
 	sp = xcalloc(1, sizeof *sp);
@@ -1650,4 +1653,17 @@ out:
 	sqlite3_finalize(st);
 	unlock(sp);
 	return rc;
+}
+
+/* ---- for the spool's sibling modules (spooldb.h) ---- */
+
+sqlite3 *spool_db_acquire(struct spool *sp)
+{
+	lock(sp);
+	return sp->db;
+}
+
+void spool_db_release(struct spool *sp)
+{
+	unlock(sp);
 }

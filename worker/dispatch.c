@@ -41,6 +41,7 @@
 #include "factcopy.h"
 #include "log.h"
 #include "outcome.h"
+#include "rundir.h"
 #include "proc.h"
 #include "runcmd.h"
 #include "runenv.h"
@@ -145,6 +146,16 @@ static void dispatch_log_line(struct worker *w, const char *id, const char *text
 	free(path);
 }
 
+/* A settled run's working directory (kept with --keep-run-dirs until its job is pruned). */
+static void dispatch_rundir_remove(struct worker *w, const char *id)
+{
+	char *dir = xasprintf("%s/%s", w->runs_dir, id);
+
+	if (rundir_remove(dir) != 0)
+		log_warn("job %s: %s could not be removed", id, dir);
+	free(dir);
+}
+
 /* The outcome of r into the spool, then its files are removed. Its cancel request is cleared in
  * the same transaction -- one commit (and, with --spool-sync full, one fsync) per run, not two;
  * deleting a key that is not there writes nothing. 1 when done with r, 0 when the spool could not
@@ -185,6 +196,8 @@ static int dispatch_settle(struct worker *w, struct watched_run *r)
 		log_warn("job %s: FAILED (%s)", r->id, r->reason);
 	outcome_recycle(&w->spares, w->runs_dir, r->id);
 	factcopy_release(w->sp, w->factfiles_dir, r->factfile_sha);
+	if (rc == 0 && !w->cfg->keep_run_dirs)
+		dispatch_rundir_remove(w, r->id);
 out:
 	free(err);
 	free(key);

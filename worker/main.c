@@ -31,6 +31,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "privdrop.h"
+#include "prune.h"
 #include "runas.h"
 #include "runident.h"
 #include "settings.h"
@@ -159,6 +160,7 @@ int main(int argc, char *argv[])
 {
 	struct config cfg;
 	struct worker w;
+	struct pruner pr;
 	struct runas ra = { 0 };
 	struct spool *sp = NULL;
 	struct pollfd *pfd = NULL;
@@ -242,6 +244,7 @@ int main(int argc, char *argv[])
 	cancels_at = clock_mono_ms();
 	dispatch_fill(&w);
 	statesync_round();
+	prune_init(&pr, &cfg, sp, w.runs_dir, w.logs_dir);
 	while (!stop) {
 		/* the signalfd, the socket, then one pidfd per watched run */
 		pfd = xgrow_by_one(pfd, w.nruns + 1, sizeof(*pfd)); /* n+1 elements */
@@ -251,7 +254,8 @@ int main(int argc, char *argv[])
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
 		n = dispatch_pollfds(&w, pfd + 2, w.nruns);
-		if ((rc = poll(pfd, (nfds_t)n + 2, statesync_poll_ms(WORKER_POLL_MS))) < 0 &&
+		if ((rc = poll(pfd, (nfds_t)n + 2,
+			       prune_poll_ms(&pr, statesync_poll_ms(WORKER_POLL_MS)))) < 0 &&
 		    errno != EINTR) {
 			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
 			goto out;
@@ -284,6 +288,7 @@ int main(int argc, char *argv[])
 		}
 		dispatch_fill(&w);
 		statesync_round(); /* the transitions of this round go to Consul now */
+		prune_round(&pr);  /* after the claims: retention never delays them */
 	}
 	status = 0;
 out:

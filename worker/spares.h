@@ -15,8 +15,8 @@
  * <spool>/spare holds (a crash leaves spares there, and a supervisor that outlived its worker may
  * still hold one of them: it loses the race and creates its file).
  *
- * Run directories are kept (a run's working directory stays until the next run of its id), so
- * none comes back to the pool: each supervisor makes one empty directory for a later run once its
+ * Run directories are removed whole when their run settles (or, with --keep-run-dirs, when
+ * their job is pruned or its id runs again), so none comes back to the pool: each supervisor makes one empty directory for a later run once its
  * own runner has started, off the path to that exec; spares_reserve_dir names it and
  * spares_take_dir hands it out once it exists. */
 #ifndef FS_SPARES_H

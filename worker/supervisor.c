@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,6 +27,7 @@
 #include "clock.h"
 #include "outcome.h"
 #include "proc.h"
+#include "rundir.h"
 #include "runstart.h"
 #include "statesync.h"
 #include "xalloc.h"
@@ -52,51 +52,12 @@ static const char *supervisor_exec_reason(int err)
 	}
 }
 
-static int supervisor_rmtree_entry(const char *path, const struct stat *sb, int flag,
-				   struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	(void)remove(path);
-	return 0;
-}
-
-static int supervisor_unreadable; /* a pass of supervisor_own_entry met an unreadable directory */
-
-/* Makes each directory of an earlier run's tree the supervisor's and searchable (CAP_CHOWN
- * where it was the run user's), so that the tree can be removed: a directory is read only once
- * it is ours, so one pass may stop at those it could not read and the next goes deeper. */
-static int supervisor_own_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)ftw;
-	if (flag == FTW_D || flag == FTW_DNR) {
-		/* a failure shows as a directory the removal cannot empty, which it reports */
-		if (sb->st_uid != geteuid() && lchown(path, geteuid(), (gid_t)-1) != 0)
-			return 0;
-		(void)chmod(path, 0700);
-		if (flag == FTW_DNR)
-			supervisor_unreadable = 1;
-	}
-	return 0;
-}
-
 /* A fresh working directory for the run, an earlier run's removed first (no symlink is
  * followed), whoever filled it: the spare directory renamed into place when there is one
  * (spares.h), else a new one. Opened: a descriptor, or -1 with errno. */
 static int supervisor_run_dir(const char *dir, const char *spare)
 {
-	struct stat st;
-
-	if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-		int pass = 0;
-
-		do {
-			supervisor_unreadable = 0;
-			(void)nftw(dir, supervisor_own_entry, 16, FTW_PHYS);
-		} while (supervisor_unreadable && ++pass < 64);
-	}
-	(void)nftw(dir, supervisor_rmtree_entry, 16, FTW_DEPTH | FTW_PHYS);
+	(void)rundir_remove(dir);
 	if ((spare == NULL || rename(spare, dir) != 0) && mkdir(dir, 0755) != 0 && errno != EEXIST)
 		return -1;
 	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Retention of finished jobs: the due-job query and its batched removal (spoolprune.h). */
+#include "spoolprune.h"
+
+#include <stdlib.h>
+
+#include "err.h"
+#include "spooldb.h"
+#include "xalloc.h"
+
+/* Both queries walk DONE jobs by finish time; id makes the order total, so that the
+ * keep-the-newest-N bound keeps exactly N. */
+static const char index_sql[] =
+	"CREATE INDEX IF NOT EXISTS jobs_done_finished ON jobs(updated_ms, id)"
+	" WHERE state = 'DONE'";
+
+static const char due_sql[] =
+	"SELECT id FROM ("
+	" SELECT id, updated_ms FROM jobs WHERE state = 'DONE' AND updated_ms < ?1"
+	" UNION SELECT id, updated_ms FROM (SELECT id, updated_ms FROM jobs"
+	" WHERE state = 'DONE' AND ?3 > 0 ORDER BY updated_ms DESC, id DESC"
+	" LIMIT -1 OFFSET ?3)) AS d"
+	" WHERE NOT EXISTS (SELECT 1 FROM transitions t JOIN outbox o ON o.tid = t.tid"
+	" WHERE t.job_id = d.id)"
+	" ORDER BY updated_ms, id LIMIT ?2";
+
+/* transitions and outbox entries go by ON DELETE CASCADE */
+static const char delete_sql[] = "DELETE FROM jobs WHERE id = ?1 AND state = 'DONE'";
+
+static int prune_err(sqlite3 *db, const char *what, int src, char **errp)
+{
+	int prim = src & 0xff;
+
+	return err_set(errp, (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO,
+		       "spool: %s: %s", what, sqlite3_errmsg(db));
+}
+
+int spoolprune_indexes(sqlite3 *db, const char *path, char **errp)
+{
+	char *msg = NULL;
+	int src = sqlite3_exec(db, index_sql, NULL, NULL, &msg);
+	int prim = src & 0xff, rc = 0;
+
+	if (src != SQLITE_OK)
+		rc = err_set(errp,
+			     (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO,
+			     "spool: open %s: %s", path, msg != NULL ? msg : sqlite3_errstr(src));
+	sqlite3_free(msg);
+	return rc;
+}
+
+void spoolprune_ids_free(char **ids, size_t n)
+{
+	for (size_t i = 0; ids != NULL && i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+/* The ids due now (due_sql), appended to *idsp. */
+static int prune_due(sqlite3 *db, int64_t before_ms, int64_t keep_done, size_t max, char ***idsp,
+		     size_t *np, char **errp)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0, src;
+
+	src = sqlite3_prepare_v2(db, due_sql, -1, &st, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(st, 1, before_ms);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(st, 3, keep_done);
+	while (src == SQLITE_OK || src == SQLITE_ROW) {
+		if ((src = sqlite3_step(st)) != SQLITE_ROW)
+			break;
+		*idsp = xgrow_by_one(*idsp, *np, sizeof(**idsp));
+		(*idsp)[(*np)++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+	}
+	if (src != SQLITE_DONE)
+		rc = prune_err(db, "prune", src, errp);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Deletes the jobs ids[0..n). */
+static int prune_delete(sqlite3 *db, char **ids, size_t n, char **errp)
+{
+	sqlite3_stmt *st = NULL;
+	int src;
+	size_t i;
+
+	src = sqlite3_prepare_v2(db, delete_sql, -1, &st, NULL);
+	for (i = 0; src == SQLITE_OK && i < n; i++) {
+		src = sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+		if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_DONE)
+			src = sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return src == SQLITE_OK ? 0 : prune_err(db, "prune", src, errp);
+}
+
+int spoolprune_batch(struct spool *sp, int64_t before_ms, int64_t keep_done, size_t max,
+		     char ***idsp, size_t *np, char **errp)
+{
+	sqlite3 *db;
+	char **ids = NULL;
+	size_t n = 0;
+	int rc, src;
+
+	*idsp = NULL;
+	*np = 0;
+	if (max == 0 || max > SPOOLPRUNE_MAX_BATCH)
+		return err_set(errp, FS_EINVAL, "spool: prune: batch of %zu jobs (1..%d)", max,
+			       SPOOLPRUNE_MAX_BATCH);
+	db = spool_db_acquire(sp);
+	if ((src = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK) {
+		rc = prune_err(db, "prune", src, errp);
+		goto out;
+	}
+	if ((rc = prune_due(db, before_ms, keep_done, max, &ids, &n, errp)) != 0 ||
+	    (n > 0 && (rc = prune_delete(db, ids, n, errp)) != 0))
+		goto fail;
+	if ((src = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
+		rc = prune_err(db, "prune", src, errp);
+		goto fail;
+	}
+	*idsp = ids;
+	*np = n;
+	ids = NULL;
+	n = 0;
+	goto out;
+fail:
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	spool_db_release(sp);
+	spoolprune_ids_free(ids, n);
+	return rc;
+}

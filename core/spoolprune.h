@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Retention of finished jobs in the spool: which DONE jobs are due for removal, and their
+ * removal (row, transitions, delivered outbox entries; the kept factfile bytes go by the
+ * schema's trigger with the last job naming them). The files of a removed job are the caller's
+ * (worker/prune.h). */
+#ifndef FS_SPOOLPRUNE_H
+#define FS_SPOOLPRUNE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct spool;
+
+/* The most jobs spoolprune_batch removes in one transaction: a longer write would keep claims
+ * and submissions waiting on the database lock. */
+#define SPOOLPRUNE_MAX_BATCH 500
+
+/* Creates the index the retention queries read (idempotent, own transaction, waiting out a
+ * concurrent creator); spool_open runs it once the schema is in place. path names the file in
+ * messages. 0 or FS_EIO / FS_EBUSY with *errp set. */
+int spoolprune_indexes(sqlite3 *db, const char *path, char **errp);
+
+/* What is due: a DONE job whose last finish (updated_ms) is before before_ms, or that is not
+ * among the keep_done most recently finished (keep_done 0: no such bound). A job whose
+ * transitions still wait in the outbox for Consul is never due; nor is a QUEUED or WORKING one
+ * (a job submitted again after DONE counts from its new finish).
+ * Removes at most max (1..SPOOLPRUNE_MAX_BATCH) due jobs, oldest finish first, in one BEGIN
+ * IMMEDIATE transaction. *idsp receives an array of the *np removed ids (NULL when 0), freed by
+ * the caller with spoolprune_ids_free. 0 or a negative FS_E* code with *errp set. */
+int spoolprune_batch(struct spool *sp, int64_t before_ms, int64_t keep_done, size_t max,
+		     char ***idsp, size_t *np, char **errp);
+void spoolprune_ids_free(char **ids, size_t n);
+
+#endif
