@@ -53,8 +53,9 @@ chmod 0644 "$spool/old.txt"
 port=$(fs_free_ports 1)
 url=http://127.0.0.1:$port
 # shellcheck disable=SC2086
+# (--keep-run-dirs: the run's directory is looked at after the run)
 FACTOTUM_SERVER_FCGI=$FCGI FACTOTUM_SERVER_WORKER=$WORKER "$LAUNCHER" $common --spool "$spool" \
-	--ip 127.0.0.1 --port "$port" >"$tmp/out" 2>"$tmp/err" &
+	--ip 127.0.0.1 --port "$port" --keep-run-dirs >"$tmp/out" 2>"$tmp/err" &
 lpid=$!
 pids="$lpid"
 fs_until "$lpid" 400 grep -q listening "$tmp/out" || { fail "the node did not start"; exit 1; }

@@ -85,13 +85,15 @@ kept "$C" QUEUED "a job queued longer than --retain-done"
 fs_wait_state "$C" DONE 30
 fs_stop_worker "$FS_WORKER_PID"
 fs_start_worker --retain-max-done 2
+# a run that leaves its directory hard to remove: one it cannot read, inside one it cannot enter
+fs_factfile litter "mkdir -p sub/deep && echo x >sub/deep/f && chmod 0 sub/deep sub"
 for t in e f g; do
-	fs_submit "max-$t" "$FS_TMP/ff/quick.factfile" '["--tag","'"$t"'"]'
+	fs_submit "max-$t" "$FS_TMP/ff/litter.factfile" '["--tag","'"$t"'"]'
 	eval "J_$t=\$FS_ID"
 	fs_wait_state "$FS_ID" DONE 20
 	# without --keep-run-dirs a settled run's directory is gone at once
 	[ ! -e "$FS_SPOOL/runs/$FS_ID" ] || fs_fail "max-$t: the settled run's directory remains"
-	[ -s "$FS_SPOOL/logs/$FS_ID.log" ] || fs_fail "max-$t: no log"
+	[ -e "$FS_SPOOL/logs/$FS_ID.log" ] || fs_fail "max-$t: no log"
 done
 wait_gone "$J_e" 10
 gone "$J_e" "the oldest of three with --retain-max-done 2"

@@ -49,8 +49,9 @@ fs_start_nginx
 "$FS_BUILDDIR/launcher/factotum-server" --no-consul --spool "$FS_SPOOL" \
 	--factotum-bin "$FS_RUNNER" --write-nginx-conf "$FS_SPOOL/nginx" >/dev/null 2>&1 ||
 	fs_fail "launcher --write-nginx-conf"
+# (--keep-run-dirs: a run's directory is looked at after the run)
 CONSUL_HTTP_TOKEN=fs-secret-token SECRET_X=fs-secret-x FS_PASSED='passed value' \
-	fs_start_worker --pass-env FS_PASSED --pass-env FS_UNSET_NAME
+	fs_start_worker --pass-env FS_PASSED --pass-env FS_UNSET_NAME --keep-run-dirs
 fs_factfile whoami "env >$FS_TMP/env.out; id -u >$FS_TMP/id.out; id -G >>$FS_TMP/id.out; grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status >$FS_TMP/caps.out; pwd >$FS_TMP/pwd.out"
 fs_submit whoami "$FS_FF"
 W=$FS_ID

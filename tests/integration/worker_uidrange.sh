@@ -16,7 +16,8 @@ rc=$?
 
 fs_start_responder
 fs_start_nginx
-fs_start_worker --max-workers 3 --run-uid-range "$FIRST-$LAST"
+# (--keep-run-dirs: B's directory is looked at after its run)
+fs_start_worker --max-workers 3 --run-uid-range "$FIRST-$LAST" --keep-run-dirs
 
 # B waits in its directory; A, meanwhile, tries to write B's (named: runs/ is not listable)
 fs_factfile B "id -u >$FS_TMP/b.id; id -g >>$FS_TMP/b.id; echo x >$FS_TMP/b.ready; sleep 2"
