@@ -22,6 +22,7 @@
 
 #include "err.h"
 #include "spool.h"
+#include "spoolprune.h"
 #include "xalloc.h"
 
 #define NODE "node-a"
@@ -1343,6 +1344,151 @@ static void test_kill_mid_transaction(void **state)
 	free(err);
 }
 
+/* ---- retention (core/spoolprune.h) ---- */
+
+/* Job n queued, claimed, finished SUCCEEDED and given the finish time at (ms). */
+static void done_at(struct spool_fixture *f, unsigned n, long long at)
+{
+	struct spool_result ok = { SPOOL_SUCCEEDED, 0, 0, NULL };
+	struct spool_job *j = NULL;
+	char id[65], sql[200], *err = NULL;
+
+	assert_int_equal(enq(f->sp, mkid(n, id), 100, &err), 0);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	assert_string_equal(j->id, id);
+	spool_job_free(j);
+	assert_int_equal(spool_finish(f->sp, id, &ok, &err), 0);
+	snprintf(sql, sizeof sql, "UPDATE jobs SET updated_ms = %lld WHERE id = '%s'", at, id);
+	sql_int(f->dir, sql);
+}
+
+/* One batch: the removed ids' numbers, in order, as "1,2,..." into out. */
+static void prune_once(struct spool_fixture *f, int64_t before, int64_t keep, size_t max,
+		       char out[256])
+{
+	char **ids = NULL, *err = NULL;
+	size_t n = 0, i, len = 0;
+
+	assert_int_equal(spoolprune_batch(f->sp, before, keep, max, &ids, &n, &err), 0);
+	assert_null(err);
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, 256 - len, "%s%lu", i ? "," : "",
+					strtoul(ids[i] + 48, NULL, 16));
+	spoolprune_ids_free(ids, n);
+}
+
+static void test_prune_due_by_age(void **state)
+{
+	struct spool_fixture *f = *state;
+	struct spool_transition *trs = NULL;
+	struct spool_job *j = NULL;
+	char got[256], id[65], **ids = NULL, *err = NULL;
+	size_t n = 9;
+
+	done_at(f, 1, 1000);
+	done_at(f, 2, 3000);
+	done_at(f, 3, 2000);
+	done_at(f, 4, 5000);
+	/* a QUEUED and a WORKING job, both older than anything */
+	assert_int_equal(enq(f->sp, mkid(5, id), 100, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(6, id), 100, &err), 0);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	spool_job_free(j);
+	sql_int(f->dir, "UPDATE jobs SET updated_ms = 1, created_ms = 1 WHERE state <> 'DONE'");
+
+	prune_once(f, 1000, 0, 10, got); /* strictly before */
+	assert_string_equal(got, "");
+	prune_once(f, 3001, 0, 2, got); /* oldest finish first, at most max */
+	assert_string_equal(got, "1,3");
+	prune_once(f, 3001, 0, 2, got);
+	assert_string_equal(got, "2");
+	prune_once(f, INT64_MAX, 0, 10, got);
+	assert_string_equal(got, "4");
+	assert_int_equal(spool_get(f->sp, mkid(1, id), &j, &err), FS_ENOENT);
+	free(err);
+	err = NULL;
+	assert_int_equal(spool_transitions(f->sp, mkid(2, id), &trs, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM jobs"), 2);
+	/* the claimed job's QUEUED and WORKING ones */
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions"), 2);
+	assert_int_equal(spoolprune_batch(f->sp, 0, 0, 0, &ids, &n, &err), FS_EINVAL);
+	assert_null(ids);
+	free(err);
+}
+
+static void test_prune_keep_newest(void **state)
+{
+	struct spool_fixture *f = *state;
+	char got[256];
+
+	done_at(f, 1, 4000);
+	done_at(f, 2, 1000);
+	done_at(f, 3, 3000);
+	done_at(f, 4, 3000); /* a tie: the id orders it */
+	done_at(f, 5, 2000);
+	prune_once(f, 0, 3, 10, got);
+	assert_string_equal(got, "2,5");
+	prune_once(f, 0, 3, 10, got);
+	assert_string_equal(got, "");
+	prune_once(f, 0, 1, 10, got);
+	assert_string_equal(got, "3,4");
+	/* both bounds: either makes a job due */
+	done_at(f, 6, 500);
+	done_at(f, 7, 600);
+	prune_once(f, 550, 2, 10, got);
+	assert_string_equal(got, "6");
+}
+
+/* A job submitted again after DONE is QUEUED: never due, and counts from its new finish. */
+static void test_prune_resubmitted(void **state)
+{
+	struct spool_fixture *f = *state;
+	char got[256], id[65], *err = NULL;
+
+	done_at(f, 1, 1000);
+	assert_int_equal(enq(f->sp, mkid(1, id), 100, &err), 0);
+	prune_once(f, INT64_MAX, 0, 10, got);
+	assert_string_equal(got, "");
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM jobs"), 1);
+}
+
+/* With Consul, a job whose transitions still wait in the outbox is kept until they are sent;
+ * its kept factfile bytes go with the last job naming them. */
+static void test_prune_outbox_factfile(void **state)
+{
+	struct spool_fixture *f = *state;
+	struct spool_submit s = { .job_name = "n", .factfile_path = "/f", .node = NODE };
+	struct spool_result ok = { SPOOL_SUCCEEDED, 0, 0, NULL };
+	struct spool_outbox *ob = NULL;
+	struct spool_job *j = NULL;
+	char got[256], id[65], *err = NULL, *body = NULL;
+	size_t n = 0, i, len = 0;
+
+	reopen(f, SPOOL_OUTBOX);
+	s.id = mkid(1, id);
+	s.factfile_sha = "h1";
+	s.factfile = "bytes";
+	s.factfile_len = 5;
+	assert_int_equal(spool_enqueue(f->sp, &s, 10, &err), 0);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	spool_job_free(j);
+	assert_int_equal(spool_finish(f->sp, id, &ok, &err), 0);
+	prune_once(f, INT64_MAX, 0, 10, got);
+	assert_string_equal(got, "");
+	assert_int_equal(spool_outbox_list(f->sp, 0, &ob, &n, &err), 0);
+	assert_true(n > 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(spool_outbox_delete(f->sp, ob[i].oid, 7, &err), 0);
+	spool_outbox_list_free(ob, n);
+	prune_once(f, INT64_MAX, 0, 10, got);
+	assert_string_equal(got, "1");
+	assert_int_equal(spool_factfile_get(f->sp, "h1", &body, &len, &err), FS_ENOENT);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions"), 0);
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1372,6 +1518,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_migrates_v3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_factfiles_shared_pruned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_queued_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_due_by_age, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_keep_newest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_resubmitted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_outbox_factfile, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
