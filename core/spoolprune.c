@@ -8,21 +8,22 @@
 #include "spooldb.h"
 #include "xalloc.h"
 
-/* Both queries walk DONE jobs by finish time; id makes the order total, so that the
- * keep-the-newest-N bound keeps exactly N. */
+/* Both bounds (age, the newest N) make the due jobs a prefix of the DONE jobs in (finish time,
+ * id) order, so that a batch is one range on this index, however many are due; id makes the
+ * order total, so that the newest N are exactly N. (A partial index on DONE rows is not chosen
+ * by SQLite's planner for these queries.) */
 static const char index_sql[] =
-	"CREATE INDEX IF NOT EXISTS jobs_done_finished ON jobs(updated_ms, id)"
-	" WHERE state = 'DONE'";
+	"CREATE INDEX IF NOT EXISTS jobs_state_finished ON jobs(state, updated_ms, id)";
+
+/* the keep_done-th most recently finished job (OFFSET ?1 - 1): the newest not due */
+static const char newest_kept_sql[] = "SELECT updated_ms, id FROM jobs WHERE state = 'DONE'"
+				      " ORDER BY updated_ms DESC, id DESC LIMIT 1 OFFSET ?1 - 1";
 
 static const char due_sql[] =
-	"SELECT id FROM ("
-	" SELECT id, updated_ms FROM jobs WHERE state = 'DONE' AND updated_ms < ?1"
-	" UNION SELECT id, updated_ms FROM (SELECT id, updated_ms FROM jobs"
-	" WHERE state = 'DONE' AND ?3 > 0 ORDER BY updated_ms DESC, id DESC"
-	" LIMIT -1 OFFSET ?3)) AS d"
-	" WHERE NOT EXISTS (SELECT 1 FROM transitions t JOIN outbox o ON o.tid = t.tid"
-	" WHERE t.job_id = d.id)"
-	" ORDER BY updated_ms, id LIMIT ?2";
+	"SELECT id FROM jobs WHERE state = 'DONE' AND (updated_ms, id) < (?1, ?2)"
+	" AND NOT EXISTS (SELECT 1 FROM transitions t JOIN outbox o ON o.tid = t.tid"
+	" WHERE t.job_id = jobs.id)"
+	" ORDER BY updated_ms, id LIMIT ?3";
 
 /* transitions and outbox entries go by ON DELETE CASCADE */
 static const char delete_sql[] = "DELETE FROM jobs WHERE id = ?1 AND state = 'DONE'";
@@ -56,20 +57,54 @@ void spoolprune_ids_free(char **ids, size_t n)
 	free(ids);
 }
 
+/* The bound of the due jobs, (*msp, idp): with keep_done, the newest kept job when that is
+ * later than before_ms. idp is "" or a new string the caller frees. */
+static int prune_bound(sqlite3 *db, int64_t before_ms, int64_t keep_done, int64_t *msp,
+		       char **idp, char **errp)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0, src;
+
+	*msp = before_ms;
+	*idp = xstrdup(""); /* before any id: updated_ms < before_ms */
+	if (keep_done <= 0)
+		return 0;
+	src = sqlite3_prepare_v2(db, newest_kept_sql, -1, &st, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(st, 1, keep_done);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		if (sqlite3_column_int64(st, 0) >= before_ms) {
+			*msp = sqlite3_column_int64(st, 0);
+			free(*idp);
+			*idp = xstrdup((const char *)sqlite3_column_text(st, 1));
+		}
+	} else if (src != SQLITE_DONE) {
+		rc = prune_err(db, "prune", src, errp);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* The ids due now (due_sql), appended to *idsp. */
 static int prune_due(sqlite3 *db, int64_t before_ms, int64_t keep_done, size_t max, char ***idsp,
 		     size_t *np, char **errp)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = 0, src;
+	char *bound_id = NULL;
+	int64_t bound_ms;
+	int rc, src;
 
+	if ((rc = prune_bound(db, before_ms, keep_done, &bound_ms, &bound_id, errp)) != 0)
+		goto out;
 	src = sqlite3_prepare_v2(db, due_sql, -1, &st, NULL);
 	if (src == SQLITE_OK)
-		src = sqlite3_bind_int64(st, 1, before_ms);
+		src = sqlite3_bind_int64(st, 1, bound_ms);
 	if (src == SQLITE_OK)
-		src = sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+		src = sqlite3_bind_text(st, 2, bound_id, -1, SQLITE_STATIC);
 	if (src == SQLITE_OK)
-		src = sqlite3_bind_int64(st, 3, keep_done);
+		src = sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	while (src == SQLITE_OK || src == SQLITE_ROW) {
 		if ((src = sqlite3_step(st)) != SQLITE_ROW)
 			break;
@@ -78,7 +113,9 @@ static int prune_due(sqlite3 *db, int64_t before_ms, int64_t keep_done, size_t m
 	}
 	if (src != SQLITE_DONE)
 		rc = prune_err(db, "prune", src, errp);
+out:
 	sqlite3_finalize(st);
+	free(bound_id);
 	return rc;
 }
 
