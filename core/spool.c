@@ -18,6 +18,7 @@
 #include "err.h"
 #include "settings.h"
 #include "spooldb.h"
+#include "spoollist.h"
 #include "spoolprune.h"
 #include "xalloc.h"
 
@@ -843,7 +844,8 @@ int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 			      errp)) != 0 ||
 	    (rc = exec_static(db, path, "PRAGMA foreign_keys = ON", errp)) != 0 ||
 	    (rc = schema_init(db, path, errp)) != 0 ||
-	    (rc = spoolprune_indexes(db, path, errp)) != 0)
+	    (rc = spoolprune_indexes(db, path, errp)) != 0 ||
+	    (rc = spoollist_indexes(db, path, errp)) != 0)
 		goto fail;
 
 	sp = xcalloc(1, sizeof *sp);
@@ -1666,4 +1668,14 @@ sqlite3 *spool_db_acquire(struct spool *sp)
 void spool_db_release(struct spool *sp)
 {
 	unlock(sp);
+}
+
+const char *spool_db_job_cols(void)
+{
+	return JOB_COLS;
+}
+
+void spool_db_job_read(sqlite3_stmt *st, struct spool_job *job)
+{
+	job_from_row(st, job);
 }

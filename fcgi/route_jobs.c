@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,9 +16,12 @@
 #include "err.h"
 #include "jobentry.h"
 #include "spool.h"
+#include "spoollist.h"
 
 #define JOBS_DEFAULT_LIMIT 100
 #define JOBS_MAX_LIMIT     1000
+/* Deeper pages by offset cost a walk over every job skipped: past this, use the cursor. */
+#define JOBS_MAX_OFFSET    10000
 #define LOGS_MAX           (1024 * 1024) /* the most of a log one answer carries */
 
 /* Reads the id parameter, answers 400 when missing or malformed; else returns the bare id
@@ -155,38 +159,100 @@ static long jobs_number(FCGX_Request *fr, struct http_request *req, const char *
 	return n;
 }
 
+/* Answers 400 with "Error: invalid <name> '<v>', <why>"; returns -1. */
+static int jobs_invalid(FCGX_Request *fr, struct http_request *req, const char *name,
+			const char *v, const char *why)
+{
+	char *msg = xasprintf("Error: invalid %s '%s', %s", name, v, why);
+
+	http_respond_message(fr, req, 400, msg);
+	free(msg);
+	return -1;
+}
+
+/* The filters and the cursor of a /jobs request into *q (its strings valid while req lives);
+ * -1 after a 400. */
+static int jobs_query(FCGX_Request *fr, struct http_request *req, struct spoollist_query *q)
+{
+	const char *st = http_query_get(req, "state"), *oc = http_query_get(req, "outcome");
+	const char *pre = http_query_get(req, "idPrefix"), *off = http_query_get(req, "offset");
+	size_t i, n;
+
+	memset(q, 0, sizeof(*q));
+	q->state = SPOOL_STATE_ANY;
+	q->outcome = -1;
+	if (st != NULL && *st != '\0' && (q->state = spool_state_parse(st)) < 0)
+		return jobs_invalid(fr, req, "state", st, "must be one of (QUEUED|WORKING|DONE)");
+	for (i = 0; oc != NULL && *oc != '\0' && q->outcome < 0 && i < 4; i++)
+		if (strcasecmp(oc, spool_outcome_name((enum spool_outcome)i)) == 0)
+			q->outcome = (int)i;
+	if (oc != NULL && *oc != '\0' && q->outcome < 0)
+		return jobs_invalid(fr, req, "outcome", oc,
+				    "must be one of (WAITING|RUNNING|SUCCEEDED|FAILED)");
+	if ((q->name = http_query_get(req, "name")) != NULL && *q->name == '\0')
+		q->name = NULL;
+	if (pre != NULL && *pre != '\0') {
+		n = strlen(pre);
+		if (n > 64 || strspn(pre, "0123456789abcdef") != n)
+			return jobs_invalid(fr, req, "idPrefix", pre,
+					    "must be 1 to 64 lowercase hex digits");
+		q->id_prefix = pre;
+	}
+	q->after = http_query_get(req, "before");
+	if (off != NULL && *off != '\0' && strspn(off, "0123456789") == strlen(off) &&
+	    (strlen(off) > 5 || atol(off) > JOBS_MAX_OFFSET))
+		return jobs_invalid(fr, req, "offset", off,
+				    "must be a number from 0 to 10000: deeper pages are read with "
+				    "'before', the 'next' of the page before");
+	if (q->after != NULL && off != NULL) {
+		http_respond_message(fr, req, 400,
+				     "Error: 'before' and 'offset' cannot be used together");
+		return -1;
+	}
+	return 0;
+}
+
 void route_jobs(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
-	const char *st = http_query_get(req, "state");
+	struct spoollist_query q;
 	struct spool_job *jobs = NULL;
 	struct json_object *o, *arr;
-	char *err = NULL, *msg;
+	char *err = NULL, next[SPOOLLIST_CURSOR_LEN];
 	size_t n = 0, i;
 	long limit, offset;
-	int state = SPOOL_STATE_ANY;
+	int rc;
 
-	if (st != NULL && *st != '\0' && (state = spool_state_parse(st)) < 0) {
-		msg = xasprintf("Error: invalid state '%s', must be one of (QUEUED|WORKING|DONE)",
-				st);
-		http_respond_message(fr, req, 400, msg);
-		free(msg);
+	if (jobs_query(fr, req, &q) != 0 ||
+	    (limit = jobs_number(fr, req, "limit", JOBS_DEFAULT_LIMIT, 1, JOBS_MAX_LIMIT)) < 0 ||
+	    (offset = jobs_number(fr, req, "offset", 0, 0, JOBS_MAX_OFFSET)) < 0)
+		return;
+	q.offset = (size_t)offset;
+	q.limit = (size_t)limit + 1; /* one more says whether a next page exists */
+	rc = spoollist_page(app->sp, &q, &jobs, &n, &err);
+	if (rc == FS_EINVAL) {
+		jobs_invalid(fr, req, "before", q.after, "not a cursor from /jobs (its 'next')");
+		free(err);
 		return;
 	}
-	if ((limit = jobs_number(fr, req, "limit", JOBS_DEFAULT_LIMIT, 1, JOBS_MAX_LIMIT)) < 0 ||
-	    (offset = jobs_number(fr, req, "offset", 0, 0, 1000000000L)) < 0)
-		return;
-	if (spool_list(app->sp, state, (size_t)limit, (size_t)offset, &jobs, &n, &err) != 0) {
+	if (rc != 0) {
 		route_spool_failed(fr, req, err);
 		free(err);
 		return;
 	}
 	o = json_object_new_object();
 	arr = json_object_new_array();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && i < (size_t)limit; i++)
 		json_object_array_add(arr, jobs_entry(&jobs[i]));
 	json_object_object_add(o, "jobs", arr);
 	json_object_object_add(o, "limit", json_object_new_int64(limit));
-	json_object_object_add(o, "offset", json_object_new_int64(offset));
+	if (q.after != NULL)
+		json_object_object_add(o, "before", json_object_new_string(q.after));
+	else
+		json_object_object_add(o, "offset", json_object_new_int64(offset));
+	if (n > (size_t)limit) {
+		spoollist_cursor(&jobs[limit - 1], next);
+		json_object_object_add(o, "next", json_object_new_string(next));
+	}
 	spool_job_list_free(jobs, n);
 	http_respond_json(fr, req, 200, o, NULL);
 }

@@ -153,7 +153,9 @@ void route_help(struct app *app, FCGX_Request *fr, struct http_request *req)
 		 "pretty=1");
 	help_add(help, "/help", NULL, "Returns this message!", "pretty=1");
 	help_add(help, "/jobs", NULL, "Lists this node's jobs, newest first.",
-		 "pretty=1, state=[QUEUED|WORKING|DONE], limit=[n], offset=[n]");
+		 "pretty=1, state=[QUEUED|WORKING|DONE], "
+		 "outcome=[WAITING|RUNNING|SUCCEEDED|FAILED], name=[jobName], idPrefix=[hex], "
+		 "limit=[n], offset=[n], before=[cursor]");
 	help_add(help, "/logs", NULL,
 		 "Returns the captured output of the job's last run on this "
 		 "node.",

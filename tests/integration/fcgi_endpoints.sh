@@ -10,7 +10,7 @@ FF=$FS_TMP/ff/echo.factfile
 cp "$FS_TESTDATA/samples/echo.factfile" "$FF"
 
 # ---- / and /help: the original's shape, keyed by path, sorted as its serde map ----
-HELP='{"/":{"function":"Returns this message!","params":"pretty=1"},"/cancel":{"body":{"id":"[id string]"},"function":"Cancels a job: a QUEUED job is removed, a WORKING job is stopped by the worker.","params":"pretty=1"},"/check":{"function":"Fetches the state of a job by the ID.","params":"pretty=1, id=[id string]"},"/health":{"function":"Returns 200 when the spool is writable, the worker is alive and Consul (if enabled) answers; 503 naming the failing part otherwise.","params":"pretty=1"},"/help":{"function":"Returns this message!","params":"pretty=1"},"/jobs":{"function":"Lists this node'"'"'s jobs, newest first.","params":"pretty=1, state=[QUEUED|WORKING|DONE], limit=[n], offset=[n]"},"/logs":{"function":"Returns the captured output of the job'"'"'s last run on this node.","params":"pretty=1, id=[id string], tail=[bytes]"},"/metrics":{"function":"Returns the server'"'"'s metrics in the Prometheus text format.","params":""},"/settings":{"body":{"state":"run|drain"},"function":"Updates settings within the server.","params":"pretty=1"},"/status":{"function":"Returns general information about the server and host system.","params":"pretty=1"},"/submit":{"body":{"factfileArgs":"[ --start step-2 ]","factfilePath":"/com.acme-main/factfile","jobName":"com.acme-main"},"function":"Submits a job to the queue.","params":"pretty=1"}}'
+HELP='{"/":{"function":"Returns this message!","params":"pretty=1"},"/cancel":{"body":{"id":"[id string]"},"function":"Cancels a job: a QUEUED job is removed, a WORKING job is stopped by the worker.","params":"pretty=1"},"/check":{"function":"Fetches the state of a job by the ID.","params":"pretty=1, id=[id string]"},"/health":{"function":"Returns 200 when the spool is writable, the worker is alive and Consul (if enabled) answers; 503 naming the failing part otherwise.","params":"pretty=1"},"/help":{"function":"Returns this message!","params":"pretty=1"},"/jobs":{"function":"Lists this node'"'"'s jobs, newest first.","params":"pretty=1, state=[QUEUED|WORKING|DONE], outcome=[WAITING|RUNNING|SUCCEEDED|FAILED], name=[jobName], idPrefix=[hex], limit=[n], offset=[n], before=[cursor]"},"/logs":{"function":"Returns the captured output of the job'"'"'s last run on this node.","params":"pretty=1, id=[id string], tail=[bytes]"},"/metrics":{"function":"Returns the server'"'"'s metrics in the Prometheus text format.","params":""},"/settings":{"body":{"state":"run|drain"},"function":"Updates settings within the server.","params":"pretty=1"},"/status":{"function":"Returns general information about the server and host system.","params":"pretty=1"},"/submit":{"body":{"factfileArgs":"[ --start step-2 ]","factfilePath":"/com.acme-main/factfile","jobName":"com.acme-main"},"function":"Submits a job to the queue.","params":"pretty=1"}}'
 fs_expect_get / 200 "$HELP"
 fs_expect_get /help 200 "$HELP"
 fs_expect_get '/help?pretty=0' 200 "$HELP"
@@ -41,7 +41,7 @@ HELP_PRETTY=$(cat <<'EOF'
   },
   "/jobs": {
     "function": "Lists this node's jobs, newest first.",
-    "params": "pretty=1, state=[QUEUED|WORKING|DONE], limit=[n], offset=[n]"
+    "params": "pretty=1, state=[QUEUED|WORKING|DONE], outcome=[WAITING|RUNNING|SUCCEEDED|FAILED], name=[jobName], idPrefix=[hex], limit=[n], offset=[n], before=[cursor]"
   },
   "/logs": {
     "function": "Returns the captured output of the job's last run on this node.",
@@ -232,7 +232,7 @@ fs_expect_get '/jobs?state=done&offset=5&pretty=1' 200 '{
 }'
 fs_expect_get '/jobs?state=LOST' 400 '{"message":"Error: invalid state '"'LOST'"', must be one of (QUEUED|WORKING|DONE)"}'
 fs_expect_get '/jobs?limit=0' 400 '{"message":"Error: invalid limit '"'0'"', must be a number from 1 to 1000"}'
-fs_expect_get '/jobs?offset=-1' 400 '{"message":"Error: invalid offset '"'-1'"', must be a number from 0 to 1000000000"}'
+fs_expect_get '/jobs?offset=-1' 400 '{"message":"Error: invalid offset '"'-1'"', must be a number from 0 to 10000"}'
 
 # ---- /logs: no worker has run anything ----
 fs_expect_get /logs 400 '{"message":"Error: No '"'id'"' found in URL query parameters"}'
