@@ -535,8 +535,7 @@ bad:
 }
 
 /* A duration in seconds: digits and one unit, s, m, h or d ("90s", "12h", "30d"). */
-static int config_parse_duration(const char *value, long long *out, const char *where,
-				 char **errp)
+static int config_parse_duration(const char *value, long long *out, const char *where, char **errp)
 {
 	const char *p = value;
 	long long n = 0, unit;

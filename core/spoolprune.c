@@ -59,8 +59,8 @@ void spoolprune_ids_free(char **ids, size_t n)
 
 /* The bound of the due jobs, (*msp, idp): with keep_done, the newest kept job when that is
  * later than before_ms. idp is "" or a new string the caller frees. */
-static int prune_bound(sqlite3 *db, int64_t before_ms, int64_t keep_done, int64_t *msp,
-		       char **idp, char **errp)
+static int prune_bound(sqlite3 *db, int64_t before_ms, int64_t keep_done, int64_t *msp, char **idp,
+		       char **errp)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0, src;

@@ -160,8 +160,8 @@ static long jobs_number(FCGX_Request *fr, struct http_request *req, const char *
 }
 
 /* Answers 400 with "Error: invalid <name> '<v>', <why>"; returns -1. */
-static int jobs_invalid(FCGX_Request *fr, struct http_request *req, const char *name,
-			const char *v, const char *why)
+static int jobs_invalid(FCGX_Request *fr, struct http_request *req, const char *name, const char *v,
+			const char *why)
 {
 	char *msg = xasprintf("Error: invalid %s '%s', %s", name, v, why);
 

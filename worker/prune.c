@@ -66,8 +66,8 @@ void prune_round(struct pruner *p)
 
 	if (now < p->next_ms)
 		return;
-	if (spoolprune_batch(p->sp, clock_real_ms() - p->retain_ms, p->keep_done, PRUNE_BATCH,
-			     &ids, &n, &err) != 0) {
+	if (spoolprune_batch(p->sp, clock_real_ms() - p->retain_ms, p->keep_done, PRUNE_BATCH, &ids,
+			     &n, &err) != 0) {
 		log_warn("%s", err);
 		free(err);
 		p->next_ms = now + p->every_ms;

@@ -219,7 +219,7 @@ fs_expect 200 '{
 
 # ---- /jobs: newest first, filters ----
 fs_req GET '/jobs?limit=1'
-printf '%s' "$FS_BODY" | grep -q "^{\"jobs\":\[{\"state\":\"QUEUED\",\"jobRequest\":{\"jobId\":\"$ID2\".*}\],\"limit\":1,\"offset\":0}\$" ||
+printf '%s' "$FS_BODY" | grep -q "^{\"jobs\":\[{\"state\":\"QUEUED\",\"jobRequest\":{\"jobId\":\"$ID2\".*}\],\"limit\":1,\"offset\":0,\"next\":\"[0-9]*-$ID2\"}\$" ||
 	fs_fail "/jobs?limit=1: $FS_BODY"
 fs_req GET '/jobs?limit=1&offset=1'
 printf '%s' "$FS_BODY" | grep -q "^{\"jobs\":\[{\"state\":\"QUEUED\",\"jobRequest\":{\"jobId\":\"$ID\".*}\],\"limit\":1,\"offset\":1}\$" ||
