@@ -844,8 +844,8 @@ int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 			      errp)) != 0 ||
 	    (rc = exec_static(db, path, "PRAGMA foreign_keys = ON", errp)) != 0 ||
 	    (rc = schema_init(db, path, errp)) != 0 ||
-	    (rc = spoolprune_indexes(db, path, errp)) != 0 ||
-	    (rc = spoollist_indexes(db, path, errp)) != 0)
+	    (rc = exec_static(db, path, spoolprune_indexes_sql, errp)) != 0 ||
+	    (rc = exec_static(db, path, spoollist_indexes_sql, errp)) != 0)
 		goto fail;
 
 	sp = xcalloc(1, sizeof *sp);

@@ -3,6 +3,7 @@
 #include "spoollist.h"
 
 #include <inttypes.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,25 +15,11 @@
 
 /* One per filter, each ending in the order's columns: the filter's rows come in page order
  * without a sort, and a cursor is a range on the same index. */
-static const char indexes_sql[] =
+const char spoollist_indexes_sql[] =
 	"CREATE INDEX IF NOT EXISTS jobs_submitted ON jobs(created_ms, id);"
 	"CREATE INDEX IF NOT EXISTS jobs_state_submitted ON jobs(state, created_ms, id);"
 	"CREATE INDEX IF NOT EXISTS jobs_outcome_submitted ON jobs(outcome, created_ms, id);"
 	"CREATE INDEX IF NOT EXISTS jobs_name_submitted ON jobs(job_name, created_ms, id);";
-
-int spoollist_indexes(sqlite3 *db, const char *path, char **errp)
-{
-	char *msg = NULL;
-	int src = sqlite3_exec(db, indexes_sql, NULL, NULL, &msg);
-	int prim = src & 0xff, rc = 0;
-
-	if (src != SQLITE_OK)
-		rc = err_set(errp,
-			     (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO,
-			     "spool: open %s: %s", path, msg != NULL ? msg : sqlite3_errstr(src));
-	sqlite3_free(msg);
-	return rc;
-}
 
 void spoollist_cursor(const struct spool_job *job, char out[SPOOLLIST_CURSOR_LEN])
 {

@@ -5,7 +5,6 @@
 #ifndef FS_SPOOLLIST_H
 #define FS_SPOOLLIST_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,9 +24,9 @@ struct spoollist_query {
 	size_t limit;          /* at most this many, >= 1 */
 };
 
-/* Creates the indexes of the filters (idempotent, own transaction, waiting out a concurrent
- * creator); spool_open runs it once the schema is in place. path names the file in messages. */
-int spoollist_indexes(sqlite3 *db, const char *path, char **errp);
+/* The indexes of the filters, as idempotent SQL (CREATE INDEX IF NOT EXISTS) that spool_open
+ * runs once the schema is in place. */
+extern const char spoollist_indexes_sql[];
 
 /* One page: *jobsp an array of *np jobs (NULL when 0), freed by the caller with
  * spool_job_list_free. FS_EINVAL for a malformed after or id_prefix; 0 or a negative FS_E*

@@ -2,6 +2,7 @@
 /* Retention of finished jobs: the due-job query and its batched removal (spoolprune.h). */
 #include "spoolprune.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include "err.h"
@@ -12,7 +13,7 @@
  * id) order, so that a batch is one range on this index, however many are due; id makes the
  * order total, so that the newest N are exactly N. (A partial index on DONE rows is not chosen
  * by SQLite's planner for these queries.) */
-static const char index_sql[] =
+const char spoolprune_indexes_sql[] =
 	"CREATE INDEX IF NOT EXISTS jobs_state_finished ON jobs(state, updated_ms, id)";
 
 /* the keep_done-th most recently finished job (OFFSET ?1 - 1): the newest not due */
@@ -34,20 +35,6 @@ static int prune_err(sqlite3 *db, const char *what, int src, char **errp)
 
 	return err_set(errp, (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO,
 		       "spool: %s: %s", what, sqlite3_errmsg(db));
-}
-
-int spoolprune_indexes(sqlite3 *db, const char *path, char **errp)
-{
-	char *msg = NULL;
-	int src = sqlite3_exec(db, index_sql, NULL, NULL, &msg);
-	int prim = src & 0xff, rc = 0;
-
-	if (src != SQLITE_OK)
-		rc = err_set(errp,
-			     (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO,
-			     "spool: open %s: %s", path, msg != NULL ? msg : sqlite3_errstr(src));
-	sqlite3_free(msg);
-	return rc;
 }
 
 void spoolprune_ids_free(char **ids, size_t n)

@@ -6,7 +6,6 @@
 #ifndef FS_SPOOLPRUNE_H
 #define FS_SPOOLPRUNE_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,10 +15,9 @@ struct spool;
  * and submissions waiting on the database lock. */
 #define SPOOLPRUNE_MAX_BATCH 500
 
-/* Creates the index the retention queries read (idempotent, own transaction, waiting out a
- * concurrent creator); spool_open runs it once the schema is in place. path names the file in
- * messages. 0 or FS_EIO / FS_EBUSY with *errp set. */
-int spoolprune_indexes(sqlite3 *db, const char *path, char **errp);
+/* The index the retention queries read, as idempotent SQL (CREATE INDEX IF NOT EXISTS) that
+ * spool_open runs once the schema is in place. */
+extern const char spoolprune_indexes_sql[];
 
 /* What is due: a DONE job whose last finish (updated_ms) is before before_ms, or that is not
  * among the keep_done most recently finished (keep_done 0: no such bound). A job whose
