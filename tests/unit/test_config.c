@@ -998,6 +998,40 @@ static void test_max_tasks(void **state)
 	rejects("--max-tasks: '-5' is too small (minimum 1)", "--max-tasks", "-5");
 }
 
+/* --retain-done (a duration), --retain-max-done, --keep-run-dirs */
+static void test_retention(void **state)
+{
+	struct config cfg;
+	char *err = NULL, *conf;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(cfg.retain_done, 30LL * 86400); /* the defaults */
+	assert_int_equal(cfg.retain_max_done, 0);
+	assert_int_equal(cfg.keep_run_dirs, 0);
+	conf = conf_arg("retain.conf", "retain-done = 12h\nretain-max-done = 5\nkeep-run-dirs\n");
+	assert_int_equal(parse(&cfg, &err, conf, NULL), 0);
+	assert_int_equal(cfg.retain_done, 12LL * 3600);
+	assert_int_equal(cfg.retain_max_done, 5);
+	assert_int_equal(cfg.keep_run_dirs, 1);
+	assert_int_equal(parse(&cfg, &err, "--retain-done=90s", NULL), 0);
+	assert_int_equal(cfg.retain_done, 90);
+	assert_int_equal(parse(&cfg, &err, "--retain-done", "3m", NULL), 0);
+	assert_int_equal(cfg.retain_done, 180);
+	assert_int_equal(parse(&cfg, &err, "--retain-done=30d", NULL), 0);
+	assert_int_equal(cfg.retain_done, 30LL * 86400);
+	config_free(&cfg);
+	free(conf);
+	rejects("--retain-done: '30' is not a duration (Ns, Nm, Nh or Nd)", "--retain-done=30");
+	rejects("--retain-done: 'd' is not a duration (Ns, Nm, Nh or Nd)", "--retain-done=d");
+	rejects("--retain-done: '1w' is not a duration (Ns, Nm, Nh or Nd)", "--retain-done=1w");
+	rejects("--retain-done: '2dd' is not a duration (Ns, Nm, Nh or Nd)", "--retain-done=2dd");
+	rejects("--retain-done: '-1s' is not a duration (Ns, Nm, Nh or Nd)", "--retain-done=-1s");
+	rejects("--retain-done: '9999999999999999d' is too large",
+		"--retain-done=9999999999999999d");
+	rejects("--retain-max-done: '-1' is too small (minimum 0)", "--retain-max-done=-1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1021,6 +1055,7 @@ int main(void)
 		cmocka_unit_test(test_run_options),
 		cmocka_unit_test(test_template_values),
 		cmocka_unit_test(test_max_tasks),
+		cmocka_unit_test(test_retention),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
