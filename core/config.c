@@ -129,6 +129,7 @@ static const struct config_option config_options[] = {
 	{ "retain-done", KIND_DURATION, offsetof(struct config, retain_done), 0, 0, NULL },
 	OPT_INT("retain-max-done", retain_max_done, 0, INT_MAX),
 	OPT_FLAG("keep-run-dirs", keep_run_dirs),
+	{ "retain-consul", KIND_DURATION, offsetof(struct config, retain_consul), 0, 0, NULL },
 };
 
 #define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
@@ -999,6 +1000,7 @@ void config_init(struct config *cfg)
 	cfg->client_webhooks = xstrdup("deny");
 	cfg->max_tasks = CONFIG_DEFAULT_MAX_TASKS;
 	cfg->retain_done = CONFIG_DEFAULT_RETAIN_DONE;
+	cfg->retain_consul = -1;
 }
 
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
@@ -1135,6 +1137,8 @@ const char *config_usage(void)
 	       "  --retain-max-done=N          the most finished jobs kept, 0 for no bound [0]\n"
 	       "  --keep-run-dirs              keep a finished run's working directory until the\n"
 	       "                               job is pruned\n"
+	       "  --retain-consul=DURATION     how long this node's DONE Consul entries are kept\n"
+	       "                               after their finish [the --retain-done value]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }

@@ -161,6 +161,9 @@ struct config {
 	long long retain_done; /* --retain-done: seconds after a job's last finish, >= 0 */
 	int retain_max_done;   /* --retain-max-done: the most DONE jobs kept, 0 = no bound */
 	int keep_run_dirs;     /* --keep-run-dirs: 0 or 1, run directories stay until pruned */
+	/* --retain-consul: seconds after a job's last finish for its DONE Consul entry, -1 when
+	 * not given (then retain_done) */
+	long long retain_consul;
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the

@@ -14,17 +14,37 @@
  * order total, so that the newest N are exactly N. (A partial index on DONE rows is not chosen
  * by SQLite's planner for these queries.) */
 const char spoolprune_indexes_sql[] =
-	"CREATE INDEX IF NOT EXISTS jobs_state_finished ON jobs(state, updated_ms, id)";
+	"CREATE INDEX IF NOT EXISTS jobs_state_finished ON jobs(state, updated_ms, id);"
+	/* DONE jobs whose Consul entry is still the node's: few, next to those kept locally */
+	"CREATE INDEX IF NOT EXISTS jobs_done_consul ON jobs(updated_ms)"
+	" WHERE state = 'DONE' AND consul_index > 0;";
 
 /* the keep_done-th most recently finished job (OFFSET ?1 - 1): the newest not due */
 static const char newest_kept_sql[] = "SELECT updated_ms, id FROM jobs WHERE state = 'DONE'"
 				      " ORDER BY updated_ms DESC, id DESC LIMIT 1 OFFSET ?1 - 1";
 
+/* ?4: with Consul, a job whose entry is still the node's (consul_index > 0) waits for the
+ * entry's removal (spoolprune_consul_due) */
 static const char due_sql[] =
 	"SELECT id FROM jobs WHERE state = 'DONE' AND (updated_ms, id) < (?1, ?2)"
+	" AND (?4 = 0 OR consul_index = 0)"
 	" AND NOT EXISTS (SELECT 1 FROM transitions t JOIN outbox o ON o.tid = t.tid"
 	" WHERE t.job_id = jobs.id)"
 	" ORDER BY updated_ms, id LIMIT ?3";
+
+/* the planner passes over the partial index unless told */
+static const char consul_due_sql[] =
+	"SELECT id, consul_index FROM jobs INDEXED BY jobs_done_consul"
+	" WHERE state = 'DONE' AND consul_index > 0 AND updated_ms < ?1 AND node = ?2"
+	" AND NOT EXISTS (SELECT 1 FROM transitions t JOIN outbox o ON o.tid = t.tid"
+	" WHERE t.job_id = jobs.id)"
+	" ORDER BY updated_ms LIMIT ?3";
+
+/* only while the row is the one whose entry was removed: a job submitted again meanwhile has a
+ * new claim's index */
+static const char consul_forgotten_sql[] =
+	"UPDATE jobs SET consul_index = 0"
+	" WHERE id = ?1 AND state = 'DONE' AND consul_index = ?2";
 
 /* transitions and outbox entries go by ON DELETE CASCADE */
 static const char delete_sql[] = "DELETE FROM jobs WHERE id = ?1 AND state = 'DONE'";
@@ -75,8 +95,8 @@ static int prune_bound(sqlite3 *db, int64_t before_ms, int64_t keep_done, int64_
 }
 
 /* The ids due now (due_sql), appended to *idsp. */
-static int prune_due(sqlite3 *db, int64_t before_ms, int64_t keep_done, size_t max, char ***idsp,
-		     size_t *np, char **errp)
+static int prune_due(sqlite3 *db, int64_t before_ms, int64_t keep_done, int consul, size_t max,
+		     char ***idsp, size_t *np, char **errp)
 {
 	sqlite3_stmt *st = NULL;
 	char *bound_id = NULL;
@@ -92,6 +112,8 @@ static int prune_due(sqlite3 *db, int64_t before_ms, int64_t keep_done, size_t m
 		src = sqlite3_bind_text(st, 2, bound_id, -1, SQLITE_STATIC);
 	if (src == SQLITE_OK)
 		src = sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int(st, 4, consul);
 	while (src == SQLITE_OK || src == SQLITE_ROW) {
 		if ((src = sqlite3_step(st)) != SQLITE_ROW)
 			break;
@@ -123,7 +145,7 @@ static int prune_delete(sqlite3 *db, char **ids, size_t n, char **errp)
 	return src == SQLITE_OK ? 0 : prune_err(db, "prune", src, errp);
 }
 
-int spoolprune_batch(struct spool *sp, int64_t before_ms, int64_t keep_done, size_t max,
+int spoolprune_batch(struct spool *sp, int64_t before_ms, int64_t keep_done, int consul, size_t max,
 		     char ***idsp, size_t *np, char **errp)
 {
 	sqlite3 *db;
@@ -141,7 +163,7 @@ int spoolprune_batch(struct spool *sp, int64_t before_ms, int64_t keep_done, siz
 		rc = prune_err(db, "prune", src, errp);
 		goto out;
 	}
-	if ((rc = prune_due(db, before_ms, keep_done, max, &ids, &n, errp)) != 0 ||
+	if ((rc = prune_due(db, before_ms, keep_done, consul, max, &ids, &n, errp)) != 0 ||
 	    (n > 0 && (rc = prune_delete(db, ids, n, errp)) != 0))
 		goto fail;
 	if ((src = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
@@ -159,5 +181,64 @@ fail:
 out:
 	spool_db_release(sp);
 	spoolprune_ids_free(ids, n);
+	return rc;
+}
+
+int spoolprune_consul_due(struct spool *sp, const char *node, int64_t before_ms, size_t max,
+			  char ***idsp, int64_t **indexesp, size_t *np, char **errp)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+	int rc = 0, src;
+
+	*idsp = NULL;
+	*indexesp = NULL;
+	*np = 0;
+	db = spool_db_acquire(sp);
+	src = sqlite3_prepare_v2(db, consul_due_sql, -1, &st, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(st, 1, before_ms);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while (src == SQLITE_OK || src == SQLITE_ROW) {
+		if ((src = sqlite3_step(st)) != SQLITE_ROW)
+			break;
+		*idsp = xgrow_by_one(*idsp, *np, sizeof(**idsp));
+		*indexesp = xgrow_by_one(*indexesp, *np, sizeof(**indexesp));
+		(*idsp)[*np] = xstrdup((const char *)sqlite3_column_text(st, 0));
+		(*indexesp)[(*np)++] = sqlite3_column_int64(st, 1);
+	}
+	if (src != SQLITE_DONE) {
+		rc = prune_err(db, "prune", src, errp);
+		spoolprune_ids_free(*idsp, *np);
+		free(*indexesp);
+		*idsp = NULL;
+		*indexesp = NULL;
+		*np = 0;
+	}
+	sqlite3_finalize(st);
+	spool_db_release(sp);
+	return rc;
+}
+
+int spoolprune_consul_forgotten(struct spool *sp, const char *id, int64_t index, char **errp)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = spool_db_acquire(sp);
+	int rc = 0, src;
+
+	src = sqlite3_prepare_v2(db, consul_forgotten_sql, -1, &st, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(st, 2, index);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(st);
+	if (src != SQLITE_DONE)
+		rc = prune_err(db, "prune", src, errp);
+	sqlite3_finalize(st);
+	spool_db_release(sp);
 	return rc;
 }

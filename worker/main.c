@@ -168,6 +168,7 @@ int main(int argc, char *argv[])
 	sigset_t mask;
 	char *err = NULL, *sock_path = NULL;
 	int rc, status = 1, lockfd = -1, sockfd = -1, sfd = -1, stop = 0, have_w = 0, flags, woke;
+	int have_pr = 0;
 	int64_t cancels_at;
 	size_t n;
 
@@ -245,6 +246,7 @@ int main(int argc, char *argv[])
 	dispatch_fill(&w);
 	statesync_round();
 	prune_init(&pr, &cfg, sp, w.runs_dir, w.logs_dir);
+	have_pr = 1;
 	while (!stop) {
 		/* the signalfd, the socket, then one pidfd per watched run */
 		pfd = xgrow_by_one(pfd, w.nruns + 1, sizeof(*pfd)); /* n+1 elements */
@@ -301,6 +303,8 @@ out:
 		(void)spool_setting_set(sp, SETTINGS_WORKER_PID, NULL, NULL);
 		(void)spool_setting_set(sp, SETTINGS_WORKER_STARTED, NULL, NULL);
 	}
+	if (have_pr)
+		prune_free(&pr);
 	if (have_w && status == 0)
 		statesync_stop(w.nruns);
 	statesync_free();

@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "consul.h"
+#include "err.h"
+#include "jobentry.h"
 #include "log.h"
 #include "rundir.h"
 #include "spoolprune.h"
@@ -33,6 +36,20 @@ void prune_init(struct pruner *p, const struct config *cfg, struct spool *sp, co
 	if (p->every_ms > PRUNE_EVERY_MAX_MS)
 		p->every_ms = PRUNE_EVERY_MAX_MS;
 	p->next_ms = clock_mono_ms();
+	if (cfg->no_consul)
+		return;
+	p->consul = consul_new(cfg, PRUNE_CONSUL_TIMEOUT_MS);
+	p->node = cfg->consul_name;
+	p->ns = cfg->consul_namespace;
+	p->retain_consul_ms =
+		(int64_t)(cfg->retain_consul >= 0 ? cfg->retain_consul : cfg->retain_done) * 1000;
+	p->consul_at = p->next_ms;
+}
+
+void prune_free(struct pruner *p)
+{
+	consul_free(p->consul);
+	p->consul = NULL;
 }
 
 int prune_poll_ms(const struct pruner *p, int timeout_ms)
@@ -58,6 +75,50 @@ static void prune_files(const struct pruner *p, const char *id)
 	free(path);
 }
 
+/* Removes up to PRUNE_CONSUL_BATCH of the node's due DONE entries from Consul. */
+static void prune_consul(struct pruner *p, int64_t now)
+{
+	char **ids = NULL, *err = NULL, *key;
+	int64_t *idx = NULL;
+	size_t n = 0, i, removed = 0;
+	int rc;
+
+	if (p->consul == NULL || now < p->consul_at)
+		return;
+	if (spoolprune_consul_due(p->sp, p->node, clock_real_ms() - p->retain_consul_ms,
+				  PRUNE_CONSUL_BATCH, &ids, &idx, &n, &err) != 0) {
+		log_warn("%s", err);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct consul_op op = { CONSUL_DELETE_CAS, NULL, NULL, NULL, idx[i] };
+
+		key = jobentry_key(p->ns, ids[i]);
+		op.key = key;
+		rc = consul_txn(p->consul, &op, 1, NULL, &err);
+		free(key);
+		/* FS_EEXIST: the entry moved on since (someone else's now): not ours to remove */
+		if (rc != 0 && rc != FS_EEXIST) {
+			log_warn("prune: consul: %s", err);
+			p->consul_at = now + PRUNE_CONSUL_BACKOFF_MS;
+			break;
+		}
+		removed += rc == 0;
+		free(err);
+		err = NULL;
+		if (spoolprune_consul_forgotten(p->sp, ids[i], idx[i], &err) != 0) {
+			log_warn("%s", err);
+			break;
+		}
+	}
+	if (removed > 0)
+		log_info("prune: %zu Consul entr%s removed", removed, removed == 1 ? "y" : "ies");
+out:
+	free(err);
+	spoolprune_ids_free(ids, n);
+	free(idx);
+}
+
 void prune_round(struct pruner *p)
 {
 	char **ids = NULL, *err = NULL;
@@ -66,8 +127,9 @@ void prune_round(struct pruner *p)
 
 	if (now < p->next_ms)
 		return;
-	if (spoolprune_batch(p->sp, clock_real_ms() - p->retain_ms, p->keep_done, PRUNE_BATCH, &ids,
-			     &n, &err) != 0) {
+	prune_consul(p, now);
+	if (spoolprune_batch(p->sp, clock_real_ms() - p->retain_ms, p->keep_done, p->consul != NULL,
+			     PRUNE_BATCH, &ids, &n, &err) != 0) {
 		log_warn("%s", err);
 		free(err);
 		p->next_ms = now + p->every_ms;

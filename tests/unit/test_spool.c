@@ -1369,7 +1369,7 @@ static void prune_once(struct spool_fixture *f, int64_t before, int64_t keep, si
 	char **ids = NULL, *err = NULL;
 	size_t n = 0, i, len = 0;
 
-	assert_int_equal(spoolprune_batch(f->sp, before, keep, max, &ids, &n, &err), 0);
+	assert_int_equal(spoolprune_batch(f->sp, before, keep, 0, max, &ids, &n, &err), 0);
 	assert_null(err);
 	out[0] = '\0';
 	for (i = 0; i < n; i++)
@@ -1413,7 +1413,7 @@ static void test_prune_due_by_age(void **state)
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM jobs"), 2);
 	/* the claimed job's QUEUED and WORKING ones */
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM transitions"), 2);
-	assert_int_equal(spoolprune_batch(f->sp, 0, 0, 0, &ids, &n, &err), FS_EINVAL);
+	assert_int_equal(spoolprune_batch(f->sp, 0, 0, 0, 0, &ids, &n, &err), FS_EINVAL);
 	assert_null(ids);
 	free(err);
 }
