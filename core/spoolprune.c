@@ -3,6 +3,7 @@
 #include "spoolprune.h"
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdlib.h>
 
 #include "err.h"
@@ -57,6 +58,23 @@ static int prune_err(sqlite3 *db, const char *what, int src, char **errp)
 		       "spool: %s: %s", what, sqlite3_errmsg(db));
 }
 
+/* Prepares sql into *stp and binds one parameter per character of types: 't' a const char *
+ * (borrowed until the statement is finalized), 'i' an int64_t. An SQLite code. */
+static int prune_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stp, const char *types, ...)
+{
+	va_list ap;
+	int src, i;
+
+	src = sqlite3_prepare_v2(db, sql, -1, stp, NULL);
+	va_start(ap, types);
+	for (i = 0; src == SQLITE_OK && types[i] != '\0'; i++)
+		src = types[i] == 't' ? sqlite3_bind_text(*stp, i + 1, va_arg(ap, const char *), -1,
+							  SQLITE_STATIC)
+				      : sqlite3_bind_int64(*stp, i + 1, va_arg(ap, int64_t));
+	va_end(ap);
+	return src;
+}
+
 void spoolprune_ids_free(char **ids, size_t n)
 {
 	for (size_t i = 0; ids != NULL && i < n; i++)
@@ -76,9 +94,7 @@ static int prune_bound(sqlite3 *db, int64_t before_ms, int64_t keep_done, int64_
 	*idp = xstrdup(""); /* before any id: updated_ms < before_ms */
 	if (keep_done <= 0)
 		return 0;
-	src = sqlite3_prepare_v2(db, newest_kept_sql, -1, &st, NULL);
-	if (src == SQLITE_OK)
-		src = sqlite3_bind_int64(st, 1, keep_done);
+	src = prune_prepare(db, newest_kept_sql, &st, "i", keep_done);
 	if (src == SQLITE_OK)
 		src = sqlite3_step(st);
 	if (src == SQLITE_ROW) {
@@ -105,15 +121,8 @@ static int prune_due(sqlite3 *db, int64_t before_ms, int64_t keep_done, int cons
 
 	if ((rc = prune_bound(db, before_ms, keep_done, &bound_ms, &bound_id, errp)) != 0)
 		goto out;
-	src = sqlite3_prepare_v2(db, due_sql, -1, &st, NULL);
-	if (src == SQLITE_OK)
-		src = sqlite3_bind_int64(st, 1, bound_ms);
-	if (src == SQLITE_OK)
-		src = sqlite3_bind_text(st, 2, bound_id, -1, SQLITE_STATIC);
-	if (src == SQLITE_OK)
-		src = sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-	if (src == SQLITE_OK)
-		src = sqlite3_bind_int(st, 4, consul);
+	src = prune_prepare(db, due_sql, &st, "itii", bound_ms, bound_id, (int64_t)max,
+			    (int64_t)consul);
 	while (src == SQLITE_OK || src == SQLITE_ROW) {
 		if ((src = sqlite3_step(st)) != SQLITE_ROW)
 			break;
@@ -195,13 +204,7 @@ int spoolprune_consul_due(struct spool *sp, const char *node, int64_t before_ms,
 	*indexesp = NULL;
 	*np = 0;
 	db = spool_db_acquire(sp);
-	src = sqlite3_prepare_v2(db, consul_due_sql, -1, &st, NULL);
-	if (src == SQLITE_OK)
-		src = sqlite3_bind_int64(st, 1, before_ms);
-	if (src == SQLITE_OK)
-		src = sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
-	if (src == SQLITE_OK)
-		src = sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	src = prune_prepare(db, consul_due_sql, &st, "iti", before_ms, node, (int64_t)max);
 	while (src == SQLITE_OK || src == SQLITE_ROW) {
 		if ((src = sqlite3_step(st)) != SQLITE_ROW)
 			break;
@@ -229,11 +232,7 @@ int spoolprune_consul_forgotten(struct spool *sp, const char *id, int64_t index,
 	sqlite3 *db = spool_db_acquire(sp);
 	int rc = 0, src;
 
-	src = sqlite3_prepare_v2(db, consul_forgotten_sql, -1, &st, NULL);
-	if (src == SQLITE_OK)
-		src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (src == SQLITE_OK)
-		src = sqlite3_bind_int64(st, 2, index);
+	src = prune_prepare(db, consul_forgotten_sql, &st, "ti", id, index);
 	if (src == SQLITE_OK)
 		src = sqlite3_step(st);
 	if (src != SQLITE_DONE)

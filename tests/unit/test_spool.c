@@ -1489,6 +1489,55 @@ static void test_prune_outbox_factfile(void **state)
 	free(err);
 }
 
+/* With Consul: an entry still the node's is due for removal from Consul first (the node named,
+ * the index last seen); the row only once it is forgotten, and only at the index it had. */
+static void test_prune_consul(void **state)
+{
+	struct spool_fixture *f = *state;
+	struct spool_result ok = { SPOOL_SUCCEEDED, 0, 0, NULL };
+	struct spool_outbox *ob = NULL;
+	struct spool_job *j = NULL;
+	char got[256], id[65], **ids = NULL, *err = NULL;
+	int64_t *idx = NULL;
+	size_t n = 0, i;
+
+	reopen(f, SPOOL_OUTBOX);
+	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	spool_job_free(j);
+	assert_int_equal(spool_finish(f->sp, id, &ok, &err), 0);
+	assert_int_equal(spool_outbox_list(f->sp, 0, &ob, &n, &err), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(spool_outbox_delete(f->sp, ob[i].oid, 40 + (int64_t)i, &err), 0);
+	spool_outbox_list_free(ob, n);
+	/* not before its finish, not another node's */
+	assert_int_equal(spoolprune_consul_due(f->sp, NODE, 0, 10, &ids, &idx, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(spoolprune_consul_due(f->sp, "node-b", INT64_MAX, 10, &ids, &idx, &n,
+					       &err),
+			 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(spoolprune_consul_due(f->sp, NODE, INT64_MAX, 10, &ids, &idx, &n, &err),
+			 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ids[0], id);
+	assert_int_equal(idx[0], 41); /* the last delivered transition's index */
+	spoolprune_ids_free(ids, n);
+	free(idx);
+	assert_int_equal(spoolprune_batch(f->sp, INT64_MAX, 0, 1, 10, &ids, &n, &err), 0);
+	assert_int_equal(n, 0); /* the row waits for its entry */
+	assert_int_equal(spoolprune_consul_forgotten(f->sp, id, 40, &err), 0); /* moved on */
+	assert_int_equal(sql_int(f->dir, "SELECT consul_index FROM jobs"), 41);
+	assert_int_equal(spoolprune_consul_forgotten(f->sp, id, 41, &err), 0);
+	assert_int_equal(spoolprune_consul_due(f->sp, NODE, INT64_MAX, 10, &ids, &idx, &n, &err),
+			 0);
+	assert_int_equal(n, 0);
+	free(idx);
+	prune_once(f, INT64_MAX, 0, 10, got);
+	assert_string_equal(got, "1");
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1522,6 +1571,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prune_keep_newest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_resubmitted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_outbox_factfile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_consul, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
