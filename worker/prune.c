@@ -75,16 +75,17 @@ static void prune_files(const struct pruner *p, const char *id)
 	free(path);
 }
 
-/* Removes up to PRUNE_CONSUL_BATCH of the node's due DONE entries from Consul. */
-static void prune_consul(struct pruner *p, int64_t now)
+/* Removes up to PRUNE_CONSUL_BATCH of the node's due DONE entries from Consul; 1 when that many
+ * were handled (more may be due). */
+static int prune_consul(struct pruner *p, int64_t now)
 {
 	char **ids = NULL, *err = NULL, *key;
 	int64_t *idx = NULL;
-	size_t n = 0, i, removed = 0;
+	size_t n = 0, i = 0, removed = 0;
 	int rc;
 
 	if (p->consul == NULL || now < p->consul_at)
-		return;
+		return 0;
 	if (spoolprune_consul_due(p->sp, p->node, clock_real_ms() - p->retain_consul_ms,
 				  PRUNE_CONSUL_BATCH, &ids, &idx, &n, &err) != 0) {
 		log_warn("%s", err);
@@ -117,6 +118,7 @@ out:
 	free(err);
 	spoolprune_ids_free(ids, n);
 	free(idx);
+	return n == PRUNE_CONSUL_BATCH && i == n;
 }
 
 void prune_round(struct pruner *p)
@@ -124,10 +126,11 @@ void prune_round(struct pruner *p)
 	char **ids = NULL, *err = NULL;
 	int64_t now = clock_mono_ms();
 	size_t n = 0, i;
+	int more;
 
 	if (now < p->next_ms)
 		return;
-	prune_consul(p, now);
+	more = prune_consul(p, now);
 	if (spoolprune_batch(p->sp, clock_real_ms() - p->retain_ms, p->keep_done, p->consul != NULL,
 			     PRUNE_BATCH, &ids, &n, &err) != 0) {
 		log_warn("%s", err);
@@ -139,6 +142,6 @@ void prune_round(struct pruner *p)
 		prune_files(p, ids[i]);
 	if (n > 0)
 		log_info("prune: %zu finished job(s) removed", n);
-	p->next_ms = n == PRUNE_BATCH ? now : now + p->every_ms;
+	p->next_ms = more || n == PRUNE_BATCH ? now : now + p->every_ms;
 	spoolprune_ids_free(ids, n);
 }
