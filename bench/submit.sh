@@ -16,26 +16,42 @@
 # bench/submit.lua: every request is a distinct job and only 200 answers count. Only processes
 # this script started are stopped; the temporary directory is removed (BENCH_KEEP=1 keeps it).
 #
+# Comparison mode, BENCH_BASE=<git rev> (its responder is built from `git archive` in the
+# temporary directory, configured as FS_BUILDDIR was) or BENCH_BASE_FCGI=<responder binary>:
+# only B and D, each for this tree's responder and the base's, in ABBA order (new base base new
+# within a round, the opposite in the next), printing new/base per round and the median against
+# the goal >= 0.90. Both get the same options, and the defaults of newer options.
+#
 # Run: `make bench` from the build directory, or `sh bench/submit.sh` (it builds what it needs
 # in FS_BUILDDIR, default: the source tree, else its build/). Environment: BENCH_ROUNDS (3),
 # BENCH_SECONDS (10), BENCH_CONNS (32), BENCH_WRK_THREADS (2), BENCH_FCGI_THREADS (32),
 # BENCH_ONLY (e.g. "A B": a subset, for development), BENCH_FCGI (another responder binary for B
-# and D, to try a change against the same baselines), BENCH_KEEP, TMPDIR.
+# and D, to try a change against the same baselines), BENCH_BASE, BENCH_BASE_FCGI, BENCH_KEEP,
+# TMPDIR.
 # Missing tools (wrk, gearmand, beanstalkd, libgearman-dev, nginx, curl) are installed with
 # apt-get when run as root; otherwise the script names them and stops.
 
 set -u
+. "$(dirname "$0")/lib.sh"
 
 ROUNDS=${BENCH_ROUNDS:-3}
 SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNS:-32}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
 FCGI_THREADS=${BENCH_FCGI_THREADS:-32}
-ONLY=${BENCH_ONLY:-A B E F G C D}
+BASE=${BENCH_BASE:-}
+BASE_FCGI=${BENCH_BASE_FCGI:-}
+if [ -n "$BASE$BASE_FCGI" ]; then
+	ONLY=${BENCH_ONLY:-B D}
+	case " $ONLY " in
+	*[!BD\ ]*) die "BENCH_BASE and BENCH_BASE_FCGI compare B and D only (BENCH_ONLY: $ONLY)" ;;
+	esac
+else
+	ONLY=${BENCH_ONLY:-A B E F G C D}
+fi
 # large enough that no measurement ever sees 429 (nothing drains the queue here)
 MAX_JOBS=100000000
 
-. "$(dirname "$0")/lib.sh"
 bench_init bench
 
 # ---- tools ----
@@ -43,10 +59,16 @@ GEARMAND=$(command -v gearmand 2>/dev/null || echo /usr/sbin/gearmand)
 BEANSTALKD=$(command -v beanstalkd 2>/dev/null || echo /usr/bin/beanstalkd)
 missing=
 command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
-[ -x "$GEARMAND" ] || missing="$missing gearman-job-server"
-command -v gearadmin >/dev/null 2>&1 || missing="$missing gearman-tools"
-[ -f /usr/include/libgearman-1.0/gearman.h ] || missing="$missing libgearman-dev"
-[ -x "$BEANSTALKD" ] || missing="$missing beanstalkd"
+case " $ONLY " in
+*" F "*)
+	[ -x "$GEARMAND" ] || missing="$missing gearman-job-server"
+	command -v gearadmin >/dev/null 2>&1 || missing="$missing gearman-tools"
+	[ -f /usr/include/libgearman-1.0/gearman.h ] || missing="$missing libgearman-dev"
+	;;
+esac
+case " $ONLY " in
+*" G "*) [ -x "$BEANSTALKD" ] || missing="$missing beanstalkd" ;;
+esac
 [ -x "$FS_NGINX" ] || missing="$missing nginx"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
@@ -65,8 +87,12 @@ if [ -n "$missing" ]; then
 fi
 
 # ---- programs (built on demand: they are not part of `make all` or `make check`) ----
-PROGS="fcgi/factotum-server-fcgi bench/sqlite_commit bench/trivial_fcgi bench/fork_submit_fcgi
+if [ -n "$BASE$BASE_FCGI" ]; then
+	PROGS=fcgi/factotum-server-fcgi
+else
+	PROGS="fcgi/factotum-server-fcgi bench/sqlite_commit bench/trivial_fcgi bench/fork_submit_fcgi
 	bench/gearman_submit bench/beanstalk_put"
+fi
 # shellcheck disable=SC2086
 bench_build $PROGS
 for p in $PROGS; do
@@ -75,7 +101,30 @@ done
 FCGI=${BENCH_FCGI:-$B/fcgi/factotum-server-fcgi}
 RUNNER=$B/runner/factotum
 
+# build_base REV: BASE_FCGI, the responder of the tree at REV, configured with FS_BUILDDIR's
+# options (the same compiler flags on both sides of the ratio)
+build_base() {
+	say "bench: building the responder of $1 in $T/base"
+	mkdir -p "$T/base"
+	git -C "$SRC" archive --format=tar "$1" | tar -x -C "$T/base" ||
+		die "git archive $1 of $SRC failed"
+	eval "set -- $("$B/config.status" --config)"
+	(cd "$T/base" && ./autogen.sh && ./configure -q "$@" &&
+		${MAKE:-make} -s -j"$(nproc)" fcgi/factotum-server-fcgi) >"$T/base.log" 2>&1 ||
+		{ tail -n 20 "$T/base.log" >&2; die "building the responder of $BASE failed"; }
+	BASE_FCGI=$T/base/fcgi/factotum-server-fcgi
+}
+[ -z "$BASE" ] || [ -n "$BASE_FCGI" ] || build_base "$BASE"
+[ -z "$BASE_FCGI" ] || [ -x "$BASE_FCGI" ] || die "no responder binary $BASE_FCGI"
+
+# The echo sample with the request's tag in a task argument: every /submit renders the
+# command lines with a client's value (what the template check looks at).
 bench_echo_factfile
+sed 's/"arguments": \[ "alpha" \]/"arguments": [ "alpha {{ tag:bench }}" ]/' "$FF" \
+	>"$T/ff/echo-tag.factfile" || die "no templated factfile"
+FF=$T/ff/echo-tag.factfile
+grep -q '{{ tag:bench }}' "$FF" || die "the sample's first argument is not \"alpha\""
+chmod 0644 "$FF"
 FS_BENCH_RUNNER=$RUNNER
 export FS_BENCH_RUNNER
 
@@ -93,8 +142,9 @@ start_backend() {
 	set -- --no-consul --spool "$sp" --fcgi-socket "$SOCK" --factotum-bin "$RUNNER" \
 		--fcgi-threads "$FCGI_THREADS" --max-jobs "$MAX_JOBS"
 	case $kind in
-	full) bench_backend "$klog" "$FCGI" "$@" --spool-sync full ;;
-	normal) bench_backend "$klog" "$FCGI" "$@" --spool-sync normal ;;
+	full | normal) bench_backend "$klog" "$FCGI" "$@" --spool-sync "$kind" ;;
+	base-full | base-normal)
+		bench_backend "$klog" "$BASE_FCGI" "$@" --spool-sync "${kind#base-}" ;;
 	fork) bench_backend "$klog" "$B/bench/fork_submit_fcgi" "$@" --spool-sync full ;;
 	trivial) bench_backend "$klog" "$B/bench/trivial_fcgi" "$SOCK" "$FCGI_THREADS" ;;
 	esac
@@ -158,6 +208,8 @@ measure() { # ROUND KEY
 	B) m_http "$1" B full ;;
 	C) m_http "$1" C trivial ;;
 	D) m_http "$1" D normal ;;
+	Bbase) m_http "$1" Bbase base-full ;;
+	Dbase) m_http "$1" Dbase base-normal ;;
 	E) m_http "$1" E fork ;;
 	F) m_F "$1" ;;
 	G) m_G "$1" ;;
@@ -170,6 +222,11 @@ bench_nginx
 start_backend full check
 bench_first_submit ""
 bench_stop "$BPID"
+if [ -n "$BASE_FCGI" ]; then
+	start_backend base-full check-base
+	bench_first_submit " to the base responder"
+	bench_stop "$BPID"
+fi
 "$RUNNER" run "$FF" --dry-run --tag bench,check >/dev/null 2>&1 ||
 	die "$RUNNER run $FF --dry-run fails"
 
@@ -178,8 +235,20 @@ say "bench: $ROUNDS round(s) of [$ONLY], ${SECS}s each, $CONNS connections" \
 : >"$T/results"
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
+	i=$r
 	for k in $ONLY; do
-		measure "$r" "$k"
+		# comparing, each key is measured for both responders, new first in odd positions:
+		# ABBA within a round and from one round to the next
+		if [ -z "$BASE_FCGI" ]; then
+			measure "$r" "$k"
+		elif [ $((i % 2)) -eq 1 ]; then
+			measure "$r" "$k"
+			measure "$r" "${k}base"
+		else
+			measure "$r" "${k}base"
+			measure "$r" "$k"
+		fi
+		i=$((i + 1))
 	done
 	r=$((r + 1))
 done
@@ -189,13 +258,26 @@ sqlite_version=$(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)' 2>/d
 echo "factotum-server /submit benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(bench_machine)"
 echo "disk of $T: $(df -P "$T" | awk 'NR == 2 { print $1 }') ($(stat -f -c %T "$T"))"
-echo "versions: $("$FS_NGINX" -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)," \
-	"gearmand $("$GEARMAND" --version 2>&1 | sed -n 's/.*gearmand \([0-9.]*\).*/\1/p' | head -n 1)," \
-	"$("$BEANSTALKD" -v 2>&1 | head -n 1), SQLite $sqlite_version"
+if [ -n "$BASE_FCGI" ]; then
+	echo "versions: $("$FS_NGINX" -v 2>&1 | sed 's/.*: //')," \
+		"$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), SQLite $sqlite_version"
+	echo "new: $FCGI ($(git -C "$SRC" describe --always --dirty 2>/dev/null || echo '?'))"
+	echo "base: $BASE_FCGI${BASE:+ ($(git -C "$SRC" rev-parse --short "$BASE"))}"
+	rows=$(for k in $ONLY; do printf '%s %sbase ' "$k" "$k"; done)
+	goals="B/Bbase 0.9 >=;D/Dbase 0.9 >="
+else
+	echo "versions: $("$FS_NGINX" -v 2>&1 | sed 's/.*: //')," \
+		"$(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)," \
+		"gearmand $("$GEARMAND" --version 2>&1 | sed -n 's/.*gearmand \([0-9.]*\).*/\1/p' |
+			head -n 1)," \
+		"$("$BEANSTALKD" -v 2>&1 | head -n 1), SQLite $sqlite_version"
+	rows=$ONLY
+	goals="B/A 0.7 >=;D/C 0.5 >=;B/E 4 >=;B/F 1 >;B/G 1 >"
+fi
 echo "load: $CONNS connections/clients, wrk -t$WRK_THREADS, ${SECS}s per measurement," \
 	"$ROUNDS round(s); rates are accepted jobs (HTTP 200) per second"
 echo
-awk -v rounds="$ROUNDS" -v only="$ONLY" -v kw=2 -v lw=50 "$BENCH_AWK"'
+awk -v rounds="$ROUNDS" -v only="$rows" -v goallist="$goals" -v kw=5 -v lw=50 "$BENCH_AWK"'
 { rate[$1, $2] = ($5 > 0 ? $3 / $5 : 0); have[$2] = 1 }
 END {
 	name["A"] = "raw SQLite, 1-row commits, WAL, synchronous=FULL"
@@ -205,26 +287,30 @@ END {
 	name["G"] = "beanstalkd -f 0 (fsync every write), put"
 	name["C"] = "trivial FastCGI responder, same nginx"
 	name["D"] = "POST /submit, --spool-sync normal"
+	name["Bbase"] = "B, the responder of the base tree"
+	name["Dbase"] = "D, the responder of the base tree"
 	rate_header("rate (jobs/s)")
 	n = split(only, keys, " ")
 	for (i = 1; i <= n; i++)
 		if (keys[i] in have)
 			rate_row(keys[i], name[keys[i]])
 	print ""
-	nr = split("B/A 0.7 >=;D/C 0.5 >=;B/E 4 >=;B/F 1 >;B/G 1 >", goals, ";")
+	nr = split(goallist, goals, ";")
 	text["B/A"] = "durable /submit / raw SQLite FULL commits"
 	text["D/C"] = "/submit (sync normal) / trivial FastCGI"
 	text["B/E"] = "/submit / /submit forking a dry run"
 	text["B/F"] = "durable /submit / gearmand (durable)"
 	text["B/G"] = "durable /submit / beanstalkd -f 0"
-	printf "%-4s %-45s %-6s", "", "ratio (within each round)", "goal"
+	text["B/Bbase"] = "/submit sync full, this tree / the base"
+	text["D/Dbase"] = "/submit sync normal, this tree / the base"
+	printf "%-7s %-45s %-6s", "", "ratio (within each round)", "goal"
 	for (r = 1; r <= rounds; r++) printf " %8s", "round " r
 	printf " %8s  %s\n", "median", "verdict"
 	for (g = 1; g <= nr; g++) {
 		split(goals[g], f, " ")
 		split(f[1], ab, "/")
 		if (!(ab[1] in have) || !(ab[2] in have)) continue
-		printf "%-4s %-45s %-6s", f[1], text[f[1]], f[3] f[2]
+		printf "%-7s %-45s %-6s", f[1], text[f[1]], f[3] f[2]
 		for (r = 1; r <= rounds; r++) {
 			q[r] = rate[r, ab[2]] > 0 ? rate[r, ab[1]] / rate[r, ab[2]] : 0
 			printf " %8.2f", q[r]
