@@ -150,18 +150,21 @@ start_backend() {
 	esac
 }
 
-# ---- one measurement each; every one appends "ROUND KEY ok other seconds" to $T/results ----
-record() { # ROUND KEY "BENCH ..." line
+# ---- one measurement each; every one appends "ROUND KEY ok other seconds cpu" to $T/results
+# (cpu: the responder's CPU time in clock ticks, user and system, or - for other programs) ----
+record() { # ROUND KEY "BENCH ..." line [CPU]
 	bench_fields "$2" "$3"
 	extra=$(echo "$3" | sed -n 's/.*\( p50_ms=.*\)/\1/p')
-	echo "$1 $2 $ok $other $secs" >>"$T/results"
+	echo "$1 $2 $ok $other $secs ${4:--}" >>"$T/results"
 	say "  round $1 $2: $(bench_rate "$ok" "$secs")/s (ok $ok, other $other, ${secs}s)$extra"
 }
 
 http_run() { # ROUND KEY NAME
 	wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" -s "$SRC/bench/submit.lua" \
 		"$URL/submit" -- "$FF" "$3" >"$T/wrk.out" 2>&1
-	record "$1" "$2" "$(grep '^BENCH ' "$T/wrk.out" || tail -n 3 "$T/wrk.out")"
+	# utime + stime of the responder (all its threads) since it started: one /submit run each
+	cpu=$(awk '{ print $14 + $15 }' "/proc/$BPID/stat" 2>/dev/null)
+	record "$1" "$2" "$(grep '^BENCH ' "$T/wrk.out" || tail -n 3 "$T/wrk.out")" "$cpu"
 }
 
 m_A() {
@@ -277,8 +280,13 @@ fi
 echo "load: $CONNS connections/clients, wrk -t$WRK_THREADS, ${SECS}s per measurement," \
 	"$ROUNDS round(s); rates are accepted jobs (HTTP 200) per second"
 echo
-awk -v rounds="$ROUNDS" -v only="$rows" -v goallist="$goals" -v kw=5 -v lw=50 "$BENCH_AWK"'
-{ rate[$1, $2] = ($5 > 0 ? $3 / $5 : 0); have[$2] = 1 }
+awk -v rounds="$ROUNDS" -v only="$rows" -v goallist="$goals" -v kw=5 -v lw=50 \
+	-v hz="$(getconf CLK_TCK)" "$BENCH_AWK"'
+{
+	rate[$1, $2] = ($5 > 0 ? $3 / $5 : 0)
+	have[$2] = 1
+	if ($6 != "-" && $3 > 0) { cpu[$1, $2] = $6 * 1e6 / hz / $3; hascpu[$2] = 1 }
+}
 END {
 	name["A"] = "raw SQLite, 1-row commits, WAL, synchronous=FULL"
 	name["B"] = "POST /submit, --spool-sync full (group commit)"
@@ -319,4 +327,16 @@ END {
 		met = f[3] == ">=" ? m >= f[2] : m > f[2]
 		printf " %8.2f  %s\n", m, met ? "met" : "MISSED"
 	}
+	# what each request cost the responder: steadier than rates on a shared machine
+	for (k in hascpu) {
+		for (r = 1; r <= rounds; r++)
+			rate[r, k] = cpu[r, k]
+		anycpu = 1
+	}
+	if (!anycpu) exit
+	print ""
+	rate_header("responder CPU time per 200 (us)")
+	for (i = 1; i <= n; i++)
+		if (keys[i] in hascpu)
+			rate_row(keys[i], name[keys[i]])
 }' "$T/results"
