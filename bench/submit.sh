@@ -12,9 +12,10 @@
 #   D  POST /submit, --spool-sync normal
 # in that order (the pairs of each ratio back to back), repeats the set BENCH_ROUNDS times, and
 # prints the rates and the ratios B/A (goal >= 0.7), D/C (>= 0.5), B/E (>= 4), B/F and B/G
-# (> 1), each ratio taken within a round, with the median over the rounds. HTTP load is wrk with
-# bench/submit.lua: every request is a distinct job and only 200 answers count. Only processes
-# this script started are stopped; the temporary directory is removed (BENCH_KEEP=1 keeps it).
+# (> 1), each ratio taken within a round, with the median over the rounds, then the responders'
+# CPU time per 200. HTTP load is wrk with bench/submit.lua: every request is a distinct job (its
+# tag is used in a task argument) and only 200 answers count. Only processes this script
+# started are stopped; the temporary directory is removed (BENCH_KEEP=1 keeps it).
 #
 # Comparison mode, BENCH_BASE=<git rev> (its responder is built from `git archive` in the
 # temporary directory, configured as FS_BUILDDIR was) or BENCH_BASE_FCGI=<responder binary>:
