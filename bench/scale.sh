@@ -103,8 +103,8 @@ measure() {
 		wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --timeout 30s -s "$SRC/bench/submit.lua" \
 			"$URL/submit" -- "$FF" "$1-$2-$(date +%s%N)" >"$T/wrk.out" 2>&1
 	else
-		wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --timeout 30s -s "$SRC/bench/get.lua" \
-			"$URL$3" >"$T/wrk.out" 2>&1
+		wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --timeout 30s -s "$SRC/bench/submit.lua" \
+			"$URL$3" -- --get >"$T/wrk.out" 2>&1
 	fi
 	bench_fields "$1 $2" "$(grep '^BENCH ' "$T/wrk.out" || tail -n 3 "$T/wrk.out")"
 	echo "$1 $2 $ok $other $secs $p99" >>"$T/results"
