@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -791,7 +792,7 @@ static void drain_hint_open(struct spool *sp, const char *dir)
 	free(hint);
 }
 
-int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
+static int spool_open_once(struct spool **spp, const char *dir, int flags, char **errp)
 {
 	struct spool *sp = NULL;
 	sqlite3 *db = NULL;
@@ -862,6 +863,36 @@ fail:
 	if (db != NULL)
 		sqlite3_close_v2(db);
 	free(path);
+	return rc;
+}
+
+/* Processes starting together on one spool meet SQLite's busy answers that its busy handler
+ * does not wait out: switching a new file to WAL, and opening a WAL while another connection
+ * recovers it, answer SQLITE_BUSY at once. A busy open is therefore retried with a fresh
+ * connection until SPOOL_START_WAIT_MS have passed; any other failure is final. */
+int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
+{
+	int64_t until = clock_mono_ms() + SPOOL_START_WAIT_MS;
+	struct timespec pause = { 0, 0 };
+	char *msg = NULL;
+	int rc;
+
+	while ((rc = spool_open_once(spp, dir, flags, &msg)) == FS_EBUSY &&
+	       clock_mono_ms() < until) {
+		free(msg);
+		msg = NULL;
+		/* 1 ms, doubling up to 64 ms: the other opener needs a few milliseconds */
+		pause.tv_nsec = pause.tv_nsec == 0 ? 1000000 : pause.tv_nsec * 2;
+		if (pause.tv_nsec > 64000000)
+			pause.tv_nsec = 64000000;
+		nanosleep(&pause, NULL);
+	}
+	if (rc != 0 && errp != NULL) {
+		free(*errp);
+		*errp = msg;
+	} else {
+		free(msg);
+	}
 	return rc;
 }
 

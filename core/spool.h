@@ -43,11 +43,15 @@ int spool_state_parse(const char *s);
 				    * owner runs spool_checkpoint (from another handle) instead */
 
 #define SPOOL_BUSY_TIMEOUT_MS 10000
+#define SPOOL_START_WAIT_MS   60000 /* spool_open: how long a locked spool is waited for */
 
 /* Opens (creating if absent, with this build's schema) <dir>/spool.db. dir must exist. On
  * success *spp is a handle the caller releases with spool_close. A file that is not an SQLite
  * database is FS_EIO with a message naming the file; so is a spool of another schema version:
- * "spool: open <dir>/spool.db: schema version N, this build uses M". */
+ * "spool: open <dir>/spool.db: schema version N, this build uses M". Any number of processes
+ * may open one spool at once, new or not: a spool locked by another opener (creating the
+ * schema, migrating it, recovering the WAL) is waited for: attempts go on for
+ * SPOOL_START_WAIT_MS (the last may wait SPOOL_BUSY_TIMEOUT_MS more), then FS_EBUSY. */
 int spool_open(struct spool **spp, const char *dir, int flags, char **errp);
 /* Finalizes everything and closes; NULL is allowed. An open batch is rolled back. */
 void spool_close(struct spool *sp);
