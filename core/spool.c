@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "err.h"
 #include "settings.h"
+#include "spoolreserve.h"
 #include "xalloc.h"
 
 /* The schema (PRAGMA user_version SCHEMA_VERSION): jobs, their history, settings, the Consul
@@ -248,6 +249,8 @@ struct spool {
 	 * transaction; NULL when it could not be made true at open (then every call reads). */
 	char *drain_hint;
 	int deferred; /* between spool_defer_sync and spool_resume_sync */
+	char *reserve; /* <dir>/reserve (core/spoolreserve.h) */
+	int full;      /* a statement failed with SQLITE_FULL since reserve_give_back looked */
 };
 
 static const char *const state_names[] = { "QUEUED", "WORKING", "DONE" };
@@ -294,6 +297,9 @@ static int db_err(struct spool *sp, const char *op, int src, char **errp)
 {
 	int prim = src & 0xff;
 	int code = (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO;
+
+	if (prim == SQLITE_FULL)
+		sp->full = 1;
 	return err_set(errp, code, "spool: %s: %s", op, sqlite3_errmsg(sp->db));
 }
 
@@ -791,6 +797,8 @@ static void drain_hint_open(struct spool *sp, const char *dir)
 	free(hint);
 }
 
+static void reserve_open(struct spool *sp, const char *dir);
+
 int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 {
 	struct spool *sp = NULL;
@@ -856,6 +864,7 @@ int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 	db = NULL;
 	path = NULL;
 	drain_hint_open(sp, dir);
+	reserve_open(sp, dir);
 	*spp = sp;
 fail:
 	sqlite3_finalize(st);
@@ -877,6 +886,7 @@ void spool_close(struct spool *sp)
 	pthread_mutex_destroy(&sp->mu);
 	free(sp->path);
 	free(sp->drain_hint);
+	free(sp->reserve);
 	free(sp);
 }
 
@@ -1126,7 +1136,8 @@ static int job_read(struct spool *sp, const char *op, const char *id, struct spo
 	return 0;
 }
 
-int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
+static int claim_next_once(struct spool *sp, const char *node, struct spool_job **jobp,
+			   char **errp)
 {
 	const char *op = "claim";
 	struct spool_job *job = NULL;
@@ -1164,8 +1175,8 @@ out:
 	return rc;
 }
 
-int spool_record_run(struct spool *sp, const char *id, const char *command, int64_t pid,
-		     char **errp)
+static int record_run_once(struct spool *sp, const char *id, const char *command, int64_t pid,
+			   char **errp)
 {
 	const char *op = "record_run";
 	int rc;
@@ -1180,7 +1191,8 @@ int spool_record_run(struct spool *sp, const char *id, const char *command, int6
 	return tx_close(sp, rc, op, errp);
 }
 
-int spool_finish(struct spool *sp, const char *id, const struct spool_result *res, char **errp)
+static int finish_once(struct spool *sp, const char *id, const struct spool_result *res,
+		       char **errp)
 {
 	const char *op = "finish";
 	int64_t now = clock_real_ms();
@@ -1225,7 +1237,7 @@ end:
 	return tx_close(sp, rc, op, errp);
 }
 
-int spool_abandon(struct spool *sp, const char *id, const char *reason, char **errp)
+static int abandon_once(struct spool *sp, const char *id, const char *reason, char **errp)
 {
 	const char *op = "abandon";
 	int64_t now = clock_real_ms();
@@ -1497,7 +1509,7 @@ int spool_setting_get(struct spool *sp, const char *key, char **valuep, char **e
 	return rc;
 }
 
-int spool_setting_set(struct spool *sp, const char *key, const char *value, char **errp)
+static int setting_set_once(struct spool *sp, const char *key, const char *value, char **errp)
 {
 	if (key == NULL)
 		return err_set(errp, FS_EINVAL, "spool: setting: no key");
@@ -1648,6 +1660,93 @@ int spool_integrity_check(struct spool *sp, char **errp)
 			     r != NULL ? r : "no answer");
 out:
 	sqlite3_finalize(st);
+	unlock(sp);
+	return rc;
+}
+
+/* ---- the reserve (core/spoolreserve.h): the writes of accepted work get one more try ---- */
+
+/* Made at open when the space is there; a spool without one still works, and
+ * spool_reserve_restore makes it later. */
+static void reserve_open(struct spool *sp, const char *dir)
+{
+	sp->reserve = xasprintf("%s/reserve", dir);
+	spoolreserve_make(sp->reserve, NULL);
+}
+
+/* Called with the mutex held after a write returned rc: 1 when it failed for lack of space and
+ * giving the reserve back made room for the one retry. Inside a batch SQLite has already undone
+ * the other calls, so only the batch's owner can start again. */
+static int reserve_give_back(struct spool *sp, int rc)
+{
+	int full = sp->full;
+
+	sp->full = 0;
+	return rc != 0 && full && !sp->batch && spoolreserve_release(sp->reserve);
+}
+
+int spool_reserve_restore(struct spool *sp, long long min_free)
+{
+	return spoolreserve_restore(sp->reserve, min_free);
+}
+
+int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
+{
+	int rc;
+
+	lock(sp);
+	sp->full = 0;
+	if (reserve_give_back(sp, rc = claim_next_once(sp, node, jobp, errp)))
+		rc = claim_next_once(sp, node, jobp, errp);
+	unlock(sp);
+	return rc;
+}
+
+int spool_record_run(struct spool *sp, const char *id, const char *command, int64_t pid,
+		     char **errp)
+{
+	int rc;
+
+	lock(sp);
+	sp->full = 0;
+	if (reserve_give_back(sp, rc = record_run_once(sp, id, command, pid, errp)))
+		rc = record_run_once(sp, id, command, pid, errp);
+	unlock(sp);
+	return rc;
+}
+
+int spool_finish(struct spool *sp, const char *id, const struct spool_result *res, char **errp)
+{
+	int rc;
+
+	lock(sp);
+	sp->full = 0;
+	if (reserve_give_back(sp, rc = finish_once(sp, id, res, errp)))
+		rc = finish_once(sp, id, res, errp);
+	unlock(sp);
+	return rc;
+}
+
+int spool_abandon(struct spool *sp, const char *id, const char *reason, char **errp)
+{
+	int rc;
+
+	lock(sp);
+	sp->full = 0;
+	if (reserve_give_back(sp, rc = abandon_once(sp, id, reason, errp)))
+		rc = abandon_once(sp, id, reason, errp);
+	unlock(sp);
+	return rc;
+}
+
+int spool_setting_set(struct spool *sp, const char *key, const char *value, char **errp)
+{
+	int rc;
+
+	lock(sp);
+	sp->full = 0;
+	if (reserve_give_back(sp, rc = setting_set_once(sp, key, value, errp)))
+		rc = setting_set_once(sp, key, value, errp);
 	unlock(sp);
 	return rc;
 }

@@ -248,6 +248,13 @@ void spool_outbox_list_free(struct spool_outbox *entries, size_t n);
  * seen, in one transaction. FS_ENOENT unknown oid. */
 int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp);
 
+/* The reserve (core/spoolreserve.h): spool_open makes <dir>/reserve when the space is there.
+ * spool_claim_next, spool_record_run, spool_finish, spool_abandon and spool_setting_set, outside
+ * a batch, give it back when they fail for lack of space and are tried once more.
+ * spool_reserve_restore remakes a missing one once the filesystem has min_free bytes free besides
+ * it: 1 when it was remade, else 0. */
+int spool_reserve_restore(struct spool *sp, long long min_free);
+
 /* Test seam (a crash-recovery test checks the file after a kill): PRAGMA integrity_check, 0 or
  * FS_EIO with the first problem. */
 int spool_integrity_check(struct spool *sp, char **errp);
