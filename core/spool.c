@@ -980,6 +980,7 @@ int spool_begin(struct spool *sp, char **errp)
 	}
 	sp->batch = 1;
 	sp->batch_known = 0;
+	sp->full = 0; /* spool_reserve_give_back asks about this batch */
 	return 0; /* the mutex stays held until spool_commit/spool_rollback */
 }
 
@@ -1682,7 +1683,18 @@ static int reserve_give_back(struct spool *sp, int rc)
 	int full = sp->full;
 
 	sp->full = 0;
-	return rc != 0 && full && !sp->batch && spoolreserve_release(sp->reserve);
+	return rc != 0 && full && !sp->batch && (sp->flags & SPOOL_RESERVE) &&
+	       spoolreserve_release(sp->reserve);
+}
+
+int spool_reserve_give_back(struct spool *sp)
+{
+	int rc;
+
+	lock(sp);
+	rc = reserve_give_back(sp, FS_EIO);
+	unlock(sp);
+	return rc;
 }
 
 int spool_reserve_restore(struct spool *sp, long long min_free)

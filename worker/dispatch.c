@@ -178,6 +178,13 @@ static int dispatch_settle(struct worker *w, struct watched_run *r)
 			spool_rollback(w->sp);
 		}
 	}
+	if (!done && spool_reserve_give_back(w->sp)) {
+		/* once: the reserve is gone now */
+		log_warn("job %s: the disk is full, the spool's reserve is given back", r->id);
+		free(err);
+		free(key);
+		return dispatch_settle(w, r);
+	}
 	if (!done) {
 		log_warn("job %s: outcome not recorded yet: %s", r->id, err);
 		goto out;

@@ -218,7 +218,7 @@ int main(int argc, char *argv[])
 		goto out;
 	/* with Consul, every transition also goes to the outbox, delivered by the Consul client */
 	flags = (cfg.spool_sync == CONFIG_SYNC_NORMAL ? SPOOL_SYNC_NORMAL : 0) |
-		(cfg.no_consul ? 0 : SPOOL_OUTBOX);
+		(cfg.no_consul ? 0 : SPOOL_OUTBOX) | SPOOL_RESERVE;
 	if (spool_open(&sp, cfg.spool, flags, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
