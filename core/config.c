@@ -966,7 +966,7 @@ void config_init(struct config *cfg)
 	cfg->template_values = CONFIG_TEMPLATE_STRICT;
 	cfg->client_webhooks = xstrdup("deny");
 	cfg->max_tasks = CONFIG_DEFAULT_MAX_TASKS;
-	cfg->min_free_space = CONFIG_DEFAULT_MIN_FREE_SPACE;
+	cfg->min_free_space = CONFIG_DEFAULT_MIN_FREE;
 }
 
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)

@@ -60,7 +60,7 @@
 #define CONFIG_DEFAULT_MAX_TASKS     10000
 /* --min-free-space: well above the spool's reserve (core/spoolreserve.h), so that new submits
  * are refused long before the work already accepted needs it. */
-#define CONFIG_DEFAULT_MIN_FREE_SPACE (64LL * 1024 * 1024)
+#define CONFIG_DEFAULT_MIN_FREE      (64LL * 1024 * 1024)
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {

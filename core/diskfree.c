@@ -64,8 +64,8 @@ static int diskfree_apart(const struct diskfree *df)
 {
 	struct stat a, b;
 
-	return df->paths[1] != NULL && stat(df->paths[0], &a) == 0 &&
-	       stat(df->paths[1], &b) == 0 && a.st_dev != b.st_dev;
+	return df->paths[1] != NULL && stat(df->paths[0], &a) == 0 && stat(df->paths[1], &b) == 0 &&
+	       a.st_dev != b.st_dev;
 }
 
 /* Asks every watched filesystem; the caller holds df->mu. */

@@ -249,8 +249,10 @@ struct spool {
 	 * transaction; NULL when it could not be made true at open (then every call reads). */
 	char *drain_hint;
 	int deferred; /* between spool_defer_sync and spool_resume_sync */
-	char *reserve; /* <dir>/reserve (core/spoolreserve.h) */
-	int full;      /* a statement failed with SQLITE_FULL since reserve_give_back looked */
+	/* <dir>/reserve (core/spoolreserve.h), and whether a statement failed with SQLITE_FULL
+	 * since reserve_give_back last looked */
+	char *reserve;
+	int full;
 };
 
 static const char *const state_names[] = { "QUEUED", "WORKING", "DONE" };
@@ -980,7 +982,8 @@ int spool_begin(struct spool *sp, char **errp)
 	}
 	sp->batch = 1;
 	sp->batch_known = 0;
-	sp->full = 0; /* spool_reserve_give_back asks about this batch */
+	/* spool_reserve_give_back asks about this batch */
+	sp->full = 0;
 	return 0; /* the mutex stays held until spool_commit/spool_rollback */
 }
 
@@ -1137,8 +1140,7 @@ static int job_read(struct spool *sp, const char *op, const char *id, struct spo
 	return 0;
 }
 
-static int claim_next_once(struct spool *sp, const char *node, struct spool_job **jobp,
-			   char **errp)
+static int claim_next_once(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
 {
 	const char *op = "claim";
 	struct spool_job *job = NULL;
@@ -1702,15 +1704,22 @@ int spool_reserve_restore(struct spool *sp, long long min_free)
 	return spoolreserve_restore(sp->reserve, min_free);
 }
 
+/* rc = call with the mutex held, and once more when it failed for lack of space and the reserve
+ * was given back */
+#define RESERVE_RETRY(sp, rc, call)                         \
+	do {                                                \
+		lock(sp);                                   \
+		(sp)->full = 0;                             \
+		if (reserve_give_back((sp), (rc) = (call))) \
+			(rc) = (call);                      \
+		unlock(sp);                                 \
+	} while (0)
+
 int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
 {
 	int rc;
 
-	lock(sp);
-	sp->full = 0;
-	if (reserve_give_back(sp, rc = claim_next_once(sp, node, jobp, errp)))
-		rc = claim_next_once(sp, node, jobp, errp);
-	unlock(sp);
+	RESERVE_RETRY(sp, rc, claim_next_once(sp, node, jobp, errp));
 	return rc;
 }
 
@@ -1719,11 +1728,7 @@ int spool_record_run(struct spool *sp, const char *id, const char *command, int6
 {
 	int rc;
 
-	lock(sp);
-	sp->full = 0;
-	if (reserve_give_back(sp, rc = record_run_once(sp, id, command, pid, errp)))
-		rc = record_run_once(sp, id, command, pid, errp);
-	unlock(sp);
+	RESERVE_RETRY(sp, rc, record_run_once(sp, id, command, pid, errp));
 	return rc;
 }
 
@@ -1731,11 +1736,7 @@ int spool_finish(struct spool *sp, const char *id, const struct spool_result *re
 {
 	int rc;
 
-	lock(sp);
-	sp->full = 0;
-	if (reserve_give_back(sp, rc = finish_once(sp, id, res, errp)))
-		rc = finish_once(sp, id, res, errp);
-	unlock(sp);
+	RESERVE_RETRY(sp, rc, finish_once(sp, id, res, errp));
 	return rc;
 }
 
@@ -1743,11 +1744,7 @@ int spool_abandon(struct spool *sp, const char *id, const char *reason, char **e
 {
 	int rc;
 
-	lock(sp);
-	sp->full = 0;
-	if (reserve_give_back(sp, rc = abandon_once(sp, id, reason, errp)))
-		rc = abandon_once(sp, id, reason, errp);
-	unlock(sp);
+	RESERVE_RETRY(sp, rc, abandon_once(sp, id, reason, errp));
 	return rc;
 }
 
@@ -1755,10 +1752,6 @@ int spool_setting_set(struct spool *sp, const char *key, const char *value, char
 {
 	int rc;
 
-	lock(sp);
-	sp->full = 0;
-	if (reserve_give_back(sp, rc = setting_set_once(sp, key, value, errp)))
-		rc = setting_set_once(sp, key, value, errp);
-	unlock(sp);
+	RESERVE_RETRY(sp, rc, setting_set_once(sp, key, value, errp));
 	return rc;
 }

@@ -41,7 +41,8 @@ int spool_state_parse(const char *s);
 	0x4 /* commits on this handle never checkpoint the WAL: its size
 				    * after each commit is kept for spool_wal_frames, and the
 				    * owner runs spool_checkpoint (from another handle) instead */
-#define SPOOL_RESERVE 0x8 /* this handle may give the spool's reserve back (the worker's) */
+/* this handle may give the spool's reserve back (the worker's: spool_reserve_give_back) */
+#define SPOOL_RESERVE 0x8
 
 #define SPOOL_BUSY_TIMEOUT_MS 10000
 

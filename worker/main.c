@@ -191,7 +191,8 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	if (privdrop_own_spool(&pd, cfg.spool, &err) != 0 ||
-	    runroot_prepare(&cfg, &pd, &err) != 0 || privdrop_apply(&pd, WORKER_CAPS, 1, &err) != 0) {
+	    runroot_prepare(&cfg, &pd, &err) != 0 ||
+	    privdrop_apply(&pd, WORKER_CAPS, 1, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}

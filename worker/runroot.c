@@ -30,8 +30,8 @@ int runroot_prepare(const struct config *cfg, const struct privdrop *pd, char **
 		return err_set(errp, FS_EIO, "--run-root: cannot create '%s': %s", dir,
 			       strerror(errno));
 	if (pd->active && chown(dir, pd->uid, pd->gid) != 0)
-		return err_set(errp, FS_EIO, "--run-root: cannot give '%s' to %s: %s", dir, pd->name,
-			       strerror(errno));
+		return err_set(errp, FS_EIO, "--run-root: cannot give '%s' to %s: %s", dir,
+			       pd->name, strerror(errno));
 	return 0;
 }
 
@@ -65,7 +65,8 @@ int runroot_check_reach(const struct config *cfg, const struct runas *ra, char *
 	while ((slash = strrchr(path, '/')) != NULL) {
 		slash[slash == path ? 1 : 0] = '\0';
 		if (stat(path, &st) != 0) {
-			rc = err_set(errp, FS_EINVAL, "--run-root: '%s': %s", path, strerror(errno));
+			rc = err_set(errp, FS_EINVAL, "--run-root: '%s': %s", path,
+				     strerror(errno));
 			break;
 		}
 		if (!runroot_searchable(&st, ra, cfg->run_uid_first > 0)) {
