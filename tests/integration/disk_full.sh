@@ -4,30 +4,13 @@
 # --min-free-space 16M. Below the floor /submit answers 507 and /health 503, both naming the
 # filesystem, while the spool's 8 MiB reserve is still there; a task then fills the disk to the
 # last byte, and the jobs already accepted -- one running beside it, two queued behind them --
-# still reach DONE; once space is freed /health is ok again, the reserve is remade and new submits run.
+# still reach DONE; once space is freed /health is ok again, the reserve is remade and new
+# submits run.
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: mounting a tmpfs needs root"
-	exit 77
-fi
-. "$FS_SRCDIR/tests/integration/worker_lib.sh"
-
-DISK=$FS_TMP/disk
-mkdir -p "$DISK"
-if ! mount -t tmpfs -o size=40m,mode=0755 tmpfs "$DISK"; then
-	echo "SKIP: cannot mount a tmpfs here"
-	exit 77
-fi
-# the supervisors first (their pid files are on the tmpfs), then everything else
-trap 'fs_stop_supervisors; umount -l "$DISK"; fs_cleanup' EXIT
+DISK_SIZE=40m
+. "$FS_SRCDIR/tests/integration/disk_lib.sh"
 FS_SPOOL=$DISK/spool
 mkdir -p "$FS_SPOOL"
-MIB=1048576
-
-# avail_mib: what the tmpfs has free, in MiB
-avail_mib() {
-	echo $(($(stat -f -c '%a * %S' "$DISK") / MIB))
-}
 
 fs_start_responder "$FS_SOCK" --min-free-space 16M
 fs_start_worker --min-free-space 16M --max-workers 2

@@ -5,21 +5,9 @@
 # spare inodes beside them; its free space counts for /submit and /health as the spool's does;
 # and a worker whose run user could not reach the run root refuses to start.
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: mounting a tmpfs needs root"
-	exit 77
-fi
-. "$FS_SRCDIR/tests/integration/worker_lib.sh"
-
-DISK=$FS_TMP/runfs
-mkdir -p "$DISK"
-if ! mount -t tmpfs -o size=24m,mode=0755 tmpfs "$DISK"; then
-	echo "SKIP: cannot mount a tmpfs here"
-	exit 77
-fi
-trap 'umount -l "$DISK"; fs_cleanup' EXIT
+DISK_SIZE=24m
+. "$FS_SRCDIR/tests/integration/disk_lib.sh"
 ROOT=$DISK/runs
-MIB=1048576
 
 # ---- refused: the run user cannot reach it ----
 mkdir -m 0700 "$FS_TMP/closed"
@@ -44,9 +32,9 @@ fs_run_task here 'touch here' SUCCEEDED
 [ -d "$ROOT/spare" ] || fs_fail "no pool of spares on the run root's filesystem"
 
 # ---- the run root's free space counts ----
-fallocate -l $(($(stat -f -c '%a * %S' "$DISK") / MIB - 4))M "$DISK/ballast" || fs_fail "fallocate"
+fallocate -l $(($(avail_mib) - 4))M "$DISK/ballast" || fs_fail "fallocate"
 sleep 1.1 # the responder asks the filesystems at most once a second
-AVAIL=$(($(stat -f -c '%a * %S' "$DISK") / MIB))
+AVAIL=$(avail_mib)
 LOW="the filesystem of '$ROOT' has $AVAIL MiB free, below --min-free-space (8 MiB)"
 fs_expect_post /submit '{"jobName":"here","factfilePath":"'"$FS_FF"'","factfileArgs":[]}' \
 	507 '{"message":"Insufficient storage, cannot add job: '"$LOW"'"}'
