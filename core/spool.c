@@ -1669,12 +1669,12 @@ out:
 
 /* ---- the reserve (core/spoolreserve.h): the writes of accepted work get one more try ---- */
 
-/* Made at open when the space is there; a spool without one still works, and
- * spool_reserve_restore makes it later. */
+/* Made at open when there is room to spare (never out of a nearly full disk's last bytes); a
+ * spool without one still works, and spool_reserve_restore makes it later. */
 static void reserve_open(struct spool *sp, const char *dir)
 {
 	sp->reserve = xasprintf("%s/reserve", dir);
-	spoolreserve_make(sp->reserve, NULL);
+	spoolreserve_restore(sp->reserve, 0);
 }
 
 /* Called with the mutex held after a write returned rc: 1 when it failed for lack of space and

@@ -64,7 +64,7 @@ int spoolreserve_restore(const char *path, long long min_free)
 	char *dir;
 	long long avail, need = 2 * SPOOLRESERVE_BYTES;
 
-	if (stat(path, &st) == 0)
+	if (stat(path, &st) == 0 && st.st_size == SPOOLRESERVE_BYTES)
 		return 0;
 	dir = xstrdup(path);
 	avail = diskfree_bytes(dirname(dir));

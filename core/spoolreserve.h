@@ -18,8 +18,8 @@ int spoolreserve_make(const char *path, char **errp);
 /* Removes the reserve at path: 1 when there was one (its space is free now), else 0. */
 int spoolreserve_release(const char *path);
 
-/* Remakes a missing reserve at path when its filesystem has at least min_free bytes available
- * besides it (and never less than twice its size). 1 when it was remade, 0 when nothing was
+/* Remakes a missing (or partial) reserve at path when its filesystem has at least min_free bytes
+ * available besides it (and never less than twice its size). 1 when it was remade, 0 when nothing was
  * done or it could not be made (then a later call tries again). */
 int spoolreserve_restore(const char *path, long long min_free);
 
