@@ -125,6 +125,8 @@ static const struct config_option config_options[] = {
 	OPT_STR("client-webhook-hosts", client_webhook_hosts, config_check_webhook_hosts),
 	OPT_INT("max-tasks", max_tasks, 1, INT_MAX),
 	OPT_INT("max-queued-per-user", max_queued_per_user, 0, INT_MAX),
+	OPT_STR("run-root", run_root, config_check_spool),
+	{ "min-free-space", KIND_BYTES, offsetof(struct config, min_free_space), 0, 0, NULL },
 };
 
 #define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
@@ -916,6 +918,13 @@ static int config_finish(struct config *cfg, int bin_given, char **errp)
 					   "unix socket path (maximum %zu bytes)",
 					   cfg->fcgi_socket, CONFIG_UNIX_PATH_MAX);
 	}
+	if (cfg->run_root == NULL) {
+		cfg->run_root = xasprintf("%s/runs", len > 1 ? cfg->spool : "");
+	} else {
+		len = strlen(cfg->run_root);
+		while (len > 1 && cfg->run_root[len - 1] == '/')
+			cfg->run_root[--len] = '\0';
+	}
 	if (!bin_given && config_check_executable(cfg->factotum_bin, "the bundled runner: ",
 						  "--factotum-bin", errp) != 0)
 		return FS_EINVAL;
@@ -957,6 +966,7 @@ void config_init(struct config *cfg)
 	cfg->template_values = CONFIG_TEMPLATE_STRICT;
 	cfg->client_webhooks = xstrdup("deny");
 	cfg->max_tasks = CONFIG_DEFAULT_MAX_TASKS;
+	cfg->min_free_space = CONFIG_DEFAULT_MIN_FREE;
 }
 
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
@@ -1012,6 +1022,7 @@ void config_free(struct config *cfg)
 	free(cfg->pass_env);
 	free(cfg->client_webhooks);
 	free(cfg->client_webhook_hosts);
+	free(cfg->run_root);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -1088,6 +1099,10 @@ const char *config_usage(void)
 	       "  --max-tasks=N                most tasks of a submitted factfile [10000]\n"
 	       "  --max-queued-per-user=N      bound on the queued jobs of one authenticated user,\n"
 	       "                               0 for none [0]\n"
+	       "  --run-root=DIR               where run directories are made [SPOOL/runs]\n"
+	       "  --min-free-space=BYTES       free space the spool's and run root's filesystems\n"
+	       "                               keep: below it /submit answers 507 (K, M, G),\n"
+	       "                               0 for no check [64M]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "err.h"
 #include "settings.h"
+#include "spoolreserve.h"
 #include "xalloc.h"
 
 /* The schema (PRAGMA user_version SCHEMA_VERSION): jobs, their history, settings, the Consul
@@ -249,6 +250,10 @@ struct spool {
 	 * transaction; NULL when it could not be made true at open (then every call reads). */
 	char *drain_hint;
 	int deferred; /* between spool_defer_sync and spool_resume_sync */
+	/* <dir>/reserve (core/spoolreserve.h), and whether a statement failed with SQLITE_FULL
+	 * since reserve_give_back last looked */
+	char *reserve;
+	int full;
 };
 
 static const char *const state_names[] = { "QUEUED", "WORKING", "DONE" };
@@ -295,6 +300,9 @@ static int db_err(struct spool *sp, const char *op, int src, char **errp)
 {
 	int prim = src & 0xff;
 	int code = (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO;
+
+	if (prim == SQLITE_FULL)
+		sp->full = 1;
 	return err_set(errp, code, "spool: %s: %s", op, sqlite3_errmsg(sp->db));
 }
 
@@ -792,6 +800,8 @@ static void drain_hint_open(struct spool *sp, const char *dir)
 	free(hint);
 }
 
+static void reserve_open(struct spool *sp, const char *dir);
+
 static int spool_open_once(struct spool **spp, const char *dir, int flags, char **errp)
 {
 	struct spool *sp = NULL;
@@ -857,6 +867,7 @@ static int spool_open_once(struct spool **spp, const char *dir, int flags, char 
 	db = NULL;
 	path = NULL;
 	drain_hint_open(sp, dir);
+	reserve_open(sp, dir);
 	*spp = sp;
 fail:
 	sqlite3_finalize(st);
@@ -908,6 +919,7 @@ void spool_close(struct spool *sp)
 	pthread_mutex_destroy(&sp->mu);
 	free(sp->path);
 	free(sp->drain_hint);
+	free(sp->reserve);
 	free(sp);
 }
 
@@ -1001,6 +1013,8 @@ int spool_begin(struct spool *sp, char **errp)
 	}
 	sp->batch = 1;
 	sp->batch_known = 0;
+	/* spool_reserve_give_back asks about this batch */
+	sp->full = 0;
 	return 0; /* the mutex stays held until spool_commit/spool_rollback */
 }
 
@@ -1157,7 +1171,7 @@ static int job_read(struct spool *sp, const char *op, const char *id, struct spo
 	return 0;
 }
 
-int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
+static int claim_next_once(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
 {
 	const char *op = "claim";
 	struct spool_job *job = NULL;
@@ -1195,8 +1209,8 @@ out:
 	return rc;
 }
 
-int spool_record_run(struct spool *sp, const char *id, const char *command, int64_t pid,
-		     char **errp)
+static int record_run_once(struct spool *sp, const char *id, const char *command, int64_t pid,
+			   char **errp)
 {
 	const char *op = "record_run";
 	int rc;
@@ -1211,7 +1225,8 @@ int spool_record_run(struct spool *sp, const char *id, const char *command, int6
 	return tx_close(sp, rc, op, errp);
 }
 
-int spool_finish(struct spool *sp, const char *id, const struct spool_result *res, char **errp)
+static int finish_once(struct spool *sp, const char *id, const struct spool_result *res,
+		       char **errp)
 {
 	const char *op = "finish";
 	int64_t now = clock_real_ms();
@@ -1256,7 +1271,7 @@ end:
 	return tx_close(sp, rc, op, errp);
 }
 
-int spool_abandon(struct spool *sp, const char *id, const char *reason, char **errp)
+static int abandon_once(struct spool *sp, const char *id, const char *reason, char **errp)
 {
 	const char *op = "abandon";
 	int64_t now = clock_real_ms();
@@ -1528,7 +1543,7 @@ int spool_setting_get(struct spool *sp, const char *key, char **valuep, char **e
 	return rc;
 }
 
-int spool_setting_set(struct spool *sp, const char *key, const char *value, char **errp)
+static int setting_set_once(struct spool *sp, const char *key, const char *value, char **errp)
 {
 	if (key == NULL)
 		return err_set(errp, FS_EINVAL, "spool: setting: no key");
@@ -1680,5 +1695,94 @@ int spool_integrity_check(struct spool *sp, char **errp)
 out:
 	sqlite3_finalize(st);
 	unlock(sp);
+	return rc;
+}
+
+/* ---- the reserve (core/spoolreserve.h): the writes of accepted work get one more try ---- */
+
+/* Made at open when there is room to spare (never out of a nearly full disk's last bytes); a
+ * spool without one still works, and spool_reserve_restore makes it later. */
+static void reserve_open(struct spool *sp, const char *dir)
+{
+	sp->reserve = xasprintf("%s/reserve", dir);
+	spoolreserve_restore(sp->reserve, 0);
+}
+
+/* Called with the mutex held after a write returned rc: 1 when it failed for lack of space and
+ * giving the reserve back made room for the one retry. Inside a batch SQLite has already undone
+ * the other calls, so only the batch's owner can start again. */
+static int reserve_give_back(struct spool *sp, int rc)
+{
+	int full = sp->full;
+
+	sp->full = 0;
+	return rc != 0 && full && !sp->batch && (sp->flags & SPOOL_RESERVE) &&
+	       spoolreserve_release(sp->reserve);
+}
+
+int spool_reserve_give_back(struct spool *sp)
+{
+	int rc;
+
+	lock(sp);
+	rc = reserve_give_back(sp, FS_EIO);
+	unlock(sp);
+	return rc;
+}
+
+int spool_reserve_restore(struct spool *sp, long long min_free)
+{
+	return spoolreserve_restore(sp->reserve, min_free);
+}
+
+/* rc = call with the mutex held, and once more when it failed for lack of space and the reserve
+ * was given back */
+#define RESERVE_RETRY(sp, rc, call)                         \
+	do {                                                \
+		lock(sp);                                   \
+		(sp)->full = 0;                             \
+		if (reserve_give_back((sp), (rc) = (call))) \
+			(rc) = (call);                      \
+		unlock(sp);                                 \
+	} while (0)
+
+int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
+{
+	int rc;
+
+	RESERVE_RETRY(sp, rc, claim_next_once(sp, node, jobp, errp));
+	return rc;
+}
+
+int spool_record_run(struct spool *sp, const char *id, const char *command, int64_t pid,
+		     char **errp)
+{
+	int rc;
+
+	RESERVE_RETRY(sp, rc, record_run_once(sp, id, command, pid, errp));
+	return rc;
+}
+
+int spool_finish(struct spool *sp, const char *id, const struct spool_result *res, char **errp)
+{
+	int rc;
+
+	RESERVE_RETRY(sp, rc, finish_once(sp, id, res, errp));
+	return rc;
+}
+
+int spool_abandon(struct spool *sp, const char *id, const char *reason, char **errp)
+{
+	int rc;
+
+	RESERVE_RETRY(sp, rc, abandon_once(sp, id, reason, errp));
+	return rc;
+}
+
+int spool_setting_set(struct spool *sp, const char *key, const char *value, char **errp)
+{
+	int rc;
+
+	RESERVE_RETRY(sp, rc, setting_set_once(sp, key, value, errp));
 	return rc;
 }

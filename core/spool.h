@@ -41,6 +41,8 @@ int spool_state_parse(const char *s);
 	0x4 /* commits on this handle never checkpoint the WAL: its size
 				    * after each commit is kept for spool_wal_frames, and the
 				    * owner runs spool_checkpoint (from another handle) instead */
+/* this handle may give the spool's reserve back (the worker's: spool_reserve_give_back) */
+#define SPOOL_RESERVE 0x8
 
 #define SPOOL_BUSY_TIMEOUT_MS 10000
 #define SPOOL_START_WAIT_MS   60000 /* spool_open: how long a locked spool is waited for */
@@ -251,6 +253,17 @@ void spool_outbox_list_free(struct spool_outbox *entries, size_t n);
 /* Removes a delivered (or abandoned) entry and, if consul_index > 0, sets its job's last index
  * seen, in one transaction. FS_ENOENT unknown oid. */
 int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp);
+
+/* The reserve (core/spoolreserve.h): spool_open makes <dir>/reserve when there is room to spare
+ * (spool_reserve_restore's rule with min_free 0). On a handle opened with SPOOL_RESERVE, spool_claim_next, spool_record_run, spool_finish,
+ * spool_abandon and spool_setting_set, outside a batch, give it back when they fail for lack of
+ * space and are tried once more. A batch cannot be: after a failed spool_commit,
+ * spool_reserve_give_back returns 1 when that failure was for lack of space and the reserve was
+ * there to give back (it is gone now: the batch's owner starts it again), else 0.
+ * spool_reserve_restore remakes a missing one once the filesystem has min_free bytes free besides
+ * it: 1 when it was remade, else 0. */
+int spool_reserve_give_back(struct spool *sp);
+int spool_reserve_restore(struct spool *sp, long long min_free);
 
 /* Test seam (a crash-recovery test checks the file after a kill): PRAGMA integrity_check, 0 or
  * FS_EIO with the first problem. */

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "consul.h"
+#include "diskfree.h"
 #include "settings.h"
 #include "spool.h"
 
@@ -20,11 +21,13 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 	struct buf failing;
 	char *err = NULL, *runner = NULL, now[32];
 	int spool_ok, worker_ok, runner_missing = 0, consul_ok = 1, session = 1;
-	char *cerr = NULL;
+	char *cerr = NULL, *derr = NULL;
+	int disk_ok;
 
 	/* writable means a real durable write: a read would pass on a full or read-only disk */
 	snprintf(now, sizeof(now), "%" PRId64, clock_real_ms() / 1000);
 	spool_ok = spool_setting_set(app->sp, SETTINGS_RESPONDER_HEALTH, now, &err) == 0;
+	disk_ok = diskfree_check(app->disk, &derr) == 0;
 	worker_ok = workersock_alive(app);
 	/* a worker whose runner is gone fails every job it takes (worker/dispatch.c says so) */
 	if (worker_ok && spool_setting_get(app->sp, SETTINGS_WORKER_RUNNER, &runner, NULL) == 0 &&
@@ -33,6 +36,8 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 	buf_init(&failing);
 	if (!spool_ok)
 		buf_printf(&failing, "spool not writable: %s", err);
+	if (!disk_ok)
+		buf_printf(&failing, "%slow on space: %s", failing.len > 0 ? "; " : "", derr);
 	if (!worker_ok)
 		buf_printf(&failing, "%sworker not running", failing.len > 0 ? "; " : "");
 	if (runner_missing)
@@ -48,7 +53,9 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 	}
 	o = route_message(failing.len > 0 ? failing.data : "ok");
 	json_object_object_add(o, "spool",
-			       json_object_new_string(spool_ok ? "ok" : "not writable"));
+			       json_object_new_string(!spool_ok  ? "not writable"
+						      : !disk_ok ? "low on space"
+								 : "ok"));
 	json_object_object_add(o, "worker",
 			       json_object_new_string(!worker_ok       ? "not running"
 						      : runner_missing ? "runner missing"
@@ -62,6 +69,7 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 	buf_free(&failing);
 	free(err);
 	free(cerr);
+	free(derr);
 	free(runner);
 }
 
@@ -70,6 +78,7 @@ static const char *const metrics_results[SUBMIT_N] = {
 	[SUBMIT_TOO_LARGE] = "too_large",       [SUBMIT_DRAINING] = "draining",
 	[SUBMIT_DUPLICATE] = "duplicate",       [SUBMIT_FULL] = "queue_full",
 	[SUBMIT_CONSUL] = "consul_unavailable", [SUBMIT_ERROR] = "error",
+	[SUBMIT_NO_SPACE] = "no_space",
 };
 
 /* upper bounds (seconds) of the run duration buckets */
