@@ -8,7 +8,6 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -104,8 +103,8 @@ static const char schema_v4_sql[] =
  * transaction that finishes a job, so deleting job rows (retention) leaves them as they are. A
  * migrated spool starts them from its rows. */
 #define RUN_DONE_MS "NEW.finished_ms - NEW.started_ms"
-#define RAN_FROM(t) t ".started_ms > 0 AND " t ".finished_ms >= " t ".started_ms"
-#define RAN_DONE    "state = 'DONE' AND " RAN_FROM("jobs")
+#define RAN_NEW     "NEW.started_ms > 0 AND NEW.finished_ms >= NEW.started_ms"
+#define RAN_DONE    "state = 'DONE' AND started_ms > 0 AND finished_ms >= started_ms"
 static const char schema_v5_sql[] =
 	"CREATE TABLE counters (name TEXT PRIMARY KEY NOT NULL, le_ms INTEGER,"
 	" n INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
@@ -119,7 +118,8 @@ static const char schema_v5_sql[] =
 	"UPDATE counters SET n = (SELECT count(*) FROM jobs WHERE state = 'DONE'"
 	" AND (outcome = 'SUCCEEDED') = (counters.name = 'outcome.SUCCEEDED'))"
 	" WHERE name IN ('outcome.SUCCEEDED', 'outcome.FAILED');"
-	"UPDATE counters SET n = (SELECT count(*) FROM jobs WHERE " RAN_DONE ") WHERE name = 'runs';"
+	"UPDATE counters SET n = (SELECT count(*) FROM jobs WHERE " RAN_DONE
+	") WHERE name = 'runs';"
 	"UPDATE counters SET n = (SELECT coalesce(sum(finished_ms - started_ms), 0) FROM jobs"
 	" WHERE " RAN_DONE ") WHERE name = 'run_ms';"
 	"UPDATE counters SET n = (SELECT count(*) FROM jobs WHERE " RAN_DONE
@@ -136,7 +136,7 @@ static const char schema_v5_sql[] =
 	" UPDATE counters SET n = n + 1 WHERE name = 'outcome.' ||"
 	" (CASE WHEN NEW.outcome = 'SUCCEEDED' THEN 'SUCCEEDED' ELSE 'FAILED' END);"
 	" UPDATE counters SET n = n + (CASE WHEN name = 'run_ms' THEN " RUN_DONE_MS " ELSE 1 END)"
-	" WHERE " RAN_FROM("NEW") " AND (name IN ('runs', 'run_ms') OR le_ms >= " RUN_DONE_MS ");"
+	" WHERE " RAN_NEW " AND (name IN ('runs', 'run_ms') OR le_ms >= " RUN_DONE_MS ");"
 	" END;" SCHEMA_PRAGMA(5);
 
 #define JOB_COLS                                                                              \
@@ -1406,18 +1406,12 @@ int spool_list(struct spool *sp, int state, size_t limit, size_t offset, struct 
 /* Files one row of SQ_COUNT (name, le_ms, n) into c. */
 static void count_row(struct spool_counts *c, const char *name, sqlite3_stmt *st)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} fields[] = {
-		{ "jobs.QUEUED", offsetof(struct spool_counts, queued) },
-		{ "jobs.WORKING", offsetof(struct spool_counts, working) },
-		{ "jobs.DONE", offsetof(struct spool_counts, done) },
-		{ "outcome.SUCCEEDED", offsetof(struct spool_counts, succeeded) },
-		{ "outcome.FAILED", offsetof(struct spool_counts, failed) },
-		{ "runs", offsetof(struct spool_counts, runs) },
-		{ "run_ms", offsetof(struct spool_counts, run_ms) },
-	};
+	static const char *const names[] = { "jobs.QUEUED",    "jobs.WORKING",
+					     "jobs.DONE",      "outcome.SUCCEEDED",
+					     "outcome.FAILED", "runs",
+					     "run_ms" };
+	int64_t *const fields[] = { &c->queued, &c->working, &c->done,  &c->succeeded,
+				    &c->failed, &c->runs,    &c->run_ms };
 	int64_t n = sqlite3_column_int64(st, 2);
 	size_t i;
 
@@ -1428,9 +1422,9 @@ static void count_row(struct spool_counts *c, const char *name, sqlite3_stmt *st
 		}
 		return;
 	}
-	for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
-		if (strcmp(name, fields[i].name) == 0)
-			*(int64_t *)((char *)c + fields[i].off) = n;
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(name, names[i]) == 0)
+			*fields[i] = n;
 }
 
 int spool_count(struct spool *sp, struct spool_counts *c, char **errp)
