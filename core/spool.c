@@ -20,9 +20,9 @@
 #include "xalloc.h"
 
 /* The schema (PRAGMA user_version SCHEMA_VERSION): jobs, their history, settings, the Consul
- * outbox, the validated factfiles, the counters. A new spool is made as version 3 and migrated, so that a new
- * spool and a migrated one are the same; a spool of any other version is refused: a schema change
- * is a new version, with its migration. Versions 1 and 2 were development layouts (no
+ * outbox, the validated factfiles, the counters. A new spool is made as version 3 and migrated,
+ * so that a new spool and a migrated one are the same; a spool of any other version is refused: a
+ * schema change is a new version, with its migration. Versions 1 and 2 were development layouts (no
  * queued_count table; the QUEUED transition stored at enqueue): 3 is the first number this
  * schema owns, so that neither is mistaken for it. */
 #define SCHEMA_VERSION   5
