@@ -22,12 +22,12 @@
 #include "xalloc.h"
 
 /* The schema (PRAGMA user_version SCHEMA_VERSION): jobs, their history, settings, the Consul
- * outbox, the validated factfiles. A new spool is made as version 3 and migrated, so that a new
- * spool and a migrated one are the same; a spool of any other version is refused: a schema change
- * is a new version, with its migration. Versions 1 and 2 were development layouts (no
+ * outbox, the validated factfiles, the counters. A new spool is made as version 3 and migrated,
+ * so that a new spool and a migrated one are the same; a spool of any other version is refused: a
+ * schema change is a new version, with its migration. Versions 1 and 2 were development layouts (no
  * queued_count table; the QUEUED transition stored at enqueue): 3 is the first number this
  * schema owns, so that neither is mistaken for it. */
-#define SCHEMA_VERSION   4
+#define SCHEMA_VERSION   5
 #define SCHEMA_STR(v)    #v
 #define SCHEMA_PRAGMA(v) "PRAGMA user_version = " SCHEMA_STR(v) ";"
 static const char schema_v3_sql[] =
@@ -97,6 +97,49 @@ static const char schema_v4_sql[] =
 	"CREATE TRIGGER jobs_factfile_del AFTER DELETE ON jobs WHEN OLD.factfile_sha IS NOT NULL"
 	" BEGIN DELETE FROM factfiles WHERE sha = OLD.factfile_sha AND NOT EXISTS"
 	" (SELECT 1 FROM jobs WHERE factfile_sha = OLD.factfile_sha); END;" SCHEMA_PRAGMA(4);
+
+/* Version 5: counters kept by triggers, so that /status and /metrics cost the same whatever the
+ * history: the WORKING and DONE jobs (QUEUED is queued_count), and totals over every job that
+ * reached DONE on this node: its outcome and, when it ran, its run's duration (the histogram's
+ * buckets, cumulative, with their upper bounds in le_ms). The totals are only ever added to in the
+ * transaction that finishes a job, so deleting job rows (retention) leaves them as they are. A
+ * migrated spool starts them from its rows. */
+#define RUN_DONE_MS "NEW.finished_ms - NEW.started_ms"
+#define RAN_NEW     "NEW.started_ms > 0 AND NEW.finished_ms >= NEW.started_ms"
+#define RAN_DONE    "state = 'DONE' AND started_ms > 0 AND finished_ms >= started_ms"
+static const char schema_v5_sql[] =
+	"CREATE TABLE counters (name TEXT PRIMARY KEY NOT NULL, le_ms INTEGER,"
+	" n INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"INSERT INTO counters(name, le_ms) VALUES ('jobs.WORKING', NULL), ('jobs.DONE', NULL),"
+	" ('outcome.SUCCEEDED', NULL), ('outcome.FAILED', NULL), ('runs', NULL), ('run_ms', NULL),"
+	" ('run_le.1', 1000), ('run_le.5', 5000), ('run_le.15', 15000), ('run_le.60', 60000),"
+	" ('run_le.300', 300000), ('run_le.900', 900000), ('run_le.3600', 3600000),"
+	" ('run_le.14400', 14400000), ('run_le.86400', 86400000);"
+	"UPDATE counters SET n = (SELECT count(*) FROM jobs WHERE state = substr(counters.name, 6))"
+	" WHERE name IN ('jobs.WORKING', 'jobs.DONE');"
+	"UPDATE counters SET n = (SELECT count(*) FROM jobs WHERE state = 'DONE'"
+	" AND (outcome = 'SUCCEEDED') = (counters.name = 'outcome.SUCCEEDED'))"
+	" WHERE name IN ('outcome.SUCCEEDED', 'outcome.FAILED');"
+	"UPDATE counters SET n = (SELECT count(*) FROM jobs WHERE " RAN_DONE
+	") WHERE name = 'runs';"
+	"UPDATE counters SET n = (SELECT coalesce(sum(finished_ms - started_ms), 0) FROM jobs"
+	" WHERE " RAN_DONE ") WHERE name = 'run_ms';"
+	"UPDATE counters SET n = (SELECT count(*) FROM jobs WHERE " RAN_DONE
+	" AND finished_ms - started_ms <= counters.le_ms) WHERE le_ms IS NOT NULL;"
+	"CREATE TRIGGER jobs_count_ins AFTER INSERT ON jobs WHEN NEW.state <> 'QUEUED'"
+	" BEGIN UPDATE counters SET n = n + 1 WHERE name = 'jobs.' || NEW.state; END;"
+	"CREATE TRIGGER jobs_count_upd AFTER UPDATE OF state ON jobs WHEN OLD.state <> NEW.state"
+	" BEGIN UPDATE counters SET n = n + (CASE WHEN name = 'jobs.' || NEW.state THEN 1 ELSE -1 END)"
+	" WHERE name IN ('jobs.' || OLD.state, 'jobs.' || NEW.state); END;"
+	"CREATE TRIGGER jobs_count_del AFTER DELETE ON jobs WHEN OLD.state <> 'QUEUED'"
+	" BEGIN UPDATE counters SET n = n - 1 WHERE name = 'jobs.' || OLD.state; END;"
+	"CREATE TRIGGER jobs_done_totals AFTER UPDATE OF state ON jobs"
+	" WHEN NEW.state = 'DONE' AND OLD.state <> 'DONE' BEGIN"
+	" UPDATE counters SET n = n + 1 WHERE name = 'outcome.' ||"
+	" (CASE WHEN NEW.outcome = 'SUCCEEDED' THEN 'SUCCEEDED' ELSE 'FAILED' END);"
+	" UPDATE counters SET n = n + (CASE WHEN name = 'run_ms' THEN " RUN_DONE_MS " ELSE 1 END)"
+	" WHERE " RAN_NEW " AND (name IN ('runs', 'run_ms') OR le_ms >= " RUN_DONE_MS ");"
+	" END;" SCHEMA_PRAGMA(5);
 
 #define JOB_COLS                                                                              \
 	"id, job_name, factfile_path, factfile_args, state, outcome, node, seq, created_ms, " \
@@ -215,7 +258,8 @@ static const char *const sq_text[SQ_N] = {
 	[SQ_LIST_ALL] = "SELECT " JOB_COLS " FROM jobs ORDER BY seq DESC LIMIT ?1 OFFSET ?2",
 	[SQ_LIST_STATE] = "SELECT " JOB_COLS " FROM jobs WHERE state = ?3"
 			  " ORDER BY seq DESC LIMIT ?1 OFFSET ?2",
-	[SQ_COUNT] = "SELECT state, count(*) FROM jobs GROUP BY state",
+	[SQ_COUNT] = "SELECT 'jobs.QUEUED', NULL, n FROM queued_count"
+		     " UNION ALL SELECT name, le_ms, n FROM counters ORDER BY 2",
 	[SQ_TRANSITIONS] = "SELECT " TR_COLS " FROM transitions t WHERE t.job_id = ?1"
 			   " UNION ALL SELECT NULL, id, updated_ms, state, outcome, exit_code,"
 			   " exit_signal, reason, node FROM jobs"
@@ -732,7 +776,7 @@ static int user_version(sqlite3 *db, const char *path, int *vp, char **errp)
 	return rc;
 }
 
-/* Creates the schema in a new (empty) spool, or migrates a version 3 spool, in one write
+/* Creates the schema in a new (empty) spool, or migrates a version 3 or 4 spool, in one write
  * transaction re-reading the version inside it, since another process may be doing it too;
  * refuses any other version. */
 static int schema_init(sqlite3 *db, const char *path, char **errp)
@@ -743,7 +787,7 @@ static int schema_init(sqlite3 *db, const char *path, char **errp)
 		return rc;
 	if (v == SCHEMA_VERSION)
 		return 0;
-	if (v == 0 || v == 3) {
+	if (v == 0 || v == 3 || v == 4) {
 		if ((rc = exec_static(db, path, "BEGIN IMMEDIATE", errp)) != 0)
 			return rc;
 		if ((rc = user_version(db, path, &v, errp)) != 0)
@@ -752,9 +796,12 @@ static int schema_init(sqlite3 *db, const char *path, char **errp)
 			goto fail;
 		if ((v == 0 || v == 3) && (rc = exec_static(db, path, schema_v4_sql, errp)) != 0)
 			goto fail;
+		if ((v == 0 || v == 3 || v == 4) &&
+		    (rc = exec_static(db, path, schema_v5_sql, errp)) != 0)
+			goto fail;
 		if ((rc = exec_static(db, path, "COMMIT", errp)) != 0)
 			goto fail;
-		if (v == 0 || v == 3 || v == SCHEMA_VERSION)
+		if (v == 0 || v == 3 || v == 4 || v == SCHEMA_VERSION)
 			return 0;
 	}
 	return err_set(errp, FS_EIO, "spool: open %s: schema version %d, this build uses %d", path,
@@ -1402,6 +1449,30 @@ int spool_list(struct spool *sp, int state, size_t limit, size_t offset, struct 
 	return 0;
 }
 
+/* Files one row of SQ_COUNT (name, le_ms, n) into c. */
+static void count_row(struct spool_counts *c, const char *name, sqlite3_stmt *st)
+{
+	static const char *const names[] = { "jobs.QUEUED",    "jobs.WORKING",
+					     "jobs.DONE",      "outcome.SUCCEEDED",
+					     "outcome.FAILED", "runs",
+					     "run_ms" };
+	int64_t *const fields[] = { &c->queued, &c->working, &c->done,  &c->succeeded,
+				    &c->failed, &c->runs,    &c->run_ms };
+	int64_t n = sqlite3_column_int64(st, 2);
+	size_t i;
+
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+		if (c->nbuckets < SPOOL_RUN_BUCKETS_MAX) {
+			c->bucket[c->nbuckets].le_ms = sqlite3_column_int64(st, 1);
+			c->bucket[c->nbuckets++].n = n;
+		}
+		return;
+	}
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(name, names[i]) == 0)
+			*fields[i] = n;
+}
+
 int spool_count(struct spool *sp, struct spool_counts *c, char **errp)
 {
 	sqlite3_stmt *st = NULL;
@@ -1411,22 +1482,8 @@ int spool_count(struct spool *sp, struct spool_counts *c, char **errp)
 	lock(sp);
 	if ((rc = st_get(sp, SQ_COUNT, "count", &st, errp)) != 0)
 		goto out;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t k = sqlite3_column_int64(st, 1);
-		switch (spool_state_parse((const char *)sqlite3_column_text(st, 0))) {
-		case SPOOL_QUEUED:
-			c->queued = k;
-			break;
-		case SPOOL_WORKING:
-			c->working = k;
-			break;
-		case SPOOL_DONE:
-			c->done = k;
-			break;
-		default:
-			break;
-		}
-	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW)
+		count_row(c, (const char *)sqlite3_column_text(st, 0), st);
 	if (src != SQLITE_DONE)
 		rc = db_err(sp, "count", src, errp);
 	st_done(st);

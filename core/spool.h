@@ -186,11 +186,24 @@ int spool_factfile_get(struct spool *sp, const char *sha, char **bodyp, size_t *
 /* The number of WORKING jobs whose factfile_sha is sha, into *np. */
 int spool_factfile_running(struct spool *sp, const char *sha, int64_t *np, char **errp);
 
-/* Numbers of jobs by state (for /status and /metrics). */
+/* The counters kept in the spool (for /status and /metrics), read in one small query whatever the
+ * number of jobs. queued, working and done are the jobs in the spool now (done goes down when
+ * rows are deleted or a DONE job is resubmitted); the rest are totals since the spool was made,
+ * over every transition into DONE, that never go down. */
+#define SPOOL_RUN_BUCKETS_MAX 16
 struct spool_counts {
 	int64_t queued;
 	int64_t working;
 	int64_t done;
+	int64_t succeeded; /* jobs that reached DONE with outcome SUCCEEDED */
+	int64_t failed;    /* ... with outcome FAILED (cancelled and abandoned jobs included) */
+	int64_t runs;      /* of those, the ones that had started: their runs' durations ... */
+	int64_t run_ms;    /* ... summed, in milliseconds, and ... */
+	size_t nbuckets;   /* ... counted in buckets, cumulative, le_ms ascending */
+	struct {
+		int64_t le_ms; /* upper bound, inclusive */
+		int64_t n;     /* runs that took at most le_ms */
+	} bucket[SPOOL_RUN_BUCKETS_MAX];
 };
 int spool_count(struct spool *sp, struct spool_counts *c, char **errp);
 
