@@ -1,9 +1,11 @@
 -- SPDX-License-Identifier: Apache-2.0
--- wrk script of bench/submit.sh and bench/consul.sh: POST /submit bodies, each a distinct job (a
--- tag value made of the run's name, the wrk thread and a counter, so every job id differs and
--- nothing is a 409), and a count of 200 answers apart from everything else.
+-- wrk script of bench/submit.sh, bench/consul.sh and bench/scale.sh: POST /submit bodies, each a
+-- distinct job (a tag value made of the run's name, the wrk thread and a counter, so every job id
+-- differs and nothing is a 409), or GETs of wrk's URL, and a count of 200 answers apart from
+-- everything else (a failing read must not count as served either).
 -- Arguments (after `--`):
---     FACTFILE RUN-NAME
+--     FACTFILE RUN-NAME    the submits
+--     --get                the GETs
 -- Prints one line at the end:
 --     BENCH ok=<200s> other=<non-200s> seconds=<elapsed> p50_ms=<..> p99_ms=<..> status=<a non-200>
 
@@ -21,11 +23,17 @@ function init(args)
    other = 0
    bad_status = 0
    n = 0
-   wrk.method = "POST"
-   wrk.headers["Content-Type"] = "application/json"
+   get = args[1] == "--get"
+   if not get then
+      wrk.method = "POST"
+      wrk.headers["Content-Type"] = "application/json"
+   end
 end
 
 function request()
+   if get then
+      return wrk.format("GET")
+   end
    n = n + 1
    local body = string.format(
       '{"jobName":"bench","factfilePath":"%s","factfileArgs":["--tag","bench,%s-%d-%d"]}',

@@ -126,6 +126,8 @@ static const struct config_option config_options[] = {
 	OPT_STR("client-webhook-hosts", client_webhook_hosts, config_check_webhook_hosts),
 	OPT_INT("max-tasks", max_tasks, 1, INT_MAX),
 	OPT_INT("max-queued-per-user", max_queued_per_user, 0, INT_MAX),
+	OPT_STR("run-root", run_root, config_check_spool),
+	{ "min-free-space", KIND_BYTES, offsetof(struct config, min_free_space), 0, 0, NULL },
 	{ "retain-done", KIND_DURATION, offsetof(struct config, retain_done), 0, 0, NULL },
 	OPT_INT("retain-max-done", retain_max_done, 0, INT_MAX),
 	OPT_FLAG("keep-run-dirs", keep_run_dirs),
@@ -958,6 +960,13 @@ static int config_finish(struct config *cfg, int bin_given, char **errp)
 					   "unix socket path (maximum %zu bytes)",
 					   cfg->fcgi_socket, CONFIG_UNIX_PATH_MAX);
 	}
+	if (cfg->run_root == NULL) {
+		cfg->run_root = xasprintf("%s/runs", len > 1 ? cfg->spool : "");
+	} else {
+		len = strlen(cfg->run_root);
+		while (len > 1 && cfg->run_root[len - 1] == '/')
+			cfg->run_root[--len] = '\0';
+	}
 	if (!bin_given && config_check_executable(cfg->factotum_bin, "the bundled runner: ",
 						  "--factotum-bin", errp) != 0)
 		return FS_EINVAL;
@@ -999,6 +1008,7 @@ void config_init(struct config *cfg)
 	cfg->template_values = CONFIG_TEMPLATE_STRICT;
 	cfg->client_webhooks = xstrdup("deny");
 	cfg->max_tasks = CONFIG_DEFAULT_MAX_TASKS;
+	cfg->min_free_space = CONFIG_DEFAULT_MIN_FREE;
 	cfg->retain_done = CONFIG_DEFAULT_RETAIN_DONE;
 	cfg->retain_consul = -1;
 }
@@ -1056,6 +1066,7 @@ void config_free(struct config *cfg)
 	free(cfg->pass_env);
 	free(cfg->client_webhooks);
 	free(cfg->client_webhook_hosts);
+	free(cfg->run_root);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -1132,6 +1143,10 @@ const char *config_usage(void)
 	       "  --max-tasks=N                most tasks of a submitted factfile [10000]\n"
 	       "  --max-queued-per-user=N      bound on the queued jobs of one authenticated user,\n"
 	       "                               0 for none [0]\n"
+	       "  --run-root=DIR               where run directories are made [SPOOL/runs]\n"
+	       "  --min-free-space=BYTES       free space the spool's and run root's filesystems\n"
+	       "                               keep: below it /submit answers 507 (K, M, G),\n"
+	       "                               0 for no check [64M]\n"
 	       "  --retain-done=DURATION       how long a finished job is kept after its last\n"
 	       "                               finish (Ns, Nm, Nh or Nd) [30d]\n"
 	       "  --retain-max-done=N          the most finished jobs kept, 0 for no bound [0]\n"

@@ -58,6 +58,9 @@
 #define CONFIG_RUNNER_AGENT          "factotum-server-runner/"
 /* The most tasks a submitted factfile may have (--max-tasks). */
 #define CONFIG_DEFAULT_MAX_TASKS     10000
+/* --min-free-space: well above the spool's reserve (core/spoolreserve.h), so that new submits
+ * are refused long before the work already accepted needs it. */
+#define CONFIG_DEFAULT_MIN_FREE      (64LL * 1024 * 1024)
 /* How long a finished job is kept (--retain-done), in seconds: 30 days. */
 #define CONFIG_DEFAULT_RETAIN_DONE   (30LL * 86400)
 
@@ -157,6 +160,10 @@ struct config {
 	/* --max-queued-per-user: QUEUED jobs one REMOTE_USER may have (jobs without a user share
 	 * one bound), 0 = no bound */
 	int max_queued_per_user;
+	/* The disk (core/diskfree.h). run_root: --run-root, absolute, no trailing '/'; derived
+	 * "<spool>/runs" when not given. min_free_space: --min-free-space in bytes, 0 = no check. */
+	char *run_root;
+	long long min_free_space;
 	/* Retention of finished jobs (worker/prune.h) */
 	long long retain_done; /* --retain-done: seconds after a job's last finish, >= 0 */
 	int retain_max_done;   /* --retain-max-done: the most DONE jobs kept, 0 = no bound */

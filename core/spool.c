@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -20,15 +21,16 @@
 #include "spooldb.h"
 #include "spoollist.h"
 #include "spoolprune.h"
+#include "spoolreserve.h"
 #include "xalloc.h"
 
 /* The schema (PRAGMA user_version SCHEMA_VERSION): jobs, their history, settings, the Consul
- * outbox, the validated factfiles. A new spool is made as version 3 and migrated, so that a new
- * spool and a migrated one are the same; a spool of any other version is refused: a schema change
- * is a new version, with its migration. Versions 1 and 2 were development layouts (no
+ * outbox, the validated factfiles, the counters. A new spool is made as version 3 and migrated,
+ * so that a new spool and a migrated one are the same; a spool of any other version is refused: a
+ * schema change is a new version, with its migration. Versions 1 and 2 were development layouts (no
  * queued_count table; the QUEUED transition stored at enqueue): 3 is the first number this
  * schema owns, so that neither is mistaken for it. */
-#define SCHEMA_VERSION   4
+#define SCHEMA_VERSION   5
 #define SCHEMA_STR(v)    #v
 #define SCHEMA_PRAGMA(v) "PRAGMA user_version = " SCHEMA_STR(v) ";"
 static const char schema_v3_sql[] =
@@ -98,6 +100,49 @@ static const char schema_v4_sql[] =
 	"CREATE TRIGGER jobs_factfile_del AFTER DELETE ON jobs WHEN OLD.factfile_sha IS NOT NULL"
 	" BEGIN DELETE FROM factfiles WHERE sha = OLD.factfile_sha AND NOT EXISTS"
 	" (SELECT 1 FROM jobs WHERE factfile_sha = OLD.factfile_sha); END;" SCHEMA_PRAGMA(4);
+
+/* Version 5: counters kept by triggers, so that /status and /metrics cost the same whatever the
+ * history: the WORKING and DONE jobs (QUEUED is queued_count), and totals over every job that
+ * reached DONE on this node: its outcome and, when it ran, its run's duration (the histogram's
+ * buckets, cumulative, with their upper bounds in le_ms). The totals are only ever added to in the
+ * transaction that finishes a job, so deleting job rows (retention) leaves them as they are. A
+ * migrated spool starts them from its rows. */
+#define RUN_DONE_MS "NEW.finished_ms - NEW.started_ms"
+#define RAN_NEW     "NEW.started_ms > 0 AND NEW.finished_ms >= NEW.started_ms"
+#define RAN_DONE    "state = 'DONE' AND started_ms > 0 AND finished_ms >= started_ms"
+static const char schema_v5_sql[] =
+	"CREATE TABLE counters (name TEXT PRIMARY KEY NOT NULL, le_ms INTEGER,"
+	" n INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"INSERT INTO counters(name, le_ms) VALUES ('jobs.WORKING', NULL), ('jobs.DONE', NULL),"
+	" ('outcome.SUCCEEDED', NULL), ('outcome.FAILED', NULL), ('runs', NULL), ('run_ms', NULL),"
+	" ('run_le.1', 1000), ('run_le.5', 5000), ('run_le.15', 15000), ('run_le.60', 60000),"
+	" ('run_le.300', 300000), ('run_le.900', 900000), ('run_le.3600', 3600000),"
+	" ('run_le.14400', 14400000), ('run_le.86400', 86400000);"
+	"UPDATE counters SET n = (SELECT count(*) FROM jobs WHERE state = substr(counters.name, 6))"
+	" WHERE name IN ('jobs.WORKING', 'jobs.DONE');"
+	"UPDATE counters SET n = (SELECT count(*) FROM jobs WHERE state = 'DONE'"
+	" AND (outcome = 'SUCCEEDED') = (counters.name = 'outcome.SUCCEEDED'))"
+	" WHERE name IN ('outcome.SUCCEEDED', 'outcome.FAILED');"
+	"UPDATE counters SET n = (SELECT count(*) FROM jobs WHERE " RAN_DONE
+	") WHERE name = 'runs';"
+	"UPDATE counters SET n = (SELECT coalesce(sum(finished_ms - started_ms), 0) FROM jobs"
+	" WHERE " RAN_DONE ") WHERE name = 'run_ms';"
+	"UPDATE counters SET n = (SELECT count(*) FROM jobs WHERE " RAN_DONE
+	" AND finished_ms - started_ms <= counters.le_ms) WHERE le_ms IS NOT NULL;"
+	"CREATE TRIGGER jobs_count_ins AFTER INSERT ON jobs WHEN NEW.state <> 'QUEUED'"
+	" BEGIN UPDATE counters SET n = n + 1 WHERE name = 'jobs.' || NEW.state; END;"
+	"CREATE TRIGGER jobs_count_upd AFTER UPDATE OF state ON jobs WHEN OLD.state <> NEW.state"
+	" BEGIN UPDATE counters SET n = n + (CASE WHEN name = 'jobs.' || NEW.state THEN 1 ELSE -1 END)"
+	" WHERE name IN ('jobs.' || OLD.state, 'jobs.' || NEW.state); END;"
+	"CREATE TRIGGER jobs_count_del AFTER DELETE ON jobs WHEN OLD.state <> 'QUEUED'"
+	" BEGIN UPDATE counters SET n = n - 1 WHERE name = 'jobs.' || OLD.state; END;"
+	"CREATE TRIGGER jobs_done_totals AFTER UPDATE OF state ON jobs"
+	" WHEN NEW.state = 'DONE' AND OLD.state <> 'DONE' BEGIN"
+	" UPDATE counters SET n = n + 1 WHERE name = 'outcome.' ||"
+	" (CASE WHEN NEW.outcome = 'SUCCEEDED' THEN 'SUCCEEDED' ELSE 'FAILED' END);"
+	" UPDATE counters SET n = n + (CASE WHEN name = 'run_ms' THEN " RUN_DONE_MS " ELSE 1 END)"
+	" WHERE " RAN_NEW " AND (name IN ('runs', 'run_ms') OR le_ms >= " RUN_DONE_MS ");"
+	" END;" SCHEMA_PRAGMA(5);
 
 #define JOB_COLS                                                                              \
 	"id, job_name, factfile_path, factfile_args, state, outcome, node, seq, created_ms, " \
@@ -216,7 +261,8 @@ static const char *const sq_text[SQ_N] = {
 	[SQ_LIST_ALL] = "SELECT " JOB_COLS " FROM jobs ORDER BY seq DESC LIMIT ?1 OFFSET ?2",
 	[SQ_LIST_STATE] = "SELECT " JOB_COLS " FROM jobs WHERE state = ?3"
 			  " ORDER BY seq DESC LIMIT ?1 OFFSET ?2",
-	[SQ_COUNT] = "SELECT state, count(*) FROM jobs GROUP BY state",
+	[SQ_COUNT] = "SELECT 'jobs.QUEUED', NULL, n FROM queued_count"
+		     " UNION ALL SELECT name, le_ms, n FROM counters ORDER BY 2",
 	[SQ_TRANSITIONS] = "SELECT " TR_COLS " FROM transitions t WHERE t.job_id = ?1"
 			   " UNION ALL SELECT NULL, id, updated_ms, state, outcome, exit_code,"
 			   " exit_signal, reason, node FROM jobs"
@@ -251,6 +297,10 @@ struct spool {
 	 * transaction; NULL when it could not be made true at open (then every call reads). */
 	char *drain_hint;
 	int deferred; /* between spool_defer_sync and spool_resume_sync */
+	/* <dir>/reserve (core/spoolreserve.h), and whether a statement failed with SQLITE_FULL
+	 * since reserve_give_back last looked */
+	char *reserve;
+	int full;
 };
 
 static const char *const state_names[] = { "QUEUED", "WORKING", "DONE" };
@@ -297,6 +347,9 @@ static int db_err(struct spool *sp, const char *op, int src, char **errp)
 {
 	int prim = src & 0xff;
 	int code = (prim == SQLITE_BUSY || prim == SQLITE_LOCKED) ? FS_EBUSY : FS_EIO;
+
+	if (prim == SQLITE_FULL)
+		sp->full = 1;
 	return err_set(errp, code, "spool: %s: %s", op, sqlite3_errmsg(sp->db));
 }
 
@@ -726,7 +779,7 @@ static int user_version(sqlite3 *db, const char *path, int *vp, char **errp)
 	return rc;
 }
 
-/* Creates the schema in a new (empty) spool, or migrates a version 3 spool, in one write
+/* Creates the schema in a new (empty) spool, or migrates a version 3 or 4 spool, in one write
  * transaction re-reading the version inside it, since another process may be doing it too;
  * refuses any other version. */
 static int schema_init(sqlite3 *db, const char *path, char **errp)
@@ -737,7 +790,7 @@ static int schema_init(sqlite3 *db, const char *path, char **errp)
 		return rc;
 	if (v == SCHEMA_VERSION)
 		return 0;
-	if (v == 0 || v == 3) {
+	if (v == 0 || v == 3 || v == 4) {
 		if ((rc = exec_static(db, path, "BEGIN IMMEDIATE", errp)) != 0)
 			return rc;
 		if ((rc = user_version(db, path, &v, errp)) != 0)
@@ -746,9 +799,12 @@ static int schema_init(sqlite3 *db, const char *path, char **errp)
 			goto fail;
 		if ((v == 0 || v == 3) && (rc = exec_static(db, path, schema_v4_sql, errp)) != 0)
 			goto fail;
+		if ((v == 0 || v == 3 || v == 4) &&
+		    (rc = exec_static(db, path, schema_v5_sql, errp)) != 0)
+			goto fail;
 		if ((rc = exec_static(db, path, "COMMIT", errp)) != 0)
 			goto fail;
-		if (v == 0 || v == 3 || v == SCHEMA_VERSION)
+		if (v == 0 || v == 3 || v == 4 || v == SCHEMA_VERSION)
 			return 0;
 	}
 	return err_set(errp, FS_EIO, "spool: open %s: schema version %d, this build uses %d", path,
@@ -794,7 +850,9 @@ static void drain_hint_open(struct spool *sp, const char *dir)
 	free(hint);
 }
 
-int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
+static void reserve_open(struct spool *sp, const char *dir);
+
+static int spool_open_once(struct spool **spp, const char *dir, int flags, char **errp)
 {
 	struct spool *sp = NULL;
 	sqlite3 *db = NULL;
@@ -861,12 +919,43 @@ int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
 	db = NULL;
 	path = NULL;
 	drain_hint_open(sp, dir);
+	reserve_open(sp, dir);
 	*spp = sp;
 fail:
 	sqlite3_finalize(st);
 	if (db != NULL)
 		sqlite3_close_v2(db);
 	free(path);
+	return rc;
+}
+
+/* Processes starting together on one spool meet SQLite's busy answers that its busy handler
+ * does not wait out: switching a new file to WAL, and opening a WAL while another connection
+ * recovers it, answer SQLITE_BUSY at once. A busy open is therefore retried with a fresh
+ * connection until SPOOL_START_WAIT_MS have passed; any other failure is final. */
+int spool_open(struct spool **spp, const char *dir, int flags, char **errp)
+{
+	int64_t until = clock_mono_ms() + SPOOL_START_WAIT_MS;
+	struct timespec pause = { 0, 0 };
+	char *msg = NULL;
+	int rc;
+
+	while ((rc = spool_open_once(spp, dir, flags, &msg)) == FS_EBUSY &&
+	       clock_mono_ms() < until) {
+		free(msg);
+		msg = NULL;
+		/* 1 ms, doubling up to 64 ms: the other opener needs a few milliseconds */
+		pause.tv_nsec = pause.tv_nsec == 0 ? 1000000 : pause.tv_nsec * 2;
+		if (pause.tv_nsec > 64000000)
+			pause.tv_nsec = 64000000;
+		nanosleep(&pause, NULL);
+	}
+	if (rc != 0 && errp != NULL) {
+		free(*errp);
+		*errp = msg;
+	} else {
+		free(msg);
+	}
 	return rc;
 }
 
@@ -882,6 +971,7 @@ void spool_close(struct spool *sp)
 	pthread_mutex_destroy(&sp->mu);
 	free(sp->path);
 	free(sp->drain_hint);
+	free(sp->reserve);
 	free(sp);
 }
 
@@ -975,6 +1065,8 @@ int spool_begin(struct spool *sp, char **errp)
 	}
 	sp->batch = 1;
 	sp->batch_known = 0;
+	/* spool_reserve_give_back asks about this batch */
+	sp->full = 0;
 	return 0; /* the mutex stays held until spool_commit/spool_rollback */
 }
 
@@ -1131,7 +1223,7 @@ static int job_read(struct spool *sp, const char *op, const char *id, struct spo
 	return 0;
 }
 
-int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
+static int claim_next_once(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
 {
 	const char *op = "claim";
 	struct spool_job *job = NULL;
@@ -1169,8 +1261,8 @@ out:
 	return rc;
 }
 
-int spool_record_run(struct spool *sp, const char *id, const char *command, int64_t pid,
-		     char **errp)
+static int record_run_once(struct spool *sp, const char *id, const char *command, int64_t pid,
+			   char **errp)
 {
 	const char *op = "record_run";
 	int rc;
@@ -1185,7 +1277,8 @@ int spool_record_run(struct spool *sp, const char *id, const char *command, int6
 	return tx_close(sp, rc, op, errp);
 }
 
-int spool_finish(struct spool *sp, const char *id, const struct spool_result *res, char **errp)
+static int finish_once(struct spool *sp, const char *id, const struct spool_result *res,
+		       char **errp)
 {
 	const char *op = "finish";
 	int64_t now = clock_real_ms();
@@ -1230,7 +1323,7 @@ end:
 	return tx_close(sp, rc, op, errp);
 }
 
-int spool_abandon(struct spool *sp, const char *id, const char *reason, char **errp)
+static int abandon_once(struct spool *sp, const char *id, const char *reason, char **errp)
 {
 	const char *op = "abandon";
 	int64_t now = clock_real_ms();
@@ -1361,6 +1454,30 @@ int spool_list(struct spool *sp, int state, size_t limit, size_t offset, struct 
 	return 0;
 }
 
+/* Files one row of SQ_COUNT (name, le_ms, n) into c. */
+static void count_row(struct spool_counts *c, const char *name, sqlite3_stmt *st)
+{
+	static const char *const names[] = { "jobs.QUEUED",    "jobs.WORKING",
+					     "jobs.DONE",      "outcome.SUCCEEDED",
+					     "outcome.FAILED", "runs",
+					     "run_ms" };
+	int64_t *const fields[] = { &c->queued, &c->working, &c->done,  &c->succeeded,
+				    &c->failed, &c->runs,    &c->run_ms };
+	int64_t n = sqlite3_column_int64(st, 2);
+	size_t i;
+
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+		if (c->nbuckets < SPOOL_RUN_BUCKETS_MAX) {
+			c->bucket[c->nbuckets].le_ms = sqlite3_column_int64(st, 1);
+			c->bucket[c->nbuckets++].n = n;
+		}
+		return;
+	}
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(name, names[i]) == 0)
+			*fields[i] = n;
+}
+
 int spool_count(struct spool *sp, struct spool_counts *c, char **errp)
 {
 	sqlite3_stmt *st = NULL;
@@ -1370,22 +1487,8 @@ int spool_count(struct spool *sp, struct spool_counts *c, char **errp)
 	lock(sp);
 	if ((rc = st_get(sp, SQ_COUNT, "count", &st, errp)) != 0)
 		goto out;
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t k = sqlite3_column_int64(st, 1);
-		switch (spool_state_parse((const char *)sqlite3_column_text(st, 0))) {
-		case SPOOL_QUEUED:
-			c->queued = k;
-			break;
-		case SPOOL_WORKING:
-			c->working = k;
-			break;
-		case SPOOL_DONE:
-			c->done = k;
-			break;
-		default:
-			break;
-		}
-	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW)
+		count_row(c, (const char *)sqlite3_column_text(st, 0), st);
 	if (src != SQLITE_DONE)
 		rc = db_err(sp, "count", src, errp);
 	st_done(st);
@@ -1502,7 +1605,7 @@ int spool_setting_get(struct spool *sp, const char *key, char **valuep, char **e
 	return rc;
 }
 
-int spool_setting_set(struct spool *sp, const char *key, const char *value, char **errp)
+static int setting_set_once(struct spool *sp, const char *key, const char *value, char **errp)
 {
 	if (key == NULL)
 		return err_set(errp, FS_EINVAL, "spool: setting: no key");
@@ -1654,6 +1757,95 @@ int spool_integrity_check(struct spool *sp, char **errp)
 out:
 	sqlite3_finalize(st);
 	unlock(sp);
+	return rc;
+}
+
+/* ---- the reserve (core/spoolreserve.h): the writes of accepted work get one more try ---- */
+
+/* Made at open when there is room to spare (never out of a nearly full disk's last bytes); a
+ * spool without one still works, and spool_reserve_restore makes it later. */
+static void reserve_open(struct spool *sp, const char *dir)
+{
+	sp->reserve = xasprintf("%s/reserve", dir);
+	spoolreserve_restore(sp->reserve, 0);
+}
+
+/* Called with the mutex held after a write returned rc: 1 when it failed for lack of space and
+ * giving the reserve back made room for the one retry. Inside a batch SQLite has already undone
+ * the other calls, so only the batch's owner can start again. */
+static int reserve_give_back(struct spool *sp, int rc)
+{
+	int full = sp->full;
+
+	sp->full = 0;
+	return rc != 0 && full && !sp->batch && (sp->flags & SPOOL_RESERVE) &&
+	       spoolreserve_release(sp->reserve);
+}
+
+int spool_reserve_give_back(struct spool *sp)
+{
+	int rc;
+
+	lock(sp);
+	rc = reserve_give_back(sp, FS_EIO);
+	unlock(sp);
+	return rc;
+}
+
+int spool_reserve_restore(struct spool *sp, long long min_free)
+{
+	return spoolreserve_restore(sp->reserve, min_free);
+}
+
+/* rc = call with the mutex held, and once more when it failed for lack of space and the reserve
+ * was given back */
+#define RESERVE_RETRY(sp, rc, call)                         \
+	do {                                                \
+		lock(sp);                                   \
+		(sp)->full = 0;                             \
+		if (reserve_give_back((sp), (rc) = (call))) \
+			(rc) = (call);                      \
+		unlock(sp);                                 \
+	} while (0)
+
+int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp)
+{
+	int rc;
+
+	RESERVE_RETRY(sp, rc, claim_next_once(sp, node, jobp, errp));
+	return rc;
+}
+
+int spool_record_run(struct spool *sp, const char *id, const char *command, int64_t pid,
+		     char **errp)
+{
+	int rc;
+
+	RESERVE_RETRY(sp, rc, record_run_once(sp, id, command, pid, errp));
+	return rc;
+}
+
+int spool_finish(struct spool *sp, const char *id, const struct spool_result *res, char **errp)
+{
+	int rc;
+
+	RESERVE_RETRY(sp, rc, finish_once(sp, id, res, errp));
+	return rc;
+}
+
+int spool_abandon(struct spool *sp, const char *id, const char *reason, char **errp)
+{
+	int rc;
+
+	RESERVE_RETRY(sp, rc, abandon_once(sp, id, reason, errp));
+	return rc;
+}
+
+int spool_setting_set(struct spool *sp, const char *key, const char *value, char **errp)
+{
+	int rc;
+
+	RESERVE_RETRY(sp, rc, setting_set_once(sp, key, value, errp));
 	return rc;
 }
 

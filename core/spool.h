@@ -41,13 +41,19 @@ int spool_state_parse(const char *s);
 	0x4 /* commits on this handle never checkpoint the WAL: its size
 				    * after each commit is kept for spool_wal_frames, and the
 				    * owner runs spool_checkpoint (from another handle) instead */
+/* this handle may give the spool's reserve back (the worker's: spool_reserve_give_back) */
+#define SPOOL_RESERVE 0x8
 
 #define SPOOL_BUSY_TIMEOUT_MS 10000
+#define SPOOL_START_WAIT_MS   60000 /* spool_open: how long a locked spool is waited for */
 
 /* Opens (creating if absent, with this build's schema) <dir>/spool.db. dir must exist. On
  * success *spp is a handle the caller releases with spool_close. A file that is not an SQLite
  * database is FS_EIO with a message naming the file; so is a spool of another schema version:
- * "spool: open <dir>/spool.db: schema version N, this build uses M". */
+ * "spool: open <dir>/spool.db: schema version N, this build uses M". Any number of processes
+ * may open one spool at once, new or not: a spool locked by another opener (creating the
+ * schema, migrating it, recovering the WAL) is waited for: attempts go on for
+ * SPOOL_START_WAIT_MS (the last may wait SPOOL_BUSY_TIMEOUT_MS more), then FS_EBUSY. */
 int spool_open(struct spool **spp, const char *dir, int flags, char **errp);
 /* Finalizes everything and closes; NULL is allowed. An open batch is rolled back. */
 void spool_close(struct spool *sp);
@@ -180,11 +186,24 @@ int spool_factfile_get(struct spool *sp, const char *sha, char **bodyp, size_t *
 /* The number of WORKING jobs whose factfile_sha is sha, into *np. */
 int spool_factfile_running(struct spool *sp, const char *sha, int64_t *np, char **errp);
 
-/* Numbers of jobs by state (for /status and /metrics). */
+/* The counters kept in the spool (for /status and /metrics), read in one small query whatever the
+ * number of jobs. queued, working and done are the jobs in the spool now (done goes down when
+ * rows are deleted or a DONE job is resubmitted); the rest are totals since the spool was made,
+ * over every transition into DONE, that never go down. */
+#define SPOOL_RUN_BUCKETS_MAX 16
 struct spool_counts {
 	int64_t queued;
 	int64_t working;
 	int64_t done;
+	int64_t succeeded; /* jobs that reached DONE with outcome SUCCEEDED */
+	int64_t failed;    /* ... with outcome FAILED (cancelled and abandoned jobs included) */
+	int64_t runs;      /* of those, the ones that had started: their runs' durations ... */
+	int64_t run_ms;    /* ... summed, in milliseconds, and ... */
+	size_t nbuckets;   /* ... counted in buckets, cumulative, le_ms ascending */
+	struct {
+		int64_t le_ms; /* upper bound, inclusive */
+		int64_t n;     /* runs that took at most le_ms */
+	} bucket[SPOOL_RUN_BUCKETS_MAX];
 };
 int spool_count(struct spool *sp, struct spool_counts *c, char **errp);
 
@@ -247,6 +266,17 @@ void spool_outbox_list_free(struct spool_outbox *entries, size_t n);
 /* Removes a delivered (or abandoned) entry and, if consul_index > 0, sets its job's last index
  * seen, in one transaction. FS_ENOENT unknown oid. */
 int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp);
+
+/* The reserve (core/spoolreserve.h): spool_open makes <dir>/reserve when there is room to spare
+ * (spool_reserve_restore's rule with min_free 0). On a handle opened with SPOOL_RESERVE, spool_claim_next, spool_record_run, spool_finish,
+ * spool_abandon and spool_setting_set, outside a batch, give it back when they fail for lack of
+ * space and are tried once more. A batch cannot be: after a failed spool_commit,
+ * spool_reserve_give_back returns 1 when that failure was for lack of space and the reserve was
+ * there to give back (it is gone now: the batch's owner starts it again), else 0.
+ * spool_reserve_restore remakes a missing one once the filesystem has min_free bytes free besides
+ * it: 1 when it was remade, else 0. */
+int spool_reserve_give_back(struct spool *sp);
+int spool_reserve_restore(struct spool *sp, long long min_free);
 
 /* Test seam (a crash-recovery test checks the file after a kill): PRAGMA integrity_check, 0 or
  * FS_EIO with the first problem. */

@@ -17,6 +17,7 @@ struct spool;
 struct committer;
 struct runuser;
 struct consul;
+struct diskfree;
 
 /* The Consul claim of /submit (doc/consul.md), NULL with --no-consul. claim runs after validation
  * and before the job is handed to the committer. It returns 0 with *cl filled (cl->index, the
@@ -51,6 +52,7 @@ enum submit_result {
 	SUBMIT_FULL,      /* 429 */
 	SUBMIT_CONSUL,    /* 503 Consul unavailable */
 	SUBMIT_ERROR,     /* 500: the spool failed */
+	SUBMIT_NO_SPACE,  /* 507: below --min-free-space */
 	SUBMIT_N
 };
 
@@ -65,6 +67,7 @@ struct app {
 	struct runuser *runuser;       /* the worker's run identity, for policy.run (runuser.h) */
 	int64_t start_ms;              /* when this responder started (epoch ms) */
 	char *worker_sock;             /* <spool>/worker.sock, owned */
+	struct diskfree *disk;         /* --min-free-space of the spool and run root, owned */
 	atomic_ulong submits[SUBMIT_N];
 	atomic_ulong consul_errors;
 	atomic_ulong requests;

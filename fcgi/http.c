@@ -334,6 +334,8 @@ static const char *http_reason(int status)
 		return "Internal Server Error";
 	case 503:
 		return "Service Unavailable";
+	case 507:
+		return "Insufficient Storage";
 	}
 	return "Unknown";
 }

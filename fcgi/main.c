@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "committer.h"
 #include "consul.h"
+#include "diskfree.h"
 #include "err.h"
 #include "fcgisock.h"
 #include "log.h"
@@ -397,6 +398,7 @@ int main(int argc, char **argv)
 	}
 	app.worker_sock = xasprintf("%s/worker.sock", strcmp(cfg.spool, "/") == 0 ? "" : cfg.spool);
 	app.start_ms = clock_real_ms();
+	app.disk = diskfree_new(cfg.spool, cfg.run_root, cfg.min_free_space);
 	if (committer_start(&app.committer, sp_commit, ckpt, (size_t)cfg.max_jobs,
 			    fcgi_after_commit, &app, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -435,6 +437,7 @@ out:
 	free(own_path);
 	free(ths);
 	free(app.worker_sock);
+	diskfree_free(app.disk);
 	jobreq_cache_free(app.policy.cache);
 	runuser_free(app.runuser);
 	consul_free(app.consul);

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "consul.h"
+#include "diskfree.h"
 #include "settings.h"
 #include "spool.h"
 
@@ -20,11 +21,13 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 	struct buf failing;
 	char *err = NULL, *runner = NULL, now[32];
 	int spool_ok, worker_ok, runner_missing = 0, consul_ok = 1, session = 1;
-	char *cerr = NULL;
+	char *cerr = NULL, *derr = NULL;
+	int disk_ok;
 
 	/* writable means a real durable write: a read would pass on a full or read-only disk */
 	snprintf(now, sizeof(now), "%" PRId64, clock_real_ms() / 1000);
 	spool_ok = spool_setting_set(app->sp, SETTINGS_RESPONDER_HEALTH, now, &err) == 0;
+	disk_ok = diskfree_check(app->disk, &derr) == 0;
 	worker_ok = workersock_alive(app);
 	/* a worker whose runner is gone fails every job it takes (worker/dispatch.c says so) */
 	if (worker_ok && spool_setting_get(app->sp, SETTINGS_WORKER_RUNNER, &runner, NULL) == 0 &&
@@ -33,6 +36,8 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 	buf_init(&failing);
 	if (!spool_ok)
 		buf_printf(&failing, "spool not writable: %s", err);
+	if (!disk_ok)
+		buf_printf(&failing, "%slow on space: %s", failing.len > 0 ? "; " : "", derr);
 	if (!worker_ok)
 		buf_printf(&failing, "%sworker not running", failing.len > 0 ? "; " : "");
 	if (runner_missing)
@@ -48,7 +53,9 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 	}
 	o = route_message(failing.len > 0 ? failing.data : "ok");
 	json_object_object_add(o, "spool",
-			       json_object_new_string(spool_ok ? "ok" : "not writable"));
+			       json_object_new_string(!spool_ok  ? "not writable"
+						      : !disk_ok ? "low on space"
+								 : "ok"));
 	json_object_object_add(o, "worker",
 			       json_object_new_string(!worker_ok       ? "not running"
 						      : runner_missing ? "runner missing"
@@ -62,6 +69,7 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 	buf_free(&failing);
 	free(err);
 	free(cerr);
+	free(derr);
 	free(runner);
 }
 
@@ -70,11 +78,8 @@ static const char *const metrics_results[SUBMIT_N] = {
 	[SUBMIT_TOO_LARGE] = "too_large",       [SUBMIT_DRAINING] = "draining",
 	[SUBMIT_DUPLICATE] = "duplicate",       [SUBMIT_FULL] = "queue_full",
 	[SUBMIT_CONSUL] = "consul_unavailable", [SUBMIT_ERROR] = "error",
+	[SUBMIT_NO_SPACE] = "no_space",
 };
-
-/* upper bounds (seconds) of the run duration buckets */
-static const double metrics_buckets[] = { 1, 5, 15, 60, 300, 900, 3600, 14400, 86400 };
-#define METRICS_NBUCKETS (sizeof(metrics_buckets) / sizeof(metrics_buckets[0]))
 
 static void metrics_head(struct buf *b, const char *name, const char *type, const char *help)
 {
@@ -84,38 +89,18 @@ static void metrics_head(struct buf *b, const char *name, const char *type, cons
 void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct spool_counts c;
-	struct spool_job *done = NULL;
 	struct buf b;
 	char *err = NULL;
-	size_t n = 0, i, k;
-	uint64_t bucket[METRICS_NBUCKETS] = { 0 }, runs = 0, succeeded = 0, failed = 0;
-	double sum = 0;
+	size_t i;
 	int draining = 0, alive;
 
-	if (spool_count(app->sp, &c, &err) != 0 || spool_drain_get(app->sp, &draining, &err) != 0 ||
-	    spool_list(app->sp, SPOOL_DONE, 0, 0, &done, &n, &err) != 0) {
+	/* counters kept in the spool: one small read whatever the number of jobs */
+	if (spool_count(app->sp, &c, &err) != 0 || spool_drain_get(app->sp, &draining, &err) != 0) {
 		route_spool_failed(fr, req, err);
 		free(err);
 		return;
 	}
 	alive = workersock_alive(app);
-	/* outcomes and durations of the last run of every DONE job in the spool */
-	for (i = 0; i < n; i++) {
-		if (done[i].outcome == SPOOL_SUCCEEDED)
-			succeeded++;
-		else
-			failed++;
-		if (done[i].started_ms > 0 && done[i].finished_ms >= done[i].started_ms) {
-			double d = (double)(done[i].finished_ms - done[i].started_ms) / 1000.0;
-
-			runs++;
-			sum += d;
-			for (k = 0; k < METRICS_NBUCKETS; k++)
-				if (d <= metrics_buckets[k])
-					bucket[k]++;
-		}
-	}
-	spool_job_list_free(done, n);
 
 	buf_init(&b);
 	metrics_head(&b, "factotum_server_submissions_total", "counter",
@@ -149,24 +134,24 @@ void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req)
 	buf_printf(&b, "factotum_server_worker_up %d\n", alive);
 	metrics_head(&b, "factotum_server_draining", "gauge", "1 when the node is in drain state.");
 	buf_printf(&b, "factotum_server_draining %d\n", draining);
-	metrics_head(&b, "factotum_server_outcomes", "gauge",
-		     "Outcome of the last run of each DONE job in the spool.");
+	metrics_head(&b, "factotum_server_outcomes_total", "counter",
+		     "Jobs of this node that reached DONE, by outcome (kept in the spool).");
 	buf_printf(&b,
-		   "factotum_server_outcomes{outcome=\"SUCCEEDED\"} %" PRIu64 "\n"
-		   "factotum_server_outcomes{outcome=\"FAILED\"} %" PRIu64 "\n",
-		   succeeded, failed);
+		   "factotum_server_outcomes_total{outcome=\"SUCCEEDED\"} %" PRId64 "\n"
+		   "factotum_server_outcomes_total{outcome=\"FAILED\"} %" PRId64 "\n",
+		   c.succeeded, c.failed);
 	metrics_head(&b, "factotum_server_run_duration_seconds", "histogram",
-		     "Duration of the last run of each DONE job in the spool (recomputed from the "
-		     "spool: it shrinks when a job is resubmitted).");
-	for (k = 0; k < METRICS_NBUCKETS; k++)
+		     "Duration of the runs of this node's jobs that reached DONE (kept in the "
+		     "spool).");
+	for (i = 0; i < c.nbuckets; i++)
 		buf_printf(&b,
-			   "factotum_server_run_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
-			   metrics_buckets[k], bucket[k]);
+			   "factotum_server_run_duration_seconds_bucket{le=\"%g\"} %" PRId64 "\n",
+			   (double)c.bucket[i].le_ms / 1000.0, c.bucket[i].n);
 	buf_printf(&b,
-		   "factotum_server_run_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+		   "factotum_server_run_duration_seconds_bucket{le=\"+Inf\"} %" PRId64 "\n"
 		   "factotum_server_run_duration_seconds_sum %.3f\n"
-		   "factotum_server_run_duration_seconds_count %" PRIu64 "\n",
-		   runs, sum, runs);
+		   "factotum_server_run_duration_seconds_count %" PRId64 "\n",
+		   c.runs, (double)c.run_ms / 1000.0, c.runs);
 	http_respond(fr, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
 	buf_free(&b);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* POST /submit (doc/api.md), its checks in the API's order: body, drain, in-process validation,
- * the job id, the Consul claim seam, then dedupe and capacity atomically inside the group
+ * free space, the job id, the Consul claim seam, then dedupe and capacity atomically inside the group
  * commit. Nothing is stored or left claimed unless every check passes, and the 200 is written
  * only after the job's batch is durable. */
 #include "app.h"
@@ -9,12 +9,14 @@
 #include <string.h>
 
 #include "committer.h"
+#include "diskfree.h"
 #include "err.h"
 #include "runuser.h"
 #include "spool.h"
 
 #define SUBMIT_DRAIN_MSG     "Server in [drain] state - cannot submit job"
 #define SUBMIT_USER_FULL_MSG "Queue is full for this user, cannot add job"
+#define SUBMIT_NO_SPACE_MSG  "Insufficient storage, cannot add job: "
 
 static void submit_answer(struct app *app, FCGX_Request *fr, struct http_request *req,
 			  enum submit_result result, int status, const char *msg)
@@ -55,6 +57,12 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 	}
 	if (draining) {
 		submit_answer(app, fr, req, SUBMIT_DRAINING, 503, SUBMIT_DRAIN_MSG);
+		goto done;
+	}
+	/* new work stops well before the spool's reserve is needed: that is for accepted work */
+	if (diskfree_check(app->disk, &err) != 0) {
+		msg = xasprintf(SUBMIT_NO_SPACE_MSG "%s", err);
+		submit_answer(app, fr, req, SUBMIT_NO_SPACE, 507, msg);
 		goto done;
 	}
 	/* validation in-process and the job id; the factfile must be readable by the run user */

@@ -65,14 +65,14 @@ int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, 
 	const char *env = getenv(SUPERVISOR_GRACE_ENV);
 	const char *sep = strcmp(cfg->spool, "/") == 0 ? "" : "/";
 	char *spare;
+	struct stat a, b;
 
 	memset(w, 0, sizeof(*w));
 	w->cfg = cfg;
 	w->sp = sp;
-	w->runs_dir = xasprintf("%s%sruns", cfg->spool, sep);
+	w->runs_dir = xstrdup(cfg->run_root);
 	w->logs_dir = xasprintf("%s%slogs", cfg->spool, sep);
 	w->factfiles_dir = xasprintf("%s%sfactfiles", cfg->spool, sep);
-	spare = xasprintf("%s%sspare", cfg->spool, sep);
 	w->grace_ms = SUPERVISOR_GRACE_MS;
 	w->lockfd = lockfd;
 	if (env != NULL && *env != '\0')
@@ -81,9 +81,13 @@ int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, 
 	/* factfiles/ lets nobody else in: the run user passes through its group (worker/main.c) */
 	if (dispatch_mkdir(w->runs_dir, 0755) != 0 || dispatch_mkdir(w->logs_dir, 0755) != 0 ||
 	    dispatch_mkdir(w->factfiles_dir, 0750) != 0) {
-		free(spare);
 		return -1;
 	}
+	/* spares are renamed into the run root: the pool must be on its filesystem */
+	if (stat(cfg->spool, &a) == 0 && stat(w->runs_dir, &b) == 0 && a.st_dev != b.st_dev)
+		spare = xasprintf("%s/spare", w->runs_dir);
+	else
+		spare = xasprintf("%s%sspare", cfg->spool, sep);
 	/* an unusable pool only means runs create and remove their own files */
 	if (spares_init(&w->spares, spare) != 0)
 		log_warn("cannot use %s: %s", spare, strerror(errno));
@@ -184,6 +188,13 @@ static int dispatch_settle(struct worker *w, struct watched_run *r)
 		} else {
 			spool_rollback(w->sp);
 		}
+	}
+	if (!done && spool_reserve_give_back(w->sp)) {
+		/* once: the reserve is gone now */
+		log_warn("job %s: the disk is full, the spool's reserve is given back", r->id);
+		free(err);
+		free(key);
+		return dispatch_settle(w, r);
 	}
 	if (!done) {
 		log_warn("job %s: outcome not recorded yet: %s", r->id, err);

@@ -34,6 +34,7 @@
 #include "prune.h"
 #include "runas.h"
 #include "runident.h"
+#include "runroot.h"
 #include "settings.h"
 #include "spool.h"
 #include "statesync.h"
@@ -193,13 +194,14 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	if (privdrop_own_spool(&pd, cfg.spool, &err) != 0 ||
+	    runroot_prepare(&cfg, &pd, &err) != 0 ||
 	    privdrop_apply(&pd, WORKER_CAPS, 1, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
 	/* after the drop: the run user is checked against the user the worker now is, and can be
 	 * switched to only with the capabilities it kept */
-	if (runas_resolve(&cfg, &ra, &err) != 0) {
+	if (runas_resolve(&cfg, &ra, &err) != 0 || runroot_check_reach(&cfg, &ra, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		status = 2;
 		goto out;
@@ -220,7 +222,7 @@ int main(int argc, char *argv[])
 		goto out;
 	/* with Consul, every transition also goes to the outbox, delivered by the Consul client */
 	flags = (cfg.spool_sync == CONFIG_SYNC_NORMAL ? SPOOL_SYNC_NORMAL : 0) |
-		(cfg.no_consul ? 0 : SPOOL_OUTBOX);
+		(cfg.no_consul ? 0 : SPOOL_OUTBOX) | SPOOL_RESERVE;
 	if (spool_open(&sp, cfg.spool, flags, &err) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
@@ -287,6 +289,8 @@ int main(int argc, char *argv[])
 		if (woke || rc == 0 || clock_mono_ms() - cancels_at >= WORKER_POLL_MS) {
 			dispatch_cancels(&w);
 			cancels_at = clock_mono_ms();
+			/* given back when the disk filled; taken again once there is room */
+			spool_reserve_restore(sp, cfg.min_free_space);
 		}
 		dispatch_fill(&w);
 		statesync_round(); /* the transitions of this round go to Consul now */

@@ -69,6 +69,16 @@ int runas_resolve(const struct config *cfg, struct runas *ra, char **errp)
 			goto done;
 		}
 		pw = getpwuid(geteuid());
+		/* the default is taken quietly (a non-root node runs its tasks as itself), a user
+		 * the operator named is not */
+		if (strcmp(cfg->run_as, CONFIG_DEFAULT_RUN_AS) != 0 &&
+		    (pw == NULL || colon != NULL || strcmp(user, pw->pw_name) != 0)) {
+			err_set(errp, FS_EINVAL,
+				"--run-as: the worker cannot switch users (it is not root and lacks "
+				"CAP_SETUID and CAP_SETGID): its tasks would run as '%s', not '%s'",
+				pw != NULL ? pw->pw_name : "?", cfg->run_as);
+			goto done;
+		}
 		ra->name = xstrdup(pw != NULL ? pw->pw_name : "");
 		rc = 0;
 		goto done;

@@ -6,7 +6,8 @@
 # out); it can write its own directory but not the spool database, any log, the worker's files
 # or the node's nginx configuration; a runner it may not execute fails the run at the exec, with
 # the reason in the log. Not as root, a task runs as the worker's own user: only the option
-# errors that do not depend on users, the run's directory and its environment are checked.
+# errors that do not depend on users (and that a run user it was given is refused), the run's
+# directory and its environment are checked.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
 if [ "$(id -u)" -eq 0 ]; then
 	RUN_USER=factotum-run
@@ -33,6 +34,19 @@ if [ "$(id -u)" -eq 0 ]; then
 	refused "root" "factotum-server-worker: --run-as: 'root' is root: every task would run with every privilege (--allow-root-runs to allow it)" \
 		--run-as root
 fi
+# a worker that cannot switch users refuses a run user it was given (as root: run as nobody)
+as_plain=
+if [ "$(id -u)" -eq 0 ]; then
+	as_plain="setpriv --reuid nobody --regid nogroup --clear-groups --inh-caps=-all --"
+	mkdir -p "$FS_TMP/plain" && chown nobody "$FS_TMP/plain"
+fi
+plain_user=$($as_plain id -un)
+out=$(timeout 10 $as_plain "$FS_WORKER" --no-consul --spool "$FS_TMP/plain/spool" \
+	--factotum-bin "$FS_RUNNER" --run-as daemon 2>&1)
+rc=$?
+want="factotum-server-worker: --run-as: the worker cannot switch users (it is not root and lacks CAP_SETUID and CAP_SETGID): its tasks would run as '$plain_user', not 'daemon'"
+[ "$rc" -eq 2 ] && [ "$out" = "$want" ] ||
+	fs_fail "a run user the worker cannot become: exit $rc, '$out'"
 refused "a bad value" "factotum-server-worker: --run-as: 'a:b:c' is not USER or USER:GROUP" \
 	--run-as a:b:c
 refused "a relative PATH entry" "factotum-server-worker: --run-path: '/bin:.' has an entry that is not an absolute path" \

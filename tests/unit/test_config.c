@@ -998,6 +998,38 @@ static void test_max_tasks(void **state)
 	rejects("--max-tasks: '-5' is too small (minimum 1)", "--max-tasks", "-5");
 }
 
+static void test_disk_options(void **state)
+{
+	struct config cfg;
+	char *err = NULL, *conf;
+
+	(void)state;
+	config_init(&cfg);
+	assert_true(cfg.min_free_space == 64LL * 1024 * 1024); /* the default */
+	/* the run root defaults to the spool's runs/ */
+	assert_int_equal(parse(&cfg, &err, "--spool=/var/x/", NULL), 0);
+	assert_string_equal(cfg.run_root, "/var/x/runs");
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--spool=/", NULL), 0);
+	assert_string_equal(cfg.run_root, "/runs");
+	config_free(&cfg);
+	conf = conf_arg("disk.conf", "run-root = /scratch/runs//\nmin-free-space = 0\n");
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, conf, NULL), 0);
+	assert_string_equal(cfg.run_root, "/scratch/runs");
+	assert_true(cfg.min_free_space == 0);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, conf, "--min-free-space=16M", NULL), 0);
+	assert_true(cfg.min_free_space == 16LL * 1024 * 1024);
+	config_free(&cfg);
+	free(conf);
+	rejects("--run-root: 'runs' is not an absolute path", "--run-root=runs");
+	rejects("--min-free-space: '1T' is not a number of bytes (N, NK, NM or NG)",
+		"--min-free-space=1T");
+}
+
 /* --retain-done (a duration), --retain-max-done, --keep-run-dirs */
 static void test_retention(void **state)
 {
@@ -1055,6 +1087,7 @@ int main(void)
 		cmocka_unit_test(test_run_options),
 		cmocka_unit_test(test_template_values),
 		cmocka_unit_test(test_max_tasks),
+		cmocka_unit_test(test_disk_options),
 		cmocka_unit_test(test_retention),
 	};
 

@@ -156,11 +156,11 @@ static void test_open_schema_reopen(void **state)
 
 	snprintf(path, sizeof path, "%s/spool.db", f->dir);
 	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 5);
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM sqlite_master WHERE name IN "
 					 "('jobs','transitions','outbox','settings','queued_count',"
-					 "'factfiles')"),
-			 6);
+					 "'factfiles','counters')"),
+			 7);
 	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
 	reopen(f, SPOOL_SYNC_NORMAL); /* an existing spool: data kept */
 	assert_int_equal(spool_get(f->sp, id, &j, &err), 0);
@@ -225,14 +225,14 @@ static void test_open_errors(void **state)
 	close(fd);
 	assert_int_equal(spool_open(&sp, sub, 0, &err), 0);
 	spool_close(sp);
-	assert_int_equal(sql_int(sub, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_int(sub, "PRAGMA user_version"), 5);
 	free(err);
 }
 
 /* A spool of any other schema version, newer or older, is refused and left untouched. */
 static void test_open_other_version(void **state)
 {
-	static const int versions[] = { 1, 2, 5, 99, -1 };
+	static const int versions[] = { 1, 2, 6, 99, -1 };
 	struct spool_fixture *f = *state;
 	struct spool *sp = NULL;
 	char sql[64], want[700], *err = NULL;
@@ -246,18 +246,32 @@ static void test_open_other_version(void **state)
 		assert_null(sp);
 		snprintf(want, sizeof want,
 			 "spool: open %s/spool.db: schema version %d, "
-			 "this build uses 4",
+			 "this build uses 5",
 			 f->dir, versions[i]);
 		assert_string_equal(err, want);
 		assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), versions[i]);
 	}
 	free(err);
-	sql_int(f->dir, "PRAGMA user_version = 4");
+	sql_int(f->dir, "PRAGMA user_version = 5");
 	reopen(f, 0);
 }
 
-/* A version 3 spool (made here from a new one by undoing version 4) is migrated at open: its
- * jobs stay, without a user or kept factfile, and new jobs get both. */
+/* Undoes schema version 5, leaving a version 4 spool. */
+static void undo_v5(const char *dir)
+{
+	static const char *const undo[] = {
+		"DROP TRIGGER jobs_count_ins", "DROP TRIGGER jobs_count_upd",
+		"DROP TRIGGER jobs_count_del", "DROP TRIGGER jobs_done_totals",
+		"DROP TABLE counters",         "PRAGMA user_version = 4",
+	};
+
+	for (size_t i = 0; i < sizeof undo / sizeof undo[0]; i++)
+		sql_int(dir, undo[i]);
+	assert_int_equal(sql_int(dir, "PRAGMA user_version"), 4);
+}
+
+/* A version 3 spool (made here from a new one by undoing versions 5 and 4) is migrated at open:
+ * its jobs stay, without a user or kept factfile, and new jobs get both. */
 static void test_open_migrates_v3(void **state)
 {
 	static const char *const undo[] = {
@@ -285,11 +299,12 @@ static void test_open_migrates_v3(void **state)
 	assert_int_equal(enq(f->sp, mkid(1, old), 10, &err), 0);
 	spool_close(f->sp);
 	f->sp = NULL;
+	undo_v5(f->dir);
 	for (size_t i = 0; i < sizeof undo / sizeof undo[0]; i++)
 		sql_int(f->dir, undo[i]);
 	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 3);
 	reopen(f, 0);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 5);
 	assert_int_equal(spool_get(f->sp, old, &j, &err), 0);
 	assert_null(j->submitted_by);
 	assert_null(j->factfile_sha);
@@ -1344,6 +1359,149 @@ static void test_kill_mid_transaction(void **state)
 	free(err);
 }
 
+/* The histogram's upper bounds, as /metrics lists them (doc/api.md), in milliseconds. */
+static const int64_t run_bucket_ms[] = { 1000,   5000,    15000,    60000,   300000,
+					 900000, 3600000, 14400000, 86400000 };
+#define N_RUN_BUCKETS (sizeof run_bucket_ms / sizeof run_bucket_ms[0])
+
+static void assert_counts_equal(const struct spool_counts *a, const struct spool_counts *b)
+{
+	assert_int_equal(a->queued, b->queued);
+	assert_int_equal(a->working, b->working);
+	assert_int_equal(a->done, b->done);
+	assert_int_equal(a->succeeded, b->succeeded);
+	assert_int_equal(a->failed, b->failed);
+	assert_int_equal(a->runs, b->runs);
+	assert_int_equal(a->run_ms, b->run_ms);
+	assert_int_equal(a->nbuckets, b->nbuckets);
+	for (size_t i = 0; i < a->nbuckets; i++) {
+		assert_int_equal(a->bucket[i].le_ms, b->bucket[i].le_ms);
+		assert_int_equal(a->bucket[i].n, b->bucket[i].n);
+	}
+}
+
+/* Jobs 1-6 queued, 1-3 claimed; job 1's run made 7 s long; then 1 SUCCEEDED, 2 FAILED, 3
+ * abandoned while WORKING, 4 cancelled and 5 abandoned while QUEUED: three runs, 1 + 4 outcomes. */
+static void counters_scenario(struct spool_fixture *f)
+{
+	struct spool_result ok = { .outcome = SPOOL_SUCCEEDED, .exit_code = 0 };
+	struct spool_result bad = { .outcome = SPOOL_FAILED, .exit_code = 1 };
+	struct spool_job *j = NULL;
+	char id[65], sql[200], *err = NULL;
+
+	for (unsigned i = 1; i <= 6; i++)
+		assert_int_equal(enq(f->sp, mkid(i, id), 100, &err), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+		spool_job_free(j);
+	}
+	snprintf(sql, sizeof sql, "UPDATE jobs SET started_ms = started_ms - 7000 WHERE id = '%s'",
+		 mkid(1, id));
+	sql_int(f->dir, sql);
+	assert_int_equal(spool_finish(f->sp, mkid(1, id), &ok, &err), 0);
+	assert_int_equal(spool_finish(f->sp, mkid(2, id), &bad, &err), 0);
+	assert_int_equal(spool_abandon(f->sp, mkid(3, id), "lost", &err), 0);
+	assert_int_equal(spool_cancel(f->sp, mkid(4, id), &err), 0);
+	assert_int_equal(spool_abandon(f->sp, mkid(5, id), "consul-lost", &err), 0);
+	assert_null(err);
+}
+
+/* The counters after enqueue, claim, finish, cancel and abandon; a resubmission and deleted rows
+ * move the per-state counts only; the totals survive a reopen. */
+static void test_counters(void **state)
+{
+	struct spool_fixture *f = *state;
+	struct spool_job *j = NULL;
+	struct spool_counts c, before;
+	char id[65], *err = NULL;
+
+	assert_int_equal(spool_count(f->sp, &c, &err), 0);
+	assert_int_equal(c.queued + c.working + c.done + c.succeeded + c.failed + c.runs + c.run_ms,
+			 0);
+	assert_int_equal(c.nbuckets, N_RUN_BUCKETS);
+	for (size_t i = 0; i < N_RUN_BUCKETS; i++) {
+		assert_int_equal(c.bucket[i].le_ms, run_bucket_ms[i]);
+		assert_int_equal(c.bucket[i].n, 0);
+	}
+	/* 101 claimed then abandoned (a run of about 0 s), 102 cancelled */
+	assert_int_equal(enq(f->sp, mkid(101, id), 100, &err), 0);
+	assert_int_equal(enq(f->sp, mkid(102, id), 100, &err), 0);
+	assert_int_equal(spool_count(f->sp, &c, &err), 0);
+	assert_int_equal(c.queued, 2);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	spool_job_free(j);
+	assert_int_equal(spool_count(f->sp, &c, &err), 0);
+	assert_int_equal(c.queued, 1);
+	assert_int_equal(c.working, 1);
+	assert_int_equal(c.done + c.succeeded + c.failed + c.runs, 0);
+	assert_int_equal(spool_cancel(f->sp, mkid(102, id), &err), 0);
+	assert_int_equal(spool_abandon(f->sp, mkid(101, id), "lost", &err), 0);
+	assert_int_equal(spool_count(f->sp, &c, &err), 0);
+	assert_int_equal(c.queued + c.working, 0);
+	assert_int_equal(c.done, 2);
+	assert_int_equal(c.failed, 2);
+	assert_int_equal(c.runs, 1);
+
+	counters_scenario(f);
+	assert_int_equal(spool_count(f->sp, &c, &err), 0);
+	assert_int_equal(c.queued, 1);
+	assert_int_equal(c.working, 0);
+	assert_int_equal(c.done, 7);
+	assert_int_equal(c.succeeded, 1);
+	assert_int_equal(c.failed, 6);
+	assert_int_equal(c.runs, 4);
+	assert_true(c.run_ms >= 7000 && c.run_ms < 7000 + 4 * 1000);
+	assert_int_equal(c.run_ms, sql_int(f->dir, "SELECT sum(finished_ms - started_ms) FROM jobs"
+						   " WHERE started_ms > 0"));
+	assert_int_equal(c.nbuckets, N_RUN_BUCKETS);
+	assert_int_equal(c.bucket[0].n, 3); /* le 1 s: jobs 101, 2 and 3 */
+	assert_int_equal(c.bucket[1].n, 3); /* le 5 s */
+	for (size_t i = 2; i < N_RUN_BUCKETS; i++)
+		assert_int_equal(c.bucket[i].n, 4);
+
+	/* resubmitting a DONE job: it is QUEUED again, the totals stay */
+	before = c;
+	assert_int_equal(enq(f->sp, mkid(2, id), 100, &err), 0);
+	assert_int_equal(spool_count(f->sp, &c, &err), 0);
+	before.queued++;
+	before.done--;
+	assert_counts_equal(&c, &before);
+
+	/* rows deleted (as retention does): the totals stay */
+	sql_int(f->dir, "DELETE FROM jobs WHERE state = 'DONE'");
+	assert_int_equal(spool_count(f->sp, &c, &err), 0);
+	before.done = 0;
+	assert_counts_equal(&c, &before);
+	reopen(f, 0);
+	assert_int_equal(spool_count(f->sp, &c, &err), 0);
+	assert_counts_equal(&c, &before);
+	assert_null(err);
+}
+
+/* A version 4 spool gets its counters from its rows, once, at open. */
+static void test_open_migrates_v4(void **state)
+{
+	struct spool_fixture *f = *state;
+	struct spool_counts c, before;
+	char *err = NULL;
+
+	counters_scenario(f);
+	assert_int_equal(spool_count(f->sp, &before, &err), 0);
+	spool_close(f->sp);
+	f->sp = NULL;
+	undo_v5(f->dir);
+	reopen(f, 0);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 5);
+	assert_int_equal(spool_count(f->sp, &c, &err), 0);
+	assert_counts_equal(&c, &before);
+	assert_int_equal(c.done, 5);
+	assert_int_equal(c.runs, 3);
+	assert_int_equal(c.bucket[0].n, 2);
+	assert_int_equal(c.bucket[2].n, 3);
+	assert_int_equal(spool_integrity_check(f->sp, &err), 0);
+	assert_null(err);
+}
+
 /* ---- retention (core/spoolprune.h) ---- */
 
 /* Job n queued, claimed, finished SUCCEEDED and given the finish time at (ms). */
@@ -1567,6 +1725,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_migrates_v3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_factfiles_shared_pruned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_queued_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_migrates_v4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_due_by_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_keep_newest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_resubmitted, setup, teardown),

@@ -1,0 +1,224 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# bench/scale.sh: what a long history costs a node (bench/README). Two spools built with SQL, one
+# holding BENCH_LARGE finished jobs (two transitions each), one holding BENCH_SMALL; for each, a
+# responder and a worker with the same settings, and, one after the other for BENCH_SECONDS each
+# through one nginx: POST /submit (distinct jobs), GET /status, /check?id=<a finished job>,
+# /metrics and /jobs (first page). Reported: each rate large / small (goal >= 0.8), the
+# responder's and the worker's peak RSS large / small (goal <= 1.5), and, where the worker has
+# --retain-done, /submit p99 while the worker prunes the large spool's jobs (all made older than
+# the retention) / /submit p99 on the same spool with nothing due (goal <= 2). A part the tree
+# cannot do is reported "not available in this tree". Only processes this script started are
+# stopped; the temporary directory is removed (BENCH_KEEP=1 keeps it).
+#
+# Run: `make bench-scale` from the build directory, or `sh bench/scale.sh [BUILDDIR]`.
+# Environment: BENCH_LARGE (1000000), BENCH_SMALL (1000), BENCH_SECONDS (10), BENCH_CONNS (16),
+# BENCH_SCRAPE_CONNS (2, for /metrics), BENCH_WRK_THREADS (2), BENCH_KEEP, TMPDIR, FS_NGINX.
+
+set -u
+
+LARGE=${BENCH_LARGE:-1000000}
+SMALL=${BENCH_SMALL:-1000}
+SECS=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNS:-16}
+# scrapers come one or two at a time; and a tree whose scrape holds every finished job in memory
+# would need gigabytes per concurrent scrape of a large spool
+SCRAPE_CONNS=${BENCH_SCRAPE_CONNS:-2}
+WRK_THREADS=${BENCH_WRK_THREADS:-2}
+DAY_MS=86400000
+
+. "$(dirname "$0")/lib.sh"
+bench_init scale "${1:-}"
+bench_need wrk sqlite3 curl python3 "$FS_NGINX"
+bench_build fcgi/factotum-server-fcgi worker/factotum-server-worker
+FCGI=$B/fcgi/factotum-server-fcgi
+WORKER=$B/worker/factotum-server-worker
+bench_echo_factfile
+# the worker's runner: every job it takes ends at once (the runs are not what is measured)
+STUB=$T/run/stub-runner
+printf '#!/bin/sh\nexit 0\n' >"$STUB"
+chmod 0755 "$STUB"
+ROOT_OPT=
+[ "$(id -u)" -ne 0 ] || ROOT_OPT=--allow-root
+FS_SRCDIR=$SRC
+if [ -n "$ROOT_OPT" ]; then
+	fs_ensure_user factotum-run || die "cannot create the run user factotum-run"
+	chmod 1777 "$T/ff"
+fi
+HAVE_RETAIN=
+"$WORKER" --help 2>&1 | grep -q -- '--retain-done' && HAVE_RETAIN=1
+
+# build_spool DIR N AGE_MS: a spool with this build's schema (made by a responder started and
+# stopped on it) holding N DONE jobs, each with a QUEUED and a DONE transition, finished
+# between AGE_MS + N ms and AGE_MS ago, one a millisecond
+build_spool() {
+	mkdir -p "$1"
+	bench_backend "$T/build.log" "$FCGI" --no-consul --spool "$1" --fcgi-socket "$SOCK" \
+		--factotum-bin "$STUB" $ROOT_OPT
+	bench_stop "$BPID"
+	now=$(($(date +%s) * 1000))
+	sqlite3 "$1/spool.db" >/dev/null <<EOF || die "building the spool $1 failed"
+PRAGMA journal_mode = WAL;
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
+INSERT INTO jobs (id, seq, job_name, factfile_path, factfile_args, state, outcome, node,
+	created_ms, updated_ms, started_ms, finished_ms, exit_code, reason)
+SELECT printf('%064x', i), i, 'history', '$FF', '["--tag","bench,old-' || i || '"]', 'DONE',
+	CASE WHEN i % 10 = 0 THEN 'FAILED' ELSE 'SUCCEEDED' END, 'bench',
+	$now - $3 - $2 + i - 1000, $now - $3 - $2 + i, $now - $3 - $2 + i - 500,
+	$now - $3 - $2 + i, CASE WHEN i % 10 = 0 THEN 1 ELSE 0 END,
+	CASE WHEN i % 10 = 0 THEN 'exit code 1' END FROM n;
+INSERT INTO transitions (job_id, at_ms, state, outcome, node)
+SELECT id, created_ms, 'QUEUED', 'WAITING', node FROM jobs;
+INSERT INTO transitions (job_id, at_ms, state, outcome, exit_code, reason, node)
+SELECT id, finished_ms, 'DONE', outcome, exit_code, reason, node FROM jobs;
+COMMIT;
+EOF
+}
+
+# start_node DIR [WORKER OPTION...]: responder (BPID) and worker (WPID) on the spool DIR
+start_node() {
+	sp=$1
+	shift
+	bench_backend "$T/responder.log" "$FCGI" --no-consul --spool "$sp" --fcgi-socket "$SOCK" \
+		--factotum-bin "$STUB" --max-jobs 100000000 $ROOT_OPT
+	"$WORKER" --no-consul --spool "$sp" --factotum-bin "$STUB" --max-workers 4 $ROOT_OPT \
+		"$@" 2>>"$T/worker.log" &
+	WPID=$!
+	PIDS="$PIDS $WPID"
+	fs_until "$WPID" 400 fs_worker_ready "$sp" "$WPID" ||
+		{ tail -n 20 "$T/worker.log" >&2; die "the worker did not start on $sp"; }
+}
+
+stop_node() {
+	bench_stop "$WPID"
+	bench_stop "$BPID"
+}
+
+# hwm PID: the process's peak resident set, kB
+hwm() {
+	sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$1/status"
+}
+
+# measure SIZE KEY PATH: one wrk run, "SIZE KEY ok other seconds p99" appended to $T/results
+measure() {
+	if [ "$2" = submit ]; then
+		wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --timeout 30s -s "$SRC/bench/submit.lua" \
+			"$URL/submit" -- "$FF" "$1-$2-$(date +%s%N)" >"$T/wrk.out" 2>&1
+	else
+		c=$CONNS
+		[ "$2" != metrics ] || c=$SCRAPE_CONNS
+		wrk -t"$WRK_THREADS" -c"$c" -d"${SECS}s" --timeout 30s -s "$SRC/bench/submit.lua" \
+			"$URL$3" -- --get >"$T/wrk.out" 2>&1
+	fi
+	bench_fields "$1 $2" "$(grep '^BENCH ' "$T/wrk.out" || tail -n 3 "$T/wrk.out")"
+	echo "$1 $2 $ok $other $secs $p99" >>"$T/results"
+	say "  $1 $2: $(bench_rate "$ok" "$secs")/s (ok $ok, other $other, p99 ${p99} ms)"
+	# requests wrk left in flight would still run in the next measurement: they end within
+	# about the p99
+	sleep "$(awk -v p="${p99:-0}" 'BEGIN { s = p / 1000 * 1.5; printf "%.3f", s > 60 ? 60 : s }')"
+}
+
+# run_size SIZE N: build, start, measure every route, record the peak RSS, stop
+run_size() {
+	sp=$T/spool.$1
+	say "bench: building a spool of $2 finished jobs"
+	build_spool "$sp" "$2" 0
+	du_kb=$(du -sk "$sp" | cut -f1)
+	start_node "$sp"
+	bench_first_submit " ($1 spool)"
+	id=$(printf '%064x' $(($2 / 2 + 1)))
+	# the reads first: the submits add to the spool
+	for k in status check metrics jobs submit; do
+		case $k in
+		status) p=/status ;;
+		check) p="/check?id=$id" ;;
+		metrics) p=/metrics ;;
+		jobs) p=/jobs ;;
+		*) p=/submit ;;
+		esac
+		measure "$1" "$k" "$p"
+	done
+	echo "$1 rss_responder $(hwm "$BPID")" >>"$T/rss"
+	echo "$1 rss_worker $(hwm "$WPID")" >>"$T/rss"
+	echo "$1 spool_kb $du_kb" >>"$T/rss"
+	stop_node
+	[ "$1" = large ] && [ -n "$HAVE_RETAIN" ] && return 0
+	rm -rf "$sp"
+}
+
+# ---- the run ----
+: >"$T/results"
+: >"$T/rss"
+bench_nginx
+say "bench: $LARGE vs $SMALL finished jobs, ${SECS}s per measurement, $CONNS connections;" \
+	"temporary dir $T"
+run_size small "$SMALL"
+run_size large "$LARGE"
+
+PRUNE=
+if [ -n "$HAVE_RETAIN" ]; then
+	sp=$T/spool.large
+	# nothing due: every job is younger than the retention
+	start_node "$sp" --retain-done 3650d
+	measure quiet submit /submit
+	stop_node
+	# every old job due: made 40 days older than it was
+	sqlite3 -cmd '.timeout 10000' "$sp/spool.db" "BEGIN;
+UPDATE jobs SET updated_ms = updated_ms - 40 * $DAY_MS, finished_ms = finished_ms - 40 * $DAY_MS,
+	created_ms = created_ms - 40 * $DAY_MS, started_ms = started_ms - 40 * $DAY_MS
+	WHERE job_name = 'history';
+UPDATE transitions SET at_ms = at_ms - 40 * $DAY_MS
+	WHERE job_id IN (SELECT id FROM jobs WHERE job_name = 'history');
+COMMIT;" || die "ageing the large spool failed"
+	before=$(sqlite3 -cmd '.timeout 10000' "$sp/spool.db" "SELECT count(*) FROM jobs")
+	start_node "$sp" --retain-done 30d
+	measure pruning submit /submit
+	after=$(sqlite3 -cmd '.timeout 10000' "$sp/spool.db" "SELECT count(*) FROM jobs")
+	stop_node
+	PRUNE="$before $after"
+fi
+
+# ---- the report ----
+echo "factotum-server scale benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine: $(bench_machine)"
+echo "disk of $T: $(df -P "$T" | awk 'NR == 2 { print $1 }') ($(stat -f -c %T "$T"))"
+echo "spools: $LARGE (large) and $SMALL (small) finished jobs, two transitions each, built" \
+	"with SQL; $CONNS connections ($SCRAPE_CONNS for /metrics), wrk -t$WRK_THREADS," \
+	"${SECS}s per measurement"
+echo
+awk -v prune="$PRUNE" '
+FILENAME ~ /results$/ { rate[$1, $2] = ($5 > 0 ? $3 / $5 : 0); other[$1, $2] = $4; p99[$1, $2] = $6 }
+FILENAME ~ /rss$/ { rss[$1, $2] = $3 }
+function verdict(ok) { return ok ? "met" : "MISSED" }
+END {
+	printf "%-10s %12s %12s %8s %-6s %s\n", "", "small", "large", "ratio", "goal", "verdict"
+	n = split("status check metrics jobs submit", k, " ")
+	for (i = 1; i <= n; i++) {
+		s = rate["small", k[i]]; l = rate["large", k[i]]
+		q = s > 0 ? l / s : 0
+		bad = other["small", k[i]] + other["large", k[i]]
+		note = bad > 0 ? " (non-200: " other["small", k[i]] ", " other["large", k[i]] ")" : ""
+		printf "%-10s %10.0f/s %10.0f/s %8.2f %-6s %s%s\n", k[i], s, l, q, ">=0.8",
+			verdict(q >= 0.8), note
+	}
+	split("rss_responder rss_worker", m, " ")
+	for (i = 1; i <= 2; i++) {
+		s = rss["small", m[i]]; l = rss["large", m[i]]
+		q = s > 0 ? l / s : 0
+		who = m[i] == "rss_worker" ? "worker" : "responder"
+		printf "%-10s %10d kB %9d kB %8.2f %-6s %s\n", who, s, l, q, "<=1.5",
+			verdict(q > 0 && q <= 1.5)
+	}
+	printf "%-10s %10d kB %9d kB\n", "spool dir", rss["small", "spool_kb"], rss["large", "spool_kb"]
+	if (prune == "") {
+		printf "%-10s not available in this tree (the worker has no --retain-done)\n",
+			"pruning"
+	} else {
+		split(prune, pc, " ")
+		q = p99["quiet", "submit"] > 0 ? p99["pruning", "submit"] / p99["quiet", "submit"] : 0
+		printf "%-10s p99 %7.2f ms %6.2f ms %8.2f %-6s %s (jobs %d -> %d while measured)\n",
+			"submit/prn", p99["quiet", "submit"], p99["pruning", "submit"], q, "<=2",
+			verdict(q > 0 && q <= 2 && pc[2] < pc[1]), pc[1], pc[2]
+	}
+}' "$T/results" "$T/rss"
