@@ -145,9 +145,11 @@ static int worker_publish(struct spool *sp, int64_t started_ms, const struct con
 	} else {
 		runas = xstrdup(RUNIDENT_SELF);
 	}
-	rc = spool_setting_set(sp, SETTINGS_WORKER_PID, pid, &err) != 0 ||
+	/* the pid last: it says the worker is there, so what it says of the runs is in place
+	 * before anyone can see it */
+	rc = spool_setting_set(sp, SETTINGS_WORKER_RUNAS, runas, &err) != 0 ||
 	     spool_setting_set(sp, SETTINGS_WORKER_STARTED, started, &err) != 0 ||
-	     spool_setting_set(sp, SETTINGS_WORKER_RUNAS, runas, &err) != 0;
+	     spool_setting_set(sp, SETTINGS_WORKER_PID, pid, &err) != 0;
 	free(runas);
 	if (rc) {
 		fprintf(stderr, PROG ": %s\n", err);
