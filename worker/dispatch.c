@@ -150,7 +150,9 @@ static void dispatch_log_line(struct worker *w, const char *id, const char *text
 	free(path);
 }
 
-/* A settled run's working directory (kept with --keep-run-dirs until its job is pruned). */
+/* A settled run's working directory (kept with --keep-run-dirs until its job is pruned). Its
+ * supervisor removes it before exiting: here it is normally gone already, and this finishes a
+ * removal the supervisor could not (killed meanwhile, or a run that never started). */
 static void dispatch_rundir_remove(struct worker *w, const char *id)
 {
 	char *dir = xasprintf("%s/%s", w->runs_dir, id);
@@ -358,6 +360,7 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	a.grace_ms = w->grace_ms;
 	a.log_max = (size_t)w->cfg->log_max_bytes;
 	a.durable = w->cfg->spool_sync != CONFIG_SYNC_NORMAL;
+	a.keep_run_dir = w->cfg->keep_run_dirs;
 	a.lockfd = w->lockfd;
 	a.spare_pid = spare_pid = spares_take(&w->spares);
 	a.spare_status = spare_status = spares_take(&w->spares);

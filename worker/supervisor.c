@@ -393,6 +393,10 @@ static void supervisor_settle(struct supervisor_run *r)
 			  strerror(errno));
 		_exit(1);
 	}
+	/* here, not in the worker's loop, where a large tree would hold up every claim; a removal
+	 * cut short is finished by the worker when it settles the run */
+	if (!a->keep_run_dir)
+		(void)rundir_remove(a->run_dir);
 	_exit(0);
 }
 

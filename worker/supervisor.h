@@ -45,6 +45,7 @@ struct supervisor_args {
 	const char *spare_status;   /* or NULL */
 	const char *spare_dir;      /* a spare directory for run_dir, or NULL */
 	const char *next_spare_dir; /* one to make for a later run once the runner runs, or NULL */
+	int keep_run_dir; /* --keep-run-dirs: else run_dir is removed once the status is written */
 };
 
 /* Forks the supervisor. It prepares the run at once -- the run directory (emptied of an earlier
