@@ -116,7 +116,7 @@ measure() {
 	say "  $1 $2: $(bench_rate "$ok" "$secs")/s (ok $ok, other $other, p99 ${p99} ms)"
 	# requests wrk left in flight would still run in the next measurement: they end within
 	# about the p99
-	sleep "$(awk -v p="${p99:-0}" 'BEGIN { s = p / 1000 * 1.5; printf "%.3f", s > 60 ? 60 : s }')"
+	sleep "$(awk -v p="${p99:-0}" 'BEGIN { s = p / 1000 * 1.5; printf "%.3f", (s > 60 ? 60 : s) }')"
 }
 
 # run_size SIZE N: build, start, measure every route, record the peak RSS, stop
