@@ -71,6 +71,30 @@ bench_build() {
 		die "building $* in $B failed"
 }
 
+# bench_build_base REV DIR PROGRAM...: builds PROGRAM... (paths in the tree, as for make) of the
+# tree at REV of $SRC in DIR, from `git archive`, configured with the options the build tree $B
+# was configured with (the same compiler flags on both sides of a comparison); its log in
+# DIR.log. For the comparison modes (BENCH_BASE) of submit.sh and worker.sh.
+bench_build_base() {
+	bb_rev=$1 bb_dir=$2
+	shift 2
+	bb_progs=$*
+	git -C "$SRC" rev-parse -q --verify "$bb_rev^{commit}" >/dev/null ||
+		die "BENCH_BASE: no revision $bb_rev in $SRC"
+	say "bench: building $bb_progs of $bb_rev in $bb_dir"
+	mkdir -p "$bb_dir"
+	git -C "$SRC" archive --format=tar "$bb_rev" | tar -x -C "$bb_dir" ||
+		die "git archive $bb_rev of $SRC failed"
+	eval "set -- $("$B/config.status" --config)"
+	# shellcheck disable=SC2086
+	(cd "$bb_dir" && ./autogen.sh && ./configure -q "$@" &&
+		${MAKE:-make} -s -j"$(nproc)" $bb_progs) >"$bb_dir.log" 2>&1 ||
+		{ tail -n 20 "$bb_dir.log" >&2; die "building $bb_progs of $bb_rev failed"; }
+	for bb_p in $bb_progs; do
+		[ -x "$bb_dir/$bb_p" ] || die "building $bb_rev left no $bb_dir/$bb_p"
+	done
+}
+
 # bench_stop PID: SIGTERM, wait, and PID leaves PIDS.
 bench_stop() {
 	kill -TERM "$1" 2>/dev/null

@@ -121,20 +121,10 @@ done
 FCGI=${BENCH_FCGI:-$B/fcgi/factotum-server-fcgi}
 RUNNER=$B/runner/factotum
 
-# build_base REV: BASE_FCGI, the responder of the tree at REV, configured with FS_BUILDDIR's
-# options (the same compiler flags on both sides of the ratio)
-build_base() {
-	say "bench: building the responder of $1 in $T/base"
-	mkdir -p "$T/base"
-	git -C "$SRC" archive --format=tar "$1" | tar -x -C "$T/base" ||
-		die "git archive $1 of $SRC failed"
-	eval "set -- $("$B/config.status" --config)"
-	(cd "$T/base" && ./autogen.sh && ./configure -q "$@" &&
-		${MAKE:-make} -s -j"$(nproc)" fcgi/factotum-server-fcgi) >"$T/base.log" 2>&1 ||
-		{ tail -n 20 "$T/base.log" >&2; die "building the responder of $BASE failed"; }
+if [ -n "$BASE" ] && [ -z "$BASE_FCGI" ]; then
+	bench_build_base "$BASE" "$T/base" fcgi/factotum-server-fcgi
 	BASE_FCGI=$T/base/fcgi/factotum-server-fcgi
-}
-[ -z "$BASE" ] || [ -n "$BASE_FCGI" ] || build_base "$BASE"
+fi
 [ -z "$BASE_FCGI" ] || [ -x "$BASE_FCGI" ] || die "no responder binary $BASE_FCGI"
 
 # The echo sample with the request's tag in a task argument: every /submit renders the

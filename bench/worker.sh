@@ -23,20 +23,30 @@
 #   all-root    --allow-root --allow-root-runs --run-as root: no drop, tasks run as root
 # and reports the privileged/all-root ratios (goal: within 5%); no baseline is run, and
 # BENCH_REPS defaults to 4.
+# BENCH_BASE=<git rev> measures instead this tree against another: the base tree's responder,
+# worker and runner are built from `git archive` in the temporary directory (configured as the
+# build tree was), and L with sync full and T with both syncs are measured with each tree's
+# programs, back to back in alternating order (this tree first in odd repetitions, the base first
+# in even ones), without the baselines; both get the same options (ones both trees know) and
+# their own defaults for the rest. It reports this tree / the base (goals: p50 <= 1.10, jobs/s
+# >= 0.90); BENCH_REPS defaults to 4. It cannot be combined with BENCH_PRIV.
 # Only processes this script started are stopped; the temporary directory is removed
 # (BENCH_KEEP=1 keeps it).
 #
 # Run: sh bench/worker.sh [BUILDDIR]   (default: $FS_BUILDDIR, else the source tree, else build/)
 # It builds the three programs it needs there and compiles bench/exec_stamp.c and
 # bench/worker_client.c with cc into the temporary directory. Environment: BENCH_REPS (3),
-# BENCH_LAT_N (300), BENCH_THR_N (500), BENCH_WORKERS (8), BENCH_CONC (4), BENCH_KEEP, TMPDIR,
-# CC. Needs nginx, sqlite3 and python3 (scripts/install-deps.sh installs them).
+# BENCH_LAT_N (300), BENCH_THR_N (500), BENCH_WORKERS (8), BENCH_CONC (4), BENCH_PRIV,
+# BENCH_BASE, BENCH_KEEP, TMPDIR, CC. Needs nginx, sqlite3 and python3
+# (scripts/install-deps.sh installs them).
 
 set -u
 
 PRIV=${BENCH_PRIV:-}
-# an even count with BENCH_PRIV: as many repetitions in each order
+BASE=${BENCH_BASE:-}
+# an even count with BENCH_PRIV or BENCH_BASE: as many repetitions in each order
 REPS=${BENCH_REPS:-${PRIV:+4}}
+REPS=${REPS:-${BASE:+4}}
 REPS=${REPS:-3}
 LAT_N=${BENCH_LAT_N:-300}
 THR_N=${BENCH_THR_N:-500}
@@ -45,17 +55,35 @@ CONC=${BENCH_CONC:-4}
 CC=${CC:-cc}
 
 . "$(dirname "$0")/lib.sh"
+[ -z "$PRIV" ] || [ -z "$BASE" ] ||
+	die "BENCH_PRIV and BENCH_BASE are two different comparisons: give one"
+# CONFS: in a comparison, the measured configuration and its partner (conf_args, programs)
+CONFS=
+[ -z "$PRIV" ] || CONFS="priv root"
+[ -z "$BASE" ] || CONFS="new base"
 bench_init bench-worker "${1:-}"
 bench_need "$FS_NGINX" sqlite3 python3 curl "$CC"
-if [ -n "$PRIV" ]; then
-	[ "$(id -u)" -eq 0 ] || die "BENCH_PRIV=1 compares two ways of starting as root: run it as root"
+[ -z "$PRIV" ] || [ "$(id -u)" -eq 0 ] ||
+	die "BENCH_PRIV=1 compares two ways of starting as root: run it as root"
+if [ -n "$CONFS" ] && [ "$(id -u)" -eq 0 ]; then
 	id factotum-server >/dev/null 2>&1 && id factotum-run >/dev/null 2>&1 ||
-		die "BENCH_PRIV=1 needs the users factotum-server and factotum-run: sh scripts/add-users.sh"
+		die "as root the defaults need the users factotum-server and factotum-run:" \
+			"sh scripts/add-users.sh"
 fi
 bench_build fcgi/factotum-server-fcgi worker/factotum-server-worker
-FCGI=$B/fcgi/factotum-server-fcgi
-WORKER=$B/worker/factotum-server-worker
+[ -z "$BASE" ] || bench_build_base "$BASE" "$T/base" fcgi/factotum-server-fcgi \
+	worker/factotum-server-worker runner/factotum
 RUNNER=$B/runner/factotum
+
+# programs CONF: FCGI, WORKER and RUNNER_C, the programs of configuration CONF (base: the base
+# tree's, built in $T/base; otherwise this tree's)
+programs() {
+	d=$B
+	[ "${1:-}" != base ] || d=$T/base
+	FCGI=$d/fcgi/factotum-server-fcgi
+	WORKER=$d/worker/factotum-server-worker
+	RUNNER_C=$d/runner/factotum
+}
 
 SPOOL=
 # supervisors outlive a stopped worker by design: stop any run left in the current spool
@@ -68,14 +96,16 @@ stop_supervisors() {
 }
 BENCH_CLEANUP=stop_supervisors
 
+# the one-task factfile (runner/factotum runs `true`; exec_stamp never reads it, and writes its
+# stamps next to this path, not next to the spool's copy the worker gives it)
+FF=$T/ff/true.factfile
 mkdir -p "$T/bin"
 STAMP=$T/bin/exec_stamp
 CLIENT=$T/bin/worker_client
-"$CC" -O2 -o "$STAMP" "$SRC/bench/exec_stamp.c" || die "cannot compile bench/exec_stamp.c"
+"$CC" -O2 -DSTAMP_FACTFILE="\"$FF\"" -o "$STAMP" "$SRC/bench/exec_stamp.c" ||
+	die "cannot compile bench/exec_stamp.c"
 "$CC" -O2 -o "$CLIENT" "$SRC/bench/worker_client.c" || die "cannot compile bench/worker_client.c"
 
-# the one-task factfile (runner/factotum runs `true`; exec_stamp never reads it)
-FF=$T/ff/true.factfile
 cat >"$FF" <<'EOF'
 {"schema": "iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0",
  "data": {"name": "true", "tasks": [{"name": "t", "executor": "shell", "command": "true",
@@ -93,9 +123,10 @@ conf_args() {
 }
 
 # start_node NAME SYNC BIN [CONF]: a fresh spool $T/spool.NAME, the responder on $SOCK and the
-# worker (--max-workers $WORKERS), both with --spool-sync SYNC, --factotum-bin BIN and the
-# options of configuration CONF.
+# worker (--max-workers $WORKERS) of configuration CONF, both with --spool-sync SYNC,
+# --factotum-bin BIN and the options of CONF.
 start_node() {
+	programs "${4:-}"
 	SPOOL=$T/spool.$1
 	mkdir -p "$SPOOL"
 	# shellcheck disable=SC2046
@@ -154,7 +185,8 @@ throughput() {
 		alone_ns=$("$CLIENT" spawn "$THR_N" "$WORKERS" "$RUNNER" run "$FF") ||
 			die "the runner alone failed"
 	fi
-	start_node "thr$1$2${3:-}" "$2" "$RUNNER" "${3:-}"
+	programs "${3:-}"
+	start_node "thr$1$2${3:-}" "$2" "$RUNNER_C" "${3:-}"
 	t0=$("$CLIENT" burst "$PORT" "$THR_N" "$CONC" "$FF" "thr$1$2${3:-}") ||
 		die "the submissions ($2) failed"
 	db=$SPOOL/spool.db
@@ -182,9 +214,9 @@ bench_nginx
 r=1
 while [ $r -le "$REPS" ]; do
 	say "bench: repetition $r/$REPS"
-	if [ -n "$PRIV" ]; then
-		order="priv root"
-		[ $((r % 2)) -eq 1 ] || order="root priv"
+	if [ -n "$CONFS" ]; then
+		order=$CONFS
+		[ $((r % 2)) -eq 1 ] || order="${CONFS#* } ${CONFS% *}"
 		for c in $order; do latency "$r" full "$c"; done
 		for c in $order; do throughput "$r" normal "$c"; done
 		for c in $order; do throughput "$r" full "$c"; done
@@ -210,18 +242,25 @@ if [ -n "$PRIV" ]; then
 	echo "privileged: the defaults (service user factotum-server, runs as factotum-run);" \
 		"all-root: $(conf_args root)"
 	echo
+elif [ -n "$BASE" ]; then
+	echo "new: this tree, $(git -C "$SRC" describe --always --dirty 2>/dev/null || echo '?')" \
+		"($B); base: $(git -C "$SRC" rev-parse --short "$BASE") (built in the temporary dir)"
+	echo "both: the same options and each its own defaults$( [ "$(id -u)" -ne 0 ] ||
+		echo ' (as root: both drop to factotum-server, runs as factotum-run)')"
+	echo
 fi
-# with BENCH_PRIV the measure is the privileged configuration and its baseline the all-root one
-awk -v reps="$REPS" -v priv="$PRIV" "$BENCH_AWK"'
-function put(k, r, v) { if (c == "priv") val[k, r] = v; else base[k, r] = v }
-priv { c = substr($2, length($2) - 3); m = substr($2, 5, length($2) - 9) }
-priv && $2 ~ /^lat_/ { put("p50 " m, $1, $3 / 1e6); put("p99 " m, $1, $4 / 1e6) }
-priv && $2 ~ /^thr_/ { put("rate " m, $1, $3) }
-!priv && $2 ~ /^lat_/ { m = substr($2, 5)
+# comparing (mode priv or base), the measure is the first configuration of CONFS (privileged,
+# this tree) and its baseline the second (all-root, the base tree)
+awk -v reps="$REPS" -v mode="${PRIV:+priv}${BASE:+base}" -v first="${CONFS%% *}" "$BENCH_AWK"'
+function put(k, r, v) { if (c == first) val[k, r] = v; else base[k, r] = v }
+mode != "" { split($2, kf, "_"); m = kf[2]; c = kf[3] }
+mode != "" && $2 ~ /^lat_/ { put("p50 " m, $1, $3 / 1e6); put("p99 " m, $1, $4 / 1e6) }
+mode != "" && $2 ~ /^thr_/ { put("rate " m, $1, $3) }
+mode == "" && $2 ~ /^lat_/ { m = substr($2, 5)
 	val["p50 " m, $1] = $3 / 1e6; base["p50 " m, $1] = $5 / 1e6
 	val["p99 " m, $1] = $4 / 1e6; base["p99 " m, $1] = $6 / 1e6
 	val["ans " m, $1] = $7 / 1e6; base["ans " m, $1] = $3 / 1e6 }
-!priv && $2 ~ /^thr_/ { m = substr($2, 5); val["rate " m, $1] = $3; base["rate " m, $1] = $4
+mode == "" && $2 ~ /^thr_/ { m = substr($2, 5); val["rate " m, $1] = $3; base["rate " m, $1] = $4
 	val["alone " m, $1] = $5; base["alone " m, $1] = $4
 	val["eff " m, $1] = $3; base["eff " m, $1] = $5 }
 # rows_of(spec): the rows of the report, from "key|text|goal;..." (goal may be empty); how many
@@ -236,13 +275,20 @@ function rows_of(spec,    n, i, f) {
 	return n
 }
 END {
-	if (priv) {
+	if (mode == "priv") {
 		title = "measure: privileged / all-root"
 		nrow = rows_of("p50 full|submit->exec p50 (ms), sync full|<= 1.05;" \
 			"p99 full|submit->exec p99 (ms), sync full|;" \
 			"rate normal|jobs/s end to end, sync normal|>= 0.95;" \
 			"rate full|jobs/s end to end, sync full|>= 0.95")
 		dec = 3
+	} else if (mode == "base") {
+		title = "measure: this tree / the base tree"
+		nrow = rows_of("p50 full|submit->exec p50 (ms), sync full|<= 1.10;" \
+			"p99 full|submit->exec p99 (ms), sync full|;" \
+			"rate normal|jobs/s end to end, sync normal|>= 0.90;" \
+			"rate full|jobs/s end to end, sync full|>= 0.90")
+		dec = 2
 	} else {
 		title = "measure: server / baseline"
 		nrow = rows_of("p50 full|submit->exec p50 (ms), sync full / fork+exec|<= 3;" \
