@@ -548,7 +548,7 @@ static int config_parse_duration(const char *value, long long *out, const char *
 			return config_fail(errp, "%s: '%s' is too large", where, value);
 		n = n * 10 + (*p - '0');
 	}
-	switch (p != value && p[1] == '\0' ? *p : '\0') {
+	switch (p != value && *p != '\0' && p[1] == '\0' ? *p : '\0') {
 	case 's':
 		unit = 1;
 		break;
