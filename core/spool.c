@@ -86,7 +86,7 @@ static const char schema_v3_sql[] =
 /* Version 4: who submitted each job (NULL: nobody authenticated) and the factfile bytes that were
  * validated, kept once per SHA-256 (hex) for every job that names them and dropped by the
  * triggers with the last such job. A job migrated from version 3 has no factfile_sha: its run
- * reads factfilePath as before. The partial index serves --max-queued-per-user's count. */
+ * reads its factfilePath. The partial index serves --max-queued-per-user's count. */
 static const char schema_v4_sql[] =
 	"ALTER TABLE jobs ADD COLUMN submitted_by TEXT;"
 	"ALTER TABLE jobs ADD COLUMN factfile_sha TEXT;"
