@@ -12,10 +12,11 @@
 
 /* Both bounds (age, the newest N) make the due jobs a prefix of the DONE jobs in (finish time,
  * id) order, so that a batch is one range on this index, however many are due; id makes the
- * order total, so that the newest N are exactly N. (A partial index on DONE rows is not chosen
- * by SQLite's planner for these queries.) */
+ * order total, so that the newest N are exactly N (SQLite sorts the ties of one millisecond by
+ * id as it goes: the 64-byte id is not in the key, which every job's change of state writes).
+ * (A partial index on DONE rows is not chosen by SQLite's planner for these queries.) */
 const char spoolprune_indexes_sql[] =
-	"CREATE INDEX IF NOT EXISTS jobs_state_finished ON jobs(state, updated_ms, id);"
+	"CREATE INDEX IF NOT EXISTS jobs_state_by_finished ON jobs(state, updated_ms);"
 	/* DONE jobs whose Consul entry is still the node's: few, next to those kept locally */
 	"CREATE INDEX IF NOT EXISTS jobs_done_consul ON jobs(updated_ms)"
 	" WHERE state = 'DONE' AND consul_index > 0;";
