@@ -28,6 +28,7 @@
 #include "ffjson.h"
 #include "schema.h"
 #include "template.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define NOT_VALID "'%s' is not a valid factotum factfile: "
@@ -84,7 +85,7 @@ static int render(const struct ctx *c, const char *src, size_t len, char **out, 
 		rc = invalid(c, "Error rendering template: %s", detail ? detail : "unknown error");
 		goto done;
 	}
-	if (!ffjson_utf8_valid(*out, *out_len)) {
+	if (!utf8_valid(*out, *out_len)) {
 		rc = invalid(c, "Error inflating rendered template to utf8: invalid utf-8");
 		goto done;
 	}
@@ -433,7 +434,7 @@ int factfile_parse(const char *buf, size_t len, const char *path, const struct k
 	int rc;
 
 	memset(ff, 0, sizeof(*ff));
-	if (!ffjson_utf8_valid(buf, len)) {
+	if (!utf8_valid(buf, len)) {
 		rc = err_set(errp, FS_EINVAL,
 			     "Couldn't read '%s': stream did not contain valid UTF-8", path);
 		goto fail;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* error_str(code) of rustc-serialize (static storage), or our wording for our codes. */
@@ -70,48 +71,6 @@ static const char *ffjson_strerror(enum ffjson_code code)
 		return "object key too long or malformed nesting";
 	}
 	return "invalid syntax";
-}
-
-bool ffjson_utf8_valid(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		unsigned char lo = 0x80, hi = 0xbf;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f; /* no surrogates */
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else
-			return false;
-		if (len - i - 1 < n)
-			return false;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return false;
-		for (size_t k = 2; k <= n; k++)
-			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
-				return false;
-		i += n + 1;
-	}
-	return true;
 }
 
 static void put_utf8(struct buf *b, uint32_t c)
@@ -613,7 +572,7 @@ static bool stack_top_key(const struct ffjson_parser *ps, const char **key, size
 	end = (uint16_t)(el->start + el->size);
 	if (end < el->start || end > ps->keys.len)
 		return false;
-	if (!ffjson_utf8_valid(ps->keys.data + el->start, (size_t)(end - el->start)))
+	if (!utf8_valid(ps->keys.data + el->start, (size_t)(end - el->start)))
 		return false;
 	*key = ps->keys.data + el->start;
 	*len = (size_t)(end - el->start);
@@ -1033,7 +992,7 @@ int ffjson_parse(const char *buf, size_t len, struct ffjson **out, struct ffjson
 	*out = NULL;
 	memset(&bl, 0, sizeof(bl));
 	buf_init(&bl.ps.keys);
-	if (!ffjson_utf8_valid(buf, len)) {
+	if (!utf8_valid(buf, len)) {
 		bl.err.code = FFJSON_E_NOT_UTF8; /* line 0, column 0 as Json::from_reader */
 		goto fail;
 	}

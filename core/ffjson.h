@@ -100,8 +100,4 @@ void ffjson_free(struct ffjson *v);
 struct buf;
 void ffjson_put_string(struct buf *b, const char *s, size_t len);
 
-/* Returns true if len bytes of s are UTF-8 as Rust's str::from_utf8 accepts it (no overlong
- * forms, no surrogates, nothing above U+10FFFF). */
-bool ffjson_utf8_valid(const char *s, size_t len);
-
 #endif
