@@ -852,6 +852,28 @@ static void drain_hint_open(struct spool *sp, const char *dir)
 
 static void reserve_open(struct spool *sp, const char *dir);
 
+/* When a write finds the spool locked. SQLite's own handler (sqlite3_busy_timeout) sleeps 1, 2,
+ * 5, ... up to 100 ms between attempts: a waiter that looks so rarely almost never finds the write
+ * lock free between two of the responder's group commits, which follow each other within
+ * microseconds under load (the worker's retention starved behind them). This one
+ * tries again every SPOOL_BUSY_POLL_US, for SPOOL_BUSY_TIMEOUT_MS in all; each try is one
+ * non-blocking lock attempt. A busy wait runs in one thread, from its first call (count 0). */
+static _Thread_local int64_t busy_since_ms;
+
+static int spool_busy(void *arg, int count)
+{
+	struct timespec pause = { 0, SPOOL_BUSY_POLL_US * 1000L };
+	int64_t now = clock_mono_ms();
+
+	(void)arg;
+	if (count == 0)
+		busy_since_ms = now;
+	else if (now - busy_since_ms >= SPOOL_BUSY_TIMEOUT_MS)
+		return 0;
+	nanosleep(&pause, NULL);
+	return 1;
+}
+
 static int spool_open_once(struct spool **spp, const char *dir, int flags, char **errp)
 {
 	struct spool *sp = NULL;
@@ -879,7 +901,7 @@ static int spool_open_once(struct spool **spp, const char *dir, int flags, char 
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, SPOOL_BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(db, spool_busy, NULL);
 	/* The first statement reads the file: a non-database fails here. */
 	src = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
 	if (src == SQLITE_OK)

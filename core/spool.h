@@ -44,7 +44,8 @@ int spool_state_parse(const char *s);
 /* this handle may give the spool's reserve back (the worker's: spool_reserve_give_back) */
 #define SPOOL_RESERVE 0x8
 
-#define SPOOL_BUSY_TIMEOUT_MS 10000
+#define SPOOL_BUSY_TIMEOUT_MS 10000 /* a write waits this long for another's lock */
+#define SPOOL_BUSY_POLL_US    200   /* ... trying again this often */
 #define SPOOL_START_WAIT_MS   60000 /* spool_open: how long a locked spool is waited for */
 
 /* Opens (creating if absent, with this build's schema) <dir>/spool.db. dir must exist. On

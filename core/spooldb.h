@@ -18,6 +18,8 @@ void spool_db_release(struct spool *sp);
 /* The jobs columns spool_db_job_read reads, in its order, for "SELECT <cols> FROM jobs ...";
  * static storage. */
 const char *spool_db_job_cols(void);
+/* created_ms's column in them (the id is column 0) */
+#define SPOOL_DB_COL_CREATED 8
 /* Fills *job (its strings then owned by it: spool_job_free / spool_job_list_free) from the
  * current row of st, whose first columns are spool_db_job_cols(). */
 void spool_db_job_read(sqlite3_stmt *st, struct spool_job *job);

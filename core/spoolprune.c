@@ -13,22 +13,26 @@
 /* Both bounds (age, the newest N) make the due jobs a prefix of the DONE jobs in (finish time,
  * id) order, so that a batch is one range on this index, however many are due; id makes the
  * order total, so that the newest N are exactly N (SQLite sorts the ties of one millisecond by
- * id as it goes: the 64-byte id is not in the key, which every job's change of state writes).
- * (A partial index on DONE rows is not chosen by SQLite's planner for these queries.) */
+ * id as it goes: the 64-byte id is not in the key). The index holds DONE rows only, so a job's
+ * submission and claim do not write it; SQLite's planner prefers jobs_state_seq for
+ * state = 'DONE', so the queries name it. The full index of earlier builds is dropped. */
 const char spoolprune_indexes_sql[] =
-	"CREATE INDEX IF NOT EXISTS jobs_state_by_finished ON jobs(state, updated_ms);"
+	"DROP INDEX IF EXISTS jobs_state_by_finished;"
+	"CREATE INDEX IF NOT EXISTS jobs_done_by_finished ON jobs(updated_ms) WHERE state = 'DONE';"
 	/* DONE jobs whose Consul entry is still the node's: few, next to those kept locally */
 	"CREATE INDEX IF NOT EXISTS jobs_done_consul ON jobs(updated_ms)"
 	" WHERE state = 'DONE' AND consul_index > 0;";
 
 /* the keep_done-th most recently finished job (OFFSET ?1 - 1): the newest not due */
-static const char newest_kept_sql[] = "SELECT updated_ms, id FROM jobs WHERE state = 'DONE'"
-				      " ORDER BY updated_ms DESC, id DESC LIMIT 1 OFFSET ?1 - 1";
+static const char newest_kept_sql[] =
+	"SELECT updated_ms, id FROM jobs INDEXED BY jobs_done_by_finished WHERE state = 'DONE'"
+	" ORDER BY updated_ms DESC, id DESC LIMIT 1 OFFSET ?1 - 1";
 
 /* ?4: with Consul, a job whose entry is still the node's (consul_index > 0) waits for the
  * entry's removal (spoolprune_consul_due) */
 static const char due_sql[] =
-	"SELECT id FROM jobs WHERE state = 'DONE' AND (updated_ms, id) < (?1, ?2)"
+	"SELECT id FROM jobs INDEXED BY jobs_done_by_finished"
+	" WHERE state = 'DONE' AND (updated_ms, id) < (?1, ?2)"
 	" AND (?4 = 0 OR consul_index = 0)"
 	" AND NOT EXISTS (SELECT 1 FROM transitions t JOIN outbox o ON o.tid = t.tid"
 	" WHERE t.job_id = jobs.id)"
