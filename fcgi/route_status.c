@@ -148,8 +148,9 @@ void route_help(struct app *app, FCGX_Request *fr, struct http_request *req)
 	help_add(help, "/check", NULL, "Fetches the state of a job by the ID.",
 		 "pretty=1, id=[id string]");
 	help_add(help, "/health", NULL,
-		 "Returns 200 when the spool is writable, the worker is "
-		 "alive and Consul (if enabled) answers; 503 naming the failing part otherwise.",
+		 "Returns 200 when the spool is writable with free space above --min-free-space, "
+		 "the worker is alive and Consul (if enabled) answers; 503 naming the failing part "
+		 "otherwise.",
 		 "pretty=1");
 	help_add(help, "/help", NULL, "Returns this message!", "pretty=1");
 	help_add(help, "/jobs", NULL, "Lists this node's jobs, newest first.",
