@@ -104,8 +104,16 @@ hwm() {
 	sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$1/status"
 }
 
-# measure SIZE KEY PATH: one wrk run, "SIZE KEY ok other seconds p99" appended to $T/results
+# ticks PID: the process's CPU time so far (user and system), clock ticks
+ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# measure SIZE KEY PATH: one wrk run, "SIZE KEY ok other seconds p99 round cpu" appended to
+# $T/results (cpu: the responder's CPU time meanwhile, clock ticks: less moved by the machine's
+# other load than the rate is)
 measure() {
+	cpu0=$(ticks "$BPID")
 	if [ "$2" = submit ]; then
 		wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --timeout 30s -s "$SRC/bench/submit.lua" \
 			"$URL/submit" -- "$FF" "$1-$2-$(date +%s%N)" >"$T/wrk.out" 2>&1
@@ -115,8 +123,9 @@ measure() {
 		wrk -t"$WRK_THREADS" -c"$c" -d"${SECS}s" --timeout 30s -s "$SRC/bench/submit.lua" \
 			"$URL$3" -- --get >"$T/wrk.out" 2>&1
 	fi
+	cpu=$(($(ticks "$BPID") - cpu0))
 	bench_fields "$1 $2" "$(grep '^BENCH ' "$T/wrk.out" || tail -n 3 "$T/wrk.out")"
-	echo "$1 $2 $ok $other $secs $p99 ${ROUND:-0}" >>"$T/results"
+	echo "$1 $2 $ok $other $secs $p99 ${ROUND:-0} $cpu" >>"$T/results"
 	say "  $1 $2: $(bench_rate "$ok" "$secs")/s (ok $ok, other $other, p99 ${p99} ms)"
 	# requests wrk left in flight would still run in the next measurement: they end within
 	# about the p99
@@ -220,9 +229,10 @@ echo "spools: $LARGE (large) and $SMALL (small) finished jobs, two transitions e
 	"with SQL; $CONNS connections ($SCRAPE_CONNS for /metrics), wrk -t$WRK_THREADS," \
 	"${SECS}s per measurement, $ROUNDS rounds (each figure: the median of the rounds)"
 echo
-awk -v prune="$PRUNE" -v rounds="$ROUNDS" -v secs="$SECS" '
+awk -v prune="$PRUNE" -v rounds="$ROUNDS" -v secs="$SECS" -v hz="$(getconf CLK_TCK)" '
 FILENAME ~ /results$/ {
 	rate[$1, $2, $7] = ($5 > 0 ? $3 / $5 : 0); other[$1, $2] += $4; p99[$1, $2, $7] = $6
+	cpu[$1, $2, $7] = ($3 > 0 ? $8 * 1e6 / hz / $3 : 0)
 }
 FILENAME ~ /rss$/ { if ($3 > rss[$1, $2]) rss[$1, $2] = $3 }
 function verdict(ok) { return ok ? "met" : "MISSED" }
@@ -246,6 +256,16 @@ END {
 		printf "%-10s %10.0f/s %10.0f/s %8.2f %-6s %s%s\n", k[i], s, l, q, ">=0.8",
 			verdict(q >= 0.8 && bad == 0), note
 	}
+	printf "\nthe responder'"'"'s CPU time per answer (us), for reading the rates (no goal):\n"
+	for (i = 1; i <= n; i++) {
+		for (r = 1; r <= rounds; r++) {
+			sv[r] = cpu["small", k[i], r]; lv[r] = cpu["large", k[i], r]
+			qv[r] = sv[r] > 0 ? lv[r] / sv[r] : 0
+		}
+		printf "%-10s %10.0f us %9.0f us %8.2f\n", k[i], median(sv, rounds),
+			median(lv, rounds), median(qv, rounds)
+	}
+	printf "\n"
 	split("rss_responder rss_worker", m, " ")
 	for (i = 1; i <= 2; i++) {
 		s = rss["small", m[i]]; l = rss["large", m[i]]
