@@ -17,9 +17,10 @@
  * filter, each ending in the submission time: a filter's rows come in page order but for ties of
  * one millisecond, which SQLite sorts by id as it goes, and a cursor is a range on the same index.
  * A job enters them when it finishes, so /submit, which inserts a QUEUED row, writes none of
- * them; nor does the claim. The unfinished jobs are few (--max-jobs queued, --max-workers
- * working): they come from jobs_state_seq and are sorted. The id is not in the keys: it is 64
- * bytes. The full indexes of earlier builds of this schema are dropped. */
+ * them, nor does the claim. The unfinished jobs (at most --max-jobs queued and --max-workers
+ * working) come from one more, in the same order, which /submit appends to; their filters are
+ * checked row by row. The id is not in the keys: it is 64 bytes. The full indexes of earlier
+ * builds of this schema are dropped. */
 const char spoollist_indexes_sql[] =
 	"DROP INDEX IF EXISTS jobs_by_submitted;"
 	"DROP INDEX IF EXISTS jobs_state_by_submitted;"
@@ -29,7 +30,9 @@ const char spoollist_indexes_sql[] =
 	"CREATE INDEX IF NOT EXISTS jobs_done_outcome ON jobs(outcome, created_ms)"
 	" WHERE state = 'DONE';"
 	"CREATE INDEX IF NOT EXISTS jobs_done_name ON jobs(job_name, created_ms)"
-	" WHERE state = 'DONE';";
+	" WHERE state = 'DONE';"
+	"CREATE INDEX IF NOT EXISTS jobs_active_by_submitted ON jobs(created_ms)"
+	" WHERE state <> 'DONE';";
 
 void spoollist_cursor(const struct spool_job *job, char out[SPOOLLIST_CURSOR_LEN])
 {
@@ -93,6 +96,14 @@ static const char *page_done_where(const struct spoollist_query *q)
 	return "INDEXED BY jobs_done_by_submitted WHERE state = 'DONE'";
 }
 
+/* The unfinished jobs' part, on their one index ("state <> 'DONE'" makes it usable). */
+static const char *page_active_where(const struct spoollist_query *q)
+{
+	return q->state >= 0 ? "INDEXED BY jobs_active_by_submitted"
+			       " WHERE state <> 'DONE' AND state = :state"
+			     : "INDEXED BY jobs_active_by_submitted WHERE state <> 'DONE'";
+}
+
 /* The SELECT of one part of q's page (named parameters for whichever filters it has): the
  * finished jobs (done) or the others, newest first, at most :lim (limit + offset). A new string. */
 static char *page_sql(const struct spoollist_query *q, int done)
@@ -100,10 +111,7 @@ static char *page_sql(const struct spoollist_query *q, int done)
 	char *filters = page_filters(q), *sql;
 
 	sql = xasprintf("SELECT %s FROM jobs %s%s ORDER BY created_ms DESC, id DESC LIMIT :lim",
-			spool_db_job_cols(),
-			done            ? page_done_where(q)
-			: q->state >= 0 ? "WHERE state = :state"
-					: "WHERE state IN ('QUEUED', 'WORKING')",
+			spool_db_job_cols(), done ? page_done_where(q) : page_active_where(q),
 			filters);
 	free(filters);
 	return sql;
