@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# kill -9 at random moments under load: nginx + responder + worker (no Consul) take distinct jobs
-# from a few concurrent clients while the harness kills, one at a time, the responder, the
+# kill -9 at random moments under load: nginx + responder + worker (and in the full form a Consul
+# dev agent, which is not killed) take distinct jobs from a few concurrent clients while the harness kills, one at a time, the responder, the
 # worker, a supervisor, a runner or nginx (master and workers), restarting the programs it
 # killed; the worker deals with a killed supervisor or runner itself. Each job's task appends
 # "start" and "end" to a file named after the job, and the runner is started through a wrapper
@@ -19,6 +19,11 @@
 #   lost-before-task            FAILED worker-lost/supervisor-lost whose runner started but
 #                               whose task never did (reported)
 #   started-not-ended           a task with "start" and no "end": its run was killed (reported)
+#   not-acked.<status>          submits answered otherwise (000: no answer, nginx was down)
+#   consul-mismatch             (full form) a job whose Consul entry is missing or in another
+#                               state than the spool's, once the outbox is empty (must be 0)
+#   consul-claim-without-job    (full form) an entry of the round's jobs that the spool does not
+#                               hold: a claim whose responder died before its commit (reported)
 #   kills, kills.<program>      the kills made
 # Short form: one round of 36 kills. Full form (FS_RELIABILITY=full): rounds of 50 kills until
 # 1,000, resumable with FS_RELIABILITY_STATE (tests/reliability/README).
@@ -26,10 +31,12 @@
 . "$FS_SRCDIR/tests/reliability/rel_lib.sh"
 
 if rel_full; then
-	KILLS_TOTAL=1000 KILLS_ROUND=50
+	KILLS_TOTAL=1000 KILLS_ROUND=50 CONSUL=yes
+	. "$FS_SRCDIR/tests/integration/consul_lib.sh"
 else
-	KILLS_TOTAL=36 KILLS_ROUND=36
+	KILLS_TOTAL=36 KILLS_ROUND=36 CONSUL=no
 fi
+NAMESPACE=com.snowplowanalytics/factotum
 CLIENTS=3
 WORKERS=4
 FS_NGINX_LIMITS=$FS_NO_LIMITS
@@ -53,6 +60,23 @@ rnd() {
 # pause MAX-MS: sleeps a random time up to MAX-MS milliseconds.
 pause() {
 	sleep "$(awk -v n="$(rnd "$1")" 'BEGIN { printf "%.3f", n / 1000 }')"
+}
+
+start_responder() {
+	rm -f "$FS_SOCK"
+	if [ $CONSUL = yes ]; then
+		fs_start_consul_responder "$FS_SOCK" "$FS_SPOOL" kill
+	else
+		fs_start_responder
+	fi
+}
+
+start_worker() {
+	if [ $CONSUL = yes ]; then
+		fs_start_consul_worker "$FS_SPOOL" kill "$FS_CONSUL_PORT" --max-workers $WORKERS
+	else
+		fs_start_worker --max-workers $WORKERS
+	fi
 }
 
 start_nginx() {
@@ -119,15 +143,14 @@ kill_one() {
 		wait "$FS_RESP_PID" 2>/dev/null
 		FS_RESP_PIDS=$(fs_pids_without "$FS_RESP_PIDS" "$FS_RESP_PID")
 		pause 500
-		rm -f "$FS_SOCK"
-		fs_start_responder
+		start_responder
 		;;
 	worker)
 		kill -KILL "$FS_WORKER_PID"
 		wait "$FS_WORKER_PID" 2>/dev/null
 		FS_WORKER_PIDS=$(fs_pids_without "$FS_WORKER_PIDS" "$FS_WORKER_PID")
 		pause 500
-		fs_start_worker --max-workers $WORKERS
+		start_worker
 		;;
 	nginx)
 		_kids=$(ps -o pid= --ppid "$FS_NGINX_PID")
@@ -143,11 +166,11 @@ kill_one() {
 	rel_round_add "kills.$_what" 1
 }
 
-# settle: until no job is QUEUED or WORKING (at most 120 s).
+# settle: until no job is QUEUED or WORKING and no transition waits for Consul (at most 120 s).
 settle() {
 	_i=0
-	while [ "$(fs_sql "SELECT count(*) FROM jobs WHERE state <> 'DONE'")" != 0 ] &&
-		[ $_i -lt 1200 ]; do
+	while [ "$(fs_sql "SELECT (SELECT count(*) FROM jobs WHERE state <> 'DONE') +
+		(SELECT count(*) FROM outbox)")" != 0 ] && [ $_i -lt 1200 ]; do
 		_i=$((_i + 1))
 		sleep 0.1
 	done
@@ -163,8 +186,26 @@ count() {
 		grep -rc '^end' "$MARKS/task" | sed 's|^.*/|end |; s|:| |'
 		grep -rc '' "$MARKS/exec" | sed 's|^.*/|exec |; s|:| |'
 	} >"$FS_TMP/marks.txt"
-	awk -v subs="$FS_TMP/subs" -v marks="$FS_TMP/marks.txt" -v jobs="$FS_TMP/jobs" '
+	# the Consul entries of the round's jobs: "id state"
+	: >"$FS_TMP/consul"
+	[ $CONSUL = no ] || curl -s "$FS_CONSUL/v1/kv/$NAMESPACE/?recurse" | python3 -c '
+import base64, json, sys
+for e in json.load(sys.stdin) or []:
+    try:
+        v = json.loads(base64.b64decode(e["Value"]))
+        name, state = v["jobRequest"]["jobName"], v["state"]
+    except Exception:
+        continue
+    if name.startswith(sys.argv[1]):
+        print(e["Key"].rsplit("/", 1)[1], state)
+' "r$1c" >"$FS_TMP/consul"
+	awk -v subs="$FS_TMP/subs" -v marks="$FS_TMP/marks.txt" -v jobs="$FS_TMP/jobs" \
+		-v consul="$FS_TMP/consul" -v with_consul=$CONSUL '
 	BEGIN {
+		while ((getline l < consul) > 0) {
+			split(l, e, " ")
+			entry[e[1]] = e[2]
+		}
 		while ((getline l < marks) > 0) {
 			split(l, m, " ")
 			if (m[1] == "exec") exec_n[m[2]] = m[3]
@@ -174,6 +215,7 @@ count() {
 		while ((getline l < jobs) > 0) {
 			split(l, j, "|")
 			id = j[1]; name = j[2]; held[id] = 1
+			if (with_consul == "yes" && entry[id] != j[3]) c["consul-mismatch"]++
 			if (j[3] != "DONE") { c["stuck"]++; continue }
 			label = j[4]
 			if (j[4] == "FAILED")
@@ -188,18 +230,23 @@ count() {
 			}
 		}
 		for (id in exec_n) if (!(id in held)) c["ran-unrecorded"]++
+		for (id in entry) if (!(id in held)) c["consul-claim-without-job"]++
 		while ((getline l < subs) > 0) {
 			split(l, s, " ")
 			c["submitted"]++
 			if (s[2] == "200" && s[3] != "-") {
 				c["acked"]++
 				if (!(s[3] in held)) c["lost"]++
-			}
+			} else
+				c["not-acked." s[2]]++
 		}
-		n = split("submitted acked lost ran-twice ran-unrecorded false-success stuck " \
-			"lost-never-run lost-before-task started-not-ended", z, " ")
+		list = "submitted acked lost ran-twice ran-unrecorded false-success stuck " \
+			"lost-never-run lost-before-task started-not-ended"
+		if (with_consul == "yes")
+			list = list " consul-mismatch consul-claim-without-job"
+		n = split(list, z, " ")
 		for (i = 1; i <= n; i++) print z[i], c[z[i]] + 0
-		for (k in c) if (k ~ /^outcome\./) print k, c[k]
+		for (k in c) if (k ~ /^(outcome|not-acked)\./) print k, c[k]
 	}' >"$FS_TMP/counts" || { fs_fail "round $1: counting failed"; return; }
 	# a round without acknowledged jobs or without runs measured nothing
 	awk '$1 == "acked" && $2 > 0 { a = 1 } $1 == "outcome.SUCCEEDED" && $2 > 0 { s = 1 }
@@ -211,9 +258,10 @@ count() {
 }
 
 fs_factfile template "echo start >>$MARKS/task/NAME; sleep 0.3; echo end >>$MARKS/task/NAME"
-fs_start_responder
+[ $CONSUL = no ] || fs_consul_start
+start_responder
 start_nginx
-fs_start_worker --max-workers $WORKERS
+start_worker
 
 while [ "$(rel_get kills)" -lt $KILLS_TOTAL ]; do
 	round=$(($(rel_get rounds) + 1))
@@ -241,7 +289,7 @@ while [ "$(rel_get kills)" -lt $KILLS_TOTAL ]; do
 done
 
 rel_figures kill
-for z in lost ran-twice ran-unrecorded false-success stuck lost-never-run; do
+for z in lost ran-twice ran-unrecorded false-success stuck lost-never-run consul-mismatch; do
 	[ "$(rel_get $z)" = 0 ] || fs_fail "$z: $(rel_get $z) (must be 0)"
 done
 fs_done

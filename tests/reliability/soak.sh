@@ -128,9 +128,9 @@ for prog in responder worker; do
 		rel_figure "soak.$prog.$what.start" "$first"
 		rel_figure "soak.$prog.$what.end" "$last"
 		rel_figure "soak.$prog.$what.slope-per-min" "$(slope $col)"
-		if [ $what = fds ] && [ $((last - first)) -gt $FDS_SLACK -o $((first - last)) -gt $FDS_SLACK ]; then
+		diff=$((last - first))
+		[ $what != fds ] || [ "${diff#-}" -le $FDS_SLACK ] ||
 			fs_fail "$prog: $first fds at the start, $last at the end"
-		fi
 		if [ $what = rss-kib ] && rel_full; then
 			warm=$(awk -v k=$col 'NR == 2 { print $k }' "$SAMPLES")
 			[ "$last" -le $((warm + RSS_GROWTH_KIB)) ] ||
