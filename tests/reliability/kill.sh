@@ -1,11 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # kill -9 at random moments under load: nginx + responder + worker (and in the full form a Consul
-# dev agent, which is not killed) take distinct jobs from a few concurrent clients while the harness kills, one at a time, the responder, the
-# worker, a supervisor, a runner or nginx (master and workers), restarting the programs it
-# killed; the worker deals with a killed supervisor or runner itself. Each job's task appends
-# "start" and "end" to a file named after the job, and the runner is started through a wrapper
-# that appends to a file named after the job id, so what ran is measured outside the server.
+# dev agent, which is not killed) take distinct jobs from a few concurrent clients while the
+# harness kills, one at a time, the responder, the worker, a supervisor, a runner or nginx
+# (master and workers), restarting the programs it killed; the worker deals with a killed
+# supervisor or runner itself. Each job's task appends "start" and "end" to a file named after
+# the job, and the runner is started through a wrapper that appends to a file named after the
+# job id, so what ran is measured outside the server.
 # Once the load stops and every job has settled, each round counts (figures kill.*):
 #   submitted, acked            submits sent, and answered 200 with a job id
 #   outcome.SUCCEEDED, outcome.FAILED.<reason, or exit-N / signal-N>   the settled jobs
@@ -15,7 +16,9 @@
 #   false-success               SUCCEEDED without the task's "end" (must be 0)
 #   stuck                       QUEUED or WORKING after settling (must be 0)
 #   lost-never-run              FAILED worker-lost/supervisor-lost whose runner never started
-#                               (must be 0: a job never started is requeued, doc/architecture.md)
+#                               (must be 0: a job never started is requeued, doc/architecture.md;
+#                               a supervisor killed in the microseconds between its go record and
+#                               its runner's start would count here too, and fail the test)
 #   lost-before-task            FAILED worker-lost/supervisor-lost whose runner started but
 #                               whose task never did (reported)
 #   started-not-ended           a task with "start" and no "end": its run was killed (reported)
