@@ -121,6 +121,19 @@ supervisor() {
 	done
 }
 
+# kill_restart PID LIST START [PID...]: kill -9 of a program PID (our child) and of its own
+# children PID...; PID is reaped and dropped from lib.sh's pid list named LIST, then START runs
+# after a random pause.
+kill_restart() {
+	_kp=$1 _kl=$2 _ks=$3
+	shift 3
+	kill -KILL "$_kp" "$@"
+	wait "$_kp" 2>/dev/null
+	eval "$_kl=\$(fs_pids_without \"\$$_kl\" $_kp)"
+	pause 500
+	$_ks
+}
+
 # kill_one: one kill -9 of a program chosen at random; a killed responder, worker or nginx is
 # restarted after a random pause. The program killed is counted in the round.
 kill_one() {
@@ -141,27 +154,12 @@ kill_one() {
 		;;
 	esac
 	case $_what in
-	responder)
-		kill -KILL "$FS_RESP_PID"
-		wait "$FS_RESP_PID" 2>/dev/null
-		FS_RESP_PIDS=$(fs_pids_without "$FS_RESP_PIDS" "$FS_RESP_PID")
-		pause 500
-		start_responder
-		;;
-	worker)
-		kill -KILL "$FS_WORKER_PID"
-		wait "$FS_WORKER_PID" 2>/dev/null
-		FS_WORKER_PIDS=$(fs_pids_without "$FS_WORKER_PIDS" "$FS_WORKER_PID")
-		pause 500
-		start_worker
-		;;
+	responder) kill_restart "$FS_RESP_PID" FS_RESP_PIDS start_responder ;;
+	worker) kill_restart "$FS_WORKER_PID" FS_WORKER_PIDS start_worker ;;
 	nginx)
-		_kids=$(ps -o pid= --ppid "$FS_NGINX_PID")
-		kill -KILL "$FS_NGINX_PID" $_kids
-		wait "$FS_NGINX_PID" 2>/dev/null
-		FS_NGINX_PIDS=$(fs_pids_without "$FS_NGINX_PIDS" "$FS_NGINX_PID")
-		pause 500
-		start_nginx
+		# shellcheck disable=SC2046 # its workers' pids
+		kill_restart "$FS_NGINX_PID" FS_NGINX_PIDS start_nginx \
+			$(ps -o pid= --ppid "$FS_NGINX_PID")
 		;;
 	*) kill -KILL "$_victim" 2>/dev/null ;;
 	esac
