@@ -28,6 +28,8 @@
 #   consul-claim-without-job    (full form) an entry of the round's jobs that the spool does not
 #                               hold: a claim whose responder died before its commit (reported)
 #   kills, kills.<program>      the kills made
+#   worker-start-retries        worker restarts refused while a dead worker's supervisor held
+#                               the lock for a moment (reported)
 # Short form: one round of 36 kills. Full form (FS_RELIABILITY=full): rounds of 50 kills until
 # 1,000, resumable with FS_RELIABILITY_STATE (tests/reliability/README).
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
@@ -74,12 +76,36 @@ start_responder() {
 	fi
 }
 
+# lib.sh's, but a worker that exits before it is ready is left to start_worker: a supervisor of
+# the killed worker that had not yet had its go byte holds the spool's lock for a moment, and a
+# worker started then refuses to run, as it must.
+fs_worker_started() {
+	FS_WORKER_PID=$!
+	FS_WORKER_PIDS="$FS_WORKER_PIDS $FS_WORKER_PID"
+	fs_until "$FS_WORKER_PID" "$@"
+}
+
+# start_worker: the worker, started again (up to 20 times, 0.2 s apart) until it runs, as a
+# service manager would; the retries are counted.
 start_worker() {
-	if [ $CONSUL = yes ]; then
-		fs_start_consul_worker "$FS_SPOOL" kill "$FS_CONSUL_PORT" --max-workers $WORKERS
-	else
-		fs_start_worker --max-workers $WORKERS
-	fi
+	_tries=0
+	while :; do
+		if [ $CONSUL = yes ]; then
+			fs_start_consul_worker "$FS_SPOOL" kill "$FS_CONSUL_PORT" --max-workers $WORKERS
+		else
+			fs_start_worker --max-workers $WORKERS
+		fi && return
+		wait "$FS_WORKER_PID" 2>/dev/null
+		FS_WORKER_PIDS=$(fs_pids_without "$FS_WORKER_PIDS" "$FS_WORKER_PID")
+		_tries=$((_tries + 1))
+		if [ $_tries -ge 20 ]; then
+			echo "worker did not start:"
+			tail -n 30 "$FS_TMP/worker.log"
+			exit 99
+		fi
+		rel_round_add worker-start-retries 1
+		sleep 0.2
+	done
 }
 
 start_nginx() {
