@@ -38,8 +38,8 @@ sample() {
 	echo "$_line" >>"$SAMPLES"
 }
 
-# req C WHAT URL-PATH [curl args...]: one request; an answer other than 200 is an error, its
-# first line kept in errors.C.
+# req C WHAT URL-PATH [curl args...]: one request; an answer other than 200 is an error, kept
+# in errors.C with the first 200 bytes of its body.
 req() {
 	_c=$1 _what=$2 _path=$3
 	shift 3
