@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Sets up and runs the whole test suite: installs dependencies (as root), builds twice out of
-# tree — a normal build and an AddressSanitizer+UBSan build — and runs `make check` in each.
+# Sets up and runs the whole test suite: installs dependencies (as root), builds three times out
+# of tree — a normal build and an AddressSanitizer+UBSan build, each running `make check`, and a
+# build with the fault-injection seam running the reliability tests' short forms
+# (`make check-reliability`, tests/reliability/README).
 #   usage: scripts/test.sh [--normal] [--as USER]
-#     (build directories: build/ and build-asan/)
+#     (build directories: build/, build-asan/ and build-fault/)
 #     --normal   the normal build only
 #     --as USER  as root: installs dependencies, then runs the suite as USER (created as a system
 #                user if missing) in a copy of the tree that USER owns, under /tmp; the copy is
@@ -46,7 +48,7 @@ if [ -n "$as_user" ]; then
 		git -C "$top" ls-files -z --cached --others --exclude-standard |
 			tar -C "$top" --null --ignore-failed-read -T - -cf -
 	else
-		tar -C "$top" --exclude=./build --exclude=./build-asan -cf - .
+		tar -C "$top" --exclude=./build --exclude=./build-asan --exclude=./build-fault -cf - .
 	fi | tar -C "$copy" -xf -
 	chown -R "$as_user:" "$copy"
 	echo "== as $as_user, in $copy"
@@ -65,10 +67,11 @@ fi
 ./autogen.sh >/dev/null 2>&1 || ./autogen.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
-run_suite() { # $1 = build dir, rest = configure arguments
-	dir=$1; shift
+run_suite() { # $1 = build dir, $2 = make target, rest = configure arguments
+	dir=$1 target=$2
+	shift 2
 	mkdir -p "$dir"
-	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs" && make -j"$jobs" check) || {
+	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs" && make -j"$jobs" "$target") || {
 		for log in "$dir"/tests/*/*.log; do
 			[ -f "$log" ] && grep -q '^:test-result: \(FAIL\|ERROR\)' "${log%.log}.trs" 2>/dev/null &&
 				{ echo "---- $log"; tail -n 60 "$log"; }
@@ -78,9 +81,11 @@ run_suite() { # $1 = build dir, rest = configure arguments
 }
 
 echo "== normal build"
-run_suite "$top/build"
+run_suite "$top/build" check
 if [ -z "$normal_only" ]; then
 	echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
-	run_suite "$top/build-asan" --enable-asan
+	run_suite "$top/build-asan" check --enable-asan
+	echo "== fault-injection build: the reliability tests"
+	run_suite "$top/build-fault" check-reliability --enable-fault-injection
 fi
 echo "test.sh: all suites passed"
