@@ -302,9 +302,9 @@ settle() {
 		sleep 0.2
 	done
 }
-check() {
-	c=$FS_TMP/check
-	mkdir -p "$c"
+# compare: the spools' jobs against Consul's entries, in $c: lost (spool jobs whose entry
+# differs), nojob (entries no spool holds), twice (ids in both spools)
+compare() {
 	fs_consul_entries "http://127.0.0.1:$H1" "$NS" >"$c/consul"
 	# what Consul must hold for each spool job: its state and outcome, its node, unlocked once
 	# DONE and locked by the node's session before
@@ -318,6 +318,18 @@ check() {
 	comm -23 "$c/spools" "$c/consul" >"$c/lost"
 	cut -d' ' -f1 "$c/spools" >"$c/ids"
 	comm -13 "$c/spools" "$c/consul" | cut -d' ' -f1 | comm -23 - "$c/ids" >"$c/nojob"
+}
+check() {
+	c=$FS_TMP/check
+	mkdir -p "$c"
+	compare
+	# a claim left behind may yet be undone by its node's worker: up to 30 s for that
+	n=0
+	while [ -s "$c/nojob" ] && [ $n -lt 15 ]; do
+		sleep 2
+		n=$((n + 1))
+		compare
+	done
 	while read -r id rest; do
 		fs_fail "lost transition: spool $id $rest; Consul $(grep "^$id " "$c/consul" || echo none)"
 	done <"$c/lost"
@@ -327,9 +339,14 @@ check() {
 		curl -s -m 10 "http://127.0.0.1:$H1/v1/kv/$NS/$id?raw" | python3 -c '
 import json, sys
 v = json.load(sys.stdin)
-print("      entry: submitted", v["submitted"], "updated", v["updated"], "by", v["node"])'
-		grep "job=$id" "$FS_TMP/responder.log" |
-			sed 's/^\([^ ]*\) factotum-server-fcgi\[\([0-9]*\)\].* status=/      \1 responder \2: /'
+print("      entry of", v["jobRequest"]["factfileArgs"][1].replace("r,", "round "), "submitted",
+      v["submitted"], "updated", v["updated"], "by", v["node"])'
+		grep "job=$id" "$FS_TMP/responder.log" | sed -n \
+			's/^\([^ ]*\) factotum-server-fcgi\[\([0-9]*\)\].* status=\([0-9]*\)$/\2 \3 \1/p' |
+			awk '{ k = "responder " $1 ": " $2; if (!(k in n)) { o[m++] = k; t0[k] = $3 }
+			       n[k]++; t1[k] = $3 }
+			     END { for (i = 0; i < m; i++)
+				     print "      " o[i], "x" n[o[i]], "from", t0[o[i]], "to", t1[o[i]] }'
 	done <"$c/nojob"
 	while read -r id; do fs_fail "$id stored by both nodes"; done <"$c/twice"
 	# the runs: each acknowledged job once, on its node, SUCCEEDED; nothing else
