@@ -5,9 +5,9 @@
 # own client agent joined to the cluster, so that stopping one node's agent cuts that node off
 # and nothing else. Rounds of 50 concurrent identical submissions, 25 to each node, started
 # together. Faults during the load: the Consul leader (from /v1/status/leader) killed -9 and
-# restarted 3 s later; one node's agent SIGSTOPped, then SIGCONTed 10 s later. Both start 0.3 s
-# into a round and end between rounds (so the agent stays stopped for at least one whole round,
-# while the node's session, whose renewals it holds up, lives 2 x its 15 s TTL).
+# restarted 3 s later; one node's agent SIGSTOPped, then SIGCONTed once 10 s have passed and a
+# whole round ran with it stopped (about 20 s at most: the node's session, whose renewals it holds
+# up, lives 2 x its 15 s TTL). Both faults start 0.3 s into a round and end between rounds.
 #
 # Asserted per round: never two 200s; a 409 is exactly `Job is already being processed`, a 503
 # `Consul unavailable: ...`, nothing else is answered; a round with no 200 has a 503 (a round of
@@ -52,9 +52,9 @@ rel_state_init consul_chaos
 # a block's counts (the key of I_a_b is a-b), added to the totals once the block is checked: I_
 # counted by the rounds, C_ by the checks, which recount everything this run made at each
 # block's end (P_: their counts at the previous block's end)
-COUNTS='rounds answers_200 answers_409 answers_503 answers_503_calm double_admissions leader_kills agent_stops
-lost_transitions stored_twice ran_twice claims_without_job acked_not_run ran_unacked jobs_ran
-failures'
+COUNTS='rounds answers_200 answers_409 answers_503 answers_503_calm double_admissions leader_kills
+agent_stops lost_transitions stored_twice ran_twice claims_without_job acked_not_run ran_unacked
+jobs_ran failures'
 ZEROS='double-admissions lost-transitions stored-twice ran-twice claims-without-job acked-not-run
 ran-unacked failures'
 for f in $COUNTS; do eval "I_$f=0 C_$f=0 P_$f=0"; done
@@ -122,7 +122,9 @@ chmod 0666 "$RAN"
 # of the round meets it QUEUED or WORKING (a resubmission over DONE is accepted again)
 REL=$FS_TMP/release
 mkdir -p "$REL"
-fs_factfile chaos 'id=${PWD##*/}; echo $id >>'"$RAN"'; until [ -e '"$REL"'/$id ] || [ -e '"$REL"'/all ]; do sleep 0.05; done'
+# shellcheck disable=SC2016 # the task's shell expands $PWD and $id
+TASK='id=${PWD##*/}; echo $id >>'"$RAN"
+fs_factfile chaos "$TASK; until [ -e $REL/\$id ] || [ -e $REL/all ]; do sleep 0.05; done"
 FF=$FS_FF
 node() { # node K SPOOL AGENT_HTTP: responder, nginx and worker of node-K on agent K; URL<K>
 	FS_CONSUL_PORT=$3
@@ -268,7 +270,8 @@ faults_end() {
 	fi
 	if [ -n "$STOPPED" ]; then
 		[ -z "${1:-}" ] || while [ "$(date +%s)" -lt $((STOP_T + 10)) ]; do sleep 0.2; done
-		if [ "$(date +%s)" -ge $((STOP_T + 10)) ]; then
+		if [ "$(date +%s)" -ge $((STOP_T + 10)) ] &&
+			{ [ -n "$BSPANNED" ] || [ -n "${1:-}" ]; }; then
 			eval "kill -CONT \$A$STOPPED"
 			fs_phase "agent of node-$STOPPED continued at $(now)"
 			STOPPED= CALM=2
