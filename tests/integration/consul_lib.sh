@@ -139,3 +139,44 @@ fs_stop_all_supervisors() {
 	done
 	FS_SPOOL=$keep
 }
+
+# ---- client agents, and the whole namespace at once ----
+# fs_consul_client NAME HTTP SERF_LAN JOIN_SERF_PORT...: a client agent (no -server) on 127.0.0.1
+# joined to the servers whose serf LAN ports are given, with data in $FS_TMP/consul-NAME and its
+# log in $FS_TMP/consul-NAME.log; its pid in FS_CONSUL_SRV_PID, also added to FS_CONSUL_SRV_PIDS
+# (fs_consul_kill and fs_consul_stop_all stop it as they stop a server). A node that talks to its
+# own client agent loses Consul when that agent stops answering, and the cluster does not.
+fs_consul_client() {
+	_cc_n=$1 _cc_h=$2 _cc_sl=$3
+	shift 3
+	_cc_joins=
+	for _cc_j in "$@"; do _cc_joins="$_cc_joins -retry-join 127.0.0.1:$_cc_j"; done
+	mkdir -p "$FS_TMP/consul-$_cc_n"
+	# shellcheck disable=SC2086
+	"$FS_CONSUL_BIN" agent -data-dir "$FS_TMP/consul-$_cc_n" -node "$_cc_n" -bind 127.0.0.1 \
+		-client 127.0.0.1 -http-port "$_cc_h" -dns-port -1 -grpc-port -1 \
+		-serf-lan-port "$_cc_sl" -log-level warn $_cc_joins >>"$FS_TMP/consul-$_cc_n.log" 2>&1 &
+	FS_CONSUL_SRV_PID=$!
+	FS_CONSUL_SRV_PIDS="${FS_CONSUL_SRV_PIDS:-} $FS_CONSUL_SRV_PID"
+}
+
+# fs_consul_entries URL NAMESPACE: every job entry under NAMESPACE, one line each, sorted:
+# "<jobId> <state> <lastOutcome> <node> <session or ->"; nothing when there is none. Exits 99 if
+# the agent at URL does not answer.
+fs_consul_entries() {
+	_ce_st=0
+	curl -s -m 10 -o "$FS_TMP/entries.json" -w '%{http_code}' \
+		"$1/v1/kv/$2/?recurse" >"$FS_TMP/entries.status" 2>/dev/null || _ce_st=$?
+	case $_ce_st:$(cat "$FS_TMP/entries.status") in
+	0:200) ;;
+	0:404) return 0 ;;
+	*) echo "FAIL: cannot list $2 at $1"; exit 99 ;;
+	esac
+	python3 -c '
+import base64, json, sys
+for e in json.load(open(sys.argv[1])):
+    v = json.loads(base64.b64decode(e["Value"] or ""))
+    print(e["Key"].rsplit("/", 1)[1], v["state"], v["lastOutcome"], v.get("node") or "-",
+          e.get("Session") or "-")
+' "$FS_TMP/entries.json" | sort
+}
