@@ -56,6 +56,7 @@ bins=
 for t in $TARGETS; do
 	bins="$bins tests/fuzz/fuzz_$t"
 done
+# shellcheck disable=SC2086 # a list of targets
 (cd "$WORK/build" && $MAKE -s -j2 $bins) >>"$WORK/build.log" 2>&1 ||
 	{ echo "FAIL: build:"; tail -n 30 "$WORK/build.log"; exit 99; }
 
