@@ -526,7 +526,7 @@ void consul_txn_result_clear(struct consul_txn_result *res)
 }
 
 /* The Results and Errors members of a txn answer into *res. */
-static int consul_txn_members(struct json_object *o, struct consul_txn_result *res, char **errp)
+static int consul_txn_parse(struct json_object *o, struct consul_txn_result *res, char **errp)
 {
 	struct json_object *results = NULL, *errors = NULL, *e, *v;
 	const char *what;
@@ -582,7 +582,7 @@ int consul_txn_answer_parse(const char *body, size_t len, struct consul_txn_resu
 
 	memset(res, 0, sizeof(*res));
 	if ((rc = consul_json(body, len, "the txn", &o, errp)) == 0)
-		rc = consul_txn_members(o, res, errp);
+		rc = consul_txn_parse(o, res, errp);
 	json_object_put(o);
 	return rc;
 }

@@ -47,6 +47,8 @@ trap 'exit 99' INT TERM HUP
 WORK=$(cd "$WORK" && pwd)
 
 # ---- the build: only the library and the targets, not the whole tree ----
+# a make check's flags (TESTS=..., its jobserver) are not this build's
+unset MAKEFLAGS MFLAGS MAKELEVEL
 mkdir -p "$WORK/build"
 if [ ! -f "$WORK/build/Makefile" ]; then
 	(cd "$WORK/build" && "$FS_SRCDIR/configure" -q --enable-fuzzing CC=clang) \
