@@ -3,8 +3,9 @@
 # definitely lost, in every process of the responder, the worker (with its supervisors, which
 # are forks of it) and the bundled runner.
 #   short form (default): fcgi_endpoints and fcgi_hostile (the responder's routes and its hostile
-#     requests), worker_run (the worker, its supervisors and the runner running jobs), and
-#     consul_submit (the responder's Consul claims);
+#     requests), runner_run (the runner's behaviour), worker_leftovers (the worker, its
+#     supervisors and the runner running jobs) and consul_worker (the responder's Consul claims
+#     and the worker's state sync);
 #   full form (FS_RELIABILITY=full): every integration test that runs these programs;
 #   or the tests named as arguments (e.g. valgrind.sh worker_stop).
 # Each test runs against a shadow of the build directory (FS_BUILDDIR) in which
@@ -17,9 +18,14 @@
 # a supervisor under it: the worker then runs natively and the figure valgrind.worker is 0
 # (the responder and the runner are still checked).
 #
-# Prints: figure: valgrind.tests N, valgrind.processes N, valgrind.unfinished N (processes that
-# ended without valgrind's summary: killed by SIGKILL, as some tests do; their errors so far are
-# still counted), valgrind.worker 0|1, valgrind.errors N, valgrind.definitely_lost N (bytes).
+# Some tests cannot pass under valgrind whatever the code does: they read a runner's command
+# line in ps (worker_run), or time a run against a product timeout (worker_stop) or a burst of
+# Consul claims against Consul's (consul_submit: valgrind runs one thread at a time).
+#
+# Prints: figure: valgrind.tests N, valgrind.processes N, valgrind.unfinished N (logs without
+# valgrind's summary: forks that exec'd a program outside valgrind, such as the runner's tasks,
+# or processes killed by SIGKILL; the errors they reported are still counted), valgrind.worker
+# 0|1, valgrind.errors N, valgrind.definitely_lost N (bytes).
 # FS_VALGRIND_DIR: the working directory (logs, each test's output); by default a new temporary
 # one, removed at the end when all passed. Given, it is kept, and a test with a result there is
 # not run again (an interrupted full run resumes).
@@ -57,7 +63,7 @@ elif [ "$MODE" = full ]; then
 		esac
 	done
 else
-	TESTS="fcgi_endpoints fcgi_hostile worker_run consul_submit"
+	TESTS="fcgi_endpoints fcgi_hostile runner_run worker_leftovers consul_worker"
 fi
 
 if [ -n "${FS_VALGRIND_DIR:-}" ]; then
