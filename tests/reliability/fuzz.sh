@@ -105,8 +105,12 @@ figure: fuzz.$t.execs_per_s ${rate:-0}
 figure: fuzz.$t.crashes $found"
 	printf '%s\n' "$figures"
 	if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ] || [ -z "$execs" ]; then
-		echo "FAIL: $t: libFuzzer exited $rc; the end of $log:"
-		tail -n 40 "$log"
+		echo "FAIL: $t: libFuzzer exited $rc; from $log:"
+		if grep -q 'ERROR: \|runtime error' "$log"; then
+			sed -n '/ERROR: \|runtime error/,$p' "$log" | head -n 40
+		else
+			tail -n 40 "$log"
+		fi
 		fails=$((fails + 1))
 		rm -f "$art"/*
 		continue
