@@ -225,14 +225,15 @@ static int consul_unexpected(const struct consul_answer *a, const char *what, ch
 	return rc;
 }
 
-/* The answer's body as JSON (strict). FS_EINVAL names what was asked. */
-static int consul_json(const struct consul_answer *a, const char *what, struct json_object **out,
+/* An answer's body (body[0..len), NULL when len is 0) as JSON (strict). FS_EINVAL names what was
+ * asked. */
+static int consul_json(const char *body, size_t len, const char *what, struct json_object **out,
 		       char **errp)
 {
 	char *detail = NULL;
 	int rc;
 
-	rc = jobreq_json_parse(a->body.data != NULL ? a->body.data : "", a->body.len, out, &detail);
+	rc = jobreq_json_parse(body != NULL ? body : "", len, out, &detail);
 	if (rc != 0)
 		err_set(errp, FS_EINVAL, "Consul answered %s with malformed JSON: %s", what,
 			detail);
@@ -392,26 +393,15 @@ static int consul_kv_parse(struct json_object *o, struct consul_kv *kv, const ch
 	return 0;
 }
 
-int consul_kv_get(struct consul *c, const char *key, struct consul_kv *kv, char **errp)
+int consul_kv_answer_parse(const char *body, size_t len, const char *key, struct consul_kv *kv,
+			   char **errp)
 {
-	struct consul_answer a;
 	struct json_object *arr = NULL;
-	char *path = consul_key_path("/v1/kv/", key), *what = xasprintf("GET of key '%s'", key);
+	char *what = xasprintf("GET of key '%s'", key);
 	int rc;
 
 	memset(kv, 0, sizeof(*kv));
-	if ((rc = consul_request(c, "GET", path, NULL, &a, errp)) != 0)
-		goto done;
-	if (a.status == 404) {
-		rc = FS_ENOENT;
-		err_set(errp, FS_ENOENT, "Consul has no key '%s'", key);
-		goto done;
-	}
-	if (a.status != 200) {
-		rc = consul_unexpected(&a, what, errp);
-		goto done;
-	}
-	if ((rc = consul_json(&a, what, &arr, errp)) != 0)
+	if ((rc = consul_json(body, len, what, &arr, errp)) != 0)
 		goto done;
 	/* a key read without ?recurse is an array of exactly one entry, for that key */
 	if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) != 1) {
@@ -432,6 +422,30 @@ int consul_kv_get(struct consul *c, const char *key, struct consul_kv *kv, char 
 	}
 done:
 	json_object_put(arr);
+	free(what);
+	return rc;
+}
+
+int consul_kv_get(struct consul *c, const char *key, struct consul_kv *kv, char **errp)
+{
+	struct consul_answer a;
+	char *path = consul_key_path("/v1/kv/", key), *what = xasprintf("GET of key '%s'", key);
+	int rc;
+
+	memset(kv, 0, sizeof(*kv));
+	if ((rc = consul_request(c, "GET", path, NULL, &a, errp)) != 0)
+		goto done;
+	if (a.status == 404) {
+		rc = FS_ENOENT;
+		err_set(errp, FS_ENOENT, "Consul has no key '%s'", key);
+		goto done;
+	}
+	if (a.status != 200) {
+		rc = consul_unexpected(&a, what, errp);
+		goto done;
+	}
+	rc = consul_kv_answer_parse(a.body.data, a.body.len, key, kv, errp);
+done:
 	buf_free(&a.body);
 	free(path);
 	free(what);
@@ -560,12 +574,24 @@ static int consul_txn_parse(struct json_object *o, struct consul_txn_result *res
 	return 0;
 }
 
+int consul_txn_answer_parse(const char *body, size_t len, struct consul_txn_result *res,
+			    char **errp)
+{
+	struct json_object *o = NULL;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = consul_json(body, len, "the txn", &o, errp)) == 0)
+		rc = consul_txn_parse(o, res, errp);
+	json_object_put(o);
+	return rc;
+}
+
 int consul_txn(struct consul *c, const struct consul_op *ops, size_t n,
 	       struct consul_txn_result *resp, char **errp)
 {
 	struct consul_txn_result own, *res = resp != NULL ? resp : &own;
 	struct consul_answer a;
-	struct json_object *o = NULL;
 	struct buf msg;
 	char *body = NULL;
 	size_t i;
@@ -588,8 +614,7 @@ int consul_txn(struct consul *c, const struct consul_op *ops, size_t n,
 		rc = consul_unexpected(&a, "txn", errp);
 		goto done;
 	}
-	if ((rc = consul_json(&a, "the txn", &o, errp)) != 0 ||
-	    (rc = consul_txn_parse(o, res, errp)) != 0)
+	if ((rc = consul_txn_answer_parse(a.body.data, a.body.len, res, errp)) != 0)
 		goto done;
 	if (a.status == 409) {
 		if (res->n_errors == 0) {
@@ -620,7 +645,6 @@ int consul_txn(struct consul *c, const struct consul_op *ops, size_t n,
 done:
 	if (res == &own)
 		consul_txn_result_clear(&own);
-	json_object_put(o);
 	buf_free(&a.body);
 	free(body);
 	return rc;
@@ -660,7 +684,7 @@ int consul_session_create(struct consul *c, const char *name, int ttl_s, int loc
 		rc = consul_unexpected(&a, "session create", errp);
 		goto done;
 	}
-	if ((rc = consul_json(&a, "session create", &o, errp)) != 0)
+	if ((rc = consul_json(a.body.data, a.body.len, "session create", &o, errp)) != 0)
 		goto done;
 	if (!json_object_is_type(o, json_type_object) || consul_string_field(o, "ID", &id) != 0 ||
 	    id == NULL) {
@@ -687,15 +711,16 @@ void consul_session_clear(struct consul_session *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The first session of a renew/info answer (an array); FS_ENOENT when empty. */
-static int consul_session_parse(const struct consul_answer *a, const char *what,
+int consul_session_answer_parse(const char *body, size_t len, const char *what,
 				struct consul_session *s, char **errp)
 {
 	struct json_object *arr = NULL, *o, *v;
 	const char *id, *name, *node, *behavior, *ttl;
 	int rc;
 
-	if ((rc = consul_json(a, what, &arr, errp)) != 0)
+	if (s != NULL)
+		memset(s, 0, sizeof(*s));
+	if ((rc = consul_json(body, len, what, &arr, errp)) != 0)
 		return rc;
 	/* Consul 1.8 answers info of an unknown session with [] (or null) */
 	if (arr == NULL ||
@@ -742,7 +767,8 @@ int consul_session_renew(struct consul *c, const char *id, char **errp)
 		rc = err_set(errp, FS_ENOENT, "Consul session %s no longer exists", id);
 	else if (a.status != 200)
 		rc = consul_unexpected(&a, "session renew", errp);
-	else if ((rc = consul_session_parse(&a, "session renew", NULL, errp)) == FS_ENOENT)
+	else if ((rc = consul_session_answer_parse(a.body.data, a.body.len, "session renew", NULL,
+						   errp)) == FS_ENOENT)
 		err_set(errp, FS_ENOENT, "Consul session %s no longer exists", id);
 done:
 	buf_free(&a.body);
@@ -776,7 +802,8 @@ int consul_session_info(struct consul *c, const char *id, struct consul_session 
 		rc = consul_unexpected(&a, "session info", errp);
 		goto done;
 	}
-	if ((rc = consul_session_parse(&a, "session info", s, errp)) == FS_ENOENT)
+	if ((rc = consul_session_answer_parse(a.body.data, a.body.len, "session info", s, errp)) ==
+	    FS_ENOENT)
 		err_set(errp, FS_ENOENT, "Consul session %s does not exist", id);
 	else if (rc != 0)
 		consul_session_clear(s);
@@ -798,7 +825,7 @@ int consul_ping(struct consul *c, char **errp)
 		rc = consul_unexpected(&a, "status/leader", errp);
 		goto done;
 	}
-	if ((rc = consul_json(&a, "status/leader", &o, errp)) != 0)
+	if ((rc = consul_json(a.body.data, a.body.len, "status/leader", &o, errp)) != 0)
 		goto done;
 	if (!json_object_is_type(o, json_type_string))
 		rc = err_set(errp, FS_EINVAL,

@@ -130,4 +130,21 @@ int consul_session_info(struct consul *c, const char *id, struct consul_session 
  * otherwise. The cheap reachability probe of /status and /health (needs no ACL). */
 int consul_ping(struct consul *c, char **errp);
 
+/* The parsers of the answer bodies above (body[0..len), any bytes; NULL when len is 0), as the
+ * calls use them once Consul has answered 200 (409 for a txn); also what the fuzz targets drive.
+ * 0 or FS_EINVAL with *errp naming what was wrong.
+ * consul_kv_answer_parse: a GET of key: an array of exactly one entry, for that key; *kv zeroed
+ *   first and filled on 0 (clear it with consul_kv_clear).
+ * consul_txn_answer_parse: Results and Errors into *res, zeroed first and filled as far as
+ *   they were well formed: clear it with consul_txn_result_clear whatever the result.
+ * consul_session_answer_parse: the first session of a renew or info answer (an array) into *s
+ *   (NULL: only checked), zeroed first; FS_ENOENT when the answer is [] or null (Consul does not
+ *   know the session). what names the call in messages ("session info"). */
+int consul_kv_answer_parse(const char *body, size_t len, const char *key, struct consul_kv *kv,
+			   char **errp);
+int consul_txn_answer_parse(const char *body, size_t len, struct consul_txn_result *res,
+			    char **errp);
+int consul_session_answer_parse(const char *body, size_t len, const char *what,
+				struct consul_session *s, char **errp);
+
 #endif

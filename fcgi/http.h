@@ -45,6 +45,13 @@ struct http_request {
 void http_request_read(FCGX_Request *fr, struct http_request *req);
 void http_request_free(struct http_request *req);
 
+/* Splits req->query at '&' into req->params (appended, in order): name=value, or a bare name
+ * with the value ""; empty pairs are skipped; '+' and %XX are decoded (a '%' not followed by two
+ * hex digits stays as it is, as the url crate does). Never fails; http_request_free frees them. */
+void http_query_parse(struct http_request *req);
+/* Frees req->params (the rest of req is untouched; http_request_free calls it). */
+void http_query_free(struct http_request *req);
+
 /* The last value of query parameter name (as the original's map kept it), or NULL. Valid while
  * req lives. */
 const char *http_query_get(const struct http_request *req, const char *name);

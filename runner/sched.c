@@ -279,7 +279,9 @@ static void sched_lines(struct sched *s, size_t t, int fd, int eof)
 		char *nl = memchr(lb->data + pos, '\n', lb->len - pos);
 		size_t n;
 
-		if (nl != NULL) {
+		/* a line of TASK_LINE_MAX bytes or more is cut as it is when its newline has not come
+		 * yet: the pieces do not depend on how the reads fell */
+		if (nl != NULL && nl - (lb->data + pos) < TASK_LINE_MAX) {
 			n = (size_t)(nl - (lb->data + pos));
 			/* Rust's BufRead::lines drops one '\r' before the '\n'. */
 			output_task_line(s->o, fd, name, lb->data + pos,

@@ -46,6 +46,10 @@ if [ "$(id -u)" -eq 0 ]; then
 	chmod 0711 "$FS_TMP/run"
 	fs_ensure_user factotum-run || { echo "FAIL: cannot create the run user factotum-run"; exit 99; }
 fi
+# Every wait of these helpers (and node_lib.sh's fs_until) lasts FS_WAIT_FACTOR times longer,
+# 1 unless set: tests/reliability/valgrind.sh runs the programs under valgrind, many times slower.
+: "${FS_WAIT_FACTOR:=1}"
+
 # a stand-in runner: any executable is accepted as --factotum-bin (jobs do not run here)
 FS_RUNNER=$FS_TMP/factotum
 printf '#!/bin/sh\nexit 0\n' >"$FS_RUNNER"
@@ -212,7 +216,7 @@ fs_check() {
 # fs_wait_state ID STATE [SECONDS]: polls /check until the job is in STATE (default limit 20 s);
 # a failure otherwise. The last /check is in FS_STATE... as fs_check sets them.
 fs_wait_state() {
-	n=$(( ${3:-20} * 20 ))
+	n=$(( ${3:-20} * 20 * FS_WAIT_FACTOR ))
 	while :; do
 		fs_check "$1"
 		[ "$FS_STATE" = "$2" ] && return 0

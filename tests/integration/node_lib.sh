@@ -39,9 +39,9 @@ fs_pids_without() {
 }
 
 # fs_until PID TRIES COMMAND...: runs COMMAND every 0.05 s until it succeeds (0); 1 once PID is
-# gone or after TRIES failures.
+# gone or after TRIES failures (times FS_WAIT_FACTOR when set: lib.sh).
 fs_until() {
-	_fu_pid=$1 _fu_max=$2 _fu_i=0
+	_fu_pid=$1 _fu_max=$(($2 * ${FS_WAIT_FACTOR:-1})) _fu_i=0
 	shift 2
 	until "$@"; do
 		_fu_i=$((_fu_i + 1))
