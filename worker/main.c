@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* factotum-server-worker: the daemon that drains the node's spool (doc/architecture.md). One
- * per spool (flock on <spool>/worker.lock); woken by the responder's datagram on
+ * per spool (flock on the spool directory); woken by the responder's datagram on
  * <spool>/worker.sock the moment a job is committed or a cancel recorded, with a slow poll only
  * for a lost datagram. SIGTERM/SIGINT stop dispatching and exit 0: runs keep going under their
  * supervisors and the next worker re-adopts them. Its pid, start time and runner state are in the
@@ -50,23 +50,27 @@
 #define PACKAGE_VERSION "0.0.0"
 #endif
 
-/* The lock that makes this the spool's only worker; held (fd open) until exit. -1 on failure,
- * with the reason on stderr. */
+/* The lock that makes this the spool's only worker: flock on the spool directory itself, which
+ * no one can delete away while the spool is in use (a lock file could be, and SQLite's own locks
+ * on spool.db are POSIX locks that closing any descriptor of that file would drop). Held (fd
+ * open) until exit. A worker.lock file left by an older version is removed. -1 on failure, with
+ * the reason on stderr. */
 static int worker_lock(const char *spool)
 {
-	char *path = xasprintf("%s/worker.lock", spool);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	char *old = xasprintf("%s/worker.lock", spool);
+	int fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0) {
-		fprintf(stderr, PROG ": cannot open %s: %s\n", path, strerror(errno));
+		fprintf(stderr, PROG ": cannot open %s: %s\n", spool, strerror(errno));
 	} else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", path,
-			errno == EWOULDBLOCK ? "another worker is running on this spool"
-					     : strerror(errno));
+		fprintf(stderr, PROG ": spool %s: %s\n", spool,
+			errno == EWOULDBLOCK ? "another worker holds this spool" : strerror(errno));
 		close(fd);
 		fd = -1;
+	} else {
+		(void)unlink(old);
 	}
-	free(path);
+	free(old);
 	return fd;
 }
 
