@@ -163,6 +163,17 @@ static int worker_publish(struct spool *sp, int64_t started_ms, const struct con
 	return 0;
 }
 
+/* The worker's own checkpoint, for a node whose responder is not running: what it committed
+ * reaches spool.db within SPOOL_CHECKPOINT_MS. A failure is logged and tried again next time. */
+static void worker_checkpoint(struct spool *sp)
+{
+	char *err = NULL;
+
+	if (spool_checkpoint(sp, &err) != 0)
+		log_warn("%s", err);
+	free(err);
+}
+
 int main(int argc, char *argv[])
 {
 	struct config cfg;
@@ -176,7 +187,7 @@ int main(int argc, char *argv[])
 	char *err = NULL, *sock_path = NULL;
 	int rc, status = 1, lockfd = -1, sockfd = -1, sfd = -1, stop = 0, have_w = 0, flags, woke;
 	int have_pr = 0;
-	int64_t cancels_at;
+	int64_t cancels_at, checkpoint_at;
 	size_t n;
 
 	memset(&pd, 0, sizeof(pd));
@@ -250,7 +261,7 @@ int main(int argc, char *argv[])
 	log_info("started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
 	dispatch_recover(&w);
 	dispatch_cancels(&w);
-	cancels_at = clock_mono_ms();
+	cancels_at = checkpoint_at = clock_mono_ms();
 	dispatch_fill(&w);
 	statesync_round();
 	prune_init(&pr, &cfg, sp, w.runs_dir, w.logs_dir);
@@ -301,6 +312,11 @@ int main(int argc, char *argv[])
 		dispatch_fill(&w);
 		statesync_round(); /* the transitions of this round go to Consul now */
 		prune_round(&pr);  /* after the claims: retention never delays them */
+		/* the poll's timeout brings the loop round at least every WORKER_POLL_MS */
+		if (clock_mono_ms() - checkpoint_at >= SPOOL_CHECKPOINT_MS) {
+			worker_checkpoint(sp);
+			checkpoint_at = clock_mono_ms();
+		}
 	}
 	status = 0;
 out:
