@@ -303,10 +303,12 @@ struct spool {
 	 * since reserve_give_back last looked */
 	char *reserve;
 	int full;
-	/* <dir>/spool.db-mark (core/spoolmark.h), and the statements that bump and read the commit
-	 * sequence it follows */
+	/* <dir>/spool.db-mark (core/spoolmark.h), the statements that bump and read the commit
+	 * sequence it follows, and the sequence of a commit made with deferred sync (0: none),
+	 * written once spool_resume_sync has flushed it */
 	int mark_fd;
 	sqlite3_stmt *mark_bump, *mark_read;
+	int64_t mark_deferred;
 };
 
 static const char *const state_names[] = { "QUEUED", "WORKING", "DONE" };
@@ -1045,7 +1047,8 @@ void spool_close(struct spool *sp)
 	free(sp);
 }
 
-static void mark_catch_up(struct spool *sp);
+static int64_t mark_committed(struct spool *sp);
+static void mark_catch_up(struct spool *sp, int64_t seq);
 
 int spool_wal_frames(struct spool *sp)
 {
@@ -1054,18 +1057,20 @@ int spool_wal_frames(struct spool *sp)
 
 int spool_checkpoint(struct spool *sp, char **errp)
 {
-	int src, rc = 0, e;
+	int64_t seq;
+	int src, rc = 0, e, nlog = -1, ncopied = -2;
 
 	lock(sp);
 	if ((e = fault_at("spool.checkpoint")) != 0) {
 		rc = err_set(errp, FS_EIO, "spool: checkpoint %s: %s", sp->path, strerror(-e));
 		goto out;
 	}
-	src = sqlite3_wal_checkpoint_v2(sp->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	seq = mark_committed(sp);
+	src = sqlite3_wal_checkpoint_v2(sp->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &ncopied);
 	if (src != SQLITE_OK && (src & 0xff) != SQLITE_BUSY)
 		rc = db_err(sp, "checkpoint", src, errp);
-	else
-		mark_catch_up(sp);
+	else if (src == SQLITE_OK && ncopied == nlog)
+		mark_catch_up(sp, seq);
 out:
 	unlock(sp);
 	return rc;
@@ -1116,6 +1121,10 @@ int spool_resume_sync(struct spool *sp, int flush, char **errp)
 			sp->deferred = 0;
 		else if (rc == 0)
 			rc = rc2;
+		/* unflushed, the next waiting commit marks its own sequence */
+		if (flush && rc == 0)
+			mark_write(sp, sp->mark_deferred);
+		sp->mark_deferred = 0;
 	}
 	unlock(sp);
 	return rc;
@@ -2032,19 +2041,38 @@ static int mark_bump(struct spool *sp, const char *op, int64_t *seqp, char **err
 	return src == SQLITE_ROW ? 0 : db_err(sp, op, src, errp);
 }
 
-/* After the commit of seq: a failed write leaves the mark behind, which is safe. */
+/* After the commit of seq: a failed write leaves the mark behind, which is safe. A commit that
+ * did not wait for the disk is marked only once it is flushed: a power loss may undo it, and the
+ * mark must not say more than the disk holds. */
 static void mark_write(struct spool *sp, int64_t seq)
 {
-	if (seq >= 0 && sp->mark_fd >= 0)
+	if (sp->deferred && seq > 0)
+		sp->mark_deferred = seq;
+	else if (seq > 0 && sp->mark_fd >= 0)
 		spoolmark_write(sp->mark_fd, seq);
 }
 
-/* After a checkpoint: the mark catches up with what is committed (it lags when two processes
- * wrote it out of order, or was deleted). The mutex is held. */
-static void mark_catch_up(struct spool *sp)
+/* The sequence committed now, read before a checkpoint (0 when it cannot be read). The mutex is
+ * held. */
+static int64_t mark_committed(struct spool *sp)
+{
+	int64_t seq = 0;
+
+	if (sp->mark_read == NULL &&
+	    sqlite3_prepare_v3(sp->db, "SELECT n FROM commit_seq", -1, SQLITE_PREPARE_PERSISTENT,
+			       &sp->mark_read, NULL) != SQLITE_OK)
+		return 0;
+	if (mark_seq(sp->db, sp->path, sp->mark_read, &seq, NULL) != 0)
+		return 0;
+	return seq;
+}
+
+/* After a checkpoint that began once seq was committed and copied the whole WAL: that commit is
+ * in spool.db, flushed, so the mark catches up with it -- it lags when two processes wrote it out
+ * of order, or was deleted. The mutex is held. */
+static void mark_catch_up(struct spool *sp, int64_t seq)
 {
 	char *mpath = xasprintf("%s-mark", sp->path);
-	int64_t seq = -1;
 	int fd;
 
 	/* opened again by name: a mark deleted meanwhile is made again */
@@ -2054,13 +2082,7 @@ static void mark_catch_up(struct spool *sp)
 		sp->mark_fd = fd;
 	}
 	free(mpath);
-
-	if (sp->mark_read == NULL &&
-	    sqlite3_prepare_v3(sp->db, "SELECT n FROM commit_seq", -1, SQLITE_PREPARE_PERSISTENT,
-			       &sp->mark_read, NULL) != SQLITE_OK)
-		return;
-	if (mark_seq(sp->db, sp->path, sp->mark_read, &seq, NULL) == 0)
-		mark_write(sp, seq);
+	mark_write(sp, seq);
 }
 
 /* ---- for the spool's sibling modules (spooldb.h) ---- */

@@ -73,8 +73,8 @@ void spool_close(struct spool *sp);
  * opened with SPOOL_CHECKPOINT_APART. Safe from any thread. */
 int spool_wal_frames(struct spool *sp);
 /* Copies what it can of the WAL into the database without waiting for readers or writers
- * (SQLite's PASSIVE checkpoint), then brings the commit mark up to the database's sequence;
- * another checkpoint running is not an error. Fault point spool.checkpoint: the checkpoint
+ * (SQLite's PASSIVE checkpoint); when it copied all of it, brings the commit mark up to the
+ * sequence committed when it began; another checkpoint running is not an error. Fault point spool.checkpoint: the checkpoint
  * fails (FS_EIO) or the process dies before it starts. */
 int spool_checkpoint(struct spool *sp, char **errp);
 
@@ -155,6 +155,7 @@ int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp
  * waiting commit (the WAL is written and flushed in order). Each defer is followed by one
  * resume; both are no-ops with SPOOL_SYNC_NORMAL, whose commits never wait. Not inside a batch
  * (FS_ESTATE). A failed flush is FS_EIO: then nothing committed since the defer is known to be
+ * durable. The commit mark (spool_open) names a deferred commit only once a flush made it
  * durable. */
 int spool_defer_sync(struct spool *sp, char **errp);
 int spool_resume_sync(struct spool *sp, int flush, char **errp);

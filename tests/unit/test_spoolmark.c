@@ -259,13 +259,45 @@ static void test_spool_follows(void **state)
 	free(db);
 }
 
+/* A commit that did not wait for the disk is marked once flushed; a checkpoint makes a deleted
+ * mark again. */
+static void test_spool_deferred(void **state)
+{
+	struct spool *sp = NULL;
+	char *err = NULL;
+	int64_t m;
+
+	(void)state;
+	rm("spool.db");
+	rm("spool.db-wal");
+	rm("spool.db-shm");
+	rm("spool.db-mark");
+	assert_int_equal(spool_open(&sp, tmpdir, 0, &err), 0);
+	m = mark_now();
+	assert_int_equal(spool_defer_sync(sp, &err), 0);
+	enqueue(sp, "e");
+	assert_int_equal(mark_now(), m);
+	assert_int_equal(spool_resume_sync(sp, 1, &err), 0);
+	assert_int_equal(mark_now(), m + 1);
+	/* resumed without a flush: the next waiting commit marks its own */
+	assert_int_equal(spool_defer_sync(sp, &err), 0);
+	enqueue(sp, "f");
+	assert_int_equal(spool_resume_sync(sp, 0, &err), 0);
+	assert_int_equal(mark_now(), m + 1);
+	enqueue(sp, "g");
+	assert_int_equal(mark_now(), m + 3);
+	rm("spool.db-mark");
+	assert_int_equal(spool_checkpoint(sp, &err), 0);
+	assert_int_equal(mark_now(), m + 3);
+	spool_close(sp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_open_write),
-		cmocka_unit_test(test_open_refuses),
-		cmocka_unit_test(test_spool_follows),
+		cmocka_unit_test(test_parse),          cmocka_unit_test(test_open_write),
+		cmocka_unit_test(test_open_refuses),   cmocka_unit_test(test_spool_follows),
+		cmocka_unit_test(test_spool_deferred),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
