@@ -779,21 +779,31 @@ static int exec_static(sqlite3 *db, const char *path, const char *sql, char **er
 	return rc;
 }
 
-/* Reads PRAGMA user_version. */
-static int user_version(sqlite3 *db, const char *path, int *vp, char **errp)
+/* The first column of the first row of sql (static) into *vp, at open. */
+static int read_int(sqlite3 *db, const char *path, const char *sql, int64_t *vp, char **errp)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0, src;
 
-	src = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	src = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (src == SQLITE_OK)
 		src = sqlite3_step(st);
 	if (src == SQLITE_ROW)
-		*vp = sqlite3_column_int(st, 0);
+		*vp = sqlite3_column_int64(st, 0);
 	else
 		rc = err_set(errp, (src & 0xff) == SQLITE_BUSY ? FS_EBUSY : FS_EIO,
 			     "spool: open %s: %s", path, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Reads PRAGMA user_version. */
+static int user_version(sqlite3 *db, const char *path, int *vp, char **errp)
+{
+	int64_t v = 0;
+	int rc = read_int(db, path, "PRAGMA user_version", &v, errp);
+
+	*vp = (int)v;
 	return rc;
 }
 
@@ -1985,35 +1995,15 @@ static int mark_open(sqlite3 *db, const char *path, int *fdp, int64_t *markp, ch
 	return rc;
 }
 
-/* Reads the sequence with st (mark_read's statement) into *seqp. */
-static int mark_seq(sqlite3 *db, const char *path, sqlite3_stmt *st, int64_t *seqp, char **errp)
-{
-	int src = sqlite3_step(st), rc = 0;
-
-	if (src == SQLITE_ROW)
-		*seqp = sqlite3_column_int64(st, 0);
-	else
-		rc = err_set(errp, (src & 0xff) == SQLITE_BUSY ? FS_EBUSY : FS_EIO,
-			     "spool: open %s: commit sequence: %s", path, sqlite3_errmsg(db));
-	sqlite3_reset(st);
-	return rc;
-}
-
 /* Makes the sequence's table if needed and compares the sequence with the mark read by mark_open
  * (-1: a new mark, which gets the sequence). */
 static int mark_check(sqlite3 *db, const char *path, int fd, int64_t mark, char **errp)
 {
-	sqlite3_stmt *st = NULL;
 	int64_t seq = 0;
 	int rc;
 
-	if ((rc = exec_static(db, path, mark_table_sql, errp)) != 0)
-		return rc;
-	if (sqlite3_prepare_v2(db, "SELECT n FROM commit_seq", -1, &st, NULL) != SQLITE_OK)
-		return err_set(errp, FS_EIO, "spool: open %s: %s", path, sqlite3_errmsg(db));
-	rc = mark_seq(db, path, st, &seq, errp);
-	sqlite3_finalize(st);
-	if (rc != 0)
+	if ((rc = exec_static(db, path, mark_table_sql, errp)) != 0 ||
+	    (rc = read_int(db, path, "SELECT n FROM commit_seq", &seq, errp)) != 0)
 		return rc;
 	if (seq < mark)
 		return mark_lost(path, seq, mark, errp);
@@ -2062,8 +2052,9 @@ static int64_t mark_committed(struct spool *sp)
 	    sqlite3_prepare_v3(sp->db, "SELECT n FROM commit_seq", -1, SQLITE_PREPARE_PERSISTENT,
 			       &sp->mark_read, NULL) != SQLITE_OK)
 		return 0;
-	if (mark_seq(sp->db, sp->path, sp->mark_read, &seq, NULL) != 0)
-		return 0;
+	if (sqlite3_step(sp->mark_read) == SQLITE_ROW)
+		seq = sqlite3_column_int64(sp->mark_read, 0);
+	sqlite3_reset(sp->mark_read);
 	return seq;
 }
 
