@@ -1954,10 +1954,11 @@ int spool_setting_set(struct spool *sp, const char *key, const char *value, char
 /* ---- the commit sequence and its mark (core/spoolmark.h): lost commits are noticed at open ----
  *
  * Every write transaction of this module bumps the sequence just before its COMMIT (a batch once,
- * at spool_commit) and, once committed, writes it to <dir>/spool.db-mark; a checkpoint writes the
- * sequence it finds. The mark is thus never ahead of a database that kept its commits, and a
- * database below its mark has lost some: its WAL was deleted or damaged, or an older copy of the
- * database was put in place. Writes made outside this module (retention's deletions, a schema
+ * at spool_commit) and, once committed -- with deferred sync, once flushed -- writes it to
+ * <dir>/spool.db-mark; a checkpoint that copied the whole WAL writes the sequence committed when
+ * it began. The mark is thus never ahead of a database that kept its commits, and a database
+ * below its mark has lost some: its WAL was deleted or damaged, or an older copy of the database
+ * was put in place. Writes made outside this module (retention's deletions, a schema
  * migration) do not bump it: losing those loses no accepted work. The sequence lives in a table of
  * its own, made by the first build that keeps one whatever the schema version. */
 static const char mark_table_sql[] =
