@@ -73,9 +73,8 @@ static void *checkpointer_main(void *arg)
 int checkpointer_start(struct checkpointer **cpp, struct spool *sp, char **errp)
 {
 	struct checkpointer *cp = xcalloc(1, sizeof(*cp));
-	int rc;
-
 	pthread_condattr_t ca;
+	int rc;
 
 	cp->sp = sp;
 	pthread_mutex_init(&cp->mu, NULL);
