@@ -17,9 +17,11 @@
 
 #include "clock.h"
 #include "err.h"
+#include "fault.h"
 #include "settings.h"
 #include "spooldb.h"
 #include "spoollist.h"
+#include "spoolmark.h"
 #include "spoolprune.h"
 #include "spoolreserve.h"
 #include "xalloc.h"
@@ -301,6 +303,12 @@ struct spool {
 	 * since reserve_give_back last looked */
 	char *reserve;
 	int full;
+	/* <dir>/spool.db-mark (core/spoolmark.h), the statements that bump and read the commit
+	 * sequence it follows, and the sequence of a commit made with deferred sync (0: none),
+	 * written once spool_resume_sync has flushed it */
+	int mark_fd;
+	sqlite3_stmt *mark_bump, *mark_read;
+	int64_t mark_deferred;
 };
 
 static const char *const state_names[] = { "QUEUED", "WORKING", "DONE" };
@@ -621,6 +629,9 @@ void spool_outbox_list_free(struct spool_outbox *entries, size_t n)
 	free(entries);
 }
 
+static int mark_bump(struct spool *sp, const char *op, int64_t *seqp, char **errp);
+static void mark_write(struct spool *sp, int64_t seq);
+
 /* Transactions. Outside a batch each write is BEGIN IMMEDIATE ... COMMIT; inside one it is a
  * savepoint, so a refused call undoes only itself. The caller holds the mutex. */
 static int tx_begin(struct spool *sp, const char *op, char **errp)
@@ -641,12 +652,19 @@ static int tx_begin(struct spool *sp, const char *op, char **errp)
 /* Commits the operation when rc is 0, else undoes it; returns the final code. */
 static int tx_end(struct spool *sp, int rc, const char *op, char **errp)
 {
+	int64_t seq = -1;
+
 	if (rc == 0) {
 		if (sp->hook != NULL)
 			sp->hook(op, sp->hook_arg);
-		rc = st_exec(sp, sp->batch ? SQ_RELEASE : SQ_COMMIT, op, errp);
+		if (!sp->batch)
+			rc = mark_bump(sp, op, &seq, errp);
 		if (rc == 0)
+			rc = st_exec(sp, sp->batch ? SQ_RELEASE : SQ_COMMIT, op, errp);
+		if (rc == 0) {
+			mark_write(sp, seq);
 			return 0;
+		}
 	}
 	if (sqlite3_get_autocommit(sp->db))
 		return rc; /* SQLite already rolled back */
@@ -761,21 +779,31 @@ static int exec_static(sqlite3 *db, const char *path, const char *sql, char **er
 	return rc;
 }
 
-/* Reads PRAGMA user_version. */
-static int user_version(sqlite3 *db, const char *path, int *vp, char **errp)
+/* The first column of the first row of sql (static) into *vp, at open. */
+static int read_int(sqlite3 *db, const char *path, const char *sql, int64_t *vp, char **errp)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0, src;
 
-	src = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	src = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (src == SQLITE_OK)
 		src = sqlite3_step(st);
 	if (src == SQLITE_ROW)
-		*vp = sqlite3_column_int(st, 0);
+		*vp = sqlite3_column_int64(st, 0);
 	else
 		rc = err_set(errp, (src & 0xff) == SQLITE_BUSY ? FS_EBUSY : FS_EIO,
 			     "spool: open %s: %s", path, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Reads PRAGMA user_version. */
+static int user_version(sqlite3 *db, const char *path, int *vp, char **errp)
+{
+	int64_t v = 0;
+	int rc = read_int(db, path, "PRAGMA user_version", &v, errp);
+
+	*vp = (int)v;
 	return rc;
 }
 
@@ -851,6 +879,23 @@ static void drain_hint_open(struct spool *sp, const char *dir)
 }
 
 static void reserve_open(struct spool *sp, const char *dir);
+static int mark_open(sqlite3 *db, const char *path, int *fdp, int64_t *markp, char **errp);
+static int mark_check(sqlite3 *db, const char *path, int fd, int64_t mark, char **errp);
+
+/* A spool_open that failed because spool.db is damaged (not a database, pages missing or
+ * garbled) says what to do about it. */
+static void open_damaged(sqlite3 *db, int rc, char **errp)
+{
+	int prim = sqlite3_errcode(db) & 0xff;
+	char *msg;
+
+	if (rc == 0 || errp == NULL || *errp == NULL ||
+	    (prim != SQLITE_NOTADB && prim != SQLITE_CORRUPT))
+		return;
+	msg = xasprintf("%s (the file is damaged: restore the spool from a backup)", *errp);
+	free(*errp);
+	*errp = msg;
+}
 
 /* When a write finds the spool locked. SQLite's own handler (sqlite3_busy_timeout) sleeps 1, 2,
  * 5, ... up to 100 ms between attempts: a waiter that looks so rarely almost never finds the write
@@ -882,7 +927,8 @@ static int spool_open_once(struct spool **spp, const char *dir, int flags, char 
 	pthread_mutexattr_t ma;
 	struct stat sb;
 	char *path = NULL;
-	int rc = 0, src;
+	int64_t mark = -1;
+	int rc = 0, src, mark_fd = -1;
 
 	*spp = NULL;
 	if (dir == NULL || *dir == '\0')
@@ -902,7 +948,10 @@ static int spool_open_once(struct spool **spp, const char *dir, int flags, char 
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_handler(db, spool_busy, NULL);
-	/* The first statement reads the file: a non-database fails here. */
+	/* The mark is read before the database (mark_open says why); whichever statement reads the
+	 * file first fails for a non-database. */
+	if ((rc = mark_open(db, path, &mark_fd, &mark, errp)) != 0)
+		goto fail;
 	src = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
 	if (src == SQLITE_OK)
 		src = sqlite3_step(st);
@@ -925,13 +974,16 @@ static int spool_open_once(struct spool **spp, const char *dir, int flags, char 
 	    (rc = exec_static(db, path, "PRAGMA foreign_keys = ON", errp)) != 0 ||
 	    (rc = schema_init(db, path, errp)) != 0 ||
 	    (rc = exec_static(db, path, spoolprune_indexes_sql, errp)) != 0 ||
-	    (rc = exec_static(db, path, spoollist_indexes_sql, errp)) != 0)
+	    (rc = exec_static(db, path, spoollist_indexes_sql, errp)) != 0 ||
+	    (rc = mark_check(db, path, mark_fd, mark, errp)) != 0)
 		goto fail;
 
 	sp = xcalloc(1, sizeof *sp);
 	sp->db = db;
 	sp->path = path;
 	sp->flags = flags;
+	sp->mark_fd = mark_fd;
+	mark_fd = -1;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&sp->mu, &ma);
@@ -945,8 +997,12 @@ static int spool_open_once(struct spool **spp, const char *dir, int flags, char 
 	*spp = sp;
 fail:
 	sqlite3_finalize(st);
-	if (db != NULL)
+	if (db != NULL) {
+		open_damaged(db, rc, errp);
 		sqlite3_close_v2(db);
+	}
+	if (mark_fd >= 0)
+		close(mark_fd);
 	free(path);
 	return rc;
 }
@@ -989,13 +1045,20 @@ void spool_close(struct spool *sp)
 		spool_rollback(sp);
 	for (int i = 0; i < SQ_N; i++)
 		sqlite3_finalize(sp->st[i]);
+	sqlite3_finalize(sp->mark_bump);
+	sqlite3_finalize(sp->mark_read);
 	sqlite3_close_v2(sp->db);
+	if (sp->mark_fd >= 0)
+		close(sp->mark_fd);
 	pthread_mutex_destroy(&sp->mu);
 	free(sp->path);
 	free(sp->drain_hint);
 	free(sp->reserve);
 	free(sp);
 }
+
+static int64_t mark_committed(struct spool *sp);
+static void mark_catch_up(struct spool *sp, int64_t seq);
 
 int spool_wal_frames(struct spool *sp)
 {
@@ -1004,12 +1067,21 @@ int spool_wal_frames(struct spool *sp)
 
 int spool_checkpoint(struct spool *sp, char **errp)
 {
-	int src, rc = 0;
+	int64_t seq;
+	int src, rc = 0, e, nlog = -1, ncopied = -2;
 
 	lock(sp);
-	src = sqlite3_wal_checkpoint_v2(sp->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if ((e = fault_at("spool.checkpoint")) != 0) {
+		rc = err_set(errp, FS_EIO, "spool: checkpoint %s: %s", sp->path, strerror(-e));
+		goto out;
+	}
+	seq = mark_committed(sp);
+	src = sqlite3_wal_checkpoint_v2(sp->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &ncopied);
 	if (src != SQLITE_OK && (src & 0xff) != SQLITE_BUSY)
 		rc = db_err(sp, "checkpoint", src, errp);
+	else if (src == SQLITE_OK && ncopied == nlog)
+		mark_catch_up(sp, seq);
+out:
 	unlock(sp);
 	return rc;
 }
@@ -1059,6 +1131,10 @@ int spool_resume_sync(struct spool *sp, int flush, char **errp)
 			sp->deferred = 0;
 		else if (rc == 0)
 			rc = rc2;
+		/* unflushed, the next waiting commit marks its own sequence */
+		if (flush && rc == 0)
+			mark_write(sp, sp->mark_deferred);
+		sp->mark_deferred = 0;
 	}
 	unlock(sp);
 	return rc;
@@ -1094,6 +1170,7 @@ int spool_begin(struct spool *sp, char **errp)
 
 int spool_commit(struct spool *sp, char **errp)
 {
+	int64_t seq = -1;
 	int rc;
 
 	lock(sp);
@@ -1103,9 +1180,12 @@ int spool_commit(struct spool *sp, char **errp)
 	}
 	if (sqlite3_get_autocommit(sp->db))
 		rc = err_set(errp, FS_EIO, "spool: commit: the batch was rolled back by an error");
-	else if ((rc = st_exec(sp, SQ_COMMIT, "commit", errp)) != 0 &&
+	else if (((rc = mark_bump(sp, "commit", &seq, errp)) != 0 ||
+		  (rc = st_exec(sp, SQ_COMMIT, "commit", errp)) != 0) &&
 		 !sqlite3_get_autocommit(sp->db))
 		st_exec(sp, SQ_ROLLBACK, "commit", NULL);
+	if (rc == 0)
+		mark_write(sp, seq);
 	sp->batch = 0;
 	unlock(sp);
 	unlock(sp); /* spool_begin's */
@@ -1869,6 +1949,132 @@ int spool_setting_set(struct spool *sp, const char *key, const char *value, char
 
 	RESERVE_RETRY(sp, rc, setting_set_once(sp, key, value, errp));
 	return rc;
+}
+
+/* ---- the commit sequence and its mark (core/spoolmark.h): lost commits are noticed at open ----
+ *
+ * Every write transaction of this module bumps the sequence just before its COMMIT (a batch once,
+ * at spool_commit) and, once committed -- with deferred sync, once flushed -- writes it to
+ * <dir>/spool.db-mark; a checkpoint that copied the whole WAL writes the sequence committed when
+ * it began. The mark is thus never ahead of a database that kept its commits, and a database
+ * below its mark has lost some: its WAL was deleted or damaged, or an older copy of the database
+ * was put in place. Writes made outside this module (retention's deletions, a schema
+ * migration) do not bump it: losing those loses no accepted work. The sequence lives in a table of
+ * its own, made by the first build that keeps one whatever the schema version. */
+static const char mark_table_sql[] =
+	"CREATE TABLE IF NOT EXISTS commit_seq (one INTEGER PRIMARY KEY CHECK (one = 1),"
+	" n INTEGER NOT NULL);"
+	"INSERT INTO commit_seq(one, n) SELECT 1, 0 WHERE NOT EXISTS (SELECT 1 FROM commit_seq);";
+
+/* The refusal: committed work is missing from path (the database). */
+static int mark_lost(const char *path, int64_t seq, int64_t mark, char **errp)
+{
+	return err_set(errp, FS_EIO,
+		       "spool: open %s: committed work is missing (commit sequence %lld, "
+		       "%s-mark says %lld): %s-wal or %s was deleted, damaged or replaced; restore "
+		       "the spool from a backup, or remove %s-mark to accept the loss",
+		       path, (long long)seq, path, (long long)mark, path, path, path);
+}
+
+/* Opens the mark beside path before anything reads the database (so the mark read is never newer
+ * than the sequence read after it) and refuses a database with no spool in it (empty: truncated,
+ * or replaced by an empty file) that the mark says had commits, before anything is created in it.
+ * *fdp is the caller's to close. */
+static int mark_open(sqlite3 *db, const char *path, int *fdp, int64_t *markp, char **errp)
+{
+	char *mpath = xasprintf("%s-mark", path);
+	int rc, v = 0;
+
+	rc = spoolmark_open(mpath, fdp, markp, errp);
+	free(mpath);
+	if (rc == 0 && *markp > 0 && (rc = user_version(db, path, &v, errp)) == 0 && v == 0)
+		rc = mark_lost(path, 0, *markp, errp);
+	if (rc != 0 && *fdp >= 0) {
+		close(*fdp);
+		*fdp = -1;
+	}
+	return rc;
+}
+
+/* Makes the sequence's table if needed and compares the sequence with the mark read by mark_open
+ * (-1: a new mark, which gets the sequence). */
+static int mark_check(sqlite3 *db, const char *path, int fd, int64_t mark, char **errp)
+{
+	int64_t seq = 0;
+	int rc;
+
+	if ((rc = exec_static(db, path, mark_table_sql, errp)) != 0 ||
+	    (rc = read_int(db, path, "SELECT n FROM commit_seq", &seq, errp)) != 0)
+		return rc;
+	if (seq < mark)
+		return mark_lost(path, seq, mark, errp);
+	if (mark < 0)
+		spoolmark_write(fd, seq);
+	return 0;
+}
+
+/* Bumps the sequence inside the caller's transaction (the mutex held); *seqp its new value. */
+static int mark_bump(struct spool *sp, const char *op, int64_t *seqp, char **errp)
+{
+	static const char sql[] = "UPDATE commit_seq SET n = n + 1 RETURNING n";
+	int src;
+
+	if (sp->mark_bump == NULL) {
+		src = sqlite3_prepare_v3(sp->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &sp->mark_bump,
+					 NULL);
+		if (src != SQLITE_OK)
+			return db_err(sp, op, src, errp);
+	}
+	src = sqlite3_step(sp->mark_bump);
+	if (src == SQLITE_ROW)
+		*seqp = sqlite3_column_int64(sp->mark_bump, 0);
+	sqlite3_reset(sp->mark_bump);
+	return src == SQLITE_ROW ? 0 : db_err(sp, op, src, errp);
+}
+
+/* After the commit of seq: a failed write leaves the mark behind, which is safe. A commit that
+ * did not wait for the disk is marked only once it is flushed: a power loss may undo it, and the
+ * mark must not say more than the disk holds. */
+static void mark_write(struct spool *sp, int64_t seq)
+{
+	if (sp->deferred && seq > 0)
+		sp->mark_deferred = seq;
+	else if (seq > 0 && sp->mark_fd >= 0)
+		spoolmark_write(sp->mark_fd, seq);
+}
+
+/* The sequence committed now, read before a checkpoint (0 when it cannot be read). The mutex is
+ * held. */
+static int64_t mark_committed(struct spool *sp)
+{
+	int64_t seq = 0;
+
+	if (sp->mark_read == NULL &&
+	    sqlite3_prepare_v3(sp->db, "SELECT n FROM commit_seq", -1, SQLITE_PREPARE_PERSISTENT,
+			       &sp->mark_read, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(sp->mark_read) == SQLITE_ROW)
+		seq = sqlite3_column_int64(sp->mark_read, 0);
+	sqlite3_reset(sp->mark_read);
+	return seq;
+}
+
+/* After a checkpoint that began once seq was committed and copied the whole WAL: that commit is
+ * in spool.db, flushed, so the mark catches up with it -- it lags when two processes wrote it out
+ * of order, or was deleted. The mutex is held. */
+static void mark_catch_up(struct spool *sp, int64_t seq)
+{
+	char *mpath = xasprintf("%s-mark", sp->path);
+	int fd;
+
+	/* opened again by name: a mark deleted meanwhile is made again */
+	if ((fd = open(mpath, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) >= 0) {
+		if (sp->mark_fd >= 0)
+			close(sp->mark_fd);
+		sp->mark_fd = fd;
+	}
+	free(mpath);
+	mark_write(sp, seq);
 }
 
 /* ---- for the spool's sibling modules (spooldb.h) ---- */

@@ -47,6 +47,9 @@ int spool_state_parse(const char *s);
 #define SPOOL_BUSY_TIMEOUT_MS 10000 /* a write waits this long for another's lock */
 #define SPOOL_BUSY_POLL_US    200   /* ... trying again this often */
 #define SPOOL_START_WAIT_MS   60000 /* spool_open: how long a locked spool is waited for */
+/* A process that commits runs spool_checkpoint at least this often while it does, so that what is
+ * committed reaches spool.db within a minute */
+#define SPOOL_CHECKPOINT_MS   30000
 
 /* Opens (creating if absent, with this build's schema) <dir>/spool.db. dir must exist. On
  * success *spp is a handle the caller releases with spool_close. A file that is not an SQLite
@@ -54,7 +57,15 @@ int spool_state_parse(const char *s);
  * "spool: open <dir>/spool.db: schema version N, this build uses M". Any number of processes
  * may open one spool at once, new or not: a spool locked by another opener (creating the
  * schema, migrating it, recovering the WAL) is waited for: attempts go on for
- * SPOOL_START_WAIT_MS (the last may wait SPOOL_BUSY_TIMEOUT_MS more), then FS_EBUSY. */
+ * SPOOL_START_WAIT_MS (the last may wait SPOOL_BUSY_TIMEOUT_MS more), then FS_EBUSY.
+ * Every write transaction bumps a commit sequence kept in the database and, once committed, writes
+ * it to <dir>/spool.db-mark (core/spoolmark.h); a database whose sequence is below that mark has
+ * lost commits (its WAL deleted or damaged, an older or emptied spool.db put in place) and is
+ * refused, FS_EIO: "spool: open <dir>/spool.db: committed work is missing (commit sequence N,
+ * <dir>/spool.db-mark says M): <dir>/spool.db-wal or <dir>/spool.db was deleted, damaged or
+ * replaced; restore the spool from a backup, or remove <dir>/spool.db-mark to accept the loss".
+ * A spool.db that SQLite finds damaged is FS_EIO with SQLite's message, then "(the file is
+ * damaged: restore the spool from a backup)". */
 int spool_open(struct spool **spp, const char *dir, int flags, char **errp);
 /* Finalizes everything and closes; NULL is allowed. An open batch is rolled back. */
 void spool_close(struct spool *sp);
@@ -62,7 +73,9 @@ void spool_close(struct spool *sp);
  * opened with SPOOL_CHECKPOINT_APART. Safe from any thread. */
 int spool_wal_frames(struct spool *sp);
 /* Copies what it can of the WAL into the database without waiting for readers or writers
- * (SQLite's PASSIVE checkpoint); another checkpoint running is not an error. */
+ * (SQLite's PASSIVE checkpoint); when it copied all of it, brings the commit mark up to the
+ * sequence committed when it began; another checkpoint running is not an error. Fault point spool.checkpoint: the checkpoint
+ * fails (FS_EIO) or the process dies before it starts. */
 int spool_checkpoint(struct spool *sp, char **errp);
 
 /* A job as read from the spool. Every string is owned by the record; NULL where noted. */
@@ -142,6 +155,7 @@ int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp
  * waiting commit (the WAL is written and flushed in order). Each defer is followed by one
  * resume; both are no-ops with SPOOL_SYNC_NORMAL, whose commits never wait. Not inside a batch
  * (FS_ESTATE). A failed flush is FS_EIO: then nothing committed since the defer is known to be
+ * durable. The commit mark (spool_open) names a deferred commit only once a flush made it
  * durable. */
 int spool_defer_sync(struct spool *sp, char **errp);
 int spool_resume_sync(struct spool *sp, int flush, char **errp);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The WAL checkpointer of the responder: a thread with its own spool handle that copies the WAL
- * back into the database when the group committer's commits have made it long. SQLite would
+ * back into the database when the group committer's commits have made it long, and at least every
+ * SPOOL_CHECKPOINT_MS. SQLite would
  * otherwise run that checkpoint (and, with synchronous=NORMAL, its fsyncs) inside whichever
  * commit crossed the threshold, while every other /submit waits for that batch. PASSIVE: it never
  * blocks a commit or a reader. */

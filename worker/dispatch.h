@@ -49,8 +49,8 @@ struct worker {
 	const struct runas *runas; /* who runs run as (runas.h); not owned, set by the caller */
 };
 
-/* Sets up w (creating <spool>/runs and <spool>/logs); lockfd is the worker's lock (worker.lock,
- * flock'ed), open as long as w is used. 0, or -1 with a message on stderr. */
+/* Sets up w (creating <spool>/runs and <spool>/logs); lockfd is the worker's lock (the spool
+ * directory, flock'ed), open as long as w is used. 0, or -1 with a message on stderr. */
 int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, int lockfd);
 /* Forgets the runs (their supervisors keep running) and frees w's memory. */
 void dispatch_free(struct worker *w);

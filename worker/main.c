@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* factotum-server-worker: the daemon that drains the node's spool (doc/architecture.md). One
- * per spool (flock on <spool>/worker.lock); woken by the responder's datagram on
+ * per spool (flock on the spool directory); woken by the responder's datagram on
  * <spool>/worker.sock the moment a job is committed or a cancel recorded, with a slow poll only
  * for a lost datagram. SIGTERM/SIGINT stop dispatching and exit 0: runs keep going under their
  * supervisors and the next worker re-adopts them. Its pid, start time and runner state are in the
@@ -50,23 +50,27 @@
 #define PACKAGE_VERSION "0.0.0"
 #endif
 
-/* The lock that makes this the spool's only worker; held (fd open) until exit. -1 on failure,
- * with the reason on stderr. */
+/* The lock that makes this the spool's only worker: flock on the spool directory itself, which
+ * no one can delete away while the spool is in use (a lock file could be, and SQLite's own locks
+ * on spool.db are POSIX locks that closing any descriptor of that file would drop). Held (fd
+ * open) until exit. A worker.lock file left by an older version is removed. -1 on failure, with
+ * the reason on stderr. */
 static int worker_lock(const char *spool)
 {
-	char *path = xasprintf("%s/worker.lock", spool);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	char *old = xasprintf("%s/worker.lock", spool);
+	int fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0) {
-		fprintf(stderr, PROG ": cannot open %s: %s\n", path, strerror(errno));
+		fprintf(stderr, PROG ": cannot open %s: %s\n", spool, strerror(errno));
 	} else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", path,
-			errno == EWOULDBLOCK ? "another worker is running on this spool"
-					     : strerror(errno));
+		fprintf(stderr, PROG ": spool %s: %s\n", spool,
+			errno == EWOULDBLOCK ? "another worker holds this spool" : strerror(errno));
 		close(fd);
 		fd = -1;
+	} else {
+		(void)unlink(old);
 	}
-	free(path);
+	free(old);
 	return fd;
 }
 
@@ -159,6 +163,17 @@ static int worker_publish(struct spool *sp, int64_t started_ms, const struct con
 	return 0;
 }
 
+/* The worker's own checkpoint, for a node whose responder is not running: what it committed
+ * reaches spool.db within SPOOL_CHECKPOINT_MS. A failure is logged and tried again next time. */
+static void worker_checkpoint(struct spool *sp)
+{
+	char *err = NULL;
+
+	if (spool_checkpoint(sp, &err) != 0)
+		log_warn("%s", err);
+	free(err);
+}
+
 int main(int argc, char *argv[])
 {
 	struct config cfg;
@@ -172,7 +187,7 @@ int main(int argc, char *argv[])
 	char *err = NULL, *sock_path = NULL;
 	int rc, status = 1, lockfd = -1, sockfd = -1, sfd = -1, stop = 0, have_w = 0, flags, woke;
 	int have_pr = 0;
-	int64_t cancels_at;
+	int64_t cancels_at, checkpoint_at;
 	size_t n;
 
 	memset(&pd, 0, sizeof(pd));
@@ -246,7 +261,7 @@ int main(int argc, char *argv[])
 	log_info("started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
 	dispatch_recover(&w);
 	dispatch_cancels(&w);
-	cancels_at = clock_mono_ms();
+	cancels_at = checkpoint_at = clock_mono_ms();
 	dispatch_fill(&w);
 	statesync_round();
 	prune_init(&pr, &cfg, sp, w.runs_dir, w.logs_dir);
@@ -297,6 +312,11 @@ int main(int argc, char *argv[])
 		dispatch_fill(&w);
 		statesync_round(); /* the transitions of this round go to Consul now */
 		prune_round(&pr);  /* after the claims: retention never delays them */
+		/* the poll's timeout brings the loop round at least every WORKER_POLL_MS */
+		if (clock_mono_ms() - checkpoint_at >= SPOOL_CHECKPOINT_MS) {
+			worker_checkpoint(sp);
+			checkpoint_at = clock_mono_ms();
+		}
 	}
 	status = 0;
 out:

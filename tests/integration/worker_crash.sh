@@ -30,7 +30,7 @@ if "$FS_WORKER" --no-consul --spool "$FS_SPOOL" --factotum-bin "$FS_RUNNER" $FS_
 	2>"$FS_TMP/second"; then
 	fs_fail "a second worker started on the same spool"
 fi
-grep -qF "worker.lock: another worker is running on this spool" "$FS_TMP/second" ||
+grep -qxF "factotum-server-worker: spool $FS_SPOOL: another worker holds this spool" "$FS_TMP/second" ||
 	fs_fail "second worker: $(cat "$FS_TMP/second")"
 
 # ---- SIGTERM: the worker exits 0, its run goes on and is recorded by the next worker ----

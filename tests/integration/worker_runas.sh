@@ -101,17 +101,17 @@ cmp -s "$FS_TMP/env.want" "$FS_TMP/env.got" ||
 [ "$(id -u)" -eq 0 ] || fs_done
 
 # ---- what a task can and cannot write ----
-# the targets: the database, the logs, the worker's lock, the running task's own pid file, the
+# the targets: the database, the logs, the commit mark, the running task's own pid file, the
 # nginx configuration; and new files (a forged status, log or database journal) in each of
 # their directories
-for f in "$FS_SPOOL/spool.db" "$FS_SPOOL/logs/$W.log" "$FS_SPOOL/worker.lock" \
+for f in "$FS_SPOOL/spool.db" "$FS_SPOOL/logs/$W.log" "$FS_SPOOL/spool.db-mark" \
 	"$FS_SPOOL/nginx/nginx.conf" "$FS_SPOOL/nginx/factotum-server.conf"; do
 	[ -e "$f" ] || fs_fail "no $f to try"
 done
 cat >"$FS_TMP/touch.sh" <<END_TOUCH
 # writes each target in place, replaces it, removes it; prints WROTE for any that worked (the
 # names are given: the task may pass through the spool to its own directory, not list it)
-for f in $FS_SPOOL/spool.db $FS_SPOOL/spool.db-wal $FS_SPOOL/logs/$W.log $FS_SPOOL/worker.lock \
+for f in $FS_SPOOL/spool.db $FS_SPOOL/spool.db-wal $FS_SPOOL/logs/$W.log $FS_SPOOL/spool.db-mark \
 	$FS_SPOOL/runs/\$(basename "\$PWD").pid $FS_SPOOL/runs/$W.status \
 	$FS_SPOOL/nginx/nginx.conf $FS_SPOOL/nginx/factotum-server.conf; do
 	echo "try \$f"
