@@ -164,6 +164,26 @@ int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp,
 	return rc;
 }
 
+int outcome_go_write(const char *dir, const char *id, int64_t run, int durable, const char *spare)
+{
+	char *name = xasprintf("%s.go", id), *text = xasprintf("run=%" PRId64 "\n", run);
+	int rc = outcome_write_file(dir, name, text, 0, durable, spare);
+
+	free(name);
+	free(text);
+	return rc;
+}
+
+int outcome_go_exists(const char *dir, const char *id, int64_t run)
+{
+	char buf[OUTCOME_MAX_FILE], *name = xasprintf("%s.go", id);
+	long long got;
+	int rc = outcome_read_file(dir, name, buf, sizeof(buf));
+
+	free(name);
+	return rc == 0 && outcome_num(buf, "run", &got) == 0 && got == run;
+}
+
 int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp)
 {
 	char buf[OUTCOME_MAX_FILE], *name = xasprintf("%s.pid", id);
@@ -184,7 +204,7 @@ int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp)
 
 void outcome_recycle(struct spares *sp, const char *dir, const char *id)
 {
-	static const char *const suffixes[] = { "status", "pid", "status.tmp", "pid.tmp" };
+	static const char *const suffixes[] = { "status", "pid", "go", "status.tmp", "pid.tmp" };
 	size_t i;
 
 	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
@@ -196,7 +216,7 @@ void outcome_recycle(struct spares *sp, const char *dir, const char *id)
 		 * worker are the only writers, and both are done with them). Temporaries left
 		 * by a crash are not worth keeping. */
 		if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (i >= 2 || spares_put(sp, path) != 0))
+		    (i >= 3 || spares_put(sp, path) != 0))
 			(void)unlink(path);
 		free(path);
 	}

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "logcap.h"
 #include "clock.h"
+#include "fault.h"
 #include "outcome.h"
 #include "proc.h"
 #include "rundir.h"
@@ -199,7 +200,7 @@ static void supervisor_await_go(int gofd, int lockfd)
 		close(lockfd); /* never LOCK_UN: that would release the worker's lock too */
 }
 
-/* Starts the runner when it can, then opens the log -- only now, off the path from the go byte
+/* Starts the runner when it can, its go record written first, then opens the log -- only now, off the path from the go byte
  * to the runner's exec; a run abandoned before its go byte leaves the last run's log as it was
  * -- and makes the later run's spare directory. 0 when the runner runs; else its reason is in
  * r->st and the log says why. */
@@ -208,9 +209,23 @@ static int supervisor_start(struct supervisor_run *r)
 	const struct supervisor_args *a = r->a;
 	const char *stage = "";
 	struct runstart rs;
-	int err = 0;
+	int err = 0, go_err = 0;
 
 	if (r->ready) {
+		/* the go record, before anything can start: without it a restarted worker takes the
+		 * run for one that never began and queues the job again (outcome.h) */
+		go_err = -fault_at("supervisor.after-go");
+		if (go_err == 0 &&
+		    outcome_go_write(a->status_dir, a->id, a->run, a->durable, a->spare_go) != 0)
+			go_err = errno;
+		if (go_err != 0) {
+			log_error("job %s: cannot write its go record in %s: %s", a->id,
+				  a->status_dir, strerror(go_err));
+			r->ready = 0;
+		}
+	}
+	if (r->ready) {
+		(void)fault_at("supervisor.before-exec");
 		rs.argv = a->argv;
 		rs.envp = a->envp;
 		rs.outfd = r->outp[1];
@@ -233,6 +248,8 @@ static int supervisor_start(struct supervisor_run *r)
 		(void)mkdir(a->next_spare_dir, 0755);
 	if (r->dir_err != 0)
 		supervisor_say(r, "its directory '%s': %s", a->run_dir, strerror(r->dir_err));
+	if (go_err != 0)
+		supervisor_say(r, "its go record in '%s': %s", a->status_dir, strerror(go_err));
 	if (!r->ready) {
 		snprintf(r->st.reason, sizeof(r->st.reason), "spawn-failed");
 		return -1;
