@@ -218,7 +218,7 @@ int spool_count(struct spool *sp, struct spool_counts *c, char **errp);
 /* One entry of a job's history. */
 struct spool_transition {
 	int64_t tid;  /* increasing over the whole spool; 0 for the QUEUED entry of a job that is
-			* still queued (stored when it leaves QUEUED) */
+			* still queued (stored when it leaves QUEUED, or by spool_requeue) */
 	char *job_id; /* owned */
 	int64_t at_ms;
 	enum spool_state state;

@@ -121,6 +121,29 @@ static void test_pid_round_trip(void **state)
 	assert_false(exists(ID ".pid"));
 }
 
+/* The go record names its run: only that run's token counts, and a torn or foreign file none. */
+static void test_go_record(void **state)
+{
+	(void)state;
+	outcome_recycle(NULL, dir, ID);
+	assert_false(outcome_go_exists(dir, ID, 1733362800123LL));
+	assert_int_equal(outcome_go_write(dir, ID, 1733362800123LL, 1, NULL), 0);
+	assert_true(outcome_go_exists(dir, ID, 1733362800123LL));
+	assert_false(outcome_go_exists(dir, ID, 1733362800124LL));
+	assert_false(outcome_go_exists(dir, "another", 1733362800123LL));
+	put(ID ".go", "run=17333628");
+	assert_false(outcome_go_exists(dir, ID, 17333628));
+	put(ID ".go", "");
+	assert_false(outcome_go_exists(dir, ID, 0));
+	/* written over a longer file in place: cut to its own length */
+	put(ID ".go", "run=5\npid=123456789\nstart=1\n");
+	assert_int_equal(outcome_go_write(dir, ID, 7, 0, NULL), 0);
+	assert_true(outcome_go_exists(dir, ID, 7));
+	assert_false(outcome_go_exists(dir, ID, 5));
+	outcome_recycle(NULL, dir, ID);
+	assert_false(exists(ID ".go"));
+}
+
 static void test_record(void **state)
 {
 	struct spool *sp = NULL;
@@ -198,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_status_round_trip),
 		cmocka_unit_test(test_status_refused),
 		cmocka_unit_test(test_pid_round_trip),
+		cmocka_unit_test(test_go_record),
 		cmocka_unit_test(test_record),
 	};
 
