@@ -164,14 +164,43 @@ int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp,
 	return rc;
 }
 
-int outcome_go_write(const char *dir, const char *id, int64_t run, int durable, const char *spare)
+int outcome_go_open(const char *dir, const char *id, int durable, const char *spare)
 {
-	char *name = xasprintf("%s.go", id), *text = xasprintf("run=%" PRId64 "\n", run);
-	int rc = outcome_write_file(dir, name, text, 0, durable, spare);
+	char *path = xasprintf("%s/%s.go", dir, id);
+	int fd, dfd = -1, saved;
 
-	free(name);
-	free(text);
-	return rc;
+	if (spare != NULL)
+		(void)rename(spare, path); /* lost to another writer: created below */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* the name is made durable now, so that the record itself is one write and one flush */
+	if (fd >= 0 && durable &&
+	    (fsync(fd) != 0 || (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	     fsync(dfd) != 0)) {
+		saved = errno;
+		close(fd);
+		fd = -1;
+		errno = saved;
+	}
+	saved = errno;
+	if (dfd >= 0)
+		close(dfd);
+	free(path);
+	errno = saved;
+	return fd;
+}
+
+int outcome_go_write(int fd, int64_t run, int durable)
+{
+	char text[32];
+	int len = snprintf(text, sizeof(text), "run=%" PRId64 "\n", run);
+	ssize_t w = pwrite(fd, text, (size_t)len, 0);
+
+	if (w != len) {
+		if (w >= 0)
+			errno = EIO; /* a short write of a few bytes: no errno of its own */
+		return -1;
+	}
+	return durable ? fdatasync(fd) : 0;
 }
 
 int outcome_go_exists(const char *dir, const char *id, int64_t run)

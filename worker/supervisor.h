@@ -52,10 +52,10 @@ struct supervisor_args {
 /* Forks the supervisor. It prepares the run at once -- the run directory (emptied of an earlier
  * run's files), its pid file <id>.pid in status_dir, the capture pipe -- holding the worker's
  * lock meanwhile, but starts nothing until it reads one byte from the pipe whose write end is
- * *gofdp, and nothing at all unless its pid file was written; on the go byte it writes the go
- * record <id>.go (outcome.h) and starts the runner only once that is written (else the run fails
- * with reason spawn-failed, nothing started); the log is opened once the runner has started, off
- * the path to its exec. The caller writes the byte once it watches the
+ * *gofdp, and nothing at all unless its pid file was written and its go record <id>.go made
+ * (outcome.h); on the go byte it writes the record and starts the runner only once that is
+ * written (else the run fails with reason spawn-failed, nothing started); the log is opened once
+ * the runner has started, off the path to its exec. The caller writes the byte once it watches the
  * supervisor, or closes the pipe unwritten to abandon the run (the supervisor then exits having
  * started nothing, leaving at most its pid file and an empty run directory). Returns 0 with
  * *pidp the supervisor (the caller's child) and *gofdp (the caller closes it), or -1 with
