@@ -104,7 +104,9 @@ while [ "$r" -le "$ROUNDS" ]; do
 	B=$FS_ID
 	fs_check "$A"
 	[ "$FS_STATE" = WORKING ] || fs_fail "before-go: A after the kill: $FS_BODY"
-	[ ! -e "$FS_SPOOL/runs/$A.go" ] || fs_fail "before-go: a go record without a go byte"
+	tok=$(fs_sql "SELECT started_ms FROM jobs WHERE id='$A'")
+	! grep -qx "run=$tok" "$FS_SPOOL/runs/$A.go" 2>/dev/null ||
+		fs_fail "before-go: a go record without a go byte"
 	start_worker ""
 	succeeded "$A" "before-go: A"
 	succeeded "$B" "before-go: B"
