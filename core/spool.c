@@ -270,11 +270,11 @@ static const char *const sq_text[SQ_N] = {
 			  " ORDER BY seq DESC LIMIT ?1 OFFSET ?2",
 	[SQ_COUNT] = "SELECT 'jobs.QUEUED', NULL, n FROM queued_count"
 		     " UNION ALL SELECT name, le_ms, n FROM counters ORDER BY 2",
-	[SQ_TRANSITIONS] = "SELECT " TR_COLS " FROM transitions t WHERE t.job_id = ?1"
-			   " UNION ALL SELECT NULL, id, updated_ms, state, outcome, exit_code,"
-			   " exit_signal, reason, node FROM jobs"
-			   " WHERE id = ?1 AND state = 'QUEUED' AND " TR_NOT_REQUEUED
-			   " ORDER BY 1 NULLS LAST",
+	[SQ_TRANSITIONS] =
+		"SELECT " TR_COLS " FROM transitions t WHERE t.job_id = ?1"
+		" UNION ALL SELECT NULL, id, updated_ms, state, outcome, exit_code,"
+		" exit_signal, reason, node FROM jobs"
+		" WHERE id = ?1 AND state = 'QUEUED' AND " TR_NOT_REQUEUED " ORDER BY 1 NULLS LAST",
 	[SQ_OUTBOX_LIST] = "SELECT o.oid, " TR_COLS " FROM outbox o"
 			   " JOIN transitions t ON t.tid = o.tid ORDER BY o.oid LIMIT ?1",
 	[SQ_OUTBOX_JOB] = "SELECT t.job_id FROM outbox o JOIN transitions t ON t.tid = o.tid"

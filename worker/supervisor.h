@@ -35,15 +35,15 @@ struct supervisor_args {
 	int max_open_files;
 	const char *run_dir;    /* the runner's working directory (created afresh) */
 	const char *log_path;   /* the capped log, created or truncated */
-	const char *status_dir; /* where <id>.pid, <id>.go and <id>.status are written (outcome.h) */
+	const char *status_dir; /* where the pid, go and status files go (outcome.h) */
 	int timeout_s;          /* 0 = none */
 	int grace_ms;
 	size_t log_max;
-	int durable; /* fsync the go record and the status file (--spool-sync full): outcome.h */
+	int durable;                /* fsync go record and status (--spool-sync full) */
 	int lockfd;                 /* the worker's lock (-1 none): held until the go byte */
-	const char *spare_pid;      /* spare files (spares.h) for the pid, status and go */
-	const char *spare_status;   /* files, or NULL */
-	const char *spare_go;
+	const char *spare_pid;      /* spare files (spares.h) for the pid, */
+	const char *spare_status;   /* status and go files, */
+	const char *spare_go;       /* or NULL */
 	const char *spare_dir;      /* a spare directory for run_dir, or NULL */
 	const char *next_spare_dir; /* one to make for a later run once the runner runs, or NULL */
 	int keep_run_dir; /* --keep-run-dirs: else run_dir is removed once the status is written */
