@@ -172,10 +172,10 @@ int outcome_go_open(const char *dir, const char *id, int durable, const char *sp
 	if (spare != NULL)
 		(void)rename(spare, path); /* lost to another writer: created below */
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	/* the name is made durable now, so that the record itself is one write and one flush */
+	/* the name is made durable now, so that the record itself is one write and one flush: the
+	 * fdatasync of that write also writes the inode (its size changes) */
 	if (fd >= 0 && durable &&
-	    (fsync(fd) != 0 || (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	     fsync(dfd) != 0)) {
+	    ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(dfd) != 0)) {
 		saved = errno;
 		close(fd);
 		fd = -1;

@@ -63,7 +63,7 @@ int outcome_status_write(const char *dir, const char *id, const struct run_statu
 int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp, const char *spare);
 /* The go record, in two steps, so that only the second is on the path from the go byte to the
  * runner's exec. outcome_go_open makes <dir>/<id>.go empty (it names no run; spare as above) and,
- * when durable, fsyncs it and dir: its name survives a power loss before the record is written.
+ * when durable, fsyncs dir: its name survives a power loss before the record is written.
  * It returns the open descriptor (the caller closes it), or -1 with errno. outcome_go_write then
  * writes the run's token into it in place, with fdatasync when durable: 0, or -1 with errno. */
 int outcome_go_open(const char *dir, const char *id, int durable, const char *spare);
