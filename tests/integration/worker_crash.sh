@@ -111,6 +111,12 @@ rseq=$(fs_sql "SELECT seq FROM jobs WHERE id='$R'")
 fs_sql "UPDATE jobs SET state='WORKING', outcome='RUNNING', started_ms=12346 WHERE id='$R'"
 printf 'run=12346\npid=%s\nstart=1\n' $$ >"$FS_SPOOL/runs/$R.pid"
 printf 'run=12345\n' >"$FS_SPOOL/runs/$R.go"
+# C: no go record either, but its cancel was asked for meanwhile: cancelled, never run
+job C 0
+fs_submit C "$FS_FF"
+C=$FS_ID
+fs_sql "UPDATE jobs SET state='WORKING', outcome='RUNNING', started_ms=12347 WHERE id='$C'"
+fs_sql "INSERT INTO settings(key, value) VALUES ('cancel.$C', '12348')"
 fs_start_worker --max-workers 2 --log-level info
 fs_check "$K1"
 fs_expect_outcome "$K1" SUCCEEDED 0 null null "ended while no worker ran"
@@ -123,6 +129,10 @@ fs_expect_outcome "$F" FAILED null null worker-lost "pid reused"
 fs_wait_state "$R" DONE && fs_expect_outcome "$R" SUCCEEDED 0 null null "queued again"
 once R
 fs_wait_state "$Q" DONE && fs_expect_outcome "$Q" SUCCEEDED 0 null null "queued after R"
+fs_check "$C"
+fs_expect_outcome "$C" FAILED null null cancelled "cancelled before its run started"
+[ ! -e "$FS_TMP/ran.C" ] || fs_fail "C ran"
+[ -z "$(fs_sql "SELECT key FROM settings WHERE key='cancel.$C'")" ] || fs_fail "C's cancel request left"
 [ "$(fs_sql "SELECT seq FROM jobs WHERE id='$R'")" = "$rseq" ] || fs_fail "R lost its place"
 got=$(fs_sql "SELECT group_concat(state, ' ') FROM (SELECT state FROM transitions WHERE job_id='$R' ORDER BY tid)")
 [ "$got" = "QUEUED WORKING DONE" ] || fs_fail "history of R: $got"
