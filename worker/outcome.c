@@ -18,6 +18,8 @@
 #include "xalloc.h"
 
 #define OUTCOME_MAX_FILE 4096
+/* a go record's first line before the go byte: names no run */
+#define OUTCOME_GO_NONE  "run=-\n"
 
 /* Writes text to <dir>/<name>: through <dir>/<name>.tmp and a rename when atomic (a reader sees
  * the old file or the new one, never part of one), else in place; durable: also fsync of the
@@ -166,21 +168,29 @@ int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp,
 
 int outcome_go_open(const char *dir, const char *id, int durable, const char *spare)
 {
+	const size_t none_len = sizeof(OUTCOME_GO_NONE) - 1;
 	char *path = xasprintf("%s/%s.go", dir, id);
 	int fd, dfd = -1, saved;
 
 	if (spare != NULL)
 		(void)rename(spare, path); /* lost to another writer: created below */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	/* the name is made durable now, so that the record itself is one write and one flush: the
-	 * fdatasync of that write also writes the inode (its size changes) */
-	if (fd >= 0 && durable &&
-	    ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(dfd) != 0)) {
-		saved = errno;
+	/* a spare's bytes are kept past the first line, which alone counts (outcome_go_exists):
+	 * the record then overwrites a block the file already has, and its fdatasync writes that
+	 * one block. The name is made durable now, off the path from the go byte to the exec. */
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || pwrite(fd, OUTCOME_GO_NONE, none_len, 0) != (ssize_t)none_len)
+		goto fail;
+	if (durable &&
+	    ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(dfd) != 0))
+		goto fail;
+	goto done;
+fail:
+	saved = errno;
+	if (fd >= 0)
 		close(fd);
-		fd = -1;
-		errno = saved;
-	}
+	fd = -1;
+	errno = saved;
+done:
 	saved = errno;
 	if (dfd >= 0)
 		close(dfd);

@@ -19,8 +19,8 @@
  * before it starts the runner, and never starts one without it. So a WORKING job with no status,
  * no live supervisor and no go record never reached its runner and may run again (it goes back
  * to the queue); with the record, the run may have begun and its outcome is unknown (FAILED
- * worker-lost or supervisor-lost). It is made empty while the supervisor prepares the run and
- * written in place on the go byte (a torn one names no run: it was torn before any runner
+ * worker-lost or supervisor-lost). It is made (naming no run) while the supervisor prepares the
+ * run and written in place on the go byte (a torn one names no run: it was torn before any runner
  * started); with --spool-sync full its name is fsync'd with the directory while the run is
  * prepared and the record is on the disk before the runner starts, so that it also outlives a
  * power loss; with normal a power loss may lose it, and a run that had begun may then run again.
@@ -62,8 +62,8 @@ int outcome_status_write(const char *dir, const char *id, const struct run_statu
 			 const char *spare);
 int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp, const char *spare);
 /* The go record, in two steps, so that only the second is on the path from the go byte to the
- * runner's exec. outcome_go_open makes <dir>/<id>.go empty (it names no run; spare as above) and,
- * when durable, fsyncs dir: its name survives a power loss before the record is written.
+ * runner's exec. outcome_go_open makes <dir>/<id>.go name no run (spare as above) and, when
+ * durable, fsyncs dir: its name survives a power loss before the record is written.
  * It returns the open descriptor (the caller closes it), or -1 with errno. outcome_go_write then
  * writes the run's token into it in place, with fdatasync when durable: 0, or -1 with errno. */
 int outcome_go_open(const char *dir, const char *id, int durable, const char *spare);

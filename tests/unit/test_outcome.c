@@ -139,6 +139,13 @@ static void test_go_record(void **state)
 	assert_true(outcome_go_exists(dir, ID, 1733362800123LL));
 	assert_false(outcome_go_exists(dir, ID, 1733362800124LL));
 	assert_false(outcome_go_exists(dir, "another", 1733362800123LL));
+	/* a spare's bytes past the first line do not count */
+	put(ID ".go", "run=1733362800123456\nexit=0\nsignal=0\n");
+	assert_true((fd = outcome_go_open(dir, ID, 0, NULL)) >= 0);
+	assert_false(outcome_go_exists(dir, ID, 1733362800123456LL));
+	assert_int_equal(outcome_go_write(fd, 7, 0), 0);
+	close(fd);
+	assert_true(outcome_go_exists(dir, ID, 7));
 	put(ID ".go", "run=17333628");
 	assert_false(outcome_go_exists(dir, ID, 17333628));
 	put(ID ".go", "");
