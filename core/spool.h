@@ -276,9 +276,10 @@ void spool_outbox_list_free(struct spool_outbox *entries, size_t n);
 int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp);
 
 /* The reserve (core/spoolreserve.h): spool_open makes <dir>/reserve when there is room to spare
- * (spool_reserve_restore's rule with min_free 0). On a handle opened with SPOOL_RESERVE, spool_claim_next, spool_record_run, spool_finish,
- * spool_abandon, spool_requeue and spool_setting_set, outside a batch, give it back when they fail for lack of
- * space and are tried once more. A batch cannot be: after a failed spool_commit,
+ * (spool_reserve_restore's rule with min_free 0). On a handle opened with SPOOL_RESERVE,
+ * spool_claim_next, spool_record_run, spool_finish, spool_abandon, spool_requeue and
+ * spool_setting_set, outside a batch, give it back when they fail for lack of space and are tried
+ * once more. A batch cannot be: after a failed spool_commit,
  * spool_reserve_give_back returns 1 when that failure was for lack of space and the reserve was
  * there to give back (it is gone now: the batch's owner starts it again), else 0.
  * spool_reserve_restore remakes a missing one once the filesystem has min_free bytes free besides

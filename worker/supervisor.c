@@ -211,10 +211,10 @@ static void supervisor_await_go(int gofd, int lockfd)
 		close(lockfd); /* never LOCK_UN: that would release the worker's lock too */
 }
 
-/* Starts the runner when it can, its go record written first, then opens the log -- only now, off the path from the go byte
- * to the runner's exec; a run abandoned before its go byte leaves the last run's log as it was
- * -- and makes the later run's spare directory. 0 when the runner runs; else its reason is in
- * r->st and the log says why. */
+/* Writes the go record and starts the runner when it can, then opens the log -- only now, off
+ * the path from the go byte to the runner's exec; a run abandoned before its go byte leaves the
+ * last run's log as it was -- and makes the later run's spare directory. 0 when the runner runs;
+ * else its reason is in r->st and the log says why. */
 static int supervisor_start(struct supervisor_run *r)
 {
 	const struct supervisor_args *a = r->a;
