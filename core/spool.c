@@ -154,6 +154,10 @@ static const char schema_v5_sql[] =
 	"t.tid, t.job_id, t.at_ms, t.state, t.outcome, t.exit_code, t.exit_signal, " \
 	"t.reason, t.node"
 
+/* The job ?1's last stored transition is not its QUEUED one (stored by spool_requeue). */
+#define TR_NOT_REQUEUED \
+	"(SELECT state FROM transitions WHERE job_id = ?1 ORDER BY tid DESC LIMIT 1) IS NOT 'QUEUED'"
+
 enum sq {
 	SQ_BEGIN,
 	SQ_COMMIT,
@@ -193,6 +197,7 @@ enum sq {
 	SQ_CONSUL_INDEX,
 	SQ_SYNC_DEFER,
 	SQ_SYNC_RESUME,
+	SQ_REQUEUE,
 	SQ_N
 };
 
@@ -237,11 +242,13 @@ static const char *const sq_text[SQ_N] = {
 			  " exit_signal, reason, node)"
 			  " SELECT id, ?2, state, outcome, exit_code, exit_signal, reason, node"
 			  " FROM jobs WHERE id = ?1",
-	/* a queued job's QUEUED transition, stored when it leaves QUEUED */
+	/* a queued job's QUEUED transition, stored when it leaves QUEUED -- unless it is stored
+	 * already: a job put back in the queue (spool_requeue) has it as its last transition */
 	[SQ_TRANSITION_QUEUED] = "INSERT INTO transitions(job_id, at_ms, state, outcome, exit_code,"
 				 " exit_signal, reason, node)"
 				 " SELECT id, updated_ms, state, outcome, exit_code, exit_signal,"
-				 " reason, node FROM jobs WHERE id = ?1 AND state = 'QUEUED'",
+				 " reason, node FROM jobs WHERE id = ?1 AND state = 'QUEUED'"
+				 " AND " TR_NOT_REQUEUED,
 	[SQ_OUTBOX_ADD] = "INSERT INTO outbox(tid) VALUES (?1)",
 	[SQ_OLDEST_QUEUED] = "SELECT id FROM jobs WHERE state = 'QUEUED' ORDER BY seq LIMIT 1",
 	[SQ_CLAIM] = "UPDATE jobs SET state = 'WORKING', outcome = 'RUNNING', node = ?2,"
@@ -265,11 +272,11 @@ static const char *const sq_text[SQ_N] = {
 			  " ORDER BY seq DESC LIMIT ?1 OFFSET ?2",
 	[SQ_COUNT] = "SELECT 'jobs.QUEUED', NULL, n FROM queued_count"
 		     " UNION ALL SELECT name, le_ms, n FROM counters ORDER BY 2",
-	[SQ_TRANSITIONS] = "SELECT " TR_COLS " FROM transitions t WHERE t.job_id = ?1"
-			   " UNION ALL SELECT NULL, id, updated_ms, state, outcome, exit_code,"
-			   " exit_signal, reason, node FROM jobs"
-			   " WHERE id = ?1 AND state = 'QUEUED'"
-			   " ORDER BY 1 NULLS LAST",
+	[SQ_TRANSITIONS] =
+		"SELECT " TR_COLS " FROM transitions t WHERE t.job_id = ?1"
+		" UNION ALL SELECT NULL, id, updated_ms, state, outcome, exit_code,"
+		" exit_signal, reason, node FROM jobs"
+		" WHERE id = ?1 AND state = 'QUEUED' AND " TR_NOT_REQUEUED " ORDER BY 1 NULLS LAST",
 	[SQ_OUTBOX_LIST] = "SELECT o.oid, " TR_COLS " FROM outbox o"
 			   " JOIN transitions t ON t.tid = o.tid ORDER BY o.oid LIMIT ?1",
 	[SQ_OUTBOX_JOB] = "SELECT t.job_id FROM outbox o JOIN transitions t ON t.tid = o.tid"
@@ -278,6 +285,11 @@ static const char *const sq_text[SQ_N] = {
 	[SQ_CONSUL_INDEX] = "UPDATE jobs SET consul_index = ?2 WHERE id = ?1",
 	[SQ_SYNC_DEFER] = "PRAGMA synchronous = NORMAL",
 	[SQ_SYNC_RESUME] = "PRAGMA synchronous = FULL",
+	/* seq stays: the claim order (SQ_OLDEST_QUEUED) finds the job where it was */
+	[SQ_REQUEUE] = "UPDATE jobs SET state = 'QUEUED', outcome = 'WAITING', updated_ms = ?3,"
+		       " started_ms = NULL, finished_ms = NULL, exit_code = NULL,"
+		       " exit_signal = NULL, reason = NULL, command = NULL, pid = NULL"
+		       " WHERE id = ?1 AND state = 'WORKING' AND started_ms = ?2",
 };
 
 struct spool {
@@ -2075,6 +2087,39 @@ static void mark_catch_up(struct spool *sp, int64_t seq)
 	}
 	free(mpath);
 	mark_write(sp, seq);
+}
+
+/* ---- putting back a run that never started ---- */
+
+static int requeue_once(struct spool *sp, const char *id, int64_t run, char **errp)
+{
+	const char *op = "requeue";
+	int64_t now = clock_real_ms();
+	int rc, changes = 0;
+
+	if (id == NULL)
+		return err_set(errp, FS_EINVAL, "spool: requeue: no id");
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
+	if ((rc = job_require(sp, op, id, SPOOL_WORKING, errp)) != 0 ||
+	    (rc = st_run(sp, SQ_REQUEUE, op, &changes, errp, "tii", id, run, now)) != 0)
+		goto end;
+	if (changes == 0) {
+		rc = err_set(errp, FS_ESTATE, "spool: requeue: job '%s' is another run's", id);
+		goto end;
+	}
+	/* stored now rather than at the next claim: it is the transition Consul is told */
+	rc = add_transition(sp, op, id, now, 1, errp);
+end:
+	return tx_close(sp, rc, op, errp);
+}
+
+int spool_requeue(struct spool *sp, const char *id, int64_t run, char **errp)
+{
+	int rc;
+
+	RESERVE_RETRY(sp, rc, requeue_once(sp, id, run, errp));
+	return rc;
 }
 
 /* ---- for the spool's sibling modules (spooldb.h) ---- */

@@ -186,6 +186,14 @@ int spool_cancel(struct spool *sp, const char *id, char **errp);
  * if any, is the caller's to stop. FS_ENOENT unknown id, FS_ESTATE already DONE. */
 int spool_abandon(struct spool *sp, const char *id, const char *reason, char **errp);
 
+/* WORKING -> QUEUED/WAITING for a run that never started (its runner never ran): the job gets
+ * its place in the queue back (its seq is kept, so the next claim takes it before every job
+ * queued after it), its run fields are cleared, and the QUEUED transition is stored now (queued
+ * for Consul with SPOOL_OUTBOX) rather than when it next leaves QUEUED. run is the run's token
+ * (its started_ms): a job claimed again since is left alone. FS_ENOENT unknown id, FS_ESTATE not
+ * WORKING or another run. */
+int spool_requeue(struct spool *sp, const char *id, int64_t run, char **errp);
+
 /* One job by id; *jobp is the caller's (spool_job_free). FS_ENOENT unknown id. */
 int spool_get(struct spool *sp, const char *id, struct spool_job **jobp, char **errp);
 
@@ -225,7 +233,7 @@ int spool_count(struct spool *sp, struct spool_counts *c, char **errp);
 /* One entry of a job's history. */
 struct spool_transition {
 	int64_t tid;  /* increasing over the whole spool; 0 for the QUEUED entry of a job that is
-			* still queued (stored when it leaves QUEUED) */
+			* still queued (stored when it leaves QUEUED, or by spool_requeue) */
 	char *job_id; /* owned */
 	int64_t at_ms;
 	enum spool_state state;
@@ -283,9 +291,10 @@ void spool_outbox_list_free(struct spool_outbox *entries, size_t n);
 int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, char **errp);
 
 /* The reserve (core/spoolreserve.h): spool_open makes <dir>/reserve when there is room to spare
- * (spool_reserve_restore's rule with min_free 0). On a handle opened with SPOOL_RESERVE, spool_claim_next, spool_record_run, spool_finish,
- * spool_abandon and spool_setting_set, outside a batch, give it back when they fail for lack of
- * space and are tried once more. A batch cannot be: after a failed spool_commit,
+ * (spool_reserve_restore's rule with min_free 0). On a handle opened with SPOOL_RESERVE,
+ * spool_claim_next, spool_record_run, spool_finish, spool_abandon, spool_requeue and
+ * spool_setting_set, outside a batch, give it back when they fail for lack of space and are tried
+ * once more. A batch cannot be: after a failed spool_commit,
  * spool_reserve_give_back returns 1 when that failure was for lack of space and the reserve was
  * there to give back (it is gone now: the batch's owner starts it again), else 0.
  * spool_reserve_restore remakes a missing one once the filesystem has min_free bytes free besides

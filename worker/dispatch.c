@@ -5,13 +5,15 @@
  * commit does not wait for the disk and is flushed here, so that the two overlap; with Consul it
  * is durable before Consul is told; dispatch_next owns both ends) -> the go byte -> the command
  * line and pid in the spool.
- * The supervisor starts the runner only after both its pid file is written and the go byte has
- * come. A worker that dies before the go byte leaves a supervisor that exits having
- * started nothing; a run that starts can always be found by the next worker through the pid
- * file. So "no status and no live supervisor" always means the run is over: that is what makes
- * "worker-lost" provable. And since a supervisor holds the worker's lock until its go byte, no
- * restarted worker looks at the spool before an abandoned supervisor has finished with its files
- * and exited (supervisor.c).
+ * The supervisor starts the runner only after its pid file is written, the go byte has come and
+ * its go record is written (outcome.h). A worker that dies before the go byte leaves a supervisor
+ * that exits having started nothing; a run that starts can always be found by the next worker
+ * through the pid file. So "no status and no live supervisor" always means the run is over, and
+ * without a go record as well it never began: the job goes back to its place in the queue
+ * (dispatch_requeue) instead of failing for nothing; with one, "worker-lost" (or, for a
+ * supervisor this worker watched, "supervisor-lost") is a proven outcome. And since a supervisor
+ * holds the worker's lock until its go byte, no restarted worker looks at the spool before an
+ * abandoned supervisor has finished with its files and exited (supervisor.c).
  *
  * Recording the run in the spool is no part of that proof (recovery reads the pid file, never
  * the spool's pid), so it comes after the go byte, off the path from a submit to the runner's
@@ -39,6 +41,7 @@
 
 #include "err.h"
 #include "factcopy.h"
+#include "fault.h"
 #include "log.h"
 #include "outcome.h"
 #include "rundir.h"
@@ -162,6 +165,48 @@ static void dispatch_rundir_remove(struct worker *w, const char *id)
 	free(dir);
 }
 
+/* A run whose runner never started (no status, no go record, no live supervisor): its job goes
+ * back to its place in the queue and runs again -- unless it was asked to be cancelled
+ * meanwhile, then it is cancelled (dispatch_settle). 1 when done with r, 0 when the spool could
+ * not take it (tried again later). */
+static int dispatch_settle(struct worker *w, struct watched_run *r);
+static int dispatch_requeue(struct worker *w, struct watched_run *r)
+{
+	char *err = NULL, *key = settings_key(SETTINGS_CANCEL_PREFIX, r->id), *when = NULL;
+	int rc;
+
+	rc = spool_setting_get(w->sp, key, &when, &err);
+	free(key);
+	if (rc == FS_ENOENT) {
+		rc = 0; /* no request */
+		free(err);
+		err = NULL;
+	}
+	if (rc == 0 && when != NULL && strtoll(when, NULL, 10) >= r->token) {
+		free(when);
+		snprintf(r->reason, sizeof(r->reason), "cancelled");
+		return dispatch_settle(w, r);
+	}
+	free(when);
+	if (rc == 0)
+		rc = spool_requeue(w->sp, r->id, r->token, &err);
+	if (rc != 0 && rc != FS_ENOENT && rc != FS_ESTATE) {
+		log_warn("job %s: not put back in the queue yet: %s", r->id, err);
+		free(err);
+		return 0;
+	}
+	if (rc == 0)
+		log_info("job %s: its runner never started: queued again", r->id);
+	else
+		log_warn("job %s: %s", r->id, err); /* settled by someone else */
+	outcome_recycle(&w->spares, w->runs_dir, r->id);
+	factcopy_release(w->sp, w->factfiles_dir, r->factfile_sha);
+	if (!w->cfg->keep_run_dirs)
+		dispatch_rundir_remove(w, r->id);
+	free(err);
+	return 1;
+}
+
 /* The outcome of r into the spool, then its files are removed. Its cancel request is cleared in
  * the same transaction -- one commit (and, with --spool-sync full, one fsync) per run, not two;
  * deleting a key that is not there writes nothing. 1 when done with r, 0 when the spool could not
@@ -174,8 +219,17 @@ static int dispatch_settle(struct worker *w, struct watched_run *r)
 
 	have_status = r->reason[0] == '\0' && outcome_status_read(w->runs_dir, r->id, &st) == 0 &&
 		      st.run == r->token;
-	/* without a status for this run the supervisor ended (killed, or its disk was full): the
-	 * run is over and nothing else will ever report it */
+	if (have_status && fault_at("worker.before-outcome") != 0)
+		goto out; /* as if the spool could not take it: tried again */
+	/* no status, no live supervisor and no go record: the runner never started */
+	if (!have_status && r->reason[0] == '\0' &&
+	    !outcome_go_exists(w->runs_dir, r->id, r->token)) {
+		free(err);
+		free(key);
+		return dispatch_requeue(w, r);
+	}
+	/* without a status for this run the supervisor ended (killed, or its disk was full) after
+	 * its go record: the run may have begun, is over, and nothing else will ever report it */
 	if (!have_status && r->reason[0] == '\0')
 		snprintf(r->reason, sizeof(r->reason), "supervisor-lost");
 	if ((rc = spool_begin(w->sp, &err)) == 0) {
@@ -305,7 +359,8 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	char **argv = NULL, **envp = NULL, *err = NULL, *dir = NULL, *log = NULL, *msg;
 	char *factfile = NULL;
 	/* lent to the supervisor, which renames them (spares.h) */
-	char *spare_pid = NULL, *spare_status = NULL, *spare_dir = NULL, *next_spare_dir = NULL;
+	char *spare_pid = NULL, *spare_status = NULL, *spare_go = NULL, *spare_dir = NULL;
+	char *next_spare_dir = NULL;
 
 	if (!dispatch_runner_ok(w)) {
 		msg = xasprintf("factotum-server-worker: the runner '%s' is missing or not "
@@ -364,6 +419,7 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	a.lockfd = w->lockfd;
 	a.spare_pid = spare_pid = spares_take(&w->spares);
 	a.spare_status = spare_status = spares_take(&w->spares);
+	a.spare_go = spare_go = spares_take(&w->spares);
 	a.spare_dir = spare_dir = spares_take_dir(&w->spares, (size_t)w->cfg->max_workers);
 	a.next_spare_dir = next_spare_dir =
 		spares_reserve_dir(&w->spares, (size_t)w->cfg->max_workers);
@@ -380,6 +436,7 @@ out:
 	free(log);
 	free(spare_pid);
 	free(spare_status);
+	free(spare_go);
 	free(spare_dir);
 	free(next_spare_dir);
 }
@@ -397,7 +454,7 @@ static void dispatch_go(struct worker *w, const struct spool_job *job, struct di
 		s->fail = "spawn-failed";
 		return;
 	}
-	if (write(s->gofd, "g", 1) != 1) {
+	if (fault_at("worker.before-go") != 0 || write(s->gofd, "g", 1) != 1) {
 		close(pidfd);
 		s->fail = "spawn-failed";
 		return;
@@ -602,9 +659,11 @@ void dispatch_recover(struct worker *w)
 			r->uid = dispatch_run_uid(w, r->id);
 			log_info("job %s: re-adopted supervisor %ld", r->id, (long)rp.pid);
 			continue;
-		} else if (outcome_status_read(w->runs_dir, r->id, &st) != 0 ||
-			   st.run != r->token) {
-			/* checked again: it may have written its status and exited meanwhile */
+		} else if ((outcome_status_read(w->runs_dir, r->id, &st) != 0 ||
+			    st.run != r->token) &&
+			   outcome_go_exists(w->runs_dir, r->id, r->token)) {
+			/* the status checked again (it may have been written meanwhile); with the go
+			 * record the run may have begun; without, dispatch_settle queues it again */
 			snprintf(r->reason, sizeof(r->reason), "worker-lost");
 		}
 		if (pidfd >= 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The worker's runs: claiming QUEUED jobs in FIFO order up to --max-workers, starting a
- * supervisor for each, acting on cancel requests, recording outcomes when supervisors end, and,
+ * supervisor for each, acting on cancel requests, recording outcomes when supervisors end (or
+ * queueing again a job whose runner never started), and,
  * at start-up, taking back the WORKING jobs a previous worker left (doc/architecture.md).
  *
  * A run is watched through a pidfd of its supervisor, which works the same for a supervisor this
@@ -57,7 +58,8 @@ void dispatch_free(struct worker *w);
 
 /* At start-up: every WORKING job gets its status recorded (written while no worker ran), or is
  * re-adopted (its supervisor still lives), or, its supervisor provably gone without a status,
- * becomes DONE/FAILED with reason "worker-lost". */
+ * becomes DONE/FAILED with reason "worker-lost" when its go record says the runner may have
+ * started, else goes back to its place in the queue (spool_requeue). */
 void dispatch_recover(struct worker *w);
 
 /* Claims and starts QUEUED jobs while fewer than --max-workers runs are watched. */

@@ -18,6 +18,8 @@
 #include "xalloc.h"
 
 #define OUTCOME_MAX_FILE 4096
+/* a go record's first line before the go byte: names no run */
+#define OUTCOME_GO_NONE  "run=-\n"
 
 /* Writes text to <dir>/<name>: through <dir>/<name>.tmp and a rename when atomic (a reader sees
  * the old file or the new one, never part of one), else in place; durable: also fsync of the
@@ -164,6 +166,63 @@ int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp,
 	return rc;
 }
 
+int outcome_go_open(const char *dir, const char *id, int durable, const char *spare)
+{
+	const size_t none_len = sizeof(OUTCOME_GO_NONE) - 1;
+	char *path = xasprintf("%s/%s.go", dir, id);
+	int fd, dfd = -1, saved;
+
+	if (spare != NULL)
+		(void)rename(spare, path); /* lost to another writer: created below */
+	/* a spare's bytes are kept past the first line, which alone counts (outcome_go_exists):
+	 * the record then overwrites a block the file already has, and its fdatasync writes that
+	 * one block. The name is made durable now, off the path from the go byte to the exec. */
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || pwrite(fd, OUTCOME_GO_NONE, none_len, 0) != (ssize_t)none_len)
+		goto fail;
+	if (durable &&
+	    ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(dfd) != 0))
+		goto fail;
+	goto done;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+	errno = saved;
+done:
+	saved = errno;
+	if (dfd >= 0)
+		close(dfd);
+	free(path);
+	errno = saved;
+	return fd;
+}
+
+int outcome_go_write(int fd, int64_t run, int durable)
+{
+	char text[32];
+	int len = snprintf(text, sizeof(text), "run=%" PRId64 "\n", run);
+	ssize_t w = pwrite(fd, text, (size_t)len, 0);
+
+	if (w != len) {
+		if (w >= 0)
+			errno = EIO; /* a short write of a few bytes: no errno of its own */
+		return -1;
+	}
+	return durable ? fdatasync(fd) : 0;
+}
+
+int outcome_go_exists(const char *dir, const char *id, int64_t run)
+{
+	char buf[OUTCOME_MAX_FILE], *name = xasprintf("%s.go", id);
+	long long got;
+	int rc = outcome_read_file(dir, name, buf, sizeof(buf));
+
+	free(name);
+	return rc == 0 && outcome_num(buf, "run", &got) == 0 && got == run;
+}
+
 int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp)
 {
 	char buf[OUTCOME_MAX_FILE], *name = xasprintf("%s.pid", id);
@@ -184,7 +243,7 @@ int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp)
 
 void outcome_recycle(struct spares *sp, const char *dir, const char *id)
 {
-	static const char *const suffixes[] = { "status", "pid", "status.tmp", "pid.tmp" };
+	static const char *const suffixes[] = { "status", "pid", "go", "status.tmp", "pid.tmp" };
 	size_t i;
 
 	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
@@ -196,7 +255,7 @@ void outcome_recycle(struct spares *sp, const char *dir, const char *id)
 		 * worker are the only writers, and both are done with them). Temporaries left
 		 * by a crash are not worth keeping. */
 		if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (i >= 2 || spares_put(sp, path) != 0))
+		    (i >= 3 || spares_put(sp, path) != 0))
 			(void)unlink(path);
 		free(path);
 	}

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "logcap.h"
 #include "clock.h"
+#include "fault.h"
 #include "outcome.h"
 #include "proc.h"
 #include "rundir.h"
@@ -71,6 +72,8 @@ struct supervisor_run {
 	int sfd;          /* the signals (signalfd), -1 if none */
 	int dirfd;        /* the run directory, -1 if it could not be made ... */
 	int dir_err;      /* ... and why (errno) */
+	int recfd;        /* the go record (outcome.h), -1 if it could not be made ... */
+	int rec_err;      /* ... and why (errno) */
 	int outp[2];      /* the capture pipe */
 	int out_open;     /* its read end may still yield output */
 	int logfd;        /* the capped log, -1 if it could not be opened */
@@ -145,6 +148,7 @@ static void supervisor_prepare(struct supervisor_run *r, const struct supervisor
 	r->st.run = a->run;
 	r->st.exit_code = -1;
 	r->outp[0] = r->outp[1] = -1;
+	r->recfd = -1;
 	r->out_open = 1;
 	r->logfd = -1;
 	(void)setsid();
@@ -179,7 +183,15 @@ static void supervisor_prepare(struct supervisor_run *r, const struct supervisor
 			  strerror(errno));
 		pid_ok = 0;
 	}
-	r->ready = pid_ok && r->sfd >= 0 && r->dirfd >= 0 && pipe2(r->outp, O_CLOEXEC) == 0;
+	/* made now, off the path from the go byte to the exec: the go byte only writes it */
+	r->recfd = outcome_go_open(a->status_dir, a->id, a->durable, a->spare_go);
+	if (r->recfd < 0) {
+		r->rec_err = errno;
+		log_error("job %s: cannot make its go record in %s: %s", a->id, a->status_dir,
+			  strerror(errno));
+	}
+	r->ready = pid_ok && r->sfd >= 0 && r->dirfd >= 0 && r->recfd >= 0 &&
+		   pipe2(r->outp, O_CLOEXEC) == 0;
 }
 
 /* Waits for the go byte; exits at once when the worker abandoned the run instead (the pipe
@@ -199,10 +211,10 @@ static void supervisor_await_go(int gofd, int lockfd)
 		close(lockfd); /* never LOCK_UN: that would release the worker's lock too */
 }
 
-/* Starts the runner when it can, then opens the log -- only now, off the path from the go byte
- * to the runner's exec; a run abandoned before its go byte leaves the last run's log as it was
- * -- and makes the later run's spare directory. 0 when the runner runs; else its reason is in
- * r->st and the log says why. */
+/* Writes the go record and starts the runner when it can, then opens the log -- only now, off
+ * the path from the go byte to the runner's exec; a run abandoned before its go byte leaves the
+ * last run's log as it was -- and makes the later run's spare directory. 0 when the runner runs;
+ * else its reason is in r->st and the log says why. */
 static int supervisor_start(struct supervisor_run *r)
 {
 	const struct supervisor_args *a = r->a;
@@ -211,6 +223,19 @@ static int supervisor_start(struct supervisor_run *r)
 	int err = 0;
 
 	if (r->ready) {
+		/* the go record, before anything can start: without it a restarted worker takes the
+		 * run for one that never began and queues the job again (outcome.h) */
+		r->rec_err = -fault_at("supervisor.after-go");
+		if (r->rec_err == 0 && outcome_go_write(r->recfd, a->run, a->durable) != 0)
+			r->rec_err = errno;
+		if (r->rec_err != 0) {
+			log_error("job %s: cannot write its go record in %s: %s", a->id,
+				  a->status_dir, strerror(r->rec_err));
+			r->ready = 0;
+		}
+	}
+	if (r->ready) {
+		(void)fault_at("supervisor.before-exec");
 		rs.argv = a->argv;
 		rs.envp = a->envp;
 		rs.outfd = r->outp[1];
@@ -233,6 +258,8 @@ static int supervisor_start(struct supervisor_run *r)
 		(void)mkdir(a->next_spare_dir, 0755);
 	if (r->dir_err != 0)
 		supervisor_say(r, "its directory '%s': %s", a->run_dir, strerror(r->dir_err));
+	if (r->rec_err != 0)
+		supervisor_say(r, "its go record in '%s': %s", a->status_dir, strerror(r->rec_err));
 	if (!r->ready) {
 		snprintf(r->st.reason, sizeof(r->st.reason), "spawn-failed");
 		return -1;
@@ -388,6 +415,8 @@ static void supervisor_settle(struct supervisor_run *r)
 		close(r->outp[1]);
 	if (r->dirfd >= 0)
 		close(r->dirfd);
+	if (r->recfd >= 0)
+		close(r->recfd);
 	if (outcome_status_write(a->status_dir, a->id, &r->st, a->durable, a->spare_status) != 0) {
 		log_error("job %s: cannot write its status in %s: %s", a->id, a->status_dir,
 			  strerror(errno));

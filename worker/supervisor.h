@@ -35,14 +35,15 @@ struct supervisor_args {
 	int max_open_files;
 	const char *run_dir;    /* the runner's working directory (created afresh) */
 	const char *log_path;   /* the capped log, created or truncated */
-	const char *status_dir; /* where <id>.pid and <id>.status are written (outcome.h) */
+	const char *status_dir; /* where the pid, go and status files go (outcome.h) */
 	int timeout_s;          /* 0 = none */
 	int grace_ms;
 	size_t log_max;
-	int durable;                /* fsync the status file (--spool-sync full): see outcome.h */
+	int durable;                /* fsync go record and status (--spool-sync full) */
 	int lockfd;                 /* the worker's lock (-1 none): held until the go byte */
-	const char *spare_pid;      /* spare files (spares.h) for the pid and status files, */
-	const char *spare_status;   /* or NULL */
+	const char *spare_pid;      /* spare files (spares.h) for the pid, */
+	const char *spare_status;   /* status and go files, */
+	const char *spare_go;       /* or NULL */
 	const char *spare_dir;      /* a spare directory for run_dir, or NULL */
 	const char *next_spare_dir; /* one to make for a later run once the runner runs, or NULL */
 	int keep_run_dir; /* --keep-run-dirs: else run_dir is removed once the status is written */
@@ -51,8 +52,10 @@ struct supervisor_args {
 /* Forks the supervisor. It prepares the run at once -- the run directory (emptied of an earlier
  * run's files), its pid file <id>.pid in status_dir, the capture pipe -- holding the worker's
  * lock meanwhile, but starts nothing until it reads one byte from the pipe whose write end is
- * *gofdp, and nothing at all unless its pid file was written; the log is opened once the runner
- * has started, off the path to its exec. The caller writes the byte once it watches the
+ * *gofdp, and nothing at all unless its pid file was written and its go record <id>.go made
+ * (outcome.h); on the go byte it writes the record and starts the runner only once that is
+ * written (else the run fails with reason spawn-failed, nothing started); the log is opened once
+ * the runner has started, off the path to its exec. The caller writes the byte once it watches the
  * supervisor, or closes the pipe unwritten to abandon the run (the supervisor then exits having
  * started nothing, leaving at most its pid file and an empty run directory). Returns 0 with
  * *pidp the supervisor (the caller's child) and *gofdp (the caller closes it), or -1 with

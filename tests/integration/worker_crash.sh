@@ -3,7 +3,8 @@
 # and others wait loses nothing and runs nothing twice (every job appends to its own file);
 # statuses written while no worker ran are recorded at the next start; a WORKING job whose
 # supervisor is provably gone -- dead, or its pid now naming another process -- becomes FAILED
-# with reason worker-lost; and only one worker runs per spool.
+# with reason worker-lost when its go record says the runner may have started, and is queued
+# again, in its place, when there is none; and only one worker runs per spool.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
 
 # once NAME: the job NAME ran exactly once, to its end.
@@ -97,7 +98,26 @@ fs_submit F "$FS_FF"
 F=$FS_ID
 fs_sql "UPDATE jobs SET state='WORKING', outcome='RUNNING', started_ms=12345 WHERE id='$F'"
 printf 'run=12345\npid=%s\nstart=1\n' $$ >"$FS_SPOOL/runs/$F.pid"
-fs_start_worker --max-workers 2
+printf 'run=12345\n' >"$FS_SPOOL/runs/$F.go"
+# R: the same without a go record (its runner never started), and Q queued after it: R is
+# queued again in its place and claimed before Q; a go record of another run does not count
+job R 0
+fs_submit R "$FS_FF"
+R=$FS_ID
+job Q 0
+fs_submit Q "$FS_FF"
+Q=$FS_ID
+rseq=$(fs_sql "SELECT seq FROM jobs WHERE id='$R'")
+fs_sql "UPDATE jobs SET state='WORKING', outcome='RUNNING', started_ms=12346 WHERE id='$R'"
+printf 'run=12346\npid=%s\nstart=1\n' $$ >"$FS_SPOOL/runs/$R.pid"
+printf 'run=12345\n' >"$FS_SPOOL/runs/$R.go"
+# C: no go record either, but its cancel was asked for meanwhile: cancelled, never run
+job C 0
+fs_submit C "$FS_FF"
+C=$FS_ID
+fs_sql "UPDATE jobs SET state='WORKING', outcome='RUNNING', started_ms=12347 WHERE id='$C'"
+fs_sql "INSERT INTO settings(key, value) VALUES ('cancel.$C', '12348')"
+fs_start_worker --max-workers 2 --log-level info
 fs_check "$K1"
 fs_expect_outcome "$K1" SUCCEEDED 0 null null "ended while no worker ran"
 once K1
@@ -106,8 +126,22 @@ fs_expect_outcome "$K2" FAILED null null worker-lost "supervisor gone"
 fs_check "$F"
 fs_expect_outcome "$F" FAILED null null worker-lost "pid reused"
 [ ! -e "$FS_TMP/ran.F" ] || fs_fail "F ran"
+fs_wait_state "$R" DONE && fs_expect_outcome "$R" SUCCEEDED 0 null null "queued again"
+once R
+fs_wait_state "$Q" DONE && fs_expect_outcome "$Q" SUCCEEDED 0 null null "queued after R"
+fs_check "$C"
+fs_expect_outcome "$C" FAILED null null cancelled "cancelled before its run started"
+[ ! -e "$FS_TMP/ran.C" ] || fs_fail "C ran"
+[ -z "$(fs_sql "SELECT key FROM settings WHERE key='cancel.$C'")" ] || fs_fail "C's cancel request left"
+[ "$(fs_sql "SELECT seq FROM jobs WHERE id='$R'")" = "$rseq" ] || fs_fail "R lost its place"
+got=$(fs_sql "SELECT group_concat(state, ' ') FROM (SELECT state FROM transitions WHERE job_id='$R' ORDER BY tid)")
+[ "$got" = "QUEUED WORKING DONE" ] || fs_fail "history of R: $got"
+first=$(fs_sql "SELECT job_id FROM transitions WHERE job_id IN ('$R', '$Q') AND state='WORKING' ORDER BY tid LIMIT 1")
+[ "$first" = "$R" ] || fs_fail "Q was claimed before R"
+grep -q "job $R: its runner never started: queued again" "$FS_TMP/worker.log" ||
+	fs_fail "the worker did not say R was queued again"
 kill -0 $$ || fs_fail "the worker signalled a process it does not own"
-ls "$FS_SPOOL/runs/"*.pid "$FS_SPOOL/runs/"*.status >/dev/null 2>&1 &&
+ls "$FS_SPOOL/runs/"*.pid "$FS_SPOOL/runs/"*.status "$FS_SPOOL/runs/"*.go >/dev/null 2>&1 &&
 	fs_fail "run files left: $(ls "$FS_SPOOL/runs")"
 
 fs_stop_worker "$FS_WORKER_PID"

@@ -121,6 +121,39 @@ static void test_pid_round_trip(void **state)
 	assert_false(exists(ID ".pid"));
 }
 
+/* The go record names its run: only that run's token counts, and a torn or foreign file none. */
+static void test_go_record(void **state)
+{
+	int fd;
+
+	(void)state;
+	outcome_recycle(NULL, dir, ID);
+	assert_false(outcome_go_exists(dir, ID, 1733362800123LL));
+	/* made before the go byte: names no run, even over an earlier run's record */
+	put(ID ".go", "run=1733362800123\n");
+	assert_true((fd = outcome_go_open(dir, ID, 1, NULL)) >= 0);
+	assert_false(outcome_go_exists(dir, ID, 1733362800123LL));
+	assert_true(exists(ID ".go"));
+	assert_int_equal(outcome_go_write(fd, 1733362800123LL, 1), 0);
+	close(fd);
+	assert_true(outcome_go_exists(dir, ID, 1733362800123LL));
+	assert_false(outcome_go_exists(dir, ID, 1733362800124LL));
+	assert_false(outcome_go_exists(dir, "another", 1733362800123LL));
+	/* a spare's bytes past the first line do not count */
+	put(ID ".go", "run=1733362800123456\nexit=0\nsignal=0\n");
+	assert_true((fd = outcome_go_open(dir, ID, 0, NULL)) >= 0);
+	assert_false(outcome_go_exists(dir, ID, 1733362800123456LL));
+	assert_int_equal(outcome_go_write(fd, 7, 0), 0);
+	close(fd);
+	assert_true(outcome_go_exists(dir, ID, 7));
+	put(ID ".go", "run=17333628");
+	assert_false(outcome_go_exists(dir, ID, 17333628));
+	put(ID ".go", "");
+	assert_false(outcome_go_exists(dir, ID, 0));
+	outcome_recycle(NULL, dir, ID);
+	assert_false(exists(ID ".go"));
+}
+
 static void test_record(void **state)
 {
 	struct spool *sp = NULL;
@@ -198,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_status_round_trip),
 		cmocka_unit_test(test_status_refused),
 		cmocka_unit_test(test_pid_round_trip),
+		cmocka_unit_test(test_go_record),
 		cmocka_unit_test(test_record),
 	};
 

@@ -1008,6 +1008,24 @@ static void test_outbox(void **state)
 	free(err);
 }
 
+/* With the outbox on: jobs a (0xa...) and b (0xb...) queued in that order, and a claimed, its
+ * record returned (the caller frees it). */
+static struct spool_job *claim_first(struct spool_fixture *f, char a[65], char b[65])
+{
+	struct spool_job *j = NULL;
+	char *err = NULL;
+
+	mkid(0xa, a);
+	mkid(0xb, b);
+	reopen(f, SPOOL_OUTBOX);
+	assert_int_equal(enq(f->sp, a, 10, &err), 0);
+	assert_int_equal(enq(f->sp, b, 10, &err), 0);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	assert_string_equal(j->id, a);
+	free(err);
+	return j;
+}
+
 /* spool_abandon: a job the node lost in Consul ends here, and nothing of it is delivered. */
 static void test_abandon(void **state)
 {
@@ -1017,14 +1035,9 @@ static void test_abandon(void **state)
 	size_t n = 0;
 	char a[65], b[65], c[65], *err = NULL;
 
-	mkid(0xa, a);
-	mkid(0xb, b);
 	mkid(0xc, c);
-	reopen(f, SPOOL_OUTBOX);
-	assert_int_equal(enq(f->sp, a, 10, &err), 0);
-	assert_int_equal(enq(f->sp, b, 10, &err), 0);
-	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0); /* a: WORKING, 1 entry */
-	spool_job_free(j);
+	/* a: WORKING, 1 entry */
+	spool_job_free(claim_first(f, a, b));
 	assert_int_equal(spool_abandon(f->sp, a, "consul-lost", &err), 0); /* WORKING */
 	assert_int_equal(spool_abandon(f->sp, b, "consul-lost", &err), 0); /* QUEUED */
 	assert_int_equal(spool_get(f->sp, a, &j, &err), 0);
@@ -1043,6 +1056,69 @@ static void test_abandon(void **state)
 	spool_outbox_list_free(ob, n);
 	assert_int_equal(spool_abandon(f->sp, a, "consul-lost", &err), FS_ESTATE);
 	assert_int_equal(spool_abandon(f->sp, c, "consul-lost", &err), FS_ENOENT);
+	free(err);
+}
+
+/* spool_requeue: a run that never started gives its job back its place in the queue, with one
+ * QUEUED transition in its history, queued for Consul. */
+static void test_requeue(void **state)
+{
+	struct spool_fixture *f = *state;
+	struct spool_job *j = NULL;
+	struct spool_outbox *ob = NULL;
+	struct spool_transition *tr = NULL;
+	struct spool_counts c;
+	size_t n = 0;
+	int64_t seq, token;
+	char a[65], b[65], x[65], *err = NULL;
+	const char *const want[] = { "QUEUED", "WORKING", "QUEUED", "WORKING" };
+
+	mkid(0xe, x);
+	j = claim_first(f, a, b);
+	seq = j->seq;
+	token = j->started_ms;
+	spool_job_free(j);
+	assert_int_equal(spool_record_run(f->sp, a, "[\"x\"]", 99, &err), 0);
+	assert_int_equal(spool_requeue(f->sp, a, token + 1, &err), FS_ESTATE); /* another run */
+	assert_int_equal(spool_requeue(f->sp, b, 0, &err), FS_ESTATE);         /* QUEUED */
+	assert_int_equal(spool_requeue(f->sp, x, 0, &err), FS_ENOENT);
+	assert_int_equal(spool_requeue(f->sp, a, token, &err), 0);
+	assert_int_equal(spool_get(f->sp, a, &j, &err), 0);
+	assert_int_equal(j->state, SPOOL_QUEUED);
+	assert_int_equal(j->outcome, SPOOL_WAITING);
+	assert_int_equal(j->seq, seq);
+	assert_int_equal(j->started_ms, 0);
+	assert_null(j->command);
+	assert_int_equal(j->pid, 0);
+	spool_job_free(j);
+	assert_int_equal(spool_count(f->sp, &c, &err), 0);
+	assert_int_equal(c.queued, 2);
+	assert_int_equal(c.working, 0);
+	/* the QUEUED entry is stored, and not shown twice while the job waits */
+	assert_int_equal(spool_transitions(f->sp, a, &tr, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(tr[2].state, SPOOL_QUEUED);
+	assert_true(tr[2].tid > 0);
+	spool_transition_list_free(tr, n);
+	assert_int_equal(spool_requeue(f->sp, a, token, &err), FS_ESTATE);
+	/* claimed again before b, queued after it; its QUEUED entry is not stored again */
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	assert_string_equal(j->id, a);
+	spool_job_free(j);
+	assert_int_equal(spool_transitions(f->sp, a, &tr, &n, &err), 0);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(spool_state_name(tr[i].state), want[i]);
+	spool_transition_list_free(tr, n);
+	/* Consul is told of each: WORKING, QUEUED, WORKING */
+	assert_int_equal(spool_outbox_list(f->sp, 0, &ob, &n, &err), 0);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(ob[i].tr.job_id, a);
+		assert_string_equal(spool_state_name(ob[i].tr.state), want[i + 1]);
+	}
+	assert_int_equal(ob[1].tr.outcome, SPOOL_WAITING);
+	spool_outbox_list_free(ob, n);
 	free(err);
 }
 
@@ -1715,6 +1791,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_setting_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abandon, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requeue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_hint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defer_sync, setup, teardown),
