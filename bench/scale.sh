@@ -2,21 +2,22 @@
 # SPDX-License-Identifier: Apache-2.0
 # bench/scale.sh: what a long history costs a node (bench/README). Two spools built with SQL, one
 # holding BENCH_LARGE finished jobs (two transitions each), one holding BENCH_SMALL; for each, a
-# responder and a worker with the same settings, and, one after the other for BENCH_SECONDS each
-# through one nginx: POST /submit (distinct jobs), GET /status, /check?id=<a finished job>,
-# /metrics and /jobs (first page), in BENCH_ROUNDS rounds where the two spools take turns in
-# alternating order (a change in the machine's load then meets both). Reported, each the median
-# of the rounds: each rate large / small (goal >= 0.8); the responder's and the worker's peak RSS
-# large / small (goal <= 1.5); and, where the worker has --retain-done, /submit p99 while the
-# worker prunes the large spool's jobs (all made older than the retention) / /submit p99 on the
-# same spool with nothing due (goal <= 2), with how many jobs the pruning removed meanwhile. A
-# part the tree cannot do is reported "not available in this tree". Only processes this script
-# started are stopped; the temporary directory is removed (BENCH_KEEP=1 keeps it).
+# responder and a worker with the same settings behind an nginx of their own, and, one after the
+# other for BENCH_SECONDS each: POST /submit (distinct jobs), GET /status, /check?id=<a finished
+# job>, /metrics and /jobs (first page), in BENCH_ROUNDS rounds in which both nodes run and each
+# measurement is taken on one spool right after the other, in alternating order (a change in the
+# machine's load then meets both). Reported, each the median of the rounds: each rate large /
+# small (goal >= 0.8); the responder's and the worker's peak RSS large / small (goal <= 1.5);
+# and, where the worker has --retain-done, /submit p99 while the worker prunes the large spool's
+# jobs (all made older than the retention) / /submit p99 on the same spool with nothing due
+# (goal <= 2), with how many jobs the pruning removed meanwhile. A part the tree cannot do is
+# reported "not available in this tree". Only processes this script started are stopped; the
+# temporary directory is removed (BENCH_KEEP=1 keeps it).
 #
 # Run: `make bench-scale` from the build directory, or `sh bench/scale.sh [BUILDDIR]`.
 # Environment: BENCH_LARGE (1000000), BENCH_SMALL (1000), BENCH_ROUNDS (3), BENCH_SECONDS (10),
-# BENCH_CONNS (16),
-# BENCH_SCRAPE_CONNS (2, for /metrics), BENCH_WRK_THREADS (2), BENCH_KEEP, TMPDIR, FS_NGINX.
+# BENCH_CONNS (16), BENCH_SCRAPE_CONNS (2, for /metrics), BENCH_WRK_THREADS (2), BENCH_KEEP,
+# TMPDIR, FS_NGINX.
 
 set -u
 
@@ -80,23 +81,34 @@ COMMIT;
 EOF
 }
 
-# start_node DIR [WORKER OPTION...]: responder (BPID) and worker (WPID) on the spool DIR
+# start_node SIZE [WORKER OPTION...]: a responder and a worker on the spool of SIZE, with their
+# own socket, behind an nginx of their own (started once, kept for the run); sets BPID_SIZE,
+# WPID_SIZE and URL_SIZE
 start_node() {
-	sp=$1
+	size=$1
 	shift
-	bench_backend "$T/responder.log" "$FCGI" --no-consul --spool "$sp" --fcgi-socket "$SOCK" \
-		--factotum-bin "$STUB" --max-jobs 100000000 $ROOT_OPT
+	sp=$T/spool.$size
+	SOCK=$T/run/fcgi.$size.sock
+	bench_backend "$T/responder.$size.log" "$FCGI" --no-consul --spool "$sp" \
+		--fcgi-socket "$SOCK" --factotum-bin "$STUB" --max-jobs 100000000 $ROOT_OPT
 	"$WORKER" --no-consul --spool "$sp" --factotum-bin "$STUB" --max-workers 4 $ROOT_OPT \
-		"$@" 2>>"$T/worker.log" &
+		"$@" 2>>"$T/worker.$size.log" &
 	WPID=$!
 	PIDS="$PIDS $WPID"
 	fs_until "$WPID" 400 fs_worker_ready "$sp" "$WPID" ||
-		{ tail -n 20 "$T/worker.log" >&2; die "the worker did not start on $sp"; }
+		{ tail -n 20 "$T/worker.$size.log" >&2; die "the worker did not start on $sp"; }
+	eval "BPID_$size=\$BPID WPID_$size=\$WPID"
+	if [ -z "$(eval "echo \"\${URL_$size:-}\"")" ]; then
+		FS_NGINX_LIMITS=$FS_NO_LIMITS fs_nginx_start "$T/nginx.$size" "$SOCK" >&2 ||
+			die "nginx did not start"
+		PIDS="$PIDS $FS_NGINX_PID"
+		eval "URL_$size=\$FS_URL"
+	fi
 }
 
+# stop_node SIZE
 stop_node() {
-	bench_stop "$WPID"
-	bench_stop "$BPID"
+	eval "bench_stop \$WPID_$1; bench_stop \$BPID_$1"
 }
 
 # hwm PID: the process's peak resident set, kB
@@ -113,6 +125,11 @@ ticks() {
 # $T/results (cpu: the responder's CPU time meanwhile, clock ticks: less moved by the machine's
 # other load than the rate is)
 measure() {
+	case $1 in
+	small) node=small ;;
+	*) node=large ;;
+	esac
+	eval "URL=\$URL_$node BPID=\$BPID_$node"
 	cpu0=$(ticks "$BPID")
 	if [ "$2" = submit ]; then
 		wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" --timeout 30s -s "$SRC/bench/submit.lua" \
@@ -132,37 +149,12 @@ measure() {
 	sleep "$(awk -v p="${p99:-0}" 'BEGIN { s = p / 1000 * 1.5; printf "%.3f", (s > 60 ? 60 : s) }')"
 }
 
-# run_size SIZE N: start a node on the spool of SIZE, measure every route, record the peak RSS,
-# stop, and delete the jobs the measurement submitted (the spool holds N finished jobs again)
-run_size() {
-	sp=$T/spool.$1
-	start_node "$sp"
-	bench_first_submit " ($1 spool)"
-	id=$(printf '%064x' $(($2 / 2 + 1)))
-	# the reads first: the submits add to the spool
-	for k in status check metrics jobs submit; do
-		case $k in
-		status) p=/status ;;
-		check) p="/check?id=$id" ;;
-		metrics) p=/metrics ;;
-		jobs) p=/jobs ;;
-		*) p=/submit ;;
-		esac
-		measure "$1" "$k" "$p"
-	done
-	echo "$1 rss_responder $(hwm "$BPID")" >>"$T/rss"
-	echo "$1 rss_worker $(hwm "$WPID")" >>"$T/rss"
-	stop_node
-	sqlite3 -cmd '.timeout 10000' "$sp/spool.db" "DELETE FROM jobs WHERE job_name <> 'history'" ||
-		die "removing the submitted jobs from $sp failed"
-}
-
 # ---- the run ----
 : >"$T/results"
 : >"$T/rss"
-bench_nginx
 say "bench: $LARGE vs $SMALL finished jobs, $ROUNDS rounds, ${SECS}s per measurement," \
 	"$CONNS connections; temporary dir $T"
+SOCK=$T/run/fcgi.build.sock
 for size in small large; do
 	n=$SMALL
 	[ $size = small ] || n=$LARGE
@@ -170,17 +162,42 @@ for size in small large; do
 	build_spool "$T/spool.$size" "$n" 0
 	echo "$size spool_kb $(du -sk "$T/spool.$size" | cut -f1)" >>"$T/rss"
 done
-# the sizes take turns, in alternating order, so that a change in the machine's load meets both
+# In each round both nodes run, and each measurement is taken on one spool right after the
+# other, small first in odd rounds and large first in even ones, so that a change in the
+# machine's load meets both. The reads first: the submits add to the spools, whose jobs are
+# deleted again after the round (each round starts from the same history).
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	order="small large"
 	[ $((r % 2)) -eq 1 ] || order="large small"
+	ROUND=$r
+	say "bench: round $r"
 	for size in $order; do
-		n=$SMALL
-		[ $size = small ] || n=$LARGE
-		say "bench: round $r, $size spool"
-		ROUND=$r
-		run_size $size "$n"
+		start_node $size
+		eval "URL=\$URL_$size"
+		bench_first_submit " ($size spool)"
+	done
+	for k in status check metrics jobs submit; do
+		for size in $order; do
+			n=$SMALL
+			[ $size = small ] || n=$LARGE
+			case $k in
+			status) p=/status ;;
+			check) p="/check?id=$(printf '%064x' $((n / 2 + 1)))" ;;
+			metrics) p=/metrics ;;
+			jobs) p=/jobs ;;
+			*) p=/submit ;;
+			esac
+			measure $size $k "$p"
+		done
+	done
+	for size in $order; do
+		eval "echo \"$size rss_responder \$(hwm \$BPID_$size)\" >>\"\$T/rss\""
+		eval "echo \"$size rss_worker \$(hwm \$WPID_$size)\" >>\"\$T/rss\""
+		stop_node $size
+		sqlite3 -cmd '.timeout 10000' "$T/spool.$size/spool.db" \
+			"DELETE FROM jobs WHERE job_name <> 'history'" ||
+			die "removing the submitted jobs from $T/spool.$size failed"
 	done
 	r=$((r + 1))
 done
@@ -205,14 +222,14 @@ COMMIT;" || die "ageing the large spool failed"
 	while [ $r -le "$ROUNDS" ]; do
 		ROUND=$r
 		say "bench: round $r, large spool, nothing due then pruning"
-		start_node "$sp" --retain-done 3650d
+		start_node large --retain-done 3650d
 		measure quiet submit /submit
-		stop_node
+		stop_node large
 		before=$(sqlite3 -cmd '.timeout 10000' "$sp/spool.db" \
 			"SELECT count(*) FROM jobs WHERE job_name = 'history'")
-		start_node "$sp" --retain-done 30d
+		start_node large --retain-done 30d
 		measure pruning submit /submit
-		stop_node
+		stop_node large
 		after=$(sqlite3 -cmd '.timeout 10000' "$sp/spool.db" \
 			"SELECT count(*) FROM jobs WHERE job_name = 'history'")
 		echo "$r $before $after" >>"$T/prune"
