@@ -85,7 +85,8 @@ static int claimlog_append(struct claimlog *l, const char *key, long long *claim
 	json_object_object_add(o, "key", json_object_new_string(key));
 	json_object_object_add(o, "claim", json_object_new_int64(*claimp));
 	json_object_object_add(o, "value", prev != NULL ? json_object_new_string(prev) : NULL);
-	line = xasprintf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	line = xasprintf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+									   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	len = strlen(line);
 	/* one write of the whole line (O_APPEND): a crash leaves at worst a torn last line, and
