@@ -23,7 +23,7 @@ struct claimlog {
 	char *path;
 	size_t inflight;
 	long long last; /* the last claim's number */
-	off_t size; /* bytes written since the last truncate */
+	off_t size;     /* bytes written since the last truncate */
 };
 
 int claimlog_open(struct claimlog **logp, const char *spool, pid_t pid, unsigned long long start,
@@ -70,8 +70,8 @@ void claimlog_close(struct claimlog *l)
 }
 
 /* Appends one record of claim *claimp, a new claim counted in flight when *claimp is 0. */
-static int claimlog_append(struct claimlog *l, const char *key, long long *claimp,
-			   const char *prev, char **errp)
+static int claimlog_append(struct claimlog *l, const char *key, long long *claimp, const char *prev,
+			   char **errp)
 {
 	struct json_object *o = json_object_new_object();
 	int rc = 0, begin = *claimp == 0;
@@ -85,8 +85,9 @@ static int claimlog_append(struct claimlog *l, const char *key, long long *claim
 	json_object_object_add(o, "key", json_object_new_string(key));
 	json_object_object_add(o, "claim", json_object_new_int64(*claimp));
 	json_object_object_add(o, "value", prev != NULL ? json_object_new_string(prev) : NULL);
-	line = xasprintf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-									   JSON_C_TO_STRING_NOSLASHESCAPE));
+	line = xasprintf("%s\n",
+			 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	len = strlen(line);
 	/* one write of the whole line (O_APPEND): a crash leaves at worst a torn last line, and
@@ -208,8 +209,9 @@ static void claimlog_add(const char *line, size_t len, struct claimlog_rec **rec
 
 	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
 	    !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "key", &k) ||
-	    !json_object_is_type(k, json_type_string) || !json_object_object_get_ex(o, "claim", &c) ||
-	    !json_object_is_type(c, json_type_int) || !json_object_object_get_ex(o, "value", &v))
+	    !json_object_is_type(k, json_type_string) ||
+	    !json_object_object_get_ex(o, "claim", &c) || !json_object_is_type(c, json_type_int) ||
+	    !json_object_object_get_ex(o, "value", &v))
 		goto done;
 	if (v != NULL && !json_object_is_type(v, json_type_string))
 		goto done;

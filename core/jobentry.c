@@ -169,9 +169,8 @@ char *jobentry_build(const struct jobentry *e)
 		json_object_object_add(c, "claim", json_object_new_int64(e->claimed_by.claim));
 		json_object_object_add(o, "claimedBy", c);
 	}
-	s =
-		xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								  JSON_C_TO_STRING_NOSLASHESCAPE));
+	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	json_object_put(o);
 	return s;

@@ -398,7 +398,8 @@ int main(int argc, char **argv)
 		/* the claims name this process by pid and start time, as the worker checks it */
 		if (proc_stat(getpid(), &app.pid_start, NULL) != 0 ||
 		    claimlog_open(&app.claims, cfg.spool, getpid(), app.pid_start, &err) != 0) {
-			fprintf(stderr, PROG ": %s\n", err != NULL ? err : "cannot read /proc/self/stat");
+			fprintf(stderr, PROG ": %s\n",
+				err != NULL ? err : "cannot read /proc/self/stat");
 			goto out;
 		}
 		claim_init(&claim_ops, &app);

@@ -266,7 +266,7 @@ int main(int argc, char *argv[])
 		n = dispatch_pollfds(&w, pfd + 2, w.nruns);
 		if ((rc = poll(pfd, (nfds_t)n + 2,
 			       prune_poll_ms(&pr, reconcile_poll_ms(statesync_poll_ms(
-							      WORKER_POLL_MS))))) < 0 &&
+							  WORKER_POLL_MS))))) < 0 &&
 		    errno != EINTR) {
 			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
 			goto out;
@@ -302,7 +302,7 @@ int main(int argc, char *argv[])
 		dispatch_fill(&w);
 		statesync_round(); /* the transitions of this round go to Consul now */
 		reconcile_round(0);
-		prune_round(&pr);  /* after the claims: retention never delays them */
+		prune_round(&pr); /* after the claims: retention never delays them */
 	}
 	status = 0;
 out:

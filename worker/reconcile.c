@@ -177,8 +177,8 @@ static int recon_rewrite(const struct spool_job *job, const char *why)
 	krc = consul_txn(r.c, ops, 2, &res, &err);
 	if (krc == 0) {
 		log_warn("consul: job %s: %s; %s/%s written again from the spool (index %lld)",
-			 job->id, why, spool_state_name(job->state), spool_outcome_name(job->outcome),
-			 (long long)res.last_index);
+			 job->id, why, spool_state_name(job->state),
+			 spool_outcome_name(job->outcome), (long long)res.last_index);
 		free(err);
 		err = NULL;
 		if (spoolrecon_index_move(r.sp, job->id, job->consul_index, res.last_index, &err) !=

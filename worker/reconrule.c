@@ -31,7 +31,8 @@ enum reconrule_act reconrule_claim(const struct reconrule_claim *c, const char *
 	    e->claimed_by.pid != (long long)c->pid || e->claimed_by.start != c->start ||
 	    e->claimed_by.claim != c->number || e->state != SPOOL_QUEUED)
 		return reconrule_leave(whyp, "the entry moved on");
-	if (c->kv->session != NULL && (c->session == NULL || strcmp(c->kv->session, c->session) != 0))
+	if (c->kv->session != NULL &&
+	    (c->session == NULL || strcmp(c->kv->session, c->session) != 0))
 		return reconrule_leave(whyp, "another session holds the key");
 	/* a DONE job of the id with another index is an earlier submission's */
 	if (c->job != NULL &&

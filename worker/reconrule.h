@@ -19,9 +19,9 @@ enum reconrule_act {
 
 /* What is known of one claim of a responder's journal. Everything borrowed. */
 struct reconrule_claim {
-	int alive;                   /* the responder that made it still runs */
-	const char *node;            /* this node's --consul-name */
-	pid_t pid;                   /* the responder, as its journal is named */
+	int alive;        /* the responder that made it still runs */
+	const char *node; /* this node's --consul-name */
+	pid_t pid;        /* the responder, as its journal is named */
 	unsigned long long start;
 	long long number;            /* the claim's number in the journal */
 	const struct consul_kv *kv;  /* the key now; NULL when it does not exist */
