@@ -87,6 +87,17 @@ died() {
 		fs_fail "$2: the responder did not die at its fault point"
 	fi
 }
+# killed_at POINT FACTFILE TAG: submits to a responder that dies at POINT: no 200, and the
+# responder gone; K and ID are the key that appeared in Consul and its job id.
+killed_at() {
+	resp "$1=kill"
+	before=$(keys)
+	submit "$2" "$3"
+	[ "$FS_STATUS" != 200 ] || fs_fail "round $r: a 200 from a responder killed at $1"
+	died "$RPID" "round $r, $1"
+	K=$(keys | grep -vxF "$before" | head -n 1)
+	ID=${K##*/}
+}
 gone() {
 	[ -z "$(fs_consul_get "$1")" ]
 }
@@ -148,13 +159,7 @@ while [ $r -lt $ROUNDS ]; do
 	# ---- killed between the claim txn and the spool commit ----
 	fs_factfile "a$r" "echo ran >>$MARKS/a$r"
 	FF=$FS_FF
-	resp fcgi.after-consul-claim=kill
-	before=$(keys)
-	submit "$FF" "a$r"
-	[ "$FS_STATUS" != 200 ] || fs_fail "round $r: a 200 from a responder killed before its commit"
-	died "$RPID" "round $r, job a"
-	K=$(keys | grep -vxF "$before" | head -n 1)
-	ID=${K##*/}
+	killed_at fcgi.after-consul-claim "$FF" "a$r"
 	case $(fs_consul_value "$K") in
 	'{"state":"QUEUED",'*'"claimedBy":{"node":"node-a","pid":'"$RPID"',"start":'*) ;;
 	*) fs_fail "round $r: the dead responder's claim: '$K' $(fs_consul_value "$K")" ;;
@@ -200,14 +205,7 @@ while [ $r -lt $ROUNDS ]; do
 
 	# ---- killed between the spool commit and the answer ----
 	fs_factfile "b$r" "echo ran >>$MARKS/b$r"
-	FF=$FS_FF
-	resp fcgi.after-spool-commit=kill
-	before=$(keys)
-	submit "$FF" "b$r"
-	[ "$FS_STATUS" != 200 ] || fs_fail "round $r: a 200 from a responder killed before its answer"
-	died "$RPID" "round $r, job b"
-	K=$(keys | grep -vxF "$before" | head -n 1)
-	ID=${K##*/}
+	killed_at fcgi.after-spool-commit "$FS_FF" "b$r"
 	resp
 	[ -n "$ID" ] && fs_wait_state "$ID" DONE && fs_expect_outcome "$ID" SUCCEEDED 0 null null "round $r: job b"
 	until_true 5 agrees "$ID" || fs_fail "round $r: job b: $(mismatch "$ID")"
