@@ -67,7 +67,7 @@ static int recon_claim(const struct claimlog_file *f, const struct claimlog_rec 
 	const char *id = strrchr(rec->key, '/'), *why;
 	char *err = NULL;
 	size_t n;
-	int rc = 0, krc, parsed = 0;
+	int rc = 0, krc, src, parsed = 0;
 
 	memset(&c, 0, sizeof(c));
 	jobentry_init(&e);
@@ -81,8 +81,15 @@ static int recon_claim(const struct claimlog_file *f, const struct claimlog_rec 
 	err = NULL;
 	if (krc == 0)
 		parsed = jobentry_parse(kv.value, kv.value_len, &e, NULL) == 0;
-	if (id != NULL && spool_get(r.sp, id + 1, &job, NULL) != 0)
+	/* only a job known to be absent counts as absent: a busy spool is asked again next pass */
+	if (id != NULL && (src = spool_get(r.sp, id + 1, &job, &err)) != 0) {
 		job = NULL;
+		if (src != FS_ENOENT) {
+			log_warn("consul: reconcile: %s", err);
+			rc = -1;
+			goto done;
+		}
+	}
 	c.alive = 0;
 	c.node = r.cfg->consul_name;
 	c.pid = f->pid;
@@ -94,6 +101,8 @@ static int recon_claim(const struct claimlog_file *f, const struct claimlog_rec 
 	c.job = job;
 	if (reconrule_claim(&c, &why) != RECONRULE_UNDO)
 		goto done;
+	free(err);
+	err = NULL;
 	n = jobentry_undo_ops(ops, rec->key, kv.modify_index, rec->prev, kv.session);
 	krc = consul_txn(r.c, ops, n, NULL, &err);
 	if (krc == 0)
