@@ -17,13 +17,20 @@
 #include "err.h"
 #include "xalloc.h"
 
+/* A claim in flight and its last record's line, for a compaction. */
+struct claimlog_open_rec {
+	long long claim;
+	char *line; /* owned */
+};
+
 struct claimlog {
 	pthread_mutex_t mu;
 	int fd;
 	char *path;
+	struct claimlog_open_rec *open; /* the claims in flight, in no order */
 	size_t inflight;
 	long long last; /* the last claim's number */
-	off_t size;     /* bytes written since the last truncate */
+	off_t size;     /* the file's length */
 };
 
 int claimlog_open(struct claimlog **logp, const char *spool, pid_t pid, unsigned long long start,
@@ -65,8 +72,22 @@ void claimlog_close(struct claimlog *l)
 	(void)unlink(l->path);
 	close(l->fd);
 	pthread_mutex_destroy(&l->mu);
+	while (l->inflight > 0)
+		free(l->open[--l->inflight].line);
+	free(l->open);
 	free(l->path);
 	free(l);
+}
+
+/* The in-flight entry of claim, or NULL. With l->mu held. */
+static struct claimlog_open_rec *claimlog_find(struct claimlog *l, long long claim)
+{
+	size_t i;
+
+	for (i = 0; i < l->inflight; i++)
+		if (l->open[i].claim == claim)
+			return &l->open[i];
+	return NULL;
 }
 
 /* Appends one record of claim *claimp, a new claim counted in flight when *claimp is 0. */
@@ -74,6 +95,7 @@ static int claimlog_append(struct claimlog *l, const char *key, long long *claim
 			   char **errp)
 {
 	struct json_object *o = json_object_new_object();
+	struct claimlog_open_rec *rec;
 	int rc = 0, begin = *claimp == 0;
 	char *line;
 	size_t len;
@@ -100,7 +122,14 @@ static int claimlog_append(struct claimlog *l, const char *key, long long *claim
 		l->size += (off_t)len;
 		if (begin) {
 			l->last = *claimp;
-			l->inflight++;
+			l->open = xgrow_by_one(l->open, l->inflight, sizeof(*l->open));
+			l->open[l->inflight].claim = *claimp;
+			l->open[l->inflight++].line = line;
+			line = NULL;
+		} else if ((rec = claimlog_find(l, *claimp)) != NULL) {
+			free(rec->line);
+			rec->line = line;
+			line = NULL;
 		}
 	}
 	pthread_mutex_unlock(&l->mu);
@@ -120,14 +149,57 @@ int claimlog_over(struct claimlog *l, const char *key, long long claim, const ch
 	return claimlog_append(l, key, &claim, prev, errp);
 }
 
-void claimlog_end(struct claimlog *l)
+/* Replaces the journal with one holding only the records of the claims in flight: written beside
+ * it, locked, then renamed over it, so that the file always holds every such record. With l->mu
+ * held. On failure the journal stays as it is, to be compacted at a later end. */
+static void claimlog_compact(struct claimlog *l)
 {
+	char *tmp = xasprintf("%s.tmp", l->path);
+	off_t size = 0;
+	size_t i, len;
+	int fd;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0)
+		goto fail;
+	for (i = 0; i < l->inflight; i++) {
+		len = strlen(l->open[i].line);
+		if (write(fd, l->open[i].line, len) != (ssize_t)len)
+			goto fail;
+		size += (off_t)len;
+	}
+	if (rename(tmp, l->path) != 0)
+		goto fail;
+	/* the old file's lock goes with its descriptor: a reader holding the old name got
+	 * nothing, the new file is locked already */
+	close(l->fd);
+	l->fd = fd;
+	l->size = size;
+	free(tmp);
+	return;
+fail:
+	if (fd >= 0) {
+		close(fd);
+		(void)unlink(tmp);
+	}
+	free(tmp);
+}
+
+void claimlog_end(struct claimlog *l, long long claim)
+{
+	struct claimlog_open_rec *rec;
+
 	pthread_mutex_lock(&l->mu);
-	if (l->inflight > 0)
-		l->inflight--;
-	/* every record is settled: none is needed any more */
+	if ((rec = claimlog_find(l, claim)) != NULL) {
+		free(rec->line);
+		*rec = l->open[--l->inflight];
+	}
+	/* nothing in flight: no record is needed any more. Under steady load something always
+	 * is: then only the records in flight are kept */
 	if (l->inflight == 0 && l->size >= CLAIMLOG_TRUNCATE_AT && ftruncate(l->fd, 0) == 0)
 		l->size = 0;
+	else if (l->size >= CLAIMLOG_COMPACT_AT)
+		claimlog_compact(l);
 	pthread_mutex_unlock(&l->mu);
 }
 

@@ -4,7 +4,9 @@
  * undo the claims of a responder that died between its claim and its spool commit without
  * scanning the Consul namespace. The file only has to survive the process, not the machine, so
  * it is written without fsync; it is truncated once nothing is in flight and it has grown past
- * CLAIMLOG_TRUNCATE_AT, and removed at a clean exit. The writer holds flock(LOCK_EX) on it for
+ * CLAIMLOG_TRUNCATE_AT, replaced by one holding only the records in flight once it has grown past
+ * CLAIMLOG_COMPACT_AT (under steady load, when something is always in flight), and removed at a
+ * clean exit. So it stays a few pages, whatever the load. The writer holds flock(LOCK_EX) on it for
  * its whole life: a reader that gets the lock knows the writer is gone (with the pid and start
  * time in the name, which no later process shares).
  *
@@ -26,6 +28,9 @@
 /* A journal with nothing in flight is truncated once it is at least this long: it stays a few
  * pages, and a quiet responder does not pay a truncate per request. */
 #define CLAIMLOG_TRUNCATE_AT 4096
+/* ... and one with claims in flight is rewritten with only theirs at this length: about 400
+ * claims between two rewrites (an open, a write, a rename). */
+#define CLAIMLOG_COMPACT_AT  65536
 
 /* ---- the writer: one per responder process, shared by its threads ---- */
 
@@ -35,7 +40,9 @@ struct claimlog;
  * *logp (claimlog_close), or FS_EIO with *errp. */
 int claimlog_open(struct claimlog **logp, const char *spool, pid_t pid, unsigned long long start,
 		  char **errp);
-/* Removes the journal and frees l (NULL allowed). Only when nothing is in flight. */
+/* Removes the journal and frees l (NULL allowed). Only when nothing is in flight. (A process
+ * that dies leaves its journal, and maybe <journal>.tmp of a compaction cut short: the worker
+ * removes both.) */
 void claimlog_close(struct claimlog *l);
 
 /* Before a claim's first txn: numbers the claim (*claimp), appends {"key":key,"claim":n,
@@ -45,8 +52,8 @@ int claimlog_begin(struct claimlog *l, const char *key, long long *claimp, char 
  * "value":prev}. 0 or FS_EIO with *errp. */
 int claimlog_over(struct claimlog *l, const char *key, long long claim, const char *prev,
 		  char **errp);
-/* The claim settled (stored, undone, or never made): one fewer in flight. */
-void claimlog_end(struct claimlog *l);
+/* Claim n settled (stored, undone, or never made): one fewer in flight. */
+void claimlog_end(struct claimlog *l, long long claim);
 
 /* ---- the reader: the worker ---- */
 

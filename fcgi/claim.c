@@ -29,7 +29,7 @@ void claim_clear(struct claim *cl)
 {
 	/* stored, undone or refused: the journal's record of it is not needed any more */
 	if (cl->journal != NULL)
-		claimlog_end(cl->journal);
+		claimlog_end(cl->journal, cl->number);
 	free(cl->key);
 	free(cl->session);
 	free(cl->prev_value);

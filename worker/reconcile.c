@@ -150,8 +150,13 @@ static int recon_journals(void)
 		for (k = 0; k < nr && rc == 0; k++)
 			if (recon_claim(&fs[i], &recs[k]) != 0)
 				left = rc = -1;
-		if (!left)
+		if (!left) {
+			char *tmp = xasprintf("%s.tmp", fs[i].path); /* a compaction cut short */
+
 			(void)unlink(fs[i].path);
+			(void)unlink(tmp);
+			free(tmp);
+		}
 		claimlog_recs_free(recs, nr);
 		recs = NULL;
 		nr = 0;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/claimlog.c, the responders' claim journals: records written and read back
  * one per claim (a second record of a claim replaces its first), a torn last line skipped, the
- * lock that tells a live writer from a dead one, truncation once nothing is in flight, and the
- * file's removal at a clean close. */
+ * lock that tells a live writer from a dead one, truncation once nothing is in flight, compaction
+ * to the records in flight under steady load, and the file's removal at a clean close. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <setjmp.h>
@@ -93,9 +93,9 @@ static void test_records(void **state)
 	assert_null(recs[2].prev);
 	claimlog_recs_free(recs, nr);
 
-	claimlog_end(l);
-	claimlog_end(l);
-	claimlog_end(l);
+	claimlog_end(l, a);
+	claimlog_end(l, b);
+	claimlog_end(l, c);
 	claimlog_close(l);
 	assert_int_equal(file_size(path), -1);
 	claimlog_files_free(fs, nf);
@@ -150,17 +150,53 @@ static void test_truncate(void **state)
 	assert_int_equal(claimlog_begin(l, "ns/held", &held, &err), 0);
 	for (i = 0; file_size(path) < CLAIMLOG_TRUNCATE_AT; i++) {
 		assert_int_equal(claimlog_begin(l, "ns/some-key-of-a-claim", &a, &err), 0);
-		claimlog_end(l);
+		claimlog_end(l, a);
 	}
 	assert_true(file_size(path) >= CLAIMLOG_TRUNCATE_AT); /* one still in flight */
-	claimlog_end(l);
+	claimlog_end(l, held);
 	assert_int_equal(file_size(path), 0);
 	/* a short journal is left as it is */
 	assert_int_equal(claimlog_begin(l, "ns/k", &a, &err), 0);
 	assert_int_equal(a, held + i + 1);
-	claimlog_end(l);
+	claimlog_end(l, a);
 	assert_true(file_size(path) > 0);
 	claimlog_close(l);
+	free(path);
+}
+
+/* Under steady load something is always in flight: past CLAIMLOG_COMPACT_AT the journal is
+ * replaced by one with only the records in flight, still locked. */
+static void test_compact(void **state)
+{
+	struct claimlog *l = NULL;
+	char *err = NULL, *path = NULL, buf[256];
+	long long a, held;
+	off_t before = 0;
+	ssize_t n;
+	int fd, i;
+
+	(void)state;
+	assert_int_equal(claimlog_open(&l, dir, 7171, 3, &err), 0);
+	assert_true(asprintf(&path, "%s/claims/7171.3", dir) > 0);
+	assert_int_equal(claimlog_begin(l, "ns/held", &held, &err), 0);
+	assert_int_equal(claimlog_over(l, "ns/held", held, "prev", &err), 0);
+	for (i = 0; i < 10000 && file_size(path) >= before; i++) {
+		before = file_size(path);
+		assert_int_equal(claimlog_begin(l, "ns/some-key-of-a-claim", &a, &err), 0);
+		claimlog_end(l, a);
+	}
+	assert_true(before >= CLAIMLOG_COMPACT_AT - 100);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	close(fd);
+	assert_string_equal(buf, "{\"key\":\"ns/held\",\"claim\":1,\"value\":\"prev\"}\n");
+	assert_int_equal(claimlog_take(path), -1);
+	claimlog_end(l, held);
+	claimlog_close(l);
+	assert_int_equal(file_size(path), -1);
 	free(path);
 }
 
@@ -191,9 +227,8 @@ static void test_list_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_records),
-		cmocka_unit_test(test_dead_writer),
-		cmocka_unit_test(test_truncate),
+		cmocka_unit_test(test_records),    cmocka_unit_test(test_dead_writer),
+		cmocka_unit_test(test_truncate),   cmocka_unit_test(test_compact),
 		cmocka_unit_test(test_list_names),
 	};
 	char *cmd = NULL;
