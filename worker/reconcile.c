@@ -29,9 +29,10 @@ struct recon_state {
 	const struct config *cfg; /* borrowed */
 	struct spool *sp;         /* borrowed */
 	struct consul *c;
-	char *session;       /* this pass's: the node's session as the spool names it, or NULL */
-	int64_t due_ms;      /* monotonic: the next pass */
-	char done_after[65]; /* the DONE page's cursor: the last id checked ("" from the start) */
+	char *session;         /* this pass's: the node's session as the spool names it, or NULL */
+	int64_t due_ms;        /* monotonic: the next pass */
+	char active_after[65]; /* the QUEUED/WORKING cursor: the last id checked ("": start) */
+	char done_after[65];   /* the DONE page's cursor, likewise */
 };
 
 static struct recon_state r;
@@ -267,13 +268,16 @@ static int recon_page(int done, char *after, size_t *np)
 
 static int recon_entries(void)
 {
-	char after[65] = "";
 	size_t n, seen = 0;
 
+	/* the QUEUED and WORKING jobs from where the last pass stopped, RECONCILE_ACTIVE_MAX at
+	 * most: all of them each pass under the queue limits, round the spool past them */
 	do {
-		if (recon_page(0, after, &n) != 0)
+		if (recon_page(0, r.active_after, &n) != 0)
 			return -1;
 		seen += n;
+		if (n < RECONCILE_PAGE)
+			r.active_after[0] = '\0';
 	} while (n == RECONCILE_PAGE && seen < RECONCILE_ACTIVE_MAX);
 	if (recon_page(1, r.done_after, &n) != 0)
 		return -1;
