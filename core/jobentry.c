@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "consul.h"
 #include "err.h"
 #include "jobreq.h"
 #include "utf8.h"
@@ -30,6 +31,7 @@ void jobentry_free(struct jobentry *e)
 	free(e->node);
 	free(e->reason);
 	free(e->submitted_by);
+	free(e->claimed_by.node);
 	jobentry_init(e);
 }
 
@@ -154,9 +156,21 @@ struct json_object *jobentry_to_json(const struct jobentry *e)
 char *jobentry_build(const struct jobentry *e)
 {
 	struct json_object *o = jobentry_to_json(e);
-	char *s =
-		xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								  JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *s;
+
+	/* only in a claim's entry, never in an answer: every later write, built from the spool,
+	 * drops it */
+	if (e->claimed_by.node != NULL) {
+		struct json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "node", jobentry_str(e->claimed_by.node, 1));
+		json_object_object_add(c, "pid", json_object_new_int64(e->claimed_by.pid));
+		json_object_object_add(c, "start", json_object_new_uint64(e->claimed_by.start));
+		json_object_object_add(c, "claim", json_object_new_int64(e->claimed_by.claim));
+		json_object_object_add(o, "claimedBy", c);
+	}
+	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	json_object_put(o);
 	return s;
@@ -218,6 +232,32 @@ static int jobentry_opt(struct json_object *o, const char *name, enum json_type 
 	return json_object_is_type(*vp, type) ? 0 : -1;
 }
 
+/* claimedBy, when present: {"node":string,"pid":number > 0,"start":number >= 0,
+ * "claim":number > 0}. */
+static int jobentry_parse_claimer(struct json_object *o, struct jobentry *e, char **errp)
+{
+	struct json_object *c, *v;
+	int r;
+
+	if ((r = jobentry_opt(o, "claimedBy", json_type_object, &c)) > 0)
+		return 0;
+	if (r < 0 || (e->claimed_by.node = jobentry_get_str(c, "node")) == NULL ||
+	    !json_object_object_get_ex(c, "pid", &v) || !json_object_is_type(v, json_type_int) ||
+	    (e->claimed_by.pid = json_object_get_int64(v)) <= 0 ||
+	    !json_object_object_get_ex(c, "claim", &v) || !json_object_is_type(v, json_type_int) ||
+	    (e->claimed_by.claim = json_object_get_int64(v)) <= 0 ||
+	    !json_object_object_get_ex(c, "start", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0) {
+		free(e->claimed_by.node);
+		e->claimed_by.node = NULL;
+		return err_set(errp, FS_EINVAL,
+			       "field 'claimedBy' is not an object with a string node and numbers "
+			       "pid, start and claim");
+	}
+	e->claimed_by.start = json_object_get_uint64(v);
+	return 0;
+}
+
 /* Our optional fields. */
 static int jobentry_parse_ours(struct json_object *o, struct jobentry *e, char **errp)
 {
@@ -253,7 +293,7 @@ static int jobentry_parse_ours(struct json_object *o, struct jobentry *e, char *
 		return err_set(errp, FS_EINVAL, "field 'exitSignal' is not a signal number");
 	if (r == 0)
 		e->exit_signal = (int)n;
-	return 0;
+	return jobentry_parse_claimer(o, e, errp);
 }
 
 int jobentry_parse(const char *value, size_t len, struct jobentry *e, char **errp)
@@ -360,4 +400,22 @@ enum jobentry_claim jobentry_claimable(const struct jobentry *e, const char *ses
 	/* unlocked: its session died. Ours to take over only if our kind wrote it: an old Rust
 	 * server never locks, so its QUEUED/WORKING entries have no session and no node field */
 	return e->node != NULL ? JOBENTRY_ORPHANED : JOBENTRY_HELD;
+}
+
+size_t jobentry_undo_ops(struct consul_op *ops, const char *key, int64_t index, const char *prev,
+			 const char *session)
+{
+	memset(ops, 0, 2 * sizeof(*ops));
+	ops[0].key = ops[1].key = key;
+	ops[0].index = index;
+	if (prev == NULL) {
+		ops[0].verb = CONSUL_DELETE_CAS;
+		return 1;
+	}
+	ops[0].verb = CONSUL_CHECK_INDEX;
+	/* unlock, not set: a set would keep our lock and leave a locked DONE entry */
+	ops[1].verb = session != NULL ? CONSUL_UNLOCK : CONSUL_SET;
+	ops[1].value = prev;
+	ops[1].session = session;
+	return 2;
 }

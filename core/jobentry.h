@@ -11,7 +11,12 @@
  * then ours (null when not known; an old Rust server writes none of them) —
  *    "node":"<node>","submitted","updated","runStarted","runFinished" (ISO 8601 UTC with
  *    milliseconds), "exitCode","exitSignal" (numbers), "reason" (string),
- *    then "submittedBy" (nginx's authenticated user, REMOTE_USER) only when there was one}. */
+ *    then "submittedBy" (nginx's authenticated user, REMOTE_USER) only when there was one,
+ *    then "claimedBy":{"node":..,"pid":..,"start":..,"claim":..} only in the entry /submit's
+ *    claim writes: the responder process that made the claim (its pid and /proc start time in
+ *    clock ticks) and the claim's number in its journal (claimlog.h), so that the worker can
+ *    tell a claim whose process died before the spool commit from any later write, which
+ *    carries no claimedBy}. */
 #ifndef FS_JOBENTRY_H
 #define FS_JOBENTRY_H
 
@@ -39,6 +44,12 @@ struct jobentry {
 	int exit_signal;    /* 0 when absent */
 	char *reason;       /* NULL when absent */
 	char *submitted_by; /* NULL when absent (nobody authenticated): then not written */
+	struct jobentry_claimer {
+		char *node; /* NULL when absent: then not written */
+		long long pid;
+		unsigned long long start;
+		long long claim; /* the claim's number in the process's journal */
+	} claimed_by;
 };
 
 /* An empty entry (strings NULL, exit_code -1). */
@@ -52,11 +63,13 @@ void jobentry_from_job(struct jobentry *e, const struct spool_job *job);
 /* "<namespace>/<id>", a new string. */
 char *jobentry_key(const char *ns, const char *id);
 
-/* The entry as a JSON object in the order above (a new object the caller puts). Strings that are
- * NULL in e are written as "" for the original's fields and null for ours. */
+/* The entry as a JSON object in the order above, without claimedBy (a new object the caller
+ * puts): /check and /jobs answer with it. Strings that are NULL in e are written as "" for the
+ * original's fields and null for ours. */
 struct json_object *jobentry_to_json(const struct jobentry *e);
 
-/* The compact JSON value to write to Consul; a new string the caller frees. */
+/* The compact JSON value to write to Consul, with claimedBy when e has one; a new string the
+ * caller frees. */
 char *jobentry_build(const struct jobentry *e);
 
 /* Parses a value (len bytes, any bytes) into e (init'ed here; free it whatever the result).
@@ -77,5 +90,14 @@ enum jobentry_claim {
  * none). */
 enum jobentry_claim jobentry_claimable(const struct jobentry *e, const char *session,
 				       const char *ours);
+
+/* The ops that undo a claim of key made at index (doc/consul.md): delete-cas at index when the
+ * key was new (prev NULL); else check-index at index + unlock with prev by session, or, when
+ * session is NULL (the lock was released meanwhile), check-index + set of prev. Fenced either
+ * way: an entry that moved since is left alone. Fills ops[0..2) (strings borrowed); returns how
+ * many (1 or 2). */
+struct consul_op;
+size_t jobentry_undo_ops(struct consul_op *ops, const char *key, int64_t index, const char *prev,
+			 const char *session);
 
 #endif

@@ -18,6 +18,7 @@ struct committer;
 struct runuser;
 struct consul;
 struct diskfree;
+struct claimlog;
 
 /* The Consul claim of /submit (doc/consul.md), NULL with --no-consul. claim runs after validation
  * and before the job is handed to the committer. It returns 0 with *cl filled (cl->index, the
@@ -34,6 +35,9 @@ struct claim {
 			    * the key was new */
 	const char *submitted_by; /* in: the submitting user for the entry, NULL if none; not
 				   * owned */
+	struct claimlog *journal; /* not owned: set while the claim counts in flight there
+				   * (claim_clear settles it) */
+	long long number;         /* the claim's number in the journal */
 };
 struct claim_ops {
 	int (*claim)(void *ctx, const struct job_request *req, struct claim *cl, char **errp);
@@ -64,6 +68,8 @@ struct app {
 	struct argpolicy argpolicy;    /* from cfg: what factfileArgs may ask; policy.args */
 	const struct claim_ops *claim; /* NULL: Consul disabled */
 	struct consul *consul;         /* the Consul client, NULL with --no-consul */
+	struct claimlog *claims;       /* the claim journal (claimlog.h), NULL with --no-consul */
+	unsigned long long pid_start;  /* this process's start time (/proc), named in its claims */
 	struct runuser *runuser;       /* the worker's run identity, for policy.run (runuser.h) */
 	int64_t start_ms;              /* when this responder started (epoch ms) */
 	char *worker_sock;             /* <spool>/worker.sock, owned */

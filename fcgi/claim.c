@@ -11,7 +11,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "claimlog.h"
 #include "clock.h"
 #include "consul.h"
 #include "err.h"
@@ -25,6 +27,9 @@
 
 void claim_clear(struct claim *cl)
 {
+	/* stored, undone or refused: the journal's record of it is not needed any more */
+	if (cl->journal != NULL)
+		claimlog_end(cl->journal, cl->number);
 	free(cl->key);
 	free(cl->session);
 	free(cl->prev_value);
@@ -46,9 +51,10 @@ static char *claim_session(struct app *app)
 	return id;
 }
 
-/* The QUEUED/WAITING entry this node writes when it claims req for user (NULL: none). A new
- * string. */
-static char *claim_value(struct app *app, const struct job_request *req, const char *user)
+/* The QUEUED/WAITING entry this node writes when it claims req for user (NULL: none) as claim
+ * number of this process. A new string. */
+static char *claim_value(struct app *app, const struct job_request *req, const char *user,
+			 long long number)
 {
 	struct jobentry e;
 	char *v;
@@ -64,6 +70,10 @@ static char *claim_value(struct app *app, const struct job_request *req, const c
 	e.node = xstrdup(app->cfg->consul_name);
 	e.submitted_ms = e.updated_ms = clock_real_ms();
 	e.submitted_by = user != NULL ? xstrdup(user) : NULL;
+	e.claimed_by.node = xstrdup(app->cfg->consul_name);
+	e.claimed_by.pid = (long long)getpid();
+	e.claimed_by.start = app->pid_start;
+	e.claimed_by.claim = number;
 	v = jobentry_build(&e);
 	jobentry_free(&e);
 	return v;
@@ -90,7 +100,12 @@ static int claim_take(void *ctx, const struct job_request *req, struct claim *cl
 		goto done;
 	}
 	cl->key = jobentry_key(app->cfg->consul_namespace, req->id);
-	value = claim_value(app, req, cl->submitted_by);
+	/* recorded before any txn: if this process dies before the spool commit, the worker finds
+	 * the claim there and undoes it (doc/consul.md) */
+	if ((rc = claimlog_begin(app->claims, cl->key, &cl->number, errp)) != 0)
+		goto done;
+	cl->journal = app->claims;
+	value = claim_value(app, req, cl->submitted_by, cl->number);
 	/* first, as for a new id: check-not-exists + lock, no read, batched with concurrent
 	 * claims into one txn (claimbatch.h) */
 	rc = claimbatch_new(app->consul, cl->key, value, cl->session, &cl->index, &invalid,
@@ -141,6 +156,9 @@ static int claim_take(void *ctx, const struct job_request *req, struct claim *cl
 		ops[0].index = kv.modify_index;
 		cl->prev_value = kv.value != NULL ? xstrdup(kv.value) : xstrdup("");
 		consul_kv_clear(&kv);
+		if ((rc = claimlog_over(app->claims, cl->key, cl->number, cl->prev_value, errp)) !=
+		    0)
+			goto done;
 	}
 	ops[0].key = cl->key;
 	ops[1].verb = CONSUL_LOCK;
@@ -197,24 +215,10 @@ static void claim_undo(void *ctx, const struct job_request *req, const struct cl
 {
 	struct app *app = ctx;
 	struct consul_op ops[2];
+	size_t n = jobentry_undo_ops(ops, cl->key, cl->index, cl->prev_value, cl->session);
 	int rc;
 
-	memset(ops, 0, sizeof(ops));
-	if (cl->prev_value == NULL) {
-		ops[0].verb = CONSUL_DELETE_CAS;
-		ops[0].key = cl->key;
-		ops[0].index = cl->index;
-		rc = consul_txn(app->consul, ops, 1, NULL, NULL);
-	} else {
-		ops[0].verb = CONSUL_CHECK_INDEX;
-		ops[0].key = cl->key;
-		ops[0].index = cl->index;
-		ops[1].verb = CONSUL_UNLOCK;
-		ops[1].key = cl->key;
-		ops[1].value = cl->prev_value;
-		ops[1].session = cl->session;
-		rc = consul_txn(app->consul, ops, 2, NULL, NULL);
-	}
+	rc = consul_txn(app->consul, ops, n, NULL, NULL);
 	/* FS_EEXIST: the entry moved on (nothing of ours to undo); anything else: try later */
 	if (rc != 0 && rc != FS_EEXIST) {
 		atomic_fetch_add(&app->consul_errors, 1);

@@ -22,6 +22,7 @@
 
 #include "app.h"
 #include "checkpointer.h"
+#include "claimlog.h"
 #include "cli.h"
 #include "clock.h"
 #include "committer.h"
@@ -31,6 +32,7 @@
 #include "fcgisock.h"
 #include "log.h"
 #include "privdrop.h"
+#include "proc.h"
 #include "runuser.h"
 #include "spool.h"
 
@@ -393,6 +395,13 @@ int main(int argc, char **argv)
 		}
 		/* Consul being down is not a reason to stop: /submit answers 503 until it is back */
 		app.consul = consul_new(&cfg, CONSUL_SUBMIT_TIMEOUT_MS);
+		/* the claims name this process by pid and start time, as the worker checks it */
+		if (proc_stat(getpid(), &app.pid_start, NULL) != 0 ||
+		    claimlog_open(&app.claims, cfg.spool, getpid(), app.pid_start, &err) != 0) {
+			fprintf(stderr, PROG ": %s\n",
+				err != NULL ? err : "cannot read /proc/self/stat");
+			goto out;
+		}
 		claim_init(&claim_ops, &app);
 		app.claim = &claim_ops;
 	}
@@ -441,6 +450,7 @@ out:
 	jobreq_cache_free(app.policy.cache);
 	runuser_free(app.runuser);
 	consul_free(app.consul);
+	claimlog_close(app.claims); /* the threads are gone: nothing is in flight */
 	free(err);
 	privdrop_free(&pd);
 	config_free(&cfg);

@@ -11,6 +11,7 @@
 #include "committer.h"
 #include "diskfree.h"
 #include "err.h"
+#include "fault.h"
 #include "runuser.h"
 #include "spool.h"
 
@@ -110,9 +111,16 @@ void route_submit(struct app *app, FCGX_Request *fr, struct http_request *req)
 	sub.factfile = jr.factfile;
 	sub.factfile_len = jr.factfile_len;
 	sub.max_queued_user = (size_t)app->cfg->max_queued_per_user;
-	rc = committer_submit(app->committer, &sub, &err);
+	/* a fault here stands for a spool commit that failed after the claim */
+	if (claimed && fault_at("fcgi.after-consul-claim") != 0)
+		rc = err_set(&err, FS_EIO, "fault injected after the Consul claim");
+	else
+		rc = committer_submit(app->committer, &sub, &err);
 	if (rc != 0 && claimed)
 		app->claim->undo(app->claim->ctx, &jr, &cl);
+	/* a fault here stands for an answer that could not be sent: the job stays stored */
+	if (rc == 0 && fault_at("fcgi.after-spool-commit") != 0)
+		goto done;
 	switch (rc) {
 	case 0:
 		atomic_fetch_add(&app->submits[SUBMIT_ACCEPTED], 1);

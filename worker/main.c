@@ -37,6 +37,7 @@
 #include "runroot.h"
 #include "settings.h"
 #include "spool.h"
+#include "reconcile.h"
 #include "statesync.h"
 #include "xalloc.h"
 
@@ -258,6 +259,9 @@ int main(int argc, char *argv[])
 	if (statesync_init(&cfg, sp) != 0)
 		goto out;
 	statesync_start();
+	/* claims of responders that died before their commit, entries Consul lost */
+	reconcile_init(&cfg, sp);
+	reconcile_round(1);
 	log_info("started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
 	dispatch_recover(&w);
 	dispatch_cancels(&w);
@@ -276,7 +280,8 @@ int main(int argc, char *argv[])
 		pfd[0].revents = pfd[1].revents = 0;
 		n = dispatch_pollfds(&w, pfd + 2, w.nruns);
 		if ((rc = poll(pfd, (nfds_t)n + 2,
-			       prune_poll_ms(&pr, statesync_poll_ms(WORKER_POLL_MS)))) < 0 &&
+			       prune_poll_ms(&pr, reconcile_poll_ms(statesync_poll_ms(
+							  WORKER_POLL_MS))))) < 0 &&
 		    errno != EINTR) {
 			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
 			goto out;
@@ -311,7 +316,8 @@ int main(int argc, char *argv[])
 		}
 		dispatch_fill(&w);
 		statesync_round(); /* the transitions of this round go to Consul now */
-		prune_round(&pr);  /* after the claims: retention never delays them */
+		reconcile_round(0);
+		prune_round(&pr); /* after the claims: retention never delays them */
 		/* the poll's timeout brings the loop round at least every WORKER_POLL_MS */
 		if (clock_mono_ms() - checkpoint_at >= SPOOL_CHECKPOINT_MS) {
 			worker_checkpoint(sp);
@@ -333,6 +339,7 @@ out:
 		prune_free(&pr);
 	if (have_w && status == 0)
 		statesync_stop(w.nruns);
+	reconcile_free();
 	statesync_free();
 	if (have_w)
 		dispatch_free(&w);

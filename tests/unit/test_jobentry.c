@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/jobentry.c: the Consul value built in the original's field order, parsed
- * back, an old Rust server's entry, malformed values (clear errors, no crash) and the "free to
- * claim" rule (DONE and not held by another session, or orphaned by a node of ours). */
+ * back, an old Rust server's entry, malformed values (clear errors, no crash), the "free to
+ * claim" rule (DONE and not held by another session, or orphaned by a node of ours), a claim's
+ * claimedBy and the ops of a claim's undo. */
+#define _GNU_SOURCE
+#include <json-c/json.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "consul.h"
 #include "err.h"
 #include "jobentry.h"
 
@@ -326,6 +331,105 @@ static void test_not_utf8_stored(void **state)
 	jobentry_free(&e);
 }
 
+/* A claim's entry names its responder after every other field; answers and later writes (built
+ * without it) do not. */
+static void test_claimed_by(void **state)
+{
+	struct jobentry e, back;
+	struct json_object *o;
+	char *v, *err = NULL;
+	const char *tail = ",\"claimedBy\":{\"node\":\"node-a\",\"pid\":4242,"
+			   "\"start\":18446744073709551615,\"claim\":7}}";
+
+	(void)state;
+	fill(&e);
+	e.claimed_by.node = strdup("node-a");
+	e.claimed_by.pid = 4242;
+	e.claimed_by.start = 18446744073709551615ULL;
+	e.claimed_by.claim = 7;
+	v = jobentry_build(&e);
+	assert_true(strlen(v) > strlen(tail));
+	assert_string_equal(v + strlen(v) - strlen(tail), tail);
+	assert_int_equal(jobentry_parse(v, strlen(v), &back, &err), 0);
+	assert_string_equal(back.claimed_by.node, "node-a");
+	assert_int_equal(back.claimed_by.pid, 4242);
+	assert_true(back.claimed_by.start == 18446744073709551615ULL);
+	assert_int_equal(back.claimed_by.claim, 7);
+	o = jobentry_to_json(&e);
+	assert_false(json_object_object_get_ex(o, "claimedBy", NULL));
+	json_object_put(o);
+	jobentry_free(&back);
+	free(v);
+	jobentry_free(&e);
+	/* absent: nothing written, nothing parsed */
+	fill(&e);
+	v = jobentry_build(&e);
+	assert_null(strstr(v, "claimedBy"));
+	assert_int_equal(jobentry_parse(v, strlen(v), &back, &err), 0);
+	assert_null(back.claimed_by.node);
+	jobentry_free(&back);
+	free(v);
+	jobentry_free(&e);
+}
+
+static void test_claimed_by_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"\"claimedBy\":\"node-a\"",
+		"\"claimedBy\":{\"pid\":1,\"start\":2,\"claim\":3}",
+		"\"claimedBy\":{\"node\":\"n\",\"pid\":0,\"start\":2,\"claim\":3}",
+		"\"claimedBy\":{\"node\":\"n\",\"pid\":1,\"start\":-2,\"claim\":3}",
+		"\"claimedBy\":{\"node\":\"n\",\"pid\":1,\"start\":2}",
+		"\"claimedBy\":{\"node\":\"n\",\"pid\":\"1\",\"start\":2,\"claim\":3}",
+	};
+	struct jobentry e;
+	char *v, *err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		v = NULL;
+		assert_true(asprintf(&v,
+				     "{\"state\":\"QUEUED\",\"jobRequest\":{\"jobId\":\"x\","
+				     "\"jobName\":\"j\",\"factfilePath\":\"/f\","
+				     "\"factfileArgs\":[]},\"lastRunFrom\":\"n\","
+				     "\"lastOutcome\":\"WAITING\",%s}",
+				     bad[i]) > 0);
+		assert_int_equal(jobentry_parse(v, strlen(v), &e, &err), FS_EINVAL);
+		assert_string_equal(err, "field 'claimedBy' is not an object with a string node "
+					 "and numbers pid, start and claim");
+		assert_null(e.claimed_by.node);
+		jobentry_free(&e);
+		free(err);
+		free(v);
+	}
+}
+
+/* The undo of a claim, as doc/consul.md's operations table gives it. */
+static void test_undo_ops(void **state)
+{
+	struct consul_op ops[2];
+
+	(void)state;
+	assert_int_equal(jobentry_undo_ops(ops, "ns/k", 17, NULL, "s1"), 1);
+	assert_int_equal(ops[0].verb, CONSUL_DELETE_CAS);
+	assert_string_equal(ops[0].key, "ns/k");
+	assert_int_equal(ops[0].index, 17);
+	assert_int_equal(jobentry_undo_ops(ops, "ns/k", 18, "{prev}", "s1"), 2);
+	assert_int_equal(ops[0].verb, CONSUL_CHECK_INDEX);
+	assert_int_equal(ops[0].index, 18);
+	assert_int_equal(ops[1].verb, CONSUL_UNLOCK);
+	assert_string_equal(ops[1].key, "ns/k");
+	assert_string_equal(ops[1].value, "{prev}");
+	assert_string_equal(ops[1].session, "s1");
+	/* released meanwhile: put back without taking a lock */
+	assert_int_equal(jobentry_undo_ops(ops, "ns/k", 19, "{prev}", NULL), 2);
+	assert_int_equal(ops[0].verb, CONSUL_CHECK_INDEX);
+	assert_int_equal(ops[1].verb, CONSUL_SET);
+	assert_null(ops[1].session);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +442,9 @@ int main(void)
 		cmocka_unit_test(test_claimable),
 		cmocka_unit_test(test_from_job_and_key),
 		cmocka_unit_test(test_not_utf8_stored),
+		cmocka_unit_test(test_claimed_by),
+		cmocka_unit_test(test_claimed_by_malformed),
+		cmocka_unit_test(test_undo_ops),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The decisions of the worker's Consul reconciliation (doc/consul.md), as pure functions: which
+ * claim of a responder's journal to undo, and which spool job's entry to write again. No I/O:
+ * reconcile.c gathers the facts and carries the decision out. */
+#ifndef FS_RECONRULE_H
+#define FS_RECONRULE_H
+
+#include <sys/types.h>
+
+struct consul_kv;
+struct jobentry;
+struct spool_job;
+
+enum reconrule_act {
+	RECONRULE_LEAVE,   /* nothing to do (why says why) */
+	RECONRULE_UNDO,    /* undo the claim, fenced by the entry's ModifyIndex */
+	RECONRULE_REWRITE, /* write the entry from the spool, on the key's absence */
+};
+
+/* What is known of one claim of a responder's journal. Everything borrowed. */
+struct reconrule_claim {
+	int alive;        /* the responder that made it still runs */
+	const char *node; /* this node's --consul-name */
+	pid_t pid;        /* the responder, as its journal is named */
+	unsigned long long start;
+	long long number;            /* the claim's number in the journal */
+	const struct consul_kv *kv;  /* the key now; NULL when it does not exist */
+	const struct jobentry *e;    /* kv's value parsed; NULL when it is not a job entry */
+	const char *session;         /* this node's session; NULL when it has none */
+	const struct spool_job *job; /* the spool's job of that id; NULL when none */
+};
+
+/* RECONRULE_UNDO only when the claimer is gone and the key still holds exactly that claim's
+ * entry (its claimedBy names the process and the number, still QUEUED, unlocked or locked by this
+ * node's session) and the spool does not hold the job that claim made (no job, or a DONE one of
+ * an earlier claim). Else RECONRULE_LEAVE. *whyp (static text) says why. */
+enum reconrule_act reconrule_claim(const struct reconrule_claim *c, const char **whyp);
+
+/* RECONRULE_REWRITE when job, claimed in Consul (consul_index > 0) and not waiting in the outbox
+ * (in_outbox 0), has no key any more (key_exists 0): Consul lost it. Not a DONE job lost to
+ * another node ("consul-lost": the key is someone else's to write), nor a QUEUED or WORKING one
+ * without a session to lock it with. Else RECONRULE_LEAVE. *whyp (static text) says why. */
+enum reconrule_act reconrule_entry(const struct spool_job *job, int key_exists, int in_outbox,
+				   const char *session, const char **whyp);
+
+#endif
