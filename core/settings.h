@@ -21,12 +21,17 @@
 #define SETTINGS_RESPONDER_HEALTH "responder.health"
 
 /* cancel.<id> = request time in epoch ms: /cancel asks the worker to stop that job's run. */
-#define SETTINGS_CANCEL_PREFIX "cancel."
+#define SETTINGS_CANCEL_PREFIX    "cancel."
 /* consul.undo.<id> = a claim's undo the responder could not write to Consul (JSON); the worker
  * retries it. */
-#define SETTINGS_UNDO_PREFIX   "consul.undo."
+#define SETTINGS_UNDO_PREFIX      "consul.undo."
+/* consul.abandoned.<pid>.<start>.<n> = a claim whose txn got no answer (a timeout, a transport
+ * error), so that it may have been applied while its /submit answered 503: {"key":..,"claim":n,
+ * "pid":..,"start":..,"value":<the entry it went over, as text, or null>,"at":<epoch ms>}. The
+ * responder never commits such a claim; the worker undoes it if Consul holds it (reconcile.h). */
+#define SETTINGS_ABANDONED_PREFIX "consul.abandoned."
 /* consul.lost.<id> = a record (JSON) that another node took the job's Consul entry. */
-#define SETTINGS_LOST_PREFIX   "consul.lost."
+#define SETTINGS_LOST_PREFIX      "consul.lost."
 
 /* prefix followed by id: a new string the caller frees. */
 char *settings_key(const char *prefix, const char *id);

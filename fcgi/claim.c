@@ -17,9 +17,13 @@
 #include "clock.h"
 #include "consul.h"
 #include "err.h"
+#include "fault.h"
 #include "jobentry.h"
+#include "log.h"
 #include "settings.h"
 #include "spool.h"
+
+#define CLAIM_ABANDONED_MAX 1024
 
 #define NO_SESSION                                                              \
 	"Consul unavailable: this node holds no Consul session (is the worker " \
@@ -79,6 +83,46 @@ static char *claim_value(struct app *app, const struct job_request *req, const c
 	return v;
 }
 
+/* A claim txn that got no answer may still be applied: the key would stay QUEUED, locked by this
+ * node, with no job behind it. Recorded for the worker, which undoes it once Consul shows it
+ * (the setting SETTINGS_ABANDONED_PREFIX says what). At most CLAIM_ABANDONED_MAX records wait
+ * (the worker drops each after a while): a long Consul outage under load must not grow the
+ * spool; a claim not recorded then holds its id until the node's session ends. */
+static void claim_abandon(struct app *app, const struct claim *cl)
+{
+	struct json_object *o;
+	struct spool_setting *list = NULL;
+	char *name, *key;
+	size_t n = 0;
+
+	if (spool_setting_list(app->sp, SETTINGS_ABANDONED_PREFIX, &list, &n, NULL) == 0)
+		spool_setting_list_free(list, n);
+	if (n >= CLAIM_ABANDONED_MAX) {
+		log_warn("consul: %s: the claim got no answer and %zu others wait already: not "
+			 "recorded for undoing",
+			 cl->key, n);
+		return;
+	}
+	o = json_object_new_object();
+	name = xasprintf("%lld.%llu.%lld", (long long)getpid(), app->pid_start, cl->number);
+	key = settings_key(SETTINGS_ABANDONED_PREFIX, name);
+
+	json_object_object_add(o, "key", json_object_new_string(cl->key));
+	json_object_object_add(o, "claim", json_object_new_int64(cl->number));
+	json_object_object_add(o, "pid", json_object_new_int64((int64_t)getpid()));
+	json_object_object_add(o, "start", json_object_new_uint64(app->pid_start));
+	json_object_object_add(o, "value",
+			       cl->prev_value != NULL ? json_object_new_string(cl->prev_value)
+						      : NULL);
+	json_object_object_add(o, "at", json_object_new_int64(clock_real_ms()));
+	if (spool_setting_set(app->sp, key,
+			      json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), NULL) != 0)
+		atomic_fetch_add(&app->consul_errors, 1);
+	json_object_put(o);
+	free(key);
+	free(name);
+}
+
 static int claim_take(void *ctx, const struct job_request *req, struct claim *cl, char **errp)
 {
 	struct app *app = ctx;
@@ -110,9 +154,17 @@ static int claim_take(void *ctx, const struct job_request *req, struct claim *cl
 	 * claims into one txn (claimbatch.h) */
 	rc = claimbatch_new(app->consul, cl->key, value, cl->session, &cl->index, &invalid,
 			    &detail);
+	if (rc == 0 && fault_at("fcgi.claim-unanswered") != 0) {
+		/* as if the txn's answer were lost: applied in Consul, unknown here */
+		free(detail);
+		detail = xstrdup(
+			"Consul unavailable: the claim's answer was lost (fault injection)");
+		rc = FS_EIO;
+	}
 	if (rc == 0)
 		goto done;
 	if (rc != FS_EEXIST) {
+		claim_abandon(app, cl);
 		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail)
 				  : err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
 		goto done;
@@ -174,6 +226,7 @@ static int claim_take(void *ctx, const struct job_request *req, struct claim *cl
 		goto done;
 	}
 	if (rc != 0) {
+		claim_abandon(app, cl);
 		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail)
 				  : err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
 		goto done;

@@ -4,6 +4,7 @@
  * are. */
 #include "reconcile.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +58,9 @@ void reconcile_free(void)
 
 /* ---- (1) claims of dead responders ---- */
 
-/* One claim of f's journal: 0 settled (undone, or nothing to undo), -1 to try again next pass. */
-static int recon_claim(const struct claimlog_file *f, const struct claimlog_rec *rec)
+/* One claim of f's journal, or one its responder gave up on (abandoned): 0 settled (undone, or
+ * nothing to undo), -1 to try again next pass. */
+static int recon_claim(const struct claimlog_file *f, const struct claimlog_rec *rec, int abandoned)
 {
 	struct reconrule_claim c;
 	struct consul_kv kv;
@@ -106,7 +108,10 @@ static int recon_claim(const struct claimlog_file *f, const struct claimlog_rec 
 	err = NULL;
 	n = jobentry_undo_ops(ops, rec->key, kv.modify_index, rec->prev, kv.session);
 	krc = consul_txn(r.c, ops, n, NULL, &err);
-	if (krc == 0)
+	if (krc == 0 && abandoned)
+		log_info("consul: %s: the claim responder %ld gave up on undone (%s)", rec->key,
+			 (long)f->pid, why);
+	else if (krc == 0)
 		log_info("consul: %s: the claim of dead responder %ld undone (%s)", rec->key,
 			 (long)f->pid, why);
 	else if (krc != FS_EEXIST) /* FS_EEXIST: it moved on meanwhile, not ours to undo */
@@ -149,7 +154,7 @@ static int recon_journals(void)
 			left = 1;
 		}
 		for (k = 0; k < nr && rc == 0; k++)
-			if (recon_claim(&fs[i], &recs[k]) != 0)
+			if (recon_claim(&fs[i], &recs[k], 0) != 0)
 				left = rc = -1;
 		if (!left) {
 			char *tmp = xasprintf("%s.tmp", fs[i].path); /* a compaction cut short */
@@ -164,6 +169,60 @@ static int recon_journals(void)
 		close(fd);
 	}
 	claimlog_files_free(fs, nf);
+	return rc;
+}
+
+/* ---- (1b) claims their responders gave up on ---- */
+
+/* One SETTINGS_ABANDONED_PREFIX record: 0 (settled or still watched), -1 when Consul failed. A
+ * claim whose txn got no answer is the claim of a dead process as far as the rule goes: its
+ * responder answered 503 and never commits it. The record is kept RECONCILE_ABANDONED_MS, for a
+ * txn that Consul applies late. */
+static int recon_abandoned_one(const struct spool_setting *st)
+{
+	struct json_object *o = json_tokener_parse(st->value), *v;
+	struct claimlog_file f;
+	struct claimlog_rec rec;
+	int64_t at = 0;
+	int rc = 0;
+
+	memset(&f, 0, sizeof(f));
+	memset(&rec, 0, sizeof(rec));
+	if (o == NULL || !json_object_object_get_ex(o, "key", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		log_warn("consul: reconcile: %s: not a claim record, dropped", st->key);
+		(void)spool_setting_set(r.sp, st->key, NULL, NULL);
+		goto done;
+	}
+	rec.key = (char *)json_object_get_string(v);
+	if (json_object_object_get_ex(o, "claim", &v))
+		rec.claim = json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "pid", &v))
+		f.pid = (pid_t)json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "start", &v))
+		f.start = json_object_get_uint64(v);
+	if (json_object_object_get_ex(o, "value", &v) && json_object_is_type(v, json_type_string))
+		rec.prev = (char *)json_object_get_string(v);
+	if (json_object_object_get_ex(o, "at", &v))
+		at = json_object_get_int64(v);
+	if ((rc = recon_claim(&f, &rec, 1)) == 0 && clock_real_ms() - at > RECONCILE_ABANDONED_MS)
+		(void)spool_setting_set(r.sp, st->key, NULL, NULL);
+done:
+	json_object_put(o);
+	return rc;
+}
+
+static int recon_abandoned(void)
+{
+	struct spool_setting *list = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (spool_setting_list(r.sp, SETTINGS_ABANDONED_PREFIX, &list, &n, NULL) != 0)
+		return 0;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = recon_abandoned_one(&list[i]);
+	spool_setting_list_free(list, n);
 	return rc;
 }
 
@@ -297,7 +356,7 @@ void reconcile_round(int force)
 		free(r.session);
 		r.session = NULL;
 	}
-	if (recon_journals() == 0)
+	if (recon_journals() == 0 && recon_abandoned() == 0)
 		(void)recon_entries();
 	free(r.session);
 	r.session = NULL;

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The worker's reconciliation with Consul (doc/consul.md), at start and every
  * RECONCILE_PERIOD_MS: (1) the claims of responders that died between their Consul claim and
- * their spool commit, found in their journals (claimlog.h), are undone; (2) entries Consul lost
- * are written again from the spool. What to do with each is reconrule.h's decision.
+ * their spool commit, found in their journals (claimlog.h), are undone, and so are the claims a
+ * live responder gave up on because their txn got no answer (the spool's
+ * SETTINGS_ABANDONED_PREFIX records: Consul may have applied them all the same); (2) entries
+ * Consul lost are written again from the spool. What to do with each is reconrule.h's decision.
  *
  * The cost of a pass is bounded: (1) reads only the journals of dead responders (a live one's is
- * never opened), each at most a few pages; (2) checks the node's QUEUED and WORKING jobs (at most
+ * never opened), each at most a few pages, and the abandoned claims (one per /submit that Consul
+ * did not answer, each kept RECONCILE_ABANDONED_MS); (2) checks the node's QUEUED and WORKING jobs (at most
  * RECONCILE_ACTIVE_MAX) and one page of RECONCILE_PAGE DONE jobs (the next page each pass, round
  * the spool), RECONCILE_PAGE keys per Consul txn. Nothing lists the Consul namespace.
  *
@@ -20,9 +23,12 @@ struct spool;
 
 /* A stuck claim answers 409 to its id's resubmissions until undone; a pass costs a few Consul
  * calls: every 10 s keeps both small. */
-#define RECONCILE_PERIOD_MS  10000
-#define RECONCILE_PAGE       64 /* keys per txn of gets (Consul allows 64 ops) */
-#define RECONCILE_ACTIVE_MAX 1024
+#define RECONCILE_PERIOD_MS    10000
+#define RECONCILE_PAGE         64 /* keys per txn of gets (Consul allows 64 ops) */
+#define RECONCILE_ACTIVE_MAX   1024
+/* An abandoned claim is looked for this long: a txn whose answer never came is applied, if at
+ * all, within Consul's own RPC timeouts, well inside this. */
+#define RECONCILE_ABANDONED_MS 120000
 
 /* Sets up the module for cfg and the worker's spool sp (both borrowed, outliving the module);
  * its Consul client is its own. */

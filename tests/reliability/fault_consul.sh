@@ -12,6 +12,10 @@
 #   entries Consul lost            a DONE and a WORKING job's keys deleted by hand are written
 #                                  again from the spool (the WORKING one locked by the node's
 #                                  session, and its finish then delivered over it).
+#   fcgi.claim-unanswered=eio      the claim applied in Consul but its answer lost: a 503 naming
+#                                  it, the live responder records the claim as abandoned, the
+#                                  worker undoes it within its period, a resubmission answers 200
+#                                  and the job runs once.
 #   a live claimer                 a journal whose process still runs is never acted on: its
 #                                  claim stays through passes, and is undone once it has died.
 # Figures: fault_consul.rounds, fault_consul.undo-s (the longest time from the responder's
@@ -217,6 +221,32 @@ while [ $r -lt $ROUNDS ]; do
 done
 rel_figure fault_consul.rounds "$ROUNDS"
 rel_figure fault_consul.undo-s "$UNDO_MAX"
+
+# ---- a claim whose answer was lost, its responder alive ----
+fs_factfile unanswered "echo ran >>$MARKS/unanswered"
+FF=$FS_FF
+resp fcgi.claim-unanswered=eio
+before=$(keys)
+submit "$FF" unanswered
+case "$FS_STATUS $FS_BODY" in
+'503 {"message":"Consul unavailable: the claim'"'"'s answer was lost (fault injection)"}') ;;
+*) fs_fail "a claim whose answer was lost: $FS_STATUS $FS_BODY" ;;
+esac
+K=$(keys | grep -vxF "$before" | head -n 1)
+ID=${K##*/}
+[ -n "$K" ] && present "$K" || fs_fail "the unanswered claim is not in Consul"
+kill -0 "$RPID" 2>/dev/null || fs_fail "the responder died"
+[ "$(sql "SELECT count(*) FROM settings WHERE key LIKE 'consul.abandoned.$RPID.%'")" = 1 ] ||
+	fs_fail "the abandoned claim was not recorded"
+until_true $LIMIT gone "$K" || fs_fail "the abandoned claim was not undone: $(fs_consul_get "$K")"
+grep -q "$K: the claim responder $RPID gave up on undone" "$FS_TMP/worker.log" ||
+	fs_fail "the worker did not log the abandoned claim's undo"
+submit "$FF" unanswered
+[ "$FS_STATUS" = 200 ] && [ "$FS_ID" = "$ID" ] || fs_fail "after the undo: $FS_STATUS $FS_BODY"
+fs_wait_state "$ID" DONE && fs_expect_outcome "$ID" SUCCEEDED 0 null null "the unanswered job"
+until_true 5 agrees "$ID" || fs_fail "the unanswered job: $(mismatch "$ID")"
+[ "$(runs unanswered)" = 1 ] || fs_fail "the unanswered job ran $(runs unanswered) times"
+resp
 
 # ---- entries Consul lost, and a live claimer's claim ----
 DONE_ID=$ID
