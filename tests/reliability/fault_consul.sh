@@ -72,20 +72,10 @@ except Exception:
     pass
 '
 }
-# until_true SECONDS CMD...: polls CMD every 0.1 s; 1 when it never succeeded.
-until_true() {
-	n=$(($1 * 10))
-	shift
-	until "$@"; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
 # died PID WHAT: up to 10 s for the responder PID to die at its fault point (reaped), else a
 # failure (a submission that never reached the point leaves it running).
 died() {
-	if until_true 10 eval '! kill -0 "$1" 2>/dev/null'; then
+	if rel_until 10 eval '! kill -0 "$1" 2>/dev/null'; then
 		wait "$1" 2>/dev/null
 	else
 		fs_fail "$2: the responder did not die at its fault point"
@@ -173,18 +163,18 @@ while [ $r -lt $ROUNDS ]; do
 	DEAD=$RPID
 	resp
 	t0=$(now)
-	if until_true $LIMIT gone "$K"; then
+	if rel_until $LIMIT gone "$K"; then
 		t=$(($(now) - t0))
 		[ $t -le $UNDO_MAX ] || UNDO_MAX=$t
 	else
 		fs_fail "round $r: the dead responder's claim was not undone in $LIMIT s: $(fs_consul_get "$K")"
 	fi
-	until_true 5 eval '! ls "$FS_SPOOL/claims" | grep -q "^$DEAD\."' ||
+	rel_until 5 eval '! ls "$FS_SPOOL/claims" | grep -q "^$DEAD\."' ||
 		fs_fail "round $r: the dead responder's journal is still there: $(journals)"
 	submit "$FF" "a$r"
 	[ "$FS_STATUS" = 200 ] && [ "$FS_ID" = "$ID" ] || fs_fail "round $r: resubmission: $FS_STATUS $FS_BODY"
 	fs_wait_state "$ID" DONE && fs_expect_outcome "$ID" SUCCEEDED 0 null null "round $r: job a"
-	until_true 5 agrees "$ID" || fs_fail "round $r: job a: $(mismatch "$ID")"
+	rel_until 5 agrees "$ID" || fs_fail "round $r: job a: $(mismatch "$ID")"
 	[ "$(runs "a$r")" = 1 ] || fs_fail "round $r: job a ran $(runs "a$r") times"
 
 	# ---- the same, over the job's DONE entry: put back as it was ----
@@ -199,7 +189,7 @@ while [ $r -lt $ROUNDS ]; do
 	esac
 	resp
 	t0=$(now)
-	if until_true $LIMIT value_is "$K" "$PREV"; then
+	if rel_until $LIMIT value_is "$K" "$PREV"; then
 		t=$(($(now) - t0))
 		[ $t -le $UNDO_MAX ] || UNDO_MAX=$t
 	else
@@ -212,9 +202,9 @@ while [ $r -lt $ROUNDS ]; do
 	killed_at fcgi.after-spool-commit "$FS_FF" "b$r"
 	resp
 	[ -n "$ID" ] && fs_wait_state "$ID" DONE && fs_expect_outcome "$ID" SUCCEEDED 0 null null "round $r: job b"
-	until_true 5 agrees "$ID" || fs_fail "round $r: job b: $(mismatch "$ID")"
+	rel_until 5 agrees "$ID" || fs_fail "round $r: job b: $(mismatch "$ID")"
 	# the worker reads the dead journal, leaves the stored job's entry, removes the journal
-	until_true $LIMIT only_live_journal || fs_fail "round $r: journals left: $(journals)"
+	rel_until $LIMIT only_live_journal || fs_fail "round $r: journals left: $(journals)"
 	sleep 1
 	[ "$(runs "b$r")" = 1 ] || fs_fail "round $r: job b ran $(runs "b$r") times"
 	agrees "$ID" || fs_fail "round $r: job b, after the reconciliation: $(mismatch "$ID")"
@@ -238,13 +228,13 @@ ID=${K##*/}
 kill -0 "$RPID" 2>/dev/null || fs_fail "the responder died"
 [ "$(sql "SELECT count(*) FROM settings WHERE key LIKE 'consul.abandoned.$RPID.%'")" = 1 ] ||
 	fs_fail "the abandoned claim was not recorded"
-until_true $LIMIT gone "$K" || fs_fail "the abandoned claim was not undone: $(fs_consul_get "$K")"
+rel_until $LIMIT gone "$K" || fs_fail "the abandoned claim was not undone: $(fs_consul_get "$K")"
 grep -q "$K: the claim responder $RPID gave up on undone" "$FS_TMP/worker.log" ||
 	fs_fail "the worker did not log the abandoned claim's undo"
 submit "$FF" unanswered
 [ "$FS_STATUS" = 200 ] && [ "$FS_ID" = "$ID" ] || fs_fail "after the undo: $FS_STATUS $FS_BODY"
 fs_wait_state "$ID" DONE && fs_expect_outcome "$ID" SUCCEEDED 0 null null "the unanswered job"
-until_true 5 agrees "$ID" || fs_fail "the unanswered job: $(mismatch "$ID")"
+rel_until 5 agrees "$ID" || fs_fail "the unanswered job: $(mismatch "$ID")"
 [ "$(runs unanswered)" = 1 ] || fs_fail "the unanswered job ran $(runs unanswered) times"
 resp
 
@@ -257,7 +247,7 @@ submit "$FS_FF" hold
 HOLD_ID=$FS_ID
 [ "$FS_STATUS" = 200 ] || fs_fail "hold job: $FS_STATUS $FS_BODY"
 fs_wait_state "$HOLD_ID" WORKING
-until_true 5 agrees "$HOLD_ID" || fs_fail "hold job: $(mismatch "$HOLD_ID")"
+rel_until 5 agrees "$HOLD_ID" || fs_fail "hold job: $(mismatch "$HOLD_ID")"
 # a claim whose journal names a live process (not a responder: a claim is only a record and an
 # entry), QUEUED and locked by the node's session as a claim is
 sleep 300 &
@@ -275,7 +265,7 @@ LIVE_INDEX=$(fs_consul_field "$LIVE_KEY" ModifyIndex)
 curl -s -o /dev/null -X DELETE "$FS_CONSUL/v1/kv/$NS/$DONE_ID"
 curl -s -o /dev/null -X DELETE "$FS_CONSUL/v1/kv/$NS/$HOLD_ID"
 t0=$(now)
-if until_true $LIMIT present "$NS/$DONE_ID" && until_true 5 present "$NS/$HOLD_ID"; then
+if rel_until $LIMIT present "$NS/$DONE_ID" && rel_until 5 present "$NS/$HOLD_ID"; then
 	REWRITE_MAX=$(($(now) - t0))
 else
 	fs_fail "the deleted entries were not written again in $LIMIT s"
@@ -294,12 +284,12 @@ rel_figure fault_consul.rewrite-s "$REWRITE_MAX"
 # the run ends: its finish is delivered over the rewritten entry
 rm -f "$HOLD"
 fs_wait_state "$HOLD_ID" DONE && fs_expect_outcome "$HOLD_ID" SUCCEEDED 0 null null "hold job"
-until_true 5 agrees "$HOLD_ID" || fs_fail "hold job, DONE: $(mismatch "$HOLD_ID")"
+rel_until 5 agrees "$HOLD_ID" || fs_fail "hold job, DONE: $(mismatch "$HOLD_ID")"
 # the claimer dies: its claim is undone
 kill "$LIVE"
 wait "$LIVE" 2>/dev/null
-until_true $LIMIT gone "$LIVE_KEY" || fs_fail "the dead claimer's claim stayed: $(fs_consul_get "$LIVE_KEY")"
-until_true 5 only_live_journal || fs_fail "journals left: $(journals)"
+rel_until $LIMIT gone "$LIVE_KEY" || fs_fail "the dead claimer's claim stayed: $(fs_consul_get "$LIVE_KEY")"
+rel_until 5 only_live_journal || fs_fail "journals left: $(journals)"
 grep -q "$LIVE_KEY: the claim of dead responder $LIVE undone" "$FS_TMP/worker.log" ||
 	fs_fail "the worker did not log the undo"
 

@@ -89,3 +89,15 @@ rel_figures() {
 		rel_figure "$1.$_rf_k" "$_rf_v"
 	done <"$REL_STATE/totals"
 }
+
+# rel_until SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds (0), or 1 after
+# SECONDS.
+rel_until() {
+	_ru_n=$(($1 * 10))
+	shift
+	until "$@"; do
+		_ru_n=$((_ru_n - 1))
+		[ $_ru_n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}

@@ -42,17 +42,6 @@ worker_on() {
 	FS_WORKER_PIDS="$FS_WORKER_PIDS $WPID"
 }
 
-# until_true SECONDS COMMAND...: COMMAND every 0.2 s until it succeeds (0), or 1 after SECONDS.
-until_true() {
-	_ut_n=$(($1 * 5))
-	shift
-	until "$@"; do
-		_ut_n=$((_ut_n - 1))
-		[ $_ut_n -gt 0 ] || return 1
-		sleep 0.2
-	done
-}
-
 gone() {
 	! kill -0 "$1" 2>/dev/null
 }
@@ -110,10 +99,10 @@ while [ $round -le $ROUNDS ] && [ "$FS_FAILS" -eq 0 ]; do
 	worker_on "$B" "$FS_TMP/worker-b.log"
 	WB=$WPID
 	unset FS_FAULT
-	until_true 20 all_done "$A" sql || fs_fail "round $round: worker A did not run the jobs"
-	until_true 20 all_done "$B" sql || fs_fail "round $round: worker B did not run the jobs"
+	rel_until 20 all_done "$A" sql || fs_fail "round $round: worker A did not run the jobs"
+	rel_until 20 all_done "$B" sql || fs_fail "round $round: worker B did not run the jobs"
 	all_done "$A" db_only && fs_fail "round $round: A's outcomes in spool.db before a checkpoint"
-	until_true 45 gone "$WA" || fs_fail "round $round: worker A not killed in its checkpoint"
+	rel_until 45 gone "$WA" || fs_fail "round $round: worker A not killed in its checkpoint"
 	wait "$WA"
 	rc=$?
 	FS_WORKER_PIDS=$(fs_pids_without "$FS_WORKER_PIDS" "$WA")
@@ -133,10 +122,10 @@ while [ $round -le $ROUNDS ] && [ "$FS_FAILS" -eq 0 ]; do
 	fs_stop_worker "$FS_WORKER_PID"
 
 	# B: the failure is logged, the next checkpoint copies the outcomes into spool.db
-	until_true 45 grep -qF "spool: checkpoint $B/spool.db: Input/output error" \
+	rel_until 45 grep -qF "spool: checkpoint $B/spool.db: Input/output error" \
 		"$FS_TMP/worker-b.log" || fs_fail "round $round: worker B logged no failed checkpoint"
 	all_done "$B" db_only && fs_fail "round $round: B's outcomes in spool.db after a failure"
-	until_true 45 all_done "$B" db_only ||
+	rel_until 45 all_done "$B" db_only ||
 		fs_fail "round $round: worker B's next checkpoint did not copy the outcomes"
 	fs_stop_worker "$WB"
 	[ "$FS_WORKER_STATUS" = 0 ] || fs_fail "round $round: worker B exited $FS_WORKER_STATUS"
