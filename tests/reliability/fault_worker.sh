@@ -18,18 +18,9 @@
 # "figure: fault_worker.<what> N".
 #   FS_SRCDIR=. FS_BUILDDIR=build-fault FS_TESTDATA=tests/data sh tests/reliability/fault_worker.sh
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+. "$FS_SRCDIR/tests/reliability/rel_lib.sh"
 
-# fault_seam_built PROGRAM: the program was built with the seam -- its point names are compiled
-# in only then (core/fault.h).
-fault_seam_built() {
-	grep -aq 'worker\.before-go' "$1"
-}
-if ! fault_seam_built "$FS_WORKER"; then
-	echo "SKIP: $FS_WORKER has no fault points (./configure --enable-fault-injection)"
-	trap - EXIT
-	rm -rf "$FS_TMP"
-	exit 77
-fi
+rel_need_seam worker/factotum-server-worker
 
 ROUNDS=1
 [ "${FS_RELIABILITY:-}" != full ] || ROUNDS=${FS_FAULT_ROUNDS:-10}

@@ -12,13 +12,9 @@
 #   FS_SRCDIR=. FS_BUILDDIR=build-fault FS_TESTDATA=tests/data sh tests/reliability/fault_worker_consul.sh
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
 . "$FS_SRCDIR/tests/integration/consul_lib.sh"
+. "$FS_SRCDIR/tests/reliability/rel_lib.sh"
 
-if ! grep -aq 'worker\.before-go' "$FS_WORKER"; then
-	echo "SKIP: $FS_WORKER has no fault points (./configure --enable-fault-injection)"
-	trap - EXIT
-	rm -rf "$FS_TMP"
-	exit 77
-fi
+rel_need_seam worker/factotum-server-worker
 
 NS=fs-test/go
 ROUNDS=1
