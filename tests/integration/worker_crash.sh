@@ -49,8 +49,11 @@ once L
 one_outcome "$L"
 
 # ---- kill -9 with two running and three queued ----
+# the jobs hold until the new worker is up, so that J1 and J2 are still running when it looks
+HOLD=$FS_TMP/hold
+: >"$HOLD"
 for i in 1 2 3 4 5; do
-	job "J$i" 1.5
+	fs_factfile "J$i" "echo run >>$FS_TMP/ran.J$i; while [ -e $HOLD ]; do sleep 0.05; done; echo end >>$FS_TMP/ran.J$i"
 	fs_submit "J$i" "$FS_FF"
 	echo "J$i $FS_ID" >>"$FS_TMP/jids"
 done
@@ -62,6 +65,7 @@ fs_stop_worker "$FS_WORKER_PID" KILL
 fs_expect_get /health 503 '{"message":"worker not running","spool":"ok","worker":"not running","consul":"disabled"}'
 sleep 0.3
 fs_start_worker --max-workers 2 --log-level info
+rm -f "$HOLD"
 while read -r name id; do
 	fs_wait_state "$id" DONE 20 && fs_expect_outcome "$id" SUCCEEDED 0 null null "$name"
 	once "$name"
