@@ -187,6 +187,17 @@ fail:
 	return -1;
 }
 
+/* Removes the socket file this responder bound, unless it is another's by now: a responder that
+ * starts while this one is still exiting replaces the file (nobody accepts on it any more), and
+ * removing the new one would leave that responder unreachable. */
+static void fcgi_unlink_own(const char *path, const struct stat *bound)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && st.st_dev == bound->st_dev && st.st_ino == bound->st_ino)
+		unlink(path);
+}
+
 /* HOST:PORT, IPv4 or IPv6 (FCGX_OpenSocket knows only IPv4). */
 static int fcgi_listen_tcp(const char *host, int port, char **errp)
 {
@@ -282,6 +293,7 @@ int main(int argc, char **argv)
 	struct privdrop pd;
 	sigset_t set;
 	char *err = NULL, *own_path = NULL;
+	struct stat own_st;
 	int rc, listen_fd = -1, nthreads = 0, i, status = 1, flags, have_group = 0;
 	gid_t sock_gid = 0;
 
@@ -332,7 +344,7 @@ int main(int argc, char **argv)
 			listen_fd = fcgi_listen_tcp(cfg.fcgi_host, cfg.fcgi_port, &err);
 		} else {
 			listen_fd = fcgi_listen_unix(cfg.fcgi_socket, &err);
-			if (listen_fd >= 0)
+			if (listen_fd >= 0 && lstat(cfg.fcgi_socket, &own_st) == 0)
 				own_path = xstrdup(cfg.fcgi_socket);
 			if (listen_fd >= 0 &&
 			    fcgisock_own(cfg.fcgi_socket, &pd, have_group, sock_gid, &err) != 0) {
@@ -442,7 +454,7 @@ out:
 	if (listen_fd >= 0)
 		close(listen_fd);
 	if (own_path != NULL)
-		unlink(own_path);
+		fcgi_unlink_own(own_path, &own_st);
 	free(own_path);
 	free(ths);
 	free(app.worker_sock);
