@@ -166,6 +166,22 @@ static int config_fail(char **errp, const char *fmt, ...)
 	return FS_EINVAL;
 }
 
+/* config_fail for a malformed command line: returns CONFIG_BAD_USAGE. */
+static int config_fail_usage(char **errp, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int config_fail_usage(char **errp, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	config_fail(errp, "%s", msg);
+	free(msg);
+	return CONFIG_BAD_USAGE;
+}
+
 /* The original server's two lines (the value shown as config_fail shows it). */
 static int config_fail_level(char **errp, const char *value, const char *where)
 {
@@ -699,7 +715,8 @@ static const struct config_option *config_lookup(const char *name, size_t len)
 
 /* ---- the two sources ---- */
 
-/* argv[1..argc) into cfg; seen[i] is set for each option config_options[i] given. */
+/* argv[1..argc) into cfg; seen[i] is set for each option config_options[i] given. Returns 0,
+ * FS_EINVAL (a bad value) or CONFIG_BAD_USAGE (a malformed command line). */
 static int config_parse_args(struct config *cfg, int argc, char *const argv[], int seen[],
 			     char **errp)
 {
@@ -712,14 +729,15 @@ static int config_parse_args(struct config *cfg, int argc, char *const argv[], i
 	for (i = 1; i < argc; i++) {
 		arg = argv[i];
 		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-			config_fail(errp, "unexpected argument '%s'", arg);
+			rc = config_fail_usage(errp, "unexpected argument '%s'", arg);
 			goto done;
 		}
 		eq = strchr(arg + 2, '=');
 		opt = config_lookup(arg + 2, eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2));
 		if (opt == NULL) {
-			config_fail(errp, "unknown option '%.*s'",
-				    eq != NULL ? (int)(eq - arg) : (int)strlen(arg), arg);
+			rc = config_fail_usage(errp, "unknown option '%.*s'",
+					       eq != NULL ? (int)(eq - arg) : (int)strlen(arg),
+					       arg);
 			goto done;
 		}
 		idx = (size_t)(opt - config_options);
@@ -732,7 +750,7 @@ static int config_parse_args(struct config *cfg, int argc, char *const argv[], i
 		seen[idx] = 1;
 		if (opt->kind == KIND_FLAG) {
 			if (eq != NULL) {
-				config_fail(errp, "%s: takes no value", where);
+				rc = config_fail_usage(errp, "%s: takes no value", where);
 				goto done;
 			}
 			value = "true";
@@ -744,7 +762,7 @@ static int config_parse_args(struct config *cfg, int argc, char *const argv[], i
 			value = "";
 		}
 		if (*value == '\0') {
-			config_fail(errp, "%s: missing value", where);
+			rc = config_fail_usage(errp, "%s: missing value", where);
 			goto done;
 		}
 		if (config_set(cfg, opt, value, where, errp) != 0)
@@ -1018,7 +1036,7 @@ int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
 	int seen[CONFIG_NOPTS] = { 0 }, line_of[CONFIG_NOPTS] = { 0 };
 	const struct config_option *bin = config_lookup("factotum-bin", strlen("factotum-bin"));
 	const struct config_option *cfgopt = config_lookup("config", strlen("config"));
-	int i, bin_given;
+	int i, bin_given, rc;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
@@ -1026,8 +1044,8 @@ int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
 		if (strcmp(argv[i], "--version") == 0)
 			return CONFIG_VERSION;
 	}
-	if (config_parse_args(cfg, argc, argv, seen, errp) != 0)
-		return FS_EINVAL;
+	if ((rc = config_parse_args(cfg, argc, argv, seen, errp)) != 0)
+		return rc;
 	if (seen[cfgopt - config_options] &&
 	    config_parse_file(cfg, cfg->config_file, seen, line_of, errp) != 0)
 		return FS_EINVAL;
@@ -1077,7 +1095,9 @@ const char *config_log_level_name(enum config_log_level level)
 	return config_level_names[level];
 }
 
-const char *config_usage(void)
+/* The option summary of every option, in the table's order: a line "  --name..." per option,
+ * continued on lines starting with more blanks. config_usage picks a program's lines from it. */
+static const char *config_usage_text(void)
 {
 	return "Options (also as 'name = value' lines in the --config file; the command line wins):\n"
 	       "  --config=FILE                read options from FILE\n"
@@ -1156,4 +1176,78 @@ const char *config_usage(void)
 	       "                               after their finish [the --retain-done value]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
+}
+
+/* The options that not every program uses (what each uses is in its manual page); any other
+ * option is used by all three. */
+static const struct {
+	const char *name;
+	unsigned programs; /* enum config_program bits */
+} config_users[] = {
+	{ "ip", CONFIG_PROG_LAUNCHER },
+	{ "port", CONFIG_PROG_LAUNCHER },
+	{ "max-jobs", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
+	{ "no-colour", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "fcgi-socket", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
+	{ "fcgi-threads", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
+	{ "factfile-root", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
+	{ "job-timeout", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "log-max-bytes", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "htpasswd", CONFIG_PROG_LAUNCHER },
+	{ "trust-network", CONFIG_PROG_LAUNCHER },
+	{ "tls-cert", CONFIG_PROG_LAUNCHER },
+	{ "tls-key", CONFIG_PROG_LAUNCHER },
+	{ "fcgi-socket-group", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
+	{ "run-as", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "allow-shared-user", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "allow-root-runs", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "run-path", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "pass-env", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "run-max-processes", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "run-max-memory", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "run-max-open-files", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "run-uid-range", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "limit-req", CONFIG_PROG_LAUNCHER },
+	{ "limit-conn", CONFIG_PROG_LAUNCHER },
+	{ "template-values", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
+	{ "client-webhooks", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
+	{ "client-webhook-hosts", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
+	{ "max-tasks", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
+	{ "max-queued-per-user", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
+	{ "retain-done", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "retain-max-done", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "keep-run-dirs", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+	{ "retain-consul", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
+};
+
+/* Whether prog's --help lists the option the usage line names (--help and --version: all). */
+static int config_usage_lists(const char *line, enum config_program prog)
+{
+	size_t len = strcspn(line + 4, "=, \n"), i;
+
+	for (i = 0; i < sizeof(config_users) / sizeof(config_users[0]); i++)
+		if (strlen(config_users[i].name) == len &&
+		    memcmp(config_users[i].name, line + 4, len) == 0)
+			return (config_users[i].programs & (unsigned)prog) != 0;
+	return 1;
+}
+
+char *config_usage(enum config_program prog)
+{
+	const char *line, *end;
+	struct buf out;
+	int keep = 1;
+
+	buf_init(&out);
+	for (line = config_usage_text(); *line != '\0'; line = end) {
+		end = strchr(line, '\n') + 1; /* the text ends with '\n' */
+		/* "  --name": an option's first line; more blanks: its continuation */
+		if (strncmp(line, "  --", 4) == 0)
+			keep = config_usage_lists(line, prog);
+		else if (strncmp(line, "   ", 3) != 0)
+			keep = 1;
+		if (keep)
+			buf_append(&out, line, (size_t)(end - line));
+	}
+	return buf_steal(&out);
 }
