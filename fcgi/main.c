@@ -34,6 +34,7 @@
 #include "privdrop.h"
 #include "proc.h"
 #include "runuser.h"
+#include "sdnotify.h"
 #include "spool.h"
 
 #define PROG                "factotum-server-fcgi"
@@ -302,6 +303,12 @@ int main(int argc, char **argv)
 	if (cli_parse(&cfg, argc, argv, &fcgi_cli, &status) != 0)
 		goto out;
 	log_init(PROG, cfg.log_level);
+	/* before the drop of privileges, which may leave the notify socket out of reach */
+	if (sdnotify_open(&err) != 0) {
+		log_warn("%s", err);
+		free(err);
+		err = NULL;
+	}
 	if (privdrop_resolve(&cfg, &pd, &err) != 0 ||
 	    (have_group = fcgisock_group(&cfg, &sock_gid, &err)) < 0) {
 		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
@@ -436,7 +443,13 @@ int main(int argc, char **argv)
 	}
 	if (nthreads == cfg.fcgi_threads) {
 		log_info("listening with %d threads", nthreads);
+		/* the socket listens and the spool is open: a connection is answered from now on */
+		sdnotify_send("READY=1\nSTATUS=answering on %s",
+			      listen_fd == SD_LISTEN_FDS_START ? "the socket systemd passed"
+			      : listen_fd == 0                 ? "the inherited socket"
+							       : cfg.fcgi_socket);
 		fcgi_wait_signal();
+		sdnotify_send("STOPPING=1");
 		status = 0;
 	}
 	fcgi_stop_threads(ths, nthreads);
@@ -461,5 +474,6 @@ out:
 	free(err);
 	privdrop_free(&pd);
 	config_free(&cfg);
+	sdnotify_close();
 	return status;
 }

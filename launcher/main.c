@@ -47,6 +47,7 @@
 #include "privdrop.h"
 #include "probe.h"
 #include "procs.h"
+#include "sdnotify.h"
 #include "xalloc.h"
 
 #define PROG "factotum-server"
@@ -660,6 +661,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_init(PROG, l.cfg.log_level);
+	/* the node's programs must not notify in the launcher's name: they start without it */
+	if (sdnotify_open(&err) != 0) {
+		log_warn("%s", err);
+		free(err);
+		err = NULL;
+	}
 	procs_block_signals();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (launcher_find_programs(&l, &err) != 0 || launcher_prepare(&l, &err) != 0) {
@@ -679,8 +686,11 @@ int main(int argc, char **argv)
 		printf(PROG ": listening on %s://%s/ (spool %s)\n",
 		       l.cfg.tls_cert != NULL ? "https" : "http", listen, l.cfg.spool);
 		fflush(stdout);
+		sdnotify_send("READY=1\nSTATUS=listening on %s://%s/",
+			      l.cfg.tls_cert != NULL ? "https" : "http", listen);
 		free(listen);
 		status = launcher_run(&l);
+		sdnotify_send("STOPPING=1");
 	}
 	launcher_stop(&l);
 cleanup:
@@ -689,5 +699,6 @@ out:
 	free(cargv);
 	free(err);
 	launcher_free(&l);
+	sdnotify_close();
 	return status;
 }

@@ -35,6 +35,7 @@
 #include "runas.h"
 #include "runident.h"
 #include "runroot.h"
+#include "sdnotify.h"
 #include "settings.h"
 #include "spool.h"
 #include "reconcile.h"
@@ -209,6 +210,12 @@ int main(int argc, char *argv[])
 	if (cli_parse(&cfg, argc, argv, &worker_cli, &status) != 0)
 		goto out;
 	log_init("factotum-server-worker", cfg.log_level);
+	/* before the drop of privileges, which may leave the notify socket out of reach */
+	if (sdnotify_open(&err) != 0) {
+		log_warn("%s", err);
+		free(err);
+		err = NULL;
+	}
 	if (privdrop_resolve(&cfg, &pd, &err) != 0) {
 		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		status = 2;
@@ -272,6 +279,8 @@ int main(int argc, char *argv[])
 	reconcile_round(1);
 	log_info("started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
 	dispatch_recover(&w);
+	/* the spool is open, its lock held and the runs of a previous worker re-adopted */
+	sdnotify_send("READY=1\nSTATUS=running the jobs of %s", cfg.spool);
 	dispatch_cancels(&w);
 	cancels_at = checkpoint_at = clock_mono_ms();
 	dispatch_fill(&w);
@@ -304,6 +313,7 @@ int main(int argc, char *argv[])
 				log_info("stopping; %zu run(s) continue under their "
 					 "supervisors",
 					 w.nruns);
+				sdnotify_send("STOPPING=1");
 				break;
 			}
 		}
@@ -362,5 +372,6 @@ out:
 	privdrop_free(&pd);
 	runas_free(&ra);
 	config_free(&cfg);
+	sdnotify_close();
 	return status;
 }
