@@ -24,7 +24,7 @@ struct cli_program {
  *   --version     "<name> (factotum-server) <version>", the copyright, the license and the
  *                 warranty lines on stdout, *status 0;
  *   a bad value   "<name>: <message>" on stderr, *status 2;
- *   a malformed command line (CONFIG_BAD_USAGE: unknown option, missing value, ...)
+ *   a malformed command line (CONFIG_BAD_USAGE: an unknown option or argument, a missing value)
  *                 the same line then "Try '<name> --help' for more information." on stderr,
  *                 *status 2.
  * Lines on stderr go through log_plain (error priority on the journal). cfg must be freed with

@@ -750,7 +750,7 @@ static int config_parse_args(struct config *cfg, int argc, char *const argv[], i
 		seen[idx] = 1;
 		if (opt->kind == KIND_FLAG) {
 			if (eq != NULL) {
-				rc = config_fail_usage(errp, "%s: takes no value", where);
+				config_fail(errp, "%s: takes no value", where);
 				goto done;
 			}
 			value = "true";

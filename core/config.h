@@ -195,9 +195,9 @@ void config_init(struct config *cfg);
  *   0             cfg is complete and valid: every value checked, including that factotum-bin
  *                 (given or the bundled default) is an executable regular file;
  *   CONFIG_HELP / CONFIG_VERSION  --help / -h or --version was given (cfg holds the defaults);
- *   CONFIG_BAD_USAGE  on the command line an unknown option, an option without its value, a
- *                 flag with a value or an argument that is no option: *errp as for FS_EINVAL
- *                 ("unknown option '--x'", "--port: missing value");
+ *   CONFIG_BAD_USAGE  on the command line an unknown option, an argument that is no option or
+ *                 an option without its value: *errp as for FS_EINVAL ("unknown option
+ *                 '--x'", "--port: missing value"); a flag with a value is a bad value;
  *   FS_EINVAL     *errp is one line naming the option and the problem ("--port: ..." or
  *                 "FILE:LINE: port: ..."); the program prints it and exits 2. The original
  *                 server's arguments carry its texts: "--factotum-bin: Invalid path for

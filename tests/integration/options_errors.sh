@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # The command-line answers of every program that shares the option code, byte for byte: a bad
 # value (the original server's texts for a bad --factotum-bin, --ip or --log-level, a bad
-# number) is the program's prefix and that text on stderr; a malformed command line (an unknown
-# option, a missing value) adds "Try '<prog> --help' for more information."; nothing on stdout,
-# exit 2. --version is the GNU form on stdout, exit 0. With JOURNAL_STREAM naming stderr, each
-# line carries the error priority <3>.
+# number, a value for a flag) is the program's prefix and that text on stderr; a malformed
+# command line (an unknown option or argument, a missing value) adds "Try '<prog> --help' for
+# more information."; nothing on stdout, exit 2. --version is the GNU form on stdout, exit 0.
+# With JOURNAL_STREAM naming stderr, each line carries the error priority <3>.
 set -u
 B=${FS_BUILDDIR:?}
 T=$(mktemp -d "${TMPDIR:-/tmp}/options_errors.XXXXXX")
@@ -53,6 +53,8 @@ Please select a valid log level." \
 		--factotum-bin /bin/true --max-workers many
 	check "$prog" "$p: --retain-done: '3w' is not a duration (Ns, Nm, Nh or Nd)" \
 		--factotum-bin /bin/true --retain-done=3w
+	check "$prog" "$p: --no-consul: takes no value" \
+		--factotum-bin /bin/true --no-consul=yes
 	check "$prog" "$p: unknown option '--bogus'
 $try" \
 		--factotum-bin /bin/true --bogus=1

@@ -824,8 +824,8 @@ static void test_rejects_syntax(void **state)
 	rejects_usage("--port: missing value", "--port=");
 	rejects_usage("--port: missing value", "--port", "--ip=::");
 	rejects_usage("--webhook: missing value", "--webhook", "");
-	rejects_usage("--no-colour: takes no value", "--no-colour=true");
-	rejects_usage("--no-consul: takes no value", "--no-consul=");
+	rejects("--no-colour: takes no value", "--no-colour=true");
+	rejects("--no-consul: takes no value", "--no-consul=");
 	rejects_usage("unexpected argument 'false'", "--no-consul", "false");
 	rejects("--port: given more than once", "--port=80", "--port=80");
 	rejects("--no-colour: given more than once", "--no-colour", "--no-colour");
@@ -936,7 +936,7 @@ static void test_service_user(void **state)
 		"--user=012345678901234567890123456789012");
 	rejects("--fcgi-socket-group: 'a/b' is not a user or group name",
 		"--fcgi-socket-group=a/b");
-	rejects_usage("--allow-root: takes no value", "--allow-root=yes");
+	rejects("--allow-root: takes no value", "--allow-root=yes");
 }
 
 /* --template-values: strict by default, either word in any case, from the file too. */
