@@ -1178,58 +1178,46 @@ static const char *config_usage_text(void)
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
 }
 
-/* The options that not every program uses (what each uses is in its manual page); any other
- * option is used by all three. */
-static const struct {
-	const char *name;
-	unsigned programs; /* enum config_program bits */
-} config_users[] = {
-	{ "ip", CONFIG_PROG_LAUNCHER },
-	{ "port", CONFIG_PROG_LAUNCHER },
-	{ "max-jobs", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
-	{ "no-colour", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "fcgi-socket", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
-	{ "fcgi-threads", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
-	{ "factfile-root", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
-	{ "job-timeout", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "log-max-bytes", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "htpasswd", CONFIG_PROG_LAUNCHER },
-	{ "trust-network", CONFIG_PROG_LAUNCHER },
-	{ "tls-cert", CONFIG_PROG_LAUNCHER },
-	{ "tls-key", CONFIG_PROG_LAUNCHER },
-	{ "fcgi-socket-group", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
-	{ "run-as", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "allow-shared-user", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "allow-root-runs", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "run-path", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "pass-env", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "run-max-processes", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "run-max-memory", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "run-max-open-files", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "run-uid-range", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "limit-req", CONFIG_PROG_LAUNCHER },
-	{ "limit-conn", CONFIG_PROG_LAUNCHER },
-	{ "template-values", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
-	{ "client-webhooks", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
-	{ "client-webhook-hosts", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
-	{ "max-tasks", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
-	{ "max-queued-per-user", CONFIG_PROG_LAUNCHER | CONFIG_PROG_FCGI },
-	{ "retain-done", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "retain-max-done", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "keep-run-dirs", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-	{ "retain-consul", CONFIG_PROG_LAUNCHER | CONFIG_PROG_WORKER },
-};
+/* The options that only one program uses, besides the launcher, which passes every option on
+ * (what each uses is in its manual page); the other options are used by all three. */
+static const char config_launcher_only[] =
+	"ip port htpasswd trust-network tls-cert tls-key limit-req limit-conn";
+static const char config_fcgi_only[] =
+	"max-jobs fcgi-socket fcgi-threads factfile-root fcgi-socket-group template-values "
+	"client-webhooks client-webhook-hosts max-tasks max-queued-per-user";
+static const char config_worker_only[] =
+	"no-colour job-timeout log-max-bytes run-as allow-shared-user allow-root-runs run-path "
+	"pass-env run-max-processes run-max-memory run-max-open-files run-uid-range retain-done "
+	"retain-max-done keep-run-dirs retain-consul";
+
+/* Whether the blank-separated words of list hold the len bytes of name. */
+static int config_in_list(const char *list, const char *name, size_t len)
+{
+	const char *p = list;
+	size_t n;
+
+	for (;;) {
+		n = strcspn(p, " ");
+		if (n == len && memcmp(p, name, len) == 0)
+			return 1;
+		if (p[n] == '\0')
+			return 0;
+		p += n + 1;
+	}
+}
 
 /* Whether prog's --help lists the option the usage line names (--help and --version: all). */
 static int config_usage_lists(const char *line, enum config_program prog)
 {
-	size_t len = strcspn(line + 4, "=, \n"), i;
+	const char *name = line + 4; /* after "  --" */
+	size_t len = strcspn(name, "=, \n");
 
-	for (i = 0; i < sizeof(config_users) / sizeof(config_users[0]); i++)
-		if (strlen(config_users[i].name) == len &&
-		    memcmp(config_users[i].name, line + 4, len) == 0)
-			return (config_users[i].programs & (unsigned)prog) != 0;
-	return 1;
+	if (prog == CONFIG_PROG_LAUNCHER)
+		return 1;
+	if (config_in_list(config_launcher_only, name, len))
+		return 0;
+	return !config_in_list(prog == CONFIG_PROG_FCGI ? config_worker_only : config_fcgi_only,
+			       name, len);
 }
 
 char *config_usage(enum config_program prog)
