@@ -5,8 +5,9 @@
 # READY=1 from their own pid once they are ready -- the responder answers GET /status, the
 # worker holds the spool's lock -- and STOPPING=1 on SIGTERM, then exit 0. A program that
 # cannot start (a file where the responder's socket goes, a spool another worker holds) sends
-# nothing. notify_check.py is the listening side.
-. "$FS_SRCDIR/tests/integration/lib.sh"
+# nothing. notify_check.py is the listening side. A run never sees NOTIFY_SOCKET, even when
+# --pass-env names it: runs must not notify in the worker's name.
+. "$FS_SRCDIR/tests/integration/worker_lib.sh"
 
 CHECK=$FS_SRCDIR/tests/integration/notify_check.py
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 is not installed"; exit 77; }
@@ -38,5 +39,29 @@ python3 "$CHECK" fails "$FS_TMP/notify.sock" worker "$FS_SPOOL" "$FS_TMP/worker2
 grep -q 'another worker holds this spool' "$FS_TMP/worker2.log" ||
 	fs_fail "the second worker did not fail for the lock: $(cat "$FS_TMP/worker2.log")"
 fs_stop_worker "$FS_WORKER_PID"
+
+# a run's environment: --pass-env passes MARK, but NOTIFY_SOCKET has left the worker's
+rm -f "$FS_TMP/notify.sock"
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+time.sleep(120)' "$FS_TMP/notify.sock" &
+listener=$!
+n=0
+until [ -S "$FS_TMP/notify.sock" ] || [ $n -ge 100 ]; do
+	n=$((n + 1))
+	sleep 0.05
+done
+fs_start_responder
+fs_start_nginx
+NOTIFY_SOCKET=$FS_TMP/notify.sock MARK=passed
+export NOTIFY_SOCKET MARK
+fs_start_worker --pass-env NOTIFY_SOCKET --pass-env MARK
+unset NOTIFY_SOCKET MARK
+fs_run_task env "env >$FS_TMP/run.env" SUCCEEDED
+grep -qx 'MARK=passed' "$FS_TMP/run.env" || fs_fail "--pass-env MARK did not pass: $(cat "$FS_TMP/run.env")"
+! grep -q NOTIFY_SOCKET "$FS_TMP/run.env" || fs_fail "a run sees $(grep NOTIFY_SOCKET "$FS_TMP/run.env")"
+kill "$listener"
+wait "$listener" 2>/dev/null
 
 fs_done
