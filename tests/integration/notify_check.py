@@ -4,10 +4,11 @@
 abstract name starting with '@'), starts a program with NOTIFY_SOCKET naming it, and checks what
 arrives, sender pid included (SO_PASSCRED).
 
-  notify_check.py ready ADDR responder|worker TARGET LOG -- COMMAND...
+  notify_check.py ready ADDR responder|worker|launcher TARGET LOG -- COMMAND...
       READY=1 arrives from the program's own pid, and at that moment the program is ready:
       the responder (TARGET its unix socket) answers GET /status over FastCGI with 200; the
-      worker (TARGET its spool) holds the spool's lock. After SIGTERM, STOPPING=1 arrives, the
+      worker (TARGET its spool) holds the spool's lock; the launcher's node (TARGET the URL of
+      its /status) answers 200 over HTTP. After SIGTERM, STOPPING=1 arrives, the
       program exits 0, and nothing else was sent.
   notify_check.py fails ADDR KIND TARGET LOG -- COMMAND...
       the program exits non-zero without sending anything.
@@ -20,6 +21,7 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.request
 
 WAIT = 20 * float(os.environ.get("FS_WAIT_FACTOR", "1"))
 FAILS = []
@@ -98,6 +100,13 @@ def ready_now(kind, target):
         if not out.startswith("Status: 200"):
             return "GET /status answered %r" % out[:200]
         return None
+    if kind == "launcher":
+        try:
+            with urllib.request.urlopen(target, timeout=WAIT) as answer:
+                status = answer.status
+        except OSError as e:
+            return "GET %s: %s" % (target, e)
+        return None if status == 200 else "GET %s answered %d" % (target, status)
     fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -114,7 +123,7 @@ def main():
     s = listen(addr)
     env = dict(os.environ, NOTIFY_SOCKET=addr)
     with open(log, "ab") as err:
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
     name = os.path.basename(cmd[0])
     if mode == "fails":
         try:

@@ -3,7 +3,8 @@
 # sd_notify readiness (the units are Type=notify): the responder and the worker, started with
 # NOTIFY_SOCKET naming a datagram socket of the test (a path, then an abstract name), send
 # READY=1 from their own pid once they are ready -- the responder answers GET /status, the
-# worker holds the spool's lock -- and STOPPING=1 on SIGTERM, then exit 0. A program that
+# worker holds the spool's lock -- and STOPPING=1 on SIGTERM, then exit 0; so does the launcher
+# once its whole node answers, and its programs send nothing. A program that
 # cannot start (a file where the responder's socket goes, a spool another worker holds) sends
 # nothing. notify_check.py is the listening side. A run never sees NOTIFY_SOCKET, even when
 # --pass-env names it: runs must not notify in the worker's name.
@@ -22,6 +23,15 @@ for addr in "$FS_TMP/notify.sock" "@factotum-server-test-$$"; do
 		"$FS_WORKER" --no-consul --spool "$FS_SPOOL" --factotum-bin "$FS_RUNNER" \
 		$FS_AS_ROOT || fs_fail "worker, NOTIFY_SOCKET=$addr"
 done
+
+# the launcher: READY=1 once its node answers through nginx; its programs, which it starts
+# without NOTIFY_SOCKET, send nothing
+fs_use_launcher
+port=$(fs_free_ports 1)
+rm -f "$FS_TMP/notify.sock"
+python3 "$CHECK" ready "$FS_TMP/notify.sock" launcher "http://127.0.0.1:$port/status" \
+	"$FS_TMP/launcher.log" -- "$LAUNCHER" --no-consul --spool "$FS_TMP/node" --ip 127.0.0.1 \
+	--port "$port" --factotum-bin "$RUNNER" $FS_AS_ROOT || fs_fail "launcher"
 
 # not ready, no READY=1: a regular file where the responder's socket goes
 rm -f "$FS_TMP/notify.sock"
