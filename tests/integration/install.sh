@@ -87,7 +87,8 @@ grep -q '^ *fastcgi_pass unix:/srv/x/f.sock;$' "$tmp/ngx/factotum-server.conf" 2
 [ -d "$tmp/ngx/tmp" ] || fail "--write-nginx-conf: no tmp/ directory"
 "$launcher" --factotum-bin "$runner" --write-nginx-conf >"$tmp/out" 2>"$tmp/err"
 st=$?
-[ "$st" = 2 ] && [ "$(cat "$tmp/err")" = "factotum-server: --write-nginx-conf: missing value" ] ||
+[ "$st" = 2 ] && [ "$(cat "$tmp/err")" = "factotum-server: --write-nginx-conf: missing value
+Try 'factotum-server --help' for more information." ] ||
 	fail "--write-nginx-conf without DIR: exit $st, '$(cat "$tmp/err")'"
 
 # ---- run the installed launcher ----
