@@ -75,9 +75,9 @@ fs_worker_ready() {
 # responder at SOCKET, configured by the launcher (factotum-server --write-nginx-conf, the
 # same files a node runs); retried on another port if the port was taken meanwhile. Sets
 # FS_URL and FS_NGINX_PID; 1 with nginx's errors on stdout on failure. FS_SITE_SED, if set, is
-# one more sed expression applied to the site file and its location file. FS_NGINX_LIMITS, if set, is the launcher's
-# options for nginx's per-client limits (the default limits otherwise): whatever generates load
-# from one address passes FS_NO_LIMITS.
+# one more sed expression applied to the site file and its location file. FS_NGINX_LIMITS, if
+# set, is the launcher's options for nginx's per-client limits (the default limits otherwise):
+# whatever generates load from one address passes FS_NO_LIMITS.
 FS_NO_LIMITS='--limit-req 0 --limit-conn 0'
 fs_nginx_start() {
 	_ns_tries=0
