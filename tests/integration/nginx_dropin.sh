@@ -8,7 +8,8 @@
 # include of factotum-server.conf. Every one of those lines must be in the README. Then, with a
 # responder started by hand (no --fcgi-socket-group) and a worker: the socket is 0660 in the
 # group of nginx's workers (www-data as root, where it exists; else the process's own group)
-# and nginx reaches it; a job submitted over https:// with credentials reaches SUCCEEDED through
+# and nginx reaches it (as root, also: a responder started as nobody gives its socket
+# nobody's group, and www-data when nobody is a member of it); a job submitted over https:// with credentials reaches SUCCEEDED through
 # /check; without credentials nginx answers 401 with the JSON body; the stock location / still
 # serves a file of the root for a path the API does not own, and its 404; a body over 64 KiB
 # gets 413 with the project's JSON. Then doc/nginx.md's examples, taken from it as written (Debian
@@ -187,6 +188,27 @@ group=$(id -gn)
 [ "$(stat -c '%a %G' "$SOCK")" = "660 $group" ] ||
 	fs_fail "socket: $(stat -c '%a %U:%G' "$SOCK"), expected 660 in group $group"
 fs_start_worker
+# started as another user: www-data where the responder is a member of it, else its own group
+if [ "$(id -u)" -eq 0 ] && [ "$group" = www-data ] && command -v setpriv >/dev/null 2>&1; then
+	mkdir -m 1777 "$FS_TMP/nobody"
+	own=$(id -gn nobody)
+	for groups in "--clear-groups $own" "--groups=www-data www-data"; do
+		# shellcheck disable=SC2086 # the option, then the group expected
+		set -- $groups
+		setpriv --reuid=nobody --regid="$own" "$1" "$FS_FCGI" --no-consul \
+			--spool "$FS_TMP/nobody/spool$2" --fcgi-socket "$FS_TMP/nobody/$2.sock" \
+			--factotum-bin "$FS_RUNNER" 2>>"$FS_TMP/responder.log" &
+		pid=$!
+		if fs_until "$pid" 100 test -S "$FS_TMP/nobody/$2.sock"; then
+			got=$(stat -c '%a %U:%G' "$FS_TMP/nobody/$2.sock")
+			[ "$got" = "660 nobody:$2" ] || fs_fail "nobody $1: socket $got"
+		else
+			fs_fail "nobody $1: the responder did not start"
+		fi
+		kill -TERM "$pid"
+		wait "$pid"
+	done
+fi
 
 # succeeded WHAT: the job of the last fs_wait_state ran to SUCCEEDED, exit 0, submitted by alice
 # (nginx's REMOTE_USER)
