@@ -16,7 +16,8 @@
 # paths put in the prefix, their port 443 a free one): the whole server with TLS and basic
 # authentication (401 without credentials, a job submitted with them, JSON 404 and 400 for
 # plain HTTP), and a copy of it with the read/write split and the path prefix (a reader gets
-# /status and /factotum/status, and 401 on /submit, which a writer may use). Also: the drop-in
+# /status and /factotum/status, and 401 on /submit, which a writer may use; that server's own
+# client_max_body_size leaves the API's 413 as it is). Also: the drop-in
 # has one exact-match location per route of fcgi/router.c, no more. Exits 77 without nginx or
 # openssl, or without a pristine copy of the stock files (changed in /etc/nginx and `apt-get
 # download nginx-common` failing).
@@ -268,14 +269,17 @@ doc_block 1 | sed -e "s|^    listen 443 ssl;\$|    listen 127.0.0.1:$DOC_PORT ss
 doc_block 2 >"$P/conf.d/factotum-server-users.conf"
 userfile=$(doc_block 3 | sed -e 's/^ *//')
 doc_block 4 >"$FS_TMP/prefix.location"
-doc_block 1 | sed -e "s|^    listen 443 ssl;\$|    listen 127.0.0.1:$SPLIT_PORT ssl;|" \
+# (that copy also sets the server's own body size: the API's locations keep theirs)
+doc_block 1 | sed -e "s|^    listen 443 ssl;\$|    listen 127.0.0.1:$SPLIT_PORT ssl;\\
+    client_max_body_size 10m;|" \
 	-e "s|^    auth_basic_user_file $P/factotum.htpasswd;\$|    $userfile|" \
 	-e "\\|^    include $S/factotum-server.conf;\$|r $FS_TMP/prefix.location" \
 	>"$P/sites-enabled/factotum-server-split"
 grep -q "^    listen 127.0.0.1:$DOC_PORT ssl;\$" "$P/sites-enabled/factotum-server" ||
 	fs_fail "doc/nginx.md's server: no 'listen 443 ssl;' to rewrite"
 grep -q '^    auth_basic_user_file \$factotum_htpasswd;$' "$P/sites-enabled/factotum-server-split" &&
-	grep -q '^ *location ^~ /factotum/ {$' "$P/sites-enabled/factotum-server-split" ||
+	grep -q '^ *location ^~ /factotum/ {$' "$P/sites-enabled/factotum-server-split" &&
+	grep -q '^    client_max_body_size 10m;$' "$P/sites-enabled/factotum-server-split" ||
 	fs_fail "doc/nginx.md's split or prefix: not applied"
 # alice writes and reads (she is in both files), bob only reads
 cp "$P/factotum.htpasswd" "$P/factotum-writers.htpasswd"
@@ -313,6 +317,8 @@ fs_req GET /factotum/status - -u bob:r3ader
 [ "$FS_STATUS $FS_CTYPE" = "200 $JSON" ] || fs_fail "prefix: GET /factotum/status: $FS_STATUS"
 fs_req POST /submit "$FS_TMP/req" -u bob:r3ader
 fs_expect 401 "$BODY_401" "split: bob's POST /submit"
+fs_req POST /submit "$FS_TMP/big"
+fs_expect 413 "$BODY_413" "POST /submit (70000 bytes) in a server of 10m bodies"
 fs_factfile dropin-split 'echo through the split'
 fs_submit dropin-split "$FS_FF"
 [ -n "$FS_ID" ] && fs_wait_state "$FS_ID" DONE 30 && succeeded "alice's job through the split"
