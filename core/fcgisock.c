@@ -19,16 +19,20 @@
 /* 1 if this process may give a file it owns to gid: root, or gid is one of its groups. */
 static int fcgisock_may_give(gid_t gid)
 {
-	gid_t groups[NGROUPS_MAX];
-	int i, n;
+	gid_t *groups;
+	int i, n, found = 0;
 
 	if (geteuid() == 0 || getegid() == gid)
 		return 1;
-	n = getgroups(NGROUPS_MAX, groups);
-	for (i = 0; i < n; i++)
-		if (groups[i] == gid)
-			return 1;
-	return 0;
+	n = getgroups(0, NULL);
+	if (n <= 0)
+		return 0;
+	groups = xcalloc((size_t)n, sizeof(*groups));
+	n = getgroups(n, groups);
+	for (i = 0; i < n && !found; i++)
+		found = groups[i] == gid;
+	free(groups);
+	return found;
 }
 
 int fcgisock_group(const struct config *cfg, gid_t *gid, char **errp)
