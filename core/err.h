@@ -14,6 +14,7 @@ enum fs_err {
 	FS_EBUSY = -6,  /* locked by someone else for too long */
 	FS_ESTATE = -7, /* refused in the current state (drain, wrong job state) */
 	FS_EQUOTA = -8, /* a per-user bound was reached */
+	FS_EDENIED = -9, /* refused by an access control (a Consul ACL) */
 };
 
 /* If errp is not NULL, replaces *errp (freeing any old text) with the formatted message. Returns
