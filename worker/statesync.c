@@ -139,6 +139,9 @@ static void sync_denied_note(void)
 			 g.denied_msg, g.denied_what, SYNC_DENIED_RETRY_MS / 1000);
 		if (spool_setting_set(g.sp, SETTINGS_CONSUL_DENIED, g.denied_msg, NULL) == 0)
 			g.denied_stored = 1;
+	} else {
+		log_debug("consul: still refused by the ACL (%s); next try in %d s", g.denied_what,
+			  SYNC_DENIED_RETRY_MS / 1000);
 	}
 	g.denied = 1;
 	g.down = 0;
