@@ -18,21 +18,21 @@
 #include "xalloc.h"
 
 /* Consul's answers here are small; anything bigger is not an answer we asked for. */
-#define CONSUL_MAX_ANSWER (4u * 1024 * 1024)
+#define CONSUL_MAX_ANSWER  (4u * 1024 * 1024)
 /* Consul refuses transactions of more than 64 ops. */
-#define CONSUL_MAX_OPS    64
+#define CONSUL_MAX_OPS     64
 /* How many idle handles the pool keeps (more are made under load and freed after). */
-#define CONSUL_POOL_MAX   64
-#define UNAVAILABLE       "Consul unavailable: "
-#define DENIED            "Consul ACL denied: "
+#define CONSUL_POOL_MAX    64
+#define UNAVAILABLE        "Consul unavailable: "
+#define DENIED             "Consul ACL denied: "
 /* The most bytes of Consul's text a message quotes. */
 #define CONSUL_EXCERPT_MAX 200
 
 struct consul {
-	char *base;         /* what requests go to: "http[s]://host:port", "http://localhost" */
-	char *address;      /* for messages (config.h: consul_address) */
-	char *socket;       /* unix socket, or NULL */
-	char *connect_to;   /* libcurl CONNECT_TO entry, or NULL */
+	char *base;       /* what requests go to: "http[s]://host:port", "http://localhost" */
+	char *address;    /* for messages (config.h: consul_address) */
+	char *socket;     /* unix socket, or NULL */
+	char *connect_to; /* libcurl CONNECT_TO entry, or NULL */
 	char *cacert, *capath, *client_cert, *client_key; /* NULL when not set */
 	int verify;         /* check the server's certificate and name */
 	char *token_header; /* "X-Consul-Token: ..." or NULL */
@@ -288,9 +288,9 @@ done:
 static int consul_unexpected(const struct consul_answer *a, const char *what, char **errp)
 {
 	char *ex = consul_excerpt(&a->body);
-	int rc = a->status == 403
-			 ? err_set(errp, FS_EDENIED, DENIED "%s", ex)
-			 : err_set(errp, FS_EIO, UNAVAILABLE "%s: HTTP %ld: %s", what, a->status, ex);
+	int rc = a->status == 403 ? err_set(errp, FS_EDENIED, DENIED "%s", ex)
+				  : err_set(errp, FS_EIO, UNAVAILABLE "%s: HTTP %ld: %s", what,
+					    a->status, ex);
 
 	free(ex);
 	return rc;
@@ -697,7 +697,8 @@ int consul_txn(struct consul *c, const struct consul_op *ops, size_t n,
 		for (i = 0; i < res->n_errors; i++) {
 			if (strncmp(res->errors[i].what, "Permission denied", 17) == 0 ||
 			    strncmp(res->errors[i].what, "ACL not found", 13) == 0) {
-				struct buf w = { res->errors[i].what, strlen(res->errors[i].what), 0 };
+				struct buf w = { res->errors[i].what, strlen(res->errors[i].what),
+						 0 };
 				char *ex = consul_excerpt(&w);
 
 				rc = err_set(errp, FS_EDENIED, DENIED "%s", ex);

@@ -100,7 +100,8 @@ int consulconf_addr_parse(const char *addr, int ssl, const char *where, struct c
 		rest = sep + 3;
 		if (strncasecmp(addr, "unix://", 7) == 0) {
 			if (rest[0] != '/')
-				return config_fail(errp, "%s: '%s': the socket is not an absolute path",
+				return config_fail(errp,
+						   "%s: '%s': the socket is not an absolute path",
 						   where, addr);
 			if (strlen(rest) > CONSULCONF_SOCK_MAX)
 				return config_fail(errp,
@@ -232,7 +233,8 @@ static int consulconf_token_file(const char *path, const char *where, char **tok
 		goto done;
 	}
 	if (st.st_mode & S_IROTH) {
-		config_fail(errp, "%s: '%s' is readable by every user: a token is a secret (chmod o-r)",
+		config_fail(errp,
+			    "%s: '%s' is readable by every user: a token is a secret (chmod o-r)",
 			    where, path);
 		goto done;
 	}
@@ -247,8 +249,8 @@ static int consulconf_token_file(const char *path, const char *where, char **tok
 	}
 	buf[len] = '\0';
 	if (len == sizeof(buf) - 1 || strlen(buf) != len) {
-		config_fail(errp, "%s: '%s' does not hold a token (too large, or a NUL byte)", where,
-			    path);
+		config_fail(errp, "%s: '%s' does not hold a token (too large, or a NUL byte)",
+			    where, path);
 		goto done;
 	}
 	for (start = buf; isspace((unsigned char)*start); start++)
@@ -292,12 +294,14 @@ static int consulconf_tls(struct config *cfg, char **errp)
 		return FS_EINVAL;
 	/* libcurl would send no certificate at all: a half-configured client is a mistake */
 	if (w_cert != NULL && w_key == NULL)
-		return config_fail(errp, "%s: needs a client key too (--consul-client-key or "
-					 "CONSUL_CLIENT_KEY)",
+		return config_fail(errp,
+				   "%s: needs a client key too (--consul-client-key or "
+				   "CONSUL_CLIENT_KEY)",
 				   w_cert);
 	if (w_key != NULL && w_cert == NULL)
-		return config_fail(errp, "%s: needs a client certificate too "
-					 "(--consul-client-cert or CONSUL_CLIENT_CERT)",
+		return config_fail(errp,
+				   "%s: needs a client certificate too "
+				   "(--consul-client-cert or CONSUL_CLIENT_CERT)",
 				   w_key);
 	if (w_name != NULL && !config_host_ok(cfg->consul_tls_server_name))
 		return config_fail(errp, "%s: '%s' is not a host name", w_name,

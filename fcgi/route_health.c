@@ -63,11 +63,11 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 						      : runner_missing ? "runner missing"
 								       : "ok"));
 	json_object_object_add(o, "consul",
-			       json_object_new_string(app->consul == NULL ? "disabled"
-						      : !consul_ok        ? "unreachable"
+			       json_object_new_string(app->consul == NULL          ? "disabled"
+						      : !consul_ok                 ? "unreachable"
 						      : !session && denied != NULL ? "acl denied"
-						      : !session          ? "no session"
-									  : "ok"));
+						      : !session                   ? "no session"
+										   : "ok"));
 	http_respond_json(fr, req, failing.len > 0 ? 503 : 200, o, NULL);
 	buf_free(&failing);
 	free(err);

@@ -72,10 +72,10 @@ struct launcher {
 	char *worker_sock;              /* <spool>/worker.sock */
 	char *nginx_user, *nginx_group; /* NULL unless root */
 	gid_t nginx_gid;
-	struct privdrop pd; /* the service user the responder and the worker become */
-	char *sock_opt;     /* --fcgi-socket=... added to the passed-on options, or NULL */
-	char *group_opt;    /* --fcgi-socket-group=... added to them, or NULL */
-	char *status_url;   /* http://<ip or loopback>:<port>/status */
+	struct privdrop pd;    /* the service user the responder and the worker become */
+	char *sock_opt;        /* --fcgi-socket=... added to the passed-on options, or NULL */
+	char *group_opt;       /* --fcgi-socket-group=... added to them, or NULL */
+	char *status_url;      /* http://<ip or loopback>:<port>/status */
 	struct consul *consul; /* asks for Consul's leader as the others reach it; NULL without */
 	struct proc procs[P_COUNT];
 };

@@ -61,11 +61,11 @@ struct sync_state {
 	int need_session; /* a txn said the session is invalid: renew (and confirm) now */
 	int need_reacquire;
 	/* ACL refusals: logged and stored (SETTINGS_CONSUL_DENIED) once per change */
-	int denied;             /* the last refused round has not been followed by a good one */
-	int denied_stored;      /* the spool holds a refusal (perhaps an earlier worker's) */
-	int denied_session;     /* the refused call was the session's own (create, renew) */
-	int64_t denied_until;   /* monotonic ms: the refused steps wait until then */
-	char *denied_msg;       /* the refusal of the current round, "Consul ACL denied: ..." */
+	int denied;              /* the last refused round has not been followed by a good one */
+	int denied_stored;       /* the spool holds a refusal (perhaps an earlier worker's) */
+	int denied_session;      /* the refused call was the session's own (create, renew) */
+	int64_t denied_until;    /* monotonic ms: the refused steps wait until then */
+	char *denied_msg;        /* the refusal of the current round, "Consul ACL denied: ..." */
 	const char *denied_what; /* which step was refused, for the log */
 };
 

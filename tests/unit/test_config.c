@@ -1067,9 +1067,10 @@ static void test_retention(void **state)
 /* ---- Consul's address, TLS and token (core/consulconf.h) ---- */
 
 static const char *const consul_vars[] = {
-	"CONSUL_HTTP_ADDR",   "CONSUL_HTTP_SSL",   "CONSUL_HTTP_SSL_VERIFY", "CONSUL_CACERT",
-	"CONSUL_CAPATH",      "CONSUL_CLIENT_CERT", "CONSUL_CLIENT_KEY",     "CONSUL_TLS_SERVER_NAME",
-	"CONSUL_HTTP_TOKEN", "CONSUL_HTTP_TOKEN_FILE",
+	"CONSUL_HTTP_ADDR",       "CONSUL_HTTP_SSL",        "CONSUL_HTTP_SSL_VERIFY",
+	"CONSUL_CACERT",          "CONSUL_CAPATH",          "CONSUL_CLIENT_CERT",
+	"CONSUL_CLIENT_KEY",      "CONSUL_TLS_SERVER_NAME", "CONSUL_HTTP_TOKEN",
+	"CONSUL_HTTP_TOKEN_FILE",
 };
 
 static void consul_env_clear(void)
@@ -1141,7 +1142,8 @@ static void test_consul_addr(void **state)
 	unsetenv("CONSUL_HTTP_SSL");
 	/* the certificate's name: the URL names it, libcurl connects to the address */
 	consul_derives("https://server.dc1.consul:8501", "https://127.0.0.1:8501", NULL,
-		       "server.dc1.consul:8501:127.0.0.1:8501", "--consul-addr=https://127.0.0.1:8501",
+		       "server.dc1.consul:8501:127.0.0.1:8501",
+		       "--consul-addr=https://127.0.0.1:8501",
 		       "--consul-tls-server-name=server.dc1.consul");
 	consul_derives("http://127.0.0.1:8500", "http://127.0.0.1:8500", NULL, NULL,
 		       "--consul-addr=http://127.0.0.1:8500",

@@ -458,7 +458,8 @@ static void test_malformed_answers(void **state)
 		  "entry of key 'other'" },
 		{ "500 Internal Server Error", "rpc error: No cluster leader", FS_EIO,
 		  "Consul unavailable: GET of key 'ns/a b/x': HTTP 500: rpc error: No cluster leader" },
-		{ "403 Forbidden", "ACL not found", FS_EDENIED, "Consul ACL denied: ACL not found" },
+		{ "403 Forbidden", "ACL not found", FS_EDENIED,
+		  "Consul ACL denied: ACL not found" },
 		{ "404 Not Found", "", FS_ENOENT, "no key" },
 		{ "200 OK",
 		  "[{\"Key\":\"ns/a b/x\",\"ModifyIndex\":7,\"CreateIndex\":1,"
@@ -487,8 +488,9 @@ static void fake_denied(const char *status, const char *body, int txn, int want,
 	struct consul *c;
 	char buf[1024], *err = NULL;
 
-	snprintf(buf, sizeof(buf), "HTTP/1.1 %s\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
-		 status, strlen(body), body);
+	snprintf(buf, sizeof(buf),
+		 "HTTP/1.1 %s\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s", status,
+		 strlen(body), body);
 	fake_start(&f, buf);
 	c = client(f.port, "wrong", 2000);
 	claim_ops(ops, "k", "v", "s");
@@ -528,14 +530,16 @@ static void test_acl_denied(void **state)
 	memcpy(want + 218, "\xc3\xa9", 2);
 	fake_denied("403 Forbidden", long_body, 0, FS_EDENIED, want);
 	/* what Consul 1.8.7 answers a txn whose op the token may not do */
-	fake_denied("409 Conflict", "{\"Results\":null,\"Errors\":[{\"OpIndex\":0,\"What\":"
-				    "\"Permission denied\"}]}",
+	fake_denied("409 Conflict",
+		    "{\"Results\":null,\"Errors\":[{\"OpIndex\":0,\"What\":"
+		    "\"Permission denied\"}]}",
 		    1, FS_EDENIED, "Consul ACL denied: Permission denied");
 	fake_denied("403 Forbidden", "ACL not found", 1, FS_EDENIED,
 		    "Consul ACL denied: ACL not found");
 	/* a failed check is not a refusal */
-	fake_denied("409 Conflict", "{\"Results\":null,\"Errors\":[{\"OpIndex\":0,\"What\":"
-				    "\"failed to lock key \\\"k\\\": check-not-exists failed\"}]}",
+	fake_denied("409 Conflict",
+		    "{\"Results\":null,\"Errors\":[{\"OpIndex\":0,\"What\":"
+		    "\"failed to lock key \\\"k\\\": check-not-exists failed\"}]}",
 		    1, FS_EEXIST, "op 0: failed to lock key \"k\": check-not-exists failed");
 }
 
