@@ -40,18 +40,25 @@ void claim_clear(struct claim *cl)
 	memset(cl, 0, sizeof(*cl));
 }
 
+/* A spool setting the worker writes for the responder (a new string), or NULL when it is unset
+ * or empty. */
+static char *claim_setting(struct app *app, const char *key)
+{
+	char *v = NULL;
+
+	if (spool_setting_get(app->sp, key, &v, NULL) != 0)
+		return NULL;
+	if (*v == '\0') {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
 /* The worker's ACL refusal as it stored it ("Consul ACL denied: ..."; a new string), or NULL. */
 static char *claim_denied(struct app *app)
 {
-	char *msg = NULL;
-
-	if (spool_setting_get(app->sp, SETTINGS_CONSUL_DENIED, &msg, NULL) != 0)
-		return NULL;
-	if (*msg == '\0') {
-		free(msg);
-		return NULL;
-	}
-	return msg;
+	return claim_setting(app, SETTINGS_CONSUL_DENIED);
 }
 
 /* No session to claim with: the worker's ACL refusal when that is why (FS_EDENIED), else
@@ -79,15 +86,7 @@ static int claim_failed(int rc, const char *detail, char **errp)
  * is none. */
 static char *claim_session(struct app *app)
 {
-	char *id = NULL;
-
-	if (spool_setting_get(app->sp, SETTINGS_CONSUL_SESSION, &id, NULL) != 0)
-		return NULL;
-	if (*id == '\0') {
-		free(id);
-		return NULL;
-	}
-	return id;
+	return claim_setting(app, SETTINGS_CONSUL_SESSION);
 }
 
 /* The QUEUED/WAITING entry this node writes when it claims req for user (NULL: none) as claim

@@ -824,6 +824,11 @@ int statesync_may_dispatch(void)
 	return !(g.need_reacquire || g.need_session || g.gone_since != 0 || g.session == NULL);
 }
 
+int statesync_denied(void)
+{
+	return g.enabled && g.denied;
+}
+
 int statesync_claimed(const char *id)
 {
 	enum sync_rc rc;
