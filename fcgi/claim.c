@@ -55,9 +55,12 @@ static char *claim_setting(struct app *app, const char *key)
 	return v;
 }
 
-/* The worker's ACL refusal as it stored it ("Consul ACL denied: ..."; a new string), or NULL. */
+/* The worker's ACL refusal as it stored it ("Consul ACL denied: ..."; a new string), or NULL;
+ * NULL too when no worker runs: a stopped worker's refusal is not why there is no session now. */
 static char *claim_denied(struct app *app)
 {
+	if (!workersock_alive(app))
+		return NULL;
 	return claim_setting(app, SETTINGS_CONSUL_DENIED);
 }
 
