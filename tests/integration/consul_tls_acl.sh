@@ -7,6 +7,7 @@
 # Covers: a node configured through CONSUL_HTTP_ADDR, CONSUL_CACERT, CONSUL_CLIENT_CERT/KEY,
 # CONSUL_TLS_SERVER_NAME and --consul-token-file runs a job to SUCCEEDED and its entry is in
 # Consul; the same settings as options; an option winning over its variable; the unix socket;
+# the launcher (its own look for Consul's leader over TLS, the settings passed on);
 # a node with a token Consul does not know: /submit answers 503 "Consul ACL denied: ...",
 # /health says so, and its worker logs the refusal once while retrying it every 30 s (not on
 # the outage backoff); a token whose policy is changed under a running worker (refused,
@@ -22,7 +23,14 @@ fi
 NS=fs-test/acl
 AGENT_NODE=fs-acl
 TLS=$FS_TMP/tls
-trap 'for s in "$FS_TMP"/spool-*; do FS_SPOOL=$s fs_stop_supervisors; done; fs_stop_workers; fs_consul_stop_all; fs_cleanup' EXIT
+LPID=
+stop_launcher() {
+	[ -n "$LPID" ] || return 0
+	kill -TERM "$LPID" 2>/dev/null
+	wait "$LPID" 2>/dev/null
+	LPID=
+}
+trap 'stop_launcher; for s in "$FS_TMP"/spool-*; do FS_SPOOL=$s fs_stop_supervisors; done; fs_stop_workers; fs_consul_stop_all; fs_cleanup' EXIT
 T0=$(date +%s)
 phase() { echo "$(( $(date +%s) - T0 )) s: $*"; }
 
@@ -220,6 +228,24 @@ run_job "job with options over the variables"
 node unix "CONSUL_HTTP_ADDR=unix://$SOCK CONSUL_HTTP_TOKEN_FILE=$FS_TMP/token"
 run_job "job over the unix socket"
 phase "the good nodes ran their jobs"
+
+# ---- the launcher: its own look for Consul's leader over TLS, and the settings passed on (the
+# options on its command line, the variables in its environment) ----
+fs_use_launcher
+LPORT=$(fs_free_ports 1)
+# shellcheck disable=SC2086
+env $TLS_ENV "$LAUNCHER" --spool "$FS_TMP/spool-launcher" --ip 127.0.0.1 --port "$LPORT" \
+	--factotum-bin "$RUNNER" $FS_AS_ROOT --consul-name launcher --consul-namespace "$NS" \
+	--consul-token-file "$FS_TMP/token" >"$FS_TMP/launcher.out" 2>"$FS_TMP/launcher.err" &
+LPID=$!
+if fs_until "$LPID" 400 grep -q "listening on http://127.0.0.1:$LPORT/" "$FS_TMP/launcher.out"; then
+	FS_URL=http://127.0.0.1:$LPORT NODE_SPOOL=$FS_TMP/spool-launcher
+	run_job "job through the launcher"
+	phase "the launcher's node ran its job"
+else
+	fs_fail "the launcher did not start: $(cat "$FS_TMP/launcher.err")"
+fi
+stop_launcher
 
 # ---- the refused node ----
 FS_URL=$BAD_URL
