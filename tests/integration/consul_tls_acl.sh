@@ -303,6 +303,17 @@ for prog in "$FS_FCGI" "$FS_WORKER" "$FS_BUILDDIR/launcher/factotum-server"; do
 	[ "$st:$out" = "2:${prog##*/}: --consul-addr: cannot be given with --consul-ip (one address)" ] ||
 		fs_fail "${prog##*/} --consul-addr --consul-ip: $st $out"
 done
+# a bad variable or an unusable token file: one line, exit 2, at start
+out=$(CONSUL_HTTP_ADDR=ftp://127.0.0.1:1 "$FS_WORKER" --factotum-bin "$FS_RUNNER" 2>&1)
+st=$?
+[ "$st:$out" = "2:factotum-server-worker: CONSUL_HTTP_ADDR: 'ftp://127.0.0.1:1' has an unknown scheme (http://, https:// or unix://)" ] ||
+	fs_fail "a bad CONSUL_HTTP_ADDR: $st $out"
+: >"$FS_TMP/empty-token"
+chmod 0600 "$FS_TMP/empty-token"
+out=$("$FS_FCGI" --factotum-bin "$FS_RUNNER" --consul-token-file "$FS_TMP/empty-token" 2>&1)
+st=$?
+[ "$st:$out" = "2:factotum-server-fcgi: --consul-token-file: '$FS_TMP/empty-token' is empty" ] ||
+	fs_fail "an empty token file: $st $out"
 
 if [ "$FS_FAILS" -ne 0 ]; then
 	for log in "$FS_TMP"/worker-*.log "$FS_TMP"/responder-*.log; do
