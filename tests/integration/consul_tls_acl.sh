@@ -23,14 +23,7 @@ fi
 NS=fs-test/acl
 AGENT_NODE=fs-acl
 TLS=$FS_TMP/tls
-LPID=
-stop_launcher() {
-	[ -n "$LPID" ] || return 0
-	kill -TERM "$LPID" 2>/dev/null
-	wait "$LPID" 2>/dev/null
-	LPID=
-}
-trap 'stop_launcher; for s in "$FS_TMP"/spool-*; do FS_SPOOL=$s fs_stop_supervisors; done; fs_stop_workers; fs_consul_stop_all; fs_cleanup' EXIT
+trap 'for s in "$FS_TMP"/spool-*; do FS_SPOOL=$s fs_stop_supervisors; done; fs_stop_workers; fs_consul_stop_all; fs_cleanup' EXIT
 T0=$(date +%s)
 phase() { echo "$(( $(date +%s) - T0 )) s: $*"; }
 
@@ -238,6 +231,7 @@ env $TLS_ENV "$LAUNCHER" --spool "$FS_TMP/spool-launcher" --ip 127.0.0.1 --port 
 	--factotum-bin "$RUNNER" $FS_AS_ROOT --consul-name launcher --consul-namespace "$NS" \
 	--consul-token-file "$FS_TMP/token" >"$FS_TMP/launcher.out" 2>"$FS_TMP/launcher.err" &
 LPID=$!
+FS_RESP_PIDS="$FS_RESP_PIDS $LPID" # stopped on exit as a responder is (SIGTERM stops its node)
 if fs_until "$LPID" 400 grep -q "listening on http://127.0.0.1:$LPORT/" "$FS_TMP/launcher.out"; then
 	FS_URL=http://127.0.0.1:$LPORT NODE_SPOOL=$FS_TMP/spool-launcher
 	run_job "job through the launcher"
@@ -245,7 +239,7 @@ if fs_until "$LPID" 400 grep -q "listening on http://127.0.0.1:$LPORT/" "$FS_TMP
 else
 	fs_fail "the launcher did not start: $(cat "$FS_TMP/launcher.err")"
 fi
-stop_launcher
+fs_stop_responder "$LPID"
 
 # ---- the refused node ----
 FS_URL=$BAD_URL
