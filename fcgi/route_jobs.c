@@ -97,7 +97,8 @@ static int check_consul(struct app *app, FCGX_Request *fr, struct http_request *
 	}
 	if (rc != 0) {
 		atomic_fetch_add(&app->consul_errors, 1);
-		msg = rc == FS_EIO ? xstrdup(err) : xasprintf("Consul unavailable: %s", err);
+		msg = rc == FS_EIO || rc == FS_EDENIED ? xstrdup(err)
+						       : xasprintf("Consul unavailable: %s", err);
 		http_respond_message(fr, req, 503, msg);
 		goto done;
 	}
