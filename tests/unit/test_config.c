@@ -572,8 +572,8 @@ static void test_usage_per_program(void **state)
 	assert_null(strstr(worker, "--limit-req"));
 	assert_null(strstr(worker, "(0..65535)")); /* --limit-conn's 2nd line */
 	assert_null(strstr(worker, "--max-tasks"));
-	assert_non_null(strstr(worker, "\n  --help, --version\nEnvironment: CONSUL_HTTP_TOKEN"));
-	assert_non_null(strstr(fcgi, "\n  --help, --version\nEnvironment: CONSUL_HTTP_TOKEN"));
+	assert_non_null(strstr(worker, "\n  --help, --version\nEnvironment: CONSUL_HTTP_ADDR"));
+	assert_non_null(strstr(fcgi, "\n  --help, --version\nEnvironment: CONSUL_HTTP_ADDR"));
 	free(fcgi);
 	free(worker);
 }
@@ -1283,7 +1283,7 @@ static void test_consul_precedence(void **state)
 	rejects("CONSUL_HTTP_SSL_VERIFY: 'maybe' is not true or false", "--log-level=info");
 	unsetenv("CONSUL_HTTP_SSL_VERIFY");
 	rejects("--consul-ssl-verify: 'maybe' is not true or false", "--consul-ssl-verify=maybe");
-	rejects("--consul-ssl-verify: missing value", "--consul-ssl-verify");
+	rejects_usage("--consul-ssl-verify: missing value", "--consul-ssl-verify");
 
 	/* files are checked when the program starts */
 	setenv("CONSUL_CACERT", "/nonexistent/ca.pem", 1);
