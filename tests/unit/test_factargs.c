@@ -758,9 +758,10 @@ static void test_webhook_repeats(void **state)
 					    ARGV("--webhook", "http://a/", "--webhook=ftp://b/"),
 					    &fa, &err),
 			 FS_EINVAL);
-	assert_string_equal(err, "Error: the specified webhook URL \"ftp://b/\" is invalid. Reason: "
-				 "URL must begin with 'http://' or 'https://' to be used with "
-				 "Factotum webhooks");
+	assert_string_equal(err,
+			    "Error: the specified webhook URL \"ftp://b/\" is invalid. Reason: "
+			    "URL must begin with 'http://' or 'https://' to be used with "
+			    "Factotum webhooks");
 	free(err);
 }
 
