@@ -4,7 +4,7 @@
 # of tree — a normal build and an AddressSanitizer+UBSan build, each running `make check`, and a
 # build with the fault-injection seam running the reliability tests' short forms
 # (`make check-reliability`, tests/reliability/README); then, in the normal build, the Debian
-# package from build to purge (`make check-packaging`, about two minutes; skipped when not root).
+# package from build to purge (`make check-packaging`, one to two minutes; skipped when not root).
 #   usage: scripts/test.sh [--normal] [--as USER]
 #     (build directories: build/, build-asan/ and build-fault/)
 #     --normal   the normal build only

@@ -4,8 +4,8 @@
 # container, CI): what an uploader and then an operator would do with it.
 #   1. dpkg-buildpackage -us -uc (source and binary; the build runs the unit tests) in a clean
 #      copy of the tree;
-#   2. lintian -I --pedantic on the .deb and on the source package (.dsc): any tag that is not
-#      overridden fails;
+#   2. lintian -I --pedantic on the .deb and on the source package (through the .changes): any
+#      tag that is not overridden fails;
 #   3. apt-get installs the .deb and its Depends;
 #   4. systemd-analyze verify on the three installed units (any complaint fails) and
 #      systemd-analyze security --offline=yes on the two services (a "figure:" line each);
@@ -25,7 +25,7 @@
 #      stay (debian/postrm says why).
 # Skipped (77) when not root, when a tool is missing, or where the package or files it would own
 # are on the machine already: an operator's own installation is never touched. Anything it
-# installed is purged on exit. About 2 minutes on an idle 2-core machine (two package builds):
+# installed is purged on exit. One to two minutes on a 2-core machine (two package builds):
 # `make check-packaging` runs it; make check does not.
 
 set -u
@@ -83,10 +83,12 @@ ver=$(dpkg-parsechangelog -l "$tmp/src/debian/changelog" -S Version)
 arch=$(dpkg --print-architecture)
 pkg_build "$tmp/src" "$tmp/build1.log" ""
 deb=$tmp/${PKG}_${ver}_$arch.deb
-dsc=$tmp/${PKG}_$ver.dsc
-[ -f "$deb" ] && [ -f "$dsc" ] || { echo "FAIL: no $deb or $dsc"; exit 1; }
+changes=$tmp/${PKG}_${ver}_$arch.changes
+[ -f "$deb" ] && [ -f "$changes" ] && [ -f "$tmp/${PKG}_$ver.dsc" ] ||
+	{ echo "FAIL: no $deb, $changes or the .dsc"; exit 1; }
 grep -q '^# PASS: ' "$tmp/build1.log" || fail "the build ran no unit test (dh_auto_test)"
-lintian -I --pedantic --fail-on error,warning,info,pedantic,experimental "$deb" "$dsc" \
+# (the .changes: the source package, the .deb, its -dbgsym and the .buildinfo)
+lintian -I --pedantic --fail-on error,warning,info,pedantic,experimental "$changes" \
 	>"$tmp/lintian.out" 2>&1
 rc=$?
 tags=$(grep -v '^running with root privileges' "$tmp/lintian.out")
