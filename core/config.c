@@ -166,6 +166,22 @@ static int config_fail(char **errp, const char *fmt, ...)
 	return FS_EINVAL;
 }
 
+/* config_fail for a malformed command line: returns CONFIG_BAD_USAGE. */
+static int config_fail_usage(char **errp, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int config_fail_usage(char **errp, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	config_fail(errp, "%s", msg);
+	free(msg);
+	return CONFIG_BAD_USAGE;
+}
+
 /* The original server's two lines (the value shown as config_fail shows it). */
 static int config_fail_level(char **errp, const char *value, const char *where)
 {
@@ -699,7 +715,8 @@ static const struct config_option *config_lookup(const char *name, size_t len)
 
 /* ---- the two sources ---- */
 
-/* argv[1..argc) into cfg; seen[i] is set for each option config_options[i] given. */
+/* argv[1..argc) into cfg; seen[i] is set for each option config_options[i] given. Returns 0,
+ * FS_EINVAL (a bad value) or CONFIG_BAD_USAGE (a malformed command line). */
 static int config_parse_args(struct config *cfg, int argc, char *const argv[], int seen[],
 			     char **errp)
 {
@@ -712,14 +729,15 @@ static int config_parse_args(struct config *cfg, int argc, char *const argv[], i
 	for (i = 1; i < argc; i++) {
 		arg = argv[i];
 		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-			config_fail(errp, "unexpected argument '%s'", arg);
+			rc = config_fail_usage(errp, "unexpected argument '%s'", arg);
 			goto done;
 		}
 		eq = strchr(arg + 2, '=');
 		opt = config_lookup(arg + 2, eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2));
 		if (opt == NULL) {
-			config_fail(errp, "unknown option '%.*s'",
-				    eq != NULL ? (int)(eq - arg) : (int)strlen(arg), arg);
+			rc = config_fail_usage(errp, "unknown option '%.*s'",
+					       eq != NULL ? (int)(eq - arg) : (int)strlen(arg),
+					       arg);
 			goto done;
 		}
 		idx = (size_t)(opt - config_options);
@@ -744,7 +762,7 @@ static int config_parse_args(struct config *cfg, int argc, char *const argv[], i
 			value = "";
 		}
 		if (*value == '\0') {
-			config_fail(errp, "%s: missing value", where);
+			rc = config_fail_usage(errp, "%s: missing value", where);
 			goto done;
 		}
 		if (config_set(cfg, opt, value, where, errp) != 0)
@@ -1018,7 +1036,7 @@ int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
 	int seen[CONFIG_NOPTS] = { 0 }, line_of[CONFIG_NOPTS] = { 0 };
 	const struct config_option *bin = config_lookup("factotum-bin", strlen("factotum-bin"));
 	const struct config_option *cfgopt = config_lookup("config", strlen("config"));
-	int i, bin_given;
+	int i, bin_given, rc;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
@@ -1026,8 +1044,8 @@ int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
 		if (strcmp(argv[i], "--version") == 0)
 			return CONFIG_VERSION;
 	}
-	if (config_parse_args(cfg, argc, argv, seen, errp) != 0)
-		return FS_EINVAL;
+	if ((rc = config_parse_args(cfg, argc, argv, seen, errp)) != 0)
+		return rc;
 	if (seen[cfgopt - config_options] &&
 	    config_parse_file(cfg, cfg->config_file, seen, line_of, errp) != 0)
 		return FS_EINVAL;
@@ -1077,7 +1095,9 @@ const char *config_log_level_name(enum config_log_level level)
 	return config_level_names[level];
 }
 
-const char *config_usage(void)
+/* The option summary of every option, in the table's order: a line "  --name..." per option,
+ * continued on lines starting with more blanks. config_usage picks a program's lines from it. */
+static const char *config_usage_text(void)
 {
 	return "Options (also as 'name = value' lines in the --config file; the command line wins):\n"
 	       "  --config=FILE                read options from FILE\n"
@@ -1156,4 +1176,66 @@ const char *config_usage(void)
 	       "                               after their finish [the --retain-done value]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
+}
+
+/* The options that only one program uses, besides the launcher, which passes every option on
+ * (what each uses is in its manual page); the other options are used by all three. */
+static const char config_launcher_only[] =
+	"ip port htpasswd trust-network tls-cert tls-key limit-req limit-conn";
+static const char config_fcgi_only[] =
+	"max-jobs fcgi-socket fcgi-threads factfile-root fcgi-socket-group template-values "
+	"client-webhooks client-webhook-hosts max-tasks max-queued-per-user";
+static const char config_worker_only[] =
+	"no-colour job-timeout log-max-bytes run-as allow-shared-user allow-root-runs run-path "
+	"pass-env run-max-processes run-max-memory run-max-open-files run-uid-range retain-done "
+	"retain-max-done keep-run-dirs retain-consul";
+
+/* Whether the blank-separated words of list hold the len bytes of name. */
+static int config_in_list(const char *list, const char *name, size_t len)
+{
+	const char *p = list;
+	size_t n;
+
+	for (;;) {
+		n = strcspn(p, " ");
+		if (n == len && memcmp(p, name, len) == 0)
+			return 1;
+		if (p[n] == '\0')
+			return 0;
+		p += n + 1;
+	}
+}
+
+/* Whether prog's --help lists the option the usage line names (--help and --version: all). */
+static int config_usage_lists(const char *line, enum config_program prog)
+{
+	const char *name = line + 4; /* after "  --" */
+	size_t len = strcspn(name, "=, \n");
+
+	if (prog == CONFIG_PROG_LAUNCHER)
+		return 1;
+	if (config_in_list(config_launcher_only, name, len))
+		return 0;
+	return !config_in_list(prog == CONFIG_PROG_FCGI ? config_worker_only : config_fcgi_only,
+			       name, len);
+}
+
+char *config_usage(enum config_program prog)
+{
+	const char *line, *end;
+	struct buf out;
+	int keep = 1;
+
+	buf_init(&out);
+	for (line = config_usage_text(); *line != '\0'; line = end) {
+		end = strchr(line, '\n') + 1; /* the text ends with '\n' */
+		/* "  --name": an option's first line; more blanks: its continuation */
+		if (strncmp(line, "  --", 4) == 0)
+			keep = config_usage_lists(line, prog);
+		else if (strncmp(line, "   ", 3) != 0)
+			keep = 1;
+		if (keep)
+			buf_append(&out, line, (size_t)(end - line));
+	}
+	return buf_steal(&out);
 }

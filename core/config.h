@@ -86,9 +86,21 @@ enum config_template_values {
 };
 
 /* What config_parse returns besides 0 and FS_EINVAL: the program prints config_usage() or its
- * version to stdout and exits 0. */
-#define CONFIG_HELP    1
-#define CONFIG_VERSION 2
+ * version to stdout and exits 0 (CONFIG_HELP, CONFIG_VERSION); or the command line is malformed
+ * rather than a value bad (CONFIG_BAD_USAGE: *errp is set as for FS_EINVAL, and the program also
+ * says how to get its usage). */
+#define CONFIG_HELP      1
+#define CONFIG_VERSION   2
+#define CONFIG_BAD_USAGE 3
+
+/* The server programs, as config_usage tells their options apart: each program's --help lists
+ * the options it uses (every program accepts and checks them all, so that one file serves
+ * every program). The launcher passes every option on. */
+enum config_program {
+	CONFIG_PROG_LAUNCHER = 1,
+	CONFIG_PROG_FCGI = 2,
+	CONFIG_PROG_WORKER = 4,
+};
 
 /* Every string is owned by the struct (config_free) and never NULL unless said so. */
 struct config {
@@ -183,6 +195,9 @@ void config_init(struct config *cfg);
  *   0             cfg is complete and valid: every value checked, including that factotum-bin
  *                 (given or the bundled default) is an executable regular file;
  *   CONFIG_HELP / CONFIG_VERSION  --help / -h or --version was given (cfg holds the defaults);
+ *   CONFIG_BAD_USAGE  on the command line an unknown option, an argument that is no option or
+ *                 an option without its value: *errp as for FS_EINVAL ("unknown option
+ *                 '--x'", "--port: missing value"); a flag with a value is a bad value;
  *   FS_EINVAL     *errp is one line naming the option and the problem ("--port: ..." or
  *                 "FILE:LINE: port: ..."); the program prints it and exits 2. The original
  *                 server's arguments carry its texts: "--factotum-bin: Invalid path for
@@ -195,8 +210,10 @@ int config_parse(struct config *cfg, int argc, char *const argv[], char **errp);
 /* Frees every string of cfg; cfg may then be config_init'ed again. */
 void config_free(struct config *cfg);
 
-/* The option summary for --help (one option per line, ends with '\n'); static storage. */
-const char *config_usage(void);
+/* The option summary of prog's --help: the options prog uses, one per line with its
+ * continuation lines, then the environment it reads; ends with '\n'. New text the caller
+ * frees. */
+char *config_usage(enum config_program prog);
 
 /* "off", "error", ... for a level; static storage. */
 const char *config_log_level_name(enum config_log_level level);

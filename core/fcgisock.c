@@ -16,6 +16,25 @@
 
 #define FCGISOCK_HASH_HEX 12
 
+/* 1 if this process may give a file it owns to gid: root, or gid is one of its groups. */
+static int fcgisock_may_give(gid_t gid)
+{
+	gid_t *groups;
+	int i, n, found = 0;
+
+	if (geteuid() == 0 || getegid() == gid)
+		return 1;
+	n = getgroups(0, NULL);
+	if (n <= 0)
+		return 0;
+	groups = xcalloc((size_t)n, sizeof(*groups));
+	n = getgroups(n, groups);
+	for (i = 0; i < n && !found; i++)
+		found = groups[i] == gid;
+	free(groups);
+	return found;
+}
+
 int fcgisock_group(const struct config *cfg, gid_t *gid, char **errp)
 {
 	struct group *gr;
@@ -25,7 +44,8 @@ int fcgisock_group(const struct config *cfg, gid_t *gid, char **errp)
 			return err_set(errp, FS_ENOENT,
 				       "--fcgi-socket-group: no group '%s' on this system",
 				       cfg->fcgi_socket_group);
-	} else if (geteuid() != 0 || (gr = getgrnam("www-data")) == NULL) {
+	} else if ((gr = getgrnam(FCGISOCK_NGINX_GROUP)) == NULL ||
+		   !fcgisock_may_give(gr->gr_gid)) {
 		return 0;
 	}
 	*gid = gr->gr_gid;
@@ -63,7 +83,9 @@ int fcgisock_own(const char *path, const struct privdrop *pd, int have_group, gi
 {
 	if (!pd->active && !have_group)
 		return 0;
-	if (chown(path, pd->active ? pd->uid : (uid_t)-1, have_group ? gid : (gid_t)-1) != 0)
+	/* without a group, the one of the user the process becomes */
+	if (chown(path, pd->active ? pd->uid : (uid_t)-1,
+		  have_group ? gid : (pd->active ? pd->gid : (gid_t)-1)) != 0)
 		return err_set(errp, FS_EIO, "--fcgi-socket: cannot give '%s' to %s%s%s: %s", path,
 			       pd->active ? pd->name : "", pd->active && have_group ? " and " : "",
 			       have_group ? "the socket's group" : "", strerror(errno));

@@ -7,7 +7,7 @@
  * side); else <spool>/fcgi.sock. The directory, made by whoever runs as root first, belongs to
  * the service user with the socket's group, mode 0750: nginx's workers (in that group) can reach
  * the socket, nobody else can even list the directory; 0755 when no group applies.
- * The socket itself is 0660, owned by the service user and the group. */
+ * The socket itself is 0660, owned by the service user and the group (fcgisock_group). */
 #ifndef FS_FCGISOCK_H
 #define FS_FCGISOCK_H
 
@@ -18,9 +18,15 @@
 
 #define FCGISOCK_RUNDIR "/run/factotum-server"
 
-/* The socket's group: --fcgi-socket-group, else (started as root) www-data where it exists.
- * Returns 1 with *gid set, 0 when no group applies, FS_ENOENT with *errp set when the group
- * given does not exist (the program exits 2). */
+/* The group of nginx's workers on Debian (its nginx.conf's "user www-data;"), as php-fpm's
+ * Debian pool gives its socket: the default group of the socket. */
+#define FCGISOCK_NGINX_GROUP "www-data"
+
+/* The socket's group: --fcgi-socket-group, else FCGISOCK_NGINX_GROUP where it exists and this
+ * process may give files to it (root, or a member of it). Returns 1 with *gid set; 0 when no
+ * group applies, and the socket keeps the group of the process (of the user it becomes, when
+ * started as root); FS_ENOENT with *errp set when the group given does not exist (the program
+ * exits 2). */
 int fcgisock_group(const struct config *cfg, gid_t *gid, char **errp);
 
 /* Started as root with the default socket path and a unix socket: replaces cfg->fcgi_socket by

@@ -34,6 +34,7 @@
 #include "privdrop.h"
 #include "proc.h"
 #include "runuser.h"
+#include "sdnotify.h"
 #include "spool.h"
 
 #define PROG                "factotum-server-fcgi"
@@ -187,6 +188,17 @@ fail:
 	return -1;
 }
 
+/* Removes the socket file this responder bound, unless it is another's by now: a responder that
+ * starts while this one is still exiting replaces the file (nobody accepts on it any more), and
+ * removing the new one would leave that responder unreachable. */
+static void fcgi_unlink_own(const char *path, const struct stat *bound)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && st.st_dev == bound->st_dev && st.st_ino == bound->st_ino)
+		unlink(path);
+}
+
 /* HOST:PORT, IPv4 or IPv6 (FCGX_OpenSocket knows only IPv4). */
 static int fcgi_listen_tcp(const char *host, int port, char **errp)
 {
@@ -270,6 +282,15 @@ static void fcgi_after_commit(void *arg)
 	workersock_wake(arg);
 }
 
+static const struct cli_program fcgi_cli = {
+	PROG,
+	"Usage: " PROG " [OPTION]...\n"
+	"The FastCGI responder of factotum-server (the HTTP API behind nginx).\n"
+	"The other options of factotum-server are accepted and checked, so that one file serves\n"
+	"every program, but not used.\n",
+	CONFIG_PROG_FCGI,
+};
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -282,6 +303,7 @@ int main(int argc, char **argv)
 	struct privdrop pd;
 	sigset_t set;
 	char *err = NULL, *own_path = NULL;
+	struct stat own_st;
 	int rc, listen_fd = -1, nthreads = 0, i, status = 1, flags, have_group = 0;
 	gid_t sock_gid = 0;
 
@@ -290,26 +312,29 @@ int main(int argc, char **argv)
 	/* what it creates in the spool is for the service user and its group only */
 	umask(0027);
 	config_init(&cfg);
-	if (cli_parse(&cfg, argc, argv, PROG,
-		      "Usage: " PROG " [OPTION]...\nThe FastCGI responder "
-		      "of factotum-server (the HTTP API behind nginx).\n",
-		      &status) != 0)
+	if (cli_parse(&cfg, argc, argv, &fcgi_cli, &status) != 0)
 		goto out;
 	log_init(PROG, cfg.log_level);
+	/* before the drop of privileges, which may leave the notify socket out of reach */
+	if (sdnotify_open(&err) != 0) {
+		log_warn("%s", err);
+		free(err);
+		err = NULL;
+	}
 	if (privdrop_resolve(&cfg, &pd, &err) != 0 ||
 	    (have_group = fcgisock_group(&cfg, &sock_gid, &err)) < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		status = 2;
 		goto out;
 	}
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
-		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,
-			strerror(errno));
+		log_plain(CONFIG_LOG_ERROR, PROG ": --spool: cannot create '%s': %s", cfg.spool,
+			  strerror(errno));
 		goto out;
 	}
 	if (privdrop_own_spool(&pd, cfg.spool, &err) != 0 ||
 	    fcgisock_place(&cfg, &pd, have_group, sock_gid, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		goto out;
 	}
 
@@ -332,21 +357,21 @@ int main(int argc, char **argv)
 			listen_fd = fcgi_listen_tcp(cfg.fcgi_host, cfg.fcgi_port, &err);
 		} else {
 			listen_fd = fcgi_listen_unix(cfg.fcgi_socket, &err);
-			if (listen_fd >= 0)
+			if (listen_fd >= 0 && lstat(cfg.fcgi_socket, &own_st) == 0)
 				own_path = xstrdup(cfg.fcgi_socket);
 			if (listen_fd >= 0 &&
 			    fcgisock_own(cfg.fcgi_socket, &pd, have_group, sock_gid, &err) != 0) {
-				fprintf(stderr, PROG ": %s\n", err);
+				log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 				goto out;
 			}
 		}
 		if (listen_fd < 0) {
-			fprintf(stderr, PROG ": %s\n", err);
+			log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 			goto out;
 		}
 	}
 	if (privdrop_apply(&pd, 0, 1, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		goto out;
 	}
 
@@ -358,13 +383,13 @@ int main(int argc, char **argv)
 	if (spool_open(&app.sp, cfg.spool, flags, &err) != 0 ||
 	    spool_open(&sp_commit, cfg.spool, flags | SPOOL_CHECKPOINT_APART, &err) != 0 ||
 	    spool_open(&sp_ckpt, cfg.spool, flags, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		goto out;
 	}
 	rc = checkpointer_start(&ckpt, sp_ckpt, &err);
 	sp_ckpt = NULL;
 	if (rc != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		goto out;
 	}
 	app.cfg = &cfg;
@@ -382,7 +407,7 @@ int main(int argc, char **argv)
 	app.policy.args = &app.argpolicy;
 	/* before any thread, as for Consul below: libcurl's global state */
 	if (argpolicy_prepare(&app.argpolicy, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		goto out;
 	}
 	app.policy.max_tasks = (size_t)cfg.max_tasks;
@@ -390,7 +415,7 @@ int main(int argc, char **argv)
 	if (!cfg.no_consul) {
 		/* before any thread: libcurl's global state */
 		if (consul_global_init(&err) != 0) {
-			fprintf(stderr, PROG ": %s\n", err);
+			log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 			goto out;
 		}
 		/* Consul being down is not a reason to stop: /submit answers 503 until it is back */
@@ -398,8 +423,8 @@ int main(int argc, char **argv)
 		/* the claims name this process by pid and start time, as the worker checks it */
 		if (proc_stat(getpid(), &app.pid_start, NULL) != 0 ||
 		    claimlog_open(&app.claims, cfg.spool, getpid(), app.pid_start, &err) != 0) {
-			fprintf(stderr, PROG ": %s\n",
-				err != NULL ? err : "cannot read /proc/self/stat");
+			log_plain(CONFIG_LOG_ERROR, PROG ": %s",
+				  err != NULL ? err : "cannot read /proc/self/stat");
 			goto out;
 		}
 		claim_init(&claim_ops, &app);
@@ -410,7 +435,7 @@ int main(int argc, char **argv)
 	app.disk = diskfree_new(cfg.spool, cfg.run_root, cfg.min_free_space);
 	if (committer_start(&app.committer, sp_commit, ckpt, (size_t)cfg.max_jobs,
 			    fcgi_after_commit, &app, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		goto out;
 	}
 	sp_commit = NULL;
@@ -422,14 +447,21 @@ int main(int argc, char **argv)
 		ths[i].plain_close = fcgi_is_unix(listen_fd);
 		FCGX_InitRequest(&ths[i].req, listen_fd, 0);
 		if ((rc = pthread_create(&ths[i].tid, NULL, fcgi_thread_main, &ths[i])) != 0) {
-			fprintf(stderr, PROG ": cannot start thread %d: %s\n", i, strerror(rc));
+			log_plain(CONFIG_LOG_ERROR, PROG ": cannot start thread %d: %s", i,
+				  strerror(rc));
 			break;
 		}
 		nthreads++;
 	}
 	if (nthreads == cfg.fcgi_threads) {
 		log_info("listening with %d threads", nthreads);
+		/* the socket listens and the spool is open: a connection is answered from now on */
+		sdnotify_send("READY=1\nSTATUS=answering on %s",
+			      listen_fd == SD_LISTEN_FDS_START ? "the socket systemd passed"
+			      : listen_fd == 0                 ? "the inherited socket"
+							       : cfg.fcgi_socket);
 		fcgi_wait_signal();
+		sdnotify_send("STOPPING=1");
 		status = 0;
 	}
 	fcgi_stop_threads(ths, nthreads);
@@ -442,7 +474,7 @@ out:
 	if (listen_fd >= 0)
 		close(listen_fd);
 	if (own_path != NULL)
-		unlink(own_path);
+		fcgi_unlink_own(own_path, &own_st);
 	free(own_path);
 	free(ths);
 	free(app.worker_sock);
@@ -454,5 +486,6 @@ out:
 	free(err);
 	privdrop_free(&pd);
 	config_free(&cfg);
+	sdnotify_close();
 	return status;
 }

@@ -47,6 +47,7 @@
 #include "privdrop.h"
 #include "probe.h"
 #include "procs.h"
+#include "sdnotify.h"
 #include "xalloc.h"
 
 #define PROG "factotum-server"
@@ -79,7 +80,8 @@ struct launcher {
 	struct proc procs[P_COUNT];
 };
 
-static const char launcher_usage[] =
+static const struct cli_program launcher_cli = {
+	PROG,
 	"Usage: " PROG " [OPTION]...\n"
 	"Runs a factotum-server node on this machine: nginx on --ip:--port in front of the\n"
 	"responder (factotum-server-fcgi) and the worker (factotum-server-worker), all stopped\n"
@@ -90,7 +92,9 @@ static const char launcher_usage[] =
 	"                               --consul-ip:--consul-port for development\n"
 	"  --write-nginx-conf=DIR       write the node's nginx configuration with DIR as nginx's\n"
 	"                               prefix (DIR/nginx.conf, DIR/factotum-server.conf,\n"
-	"                               DIR/factotum-server-limits.conf, DIR/tmp/) and exit\n";
+	"                               DIR/factotum-server-limits.conf, DIR/tmp/) and exit\n",
+	CONFIG_PROG_LAUNCHER,
+};
 
 /* A failure that ends the launcher: always written, whatever --log-level says. */
 static void launcher_fail(const struct launcher *l, const char *msg)
@@ -622,21 +626,25 @@ int main(int argc, char **argv)
 	config_init(&l.cfg);
 	launcher_split_args(&l, argc, argv);
 	cargv = launcher_child_argv(&l, argv[0]);
-	if (cli_parse(&l.cfg, l.n_opts + 1, cargv, PROG, launcher_usage, &status) != 0)
+	if (cli_parse(&l.cfg, l.n_opts + 1, cargv, &launcher_cli, &status) != 0)
 		goto out;
 	if (l.consul_dev && l.cfg.no_consul) {
-		fprintf(stderr, PROG ": --consul-dev and --no-consul contradict each other\n");
+		log_plain(CONFIG_LOG_ERROR,
+			  PROG ": --consul-dev and --no-consul contradict each other");
 		status = 2;
 		goto out;
 	}
 	if (nginxconf_check(&l.cfg, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		status = 2;
 		goto out;
 	}
+	if (l.write_nginx != NULL && l.write_nginx[0] == '\0') {
+		status = cli_usage_error(PROG, "--write-nginx-conf: missing value");
+		goto out;
+	}
 	if (l.write_nginx != NULL && l.write_nginx[0] != '/') {
-		fprintf(stderr, PROG ": --write-nginx-conf: %s\n",
-			l.write_nginx[0] == '\0' ? "missing value" : "not an absolute path");
+		log_plain(CONFIG_LOG_ERROR, PROG ": --write-nginx-conf: not an absolute path");
 		status = 2;
 		goto out;
 	}
@@ -648,11 +656,17 @@ int main(int argc, char **argv)
 	/* users and groups that do not exist are an operator's error, like a bad option */
 	if (privdrop_resolve(&l.cfg, &l.pd, &err) != 0 ||
 	    (l.cfg.fcgi_socket_group != NULL && fcgisock_group(&l.cfg, &gid, &err) < 0)) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		status = 2;
 		goto out;
 	}
 	log_init(PROG, l.cfg.log_level);
+	/* the node's programs must not notify in the launcher's name: they start without it */
+	if (sdnotify_open(&err) != 0) {
+		log_warn("%s", err);
+		free(err);
+		err = NULL;
+	}
 	procs_block_signals();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (launcher_find_programs(&l, &err) != 0 || launcher_prepare(&l, &err) != 0) {
@@ -672,8 +686,11 @@ int main(int argc, char **argv)
 		printf(PROG ": listening on %s://%s/ (spool %s)\n",
 		       l.cfg.tls_cert != NULL ? "https" : "http", listen, l.cfg.spool);
 		fflush(stdout);
+		sdnotify_send("READY=1\nSTATUS=listening on %s://%s/",
+			      l.cfg.tls_cert != NULL ? "https" : "http", listen);
 		free(listen);
 		status = launcher_run(&l);
+		sdnotify_send("STOPPING=1");
 	}
 	launcher_stop(&l);
 cleanup:
@@ -682,5 +699,6 @@ out:
 	free(cargv);
 	free(err);
 	launcher_free(&l);
+	sdnotify_close();
 	return status;
 }

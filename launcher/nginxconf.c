@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Filling in the nginx templates for the launcher (contract in nginxconf.h). The templates are
  * nginx/ verbatim, turned into C strings at build time (launcher/nginx_templates.h), so a node
- * runs the same site file users include and the tests exercise. */
+ * runs the same drop-in and location file users include and the tests exercise. */
 #include "nginxconf.h"
 
 #include <arpa/inet.h>
@@ -18,12 +18,21 @@
 #include "nginx_templates.h"
 #include "xalloc.h"
 
-/* The socket the site file names; the launcher points it at the node's responder. */
-#define NGINXCONF_SITE_SOCKET "unix:/run/factotum-server/fcgi.sock"
+/* The socket the location file names; the launcher points it at the node's responder. */
+#define NGINXCONF_LOC_SOCKET  "unix:/run/factotum-server/fcgi.sock"
 /* The lines of the templates that carry the shipped limits; the launcher puts its options'. */
-#define NGINXCONF_SITE_REQ    "limit_req zone=factotum_req burst=200 nodelay;"
-#define NGINXCONF_SITE_CONN   "limit_conn factotum_conn 64;"
+#define NGINXCONF_LOC_REQ     "limit_req zone=factotum_req burst=200 nodelay;"
+#define NGINXCONF_LOC_CONN    "limit_conn factotum_conn 64;"
 #define NGINXCONF_LIMITS_RATE "rate=100r/s;"
+/* Where the site file finds the location file once installed (the Makefile fills it in); the
+ * launcher's copies are side by side in its prefix. */
+#define NGINXCONF_SITE_DIR    "@pkgdatadir@/nginx"
+/* The body of the site file's 403: the launcher's nginx forbids only in protected mode. */
+#define NGINXCONF_SITE_403    "'{\"message\":\"Error: Forbidden\"}'"
+#define NGINXCONF_NODE_403                                                                        \
+	"'{\"message\":\"Error: Forbidden: this node admits only 127.0.0.1 and ::1 until it is "  \
+	"started with --htpasswd FILE (basic authentication) or --trust-network (the network is " \
+	"trusted)\"}'"
 
 static char *nginxconf_hostport(const char *host, int port)
 {
@@ -204,6 +213,7 @@ out:
 int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char **errp)
 {
 	char *site_path = xasprintf("%s/factotum-server.conf", nc->prefix);
+	char *loc_path = xasprintf("%s/factotum-server-location.conf", nc->prefix);
 	char *limits_path = xasprintf("%s/factotum-server-limits.conf", nc->prefix);
 	char *conf_path = xasprintf("%s/nginx.conf", nc->prefix);
 	char *tmpdir = xasprintf("%s/tmp", nc->prefix);
@@ -216,22 +226,24 @@ int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char *
 	/* with --limit-req 0 the zone keeps the shipped rate: no line uses it */
 	char *rate = cfg->limit_req != 0 ? xasprintf("rate=%dr/s;", cfg->limit_req)
 					 : xstrdup(NGINXCONF_LIMITS_RATE);
-	char *site = NULL, *limits = NULL, *conf = NULL;
-	const char *site_key[] = { NGINXCONF_SITE_SOCKET, NGINXCONF_SITE_REQ, NGINXCONF_SITE_CONN };
-	const char *site_val[] = { upstream, req, conn };
+	char *site = NULL, *loc = NULL, *limits = NULL, *conf = NULL;
+	const char *site_key[] = { NGINXCONF_SITE_DIR, NGINXCONF_SITE_403 };
+	const char *site_val[] = { nc->prefix, NGINXCONF_NODE_403 };
+	const char *loc_key[] = { NGINXCONF_LOC_SOCKET, NGINXCONF_LOC_REQ, NGINXCONF_LOC_CONN };
+	const char *loc_val[] = { upstream, req, conn };
 	const char *limits_key[] = { NGINXCONF_LIMITS_RATE };
 	const char *limits_val[] = { rate };
-	const char *conf_key[] = { "@USER_LINE@", "@PREFIX@", "@LISTEN@",
-				   "@ACCESS@",    "@SITE@",   "@LIMITS@" };
-	const char *conf_val[] = {
-		user_line, nc->prefix, listen_arg, access, site_path, limits_path
-	};
+	const char *conf_key[] = { "@USER_LINE@", "@PREFIX@",   "@LISTEN@", "@ACCESS@",
+				   "@SITE@",      "@LOCATION@", "@LIMITS@" };
+	const char *conf_val[] = { user_line, nc->prefix, listen_arg, access,
+				   site_path, loc_path,   limits_path };
 	int rc = FS_EINVAL;
 
-	site = nginxconf_subst(nginx_site_template, site_key, site_val, 3);
+	site = nginxconf_subst(nginx_site_template, site_key, site_val, 2);
+	loc = nginxconf_subst(nginx_location_template, loc_key, loc_val, 3);
 	limits = nginxconf_subst(nginx_limits_template, limits_key, limits_val, 1);
-	conf = nginxconf_subst(nginx_conf_template, conf_key, conf_val, 6);
-	if (site == NULL || limits == NULL || conf == NULL) {
+	conf = nginxconf_subst(nginx_conf_template, conf_key, conf_val, 7);
+	if (site == NULL || loc == NULL || limits == NULL || conf == NULL) {
 		err_set(errp, FS_EINVAL,
 			"the built-in nginx templates lack a placeholder "
 			"(nginx/ and launcher/nginxconf.c disagree)");
@@ -242,12 +254,14 @@ int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char *
 		goto out;
 	}
 	if ((rc = nginxconf_put(site_path, site, errp)) != 0 ||
+	    (rc = nginxconf_put(loc_path, loc, errp)) != 0 ||
 	    (rc = nginxconf_put(limits_path, limits, errp)) != 0 ||
 	    (rc = nginxconf_put(conf_path, conf, errp)) != 0)
 		goto out;
 	rc = 0;
 out:
 	free(site);
+	free(loc);
 	free(limits);
 	free(conf);
 	free(rate);
@@ -261,6 +275,7 @@ out:
 	free(tmpdir);
 	free(conf_path);
 	free(limits_path);
+	free(loc_path);
 	free(site_path);
 	return rc;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The nginx configuration of a node: nginx/nginx.conf.in, the site file users include
- * (nginx/factotum-server.conf) and its http-level zones (nginx/factotum-server-limits.conf), all
- * compiled into the launcher, filled in and written under <spool>/nginx/ (nginx.conf,
- * factotum-server.conf, factotum-server-limits.conf, error.log, access.log, tmp/). */
+/* The nginx configuration of a node: nginx/nginx.conf.in, the drop-in users include in a server
+ * (nginx/factotum-server.conf.in), the location file it includes in each of its locations
+ * (nginx/factotum-server-location.conf) and their http-level part
+ * (nginx/factotum-server-limits.conf), all compiled into the launcher, filled in and written
+ * under <spool>/nginx/ (nginx.conf, factotum-server.conf, factotum-server-location.conf,
+ * factotum-server-limits.conf, error.log, access.log, tmp/). */
 #ifndef FS_LAUNCHER_NGINXCONF_H
 #define FS_LAUNCHER_NGINXCONF_H
 
@@ -26,7 +28,7 @@ char *nginxconf_upstream(const struct config *cfg);
  * nothing, then the certificate and key. New string, caller frees. */
 char *nginxconf_access(const struct config *cfg);
 
-/* The site file's lines for cfg's --limit-req (burst twice the rate, served at once) and
+/* The location file's lines for cfg's --limit-req (burst twice the rate, served at once) and
  * --limit-conn: the directive, or a comment when the option is 0. New strings, caller frees. */
 char *nginxconf_limit_req(const struct config *cfg);
 char *nginxconf_limit_conn(const struct config *cfg);
@@ -39,7 +41,8 @@ char *nginxconf_limit_conn(const struct config *cfg);
  * (www-data when started as root): that second reader is not checked here. */
 int nginxconf_check(const struct config *cfg, char **errp);
 
-/* Writes <prefix>/factotum-server.conf, <prefix>/factotum-server-limits.conf and
+/* Writes <prefix>/factotum-server.conf (including <prefix>/factotum-server-location.conf),
+ * <prefix>/factotum-server-location.conf, <prefix>/factotum-server-limits.conf and
  * <prefix>/nginx.conf (each atomically: temporary file and rename) and creates <prefix>/tmp.
  * Returns 0, or a negative FS_E* code with *errp set (a new string the caller frees). */
 int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char **errp);

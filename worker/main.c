@@ -35,6 +35,7 @@
 #include "runas.h"
 #include "runident.h"
 #include "runroot.h"
+#include "sdnotify.h"
 #include "settings.h"
 #include "spool.h"
 #include "reconcile.h"
@@ -62,10 +63,11 @@ static int worker_lock(const char *spool)
 	int fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0) {
-		fprintf(stderr, PROG ": cannot open %s: %s\n", spool, strerror(errno));
+		log_plain(CONFIG_LOG_ERROR, PROG ": cannot open %s: %s", spool, strerror(errno));
 	} else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		fprintf(stderr, PROG ": spool %s: %s\n", spool,
-			errno == EWOULDBLOCK ? "another worker holds this spool" : strerror(errno));
+		log_plain(CONFIG_LOG_ERROR, PROG ": spool %s: %s", spool,
+			  errno == EWOULDBLOCK ? "another worker holds this spool"
+					       : strerror(errno));
 		close(fd);
 		fd = -1;
 	} else {
@@ -86,14 +88,14 @@ static int worker_socket(const char *spool, char **pathp)
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, PROG ": %s: path too long for a unix socket\n", path);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s: path too long for a unix socket", path);
 		goto fail;
 	}
 	memcpy(sa.sun_path, path, strlen(path));
 	(void)unlink(path);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	*pathp = path;
@@ -122,7 +124,8 @@ static void worker_drain(int fd)
 static int worker_passage(const char *dir, mode_t mode, gid_t gid)
 {
 	if (chown(dir, (uid_t)-1, gid) != 0 || chmod(dir, mode) != 0) {
-		fprintf(stderr, PROG ": cannot let runs through '%s': %s\n", dir, strerror(errno));
+		log_plain(CONFIG_LOG_ERROR, PROG ": cannot let runs through '%s': %s", dir,
+			  strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -157,7 +160,7 @@ static int worker_publish(struct spool *sp, int64_t started_ms, const struct con
 	     spool_setting_set(sp, SETTINGS_WORKER_PID, pid, &err) != 0;
 	free(runas);
 	if (rc) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		free(err);
 		return -1;
 	}
@@ -174,6 +177,15 @@ static void worker_checkpoint(struct spool *sp)
 		log_warn("%s", err);
 	free(err);
 }
+
+static const struct cli_program worker_cli = {
+	PROG,
+	"Usage: " PROG " [OPTION]...\n"
+	"The worker daemon of factotum-server (runs the spool's jobs).\n"
+	"The other options of factotum-server are accepted and checked, so that one file serves\n"
+	"every program, but not used.\n",
+	CONFIG_PROG_WORKER,
+};
 
 int main(int argc, char *argv[])
 {
@@ -195,32 +207,35 @@ int main(int argc, char *argv[])
 	/* what it creates in the spool is for the service user and its group only */
 	umask(0027);
 	config_init(&cfg);
-	if (cli_parse(&cfg, argc, argv, PROG,
-		      "Usage: " PROG " [OPTION]...\nThe worker daemon of "
-		      "factotum-server (runs the spool's jobs).\n",
-		      &status) != 0)
+	if (cli_parse(&cfg, argc, argv, &worker_cli, &status) != 0)
 		goto out;
 	log_init("factotum-server-worker", cfg.log_level);
+	/* before the drop of privileges, which may leave the notify socket out of reach */
+	if (sdnotify_open(&err) != 0) {
+		log_warn("%s", err);
+		free(err);
+		err = NULL;
+	}
 	if (privdrop_resolve(&cfg, &pd, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		status = 2;
 		goto out;
 	}
 	if (mkdir(cfg.spool, 0750) != 0 && errno != EEXIST) {
-		fprintf(stderr, PROG ": --spool: cannot create '%s': %s\n", cfg.spool,
-			strerror(errno));
+		log_plain(CONFIG_LOG_ERROR, PROG ": --spool: cannot create '%s': %s", cfg.spool,
+			  strerror(errno));
 		goto out;
 	}
 	if (privdrop_own_spool(&pd, cfg.spool, &err) != 0 ||
 	    runroot_prepare(&cfg, &pd, &err) != 0 ||
 	    privdrop_apply(&pd, WORKER_CAPS, 1, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		goto out;
 	}
 	/* after the drop: the run user is checked against the user the worker now is, and can be
 	 * switched to only with the capabilities it kept */
 	if (runas_resolve(&cfg, &ra, &err) != 0 || runroot_check_reach(&cfg, &ra, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		status = 2;
 		goto out;
 	}
@@ -232,7 +247,7 @@ int main(int argc, char *argv[])
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-		fprintf(stderr, PROG ": signalfd: %s\n", strerror(errno));
+		log_plain(CONFIG_LOG_ERROR, PROG ": signalfd: %s", strerror(errno));
 		goto out;
 	}
 	if ((lockfd = worker_lock(cfg.spool)) < 0 ||
@@ -242,7 +257,7 @@ int main(int argc, char *argv[])
 	flags = (cfg.spool_sync == CONFIG_SYNC_NORMAL ? SPOOL_SYNC_NORMAL : 0) |
 		(cfg.no_consul ? 0 : SPOOL_OUTBOX) | SPOOL_RESERVE;
 	if (spool_open(&sp, cfg.spool, flags, &err) != 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
 		goto out;
 	}
 	if (worker_publish(sp, clock_real_ms(), &cfg, &ra) != 0 ||
@@ -264,6 +279,8 @@ int main(int argc, char *argv[])
 	reconcile_round(1);
 	log_info("started on %s (max-workers %d)", cfg.spool, cfg.max_workers);
 	dispatch_recover(&w);
+	/* the spool is open, its lock held and the runs of a previous worker re-adopted */
+	sdnotify_send("READY=1\nSTATUS=running the jobs of %s", cfg.spool);
 	dispatch_cancels(&w);
 	cancels_at = checkpoint_at = clock_mono_ms();
 	dispatch_fill(&w);
@@ -283,7 +300,7 @@ int main(int argc, char *argv[])
 			       prune_poll_ms(&pr, reconcile_poll_ms(statesync_poll_ms(
 							  WORKER_POLL_MS))))) < 0 &&
 		    errno != EINTR) {
-			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
+			log_plain(CONFIG_LOG_ERROR, PROG ": poll: %s", strerror(errno));
 			goto out;
 		}
 		if (pfd[0].revents & POLLIN) {
@@ -296,6 +313,7 @@ int main(int argc, char *argv[])
 				log_info("stopping; %zu run(s) continue under their "
 					 "supervisors",
 					 w.nruns);
+				sdnotify_send("STOPPING=1");
 				break;
 			}
 		}
@@ -354,5 +372,6 @@ out:
 	privdrop_free(&pd);
 	runas_free(&ra);
 	config_free(&cfg);
+	sdnotify_close();
 	return status;
 }

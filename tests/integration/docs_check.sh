@@ -3,7 +3,9 @@
 # table (fcgi/router.c) has a heading in doc/api.md naming its method and path, and every option
 # a program's --help lists is in that program's manual: man/<program>.*.in for the three server
 # programs (and in doc/api.md's table of shared options), and doc/api.md's section on the runner
-# for the bundled runner `factotum`, which has no man page (it is not on PATH).
+# for the bundled runner `factotum`, which has no man page (it is not on PATH). A server
+# program's --help lists exactly the options its man page describes: those named by the tags
+# (the line after .TP) of its OPTIONS section.
 
 set -u
 
@@ -56,6 +58,40 @@ has_option() {
 		grep -q -e "\(^\|[^A-Za-z0-9-]\)$2\([^A-Za-z0-9-]\|\$\)"
 }
 
+# man_options FILE: the options named by the tags of FILE's OPTIONS section, as help_options
+# lists them.
+man_options() {
+	awk '/^\.SH / { on = ($0 == ".SH OPTIONS") } on && tag { print } { tag = on && $0 == ".TP" }' \
+		"$1" | sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' | tr ' ,=:[]()|"' '\n\n\n\n\n\n\n\n\n\n' |
+		grep -e '^--[a-z][a-z0-9-]*$' -e '^-[A-Za-z]$' | sort -u
+}
+
+# same_options PROGRAM MAN: PROGRAM --help lists exactly the options MAN's OPTIONS describe.
+same_options() {
+	bin=$FS_BUILDDIR/$(dirname_of "$1")/$1
+	"$bin" --help </dev/null | help_options >"$TMP/help.opts"
+	man_options "$2" >"$TMP/man.opts"
+	[ -s "$TMP/man.opts" ] || { fail "$(doc_name "$2") describes no option"; return; }
+	comm -23 "$TMP/help.opts" "$TMP/man.opts" | while read -r o; do
+		echo "FAIL: $1 --help lists $o, the OPTIONS of $(doc_name "$2") do not"
+	done
+	comm -13 "$TMP/help.opts" "$TMP/man.opts" | while read -r o; do
+		echo "FAIL: the OPTIONS of $(doc_name "$2") describe $o, $1 --help does not"
+	done
+	n=$(comm -3 "$TMP/help.opts" "$TMP/man.opts" | wc -l)
+	FAILS=$((FAILS + n))
+	[ "$n" -ne 0 ] || echo "$1: --help and $(doc_name "$2") list the same $(wc -l <"$TMP/man.opts") options"
+}
+
+# dirname_of PROGRAM: the build directory holding PROGRAM.
+dirname_of() {
+	case $1 in
+	factotum-server-fcgi) echo fcgi ;;
+	factotum-server-worker) echo worker ;;
+	*) echo launcher ;;
+	esac
+}
+
 # doc_name FILE: how a failure names FILE (a man page, or one of the api_section extracts).
 doc_name() {
 	case $1 in
@@ -102,6 +138,9 @@ check_program factotum-server "$MAN/factotum-server.1.in" "$TMP/launcher.md"
 check_program factotum-server-fcgi "$MAN/factotum-server-fcgi.8.in" "$TMP/shared.md"
 check_program factotum-server-worker "$MAN/factotum-server-worker.8.in" "$TMP/shared.md"
 check_program factotum "$TMP/runner.md"
+same_options factotum-server "$MAN/factotum-server.1.in"
+same_options factotum-server-fcgi "$MAN/factotum-server-fcgi.8.in"
+same_options factotum-server-worker "$MAN/factotum-server-worker.8.in"
 
 if [ "$FAILS" -ne 0 ]; then
 	echo "$FAILS failure(s)"

@@ -68,6 +68,8 @@ for f in "$FS_TMP"/term.*.status; do
 	*) fs_fail "answer during SIGTERM: $(cat "$f") $(cat "${f%.status}.body")" ;;
 	esac
 done
+# the next responder starts once this one has exited (it would find the socket still in use)
+wait "$FS_RESP_PID"
 FS_RESP_PIDS=
 fs_start_responder
 for f in "$FS_TMP"/term.*.status; do

@@ -38,7 +38,9 @@ fs_stop_responder "$A"
 rm -f "$FS_SPOOL/draining"
 fs_start_responder "" --max-jobs 3
 A=$FS_RESP_PID
-[ -e "$FS_SPOOL/draining" ] || fs_fail "$FS_SPOOL/draining not made again at start"
+# (the socket is bound before the spool is opened: the file comes a moment after it)
+fs_until "$A" 100 test -e "$FS_SPOOL/draining" ||
+	fs_fail "$FS_SPOOL/draining not made again at start"
 fs_expect_post /submit '{"jobName":"","factfilePath":"/nonexistent","factfileArgs":[]}' 503 "$DRAIN"
 
 # ---- a second responder process on the same spool, behind its own nginx ----

@@ -66,9 +66,15 @@ for name in factotum-server.1 factotum-server-fcgi.8 factotum-server-worker.8 \
 	factotum-server-worker.service factotum-server.conf.example nginx.conf.in; do
 	[ -n "$(find "$dest" -name "$name" -type f)" ] || fail "not installed: $name"
 done
-# the site snippet is the nginx/ one (the launcher embeds the same text)
-[ -n "$(find "$dest" -path '*/nginx/factotum-server.conf' -type f)" ] ||
-	fail "not installed: nginx/factotum-server.conf"
+# the drop-in and its location file are the nginx/ ones (the launcher embeds the same text); the
+# drop-in names the location file where it is installed
+site=$(find "$dest" -path '*/nginx/factotum-server.conf' -type f)
+[ -n "$site" ] || fail "not installed: nginx/factotum-server.conf"
+loc=$(find "$dest" -path '*/nginx/factotum-server-location.conf' -type f)
+[ -n "$loc" ] || fail "not installed: nginx/factotum-server-location.conf"
+[ -n "$site" ] && [ -n "$loc" ] &&
+	grep -qx "    include ${loc#"$dest"};" "$site" ||
+	fail "the drop-in does not include ${loc#"$dest"}"
 # and the zones it names, in nginx's conf.d (sysconfdir/nginx/conf.d)
 [ -n "$(find "$dest" -path '*/nginx/conf.d/factotum-server-limits.conf' -type f)" ] ||
 	fail "not installed: nginx/conf.d/factotum-server-limits.conf"
@@ -83,12 +89,15 @@ grep -qx '        listen \[::1\]:3111;' "$tmp/ngx/nginx.conf" 2>/dev/null ||
 	fail "--write-nginx-conf: no 'listen [::1]:3111;' in nginx.conf"
 grep -qx "        include $tmp/ngx/factotum-server.conf;" "$tmp/ngx/nginx.conf" 2>/dev/null ||
 	fail "--write-nginx-conf: nginx.conf does not include its site file"
-grep -q '^ *fastcgi_pass unix:/srv/x/f.sock;$' "$tmp/ngx/factotum-server.conf" 2>/dev/null ||
-	fail "--write-nginx-conf: the site file does not pass to unix:/srv/x/f.sock"
+grep -q '^ *fastcgi_pass unix:/srv/x/f.sock;$' "$tmp/ngx/factotum-server-location.conf" \
+	2>/dev/null || fail "--write-nginx-conf: the location file does not pass to unix:/srv/x/f.sock"
+grep -qx "    include $tmp/ngx/factotum-server-location.conf;" "$tmp/ngx/factotum-server.conf" \
+	2>/dev/null || fail "--write-nginx-conf: the site file does not include its location file"
 [ -d "$tmp/ngx/tmp" ] || fail "--write-nginx-conf: no tmp/ directory"
 "$launcher" --factotum-bin "$runner" --write-nginx-conf >"$tmp/out" 2>"$tmp/err"
 st=$?
-[ "$st" = 2 ] && [ "$(cat "$tmp/err")" = "factotum-server: --write-nginx-conf: missing value" ] ||
+[ "$st" = 2 ] && [ "$(cat "$tmp/err")" = "factotum-server: --write-nginx-conf: missing value
+Try 'factotum-server --help' for more information." ] ||
 	fail "--write-nginx-conf without DIR: exit $st, '$(cat "$tmp/err")'"
 
 # ---- run the installed launcher ----

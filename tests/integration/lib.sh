@@ -238,7 +238,7 @@ fs_expect_outcome() {
 
 # fs_start_nginx [SOCKET] [NAME]: an nginx (prefix $FS_TMP/NAME, default "nginx") on a free
 # loopback port in front of SOCKET (default $FS_SOCK); sets FS_URL. FS_SITE_SED, if set, is
-# one more sed expression applied to the site file.
+# one more sed expression applied to the site file and its location file.
 fs_start_nginx() {
 	if ! fs_nginx_start "$FS_TMP/${2:-nginx}" "${1:-$FS_SOCK}"; then
 		exit 99

@@ -89,9 +89,9 @@ fs_worker_ready() {
 # responder at SOCKET, configured by the launcher (factotum-server --write-nginx-conf, the
 # same files a node runs); retried on another port if the port was taken meanwhile. Sets
 # FS_URL and FS_NGINX_PID; 1 with nginx's errors on stdout on failure. FS_SITE_SED, if set, is
-# one more sed expression applied to the site file. FS_NGINX_LIMITS, if set, is the launcher's
-# options for nginx's per-client limits (the default limits otherwise): whatever generates load
-# from one address passes FS_NO_LIMITS.
+# one more sed expression applied to the site file and its location file. FS_NGINX_LIMITS, if
+# set, is the launcher's options for nginx's per-client limits (the default limits otherwise):
+# whatever generates load from one address passes FS_NO_LIMITS.
 FS_NO_LIMITS='--limit-req 0 --limit-conn 0'
 fs_nginx_start() {
 	_ns_tries=0
@@ -103,7 +103,8 @@ fs_nginx_start() {
 			--port "$_ns_port" --fcgi-socket "$2" ${FS_NGINX_LIMITS:-} \
 			--factotum-bin "$FS_BUILDDIR/runner/factotum" || return 1
 		if [ -n "${FS_SITE_SED:-}" ]; then
-			sed -i -e "$FS_SITE_SED" "$1/factotum-server.conf" || return 1
+			sed -i -e "$FS_SITE_SED" "$1/factotum-server.conf" \
+				"$1/factotum-server-location.conf" || return 1
 		fi
 		: >"$1/error.log"
 		"$FS_NGINX" -p "$1" -c "$1/nginx.conf" -e "$1/error.log" 2>>"$1/error.log" &

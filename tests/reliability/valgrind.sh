@@ -18,8 +18,8 @@
 # a supervisor under it: the worker then runs natively and the figure valgrind.worker is 0
 # (the responder and the runner are still checked).
 #
-# Some tests cannot pass under valgrind whatever the code does: they read a runner's command
-# line in ps (worker_run), or time a run against a product timeout (worker_stop) or a burst of
+# Some tests cannot pass under valgrind whatever the code does: they find a runner by its name
+# or command line in ps (worker_run; client_webhooks, which measures the runner's memory), or time a run against a product timeout (worker_stop) or a burst of
 # Consul claims against Consul's (consul_submit: valgrind runs one thread at a time).
 #
 # Prints: figure: valgrind.tests N, valgrind.processes N, valgrind.unfinished N (logs without
@@ -107,8 +107,11 @@ shadow() {
 			done
 		fi
 		rm -f "$1/$p"
+		# the responder knows the bundled runner by its user agent's name in the file: the
+		# wrapper of runner/factotum names it too, since it runs that runner
 		cat >"$1/$p" <<EOF_VG
 #!/bin/sh
+# $(strings "$REAL/$p" | grep -m 1 -o 'factotum-server-runner/')
 exec valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=none \\
 	--log-file='$2/${p#*/}.%p.log' '$REAL/$p' "\$@"
 EOF_VG

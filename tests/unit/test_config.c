@@ -84,8 +84,9 @@ static int parse_raw(struct config *cfg, char **err, ...)
 	return rc;
 }
 
-/* FS_EINVAL with exactly the expected text (with_bin as in parse_va). */
-static void rejects_va(int with_bin, const char *expected, ...)
+/* want (FS_EINVAL or CONFIG_BAD_USAGE) with exactly the expected text (with_bin as in
+ * parse_va). */
+static void rejects_va(int with_bin, int want, const char *expected, ...)
 {
 	struct config cfg;
 	char *err = NULL;
@@ -96,14 +97,17 @@ static void rejects_va(int with_bin, const char *expected, ...)
 	va_start(ap, expected);
 	rc = parse_va(&cfg, &err, with_bin, ap);
 	va_end(ap);
-	assert_int_equal(rc, FS_EINVAL);
+	assert_int_equal(rc, want);
 	assert_non_null(err);
 	assert_string_equal(err, expected);
 	free(err);
 	config_free(&cfg);
 }
-#define rejects(expected, ...)     rejects_va(1, expected, __VA_ARGS__, (char *)NULL)
-#define rejects_raw(expected, ...) rejects_va(0, expected, __VA_ARGS__, (char *)NULL)
+#define rejects(expected, ...)     rejects_va(1, FS_EINVAL, expected, __VA_ARGS__, (char *)NULL)
+#define rejects_raw(expected, ...) rejects_va(0, FS_EINVAL, expected, __VA_ARGS__, (char *)NULL)
+/* a malformed command line rather than a bad value */
+#define rejects_usage(expected, ...) \
+	rejects_va(1, CONFIG_BAD_USAGE, expected, __VA_ARGS__, (char *)NULL)
 
 /* rejects_va for the one argument "--<opt>=<path>", expecting fmt with path in its "%s"s. */
 static void rejects_path(int with_bin, const char *opt, const char *path, const char *fmt)
@@ -111,7 +115,7 @@ static void rejects_path(int with_bin, const char *opt, const char *path, const 
 	char *arg = xasprintf("--%s=%s", opt, path);
 	char *msg = xasprintf(fmt, path, path);
 
-	rejects_va(with_bin, msg, arg, (char *)NULL);
+	rejects_va(with_bin, FS_EINVAL, msg, arg, (char *)NULL);
 	free(arg);
 	free(msg);
 }
@@ -524,7 +528,7 @@ static void test_token(void **state)
 static void test_help_version(void **state)
 {
 	struct config cfg;
-	char *err = NULL;
+	char *err = NULL, *usage;
 
 	(void)state;
 	config_init(&cfg);
@@ -535,9 +539,43 @@ static void test_help_version(void **state)
 	assert_null(err);
 	assert_int_equal(cfg.port, 3000);
 	config_free(&cfg);
-	assert_non_null(strstr(config_usage(), "--factfile-root=DIR"));
-	assert_non_null(strstr(config_usage(), "CONSUL_HTTP_TOKEN"));
-	assert_non_null(strstr(config_usage(), "--log-max-bytes=N"));
+	usage = config_usage(CONFIG_PROG_LAUNCHER);
+	assert_non_null(strstr(usage, "--factfile-root=DIR"));
+	assert_non_null(strstr(usage, "CONSUL_HTTP_TOKEN"));
+	assert_non_null(strstr(usage, "--log-max-bytes=N"));
+	assert_non_null(strstr(usage, "--htpasswd=FILE"));
+	free(usage);
+}
+
+/* Each program's --help: the options it uses, each with its continuation lines, and the lines
+ * that are no option. */
+static void test_usage_per_program(void **state)
+{
+	char *fcgi = config_usage(CONFIG_PROG_FCGI), *worker = config_usage(CONFIG_PROG_WORKER);
+
+	(void)state;
+	assert_true(strncmp(fcgi, "Options (also as 'name = value'", 31) == 0);
+	assert_non_null(strstr(fcgi, "\n  --fcgi-threads=N "));
+	assert_non_null(strstr(fcgi, "\n  --fcgi-socket=PATH|HOST:PORT where the responder listens"
+				     " [SPOOL/fcgi.sock;\n                               as root"));
+	assert_non_null(strstr(fcgi, "\n  --max-workers=N "));
+	assert_non_null(strstr(fcgi, "\n  --webhook=URL "));
+	assert_null(strstr(fcgi, "--run-as"));
+	assert_null(strstr(fcgi, "--htpasswd"));
+	assert_null(strstr(fcgi, "--retain-done"));
+	assert_non_null(strstr(worker,
+			       "\n  --run-as=USER[:GROUP]        the runner's user (when the "
+			       "worker may switch)\n                               ["));
+	assert_non_null(strstr(worker, "\n  --retain-consul=DURATION "));
+	assert_null(strstr(worker, "--fcgi-socket"));
+	assert_null(strstr(worker, "as root /run/factotum-server")); /* --fcgi-socket's 2nd line */
+	assert_null(strstr(worker, "--limit-req"));
+	assert_null(strstr(worker, "(0..65535)")); /* --limit-conn's 2nd line */
+	assert_null(strstr(worker, "--max-tasks"));
+	assert_non_null(strstr(worker, "\n  --help, --version\nEnvironment: CONSUL_HTTP_TOKEN"));
+	assert_non_null(strstr(fcgi, "\n  --help, --version\nEnvironment: CONSUL_HTTP_TOKEN"));
+	free(fcgi);
+	free(worker);
 }
 
 static void test_file(void **state)
@@ -776,23 +814,23 @@ static void test_rejects_roots(void **state)
 static void test_rejects_syntax(void **state)
 {
 	(void)state;
-	rejects("unknown option '--colour'", "--colour");
-	rejects("unknown option '--prot'", "--prot=80");
-	rejects("unexpected argument 'run'", "run");
-	rejects("unexpected argument '-p'", "-p", "80");
-	rejects("unexpected argument '--'", "--");
-	rejects("unknown option '--'", "--=x");
-	rejects("--port: missing value", "--port");
-	rejects("--port: missing value", "--port=");
-	rejects("--port: missing value", "--port", "--ip=::");
-	rejects("--webhook: missing value", "--webhook", "");
+	rejects_usage("unknown option '--colour'", "--colour");
+	rejects_usage("unknown option '--prot'", "--prot=80");
+	rejects_usage("unexpected argument 'run'", "run");
+	rejects_usage("unexpected argument '-p'", "-p", "80");
+	rejects_usage("unexpected argument '--'", "--");
+	rejects_usage("unknown option '--'", "--=x");
+	rejects_usage("--port: missing value", "--port");
+	rejects_usage("--port: missing value", "--port=");
+	rejects_usage("--port: missing value", "--port", "--ip=::");
+	rejects_usage("--webhook: missing value", "--webhook", "");
 	rejects("--no-colour: takes no value", "--no-colour=true");
 	rejects("--no-consul: takes no value", "--no-consul=");
-	rejects("unexpected argument 'false'", "--no-consul", "false");
+	rejects_usage("unexpected argument 'false'", "--no-consul", "false");
 	rejects("--port: given more than once", "--port=80", "--port=80");
 	rejects("--no-colour: given more than once", "--no-colour", "--no-colour");
 	rejects("--config: given more than once", "--config=/a", "--config", "/b");
-	rejects("--config: missing value", "--config");
+	rejects_usage("--config: missing value", "--config");
 }
 
 static void test_rejects_file(void **state)
@@ -929,7 +967,7 @@ static void test_template_values(void **state)
 	assert_null(err);
 	rejects("--template-values: unknown mode 'loose' (expected strict or factotum)",
 		"--template-values=loose");
-	rejects("--template-values: missing value", "--template-values=");
+	rejects_usage("--template-values: missing value", "--template-values=");
 	arg = conf_arg("tv-bad.conf", "template-values = any\n");
 	msg = at_line("tv-bad.conf", 1,
 		      "template-values: unknown mode 'any' (expected strict or factotum)");
@@ -1075,6 +1113,7 @@ int main(void)
 		cmocka_unit_test(test_consul_hosts),
 		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_help_version),
+		cmocka_unit_test(test_usage_per_program),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_command_line_wins),
 		cmocka_unit_test(test_factotum_bin),

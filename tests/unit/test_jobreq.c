@@ -205,7 +205,7 @@ static char *validate(const char *name, const char *path, const char *const *arg
 	return err;
 }
 
-static const struct jobreq_policy any_path = { NULL, 0, FACTFILE_RULES_OURS };
+static const struct jobreq_policy any_path = { .rules = FACTFILE_RULES_OURS };
 
 static void expect_invalid(const char *name, const char *path, const char *const *args,
 			   const struct jobreq_policy *policy, const char *message)
@@ -250,7 +250,9 @@ static void test_validate_roots(void **state)
 	assert_int_equal(mkdir(inside_dir, 0755), 0);
 	assert_non_null(realpath(inside_dir, real_root));
 	char *roots[] = { real_root };
-	struct jobreq_policy policy = { roots, 1, FACTFILE_RULES_OURS };
+	struct jobreq_policy policy = { .roots = roots,
+					.n_roots = 1,
+					.rules = FACTFILE_RULES_OURS };
 
 	/* A copy of the sample inside the root is accepted. */
 	inside = xasprintf("%s/echo.factfile", inside_dir);
@@ -414,7 +416,7 @@ static void test_validate_bad_args(void **state)
 static void test_validate_rules_follow_runner(void **state)
 {
 	char *path = write_file("order.factfile", FACTFILE(TASK("b", "\"a\"") "," TASK("a", "")));
-	struct jobreq_policy foreign = { NULL, 0, FACTFILE_RULES_FACTOTUM };
+	struct jobreq_policy foreign = { .rules = FACTFILE_RULES_FACTOTUM };
 	char id[JOBID_LEN + 1];
 	char *err = validate("j", path, NULL, &any_path, id);
 	assert_null(err);

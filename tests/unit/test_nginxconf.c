@@ -183,6 +183,7 @@ static void assert_holds(const char *text, const char *const has[], const char *
 static void remove_written(const char *dir)
 {
 	const char *const files[] = { "nginx.conf", "factotum-server.conf",
+				      "factotum-server-location.conf",
 				      "factotum-server-limits.conf" };
 	char *p;
 	size_t i;
@@ -200,7 +201,7 @@ static void remove_written(const char *dir)
 
 static void test_write(void **state)
 {
-	char dir[] = "/tmp/test_nginxconf.XXXXXX", *p, *conf, *site;
+	char dir[] = "/tmp/test_nginxconf.XXXXXX", *p, *conf, *site, *loc;
 	struct nginxconf nc = { NULL, "www-data", "www-data" };
 	struct config cfg;
 	char *err = NULL;
@@ -214,23 +215,47 @@ static void test_write(void **state)
 	p = xasprintf("%s/nginx.conf", dir);
 	conf = slurp(p);
 	free(p);
+	p = xasprintf("%s/factotum-server-location.conf", dir);
+	loc = slurp(p);
+	free(p);
 	p = xasprintf("%s/factotum-server.conf", dir);
 	site = slurp(p);
 	{
 		const char *has[] = { "\nuser www-data www-data;\n",
 				      "listen 0.0.0.0:3000;",
-				      "include ",
+				      "\n        include ",
 				      p,
 				      "daemon off;",
 				      "\n        deny all;\n",
-				      "error_page 403 @factotum_403;",
+				      "error_page 497 @factotum_497;",
 				      NULL };
 		const char *lacks[] = { " ssl;", "ssl_certificate", "@LISTEN@", "@ACCESS@", NULL };
 
 		assert_holds(conf, has, lacks);
 	}
-	assert_non_null(strstr(site, "fastcgi_pass unix:/srv/s/fcgi.sock;"));
-	assert_null(strstr(site, "unix:/run/factotum-server/fcgi.sock"));
+	/* the drop-in includes the location file beside it; the 403 says why (protected mode) */
+	free(p);
+	p = xasprintf("\nlocation = /submit {\n    include %s/factotum-server-location.conf;\n}\n",
+		      dir);
+	{
+		const char *has[] = {
+			p,
+			"\nlocation = / {\n",
+			"\nlocation = /metrics {\n",
+			"return 403 '{\"message\":\"Error: Forbidden: this node admits only 127.0.0.1 "
+			"and ::1 until",
+			"return 429 '{\"message\":\"Error: Too many requests from this client, retry "
+			"later\"}';",
+			NULL
+		};
+		const char *lacks[] = { "@pkgdatadir@", "\nlocation / ", "Error: Forbidden\"}",
+					NULL };
+
+		assert_holds(site, has, lacks);
+	}
+	assert_non_null(strstr(loc, "\nfastcgi_pass unix:/srv/s/fcgi.sock;\n"));
+	assert_non_null(strstr(loc, "\nerror_page 403 @factotum_403;\n"));
+	assert_null(strstr(loc, "unix:/run/factotum-server/fcgi.sock"));
 	free(conf);
 
 	/* HTTPS: the listen directive takes "ssl"; the certificate and key are in the server block;
@@ -257,30 +282,28 @@ static void test_write(void **state)
 	remove_written(dir);
 	free(conf);
 	free(site);
+	free(loc);
 	free(err);
 	config_free(&cfg);
 }
 
-/* What the shipped site and limits files hold: the launcher's defaults. */
-static const char *const default_site[] = {
-	"\nlimit_req zone=factotum_req burst=200 nodelay;\n",
-	"\nlimit_conn factotum_conn 64;\n",
-	"\nlimit_req_status 429;\n",
-	"\nlimit_conn_status 429;\n",
-	"\nclient_header_timeout 5s;\n",
-	"\nclient_body_timeout 5s;\n",
-	"\nerror_page 429 @factotum_429;\n",
-	"return 429 '{\"message\":\"Error: Too many requests from this client, retry later\"}';",
-	NULL
-};
+/* What the shipped location and limits files hold: the launcher's defaults. */
+static const char *const default_site[] = { "\nlimit_req zone=factotum_req burst=200 nodelay;\n",
+					    "\nlimit_conn factotum_conn 64;\n",
+					    "\nlimit_req_status 429;\n",
+					    "\nlimit_conn_status 429;\n",
+					    "\nclient_body_timeout 5s;\n",
+					    "\nerror_page 429 @factotum_429;\n",
+					    NULL };
 static const char *const default_limits[] = {
 	"\nlimit_req_zone $binary_remote_addr zone=factotum_req:10m rate=100r/s;\n",
-	"\nlimit_conn_zone $binary_remote_addr zone=factotum_conn:10m;\n", NULL
+	"\nlimit_conn_zone $binary_remote_addr zone=factotum_conn:10m;\n",
+	"\nclient_header_timeout 5s;\n", NULL
 };
 static const char *const none[] = { NULL };
 
 /* Writes a node's files for cfg into dir; nginx.conf has nginx's room for connections and
- * includes the limits file, the site file holds site_has and none of site_lacks, the limits
+ * includes the limits file, the location file holds site_has and none of site_lacks, the limits
  * file holds limits_has. */
 static void check_limits(const char *dir, const struct config *cfg, const char *const site_has[],
 			 const char *const site_lacks[], const char *const limits_has[])
@@ -295,7 +318,7 @@ static void check_limits(const char *dir, const struct config *cfg, const char *
 	p = xasprintf("%s/nginx.conf", dir);
 	conf = slurp(p);
 	free(p);
-	p = xasprintf("%s/factotum-server.conf", dir);
+	p = xasprintf("%s/factotum-server-location.conf", dir);
 	site = slurp(p);
 	free(p);
 	p = xasprintf("%s/factotum-server-limits.conf", dir);
