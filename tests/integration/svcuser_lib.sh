@@ -13,6 +13,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 77
 fi
 . "$FS_SRCDIR/tests/integration/node_lib.sh"
+fs_need_nginx
 
 fails=0
 fail() {

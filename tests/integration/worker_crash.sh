@@ -6,6 +6,7 @@
 # with reason worker-lost when its go record says the runner may have started, and is queued
 # again, in its place, when there is none; and only one worker runs per spool.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 # once NAME: the job NAME ran exactly once, to its end.
 once() {
