@@ -616,8 +616,8 @@ int factargs_parse_cmd(enum factargs_cmd cmd, int argc, char *const argv[], stru
 		if (problem != NULL) {
 			rc = err_set(
 				errp, FS_EINVAL,
-				"Error: the specified webhook URL \"%s\" is invalid. Reason: %s",
-				wh, problem);
+				"Error: the specifed webhook URL \"%s\" is invalid. Reason: %s", wh,
+				problem);
 			goto done;
 		}
 		fa->webhooks = xgrow_by_one(fa->webhooks, fa->n_webhooks, sizeof *fa->webhooks);

@@ -53,7 +53,7 @@ enum factargs_cmd {
  * ..."); a bad number ("Could not decode '<v>' to usize for '--max-stdouterr-size'."); an --env
  * that is not a JSON object of strings ("Supplied string '<json>' is not valid JSON: decoder
  * error"); --dry-run with --webhook; a webhook that is not an
- * http(s) URL ("Error: the specified webhook URL \"<url>\" is invalid. Reason: <why>"). The one
+ * http(s) URL ("Error: the specifed webhook URL \"<url>\" is invalid. Reason: <why>"). The one
  * deliberate difference: a \u0000 escape in --env, which Factotum takes, is refused. --dry-run
  * itself is accepted here; refusing it for queued jobs is the caller's business. On success fills
  * *fa (free with factargs_free); on failure *fa is left empty. argv is only read. */

@@ -443,7 +443,7 @@ static int main_run(int argc, char **argv)
 	if ((host = kvlist_get(&fa.constraints, "host")) != NULL &&
 	    constraint_host_check(host, &reason) != 0) {
 		char *m = xasprintf(
-			"Warn: the specified host constraint \"%s\" did not match, no tasks "
+			"Warn: the specifed host constraint \"%s\" did not match, no tasks "
 			"have been executed. Reason: %s",
 			host, reason);
 		output_paints(&o, 1, &b, COLOUR_YELLOW, m);

@@ -96,7 +96,7 @@ args '["--bogus"]' "${VAL}Unknown flag: '--bogus'"
 args '["--env","notjson"]' "${VAL}Supplied string 'notjson' is not valid JSON: decoder error"
 args '["--start","nonexistent"]' "${VAL}The job cannot be started from 'nonexistent' because the task specified could not be found"
 args '["--dry-run"]' "${VAL}--dry-run cannot be used for a queued job"
-args '["--webhook","ftp://x"]' "${VAL}Error: the specified webhook URL \\\"ftp://x\\\" is invalid. Reason: URL must begin with 'http://' or 'https://' to be used with Factotum webhooks"
+args '["--webhook","ftp://x"]' "${VAL}Error: the specifed webhook URL \\\"ftp://x\\\" is invalid. Reason: URL must begin with 'http://' or 'https://' to be used with Factotum webhooks"
 
 after=$(fs_rows)
 [ "$before" = 0 ] && [ "$after" = 0 ] || fs_fail "rows changed: $before -> $after"

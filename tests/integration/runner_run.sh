@@ -216,8 +216,8 @@ printf 'not json' >"$W/bad.factfile"
 run_ff 0 run "$W/bad.factfile" --constraint host,192.0.2.77
 o=$(cat "$W/out")
 case "$o" in
-"Warn: the specified host constraint \"192.0.2.77\" did not match, no tasks have been executed. Reason: failed to match any of the interface addresses to the found host addresses" | \
-"Warn: the specified host constraint \"192.0.2.77\" did not match, no tasks have been executed. Reason: could not find any non-loopback IPv4 addresses in the network interfaces; do you have a working network interface card?") ;;
+"Warn: the specifed host constraint \"192.0.2.77\" did not match, no tasks have been executed. Reason: failed to match any of the interface addresses to the found host addresses" | \
+"Warn: the specifed host constraint \"192.0.2.77\" did not match, no tasks have been executed. Reason: could not find any non-loopback IPv4 addresses in the network interfaces; do you have a working network interface card?") ;;
 *) fail "constraint warning: $o" ;;
 esac
 [ ! -s "$W/err" ] || fail "constraint: stderr not empty"
@@ -248,7 +248,7 @@ run_ff 3 run
 run_ff 3 run "$S/echo.factfile" extra
 head -n 1 "$W/out" | grep -Fqx "Invalid arguments: unexpected argument 'extra'" || fail "extra positional"
 run_ff 3 run "$S/echo.factfile" --webhook ftp://x
-has out "Error: the specified webhook URL \"ftp://x\" is invalid. Reason: URL must begin with 'http://' or 'https://' to be used with Factotum webhooks"
+has out "Error: the specifed webhook URL \"ftp://x\" is invalid. Reason: URL must begin with 'http://' or 'https://' to be used with Factotum webhooks"
 # Options may come before <factfile>, as docopt allows.
 run_ff 0 run --no-colour --start "echo omega" "$S/echo.factfile"
 has_re out "1/1 tasks run in [0-9]+\.[0-9]s"

@@ -350,7 +350,7 @@ static void test_webhook(void **state)
 	accepted(ARGV("--webhook", "http://1.2.3.4.5/"));    /* five parts: a domain name */
 	accepted(ARGV("--webhook", "http://0x7f.1/"));
 	accepted(ARGV("--webhook", "http://h\xc3\xa9.example/"));
-#define WH(u, why) "Error: the specified webhook URL \"" u "\" is invalid. Reason: " why
+#define WH(u, why) "Error: the specifed webhook URL \"" u "\" is invalid. Reason: " why
 	parse_err(ARGV("--webhook", "ftp://example.com"),
 		  WH("ftp://example.com",
 		     "URL must begin with 'http://' or 'https://' to be used with "
@@ -758,10 +758,9 @@ static void test_webhook_repeats(void **state)
 					    ARGV("--webhook", "http://a/", "--webhook=ftp://b/"),
 					    &fa, &err),
 			 FS_EINVAL);
-	assert_string_equal(err,
-			    "Error: the specified webhook URL \"ftp://b/\" is invalid. Reason: "
-			    "URL must begin with 'http://' or 'https://' to be used with "
-			    "Factotum webhooks");
+	assert_string_equal(err, "Error: the specifed webhook URL \"ftp://b/\" is invalid. Reason: "
+				 "URL must begin with 'http://' or 'https://' to be used with "
+				 "Factotum webhooks");
 	free(err);
 }
 

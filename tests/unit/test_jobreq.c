@@ -398,7 +398,7 @@ static void test_validate_bad_args(void **state)
 		       "Validation Error: Unknown flag: '--bogus'");
 	expect_invalid(
 		"j", echo, bad_hook, &any_path,
-		"Validation Error: Error: the specified webhook URL \"ftp://x\" is invalid. Reason: "
+		"Validation Error: Error: the specifed webhook URL \"ftp://x\" is invalid. Reason: "
 		"URL must begin with 'http://' or 'https://' to be used with Factotum webhooks");
 	free(echo);
 }
