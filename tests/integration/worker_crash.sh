@@ -17,6 +17,11 @@ one_outcome() {
 	got=$(fs_sql "SELECT group_concat(state, ' ') FROM (SELECT state FROM transitions WHERE job_id='$1' ORDER BY tid)")
 	[ "$got" = "QUEUED WORKING DONE" ] || fs_fail "history of $1: $got"
 }
+# go_record SLOT ID RUN: a go record naming run RUN of job ID in go slot SLOT (past the slots of
+# --max-workers 2: no run of the worker writes there)
+go_record() {
+	printf 'run=%s\nid=%s\nseq=1\nsubmitted=1\n' "$3" "$2" >"$FS_SPOOL/runs/go/$1"
+}
 # job NAME SECONDS: a factfile that records its start and end around a sleep.
 job() {
 	fs_factfile "$1" "echo run >>$FS_TMP/ran.$1; sleep $2; echo end >>$FS_TMP/ran.$1"
@@ -102,7 +107,7 @@ fs_submit F "$FS_FF"
 F=$FS_ID
 fs_sql "UPDATE jobs SET state='WORKING', outcome='RUNNING', started_ms=12345 WHERE id='$F'"
 printf 'run=12345\npid=%s\nstart=1\n' $$ >"$FS_SPOOL/runs/$F.pid"
-printf 'run=12345\n' >"$FS_SPOOL/runs/$F.go"
+go_record 5 "$F" 12345
 # R: the same without a go record (its runner never started), and Q queued after it: R is
 # queued again in its place and claimed before Q; a go record of another run does not count
 job R 0
@@ -114,7 +119,7 @@ Q=$FS_ID
 rseq=$(fs_sql "SELECT seq FROM jobs WHERE id='$R'")
 fs_sql "UPDATE jobs SET state='WORKING', outcome='RUNNING', started_ms=12346 WHERE id='$R'"
 printf 'run=12346\npid=%s\nstart=1\n' $$ >"$FS_SPOOL/runs/$R.pid"
-printf 'run=12345\n' >"$FS_SPOOL/runs/$R.go"
+go_record 6 "$R" 12345
 # C: no go record either, but its cancel was asked for meanwhile: cancelled, never run
 job C 0
 fs_submit C "$FS_FF"
