@@ -91,11 +91,7 @@ wait_file "$FS_TMP/ran.K1"
 wait_file "$FS_TMP/k2.pid"
 fs_stop_worker "$FS_WORKER_PID" KILL
 # K2's supervisor dies too, without a status; its runner and task are ended by hand
-sup=$(sed -n 's/^pid=//p' "$FS_SPOOL/runs/$K2.pid")
-task=$(cat "$FS_TMP/k2.pid")
-runner=$(ps -o sid= -p "$task" | tr -d ' ')
-kill -KILL "$sup"
-kill -KILL -- "-$runner" "-$task" 2>/dev/null
+kill_run "$K2" "$FS_TMP/k2.pid"
 # K1 ends while no worker runs: its status waits in the spool's runs directory
 wait_file "$FS_SPOOL/runs/$K1.status"
 fs_check "$K1"

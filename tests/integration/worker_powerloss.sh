@@ -50,11 +50,7 @@ slot=$(grep -lx "id=$P" "$FS_SPOOL"/runs/go/* | head -n 1)
 # the power goes: the worker, P's supervisor, runner and task die; the pid file, never
 # fsync'd, is gone; the claim's commit is lost
 fs_stop_worker "$FS_WORKER_PID" KILL
-sup=$(sed -n 's/^pid=//p' "$FS_SPOOL/runs/$P.pid")
-task=$(cat "$FS_TMP/p.pid")
-runner=$(ps -o sid= -p "$task" | tr -d ' ')
-kill -KILL "$sup"
-kill -KILL -- "-$runner" "-$task" 2>/dev/null
+kill_run "$P" "$FS_TMP/p.pid"
 rm -f "$FS_SPOOL/runs/$P.pid" "$HOLD"
 fs_sql "UPDATE jobs SET state='QUEUED', outcome='WAITING', updated_ms=created_ms, started_ms=NULL, command=NULL, pid=NULL WHERE id='$P'; DELETE FROM transitions WHERE job_id='$P'"
 fs_check "$P"
