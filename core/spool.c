@@ -203,10 +203,10 @@ enum sq {
 };
 
 /* a claim: the job is WORKING/RUNNING from ?3 (its run's token) */
-#define CLAIM_SQL \
-	"UPDATE jobs SET state = 'WORKING', outcome = 'RUNNING', node = ?2," \
+#define CLAIM_SQL                                                                  \
+	"UPDATE jobs SET state = 'WORKING', outcome = 'RUNNING', node = ?2,"       \
 	" updated_ms = ?3, started_ms = ?3, finished_ms = NULL, exit_code = NULL," \
-	" exit_signal = NULL, reason = NULL, command = NULL, pid = NULL" \
+	" exit_signal = NULL, reason = NULL, command = NULL, pid = NULL"           \
 	" WHERE id = ?1 AND state = 'QUEUED'"
 
 static const char *const sq_text[SQ_N] = {

@@ -204,7 +204,8 @@ static int outcome_go_make_one(const char *dir, int slot, int durable, int *made
 	*made = 1;
 	memset(text, '\n', sizeof(text));
 	memcpy(text, OUTCOME_GO_NONE, sizeof(OUTCOME_GO_NONE) - 1);
-	if (pwrite(fd, text, sizeof(text), 0) == (ssize_t)sizeof(text) && (!durable || fsync(fd) == 0))
+	if (pwrite(fd, text, sizeof(text), 0) == (ssize_t)sizeof(text) &&
+	    (!durable || fsync(fd) == 0))
 		rc = 0;
 	saved = errno;
 	close(fd);
@@ -228,8 +229,8 @@ int outcome_go_make(const char *dir, int n, int durable)
 	for (i = 0; i < n; i++)
 		if (outcome_go_make_one(dir, i, durable, &made) != 0)
 			goto out;
-	if (durable && ((made && outcome_fsync_dir(godir) != 0) ||
-			(made_dir && outcome_fsync_dir(dir) != 0)))
+	if (durable &&
+	    ((made && outcome_fsync_dir(godir) != 0) || (made_dir && outcome_fsync_dir(dir) != 0)))
 		goto out;
 	rc = 0;
 out:
