@@ -189,9 +189,8 @@ static int outcome_fsync_dir(const char *path)
 	return rc;
 }
 
-/* Makes slot, naming no run, unless it exists; *made is set when it was made. 0, or -1 with
- * errno. */
-static int outcome_go_make_one(const char *dir, int slot, int durable, int *made)
+/* Makes slot, naming no run (fsync'd when durable), unless it exists. 0, or -1 with errno. */
+static int outcome_go_make_one(const char *dir, int slot, int durable)
 {
 	char *path = outcome_go_path(dir, slot), text[OUTCOME_GO_SIZE];
 	int fd, rc = -1, saved;
@@ -201,7 +200,6 @@ static int outcome_go_make_one(const char *dir, int slot, int durable, int *made
 		rc = errno == EEXIST ? 0 : -1;
 		goto out;
 	}
-	*made = 1;
 	memset(text, '\n', sizeof(text));
 	memcpy(text, OUTCOME_GO_NONE, sizeof(OUTCOME_GO_NONE) - 1);
 	if (pwrite(fd, text, sizeof(text), 0) == (ssize_t)sizeof(text) &&
@@ -220,17 +218,16 @@ out:
 int outcome_go_make(const char *dir, int n, int durable)
 {
 	char *godir = xasprintf("%s/go", dir);
-	int rc = -1, made_dir = 0, made = 0, i;
+	int rc = -1, i;
 
-	if (mkdir(godir, 0700) == 0) /* the worker's and its supervisors' alone */
-		made_dir = 1;
-	else if (errno != EEXIST)
+	/* the worker's and its supervisors' alone */
+	if (mkdir(godir, 0700) != 0 && errno != EEXIST)
 		goto out;
 	for (i = 0; i < n; i++)
-		if (outcome_go_make_one(dir, i, durable, &made) != 0)
+		if (outcome_go_make_one(dir, i, durable) != 0)
 			goto out;
-	if (durable &&
-	    ((made && outcome_fsync_dir(godir) != 0) || (made_dir && outcome_fsync_dir(dir) != 0)))
+	/* whether made now or by a worker that died before it flushed them: once per start */
+	if (durable && (outcome_fsync_dir(godir) != 0 || outcome_fsync_dir(dir) != 0))
 		goto out;
 	rc = 0;
 out:

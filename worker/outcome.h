@@ -75,8 +75,8 @@ int outcome_status_write(const char *dir, const char *id, const struct run_statu
 			 const char *spare);
 int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp, const char *spare);
 /* The go slots: outcome_go_make makes <dir>/go and the slots 0..n-1 that do not exist yet,
- * naming no run; when durable, each slot made is fsync'd, and so are the directories whose
- * entries changed. 0, or -1 with errno. outcome_go_open opens one for writing (made first if
+ * naming no run; when durable, each slot made is fsync'd, and so are <dir>/go and dir. 0, or -1
+ * with errno. outcome_go_open opens one for writing (made first if
  * it is missing, as outcome_go_make would): a descriptor the caller closes, or -1 with errno.
  * outcome_go_write writes g (its slot is not written) at the start of the slot open at fd, with
  * fdatasync when durable: 0, or -1 with errno. */

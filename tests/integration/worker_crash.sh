@@ -146,7 +146,7 @@ first=$(fs_sql "SELECT job_id FROM transitions WHERE job_id IN ('$R', '$Q') AND 
 grep -q "job $R: its runner never started: queued again" "$FS_TMP/worker.log" ||
 	fs_fail "the worker did not say R was queued again"
 kill -0 $$ || fs_fail "the worker signalled a process it does not own"
-ls "$FS_SPOOL/runs/"*.pid "$FS_SPOOL/runs/"*.status "$FS_SPOOL/runs/"*.go >/dev/null 2>&1 &&
+ls "$FS_SPOOL/runs/"*.pid "$FS_SPOOL/runs/"*.status >/dev/null 2>&1 &&
 	fs_fail "run files left: $(ls "$FS_SPOOL/runs")"
 
 fs_stop_worker "$FS_WORKER_PID"
