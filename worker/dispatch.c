@@ -6,14 +6,13 @@
  * its go record is written (outcome.h). The go record, not the claim, is a run's commit point:
  * with --spool-sync full and no Consul the claim's commit does not wait for the disk -- it gets
  * there with the next commit that waits (an outcome, a submission) -- so that the go record's
- * flush is the only one between a submit and the runner's exec. A power loss that takes back the
+ * flush is the only one between a claim and the runner's exec. A power loss that takes back the
  * claim and not the go record leaves a QUEUED job that the next worker claims again from the
  * record (dispatch_reclaim) and settles as any run whose supervisor is gone; one that takes both
  * back never started a runner. With Consul the claim is durable at its commit, before Consul
  * hears of it (a claim lost while Consul already says WORKING would be taken for a lost one).
- * A worker that dies before the go byte leaves a supervisor
- * that exits having started nothing; a run that starts can always be found by the next worker
- * through the pid file. So "no status and no live supervisor" always means the run is over, and
+ * A worker that dies before the go byte leaves a supervisor that exits having started nothing;
+ * a run that starts can always be found by the next worker through the pid file. So "no status and no live supervisor" always means the run is over, and
  * without a go record as well it never began: the job goes back to its place in the queue
  * (dispatch_requeue) instead of failing for nothing; with one, "worker-lost" (or, for a
  * supervisor this worker watched, "supervisor-lost") is a proven outcome. And since a supervisor
