@@ -147,10 +147,11 @@ void spool_rollback(struct spool *sp);
  * nothing is QUEUED. Two claimers, in any processes, never get the same job. */
 int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp);
 
-/* Deferred durability, for a caller that can overlap the disk's wait with other work (the
- * worker flushes a claim while the supervisor prepares the run). After spool_defer_sync, commits
- * on sp no longer wait for the disk; spool_resume_sync with flush makes everything committed so
- * far durable (one flush of the WAL, as a waiting commit does) and restores waiting commits;
+/* Deferred durability, for a caller whose commits need not wait for the disk (the worker's
+ * claims: a run's go record is its commit point, worker/outcome.h), or that can overlap the
+ * disk's wait with other work (a flush at the resume). After spool_defer_sync, commits on sp no
+ * longer wait for the disk; spool_resume_sync with flush makes everything committed so far
+ * durable (one flush of the WAL, as a waiting commit does) and restores waiting commits;
  * without flush it only restores them, and what was committed becomes durable with the next
  * waiting commit (the WAL is written and flushed in order). Each defer is followed by one
  * resume; both are no-ops with SPOOL_SYNC_NORMAL, whose commits never wait. Not inside a batch

@@ -780,7 +780,7 @@ static void test_drain_persisted(void **state)
 }
 
 /* spool_defer_sync: commits stop waiting for the disk, are visible at once, and are flushed by
- * spool_resume_sync(flush) -- the worker's claim, flushed while its supervisor prepares */
+ * spool_resume_sync(flush) or by the next waiting commit */
 static void test_defer_sync(void **state)
 {
 	struct spool_fixture *f = *state;
