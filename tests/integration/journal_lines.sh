@@ -37,8 +37,10 @@ JOURNAL_STREAM=$(stream "$FS_TMP/worker.log")
 fs_start_worker --log-level info
 pid=$FS_WORKER_PID
 only_journal "$FS_TMP/worker.log" factotum-server-worker "$pid"
-has "$FS_TMP/worker.log" \
-	"<6>factotum-server-worker[$pid]: info: started on $FS_SPOOL (max-workers 20)"
+# (the line follows the worker's socket, which fs_start_worker waits for)
+line="<6>factotum-server-worker[$pid]: info: started on $FS_SPOOL (max-workers 20)"
+fs_until "$pid" 100 grep -qxF "$line" "$FS_TMP/worker.log"
+has "$FS_TMP/worker.log" "$line"
 
 # a second worker fails at start: its line has the error priority on the journal ...
 JOURNAL_STREAM=$(stream "$FS_TMP/second.log")
