@@ -45,10 +45,10 @@ char *nodeinfo_address(const char *ip, int port)
 	return xasprintf("%s:%d", ip, port);
 }
 
-char *nodeinfo_build(const struct nodeinfo *n)
+struct json_object *nodeinfo_to_json(const struct nodeinfo *n)
 {
 	struct json_object *o = json_object_new_object();
-	char when[CLOCK_UTC_LEN], *s;
+	char when[CLOCK_UTC_LEN];
 
 	clock_format_utc(n->updated_ms, CLOCK_UTC_ISO_MS, when);
 	json_object_object_add(o, "name", json_object_new_string(n->name));
@@ -57,8 +57,15 @@ char *nodeinfo_build(const struct nodeinfo *n)
 	json_object_object_add(o, "queued", json_object_new_int64(n->queued));
 	json_object_object_add(o, "running", json_object_new_int64(n->running));
 	json_object_object_add(o, "updated", json_object_new_string(when));
-	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	return o;
+}
+
+char *nodeinfo_build(const struct nodeinfo *n)
+{
+	struct json_object *o = nodeinfo_to_json(n);
+	char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								JSON_C_TO_STRING_NOSLASHESCAPE));
+
 	json_object_put(o);
 	return s;
 }

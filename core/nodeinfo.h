@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct json_object;
+
 #define NODEINFO_PUBLISH_MS 5000 /* how often a node writes its counts */
 #define NODEINFO_MAX        1000 /* the most nodes /nodes lists */
 
@@ -29,8 +31,9 @@ char *nodeinfo_key(const char *ns, const char *name);
  * the node cannot tell which of its addresses others reach. A new string. */
 char *nodeinfo_address(const char *ip, int port);
 
-/* The value: {"name":..,"address":..|null,"queued":n,"running":n,"updated":"<ISO 8601>"}. A new
- * string. */
+/* The value: {"name":..,"address":..|null,"queued":n,"running":n,"updated":"<ISO 8601>"}, as
+ * a new object (what /nodes lists) and as a new string (what Consul holds). */
+struct json_object *nodeinfo_to_json(const struct nodeinfo *n);
 char *nodeinfo_build(const struct nodeinfo *n);
 
 /* Parses a value (value[0..len)) into *n (zeroed first; nodeinfo_free it in every case). 0 or

@@ -11,21 +11,6 @@
 #include "nodeinfo.h"
 #include "spool.h"
 
-static struct json_object *nodes_entry(const struct nodeinfo *n)
-{
-	struct json_object *o = json_object_new_object();
-	char when[CLOCK_UTC_LEN];
-
-	clock_format_utc(n->updated_ms, CLOCK_UTC_ISO_MS, when);
-	json_object_object_add(o, "name", json_object_new_string(n->name));
-	json_object_object_add(o, "address",
-			       n->address != NULL ? json_object_new_string(n->address) : NULL);
-	json_object_object_add(o, "queued", json_object_new_int64(n->queued));
-	json_object_object_add(o, "running", json_object_new_int64(n->running));
-	json_object_object_add(o, "updated", json_object_new_string(when));
-	return o;
-}
-
 /* This node, from its spool now. 0, or -1 after a 503. */
 static int nodes_self(struct app *app, FCGX_Request *fr, struct http_request *req,
 		      struct json_object *arr)
@@ -45,7 +30,7 @@ static int nodes_self(struct app *app, FCGX_Request *fr, struct http_request *re
 	n.queued = c.queued;
 	n.running = c.working;
 	n.updated_ms = clock_real_ms();
-	json_object_array_add(arr, nodes_entry(&n));
+	json_object_array_add(arr, nodeinfo_to_json(&n));
 	free(n.address);
 	return 0;
 }
@@ -71,7 +56,7 @@ static int nodes_consul(struct app *app, FCGX_Request *fr, struct http_request *
 		/* released by a session that ended: not live; a value of another shape: skipped */
 		if (kvs[i].session != NULL &&
 		    nodeinfo_parse(kvs[i].value, kvs[i].value_len, &n, NULL) == 0)
-			json_object_array_add(arr, nodes_entry(&n));
+			json_object_array_add(arr, nodeinfo_to_json(&n));
 		nodeinfo_free(&n);
 	}
 done:
