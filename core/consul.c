@@ -858,8 +858,8 @@ static int consul_list(struct consul *c, const char *prefix, const char *query, 
 	if ((rc = consul_json(a.body.data, a.body.len, what, arrp, errp)) != 0)
 		goto done;
 	if (!json_object_is_type(*arrp, json_type_array)) {
-		rc = err_set(errp, FS_EINVAL, "Consul answered %s with something other than an array",
-			     what);
+		rc = err_set(errp, FS_EINVAL,
+			     "Consul answered %s with something other than an array", what);
 		json_object_put(*arrp);
 		*arrp = NULL;
 	}
@@ -889,8 +889,8 @@ int consul_kv_keys(struct consul *c, const char *prefix, const char *separator, 
 	for (i = 0; i < len; i++) {
 		k = json_object_array_get_idx(arr, i);
 		if (!json_object_is_type(k, json_type_string)) {
-			rc = err_set(errp, FS_EINVAL, "Consul answered %s with a key that is not a "
-				     "string", what);
+			rc = err_set(errp, FS_EINVAL,
+				     "Consul answered %s with a key that is not a string", what);
 			goto done;
 		}
 		keys[n++] = xstrdup(json_object_get_string(k));
@@ -926,8 +926,8 @@ int consul_kv_recurse(struct consul *c, const char *prefix, size_t max, struct c
 		len = max;
 	kvs = xcalloc(len + 1, sizeof(*kvs));
 	for (i = 0; i < len; i++) {
-		if ((rc = consul_kv_parse(json_object_array_get_idx(arr, i), &kvs[n], what, errp)) !=
-		    0) {
+		if ((rc = consul_kv_parse(json_object_array_get_idx(arr, i), &kvs[n], what,
+					  errp)) != 0) {
 			consul_kv_clear(&kvs[n]);
 			goto done;
 		}

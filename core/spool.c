@@ -158,14 +158,13 @@ static const char schema_v5_sql[] =
 #define RING_ROWS(span, slots)                                                                \
 	"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < " slots \
 	") INSERT INTO outcome_ring(span, slots, slot) SELECT " span ", " slots ", i FROM n;"
+#define RING_MINUTES RING_ROWS(SCHEMA_NUM(STATRING_MINUTE_MS), SCHEMA_NUM(STATRING_MINUTE_SLOTS))
+#define RING_HOURS   RING_ROWS(SCHEMA_NUM(STATRING_HOUR_MS), SCHEMA_NUM(STATRING_HOUR_SLOTS))
 static const char schema_v6_sql[] =
 	"CREATE TABLE outcome_ring (span INTEGER NOT NULL, slots INTEGER NOT NULL,"
 	" slot INTEGER NOT NULL, start_ms INTEGER NOT NULL DEFAULT -1,"
 	" succeeded INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,"
-	" PRIMARY KEY (span, slot)) WITHOUT ROWID;" RING_ROWS(
-		SCHEMA_NUM(STATRING_MINUTE_MS),
-		SCHEMA_NUM(STATRING_MINUTE_SLOTS)) RING_ROWS(SCHEMA_NUM(STATRING_HOUR_MS),
-							     SCHEMA_NUM(STATRING_HOUR_SLOTS))
+	" PRIMARY KEY (span, slot)) WITHOUT ROWID;"
 	"CREATE TRIGGER jobs_done_ring AFTER UPDATE OF state ON jobs"
 	" WHEN NEW.state = 'DONE' AND OLD.state <> 'DONE' AND NEW.updated_ms >= 0 BEGIN"
 	" UPDATE outcome_ring SET"
@@ -175,7 +174,7 @@ static const char schema_v6_sql[] =
 	" + (NEW.outcome <> 'SUCCEEDED'),"
 	" start_ms = " RING_START " WHERE slot = NEW.updated_ms / span % slots"
 	" AND start_ms <= " RING_START ";"
-	" END;" SCHEMA_PRAGMA(6);
+	" END;" RING_MINUTES RING_HOURS SCHEMA_PRAGMA(6);
 
 #define JOB_COLS                                                                              \
 	"id, job_name, factfile_path, factfile_args, state, outcome, node, seq, created_ms, " \

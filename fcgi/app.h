@@ -137,8 +137,8 @@ struct spool_job *route_job_get(struct app *app, FCGX_Request *fr, struct http_r
 
 /* The decimal query parameter name in [min, max], or def when absent; -1 after answering 400
  * "Error: invalid <name> '<v>', must be a number from <min> to <max>" when it is not. */
-long route_number(FCGX_Request *fr, struct http_request *req, const char *name, long def,
-		  long min, long max);
+long route_number(FCGX_Request *fr, struct http_request *req, const char *name, long def, long min,
+		  long max);
 
 /* Answers 503 for a failed Consul call (rc, err from consul.h): err itself when it is already
  * "Consul unavailable: ..." (FS_EIO), else "Consul unavailable: <err>"; counts it in

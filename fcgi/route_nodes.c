@@ -72,8 +72,8 @@ void route_nodes(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct json_object *o, *arr = json_object_new_array();
 
-	if ((app->consul != NULL ? nodes_consul(app, fr, req, arr) : nodes_self(app, fr, req, arr)) !=
-	    0) {
+	if ((app->consul != NULL ? nodes_consul(app, fr, req, arr)
+				 : nodes_self(app, fr, req, arr)) != 0) {
 		json_object_put(arr);
 		return;
 	}

@@ -201,8 +201,8 @@ struct spool_job *route_job_get(struct app *app, FCGX_Request *fr, struct http_r
 	return job;
 }
 
-long route_number(FCGX_Request *fr, struct http_request *req, const char *name, long def,
-		  long min, long max)
+long route_number(FCGX_Request *fr, struct http_request *req, const char *name, long def, long min,
+		  long max)
 {
 	const char *v = http_query_get(req, name);
 	char *end = NULL, *msg;

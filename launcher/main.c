@@ -499,8 +499,7 @@ static const char *launcher_www(void)
 
 static int launcher_start_nginx(struct launcher *l, char **errp)
 {
-	struct nginxconf nc = { l->nginx_prefix, l->nginx_user, l->nginx_group,
-				launcher_www() };
+	struct nginxconf nc = { l->nginx_prefix, l->nginx_user, l->nginx_group, launcher_www() };
 	char *conf = xasprintf("%s/nginx.conf", l->nginx_prefix);
 	char *elog = xasprintf("%s/error.log", l->nginx_prefix);
 	char *pidf = xasprintf("%s/nginx.pid", l->nginx_prefix);

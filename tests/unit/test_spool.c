@@ -1615,9 +1615,10 @@ static void ring_done_at(struct spool_fixture *f, unsigned n, const char *outcom
 	char id[65], sql[300], *err = NULL;
 
 	assert_int_equal(enq(f->sp, mkid(n, id), 100, &err), 0);
-	snprintf(sql, sizeof sql,
-		 "UPDATE jobs SET state = 'DONE', outcome = '%s', updated_ms = %lld WHERE id = '%s'",
-		 outcome, at, id);
+	snprintf(
+		sql, sizeof sql,
+		"UPDATE jobs SET state = 'DONE', outcome = '%s', updated_ms = %lld WHERE id = '%s'",
+		outcome, at, id);
 	sql_int(f->dir, sql);
 }
 
