@@ -48,8 +48,7 @@ static int nodes_consul(struct app *app, FCGX_Request *fr, struct http_request *
 
 	rc = consul_kv_recurse(app->consul, prefix, NODEINFO_MAX, &kvs, &nkv, &err);
 	if (rc != 0) {
-		atomic_fetch_add(&app->consul_errors, 1);
-		http_respond_message(fr, req, 503, err);
+		route_consul_failed(app, fr, req, rc, err);
 		goto done;
 	}
 	for (i = 0; i < nkv; i++) {

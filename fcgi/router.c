@@ -225,7 +225,8 @@ long route_number(FCGX_Request *fr, struct http_request *req, const char *name, 
 void route_consul_failed(struct app *app, FCGX_Request *fr, struct http_request *req, int rc,
 			 const char *err)
 {
-	char *msg = rc == FS_EIO ? xstrdup(err) : xasprintf("Consul unavailable: %s", err);
+	char *msg = rc == FS_EIO || rc == FS_EDENIED ? xstrdup(err)
+						     : xasprintf("Consul unavailable: %s", err);
 
 	atomic_fetch_add(&app->consul_errors, 1);
 	http_respond_message(fr, req, 503, msg);

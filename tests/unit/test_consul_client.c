@@ -521,7 +521,8 @@ static void test_malformed_answers(void **state)
 		  "entry of key 'other'" },
 		{ "500 Internal Server Error", "rpc error: No cluster leader", FS_EIO,
 		  "Consul unavailable: GET of key 'ns/a b/x': HTTP 500: rpc error: No cluster leader" },
-		{ "403 Forbidden", "ACL not found", FS_EIO, "HTTP 403: ACL not found" },
+		{ "403 Forbidden", "ACL not found", FS_EDENIED,
+		  "Consul ACL denied: ACL not found" },
 		{ "404 Not Found", "", FS_ENOENT, "no key" },
 		{ "200 OK",
 		  "[{\"Key\":\"ns/a b/x\",\"ModifyIndex\":7,\"CreateIndex\":1,"
@@ -538,6 +539,71 @@ static void test_malformed_answers(void **state)
 			 cases[i].status, strlen(cases[i].body), cases[i].body);
 		fake_get(buf, cases[i].want, cases[i].fragment);
 	}
+}
+
+/* One fake answer to a call: its code and the whole message. */
+static void fake_denied(const char *status, const char *body, int txn, int want,
+			const char *message)
+{
+	struct consul_op ops[2];
+	struct consul_kv kv;
+	struct fake f;
+	struct consul *c;
+	char buf[1024], *err = NULL;
+
+	snprintf(buf, sizeof(buf),
+		 "HTTP/1.1 %s\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s", status,
+		 strlen(body), body);
+	fake_start(&f, buf);
+	c = client(f.port, "wrong", 2000);
+	claim_ops(ops, "k", "v", "s");
+	if (txn)
+		assert_int_equal(consul_txn(c, ops, 2, NULL, &err), want);
+	else
+		assert_int_equal(consul_kv_get(c, "k", &kv, &err), want);
+	assert_string_equal(err, message);
+	free(err);
+	fake_stop(&f);
+	consul_free(c);
+}
+
+/* An ACL refusal is FS_EDENIED with Consul's text: a 403's body (first line, trimmed, bounded,
+ * valid UTF-8), or the Errors of a txn rolled back for want of a permission. */
+static void test_acl_denied(void **state)
+{
+	char long_body[400], want[300];
+
+	(void)state;
+	fake_denied("403 Forbidden", "Permission denied", 0, FS_EDENIED,
+		    "Consul ACL denied: Permission denied");
+	fake_denied("403 Forbidden", "\n  rpc error making call: Permission denied \r\nmore\n", 0,
+		    FS_EDENIED, "Consul ACL denied: rpc error making call: Permission denied");
+	/* a byte that is not UTF-8 becomes U+FFFD, a control character '?' */
+	fake_denied("403 Forbidden", "caf\xc3\xa9 \xff\x01x", 0, FS_EDENIED,
+		    "Consul ACL denied: caf\xc3\xa9 \xef\xbf\xbd?x");
+	fake_denied("403 Forbidden", "", 0, FS_EDENIED, "Consul ACL denied: (empty answer)");
+	/* bounded: 200 bytes, not cut inside a character */
+	memset(long_body, 'a', 199);
+	memcpy(long_body + 199, "\xc3\xa9tail", 7);
+	memset(long_body + 206, 'b', 100);
+	long_body[306] = '\0';
+	memset(want, 0, sizeof(want));
+	memcpy(want, "Consul ACL denied: ", 19);
+	memset(want + 19, 'a', 199);
+	memcpy(want + 218, "\xc3\xa9", 2);
+	fake_denied("403 Forbidden", long_body, 0, FS_EDENIED, want);
+	/* what Consul 1.8.7 answers a txn whose op the token may not do */
+	fake_denied("409 Conflict",
+		    "{\"Results\":null,\"Errors\":[{\"OpIndex\":0,\"What\":"
+		    "\"Permission denied\"}]}",
+		    1, FS_EDENIED, "Consul ACL denied: Permission denied");
+	fake_denied("403 Forbidden", "ACL not found", 1, FS_EDENIED,
+		    "Consul ACL denied: ACL not found");
+	/* a failed check is not a refusal */
+	fake_denied("409 Conflict",
+		    "{\"Results\":null,\"Errors\":[{\"OpIndex\":0,\"What\":"
+		    "\"failed to lock key \\\"k\\\": check-not-exists failed\"}]}",
+		    1, FS_EEXIST, "op 0: failed to lock key \"k\": check-not-exists failed");
 }
 
 static void test_malformed_txn_answers(void **state)
@@ -660,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_value),
 		cmocka_unit_test(test_malformed_answers),
 		cmocka_unit_test(test_malformed_txn_answers),
+		cmocka_unit_test(test_acl_denied),
 		cmocka_unit_test(test_timeout),
 	};
 	const struct CMUnitTest slow_tests[] = {
