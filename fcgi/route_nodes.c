@@ -53,8 +53,9 @@ static int nodes_consul(struct app *app, FCGX_Request *fr, struct http_request *
 	}
 	for (i = 0; i < nkv; i++) {
 		/* released by a session that ended: not live; a value of another shape: skipped */
-		if (kvs[i].session != NULL &&
-		    nodeinfo_parse(kvs[i].value, kvs[i].value_len, &n, NULL) == 0)
+		if (kvs[i].session == NULL)
+			continue;
+		if (nodeinfo_parse(kvs[i].value, kvs[i].value_len, &n, NULL) == 0)
 			json_object_array_add(arr, nodeinfo_to_json(&n));
 		nodeinfo_free(&n);
 	}
