@@ -35,7 +35,6 @@
  * schema owns, so that neither is mistaken for it. */
 #define SCHEMA_VERSION   6
 #define SCHEMA_STR(v)    #v
-#define SCHEMA_NUM(v)    SCHEMA_STR(v)
 #define SCHEMA_PRAGMA(v) "PRAGMA user_version = " SCHEMA_STR(v) ";"
 static const char schema_v3_sql[] =
 	"CREATE TABLE jobs ("
@@ -152,29 +151,42 @@ static const char schema_v5_sql[] =
  * in a fixed number of rows: a slot of span ms is slot = start / span % slots, and holds the
  * counts of the bucket that starts at start_ms (-1: none yet). The transaction that finishes a job
  * adds it to the bucket of its finish time, first emptying a slot that still holds an older
- * bucket: two rows written, whatever the history. A finish older than what its slot holds (the
- * clock stepped back) is not counted there. A migrated spool's ring starts empty. */
-#define RING_START "(NEW.updated_ms - NEW.updated_ms % span)"
-#define RING_ROWS(span, slots)                                                                \
-	"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < " slots \
-	") INSERT INTO outcome_ring(span, slots, slot) SELECT " span ", " slots ", i FROM n;"
-#define RING_MINUTES RING_ROWS(SCHEMA_NUM(STATRING_MINUTE_MS), SCHEMA_NUM(STATRING_MINUTE_SLOTS))
-#define RING_HOURS   RING_ROWS(SCHEMA_NUM(STATRING_HOUR_MS), SCHEMA_NUM(STATRING_HOUR_SLOTS))
+ * bucket: two rows, each found by its key, whatever the history. A finish older than what its
+ * slot holds (the clock stepped back) is not counted there. A migrated spool's ring starts
+ * empty. */
+/* the SQL below names the ring's spans and slots as numbers */
+_Static_assert(STATRING_MINUTE_MS == 60000 && STATRING_MINUTE_SLOTS == 60 &&
+		       STATRING_HOUR_MS == 3600000 && STATRING_HOUR_SLOTS == 48,
+	       "statring.h and schema_v6_sql disagree");
 static const char schema_v6_sql[] =
 	"CREATE TABLE outcome_ring (span INTEGER NOT NULL, slots INTEGER NOT NULL,"
 	" slot INTEGER NOT NULL, start_ms INTEGER NOT NULL DEFAULT -1,"
 	" succeeded INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (span, slot)) WITHOUT ROWID;"
+	"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < 60)"
+	" INSERT INTO outcome_ring(span, slots, slot) SELECT 60000, 60, i FROM n;"
+	"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < 48)"
+	" INSERT INTO outcome_ring(span, slots, slot) SELECT 3600000, 48, i FROM n;"
+	/* one row a span, each found by its key */
 	"CREATE TRIGGER jobs_done_ring AFTER UPDATE OF state ON jobs"
 	" WHEN NEW.state = 'DONE' AND OLD.state <> 'DONE' AND NEW.updated_ms >= 0 BEGIN"
 	" UPDATE outcome_ring SET"
-	" succeeded = (CASE WHEN start_ms = " RING_START " THEN succeeded ELSE 0 END)"
-	" + (NEW.outcome = 'SUCCEEDED'),"
-	" failed = (CASE WHEN start_ms = " RING_START " THEN failed ELSE 0 END)"
-	" + (NEW.outcome <> 'SUCCEEDED'),"
-	" start_ms = " RING_START " WHERE slot = NEW.updated_ms / span % slots"
-	" AND start_ms <= " RING_START ";"
-	" END;" RING_MINUTES RING_HOURS SCHEMA_PRAGMA(6);
+	" succeeded = (CASE WHEN start_ms = (NEW.updated_ms - NEW.updated_ms % 60000)"
+	" THEN succeeded ELSE 0 END) + (NEW.outcome = 'SUCCEEDED'),"
+	" failed = (CASE WHEN start_ms = (NEW.updated_ms - NEW.updated_ms % 60000)"
+	" THEN failed ELSE 0 END) + (NEW.outcome <> 'SUCCEEDED'),"
+	" start_ms = (NEW.updated_ms - NEW.updated_ms % 60000)"
+	" WHERE span = 60000 AND slot = NEW.updated_ms / 60000 % 60"
+	" AND start_ms <= (NEW.updated_ms - NEW.updated_ms % 60000);"
+	" UPDATE outcome_ring SET"
+	" succeeded = (CASE WHEN start_ms = (NEW.updated_ms - NEW.updated_ms % 3600000)"
+	" THEN succeeded ELSE 0 END) + (NEW.outcome = 'SUCCEEDED'),"
+	" failed = (CASE WHEN start_ms = (NEW.updated_ms - NEW.updated_ms % 3600000)"
+	" THEN failed ELSE 0 END) + (NEW.outcome <> 'SUCCEEDED'),"
+	" start_ms = (NEW.updated_ms - NEW.updated_ms % 3600000)"
+	" WHERE span = 3600000 AND slot = NEW.updated_ms / 3600000 % 48"
+	" AND start_ms <= (NEW.updated_ms - NEW.updated_ms % 3600000);"
+	" END;" SCHEMA_PRAGMA(6);
 
 #define JOB_COLS                                                                              \
 	"id, job_name, factfile_path, factfile_args, state, outcome, node, seq, created_ms, " \
