@@ -19,6 +19,7 @@ struct runuser;
 struct consul;
 struct diskfree;
 struct claimlog;
+struct spool_job;
 
 /* The Consul claim of /submit (doc/consul.md), NULL with --no-consul. claim runs after validation
  * and before the job is handed to the committer. It returns 0 with *cl filled (cl->index, the
@@ -97,6 +98,12 @@ void route_logs(struct app *app, FCGX_Request *fr, struct http_request *req);
 void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req);
 void route_health(struct app *app, FCGX_Request *fr, struct http_request *req);
 void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_runs(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_stats(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_factfile(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_nodes(struct app *app, FCGX_Request *fr, struct http_request *req);
+/* route_cluster.c: /jobs?scope=cluster, which route_jobs hands over */
+void route_jobs_cluster(struct app *app, FCGX_Request *fr, struct http_request *req);
 
 /* workersock.c: the worker daemon's datagram socket, app->worker_sock. alive: 1 when a process
  * is bound to it (a connect succeeds), else 0. wake: sends one datagram, never blocks; no
@@ -120,6 +127,28 @@ int claim_probe(struct app *app, int *sessionp, char **deniedp, char **errp);
 /* Accepts a bare id or "<namespace>/<id>"; returns the id part, or NULL when it is not 64
  * lowercase hex characters. Points into s. */
 const char *route_parse_id(const char *s);
+
+/* The id query parameter of /check, /logs, /runs and /factfile: answers 400 when it is missing
+ * or malformed and returns NULL; else returns the bare id (valid while req lives). *givenp is the
+ * id as given (NULL when missing). */
+const char *route_id_param(FCGX_Request *fr, struct http_request *req, const char **givenp);
+
+/* spool_get with the answers for an unknown id (404 "Error: No job entry found for
+ * id='<given>'") and a spool failure (503), which return NULL; else the job, the caller's
+ * (spool_job_free). */
+struct spool_job *route_job_get(struct app *app, FCGX_Request *fr, struct http_request *req,
+				const char *id, const char *given);
+
+/* The decimal query parameter name in [min, max], or def when absent; -1 after answering 400
+ * "Error: invalid <name> '<v>', must be a number from <min> to <max>" when it is not. */
+long route_number(FCGX_Request *fr, struct http_request *req, const char *name, long def, long min,
+		  long max);
+
+/* Answers 503 for a failed Consul call (rc, err from consul.h): err itself when it is already
+ * whole ("Consul unavailable: ..." for FS_EIO, "Consul ACL denied: ..." for FS_EDENIED), else
+ * "Consul unavailable: <err>"; counts it in app->consul_errors. */
+void route_consul_failed(struct app *app, FCGX_Request *fr, struct http_request *req, int rc,
+			 const char *err);
 
 /* Answers 503 {"message":"Error: <err>"}: the spool could not be read or written now (busy,
  * I/O). err stays the caller's. */

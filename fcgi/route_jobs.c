@@ -24,26 +24,6 @@
 #define JOBS_MAX_OFFSET    10000
 #define LOGS_MAX           (1024 * 1024) /* the most of a log one answer carries */
 
-/* Reads the id parameter, answers 400 when missing or malformed; else returns the bare id
- * (valid while req lives) and stores the id as given in *givenp. */
-static const char *jobs_id_param(FCGX_Request *fr, struct http_request *req, const char **givenp)
-{
-	const char *given = http_query_get(req, "id"), *id;
-	char *msg;
-
-	*givenp = given;
-	if (given == NULL) {
-		http_respond_message(fr, req, 400, "Error: No 'id' found in URL query parameters");
-		return NULL;
-	}
-	if ((id = route_parse_id(given)) == NULL) {
-		msg = xasprintf("Error: invalid id '%s'", given);
-		http_respond_message(fr, req, 400, msg);
-		free(msg);
-	}
-	return id;
-}
-
 /* A spool job's entry for /check and /jobs: the Consul job entry's shape (jobentry.h); a new
  * object. */
 static struct json_object *jobs_entry(const struct spool_job *job)
@@ -55,25 +35,6 @@ static struct json_object *jobs_entry(const struct spool_job *job)
 	o = jobentry_to_json(&e);
 	jobentry_free(&e);
 	return o;
-}
-
-/* spool_get with the answers for unknown ids (404) and spool failures (503). */
-static struct spool_job *jobs_get(struct app *app, FCGX_Request *fr, struct http_request *req,
-				  const char *id, const char *given)
-{
-	struct spool_job *job = NULL;
-	char *err = NULL, *msg;
-	int rc = spool_get(app->sp, id, &job, &err);
-
-	if (rc == FS_ENOENT) {
-		msg = xasprintf("Error: No job entry found for id='%s'", given);
-		http_respond_message(fr, req, 404, msg);
-		free(msg);
-	} else if (rc != 0) {
-		route_spool_failed(fr, req, err);
-	}
-	free(err);
-	return job;
 }
 
 /* /check with Consul: the cluster's entry, so that a job submitted to another node is found;
@@ -96,10 +57,7 @@ static int check_consul(struct app *app, FCGX_Request *fr, struct http_request *
 		goto done;
 	}
 	if (rc != 0) {
-		atomic_fetch_add(&app->consul_errors, 1);
-		msg = rc == FS_EIO || rc == FS_EDENIED ? xstrdup(err)
-						       : xasprintf("Consul unavailable: %s", err);
-		http_respond_message(fr, req, 503, msg);
+		route_consul_failed(app, fr, req, rc, err);
 		goto done;
 	}
 	rc = jobentry_parse(kv.value, kv.value_len, &e, &err);
@@ -127,37 +85,15 @@ done:
 
 void route_check(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
-	const char *given, *id = jobs_id_param(fr, req, &given);
+	const char *given, *id = route_id_param(fr, req, &given);
 	struct spool_job *job;
 
 	if (id == NULL || (app->consul != NULL && check_consul(app, fr, req, id)))
 		return;
-	if ((job = jobs_get(app, fr, req, id, given)) == NULL)
+	if ((job = route_job_get(app, fr, req, id, given)) == NULL)
 		return;
 	http_respond_json(fr, req, 200, jobs_entry(job), NULL);
 	spool_job_free(job);
-}
-
-/* A decimal query number in [min, max], or def when absent; -1 (after a 400) when bad. */
-static long jobs_number(FCGX_Request *fr, struct http_request *req, const char *name, long def,
-			long min, long max)
-{
-	const char *v = http_query_get(req, name);
-	char *end = NULL, *msg;
-	long n;
-
-	if (v == NULL)
-		return def;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (*v < '0' || *v > '9' || *end != '\0' || errno != 0 || n < min || n > max) {
-		msg = xasprintf("Error: invalid %s '%s', must be a number from %ld to %ld", name, v,
-				min, max);
-		http_respond_message(fr, req, 400, msg);
-		free(msg);
-		return -1;
-	}
-	return n;
 }
 
 /* Answers 400 with "Error: invalid <name> '<v>', <why>"; returns -1. */
@@ -223,9 +159,19 @@ void route_jobs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	long limit, offset;
 	int rc;
 
+	const char *scope = http_query_get(req, "scope");
+
+	if (scope != NULL && strcmp(scope, "cluster") == 0) {
+		route_jobs_cluster(app, fr, req);
+		return;
+	}
+	if (scope != NULL && *scope != '\0' && strcmp(scope, "node") != 0) {
+		jobs_invalid(fr, req, "scope", scope, "must be one of (node|cluster)");
+		return;
+	}
 	if (jobs_query(fr, req, &q) != 0 ||
-	    (limit = jobs_number(fr, req, "limit", JOBS_DEFAULT_LIMIT, 1, JOBS_MAX_LIMIT)) < 0 ||
-	    (offset = jobs_number(fr, req, "offset", 0, 0, JOBS_MAX_OFFSET)) < 0)
+	    (limit = route_number(fr, req, "limit", JOBS_DEFAULT_LIMIT, 1, JOBS_MAX_LIMIT)) < 0 ||
+	    (offset = route_number(fr, req, "offset", 0, 0, JOBS_MAX_OFFSET)) < 0)
 		return;
 	q.offset = (size_t)offset;
 	q.limit = (size_t)limit + 1; /* one more says whether a next page exists */
@@ -260,7 +206,7 @@ void route_jobs(struct app *app, FCGX_Request *fr, struct http_request *req)
 
 void route_logs(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
-	const char *given, *id = jobs_id_param(fr, req, &given);
+	const char *given, *id = route_id_param(fr, req, &given);
 	struct spool_job *job = NULL;
 	struct json_object *o;
 	struct stat st;
@@ -270,8 +216,8 @@ void route_logs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	ssize_t got = 0;
 	int fd = -1;
 
-	if (id == NULL || (tail = jobs_number(fr, req, "tail", LOGS_MAX, 1, LOGS_MAX)) < 0 ||
-	    (job = jobs_get(app, fr, req, id, given)) == NULL)
+	if (id == NULL || (tail = route_number(fr, req, "tail", LOGS_MAX, 1, LOGS_MAX)) < 0 ||
+	    (job = route_job_get(app, fr, req, id, given)) == NULL)
 		return;
 	/* the worker keeps the last run's captured output here */
 	path = xasprintf("%s/logs/%s.log", app->cfg->spool, id);

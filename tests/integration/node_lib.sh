@@ -10,6 +10,11 @@ FS_NGINX=${FS_NGINX:-/usr/sbin/nginx}
 FS_AS_ROOT=
 [ "$(id -u)" -ne 0 ] || FS_AS_ROOT=--allow-root
 FS_CONSUL_BIN=${FS_CONSUL_BIN:-consul}
+# the dashboard's files, for the nginx the launcher configures, from the source tree
+if [ -n "${FS_SRCDIR:-}" ] && [ -z "${FACTOTUM_SERVER_WWW:-}" ]; then
+	FACTOTUM_SERVER_WWW=$FS_SRCDIR/www
+	export FACTOTUM_SERVER_WWW
+fi
 
 # fs_need_nginx, fs_need_consul: the first line of a test that runs nginx (a Consul agent) after
 # its harness is sourced: where the program is absent the test is skipped (77) with one line

@@ -140,6 +140,69 @@ static void test_kv_and_escaping(void **state)
 	consul_free(c);
 }
 
+/* consul_kv_keys and consul_kv_recurse: names in order, a folder once with a separator, the
+ * values and lock holders of a recursive read, its bound, and nothing under a prefix as none. */
+static void test_kv_lists(void **state)
+{
+	static const char *const keys[] = { "t/list/b", "t/list/a", "t/list/sub/x", "t/list/sub/y",
+					    "t/lister" };
+	struct consul *c = client(consul_port, NULL, 2000);
+	struct consul_op op;
+	struct consul_kv *kvs = NULL;
+	char *err = NULL, **names = NULL, *sid = session(c, 30, 0);
+	size_t i, n = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		op = (struct consul_op){ .verb = CONSUL_SET, .key = keys[i], .value = keys[i] };
+		if (i == 0)
+			op = (struct consul_op){ .verb = CONSUL_LOCK,
+						 .key = keys[i],
+						 .value = keys[i],
+						 .session = sid };
+		assert_int_equal(consul_txn(c, &op, 1, NULL, &err), 0);
+	}
+	assert_int_equal(consul_kv_keys(c, "t/list/", "/", &names, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(names[0], "t/list/a");
+	assert_string_equal(names[1], "t/list/b");
+	assert_string_equal(names[2], "t/list/sub/");
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	assert_int_equal(consul_kv_keys(c, "t/list/", NULL, &names, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(names[3], "t/list/sub/y");
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	assert_int_equal(consul_kv_recurse(c, "t/list/", 100, &kvs, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(kvs[0].key, "t/list/a");
+	assert_null(kvs[0].session);
+	assert_string_equal(kvs[1].key, "t/list/b");
+	assert_string_equal(kvs[1].value, "t/list/b");
+	assert_string_equal(kvs[1].session, sid);
+	for (i = 0; i < n; i++)
+		consul_kv_clear(&kvs[i]);
+	free(kvs);
+	assert_int_equal(consul_kv_recurse(c, "t/list/", 2, &kvs, &n, &err), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++)
+		consul_kv_clear(&kvs[i]);
+	free(kvs);
+	assert_int_equal(consul_kv_keys(c, "t/nothing/", "/", &names, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_null(names);
+	assert_int_equal(consul_kv_recurse(c, "t/nothing/", 10, &kvs, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_null(kvs);
+	assert_null(err);
+	assert_int_equal(consul_session_destroy(c, sid, NULL), 0);
+	free(sid);
+	consul_free(c);
+}
+
 static void test_txn_claim_ops(void **state)
 {
 	struct consul *c = client(consul_port, NULL, 2000);
@@ -656,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_reachable),
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_kv_and_escaping),
+		cmocka_unit_test(test_kv_lists),
 		cmocka_unit_test(test_txn_claim_ops),
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_claim_race),
