@@ -18,9 +18,13 @@
 # a supervisor under it: the worker then runs natively and the figure valgrind.worker is 0
 # (the responder and the runner are still checked).
 #
-# Some tests cannot pass under valgrind whatever the code does: they find a runner by its name
-# or command line in ps (worker_run; client_webhooks, which measures the runner's memory), or time a run against a product timeout (worker_stop) or a burst of
-# Consul claims against Consul's (consul_submit: valgrind runs one thread at a time).
+# Some tests cannot pass under valgrind whatever the code does: they find a program by its name
+# or command line in ps (worker_run, service_user; client_webhooks, which measures the runner's
+# memory), judge a process's RSS, which is valgrind's then (runner_webhook_queue), compare a
+# task's environment, which valgrind adds to (worker_runas: LD_PRELOAD, GLIBCXX_FORCE_NEW ...),
+# or time a run against a product timeout (worker_stop) or Consul calls against the client's
+# 2 s timeout (consul_submit's burst of claims: valgrind runs one thread at a time;
+# consul_tls_acl's TLS handshakes). Their valgrind figures count all the same.
 #
 # Prints: figure: valgrind.tests N, valgrind.processes N, valgrind.unfinished N (logs without
 # valgrind's summary: forks that exec'd a program outside valgrind, such as the runner's tasks,
