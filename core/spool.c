@@ -24,6 +24,7 @@
 #include "spoolmark.h"
 #include "spoolprune.h"
 #include "spoolreserve.h"
+#include "statring.h"
 #include "xalloc.h"
 
 /* The schema (PRAGMA user_version SCHEMA_VERSION): jobs, their history, settings, the Consul
@@ -32,8 +33,9 @@
  * schema change is a new version, with its migration. Versions 1 and 2 were development layouts (no
  * queued_count table; the QUEUED transition stored at enqueue): 3 is the first number this
  * schema owns, so that neither is mistaken for it. */
-#define SCHEMA_VERSION   5
+#define SCHEMA_VERSION   6
 #define SCHEMA_STR(v)    #v
+#define SCHEMA_NUM(v)    SCHEMA_STR(v)
 #define SCHEMA_PRAGMA(v) "PRAGMA user_version = " SCHEMA_STR(v) ";"
 static const char schema_v3_sql[] =
 	"CREATE TABLE jobs ("
@@ -146,17 +148,41 @@ static const char schema_v5_sql[] =
 	" WHERE " RAN_NEW " AND (name IN ('runs', 'run_ms') OR le_ms >= " RUN_DONE_MS ");"
 	" END;" SCHEMA_PRAGMA(5);
 
+/* Version 6: the outcome ring (statring.h), succeeded and failed counts per minute and per hour
+ * in a fixed number of rows: a slot of span ms is slot = start / span % slots, and holds the
+ * counts of the bucket that starts at start_ms (-1: none yet). The transaction that finishes a job
+ * adds it to the bucket of its finish time, first emptying a slot that still holds an older
+ * bucket: two rows written, whatever the history. A finish older than what its slot holds (the
+ * clock stepped back) is not counted there. A migrated spool's ring starts empty. */
+#define RING_START "(NEW.updated_ms - NEW.updated_ms % span)"
+#define RING_ROWS(span, slots)                                                                \
+	"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < " slots \
+	") INSERT INTO outcome_ring(span, slots, slot) SELECT " span ", " slots ", i FROM n;"
+static const char schema_v6_sql[] =
+	"CREATE TABLE outcome_ring (span INTEGER NOT NULL, slots INTEGER NOT NULL,"
+	" slot INTEGER NOT NULL, start_ms INTEGER NOT NULL DEFAULT -1,"
+	" succeeded INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (span, slot)) WITHOUT ROWID;" RING_ROWS(
+		SCHEMA_NUM(STATRING_MINUTE_MS),
+		SCHEMA_NUM(STATRING_MINUTE_SLOTS)) RING_ROWS(SCHEMA_NUM(STATRING_HOUR_MS),
+							     SCHEMA_NUM(STATRING_HOUR_SLOTS))
+	"CREATE TRIGGER jobs_done_ring AFTER UPDATE OF state ON jobs"
+	" WHEN NEW.state = 'DONE' AND OLD.state <> 'DONE' AND NEW.updated_ms >= 0 BEGIN"
+	" UPDATE outcome_ring SET"
+	" succeeded = (CASE WHEN start_ms = " RING_START " THEN succeeded ELSE 0 END)"
+	" + (NEW.outcome = 'SUCCEEDED'),"
+	" failed = (CASE WHEN start_ms = " RING_START " THEN failed ELSE 0 END)"
+	" + (NEW.outcome <> 'SUCCEEDED'),"
+	" start_ms = " RING_START " WHERE slot = NEW.updated_ms / span % slots"
+	" AND start_ms <= " RING_START ";"
+	" END;" SCHEMA_PRAGMA(6);
+
 #define JOB_COLS                                                                              \
 	"id, job_name, factfile_path, factfile_args, state, outcome, node, seq, created_ms, " \
 	"updated_ms, started_ms, finished_ms, exit_code, exit_signal, reason, command, pid, " \
 	"consul_index, submitted_by, factfile_sha"
-#define TR_COLS                                                                      \
-	"t.tid, t.job_id, t.at_ms, t.state, t.outcome, t.exit_code, t.exit_signal, " \
-	"t.reason, t.node"
-
-/* The job ?1's last stored transition is not its QUEUED one (stored by spool_requeue). */
-#define TR_NOT_REQUEUED \
-	"(SELECT state FROM transitions WHERE job_id = ?1 ORDER BY tid DESC LIMIT 1) IS NOT 'QUEUED'"
+#define TR_COLS         SPOOL_DB_TR_COLS
+#define TR_NOT_REQUEUED SPOOL_DB_TR_NOT_REQUEUED
 
 enum sq {
 	SQ_BEGIN,
@@ -819,7 +845,7 @@ static int user_version(sqlite3 *db, const char *path, int *vp, char **errp)
 	return rc;
 }
 
-/* Creates the schema in a new (empty) spool, or migrates a version 3 or 4 spool, in one write
+/* Creates the schema in a new (empty) spool, or migrates a version 3, 4 or 5 spool, in one write
  * transaction re-reading the version inside it, since another process may be doing it too;
  * refuses any other version. */
 static int schema_init(sqlite3 *db, const char *path, char **errp)
@@ -830,7 +856,7 @@ static int schema_init(sqlite3 *db, const char *path, char **errp)
 		return rc;
 	if (v == SCHEMA_VERSION)
 		return 0;
-	if (v == 0 || v == 3 || v == 4) {
+	if (v == 0 || v == 3 || v == 4 || v == 5) {
 		if ((rc = exec_static(db, path, "BEGIN IMMEDIATE", errp)) != 0)
 			return rc;
 		if ((rc = user_version(db, path, &v, errp)) != 0)
@@ -842,9 +868,12 @@ static int schema_init(sqlite3 *db, const char *path, char **errp)
 		if ((v == 0 || v == 3 || v == 4) &&
 		    (rc = exec_static(db, path, schema_v5_sql, errp)) != 0)
 			goto fail;
+		if ((v == 0 || v == 3 || v == 4 || v == 5) &&
+		    (rc = exec_static(db, path, schema_v6_sql, errp)) != 0)
+			goto fail;
 		if ((rc = exec_static(db, path, "COMMIT", errp)) != 0)
 			goto fail;
-		if (v == 0 || v == 3 || v == 4 || v == SCHEMA_VERSION)
+		if (v == 0 || v == 3 || v == 4 || v == 5 || v == SCHEMA_VERSION)
 			return 0;
 	}
 	return err_set(errp, FS_EIO, "spool: open %s: schema version %d, this build uses %d", path,
@@ -2143,4 +2172,9 @@ const char *spool_db_job_cols(void)
 void spool_db_job_read(sqlite3_stmt *st, struct spool_job *job)
 {
 	job_from_row(st, job);
+}
+
+void spool_db_tr_read(sqlite3_stmt *st, struct spool_transition *tr)
+{
+	tr_from_row(st, 0, tr);
 }

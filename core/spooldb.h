@@ -8,6 +8,7 @@
 
 struct spool;
 struct spool_job;
+struct spool_transition;
 
 /* The handle's connection, with its mutex held (other threads of the process wait) until
  * spool_db_release; the pointer is valid until then. Not inside a batch (spool_begin): the
@@ -23,5 +24,18 @@ const char *spool_db_job_cols(void);
 /* Fills *job (its strings then owned by it: spool_job_free / spool_job_list_free) from the
  * current row of st, whose first columns are spool_db_job_cols(). */
 void spool_db_job_read(sqlite3_stmt *st, struct spool_job *job);
+
+/* The transitions columns spool_db_tr_read reads, in its order, for "SELECT <cols> FROM
+ * transitions t ..." */
+#define SPOOL_DB_TR_COLS                                                             \
+	"t.tid, t.job_id, t.at_ms, t.state, t.outcome, t.exit_code, t.exit_signal, " \
+	"t.reason, t.node"
+/* The job ?1's last stored transition is not its QUEUED one (stored by spool_requeue): a QUEUED
+ * job's transition is then read from its row. */
+#define SPOOL_DB_TR_NOT_REQUEUED \
+	"(SELECT state FROM transitions WHERE job_id = ?1 ORDER BY tid DESC LIMIT 1) IS NOT 'QUEUED'"
+/* Fills *tr (its strings then owned by it: spool_transition_list_free) from the current row of
+ * st, whose first columns are SPOOL_DB_TR_COLS. */
+void spool_db_tr_read(sqlite3_stmt *st, struct spool_transition *tr);
 
 #endif

@@ -19,6 +19,7 @@ struct runuser;
 struct consul;
 struct diskfree;
 struct claimlog;
+struct spool_job;
 
 /* The Consul claim of /submit (doc/consul.md), NULL with --no-consul. claim runs after validation
  * and before the job is handed to the committer. It returns 0 with *cl filled (cl->index, the
@@ -96,6 +97,9 @@ void route_logs(struct app *app, FCGX_Request *fr, struct http_request *req);
 void route_cancel(struct app *app, FCGX_Request *fr, struct http_request *req);
 void route_health(struct app *app, FCGX_Request *fr, struct http_request *req);
 void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_runs(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_stats(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_factfile(struct app *app, FCGX_Request *fr, struct http_request *req);
 
 /* workersock.c: the worker daemon's datagram socket, app->worker_sock. alive: 1 when a process
  * is bound to it (a connect succeeds), else 0. wake: sends one datagram, never blocks; no
@@ -116,6 +120,17 @@ int claim_probe(struct app *app, int *sessionp, char **errp);
 /* Accepts a bare id or "<namespace>/<id>"; returns the id part, or NULL when it is not 64
  * lowercase hex characters. Points into s. */
 const char *route_parse_id(const char *s);
+
+/* The id query parameter of /check, /logs, /runs and /factfile: answers 400 when it is missing
+ * or malformed and returns NULL; else returns the bare id (valid while req lives). *givenp is the
+ * id as given (NULL when missing). */
+const char *route_id_param(FCGX_Request *fr, struct http_request *req, const char **givenp);
+
+/* spool_get with the answers for an unknown id (404 "Error: No job entry found for
+ * id='<given>'") and a spool failure (503), which return NULL; else the job, the caller's
+ * (spool_job_free). */
+struct spool_job *route_job_get(struct app *app, FCGX_Request *fr, struct http_request *req,
+				const char *id, const char *given);
 
 /* Answers 503 {"message":"Error: <err>"}: the spool could not be read or written now (busy,
  * I/O). err stays the caller's. */

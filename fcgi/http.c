@@ -228,6 +228,8 @@ static const char *http_reason(int status)
 		return "Accepted";
 	case 400:
 		return "Bad Request";
+	case 403:
+		return "Forbidden";
 	case 404:
 		return "Not Found";
 	case 405:

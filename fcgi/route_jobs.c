@@ -24,26 +24,6 @@
 #define JOBS_MAX_OFFSET    10000
 #define LOGS_MAX           (1024 * 1024) /* the most of a log one answer carries */
 
-/* Reads the id parameter, answers 400 when missing or malformed; else returns the bare id
- * (valid while req lives) and stores the id as given in *givenp. */
-static const char *jobs_id_param(FCGX_Request *fr, struct http_request *req, const char **givenp)
-{
-	const char *given = http_query_get(req, "id"), *id;
-	char *msg;
-
-	*givenp = given;
-	if (given == NULL) {
-		http_respond_message(fr, req, 400, "Error: No 'id' found in URL query parameters");
-		return NULL;
-	}
-	if ((id = route_parse_id(given)) == NULL) {
-		msg = xasprintf("Error: invalid id '%s'", given);
-		http_respond_message(fr, req, 400, msg);
-		free(msg);
-	}
-	return id;
-}
-
 /* A spool job's entry for /check and /jobs: the Consul job entry's shape (jobentry.h); a new
  * object. */
 static struct json_object *jobs_entry(const struct spool_job *job)
@@ -55,25 +35,6 @@ static struct json_object *jobs_entry(const struct spool_job *job)
 	o = jobentry_to_json(&e);
 	jobentry_free(&e);
 	return o;
-}
-
-/* spool_get with the answers for unknown ids (404) and spool failures (503). */
-static struct spool_job *jobs_get(struct app *app, FCGX_Request *fr, struct http_request *req,
-				  const char *id, const char *given)
-{
-	struct spool_job *job = NULL;
-	char *err = NULL, *msg;
-	int rc = spool_get(app->sp, id, &job, &err);
-
-	if (rc == FS_ENOENT) {
-		msg = xasprintf("Error: No job entry found for id='%s'", given);
-		http_respond_message(fr, req, 404, msg);
-		free(msg);
-	} else if (rc != 0) {
-		route_spool_failed(fr, req, err);
-	}
-	free(err);
-	return job;
 }
 
 /* /check with Consul: the cluster's entry, so that a job submitted to another node is found;
@@ -126,12 +87,12 @@ done:
 
 void route_check(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
-	const char *given, *id = jobs_id_param(fr, req, &given);
+	const char *given, *id = route_id_param(fr, req, &given);
 	struct spool_job *job;
 
 	if (id == NULL || (app->consul != NULL && check_consul(app, fr, req, id)))
 		return;
-	if ((job = jobs_get(app, fr, req, id, given)) == NULL)
+	if ((job = route_job_get(app, fr, req, id, given)) == NULL)
 		return;
 	http_respond_json(fr, req, 200, jobs_entry(job), NULL);
 	spool_job_free(job);
@@ -259,7 +220,7 @@ void route_jobs(struct app *app, FCGX_Request *fr, struct http_request *req)
 
 void route_logs(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
-	const char *given, *id = jobs_id_param(fr, req, &given);
+	const char *given, *id = route_id_param(fr, req, &given);
 	struct spool_job *job = NULL;
 	struct json_object *o;
 	struct stat st;
@@ -270,7 +231,7 @@ void route_logs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	int fd = -1;
 
 	if (id == NULL || (tail = jobs_number(fr, req, "tail", LOGS_MAX, 1, LOGS_MAX)) < 0 ||
-	    (job = jobs_get(app, fr, req, id, given)) == NULL)
+	    (job = route_job_get(app, fr, req, id, given)) == NULL)
 		return;
 	/* the worker keeps the last run's captured output here */
 	path = xasprintf("%s/logs/%s.log", app->cfg->spool, id);

@@ -147,6 +147,9 @@ void route_help(struct app *app, FCGX_Request *fr, struct http_request *req)
 		 "pretty=1");
 	help_add(help, "/check", NULL, "Fetches the state of a job by the ID.",
 		 "pretty=1, id=[id string]");
+	help_add(help, "/factfile", NULL,
+		 "Returns the factfile the job was validated against, as this node keeps it.",
+		 "pretty=1, id=[id string]");
 	help_add(help, "/health", NULL,
 		 "Returns 200 when the spool is writable with free space above --min-free-space, "
 		 "the worker is alive and Consul (if enabled) answers; 503 naming the failing part "
@@ -165,8 +168,15 @@ void route_help(struct app *app, FCGX_Request *fr, struct http_request *req)
 		 "Returns the server's metrics in the Prometheus text "
 		 "format.",
 		 "");
+	help_add(help, "/runs", NULL,
+		 "Returns the job's transitions on this node, oldest first (the last 1000).",
+		 "pretty=1, id=[id string]");
 	help_add(help, "/settings", help_body1("state", "run|drain"),
 		 "Updates settings within the server.", "pretty=1");
+	help_add(help, "/stats", NULL,
+		 "Returns this node's succeeded and failed jobs per minute (the last 60) or per "
+		 "hour (the last 48).",
+		 "pretty=1, bucket=[minute|hour]");
 	help_add(help, "/status", NULL,
 		 "Returns general information about the server and host system.", "pretty=1");
 	submit = json_object_new_object();

@@ -5,7 +5,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "csrf.h"
 #include "err.h"
 #include "jobid.h"
 #include "log.h"
@@ -31,6 +33,9 @@ static const struct route router_routes[] = {
 	{ "/cancel", "POST", route_cancel },
 	{ "/health", "GET", route_health },
 	{ "/metrics", "GET", route_metrics },
+	{ "/runs", "GET", route_runs },
+	{ "/stats", "GET", route_stats },
+	{ "/factfile", "GET", route_factfile },
 };
 /* clang-format on */
 
@@ -72,6 +77,18 @@ static void router_audit(const struct http_request *req)
 	buf_free(&b);
 }
 
+/* Whether the request is a POST a browser sent for a page of another origin or site (csrf.h),
+ * from the headers nginx passes as HTTP_* parameters and its HTTPS parameter. */
+static int router_cross_site(FCGX_Request *fr)
+{
+	const char *https = FCGX_GetParam("HTTPS", fr->envp);
+
+	return !csrf_allowed(FCGX_GetParam("HTTP_ORIGIN", fr->envp),
+			     FCGX_GetParam("HTTP_SEC_FETCH_SITE", fr->envp),
+			     https != NULL && *https != '\0' && strcasecmp(https, "off") != 0,
+			     FCGX_GetParam("HTTP_HOST", fr->envp));
+}
+
 static void router_route(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	size_t i;
@@ -84,6 +101,11 @@ static void router_route(struct app *app, FCGX_Request *fr, struct http_request 
 		if (strcmp(req->path, r->path) != 0)
 			continue;
 		if (strcmp(req->method, r->method) == 0) {
+			if (strcmp(r->method, "POST") == 0 && router_cross_site(fr)) {
+				http_respond_message(fr, req, 403,
+						     "Error: cross-site request refused");
+				return;
+			}
 			if ((bad = http_query_invalid(req)) != NULL) {
 				msg = xasprintf("Error: invalid UTF-8 in %s", bad);
 				http_respond_message(fr, req, 400, msg);
@@ -139,6 +161,42 @@ const char *route_parse_id(const char *s)
 	if (slash == s)
 		return NULL;
 	return jobid_is_valid(id) ? id : NULL;
+}
+
+const char *route_id_param(FCGX_Request *fr, struct http_request *req, const char **givenp)
+{
+	const char *given = http_query_get(req, "id"), *id;
+	char *msg;
+
+	*givenp = given;
+	if (given == NULL) {
+		http_respond_message(fr, req, 400, "Error: No 'id' found in URL query parameters");
+		return NULL;
+	}
+	if ((id = route_parse_id(given)) == NULL) {
+		msg = xasprintf("Error: invalid id '%s'", given);
+		http_respond_message(fr, req, 400, msg);
+		free(msg);
+	}
+	return id;
+}
+
+struct spool_job *route_job_get(struct app *app, FCGX_Request *fr, struct http_request *req,
+				const char *id, const char *given)
+{
+	struct spool_job *job = NULL;
+	char *err = NULL, *msg;
+	int rc = spool_get(app->sp, id, &job, &err);
+
+	if (rc == FS_ENOENT) {
+		msg = xasprintf("Error: No job entry found for id='%s'", given);
+		http_respond_message(fr, req, 404, msg);
+		free(msg);
+	} else if (rc != 0) {
+		route_spool_failed(fr, req, err);
+	}
+	free(err);
+	return job;
 }
 
 int route_post_object(struct app *app, FCGX_Request *fr, struct http_request *req,

@@ -11,7 +11,7 @@
  * /proc/self/exe, which follows a DESTDIR or relocated install), then in $(bindir); nginx at
  * /usr/sbin/nginx or on PATH; consul on PATH. Environment overrides, for tests run from the build
  * tree: FACTOTUM_SERVER_FCGI, FACTOTUM_SERVER_WORKER, FACTOTUM_SERVER_NGINX,
- * FACTOTUM_SERVER_CONSUL.
+ * FACTOTUM_SERVER_CONSUL, and FACTOTUM_SERVER_WWW for the dashboard's files.
  *
  * As root, nginx's workers run as www-data (nobody if there is no www-data) and the responder's
  * socket (0660) is given that user's group (unless --fcgi-socket-group names another), so nginx
@@ -51,6 +51,9 @@
 #include "xalloc.h"
 
 #define PROG "factotum-server"
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/local/share/factotum-server"
+#endif
 #ifndef BINDIR
 #define BINDIR "/usr/local/bin"
 #endif
@@ -484,9 +487,20 @@ static int launcher_start_own(struct launcher *l, struct proc *p, char *bin, cha
 	return rc;
 }
 
+/* The dashboard's files nginx serves at /ui/: FACTOTUM_SERVER_WWW (the source tree's www/ for
+ * tests run from the build tree), else $(pkgdatadir)/www as installed. Static storage or the
+ * environment's. */
+static const char *launcher_www(void)
+{
+	const char *over = getenv("FACTOTUM_SERVER_WWW");
+
+	return over != NULL && *over != '\0' ? over : PKGDATADIR "/www";
+}
+
 static int launcher_start_nginx(struct launcher *l, char **errp)
 {
-	struct nginxconf nc = { l->nginx_prefix, l->nginx_user, l->nginx_group };
+	struct nginxconf nc = { l->nginx_prefix, l->nginx_user, l->nginx_group,
+				launcher_www() };
 	char *conf = xasprintf("%s/nginx.conf", l->nginx_prefix);
 	char *elog = xasprintf("%s/error.log", l->nginx_prefix);
 	char *pidf = xasprintf("%s/nginx.pid", l->nginx_prefix);
@@ -509,7 +523,7 @@ out:
 /* --write-nginx-conf: the files launcher_start_nginx writes, under l->write_nginx instead. */
 static int launcher_write_nginx(struct launcher *l, char **errp)
 {
-	struct nginxconf nc = { l->write_nginx, NULL, NULL };
+	struct nginxconf nc = { l->write_nginx, NULL, NULL, launcher_www() };
 
 	if (mkdir(l->write_nginx, 0755) != 0 && errno != EEXIST)
 		return err_set(errp, FS_EIO, "--write-nginx-conf: cannot create '%s': %s",

@@ -27,6 +27,8 @@
 /* Where the site file finds the location file once installed (the Makefile fills it in); the
  * launcher's copies are side by side in its prefix. */
 #define NGINXCONF_SITE_DIR    "@pkgdatadir@/nginx"
+/* ... and the dashboard's files; nginx's alias wants the trailing slash */
+#define NGINXCONF_SITE_WWW    "@pkgdatadir@/www/"
 /* The body of the site file's 403: the launcher's nginx forbids only in protected mode. */
 #define NGINXCONF_SITE_403    "'{\"message\":\"Error: Forbidden\"}'"
 #define NGINXCONF_NODE_403                                                                        \
@@ -226,9 +228,10 @@ int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char *
 	/* with --limit-req 0 the zone keeps the shipped rate: no line uses it */
 	char *rate = cfg->limit_req != 0 ? xasprintf("rate=%dr/s;", cfg->limit_req)
 					 : xstrdup(NGINXCONF_LIMITS_RATE);
+	char *www = xasprintf("%s/", nc->www);
 	char *site = NULL, *loc = NULL, *limits = NULL, *conf = NULL;
-	const char *site_key[] = { NGINXCONF_SITE_DIR, NGINXCONF_SITE_403 };
-	const char *site_val[] = { nc->prefix, NGINXCONF_NODE_403 };
+	const char *site_key[] = { NGINXCONF_SITE_DIR, NGINXCONF_SITE_403, NGINXCONF_SITE_WWW };
+	const char *site_val[] = { nc->prefix, NGINXCONF_NODE_403, www };
 	const char *loc_key[] = { NGINXCONF_LOC_SOCKET, NGINXCONF_LOC_REQ, NGINXCONF_LOC_CONN };
 	const char *loc_val[] = { upstream, req, conn };
 	const char *limits_key[] = { NGINXCONF_LIMITS_RATE };
@@ -239,7 +242,7 @@ int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char *
 				   site_path, loc_path,   limits_path };
 	int rc = FS_EINVAL;
 
-	site = nginxconf_subst(nginx_site_template, site_key, site_val, 2);
+	site = nginxconf_subst(nginx_site_template, site_key, site_val, 3);
 	loc = nginxconf_subst(nginx_location_template, loc_key, loc_val, 3);
 	limits = nginxconf_subst(nginx_limits_template, limits_key, limits_val, 1);
 	conf = nginxconf_subst(nginx_conf_template, conf_key, conf_val, 7);
@@ -260,6 +263,7 @@ int nginxconf_write(const struct nginxconf *nc, const struct config *cfg, char *
 		goto out;
 	rc = 0;
 out:
+	free(www);
 	free(site);
 	free(loc);
 	free(limits);

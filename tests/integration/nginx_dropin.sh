@@ -18,7 +18,8 @@
 # plain HTTP), and a copy of it with the read/write split and the path prefix (a reader gets
 # /status and /factotum/status, and 401 on /submit, which a writer may use; that server's own
 # client_max_body_size leaves the API's 413 as it is). Also: the drop-in
-# has one exact-match location per route of fcgi/router.c, no more. Exits 77 without nginx or
+# has one exact-match location passing to the responder per route of fcgi/router.c, no more
+# (the dashboard's = /ui redirect is not one of them). Exits 77 without nginx or
 # openssl, or without a pristine copy of the stock files (changed in /etc/nginx and `apt-get
 # download nginx-common` failing).
 
@@ -28,7 +29,9 @@ set -u
 # the drop-in's locations are the responder's routes (checked with nginx or without)
 routes=$(sed -n 's/^	{ "\(\/[a-z]*\)", "[A-Z]*", route_[a-z]* },$/\1/p' "$FS_SRCDIR/fcgi/router.c" |
 	sort)
-locations=$(sed -n 's/^location = \(.*\) {$/\1/p' "$FS_SRCDIR/nginx/factotum-server.conf.in" | sort)
+# an exact-match location whose first line includes the location file
+locations=$(sed -n '/^location = .* {$/{N;s/^location = \(.*\) {\n    include .*\/factotum-server-location\.conf;$/\1/p;}' \
+	"$FS_SRCDIR/nginx/factotum-server.conf.in" | sort)
 # shellcheck disable=SC2086 # each list on one line
 if [ -z "$routes" ] || [ "$routes" != "$locations" ]; then
 	echo "FAIL: fcgi/router.c's routes:" $routes

@@ -10,6 +10,11 @@ FS_NGINX=${FS_NGINX:-/usr/sbin/nginx}
 FS_AS_ROOT=
 [ "$(id -u)" -ne 0 ] || FS_AS_ROOT=--allow-root
 FS_CONSUL_BIN=${FS_CONSUL_BIN:-consul}
+# the dashboard's files, for the nginx the launcher configures, from the source tree
+if [ -n "${FS_SRCDIR:-}" ] && [ -z "${FACTOTUM_SERVER_WWW:-}" ]; then
+	FACTOTUM_SERVER_WWW=$FS_SRCDIR/www
+	export FACTOTUM_SERVER_WWW
+fi
 
 # fs_ensure_user NAME: as root, creates the system user NAME (and its group) unless it exists,
 # with scripts/add-users.sh as the README's quick start does; a no-op for anyone else. The

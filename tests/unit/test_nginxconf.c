@@ -202,7 +202,7 @@ static void remove_written(const char *dir)
 static void test_write(void **state)
 {
 	char dir[] = "/tmp/test_nginxconf.XXXXXX", *p, *conf, *site, *loc;
-	struct nginxconf nc = { NULL, "www-data", "www-data" };
+	struct nginxconf nc = { NULL, "www-data", "www-data", "/srv/fs-www" };
 	struct config cfg;
 	char *err = NULL;
 
@@ -242,6 +242,7 @@ static void test_write(void **state)
 			p,
 			"\nlocation = / {\n",
 			"\nlocation = /metrics {\n",
+			"\nlocation ^~ /ui/ {\n    alias /srv/fs-www/;\n",
 			"return 403 '{\"message\":\"Error: Forbidden: this node admits only 127.0.0.1 "
 			"and ::1 until",
 			"return 429 '{\"message\":\"Error: Too many requests from this client, retry "
@@ -308,7 +309,7 @@ static const char *const none[] = { NULL };
 static void check_limits(const char *dir, const struct config *cfg, const char *const site_has[],
 			 const char *const site_lacks[], const char *const limits_has[])
 {
-	struct nginxconf nc = { dir, NULL, NULL };
+	struct nginxconf nc = { dir, NULL, NULL, "/srv/fs-www" };
 	const char *conf_has[] = { "\nworker_rlimit_nofile 16384;\n",
 				   "\n    worker_connections 8192;\n", NULL, NULL };
 	const char *const conf_lacks[] = { "@LIMITS@", NULL };

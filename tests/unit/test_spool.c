@@ -20,9 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "spool.h"
 #include "spoolprune.h"
+#include "spoolruns.h"
+#include "spoolstats.h"
 #include "xalloc.h"
 
 #define NODE "node-a"
@@ -156,11 +159,11 @@ static void test_open_schema_reopen(void **state)
 
 	snprintf(path, sizeof path, "%s/spool.db", f->dir);
 	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 6);
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM sqlite_master WHERE name IN "
 					 "('jobs','transitions','outbox','settings','queued_count',"
-					 "'factfiles','counters')"),
-			 7);
+					 "'factfiles','counters','outcome_ring')"),
+			 8);
 	assert_int_equal(enq(f->sp, mkid(1, id), 10, &err), 0);
 	reopen(f, SPOOL_SYNC_NORMAL); /* an existing spool: data kept */
 	assert_int_equal(spool_get(f->sp, id, &j, &err), 0);
@@ -225,14 +228,14 @@ static void test_open_errors(void **state)
 	close(fd);
 	assert_int_equal(spool_open(&sp, sub, 0, &err), 0);
 	spool_close(sp);
-	assert_int_equal(sql_int(sub, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(sub, "PRAGMA user_version"), 6);
 	free(err);
 }
 
 /* A spool of any other schema version, newer or older, is refused and left untouched. */
 static void test_open_other_version(void **state)
 {
-	static const int versions[] = { 1, 2, 6, 99, -1 };
+	static const int versions[] = { 1, 2, 7, 99, -1 };
 	struct spool_fixture *f = *state;
 	struct spool *sp = NULL;
 	char sql[64], want[700], *err = NULL;
@@ -246,17 +249,26 @@ static void test_open_other_version(void **state)
 		assert_null(sp);
 		snprintf(want, sizeof want,
 			 "spool: open %s/spool.db: schema version %d, "
-			 "this build uses 5",
+			 "this build uses 6",
 			 f->dir, versions[i]);
 		assert_string_equal(err, want);
 		assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), versions[i]);
 	}
 	free(err);
-	sql_int(f->dir, "PRAGMA user_version = 5");
+	sql_int(f->dir, "PRAGMA user_version = 6");
 	reopen(f, 0);
 }
 
-/* Undoes schema version 5, leaving a version 4 spool. */
+/* Undoes schema version 6, leaving a version 5 spool. */
+static void undo_v6(const char *dir)
+{
+	sql_int(dir, "DROP TRIGGER jobs_done_ring");
+	sql_int(dir, "DROP TABLE outcome_ring");
+	sql_int(dir, "PRAGMA user_version = 5");
+	assert_int_equal(sql_int(dir, "PRAGMA user_version"), 5);
+}
+
+/* Undoes schema versions 6 and 5, leaving a version 4 spool. */
 static void undo_v5(const char *dir)
 {
 	static const char *const undo[] = {
@@ -265,6 +277,7 @@ static void undo_v5(const char *dir)
 		"DROP TABLE counters",         "PRAGMA user_version = 4",
 	};
 
+	undo_v6(dir);
 	for (size_t i = 0; i < sizeof undo / sizeof undo[0]; i++)
 		sql_int(dir, undo[i]);
 	assert_int_equal(sql_int(dir, "PRAGMA user_version"), 4);
@@ -304,7 +317,7 @@ static void test_open_migrates_v3(void **state)
 		sql_int(f->dir, undo[i]);
 	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 3);
 	reopen(f, 0);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 6);
 	assert_int_equal(spool_get(f->sp, old, &j, &err), 0);
 	assert_null(j->submitted_by);
 	assert_null(j->factfile_sha);
@@ -1567,7 +1580,7 @@ static void test_open_migrates_v4(void **state)
 	f->sp = NULL;
 	undo_v5(f->dir);
 	reopen(f, 0);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 6);
 	assert_int_equal(spool_count(f->sp, &c, &err), 0);
 	assert_counts_equal(&c, &before);
 	assert_int_equal(c.done, 5);
@@ -1575,6 +1588,174 @@ static void test_open_migrates_v4(void **state)
 	assert_int_equal(c.bucket[0].n, 2);
 	assert_int_equal(c.bucket[2].n, 3);
 	assert_int_equal(spool_integrity_check(f->sp, &err), 0);
+	assert_null(err);
+}
+
+/* ---- the outcome ring (core/spoolstats.h) and run history (core/spoolruns.h) ---- */
+
+/* The sums of a window's counts. */
+static void ring_sums(struct spool_fixture *f, int64_t span, int slots, int64_t now,
+		      int64_t *succeeded, int64_t *failed)
+{
+	struct statring_slot w[STATRING_SLOTS_MAX];
+	char *err = NULL;
+
+	assert_int_equal(spoolstats_window(f->sp, span, slots, now, w, &err), 0);
+	*succeeded = *failed = 0;
+	for (int i = 0; i < slots; i++) {
+		*succeeded += w[i].succeeded;
+		*failed += w[i].failed;
+	}
+}
+
+/* Job n queued, then made DONE with outcome at ms by SQL, as a finish then would: the ring's
+ * trigger at a chosen time. */
+static void ring_done_at(struct spool_fixture *f, unsigned n, const char *outcome, long long at)
+{
+	char id[65], sql[300], *err = NULL;
+
+	assert_int_equal(enq(f->sp, mkid(n, id), 100, &err), 0);
+	snprintf(sql, sizeof sql,
+		 "UPDATE jobs SET state = 'DONE', outcome = '%s', updated_ms = %lld WHERE id = '%s'",
+		 outcome, at, id);
+	sql_int(f->dir, sql);
+}
+
+/* Finishing, cancelling and abandoning count in the minute's and the hour's bucket of now; the
+ * ring keeps its 108 rows. */
+static void test_ring_counts(void **state)
+{
+	struct spool_fixture *f = *state;
+	struct statring_slot w[STATRING_SLOTS_MAX];
+	int64_t ok, bad, now;
+	char *err = NULL;
+
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM outcome_ring"), 108);
+	ring_sums(f, STATRING_MINUTE_MS, STATRING_MINUTE_SLOTS, clock_real_ms(), &ok, &bad);
+	assert_int_equal(ok + bad, 0);
+	counters_scenario(f);
+	now = clock_real_ms();
+	ring_sums(f, STATRING_MINUTE_MS, STATRING_MINUTE_SLOTS, now, &ok, &bad);
+	assert_int_equal(ok, 1);
+	assert_int_equal(bad, 4);
+	ring_sums(f, STATRING_HOUR_MS, STATRING_HOUR_SLOTS, now, &ok, &bad);
+	assert_int_equal(ok, 1);
+	assert_int_equal(bad, 4);
+	/* an hour later the minutes have left the window, the hours not */
+	ring_sums(f, STATRING_MINUTE_MS, STATRING_MINUTE_SLOTS, now + 3600000, &ok, &bad);
+	assert_int_equal(ok + bad, 0);
+	ring_sums(f, STATRING_HOUR_MS, STATRING_HOUR_SLOTS, now + 3600000, &ok, &bad);
+	assert_int_equal(ok + bad, 5);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM outcome_ring"), 108);
+	/* only the two pairs exist */
+	assert_int_equal(spoolstats_window(f->sp, STATRING_MINUTE_MS, 48, now, w, &err), FS_EINVAL);
+	free(err);
+}
+
+/* The SQL trigger's arithmetic is statring's: a slot holding an older bucket is emptied before
+ * it counts a newer one; a finish older than what its slot holds is not counted. */
+static void test_ring_slot_reuse(void **state)
+{
+	struct spool_fixture *f = *state;
+	struct statring_slot w[STATRING_MINUTE_SLOTS];
+	const long long min = STATRING_MINUTE_MS;
+	long long now = 1796359572345LL, old = now - 70 * min, recent = now - 10 * min;
+	int64_t ok, bad;
+	char *err = NULL;
+
+	ring_done_at(f, 1, "SUCCEEDED", old);
+	ring_done_at(f, 2, "FAILED", old + 1);
+	assert_int_equal(sql_int(f->dir, "SELECT sum(succeeded + failed) FROM outcome_ring"
+					 " WHERE span = 60000"),
+			 2);
+	/* 70 and 10 minutes ago share a slot */
+	ring_done_at(f, 3, "SUCCEEDED", recent);
+	assert_int_equal(spoolstats_window(f->sp, STATRING_MINUTE_MS, STATRING_MINUTE_SLOTS, now, w,
+					   &err),
+			 0);
+	assert_int_equal(w[49].start_ms, statring_start(recent, min));
+	assert_int_equal(w[49].succeeded, 1);
+	assert_int_equal(w[49].failed, 0);
+	ring_sums(f, STATRING_MINUTE_MS, STATRING_MINUTE_SLOTS, now, &ok, &bad);
+	assert_int_equal(ok, 1);
+	assert_int_equal(bad, 0);
+	/* the clock stepped back: not counted in the slot that holds a newer bucket */
+	ring_done_at(f, 4, "FAILED", old);
+	ring_sums(f, STATRING_MINUTE_MS, STATRING_MINUTE_SLOTS, now, &ok, &bad);
+	assert_int_equal(ok + bad, 1);
+	/* the hours: 70 and 10 minutes before now are two buckets, and all four are counted */
+	ring_sums(f, STATRING_HOUR_MS, STATRING_HOUR_SLOTS, now, &ok, &bad);
+	assert_int_equal(ok, 2);
+	assert_int_equal(bad, 2);
+	assert_null(err);
+}
+
+/* A version 5 spool gets the ring, empty, at open. */
+static void test_open_migrates_v5(void **state)
+{
+	struct spool_fixture *f = *state;
+	int64_t ok, bad;
+
+	counters_scenario(f);
+	spool_close(f->sp);
+	f->sp = NULL;
+	undo_v6(f->dir);
+	reopen(f, 0);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 6);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM outcome_ring WHERE span = 60000"
+					 " AND slots = 60 AND start_ms = -1"),
+			 60);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM outcome_ring WHERE span = 3600000"
+					 " AND slots = 48 AND start_ms = -1"),
+			 48);
+	ring_sums(f, STATRING_HOUR_MS, STATRING_HOUR_SLOTS, clock_real_ms(), &ok, &bad);
+	assert_int_equal(ok + bad, 0);
+	ring_done_at(f, 50, "SUCCEEDED", clock_real_ms());
+	ring_sums(f, STATRING_HOUR_MS, STATRING_HOUR_SLOTS, clock_real_ms(), &ok, &bad);
+	assert_int_equal(ok, 1);
+}
+
+/* The newest max transitions, oldest first; a QUEUED job's entry from its row. */
+static void test_runs_bounded(void **state)
+{
+	struct spool_fixture *f = *state;
+	struct spool_result ok = { .outcome = SPOOL_SUCCEEDED, .exit_code = 0 };
+	struct spool_transition *trs = NULL;
+	struct spool_job *j = NULL;
+	char id[65], *err = NULL;
+	size_t n = 0;
+
+	mkid(7, id);
+	assert_int_equal(spoolruns_list(f->sp, id, 10, &trs, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(enq(f->sp, id, 10, &err), 0);
+	assert_int_equal(spoolruns_list(f->sp, id, 10, &trs, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(trs[0].state, SPOOL_QUEUED);
+	spool_transition_list_free(trs, n);
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	spool_job_free(j);
+	assert_int_equal(spool_finish(f->sp, id, &ok, &err), 0);
+	/* resubmitted: QUEUED, WORKING, DONE, and QUEUED again */
+	assert_int_equal(enq(f->sp, id, 10, &err), 0);
+	assert_int_equal(spoolruns_list(f->sp, id, 10, &trs, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(trs[0].state, SPOOL_QUEUED);
+	assert_int_equal(trs[1].state, SPOOL_WORKING);
+	assert_int_equal(trs[2].state, SPOOL_DONE);
+	assert_int_equal(trs[2].outcome, SPOOL_SUCCEEDED);
+	assert_int_equal(trs[2].exit_code, 0);
+	assert_int_equal(trs[3].state, SPOOL_QUEUED);
+	spool_transition_list_free(trs, n);
+	assert_int_equal(spoolruns_list(f->sp, id, 2, &trs, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(trs[0].state, SPOOL_DONE);
+	assert_int_equal(trs[1].state, SPOOL_QUEUED);
+	spool_transition_list_free(trs, n);
+	assert_int_equal(spoolruns_list(f->sp, id, 1, &trs, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(trs[0].state, SPOOL_QUEUED);
+	spool_transition_list_free(trs, n);
 	assert_null(err);
 }
 
@@ -1804,6 +1985,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_max_queued_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_migrates_v4, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ring_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ring_slot_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_migrates_v5, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runs_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_due_by_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_keep_newest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_resubmitted, setup, teardown),
