@@ -4,7 +4,7 @@
 
 import { el, svg } from './dom.js';
 
-const W = 600, H = 140, PAD = 18;
+const W = 600, H = 140, PAD = 4;
 
 // stats: the /stats answer. Returns a <figure>.
 export function chart_draw(stats) {
@@ -32,11 +32,11 @@ export function chart_draw(stats) {
 	const pic = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label,
 		class: 'chart', preserveAspectRatio: 'none' },
 	svg('line', { class: 'axis', x1: 0, y1: H - 0.5, x2: W, y2: H - 0.5 }),
-	svg('text', { class: 'axis-label', x: 2, y: 12 }, String(max)),
 	bars);
 	return el('figure.chart-box', {}, pic,
 		el('figcaption', {},
 			el('span.key.key-ok', {}, 'succeeded ' + ok), ' ',
 			el('span.key.key-bad', {}, 'failed ' + bad), ' ',
-			'· last ' + span + ', oldest on the left'));
+			'· last ' + span + ', oldest on the left; the tallest bar is ' + max + ' job' +
+			(max === 1 ? '' : 's')));
 }

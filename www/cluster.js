@@ -4,7 +4,7 @@
 // a node without Consul says so. Refreshed every 5 s.
 
 import { get } from './api.js';
-import { el, fill, note, heading } from './dom.js';
+import { el, fill, note, when, heading } from './dom.js';
 import { poll_start } from './poll.js';
 import { jobs_table } from './jobs.js';
 
@@ -12,17 +12,18 @@ const REFRESH_MS = 5000;
 const PAGE = 25;
 
 function nodes_table(nodes) {
-	const cols = ['Node', 'Address', 'Queued', 'Running'];
+	const cols = ['Node', 'Address', 'Queued', 'Running', 'Reported'];
 	const cell = (i, v) => el('td', { 'data-label': cols[i] },
 		v === undefined || v === null ? '—' : String(v));
 	return el('table.nodes', {},
 		el('thead', {}, el('tr', {}, cols.map((c) => el('th', { scope: 'col' }, c)))),
 		el('tbody', {}, nodes.map((n) => el('tr', {},
-			cell(0, n.name), cell(1, n.address), cell(2, n.queued), cell(3, n.running)))));
+			cell(0, n.name), cell(1, n.address), cell(2, n.queued), cell(3, n.running),
+			cell(4, when(n.updated))))));
 }
 
 export function cluster_show(main, _arg, params) {
-	const next = params.get('next') || '';
+	const before = params.get('before') || '';
 	const mode = el('p');
 	const nodes = el('div');
 	const jobs = el('div', { 'aria-live': 'polite' });
@@ -45,15 +46,15 @@ export function cluster_show(main, _arg, params) {
 			fill(pager);
 			return;
 		}
-		const r = await get('/jobs', { scope: 'cluster', limit: PAGE, next });
+		const r = await get('/jobs', { scope: 'cluster', limit: PAGE, before });
 		if (r.status !== 200) {
 			fill(jobs, note('error', r.body.message));
 			fill(pager);
 			return;
 		}
 		fill(jobs, r.body.jobs.length ? jobs_table(r.body.jobs) : el('p', {}, 'No jobs in the namespace.'));
-		fill(pager, next ? el('a', { href: '#/cluster', 'data-key': 'first' }, 'First page') : null,
-			r.body.next ? el('a', { href: '#/cluster?next=' + encodeURIComponent(r.body.next),
+		fill(pager, before ? el('a', { href: '#/cluster', 'data-key': 'first' }, 'First page') : null,
+			r.body.next ? el('a', { href: '#/cluster?before=' + encodeURIComponent(r.body.next),
 				'data-key': 'more' }, 'More') : null);
 	}
 	poll_start(refresh, REFRESH_MS);
