@@ -37,15 +37,15 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/fs-dashboard.XXXXXX") || exit 99
 # as root nginx's workers run as www-data: they must reach the socket and the pages
 [ "$(id -u)" -eq 0 ] && chmod 0711 "$tmp"
 lpid=
-rc=1
 cleanup() {
 	[ -n "$lpid" ] && kill -TERM "$lpid" 2>/dev/null && wait "$lpid" 2>/dev/null
-	if [ "$rc" -ne 0 ]; then
-		for f in "$tmp/out" "$tmp/err" "$tmp/spool/nginx/error.log"; do
-			[ -s "$f" ] && { echo "---- $f"; tail -n 30 "$f"; }
-		done
-	fi
 	rm -rf "$tmp"
+}
+# the node's side of a failure
+node_logs() {
+	for f in "$tmp/out" "$tmp/err" "$tmp/spool/nginx/error.log"; do
+		[ -s "$f" ] && { echo "---- $f"; tail -n 30 "$f"; }
+	done
 }
 trap cleanup EXIT
 trap 'exit 99' INT TERM HUP
@@ -61,11 +61,11 @@ FACTOTUM_SERVER_WWW=$tmp/www "$LAUNCHER" --no-consul --spool "$tmp/spool" --ip 1
 	--port "$port" --factotum-bin "$RUNNER" $FS_AS_ROOT >"$tmp/out" 2>"$tmp/err" &
 lpid=$!
 fs_until "$lpid" 400 grep -q "listening on .*:$port/" "$tmp/out" ||
-	{ echo "FAIL: the launcher did not start"; exit 1; }
+	{ echo "FAIL: the launcher did not start"; node_logs; exit 1; }
 
 out=$FS_BUILDDIR/tests/integration/dashboard_browser.shots
 rm -rf "$out"
 BASE_URL=http://127.0.0.1:$port FF_DIR=$tmp/ff OUT_DIR=$out NODE_MODULES_DIR=$cache/node_modules \
-	CHROMIUM=$CHROMIUM node "$FS_SRCDIR/tests/browser/dashboard.test.mjs"
-rc=$?
-exit $rc
+	CHROMIUM=$CHROMIUM node "$FS_SRCDIR/tests/browser/dashboard.test.mjs" && exit 0
+node_logs
+exit 1
