@@ -95,7 +95,7 @@ export function job_show(main, id) {
 	fill(actions,
 		el('button', { type: 'button', id: 'cancel', onclick: cancel }, 'Cancel job…'),
 		el('div.field.inline', {}, el('label', { for: 'from' }, 'Resubmit from'), from,
-			el('button', { type: 'button', onclick: resubmit }, 'Resubmit')));
+			el('button', { type: 'button', id: 'resubmit', onclick: resubmit }, 'Resubmit')));
 	actions.hidden = true;
 
 	async function refresh() {

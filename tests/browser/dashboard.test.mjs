@@ -2,8 +2,8 @@
 // The dashboard end to end in headless Chromium against a running node (started by
 // tests/integration/dashboard_browser.sh, which sets the environment below): every page loads
 // without errors or CSP violations and passes axe-core; a job submitted through the form
-// reaches DONE and its log and task graph show; the API's validation message lands next to its
-// field; drain, asked for with a confirmation, makes the form show the API's refusal; a running
+// reaches DONE and its log and task graph show, and resubmitted from its second task runs that
+// part again; the API's validation message lands next to its field; drain, asked for with a confirmation, makes the form show the API's refusal; a running
 // job is cancelled from its page; a job name holding markup is shown as text and runs nothing;
 // at 375x667 no page scrolls sideways; no page polls faster than every 2 s, none while hidden.
 // Screenshots of each page go to OUT_DIR.
@@ -144,6 +144,20 @@ try {
 	check(await page.locator('table.history tbody tr').count() >= 3, 'the run history lists the transitions');
 	await axe('the job page');
 	await shot('job');
+	// resubmit from the second task: the same job id (--start is not part of it) runs again
+	const before = await page.locator('table.history tbody tr').count();
+	await page.selectOption('#from', 'echo beta');
+	await page.click('#resubmit');
+	await page.waitForSelector('.note-ok');
+	check(/^SUBMITTING JOB REQ jobId:\[[0-9a-f]{64}\]$/.test(await page.textContent('.note-ok')),
+		'resubmit from a task shows the API\'s answer');
+	await until(async () => /2\/2 tasks run in/.test(await page.textContent('pre.log')), 20000,
+		'the resubmitted job runs from the chosen task');
+	await until(async () => (await field('State')) === 'DONE' &&
+		await page.locator('svg.dag g.task.t-not-run').count() === 1, 10000,
+		'the first task is drawn as not run in the second run');
+	check(await page.locator('table.history tbody tr').count() >= before + 3,
+		'the run history keeps the first run and adds the second');
 
 	// Jobs: the markup job is text; nothing of it ran
 	await open('#/jobs', 'table.jobs');
