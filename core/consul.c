@@ -838,3 +838,109 @@ done:
 	buf_free(&a.body);
 	return rc;
 }
+
+/* The answer of a list (a JSON array, or a 404 for nothing under the prefix), for the two list
+ * calls below: 0 with *arrp the array (the caller puts it; NULL for a 404). */
+static int consul_list(struct consul *c, const char *prefix, const char *query, const char *what,
+		       struct json_object **arrp, char **errp)
+{
+	struct consul_answer a;
+	char *key = consul_key_path("/v1/kv/", prefix), *path = xasprintf("%s?%s", key, query);
+	int rc;
+
+	*arrp = NULL;
+	if ((rc = consul_request(c, "GET", path, NULL, &a, errp)) != 0 || a.status == 404)
+		goto done;
+	if (a.status != 200) {
+		rc = consul_unexpected(&a, what, errp);
+		goto done;
+	}
+	if ((rc = consul_json(a.body.data, a.body.len, what, arrp, errp)) != 0)
+		goto done;
+	if (!json_object_is_type(*arrp, json_type_array)) {
+		rc = err_set(errp, FS_EINVAL, "Consul answered %s with something other than an array",
+			     what);
+		json_object_put(*arrp);
+		*arrp = NULL;
+	}
+done:
+	buf_free(&a.body);
+	free(path);
+	free(key);
+	return rc;
+}
+
+int consul_kv_keys(struct consul *c, const char *prefix, const char *separator, char ***keysp,
+		   size_t *np, char **errp)
+{
+	struct json_object *arr = NULL, *k;
+	char *what = xasprintf("a list of the keys under '%s'", prefix), *query;
+	char **keys = NULL;
+	size_t n = 0, i, len;
+	int rc;
+
+	query = separator != NULL ? xasprintf("keys&separator=%s", separator) : xstrdup("keys");
+	*keysp = NULL;
+	*np = 0;
+	if ((rc = consul_list(c, prefix, query, what, &arr, errp)) != 0 || arr == NULL)
+		goto done;
+	len = json_object_array_length(arr);
+	keys = xcalloc(len + 1, sizeof(*keys));
+	for (i = 0; i < len; i++) {
+		k = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(k, json_type_string)) {
+			rc = err_set(errp, FS_EINVAL, "Consul answered %s with a key that is not a "
+				     "string", what);
+			goto done;
+		}
+		keys[n++] = xstrdup(json_object_get_string(k));
+	}
+	*keysp = keys;
+	*np = n;
+	keys = NULL;
+done:
+	for (i = 0; keys != NULL && i < n; i++)
+		free(keys[i]);
+	free(keys);
+	json_object_put(arr);
+	free(query);
+	free(what);
+	return rc;
+}
+
+int consul_kv_recurse(struct consul *c, const char *prefix, size_t max, struct consul_kv **kvsp,
+		      size_t *np, char **errp)
+{
+	struct json_object *arr = NULL;
+	struct consul_kv *kvs = NULL;
+	char *what = xasprintf("a read of the keys under '%s'", prefix);
+	size_t n = 0, i, len;
+	int rc;
+
+	*kvsp = NULL;
+	*np = 0;
+	if ((rc = consul_list(c, prefix, "recurse", what, &arr, errp)) != 0 || arr == NULL)
+		goto done;
+	len = json_object_array_length(arr);
+	if (len > max)
+		len = max;
+	kvs = xcalloc(len + 1, sizeof(*kvs));
+	for (i = 0; i < len; i++) {
+		if ((rc = consul_kv_parse(json_object_array_get_idx(arr, i), &kvs[n], what, errp)) !=
+		    0) {
+			consul_kv_clear(&kvs[n]);
+			goto done;
+		}
+		n++;
+	}
+	*kvsp = kvs;
+	*np = n;
+	kvs = NULL;
+done:
+	for (i = 0; kvs != NULL && i < n; i++)
+		consul_kv_clear(&kvs[i]);
+	free(kvs);
+	json_object_put(arr);
+	free(what);
+	return rc;
+}

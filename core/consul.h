@@ -130,6 +130,20 @@ int consul_session_info(struct consul *c, const char *id, struct consul_session 
  * otherwise. The cheap reachability probe of /status and /health (needs no ACL). */
 int consul_ping(struct consul *c, char **errp);
 
+/* GET /v1/kv/<prefix>?keys (&separator=<separator> unless NULL: keys are cut after the first
+ * separator past the prefix, each such "folder" listed once): the key names only, in Consul's
+ * order (sorted). *keysp is an array of *np strings (NULL when none: nothing under the prefix is
+ * not an error), each and the array the caller's to free. The answer is at most 4 MiB (FS_EIO
+ * beyond): about 40000 keys of a job namespace. */
+int consul_kv_keys(struct consul *c, const char *prefix, const char *separator, char ***keysp,
+		   size_t *np, char **errp);
+
+/* GET /v1/kv/<prefix>?recurse: the entries under prefix (values too), in key order, the first
+ * max of them. *kvsp is an array of *np entries (NULL when none) the caller frees: each with
+ * consul_kv_clear, then the array. For small prefixes: the whole answer is read. */
+int consul_kv_recurse(struct consul *c, const char *prefix, size_t max, struct consul_kv **kvsp,
+		      size_t *np, char **errp);
+
 /* The parsers of the answer bodies above (body[0..len), any bytes; NULL when len is 0), as the
  * calls use them once Consul has answered 200 (409 for a txn); also what the fuzz targets drive.
  * 0 or FS_EINVAL with *errp naming what was wrong.

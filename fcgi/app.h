@@ -100,6 +100,9 @@ void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req);
 void route_runs(struct app *app, FCGX_Request *fr, struct http_request *req);
 void route_stats(struct app *app, FCGX_Request *fr, struct http_request *req);
 void route_factfile(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_nodes(struct app *app, FCGX_Request *fr, struct http_request *req);
+/* route_cluster.c: /jobs?scope=cluster, which route_jobs hands over */
+void route_jobs_cluster(struct app *app, FCGX_Request *fr, struct http_request *req);
 
 /* workersock.c: the worker daemon's datagram socket, app->worker_sock. alive: 1 when a process
  * is bound to it (a connect succeeds), else 0. wake: sends one datagram, never blocks; no
@@ -131,6 +134,17 @@ const char *route_id_param(FCGX_Request *fr, struct http_request *req, const cha
  * (spool_job_free). */
 struct spool_job *route_job_get(struct app *app, FCGX_Request *fr, struct http_request *req,
 				const char *id, const char *given);
+
+/* The decimal query parameter name in [min, max], or def when absent; -1 after answering 400
+ * "Error: invalid <name> '<v>', must be a number from <min> to <max>" when it is not. */
+long route_number(FCGX_Request *fr, struct http_request *req, const char *name, long def,
+		  long min, long max);
+
+/* Answers 503 for a failed Consul call (rc, err from consul.h): err itself when it is already
+ * "Consul unavailable: ..." (FS_EIO), else "Consul unavailable: <err>"; counts it in
+ * app->consul_errors. */
+void route_consul_failed(struct app *app, FCGX_Request *fr, struct http_request *req, int rc,
+			 const char *err);
 
 /* Answers 503 {"message":"Error: <err>"}: the spool could not be read or written now (busy,
  * I/O). err stays the caller's. */

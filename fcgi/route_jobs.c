@@ -57,9 +57,7 @@ static int check_consul(struct app *app, FCGX_Request *fr, struct http_request *
 		goto done;
 	}
 	if (rc != 0) {
-		atomic_fetch_add(&app->consul_errors, 1);
-		msg = rc == FS_EIO ? xstrdup(err) : xasprintf("Consul unavailable: %s", err);
-		http_respond_message(fr, req, 503, msg);
+		route_consul_failed(app, fr, req, rc, err);
 		goto done;
 	}
 	rc = jobentry_parse(kv.value, kv.value_len, &e, &err);
@@ -96,28 +94,6 @@ void route_check(struct app *app, FCGX_Request *fr, struct http_request *req)
 		return;
 	http_respond_json(fr, req, 200, jobs_entry(job), NULL);
 	spool_job_free(job);
-}
-
-/* A decimal query number in [min, max], or def when absent; -1 (after a 400) when bad. */
-static long jobs_number(FCGX_Request *fr, struct http_request *req, const char *name, long def,
-			long min, long max)
-{
-	const char *v = http_query_get(req, name);
-	char *end = NULL, *msg;
-	long n;
-
-	if (v == NULL)
-		return def;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (*v < '0' || *v > '9' || *end != '\0' || errno != 0 || n < min || n > max) {
-		msg = xasprintf("Error: invalid %s '%s', must be a number from %ld to %ld", name, v,
-				min, max);
-		http_respond_message(fr, req, 400, msg);
-		free(msg);
-		return -1;
-	}
-	return n;
 }
 
 /* Answers 400 with "Error: invalid <name> '<v>', <why>"; returns -1. */
@@ -183,9 +159,19 @@ void route_jobs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	long limit, offset;
 	int rc;
 
+	const char *scope = http_query_get(req, "scope");
+
+	if (scope != NULL && strcmp(scope, "cluster") == 0) {
+		route_jobs_cluster(app, fr, req);
+		return;
+	}
+	if (scope != NULL && *scope != '\0' && strcmp(scope, "node") != 0) {
+		jobs_invalid(fr, req, "scope", scope, "must be one of (node|cluster)");
+		return;
+	}
 	if (jobs_query(fr, req, &q) != 0 ||
-	    (limit = jobs_number(fr, req, "limit", JOBS_DEFAULT_LIMIT, 1, JOBS_MAX_LIMIT)) < 0 ||
-	    (offset = jobs_number(fr, req, "offset", 0, 0, JOBS_MAX_OFFSET)) < 0)
+	    (limit = route_number(fr, req, "limit", JOBS_DEFAULT_LIMIT, 1, JOBS_MAX_LIMIT)) < 0 ||
+	    (offset = route_number(fr, req, "offset", 0, 0, JOBS_MAX_OFFSET)) < 0)
 		return;
 	q.offset = (size_t)offset;
 	q.limit = (size_t)limit + 1; /* one more says whether a next page exists */
@@ -230,7 +216,7 @@ void route_logs(struct app *app, FCGX_Request *fr, struct http_request *req)
 	ssize_t got = 0;
 	int fd = -1;
 
-	if (id == NULL || (tail = jobs_number(fr, req, "tail", LOGS_MAX, 1, LOGS_MAX)) < 0 ||
+	if (id == NULL || (tail = route_number(fr, req, "tail", LOGS_MAX, 1, LOGS_MAX)) < 0 ||
 	    (job = route_job_get(app, fr, req, id, given)) == NULL)
 		return;
 	/* the worker keeps the last run's captured output here */

@@ -159,7 +159,7 @@ void route_help(struct app *app, FCGX_Request *fr, struct http_request *req)
 	help_add(help, "/jobs", NULL, "Lists this node's jobs, newest first.",
 		 "pretty=1, state=[QUEUED|WORKING|DONE], "
 		 "outcome=[WAITING|RUNNING|SUCCEEDED|FAILED], name=[jobName], idPrefix=[hex], "
-		 "limit=[n], offset=[n], before=[cursor]");
+		 "limit=[n], offset=[n], before=[cursor], scope=[node|cluster]");
 	help_add(help, "/logs", NULL,
 		 "Returns the captured output of the job's last run on this "
 		 "node.",
@@ -168,6 +168,10 @@ void route_help(struct app *app, FCGX_Request *fr, struct http_request *req)
 		 "Returns the server's metrics in the Prometheus text "
 		 "format.",
 		 "");
+	help_add(help, "/nodes", NULL,
+		 "Lists the cluster's live nodes with their queued and running jobs (without "
+		 "Consul, this node).",
+		 "pretty=1");
 	help_add(help, "/runs", NULL,
 		 "Returns the job's transitions on this node, oldest first (the last 1000).",
 		 "pretty=1, id=[id string]");

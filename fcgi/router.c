@@ -3,6 +3,7 @@
  * handlers share: the id syntax of /check and /cancel, POST body checks. */
 #include "app.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,6 +37,7 @@ static const struct route router_routes[] = {
 	{ "/runs", "GET", route_runs },
 	{ "/stats", "GET", route_stats },
 	{ "/factfile", "GET", route_factfile },
+	{ "/nodes", "GET", route_nodes },
 };
 /* clang-format on */
 
@@ -197,6 +199,37 @@ struct spool_job *route_job_get(struct app *app, FCGX_Request *fr, struct http_r
 	}
 	free(err);
 	return job;
+}
+
+long route_number(FCGX_Request *fr, struct http_request *req, const char *name, long def,
+		  long min, long max)
+{
+	const char *v = http_query_get(req, name);
+	char *end = NULL, *msg;
+	long n;
+
+	if (v == NULL)
+		return def;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end != '\0' || errno != 0 || n < min || n > max) {
+		msg = xasprintf("Error: invalid %s '%s', must be a number from %ld to %ld", name, v,
+				min, max);
+		http_respond_message(fr, req, 400, msg);
+		free(msg);
+		return -1;
+	}
+	return n;
+}
+
+void route_consul_failed(struct app *app, FCGX_Request *fr, struct http_request *req, int rc,
+			 const char *err)
+{
+	char *msg = rc == FS_EIO ? xstrdup(err) : xasprintf("Consul unavailable: %s", err);
+
+	atomic_fetch_add(&app->consul_errors, 1);
+	http_respond_message(fr, req, 503, msg);
+	free(msg);
 }
 
 int route_post_object(struct app *app, FCGX_Request *fr, struct http_request *req,

@@ -22,6 +22,7 @@
 #include "settings.h"
 #include "spool.h"
 #include "log.h"
+#include "nodeinfo.h"
 #include "xalloc.h"
 
 #define SYNC_BACKOFF_MIN_MS  250
@@ -56,6 +57,7 @@ struct sync_state {
 	int down;         /* the last attempt could not reach Consul */
 	int need_session; /* a txn said the session is invalid: renew (and confirm) now */
 	int need_reacquire;
+	int64_t publish_at; /* monotonic ms: the node's counts are written to Consul next */
 };
 
 /* The module state (statesync.h says why it is not a handle). */
@@ -621,6 +623,52 @@ static enum sync_rc sync_undo(void)
 	return rc;
 }
 
+/* ---- the node's counts for /nodes ---- */
+
+/* Writes the node's queued and running counts at <ns>/nodes/<name>, locked by the session so
+ * that the key reads as live only while the session is (nodeinfo.h), when NODEINFO_PUBLISH_MS
+ * have passed since the last write. A refusal other than a gone session (another session still
+ * holds the key: a previous session's, until Consul lets it go) waits for the next period. */
+static enum sync_rc sync_publish(void)
+{
+	struct spool_counts cnt;
+	struct nodeinfo n = { 0 };
+	struct consul_txn_result res;
+	struct consul_op op = { .verb = CONSUL_LOCK };
+	char *err = NULL;
+	enum sync_rc rc = SYNC_OK;
+	int trc;
+
+	if (g.session == NULL || clock_mono_ms() < g.publish_at ||
+	    spool_count(g.sp, &cnt, NULL) != 0)
+		return SYNC_OK;
+	n.name = g.cfg->consul_name;
+	n.address = nodeinfo_address(g.cfg->ip, g.cfg->port);
+	n.queued = cnt.queued;
+	n.running = cnt.working;
+	n.updated_ms = clock_real_ms();
+	op.key = nodeinfo_key(g.cfg->consul_namespace, g.cfg->consul_name);
+	op.value = nodeinfo_build(&n);
+	op.session = g.session;
+	trc = consul_txn(g.c, &op, 1, &res, &err);
+	if (trc == FS_EIO) {
+		log_warn("consul: cannot publish the node's counts: %s", err);
+		rc = SYNC_DOWN;
+	} else if (trc == FS_EEXIST && consul_txn_invalid_session(&res)) {
+		rc = SYNC_SESSION;
+	} else {
+		if (trc != 0)
+			log_warn("consul: the node's counts not published: %s", err);
+		g.publish_at = clock_mono_ms() + NODEINFO_PUBLISH_MS;
+	}
+	consul_txn_result_clear(&res);
+	free((char *)op.key);
+	free((char *)op.value);
+	free(n.address);
+	free(err);
+	return rc;
+}
+
 /* ---- rounds ---- */
 
 /* Remembers how the round ended: the backoff grows while Consul is down. */
@@ -669,6 +717,8 @@ static void sync_run(int force)
 			rc = sync_deliver(NULL, NULL);
 		if (rc == SYNC_OK)
 			rc = sync_undo();
+		if (rc == SYNC_OK)
+			rc = sync_publish();
 		sync_after(rc);
 		/* a session found gone mid-round: a new one, then the round again (once) */
 	} while (rc == SYNC_SESSION && ++tries < 2);
@@ -703,6 +753,9 @@ int statesync_poll_ms(int max_ms)
 	due = g.renew_at;
 	if (g.retry_at != 0 && g.retry_at < due)
 		due = g.retry_at;
+	/* (while backing off, sync_run waits for retry_at whatever is due) */
+	if (g.retry_at == 0 && g.publish_at < due)
+		due = g.publish_at;
 	if (g.session == NULL || g.need_session)
 		due = g.retry_at;
 	if (due - now > max_ms)

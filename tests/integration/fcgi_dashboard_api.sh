@@ -120,6 +120,31 @@ fs_expect_get /factfile 400 '{"message":"Error: No '"'id'"' found in URL query p
 fs_sql "UPDATE jobs SET factfile_sha = NULL WHERE id = '$BAD'"
 fs_expect_get "/factfile?id=$BAD" 404 '{"message":"Error: No factfile kept for id='"'$BAD'"'"}'
 
+# ---- /nodes without Consul: this node alone, counted from its spool ----
+# (the worker stopped: a job stays queued)
+fs_stop_worker "$FS_WORKER_PID"
+fs_factfile waits "true"
+fs_submit waits "$FS_FF"
+fs_req GET /nodes
+printf '%s' "$FS_BODY" | python3 -c 'import json, sys, re
+raw = sys.stdin.read()
+v = json.loads(raw)
+assert v["consul"] is False and len(v["nodes"]) == 1, raw
+n = v["nodes"][0]
+assert list(n) == ["name", "address", "queued", "running", "updated"], raw
+assert n["name"] == "factotum" and n["address"] is None, raw
+assert n["queued"] == 1 and n["running"] == 0, raw
+assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", n["updated"]), raw
+' && [ "$FS_STATUS" = 200 ] || fs_fail "/nodes: $FS_STATUS $FS_BODY"
+
+# ---- /jobs?scope=: cluster needs Consul; node is the default ----
+fs_expect_get '/jobs?scope=cluster' 400 '{"message":"Error: scope=cluster needs Consul"}'
+fs_expect_get '/jobs?scope=planet' 400 \
+	'{"message":"Error: invalid scope '"'planet'"', must be one of (node|cluster)"}'
+fs_req GET '/jobs?limit=2'
+want=$FS_BODY
+fs_expect_get '/jobs?limit=2&scope=node' 200 "$want"
+
 # ---- cross-site POSTs refused, before anything else of the request is looked at ----
 REFUSED='{"message":"Error: cross-site request refused"}'
 ACK='{"message":"Update acknowledged: [state: run]"}'

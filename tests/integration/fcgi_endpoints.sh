@@ -10,7 +10,7 @@ FF=$FS_TMP/ff/echo.factfile
 cp "$FS_TESTDATA/samples/echo.factfile" "$FF"
 
 # ---- / and /help: the original's shape, keyed by path, sorted as its serde map ----
-HELP='{"/":{"function":"Returns this message!","params":"pretty=1"},"/cancel":{"body":{"id":"[id string]"},"function":"Cancels a job: a QUEUED job is removed, a WORKING job is stopped by the worker.","params":"pretty=1"},"/check":{"function":"Fetches the state of a job by the ID.","params":"pretty=1, id=[id string]"},"/factfile":{"function":"Returns the factfile the job was validated against, as this node keeps it.","params":"pretty=1, id=[id string]"},"/health":{"function":"Returns 200 when the spool is writable with free space above --min-free-space, the worker is alive and Consul (if enabled) answers; 503 naming the failing part otherwise.","params":"pretty=1"},"/help":{"function":"Returns this message!","params":"pretty=1"},"/jobs":{"function":"Lists this node'"'"'s jobs, newest first.","params":"pretty=1, state=[QUEUED|WORKING|DONE], outcome=[WAITING|RUNNING|SUCCEEDED|FAILED], name=[jobName], idPrefix=[hex], limit=[n], offset=[n], before=[cursor]"},"/logs":{"function":"Returns the captured output of the job'"'"'s last run on this node.","params":"pretty=1, id=[id string], tail=[bytes]"},"/metrics":{"function":"Returns the server'"'"'s metrics in the Prometheus text format.","params":""},"/runs":{"function":"Returns the job'"'"'s transitions on this node, oldest first (the last 1000).","params":"pretty=1, id=[id string]"},"/settings":{"body":{"state":"run|drain"},"function":"Updates settings within the server.","params":"pretty=1"},"/stats":{"function":"Returns this node'"'"'s succeeded and failed jobs per minute (the last 60) or per hour (the last 48).","params":"pretty=1, bucket=[minute|hour]"},"/status":{"function":"Returns general information about the server and host system.","params":"pretty=1"},"/submit":{"body":{"factfileArgs":"[ --start step-2 ]","factfilePath":"/com.acme-main/factfile","jobName":"com.acme-main"},"function":"Submits a job to the queue.","params":"pretty=1"}}'
+HELP='{"/":{"function":"Returns this message!","params":"pretty=1"},"/cancel":{"body":{"id":"[id string]"},"function":"Cancels a job: a QUEUED job is removed, a WORKING job is stopped by the worker.","params":"pretty=1"},"/check":{"function":"Fetches the state of a job by the ID.","params":"pretty=1, id=[id string]"},"/factfile":{"function":"Returns the factfile the job was validated against, as this node keeps it.","params":"pretty=1, id=[id string]"},"/health":{"function":"Returns 200 when the spool is writable with free space above --min-free-space, the worker is alive and Consul (if enabled) answers; 503 naming the failing part otherwise.","params":"pretty=1"},"/help":{"function":"Returns this message!","params":"pretty=1"},"/jobs":{"function":"Lists this node'"'"'s jobs, newest first.","params":"pretty=1, state=[QUEUED|WORKING|DONE], outcome=[WAITING|RUNNING|SUCCEEDED|FAILED], name=[jobName], idPrefix=[hex], limit=[n], offset=[n], before=[cursor], scope=[node|cluster]"},"/logs":{"function":"Returns the captured output of the job'"'"'s last run on this node.","params":"pretty=1, id=[id string], tail=[bytes]"},"/metrics":{"function":"Returns the server'"'"'s metrics in the Prometheus text format.","params":""},"/nodes":{"function":"Lists the cluster'"'"'s live nodes with their queued and running jobs (without Consul, this node).","params":"pretty=1"},"/runs":{"function":"Returns the job'"'"'s transitions on this node, oldest first (the last 1000).","params":"pretty=1, id=[id string]"},"/settings":{"body":{"state":"run|drain"},"function":"Updates settings within the server.","params":"pretty=1"},"/stats":{"function":"Returns this node'"'"'s succeeded and failed jobs per minute (the last 60) or per hour (the last 48).","params":"pretty=1, bucket=[minute|hour]"},"/status":{"function":"Returns general information about the server and host system.","params":"pretty=1"},"/submit":{"body":{"factfileArgs":"[ --start step-2 ]","factfilePath":"/com.acme-main/factfile","jobName":"com.acme-main"},"function":"Submits a job to the queue.","params":"pretty=1"}}'
 fs_expect_get / 200 "$HELP"
 fs_expect_get /help 200 "$HELP"
 fs_expect_get '/help?pretty=0' 200 "$HELP"
@@ -45,7 +45,7 @@ HELP_PRETTY=$(cat <<'EOF'
   },
   "/jobs": {
     "function": "Lists this node's jobs, newest first.",
-    "params": "pretty=1, state=[QUEUED|WORKING|DONE], outcome=[WAITING|RUNNING|SUCCEEDED|FAILED], name=[jobName], idPrefix=[hex], limit=[n], offset=[n], before=[cursor]"
+    "params": "pretty=1, state=[QUEUED|WORKING|DONE], outcome=[WAITING|RUNNING|SUCCEEDED|FAILED], name=[jobName], idPrefix=[hex], limit=[n], offset=[n], before=[cursor], scope=[node|cluster]"
   },
   "/logs": {
     "function": "Returns the captured output of the job's last run on this node.",
@@ -54,6 +54,10 @@ HELP_PRETTY=$(cat <<'EOF'
   "/metrics": {
     "function": "Returns the server's metrics in the Prometheus text format.",
     "params": ""
+  },
+  "/nodes": {
+    "function": "Lists the cluster's live nodes with their queued and running jobs (without Consul, this node).",
+    "params": "pretty=1"
   },
   "/runs": {
     "function": "Returns the job's transitions on this node, oldest first (the last 1000).",

@@ -14,7 +14,7 @@
 #define MIN STATRING_MINUTE_MS
 #define HOUR STATRING_HOUR_MS
 
-/* 2026-12-05T04:46:12.345Z */
+/* 2026-12-04T04:46:12.345Z */
 static const int64_t T = 1796359572345LL;
 
 static void empty(struct statring_slot *s, int n)
