@@ -5,10 +5,12 @@
 // reaches DONE and its log and task graph show, and resubmitted from its second task runs that
 // part again; the API's validation message lands next to its field; drain, asked for with a confirmation, makes the form show the API's refusal; a running
 // job is cancelled from its page; a job name holding markup is shown as text and runs nothing;
+// the cluster page says "single node" without Consul, and with Consul lists the node and its job;
 // at 375x667 no page scrolls sideways; no page polls faster than every 2 s, none while hidden.
 // Screenshots of each page go to OUT_DIR.
 //
-// Environment: BASE_URL (the node, e.g. http://127.0.0.1:3000), FF_DIR (a directory holding
+// Environment: BASE_URL (a node without Consul, e.g. http://127.0.0.1:3000), CLUSTER_URL (a node
+// named dash-node with Consul), FF_DIR (a directory holding
 // echo.factfile and sleep.factfile), OUT_DIR, NODE_MODULES_DIR (where playwright-core and
 // axe-core are installed), CHROMIUM (default /usr/bin/chromium).
 
@@ -21,7 +23,7 @@ const env = (k) => {
 		throw new Error(k + ' is not set');
 	return process.env[k];
 };
-const BASE = env('BASE_URL'), FF = env('FF_DIR'), OUT = env('OUT_DIR');
+const BASE = env('BASE_URL'), CLUSTER = env('CLUSTER_URL'), FF = env('FF_DIR'), OUT = env('OUT_DIR');
 const need = createRequire(join(env('NODE_MODULES_DIR'), 'x.js'));
 const { chromium } = need('playwright-core');
 const AXE = readFileSync(need.resolve('axe-core/axe.min.js'), 'utf8');
@@ -38,8 +40,8 @@ function check(cond, what) {
 	}
 }
 
-async function api(path, body) {
-	const r = await fetch(BASE + path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
+async function api(path, body, base = BASE) {
+	const r = await fetch(base + path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
 	return { status: r.status, body: await r.json() };
 }
 
@@ -59,8 +61,8 @@ page.on('request', (r) => requests.push({ t: Date.now(), path: new URL(r.url()).
 page.on('dialog', (d) => (page.dialogAnswer === false ? d.dismiss() : d.accept()));
 
 // page is shown: its heading is there and the first refresh has drawn something
-async function open(hash, ready) {
-	await page.goto(BASE + '/ui/' + hash);
+async function open(hash, ready, base = BASE) {
+	await page.goto(base + '/ui/' + hash);
 	await page.waitForSelector(ready, { timeout: 15000 });
 }
 
@@ -84,6 +86,17 @@ async function field(label) {
 				return dt.nextElementSibling.textContent;
 		return null;
 	}, label);
+}
+
+// Presses Tab from the top of the page until the focus is on an element matching sel.
+async function tab_to(sel) {
+	await page.evaluate(() => document.activeElement && document.activeElement.blur());
+	for (let i = 0; i < 30; i++) {
+		await page.keyboard.press('Tab');
+		if (await page.evaluate((s) => document.activeElement.matches(s), sel))
+			return true;
+	}
+	return false;
 }
 
 async function until(fn, ms, what) {
@@ -204,11 +217,16 @@ try {
 	// Drain with confirmation, then the form shows the API's refusal
 	await open('#/overview', '.cards .card');
 	page.dialogAnswer = false;
-	await page.click('button[data-key=toggle]');
+	check(await tab_to('button[data-key=toggle]'), 'the drain toggle is reached with the Tab key');
+	check(await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle !== 'none'),
+		'the focused toggle shows a focus ring');
+	await page.keyboard.press('Enter');
 	await page.waitForTimeout(500);
 	check((await api('/status')).body.server.state === 'run', 'declining the confirmation keeps the node running');
 	page.dialogAnswer = true;
-	await page.click('button[data-key=toggle]');
+	// a refresh meanwhile keeps the focus on the toggle
+	await page.waitForTimeout(5500);
+	await page.keyboard.press('Enter');
 	await page.waitForSelector('.note-ok');
 	check(await page.textContent('.note-ok') === 'Update acknowledged: [state: drain]', 'drain is acknowledged');
 	await page.waitForSelector('.cards .b-drain');
@@ -229,6 +247,21 @@ try {
 	check(/Single node \(no Consul\)/.test(await page.textContent('main')), 'the cluster page says it is a single node');
 	await axe('the cluster page');
 	await shot('cluster');
+
+	// Cluster with Consul: the node and its job, read from the namespace
+	const cj = await api('/submit', { jobName: 'cluster <b>job</b>', factfilePath: FF + '/echo.factfile',
+		factfileArgs: [] }, CLUSTER);
+	check(cj.status === 200, 'a job is submitted to the node with Consul');
+	await open('#/cluster', 'table.nodes', CLUSTER);
+	await until(async () => await page.locator('table.jobs a', { hasText: 'cluster <b>job</b>' }).count() === 1,
+		10000, 'the cluster page lists the job of the namespace');
+	check(/Consul at http:\/\/127\.0\.0\.1:\d+\./.test(await page.textContent('main')), 'the cluster page names the Consul agent');
+	check(await page.evaluate(() => [...document.querySelectorAll('table.nodes tbody tr')].map((r) =>
+		[...r.cells].slice(0, 4).map((c) => c.textContent).join(' ')).join('|'))
+		=== 'dash-node ' + new URL(CLUSTER).host + ' 0 0', 'the cluster page lists the node with its counts');
+	await axe('the cluster page with Consul');
+	await shot('cluster-consul');
+	await page.goto(BASE + '/ui/#/overview');
 
 	// Polling: the overview asks each endpoint at most every 2 s, and nothing while hidden
 	await open('#/overview', '.cards .card');
@@ -255,10 +288,11 @@ try {
 
 	// Phone-sized: nothing scrolls sideways
 	await page.setViewportSize({ width: 375, height: 667 });
-	for (const [name, hash, ready] of [['overview', '#/overview', '.cards .card'],
+	for (const [name, hash, ready, base] of [['overview', '#/overview', '.cards .card'],
 		['jobs', '#/jobs', 'table.jobs'], ['job', '#/job/' + xss.body.jobId, 'dl.entry'],
-		['submit', '#/submit', 'form.submit'], ['cluster', '#/cluster', 'table.nodes, .note-error']]) {
-		await open(hash, ready);
+		['submit', '#/submit', 'form.submit'], ['cluster', '#/cluster', 'table.nodes, .note-error'],
+		['cluster-consul', '#/cluster', 'table.jobs', CLUSTER]]) {
+		await open(hash, ready, base);
 		await page.waitForTimeout(300);
 		const w = await page.evaluate(() => document.documentElement.scrollWidth);
 		check(w <= 375, 'the ' + name + ' page fits 375 px (' + w + ')');

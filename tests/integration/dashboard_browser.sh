@@ -1,10 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# The dashboard (www/) end to end in headless Chromium: starts a node with the launcher (its
-# nginx serving this tree's www/ at /ui/) and runs tests/browser/dashboard.test.mjs against it
-# with playwright-core and axe-core from npm. Exit 77 (skipped) when Debian's chromium, node or
-# npm is missing, or the npm packages cannot be installed; scripts/install-deps.sh installs the
-# first three. The packages go to a cache outside the tree (FS_BROWSER_CACHE, default
+# The dashboard (www/) end to end in headless Chromium: starts two nodes with the launcher (their
+# nginx serving this tree's www/ at /ui/), one without Consul and one with a consul agent, and
+# runs tests/browser/dashboard.test.mjs against them with playwright-core and axe-core from npm.
+# Exit 77 (skipped) when Debian's chromium, node, npm or consul is missing, or the npm packages
+# cannot be installed; scripts/install-deps.sh installs the first four. The packages go to a cache outside the tree (FS_BROWSER_CACHE, default
 # ~/.cache/factotum-server/browser-test), installed again when package-lock.json changes.
 # Screenshots of each page: $FS_BUILDDIR/tests/integration/dashboard_browser.shots/.
 
@@ -14,7 +14,7 @@ set -u
 . "$FS_SRCDIR/tests/integration/node_lib.sh"
 
 CHROMIUM=${FS_CHROMIUM:-/usr/bin/chromium}
-for t in "$CHROMIUM" node npm; do
+for t in "$CHROMIUM" node npm "$FS_CONSUL_BIN"; do
 	command -v "$t" >/dev/null 2>&1 ||
 		{ echo "SKIP: needs $t (scripts/install-deps.sh installs it)"; exit 77; }
 done
@@ -36,14 +36,16 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fs-dashboard.XXXXXX") || exit 99
 # as root nginx's workers run as www-data: they must reach the socket and the pages
 [ "$(id -u)" -eq 0 ] && chmod 0711 "$tmp"
-lpid=
+FS_TMP=$tmp # fs_consul_wait_leader's logs
+pids=
 cleanup() {
-	[ -n "$lpid" ] && kill -TERM "$lpid" 2>/dev/null && wait "$lpid" 2>/dev/null
+	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+	for p in $pids; do wait "$p" 2>/dev/null; done
 	rm -rf "$tmp"
 }
-# the node's side of a failure
+# the nodes' side of a failure
 node_logs() {
-	for f in "$tmp/out" "$tmp/err" "$tmp/spool/nginx/error.log"; do
+	for f in "$tmp"/*.out "$tmp"/*.err "$tmp"/spool-*/nginx/error.log "$tmp"/consul-*.log; do
 		[ -s "$f" ] && { echo "---- $f"; tail -n 30 "$f"; }
 	done
 }
@@ -55,17 +57,30 @@ cp -R "$FS_SRCDIR/www" "$tmp/www" && chmod -R a+rX "$tmp/www" || exit 99
 mkdir "$tmp/ff" && cp "$FS_TESTDATA/samples/echo.factfile" "$FS_TESTDATA/samples/sleep.factfile" \
 	"$tmp/ff/" && chmod 0755 "$tmp/ff" && chmod 0644 "$tmp/ff"/* || exit 99
 
-port=$(fs_free_ports 1)
-# shellcheck disable=SC2086 # FS_AS_ROOT is empty or one option
-FACTOTUM_SERVER_WWW=$tmp/www "$LAUNCHER" --no-consul --spool "$tmp/spool" --ip 127.0.0.1 \
-	--port "$port" --factotum-bin "$RUNNER" $FS_AS_ROOT >"$tmp/out" 2>"$tmp/err" &
-lpid=$!
-fs_until "$lpid" 400 grep -q "listening on .*:$port/" "$tmp/out" ||
-	{ echo "FAIL: the launcher did not start"; node_logs; exit 1; }
+# start_node NAME PORT OPTION...: a launcher's node on 127.0.0.1:PORT with spool $tmp/spool-NAME,
+# once it prints its listening line
+start_node() {
+	_n=$1 _p=$2
+	shift 2
+	# shellcheck disable=SC2086 # FS_AS_ROOT is empty or one option
+	FACTOTUM_SERVER_WWW=$tmp/www "$LAUNCHER" --spool "$tmp/spool-$_n" --ip 127.0.0.1 --port "$_p" \
+		--factotum-bin "$RUNNER" $FS_AS_ROOT "$@" >"$tmp/$_n.out" 2>"$tmp/$_n.err" &
+	pids="$! $pids"
+	fs_until "$!" 400 grep -q "listening on .*:$_p/" "$tmp/$_n.out" ||
+		{ echo "FAIL: the launcher of $_n did not start"; node_logs; exit 1; }
+}
+
+set -- $(fs_free_ports 6)
+# one node without Consul, the other in a Consul namespace of its own
+fs_consul_server dash "$3" "$4" "$5" "$6" 1
+pids="$FS_CONSUL_SRV_PID $pids"
+fs_consul_wait_leader "http://127.0.0.1:$3" 60 "$FS_CONSUL_SRV_PID"
+start_node single "$1" --no-consul
+start_node cluster "$2" --consul-port "$3" --consul-namespace fs-test/dashboard --consul-name dash-node
 
 out=$FS_BUILDDIR/tests/integration/dashboard_browser.shots
 rm -rf "$out"
-BASE_URL=http://127.0.0.1:$port FF_DIR=$tmp/ff OUT_DIR=$out NODE_MODULES_DIR=$cache/node_modules \
-	CHROMIUM=$CHROMIUM node "$FS_SRCDIR/tests/browser/dashboard.test.mjs" && exit 0
+BASE_URL=http://127.0.0.1:$1 CLUSTER_URL=http://127.0.0.1:$2 FF_DIR=$tmp/ff OUT_DIR=$out \
+	NODE_MODULES_DIR=$cache/node_modules CHROMIUM=$CHROMIUM node "$FS_SRCDIR/tests/browser/dashboard.test.mjs" && exit 0
 node_logs
 exit 1
