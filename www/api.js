@@ -11,7 +11,10 @@ async function call(path, init) {
 	try {
 		res = await fetch(new URL(path, base), init);
 	} catch (e) {
-		return { status: 0, body: { message: 'Error: the node did not answer (' + e.message + ')' } };
+		return {
+			status: 0,
+			body: { message: 'Error: the node did not answer (' + e.message + ')' },
+		};
 	}
 	const text = await res.text();
 	let body;
@@ -27,8 +30,7 @@ async function call(path, init) {
 export function get(path, params) {
 	const q = new URLSearchParams();
 	for (const [k, v] of Object.entries(params || {}))
-		if (v !== undefined && v !== null && v !== '')
-			q.set(k, String(v));
+		if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
 	const s = q.toString();
 	return call(s ? path + '?' + s : path, { cache: 'no-store' });
 }

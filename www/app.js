@@ -36,17 +36,18 @@ function show() {
 	poll_stop();
 	main.replaceChildren();
 	for (const a of document.querySelectorAll('nav a')) {
-		if (a.getAttribute('href') === '#/' + r.name || (r.name === 'job' && a.getAttribute('href') === '#/jobs'))
+		if (
+			a.getAttribute('href') === '#/' + r.name ||
+			(r.name === 'job' && a.getAttribute('href') === '#/jobs')
+		)
 			a.setAttribute('aria-current', 'page');
-		else
-			a.removeAttribute('aria-current');
+		else a.removeAttribute('aria-current');
 	}
 	pages[r.name](main, r.arg, r.params);
 	const h1 = main.querySelector('h1');
 	if (h1) {
 		document.title = h1.textContent + ' · factotum-server';
-		if (show.before)
-			h1.focus();
+		if (show.before) h1.focus();
 	}
 	show.before = true;
 }

@@ -13,13 +13,40 @@ const PAGE = 25;
 
 function nodes_table(nodes) {
 	const cols = ['Node', 'Address', 'Queued', 'Running', 'Reported'];
-	const cell = (i, v) => el('td', { 'data-label': cols[i] },
-		v === undefined || v === null ? '—' : String(v));
-	return el('table.nodes', {},
-		el('thead', {}, el('tr', {}, cols.map((c) => el('th', { scope: 'col' }, c)))),
-		el('tbody', {}, nodes.map((n) => el('tr', {},
-			cell(0, n.name), cell(1, n.address), cell(2, n.queued), cell(3, n.running),
-			cell(4, when(n.updated))))));
+	const cell = (i, v) =>
+		el(
+			'td',
+			{ 'data-label': cols[i] },
+			v === undefined || v === null ? '—' : String(v),
+		);
+	return el(
+		'table.nodes',
+		{},
+		el(
+			'thead',
+			{},
+			el(
+				'tr',
+				{},
+				cols.map((c) => el('th', { scope: 'col' }, c)),
+			),
+		),
+		el(
+			'tbody',
+			{},
+			nodes.map((n) =>
+				el(
+					'tr',
+					{},
+					cell(0, n.name),
+					cell(1, n.address),
+					cell(2, n.queued),
+					cell(3, n.running),
+					cell(4, when(n.updated)),
+				),
+			),
+		),
+	);
 }
 
 export function cluster_show(main, _arg, params) {
@@ -28,21 +55,52 @@ export function cluster_show(main, _arg, params) {
 	const nodes = el('div');
 	const jobs = el('div', { 'aria-live': 'polite' });
 	const pager = el('nav.pager', { 'aria-label': 'Pages of cluster jobs' });
-	main.append(heading('Cluster'), mode,
-		el('section', { 'aria-labelledby': 'h-nodes' }, el('h2', { id: 'h-nodes' }, 'Nodes'), nodes),
-		el('section', { 'aria-labelledby': 'h-cjobs' }, el('h2', { id: 'h-cjobs' }, 'Jobs in the cluster'),
-			jobs, pager));
+	main.append(
+		heading('Cluster'),
+		mode,
+		el(
+			'section',
+			{ 'aria-labelledby': 'h-nodes' },
+			el('h2', { id: 'h-nodes' }, 'Nodes'),
+			nodes,
+		),
+		el(
+			'section',
+			{ 'aria-labelledby': 'h-cjobs' },
+			el('h2', { id: 'h-cjobs' }, 'Jobs in the cluster'),
+			jobs,
+			pager,
+		),
+	);
 
 	async function refresh() {
 		const [st, nd] = await Promise.all([get('/status'), get('/nodes')]);
 		const consul = st.status === 200 && st.body.consul && st.body.consul.enabled;
-		fill(mode, st.status !== 200 ? note('error', st.body.message)
-			: consul ? 'Consul at ' + (st.body.consul.address || '?') + '.'
-				: 'Single node (no Consul): this node alone.');
-		fill(nodes, nd.status === 200 ? nodes_table(nd.body.nodes || []) : note('error', nd.body.message));
+		fill(
+			mode,
+			st.status !== 200
+				? note('error', st.body.message)
+				: consul
+					? 'Consul at ' + (st.body.consul.address || '?') + '.'
+					: 'Single node (no Consul): this node alone.',
+		);
+		fill(
+			nodes,
+			nd.status === 200
+				? nodes_table(nd.body.nodes || [])
+				: note('error', nd.body.message),
+		);
 		if (!consul) {
-			fill(jobs, el('p', {}, 'Cluster-wide jobs need Consul; this node\'s jobs are on the ',
-				el('a', { href: '#/jobs' }, 'Jobs'), ' page.'));
+			fill(
+				jobs,
+				el(
+					'p',
+					{},
+					"Cluster-wide jobs need Consul; this node's jobs are on the ",
+					el('a', { href: '#/jobs' }, 'Jobs'),
+					' page.',
+				),
+			);
 			fill(pager);
 			return;
 		}
@@ -52,10 +110,30 @@ export function cluster_show(main, _arg, params) {
 			fill(pager);
 			return;
 		}
-		fill(jobs, r.body.jobs.length ? jobs_table(r.body.jobs) : el('p', {}, 'No jobs in the namespace.'));
-		fill(pager, before ? el('a', { href: '#/cluster', 'data-key': 'first' }, 'First page') : null,
-			r.body.next ? el('a', { href: '#/cluster?before=' + encodeURIComponent(r.body.next),
-				'data-key': 'more' }, 'More') : null);
+		fill(
+			jobs,
+			r.body.jobs.length
+				? jobs_table(r.body.jobs)
+				: el('p', {}, 'No jobs in the namespace.'),
+		);
+		fill(
+			pager,
+			before
+				? el('a', { href: '#/cluster', 'data-key': 'first' }, 'First page')
+				: null,
+			r.body.next
+				? el(
+						'a',
+						{
+							href:
+								'#/cluster?before=' +
+								encodeURIComponent(r.body.next),
+							'data-key': 'more',
+						},
+						'More',
+					)
+				: null,
+		);
 	}
 	poll_start(refresh, REFRESH_MS);
 }

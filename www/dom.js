@@ -7,17 +7,12 @@
 export function el(spec, attrs, ...children) {
 	const [tag, ...classes] = spec.split('.');
 	const e = document.createElement(tag);
-	if (classes.length)
-		e.className = classes.join(' ');
+	if (classes.length) e.className = classes.join(' ');
 	for (const [k, v] of Object.entries(attrs || {})) {
-		if (v === undefined || v === null || v === false)
-			continue;
-		if (k.startsWith('on'))
-			e.addEventListener(k.slice(2), v);
-		else if (k === 'value' || k === 'checked' || k === 'selected')
-			e[k] = v;
-		else
-			e.setAttribute(k, v === true ? '' : String(v));
+		if (v === undefined || v === null || v === false) continue;
+		if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+		else if (k === 'value' || k === 'checked' || k === 'selected') e[k] = v;
+		else e.setAttribute(k, v === true ? '' : String(v));
 	}
 	append(e, children);
 	return e;
@@ -25,14 +20,10 @@ export function el(spec, attrs, ...children) {
 
 function append(e, children) {
 	for (const c of children) {
-		if (c === null || c === undefined || c === false)
-			continue;
-		if (Array.isArray(c))
-			append(e, c);
-		else if (c instanceof Node)
-			e.appendChild(c);
-		else
-			e.appendChild(document.createTextNode(String(c)));
+		if (c === null || c === undefined || c === false) continue;
+		if (Array.isArray(c)) append(e, c);
+		else if (c instanceof Node) e.appendChild(c);
+		else e.appendChild(document.createTextNode(String(c)));
 	}
 }
 
@@ -45,8 +36,7 @@ export function fill(e, ...children) {
 	append(e, children);
 	if (key !== undefined) {
 		const b = [...e.querySelectorAll('[data-key]')].find((x) => x.dataset.key === key);
-		if (b)
-			b.focus();
+		if (b) b.focus();
 	}
 	return e;
 }
@@ -55,8 +45,7 @@ export function fill(e, ...children) {
 export function svg(tag, attrs, ...children) {
 	const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
 	for (const [k, v] of Object.entries(attrs || {}))
-		if (v !== undefined && v !== null)
-			e.setAttribute(k, String(v));
+		if (v !== undefined && v !== null) e.setAttribute(k, String(v));
 	append(e, children);
 	return e;
 }
@@ -68,19 +57,18 @@ export function note(kind, text) {
 
 // An ISO 8601 time as the browser's local time, or '—'.
 export function when(iso) {
-	if (!iso)
-		return '—';
+	if (!iso) return '—';
 	const d = new Date(iso);
 	return isNaN(d) ? String(iso) : d.toLocaleString();
 }
 
 // The run time of an entry: finished − started, or up to now while it runs.
 export function duration(entry) {
-	if (!entry.runStarted)
-		return '—';
+	if (!entry.runStarted) return '—';
 	const end = entry.runFinished ? new Date(entry.runFinished) : new Date();
 	let s = Math.max(0, Math.round((end - new Date(entry.runStarted)) / 1000));
-	const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+	const h = Math.floor(s / 3600),
+		m = Math.floor((s % 3600) / 60);
 	s %= 60;
 	return (h ? h + 'h ' : '') + (h || m ? m + 'm ' : '') + s + 's';
 }
@@ -102,10 +90,16 @@ export function short_id(id) {
 			window.prompt('Job id', id);
 		}
 	};
-	return el('span.id', {},
+	return el(
+		'span.id',
+		{},
 		el('code', { title: id }, id.slice(0, 12)),
-		el('button.copy', { type: 'button', onclick: copy, 'aria-label': 'Copy job id ' + id },
-			'Copy'));
+		el(
+			'button.copy',
+			{ type: 'button', onclick: copy, 'aria-label': 'Copy job id ' + id },
+			'Copy',
+		),
+	);
 }
 
 // The page's heading, focused after a route change so that keyboard and screen reader users

@@ -7,42 +7,90 @@ import { el, fill, note, badge, when, duration, heading } from './dom.js';
 import { poll_start, poll_now } from './poll.js';
 import { dag_draw, dag_states } from './dag.js';
 
-const LIVE_MS = 2000, DONE_MS = 10000;
+const LIVE_MS = 2000,
+	DONE_MS = 10000;
 const LOG_TAIL = 65536;
 
 // The entry's fields as a description list, the original server's first.
 function entry_list(j) {
 	const r = j.jobRequest;
 	const row = (k, ...v) => [el('dt', {}, k), el('dd', {}, ...v)];
-	return el('dl.entry', {},
+	return el(
+		'dl.entry',
+		{},
 		row('Name', r.jobName),
 		row('Id', el('code.wrap', {}, r.jobId)),
 		row('State', badge(j.state)),
 		row('Outcome', badge(j.lastOutcome)),
 		row('Factfile', el('code.wrap', {}, r.factfilePath)),
-		row('Arguments', r.factfileArgs.length
-			? el('code.wrap', {}, r.factfileArgs.map((a) => JSON.stringify(a)).join(' ')) : '—'),
+		row(
+			'Arguments',
+			r.factfileArgs.length
+				? el(
+						'code.wrap',
+						{},
+						r.factfileArgs
+							.map((a) => JSON.stringify(a))
+							.join(' '),
+					)
+				: '—',
+		),
 		row('Node', j.node || j.lastRunFrom || '—'),
 		j.submittedBy !== undefined ? row('Submitted by', j.submittedBy) : null,
 		row('Submitted', when(j.submitted)),
 		row('Run started', when(j.runStarted)),
 		row('Run finished', when(j.runFinished)),
 		row('Duration', duration(j)),
-		row('Exit code', j.exitCode === null || j.exitCode === undefined ? '—' : String(j.exitCode)),
-		j.exitSignal !== null && j.exitSignal !== undefined ? row('Exit signal', String(j.exitSignal)) : null,
-		row('Reason', j.reason || '—'));
+		row(
+			'Exit code',
+			j.exitCode === null || j.exitCode === undefined ? '—' : String(j.exitCode),
+		),
+		j.exitSignal !== null && j.exitSignal !== undefined
+			? row('Exit signal', String(j.exitSignal))
+			: null,
+		row('Reason', j.reason || '—'),
+	);
 }
 
 function history_table(t) {
 	const cols = ['Time', 'State', 'Outcome', 'Exit', 'Reason', 'Node'];
 	const cell = (i, ...c) => el('td', { 'data-label': cols[i] }, ...c);
-	return el('table.history', {},
-		el('thead', {}, el('tr', {}, cols.map((c) => el('th', { scope: 'col' }, c)))),
-		el('tbody', {}, t.map((x) => el('tr', {},
-			cell(0, when(x.at)), cell(1, badge(x.state)), cell(2, badge(x.outcome)),
-			cell(3, x.exitCode !== null ? String(x.exitCode)
-				: x.exitSignal !== null ? 'signal ' + x.exitSignal : '—'),
-			cell(4, x.reason || '—'), cell(5, x.node || '—')))));
+	return el(
+		'table.history',
+		{},
+		el(
+			'thead',
+			{},
+			el(
+				'tr',
+				{},
+				cols.map((c) => el('th', { scope: 'col' }, c)),
+			),
+		),
+		el(
+			'tbody',
+			{},
+			t.map((x) =>
+				el(
+					'tr',
+					{},
+					cell(0, when(x.at)),
+					cell(1, badge(x.state)),
+					cell(2, badge(x.outcome)),
+					cell(
+						3,
+						x.exitCode !== null
+							? String(x.exitCode)
+							: x.exitSignal !== null
+								? 'signal ' + x.exitSignal
+								: '—',
+					),
+					cell(4, x.reason || '—'),
+					cell(5, x.node || '—'),
+				),
+			),
+		),
+	);
 }
 
 // The request's arguments without any --start, then --start task when task is given.
@@ -53,14 +101,16 @@ function start_args(args, task) {
 			i++;
 			continue;
 		}
-		if (!args[i].startsWith('--start='))
-			out.push(args[i]);
+		if (!args[i].startsWith('--start=')) out.push(args[i]);
 	}
 	return task ? out.concat(['--start', task]) : out;
 }
 
 export function job_show(main, id) {
-	let entry = null, factfile = null, ffTried = false, drawn = '';
+	let entry = null,
+		factfile = null,
+		ffTried = false,
+		drawn = '';
 	const msg = el('div', { 'aria-live': 'polite' });
 	const info = el('div');
 	const actions = el('div.actions');
@@ -69,14 +119,34 @@ export function job_show(main, id) {
 	const log = el('pre.log', { tabindex: '0', 'aria-label': 'Log tail' });
 	const logNote = el('p.small');
 	const from = el('select', { id: 'from' }, el('option', { value: '' }, 'the first task'));
-	main.append(heading('Job'), msg, info, actions,
-		el('section', { 'aria-labelledby': 'h-hist' }, el('h2', { id: 'h-hist' }, 'Run history'), history),
-		el('section', { 'aria-labelledby': 'h-dag' }, el('h2', { id: 'h-dag' }, 'Task graph'), graph),
-		el('section', { 'aria-labelledby': 'h-log' }, el('h2', { id: 'h-log' }, 'Log'), logNote, log));
+	main.append(
+		heading('Job'),
+		msg,
+		info,
+		actions,
+		el(
+			'section',
+			{ 'aria-labelledby': 'h-hist' },
+			el('h2', { id: 'h-hist' }, 'Run history'),
+			history,
+		),
+		el(
+			'section',
+			{ 'aria-labelledby': 'h-dag' },
+			el('h2', { id: 'h-dag' }, 'Task graph'),
+			graph,
+		),
+		el(
+			'section',
+			{ 'aria-labelledby': 'h-log' },
+			el('h2', { id: 'h-log' }, 'Log'),
+			logNote,
+			log,
+		),
+	);
 
 	async function cancel() {
-		if (!window.confirm('Cancel job ' + entry.jobRequest.jobName + '?'))
-			return;
+		if (!window.confirm('Cancel job ' + entry.jobRequest.jobName + '?')) return;
 		const r = await post('/cancel', { id });
 		fill(msg, note(r.status < 300 ? 'ok' : 'error', r.body.message));
 		poll_now();
@@ -84,23 +154,52 @@ export function job_show(main, id) {
 
 	async function resubmit() {
 		const r0 = entry.jobRequest;
-		const r = await post('/submit', { jobName: r0.jobName, factfilePath: r0.factfilePath,
-			factfileArgs: start_args(r0.factfileArgs, from.value) });
-		fill(msg, note(r.status === 200 ? 'ok' : 'error', r.body.message),
+		const r = await post('/submit', {
+			jobName: r0.jobName,
+			factfilePath: r0.factfilePath,
+			factfileArgs: start_args(r0.factfileArgs, from.value),
+		});
+		fill(
+			msg,
+			note(r.status === 200 ? 'ok' : 'error', r.body.message),
 			r.body.jobId && r.body.jobId !== id
-				? el('p', {}, el('a', { href: '#/job/' + r.body.jobId }, 'Open the new job')) : null);
+				? el(
+						'p',
+						{},
+						el(
+							'a',
+							{ href: '#/job/' + r.body.jobId },
+							'Open the new job',
+						),
+					)
+				: null,
+		);
 		poll_now();
 	}
 
-	fill(actions,
+	fill(
+		actions,
 		el('button', { type: 'button', id: 'cancel', onclick: cancel }, 'Cancel job…'),
-		el('div.field.inline', {}, el('label', { for: 'from' }, 'Resubmit from'), from,
-			el('button', { type: 'button', id: 'resubmit', onclick: resubmit }, 'Resubmit')));
+		el(
+			'div.field.inline',
+			{},
+			el('label', { for: 'from' }, 'Resubmit from'),
+			from,
+			el(
+				'button',
+				{ type: 'button', id: 'resubmit', onclick: resubmit },
+				'Resubmit',
+			),
+		),
+	);
 	actions.hidden = true;
 
 	async function refresh() {
-		const [c, runs, lg] = await Promise.all([get('/check', { id }), get('/runs', { id }),
-			get('/logs', { id, tail: LOG_TAIL })]);
+		const [c, runs, lg] = await Promise.all([
+			get('/check', { id }),
+			get('/runs', { id }),
+			get('/logs', { id, tail: LOG_TAIL }),
+		]);
 		if (c.status !== 200) {
 			fill(info, note('error', c.body.message));
 			actions.hidden = true;
@@ -111,15 +210,25 @@ export function job_show(main, id) {
 		fill(info, entry_list(entry));
 		actions.hidden = false;
 		actions.querySelector('button').hidden = entry.state === 'DONE';
-		fill(history, runs.status === 200 ? history_table(runs.body.transitions) : note('error', runs.body.message));
+		fill(
+			history,
+			runs.status === 200
+				? history_table(runs.body.transitions)
+				: note('error', runs.body.message),
+		);
 		if (lg.status === 200) {
 			const follow = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
 			log.textContent = lg.body.log;
-			if (follow)
-				log.scrollTop = log.scrollHeight;
-			fill(logNote, lg.body.truncated
-				? 'The last ' + LOG_TAIL + ' bytes of ' + lg.body.size + '.' : lg.body.size + ' bytes.',
-			entry.state === 'DONE' ? '' : ' Refreshing every 2 s while the job runs.');
+			if (follow) log.scrollTop = log.scrollHeight;
+			fill(
+				logNote,
+				lg.body.truncated
+					? 'The last ' + LOG_TAIL + ' bytes of ' + lg.body.size + '.'
+					: lg.body.size + ' bytes.',
+				entry.state === 'DONE'
+					? ''
+					: ' Refreshing every 2 s while the job runs.',
+			);
 		} else {
 			log.textContent = '';
 			fill(logNote, lg.body.message);

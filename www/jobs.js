@@ -17,69 +17,139 @@ let newer = [];
 // A table of job entries; below 40em each row is drawn as a card (style.css), its cells
 // labelled by data-label.
 export function jobs_table(entries) {
-	const cols = ['Name', 'Id', 'State', 'Outcome', 'Node', 'Submitted', 'Duration', 'Submitted by'];
+	const cols = [
+		'Name',
+		'Id',
+		'State',
+		'Outcome',
+		'Node',
+		'Submitted',
+		'Duration',
+		'Submitted by',
+	];
 	const cell = (i, ...c) => el('td', { 'data-label': cols[i] }, ...c);
-	return el('table.jobs', {},
-		el('thead', {}, el('tr', {}, cols.map((c) => el('th', { scope: 'col' }, c)))),
-		el('tbody', {}, entries.map((j) => el('tr', {},
-			cell(0, el('a', { href: '#/job/' + j.jobRequest.jobId, 'data-key': 'job-' + j.jobRequest.jobId },
-				j.jobRequest.jobName)),
-			cell(1, short_id(j.jobRequest.jobId)),
-			cell(2, badge(j.state)),
-			cell(3, badge(j.lastOutcome)),
-			cell(4, j.node || j.lastRunFrom || '—'),
-			cell(5, when(j.submitted)),
-			cell(6, duration(j)),
-			cell(7, j.submittedBy || '—')))));
+	return el(
+		'table.jobs',
+		{},
+		el(
+			'thead',
+			{},
+			el(
+				'tr',
+				{},
+				cols.map((c) => el('th', { scope: 'col' }, c)),
+			),
+		),
+		el(
+			'tbody',
+			{},
+			entries.map((j) =>
+				el(
+					'tr',
+					{},
+					cell(
+						0,
+						el(
+							'a',
+							{
+								href: '#/job/' + j.jobRequest.jobId,
+								'data-key':
+									'job-' + j.jobRequest.jobId,
+							},
+							j.jobRequest.jobName,
+						),
+					),
+					cell(1, short_id(j.jobRequest.jobId)),
+					cell(2, badge(j.state)),
+					cell(3, badge(j.lastOutcome)),
+					cell(4, j.node || j.lastRunFrom || '—'),
+					cell(5, when(j.submitted)),
+					cell(6, duration(j)),
+					cell(7, j.submittedBy || '—'),
+				),
+			),
+		),
+	);
 }
 
 // A <select> of name with the given values ('' = any).
 export function choice(id, label, values, current) {
-	return el('div.field', {},
+	return el(
+		'div.field',
+		{},
 		el('label', { for: id }, label),
-		el('select', { id, name: id },
+		el(
+			'select',
+			{ id, name: id },
 			el('option', { value: '' }, 'any'),
-			values.map((v) => el('option', { value: v, selected: v === current }, v))));
+			values.map((v) => el('option', { value: v, selected: v === current }, v)),
+		),
+	);
 }
 
 function href(params) {
 	const q = new URLSearchParams();
-	for (const [k, v] of Object.entries(params))
-		if (v)
-			q.set(k, v);
+	for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
 	const s = q.toString();
 	return '#/jobs' + (s ? '?' + s : '');
 }
 
 export function jobs_show(main, _arg, params) {
 	const f = {};
-	for (const k of FILTERS)
-		f[k] = params.get(k) || '';
+	for (const k of FILTERS) f[k] = params.get(k) || '';
 	const before = params.get('before') || '';
-	if (!before)
-		newer = [];
+	if (!before) newer = [];
 	const list = el('div', { 'aria-live': 'polite' });
 	const pager = el('nav.pager', { 'aria-label': 'Pages of jobs' });
-	const form = el('form.filters', {
-		role: 'search',
-		onsubmit: (ev) => {
-			ev.preventDefault();
-			const d = new FormData(form), p = {};
-			for (const k of FILTERS)
-				p[k] = String(d.get(k) || '').trim();
-			newer = [];
-			location.hash = href(p);
+	const form = el(
+		'form.filters',
+		{
+			role: 'search',
+			onsubmit: (ev) => {
+				ev.preventDefault();
+				const d = new FormData(form),
+					p = {};
+				for (const k of FILTERS) p[k] = String(d.get(k) || '').trim();
+				newer = [];
+				location.hash = href(p);
+			},
 		},
-	},
-	choice('state', 'State', ['QUEUED', 'WORKING', 'DONE'], f.state),
-	choice('outcome', 'Outcome', ['WAITING', 'RUNNING', 'SUCCEEDED', 'FAILED'], f.outcome),
-	el('div.field', {}, el('label', { for: 'name' }, 'Job name'),
-		el('input', { id: 'name', name: 'name', type: 'search', value: f.name, autocomplete: 'off' })),
-	el('div.field', {}, el('label', { for: 'idPrefix' }, 'Id prefix'),
-		el('input', { id: 'idPrefix', name: 'idPrefix', type: 'search', value: f.idPrefix,
-			autocomplete: 'off', spellcheck: 'false', pattern: '[0-9a-f]{1,64}',
-			title: '1 to 64 lowercase hex digits' })),
-	el('div.field.field-button', {}, el('button', { type: 'submit' }, 'Filter')));
+		choice('state', 'State', ['QUEUED', 'WORKING', 'DONE'], f.state),
+		choice(
+			'outcome',
+			'Outcome',
+			['WAITING', 'RUNNING', 'SUCCEEDED', 'FAILED'],
+			f.outcome,
+		),
+		el(
+			'div.field',
+			{},
+			el('label', { for: 'name' }, 'Job name'),
+			el('input', {
+				id: 'name',
+				name: 'name',
+				type: 'search',
+				value: f.name,
+				autocomplete: 'off',
+			}),
+		),
+		el(
+			'div.field',
+			{},
+			el('label', { for: 'idPrefix' }, 'Id prefix'),
+			el('input', {
+				id: 'idPrefix',
+				name: 'idPrefix',
+				type: 'search',
+				value: f.idPrefix,
+				autocomplete: 'off',
+				spellcheck: 'false',
+				pattern: '[0-9a-f]{1,64}',
+				title: '1 to 64 lowercase hex digits',
+			}),
+		),
+		el('div.field.field-button', {}, el('button', { type: 'submit' }, 'Filter')),
+	);
 	main.append(heading('Jobs'), form, list, pager);
 
 	async function refresh() {
@@ -91,12 +161,35 @@ export function jobs_show(main, _arg, params) {
 		}
 		const jobs = r.body.jobs;
 		fill(list, jobs.length ? jobs_table(jobs) : el('p', {}, 'No jobs match.'));
-		fill(pager,
+		fill(
+			pager,
 			before ? el('a', { href: href(f), 'data-key': 'newest' }, 'Newest') : null,
-			newer.length ? el('a', { href: href({ ...f, before: newer[newer.length - 1] }),
-				'data-key': 'newer', onclick: () => newer.pop() }, 'Newer') : null,
-			r.body.next ? el('a', { href: href({ ...f, before: r.body.next }), 'data-key': 'older',
-				onclick: () => newer.push(before) }, 'Older') : null);
+			newer.length
+				? el(
+						'a',
+						{
+							href: href({
+								...f,
+								before: newer[newer.length - 1],
+							}),
+							'data-key': 'newer',
+							onclick: () => newer.pop(),
+						},
+						'Newer',
+					)
+				: null,
+			r.body.next
+				? el(
+						'a',
+						{
+							href: href({ ...f, before: r.body.next }),
+							'data-key': 'older',
+							onclick: () => newer.push(before),
+						},
+						'Older',
+					)
+				: null,
+		);
 	}
 	poll_start(refresh, REFRESH_MS);
 }

@@ -15,10 +15,13 @@ function gauge(label, part, whole) {
 	const bar = el('span.gauge-fill');
 	const pct = whole > 0 ? Math.min(100, (100 * part) / whole) : 0;
 	bar.style.width = pct + '%';
-	return el('div.card', {},
+	return el(
+		'div.card',
+		{},
 		el('h2', {}, label),
 		el('p.big', {}, part + ' of ' + whole),
-		el('span.gauge', { 'aria-hidden': 'true' }, bar));
+		el('span.gauge', { 'aria-hidden': 'true' }, bar),
+	);
 }
 
 function card(label, ...body) {
@@ -27,6 +30,26 @@ function card(label, ...body) {
 
 function health_word(ok, text) {
 	return el('span.badge.' + (ok ? 'b-succeeded' : 'b-failed'), {}, text);
+}
+
+// The worker's and Consul's words from /status, and /health's message.
+function health_card(s, he) {
+	const w = s.worker || {};
+	const c = s.consul || {};
+	let worker = 'running';
+	if (!w.alive) worker = 'not running';
+	else if (w.runner !== 'ok') worker = 'runner missing';
+	let consul = el('span.badge.b-none', {}, 'disabled');
+	if (c.enabled) {
+		const word = !c.reachable ? 'unreachable' : c.session ? 'ok' : 'no session';
+		consul = health_word(word === 'ok', word);
+	}
+	return card(
+		'Health',
+		el('p', {}, health_word(he.status === 200, he.body.message || 'unknown')),
+		el('p', {}, 'Worker: ', health_word(worker === 'running', worker)),
+		el('p', {}, 'Consul: ', consul),
+	);
 }
 
 export function overview_show(main) {
@@ -41,22 +64,56 @@ export function overview_show(main) {
 			x.setAttribute('aria-pressed', String(x.dataset.bucket === b));
 		poll_now();
 	};
-	const buttons = el('div.seg', { role: 'group', 'aria-label': 'Chart buckets' },
-		el('button', { type: 'button', 'data-bucket': 'minute', 'aria-pressed': 'true', onclick: pick('minute') }, 'Per minute'),
-		el('button', { type: 'button', 'data-bucket': 'hour', 'aria-pressed': 'false', onclick: pick('hour') }, 'Per hour'));
-	main.append(heading('Overview'), msg, cards,
-		el('section', { 'aria-labelledby': 'h-chart' },
-			el('h2', { id: 'h-chart' }, 'Outcomes over time'), buttons, chart),
-		el('section', { 'aria-labelledby': 'h-recent' },
-			el('h2', { id: 'h-recent' }, 'Recent jobs'), recent));
+	const buttons = el(
+		'div.seg',
+		{ role: 'group', 'aria-label': 'Chart buckets' },
+		el(
+			'button',
+			{
+				type: 'button',
+				'data-bucket': 'minute',
+				'aria-pressed': 'true',
+				onclick: pick('minute'),
+			},
+			'Per minute',
+		),
+		el(
+			'button',
+			{
+				type: 'button',
+				'data-bucket': 'hour',
+				'aria-pressed': 'false',
+				onclick: pick('hour'),
+			},
+			'Per hour',
+		),
+	);
+	main.append(
+		heading('Overview'),
+		msg,
+		cards,
+		el(
+			'section',
+			{ 'aria-labelledby': 'h-chart' },
+			el('h2', { id: 'h-chart' }, 'Outcomes over time'),
+			buttons,
+			chart,
+		),
+		el(
+			'section',
+			{ 'aria-labelledby': 'h-recent' },
+			el('h2', { id: 'h-recent' }, 'Recent jobs'),
+			recent,
+		),
+	);
 
 	async function toggle(state) {
 		const next = state === 'run' ? 'drain' : 'run';
-		const ask = next === 'drain'
-			? 'Drain this node? It will refuse new jobs and finish the queued and running ones.'
-			: 'Set this node back to run? It will accept new jobs again.';
-		if (!window.confirm(ask))
-			return;
+		const ask =
+			next === 'drain'
+				? 'Drain this node? It will refuse new jobs and finish the queued and running ones.'
+				: 'Set this node back to run? It will accept new jobs again.';
+		if (!window.confirm(ask)) return;
 		const r = await post('/settings', { state: next });
 		fill(msg, note(r.status === 200 ? 'ok' : 'error', r.body.message));
 		poll_now();
@@ -64,48 +121,94 @@ export function overview_show(main) {
 
 	async function refresh() {
 		const [st, he, jobs, stats] = await Promise.all([
-			get('/status'), get('/health'), get('/jobs', { limit: RECENT }),
-			get('/stats', { bucket })]);
+			get('/status'),
+			get('/health'),
+			get('/jobs', { limit: RECENT }),
+			get('/stats', { bucket }),
+		]);
 		if (st.status !== 200) {
 			fill(cards, note('error', st.body.message));
 		} else {
-			const s = st.body, w = s.dispatcher.workers, q = s.dispatcher.jobs;
+			const s = st.body,
+				w = s.dispatcher.workers,
+				q = s.dispatcher.jobs;
 			const state = s.server.state;
-			const c = s.consul || {};
-			fill(cards,
-				card('Node state',
+			fill(
+				cards,
+				card(
+					'Node state',
 					el('p.big', {}, badge(state)),
-					el('button', { type: 'button', 'data-key': 'toggle', onclick: () => toggle(state) },
-						state === 'run' ? 'Drain…' : 'Run…')),
+					el(
+						'button',
+						{
+							type: 'button',
+							'data-key': 'toggle',
+							onclick: () => toggle(state),
+						},
+						state === 'run' ? 'Drain…' : 'Run…',
+					),
+				),
 				gauge('Workers busy', w.active, w.total),
 				gauge('Queue', q.inQueue, q.maxQueueSize),
-				card('Health',
-					el('p', {}, health_word(he.status === 200, he.body.message || 'unknown')),
-					el('p', {}, 'Worker: ',
-						health_word(s.worker && s.worker.alive && s.worker.runner === 'ok',
-							!(s.worker && s.worker.alive) ? 'not running'
-								: s.worker.runner === 'ok' ? 'running' : 'runner missing')),
-					el('p', {}, 'Consul: ', c.enabled
-						? health_word(c.reachable && c.session,
-							!c.reachable ? 'unreachable' : c.session ? 'ok' : 'no session')
-						: el('span.badge.b-none', {}, 'disabled'))),
-				card('Uptime', el('p', {}, s.server.upTime),
-					el('p.small', {}, 'since ' + s.server.startTime + ' · version ' + s.version)));
+				health_card(s, he),
+				card(
+					'Uptime',
+					el('p', {}, s.server.upTime),
+					el(
+						'p.small',
+						{},
+						'since ' +
+							s.server.startTime +
+							' · version ' +
+							s.version,
+					),
+				),
+			);
 		}
-		if (stats.status === 200)
-			fill(chart, chart_draw(stats.body));
-		else
-			fill(chart, note('error', stats.body.message));
+		if (stats.status === 200) fill(chart, chart_draw(stats.body));
+		else fill(chart, note('error', stats.body.message));
 		if (jobs.status !== 200) {
 			fill(recent, note('error', jobs.body.message));
 		} else if (!jobs.body.jobs.length) {
-			fill(recent, el('p', {}, 'No jobs yet. ', el('a', { href: '#/submit' }, 'Submit one')));
+			fill(
+				recent,
+				el(
+					'p',
+					{},
+					'No jobs yet. ',
+					el('a', { href: '#/submit' }, 'Submit one'),
+				),
+			);
 		} else {
-			fill(recent, el('ul.recent', {}, jobs.body.jobs.map((j) => el('li', {},
-				el('a', { href: '#/job/' + j.jobRequest.jobId, 'data-key': j.jobRequest.jobId },
-					j.jobRequest.jobName), ' ',
-				badge(j.state), ' ', badge(j.lastOutcome)))),
-			el('p', {}, el('a', { href: '#/jobs' }, 'All jobs')));
+			fill(
+				recent,
+				el(
+					'ul.recent',
+					{},
+					jobs.body.jobs.map((j) =>
+						el(
+							'li',
+							{},
+							el(
+								'a',
+								{
+									href:
+										'#/job/' +
+										j.jobRequest.jobId,
+									'data-key': j.jobRequest
+										.jobId,
+								},
+								j.jobRequest.jobName,
+							),
+							' ',
+							badge(j.state),
+							' ',
+							badge(j.lastOutcome),
+						),
+					),
+				),
+				el('p', {}, el('a', { href: '#/jobs' }, 'All jobs')),
+			);
 		}
 	}
 	poll_start(refresh, REFRESH_MS);

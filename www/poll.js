@@ -7,20 +7,17 @@ const MIN_MS = 2000;
 let current = null;
 
 function arm(p) {
-	if (p !== current || document.hidden || p.timer !== null || p.busy)
-		return;
+	if (p !== current || document.hidden || p.timer !== null || p.busy) return;
 	p.timer = setTimeout(() => run(p), p.ms);
 }
 
 async function run(p) {
 	p.timer = null;
-	if (p !== current || document.hidden || p.busy)
-		return;
+	if (p !== current || document.hidden || p.busy) return;
 	p.busy = true;
 	try {
 		const ms = await p.fn();
-		if (typeof ms === 'number')
-			p.ms = Math.max(ms, MIN_MS);
+		if (typeof ms === 'number') p.ms = Math.max(ms, MIN_MS);
 	} finally {
 		p.busy = false;
 		arm(p);
@@ -38,16 +35,14 @@ export function poll_start(fn, ms) {
 
 // Stops the loop (a page without refresh calls this on show).
 export function poll_stop() {
-	if (current && current.timer !== null)
-		clearTimeout(current.timer);
+	if (current && current.timer !== null) clearTimeout(current.timer);
 	current = null;
 }
 
 // A refresh the user asked for (a button, a filter): runs now and restarts the wait.
 export function poll_now() {
 	const p = current;
-	if (!p)
-		return;
+	if (!p) return;
 	if (p.timer !== null) {
 		clearTimeout(p.timer);
 		p.timer = null;
@@ -57,11 +52,9 @@ export function poll_now() {
 
 document.addEventListener('visibilitychange', () => {
 	const p = current;
-	if (!p)
-		return;
+	if (!p) return;
 	if (document.hidden) {
-		if (p.timer !== null)
-			clearTimeout(p.timer);
+		if (p.timer !== null) clearTimeout(p.timer);
 		p.timer = null;
 	} else if (p.timer === null && !p.busy) {
 		run(p);

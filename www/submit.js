@@ -10,12 +10,14 @@ import { poll_stop } from './poll.js';
 // Which field an answer's message is about; null for the form as a whole.
 function field_of(message) {
 	const m = message.replace(/^Validation Error: /, '');
-	if (/jobName/.test(m))
-		return 'jobName';
-	if (/factfileArgs|--|flag|[Aa]rgument|Supplied string|cannot be started from|^task '|template/.test(m))
+	if (/jobName/.test(m)) return 'jobName';
+	if (
+		/factfileArgs|--|flag|[Aa]rgument|Supplied string|cannot be started from|^task '|template/.test(
+			m,
+		)
+	)
 		return 'factfileArgs';
-	if (/factfilePath|factfile|Couldn't (open|read)|^'/.test(m))
-		return 'factfilePath';
+	if (/factfilePath|factfile|Couldn't (open|read)|^'/.test(m)) return 'factfilePath';
 	return null;
 }
 
@@ -25,23 +27,56 @@ export function submit_show(main) {
 	const errs = {};
 	const field = (id, label, input, hint) => {
 		errs[id] = el('p.field-error', { id: id + '-error' });
-		return el('div.field', {}, el('label', { for: id }, label), input,
-			hint ? el('p.small', { id: id + '-hint' }, hint) : null, errs[id]);
+		return el(
+			'div.field',
+			{},
+			el('label', { for: id }, label),
+			input,
+			hint ? el('p.small', { id: id + '-hint' }, hint) : null,
+			errs[id],
+		);
 	};
-	const name = el('input', { id: 'jobName', name: 'jobName', required: true, autocomplete: 'off',
-		'aria-describedby': 'jobName-error' });
-	const path = el('input', { id: 'factfilePath', name: 'factfilePath', required: true,
-		autocomplete: 'off', spellcheck: 'false', placeholder: '/srv/factfiles/job.factfile',
-		'aria-describedby': 'factfilePath-hint factfilePath-error' });
-	const args = el('textarea', { id: 'factfileArgs', name: 'factfileArgs', rows: 4,
-		spellcheck: 'false', 'aria-describedby': 'factfileArgs-hint factfileArgs-error' });
-	const form = el('form.submit', { novalidate: true, onsubmit: send },
+	const name = el('input', {
+		id: 'jobName',
+		name: 'jobName',
+		required: true,
+		autocomplete: 'off',
+		'aria-describedby': 'jobName-error',
+	});
+	const path = el('input', {
+		id: 'factfilePath',
+		name: 'factfilePath',
+		required: true,
+		autocomplete: 'off',
+		spellcheck: 'false',
+		placeholder: '/srv/factfiles/job.factfile',
+		'aria-describedby': 'factfilePath-hint factfilePath-error',
+	});
+	const args = el('textarea', {
+		id: 'factfileArgs',
+		name: 'factfileArgs',
+		rows: 4,
+		spellcheck: 'false',
+		'aria-describedby': 'factfileArgs-hint factfileArgs-error',
+	});
+	const form = el(
+		'form.submit',
+		{ novalidate: true, onsubmit: send },
 		field('jobName', 'Job name', name),
-		field('factfilePath', 'Factfile path', path,
-			'An absolute path on the node (within its --factfile-root when it has one).'),
-		field('factfileArgs', 'Arguments', args,
-			'One argument a line, as factotum run takes them, e.g. --tag then key,value.'),
-		el('button', { type: 'submit' }, 'Submit job'));
+		field(
+			'factfilePath',
+			'Factfile path',
+			path,
+			'An absolute path on the node (within its --factfile-root when it has one).',
+		),
+		field(
+			'factfileArgs',
+			'Arguments',
+			args,
+			'One argument a line, as factotum run takes them, e.g. --tag then key,value.',
+		),
+		el('button', { type: 'submit' }, 'Submit job'),
+	);
 	main.append(heading('Submit a job'), top, form);
 
 	async function send(ev) {
@@ -51,11 +86,25 @@ export function submit_show(main) {
 			fill(e);
 			form.elements[k].removeAttribute('aria-invalid');
 		}
-		const list = args.value.split('\n').map((s) => s.replace(/\r$/, '')).filter((s) => s !== '');
-		const r = await post('/submit', { jobName: name.value, factfilePath: path.value, factfileArgs: list });
+		const list = args.value
+			.split('\n')
+			.map((s) => s.replace(/\r$/, ''))
+			.filter((s) => s !== '');
+		const r = await post('/submit', {
+			jobName: name.value,
+			factfilePath: path.value,
+			factfileArgs: list,
+		});
 		if (r.status === 200) {
-			fill(top, note('ok', r.body.message),
-				el('p', {}, el('a', { href: '#/job/' + r.body.jobId }, 'Open the job')));
+			fill(
+				top,
+				note('ok', r.body.message),
+				el(
+					'p',
+					{},
+					el('a', { href: '#/job/' + r.body.jobId }, 'Open the job'),
+				),
+			);
 			return;
 		}
 		const f = field_of(r.body.message || '');
