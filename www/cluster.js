@@ -4,7 +4,7 @@
 // a node without Consul says so. Refreshed every 5 s.
 
 import { get } from './api.js';
-import { el, fill, note, when, heading } from './dom.js';
+import { el, fill, note, when, heading, table, section } from './dom.js';
 import { poll_start } from './poll.js';
 import { jobs_table } from './jobs.js';
 
@@ -12,41 +12,13 @@ const REFRESH_MS = 5000;
 const PAGE = 25;
 
 function nodes_table(nodes) {
-	const cols = ['Node', 'Address', 'Queued', 'Running', 'Reported'];
-	const cell = (i, v) =>
-		el(
-			'td',
-			{ 'data-label': cols[i] },
-			v === undefined || v === null ? '—' : String(v),
-		);
-	return el(
-		'table.nodes',
-		{},
-		el(
-			'thead',
-			{},
-			el(
-				'tr',
-				{},
-				cols.map((c) => el('th', { scope: 'col' }, c)),
-			),
-		),
-		el(
-			'tbody',
-			{},
-			nodes.map((n) =>
-				el(
-					'tr',
-					{},
-					cell(0, n.name),
-					cell(1, n.address),
-					cell(2, n.queued),
-					cell(3, n.running),
-					cell(4, when(n.updated)),
-				),
-			),
-		),
-	);
+	return table('nodes', ['Node', 'Address', 'Queued', 'Running', 'Reported'], nodes, (n) => [
+		n.name,
+		n.address,
+		n.queued,
+		n.running,
+		when(n.updated),
+	]);
 }
 
 export function cluster_show(main, _arg, params) {
@@ -58,19 +30,8 @@ export function cluster_show(main, _arg, params) {
 	main.append(
 		heading('Cluster'),
 		mode,
-		el(
-			'section',
-			{ 'aria-labelledby': 'h-nodes' },
-			el('h2', { id: 'h-nodes' }, 'Nodes'),
-			nodes,
-		),
-		el(
-			'section',
-			{ 'aria-labelledby': 'h-cjobs' },
-			el('h2', { id: 'h-cjobs' }, 'Jobs in the cluster'),
-			jobs,
-			pager,
-		),
+		section('h-nodes', 'Nodes', nodes),
+		section('h-cjobs', 'Jobs in the cluster', jobs, pager),
 	);
 
 	async function refresh() {

@@ -107,3 +107,33 @@ export function short_id(id) {
 export function heading(text) {
 	return el('h1', { tabindex: '-1', id: 'page-title' }, text);
 }
+
+// A table with a header row of cols and one row per item, whose cells row(item) gives (one value
+// or element per column; null or undefined shows '—'). Below 40em each row is drawn as a card
+// (style.css), its cells labelled by data-label.
+export function table(cls, cols, items, row) {
+	const th = cols.map((c) => el('th', { scope: 'col' }, c));
+	const tr = (x) =>
+		el(
+			'tr',
+			{},
+			row(x).map((v, i) =>
+				el(
+					'td',
+					{ 'data-label': cols[i] },
+					v === null || v === undefined ? '—' : v,
+				),
+			),
+		);
+	return el(
+		'table.' + cls,
+		{},
+		el('thead', {}, el('tr', {}, th)),
+		el('tbody', {}, items.map(tr)),
+	);
+}
+
+// A <section> named by its <h2> (id the heading's id).
+export function section(id, title, ...children) {
+	return el('section', { 'aria-labelledby': id }, el('h2', { id }, title), ...children);
+}

@@ -3,7 +3,7 @@
 // the log tail; refreshed every 2 s until the job is DONE, every 10 s after.
 
 import { get, post } from './api.js';
-import { el, fill, note, badge, when, duration, heading } from './dom.js';
+import { el, fill, note, badge, when, duration, heading, table, section } from './dom.js';
 import { poll_start, poll_now } from './poll.js';
 import { dag_draw, dag_states } from './dag.js';
 
@@ -53,44 +53,18 @@ function entry_list(j) {
 }
 
 function history_table(t) {
-	const cols = ['Time', 'State', 'Outcome', 'Exit', 'Reason', 'Node'];
-	const cell = (i, ...c) => el('td', { 'data-label': cols[i] }, ...c);
-	return el(
-		'table.history',
-		{},
-		el(
-			'thead',
-			{},
-			el(
-				'tr',
-				{},
-				cols.map((c) => el('th', { scope: 'col' }, c)),
-			),
-		),
-		el(
-			'tbody',
-			{},
-			t.map((x) =>
-				el(
-					'tr',
-					{},
-					cell(0, when(x.at)),
-					cell(1, badge(x.state)),
-					cell(2, badge(x.outcome)),
-					cell(
-						3,
-						x.exitCode !== null
-							? String(x.exitCode)
-							: x.exitSignal !== null
-								? 'signal ' + x.exitSignal
-								: '—',
-					),
-					cell(4, x.reason || '—'),
-					cell(5, x.node || '—'),
-				),
-			),
-		),
-	);
+	const exit = (x) => {
+		if (x.exitCode !== null) return String(x.exitCode);
+		return x.exitSignal !== null ? 'signal ' + x.exitSignal : null;
+	};
+	return table('history', ['Time', 'State', 'Outcome', 'Exit', 'Reason', 'Node'], t, (x) => [
+		when(x.at),
+		badge(x.state),
+		badge(x.outcome),
+		exit(x),
+		x.reason,
+		x.node,
+	]);
 }
 
 // The request's arguments without any --start, then --start task when task is given.
@@ -124,25 +98,9 @@ export function job_show(main, id) {
 		msg,
 		info,
 		actions,
-		el(
-			'section',
-			{ 'aria-labelledby': 'h-hist' },
-			el('h2', { id: 'h-hist' }, 'Run history'),
-			history,
-		),
-		el(
-			'section',
-			{ 'aria-labelledby': 'h-dag' },
-			el('h2', { id: 'h-dag' }, 'Task graph'),
-			graph,
-		),
-		el(
-			'section',
-			{ 'aria-labelledby': 'h-log' },
-			el('h2', { id: 'h-log' }, 'Log'),
-			logNote,
-			log,
-		),
+		section('h-hist', 'Run history', history),
+		section('h-dag', 'Task graph', graph),
+		section('h-log', 'Log', logNote, log),
 	);
 
 	async function cancel() {

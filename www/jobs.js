@@ -4,7 +4,7 @@
 // refreshed every 5 s. jobs_table also draws the cluster page's jobs.
 
 import { get } from './api.js';
-import { el, fill, note, badge, when, duration, short_id, heading } from './dom.js';
+import { el, fill, note, badge, when, duration, short_id, heading, table } from './dom.js';
 import { poll_start } from './poll.js';
 
 const REFRESH_MS = 5000;
@@ -14,62 +14,36 @@ const FILTERS = ['state', 'outcome', 'name', 'idPrefix'];
 // The cursors of the pages before the one shown, for "Newer" (a new filter starts over).
 let newer = [];
 
-// A table of job entries; below 40em each row is drawn as a card (style.css), its cells
-// labelled by data-label.
+const JOB_COLS = [
+	'Name',
+	'Id',
+	'State',
+	'Outcome',
+	'Node',
+	'Submitted',
+	'Duration',
+	'Submitted by',
+];
+
+// A table of job entries, each name a link to the job's page.
 export function jobs_table(entries) {
-	const cols = [
-		'Name',
-		'Id',
-		'State',
-		'Outcome',
-		'Node',
-		'Submitted',
-		'Duration',
-		'Submitted by',
-	];
-	const cell = (i, ...c) => el('td', { 'data-label': cols[i] }, ...c);
-	return el(
-		'table.jobs',
-		{},
-		el(
-			'thead',
-			{},
+	return table('jobs', JOB_COLS, entries, (j) => {
+		const id = j.jobRequest.jobId;
+		return [
 			el(
-				'tr',
-				{},
-				cols.map((c) => el('th', { scope: 'col' }, c)),
+				'a',
+				{ href: '#/job/' + id, 'data-key': 'job-' + id },
+				j.jobRequest.jobName,
 			),
-		),
-		el(
-			'tbody',
-			{},
-			entries.map((j) =>
-				el(
-					'tr',
-					{},
-					cell(
-						0,
-						el(
-							'a',
-							{
-								href: '#/job/' + j.jobRequest.jobId,
-								'data-key':
-									'job-' + j.jobRequest.jobId,
-							},
-							j.jobRequest.jobName,
-						),
-					),
-					cell(1, short_id(j.jobRequest.jobId)),
-					cell(2, badge(j.state)),
-					cell(3, badge(j.lastOutcome)),
-					cell(4, j.node || j.lastRunFrom || '—'),
-					cell(5, when(j.submitted)),
-					cell(6, duration(j)),
-					cell(7, j.submittedBy || '—'),
-				),
-			),
-		),
-	);
+			short_id(id),
+			badge(j.state),
+			badge(j.lastOutcome),
+			j.node || j.lastRunFrom,
+			when(j.submitted),
+			duration(j),
+			j.submittedBy,
+		];
+	});
 }
 
 // A <select> of name with the given values ('' = any).

@@ -3,7 +3,7 @@
 // recent jobs and the outcome chart; refreshed every 5 s from /status, /health, /jobs, /stats.
 
 import { get, post } from './api.js';
-import { el, fill, note, badge, heading } from './dom.js';
+import { el, fill, note, badge, heading, section } from './dom.js';
 import { poll_start, poll_now } from './poll.js';
 import { chart_draw } from './chart.js';
 
@@ -92,19 +92,8 @@ export function overview_show(main) {
 		heading('Overview'),
 		msg,
 		cards,
-		el(
-			'section',
-			{ 'aria-labelledby': 'h-chart' },
-			el('h2', { id: 'h-chart' }, 'Outcomes over time'),
-			buttons,
-			chart,
-		),
-		el(
-			'section',
-			{ 'aria-labelledby': 'h-recent' },
-			el('h2', { id: 'h-recent' }, 'Recent jobs'),
-			recent,
-		),
+		section('h-chart', 'Outcomes over time', buttons, chart),
+		section('h-recent', 'Recent jobs', recent),
 	);
 
 	async function toggle(state) {

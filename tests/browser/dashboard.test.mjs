@@ -112,6 +112,20 @@ async function tab_to(sel) {
 	return false;
 }
 
+// Fills the submit form (args: one argument a line) and sends it.
+async function submit_form(name, path, args) {
+	await page.fill('#jobName', name);
+	await page.fill('#factfilePath', path);
+	await page.fill('#factfileArgs', args);
+	await page.click('form.submit button[type=submit]');
+}
+
+// The page's success message (it waits for it) matches re.
+async function answer(re, what) {
+	await page.waitForSelector('.note-ok');
+	check(re.test(await page.textContent('.note-ok')), what);
+}
+
 async function until(fn, ms, what) {
 	const end = Date.now() + ms;
 	while (Date.now() < end) {
@@ -149,9 +163,7 @@ try {
 	// Submit through the form, then follow the job to DONE
 	await open('#/submit', 'form.submit');
 	await axe('the submit form');
-	await page.fill('#jobName', 'echo from the dashboard');
-	await page.fill('#factfilePath', 'relative.factfile');
-	await page.click('form.submit button[type=submit]');
+	await submit_form('echo from the dashboard', 'relative.factfile', '');
 	await page.waitForSelector('#factfilePath-error .note');
 	check(
 		(await page.textContent('#factfilePath-error')) ===
@@ -163,14 +175,13 @@ try {
 		'the field is marked invalid',
 	);
 	await shot('submit');
-	await page.fill('#factfilePath', FF + '/echo.factfile');
-	await page.fill('#factfileArgs', '--tag\nfrom,dashboard');
-	await page.click('form.submit button[type=submit]');
-	await page.waitForSelector('.note-ok');
-	check(
-		/^SUBMITTING JOB REQ jobId:\[[0-9a-f]{64}\]$/.test(
-			await page.textContent('.note-ok'),
-		),
+	await submit_form(
+		'echo from the dashboard',
+		FF + '/echo.factfile',
+		'--tag\nfrom,dashboard',
+	);
+	await answer(
+		/^SUBMITTING JOB REQ jobId:\[[0-9a-f]{64}\]$/,
 		"the form submits the job and shows the API's answer",
 	);
 	check(
@@ -213,11 +224,8 @@ try {
 	const before = await page.locator('table.history tbody tr').count();
 	await page.selectOption('#from', 'echo beta');
 	await page.click('#resubmit');
-	await page.waitForSelector('.note-ok');
-	check(
-		/^SUBMITTING JOB REQ jobId:\[[0-9a-f]{64}\]$/.test(
-			await page.textContent('.note-ok'),
-		),
+	await answer(
+		/^SUBMITTING JOB REQ jobId:\[[0-9a-f]{64}\]$/,
 		"resubmit from a task shows the API's answer",
 	);
 	await until(
@@ -299,11 +307,8 @@ try {
 	);
 	page.dialogAnswer = true;
 	await page.click('#cancel');
-	await page.waitForSelector('.note-ok');
-	check(
-		/^Cancel requested for WORKING job jobId:\[[0-9a-f]{64}\]: the worker will stop its run$/.test(
-			await page.textContent('.note-ok'),
-		),
+	await answer(
+		/^Cancel requested for WORKING job jobId:\[[0-9a-f]{64}\]: the worker will stop its run$/,
 		"cancel shows the API's answer",
 	);
 	await until(
@@ -339,16 +344,10 @@ try {
 	// a refresh meanwhile keeps the focus on the toggle
 	await page.waitForTimeout(5500);
 	await page.keyboard.press('Enter');
-	await page.waitForSelector('.note-ok');
-	check(
-		(await page.textContent('.note-ok')) === 'Update acknowledged: [state: drain]',
-		'drain is acknowledged',
-	);
+	await answer(/^Update acknowledged: \[state: drain\]$/, 'drain is acknowledged');
 	await page.waitForSelector('.cards .b-drain');
 	await open('#/submit', 'form.submit');
-	await page.fill('#jobName', 'refused');
-	await page.fill('#factfilePath', FF + '/echo.factfile');
-	await page.click('form.submit button[type=submit]');
+	await submit_form('refused', FF + '/echo.factfile', '');
 	await page.waitForSelector('.note-error');
 	check(
 		(await page.textContent('main > div .note-error')) ===

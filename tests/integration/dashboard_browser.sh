@@ -66,7 +66,7 @@ start_node() {
 	FACTOTUM_SERVER_WWW=$tmp/www "$LAUNCHER" --spool "$tmp/spool-$_n" --ip 127.0.0.1 --port "$_p" \
 		--factotum-bin "$RUNNER" $FS_AS_ROOT "$@" >"$tmp/$_n.out" 2>"$tmp/$_n.err" &
 	pids="$! $pids"
-	fs_until "$!" 400 grep -q "listening on .*:$_p/" "$tmp/$_n.out" ||
+	fs_until "$!" 400 grep -qs "listening on .*:$_p/" "$tmp/$_n.out" ||
 		{ echo "FAIL: the launcher of $_n did not start"; node_logs; exit 1; }
 }
 
