@@ -96,7 +96,12 @@ export function short_id(id) {
 		el('code', { title: id }, id.slice(0, 12)),
 		el(
 			'button.copy',
-			{ type: 'button', onclick: copy, 'aria-label': 'Copy job id ' + id },
+			{
+				type: 'button',
+				onclick: copy,
+				'aria-label': 'Copy job id ' + id,
+				'data-key': 'copy-' + id,
+			},
 			'Copy',
 		),
 	);

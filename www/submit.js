@@ -7,18 +7,23 @@ import { post } from './api.js';
 import { el, fill, note, heading } from './dom.js';
 import { poll_stop } from './poll.js';
 
-// Which field an answer's message is about; null for the form as a whole.
+// Which field an answer's message is about; null for the form as a whole. The message's start
+// decides: a path or task name quoted inside it may hold any word.
+const FIELDS = [
+	['jobName', /^(No valid value found: field 'jobName'|Error: jobName |.*`jobName`)/],
+	[
+		'factfilePath',
+		/^(No valid value found: field 'factfilePath'|factfilePath '|Value does not exist on host for 'factfilePath'|Couldn't (open|read) '|'|.*`factfilePath`)/,
+	],
+	[
+		'factfileArgs',
+		/^(--|Error: --|Error: the specifed webhook|Unknown flag|Flag '|Expected argument|Invalid arguments|Could not decode|Supplied string|The job cannot be started|task '|Error rendering template|.*`factfileArgs`)/,
+	],
+];
 function field_of(message) {
-	const m = message.replace(/^Validation Error: /, '');
-	if (/jobName/.test(m)) return 'jobName';
-	if (
-		/factfileArgs|--|flag|[Aa]rgument|Supplied string|cannot be started from|^task '|template/.test(
-			m,
-		)
-	)
-		return 'factfileArgs';
-	if (/factfilePath|factfile|Couldn't (open|read)|^'/.test(m)) return 'factfilePath';
-	return null;
+	const m = message.replace(/^(Validation Error|Error decoding JSON string): /, '');
+	const hit = FIELDS.find(([, re]) => re.test(m));
+	return hit ? hit[0] : null;
 }
 
 export function submit_show(main) {

@@ -175,6 +175,19 @@ try {
 		'the field is marked invalid',
 	);
 	await shot('submit');
+	for (const [name, args, id, message] of [
+		['', '', 'jobName', "No valid value found: field 'jobName' cannot be empty"],
+		['bad flag', '--bogus', 'factfileArgs', "Unknown flag: '--bogus'"],
+	]) {
+		await submit_form(name, FF + '/echo.factfile', args);
+		await page.waitForSelector('#' + id + '-error .note');
+		check(
+			(await page.textContent('#' + id + '-error')) ===
+				'Validation Error: ' + message &&
+				(await page.textContent('#factfilePath-error')) === '',
+			'the message about ' + id + ' is shown next to it alone',
+		);
+	}
 	await submit_form(
 		'echo from the dashboard',
 		FF + '/echo.factfile',
