@@ -25,7 +25,7 @@ export function cluster_show(main, _arg, params) {
 	const before = params.get('before') || '';
 	const mode = el('p');
 	const nodes = el('div');
-	const jobs = el('div', { 'aria-live': 'polite' });
+	const jobs = el('div');
 	const pager = el('nav.pager', { 'aria-label': 'Pages of cluster jobs' });
 	main.append(
 		heading('Cluster'),

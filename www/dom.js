@@ -50,9 +50,11 @@ export function svg(tag, attrs, ...children) {
 	return e;
 }
 
-// A message line: kind 'error' for a refused or failed request, 'ok' for an accepted one.
+// A message line: kind 'error' for a refused or failed request, 'ok' for an accepted one. Not a
+// live region itself: a refreshed part of a page would announce it again on every refresh; the
+// answers to the user's actions go into the page's aria-live container.
 export function note(kind, text) {
-	return el('p.note.note-' + kind, { role: kind === 'error' ? 'alert' : 'status' }, text);
+	return el('p.note.note-' + kind, {}, text);
 }
 
 // An ISO 8601 time as the browser's local time, or '—'.

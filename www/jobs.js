@@ -47,7 +47,7 @@ export function jobs_table(entries) {
 }
 
 // A <select> of name with the given values ('' = any).
-export function choice(id, label, values, current) {
+function choice(id, label, values, current) {
 	return el(
 		'div.field',
 		{},
@@ -73,7 +73,7 @@ export function jobs_show(main, _arg, params) {
 	for (const k of FILTERS) f[k] = params.get(k) || '';
 	const before = params.get('before') || '';
 	if (!before) newer = [];
-	const list = el('div', { 'aria-live': 'polite' });
+	const list = el('div');
 	const pager = el('nav.pager', { 'aria-label': 'Pages of jobs' });
 	const form = el(
 		'form.filters',
