@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "argpolicy.h"
+#include "consulconf.h"
 #include "err.h"
 #include "xalloc.h"
 
@@ -38,6 +39,7 @@ enum config_kind {
 	KIND_RATE,      /* int in [min, max], N or Nr/s */
 	KIND_TEMPLATE_VALUES, /* enum config_template_values */
 	KIND_DURATION,        /* long long seconds: N with s, m, h or d */
+	KIND_BOOL,            /* int 0/1, true|false wherever given (unlike a flag) */
 };
 
 struct config_option {
@@ -132,6 +134,14 @@ static const struct config_option config_options[] = {
 	OPT_INT("retain-max-done", retain_max_done, 0, INT_MAX),
 	OPT_FLAG("keep-run-dirs", keep_run_dirs),
 	{ "retain-consul", KIND_DURATION, offsetof(struct config, retain_consul), 0, 0, NULL },
+	OPT_STR("consul-addr", consul_addr, NULL),
+	OPT_STR("consul-cacert", consul_cacert, NULL),
+	OPT_STR("consul-capath", consul_capath, NULL),
+	OPT_STR("consul-client-cert", consul_client_cert, NULL),
+	OPT_STR("consul-client-key", consul_client_key, NULL),
+	OPT_STR("consul-tls-server-name", consul_tls_server_name, NULL),
+	{ "consul-ssl-verify", KIND_BOOL, offsetof(struct config, consul_ssl_verify), 0, 0, NULL },
+	OPT_STR("consul-token-file", consul_token_file, NULL),
 };
 
 #define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
@@ -140,10 +150,8 @@ static const char *const config_level_names[] = {
 	"off", "error", "warn", "info", "debug", "trace",
 };
 
-/* Sets *errp to the formatted text with every control byte shown as \xNN, so that a value
- * holding a newline still makes one line. Returns FS_EINVAL. */
-static int config_fail(char **errp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int config_fail(char **errp, const char *fmt, ...)
+/* Every control byte is shown as \xNN, so that a value holding a newline still makes one line. */
+int config_fail(char **errp, const char *fmt, ...)
 {
 	va_list ap;
 	char *raw;
@@ -270,9 +278,14 @@ static int config_is_hostname(const char *s)
 	return 1;
 }
 
+int config_host_ok(const char *s)
+{
+	return config_is_ip(s) || config_is_hostname(s);
+}
+
 static int config_check_consul_ip(const char *value, const char *where, char **errp)
 {
-	if (!config_is_ip(value) && !config_is_hostname(value))
+	if (!config_host_ok(value))
 		return config_fail(errp, "%s: '%s' is not an IP address or host name", where,
 				   value);
 	return 0;
@@ -652,6 +665,7 @@ static int config_set(struct config *cfg, const struct config_option *opt, const
 	case KIND_INT:
 		return config_parse_int(value, opt->min, opt->max, field, where, errp);
 	case KIND_FLAG:
+	case KIND_BOOL:
 		return config_parse_flag(value, field, where, errp);
 	case KIND_LOG_LEVEL:
 		for (i = 0; i < sizeof(config_level_names) / sizeof(config_level_names[0]); i++) {
@@ -958,11 +972,11 @@ static int config_is_bundled_runner(const char *path)
 	return found;
 }
 
-/* Derived values and the check of a default factotum-bin, once both sources are in. */
-static int config_finish(struct config *cfg, int bin_given, char **errp)
+/* Derived values and the check of a default factotum-bin, once both sources are in. ip_port_opt
+ * as consulconf_resolve takes it. */
+static int config_finish(struct config *cfg, int bin_given, const char *ip_port_opt, char **errp)
 {
 	size_t len = strlen(cfg->spool);
-	const char *token;
 
 	if (config_check_tls(cfg, errp) != 0)
 		return FS_EINVAL;
@@ -991,10 +1005,7 @@ static int config_finish(struct config *cfg, int bin_given, char **errp)
 	if (strcmp(cfg->client_webhooks, "hosts") == 0 && cfg->client_webhook_hosts == NULL)
 		return config_fail(errp, "--client-webhooks: hosts needs --client-webhook-hosts");
 	cfg->bundled_runner = config_is_bundled_runner(cfg->factotum_bin);
-	token = getenv("CONSUL_HTTP_TOKEN");
-	free(cfg->consul_token);
-	cfg->consul_token = token != NULL && *token != '\0' ? xstrdup(token) : NULL;
-	return 0;
+	return consulconf_resolve(cfg, ip_port_opt, errp);
 }
 
 /* ---- public ---- */
@@ -1029,6 +1040,7 @@ void config_init(struct config *cfg)
 	cfg->min_free_space = CONFIG_DEFAULT_MIN_FREE;
 	cfg->retain_done = CONFIG_DEFAULT_RETAIN_DONE;
 	cfg->retain_consul = -1;
+	cfg->consul_ssl_verify = -1;
 }
 
 int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
@@ -1036,6 +1048,9 @@ int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
 	int seen[CONFIG_NOPTS] = { 0 }, line_of[CONFIG_NOPTS] = { 0 };
 	const struct config_option *bin = config_lookup("factotum-bin", strlen("factotum-bin"));
 	const struct config_option *cfgopt = config_lookup("config", strlen("config"));
+	const struct config_option *cip = config_lookup("consul-ip", strlen("consul-ip"));
+	const struct config_option *cport = config_lookup("consul-port", strlen("consul-port"));
+	const char *ip_port_opt = NULL;
 	int i, bin_given, rc;
 
 	for (i = 1; i < argc; i++) {
@@ -1051,7 +1066,11 @@ int config_parse(struct config *cfg, int argc, char *const argv[], char **errp)
 		return FS_EINVAL;
 	/* a given factotum-bin was checked when it was set; the default is checked at the end */
 	bin_given = seen[bin - config_options] || line_of[bin - config_options];
-	return config_finish(cfg, bin_given, errp);
+	if (seen[cport - config_options] || line_of[cport - config_options])
+		ip_port_opt = "--consul-port";
+	if (seen[cip - config_options] || line_of[cip - config_options])
+		ip_port_opt = "--consul-ip";
+	return config_finish(cfg, bin_given, ip_port_opt, errp);
 }
 
 void config_free(struct config *cfg)
@@ -1085,6 +1104,17 @@ void config_free(struct config *cfg)
 	free(cfg->client_webhooks);
 	free(cfg->client_webhook_hosts);
 	free(cfg->run_root);
+	free(cfg->consul_addr);
+	free(cfg->consul_cacert);
+	free(cfg->consul_capath);
+	free(cfg->consul_client_cert);
+	free(cfg->consul_client_key);
+	free(cfg->consul_tls_server_name);
+	free(cfg->consul_token_file);
+	free(cfg->consul_url);
+	free(cfg->consul_address);
+	free(cfg->consul_socket);
+	free(cfg->consul_connect_to);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -1174,8 +1204,25 @@ static const char *config_usage_text(void)
 	       "                               job is pruned\n"
 	       "  --retain-consul=DURATION     how long this node's DONE Consul entries are kept\n"
 	       "                               after their finish [the --retain-done value]\n"
+	       "  --consul-addr=ADDRESS        Consul's address: HOST:PORT, http://HOST:PORT,\n"
+	       "                               https://HOST:PORT or unix:///PATH (not with\n"
+	       "                               --consul-ip or --consul-port) [CONSUL_HTTP_ADDR]\n"
+	       "  --consul-cacert=FILE         CA certificate(s) that check Consul's HTTPS\n"
+	       "                               [CONSUL_CACERT; the system's]\n"
+	       "  --consul-capath=DIR          directory of CA certificates [CONSUL_CAPATH]\n"
+	       "  --consul-client-cert=FILE    client certificate for Consul's HTTPS\n"
+	       "                               [CONSUL_CLIENT_CERT]\n"
+	       "  --consul-client-key=FILE     its key [CONSUL_CLIENT_KEY]\n"
+	       "  --consul-tls-server-name=NAME  the name Consul's certificate must hold\n"
+	       "                               [CONSUL_TLS_SERVER_NAME; the address's host]\n"
+	       "  --consul-ssl-verify=BOOL     check Consul's certificate, true or false\n"
+	       "                               [CONSUL_HTTP_SSL_VERIFY; true]\n"
+	       "  --consul-token-file=FILE     the Consul ACL token, read from FILE\n"
+	       "                               [CONSUL_HTTP_TOKEN_FILE, then CONSUL_HTTP_TOKEN]\n"
 	       "  --help, --version\n"
-	       "Environment: CONSUL_HTTP_TOKEN, the Consul ACL token.\n";
+	       "Environment: CONSUL_HTTP_ADDR, CONSUL_HTTP_SSL, CONSUL_HTTP_SSL_VERIFY, CONSUL_CACERT,\n"
+	       "CONSUL_CAPATH, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME,\n"
+	       "CONSUL_HTTP_TOKEN_FILE and CONSUL_HTTP_TOKEN, as Consul's own tools read them.\n";
 }
 
 /* The options that only one program uses, besides the launcher, which passes every option on

@@ -21,7 +21,8 @@
  * error (conflicting values are a mistake, not a preference). --factfile-root and --pass-env are
  * repeatable; any of them on the command line replaces the file's list.
  *
- * CONSUL_HTTP_TOKEN from the environment becomes consul_token (Consul's own tools do the same). */
+ * Consul's own CONSUL_* environment variables are read as its tools read them (core/consulconf.h);
+ * an option of the same meaning wins over its variable. */
 #ifndef FS_CONFIG_H
 #define FS_CONFIG_H
 
@@ -132,7 +133,7 @@ struct config {
 	int log_max_bytes;       /* --log-max-bytes: cap of a run's captured output, >= 1024 */
 	enum config_spool_sync spool_sync;
 	int no_consul;      /* 0 or 1 */
-	char *consul_token; /* CONSUL_HTTP_TOKEN, or NULL when unset or empty */
+	char *consul_token; /* the ACL token (core/consulconf.h says from where), or NULL */
 	/* Who may reach the launcher's nginx, and TLS (the other programs check and ignore them).
 	 * Paths are absolute, without '"', '\' or '$' (nginx would read those as quoting or
 	 * variables); the launcher checks that the files are readable. Without htpasswd and
@@ -183,6 +184,27 @@ struct config {
 	/* --retain-consul: seconds after a job's last finish for its DONE Consul entry, -1 when
 	 * not given (then retain_done) */
 	long long retain_consul;
+	/* How to reach Consul (core/consulconf.h): each from its option, else from the CONSUL_*
+	 * variable of the same meaning, else the default. Files are checked readable at start. */
+	char *consul_addr;            /* --consul-addr or CONSUL_HTTP_ADDR as given; NULL when the
+				       * address is --consul-ip:--consul-port */
+	char *consul_cacert;          /* --consul-cacert / CONSUL_CACERT, or NULL */
+	char *consul_capath;          /* --consul-capath / CONSUL_CAPATH (a directory), or NULL */
+	char *consul_client_cert;     /* --consul-client-cert / CONSUL_CLIENT_CERT, or NULL */
+	char *consul_client_key;      /* --consul-client-key / CONSUL_CLIENT_KEY, or NULL */
+	char *consul_tls_server_name; /* --consul-tls-server-name / CONSUL_TLS_SERVER_NAME, or
+				       * NULL */
+	int consul_ssl_verify;        /* --consul-ssl-verify / CONSUL_HTTP_SSL_VERIFY: 1 or 0 (-1
+				       * until config_parse: not given) */
+	char *consul_token_file;      /* --consul-token-file / CONSUL_HTTP_TOKEN_FILE, or NULL */
+	/* Derived by config_parse (NULL with --no-consul): */
+	char *consul_url;        /* the base of requests: "http[s]://HOST:PORT" (HOST is the TLS
+				  * server name when one is set), "http://localhost" over a socket */
+	char *consul_address;    /* the address for messages: "https://127.0.0.1:8501",
+				  * "unix:///run/consul.sock" */
+	char *consul_socket;     /* the unix socket of a unix:// address, or NULL */
+	char *consul_connect_to; /* "NAME:PORT:HOST:PORT" (libcurl's CONNECT_TO) when the TLS
+				  * server name differs from the address, or NULL */
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the
@@ -214,6 +236,13 @@ void config_free(struct config *cfg);
  * continuation lines, then the environment it reads; ends with '\n'. New text the caller
  * frees. */
 char *config_usage(enum config_program prog);
+
+/* Sets *errp to the formatted one-line message (control bytes shown as \xNN) and returns
+ * FS_EINVAL: how every check of an option reports. */
+int config_fail(char **errp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* 1 when s is an IP address (no brackets) or an RFC 1123 host name, else 0. */
+int config_host_ok(const char *s);
 
 /* "off", "error", ... for a level; static storage. */
 const char *config_log_level_name(enum config_log_level level);

@@ -14,18 +14,27 @@
 #include "curlload.h"
 #include "err.h"
 #include "jobreq.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* Consul's answers here are small; anything bigger is not an answer we asked for. */
-#define CONSUL_MAX_ANSWER (4u * 1024 * 1024)
+#define CONSUL_MAX_ANSWER  (4u * 1024 * 1024)
 /* Consul refuses transactions of more than 64 ops. */
-#define CONSUL_MAX_OPS    64
+#define CONSUL_MAX_OPS     64
 /* How many idle handles the pool keeps (more are made under load and freed after). */
-#define CONSUL_POOL_MAX   64
-#define UNAVAILABLE       "Consul unavailable: "
+#define CONSUL_POOL_MAX    64
+#define UNAVAILABLE        "Consul unavailable: "
+#define DENIED             "Consul ACL denied: "
+/* The most bytes of Consul's text a message quotes. */
+#define CONSUL_EXCERPT_MAX 200
 
 struct consul {
-	char *base;         /* "http://host:port" */
+	char *base;       /* what requests go to: "http[s]://host:port", "http://localhost" */
+	char *address;    /* for messages (config.h: consul_address) */
+	char *socket;     /* unix socket, or NULL */
+	char *connect_to; /* libcurl CONNECT_TO entry, or NULL */
+	char *cacert, *capath, *client_cert, *client_key; /* NULL when not set */
+	int verify;         /* check the server's certificate and name */
 	char *token_header; /* "X-Consul-Token: ..." or NULL */
 	long timeout_ms;
 	long connect_ms;
@@ -55,9 +64,24 @@ struct consul *consul_new(const struct config *cfg, long timeout_ms)
 {
 	struct consul *c = xcalloc(1, sizeof(*c));
 
-	/* an IPv6 literal needs brackets in a URL */
-	c->base = xasprintf(strchr(cfg->consul_ip, ':') != NULL ? "http://[%s]:%d" : "http://%s:%d",
-			    cfg->consul_ip, cfg->consul_port);
+	if (cfg->consul_url != NULL) {
+		c->base = xstrdup(cfg->consul_url);
+		c->address = xstrdup(cfg->consul_address);
+	} else {
+		/* a configuration that config_parse did not complete: --consul-ip:--consul-port
+		 * (an IPv6 literal needs brackets in a URL) */
+		c->base = xasprintf(strchr(cfg->consul_ip, ':') != NULL ? "http://[%s]:%d"
+									: "http://%s:%d",
+				    cfg->consul_ip, cfg->consul_port);
+		c->address = xstrdup(c->base);
+	}
+	c->socket = cfg->consul_socket != NULL ? xstrdup(cfg->consul_socket) : NULL;
+	c->connect_to = cfg->consul_connect_to != NULL ? xstrdup(cfg->consul_connect_to) : NULL;
+	c->cacert = cfg->consul_cacert != NULL ? xstrdup(cfg->consul_cacert) : NULL;
+	c->capath = cfg->consul_capath != NULL ? xstrdup(cfg->consul_capath) : NULL;
+	c->client_cert = cfg->consul_client_cert != NULL ? xstrdup(cfg->consul_client_cert) : NULL;
+	c->client_key = cfg->consul_client_key != NULL ? xstrdup(cfg->consul_client_key) : NULL;
+	c->verify = cfg->consul_ssl_verify != 0;
 	if (cfg->consul_token != NULL)
 		c->token_header = xasprintf("X-Consul-Token: %s", cfg->consul_token);
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : CONSUL_SUBMIT_TIMEOUT_MS;
@@ -77,13 +101,20 @@ void consul_free(struct consul *c)
 		lc->easy_cleanup(c->pool[i]);
 	pthread_mutex_destroy(&c->mu);
 	free(c->base);
+	free(c->address);
+	free(c->socket);
+	free(c->connect_to);
+	free(c->cacert);
+	free(c->capath);
+	free(c->client_cert);
+	free(c->client_key);
 	free(c->token_header);
 	free(c);
 }
 
 const char *consul_address(const struct consul *c)
 {
-	return c->base;
+	return c->address;
 }
 
 /* A handle from the pool, or a new one (NULL only if libcurl cannot make one). */
@@ -123,27 +154,61 @@ static size_t consul_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* Consul's body as one printable line of at most 200 characters, for messages (its errors are
- * plain text: "Invalid Session TTL ...", "ACL not found"). A new string. */
+/* Consul's body for messages (its errors are plain text: "Invalid Session TTL ...", "ACL not
+ * found"): the first line with something on it, without surrounding blanks, cut after about
+ * CONSUL_EXCERPT_MAX bytes at a character boundary; bytes that are not UTF-8 become U+FFFD and
+ * control characters '?', so it is one line of valid UTF-8 whatever Consul sent. A new string. */
 static char *consul_excerpt(const struct buf *b)
 {
+	const char *s = b->data != NULL ? b->data : "";
+	size_t n = b->data != NULL ? b->len : 0, i = 0, end, len, bad;
 	struct buf out;
-	size_t i;
 
 	buf_init(&out);
-	for (i = 0; b->data != NULL && i < b->len && out.len < 200; i++) {
-		unsigned char ch = (unsigned char)b->data[i];
-
-		if (ch == '\n' || ch == '\r') {
-			if (out.len > 0)
-				break;
+	while (i < n && isspace((unsigned char)s[i]))
+		i++;
+	for (end = i; end < n && s[end] != '\n' && s[end] != '\r'; end++)
+		;
+	while (end > i && isspace((unsigned char)s[end - 1]))
+		end--;
+	while (i < end && out.len < CONSUL_EXCERPT_MAX) {
+		len = utf8_seq_len(s + i, end - i, &bad);
+		if (len == 0) {
+			buf_puts(&out, "\xEF\xBF\xBD");
+			i += bad;
 			continue;
 		}
-		buf_putc(&out, isprint(ch) ? (char)ch : '?');
+		if (len == 1 && iscntrl((unsigned char)s[i]))
+			buf_putc(&out, '?');
+		else
+			buf_append(&out, s + i, len);
+		i += len;
 	}
 	if (out.len == 0)
 		buf_puts(&out, "(empty answer)");
 	return buf_steal(&out);
+}
+
+/* Where and how h connects: the unix socket, or TLS's files, checks and server name.
+ * *connect_top is a list the caller frees after the transfer (NULL when none is needed). */
+static void consul_transport(const struct consul *c, CURL *h, struct curl_slist **connect_top)
+{
+	if (c->socket != NULL)
+		lc->easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->socket);
+	if (c->connect_to != NULL) {
+		*connect_top = lc->slist_append(NULL, c->connect_to);
+		lc->easy_setopt(h, CURLOPT_CONNECT_TO, *connect_top);
+	}
+	if (c->cacert != NULL)
+		lc->easy_setopt(h, CURLOPT_CAINFO, c->cacert);
+	if (c->capath != NULL)
+		lc->easy_setopt(h, CURLOPT_CAPATH, c->capath);
+	if (c->client_cert != NULL) {
+		lc->easy_setopt(h, CURLOPT_SSLCERT, c->client_cert);
+		lc->easy_setopt(h, CURLOPT_SSLKEY, c->client_key);
+	}
+	lc->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
+	lc->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
 }
 
 /* One request: method to base+path with body (NULL: none). Returns 0 with *a filled when Consul
@@ -153,7 +218,7 @@ static int consul_request(struct consul *c, const char *method, const char *path
 			  struct consul_answer *a, char **errp)
 {
 	char errbuf[CURL_ERROR_SIZE], *url = xasprintf("%s%s", c->base, path);
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = NULL, *connect_to = NULL;
 	CURL *h = consul_take(c);
 	CURLcode e;
 	int rc = 0;
@@ -175,10 +240,11 @@ static int consul_request(struct consul *c, const char *method, const char *path
 	/* the agent is local to the node: an http_proxy meant for the outside must not apply */
 	lc->easy_setopt(h, CURLOPT_NOPROXY, "*");
 #if LIBCURL_VERSION_NUM >= 0x075500
-	lc->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+	lc->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-	lc->easy_setopt(h, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTP);
+	lc->easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
+	consul_transport(c, h, &connect_to);
 	lc->easy_setopt(h, CURLOPT_WRITEFUNCTION, consul_write_cb);
 	lc->easy_setopt(h, CURLOPT_WRITEDATA, a);
 	lc->easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
@@ -196,7 +262,7 @@ static int consul_request(struct consul *c, const char *method, const char *path
 	lc->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	e = lc->easy_perform(h);
 	if (e != CURLE_OK) {
-		rc = err_set(errp, FS_EIO, UNAVAILABLE "%s %s: %s", method, c->base,
+		rc = err_set(errp, FS_EIO, UNAVAILABLE "%s %s: %s", method, c->address,
 			     a->too_large        ? "answer too large"
 			     : errbuf[0] != '\0' ? errbuf
 						 : lc->easy_strerror(e));
@@ -207,19 +273,24 @@ done:
 	if (h != NULL) {
 		/* the slist and url are freed below: drop the handle's pointers to them */
 		lc->easy_setopt(h, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+		lc->easy_setopt(h, CURLOPT_CONNECT_TO, (struct curl_slist *)NULL);
 		consul_give(c, h);
 	}
 	lc->slist_free_all(hdrs);
+	lc->slist_free_all(connect_to);
 	free(url);
 	return rc;
 }
 
-/* The message for a status the caller did not expect: FS_EIO, because nothing we can do in
- * the request fixes a 5xx, an ACL refusal or a rejected request. */
+/* The message for a status the caller did not expect: FS_EDENIED for 403, an ACL refusal (the
+ * token is unknown or lacks a permission; Consul's text is the detail), else FS_EIO, because
+ * nothing we can do in the request fixes a 5xx or a rejected request. */
 static int consul_unexpected(const struct consul_answer *a, const char *what, char **errp)
 {
 	char *ex = consul_excerpt(&a->body);
-	int rc = err_set(errp, FS_EIO, UNAVAILABLE "%s: HTTP %ld: %s", what, a->status, ex);
+	int rc = a->status == 403 ? err_set(errp, FS_EDENIED, DENIED "%s", ex)
+				  : err_set(errp, FS_EIO, UNAVAILABLE "%s: HTTP %ld: %s", what,
+					    a->status, ex);
 
 	free(ex);
 	return rc;
@@ -621,6 +692,20 @@ int consul_txn(struct consul *c, const struct consul_op *ops, size_t n,
 			rc = err_set(errp, FS_EINVAL, "Consul answered the txn 409 with no Errors");
 			goto done;
 		}
+		/* an op the token may not do rolls the txn back with Consul's "Permission denied"
+		 * as its error: an ACL refusal, not a failed check */
+		for (i = 0; i < res->n_errors; i++) {
+			if (strncmp(res->errors[i].what, "Permission denied", 17) == 0 ||
+			    strncmp(res->errors[i].what, "ACL not found", 13) == 0) {
+				struct buf w = { res->errors[i].what, strlen(res->errors[i].what),
+						 0 };
+				char *ex = consul_excerpt(&w);
+
+				rc = err_set(errp, FS_EDENIED, DENIED "%s", ex);
+				free(ex);
+				goto done;
+			}
+		}
 		buf_init(&msg);
 		for (i = 0; i < res->n_errors; i++)
 			buf_printf(&msg, "%sop %d: %s", i > 0 ? "; " : "", res->errors[i].op_index,
@@ -832,7 +917,7 @@ int consul_ping(struct consul *c, char **errp)
 			     "Consul answered status/leader with something other "
 			     "than a string");
 	else if (json_object_get_string_len(o) == 0)
-		rc = err_set(errp, FS_EIO, UNAVAILABLE "%s has no cluster leader", c->base);
+		rc = err_set(errp, FS_EIO, UNAVAILABLE "%s has no cluster leader", c->address);
 done:
 	json_object_put(o);
 	buf_free(&a.body);
@@ -858,8 +943,8 @@ static int consul_list(struct consul *c, const char *prefix, const char *query, 
 	if ((rc = consul_json(a.body.data, a.body.len, what, arrp, errp)) != 0)
 		goto done;
 	if (!json_object_is_type(*arrp, json_type_array)) {
-		rc = err_set(errp, FS_EINVAL, "Consul answered %s with something other than an array",
-			     what);
+		rc = err_set(errp, FS_EINVAL,
+			     "Consul answered %s with something other than an array", what);
 		json_object_put(*arrp);
 		*arrp = NULL;
 	}
@@ -889,8 +974,8 @@ int consul_kv_keys(struct consul *c, const char *prefix, const char *separator, 
 	for (i = 0; i < len; i++) {
 		k = json_object_array_get_idx(arr, i);
 		if (!json_object_is_type(k, json_type_string)) {
-			rc = err_set(errp, FS_EINVAL, "Consul answered %s with a key that is not a "
-				     "string", what);
+			rc = err_set(errp, FS_EINVAL,
+				     "Consul answered %s with a key that is not a string", what);
 			goto done;
 		}
 		keys[n++] = xstrdup(json_object_get_string(k));
@@ -926,8 +1011,8 @@ int consul_kv_recurse(struct consul *c, const char *prefix, size_t max, struct c
 		len = max;
 	kvs = xcalloc(len + 1, sizeof(*kvs));
 	for (i = 0; i < len; i++) {
-		if ((rc = consul_kv_parse(json_object_array_get_idx(arr, i), &kvs[n], what, errp)) !=
-		    0) {
+		if ((rc = consul_kv_parse(json_object_array_get_idx(arr, i), &kvs[n], what,
+					  errp)) != 0) {
 			consul_kv_clear(&kvs[n]);
 			goto done;
 		}

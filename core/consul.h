@@ -9,7 +9,10 @@
  *
  * Errors (err.h), with *errp (if errp) a new message the caller frees:
  *   FS_EIO     Consul could not be asked or did not answer sensibly: "Consul unavailable: <detail>"
- *              (refused connection, timeout, 5xx, 403 ACL refusal, no leader);
+ *              (refused connection, TLS failure, timeout, 5xx, no leader);
+ *   FS_EDENIED an ACL refused the call (HTTP 403, or a txn rolled back with "Permission
+ *              denied"): "Consul ACL denied: <detail>", detail being Consul's text (its first
+ *              line, trimmed, at most about 200 bytes, valid UTF-8);
  *   FS_EINVAL  Consul answered something malformed or unexpected: "Consul answered <what> ...";
  *   FS_ENOENT  (where said) the key or session does not exist;
  *   FS_EEXIST  (consul_txn) Consul rolled the transaction back (HTTP 409): a check failed or a
@@ -30,14 +33,17 @@ struct consul;
 /* curl_global_init, once per program, before threads start. 0 or FS_EIO. */
 int consul_global_init(char **errp);
 
-/* A client for cfg's consul_ip/consul_port/consul_token (copied: cfg may go away), with
+/* A client for cfg's Consul address, TLS settings and token as config_parse completed them
+ * (core/consulconf.h; a cfg only config_init'ed means http://consul_ip:consul_port), copied:
+ * cfg may go away. With
  * timeout_ms as the total time of one call (the connect timeout is the smaller of it and
  * CONSUL_CONNECT_TIMEOUT_MS). Never fails (handles are made on first use); free with
  * consul_free. */
 struct consul *consul_new(const struct config *cfg, long timeout_ms);
 void consul_free(struct consul *c); /* NULL allowed; no call may be running */
 
-/* "http://host:port", for messages; valid while c lives. */
+/* The address for messages ("https://127.0.0.1:8501", "unix:///run/consul.sock"); valid while c
+ * lives. */
 const char *consul_address(const struct consul *c);
 
 /* One KV entry as Consul holds it. Every string owned by the struct (consul_kv_clear). */

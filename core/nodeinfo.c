@@ -63,8 +63,9 @@ struct json_object *nodeinfo_to_json(const struct nodeinfo *n)
 char *nodeinfo_build(const struct nodeinfo *n)
 {
 	struct json_object *o = nodeinfo_to_json(n);
-	char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *s =
+		xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	json_object_put(o);
 	return s;
@@ -102,12 +103,14 @@ int nodeinfo_parse(const char *value, size_t len, struct nodeinfo *n, char **err
 	    !json_object_object_get_ex(o, "address", &addr) ||
 	    !(addr == NULL || json_object_is_type(addr, json_type_string)) ||
 	    !json_object_object_get_ex(o, "queued", &q) || !json_object_is_type(q, json_type_int) ||
-	    !json_object_object_get_ex(o, "running", &r) || !json_object_is_type(r, json_type_int) ||
+	    !json_object_object_get_ex(o, "running", &r) ||
+	    !json_object_is_type(r, json_type_int) ||
 	    !json_object_object_get_ex(o, "updated", &u) ||
 	    !json_object_is_type(u, json_type_string) ||
 	    (n->updated_ms = nodeinfo_time(json_object_get_string(u))) < 0) {
-		err_set(errp, FS_EINVAL, "not a node's counts (name, address, queued, running, "
-					 "updated)");
+		err_set(errp, FS_EINVAL,
+			"not a node's counts (name, address, queued, running, "
+			"updated)");
 		goto done;
 	}
 	n->name = xstrdup(json_object_get_string(name));

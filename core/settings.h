@@ -9,6 +9,9 @@
 #define SETTINGS_STATE            "state"
 /* The worker's Consul session id; the responder's claims lock keys with it. */
 #define SETTINGS_CONSUL_SESSION   "consul.session"
+/* The worker's last ACL refusal ("Consul ACL denied: <detail>"), absent while its requests are
+ * accepted: /submit and /health say it when the node holds no session because of it. */
+#define SETTINGS_CONSUL_DENIED    "consul.denied"
 /* The worker's pid and start time (epoch ms) while it runs, for /status. */
 #define SETTINGS_WORKER_PID       "worker.pid"
 #define SETTINGS_WORKER_STARTED   "worker.started"

@@ -158,14 +158,13 @@ static const char schema_v5_sql[] =
 #define RING_ROWS(span, slots)                                                                \
 	"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < " slots \
 	") INSERT INTO outcome_ring(span, slots, slot) SELECT " span ", " slots ", i FROM n;"
+#define RING_MINUTES RING_ROWS(SCHEMA_NUM(STATRING_MINUTE_MS), SCHEMA_NUM(STATRING_MINUTE_SLOTS))
+#define RING_HOURS   RING_ROWS(SCHEMA_NUM(STATRING_HOUR_MS), SCHEMA_NUM(STATRING_HOUR_SLOTS))
 static const char schema_v6_sql[] =
 	"CREATE TABLE outcome_ring (span INTEGER NOT NULL, slots INTEGER NOT NULL,"
 	" slot INTEGER NOT NULL, start_ms INTEGER NOT NULL DEFAULT -1,"
 	" succeeded INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,"
-	" PRIMARY KEY (span, slot)) WITHOUT ROWID;" RING_ROWS(
-		SCHEMA_NUM(STATRING_MINUTE_MS),
-		SCHEMA_NUM(STATRING_MINUTE_SLOTS)) RING_ROWS(SCHEMA_NUM(STATRING_HOUR_MS),
-							     SCHEMA_NUM(STATRING_HOUR_SLOTS))
+	" PRIMARY KEY (span, slot)) WITHOUT ROWID;"
 	"CREATE TRIGGER jobs_done_ring AFTER UPDATE OF state ON jobs"
 	" WHEN NEW.state = 'DONE' AND OLD.state <> 'DONE' AND NEW.updated_ms >= 0 BEGIN"
 	" UPDATE outcome_ring SET"
@@ -175,7 +174,7 @@ static const char schema_v6_sql[] =
 	" + (NEW.outcome <> 'SUCCEEDED'),"
 	" start_ms = " RING_START " WHERE slot = NEW.updated_ms / span % slots"
 	" AND start_ms <= " RING_START ";"
-	" END;" SCHEMA_PRAGMA(6);
+	" END;" RING_MINUTES RING_HOURS SCHEMA_PRAGMA(6);
 
 #define JOB_COLS                                                                              \
 	"id, job_name, factfile_path, factfile_args, state, outcome, node, seq, created_ms, " \
@@ -207,6 +206,7 @@ enum sq {
 	SQ_OUTBOX_ADD,
 	SQ_OLDEST_QUEUED,
 	SQ_CLAIM,
+	SQ_RECLAIM,
 	SQ_RECORD_RUN,
 	SQ_FINISH,
 	SQ_CANCEL,
@@ -226,6 +226,13 @@ enum sq {
 	SQ_REQUEUE,
 	SQ_N
 };
+
+/* a claim: the job is WORKING/RUNNING from ?3 (its run's token) */
+#define CLAIM_SQL                                                                  \
+	"UPDATE jobs SET state = 'WORKING', outcome = 'RUNNING', node = ?2,"       \
+	" updated_ms = ?3, started_ms = ?3, finished_ms = NULL, exit_code = NULL," \
+	" exit_signal = NULL, reason = NULL, command = NULL, pid = NULL"           \
+	" WHERE id = ?1 AND state = 'QUEUED'"
 
 static const char *const sq_text[SQ_N] = {
 	[SQ_BEGIN] = "BEGIN IMMEDIATE",
@@ -277,10 +284,9 @@ static const char *const sq_text[SQ_N] = {
 				 " AND " TR_NOT_REQUEUED,
 	[SQ_OUTBOX_ADD] = "INSERT INTO outbox(tid) VALUES (?1)",
 	[SQ_OLDEST_QUEUED] = "SELECT id FROM jobs WHERE state = 'QUEUED' ORDER BY seq LIMIT 1",
-	[SQ_CLAIM] = "UPDATE jobs SET state = 'WORKING', outcome = 'RUNNING', node = ?2,"
-		     " updated_ms = ?3, started_ms = ?3, finished_ms = NULL, exit_code = NULL,"
-		     " exit_signal = NULL, reason = NULL, command = NULL, pid = NULL"
-		     " WHERE id = ?1 AND state = 'QUEUED'",
+	[SQ_CLAIM] = CLAIM_SQL,
+	/* only the submission the lost claim took (spool_reclaim) */
+	[SQ_RECLAIM] = CLAIM_SQL " AND seq = ?4 AND created_ms = ?5",
 	[SQ_RECORD_RUN] = "UPDATE jobs SET command = ?2, pid = ?3 WHERE id = ?1",
 	[SQ_FINISH] = "UPDATE jobs SET state = 'DONE', outcome = ?2, exit_code = ?3,"
 		      " exit_signal = ?4, reason = ?5, updated_ms = ?6, finished_ms = ?6"
@@ -2148,6 +2154,39 @@ int spool_requeue(struct spool *sp, const char *id, int64_t run, char **errp)
 	int rc;
 
 	RESERVE_RETRY(sp, rc, requeue_once(sp, id, run, errp));
+	return rc;
+}
+
+static int reclaim_once(struct spool *sp, const char *id, const char *node, int64_t run,
+			int64_t seq, int64_t created_ms, char **errp)
+{
+	const char *op = "reclaim";
+	int rc, changes = 0;
+
+	if (id == NULL || node == NULL)
+		return err_set(errp, FS_EINVAL, "spool: reclaim: no id or node name");
+	if ((rc = tx_open(sp, op, errp)) != 0)
+		return rc;
+	if ((rc = job_require(sp, op, id, SPOOL_QUEUED, errp)) != 0 ||
+	    (rc = add_queued_transition(sp, op, id, errp)) != 0 ||
+	    (rc = st_run(sp, SQ_RECLAIM, op, &changes, errp, "ttiii", id, node, run, seq,
+			 created_ms)) != 0)
+		goto end;
+	if (changes == 0) {
+		rc = err_set(errp, FS_ESTATE, "spool: reclaim: job '%s' is another submission", id);
+		goto end;
+	}
+	rc = add_transition(sp, op, id, run, 1, errp);
+end:
+	return tx_close(sp, rc, op, errp);
+}
+
+int spool_reclaim(struct spool *sp, const char *id, const char *node, int64_t run, int64_t seq,
+		  int64_t created_ms, char **errp)
+{
+	int rc;
+
+	RESERVE_RETRY(sp, rc, reclaim_once(sp, id, node, run, seq, created_ms, errp));
 	return rc;
 }
 

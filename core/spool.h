@@ -147,10 +147,11 @@ void spool_rollback(struct spool *sp);
  * nothing is QUEUED. Two claimers, in any processes, never get the same job. */
 int spool_claim_next(struct spool *sp, const char *node, struct spool_job **jobp, char **errp);
 
-/* Deferred durability, for a caller that can overlap the disk's wait with other work (the
- * worker flushes a claim while the supervisor prepares the run). After spool_defer_sync, commits
- * on sp no longer wait for the disk; spool_resume_sync with flush makes everything committed so
- * far durable (one flush of the WAL, as a waiting commit does) and restores waiting commits;
+/* Deferred durability, for a caller whose commits need not wait for the disk (the worker's
+ * claims: a run's go record is its commit point, worker/outcome.h), or that can overlap the
+ * disk's wait with other work (a flush at the resume). After spool_defer_sync, commits on sp no
+ * longer wait for the disk; spool_resume_sync with flush makes everything committed so far
+ * durable (one flush of the WAL, as a waiting commit does) and restores waiting commits;
  * without flush it only restores them, and what was committed becomes durable with the next
  * waiting commit (the WAL is written and flushed in order). Each defer is followed by one
  * resume; both are no-ops with SPOOL_SYNC_NORMAL, whose commits never wait. Not inside a batch
@@ -193,6 +194,14 @@ int spool_abandon(struct spool *sp, const char *id, const char *reason, char **e
  * (its started_ms): a job claimed again since is left alone. FS_ENOENT unknown id, FS_ESTATE not
  * WORKING or another run. */
 int spool_requeue(struct spool *sp, const char *id, int64_t run, char **errp);
+
+/* QUEUED -> WORKING/RUNNING as spool_claim_next would have claimed it at run (its started_ms, the
+ * run's token), for a claim a power loss took back after its run's go record reached the disk
+ * (the worker's start, worker/outcome.h): only the submission that claim took -- the job's seq
+ * and created_ms as given -- is claimed again. Its QUEUED and WORKING transitions are stored as
+ * the claim stored them. FS_ENOENT unknown id, FS_ESTATE not QUEUED or another submission. */
+int spool_reclaim(struct spool *sp, const char *id, const char *node, int64_t run, int64_t seq,
+		  int64_t created_ms, char **errp);
 
 /* One job by id; *jobp is the caller's (spool_job_free). FS_ENOENT unknown id. */
 int spool_get(struct spool *sp, const char *id, struct spool_job **jobp, char **errp);
@@ -292,9 +301,9 @@ int spool_outbox_delete(struct spool *sp, int64_t oid, int64_t consul_index, cha
 
 /* The reserve (core/spoolreserve.h): spool_open makes <dir>/reserve when there is room to spare
  * (spool_reserve_restore's rule with min_free 0). On a handle opened with SPOOL_RESERVE,
- * spool_claim_next, spool_record_run, spool_finish, spool_abandon, spool_requeue and
- * spool_setting_set, outside a batch, give it back when they fail for lack of space and are tried
- * once more. A batch cannot be: after a failed spool_commit,
+ * spool_claim_next, spool_record_run, spool_finish, spool_abandon, spool_requeue,
+ * spool_reclaim and spool_setting_set, outside a batch, give it back when they fail for lack of
+ * space and are tried once more. A batch cannot be: after a failed spool_commit,
  * spool_reserve_give_back returns 1 when that failure was for lack of space and the reserve was
  * there to give back (it is gone now: the batch's owner starts it again), else 0.
  * spool_reserve_restore remakes a missing one once the filesystem has min_free bytes free besides

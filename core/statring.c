@@ -12,8 +12,8 @@ int statring_slot(int64_t start_ms, int64_t span_ms, int slots)
 	return (int)(start_ms / span_ms % slots);
 }
 
-void statring_window(const struct statring_slot *stored, int slots, int64_t span_ms,
-		     int64_t now_ms, struct statring_slot *out)
+void statring_window(const struct statring_slot *stored, int slots, int64_t span_ms, int64_t now_ms,
+		     struct statring_slot *out)
 {
 	int64_t last = statring_start(now_ms, span_ms), start;
 	const struct statring_slot *s;

@@ -31,7 +31,7 @@ int statring_slot(int64_t start_ms, int64_t span_ms, int slots);
  * into out[slots], from stored[slots] indexed by slot: a bucket's counts are its slot's when the
  * slot holds that bucket, else zero (the slot holds an older bucket, none, or a newer one written
  * by a clock ahead of now's). Buckets before the epoch have start -1 and zero counts. */
-void statring_window(const struct statring_slot *stored, int slots, int64_t span_ms,
-		     int64_t now_ms, struct statring_slot *out);
+void statring_window(const struct statring_slot *stored, int slots, int64_t span_ms, int64_t now_ms,
+		     struct statring_slot *out);
 
 #endif

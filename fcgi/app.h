@@ -25,7 +25,8 @@ struct spool_job;
  * and before the job is handed to the committer. It returns 0 with *cl filled (cl->index, the
  * claim's ModifyIndex, is stored with the job), FS_EEXIST when the id is held elsewhere (409),
  * FS_EINVAL when the key holds something that is not a job entry (500), or another code (503);
- * on failure *errp is the whole message to answer ("Consul unavailable: <detail>", "Error:
+ * on failure *errp is the whole message to answer ("Consul unavailable: <detail>", "Consul ACL
+ * denied: <detail>", "Error:
  * ..."). undo runs when the spool then refuses or fails the job, so that a non-200 answer never
  * leaves a claim behind. The caller releases *cl with claim_clear in every case. */
 struct claim {
@@ -55,7 +56,7 @@ enum submit_result {
 	SUBMIT_DRAINING,  /* 503 drain */
 	SUBMIT_DUPLICATE, /* 409 */
 	SUBMIT_FULL,      /* 429 */
-	SUBMIT_CONSUL,    /* 503 Consul unavailable */
+	SUBMIT_CONSUL,    /* 503 Consul unavailable or its ACL denied the claim */
 	SUBMIT_ERROR,     /* 500: the spool failed */
 	SUBMIT_NO_SPACE,  /* 507: below --min-free-space */
 	SUBMIT_N
@@ -115,8 +116,11 @@ void claim_init(struct claim_ops *ops, struct app *app);
 
 /* claim.c: Consul's state for /status and /health: 0 when Consul answers and has a
  * leader (else FS_EIO or FS_EINVAL with *errp, "Consul unavailable: ..."), and *sessionp 1 when
- * the session the spool names is alive in Consul (0 otherwise, or when Consul fails). */
-int claim_probe(struct app *app, int *sessionp, char **errp);
+ * the session the spool names is alive in Consul (0 otherwise, or when Consul fails). When there
+ * is no live session because an ACL refuses it (the worker's session, or this responder's look at
+ * it), *deniedp (if deniedp) is the refusal, "Consul ACL denied: ..." (a new string the caller
+ * frees); else NULL. */
+int claim_probe(struct app *app, int *sessionp, char **deniedp, char **errp);
 
 /* router.c, shared by the handlers. */
 
@@ -137,12 +141,12 @@ struct spool_job *route_job_get(struct app *app, FCGX_Request *fr, struct http_r
 
 /* The decimal query parameter name in [min, max], or def when absent; -1 after answering 400
  * "Error: invalid <name> '<v>', must be a number from <min> to <max>" when it is not. */
-long route_number(FCGX_Request *fr, struct http_request *req, const char *name, long def,
-		  long min, long max);
+long route_number(FCGX_Request *fr, struct http_request *req, const char *name, long def, long min,
+		  long max);
 
 /* Answers 503 for a failed Consul call (rc, err from consul.h): err itself when it is already
- * "Consul unavailable: ..." (FS_EIO), else "Consul unavailable: <err>"; counts it in
- * app->consul_errors. */
+ * whole ("Consul unavailable: ..." for FS_EIO, "Consul ACL denied: ..." for FS_EDENIED), else
+ * "Consul unavailable: <err>"; counts it in app->consul_errors. */
 void route_consul_failed(struct app *app, FCGX_Request *fr, struct http_request *req, int rc,
 			 const char *err);
 

@@ -40,19 +40,56 @@ void claim_clear(struct claim *cl)
 	memset(cl, 0, sizeof(*cl));
 }
 
+/* A spool setting the worker writes for the responder (a new string), or NULL when it is unset
+ * or empty. */
+static char *claim_setting(struct app *app, const char *key)
+{
+	char *v = NULL;
+
+	if (spool_setting_get(app->sp, key, &v, NULL) != 0)
+		return NULL;
+	if (*v == '\0') {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* The worker's ACL refusal as it stored it ("Consul ACL denied: ..."; a new string), or NULL;
+ * NULL too when no worker runs: a stopped worker's refusal is not why there is no session now. */
+static char *claim_denied(struct app *app)
+{
+	if (!workersock_alive(app))
+		return NULL;
+	return claim_setting(app, SETTINGS_CONSUL_DENIED);
+}
+
+/* No session to claim with: the worker's ACL refusal when that is why (FS_EDENIED), else
+ * NO_SESSION (FS_EIO). */
+static int claim_no_session(struct app *app, char **errp)
+{
+	char *denied = claim_denied(app);
+	int rc = denied != NULL ? err_set(errp, FS_EDENIED, "%s", denied)
+				: err_set(errp, FS_EIO, NO_SESSION);
+
+	free(denied);
+	return rc;
+}
+
+/* A failed Consul call's message for /submit: FS_EIO and FS_EDENIED texts are whole ("Consul
+ * unavailable: ...", "Consul ACL denied: ..."); anything else is Consul not answering sensibly. */
+static int claim_failed(int rc, const char *detail, char **errp)
+{
+	if (rc == FS_EIO || rc == FS_EDENIED)
+		return err_set(errp, rc, "%s", detail);
+	return err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
+}
+
 /* This node's session id as the worker stored it in the spool (a new string), or NULL when there
  * is none. */
 static char *claim_session(struct app *app)
 {
-	char *id = NULL;
-
-	if (spool_setting_get(app->sp, SETTINGS_CONSUL_SESSION, &id, NULL) != 0)
-		return NULL;
-	if (*id == '\0') {
-		free(id);
-		return NULL;
-	}
-	return id;
+	return claim_setting(app, SETTINGS_CONSUL_SESSION);
 }
 
 /* The QUEUED/WAITING entry this node writes when it claims req for user (NULL: none) as claim
@@ -140,7 +177,7 @@ static int claim_take(void *ctx, const struct job_request *req, struct claim *cl
 	memset(ops, 0, sizeof(ops));
 	jobentry_init(&e);
 	if ((cl->session = claim_session(app)) == NULL) {
-		rc = err_set(errp, FS_EIO, NO_SESSION);
+		rc = claim_no_session(app, errp);
 		goto done;
 	}
 	cl->key = jobentry_key(app->cfg->consul_namespace, req->id);
@@ -164,9 +201,10 @@ static int claim_take(void *ctx, const struct job_request *req, struct claim *cl
 	if (rc == 0)
 		goto done;
 	if (rc != FS_EEXIST) {
-		claim_abandon(app, cl);
-		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail)
-				  : err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
+		/* a refusal is an answer: nothing was applied, nothing to undo later */
+		if (rc != FS_EDENIED)
+			claim_abandon(app, cl);
+		rc = claim_failed(rc, detail, errp);
 		goto done;
 	}
 	if (invalid) {
@@ -182,10 +220,8 @@ static int claim_take(void *ctx, const struct job_request *req, struct claim *cl
 	if (rc == FS_ENOENT) {
 		ops[0].verb = CONSUL_CHECK_NOT_EXISTS;
 	} else if (rc != 0) {
-		/* FS_EIO's message already says "Consul unavailable"; a malformed answer too is
-		 * Consul not answering sensibly */
-		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail)
-				  : err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
+		/* a malformed answer too is Consul not answering sensibly */
+		rc = claim_failed(rc, detail, errp);
 		goto done;
 	} else {
 		rc = jobentry_parse(kv.value, kv.value_len, &e, &detail);
@@ -226,9 +262,9 @@ static int claim_take(void *ctx, const struct job_request *req, struct claim *cl
 		goto done;
 	}
 	if (rc != 0) {
-		claim_abandon(app, cl);
-		rc = rc == FS_EIO ? err_set(errp, FS_EIO, "%s", detail)
-				  : err_set(errp, FS_EIO, "Consul unavailable: %s", detail);
+		if (rc != FS_EDENIED)
+			claim_abandon(app, cl);
+		rc = claim_failed(rc, detail, errp);
 		goto done;
 	}
 	cl->index = res.last_index;
@@ -279,13 +315,15 @@ static void claim_undo(void *ctx, const struct job_request *req, const struct cl
 	}
 }
 
-int claim_probe(struct app *app, int *sessionp, char **errp)
+int claim_probe(struct app *app, int *sessionp, char **deniedp, char **errp)
 {
 	struct consul_session info;
-	char *id = NULL;
+	char *id = NULL, *derr = NULL;
 	int rc;
 
 	*sessionp = 0;
+	if (deniedp != NULL)
+		*deniedp = NULL;
 	if ((rc = consul_ping(app->consul, errp)) != 0) {
 		if (rc != FS_EIO && errp != NULL && *errp != NULL) {
 			char *m = xasprintf("Consul unavailable: %s", *errp);
@@ -295,11 +333,18 @@ int claim_probe(struct app *app, int *sessionp, char **errp)
 		}
 		return rc;
 	}
-	if ((id = claim_session(app)) != NULL &&
-	    consul_session_info(app->consul, id, &info, NULL) == 0) {
+	if ((id = claim_session(app)) == NULL) {
+		if (deniedp != NULL)
+			*deniedp = claim_denied(app);
+	} else if ((rc = consul_session_info(app->consul, id, &info, &derr)) == 0) {
 		*sessionp = 1;
 		consul_session_clear(&info);
+	} else if (rc == FS_EDENIED && deniedp != NULL) {
+		/* this responder's own token is refused */
+		*deniedp = derr;
+		derr = NULL;
 	}
+	free(derr);
 	free(id);
 	return 0;
 }

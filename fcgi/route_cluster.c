@@ -25,9 +25,10 @@ static const char *cluster_key_id(const char *key, const char *prefix)
 	return key + n;
 }
 
-/* The entries of the ids keys[from..] after the cursor, at most limit, into arr; *nextp the id
- * of the last one when more follow (a pointer into keys). Entries gone since the listing are
- * skipped. 0, or an FS_E* code with *errp. */
+/* The entries of the job keys among keys[0..nkeys) (Consul's order: by id) whose id is after
+ * the cursor (NULL: from the first), at most limit, into arr; *nextp the id of the last one when
+ * more keys follow (a pointer into keys). Entries gone since the listing are skipped. 0, or an
+ * FS_E* code with *errp. */
 static int cluster_page(struct app *app, char **keys, size_t nkeys, const char *prefix,
 			const char *after, long limit, struct json_object *arr, const char **nextp,
 			char **errp)

@@ -21,7 +21,7 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 	struct buf failing;
 	char *err = NULL, *runner = NULL, now[32];
 	int spool_ok, worker_ok, runner_missing = 0, consul_ok = 1, session = 1;
-	char *cerr = NULL, *derr = NULL;
+	char *cerr = NULL, *derr = NULL, *denied = NULL;
 	int disk_ok;
 
 	/* writable means a real durable write: a read would pass on a full or read-only disk */
@@ -44,9 +44,11 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 		buf_printf(&failing, "%sfactotum runner missing", failing.len > 0 ? "; " : "");
 	/* Consul must answer, and this node must hold a session, or /submit cannot accept */
 	if (app->consul != NULL) {
-		consul_ok = claim_probe(app, &session, &cerr) == 0;
+		consul_ok = claim_probe(app, &session, &denied, &cerr) == 0;
 		if (!consul_ok)
 			buf_printf(&failing, "%s%s", failing.len > 0 ? "; " : "", cerr);
+		else if (!session && denied != NULL)
+			buf_printf(&failing, "%s%s", failing.len > 0 ? "; " : "", denied);
 		else if (!session)
 			buf_printf(&failing, "%sthis node holds no Consul session",
 				   failing.len > 0 ? "; " : "");
@@ -61,15 +63,17 @@ void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 						      : runner_missing ? "runner missing"
 								       : "ok"));
 	json_object_object_add(o, "consul",
-			       json_object_new_string(app->consul == NULL ? "disabled"
-						      : !consul_ok        ? "unreachable"
-						      : !session          ? "no session"
-									  : "ok"));
+			       json_object_new_string(app->consul == NULL          ? "disabled"
+						      : !consul_ok                 ? "unreachable"
+						      : !session && denied != NULL ? "acl denied"
+						      : !session                   ? "no session"
+										   : "ok"));
 	http_respond_json(fr, req, failing.len > 0 ? 503 : 200, o, NULL);
 	buf_free(&failing);
 	free(err);
 	free(cerr);
 	free(derr);
+	free(denied);
 	free(runner);
 }
 

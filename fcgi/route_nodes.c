@@ -48,14 +48,14 @@ static int nodes_consul(struct app *app, FCGX_Request *fr, struct http_request *
 
 	rc = consul_kv_recurse(app->consul, prefix, NODEINFO_MAX, &kvs, &nkv, &err);
 	if (rc != 0) {
-		atomic_fetch_add(&app->consul_errors, 1);
-		http_respond_message(fr, req, 503, err);
+		route_consul_failed(app, fr, req, rc, err);
 		goto done;
 	}
 	for (i = 0; i < nkv; i++) {
 		/* released by a session that ended: not live; a value of another shape: skipped */
-		if (kvs[i].session != NULL &&
-		    nodeinfo_parse(kvs[i].value, kvs[i].value_len, &n, NULL) == 0)
+		if (kvs[i].session == NULL)
+			continue;
+		if (nodeinfo_parse(kvs[i].value, kvs[i].value_len, &n, NULL) == 0)
 			json_object_array_add(arr, nodeinfo_to_json(&n));
 		nodeinfo_free(&n);
 	}
@@ -72,8 +72,8 @@ void route_nodes(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct json_object *o, *arr = json_object_new_array();
 
-	if ((app->consul != NULL ? nodes_consul(app, fr, req, arr) : nodes_self(app, fr, req, arr)) !=
-	    0) {
+	if ((app->consul != NULL ? nodes_consul(app, fr, req, arr)
+				 : nodes_self(app, fr, req, arr)) != 0) {
 		json_object_put(arr);
 		return;
 	}

@@ -38,7 +38,8 @@ void route_stats(struct app *app, FCGX_Request *fr, struct http_request *req)
 	arr = json_object_new_array();
 	for (i = 0; i < slots; i++) {
 		e = json_object_new_object();
-		clock_format_utc(win[i].start_ms < 0 ? 0 : win[i].start_ms, CLOCK_UTC_ISO_MS, start);
+		clock_format_utc(win[i].start_ms < 0 ? 0 : win[i].start_ms, CLOCK_UTC_ISO_MS,
+				 start);
 		json_object_object_add(e, "start", json_object_new_string(start));
 		json_object_object_add(e, "succeeded", json_object_new_int64(win[i].succeeded));
 		json_object_object_add(e, "failed", json_object_new_int64(win[i].failed));

@@ -100,7 +100,7 @@ void route_status(struct app *app, FCGX_Request *fr, struct http_request *req)
 	if (app->consul != NULL) {
 		/* reachable: Consul answers with a leader; session: this node holds a live one
 		 * (the worker's), without which /submit answers 503 */
-		rc = claim_probe(app, &session, &cerr);
+		rc = claim_probe(app, &session, NULL, &cerr);
 		json_object_object_add(consul, "address",
 				       json_object_new_string(consul_address(app->consul)));
 		json_object_object_add(consul, "reachable", json_object_new_boolean(rc == 0));

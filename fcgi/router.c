@@ -201,8 +201,8 @@ struct spool_job *route_job_get(struct app *app, FCGX_Request *fr, struct http_r
 	return job;
 }
 
-long route_number(FCGX_Request *fr, struct http_request *req, const char *name, long def,
-		  long min, long max)
+long route_number(FCGX_Request *fr, struct http_request *req, const char *name, long def, long min,
+		  long max)
 {
 	const char *v = http_query_get(req, name);
 	char *end = NULL, *msg;
@@ -225,7 +225,8 @@ long route_number(FCGX_Request *fr, struct http_request *req, const char *name, 
 void route_consul_failed(struct app *app, FCGX_Request *fr, struct http_request *req, int rc,
 			 const char *err)
 {
-	char *msg = rc == FS_EIO ? xstrdup(err) : xasprintf("Consul unavailable: %s", err);
+	char *msg = rc == FS_EIO || rc == FS_EDENIED ? xstrdup(err)
+						     : xasprintf("Consul unavailable: %s", err);
 
 	atomic_fetch_add(&app->consul_errors, 1);
 	http_respond_message(fr, req, 503, msg);

@@ -40,6 +40,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "consul.h"
 #include "err.h"
 #include "fcgisock.h"
 #include "log.h"
@@ -75,11 +76,11 @@ struct launcher {
 	char *worker_sock;              /* <spool>/worker.sock */
 	char *nginx_user, *nginx_group; /* NULL unless root */
 	gid_t nginx_gid;
-	struct privdrop pd; /* the service user the responder and the worker become */
-	char *sock_opt;     /* --fcgi-socket=... added to the passed-on options, or NULL */
-	char *group_opt;    /* --fcgi-socket-group=... added to them, or NULL */
-	char *status_url;   /* http://<ip or loopback>:<port>/status */
-	char *consul_url;   /* http://<consul-ip>:<consul-port>/v1/status/leader */
+	struct privdrop pd;    /* the service user the responder and the worker become */
+	char *sock_opt;        /* --fcgi-socket=... added to the passed-on options, or NULL */
+	char *group_opt;       /* --fcgi-socket-group=... added to them, or NULL */
+	char *status_url;      /* http://<ip or loopback>:<port>/status */
+	struct consul *consul; /* asks for Consul's leader as the others reach it; NULL without */
 	struct proc procs[P_COUNT];
 };
 
@@ -299,7 +300,7 @@ static int launcher_socket(struct launcher *l, char **errp)
 static int launcher_prepare(struct launcher *l, char **errp)
 {
 	const struct config *cfg = &l->cfg;
-	const char *host = cfg->ip, *chost = cfg->consul_ip;
+	const char *host = cfg->ip;
 
 	if (launcher_mkdirs(cfg->spool, errp) != 0)
 		return FS_EIO;
@@ -323,9 +324,12 @@ static int launcher_prepare(struct launcher *l, char **errp)
 		host = "::1";
 	l->status_url = xasprintf(strchr(host, ':') ? "%s://[%s]:%d/status" : "%s://%s:%d/status",
 				  cfg->tls_cert != NULL ? "https" : "http", host, cfg->port);
-	l->consul_url = xasprintf(strchr(chost, ':') ? "http://[%s]:%d/v1/status/leader"
-						     : "http://%s:%d/v1/status/leader",
-				  chost, cfg->consul_port);
+	/* the same client, address, TLS and token as the responder and the worker use */
+	if (!cfg->no_consul) {
+		if (consul_global_init(errp) != 0)
+			return FS_EIO;
+		l->consul = consul_new(cfg, 2000);
+	}
 	return 0;
 }
 
@@ -344,12 +348,8 @@ typedef int (*ready_fn)(struct launcher *l, char **errp);
 
 static int ready_consul(struct launcher *l, char **errp)
 {
-	char *body = NULL;
-	int code = probe_http_get(l->consul_url, 2000, &body, NULL);
-	int ready = code == 200 && body != NULL && strcmp(body, "\"\"") != 0;
-
-	free(body);
-	return ready;
+	(void)errp;
+	return consul_ping(l->consul, NULL) == 0;
 }
 
 static int ready_responder(struct launcher *l, char **errp)
@@ -499,8 +499,7 @@ static const char *launcher_www(void)
 
 static int launcher_start_nginx(struct launcher *l, char **errp)
 {
-	struct nginxconf nc = { l->nginx_prefix, l->nginx_user, l->nginx_group,
-				launcher_www() };
+	struct nginxconf nc = { l->nginx_prefix, l->nginx_user, l->nginx_group, launcher_www() };
 	char *conf = xasprintf("%s/nginx.conf", l->nginx_prefix);
 	char *elog = xasprintf("%s/error.log", l->nginx_prefix);
 	char *pidf = xasprintf("%s/nginx.pid", l->nginx_prefix);
@@ -555,9 +554,9 @@ static int launcher_start(struct launcher *l, char **errp)
 			return rc;
 	} else if (!cfg->no_consul && !ready_consul(l, NULL)) {
 		return err_set(errp, FS_EIO,
-			       "Consul is not answering at %s:%d: start an agent, "
+			       "Consul is not answering at %s: start an agent, "
 			       "or run with --no-consul (single node) or --consul-dev",
-			       cfg->consul_ip, cfg->consul_port);
+			       cfg->consul_address);
 	}
 	if ((rc = launcher_start_own(l, &l->procs[P_RESPONDER], l->fcgi_bin, errp)) != 0 ||
 	    (rc = launcher_wait_ready(l, &l->procs[P_RESPONDER], ready_responder, START_TIMEOUT_MS,
@@ -617,7 +616,7 @@ static void launcher_free(struct launcher *l)
 	free(l->nginx_user);
 	free(l->nginx_group);
 	free(l->status_url);
-	free(l->consul_url);
+	consul_free(l->consul);
 	free(l->sock_opt);
 	free(l->group_opt);
 	privdrop_free(&l->pd);
@@ -645,6 +644,15 @@ int main(int argc, char **argv)
 	if (l.consul_dev && l.cfg.no_consul) {
 		log_plain(CONFIG_LOG_ERROR,
 			  PROG ": --consul-dev and --no-consul contradict each other");
+		status = 2;
+		goto out;
+	}
+	/* the dev agent is plain HTTP on --consul-ip:--consul-port */
+	if (l.consul_dev && l.cfg.consul_addr != NULL) {
+		fprintf(stderr,
+			PROG ": --consul-dev: the dev agent listens on --consul-ip:--consul-port, "
+			     "not at %s (--consul-addr or CONSUL_HTTP_ADDR)\n",
+			l.cfg.consul_addr);
 		status = 2;
 		goto out;
 	}

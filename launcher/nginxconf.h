@@ -14,7 +14,7 @@ struct nginxconf {
 	const char *prefix; /* nginx's -p directory, <spool>/nginx (must exist) */
 	const char *user;   /* worker user and group when started as root, else NULL */
 	const char *group;
-	const char *www;    /* the directory of the dashboard's files, served at /ui/ */
+	const char *www; /* the directory of the dashboard's files, served at /ui/ */
 };
 
 /* "127.0.0.1:3000" or "[::1]:3000" for cfg's --ip/--port: new string, caller frees. */

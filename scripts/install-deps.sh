@@ -9,7 +9,7 @@ packages="build-essential autoconf automake libtool pkg-config
 libfcgi-dev libjson-c-dev libcurl4-openssl-dev nettle-dev libsqlite3-dev libcmocka-dev
 nginx spawn-fcgi curl clang libclang-rt-14-dev python3 python3-jsonschema sqlite3 wrk ca-certificates
 openssl valgrind
-debhelper dpkg-dev
+debhelper dpkg-dev lintian
 chromium"
 
 missing=

@@ -3,7 +3,8 @@
 # Sets up and runs the whole test suite: installs dependencies (as root), builds three times out
 # of tree — a normal build and an AddressSanitizer+UBSan build, each running `make check`, and a
 # build with the fault-injection seam running the reliability tests' short forms
-# (`make check-reliability`, tests/reliability/README).
+# (`make check-reliability`, tests/reliability/README); then, in the normal build, the Debian
+# package from build to purge (`make check-packaging`, one to two minutes; skipped when not root).
 #   usage: scripts/test.sh [--normal] [--as USER]
 #     (build directories: build/, build-asan/ and build-fault/)
 #     --normal   the normal build only
@@ -87,5 +88,7 @@ if [ -z "$normal_only" ]; then
 	run_suite "$top/build-asan" check --enable-asan
 	echo "== fault-injection build: the reliability tests"
 	run_suite "$top/build-fault" check-reliability --enable-fault-injection
+	echo "== the Debian package from build to purge (tests/packaging/deb.sh, as root)"
+	run_suite "$top/build" check-packaging
 fi
 echo "test.sh: all suites passed"

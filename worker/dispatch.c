@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The worker's runs (see dispatch.h). Order of a start: claim (WORKING/RUNNING committed) -> fork
- * the supervisor, which prepares the run (a fresh run directory, then its own pid file) and
- * waits, while the worker makes the claim durable (--spool-sync full without Consul: the claim's
- * commit does not wait for the disk and is flushed here, so that the two overlap; with Consul it
- * is durable before Consul is told; dispatch_next owns both ends) -> the go byte -> the command
- * line and pid in the spool.
+ * the supervisor, which prepares the run (a fresh run directory, its own pid file, its go slot
+ * opened) and waits -> the go byte -> the command line and pid in the spool.
  * The supervisor starts the runner only after its pid file is written, the go byte has come and
- * its go record is written (outcome.h). A worker that dies before the go byte leaves a supervisor
- * that exits having started nothing; a run that starts can always be found by the next worker
- * through the pid file. So "no status and no live supervisor" always means the run is over, and
+ * its go record is written (outcome.h). The go record, not the claim, is a run's commit point:
+ * with --spool-sync full and no Consul the claim's commit does not wait for the disk -- it gets
+ * there with the next commit that waits (an outcome, a submission) -- so that the go record's
+ * flush is the only one between a claim and the runner's exec. A power loss that takes back the
+ * claim and not the go record leaves a QUEUED job that the next worker claims again from the
+ * record (dispatch_reclaim) and settles as any run whose supervisor is gone; one that takes both
+ * back never started a runner. With Consul the claim is durable at its commit, before Consul
+ * hears of it (a claim lost while Consul already says WORKING would be taken for a lost one).
+ * A worker that dies before the go byte leaves a supervisor that exits having started nothing;
+ * a run that starts can always be found by the next worker through the pid file. So "no status and no live supervisor" always means the run is over, and
  * without a go record as well it never began: the job goes back to its place in the queue
  * (dispatch_requeue) instead of failing for nothing; with one, "worker-lost" (or, for a
  * supervisor this worker watched, "supervisor-lost") is a proven outcome. And since a supervisor
@@ -86,6 +90,13 @@ int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, 
 	    dispatch_mkdir(w->factfiles_dir, 0750) != 0) {
 		return -1;
 	}
+	/* one go slot per run that may be watched at once (dispatch_pick_slot), made here, off the
+	 * path of every run */
+	if (outcome_go_make(w->runs_dir, cfg->max_workers, cfg->spool_sync != CONFIG_SYNC_NORMAL) !=
+	    0) {
+		log_error("cannot make the go slots in %s/go: %s", w->runs_dir, strerror(errno));
+		return -1;
+	}
 	/* spares are renamed into the run root: the pool must be on its filesystem */
 	if (stat(cfg->spool, &a) == 0 && stat(w->runs_dir, &b) == 0 && a.st_dev != b.st_dev)
 		spare = xasprintf("%s/spare", w->runs_dir);
@@ -126,6 +137,7 @@ static struct watched_run *dispatch_add(struct worker *w, const struct spool_job
 	r->id = xstrdup(job->id);
 	r->token = job->started_ms;
 	r->pidfd = -1;
+	r->slot = -1;
 	r->factfile_sha = job->factfile_sha != NULL ? xstrdup(job->factfile_sha) : NULL;
 	return r;
 }
@@ -163,6 +175,24 @@ static void dispatch_rundir_remove(struct worker *w, const char *id)
 	if (rundir_remove(dir) != 0)
 		log_warn("job %s: %s could not be removed", id, dir);
 	free(dir);
+}
+
+/* 1 when a go record names r's run: in r's slot, or, for a run this worker did not start, in
+ * whichever slot has it (r then holds that slot until it is settled). A slot that cannot be read
+ * names nothing, as a missing one. */
+static int dispatch_go_written(struct worker *w, struct watched_run *r)
+{
+	struct run_go *gs = NULL, g;
+	size_t n = 0, i;
+
+	if (r->slot < 0 && outcome_go_list(w->runs_dir, &gs, &n) == 0) {
+		for (i = 0; i < n && r->slot < 0; i++)
+			if (strcmp(gs[i].id, r->id) == 0 && gs[i].run == r->token)
+				r->slot = gs[i].slot;
+		free(gs);
+	}
+	return r->slot >= 0 && outcome_go_read(w->runs_dir, r->slot, &g) == 0 &&
+	       strcmp(g.id, r->id) == 0 && g.run == r->token;
 }
 
 /* A run whose runner never started (no status, no go record, no live supervisor): its job goes
@@ -222,8 +252,7 @@ static int dispatch_settle(struct worker *w, struct watched_run *r)
 	if (have_status && fault_at("worker.before-outcome") != 0)
 		goto out; /* as if the spool could not take it: tried again */
 	/* no status, no live supervisor and no go record: the runner never started */
-	if (!have_status && r->reason[0] == '\0' &&
-	    !outcome_go_exists(w->runs_dir, r->id, r->token)) {
+	if (!have_status && r->reason[0] == '\0' && !dispatch_go_written(w, r)) {
 		free(err);
 		free(key);
 		return dispatch_requeue(w, r);
@@ -327,6 +356,7 @@ struct dispatch_start {
 	char *cmd;        /* the runner's command line as JSON (owned), NULL if none */
 	const char *fail; /* why the run cannot start (its reason in the spool), NULL if it can */
 	uid_t uid;        /* the run's own uid (--run-uid-range), 0 if none */
+	int slot;         /* its go slot, -1 if none */
 };
 
 /* With --run-uid-range, the lowest uid of the range that no watched run holds (there is one:
@@ -349,6 +379,21 @@ static uid_t dispatch_pick_uid(const struct worker *w)
 	return (uid_t)u;
 }
 
+/* The lowest go slot no watched run holds: one of those dispatch_init made, since a run is only
+ * started while fewer than --max-workers are watched. */
+static int dispatch_pick_slot(const struct worker *w)
+{
+	size_t i;
+	int slot;
+
+	for (slot = 0;; slot++) {
+		for (i = 0; i < w->nruns && w->runs[i].slot != slot; i++)
+			;
+		if (i == w->nruns)
+			return slot;
+	}
+}
+
 /* Forks the claimed job's supervisor, which prepares the run and waits for its go byte; sets
  * s->fail when there is none. The strings lent to the supervisor are freed here: it has its own
  * copy once supervisor_spawn returns. */
@@ -359,7 +404,7 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	char **argv = NULL, **envp = NULL, *err = NULL, *dir = NULL, *log = NULL, *msg;
 	char *factfile = NULL;
 	/* lent to the supervisor, which renames them (spares.h) */
-	char *spare_pid = NULL, *spare_status = NULL, *spare_go = NULL, *spare_dir = NULL;
+	char *spare_pid = NULL, *spare_status = NULL, *spare_dir = NULL;
 	char *next_spare_dir = NULL;
 
 	if (!dispatch_runner_ok(w)) {
@@ -400,6 +445,9 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	memset(&a, 0, sizeof(a));
 	a.id = job->id;
 	a.run = job->started_ms;
+	a.seq = job->seq;
+	a.submitted_ms = job->created_ms;
+	a.go_slot = s->slot = dispatch_pick_slot(w);
 	a.argv = argv;
 	a.envp = envp;
 	ra.uid = dispatch_pick_uid(w);
@@ -419,7 +467,6 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	a.lockfd = w->lockfd;
 	a.spare_pid = spare_pid = spares_take(&w->spares);
 	a.spare_status = spare_status = spares_take(&w->spares);
-	a.spare_go = spare_go = spares_take(&w->spares);
 	a.spare_dir = spare_dir = spares_take_dir(&w->spares, (size_t)w->cfg->max_workers);
 	a.next_spare_dir = next_spare_dir =
 		spares_reserve_dir(&w->spares, (size_t)w->cfg->max_workers);
@@ -436,7 +483,6 @@ out:
 	free(log);
 	free(spare_pid);
 	free(spare_status);
-	free(spare_go);
 	free(spare_dir);
 	free(next_spare_dir);
 }
@@ -464,6 +510,7 @@ static void dispatch_go(struct worker *w, const struct spool_job *job, struct di
 	r->pidfd = pidfd;
 	r->child = 1;
 	r->uid = s->uid;
+	r->slot = s->slot;
 	/* the run has begun: a spool too busy for its details does not stop it (it is settled
 	 * as any other); only the details are missing. They need not wait for the disk: no
 	 * recovery reads them (the header), and the run's settling commit flushes them. */
@@ -503,17 +550,16 @@ static void dispatch_start_end(struct worker *w, const struct spool_job *job,
 }
 
 /* Claims the next QUEUED job and starts it. The claim's durability is this function's alone:
- * without Consul the claim's commit does not wait for the disk and is flushed while the
- * supervisor prepares, always before the go byte; with Consul it is durable at its commit, before
- * Consul hears of it (a claim lost to a power cut while Consul already says WORKING would be
- * taken for a lost one). 0 when a job was claimed (started, lost to another node, or settled as
- * unable to start), -1 when none was (nothing queued, or the spool failed). */
+ * without Consul the claim's commit does not wait for the disk (the go record is what must be on
+ * it before the runner starts: the header); with Consul it is durable at its commit. 0 when a job
+ * was claimed (started, lost to another node, or settled as unable to start), -1 when none was
+ * (nothing queued, or the spool failed). */
 static int dispatch_next(struct worker *w)
 {
-	struct dispatch_start s = { 0, -1, NULL, NULL, 0 };
+	struct dispatch_start s = { 0, -1, NULL, NULL, 0, -1 };
 	struct spool_job *job = NULL;
 	char *err = NULL;
-	int rc, lost = 0, go;
+	int rc, lost = 0;
 
 	rc = w->cfg->no_consul ? spool_defer_sync(w->sp, &err) : 0;
 	if (rc == 0)
@@ -524,13 +570,9 @@ static int dispatch_next(struct worker *w)
 		lost = statesync_claimed(job->id) != 0; /* then never started */
 	if (rc == 0 && !lost)
 		dispatch_spawn(w, job, &s);
-	/* the one resume of the defer above: with the flush when the run is to start, else
-	 * without (a run that never starts is settled by a waiting commit) */
-	go = rc == 0 && !lost && s.fail == NULL;
-	if (spool_resume_sync(w->sp, go, go ? &err : NULL) != 0 && go) {
-		log_error("job %s: the claim could not be made durable: %s", job->id, err);
-		s.fail = "spawn-failed";
-	}
+	/* the one resume of the defer above, without a flush: the next waiting commit makes the
+	 * claim durable */
+	(void)spool_resume_sync(w->sp, 0, NULL);
 	if (rc == 0 && !lost) {
 		if (s.fail == NULL)
 			dispatch_go(w, job, &s);
@@ -541,11 +583,16 @@ static int dispatch_next(struct worker *w)
 	return rc == 0 ? 0 : -1;
 }
 
+static void dispatch_reclaim(struct worker *w);
 void dispatch_fill(struct worker *w)
 {
 	(void)dispatch_runner_ok(w); /* keeps worker.runner true even with nothing queued */
 	if (!statesync_may_dispatch())
 		return; /* the node's Consul entries are being re-acquired (statesync.h) */
+	if (w->reclaim_pending)
+		dispatch_reclaim(w);
+	if (w->reclaim_pending)
+		return; /* a lost claim's job could be claimed anew */
 	while (w->nruns < (size_t)w->cfg->max_workers && dispatch_next(w) == 0)
 		;
 }
@@ -628,49 +675,101 @@ static uid_t dispatch_run_uid(const struct worker *w, const char *id)
 	return uid;
 }
 
+/* Takes back a WORKING job a previous worker left (dispatch_recover says how). */
+static void dispatch_take_back(struct worker *w, const struct spool_job *job)
+{
+	struct watched_run *r = dispatch_add(w, job);
+	struct run_status st;
+	struct run_pid rp;
+	int pidfd = -1;
+
+	if (outcome_status_read(w->runs_dir, r->id, &st) == 0 && st.run == r->token) {
+		/* ended while no worker ran */
+		if (outcome_pid_read(w->runs_dir, r->id, &rp) == 0 && rp.run == r->token)
+			dispatch_record_late(w, job, rp.pid);
+	} else if (outcome_pid_read(w->runs_dir, r->id, &rp) == 0 && rp.run == r->token &&
+		   (pidfd = pidfd_open(rp.pid, 0)) >= 0 && proc_is(rp.pid, rp.start)) {
+		/* alive, and the pidfd names that very process: its start time matched after the
+		 * pidfd was opened, so the pid had not been reused */
+		dispatch_record_late(w, job, rp.pid);
+		r->pid = rp.pid;
+		r->pidfd = pidfd;
+		/* held even before its record is written: the supervisor may have had its go byte
+		 * a moment ago */
+		r->slot = rp.slot;
+		r->uid = dispatch_run_uid(w, r->id);
+		log_info("job %s: re-adopted supervisor %ld", r->id, (long)rp.pid);
+		return;
+	} else if ((outcome_status_read(w->runs_dir, r->id, &st) != 0 || st.run != r->token) &&
+		   dispatch_go_written(w, r)) {
+		/* the status checked again (it may have been written meanwhile); with the go record
+		 * the run may have begun; without, dispatch_settle queues it again */
+		snprintf(r->reason, sizeof(r->reason), "worker-lost");
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	dispatch_end(w, w->nruns - 1);
+}
+
+/* Claims again each QUEUED job whose submission a go record names -- a power loss took back its
+ * claim and not its go record, so that run may have begun (outcome.h) -- and takes it back as
+ * any WORKING job. Only the go slots are read, one record each, never the queue; a record of a
+ * settled run is refused by spool_reclaim (not QUEUED, or another submission). While a record
+ * could not be dealt with, w->reclaim_pending stays set and no job is claimed (dispatch_fill):
+ * the one it names must not run again. */
+static void dispatch_reclaim(struct worker *w)
+{
+	struct run_go *gs = NULL;
+	struct spool_job *job;
+	char *err = NULL;
+	size_t n = 0, i;
+	int rc, pending = 0;
+
+	if (outcome_go_list(w->runs_dir, &gs, &n) != 0) {
+		log_error("cannot read the go slots in %s/go: %s", w->runs_dir, strerror(errno));
+		w->reclaim_pending = 1;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		job = NULL;
+		rc = spool_reclaim(w->sp, gs[i].id, w->cfg->consul_name, gs[i].run, gs[i].seq,
+				   gs[i].submitted_ms, &err);
+		if (rc == 0) {
+			log_warn("job %s: its claim was lost after its go record was written (a "
+				 "power loss): its runner may have started",
+				 gs[i].id);
+			rc = spool_get(w->sp, gs[i].id, &job, &err);
+		}
+		if (rc == 0) {
+			dispatch_take_back(w, job);
+		} else if (rc != FS_ENOENT && rc != FS_ESTATE) {
+			log_error("job %s: a lost claim not taken back yet: %s", gs[i].id, err);
+			pending = 1;
+		}
+		spool_job_free(job);
+		free(err);
+		err = NULL;
+	}
+	free(gs);
+	w->reclaim_pending = pending;
+}
+
 void dispatch_recover(struct worker *w)
 {
 	struct spool_job *jobs = NULL;
-	struct run_status st;
-	struct run_pid rp;
 	char *err = NULL;
 	size_t n = 0, i;
 
 	if (spool_list(w->sp, SPOOL_WORKING, 0, 0, &jobs, &n, &err) != 0) {
 		log_error("recovery: %s", err);
 		free(err);
+		w->reclaim_pending = 1; /* not before the WORKING jobs: tried by dispatch_fill */
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		struct watched_run *r = dispatch_add(w, &jobs[i]);
-		int pidfd = -1;
-
-		if (outcome_status_read(w->runs_dir, r->id, &st) == 0 && st.run == r->token) {
-			/* ended while no worker ran */
-			if (outcome_pid_read(w->runs_dir, r->id, &rp) == 0 && rp.run == r->token)
-				dispatch_record_late(w, &jobs[i], rp.pid);
-		} else if (outcome_pid_read(w->runs_dir, r->id, &rp) == 0 && rp.run == r->token &&
-			   (pidfd = pidfd_open(rp.pid, 0)) >= 0 && proc_is(rp.pid, rp.start)) {
-			/* alive, and the pidfd names that very process: its start time matched
-			 * after the pidfd was opened, so the pid had not been reused */
-			dispatch_record_late(w, &jobs[i], rp.pid);
-			r->pid = rp.pid;
-			r->pidfd = pidfd;
-			r->uid = dispatch_run_uid(w, r->id);
-			log_info("job %s: re-adopted supervisor %ld", r->id, (long)rp.pid);
-			continue;
-		} else if ((outcome_status_read(w->runs_dir, r->id, &st) != 0 ||
-			    st.run != r->token) &&
-			   outcome_go_exists(w->runs_dir, r->id, r->token)) {
-			/* the status checked again (it may have been written meanwhile); with the go
-			 * record the run may have begun; without, dispatch_settle queues it again */
-			snprintf(r->reason, sizeof(r->reason), "worker-lost");
-		}
-		if (pidfd >= 0)
-			close(pidfd);
-		dispatch_end(w, w->nruns - 1);
-	}
+	for (i = 0; i < n; i++)
+		dispatch_take_back(w, &jobs[i]);
 	spool_job_list_free(jobs, n);
+	dispatch_reclaim(w);
 	factcopy_prune(w->sp, w->factfiles_dir); /* the copies of runs that ended meanwhile */
 }
 

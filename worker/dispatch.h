@@ -30,6 +30,7 @@ struct watched_run {
 	int cancel_sent;
 	char reason[32]; /* settled without a status: FAILED with this reason */
 	uid_t uid;       /* its own uid from --run-uid-range, 0 if none */
+	int slot;        /* the go slot it holds until settled (outcome.h), -1 if none */
 	/* the hash of the job's kept factfile (factcopy.h), owned; NULL if none */
 	char *factfile_sha;
 };
@@ -47,19 +48,22 @@ struct worker {
 	struct watched_run *runs; /* the runs this worker watches (owned) */
 	size_t nruns;
 	int runner_missing;        /* as last published in the spool's worker.runner; -1 unknown */
+	int reclaim_pending;       /* a go record may name a lost claim not yet taken back */
 	const struct runas *runas; /* who runs run as (runas.h); not owned, set by the caller */
 };
 
-/* Sets up w (creating <spool>/runs and <spool>/logs); lockfd is the worker's lock (the spool
- * directory, flock'ed), open as long as w is used. 0, or -1 with a message on stderr. */
+/* Sets up w (creating <spool>/runs, its go slots and <spool>/logs); lockfd is the worker's lock
+ * (the spool directory, flock'ed), open as long as w is used. 0, or -1 with a message on stderr. */
 int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, int lockfd);
 /* Forgets the runs (their supervisors keep running) and frees w's memory. */
 void dispatch_free(struct worker *w);
 
-/* At start-up: every WORKING job gets its status recorded (written while no worker ran), or is
- * re-adopted (its supervisor still lives), or, its supervisor provably gone without a status,
- * becomes DONE/FAILED with reason "worker-lost" when its go record says the runner may have
- * started, else goes back to its place in the queue (spool_requeue). */
+/* At start-up: a QUEUED job whose submission a go record names is claimed again for that run (a
+ * power loss took its claim back: outcome.h); then every WORKING job gets its status recorded
+ * (written while no worker ran), or is re-adopted (its supervisor still lives), or, its
+ * supervisor provably gone without a status, becomes DONE/FAILED with reason "worker-lost" when
+ * its go record says the runner may have started, else goes back to its place in the queue
+ * (spool_requeue). */
 void dispatch_recover(struct worker *w);
 
 /* Claims and starts QUEUED jobs while fewer than --max-workers runs are watched. */

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Status and pid files of runs, and recording outcomes in the spool (see outcome.h). The files
- * are a few "key=value" lines: easy to read by eye when a run goes wrong. */
+/* Status and pid files of runs, their go slots, and recording outcomes in the spool (see
+ * outcome.h). The files are a few "key=value" lines: easy to read by eye when a run goes wrong. */
 #define _GNU_SOURCE
 #include "outcome.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -18,7 +21,7 @@
 #include "xalloc.h"
 
 #define OUTCOME_MAX_FILE 4096
-/* a go record's first line before the go byte: names no run */
+/* a go slot never used: names no run */
 #define OUTCOME_GO_NONE  "run=-\n"
 
 /* Writes text to <dir>/<name>: through <dir>/<name>.tmp and a rename when atomic (a reader sees
@@ -156,8 +159,8 @@ int outcome_status_read(const char *dir, const char *id, struct run_status *st)
 int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp, const char *spare)
 {
 	char *name = xasprintf("%s.pid", id);
-	char *text = xasprintf("run=%" PRId64 "\npid=%ld\nstart=%llu\n", rp->run, (long)rp->pid,
-			       rp->start);
+	char *text = xasprintf("run=%" PRId64 "\npid=%ld\nstart=%llu\nslot=%d\n", rp->run,
+			       (long)rp->pid, rp->start, rp->slot);
 	/* neither fsync nor rename (see outcome.h) */
 	int rc = outcome_write_file(dir, name, text, 0, 0, spare);
 
@@ -166,67 +169,187 @@ int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp,
 	return rc;
 }
 
-int outcome_go_open(const char *dir, const char *id, int durable, const char *spare)
+/* <dir>/go/<slot> (the caller frees it) */
+static char *outcome_go_path(const char *dir, int slot)
 {
-	const size_t none_len = sizeof(OUTCOME_GO_NONE) - 1;
-	char *path = xasprintf("%s/%s.go", dir, id);
-	int fd, dfd = -1, saved;
+	return xasprintf("%s/go/%d", dir, slot);
+}
 
-	if (spare != NULL)
-		(void)rename(spare, path); /* lost to another writer: created below */
-	/* a spare's bytes are kept past the first line, which alone counts (outcome_go_exists):
-	 * the record then overwrites a block the file already has, and its fdatasync writes that
-	 * one block. The name is made durable now, off the path from the go byte to the exec. */
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0 || pwrite(fd, OUTCOME_GO_NONE, none_len, 0) != (ssize_t)none_len)
-		goto fail;
-	if (durable &&
-	    ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(dfd) != 0))
-		goto fail;
-	goto done;
-fail:
+/* fsync of the directory path: its entries are on the disk. 0, or -1 with errno. */
+static int outcome_fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, saved;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
 	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	fd = -1;
+	close(fd);
 	errno = saved;
-done:
+	return rc;
+}
+
+/* Makes slot, naming no run (fsync'd when durable), unless it exists. 0, or -1 with errno. */
+static int outcome_go_make_one(const char *dir, int slot, int durable)
+{
+	char *path = outcome_go_path(dir, slot), text[OUTCOME_GO_SIZE];
+	int fd, rc = -1, saved;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		rc = errno == EEXIST ? 0 : -1;
+		goto out;
+	}
+	memset(text, '\n', sizeof(text));
+	memcpy(text, OUTCOME_GO_NONE, sizeof(OUTCOME_GO_NONE) - 1);
+	if (pwrite(fd, text, sizeof(text), 0) == (ssize_t)sizeof(text) &&
+	    (!durable || fsync(fd) == 0))
+		rc = 0;
 	saved = errno;
-	if (dfd >= 0)
-		close(dfd);
+	close(fd);
+	if (rc != 0)
+		unlink(path); /* made again, whole, by the next call */
+	errno = saved;
+out:
 	free(path);
-	errno = saved;
+	return rc;
+}
+
+int outcome_go_make(const char *dir, int n, int durable)
+{
+	char *godir = xasprintf("%s/go", dir);
+	int rc = -1, i;
+
+	/* the worker's and its supervisors' alone */
+	if (mkdir(godir, 0700) != 0 && errno != EEXIST)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (outcome_go_make_one(dir, i, durable) != 0)
+			goto out;
+	/* whether made now or by a worker that died before it flushed them: once per start */
+	if (durable && (outcome_fsync_dir(godir) != 0 || outcome_fsync_dir(dir) != 0))
+		goto out;
+	rc = 0;
+out:
+	free(godir);
+	return rc;
+}
+
+int outcome_go_open(const char *dir, int slot, int durable)
+{
+	char *path = outcome_go_path(dir, slot);
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	/* a slot removed by hand: made again, whole and durable, before it is used */
+	if (fd < 0 && errno == ENOENT && outcome_go_make(dir, slot + 1, durable) == 0)
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
 	return fd;
 }
 
-int outcome_go_write(int fd, int64_t run, int durable)
+int outcome_go_write(int fd, const struct run_go *g, int durable)
 {
-	char text[32];
-	int len = snprintf(text, sizeof(text), "run=%" PRId64 "\n", run);
-	ssize_t w = pwrite(fd, text, (size_t)len, 0);
+	char text[OUTCOME_GO_SIZE];
+	int len;
+	ssize_t w;
 
-	if (w != len) {
+	/* padded to the slot's size: the file keeps its size and its block, so that fdatasync
+	 * writes that block alone */
+	memset(text, '\n', sizeof(text));
+	len = snprintf(text, sizeof(text),
+		       "run=%" PRId64 "\nid=%s\nseq=%" PRId64 "\nsubmitted=%" PRId64 "\n", g->run,
+		       g->id, g->seq, g->submitted_ms);
+	if (len < 0 || (size_t)len >= sizeof(text)) {
+		errno = EINVAL;
+		return -1;
+	}
+	text[len] = '\n'; /* snprintf's NUL */
+	w = pwrite(fd, text, sizeof(text), 0);
+	if (w != (ssize_t)sizeof(text)) {
 		if (w >= 0)
-			errno = EIO; /* a short write of a few bytes: no errno of its own */
+			errno = EIO; /* a short write of one block: no errno of its own */
 		return -1;
 	}
 	return durable ? fdatasync(fd) : 0;
 }
 
-int outcome_go_exists(const char *dir, const char *id, int64_t run)
+/* The value of "key=" at the start of a line of text, as a string of fewer than size bytes. */
+static int outcome_str(const char *text, const char *key, char *buf, size_t size)
 {
-	char buf[OUTCOME_MAX_FILE], *name = xasprintf("%s.go", id);
-	long long got;
+	size_t klen = strlen(key), len;
+	const char *p = text, *nl;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			p += klen + 1;
+			if ((nl = strchr(p, '\n')) == NULL || (len = (size_t)(nl - p)) >= size)
+				return -1;
+			memcpy(buf, p, len);
+			buf[len] = '\0';
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return -1;
+}
+
+int outcome_go_read(const char *dir, int slot, struct run_go *g)
+{
+	char buf[OUTCOME_MAX_FILE], *name = xasprintf("go/%d", slot);
+	long long run, seq, submitted;
 	int rc = outcome_read_file(dir, name, buf, sizeof(buf));
 
 	free(name);
-	return rc == 0 && outcome_num(buf, "run", &got) == 0 && got == run;
+	if (rc != 0)
+		return rc;
+	memset(g, 0, sizeof(*g));
+	if (outcome_num(buf, "run", &run) != 0 || outcome_num(buf, "seq", &seq) != 0 ||
+	    outcome_num(buf, "submitted", &submitted) != 0 ||
+	    outcome_str(buf, "id", g->id, sizeof(g->id)) != 0 || g->id[0] == '\0')
+		return FS_EINVAL;
+	g->slot = slot;
+	g->run = run;
+	g->seq = seq;
+	g->submitted_ms = submitted;
+	return 0;
+}
+
+int outcome_go_list(const char *dir, struct run_go **gsp, size_t *np)
+{
+	char *godir = xasprintf("%s/go", dir), *end;
+	struct run_go g, *gs = NULL;
+	struct dirent *e;
+	size_t n = 0;
+	long slot;
+	DIR *d;
+
+	*gsp = NULL;
+	*np = 0;
+	d = opendir(godir);
+	free(godir);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((e = readdir(d)) != NULL) {
+		errno = 0;
+		slot = strtol(e->d_name, &end, 10);
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || *end != '\0' || errno != 0 ||
+		    slot > INT_MAX || outcome_go_read(dir, (int)slot, &g) != 0)
+			continue; /* not a slot, or naming no run */
+		gs = xgrow_by_one(gs, n, sizeof(*gs));
+		gs[n++] = g;
+	}
+	closedir(d);
+	*gsp = gs;
+	*np = n;
+	return 0;
 }
 
 int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp)
 {
 	char buf[OUTCOME_MAX_FILE], *name = xasprintf("%s.pid", id);
-	long long run, pid, start;
+	long long run, pid, start, slot;
 	int rc = outcome_read_file(dir, name, buf, sizeof(buf));
 
 	free(name);
@@ -235,15 +358,19 @@ int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp)
 	if (outcome_num(buf, "run", &run) != 0 || outcome_num(buf, "pid", &pid) != 0 ||
 	    outcome_num(buf, "start", &start) != 0 || pid <= 1 || start < 0)
 		return FS_EINVAL;
+	/* a slot that is not there reads as none (a pid file written before slots were) */
+	if (outcome_num(buf, "slot", &slot) != 0 || slot < 0 || slot > INT_MAX)
+		slot = -1;
 	rp->run = run;
 	rp->pid = (pid_t)pid;
 	rp->start = (unsigned long long)start;
+	rp->slot = (int)slot;
 	return 0;
 }
 
 void outcome_recycle(struct spares *sp, const char *dir, const char *id)
 {
-	static const char *const suffixes[] = { "status", "pid", "go", "status.tmp", "pid.tmp" };
+	static const char *const suffixes[] = { "status", "pid", "status.tmp", "pid.tmp" };
 	size_t i;
 
 	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
@@ -255,7 +382,7 @@ void outcome_recycle(struct spares *sp, const char *dir, const char *id)
 		 * worker are the only writers, and both are done with them). Temporaries left
 		 * by a crash are not worth keeping. */
 		if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (i >= 3 || spares_put(sp, path) != 0))
+		    (i >= 2 || spares_put(sp, path) != 0))
 			(void)unlink(path);
 		free(path);
 	}

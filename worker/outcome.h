@@ -15,18 +15,30 @@
  * status (FAILED, reason worker-lost) instead of with its exit code, just as the spool's last
  * commits may be rolled back; never as still running, never half-read.
  *
- * <spool>/runs/<id>.go is the go record: the supervisor writes it once it has the go byte, just
- * before it starts the runner, and never starts one without it. So a WORKING job with no status,
- * no live supervisor and no go record never reached its runner and may run again (it goes back
- * to the queue); with the record, the run may have begun and its outcome is unknown (FAILED
- * worker-lost or supervisor-lost). It is made (naming no run) while the supervisor prepares the
- * run and written in place on the go byte (a torn one names no run: it was torn before any runner
- * started); with --spool-sync full its name is fsync'd with the directory while the run is
- * prepared and the record is on the disk before the runner starts, so that it also outlives a
- * power loss; with normal a power loss may lose it, and a run that had begun may then run again.
+ * The go record is the commit point of a run: the supervisor writes it once it has the go byte,
+ * just before it starts the runner, and never starts one without it. It names the job, the
+ * submission the run belongs to (the job's seq and created_ms: a job queued again keeps both, a
+ * job submitted again gets others) and the run's token. So a WORKING job with no status, no live
+ * supervisor and no go record naming its run never reached its runner and may run again (it goes
+ * back to the queue); with one, the run may have begun and its outcome is unknown (FAILED
+ * worker-lost or supervisor-lost). And since the worker does not wait for the claim's commit to
+ * reach the disk before the go byte (worker/dispatch.c), a power loss may take back a claim whose
+ * go record survived: a QUEUED job whose submission a go record names was claimed for that run,
+ * which may have begun; the next worker claims it again with that run's token (spool_reclaim)
+ * and it is the WORKING case above. A go record of an earlier submission names another one.
  *
- * The three files carry the run's token, the started_ms of the claim that began it, so that a
- * file left by an earlier run of the same id is never taken for this run's. */
+ * Go records live in go slots, <dir>/go/<n>: files made once, their names on the disk before any
+ * run uses them, each lent to one run at a time by the worker (the run's pid file names its
+ * slot). A record is one pwrite of OUTCOME_GO_SIZE bytes at the start of its slot, over bytes the
+ * file already has; with --spool-sync full it is fdatasync'd before the runner starts -- the one
+ * disk flush between a claim and the runner's exec: no name to make durable, no block or size to
+ * allocate -- so that it outlives a power loss; with normal a power loss may lose it, and a run
+ * that had begun may then run again. A slot keeps its last record until the next run that uses
+ * it: a record of a settled run counts for nothing, its job being neither WORKING with that token
+ * nor QUEUED in that submission.
+ *
+ * The three carry the run's token, the started_ms of the claim that began it, so that a file left
+ * by an earlier run of the same id is never taken for this run's. */
 #ifndef FS_OUTCOME_H
 #define FS_OUTCOME_H
 
@@ -49,6 +61,7 @@ struct run_pid {
 	int64_t run;              /* the run's token */
 	pid_t pid;                /* the supervisor */
 	unsigned long long start; /* its start time (proc.h) */
+	int slot;                 /* its go slot, -1 if none */
 };
 
 /* Write <dir>/<id>.status atomically (temporary file, rename; never half-read), and, when
@@ -61,24 +74,39 @@ struct run_pid {
 int outcome_status_write(const char *dir, const char *id, const struct run_status *st, int durable,
 			 const char *spare);
 int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp, const char *spare);
-/* The go record, in two steps, so that only the second is on the path from the go byte to the
- * runner's exec. outcome_go_open makes <dir>/<id>.go name no run (spare as above) and, when
- * durable, fsyncs dir: its name survives a power loss before the record is written.
- * It returns the open descriptor (the caller closes it), or -1 with errno. outcome_go_write then
- * writes the run's token into it in place, with fdatasync when durable: 0, or -1 with errno. */
-int outcome_go_open(const char *dir, const char *id, int durable, const char *spare);
-int outcome_go_write(int fd, int64_t run, int durable);
+/* The go slots: outcome_go_make makes <dir>/go and the slots 0..n-1 that do not exist yet,
+ * naming no run; when durable, each slot made is fsync'd, and so are <dir>/go and dir. 0, or -1
+ * with errno. outcome_go_open opens one for writing (made first if
+ * it is missing, as outcome_go_make would): a descriptor the caller closes, or -1 with errno.
+ * outcome_go_write writes g (its slot is not written) at the start of the slot open at fd, with
+ * fdatasync when durable: 0, or -1 with errno. */
+#define OUTCOME_GO_SIZE 256 /* a record, padded: every write is the same bytes of one block */
+struct run_go {
+	int slot;             /* the slot it was read from */
+	char id[65];          /* the job */
+	int64_t seq;          /* the submission: the job's seq ... */
+	int64_t submitted_ms; /* ... and created_ms */
+	int64_t run;          /* the run's token */
+};
+int outcome_go_make(const char *dir, int n, int durable);
+int outcome_go_open(const char *dir, int slot, int durable);
+int outcome_go_write(int fd, const struct run_go *g, int durable);
+/* The record in slot: 0; FS_ENOENT when there is no such slot; FS_EINVAL when it names no run
+ * (a slot never used, or a write cut short before any runner started). */
+int outcome_go_read(const char *dir, int slot, struct run_go *g);
+/* Every record that names a run, one per slot, read from whatever slots <dir>/go holds (their
+ * number is the highest --max-workers the spool has run with): *gsp is an array of *np the
+ * caller frees (NULL when 0; a missing directory has none). 0, or -1 with errno. */
+int outcome_go_list(const char *dir, struct run_go **gsp, size_t *np);
 
 /* Read them back: 0; FS_ENOENT when the file does not exist; FS_EINVAL when it does not parse
  * (a file is either the old one or the new one, so this means someone else wrote it). */
 int outcome_status_read(const char *dir, const char *id, struct run_status *st);
 int outcome_pid_read(const char *dir, const char *id, struct run_pid *rp);
-/* 1 when <dir>/<id>.go names the run whose token is run, else 0 (absent, torn, another run's). */
-int outcome_go_exists(const char *dir, const char *id, int64_t run);
 
-/* Removes the three files (and any temporary left by a crash); absent files are fine. Not for
- * files that are still being written. The pid, status and go files go into the pool sp instead
- * while it has room (spares.h); sp may be NULL. */
+/* Removes the pid and status files (and any temporary left by a crash); absent files are fine.
+ * Not for files that are still being written. They go into the pool sp instead while it has room
+ * (spares.h); sp may be NULL. */
 void outcome_recycle(struct spares *sp, const char *dir, const char *id);
 
 /* Records st for the WORKING job id (spool_finish): SUCCEEDED for exit 0 with no reason, else

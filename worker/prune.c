@@ -14,6 +14,7 @@
 #include "log.h"
 #include "rundir.h"
 #include "spoolprune.h"
+#include "statesync.h"
 #include "xalloc.h"
 
 /* A look costs one short write transaction: often enough that a job is not kept much past its
@@ -84,7 +85,7 @@ static int prune_consul(struct pruner *p, int64_t now)
 	size_t n = 0, i = 0, removed = 0;
 	int rc;
 
-	if (p->consul == NULL || now < p->consul_at)
+	if (p->consul == NULL || now < p->consul_at || statesync_denied())
 		return 0;
 	if (spoolprune_consul_due(p->sp, p->node, clock_real_ms() - p->retain_consul_ms,
 				  PRUNE_CONSUL_BATCH, &ids, &idx, &n, &err) != 0) {

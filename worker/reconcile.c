@@ -350,6 +350,8 @@ void reconcile_round(int force)
 	if (!r.enabled || (!force && clock_mono_ms() < r.due_ms))
 		return;
 	r.due_ms = clock_mono_ms() + RECONCILE_PERIOD_MS;
+	if (statesync_denied())
+		return;
 	if (spool_setting_get(r.sp, SETTINGS_CONSUL_SESSION, &r.session, NULL) != 0) {
 		r.session = NULL;
 	} else if (*r.session == '\0') {

@@ -33,6 +33,9 @@
  * server that has just restarted answers "not found" until its state is restored (seen on 1.8.7:
  * a renewal right after a restart), and a replaced session costs a lock-delay. */
 #define SYNC_GONE_CONFIRM_MS 1000
+/* An ACL refusal is not fixed by asking again soon: the operator has to change the token or its
+ * policy, so the refused step is tried again at this pace, not on the outage backoff. */
+#define SYNC_DENIED_RETRY_MS 30000
 
 /* What a step says about the round. */
 enum sync_rc {
@@ -40,6 +43,7 @@ enum sync_rc {
 	SYNC_DOWN,    /* Consul could not be asked: back off */
 	SYNC_LATER,   /* Consul answered but not yet (lock-delay, busy spool): retry soon */
 	SYNC_SESSION, /* the session is gone: create a new one, re-acquire */
+	SYNC_DENIED,  /* an ACL refused a call (sync_denied recorded it): retry in 30 s */
 };
 
 struct sync_state {
@@ -57,7 +61,14 @@ struct sync_state {
 	int down;         /* the last attempt could not reach Consul */
 	int need_session; /* a txn said the session is invalid: renew (and confirm) now */
 	int need_reacquire;
-	int64_t publish_at; /* monotonic ms: the node's counts are written to Consul next */
+	/* ACL refusals: logged and stored (SETTINGS_CONSUL_DENIED) once per change */
+	int denied;              /* the last refused round has not been followed by a good one */
+	int denied_stored;       /* the spool holds a refusal (perhaps an earlier worker's) */
+	int denied_session;      /* the refused call was the session's own (create, renew) */
+	int64_t denied_until;    /* monotonic ms: the refused steps wait until then */
+	char *denied_msg;        /* the refusal of the current round, "Consul ACL denied: ..." */
+	const char *denied_what; /* which step was refused, for the log */
+	int64_t publish_at;      /* monotonic ms: the node's counts are written to Consul next */
 };
 
 /* The module state (statesync.h says why it is not a handle). */
@@ -81,6 +92,10 @@ int statesync_init(const struct config *cfg, struct spool *sp)
 	g.c = consul_new(cfg, STATESYNC_TIMEOUT_MS);
 	g.name = xasprintf("factotum-server:%s", cfg->consul_name);
 	g.backoff_ms = SYNC_BACKOFF_MIN_MS;
+	if (spool_setting_get(sp, SETTINGS_CONSUL_DENIED, &err, NULL) == 0)
+		g.denied_stored = 1;
+	free(err);
+	err = NULL;
 	if (spool_setting_get(sp, SETTINGS_CONSUL_SESSION, &g.session, NULL) != 0)
 		g.session = NULL;
 	else if (*g.session == '\0') {
@@ -98,7 +113,58 @@ void statesync_free(void)
 	free(g.session);
 	free(g.old_session);
 	free(g.name);
+	free(g.denied_msg);
 	memset(&g, 0, sizeof(g));
+}
+
+/* ---- ACL refusals ---- */
+
+/* Keeps err (consul.h's FS_EDENIED text) as the round's refusal of step what (static text);
+ * session: the refused call kept the session. Returns SYNC_DENIED. */
+static enum sync_rc sync_denied(const char *err, const char *what, int session)
+{
+	free(g.denied_msg);
+	g.denied_msg = xstrdup(err != NULL ? err : "Consul ACL denied");
+	g.denied_what = what;
+	g.denied_session = session;
+	return SYNC_DENIED;
+}
+
+/* After a refused round: said once per change (log and spool), then quiet until it changes. */
+static void sync_denied_note(void)
+{
+	int64_t now = clock_mono_ms();
+
+	if (!g.denied) {
+		log_warn("consul: %s (%s); retried every %d s until the token or its policy "
+			 "allows it",
+			 g.denied_msg, g.denied_what, SYNC_DENIED_RETRY_MS / 1000);
+		if (spool_setting_set(g.sp, SETTINGS_CONSUL_DENIED, g.denied_msg, NULL) == 0)
+			g.denied_stored = 1;
+	} else {
+		log_debug("consul: still refused by the ACL (%s); next try in %d s", g.denied_what,
+			  SYNC_DENIED_RETRY_MS / 1000);
+	}
+	g.denied = 1;
+	g.down = 0;
+	g.backoff_ms = SYNC_BACKOFF_MIN_MS;
+	g.denied_until = now + SYNC_DENIED_RETRY_MS;
+	g.retry_at = g.denied_until;
+	/* a session that is still ours is renewed on time meanwhile (sync_run) */
+	if (!g.denied_session && g.session != NULL && g.renew_at < g.retry_at)
+		g.retry_at = g.renew_at;
+}
+
+/* After a round that went through: the refusal, if any, is over. */
+static void sync_denied_over(void)
+{
+	if (g.denied)
+		log_info("consul: the ACL token is accepted again");
+	if ((g.denied || g.denied_stored) &&
+	    spool_setting_set(g.sp, SETTINGS_CONSUL_DENIED, NULL, NULL) == 0)
+		g.denied_stored = 0;
+	g.denied = 0;
+	g.denied_until = 0;
 }
 
 /* ---- the session ---- */
@@ -107,9 +173,15 @@ static enum sync_rc sync_session_new(void)
 {
 	char *id = NULL, *err = NULL;
 	enum sync_rc rc = SYNC_OK;
+	int crc;
 
-	if (consul_session_create(g.c, g.name, STATESYNC_TTL_S, STATESYNC_LOCK_DELAY_S, &id,
-				  &err) != 0) {
+	crc = consul_session_create(g.c, g.name, STATESYNC_TTL_S, STATESYNC_LOCK_DELAY_S, &id,
+				    &err);
+	if (crc == FS_EDENIED) {
+		rc = sync_denied(err, "creating the node's session", 1);
+		goto done;
+	}
+	if (crc != 0) {
 		log_warn("consul: cannot create the node's session: %s", err);
 		rc = SYNC_DOWN;
 		goto done;
@@ -164,6 +236,12 @@ static enum sync_rc sync_session_keep(int force)
 	}
 	g.gone_since = 0;
 	g.need_session = 0;
+	if (rc == FS_EDENIED) {
+		enum sync_rc d = sync_denied(err, "renewing the node's session", 1);
+
+		free(err);
+		return d;
+	}
 	if (rc != 0) {
 		log_warn("consul: cannot renew the session: %s", err);
 		free(err);
@@ -261,6 +339,10 @@ static enum sync_rc sync_reacquire_one(const struct spool_job *job)
 		sync_lost(job, crc == FS_ENOENT ? "the key is gone" : "its index moved");
 		goto done;
 	}
+	if (crc == FS_EDENIED) {
+		rc = sync_denied(err, "re-acquiring the node's entries", 0);
+		goto done;
+	}
 	if (crc != 0) {
 		rc = SYNC_DOWN;
 		goto done;
@@ -292,6 +374,8 @@ static enum sync_rc sync_reacquire_one(const struct spool_job *job)
 		rc = SYNC_LATER; /* our own old session's lock-delay: ours again in a moment */
 	} else if (crc == FS_EEXIST) {
 		sync_lost(job, "its index moved");
+	} else if (crc == FS_EDENIED) {
+		rc = sync_denied(err, "re-acquiring the node's entries", 0);
 	} else {
 		rc = SYNC_DOWN;
 	}
@@ -336,7 +420,7 @@ static enum sync_rc sync_reacquire(void)
 		if (k == n)
 			ids[n++] = es[i].tr.job_id;
 	}
-	for (i = 0; i < n && rc != SYNC_DOWN && rc != SYNC_SESSION; i++) {
+	for (i = 0; i < n && rc != SYNC_DOWN && rc != SYNC_SESSION && rc != SYNC_DENIED; i++) {
 		/* read now: an earlier step of this loop may have changed it */
 		if (spool_get(g.sp, ids[i], &job, NULL) != 0)
 			continue;
@@ -456,6 +540,10 @@ static enum sync_rc sync_deliver_one(const struct spool_outbox *ob, int *lostp)
 			 (long long)res.last_index);
 		goto done;
 	}
+	if (crc == FS_EDENIED) {
+		rc = sync_denied(err, "writing the node's job entries", 0);
+		goto done;
+	}
 	if (crc != FS_EEXIST) {
 		log_warn("consul: job %s: %s not written yet: %s", job->id,
 			 spool_state_name(tr->state), err);
@@ -470,6 +558,10 @@ static enum sync_rc sync_deliver_one(const struct spool_outbox *ob, int *lostp)
 	txn_err = err;
 	err = NULL;
 	crc = consul_kv_get(g.c, key, &kv, &err);
+	if (crc == FS_EDENIED) {
+		rc = sync_denied(err, "reading the node's job entries", 0);
+		goto done;
+	}
 	if (crc != 0 && crc != FS_ENOENT) {
 		rc = SYNC_DOWN;
 		goto done;
@@ -568,6 +660,7 @@ static enum sync_rc sync_undo_one(const struct spool_setting *s)
 	const char *key = NULL, *session = NULL, *prev = NULL;
 	int64_t index = 0;
 	enum sync_rc rc = SYNC_OK;
+	char *err = NULL;
 	int crc;
 
 	memset(ops, 0, sizeof(ops));
@@ -595,8 +688,10 @@ static enum sync_rc sync_undo_one(const struct spool_setting *s)
 	ops[1] = (struct consul_op){
 		.verb = CONSUL_UNLOCK, .key = key, .value = prev, .session = session
 	};
-	crc = consul_txn(g.c, ops, prev == NULL ? 1 : 2, NULL, NULL);
-	if (crc == 0 || crc == FS_EEXIST) {
+	crc = consul_txn(g.c, ops, prev == NULL ? 1 : 2, NULL, &err);
+	if (crc == FS_EDENIED) {
+		rc = sync_denied(err, "undoing a claim", 0);
+	} else if (crc == 0 || crc == FS_EEXIST) {
 		/* undone, or the entry moved on and there is nothing of ours to undo */
 		log_info("consul: undo of %s %s", key,
 			 crc == 0 ? "written" : "not needed any more");
@@ -606,6 +701,7 @@ static enum sync_rc sync_undo_one(const struct spool_setting *s)
 	}
 done:
 	json_object_put(o);
+	free(err);
 	return rc;
 }
 
@@ -659,7 +755,10 @@ static enum sync_rc sync_publish(void)
 	} else {
 		if (trc != 0)
 			log_warn("consul: the node's counts not published: %s", err);
-		g.publish_at = clock_mono_ms() + NODEINFO_PUBLISH_MS;
+		/* an ACL that refuses the node's key holds up this write only, not the job
+		 * entries' */
+		g.publish_at = clock_mono_ms() +
+			       (trc == FS_EDENIED ? SYNC_DENIED_RETRY_MS : NODEINFO_PUBLISH_MS);
 	}
 	consul_txn_result_clear(&res);
 	free((char *)op.key);
@@ -680,6 +779,7 @@ static void sync_after(enum sync_rc rc)
 	case SYNC_OK:
 		if (g.down)
 			log_info("consul: reachable again");
+		sync_denied_over();
 		g.down = 0;
 		g.retry_at = 0;
 		g.backoff_ms = SYNC_BACKOFF_MIN_MS;
@@ -698,6 +798,9 @@ static void sync_after(enum sync_rc rc)
 		g.need_session = 1;
 		g.retry_at = 0;
 		break;
+	case SYNC_DENIED:
+		sync_denied_note();
+		break;
 	}
 }
 
@@ -711,6 +814,12 @@ static void sync_run(int force)
 		return;
 	do {
 		rc = sync_session_keep(force);
+		if (rc == SYNC_OK && g.denied && !g.denied_session &&
+		    clock_mono_ms() < g.denied_until) {
+			/* the session is kept; the steps an ACL refused wait for their retry */
+			g.retry_at = g.renew_at < g.denied_until ? g.renew_at : g.denied_until;
+			return;
+		}
 		if (rc == SYNC_OK && g.need_reacquire)
 			rc = sync_reacquire();
 		if (rc == SYNC_OK)
@@ -765,9 +874,15 @@ int statesync_poll_ms(int max_ms)
 
 int statesync_may_dispatch(void)
 {
-	if (!g.enabled || g.down)
+	/* cut off from Consul, or refused by its ACL: the node keeps running its queue */
+	if (!g.enabled || g.down || g.denied)
 		return 1;
 	return !(g.need_reacquire || g.need_session || g.gone_since != 0 || g.session == NULL);
+}
+
+int statesync_denied(void)
+{
+	return g.enabled && g.denied;
 }
 
 int statesync_claimed(const char *id)
@@ -775,8 +890,9 @@ int statesync_claimed(const char *id)
 	enum sync_rc rc;
 	int lost = 0;
 
-	if (!g.enabled || g.down || g.session == NULL)
-		return 0; /* unreachable: run it; the entry waits in the outbox (statesync.h) */
+	if (!g.enabled || g.down || g.session == NULL || g.denied)
+		return 0; /* unreachable or refused: run it; the entry waits in the outbox
+			   * (statesync.h) */
 	rc = sync_deliver(id, &lost);
 	if (rc != SYNC_OK)
 		sync_after(rc);

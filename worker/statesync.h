@@ -51,6 +51,11 @@ int statesync_poll_ms(int max_ms);
  * — also while Consul is unreachable, see statesync_claimed. */
 int statesync_may_dispatch(void);
 
+/* 1 while Consul's ACL refuses the worker's calls (from the first refused round to the next one
+ * that goes through), else 0: the other Consul work of the worker (reconciliation, pruning) waits
+ * meanwhile rather than log the same refusal on its own. */
+int statesync_denied(void);
+
 /* After the spool claimed job id (QUEUED -> WORKING, its outbox entry added): delivers the
  * outbox up to and including that entry. 0: start the run — the transition is in Consul, or
  * Consul cannot be reached and the entry stays in the outbox (a node cut off from Consul keeps

@@ -72,7 +72,8 @@ struct supervisor_run {
 	int sfd;          /* the signals (signalfd), -1 if none */
 	int dirfd;        /* the run directory, -1 if it could not be made ... */
 	int dir_err;      /* ... and why (errno) */
-	int recfd;        /* the go record (outcome.h), -1 if it could not be made ... */
+	struct run_go go; /* the go record (outcome.h) ... */
+	int recfd;        /* ... and its slot, -1 if it could not be opened ... */
 	int rec_err;      /* ... and why (errno) */
 	int outp[2];      /* the capture pipe */
 	int out_open;     /* its read end may still yield output */
@@ -177,6 +178,7 @@ static void supervisor_prepare(struct supervisor_run *r, const struct supervisor
 		r->dir_err = errno;
 	rp.run = a->run;
 	rp.pid = getpid();
+	rp.slot = a->go_slot;
 	if (proc_stat(rp.pid, &rp.start, NULL) != 0 ||
 	    outcome_pid_write(a->status_dir, a->id, &rp, a->spare_pid) != 0) {
 		log_error("job %s: cannot write its pid file in %s: %s", a->id, a->status_dir,
@@ -184,11 +186,15 @@ static void supervisor_prepare(struct supervisor_run *r, const struct supervisor
 		pid_ok = 0;
 	}
 	/* made now, off the path from the go byte to the exec: the go byte only writes it */
-	r->recfd = outcome_go_open(a->status_dir, a->id, a->durable, a->spare_go);
+	snprintf(r->go.id, sizeof(r->go.id), "%s", a->id);
+	r->go.seq = a->seq;
+	r->go.submitted_ms = a->submitted_ms;
+	r->go.run = a->run;
+	r->recfd = outcome_go_open(a->status_dir, a->go_slot, a->durable);
 	if (r->recfd < 0) {
 		r->rec_err = errno;
-		log_error("job %s: cannot make its go record in %s: %s", a->id, a->status_dir,
-			  strerror(errno));
+		log_error("job %s: cannot open its go slot %d in %s: %s", a->id, a->go_slot,
+			  a->status_dir, strerror(errno));
 	}
 	r->ready = pid_ok && r->sfd >= 0 && r->dirfd >= 0 && r->recfd >= 0 &&
 		   pipe2(r->outp, O_CLOEXEC) == 0;
@@ -226,7 +232,7 @@ static int supervisor_start(struct supervisor_run *r)
 		/* the go record, before anything can start: without it a restarted worker takes the
 		 * run for one that never began and queues the job again (outcome.h) */
 		r->rec_err = -fault_at("supervisor.after-go");
-		if (r->rec_err == 0 && outcome_go_write(r->recfd, a->run, a->durable) != 0)
+		if (r->rec_err == 0 && outcome_go_write(r->recfd, &r->go, a->durable) != 0)
 			r->rec_err = errno;
 		if (r->rec_err != 0) {
 			log_error("job %s: cannot write its go record in %s: %s", a->id,

@@ -27,6 +27,9 @@
 struct supervisor_args {
 	const char *id;
 	int64_t run;               /* the run's token (outcome.h) */
+	int64_t seq;               /* the job's submission, named by the go record: its seq ... */
+	int64_t submitted_ms;      /* ... and created_ms (spool.h) */
+	int go_slot;               /* the go slot lent to the run (outcome.h) */
 	char *const *argv;         /* the runner's argv (runcmd.h); argv[0] is the path executed */
 	char *const *envp;         /* the runner's whole environment (runenv.h) */
 	const struct runas *runas; /* its user (runas.h); its directory is chowned to it */
@@ -35,15 +38,14 @@ struct supervisor_args {
 	int max_open_files;
 	const char *run_dir;    /* the runner's working directory (created afresh) */
 	const char *log_path;   /* the capped log, created or truncated */
-	const char *status_dir; /* where the pid, go and status files go (outcome.h) */
+	const char *status_dir; /* where the pid and status files and go slots are (outcome.h) */
 	int timeout_s;          /* 0 = none */
 	int grace_ms;
 	size_t log_max;
 	int durable;                /* fsync go record and status (--spool-sync full) */
 	int lockfd;                 /* the worker's lock (-1 none): held until the go byte */
-	const char *spare_pid;      /* spare files (spares.h) for the pid, */
-	const char *spare_status;   /* status and go files, */
-	const char *spare_go;       /* or NULL */
+	const char *spare_pid;      /* spare files (spares.h) for the pid */
+	const char *spare_status;   /* and status files, or NULL */
 	const char *spare_dir;      /* a spare directory for run_dir, or NULL */
 	const char *next_spare_dir; /* one to make for a later run once the runner runs, or NULL */
 	int keep_run_dir; /* --keep-run-dirs: else run_dir is removed once the status is written */
@@ -52,8 +54,8 @@ struct supervisor_args {
 /* Forks the supervisor. It prepares the run at once -- the run directory (emptied of an earlier
  * run's files), its pid file <id>.pid in status_dir, the capture pipe -- holding the worker's
  * lock meanwhile, but starts nothing until it reads one byte from the pipe whose write end is
- * *gofdp, and nothing at all unless its pid file was written and its go record <id>.go made
- * (outcome.h); on the go byte it writes the record and starts the runner only once that is
+ * *gofdp, and nothing at all unless its pid file was written and its go slot opened
+ * (outcome.h); on the go byte it writes its go record and starts the runner only once that is
  * written (else the run fails with reason spawn-failed, nothing started); the log is opened once
  * the runner has started, off the path to its exec. The caller writes the byte once it watches the
  * supervisor, or closes the pipe unwritten to abandon the run (the supervisor then exits having

@@ -8,6 +8,7 @@
 # webhook is refused. Last, a task printing 100 MB while the client's receiver accepts the
 # connection and never reads keeps the runner's peak RSS under 64 MiB.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 S=$FS_TESTDATA/samples
 receiver=$FS_SRCDIR/tests/integration/webhook_receiver.py

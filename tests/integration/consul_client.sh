@@ -4,6 +4,7 @@
 # (every txn op, claim races between processes, sessions, malformed answers and values, and one
 # session expiring and releasing its lock — the slow part, ~20 s).
 . "$FS_SRCDIR/tests/integration/lib.sh"
+fs_need_consul
 . "$FS_SRCDIR/tests/integration/consul_lib.sh"
 
 fs_consul_start

@@ -7,6 +7,7 @@
 # every accepted id is in exactly one spool and locked in Consul by that node's session. The jobs
 # hold (WORKING) until the end, so no DONE entry may legitimately be claimed again.
 . "$FS_SRCDIR/tests/integration/lib.sh"
+fs_need_nginx; fs_need_consul
 . "$FS_SRCDIR/tests/integration/consul_lib.sh"
 
 fs_real_runs 200

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # The cluster's side of the dashboard's endpoints, on a real consul agent with two nodes (nginx
 # + responder + worker + spool each) in one namespace: /nodes lists both, with the counts each
-# worker published under its session (a running job shows), seen from either node; a node whose
-# worker stopped cleanly (its session destroyed) is no longer listed; /jobs?scope=cluster walks
+# worker published under its session (a running job shows), seen from either node; a key no
+# session holds is not listed, nor is a node whose worker stopped cleanly (its session
+# destroyed); /jobs?scope=cluster walks
 # every node's entries page by page with its cursor, in id order, each entry naming its node,
 # and refuses a limit over 100 and a cursor that is not an id.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
@@ -77,6 +78,9 @@ print(";".join("%s %s %d %d" % (n["name"], n["address"], n["queued"], n["running
 		sleep 0.2
 	done
 }
+# a node's key that no session holds (its node gone), first in the order: not listed
+fs_consul_put "$NS/nodes/node-0" \
+	'{"name":"node-0","address":null,"queued":7,"running":7,"updated":"2026-01-01T00:00:00.000Z"}'
 WANT="node-a 127.0.0.1:$PORT_A 0 0;node-b 127.0.0.1:$PORT_B 0 1"
 nodes_are "$URL_a" "$WANT"
 nodes_are "$URL_b" "$WANT"

@@ -180,3 +180,14 @@ for e in json.load(open(sys.argv[1])):
           e.get("Session") or "-")
 ' "$FS_TMP/entries.json" | sort
 }
+
+# ---- an agent from a configuration file (TLS, ACLs) ----
+# fs_consul_agent_config NAME FILE: an agent run with -config-file FILE (which names its ports,
+# data directory, TLS files and ACLs), its log in $FS_TMP/consul-NAME.log; its pid in
+# FS_CONSUL_SRV_PID, also added to FS_CONSUL_SRV_PIDS (fs_consul_kill and fs_consul_stop_all stop
+# it). Does not wait for a leader: with TLS and ACLs only the test knows how to ask.
+fs_consul_agent_config() {
+	"$FS_CONSUL_BIN" agent -config-file "$2" >>"$FS_TMP/consul-$1.log" 2>&1 &
+	FS_CONSUL_SRV_PID=$!
+	FS_CONSUL_SRV_PIDS="${FS_CONSUL_SRV_PIDS:-} $FS_CONSUL_SRV_PID"
+}

@@ -5,6 +5,7 @@
 # another node's. A job's row leaves the spool (--retain-done) only after its entry; /check
 # answers from the spool meanwhile, then 404.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx; fs_need_consul
 . "$FS_SRCDIR/tests/integration/consul_lib.sh"
 
 NS=fs-test/retention

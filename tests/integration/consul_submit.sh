@@ -9,6 +9,7 @@
 # malformed value at the key; an old Rust server's entry (409) and an orphaned one (claimed); an
 # expired session -> 503; Consul stopped -> 503 with nothing stored, /check 503, /health 503.
 . "$FS_SRCDIR/tests/integration/lib.sh"
+fs_need_nginx; fs_need_consul
 . "$FS_SRCDIR/tests/integration/consul_lib.sh"
 
 NS=fs-test/fact.otum

@@ -10,6 +10,7 @@
 # session's TTL and lock-delay the other node takes both, and the first, restarted, neither runs
 # nor overwrites them (consul-lost).
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx; fs_need_consul
 . "$FS_SRCDIR/tests/integration/consul_lib.sh"
 
 NS=fs-test/worker

@@ -9,6 +9,7 @@
 
 DISK_SIZE=40m
 . "$FS_SRCDIR/tests/integration/disk_lib.sh"
+fs_need_nginx
 FS_SPOOL=$DISK/spool
 mkdir -p "$FS_SPOOL"
 

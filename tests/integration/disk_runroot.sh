@@ -7,6 +7,7 @@
 
 DISK_SIZE=24m
 . "$FS_SRCDIR/tests/integration/disk_lib.sh"
+fs_need_nginx
 ROOT=$DISK/runs
 
 # ---- refused: the run user cannot reach it ----

@@ -4,6 +4,7 @@
 # and one row; 50 different ones (one group-committed batch after another) are all accepted;
 # a SIGTERM under load finishes the requests in flight, and every 200 is in the spool.
 . "$FS_SRCDIR/tests/integration/lib.sh"
+fs_need_nginx
 
 FF=$FS_TMP/ff/echo.factfile
 cp "$FS_TESTDATA/samples/echo.factfile" "$FF"

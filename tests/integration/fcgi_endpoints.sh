@@ -3,6 +3,7 @@
 # Every endpoint of the HTTP API through a real nginx: status codes and bodies byte for byte,
 # compact and ?pretty=1, the JSON content type, 404/405, nginx's own JSON errors.
 . "$FS_SRCDIR/tests/integration/lib.sh"
+fs_need_nginx
 
 fs_start_responder
 fs_start_nginx

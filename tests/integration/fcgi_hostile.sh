@@ -4,6 +4,7 @@
 # message, and none changes the spool (job rows counted before and after). The responder runs
 # with --factfile-root, so paths outside it, `..` and symlink escapes are refused too.
 . "$FS_SRCDIR/tests/integration/lib.sh"
+fs_need_nginx
 
 R=$FS_TMP/ff/root
 mkdir -p "$R/dir.factfile" "$FS_TMP/ff/outside"

@@ -4,6 +4,7 @@
 # (state, outcome, name, idPrefix, and two at once); offset stops at 10000; malformed
 # parameters are 400 with their messages.
 . "$FS_SRCDIR/tests/integration/lib.sh"
+fs_need_nginx
 
 fs_start_responder
 fs_start_nginx

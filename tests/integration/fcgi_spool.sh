@@ -4,6 +4,7 @@
 # processes share one spool (dedupe, drain, capacity and reads agree), --max-jobs gives 429,
 # SIGTERM stops cleanly (exit 0, socket removed), and nginx answers 502 in JSON meanwhile.
 . "$FS_SRCDIR/tests/integration/lib.sh"
+fs_need_nginx
 
 FF=$FS_TMP/ff/echo.factfile
 cp "$FS_TESTDATA/samples/echo.factfile" "$FF"

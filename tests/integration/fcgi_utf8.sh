@@ -7,6 +7,7 @@
 # spool holds bytes that are not UTF-8 (an older server's rows, written here with sqlite3) and
 # when an echoed value was not.
 . "$FS_SRCDIR/tests/integration/lib.sh"
+fs_need_nginx
 
 fs_start_responder
 fs_start_nginx

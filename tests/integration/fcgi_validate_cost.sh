@@ -6,6 +6,7 @@
 # instead of validating again (the responder applies Factotum's graph rules here: the runner is a
 # stand-in).
 . "$FS_SRCDIR/tests/integration/lib.sh"
+fs_need_nginx
 
 # gen SHAPE N K > FILE: tasks t1..tN; "chain": each after the one before; "ladder": each after
 # the K before it (about 1,500 bytes a task for K = 200)

@@ -14,6 +14,7 @@ set -u
 : "${FS_SRCDIR:?run through make check}"
 : "${FS_TESTDATA:?run through make check}"
 . "$FS_SRCDIR/tests/integration/node_lib.sh"
+fs_need_nginx
 
 fails=0
 fail() {

@@ -4,6 +4,7 @@
 # retention does), and the next finished job adds exactly one. /status counts the rows there are.
 # The text passes `promtool check metrics` where promtool is installed.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 # kept: the /metrics lines of the counters kept in the spool, "name{labels} value" sorted
 kept() {

@@ -7,6 +7,7 @@
 # its rate allows; a request in progress counts against --limit-conn until nginx drops it (5 s
 # without body), and 0 disables each limit. Also the options' one-line errors (exit 2).
 . "$FS_SRCDIR/tests/integration/lib.sh"
+fs_need_nginx
 
 HALF=$FS_SRCDIR/tests/integration/half_sent.py
 BODY_429='{"message":"Error: Too many requests from this client, retry later"}'

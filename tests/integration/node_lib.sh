@@ -16,6 +16,20 @@ if [ -n "${FS_SRCDIR:-}" ] && [ -z "${FACTOTUM_SERVER_WWW:-}" ]; then
 	export FACTOTUM_SERVER_WWW
 fi
 
+# fs_need_nginx, fs_need_consul: the first line of a test that runs nginx (a Consul agent) after
+# its harness is sourced: where the program is absent the test is skipped (77) with one line
+# instead of failing, as on a package build machine (Debian 12 does not package Consul).
+fs_need_nginx() {
+	[ -x "$FS_NGINX" ] && return 0
+	echo "SKIP: needs nginx at $FS_NGINX (scripts/install-deps.sh installs it)"
+	exit 77
+}
+fs_need_consul() {
+	command -v "$FS_CONSUL_BIN" >/dev/null 2>&1 && return 0
+	echo "SKIP: needs consul ($FS_CONSUL_BIN; scripts/install-deps.sh installs it)"
+	exit 77
+}
+
 # fs_ensure_user NAME: as root, creates the system user NAME (and its group) unless it exists,
 # with scripts/add-users.sh as the README's quick start does; a no-op for anyone else. The
 # worker, started as root, runs every task as the run user (--run-as, default factotum-run) and

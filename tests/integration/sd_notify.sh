@@ -9,6 +9,7 @@
 # nothing. notify_check.py is the listening side. A run never sees NOTIFY_SOCKET, even when
 # --pass-env names it: runs must not notify in the worker's name.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 CHECK=$FS_SRCDIR/tests/integration/notify_check.py
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 is not installed"; exit 77; }

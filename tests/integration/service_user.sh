@@ -16,7 +16,8 @@ set -u
 : "${FS_SRCDIR:?run through make check}"
 : "${FS_TESTDATA:?run through make check}"
 
-. "$FS_SRCDIR/tests/integration/svcuser_lib.sh" svcuser sha256sum
+sl_name=svcuser sl_tools=sha256sum
+. "$FS_SRCDIR/tests/integration/svcuser_lib.sh"
 
 FCGI=$B/fcgi/factotum-server-fcgi
 WORKER=$B/worker/factotum-server-worker

@@ -6,6 +6,7 @@
 # for the first only), the last behind nginx answering /status. A process that dies at start
 # (`database is locked`) or is not up within 10 s fails the round.
 . "$FS_SRCDIR/tests/integration/lib.sh"
+fs_need_nginx
 
 ROUNDS=${FS_START_ROUNDS:-200}
 RUN=$FS_TMP/run

@@ -10,6 +10,7 @@ set -u
 
 : "${FS_BUILDDIR:?run through make check}" "${FS_SRCDIR:?run through make check}"
 . "$FS_SRCDIR/tests/integration/node_lib.sh"
+fs_need_nginx
 fs_use_launcher
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }

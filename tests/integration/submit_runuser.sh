@@ -7,6 +7,7 @@
 # unless root.
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (runs switch users)"; exit 77; }
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 RUN_UID=$(id -u factotum-run)
 RUN_GID=$(id -g factotum-run)

@@ -7,6 +7,7 @@
 # given the spool's copy (the recorded command), and the copies are gone once the jobs are done
 # (leftovers of a crashed worker once the next one starts).
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 MARKS=$FS_TMP/marks
 mkdir -p "$MARKS"

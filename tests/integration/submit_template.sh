@@ -7,6 +7,7 @@
 # runs them. The factfiles are tests/data/template/: write-arg writes {{{tag:x}}} (raw) to {{tag:out}},
 # sql-arg puts {{tag:q}} inside quotes of its own.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 T=$FS_TESTDATA/template
 W=$T/write-arg.factfile

@@ -5,22 +5,24 @@
 # what is below it, lists nothing) holding a copy of the runner ($tmp/factotum) and of the echo
 # sample ($tmp/echo.factfile). On exit it stops the processes listed in $pids and, after a
 # failure, shows the end of each file listed in $logs.
-# Usage: . svcuser_lib.sh NAME TOOL... (NAME names the temporary directory).
+# Usage: sl_name=NAME sl_tools='TOOL...'; . svcuser_lib.sh (NAME names the temporary directory;
+# the tools are needed besides the common ones). A sourced file takes no arguments in POSIX sh.
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: changing user needs root"
 	exit 77
 fi
 . "$FS_SRCDIR/tests/integration/node_lib.sh"
+fs_need_nginx
 
 fails=0
 fail() {
 	echo "FAIL: $*"
 	fails=$((fails + 1))
 }
-_sl_name=$1
-shift
-for tool in curl python3 setpriv /usr/sbin/nginx "$@"; do
+_sl_name=$sl_name
+# shellcheck disable=SC2086 # a list of words
+for tool in curl python3 setpriv /usr/sbin/nginx $sl_tools; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: needs $tool"; exit 99; }
 done
 getent group www-data >/dev/null || { echo "FAIL: needs the group www-data (nginx's)"; exit 99; }

@@ -56,7 +56,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # ---- the services' commands, as the units start them ----
-. "$FS_SRCDIR/tests/integration/svcuser_lib.sh" units spawn-fcgi
+sl_name=units sl_tools=spawn-fcgi
+. "$FS_SRCDIR/tests/integration/svcuser_lib.sh"
 logs="$tmp/responder.log $tmp/worker.log $tmp/ngx/error.log"
 # the unit copies go with the rest of the temporary directory (svcuser_lib's exit trap)
 mv "$units" "$tmp/units"

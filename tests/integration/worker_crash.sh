@@ -6,6 +6,7 @@
 # with reason worker-lost when its go record says the runner may have started, and is queued
 # again, in its place, when there is none; and only one worker runs per spool.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 # once NAME: the job NAME ran exactly once, to its end.
 once() {
@@ -16,6 +17,11 @@ once() {
 one_outcome() {
 	got=$(fs_sql "SELECT group_concat(state, ' ') FROM (SELECT state FROM transitions WHERE job_id='$1' ORDER BY tid)")
 	[ "$got" = "QUEUED WORKING DONE" ] || fs_fail "history of $1: $got"
+}
+# go_record SLOT ID RUN: a go record naming run RUN of job ID in go slot SLOT (past the slots of
+# --max-workers 2: no run of the worker writes there)
+go_record() {
+	printf 'run=%s\nid=%s\nseq=1\nsubmitted=1\n' "$3" "$2" >"$FS_SPOOL/runs/go/$1"
 }
 # job NAME SECONDS: a factfile that records its start and end around a sleep.
 job() {
@@ -86,11 +92,7 @@ wait_file "$FS_TMP/ran.K1"
 wait_file "$FS_TMP/k2.pid"
 fs_stop_worker "$FS_WORKER_PID" KILL
 # K2's supervisor dies too, without a status; its runner and task are ended by hand
-sup=$(sed -n 's/^pid=//p' "$FS_SPOOL/runs/$K2.pid")
-task=$(cat "$FS_TMP/k2.pid")
-runner=$(ps -o sid= -p "$task" | tr -d ' ')
-kill -KILL "$sup"
-kill -KILL -- "-$runner" "-$task" 2>/dev/null
+kill_run "$K2" "$FS_TMP/k2.pid"
 # K1 ends while no worker runs: its status waits in the spool's runs directory
 wait_file "$FS_SPOOL/runs/$K1.status"
 fs_check "$K1"
@@ -102,7 +104,7 @@ fs_submit F "$FS_FF"
 F=$FS_ID
 fs_sql "UPDATE jobs SET state='WORKING', outcome='RUNNING', started_ms=12345 WHERE id='$F'"
 printf 'run=12345\npid=%s\nstart=1\n' $$ >"$FS_SPOOL/runs/$F.pid"
-printf 'run=12345\n' >"$FS_SPOOL/runs/$F.go"
+go_record 5 "$F" 12345
 # R: the same without a go record (its runner never started), and Q queued after it: R is
 # queued again in its place and claimed before Q; a go record of another run does not count
 job R 0
@@ -114,7 +116,7 @@ Q=$FS_ID
 rseq=$(fs_sql "SELECT seq FROM jobs WHERE id='$R'")
 fs_sql "UPDATE jobs SET state='WORKING', outcome='RUNNING', started_ms=12346 WHERE id='$R'"
 printf 'run=12346\npid=%s\nstart=1\n' $$ >"$FS_SPOOL/runs/$R.pid"
-printf 'run=12345\n' >"$FS_SPOOL/runs/$R.go"
+go_record 6 "$R" 12345
 # C: no go record either, but its cancel was asked for meanwhile: cancelled, never run
 job C 0
 fs_submit C "$FS_FF"
@@ -145,7 +147,7 @@ first=$(fs_sql "SELECT job_id FROM transitions WHERE job_id IN ('$R', '$Q') AND 
 grep -q "job $R: its runner never started: queued again" "$FS_TMP/worker.log" ||
 	fs_fail "the worker did not say R was queued again"
 kill -0 $$ || fs_fail "the worker signalled a process it does not own"
-ls "$FS_SPOOL/runs/"*.pid "$FS_SPOOL/runs/"*.status "$FS_SPOOL/runs/"*.go >/dev/null 2>&1 &&
+ls "$FS_SPOOL/runs/"*.pid "$FS_SPOOL/runs/"*.status >/dev/null 2>&1 &&
 	fs_fail "run files left: $(ls "$FS_SPOOL/runs")"
 
 fs_stop_worker "$FS_WORKER_PID"

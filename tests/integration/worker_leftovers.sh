@@ -4,6 +4,7 @@
 # of the run is left (found by a marker in its command line). As root the runs are factotum-run;
 # as anyone else, the worker's own user.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 MARK=fs-left-$$
 # alive TAG: the left-behind shell of TAG, or its sleep, still runs (zombies do not count)

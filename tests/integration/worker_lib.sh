@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # What the worker's integration tests share, on top of lib.sh: the bundled runner, a short grace
 # period between a stop's SIGTERM and its SIGKILL (so that tests of stops end quickly),
-# wait_file and fs_run_task. Sourced, never run.
+# wait_file, kill_run and fs_run_task. Sourced, never run.
 . "$FS_SRCDIR/tests/integration/lib.sh"
 
 FS_RUNNER=$FS_BUILDDIR/runner/factotum
@@ -16,6 +16,16 @@ wait_file() {
 		[ $n -lt 200 ] || { fs_fail "$1 never appeared"; return 1; }
 		sleep 0.05
 	done
+}
+
+# kill_run ID PIDFILE: kill -9 of job ID's supervisor (named by its pid file) and of its runner's
+# and task's process groups (PIDFILE holds the task's pid)
+kill_run() {
+	kr_sup=$(sed -n 's/^pid=//p' "$FS_SPOOL/runs/$1.pid")
+	kr_task=$(cat "$2")
+	kr_runner=$(ps -o sid= -p "$kr_task" | tr -d ' ')
+	kill -KILL "$kr_sup"
+	kill -KILL -- "-$kr_runner" "-$kr_task" 2>/dev/null
 }
 
 # fs_run_task NAME COMMAND OUTCOME: submits a job of one task, COMMAND, and waits until it is DONE

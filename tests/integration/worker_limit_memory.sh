@@ -8,6 +8,7 @@ if grep -qa __asan_init "${FS_BUILDDIR:?}/runner/factotum"; then
 	exit 77
 fi
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 fs_start_responder
 fs_start_nginx

@@ -6,6 +6,7 @@
 # own user, whose other processes (this suite's) count against RLIMIT_NPROC: only the open files
 # limit is checked there.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 fs_start_responder
 fs_start_nginx

@@ -5,6 +5,7 @@
 # job. /check then answers 404. With --retain-max-done only the newest N finished jobs stay, and
 # without --keep-run-dirs a run's directory goes as soon as its outcome is recorded.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 # gone ID WHAT: the job has left the spool entirely, and its files with it
 gone() {

@@ -4,6 +4,7 @@
 # appended runner options are never duplicated, --max-workers bounds the runners (observed) and
 # the queue is FIFO, and a runner that disappears fails jobs with reason runner-missing.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 P=$FS_TESTDATA/posix
 S=$FS_TESTDATA/samples

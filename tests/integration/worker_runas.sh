@@ -9,6 +9,7 @@
 # errors that do not depend on users (and that a run user it was given is refused), the run's
 # directory and its environment are checked.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 if [ "$(id -u)" -eq 0 ]; then
 	RUN_USER=factotum-run
 else

@@ -3,6 +3,7 @@
 # its runner, reason cancelled), --job-timeout (reason timeout), and a run whose task ignores
 # SIGTERM: killed after the grace period with everything in the runner's session.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 # our grace period is short (worker_lib.sh); the runner's own (it SIGKILLs its tasks too) is long,
 # so that only the supervisor's SIGKILL can end the SIGTERM-proof task in time (passed to the

@@ -4,6 +4,7 @@
 # --max-workers is refused (exit 2). Skipped (77) unless root.
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (runs switch users)"; exit 77; }
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+fs_need_nginx
 
 FIRST=2000000100
 LAST=2000000102

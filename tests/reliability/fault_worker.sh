@@ -96,8 +96,10 @@ while [ "$r" -le "$ROUNDS" ]; do
 	fs_check "$A"
 	[ "$FS_STATE" = WORKING ] || fs_fail "before-go: A after the kill: $FS_BODY"
 	tok=$(fs_sql "SELECT started_ms FROM jobs WHERE id='$A'")
-	! grep -qx "run=$tok" "$FS_SPOOL/runs/$A.go" 2>/dev/null ||
-		fs_fail "before-go: a go record without a go byte"
+	for f in "$FS_SPOOL"/runs/go/*; do
+		! { grep -qx "id=$A" "$f" && grep -qx "run=$tok" "$f"; } ||
+			fs_fail "before-go: a go record without a go byte"
+	done
 	start_worker ""
 	succeeded "$A" "before-go: A"
 	succeeded "$B" "before-go: B"
@@ -146,7 +148,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	r=$((r + 1))
 done
 
-ls "$FS_SPOOL/runs/"*.pid "$FS_SPOOL/runs/"*.status "$FS_SPOOL/runs/"*.go >/dev/null 2>&1 &&
+ls "$FS_SPOOL/runs/"*.pid "$FS_SPOOL/runs/"*.status >/dev/null 2>&1 &&
 	fs_fail "run files left: $(ls "$FS_SPOOL/runs")"
 echo "figure: fault_worker.rounds $ROUNDS"
 echo "figure: fault_worker.jobs $((ROUNDS * 5))"

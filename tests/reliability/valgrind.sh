@@ -18,8 +18,8 @@
 # a supervisor under it: the worker then runs natively and the figure valgrind.worker is 0
 # (the responder and the runner are still checked).
 #
-# Some tests cannot pass under valgrind whatever the code does: they read a runner's command
-# line in ps (worker_run), or time a run against a product timeout (worker_stop) or a burst of
+# Some tests cannot pass under valgrind whatever the code does: they find a runner by its name
+# or command line in ps (worker_run; client_webhooks, which measures the runner's memory), or time a run against a product timeout (worker_stop) or a burst of
 # Consul claims against Consul's (consul_submit: valgrind runs one thread at a time).
 #
 # Prints: figure: valgrind.tests N, valgrind.processes N, valgrind.unfinished N (logs without

@@ -572,8 +572,8 @@ static void test_usage_per_program(void **state)
 	assert_null(strstr(worker, "--limit-req"));
 	assert_null(strstr(worker, "(0..65535)")); /* --limit-conn's 2nd line */
 	assert_null(strstr(worker, "--max-tasks"));
-	assert_non_null(strstr(worker, "\n  --help, --version\nEnvironment: CONSUL_HTTP_TOKEN"));
-	assert_non_null(strstr(fcgi, "\n  --help, --version\nEnvironment: CONSUL_HTTP_TOKEN"));
+	assert_non_null(strstr(worker, "\n  --help, --version\nEnvironment: CONSUL_HTTP_ADDR"));
+	assert_non_null(strstr(fcgi, "\n  --help, --version\nEnvironment: CONSUL_HTTP_ADDR"));
 	free(fcgi);
 	free(worker);
 }
@@ -1102,6 +1102,267 @@ static void test_retention(void **state)
 	rejects("--retain-max-done: '-1' is too small (minimum 0)", "--retain-max-done=-1");
 }
 
+/* ---- Consul's address, TLS and token (core/consulconf.h) ---- */
+
+static const char *const consul_vars[] = {
+	"CONSUL_HTTP_ADDR",       "CONSUL_HTTP_SSL",        "CONSUL_HTTP_SSL_VERIFY",
+	"CONSUL_CACERT",          "CONSUL_CAPATH",          "CONSUL_CLIENT_CERT",
+	"CONSUL_CLIENT_KEY",      "CONSUL_TLS_SERVER_NAME", "CONSUL_HTTP_TOKEN",
+	"CONSUL_HTTP_TOKEN_FILE",
+};
+
+static void consul_env_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(consul_vars) / sizeof(consul_vars[0]); i++)
+		unsetenv(consul_vars[i]);
+}
+
+/* Parses the arguments and checks the derived URL, address and socket (NULL: none). */
+static void consul_derives(const char *url, const char *address, const char *sock,
+			   const char *connect_to, const char *arg1, const char *arg2)
+{
+	struct config cfg;
+	char *err = NULL;
+
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, arg1, arg2, NULL), 0);
+	assert_null(err);
+	assert_string_equal(cfg.consul_url, url);
+	assert_string_equal(cfg.consul_address, address);
+	if (sock == NULL)
+		assert_null(cfg.consul_socket);
+	else
+		assert_string_equal(cfg.consul_socket, sock);
+	if (connect_to == NULL)
+		assert_null(cfg.consul_connect_to);
+	else
+		assert_string_equal(cfg.consul_connect_to, connect_to);
+	config_free(&cfg);
+}
+
+static void test_consul_addr(void **state)
+{
+	(void)state;
+	consul_env_clear();
+	/* the default, and --consul-ip/--consul-port */
+	consul_derives("http://127.0.0.1:8500", "http://127.0.0.1:8500", NULL, NULL, NULL, NULL);
+	consul_derives("http://[::1]:8600", "http://[::1]:8600", NULL, NULL, "--consul-ip=::1",
+		       "--consul-port=8600");
+	/* every form CONSUL_HTTP_ADDR takes */
+	consul_derives("http://10.0.0.1:8500", "http://10.0.0.1:8500", NULL, NULL,
+		       "--consul-addr=10.0.0.1:8500", NULL);
+	consul_derives("http://consul.local:8500", "http://consul.local:8500", NULL, NULL,
+		       "--consul-addr=http://consul.local:8500", NULL);
+	consul_derives("https://consul.local:8501", "https://consul.local:8501", NULL, NULL,
+		       "--consul-addr=https://consul.local:8501", NULL);
+	consul_derives("http://[::1]:8500", "http://[::1]:8500", NULL, NULL,
+		       "--consul-addr=http://[::1]:8500", NULL);
+	consul_derives("https://consul:443", "https://consul:443", NULL, NULL,
+		       "--consul-addr=https://consul", NULL);
+	consul_derives("http://consul:80", "http://consul:80", NULL, NULL, "--consul-addr=consul",
+		       NULL);
+	consul_derives("http://localhost", "unix:///run/consul/http.sock", "/run/consul/http.sock",
+		       NULL, "--consul-addr=unix:///run/consul/http.sock", NULL);
+	/* CONSUL_HTTP_SSL makes an address without a scheme https, not one with http:// */
+	setenv("CONSUL_HTTP_SSL", "true", 1);
+	consul_derives("https://127.0.0.1:8501", "https://127.0.0.1:8501", NULL, NULL,
+		       "--consul-addr=127.0.0.1:8501", NULL);
+	consul_derives("https://127.0.0.1:8500", "https://127.0.0.1:8500", NULL, NULL, NULL, NULL);
+	consul_derives("http://127.0.0.1:8500", "http://127.0.0.1:8500", NULL, NULL,
+		       "--consul-addr=http://127.0.0.1:8500", NULL);
+	setenv("CONSUL_HTTP_SSL", "0", 1);
+	consul_derives("http://127.0.0.1:8501", "http://127.0.0.1:8501", NULL, NULL,
+		       "--consul-addr=127.0.0.1:8501", NULL);
+	setenv("CONSUL_HTTP_SSL", "yes", 1);
+	rejects("CONSUL_HTTP_SSL: 'yes' is not true or false", "--consul-addr=127.0.0.1:8501");
+	unsetenv("CONSUL_HTTP_SSL");
+	/* the certificate's name: the URL names it, libcurl connects to the address */
+	consul_derives("https://server.dc1.consul:8501", "https://127.0.0.1:8501", NULL,
+		       "server.dc1.consul:8501:127.0.0.1:8501",
+		       "--consul-addr=https://127.0.0.1:8501",
+		       "--consul-tls-server-name=server.dc1.consul");
+	consul_derives("http://127.0.0.1:8500", "http://127.0.0.1:8500", NULL, NULL,
+		       "--consul-addr=http://127.0.0.1:8500",
+		       "--consul-tls-server-name=server.dc1.consul");
+
+	rejects("--consul-addr: 'ftp://consul:21' has an unknown scheme (http://, https:// or "
+		"unix://)",
+		"--consul-addr=ftp://consul:21");
+	rejects("--consul-addr: 'unix://run/consul.sock': the socket is not an absolute path",
+		"--consul-addr=unix://run/consul.sock");
+	rejects("--consul-addr: '::1:8500': an IPv6 address goes in brackets ([::1]:8500)",
+		"--consul-addr=::1:8500");
+	rejects("--consul-addr: 'consul:0': the port is not a number 1..65535",
+		"--consul-addr=consul:0");
+	rejects("--consul-addr: 'https://consul:65536': the port is not a number 1..65535",
+		"--consul-addr=https://consul:65536");
+	rejects("--consul-addr: 'http://consul:8500/v1' is not HOST[:PORT], http://HOST[:PORT], "
+		"https://HOST[:PORT] or unix:///PATH",
+		"--consul-addr=http://consul:8500/v1");
+	rejects("--consul-addr: 'http://bad_host:8500' is not HOST[:PORT], http://HOST[:PORT], "
+		"https://HOST[:PORT] or unix:///PATH",
+		"--consul-addr=http://bad_host:8500");
+	rejects("--consul-addr: 'http://[nothex]:8500' is not HOST[:PORT], http://HOST[:PORT], "
+		"https://HOST[:PORT] or unix:///PATH",
+		"--consul-addr=http://[nothex]:8500");
+	rejects("--consul-tls-server-name: 'a b' is not a host name",
+		"--consul-tls-server-name=a b");
+}
+
+/* Option, then environment, then default; --consul-addr excludes --consul-ip/--consul-port. */
+static void test_consul_precedence(void **state)
+{
+	struct config cfg;
+	char *err = NULL, *ca = tpath("ca.pem"), *ca2 = tpath("ca2.pem"), *conf, *arg;
+
+	(void)state;
+	consul_env_clear();
+	write_file(ca, "x", 0644);
+	write_file(ca2, "x", 0644);
+	setenv("CONSUL_HTTP_ADDR", "https://consul.env:8501", 1);
+	setenv("CONSUL_CACERT", ca, 1);
+	setenv("CONSUL_HTTP_SSL_VERIFY", "false", 1);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, NULL), 0);
+	assert_string_equal(cfg.consul_addr, "https://consul.env:8501");
+	assert_string_equal(cfg.consul_url, "https://consul.env:8501");
+	assert_string_equal(cfg.consul_cacert, ca);
+	assert_int_equal(cfg.consul_ssl_verify, 0);
+	config_free(&cfg);
+
+	/* each option wins over its variable, from the command line or the file */
+	arg = xasprintf("--consul-cacert=%s", ca2);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--consul-addr=https://consul.opt:9501", arg,
+			       "--consul-ssl-verify=true", NULL),
+			 0);
+	assert_string_equal(cfg.consul_url, "https://consul.opt:9501");
+	assert_string_equal(cfg.consul_cacert, ca2);
+	assert_int_equal(cfg.consul_ssl_verify, 1);
+	config_free(&cfg);
+	free(arg);
+	arg = xasprintf("consul-addr = unix:///run/c.sock\nconsul-ssl-verify = TRUE\n");
+	conf = conf_arg("consul.conf", arg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, conf, NULL), 0);
+	assert_string_equal(cfg.consul_socket, "/run/c.sock");
+	assert_int_equal(cfg.consul_ssl_verify, 1);
+	config_free(&cfg);
+	free(conf);
+	free(arg);
+
+	/* --consul-ip or --consul-port is an address given as an option: it wins over the
+	 * variable, and cannot go with --consul-addr */
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--consul-port=8600", NULL), 0);
+	assert_null(cfg.consul_addr);
+	assert_string_equal(cfg.consul_url, "http://127.0.0.1:8600");
+	config_free(&cfg);
+	rejects("--consul-addr: cannot be given with --consul-ip (one address)",
+		"--consul-addr=consul:8500", "--consul-ip=10.0.0.1");
+	rejects("--consul-addr: cannot be given with --consul-port (one address)",
+		"--consul-port=8501", "--consul-addr=consul:8500");
+	conf = conf_arg("both.conf", "consul-ip = 10.0.0.1\n");
+	rejects("--consul-addr: cannot be given with --consul-ip (one address)",
+		"--consul-addr=consul:8500", conf);
+	free(conf);
+
+	/* a bad variable is an error at start; --no-consul reads none of them */
+	setenv("CONSUL_HTTP_ADDR", "gopher://x", 1);
+	rejects("CONSUL_HTTP_ADDR: 'gopher://x' has an unknown scheme (http://, https:// or "
+		"unix://)",
+		"--log-level=info");
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--no-consul", NULL), 0);
+	assert_null(cfg.consul_url);
+	config_free(&cfg);
+	unsetenv("CONSUL_HTTP_ADDR");
+	setenv("CONSUL_HTTP_SSL_VERIFY", "maybe", 1);
+	rejects("CONSUL_HTTP_SSL_VERIFY: 'maybe' is not true or false", "--log-level=info");
+	unsetenv("CONSUL_HTTP_SSL_VERIFY");
+	rejects("--consul-ssl-verify: 'maybe' is not true or false", "--consul-ssl-verify=maybe");
+	rejects_usage("--consul-ssl-verify: missing value", "--consul-ssl-verify");
+
+	/* files are checked when the program starts */
+	setenv("CONSUL_CACERT", "/nonexistent/ca.pem", 1);
+	rejects("CONSUL_CACERT: cannot read '/nonexistent/ca.pem': No such file or directory",
+		"--log-level=info");
+	unsetenv("CONSUL_CACERT");
+	rejects("--consul-capath: '/dev/null' is not a directory", "--consul-capath=/dev/null");
+	rejects("--consul-client-cert: '/' is not a regular file", "--consul-client-cert=/");
+	arg = xasprintf("--consul-client-cert=%s", ca);
+	rejects("--consul-client-cert: needs a client key too (--consul-client-key or "
+		"CONSUL_CLIENT_KEY)",
+		arg);
+	free(arg);
+	setenv("CONSUL_CLIENT_KEY", ca, 1);
+	rejects("CONSUL_CLIENT_KEY: needs a client certificate too (--consul-client-cert or "
+		"CONSUL_CLIENT_CERT)",
+		"--log-level=info");
+	consul_env_clear();
+	free(ca);
+	free(ca2);
+}
+
+/* The token: --consul-token-file, then CONSUL_HTTP_TOKEN_FILE, then CONSUL_HTTP_TOKEN. */
+static void test_consul_token_file(void **state)
+{
+	struct config cfg;
+	char *err = NULL, *tok = tpath("token"), *tok2 = tpath("token2"), *arg, *msg;
+
+	(void)state;
+	consul_env_clear();
+	write_file(tok, "  \t0f1e2d3c-aaaa-bbbb-cccc-000000000001\n\n", 0600);
+	write_file(tok2, "from-env-file", 0640);
+	setenv("CONSUL_HTTP_TOKEN", "from-env", 1);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, NULL), 0);
+	assert_string_equal(cfg.consul_token, "from-env");
+	config_free(&cfg);
+	setenv("CONSUL_HTTP_TOKEN_FILE", tok2, 1);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, NULL), 0);
+	assert_string_equal(cfg.consul_token, "from-env-file");
+	config_free(&cfg);
+	arg = xasprintf("--consul-token-file=%s", tok);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, arg, NULL), 0);
+	assert_string_equal(cfg.consul_token, "0f1e2d3c-aaaa-bbbb-cccc-000000000001");
+	config_free(&cfg);
+	free(arg);
+
+	/* refused: empty, readable by everyone, missing, holding a control character */
+	write_file(tok, " \n", 0600);
+	msg = xasprintf("--consul-token-file: '%s' is empty", tok);
+	arg = xasprintf("--consul-token-file=%s", tok);
+	rejects(msg, arg);
+	free(msg);
+	write_file(tok, "t", 0604);
+	msg = xasprintf("--consul-token-file: '%s' is readable by every user: a token is a "
+			"secret (chmod o-r)",
+			tok);
+	rejects(msg, arg);
+	free(msg);
+	write_file(tok, "a\001b", 0600);
+	msg = xasprintf("--consul-token-file: '%s' holds a control character inside the token",
+			tok);
+	rejects(msg, arg);
+	free(msg);
+	free(arg);
+	setenv("CONSUL_HTTP_TOKEN_FILE", "/nonexistent/token", 1);
+	rejects("CONSUL_HTTP_TOKEN_FILE: cannot read '/nonexistent/token': No such file or "
+		"directory",
+		"--log-level=info");
+	consul_env_clear();
+	setenv("CONSUL_HTTP_TOKEN", "a\nX-Injected: 1", 1);
+	rejects("CONSUL_HTTP_TOKEN: holds a control character", "--log-level=info");
+	consul_env_clear();
+	free(tok);
+	free(tok2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1128,6 +1389,9 @@ int main(void)
 		cmocka_unit_test(test_max_tasks),
 		cmocka_unit_test(test_disk_options),
 		cmocka_unit_test(test_retention),
+		cmocka_unit_test(test_consul_addr),
+		cmocka_unit_test(test_consul_precedence),
+		cmocka_unit_test(test_consul_token_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

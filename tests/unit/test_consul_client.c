@@ -140,6 +140,69 @@ static void test_kv_and_escaping(void **state)
 	consul_free(c);
 }
 
+/* consul_kv_keys and consul_kv_recurse: names in order, a folder once with a separator, the
+ * values and lock holders of a recursive read, its bound, and nothing under a prefix as none. */
+static void test_kv_lists(void **state)
+{
+	static const char *const keys[] = { "t/list/b", "t/list/a", "t/list/sub/x", "t/list/sub/y",
+					    "t/lister" };
+	struct consul *c = client(consul_port, NULL, 2000);
+	struct consul_op op;
+	struct consul_kv *kvs = NULL;
+	char *err = NULL, **names = NULL, *sid = session(c, 30, 0);
+	size_t i, n = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		op = (struct consul_op){ .verb = CONSUL_SET, .key = keys[i], .value = keys[i] };
+		if (i == 0)
+			op = (struct consul_op){ .verb = CONSUL_LOCK,
+						 .key = keys[i],
+						 .value = keys[i],
+						 .session = sid };
+		assert_int_equal(consul_txn(c, &op, 1, NULL, &err), 0);
+	}
+	assert_int_equal(consul_kv_keys(c, "t/list/", "/", &names, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(names[0], "t/list/a");
+	assert_string_equal(names[1], "t/list/b");
+	assert_string_equal(names[2], "t/list/sub/");
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	assert_int_equal(consul_kv_keys(c, "t/list/", NULL, &names, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(names[3], "t/list/sub/y");
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	assert_int_equal(consul_kv_recurse(c, "t/list/", 100, &kvs, &n, &err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(kvs[0].key, "t/list/a");
+	assert_null(kvs[0].session);
+	assert_string_equal(kvs[1].key, "t/list/b");
+	assert_string_equal(kvs[1].value, "t/list/b");
+	assert_string_equal(kvs[1].session, sid);
+	for (i = 0; i < n; i++)
+		consul_kv_clear(&kvs[i]);
+	free(kvs);
+	assert_int_equal(consul_kv_recurse(c, "t/list/", 2, &kvs, &n, &err), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++)
+		consul_kv_clear(&kvs[i]);
+	free(kvs);
+	assert_int_equal(consul_kv_keys(c, "t/nothing/", "/", &names, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_null(names);
+	assert_int_equal(consul_kv_recurse(c, "t/nothing/", 10, &kvs, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_null(kvs);
+	assert_null(err);
+	assert_int_equal(consul_session_destroy(c, sid, NULL), 0);
+	free(sid);
+	consul_free(c);
+}
+
 static void test_txn_claim_ops(void **state)
 {
 	struct consul *c = client(consul_port, NULL, 2000);
@@ -458,7 +521,8 @@ static void test_malformed_answers(void **state)
 		  "entry of key 'other'" },
 		{ "500 Internal Server Error", "rpc error: No cluster leader", FS_EIO,
 		  "Consul unavailable: GET of key 'ns/a b/x': HTTP 500: rpc error: No cluster leader" },
-		{ "403 Forbidden", "ACL not found", FS_EIO, "HTTP 403: ACL not found" },
+		{ "403 Forbidden", "ACL not found", FS_EDENIED,
+		  "Consul ACL denied: ACL not found" },
 		{ "404 Not Found", "", FS_ENOENT, "no key" },
 		{ "200 OK",
 		  "[{\"Key\":\"ns/a b/x\",\"ModifyIndex\":7,\"CreateIndex\":1,"
@@ -475,6 +539,71 @@ static void test_malformed_answers(void **state)
 			 cases[i].status, strlen(cases[i].body), cases[i].body);
 		fake_get(buf, cases[i].want, cases[i].fragment);
 	}
+}
+
+/* One fake answer to a call: its code and the whole message. */
+static void fake_denied(const char *status, const char *body, int txn, int want,
+			const char *message)
+{
+	struct consul_op ops[2];
+	struct consul_kv kv;
+	struct fake f;
+	struct consul *c;
+	char buf[1024], *err = NULL;
+
+	snprintf(buf, sizeof(buf),
+		 "HTTP/1.1 %s\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s", status,
+		 strlen(body), body);
+	fake_start(&f, buf);
+	c = client(f.port, "wrong", 2000);
+	claim_ops(ops, "k", "v", "s");
+	if (txn)
+		assert_int_equal(consul_txn(c, ops, 2, NULL, &err), want);
+	else
+		assert_int_equal(consul_kv_get(c, "k", &kv, &err), want);
+	assert_string_equal(err, message);
+	free(err);
+	fake_stop(&f);
+	consul_free(c);
+}
+
+/* An ACL refusal is FS_EDENIED with Consul's text: a 403's body (first line, trimmed, bounded,
+ * valid UTF-8), or the Errors of a txn rolled back for want of a permission. */
+static void test_acl_denied(void **state)
+{
+	char long_body[400], want[300];
+
+	(void)state;
+	fake_denied("403 Forbidden", "Permission denied", 0, FS_EDENIED,
+		    "Consul ACL denied: Permission denied");
+	fake_denied("403 Forbidden", "\n  rpc error making call: Permission denied \r\nmore\n", 0,
+		    FS_EDENIED, "Consul ACL denied: rpc error making call: Permission denied");
+	/* a byte that is not UTF-8 becomes U+FFFD, a control character '?' */
+	fake_denied("403 Forbidden", "caf\xc3\xa9 \xff\x01x", 0, FS_EDENIED,
+		    "Consul ACL denied: caf\xc3\xa9 \xef\xbf\xbd?x");
+	fake_denied("403 Forbidden", "", 0, FS_EDENIED, "Consul ACL denied: (empty answer)");
+	/* bounded: 200 bytes, not cut inside a character */
+	memset(long_body, 'a', 199);
+	memcpy(long_body + 199, "\xc3\xa9tail", 7);
+	memset(long_body + 206, 'b', 100);
+	long_body[306] = '\0';
+	memset(want, 0, sizeof(want));
+	memcpy(want, "Consul ACL denied: ", 19);
+	memset(want + 19, 'a', 199);
+	memcpy(want + 218, "\xc3\xa9", 2);
+	fake_denied("403 Forbidden", long_body, 0, FS_EDENIED, want);
+	/* what Consul 1.8.7 answers a txn whose op the token may not do */
+	fake_denied("409 Conflict",
+		    "{\"Results\":null,\"Errors\":[{\"OpIndex\":0,\"What\":"
+		    "\"Permission denied\"}]}",
+		    1, FS_EDENIED, "Consul ACL denied: Permission denied");
+	fake_denied("403 Forbidden", "ACL not found", 1, FS_EDENIED,
+		    "Consul ACL denied: ACL not found");
+	/* a failed check is not a refusal */
+	fake_denied("409 Conflict",
+		    "{\"Results\":null,\"Errors\":[{\"OpIndex\":0,\"What\":"
+		    "\"failed to lock key \\\"k\\\": check-not-exists failed\"}]}",
+		    1, FS_EEXIST, "op 0: failed to lock key \"k\": check-not-exists failed");
 }
 
 static void test_malformed_txn_answers(void **state)
@@ -590,12 +719,14 @@ int main(void)
 		cmocka_unit_test(test_reachable),
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_kv_and_escaping),
+		cmocka_unit_test(test_kv_lists),
 		cmocka_unit_test(test_txn_claim_ops),
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_claim_race),
 		cmocka_unit_test(test_malformed_value),
 		cmocka_unit_test(test_malformed_answers),
 		cmocka_unit_test(test_malformed_txn_answers),
+		cmocka_unit_test(test_acl_denied),
 		cmocka_unit_test(test_timeout),
 	};
 	const struct CMUnitTest slow_tests[] = {

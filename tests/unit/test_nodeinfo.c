@@ -36,8 +36,11 @@ static void test_key_and_address(void **state)
 
 static void test_build_parse(void **state)
 {
-	struct nodeinfo n = { .name = "node-1", .address = "10.0.0.5:3000", .queued = 3,
-			      .running = 2, .updated_ms = 1796359572345LL };
+	struct nodeinfo n = { .name = "node-1",
+			      .address = "10.0.0.5:3000",
+			      .queued = 3,
+			      .running = 2,
+			      .updated_ms = 1796359572345LL };
 	struct nodeinfo back;
 	char *v, *err = NULL;
 

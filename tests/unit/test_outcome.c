@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* worker/outcome: status and pid files round-trip, are replaced whole (never half-read), and
- * refuse what they did not write; outcomes recorded in a real spool. */
+ * refuse what they did not write; go slots hold the record written last; outcomes recorded in a
+ * real spool. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -99,7 +100,7 @@ static void test_status_refused(void **state)
 
 static void test_pid_round_trip(void **state)
 {
-	struct run_pid rp = { 42, 12345, 987654321ULL }, back;
+	struct run_pid rp = { 42, 12345, 987654321ULL, 3 }, back;
 
 	(void)state;
 	outcome_recycle(NULL, dir, ID);
@@ -109,6 +110,10 @@ static void test_pid_round_trip(void **state)
 	assert_int_equal(back.run, 42);
 	assert_int_equal(back.pid, 12345);
 	assert_true(back.start == 987654321ULL);
+	assert_int_equal(back.slot, 3);
+	put(ID ".pid", "run=42\npid=12345\nstart=5\n"); /* no slot: none */
+	assert_int_equal(outcome_pid_read(dir, ID, &back), 0);
+	assert_int_equal(back.slot, -1);
 	put(ID ".pid", "run=42\npid=1\nstart=5\n"); /* init is never a supervisor */
 	assert_int_equal(outcome_pid_read(dir, ID, &back), FS_EINVAL);
 	/* without a pool, recycling removes both files and a crash's temporaries */
@@ -121,37 +126,73 @@ static void test_pid_round_trip(void **state)
 	assert_false(exists(ID ".pid"));
 }
 
-/* The go record names its run: only that run's token counts, and a torn or foreign file none. */
+/* A go slot: made naming no run, then holding the record written last, whole, at the slot's
+ * one size; a slot that does not parse names nothing. */
 static void test_go_record(void **state)
 {
+	struct run_go g = { 0, ID, 17, 1733362800000LL, 1733362800123LL }, back, *gs = NULL;
+	char *path = xasprintf("%s/go/1", dir);
+	struct stat st;
+	size_t n = 9;
 	int fd;
 
 	(void)state;
-	outcome_recycle(NULL, dir, ID);
-	assert_false(outcome_go_exists(dir, ID, 1733362800123LL));
-	/* made before the go byte: names no run, even over an earlier run's record */
-	put(ID ".go", "run=1733362800123\n");
-	assert_true((fd = outcome_go_open(dir, ID, 1, NULL)) >= 0);
-	assert_false(outcome_go_exists(dir, ID, 1733362800123LL));
-	assert_true(exists(ID ".go"));
-	assert_int_equal(outcome_go_write(fd, 1733362800123LL, 1), 0);
+	assert_int_equal(outcome_go_read(dir, 0, &back), FS_ENOENT);
+	assert_int_equal(outcome_go_list(dir, &gs, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(outcome_go_make(dir, 2, 1), 0);
+	assert_true(exists("go/0") && exists("go/1") && !exists("go/2"));
+	assert_int_equal(outcome_go_read(dir, 1, &back), FS_EINVAL); /* names no run */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, OUTCOME_GO_SIZE);
+	assert_true((fd = outcome_go_open(dir, 1, 1)) >= 0);
+	assert_int_equal(outcome_go_write(fd, &g, 1), 0);
 	close(fd);
-	assert_true(outcome_go_exists(dir, ID, 1733362800123LL));
-	assert_false(outcome_go_exists(dir, ID, 1733362800124LL));
-	assert_false(outcome_go_exists(dir, "another", 1733362800123LL));
-	/* a spare's bytes past the first line do not count */
-	put(ID ".go", "run=1733362800123456\nexit=0\nsignal=0\n");
-	assert_true((fd = outcome_go_open(dir, ID, 0, NULL)) >= 0);
-	assert_false(outcome_go_exists(dir, ID, 1733362800123456LL));
-	assert_int_equal(outcome_go_write(fd, 7, 0), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, OUTCOME_GO_SIZE);
+	memset(&back, 0x55, sizeof(back));
+	assert_int_equal(outcome_go_read(dir, 1, &back), 0);
+	assert_int_equal(back.slot, 1);
+	assert_string_equal(back.id, ID);
+	assert_int_equal(back.seq, 17);
+	assert_int_equal(back.submitted_ms, 1733362800000LL);
+	assert_int_equal(back.run, 1733362800123LL);
+	/* made again it keeps its record; a later run's record replaces it whole */
+	assert_int_equal(outcome_go_make(dir, 2, 0), 0);
+	assert_int_equal(outcome_go_read(dir, 1, &back), 0);
+	assert_int_equal(back.run, 1733362800123LL);
+	g.run = 7;
+	g.seq = 170000000000LL;
+	assert_true((fd = outcome_go_open(dir, 1, 0)) >= 0);
+	assert_int_equal(outcome_go_write(fd, &g, 0), 0);
 	close(fd);
-	assert_true(outcome_go_exists(dir, ID, 7));
-	put(ID ".go", "run=17333628");
-	assert_false(outcome_go_exists(dir, ID, 17333628));
-	put(ID ".go", "");
-	assert_false(outcome_go_exists(dir, ID, 0));
-	outcome_recycle(NULL, dir, ID);
-	assert_false(exists(ID ".go"));
+	assert_int_equal(outcome_go_read(dir, 1, &back), 0);
+	assert_int_equal(back.run, 7);
+	assert_int_equal(back.seq, 170000000000LL);
+	/* only the slots that name a run are listed; anything else in the directory is not one */
+	put("go/notaslot", "run=1\nid=x\nseq=1\nsubmitted=1\n");
+	assert_int_equal(outcome_go_list(dir, &gs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(gs[0].slot, 1);
+	assert_string_equal(gs[0].id, ID);
+	free(gs);
+	/* cut short or foreign: names nothing */
+	put("go/1", "run=7\nid=" ID "\nseq=17\n");
+	assert_int_equal(outcome_go_read(dir, 1, &back), FS_EINVAL);
+	put("go/1", "run=7\nid=" ID "\nseq=17\nsubmitted=17333628");
+	assert_int_equal(outcome_go_read(dir, 1, &back), FS_EINVAL);
+	put("go/1", "run=7\nid=\nseq=17\nsubmitted=1\n");
+	assert_int_equal(outcome_go_read(dir, 1, &back), FS_EINVAL);
+	put("go/1", "");
+	assert_int_equal(outcome_go_read(dir, 1, &back), FS_EINVAL);
+	/* a slot removed by hand is made again when it is opened */
+	assert_int_equal(unlink(path), 0);
+	assert_true((fd = outcome_go_open(dir, 1, 1)) >= 0);
+	close(fd);
+	assert_int_equal(outcome_go_read(dir, 1, &back), FS_EINVAL);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, OUTCOME_GO_SIZE);
+	free(path);
 }
 
 static void test_record(void **state)

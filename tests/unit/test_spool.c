@@ -793,7 +793,7 @@ static void test_drain_persisted(void **state)
 }
 
 /* spool_defer_sync: commits stop waiting for the disk, are visible at once, and are flushed by
- * spool_resume_sync(flush) -- the worker's claim, flushed while its supervisor prepares */
+ * spool_resume_sync(flush) or by the next waiting commit */
 static void test_defer_sync(void **state)
 {
 	struct spool_fixture *f = *state;
@@ -1132,6 +1132,56 @@ static void test_requeue(void **state)
 	}
 	assert_int_equal(ob[1].tr.outcome, SPOOL_WAITING);
 	spool_outbox_list_free(ob, n);
+	free(err);
+}
+
+/* spool_reclaim: a claim a power loss took back is made again for its run, and only for the
+ * submission it took. */
+static void test_reclaim(void **state)
+{
+	struct spool_fixture *f = *state;
+	struct spool_job *j = NULL;
+	struct spool_transition *tr = NULL;
+	size_t n = 0;
+	int64_t seq, created, run;
+	char a[65], b[65], x[65], *err = NULL;
+
+	mkid(0xa, a);
+	mkid(0xb, b);
+	mkid(0xe, x);
+	assert_int_equal(enq(f->sp, a, 10, &err), 0);
+	assert_int_equal(enq(f->sp, b, 10, &err), 0);
+	assert_int_equal(spool_get(f->sp, a, &j, &err), 0);
+	seq = j->seq;
+	created = j->created_ms;
+	run = created + 5;
+	spool_job_free(j);
+	/* another submission of the same id */
+	assert_int_equal(spool_reclaim(f->sp, a, NODE, run, seq, created - 1, &err), FS_ESTATE);
+	assert_int_equal(spool_reclaim(f->sp, a, NODE, run, seq + 1, created, &err), FS_ESTATE);
+	assert_int_equal(spool_reclaim(f->sp, x, NODE, run, seq, created, &err), FS_ENOENT);
+	assert_int_equal(spool_transitions(f->sp, a, &tr, &n, &err), 0);
+	assert_int_equal(n, 1); /* the refusals stored nothing */
+	spool_transition_list_free(tr, n);
+	assert_int_equal(spool_reclaim(f->sp, a, NODE, run, seq, created, &err), 0);
+	assert_int_equal(spool_get(f->sp, a, &j, &err), 0);
+	assert_int_equal(j->state, SPOOL_WORKING);
+	assert_int_equal(j->outcome, SPOOL_RUNNING);
+	assert_int_equal(j->started_ms, run);
+	assert_int_equal(j->seq, seq);
+	assert_string_equal(j->node, NODE);
+	spool_job_free(j);
+	assert_int_equal(spool_transitions(f->sp, a, &tr, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(tr[0].state, SPOOL_QUEUED);
+	assert_int_equal(tr[1].state, SPOOL_WORKING);
+	assert_int_equal(tr[1].at_ms, run);
+	spool_transition_list_free(tr, n);
+	assert_int_equal(spool_reclaim(f->sp, a, NODE, run, seq, created, &err), FS_ESTATE);
+	/* the queue goes on from b */
+	assert_int_equal(spool_claim_next(f->sp, NODE, &j, &err), 0);
+	assert_string_equal(j->id, b);
+	spool_job_free(j);
 	free(err);
 }
 
@@ -1615,9 +1665,10 @@ static void ring_done_at(struct spool_fixture *f, unsigned n, const char *outcom
 	char id[65], sql[300], *err = NULL;
 
 	assert_int_equal(enq(f->sp, mkid(n, id), 100, &err), 0);
-	snprintf(sql, sizeof sql,
-		 "UPDATE jobs SET state = 'DONE', outcome = '%s', updated_ms = %lld WHERE id = '%s'",
-		 outcome, at, id);
+	snprintf(
+		sql, sizeof sql,
+		"UPDATE jobs SET state = 'DONE', outcome = '%s', updated_ms = %lld WHERE id = '%s'",
+		outcome, at, id);
 	sql_int(f->dir, sql);
 }
 
@@ -1973,6 +2024,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abandon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requeue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_hint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defer_sync, setup, teardown),

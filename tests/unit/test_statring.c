@@ -11,7 +11,7 @@
 
 #include "statring.h"
 
-#define MIN STATRING_MINUTE_MS
+#define MIN  STATRING_MINUTE_MS
 #define HOUR STATRING_HOUR_MS
 
 /* 2026-12-04T04:46:12.345Z */

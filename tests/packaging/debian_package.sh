@@ -17,41 +17,18 @@
 #     both and keeps the users.
 # An operator's own installation is never touched: the test refuses to run (77) where the
 # package, or files it would own, are there already. The package is purged on exit.
+# The quick check of make check: tests/packaging/deb.sh (make check-packaging) adds lintian on the
+# source package, a job run by the installed units, an upgrade with the node running, and the
+# purge of a used node.
 
 set -u
 
 : "${FS_SRCDIR:?run through make check}"
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: installing a package needs root"
-	exit 77
-fi
-# (dpkg wants the sbin directories on PATH, which a root shell may lack)
-PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
-for tool in dpkg-buildpackage dh dpkg-checkbuilddeps; do
-	command -v "$tool" >/dev/null 2>&1 ||
-		{ echo "SKIP: needs $tool (debhelper, dpkg-dev: scripts/install-deps.sh)"; exit 77; }
-done
+PKG=factotum-server
+. "$FS_SRCDIR/tests/packaging/pkg_lib.sh"
+pkg_preflight
 for tool in unshare setpriv; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: needs $tool"; exit 99; }
-done
-PKG=factotum-server
-# pkg_status: dpkg's status of the package, empty when dpkg knows nothing of it
-pkg_status() {
-	dpkg-query -W -f='${db:Status-Status}' "$PKG" 2>/dev/null
-}
-case $(pkg_status) in
-'' | not-installed) ;;
-*)
-	echo "SKIP: the $PKG package is already on this machine ($(pkg_status)); not touching it"
-	exit 77
-	;;
-esac
-for f in /usr/bin/factotum-server /etc/factotum-server /var/lib/factotum-server; do
-	if [ -e "$f" ]; then
-		echo "SKIP: $f exists (an installation not from the package); not touching it"
-		exit 77
-	fi
 done
 
 fails=0
@@ -70,30 +47,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 99' INT TERM HUP
 
-# ---- the build, from a copy of the tree (the files git knows of, or a release tree's files) ----
-mkdir "$tmp/src"
-# (a release tree unpacked below a clone, as make distcheck does, is not the clone's top)
-if [ "$(git -C "$FS_SRCDIR" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$FS_SRCDIR" && pwd -P)" ]
-then
-	# (a file deleted but not yet committed is listed and skipped)
-	(cd "$FS_SRCDIR" && git ls-files -z --cached --others --exclude-standard |
-		tar --null -T - --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$tmp/src"
-else
-	# (make distcheck builds and installs below the release tree)
-	tar -C "$FS_SRCDIR" --exclude=./_build --exclude=./_inst --exclude=./build -cf - . |
-		tar -xf - -C "$tmp/src"
-fi
-[ -f "$tmp/src/debian/control" ] || { echo "FAIL: no debian/ in the copy of $FS_SRCDIR"; exit 99; }
-if ! (cd "$tmp/src" && dpkg-checkbuilddeps) >"$tmp/deps" 2>&1; then
-	echo "SKIP: build dependencies missing: $(cat "$tmp/deps")"
-	exit 77
-fi
-if ! (cd "$tmp/src" && DEB_BUILD_OPTIONS="parallel=2 nocheck" dpkg-buildpackage -b -us -uc) \
-	>"$tmp/build.log" 2>&1; then
-	tail -n 40 "$tmp/build.log"
-	echo "FAIL: dpkg-buildpackage"
-	exit 1
-fi
+# ---- the build, from a copy of the tree ----
+pkg_copy_tree "$FS_SRCDIR" "$tmp/src"
+pkg_build "$tmp/src" "$tmp/build.log" nocheck -b
 for deb in "$tmp"/"$PKG"_*.deb; do break; done
 [ -f "$deb" ] || { echo "FAIL: no .deb built"; exit 1; }
 if command -v lintian >/dev/null 2>&1; then
