@@ -20,11 +20,14 @@ for t in "$CHROMIUM" node npm "$FS_CONSUL_BIN"; do
 done
 fs_use_launcher
 
-# The npm packages, pinned by package-lock.json
+# The npm packages, pinned by package-lock.json; two test runs at once (two build trees) install
+# one after the other, and the second finds the first's
 cache=${FS_BROWSER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/factotum-server/browser-test}
 lock=$FS_SRCDIR/tests/browser/package-lock.json
+mkdir -p "$cache" || exit 77
+exec 9>"$cache/.install-lock"
+flock 9 || exit 77
 if [ ! -d "$cache/node_modules" ] || ! cmp -s "$lock" "$cache/package-lock.json"; then
-	mkdir -p "$cache" || exit 77
 	cp "$FS_SRCDIR/tests/browser/package.json" "$lock" "$cache/" || exit 77
 	if ! (cd "$cache" && npm ci --no-audit --no-fund --loglevel=error); then
 		rm -f "$cache/package-lock.json" # so that the next run tries again
@@ -32,6 +35,7 @@ if [ ! -d "$cache/node_modules" ] || ! cmp -s "$lock" "$cache/package-lock.json"
 		exit 77
 	fi
 fi
+exec 9>&-
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fs-dashboard.XXXXXX") || exit 99
 # as root nginx's workers run as www-data: they must reach the socket and the pages
