@@ -9,13 +9,18 @@ packages="build-essential autoconf automake libtool pkg-config
 libfcgi-dev libjson-c-dev libcurl4-openssl-dev nettle-dev libsqlite3-dev libcmocka-dev
 nginx spawn-fcgi curl clang libclang-rt-14-dev python3 python3-jsonschema sqlite3 wrk ca-certificates
 openssl valgrind
-debhelper dpkg-dev lintian"
+debhelper dpkg-dev lintian
+chromium"
 
 missing=
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done
+# node and npm for the dashboard's browser test: any on PATH (e.g. a newer one from elsewhere)
+# will do, else Debian's
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
