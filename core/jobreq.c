@@ -671,6 +671,19 @@ out:
 	return compact;
 }
 
+/* A schedule's slot job is identified by its tags: a client setting them could take the id of a
+ * slot not yet fired, which would then be refused as a duplicate. */
+static int jobreq_reserved_tag(const struct kvlist *tags, char **detailp)
+{
+	static const char *const reserved[] = { JOBREQ_TAG_SCHEDULE, JOBREQ_TAG_SLOT };
+
+	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+		if (kvlist_get(tags, reserved[i]) != NULL)
+			return err_set(detailp, FS_EINVAL, "the tag '%s' is reserved for schedules",
+				       reserved[i]);
+	return 0;
+}
+
 int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy, char **errp)
 {
 	struct factargs fa;
@@ -698,6 +711,8 @@ int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy,
 		goto fail;
 	}
 	if (policy->args != NULL && argpolicy_check(policy->args, &fa, &detail) != 0)
+		goto fail;
+	if (!policy->slot_tags && jobreq_reserved_tag(&fa.tags, &detail) != 0)
 		goto fail;
 	if (policy->cache != NULL &&
 	    (compact = jobreq_cached_compact(policy->cache, req->factfile_path, &fa.vars, fa.start,

@@ -47,7 +47,12 @@ struct jobreq_policy {
 	const struct argpolicy *args;
 	/* the most tasks a factfile may have (--max-tasks); 0: no limit */
 	size_t max_tasks;
+	/* 1: the tags JOBREQ_TAG_SCHEDULE and JOBREQ_TAG_SLOT may be set (a schedule's slot, whose
+	 * job id they fix); 0: they are refused, so that no client can take a slot's job id */
+	int slot_tags;
 };
+#define JOBREQ_TAG_SCHEDULE "schedule"
+#define JOBREQ_TAG_SLOT     "slot"
 
 /* A cache of validated factfiles for jobreq_validate: the compact text of a factfile that
  * parsed (and whose --start task, if any, can start the job), per (file identity, rules, template
@@ -80,7 +85,8 @@ int jobreq_parse(const char *body, size_t len, struct job_request *req, char **e
 
 /* Steps 3 and 4: validates the request as `factotum run <path> <args>` would, in-process, and
  * fills req->id, in time linear in the factfile. A factfile that validates but has more than
- * policy->max_tasks tasks is refused. On failure returns FS_EINVAL with
+ * policy->max_tasks tasks is refused; so is a --tag named schedule or slot unless
+ * policy->slot_tags ("Validation Error: the tag 'slot' is reserved for schedules"). On failure returns FS_EINVAL with
  * *errp = "Validation Error: <detail>". */
 int jobreq_validate(struct job_request *req, const struct jobreq_policy *policy, char **errp);
 

@@ -477,6 +477,31 @@ static void test_validate_id_matches_vectors(void **state)
 	free(echo);
 }
 
+/* The tags that name a schedule's slot are refused from a client, trimmed as Factotum trims
+ * keys, and accepted for the schedule's own firing (slot_tags). */
+static void test_validate_slot_tags(void **state)
+{
+	char *echo = sample("echo.factfile");
+	const char *slot[] = { "--tag", " slot ,2026-01-01T00:00:00Z", NULL };
+	const char *sched[] = { "--tag", "env,prod", "--tag", "schedule,nightly", NULL };
+	const char *both[] = { "--tag", "schedule,n", "--tag", "slot,2026-01-01T00:00:00Z", NULL };
+	const char *other[] = { "--tag", "Slot,x", "--tag", "slots,y", NULL };
+	struct jobreq_policy firing = { .rules = FACTFILE_RULES_OURS, .slot_tags = 1 };
+	char id[JOBID_LEN + 1];
+	char *err;
+
+	(void)state;
+	expect_invalid("j", echo, slot, &any_path,
+		       "Validation Error: the tag 'slot' is reserved for schedules");
+	expect_invalid("j", echo, sched, &any_path,
+		       "Validation Error: the tag 'schedule' is reserved for schedules");
+	err = validate("j", echo, other, &any_path, id);
+	assert_null(err);
+	err = validate("j", echo, both, &firing, id);
+	assert_null(err);
+	free(echo);
+}
+
 /* --template-values: strict refuses (every time: a refusal is never cached), factotum accepts;
  * a value that stays data is accepted either way, from the cache the second time. */
 static void test_validate_template_values(void **state)
@@ -737,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_validate_max_tasks),
 		cmocka_unit_test(test_validate_cache_keeps_start_and_limit),
 		cmocka_unit_test(test_validate_keeps_bytes),
+		cmocka_unit_test(test_validate_slot_tags),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
