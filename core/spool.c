@@ -24,6 +24,7 @@
 #include "spoolmark.h"
 #include "spoolprune.h"
 #include "spoolreserve.h"
+#include "spoolsched.h"
 #include "statring.h"
 #include "xalloc.h"
 
@@ -33,7 +34,7 @@
  * schema change is a new version, with its migration. Versions 1 and 2 were development layouts (no
  * queued_count table; the QUEUED transition stored at enqueue): 3 is the first number this
  * schema owns, so that neither is mistaken for it. */
-#define SCHEMA_VERSION   6
+#define SCHEMA_VERSION   7
 #define SCHEMA_STR(v)    #v
 #define SCHEMA_PRAGMA(v) "PRAGMA user_version = " SCHEMA_STR(v) ";"
 static const char schema_v3_sql[] =
@@ -863,7 +864,9 @@ static int user_version(sqlite3 *db, const char *path, int *vp, char **errp)
 	return rc;
 }
 
-/* Creates the schema in a new (empty) spool, or migrates a version 3, 4 or 5 spool, in one write
+/* Version 7: the schedules, their slot history and the slots' counters (core/spoolsched.h). */
+
+/* Creates the schema in a new (empty) spool, or migrates a version 3, 4, 5 or 6 spool, in one write
  * transaction re-reading the version inside it, since another process may be doing it too;
  * refuses any other version. */
 static int schema_init(sqlite3 *db, const char *path, char **errp)
@@ -874,7 +877,7 @@ static int schema_init(sqlite3 *db, const char *path, char **errp)
 		return rc;
 	if (v == SCHEMA_VERSION)
 		return 0;
-	if (v == 0 || v == 3 || v == 4 || v == 5) {
+	if (v == 0 || v == 3 || v == 4 || v == 5 || v == 6) {
 		if ((rc = exec_static(db, path, "BEGIN IMMEDIATE", errp)) != 0)
 			return rc;
 		if ((rc = user_version(db, path, &v, errp)) != 0)
@@ -889,9 +892,12 @@ static int schema_init(sqlite3 *db, const char *path, char **errp)
 		if ((v == 0 || v == 3 || v == 4 || v == 5) &&
 		    (rc = exec_static(db, path, schema_v6_sql, errp)) != 0)
 			goto fail;
+		if ((v == 0 || v == 3 || v == 4 || v == 5 || v == 6) &&
+		    (rc = exec_static(db, path, spoolsched_schema_v7_sql, errp)) != 0)
+			goto fail;
 		if ((rc = exec_static(db, path, "COMMIT", errp)) != 0)
 			goto fail;
-		if (v == 0 || v == 3 || v == 4 || v == 5 || v == SCHEMA_VERSION)
+		if (v == 0 || v == 3 || v == 4 || v == 5 || v == 6 || v == SCHEMA_VERSION)
 			return 0;
 	}
 	return err_set(errp, FS_EIO, "spool: open %s: schema version %d, this build uses %d", path,

@@ -159,7 +159,7 @@ static void test_open_schema_reopen(void **state)
 
 	snprintf(path, sizeof path, "%s/spool.db", f->dir);
 	assert_int_equal(stat(path, &sb), 0);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 6);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 7);
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM sqlite_master WHERE name IN "
 					 "('jobs','transitions','outbox','settings','queued_count',"
 					 "'factfiles','counters','outcome_ring')"),
@@ -228,14 +228,14 @@ static void test_open_errors(void **state)
 	close(fd);
 	assert_int_equal(spool_open(&sp, sub, 0, &err), 0);
 	spool_close(sp);
-	assert_int_equal(sql_int(sub, "PRAGMA user_version"), 6);
+	assert_int_equal(sql_int(sub, "PRAGMA user_version"), 7);
 	free(err);
 }
 
 /* A spool of any other schema version, newer or older, is refused and left untouched. */
 static void test_open_other_version(void **state)
 {
-	static const int versions[] = { 1, 2, 7, 99, -1 };
+	static const int versions[] = { 1, 2, 8, 99, -1 };
 	struct spool_fixture *f = *state;
 	struct spool *sp = NULL;
 	char sql[64], want[700], *err = NULL;
@@ -249,19 +249,31 @@ static void test_open_other_version(void **state)
 		assert_null(sp);
 		snprintf(want, sizeof want,
 			 "spool: open %s/spool.db: schema version %d, "
-			 "this build uses 6",
+			 "this build uses 7",
 			 f->dir, versions[i]);
 		assert_string_equal(err, want);
 		assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), versions[i]);
 	}
 	free(err);
-	sql_int(f->dir, "PRAGMA user_version = 6");
+	sql_int(f->dir, "PRAGMA user_version = 7");
 	reopen(f, 0);
 }
 
-/* Undoes schema version 6, leaving a version 5 spool. */
+/* Undoes schema version 7, leaving a version 6 spool. */
+static void undo_v7(const char *dir)
+{
+	sql_int(dir, "DROP TRIGGER slots_recorded");
+	sql_int(dir, "DROP TABLE slots");
+	sql_int(dir, "DROP TABLE schedules");
+	sql_int(dir, "DELETE FROM counters WHERE name LIKE 'slots.%'");
+	sql_int(dir, "PRAGMA user_version = 6");
+	assert_int_equal(sql_int(dir, "PRAGMA user_version"), 6);
+}
+
+/* Undoes schema versions 7 and 6, leaving a version 5 spool. */
 static void undo_v6(const char *dir)
 {
+	undo_v7(dir);
 	sql_int(dir, "DROP TRIGGER jobs_done_ring");
 	sql_int(dir, "DROP TABLE outcome_ring");
 	sql_int(dir, "PRAGMA user_version = 5");
@@ -317,7 +329,7 @@ static void test_open_migrates_v3(void **state)
 		sql_int(f->dir, undo[i]);
 	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 3);
 	reopen(f, 0);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 6);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 7);
 	assert_int_equal(spool_get(f->sp, old, &j, &err), 0);
 	assert_null(j->submitted_by);
 	assert_null(j->factfile_sha);
@@ -1630,7 +1642,7 @@ static void test_open_migrates_v4(void **state)
 	f->sp = NULL;
 	undo_v5(f->dir);
 	reopen(f, 0);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 6);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 7);
 	assert_int_equal(spool_count(f->sp, &c, &err), 0);
 	assert_counts_equal(&c, &before);
 	assert_int_equal(c.done, 5);
@@ -1752,7 +1764,7 @@ static void test_open_migrates_v5(void **state)
 	f->sp = NULL;
 	undo_v6(f->dir);
 	reopen(f, 0);
-	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 6);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 7);
 	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM outcome_ring WHERE span = 60000"
 					 " AND slots = 60 AND start_ms = -1"),
 			 60);

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for core/spoolsched: schedules and their slots in a real spool in a temporary
+ * directory. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "spool.h"
+#include "spoolsched.h"
+#include "xalloc.h"
+
+struct fixture {
+	char dir[256];
+	struct spool *sp;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof *f);
+	const char *tmp = getenv("TMPDIR");
+	char *err = NULL;
+
+	snprintf(f->dir, sizeof f->dir, "%s/test_spoolsched.XXXXXX",
+		 tmp != NULL && *tmp ? tmp : "/tmp");
+	if (mkdtemp(f->dir) == NULL || spool_open(&f->sp, f->dir, SPOOL_SYNC_NORMAL, &err) != 0) {
+		free(err);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[300];
+
+	spool_close(f->sp);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* One integer from sql run on the spool's file by a connection of its own. */
+static long long sql_int(const char *dir, const char *sql)
+{
+	char path[300];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long long v = -12345;
+
+	snprintf(path, sizeof path, "%s/spool.db", dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void put(struct spool *sp, const char *name, int overlap_skip, int64_t now_s)
+{
+	struct spoolsched s = { .name = (char *)name,
+				.cron = "*/2 * * * * *",
+				.timezone = "UTC",
+				.job_name = "j",
+				.factfile_path = "/f",
+				.factfile_args = "[\"--tag\",\"a,b\"]",
+				.overlap_skip = overlap_skip,
+				.catch_up = SPOOLSCHED_CATCHUP_LAST };
+	char *err = NULL;
+
+	assert_int_equal(spoolsched_set(sp, &s, now_s, &err), 0);
+	assert_null(err);
+}
+
+static void mkid(unsigned n, char buf[65])
+{
+	for (int i = 0; i < 64; i++)
+		buf[i] = "0123456789abcdef"[(n >> (4 * (i % 8))) & 0xf];
+	buf[64] = '\0';
+}
+
+static void test_migrates_v6(void **state)
+{
+	struct fixture *f = *state;
+	char *err = NULL;
+
+	spool_close(f->sp);
+	f->sp = NULL;
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 7);
+	sql_int(f->dir, "DROP TRIGGER slots_recorded");
+	sql_int(f->dir, "DROP TABLE slots");
+	sql_int(f->dir, "DROP TABLE schedules");
+	sql_int(f->dir, "DELETE FROM counters WHERE name LIKE 'slots.%'");
+	sql_int(f->dir, "PRAGMA user_version = 6");
+	assert_int_equal(spool_open(&f->sp, f->dir, 0, &err), 0);
+	assert_int_equal(sql_int(f->dir, "PRAGMA user_version"), 7);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM counters WHERE name LIKE 'slots.%'"
+					 " AND n = 0"),
+			 4);
+	put(f->sp, "a", 0, 100);
+	assert_int_equal(spool_integrity_check(f->sp, &err), 0);
+}
+
+/* set creates with last_slot = now, replaces keeping the state; pause, resume, delete. */
+static void test_set_pause_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct spoolsched *s = NULL, *list = NULL;
+	size_t n = 0;
+	char *err = NULL;
+
+	put(f->sp, "b", 0, 1000);
+	put(f->sp, "a", 1, 1000);
+	assert_int_equal(spoolsched_get(f->sp, "a", &s, &err), 0);
+	assert_string_equal(s->cron, "*/2 * * * * *");
+	assert_string_equal(s->factfile_args, "[\"--tag\",\"a,b\"]");
+	assert_int_equal(s->overlap_skip, 1);
+	assert_int_equal(s->catch_up, SPOOLSCHED_CATCHUP_LAST);
+	assert_int_equal(s->last_slot, 1000);
+	assert_null(s->last_job);
+	assert_int_equal(s->paused, 0);
+	spoolsched_free(s);
+	/* a replacement keeps the last slot and the pause */
+	assert_int_equal(spoolsched_pause(f->sp, "a", 1, 1500, &err), 0);
+	put(f->sp, "a", 0, 2000);
+	assert_int_equal(spoolsched_get(f->sp, "a", &s, &err), 0);
+	assert_int_equal(s->last_slot, 1000);
+	assert_int_equal(s->paused, 1);
+	assert_int_equal(s->overlap_skip, 0);
+	spoolsched_free(s);
+	/* resuming: the pause's slots are not due */
+	assert_int_equal(spoolsched_pause(f->sp, "a", 0, 3000, &err), 0);
+	assert_int_equal(spoolsched_get(f->sp, "a", &s, &err), 0);
+	assert_int_equal(s->last_slot, 3000);
+	assert_int_equal(s->paused, 0);
+	spoolsched_free(s);
+	/* resuming a running schedule leaves its due slots due */
+	assert_int_equal(spoolsched_pause(f->sp, "b", 0, 3000, &err), 0);
+	assert_int_equal(spoolsched_get(f->sp, "b", &s, &err), 0);
+	assert_int_equal(s->last_slot, 1000);
+	spoolsched_free(s);
+	assert_int_equal(spoolsched_list(f->sp, &list, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "a");
+	assert_string_equal(list[1].name, "b");
+	spoolsched_list_free(list, n);
+
+	assert_int_equal(spoolsched_delete(f->sp, "a", &err), 0);
+	assert_int_equal(spoolsched_get(f->sp, "a", &s, &err), FS_ENOENT);
+	assert_null(s);
+	assert_string_equal(err, "spool: schedule get: no schedule 'a'");
+	free(err);
+	err = NULL;
+	assert_int_equal(spoolsched_delete(f->sp, "a", &err), FS_ENOENT);
+	free(err);
+	err = NULL;
+	assert_int_equal(spoolsched_pause(f->sp, "a", 1, 1, &err), FS_ENOENT);
+	free(err);
+}
+
+static void submit_for(struct spool_submit *sub, const char *id)
+{
+	memset(sub, 0, sizeof *sub);
+	sub->id = id;
+	sub->job_name = "j";
+	sub->factfile_path = "/f";
+	sub->factfile_args = "[]";
+	sub->node = "n";
+	sub->submitted_by = "schedule:a";
+}
+
+static void expect_fire(struct spool *sp, int64_t prev, int64_t slot, const struct spool_submit *sub,
+			size_t max_queued, enum spoolsched_result want)
+{
+	struct spoolsched_fire fire = { .name = "a",
+					.prev_slot = prev,
+					.slot = slot,
+					.advance = 1,
+					.sub = sub,
+					.refusal = "invalid: no factfile",
+					.max_queued = max_queued };
+	enum spoolsched_result r = SPOOLSCHED_NRESULTS;
+	char *err = NULL;
+
+	assert_int_equal(spoolsched_fire(sp, &fire, &r, &err), 0);
+	assert_null(err);
+	assert_int_equal(r, want);
+}
+
+/* One slot, one job: the compare-and-set, overlap skip, every refusal, the history and counters. */
+static void test_fire(void **state)
+{
+	struct fixture *f = *state;
+	struct spool_submit sub;
+	struct spoolsched_fire stale = { .name = "a", .prev_slot = 100, .slot = 104, .advance = 1 };
+	struct spoolsched *s = NULL;
+	struct spoolsched_slot *h = NULL;
+	struct spool_job *j = NULL;
+	struct spool_result done = { .outcome = SPOOL_SUCCEEDED };
+	int64_t counts[SPOOLSCHED_NRESULTS];
+	char id1[65], id2[65], id3[65], *err = NULL;
+	size_t n = 0;
+
+	mkid(1, id1);
+	mkid(2, id2);
+	mkid(3, id3);
+	put(f->sp, "a", 1, 100);
+	submit_for(&sub, id1);
+	expect_fire(f->sp, 100, 102, &sub, 10, SPOOLSCHED_FIRED);
+	assert_int_equal(spool_get(f->sp, id1, &j, &err), 0);
+	assert_int_equal(j->state, SPOOL_QUEUED);
+	assert_string_equal(j->submitted_by, "schedule:a");
+	spool_job_free(j);
+	assert_int_equal(spoolsched_get(f->sp, "a", &s, &err), 0);
+	assert_int_equal(s->last_slot, 102);
+	assert_string_equal(s->last_job, id1);
+	assert_int_equal(s->last_fired, 102);
+	spoolsched_free(s);
+
+	/* a firer that read the old last slot writes nothing */
+	stale.sub = &sub;
+	assert_int_equal(spoolsched_fire(f->sp, &stale, NULL, &err), FS_ESTATE);
+	assert_string_equal(err, "spool: schedule fire: schedule 'a' has moved on from slot 100");
+	free(err);
+	err = NULL;
+	stale.name = "gone";
+	assert_int_equal(spoolsched_fire(f->sp, &stale, NULL, &err), FS_ENOENT);
+	free(err);
+	err = NULL;
+
+	/* overlap skip while the job is QUEUED, then WORKING */
+	submit_for(&sub, id2);
+	expect_fire(f->sp, 102, 104, &sub, 10, SPOOLSCHED_SKIPPED);
+	assert_int_equal(spool_claim_next(f->sp, "n", &j, &err), 0);
+	spool_job_free(j);
+	expect_fire(f->sp, 104, 106, &sub, 10, SPOOLSCHED_SKIPPED);
+	assert_int_equal(spool_get(f->sp, id2, &j, &err), FS_ENOENT);
+	free(err);
+	err = NULL;
+	assert_int_equal(spool_finish(f->sp, id1, &done, &err), 0);
+
+	/* a slot's job id that exists in any state (here DONE) is never queued again */
+	submit_for(&sub, id1);
+	expect_fire(f->sp, 106, 108, &sub, 10, SPOOLSCHED_REFUSED);
+	/* capacity and drain, as /submit */
+	submit_for(&sub, id2);
+	expect_fire(f->sp, 108, 110, &sub, 0, SPOOLSCHED_REFUSED);
+	assert_int_equal(spool_drain_set(f->sp, 1, &err), 0);
+	expect_fire(f->sp, 110, 112, &sub, 10, SPOOLSCHED_REFUSED);
+	assert_int_equal(spool_drain_set(f->sp, 0, &err), 0);
+	/* a request that could not be built */
+	expect_fire(f->sp, 112, 114, NULL, 10, SPOOLSCHED_REFUSED);
+	submit_for(&sub, id3);
+	expect_fire(f->sp, 114, 116, &sub, 10, SPOOLSCHED_FIRED);
+
+	assert_int_equal(spoolsched_history(f->sp, "a", 0, &h, &n, &err), 0);
+	assert_int_equal(n, 8);
+	assert_int_equal(h[0].slot, 116);
+	assert_int_equal(h[0].result, SPOOLSCHED_FIRED);
+	assert_string_equal(h[0].job_id, id3);
+	assert_null(h[0].reason);
+	assert_string_equal(h[1].reason, "invalid: no factfile");
+	assert_null(h[1].job_id);
+	assert_string_equal(h[2].reason, "drain");
+	assert_string_equal(h[3].reason, "queue full");
+	assert_string_equal(h[4].reason, "duplicate");
+	assert_int_equal(h[5].result, SPOOLSCHED_SKIPPED);
+	assert_string_equal(h[5].reason, "overlap: the last slot's job is WORKING");
+	assert_string_equal(h[6].reason, "overlap: the last slot's job is QUEUED");
+	assert_int_equal(h[7].slot, 102);
+	assert_string_equal(h[7].job_id, id1);
+	assert_int_equal(h[7].count, 1);
+	spoolsched_slots_free(h, n);
+	assert_int_equal(spoolsched_history(f->sp, "a", 3, &h, &n, &err), 0);
+	assert_int_equal(n, 3);
+	spoolsched_slots_free(h, n);
+
+	assert_int_equal(spoolsched_counts(f->sp, counts, &err), 0);
+	assert_int_equal(counts[SPOOLSCHED_FIRED], 2);
+	assert_int_equal(counts[SPOOLSCHED_SKIPPED], 2);
+	assert_int_equal(counts[SPOOLSCHED_REFUSED], 4);
+	assert_int_equal(counts[SPOOLSCHED_MISSED], 0);
+
+	/* run-now does not move the timetable */
+	{
+		struct spoolsched_fire now = { .name = "a", .prev_slot = 116, .slot = 117, .sub = NULL,
+					       .refusal = "x" };
+		assert_int_equal(spoolsched_fire(f->sp, &now, NULL, &err), 0);
+		assert_int_equal(spoolsched_get(f->sp, "a", &s, &err), 0);
+		assert_int_equal(s->last_slot, 116);
+		spoolsched_free(s);
+	}
+	/* deleting the schedule takes its history, not its jobs */
+	assert_int_equal(spoolsched_delete(f->sp, "a", &err), 0);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM slots"), 0);
+	assert_int_equal(spool_get(f->sp, id3, &j, &err), 0);
+	spool_job_free(j);
+	assert_null(err);
+}
+
+/* Missed slots: one row each as asked plus one summary row counting the rest. */
+static void test_missed(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t slots[] = { 120, 122 };
+	struct spoolsched_slot *h = NULL;
+	struct spoolsched *s = NULL;
+	int64_t counts[SPOOLSCHED_NRESULTS];
+	char *err = NULL;
+	size_t n = 0;
+
+	put(f->sp, "a", 0, 100);
+	assert_int_equal(spoolsched_missed(f->sp, "a", 100, slots, 2, 9, 118, 122, &err), 0);
+	assert_int_equal(spoolsched_missed(f->sp, "a", 100, slots, 2, 0, 0, 122, &err),
+			 FS_ESTATE);
+	free(err);
+	err = NULL;
+	assert_int_equal(spoolsched_get(f->sp, "a", &s, &err), 0);
+	assert_int_equal(s->last_slot, 122);
+	spoolsched_free(s);
+	assert_int_equal(spoolsched_history(f->sp, "a", 0, &h, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(h[0].slot, 122);
+	assert_int_equal(h[1].slot, 120);
+	assert_int_equal(h[2].slot, 118);
+	assert_int_equal(h[2].count, 9);
+	assert_string_equal(h[2].reason, "9 more slots missed");
+	assert_int_equal(h[2].result, SPOOLSCHED_MISSED);
+	spoolsched_slots_free(h, n);
+	assert_int_equal(spoolsched_counts(f->sp, counts, &err), 0);
+	assert_int_equal(counts[SPOOLSCHED_MISSED], 11);
+	assert_null(err);
+}
+
+/* The history keeps SPOOLSCHED_HISTORY_MAX rows per schedule, the counters everything; pruning
+ * by age. */
+static void test_history_bound_prune(void **state)
+{
+	struct fixture *f = *state;
+	int64_t *slots = xcalloc(1100, sizeof *slots), counts[SPOOLSCHED_NRESULTS], removed = -1;
+	struct spoolsched_slot *h = NULL;
+	char *err = NULL;
+	size_t n = 0;
+
+	for (int i = 0; i < 1100; i++)
+		slots[i] = 200 + i;
+	put(f->sp, "a", 0, 100);
+	put(f->sp, "b", 0, 100);
+	assert_int_equal(spoolsched_missed(f->sp, "a", 100, slots, 1100, 0, 0, 1299, &err), 0);
+	assert_int_equal(spoolsched_missed(f->sp, "b", 100, slots, 5, 0, 0, 204, &err), 0);
+	assert_int_equal(spoolsched_history(f->sp, "a", 0, &h, &n, &err), 0);
+	assert_int_equal(n, SPOOLSCHED_HISTORY_MAX);
+	assert_int_equal(h[0].slot, 1299);
+	assert_int_equal(h[n - 1].slot, 300);
+	spoolsched_slots_free(h, n);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM slots WHERE schedule = 'b'"), 5);
+	assert_int_equal(spoolsched_counts(f->sp, counts, &err), 0);
+	assert_int_equal(counts[SPOOLSCHED_MISSED], 1105);
+	sql_int(f->dir, "UPDATE slots SET at_ms = 5 WHERE schedule = 'b'");
+	assert_int_equal(spoolsched_prune(f->sp, 6, &removed, &err), 0);
+	assert_int_equal(removed, 5);
+	assert_int_equal(sql_int(f->dir, "SELECT count(*) FROM slots"), 1000);
+	assert_int_equal(spoolsched_counts(f->sp, counts, &err), 0);
+	assert_int_equal(counts[SPOOLSCHED_MISSED], 1105);
+	assert_null(err);
+	free(slots);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrates_v6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_pause_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_bound_prune, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
