@@ -102,6 +102,13 @@ void route_runs(struct app *app, FCGX_Request *fr, struct http_request *req);
 void route_stats(struct app *app, FCGX_Request *fr, struct http_request *req);
 void route_factfile(struct app *app, FCGX_Request *fr, struct http_request *req);
 void route_nodes(struct app *app, FCGX_Request *fr, struct http_request *req);
+/* route_schedules.c */
+void route_schedules(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_schedules_set(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_schedules_pause(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_schedules_resume(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_schedules_delete(struct app *app, FCGX_Request *fr, struct http_request *req);
+void route_schedules_run(struct app *app, FCGX_Request *fr, struct http_request *req);
 /* route_cluster.c: /jobs?scope=cluster, which route_jobs hands over */
 void route_jobs_cluster(struct app *app, FCGX_Request *fr, struct http_request *req);
 

@@ -14,6 +14,7 @@
 #include "diskfree.h"
 #include "settings.h"
 #include "spool.h"
+#include "spoolsched.h"
 
 void route_health(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
@@ -93,13 +94,15 @@ static void metrics_head(struct buf *b, const char *name, const char *type, cons
 void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct spool_counts c;
+	int64_t slots[SPOOLSCHED_NRESULTS];
 	struct buf b;
 	char *err = NULL;
 	size_t i;
 	int draining = 0, alive;
 
 	/* counters kept in the spool: one small read whatever the number of jobs */
-	if (spool_count(app->sp, &c, &err) != 0 || spool_drain_get(app->sp, &draining, &err) != 0) {
+	if (spool_count(app->sp, &c, &err) != 0 || spool_drain_get(app->sp, &draining, &err) != 0 ||
+	    spoolsched_counts(app->sp, slots, &err) != 0) {
 		route_spool_failed(fr, req, err);
 		free(err);
 		return;
@@ -156,6 +159,11 @@ void route_metrics(struct app *app, FCGX_Request *fr, struct http_request *req)
 		   "factotum_server_run_duration_seconds_sum %.3f\n"
 		   "factotum_server_run_duration_seconds_count %" PRId64 "\n",
 		   c.runs, (double)c.run_ms / 1000.0, c.runs);
+	metrics_head(&b, "factotum_server_schedule_slots_total", "counter",
+		     "Slots of this node's schedules, by result (kept in the spool).");
+	for (i = 0; i < SPOOLSCHED_NRESULTS; i++)
+		buf_printf(&b, "factotum_server_schedule_slots_total{result=\"%s\"} %" PRId64 "\n",
+			   spoolsched_result_name((enum spoolsched_result)i), slots[i]);
 	http_respond(fr, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
 	buf_free(&b);
 }

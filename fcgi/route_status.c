@@ -135,6 +135,25 @@ static struct json_object *help_body1(const char *k, const char *v)
 	return b;
 }
 
+static struct json_object *help_schedule_body(void)
+{
+	static const char *const fields[][2] = {
+		{ "name", "[A-Za-z0-9._-]{1,64}" },
+		{ "cron", "[5 or 6 fields, or @hourly|@daily|@weekly|@monthly|@yearly]" },
+		{ "timezone", "[IANA name, default UTC]" },
+		{ "jobName", "[string]" },
+		{ "factfilePath", "[string]" },
+		{ "factfileArgs", "[array of strings]" },
+		{ "overlap", "allow|skip" },
+		{ "catchUp", "none|last|[1..100]" },
+	};
+	struct json_object *b = json_object_new_object();
+
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		json_object_object_add(b, fields[i][0], json_object_new_string(fields[i][1]));
+	return b;
+}
+
 void route_help(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct json_object *help = json_object_new_object(), *submit;
@@ -175,6 +194,22 @@ void route_help(struct app *app, FCGX_Request *fr, struct http_request *req)
 	help_add(help, "/runs", NULL,
 		 "Returns the job's transitions on this node, oldest first (the last 1000).",
 		 "pretty=1, id=[id string]");
+	help_add(help, "/schedules", NULL,
+		 "Lists the schedules with their next slots and last fired slot; with name, one "
+		 "schedule with its slot history, newest first.",
+		 "pretty=1, name=[schedule name]");
+	help_add(help, "/schedules/delete", help_body1("name", "[schedule name]"),
+		 "Deletes a schedule and its slot history (its jobs stay).", "pretty=1");
+	help_add(help, "/schedules/pause", help_body1("name", "[schedule name]"),
+		 "Pauses a schedule: no slot fires until it is resumed.", "pretty=1");
+	help_add(help, "/schedules/resume", help_body1("name", "[schedule name]"),
+		 "Resumes a paused schedule from its next slot.", "pretty=1");
+	help_add(help, "/schedules/run", help_body1("name", "[schedule name]"),
+		 "Fires one slot of the schedule now (the current second).", "pretty=1");
+	help_add(help, "/schedules/set", help_schedule_body(),
+		 "Creates or replaces a schedule: each slot of its cron expression becomes a job, "
+		 "validated as /submit validates it.",
+		 "pretty=1");
 	help_add(help, "/settings", help_body1("state", "run|drain"),
 		 "Updates settings within the server.", "pretty=1");
 	help_add(help, "/stats", NULL,

@@ -38,6 +38,12 @@ static const struct route router_routes[] = {
 	{ "/stats", "GET", route_stats },
 	{ "/factfile", "GET", route_factfile },
 	{ "/nodes", "GET", route_nodes },
+	{ "/schedules", "GET", route_schedules },
+	{ "/schedules/set", "POST", route_schedules_set },
+	{ "/schedules/pause", "POST", route_schedules_pause },
+	{ "/schedules/resume", "POST", route_schedules_resume },
+	{ "/schedules/delete", "POST", route_schedules_delete },
+	{ "/schedules/run", "POST", route_schedules_run },
 };
 /* clang-format on */
 

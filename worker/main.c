@@ -32,6 +32,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "prune.h"
+#include "schedfire.h"
 #include "runas.h"
 #include "runident.h"
 #include "runroot.h"
@@ -192,6 +193,7 @@ int main(int argc, char *argv[])
 	struct config cfg;
 	struct worker w;
 	struct pruner pr;
+	struct schedfire sf;
 	struct runas ra = { 0 };
 	struct spool *sp = NULL;
 	struct pollfd *pfd = NULL;
@@ -199,7 +201,7 @@ int main(int argc, char *argv[])
 	sigset_t mask;
 	char *err = NULL, *sock_path = NULL;
 	int rc, status = 1, lockfd = -1, sockfd = -1, sfd = -1, stop = 0, have_w = 0, flags, woke;
-	int have_pr = 0;
+	int have_pr = 0, have_sf = 0;
 	int64_t cancels_at, checkpoint_at;
 	size_t n;
 
@@ -287,6 +289,14 @@ int main(int argc, char *argv[])
 	statesync_round();
 	prune_init(&pr, &cfg, sp, w.runs_dir, w.logs_dir);
 	have_pr = 1;
+	have_sf = 1;
+	if (schedfire_init(&sf, &cfg, sp, &err) != 0) {
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
+		goto out;
+	}
+	/* slots due while no worker ran: catchUp decides, before the loop's first wait */
+	schedfire_round(&sf, 1);
+	dispatch_fill(&w);
 	while (!stop) {
 		/* the signalfd, the socket, then one pidfd per watched run */
 		pfd = xgrow_by_one(pfd, w.nruns + 1, sizeof(*pfd)); /* n+1 elements */
@@ -297,8 +307,8 @@ int main(int argc, char *argv[])
 		pfd[0].revents = pfd[1].revents = 0;
 		n = dispatch_pollfds(&w, pfd + 2, w.nruns);
 		if ((rc = poll(pfd, (nfds_t)n + 2,
-			       prune_poll_ms(&pr, reconcile_poll_ms(statesync_poll_ms(
-							  WORKER_POLL_MS))))) < 0 &&
+			       schedfire_poll_ms(&sf, prune_poll_ms(&pr, reconcile_poll_ms(
+								       statesync_poll_ms(WORKER_POLL_MS)))))) < 0 &&
 		    errno != EINTR) {
 			log_plain(CONFIG_LOG_ERROR, PROG ": poll: %s", strerror(errno));
 			goto out;
@@ -332,6 +342,8 @@ int main(int argc, char *argv[])
 			/* given back when the disk filled; taken again once there is room */
 			spool_reserve_restore(sp, cfg.min_free_space);
 		}
+		/* a definition may have changed with any datagram; a slot's job is claimed at once */
+		schedfire_round(&sf, woke || rc == 0);
 		dispatch_fill(&w);
 		statesync_round(); /* the transitions of this round go to Consul now */
 		reconcile_round(0);
@@ -355,6 +367,8 @@ out:
 	}
 	if (have_pr)
 		prune_free(&pr);
+	if (have_sf)
+		schedfire_free(&sf);
 	if (have_w && status == 0)
 		statesync_stop(w.nruns);
 	reconcile_free();
