@@ -31,8 +31,7 @@ static void schedjob_tag(struct json_object *args, const char *key, const char *
 	free(tag);
 }
 
-int schedjob_request(const struct spoolsched *s, int64_t slot, struct job_request *jr,
-		     char **errp)
+int schedjob_request(const struct spoolsched *s, int64_t slot, struct job_request *jr, char **errp)
 {
 	struct json_object *body = json_object_new_object(), *args;
 	char text[SCHEDJOB_SLOT_LEN + 1];

@@ -20,8 +20,7 @@ void schedjob_slot_text(int64_t slot, char buf[SCHEDJOB_SLOT_LEN + 1]);
 /* The job request of s's slot: its factfileArgs followed by `--tag schedule,<name>` and `--tag
  * slot,<slot text>`, parsed by jobreq_parse (*jr freed with jobreq_free in every case). 0, or
  * FS_EINVAL with *errp the parse's message (a stored definition that no longer parses). */
-int schedjob_request(const struct spoolsched *s, int64_t slot, struct job_request *jr,
-		     char **errp);
+int schedjob_request(const struct spoolsched *s, int64_t slot, struct job_request *jr, char **errp);
 
 /* How a slot is fired on this node. policy is /submit's (its slot_tags is set here on a copy). */
 struct schedjob_env {

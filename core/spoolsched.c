@@ -45,12 +45,12 @@ const char spoolsched_schema_v7_sql[] =
 	"PRAGMA user_version = 7;";
 _Static_assert(SPOOLSCHED_HISTORY_MAX == 1000, "spoolsched_schema_v7_sql names the bound");
 
-#define SCHED_COLS                                                                   \
+#define SCHED_COLS                                                                     \
 	"name, cron, timezone, job_name, factfile_path, factfile_args, overlap_skip, " \
 	"catch_up, paused, created_ms, updated_ms, last_slot, last_job, last_fired"
 
 static const char *const result_names[SPOOLSCHED_NRESULTS] = { "fired", "skipped", "refused",
-								 "missed" };
+							       "missed" };
 
 const char *spoolsched_result_name(enum spoolsched_result r)
 {
@@ -420,14 +420,14 @@ static int row_text(sqlite3_stmt *st, void *arg)
 
 /* The overlap rule: with overlap skip, the state of the last fired slot's job when it is QUEUED
  * or WORKING (a new string), else NULL. */
-static int sched_overlap(sqlite3 *db, const char *op, const char *name, char **statep,
-			 char **errp)
+static int sched_overlap(sqlite3 *db, const char *op, const char *name, char **statep, char **errp)
 {
 	*statep = NULL;
-	return sched_query(db, op, errp, row_text, statep,
-			   "SELECT j.state FROM schedules s JOIN jobs j ON j.id = s.last_job"
-			   " WHERE s.name = ?1 AND s.overlap_skip AND j.state IN ('QUEUED', 'WORKING')",
-			   "t", name);
+	return sched_query(
+		db, op, errp, row_text, statep,
+		"SELECT j.state FROM schedules s JOIN jobs j ON j.id = s.last_job"
+		" WHERE s.name = ?1 AND s.overlap_skip AND j.state IN ('QUEUED', 'WORKING')",
+		"t", name);
 }
 
 /* The refusal reason of a failed spool_enqueue, or NULL when the failure is not a refusal. */
@@ -508,9 +508,8 @@ end:
 	return rc;
 }
 
-int spoolsched_missed(struct spool *sp, const char *name, int64_t prev_slot,
-		      const int64_t *slots, size_t n, int64_t more, int64_t more_last,
-		      int64_t new_last, char **errp)
+int spoolsched_missed(struct spool *sp, const char *name, int64_t prev_slot, const int64_t *slots,
+		      size_t n, int64_t more, int64_t more_last, int64_t new_last, char **errp)
 {
 	const char *op = "schedule missed";
 	char *reason = NULL;

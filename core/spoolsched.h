@@ -37,8 +37,8 @@ struct spoolsched {
 	int catch_up;        /* SPOOLSCHED_CATCHUP_* or 1..SPOOLSCHED_CATCHUP_MAX */
 	int paused;
 	int64_t created_ms, updated_ms;
-	int64_t last_slot; /* the latest slot accounted for (any result); slots after it are due */
-	char *last_job;    /* the job of the latest fired slot, NULL before any */
+	int64_t last_slot;  /* the latest slot accounted for (any result); slots after it are due */
+	char *last_job;     /* the job of the latest fired slot, NULL before any */
 	int64_t last_fired; /* that slot, 0 before any */
 };
 void spoolsched_free(struct spoolsched *s);
@@ -74,8 +74,8 @@ struct spoolsched_slot {
 	int64_t slot;  /* the slot (the latest of a summary row's) */
 	int64_t at_ms; /* when it was recorded */
 	enum spoolsched_result result;
-	char *reason; /* NULL when none */
-	char *job_id; /* fired: the job; NULL otherwise */
+	char *reason;  /* NULL when none */
+	char *job_id;  /* fired: the job; NULL otherwise */
 	int64_t count; /* 1, or the number of slots a summary row stands for */
 };
 void spoolsched_slots_free(struct spoolsched_slot *slots, size_t n);
@@ -112,9 +112,8 @@ int spoolsched_fire(struct spool *sp, const struct spoolsched_fire *f,
  * (reason "<more> more slots missed", its slot the latest of them, more_last), and sets
  * last_slot to new_last. The caller bounds n (catch-up bursts must not write a row a second for
  * a week's outage). */
-int spoolsched_missed(struct spool *sp, const char *name, int64_t prev_slot,
-		      const int64_t *slots, size_t n, int64_t more, int64_t more_last,
-		      int64_t new_last, char **errp);
+int spoolsched_missed(struct spool *sp, const char *name, int64_t prev_slot, const int64_t *slots,
+		      size_t n, int64_t more, int64_t more_last, int64_t new_last, char **errp);
 
 /* Slots by result since the spool was made, never going down (history pruning included). */
 int spoolsched_counts(struct spool *sp, int64_t counts[SPOOLSCHED_NRESULTS], char **errp);

@@ -19,8 +19,8 @@
 #include "spoolsched.h"
 #include "tzinfo.h"
 
-#define SCHED_NEXT_SLOTS 3  /* the next slots GET /schedules shows */
-#define SCHED_RUN_TRIES  5  /* /run's compare-and-set lost to the worker's this many times */
+#define SCHED_NEXT_SLOTS 3 /* the next slots GET /schedules shows */
+#define SCHED_RUN_TRIES  5 /* /run's compare-and-set lost to the worker's this many times */
 
 static void sched_bad(FCGX_Request *fr, struct http_request *req, char *msg)
 {
@@ -42,7 +42,8 @@ static int sched_name_valid(const char *name)
 
 	if (n < 1 || n > 64)
 		return 0;
-	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+	       n;
 }
 
 /* The body's "name" field, checked; NULL after answering. */
@@ -323,8 +324,7 @@ void route_schedules_run(struct app *app, FCGX_Request *fr, struct http_request 
 	msg = xasprintf("Schedule '%s' slot %s %s", name, text, spoolsched_result_name(result));
 	o = route_message(msg);
 	json_object_object_add(o, "slot", json_object_new_string(text));
-	json_object_object_add(o, "result",
-			       json_object_new_string(spoolsched_result_name(result)));
+	json_object_object_add(o, "result", json_object_new_string(spoolsched_result_name(result)));
 	json_object_object_add(o, "reason",
 			       n == 1 && h[0].reason != NULL ? json_object_new_string(h[0].reason)
 							     : NULL);

@@ -137,15 +137,16 @@ static struct json_object *help_body1(const char *k, const char *v)
 
 static struct json_object *help_schedule_body(void)
 {
+	/* keys sorted, as every help entry */
 	static const char *const fields[][2] = {
-		{ "name", "[A-Za-z0-9._-]{1,64}" },
-		{ "cron", "[5 or 6 fields, or @hourly|@daily|@weekly|@monthly|@yearly]" },
-		{ "timezone", "[IANA name, default UTC]" },
-		{ "jobName", "[string]" },
-		{ "factfilePath", "[string]" },
-		{ "factfileArgs", "[array of strings]" },
-		{ "overlap", "allow|skip" },
 		{ "catchUp", "none|last|[1..100]" },
+		{ "cron", "[5 or 6 fields, or @hourly|@daily|@weekly|@monthly|@yearly]" },
+		{ "factfileArgs", "[array of strings]" },
+		{ "factfilePath", "[string]" },
+		{ "jobName", "[string]" },
+		{ "name", "[A-Za-z0-9._-]{1,64}" },
+		{ "overlap", "allow|skip" },
+		{ "timezone", "[IANA name, default UTC]" },
 	};
 	struct json_object *b = json_object_new_object();
 

@@ -307,8 +307,10 @@ int main(int argc, char *argv[])
 		pfd[0].revents = pfd[1].revents = 0;
 		n = dispatch_pollfds(&w, pfd + 2, w.nruns);
 		if ((rc = poll(pfd, (nfds_t)n + 2,
-			       schedfire_poll_ms(&sf, prune_poll_ms(&pr, reconcile_poll_ms(
-								       statesync_poll_ms(WORKER_POLL_MS)))))) < 0 &&
+			       schedfire_poll_ms(&sf,
+						 prune_poll_ms(&pr,
+							       reconcile_poll_ms(statesync_poll_ms(
+								       WORKER_POLL_MS)))))) < 0 &&
 		    errno != EINTR) {
 			log_plain(CONFIG_LOG_ERROR, PROG ": poll: %s", strerror(errno));
 			goto out;

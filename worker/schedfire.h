@@ -36,7 +36,7 @@ struct schedfire {
 	struct schedq *q;
 	struct schedfire_entry *entries; /* the schedules as last read, name order */
 	size_t n;
-	int reload; /* read the definitions before the next firing */
+	int reload;       /* read the definitions before the next firing */
 	int64_t prune_at; /* monotonic: the next removal of old history rows */
 };
 

@@ -11,7 +11,7 @@ FF=$FS_TMP/ff/echo.factfile
 cp "$FS_TESTDATA/samples/echo.factfile" "$FF"
 
 # ---- / and /help: the original's shape, keyed by path, sorted as its serde map ----
-HELP='{"/":{"function":"Returns this message!","params":"pretty=1"},"/cancel":{"body":{"id":"[id string]"},"function":"Cancels a job: a QUEUED job is removed, a WORKING job is stopped by the worker.","params":"pretty=1"},"/check":{"function":"Fetches the state of a job by the ID.","params":"pretty=1, id=[id string]"},"/factfile":{"function":"Returns the factfile the job was validated against, as this node keeps it.","params":"pretty=1, id=[id string]"},"/health":{"function":"Returns 200 when the spool is writable with free space above --min-free-space, the worker is alive and Consul (if enabled) answers; 503 naming the failing part otherwise.","params":"pretty=1"},"/help":{"function":"Returns this message!","params":"pretty=1"},"/jobs":{"function":"Lists this node'"'"'s jobs, newest first.","params":"pretty=1, state=[QUEUED|WORKING|DONE], outcome=[WAITING|RUNNING|SUCCEEDED|FAILED], name=[jobName], idPrefix=[hex], limit=[n], offset=[n], before=[cursor], scope=[node|cluster]"},"/logs":{"function":"Returns the captured output of the job'"'"'s last run on this node.","params":"pretty=1, id=[id string], tail=[bytes]"},"/metrics":{"function":"Returns the server'"'"'s metrics in the Prometheus text format.","params":""},"/nodes":{"function":"Lists the cluster'"'"'s live nodes with their queued and running jobs (without Consul, this node).","params":"pretty=1"},"/runs":{"function":"Returns the job'"'"'s transitions on this node, oldest first (the last 1000).","params":"pretty=1, id=[id string]"},"/settings":{"body":{"state":"run|drain"},"function":"Updates settings within the server.","params":"pretty=1"},"/stats":{"function":"Returns this node'"'"'s succeeded and failed jobs per minute (the last 60) or per hour (the last 48).","params":"pretty=1, bucket=[minute|hour]"},"/status":{"function":"Returns general information about the server and host system.","params":"pretty=1"},"/submit":{"body":{"factfileArgs":"[ --start step-2 ]","factfilePath":"/com.acme-main/factfile","jobName":"com.acme-main"},"function":"Submits a job to the queue.","params":"pretty=1"}}'
+HELP='{"/":{"function":"Returns this message!","params":"pretty=1"},"/cancel":{"body":{"id":"[id string]"},"function":"Cancels a job: a QUEUED job is removed, a WORKING job is stopped by the worker.","params":"pretty=1"},"/check":{"function":"Fetches the state of a job by the ID.","params":"pretty=1, id=[id string]"},"/factfile":{"function":"Returns the factfile the job was validated against, as this node keeps it.","params":"pretty=1, id=[id string]"},"/health":{"function":"Returns 200 when the spool is writable with free space above --min-free-space, the worker is alive and Consul (if enabled) answers; 503 naming the failing part otherwise.","params":"pretty=1"},"/help":{"function":"Returns this message!","params":"pretty=1"},"/jobs":{"function":"Lists this node'"'"'s jobs, newest first.","params":"pretty=1, state=[QUEUED|WORKING|DONE], outcome=[WAITING|RUNNING|SUCCEEDED|FAILED], name=[jobName], idPrefix=[hex], limit=[n], offset=[n], before=[cursor], scope=[node|cluster]"},"/logs":{"function":"Returns the captured output of the job'"'"'s last run on this node.","params":"pretty=1, id=[id string], tail=[bytes]"},"/metrics":{"function":"Returns the server'"'"'s metrics in the Prometheus text format.","params":""},"/nodes":{"function":"Lists the cluster'"'"'s live nodes with their queued and running jobs (without Consul, this node).","params":"pretty=1"},"/runs":{"function":"Returns the job'"'"'s transitions on this node, oldest first (the last 1000).","params":"pretty=1, id=[id string]"},"/schedules":{"function":"Lists the schedules with their next slots and last fired slot; with name, one schedule with its slot history, newest first.","params":"pretty=1, name=[schedule name]"},"/schedules/delete":{"body":{"name":"[schedule name]"},"function":"Deletes a schedule and its slot history (its jobs stay).","params":"pretty=1"},"/schedules/pause":{"body":{"name":"[schedule name]"},"function":"Pauses a schedule: no slot fires until it is resumed.","params":"pretty=1"},"/schedules/resume":{"body":{"name":"[schedule name]"},"function":"Resumes a paused schedule from its next slot.","params":"pretty=1"},"/schedules/run":{"body":{"name":"[schedule name]"},"function":"Fires one slot of the schedule now (the current second).","params":"pretty=1"},"/schedules/set":{"body":{"catchUp":"none|last|[1..100]","cron":"[5 or 6 fields, or @hourly|@daily|@weekly|@monthly|@yearly]","factfileArgs":"[array of strings]","factfilePath":"[string]","jobName":"[string]","name":"[A-Za-z0-9._-]{1,64}","overlap":"allow|skip","timezone":"[IANA name, default UTC]"},"function":"Creates or replaces a schedule: each slot of its cron expression becomes a job, validated as /submit validates it.","params":"pretty=1"},"/settings":{"body":{"state":"run|drain"},"function":"Updates settings within the server.","params":"pretty=1"},"/stats":{"function":"Returns this node'"'"'s succeeded and failed jobs per minute (the last 60) or per hour (the last 48).","params":"pretty=1, bucket=[minute|hour]"},"/status":{"function":"Returns general information about the server and host system.","params":"pretty=1"},"/submit":{"body":{"factfileArgs":"[ --start step-2 ]","factfilePath":"/com.acme-main/factfile","jobName":"com.acme-main"},"function":"Submits a job to the queue.","params":"pretty=1"}}'
 fs_expect_get / 200 "$HELP"
 fs_expect_get /help 200 "$HELP"
 fs_expect_get '/help?pretty=0' 200 "$HELP"
@@ -63,6 +63,52 @@ HELP_PRETTY=$(cat <<'EOF'
   "/runs": {
     "function": "Returns the job's transitions on this node, oldest first (the last 1000).",
     "params": "pretty=1, id=[id string]"
+  },
+  "/schedules": {
+    "function": "Lists the schedules with their next slots and last fired slot; with name, one schedule with its slot history, newest first.",
+    "params": "pretty=1, name=[schedule name]"
+  },
+  "/schedules/delete": {
+    "body": {
+      "name": "[schedule name]"
+    },
+    "function": "Deletes a schedule and its slot history (its jobs stay).",
+    "params": "pretty=1"
+  },
+  "/schedules/pause": {
+    "body": {
+      "name": "[schedule name]"
+    },
+    "function": "Pauses a schedule: no slot fires until it is resumed.",
+    "params": "pretty=1"
+  },
+  "/schedules/resume": {
+    "body": {
+      "name": "[schedule name]"
+    },
+    "function": "Resumes a paused schedule from its next slot.",
+    "params": "pretty=1"
+  },
+  "/schedules/run": {
+    "body": {
+      "name": "[schedule name]"
+    },
+    "function": "Fires one slot of the schedule now (the current second).",
+    "params": "pretty=1"
+  },
+  "/schedules/set": {
+    "body": {
+      "catchUp": "none|last|[1..100]",
+      "cron": "[5 or 6 fields, or @hourly|@daily|@weekly|@monthly|@yearly]",
+      "factfileArgs": "[array of strings]",
+      "factfilePath": "[string]",
+      "jobName": "[string]",
+      "name": "[A-Za-z0-9._-]{1,64}",
+      "overlap": "allow|skip",
+      "timezone": "[IANA name, default UTC]"
+    },
+    "function": "Creates or replaces a schedule: each slot of its cron expression becomes a job, validated as /submit validates it.",
+    "params": "pretty=1"
   },
   "/settings": {
     "body": {

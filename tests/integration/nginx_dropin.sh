@@ -27,7 +27,7 @@ set -u
 
 : "${FS_BUILDDIR:?run through make check}" "${FS_SRCDIR:?run through make check}"
 # the drop-in's locations are the responder's routes (checked with nginx or without)
-routes=$(sed -n 's/^	{ "\(\/[a-z]*\)", "[A-Z]*", route_[a-z]* },$/\1/p' "$FS_SRCDIR/fcgi/router.c" |
+routes=$(sed -n 's/^	{ "\(\/[a-z/]*\)", "[A-Z]*", route_[a-z_]* },$/\1/p' "$FS_SRCDIR/fcgi/router.c" |
 	sort)
 # an exact-match location whose first line includes the location file
 locations=$(sed -n '/^location = .* {$/{N;s/^location = \(.*\) {\n    include .*\/factotum-server-location\.conf;$/\1/p;}' \

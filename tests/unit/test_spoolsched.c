@@ -185,8 +185,9 @@ static void submit_for(struct spool_submit *sub, const char *id)
 	sub->submitted_by = "schedule:a";
 }
 
-static void expect_fire(struct spool *sp, int64_t prev, int64_t slot, const struct spool_submit *sub,
-			size_t max_queued, enum spoolsched_result want)
+static void expect_fire(struct spool *sp, int64_t prev, int64_t slot,
+			const struct spool_submit *sub, size_t max_queued,
+			enum spoolsched_result want)
 {
 	struct spoolsched_fire fire = { .name = "a",
 					.prev_slot = prev,
@@ -299,8 +300,9 @@ static void test_fire(void **state)
 
 	/* run-now does not move the timetable */
 	{
-		struct spoolsched_fire now = { .name = "a", .prev_slot = 116, .slot = 117, .sub = NULL,
-					       .refusal = "x" };
+		struct spoolsched_fire now = {
+			.name = "a", .prev_slot = 116, .slot = 117, .sub = NULL, .refusal = "x"
+		};
 		assert_int_equal(spoolsched_fire(f->sp, &now, NULL, &err), 0);
 		assert_int_equal(spoolsched_get(f->sp, "a", &s, &err), 0);
 		assert_int_equal(s->last_slot, 116);
@@ -327,8 +329,7 @@ static void test_missed(void **state)
 
 	put(f->sp, "a", 0, 100);
 	assert_int_equal(spoolsched_missed(f->sp, "a", 100, slots, 2, 9, 118, 122, &err), 0);
-	assert_int_equal(spoolsched_missed(f->sp, "a", 100, slots, 2, 0, 0, 122, &err),
-			 FS_ESTATE);
+	assert_int_equal(spoolsched_missed(f->sp, "a", 100, slots, 2, 0, 0, 122, &err), FS_ESTATE);
 	free(err);
 	err = NULL;
 	assert_int_equal(spoolsched_get(f->sp, "a", &s, &err), 0);
