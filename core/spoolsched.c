@@ -122,16 +122,12 @@ static int sched_run(sqlite3 *db, const char *op, int *changesp, char **errp, co
 /* Runs a query; calls row for each row (rows stop at the first nonzero return, which is
  * returned). */
 typedef int (*sched_row_fn)(sqlite3_stmt *st, void *arg);
-static int sched_query(sqlite3 *db, const char *op, char **errp, sched_row_fn row, void *arg,
-		       const char *sql, const char *types, ...)
+static int sched_vquery(sqlite3 *db, const char *op, char **errp, sched_row_fn row, void *arg,
+			const char *sql, const char *types, va_list ap)
 {
 	sqlite3_stmt *st = NULL;
-	va_list ap;
-	int src, rc = 0;
+	int src = sched_prepare(db, &st, sql, types, ap), rc = 0;
 
-	va_start(ap, types);
-	src = sched_prepare(db, &st, sql, types, ap);
-	va_end(ap);
 	while (src == SQLITE_OK || src == SQLITE_ROW) {
 		if ((src = sqlite3_step(st)) != SQLITE_ROW)
 			break;
@@ -144,6 +140,18 @@ static int sched_query(sqlite3 *db, const char *op, char **errp, sched_row_fn ro
 	return rc;
 }
 
+static int sched_query(sqlite3 *db, const char *op, char **errp, sched_row_fn row, void *arg,
+		       const char *sql, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = sched_vquery(db, op, errp, row, arg, sql, types, ap);
+	va_end(ap);
+	return rc;
+}
+
 static char *col_dup(sqlite3_stmt *st, int i)
 {
 	const unsigned char *s = sqlite3_column_text(st, i);
@@ -151,8 +159,10 @@ static char *col_dup(sqlite3_stmt *st, int i)
 	return s != NULL ? xstrdup((const char *)s) : NULL;
 }
 
-static void sched_clear(struct spoolsched *s)
+static void sched_clear(void *item)
 {
+	struct spoolsched *s = item;
+
 	free(s->name);
 	free(s->cron);
 	free(s->timezone);
@@ -178,20 +188,49 @@ void spoolsched_list_free(struct spoolsched *list, size_t n)
 	free(list);
 }
 
+static void slot_clear(void *item)
+{
+	struct spoolsched_slot *s = item;
+
+	free(s->reason);
+	free(s->job_id);
+}
+
 void spoolsched_slots_free(struct spoolsched_slot *slots, size_t n)
 {
-	for (size_t i = 0; slots != NULL && i < n; i++) {
-		free(slots[i].reason);
-		free(slots[i].job_id);
-	}
+	for (size_t i = 0; slots != NULL && i < n; i++)
+		slot_clear(&slots[i]);
 	free(slots);
 }
 
-/* A growing array of records, filled by the row callbacks. */
+/* A growing array of records of size bytes, filled by the row callbacks; clear frees one. */
 struct sched_rows {
 	void *items;
 	size_t n, size;
+	void (*clear)(void *item);
 };
+
+/* Runs a query on the spool's connection into r; on failure r is emptied. */
+static int sched_read(struct spool *sp, const char *op, char **errp, sched_row_fn row,
+		      struct sched_rows *r, const char *sql, const char *types, ...)
+{
+	sqlite3 *db = spool_db_acquire(sp);
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = sched_vquery(db, op, errp, row, r, sql, types, ap);
+	va_end(ap);
+	spool_db_release(sp);
+	if (rc != 0) {
+		for (size_t i = 0; i < r->n; i++)
+			r->clear((char *)r->items + i * r->size);
+		free(r->items);
+		r->items = NULL;
+		r->n = 0;
+	}
+	return rc;
+}
 
 static int row_sched(sqlite3_stmt *st, void *arg)
 {
@@ -285,35 +324,22 @@ int spoolsched_set(struct spool *sp, const struct spoolsched *s, int64_t now_s, 
 
 int spoolsched_get(struct spool *sp, const char *name, struct spoolsched **out, char **errp)
 {
-	struct sched_rows r = { NULL, 0, sizeof(struct spoolsched) };
-	sqlite3 *db = spool_db_acquire(sp);
-	int rc = sched_query(db, "schedule get", errp, row_sched, &r,
-			     "SELECT " SCHED_COLS " FROM schedules WHERE name = ?1", "t", name);
+	struct sched_rows r = { NULL, 0, sizeof(struct spoolsched), sched_clear };
+	int rc = sched_read(sp, "schedule get", errp, row_sched, &r,
+			    "SELECT " SCHED_COLS " FROM schedules WHERE name = ?1", "t", name);
 
-	spool_db_release(sp);
-	*out = NULL;
+	*out = r.items;
 	if (rc == 0 && r.n == 0)
 		return sched_missing("schedule get", name, errp);
-	if (rc == 0)
-		*out = r.items;
-	else
-		spoolsched_list_free(r.items, r.n);
 	return rc;
 }
 
 int spoolsched_list(struct spool *sp, struct spoolsched **listp, size_t *np, char **errp)
 {
-	struct sched_rows r = { NULL, 0, sizeof(struct spoolsched) };
-	sqlite3 *db = spool_db_acquire(sp);
-	int rc = sched_query(db, "schedule list", errp, row_sched, &r,
-			     "SELECT " SCHED_COLS " FROM schedules ORDER BY name", "");
+	struct sched_rows r = { NULL, 0, sizeof(struct spoolsched), sched_clear };
+	int rc = sched_read(sp, "schedule list", errp, row_sched, &r,
+			    "SELECT " SCHED_COLS " FROM schedules ORDER BY name", "");
 
-	spool_db_release(sp);
-	if (rc != 0) {
-		spoolsched_list_free(r.items, r.n);
-		r.items = NULL;
-		r.n = 0;
-	}
 	*listp = r.items;
 	*np = r.n;
 	return rc;
@@ -355,19 +381,12 @@ int spoolsched_delete(struct spool *sp, const char *name, char **errp)
 int spoolsched_history(struct spool *sp, const char *name, size_t max,
 		       struct spoolsched_slot **slotsp, size_t *np, char **errp)
 {
-	struct sched_rows r = { NULL, 0, sizeof(struct spoolsched_slot) };
-	sqlite3 *db = spool_db_acquire(sp);
-	int rc = sched_query(db, "schedule history", errp, row_slot, &r,
-			     "SELECT slot, at_ms, result, reason, job_id, count FROM slots"
-			     " WHERE schedule = ?1 ORDER BY sid DESC LIMIT ?2",
-			     "ti", name, max > 0 ? (int64_t)max : (int64_t)-1);
+	struct sched_rows r = { NULL, 0, sizeof(struct spoolsched_slot), slot_clear };
+	int rc = sched_read(sp, "schedule history", errp, row_slot, &r,
+			    "SELECT slot, at_ms, result, reason, job_id, count FROM slots"
+			    " WHERE schedule = ?1 ORDER BY sid DESC LIMIT ?2",
+			    "ti", name, max > 0 ? (int64_t)max : (int64_t)-1);
 
-	spool_db_release(sp);
-	if (rc != 0) {
-		spoolsched_slots_free(r.items, r.n);
-		r.items = NULL;
-		r.n = 0;
-	}
 	*slotsp = r.items;
 	*np = r.n;
 	return rc;
@@ -389,7 +408,7 @@ static int sched_record(sqlite3 *db, const char *op, const char *name, int64_t s
 static int sched_cas(sqlite3 *db, const char *op, const char *name, int64_t prev, int advance,
 		     int64_t slot, char **errp)
 {
-	struct sched_rows r = { NULL, 0, sizeof(struct spoolsched) };
+	struct sched_rows r = { NULL, 0, sizeof(struct spoolsched), sched_clear };
 	int rc, changes = 0;
 
 	rc = sched_run(db, op, &changes, errp,

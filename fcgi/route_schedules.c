@@ -218,9 +218,13 @@ static void sched_failed(FCGX_Request *fr, struct http_request *req, int rc, con
 		route_spool_failed(fr, req, err);
 }
 
-static void sched_pause_resume(struct app *app, FCGX_Request *fr, struct http_request *req,
-			       int paused)
+/* What POST pause, resume and delete do to the named schedule. */
+enum sched_change { SCHED_PAUSE, SCHED_RESUME, SCHED_DELETE };
+
+static void sched_change(struct app *app, FCGX_Request *fr, struct http_request *req,
+			 enum sched_change change)
 {
+	static const char *const done_words[] = { "paused", "resumed", "deleted" };
 	struct json_object *obj = NULL;
 	const char *name;
 	char *err = NULL, *msg;
@@ -228,12 +232,17 @@ static void sched_pause_resume(struct app *app, FCGX_Request *fr, struct http_re
 
 	if ((name = sched_body_name(app, fr, req, &obj)) == NULL)
 		goto done;
-	if ((rc = spoolsched_pause(app->sp, name, paused, clock_real_ms() / 1000, &err)) != 0) {
+	if (change == SCHED_DELETE)
+		rc = spoolsched_delete(app->sp, name, &err);
+	else
+		rc = spoolsched_pause(app->sp, name, change == SCHED_PAUSE, clock_real_ms() / 1000,
+				      &err);
+	if (rc != 0) {
 		sched_failed(fr, req, rc, name, err);
 		goto done;
 	}
 	workersock_wake(app);
-	msg = xasprintf("Schedule '%s' %s", name, paused ? "paused" : "resumed");
+	msg = xasprintf("Schedule '%s' %s", name, done_words[change]);
 	http_respond_message(fr, req, 200, msg);
 	free(msg);
 done:
@@ -243,34 +252,17 @@ done:
 
 void route_schedules_pause(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
-	sched_pause_resume(app, fr, req, 1);
+	sched_change(app, fr, req, SCHED_PAUSE);
 }
 
 void route_schedules_resume(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
-	sched_pause_resume(app, fr, req, 0);
+	sched_change(app, fr, req, SCHED_RESUME);
 }
 
 void route_schedules_delete(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
-	struct json_object *obj = NULL;
-	const char *name;
-	char *err = NULL, *msg;
-	int rc;
-
-	if ((name = sched_body_name(app, fr, req, &obj)) == NULL)
-		goto done;
-	if ((rc = spoolsched_delete(app->sp, name, &err)) != 0) {
-		sched_failed(fr, req, rc, name, err);
-		goto done;
-	}
-	workersock_wake(app);
-	msg = xasprintf("Schedule '%s' deleted", name);
-	http_respond_message(fr, req, 200, msg);
-	free(msg);
-done:
-	free(err);
-	json_object_put(obj);
+	sched_change(app, fr, req, SCHED_DELETE);
 }
 
 static struct json_object *sched_slot_json(int64_t slot)
