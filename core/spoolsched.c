@@ -37,6 +37,16 @@ const char spoolsched_schema_v7_sql[] =
 	"CREATE INDEX slots_at ON slots(at_ms);"
 	"INSERT INTO counters(name, le_ms) VALUES ('slots.fired', NULL), ('slots.skipped', NULL),"
 	" ('slots.refused', NULL), ('slots.missed', NULL);"
+	/* the worker reads the definitions again only when this moved: not for a slot's own
+	 * writes (last_slot, last_job, last_fired) */
+	"INSERT INTO counters(name, le_ms) VALUES ('schedules.changes', NULL);"
+	"CREATE TRIGGER schedules_changed_ins AFTER INSERT ON schedules BEGIN"
+	" UPDATE counters SET n = n + 1 WHERE name = 'schedules.changes'; END;"
+	"CREATE TRIGGER schedules_changed_upd AFTER UPDATE OF cron, timezone, job_name,"
+	" factfile_path, factfile_args, overlap_skip, catch_up, paused ON schedules BEGIN"
+	" UPDATE counters SET n = n + 1 WHERE name = 'schedules.changes'; END;"
+	"CREATE TRIGGER schedules_changed_del AFTER DELETE ON schedules BEGIN"
+	" UPDATE counters SET n = n + 1 WHERE name = 'schedules.changes'; END;"
 	"CREATE TRIGGER slots_recorded AFTER INSERT ON slots BEGIN"
 	" UPDATE counters SET n = n + NEW.count WHERE name = 'slots.' || NEW.result;"
 	" DELETE FROM slots WHERE schedule = NEW.schedule AND sid <= (SELECT sid FROM slots"
@@ -573,6 +583,24 @@ int spoolsched_counts(struct spool *sp, int64_t counts[SPOOLSCHED_NRESULTS], cha
 	rc = sched_query(db, "schedule counts", errp, row_count, counts,
 			 "SELECT name, n FROM counters WHERE name >= 'slots.' AND name < 'slots/'",
 			 "");
+	spool_db_release(sp);
+	return rc;
+}
+
+static int row_int(sqlite3_stmt *st, void *arg)
+{
+	*(int64_t *)arg = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+int spoolsched_changes(struct spool *sp, int64_t *np, char **errp)
+{
+	sqlite3 *db = spool_db_acquire(sp);
+	int rc;
+
+	*np = 0;
+	rc = sched_query(db, "schedule changes", errp, row_int, np,
+			 "SELECT n FROM counters WHERE name = 'schedules.changes'", "");
 	spool_db_release(sp);
 	return rc;
 }

@@ -118,6 +118,10 @@ int spoolsched_missed(struct spool *sp, const char *name, int64_t prev_slot, con
 /* Slots by result since the spool was made, never going down (history pruning included). */
 int spoolsched_counts(struct spool *sp, int64_t counts[SPOOLSCHED_NRESULTS], char **errp);
 
+/* A number that grows with every change of a definition (set, pause, resume, delete) and not
+ * with a slot's own writes: the definitions need reading again only when it moved. */
+int spoolsched_changes(struct spool *sp, int64_t *np, char **errp);
+
 /* History rows recorded before before_ms go (the job retention's age), in one transaction; the
  * per-schedule bound is kept as rows are added. *np (if np) receives the number removed. */
 int spoolsched_prune(struct spool *sp, int64_t before_ms, int64_t *np, char **errp);

@@ -19,6 +19,10 @@
 #include "spoolsched.h"
 #include "tzinfo.h"
 
+/* Slot jobs are claimed in the spool only: with Consul they would be jobs the cluster never
+ * claimed, so schedules are refused there until they live in Consul */
+#define SCHED_CONSUL_MSG "Error: schedules are not available with Consul yet (--no-consul only)"
+
 #define SCHED_NEXT_SLOTS 3 /* the next slots GET /schedules shows */
 #define SCHED_RUN_TRIES  5 /* /run's compare-and-set lost to the worker's this many times */
 
@@ -159,6 +163,10 @@ void route_schedules_set(struct app *app, FCGX_Request *fr, struct http_request 
 	int catch_up;
 
 	memset(&jr, 0, sizeof jr);
+	if (app->claim != NULL) {
+		http_respond_message(fr, req, 503, SCHED_CONSUL_MSG);
+		return;
+	}
 	if (route_post_object(app, fr, req, "Schedule", &obj) != 0)
 		return;
 	if ((name = sched_name_field(fr, req, obj)) == NULL ||
@@ -292,6 +300,10 @@ void route_schedules_run(struct app *app, FCGX_Request *fr, struct http_request 
 	size_t n = 0;
 	int rc = FS_ESTATE;
 
+	if (app->claim != NULL) {
+		http_respond_message(fr, req, 503, SCHED_CONSUL_MSG);
+		goto done;
+	}
 	if ((name = sched_body_name(app, fr, req, &obj)) == NULL)
 		goto done;
 	policy.run = runuser_acquire(app->runuser);

@@ -271,6 +271,12 @@ int main(int argc, char *argv[])
 			  worker_passage(w.runs_dir, 0710, ra.gid) != 0 ||
 			  worker_passage(w.factfiles_dir, 0710, ra.gid) != 0))
 		goto out;
+	/* before any thread: argpolicy_prepare may load libcurl */
+	have_sf = 1;
+	if (schedfire_init(&sf, &cfg, sp, &err) != 0) {
+		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
+		goto out;
+	}
 	/* the session and the node's Consul entries first: nothing is recovered or claimed that
 	 * the node may have lost */
 	if (statesync_init(&cfg, sp) != 0)
@@ -289,11 +295,6 @@ int main(int argc, char *argv[])
 	statesync_round();
 	prune_init(&pr, &cfg, sp, w.runs_dir, w.logs_dir);
 	have_pr = 1;
-	have_sf = 1;
-	if (schedfire_init(&sf, &cfg, sp, &err) != 0) {
-		log_plain(CONFIG_LOG_ERROR, PROG ": %s", err);
-		goto out;
-	}
 	/* slots due while no worker ran: catchUp decides, before the loop's first wait */
 	schedfire_round(&sf, 1);
 	dispatch_fill(&w);

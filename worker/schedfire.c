@@ -17,7 +17,12 @@
 
 struct schedfire_entry {
 	struct spoolsched def;
-	struct cron *cron; /* NULL: the stored expression no longer parses (never due) */
+	struct cron *cron;       /* NULL: the stored expression no longer parses (never due) */
+	const struct tzinfo *tz; /* one of the zones */
+};
+
+struct schedfire_zone {
+	char *name;
 	struct tzinfo *tz;
 };
 
@@ -31,7 +36,6 @@ static void entry_clear(struct schedfire_entry *e)
 	free(e->def.factfile_args);
 	free(e->def.last_job);
 	cron_free(e->cron);
-	tzinfo_free(e->tz);
 	memset(e, 0, sizeof *e);
 }
 
@@ -42,6 +46,30 @@ static void entries_free(struct schedfire *f)
 	free(f->entries);
 	f->entries = NULL;
 	f->n = 0;
+	for (size_t i = 0; i < f->nzones; i++) {
+		free(f->zones[i].name);
+		tzinfo_free(f->zones[i].tz);
+	}
+	free(f->zones);
+	f->zones = NULL;
+	f->nzones = 0;
+}
+
+/* The zone named name, loaded once per reading of the definitions: many schedules share a few
+ * zones. NULL with *errp when it does not load. */
+static const struct tzinfo *zone_get(struct schedfire *f, const char *name, char **errp)
+{
+	struct tzinfo *tz = NULL;
+
+	for (size_t i = 0; i < f->nzones; i++)
+		if (strcmp(f->zones[i].name, name) == 0)
+			return f->zones[i].tz;
+	if (tzinfo_load(name, &tz, errp) != 0)
+		return NULL;
+	f->zones = xgrow_by_one(f->zones, f->nzones, sizeof *f->zones);
+	f->zones[f->nzones].name = xstrdup(name);
+	f->zones[f->nzones++].tz = tz;
+	return tz;
 }
 
 int schedfire_init(struct schedfire *f, const struct config *cfg, struct spool *sp, char **errp)
@@ -61,7 +89,8 @@ int schedfire_init(struct schedfire *f, const struct config *cfg, struct spool *
 	f->policy.args = &f->argpolicy;
 	f->q = schedq_new(16);
 	f->reload = 1;
-	return argpolicy_prepare(&f->argpolicy, errp);
+	f->off = !cfg->no_consul;
+	return f->off ? 0 : argpolicy_prepare(&f->argpolicy, errp);
 }
 
 void schedfire_free(struct schedfire *f)
@@ -75,7 +104,7 @@ int schedfire_poll_ms(const struct schedfire *f, int timeout_ms)
 {
 	int64_t next, wait;
 
-	if (f->reload || schedq_peek(f->q, NULL, &next) != 0)
+	if (f->off || f->reload || schedq_peek(f->q, NULL, &next) != 0)
 		return timeout_ms;
 	wait = next * 1000 - clock_real_ms();
 	if (wait < 0)
@@ -104,13 +133,22 @@ static void entry_queue(struct schedfire *f, struct schedfire_entry *e)
 		schedq_set(f->q, e->def.name, next);
 }
 
-/* Reads every definition and rebuilds the queue. */
+/* Reads every definition and rebuilds the queue, when they changed since the last reading (or
+ * that reading failed or went stale: f->reload). */
 static int schedfire_load(struct schedfire *f)
 {
 	struct spoolsched *list = NULL;
 	char *err = NULL;
+	int64_t changes = 0;
 	size_t n = 0;
 
+	if (spoolsched_changes(f->sp, &changes, &err) != 0) {
+		log_warn("schedules: %s", err);
+		free(err);
+		return -1;
+	}
+	if (!f->reload && changes == f->changes)
+		return 0;
 	if (spoolsched_list(f->sp, &list, &n, &err) != 0) {
 		log_warn("schedules: %s", err);
 		free(err);
@@ -126,7 +164,7 @@ static int schedfire_load(struct schedfire *f)
 
 		e->def = list[i]; /* takes the strings over */
 		if (cron_parse(e->def.cron, &e->cron, &err) != 0 ||
-		    tzinfo_load(e->def.timezone, &e->tz, &err) != 0) {
+		    (e->tz = zone_get(f, e->def.timezone, &err)) == NULL) {
 			log_warn("schedule '%s' does not fire: %s", e->def.name, err);
 			free(err);
 			err = NULL;
@@ -137,6 +175,7 @@ static int schedfire_load(struct schedfire *f)
 	}
 	free(list); /* the records' strings are the entries' now */
 	f->reload = 0;
+	f->changes = changes;
 	return 0;
 }
 
@@ -245,6 +284,8 @@ void schedfire_round(struct schedfire *f, int reread)
 	const char *name;
 	int64_t now, slot;
 
+	if (f->off)
+		return;
 	schedfire_prune(f);
 
 	if ((reread || f->reload) && schedfire_load(f) != 0)

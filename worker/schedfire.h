@@ -2,8 +2,9 @@
 /* The worker's firing of schedules (no Consul): between rounds of its loop it keeps every
  * schedule of the spool in a next-due queue (core/schedq.h) and turns each due slot into a job
  * through core/schedjob.h, one spool transaction per slot (doc/architecture.md has the
- * at-most-once argument). The definitions are read again whenever the worker is woken (the
- * responder wakes it after every change) and on the slow poll.
+ * at-most-once argument). The definitions are read again when a wake-up (the
+ * responder wakes it after every change) or the slow poll finds they changed
+ * (spoolsched_changes): a /submit's wake-up costs one small read.
  *
  * Slots found due late -- several at once, or one more than SCHEDFIRE_LATE_S old: the worker was
  * down or stalled -- follow the schedule's catchUp: the last N (none: 0, last: 1) fire, the
@@ -27,6 +28,7 @@
 struct spool;
 struct schedq;
 struct schedfire_entry;
+struct schedfire_zone;
 
 struct schedfire {
 	struct spool *sp; /* not owned */
@@ -36,12 +38,16 @@ struct schedfire {
 	struct schedq *q;
 	struct schedfire_entry *entries; /* the schedules as last read, name order */
 	size_t n;
-	int reload;       /* read the definitions before the next firing */
+	int off;         /* with Consul: nothing fires (schedules are not in Consul yet) */
+	int reload;      /* read the definitions before the next firing */
+	int64_t changes; /* spoolsched_changes when they were read */
+	struct schedfire_zone *zones; /* the time zones they name, each loaded once */
+	size_t nzones;
 	int64_t prune_at; /* monotonic: the next removal of old history rows */
 };
 
 /* Sets up f over the worker's spool (cfg and sp outlive it); the definitions are read at the
- * first round. 0, or FS_EIO with *errp (argpolicy_prepare's). Call before threads start. */
+ * first round. With Consul it stays off: a slot's job would be one the cluster never claimed. 0, or FS_EIO with *errp (argpolicy_prepare's). Call before threads start. */
 int schedfire_init(struct schedfire *f, const struct config *cfg, struct spool *sp, char **errp);
 void schedfire_free(struct schedfire *f);
 

@@ -96,8 +96,10 @@ static void mkid(unsigned n, char buf[65])
 static void test_migrates_v6(void **state)
 {
 	static const char *const undo[] = {
-		"DROP TRIGGER slots_recorded", "DROP TABLE slots",
-		"DROP TABLE schedules",        "DELETE FROM counters WHERE name LIKE 'slots.%'",
+		"DROP TRIGGER slots_recorded",
+		"DROP TABLE slots",
+		"DROP TABLE schedules",
+		"DELETE FROM counters WHERE name LIKE 'slots.%' OR name = 'schedules.changes'",
 		"PRAGMA user_version = 6",
 	};
 	struct fixture *f = *state;
@@ -125,8 +127,13 @@ static void test_set_pause_delete(void **state)
 	size_t n = 0;
 	char *err = NULL;
 
+	int64_t changes = -1, before = -1;
+
+	assert_int_equal(spoolsched_changes(f->sp, &before, &err), 0);
 	put(f->sp, "b", 0, 1000);
 	put(f->sp, "a", 1, 1000);
+	assert_int_equal(spoolsched_changes(f->sp, &changes, &err), 0);
+	assert_int_equal(changes, before + 2);
 	assert_int_equal(spoolsched_get(f->sp, "a", &s, &err), 0);
 	assert_string_equal(s->cron, "*/2 * * * * *");
 	assert_string_equal(s->factfile_args, "[\"--tag\",\"a,b\"]");
@@ -161,7 +168,12 @@ static void test_set_pause_delete(void **state)
 	assert_string_equal(list[1].name, "b");
 	spoolsched_list_free(list, n);
 
+	/* set, pause, set, resume, resume (of b) */
+	assert_int_equal(spoolsched_changes(f->sp, &changes, &err), 0);
+	assert_int_equal(changes, before + 6);
 	assert_int_equal(spoolsched_delete(f->sp, "a", &err), 0);
+	assert_int_equal(spoolsched_changes(f->sp, &changes, &err), 0);
+	assert_int_equal(changes, before + 7);
 	assert_int_equal(spoolsched_get(f->sp, "a", &s, &err), FS_ENOENT);
 	assert_null(s);
 	assert_string_equal(err, "spool: schedule get: no schedule 'a'");
@@ -216,6 +228,7 @@ static void test_fire(void **state)
 	struct spool_result done = { .outcome = SPOOL_SUCCEEDED };
 	int64_t counts[SPOOLSCHED_NRESULTS];
 	char id1[65], id2[65], id3[65], *err = NULL;
+	int64_t changes = -1;
 	size_t n = 0;
 
 	mkid(1, id1);
@@ -233,6 +246,9 @@ static void test_fire(void **state)
 	assert_string_equal(s->last_job, id1);
 	assert_int_equal(s->last_fired, 102);
 	spoolsched_free(s);
+	/* a slot's own writes are not a change of the definition */
+	assert_int_equal(spoolsched_changes(f->sp, &changes, &err), 0);
+	assert_int_equal(changes, 1);
 
 	/* a firer that read the old last slot writes nothing */
 	stale.sub = &sub;
