@@ -407,6 +407,7 @@ static struct json_object *sched_json(struct app *app, const struct spoolsched *
 static struct json_object *sched_history_json(const struct spoolsched_slot *h, size_t n)
 {
 	struct json_object *a = json_object_new_array(), *e;
+	char at[CLOCK_UTC_LEN];
 
 	for (size_t i = 0; i < n; i++) {
 		e = json_object_new_object();
@@ -420,7 +421,8 @@ static struct json_object *sched_history_json(const struct spoolsched_slot *h, s
 				       h[i].job_id != NULL ? json_object_new_string(h[i].job_id)
 							   : NULL);
 		json_object_object_add(e, "count", json_object_new_int64(h[i].count));
-		json_object_object_add(e, "recorded", json_object_new_int64(h[i].at_ms));
+		clock_format_utc(h[i].at_ms, CLOCK_UTC_ISO_MS, at);
+		json_object_object_add(e, "recorded", json_object_new_string(at));
 		json_object_array_add(a, e);
 	}
 	return a;

@@ -112,7 +112,7 @@ last=$(printf '%s\n' "$fired" | tail -n 1)
 last_job=$(fs_sql "SELECT job_id FROM slots WHERE schedule = 'every2' AND slot = $last")
 fs_expect_get /schedules 200 '{"schedules":[{"name":"every2","cron":"*/2 * * * * *","timezone":"UTC","jobName":"j-every2","factfilePath":"'"$FF"'","factfileArgs":["--tag","out,'"$OUT"'","--tag","sleep,0"],"overlap":"allow","catchUp":"last","paused":true,"nextSlots":[],"lastSlot":"'"$(iso "$last")"'","lastJobId":"'"$last_job"'","lastJobState":"DONE"}]}'
 fs_req GET '/schedules?name=every2'
-printf '%s' "$FS_BODY" | grep -qF '"history":[{"slot":"'"$(iso "$last")"'","result":"fired","reason":null,"jobId":"'"$last_job"'","count":1,"recorded":' ||
+printf '%s' "$FS_BODY" | grep -q '"history":\[{"slot":"'"$(iso "$last")"'","result":"fired","reason":null,"jobId":"'"$last_job"'","count":1,"recorded":"20[0-9-]*T[0-9:.]*Z"}' ||
 	fs_fail "GET /schedules?name=every2: $FS_BODY"
 # paused: no slot
 sleep 3

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "schedjob.h"
 #include "spool.h"
 #include "spooldb.h"
 #include "spoolsched.h"
@@ -399,6 +400,70 @@ static void test_history_bound_prune(void **state)
 	free(slots);
 }
 
+/* A slot's request: the schedule's arguments, then the two tags; its firing through /submit's
+ * validation (a factfile gone is the slot refused, with the validation's message). */
+static void test_schedjob(void **state)
+{
+	struct fixture *f = *state;
+	const char *data = getenv("FS_TESTDATA");
+	char text[SCHEDJOB_SLOT_LEN + 1], *path, *err = NULL, *job = NULL;
+	struct jobreq_policy policy = { .rules = FACTFILE_RULES_OURS };
+	struct schedjob_env env = { .policy = &policy, .node = "n", .max_queued = 10 };
+	struct spoolsched *s = NULL;
+	struct spoolsched_slot *h = NULL;
+	struct spool_job *j = NULL;
+	enum spoolsched_result r;
+	struct job_request jr;
+	size_t n = 0;
+
+	schedjob_slot_text(0, text);
+	assert_string_equal(text, "1970-01-01T00:00:00Z");
+	schedjob_slot_text(1796449211, text);
+	assert_string_equal(text, "2026-12-05T05:40:11Z");
+
+	assert_non_null(data);
+	path = xasprintf("%s/samples/echo.factfile", data);
+	put(f->sp, "a", 0, 100);
+	assert_int_equal(spoolsched_get(f->sp, "a", &s, &err), 0);
+	free(s->factfile_path);
+	s->factfile_path = path;
+	assert_int_equal(schedjob_request(s, 1796449211, &jr, &err), 0);
+	assert_string_equal(jr.args_json, "[\"--tag\",\"a,b\",\"--tag\",\"schedule,a\",\"--tag\","
+					  "\"slot,2026-12-05T05:40:11Z\"]");
+	jobreq_free(&jr);
+
+	assert_int_equal(schedjob_fire(f->sp, s, 102, 1, &env, &r, &job, &err), 0);
+	assert_int_equal(r, SPOOLSCHED_FIRED);
+	assert_int_equal(spool_get(f->sp, job, &j, &err), 0);
+	assert_string_equal(j->submitted_by, "schedule:a");
+	assert_non_null(j->factfile_sha);
+	spool_job_free(j);
+	free(job);
+	job = NULL;
+
+	/* the same slot again (a fence that is right, as a run-now has): the same job id */
+	s->last_slot = 102;
+	assert_int_equal(schedjob_fire(f->sp, s, 102, 0, &env, &r, NULL, &err), 0);
+	assert_int_equal(r, SPOOLSCHED_REFUSED);
+
+	s->factfile_path = xasprintf("%s/gone.factfile", data);
+	free(path);
+	assert_int_equal(schedjob_fire(f->sp, s, 104, 1, &env, &r, &job, &err), 0);
+	assert_int_equal(r, SPOOLSCHED_REFUSED);
+	assert_null(job);
+	assert_int_equal(spoolsched_history(f->sp, "a", 0, &h, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(h[1].reason, "duplicate");
+	path = xasprintf("invalid: Validation Error: Value does not exist on host for "
+			 "'factfilePath':'%s/gone.factfile'",
+			 data);
+	assert_string_equal(h[0].reason, path);
+	free(path);
+	spoolsched_slots_free(h, n);
+	spoolsched_free(s);
+	assert_null(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +472,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_bound_prune, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schedjob, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
