@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for core/schedq.c, the next-due queue: order by slot then name, updates, removal,
- * taking the due slots, name bounds, and a long random run against a plain array. */
+/* Unit tests for core/schedq.c, the next-due queue: order by slot, then by when a name was first
+ * queued, updates, removal, taking the due slots, name bounds, and a long random run against a
+ * plain array. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,9 +53,12 @@ static void test_order_and_update(void **state)
 	assert_int_equal(schedq_set(q, "c", 40), 0); /* later: another comes first */
 	assert_int_equal(schedq_count(q), 3);
 	assert_peek(q, "a", 20);
-	assert_int_equal(schedq_set(q, "b", 20), 0); /* a tie: the smaller name */
+	assert_int_equal(schedq_set(q, "b", 20), 0); /* a tie: b was queued first */
+	assert_peek(q, "b", 20);
+	assert_int_equal(schedq_set(q, "b", 21), 0);
 	assert_peek(q, "a", 20);
-	assert_int_equal(schedq_set(q, "a", 21), 0);
+	assert_int_equal(schedq_remove(q, "b"), 0); /* still first in a tie when queued again */
+	assert_int_equal(schedq_set(q, "b", 20), 0);
 	assert_peek(q, "b", 20);
 	assert_int_equal(schedq_set(q, "c", 5), 0); /* earlier */
 	assert_peek(q, "c", 5);
@@ -123,25 +127,23 @@ static void test_names(void **state)
 	schedq_free(q);
 }
 
-/* The reference: a plain array, its minimum found by a full scan. */
+/* The reference: a plain array, its minimum found by a full scan; ties go to the name queued
+ * first (order[i]: when n<i> was first set). */
 struct model {
 	int64_t next[200];
 	int queued[200];
+	int order[200];
 };
 
 static int model_min(const struct model *m)
 {
 	int best = -1;
-	char a[16], b[16];
 
 	for (int i = 0; i < 200; i++) {
 		if (!m->queued[i])
 			continue;
-		snprintf(a, sizeof a, "n%d", i);
-		if (best >= 0)
-			snprintf(b, sizeof b, "n%d", best);
 		if (best < 0 || m->next[i] < m->next[best] ||
-		    (m->next[i] == m->next[best] && strcmp(a, b) < 0))
+		    (m->next[i] == m->next[best] && m->order[i] < m->order[best]))
 			best = i;
 	}
 	return best;
@@ -150,8 +152,9 @@ static int model_min(const struct model *m)
 static void test_random(void **state)
 {
 	struct schedq *q = schedq_new(16);
-	struct model m = { { 0 }, { 0 } };
+	struct model m = { { 0 }, { 0 }, { 0 } };
 	size_t count = 0;
+	int order = 0;
 
 	(void)state;
 	srand(19);
@@ -166,6 +169,8 @@ static void test_random(void **state)
 			int64_t t = rand() % 1000;
 
 			assert_int_equal(schedq_set(q, n, t), 0);
+			if (!m.order[i])
+				m.order[i] = ++order;
 			count += !m.queued[i];
 			m.queued[i] = 1;
 			m.next[i] = t;
