@@ -9,7 +9,7 @@
 # The two sizes are measured one after the other in BENCH_ROUNDS rounds (default 7) and the
 # verdict is the median of the per-round ratios.
 # Usage: sh bench/schedq.sh [build dir]   (default: $FS_BUILDDIR or .); BENCH_FIRES (default
-# 200000), BENCH_REPS (default 5)
+# 200000), BENCH_REPS (default 5 runs per measurement, the median is kept)
 set -eu
 
 B=${1:-${FS_BUILDDIR:-.}}
@@ -21,7 +21,8 @@ ROUNDS=${BENCH_ROUNDS:-7}
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-field() { echo "$1" | sed -n "s/.*$2=\([0-9]*\).*/\1/p"; }
+# the median over the REPS lines of one measurement
+field() { echo "$1" | sed -n "s/.*$2=\([0-9]*\).*/\1/p" | tr '\n' ' ' | median; }
 
 ratios= qratios= smalls= bigs=
 r=0

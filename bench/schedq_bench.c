@@ -3,13 +3,13 @@
  * each under distinct names, so every N fires the same mix), each queued at its next slot; then
  * FIRES times what the worker does to find its next due slot: peek at the earliest slot (the
  * clock is moved to it), compute that schedule's following slot with cron_next and set it (one
- * sift down the heap). Prints the median CPU time (the thread's: on a shared machine wall time mostly
- * measures the other processes) of one such step over REPS runs, and of the queue's part alone
- * (the following slot a fixed period on, no cron_next).
+ * sift down the heap). Prints, for each of REPS runs, the CPU time (the thread's: on a shared
+ * machine wall time mostly measures the other processes) of one such step, and of the queue's part
+ * alone (the following slot a fixed period on, no cron_next).
  *
  *     schedq_bench N FIRES REPS
  *
- * Prints one line: BENCH fire_ns=<ns per step> queue_ns=<ns per step, queue only> */
+ * Prints REPS lines: BENCH fire_ns=<ns per step> queue_ns=<ns per step, queue only> */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +31,6 @@ static long long cpu_ns(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* One run: nanoseconds per step; with_cron 0 puts the following slot a fixed period on. */
@@ -75,7 +68,6 @@ int main(int argc, char **argv)
 {
 	struct cron *c[10];
 	struct tzinfo *tz;
-	long long *fire, *queue;
 	char *err = NULL;
 	int n, fires, reps;
 
@@ -94,21 +86,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	fire = calloc((size_t)reps, sizeof *fire);
-	queue = calloc((size_t)reps, sizeof *queue);
-	if (!fire || !queue)
-		return 1;
 	for (int r = 0; r < reps; r++) {
-		fire[r] = bench_run(c, tz, n, fires, 1);
-		queue[r] = bench_run(c, tz, n, fires, 0);
+		long long fire = bench_run(c, tz, n, fires, 1);
+
+		printf("BENCH fire_ns=%lld queue_ns=%lld\n", fire, bench_run(c, tz, n, fires, 0));
 	}
-	qsort(fire, (size_t)reps, sizeof *fire, cmp_ll);
-	qsort(queue, (size_t)reps, sizeof *queue, cmp_ll);
-	printf("BENCH fire_ns=%lld queue_ns=%lld\n", fire[reps / 2], queue[reps / 2]);
 	for (int i = 0; i < 10; i++)
 		cron_free(c[i]);
 	tzinfo_free(tz);
-	free(fire);
-	free(queue);
 	return 0;
 }

@@ -43,24 +43,20 @@ static char *iso(int64_t t, char *buf)
 	return buf;
 }
 
+/* Fails the test with err unless rc is 0. */
+static void must(int rc, char **err)
+{
+	if (rc != 0)
+		fail_msg("%s", *err);
+}
+
 static struct cron *parse(const char *expr)
 {
 	struct cron *c = NULL;
 	char *err = NULL;
 
-	if (cron_parse(expr, &c, &err) != 0)
-		fail_msg("cron_parse(%s): %s", expr, err);
+	must(cron_parse(expr, &c, &err), &err);
 	return c;
-}
-
-static struct tzinfo *zone(const char *name)
-{
-	struct tzinfo *tz = NULL;
-	char *err = NULL;
-
-	if (tzinfo_load(name, &tz, &err) != 0)
-		fail_msg("tzinfo_load(%s): %s", name, err);
-	return tz;
 }
 
 /* The slots of expr in tz after `after`, in turn, must be want[] (NULL-terminated; "never"). */
@@ -68,10 +64,11 @@ static void assert_slots(const char *expr, const char *tzname, const char *after
 			 const char *const *want)
 {
 	struct cron *c = parse(expr);
-	struct tzinfo *tz = zone(tzname);
+	struct tzinfo *tz = NULL;
 	int64_t t = at(after);
-	char got[32];
+	char got[32], *err = NULL;
 
+	must(tzinfo_load(tzname, &tz, &err), &err);
 	for (int i = 0; want[i]; i++) {
 		t = cron_next(c, tz, t);
 		if (strcmp(iso(t, got), want[i]) != 0)
@@ -506,8 +503,10 @@ static void test_cross_check(void **state)
 	assert_non_null(want);
 	srand(19);
 	for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
-		struct tzinfo *tz = zone(zones[z]);
+		struct tzinfo *tz = NULL;
+		char *err = NULL;
 
+		must(tzinfo_load(zones[z], &tz, &err), &err);
 		for (int k = 0; k < 12; k++) {
 			/* a year from a random day of 2026-2028, or of 2045-2047, past the
 			 * transition tables (to 2037), where the zone's POSIX rule decides */
@@ -520,8 +519,10 @@ static void test_cross_check(void **state)
 		tzinfo_free(tz);
 	}
 	for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
-		struct tzinfo *tz = zone(zones[1 + i / 2]);
+		struct tzinfo *tz = NULL;
+		char *err = NULL;
 
+		must(tzinfo_load(zones[1 + i / 2], &tz, &err), &err);
 		for (int k = 0; k < 20; k++) {
 			int64_t from = at(near[i]) - 3 * 3600 + rand() % 3600;
 
