@@ -339,6 +339,12 @@ static void consulconf_derive(struct config *cfg, const struct consulconf_addr *
 	const char *scheme = a->https ? "https" : "http";
 	const char *name = cfg->consul_tls_server_name;
 
+	/* a configuration parsed again (a test's) derives them anew */
+	free(cfg->consul_socket);
+	free(cfg->consul_address);
+	free(cfg->consul_url);
+	free(cfg->consul_connect_to);
+	cfg->consul_socket = cfg->consul_address = cfg->consul_url = cfg->consul_connect_to = NULL;
 	if (a->socket != NULL) {
 		cfg->consul_socket = xstrdup(a->socket);
 		cfg->consul_address = xasprintf("unix://%s", a->socket);

@@ -53,6 +53,25 @@ static const struct {
 
 /* ---- parsing: each helper returns the position after what it read, or NULL with *why set ---- */
 
+#define CRON_NUM_SHOWN 20 /* digits of a number a message repeats */
+
+/* Reads the digits at *s (at least one): their value, or a value above 1,000,000 for more. */
+static long cron_number(const char **s, char **shown)
+{
+	const char *p = *s;
+	long v = 0;
+
+	while (isdigit((unsigned char)*p)) {
+		if (v <= 1000000)
+			v = v * 10 + (*p - '0');
+		p++;
+	}
+	*shown = xasprintf("%.*s%s", (int)(p - *s > CRON_NUM_SHOWN ? CRON_NUM_SHOWN : p - *s), *s,
+			   p - *s > CRON_NUM_SHOWN ? "..." : "");
+	*s = p;
+	return v;
+}
+
 /* The reason for a character that cannot come next, naming the unsupported extensions. */
 static char *cron_unexpected(char ch, const struct cron_field *f)
 {
@@ -76,18 +95,15 @@ static char *cron_unexpected(char ch, const struct cron_field *f)
 static const char *cron_value(const char *s, const struct cron_field *f, int *out, char **why)
 {
 	if (isdigit((unsigned char)*s)) {
-		long v = 0;
+		char *shown;
+		long v = cron_number(&s, &shown);
 
-		while (isdigit((unsigned char)*s)) {
-			if (v < 1000000)
-				v = v * 10 + (*s - '0');
-			s++;
-		}
-		if (v < f->lo || v > f->hi) {
-			*why = xasprintf("%s value %ld out of range (%d-%d)", f->name, v, f->lo,
+		if (v < f->lo || v > f->hi)
+			*why = xasprintf("%s value %s out of range (%d-%d)", f->name, shown, f->lo,
 					 f->hi);
+		free(shown);
+		if (v < f->lo || v > f->hi)
 			return NULL;
-		}
 		*out = (int)v;
 		return s;
 	}
@@ -137,23 +153,21 @@ static const char *cron_item(const char *s, const struct cron_field *f, uint64_t
 		}
 	}
 	if (*s == '/') {
-		long v = 0;
+		char *shown;
+		long v;
 
 		if (!isdigit((unsigned char)*++s)) {
 			*why = *s ? cron_unexpected(*s, f)
 				  : xasprintf("missing step after '/' in %s field", f->name);
 			return NULL;
 		}
-		while (isdigit((unsigned char)*s)) {
-			if (v < 1000000)
-				v = v * 10 + (*s - '0');
-			s++;
-		}
-		if (v == 0 || v > f->hi - f->lo + 1) {
-			*why = xasprintf("step %ld out of range (1-%d) in %s field", v,
+		v = cron_number(&s, &shown);
+		if (v == 0 || v > f->hi - f->lo + 1)
+			*why = xasprintf("step %s out of range (1-%d) in %s field", shown,
 					 f->hi - f->lo + 1, f->name);
+		free(shown);
+		if (v == 0 || v > f->hi - f->lo + 1)
 			return NULL;
-		}
 		step = (int)v;
 		if (single)
 			hi = f->hi;

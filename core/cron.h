@@ -13,12 +13,12 @@ struct cron; /* a parsed expression */
 /* Parses expr: 5 fields (minute hour day-of-month month day-of-week), or 6 with a leading seconds
  * field, separated by spaces or tabs. A field is a list of `*`, values and ranges, each with an
  * optional step `/n` (`1-10/2`; after `*` or a single value, from there to the field's end by n),
- * months JAN..DEC
- * and days SUN..SAT in any case; 0 and 7 are Sunday. @hourly @daily (@midnight) @weekly @monthly
- * @yearly (@annually) stand for their usual 5 fields. 0 and *out (free with cron_free), or
- * FS_EINVAL with *errp = "invalid cron expression '<expr>': <why>" (caller frees): `L`, `W`, `#`
- * and `?` are refused with a message naming them, out-of-range values, reversed ranges, steps of 0 or
- * longer than the field, unknown names and macros with one naming the field. */
+ * months JAN..DEC and days SUN..SAT in any case; 0 and 7 are Sunday. @hourly @daily (@midnight)
+ * @weekly @monthly @yearly (@annually) stand for their usual 5 fields. 0 and *out (free with
+ * cron_free), or FS_EINVAL with *errp = "invalid cron expression '<expr>': <why>" (caller frees):
+ * `L`, `W`, `#` and `?` are refused with a message naming them; out-of-range values, reversed
+ * ranges, steps of 0 or longer than the field, unknown names and macros with one naming the
+ * field. */
 int cron_parse(const char *expr, struct cron **out, char **errp);
 
 /* NULL is allowed. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The next-due queue of schedq.h: a binary min-heap of entry pointers; each entry knows its heap
- * position, and the name map gives a name's entry, so an update finds its place in O(1) and
- * sifts in O(log N). Entries are never freed before the queue (the map borrows their names and
- * has no removal): a removed entry is only out of the heap. */
+/* The next-due queue of schedq.h: a binary min-heap of (slot, id) pairs, compared without
+ * following a pointer, and the heap position of each id in an array of its own (a sift walks and
+ * writes only these two, both contiguous); the name map gives a name's id, so an update finds its
+ * place in O(1) and sifts in O(log N). Ids and their names live as long as the queue (the map
+ * borrows the names and has no removal): a removed name is only out of the heap. */
 #include "schedq.h"
 
 #include <stdlib.h>
@@ -12,17 +13,17 @@
 #include "strmap.h"
 #include "xalloc.h"
 
-struct schedq_entry {
-	char name[SCHEDQ_NAME_MAX + 1];
+struct schedq_node {
 	int64_t next;
-	size_t pos; /* index in heap, or SIZE_MAX when not queued */
+	size_t id; /* index in names: the order names were first queued, for ties */
 };
 
 struct schedq {
-	struct strmap *names; /* name -> index in entries */
-	struct schedq_entry **entries;
-	size_t nentries, capentries;
-	struct schedq_entry **heap;
+	struct strmap *map; /* name -> id */
+	char **names;       /* by id: a copy of the name (the map's key) */
+	size_t *pos;        /* by id: index in heap, or SIZE_MAX when not queued */
+	size_t nids, capids;
+	struct schedq_node *heap;
 	size_t n, cap;
 };
 
@@ -30,7 +31,7 @@ struct schedq *schedq_new(size_t n)
 {
 	struct schedq *q = xcalloc(1, sizeof *q);
 
-	q->names = strmap_new(n ? n : 1);
+	q->map = strmap_new(n ? n : 1);
 	return q;
 }
 
@@ -38,109 +39,110 @@ void schedq_free(struct schedq *q)
 {
 	if (!q)
 		return;
-	for (size_t i = 0; i < q->nentries; i++)
-		free(q->entries[i]);
-	free(q->entries);
+	for (size_t i = 0; i < q->nids; i++)
+		free(q->names[i]);
+	free(q->names);
+	free(q->pos);
 	free(q->heap);
-	strmap_free(q->names);
+	strmap_free(q->map);
 	free(q);
 }
 
-static int schedq_less(const struct schedq_entry *a, const struct schedq_entry *b)
+static int schedq_less(const struct schedq_node *a, const struct schedq_node *b)
 {
-	return a->next < b->next || (a->next == b->next && strcmp(a->name, b->name) < 0);
+	return a->next < b->next || (a->next == b->next && a->id < b->id);
 }
 
-static void schedq_place(struct schedq *q, size_t i, struct schedq_entry *e)
+static void schedq_place(struct schedq *q, size_t i, struct schedq_node node)
 {
-	q->heap[i] = e;
-	e->pos = i;
+	q->heap[i] = node;
+	q->pos[node.id] = i;
 }
 
 static void schedq_up(struct schedq *q, size_t i)
 {
-	struct schedq_entry *e = q->heap[i];
+	struct schedq_node node = q->heap[i];
 
-	while (i > 0 && schedq_less(e, q->heap[(i - 1) / 2])) {
+	while (i > 0 && schedq_less(&node, &q->heap[(i - 1) / 2])) {
 		schedq_place(q, i, q->heap[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
-	schedq_place(q, i, e);
+	schedq_place(q, i, node);
 }
 
 static void schedq_down(struct schedq *q, size_t i)
 {
-	struct schedq_entry *e = q->heap[i];
+	struct schedq_node node = q->heap[i];
 
 	for (;;) {
 		size_t c = 2 * i + 1;
 
 		if (c >= q->n)
 			break;
-		if (c + 1 < q->n && schedq_less(q->heap[c + 1], q->heap[c]))
+		if (c + 1 < q->n && schedq_less(&q->heap[c + 1], &q->heap[c]))
 			c++;
-		if (!schedq_less(q->heap[c], e))
+		if (!schedq_less(&q->heap[c], &node))
 			break;
 		schedq_place(q, i, q->heap[c]);
 		i = c;
 	}
-	schedq_place(q, i, e);
+	schedq_place(q, i, node);
 }
 
-/* Takes the entry at heap position i out of the heap. */
+/* Takes the node at heap position i out of the heap. */
 static void schedq_take(struct schedq *q, size_t i)
 {
-	struct schedq_entry *e = q->heap[i], *last = q->heap[--q->n];
+	struct schedq_node last = q->heap[--q->n];
 
-	e->pos = SIZE_MAX;
+	q->pos[q->heap[i].id] = SIZE_MAX;
 	if (i == q->n)
 		return;
 	schedq_place(q, i, last);
 	schedq_up(q, i);
-	schedq_down(q, last->pos);
+	schedq_down(q, q->pos[last.id]);
 }
 
 int schedq_set(struct schedq *q, const char *name, int64_t next)
 {
-	size_t len = strlen(name);
-	struct schedq_entry *e;
+	size_t len = strlen(name), id;
 	long k;
 
 	if (len == 0 || len > SCHEDQ_NAME_MAX)
 		return FS_EINVAL;
-	if ((k = strmap_get(q->names, name)) >= 0) {
-		e = q->entries[k];
+	if ((k = strmap_get(q->map, name)) >= 0) {
+		id = (size_t)k;
 	} else {
-		e = xcalloc(1, sizeof *e);
-		memcpy(e->name, name, len);
-		e->pos = SIZE_MAX;
-		if (q->nentries == q->capentries) {
-			q->capentries = q->capentries ? 2 * q->capentries : 16;
-			q->entries = xrealloc(q->entries, q->capentries * sizeof *q->entries);
+		if (q->nids == q->capids) {
+			q->capids = q->capids ? 2 * q->capids : 16;
+			q->names = xrealloc(q->names, q->capids * sizeof *q->names);
+			q->pos = xrealloc(q->pos, q->capids * sizeof *q->pos);
 		}
-		strmap_put(q->names, e->name, q->nentries);
-		q->entries[q->nentries++] = e;
+		id = q->nids++;
+		q->names[id] = xstrdup(name);
+		q->pos[id] = SIZE_MAX;
+		strmap_put(q->map, q->names[id], id);
 	}
-	e->next = next;
-	if (e->pos == SIZE_MAX) {
+	if (q->pos[id] == SIZE_MAX) {
 		if (q->n == q->cap) {
 			q->cap = q->cap ? 2 * q->cap : 16;
 			q->heap = xrealloc(q->heap, q->cap * sizeof *q->heap);
 		}
-		schedq_place(q, q->n++, e);
+		schedq_place(q, q->n++, (struct schedq_node){ .next = next, .id = id });
+	} else {
+		q->heap[q->pos[id]].next = next;
 	}
-	schedq_up(q, e->pos);
-	schedq_down(q, e->pos);
+	schedq_up(q, q->pos[id]);
+	schedq_down(q, q->pos[id]);
 	return 0;
 }
 
 int schedq_remove(struct schedq *q, const char *name)
 {
-	long k = strmap_get(q->names, name);
+	long k = strmap_get(q->map, name);
 
-	if (k < 0 || q->entries[k]->pos == SIZE_MAX)
+	if (k < 0 || q->pos[k] == SIZE_MAX)
 		return FS_ENOENT;
-	schedq_take(q, q->entries[k]->pos);
+	schedq_take(q, q->pos[k]);
 	return 0;
 }
 
@@ -154,15 +156,15 @@ int schedq_peek(const struct schedq *q, const char **name, int64_t *next)
 	if (q->n == 0)
 		return FS_ENOENT;
 	if (name)
-		*name = q->heap[0]->name;
+		*name = q->names[q->heap[0].id];
 	if (next)
-		*next = q->heap[0]->next;
+		*next = q->heap[0].next;
 	return 0;
 }
 
 int schedq_pop_due(struct schedq *q, int64_t now, const char **name, int64_t *next)
 {
-	if (q->n == 0 || q->heap[0]->next > now)
+	if (q->n == 0 || q->heap[0].next > now)
 		return FS_ENOENT;
 	schedq_peek(q, name, next);
 	schedq_take(q, 0);

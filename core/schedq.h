@@ -30,9 +30,10 @@ int schedq_remove(struct schedq *q, const char *name);
 /* The number of queued schedules. */
 size_t schedq_count(const struct schedq *q);
 
-/* The earliest queued slot (ties: the smaller name by strcmp): 0 with *name (the queue's copy,
- * valid until schedq_free) and *next, or FS_ENOENT when the queue is empty. Either output pointer
- * may be NULL. */
+/* The earliest queued slot (ties: the name first given to schedq_set comes first): 0 with *name
+ * (the queue's copy, valid until schedq_free) and *next, or FS_ENOENT when the queue is empty.
+ * Either output pointer may be NULL. After firing it, schedq_set of the following slot moves it
+ * with one sift. */
 int schedq_peek(const struct schedq *q, const char **name, int64_t *next);
 
 /* Like schedq_peek, but only a slot at or before now, and it is removed from the queue (the

@@ -12,7 +12,7 @@ pkg_status() {
 
 # pkg_preflight [TOOL...]: exits 77 with one line when not root, when dpkg-buildpackage, dh or a
 # TOOL is missing, or where the package or files it would own are on the machine already: an
-# operator's own installation is never touched.
+# operator's own installation is never touched. Waits while another packaging test runs.
 pkg_preflight() {
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "SKIP: installing a package needs root"
@@ -24,6 +24,10 @@ pkg_preflight() {
 			exit 77
 		}
 	done
+	# two suites on one machine would install and purge the package under each other: the
+	# second packaging test waits for the first (the lock goes with this shell)
+	exec 8>/run/lock/factotum-server-packaging.lock || exit 99
+	flock -w 900 8 || { echo "FAIL: another packaging test held its lock for 15 minutes"; exit 99; }
 	case $(pkg_status) in
 	'' | not-installed) ;;
 	*)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for core/tzinfo.c against the system's tzdata (which must be installed): offsets on both sides of daylight
- * saving transitions (from the transition table and, decades ahead, from the POSIX rule), the
- * built-in UTC, a TZif v1 file, and the refusals of bad names and files. The expected offsets
- * are Python's zoneinfo's for the same instants. */
+/* Unit tests for core/tzinfo.c against the system's tzdata (which must be installed): offsets on
+ * both sides of daylight saving transitions (from the transition table and, decades ahead, from
+ * the POSIX rule), the built-in UTC, a TZif v1 file, and the refusals of bad names and files. The
+ * expected offsets are Python's zoneinfo's for the same instants. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,13 +28,6 @@ static struct tzinfo *load(const char *name)
 	return tz;
 }
 
-/* The offset just before t and at t. */
-static void assert_around(const struct tzinfo *tz, int64_t t, long before, long at)
-{
-	assert_int_equal(tzinfo_offset(tz, t - 1), before);
-	assert_int_equal(tzinfo_offset(tz, t), at);
-}
-
 static void test_utc(void **state)
 {
 	struct tzinfo *tz = load("UTC"), *etc = load("Etc/UTC");
@@ -51,53 +44,56 @@ static void test_utc(void **state)
 	tzinfo_free(NULL);
 }
 
-static void test_london(void **state)
-{
-	struct tzinfo *tz;
-
-	(void)state;
-	tz = load("Europe/London");
-	assert_around(tz, 1806195600, 0, 3600); /* 2027-03-28T01:00Z */
-	assert_around(tz, 1824944400, 3600, 0); /* 2027-10-31T01:00Z */
-	assert_int_equal(tzinfo_next_change(tz, 1801000000), 1806195600);
-	assert_int_equal(tzinfo_next_change(tz, 1806195599), 1806195600);
-	assert_int_equal(tzinfo_next_change(tz, 1806195600), 1824944400);
-	/* British Standard Time: +1 all year from 1968 to 1971 */
-	assert_int_equal(tzinfo_offset(tz, 0), 3600);
-	assert_int_equal(tzinfo_offset(tz, 13046400), 3600);
-	assert_int_equal(tzinfo_offset(tz, -2208988800LL), 0); /* 1900 */
+/* Offsets just before t and at t; for a transition, t is also the next change after t - 1. */
+static const struct {
+	const char *zone;
+	int64_t t;
+	long before, at;
+	int transition;
+} offsets[] = {
+	{ "Europe/London", 1806195600, 0, 3600, 1 },  /* 2027-03-28T01:00Z */
+	{ "Europe/London", 1824944400, 3600, 0, 1 },  /* 2027-10-31T01:00Z */
+	{ "Europe/London", 0, 3600, 3600, 0 },        /* British Standard Time, 1968-1971 */
+	{ "Europe/London", 13046400, 3600, 3600, 0 }, /* 1970-06-01 */
+	{ "Europe/London", -2208988800LL, 0, 0, 0 },  /* 1900 */
 	/* 2100, past any table: the footer's rule */
-	assert_around(tz, 4109878800LL, 0, 3600);
-	assert_around(tz, 4128627600LL, 3600, 0);
-	assert_int_equal(tzinfo_next_change(tz, 4109878799LL), 4109878800LL);
-	assert_int_equal(tzinfo_next_change(tz, 4109878800LL), 4128627600LL);
-	tzinfo_free(tz);
+	{ "Europe/London", 4109878800LL, 0, 3600, 1 },
+	{ "Europe/London", 4128627600LL, 3600, 0, 1 },
+	{ "America/New_York", 1805007600, -18000, -14400, 1 },   /* 2027-03-14T07:00Z */
+	{ "America/New_York", 1825567200, -14400, -18000, 1 },   /* 2027-11-07T06:00Z */
+	{ "America/New_York", 2846473200LL, -18000, -14400, 1 }, /* 2060-03-14T07:00Z */
+	/* half an hour of daylight saving time, in the southern hemisphere */
+	{ "Australia/Lord_Howe", 1806764400, 39600, 37800, 1 },   /* 2027-04-03T15:00Z */
+	{ "Australia/Lord_Howe", 1822491000, 37800, 39600, 1 },   /* 2027-10-02T15:30Z */
+	{ "Australia/Lord_Howe", 3479641200LL, 39600, 37800, 1 }, /* 2080-04-06T15:00Z */
+};
+
+static void test_offsets(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+		struct tzinfo *tz = load(offsets[i].zone);
+
+		assert_int_equal(tzinfo_offset(tz, offsets[i].t - 1), offsets[i].before);
+		assert_int_equal(tzinfo_offset(tz, offsets[i].t), offsets[i].at);
+		if (offsets[i].transition)
+			assert_int_equal(tzinfo_next_change(tz, offsets[i].t - 1), offsets[i].t);
+		tzinfo_free(tz);
+	}
 }
 
-static void test_new_york(void **state)
+/* From one transition, the next one. */
+static void test_next_change(void **state)
 {
-	struct tzinfo *tz;
+	struct tzinfo *london = load("Europe/London"), *howe = load("Australia/Lord_Howe");
 
 	(void)state;
-	tz = load("America/New_York");
-	assert_around(tz, 1805007600, -18000, -14400);   /* 2027-03-14T07:00Z */
-	assert_around(tz, 1825567200, -14400, -18000);   /* 2027-11-07T06:00Z */
-	assert_around(tz, 2846473200LL, -18000, -14400); /* 2060-03-14T07:00Z */
-	tzinfo_free(tz);
-}
-
-/* Half an hour of daylight saving time, in the southern hemisphere. */
-static void test_lord_howe(void **state)
-{
-	struct tzinfo *tz;
-
-	(void)state;
-	tz = load("Australia/Lord_Howe");
-	assert_around(tz, 1806764400, 39600, 37800);   /* 2027-04-03T15:00Z */
-	assert_around(tz, 1822491000, 37800, 39600);   /* 2027-10-02T15:30Z */
-	assert_around(tz, 3479641200LL, 39600, 37800); /* 2080-04-06T15:00Z */
-	assert_int_equal(tzinfo_next_change(tz, 1806764400), 1822491000);
-	tzinfo_free(tz);
+	assert_int_equal(tzinfo_next_change(london, 1801000000), 1806195600);
+	assert_int_equal(tzinfo_next_change(london, 1806195600), 1824944400);
+	assert_int_equal(tzinfo_next_change(london, 4109878800LL), 4128627600LL);
+	assert_int_equal(tzinfo_next_change(howe, 1806764400), 1822491000);
+	tzinfo_free(london);
+	tzinfo_free(howe);
 }
 
 static void put32(unsigned char *p, int32_t v)
@@ -217,9 +213,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_utc),          cmocka_unit_test(test_london),
-		cmocka_unit_test(test_new_york),     cmocka_unit_test(test_lord_howe),
-		cmocka_unit_test(test_v1_and_tzdir), cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_utc),         cmocka_unit_test(test_offsets),
+		cmocka_unit_test(test_next_change), cmocka_unit_test(test_v1_and_tzdir),
+		cmocka_unit_test(test_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
