@@ -352,6 +352,8 @@ int consulsched_parse(const char *value, size_t len, const char *name, struct co
 		goto done;
 	rc = sched_get_state(o, s, what, errp);
 done:
+	if (rc != 0)
+		consulsched_clear(s);
 	json_object_put(o);
 	free(what);
 	return rc;
@@ -473,9 +475,10 @@ int consulsched_list(struct consul *c, const char *ns, size_t max, struct consul
 
 	*listp = NULL;
 	*np = 0;
-	if ((rc = consul_kv_recurse(c, prefix, max > 0 ? max : SIZE_MAX, &kvs, &nkv, errp)) != 0)
+	/* the whole answer is read anyway: the bound applies to what parses */
+	if ((rc = consul_kv_recurse(c, prefix, SIZE_MAX, &kvs, &nkv, errp)) != 0)
 		goto done;
-	for (size_t i = 0; i < nkv; i++) {
+	for (size_t i = 0; i < nkv && (max == 0 || n < max); i++) {
 		const char *name = kvs[i].key + plen;
 
 		if (strncmp(kvs[i].key, prefix, plen) != 0 || !sched_name_ok(name)) {
