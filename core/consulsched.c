@@ -13,6 +13,7 @@
 #include "jobentry.h"
 #include "jobreq.h"
 #include "log.h"
+#include "schedjob.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -93,31 +94,11 @@ static struct json_object *sched_time(int64_t ms)
 	return json_object_new_string(out);
 }
 
-static struct json_object *sched_str(const char *s)
-{
-	return json_object_new_string(s != NULL ? s : "");
-}
-
 char *consulsched_build(const struct spoolsched *def, int64_t history_seq)
 {
-	struct json_object *o = json_object_new_object(), *catch_up;
+	struct json_object *o = json_object_new_object();
 
-	if (def->catch_up == SPOOLSCHED_CATCHUP_NONE)
-		catch_up = json_object_new_string("none");
-	else if (def->catch_up == SPOOLSCHED_CATCHUP_LAST)
-		catch_up = json_object_new_string("last");
-	else
-		catch_up = json_object_new_int64(def->catch_up);
-	json_object_object_add(o, "name", sched_str(def->name));
-	json_object_object_add(o, "cron", sched_str(def->cron));
-	json_object_object_add(o, "timezone", sched_str(def->timezone));
-	json_object_object_add(o, "jobName", sched_str(def->job_name));
-	json_object_object_add(o, "factfilePath", sched_str(def->factfile_path));
-	json_object_object_add(o, "factfileArgs", jobentry_args(def->factfile_args));
-	json_object_object_add(o, "overlap",
-			       json_object_new_string(def->overlap_skip ? "skip" : "allow"));
-	json_object_object_add(o, "catchUp", catch_up);
-	json_object_object_add(o, "paused", json_object_new_boolean(def->paused != 0));
+	schedjob_def_json(o, def);
 	json_object_object_add(o, "created", sched_time(def->created_ms));
 	json_object_object_add(o, "updated", sched_time(def->updated_ms));
 	json_object_object_add(o, "lastSlot", json_object_new_int64(def->last_slot));
@@ -185,20 +166,6 @@ static int sched_bad(char **errp, const char *what, const char *field, const cha
 	return err_set(errp, FS_EINVAL, "%s: field '%s' is missing or not %s", what, field, kind);
 }
 
-/* A string member (no NUL: ours are C strings) as a new string; NULL when it is not one. */
-static char *sched_get_str(struct json_object *o, const char *name)
-{
-	struct json_object *v;
-	const char *s;
-	size_t len;
-
-	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	return memchr(s, '\0', len) == NULL ? xstrdup(s) : NULL;
-}
-
 /* A member that is null (*sp NULL) or a string (*sp a new one): 0, else -1. */
 static int sched_get_opt_str(struct json_object *o, const char *name, char **sp)
 {
@@ -209,7 +176,7 @@ static int sched_get_opt_str(struct json_object *o, const char *name, char **sp)
 		return -1;
 	if (v == NULL)
 		return 0;
-	return (*sp = sched_get_str(o, name)) != NULL ? 0 : -1;
+	return (*sp = jobentry_get_str(o, name)) != NULL ? 0 : -1;
 }
 
 /* An integer member in [min, max] (json-c saturates what overflows int64: the bound catches
@@ -263,7 +230,7 @@ static int sched_get_policies(struct json_object *o, struct spoolsched *d, const
 			      char **errp)
 {
 	struct json_object *v;
-	char *s = sched_get_str(o, "overlap");
+	char *s = jobentry_get_str(o, "overlap");
 	int64_t n;
 	int ok = s != NULL && (strcmp(s, "allow") == 0 || strcmp(s, "skip") == 0);
 
@@ -271,7 +238,7 @@ static int sched_get_policies(struct json_object *o, struct spoolsched *d, const
 	free(s);
 	if (!ok)
 		return sched_bad(errp, what, "overlap", "\"allow\" or \"skip\"");
-	s = sched_get_str(o, "catchUp");
+	s = jobentry_get_str(o, "catchUp");
 	ok = s != NULL && (strcmp(s, "none") == 0 || strcmp(s, "last") == 0);
 	if (ok)
 		d->catch_up = strcmp(s, "none") == 0 ? SPOOLSCHED_CATCHUP_NONE
@@ -335,7 +302,7 @@ int consulsched_parse(const char *value, size_t len, const char *name, struct co
 			       sizeof(sched_fields) / sizeof(sched_fields[0]), &o, errp)) != 0)
 		goto done;
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		if ((*strs[i].dst = sched_get_str(o, strs[i].field)) == NULL) {
+		if ((*strs[i].dst = jobentry_get_str(o, strs[i].field)) == NULL) {
 			rc = sched_bad(errp, what, strs[i].field, "a string");
 			goto done;
 		}
@@ -383,7 +350,7 @@ int consulsched_row_parse(const char *value, size_t len, struct spoolsched_slot 
 		sched_bad(errp, what, "at", "an ISO 8601 UTC time");
 		goto done;
 	}
-	result = sched_get_str(o, "result");
+	result = jobentry_get_str(o, "result");
 	for (r = 0; result != NULL && r < SPOOLSCHED_NRESULTS; r++)
 		if (strcmp(result, result_names[r]) == 0)
 			break;

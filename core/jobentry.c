@@ -177,7 +177,7 @@ char *jobentry_build(const struct jobentry *e)
 
 /* A required string member into a new string; NULL when absent or not a string (or holds a
  * NUL: our strings are C strings). */
-static char *jobentry_get_str(struct json_object *o, const char *name)
+char *jobentry_get_str(struct json_object *o, const char *name)
 {
 	struct json_object *v;
 	const char *s;

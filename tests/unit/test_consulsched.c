@@ -42,31 +42,27 @@ static struct spoolsched full_def(void)
 
 static void test_keys(void **state)
 {
-	char *k;
+	/* the ring: seq % 1000 */
+	static const struct {
+		int64_t seq;
+		const char *key;
+	} ring[] = { { 0, "ns/schedule-slots/a/0" },	   { 999, "ns/schedule-slots/a/999" },
+		     { 1000, "ns/schedule-slots/a/0" },	   { 1001, "ns/schedule-slots/a/1" },
+		     { 123456, "ns/schedule-slots/a/456" } };
+	char *k[3] = { consulsched_key("factotum/jobs", "nightly"),
+		       consulsched_prefix("factotum/jobs"), consulsched_slots_prefix("ns", "a.b") };
 
 	(void)state;
-	k = consulsched_key("factotum/jobs", "nightly");
-	assert_string_equal(k, "factotum/jobs/schedules/nightly");
-	free(k);
-	k = consulsched_prefix("factotum/jobs");
-	assert_string_equal(k, "factotum/jobs/schedules/");
-	free(k);
-	k = consulsched_slots_prefix("ns", "a.b");
-	assert_string_equal(k, "ns/schedule-slots/a.b/");
-	free(k);
-	/* the ring: seq % 1000 */
-	k = consulsched_slot_key("ns", "a", 0);
-	assert_string_equal(k, "ns/schedule-slots/a/0");
-	free(k);
-	k = consulsched_slot_key("ns", "a", 999);
-	assert_string_equal(k, "ns/schedule-slots/a/999");
-	free(k);
-	k = consulsched_slot_key("ns", "a", 1000);
-	assert_string_equal(k, "ns/schedule-slots/a/0");
-	free(k);
-	k = consulsched_slot_key("ns", "a", 123456);
-	assert_string_equal(k, "ns/schedule-slots/a/456");
-	free(k);
+	assert_string_equal(k[0], "factotum/jobs/schedules/nightly");
+	assert_string_equal(k[1], "factotum/jobs/schedules/");
+	assert_string_equal(k[2], "ns/schedule-slots/a.b/");
+	for (size_t i = 0; i < 3; i++)
+		free(k[i]);
+	for (size_t i = 0; i < sizeof(ring) / sizeof(ring[0]); i++) {
+		k[0] = consulsched_slot_key("ns", "a", ring[i].seq);
+		assert_string_equal(k[0], ring[i].key);
+		free(k[0]);
+	}
 	assert_int_equal(CONSULSCHED_RING, 1000);
 }
 

@@ -81,6 +81,24 @@ static void history(const char *ns, const char *name, size_t max, int64_t before
 		fail_msg("history: %s", err);
 }
 
+/* One history row as expected (reason, job_id NULL: none). */
+static void expect_row(const struct spoolsched_slot *r, int64_t slot,
+		       enum spoolsched_result result, const char *reason, const char *job_id,
+		       int64_t count)
+{
+	assert_int_equal(r->slot, slot);
+	assert_int_equal(r->result, result);
+	if (reason == NULL)
+		assert_null(r->reason);
+	else
+		assert_string_equal(r->reason, reason);
+	if (job_id == NULL)
+		assert_null(r->job_id);
+	else
+		assert_string_equal(r->job_id, job_id);
+	assert_int_equal(r->count, count);
+}
+
 static void test_set_get_replace(void **state)
 {
 	struct spoolsched d = def("alpha", "0 3 * * *");
@@ -265,11 +283,7 @@ static void test_fire(void **state)
 	consul_kv_clear(&kv);
 	history("t-fire", "f", 0, 0, &rows, &n);
 	assert_int_equal(n, 1);
-	assert_int_equal(rows[0].slot, 160);
-	assert_int_equal(rows[0].result, SPOOLSCHED_FIRED);
-	assert_string_equal(rows[0].job_id, "job-160");
-	assert_null(rows[0].reason);
-	assert_int_equal(rows[0].count, 1);
+	expect_row(&rows[0], 160, SPOOLSCHED_FIRED, NULL, "job-160", 1);
 	spoolsched_slots_free(rows, n);
 
 	/* the same fence again (another firer that read before): nothing written */
@@ -311,11 +325,9 @@ static void test_fire(void **state)
 	assert_int_equal(t.history_seq, 2);
 	history("t-fire", "f", 0, 0, &rows, &n);
 	assert_int_equal(n, 2);
-	assert_int_equal(rows[0].slot, 175);
-	assert_int_equal(rows[0].result, SPOOLSCHED_SKIPPED);
-	assert_string_equal(rows[0].reason, "overlap: the last slot's job is WORKING");
-	assert_null(rows[0].job_id);
-	assert_int_equal(rows[1].slot, 160);
+	expect_row(&rows[0], 175, SPOOLSCHED_SKIPPED, "overlap: the last slot's job is WORKING",
+		   NULL, 1);
+	expect_row(&rows[1], 160, SPOOLSCHED_FIRED, NULL, "job-160", 1);
 	spoolsched_slots_free(rows, n);
 
 	/* a session Consul does not know */
@@ -364,18 +376,10 @@ static void test_missed(void **state)
 	assert_int_equal(t.history_seq, 4);
 	history("t-missed", "m", 0, 0, &rows, &n);
 	assert_int_equal(n, 4);
-	assert_int_equal(rows[0].slot, 30);
-	assert_int_equal(rows[1].slot, 20);
-	assert_int_equal(rows[2].slot, 10);
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(rows[i].result, SPOOLSCHED_MISSED);
-		assert_int_equal(rows[i].count, 1);
-		assert_null(rows[i].reason);
-	}
-	assert_int_equal(rows[3].slot, 9);
-	assert_int_equal(rows[3].result, SPOOLSCHED_MISSED);
-	assert_int_equal(rows[3].count, 5);
-	assert_string_equal(rows[3].reason, "5 more slots missed");
+	expect_row(&rows[0], 30, SPOOLSCHED_MISSED, NULL, NULL, 1);
+	expect_row(&rows[1], 20, SPOOLSCHED_MISSED, NULL, NULL, 1);
+	expect_row(&rows[2], 10, SPOOLSCHED_MISSED, NULL, NULL, 1);
+	expect_row(&rows[3], 9, SPOOLSCHED_MISSED, "5 more slots missed", NULL, 5);
 	spoolsched_slots_free(rows, n);
 	/* the old fence: nothing written */
 	assert_int_equal(consulsched_missed(consul, "t-missed", &s, slots, 3, 0, 0, 40, &index,
