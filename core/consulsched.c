@@ -518,7 +518,8 @@ int consulsched_history(struct consul *c, const char *ns, const char *name, size
 
 	*slotsp = NULL;
 	*np = 0;
-	if ((rc = consul_kv_recurse(c, prefix, CONSULSCHED_RING, &kvs, &nkv, errp)) != 0)
+	/* the whole answer is read anyway: a key that is no row takes no row's place */
+	if ((rc = consul_kv_recurse(c, prefix, SIZE_MAX, &kvs, &nkv, errp)) != 0)
 		goto done;
 	if (nkv > 0)
 		rows = xcalloc(nkv, sizeof(*rows));
@@ -732,10 +733,11 @@ static int sched_count(struct consul *c, const char *ns, size_t *np, char **errp
 	return rc;
 }
 
-/* A new schedule, slots from now_s on due, unless max exist already. With damaged (a value
- * that does not parse, at that ModifyIndex), that value is replaced and the history ring goes
- * in the same txn (its rows' seqs would not follow the new historySeq). FS_ESTATE when the key
- * changed meanwhile (the caller reads it again). */
+/* A new schedule, slots from now_s on due, unless max exist already; with damaged (a value
+ * that does not parse, at that ModifyIndex), in that value's place. Whatever is under its ring's
+ * prefix goes in the same txn: rows left there (a key deleted by hand, a damaged schedule's)
+ * would not follow the new historySeq. FS_ESTATE when the key changed meanwhile (the caller
+ * reads it again). */
 static int sched_create(struct consul *c, const char *ns, const struct spoolsched *def,
 			int64_t now_s, size_t max, int64_t damaged, char **errp)
 {
@@ -744,15 +746,13 @@ static int sched_create(struct consul *c, const char *ns, const struct spoolsche
 	struct spoolsched next = *def;
 	char *ring = consulsched_slots_prefix(ns, def->name);
 	struct consul_op drop = { .verb = CONSUL_DELETE_TREE, .key = ring };
-	struct sched_write w = { .ns = ns, .next = &next };
+	struct sched_write w = { .ns = ns, .next = &next, .extra = &drop, .nextra = 1 };
 	size_t n;
 	int rc;
 
 	memset(&res, 0, sizeof(res));
 	if (damaged > 0) {
 		w.s = &fence;
-		w.extra = &drop;
-		w.nextra = 1;
 	} else if ((rc = sched_count(c, ns, &n, errp)) != 0) {
 		goto done;
 	} else if (max > 0 && n >= max) {

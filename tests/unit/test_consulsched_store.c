@@ -242,6 +242,11 @@ static void test_delete(void **state)
 	consulsched_clear(&s);
 	assert_int_equal(consulsched_delete(consul, "t-del", "gone", &err), FS_ENOENT);
 	assert_int_equal(consulsched_note(consul, "t-del", "gone", &row, &err), FS_ENOENT);
+	/* rows left by a schedule deleted by hand go when one of that name is made */
+	put("t-del/schedule-slots/hand/5", "{}");
+	d.name = "hand";
+	assert_int_equal(consulsched_set(consul, "t-del", &d, 100, 10, &err), 0);
+	assert_int_equal(nkeys("t-del/schedule-slots/hand/"), 0);
 	/* a damaged value can be deleted */
 	put("t-del/schedules/junk", "[1,2]");
 	assert_int_equal(consulsched_delete(consul, "t-del", "junk", &err), 0);
