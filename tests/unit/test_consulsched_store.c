@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -19,6 +21,20 @@
 #include "err.h"
 
 static struct consul *consul;
+static int consul_port;
+
+/* A client of its own: a forked process must not use its parent's connections. */
+static struct consul *client(void)
+{
+	struct config cfg;
+	struct consul *c;
+
+	config_init(&cfg);
+	cfg.consul_port = consul_port;
+	c = consul_new(&cfg, 5000);
+	config_free(&cfg);
+	return c;
+}
 
 static struct spoolsched def(const char *name, const char *cron)
 {
@@ -465,6 +481,50 @@ static void test_max_schedules(void **state)
 	free(err);
 }
 
+/* Writers racing on one schedule: every write that reports success is there exactly once (its
+ * row at its own seq), and none that reports failure left anything. */
+static void test_racing_writers(void **state)
+{
+	struct spoolsched d = def("race", "* * * * *");
+	struct spoolsched_slot *rows = NULL;
+	struct consulsched s;
+	char *err = NULL;
+	int ok = 0, status;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(consulsched_set(consul, "t-race", &d, 100, 10, &err), 0);
+	for (int w = 0; w < 4; w++) {
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct spoolsched_slot row = { .result = SPOOLSCHED_REFUSED, .count = 1 };
+			struct consul *c = client();
+			int mine = 0;
+
+			for (int i = 0; i < 20; i++) {
+				row.slot = 1000 * (w + 1) + i;
+				mine += consulsched_note(c, "t-race", "race", &row, NULL) == 0;
+			}
+			_exit(mine);
+		}
+	}
+	while (wait(&status) > 0)
+		ok += WIFEXITED(status) ? WEXITSTATUS(status) : 1000;
+	get("t-race", "race", &s);
+	assert_true(ok > 0);
+	assert_int_equal(s.history_seq, ok);
+	history("t-race", "race", 0, 0, &rows, &n);
+	assert_int_equal(n, (size_t)ok);
+	for (size_t i = 0; i < n; i++) /* each write's own row */
+		for (size_t j = i + 1; j < n; j++)
+			assert_true(rows[i].slot != rows[j].slot);
+	spoolsched_slots_free(rows, n);
+	consulsched_clear(&s);
+	free(err);
+}
+
 int main(void)
 {
 	const char *port = getenv("FS_CONSUL_PORT");
@@ -473,12 +533,12 @@ int main(void)
 		cmocka_unit_test(test_list),		cmocka_unit_test(test_delete),
 		cmocka_unit_test(test_fire),		cmocka_unit_test(test_missed),
 		cmocka_unit_test(test_ring_wraps),	cmocka_unit_test(test_max_schedules),
+		cmocka_unit_test(test_racing_writers),
 	};
-	struct config cfg;
 	char *err = NULL;
 	int failed;
 
-	if (port == NULL || atoi(port) <= 0) {
+	if (port == NULL || (consul_port = atoi(port)) <= 0) {
 		fprintf(stderr, "FS_CONSUL_PORT: the agent's HTTP port (run consul_schedstore.sh)\n");
 		return 99;
 	}
@@ -486,10 +546,7 @@ int main(void)
 		fprintf(stderr, "%s\n", err);
 		return 99;
 	}
-	config_init(&cfg);
-	cfg.consul_port = atoi(port);
-	consul = consul_new(&cfg, 5000);
-	config_free(&cfg);
+	consul = client();
 	failed = cmocka_run_group_tests(tests, NULL, NULL);
 	consul_free(consul);
 	return failed != 0;
