@@ -20,13 +20,13 @@
 /* A write that lost the race with another writer reads again and retries this many times: an
  * edit races only with slots and other edits, so more than a few losses in a row means Consul
  * keeps changing under us and the caller had better say so. */
-#define SCHED_RETRIES 5
+#define SCHED_RETRIES   5
 /* The latest slot a value may hold (9999-12-31T23:59:59Z): a number past it is damage. */
-#define SCHED_SLOT_MAX INT64_C(253402300799)
+#define SCHED_SLOT_MAX  INT64_C(253402300799)
 /* Counters stay exact in every JSON reader: at most 2^53 - 1. */
 #define SCHED_COUNT_MAX INT64_C(9007199254740991)
 /* Consul's bound on the ops of one txn. */
-#define SCHED_TXN_OPS 64
+#define SCHED_TXN_OPS   64
 
 _Static_assert(1 + 1 + 1 + CONSULSCHED_MISSED_ROWS <= SCHED_TXN_OPS,
 	       "a missed txn: the fence, the schedule, the summary and the rows");
@@ -43,7 +43,8 @@ char *consulsched_prefix(const char *ns)
 
 char *consulsched_slot_key(const char *ns, const char *name, int64_t seq)
 {
-	return xasprintf("%s/schedule-slots/%s/%lld", ns, name, (long long)(seq % CONSULSCHED_RING));
+	return xasprintf("%s/schedule-slots/%s/%lld", ns, name,
+			 (long long)(seq % CONSULSCHED_RING));
 }
 
 char *consulsched_slots_prefix(const char *ns, const char *name)
@@ -67,20 +68,22 @@ void consulsched_list_free(struct consulsched *list, size_t n)
 /* ---- the codec ---- */
 
 static const char *const sched_fields[] = {
-	"name",	   "cron",    "timezone", "jobName",  "factfilePath", "factfileArgs",
-	"overlap", "catchUp", "paused",	  "created",  "updated",      "lastSlot",
-	"lastJob", "lastFired", "historySeq",
+	"name",         "cron",     "timezone", "jobName",   "factfilePath",
+	"factfileArgs", "overlap",  "catchUp",  "paused",    "created",
+	"updated",      "lastSlot", "lastJob",  "lastFired", "historySeq",
 };
-static const char *const row_fields[] = { "seq", "slot", "at", "result", "reason", "jobId",
-					  "count" };
+static const char *const row_fields[] = {
+	"seq", "slot", "at", "result", "reason", "jobId", "count"
+};
 
 static const char *const result_names[SPOOLSCHED_NRESULTS] = { "fired", "skipped", "refused",
 							       "missed" };
 
 static char *sched_text(struct json_object *o)
 {
-	char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								    JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *s =
+		xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	json_object_put(o);
 	return s;
@@ -103,7 +106,8 @@ char *consulsched_build(const struct spoolsched *def, int64_t history_seq)
 	json_object_object_add(o, "updated", sched_time(def->updated_ms));
 	json_object_object_add(o, "lastSlot", json_object_new_int64(def->last_slot));
 	json_object_object_add(o, "lastJob",
-			       def->last_job != NULL ? json_object_new_string(def->last_job) : NULL);
+			       def->last_job != NULL ? json_object_new_string(def->last_job)
+						     : NULL);
 	json_object_object_add(o, "lastFired", json_object_new_int64(def->last_fired));
 	json_object_object_add(o, "historySeq", json_object_new_int64(history_seq));
 	return sched_text(o);
@@ -129,8 +133,8 @@ char *consulsched_row_build(const struct spoolsched_slot *row, int64_t seq)
 
 /* value[0..len) as a JSON object with exactly the members of fields[0..n) (all of them: the
  * callers read each), every string valid UTF-8: *op (the caller puts it) or FS_EINVAL. */
-static int sched_object(const char *what, const char *value, size_t len,
-			const char *const *fields, size_t n, struct json_object **op, char **errp)
+static int sched_object(const char *what, const char *value, size_t len, const char *const *fields,
+			size_t n, struct json_object **op, char **errp)
 {
 	char *detail = NULL;
 	size_t i;
@@ -216,12 +220,13 @@ static int sched_get_args(struct json_object *o, char **argsp)
 	for (i = 0; i < n; i++) {
 		a = json_object_array_get_idx(args, i);
 		if (!json_object_is_type(a, json_type_string) ||
-		    memchr(json_object_get_string(a), '\0', (size_t)json_object_get_string_len(a)) !=
-			    NULL)
+		    memchr(json_object_get_string(a), '\0',
+			   (size_t)json_object_get_string_len(a)) != NULL)
 			return -1;
 	}
-	*argsp = xstrdup(json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN |
-								      JSON_C_TO_STRING_NOSLASHESCAPE));
+	*argsp = xstrdup(
+		json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
 	return 0;
 }
 
@@ -241,8 +246,8 @@ static int sched_get_policies(struct json_object *o, struct spoolsched *d, const
 	s = jobentry_get_str(o, "catchUp");
 	ok = s != NULL && (strcmp(s, "none") == 0 || strcmp(s, "last") == 0);
 	if (ok)
-		d->catch_up = strcmp(s, "none") == 0 ? SPOOLSCHED_CATCHUP_NONE
-						     : SPOOLSCHED_CATCHUP_LAST;
+		d->catch_up =
+			strcmp(s, "none") == 0 ? SPOOLSCHED_CATCHUP_NONE : SPOOLSCHED_CATCHUP_LAST;
 	free(s);
 	if (!ok && json_object_object_get_ex(o, "catchUp", &v) &&
 	    json_object_is_type(v, json_type_int) &&
@@ -251,7 +256,8 @@ static int sched_get_policies(struct json_object *o, struct spoolsched *d, const
 		ok = 1;
 	}
 	if (!ok)
-		return sched_bad(errp, what, "catchUp", "\"none\", \"last\" or a number from 1 to 100");
+		return sched_bad(errp, what, "catchUp",
+				 "\"none\", \"last\" or a number from 1 to 100");
 	return 0;
 }
 
@@ -262,7 +268,8 @@ static int sched_get_state(struct json_object *o, struct consulsched *s, const c
 	struct spoolsched *d = &s->def;
 	struct json_object *v;
 
-	if (!json_object_object_get_ex(o, "paused", &v) || !json_object_is_type(v, json_type_boolean))
+	if (!json_object_object_get_ex(o, "paused", &v) ||
+	    !json_object_is_type(v, json_type_boolean))
 		return sched_bad(errp, what, "paused", "true or false");
 	d->paused = json_object_get_boolean(v);
 	if (sched_get_time(o, "created", &d->created_ms) != 0)
@@ -288,8 +295,10 @@ int consulsched_parse(const char *value, size_t len, const char *name, struct co
 		const char *field;
 		char **dst;
 	} strs[] = {
-		{ "name", &d->name },	       { "cron", &d->cron },
-		{ "timezone", &d->timezone },  { "jobName", &d->job_name },
+		{ "name", &d->name },
+		{ "cron", &d->cron },
+		{ "timezone", &d->timezone },
+		{ "jobName", &d->job_name },
 		{ "factfilePath", &d->factfile_path },
 	};
 	struct json_object *o = NULL;
@@ -326,8 +335,8 @@ done:
 	return rc;
 }
 
-int consulsched_row_parse(const char *value, size_t len, struct spoolsched_slot *row,
-			  int64_t *seqp, char **errp)
+int consulsched_row_parse(const char *value, size_t len, struct spoolsched_slot *row, int64_t *seqp,
+			  char **errp)
 {
 	const char *what = "schedule history row";
 	struct json_object *o = NULL;
@@ -355,7 +364,8 @@ int consulsched_row_parse(const char *value, size_t len, struct spoolsched_slot 
 		if (strcmp(result, result_names[r]) == 0)
 			break;
 	if (result == NULL || r == SPOOLSCHED_NRESULTS) {
-		sched_bad(errp, what, "result", "\"fired\", \"skipped\", \"refused\" or \"missed\"");
+		sched_bad(errp, what, "result",
+			  "\"fired\", \"skipped\", \"refused\" or \"missed\"");
 		goto done;
 	}
 	row->result = (enum spoolsched_result)r;
@@ -389,7 +399,8 @@ done:
  * to be read as one. */
 static int sched_name_ok(const char *name)
 {
-	size_t n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+	size_t n =
+		strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
 
 	return n >= 1 && n <= 64 && name[n] == '\0';
 }
@@ -401,8 +412,8 @@ static int sched_missing(const char *name, char **errp)
 
 /* consulsched_get, with out->index the key's ModifyIndex even when the value does not parse
  * (FS_EINVAL): what set and delete fence a damaged value with, to replace or remove it. */
-static int sched_read(struct consul *c, const char *ns, const char *name,
-		      struct consulsched *out, char **errp)
+static int sched_read(struct consul *c, const char *ns, const char *name, struct consulsched *out,
+		      char **errp)
 {
 	struct consul_kv kv;
 	char *key = consulsched_key(ns, name);
@@ -486,8 +497,7 @@ static int sched_row_newer(const void *a, const void *b)
 }
 
 /* A ring key's row: its value, whose seq must be the one the key's place stands for. */
-static int sched_ring_row(const struct consul_kv *kv, size_t plen, struct sched_row *r,
-			  char **errp)
+static int sched_ring_row(const struct consul_kv *kv, size_t plen, struct sched_row *r, char **errp)
 {
 	char *want;
 	int rc;
@@ -507,8 +517,7 @@ static int sched_ring_row(const struct consul_kv *kv, size_t plen, struct sched_
 }
 
 int consulsched_history(struct consul *c, const char *ns, const char *name, size_t max,
-			int64_t before_ms, struct spoolsched_slot **slotsp, size_t *np,
-			char **errp)
+			int64_t before_ms, struct spoolsched_slot **slotsp, size_t *np, char **errp)
 {
 	char *prefix = consulsched_slots_prefix(ns, name), *err = NULL;
 	struct consul_kv *kvs = NULL;
@@ -607,7 +616,7 @@ static int sched_commit(struct consul *c, const struct sched_write *w,
 		goto done;
 	}
 	ops[n++] = (struct consul_op){ .verb = w->s != NULL ? CONSUL_CHECK_INDEX
-							     : CONSUL_CHECK_NOT_EXISTS,
+							    : CONSUL_CHECK_NOT_EXISTS,
 				       .key = key,
 				       .index = w->s != NULL ? w->s->index : 0 };
 	vals[nv] = consulsched_build(w->next, w->history_seq + (int64_t)w->nrows);
@@ -616,7 +625,8 @@ static int sched_commit(struct consul *c, const struct sched_write *w,
 	for (i = 0; i < w->nrows; i++) {
 		keys[nv] = consulsched_slot_key(w->ns, w->next->name, w->history_seq + (int64_t)i);
 		vals[nv] = consulsched_row_build(&w->rows[i], w->history_seq + (int64_t)i);
-		ops[n++] = (struct consul_op){ .verb = CONSUL_SET, .key = keys[nv],
+		ops[n++] = (struct consul_op){ .verb = CONSUL_SET,
+					       .key = keys[nv],
 					       .value = vals[nv] };
 		nv++;
 	}
@@ -687,8 +697,7 @@ static int sched_retried(int rc, const char *name, char **errp)
 /* A write that read s first: on a lost race, read again and retry. change fills next from the
  * schedule read (its strings borrowed from cur or arg) and may refuse. */
 typedef int (*sched_change_fn)(const struct consulsched *cur, struct spoolsched *next,
-			       struct spoolsched_slot *row, size_t *nrowsp, void *arg,
-			       char **errp);
+			       struct spoolsched_slot *row, size_t *nrowsp, void *arg, char **errp);
 
 static int sched_update(struct consul *c, const char *ns, const char *name, sched_change_fn change,
 			void *arg, char **errp)
@@ -756,8 +765,9 @@ static int sched_create(struct consul *c, const char *ns, const struct spoolsche
 	} else if ((rc = sched_count(c, ns, &n, errp)) != 0) {
 		goto done;
 	} else if (max > 0 && n >= max) {
-		rc = err_set(errp, FS_EFULL, "Error: at most %zu schedules, cannot add schedule '%s'",
-			     max, def->name);
+		rc = err_set(errp, FS_EFULL,
+			     "Error: at most %zu schedules, cannot add schedule '%s'", max,
+			     def->name);
 		goto done;
 	}
 	next.paused = 0;
@@ -779,8 +789,9 @@ static int sched_replace(struct consul *c, const char *ns, const struct consulsc
 {
 	struct consul_txn_result res;
 	struct spoolsched next = *def;
-	struct sched_write w = { .ns = ns, .s = cur, .next = &next,
-				 .history_seq = cur->history_seq };
+	struct sched_write w = {
+		.ns = ns, .s = cur, .next = &next, .history_seq = cur->history_seq
+	};
 	int rc;
 
 	memset(&res, 0, sizeof(res));
@@ -840,8 +851,8 @@ static int sched_pause_change(const struct consulsched *cur, struct spoolsched *
 	return 0;
 }
 
-int consulsched_pause(struct consul *c, const char *ns, const char *name, int paused,
-		      int64_t now_s, char **errp)
+int consulsched_pause(struct consul *c, const char *ns, const char *name, int paused, int64_t now_s,
+		      char **errp)
 {
 	struct sched_pause_arg a = { paused, now_s };
 
@@ -902,11 +913,17 @@ int consulsched_fire(struct consul *c, const char *ns, const struct consulsched_
 	struct spoolsched_slot row = { .slot = f->slot, .at_ms = clock_real_ms(), .count = 1 };
 	struct consul_op claim[2] = {
 		{ .verb = CONSUL_CHECK_NOT_EXISTS, .key = f->job_key },
-		{ .verb = CONSUL_LOCK, .key = f->job_key, .value = f->job_value,
+		{ .verb = CONSUL_LOCK,
+		  .key = f->job_key,
+		  .value = f->job_value,
 		  .session = f->session },
 	};
-	struct sched_write w = { .ns = ns, .s = s, .next = &next, .history_seq = s->history_seq,
-				 .rows = &row, .nrows = 1 };
+	struct sched_write w = { .ns = ns,
+				 .s = s,
+				 .next = &next,
+				 .history_seq = s->history_seq,
+				 .rows = &row,
+				 .nrows = 1 };
 	int64_t index = 0;
 	int rc;
 
@@ -944,8 +961,9 @@ int consulsched_missed(struct consul *c, const char *ns, const struct consulsche
 	struct spoolsched_slot rows[1 + CONSULSCHED_MISSED_ROWS];
 	struct consul_txn_result res;
 	struct spoolsched next = s->def;
-	struct sched_write w = { .ns = ns, .s = s, .next = &next, .history_seq = s->history_seq,
-				 .rows = rows };
+	struct sched_write w = {
+		.ns = ns, .s = s, .next = &next, .history_seq = s->history_seq, .rows = rows
+	};
 	char *reason = NULL;
 	int64_t now = clock_real_ms();
 	int rc;
@@ -957,13 +975,16 @@ int consulsched_missed(struct consul *c, const char *ns, const struct consulsche
 	/* the summary stands for slots before slots[0]: it comes first, as in the spool */
 	if (more > 0) {
 		reason = xasprintf("%lld more slots missed", (long long)more);
-		rows[w.nrows++] = (struct spoolsched_slot){ .slot = more_last, .at_ms = now,
+		rows[w.nrows++] = (struct spoolsched_slot){ .slot = more_last,
+							    .at_ms = now,
 							    .result = SPOOLSCHED_MISSED,
-							    .reason = reason, .count = more };
+							    .reason = reason,
+							    .count = more };
 	}
 	for (size_t i = 0; i < n; i++)
-		rows[w.nrows++] = (struct spoolsched_slot){ .slot = slots[i], .at_ms = now,
-							    .result = SPOOLSCHED_MISSED, .count = 1 };
+		rows[w.nrows++] = (struct spoolsched_slot){
+			.slot = slots[i], .at_ms = now, .result = SPOOLSCHED_MISSED, .count = 1
+		};
 	next.last_slot = new_last;
 	if ((rc = sched_commit(c, &w, &res, indexp, errp)) == FS_EEXIST)
 		rc = sched_conflict(c, ns, s->def.name, &res, 0, NULL, errp);

@@ -71,8 +71,8 @@ char *consulsched_build(const struct spoolsched *def, int64_t history_seq);
 int consulsched_parse(const char *value, size_t len, const char *name, struct consulsched *s,
 		      char **errp);
 char *consulsched_row_build(const struct spoolsched_slot *row, int64_t seq);
-int consulsched_row_parse(const char *value, size_t len, struct spoolsched_slot *row,
-			  int64_t *seqp, char **errp);
+int consulsched_row_parse(const char *value, size_t len, struct spoolsched_slot *row, int64_t *seqp,
+			  char **errp);
 
 /* Every schedule of the namespace in name order, the first max of them (0: all; a recurse of
  * the prefix); values that do not parse, and keys that are not a name right below the prefix,
@@ -90,8 +90,8 @@ int consulsched_get(struct consul *c, const char *ns, const char *name, struct c
 int consulsched_set(struct consul *c, const char *ns, const struct spoolsched *def, int64_t now_s,
 		    size_t max, char **errp);
 /* Pause/resume as spoolsched_pause (resume sets lastSlot to now_s). FS_ENOENT. */
-int consulsched_pause(struct consul *c, const char *ns, const char *name, int paused,
-		      int64_t now_s, char **errp);
+int consulsched_pause(struct consul *c, const char *ns, const char *name, int paused, int64_t now_s,
+		      char **errp);
 /* Deletes the schedule and its history ring (one txn: delete-cas + delete-tree). FS_ENOENT. */
 int consulsched_delete(struct consul *c, const char *ns, const char *name, char **errp);
 /* The newest max rows (0: all) of name's history, newest first; rows recorded before before_ms

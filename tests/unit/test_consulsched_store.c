@@ -98,9 +98,8 @@ static void history(const char *ns, const char *name, size_t max, int64_t before
 }
 
 /* One history row as expected (reason, job_id NULL: none). */
-static void expect_row(const struct spoolsched_slot *r, int64_t slot,
-		       enum spoolsched_result result, const char *reason, const char *job_id,
-		       int64_t count)
+static void expect_row(const struct spoolsched_slot *r, int64_t slot, enum spoolsched_result result,
+		       const char *reason, const char *job_id, int64_t count)
 {
 	assert_int_equal(r->slot, slot);
 	assert_int_equal(r->result, result);
@@ -274,8 +273,11 @@ static void test_fire(void **state)
 {
 	struct spoolsched d = def("f", "* * * * *");
 	struct consulsched s, t;
-	struct consulsched_fire f = { .slot = 160, .advance = 1, .job_id = "job-160",
-				      .job_key = "t-fire/job-160", .job_value = "{\"q\":1}" };
+	struct consulsched_fire f = { .slot = 160,
+				      .advance = 1,
+				      .job_id = "job-160",
+				      .job_key = "t-fire/job-160",
+				      .job_value = "{\"q\":1}" };
 	struct spoolsched_slot *rows = NULL;
 	struct consul_kv kv;
 	char *sess = session(), *err = NULL;
@@ -320,7 +322,7 @@ static void test_fire(void **state)
 	assert_int_equal(s.history_seq, 1);
 	assert_int_equal(nkeys("t-fire/schedule-slots/f/"), 1);
 
-	/* the slot's job exists already (a /submit of the same id, a first fire): nothing written */
+	/* the slot's job exists already (a /submit of that id, a first fire): nothing written */
 	f.s = &s;
 	f.job_id = "job-160";
 	f.job_key = "t-fire/job-160";
@@ -334,7 +336,9 @@ static void test_fire(void **state)
 	assert_int_equal(nkeys("t-fire/schedule-slots/f/"), 1);
 
 	/* not fired: a row with the reason; a run-now slot (advance 0) leaves lastSlot */
-	f = (struct consulsched_fire){ .s = &s, .slot = 175, .advance = 0,
+	f = (struct consulsched_fire){ .s = &s,
+				       .slot = 175,
+				       .advance = 0,
 				       .result = SPOOLSCHED_SKIPPED,
 				       .reason = "overlap: the last slot's job is WORKING" };
 	assert_int_equal(consulsched_fire(consul, "t-fire", &f, &index, NULL, NULL, &err), 0);
@@ -352,8 +356,12 @@ static void test_fire(void **state)
 	spoolsched_slots_free(rows, n);
 
 	/* a session Consul does not know */
-	f = (struct consulsched_fire){ .s = &t, .slot = 180, .advance = 1, .job_id = "job-180",
-				       .job_key = "t-fire/job-180", .job_value = "{}",
+	f = (struct consulsched_fire){ .s = &t,
+				       .slot = 180,
+				       .advance = 1,
+				       .job_id = "job-180",
+				       .job_key = "t-fire/job-180",
+				       .job_value = "{}",
 				       .session = "00000000-0000-0000-0000-000000000000" };
 	assert_int_equal(consulsched_fire(consul, "t-fire", &f, &index, &job_index, &invalid, &err),
 			 FS_EIO);
@@ -529,17 +537,22 @@ int main(void)
 {
 	const char *port = getenv("FS_CONSUL_PORT");
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_set_get_replace), cmocka_unit_test(test_pause_resume),
-		cmocka_unit_test(test_list),		cmocka_unit_test(test_delete),
-		cmocka_unit_test(test_fire),		cmocka_unit_test(test_missed),
-		cmocka_unit_test(test_ring_wraps),	cmocka_unit_test(test_max_schedules),
+		cmocka_unit_test(test_set_get_replace),
+		cmocka_unit_test(test_pause_resume),
+		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_delete),
+		cmocka_unit_test(test_fire),
+		cmocka_unit_test(test_missed),
+		cmocka_unit_test(test_ring_wraps),
+		cmocka_unit_test(test_max_schedules),
 		cmocka_unit_test(test_racing_writers),
 	};
 	char *err = NULL;
 	int failed;
 
 	if (port == NULL || (consul_port = atoi(port)) <= 0) {
-		fprintf(stderr, "FS_CONSUL_PORT: the agent's HTTP port (run consul_schedstore.sh)\n");
+		fprintf(stderr,
+			"FS_CONSUL_PORT: the agent's HTTP port (run consul_schedstore.sh)\n");
 		return 99;
 	}
 	if (consul_global_init(&err) != 0) {
