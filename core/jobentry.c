@@ -176,6 +176,29 @@ char *jobentry_build(const struct jobentry *e)
 	return s;
 }
 
+char *jobentry_claim_build(const struct spool_submit *sub, const struct jobentry_claimer *by)
+{
+	struct jobentry e;
+	char *v;
+
+	jobentry_init(&e);
+	e.state = SPOOL_QUEUED;
+	e.outcome = SPOOL_WAITING;
+	e.job_id = xstrdup(sub->id);
+	e.job_name = xstrdup(sub->job_name);
+	e.factfile_path = xstrdup(sub->factfile_path);
+	e.factfile_args = xstrdup(sub->factfile_args != NULL ? sub->factfile_args : "[]");
+	e.last_run_from = xstrdup(sub->node);
+	e.node = xstrdup(sub->node);
+	e.submitted_ms = e.updated_ms = clock_real_ms();
+	e.submitted_by = sub->submitted_by != NULL ? xstrdup(sub->submitted_by) : NULL;
+	e.claimed_by = *by;
+	e.claimed_by.node = xstrdup(by->node);
+	v = jobentry_build(&e);
+	jobentry_free(&e);
+	return v;
+}
+
 /* "2026-11-28T10:00:00.123Z" (milliseconds optional) into epoch ms; -1 when malformed. */
 static int64_t jobentry_parse_time(const char *s)
 {
