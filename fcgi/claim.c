@@ -86,7 +86,7 @@ static int claim_failed(int rc, const char *detail, char **errp)
 
 /* This node's session id as the worker stored it in the spool (a new string), or NULL when there
  * is none. */
-static char *claim_session(struct app *app)
+char *claim_session(struct app *app)
 {
 	return claim_setting(app, SETTINGS_CONSUL_SESSION);
 }
