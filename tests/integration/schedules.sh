@@ -8,10 +8,10 @@
 # The factfile tests/data/schedule/slot-append.factfile appends {{tag:slot}} to {{tag:out}}, then
 # sleeps {{tag:sleep}} seconds.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+. "$FS_SRCDIR/tests/integration/sched_lib.sh"
 fs_need_nginx
 
 FF=$FS_TESTDATA/schedule/slot-append.factfile
-NAME_RULE='must match ^[A-Za-z0-9._-]{1,64}$'
 
 fs_start_responder
 fs_start_nginx
@@ -41,35 +41,8 @@ iso() {
 }
 
 # ---- errors, byte for byte ----
-fs_expect_post /schedules/set '{"name":"bad name","cron":"* * * * *","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid schedule name '"'bad name'"', '"$NAME_RULE"'"}'
-fs_expect_post /schedules/set '{"name":"'"$(printf 'a%.0s' $(seq 65))"'","cron":"* * * * *"}' \
-	400 '{"message":"Error: invalid schedule name '"'$(printf 'a%.0s' $(seq 65))'"', '"$NAME_RULE"'"}'
-fs_expect_post /schedules/set '{"name":"x","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error decoding JSON string: missing field `cron`"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"0 0 L * *","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid cron expression '"'0 0 L * *'"': '"'L'"' (last day) is not supported"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","timezone":"Mars/Base","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: unknown time zone '"'Mars/Base'"'"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","overlap":"sometimes","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid overlap '"'sometimes'"', must be \"allow\" or \"skip\""}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","catchUp":0,"jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid catchUp 0, must be \"none\", \"last\" or a number from 1 to 100"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","catchUp":"all","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid catchUp \"all\", must be \"none\", \"last\" or a number from 1 to 100"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","jobName":"j","factfilePath":"'"$FS_TMP"'/none"}' \
-	400 '{"message":"Validation Error: Value does not exist on host for '"'factfilePath':'$FS_TMP/none'"'"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","jobName":"j","factfilePath":"'"$FF"'","factfileArgs":["--tag","slot,2026-01-01T00:00:00Z"]}' \
-	400 '{"message":"Validation Error: the tag '"'slot'"' is reserved for schedules"}'
-fs_expect_post /schedules/set '[]' \
-	400 '{"message":"Error decoding JSON string: invalid type: sequence, expected struct Schedule"}'
-for route in pause resume delete run; do
-	fs_expect_post /schedules/$route '{"name":"nope"}' 404 '{"message":"Error: no schedule '"'nope'"'"}'
-	fs_expect_post /schedules/$route '{}' 400 '{"message":"Error decoding JSON string: missing field `name`"}'
-	fs_expect_post /schedules/$route '{"name":"a b"}' \
-		400 '{"message":"Error: invalid schedule name '"'a b'"', '"$NAME_RULE"'"}'
-done
-fs_expect_get '/schedules?name=nope' 404 '{"message":"Error: no schedule '"'nope'"'"}'
+sched_expect_set_errors "$FF"
+sched_expect_name_errors
 fs_expect_get /schedules 200 '{"schedules":[]}'
 fs_req GET /schedules/set
 fs_expect 405 '{"message":"Error: Method GET not allowed for /schedules/set (allowed: POST)"}'
