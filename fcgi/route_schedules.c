@@ -129,9 +129,9 @@ static int sched_check_timing(FCGX_Request *fr, struct http_request *req, const 
 	return 0;
 }
 
-/* Answers a failed schedule call: 404 for an unknown schedule; with Consul, 500 for a value
- * that is not a schedule (written by something else: it is never trusted, nor overwritten),
- * else 503 as /submit answers Consul's failures; without, 503 for the spool. */
+/* Answers a failed schedule call: 404 for an unknown schedule, 503 for the spool (its messages
+ * start "spool: "); with Consul, 500 for a value that is not a schedule (written by something
+ * else: it is never trusted, nor overwritten), else 503 as /submit answers Consul's failures. */
 static void sched_failed(struct app *app, FCGX_Request *fr, struct http_request *req, int rc,
 			 const char *name, const char *err)
 {
@@ -141,7 +141,7 @@ static void sched_failed(struct app *app, FCGX_Request *fr, struct http_request 
 		err = "unknown failure";
 	if (rc == FS_ENOENT) {
 		sched_not_found(fr, req, name);
-	} else if (app->consul == NULL) {
+	} else if (app->consul == NULL || strncmp(err, "spool: ", 7) == 0) {
 		route_spool_failed(fr, req, err);
 	} else if (rc == FS_EINVAL && strncmp(err, "schedule value", 14) == 0) {
 		key = consulsched_key(app->cfg->consul_namespace, name);
