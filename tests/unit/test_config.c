@@ -317,7 +317,8 @@ static void test_run_options(void **state)
 	assert_int_equal(cfg.max_schedules, 100000);
 	config_free(&cfg);
 	rejects("--max-schedules: '0' is too small (minimum 1)", "--max-schedules=0");
-	rejects("--max-schedules: '100001' is too large (maximum 100000)", "--max-schedules=100001");
+	rejects("--max-schedules: '100001' is too large (maximum 100000)",
+		"--max-schedules=100001");
 }
 
 static void test_default_bin_checked(void **state)
