@@ -4,7 +4,8 @@
 # gets the slot as {{tag:slot}}; pause (no slot while paused, none counted missed at the resume),
 # resume, run-now, delete; overlap "skip" with a job longer than the period; a worker stopped for
 # 6 s fires one catch-up slot (catchUp "last") and records the others missed; /submit refuses the
-# tags that name a slot; every error message byte for byte; the slot counters of /metrics.
+# tags that name a slot; every error message byte for byte; the slot counters of /metrics;
+# --max-schedules (a new name beyond it 429, a replacement allowed).
 # The factfile tests/data/schedule/slot-append.factfile appends {{tag:slot}} to {{tag:out}}, then
 # sleeps {{tag:sleep}} seconds.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
@@ -173,6 +174,15 @@ for r in fired skipped refused missed; do
 		fs_fail "/metrics lacks slots $r $n: $FS_BODY"
 done
 [ "$(fs_sql "SELECT n FROM counters WHERE name = 'slots.fired'")" -ge 6 ] || fs_fail "fired counter"
+
+# ---- --max-schedules: a new name beyond it is refused, replacing one is not ----
+n=$(fs_sql 'SELECT count(*) FROM schedules')
+fs_stop_responder "$FS_RESP_PID"
+fs_start_responder "$FS_SOCK" --max-schedules "$n"
+fs_expect_post /schedules/set '{"name":"one-more","cron":"@yearly","jobName":"j","factfilePath":"'"$FF"'"}' \
+	429 '{"message":"Error: at most '"$n"' schedules, cannot add schedule '"'one-more'"'"}'
+[ "$(fs_sql 'SELECT count(*) FROM schedules')" = "$n" ] || fs_fail "a refused schedule was stored"
+set_schedule gap '@yearly' "$FS_TMP/gap.out" 0
 
 fs_stop_worker "$FS_WORKER_PID"
 fs_stop_supervisors
