@@ -419,16 +419,6 @@ done:
 	json_object_put(obj);
 }
 
-static const char *sched_catch_up_text(int catch_up, char buf[16])
-{
-	if (catch_up == SPOOLSCHED_CATCHUP_NONE)
-		return "none";
-	if (catch_up == SPOOLSCHED_CATCHUP_LAST)
-		return "last";
-	snprintf(buf, 16, "%d", catch_up);
-	return buf;
-}
-
 /* The state of a schedule's last job (NULL: none) as a JSON string, or NULL when it is unknown:
  * with Consul from its entry there (one read per schedule shown), else from the spool. */
 static struct json_object *sched_last_state(struct app *app, const char *id)
@@ -463,26 +453,12 @@ static struct json_object *sched_last_state(struct app *app, const char *id)
  * with its job's id and state. */
 static struct json_object *sched_json(struct app *app, const struct spoolsched *s, int64_t now_s)
 {
-	struct json_object *o = json_object_new_object(), *next = json_object_new_array(), *cu;
+	struct json_object *o = json_object_new_object(), *next = json_object_new_array();
 	struct cron *c = NULL;
 	struct tzinfo *tz = NULL;
-	char buf[16];
 	int64_t t = s->last_slot > now_s ? s->last_slot : now_s;
 
-	json_object_object_add(o, "name", json_object_new_string(s->name));
-	json_object_object_add(o, "cron", json_object_new_string(s->cron));
-	json_object_object_add(o, "timezone", json_object_new_string(s->timezone));
-	json_object_object_add(o, "jobName", json_object_new_string(s->job_name));
-	json_object_object_add(o, "factfilePath", json_object_new_string(s->factfile_path));
-	json_object_object_add(o, "factfileArgs", json_tokener_parse(s->factfile_args));
-	json_object_object_add(o, "overlap",
-			       json_object_new_string(s->overlap_skip ? "skip" : "allow"));
-	if (s->catch_up > 0)
-		cu = json_object_new_int(s->catch_up);
-	else
-		cu = json_object_new_string(sched_catch_up_text(s->catch_up, buf));
-	json_object_object_add(o, "catchUp", cu);
-	json_object_object_add(o, "paused", json_object_new_boolean(s->paused));
+	schedjob_def_json(o, s);
 	if (!s->paused && cron_parse(s->cron, &c, NULL) == 0 &&
 	    tzinfo_load(s->timezone, &tz, NULL) == 0) {
 		for (int i = 0; i < SCHED_NEXT_SLOTS; i++) {
