@@ -97,6 +97,8 @@ function action(msg) {
 				? el('p', {}, el('a', { href: '#/job/' + r.body.jobId }, 'Open the job'))
 				: null,
 		);
+		// the deleted schedule's buttons go with the refresh: the focus goes to the heading
+		if (verb === 'delete' && r.status === 200) document.getElementById('page-title').focus();
 		poll_now();
 	};
 }

@@ -648,6 +648,10 @@ try {
 		8000,
 		'the deleted schedule leaves the list',
 	);
+	check(
+		await page.evaluate(() => document.activeElement.id === 'page-title'),
+		"the focus goes to the page's heading, not lost with the deleted row",
+	);
 
 	// The schedules page of the node with Consul: when the node refuses schedules (503), the
 	// page shows what the node answers, no broken table
