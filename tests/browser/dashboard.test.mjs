@@ -688,6 +688,12 @@ try {
 		);
 		await axe('the schedule page with Consul');
 		await shot('schedule-consul');
+		await page.click('table.slots tbody tr a[href^="#/job/"]');
+		await page.waitForSelector('dl.entry');
+		check(
+			(await field('Submitted by')) === 'schedule:cluster.one',
+			"the history's job link opens the slot's job on the node with Consul",
+		);
 	} else {
 		check(
 			cset.status === 503 && cset.body.message === CONSUL_REFUSAL,
