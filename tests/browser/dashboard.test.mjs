@@ -501,7 +501,7 @@ try {
 	// Schedules: the list, with each schedule's next slots in local time (UTC in the title)
 	await open('#/schedules', 'table.schedules');
 	await until(
-		async () => ((await sched_row('every2')) || {}).job !== null,
+		async () => ((await sched_row('every2')) || { job: null }).job !== null,
 		10000,
 		"the schedule every 2 s shows its last slot's job",
 	);
@@ -574,7 +574,7 @@ try {
 	);
 	const ran = (await page.textContent('.note-ok')).split(' ')[3];
 	await until(
-		async () => ((await sched_row('quiet.one')) || {}).job !== null,
+		async () => ((await sched_row('quiet.one')) || { job: null }).job !== null,
 		8000,
 		'the paused schedule shows the slot run now as its last slot',
 	);
@@ -603,6 +603,10 @@ try {
 		(await field('Job name')) === SCHED_JOB &&
 			(await page.evaluate(() => document.querySelectorAll('main img').length)) === 0,
 		"the schedule's page shows the job name with markup as text",
+	);
+	check(
+		(await page.getAttribute('nav a[aria-current=page]', 'href')) === '#/schedules',
+		"a schedule's page is marked as under Schedules in the header",
 	);
 	await axe('the schedule page');
 	await shot('schedule');
