@@ -33,7 +33,7 @@ const need = createRequire(join(env('NODE_MODULES_DIR'), 'x.js'));
 const { chromium } = need('playwright-core');
 const AXE = readFileSync(need.resolve('axe-core/axe.min.js'), 'utf8');
 const SCRIPT_NAME = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
-// a schedule's job name holding markup (another than SCRIPT_NAME: its jobs are not counted)
+// a schedule's job name holding markup (not SCRIPT_NAME, whose jobs the jobs page counts)
 const SCHED_JOB = '<img src=x onerror="window.__pwned=3">nightly<script>window.__pwned=4</script>';
 const CONSUL_REFUSAL = 'Error: schedules are not available with Consul yet (--no-consul only)';
 
