@@ -182,12 +182,15 @@ async function confirmed(sel, path, what) {
 	await page.click(sel);
 }
 
-// Follows the job link of the newest row of a schedule's history: true when the job page it
-// opens is of a job that schedule submitted.
-async function slot_job(name) {
+// Follows the job link of the newest row of a schedule's history: the job page's "Submitted
+// by" (schedule:<name> for a slot's job).
+async function slot_job() {
 	await page.click('table.slots tbody tr a[href^="#/job/"]');
-	await page.waitForSelector('dl.entry');
-	return (await field('Submitted by')) === 'schedule:' + name;
+	// the schedule's page has a dl.entry too: wait for the job's (its Id field)
+	await page.waitForFunction(() =>
+		[...document.querySelectorAll('dl.entry dt')].some((dt) => dt.textContent === 'Id'),
+	);
+	return field('Submitted by');
 }
 
 // The page's answer to an action (its aria-live container) becomes text; true when it did.
@@ -618,9 +621,10 @@ try {
 	);
 	await axe('the schedule page');
 	await shot('schedule');
+	const by = await slot_job();
 	check(
-		(await slot_job('quiet.one')) && (await field('Name')) === SCHED_JOB,
-		"the history's job link opens the slot's job",
+		by === 'schedule:quiet.one' && (await field('Name')) === SCHED_JOB,
+		"the history's job link opens the slot's job (submitted by " + by + ')',
 	);
 	check(await page.evaluate(() => window.__pwned === undefined), 'still nothing ran');
 
@@ -697,9 +701,10 @@ try {
 		);
 		await axe('the schedule page with Consul');
 		await shot('schedule-consul');
+		const cby = await slot_job();
 		check(
-			await slot_job('cluster.one'),
-			"the history's job link opens the slot's job on the node with Consul",
+			cby === 'schedule:cluster.one',
+			"the history's job link opens the slot's job on the node with Consul (" + cby + ')',
 		);
 	} else {
 		check(
