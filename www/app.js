@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The dashboard's router: the part of the URL after '#' names the page ("#/jobs?state=DONE",
-// "#/job/<id>"); each page module renders into <main> and starts its own refresh loop.
+// "#/job/<id>", "#/schedule/<name>"); each page module renders into <main> and starts its own
+// refresh loop.
 
 import { poll_stop } from './poll.js';
 import { overview_show } from './overview.js';
@@ -8,6 +9,7 @@ import { jobs_show } from './jobs.js';
 import { job_show } from './job.js';
 import { submit_show } from './submit.js';
 import { cluster_show } from './cluster.js';
+import { schedules_show, schedule_show } from './schedules.js';
 
 const pages = {
 	overview: overview_show,
@@ -15,7 +17,12 @@ const pages = {
 	job: job_show,
 	submit: submit_show,
 	cluster: cluster_show,
+	schedules: schedules_show,
+	schedule: schedule_show,
 };
+
+// The page of one item is under its list's link in the header.
+const under = { job: 'jobs', schedule: 'schedules' };
 
 // '#/job/abc?x=1' -> {name: 'job', arg: 'abc', params: URLSearchParams('x=1')}
 function route() {
@@ -36,10 +43,7 @@ function show() {
 	poll_stop();
 	main.replaceChildren();
 	for (const a of document.querySelectorAll('nav a')) {
-		if (
-			a.getAttribute('href') === '#/' + r.name ||
-			(r.name === 'job' && a.getAttribute('href') === '#/jobs')
-		)
+		if (a.getAttribute('href') === '#/' + (under[r.name] || r.name))
 			a.setAttribute('aria-current', 'page');
 		else a.removeAttribute('aria-current');
 	}

@@ -7,8 +7,10 @@
 // confirmed with the keyboard, makes the form show the API's refusal; a running job is
 // cancelled from its page; a job name holding markup is shown as text and runs nothing; the
 // cluster page says "single node" without Consul, and with Consul lists the node and its job;
-// at 375x667 no page scrolls sideways; no page polls faster than every 2 s, none while hidden.
-// Screenshots of each page go to OUT_DIR.
+// the schedules page lists schedules with their next slots and last job, runs one now, pauses
+// and resumes one with the keyboard alone, deletes one, and shows a slot history whose job link
+// opens the job; at 375x667 no page scrolls sideways; no page polls faster than every 2 s, none
+// while hidden. Screenshots of each page go to OUT_DIR.
 //
 // Environment: BASE_URL (a node without Consul, e.g. http://127.0.0.1:3000), CLUSTER_URL (a node
 // named dash-node with Consul), FF_DIR (a directory holding echo.factfile and sleep.factfile),
@@ -31,6 +33,9 @@ const need = createRequire(join(env('NODE_MODULES_DIR'), 'x.js'));
 const { chromium } = need('playwright-core');
 const AXE = readFileSync(need.resolve('axe-core/axe.min.js'), 'utf8');
 const SCRIPT_NAME = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
+// a schedule's job name holding markup (not SCRIPT_NAME, whose jobs the jobs page counts)
+const SCHED_JOB = '<img src=x onerror="window.__pwned=3">nightly<script>window.__pwned=4</script>';
+const CONSUL_REFUSAL = 'Error: schedules are not available with Consul yet (--no-consul only)';
 
 mkdirSync(OUT, { recursive: true });
 let failures = 0;
@@ -55,7 +60,11 @@ const browser = await chromium.launch({
 	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
 	args: ['--no-sandbox'],
 });
-const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+// a time zone other than UTC (and the nodes'), so that local times differ from the API's
+const context = await browser.newContext({
+	viewport: { width: 1100, height: 900 },
+	timezoneId: 'Asia/Kolkata',
+});
 const page = await context.newPage();
 const problems = [];
 page.on('pageerror', (e) => problems.push('page error: ' + e.message));
@@ -134,6 +143,66 @@ async function until(fn, ms, what) {
 	}
 	check(false, what);
 	return false;
+}
+
+// The cells of schedule name's row on the schedules page by column (null when it is not listed),
+// with its next slots' <time> elements and its last slot's job link.
+async function sched_row(name) {
+	return page.evaluate((n) => {
+		const a = document.querySelector('table.schedules a[data-key="open-' + n + '"]');
+		if (!a) return null;
+		const tr = a.closest('tr'),
+			out = {};
+		for (const td of tr.cells) out[td.dataset.label] = td.innerText.trim();
+		out.next = [...tr.querySelectorAll('td[data-label="Next slots"] time')].map((t) => ({
+			datetime: t.getAttribute('datetime'),
+			title: t.title,
+			text: t.textContent,
+			local: new Date(t.getAttribute('datetime')).toLocaleString(),
+			utc: new Date(t.getAttribute('datetime')).toLocaleString(undefined, {
+				timeZone: 'UTC',
+			}),
+		}));
+		const job = tr.querySelector('td[data-label="Last slot"] a');
+		out.job = job && { href: job.getAttribute('href'), text: job.textContent };
+		return out;
+	}, name);
+}
+
+// Clicks sel with its confirmation declined: no request to path; then again, accepted.
+async function confirmed(sel, path, what) {
+	page.dialogAnswer = false;
+	await page.click(sel);
+	await page.waitForTimeout(300);
+	check(
+		!requests.some((r) => r.path === path),
+		what + ' the confirmation declined sends nothing',
+	);
+	page.dialogAnswer = true;
+	await page.click(sel);
+}
+
+// Follows the job link of the newest row of a schedule's history: the job page's "Submitted
+// by" (schedule:<name> for a slot's job).
+async function slot_job() {
+	await page.click('table.slots tbody tr a[href^="#/job/"]');
+	// the schedule's page has a dl.entry too: wait for the job's (its Id field)
+	await page.waitForFunction(() =>
+		[...document.querySelectorAll('dl.entry dt')].some((dt) => dt.textContent === 'Id'),
+	);
+	return field('Submitted by');
+}
+
+// The page's answer to an action (its aria-live container) becomes text; true when it did.
+async function said(text, what) {
+	return until(
+		async () =>
+			(await page.evaluate(
+				() => document.querySelector('main [aria-live] .note')?.textContent,
+			)) === text,
+		10000,
+		what + ' (' + text + ')',
+	);
 }
 
 try {
@@ -311,15 +380,7 @@ try {
 		logs >= 2 && logs <= 4,
 		'the log of a WORKING job refreshes every 2 s (' + logs + ' requests in 6.5 s)',
 	);
-	page.dialogAnswer = false;
-	await page.click('#cancel');
-	await page.waitForTimeout(300);
-	check(
-		!requests.some((r) => r.path === '/cancel'),
-		'a cancel the confirmation declined sends nothing',
-	);
-	page.dialogAnswer = true;
-	await page.click('#cancel');
+	await confirmed('#cancel', '/cancel', 'a cancel');
 	await answer(
 		/^Cancel requested for WORKING job jobId:\[[0-9a-f]{64}\]: the worker will stop its run$/,
 		"cancel shows the API's answer",
@@ -375,6 +436,29 @@ try {
 		'the toggle sets the node back to run',
 	);
 
+	// Schedules of the node without Consul, set now so that the first slot has fired when the
+	// page is opened: one every 2 s whose job succeeds, one paused whose job name holds markup
+	const every2 = await api('/schedules/set', {
+		name: 'every2',
+		cron: '*/2 * * * * *',
+		jobName: 'every two seconds',
+		factfilePath: FF + '/echo.factfile',
+		factfileArgs: [],
+	});
+	check(every2.status === 200, 'a schedule firing every 2 s is set through the API');
+	const quiet = await api('/schedules/set', {
+		name: 'quiet.one',
+		cron: '30 2 * * *',
+		timezone: 'Europe/London',
+		jobName: SCHED_JOB,
+		factfilePath: FF + '/echo.factfile',
+		factfileArgs: [],
+		overlap: 'skip',
+		catchUp: 3,
+	});
+	const paused = await api('/schedules/pause', { name: 'quiet.one' });
+	check(quiet.status === 200 && paused.status === 200, 'a second schedule is set and paused');
+
 	// Cluster (this node has no Consul)
 	await open('#/cluster', 'table.nodes, .note-error');
 	check(
@@ -424,6 +508,228 @@ try {
 	);
 	await axe('the cluster page with Consul');
 	await shot('cluster-consul');
+
+	// Schedules: the list, with each schedule's next slots in local time (UTC in the title)
+	await open('#/schedules', 'table.schedules');
+	await until(
+		async () => ((await sched_row('every2')) || { job: null }).job !== null,
+		10000,
+		"the schedule every 2 s shows its last slot's job",
+	);
+	const rows = await page.evaluate(() =>
+		[...document.querySelectorAll('table.schedules tbody tr td:first-child')].map(
+			(td) => td.textContent,
+		),
+	);
+	check(rows.join(' ') === 'every2 quiet.one', 'the page lists both schedules by name');
+	const e2 = await sched_row('every2');
+	const secs = e2.next.map((t) => Date.parse(t.datetime) / 1000);
+	check(
+		e2['Cron, time zone'] === '*/2 * * * * *\nUTC' &&
+			e2.State === 'active' &&
+			e2.Policies === 'overlap allow\ncatch-up last',
+		'the schedule every 2 s shows its definition (' + JSON.stringify(e2) + ')',
+	);
+	check(
+		secs.length === 3 &&
+			secs.every((x, i) => x % 2 === 0 && (i === 0 || x === secs[i - 1] + 2)) &&
+			secs[0] * 1000 > Date.now() - 10000,
+		'its next three slots are listed, 2 s apart (' + JSON.stringify(e2['Next slots']) + ')',
+	);
+	check(
+		e2.next.every(
+			(t) =>
+				/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(t.datetime) &&
+				t.text === t.local &&
+				t.text !== t.utc &&
+				t.title === t.datetime.replace('T', ' ').replace('Z', ' UTC'),
+		),
+		'each slot is shown in local time with UTC in its title',
+	);
+	check(
+		/^#\/job\/[0-9a-f]{64}$/.test(e2.job.href) &&
+			e2.job.text === e2.job.href.slice(6, 18) &&
+			/(QUEUED|WORKING|DONE)$/.test(e2['Last slot']),
+		"its last slot shows the job's short id as a link and its state (" +
+			e2['Last slot'] +
+			')',
+	);
+	const q1 = await sched_row('quiet.one');
+	check(
+		q1.State === 'paused' &&
+			q1['Next slots'] === 'none while paused' &&
+			q1['Last slot'] === '—' &&
+			q1['Cron, time zone'] === '30 2 * * *\nEurope/London' &&
+			q1.Policies === 'overlap skip\ncatch-up 3',
+		'the paused schedule shows no next slot (' + JSON.stringify(q1) + ')',
+	);
+	check(q1['Job name'] === SCHED_JOB, "a schedule's job name with markup is shown as its text");
+	check(
+		await page.evaluate(
+			() =>
+				window.__pwned === undefined &&
+				document.querySelectorAll('main script, main img').length === 0,
+		),
+		"the markup in a schedule's job name makes no element and runs nothing",
+	);
+	const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+	check(wide <= 1100, 'the schedules page fits 1100 px (' + wide + ')');
+	await axe('the schedules page');
+	await shot('schedules');
+
+	// Run now, confirmed: declined it sends nothing; accepted, the slot is fired
+	await confirmed('button[data-key="run-quiet.one"]', '/schedules/run', 'a run');
+	await answer(
+		/^Schedule 'quiet\.one' slot \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ fired$/,
+		"run now shows the API's answer",
+	);
+	const ran = (await page.textContent('.note-ok')).split(' ')[3];
+	await until(
+		async () => ((await sched_row('quiet.one')) || { job: null }).job !== null,
+		8000,
+		'the paused schedule shows the slot run now as its last slot',
+	);
+
+	// The schedule's page: its slot history, the run-now slot fired with a link to its job
+	await page.click('a[data-key="open-quiet.one"]');
+	await page.waitForSelector('table.slots');
+	const hist = await page.evaluate(() =>
+		[...document.querySelector('table.slots tbody tr').cells].map((c) =>
+			c.dataset.label === 'Slot'
+				? c.querySelector('time').getAttribute('datetime')
+				: c.textContent,
+		),
+	);
+	check(
+		hist[0] === ran &&
+			hist[1] === 'fired' &&
+			hist[2] === '—' &&
+			/^[0-9a-f]{12}$/.test(hist[3]) &&
+			hist[4] === '1',
+		"the history's newest row is the slot run now, fired, with its job (" +
+			hist.join(' | ') +
+			')',
+	);
+	check(
+		(await field('Job name')) === SCHED_JOB &&
+			(await page.evaluate(() => document.querySelectorAll('main img').length)) === 0,
+		"the schedule's page shows the job name with markup as text",
+	);
+	check(
+		(await page.getAttribute('nav a[aria-current=page]', 'href')) === '#/schedules',
+		"a schedule's page is marked as under Schedules in the header",
+	);
+	await axe('the schedule page');
+	await shot('schedule');
+	const by = await slot_job();
+	check(
+		by === 'schedule:quiet.one' && (await field('Name')) === SCHED_JOB,
+		"the history's job link opens the slot's job (submitted by " + by + ')',
+	);
+	check(await page.evaluate(() => window.__pwned === undefined), 'still nothing ran');
+
+	// Pause and resume with the keyboard alone; the focus stays on the button it changes
+	await open('#/schedules', 'table.schedules');
+	check(
+		await tab_to('button[data-key="state-every2"]'),
+		'the pause button is reached with the Tab key',
+	);
+	await page.keyboard.press('Enter');
+	await said("Schedule 'every2' paused", 'Enter pauses the schedule');
+	await until(
+		async () =>
+			(await page.evaluate(() => document.activeElement.textContent)) === 'Resume…',
+		8000,
+		'the focus stays on the button, now Resume',
+	);
+	check(
+		(await api('/schedules?name=every2')).body.paused === true,
+		'the API says the schedule is paused',
+	);
+	await page.keyboard.press('Enter');
+	await said("Schedule 'every2' resumed", 'Enter again resumes it');
+	check(
+		(await api('/schedules?name=every2')).body.paused === false,
+		'the API says the schedule runs again',
+	);
+
+	// Delete, confirmed: the schedule leaves the list (and fires no more)
+	await page.click('button[data-key="delete-every2"]');
+	await said("Schedule 'every2' deleted", 'delete shows the answer');
+	await until(
+		async () => (await sched_row('every2')) === null,
+		8000,
+		'the deleted schedule leaves the list',
+	);
+	check(
+		await page.evaluate(() => document.activeElement.id === 'page-title'),
+		"the focus goes to the page's heading, not lost with the deleted row",
+	);
+
+	// The schedules page of the node with Consul: when the node refuses schedules (503), the
+	// page shows what the node answers, no broken table
+	const cset = await api(
+		'/schedules/set',
+		{
+			name: 'cluster.one',
+			cron: '0 3 * * *',
+			jobName: 'cluster schedule',
+			factfilePath: FF + '/echo.factfile',
+			factfileArgs: [],
+		},
+		CLUSTER,
+	);
+	if (cset.status === 200) {
+		await open('#/schedules', 'table.schedules', CLUSTER);
+		const c1 = await sched_row('cluster.one');
+		check(
+			c1 !== null && c1.next.length === 3 && c1.State === 'active',
+			'the node with Consul lists its schedule with its next slots',
+		);
+		await page.click('button[data-key="run-cluster.one"]');
+		await answer(
+			/^Schedule 'cluster\.one' slot \S+ fired$/,
+			'run now fires a slot on the node with Consul',
+		);
+		await page.click('a[data-key="open-cluster.one"]');
+		await page.waitForSelector('table.slots');
+		check(
+			(await page.textContent('table.slots tbody tr td[data-label="Result"]')) ===
+				'fired' &&
+				(await page.locator('table.slots tbody tr a[href^="#/job/"]').count()) >= 1,
+			'its history shows the slot fired with its job',
+		);
+		await axe('the schedule page with Consul');
+		await shot('schedule-consul');
+		const cby = await slot_job();
+		check(
+			cby === 'schedule:cluster.one',
+			"the history's job link opens the slot's job on the node with Consul (" + cby + ')',
+		);
+	} else {
+		check(
+			cset.status === 503 && cset.body.message === CONSUL_REFUSAL,
+			'the node with Consul refuses schedules (' +
+				cset.status +
+				' ' +
+				cset.body.message +
+				')',
+		);
+		const cl = await api('/schedules', undefined, CLUSTER);
+		await open('#/schedules', 'main > div:not([aria-live]) > *', CLUSTER);
+		const shown = await page.textContent('main > div:not([aria-live])');
+		check(
+			(await page.locator('table.schedules').count()) === 0 &&
+				(cl.status === 200
+					? cl.body.schedules.length === 0 && shown === 'No schedules.'
+					: shown === cl.body.message &&
+						(await page.locator('main .note-error').count()) === 1),
+			'the schedules page of the node with Consul shows its answer, no table (' +
+				shown +
+				')',
+		);
+		await shot('schedules-consul');
+	}
 	await page.goto(BASE + '/ui/#/overview');
 
 	// Polling: the overview asks each endpoint at most every 2 s, and nothing while hidden
@@ -464,6 +770,8 @@ try {
 		['submit', '#/submit', 'form.submit'],
 		['cluster', '#/cluster', 'table.nodes, .note-error'],
 		['cluster-consul', '#/cluster', 'table.jobs', CLUSTER],
+		['schedules', '#/schedules', 'table.schedules'],
+		['schedule', '#/schedule/quiet.one', 'table.slots'],
 	]) {
 		await open(hash, ready, base);
 		await page.waitForTimeout(300);
