@@ -35,7 +35,6 @@ const AXE = readFileSync(need.resolve('axe-core/axe.min.js'), 'utf8');
 const SCRIPT_NAME = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
 // a schedule's job name holding markup (not SCRIPT_NAME, whose jobs the jobs page counts)
 const SCHED_JOB = '<img src=x onerror="window.__pwned=3">nightly<script>window.__pwned=4</script>';
-const CONSUL_REFUSAL = 'Error: schedules are not available with Consul yet (--no-consul only)';
 
 mkdirSync(OUT, { recursive: true });
 let failures = 0;
@@ -679,57 +678,33 @@ try {
 		},
 		CLUSTER,
 	);
-	if (cset.status === 200) {
-		await open('#/schedules', 'table.schedules', CLUSTER);
-		const c1 = await sched_row('cluster.one');
-		check(
-			c1 !== null && c1.next.length === 3 && c1.State === 'active',
-			'the node with Consul lists its schedule with its next slots',
-		);
-		await page.click('button[data-key="run-cluster.one"]');
-		await answer(
-			/^Schedule 'cluster\.one' slot \S+ fired$/,
-			'run now fires a slot on the node with Consul',
-		);
-		await page.click('a[data-key="open-cluster.one"]');
-		await page.waitForSelector('table.slots');
-		check(
-			(await page.textContent('table.slots tbody tr td[data-label="Result"]')) ===
-				'fired' &&
-				(await page.locator('table.slots tbody tr a[href^="#/job/"]').count()) >= 1,
-			'its history shows the slot fired with its job',
-		);
-		await axe('the schedule page with Consul');
-		await shot('schedule-consul');
-		const cby = await slot_job();
-		check(
-			cby === 'schedule:cluster.one',
-			"the history's job link opens the slot's job on the node with Consul (" + cby + ')',
-		);
-	} else {
-		check(
-			cset.status === 503 && cset.body.message === CONSUL_REFUSAL,
-			'the node with Consul refuses schedules (' +
-				cset.status +
-				' ' +
-				cset.body.message +
-				')',
-		);
-		const cl = await api('/schedules', undefined, CLUSTER);
-		await open('#/schedules', 'main > div:not([aria-live]) > *', CLUSTER);
-		const shown = await page.textContent('main > div:not([aria-live])');
-		check(
-			(await page.locator('table.schedules').count()) === 0 &&
-				(cl.status === 200
-					? cl.body.schedules.length === 0 && shown === 'No schedules.'
-					: shown === cl.body.message &&
-						(await page.locator('main .note-error').count()) === 1),
-			'the schedules page of the node with Consul shows its answer, no table (' +
-				shown +
-				')',
-		);
-		await shot('schedules-consul');
-	}
+	check(cset.status === 200, 'the node with Consul takes a schedule (' + cset.status + ')');
+	await open('#/schedules', 'table.schedules', CLUSTER);
+	const c1 = await sched_row('cluster.one');
+	check(
+		c1 !== null && c1.next.length === 3 && c1.State === 'active',
+		'the node with Consul lists its schedule with its next slots',
+	);
+	await page.click('button[data-key="run-cluster.one"]');
+	await answer(
+		/^Schedule 'cluster\.one' slot \S+ fired$/,
+		'run now fires a slot on the node with Consul',
+	);
+	await page.click('a[data-key="open-cluster.one"]');
+	await page.waitForSelector('table.slots');
+	check(
+		(await page.textContent('table.slots tbody tr td[data-label="Result"]')) ===
+			'fired' &&
+			(await page.locator('table.slots tbody tr a[href^="#/job/"]').count()) >= 1,
+		'its history shows the slot fired with its job',
+	);
+	await axe('the schedule page with Consul');
+	await shot('schedule-consul');
+	const cby = await slot_job();
+	check(
+		cby === 'schedule:cluster.one',
+		"the history's job link opens the slot's job on the node with Consul (" + cby + ')',
+	);
 	await page.goto(BASE + '/ui/#/overview');
 
 	// Polling: the overview asks each endpoint at most every 2 s, and nothing while hidden
