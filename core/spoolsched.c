@@ -537,6 +537,13 @@ end:
 	return rc;
 }
 
+char *spoolsched_more_reason(int64_t more)
+{
+	if (more < 0)
+		return xasprintf("at least %lld more slots missed", -(long long)more);
+	return xasprintf("%lld more slots missed", (long long)more);
+}
+
 int spoolsched_missed(struct spool *sp, const char *name, int64_t prev_slot, const int64_t *slots,
 		      size_t n, int64_t more, int64_t more_last, int64_t new_last, char **errp)
 {
@@ -549,10 +556,10 @@ int spoolsched_missed(struct spool *sp, const char *name, int64_t prev_slot, con
 		return rc;
 	if ((rc = sched_cas(db, op, name, prev_slot, 1, new_last, errp)) != 0)
 		goto end;
-	if (more > 0) {
-		reason = xasprintf("%lld more slots missed", (long long)more);
+	if (more != 0) {
+		reason = spoolsched_more_reason(more);
 		if ((rc = sched_record(db, op, name, more_last, SPOOLSCHED_MISSED, reason, NULL,
-				       more, errp)) != 0)
+				       more < 0 ? -more : more, errp)) != 0)
 			goto end;
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)

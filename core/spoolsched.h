@@ -108,12 +108,16 @@ int spoolsched_fire(struct spool *sp, const struct spoolsched_fire *f,
 		    enum spoolsched_result *resultp, char **errp);
 
 /* Slots missed: in one transaction, with the same compare-and-set on prev_slot, records each of
- * slots[0..n) (ascending) missed, then, when more > 0, one row standing for `more` earlier slots
- * (reason "<more> more slots missed", its slot the latest of them, more_last), and sets
- * last_slot to new_last. The caller bounds n (catch-up bursts must not write a row a second for
- * a week's outage). */
+ * slots[0..n) (ascending) missed, then, when more != 0, one row standing for `more` earlier slots
+ * (reason spoolsched_more_reason's, its slot the latest of them, more_last), and sets last_slot
+ * to new_last. The caller bounds n (catch-up bursts must not write a row a second for a week's
+ * outage); more < 0 says at least -more (the caller stopped counting). */
 int spoolsched_missed(struct spool *sp, const char *name, int64_t prev_slot, const int64_t *slots,
 		      size_t n, int64_t more, int64_t more_last, int64_t new_last, char **errp);
+
+/* The summary row's reason: "<more> more slots missed", or for more < 0 "at least <-more> more
+ * slots missed" (its count is -more). A new string. */
+char *spoolsched_more_reason(int64_t more);
 
 /* Slots by result since the spool was made, never going down (history pruning included). */
 int spoolsched_counts(struct spool *sp, int64_t counts[SPOOLSCHED_NRESULTS], char **errp);
