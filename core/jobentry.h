@@ -68,9 +68,18 @@ char *jobentry_key(const char *ns, const char *id);
  * original's fields and null for ours. */
 struct json_object *jobentry_to_json(const struct jobentry *e);
 
+/* Stored factfileArgs text as a JSON array of strings (a new object the caller puts): [] when it
+ * is not an array, U+FFFD for what is not UTF-8. */
+struct json_object *jobentry_args(const char *stored);
+
 /* The compact JSON value to write to Consul, with claimedBy when e has one; a new string the
  * caller frees. */
 char *jobentry_build(const struct jobentry *e);
+
+/* The QUEUED/WAITING entry a claim writes for sub (its node is lastRunFrom and node, submitted
+ * and updated now, submittedBy sub->submitted_by when not NULL), with claimedBy = *by (by->node
+ * not NULL): the value of /submit's claim and of a schedule slot's. A new string. */
+char *jobentry_claim_build(const struct spool_submit *sub, const struct jobentry_claimer *by);
 
 /* Parses a value (len bytes, any bytes) into e (init'ed here; free it whatever the result).
  * FS_EINVAL, with *errp naming the problem ("not JSON: ...", "field 'state' is ..."), when the
