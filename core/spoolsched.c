@@ -618,28 +618,44 @@ int spoolsched_admit(struct spool *sp, const struct spool_submit *sub, size_t ma
 	return 0;
 }
 
+/* The slots.<result> counter goes up by n, in the open transaction. */
+static int counter_add(sqlite3 *db, enum spoolsched_result result, int64_t n, char **errp)
+{
+	char *name = xasprintf("slots.%s", spoolsched_result_name(result));
+	int rc = sched_run(db, "schedule count", NULL, errp,
+			   "UPDATE counters SET n = n + ?2 WHERE name = ?1", "ti", name, n);
+
+	free(name);
+	return rc;
+}
+
 int spoolsched_count(struct spool *sp, enum spoolsched_result result,
 		     const struct spool_submit *sub, size_t max_queued, const char **refusalp,
 		     char **errp)
 {
-	char *name = xasprintf("slots.%s", spoolsched_result_name(result));
 	sqlite3 *db;
 	int rc;
 
 	if (refusalp != NULL)
 		*refusalp = NULL;
 	if ((rc = sched_begin(sp, &db, errp)) != 0)
-		goto done;
+		return rc;
 	if (sub != NULL && (rc = spool_enqueue(sp, sub, max_queued, errp)) != 0 &&
 	    refusalp != NULL)
 		*refusalp = sched_refusal(rc);
 	if (rc == 0)
-		rc = sched_run(db, "schedule count", NULL, errp,
-			       "UPDATE counters SET n = n + 1 WHERE name = ?1", "t", name);
-	rc = sched_end(sp, rc, errp);
-done:
-	free(name);
-	return rc;
+		rc = counter_add(db, result, 1, errp);
+	return sched_end(sp, rc, errp);
+}
+
+int spoolsched_count_add(struct spool *sp, enum spoolsched_result result, int64_t n, char **errp)
+{
+	sqlite3 *db;
+	int rc;
+
+	if ((rc = sched_begin(sp, &db, errp)) != 0)
+		return rc;
+	return sched_end(sp, counter_add(db, result, n, errp), errp);
 }
 
 static int row_count(sqlite3_stmt *st, void *arg)

@@ -138,6 +138,9 @@ int spoolsched_admit(struct spool *sp, const struct spool_submit *sub, size_t ma
 int spoolsched_count(struct spool *sp, enum spoolsched_result result,
 		     const struct spool_submit *sub, size_t max_queued, const char **refusalp,
 		     char **errp);
+/* Adds n slots of result to the counters below, alone (Consul's missed slots, recorded in a txn
+ * of the firer's). */
+int spoolsched_count_add(struct spool *sp, enum spoolsched_result result, int64_t n, char **errp);
 
 /* Slots by result since the spool was made, never going down (history pruning included). */
 int spoolsched_counts(struct spool *sp, int64_t counts[SPOOLSCHED_NRESULTS], char **errp);
