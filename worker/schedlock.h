@@ -41,8 +41,8 @@ struct schedlock {
 	char *node;       /* the consul name */
 	char *session;    /* the firer's session, NULL when there is none */
 	int held;
-	int64_t due_ms;      /* monotonic: the next renewal (held) or attempt (not held) */
-	int64_t renewed_ms;  /* monotonic: when Consul last confirmed the session */
+	int64_t due_ms;     /* monotonic: the next renewal (held) or attempt (not held) */
+	int64_t renewed_ms; /* monotonic: when Consul last confirmed the session */
 };
 
 /* Sets up l (nothing is asked of Consul yet); c outlives l; ns and node are copied. */
