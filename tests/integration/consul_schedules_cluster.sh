@@ -10,7 +10,7 @@
 # once (its line once in the file), queued within 2 s of its slot (the catch-up's excepted).
 # Meanwhile overlap "skip" with a 5 s job every 2 s records the slots in between skipped with
 # their reason. A per-second schedule whose lastSlot is 400 days back catches up at once, its
-# summary row "at least <n> more slots missed".
+# summary row "at least <n> more slots missed". Both nodes' /metrics add up to the histories.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
 fs_need_nginx
 fs_need_consul
@@ -235,4 +235,15 @@ for b in bad:
     print("FAIL:", b)
 sys.exit(1 if bad else 0)
 EOF
+# ---- /metrics: the nodes' slot counters add up to the histories ----
+for r in fired skipped refused missed; do
+	want=$(for n in every2 lap tick; do history "$n"; done | awk -v r="$r" '$2 == r { c += $4 } END { print c + 0 }')
+	got=0
+	for k in a b; do
+		at "$k" fs_req GET /metrics
+		v=$(printf '%s' "$FS_BODY" | sed -n 's/^factotum_server_schedule_slots_total{result="'"$r"'"} \([0-9]*\)$/\1/p')
+		got=$((got + ${v:-0}))
+	done
+	[ "$got" = "$want" ] || fs_fail "/metrics: $got slots $r over both nodes, the histories say $want"
+done
 fs_done
