@@ -32,6 +32,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "prune.h"
+#include "schedcfire.h"
 #include "schedfire.h"
 #include "runas.h"
 #include "runident.h"
@@ -194,6 +195,7 @@ int main(int argc, char *argv[])
 	struct worker w;
 	struct pruner pr;
 	struct schedfire sf;
+	struct schedcfire scf = { 0 };
 	struct runas ra = { 0 };
 	struct spool *sp = NULL;
 	struct pollfd *pfd = NULL;
@@ -255,6 +257,8 @@ int main(int argc, char *argv[])
 	if ((lockfd = worker_lock(cfg.spool)) < 0 ||
 	    (sockfd = worker_socket(cfg.spool, &sock_path)) < 0)
 		goto out;
+	/* with Consul, the schedules' firer: forked before the spool is open (schedcfire.h) */
+	schedcfire_start(&scf, &cfg);
 	/* with Consul, every transition also goes to the outbox, delivered by the Consul client */
 	flags = (cfg.spool_sync == CONFIG_SYNC_NORMAL ? SPOOL_SYNC_NORMAL : 0) |
 		(cfg.no_consul ? 0 : SPOOL_OUTBOX) | SPOOL_RESERVE;
@@ -368,6 +372,7 @@ out:
 		(void)spool_setting_set(sp, SETTINGS_WORKER_PID, NULL, NULL);
 		(void)spool_setting_set(sp, SETTINGS_WORKER_STARTED, NULL, NULL);
 	}
+	schedcfire_stop(&scf); /* the firing lock goes before the node's session */
 	if (have_pr)
 		prune_free(&pr);
 	if (have_sf)
