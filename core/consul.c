@@ -532,6 +532,7 @@ static const char *const consul_verbs[] = {
 	[CONSUL_DELETE_CAS] = "delete-cas",
 	[CONSUL_GET] = "get",
 	[CONSUL_SET] = "set",
+	[CONSUL_DELETE_TREE] = "delete-tree",
 };
 
 static int consul_verb_writes(enum consul_verb v)

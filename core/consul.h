@@ -73,6 +73,7 @@ enum consul_verb {
 	CONSUL_DELETE_CAS,       /* key, index */
 	CONSUL_GET,              /* key */
 	CONSUL_SET,              /* key, value */
+	CONSUL_DELETE_TREE,      /* key: every key starting with it goes */
 };
 
 /* One op; the strings are borrowed for the call. value is NUL-terminated text (sent base64). */
