@@ -3,7 +3,9 @@
  * RECONCILE_PERIOD_MS: (1) the claims of responders that died between their Consul claim and
  * their spool commit, found in their journals (claimlog.h), are undone, and so are the claims a
  * live responder gave up on because their txn got no answer (the spool's
- * SETTINGS_ABANDONED_PREFIX records: Consul may have applied them all the same); (2) entries
+ * SETTINGS_ABANDONED_PREFIX records: Consul may have applied them all the same); an undone claim
+ * of a schedule's slot (its txn recorded the slot fired) gets a row in the slot's history, refused
+ * with reconrule.h's reason and the undone id, so that the slot is not lost silently; (2) entries
  * Consul lost are written again from the spool. What to do with each is reconrule.h's decision.
  *
  * The cost of a pass is bounded: (1) reads only the journals of dead responders (a live one's is
