@@ -3,6 +3,7 @@
 #include "clock.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "err.h"
 
@@ -61,4 +62,33 @@ int clock_format_utc(int64_t ms, enum clock_utc_format fmt, char out[CLOCK_UTC_L
 	else if (fmt == CLOCK_UTC_SECONDS)
 		snprintf(out + n, CLOCK_UTC_LEN - n, " UTC");
 	return 0;
+}
+
+int64_t clock_parse_utc(const char *s)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, ms = 0, n = 0;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+		return -1;
+	s += n;
+	if (*s == '.') {
+		if (sscanf(s, ".%3d%n", &ms, &n) != 1 || n != 4 || ms < 0)
+			return -1;
+		s += n;
+	}
+	if (strcmp(s, "Z") != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60 || y < 1970)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	return (int64_t)t * 1000 + ms;
 }

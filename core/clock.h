@@ -29,4 +29,8 @@ enum clock_utc_format {
  * FS_EINVAL with out empty if gmtime_r refuses the time (a 32-bit time_t past 2038). */
 int clock_format_utc(int64_t ms, enum clock_utc_format fmt, char out[CLOCK_UTC_LEN]);
 
+/* CLOCK_UTC_ISO_MS's text ("2026-11-28T10:00:00.123Z", the milliseconds optional; years from
+ * 1970) back into milliseconds since the epoch; -1 when s is not one. */
+int64_t clock_parse_utc(const char *s);
+
 #endif

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
 #include "consul.h"
@@ -100,7 +99,7 @@ static struct json_object *jobentry_str(const char *s, int null_if_absent)
 }
 
 /* The stored factfileArgs as a JSON array of strings, [] when it is not one. */
-static struct json_object *jobentry_args(const char *stored)
+struct json_object *jobentry_args(const char *stored)
 {
 	struct json_object *args = stored != NULL ? json_tokener_parse(stored) : NULL, *a;
 	size_t i, n, len;
@@ -176,36 +175,6 @@ char *jobentry_build(const struct jobentry *e)
 	return s;
 }
 
-/* "2026-11-28T10:00:00.123Z" (milliseconds optional) into epoch ms; -1 when malformed. */
-static int64_t jobentry_parse_time(const char *s)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, sec, ms = 0, n = 0;
-	time_t t;
-
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
-		return -1;
-	s += n;
-	if (*s == '.') {
-		if (sscanf(s, ".%3d%n", &ms, &n) != 1 || n != 4 || ms < 0)
-			return -1;
-		s += n;
-	}
-	if (strcmp(s, "Z") != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60 || y < 1970)
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return -1;
-	return (int64_t)t * 1000 + ms;
-}
-
 /* A required string member into a new string; NULL when absent or not a string (or holds a
  * NUL: our strings are C strings). */
 static char *jobentry_get_str(struct json_object *o, const char *name)
@@ -279,7 +248,7 @@ static int jobentry_parse_ours(struct json_object *o, struct jobentry *e, char *
 		return err_set(errp, FS_EINVAL, "field 'submittedBy' is not a string");
 	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
 		if ((r = jobentry_opt(o, times[i], json_type_string, &v)) < 0 ||
-		    (r == 0 && (*dst[i] = jobentry_parse_time(json_object_get_string(v))) < 0))
+		    (r == 0 && (*dst[i] = clock_parse_utc(json_object_get_string(v))) < 0))
 			return err_set(errp, FS_EINVAL, "field '%s' is not an ISO 8601 UTC time",
 				       times[i]);
 	}

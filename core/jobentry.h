@@ -68,6 +68,10 @@ char *jobentry_key(const char *ns, const char *id);
  * original's fields and null for ours. */
 struct json_object *jobentry_to_json(const struct jobentry *e);
 
+/* Stored factfileArgs text as a JSON array of strings (a new object the caller puts): [] when it
+ * is not an array, U+FFFD for what is not UTF-8. */
+struct json_object *jobentry_args(const char *stored);
+
 /* The compact JSON value to write to Consul, with claimedBy when e has one; a new string the
  * caller frees. */
 char *jobentry_build(const struct jobentry *e);

@@ -183,6 +183,11 @@ static void sched_clear(void *item)
 	memset(s, 0, sizeof *s);
 }
 
+void spoolsched_clear(struct spoolsched *s)
+{
+	sched_clear(s);
+}
+
 void spoolsched_free(struct spoolsched *s)
 {
 	if (s == NULL)

@@ -42,6 +42,8 @@ struct spoolsched {
 	int64_t last_fired; /* that slot, 0 before any */
 };
 void spoolsched_free(struct spoolsched *s);
+/* Frees the strings of *s (not s itself) and zeroes it: for a record held in another struct. */
+void spoolsched_clear(struct spoolsched *s);
 void spoolsched_list_free(struct spoolsched *list, size_t n);
 
 /* Creates or replaces s->name's definition (every field but the state ones). A new schedule
