@@ -142,6 +142,7 @@ static const struct config_option config_options[] = {
 	OPT_STR("consul-tls-server-name", consul_tls_server_name, NULL),
 	{ "consul-ssl-verify", KIND_BOOL, offsetof(struct config, consul_ssl_verify), 0, 0, NULL },
 	OPT_STR("consul-token-file", consul_token_file, NULL),
+	OPT_INT("max-schedules", max_schedules, 1, CONFIG_MAX_SCHEDULES),
 };
 
 #define CONFIG_NOPTS (sizeof(config_options) / sizeof(config_options[0]))
@@ -1018,6 +1019,7 @@ void config_init(struct config *cfg)
 	cfg->port = 3000;
 	cfg->log_level = CONFIG_LOG_WARN;
 	cfg->max_jobs = 1000;
+	cfg->max_schedules = CONFIG_DEFAULT_MAX_SCHEDULES;
 	cfg->max_workers = 20;
 	cfg->consul_name = xstrdup("factotum");
 	cfg->consul_ip = xstrdup("127.0.0.1");
@@ -1219,6 +1221,8 @@ static const char *config_usage_text(void)
 	       "                               [CONSUL_HTTP_SSL_VERIFY; true]\n"
 	       "  --consul-token-file=FILE     the Consul ACL token, read from FILE\n"
 	       "                               [CONSUL_HTTP_TOKEN_FILE, then CONSUL_HTTP_TOKEN]\n"
+	       "  --max-schedules=N            the most schedules of this node, or of the cluster's\n"
+	       "                               namespace with Consul (1..100000) [1000]\n"
 	       "  --help, --version\n"
 	       "Environment: CONSUL_HTTP_ADDR, CONSUL_HTTP_SSL, CONSUL_HTTP_SSL_VERIFY, CONSUL_CACERT,\n"
 	       "CONSUL_CAPATH, CONSUL_CLIENT_CERT, CONSUL_CLIENT_KEY, CONSUL_TLS_SERVER_NAME,\n"

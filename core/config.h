@@ -62,6 +62,10 @@
 /* --min-free-space: well above the spool's reserve (core/spoolreserve.h), so that new submits
  * are refused long before the work already accepted needs it. */
 #define CONFIG_DEFAULT_MIN_FREE      (64LL * 1024 * 1024)
+/* --max-schedules: its default and its largest value. */
+#define CONFIG_DEFAULT_MAX_SCHEDULES 1000
+#define CONFIG_MAX_SCHEDULES         100000
+
 /* How long a finished job is kept (--retain-done), in seconds: 30 days. */
 #define CONFIG_DEFAULT_RETAIN_DONE   (30LL * 86400)
 
@@ -205,6 +209,9 @@ struct config {
 	char *consul_socket;     /* the unix socket of a unix:// address, or NULL */
 	char *consul_connect_to; /* "NAME:PORT:HOST:PORT" (libcurl's CONNECT_TO) when the TLS
 				  * server name differs from the address, or NULL */
+	/* --max-schedules: the most schedules the node holds (no Consul) or the namespace (Consul);
+	 * /schedules/set of a new name beyond it is refused */
+	int max_schedules;
 };
 
 /* Fills *cfg with the defaults (fcgi_socket stays NULL until config_parse derives it from the

@@ -175,6 +175,29 @@ char *jobentry_build(const struct jobentry *e)
 	return s;
 }
 
+char *jobentry_claim_build(const struct spool_submit *sub, const struct jobentry_claimer *by)
+{
+	struct jobentry e;
+	char *v;
+
+	jobentry_init(&e);
+	e.state = SPOOL_QUEUED;
+	e.outcome = SPOOL_WAITING;
+	e.job_id = xstrdup(sub->id);
+	e.job_name = xstrdup(sub->job_name);
+	e.factfile_path = xstrdup(sub->factfile_path);
+	e.factfile_args = xstrdup(sub->factfile_args != NULL ? sub->factfile_args : "[]");
+	e.last_run_from = xstrdup(sub->node);
+	e.node = xstrdup(sub->node);
+	e.submitted_ms = e.updated_ms = clock_real_ms();
+	e.submitted_by = sub->submitted_by != NULL ? xstrdup(sub->submitted_by) : NULL;
+	e.claimed_by = *by;
+	e.claimed_by.node = xstrdup(by->node);
+	v = jobentry_build(&e);
+	jobentry_free(&e);
+	return v;
+}
+
 /* A required string member into a new string; NULL when absent or not a string (or holds a
  * NUL: our strings are C strings). */
 static char *jobentry_get_str(struct json_object *o, const char *name)

@@ -76,6 +76,11 @@ struct json_object *jobentry_args(const char *stored);
  * caller frees. */
 char *jobentry_build(const struct jobentry *e);
 
+/* The QUEUED/WAITING entry a claim writes for sub (its node is lastRunFrom and node, submitted
+ * and updated now, submittedBy sub->submitted_by when not NULL), with claimedBy = *by (by->node
+ * not NULL): the value of /submit's claim and of a schedule slot's. A new string. */
+char *jobentry_claim_build(const struct spool_submit *sub, const struct jobentry_claimer *by);
+
 /* Parses a value (len bytes, any bytes) into e (init'ed here; free it whatever the result).
  * FS_EINVAL, with *errp naming the problem ("not JSON: ...", "field 'state' is ..."), when the
  * value is not a job entry: the four original fields must be there with their types and

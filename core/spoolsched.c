@@ -313,27 +313,45 @@ static int sched_missing(const char *op, const char *name, char **errp)
 	return err_set(errp, FS_ENOENT, "spool: %s: no schedule '%s'", op, name);
 }
 
+static int row_int(sqlite3_stmt *st, void *arg);
+
 int spoolsched_set(struct spool *sp, const struct spoolsched *s, int64_t now_s, char **errp)
 {
-	int64_t now = clock_real_ms();
+	return spoolsched_set_max(sp, s, now_s, 0, errp);
+}
+
+int spoolsched_set_max(struct spool *sp, const struct spoolsched *s, int64_t now_s, size_t max,
+		       char **errp)
+{
+	int64_t now = clock_real_ms(), others = 0;
 	sqlite3 *db;
 	int rc;
 
 	if ((rc = sched_begin(sp, &db, errp)) != 0)
 		return rc;
-	rc = sched_run(db, "schedule set", NULL, errp,
-		       "INSERT INTO schedules(name, cron, timezone, job_name, factfile_path,"
-		       " factfile_args, overlap_skip, catch_up, created_ms, updated_ms, last_slot)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"
-		       " ON CONFLICT(name) DO UPDATE SET cron = excluded.cron,"
-		       " timezone = excluded.timezone, job_name = excluded.job_name,"
-		       " factfile_path = excluded.factfile_path,"
-		       " factfile_args = excluded.factfile_args,"
-		       " overlap_skip = excluded.overlap_skip, catch_up = excluded.catch_up,"
-		       " updated_ms = excluded.updated_ms",
-		       "ttttttiiii", s->name, s->cron, s->timezone, s->job_name, s->factfile_path,
-		       s->factfile_args != NULL ? s->factfile_args : "[]",
-		       (int64_t)(s->overlap_skip != 0), (int64_t)s->catch_up, now, now_s);
+	/* the schedules there are, 0 when this name is one of them: replacing one is always
+	 * allowed */
+	if (max > 0 &&
+	    (rc = sched_query(db, "schedule set", errp, row_int, &others,
+			      "SELECT count(*) FROM schedules WHERE NOT EXISTS"
+			      " (SELECT 1 FROM schedules WHERE name = ?1)",
+			      "t", s->name)) == 0 &&
+	    others >= (int64_t)max)
+		rc = err_set(errp, FS_EFULL, "Error: at most %zu schedules", max);
+	if (rc == 0)
+		rc = sched_run(db, "schedule set", NULL, errp,
+			       "INSERT INTO schedules(name, cron, timezone, job_name, factfile_path,"
+			       " factfile_args, overlap_skip, catch_up, created_ms, updated_ms, last_slot)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"
+			       " ON CONFLICT(name) DO UPDATE SET cron = excluded.cron,"
+			       " timezone = excluded.timezone, job_name = excluded.job_name,"
+			       " factfile_path = excluded.factfile_path,"
+			       " factfile_args = excluded.factfile_args,"
+			       " overlap_skip = excluded.overlap_skip, catch_up = excluded.catch_up,"
+			       " updated_ms = excluded.updated_ms",
+			       "ttttttiiii", s->name, s->cron, s->timezone, s->job_name, s->factfile_path,
+			       s->factfile_args != NULL ? s->factfile_args : "[]",
+			       (int64_t)(s->overlap_skip != 0), (int64_t)s->catch_up, now, now_s);
 	return sched_end(sp, rc, errp);
 }
 
@@ -565,6 +583,56 @@ int spoolsched_missed(struct spool *sp, const char *name, int64_t prev_slot, con
 end:
 	free(reason);
 	return sched_end(sp, rc, errp);
+}
+
+int spoolsched_admit(struct spool *sp, const struct spool_submit *sub, size_t max_queued,
+		     const char **refusalp, char **errp)
+{
+	sqlite3 *db;
+	char *detail = NULL;
+	int rc;
+
+	*refusalp = NULL;
+	if ((rc = sched_begin(sp, &db, errp)) != 0)
+		return rc;
+	rc = spool_enqueue(sp, sub, max_queued, &detail);
+	spool_db_release(sp);
+	/* a question only: what the enqueue wrote goes */
+	spool_rollback(sp);
+	if (rc != 0 && (*refusalp = sched_refusal(rc)) == NULL) {
+		if (errp != NULL) {
+			*errp = detail;
+			detail = NULL;
+		}
+		free(detail);
+		return rc;
+	}
+	free(detail);
+	return 0;
+}
+
+int spoolsched_count(struct spool *sp, enum spoolsched_result result,
+		     const struct spool_submit *sub, size_t max_queued, const char **refusalp,
+		     char **errp)
+{
+	char *name = xasprintf("slots.%s", spoolsched_result_name(result));
+	sqlite3 *db;
+	int rc;
+
+	if (refusalp != NULL)
+		*refusalp = NULL;
+	if ((rc = sched_begin(sp, &db, errp)) != 0)
+		goto done;
+	if (sub != NULL && (rc = spool_enqueue(sp, sub, max_queued, errp)) != 0 &&
+	    refusalp != NULL)
+		*refusalp = sched_refusal(rc);
+	if (rc == 0)
+		rc = sched_run(db, "schedule count", NULL, errp,
+			       "UPDATE counters SET n = n + 1 WHERE name = ?1", "t", name);
+	rc = sched_end(sp, rc, errp);
+done:
+	free(name);
+	return rc;
 }
 
 static int row_count(sqlite3_stmt *st, void *arg)

@@ -50,6 +50,11 @@ void spoolsched_list_free(struct spoolsched *list, size_t n);
  * starts with last_slot = now_s (slots from its creation on are due) and not paused; a replaced
  * one keeps its last slot, last job, pause and history. */
 int spoolsched_set(struct spool *sp, const struct spoolsched *s, int64_t now_s, char **errp);
+/* spoolsched_set with a bound (--max-schedules): a new name is refused, FS_EFULL "Error: at most
+ * <max> schedules", when max schedules exist already (counted in the same transaction);
+ * replacing one is always allowed. max 0: no bound. */
+int spoolsched_set_max(struct spool *sp, const struct spoolsched *s, int64_t now_s, size_t max,
+		       char **errp);
 /* One schedule into *sp_out (spoolsched_free). FS_ENOENT when there is none. */
 int spoolsched_get(struct spool *sp, const char *name, struct spoolsched **out, char **errp);
 /* Every schedule in name order: an array of *np (NULL when 0), spoolsched_list_free. */
@@ -116,6 +121,19 @@ int spoolsched_fire(struct spool *sp, const struct spoolsched_fire *f,
  * a week's outage). */
 int spoolsched_missed(struct spool *sp, const char *name, int64_t prev_slot, const int64_t *slots,
 		      size_t n, int64_t more, int64_t more_last, int64_t new_last, char **errp);
+
+/* For slots accounted for elsewhere (in Consul: core/schedconsul.h), on this node's spool.
+ * spoolsched_admit: whether sub would be queued now, decided by spool_enqueue's own checks in a
+ * transaction rolled back: *refusalp NULL, or the refusal spoolsched_fire would record ("drain",
+ * "duplicate", "queue full", "user queue full"; static). 0 or the spool's failure.
+ * spoolsched_count: adds one slot of result to the counters below, in one transaction that, with
+ * sub (a fired slot), also queues sub as spool_enqueue does (its codes; a refusal counts
+ * nothing and *refusalp, if refusalp, is its reason as above, else NULL). */
+int spoolsched_admit(struct spool *sp, const struct spool_submit *sub, size_t max_queued,
+		     const char **refusalp, char **errp);
+int spoolsched_count(struct spool *sp, enum spoolsched_result result,
+		     const struct spool_submit *sub, size_t max_queued, const char **refusalp,
+		     char **errp);
 
 /* Slots by result since the spool was made, never going down (history pruning included). */
 int spoolsched_counts(struct spool *sp, int64_t counts[SPOOLSCHED_NRESULTS], char **errp);

@@ -118,6 +118,10 @@ void route_jobs_cluster(struct app *app, FCGX_Request *fr, struct http_request *
 int workersock_alive(const struct app *app);
 void workersock_wake(const struct app *app);
 
+/* claim.c: this node's Consul session id as the worker stored it in the spool (a new string the
+ * caller frees), or NULL when there is none. */
+char *claim_session(struct app *app);
+
 /* claim.c: fills ops with the Consul claim of /submit over app->consul and app->sp. */
 void claim_init(struct claim_ops *ops, struct app *app);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "claimlog.h"
+#include "claimundo.h"
 #include "clock.h"
 #include "consul.h"
 #include "err.h"
@@ -22,8 +23,6 @@
 #include "log.h"
 #include "settings.h"
 #include "spool.h"
-
-#define CLAIM_ABANDONED_MAX 1024
 
 #define NO_SESSION                                                              \
 	"Consul unavailable: this node holds no Consul session (is the worker " \
@@ -87,7 +86,7 @@ static int claim_failed(int rc, const char *detail, char **errp)
 
 /* This node's session id as the worker stored it in the spool (a new string), or NULL when there
  * is none. */
-static char *claim_session(struct app *app)
+char *claim_session(struct app *app)
 {
 	return claim_setting(app, SETTINGS_CONSUL_SESSION);
 }
@@ -97,67 +96,26 @@ static char *claim_session(struct app *app)
 static char *claim_value(struct app *app, const struct job_request *req, const char *user,
 			 long long number)
 {
-	struct jobentry e;
-	char *v;
+	struct spool_submit sub = { .id = req->id,
+				    .job_name = req->job_name,
+				    .factfile_path = req->factfile_path,
+				    .factfile_args = req->args_json,
+				    .node = app->cfg->consul_name,
+				    .submitted_by = user };
+	struct jobentry_claimer by = { .node = app->cfg->consul_name,
+				       .pid = (long long)getpid(),
+				       .start = app->pid_start,
+				       .claim = number };
 
-	jobentry_init(&e);
-	e.state = SPOOL_QUEUED;
-	e.outcome = SPOOL_WAITING;
-	e.job_id = xstrdup(req->id);
-	e.job_name = xstrdup(req->job_name);
-	e.factfile_path = xstrdup(req->factfile_path);
-	e.factfile_args = xstrdup(req->args_json);
-	e.last_run_from = xstrdup(app->cfg->consul_name);
-	e.node = xstrdup(app->cfg->consul_name);
-	e.submitted_ms = e.updated_ms = clock_real_ms();
-	e.submitted_by = user != NULL ? xstrdup(user) : NULL;
-	e.claimed_by.node = xstrdup(app->cfg->consul_name);
-	e.claimed_by.pid = (long long)getpid();
-	e.claimed_by.start = app->pid_start;
-	e.claimed_by.claim = number;
-	v = jobentry_build(&e);
-	jobentry_free(&e);
-	return v;
+	return jobentry_claim_build(&sub, &by);
 }
 
-/* A claim txn that got no answer may still be applied: the key would stay QUEUED, locked by this
- * node, with no job behind it. Recorded for the worker, which undoes it once Consul shows it
- * (the setting SETTINGS_ABANDONED_PREFIX says what). At most CLAIM_ABANDONED_MAX records wait
- * (the worker drops each after a while): a long Consul outage under load must not grow the
- * spool; a claim not recorded then holds its id until the node's session ends. */
+/* A claim txn that got no answer may still be applied: recorded for the worker (claimundo.h). */
 static void claim_abandon(struct app *app, const struct claim *cl)
 {
-	struct json_object *o;
-	struct spool_setting *list = NULL;
-	char *name, *key;
-	size_t n = 0;
-
-	if (spool_setting_list(app->sp, SETTINGS_ABANDONED_PREFIX, &list, &n, NULL) == 0)
-		spool_setting_list_free(list, n);
-	if (n >= CLAIM_ABANDONED_MAX) {
-		log_warn("consul: %s: the claim got no answer and %zu others wait already: not "
-			 "recorded for undoing",
-			 cl->key, n);
-		return;
-	}
-	o = json_object_new_object();
-	name = xasprintf("%lld.%llu.%lld", (long long)getpid(), app->pid_start, cl->number);
-	key = settings_key(SETTINGS_ABANDONED_PREFIX, name);
-
-	json_object_object_add(o, "key", json_object_new_string(cl->key));
-	json_object_object_add(o, "claim", json_object_new_int64(cl->number));
-	json_object_object_add(o, "pid", json_object_new_int64((int64_t)getpid()));
-	json_object_object_add(o, "start", json_object_new_uint64(app->pid_start));
-	json_object_object_add(o, "value",
-			       cl->prev_value != NULL ? json_object_new_string(cl->prev_value)
-						      : NULL);
-	json_object_object_add(o, "at", json_object_new_int64(clock_real_ms()));
-	if (spool_setting_set(app->sp, key,
-			      json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), NULL) != 0)
+	if (claimundo_abandon(app->sp, cl->key, cl->number, (long long)getpid(), app->pid_start,
+			      cl->prev_value, NULL) != 0)
 		atomic_fetch_add(&app->consul_errors, 1);
-	json_object_put(o);
-	free(key);
-	free(name);
 }
 
 static int claim_take(void *ctx, const struct job_request *req, struct claim *cl, char **errp)
@@ -276,26 +234,6 @@ done:
 	return rc;
 }
 
-/* Keeps an undo that could not be written for the worker to retry (otherwise the key would stay
- * locked by this node with no job behind it): the setting SETTINGS_UNDO_PREFIX<id> holds
- * {"key":..,"index":n,"session":..,"value":<previous entry text or null>}. */
-static void claim_undo_record(struct app *app, const struct job_request *req,
-			      const struct claim *cl)
-{
-	struct json_object *o = json_object_new_object();
-	char *key = settings_key(SETTINGS_UNDO_PREFIX, req->id);
-
-	json_object_object_add(o, "key", json_object_new_string(cl->key));
-	json_object_object_add(o, "index", json_object_new_int64(cl->index));
-	json_object_object_add(o, "session", json_object_new_string(cl->session));
-	json_object_object_add(o, "value",
-			       cl->prev_value != NULL ? json_object_new_string(cl->prev_value)
-						      : NULL);
-	spool_setting_set(app->sp, key, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-			  NULL);
-	json_object_put(o);
-	free(key);
-}
 
 /* The undo of a claim: a new key is deleted at the claim's index; over an earlier entry the
  * previous value is put back with unlock (a plain set would keep our lock). Either is fenced:
@@ -311,7 +249,8 @@ static void claim_undo(void *ctx, const struct job_request *req, const struct cl
 	/* FS_EEXIST: the entry moved on (nothing of ours to undo); anything else: try later */
 	if (rc != 0 && rc != FS_EEXIST) {
 		atomic_fetch_add(&app->consul_errors, 1);
-		claim_undo_record(app, req, cl);
+		claimundo_keep(app->sp, req->id, cl->key, cl->index, cl->session, cl->prev_value,
+			       NULL);
 	}
 }
 

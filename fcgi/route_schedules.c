@@ -1,27 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The schedules API (doc/api.md): GET /schedules, POST /schedules/set, /pause, /resume, /delete
- * and /run. Definitions live in the spool (core/spoolsched.h); the worker fires their slots, and
- * is woken after every change so that it takes effect at once. /run fires here, through the same
- * code as the worker (core/schedjob.h). */
+ * and /run. Definitions live in the spool (core/spoolsched.h), or with Consul in Consul
+ * (core/consulsched.h) where every node sees them; the worker fires their slots, and is woken
+ * after every change so that it takes effect at once. /run fires here, through the same code as
+ * the worker (core/schedjob.h, or core/schedconsul.h with Consul). */
 #include "app.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
+#include "consul.h"
+#include "consulsched.h"
 #include "cron.h"
 #include "err.h"
+#include "jobentry.h"
 #include "runuser.h"
+#include "schedconsul.h"
 #include "schedjob.h"
 #include "spool.h"
 #include "spoolsched.h"
 #include "tzinfo.h"
-
-/* Slot jobs are claimed in the spool only: with Consul they would be jobs the cluster never
- * claimed, so schedules are refused there until they live in Consul */
-#define SCHED_CONSUL_MSG "Error: schedules are not available with Consul yet (--no-consul only)"
 
 #define SCHED_NEXT_SLOTS 3 /* the next slots GET /schedules shows */
 #define SCHED_RUN_TRIES  5 /* /run's compare-and-set lost to the worker's this many times */
@@ -127,6 +129,32 @@ static int sched_check_timing(FCGX_Request *fr, struct http_request *req, const 
 	return 0;
 }
 
+/* Answers a failed schedule call: 404 for an unknown schedule; with Consul, 500 for a value
+ * that is not a schedule (written by something else: it is never trusted, nor overwritten),
+ * else 503 as /submit answers Consul's failures; without, 503 for the spool. */
+static void sched_failed(struct app *app, FCGX_Request *fr, struct http_request *req, int rc,
+			 const char *name, const char *err)
+{
+	char *msg, *key;
+
+	if (err == NULL)
+		err = "unknown failure";
+	if (rc == FS_ENOENT) {
+		sched_not_found(fr, req, name);
+	} else if (app->consul == NULL) {
+		route_spool_failed(fr, req, err);
+	} else if (rc == FS_EINVAL && strncmp(err, "schedule value", 14) == 0) {
+		key = consulsched_key(app->cfg->consul_namespace, name);
+		msg = xasprintf("Error: Consul key '%s' holds a value that is not a schedule (%s)",
+				key, err);
+		http_respond_message(fr, req, 500, msg);
+		free(msg);
+		free(key);
+	} else {
+		route_consul_failed(app, fr, req, rc, err);
+	}
+}
+
 /* The job the schedule's slots run, validated as /submit validates it now: 0 with *jr filled
  * (jobreq_free), or 1 after answering 400. */
 static int sched_check_job(struct app *app, FCGX_Request *fr, struct http_request *req,
@@ -160,13 +188,9 @@ void route_schedules_set(struct app *app, FCGX_Request *fr, struct http_request 
 	struct job_request jr;
 	const char *name, *expr, *zone, *overlap;
 	char *err = NULL, *msg;
-	int catch_up;
+	int catch_up, rc;
 
 	memset(&jr, 0, sizeof jr);
-	if (app->claim != NULL) {
-		http_respond_message(fr, req, 503, SCHED_CONSUL_MSG);
-		return;
-	}
 	if (route_post_object(app, fr, req, "Schedule", &obj) != 0)
 		return;
 	if ((name = sched_name_field(fr, req, obj)) == NULL ||
@@ -192,9 +216,21 @@ void route_schedules_set(struct app *app, FCGX_Request *fr, struct http_request 
 	s.factfile_args = jr.args_json;
 	s.overlap_skip = strcmp(overlap, "skip") == 0;
 	s.catch_up = catch_up;
-	if (spoolsched_set(app->sp, &s, clock_real_ms() / 1000, &err) != 0) {
-		route_spool_failed(fr, req, err);
-		free(err);
+	if (app->consul != NULL)
+		rc = consulsched_set(app->consul, app->cfg->consul_namespace, &s,
+				     clock_real_ms() / 1000, (size_t)app->cfg->max_schedules, &err);
+	else
+		rc = spoolsched_set_max(app->sp, &s, clock_real_ms() / 1000,
+					(size_t)app->cfg->max_schedules, &err);
+	if (rc == FS_EFULL) {
+		msg = xasprintf("Error: at most %d schedules, cannot add schedule '%s'",
+				app->cfg->max_schedules, name);
+		http_respond_message(fr, req, 429, msg);
+		free(msg);
+		goto done;
+	}
+	if (rc != 0) {
+		sched_failed(app, fr, req, rc, name, err);
 		goto done;
 	}
 	workersock_wake(app);
@@ -202,6 +238,7 @@ void route_schedules_set(struct app *app, FCGX_Request *fr, struct http_request 
 	http_respond_message(fr, req, 200, msg);
 	free(msg);
 done:
+	free(err);
 	jobreq_free(&jr);
 	json_object_put(obj);
 }
@@ -214,16 +251,6 @@ static const char *sched_body_name(struct app *app, FCGX_Request *fr, struct htt
 	if (route_post_object(app, fr, req, "ScheduleName", objp) != 0)
 		return NULL;
 	return sched_name_field(fr, req, *objp);
-}
-
-/* Answers a spool failure of a schedule call: 404 for an unknown schedule, else 503. */
-static void sched_failed(FCGX_Request *fr, struct http_request *req, int rc, const char *name,
-			 const char *err)
-{
-	if (rc == FS_ENOENT)
-		sched_not_found(fr, req, name);
-	else
-		route_spool_failed(fr, req, err);
 }
 
 /* What POST pause, resume and delete do to the named schedule. */
@@ -240,13 +267,18 @@ static void sched_change(struct app *app, FCGX_Request *fr, struct http_request 
 
 	if ((name = sched_body_name(app, fr, req, &obj)) == NULL)
 		goto done;
-	if (change == SCHED_DELETE)
+	if (app->consul != NULL && change == SCHED_DELETE)
+		rc = consulsched_delete(app->consul, app->cfg->consul_namespace, name, &err);
+	else if (app->consul != NULL)
+		rc = consulsched_pause(app->consul, app->cfg->consul_namespace, name,
+				       change == SCHED_PAUSE, clock_real_ms() / 1000, &err);
+	else if (change == SCHED_DELETE)
 		rc = spoolsched_delete(app->sp, name, &err);
 	else
 		rc = spoolsched_pause(app->sp, name, change == SCHED_PAUSE, clock_real_ms() / 1000,
 				      &err);
 	if (rc != 0) {
-		sched_failed(fr, req, rc, name, err);
+		sched_failed(app, fr, req, rc, name, err);
 		goto done;
 	}
 	workersock_wake(app);
@@ -283,6 +315,54 @@ static struct json_object *sched_slot_json(int64_t slot)
 	return json_object_new_string(text);
 }
 
+/* /run's slot in the spool; the fence is the last slot read here: the worker may account for a
+ * due slot meanwhile. */
+static int sched_run_spool(struct app *app, const char *name, const struct schedjob_env *env,
+			   int64_t slot, enum spoolsched_result *resultp, char **jobp, char **errp)
+{
+	struct spoolsched *s = NULL;
+	int rc = FS_ESTATE;
+
+	for (int i = 0; i < SCHED_RUN_TRIES && rc == FS_ESTATE; i++) {
+		spoolsched_free(s);
+		s = NULL;
+		free(*errp);
+		*errp = NULL;
+		if ((rc = spoolsched_get(app->sp, name, &s, errp)) == 0)
+			rc = schedjob_fire(app->sp, s, slot, 0, env, resultp, jobp, errp);
+	}
+	spoolsched_free(s);
+	return rc;
+}
+
+/* /run's slot with Consul: claimed in this responder's claim journal, as /submit's claims. */
+static int sched_run_consul(struct app *app, const char *name, const struct schedjob_env *env,
+			    int64_t slot, enum spoolsched_result *resultp, char **jobp, char **errp)
+{
+	struct schedconsul_env sc = { .job = env,
+				      .consul = app->consul,
+				      .ns = app->cfg->consul_namespace,
+				      .session = claim_session(app),
+				      .journal = app->claims,
+				      .pid = (long long)getpid(),
+				      .start = app->pid_start,
+				      .sp = app->sp };
+	struct consulsched s;
+	int rc = FS_ESTATE;
+
+	memset(&s, 0, sizeof s);
+	for (int i = 0; i < SCHED_RUN_TRIES && rc == FS_ESTATE; i++) {
+		consulsched_clear(&s);
+		free(*errp);
+		*errp = NULL;
+		if ((rc = consulsched_get(app->consul, sc.ns, name, &s, errp)) == 0)
+			rc = schedconsul_fire(&sc, &s, slot, 0, resultp, jobp, errp);
+	}
+	consulsched_clear(&s);
+	free((char *)sc.session);
+	return rc;
+}
+
 void route_schedules_run(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	struct schedjob_env env = { .policy = &app->policy,
@@ -291,40 +371,34 @@ void route_schedules_run(struct app *app, FCGX_Request *fr, struct http_request 
 				    .max_queued_user = (size_t)app->cfg->max_queued_per_user };
 	struct jobreq_policy policy = app->policy;
 	struct json_object *obj = NULL, *o;
-	struct spoolsched *s = NULL;
 	struct spoolsched_slot *h = NULL;
 	enum spoolsched_result result = SPOOLSCHED_REFUSED;
 	const char *name;
 	char *err = NULL, *job = NULL, *msg = NULL, text[SCHEDJOB_SLOT_LEN + 1];
 	int64_t slot = clock_real_ms() / 1000;
 	size_t n = 0;
-	int rc = FS_ESTATE;
+	int rc;
 
-	if (app->claim != NULL) {
-		http_respond_message(fr, req, 503, SCHED_CONSUL_MSG);
-		goto done;
-	}
 	if ((name = sched_body_name(app, fr, req, &obj)) == NULL)
 		goto done;
 	policy.run = runuser_acquire(app->runuser);
 	env.policy = &policy;
-	/* the fence is the last slot read here: the worker may account for a due slot meanwhile */
-	for (int i = 0; i < SCHED_RUN_TRIES && rc == FS_ESTATE; i++) {
-		spoolsched_free(s);
-		s = NULL;
-		free(err);
-		err = NULL;
-		if ((rc = spoolsched_get(app->sp, name, &s, &err)) == 0)
-			rc = schedjob_fire(app->sp, s, slot, 0, &env, &result, &job, &err);
-	}
+	if (app->consul != NULL)
+		rc = sched_run_consul(app, name, &env, slot, &result, &job, &err);
+	else
+		rc = sched_run_spool(app, name, &env, slot, &result, &job, &err);
 	if (policy.run != NULL)
 		runuser_release(app->runuser, policy.run);
 	if (rc != 0) {
-		sched_failed(fr, req, rc, name, err);
+		sched_failed(app, fr, req, rc, name, err);
 		goto done;
 	}
 	schedjob_slot_text(slot, text);
-	spoolsched_history(app->sp, name, 1, &h, &n, NULL);
+	if (app->consul != NULL)
+		consulsched_history(app->consul, app->cfg->consul_namespace, name, 1, 0, &h, &n,
+				    NULL);
+	else
+		spoolsched_history(app->sp, name, 1, &h, &n, NULL);
 	msg = xasprintf("Schedule '%s' slot %s %s", name, text, spoolsched_result_name(result));
 	o = route_message(msg);
 	json_object_object_add(o, "slot", json_object_new_string(text));
@@ -339,7 +413,6 @@ void route_schedules_run(struct app *app, FCGX_Request *fr, struct http_request 
 		workersock_wake(app);
 done:
 	spoolsched_slots_free(h, n);
-	spoolsched_free(s);
 	free(job);
 	free(msg);
 	free(err);
@@ -356,12 +429,41 @@ static const char *sched_catch_up_text(int catch_up, char buf[16])
 	return buf;
 }
 
+/* The state of a schedule's last job (NULL: none) as a JSON string, or NULL when it is unknown:
+ * with Consul from its entry there (one read per schedule shown), else from the spool. */
+static struct json_object *sched_last_state(struct app *app, const char *id)
+{
+	struct spool_job *job = NULL;
+	struct consul_kv kv;
+	struct jobentry e;
+	struct json_object *state = NULL;
+	char *key;
+
+	if (id == NULL)
+		return NULL;
+	if (app->consul == NULL) {
+		if (spool_get(app->sp, id, &job, NULL) == 0 && job != NULL)
+			state = json_object_new_string(spool_state_name(job->state));
+		spool_job_free(job);
+		return state;
+	}
+	key = jobentry_key(app->cfg->consul_namespace, id);
+	jobentry_init(&e);
+	if (consul_kv_get(app->consul, key, &kv, NULL) == 0) {
+		if (jobentry_parse(kv.value, kv.value_len, &e, NULL) == 0)
+			state = json_object_new_string(spool_state_name(e.state));
+		consul_kv_clear(&kv);
+	}
+	jobentry_free(&e);
+	free(key);
+	return state;
+}
+
 /* A schedule as GET /schedules shows it: its definition, state, next slots and last fired slot
  * with its job's id and state. */
 static struct json_object *sched_json(struct app *app, const struct spoolsched *s, int64_t now_s)
 {
 	struct json_object *o = json_object_new_object(), *next = json_object_new_array(), *cu;
-	struct spool_job *job = NULL;
 	struct cron *c = NULL;
 	struct tzinfo *tz = NULL;
 	char buf[16];
@@ -395,12 +497,7 @@ static struct json_object *sched_json(struct app *app, const struct spoolsched *
 	json_object_object_add(o, "lastSlot", sched_slot_json(s->last_fired));
 	json_object_object_add(o, "lastJobId",
 			       s->last_job != NULL ? json_object_new_string(s->last_job) : NULL);
-	if (s->last_job != NULL)
-		spool_get(app->sp, s->last_job, &job, NULL);
-	json_object_object_add(o, "lastJobState",
-			       job != NULL ? json_object_new_string(spool_state_name(job->state))
-					   : NULL);
-	spool_job_free(job);
+	json_object_object_add(o, "lastJobState", sched_last_state(app, s->last_job));
 	return o;
 }
 
@@ -428,11 +525,53 @@ static struct json_object *sched_history_json(const struct spoolsched_slot *h, s
 	return a;
 }
 
+/* GET /schedules?name=: the schedule with its history; with Consul the rows older than the job
+ * retention are left out (the spool prunes its own). */
+static void sched_get_one(struct app *app, FCGX_Request *fr, struct http_request *req,
+			  const char *name, int64_t now_s)
+{
+	struct spoolsched *s = NULL;
+	struct consulsched cs;
+	struct spoolsched_slot *h = NULL;
+	struct json_object *o;
+	const struct spoolsched *def;
+	int64_t before_ms = clock_real_ms() - app->cfg->retain_done * 1000;
+	size_t n = 0;
+	char *err = NULL;
+	int rc;
+
+	memset(&cs, 0, sizeof cs);
+	if (app->consul != NULL) {
+		if ((rc = consulsched_get(app->consul, app->cfg->consul_namespace, name, &cs,
+					  &err)) == 0)
+			rc = consulsched_history(app->consul, app->cfg->consul_namespace, name,
+						 SPOOLSCHED_HISTORY_MAX, before_ms, &h, &n, &err);
+		def = &cs.def;
+	} else {
+		if ((rc = spoolsched_get(app->sp, name, &s, &err)) == 0)
+			rc = spoolsched_history(app->sp, name, SPOOLSCHED_HISTORY_MAX, &h, &n,
+						&err);
+		def = s;
+	}
+	if (rc != 0) {
+		sched_failed(app, fr, req, rc, name, err);
+		goto done;
+	}
+	o = sched_json(app, def, now_s);
+	json_object_object_add(o, "history", sched_history_json(h, n));
+	http_respond_json(fr, req, 200, o, NULL);
+done:
+	spoolsched_slots_free(h, h != NULL ? n : 0);
+	spoolsched_free(s);
+	consulsched_clear(&cs);
+	free(err);
+}
+
 void route_schedules(struct app *app, FCGX_Request *fr, struct http_request *req)
 {
 	const char *name = http_query_get(req, "name");
-	struct spoolsched *list = NULL, *s = NULL;
-	struct spoolsched_slot *h = NULL;
+	struct spoolsched *list = NULL;
+	struct consulsched *clist = NULL;
 	struct json_object *o, *a;
 	int64_t now_s = clock_real_ms() / 1000;
 	size_t n = 0;
@@ -440,30 +579,27 @@ void route_schedules(struct app *app, FCGX_Request *fr, struct http_request *req
 	int rc;
 
 	if (name != NULL) {
-		if ((rc = spoolsched_get(app->sp, name, &s, &err)) != 0 ||
-		    (rc = spoolsched_history(app->sp, name, SPOOLSCHED_HISTORY_MAX, &h, &n,
-					     &err)) != 0) {
-			sched_failed(fr, req, rc, name, err);
-			goto done;
-		}
-		o = sched_json(app, s, now_s);
-		json_object_object_add(o, "history", sched_history_json(h, n));
-		http_respond_json(fr, req, 200, o, NULL);
-		goto done;
+		sched_get_one(app, fr, req, name, now_s);
+		return;
 	}
-	if (spoolsched_list(app->sp, &list, &n, &err) != 0) {
-		route_spool_failed(fr, req, err);
+	if (app->consul != NULL)
+		rc = consulsched_list(app->consul, app->cfg->consul_namespace,
+				      (size_t)app->cfg->max_schedules, &clist, &n, &err);
+	else
+		rc = spoolsched_list(app->sp, &list, &n, &err);
+	if (rc != 0) {
+		sched_failed(app, fr, req, rc, "", err);
 		goto done;
 	}
 	a = json_object_new_array();
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, sched_json(app, &list[i], now_s));
+		json_object_array_add(a, sched_json(app, clist != NULL ? &clist[i].def : &list[i],
+						    now_s));
 	o = json_object_new_object();
 	json_object_object_add(o, "schedules", a);
 	http_respond_json(fr, req, 200, o, NULL);
 done:
 	spoolsched_list_free(list, list != NULL ? n : 0);
-	spoolsched_slots_free(h, h != NULL ? n : 0);
-	spoolsched_free(s);
+	consulsched_list_free(clist, clist != NULL ? n : 0);
 	free(err);
 }
