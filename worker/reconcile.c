@@ -23,6 +23,7 @@
 #include "settings.h"
 #include "spool.h"
 #include "spoolrecon.h"
+#include "spoolsched.h"
 #include "statesync.h"
 #include "xalloc.h"
 
@@ -95,7 +96,7 @@ static int recon_note_one(const struct spool_setting *st)
 {
 	struct json_object *o = json_tokener_parse(st->value), *name, *slot, *reason, *at;
 	struct spoolsched_slot row;
-	const char *id = settings_key_id(st->key, SETTINGS_SCHEDNOTE_PREFIX);
+	const char *id = settings_key_id(st->key, SETTINGS_SCHEDNOTE_PREFIX), *sched;
 	char *err = NULL;
 	int rc = 0, krc;
 
@@ -110,6 +111,7 @@ static int recon_note_one(const struct spool_setting *st)
 		log_warn("consul: reconcile: %s: not a schedule note, dropped", st->key);
 		goto drop;
 	}
+	sched = json_object_get_string(name);
 	memset(&row, 0, sizeof(row));
 	row.slot = json_object_get_int64(slot);
 	row.at_ms = json_object_get_int64(at);
@@ -117,18 +119,21 @@ static int recon_note_one(const struct spool_setting *st)
 	row.reason = (char *)json_object_get_string(reason);
 	row.job_id = (char *)id;
 	row.count = 1;
-	krc = consulsched_note(r.c, r.cfg->consul_namespace, json_object_get_string(name), &row,
-			       &err);
+	krc = consulsched_note(r.c, r.cfg->consul_namespace, sched, &row, &err);
 	if (krc == FS_EIO || krc == FS_EDENIED || krc == FS_ESTATE) {
-		log_warn("consul: reconcile: schedule %s: %s", json_object_get_string(name), err);
+		log_warn("consul: reconcile: schedule %s: %s", sched, err);
 		rc = -1;
 		goto done;
 	}
-	if (krc == 0)
-		log_info("consul: schedule %s: slot %lld noted refused, job %s: %s",
-			 json_object_get_string(name), (long long)row.slot, id, row.reason);
-	else if (krc != FS_ENOENT) /* FS_ENOENT: deleted meanwhile, with its history */
-		log_warn("consul: reconcile: schedule %s: %s", json_object_get_string(name), err);
+	if (krc == 0) {
+		log_info("consul: schedule %s: slot %lld noted refused, job %s: %s", sched,
+			 (long long)row.slot, id, row.reason);
+		/* the fire counted nothing: its count comes with the spool commit it never made */
+		if (spoolsched_count(r.sp, SPOOLSCHED_REFUSED, NULL, 0, NULL, &err) != 0)
+			log_warn("consul: schedule %s: the slot counters: %s", sched, err);
+	} else if (krc != FS_ENOENT) { /* FS_ENOENT: deleted meanwhile, with its history */
+		log_warn("consul: reconcile: schedule %s: %s", sched, err);
+	}
 drop:
 	(void)spool_setting_set(r.sp, st->key, NULL, NULL);
 done:
