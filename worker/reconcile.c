@@ -63,7 +63,7 @@ void reconcile_free(void)
 /* An undone claim that was a schedule slot's job (reconrule_slot) leaves its slot's history
  * saying fired with no job behind it: the note (refused, the undone id) is first kept in the
  * spool, so that a Consul failure now delays it instead of losing it, then written by
- * recon_notes. */
+ * recon_note_one. */
 static void recon_note_keep(const struct jobentry *e, const char *id, int abandoned)
 {
 	struct json_object *o;
@@ -139,20 +139,6 @@ drop:
 done:
 	json_object_put(o);
 	free(err);
-	return rc;
-}
-
-static int recon_notes(void)
-{
-	struct spool_setting *list = NULL;
-	size_t n = 0, i;
-	int rc = 0;
-
-	if (spool_setting_list(r.sp, SETTINGS_SCHEDNOTE_PREFIX, &list, &n, NULL) != 0)
-		return 0;
-	for (i = 0; i < n && rc == 0; i++)
-		rc = recon_note_one(&list[i]);
-	spool_setting_list_free(list, n);
 	return rc;
 }
 
@@ -314,16 +300,18 @@ done:
 	return rc;
 }
 
-static int recon_abandoned(void)
+/* Each spool setting under prefix through one (0 or -1), stopping at the first -1: the records
+ * the reconciliation keeps in the spool (a busy spool: none this pass). */
+static int recon_settings(const char *prefix, int (*one)(const struct spool_setting *))
 {
 	struct spool_setting *list = NULL;
 	size_t n = 0, i;
 	int rc = 0;
 
-	if (spool_setting_list(r.sp, SETTINGS_ABANDONED_PREFIX, &list, &n, NULL) != 0)
+	if (spool_setting_list(r.sp, prefix, &list, &n, NULL) != 0)
 		return 0;
 	for (i = 0; i < n && rc == 0; i++)
-		rc = recon_abandoned_one(&list[i]);
+		rc = one(&list[i]);
 	spool_setting_list_free(list, n);
 	return rc;
 }
@@ -461,7 +449,9 @@ void reconcile_round(int force)
 		r.session = NULL;
 	}
 	/* the notes after the undos: a slot's note follows its undo within the pass */
-	if (recon_journals() == 0 && recon_abandoned() == 0 && recon_notes() == 0)
+	if (recon_journals() == 0 &&
+	    recon_settings(SETTINGS_ABANDONED_PREFIX, recon_abandoned_one) == 0 &&
+	    recon_settings(SETTINGS_SCHEDNOTE_PREFIX, recon_note_one) == 0)
 		(void)recon_entries();
 	free(r.session);
 	r.session = NULL;
