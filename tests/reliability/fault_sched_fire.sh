@@ -23,6 +23,8 @@ FF=$FS_TESTDATA/schedule/slot-append.factfile
 OUT=$FS_TMP/slots.out
 REASON='interrupted: the node stopped before queueing the job'
 trap 'fs_stop_supervisors; fs_stop_workers; fs_consul_stop; fs_cleanup' EXIT
+# the abort's core is not wanted
+ulimit -c 0
 
 # iso SECONDS: the slot tag's text
 iso() {
@@ -74,11 +76,9 @@ fs_post /schedules/set '{"name":"every2","cron":"*/2 * * * * *","jobName":"j-eve
 fs_expect 200 '{"message":"Schedule '"'every2'"' set"}' set
 
 # ---- the first slot's fire: the txn, then the abort before the spool commit ----
-n=0
-while kill -0 "$FS_WORKER_PID" 2>/dev/null && [ $n -lt 600 ]; do
-	n=$((n + 1))
-	sleep 0.05
-done
+# (the firing lock first: at once on a fresh Consul)
+rel_until 30 eval '! kill -0 "$FS_WORKER_PID" 2>/dev/null' ||
+	fs_fail "the worker did not die at sched.after-claim in 30 s"
 kill -KILL "$FS_WORKER_PID" 2>/dev/null
 wait "$FS_WORKER_PID"
 st=$?
@@ -110,7 +110,7 @@ while fuser "$FS_SPOOL/worker.lock" >/dev/null 2>&1 && [ $n -lt 200 ]; do
 	sleep 0.05
 done
 fs_start_consul_worker "$FS_SPOOL" node-a "$FS_CONSUL_PORT" --consul-namespace "$NS"
-fs_until "$FS_WORKER_PID" 300 noted || fs_fail "no note of the interrupted slot: $(history)"
+rel_until 15 noted || fs_fail "no note of the interrupted slot: $(history)"
 [ -z "$(fs_consul_get "$NS/$JOB")" ] || fs_fail "the claim stays: $(fs_consul_value "$NS/$JOB")"
 grep -q "consul: $NS/$JOB: the claim of dead responder [0-9]* undone" "$FS_TMP/worker.log" ||
 	fs_fail "the worker's log does not say the claim was undone"
@@ -122,7 +122,7 @@ done
 later() {
 	[ "$(history | awk -v s="$(iso "$SLOT")" '$2 == "fired" && $1 > s' | wc -l)" -ge 3 ]
 }
-fs_until "$FS_WORKER_PID" 900 later || fs_fail "no 3 slots fired after the restart: $(history)"
+rel_until 45 later || fs_fail "no 3 slots fired after the restart: $(history)"
 fs_post /schedules/pause every2
 fs_expect 200 '{"message":"Schedule '"'every2'"' paused"}' pause
 sleep 0.5
@@ -139,14 +139,17 @@ for id in $(printf '%s\n' "$fired" | awk '{ print $3 }'); do
 	fs_expect_outcome "$id" SUCCEEDED 0 null null "slot job $id"
 done
 # every later slot's task ran once; the interrupted slot's never
-want=$(printf '%s\n' "$fired" | awk '{ print $1 }')
-[ "$(cat "$OUT")" = "$want" ] || fs_fail "the tasks wrote '$(cat "$OUT")', expected '$want'"
+want=$(printf '%s\n' "$fired" | awk '{ print $1 }' | sort)
+[ "$(sort "$OUT")" = "$want" ] || fs_fail "the tasks wrote '$(cat "$OUT")', expected '$want'"
 [ "$(fs_sql "SELECT count(*) FROM jobs WHERE submitted_by = 'schedule:every2'")" = \
 	"$(printf '%s\n' "$fired" | wc -l)" ] || fs_fail "jobs: $(fs_sql 'SELECT id, state FROM jobs')"
 [ "$(fs_sql "SELECT count(*) FROM jobs WHERE id = '$JOB'")" = 0 ] ||
 	fs_fail "the interrupted slot's job was queued after all"
-queued=$(entries | awk '$2 != "DONE"')
-[ -z "$queued" ] || fs_fail "entries not DONE: $queued"
+# (the outbox tells Consul the jobs' ends a moment later)
+settled() {
+	[ -n "$(entries)" ] && [ -z "$(entries | awk '$2 != "DONE"')" ]
+}
+rel_until 10 settled || fs_fail "entries not DONE: $(entries)"
 
 rel_figure fault_sched_fire.later_fired "$(printf '%s\n' "$fired" | wc -l)"
 rel_figure fault_sched_fire.fired_twice "$doubles"
