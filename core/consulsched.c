@@ -978,11 +978,12 @@ int consulsched_missed(struct consul *c, const char *ns, const struct consulsche
 			       CONSULSCHED_MISSED_ROWS);
 	memset(&res, 0, sizeof(res));
 	/* the summary stands for slots before slots[0]: it comes first, as in the spool */
-	if (more > 0) {
-		reason = xasprintf("%lld more slots missed", (long long)more);
+	if (more != 0) {
+		reason = spoolsched_more_reason(more);
 		rows[w.nrows++] = (struct spoolsched_slot){ .slot = more_last, .at_ms = now,
 							    .result = SPOOLSCHED_MISSED,
-							    .reason = reason, .count = more };
+							    .reason = reason,
+							    .count = more < 0 ? -more : more };
 	}
 	for (size_t i = 0; i < n; i++)
 		rows[w.nrows++] = (struct spoolsched_slot){ .slot = slots[i], .at_ms = now,

@@ -560,6 +560,13 @@ end:
 	return rc;
 }
 
+char *spoolsched_more_reason(int64_t more)
+{
+	if (more < 0)
+		return xasprintf("at least %lld more slots missed", -(long long)more);
+	return xasprintf("%lld more slots missed", (long long)more);
+}
+
 int spoolsched_missed(struct spool *sp, const char *name, int64_t prev_slot, const int64_t *slots,
 		      size_t n, int64_t more, int64_t more_last, int64_t new_last, char **errp)
 {
@@ -572,10 +579,10 @@ int spoolsched_missed(struct spool *sp, const char *name, int64_t prev_slot, con
 		return rc;
 	if ((rc = sched_cas(db, op, name, prev_slot, 1, new_last, errp)) != 0)
 		goto end;
-	if (more > 0) {
-		reason = xasprintf("%lld more slots missed", (long long)more);
+	if (more != 0) {
+		reason = spoolsched_more_reason(more);
 		if ((rc = sched_record(db, op, name, more_last, SPOOLSCHED_MISSED, reason, NULL,
-				       more, errp)) != 0)
+				       more < 0 ? -more : more, errp)) != 0)
 			goto end;
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)
@@ -611,28 +618,44 @@ int spoolsched_admit(struct spool *sp, const struct spool_submit *sub, size_t ma
 	return 0;
 }
 
+/* The slots.<result> counter goes up by n, in the open transaction. */
+static int counter_add(sqlite3 *db, enum spoolsched_result result, int64_t n, char **errp)
+{
+	char *name = xasprintf("slots.%s", spoolsched_result_name(result));
+	int rc = sched_run(db, "schedule count", NULL, errp,
+			   "UPDATE counters SET n = n + ?2 WHERE name = ?1", "ti", name, n);
+
+	free(name);
+	return rc;
+}
+
 int spoolsched_count(struct spool *sp, enum spoolsched_result result,
 		     const struct spool_submit *sub, size_t max_queued, const char **refusalp,
 		     char **errp)
 {
-	char *name = xasprintf("slots.%s", spoolsched_result_name(result));
 	sqlite3 *db;
 	int rc;
 
 	if (refusalp != NULL)
 		*refusalp = NULL;
 	if ((rc = sched_begin(sp, &db, errp)) != 0)
-		goto done;
+		return rc;
 	if (sub != NULL && (rc = spool_enqueue(sp, sub, max_queued, errp)) != 0 &&
 	    refusalp != NULL)
 		*refusalp = sched_refusal(rc);
 	if (rc == 0)
-		rc = sched_run(db, "schedule count", NULL, errp,
-			       "UPDATE counters SET n = n + 1 WHERE name = ?1", "t", name);
-	rc = sched_end(sp, rc, errp);
-done:
-	free(name);
-	return rc;
+		rc = counter_add(db, result, 1, errp);
+	return sched_end(sp, rc, errp);
+}
+
+int spoolsched_count_add(struct spool *sp, enum spoolsched_result result, int64_t n, char **errp)
+{
+	sqlite3 *db;
+	int rc;
+
+	if ((rc = sched_begin(sp, &db, errp)) != 0)
+		return rc;
+	return sched_end(sp, counter_add(db, result, n, errp), errp);
 }
 
 static int row_count(sqlite3_stmt *st, void *arg)

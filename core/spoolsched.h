@@ -115,12 +115,16 @@ int spoolsched_fire(struct spool *sp, const struct spoolsched_fire *f,
 		    enum spoolsched_result *resultp, char **errp);
 
 /* Slots missed: in one transaction, with the same compare-and-set on prev_slot, records each of
- * slots[0..n) (ascending) missed, then, when more > 0, one row standing for `more` earlier slots
- * (reason "<more> more slots missed", its slot the latest of them, more_last), and sets
- * last_slot to new_last. The caller bounds n (catch-up bursts must not write a row a second for
- * a week's outage). */
+ * slots[0..n) (ascending) missed, then, when more != 0, one row standing for `more` earlier slots
+ * (reason spoolsched_more_reason's, its slot the latest of them, more_last), and sets last_slot
+ * to new_last. The caller bounds n (catch-up bursts must not write a row a second for a week's
+ * outage); more < 0 says at least -more (the caller stopped counting). */
 int spoolsched_missed(struct spool *sp, const char *name, int64_t prev_slot, const int64_t *slots,
 		      size_t n, int64_t more, int64_t more_last, int64_t new_last, char **errp);
+
+/* The summary row's reason: "<more> more slots missed", or for more < 0 "at least <-more> more
+ * slots missed" (its count is -more). A new string. */
+char *spoolsched_more_reason(int64_t more);
 
 /* For slots accounted for elsewhere (in Consul: core/schedconsul.h), on this node's spool.
  * spoolsched_admit: whether sub would be queued now, decided by spool_enqueue's own checks in a
@@ -134,6 +138,9 @@ int spoolsched_admit(struct spool *sp, const struct spool_submit *sub, size_t ma
 int spoolsched_count(struct spool *sp, enum spoolsched_result result,
 		     const struct spool_submit *sub, size_t max_queued, const char **refusalp,
 		     char **errp);
+/* Adds n slots of result to the counters below, alone (Consul's missed slots, recorded in a txn
+ * of the firer's). */
+int spoolsched_count_add(struct spool *sp, enum spoolsched_result result, int64_t n, char **errp);
 
 /* Slots by result since the spool was made, never going down (history pruning included). */
 int spoolsched_counts(struct spool *sp, int64_t counts[SPOOLSCHED_NRESULTS], char **errp);

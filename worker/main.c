@@ -32,6 +32,7 @@
 #include "log.h"
 #include "privdrop.h"
 #include "prune.h"
+#include "schedcfire.h"
 #include "schedfire.h"
 #include "runas.h"
 #include "runident.h"
@@ -194,6 +195,7 @@ int main(int argc, char *argv[])
 	struct worker w;
 	struct pruner pr;
 	struct schedfire sf;
+	struct schedcfire scf = { 0 };
 	struct runas ra = { 0 };
 	struct spool *sp = NULL;
 	struct pollfd *pfd = NULL;
@@ -297,6 +299,8 @@ int main(int argc, char *argv[])
 	have_pr = 1;
 	/* slots due while no worker ran: catchUp decides, before the loop's first wait */
 	schedfire_round(&sf, 1);
+	/* with Consul, the firer (a fork: the process has no thread) */
+	schedcfire_start(&scf, &cfg);
 	dispatch_fill(&w);
 	while (!stop) {
 		/* the signalfd, the socket, then one pidfd per watched run */
@@ -347,6 +351,7 @@ int main(int argc, char *argv[])
 		}
 		/* a definition may have changed with any datagram; a slot's job is claimed at once */
 		schedfire_round(&sf, woke || rc == 0);
+		schedcfire_check(&scf);
 		dispatch_fill(&w);
 		statesync_round(); /* the transitions of this round go to Consul now */
 		reconcile_round(0);
@@ -368,6 +373,7 @@ out:
 		(void)spool_setting_set(sp, SETTINGS_WORKER_PID, NULL, NULL);
 		(void)spool_setting_set(sp, SETTINGS_WORKER_STARTED, NULL, NULL);
 	}
+	schedcfire_stop(&scf); /* the firing lock goes before the node's session */
 	if (have_pr)
 		prune_free(&pr);
 	if (have_sf)

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The worker's firing of schedules with Consul (doc/consul.md, "Schedules"): the schedules are
+ * Consul's, one node fires at a time (the firing lock, schedlock.h) and each slot is accounted
+ * for in one Consul txn (core/schedconsul.h); the due-slot and catch-up logic is schedfire.h's,
+ * over the Consul store given here.
+ *
+ * It runs in a process of its own, the firer, forked by the worker: every step of it may wait
+ * for Consul (up to CONSUL_SUBMIT_TIMEOUT_MS a call, several calls a round: the lock, the
+ * schedules, a txn per slot), and in the worker's event loop a slow Consul would delay the
+ * dispatch of runs by that much. A process rather than a thread because the worker forks a
+ * supervisor per run, and a fork taken while a thread holds a TLS library's lock leaves the child
+ * that lock forever; the firer has its own spool handle, Consul client and claim journal
+ * (<spool>/claims/<pid>.<start>, as a responder's: a claim it leaves behind by dying is undone by
+ * the worker's reconciliation). It dies with the worker (PR_SET_PDEATHSIG): a worker killed
+ * with -9 takes its firer along, and the lock's session expires as the worker's would.
+ *
+ * The firer: while the node drains (the spool's run/drain setting) it gives the lock up and does
+ * not compete for it; holding it, it reads the schedules at least every SCHEDCFIRE_READ_MS (an
+ * edit made on any node applies within 2 s), fires every due slot and wakes the worker (its
+ * socket, as the responder does) for each job it queued. SIGTERM: it destroys its session
+ * (another node takes over at its next try) and exits 0. */
+#ifndef FS_SCHEDCFIRE_H
+#define FS_SCHEDCFIRE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct config;
+
+#define SCHEDCFIRE_READ_MS    1000
+/* a firer that died is started again this long after its last start */
+#define SCHEDCFIRE_RESTART_MS 5000
+
+struct schedcfire {
+	const struct config *cfg; /* borrowed */
+	pid_t pid;                /* the firer, 0 when none runs */
+	int64_t started_ms;       /* monotonic: its last start */
+};
+
+/* Starts the firer for cfg (which outlives x); with --no-consul x stays idle. Call from the
+ * worker's main thread with no other thread running (it forks). A failed fork is logged and
+ * tried again by schedcfire_check. */
+void schedcfire_start(struct schedcfire *x, const struct config *cfg);
+
+/* In the event loop: a firer that exited is reaped and, SCHEDCFIRE_RESTART_MS after its last
+ * start, started again. */
+void schedcfire_check(struct schedcfire *x);
+
+/* A clean stop: SIGTERM to the firer, then waits for it (it gives the lock up first). */
+void schedcfire_stop(struct schedcfire *x);
+
+#endif
