@@ -352,6 +352,8 @@ int consulsched_parse(const char *value, size_t len, const char *name, struct co
 		goto done;
 	rc = sched_get_state(o, s, what, errp);
 done:
+	if (rc != 0)
+		consulsched_clear(s);
 	json_object_put(o);
 	free(what);
 	return rc;
@@ -473,9 +475,10 @@ int consulsched_list(struct consul *c, const char *ns, size_t max, struct consul
 
 	*listp = NULL;
 	*np = 0;
-	if ((rc = consul_kv_recurse(c, prefix, max > 0 ? max : SIZE_MAX, &kvs, &nkv, errp)) != 0)
+	/* the whole answer is read anyway: the bound applies to what parses */
+	if ((rc = consul_kv_recurse(c, prefix, SIZE_MAX, &kvs, &nkv, errp)) != 0)
 		goto done;
-	for (size_t i = 0; i < nkv; i++) {
+	for (size_t i = 0; i < nkv && (max == 0 || n < max); i++) {
 		const char *name = kvs[i].key + plen;
 
 		if (strncmp(kvs[i].key, prefix, plen) != 0 || !sched_name_ok(name)) {
@@ -699,6 +702,20 @@ static int sched_conflict(struct consul *c, const char *ns, const char *name,
 		       name);
 }
 
+/* The end of a write retried on lost races: still losing after SCHED_RETRIES is FS_ESTATE;
+ * success leaves no message of the lost rounds. */
+static int sched_retried(int rc, const char *name, char **errp)
+{
+	if (rc == FS_ESTATE)
+		return err_set(errp, FS_ESTATE, "Consul: schedule '%s' kept changing; try again",
+			       name);
+	if (rc == 0 && errp != NULL) {
+		free(*errp);
+		*errp = NULL;
+	}
+	return rc;
+}
+
 /* A write that read s first: on a lost race, read again and retry. change fills next from the
  * schedule read (its strings borrowed from cur or arg) and may refuse. */
 typedef int (*sched_change_fn)(const struct consulsched *cur, struct spoolsched *next,
@@ -727,9 +744,7 @@ static int sched_update(struct consul *c, const char *ns, const char *name, sche
 		consul_txn_result_clear(&res);
 		consulsched_clear(&cur);
 	}
-	if (rc == FS_ESTATE)
-		err_set(errp, FS_ESTATE, "Consul: schedule '%s' kept changing; try again", name);
-	return rc;
+	return sched_retried(rc, name, errp);
 }
 
 /* How many schedules the namespace holds: the keys right below the prefix. */
@@ -833,10 +848,7 @@ int consulsched_set(struct consul *c, const char *ns, const struct spoolsched *d
 		}
 		consulsched_clear(&cur);
 	}
-	if (rc == FS_ESTATE)
-		err_set(errp, FS_ESTATE, "Consul: schedule '%s' kept changing; try again",
-			def->name);
-	return rc;
+	return sched_retried(rc, def->name, errp);
 }
 
 struct sched_pause_arg {
@@ -909,11 +921,9 @@ int consulsched_delete(struct consul *c, const char *ns, const char *name, char 
 		consul_txn_result_clear(&res);
 		consulsched_clear(&cur);
 	}
-	if (rc == FS_ESTATE)
-		err_set(errp, FS_ESTATE, "Consul: schedule '%s' kept changing; try again", name);
 	free(key);
 	free(ring);
-	return rc;
+	return sched_retried(rc, name, errp);
 }
 
 int consulsched_fire(struct consul *c, const char *ns, const struct consulsched_fire *f,

@@ -62,9 +62,10 @@ void consulsched_clear(struct consulsched *s);
 void consulsched_list_free(struct consulsched *list, size_t n);
 
 /* The value codec. consulsched_build: a new string. consulsched_parse: value[0..len), any bytes;
- * *s filled (zeroed first; spoolsched_free-style cleanup with consulsched_clear whatever the
- * result) or FS_EINVAL "schedule value ...: <what>" (a hostile or damaged value is refused, never
- * trusted: name must be the key's, every field its type). */
+ * *s filled (s->index left 0; consulsched_clear it) or, zeroed, FS_EINVAL "schedule value of
+ * '<name>': <what>" (a hostile or damaged value is refused, never trusted: valid UTF-8, exactly
+ * the fields above with their types and ranges, the name the key's). The row codec likewise,
+ * "schedule history row: <what>"; a refused row holds nothing to free. */
 char *consulsched_build(const struct spoolsched *def, int64_t history_seq);
 int consulsched_parse(const char *value, size_t len, const char *name, struct consulsched *s,
 		      char **errp);
@@ -72,17 +73,19 @@ char *consulsched_row_build(const struct spoolsched_slot *row, int64_t seq);
 int consulsched_row_parse(const char *value, size_t len, struct spoolsched_slot *row,
 			  int64_t *seqp, char **errp);
 
-/* Every schedule of the namespace in name order, at most max (a recurse of the prefix); values
- * that do not parse are skipped with a warning in the log. *listp: consulsched_list_free. */
+/* Every schedule of the namespace in name order, the first max of them (0: all; a recurse of
+ * the prefix); values that do not parse, and keys that are not a name right below the prefix,
+ * are skipped with a warning in the log. *listp: consulsched_list_free. */
 int consulsched_list(struct consul *c, const char *ns, size_t max, struct consulsched **listp,
 		     size_t *np, char **errp);
 /* One schedule. FS_ENOENT when there is none. */
 int consulsched_get(struct consul *c, const char *ns, const char *name, struct consulsched *out,
 		    char **errp);
-/* Creates (check-not-exists; refused FS_EFULL "Error: at most <max> schedules" when max
- * schedules exist already) or replaces (check-index of the value read, so state written
- * meanwhile is kept: read, merge, retry a few times) def's definition; state as spoolsched_set
- * (a new schedule's lastSlot is now_s). */
+/* Creates (check-not-exists; refused FS_EFULL "Error: at most <max> schedules, cannot add
+ * schedule '<name>'" when max (0: no bound) schedules exist already) or replaces (check-index of
+ * the value read, so state written meanwhile is kept: read, merge, retry a few times, then
+ * FS_ESTATE) def's definition; state as spoolsched_set (a new schedule's lastSlot is now_s). A
+ * value that does not parse is replaced as if there were none, its history ring deleted. */
 int consulsched_set(struct consul *c, const char *ns, const struct spoolsched *def, int64_t now_s,
 		    size_t max, char **errp);
 /* Pause/resume as spoolsched_pause (resume sets lastSlot to now_s). FS_ENOENT. */
