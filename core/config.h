@@ -67,7 +67,7 @@
 #define CONFIG_MAX_SCHEDULES         100000
 
 /* How long a finished job is kept (--retain-done), in seconds: 30 days. */
-#define CONFIG_DEFAULT_RETAIN_DONE   (30LL * 86400)
+#define CONFIG_DEFAULT_RETAIN_DONE (30LL * 86400)
 
 /* Ordered: a message at level L is logged when L <= the configured level (OFF logs nothing). */
 enum config_log_level {

@@ -25,11 +25,11 @@
 struct sc_slot {
 	struct job_request jr;
 	struct spool_submit sub;
-	char *by;       /* "schedule:<name>" */
-	char *invalid;  /* "invalid: <detail>" when the request did not validate */
-	char *skip;     /* the overlap reason when skipped */
-	char *job_key;  /* the slot job's Consul key, when it fires */
-	char *value;    /* its QUEUED entry */
+	char *by;        /* "schedule:<name>" */
+	char *invalid;   /* "invalid: <detail>" when the request did not validate */
+	char *skip;      /* the overlap reason when skipped */
+	char *job_key;   /* the slot job's Consul key, when it fires */
+	char *value;     /* its QUEUED entry */
 	long long claim; /* its number in the journal, 0 when none was recorded */
 };
 
@@ -46,8 +46,8 @@ static void sc_slot_clear(struct sc_slot *x, struct claimlog *journal)
 }
 
 /* The slot's request, validated as /submit validates it; x->invalid says why when it is not. */
-static void sc_request(const struct schedconsul_env *env, const struct consulsched *s,
-		       int64_t slot, struct sc_slot *x)
+static void sc_request(const struct schedconsul_env *env, const struct consulsched *s, int64_t slot,
+		       struct sc_slot *x)
 {
 	struct jobreq_policy policy = *env->job->policy;
 	char *detail = NULL;
@@ -94,7 +94,8 @@ static int sc_overlap(const struct schedconsul_env *env, const struct consulsche
 	jobentry_init(&e);
 	if (jobentry_parse(kv.value, kv.value_len, &e, NULL) == 0 &&
 	    (e.state == SPOOL_QUEUED || e.state == SPOOL_WORKING))
-		x->skip = xasprintf("overlap: the last slot's job is %s", spool_state_name(e.state));
+		x->skip =
+			xasprintf("overlap: the last slot's job is %s", spool_state_name(e.state));
 	jobentry_free(&e);
 	consul_kv_clear(&kv);
 	return 0;
@@ -220,8 +221,7 @@ int schedconsul_fire(const struct schedconsul_env *env, struct consulsched *s, i
 			f.session = env->session;
 		}
 	}
-	rc = consulsched_fire(env->consul, env->ns, &f, &index, &job_index, &invalid_session,
-			      errp);
+	rc = consulsched_fire(env->consul, env->ns, &f, &index, &job_index, &invalid_session, errp);
 	if (rc == FS_EEXIST && f.job_key != NULL) {
 		/* the check-not-exists: the slot's job exists (fired before, or a claim holds
 		 * it), so the slot is a duplicate; nothing was written, the fence still holds */

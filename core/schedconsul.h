@@ -31,8 +31,8 @@ struct spool;
 struct schedconsul_env {
 	const struct schedjob_env *job; /* validation, node name, bounds (schedjob.h) */
 	struct consul *consul;
-	const char *ns;           /* --consul-namespace */
-	const char *session;      /* the node's session (spool setting consul.session); NULL: none */
+	const char *ns;      /* --consul-namespace */
+	const char *session; /* the node's session (spool setting consul.session); NULL: none */
 	struct claimlog *journal; /* the calling process's claim journal */
 	long long pid;            /* the calling process, named in the entry's claimedBy */
 	unsigned long long start; /* its /proc start time */

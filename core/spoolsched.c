@@ -338,20 +338,21 @@ int spoolsched_set_max(struct spool *sp, const struct spoolsched *s, int64_t now
 			      "t", s->name)) == 0 &&
 	    others >= (int64_t)max)
 		rc = err_set(errp, FS_EFULL, "Error: at most %zu schedules", max);
-	if (rc == 0)
-		rc = sched_run(db, "schedule set", NULL, errp,
-			       "INSERT INTO schedules(name, cron, timezone, job_name, factfile_path,"
-			       " factfile_args, overlap_skip, catch_up, created_ms, updated_ms, last_slot)"
-			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"
-			       " ON CONFLICT(name) DO UPDATE SET cron = excluded.cron,"
-			       " timezone = excluded.timezone, job_name = excluded.job_name,"
-			       " factfile_path = excluded.factfile_path,"
-			       " factfile_args = excluded.factfile_args,"
-			       " overlap_skip = excluded.overlap_skip, catch_up = excluded.catch_up,"
-			       " updated_ms = excluded.updated_ms",
-			       "ttttttiiii", s->name, s->cron, s->timezone, s->job_name, s->factfile_path,
-			       s->factfile_args != NULL ? s->factfile_args : "[]",
-			       (int64_t)(s->overlap_skip != 0), (int64_t)s->catch_up, now, now_s);
+	if (rc != 0)
+		return sched_end(sp, rc, errp);
+	rc = sched_run(db, "schedule set", NULL, errp,
+		       "INSERT INTO schedules(name, cron, timezone, job_name, factfile_path,"
+		       " factfile_args, overlap_skip, catch_up, created_ms, updated_ms, last_slot)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"
+		       " ON CONFLICT(name) DO UPDATE SET cron = excluded.cron,"
+		       " timezone = excluded.timezone, job_name = excluded.job_name,"
+		       " factfile_path = excluded.factfile_path,"
+		       " factfile_args = excluded.factfile_args,"
+		       " overlap_skip = excluded.overlap_skip, catch_up = excluded.catch_up,"
+		       " updated_ms = excluded.updated_ms",
+		       "ttttttiiii", s->name, s->cron, s->timezone, s->job_name, s->factfile_path,
+		       s->factfile_args != NULL ? s->factfile_args : "[]",
+		       (int64_t)(s->overlap_skip != 0), (int64_t)s->catch_up, now, now_s);
 	return sched_end(sp, rc, errp);
 }
 

@@ -234,7 +234,6 @@ done:
 	return rc;
 }
 
-
 /* The undo of a claim: a new key is deleted at the claim's index; over an earlier entry the
  * previous value is put back with unlock (a plain set would keep our lock). Either is fenced:
  * if anything moved since the claim, it is not ours to touch any more. */

@@ -113,7 +113,8 @@ case "$FS_STATUS $FS_BODY" in
 *'"result":"fired","reason":null,"jobId":"'"$ID2"'"}') ;;
 *) fs_fail "run-now after the undo: $FS_STATUS $FS_BODY" ;;
 esac
-fs_wait_state "$ID2" DONE && fs_expect_outcome "$ID2" SUCCEEDED 0 null null "the later slot's job"
+fs_wait_state "$ID2" DONE
+[ "$FS_OUTCOME $FS_EXIT" = "SUCCEEDED 0" ] || fs_fail "the later slot's job: $FS_BODY"
 [ "$(runs)" = 1 ] || fs_fail "the later slot's job ran $(runs) times"
 
 fs_done

@@ -407,6 +407,45 @@ static void test_claimed_by_malformed(void **state)
 }
 
 /* The undo of a claim, as doc/consul.md's operations table gives it. */
+/* The entry a claim writes (a /submit's or a schedule slot's): QUEUED/WAITING, the node as
+ * lastRunFrom and node, submittedBy when given, claimedBy last. */
+static void test_claim_build(void **state)
+{
+	struct spool_submit sub = { .id = "0123456789abcdef0123456789abcdef"
+					  "0123456789abcdef0123456789abcdef",
+				    .job_name = "j",
+				    .factfile_path = "/f",
+				    .factfile_args = "[\"--tag\",\"slot,2026-01-01T00:00:00Z\"]",
+				    .node = "node-b",
+				    .submitted_by = "schedule:s" };
+	struct jobentry_claimer by = { .node = "node-b", .pid = 12, .start = 34, .claim = 5 };
+	struct jobentry back;
+	char *v = jobentry_claim_build(&sub, &by), *err = NULL;
+	const char *head = "{\"state\":\"QUEUED\",\"jobRequest\":{\"jobId\":\"0123456789abcdef"
+			   "0123456789abcdef0123456789abcdef0123456789abcdef\",\"jobName\":\"j\","
+			   "\"factfilePath\":\"/f\",\"factfileArgs\":[\"--tag\",\"slot,"
+			   "2026-01-01T00:00:00Z\"]},\"lastRunFrom\":\"node-b\","
+			   "\"lastOutcome\":\"WAITING\",\"node\":\"node-b\",\"submitted\":\"";
+	const char *tail = ",\"submittedBy\":\"schedule:s\",\"claimedBy\":{\"node\":\"node-b\","
+			   "\"pid\":12,\"start\":34,\"claim\":5}}";
+
+	(void)state;
+	assert_memory_equal(v, head, strlen(head));
+	assert_string_equal(v + strlen(v) - strlen(tail), tail);
+	assert_int_equal(jobentry_parse(v, strlen(v), &back, &err), 0);
+	assert_int_equal(back.state, SPOOL_QUEUED);
+	assert_int_equal(back.outcome, SPOOL_WAITING);
+	assert_true(back.submitted_ms > 0);
+	assert_true(back.submitted_ms == back.updated_ms);
+	jobentry_free(&back);
+	free(v);
+	/* no user: no submittedBy */
+	sub.submitted_by = NULL;
+	v = jobentry_claim_build(&sub, &by);
+	assert_null(strstr(v, "submittedBy"));
+	free(v);
+}
+
 static void test_undo_ops(void **state)
 {
 	struct consul_op ops[2];
@@ -445,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_claimed_by),
 		cmocka_unit_test(test_claimed_by_malformed),
 		cmocka_unit_test(test_undo_ops),
+		cmocka_unit_test(test_claim_build),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

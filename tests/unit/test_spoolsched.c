@@ -464,6 +464,81 @@ static void test_schedjob(void **state)
 	assert_null(err);
 }
 
+/* The bound of --max-schedules, and what a slot accounted for in Consul asks of the spool: the
+ * refusal a queueing would meet (nothing written), and its count with its job in one
+ * transaction. */
+static void test_max_admit_count(void **state)
+{
+	struct fixture *f = *state;
+	struct spoolsched s = { .name = "c",
+				.cron = "@daily",
+				.timezone = "UTC",
+				.job_name = "j",
+				.factfile_path = "/f",
+				.catch_up = SPOOLSCHED_CATCHUP_LAST };
+	struct spool_submit sub;
+	int64_t counts[SPOOLSCHED_NRESULTS];
+	const char *refusal = "x";
+	char id1[65], id2[65], *err = NULL;
+
+	put(f->sp, "a", 0, 100);
+	put(f->sp, "b", 0, 100);
+	assert_int_equal(spoolsched_set_max(f->sp, &s, 100, 2, &err), FS_EFULL);
+	assert_string_equal(err, "Error: at most 2 schedules");
+	free(err);
+	err = NULL;
+	assert_int_equal(sql_int(f->sp, "SELECT count(*) FROM schedules"), 2);
+	/* replacing one is always allowed; the bound above what there is lets a new one in */
+	s.name = "b";
+	assert_int_equal(spoolsched_set_max(f->sp, &s, 100, 2, &err), 0);
+	assert_int_equal(sql_int(f->sp, "SELECT count(*) FROM schedules WHERE cron = '@daily'"), 1);
+	s.name = "c";
+	assert_int_equal(spoolsched_set_max(f->sp, &s, 100, 3, &err), 0);
+	assert_int_equal(sql_int(f->sp, "SELECT count(*) FROM schedules"), 3);
+
+	mkid(1, id1);
+	mkid(2, id2);
+	submit_for(&sub, id1);
+	assert_int_equal(spoolsched_admit(f->sp, &sub, 10, &refusal, &err), 0);
+	assert_null(refusal);
+	assert_int_equal(sql_int(f->sp, "SELECT count(*) FROM jobs"), 0);
+	assert_int_equal(spoolsched_admit(f->sp, &sub, 0, &refusal, &err), 0);
+	assert_string_equal(refusal, "queue full");
+	assert_int_equal(spool_drain_set(f->sp, 1, &err), 0);
+	assert_int_equal(spoolsched_admit(f->sp, &sub, 10, &refusal, &err), 0);
+	assert_string_equal(refusal, "drain");
+	/* queued with its count, or refused with nothing counted */
+	assert_int_equal(spoolsched_count(f->sp, SPOOLSCHED_FIRED, &sub, 10, &refusal, &err),
+			 FS_ESTATE);
+	assert_string_equal(refusal, "drain");
+	free(err);
+	err = NULL;
+	assert_int_equal(spool_drain_set(f->sp, 0, &err), 0);
+	assert_int_equal(spoolsched_count(f->sp, SPOOLSCHED_FIRED, &sub, 10, &refusal, &err), 0);
+	assert_null(refusal);
+	assert_int_equal(sql_int(f->sp, "SELECT count(*) FROM jobs WHERE submitted_by ="
+					" 'schedule:a'"),
+			 1);
+	assert_int_equal(spoolsched_admit(f->sp, &sub, 10, &refusal, &err), 0);
+	assert_string_equal(refusal, "duplicate");
+	submit_for(&sub, id2);
+	assert_int_equal(spoolsched_count(f->sp, SPOOLSCHED_FIRED, &sub, 1, &refusal, &err),
+			 FS_EFULL);
+	assert_string_equal(refusal, "queue full");
+	free(err);
+	err = NULL;
+	assert_int_equal(spoolsched_count(f->sp, SPOOLSCHED_SKIPPED, NULL, 0, NULL, &err), 0);
+	assert_int_equal(spoolsched_count(f->sp, SPOOLSCHED_REFUSED, NULL, 0, NULL, &err), 0);
+	assert_int_equal(spoolsched_counts(f->sp, counts, &err), 0);
+	assert_int_equal(counts[SPOOLSCHED_FIRED], 1);
+	assert_int_equal(counts[SPOOLSCHED_SKIPPED], 1);
+	assert_int_equal(counts[SPOOLSCHED_REFUSED], 1);
+	assert_int_equal(counts[SPOOLSCHED_MISSED], 0);
+	/* none of it is a slot of a spool schedule's history */
+	assert_int_equal(sql_int(f->sp, "SELECT count(*) FROM slots"), 0);
+	assert_null(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +548,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_bound_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedjob, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_admit_count, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
