@@ -257,6 +257,8 @@ int main(int argc, char *argv[])
 	if ((lockfd = worker_lock(cfg.spool)) < 0 ||
 	    (sockfd = worker_socket(cfg.spool, &sock_path)) < 0)
 		goto out;
+	/* with Consul, the schedules' firer: forked before the spool is open (schedcfire.h) */
+	schedcfire_start(&scf, &cfg);
 	/* with Consul, every transition also goes to the outbox, delivered by the Consul client */
 	flags = (cfg.spool_sync == CONFIG_SYNC_NORMAL ? SPOOL_SYNC_NORMAL : 0) |
 		(cfg.no_consul ? 0 : SPOOL_OUTBOX) | SPOOL_RESERVE;
@@ -299,8 +301,6 @@ int main(int argc, char *argv[])
 	have_pr = 1;
 	/* slots due while no worker ran: catchUp decides, before the loop's first wait */
 	schedfire_round(&sf, 1);
-	/* with Consul, the firer (a fork: the process has no thread) */
-	schedcfire_start(&scf, &cfg);
 	dispatch_fill(&w);
 	while (!stop) {
 		/* the signalfd, the socket, then one pidfd per watched run */
@@ -351,7 +351,6 @@ int main(int argc, char *argv[])
 		}
 		/* a definition may have changed with any datagram; a slot's job is claimed at once */
 		schedfire_round(&sf, woke || rc == 0);
-		schedcfire_check(&scf);
 		dispatch_fill(&w);
 		statesync_round(); /* the transitions of this round go to Consul now */
 		reconcile_round(0);

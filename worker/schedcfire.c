@@ -184,7 +184,7 @@ static int firer_main(const struct config *cfg)
 		goto out;
 	}
 	flags = (cfg->spool_sync == CONFIG_SYNC_NORMAL ? SPOOL_SYNC_NORMAL : 0) | SPOOL_OUTBOX;
-	if (spool_open(&r.sp, cfg->spool, flags, &err) != 0 ||
+	if (consul_global_init(&err) != 0 || spool_open(&r.sp, cfg->spool, flags, &err) != 0 ||
 	    proc_stat(getpid(), &r.start, NULL) != 0 ||
 	    claimlog_open(&r.journal, cfg->spool, getpid(), r.start, &err) != 0 ||
 	    schedfire_init_store(&f, cfg, r.sp, &consul_store, &r, &err) != 0) {
@@ -234,44 +234,85 @@ out:
 	return status;
 }
 
+/* The keeper: starts the firer and, when it dies, starts it again SCHEDCFIRE_RESTART_MS after
+ * its last start, until SIGTERM (passed on to the firer, then waited for). It opens nothing
+ * itself, so each firer is forked from a process with no spool open. Its exit status. */
+static int keeper_main(const struct config *cfg)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd;
+	sigset_t mask;
+	int64_t started = 0;
+	pid_t keeper = getpid(), pid = 0;
+	int st, stop = 0;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if ((pfd.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		log_error("schedules: firer: signalfd: %s", strerror(errno));
+		return 1;
+	}
+	pfd.events = POLLIN;
+	while (!stop) {
+		int64_t wait = started + SCHEDCFIRE_RESTART_MS - clock_mono_ms();
+
+		if (pid == 0 && wait <= 0) {
+			started = clock_mono_ms();
+			if ((pid = fork()) == 0) {
+				close(pfd.fd);
+				if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != keeper)
+					_exit(1);
+				_exit(firer_main(cfg));
+			}
+			if (pid < 0) {
+				log_error("schedules: cannot start the firer: %s", strerror(errno));
+				pid = 0;
+			}
+			continue;
+		}
+		if (poll(&pfd, 1, pid != 0 ? -1 : (int)wait) > 0)
+			while (read(pfd.fd, &si, sizeof si) == (ssize_t)sizeof si)
+				stop |= si.ssi_signo != SIGCHLD;
+		if (pid != 0 && waitpid(pid, &st, WNOHANG) == pid) {
+			if (!stop)
+				log_warn("schedules: the firer (pid %ld) %s %d", (long)pid,
+					 WIFSIGNALED(st) ? "was killed by signal"
+							 : "exited with status",
+					 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			pid = 0;
+		}
+	}
+	if (pid != 0) {
+		(void)kill(pid, SIGTERM);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	close(pfd.fd);
+	return 0;
+}
+
 void schedcfire_start(struct schedcfire *x, const struct config *cfg)
 {
 	pid_t parent = getpid(), pid;
 
-	x->cfg = cfg;
 	x->pid = 0;
 	if (cfg->no_consul)
 		return;
-	x->started_ms = clock_mono_ms();
 	if ((pid = fork()) < 0) {
 		log_error("schedules: cannot start the firer: %s", strerror(errno));
 		return;
 	}
 	if (pid == 0) {
-		/* nothing of the worker's but stdio: not its spool lock, socket or spool handle */
+		/* nothing of the worker's but stdio: not its spool lock or socket */
 		(void)close_range(3, ~0U, 0);
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 			_exit(1);
-		_exit(firer_main(cfg));
+		_exit(keeper_main(cfg));
 	}
 	x->pid = pid;
-	log_debug("schedules: firer %ld started", (long)pid);
-}
-
-void schedcfire_check(struct schedcfire *x)
-{
-	int st;
-
-	if (x->cfg == NULL || x->cfg->no_consul)
-		return;
-	if (x->pid > 0 && waitpid(x->pid, &st, WNOHANG) == x->pid) {
-		log_warn("schedules: the firer (pid %ld) %s %d", (long)x->pid,
-			 WIFSIGNALED(st) ? "was killed by signal" : "exited with status",
-			 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-		x->pid = 0;
-	}
-	if (x->pid == 0 && clock_mono_ms() - x->started_ms >= SCHEDCFIRE_RESTART_MS)
-		schedcfire_start(x, x->cfg);
 }
 
 void schedcfire_stop(struct schedcfire *x)

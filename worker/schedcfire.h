@@ -8,11 +8,14 @@
  * for Consul (up to CONSUL_SUBMIT_TIMEOUT_MS a call, several calls a round: the lock, the
  * schedules, a txn per slot), and in the worker's event loop a slow Consul would delay the
  * dispatch of runs by that much. A process rather than a thread because the worker forks a
- * supervisor per run, and a fork taken while a thread holds a TLS library's lock leaves the child
- * that lock forever; the firer has its own spool handle, Consul client and claim journal
- * (<spool>/claims/<pid>.<start>, as a responder's: a claim it leaves behind by dying is undone by
- * the worker's reconciliation). It dies with the worker (PR_SET_PDEATHSIG): a worker killed
- * with -9 takes its firer along, and the lock's session expires as the worker's would.
+ * supervisor per run, and a fork taken while a thread holds a library's lock (a TLS library's)
+ * leaves the child that lock forever. The firer has its own spool handle, Consul client and claim
+ * journal (<spool>/claims/<pid>.<start>, as a responder's: a claim it leaves behind by dying is
+ * undone by the worker's reconciliation). It is forked by a keeper process that the worker forks
+ * before opening its spool (SQLite's state does not survive a fork: a process that has the spool
+ * open cannot fork one that opens it), which starts it again when it dies. Both die with the
+ * worker (PR_SET_PDEATHSIG): a worker killed with -9 takes its firer along, and the lock's session
+ * expires as the worker's would.
  *
  * The firer: while the node drains (the spool's run/drain setting) it gives the lock up and does
  * not compete for it; holding it, it reads the schedules at least every SCHEDCFIRE_READ_MS (an
@@ -32,21 +35,16 @@ struct config;
 #define SCHEDCFIRE_RESTART_MS 5000
 
 struct schedcfire {
-	const struct config *cfg; /* borrowed */
-	pid_t pid;                /* the firer, 0 when none runs */
-	int64_t started_ms;       /* monotonic: its last start */
+	pid_t pid; /* the keeper, 0 when none runs */
 };
 
-/* Starts the firer for cfg (which outlives x); with --no-consul x stays idle. Call from the
- * worker's main thread with no other thread running (it forks). A failed fork is logged and
- * tried again by schedcfire_check. */
+/* Starts the keeper and its firer for cfg (copied by the fork); with --no-consul x stays idle.
+ * Call from the worker before it opens its spool, with no thread running (it forks). A failed
+ * fork is logged: the node does not fire, other nodes do. */
 void schedcfire_start(struct schedcfire *x, const struct config *cfg);
 
-/* In the event loop: a firer that exited is reaped and, SCHEDCFIRE_RESTART_MS after its last
- * start, started again. */
-void schedcfire_check(struct schedcfire *x);
-
-/* A clean stop: SIGTERM to the firer, then waits for it (it gives the lock up first). */
+/* A clean stop: SIGTERM to the keeper, which passes it on, then waits (the firer gives the lock
+ * up first). */
 void schedcfire_stop(struct schedcfire *x);
 
 #endif
