@@ -127,8 +127,8 @@ while read -r slot id; do
 		fs_fail "the interrupted slot $slot's job was queued after all"
 done <"$FS_TMP/interrupted"
 for id in $(printf '%s\n' "$fired" | awk '{ print $3 }'); do
-	fs_wait_state "$id" DONE 20
-	fs_expect_outcome "$id" SUCCEEDED 0 null null "slot job $id"
+	fs_wait_state "$id" DONE 20 || continue
+	[ "$FS_OUTCOME $FS_EXIT" = "SUCCEEDED 0" ] || fs_fail "slot job $id: $FS_BODY"
 done
 # every later slot's task ran once; the interrupted slot's never
 want=$(printf '%s\n' "$fired" | awk '{ print $1 }' | sort)
