@@ -13,19 +13,20 @@
 #include "jobentry.h"
 #include "jobreq.h"
 #include "log.h"
+#include "schedjob.h"
 #include "utf8.h"
 #include "xalloc.h"
 
 /* A write that lost the race with another writer reads again and retries this many times: an
  * edit races only with slots and other edits, so more than a few losses in a row means Consul
  * keeps changing under us and the caller had better say so. */
-#define SCHED_RETRIES 5
+#define SCHED_RETRIES   5
 /* The latest slot a value may hold (9999-12-31T23:59:59Z): a number past it is damage. */
-#define SCHED_SLOT_MAX INT64_C(253402300799)
+#define SCHED_SLOT_MAX  INT64_C(253402300799)
 /* Counters stay exact in every JSON reader: at most 2^53 - 1. */
 #define SCHED_COUNT_MAX INT64_C(9007199254740991)
 /* Consul's bound on the ops of one txn. */
-#define SCHED_TXN_OPS 64
+#define SCHED_TXN_OPS   64
 
 _Static_assert(1 + 1 + 1 + CONSULSCHED_MISSED_ROWS <= SCHED_TXN_OPS,
 	       "a missed txn: the fence, the schedule, the summary and the rows");
@@ -42,7 +43,8 @@ char *consulsched_prefix(const char *ns)
 
 char *consulsched_slot_key(const char *ns, const char *name, int64_t seq)
 {
-	return xasprintf("%s/schedule-slots/%s/%lld", ns, name, (long long)(seq % CONSULSCHED_RING));
+	return xasprintf("%s/schedule-slots/%s/%lld", ns, name,
+			 (long long)(seq % CONSULSCHED_RING));
 }
 
 char *consulsched_slots_prefix(const char *ns, const char *name)
@@ -66,20 +68,22 @@ void consulsched_list_free(struct consulsched *list, size_t n)
 /* ---- the codec ---- */
 
 static const char *const sched_fields[] = {
-	"name",	   "cron",    "timezone", "jobName",  "factfilePath", "factfileArgs",
-	"overlap", "catchUp", "paused",	  "created",  "updated",      "lastSlot",
-	"lastJob", "lastFired", "historySeq",
+	"name",         "cron",     "timezone", "jobName",   "factfilePath",
+	"factfileArgs", "overlap",  "catchUp",  "paused",    "created",
+	"updated",      "lastSlot", "lastJob",  "lastFired", "historySeq",
 };
-static const char *const row_fields[] = { "seq", "slot", "at", "result", "reason", "jobId",
-					  "count" };
+static const char *const row_fields[] = {
+	"seq", "slot", "at", "result", "reason", "jobId", "count"
+};
 
 static const char *const result_names[SPOOLSCHED_NRESULTS] = { "fired", "skipped", "refused",
 							       "missed" };
 
 static char *sched_text(struct json_object *o)
 {
-	char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								    JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *s =
+		xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	json_object_put(o);
 	return s;
@@ -93,36 +97,17 @@ static struct json_object *sched_time(int64_t ms)
 	return json_object_new_string(out);
 }
 
-static struct json_object *sched_str(const char *s)
-{
-	return json_object_new_string(s != NULL ? s : "");
-}
-
 char *consulsched_build(const struct spoolsched *def, int64_t history_seq)
 {
-	struct json_object *o = json_object_new_object(), *catch_up;
+	struct json_object *o = json_object_new_object();
 
-	if (def->catch_up == SPOOLSCHED_CATCHUP_NONE)
-		catch_up = json_object_new_string("none");
-	else if (def->catch_up == SPOOLSCHED_CATCHUP_LAST)
-		catch_up = json_object_new_string("last");
-	else
-		catch_up = json_object_new_int64(def->catch_up);
-	json_object_object_add(o, "name", sched_str(def->name));
-	json_object_object_add(o, "cron", sched_str(def->cron));
-	json_object_object_add(o, "timezone", sched_str(def->timezone));
-	json_object_object_add(o, "jobName", sched_str(def->job_name));
-	json_object_object_add(o, "factfilePath", sched_str(def->factfile_path));
-	json_object_object_add(o, "factfileArgs", jobentry_args(def->factfile_args));
-	json_object_object_add(o, "overlap",
-			       json_object_new_string(def->overlap_skip ? "skip" : "allow"));
-	json_object_object_add(o, "catchUp", catch_up);
-	json_object_object_add(o, "paused", json_object_new_boolean(def->paused != 0));
+	schedjob_def_json(o, def);
 	json_object_object_add(o, "created", sched_time(def->created_ms));
 	json_object_object_add(o, "updated", sched_time(def->updated_ms));
 	json_object_object_add(o, "lastSlot", json_object_new_int64(def->last_slot));
 	json_object_object_add(o, "lastJob",
-			       def->last_job != NULL ? json_object_new_string(def->last_job) : NULL);
+			       def->last_job != NULL ? json_object_new_string(def->last_job)
+						     : NULL);
 	json_object_object_add(o, "lastFired", json_object_new_int64(def->last_fired));
 	json_object_object_add(o, "historySeq", json_object_new_int64(history_seq));
 	return sched_text(o);
@@ -148,8 +133,8 @@ char *consulsched_row_build(const struct spoolsched_slot *row, int64_t seq)
 
 /* value[0..len) as a JSON object with exactly the members of fields[0..n) (all of them: the
  * callers read each), every string valid UTF-8: *op (the caller puts it) or FS_EINVAL. */
-static int sched_object(const char *what, const char *value, size_t len,
-			const char *const *fields, size_t n, struct json_object **op, char **errp)
+static int sched_object(const char *what, const char *value, size_t len, const char *const *fields,
+			size_t n, struct json_object **op, char **errp)
 {
 	char *detail = NULL;
 	size_t i;
@@ -185,20 +170,6 @@ static int sched_bad(char **errp, const char *what, const char *field, const cha
 	return err_set(errp, FS_EINVAL, "%s: field '%s' is missing or not %s", what, field, kind);
 }
 
-/* A string member (no NUL: ours are C strings) as a new string; NULL when it is not one. */
-static char *sched_get_str(struct json_object *o, const char *name)
-{
-	struct json_object *v;
-	const char *s;
-	size_t len;
-
-	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	s = json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	return memchr(s, '\0', len) == NULL ? xstrdup(s) : NULL;
-}
-
 /* A member that is null (*sp NULL) or a string (*sp a new one): 0, else -1. */
 static int sched_get_opt_str(struct json_object *o, const char *name, char **sp)
 {
@@ -209,7 +180,7 @@ static int sched_get_opt_str(struct json_object *o, const char *name, char **sp)
 		return -1;
 	if (v == NULL)
 		return 0;
-	return (*sp = sched_get_str(o, name)) != NULL ? 0 : -1;
+	return (*sp = jobentry_get_str(o, name)) != NULL ? 0 : -1;
 }
 
 /* An integer member in [min, max] (json-c saturates what overflows int64: the bound catches
@@ -249,12 +220,13 @@ static int sched_get_args(struct json_object *o, char **argsp)
 	for (i = 0; i < n; i++) {
 		a = json_object_array_get_idx(args, i);
 		if (!json_object_is_type(a, json_type_string) ||
-		    memchr(json_object_get_string(a), '\0', (size_t)json_object_get_string_len(a)) !=
-			    NULL)
+		    memchr(json_object_get_string(a), '\0',
+			   (size_t)json_object_get_string_len(a)) != NULL)
 			return -1;
 	}
-	*argsp = xstrdup(json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN |
-								      JSON_C_TO_STRING_NOSLASHESCAPE));
+	*argsp = xstrdup(
+		json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
 	return 0;
 }
 
@@ -263,7 +235,7 @@ static int sched_get_policies(struct json_object *o, struct spoolsched *d, const
 			      char **errp)
 {
 	struct json_object *v;
-	char *s = sched_get_str(o, "overlap");
+	char *s = jobentry_get_str(o, "overlap");
 	int64_t n;
 	int ok = s != NULL && (strcmp(s, "allow") == 0 || strcmp(s, "skip") == 0);
 
@@ -271,11 +243,11 @@ static int sched_get_policies(struct json_object *o, struct spoolsched *d, const
 	free(s);
 	if (!ok)
 		return sched_bad(errp, what, "overlap", "\"allow\" or \"skip\"");
-	s = sched_get_str(o, "catchUp");
+	s = jobentry_get_str(o, "catchUp");
 	ok = s != NULL && (strcmp(s, "none") == 0 || strcmp(s, "last") == 0);
 	if (ok)
-		d->catch_up = strcmp(s, "none") == 0 ? SPOOLSCHED_CATCHUP_NONE
-						     : SPOOLSCHED_CATCHUP_LAST;
+		d->catch_up =
+			strcmp(s, "none") == 0 ? SPOOLSCHED_CATCHUP_NONE : SPOOLSCHED_CATCHUP_LAST;
 	free(s);
 	if (!ok && json_object_object_get_ex(o, "catchUp", &v) &&
 	    json_object_is_type(v, json_type_int) &&
@@ -284,7 +256,8 @@ static int sched_get_policies(struct json_object *o, struct spoolsched *d, const
 		ok = 1;
 	}
 	if (!ok)
-		return sched_bad(errp, what, "catchUp", "\"none\", \"last\" or a number from 1 to 100");
+		return sched_bad(errp, what, "catchUp",
+				 "\"none\", \"last\" or a number from 1 to 100");
 	return 0;
 }
 
@@ -295,7 +268,8 @@ static int sched_get_state(struct json_object *o, struct consulsched *s, const c
 	struct spoolsched *d = &s->def;
 	struct json_object *v;
 
-	if (!json_object_object_get_ex(o, "paused", &v) || !json_object_is_type(v, json_type_boolean))
+	if (!json_object_object_get_ex(o, "paused", &v) ||
+	    !json_object_is_type(v, json_type_boolean))
 		return sched_bad(errp, what, "paused", "true or false");
 	d->paused = json_object_get_boolean(v);
 	if (sched_get_time(o, "created", &d->created_ms) != 0)
@@ -321,8 +295,10 @@ int consulsched_parse(const char *value, size_t len, const char *name, struct co
 		const char *field;
 		char **dst;
 	} strs[] = {
-		{ "name", &d->name },	       { "cron", &d->cron },
-		{ "timezone", &d->timezone },  { "jobName", &d->job_name },
+		{ "name", &d->name },
+		{ "cron", &d->cron },
+		{ "timezone", &d->timezone },
+		{ "jobName", &d->job_name },
 		{ "factfilePath", &d->factfile_path },
 	};
 	struct json_object *o = NULL;
@@ -335,7 +311,7 @@ int consulsched_parse(const char *value, size_t len, const char *name, struct co
 			       sizeof(sched_fields) / sizeof(sched_fields[0]), &o, errp)) != 0)
 		goto done;
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		if ((*strs[i].dst = sched_get_str(o, strs[i].field)) == NULL) {
+		if ((*strs[i].dst = jobentry_get_str(o, strs[i].field)) == NULL) {
 			rc = sched_bad(errp, what, strs[i].field, "a string");
 			goto done;
 		}
@@ -359,8 +335,8 @@ done:
 	return rc;
 }
 
-int consulsched_row_parse(const char *value, size_t len, struct spoolsched_slot *row,
-			  int64_t *seqp, char **errp)
+int consulsched_row_parse(const char *value, size_t len, struct spoolsched_slot *row, int64_t *seqp,
+			  char **errp)
 {
 	const char *what = "schedule history row";
 	struct json_object *o = NULL;
@@ -383,12 +359,13 @@ int consulsched_row_parse(const char *value, size_t len, struct spoolsched_slot 
 		sched_bad(errp, what, "at", "an ISO 8601 UTC time");
 		goto done;
 	}
-	result = sched_get_str(o, "result");
+	result = jobentry_get_str(o, "result");
 	for (r = 0; result != NULL && r < SPOOLSCHED_NRESULTS; r++)
 		if (strcmp(result, result_names[r]) == 0)
 			break;
 	if (result == NULL || r == SPOOLSCHED_NRESULTS) {
-		sched_bad(errp, what, "result", "\"fired\", \"skipped\", \"refused\" or \"missed\"");
+		sched_bad(errp, what, "result",
+			  "\"fired\", \"skipped\", \"refused\" or \"missed\"");
 		goto done;
 	}
 	row->result = (enum spoolsched_result)r;
@@ -422,7 +399,8 @@ done:
  * to be read as one. */
 static int sched_name_ok(const char *name)
 {
-	size_t n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+	size_t n =
+		strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
 
 	return n >= 1 && n <= 64 && name[n] == '\0';
 }
@@ -434,8 +412,8 @@ static int sched_missing(const char *name, char **errp)
 
 /* consulsched_get, with out->index the key's ModifyIndex even when the value does not parse
  * (FS_EINVAL): what set and delete fence a damaged value with, to replace or remove it. */
-static int sched_read(struct consul *c, const char *ns, const char *name,
-		      struct consulsched *out, char **errp)
+static int sched_read(struct consul *c, const char *ns, const char *name, struct consulsched *out,
+		      char **errp)
 {
 	struct consul_kv kv;
 	char *key = consulsched_key(ns, name);
@@ -519,8 +497,7 @@ static int sched_row_newer(const void *a, const void *b)
 }
 
 /* A ring key's row: its value, whose seq must be the one the key's place stands for. */
-static int sched_ring_row(const struct consul_kv *kv, size_t plen, struct sched_row *r,
-			  char **errp)
+static int sched_ring_row(const struct consul_kv *kv, size_t plen, struct sched_row *r, char **errp)
 {
 	char *want;
 	int rc;
@@ -540,8 +517,7 @@ static int sched_ring_row(const struct consul_kv *kv, size_t plen, struct sched_
 }
 
 int consulsched_history(struct consul *c, const char *ns, const char *name, size_t max,
-			int64_t before_ms, struct spoolsched_slot **slotsp, size_t *np,
-			char **errp)
+			int64_t before_ms, struct spoolsched_slot **slotsp, size_t *np, char **errp)
 {
 	char *prefix = consulsched_slots_prefix(ns, name), *err = NULL;
 	struct consul_kv *kvs = NULL;
@@ -551,7 +527,8 @@ int consulsched_history(struct consul *c, const char *ns, const char *name, size
 
 	*slotsp = NULL;
 	*np = 0;
-	if ((rc = consul_kv_recurse(c, prefix, CONSULSCHED_RING, &kvs, &nkv, errp)) != 0)
+	/* the whole answer is read anyway: a key that is no row takes no row's place */
+	if ((rc = consul_kv_recurse(c, prefix, SIZE_MAX, &kvs, &nkv, errp)) != 0)
 		goto done;
 	if (nkv > 0)
 		rows = xcalloc(nkv, sizeof(*rows));
@@ -639,7 +616,7 @@ static int sched_commit(struct consul *c, const struct sched_write *w,
 		goto done;
 	}
 	ops[n++] = (struct consul_op){ .verb = w->s != NULL ? CONSUL_CHECK_INDEX
-							     : CONSUL_CHECK_NOT_EXISTS,
+							    : CONSUL_CHECK_NOT_EXISTS,
 				       .key = key,
 				       .index = w->s != NULL ? w->s->index : 0 };
 	vals[nv] = consulsched_build(w->next, w->history_seq + (int64_t)w->nrows);
@@ -648,7 +625,8 @@ static int sched_commit(struct consul *c, const struct sched_write *w,
 	for (i = 0; i < w->nrows; i++) {
 		keys[nv] = consulsched_slot_key(w->ns, w->next->name, w->history_seq + (int64_t)i);
 		vals[nv] = consulsched_row_build(&w->rows[i], w->history_seq + (int64_t)i);
-		ops[n++] = (struct consul_op){ .verb = CONSUL_SET, .key = keys[nv],
+		ops[n++] = (struct consul_op){ .verb = CONSUL_SET,
+					       .key = keys[nv],
 					       .value = vals[nv] };
 		nv++;
 	}
@@ -719,8 +697,7 @@ static int sched_retried(int rc, const char *name, char **errp)
 /* A write that read s first: on a lost race, read again and retry. change fills next from the
  * schedule read (its strings borrowed from cur or arg) and may refuse. */
 typedef int (*sched_change_fn)(const struct consulsched *cur, struct spoolsched *next,
-			       struct spoolsched_slot *row, size_t *nrowsp, void *arg,
-			       char **errp);
+			       struct spoolsched_slot *row, size_t *nrowsp, void *arg, char **errp);
 
 static int sched_update(struct consul *c, const char *ns, const char *name, sched_change_fn change,
 			void *arg, char **errp)
@@ -765,10 +742,11 @@ static int sched_count(struct consul *c, const char *ns, size_t *np, char **errp
 	return rc;
 }
 
-/* A new schedule, slots from now_s on due, unless max exist already. With damaged (a value
- * that does not parse, at that ModifyIndex), that value is replaced and the history ring goes
- * in the same txn (its rows' seqs would not follow the new historySeq). FS_ESTATE when the key
- * changed meanwhile (the caller reads it again). */
+/* A new schedule, slots from now_s on due, unless max exist already; with damaged (a value
+ * that does not parse, at that ModifyIndex), in that value's place. Whatever is under its ring's
+ * prefix goes in the same txn: rows left there (a key deleted by hand, a damaged schedule's)
+ * would not follow the new historySeq. FS_ESTATE when the key changed meanwhile (the caller
+ * reads it again). */
 static int sched_create(struct consul *c, const char *ns, const struct spoolsched *def,
 			int64_t now_s, size_t max, int64_t damaged, char **errp)
 {
@@ -777,20 +755,19 @@ static int sched_create(struct consul *c, const char *ns, const struct spoolsche
 	struct spoolsched next = *def;
 	char *ring = consulsched_slots_prefix(ns, def->name);
 	struct consul_op drop = { .verb = CONSUL_DELETE_TREE, .key = ring };
-	struct sched_write w = { .ns = ns, .next = &next };
+	struct sched_write w = { .ns = ns, .next = &next, .extra = &drop, .nextra = 1 };
 	size_t n;
 	int rc;
 
 	memset(&res, 0, sizeof(res));
 	if (damaged > 0) {
 		w.s = &fence;
-		w.extra = &drop;
-		w.nextra = 1;
 	} else if ((rc = sched_count(c, ns, &n, errp)) != 0) {
 		goto done;
 	} else if (max > 0 && n >= max) {
-		rc = err_set(errp, FS_EFULL, "Error: at most %zu schedules, cannot add schedule '%s'",
-			     max, def->name);
+		rc = err_set(errp, FS_EFULL,
+			     "Error: at most %zu schedules, cannot add schedule '%s'", max,
+			     def->name);
 		goto done;
 	}
 	next.paused = 0;
@@ -812,8 +789,9 @@ static int sched_replace(struct consul *c, const char *ns, const struct consulsc
 {
 	struct consul_txn_result res;
 	struct spoolsched next = *def;
-	struct sched_write w = { .ns = ns, .s = cur, .next = &next,
-				 .history_seq = cur->history_seq };
+	struct sched_write w = {
+		.ns = ns, .s = cur, .next = &next, .history_seq = cur->history_seq
+	};
 	int rc;
 
 	memset(&res, 0, sizeof(res));
@@ -873,8 +851,8 @@ static int sched_pause_change(const struct consulsched *cur, struct spoolsched *
 	return 0;
 }
 
-int consulsched_pause(struct consul *c, const char *ns, const char *name, int paused,
-		      int64_t now_s, char **errp)
+int consulsched_pause(struct consul *c, const char *ns, const char *name, int paused, int64_t now_s,
+		      char **errp)
 {
 	struct sched_pause_arg a = { paused, now_s };
 
@@ -935,11 +913,17 @@ int consulsched_fire(struct consul *c, const char *ns, const struct consulsched_
 	struct spoolsched_slot row = { .slot = f->slot, .at_ms = clock_real_ms(), .count = 1 };
 	struct consul_op claim[2] = {
 		{ .verb = CONSUL_CHECK_NOT_EXISTS, .key = f->job_key },
-		{ .verb = CONSUL_LOCK, .key = f->job_key, .value = f->job_value,
+		{ .verb = CONSUL_LOCK,
+		  .key = f->job_key,
+		  .value = f->job_value,
 		  .session = f->session },
 	};
-	struct sched_write w = { .ns = ns, .s = s, .next = &next, .history_seq = s->history_seq,
-				 .rows = &row, .nrows = 1 };
+	struct sched_write w = { .ns = ns,
+				 .s = s,
+				 .next = &next,
+				 .history_seq = s->history_seq,
+				 .rows = &row,
+				 .nrows = 1 };
 	int64_t index = 0;
 	int rc;
 
@@ -977,8 +961,9 @@ int consulsched_missed(struct consul *c, const char *ns, const struct consulsche
 	struct spoolsched_slot rows[1 + CONSULSCHED_MISSED_ROWS];
 	struct consul_txn_result res;
 	struct spoolsched next = s->def;
-	struct sched_write w = { .ns = ns, .s = s, .next = &next, .history_seq = s->history_seq,
-				 .rows = rows };
+	struct sched_write w = {
+		.ns = ns, .s = s, .next = &next, .history_seq = s->history_seq, .rows = rows
+	};
 	char *reason = NULL;
 	int64_t now = clock_real_ms();
 	int rc;
@@ -990,14 +975,16 @@ int consulsched_missed(struct consul *c, const char *ns, const struct consulsche
 	/* the summary stands for slots before slots[0]: it comes first, as in the spool */
 	if (more != 0) {
 		reason = spoolsched_more_reason(more);
-		rows[w.nrows++] = (struct spoolsched_slot){ .slot = more_last, .at_ms = now,
+		rows[w.nrows++] = (struct spoolsched_slot){ .slot = more_last,
+							    .at_ms = now,
 							    .result = SPOOLSCHED_MISSED,
 							    .reason = reason,
 							    .count = more < 0 ? -more : more };
 	}
 	for (size_t i = 0; i < n; i++)
-		rows[w.nrows++] = (struct spoolsched_slot){ .slot = slots[i], .at_ms = now,
-							    .result = SPOOLSCHED_MISSED, .count = 1 };
+		rows[w.nrows++] = (struct spoolsched_slot){
+			.slot = slots[i], .at_ms = now, .result = SPOOLSCHED_MISSED, .count = 1
+		};
 	next.last_slot = new_last;
 	if ((rc = sched_commit(c, &w, &res, indexp, errp)) == FS_EEXIST)
 		rc = sched_conflict(c, ns, s->def.name, &res, 0, NULL, errp);

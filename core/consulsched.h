@@ -65,13 +65,14 @@ void consulsched_list_free(struct consulsched *list, size_t n);
  * *s filled (s->index left 0; consulsched_clear it) or, zeroed, FS_EINVAL "schedule value of
  * '<name>': <what>" (a hostile or damaged value is refused, never trusted: valid UTF-8, exactly
  * the fields above with their types and ranges, the name the key's). The row codec likewise,
- * "schedule history row: <what>"; a refused row holds nothing to free. */
+ * "schedule history row: <what>": a parsed row's reason and job_id are the caller's to free, a
+ * refused row holds nothing. */
 char *consulsched_build(const struct spoolsched *def, int64_t history_seq);
 int consulsched_parse(const char *value, size_t len, const char *name, struct consulsched *s,
 		      char **errp);
 char *consulsched_row_build(const struct spoolsched_slot *row, int64_t seq);
-int consulsched_row_parse(const char *value, size_t len, struct spoolsched_slot *row,
-			  int64_t *seqp, char **errp);
+int consulsched_row_parse(const char *value, size_t len, struct spoolsched_slot *row, int64_t *seqp,
+			  char **errp);
 
 /* Every schedule of the namespace in name order, the first max of them (0: all; a recurse of
  * the prefix); values that do not parse, and keys that are not a name right below the prefix,
@@ -89,12 +90,13 @@ int consulsched_get(struct consul *c, const char *ns, const char *name, struct c
 int consulsched_set(struct consul *c, const char *ns, const struct spoolsched *def, int64_t now_s,
 		    size_t max, char **errp);
 /* Pause/resume as spoolsched_pause (resume sets lastSlot to now_s). FS_ENOENT. */
-int consulsched_pause(struct consul *c, const char *ns, const char *name, int paused,
-		      int64_t now_s, char **errp);
+int consulsched_pause(struct consul *c, const char *ns, const char *name, int paused, int64_t now_s,
+		      char **errp);
 /* Deletes the schedule and its history ring (one txn: delete-cas + delete-tree). FS_ENOENT. */
 int consulsched_delete(struct consul *c, const char *ns, const char *name, char **errp);
-/* The newest max rows (0: all) of name's history, newest first; rows older than before_ms (0:
- * none) are left out (pruned with job retention). */
+/* The newest max rows (0: all) of name's history, newest first; rows recorded before before_ms
+ * (0: none) are left out (the job retention's age: they stay in Consul until overwritten). Rows
+ * that do not parse are skipped with a warning in the log. *slotsp: spoolsched_slots_free. */
 int consulsched_history(struct consul *c, const char *ns, const char *name, size_t max,
 			int64_t before_ms, struct spoolsched_slot **slotsp, size_t *np,
 			char **errp);
@@ -126,8 +128,9 @@ int consulsched_fire(struct consul *c, const char *ns, const struct consulsched_
 int consulsched_missed(struct consul *c, const char *ns, const struct consulsched *s,
 		       const int64_t *slots, size_t n, int64_t more, int64_t more_last,
 		       int64_t new_last, int64_t *indexp, char **errp);
-/* Appends one row to name's history, fenced by a fresh read (retried on FS_ESTATE a few times):
- * for what is recorded after the fact (an interrupted fire undone by the reconciliation). */
+/* Appends one row to name's history (at_ms 0: now), fenced by a fresh read (retried on
+ * FS_ESTATE a few times): for what is recorded after the fact (an interrupted fire undone by the
+ * reconciliation). FS_ENOENT when the schedule is gone. */
 int consulsched_note(struct consul *c, const char *ns, const char *name,
 		     const struct spoolsched_slot *row, char **errp);
 

@@ -200,7 +200,7 @@ char *jobentry_claim_build(const struct spool_submit *sub, const struct jobentry
 
 /* A required string member into a new string; NULL when absent or not a string (or holds a
  * NUL: our strings are C strings). */
-static char *jobentry_get_str(struct json_object *o, const char *name)
+char *jobentry_get_str(struct json_object *o, const char *name)
 {
 	struct json_object *v;
 	const char *s;

@@ -72,6 +72,10 @@ struct json_object *jobentry_to_json(const struct jobentry *e);
  * is not an array, U+FFFD for what is not UTF-8. */
 struct json_object *jobentry_args(const char *stored);
 
+/* A string member of o as a new string; NULL when absent, not a string, or holding a NUL (our
+ * strings are C strings). For the parsers of other values too. */
+char *jobentry_get_str(struct json_object *o, const char *name);
+
 /* The compact JSON value to write to Consul, with claimedBy when e has one; a new string the
  * caller frees. */
 char *jobentry_build(const struct jobentry *e);

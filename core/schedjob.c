@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "jobentry.h"
 #include "spool.h"
 #include "xalloc.h"
 
@@ -20,6 +21,33 @@ void schedjob_slot_text(int64_t slot, char buf[SCHEDJOB_SLOT_LEN + 1])
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(buf, SCHEDJOB_SLOT_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) != SCHEDJOB_SLOT_LEN)
 		strcpy(buf, "0000-00-00T00:00:00Z");
+}
+
+static struct json_object *schedjob_str(const char *s)
+{
+	return json_object_new_string(s != NULL ? s : "");
+}
+
+void schedjob_def_json(struct json_object *o, const struct spoolsched *s)
+{
+	struct json_object *cu;
+
+	if (s->catch_up == SPOOLSCHED_CATCHUP_NONE)
+		cu = json_object_new_string("none");
+	else if (s->catch_up == SPOOLSCHED_CATCHUP_LAST)
+		cu = json_object_new_string("last");
+	else
+		cu = json_object_new_int64(s->catch_up);
+	json_object_object_add(o, "name", schedjob_str(s->name));
+	json_object_object_add(o, "cron", schedjob_str(s->cron));
+	json_object_object_add(o, "timezone", schedjob_str(s->timezone));
+	json_object_object_add(o, "jobName", schedjob_str(s->job_name));
+	json_object_object_add(o, "factfilePath", schedjob_str(s->factfile_path));
+	json_object_object_add(o, "factfileArgs", jobentry_args(s->factfile_args));
+	json_object_object_add(o, "overlap",
+			       json_object_new_string(s->overlap_skip ? "skip" : "allow"));
+	json_object_object_add(o, "catchUp", cu);
+	json_object_object_add(o, "paused", json_object_new_boolean(s->paused != 0));
 }
 
 static void schedjob_tag(struct json_object *args, const char *key, const char *value)

@@ -17,6 +17,12 @@ struct spool;
 #define SCHEDJOB_SLOT_LEN 20
 void schedjob_slot_text(int64_t slot, char buf[SCHEDJOB_SLOT_LEN + 1]);
 
+/* Adds s's definition to o in the order GET /schedules answers it and the Consul value keeps it:
+ * name, cron, timezone, jobName, factfilePath, factfileArgs, overlap ("allow", "skip"), catchUp
+ * ("none", "last" or N), paused. */
+struct json_object;
+void schedjob_def_json(struct json_object *o, const struct spoolsched *s);
+
 /* The job request of s's slot: its factfileArgs followed by `--tag schedule,<name>` and `--tag
  * slot,<slot text>`, parsed by jobreq_parse (*jr freed with jobreq_free in every case). 0, or
  * FS_EINVAL with *errp the parse's message (a stored definition that no longer parses). */

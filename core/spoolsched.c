@@ -641,8 +641,7 @@ int spoolsched_count(struct spool *sp, enum spoolsched_result result,
 		*refusalp = NULL;
 	if ((rc = sched_begin(sp, &db, errp)) != 0)
 		return rc;
-	if (sub != NULL && (rc = spool_enqueue(sp, sub, max_queued, errp)) != 0 &&
-	    refusalp != NULL)
+	if (sub != NULL && (rc = spool_enqueue(sp, sub, max_queued, errp)) != 0 && refusalp != NULL)
 		*refusalp = sched_refusal(rc);
 	if (rc == 0)
 		rc = counter_add(db, result, 1, errp);

@@ -129,9 +129,9 @@ static int sched_check_timing(FCGX_Request *fr, struct http_request *req, const 
 	return 0;
 }
 
-/* Answers a failed schedule call: 404 for an unknown schedule; with Consul, 500 for a value
- * that is not a schedule (written by something else: it is never trusted, nor overwritten),
- * else 503 as /submit answers Consul's failures; without, 503 for the spool. */
+/* Answers a failed schedule call: 404 for an unknown schedule, 503 for the spool (its messages
+ * start "spool: "); with Consul, 500 for a value that is not a schedule (written by something
+ * else: it is never trusted, nor overwritten), else 503 as /submit answers Consul's failures. */
 static void sched_failed(struct app *app, FCGX_Request *fr, struct http_request *req, int rc,
 			 const char *name, const char *err)
 {
@@ -141,7 +141,7 @@ static void sched_failed(struct app *app, FCGX_Request *fr, struct http_request 
 		err = "unknown failure";
 	if (rc == FS_ENOENT) {
 		sched_not_found(fr, req, name);
-	} else if (app->consul == NULL) {
+	} else if (app->consul == NULL || strncmp(err, "spool: ", 7) == 0) {
 		route_spool_failed(fr, req, err);
 	} else if (rc == FS_EINVAL && strncmp(err, "schedule value", 14) == 0) {
 		key = consulsched_key(app->cfg->consul_namespace, name);
@@ -419,16 +419,6 @@ done:
 	json_object_put(obj);
 }
 
-static const char *sched_catch_up_text(int catch_up, char buf[16])
-{
-	if (catch_up == SPOOLSCHED_CATCHUP_NONE)
-		return "none";
-	if (catch_up == SPOOLSCHED_CATCHUP_LAST)
-		return "last";
-	snprintf(buf, 16, "%d", catch_up);
-	return buf;
-}
-
 /* The state of a schedule's last job (NULL: none) as a JSON string, or NULL when it is unknown:
  * with Consul from its entry there (one read per schedule shown), else from the spool. */
 static struct json_object *sched_last_state(struct app *app, const char *id)
@@ -463,26 +453,12 @@ static struct json_object *sched_last_state(struct app *app, const char *id)
  * with its job's id and state. */
 static struct json_object *sched_json(struct app *app, const struct spoolsched *s, int64_t now_s)
 {
-	struct json_object *o = json_object_new_object(), *next = json_object_new_array(), *cu;
+	struct json_object *o = json_object_new_object(), *next = json_object_new_array();
 	struct cron *c = NULL;
 	struct tzinfo *tz = NULL;
-	char buf[16];
 	int64_t t = s->last_slot > now_s ? s->last_slot : now_s;
 
-	json_object_object_add(o, "name", json_object_new_string(s->name));
-	json_object_object_add(o, "cron", json_object_new_string(s->cron));
-	json_object_object_add(o, "timezone", json_object_new_string(s->timezone));
-	json_object_object_add(o, "jobName", json_object_new_string(s->job_name));
-	json_object_object_add(o, "factfilePath", json_object_new_string(s->factfile_path));
-	json_object_object_add(o, "factfileArgs", json_tokener_parse(s->factfile_args));
-	json_object_object_add(o, "overlap",
-			       json_object_new_string(s->overlap_skip ? "skip" : "allow"));
-	if (s->catch_up > 0)
-		cu = json_object_new_int(s->catch_up);
-	else
-		cu = json_object_new_string(sched_catch_up_text(s->catch_up, buf));
-	json_object_object_add(o, "catchUp", cu);
-	json_object_object_add(o, "paused", json_object_new_boolean(s->paused));
+	schedjob_def_json(o, s);
 	if (!s->paused && cron_parse(s->cron, &c, NULL) == 0 &&
 	    tzinfo_load(s->timezone, &tz, NULL) == 0) {
 		for (int i = 0; i < SCHED_NEXT_SLOTS; i++) {

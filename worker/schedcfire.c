@@ -82,8 +82,8 @@ static int cstore_fire(struct schedfire *f, struct consulsched *s, int64_t slot,
 	return rc;
 }
 
-static int cstore_missed(struct schedfire *f, struct consulsched *s, const int64_t *slots,
-			 size_t n, int64_t more, int64_t more_last, int64_t new_last, char **errp)
+static int cstore_missed(struct schedfire *f, struct consulsched *s, const int64_t *slots, size_t n,
+			 int64_t more, int64_t more_last, int64_t new_last, char **errp)
 {
 	struct firer *r = f->ctx;
 	int64_t index = 0, count = (int64_t)n + (more < 0 ? -more : more);

@@ -197,8 +197,8 @@ static int spool_fire(struct schedfire *f, struct consulsched *s, int64_t slot,
 	return rc;
 }
 
-static int spool_missed(struct schedfire *f, struct consulsched *s, const int64_t *slots,
-			size_t n, int64_t more, int64_t more_last, int64_t new_last, char **errp)
+static int spool_missed(struct schedfire *f, struct consulsched *s, const int64_t *slots, size_t n,
+			int64_t more, int64_t more_last, int64_t new_last, char **errp)
 {
 	int rc = spoolsched_missed(f->sp, s->def.name, s->def.last_slot, slots, n, more, more_last,
 				   new_last, errp);
@@ -339,16 +339,16 @@ static int fire_due(struct schedfire *f, struct schedfire_entry *e, int64_t firs
 	start = (size_t)((total - (int64_t)kept) % RING_CAP);
 	more = head + total - (int64_t)kept;
 	if (more > 0) /* the latest slot the summary row stands for: the one before the kept rows */
-		more_last = total > (int64_t)kept ? ring[(start + RING_CAP - 1) % RING_CAP]
-						  : head_last;
+		more_last =
+			total > (int64_t)kept ? ring[(start + RING_CAP - 1) % RING_CAP] : head_last;
 	if (more > 0 || miss_rows > 0) {
 		int64_t rows[SCHEDFIRE_MISSED_ROWS], new_last;
 
 		for (size_t i = 0; i < miss_rows; i++)
 			rows[i] = ring[(start + i) % RING_CAP];
 		new_last = miss_rows > 0 ? rows[miss_rows - 1] : more_last;
-		rc = f->store->missed(f, &e->s, rows, miss_rows, head > 0 ? -more : more,
-				      more_last, new_last, &err);
+		rc = f->store->missed(f, &e->s, rows, miss_rows, head > 0 ? -more : more, more_last,
+				      new_last, &err);
 		if (rc != 0) {
 			if (rc != FS_ESTATE && rc != FS_ENOENT)
 				log_warn("schedule '%s': %s", e->s.def.name, err);

@@ -67,24 +67,47 @@ static void lock_lost(struct schedlock *l, const char *why)
 	l->held = 0;
 }
 
-/* Not held: a session if there is none, then the lock. */
+/* Not held: a live session (created, or renewed while it waits: Consul would drop one left
+ * alone for its TTL, and the try that finds the key free must not fail on that). 0 or -1. */
+static int lock_session(struct schedlock *l)
+{
+	char *name, *err = NULL;
+	int rc = 0;
+
+	if (l->session != NULL && clock_mono_ms() - l->renewed_ms >= SCHEDLOCK_RENEW_MS &&
+	    (rc = consul_session_renew(l->c, l->session, &err)) == FS_ENOENT) {
+		free(l->session);
+		l->session = NULL;
+	} else if (l->session != NULL && rc == 0) {
+		l->renewed_ms = clock_mono_ms();
+	}
+	free(err);
+	err = NULL;
+	if (l->session != NULL)
+		return 0;
+	name = xasprintf("factotum-server-firer:%s", l->node);
+	rc = consul_session_create(l->c, name, SCHEDLOCK_TTL_S, 0, &l->session, &err);
+	free(name);
+	if (rc != 0) {
+		log_debug("schedules: firing lock: %s", err);
+		free(err);
+		return -1;
+	}
+	l->renewed_ms = clock_mono_ms();
+	return 0;
+}
+
+/* Not held: the lock, with a live session. */
 static void lock_try(struct schedlock *l)
 {
 	struct consul_txn_result res;
 	struct consul_op op = { .verb = CONSUL_LOCK, .key = l->key };
-	char *name = NULL, *value = NULL, *err = NULL;
+	char *value = NULL, *err = NULL;
 	int rc;
 
-	if (l->session == NULL) {
-		name = xasprintf("factotum-server-firer:%s", l->node);
-		rc = consul_session_create(l->c, name, SCHEDLOCK_TTL_S, 0, &l->session, &err);
-		free(name);
-		if (rc != 0) {
-			log_debug("schedules: firing lock: %s", err);
-			free(err);
-			return;
-		}
-	}
+	memset(&res, 0, sizeof res);
+	if (lock_session(l) != 0)
+		return;
 	value = lock_value(l->node);
 	op.value = value;
 	op.session = l->session;
@@ -94,7 +117,7 @@ static void lock_try(struct schedlock *l)
 		l->renewed_ms = clock_mono_ms();
 		log_info("schedules: firing on this node (lock %s)", l->key);
 	} else if (rc == FS_EEXIST && consul_txn_invalid_session(&res)) {
-		/* expired between its creation and the txn: a new one next time */
+		/* Consul dropped it meanwhile: a new one at the next try */
 		free(l->session);
 		l->session = NULL;
 	} else if (rc != FS_EEXIST) {

@@ -16,7 +16,8 @@
  * The lock only keeps the work (and the Consul traffic) on one node.
  *
  * Timing: held, the session is renewed every SCHEDLOCK_RENEW_MS; not held, the lock is tried
- * every SCHEDLOCK_RETRY_MS. Consul invalidates a session that is not renewed between TTL and
+ * every SCHEDLOCK_RETRY_MS (the waiting session renewed too, so that the try that finds the key
+ * free succeeds). Consul invalidates a session that is not renewed between TTL and
  * twice the TTL, so another node takes over within 2 * TTL + RETRY + one Consul call: under 25 s
  * of the firer's death.
  *
@@ -40,8 +41,8 @@ struct schedlock {
 	char *node;       /* the consul name */
 	char *session;    /* the firer's session, NULL when there is none */
 	int held;
-	int64_t due_ms;      /* monotonic: the next renewal (held) or attempt (not held) */
-	int64_t renewed_ms;  /* monotonic: when Consul last confirmed the session (held) */
+	int64_t due_ms;     /* monotonic: the next renewal (held) or attempt (not held) */
+	int64_t renewed_ms; /* monotonic: when Consul last confirmed the session */
 };
 
 /* Sets up l (nothing is asked of Consul yet); c outlives l; ns and node are copied. */

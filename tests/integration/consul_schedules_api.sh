@@ -11,6 +11,7 @@
 # refuses a new name beyond it (429) and still lets an existing one be replaced; /metrics counts
 # the slots each node accounted for.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+. "$FS_SRCDIR/tests/integration/sched_lib.sh"
 fs_need_nginx
 fs_need_consul
 . "$FS_SRCDIR/tests/integration/consul_lib.sh"
@@ -20,7 +21,6 @@ SPOOL_A=$FS_SPOOL
 SPOOL_B=$FS_TMP/spool-b
 FF=$FS_TESTDATA/schedule/slot-append.factfile
 OUT=$FS_TMP/slots.out
-NAME_RULE='must match ^[A-Za-z0-9._-]{1,64}$'
 trap 'fs_stop_all_supervisors "$SPOOL_A" "$SPOOL_B"; fs_stop_workers; fs_consul_stop; fs_cleanup' EXIT
 
 fs_consul_start
@@ -62,32 +62,8 @@ early_in_second() {
 }
 
 # ---- errors, byte for byte as on a single node ----
-FS_URL=$URL_a
-fs_expect_post /schedules/set '{"name":"bad name","cron":"* * * * *","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid schedule name '"'bad name'"', '"$NAME_RULE"'"}'
-fs_expect_post /schedules/set '{"name":"x","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error decoding JSON string: missing field `cron`"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"0 0 L * *","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid cron expression '"'0 0 L * *'"': '"'L'"' (last day) is not supported"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","timezone":"Mars/Base","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: unknown time zone '"'Mars/Base'"'"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","overlap":"sometimes","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid overlap '"'sometimes'"', must be \"allow\" or \"skip\""}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","catchUp":0,"jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid catchUp 0, must be \"none\", \"last\" or a number from 1 to 100"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","jobName":"j","factfilePath":"'"$FS_TMP"'/none"}' \
-	400 '{"message":"Validation Error: Value does not exist on host for '"'factfilePath':'$FS_TMP/none'"'"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","jobName":"j","factfilePath":"'"$FF"'","factfileArgs":["--tag","slot,2026-01-01T00:00:00Z"]}' \
-	400 '{"message":"Validation Error: the tag '"'slot'"' is reserved for schedules"}'
-fs_expect_post /schedules/set '[]' \
-	400 '{"message":"Error decoding JSON string: invalid type: sequence, expected struct Schedule"}'
-for route in pause resume delete run; do
-	at "$URL_b" fs_expect_post /schedules/$route '{"name":"nope"}' \
-		404 '{"message":"Error: no schedule '"'nope'"'"}'
-	at "$URL_b" fs_expect_post /schedules/$route '{}' \
-		400 '{"message":"Error decoding JSON string: missing field `name`"}'
-done
-at "$URL_a" fs_expect_get '/schedules?name=nope' 404 '{"message":"Error: no schedule '"'nope'"'"}'
+at "$URL_a" sched_expect_set_errors "$FF"
+at "$URL_b" sched_expect_name_errors
 at "$URL_b" fs_expect_get /schedules 200 '{"schedules":[]}'
 [ "$(kv_status schedules/)" = 404 ] || fs_fail "a refused request stored a schedule in Consul"
 

@@ -4,14 +4,15 @@
 # gets the slot as {{tag:slot}}; pause (no slot while paused, none counted missed at the resume),
 # resume, run-now, delete; overlap "skip" with a job longer than the period; a worker stopped for
 # 6 s fires one catch-up slot (catchUp "last") and records the others missed; /submit refuses the
-# tags that name a slot; every error message byte for byte; the slot counters of /metrics.
+# tags that name a slot; every error message byte for byte; the slot counters of /metrics;
+# --max-schedules (a new name beyond it 429, a replacement allowed).
 # The factfile tests/data/schedule/slot-append.factfile appends {{tag:slot}} to {{tag:out}}, then
 # sleeps {{tag:sleep}} seconds.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
+. "$FS_SRCDIR/tests/integration/sched_lib.sh"
 fs_need_nginx
 
 FF=$FS_TESTDATA/schedule/slot-append.factfile
-NAME_RULE='must match ^[A-Za-z0-9._-]{1,64}$'
 
 fs_start_responder
 fs_start_nginx
@@ -41,35 +42,8 @@ iso() {
 }
 
 # ---- errors, byte for byte ----
-fs_expect_post /schedules/set '{"name":"bad name","cron":"* * * * *","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid schedule name '"'bad name'"', '"$NAME_RULE"'"}'
-fs_expect_post /schedules/set '{"name":"'"$(printf 'a%.0s' $(seq 65))"'","cron":"* * * * *"}' \
-	400 '{"message":"Error: invalid schedule name '"'$(printf 'a%.0s' $(seq 65))'"', '"$NAME_RULE"'"}'
-fs_expect_post /schedules/set '{"name":"x","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error decoding JSON string: missing field `cron`"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"0 0 L * *","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid cron expression '"'0 0 L * *'"': '"'L'"' (last day) is not supported"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","timezone":"Mars/Base","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: unknown time zone '"'Mars/Base'"'"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","overlap":"sometimes","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid overlap '"'sometimes'"', must be \"allow\" or \"skip\""}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","catchUp":0,"jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid catchUp 0, must be \"none\", \"last\" or a number from 1 to 100"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","catchUp":"all","jobName":"j","factfilePath":"'"$FF"'"}' \
-	400 '{"message":"Error: invalid catchUp \"all\", must be \"none\", \"last\" or a number from 1 to 100"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","jobName":"j","factfilePath":"'"$FS_TMP"'/none"}' \
-	400 '{"message":"Validation Error: Value does not exist on host for '"'factfilePath':'$FS_TMP/none'"'"}'
-fs_expect_post /schedules/set '{"name":"x","cron":"* * * * *","jobName":"j","factfilePath":"'"$FF"'","factfileArgs":["--tag","slot,2026-01-01T00:00:00Z"]}' \
-	400 '{"message":"Validation Error: the tag '"'slot'"' is reserved for schedules"}'
-fs_expect_post /schedules/set '[]' \
-	400 '{"message":"Error decoding JSON string: invalid type: sequence, expected struct Schedule"}'
-for route in pause resume delete run; do
-	fs_expect_post /schedules/$route '{"name":"nope"}' 404 '{"message":"Error: no schedule '"'nope'"'"}'
-	fs_expect_post /schedules/$route '{}' 400 '{"message":"Error decoding JSON string: missing field `name`"}'
-	fs_expect_post /schedules/$route '{"name":"a b"}' \
-		400 '{"message":"Error: invalid schedule name '"'a b'"', '"$NAME_RULE"'"}'
-done
-fs_expect_get '/schedules?name=nope' 404 '{"message":"Error: no schedule '"'nope'"'"}'
+sched_expect_set_errors "$FF"
+sched_expect_name_errors
 fs_expect_get /schedules 200 '{"schedules":[]}'
 fs_req GET /schedules/set
 fs_expect 405 '{"message":"Error: Method GET not allowed for /schedules/set (allowed: POST)"}'
@@ -200,6 +174,15 @@ for r in fired skipped refused missed; do
 		fs_fail "/metrics lacks slots $r $n: $FS_BODY"
 done
 [ "$(fs_sql "SELECT n FROM counters WHERE name = 'slots.fired'")" -ge 6 ] || fs_fail "fired counter"
+
+# ---- --max-schedules: a new name beyond it is refused, replacing one is not ----
+n=$(fs_sql 'SELECT count(*) FROM schedules')
+fs_stop_responder "$FS_RESP_PID"
+fs_start_responder "$FS_SOCK" --max-schedules "$n"
+fs_expect_post /schedules/set '{"name":"one-more","cron":"@yearly","jobName":"j","factfilePath":"'"$FF"'"}' \
+	429 '{"message":"Error: at most '"$n"' schedules, cannot add schedule '"'one-more'"'"}'
+[ "$(fs_sql 'SELECT count(*) FROM schedules')" = "$n" ] || fs_fail "a refused schedule was stored"
+set_schedule gap '@yearly' "$FS_TMP/gap.out" 0
 
 fs_stop_worker "$FS_WORKER_PID"
 fs_stop_supervisors

@@ -43,21 +43,9 @@ sql() {
 now() {
 	date +%s
 }
-# resp [FS_FAULT]: the node's responder (again), with that fault chosen if given.
-RPID=
+# resp [FS_FAULT]: the node's responder (again), with that fault chosen if given (rel_lib.sh).
 resp() {
-	# the one before goes first (a clean stop: its journal with it)
-	if [ -n "$RPID" ] && kill -0 "$RPID" 2>/dev/null; then
-		fs_stop_responder "$RPID"
-	fi
-	rm -f "$FS_TMP/run/a.sock"
-	if [ -n "${1:-}" ]; then
-		FS_FAULT=$1
-		export FS_FAULT
-	fi
-	fs_start_consul_responder "$FS_TMP/run/a.sock" "$FS_SPOOL" node-a --consul-namespace "$NS"
-	unset FS_FAULT
-	RPID=$FS_RESP_PID
+	rel_resp "$@"
 }
 submit() { # submit FACTFILE TAG: FS_STATUS, FS_BODY, FS_ID
 	fs_post /submit "$(printf '{"jobName":"t","factfilePath":"%s","factfileArgs":["--tag","k,%s"]}' "$1" "$2")"

@@ -30,21 +30,6 @@ trap 'fs_stop_supervisors; fs_stop_workers; fs_consul_stop; fs_cleanup' EXIT
 # the abort's core is not wanted
 ulimit -c 0
 
-# resp [FS_FAULT]: the node's responder (again), with that fault chosen if given.
-RPID=
-resp() {
-	if [ -n "$RPID" ] && kill -0 "$RPID" 2>/dev/null; then
-		fs_stop_responder "$RPID"
-	fi
-	rm -f "$FS_TMP/run/a.sock"
-	if [ -n "${1:-}" ]; then
-		FS_FAULT=$1
-		export FS_FAULT
-	fi
-	fs_start_consul_responder "$FS_TMP/run/a.sock" "$FS_SPOOL" node-a --consul-namespace "$NS"
-	unset FS_FAULT
-	RPID=$FS_RESP_PID
-}
 job_keys() { # the namespace's job keys, one a line, sorted
 	curl -s "$FS_CONSUL/v1/kv/$NS/?keys" | python3 -c '
 import json, re, sys
@@ -62,7 +47,7 @@ runs() { # how many times the schedule's task ran
 }
 
 fs_consul_start
-resp sched.after-claim=abort
+rel_resp sched.after-claim=abort
 fs_start_nginx "$FS_TMP/run/a.sock"
 fs_start_consul_worker "$FS_SPOOL" node-a "$FS_CONSUL_PORT" --consul-namespace "$NS"
 SESSION=$(fs_spool_setting "$FS_SPOOL" consul.session)
@@ -99,7 +84,7 @@ for e in json.load(sys.stdin):
 [ "$row" = "fired $ID" ] || fs_fail "the slot's history in Consul: $row"
 
 # ---- back: the worker's reconciliation undoes the dead claim ----
-resp
+rel_resp
 rel_until $LIMIT gone "$K" ||
 	fs_fail "the dead responder's claim was not undone in $LIMIT s: $(fs_consul_get "$K")"
 rel_until 5 eval '! ls "$FS_SPOOL/claims" | grep -q "^$DEAD\."' ||

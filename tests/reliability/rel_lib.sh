@@ -101,3 +101,21 @@ rel_until() {
 		sleep 0.1
 	done
 }
+
+# rel_resp [FS_FAULT]: the Consul test node's responder (node-a, $FS_SPOOL, socket
+# $FS_TMP/run/a.sock, namespace $NS) started again, with that fault chosen if given; its pid in
+# RPID. The one before goes first (a clean stop: its claim journal with it).
+RPID=
+rel_resp() {
+	if [ -n "$RPID" ] && kill -0 "$RPID" 2>/dev/null; then
+		fs_stop_responder "$RPID"
+	fi
+	rm -f "$FS_TMP/run/a.sock"
+	if [ -n "${1:-}" ]; then
+		FS_FAULT=$1
+		export FS_FAULT
+	fi
+	fs_start_consul_responder "$FS_TMP/run/a.sock" "$FS_SPOOL" node-a --consul-namespace "$NS"
+	unset FS_FAULT
+	RPID=$FS_RESP_PID
+}

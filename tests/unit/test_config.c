@@ -306,6 +306,19 @@ static void test_run_options(void **state)
 	config_free(&cfg);
 	rejects("--max-queued-per-user: '-1' is too small (minimum 0)", "--max-queued-per-user=-1");
 	rejects("--max-queued-per-user: 'ten' is not a number", "--max-queued-per-user=ten");
+
+	/* --max-schedules: 1000 by default, 1..100000 */
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, NULL), 0);
+	assert_int_equal(cfg.max_schedules, 1000);
+	config_free(&cfg);
+	config_init(&cfg);
+	assert_int_equal(parse(&cfg, &err, "--max-schedules=100000", NULL), 0);
+	assert_int_equal(cfg.max_schedules, 100000);
+	config_free(&cfg);
+	rejects("--max-schedules: '0' is too small (minimum 1)", "--max-schedules=0");
+	rejects("--max-schedules: '100001' is too large (maximum 100000)",
+		"--max-schedules=100001");
 }
 
 static void test_default_bin_checked(void **state)

@@ -13,60 +13,59 @@
 #include "consulsched.h"
 #include "err.h"
 
-#define FULL                                                                                   \
-	"{\"name\":\"nightly-etl\",\"cron\":\"0 3 * * *\",\"timezone\":\"Europe/London\","     \
-	"\"jobName\":\"etl\",\"factfilePath\":\"/srv/etl.factfile\","                          \
+#define FULL                                                                                     \
+	"{\"name\":\"nightly-etl\",\"cron\":\"0 3 * * *\",\"timezone\":\"Europe/London\","       \
+	"\"jobName\":\"etl\",\"factfilePath\":\"/srv/etl.factfile\","                            \
 	"\"factfileArgs\":[\"--env\",\"prod \\\"eu\\\"\",\"caf\xc3\xa9\"],\"overlap\":\"skip\"," \
-	"\"catchUp\":5,\"paused\":true,\"created\":\"2025-12-05T02:00:00.123Z\","              \
-	"\"updated\":\"2025-12-05T02:01:00.000Z\",\"lastSlot\":1764900000,"                    \
+	"\"catchUp\":5,\"paused\":true,\"created\":\"2025-12-05T02:00:00.123Z\","                \
+	"\"updated\":\"2025-12-05T02:01:00.000Z\",\"lastSlot\":1764900000,"                      \
 	"\"lastJob\":\"abc123\",\"lastFired\":1764900000,\"historySeq\":42}"
 
 static struct spoolsched full_def(void)
 {
-	return (struct spoolsched){ .name = (char *)"nightly-etl",
-				    .cron = (char *)"0 3 * * *",
-				    .timezone = (char *)"Europe/London",
-				    .job_name = (char *)"etl",
-				    .factfile_path = (char *)"/srv/etl.factfile",
-				    .factfile_args =
-					    (char *)"[\"--env\",\"prod \\\"eu\\\"\",\"caf\xc3\xa9\"]",
-				    .overlap_skip = 1,
-				    .catch_up = 5,
-				    .paused = 1,
-				    .created_ms = INT64_C(1764900000123),
-				    .updated_ms = INT64_C(1764900060000),
-				    .last_slot = INT64_C(1764900000),
-				    .last_job = (char *)"abc123",
-				    .last_fired = INT64_C(1764900000) };
+	return (struct spoolsched){
+		.name = (char *)"nightly-etl",
+		.cron = (char *)"0 3 * * *",
+		.timezone = (char *)"Europe/London",
+		.job_name = (char *)"etl",
+		.factfile_path = (char *)"/srv/etl.factfile",
+		.factfile_args = (char *)"[\"--env\",\"prod \\\"eu\\\"\",\"caf\xc3\xa9\"]",
+		.overlap_skip = 1,
+		.catch_up = 5,
+		.paused = 1,
+		.created_ms = INT64_C(1764900000123),
+		.updated_ms = INT64_C(1764900060000),
+		.last_slot = INT64_C(1764900000),
+		.last_job = (char *)"abc123",
+		.last_fired = INT64_C(1764900000)
+	};
 }
 
 static void test_keys(void **state)
 {
-	char *k;
+	/* the ring: seq % 1000 */
+	static const struct {
+		int64_t seq;
+		const char *key;
+	} ring[] = { { 0, "ns/schedule-slots/a/0" },
+		     { 999, "ns/schedule-slots/a/999" },
+		     { 1000, "ns/schedule-slots/a/0" },
+		     { 1001, "ns/schedule-slots/a/1" },
+		     { 123456, "ns/schedule-slots/a/456" } };
+	char *k[3] = { consulsched_key("factotum/jobs", "nightly"),
+		       consulsched_prefix("factotum/jobs"), consulsched_slots_prefix("ns", "a.b") };
 
 	(void)state;
-	k = consulsched_key("factotum/jobs", "nightly");
-	assert_string_equal(k, "factotum/jobs/schedules/nightly");
-	free(k);
-	k = consulsched_prefix("factotum/jobs");
-	assert_string_equal(k, "factotum/jobs/schedules/");
-	free(k);
-	k = consulsched_slots_prefix("ns", "a.b");
-	assert_string_equal(k, "ns/schedule-slots/a.b/");
-	free(k);
-	/* the ring: seq % 1000 */
-	k = consulsched_slot_key("ns", "a", 0);
-	assert_string_equal(k, "ns/schedule-slots/a/0");
-	free(k);
-	k = consulsched_slot_key("ns", "a", 999);
-	assert_string_equal(k, "ns/schedule-slots/a/999");
-	free(k);
-	k = consulsched_slot_key("ns", "a", 1000);
-	assert_string_equal(k, "ns/schedule-slots/a/0");
-	free(k);
-	k = consulsched_slot_key("ns", "a", 123456);
-	assert_string_equal(k, "ns/schedule-slots/a/456");
-	free(k);
+	assert_string_equal(k[0], "factotum/jobs/schedules/nightly");
+	assert_string_equal(k[1], "factotum/jobs/schedules/");
+	assert_string_equal(k[2], "ns/schedule-slots/a.b/");
+	for (size_t i = 0; i < 3; i++)
+		free(k[i]);
+	for (size_t i = 0; i < sizeof(ring) / sizeof(ring[0]); i++) {
+		k[0] = consulsched_slot_key("ns", "a", ring[i].seq);
+		assert_string_equal(k[0], ring[i].key);
+		free(k[0]);
+	}
 	assert_int_equal(CONSULSCHED_RING, 1000);
 }
 
@@ -140,9 +139,9 @@ static void test_value_policies(void **state)
 	free(v);
 }
 
-#define ROW                                                                                    \
-	"{\"seq\":1234,\"slot\":1764900000,\"at\":\"2025-12-05T02:00:01.500Z\","                \
-	"\"result\":\"refused\",\"reason\":\"invalid: Validation Error: no such file\","       \
+#define ROW                                                                              \
+	"{\"seq\":1234,\"slot\":1764900000,\"at\":\"2025-12-05T02:00:01.500Z\","         \
+	"\"result\":\"refused\",\"reason\":\"invalid: Validation Error: no such file\"," \
 	"\"jobId\":null,\"count\":1}"
 
 static void test_row_round_trip(void **state)
@@ -173,14 +172,21 @@ static void test_row_round_trip(void **state)
 	free(w);
 
 	/* a fired row and a summary row */
-	row = (struct spoolsched_slot){ .slot = 60, .at_ms = 61000, .result = SPOOLSCHED_FIRED,
-					.job_id = (char *)"j1", .count = 1 };
+	row = (struct spoolsched_slot){ .slot = 60,
+					.at_ms = 61000,
+					.result = SPOOLSCHED_FIRED,
+					.job_id = (char *)"j1",
+					.count = 1 };
 	v = consulsched_row_build(&row, 0);
-	assert_string_equal(v, "{\"seq\":0,\"slot\":60,\"at\":\"1970-01-01T00:01:01.000Z\","
-			       "\"result\":\"fired\",\"reason\":null,\"jobId\":\"j1\",\"count\":1}");
+	assert_string_equal(v,
+			    "{\"seq\":0,\"slot\":60,\"at\":\"1970-01-01T00:01:01.000Z\","
+			    "\"result\":\"fired\",\"reason\":null,\"jobId\":\"j1\",\"count\":1}");
 	free(v);
-	row = (struct spoolsched_slot){ .slot = 60, .at_ms = 61000, .result = SPOOLSCHED_MISSED,
-					.reason = (char *)"7 more slots missed", .count = 7 };
+	row = (struct spoolsched_slot){ .slot = 60,
+					.at_ms = 61000,
+					.result = SPOOLSCHED_MISSED,
+					.reason = (char *)"7 more slots missed",
+					.count = 7 };
 	v = consulsched_row_build(&row, 9);
 	assert_int_equal(consulsched_row_parse(v, strlen(v), &back, &seq, &err), 0);
 	assert_int_equal(back.result, SPOOLSCHED_MISSED);
@@ -247,8 +253,9 @@ static void test_value_refused(void **state)
 	refused_edit("\"etl\"", "\"e\xc0\xaftl\"", W "not valid UTF-8");
 	refused_edit("\"etl\"", "\"e\\ud800tl\"", W "not valid UTF-8");
 	/* not its key's, or not a name at all */
-	refused(full, sizeof(full) - 1, "other", "schedule value of 'other': it names another "
-						 "schedule");
+	refused(full, sizeof(full) - 1, "other",
+		"schedule value of 'other': it names another "
+		"schedule");
 	refused_edit("\"name\":\"nightly-etl\"", "\"name\":7",
 		     W "field 'name' is missing or not a string");
 	refused_edit("\"name\":\"nightly-etl\"", "\"name\":\"nightly-etl\\u0000x\"",
@@ -263,8 +270,9 @@ static void test_value_refused(void **state)
 		     W "field 'cron' is missing or not a string");
 	refused_edit("\"timezone\":\"Europe/London\"", "\"timezone\":null",
 		     W "field 'timezone' is missing or not a string");
-	refused_edit("\"paused\":true", "\"paused\":1", W "field 'paused' is missing or not true "
-							  "or false");
+	refused_edit("\"paused\":true", "\"paused\":1",
+		     W "field 'paused' is missing or not true "
+		       "or false");
 	refused_edit("\"lastSlot\":1764900000", "\"lastSlot\":\"1764900000\"",
 		     W "field 'lastSlot' is missing or not a time in UTC seconds");
 	refused_edit("\"lastSlot\":1764900000", "\"lastSlot\":1764900000.5",
@@ -276,8 +284,9 @@ static void test_value_refused(void **state)
 	refused_edit("\"updated\":\"2025-12-05T02:01:00.000Z\"", "\"updated\":1764900060000",
 		     W "field 'updated' is missing or not an ISO 8601 UTC time");
 	/* factfileArgs: an array of strings */
-	refused_edit("[\"--env\",", "[1,", W "field 'factfileArgs' is missing or not an array of "
-						"strings");
+	refused_edit("[\"--env\",", "[1,",
+		     W "field 'factfileArgs' is missing or not an array of "
+		       "strings");
 	refused_edit("\"factfileArgs\":[\"--env\",\"prod \\\"eu\\\"\",\"caf\xc3\xa9\"]",
 		     "\"factfileArgs\":{\"a\":\"b\"}",
 		     W "field 'factfileArgs' is missing or not an array of strings");
@@ -338,25 +347,30 @@ static void test_row_refused(void **state)
 {
 	(void)state;
 	row_refused("{\"seq\":1", R "not JSON: unexpected end of data at line 1 column 9");
-	row_refused("{\"seq\":-1,\"slot\":1,\"at\":\"2025-12-05T02:00:01.500Z\",\"result\":\"fired\","
-		    "\"reason\":null,\"jobId\":\"j\",\"count\":1}",
-		    R "field 'seq' is missing or not a count");
+	row_refused(
+		"{\"seq\":-1,\"slot\":1,\"at\":\"2025-12-05T02:00:01.500Z\",\"result\":\"fired\","
+		"\"reason\":null,\"jobId\":\"j\",\"count\":1}",
+		R "field 'seq' is missing or not a count");
 	row_refused("{\"seq\":1,\"slot\":1,\"at\":\"2025-12-05T02:00:01.500Z\",\"result\":\"lost\","
 		    "\"reason\":null,\"jobId\":null,\"count\":1}",
 		    R "field 'result' is missing or not \"fired\", \"skipped\", \"refused\" or "
 		      "\"missed\"");
-	row_refused("{\"seq\":1,\"slot\":1,\"at\":\"2025-12-05T02:00:01.500Z\",\"result\":\"fired\","
-		    "\"reason\":null,\"jobId\":null,\"count\":0}",
-		    R "field 'count' is missing or not a count from 1");
-	row_refused("{\"seq\":1,\"slot\":1,\"at\":\"2025-12-05T02:00:01.500Z\",\"result\":\"fired\","
-		    "\"reason\":3,\"jobId\":null,\"count\":1}",
-		    R "field 'reason' is missing or not a string or null");
-	row_refused("{\"seq\":1,\"slot\":1,\"at\":\"2025-12-05T02:00:01.500Z\",\"result\":\"fired\","
-		    "\"reason\":\"x\",\"jobId\":\"j\",\"count\":1,\"more\":true}",
-		    R "unknown field 'more'");
-	row_refused("{\"seq\":1,\"slot\":1,\"at\":\"2025-12-05T02:00:01.500Z\",\"result\":\"fired\","
-		    "\"reason\":\"\xed\xa0\x80\",\"jobId\":null,\"count\":1}",
-		    R "not valid UTF-8");
+	row_refused(
+		"{\"seq\":1,\"slot\":1,\"at\":\"2025-12-05T02:00:01.500Z\",\"result\":\"fired\","
+		"\"reason\":null,\"jobId\":null,\"count\":0}",
+		R "field 'count' is missing or not a count from 1");
+	row_refused(
+		"{\"seq\":1,\"slot\":1,\"at\":\"2025-12-05T02:00:01.500Z\",\"result\":\"fired\","
+		"\"reason\":3,\"jobId\":null,\"count\":1}",
+		R "field 'reason' is missing or not a string or null");
+	row_refused(
+		"{\"seq\":1,\"slot\":1,\"at\":\"2025-12-05T02:00:01.500Z\",\"result\":\"fired\","
+		"\"reason\":\"x\",\"jobId\":\"j\",\"count\":1,\"more\":true}",
+		R "unknown field 'more'");
+	row_refused(
+		"{\"seq\":1,\"slot\":1,\"at\":\"2025-12-05T02:00:01.500Z\",\"result\":\"fired\","
+		"\"reason\":\"\xed\xa0\x80\",\"jobId\":null,\"count\":1}",
+		R "not valid UTF-8");
 	row_refused("{\"seq\":1,\"slot\":1,\"result\":\"fired\",\"reason\":null,\"jobId\":null,"
 		    "\"count\":1}",
 		    R "field 'at' is missing or not an ISO 8601 UTC time");
@@ -365,7 +379,7 @@ static void test_row_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_keys),	       cmocka_unit_test(test_value_round_trip),
+		cmocka_unit_test(test_keys),           cmocka_unit_test(test_value_round_trip),
 		cmocka_unit_test(test_value_policies), cmocka_unit_test(test_row_round_trip),
 		cmocka_unit_test(test_value_refused),  cmocka_unit_test(test_row_refused),
 	};

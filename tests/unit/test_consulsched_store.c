@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -19,6 +21,20 @@
 #include "err.h"
 
 static struct consul *consul;
+static int consul_port;
+
+/* A client of its own: a forked process must not use its parent's connections. */
+static struct consul *client(void)
+{
+	struct config cfg;
+	struct consul *c;
+
+	config_init(&cfg);
+	cfg.consul_port = consul_port;
+	c = consul_new(&cfg, 5000);
+	config_free(&cfg);
+	return c;
+}
 
 static struct spoolsched def(const char *name, const char *cron)
 {
@@ -79,6 +95,23 @@ static void history(const char *ns, const char *name, size_t max, int64_t before
 
 	if (consulsched_history(consul, ns, name, max, before_ms, rows, n, &err) != 0)
 		fail_msg("history: %s", err);
+}
+
+/* One history row as expected (reason, job_id NULL: none). */
+static void expect_row(const struct spoolsched_slot *r, int64_t slot, enum spoolsched_result result,
+		       const char *reason, const char *job_id, int64_t count)
+{
+	assert_int_equal(r->slot, slot);
+	assert_int_equal(r->result, result);
+	if (reason == NULL)
+		assert_null(r->reason);
+	else
+		assert_string_equal(r->reason, reason);
+	if (job_id == NULL)
+		assert_null(r->job_id);
+	else
+		assert_string_equal(r->job_id, job_id);
+	assert_int_equal(r->count, count);
 }
 
 static void test_set_get_replace(void **state)
@@ -224,6 +257,11 @@ static void test_delete(void **state)
 	consulsched_clear(&s);
 	assert_int_equal(consulsched_delete(consul, "t-del", "gone", &err), FS_ENOENT);
 	assert_int_equal(consulsched_note(consul, "t-del", "gone", &row, &err), FS_ENOENT);
+	/* rows left by a schedule deleted by hand go when one of that name is made */
+	put("t-del/schedule-slots/hand/5", "{}");
+	d.name = "hand";
+	assert_int_equal(consulsched_set(consul, "t-del", &d, 100, 10, &err), 0);
+	assert_int_equal(nkeys("t-del/schedule-slots/hand/"), 0);
 	/* a damaged value can be deleted */
 	put("t-del/schedules/junk", "[1,2]");
 	assert_int_equal(consulsched_delete(consul, "t-del", "junk", &err), 0);
@@ -235,8 +273,11 @@ static void test_fire(void **state)
 {
 	struct spoolsched d = def("f", "* * * * *");
 	struct consulsched s, t;
-	struct consulsched_fire f = { .slot = 160, .advance = 1, .job_id = "job-160",
-				      .job_key = "t-fire/job-160", .job_value = "{\"q\":1}" };
+	struct consulsched_fire f = { .slot = 160,
+				      .advance = 1,
+				      .job_id = "job-160",
+				      .job_key = "t-fire/job-160",
+				      .job_value = "{\"q\":1}" };
 	struct spoolsched_slot *rows = NULL;
 	struct consul_kv kv;
 	char *sess = session(), *err = NULL;
@@ -265,11 +306,7 @@ static void test_fire(void **state)
 	consul_kv_clear(&kv);
 	history("t-fire", "f", 0, 0, &rows, &n);
 	assert_int_equal(n, 1);
-	assert_int_equal(rows[0].slot, 160);
-	assert_int_equal(rows[0].result, SPOOLSCHED_FIRED);
-	assert_string_equal(rows[0].job_id, "job-160");
-	assert_null(rows[0].reason);
-	assert_int_equal(rows[0].count, 1);
+	expect_row(&rows[0], 160, SPOOLSCHED_FIRED, NULL, "job-160", 1);
 	spoolsched_slots_free(rows, n);
 
 	/* the same fence again (another firer that read before): nothing written */
@@ -285,7 +322,7 @@ static void test_fire(void **state)
 	assert_int_equal(s.history_seq, 1);
 	assert_int_equal(nkeys("t-fire/schedule-slots/f/"), 1);
 
-	/* the slot's job exists already (a /submit of the same id, a first fire): nothing written */
+	/* the slot's job exists already (a /submit of that id, a first fire): nothing written */
 	f.s = &s;
 	f.job_id = "job-160";
 	f.job_key = "t-fire/job-160";
@@ -299,7 +336,9 @@ static void test_fire(void **state)
 	assert_int_equal(nkeys("t-fire/schedule-slots/f/"), 1);
 
 	/* not fired: a row with the reason; a run-now slot (advance 0) leaves lastSlot */
-	f = (struct consulsched_fire){ .s = &s, .slot = 175, .advance = 0,
+	f = (struct consulsched_fire){ .s = &s,
+				       .slot = 175,
+				       .advance = 0,
 				       .result = SPOOLSCHED_SKIPPED,
 				       .reason = "overlap: the last slot's job is WORKING" };
 	assert_int_equal(consulsched_fire(consul, "t-fire", &f, &index, NULL, NULL, &err), 0);
@@ -311,16 +350,18 @@ static void test_fire(void **state)
 	assert_int_equal(t.history_seq, 2);
 	history("t-fire", "f", 0, 0, &rows, &n);
 	assert_int_equal(n, 2);
-	assert_int_equal(rows[0].slot, 175);
-	assert_int_equal(rows[0].result, SPOOLSCHED_SKIPPED);
-	assert_string_equal(rows[0].reason, "overlap: the last slot's job is WORKING");
-	assert_null(rows[0].job_id);
-	assert_int_equal(rows[1].slot, 160);
+	expect_row(&rows[0], 175, SPOOLSCHED_SKIPPED, "overlap: the last slot's job is WORKING",
+		   NULL, 1);
+	expect_row(&rows[1], 160, SPOOLSCHED_FIRED, NULL, "job-160", 1);
 	spoolsched_slots_free(rows, n);
 
 	/* a session Consul does not know */
-	f = (struct consulsched_fire){ .s = &t, .slot = 180, .advance = 1, .job_id = "job-180",
-				       .job_key = "t-fire/job-180", .job_value = "{}",
+	f = (struct consulsched_fire){ .s = &t,
+				       .slot = 180,
+				       .advance = 1,
+				       .job_id = "job-180",
+				       .job_key = "t-fire/job-180",
+				       .job_value = "{}",
 				       .session = "00000000-0000-0000-0000-000000000000" };
 	assert_int_equal(consulsched_fire(consul, "t-fire", &f, &index, &job_index, &invalid, &err),
 			 FS_EIO);
@@ -364,18 +405,10 @@ static void test_missed(void **state)
 	assert_int_equal(t.history_seq, 4);
 	history("t-missed", "m", 0, 0, &rows, &n);
 	assert_int_equal(n, 4);
-	assert_int_equal(rows[0].slot, 30);
-	assert_int_equal(rows[1].slot, 20);
-	assert_int_equal(rows[2].slot, 10);
-	for (int i = 0; i < 3; i++) {
-		assert_int_equal(rows[i].result, SPOOLSCHED_MISSED);
-		assert_int_equal(rows[i].count, 1);
-		assert_null(rows[i].reason);
-	}
-	assert_int_equal(rows[3].slot, 9);
-	assert_int_equal(rows[3].result, SPOOLSCHED_MISSED);
-	assert_int_equal(rows[3].count, 5);
-	assert_string_equal(rows[3].reason, "5 more slots missed");
+	expect_row(&rows[0], 30, SPOOLSCHED_MISSED, NULL, NULL, 1);
+	expect_row(&rows[1], 20, SPOOLSCHED_MISSED, NULL, NULL, 1);
+	expect_row(&rows[2], 10, SPOOLSCHED_MISSED, NULL, NULL, 1);
+	expect_row(&rows[3], 9, SPOOLSCHED_MISSED, "5 more slots missed", NULL, 5);
 	spoolsched_slots_free(rows, n);
 	/* the old fence: nothing written */
 	assert_int_equal(consulsched_missed(consul, "t-missed", &s, slots, 3, 0, 0, 40, &index,
@@ -456,31 +489,77 @@ static void test_max_schedules(void **state)
 	free(err);
 }
 
+/* Writers racing on one schedule: every write that reports success is there exactly once (its
+ * row at its own seq), and none that reports failure left anything. */
+static void test_racing_writers(void **state)
+{
+	struct spoolsched d = def("race", "* * * * *");
+	struct spoolsched_slot *rows = NULL;
+	struct consulsched s;
+	char *err = NULL;
+	int ok = 0, status;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(consulsched_set(consul, "t-race", &d, 100, 10, &err), 0);
+	for (int w = 0; w < 4; w++) {
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct spoolsched_slot row = { .result = SPOOLSCHED_REFUSED, .count = 1 };
+			struct consul *c = client();
+			int mine = 0;
+
+			for (int i = 0; i < 20; i++) {
+				row.slot = 1000 * (w + 1) + i;
+				mine += consulsched_note(c, "t-race", "race", &row, NULL) == 0;
+			}
+			_exit(mine);
+		}
+	}
+	while (wait(&status) > 0)
+		ok += WIFEXITED(status) ? WEXITSTATUS(status) : 1000;
+	get("t-race", "race", &s);
+	assert_true(ok > 0);
+	assert_int_equal(s.history_seq, ok);
+	history("t-race", "race", 0, 0, &rows, &n);
+	assert_int_equal(n, (size_t)ok);
+	for (size_t i = 0; i < n; i++) /* each write's own row */
+		for (size_t j = i + 1; j < n; j++)
+			assert_true(rows[i].slot != rows[j].slot);
+	spoolsched_slots_free(rows, n);
+	consulsched_clear(&s);
+	free(err);
+}
+
 int main(void)
 {
 	const char *port = getenv("FS_CONSUL_PORT");
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_set_get_replace), cmocka_unit_test(test_pause_resume),
-		cmocka_unit_test(test_list),		cmocka_unit_test(test_delete),
-		cmocka_unit_test(test_fire),		cmocka_unit_test(test_missed),
-		cmocka_unit_test(test_ring_wraps),	cmocka_unit_test(test_max_schedules),
+		cmocka_unit_test(test_set_get_replace),
+		cmocka_unit_test(test_pause_resume),
+		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_delete),
+		cmocka_unit_test(test_fire),
+		cmocka_unit_test(test_missed),
+		cmocka_unit_test(test_ring_wraps),
+		cmocka_unit_test(test_max_schedules),
+		cmocka_unit_test(test_racing_writers),
 	};
-	struct config cfg;
 	char *err = NULL;
 	int failed;
 
-	if (port == NULL || atoi(port) <= 0) {
-		fprintf(stderr, "FS_CONSUL_PORT: the agent's HTTP port (run consul_schedstore.sh)\n");
+	if (port == NULL || (consul_port = atoi(port)) <= 0) {
+		fprintf(stderr,
+			"FS_CONSUL_PORT: the agent's HTTP port (run consul_schedstore.sh)\n");
 		return 99;
 	}
 	if (consul_global_init(&err) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 99;
 	}
-	config_init(&cfg);
-	cfg.consul_port = atoi(port);
-	consul = consul_new(&cfg, 5000);
-	config_free(&cfg);
+	consul = client();
 	failed = cmocka_run_group_tests(tests, NULL, NULL);
 	consul_free(consul);
 	return failed != 0;

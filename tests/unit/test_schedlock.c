@@ -123,7 +123,8 @@ int main(void)
 	char *err = NULL;
 
 	if (port == NULL || (consul_port = atoi(port)) <= 0) {
-		fprintf(stderr, "FS_CONSUL_PORT: the agent's HTTP port (run consul_schedlock.sh)\n");
+		fprintf(stderr,
+			"FS_CONSUL_PORT: the agent's HTTP port (run consul_schedlock.sh)\n");
 		return 99;
 	}
 	if (consul_global_init(&err) != 0) {
