@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/clock.c: the UTC texts byte for byte (expected values from
- * `date -u -d @<seconds>`), millisecond truncation, times before 1970, and the clocks. */
+ * `date -u -d @<seconds>`), millisecond truncation, times before 1970, the ISO text read back,
+ * and the clocks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,6 +49,33 @@ static void test_format_utc(void **state)
 	}
 }
 
+/* The ISO text back: every case from 1970 on, milliseconds optional; anything else is -1. */
+static void test_parse_utc(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"2025-01-31T12:00:00.123",
+		"2025-01-31T12:00:00.123Zx",
+		"2025-01-31 12:00:00.123Z",
+		"2025-01-31T12:00:00.12Z",
+		"2025-01-31T12:00:00.Z",
+		"2025-13-01T12:00:00.000Z",
+		"2025-01-31T24:00:00.000Z",
+		"1969-12-31T23:59:59.999Z",
+		"25-01-31T12:00:00Z",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(utc_cases) / sizeof(utc_cases[0]); i++)
+		if (utc_cases[i].ms >= 0)
+			assert_int_equal(clock_parse_utc(utc_cases[i].iso), utc_cases[i].ms);
+	assert_int_equal(clock_parse_utc("2025-01-31T12:00:00Z"), INT64_C(1738324800000));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (clock_parse_utc(bad[i]) != -1)
+			fail_msg("accepted '%s'", bad[i]);
+}
+
 /* The extremes of int64_t still fit CLOCK_UTC_LEN (a 9-digit year, a negative one). */
 static void test_format_extremes(void **state)
 {
@@ -91,6 +119,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_utc),
 		cmocka_unit_test(test_format_extremes),
+		cmocka_unit_test(test_parse_utc),
 		cmocka_unit_test(test_clocks),
 	};
 
