@@ -44,7 +44,20 @@ struct firer {
 	char *session;            /* the node's, as the spool says at each round; NULL: none */
 	int64_t read_at;          /* monotonic: the next reading of the schedules */
 	int queued;               /* jobs queued since the worker was last woken */
+	int denied;               /* a call of this round was refused by Consul's ACL */
 };
+
+/* An ACL refusal is the worker's to report (once, setting consul.denied): the firer notes it
+ * and gives no message to log. */
+static int firer_quiet(struct firer *r, int rc, char **errp)
+{
+	if (rc == FS_EDENIED) {
+		r->denied = 1;
+		free(*errp);
+		*errp = NULL;
+	}
+	return rc;
+}
 
 static int cstore_load(struct schedfire *f, int reread, struct consulsched **listp, size_t *np,
 		       char **errp)
@@ -55,8 +68,10 @@ static int cstore_load(struct schedfire *f, int reread, struct consulsched **lis
 	if (!f->reload && clock_mono_ms() < r->read_at)
 		return 1;
 	r->read_at = clock_mono_ms() + SCHEDCFIRE_READ_MS;
-	return consulsched_list(r->c, r->cfg->consul_namespace, (size_t)r->cfg->max_schedules,
-				listp, np, errp);
+	return firer_quiet(r,
+			   consulsched_list(r->c, r->cfg->consul_namespace,
+					    (size_t)r->cfg->max_schedules, listp, np, errp),
+			   errp);
 }
 
 static int cstore_fire(struct schedfire *f, struct consulsched *s, int64_t slot,
@@ -75,7 +90,7 @@ static int cstore_fire(struct schedfire *f, struct consulsched *s, int64_t slot,
 				       .pid = (long long)getpid(),
 				       .start = r->start,
 				       .sp = r->sp };
-	int rc = schedconsul_fire(&env, s, slot, 1, resultp, job_idp, errp);
+	int rc = firer_quiet(r, schedconsul_fire(&env, s, slot, 1, resultp, job_idp, errp), errp);
 
 	if (rc == 0 && *resultp == SPOOLSCHED_FIRED)
 		r->queued++;
@@ -92,7 +107,7 @@ static int cstore_missed(struct schedfire *f, struct consulsched *s, const int64
 				    new_last, &index, errp);
 
 	if (rc != 0)
-		return rc;
+		return firer_quiet(r, rc, errp);
 	s->index = index;
 	s->history_seq += (int64_t)n + (more != 0);
 	s->def.last_slot = new_last;
@@ -146,6 +161,29 @@ static int firer_draining(struct firer *r)
 	return draining;
 }
 
+/* 1 while the worker finds its Consul requests refused by the ACL (setting consul.denied): the
+ * firer waits meanwhile, as the worker's other Consul work does, rather than ask in vain. */
+static int firer_acl_refused(struct firer *r)
+{
+	char *value = NULL;
+	int rc = spool_setting_get(r->sp, SETTINGS_CONSUL_DENIED, &value, NULL);
+
+	free(value);
+	return rc == 0;
+}
+
+/* Says once when the firer's requests start or stop being refused by the ACL (Consul's own text
+ * is the worker's to log). */
+static void firer_say_denied(int *was, int now)
+{
+	if (now && !*was)
+		log_warn("schedules: the firer's requests are refused by Consul's ACL; it tries "
+			 "again every second");
+	else if (!now && *was)
+		log_info("schedules: the firer's requests are accepted again");
+	*was = now;
+}
+
 /* One round while holding the lock. */
 static void firer_fire(struct firer *r, struct schedfire *f)
 {
@@ -174,7 +212,7 @@ static int firer_main(const struct config *cfg)
 	struct pollfd pfd;
 	sigset_t mask;
 	char *err = NULL;
-	int flags, held = 0, have_f = 0, have_l = 0, status = 1, sfd;
+	int flags, held = 0, denied = 0, have_f = 0, have_l = 0, status = 1, sfd;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -203,11 +241,15 @@ static int firer_main(const struct config *cfg)
 				schedlock_release(&l);
 			held = 0;
 			wait = SCHEDCFIRE_READ_MS;
+		} else if (firer_acl_refused(&r)) {
+			wait = SCHEDCFIRE_READ_MS;
 		} else {
+			r.denied = 0;
 			if (schedlock_round(&l) && !held)
 				f.reload = 1; /* the schedules as they are now */
 			if ((held = l.held))
 				firer_fire(&r, &f);
+			firer_say_denied(&denied, r.denied || l.denied);
 			wait = schedlock_wait_ms(&l, SCHEDCFIRE_READ_MS);
 			if (held)
 				wait = schedfire_poll_ms(&f, wait);

@@ -28,13 +28,7 @@ struct schedfire_zone {
 
 static void entry_clear(struct schedfire_entry *e)
 {
-	free(e->s.def.name);
-	free(e->s.def.cron);
-	free(e->s.def.timezone);
-	free(e->s.def.job_name);
-	free(e->s.def.factfile_path);
-	free(e->s.def.factfile_args);
-	free(e->s.def.last_job);
+	consulsched_clear(&e->s);
 	cron_free(e->cron);
 	memset(e, 0, sizeof *e);
 }
@@ -232,7 +226,8 @@ static int schedfire_load(struct schedfire *f, int reread)
 	if (rc == 1)
 		return 0;
 	if (rc != 0) {
-		log_warn("schedules: %s", err);
+		if (err != NULL)
+			log_warn("schedules: %s", err);
 		free(err);
 		return rc;
 	}
@@ -271,7 +266,7 @@ static int fire_one(struct schedfire *f, struct schedfire_entry *e, int64_t slot
 	if (rc == 0)
 		log_info("schedule '%s' slot %s %s", e->s.def.name, text,
 			 spoolsched_result_name(result));
-	else if (rc != FS_ESTATE && rc != FS_ENOENT)
+	else if (rc != FS_ESTATE && rc != FS_ENOENT && err != NULL)
 		log_warn("schedule '%s' slot %s: %s", e->s.def.name, text, err);
 	free(job);
 	free(err);
@@ -350,7 +345,7 @@ static int fire_due(struct schedfire *f, struct schedfire_entry *e, int64_t firs
 		rc = f->store->missed(f, &e->s, rows, miss_rows, head > 0 ? -more : more, more_last,
 				      new_last, &err);
 		if (rc != 0) {
-			if (rc != FS_ESTATE && rc != FS_ENOENT)
+			if (rc != FS_ESTATE && rc != FS_ENOENT && err != NULL)
 				log_warn("schedule '%s': %s", e->s.def.name, err);
 			free(err);
 			return rc;

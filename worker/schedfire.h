@@ -40,8 +40,9 @@ struct schedfire_zone;
 struct schedfire;
 
 /* Where the schedules are. Each schedule is a struct consulsched (the spool's leaves index and
- * history_seq 0). Calls return 0 or a negative FS_E* code with *errp; FS_ESTATE and FS_ENOENT
- * (the schedule changed or went meanwhile) make the firing read the definitions again. */
+ * history_seq 0). Calls return 0 or a negative FS_E* code with *errp (logged; left NULL by a store
+ * that reports that failure its own way); FS_ESTATE and FS_ENOENT (the schedule changed or went
+ * meanwhile) make the firing read the definitions again. */
 struct schedfire_store {
 	/* Every schedule in name order into *listp (*np; consulsched_list_free), when they may
 	 * have changed since the last reading (reread: a wake-up says so; f->reload: that reading

@@ -12,6 +12,8 @@
 #include "log.h"
 #include "xalloc.h"
 
+static void lock_failed(struct schedlock *l, int rc, const char *err);
+
 void schedlock_init(struct schedlock *l, struct consul *c, const char *ns, const char *node)
 {
 	memset(l, 0, sizeof *l);
@@ -25,11 +27,9 @@ void schedlock_release(struct schedlock *l)
 {
 	char *err = NULL;
 
-	if (l->session != NULL && consul_session_destroy(l->c, l->session, &err) != 0) {
-		/* the TTL ends it anyway */
-		log_warn("schedules: firing lock: %s", err);
-		free(err);
-	}
+	if (l->session != NULL && consul_session_destroy(l->c, l->session, &err) != 0)
+		lock_failed(l, FS_EIO, err); /* the TTL ends it anyway */
+	free(err);
 	if (l->held)
 		log_info("schedules: no longer firing (lock %s released)", l->key);
 	free(l->session);
@@ -60,6 +60,15 @@ static char *lock_value(const char *node)
 	return s;
 }
 
+/* A failed call: an ACL refusal is noted (the worker reports those, once), others logged. */
+static void lock_failed(struct schedlock *l, int rc, const char *err)
+{
+	if (rc == FS_EDENIED)
+		l->denied = 1;
+	else
+		log_debug("schedules: firing lock: %s", err);
+}
+
 static void lock_lost(struct schedlock *l, const char *why)
 {
 	if (l->held)
@@ -72,24 +81,28 @@ static void lock_lost(struct schedlock *l, const char *why)
 static int lock_session(struct schedlock *l)
 {
 	char *name, *err = NULL;
-	int rc = 0;
+	int rc;
 
-	if (l->session != NULL && clock_mono_ms() - l->renewed_ms >= SCHEDLOCK_RENEW_MS &&
-	    (rc = consul_session_renew(l->c, l->session, &err)) == FS_ENOENT) {
-		free(l->session);
-		l->session = NULL;
-	} else if (l->session != NULL && rc == 0) {
-		l->renewed_ms = clock_mono_ms();
+	if (l->session != NULL && clock_mono_ms() - l->renewed_ms >= SCHEDLOCK_RENEW_MS) {
+		rc = consul_session_renew(l->c, l->session, &err);
+		if (rc == 0) {
+			l->renewed_ms = clock_mono_ms();
+		} else if (rc == FS_ENOENT) {
+			free(l->session);
+			l->session = NULL;
+		} else {
+			lock_failed(l, rc, err);
+		}
+		free(err);
+		err = NULL;
 	}
-	free(err);
-	err = NULL;
 	if (l->session != NULL)
 		return 0;
 	name = xasprintf("factotum-server-firer:%s", l->node);
 	rc = consul_session_create(l->c, name, SCHEDLOCK_TTL_S, 0, &l->session, &err);
 	free(name);
 	if (rc != 0) {
-		log_debug("schedules: firing lock: %s", err);
+		lock_failed(l, rc, err);
 		free(err);
 		return -1;
 	}
@@ -112,6 +125,7 @@ static void lock_try(struct schedlock *l)
 	op.value = value;
 	op.session = l->session;
 	rc = consul_txn(l->c, &op, 1, &res, &err);
+	l->denied = rc == FS_EDENIED;
 	if (rc == 0) {
 		l->held = 1;
 		l->renewed_ms = clock_mono_ms();
@@ -121,7 +135,7 @@ static void lock_try(struct schedlock *l)
 		free(l->session);
 		l->session = NULL;
 	} else if (rc != FS_EEXIST) {
-		log_debug("schedules: firing lock: %s", err);
+		lock_failed(l, rc, err);
 	}
 	/* FS_EEXIST otherwise: another node's session holds it */
 	consul_txn_result_clear(&res);
@@ -135,6 +149,7 @@ static void lock_renew(struct schedlock *l)
 	char *err = NULL;
 	int rc = consul_session_renew(l->c, l->session, &err);
 
+	l->denied = rc == FS_EDENIED;
 	if (rc == 0) {
 		l->renewed_ms = clock_mono_ms();
 	} else if (rc == FS_ENOENT) {
@@ -143,9 +158,9 @@ static void lock_renew(struct schedlock *l)
 		l->session = NULL;
 	} else if (clock_mono_ms() - l->renewed_ms >= SCHEDLOCK_TTL_S * 1000) {
 		/* Consul may have released it by now */
-		lock_lost(l, err);
+		lock_lost(l, rc == FS_EDENIED ? "Consul's ACL refuses its renewal" : err);
 	} else {
-		log_debug("schedules: firing lock renewal: %s", err);
+		lock_failed(l, rc, err);
 	}
 	free(err);
 }

@@ -41,6 +41,7 @@ struct schedlock {
 	char *node;       /* the consul name */
 	char *session;    /* the firer's session, NULL when there is none */
 	int held;
+	int denied; /* the last call was refused by Consul's ACL (not logged: the worker says it) */
 	int64_t due_ms;     /* monotonic: the next renewal (held) or attempt (not held) */
 	int64_t renewed_ms; /* monotonic: when Consul last confirmed the session */
 };

@@ -20,18 +20,31 @@
 
 #define NS "fs-test-schedlock"
 
-static int consul_port;
-
-static struct consul *client(void)
+/* The group's client, for the agent at FS_CONSUL_PORT (consul_schedlock.sh starts it). */
+static int group_setup(void **state)
 {
+	const char *port = getenv("FS_CONSUL_PORT");
 	struct config cfg;
-	struct consul *c;
+	char *err = NULL;
 
+	if (port == NULL || atoi(port) <= 0 || consul_global_init(&err) != 0) {
+		fprintf(stderr,
+			"FS_CONSUL_PORT: the agent's HTTP port (run consul_schedlock.sh)%s%s\n",
+			err != NULL ? ": " : "", err != NULL ? err : "");
+		free(err);
+		return -1;
+	}
 	config_init(&cfg);
-	cfg.consul_port = consul_port;
-	c = consul_new(&cfg, CONSUL_SUBMIT_TIMEOUT_MS);
+	cfg.consul_port = atoi(port);
+	*state = consul_new(&cfg, CONSUL_SUBMIT_TIMEOUT_MS);
 	config_free(&cfg);
-	return c;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	consul_free(*state);
+	return 0;
 }
 
 /* A round now, whatever its timer says. */
@@ -52,13 +65,12 @@ static void lock_key(struct consul *c, struct consul_kv *kv)
 
 static void test_one_holder(void **state)
 {
-	struct consul *c = client();
+	struct consul *c = *state;
 	struct schedlock a, b;
 	struct consul_kv kv;
 	struct consul_session info;
 	char *err = NULL;
 
-	(void)state;
 	schedlock_init(&a, c, NS, "node-a");
 	schedlock_init(&b, c, NS, "node-b");
 	assert_int_equal(schedlock_round(&a), 1);
@@ -111,25 +123,13 @@ static void test_one_holder(void **state)
 	lock_key(c, &kv);
 	assert_null(kv.session);
 	consul_kv_clear(&kv);
-	consul_free(c);
 }
 
 int main(void)
 {
-	const char *port = getenv("FS_CONSUL_PORT");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_holder),
 	};
-	char *err = NULL;
 
-	if (port == NULL || (consul_port = atoi(port)) <= 0) {
-		fprintf(stderr,
-			"FS_CONSUL_PORT: the agent's HTTP port (run consul_schedlock.sh)\n");
-		return 99;
-	}
-	if (consul_global_init(&err) != 0) {
-		fprintf(stderr, "%s\n", err);
-		return 99;
-	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
