@@ -11,9 +11,10 @@
  * The cost of a pass is bounded: (1) reads only the journals of dead responders (a live one's is
  * never opened), each at most a few pages, and the abandoned claims (one per /submit that Consul
  * did not answer, each kept RECONCILE_ABANDONED_MS), and writes a kept note with a read and a
- * txn (one per undone slot claim, kept until written); (2) checks the node's QUEUED and WORKING jobs (at most
- * RECONCILE_ACTIVE_MAX) and one page of RECONCILE_PAGE DONE jobs (the next page each pass, round
- * the spool), RECONCILE_PAGE keys per Consul txn. Nothing lists the Consul namespace.
+ * txn (one per undone slot claim, kept until written); (2) checks the node's QUEUED and WORKING
+ * jobs (at most RECONCILE_ACTIVE_MAX) and one page of RECONCILE_PAGE DONE jobs (the next page
+ * each pass, round the spool), RECONCILE_PAGE keys per Consul txn. Nothing lists the Consul
+ * namespace.
  *
  * One per worker process: module state, as statesync.h. Every function is a no-op with
  * --no-consul (or before reconcile_init). Calls block for at most one Consul timeout each; a pass

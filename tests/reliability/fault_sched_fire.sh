@@ -70,7 +70,8 @@ aborted() {
 rel_until 30 aborted || fs_fail "the firer did not reach sched.after-claim in 30 s"
 # the worker starts a dead firer again (5 s after its last start) with the same fault: it is
 # stopped and started again without it
-rel_until 5 grep -q 'schedules: the firer (pid [0-9]*) was killed by signal 6' "$FS_TMP/worker.log" ||
+KILLED='schedules: the firer (pid [0-9]*) was killed by signal 6'
+rel_until 5 grep -q "$KILLED" "$FS_TMP/worker.log" ||
 	fs_fail "the worker did not see its firer die: $(tail -n 5 "$FS_TMP/worker.log")"
 fs_stop_worker "$FS_WORKER_PID"
 [ "$FS_WORKER_STATUS" = 0 ] || fs_fail "the worker's stop: exit $FS_WORKER_STATUS"
@@ -83,7 +84,8 @@ awk '$2 == "fired" { print $1, $3 }' "$FS_TMP/history" | while read -r slot id; 
 	[ "$(fs_sql "SELECT count(*) FROM jobs WHERE id = '$id'")" != 0 ] || echo "$slot $id"
 done >"$FS_TMP/interrupted"
 [ "$(wc -l <"$FS_TMP/interrupted")" = "$ABORTS" ] ||
-	fs_fail "$ABORTS aborts, interrupted fires: $(cat "$FS_TMP/interrupted") in $(cat "$FS_TMP/history")"
+	fs_fail "$ABORTS aborts; fires interrupted: $(cat "$FS_TMP/interrupted");" \
+		"history: $(cat "$FS_TMP/history")"
 [ "$ABORTS" -ge 1 ] || exit 1
 LAST=$(tail -n 1 "$FS_TMP/interrupted" | cut -d' ' -f1)
 cut -d' ' -f2 "$FS_TMP/interrupted" >"$FS_TMP/interrupted.ids"
