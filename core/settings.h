@@ -35,6 +35,10 @@
 #define SETTINGS_ABANDONED_PREFIX "consul.abandoned."
 /* consul.lost.<id> = a record (JSON) that another node took the job's Consul entry. */
 #define SETTINGS_LOST_PREFIX      "consul.lost."
+/* consul.schednote.<id> = the history note of schedule slot <id>'s claim, undone by the worker's
+ * reconciliation and not yet written to Consul: {"name":..,"slot":<UTC s>,"reason":..,"at":<epoch
+ * ms>}. The worker writes it and removes the record (reconcile.h). */
+#define SETTINGS_SCHEDNOTE_PREFIX "consul.schednote."
 
 /* prefix followed by id: a new string the caller frees. */
 char *settings_key(const char *prefix, const char *id);

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "config.h"
 #include "consul.h"
+#include "consulsched.h"
 #include "err.h"
 #include "jobentry.h"
 #include "log.h"
@@ -22,6 +23,7 @@
 #include "settings.h"
 #include "spool.h"
 #include "spoolrecon.h"
+#include "spoolsched.h"
 #include "statesync.h"
 #include "xalloc.h"
 
@@ -54,6 +56,90 @@ void reconcile_free(void)
 	if (r.enabled)
 		consul_free(r.c);
 	memset(&r, 0, sizeof(r));
+}
+
+/* ---- the history notes of undone slot claims ---- */
+
+/* An undone claim that was a schedule slot's job (reconrule_slot) leaves its slot's history
+ * saying fired with no job behind it: the note (refused, the undone id) is first kept in the
+ * spool, so that a Consul failure now delays it instead of losing it, then written by
+ * recon_note_one. */
+static void recon_note_keep(const struct jobentry *e, const char *id, int abandoned)
+{
+	struct json_object *o;
+	char *name = NULL, *key, *err = NULL;
+	int64_t slot;
+
+	if (!reconrule_slot(e, &name, &slot))
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "slot", json_object_new_int64(slot));
+	json_object_object_add(o, "reason",
+			       json_object_new_string(abandoned ? RECONRULE_ABANDONED
+								: RECONRULE_INTERRUPTED));
+	json_object_object_add(o, "at", json_object_new_int64(clock_real_ms()));
+	key = settings_key(SETTINGS_SCHEDNOTE_PREFIX, id);
+	if (spool_setting_set(r.sp, key, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			      &err) != 0)
+		log_warn("consul: schedule %s: slot %lld: its note is lost: %s", name,
+			 (long long)slot, err);
+	free(err);
+	free(key);
+	free(name);
+	json_object_put(o);
+}
+
+/* Writes one kept note and removes it: 0 (written, or nothing left to note: the schedule is gone
+ * or the record is not a note), -1 when Consul failed (kept for the next pass). */
+static int recon_note_one(const struct spool_setting *st)
+{
+	struct json_object *o = json_tokener_parse(st->value), *name, *slot, *reason, *at;
+	struct spoolsched_slot row;
+	const char *id = settings_key_id(st->key, SETTINGS_SCHEDNOTE_PREFIX), *sched;
+	char *err = NULL;
+	int rc = 0, krc;
+
+	if (o == NULL || id == NULL || !json_object_object_get_ex(o, "name", &name) ||
+	    !json_object_object_get_ex(o, "slot", &slot) ||
+	    !json_object_object_get_ex(o, "reason", &reason) ||
+	    !json_object_object_get_ex(o, "at", &at) ||
+	    !json_object_is_type(name, json_type_string) ||
+	    !json_object_is_type(slot, json_type_int) ||
+	    !json_object_is_type(reason, json_type_string) ||
+	    !json_object_is_type(at, json_type_int)) {
+		log_warn("consul: reconcile: %s: not a schedule note, dropped", st->key);
+		goto drop;
+	}
+	sched = json_object_get_string(name);
+	memset(&row, 0, sizeof(row));
+	row.slot = json_object_get_int64(slot);
+	row.at_ms = json_object_get_int64(at);
+	row.result = SPOOLSCHED_REFUSED;
+	row.reason = (char *)json_object_get_string(reason);
+	row.job_id = (char *)id;
+	row.count = 1;
+	krc = consulsched_note(r.c, r.cfg->consul_namespace, sched, &row, &err);
+	if (krc == FS_EIO || krc == FS_EDENIED || krc == FS_ESTATE) {
+		log_warn("consul: reconcile: schedule %s: %s", sched, err);
+		rc = -1;
+		goto done;
+	}
+	if (krc == 0) {
+		log_info("consul: schedule %s: slot %lld noted refused, job %s: %s", sched,
+			 (long long)row.slot, id, row.reason);
+		/* the fire counted nothing: its count comes with the spool commit it never made */
+		if (spoolsched_count(r.sp, SPOOLSCHED_REFUSED, NULL, 0, NULL, &err) != 0)
+			log_warn("consul: schedule %s: the slot counters: %s", sched, err);
+	} else if (krc != FS_ENOENT) { /* FS_ENOENT: deleted meanwhile, with its history */
+		log_warn("consul: reconcile: schedule %s: %s", sched, err);
+	}
+drop:
+	(void)spool_setting_set(r.sp, st->key, NULL, NULL);
+done:
+	json_object_put(o);
+	free(err);
+	return rc;
 }
 
 /* ---- (1) claims of dead responders ---- */
@@ -116,6 +202,8 @@ static int recon_claim(const struct claimlog_file *f, const struct claimlog_rec 
 			 (long)f->pid, why);
 	else if (krc != FS_EEXIST) /* FS_EEXIST: it moved on meanwhile, not ours to undo */
 		log_warn("consul: reconcile: %s", err);
+	if (krc == 0 && id != NULL)
+		recon_note_keep(&e, id + 1, abandoned);
 	if (krc != 0 && krc != FS_EEXIST)
 		rc = -1;
 done:
@@ -212,16 +300,18 @@ done:
 	return rc;
 }
 
-static int recon_abandoned(void)
+/* Each spool setting under prefix through one (0 or -1), stopping at the first -1: the records
+ * the reconciliation keeps in the spool (a busy spool: none this pass). */
+static int recon_settings(const char *prefix, int (*one)(const struct spool_setting *))
 {
 	struct spool_setting *list = NULL;
 	size_t n = 0, i;
 	int rc = 0;
 
-	if (spool_setting_list(r.sp, SETTINGS_ABANDONED_PREFIX, &list, &n, NULL) != 0)
+	if (spool_setting_list(r.sp, prefix, &list, &n, NULL) != 0)
 		return 0;
 	for (i = 0; i < n && rc == 0; i++)
-		rc = recon_abandoned_one(&list[i]);
+		rc = one(&list[i]);
 	spool_setting_list_free(list, n);
 	return rc;
 }
@@ -358,7 +448,10 @@ void reconcile_round(int force)
 		free(r.session);
 		r.session = NULL;
 	}
-	if (recon_journals() == 0 && recon_abandoned() == 0)
+	/* the notes after the undos: a slot's note follows its undo within the pass */
+	if (recon_journals() == 0 &&
+	    recon_settings(SETTINGS_ABANDONED_PREFIX, recon_abandoned_one) == 0 &&
+	    recon_settings(SETTINGS_SCHEDNOTE_PREFIX, recon_note_one) == 0)
 		(void)recon_entries();
 	free(r.session);
 	r.session = NULL;

@@ -3,14 +3,18 @@
  * RECONCILE_PERIOD_MS: (1) the claims of responders that died between their Consul claim and
  * their spool commit, found in their journals (claimlog.h), are undone, and so are the claims a
  * live responder gave up on because their txn got no answer (the spool's
- * SETTINGS_ABANDONED_PREFIX records: Consul may have applied them all the same); (2) entries
+ * SETTINGS_ABANDONED_PREFIX records: Consul may have applied them all the same); an undone claim
+ * of a schedule's slot (its txn recorded the slot fired) gets a row in the slot's history, refused
+ * with reconrule.h's reason and the undone id, so that the slot is not lost silently; (2) entries
  * Consul lost are written again from the spool. What to do with each is reconrule.h's decision.
  *
  * The cost of a pass is bounded: (1) reads only the journals of dead responders (a live one's is
  * never opened), each at most a few pages, and the abandoned claims (one per /submit that Consul
- * did not answer, each kept RECONCILE_ABANDONED_MS); (2) checks the node's QUEUED and WORKING jobs (at most
- * RECONCILE_ACTIVE_MAX) and one page of RECONCILE_PAGE DONE jobs (the next page each pass, round
- * the spool), RECONCILE_PAGE keys per Consul txn. Nothing lists the Consul namespace.
+ * did not answer, each kept RECONCILE_ABANDONED_MS), and writes a kept note with a read and a
+ * txn (one per undone slot claim, kept until written); (2) checks the node's QUEUED and WORKING
+ * jobs (at most RECONCILE_ACTIVE_MAX) and one page of RECONCILE_PAGE DONE jobs (the next page
+ * each pass, round the spool), RECONCILE_PAGE keys per Consul txn. Nothing lists the Consul
+ * namespace.
  *
  * One per worker process: module state, as statesync.h. Every function is a no-op with
  * --no-consul (or before reconcile_init). Calls block for at most one Consul timeout each; a pass

@@ -2,12 +2,19 @@
 /* The reconciliation's decisions (see reconrule.h). */
 #include "reconrule.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "consul.h"
+#include "factargs.h"
 #include "jobentry.h"
+#include "jobreq.h"
+#include "schedjob.h"
 #include "spool.h"
 #include "statesync.h"
+#include "xalloc.h"
 
 static enum reconrule_act reconrule_leave(const char **whyp, const char *why)
 {
@@ -40,6 +47,50 @@ enum reconrule_act reconrule_claim(const struct reconrule_claim *c, const char *
 		return reconrule_leave(whyp, "the spool holds the job");
 	*whyp = "the spool does not hold the claimed job";
 	return RECONRULE_UNDO;
+}
+
+/* A slot tag's value back to UTC seconds: only the exact text schedjob_slot_text writes. */
+static int reconrule_slot_time(const char *text, int64_t *slotp)
+{
+	char back[SCHEDJOB_SLOT_LEN + 1];
+	int y, mo, d, h, mi, sec, n = 0;
+
+	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n != SCHEDJOB_SLOT_LEN || text[n] != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return 0;
+	*slotp = civil_days(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + sec;
+	schedjob_slot_text(*slotp, back);
+	return strcmp(back, text) == 0;
+}
+
+int reconrule_slot(const struct jobentry *e, char **namep, int64_t *slotp)
+{
+	struct job_request req;
+	struct factargs fa;
+	const char *name, *slot;
+	char *body;
+	int found = 0;
+
+	*namep = NULL;
+	if (e->factfile_args == NULL)
+		return 0;
+	/* the arguments as /submit reads them, then Factotum's grammar: the tags the job id hashes */
+	body = xasprintf("{\"jobName\":\"\",\"factfilePath\":\"\",\"factfileArgs\":%s}",
+			 e->factfile_args);
+	if (jobreq_parse(body, strlen(body), &req, NULL) == 0 &&
+	    factargs_parse((int)req.n_args, req.args, &fa, NULL) == 0) {
+		name = kvlist_get(&fa.tags, JOBREQ_TAG_SCHEDULE);
+		slot = kvlist_get(&fa.tags, JOBREQ_TAG_SLOT);
+		if (name != NULL && *name != '\0' && slot != NULL &&
+		    reconrule_slot_time(slot, slotp)) {
+			*namep = xstrdup(name);
+			found = 1;
+		}
+		factargs_free(&fa);
+	}
+	jobreq_free(&req);
+	free(body);
+	return found;
 }
 
 enum reconrule_act reconrule_entry(const struct spool_job *job, int key_exists, int in_outbox,

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The decisions of the worker's Consul reconciliation (doc/consul.md), as pure functions: which
- * claim of a responder's journal to undo, and which spool job's entry to write again. No I/O:
- * reconcile.c gathers the facts and carries the decision out. */
+ * claim of a responder's journal to undo, which schedule slot an undone claim stood for, and which
+ * spool job's entry to write again. No I/O: reconcile.c gathers the facts and carries the decision
+ * out. */
 #ifndef FS_RECONRULE_H
 #define FS_RECONRULE_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 struct consul_kv;
@@ -35,6 +37,19 @@ struct reconrule_claim {
  * node's session) and the spool does not hold the job that claim made (no job, or a DONE one of
  * an earlier claim). Else RECONRULE_LEAVE. *whyp (static text) says why. */
 enum reconrule_act reconrule_claim(const struct reconrule_claim *c, const char **whyp);
+
+/* The history note of a schedule's slot whose claim was undone (its result is refused): the
+ * process that fired it died between the claim and the spool commit (a journal's claim), or gave
+ * up on a claim txn that got no answer and that Consul applied all the same (an abandoned one).
+ * Either way the slot's row says fired but no job ran: the note says why. */
+#define RECONRULE_INTERRUPTED "interrupted: the node stopped before queueing the job"
+#define RECONRULE_ABANDONED   "interrupted: Consul did not answer the claim in time"
+
+/* Whether e is a schedule slot's job: its factfileArgs, read with Factotum's grammar
+ * (factargs.h), carry the tags schedule (a schedule name) and slot (a slot's UTC text,
+ * "YYYY-MM-DDTHH:MM:SSZ", schedjob.h), which only a schedule's firing may set. 1 with *namep (a new
+ * string the caller frees) and *slotp (UTC seconds); else 0 and nothing allocated. */
+int reconrule_slot(const struct jobentry *e, char **namep, int64_t *slotp);
 
 /* RECONRULE_REWRITE when job, claimed in Consul (consul_index > 0) and not waiting in the outbox
  * (in_outbox 0), has no key any more (key_exists 0): Consul lost it. Not a DONE job lost to

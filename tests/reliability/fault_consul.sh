@@ -119,12 +119,15 @@ runs() { # runs TAG: how many times the task of TAG ran
 journals() { # the claim journals in the spool, by name
 	ls "$FS_SPOOL/claims" 2>/dev/null | sort | tr '\n' ' '
 }
-# the only journal left is the live responder's
+# the journals left are live processes' (the responder's, and the worker's schedule firer's)
 only_live_journal() {
-	case $(journals) in
-	"$RPID".*" ") [ "$(journals | wc -w)" = 1 ] ;;
+	case " $(journals)" in
+	*" $RPID."*) ;;
 	*) return 1 ;;
 	esac
+	for _j in $(journals); do
+		kill -0 "${_j%%.*}" 2>/dev/null || return 1
+	done
 }
 
 fs_consul_start

@@ -9,8 +9,9 @@
 #                             is QUEUED, locked by the node's session, its claimedBy naming the
 #                             dead responder; the job is not in the spool. Once the responder is
 #                             back, the worker's reconciliation undoes the claim within its
-#                             period (the key goes) and removes the dead journal; the job never
-#                             ran; a later run-now fires and runs once.
+#                             period (the key goes), notes the slot refused ("interrupted: ...",
+#                             the undone id) and removes the dead journal; the job never ran; a
+#                             later run-now fires and runs once.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
 fs_need_nginx
 fs_need_consul
@@ -90,6 +91,21 @@ rel_until 5 eval '! ls "$FS_SPOOL/claims" | grep -q "^$DEAD\."' ||
 	fs_fail "the dead responder's journal is still there: $(ls "$FS_SPOOL/claims")"
 [ "$(fs_sql "SELECT count(*) FROM jobs")" = 0 ] || fs_fail "a job was stored: $(fs_sql 'SELECT id FROM jobs')"
 [ "$(runs)" = 0 ] || fs_fail "the interrupted slot's job ran"
+# the undo's note (written in the same pass, just after): the slot's second row, refused, naming
+# the undone job
+ring() {
+	curl -s "$FS_CONSUL/v1/kv/$NS/schedule-slots/seam/?recurse" | python3 -c '
+import base64, json, sys
+for v in sorted((json.loads(base64.b64decode(e["Value"])) for e in json.load(sys.stdin)),
+                key=lambda v: v["seq"]):
+    print(v["result"], v["jobId"], v["reason"])
+'
+}
+noted() {
+	[ "$(ring)" = "fired $ID None
+refused $ID interrupted: the node stopped before queueing the job" ]
+}
+rel_until 5 noted || fs_fail "the slot's history after the undo: $(ring)"
 
 # ---- a later run-now fires and runs once ----
 fs_post /schedules/run '{"name":"seam"}'

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for worker/reconrule.c, the reconciliation's decisions (doc/consul.md): a claim of a
  * journal is undone only when its responder is gone, the key still holds exactly that claim's
- * QUEUED entry under this node's session (or none), and the spool lacks the job it made; an entry
- * is written again only when Consul lost the key of a job the node holds. */
+ * QUEUED entry under this node's session (or none), and the spool lacks the job it made; an undone
+ * claim is a schedule slot's when its arguments carry the slot's two tags; an entry is written
+ * again only when Consul lost the key of a job the node holds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,6 +203,81 @@ static void test_entry_leave(void **state)
 	assert_int_equal(entry(&job, 0, 0, "s1", "another node owns the id"), RECONRULE_LEAVE);
 }
 
+/* The slot of an entry whose factfileArgs are args (JSON text), or "-" when it is none. */
+static void slot_of(const char *args, const char *want_name, int64_t want_slot)
+{
+	struct jobentry e;
+	char *name = (char *)"unset";
+	int64_t slot = -1;
+	int found;
+
+	jobentry_init(&e);
+	e.factfile_args = (char *)args;
+	found = reconrule_slot(&e, &name, &slot);
+	if (strcmp(want_name, "-") == 0) {
+		assert_int_equal(found, 0);
+		assert_null(name);
+		return;
+	}
+	assert_int_equal(found, 1);
+	assert_string_equal(name, want_name);
+	assert_int_equal(slot, want_slot);
+	free(name);
+}
+
+static void test_slot_tags(void **state)
+{
+	(void)state;
+	/* what schedjob_request appends, after the schedule's own arguments */
+	slot_of("[\"--env\",\"{\\\"a\\\":\\\"b\\\"}\",\"--tag\",\"schedule,nightly\","
+		"\"--tag\",\"slot,2026-03-29T01:00:00Z\"]",
+		"nightly", 1774746000);
+	/* Factotum's grammar: "--tag=k,v", the key and value trimmed, the last of a repeated tag */
+	slot_of("[\"--tag=schedule, n.1 \",\"--tag\",\"slot,1999-01-01T00:00:00Z\",\"--tag\","
+		"\"slot,2024-02-29T23:59:59Z\"]",
+		"n.1", 1709251199);
+}
+
+static void test_slot_none(void **state)
+{
+	(void)state;
+	slot_of(NULL, "-", 0);
+	slot_of("[]", "-", 0);
+	slot_of("[\"--tag\",\"schedule,nightly\"]", "-", 0);
+	slot_of("[\"--tag\",\"slot,2026-03-29T01:00:00Z\"]", "-", 0);
+	slot_of("[\"--tag\",\"schedule,\",\"--tag\",\"slot,2026-03-29T01:00:00Z\"]", "-", 0);
+	/* constraints are not tags; an option's value is not an option */
+	slot_of("[\"--constraint\",\"schedule,n\",\"--constraint\",\"slot,2026-03-29T01:00:00Z\"]",
+		"-", 0);
+	slot_of("[\"--start\",\"--tag\",\"--env\",\"{}\",\"--tag\",\"schedule,n\"]", "-", 0);
+	/* arguments Factotum refuses, or no array of strings */
+	slot_of("[\"--bogus\",\"--tag\",\"schedule,n\",\"--tag\",\"slot,2026-03-29T01:00:00Z\"]",
+		"-", 0);
+	slot_of("{\"--tag\":1}", "-", 0);
+	slot_of("[1]", "-", 0);
+	slot_of("[\"--tag\",\"schedule,n\"],\"x\":[", "-", 0);
+}
+
+static void test_slot_text(void **state)
+{
+	static const char *const bad[] = {
+		"2026-3-29T01:00:00Z",      "2026-03-29T01:00:00",  "2026-03-29T01:00:00Zx",
+		"2026-03-29 01:00:00Z",     "2026-02-30T00:00:00Z", "2026-03-29T24:00:00Z",
+		"2026-13-01T00:00:00Z",     "2026-03-29T01:00:60Z", "+026-03-29T01:00:00Z",
+		"2026-03-29T01:00:00.000Z",
+	};
+	char args[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(args, sizeof(args), "[\"--tag\",\"schedule,n\",\"--tag\",\"slot,%s\"]",
+			 bad[i]);
+		slot_of(args, "-", 0);
+	}
+	slot_of("[\"--tag\",\"schedule,n\",\"--tag\",\"slot,1970-01-01T00:00:00Z\"]", "n", 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +288,9 @@ int main(void)
 		cmocka_unit_test(test_claim_committed),
 		cmocka_unit_test(test_entry_rewrite),
 		cmocka_unit_test(test_entry_leave),
+		cmocka_unit_test(test_slot_tags),
+		cmocka_unit_test(test_slot_none),
+		cmocka_unit_test(test_slot_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
