@@ -245,6 +245,7 @@ done
 
 # ---- the report ----
 sort -s -k2,2 "$T/results" >"$T/results.sorted"
+[ -s "$T/results.sorted" ] || exit 0
 echo "factotum-server schedule slot -> runner exec benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(bench_machine)," \
 	"load average at start: $LOAD0, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
