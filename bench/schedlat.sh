@@ -13,17 +13,19 @@
 # (n, min, p50, p99, max), and so is the first exec of each slot (the firing without the queueing
 # behind the slot's other schedules). Then, on the node that fired, BENCH_LAT_N sequential
 # /submits measure submit -> exec as bench/worker.sh's L does (bench/worker_client, each job
-# DONE before the next), and the report gives slot -> exec p50 / submit -> exec p50 per
-# repetition and the median of those ratios. No goal: the figures say what a slot costs on top
-# of a /submit. Set-up b needs schedules fired with Consul: where /schedules/set answers 503
+# DONE before the next), and BENCH_IDLE_N more the same way, each after a second of idleness
+# (as a slot finds the node); the report gives slot -> exec p50 / submit -> exec p50, and / the
+# idle one, per repetition and the medians of those ratios. No goal: the figures say what a slot
+# costs on top of a /submit. Set-up b needs schedules fired with Consul: where /schedules/set answers 503
 # there, it is reported skipped.
 # Only processes this script started are stopped; the temporary directory is removed
 # (BENCH_KEEP=1 keeps it).
 #
 # Run: sh bench/schedlat.sh [BUILDDIR]   (default: $FS_BUILDDIR, else the source tree, else
 # build/), or `make bench-schedlat` from the build directory. Environment: BENCH_REPS (2),
-# BENCH_SECONDS (60), BENCH_SCHEDULES (4), BENCH_LAT_N (200), BENCH_WORKERS (8), BENCH_SHORT=1
-# (1 repetition, 15 s, 50 /submits: to try the script), BENCH_ONLY ("a", "b" or "a b"),
+# BENCH_SECONDS (60), BENCH_SCHEDULES (4), BENCH_LAT_N (200), BENCH_IDLE_N (20), BENCH_WORKERS
+# (8), BENCH_SHORT=1 (1 repetition, 15 s, 50 and 5 /submits: to try the script), BENCH_ONLY ("a",
+# "b" or "a b"),
 # BENCH_KEEP, TMPDIR, CC, FS_CONSUL_BIN (consul), FS_NGINX. Needs nginx, sqlite3, python3, curl,
 # openssl (the launcher), a C compiler, and consul for set-up b.
 
@@ -36,6 +38,8 @@ SECS=${BENCH_SECONDS:-${SHORT:+15}}
 SECS=${SECS:-60}
 LAT_N=${BENCH_LAT_N:-${SHORT:+50}}
 LAT_N=${LAT_N:-200}
+IDLE_N=${BENCH_IDLE_N:-${SHORT:+5}}
+IDLE_N=${IDLE_N:-20}
 NSCHED=${BENCH_SCHEDULES:-4}
 WORKERS=${BENCH_WORKERS:-8}
 ONLY=${BENCH_ONLY:-a b}
@@ -61,7 +65,7 @@ start_node() {
 	NODE_PORT=$(fs_free_ports 1)
 	# shellcheck disable=SC2086 # FS_NO_LIMITS is a list of options
 	"$LAUNCHER" --spool "$T/spool.$sn" --ip 127.0.0.1 --port "$NODE_PORT" \
-		--factotum-bin "$STAMP" --max-workers "$WORKERS" $FS_NO_LIMITS "$@" \
+		--factotum-bin "$STAMP" --max-workers "$WORKERS" $FS_NO_LIMITS ${BENCH_NODE_OPTS:-} "$@" \
 		>"$T/node.$sn.out" 2>"$T/node.$sn.err" &
 	NODE_PID=$!
 	PIDS="$PIDS $NODE_PID"
@@ -130,8 +134,9 @@ stats() {
 
 # measure SETUP REP URL SPOOL PORT [SPOOL PORT]...: the window through URL, then, once the
 # spools' jobs are DONE, the samples from the stamps, and submit -> exec on the node (its spool
-# and HTTP port) that fired the most slot jobs; appends "REP SETUP slots n min p50 p99 max first_n
-# first_min first_p50 first_p99 first_max submit_p50 node" to $T/results
+# and HTTP port) that fired the most slot jobs, LAT_N back to back, then IDLE_N each after a
+# second of idleness; appends "REP SETUP slots n min p50 p99 max first_n first_min first_p50
+# first_p99 first_max submit_p50 idle_p50 node/slot-jobs-per-node" to $T/results
 measure() {
 	ms=$1 mr=$2 murl=$3
 	shift 3
@@ -172,8 +177,18 @@ EOF
 	say "bench: $key: slot jobs per node $fired; submit -> exec on node $bn (${bsp##*/})"
 	"$CLIENT" submit "$fport" "$LAT_N" "$FF" "sub$key" >"$T/submit.$key" ||
 		die "$key: the /submit latency run failed: see $T/node.*.err (BENCH_KEEP=1 keeps it)"
+	# the same after a second of idleness each, as a slot finds the node
+	i=0
+	: >"$T/idle.$key"
+	while [ $i -lt "$IDLE_N" ]; do
+		sleep 1
+		"$CLIENT" submit "$fport" 1 "$FF" "idle$key-$i" >>"$T/idle.$key" ||
+			die "$key: the idle /submit latency run failed: see $T/node.*.err"
+		i=$((i + 1))
+	done
 	echo "$mr $ms $((SECS * NSCHED)) $(stats "$T/samples.$key") $(stats "$T/first.$key")" \
-		"$(stats "$T/submit.$key" | cut -d' ' -f3) $bn/$fired" >>"$T/results"
+		"$(stats "$T/submit.$key" | cut -d' ' -f3) $(stats "$T/idle.$key" | cut -d' ' -f3)" \
+		"$bn/$fired" >>"$T/results"
 }
 
 setup_a() {
@@ -210,10 +225,14 @@ setup_b() {
 	else
 		[ "$code" = 200 ] || die "/schedules/set answered $code: $(cat "$T/api.out")"
 		delete_schedule "http://127.0.0.1:$PORT1" probe
-		fs_until "$CONSUL_PID" 600 firer_held ||
-			say "bench: no node holds the firing lock after 30 s; measuring anyway"
-		measure b "$1" "http://127.0.0.1:$PORT1" "$T/spool.$1b1" "$PORT1" "$T/spool.$1b2" \
-			"$PORT2"
+		if fs_until "$CONSUL_PID" 600 firer_held; then
+			measure b "$1" "http://127.0.0.1:$PORT1" "$T/spool.$1b1" "$PORT1" \
+				"$T/spool.$1b2" "$PORT2"
+		else
+			B_SKIPPED="skipped: no node took the schedules' firing lock ($NS/schedule-firer)"
+			B_SKIPPED="$B_SKIPPED in 30 s: this build does not fire schedules with Consul"
+			say "bench: set-up b $B_SKIPPED"
+		fi
 	fi
 	bench_stop "$PID1"
 	bench_stop "$PID2"
@@ -239,8 +258,8 @@ while [ $r -le "$REPS" ]; do
 done
 for s in a b; do
 	[ -s "$T/samples.$s" ] || continue
-	echo "all $s $((SECS * NSCHED * REPS)) $(stats "$T/samples.$s") $(stats "$T/first.$s") 0 -" \
-		>>"$T/results"
+	echo "all $s $(awk -v s=$s '$2 == s { n += $3 } END { print n }' "$T/results")" \
+		"$(stats "$T/samples.$s") $(stats "$T/first.$s") 0 0 -" >>"$T/results"
 done
 
 # ---- the report ----
@@ -258,22 +277,28 @@ echo "a: one launcher node, --no-consul;" \
 [ -z "$B_SKIPPED" ] || echo "b: $B_SKIPPED"
 echo
 awk "$BENCH_AWK"'
-{ s = $2; reps[s] = reps[s] + ($1 != "all") }
-$1 != "all" { q[s, reps[s]] = $14 > 0 ? $6 / $14 : 0 }
+{ s = $2 }
+$1 != "all" && $4 > 0 && $14 > 0 && $15 > 0 { q[s, ++nq[s]] = $6 / $14; qi[s, nq[s]] = $6 / $15 }
+$4 == 0 { printf "%-3s %-4s %6d %7d  no slot job ran in the window\n", s, $1, $3, $4; next }
 { printf "%-3s %-4s %6d %7d %7.2f %7.2f %7.2f %7.2f   %7.2f %7.2f", s, $1, $3, $4, $5 / 1e6,
 	$6 / 1e6, $7 / 1e6, $8 / 1e6, $11 / 1e6, $12 / 1e6
   if ($1 == "all") printf "\n"
-  else printf "   %7.2f %7.2f  %s\n", $14 / 1e6, q[s, reps[s]], $15 }
-BEGIN { printf "%-3s %-4s %6s %7s %7s %7s %7s %7s   %7s %7s   %7s %7s  %s\n", "", "rep",
-	"slots", "samples", "min", "p50", "p99", "max", "1st p50", "1st p99", "sub p50", "ratio",
-	"node/slot jobs per node"
-  print "    (ms; 1st: the first exec of each slot; sub: submit -> exec; ratio: slot -> exec p50 / submit -> exec p50)" }
+  else printf "   %7.2f %7.2f   %8.2f %7.2f  %s\n", $14 / 1e6, ($14 > 0 ? $6 / $14 : 0),
+	$15 / 1e6, ($15 > 0 ? $6 / $15 : 0), $16 }
+BEGIN { printf "%-3s %-4s %6s %7s %7s %7s %7s %7s   %7s %7s   %7s %7s   %8s %7s  %s\n", "",
+	"rep", "slots", "samples", "min", "p50", "p99", "max", "1st p50", "1st p99", "sub p50",
+	"ratio", "idle p50", "ratio", "node/slot jobs per node"
+  print "    (ms; 1st: the first exec of each slot; sub: submit -> exec; idle: the same after" \
+	" a second of idleness; ratio: slot -> exec p50 / that p50)" }
 END {
 	split("a b", setups, " ")
 	for (i = 1; i <= 2; i++) {
 		s = setups[i]
-		n = 0
-		for (r = 1; r <= reps[s]; r++) v[++n] = q[s, r]
-		if (n > 0) printf "%s: slot -> exec p50 / submit -> exec p50, median of %d repetition(s): %.2f\n", s, n, median(v, n)
+		n = nq[s]
+		if (n == 0)
+			continue
+		for (r = 1; r <= n; r++) { v[r] = q[s, r]; vi[r] = qi[s, r] }
+		printf "%s: slot -> exec p50 / submit -> exec p50, median of %d repetition(s): %.2f;" \
+			" / idle submit -> exec p50: %.2f\n", s, n, median(v, n), median(vi, n)
 	}
 }' "$T/results.sorted"
