@@ -25,7 +25,7 @@
 # build/), or `make bench-schedlat` from the build directory. Environment: BENCH_REPS (2),
 # BENCH_SECONDS (60), BENCH_SCHEDULES (4), BENCH_LAT_N (200), BENCH_IDLE_N (20), BENCH_WORKERS
 # (8), BENCH_SHORT=1 (1 repetition, 15 s, 50 and 5 /submits: to try the script), BENCH_ONLY ("a",
-# "b" or "a b"),
+# "b" or "a b"), BENCH_NODE_OPTS (more options for every node, e.g. --log-level debug),
 # BENCH_KEEP, TMPDIR, CC, FS_CONSUL_BIN (consul), FS_NGINX. Needs nginx, sqlite3, python3, curl,
 # openssl (the launcher), a C compiler, and consul for set-up b.
 
@@ -63,10 +63,10 @@ start_node() {
 	sn=$1
 	shift
 	NODE_PORT=$(fs_free_ports 1)
-	# shellcheck disable=SC2086 # FS_NO_LIMITS is a list of options
+	# shellcheck disable=SC2086 # FS_NO_LIMITS and BENCH_NODE_OPTS are lists of options
 	"$LAUNCHER" --spool "$T/spool.$sn" --ip 127.0.0.1 --port "$NODE_PORT" \
-		--factotum-bin "$STAMP" --max-workers "$WORKERS" $FS_NO_LIMITS ${BENCH_NODE_OPTS:-} "$@" \
-		>"$T/node.$sn.out" 2>"$T/node.$sn.err" &
+		--factotum-bin "$STAMP" --max-workers "$WORKERS" $FS_NO_LIMITS \
+		${BENCH_NODE_OPTS:-} "$@" >"$T/node.$sn.out" 2>"$T/node.$sn.err" &
 	NODE_PID=$!
 	PIDS="$PIDS $NODE_PID"
 	fs_until "$NODE_PID" 400 grep -qs "listening on .*:$NODE_PORT/" "$T/node.$sn.out" ||
