@@ -16,8 +16,8 @@
 # DONE before the next), and BENCH_IDLE_N more the same way, each after a second of idleness
 # (as a slot finds the node); the report gives slot -> exec p50 / submit -> exec p50, and / the
 # idle one, per repetition and the medians of those ratios. No goal: the figures say what a slot
-# costs on top of a /submit. Set-up b needs schedules fired with Consul: where /schedules/set answers 503
-# there, it is reported skipped.
+# costs on top of a /submit. Set-up b needs schedules fired with Consul: where /schedules/set
+# answers 503 there, or no node takes the firing lock, it is reported skipped.
 # Only processes this script started are stopped; the temporary directory is removed
 # (BENCH_KEEP=1 keeps it).
 #
