@@ -106,10 +106,9 @@ window() {
 	W0=$((t + 1 + WARM))
 	W1=$((W0 + SECS))
 	say "bench: $2: $NSCHED schedules, slots $W0..$((W1 - 1)) counted"
-	# the window's last slot, and a second for its jobs to be queued
-	while [ "$(date +%s)" -le "$W1" ]; do
-		sleep 0.2
-	done
+	# the window's last slot, and a second for its jobs to be queued (one sleep: nothing but the
+	# node runs meanwhile)
+	sleep $((W1 + 1 - $(date +%s)))
 	i=0
 	while [ $i -lt "$NSCHED" ]; do
 		delete_schedule "$1" "$2-$i"
