@@ -109,6 +109,33 @@ bench_echo_factfile() {
 	chmod 0644 "$FF"
 }
 
+# bench_exec_stamp: the measuring programs of the exec latency (bench/worker.sh's L and
+# bench/schedlat.sh): FF, a one-task factfile in $T/ff (runner/factotum runs `true`; exec_stamp
+# never reads it, and writes its stamps next to this path, not next to the spool's copy the
+# worker gives it); STAMP, bench/exec_stamp compiled with that path, and CLIENT,
+# bench/worker_client, both with $CC -O2 in $T/bin.
+bench_exec_stamp() {
+	FF=$T/ff/true.factfile
+	mkdir -p "$T/bin"
+	STAMP=$T/bin/exec_stamp
+	CLIENT=$T/bin/worker_client
+	"$CC" -O2 -DSTAMP_FACTFILE="\"$FF\"" -o "$STAMP" "$SRC/bench/exec_stamp.c" ||
+		die "cannot compile bench/exec_stamp.c"
+	"$CC" -O2 -o "$CLIENT" "$SRC/bench/worker_client.c" ||
+		die "cannot compile bench/worker_client.c"
+	cat >"$FF" <<'EOF'
+{"schema": "iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0",
+ "data": {"name": "true", "tasks": [{"name": "t", "executor": "shell", "command": "true",
+  "arguments": [], "dependsOn": [],
+  "onResult": {"terminateJobWithSuccess": [], "continueJob": [0]}}]}}
+EOF
+	chmod 0644 "$FF"
+	chmod 0755 "$T/ff"
+	# started as root the worker and its runs are other users, and exec_stamp writes its
+	# stamps here
+	[ "$(id -u)" -ne 0 ] || chmod 1777 "$T/ff"
+}
+
 # bench_nginx: one nginx for the whole run in front of $SOCK, without per-client limits (the
 # load comes from one address); sets URL and PORT.
 bench_nginx() {

@@ -96,26 +96,7 @@ stop_supervisors() {
 }
 BENCH_CLEANUP=stop_supervisors
 
-# the one-task factfile (runner/factotum runs `true`; exec_stamp never reads it, and writes its
-# stamps next to this path, not next to the spool's copy the worker gives it)
-FF=$T/ff/true.factfile
-mkdir -p "$T/bin"
-STAMP=$T/bin/exec_stamp
-CLIENT=$T/bin/worker_client
-"$CC" -O2 -DSTAMP_FACTFILE="\"$FF\"" -o "$STAMP" "$SRC/bench/exec_stamp.c" ||
-	die "cannot compile bench/exec_stamp.c"
-"$CC" -O2 -o "$CLIENT" "$SRC/bench/worker_client.c" || die "cannot compile bench/worker_client.c"
-
-cat >"$FF" <<'EOF'
-{"schema": "iglu:com.snowplowanalytics.factotum/factfile/jsonschema/1-0-0",
- "data": {"name": "true", "tasks": [{"name": "t", "executor": "shell", "command": "true",
-  "arguments": [], "dependsOn": [],
-  "onResult": {"terminateJobWithSuccess": [], "continueJob": [0]}}]}}
-EOF
-chmod 0644 "$FF"
-chmod 0755 "$T/ff"
-# started as root the worker and its runs are other users, and exec_stamp writes its stamps here
-[ "$(id -u)" -ne 0 ] || chmod 1777 "$T/ff"
+bench_exec_stamp
 
 # conf_args CONF: the options of configuration CONF (empty: the defaults; root: all-root)
 conf_args() {
