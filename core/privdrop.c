@@ -161,6 +161,11 @@ fail:
 		       strerror(errno));
 }
 
+int privdrop_caps_clear(void)
+{
+	return privdrop_capset(0);
+}
+
 void privdrop_free(struct privdrop *pd)
 {
 	free(pd->name);

@@ -40,6 +40,11 @@ int privdrop_own_spool(const struct privdrop *pd, const char *spool, char **errp
  * nothing when pd is not active. 0, or FS_EIO with *errp set (the program must stop). */
 int privdrop_apply(const struct privdrop *pd, uint64_t keep, int no_new_privs, char **errp);
 
+/* Empties the process's permitted and effective capability sets (whoever it runs as): for a
+ * process of a program that needs none of the capabilities the program kept. 0, or -1 with
+ * errno. */
+int privdrop_caps_clear(void);
+
 void privdrop_free(struct privdrop *pd);
 
 #endif

@@ -92,7 +92,9 @@ static int sc_overlap(const struct schedconsul_env *env, const struct consulsche
 	if (rc != 0)
 		return rc;
 	jobentry_init(&e);
-	if (jobentry_parse(kv.value, kv.value_len, &e, NULL) == 0 &&
+	/* only while a node's session holds it: an orphaned entry (its node gone) never runs, and
+	 * skipping behind it would skip every later slot */
+	if (kv.session != NULL && jobentry_parse(kv.value, kv.value_len, &e, NULL) == 0 &&
 	    (e.state == SPOOL_QUEUED || e.state == SPOOL_WORKING))
 		x->skip =
 			xasprintf("overlap: the last slot's job is %s", spool_state_name(e.state));

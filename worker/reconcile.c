@@ -142,7 +142,7 @@ done:
 	return rc;
 }
 
-/* ---- (1) claims of dead responders ---- */
+/* ---- (1) claims of dead processes (responders, the firer) ---- */
 
 /* One claim of f's journal, or one its responder gave up on (abandoned): 0 settled (undone, or
  * nothing to undo), -1 to try again next pass. */
@@ -198,7 +198,7 @@ static int recon_claim(const struct claimlog_file *f, const struct claimlog_rec 
 		log_info("consul: %s: the claim responder %ld gave up on undone (%s)", rec->key,
 			 (long)f->pid, why);
 	else if (krc == 0)
-		log_info("consul: %s: the claim of dead responder %ld undone (%s)", rec->key,
+		log_info("consul: %s: the claim of dead process %ld undone (%s)", rec->key,
 			 (long)f->pid, why);
 	else if (krc != FS_EEXIST) /* FS_EEXIST: it moved on meanwhile, not ours to undo */
 		log_warn("consul: reconcile: %s", err);

@@ -8,7 +8,7 @@
  * with reconrule.h's reason and the undone id, so that the slot is not lost silently; (2) entries
  * Consul lost are written again from the spool. What to do with each is reconrule.h's decision.
  *
- * The cost of a pass is bounded: (1) reads only the journals of dead responders (a live one's is
+ * The cost of a pass is bounded: (1) reads only the journals of dead processes (a live one's is
  * never opened), each at most a few pages, and the abandoned claims (one per /submit that Consul
  * did not answer, each kept RECONCILE_ABANDONED_MS), and writes a kept note with a read and a
  * txn (one per undone slot claim, kept until written); (2) checks the node's QUEUED and WORKING

@@ -22,6 +22,7 @@
 #include "consulsched.h"
 #include "err.h"
 #include "log.h"
+#include "privdrop.h"
 #include "proc.h"
 #include "schedconsul.h"
 #include "schedfire.h"
@@ -348,10 +349,16 @@ void schedcfire_start(struct schedcfire *x, const struct config *cfg)
 		return;
 	}
 	if (pid == 0) {
-		/* nothing of the worker's but stdio: not its spool lock or socket */
+		/* nothing of the worker's but stdio: not its spool lock or socket; and none of its
+		 * capabilities (those are for starting runs as their users) */
 		(void)close_range(3, ~0U, 0);
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 			_exit(1);
+		if (privdrop_caps_clear() != 0) {
+			log_error("schedules: the firer cannot give up its capabilities: %s",
+				  strerror(errno));
+			_exit(1);
+		}
 		_exit(keeper_main(cfg));
 	}
 	x->pid = pid;

@@ -15,7 +15,8 @@
  * before opening its spool (SQLite's state does not survive a fork: a process that has the spool
  * open cannot fork one that opens it), which starts it again when it dies. Both die with the
  * worker (PR_SET_PDEATHSIG): a worker killed with -9 takes its firer along, and the lock's session
- * expires as the worker's would.
+ * expires as the worker's would. Neither keeps any of the worker's capabilities (those are for
+ * starting runs as their users): they run as the service user with empty capability sets.
  *
  * The firer: while the node drains (the spool's run/drain setting) it gives the lock up and does
  * not compete for it; holding it, it reads the schedules at least every SCHEDCFIRE_READ_MS (an

@@ -173,8 +173,10 @@ fs_consul_entries() {
 	*) echo "FAIL: cannot list $2 at $1"; exit 99 ;;
 	esac
 	python3 -c '
-import base64, json, sys
+import base64, json, re, sys
 for e in json.load(open(sys.argv[1])):
+    if not re.fullmatch(r"[0-9a-f]{64}", e["Key"].rsplit("/", 1)[1]):
+        continue  # not a job: nodes/, schedules/, schedule-slots/, schedule-firer
     v = json.loads(base64.b64decode(e["Value"] or ""))
     print(e["Key"].rsplit("/", 1)[1], v["state"], v["lastOutcome"], v.get("node") or "-",
           e.get("Session") or "-")

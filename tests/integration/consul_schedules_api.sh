@@ -9,7 +9,8 @@
 # delete removes the history ring from Consul; a value at <ns>/schedules/<x> that is not a
 # schedule is left out of the list and GET ?name=x answers 500 naming the key; --max-schedules
 # refuses a new name beyond it (429) and still lets an existing one be replaced; /metrics counts
-# the slots each node accounted for.
+# the slots each node accounted for; overlap "skip" skips a slot while the last job's entry is
+# QUEUED and held by a session, and fires once that entry is an orphan (no session).
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
 . "$FS_SRCDIR/tests/integration/sched_lib.sh"
 fs_need_nginx
@@ -175,5 +176,48 @@ EOF
 		printf '%s' "$FS_BODY" | grep -qx "factotum_server_schedule_slots_total{result=\"refused\"} $refused" ||
 		fs_fail "node $n's /metrics: $(printf '%s' "$FS_BODY" | grep schedule_slots)"
 done
+
+
+# ---- overlap "skip": the last job counts as running only while a session holds its entry ----
+SKIPDEF='{"name":"second","cron":"@yearly","jobName":"j2","factfilePath":"'"$FF"'","factfileArgs":["--tag","out,'"$OUT"'","--tag","sleep,0"],"overlap":"skip"}'
+at "$URL_a" fs_expect_post /schedules/set "$SKIPDEF" 200 '{"message":"Schedule '"'second'"' set"}'
+# run_second EXPECTED-RESULT: a run-now of "second" in a new second through a; its job in JOB
+run_second() {
+	early_in_second
+	at "$URL_a" post_name /schedules/run second
+	case $FS_BODY in
+	*'"result":"'"$1"'"'*) ;;
+	*) fs_fail "run-now of second, expected $1: $FS_STATUS $FS_BODY" ;;
+	esac
+	JOB=$(printf '%s' "$FS_BODY" | sed -n 's/.*"jobId":"\([0-9a-f]*\)".*/\1/p')
+}
+# queued_again JOB [SESSION]: the job's DONE entry rewritten QUEUED, held by SESSION or by none
+queued_again() {
+	_qa=$(fs_consul_value "$NS/$1" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+v["state"], v["lastOutcome"] = "QUEUED", "WAITING"
+print(json.dumps(v, separators=(",", ":")))
+')
+	curl -sf -X PUT --data-binary "$_qa" "$FS_CONSUL/v1/kv/$NS/$1${2:+?acquire=$2}" >/dev/null ||
+		fs_fail "cannot rewrite $1 QUEUED"
+}
+run_second fired
+LAST=$JOB
+at "$URL_a" fs_wait_state "$LAST" DONE
+SID=$(curl -sf -X PUT -d '{"Name":"fs-test-holder","TTL":"60s","LockDelay":"0s"}' \
+	"$FS_CONSUL/v1/session/create" | sed -n 's/.*"ID":"\([^"]*\)".*/\1/p')
+[ -n "$SID" ] || fs_fail "cannot create a Consul session"
+queued_again "$LAST" "$SID"
+run_second skipped
+case $FS_BODY in
+*'"reason":"overlap: the last slot'"'"'s job is QUEUED"'*) ;;
+*) fs_fail "the skip's reason: $FS_BODY" ;;
+esac
+# the holder gone, the QUEUED entry is an orphan that never runs: the slot fires
+curl -sf -X PUT "$FS_CONSUL/v1/session/destroy/$SID" >/dev/null
+[ -z "$(fs_consul_field "$NS/$LAST" Session)" ] || fs_fail "the entry is still held"
+run_second fired
+at "$URL_a" fs_wait_state "$JOB" DONE
 
 fs_done

@@ -105,6 +105,21 @@ fs_expect 200 '{"message":"Schedule '"'lap'"' paused"}' "pause lap"
 F=$(firer)
 [ -n "$F" ] || fs_fail "no node holds the firing lock"
 fs_phase "node-$F fires"
+# the firer (the process of node-F's worker's child, the keeper, that keeps a claim journal) and
+# its keeper hold no capability
+eval "_w=\$WPID_$F _sp=\$SPOOL_$F"
+_firer= _keeper=
+for _j in "$_sp"/claims/*.*; do
+	_p=${_j##*/}
+	_p=${_p%%.*}
+	_k=$(awk '/^PPid:/ { print $2 }' "/proc/$_p/status" 2>/dev/null)
+	[ -n "$_k" ] && [ "$(awk '/^PPid:/ { print $2 }' "/proc/$_k/status")" = "$_w" ] && _firer=$_p _keeper=$_k
+done
+[ -n "$_firer" ] || fs_fail "no firer of node-$F's worker $_w keeps a claim journal"
+for _p in "$_firer" "$_keeper"; do
+	[ "$(grep -E '^Cap(Prm|Eff):' "/proc/$_p/status" | awk '{ print $2 }' | sort -u)" = 0000000000000000 ] ||
+		fs_fail "process $_p of node-$F's firing holds capabilities: $(grep ^Cap "/proc/$_p/status")"
+done
 # overlap skip: a 5 s job every 2 s
 history lap >"$FS_TMP/lap.hist"
 fired=$(grep -c ' fired ' "$FS_TMP/lap.hist")

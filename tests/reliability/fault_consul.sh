@@ -281,7 +281,7 @@ kill "$LIVE"
 wait "$LIVE" 2>/dev/null
 rel_until $LIMIT gone "$LIVE_KEY" || fs_fail "the dead claimer's claim stayed: $(fs_consul_get "$LIVE_KEY")"
 rel_until 5 only_live_journal || fs_fail "journals left: $(journals)"
-grep -q "$LIVE_KEY: the claim of dead responder $LIVE undone" "$FS_TMP/worker.log" ||
+grep -q "$LIVE_KEY: the claim of dead process $LIVE undone" "$FS_TMP/worker.log" ||
 	fs_fail "the worker did not log the undo"
 
 fs_done
