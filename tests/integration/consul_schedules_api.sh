@@ -206,7 +206,7 @@ run_second fired
 LAST=$JOB
 at "$URL_a" fs_wait_state "$LAST" DONE
 SID=$(curl -sf -X PUT -d '{"Name":"fs-test-holder","TTL":"60s","LockDelay":"0s"}' \
-	"$FS_CONSUL/v1/session/create" | sed -n 's/.*"ID":"\([^"]*\)".*/\1/p')
+	"$FS_CONSUL/v1/session/create" | python3 -c 'import json, sys; print(json.load(sys.stdin)["ID"])')
 [ -n "$SID" ] || fs_fail "cannot create a Consul session"
 queued_again "$LAST" "$SID"
 run_second skipped
