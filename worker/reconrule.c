@@ -110,3 +110,9 @@ enum reconrule_act reconrule_entry(const struct spool_job *job, int key_exists, 
 	*whyp = "Consul lost the entry";
 	return RECONRULE_REWRITE;
 }
+
+int reconrule_orphan(const struct consul_kv *kv, const struct jobentry *e)
+{
+	return kv != NULL && e != NULL && kv->session == NULL && e->state == SPOOL_QUEUED &&
+	       e->claimed_by.node != NULL;
+}

@@ -44,6 +44,16 @@ enum reconrule_act reconrule_claim(const struct reconrule_claim *c, const char *
  * Either way the slot's row says fired but no job ran: the note says why. */
 #define RECONRULE_INTERRUPTED "interrupted: the node stopped before queueing the job"
 #define RECONRULE_ABANDONED   "interrupted: Consul did not answer the claim in time"
+/* ... or the firing node lost its session (a power loss: its claim journal, not fsync'd, may be
+ * gone) and the firer that took over deleted the orphaned claim (reconrule_orphan). */
+#define RECONRULE_ORPHANED    "interrupted: the firing node was lost before queueing the job"
+
+/* Whether a schedule's lastJob entry (kv as read; e its value parsed, NULL when not a job
+ * entry) is a claim whose node is gone: QUEUED, no session holds it, and it still carries
+ * claimedBy (no spool ever wrote it, so no node took the job). A claim's entry is created locked
+ * by a session, so one without a session means that session ended. 1: the firer may delete it
+ * (delete-cas at kv's ModifyIndex) and note the slot refused; else 0. */
+int reconrule_orphan(const struct consul_kv *kv, const struct jobentry *e);
 
 /* Whether e is a schedule slot's job: its factfileArgs, read with Factotum's grammar
  * (factargs.h), carry the tags schedule (a schedule name) and slot (a slot's UTC text,
