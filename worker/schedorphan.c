@@ -10,6 +10,7 @@
 #include "err.h"
 #include "jobentry.h"
 #include "log.h"
+#include "reconcile.h"
 #include "reconrule.h"
 #include "spoolsched.h"
 
@@ -55,15 +56,16 @@ static int orphan_one(struct consul *c, const char *ns, const struct consulsched
 		rc = krc == FS_EDENIED ? FS_EDENIED : FS_EIO;
 		goto done;
 	}
-	log_info("schedules: %s: slot %lld: the orphaned claim of job %s deleted (its node's "
-		 "session ended before the job was queued)",
-		 s->def.name, (long long)row.slot, s->def.last_job);
+	log_info("schedules: %s: slot %lld: job %s deleted: the claim of node %s, QUEUED, held by "
+		 "no session", s->def.name, (long long)row.slot, s->def.last_job, e.claimed_by.node);
 	krc = consulsched_note(c, ns, s->def.name, &row, &err);
 	if (krc == FS_ENOENT) /* deleted meanwhile, with its history */
 		goto done;
 	if (krc != 0) {
-		log_warn("schedules: %s: slot %lld: the note of job %s is lost: %s", s->def.name,
-			 (long long)row.slot, s->def.last_job, err);
+		/* the entry is gone: the note must not be, the reconciliation writes it later */
+		log_warn("schedules: %s: slot %lld: %s; its note waits in the spool", s->def.name,
+			 (long long)row.slot, err);
+		reconcile_note_keep(sp, s->def.last_job, s->def.name, row.slot, RECONRULE_ORPHANED);
 		goto done;
 	}
 	free(err);

@@ -127,7 +127,8 @@ esac
 counted() { [ "$(refused_count)" = $((REFUSED0 + 1)) ]; }
 fs_until "$FS_WORKER_PID" 100 counted ||
 	fs_fail "refused slots in /metrics: $(refused_count), expected $((REFUSED0 + 1))"
-grep -q "orphaned claim of job $ID_d_orphan deleted" "$FS_TMP/worker.log" ||
+grep -q "d-orphan: slot $SLOT: job $ID_d_orphan deleted: the claim of node node-gone" \
+	"$FS_TMP/worker.log" ||
 	fs_fail "the worker's log does not say the claim was deleted"
 
 # the other three are left as they were: the same key, index and history
