@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The decisions of the worker's Consul reconciliation (doc/consul.md), as pure functions: which
- * claim of a responder's journal to undo, which schedule slot an undone claim stood for, and which
- * spool job's entry to write again. No I/O: reconcile.c gathers the facts and carries the decision
+ * claim of a responder's journal to undo, which schedule slot an undone claim stood for, which
+ * spool job's entry to write again, and which schedule's last job is a claim orphaned by a lost
+ * node. No I/O: reconcile.c and the firer (schedorphan.c) gather the facts and carry the decision
  * out. */
 #ifndef FS_RECONRULE_H
 #define FS_RECONRULE_H
