@@ -60,39 +60,34 @@ void reconcile_free(void)
 
 /* ---- the history notes of undone slot claims ---- */
 
-void reconcile_note_keep(struct spool *sp, const char *id, const char *name, int64_t slot,
-			 const char *reason)
-{
-	struct json_object *o = json_object_new_object();
-	char *key = settings_key(SETTINGS_SCHEDNOTE_PREFIX, id), *err = NULL;
-
-	json_object_object_add(o, "name", json_object_new_string(name));
-	json_object_object_add(o, "slot", json_object_new_int64(slot));
-	json_object_object_add(o, "reason", json_object_new_string(reason));
-	json_object_object_add(o, "at", json_object_new_int64(clock_real_ms()));
-	if (spool_setting_set(sp, key, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-			      &err) != 0)
-		log_warn("consul: schedule %s: slot %lld: its note is lost: %s", name,
-			 (long long)slot, err);
-	free(err);
-	free(key);
-	json_object_put(o);
-}
-
 /* An undone claim that was a schedule slot's job (reconrule_slot) leaves its slot's history
  * saying fired with no job behind it: the note (refused, the undone id) is first kept in the
  * spool, so that a Consul failure now delays it instead of losing it, then written by
  * recon_note_one. */
 static void recon_note_keep(const struct jobentry *e, const char *id, int abandoned)
 {
-	char *name = NULL;
+	struct json_object *o;
+	char *name = NULL, *key, *err = NULL;
 	int64_t slot;
 
 	if (!reconrule_slot(e, &name, &slot))
 		return;
-	reconcile_note_keep(r.sp, id, name, slot,
-			    abandoned ? RECONRULE_ABANDONED : RECONRULE_INTERRUPTED);
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "slot", json_object_new_int64(slot));
+	json_object_object_add(o, "reason",
+			       json_object_new_string(abandoned ? RECONRULE_ABANDONED
+								: RECONRULE_INTERRUPTED));
+	json_object_object_add(o, "at", json_object_new_int64(clock_real_ms()));
+	key = settings_key(SETTINGS_SCHEDNOTE_PREFIX, id);
+	if (spool_setting_set(r.sp, key, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			      &err) != 0)
+		log_warn("consul: schedule %s: slot %lld: its note is lost: %s", name,
+			 (long long)slot, err);
+	free(err);
+	free(key);
 	free(name);
+	json_object_put(o);
 }
 
 /* Writes one kept note and removes it: 0 (written, or nothing left to note: the schedule is gone

@@ -22,8 +22,6 @@
 #ifndef FS_RECONCILE_H
 #define FS_RECONCILE_H
 
-#include <stdint.h>
-
 struct config;
 struct spool;
 
@@ -40,13 +38,6 @@ struct spool;
  * its Consul client is its own. */
 void reconcile_init(const struct config *cfg, struct spool *sp);
 void reconcile_free(void);
-
-/* Keeps in sp (any process's handle of the node's spool) the history note of schedule name's slot
- * whose job id was never queued: refused, reason (borrowed), for the worker's next pass to write
- * to Consul and count in /metrics, so that a Consul failure delays the note instead of losing it.
- * A spool failure is logged. Needs no reconcile_init (the firer calls it). */
-void reconcile_note_keep(struct spool *sp, const char *id, const char *name, int64_t slot,
-			 const char *reason);
 
 /* A pass when one is due (force: now, as at start). */
 void reconcile_round(int force);

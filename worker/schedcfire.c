@@ -219,9 +219,10 @@ static void firer_fire(struct firer *r, struct schedfire *f)
 		log_debug("schedules: %s", err);
 		free(err);
 	}
+	/* before the slots: a takeover's catch-up moves the schedules' lastJob past an orphan */
+	firer_sweep(r);
 	for (int i = 0; i < FIRER_RETRIES && schedfire_round(f, 0) == FS_ESTATE; i++)
 		;
-	firer_sweep(r);
 	if (r->queued > 0)
 		firer_wake(r->cfg);
 	r->queued = 0;

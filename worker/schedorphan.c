@@ -10,7 +10,6 @@
 #include "err.h"
 #include "jobentry.h"
 #include "log.h"
-#include "reconcile.h"
 #include "reconrule.h"
 #include "spoolsched.h"
 
@@ -25,7 +24,6 @@ static int orphan_one(struct consul *c, const char *ns, const struct consulsched
 				       .job_id = s->def.last_job,
 				       .count = 1 };
 	struct consul_kv kv;
-	struct consul_op del = { .verb = CONSUL_DELETE_CAS };
 	struct jobentry e;
 	char *key = jobentry_key(ns, s->def.last_job), *err = NULL;
 	int rc = 0, parsed = 0, krc;
@@ -43,31 +41,24 @@ static int orphan_one(struct consul *c, const char *ns, const struct consulsched
 		parsed = jobentry_parse(kv.value, kv.value_len, &e, NULL) == 0;
 	if (!reconrule_orphan(krc == 0 ? &kv : NULL, parsed ? &e : NULL))
 		goto done;
-	free(err);
-	err = NULL;
-	del.key = key;
-	del.index = kv.modify_index;
-	krc = consul_txn(c, &del, 1, NULL, &err);
-	if (krc == FS_EEXIST) /* re-acquired or moved on meanwhile: its node's */
+	/* the delete and the note in one txn: a firer that dies or loses Consul in between
+	 * leaves both to the next sweep */
+	krc = consulsched_unclaim(c, ns, s->def.name, key, kv.modify_index, &row, &err);
+	if (krc == FS_EEXIST || krc == FS_ENOENT) /* re-acquired or moved on; or deleted */
 		goto done;
-	if (krc != 0) {
+	if (krc == FS_EIO || krc == FS_EDENIED) {
 		*errp = err;
 		err = NULL;
-		rc = krc == FS_EDENIED ? FS_EDENIED : FS_EIO;
+		rc = krc;
 		goto done;
 	}
-	log_info("schedules: %s: slot %lld: job %s deleted: the claim of node %s, QUEUED, held by "
-		 "no session", s->def.name, (long long)row.slot, s->def.last_job, e.claimed_by.node);
-	krc = consulsched_note(c, ns, s->def.name, &row, &err);
-	if (krc == FS_ENOENT) /* deleted meanwhile, with its history */
-		goto done;
 	if (krc != 0) {
-		/* the entry is gone: the note must not be, the reconciliation writes it later */
-		log_warn("schedules: %s: slot %lld: %s; its note waits in the spool", s->def.name,
-			 (long long)row.slot, err);
-		reconcile_note_keep(sp, s->def.last_job, s->def.name, row.slot, RECONRULE_ORPHANED);
+		log_warn("schedules: %s: %s", s->def.name, err);
 		goto done;
 	}
+	log_info("schedules: %s: slot %lld: job %s deleted and noted refused: the claim of node "
+		 "%s, QUEUED, held by no session",
+		 s->def.name, (long long)row.slot, s->def.last_job, e.claimed_by.node);
 	free(err);
 	err = NULL;
 	/* /metrics counts it on the node that noted it; the fire counted nothing (its count comes

@@ -11,9 +11,9 @@
  * The firer, at each takeover of the firing lock and at most every SCHEDORPHAN_PERIOD_MS while
  * it holds it, reads each schedule's lastJob entry. One that is QUEUED, locked by no session and
  * still carries claimedBy (reconrule_orphan) is deleted with delete-cas at the ModifyIndex read,
- * and only then is the slot noted refused, RECONRULE_ORPHANED, its counter "refused" counted in
- * the spool (a note Consul refuses after the delete waits in the spool for the worker's
- * reconciliation to write: reconcile_note_keep). Safe because a claim's entry is created locked by a session, so one without a
+ * and the slot noted refused, RECONRULE_ORPHANED, in the same txn (consulsched_unclaim: both or
+ * neither, so a firer that dies in between leaves the whole of it to the next sweep); then its
+ * counter "refused" is counted in the spool. Safe because a claim's entry is created locked by a session, so one without a
  * session means the claiming node's session ended (the node gone or cut off longer than the
  * TTL); a node that comes back with the job in its spool re-acquires it with check-index, finds
  * the index moved (or the key gone) and records the job lost instead of running it: no slot runs

@@ -127,7 +127,7 @@ esac
 counted() { [ "$(refused_count)" = $((REFUSED0 + 1)) ]; }
 fs_until "$FS_WORKER_PID" 100 counted ||
 	fs_fail "refused slots in /metrics: $(refused_count), expected $((REFUSED0 + 1))"
-grep -q "d-orphan: slot $SLOT: job $ID_d_orphan deleted: the claim of node node-gone" \
+grep -q "d-orphan: slot $SLOT: job $ID_d_orphan deleted and noted refused: the claim of node node-gone" \
 	"$FS_TMP/worker.log" ||
 	fs_fail "the worker's log does not say the claim was deleted"
 
