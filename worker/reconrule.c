@@ -111,8 +111,9 @@ enum reconrule_act reconrule_entry(const struct spool_job *job, int key_exists, 
 	return RECONRULE_REWRITE;
 }
 
-int reconrule_orphan(const struct consul_kv *kv, const struct jobentry *e)
+enum reconrule_orphan reconrule_orphan(const struct consul_kv *kv, const struct jobentry *e)
 {
-	return kv != NULL && e != NULL && kv->session == NULL && e->state == SPOOL_QUEUED &&
-	       e->claimed_by.node != NULL;
+	if (kv == NULL || e == NULL || e->state != SPOOL_QUEUED || e->claimed_by.node == NULL)
+		return RECONRULE_NOT_CLAIM;
+	return kv->session == NULL ? RECONRULE_ORPHAN : RECONRULE_HELD;
 }

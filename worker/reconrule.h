@@ -49,12 +49,16 @@ enum reconrule_act reconrule_claim(const struct reconrule_claim *c, const char *
  * gone) and the firer that took over deleted the orphaned claim (reconrule_orphan). */
 #define RECONRULE_ORPHANED    "interrupted: the firing node was lost before queueing the job"
 
-/* Whether a schedule's lastJob entry (kv as read; e its value parsed, NULL when not a job
- * entry) is a claim whose node is gone: QUEUED, no session holds it, and it still carries
- * claimedBy (no spool ever wrote it, so no node took the job). A claim's entry is created locked
- * by a session, so one without a session means that session ended. 1: the firer may delete it
- * (delete-cas at kv's ModifyIndex) and note the slot refused; else 0. */
-int reconrule_orphan(const struct consul_kv *kv, const struct jobentry *e);
+/* What a schedule slot's job entry (kv as read, NULL when the key does not exist; e its value
+ * parsed, NULL when not a job entry) is to the firer. A claim is QUEUED and still carries
+ * claimedBy (no spool ever wrote it, so no node took the job); it is created locked by a
+ * session, so one that no session holds is a claim whose session ended: its node is gone. */
+enum reconrule_orphan {
+	RECONRULE_NOT_CLAIM, /* gone, not a job entry, or moved on: nothing to do */
+	RECONRULE_ORPHAN,    /* delete it (delete-cas at kv's ModifyIndex), note the slot refused */
+	RECONRULE_HELD,      /* a claim a session holds: an orphan once that session ends */
+};
+enum reconrule_orphan reconrule_orphan(const struct consul_kv *kv, const struct jobentry *e);
 
 /* Whether e is a schedule slot's job: its factfileArgs, read with Factotum's grammar
  * (factargs.h), carry the tags schedule (a schedule name) and slot (a slot's UTC text,

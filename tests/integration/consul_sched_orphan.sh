@@ -6,7 +6,8 @@
 # worker is started again so that its firer takes the firing lock: the firer deletes the entry,
 # the schedule's history reads refused "interrupted: the firing node was lost before queueing the
 # job" with the job's id, and /metrics counts one more refused slot. Left alone, the same entry
-# held by a live session, one without claimedBy (as a spool writes it) and a WORKING one.
+# held by a live session, one without claimedBy (as a spool writes it) and a WORKING one; the held
+# one is watched, and found once its session ended though its schedule's lastJob moved on.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
 fs_need_nginx
 fs_need_consul
@@ -145,6 +146,28 @@ for n in a_held b_spooled c_working; do
 done
 [ "$(fs_consul_field "$NS/$ID_a_held" Session)" = "$SID" ] || fs_fail "a-held lost its holder"
 [ "$(refused_count)" = $((REFUSED0 + 1)) ] || fs_fail "more slots counted refused"
+
+# ---- a claim held at a sweep is watched: its schedule fires a later slot, then its session
+# ends; the next sweep (the lock lost to a drain and taken again) finds it all the same ----
+fs_consul_put "$NS/schedules/a-held" "$(fs_consul_value "$NS/schedules/a-held" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+v["lastJob"], v["lastFired"] = sys.argv[1], int(sys.argv[2])
+print(json.dumps(v, separators=(",", ":")))
+' "$JOB" $((SLOT + 1)))"
 curl -sf -X PUT "$FS_CONSUL/v1/session/destroy/$SID" >/dev/null
+[ -z "$(fs_consul_field "$NS/$ID_a_held" Session)" ] || fs_fail "a-held is still held"
+released() { [ "$(grep -c 'schedules: no longer firing' "$FS_TMP/worker.log")" = 2 ]; }
+fs_post /settings '{"state":"drain"}'
+fs_until "$FS_WORKER_PID" 200 released || fs_fail "the firer did not give the lock up on drain"
+fs_post /settings '{"state":"run"}'
+held_gone() { [ -z "$(fs_consul_get "$NS/$ID_a_held")" ]; }
+fs_until "$FS_WORKER_PID" 300 held_gone || fs_fail "the watched claim is still in Consul"
+fs_req GET '/schedules?name=a-held'
+case $FS_BODY in
+*'"history":[{"slot":"'"$(iso "$SLOT")"'","result":"refused","reason":"'"$REASON"'","jobId":"'"$ID_a_held"'","count":1,"recorded":"20'*'Z"},{"slot":"'"$(iso "$SLOT")"'","result":"fired",'*) ;;
+*) fs_fail "GET /schedules?name=a-held after the watched sweep: $FS_BODY" ;;
+esac
+[ "$(refused_count)" = $((REFUSED0 + 2)) ] || fs_fail "refused slots: $(refused_count)"
 
 fs_done

@@ -3,8 +3,8 @@
  * journal is undone only when its responder is gone, the key still holds exactly that claim's
  * QUEUED entry under this node's session (or none), and the spool lacks the job it made; an undone
  * claim is a schedule slot's when its arguments carry the slot's two tags; an entry is written
- * again only when Consul lost the key of a job the node holds; a schedule's last job is an orphan
- * to delete only while QUEUED, unlocked and still the claim. */
+ * again only when Consul lost the key of a job the node holds; a slot's job entry is an orphan to
+ * delete only while QUEUED, unlocked and still the claim. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -279,7 +279,8 @@ static void test_slot_text(void **state)
 	slot_of("[\"--tag\",\"schedule,n\",\"--tag\",\"slot,1970-01-01T00:00:00Z\"]", "n", 0);
 }
 
-/* A schedule's lastJob entry is an orphan only while QUEUED, unlocked and still the claim. */
+/* A slot's entry is an orphan only while QUEUED, unlocked and still the claim; held while a
+ * session holds that claim. */
 static void test_orphan(void **state)
 {
 	struct fixture f;
@@ -287,19 +288,22 @@ static void test_orphan(void **state)
 	(void)state;
 	fixture_init(&f);
 	f.kv.session = NULL;
-	assert_int_equal(reconrule_orphan(&f.kv, &f.e), 1);
-	assert_int_equal(reconrule_orphan(NULL, &f.e), 0);
-	assert_int_equal(reconrule_orphan(&f.kv, NULL), 0);
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_ORPHAN);
+	assert_int_equal(reconrule_orphan(NULL, &f.e), RECONRULE_NOT_CLAIM);
+	assert_int_equal(reconrule_orphan(&f.kv, NULL), RECONRULE_NOT_CLAIM);
 	f.kv.session = (char *)"s1";
-	assert_int_equal(reconrule_orphan(&f.kv, &f.e), 0);
-	f.kv.session = NULL;
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_HELD);
 	f.e.state = SPOOL_WORKING;
-	assert_int_equal(reconrule_orphan(&f.kv, &f.e), 0);
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_NOT_CLAIM);
+	f.kv.session = NULL;
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_NOT_CLAIM);
 	f.e.state = SPOOL_DONE;
-	assert_int_equal(reconrule_orphan(&f.kv, &f.e), 0);
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_NOT_CLAIM);
 	f.e.state = SPOOL_QUEUED;
 	f.e.claimed_by.node = NULL;
-	assert_int_equal(reconrule_orphan(&f.kv, &f.e), 0);
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_NOT_CLAIM);
+	f.kv.session = (char *)"s1";
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_NOT_CLAIM);
 }
 
 int main(void)
