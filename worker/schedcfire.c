@@ -46,7 +46,7 @@ struct firer {
 	char *session;            /* the node's, as the spool says at each round; NULL: none */
 	int64_t read_at;          /* monotonic: the next reading of the schedules */
 	int64_t sweep_at;         /* monotonic: the next sweep for orphaned claims; 0 at takeover */
-	struct schedorphan orphans; /* the claims that sweep watches */
+	struct schedorphan watch; /* the claims the sweeps watch */
 	int queued;               /* jobs queued since the worker was last woken */
 	int denied;               /* a call of this round was refused by Consul's ACL */
 };
@@ -200,7 +200,7 @@ static void firer_sweep(struct firer *r)
 		return;
 	r->sweep_at = clock_mono_ms() + SCHEDORPHAN_PERIOD_MS;
 	rc = firer_quiet(r,
-			 schedorphan_sweep(&r->orphans, r->c, r->cfg->consul_namespace,
+			 schedorphan_sweep(&r->watch, r->c, r->cfg->consul_namespace,
 					   (size_t)r->cfg->max_schedules, r->sp, NULL, &err),
 			 &err);
 	if (rc != 0 && err != NULL)
@@ -294,7 +294,7 @@ out:
 		schedlock_free(&l); /* the lock goes at once: another node fires */
 	if (have_f)
 		schedfire_free(&f);
-	schedorphan_free(&r.orphans);
+	schedorphan_free(&r.watch);
 	claimlog_close(r.journal); /* nothing is in flight between rounds */
 	consul_free(r.c);
 	spool_close(r.sp);

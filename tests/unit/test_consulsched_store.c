@@ -406,7 +406,8 @@ static void test_unclaim(void **state)
 	stale = kv.modify_index;
 	consul_kv_clear(&kv);
 	put("t-unc/job-u", "{\"q\":2}"); /* re-acquired or moved on meanwhile */
-	assert_int_equal(consulsched_unclaim(consul, "t-unc", "u", "t-unc/job-u", stale, &row, &err),
+	assert_int_equal(consulsched_unclaim(consul, "t-unc", "u", "t-unc/job-u", stale, &row,
+					     &err),
 			 FS_EEXIST);
 	assert_string_equal(err, "Consul: 't-unc/job-u' changed meanwhile");
 	get("t-unc", "u", &s);
