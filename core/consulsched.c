@@ -699,8 +699,10 @@ static int sched_retried(int rc, const char *name, char **errp)
 typedef int (*sched_change_fn)(const struct consulsched *cur, struct spoolsched *next,
 			       struct spoolsched_slot *row, size_t *nrowsp, void *arg, char **errp);
 
-static int sched_update(struct consul *c, const char *ns, const char *name, sched_change_fn change,
-			void *arg, char **errp)
+/* ... with extra[0..nextra) after the writes of one row at most (their failure: FS_EEXIST). */
+static int sched_update_extra(struct consul *c, const char *ns, const char *name,
+			      sched_change_fn change, void *arg, const struct consul_op *extra,
+			      size_t nextra, char **errp)
 {
 	struct consul_txn_result res;
 	struct consulsched cur;
@@ -709,7 +711,12 @@ static int sched_update(struct consul *c, const char *ns, const char *name, sche
 	int rc = FS_ESTATE;
 
 	for (int attempt = 0; attempt < SCHED_RETRIES && rc == FS_ESTATE; attempt++) {
-		struct sched_write w = { .ns = ns, .s = &cur, .next = &next, .rows = &row };
+		struct sched_write w = { .ns = ns,
+					 .s = &cur,
+					 .next = &next,
+					 .rows = &row,
+					 .extra = extra,
+					 .nextra = nextra };
 
 		memset(&res, 0, sizeof(res));
 		if ((rc = consulsched_get(c, ns, name, &cur, errp)) != 0)
@@ -717,11 +724,18 @@ static int sched_update(struct consul *c, const char *ns, const char *name, sche
 		w.history_seq = cur.history_seq;
 		if ((rc = change(&cur, &next, &row, &w.nrows, arg, errp)) == 0 &&
 		    (rc = sched_commit(c, &w, &res, NULL, errp)) == FS_EEXIST)
-			rc = sched_conflict(c, ns, name, &res, 0, NULL, errp);
+			rc = sched_conflict(c, ns, name, &res, nextra > 0 ? 2 + (int)w.nrows : 0,
+					    NULL, errp);
 		consul_txn_result_clear(&res);
 		consulsched_clear(&cur);
 	}
 	return sched_retried(rc, name, errp);
+}
+
+static int sched_update(struct consul *c, const char *ns, const char *name, sched_change_fn change,
+			void *arg, char **errp)
+{
+	return sched_update_extra(c, ns, name, change, arg, NULL, 0, errp);
 }
 
 /* How many schedules the namespace holds: the keys right below the prefix. */
@@ -876,6 +890,17 @@ int consulsched_note(struct consul *c, const char *ns, const char *name,
 		     const struct spoolsched_slot *row, char **errp)
 {
 	return sched_update(c, ns, name, sched_note_change, (void *)row, errp);
+}
+
+int consulsched_unclaim(struct consul *c, const char *ns, const char *name, const char *job_key,
+			int64_t job_index, const struct spoolsched_slot *row, char **errp)
+{
+	struct consul_op del = { .verb = CONSUL_DELETE_CAS, .key = job_key, .index = job_index };
+	int rc = sched_update_extra(c, ns, name, sched_note_change, (void *)row, &del, 1, errp);
+
+	if (rc == FS_EEXIST)
+		rc = err_set(errp, FS_EEXIST, "Consul: '%s' changed meanwhile", job_key);
+	return rc;
 }
 
 int consulsched_delete(struct consul *c, const char *ns, const char *name, char **errp)

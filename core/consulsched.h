@@ -133,5 +133,11 @@ int consulsched_missed(struct consul *c, const char *ns, const struct consulsche
  * reconciliation). FS_ENOENT when the schedule is gone. */
 int consulsched_note(struct consul *c, const char *ns, const char *name,
 		     const struct spoolsched_slot *row, char **errp);
+/* The same row, in the same txn as the delete-cas of job_key at job_index: a slot's claim that
+ * no node took, deleted and its slot noted together or not at all (worker/schedorphan.h).
+ * FS_EEXIST "Consul: '<job_key>' changed meanwhile" when the key is no longer at job_index
+ * (nothing written), FS_ENOENT, the others as consulsched_note's. */
+int consulsched_unclaim(struct consul *c, const char *ns, const char *name, const char *job_key,
+			int64_t job_index, const struct spoolsched_slot *row, char **errp);
 
 #endif

@@ -110,3 +110,10 @@ enum reconrule_act reconrule_entry(const struct spool_job *job, int key_exists, 
 	*whyp = "Consul lost the entry";
 	return RECONRULE_REWRITE;
 }
+
+enum reconrule_orphan reconrule_orphan(const struct consul_kv *kv, const struct jobentry *e)
+{
+	if (kv == NULL || e == NULL || e->state != SPOOL_QUEUED || e->claimed_by.node == NULL)
+		return RECONRULE_NOT_CLAIM;
+	return kv->session == NULL ? RECONRULE_ORPHAN : RECONRULE_HELD;
+}

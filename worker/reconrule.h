@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The decisions of the worker's Consul reconciliation (doc/consul.md), as pure functions: which
- * claim of a responder's journal to undo, which schedule slot an undone claim stood for, and which
- * spool job's entry to write again. No I/O: reconcile.c gathers the facts and carries the decision
+ * claim of a responder's journal to undo, which schedule slot an undone claim stood for, which
+ * spool job's entry to write again, and which schedule's last job is a claim orphaned by a lost
+ * node. No I/O: reconcile.c and the firer (schedorphan.c) gather the facts and carry the decision
  * out. */
 #ifndef FS_RECONRULE_H
 #define FS_RECONRULE_H
@@ -44,6 +45,20 @@ enum reconrule_act reconrule_claim(const struct reconrule_claim *c, const char *
  * Either way the slot's row says fired but no job ran: the note says why. */
 #define RECONRULE_INTERRUPTED "interrupted: the node stopped before queueing the job"
 #define RECONRULE_ABANDONED   "interrupted: Consul did not answer the claim in time"
+/* ... or the firing node lost its session (a power loss: its claim journal, not fsync'd, may be
+ * gone) and the firer that took over deleted the orphaned claim (reconrule_orphan). */
+#define RECONRULE_ORPHANED    "interrupted: the firing node was lost before queueing the job"
+
+/* What a schedule slot's job entry (kv as read, NULL when the key does not exist; e its value
+ * parsed, NULL when not a job entry) is to the firer. A claim is QUEUED and still carries
+ * claimedBy (no spool ever wrote it, so no node took the job); it is created locked by a
+ * session, so one that no session holds is a claim whose session ended: its node is gone. */
+enum reconrule_orphan {
+	RECONRULE_NOT_CLAIM, /* gone, not a job entry, or moved on: nothing to do */
+	RECONRULE_ORPHAN,    /* delete it (delete-cas at kv's ModifyIndex), note the slot refused */
+	RECONRULE_HELD,      /* a claim a session holds: an orphan once that session ends */
+};
+enum reconrule_orphan reconrule_orphan(const struct consul_kv *kv, const struct jobentry *e);
 
 /* Whether e is a schedule slot's job: its factfileArgs, read with Factotum's grammar
  * (factargs.h), carry the tags schedule (a schedule name) and slot (a slot's UTC text,

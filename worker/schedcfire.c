@@ -28,6 +28,7 @@
 #include "schedfire.h"
 #include "schedjob.h"
 #include "schedlock.h"
+#include "schedorphan.h"
 #include "settings.h"
 #include "spool.h"
 #include "xalloc.h"
@@ -44,6 +45,8 @@ struct firer {
 	unsigned long long start; /* this process's, for claimedBy */
 	char *session;            /* the node's, as the spool says at each round; NULL: none */
 	int64_t read_at;          /* monotonic: the next reading of the schedules */
+	int64_t sweep_at;         /* monotonic: the next sweep for orphaned claims; 0 at takeover */
+	struct schedorphan watch; /* the claims the sweeps watch */
 	int queued;               /* jobs queued since the worker was last woken */
 	int denied;               /* a call of this round was refused by Consul's ACL */
 };
@@ -185,6 +188,26 @@ static void firer_say_denied(int *was, int now)
 	*was = now;
 }
 
+/* The slots whose claim a lost node left behind (schedorphan.h): at each takeover and at most
+ * every SCHEDORPHAN_PERIOD_MS while holding the lock, so the cost stays one read per schedule
+ * with a last job (and per watched claim) per period. A failed sweep waits for the next one. */
+static void firer_sweep(struct firer *r)
+{
+	char *err = NULL;
+	int rc;
+
+	if (r->sweep_at != 0 && clock_mono_ms() < r->sweep_at)
+		return;
+	r->sweep_at = clock_mono_ms() + SCHEDORPHAN_PERIOD_MS;
+	rc = firer_quiet(r,
+			 schedorphan_sweep(&r->watch, r->c, r->cfg->consul_namespace,
+					   (size_t)r->cfg->max_schedules, r->sp, NULL, &err),
+			 &err);
+	if (rc != 0 && err != NULL)
+		log_warn("schedules: orphaned claims: %s", err);
+	free(err);
+}
+
 /* One round while holding the lock. */
 static void firer_fire(struct firer *r, struct schedfire *f)
 {
@@ -197,6 +220,8 @@ static void firer_fire(struct firer *r, struct schedfire *f)
 		log_debug("schedules: %s", err);
 		free(err);
 	}
+	/* before the slots: a takeover's catch-up moves the schedules' lastJob past an orphan */
+	firer_sweep(r);
 	for (int i = 0; i < FIRER_RETRIES && schedfire_round(f, 0) == FS_ESTATE; i++)
 		;
 	if (r->queued > 0)
@@ -246,8 +271,10 @@ static int firer_main(const struct config *cfg)
 			wait = SCHEDCFIRE_READ_MS;
 		} else {
 			r.denied = 0;
-			if (schedlock_round(&l) && !held)
+			if (schedlock_round(&l) && !held) {
 				f.reload = 1; /* the schedules as they are now */
+				r.sweep_at = 0;
+			}
 			if ((held = l.held))
 				firer_fire(&r, &f);
 			firer_say_denied(&denied, r.denied || l.denied);
@@ -267,6 +294,7 @@ out:
 		schedlock_free(&l); /* the lock goes at once: another node fires */
 	if (have_f)
 		schedfire_free(&f);
+	schedorphan_free(&r.watch);
 	claimlog_close(r.journal); /* nothing is in flight between rounds */
 	consul_free(r.c);
 	spool_close(r.sp);

@@ -21,8 +21,9 @@
  * The firer: while the node drains (the spool's run/drain setting) it gives the lock up and does
  * not compete for it; holding it, it reads the schedules at least every SCHEDCFIRE_READ_MS (an
  * edit made on any node applies within 2 s), fires every due slot and wakes the worker (its
- * socket, as the responder does) for each job it queued. SIGTERM: it destroys its session
- * (another node takes over at its next try) and exits 0. */
+ * socket, as the responder does) for each job it queued; at each takeover and then every
+ * SCHEDORPHAN_PERIOD_MS it accounts for the slot claims a lost node left behind (schedorphan.h).
+ * SIGTERM: it destroys its session (another node takes over at its next try) and exits 0. */
 #ifndef FS_SCHEDCFIRE_H
 #define FS_SCHEDCFIRE_H
 

@@ -383,6 +383,55 @@ static void test_fire(void **state)
 	free(err);
 }
 
+/* An orphaned claim: deleted and noted in one txn, or neither when the key moved. */
+static void test_unclaim(void **state)
+{
+	struct spoolsched d = def("u", "* * * * *");
+	struct spoolsched_slot row = { .slot = 160,
+				       .result = SPOOLSCHED_REFUSED,
+				       .reason = (char *)"interrupted: lost",
+				       .job_id = (char *)"job-u",
+				       .count = 1 },
+			       *rows = NULL;
+	struct consulsched s;
+	struct consul_kv kv;
+	char *err = NULL;
+	int64_t stale;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(consulsched_set(consul, "t-unc", &d, 100, 10, &err), 0);
+	put("t-unc/job-u", "{\"q\":1}");
+	assert_int_equal(consul_kv_get(consul, "t-unc/job-u", &kv, &err), 0);
+	stale = kv.modify_index;
+	consul_kv_clear(&kv);
+	put("t-unc/job-u", "{\"q\":2}"); /* re-acquired or moved on meanwhile */
+	assert_int_equal(consulsched_unclaim(consul, "t-unc", "u", "t-unc/job-u", stale, &row,
+					     &err),
+			 FS_EEXIST);
+	assert_string_equal(err, "Consul: 't-unc/job-u' changed meanwhile");
+	get("t-unc", "u", &s);
+	assert_int_equal(s.history_seq, 0);
+	assert_int_equal(nkeys("t-unc/schedule-slots/u/"), 0);
+	consulsched_clear(&s);
+	assert_int_equal(consul_kv_get(consul, "t-unc/job-u", &kv, &err), 0);
+	assert_int_equal(consulsched_unclaim(consul, "t-unc", "u", "t-unc/job-u", kv.modify_index,
+					     &row, &err),
+			 0);
+	consul_kv_clear(&kv);
+	assert_int_equal(consul_kv_get(consul, "t-unc/job-u", &kv, &err), FS_ENOENT);
+	get("t-unc", "u", &s);
+	assert_int_equal(s.history_seq, 1);
+	consulsched_clear(&s);
+	history("t-unc", "u", 0, 0, &rows, &n);
+	assert_int_equal(n, 1);
+	expect_row(&rows[0], 160, SPOOLSCHED_REFUSED, "interrupted: lost", "job-u", 1);
+	spoolsched_slots_free(rows, n);
+	assert_int_equal(consulsched_unclaim(consul, "t-unc", "gone", "t-unc/job-u", 1, &row, &err),
+			 FS_ENOENT);
+	free(err);
+}
+
 static void test_missed(void **state)
 {
 	struct spoolsched d = def("m", "* * * * *");
@@ -542,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_delete),
 		cmocka_unit_test(test_fire),
+		cmocka_unit_test(test_unclaim),
 		cmocka_unit_test(test_missed),
 		cmocka_unit_test(test_ring_wraps),
 		cmocka_unit_test(test_max_schedules),

@@ -3,7 +3,8 @@
  * journal is undone only when its responder is gone, the key still holds exactly that claim's
  * QUEUED entry under this node's session (or none), and the spool lacks the job it made; an undone
  * claim is a schedule slot's when its arguments carry the slot's two tags; an entry is written
- * again only when Consul lost the key of a job the node holds. */
+ * again only when Consul lost the key of a job the node holds; a slot's job entry is an orphan to
+ * delete only while QUEUED, unlocked and still the claim. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -278,6 +279,33 @@ static void test_slot_text(void **state)
 	slot_of("[\"--tag\",\"schedule,n\",\"--tag\",\"slot,1970-01-01T00:00:00Z\"]", "n", 0);
 }
 
+/* A slot's entry is an orphan only while QUEUED, unlocked and still the claim; held while a
+ * session holds that claim. */
+static void test_orphan(void **state)
+{
+	struct fixture f;
+
+	(void)state;
+	fixture_init(&f);
+	f.kv.session = NULL;
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_ORPHAN);
+	assert_int_equal(reconrule_orphan(NULL, &f.e), RECONRULE_NOT_CLAIM);
+	assert_int_equal(reconrule_orphan(&f.kv, NULL), RECONRULE_NOT_CLAIM);
+	f.kv.session = (char *)"s1";
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_HELD);
+	f.e.state = SPOOL_WORKING;
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_NOT_CLAIM);
+	f.kv.session = NULL;
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_NOT_CLAIM);
+	f.e.state = SPOOL_DONE;
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_NOT_CLAIM);
+	f.e.state = SPOOL_QUEUED;
+	f.e.claimed_by.node = NULL;
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_NOT_CLAIM);
+	f.kv.session = (char *)"s1";
+	assert_int_equal(reconrule_orphan(&f.kv, &f.e), RECONRULE_NOT_CLAIM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_slot_tags),
 		cmocka_unit_test(test_slot_none),
 		cmocka_unit_test(test_slot_text),
+		cmocka_unit_test(test_orphan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
