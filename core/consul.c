@@ -533,6 +533,7 @@ static const char *const consul_verbs[] = {
 	[CONSUL_GET] = "get",
 	[CONSUL_SET] = "set",
 	[CONSUL_DELETE_TREE] = "delete-tree",
+	[CONSUL_DELETE] = "delete",
 };
 
 static int consul_verb_writes(enum consul_verb v)

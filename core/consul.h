@@ -74,6 +74,7 @@ enum consul_verb {
 	CONSUL_GET,              /* key */
 	CONSUL_SET,              /* key, value */
 	CONSUL_DELETE_TREE,      /* key: every key starting with it goes */
+	CONSUL_DELETE,           /* key */
 };
 
 /* One op; the strings are borrowed for the call. value is NUL-terminated text (sent base64). */

@@ -893,13 +893,20 @@ int consulsched_note(struct consul *c, const char *ns, const char *name,
 }
 
 int consulsched_unclaim(struct consul *c, const char *ns, const char *name, const char *job_key,
-			int64_t job_index, const struct spoolsched_slot *row, char **errp)
+			int64_t job_index, const char *job_value, const char *session,
+			const struct spoolsched_slot *row, char **errp)
 {
-	struct consul_op del = { .verb = CONSUL_DELETE_CAS, .key = job_key, .index = job_index };
-	int rc = sched_update_extra(c, ns, name, sched_note_change, (void *)row, &del, 1, errp);
+	const struct consul_op ops[3] = {
+		{ .verb = CONSUL_CHECK_INDEX, .key = job_key, .index = job_index },
+		{ .verb = CONSUL_LOCK, .key = job_key, .value = job_value, .session = session },
+		{ .verb = CONSUL_DELETE, .key = job_key },
+	};
+	int rc = sched_update_extra(c, ns, name, sched_note_change, (void *)row, ops, 3, errp);
 
 	if (rc == FS_EEXIST)
-		rc = err_set(errp, FS_EEXIST, "Consul: '%s' changed meanwhile", job_key);
+		rc = err_set(errp, FS_EEXIST,
+			     "Consul: '%s' changed meanwhile, or is held back by its lock delay",
+			     job_key);
 	return rc;
 }
 

@@ -133,11 +133,16 @@ int consulsched_missed(struct consul *c, const char *ns, const struct consulsche
  * reconciliation). FS_ENOENT when the schedule is gone. */
 int consulsched_note(struct consul *c, const char *ns, const char *name,
 		     const struct spoolsched_slot *row, char **errp);
-/* The same row, in the same txn as the delete-cas of job_key at job_index: a slot's claim that
- * no node took, deleted and its slot noted together or not at all (worker/schedorphan.h).
- * FS_EEXIST "Consul: '<job_key>' changed meanwhile" when the key is no longer at job_index
- * (nothing written), FS_ENOENT, the others as consulsched_note's. */
+/* The same row, in the same txn as the removal of job_key: a slot's claim that no node took,
+ * deleted and its slot noted together or not at all (worker/schedorphan.h). The key is removed
+ * as a claim over an orphan is made (doc/consul.md): check-index job_index, lock it (its value
+ * job_value, as read) with session, delete it. So Consul refuses it while the key is locked or
+ * within the lock delay of the session that last held it, as it refuses any claim then: the
+ * node that held it has that long to re-acquire it. FS_EEXIST "Consul: '<job_key>' changed
+ * meanwhile, or is held back by its lock delay" (nothing written), FS_ENOENT, the others as
+ * consulsched_note's. */
 int consulsched_unclaim(struct consul *c, const char *ns, const char *name, const char *job_key,
-			int64_t job_index, const struct spoolsched_slot *row, char **errp);
+			int64_t job_index, const char *job_value, const char *session,
+			const struct spoolsched_slot *row, char **errp);
 
 #endif

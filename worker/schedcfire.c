@@ -196,11 +196,11 @@ static void firer_sweep(struct firer *r)
 	char *err = NULL;
 	int rc;
 
-	if (r->sweep_at != 0 && clock_mono_ms() < r->sweep_at)
+	if (r->session == NULL || (r->sweep_at != 0 && clock_mono_ms() < r->sweep_at))
 		return;
 	r->sweep_at = clock_mono_ms() + SCHEDORPHAN_PERIOD_MS;
 	rc = firer_quiet(r,
-			 schedorphan_sweep(&r->watch, r->c, r->cfg->consul_namespace,
+			 schedorphan_sweep(&r->watch, r->c, r->cfg->consul_namespace, r->session,
 					   (size_t)r->cfg->max_schedules, r->sp, NULL, &err),
 			 &err);
 	if (rc != 0 && err != NULL)

@@ -42,11 +42,13 @@ static void watch_add(struct schedorphan *w, const char *name, const char *job_i
 						       .slot = slot };
 }
 
-/* The claim of schedule name's slot, job job_id: deleted and its slot noted when it is an orphan.
- * RECONRULE_ORPHAN noted, RECONRULE_HELD still held by a session, RECONRULE_NOT_CLAIM nothing to
- * do (or a failure of this claim's, logged); or FS_EIO / FS_EDENIED (Consul) with *errp. */
-static int orphan_one(struct consul *c, const char *ns, const char *name, const char *job_id,
-		      int64_t slot, struct spool *sp, char **errp)
+/* The claim of schedule name's slot, job job_id: deleted and its slot noted when it is an orphan
+ * (the removal locks it with session first: consulsched_unclaim). RECONRULE_ORPHAN noted,
+ * RECONRULE_HELD still held by a session or within its lock delay (to look at again),
+ * RECONRULE_NOT_CLAIM nothing to do (or a failure of this claim's, logged); or FS_EIO /
+ * FS_EDENIED (Consul) with *errp. */
+static int orphan_one(struct consul *c, const char *ns, const char *session, const char *name,
+		      const char *job_id, int64_t slot, struct spool *sp, char **errp)
 {
 	struct spoolsched_slot row = { .slot = slot,
 				       .result = SPOOLSCHED_REFUSED,
@@ -75,8 +77,12 @@ static int orphan_one(struct consul *c, const char *ns, const char *name, const 
 	rc = RECONRULE_NOT_CLAIM;
 	/* the delete and the note in one txn: a firer that dies or loses Consul in between
 	 * leaves both to the next sweep */
-	krc = consulsched_unclaim(c, ns, name, key, kv.modify_index, &row, &err);
-	if (krc == FS_EEXIST || krc == FS_ENOENT) /* re-acquired or moved on; or deleted */
+	krc = consulsched_unclaim(c, ns, name, key, kv.modify_index, kv.value, session, &row, &err);
+	if (krc == FS_EEXIST) { /* re-acquired, moved on, or within its lock delay: look again */
+		rc = RECONRULE_HELD;
+		goto done;
+	}
+	if (krc == FS_ENOENT) /* the schedule was deleted */
 		goto done;
 	if (krc == FS_EIO || krc == FS_EDENIED) {
 		*errp = err;
@@ -115,8 +121,8 @@ static int is_last_job(const struct consulsched *list, size_t n, const char *job
 	return 0;
 }
 
-int schedorphan_sweep(struct schedorphan *o, struct consul *c, const char *ns, size_t max,
-		      struct spool *sp, size_t *adoptedp, char **errp)
+int schedorphan_sweep(struct schedorphan *o, struct consul *c, const char *ns, const char *session,
+		      size_t max, struct spool *sp, size_t *adoptedp, char **errp)
 {
 	struct consulsched *list = NULL;
 	struct schedorphan next = { 0 };
@@ -130,7 +136,7 @@ int schedorphan_sweep(struct schedorphan *o, struct consul *c, const char *ns, s
 
 		if (d->last_job == NULL)
 			continue;
-		rc = orphan_one(c, ns, d->name, d->last_job, d->last_fired, sp, errp);
+		rc = orphan_one(c, ns, session, d->name, d->last_job, d->last_fired, sp, errp);
 		if (rc < 0)
 			goto done;
 		adopted += rc == RECONRULE_ORPHAN;
@@ -142,7 +148,7 @@ int schedorphan_sweep(struct schedorphan *o, struct consul *c, const char *ns, s
 
 		if (is_last_job(list, n, w->job_id))
 			continue;
-		if ((rc = orphan_one(c, ns, w->name, w->job_id, w->slot, sp, errp)) < 0)
+		if ((rc = orphan_one(c, ns, session, w->name, w->job_id, w->slot, sp, errp)) < 0)
 			goto done;
 		adopted += rc == RECONRULE_ORPHAN;
 		if (rc == RECONRULE_HELD)

@@ -383,7 +383,8 @@ static void test_fire(void **state)
 	free(err);
 }
 
-/* An orphaned claim: deleted and noted in one txn, or neither when the key moved. */
+/* An orphaned claim: locked with the node's session and deleted, and noted, in one txn; or
+ * nothing when the key moved, or while the lock delay of the session that held it lasts. */
 static void test_unclaim(void **state)
 {
 	struct spoolsched d = def("u", "* * * * *");
@@ -393,9 +394,10 @@ static void test_unclaim(void **state)
 				       .job_id = (char *)"job-u",
 				       .count = 1 },
 			       *rows = NULL;
+	struct consul_op lock = { .verb = CONSUL_LOCK, .key = "t-unc/job-u", .value = "{\"q\":3}" };
 	struct consulsched s;
 	struct consul_kv kv;
-	char *err = NULL;
+	char *err = NULL, *mine = session(), *held = NULL;
 	int64_t stale;
 	size_t n = 0;
 
@@ -406,20 +408,40 @@ static void test_unclaim(void **state)
 	stale = kv.modify_index;
 	consul_kv_clear(&kv);
 	put("t-unc/job-u", "{\"q\":2}"); /* re-acquired or moved on meanwhile */
-	assert_int_equal(consulsched_unclaim(consul, "t-unc", "u", "t-unc/job-u", stale, &row,
-					     &err),
+	assert_int_equal(consulsched_unclaim(consul, "t-unc", "u", "t-unc/job-u", stale,
+					     "{\"q\":1}", mine, &row, &err),
 			 FS_EEXIST);
-	assert_string_equal(err, "Consul: 't-unc/job-u' changed meanwhile");
+	assert_string_equal(
+		err, "Consul: 't-unc/job-u' changed meanwhile, or is held back by its lock delay");
+	free(err);
+	err = NULL;
+	/* held by a session that then ended with a lock delay of 15 s: refused meanwhile */
+	if (consul_session_create(consul, "factotum-server:gone", 30, 15, &held, &err) != 0)
+		fail_msg("session: %s", err);
+	lock.session = held;
+	assert_int_equal(consul_txn(consul, &lock, 1, NULL, &err), 0);
+	assert_int_equal(consul_session_destroy(consul, held, &err), 0);
+	assert_int_equal(consul_kv_get(consul, "t-unc/job-u", &kv, &err), 0);
+	assert_null(kv.session);
+	assert_int_equal(consulsched_unclaim(consul, "t-unc", "u", "t-unc/job-u", kv.modify_index,
+					     kv.value, mine, &row, &err),
+			 FS_EEXIST);
+	free(err);
+	err = NULL;
+	consul_kv_clear(&kv);
 	get("t-unc", "u", &s);
 	assert_int_equal(s.history_seq, 0);
 	assert_int_equal(nkeys("t-unc/schedule-slots/u/"), 0);
 	consulsched_clear(&s);
-	assert_int_equal(consul_kv_get(consul, "t-unc/job-u", &kv, &err), 0);
-	assert_int_equal(consulsched_unclaim(consul, "t-unc", "u", "t-unc/job-u", kv.modify_index,
-					     &row, &err),
+	/* a key no session held (job-u is within its lock delay still, so another key): removed
+	 * and noted */
+	put("t-unc/job-v", "{\"q\":4}");
+	assert_int_equal(consul_kv_get(consul, "t-unc/job-v", &kv, &err), 0);
+	assert_int_equal(consulsched_unclaim(consul, "t-unc", "u", "t-unc/job-v", kv.modify_index,
+					     kv.value, mine, &row, &err),
 			 0);
 	consul_kv_clear(&kv);
-	assert_int_equal(consul_kv_get(consul, "t-unc/job-u", &kv, &err), FS_ENOENT);
+	assert_int_equal(consul_kv_get(consul, "t-unc/job-v", &kv, &err), FS_ENOENT);
 	get("t-unc", "u", &s);
 	assert_int_equal(s.history_seq, 1);
 	consulsched_clear(&s);
@@ -427,8 +449,12 @@ static void test_unclaim(void **state)
 	assert_int_equal(n, 1);
 	expect_row(&rows[0], 160, SPOOLSCHED_REFUSED, "interrupted: lost", "job-u", 1);
 	spoolsched_slots_free(rows, n);
-	assert_int_equal(consulsched_unclaim(consul, "t-unc", "gone", "t-unc/job-u", 1, &row, &err),
+	assert_int_equal(consulsched_unclaim(consul, "t-unc", "gone", "t-unc/job-u", 1, "{}", mine,
+					     &row, &err),
 			 FS_ENOENT);
+	consul_session_destroy(consul, mine, NULL);
+	free(mine);
+	free(held);
 	free(err);
 }
 
