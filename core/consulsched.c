@@ -546,7 +546,8 @@ int consulsched_history(struct consul *c, const char *ns, const char *name, size
 		}
 		n++;
 	}
-	qsort(rows, n, sizeof(*rows), sched_row_newer);
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), sched_row_newer);
 	if (max > 0 && n > max) {
 		for (i = max; i < n; i++) {
 			free(rows[i].row.reason);

@@ -137,12 +137,18 @@ fs_phase "node-$F's worker killed"
 O=$(other "$F")
 last=$(history every2 | awk '$2 == "fired" { s = $1 } END { print s }')
 until [ "$(firer)" = "$O" ]; do
-	[ $(($(date +%s) - K)) -le 25 ] || fs_fail "node-$O did not take the lock within 25 s"
+	[ $(($(date +%s) - K)) -le 25 ] || {
+		fs_fail "node-$O did not take the lock within 25 s"
+		break
+	}
 	sleep 0.5
 done
 fs_phase "node-$O holds the lock"
 until fired_after "$K"; do
-	[ $(($(date +%s) - K)) -le 28 ] || fs_fail "node-$O fired no slot"
+	[ $(($(date +%s) - K)) -le 28 ] || {
+		fs_fail "node-$O fired no slot"
+		break
+	}
 	sleep 0.5
 done
 fs_phase "a slot fired after the kill"
@@ -161,7 +167,10 @@ at "$O" fs_post /settings '{"state":"drain"}'
 D=$(date +%s)
 fs_phase "node-$O drains"
 until [ "$(firer)" = "$F" ] && fired_after "$D"; do
-	[ $(($(date +%s) - D)) -le 25 ] || fs_fail "node-$F did not take over within 25 s of the drain"
+	[ $(($(date +%s) - D)) -le 25 ] || {
+		fs_fail "node-$F did not take over within 25 s of the drain"
+		break
+	}
 	sleep 0.5
 done
 fs_phase "node-$F fires"
@@ -186,7 +195,10 @@ curl -s -X PUT --data-binary @"$FS_TMP/tick.json" "$FS_CONSUL/v1/kv/$NS/schedule
 W=$(date +%s)
 until history tick | grep -qE '^[0-9]+ missed - [0-9]{7,} at least [0-9]{7,} more slots missed$' &&
 	[ "$(history tick | awk -v w="$W" '$1 >= w && $2 == "fired"' | wc -l)" -ge 2 ]; do
-	[ $(($(date +%s) - W)) -le 5 ] || fs_fail "tick: $(history tick | tail -n 5)"
+	[ $(($(date +%s) - W)) -le 5 ] || {
+		fs_fail "tick: $(history tick | tail -n 5)"
+		break
+	}
 	sleep 0.5
 done
 fs_phase "tick caught up"
