@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,8 +75,6 @@ struct supervisor_run {
 	struct run_go go; /* the go record (outcome.h) ... */
 	int recfd;        /* ... and its slot, -1 if it could not be opened ... */
 	int rec_err;      /* ... and why (errno) */
-	int gofd;         /* the go pipe's read end (supervisor_go_thread reads it) */
-	int abandoned;    /* the pipe closed unwritten: the worker abandoned the run */
 	int outp[2];      /* the capture pipe */
 	int out_open;     /* its read end may still yield output */
 	int logfd;        /* the capped log, -1 if it could not be opened */
@@ -136,30 +133,6 @@ static void supervisor_say(struct supervisor_run *r, const char *fmt, ...)
 	free(msg);
 }
 
-/* The run's first steps: its state, and its go record made and its slot opened, off the path
- * from the go byte to the exec (the go byte only writes the record). */
-static void supervisor_init(struct supervisor_run *r, const struct supervisor_args *a, int gofd)
-{
-	memset(r, 0, sizeof(*r));
-	r->a = a;
-	r->st.run = a->run;
-	r->st.exit_code = -1;
-	r->outp[0] = r->outp[1] = -1;
-	r->out_open = 1;
-	r->logfd = -1;
-	r->gofd = gofd;
-	snprintf(r->go.id, sizeof(r->go.id), "%s", a->id);
-	r->go.seq = a->seq;
-	r->go.submitted_ms = a->submitted_ms;
-	r->go.run = a->run;
-	r->recfd = outcome_go_open(a->status_dir, a->go_slot, a->durable);
-	if (r->recfd < 0) {
-		r->rec_err = errno;
-		log_error("job %s: cannot open its go slot %d in %s: %s", a->id, a->go_slot,
-			  a->status_dir, strerror(errno));
-	}
-}
-
 /* Everything short of starting the runner, before the go byte, in this process rather than the
  * worker, which serves every run: the signals, the run directory, the pid file (what lets a
  * restarted worker find this process, so written before anything can start), the capture pipe
@@ -171,6 +144,14 @@ static void supervisor_prepare(struct supervisor_run *r, const struct supervisor
 	sigset_t mask;
 	int pid_ok = 1;
 
+	memset(r, 0, sizeof(*r));
+	r->a = a;
+	r->st.run = a->run;
+	r->st.exit_code = -1;
+	r->outp[0] = r->outp[1] = -1;
+	r->recfd = -1;
+	r->out_open = 1;
+	r->logfd = -1;
 	(void)setsid();
 	/* what the run leaves behind is reparented here, to be ended (supervisor_sweep) */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -204,68 +185,39 @@ static void supervisor_prepare(struct supervisor_run *r, const struct supervisor
 			  strerror(errno));
 		pid_ok = 0;
 	}
+	/* made now, off the path from the go byte to the exec: the go byte only writes it */
+	snprintf(r->go.id, sizeof(r->go.id), "%s", a->id);
+	r->go.seq = a->seq;
+	r->go.submitted_ms = a->submitted_ms;
+	r->go.run = a->run;
+	r->recfd = outcome_go_open(a->status_dir, a->go_slot, a->durable);
+	if (r->recfd < 0) {
+		r->rec_err = errno;
+		log_error("job %s: cannot open its go slot %d in %s: %s", a->id, a->go_slot,
+			  a->status_dir, strerror(errno));
+	}
 	r->ready = pid_ok && r->sfd >= 0 && r->dirfd >= 0 && r->recfd >= 0 &&
 		   pipe2(r->outp, O_CLOEXEC) == 0;
 }
 
-/* Waits for the go byte, then writes the go record (before anything can start: without it a
- * restarted worker takes the run for one that never began and queues the job again, outcome.h).
- * r->abandoned when the pipe closed unwritten; r->rec_err when the record could not be written. */
-static void supervisor_go(struct supervisor_run *r)
+/* Waits for the go byte; exits at once when the worker abandoned the run instead (the pipe
+ * closed unwritten). Then lets go of the worker's lock (supervisor_main says why). */
+static void supervisor_await_go(int gofd, int lockfd)
 {
 	ssize_t n;
 	char go;
 
 	do
-		n = read(r->gofd, &go, 1);
+		n = read(gofd, &go, 1);
 	while (n < 0 && errno == EINTR);
-	if (n != 1) {
-		r->abandoned = 1;
-		return;
-	}
-	if (r->recfd < 0)
-		return; /* r->rec_err says why */
-	r->rec_err = -fault_at("supervisor.after-go");
-	if (r->rec_err == 0 && outcome_go_write(r->recfd, &r->go, r->a->durable) != 0)
-		r->rec_err = errno;
-}
-
-static void *supervisor_go_thread(void *arg)
-{
-	supervisor_go(arg);
-	return NULL;
-}
-
-/* Prepares the run and takes the go byte and writes the go record. A durable record's flush is
- * the one wait for the disk between the claim and the exec, so it overlaps the preparation: a
- * thread waits for the go byte and writes the record meanwhile (the record only says the go
- * byte came; the runner still starts only after both). Exits at once when the worker abandoned
- * the run. Then lets go of the worker's lock (supervisor_main says why). */
-static void supervisor_ready(struct supervisor_run *r, const struct supervisor_args *a, int lockfd)
-{
-	pthread_t t;
-	int threaded = a->durable && r->recfd >= 0 &&
-		       pthread_create(&t, NULL, supervisor_go_thread, r) == 0;
-
-	supervisor_prepare(r, a);
-	if (threaded)
-		(void)pthread_join(t, NULL);
-	else
-		supervisor_go(r);
-	if (r->abandoned)
+	if (n != 1)
 		_exit(0);
-	close(r->gofd);
-	r->gofd = -1;
+	close(gofd);
 	if (lockfd >= 0)
 		close(lockfd); /* never LOCK_UN: that would release the worker's lock too */
-	if (r->recfd >= 0 && r->rec_err != 0) {
-		log_error("job %s: cannot write its go record in %s: %s", a->id, a->status_dir,
-			  strerror(r->rec_err));
-		r->ready = 0;
-	}
 }
 
-/* Starts the runner when it can (its go record written), then opens the log -- only now, off
+/* Writes the go record and starts the runner when it can, then opens the log -- only now, off
  * the path from the go byte to the runner's exec; a run abandoned before its go byte leaves the
  * last run's log as it was -- and makes the later run's spare directory. 0 when the runner runs;
  * else its reason is in r->st and the log says why. */
@@ -276,6 +228,18 @@ static int supervisor_start(struct supervisor_run *r)
 	struct runstart rs;
 	int err = 0;
 
+	if (r->ready) {
+		/* the go record, before anything can start: without it a restarted worker takes the
+		 * run for one that never began and queues the job again (outcome.h) */
+		r->rec_err = -fault_at("supervisor.after-go");
+		if (r->rec_err == 0 && outcome_go_write(r->recfd, &r->go, a->durable) != 0)
+			r->rec_err = errno;
+		if (r->rec_err != 0) {
+			log_error("job %s: cannot write its go record in %s: %s", a->id,
+				  a->status_dir, strerror(r->rec_err));
+			r->ready = 0;
+		}
+	}
 	if (r->ready) {
 		(void)fault_at("supervisor.before-exec");
 		rs.argv = a->argv;
@@ -487,8 +451,8 @@ static void supervisor_main(const struct supervisor_args *a, int gofd, int lockf
 {
 	struct supervisor_run r;
 
-	supervisor_init(&r, a, gofd);
-	supervisor_ready(&r, a, lockfd);
+	supervisor_prepare(&r, a);
+	supervisor_await_go(gofd, lockfd);
 	if (supervisor_start(&r) == 0)
 		supervisor_watch(&r);
 	supervisor_settle(&r);
