@@ -99,6 +99,18 @@ fs_expect 200 '{"message":"Schedule '"'every2'"' set"}' "set every2"
 at b fs_post /schedules/set '{"name":"lap","cron":"*/2 * * * * *","jobName":"j-lap","factfilePath":"'"$FF"'","factfileArgs":["--tag","out,'"$LAP"'","--tag","sleep,5"],"overlap":"skip"}'
 fs_expect 200 '{"message":"Schedule '"'lap'"' set"}' "set lap"
 
+# within START SECS CMD...: runs CMD every 0.5 s until it succeeds; 1 once SECS have passed since
+# START (epoch seconds) without it
+within() {
+	_wi_start=$1 _wi_secs=$2
+	shift 2
+	until "$@"; do
+		[ $(($(date +%s) - _wi_start)) -le "$_wi_secs" ] || return 1
+		sleep 0.5
+	done
+}
+is_firer() { [ "$(firer)" = "$1" ]; }
+
 # ---- both nodes up: one firer ----
 sleep 11
 at b fs_post /schedules/pause '{"name":"lap"}'
@@ -137,21 +149,9 @@ K=$(date +%s)
 fs_phase "node-$F's worker killed"
 O=$(other "$F")
 last=$(history every2 | awk '$2 == "fired" { s = $1 } END { print s }')
-until [ "$(firer)" = "$O" ]; do
-	[ $(($(date +%s) - K)) -le 25 ] || {
-		fs_fail "node-$O did not take the lock within 25 s"
-		break
-	}
-	sleep 0.5
-done
+within "$K" 25 is_firer "$O" || fs_fail "node-$O did not take the lock within 25 s"
 fs_phase "node-$O holds the lock"
-until fired_after "$K"; do
-	[ $(($(date +%s) - K)) -le 28 ] || {
-		fs_fail "node-$O fired no slot"
-		break
-	}
-	sleep 0.5
-done
+within "$K" 28 fired_after "$K" || fs_fail "node-$O fired no slot"
 fs_phase "a slot fired after the kill"
 [ "$(node_of "$(echo "$FIRED_ROW" | cut -d' ' -f3)")" = "$O" ] || fs_fail "fired by: $FIRED_ROW"
 # the gap: the last 3 slots fired, the earlier ones missed, one row each
@@ -167,13 +167,8 @@ worker "$F"
 at "$O" fs_post /settings '{"state":"drain"}'
 D=$(date +%s)
 fs_phase "node-$O drains"
-until [ "$(firer)" = "$F" ] && fired_after "$D"; do
-	[ $(($(date +%s) - D)) -le 25 ] || {
-		fs_fail "node-$F did not take over within 25 s of the drain"
-		break
-	}
-	sleep 0.5
-done
+took_over() { is_firer "$F" && fired_after "$D"; }
+within "$D" 25 took_over || fs_fail "node-$F did not take over within 25 s of the drain"
 fs_phase "node-$F fires"
 [ "$(node_of "$(echo "$FIRED_ROW" | cut -d' ' -f3)")" = "$F" ] || fs_fail "fired by: $FIRED_ROW"
 at "$O" fs_post /settings '{"state":"run"}'
@@ -194,14 +189,11 @@ v["lastSlot"], v["paused"] = int(time.time()) - 400 * 86400, False
 print(json.dumps(v, separators=(",", ":")), end="")' >"$FS_TMP/tick.json"
 curl -s -X PUT --data-binary @"$FS_TMP/tick.json" "$FS_CONSUL/v1/kv/$NS/schedules/tick" >/dev/null
 W=$(date +%s)
-until history tick | grep -qE '^[0-9]+ missed - [0-9]{7,} at least [0-9]{7,} more slots missed$' &&
-	[ "$(history tick | awk -v w="$W" '$1 >= w && $2 == "fired"' | wc -l)" -ge 2 ]; do
-	[ $(($(date +%s) - W)) -le 5 ] || {
-		fs_fail "tick: $(history tick | tail -n 5)"
-		break
-	}
-	sleep 0.5
-done
+caught_up() {
+	history tick | grep -qE '^[0-9]+ missed - [0-9]{7,} at least [0-9]{7,} more slots missed$' &&
+		[ "$(history tick | awk -v w="$W" '$1 >= w && $2 == "fired"' | wc -l)" -ge 2 ]
+}
+within "$W" 5 caught_up || fs_fail "tick: $(history tick | tail -n 5)"
 fs_phase "tick caught up"
 at b fs_post /schedules/pause '{"name":"tick"}'
 
