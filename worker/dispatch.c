@@ -1,23 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The worker's runs (see dispatch.h). Order of a start: claim (WORKING/RUNNING committed) -> fork
  * the supervisor, which prepares the run (a fresh run directory, its own pid file, its go slot
- * opened) and waits -> the go byte -> the command line and pid in the spool.
- * The supervisor starts the runner only after its pid file is written, the go byte has come and
- * its go record is written (outcome.h). The go record, not the claim, is a run's commit point:
- * with --spool-sync full and no Consul the claim's commit does not wait for the disk -- it gets
- * there with the next commit that waits (an outcome, a submission) -- so that the go record's
- * flush is the only one between a claim and the runner's exec. A power loss that takes back the
- * claim and not the go record leaves a QUEUED job that the next worker claims again from the
- * record (dispatch_reclaim) and settles as any run whose supervisor is gone; one that takes both
- * back never started a runner. With Consul the claim is durable at its commit, before Consul
- * hears of it (a claim lost while Consul already says WORKING would be taken for a lost one).
- * A worker that dies before the go byte leaves a supervisor that exits having started nothing;
- * a run that starts can always be found by the next worker through the pid file. So "no status and no live supervisor" always means the run is over, and
- * without a go record as well it never began: the job goes back to its place in the queue
- * (dispatch_requeue) instead of failing for nothing; with one, "worker-lost" (or, for a
- * supervisor this worker watched, "supervisor-lost") is a proven outcome. And since a supervisor
- * holds the worker's lock until its go byte, no restarted worker looks at the spool before an
- * abandoned supervisor has finished with its files and exited (supervisor.c).
+ * opened) and waits -> meanwhile the go record -> the go byte -> the command line and pid in the
+ * spool. The supervisor starts the runner only after its pid file is written, the go byte has
+ * come and its went mark is written (outcome.h). The go record, not the claim, is a run's commit
+ * point: with --spool-sync full and no Consul the claim's commit does not wait for the disk -- it
+ * gets there with the next commit that waits (an outcome, a submission) -- so that the go
+ * record's flush is the only one between a claim and the runner's exec, and it is made while the
+ * supervisor prepares, the worker having nothing else to do until the go byte. A power loss that
+ * takes back the claim and not the go record leaves a QUEUED job that the next worker claims again
+ * from the record (dispatch_reclaim) and settles as any run whose supervisor is gone; one that
+ * takes both back never started a runner. With Consul the claim is durable at its commit, before
+ * Consul hears of it (a claim lost while Consul already says WORKING would be taken for a lost
+ * one). A worker that dies before the go byte leaves a supervisor that exits having started
+ * nothing and no went mark; a run that starts can always be found by the next worker through the
+ * pid file. So "no status and no live supervisor" always means the run is over, and without a go
+ * record, or with one of this boot its supervisor never marked, it never began: the job goes back
+ * to its place in the queue (dispatch_requeue) instead of failing for nothing; otherwise
+ * "worker-lost" (or, for a supervisor this worker watched, "supervisor-lost") is a proven outcome.
+ * And since a supervisor holds the worker's lock until its go byte, no restarted worker looks at
+ * the spool before an abandoned supervisor has finished with its files and exited
+ * (supervisor.c).
  *
  * Recording the run in the spool is no part of that proof (recovery reads the pid file, never
  * the spool's pid), so it comes after the go byte, off the path from a submit to the runner's
@@ -90,6 +93,11 @@ int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, 
 	    dispatch_mkdir(w->factfiles_dir, 0750) != 0) {
 		return -1;
 	}
+	/* without it every go record counts as written in another boot: a run stopped before its
+	 * runner started then fails worker-lost instead of running again (outcome.h) */
+	if (proc_boot_id(w->boot, sizeof(w->boot)) != 0)
+		log_warn("cannot read this boot's id: a run stopped before its runner started will "
+			 "be taken for one that may have begun");
 	/* one go slot per run that may be watched at once (dispatch_pick_slot), made here, off the
 	 * path of every run */
 	if (outcome_go_make(w->runs_dir, cfg->max_workers, cfg->spool_sync != CONFIG_SYNC_NORMAL) !=
@@ -177,10 +185,11 @@ static void dispatch_rundir_remove(struct worker *w, const char *id)
 	free(dir);
 }
 
-/* 1 when a go record names r's run: in r's slot, or, for a run this worker did not start, in
- * whichever slot has it (r then holds that slot until it is settled). A slot that cannot be read
- * names nothing, as a missing one. */
-static int dispatch_go_written(struct worker *w, struct watched_run *r)
+/* 1 when r's run may have begun (outcome_go_begun): a go record names it -- in r's slot, or,
+ * for a run this worker did not start, in whichever slot has it (r then holds that slot until it
+ * is settled) -- and either its went mark names it too or the record is of another boot. A slot
+ * that cannot be read names nothing, as a missing one. */
+static int dispatch_run_begun(struct worker *w, struct watched_run *r)
 {
 	struct run_go *gs = NULL, g;
 	size_t n = 0, i;
@@ -192,13 +201,27 @@ static int dispatch_go_written(struct worker *w, struct watched_run *r)
 		free(gs);
 	}
 	return r->slot >= 0 && outcome_go_read(w->runs_dir, r->slot, &g) == 0 &&
-	       strcmp(g.id, r->id) == 0 && g.run == r->token;
+	       strcmp(g.id, r->id) == 0 && g.run == r->token && outcome_go_begun(&g, w->boot);
 }
 
-/* A run whose runner never started (no status, no go record, no live supervisor): its job goes
- * back to its place in the queue and runs again -- unless it was asked to be cancelled
- * meanwhile, then it is cancelled (dispatch_settle). 1 when done with r, 0 when the spool could
- * not take it (tried again later). */
+/* Clears r's go record, when its slot holds one naming r's run, durably with --spool-sync full:
+ * a run that never began goes back to the queue keeping its submission, which the record must
+ * then no longer name (dispatch_reclaim). 0, or -1 with errno. */
+static int dispatch_go_clear(struct worker *w, const struct watched_run *r)
+{
+	struct run_go g;
+
+	if (r->slot < 0 || outcome_go_read(w->runs_dir, r->slot, &g) != 0 ||
+	    strcmp(g.id, r->id) != 0 || g.run != r->token)
+		return 0;
+	return outcome_go_clear(w->runs_dir, r->slot, w->cfg->spool_sync != CONFIG_SYNC_NORMAL);
+}
+
+/* A run whose runner never started (no status, no live supervisor, and no go record or one its
+ * supervisor never marked, in this boot): its job goes back to its place in the queue, its go
+ * record cleared first, and runs again -- unless it was asked to be cancelled meanwhile, then it
+ * is cancelled (dispatch_settle). 1 when done with r, 0 when the spool or the slot could not take
+ * it (tried again later). */
 static int dispatch_settle(struct worker *w, struct watched_run *r);
 static int dispatch_requeue(struct worker *w, struct watched_run *r)
 {
@@ -218,6 +241,11 @@ static int dispatch_requeue(struct worker *w, struct watched_run *r)
 		return dispatch_settle(w, r);
 	}
 	free(when);
+	if (rc == 0 && dispatch_go_clear(w, r) != 0) {
+		log_warn("job %s: not put back in the queue yet: its go record in %s/go: %s", r->id,
+			 w->runs_dir, strerror(errno));
+		return 0;
+	}
 	if (rc == 0)
 		rc = spool_requeue(w->sp, r->id, r->token, &err);
 	if (rc != 0 && rc != FS_ENOENT && rc != FS_ESTATE) {
@@ -251,14 +279,15 @@ static int dispatch_settle(struct worker *w, struct watched_run *r)
 		      st.run == r->token;
 	if (have_status && fault_at("worker.before-outcome") != 0)
 		goto out; /* as if the spool could not take it: tried again */
-	/* no status, no live supervisor and no go record: the runner never started */
-	if (!have_status && r->reason[0] == '\0' && !dispatch_go_written(w, r)) {
+	/* no status, no live supervisor and no go record or one never marked: the runner never
+	 * started */
+	if (!have_status && r->reason[0] == '\0' && !dispatch_run_begun(w, r)) {
 		free(err);
 		free(key);
 		return dispatch_requeue(w, r);
 	}
 	/* without a status for this run the supervisor ended (killed, or its disk was full) after
-	 * its go record: the run may have begun, is over, and nothing else will ever report it */
+	 * its went mark: the run may have begun, is over, and nothing else will ever report it */
 	if (!have_status && r->reason[0] == '\0')
 		snprintf(r->reason, sizeof(r->reason), "supervisor-lost");
 	if ((rc = spool_begin(w->sp, &err)) == 0) {
@@ -445,8 +474,6 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	memset(&a, 0, sizeof(a));
 	a.id = job->id;
 	a.run = job->started_ms;
-	a.seq = job->seq;
-	a.submitted_ms = job->created_ms;
 	a.go_slot = s->slot = dispatch_pick_slot(w);
 	a.argv = argv;
 	a.envp = envp;
@@ -487,8 +514,34 @@ out:
 	free(next_spare_dir);
 }
 
-/* Watches the prepared run's supervisor, lets the run start (the go byte), then records its
- * details; sets s->fail when the run could not be let go. */
+/* The run's go record in its slot (outcome.h): written while its supervisor prepares the run,
+ * so that with --spool-sync full its flush is not one more step between the go byte and the
+ * runner's exec. 0, or -1 with a message in the worker's log. */
+static int dispatch_go_record(struct worker *w, const struct spool_job *job,
+			      const struct dispatch_start *s)
+{
+	int durable = w->cfg->spool_sync != CONFIG_SYNC_NORMAL;
+	int fd = outcome_go_open(w->runs_dir, s->slot, durable), rc = -1;
+	struct run_go g;
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.id, sizeof(g.id), "%s", job->id);
+	g.seq = job->seq;
+	g.submitted_ms = job->created_ms;
+	g.run = job->started_ms;
+	memcpy(g.boot, w->boot, sizeof(g.boot));
+	if (fd >= 0 && outcome_go_write(fd, &g, durable) == 0)
+		rc = 0;
+	else
+		log_error("job %s: cannot write its go record in %s/go/%d: %s", job->id,
+			  w->runs_dir, s->slot, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Watches the prepared run's supervisor, writes its go record and lets the run start (the go
+ * byte), then records its details; sets s->fail when the run could not be let go. */
 static void dispatch_go(struct worker *w, const struct spool_job *job, struct dispatch_start *s)
 {
 	struct watched_run *r;
@@ -500,7 +553,8 @@ static void dispatch_go(struct worker *w, const struct spool_job *job, struct di
 		s->fail = "spawn-failed";
 		return;
 	}
-	if (fault_at("worker.before-go") != 0 || write(s->gofd, "g", 1) != 1) {
+	if (dispatch_go_record(w, job, s) != 0 || fault_at("worker.before-go") != 0 ||
+	    write(s->gofd, "g", 1) != 1) {
 		close(pidfd);
 		s->fail = "spawn-failed";
 		return;
@@ -701,9 +755,9 @@ static void dispatch_take_back(struct worker *w, const struct spool_job *job)
 		log_info("job %s: re-adopted supervisor %ld", r->id, (long)rp.pid);
 		return;
 	} else if ((outcome_status_read(w->runs_dir, r->id, &st) != 0 || st.run != r->token) &&
-		   dispatch_go_written(w, r)) {
-		/* the status checked again (it may have been written meanwhile); with the go record
-		 * the run may have begun; without, dispatch_settle queues it again */
+		   dispatch_run_begun(w, r)) {
+		/* the status checked again (it may have been written meanwhile); if the run may have
+		 * begun it failed; else dispatch_settle queues it again */
 		snprintf(r->reason, sizeof(r->reason), "worker-lost");
 	}
 	if (pidfd >= 0)
@@ -711,12 +765,13 @@ static void dispatch_take_back(struct worker *w, const struct spool_job *job)
 	dispatch_end(w, w->nruns - 1);
 }
 
-/* Claims again each QUEUED job whose submission a go record names -- a power loss took back its
- * claim and not its go record, so that run may have begun (outcome.h) -- and takes it back as
+/* Claims again each QUEUED job whose submission a go record names, when its run may have begun
+ * -- a power loss took back its claim and not its go record (outcome.h) -- and takes it back as
  * any WORKING job. Only the go slots are read, one record each, never the queue; a record of a
- * settled run is refused by spool_reclaim (not QUEUED, or another submission). While a record
- * could not be dealt with, w->reclaim_pending stays set and no job is claimed (dispatch_fill):
- * the one it names must not run again. */
+ * settled run is refused by spool_reclaim (not QUEUED, or another submission), and one of this
+ * boot whose run was never marked as gone names a run that never began. While a record could
+ * not be dealt with, w->reclaim_pending stays set and no job is claimed (dispatch_fill): the one
+ * it names must not run again. */
 static void dispatch_reclaim(struct worker *w)
 {
 	struct run_go *gs = NULL;
@@ -731,6 +786,8 @@ static void dispatch_reclaim(struct worker *w)
 		return;
 	}
 	for (i = 0; i < n; i++) {
+		if (!outcome_go_begun(&gs[i], w->boot))
+			continue;
 		job = NULL;
 		rc = spool_reclaim(w->sp, gs[i].id, w->cfg->consul_name, gs[i].run, gs[i].seq,
 				   gs[i].submitted_ms, &err);

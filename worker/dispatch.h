@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "outcome.h"
 #include "runas.h"
 #include "spares.h"
 
@@ -50,6 +51,7 @@ struct worker {
 	int runner_missing;        /* as last published in the spool's worker.runner; -1 unknown */
 	int reclaim_pending;       /* a go record may name a lost claim not yet taken back */
 	const struct runas *runas; /* who runs run as (runas.h); not owned, set by the caller */
+	char boot[OUTCOME_BOOT_SIZE]; /* this boot's id, "" if unknown (outcome.h) */
 };
 
 /* Sets up w (creating <spool>/runs, its go slots and <spool>/logs); lockfd is the worker's lock

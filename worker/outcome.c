@@ -192,7 +192,7 @@ static int outcome_fsync_dir(const char *path)
 /* Makes slot, naming no run (fsync'd when durable), unless it exists. 0, or -1 with errno. */
 static int outcome_go_make_one(const char *dir, int slot, int durable)
 {
-	char *path = outcome_go_path(dir, slot), text[OUTCOME_GO_SIZE];
+	char *path = outcome_go_path(dir, slot), text[2 * OUTCOME_GO_SIZE];
 	int fd, rc = -1, saved;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -200,6 +200,7 @@ static int outcome_go_make_one(const char *dir, int slot, int durable)
 		rc = errno == EEXIST ? 0 : -1;
 		goto out;
 	}
+	/* both regions: the record naming no run, an empty went mark */
 	memset(text, '\n', sizeof(text));
 	memcpy(text, OUTCOME_GO_NONE, sizeof(OUTCOME_GO_NONE) - 1);
 	if (pwrite(fd, text, sizeof(text), 0) == (ssize_t)sizeof(text) &&
@@ -247,30 +248,70 @@ int outcome_go_open(const char *dir, int slot, int durable)
 	return fd;
 }
 
-int outcome_go_write(int fd, const struct run_go *g, int durable)
+/* Writes one region of a slot: text (shorter than OUTCOME_GO_SIZE) padded with newlines, at
+ * region (0: the record, 1: the went mark). 0, or -1 with errno. */
+static int outcome_go_region(int fd, int region, const char *text)
 {
-	char text[OUTCOME_GO_SIZE];
-	int len;
+	char buf[OUTCOME_GO_SIZE];
+	size_t len = strlen(text);
 	ssize_t w;
 
-	/* padded to the slot's size: the file keeps its size and its block, so that fdatasync
-	 * writes that block alone */
-	memset(text, '\n', sizeof(text));
-	len = snprintf(text, sizeof(text),
-		       "run=%" PRId64 "\nid=%s\nseq=%" PRId64 "\nsubmitted=%" PRId64 "\n", g->run,
-		       g->id, g->seq, g->submitted_ms);
-	if (len < 0 || (size_t)len >= sizeof(text)) {
+	if (len >= sizeof(buf)) {
 		errno = EINVAL;
 		return -1;
 	}
-	text[len] = '\n'; /* snprintf's NUL */
-	w = pwrite(fd, text, sizeof(text), 0);
-	if (w != (ssize_t)sizeof(text)) {
+	/* padded to the region's size: the file keeps its size and its block, so that fdatasync
+	 * writes that block alone */
+	memset(buf, '\n', sizeof(buf));
+	memcpy(buf, text, len);
+	w = pwrite(fd, buf, sizeof(buf), (off_t)region * OUTCOME_GO_SIZE);
+	if (w != (ssize_t)sizeof(buf)) {
 		if (w >= 0)
 			errno = EIO; /* a short write of one block: no errno of its own */
 		return -1;
 	}
+	return 0;
+}
+
+int outcome_go_write(int fd, const struct run_go *g, int durable)
+{
+	char text[OUTCOME_GO_SIZE];
+	int len;
+
+	len = snprintf(text, sizeof(text),
+		       "run=%" PRId64 "\nid=%s\nseq=%" PRId64 "\nsubmitted=%" PRId64 "\nboot=%s\n",
+		       g->run, g->id, g->seq, g->submitted_ms, g->boot);
+	if (len < 0 || (size_t)len >= sizeof(text)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (outcome_go_region(fd, 0, text) != 0)
+		return -1;
 	return durable ? fdatasync(fd) : 0;
+}
+
+int outcome_go_went(int fd, int64_t run)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "went=%" PRId64 "\n", run);
+	return outcome_go_region(fd, 1, text);
+}
+
+int outcome_go_clear(const char *dir, int slot, int durable)
+{
+	char *path = outcome_go_path(dir, slot);
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW), rc = -1, saved;
+
+	free(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (outcome_go_region(fd, 0, OUTCOME_GO_NONE) == 0 && (!durable || fdatasync(fd) == 0))
+		rc = 0;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
 }
 
 /* The value of "key=" at the start of a line of text, as a string of fewer than size bytes. */
@@ -298,7 +339,7 @@ static int outcome_str(const char *text, const char *key, char *buf, size_t size
 int outcome_go_read(const char *dir, int slot, struct run_go *g)
 {
 	char buf[OUTCOME_MAX_FILE], *name = xasprintf("go/%d", slot);
-	long long run, seq, submitted;
+	long long run, seq, submitted, went;
 	int rc = outcome_read_file(dir, name, buf, sizeof(buf));
 
 	free(name);
@@ -313,7 +354,18 @@ int outcome_go_read(const char *dir, int slot, struct run_go *g)
 	g->run = run;
 	g->seq = seq;
 	g->submitted_ms = submitted;
+	/* absent or unreadable: unknown, so the run counts as possibly begun (outcome_go_begun) */
+	if (outcome_str(buf, "boot", g->boot, sizeof(g->boot)) != 0)
+		g->boot[0] = '\0';
+	if (outcome_num(buf, "went", &went) != 0 || went <= 0)
+		went = 0;
+	g->went = went;
 	return 0;
+}
+
+int outcome_go_begun(const struct run_go *g, const char *boot)
+{
+	return g->went == g->run || boot[0] == '\0' || strcmp(g->boot, boot) != 0;
 }
 
 int outcome_go_list(const char *dir, struct run_go **gsp, size_t *np)

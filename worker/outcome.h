@@ -15,27 +15,34 @@
  * status (FAILED, reason worker-lost) instead of with its exit code, just as the spool's last
  * commits may be rolled back; never as still running, never half-read.
  *
- * The go record is the commit point of a run: the supervisor writes it once it has the go byte,
- * just before it starts the runner, and never starts one without it. It names the job, the
- * submission the run belongs to (the job's seq and created_ms: a job queued again keeps both, a
- * job submitted again gets others) and the run's token. So a WORKING job with no status, no live
- * supervisor and no go record naming its run never reached its runner and may run again (it goes
- * back to the queue); with one, the run may have begun and its outcome is unknown (FAILED
+ * The go record is the commit point of a run: the worker writes it once the run's supervisor is
+ * forked, just before the go byte, and the supervisor, once it has the go byte, marks it as gone
+ * (the went mark) just before it starts the runner, and never starts one without both. The
+ * record names the job, the submission the run belongs to (the job's seq and created_ms: a job
+ * queued again keeps both, a job submitted again gets others), the run's token and the boot it
+ * was written in (/proc/sys/kernel/random/boot_id). A run may have begun when a record names it
+ * and either its went mark names it too or the record is of another boot (outcome_go_begun):
+ * the mark is never flushed, so it outlives the death of any process but not a power loss, and
+ * after one only the record counts. So a WORKING job with no status and no live supervisor
+ * whose run may not have begun never reached its runner and may run again (it goes back to the
+ * queue, its record cleared first); one whose run may have begun has an unknown outcome (FAILED
  * worker-lost or supervisor-lost). And since the worker does not wait for the claim's commit to
- * reach the disk before the go byte (worker/dispatch.c), a power loss may take back a claim whose
- * go record survived: a QUEUED job whose submission a go record names was claimed for that run,
- * which may have begun; the next worker claims it again with that run's token (spool_reclaim)
- * and it is the WORKING case above. A go record of an earlier submission names another one.
+ * reach the disk before the go record (worker/dispatch.c), a power loss may take back a claim
+ * whose go record survived: a QUEUED job whose submission a go record of an earlier boot names
+ * was claimed for that run, which may have begun; the next worker claims it again with that
+ * run's token (spool_reclaim) and it is the WORKING case above. A go record of an earlier
+ * submission names another one.
  *
  * Go records live in go slots, <dir>/go/<n>: files made once, their names on the disk before any
  * run uses them, each lent to one run at a time by the worker (the run's pid file names its
- * slot). A record is one pwrite of OUTCOME_GO_SIZE bytes at the start of its slot, over bytes the
- * file already has; with --spool-sync full it is fdatasync'd before the runner starts -- the one
- * disk flush between a claim and the runner's exec: no name to make durable, no block or size to
- * allocate -- so that it outlives a power loss; with normal a power loss may lose it, and a run
- * that had begun may then run again. A slot keeps its last record until the next run that uses
- * it: a record of a settled run counts for nothing, its job being neither WORKING with that token
- * nor QUEUED in that submission.
+ * slot). A slot is two regions of OUTCOME_GO_SIZE bytes: the record, then the went mark; each
+ * write is one pwrite of a whole region over bytes the file already has. With --spool-sync full
+ * the record is fdatasync'd before the go byte -- the one disk flush between a claim and the
+ * runner's exec, made while the supervisor prepares the run: no name to make durable, no block
+ * or size to allocate -- so that it outlives a power loss; with normal a power loss may lose it,
+ * and a run that had begun may then run again. A slot keeps its last record until the next run
+ * that uses it: a record of a settled run counts for nothing, its job being neither WORKING with
+ * that token nor QUEUED in that submission.
  *
  * The three carry the run's token, the started_ms of the claim that began it, so that a file left
  * by an earlier run of the same id is never taken for this run's. */
@@ -76,21 +83,28 @@ int outcome_status_write(const char *dir, const char *id, const struct run_statu
 int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp, const char *spare);
 /* The go slots: outcome_go_make makes <dir>/go and the slots 0..n-1 that do not exist yet,
  * naming no run; when durable, each slot made is fsync'd, and so are <dir>/go and dir. 0, or -1
- * with errno. outcome_go_open opens one for writing (made first if
- * it is missing, as outcome_go_make would): a descriptor the caller closes, or -1 with errno.
- * outcome_go_write writes g (its slot is not written) at the start of the slot open at fd, with
- * fdatasync when durable: 0, or -1 with errno. */
-#define OUTCOME_GO_SIZE 256 /* a record, padded: every write is the same bytes of one block */
+ * with errno. outcome_go_open opens one for writing (made first if it is missing, as
+ * outcome_go_make would): a descriptor the caller closes, or -1 with errno. outcome_go_write
+ * writes the record g (its slot and went are not written) into the slot open at fd, with
+ * fdatasync when durable; outcome_go_went writes the went mark naming run, never flushed;
+ * outcome_go_clear makes slot name no run (fdatasync'd when durable; a missing slot names none
+ * already). Each: 0, or -1 with errno. */
+#define OUTCOME_GO_SIZE   256 /* a region, padded: every write is the same bytes of one block */
+#define OUTCOME_BOOT_SIZE 37  /* a boot id (36 characters) and its NUL */
 struct run_go {
-	int slot;             /* the slot it was read from */
-	char id[65];          /* the job */
-	int64_t seq;          /* the submission: the job's seq ... */
-	int64_t submitted_ms; /* ... and created_ms */
-	int64_t run;          /* the run's token */
+	int slot;                     /* the slot it was read from */
+	char id[65];                  /* the job */
+	int64_t seq;                  /* the submission: the job's seq ... */
+	int64_t submitted_ms;         /* ... and created_ms */
+	int64_t run;                  /* the run's token */
+	char boot[OUTCOME_BOOT_SIZE]; /* the boot it was written in, "" if unknown */
+	int64_t went;                 /* the run the slot's went mark names, 0 if none */
 };
 int outcome_go_make(const char *dir, int n, int durable);
 int outcome_go_open(const char *dir, int slot, int durable);
 int outcome_go_write(int fd, const struct run_go *g, int durable);
+int outcome_go_went(int fd, int64_t run);
+int outcome_go_clear(const char *dir, int slot, int durable);
 /* The record in slot: 0; FS_ENOENT when there is no such slot; FS_EINVAL when it names no run
  * (a slot never used, or a write cut short before any runner started). */
 int outcome_go_read(const char *dir, int slot, struct run_go *g);
@@ -98,6 +112,10 @@ int outcome_go_read(const char *dir, int slot, struct run_go *g);
  * number is the highest --max-workers the spool has run with): *gsp is an array of *np the
  * caller frees (NULL when 0; a missing directory has none). 0, or -1 with errno. */
 int outcome_go_list(const char *dir, struct run_go **gsp, size_t *np);
+/* 1 when the run g names may have begun: its went mark names it, or g was written in another
+ * boot than boot (or either boot is unknown), whose marks a power loss may have taken; else 0:
+ * in this boot its supervisor never had the go byte, so its runner never started. */
+int outcome_go_begun(const struct run_go *g, const char *boot);
 
 /* Read them back: 0; FS_ENOENT when the file does not exist; FS_EINVAL when it does not parse
  * (a file is either the old one or the new one, so this means someone else wrote it). */

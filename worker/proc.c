@@ -65,6 +65,30 @@ int proc_stat(pid_t pid, unsigned long long *startp, char *statep)
 	return 0;
 }
 
+int proc_boot_id(char *buf, size_t size)
+{
+	char text[64];
+	ssize_t n;
+	int fd, i;
+
+	buf[0] = '\0';
+	if (size < 37)
+		return -1;
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n < 36 || (n > 36 && text[36] != '\n'))
+		return -1;
+	for (i = 0; i < 36; i++)
+		if (!isxdigit((unsigned char)text[i]) && text[i] != '-')
+			return -1;
+	memcpy(buf, text, 36);
+	buf[36] = '\0';
+	return 0;
+}
+
 int proc_is(pid_t pid, unsigned long long start)
 {
 	unsigned long long now;

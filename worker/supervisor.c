@@ -72,9 +72,8 @@ struct supervisor_run {
 	int sfd;          /* the signals (signalfd), -1 if none */
 	int dirfd;        /* the run directory, -1 if it could not be made ... */
 	int dir_err;      /* ... and why (errno) */
-	struct run_go go; /* the go record (outcome.h) ... */
-	int recfd;        /* ... and its slot, -1 if it could not be opened ... */
-	int rec_err;      /* ... and why (errno) */
+	int recfd;        /* the go slot (outcome.h), -1 if it could not be opened ... */
+	int rec_err;      /* ... and why, or why the went mark could not be written (errno) */
 	int outp[2];      /* the capture pipe */
 	int out_open;     /* its read end may still yield output */
 	int logfd;        /* the capped log, -1 if it could not be opened */
@@ -185,11 +184,7 @@ static void supervisor_prepare(struct supervisor_run *r, const struct supervisor
 			  strerror(errno));
 		pid_ok = 0;
 	}
-	/* made now, off the path from the go byte to the exec: the go byte only writes it */
-	snprintf(r->go.id, sizeof(r->go.id), "%s", a->id);
-	r->go.seq = a->seq;
-	r->go.submitted_ms = a->submitted_ms;
-	r->go.run = a->run;
+	/* opened now, off the path from the go byte to the exec: the go byte only writes in it */
 	r->recfd = outcome_go_open(a->status_dir, a->go_slot, a->durable);
 	if (r->recfd < 0) {
 		r->rec_err = errno;
@@ -217,7 +212,7 @@ static void supervisor_await_go(int gofd, int lockfd)
 		close(lockfd); /* never LOCK_UN: that would release the worker's lock too */
 }
 
-/* Writes the go record and starts the runner when it can, then opens the log -- only now, off
+/* Writes the went mark and starts the runner when it can, then opens the log -- only now, off
  * the path from the go byte to the runner's exec; a run abandoned before its go byte leaves the
  * last run's log as it was -- and makes the later run's spare directory. 0 when the runner runs;
  * else its reason is in r->st and the log says why. */
@@ -229,13 +224,14 @@ static int supervisor_start(struct supervisor_run *r)
 	int err = 0;
 
 	if (r->ready) {
-		/* the go record, before anything can start: without it a restarted worker takes the
-		 * run for one that never began and queues the job again (outcome.h) */
+		/* the went mark, before anything can start: without it a restarted worker takes the
+		 * run for one that never began and queues the job again (outcome.h). The worker's go
+		 * record, already on the disk, is what a power loss leaves of it. */
 		r->rec_err = -fault_at("supervisor.after-go");
-		if (r->rec_err == 0 && outcome_go_write(r->recfd, &r->go, a->durable) != 0)
+		if (r->rec_err == 0 && outcome_go_went(r->recfd, a->run) != 0)
 			r->rec_err = errno;
 		if (r->rec_err != 0) {
-			log_error("job %s: cannot write its go record in %s: %s", a->id,
+			log_error("job %s: cannot write its went mark in %s: %s", a->id,
 				  a->status_dir, strerror(r->rec_err));
 			r->ready = 0;
 		}
@@ -265,7 +261,7 @@ static int supervisor_start(struct supervisor_run *r)
 	if (r->dir_err != 0)
 		supervisor_say(r, "its directory '%s': %s", a->run_dir, strerror(r->dir_err));
 	if (r->rec_err != 0)
-		supervisor_say(r, "its go record in '%s': %s", a->status_dir, strerror(r->rec_err));
+		supervisor_say(r, "its go slot in '%s': %s", a->status_dir, strerror(r->rec_err));
 	if (!r->ready) {
 		snprintf(r->st.reason, sizeof(r->st.reason), "spawn-failed");
 		return -1;

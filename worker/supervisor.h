@@ -27,8 +27,6 @@
 struct supervisor_args {
 	const char *id;
 	int64_t run;               /* the run's token (outcome.h) */
-	int64_t seq;               /* the job's submission, named by the go record: its seq ... */
-	int64_t submitted_ms;      /* ... and created_ms (spool.h) */
 	int go_slot;               /* the go slot lent to the run (outcome.h) */
 	char *const *argv;         /* the runner's argv (runcmd.h); argv[0] is the path executed */
 	char *const *envp;         /* the runner's whole environment (runenv.h) */
@@ -42,7 +40,7 @@ struct supervisor_args {
 	int timeout_s;          /* 0 = none */
 	int grace_ms;
 	size_t log_max;
-	int durable;                /* fsync go record and status (--spool-sync full) */
+	int durable;                /* fsync the status (--spool-sync full) */
 	int lockfd;                 /* the worker's lock (-1 none): held until the go byte */
 	const char *spare_pid;      /* spare files (spares.h) for the pid */
 	const char *spare_status;   /* and status files, or NULL */
@@ -55,13 +53,13 @@ struct supervisor_args {
  * run's files), its pid file <id>.pid in status_dir, the capture pipe -- holding the worker's
  * lock meanwhile, but starts nothing until it reads one byte from the pipe whose write end is
  * *gofdp, and nothing at all unless its pid file was written and its go slot opened
- * (outcome.h); on the go byte it writes its go record and starts the runner only once that is
+ * (outcome.h); on the go byte it writes its went mark and starts the runner only once that is
  * written (else the run fails with reason spawn-failed, nothing started); the log is opened once
- * the runner has started, off the path to its exec. The caller writes the byte once it watches the
- * supervisor, or closes the pipe unwritten to abandon the run (the supervisor then exits having
- * started nothing, leaving at most its pid file and an empty run directory). Returns 0 with
- * *pidp the supervisor (the caller's child) and *gofdp (the caller closes it), or -1 with
- * errno. */
+ * the runner has started, off the path to its exec. The caller writes the run's go record and
+ * then the byte once it watches the supervisor, or closes the pipe unwritten to abandon the run
+ * (the supervisor then exits having started nothing, leaving at most its pid file and an empty
+ * run directory). Returns 0 with *pidp the supervisor (the caller's child) and *gofdp (the
+ * caller closes it), or -1 with errno. */
 int supervisor_spawn(const struct supervisor_args *a, pid_t *pidp, int *gofdp);
 
 #endif

@@ -3,8 +3,10 @@
 # and others wait loses nothing and runs nothing twice (every job appends to its own file);
 # statuses written while no worker ran are recorded at the next start; a WORKING job whose
 # supervisor is provably gone -- dead, or its pid now naming another process -- becomes FAILED
-# with reason worker-lost when its go record says the runner may have started, and is queued
-# again, in its place, when there is none; and only one worker runs per spool.
+# with reason worker-lost when its go record says the runner may have started (its went mark
+# names the run, or the record is of another boot or of none), and is queued again, in its
+# place, when there is no record or one of this boot never marked; and only one worker runs per
+# spool.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
 fs_need_nginx
 
@@ -22,6 +24,21 @@ one_outcome() {
 # --max-workers 2: no run of the worker writes there)
 go_record() {
 	printf 'run=%s\nid=%s\nseq=1\nsubmitted=1\n' "$3" "$2" >"$FS_SPOOL/runs/go/$1"
+}
+BOOT=$(cat /proc/sys/kernel/random/boot_id)
+# go_slot SLOT ID RUN [WENT]: a slot as the worker and the supervisor write it in this boot: the
+# record (with the boot) padded to 256 bytes, then the went mark naming run WENT, if given
+go_slot() {
+	{
+		{
+			printf 'run=%s\nid=%s\nseq=1\nsubmitted=1\nboot=%s\n' "$3" "$2" "$BOOT"
+			yes '' | head -n 256
+		} | head -c 256
+		{
+			[ -z "${4:-}" ] || printf 'went=%s\n' "$4"
+			yes '' | head -n 256
+		} | head -c 256
+	} >"$FS_SPOOL/runs/go/$1"
 }
 # job NAME SECONDS: a factfile that records its start and end around a sleep.
 job() {
@@ -117,6 +134,18 @@ rseq=$(fs_sql "SELECT seq FROM jobs WHERE id='$R'")
 fs_sql "UPDATE jobs SET state='WORKING', outcome='RUNNING', started_ms=12346 WHERE id='$R'"
 printf 'run=12346\npid=%s\nstart=1\n' $$ >"$FS_SPOOL/runs/$R.pid"
 go_record 6 "$R" 12345
+# N: a go record of this boot its supervisor never marked (the worker died between the record
+# and the go byte): queued again, runs once; M: the same record marked: worker-lost, never run
+job N 0
+fs_submit N "$FS_FF"
+N=$FS_ID
+fs_sql "UPDATE jobs SET state='WORKING', outcome='RUNNING', started_ms=12351 WHERE id='$N'"
+go_slot 4 "$N" 12351 12350
+job M 0
+fs_submit M "$FS_FF"
+M=$FS_ID
+fs_sql "UPDATE jobs SET state='WORKING', outcome='RUNNING', started_ms=12352 WHERE id='$M'"
+go_slot 3 "$M" 12352 12352
 # C: no go record either, but its cancel was asked for meanwhile: cancelled, never run
 job C 0
 fs_submit C "$FS_FF"
@@ -135,6 +164,13 @@ fs_expect_outcome "$F" FAILED null null worker-lost "pid reused"
 fs_wait_state "$R" DONE && fs_expect_outcome "$R" SUCCEEDED 0 null null "queued again"
 once R
 fs_wait_state "$Q" DONE && fs_expect_outcome "$Q" SUCCEEDED 0 null null "queued after R"
+fs_wait_state "$N" DONE && fs_expect_outcome "$N" SUCCEEDED 0 null null "never marked"
+once N
+fs_check "$M"
+fs_expect_outcome "$M" FAILED null null worker-lost "marked as gone"
+[ ! -e "$FS_TMP/ran.M" ] || fs_fail "M ran"
+# N's record no longer names the run that never began
+! grep -q "^run=12351$" "$FS_SPOOL/runs/go/4" || fs_fail "N's go record: $(head -c 256 "$FS_SPOOL/runs/go/4")"
 fs_check "$C"
 fs_expect_outcome "$C" FAILED null null cancelled "cancelled before its run started"
 [ ! -e "$FS_TMP/ran.C" ] || fs_fail "C ran"

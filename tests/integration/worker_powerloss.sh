@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # A power loss between a run's go record and its claim reaching the disk (with --spool-sync full
-# the claim's commit does not wait for the disk; the go record is fdatasync'd before the runner
-# starts). The machine's loss is played by killing every process of the run and putting the
-# job's row and history back as they were before its claim, as a lost WAL tail leaves them,
-# with the go record kept: the next worker takes the claim back for the run the record names
-# and settles it FAILED worker-lost, never running it again. Go records of an earlier
+# the claim's commit does not wait for the disk; the go record is fdatasync'd before the go
+# byte). The machine's loss is played by killing every process of the run and putting the job's
+# row and history back as they were before its claim, as a lost WAL tail leaves them, with the
+# go record kept but its went mark (never flushed) gone and its boot no longer this one's, as
+# after a reboot: the next worker takes the claim back for the run the record names and settles
+# it FAILED worker-lost, never running it again. Go records of an earlier
 # submission of a job (one with another seq, one with the same seq, as after retention) do not
 # count: that job runs.
 . "$FS_SRCDIR/tests/integration/worker_lib.sh"
@@ -44,14 +45,20 @@ $(fs_sql "SELECT seq, created_ms, started_ms FROM jobs WHERE id='$P'" | tr '|' '
 EOF_P
 slot=$(grep -lx "id=$P" "$FS_SPOOL"/runs/go/* | head -n 1)
 [ -n "$slot" ] || fs_fail "P has no go record: $(ls "$FS_SPOOL/runs/go")"
-[ "$(sed -n 's/^run=//p; s/^seq=//p; s/^submitted=//p' "$slot" | tr '\n' ' ')" = "$prun $pseq $pcreated " ] ||
-	fs_fail "P's go record: $(cat "$slot")"
+[ "$(sed -n 's/^run=//p; s/^seq=//p; s/^submitted=//p; s/^boot=//p; s/^went=//p' "$slot" | tr '\n' ' ')" = \
+	"$prun $pseq $pcreated $(cat /proc/sys/kernel/random/boot_id) $prun " ] ||
+	fs_fail "P's go slot: $(cat "$slot")"
 
 # the power goes: the worker, P's supervisor, runner and task die; the pid file, never
 # fsync'd, is gone; the claim's commit is lost
 fs_stop_worker "$FS_WORKER_PID" KILL
 kill_run "$P" "$FS_TMP/p.pid"
 rm -f "$FS_SPOOL/runs/$P.pid" "$HOLD"
+{
+	sed -n '/^run=/p; /^id=/p; /^seq=/p; /^submitted=/p' "$slot"
+	echo boot=00000000-0000-4000-8000-000000000000
+} >"$FS_TMP/slot"
+cat "$FS_TMP/slot" >"$slot"
 fs_sql "UPDATE jobs SET state='QUEUED', outcome='WAITING', updated_ms=created_ms, started_ms=NULL, command=NULL, pid=NULL WHERE id='$P'; DELETE FROM transitions WHERE job_id='$P'"
 fs_check "$P"
 [ "$FS_STATE" = QUEUED ] || fs_fail "P after the loss: $FS_BODY"

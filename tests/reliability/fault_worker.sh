@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # The worker's fault points, each with its promised outcome (doc/architecture.md, "Fault
 # injection"): a job is run at most once, and is never FAILED when its runner never started.
-#   worker.before-go        the worker dies after the claim, before the go byte: after its restart
-#                           the job runs once, in its place in the queue, and SUCCEEDS
-#   supervisor.after-go     the supervisor dies before its go record: the job is queued again
+#   worker.before-go        the worker dies after the claim and the run's go record, before the go
+#                           byte: after its restart the job runs once, in its place in the queue,
+#                           and SUCCEEDS
+#   supervisor.after-go     the supervisor dies before its went mark: the job is queued again
 #                           (here the worker then dies at its next go byte, worker.before-go@2,
 #                           so the rest happens after a restart); it runs once and SUCCEEDS
-#   supervisor.before-exec  the supervisor dies with its go record written: FAILED
+#   supervisor.before-exec  the supervisor dies with its went mark written: FAILED
 #                           supervisor-lost, never run
 #   worker.before-outcome   the worker dies with the status on disk: after its restart the true
 #                           outcome is recorded, the job ran once
@@ -96,10 +97,15 @@ while [ "$r" -le "$ROUNDS" ]; do
 	fs_check "$A"
 	[ "$FS_STATE" = WORKING ] || fs_fail "before-go: A after the kill: $FS_BODY"
 	tok=$(fs_sql "SELECT started_ms FROM jobs WHERE id='$A'")
+	# the run's go record was written, and no went mark names the run: its supervisor never
+	# had the go byte
+	recs=0
 	for f in "$FS_SPOOL"/runs/go/*; do
-		! { grep -qx "id=$A" "$f" && grep -qx "run=$tok" "$f"; } ||
-			fs_fail "before-go: a go record without a go byte"
+		grep -qx "id=$A" "$f" && grep -qx "run=$tok" "$f" || continue
+		recs=$((recs + 1))
+		! grep -qx "went=$tok" "$f" || fs_fail "before-go: a went mark without a go byte"
 	done
+	[ "$recs" = 1 ] || fs_fail "before-go: $recs go records of A's run"
 	start_worker ""
 	succeeded "$A" "before-go: A"
 	succeeded "$B" "before-go: B"
@@ -110,7 +116,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	[ "$first" = "$A" ] || fs_fail "before-go: B was claimed before A, queued again"
 	fs_stop_worker "$FS_WORKER_PID"
 
-	# ---- supervisor.after-go: the supervisor dies before its go record ----
+	# ---- supervisor.after-go: the supervisor dies before its went mark ----
 	start_worker supervisor.after-go=kill,worker.before-go=kill@2
 	job "S$r"
 	S=$FS_ID
@@ -123,7 +129,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	history "$S" "QUEUED WORKING QUEUED WORKING QUEUED WORKING DONE" after-go
 	fs_stop_worker "$FS_WORKER_PID"
 
-	# ---- supervisor.before-exec: the go record is written, the runner never starts ----
+	# ---- supervisor.before-exec: the went mark is written, the runner never starts ----
 	start_worker supervisor.before-exec=kill
 	job "E$r"
 	E=$FS_ID

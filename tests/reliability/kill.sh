@@ -17,7 +17,7 @@
 #   stuck                       QUEUED or WORKING after settling (must be 0)
 #   lost-never-run              FAILED worker-lost/supervisor-lost whose runner never started
 #                               (must be 0: a job never started is requeued, doc/architecture.md;
-#                               a supervisor killed in the microseconds between its go record and
+#                               a supervisor killed in the microseconds between its went mark and
 #                               its runner's start would count here too, and fail the test)
 #   lost-before-task            FAILED worker-lost/supervisor-lost whose runner started but
 #                               whose task never did (reported)

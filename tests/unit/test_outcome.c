@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* worker/outcome: status and pid files round-trip, are replaced whole (never half-read), and
- * refuse what they did not write; go slots hold the record written last; outcomes recorded in a
- * real spool. */
+ * refuse what they did not write; go slots hold the record written last and its went mark, and
+ * tell a run that may have begun from one that never did; outcomes recorded in a real spool. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,11 +17,13 @@
 
 #include "err.h"
 #include "outcome.h"
+#include "proc.h"
 #include "spool.h"
 #include "xalloc.h"
 
 static char dir[] = "/tmp/test_outcome.XXXXXX";
-#define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define G_BOOT "0b1d2c3e-0000-4000-8000-00000000000a"
+#define ID     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static void put(const char *name, const char *text)
 {
@@ -130,7 +132,7 @@ static void test_pid_round_trip(void **state)
  * one size; a slot that does not parse names nothing. */
 static void test_go_record(void **state)
 {
-	struct run_go g = { 0, ID, 17, 1733362800000LL, 1733362800123LL }, back, *gs = NULL;
+	struct run_go g = { 0, ID, 17, 1733362800000LL, 1733362800123LL, "", 0 }, back, *gs = NULL;
 	char *path = xasprintf("%s/go/1", dir);
 	struct stat st;
 	size_t n = 9;
@@ -144,12 +146,12 @@ static void test_go_record(void **state)
 	assert_true(exists("go/0") && exists("go/1") && !exists("go/2"));
 	assert_int_equal(outcome_go_read(dir, 1, &back), FS_EINVAL); /* names no run */
 	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_size, OUTCOME_GO_SIZE);
+	assert_int_equal(st.st_size, 2 * OUTCOME_GO_SIZE);
 	assert_true((fd = outcome_go_open(dir, 1, 1)) >= 0);
 	assert_int_equal(outcome_go_write(fd, &g, 1), 0);
 	close(fd);
 	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_size, OUTCOME_GO_SIZE);
+	assert_int_equal(st.st_size, 2 * OUTCOME_GO_SIZE);
 	memset(&back, 0x55, sizeof(back));
 	assert_int_equal(outcome_go_read(dir, 1, &back), 0);
 	assert_int_equal(back.slot, 1);
@@ -191,8 +193,96 @@ static void test_go_record(void **state)
 	close(fd);
 	assert_int_equal(outcome_go_read(dir, 1, &back), FS_EINVAL);
 	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_size, OUTCOME_GO_SIZE);
+	assert_int_equal(st.st_size, 2 * OUTCOME_GO_SIZE);
 	free(path);
+}
+
+/* expect_slot NAME RECORD MARK: the slot holds exactly its two regions, each its text then
+ * newlines */
+static void expect_slot(const char *name, const char *record, const char *mark)
+{
+	char *path = xasprintf("%s/%s", dir, name), buf[4 * OUTCOME_GO_SIZE],
+	     want[2 * OUTCOME_GO_SIZE];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	assert_int_equal(n, (ssize_t)sizeof(want));
+	memset(want, '\n', sizeof(want));
+	memcpy(want, record, strlen(record));
+	memcpy(want + OUTCOME_GO_SIZE, mark, strlen(mark));
+	assert_memory_equal(buf, want, sizeof(want));
+	free(path);
+}
+
+/* The worker's go record and the supervisor's went mark, byte for byte in their two regions; a
+ * run may have begun when the mark names it or the record is of another boot (or of none). */
+static void test_go_went(void **state)
+{
+	struct run_go g = {
+		0, ID, 17, 1733362800000LL, 7, "0b1d2c3e-0000-4000-8000-00000000000a", 0
+	};
+	struct run_go back;
+	const char *boot = g.boot, *other = "0b1d2c3e-0000-4000-8000-00000000000b";
+	char here[OUTCOME_BOOT_SIZE], sys[64];
+	FILE *f;
+	int fd;
+
+	(void)state;
+	assert_int_equal(outcome_go_make(dir, 3, 0), 0);
+	expect_slot("go/2", "run=-\n", "");
+	assert_true((fd = outcome_go_open(dir, 2, 1)) >= 0);
+	assert_int_equal(outcome_go_write(fd, &g, 1), 0);
+	expect_slot("go/2", "run=7\nid=" ID "\nseq=17\nsubmitted=1733362800000\nboot=" G_BOOT "\n",
+		    "");
+	assert_int_equal(outcome_go_read(dir, 2, &back), 0);
+	assert_string_equal(back.boot, boot);
+	assert_int_equal(back.went, 0);
+	/* written in this boot and never marked: its supervisor never had the go byte */
+	assert_false(outcome_go_begun(&back, boot));
+	/* of another boot, or a boot unknown on either side: the mark may have been lost */
+	assert_true(outcome_go_begun(&back, other));
+	assert_true(outcome_go_begun(&back, ""));
+	/* marked: it may have begun, in any boot */
+	assert_int_equal(outcome_go_went(fd, 7), 0);
+	expect_slot("go/2", "run=7\nid=" ID "\nseq=17\nsubmitted=1733362800000\nboot=" G_BOOT "\n",
+		    "went=7\n");
+	assert_int_equal(outcome_go_read(dir, 2, &back), 0);
+	assert_int_equal(back.went, 7);
+	assert_true(outcome_go_begun(&back, boot));
+	/* a later run's record in the slot: the earlier run's mark does not name it */
+	g.run = 8;
+	assert_int_equal(outcome_go_write(fd, &g, 0), 0);
+	assert_int_equal(outcome_go_read(dir, 2, &back), 0);
+	assert_int_equal(back.run, 8);
+	assert_int_equal(back.went, 7);
+	assert_false(outcome_go_begun(&back, boot));
+	close(fd);
+	/* cleared: names no run; clearing a slot that does not exist is nothing to do */
+	assert_int_equal(outcome_go_clear(dir, 2, 1), 0);
+	assert_int_equal(outcome_go_read(dir, 2, &back), FS_EINVAL);
+	assert_int_equal(outcome_go_clear(dir, 9, 1), 0);
+	assert_false(exists("go/9"));
+	/* a record without a boot (or with one that is not one), or a mark that is not one */
+	put("go/2", "run=7\nid=" ID "\nseq=1\nsubmitted=1\n");
+	assert_int_equal(outcome_go_read(dir, 2, &back), 0);
+	assert_string_equal(back.boot, "");
+	assert_true(outcome_go_begun(&back, boot));
+	put("go/2", "run=7\nid=" ID "\nseq=1\nsubmitted=1\nboot=" G_BOOT "x\nwent=x7\n");
+	assert_int_equal(outcome_go_read(dir, 2, &back), 0);
+	assert_string_equal(back.boot, "");
+	assert_int_equal(back.went, 0);
+	/* this boot's id is the kernel's */
+	assert_int_equal(proc_boot_id(here, sizeof(here)), 0);
+	assert_int_equal(strlen(here), 36);
+	assert_non_null(f = fopen("/proc/sys/kernel/random/boot_id", "r"));
+	assert_non_null(fgets(sys, sizeof(sys), f));
+	fclose(f);
+	assert_memory_equal(here, sys, 36);
+	assert_int_equal(proc_boot_id(here, 36), -1);
+	assert_string_equal(here, "");
 }
 
 static void test_record(void **state)
@@ -269,11 +359,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_status_round_trip),
-		cmocka_unit_test(test_status_refused),
-		cmocka_unit_test(test_pid_round_trip),
-		cmocka_unit_test(test_go_record),
-		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_status_round_trip), cmocka_unit_test(test_status_refused),
+		cmocka_unit_test(test_pid_round_trip),    cmocka_unit_test(test_go_record),
+		cmocka_unit_test(test_go_went),           cmocka_unit_test(test_record),
 	};
 
 	if (mkdtemp(dir) == NULL)
