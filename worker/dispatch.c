@@ -1,26 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The worker's runs (see dispatch.h). Order of a start: claim (WORKING/RUNNING committed) -> fork
- * the supervisor, which prepares the run (a fresh run directory, its own pid file, its go slot
- * opened) and waits -> meanwhile the go record -> the go byte -> the command line and pid in the
- * spool. The supervisor starts the runner only after its pid file is written, the go byte has
- * come and its went mark is written (outcome.h). The go record, not the claim, is a run's commit
- * point: with --spool-sync full and no Consul the claim's commit does not wait for the disk -- it
- * gets there with the next commit that waits (an outcome, a submission) -- so that the go
- * record's flush is the only one between a claim and the runner's exec, and it is made while the
- * supervisor prepares, the worker having nothing else to do until the go byte. A power loss that
- * takes back the claim and not the go record leaves a QUEUED job that the next worker claims again
- * from the record (dispatch_reclaim) and settles as any run whose supervisor is gone; one that
- * takes both back never started a runner. With Consul the claim is durable at its commit, before
- * Consul hears of it (a claim lost while Consul already says WORKING would be taken for a lost
- * one). A worker that dies before the go byte leaves a supervisor that exits having started
- * nothing and no went mark; a run that starts can always be found by the next worker through the
- * pid file. So "no status and no live supervisor" always means the run is over, and without a go
- * record, or with one of this boot its supervisor never marked, it never began: the job goes back
- * to its place in the queue (dispatch_requeue) instead of failing for nothing; otherwise
- * "worker-lost" (or, for a supervisor this worker watched, "supervisor-lost") is a proven outcome.
- * And since a supervisor holds the worker's lock until its go byte, no restarted worker looks at
- * the spool before an abandoned supervisor has finished with its files and exited
- * (supervisor.c).
+/* The worker's runs (see dispatch.h). Order of a start: claim (WORKING/RUNNING committed) -> the
+ * go record (its flush started) -> fork the supervisor, which prepares the run (a fresh run
+ * directory, its own pid file, its go slot opened) and waits -> meanwhile the go record's flush ->
+ * the go byte -> the command line and pid in the spool. The supervisor starts the runner only
+ * after its pid file is written, the go byte has come and its went mark is written (outcome.h).
+ * The go record, not the claim, is a run's commit point: with --spool-sync full and no Consul the
+ * claim's commit does not wait for the disk -- it gets there with the next commit that waits (an
+ * outcome, a submission) -- so that the go record's flush is the only one between a claim and the
+ * runner's exec, and it is waited for while the supervisor prepares, the worker having nothing
+ * else to do until the go byte. A power loss that takes back the claim and not the go record
+ * leaves a QUEUED job that the next worker claims again from the record (dispatch_reclaim) and
+ * settles as any run whose supervisor is gone; one that takes both back never started a runner.
+ * With Consul the claim is durable at its commit, before Consul hears of it (a claim lost while
+ * Consul already says WORKING would be taken for a lost one). A worker that dies before the go
+ * byte leaves a supervisor that exits having started nothing and no went mark; a run that starts
+ * can always be found by the next worker through the pid file. So "no status and no live
+ * supervisor" always means the run is over, and without a go record, or with one of this boot its
+ * supervisor never marked, it never began: the job goes back to its place in the queue
+ * (dispatch_requeue) instead of failing for nothing; otherwise "worker-lost" (or, for a supervisor
+ * this worker watched, "supervisor-lost") is a proven outcome. And since a supervisor holds the
+ * worker's lock until its go byte, no restarted worker looks at the spool before an abandoned
+ * supervisor has finished with its files and exited (supervisor.c).
  *
  * Recording the run in the spool is no part of that proof (recovery reads the pid file, never
  * the spool's pid), so it comes after the go byte, off the path from a submit to the runner's
@@ -386,6 +386,7 @@ struct dispatch_start {
 	const char *fail; /* why the run cannot start (its reason in the spool), NULL if it can */
 	uid_t uid;        /* the run's own uid (--run-uid-range), 0 if none */
 	int slot;         /* its go slot, -1 if none */
+	int recfd;        /* that slot, open, its go record written; -1 if none */
 };
 
 /* With --run-uid-range, the lowest uid of the range that no watched run holds (there is one:
@@ -421,6 +422,31 @@ static int dispatch_pick_slot(const struct worker *w)
 		if (i == w->nruns)
 			return slot;
 	}
+}
+
+/* Writes the run's go record into its slot (outcome.h), with --spool-sync full started on its
+ * way to the disk: before the fork, so that dispatch_go's wait for the flush, while the
+ * supervisor prepares the run, is short and the go byte is there when the supervisor is ready.
+ * The slot, open (the caller closes it), or -1 with a message in the worker's log. */
+static int dispatch_go_record(struct worker *w, const struct spool_job *job, int slot)
+{
+	int durable = w->cfg->spool_sync != CONFIG_SYNC_NORMAL;
+	int fd = outcome_go_open(w->runs_dir, slot, durable);
+	struct run_go g;
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.id, sizeof(g.id), "%s", job->id);
+	g.seq = job->seq;
+	g.submitted_ms = job->created_ms;
+	g.run = job->started_ms;
+	memcpy(g.boot, w->boot, sizeof(g.boot));
+	if (fd >= 0 && outcome_go_write(fd, &g, durable) == 0)
+		return fd;
+	log_error("job %s: cannot write its go record in %s/go/%d: %s", job->id, w->runs_dir, slot,
+		  strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
 /* Forks the claimed job's supervisor, which prepares the run and waits for its go byte; sets
@@ -497,6 +523,10 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	a.spare_dir = spare_dir = spares_take_dir(&w->spares, (size_t)w->cfg->max_workers);
 	a.next_spare_dir = next_spare_dir =
 		spares_reserve_dir(&w->spares, (size_t)w->cfg->max_workers);
+	if ((s->recfd = dispatch_go_record(w, job, s->slot)) < 0) {
+		s->fail = "spawn-failed";
+		goto out;
+	}
 	if (supervisor_spawn(&a, &s->pid, &s->gofd) != 0) {
 		log_error("job %s: fork: %s", job->id, strerror(errno));
 		s->fail = "spawn-failed";
@@ -514,34 +544,9 @@ out:
 	free(next_spare_dir);
 }
 
-/* The run's go record in its slot (outcome.h): written while its supervisor prepares the run,
- * so that with --spool-sync full its flush is not one more step between the go byte and the
- * runner's exec. 0, or -1 with a message in the worker's log. */
-static int dispatch_go_record(struct worker *w, const struct spool_job *job,
-			      const struct dispatch_start *s)
-{
-	int durable = w->cfg->spool_sync != CONFIG_SYNC_NORMAL;
-	int fd = outcome_go_open(w->runs_dir, s->slot, durable), rc = -1;
-	struct run_go g;
-
-	memset(&g, 0, sizeof(g));
-	snprintf(g.id, sizeof(g.id), "%s", job->id);
-	g.seq = job->seq;
-	g.submitted_ms = job->created_ms;
-	g.run = job->started_ms;
-	memcpy(g.boot, w->boot, sizeof(g.boot));
-	if (fd >= 0 && outcome_go_write(fd, &g, durable) == 0)
-		rc = 0;
-	else
-		log_error("job %s: cannot write its go record in %s/go/%d: %s", job->id,
-			  w->runs_dir, s->slot, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
-/* Watches the prepared run's supervisor, writes its go record and lets the run start (the go
- * byte), then records its details; sets s->fail when the run could not be let go. */
+/* Watches the prepared run's supervisor, waits for its go record to be on the disk and lets the
+ * run start (the go byte), then records its details; sets s->fail when the run could not be let
+ * go. */
 static void dispatch_go(struct worker *w, const struct spool_job *job, struct dispatch_start *s)
 {
 	struct watched_run *r;
@@ -553,8 +558,14 @@ static void dispatch_go(struct worker *w, const struct spool_job *job, struct di
 		s->fail = "spawn-failed";
 		return;
 	}
-	if (dispatch_go_record(w, job, s) != 0 || fault_at("worker.before-go") != 0 ||
-	    write(s->gofd, "g", 1) != 1) {
+	if (outcome_go_flush(s->recfd, w->cfg->spool_sync != CONFIG_SYNC_NORMAL) != 0) {
+		log_error("job %s: cannot write its go record in %s/go/%d: %s", job->id,
+			  w->runs_dir, s->slot, strerror(errno));
+		close(pidfd);
+		s->fail = "spawn-failed";
+		return;
+	}
+	if (fault_at("worker.before-go") != 0 || write(s->gofd, "g", 1) != 1) {
 		close(pidfd);
 		s->fail = "spawn-failed";
 		return;
@@ -585,6 +596,8 @@ static void dispatch_start_end(struct worker *w, const struct spool_job *job,
 
 	if (s->gofd >= 0)
 		close(s->gofd);
+	if (s->recfd >= 0)
+		close(s->recfd);
 	if (s->fail != NULL) {
 		if (s->pid > 0)
 			(void)waitpid(s->pid, NULL, 0);
@@ -610,7 +623,7 @@ static void dispatch_start_end(struct worker *w, const struct spool_job *job,
  * (nothing queued, or the spool failed). */
 static int dispatch_next(struct worker *w)
 {
-	struct dispatch_start s = { 0, -1, NULL, NULL, 0, -1 };
+	struct dispatch_start s = { 0, -1, NULL, NULL, 0, -1, -1 };
 	struct spool_job *job = NULL;
 	char *err = NULL;
 	int rc, lost = 0;

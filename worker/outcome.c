@@ -287,6 +287,14 @@ int outcome_go_write(int fd, const struct run_go *g, int durable)
 	}
 	if (outcome_go_region(fd, 0, text) != 0)
 		return -1;
+	/* on its way to the disk from now (a failure here is fdatasync's to report) */
+	if (durable)
+		(void)sync_file_range(fd, 0, OUTCOME_GO_SIZE, SYNC_FILE_RANGE_WRITE);
+	return 0;
+}
+
+int outcome_go_flush(int fd, int durable)
+{
 	return durable ? fdatasync(fd) : 0;
 }
 

@@ -15,8 +15,9 @@
  * status (FAILED, reason worker-lost) instead of with its exit code, just as the spool's last
  * commits may be rolled back; never as still running, never half-read.
  *
- * The go record is the commit point of a run: the worker writes it once the run's supervisor is
- * forked, just before the go byte, and the supervisor, once it has the go byte, marks it as gone
+ * The go record is the commit point of a run: the worker writes it just before it forks the
+ * run's supervisor, and flushes it before the go byte; the supervisor, once it has the go byte,
+ * marks it as gone
  * (the went mark) just before it starts the runner, and never starts one without both. The
  * record names the job, the submission the run belongs to (the job's seq and created_ms: a job
  * queued again keeps both, a job submitted again gets others), the run's token and the boot it
@@ -38,8 +39,9 @@
  * slot). A slot is two regions of OUTCOME_GO_SIZE bytes: the record, then the went mark; each
  * write is one pwrite of a whole region over bytes the file already has. With --spool-sync full
  * the record is fdatasync'd before the go byte -- the one disk flush between a claim and the
- * runner's exec, made while the supervisor prepares the run: no name to make durable, no block
- * or size to allocate -- so that it outlives a power loss; with normal a power loss may lose it,
+ * runner's exec, started before the fork and waited for while the supervisor prepares the run:
+ * no name to make durable, no block or size to allocate -- so that it outlives a power loss;
+ * with normal a power loss may lose it,
  * and a run that had begun may then run again. A slot keeps its last record until the next run
  * that uses it: a record of a settled run counts for nothing, its job being neither WORKING with
  * that token nor QUEUED in that submission.
@@ -85,8 +87,10 @@ int outcome_pid_write(const char *dir, const char *id, const struct run_pid *rp,
  * naming no run; when durable, each slot made is fsync'd, and so are <dir>/go and dir. 0, or -1
  * with errno. outcome_go_open opens one for writing (made first if it is missing, as
  * outcome_go_make would): a descriptor the caller closes, or -1 with errno. outcome_go_write
- * writes the record g (its slot and went are not written) into the slot open at fd, with
- * fdatasync when durable; outcome_go_went writes the went mark naming run, never flushed;
+ * writes the record g (its slot and went are not written) into the slot open at fd and, when
+ * durable, starts its write to the disk without waiting for it (sync_file_range), so that
+ * outcome_go_flush, its fdatasync when durable, later waits for less; outcome_go_went writes
+ * the went mark naming run, never flushed;
  * outcome_go_clear makes slot name no run (fdatasync'd when durable; a missing slot names none
  * already). Each: 0, or -1 with errno. */
 #define OUTCOME_GO_SIZE   256 /* a region, padded: every write is the same bytes of one block */
@@ -103,6 +107,7 @@ struct run_go {
 int outcome_go_make(const char *dir, int n, int durable);
 int outcome_go_open(const char *dir, int slot, int durable);
 int outcome_go_write(int fd, const struct run_go *g, int durable);
+int outcome_go_flush(int fd, int durable);
 int outcome_go_went(int fd, int64_t run);
 int outcome_go_clear(const char *dir, int slot, int durable);
 /* The record in slot: 0; FS_ENOENT when there is no such slot; FS_EINVAL when it names no run

@@ -235,6 +235,7 @@ static void test_go_went(void **state)
 	expect_slot("go/2", "run=-\n", "");
 	assert_true((fd = outcome_go_open(dir, 2, 1)) >= 0);
 	assert_int_equal(outcome_go_write(fd, &g, 1), 0);
+	assert_int_equal(outcome_go_flush(fd, 1), 0);
 	expect_slot("go/2", "run=7\nid=" ID "\nseq=17\nsubmitted=1733362800000\nboot=" G_BOOT "\n",
 		    "");
 	assert_int_equal(outcome_go_read(dir, 2, &back), 0);
