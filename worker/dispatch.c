@@ -2,35 +2,36 @@
 /* The worker's runs (see dispatch.h). Order of a start: claim (WORKING/RUNNING committed) -> the
  * go record (its flush started) -> fork the supervisor, which prepares the run (a fresh run
  * directory, its own pid file, its go slot opened) and waits -> meanwhile the go record's flush ->
- * the go byte -> the command line and pid in the spool. The supervisor starts the runner only
- * after its pid file is written, the go byte has come and its went mark is written (outcome.h).
- * The go record, not the claim, is a run's commit point: with --spool-sync full and no Consul the
- * claim's commit does not wait for the disk -- it gets there with the next commit that waits (an
- * outcome, a submission) -- so that the go record's flush is the only one between a claim and the
- * runner's exec, and it is waited for while the supervisor prepares, the worker having nothing
- * else to do until the go byte. A power loss that takes back the claim and not the go record
- * leaves a QUEUED job that the next worker claims again from the record (dispatch_reclaim) and
- * settles as any run whose supervisor is gone; one that takes both back never started a runner.
- * With Consul the claim is durable at its commit, before Consul hears of it (a claim lost while
- * Consul already says WORKING would be taken for a lost one). A worker that dies before the go
- * byte leaves a supervisor that exits having started nothing and no went mark; a run that starts
- * can always be found by the next worker through the pid file. So "no status and no live
- * supervisor" always means the run is over, and without a go record, or with one of this boot its
- * supervisor never marked, it never began: the job goes back to its place in the queue
+ * the go byte -> later, the command line and pid in the spool. The supervisor starts the runner
+ * only after its pid file is written, the go byte has come and its went mark is written
+ * (outcome.h). The go record, not the claim, is a run's commit point: with --spool-sync full and
+ * no Consul the claim's commit does not wait for the disk -- it gets there with the next commit
+ * that waits (an outcome, a submission) -- so that the go record's flush is the only one between a
+ * claim and the runner's exec, and it is waited for while the supervisor prepares, the worker
+ * having nothing else to do until the go byte. A power loss that takes back the claim and not the
+ * go record leaves a QUEUED job that the next worker claims again from the record
+ * (dispatch_reclaim) and settles as any run whose supervisor is gone; one that takes both back
+ * never started a runner. With Consul the claim is durable at its commit, before Consul hears of
+ * it (a claim lost while Consul already says WORKING would be taken for a lost one). A worker that
+ * dies before the go byte leaves a supervisor that exits having started nothing and no went mark;
+ * a run that starts can always be found by the next worker through the pid file. So "no status and
+ * no live supervisor" always means the run is over, and without a go record, or with one of this
+ * boot its supervisor never marked, it never began: the job goes back to its place in the queue
  * (dispatch_requeue) instead of failing for nothing; otherwise "worker-lost" (or, for a supervisor
  * this worker watched, "supervisor-lost") is a proven outcome. And since a supervisor holds the
  * worker's lock until its go byte, no restarted worker looks at the spool before an abandoned
  * supervisor has finished with its files and exited (supervisor.c).
  *
- * Recording the run in the spool is no part of that proof (recovery reads the pid file, never
- * the spool's pid), so it comes after the go byte, off the path from a submit to the runner's
- * exec; a worker that dies between the two leaves the details to the next one
- * (dispatch_record_late). The file work of a start is the supervisor's, not the worker's: the
- * worker is one process for all runs, and creating files in runs/ is most of what a start costs
- * it (bench/README). The pid file is written in place, without fsync: it matters only while the
- * machine is up -- after a machine crash no supervisor survives -- and it is whole before the
- * run can start, so one that is missing or torn reads as "gone", which is then the truth
- * (outcome.h). */
+ * Recording the run in the spool is no part of that proof (recovery reads the pid file, never the
+ * spool's pid), so it comes DISPATCH_DETAILS_MS after the go byte, once the runner has started
+ * (dispatch_details), or with the outcome: off the path from a submit to the runner's exec, where
+ * a transaction would compete for the processor with the supervisor; a worker that dies before
+ * leaves the details to the next one (dispatch_record_late). The file work of a start is the
+ * supervisor's, not the worker's: the worker is one process for all runs, and creating files in
+ * runs/ is most of what a start costs it (bench/README). The pid file is written in place, without
+ * fsync: it matters only while the machine is up -- after a machine crash no supervisor survives
+ * -- and it is whole before the run can start, so one that is missing or torn reads as "gone",
+ * which is then the truth (outcome.h). */
 #define _GNU_SOURCE
 #include "dispatch.h"
 
@@ -46,6 +47,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "factcopy.h"
 #include "fault.h"
@@ -126,6 +128,7 @@ void dispatch_free(struct worker *w)
 			close(w->runs[i].pidfd);
 		free(w->runs[i].id);
 		free(w->runs[i].factfile_sha);
+		free(w->runs[i].cmd);
 	}
 	free(w->runs);
 	free(w->runs_dir);
@@ -156,6 +159,7 @@ static void dispatch_remove(struct worker *w, size_t i)
 		close(w->runs[i].pidfd);
 	free(w->runs[i].id);
 	free(w->runs[i].factfile_sha);
+	free(w->runs[i].cmd);
 	memmove(&w->runs[i], &w->runs[i + 1], (w->nruns - i - 1) * sizeof(*w->runs));
 	w->nruns--;
 }
@@ -291,6 +295,10 @@ static int dispatch_settle(struct worker *w, struct watched_run *r)
 	if (!have_status && r->reason[0] == '\0')
 		snprintf(r->reason, sizeof(r->reason), "supervisor-lost");
 	if ((rc = spool_begin(w->sp, &err)) == 0) {
+		/* ended before its details were due: recorded with its outcome (no longer WORKING,
+		 * someone else settled it: nothing to record) */
+		if (r->cmd != NULL)
+			(void)spool_record_run(w->sp, r->id, r->cmd, r->pid, NULL);
 		rc = have_status ? outcome_record(w->sp, r->id, &st, &err)
 				 : outcome_record_failure(w->sp, r->id, r->reason, &err);
 		if (rc == 0 || rc == FS_ENOENT || rc == FS_ESTATE) {
@@ -344,6 +352,55 @@ static void dispatch_end(struct worker *w, size_t i)
 	}
 	if (dispatch_settle(w, r))
 		dispatch_remove(w, i);
+}
+
+void dispatch_details(struct worker *w)
+{
+	int64_t now = clock_mono_ms();
+	char *err = NULL;
+	size_t i, due = 0;
+
+	for (i = 0; i < w->nruns; i++)
+		due += w->runs[i].cmd != NULL && w->runs[i].details_at <= now;
+	if (due == 0)
+		return;
+	/* a spool too busy for them does not stop the runs (each is settled as any other); only
+	 * the details are missing. They need not wait for the disk: no recovery reads them (the
+	 * header), and the runs' settling commits flush them. */
+	(void)spool_defer_sync(w->sp, NULL);
+	if (spool_begin(w->sp, &err) == 0) {
+		for (i = 0; i < w->nruns; i++)
+			if (w->runs[i].cmd != NULL && w->runs[i].details_at <= now)
+				(void)spool_record_run(w->sp, w->runs[i].id, w->runs[i].cmd,
+						       w->runs[i].pid, NULL);
+		if (spool_commit(w->sp, &err) != 0)
+			spool_rollback(w->sp);
+	}
+	(void)spool_resume_sync(w->sp, 0, NULL);
+	if (err != NULL)
+		log_warn("the details of %zu run(s) not recorded: %s", due, err);
+	for (i = 0; i < w->nruns; i++) {
+		if (w->runs[i].cmd != NULL && w->runs[i].details_at <= now) {
+			free(w->runs[i].cmd);
+			w->runs[i].cmd = NULL;
+		}
+	}
+	free(err);
+}
+
+int dispatch_poll_ms(const struct worker *w, int max_ms)
+{
+	int64_t now = clock_mono_ms(), wait;
+	size_t i;
+
+	for (i = 0; i < w->nruns; i++) {
+		if (w->runs[i].cmd == NULL)
+			continue;
+		wait = w->runs[i].details_at > now ? w->runs[i].details_at - now : 0;
+		if (max_ms < 0 || wait < max_ms)
+			max_ms = (int)wait;
+	}
+	return max_ms;
 }
 
 void dispatch_retry(struct worker *w)
@@ -545,12 +602,10 @@ out:
 }
 
 /* Watches the prepared run's supervisor, waits for its go record to be on the disk and lets the
- * run start (the go byte), then records its details; sets s->fail when the run could not be let
- * go. */
+ * run start (the go byte); sets s->fail when the run could not be let go. */
 static void dispatch_go(struct worker *w, const struct spool_job *job, struct dispatch_start *s)
 {
 	struct watched_run *r;
-	char *err = NULL;
 	int pidfd;
 
 	if ((pidfd = pidfd_open(s->pid, 0)) < 0) {
@@ -576,15 +631,14 @@ static void dispatch_go(struct worker *w, const struct spool_job *job, struct di
 	r->child = 1;
 	r->uid = s->uid;
 	r->slot = s->slot;
-	/* the run has begun: a spool too busy for its details does not stop it (it is settled
-	 * as any other); only the details are missing. They need not wait for the disk: no
-	 * recovery reads them (the header), and the run's settling commit flushes them. */
-	(void)spool_defer_sync(w->sp, NULL);
-	if (spool_record_run(w->sp, job->id, s->cmd, s->pid, &err) != 0)
-		log_warn("job %s: run details not recorded: %s", job->id, err);
-	(void)spool_resume_sync(w->sp, 0, NULL);
 	log_info("job %s: started %s (supervisor %ld)", job->id, s->cmd, (long)s->pid);
-	free(err);
+	/* the run has begun; its details (command line, pid) go into the spool a moment later,
+	 * once its runner has started (dispatch_details), or with its outcome if it ends first:
+	 * a transaction now would compete for the processor with the supervisor on its way to
+	 * the exec */
+	r->cmd = s->cmd;
+	s->cmd = NULL;
+	r->details_at = clock_mono_ms() + DISPATCH_DETAILS_MS;
 }
 
 /* Ends a start: its go pipe closed (unwritten, the supervisor exits having started nothing) and,

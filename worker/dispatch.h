@@ -32,6 +32,8 @@ struct watched_run {
 	char reason[32]; /* settled without a status: FAILED with this reason */
 	uid_t uid;       /* its own uid from --run-uid-range, 0 if none */
 	int slot;        /* the go slot it holds until settled (outcome.h), -1 if none */
+	char *cmd;       /* its command line, still to be recorded in the spool (owned), or NULL */
+	int64_t details_at; /* when to record it with its pid (monotonic ms, dispatch_details) */
 	/* the hash of the job's kept factfile (factcopy.h), owned; NULL if none */
 	char *factfile_sha;
 };
@@ -78,6 +80,16 @@ void dispatch_cancels(struct worker *w);
 
 /* Records outcomes that could not be stored before (spool busy). */
 void dispatch_retry(struct worker *w);
+
+/* A run's details (its command line and pid) go into the spool this long after its go byte,
+ * once its runner has started, or with its outcome if it ends first. */
+#define DISPATCH_DETAILS_MS 20
+/* Records the details of the runs whose time has come, all in one transaction that does not wait
+ * for the disk; a failure is logged and they stay unrecorded (no recovery reads them). */
+void dispatch_details(struct worker *w);
+/* The poll timeout (ms) that brings the loop round when the next details are due: max_ms (-1:
+ * none), or less. */
+int dispatch_poll_ms(const struct worker *w, int max_ms);
 
 /* The pollfds of the runs' supervisors, at most max into pfd; returns how many. */
 size_t dispatch_pollfds(const struct worker *w, struct pollfd *pfd, size_t max);

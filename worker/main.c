@@ -202,7 +202,8 @@ int main(int argc, char *argv[])
 	struct privdrop pd;
 	sigset_t mask;
 	char *err = NULL, *sock_path = NULL;
-	int rc, status = 1, lockfd = -1, sockfd = -1, sfd = -1, stop = 0, have_w = 0, flags, woke;
+	int rc, status = 1, lockfd = -1, sockfd = -1, sfd = -1, stop = 0, have_w = 0, flags, woke,
+		wait_ms;
 	int have_pr = 0, have_sf = 0;
 	int64_t cancels_at, checkpoint_at;
 	size_t n;
@@ -311,12 +312,11 @@ int main(int argc, char *argv[])
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
 		n = dispatch_pollfds(&w, pfd + 2, w.nruns);
-		if ((rc = poll(pfd, (nfds_t)n + 2,
-			       schedfire_poll_ms(&sf,
-						 prune_poll_ms(&pr,
-							       reconcile_poll_ms(statesync_poll_ms(
-								       WORKER_POLL_MS)))))) < 0 &&
-		    errno != EINTR) {
+		/* at the latest when the next of the loop's timed tasks is due */
+		wait_ms = dispatch_poll_ms(&w, WORKER_POLL_MS);
+		wait_ms = reconcile_poll_ms(statesync_poll_ms(wait_ms));
+		wait_ms = schedfire_poll_ms(&sf, prune_poll_ms(&pr, wait_ms));
+		if ((rc = poll(pfd, (nfds_t)n + 2, wait_ms)) < 0 && errno != EINTR) {
 			log_plain(CONFIG_LOG_ERROR, PROG ": poll: %s", strerror(errno));
 			goto out;
 		}
@@ -352,6 +352,7 @@ int main(int argc, char *argv[])
 		/* a definition may have changed with any datagram; a slot's job is claimed at once */
 		schedfire_round(&sf, woke || rc == 0);
 		dispatch_fill(&w);
+		dispatch_details(&w);
 		statesync_round(); /* the transitions of this round go to Consul now */
 		reconcile_round(0);
 		prune_round(&pr); /* after the claims: retention never delays them */

@@ -78,6 +78,21 @@ got=$(fs_sql "SELECT command FROM jobs WHERE id='$FS_ID'")
 [ "$got" = '["'"$FS_RUNNER"'","run","'"$COPY"'","--no-colour","--tag","dup,1"]' ] ||
 	fs_fail "recorded command with --no-colour given: $got"
 
+# ---- a run's details are recorded while it runs, a moment after its start ----
+fs_factfile slow "sleep 3"
+fs_submit slow "$FS_FF"
+SLOW=$FS_ID
+i=0
+while [ "$(fs_sql "SELECT state || ' ' || (pid > 1) || ' ' || (command LIKE '%run%') FROM jobs WHERE id='$SLOW'")" != "WORKING 1 1" ]; do
+	i=$((i + 1))
+	if [ $i -gt 100 ]; then
+		fs_fail "slow's details, 2 s after its submission: $(fs_sql "SELECT state, pid, command FROM jobs WHERE id='$SLOW'")"
+		break
+	fi
+	sleep 0.02
+done
+fs_wait_state "$SLOW" DONE && fs_expect_outcome "$SLOW" SUCCEEDED 0 null null "slow"
+
 # ---- --max-workers 2: never more than 2 runners, FIFO ----
 fs_stop_worker "$FS_WORKER_PID"
 [ "$FS_WORKER_STATUS" = 0 ] || fs_fail "worker SIGTERM exit $FS_WORKER_STATUS"
