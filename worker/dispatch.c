@@ -108,10 +108,12 @@ int dispatch_init(struct worker *w, const struct config *cfg, struct spool *sp, 
 		return -1;
 	}
 	/* spares are renamed into the run root: the pool must be on its filesystem */
-	if (stat(cfg->spool, &a) == 0 && stat(w->runs_dir, &b) == 0 && a.st_dev != b.st_dev)
+	if (stat(cfg->spool, &a) == 0 && stat(w->runs_dir, &b) == 0 && a.st_dev != b.st_dev) {
 		spare = xasprintf("%s/spare", w->runs_dir);
-	else
+	} else {
 		spare = xasprintf("%s%sspare", cfg->spool, sep);
+		w->factcopy_pool = &w->spares; /* on the filesystem of factfiles/ too */
+	}
 	/* an unusable pool only means runs create and remove their own files */
 	if (spares_init(&w->spares, spare) != 0)
 		log_warn("cannot use %s: %s", spare, strerror(errno));
@@ -262,7 +264,7 @@ static int dispatch_requeue(struct worker *w, struct watched_run *r)
 	else
 		log_warn("job %s: %s", r->id, err); /* settled by someone else */
 	outcome_recycle(&w->spares, w->runs_dir, r->id);
-	factcopy_release(w->sp, w->factfiles_dir, r->factfile_sha);
+	factcopy_release(w->sp, w->factfiles_dir, r->factfile_sha, w->factcopy_pool);
 	if (!w->cfg->keep_run_dirs)
 		dispatch_rundir_remove(w, r->id);
 	free(err);
@@ -328,7 +330,7 @@ static int dispatch_settle(struct worker *w, struct watched_run *r)
 	else if (rc == 0)
 		log_warn("job %s: FAILED (%s)", r->id, r->reason);
 	outcome_recycle(&w->spares, w->runs_dir, r->id);
-	factcopy_release(w->sp, w->factfiles_dir, r->factfile_sha);
+	factcopy_release(w->sp, w->factfiles_dir, r->factfile_sha, w->factcopy_pool);
 	if (rc == 0 && !w->cfg->keep_run_dirs)
 		dispatch_rundir_remove(w, r->id);
 out:
@@ -532,7 +534,8 @@ static void dispatch_spawn(struct worker *w, const struct spool_job *job, struct
 	 * kept them runs its path) */
 	if (job->factfile_sha != NULL &&
 	    factcopy_ensure(w->sp, w->factfiles_dir, job->factfile_sha,
-			    w->runas->active ? w->runas->gid : (gid_t)-1, &factfile, &err) != 0) {
+			    w->runas->active ? w->runas->gid : (gid_t)-1, w->factcopy_pool,
+			    &factfile, &err) != 0) {
 		log_error("job %s: the validated factfile: %s", job->id, err);
 		msg = xasprintf("factotum-server-worker: the validated factfile could not be "
 				"given to the run: %s\n",

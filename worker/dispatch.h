@@ -45,6 +45,8 @@ struct worker {
 	char *logs_dir;           /* <spool>/logs: one capped log per job */
 	char *factfiles_dir;      /* <spool>/factfiles: the runs' factfile copies (factcopy.h) */
 	struct spares spares;     /* <spool>/spare: settled runs' files, for reuse */
+	/* the same pool for the factfile copies when it is on their filesystem, else NULL */
+	struct spares *factcopy_pool;
 	int grace_ms;             /* SIGTERM to SIGKILL, for the supervisors */
 	int lockfd;               /* the worker's lock, lent to each supervisor until its go
 				    * byte (supervisor.c); -1 none. Not owned */

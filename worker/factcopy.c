@@ -15,6 +15,7 @@
 #include "err.h"
 #include "jobid.h"
 #include "log.h"
+#include "spares.h"
 #include "xalloc.h"
 
 char *factcopy_path(const char *dir, const char *sha)
@@ -22,16 +23,24 @@ char *factcopy_path(const char *dir, const char *sha)
 	return xasprintf("%s/%s", dir, sha);
 }
 
-/* Writes len bytes of body to a new file beside path and renames it to path. */
-static int factcopy_write(const char *path, const char *body, size_t len, gid_t gid, char **errp)
+/* Writes len bytes of body to a file beside path -- a spare's inode renamed there when pool has
+ * one (spares.h), else a new file -- and renames it to path. */
+static int factcopy_write(const char *path, const char *body, size_t len, gid_t gid,
+			  struct spares *pool, char **errp)
 {
-	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid()), *spare = spares_take(pool);
 	size_t off = 0;
 	ssize_t n;
 	int fd, rc = 0;
 
 	(void)unlink(tmp); /* a leftover of a worker that died with this pid */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+	/* the spare's old bytes are replaced and cut below; a spare someone else took, or one on
+	 * another filesystem, leaves a new file to create */
+	if (spare != NULL && rename(spare, tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	else
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+	free(spare);
 	if (fd < 0) {
 		rc = err_set(errp, FS_EIO, "cannot create %s: %s", tmp, strerror(errno));
 		goto fail;
@@ -53,6 +62,10 @@ static int factcopy_write(const char *path, const char *body, size_t len, gid_t 
 		}
 		off += (size_t)n;
 	}
+	if (ftruncate(fd, (off_t)len) != 0) {
+		rc = err_set(errp, FS_EIO, "cannot write %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
 	if (close(fd) != 0) {
 		fd = -1;
 		rc = err_set(errp, FS_EIO, "cannot write %s: %s", tmp, strerror(errno));
@@ -73,8 +86,8 @@ fail:
 	return rc;
 }
 
-int factcopy_ensure(struct spool *sp, const char *dir, const char *sha, gid_t gid, char **pathp,
-		    char **errp)
+int factcopy_ensure(struct spool *sp, const char *dir, const char *sha, gid_t gid,
+		    struct spares *pool, char **pathp, char **errp)
 {
 	char *path = NULL, *body = NULL;
 	size_t len = 0;
@@ -91,7 +104,7 @@ int factcopy_ensure(struct spool *sp, const char *dir, const char *sha, gid_t gi
 	/* the name is the content's hash: a whole file of that size holds these bytes */
 	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size == len)
 		goto done;
-	if ((rc = factcopy_write(path, body, len, gid, errp)) != 0)
+	if ((rc = factcopy_write(path, body, len, gid, pool, errp)) != 0)
 		goto fail;
 done:
 	*pathp = path;
@@ -112,13 +125,19 @@ static void factcopy_unlink(const char *dir, const char *name)
 	free(path);
 }
 
-void factcopy_release(struct spool *sp, const char *dir, const char *sha)
+void factcopy_release(struct spool *sp, const char *dir, const char *sha, struct spares *pool)
 {
+	char *path;
 	int64_t running;
 
-	if (sha != NULL && jobid_is_valid(sha) && sha[JOBID_LEN] == '\0' &&
-	    spool_factfile_running(sp, sha, &running, NULL) == 0 && running == 0)
-		factcopy_unlink(dir, sha);
+	if (sha == NULL || !jobid_is_valid(sha) || sha[JOBID_LEN] != '\0' ||
+	    spool_factfile_running(sp, sha, &running, NULL) != 0 || running != 0)
+		return;
+	path = factcopy_path(dir, sha);
+	/* its inode kept for a later copy or run file (spares.h), else removed */
+	if (spares_put(pool, path) != 0 && unlink(path) != 0 && errno != ENOENT)
+		log_warn("cannot remove %s: %s", path, strerror(errno));
+	free(path);
 }
 
 void factcopy_prune(struct spool *sp, const char *dir)

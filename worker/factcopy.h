@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include "spares.h"
 #include "spool.h"
 
 /* "<dir>/<sha>", a new string. */
@@ -17,14 +18,16 @@ char *factcopy_path(const char *dir, const char *sha);
 
 /* Makes <dir>/<sha> hold the bytes the spool keeps under sha (written to a temporary name and
  * renamed, so a reader never sees part of it; kept as it is when its size already matches), of
- * group gid unless gid is (gid_t)-1. On success *pathp is its path (caller frees). FS_ENOENT
- * when the spool keeps no such bytes, FS_EIO when the file cannot be written; *errp says. */
-int factcopy_ensure(struct spool *sp, const char *dir, const char *sha, gid_t gid, char **pathp,
-		    char **errp);
+ * group gid unless gid is (gid_t)-1. The file is a spare of pool, when it has one on dir's
+ * filesystem (spares.h: no inode to allocate on the way to the run), else a new one; pool may be
+ * NULL. On success *pathp is its path (caller frees). FS_ENOENT when the spool keeps no such
+ * bytes, FS_EIO when the file cannot be written; *errp says. */
+int factcopy_ensure(struct spool *sp, const char *dir, const char *sha, gid_t gid,
+		    struct spares *pool, char **pathp, char **errp);
 
-/* Removes <dir>/<sha> unless a job of that hash is WORKING; sha NULL: nothing to do. For a run
- * just settled. */
-void factcopy_release(struct spool *sp, const char *dir, const char *sha);
+/* Moves <dir>/<sha> into pool (or removes it when the pool has no room or is NULL) unless a job
+ * of that hash is WORKING; sha NULL: nothing to do. For a run just settled. */
+void factcopy_release(struct spool *sp, const char *dir, const char *sha, struct spares *pool);
 
 /* Removes every file of dir whose hash no WORKING job has (leftovers of a crash included), for
  * the worker's start. */

@@ -123,7 +123,7 @@ int spares_put(struct spares *sp, const char *path)
 
 char *spares_take(struct spares *sp)
 {
-	return sp->n > 0 ? sp->paths[--sp->n] : NULL;
+	return sp != NULL && sp->n > 0 ? sp->paths[--sp->n] : NULL;
 }
 
 char *spares_reserve_dir(struct spares *sp, size_t want)

@@ -3,11 +3,13 @@
  * instead of freeing one and allocating another.
  *
  * Why: each run has two short-lived files (its pid and status files, outcome.h), written by its
- * supervisor and gone once the run settles, and a fresh working directory. On ext4 without a
- * journal every file created scans past the inodes freed in the last minutes, which makes
- * creating them the main cost of a run (bench/README). So a settled run's files are moved into
- * the pool (spares_put, through outcome_recycle) and handed to later supervisors, which rename one
- * onto the file they are about to write.
+ * supervisor and gone once the run settles, a copy of its factfile (factcopy.h), written by the
+ * worker just before the supervisor's fork and gone once no run of it is left, and a fresh
+ * working directory. On ext4 without a journal every file created scans past the inodes freed
+ * in the last minutes, which makes creating them the main cost of a run (bench/README): up to a
+ * millisecond each. So a settled run's files and factfile copies no longer used are moved into
+ * the pool (spares_put, through outcome_recycle and factcopy_release) and handed to later
+ * supervisors and copies, which rename one onto the file they are about to write.
  *
  * Ownership: a spare is only a name. Whoever renames it first owns it -- it is renamed before it
  * is written, never written in place -- and a writer whose spare is gone (someone else renamed it)
@@ -45,8 +47,8 @@ void spares_free(struct spares *sp);
 /* Moves the file at path into the pool: 0 when it went, -1 when the pool is unused or full or the
  * rename failed (path is then untouched). sp may be NULL (-1). */
 int spares_put(struct spares *sp, const char *path);
-/* A spare file's path, or NULL when the pool is empty. The caller frees it; the name is the
- * caller's to rename from then on (nobody else is handed it). */
+/* A spare file's path, or NULL when the pool is empty (or sp is NULL). The caller frees it; the
+ * name is the caller's to rename from then on (nobody else is handed it). */
 char *spares_take(struct spares *sp);
 
 /* A new path for a spare directory that somebody (a supervisor) will create, already counted in

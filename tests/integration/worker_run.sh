@@ -78,10 +78,15 @@ got=$(fs_sql "SELECT command FROM jobs WHERE id='$FS_ID'")
 [ "$got" = '["'"$FS_RUNNER"'","run","'"$COPY"'","--no-colour","--tag","dup,1"]' ] ||
 	fs_fail "recorded command with --no-colour given: $got"
 
-# ---- a run's details are recorded while it runs, a moment after its start ----
+# ---- a run's details are recorded while it runs, a moment after its start; its factfile copy
+# is a spare inode of the settled runs' files (no inode allocated on the way to the run), and
+# goes back to the spares once no run uses it ----
+spares=$(stat -c %i "$FS_SPOOL"/spare/s.* 2>/dev/null | sort | tr '\n' ' ')
+[ -n "$spares" ] || fs_fail "no spare files after the runs above: $(ls "$FS_SPOOL/spare")"
 fs_factfile slow "sleep 3"
 fs_submit slow "$FS_FF"
 SLOW=$FS_ID
+SLOWCOPY=$FS_SPOOL/factfiles/$(sha256sum <"$FS_FF" | cut -c1-64)
 i=0
 while [ "$(fs_sql "SELECT state || ' ' || (pid > 1) || ' ' || (command LIKE '%run%') FROM jobs WHERE id='$SLOW'")" != "WORKING 1 1" ]; do
 	i=$((i + 1))
@@ -91,7 +96,16 @@ while [ "$(fs_sql "SELECT state || ' ' || (pid > 1) || ' ' || (command LIKE '%ru
 	fi
 	sleep 0.02
 done
+ino=$(stat -c %i "$SLOWCOPY")
+case " $spares" in
+*" $ino "*) ;;
+*) fs_fail "slow's factfile copy (inode $ino) is no spare of: $spares" ;;
+esac
+[ "$(stat -c %a "$SLOWCOPY")" = 640 ] || fs_fail "slow's factfile copy: mode $(stat -c %a "$SLOWCOPY")"
+cmp -s "$SLOWCOPY" "$FS_FF" || fs_fail "slow's factfile copy differs from the factfile"
 fs_wait_state "$SLOW" DONE && fs_expect_outcome "$SLOW" SUCCEEDED 0 null null "slow"
+[ ! -e "$SLOWCOPY" ] || fs_fail "slow's factfile copy left after its run"
+stat -c %i "$FS_SPOOL"/spare/s.* | grep -qx "$ino" || fs_fail "slow's factfile copy's inode is not a spare again"
 
 # ---- --max-workers 2: never more than 2 runners, FIFO ----
 fs_stop_worker "$FS_WORKER_PID"
