@@ -18,6 +18,11 @@ set -u
 : "${FS_BUILDDIR:?run through make check}"
 : "${FS_SRCDIR:?run through make check}"
 : "${FS_TESTDATA:?run through make check}"
+# absolute, as make check gives them: the programs run in other working directories (a relative
+# build directory given by hand would name a runner the worker cannot find)
+FS_BUILDDIR=$(cd "$FS_BUILDDIR" && pwd) || exit 99
+FS_SRCDIR=$(cd "$FS_SRCDIR" && pwd) || exit 99
+FS_TESTDATA=$(cd "$FS_TESTDATA" && pwd) || exit 99
 
 . "$FS_SRCDIR/tests/integration/node_lib.sh"
 
