@@ -135,8 +135,8 @@ void factcopy_release(struct spool *sp, const char *dir, const char *sha, struct
 		return;
 	path = factcopy_path(dir, sha);
 	/* its inode kept for a later copy or run file (spares.h), else removed */
-	if (spares_put(pool, path) != 0 && unlink(path) != 0 && errno != ENOENT)
-		log_warn("cannot remove %s: %s", path, strerror(errno));
+	if (spares_put(pool, path) != 0)
+		factcopy_unlink(dir, sha);
 	free(path);
 }
 
